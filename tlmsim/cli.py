@@ -1,0 +1,225 @@
+"""The ``tlmsim`` command line.
+
+    tlmsim run [PLATFORM] [WORKLOAD] [--out DIR] [--seed N] [--set KEY.PATH=VALUE ...] [--trace FILE.csv]
+    tlmsim validate FILE...
+    tlmsim compare P1 P2 ... [--workload W] [--out DIR]
+    tlmsim bench dram --preset NAME --pattern seq|random|mixed|light [--requests N] [--format table|csv]
+    tlmsim platforms | tlmsim workloads list
+
+Bad input gives one line ``tlmsim: error: ...`` and exit status 2; ``--debug``
+shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from tlmsim import __version__
+from tlmsim.errors import ConfigError, TlmsimError
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (and exit status 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"tlmsim: error: {message} (see '{self.prog} --help')\n")
+
+
+def _seed(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seed must be a non-negative integer, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"--seed must be a non-negative integer, got {text!r}")
+    return v
+
+
+def _positive(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return v
+
+
+def _load(platform_arg, workload_arg, overrides, seed):
+    from tlmsim.platform import load_platform
+    from tlmsim.workload import load_workload
+
+    platform = load_platform(platform_arg, overrides)
+    workload = load_workload(workload_arg, seed=seed)
+    return platform, workload
+
+
+def cmd_run(args) -> int:
+    from tlmsim.engine.simulation import simulate
+    from tlmsim.report import build_report, console_summary, write_tables
+
+    overrides = list(args.set or [])
+    if args.dataflow:
+        overrides.append(f"dataflow.name={args.dataflow}")
+    platform, workload = _load(args.platform, args.workload, overrides, args.seed)
+    result = simulate(platform, workload, seed=args.seed, trace_path=args.trace)
+    report = build_report(result)
+    written = write_tables(report.tables(), args.out)
+    print(console_summary(result, report))
+    print(f"wrote {len(written)} files to {args.out}" + (f"; trace {args.trace}" if args.trace else ""))
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from tlmsim.config_io import read_yaml
+    from tlmsim.engine.simulation import build
+    from tlmsim.platform import load_platform
+    from tlmsim.workload import load_workload
+
+    failed = 0
+    for f in args.files:
+        try:
+            data = read_yaml(f)
+            if "layers" in data:
+                w = load_workload(f, seed=0)
+                print(f"ok  {f}: workload {w.name}, {len(w.layers)} layers, T={w.timesteps}, spikes {w.spike_source}")
+            else:
+                p = load_platform(f)
+                # connect and check: build the components and plan the default workload
+                import simpy
+
+                from tlmsim.engine.recorder import Recorder
+
+                build(p, load_workload(None, seed=0), simpy.Environment(), Recorder())
+                print(f"ok  {f}: platform {p.name}, DRAM {p.dram.preset}, array {p.pe_array.rows}x{p.pe_array.cols}")
+        except TlmsimError as exc:
+            failed += 1
+            print(f"tlmsim: error: {exc}", file=sys.stderr)
+    return EXIT_USAGE if failed else 0
+
+
+def cmd_compare(args) -> int:
+    from tlmsim.compare import compare_platforms
+
+    table, png = compare_platforms(args.platforms, args.workload, out_dir=args.out, seed=args.seed,
+                                   overrides=list(args.set or []))
+    import pandas as pd
+
+    with pd.option_context("display.width", 160, "display.max_columns", 20):
+        print(table[["platform", "latency_cycles", "latency_ns", "energy_pj", "edp_pj_ns", "dram_bytes"]].to_string(index=False))
+    print(f"wrote {Path(args.out) / 'compare.csv'} and {png}")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from tlmsim.bench.dram import format_bench, run_dram_bench
+
+    overrides = {}
+    for item in args.set or []:
+        if "=" not in item:
+            raise ConfigError("expected KEY=VALUE", file="--set", value=item)
+        k, v = item.split("=", 1)
+        import yaml
+
+        overrides[k.strip()] = yaml.safe_load(v)
+    df = run_dram_bench(preset=args.preset, pattern=args.pattern, requests=args.requests, seed=args.seed,
+                        overrides=overrides or None)
+    print(format_bench(df, args.format))
+    return 0
+
+
+def cmd_platforms(args) -> int:
+    from tlmsim.platform import load_platform
+    from tlmsim.resources import DEFAULT_PLATFORM, shipped
+
+    for name, path in shipped("platforms").items():
+        p = load_platform(path)
+        mark = "*" if name == DEFAULT_PLATFORM else " "
+        print(f"{mark} {name:20s} {p.description}")
+    return 0
+
+
+def cmd_workloads(args) -> int:
+    from tlmsim.resources import DEFAULT_WORKLOAD, shipped
+    from tlmsim.workload import load_workload
+
+    for name, path in shipped("workloads").items():
+        w = load_workload(path, seed=0)
+        mark = "*" if name == DEFAULT_WORKLOAD else " "
+        print(f"{mark} {name:20s} {len(w.layers):3d} layers  T={w.timesteps:<3d} {w.description}")
+    return 0
+
+
+def make_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="tlmsim", description="Transaction-level simulator of SNN accelerators.")
+    p.add_argument("--version", action="version", version=f"tlmsim {__version__}")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    r = sub.add_parser("run", help="simulate a workload on a platform")
+    r.add_argument("platform", nargs="?", help="platform YAML or shipped name (default: ddr4-baseline)")
+    r.add_argument("workload", nargs="?", help="workload YAML or shipped name (default: digits-conv)")
+    r.add_argument("--out", default="tlmsim-out", help="output directory (default: tlmsim-out)")
+    r.add_argument("--seed", type=_seed, default=0, help="seed of the synthetic spikes (default 0)")
+    r.add_argument("--set", action="append", metavar="KEY.PATH=VALUE", help="override a platform key (repeatable)")
+    r.add_argument("--dataflow", help="override the platform's dataflow.name")
+    r.add_argument("--trace", metavar="FILE.csv", help="stream one row per transaction per hop to FILE.csv")
+    r.set_defaults(func=cmd_run)
+
+    v = sub.add_parser("validate", help="check platform and workload YAML files")
+    v.add_argument("files", nargs="+")
+    v.set_defaults(func=cmd_validate)
+
+    c = sub.add_parser("compare", help="run several platforms on one workload, side by side")
+    c.add_argument("platforms", nargs="+")
+    c.add_argument("--workload", help="workload YAML or shipped name")
+    c.add_argument("--out", default="tlmsim-compare")
+    c.add_argument("--seed", type=_seed, default=0)
+    c.add_argument("--set", action="append", metavar="KEY.PATH=VALUE", help="override applied to every platform")
+    c.set_defaults(func=cmd_compare)
+
+    b = sub.add_parser("bench", help="characterise a component")
+    bsub = b.add_subparsers(dest="what", metavar="WHAT", parser_class=_Parser, required=True)
+    bd = bsub.add_parser("dram", help="drive one DRAM configuration with 64-byte requests")
+    bd.add_argument("--preset", default="DDR4-3200")
+    bd.add_argument("--pattern", choices=["seq", "random", "mixed", "light"], default="seq")
+    bd.add_argument("--requests", type=_positive, default=20000)
+    bd.add_argument("--seed", type=_seed, default=1)
+    bd.add_argument("--format", choices=["table", "csv"], default="table")
+    bd.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a dram key (e.g. page_policy=closed)")
+    bd.set_defaults(func=cmd_bench)
+
+    pl = sub.add_parser("platforms", help="list the shipped platforms")
+    pl.set_defaults(func=cmd_platforms)
+    w = sub.add_parser("workloads", help="shipped workloads")
+    wsub = w.add_subparsers(dest="what", metavar="WHAT", parser_class=_Parser, required=True)
+    wl = wsub.add_parser("list", help="list the shipped workloads")
+    wl.set_defaults(func=cmd_workloads)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args.func(args) or 0)
+    except TlmsimError as exc:
+        if args.debug:
+            raise
+        print(f"tlmsim: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("tlmsim: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,168 @@
+"""Reading YAML inputs and turning every problem into one located error line.
+
+Shared by the platform and workload loaders: safe YAML reading, ``--set``
+overrides of key paths, and conversion of pydantic validation errors into
+:class:`~tlmsim.errors.ConfigError` messages of the form
+``FILE: key.path: problem (got VALUE); allowed: ...``.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from pathlib import Path
+from typing import Any, Iterable, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from tlmsim.errors import ConfigError
+
+M = TypeVar("M", bound=BaseModel)
+
+#: inputs larger than this are refused before parsing (a platform or workload YAML is a few KiB)
+MAX_YAML_BYTES = 4 * 1024 * 1024
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """Read a YAML mapping with ``yaml.safe_load``; errors name the file (and line)."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError("no such file", file=str(path))
+    if p.stat().st_size > MAX_YAML_BYTES:
+        raise ConfigError(f"file is larger than {MAX_YAML_BYTES} bytes", file=str(path))
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read file: {exc}", file=str(path)) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{where}invalid YAML: {problem}", file=str(path)) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"the top level must be a mapping of keys, not a {type(data).__name__}", file=str(path)
+        )
+    return data
+
+
+def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
+    """Return a copy of ``data`` with each ``KEY.PATH=VALUE`` applied.
+
+    VALUE is parsed as YAML (``32`` is an int, ``true`` a bool, ``64KiB`` a string that
+    the schema converts). Intermediate mappings are created as needed; a path through
+    a non-mapping value is an error naming ``--set``.
+    """
+    import copy
+
+    out = copy.deepcopy(data)
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError("expected KEY.PATH=VALUE", file="--set", value=item, has_value=True)
+        key, _, raw = item.partition("=")
+        key = key.strip()
+        parts = key.split(".")
+        if not key or any(not p for p in parts):
+            raise ConfigError("empty key in KEY.PATH=VALUE", file="--set", value=item, has_value=True)
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            value = raw
+        node = out
+        for depth, part in enumerate(parts[:-1]):
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            if not isinstance(child, dict):
+                raise ConfigError(
+                    "is not a mapping, so it has no sub-keys", file="--set", key=".".join(parts[: depth + 1])
+                )
+            node = child
+        node[parts[-1]] = value
+    return out
+
+
+def _unwrap(tp: Any) -> Any:
+    """Strip Annotated/Optional wrappers to find a model class or dict type."""
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(tp)[0])
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        for a in args:
+            u = _unwrap(a)
+            if isinstance(u, type) and issubclass(u, BaseModel):
+                return u
+        return args[0] if args else tp
+    return tp
+
+
+def _model_at(root: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
+    """The model class that owns the key at ``loc`` (its parent), if there is one."""
+    current: Any = root
+    for part in loc[:-1]:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(part) if isinstance(part, str) else None
+            if field is None:
+                return None
+            current = field.annotation
+        elif typing.get_origin(current) in (dict, typing.Dict):
+            current = typing.get_args(current)[1]
+        elif typing.get_origin(current) in (list, tuple):
+            current = typing.get_args(current)[0]
+        else:
+            return None
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return current
+    return None
+
+
+def _format_loc(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def validation_error(exc: ValidationError, root: type[BaseModel], file: str) -> ConfigError:
+    """Turn the first error of a pydantic ``ValidationError`` into a located ConfigError."""
+    err = exc.errors(include_url=False)[0]
+    # drop pydantic's internal tags (validator names, union branches) from the key path
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+    key = _format_loc(loc) or None
+    kind = err["type"]
+    value = err.get("input")
+    more = len(exc.errors()) - 1
+    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    if kind == "extra_forbidden":
+        owner = _model_at(root, loc)
+        allowed = ", ".join(owner.model_fields) if owner else None
+        return ConfigError("unknown key" + suffix, file=file, key=key, allowed=allowed)
+    if kind == "missing":
+        return ConfigError("required key is missing" + suffix, file=file, key=key)
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    if isinstance(value, (dict, list)) and len(repr(value)) > 80:
+        value = f"<{type(value).__name__} of {len(value)} items>"
+    return ConfigError(msg + suffix, file=file, key=key, value=value, has_value=True)
+
+
+def validate_model(model: type[M], data: dict[str, Any], file: str) -> M:
+    """Validate ``data`` as ``model``; every problem becomes a ConfigError naming ``file``."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc, model, file) from None
+    except ConfigError as exc:
+        raise exc.located(file) from None

@@ -1,0 +1,19 @@
+"""Dataflows: how a layer is split into tiles and mapped onto the PE array.
+
+Each dataflow is one module implementing :class:`tlmsim.dataflow.base.Dataflow`;
+:data:`DATAFLOWS` maps the platform's ``dataflow.name`` to it.
+"""
+
+from __future__ import annotations
+
+from tlmsim.dataflow.base import Dataflow, LayerPlan, Move, Tile
+from tlmsim.dataflow.dense_ws import DenseWS
+
+DATAFLOWS: dict[str, type[Dataflow]] = {DenseWS.NAME: DenseWS}
+
+__all__ = ["DATAFLOWS", "Dataflow", "LayerPlan", "Move", "Tile", "make_dataflow"]
+
+
+def make_dataflow(platform, workload) -> Dataflow:
+    """The dataflow the platform names, built for ``workload``."""
+    return DATAFLOWS[platform.dataflow.name](platform=platform, workload=workload)

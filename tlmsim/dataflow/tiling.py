@@ -1,0 +1,112 @@
+"""Shared mapping helpers: DRAM layout of the tensors and GLB residency.
+
+DRAM layout: every layer's weights, membrane state and every layer boundary's
+spike tensor get their own region, in layer order, aligned to
+:data:`REGION_ALIGN_BYTES`; a flatten layer aliases its input and output.
+
+GLB residency: a tensor either lives in the GLB for the whole layer (loaded from
+DRAM once in the prologue, or produced on chip) or streams through it per tile.
+The planner keeps first the tensors that would otherwise cross the DRAM interface
+most often (highest reuse), as long as they fit next to the staging space the
+streams need.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from tlmsim.workload import Layer, Workload
+
+#: DRAM regions start on this boundary (a DDR4 row is 8 KiB per rank)
+REGION_ALIGN_BYTES = 4096
+
+
+def ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def bits_to_bytes(bits: int) -> int:
+    return -(-bits // 8)
+
+
+@dataclass(frozen=True)
+class DramLayout:
+    """Base addresses of each layer's tensors in DRAM."""
+
+    weights: tuple[int, ...]  #: layer index -> weights base
+    membrane: tuple[int, ...]  #: layer index -> membrane base
+    spikes: tuple[int, ...]  #: boundary index i -> the input spikes of layer i (len = layers + 1)
+    total_bytes: int
+
+
+def layout_dram(workload: Workload, *, weight_bits: int, membrane_bits: int) -> DramLayout:
+    """Allocate DRAM regions for all tensors of ``workload``."""
+    cursor = 0
+
+    def alloc(nbytes: int) -> int:
+        nonlocal cursor
+        base = cursor
+        cursor += ceil_div(max(nbytes, 1), REGION_ALIGN_BYTES) * REGION_ALIGN_BYTES
+        return base
+
+    T = workload.timesteps
+    weights, membrane = [], []
+    for layer in workload.layers:
+        weights.append(alloc(bits_to_bytes(layer.weight_count * weight_bits)) if layer.has_weights else 0)
+        membrane.append(alloc(bits_to_bytes(layer.out_neurons * membrane_bits)) if layer.has_weights else 0)
+    spikes = [alloc(bits_to_bytes(T * workload.layers[0].in_neurons))]
+    for layer in workload.layers:
+        if layer.op == "flatten":
+            spikes.append(spikes[-1])
+        else:
+            spikes.append(alloc(bits_to_bytes(T * layer.out_neurons)))
+    return DramLayout(tuple(weights), tuple(membrane), tuple(spikes), cursor)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A tensor the planner may keep in the GLB."""
+
+    name: str
+    nbytes: int
+    reuse: float  #: how many times it would cross the DRAM interface if not resident
+
+
+def choose_resident(
+    capacity_bytes: int, staging_bytes: int, candidates: list[Candidate], already: set[str] = frozenset()
+) -> set[str]:
+    """Greedy residency: tensors in ``already`` first (they are in the GLB), then by
+    decreasing reuse (ties: smaller first), each kept if it still fits."""
+    free = capacity_bytes - staging_bytes
+    chosen: set[str] = set()
+    for c in candidates:
+        if c.name in already and c.nbytes <= free:
+            chosen.add(c.name)
+            free -= c.nbytes
+    for c in sorted(candidates, key=lambda c: (-c.reuse, c.nbytes, c.name)):
+        if c.name in chosen:
+            continue
+        if c.reuse > 1 or c.name == "outputs":
+            if c.nbytes <= free:
+                chosen.add(c.name)
+                free -= c.nbytes
+    return chosen
+
+
+def largest_chunk(limit: int, total: int, footprint) -> int:
+    """Largest m in [1, total] with footprint(m) <= limit (footprint increasing), or 0."""
+    if footprint(1) > limit:
+        return 0
+    lo, hi = 1, total
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if footprint(mid) <= limit:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def out_pixels(layer: Layer) -> int:
+    return math.prod(layer.out_shape[1:]) if len(layer.out_shape) == 3 else 1

@@ -1,0 +1,1 @@
+"""The simulation engine: transactions, components, statistics, traces, the runner."""

@@ -1,0 +1,87 @@
+"""Component base class.
+
+A component is a piece of hardware modelled by one or more SimPy processes, with its
+own parameters, resources and statistics. Components talk only through
+transactions: an initiator calls ``yield from component.access(txn)``, which returns
+when the component has finished serving ``txn`` (annotating the hop's start, end and
+wait in the trace). No component reads another's state.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Generator
+
+import simpy
+
+from tlmsim.engine.recorder import Recorder
+from tlmsim.engine.stats import COMMON_STATS, StatDecl
+from tlmsim.engine.transaction import Cmd, Transaction
+
+
+class Component:
+    """Base of every hardware model.
+
+    Subclasses declare extra statistics in ``STATS`` and implement :meth:`access`.
+    ``busy_units`` is how many resources ``busy_ps`` is summed over (banks, links,
+    ports), so that utilisation = busy_ps / (busy_units * elapsed) lies in [0, 1].
+    """
+
+    STATS: ClassVar[tuple[StatDecl, ...]] = ()
+    #: the component kind shown in reports (dram, sram, noc, pe_array, controller)
+    KIND: ClassVar[str] = "component"
+
+    def __init__(self, *, name: str, env: simpy.Environment, recorder: Recorder) -> None:
+        self.name = name
+        self.env = env
+        self.recorder = recorder
+        self.stats = recorder.register(self, COMMON_STATS + self.STATS)
+
+    # -- interface -----------------------------------------------------------------
+    def access(self, txn: Transaction) -> Generator[simpy.Event, object, None]:
+        """Serve ``txn``; the generator finishes when the component is done with it."""
+        raise NotImplementedError
+
+    @property
+    def busy_units(self) -> int:
+        return 1
+
+    def finalize(self, end_ps: int) -> None:
+        """Called once after the run, at simulated time ``end_ps`` (e.g. to close
+        open intervals and account refreshes or leakage up to the end)."""
+
+    def energy_pj(self) -> dict[str, float]:
+        """Energy in pJ by action (e.g. ``{"read": ..., "leakage": ...}``)."""
+        return {}
+
+    def area_mm2(self) -> float:
+        return 0.0
+
+    # -- helpers for subclasses ----------------------------------------------------
+    def record(self, txn: Transaction, start_ps: int, end_ps: int, wait_ps: int) -> None:
+        """Account one hop of ``txn`` served here: counts, bytes, trace row.
+
+        This is the only place where transaction counts and bytes are added, so the
+        trace's bytes always equal the component's byte counts.
+        """
+        c = self.stats.c
+        if txn.cmd == Cmd.READ:
+            c["reads"] += 1
+            c["read_bytes"] += txn.nbytes
+        elif txn.cmd == Cmd.WRITE:
+            c["writes"] += 1
+            c["write_bytes"] += txn.nbytes
+        trace = self.recorder.trace
+        if trace is not None:
+            trace.row(
+                (
+                    txn.id, self.name, txn.cmd.label, txn.data_class.label, txn.address,
+                    txn.nbytes, txn.layer, txn.tile, start_ps, end_ps, wait_ps,
+                )
+            )
+
+    def stall(self, reason: str, duration_ps: int, layer: int = -1) -> None:
+        """Attribute ``duration_ps`` of waiting by this component to ``reason``."""
+        self.recorder.stalls.add(self.name, reason, duration_ps, layer)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"

@@ -1,0 +1,121 @@
+"""Running a simulation: validate -> build -> connect and check -> run -> finalize.
+
+:func:`simulate` takes a validated :class:`~tlmsim.platform.Platform` and a
+:class:`~tlmsim.workload.Workload`, builds the components, plans every layer with
+the platform's dataflow (which checks that tiles fit the buffers before the first
+event), runs SimPy until the controller is done, and checks the end-of-run
+invariants (every transaction completed).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import simpy
+
+from tlmsim.dataflow import make_dataflow
+from tlmsim.dataflow.base import LayerPlan
+from tlmsim.engine.component import Component
+from tlmsim.engine.recorder import Recorder
+from tlmsim.engine.trace import TraceWriter
+from tlmsim.errors import ConfigError, SimulationError
+from tlmsim.hw.controller import Controller
+from tlmsim.hw.dram import Dram
+from tlmsim.hw.noc import Noc
+from tlmsim.hw.pe_array import PeArray
+from tlmsim.hw.sram import Sram
+from tlmsim.platform import Platform
+from tlmsim.workload import Workload
+
+#: NoC endpoints the controller sends traffic between
+NOC_ENDPOINTS = ("dram", "glb", "l1")
+
+
+@dataclass
+class RunResult:
+    """Everything a finished run measured (reports are built from it)."""
+
+    platform: Platform
+    workload: Workload
+    seed: int
+    end_ps: int
+    recorder: Recorder
+    components: dict[str, Component]
+    controller: Controller
+    plans: list[LayerPlan]
+    wall_s: float
+    events: int
+
+    @property
+    def clock_period_ps(self) -> int:
+        return self.platform.clock_period_ps
+
+
+def build(platform: Platform, workload: Workload, env: simpy.Environment, recorder: Recorder):
+    """Build the components and the layer plans (raises before any event runs)."""
+    period = platform.clock_period_ps
+    dram = Dram(name="dram", env=env, recorder=recorder, config=platform.dram)
+    noc = Noc(name="noc", env=env, recorder=recorder, config=platform.noc, accel_clock_mhz=platform.clock_mhz)
+    for a in NOC_ENDPOINTS:
+        for b in NOC_ENDPOINTS:
+            if a != b:
+                try:
+                    noc.hop_count(a, b)
+                except (KeyError, ValueError, ConfigError) as exc:
+                    raise ConfigError(
+                        f"the NoC must connect the endpoints {', '.join(NOC_ENDPOINTS)} ({exc})", key="noc.nodes"
+                    ) from None
+    glb = Sram(name="glb", env=env, recorder=recorder, config=platform.buffers.glb, clock_period_ps=period,
+               energy=platform.energy, area=platform.area)
+    l1 = Sram(name="l1", env=env, recorder=recorder, config=platform.buffers.l1, clock_period_ps=period,
+              energy=platform.energy, area=platform.area)
+    pe = PeArray(name="pe_array", env=env, recorder=recorder, config=platform.pe_array, clock_period_ps=period,
+                 energy=platform.energy, area=platform.area)
+    plans = make_dataflow(platform, workload).plan()
+    df = platform.dataflow
+    ctrl = Controller(
+        name="controller", env=env, recorder=recorder, dram=dram, noc=noc, glb=glb, l1=l1, pe=pe, plans=plans,
+        chunk_bytes=df.dma_chunk_bytes, outstanding=df.dma_outstanding,
+        double_buffered=platform.buffers.l1.double_buffered,
+    )
+    return {c.name: c for c in (dram, noc, glb, l1, pe, ctrl)}, ctrl, plans
+
+
+def simulate(
+    platform: Platform, workload: Workload, *, seed: int = 0, trace_path: str | Path | None = None
+) -> RunResult:
+    """Run ``workload`` on ``platform``; ``trace_path`` streams the per-hop trace CSV."""
+    wall0 = time.perf_counter()
+    trace = TraceWriter(trace_path) if trace_path is not None else None
+    recorder = Recorder(trace=trace)
+    env = simpy.Environment()
+    try:
+        components, ctrl, plans = build(platform, workload, env, recorder)
+        try:
+            env.run(until=ctrl.done)
+        except RuntimeError as exc:
+            if "until" not in str(exc):
+                raise
+            raise SimulationError(
+                f"deadlock at t={env.now} ps: no event left, controller not done, "
+                f"{recorder.issued - recorder.completed} transactions pending"
+            ) from None
+        end = env.now
+        for comp in components.values():
+            comp.finalize(end)
+        if recorder.completed != recorder.issued:
+            raise SimulationError(
+                f"{recorder.issued - recorder.completed} of {recorder.issued} transactions never completed"
+            )
+        recorder.close()
+    except BaseException:
+        if trace is not None:
+            trace.abort()
+        raise
+    events = getattr(env, "_eid", 0)
+    return RunResult(
+        platform=platform, workload=workload, seed=seed, end_ps=end, recorder=recorder, components=components,
+        controller=ctrl, plans=plans, wall_s=time.perf_counter() - wall0, events=events,
+    )

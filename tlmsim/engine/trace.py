@@ -1,0 +1,69 @@
+"""Streaming transaction trace: one CSV row per transaction per hop.
+
+Rows are buffered in small batches and written as they come, so a run never holds
+its trace in memory. The file is written under a temporary name and renamed when
+the run completes: a crashed or interrupted run leaves no half-written trace that
+looks complete.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+TRACE_COLUMNS = (
+    "txn_id",
+    "component",
+    "command",
+    "data_class",
+    "address",
+    "bytes",
+    "layer",
+    "tile",
+    "start_ps",
+    "end_ps",
+    "wait_ps",
+)
+
+_FLUSH_ROWS = 8192
+
+
+class TraceWriter:
+    """Writes trace rows to ``path`` (CSV, header :data:`TRACE_COLUMNS`)."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        self._tmp = self.path.with_name(self.path.name + ".partial")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = open(self._tmp, "w", newline="")
+        self._writer = csv.writer(self._fh, lineterminator="\n")
+        self._writer.writerow(TRACE_COLUMNS)
+        self._rows: list[tuple] = []
+        self.rows_written = 0
+
+    def row(self, row: tuple) -> None:
+        """Queue one row (a tuple in :data:`TRACE_COLUMNS` order)."""
+        self._rows.append(row)
+        if len(self._rows) >= _FLUSH_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        self._writer.writerows(self._rows)
+        self.rows_written += len(self._rows)
+        self._rows.clear()
+
+    def close(self) -> None:
+        """Finish the file and move it to its final name."""
+        if self._fh.closed:
+            return
+        self._flush()
+        self._fh.close()
+        os.replace(self._tmp, self.path)
+
+    def abort(self) -> None:
+        """Drop the partial file (the run failed)."""
+        if not self._fh.closed:
+            self._fh.close()
+        if self._tmp.exists():
+            self._tmp.unlink()

@@ -1,0 +1,73 @@
+"""The transaction: tlmsim's generic payload and the unit of the trace.
+
+Like a TLM-2.0 generic payload, a transaction names a command, an address, a length
+in bytes and what the bytes are (its data class), plus where it comes from and goes
+to, which layer/tile/timestep window it serves, and timing annotations filled in as
+it moves. One transaction is one burst- or tile-sized move of data (or one tile of
+compute), never a single cycle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+
+class Cmd(IntEnum):
+    """What a transaction asks of the component that serves it."""
+
+    READ = 0
+    WRITE = 1
+    COMPUTE = 2
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class DataClass(IntEnum):
+    """What the bytes of a transaction are."""
+
+    SPIKES = 0  #: input spikes of a layer (1 bit per neuron per timestep, before encoding)
+    WEIGHTS = 1  #: synaptic weights (weight_bits each)
+    MEMBRANE = 2  #: membrane potentials (neuron state kept across timesteps)
+    PSUM = 3  #: partial sums (accumulator width)
+    OUT_SPIKES = 4  #: output spikes of a layer
+    NONE = 5  #: compute transactions, benchmark traffic
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(slots=True, eq=False)
+class Transaction:
+    """One move of data (or one tile of compute) through the hardware.
+
+    ``address`` is a byte address in the target's address space (DRAM physical
+    address, buffer offset). ``cycles`` is used by COMPUTE transactions only: the
+    stall-free duration the dataflow computed, in accelerator cycles.
+    """
+
+    id: int
+    cmd: Cmd
+    data_class: DataClass
+    address: int
+    nbytes: int
+    source: str
+    destination: str
+    layer: int = -1
+    tile: int = -1
+    t_first: int = 0  #: first timestep of the window this transaction serves
+    t_last: int = 0  #: last timestep (inclusive)
+    cycles: int = 0
+    issued_ps: int = -1  #: when the initiator issued it
+    done_ps: int = -1  #: when the last hop finished
+    data: Any = field(default=None, repr=False)  #: the data itself (verification mode)
+
+    def __repr__(self) -> str:
+        return (
+            f"Transaction(#{self.id} {self.cmd.label} {self.data_class.label} {self.nbytes}B "
+            f"@{self.address:#x} {self.source}->{self.destination} L{self.layer} T{self.tile})"
+        )

@@ -1,0 +1,1 @@
+"""Hardware models: DRAM, SRAM buffers, NoC, PE array and the controller."""

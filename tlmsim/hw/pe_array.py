@@ -1,0 +1,107 @@
+"""The systolic PE array: executes one tile per COMPUTE transaction.
+
+The dataflow computes a tile's stall-free cycles and operation counts; the array
+streams the tile's operands out of L1 while it computes, so a tile takes
+``max(compute time, L1 operand read time)``; time beyond the compute is a stall of
+the array attributed to ``l1_bandwidth``.
+"""
+
+from __future__ import annotations
+
+from typing import Generator
+
+import simpy
+
+from tlmsim.dataflow.base import Tile
+from tlmsim.engine.component import Component
+from tlmsim.engine.recorder import Recorder
+from tlmsim.engine.stats import StatDecl
+from tlmsim.engine.transaction import Transaction
+from tlmsim.platform.energy import AreaTable, EnergyTable
+from tlmsim.platform.pe_array import PeArrayConfig
+
+
+class PeArray(Component):
+    """rows x cols processing elements with accumulators and neuron units."""
+
+    KIND = "pe_array"
+    STATS = (
+        StatDecl("tiles", "count", "tiles computed"),
+        StatDecl("compute_cycles", "cycles", "stall-free cycles of the tiles (dataflow model)"),
+        StatDecl("neuron_cycles", "cycles", "part of compute_cycles spent in neuron updates"),
+        StatDecl("dense_ops", "count", "synaptic operations of the dense computation"),
+        StatDecl("acc_ops", "count", "accumulates performed"),
+        StatDecl("neuron_updates", "count", "neuron state updates"),
+        StatDecl("weight_loads", "count", "weights written into PE registers"),
+    )
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        env: simpy.Environment,
+        recorder: Recorder,
+        config: PeArrayConfig,
+        clock_period_ps: int,
+        energy: EnergyTable,
+        area: AreaTable | None = None,
+    ) -> None:
+        super().__init__(name=name, env=env, recorder=recorder)
+        self.config = config
+        self.period_ps = clock_period_ps
+        self.energy = energy
+        self.area = area
+        self._elapsed_ps = 0
+
+    def compute(
+        self, txn: Transaction, tile: Tile, operand_read: Generator | None = None
+    ) -> Generator[simpy.Event, object, None]:
+        """Run ``tile``. Starts now; the array is busy for ``tile.compute_cycles``
+        cycles; ``operand_read`` (an L1 read, run first) may stretch it."""
+        start = self.env.now
+        compute_ps = tile.compute_cycles * self.period_ps
+        if operand_read is not None:
+            yield from operand_read
+        elapsed = self.env.now - start
+        if elapsed < compute_ps:
+            yield self.env.timeout(compute_ps - elapsed)
+        else:
+            self.stall("l1_bandwidth", elapsed - compute_ps, txn.layer)
+        c = self.stats.c
+        c["tiles"] += 1
+        c["compute_cycles"] += tile.compute_cycles
+        c["neuron_cycles"] += tile.neuron_cycles
+        c["dense_ops"] += tile.dense_ops
+        c["acc_ops"] += tile.acc_ops
+        c["neuron_updates"] += tile.neuron_updates
+        c["weight_loads"] += tile.pe_weight_loads
+        c["busy_ps"] += compute_ps
+        self.record(txn, start, self.env.now, 0)
+
+    def access(self, txn: Transaction) -> Generator[simpy.Event, object, None]:
+        """A bare COMPUTE transaction of ``txn.cycles`` cycles (no operation counts)."""
+        start = self.env.now
+        yield self.env.timeout(txn.cycles * self.period_ps)
+        self.stats.c["compute_cycles"] += txn.cycles
+        self.stats.c["busy_ps"] += txn.cycles * self.period_ps
+        self.record(txn, start, self.env.now, 0)
+
+    def finalize(self, end_ps: int) -> None:
+        self._elapsed_ps = end_ps
+
+    def energy_pj(self) -> dict[str, float]:
+        """Accumulates at the accumulator width; a neuron update = integrate (add at the
+        membrane width) + leak (shift) + threshold compare; a weight load = one
+        scratchpad write; leakage per PE x time."""
+        e, cfg, c = self.energy, self.config, self.stats.c
+        neuron = e.add_pj(cfg.membrane_bits) + e.shift_pj + e.compare_pj
+        pes = cfg.rows * cfg.cols
+        return {
+            "accumulate": c["acc_ops"] * e.add_pj(cfg.accumulator_bits),
+            "neuron_update": c["neuron_updates"] * neuron,
+            "weight_load": c["weight_loads"] * e.scratchpad_access_pj,
+            "leakage": e.leakage_mw_per_pe * pes * self._elapsed_ps * 1e-3,  # mW * ps = 1e-3 pJ
+        }
+
+    def area_mm2(self) -> float:
+        return 0.0 if self.area is None else self.area.pe_mm2 * self.config.rows * self.config.cols

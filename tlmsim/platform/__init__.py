@@ -1,0 +1,77 @@
+"""Platform schema: the hardware a simulation runs on, declared once.
+
+The YAML tree has the shape of the component tree::
+
+    name, description, clock_mhz
+    dram:      preset + overrides             (tlmsim.platform.dram.DramConfig)
+    buffers:   glb, l1 (SRAM buffers)          (tlmsim.platform.sram.SramConfig)
+    noc:       topology, links, routers        (tlmsim.platform.noc.NocConfig)
+    pe_array:  rows, cols, widths              (tlmsim.platform.pe_array.PeArrayConfig)
+    dataflow:  name and options                (tlmsim.platform.dataflow.DataflowConfig)
+    energy:    energy per action               (tlmsim.platform.energy.EnergyTable)
+    area:      area per unit                   (tlmsim.platform.energy.AreaTable)
+
+:func:`load_platform` reads a file (or a shipped platform by name), applies
+``--set key.path=value`` overrides and validates, turning every problem into a
+:class:`~tlmsim.errors.ConfigError` that names the file and the key path.
+"""
+
+from __future__ import annotations
+
+from tlmsim.platform.dataflow import DataflowConfig
+from tlmsim.platform.dram import DramConfig
+from tlmsim.platform.energy import AreaTable, EnergyTable
+from tlmsim.platform.noc import NocConfig
+from tlmsim.platform.params import FreqMHz, ParamModel, param
+from tlmsim.platform.pe_array import PeArrayConfig
+from tlmsim.platform.sram import SramConfig
+
+__all__ = [
+    "BuffersConfig",
+    "Platform",
+    "load_platform",
+    "DramConfig",
+    "SramConfig",
+    "NocConfig",
+    "PeArrayConfig",
+    "DataflowConfig",
+    "EnergyTable",
+    "AreaTable",
+]
+
+
+class BuffersConfig(ParamModel):
+    """The on-chip SRAM hierarchy: a global buffer and the array's L1."""
+
+    glb: SramConfig = param(
+        SramConfig(capacity_bytes=256 * 1024, banks=8, port_width_bytes=16),
+        desc="global buffer shared by the array(s), filled from DRAM over the NoC",
+    )
+    l1: SramConfig = param(
+        SramConfig(capacity_bytes=32 * 1024, banks=4, port_width_bytes=16, double_buffered=True),
+        desc="the array's L1 buffer, double-buffered so tile k+1 loads while tile k computes",
+    )
+
+
+class Platform(ParamModel):
+    """A whole platform."""
+
+    name: str = param("unnamed", desc="short name used in reports")
+    description: str = param("", desc="free text")
+    clock_mhz: FreqMHz = param(500.0, desc="accelerator clock (Prosperity's 500 MHz, energy_defaults.md)", gt=0, le=10000)
+    dram: DramConfig = param(DramConfig(), desc="off-chip memory")
+    buffers: BuffersConfig = param(BuffersConfig(), desc="on-chip SRAM buffers")
+    noc: NocConfig = param(NocConfig(), desc="network-on-chip between DRAM controller, GLB and L1")
+    pe_array: PeArrayConfig = param(PeArrayConfig(), desc="the systolic PE array")
+    dataflow: DataflowConfig = param(DataflowConfig(), desc="how layers map onto the array")
+    energy: EnergyTable = param(EnergyTable(), desc="energy per action")
+    area: AreaTable = param(AreaTable(), desc="area per unit")
+
+    @property
+    def clock_period_ps(self) -> int:
+        from tlmsim.units import period_ps
+
+        return period_ps(self.clock_mhz)
+
+
+from tlmsim.platform.loader import load_platform  # noqa: E402  (needs Platform)

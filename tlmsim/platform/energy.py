@@ -1,0 +1,74 @@
+"""Energy and area tables: per-action energies and per-unit areas with sources.
+
+Values are at 45 nm unless stated. Components take the few entries they need;
+a platform file may override any entry. Rules used to derive values at other
+widths or sizes are implemented here, once, and unit-tested.
+"""
+
+from __future__ import annotations
+
+import math
+
+from tlmsim.platform.params import ParamModel, param
+
+HOROWITZ = "M. Horowitz, 'Computing's energy problem', ISSCC 2014, 45 nm, 0.9 V"
+SATA = "SATA SNN training-accelerator energy model, 16-bit operations"
+
+
+class EnergyTable(ParamModel):
+    """Energy per action (pJ) of the arithmetic and the on-chip memories."""
+
+    technology_nm: int = param(45, desc="technology node the values refer to (informational); source: " + HOROWITZ, gt=0)
+    add_8bit_pj: float = param(0.03, desc="8-bit integer add; source: " + HOROWITZ, ge=0)
+    add_32bit_pj: float = param(0.1, desc="32-bit integer add; source: " + HOROWITZ, ge=0)
+    mult_8bit_pj: float = param(0.2, desc="8-bit integer multiply; source: " + HOROWITZ, ge=0)
+    mult_32bit_pj: float = param(3.1, desc="32-bit integer multiply; source: " + HOROWITZ, ge=0)
+    compare_pj: float = param(0.00309, desc="16-bit compare (threshold test); source: " + SATA, ge=0)
+    shift_pj: float = param(0.00605, desc="16-bit shift (leak by shift); source: " + SATA, ge=0)
+    scratchpad_access_pj: float = param(0.2779, desc="PE scratchpad access; source: " + SATA, ge=0)
+    sram_64bit_8kib_pj: float = param(
+        10.0,
+        desc="SRAM read of 64 bits from an 8 KB array; other sizes scale as sqrt(size/8KB); source: " + HOROWITZ,
+        ge=0,
+    )
+    leakage_mw_per_kib_sram: float = param(
+        0.0,
+        desc="SRAM leakage power per KiB; no published value in the reference set, so 0 (not modelled) unless given",
+        ge=0,
+    )
+    leakage_mw_per_pe: float = param(
+        0.0, desc="PE leakage power; no published value in the reference set, so 0 (not modelled) unless given", ge=0
+    )
+
+    def add_pj(self, bits: int) -> float:
+        """Energy of a ``bits``-wide integer add: linear in width through Horowitz's
+        8-bit and 32-bit points (extrapolated beyond them, never below 0)."""
+        slope = (self.add_32bit_pj - self.add_8bit_pj) / 24.0
+        return max(0.0, self.add_8bit_pj + slope * (bits - 8))
+
+    def mult_pj(self, bits: int) -> float:
+        """Energy of a ``bits``-wide integer multiply: quadratic in width (array
+        multiplier), fitted through Horowitz's 8-bit point: m8 * (bits/8)^2.
+        (Horowitz's 32-bit point, 3.1 pJ, is 0.97x of this rule's 3.2 pJ.)"""
+        return self.mult_8bit_pj * (bits / 8.0) ** 2
+
+    def sram_access_pj(self, capacity_bytes: int, width_bits: int) -> float:
+        """Energy of one access of ``width_bits`` to an SRAM of ``capacity_bytes``:
+        E64(S) = sram_64bit_8kib_pj * sqrt(S / 8 KB), scaled linearly to the access
+        width. (Fits Horowitz's 8 KB / 32 KB / 1 MB points within ~15 %.)"""
+        e64 = self.sram_64bit_8kib_pj * math.sqrt(capacity_bytes / 8192.0)
+        return e64 * width_bits / 64.0
+
+
+class AreaTable(ParamModel):
+    """Area per unit (mm²) for architecture-search budgets, 45 nm order of magnitude."""
+
+    sram_mm2_per_64kib: float = param(
+        0.4, desc="SRAM area per 64 KB, 6T cell plus periphery (midpoint of 0.3-0.5); source: energy_defaults.md (45 nm)",
+        ge=0,
+    )
+    pe_mm2: float = param(
+        0.0035,
+        desc="one 16-bit accumulator PE with a small scratchpad (midpoint of 0.002-0.005); source: energy_defaults.md",
+        ge=0,
+    )

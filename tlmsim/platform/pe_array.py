@@ -1,0 +1,24 @@
+"""Parameters of the systolic PE array."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from tlmsim.platform.params import Bytes, ParamModel, param
+
+
+class PeArrayConfig(ParamModel):
+    """A rows x cols systolic array of processing elements (one per accelerator)."""
+
+    rows: int = param(16, desc="PE rows (SCALE-Sim's default array is 32x32; 16x16 is a common edge size)", ge=1, le=1024)
+    cols: int = param(16, desc="PE columns", ge=1, le=1024)
+    weight_bits: int = param(8, desc="width of a stored weight (SpikeX: 4-16 bits)", ge=1, le=32)
+    accumulator_bits: int = param(16, desc="width of the accumulator / partial sum", ge=2, le=64)
+    membrane_bits: int = param(16, desc="width of a membrane potential kept between timesteps", ge=2, le=64)
+    scratchpad_bytes: Bytes = param(64, desc="scratchpad per PE (holds stationary weights and state)", ge=0)
+    neuron: Literal["if", "lif", "cuba_lif"] = param(
+        "lif", desc="default neuron model when the workload does not name one"
+    )
+    neuron_update_cycles: int = param(
+        1, desc="cycles for one column of neurons to update (leak, integrate, compare, reset) after a tile", ge=0
+    )

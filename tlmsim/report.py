@@ -1,0 +1,278 @@
+"""Reports: tidy pandas DataFrames built from a finished run, and their files.
+
+Tables (columns documented in README.md, "Reports"):
+
+* ``summary``     one row: latency, energy, EDP, DRAM traffic and bandwidth;
+* ``layers``      one row per layer;
+* ``components``  one row per component: traffic, busy time, utilisation, stalls, energy;
+* ``energy``      one row per (component, action);
+* ``stalls``      one row per (component, reason, layer);
+* ``stats``       every declared statistic of every component (component, stat, unit, value).
+
+Times are in accelerator cycles (``*_cycles``) or nanoseconds (``*_ns``); energy in pJ.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from tlmsim.engine.simulation import RunResult
+from tlmsim.engine.transaction import DataClass
+
+_DC_COLUMN = {
+    DataClass.WEIGHTS: "weights",
+    DataClass.SPIKES: "spikes",
+    DataClass.MEMBRANE: "membrane",
+    DataClass.OUT_SPIKES: "out_spikes",
+}
+
+
+@dataclass
+class Report:
+    summary: pd.DataFrame
+    layers: pd.DataFrame
+    components: pd.DataFrame
+    energy: pd.DataFrame
+    stalls: pd.DataFrame
+    stats: pd.DataFrame
+
+    TABLES = ("summary", "layers", "components", "energy", "stalls", "stats")
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {name: getattr(self, name) for name in self.TABLES}
+
+
+def _cycles(ps: float, period_ps: int) -> float:
+    return ps / period_ps
+
+
+def energy_frame(result: RunResult) -> pd.DataFrame:
+    rows = []
+    for comp in result.components.values():
+        for action, pj in comp.energy_pj().items():
+            rows.append({"component": comp.name, "kind": comp.KIND, "action": action, "energy_pj": float(pj)})
+    df = pd.DataFrame(rows, columns=["component", "kind", "action", "energy_pj"])
+    total = df["energy_pj"].sum()
+    df["share"] = df["energy_pj"] / total if total > 0 else 0.0
+    return df
+
+
+def stalls_frame(result: RunResult) -> pd.DataFrame:
+    period = result.clock_period_ps
+    names = {l.index: l.name for l in result.workload.layers}
+    rows = [
+        {
+            "component": comp,
+            "reason": reason,
+            "layer": layer,
+            "layer_name": names.get(layer, ""),
+            "count": count,
+            "stall_cycles": _cycles(ps, period),
+        }
+        for (comp, reason, layer), (count, ps) in sorted(result.recorder.stalls.entries.items())
+    ]
+    return pd.DataFrame(rows, columns=["component", "reason", "layer", "layer_name", "count", "stall_cycles"])
+
+
+def stats_frame(result: RunResult) -> pd.DataFrame:
+    rows = []
+    for name, st in result.recorder.stats.items():
+        for stat, decl in st.decls.items():
+            rows.append({"component": name, "stat": stat, "unit": decl.unit, "value": st.c[stat],
+                         "description": decl.description})
+    return pd.DataFrame(rows, columns=["component", "stat", "unit", "value", "description"])
+
+
+def components_frame(result: RunResult, energy: pd.DataFrame, stalls: pd.DataFrame) -> pd.DataFrame:
+    period, end = result.clock_period_ps, max(result.end_ps, 1)
+    rows = []
+    for comp in result.components.values():
+        c = comp.stats.c
+        e = energy[energy["component"] == comp.name]["energy_pj"].sum()
+        s = stalls[stalls["component"] == comp.name]["stall_cycles"].sum()
+        rows.append(
+            {
+                "component": comp.name,
+                "kind": comp.KIND,
+                "reads": int(c["reads"]),
+                "writes": int(c["writes"]),
+                "read_bytes": int(c["read_bytes"]),
+                "write_bytes": int(c["write_bytes"]),
+                "busy_cycles": _cycles(c["busy_ps"], period),
+                "busy_units": comp.busy_units,
+                "utilization": c["busy_ps"] / (comp.busy_units * end),
+                "stall_cycles": float(s),
+                "energy_pj": float(e),
+                "area_mm2": float(comp.area_mm2()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def layers_frame(result: RunResult) -> pd.DataFrame:
+    period = result.clock_period_ps
+    pe = result.platform.pe_array
+    flows = result.recorder.flows
+    stalls = result.recorder.stalls.entries
+    layers = {l.index: l for l in result.workload.layers}
+    rows = []
+    for rec in result.controller.layers:
+        layer = layers[rec.index]
+        lat = _cycles(rec.end_ps - rec.start_ps, period)
+        row = {
+            "layer": rec.index,
+            "name": rec.name,
+            "op": layer.op,
+            "start_cycle": _cycles(rec.start_ps, period),
+            "end_cycle": _cycles(rec.end_ps, period),
+            "latency_cycles": lat,
+            "compute_cycles": rec.compute_cycles,
+            "neuron_cycles": rec.neuron_cycles,
+            "stall_cycles": max(0.0, lat - rec.compute_cycles),
+            "tiles": rec.tiles,
+            "dense_ops": rec.dense_ops,
+            "acc_ops": rec.acc_ops,
+            "ops_skipped": rec.dense_ops - rec.acc_ops,
+            "neuron_updates": rec.neuron_updates,
+            "pe_utilization": rec.acc_ops / (pe.rows * pe.cols * lat) if lat > 0 else 0.0,
+        }
+        dram_r = dram_w = 0
+        per_dc = {f"dram_{v}_bytes": 0 for v in _DC_COLUMN.values()}
+        per_dc_glb = {f"glb_{v}_bytes": 0 for v in _DC_COLUMN.values()}
+        for (src, dst, dc, li), n in flows.items():
+            if li != rec.index:
+                continue
+            if src == "dram" and dst == "noc":
+                dram_r += n
+            elif dst == "dram" and src == "noc":
+                dram_w += n
+            else:
+                if (src == "glb" and dst == "noc") or (src == "noc" and dst == "glb"):
+                    col = _DC_COLUMN.get(DataClass(dc))
+                    if col:
+                        per_dc_glb[f"glb_{col}_bytes"] += n
+                continue
+            col = _DC_COLUMN.get(DataClass(dc))
+            if col:
+                per_dc[f"dram_{col}_bytes"] += n
+        row.update({"dram_read_bytes": dram_r, "dram_write_bytes": dram_w})
+        row.update(per_dc)
+        row.update(per_dc_glb)
+        for (comp, reason, li), (_, ps) in stalls.items():
+            if li == rec.index and comp == "pe_array":
+                row[f"pe_stall_{reason}_cycles"] = row.get(f"pe_stall_{reason}_cycles", 0.0) + _cycles(ps, period)
+        for reason in ("waiting_for_operands", "waiting_for_output_buffer", "l1_bandwidth"):
+            row.setdefault(f"pe_stall_{reason}_cycles", 0.0)
+        for name in ("weights", "inputs", "membrane", "outputs"):
+            row[f"glb_resident_{name}"] = bool(rec.resident.get(name, False))
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    return df
+
+
+def summary_frame(result: RunResult, components: pd.DataFrame, energy: pd.DataFrame) -> pd.DataFrame:
+    period = result.clock_period_ps
+    lat_ps = result.end_ps
+    dram = result.components["dram"]
+    pe = result.components["pe_array"]
+    total_pj = float(energy["energy_pj"].sum())
+    dram_r, dram_w = int(dram.stats.c["read_bytes"]), int(dram.stats.c["write_bytes"])
+    lat_ns = lat_ps / 1000.0
+    p = result.platform
+    row = {
+        "platform": p.name,
+        "workload": result.workload.name,
+        "dataflow": p.dataflow.name,
+        "spikes": result.workload.spike_source,
+        "seed": result.seed,
+        "timesteps": result.workload.timesteps,
+        "clock_mhz": p.clock_mhz,
+        "latency_cycles": lat_ps / period,
+        "latency_ns": lat_ns,
+        "energy_pj": total_pj,
+        "edp_pj_ns": total_pj * lat_ns,
+        "compute_cycles": int(pe.stats.c["compute_cycles"]),
+        "pe_utilization": pe.stats.c["acc_ops"] / (p.pe_array.rows * p.pe_array.cols * (lat_ps / period))
+        if lat_ps
+        else 0.0,
+        "dram_read_bytes": dram_r,
+        "dram_write_bytes": dram_w,
+        "dram_bytes": dram_r + dram_w,
+        "dram_bandwidth_gb_per_s": (dram_r + dram_w) / lat_ns if lat_ns else 0.0,
+        "dram_peak_gb_per_s": float(dram.peak_bandwidth_gb_per_s) if hasattr(dram, "peak_bandwidth_gb_per_s") else float("nan"),
+        "transactions": result.recorder.issued,
+    }
+    for kind, e in energy.groupby("kind", sort=True)["energy_pj"].sum().items():
+        row[f"energy_{kind}_pj"] = float(e)
+    return pd.DataFrame([row])
+
+
+def build_report(result: RunResult) -> Report:
+    energy = energy_frame(result)
+    stalls = stalls_frame(result)
+    components = components_frame(result, energy, stalls)
+    return Report(
+        summary=summary_frame(result, components, energy),
+        layers=layers_frame(result),
+        components=components,
+        energy=energy,
+        stalls=stalls,
+        stats=stats_frame(result),
+    )
+
+
+def _atomic_write(path: Path, write) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".partial")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | Path, *, parquet: bool | None = None) -> list[Path]:
+    """Write each table as CSV (and Parquet when pyarrow is importable); atomic per file."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if parquet is None:
+        try:
+            import pyarrow  # noqa: F401
+
+            parquet = True
+        except ImportError:
+            parquet = False
+    written = []
+    for name, df in tables.items():
+        path = out / f"{name}.csv"
+        _atomic_write(path, lambda tmp, df=df: df.to_csv(tmp, index=False, float_format="%.6g", lineterminator="\n"))
+        written.append(path)
+        if parquet:
+            ppath = out / f"{name}.parquet"
+            _atomic_write(ppath, lambda tmp, df=df: df.to_parquet(tmp, index=False))
+            written.append(ppath)
+    return written
+
+
+def console_summary(result: RunResult, report: Report) -> str:
+    s = report.summary.iloc[0]
+    comp = report.components.set_index("component")
+    lines = [
+        f"platform {s['platform']}  workload {s['workload']}  dataflow {s['dataflow']}  T={s['timesteps']}",
+        f"spikes: {s['spikes']}",
+        f"latency   {s['latency_cycles']:.0f} cycles = {s['latency_ns'] / 1000:.3f} us at {s['clock_mhz']:g} MHz",
+        f"energy    {s['energy_pj'] / 1e6:.3f} uJ   EDP {s['edp_pj_ns'] / 1e9:.4g} uJ*us",
+        f"DRAM      {s['dram_bytes'] / 1024:.1f} KiB moved, {s['dram_bandwidth_gb_per_s']:.2f} GB/s achieved "
+        f"(peak {s['dram_peak_gb_per_s']:.2f})",
+        f"PE array  utilisation {s['pe_utilization'] * 100:.1f} %, {s['compute_cycles']} compute cycles",
+        "energy by component: "
+        + ", ".join(f"{k} {v / 1e6:.3f} uJ" for k, v in comp["energy_pj"].items() if v > 0),
+        f"{int(s['transactions'])} transactions in {result.wall_s:.2f} s wall",
+    ]
+    return "\n".join(lines)

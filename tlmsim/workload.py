@@ -1,0 +1,327 @@
+"""Workloads: the layers of an SNN and the spikes that flow into each of them.
+
+A workload YAML names the network (``name``, ``timesteps``, ``weight_bits``,
+``layers``) and optionally ``spikes: FILE.npz``, a spike trace that maps each
+layer name to its input spikes (bool, shape ``(T, *in_shape)``). Without it, the
+spikes are synthetic: seeded, with each layer's ``firing_rate`` (the fraction of
+ones in its input), and reports say so.
+
+Layer shapes are checked as a chain: each layer's ``in_shape`` must equal the
+previous layer's output shape.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Literal
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from tlmsim.config_io import read_yaml, validate_model
+from tlmsim.errors import WorkloadError
+from tlmsim.platform.params import ParamModel, param
+
+Op = Literal["conv2d", "linear", "maxpool2d", "avgpool2d", "flatten"]
+Neuron = Literal["if", "lif", "cuba_lif"]
+
+#: a spike trace larger than this (in neurons x timesteps, summed over layers) is refused
+MAX_SPIKE_ELEMENTS = 2_000_000_000
+#: synthetic structure: fraction of neurons that never fire (firing_rates.md: 57-80 %)
+SILENT_FRACTION = 0.6
+#: synthetic structure: timestep 0 fires about half as often as later ones (firing_rates.md)
+FIRST_STEP_RATIO = 0.5
+
+
+def _pair(v: int | list[int]) -> tuple[int, int]:
+    if isinstance(v, int):
+        return (v, v)
+    return (int(v[0]), int(v[1]))
+
+
+class LayerSpec(ParamModel):
+    """One layer of a workload YAML."""
+
+    name: str = param(desc="unique layer name (keys the spike trace)", min_length=1)
+    op: Op = param(desc="operation")
+    in_shape: list[int] = param(desc="input shape: [C, H, W] for conv/pool, [N] for linear", min_length=1, max_length=3)
+    out_channels: int | None = param(None, desc="conv2d: output channels", ge=1)
+    out_features: int | None = param(None, desc="linear: output features", ge=1)
+    kernel: int | list[int] = param(1, desc="conv/pool kernel size (int or [kh, kw])")
+    stride: int | list[int] = param(1, desc="conv/pool stride (int or [sh, sw])")
+    padding: int | list[int] = param(0, desc="conv/pool zero padding (int or [ph, pw])")
+    neuron: Neuron | None = param(None, desc="neuron model after this layer (default: the platform's)")
+    weight_sparsity: float = param(0.0, desc="fraction of zero weights (static sparsity)", ge=0.0, lt=1.0)
+    firing_rate: float | None = param(
+        None, desc="density of this layer's input spikes for synthetic spikes (default: the workload's)", ge=0.0, le=1.0
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> "LayerSpec":
+        if any(d < 1 for d in self.in_shape):
+            raise ValueError(f"in_shape entries must be >= 1, got {self.in_shape}")
+        for key in ("kernel", "stride", "padding"):
+            v = getattr(self, key)
+            vals = [v] if isinstance(v, int) else v
+            if not isinstance(v, int) and len(vals) != 2:
+                raise ValueError(f"{key} must be an int or [h, w]")
+            lo = 0 if key == "padding" else 1
+            if any(x < lo for x in vals):
+                raise ValueError(f"{key} must be >= {lo}")
+        if self.op in ("conv2d", "maxpool2d", "avgpool2d") and len(self.in_shape) != 3:
+            raise ValueError(f"{self.op} needs in_shape [C, H, W]")
+        if self.op == "conv2d" and self.out_channels is None:
+            raise ValueError("conv2d needs out_channels")
+        if self.op == "linear":
+            if self.out_features is None:
+                raise ValueError("linear needs out_features")
+            if len(self.in_shape) != 1:
+                raise ValueError("linear needs in_shape [N] (put a flatten layer before it)")
+        return self
+
+
+class WorkloadSpec(ParamModel):
+    """A workload YAML."""
+
+    name: str = param(desc="workload name", min_length=1)
+    description: str = param("", desc="free text, e.g. the data set and where the spikes come from")
+    timesteps: int = param(desc="timesteps T per inference", ge=1, le=10000)
+    weight_bits: int = param(8, desc="stored weight width", ge=1, le=32)
+    firing_rate: float = param(0.15, desc="default input spike density for synthetic spikes", ge=0.0, le=1.0)
+    spikes: str | None = param(None, desc="spike trace .npz (path relative to this file); omit for synthetic spikes")
+    layers: list[LayerSpec] = Field(description="layers in execution order", min_length=1, max_length=10000)
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """A validated layer with derived shapes and GEMM view."""
+
+    index: int
+    name: str
+    op: str
+    in_shape: tuple[int, ...]
+    out_shape: tuple[int, ...]
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    neuron: str | None
+    weight_sparsity: float
+    firing_rate: float
+
+    @property
+    def has_weights(self) -> bool:
+        return self.op in ("conv2d", "linear")
+
+    @property
+    def in_neurons(self) -> int:
+        return math.prod(self.in_shape)
+
+    @property
+    def out_neurons(self) -> int:
+        return math.prod(self.out_shape)
+
+    @property
+    def gemm(self) -> tuple[int, int, int]:
+        """(M, K, N): output pixels, reduction length, output channels (SCALE-Sim's view)."""
+        if self.op == "linear":
+            return (1, self.in_shape[0], self.out_shape[0])
+        if self.op == "conv2d":
+            c, _, _ = self.in_shape
+            n, ho, wo = self.out_shape
+            return (ho * wo, self.kernel[0] * self.kernel[1] * c, n)
+        return (0, 0, 0)
+
+    @property
+    def weight_count(self) -> int:
+        _, k, n = self.gemm
+        return k * n
+
+
+@dataclass
+class Workload:
+    """Layers plus the input spikes of every layer."""
+
+    name: str
+    timesteps: int
+    weight_bits: int
+    layers: list[Layer]
+    spikes: dict[str, np.ndarray] = field(repr=False)
+    spike_source: str = "synthetic"
+    description: str = ""
+
+    @property
+    def synthetic(self) -> bool:
+        return self.spike_source.startswith("synthetic")
+
+
+def _out_shape(spec: LayerSpec, where: str) -> tuple[int, ...]:
+    if spec.op == "flatten":
+        return (math.prod(spec.in_shape),)
+    if spec.op == "linear":
+        return (int(spec.out_features),)
+    c, h, w = spec.in_shape
+    kh, kw = _pair(spec.kernel)
+    sh, sw = _pair(spec.stride)
+    ph, pw = _pair(spec.padding)
+    ho = (h + 2 * ph - kh) // sh + 1
+    wo = (w + 2 * pw - kw) // sw + 1
+    if ho < 1 or wo < 1:
+        raise WorkloadError(
+            f"kernel {kh}x{kw} with padding {ph},{pw} does not fit the input {h}x{w}", key=f"{where}.kernel"
+        )
+    out_c = int(spec.out_channels) if spec.op == "conv2d" else c
+    return (out_c, ho, wo)
+
+
+def build_layers(spec: WorkloadSpec) -> list[Layer]:
+    """Derive shapes and check the chain; errors name ``layers[i].key``."""
+    layers: list[Layer] = []
+    names: set[str] = set()
+    prev_out: tuple[int, ...] | None = None
+    for i, ls in enumerate(spec.layers):
+        where = f"layers[{i}]"
+        if ls.name in names:
+            raise WorkloadError("duplicate layer name", key=f"{where}.name", value=ls.name)
+        names.add(ls.name)
+        in_shape = tuple(ls.in_shape)
+        if prev_out is not None and in_shape != prev_out:
+            raise WorkloadError(
+                f"does not match the previous layer's output shape {list(prev_out)}",
+                key=f"{where}.in_shape",
+                value=list(in_shape),
+            )
+        out = _out_shape(ls, where)
+        layers.append(
+            Layer(
+                index=i,
+                name=ls.name,
+                op=ls.op,
+                in_shape=in_shape,
+                out_shape=out,
+                kernel=_pair(ls.kernel),
+                stride=_pair(ls.stride),
+                padding=_pair(ls.padding),
+                neuron=ls.neuron,
+                weight_sparsity=ls.weight_sparsity,
+                firing_rate=spec.firing_rate if ls.firing_rate is None else ls.firing_rate,
+            )
+        )
+        prev_out = out
+    total = sum(l.in_neurons for l in layers) * spec.timesteps
+    if total > MAX_SPIKE_ELEMENTS:
+        raise WorkloadError(
+            f"the spike tensors would hold {total} elements, more than the limit {MAX_SPIKE_ELEMENTS}", key="layers"
+        )
+    return layers
+
+
+def synthetic_spikes(layer: Layer, timesteps: int, rng: np.random.Generator) -> np.ndarray:
+    """Seeded synthetic input spikes of ``layer``: shape (T, *in_shape), bool.
+
+    Structure (firing_rates.md): a fraction of neurons never fires
+    (:data:`SILENT_FRACTION`, lowered when the density needs more active
+    neurons), and timestep 0 fires :data:`FIRST_STEP_RATIO` as often as later
+    steps. The expected density over all steps equals ``layer.firing_rate``.
+    """
+    p = layer.firing_rate
+    shape = (timesteps, *layer.in_shape)
+    if p <= 0.0:
+        return np.zeros(shape, dtype=bool)
+    if p >= 1.0:
+        return np.ones(shape, dtype=bool)
+    # per-step density d_t with d_0 = r*d and mean over T equal to p
+    weights = np.ones(timesteps)
+    if timesteps > 1:
+        weights[0] = FIRST_STEP_RATIO
+    step_density = p * timesteps / weights.sum() * weights
+    peak = float(step_density.max())
+    active_fraction = min(1.0, max(1.0 - SILENT_FRACTION, peak))
+    active = rng.random(layer.in_shape) < active_fraction
+    probs = np.minimum(1.0, step_density / active_fraction)
+    u = rng.random(shape)
+    return (u < probs.reshape((timesteps,) + (1,) * len(layer.in_shape))) & active[None, ...]
+
+
+def load_spike_trace(path: Path, layers: list[Layer], timesteps: int) -> dict[str, np.ndarray]:
+    """Read a spike trace ``.npz`` (no pickles) and check it against the layers."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    except FileNotFoundError:
+        raise WorkloadError("spike trace file not found", file=str(path)) from None
+    except Exception as exc:  # noqa: BLE001 - any corrupt archive becomes one line
+        raise WorkloadError(f"not a readable .npz spike trace ({type(exc).__name__}: {exc})", file=str(path)) from None
+    out: dict[str, np.ndarray] = {}
+    for layer in layers:
+        if layer.name not in arrays:
+            raise WorkloadError(
+                "has no spikes for this layer", file=str(path), key=layer.name, allowed=", ".join(sorted(arrays)) or "(empty)"
+            )
+        a = arrays[layer.name]
+        want = (timesteps, *layer.in_shape)
+        if a.shape != want:
+            raise WorkloadError(
+                f"spike array has shape {list(a.shape)}, expected (T, *in_shape) = {list(want)}",
+                file=str(path),
+                key=layer.name,
+            )
+        if a.dtype != np.bool_:
+            if a.dtype.kind not in "biu" or (a.size and (a.min() < 0 or a.max() > 1)):
+                raise WorkloadError(
+                    f"spike array must be bool (or integers 0/1), got dtype {a.dtype}", file=str(path), key=layer.name
+                )
+            a = a.astype(bool)
+        out[layer.name] = a
+    return out
+
+
+def load_workload(source: str | Path | None = None, *, seed: int = 0) -> Workload:
+    """Load a workload YAML (or a shipped workload by name) and its spikes."""
+    from tlmsim.resources import DEFAULT_WORKLOAD, resolve
+
+    path = resolve("workloads", None if source is None else str(source), DEFAULT_WORKLOAD)
+    spec = validate_model(WorkloadSpec, read_yaml(path), str(path))
+    try:
+        layers = build_layers(spec)
+    except WorkloadError as exc:
+        raise exc.located(str(path)) from None
+    if spec.spikes:
+        trace = (path.parent / spec.spikes).resolve()
+        spikes = load_spike_trace(trace, layers, spec.timesteps)
+        source_label = f"recorded ({trace.name})"
+    else:
+        rng = np.random.default_rng(seed)
+        spikes = {l.name: synthetic_spikes(l, spec.timesteps, rng) for l in layers}
+        source_label = f"synthetic (seed {seed}, per-layer firing rates)"
+    return Workload(
+        name=spec.name,
+        timesteps=spec.timesteps,
+        weight_bits=spec.weight_bits,
+        layers=layers,
+        spikes=spikes,
+        spike_source=source_label,
+        description=spec.description,
+    )
+
+
+def save_spike_trace(path: Path, spikes: dict[str, np.ndarray]) -> None:
+    """Write a spike trace (compressed .npz of bool arrays), atomically."""
+    import os
+    import tempfile
+
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.partial")
+    os.close(fd)
+    try:
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, **{k: np.asarray(v, dtype=bool) for k, v in spikes.items()})
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def workload_names(paths: Iterable[Path]) -> list[str]:
+    return [p.stem for p in paths]
