@@ -49,7 +49,7 @@ class ConfigError(TlmsimError):
         """The same error, naming ``file`` when it did not name one yet."""
         if self.file:
             return self
-        return ConfigError(
+        return type(self)(
             self.problem,
             file=file,
             key=self.key,

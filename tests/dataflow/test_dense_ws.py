@@ -1,0 +1,84 @@
+"""dense-ws mapping: tile counts, cycles and bytes computed by hand."""
+
+import pytest
+
+from tlmsim.dataflow import make_dataflow
+from tlmsim.engine.transaction import DataClass
+from tlmsim.errors import MappingError
+from tlmsim.platform import load_platform
+from tlmsim.workload import load_workload
+
+WL = """
+name: small
+timesteps: 2
+weight_bits: 8
+layers:
+  - {name: c, op: conv2d, in_shape: [4, 6, 6], out_channels: 8, kernel: 3, padding: 1, neuron: lif}
+  - {name: f, op: flatten, in_shape: [8, 6, 6]}
+  - {name: fc, op: linear, in_shape: [288], out_features: 10, neuron: lif}
+"""
+
+
+@pytest.fixture
+def plans(tmp_path):
+    p = tmp_path / "w.yaml"
+    p.write_text(WL)
+    platform = load_platform("ddr4-baseline", ["pe_array.rows=16", "pe_array.cols=8"])
+    return make_dataflow(platform, load_workload(p, seed=0)).plan()
+
+
+def test_conv_tiles_cycles_ops(plans):
+    conv = plans[0]
+    # M = 36 output pixels, K = 3*3*4 = 36, N = 8; R = 16, C = 8 -> 3 K-folds (16, 16, 4), 1 N-fold;
+    # the 64 KiB L1 holds all 36 rows in one chunk; T = 2 -> 2 x 3 = 6 tiles
+    assert len(conv.tiles) == 6
+    # SCALE-Sim WS fold: 2R + C + M - 2 = 32 + 8 + 36 - 2 = 74 cycles; the last K-fold adds
+    # the neuron update of 36 rows x 1 cycle -> 6 x 74 + 2 x 36 = 516
+    assert [t.compute_cycles for t in conv.tiles] == [74, 74, 110, 74, 74, 110]
+    assert sum(t.compute_cycles for t in conv.tiles) == 516
+    # dense ops = M*K*N per timestep = 36*36*8 = 10368, twice
+    assert sum(t.dense_ops for t in conv.tiles) == 2 * 10368
+    assert all(t.acc_ops == t.dense_ops for t in conv.tiles)  # no zero skipping
+    # weight bytes per tile: 16x8, 16x8, 4x8 weights at 8 bits
+    assert [t.loads[0].nbytes for t in conv.tiles[:3]] == [128, 128, 32]
+    assert all(t.loads[0].data_class == DataClass.WEIGHTS for t in conv.tiles)
+    # spike slice: 36 rows x kr bits -> 72, 72, 18 bytes
+    assert [t.loads[1].nbytes for t in conv.tiles[:3]] == [72, 72, 18]
+
+
+def test_membrane_crosses_timesteps_and_outputs_are_stored(plans):
+    conv = plans[0]
+    t0_last, t1_first = conv.tiles[2], conv.tiles[3]
+    # after timestep 0: 36 x 8 output spikes = 36 bytes, and 36 x 8 membranes x 16 bits = 576 bytes
+    assert [(m.data_class, m.nbytes) for m in t0_last.stores] == [(DataClass.OUT_SPIKES, 36), (DataClass.MEMBRANE, 576)]
+    mem = [m for m in t1_first.loads if m.data_class == DataClass.MEMBRANE]
+    assert len(mem) == 1 and mem[0].nbytes == 576 and mem[0].after == t0_last.stores[1].signals
+    # the last timestep does not write the membrane back
+    assert [m.data_class for m in conv.tiles[5].stores] == [DataClass.OUT_SPIKES]
+
+
+def test_small_network_is_glb_resident(plans):
+    conv, flat, fc = plans
+    # everything fits in 512 KiB: weights and inputs loaded once, outputs stay for the next layer
+    assert conv.resident == {"weights": True, "inputs": True, "membrane": True, "outputs": True}
+    assert [m.nbytes for m in conv.prologue] == [36 * 8, 2 * 4 * 36 // 8]  # weights; T x inputs bits
+    assert flat.tiles == [] and flat.resident["outputs"]
+    assert fc.prologue[0].data_class == DataClass.WEIGHTS  # inputs already on chip
+    assert [m.data_class for m in fc.epilogue] == [DataClass.OUT_SPIKES]  # the network output reaches DRAM
+
+
+def test_small_glb_streams_from_dram():
+    platform = load_platform("ddr4-baseline", ["buffers.glb.capacity_bytes=64KiB"])
+    plans = make_dataflow(platform, load_workload("vgg9-cifar10", seed=0)).plan()
+    conv6 = next(p for p in plans if p.layer.name == "conv6")  # 256x2304 weights = 576 KiB > GLB
+    assert not conv6.resident["weights"]
+    assert all(t.loads[0].in_dram for t in conv6.tiles)
+
+
+def test_l1_too_small_is_a_mapping_error(tmp_path):
+    p = tmp_path / "w.yaml"
+    p.write_text(WL)
+    platform = load_platform("ddr4-baseline", ["pe_array.rows=128", "pe_array.cols=128",
+                                               "buffers.l1.capacity_bytes=16KiB"])
+    with pytest.raises(MappingError, match="L1 half"):
+        make_dataflow(platform, load_workload(p, seed=0)).plan()

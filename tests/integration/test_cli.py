@@ -1,0 +1,116 @@
+"""End-to-end: the CLI as a user runs it."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tlmsim.cli import main
+
+SHIPPED = ["edge-lpddr4", "ddr4-baseline", "hbm2-server"]
+
+
+def test_run_default_writes_reports(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert main(["run", "--out", str(out)]) == 0
+    for name in ("summary", "layers", "components", "energy", "stalls", "stats"):
+        assert (out / f"{name}.csv").is_file()
+    comps = pd.read_csv(out / "components.csv").set_index("component")
+    for c in ("dram", "glb", "l1", "noc", "pe_array"):
+        assert comps.loc[c, "read_bytes"] + comps.loc[c, "write_bytes"] > 0 or c == "pe_array"
+        assert comps.loc[c, "energy_pj"] > 0
+    assert comps.loc["pe_array", "busy_cycles"] > 0
+    summary = pd.read_csv(out / "summary.csv")
+    assert summary.loc[0, "latency_cycles"] > 0 and summary.loc[0, "dram_bytes"] > 0
+    assert "synthetic" in summary.loc[0, "spikes"]
+    assert "latency" in capsys.readouterr().out
+
+
+def test_trace_bytes_equal_component_bytes(tmp_path):
+    out, trace = tmp_path / "r", tmp_path / "t.csv"
+    assert main(["run", "--out", str(out), "--trace", str(trace)]) == 0
+    tr = pd.read_csv(trace)
+    comps = pd.read_csv(out / "components.csv").set_index("component")
+    per_comp = tr[tr["command"] != "compute"].groupby("component")["bytes"].sum()
+    for comp, nbytes in per_comp.items():
+        assert nbytes == comps.loc[comp, "read_bytes"] + comps.loc[comp, "write_bytes"], comp
+    assert set(per_comp.index) >= {"dram", "noc", "glb", "l1"}
+    assert (tr["end_ps"] >= tr["start_ps"]).all() and (tr["wait_ps"] >= 0).all()
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def test_bytes_conserved_between_levels(tmp_path):
+    from tlmsim.engine.simulation import simulate
+    from tlmsim.platform import load_platform
+    from tlmsim.workload import load_workload
+
+    r = simulate(load_platform("ddr4-baseline"), load_workload("vgg9-cifar10", seed=0))
+    flows: dict = {}
+    for (src, dst, _dc, _l), n in r.recorder.flows.items():
+        flows[(src, dst)] = flows.get((src, dst), 0) + n
+    st = {name: s.c for name, s in r.recorder.stats.items()}
+    # DRAM -> NoC -> GLB
+    assert flows[("dram", "noc")] == st["dram"]["read_bytes"] == flows[("dram", "glb")]
+    # GLB -> NoC -> DRAM
+    assert flows.get(("noc", "dram"), 0) == st["dram"]["write_bytes"] == flows.get(("glb", "dram"), 0)
+    # everything written into the GLB came through the NoC, from DRAM or L1
+    assert st["glb"]["write_bytes"] == flows[("noc", "glb")] == flows[("dram", "glb")] + flows[("l1", "glb")]
+    # everything read from the GLB went into the NoC, to L1 or DRAM
+    assert st["glb"]["read_bytes"] == flows[("glb", "noc")] == flows[("glb", "l1")] + flows.get(("glb", "dram"), 0)
+    assert flows[("glb", "l1")] == flows[("noc", "l1")]
+    assert r.recorder.issued == r.recorder.completed
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_platforms_validate_and_run(name, tmp_path):
+    from tlmsim.resources import shipped
+
+    path = shipped("platforms")[name]
+    assert main(["validate", str(path)]) == 0
+    assert main(["run", name, "--out", str(tmp_path / name)]) == 0
+    s = pd.read_csv(tmp_path / name / "summary.csv")
+    assert s.loc[0, "platform"] == name and s.loc[0, "energy_pj"] > 0
+
+
+def test_set_override_changes_the_run(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert main(["run", "--out", str(a)]) == 0
+    assert main(["run", "--out", str(b), "--set", "pe_array.rows=8", "--set", "dram.preset=HBM2"]) == 0
+    sa, sb = pd.read_csv(a / "summary.csv"), pd.read_csv(b / "summary.csv")
+    assert sa.loc[0, "compute_cycles"] != sb.loc[0, "compute_cycles"]
+    assert sb.loc[0, "dram_peak_gb_per_s"] > sa.loc[0, "dram_peak_gb_per_s"]
+
+
+def test_same_seed_gives_byte_identical_csvs(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert main(["run", "--out", str(a), "--seed", "7"]) == 0
+    assert main(["run", "--out", str(b), "--seed", "7"]) == 0
+    for f in sorted(a.glob("*.csv")):
+        assert f.read_bytes() == (b / f.name).read_bytes(), f.name
+
+
+def test_compare_writes_table_and_png(tmp_path):
+    out = tmp_path / "cmp"
+    assert main(["compare", "edge-lpddr4", "ddr4-baseline", "--out", str(out)]) == 0
+    t = pd.read_csv(out / "compare.csv")
+    assert list(t["platform"]) == ["edge-lpddr4", "ddr4-baseline"]
+    assert (t["latency_ns"] > 0).all() and (t["energy_pj"] > 0).all()
+    png = (out / "compare.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+
+
+def _cli(args, cwd):
+    """Run the installed package in a fresh interpreter from another directory."""
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    return subprocess.run([sys.executable, "-m", "tlmsim", *args], cwd=cwd, capture_output=True, text=True,
+                          env=env, timeout=300)
+
+
+def test_works_from_any_directory(tmp_path):
+    p = _cli(["run", "--out", "o"], cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "o" / "summary.csv").is_file()
