@@ -111,7 +111,18 @@ def components_frame(result: RunResult, energy: pd.DataFrame, stalls: pd.DataFra
                 "area_mm2": float(comp.area_mm2()),
             }
         )
-    return pd.DataFrame(rows)
+    df = pd.DataFrame(rows)
+    # one column per stall reason and per energy action (0 where a component has none)
+    if len(stalls):
+        wide = stalls.pivot_table(index="component", columns="reason", values="stall_cycles", aggfunc="sum")
+        for reason in sorted(wide.columns):
+            col = wide[reason].reindex(df["component"]).fillna(0.0).to_numpy()
+            df[f"stall_{reason}_cycles"] = col
+    if len(energy):
+        wide = energy.pivot_table(index="component", columns="action", values="energy_pj", aggfunc="sum")
+        for action in sorted(wide.columns):
+            df[f"energy_{action}_pj"] = wide[action].reindex(df["component"]).fillna(0.0).to_numpy()
+    return df
 
 
 def layers_frame(result: RunResult) -> pd.DataFrame:

@@ -25,10 +25,19 @@ class Fixed(Component):
         self.capacity_bytes = capacity_bytes
         self.half_capacity_bytes = capacity_bytes // 2
 
+    def allocate(self, nbytes, what=""):
+        pass
+
+    def free(self, nbytes):
+        pass
+
+    def reserve(self, txn, start_ps):
+        self.record(txn, start_ps, start_ps + self.latency_ps, 0)
+        return start_ps + self.latency_ps
+
     def access(self, txn):
-        start = self.env.now
-        yield self.env.timeout(self.latency_ps)
-        self.record(txn, start, self.env.now, 0)
+        end = self.reserve(txn, self.env.now)
+        yield self.env.timeout(end - self.env.now)
 
 
 LAYER = Layer(index=0, name="l", op="linear", in_shape=(8,), out_shape=(8,), kernel=(1, 1), stride=(1, 1),

@@ -79,3 +79,11 @@ class StallLedger:
             for (c, r, _), v in self.entries.items()
             if (component is None or c == component) and (reason is None or r == reason)
         )
+
+    def by_reason(self, component: str) -> dict[str, int]:
+        """``{reason: stall ps}`` of one component, summed over layers."""
+        out: dict[str, int] = {}
+        for (c, r, _), v in self.entries.items():
+            if c == component:
+                out[r] = out.get(r, 0) + v[1]
+        return out

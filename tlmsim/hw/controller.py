@@ -90,6 +90,8 @@ class Controller(Component):
         self.outstanding = outstanding
         self.halves = 2 if double_buffered else 1
         self.half_bytes = l1.half_capacity_bytes if double_buffered else l1.capacity_bytes
+        #: GLB bytes reserved for blocks passing through it (one chunk per lane, both ways)
+        self.staging_bytes = 2 * outstanding * chunk_bytes
         self.layers: list[LayerRecord] = []
         self._signals: dict[tuple, simpy.Event] = {}
         self.done = env.event()
@@ -97,32 +99,47 @@ class Controller(Component):
 
     # -- DMA ---------------------------------------------------------------------------
     def _hop(self, comp, cmd: Cmd, dc: DataClass, addr: int, n: int, src: str, dst: str, layer: int, tile: int):
+        """One event-driven hop: ``yield from comp.access(txn)``."""
         rec = self.recorder
         txn = rec.new_transaction(cmd, dc, addr, n, src, dst, now_ps=self.env.now, layer=layer, tile=tile)
         yield from comp.access(txn)
         rec.complete(txn, self.env.now)
 
+    def _chain(self, t: int, hops: tuple, dc: DataClass, n: int, layer: int, tile: int) -> int:
+        """Book timestamp-modelled hops (SRAM, NoC) back to back from time ``t``;
+        return when the last one ends. Each hop is its own transaction."""
+        rec = self.recorder
+        for comp, cmd, addr, src, dst in hops:
+            txn = rec.new_transaction(cmd, dc, addr, n, src, dst, now_ps=t, layer=layer, tile=tile)
+            t = comp.reserve(txn, t)
+            rec.complete(txn, t)
+        return t
+
     def _block(self, route: str, move: Move, offset: int, n: int, l1_addr: int, layer: int, tile: int):
-        """One DMA block along ``route``; see :meth:`transfer`."""
+        """One DMA block along ``route``; see :meth:`transfer`.
+
+        DRAM hops are event-driven (its scheduler sees concurrent requests); the
+        SRAM and NoC hops behind them are booked with timestamps and waited for
+        with one timeout per leg (TLM-2.0 loosely-timed style).
+        """
         dc = move.data_class
-        da, ga = move.dram_address + offset, move.glb_address + offset
-        hop = self._hop
+        da, ga, la = move.dram_address + offset, move.glb_address + offset, l1_addr + offset
+        env, noc, glb, l1, R, W = self.env, self.noc, self.glb, self.l1, Cmd.READ, Cmd.WRITE
+        hops: tuple = ()
         if route in ("dram>glb", "dram>l1"):
-            yield from hop(self.dram, Cmd.READ, dc, da, n, "dram", "noc", layer, tile)
-            yield from hop(self.noc, Cmd.WRITE, dc, 0, n, "dram", "glb", layer, tile)
-            yield from hop(self.glb, Cmd.WRITE, dc, ga, n, "noc", "glb", layer, tile)
+            yield from self._hop(self.dram, R, dc, da, n, "dram", "noc", layer, tile)
+            hops = ((noc, W, 0, "dram", "glb"), (glb, W, ga, "noc", "glb"))
         if route in ("glb>l1", "dram>l1"):
-            yield from hop(self.glb, Cmd.READ, dc, ga, n, "glb", "noc", layer, tile)
-            yield from hop(self.noc, Cmd.WRITE, dc, 0, n, "glb", "l1", layer, tile)
-            yield from hop(self.l1, Cmd.WRITE, dc, l1_addr + offset, n, "noc", "l1", layer, tile)
+            hops += ((glb, R, ga, "glb", "noc"), (noc, W, 0, "glb", "l1"), (l1, W, la, "noc", "l1"))
         if route in ("l1>glb", "l1>dram"):
-            yield from hop(self.l1, Cmd.READ, dc, l1_addr + offset, n, "l1", "noc", layer, tile)
-            yield from hop(self.noc, Cmd.WRITE, dc, 0, n, "l1", "glb", layer, tile)
-            yield from hop(self.glb, Cmd.WRITE, dc, ga, n, "noc", "glb", layer, tile)
+            hops = ((l1, R, la, "l1", "noc"), (noc, W, 0, "l1", "glb"), (glb, W, ga, "noc", "glb"))
         if route in ("glb>dram", "l1>dram"):
-            yield from hop(self.glb, Cmd.READ, dc, ga, n, "glb", "noc", layer, tile)
-            yield from hop(self.noc, Cmd.WRITE, dc, 0, n, "glb", "dram", layer, tile)
-            yield from hop(self.dram, Cmd.WRITE, dc, da, n, "noc", "dram", layer, tile)
+            hops += ((glb, R, ga, "glb", "noc"), (noc, W, 0, "glb", "dram"))
+        end = self._chain(env.now, hops, dc, n, layer, tile)
+        if end > env.now:
+            yield env.timeout(end - env.now)
+        if route in ("glb>dram", "l1>dram"):
+            yield from self._hop(self.dram, W, dc, da, n, "noc", "dram", layer, tile)
         self.stats.c["dma_blocks"] += 1
 
     def _lane(self, route, move, offsets, l1_addr, layer, tile):
@@ -239,6 +256,9 @@ class Controller(Component):
         env = self.env
         li = plan.layer.index
         rec = LayerRecord(index=li, name=plan.layer.name, start_ps=env.now, resident=dict(plan.resident))
+        # GLB space: the layer's resident tensors plus the DMA staging area
+        glb_need = plan.glb_bytes + self.staging_bytes
+        self.glb.allocate(glb_need, f"layer {plan.layer.name!r} (resident tensors + DMA staging)")
         yield from self._parallel([self.transfer("dram>glb", mv, 0, li, -1) for mv in plan.prologue])
         if plan.tiles:
             free, ready = simpy.Store(env), simpy.Store(env)
@@ -254,6 +274,7 @@ class Controller(Component):
             ]
             yield simpy.AllOf(env, procs)
         yield from self._parallel([self.transfer("glb>dram", mv, 0, li, -1) for mv in plan.epilogue])
+        self.glb.free(glb_need)
         rec.end_ps = env.now
         self.layers.append(rec)
         self.stats.c["layers"] += 1

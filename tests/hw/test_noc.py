@@ -1,0 +1,114 @@
+"""NoC routing, hop latency, contention, multicast and energy, with exact values."""
+
+import pytest
+import simpy
+
+from tlmsim.engine.recorder import Recorder
+from tlmsim.engine.transaction import Cmd, DataClass
+from tlmsim.errors import ConfigError
+from tlmsim.hw.noc import Noc
+from tlmsim.platform.noc import NocConfig
+
+P = 1000  # ps per cycle (1 GHz NoC clock)
+MESH = dict(topology="mesh", mesh_cols=3, mesh_rows=3, link_width_bytes=16, clock_mhz=1000,
+            router_latency_cycles=2, link_latency_cycles=1,
+            nodes={"dram": (0, 0), "glb": (2, 0), "l1": (2, 2), "pe": (0, 2), "x": (0, 0)})
+
+
+def make(**cfg):
+    env, rec = simpy.Environment(), Recorder()
+    base = dict(MESH)
+    base.update(cfg)
+    return env, rec, Noc(name="noc", env=env, recorder=rec, config=NocConfig(**base), accel_clock_mhz=500)
+
+
+def txn(rec, src, dst, n):
+    return rec.new_transaction(Cmd.WRITE, DataClass.SPIKES, 0, n, src, dst, now_ps=0)
+
+
+def test_xy_route_goes_x_first():
+    env, rec, noc = make()
+    assert noc.path("dram", "l1") == (((0, 0), (1, 0)), ((1, 0), (2, 0)), ((2, 0), (2, 1)), ((2, 1), (2, 2)))
+    assert noc.hop_count("dram", "l1") == 4 and noc.hop_count("l1", "dram") == 4
+    assert noc.hop_count("dram", "glb") == 2
+    with pytest.raises(ConfigError, match="no NoC endpoint named 'dma'"):
+        noc.hop_count("dram", "dma")
+
+
+def test_hop_latency_unloaded():
+    env, rec, noc = make()
+    # dram -> glb: H = 2 hops, F = 64 B / 16 B = 4 flits
+    # latency = H*(R+L) + F = 2*(2+1) + 4 = 10 cycles
+    assert noc.reserve(txn(rec, "dram", "glb", 64), 0) == 10 * P
+    # dram -> l1: H = 4, F = 1 -> 4*3 + 1 = 13 cycles, starting at 100 cycles
+    assert noc.reserve(txn(rec, "dram", "l1", 16), 100 * P) == 113 * P
+    # same router: R + F = 2 + 1
+    assert noc.reserve(txn(rec, "dram", "x", 16), 200 * P) == 203 * P
+    assert rec.stalls.total_ps("noc") == 0
+
+
+def test_link_contention_delays_the_second_packet():
+    env, rec, noc = make()
+    # A: dram -> glb, 4 flits. Head enters link (0,0)->(1,0) at 0+R = 2, holds it [2, 6);
+    #    enters (1,0)->(2,0) at 2+L+R = 5, holds it [5, 9); tail arrives 5+1+4 = 10.
+    assert noc.reserve(txn(rec, "dram", "glb", 64), 0) == 10 * P
+    # B: same route, injected at cycle 1: head ready for link 1 at 1+2 = 3 but it is busy
+    #    until 6 (wait 3); link 2 at 6+3 = 9, free at 9 (no wait); tail 9+1+4 = 14.
+    assert noc.reserve(txn(rec, "dram", "glb", 64), 1 * P) == 14 * P
+    assert rec.stalls.by_reason("noc") == {"link_busy": 3 * P}
+    # C: a disjoint route (l1 -> pe: (2,2)->(1,2)->(0,2)) is not delayed: 2*3 + 4 = 10
+    assert noc.reserve(txn(rec, "l1", "pe", 64), 0) == 10 * P
+
+
+def test_multicast_crosses_shared_links_once():
+    env, rec, noc = make()
+    t = txn(rec, "dram", "l1", 32)  # F = 2
+    # routes dram->glb: (0,0)>(1,0)>(2,0); dram->l1: same two links then (2,0)>(2,1)>(2,2).
+    # tree = 4 links. Arrivals: glb at 2*3 + 2 = 8, l1 at 4*3 + 2 = 14.
+    assert noc.reserve_multicast(t, ["glb", "l1"], 0) == 14 * P
+    assert noc.stats.c["flit_hops"] == 2 * 4
+    # without multicast: two unicasts injected together; the second waits for the
+    # shared first link: A holds (0,0)>(1,0) [2,4); B's head waits 2 cycles there and on
+    # the next links; B = dram->l1 ends at 14 + 2 = 16. flit_hops = 2*2 + 2*4 = 12
+    env, rec, noc = make(multicast=False)
+    assert noc.reserve_multicast(txn(rec, "dram", "l1", 32), ["glb", "l1"], 0) == 16 * P
+    assert noc.stats.c["flit_hops"] == 12
+
+
+def test_bus_and_crossbar_are_one_hop():
+    env, rec, bus = make(topology="bus")
+    # one hop: R + L + F = 2 + 1 + 4 = 7; two transfers share the bus: the second waits
+    # for the bus [2, 6) -> enters at 6 -> ends 6 + 1 + 4 = 11
+    assert bus.reserve(txn(rec, "dram", "glb", 64), 0) == 7 * P
+    assert bus.reserve(txn(rec, "l1", "pe", 64), 0) == 11 * P
+    env, rec, xbar = make(topology="crossbar")
+    # crossbar: disjoint ports do not contend; a shared output port does
+    assert xbar.reserve(txn(rec, "dram", "glb", 64), 0) == 7 * P
+    assert xbar.reserve(txn(rec, "l1", "pe", 64), 0) == 7 * P
+    assert xbar.reserve(txn(rec, "x", "glb", 64), 0) == 11 * P
+
+
+def test_access_uses_simulated_time_and_energy_per_bit_hop():
+    env, rec, noc = make(router_pj_per_bit=0.5, wire_pj_per_bit_mm=0.1, link_length_mm=2.0)
+
+    def proc():
+        yield from noc.access(txn(rec, "dram", "glb", 64))
+        assert env.now == 10 * P
+
+    env.process(proc())
+    env.run()
+    # 512 bits x 2 hops = 1024 bit-hops; router 0.5 pJ -> 512 pJ; wire 0.1 x 2 mm -> 204.8 pJ
+    e = noc.energy_pj()
+    assert e["router"] == pytest.approx(512.0) and e["wire"] == pytest.approx(204.8)
+    assert noc.stats.c["write_bytes"] == 64
+
+
+def test_noc_clock_defaults_to_the_accelerator_clock():
+    env, rec = simpy.Environment(), Recorder()
+    noc = Noc(name="noc", env=env, recorder=rec, config=NocConfig(), accel_clock_mhz=500)
+    assert noc.period_ps == 2000
+
+
+def test_node_outside_mesh_is_rejected():
+    with pytest.raises(ValueError, match="outside the 2x2 mesh"):
+        NocConfig(nodes={"dram": (0, 0), "glb": (2, 0)})

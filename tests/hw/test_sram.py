@@ -1,0 +1,106 @@
+"""SRAM buffer timing, conflicts, capacity and energy, with hand-computed exact values."""
+
+import pytest
+import simpy
+
+from tlmsim.engine.recorder import Recorder
+from tlmsim.engine.transaction import Cmd, DataClass
+from tlmsim.errors import MappingError, SimulationError
+from tlmsim.hw.sram import Sram
+from tlmsim.platform.energy import AreaTable, EnergyTable
+from tlmsim.platform.sram import SramConfig
+
+P = 2000  # ps per cycle (500 MHz)
+
+
+def make(**cfg):
+    env, rec = simpy.Environment(), Recorder()
+    base = dict(capacity_bytes=8192, banks=4, port_width_bytes=16, ports=2)
+    base.update(cfg)
+    s = Sram(name="buf", env=env, recorder=rec, config=SramConfig(**base), clock_period_ps=P,
+             energy=EnergyTable(), area=AreaTable())
+    return env, rec, s
+
+
+def txn(rec, cmd, addr, n):
+    return rec.new_transaction(cmd, DataClass.WEIGHTS, addr, n, "a", "b", now_ps=0)
+
+
+def test_sequential_read_spreads_over_banks():
+    env, rec, s = make()
+    # 128 B at 0 = 8 lines of 16 B over 4 banks -> 2 lines per bank -> 2 cycles,
+    # + read latency 1 - 1 -> ends at cycle 2 = 4000 ps
+    assert s.reserve(txn(rec, Cmd.READ, 0, 128), 0) == 2 * P
+    # a second access later on the same banks: no conflict, starts at its own time
+    assert s.reserve(txn(rec, Cmd.READ, 0, 16), 10 * P) == 11 * P
+    assert s.stats.c["line_reads"] == 9
+    assert rec.stalls.total_ps("buf") == 0
+
+
+def test_unaligned_access_touches_an_extra_line():
+    env, rec, s = make()
+    # 32 B at address 8: lines 0,1,2 (bytes 8..39) -> banks 0,1,2 one line each -> 1 cycle
+    assert s.lines_per_bank(8, 32) == [(0, 1), (1, 1), (2, 1)]
+    # 5 lines from bank 3: banks 3,0,1,2 get 2,1,1,1
+    assert s.lines_per_bank(48, 80) == [(3, 2), (0, 1), (1, 1), (2, 1)]
+
+
+def test_bank_conflict_between_two_ports():
+    env, rec, s = make()
+    # both transactions want bank 0 at cycle 0 on different ports.
+    # first: bank 0 busy [0,1) -> ends at 1 cycle; second waits for bank 0: [1,2) -> ends at 2
+    assert s.reserve(txn(rec, Cmd.READ, 0, 16), 0) == 1 * P
+    assert s.reserve(txn(rec, Cmd.READ, 64, 16), 0) == 2 * P  # 64/16 = line 4 -> bank 0
+    assert rec.stalls.by_reason("buf") == {"bank_conflict": 1 * P}
+    # a third to bank 1 at cycle 0 is free of conflicts but both ports are busy
+    # until cycles 1 and 2 -> it takes port 0 at cycle 1, ends at 2
+    assert s.reserve(txn(rec, Cmd.READ, 16, 16), 0) == 2 * P
+    assert rec.stalls.by_reason("buf")["port_busy"] == 1 * P
+
+
+def test_write_latency_and_clock_edge_alignment():
+    env, rec, s = make(write_latency_cycles=3)
+    # starts at 2500 ps -> next edge cycle 2; 1 line -> occupancy to cycle 3; +3-1 -> cycle 5
+    assert s.reserve(txn(rec, Cmd.WRITE, 0, 4), 2500) == 5 * P
+
+
+def test_access_waits_in_simulated_time_and_records_trace_counts():
+    env, rec, s = make()
+
+    def proc():
+        t = txn(rec, Cmd.WRITE, 0, 256)  # 16 lines / 4 banks = 4 cycles
+        yield from s.access(t)
+        assert env.now == 4 * P
+
+    env.process(proc())
+    env.run()
+    assert s.stats.c["write_bytes"] == 256 and s.stats.c["writes"] == 1
+    assert s.stats.c["busy_ps"] == 16 * P  # 16 bank-cycles; utilisation = 16 / (4 banks x 4 cycles) = 1
+
+
+def test_capacity_is_enforced():
+    env, rec, s = make()
+    with pytest.raises(SimulationError, match="outside the buffer"):
+        s.reserve(txn(rec, Cmd.READ, 8192 - 8, 16), 0)
+    s.allocate(6000, "weights")
+    with pytest.raises(MappingError, match="only 2192 of 8192"):
+        s.allocate(3000, "spikes")
+    s.free(6000)
+    s.allocate(8192)
+    assert s.stats.c["peak_occupancy_bytes"] == 8192
+    assert s.half_capacity_bytes == 4096
+
+
+def test_energy_scales_with_size_and_width():
+    env, rec, s = make()
+    s.reserve(txn(rec, Cmd.READ, 0, 32), 0)  # 2 line reads
+    s.reserve(txn(rec, Cmd.WRITE, 0, 16), 0)  # 1 line write
+    # 8 KiB buffer: E64 = 10 pJ * sqrt(8192/8192) = 10 pJ; 16-B (128-bit) line = 20 pJ
+    e = s.energy_pj()
+    assert e["read"] == pytest.approx(40.0) and e["write"] == pytest.approx(20.0)
+    # 32 KiB: E64 = 10 * sqrt(4) = 20 pJ -> 40 pJ per 16-B line
+    env, rec, big = make(capacity_bytes=32768)
+    assert big.read_pj == pytest.approx(40.0)
+    env, rec, ov = make(read_energy_pj_per_access=3.0)
+    assert ov.read_pj == 3.0 and ov.write_pj == 3.0
+    assert big.area_mm2() == pytest.approx(0.4 * 32768 / 65536)

@@ -1,0 +1,214 @@
+"""An on-chip SRAM buffer (GLB, L1): banks, ports, latency, capacity, energy.
+
+Timing model (all in cycles of the buffer's clock, the accelerator clock):
+
+* the address space is cut into lines of ``port_width_bytes``; line i is in bank
+  ``i mod banks``. A transaction of n bytes at address a touches lines
+  ``a // w .. (a + n - 1) // w``; bank b serves ``k_b`` of them, one per cycle;
+* a transaction first takes the earliest free of the ``ports`` ports (waiting time
+  is stall ``port_busy``); from then on every bank it touches serves its lines as
+  soon as the bank is free (each bank is a first-come first-served server of one
+  line per cycle), so it occupies the buffer for ``max_b(free_b + k_b) - start``
+  cycles. With idle banks that is ``max_b k_b`` (a sequential access of n lines
+  over B banks takes ceil(n/B) cycles); the excess over it, caused by another
+  transaction holding the same banks, is stall ``bank_conflict``;
+* the first data appears ``latency`` cycles after the first bank access and the
+  rest stream behind it: the transaction ends at ``occupancy_end + latency - 1``.
+
+Requests start on the next clock edge. Resources are booked with timestamps
+(``free_at`` times), so a transaction costs one SimPy timeout in :meth:`access`,
+and none when an initiator chains it with other hops through :meth:`reserve`
+(TLM-2.0 loosely-timed style: the initiator annotates the delay). A booking made
+for a start time in the future may delay a later-booked transaction that starts
+earlier (first booked, first served) — the approximation every timestamp model makes.
+
+Energy: one bank access per line, at the size-based energy of the whole buffer
+(see :meth:`tlmsim.platform.energy.EnergyTable.sram_access_pj`) or the platform's
+override; leakage power per KiB times the run's duration.
+"""
+
+from __future__ import annotations
+
+from typing import Generator
+
+import simpy
+
+from tlmsim.engine.component import Component
+from tlmsim.engine.recorder import Recorder
+from tlmsim.engine.stats import StatDecl
+from tlmsim.engine.transaction import Cmd, Transaction
+from tlmsim.errors import MappingError, SimulationError
+from tlmsim.platform.energy import AreaTable, EnergyTable
+from tlmsim.platform.sram import SramConfig
+
+
+class Sram(Component):
+    """A banked, multi-ported SRAM buffer; see the module docstring for timing."""
+
+    KIND = "sram"
+    STATS = (
+        StatDecl("line_reads", "count", "bank line reads (one line = port_width_bytes)"),
+        StatDecl("line_writes", "count", "bank line writes"),
+        StatDecl("peak_occupancy_bytes", "bytes", "largest amount of space reserved at once"),
+    )
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        env: simpy.Environment,
+        recorder: Recorder,
+        config: SramConfig,
+        clock_period_ps: int,
+        energy: EnergyTable,
+        area: AreaTable | None = None,
+    ) -> None:
+        super().__init__(name=name, env=env, recorder=recorder)
+        self.config = config
+        self.period_ps = int(clock_period_ps)
+        self.energy = energy
+        self.area = area
+        self.capacity_bytes = int(config.capacity_bytes)
+        self.line_bytes = int(config.port_width_bytes)
+        self.nbanks = int(config.banks)
+        self._bank_free = [0] * self.nbanks  # cycle at which each bank is next free (or _floor)
+        self._floor = 0  # every bank is free from this cycle on at the latest
+        self._max_free = 0  # the latest bank free time
+        self._port_free = [0] * int(config.ports)  # cycle at which each port is next free
+        self._occupied_bytes = 0
+        self._elapsed_ps = 0
+        line_bits = 8 * self.line_bytes
+        size_based = energy.sram_access_pj(self.capacity_bytes, line_bits)
+        self.read_pj = size_based if config.read_energy_pj_per_access is None else config.read_energy_pj_per_access
+        self.write_pj = self.read_pj if config.write_energy_pj_per_access is None else config.write_energy_pj_per_access
+
+    @property
+    def half_capacity_bytes(self) -> int:
+        """Bytes in one half of a double-buffered buffer."""
+        return self.capacity_bytes // 2
+
+    @property
+    def busy_units(self) -> int:
+        return self.nbanks
+
+    # -- timing ---------------------------------------------------------------------
+    def lines_per_bank(self, address: int, nbytes: int) -> list[tuple[int, int]]:
+        """``[(bank, lines)]`` that an access of ``nbytes`` at ``address`` touches."""
+        w, nb = self.line_bytes, self.nbanks
+        first = address // w
+        n = (address + nbytes - 1) // w - first + 1
+        q, r = divmod(n, nb)
+        b0 = first % nb
+        if q == 0:
+            return [((b0 + i) % nb, 1) for i in range(r)]
+        return [((b0 + i) % nb, q + 1 if i < r else q) for i in range(nb)]
+
+    def reserve(self, txn: Transaction, start_ps: int) -> int:
+        """Book the ports and banks ``txn`` needs from ``start_ps``; return its end (ps).
+
+        Records the hop (trace row, counts) and its stalls. Raises
+        :class:`SimulationError` for an access outside the buffer.
+        """
+        a, n = txn.address, txn.nbytes
+        if a < 0 or a + n > self.capacity_bytes or n <= 0:
+            raise SimulationError(
+                f"{self.name}: access of {n} bytes at {a} outside the buffer (capacity {self.capacity_bytes} bytes)"
+            )
+        period = self.period_ps
+        s = -(-start_ps // period)  # next clock edge, in cycles
+        ports = self._port_free
+        p = min(range(len(ports)), key=ports.__getitem__) if len(ports) > 1 else 0
+        s1 = ports[p] if ports[p] > s else s
+        # bank free times are max(self._floor, self._bank_free[b]); when every bank is
+        # idle at s1 (the common case) the booking is O(banks touched twice), not O(banks)
+        banks, floor = self._bank_free, self._floor
+        w, nb = self.line_bytes, self.nbanks
+        first = a // w
+        lines = (a + n - 1) // w - first + 1
+        q, r = divmod(lines, nb)
+        b0 = first % nb
+        if s1 >= self._max_free:
+            ideal = q + (1 if r else 0)
+            occ_end = s1 + ideal
+            if q:
+                self._floor = s1 + q
+            for i in range(r):
+                banks[(b0 + i) % nb] = occ_end
+            if occ_end > self._max_free:
+                self._max_free = occ_end
+        else:
+            occ_end = s1
+            ideal = 0
+            for b, k in self.lines_per_bank(a, n):
+                fb = banks[b] if banks[b] > floor else floor
+                e = (fb if fb > s1 else s1) + k
+                banks[b] = e
+                if e > occ_end:
+                    occ_end = e
+                if k > ideal:
+                    ideal = k
+            if occ_end > self._max_free:
+                self._max_free = occ_end
+        ports[p] = occ_end
+        is_read = txn.cmd == Cmd.READ
+        latency = self.config.read_latency_cycles if is_read else self.config.write_latency_cycles
+        end_ps = (occ_end + latency - 1) * period
+        c = self.stats.c
+        c["line_reads" if is_read else "line_writes"] += lines
+        c["busy_ps"] += lines * period
+        port_wait = s1 - s
+        conflict = occ_end - s1 - ideal
+        if port_wait:
+            self.stall("port_busy", port_wait * period, txn.layer)
+        if conflict:
+            self.stall("bank_conflict", conflict * period, txn.layer)
+        self.record(txn, start_ps, end_ps, (port_wait + conflict) * period)
+        return end_ps
+
+    def access(self, txn: Transaction) -> Generator[simpy.Event, object, None]:
+        """Serve ``txn`` starting now; returns when its last byte is read or written."""
+        end = self.reserve(txn, self.env.now)
+        yield self.env.timeout(end - self.env.now)
+
+    # -- space ------------------------------------------------------------------------
+    def allocate(self, nbytes: int, what: str = "data") -> None:
+        """Claim ``nbytes`` of space (static planning); raises :class:`MappingError`
+        when the buffer would overflow."""
+        if self._occupied_bytes + nbytes > self.capacity_bytes:
+            raise MappingError(
+                f"{self.name}: {what} needs {nbytes} bytes but only "
+                f"{self.capacity_bytes - self._occupied_bytes} of {self.capacity_bytes} are free"
+            )
+        self._occupied_bytes += nbytes
+        c = self.stats.c
+        if self._occupied_bytes > c["peak_occupancy_bytes"]:
+            c["peak_occupancy_bytes"] = self._occupied_bytes
+
+    def free(self, nbytes: int) -> None:
+        """Return ``nbytes`` claimed with :meth:`allocate`."""
+        self._occupied_bytes = max(0, self._occupied_bytes - nbytes)
+
+    # -- results ----------------------------------------------------------------------
+    def finalize(self, end_ps: int) -> None:
+        self._elapsed_ps = end_ps
+
+    def energy_pj(self) -> dict[str, float]:
+        c = self.stats.c
+        kib = self.capacity_bytes / 1024.0
+        return {
+            "read": c["line_reads"] * self.read_pj,
+            "write": c["line_writes"] * self.write_pj,
+            "leakage": self.energy.leakage_mw_per_kib_sram * kib * self._elapsed_ps * 1e-3,  # mW*ps = 1e-3 pJ
+        }
+
+    def area_mm2(self) -> float:
+        if self.area is None:
+            return 0.0
+        return self.area.sram_mm2_per_64kib * self.capacity_bytes / 65536.0
+
+    def __repr__(self) -> str:
+        cfg = self.config
+        return (
+            f"Sram({self.name!r}, {self.capacity_bytes} B, {cfg.banks} banks x {cfg.port_width_bytes} B, "
+            f"{cfg.ports} ports)"
+        )

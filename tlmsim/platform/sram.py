@@ -1,0 +1,45 @@
+"""SRAM buffer parameters (``buffers.glb``, ``buffers.l1`` in the platform YAML).
+
+A buffer is ``banks`` SRAM banks, each ``port_width_bytes`` wide, interleaved line by
+line (line i of the address space lives in bank i mod banks). ``ports`` transactions
+can be in service at once (e.g. a DMA fill and a PE read of the other L1 half).
+"""
+
+from __future__ import annotations
+
+from tlmsim.platform.params import Bytes, ParamModel, param
+
+_HOROWITZ = "Horowitz ISSCC 2014 (energy_defaults.md)"
+
+
+class SramConfig(ParamModel):
+    """One on-chip SRAM buffer."""
+
+    capacity_bytes: Bytes = param(
+        64 * 1024, desc="total capacity; accesses beyond it are errors (enforced)", gt=0, le=1 << 30
+    )
+    banks: int = param(
+        4, desc="independent banks, line-interleaved; each serves one line per cycle", ge=1, le=1024
+    )
+    port_width_bytes: int = param(
+        16, desc="bytes one bank reads or writes per cycle (the line size); peak = banks x width per cycle",
+        ge=1, le=4096,
+    )
+    ports: int = param(
+        2, desc="transactions in service at once (e.g. one fill and one drain); more wait (stall 'port_busy')",
+        ge=1, le=64,
+    )
+    read_latency_cycles: int = param(
+        1, desc="cycles from a read's first bank access to its first data (single-cycle SRAM macro)", ge=1, le=64
+    )
+    write_latency_cycles: int = param(1, desc="cycles for a write's first line to be committed", ge=1, le=64)
+    double_buffered: bool = param(
+        False, desc="split into two halves (ping-pong) so one fills while the other is read"
+    )
+    read_energy_pj_per_access: float | None = param(
+        None, desc="energy of one line read; null = size-based E64(S)=10 pJ*sqrt(S/8KB) scaled to the line width; "
+        "source: " + _HOROWITZ, ge=0,
+    )
+    write_energy_pj_per_access: float | None = param(
+        None, desc="energy of one line write; null = same as a read (size-based); source: " + _HOROWITZ, ge=0
+    )
