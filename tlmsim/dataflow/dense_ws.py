@@ -52,6 +52,11 @@ class DenseWS(Dataflow):
         self.ab = pe.accumulator_bits
         self.mb = pe.membrane_bits
         self.layout = layout_dram(workload, weight_bits=self.wb, membrane_bits=self.mb)
+        if bits_to_bytes(self.wb) > pe.scratchpad_bytes:
+            raise MappingError(
+                f"a {self.wb}-bit stationary weight does not fit a PE scratchpad of {pe.scratchpad_bytes} bytes; "
+                "raise pe_array.scratchpad_bytes"
+            )
         l1 = platform.buffers.l1
         self.l1_half = l1.capacity_bytes // 2 if l1.double_buffered else l1.capacity_bytes
         df = platform.dataflow

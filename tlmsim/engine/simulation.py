@@ -114,7 +114,8 @@ def simulate(
         if trace is not None:
             trace.abort()
         raise
-    events = getattr(env, "_eid", 0)
+    eid = getattr(env, "_eid", None)  # SimPy's event counter (an itertools.count)
+    events = next(eid) if eid is not None else 0
     return RunResult(
         platform=platform, workload=workload, seed=seed, end_ps=end, recorder=recorder, components=components,
         controller=ctrl, plans=plans, wall_s=time.perf_counter() - wall0, events=events,

@@ -76,6 +76,8 @@ class Sram(Component):
         self._max_free = 0  # the latest bank free time
         self._port_free = [0] * int(config.ports)  # cycle at which each port is next free
         self._occupied_bytes = 0
+        self._read_latency = int(config.read_latency_cycles)
+        self._write_latency = int(config.write_latency_cycles)
         self._elapsed_ps = 0
         line_bits = 8 * self.line_bytes
         size_based = energy.sram_access_pj(self.capacity_bytes, line_bits)
@@ -117,8 +119,11 @@ class Sram(Component):
         period = self.period_ps
         s = -(-start_ps // period)  # next clock edge, in cycles
         ports = self._port_free
-        p = min(range(len(ports)), key=ports.__getitem__) if len(ports) > 1 else 0
-        s1 = ports[p] if ports[p] > s else s
+        p, pf = 0, ports[0]
+        for i in range(1, len(ports)):
+            if ports[i] < pf:
+                p, pf = i, ports[i]
+        s1 = pf if pf > s else s
         # bank free times are max(self._floor, self._bank_free[b]); when every bank is
         # idle at s1 (the common case) the booking is O(banks touched twice), not O(banks)
         banks, floor = self._bank_free, self._floor
@@ -150,11 +155,13 @@ class Sram(Component):
             if occ_end > self._max_free:
                 self._max_free = occ_end
         ports[p] = occ_end
-        is_read = txn.cmd == Cmd.READ
-        latency = self.config.read_latency_cycles if is_read else self.config.write_latency_cycles
-        end_ps = (occ_end + latency - 1) * period
         c = self.stats.c
-        c["line_reads" if is_read else "line_writes"] += lines
+        if txn.cmd == Cmd.READ:
+            end_ps = (occ_end + self._read_latency - 1) * period
+            c["line_reads"] += lines
+        else:
+            end_ps = (occ_end + self._write_latency - 1) * period
+            c["line_writes"] += lines
         c["busy_ps"] += lines * period
         port_wait = s1 - s
         conflict = occ_end - s1 - ideal

@@ -37,17 +37,20 @@ def _bounds(field) -> str:
     return ", ".join(out)
 
 
-def rows(model: type[BaseModel], prefix: str = "") -> list[tuple[str, str, str, str, str]]:
-    """(key path, type, default, bounds, description) for every leaf parameter."""
+def rows(model: type[BaseModel], prefix: str = "", instance: BaseModel | None = None) -> list[tuple[str, str, str, str, str]]:
+    """(key path, type, default, bounds, description) for every leaf parameter.
+
+    ``instance`` is the section's default value in its parent (e.g. the GLB's
+    default ``SramConfig``), whose values override the model's own defaults."""
     out = []
     for name, field in model.model_fields.items():
         key = f"{prefix}{name}"
         sub = _unwrap(field.annotation)
+        default = getattr(instance, name) if instance is not None else field.default
         if isinstance(sub, type) and issubclass(sub, BaseModel) and typing.get_origin(field.annotation) is None:
             out.append((key, "section", "", "", field.description or ""))
-            out.extend(rows(sub, key + "."))
+            out.extend(rows(sub, key + ".", default if isinstance(default, BaseModel) else None))
             continue
-        default = field.default
         if isinstance(default, BaseModel):
             default = "(section)"
         out.append((key, _type_name(field.annotation), repr(default) if default is not None else "none",
