@@ -191,7 +191,7 @@ class Controller(Component):
                 gens.append(self.transfer(route, mv, base + offset, li, tile.index))
                 offset += mv.nbytes
             yield from self._parallel(gens)
-            yield ready.put((tile, half))
+            ready.put((tile, half))
 
     def _compute(self, plan: LayerPlan, free: simpy.Store, ready: simpy.Store, outq: simpy.Store,
                  slots: simpy.Store, rec: LayerRecord, li: int):
@@ -205,19 +205,22 @@ class Controller(Component):
             pe.stall("waiting_for_output_buffer", env.now - t0, li)
             base = half * self.half_bytes
             nread = tile.load_bytes
-            read = None
-            if nread:
-                read = self._hop(l1, Cmd.READ, DataClass.NONE if len(tile.loads) > 1 else tile.loads[0].data_class,
-                                 base, nread, "l1", self.pe.name, li, tile.index)
+            now = env.now
+            operands_ps = now
+            if nread:  # the array streams its operands out of L1 while it computes
+                dc = tile.loads[0].data_class if len(tile.loads) == 1 else DataClass.NONE
+                operands_ps = self._chain(now, ((l1, Cmd.READ, base, "l1", pe.name),), dc, nread, li, tile.index)
             txn = self.recorder.new_transaction(Cmd.COMPUTE, DataClass.NONE, 0, 0, self.name, pe.name,
-                                                now_ps=env.now, layer=li, tile=tile.index, cycles=tile.compute_cycles)
-            yield from pe.compute(txn, tile, read)
+                                                now_ps=now, layer=li, tile=tile.index, cycles=tile.compute_cycles)
+            yield from pe.compute(txn, tile, operands_ps)
             self.recorder.complete(txn, env.now)
             if tile.stores:
-                out_bytes = tile.store_bytes
-                yield from self._hop(l1, Cmd.WRITE, tile.stores[0].data_class if len(tile.stores) == 1 else DataClass.NONE,
-                                     base + tile.load_bytes, out_bytes, self.pe.name, "l1", li, tile.index)
-            yield free.put(half)
+                dc = tile.stores[0].data_class if len(tile.stores) == 1 else DataClass.NONE
+                end = self._chain(env.now, ((l1, Cmd.WRITE, base + tile.load_bytes, pe.name, "l1"),), dc,
+                                  tile.store_bytes, li, tile.index)
+                if end > env.now:
+                    yield env.timeout(end - env.now)
+            free.put(half)  # unbounded store: succeeds at once, no need to wait
             rec.tiles += 1
             rec.compute_cycles += tile.compute_cycles
             rec.neuron_cycles += tile.neuron_cycles
@@ -225,9 +228,9 @@ class Controller(Component):
             rec.acc_ops += tile.acc_ops
             rec.neuron_updates += tile.neuron_updates
             if tile.stores:
-                yield outq.put((tile, half, slot))
+                outq.put((tile, half, slot))
             else:
-                yield slots.put(slot)
+                slots.put(slot)
 
     def _writer(self, plan: LayerPlan, outq: simpy.Store, slots: simpy.Store, li: int):
         n = sum(1 for t in plan.tiles if t.stores)
@@ -243,7 +246,7 @@ class Controller(Component):
             for mv in tile.stores:
                 if mv.signals is not None:
                     self._signal(mv.signals).succeed()
-            yield slots.put(slot)
+            slots.put(slot)
 
     def _signal(self, key: tuple) -> simpy.Event:
         ev = self._signals.get(key)

@@ -53,20 +53,18 @@ class PeArray(Component):
         self.area = area
         self._elapsed_ps = 0
 
-    def compute(
-        self, txn: Transaction, tile: Tile, operand_read: Generator | None = None
-    ) -> Generator[simpy.Event, object, None]:
+    def compute(self, txn: Transaction, tile: Tile, operands_ready_ps: int | None = None) -> Generator[simpy.Event, object, None]:
         """Run ``tile``. Starts now; the array is busy for ``tile.compute_cycles``
-        cycles; ``operand_read`` (an L1 read, run first) may stretch it."""
+        cycles. Its operands stream out of L1 meanwhile; if they are not all there
+        by the end (``operands_ready_ps``), the tile stretches until they are
+        (stall ``l1_bandwidth``)."""
         start = self.env.now
         compute_ps = tile.compute_cycles * self.period_ps
-        if operand_read is not None:
-            yield from operand_read
-        elapsed = self.env.now - start
-        if elapsed < compute_ps:
-            yield self.env.timeout(compute_ps - elapsed)
-        else:
-            self.stall("l1_bandwidth", elapsed - compute_ps, txn.layer)
+        end = start + compute_ps
+        if operands_ready_ps is not None and operands_ready_ps > end:
+            self.stall("l1_bandwidth", operands_ready_ps - end, txn.layer)
+            end = operands_ready_ps
+        yield self.env.timeout(end - start)
         c = self.stats.c
         c["tiles"] += 1
         c["compute_cycles"] += tile.compute_cycles
