@@ -1,0 +1,1 @@
+"""Characterisation benches of single components (``tlmsim bench ...``)."""

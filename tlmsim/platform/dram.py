@@ -1,0 +1,345 @@
+"""The platform's ``dram:`` section: a named preset plus explicit overrides.
+
+A DRAM is a preset (organisation, timing and currents of a published part, kept as
+data in ``tlmsim/data/dram_presets.yaml``) with any value overridden::
+
+    dram:
+      preset: DDR4-3200
+      page_policy: open
+      timing: {tRCD: 20}        # JEDEC names, cycles of tCK (tck_ps in picoseconds)
+      org: {channels: 2}        # organisation, lower_snake names
+      power: {IDD0: 60}         # JEDEC names, VDD in V, IDD in mA
+
+Naming: organisation fields are lower_snake (``banks_per_group``); timing and power
+fields use the JEDEC names exactly as data sheets and DRAMsim3 write them (``tRCD``,
+``CL``, ``IDD4R``). Every override left at ``None`` takes the preset's value.
+:meth:`DramConfig.resolve` merges them into a frozen :class:`DramSpec` of plain ints
+(computed once, at validation, so a bad combination fails before the first event).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.resources import files
+from typing import Any, Literal, Optional
+
+import yaml
+from pydantic import PrivateAttr, field_validator, model_validator
+
+from tlmsim.platform.params import ParamModel, TimePs, param
+
+PRESETS_SOURCE = "dram_presets.md (DRAMsim3 configs/*.ini)"
+#: canonical preset names, in the order error messages list them
+PRESET_NAMES = ("DDR4-3200", "DDR4-2400", "DDR4-3200-x16", "LPDDR4-2400", "HBM2", "HBM2-4Gb", "GDDR6")
+#: accepted alternative spellings (compared case-insensitively) -> canonical name
+PRESET_ALIASES = {"LPDDR4": "LPDDR4-2400", "HBM2-8Gb": "HBM2"}
+#: address-mapping field names (DRAMsim3): row, channel, rank, bank group, bank, column
+MAPPING_FIELDS = ("ro", "ch", "ra", "bg", "ba", "co")
+
+#: Default I/O (interface + termination) energy per transferred bit, by protocol, added
+#: to the IDD-based core energy. Chosen so that core + I/O at streaming bandwidth lands
+#: in the surveyed device+interface ranges of energy_defaults.md (DDR4 15-25, LPDDR4 4-8,
+#: HBM2 3.5-4, GDDR6 6-8 pJ/bit); the core part from the DRAMsim3 currents is about
+#: DDR4 ~10, LPDDR4 ~8.5, HBM2 ~1.9, GDDR6 ~0.9 pJ/bit, so LPDDR4's low-swing
+#: unterminated I/O gets a nominal 1 pJ/bit and lands slightly above its range.
+IO_PJ_PER_BIT_DEFAULT = {"DDR4": 8.0, "LPDDR4": 1.0, "HBM": 1.7, "GDDR6": 6.0}
+
+
+def _io_desc() -> str:
+    pairs = ", ".join(f"{k} {v}" for k, v in IO_PJ_PER_BIT_DEFAULT.items())
+    return (
+        "I/O and termination energy per bit transferred, added to the IDD-based core energy; none = the "
+        f"protocol's default ({pairs} pJ/bit), chosen so that core + I/O at streaming bandwidth lands in the "
+        "surveyed device+interface range (DDR4 15-25, HBM2 3.5-4, GDDR6 6-8 pJ/bit; LPDDR4's core alone is "
+        "~8.5 pJ/bit from the DRAMsim3 currents, so it lands just above 4-8); source: energy_defaults.md"
+    )
+
+
+@lru_cache(maxsize=1)
+def load_presets() -> dict[str, dict[str, Any]]:
+    """The shipped presets (``tlmsim/data/dram_presets.yaml``), read once."""
+    text = (files("tlmsim") / "data" / "dram_presets.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def canonical_preset(name: str) -> str:
+    """The canonical preset name for ``name`` (case-insensitive, aliases accepted);
+    ValueError listing the allowed names otherwise."""
+    if isinstance(name, str):
+        key = name.strip().lower()
+        for canon in PRESET_NAMES:
+            if canon.lower() == key:
+                return canon
+        for alias, canon in PRESET_ALIASES.items():
+            if alias.lower() == key:
+                return canon
+    allowed = ", ".join(PRESET_NAMES)
+    aliases = ", ".join(f"{a} (= {c})" for a, c in PRESET_ALIASES.items())
+    raise ValueError(f"unknown DRAM preset {name!r}; allowed: {allowed}; aliases: {aliases}")
+
+
+def parse_mapping(text: str) -> tuple[str, ...]:
+    """Split a DRAMsim3 mapping string (MSB..LSB, e.g. 'rochrababgco') into its six
+    two-letter fields; ValueError unless each of ro ch ra bg ba co occurs exactly once."""
+    fields = tuple(text[i : i + 2] for i in range(0, len(text), 2)) if isinstance(text, str) else ()
+    if (
+        not isinstance(text, str)
+        or len(text) != 12
+        or sorted(fields) != sorted(MAPPING_FIELDS)
+    ):
+        raise ValueError(
+            f"address_mapping {text!r} is not a permutation of the six two-letter fields "
+            f"{', '.join(MAPPING_FIELDS)} (each exactly once, MSB first, e.g. 'rochrababgco')"
+        )
+    return fields
+
+
+def _pow2(n: int) -> bool:
+    return n > 0 and n & (n - 1) == 0
+
+
+class DramOrg(ParamModel):
+    """Organisation overrides; none = the preset's value."""
+
+    channels: Optional[int] = param(None, desc="independent channels; source: preset (" + PRESETS_SOURCE + ")", gt=0)
+    ranks: Optional[int] = param(None, desc="ranks per channel; source: preset", gt=0)
+    bankgroups: Optional[int] = param(None, desc="bank groups per rank; source: preset", gt=0)
+    banks_per_group: Optional[int] = param(None, desc="banks per bank group; source: preset", gt=0)
+    rows: Optional[int] = param(None, desc="rows per bank; source: preset", gt=0)
+    columns: Optional[int] = param(
+        None, desc="columns per row (device-width words; HBM2/GDDR6 use the effective count); source: preset", gt=0
+    )
+    bus_width_bits: Optional[int] = param(None, desc="data bus width of a channel in bits; source: preset", gt=0)
+    device_width_bits: Optional[int] = param(None, desc="data width of one device (x4/x8/x16...); source: preset", gt=0)
+    devices_per_rank: Optional[int] = param(None, desc="devices per rank (energy is multiplied by it); source: preset", gt=0)
+    burst_length: Optional[int] = param(None, desc="BL, data beats per column access; source: preset", gt=0)
+    beats_per_clock: Optional[int] = param(
+        None,
+        desc="data beats per pin per tCK (2 for DDR; 16 for the GDDR6 preset, the table's 1-cycle BL16 burst); "
+        "burst_cycles = BL / beats_per_clock; source: preset",
+        gt=0,
+    )
+
+
+class DramTiming(ParamModel):
+    """Timing overrides (JEDEC names) in cycles of tCK; none = the preset's value."""
+
+    tck_ps: Optional[TimePs] = param(None, desc="clock period tCK (accepts '0.63ns'); source: preset (" + PRESETS_SOURCE + ")", gt=0)
+    CL: Optional[int] = param(None, desc="CAS (read) latency; source: preset", gt=0)
+    CWL: Optional[int] = param(None, desc="CAS write latency; source: preset", gt=0)
+    AL: Optional[int] = param(None, desc="additive latency; source: preset", ge=0)
+    tRCD: Optional[int] = param(None, desc="ACT to column command (read value for GDDR6); source: preset", gt=0)
+    tRP: Optional[int] = param(None, desc="PRE to ACT of the same bank; source: preset", gt=0)
+    tRAS: Optional[int] = param(None, desc="ACT to PRE of the same bank; source: preset", gt=0)
+    tRRD_S: Optional[int] = param(None, desc="ACT to ACT, different bank groups of a rank; source: preset", gt=0)
+    tRRD_L: Optional[int] = param(None, desc="ACT to ACT, same bank group; source: preset", gt=0)
+    tCCD_S: Optional[int] = param(None, desc="column to column, different bank groups of a rank; source: preset", gt=0)
+    tCCD_L: Optional[int] = param(None, desc="column to column, same bank group; source: preset", gt=0)
+    tFAW: Optional[int] = param(None, desc="window holding at most four ACTs of a rank; source: preset", gt=0)
+    tWR: Optional[int] = param(None, desc="write recovery: end of write data to PRE; source: preset", gt=0)
+    tWTR_S: Optional[int] = param(None, desc="end of write data to RD, different bank group; source: preset", gt=0)
+    tWTR_L: Optional[int] = param(None, desc="end of write data to RD, same bank group; source: preset", gt=0)
+    tRTP: Optional[int] = param(None, desc="RD to PRE of the same bank; source: preset", gt=0)
+    tRTRS: Optional[int] = param(None, desc="data-bus gap on a rank switch or a read-to-write turnaround; source: preset", ge=0)
+    tREFI: Optional[int] = param(None, desc="refresh interval of a rank; source: preset", gt=0)
+    tRFC: Optional[int] = param(None, desc="refresh cycle time (rank blocked); source: preset", gt=0)
+
+
+class DramPower(ParamModel):
+    """Supply and current overrides (JEDEC names); none = the preset's value."""
+
+    VDD: Optional[float] = param(None, desc="supply voltage in V; source: preset (" + PRESETS_SOURCE + ")", gt=0)
+    IDD0: Optional[float] = param(None, desc="one-bank ACT-PRE current in mA; source: preset", ge=0)
+    IDD2N: Optional[float] = param(None, desc="precharge standby current in mA; source: preset", ge=0)
+    IDD3N: Optional[float] = param(None, desc="active standby current in mA; source: preset", ge=0)
+    IDD4R: Optional[float] = param(None, desc="burst read current in mA; source: preset", ge=0)
+    IDD4W: Optional[float] = param(None, desc="burst write current in mA; source: preset", ge=0)
+    IDD5AB: Optional[float] = param(None, desc="all-bank refresh current in mA; source: preset", ge=0)
+
+
+@dataclass(frozen=True, slots=True)
+class DramSpec:
+    """A fully resolved DRAM: plain ints (times in cycles of tCK unless ``_ps``)."""
+
+    preset: str
+    protocol: str
+    source: str
+    tck_ps: int
+    channels: int
+    ranks: int
+    bankgroups: int
+    banks_per_group: int
+    rows: int
+    columns: int
+    bus_width_bits: int
+    device_width_bits: int
+    devices_per_rank: int
+    burst_length: int
+    CL: int
+    CWL: int
+    AL: int
+    tRCD: int
+    tRP: int
+    tRAS: int
+    tRRD_S: int
+    tRRD_L: int
+    tCCD_S: int
+    tCCD_L: int
+    tFAW: int
+    tWR: int
+    tWTR_S: int
+    tWTR_L: int
+    tRTP: int
+    tRTRS: int
+    tREFI: int
+    tRFC: int
+    VDD: float
+    IDD0: float
+    IDD2N: float
+    IDD3N: float
+    IDD4R: float
+    IDD4W: float
+    IDD5AB: float
+    address_mapping: tuple[str, ...]
+    page_policy: str
+    queue_depth: int
+    command_queue_depth: int
+    io_energy_pj_per_bit: float
+    # derived
+    tRC: int
+    RL: int
+    WL: int
+    burst_cycles: int
+    request_bytes: int
+    columns_per_row: int  #: request-sized columns (bursts) per row
+    row_bytes: int
+    banks_per_rank: int
+    capacity_bytes: int
+    peak_bandwidth_gb_per_s: float
+
+    @property
+    def tck_ns(self) -> float:
+        return self.tck_ps / 1000.0
+
+    def field_bits(self) -> dict[str, int]:
+        """Address bits of each mapping field (above the request-offset bits)."""
+        return {
+            "ch": self.channels.bit_length() - 1,
+            "ra": self.ranks.bit_length() - 1,
+            "bg": self.bankgroups.bit_length() - 1,
+            "ba": self.banks_per_group.bit_length() - 1,
+            "ro": self.rows.bit_length() - 1,
+            "co": self.columns_per_row.bit_length() - 1,
+        }
+
+
+class DramConfig(ParamModel):
+    """Off-chip DRAM: a preset plus overrides (see the module docstring)."""
+
+    preset: str = param(
+        "DDR4-3200",
+        desc="named part: " + ", ".join(PRESET_NAMES) + " (LPDDR4 = LPDDR4-2400, HBM2 = HBM2 8Gb); "
+        "source: " + PRESETS_SOURCE,
+    )
+    org: DramOrg = param(DramOrg(), desc="organisation overrides (lower_snake names); none = preset")
+    timing: DramTiming = param(DramTiming(), desc="timing overrides in tCK cycles (JEDEC names); none = preset")
+    power: DramPower = param(DramPower(), desc="VDD/IDD overrides (JEDEC names); none = preset")
+    address_mapping: Optional[str] = param(
+        None,
+        desc="DRAMsim3-style MSB..LSB string of the fields ro ch ra bg ba co, each once (e.g. 'rochrababgco'); "
+        "none = the preset's; source: " + PRESETS_SOURCE,
+    )
+    page_policy: Literal["open", "closed"] = param(
+        "open",
+        desc="open: a row stays open until a conflict or refresh; closed: auto-precharge after an access unless "
+        "another queued burst hits the row; source: DRAMsim3 configs use OPEN_PAGE (dram_presets.md)",
+    )
+    queue_depth: int = param(
+        32, desc="transaction queue entries (bursts) per channel; source: DRAMsim3 trans_queue_size (dram_presets.md)", gt=0
+    )
+    command_queue_depth: int = param(
+        8,
+        desc="command queue entries per bank (informational: the scheduler commits commands when requests "
+        "arrive); source: DRAMsim3 cmd_queue_size (dram_presets.md)",
+        gt=0,
+    )
+    io_energy_pj_per_bit: Optional[float] = param(None, desc=_io_desc(), ge=0)
+
+    _spec: Optional[DramSpec] = PrivateAttr(default=None)
+
+    @field_validator("preset", mode="before")
+    @classmethod
+    def _check_preset(cls, v: Any) -> str:
+        return canonical_preset(v)
+
+    @field_validator("address_mapping")
+    @classmethod
+    def _check_mapping(cls, v: Optional[str]) -> Optional[str]:
+        if v is not None:
+            parse_mapping(v)
+        return v
+
+    @model_validator(mode="after")
+    def _resolve_once(self) -> "DramConfig":
+        self._spec = self._build_spec()
+        return self
+
+    def resolve(self) -> DramSpec:
+        """The resolved :class:`DramSpec` (computed once, at validation)."""
+        if self._spec is None:  # pragma: no cover - always set by the validator
+            self._spec = self._build_spec()
+        return self._spec
+
+    def _build_spec(self) -> DramSpec:
+        p = load_presets()[self.preset]
+        org = {k: (v if v is not None else p["org"][k]) for k, v in self.org.model_dump().items()}
+        tim = {k: (v if v is not None else p["timing"][k]) for k, v in self.timing.model_dump().items()}
+        pwr = {k: (v if v is not None else p["power"][k]) for k, v in self.power.model_dump().items()}
+        mapping = parse_mapping(self.address_mapping or p["address_mapping"])
+        for k in ("channels", "ranks", "bankgroups", "banks_per_group", "rows"):
+            if not _pow2(org[k]):
+                raise ValueError(f"org.{k} must be a power of two for address decoding (got {org[k]})")
+        bl, bpc = org["burst_length"], org["beats_per_clock"]
+        if bl % bpc:
+            raise ValueError(f"org.burst_length ({bl}) must be a multiple of org.beats_per_clock ({bpc})")
+        if org["columns"] % bl or not _pow2(org["columns"] // bl):
+            raise ValueError(
+                f"org.columns / org.burst_length must be a power of two (got {org['columns']} / {bl})"
+            )
+        if org["bus_width_bits"] * bl % 8:
+            raise ValueError("org.bus_width_bits * org.burst_length must be a whole number of bytes")
+        if tim["tRAS"] < tim["tRCD"]:
+            raise ValueError(f"timing.tRAS ({tim['tRAS']}) must be >= timing.tRCD ({tim['tRCD']})")
+        burst_cycles = bl // bpc
+        request_bytes = org["bus_width_bits"] * bl // 8
+        columns_per_row = org["columns"] // bl
+        row_bytes = columns_per_row * request_bytes
+        banks_per_rank = org["bankgroups"] * org["banks_per_group"]
+        io = self.io_energy_pj_per_bit
+        if io is None:
+            io = IO_PJ_PER_BIT_DEFAULT[p["protocol"]]
+        return DramSpec(
+            preset=self.preset,
+            protocol=p["protocol"],
+            source=f"{p['config']} ({PRESETS_SOURCE})",
+            tck_ps=int(tim["tck_ps"]),
+            **{k: int(v) for k, v in org.items() if k != "beats_per_clock"},
+            **{k: int(v) for k, v in tim.items() if k != "tck_ps"},
+            **{k: float(v) for k, v in pwr.items()},
+            address_mapping=mapping,
+            page_policy=self.page_policy,
+            queue_depth=self.queue_depth,
+            command_queue_depth=self.command_queue_depth,
+            io_energy_pj_per_bit=float(io),
+            tRC=int(tim["tRAS"] + tim["tRP"]),
+            RL=int(tim["AL"] + tim["CL"]),
+            WL=int(tim["AL"] + tim["CWL"]),
+            burst_cycles=burst_cycles,
+            request_bytes=request_bytes,
+            columns_per_row=columns_per_row,
+            row_bytes=row_bytes,
+            banks_per_rank=banks_per_rank,
+            capacity_bytes=org["channels"] * org["ranks"] * banks_per_rank * org["rows"] * row_bytes,
+            peak_bandwidth_gb_per_s=org["channels"] * request_bytes / (burst_cycles * tim["tck_ps"]) * 1000.0,
+        )
