@@ -155,6 +155,24 @@ def cmd_workloads(args) -> int:
     return 0
 
 
+def cmd_workloads_show(args) -> int:
+    import pandas as pd
+
+    from tlmsim.workload import describe_spikes, load_workload, read_spike_file
+
+    src = str(args.file)
+    if src.endswith(".npz"):
+        spikes, label = read_spike_file(src), f"recorded ({Path(src).name})"
+    else:
+        w = load_workload(src, seed=args.seed)
+        spikes, label = w.spikes, w.spike_source
+    df = describe_spikes(spikes)
+    print(f"{src}: {len(df)} layers, spikes {label}")
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_colwidth", 60):
+        print(df.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="tlmsim", description="Transaction-level simulator of SNN accelerators.")
     p.add_argument("--version", action="version", version=f"tlmsim {__version__}")
@@ -200,6 +218,10 @@ def make_parser() -> argparse.ArgumentParser:
     wsub = w.add_subparsers(dest="what", metavar="WHAT", parser_class=_Parser, required=True)
     wl = wsub.add_parser("list", help="list the shipped workloads")
     wl.set_defaults(func=cmd_workloads)
+    ws = wsub.add_parser("show", help="per-layer spike statistics of a spike trace (.npz) or a workload")
+    ws.add_argument("file", help="a spike trace .npz, a workload YAML or a shipped workload's name")
+    ws.add_argument("--seed", type=_seed, default=0, help="seed of synthetic spikes (workloads without a trace)")
+    ws.set_defaults(func=cmd_workloads_show)
     return p
 
 
@@ -219,6 +241,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("tlmsim: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into e.g. `head`, which closed early
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -325,3 +325,52 @@ def save_spike_trace(path: Path, spikes: dict[str, np.ndarray]) -> None:
 
 def workload_names(paths: Iterable[Path]) -> list[str]:
     return [p.stem for p in paths]
+
+
+def read_spike_file(path: str | Path) -> dict[str, np.ndarray]:
+    """Read every array of a spike trace ``.npz`` (no pickles); arrays must be bool or
+    0/1 integers with a leading time axis. Errors name the file and the array."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    except FileNotFoundError:
+        raise WorkloadError("spike trace file not found", file=str(path)) from None
+    except Exception as exc:  # noqa: BLE001 - any corrupt archive becomes one line
+        raise WorkloadError(f"not a readable .npz spike trace ({type(exc).__name__}: {exc})", file=str(path)) from None
+    if not arrays:
+        raise WorkloadError("the spike trace holds no arrays", file=str(path))
+    out = {}
+    for name, a in arrays.items():
+        if a.ndim < 2:
+            raise WorkloadError(f"spike array needs shape (T, *neurons), got {list(a.shape)}", file=str(path), key=name)
+        if a.dtype != np.bool_:
+            if a.dtype.kind not in "biu" or (a.size and (a.min() < 0 or a.max() > 1)):
+                raise WorkloadError(f"spike array must be bool (or integers 0/1), got dtype {a.dtype}",
+                                    file=str(path), key=name)
+            a = a.astype(bool)
+        out[name] = a
+    return out
+
+
+def describe_spikes(spikes: dict[str, np.ndarray]) -> "pd.DataFrame":
+    """One row per layer: shape, density, density per timestep and the fraction of
+    neurons that never fire over all timesteps."""
+    import pandas as pd
+
+    rows = []
+    for name, a in spikes.items():
+        t = a.shape[0]
+        flat = a.reshape(t, -1)
+        per_step = flat.mean(axis=1) if flat.shape[1] else np.zeros(t)
+        rows.append({
+            "layer": name,
+            "shape": "x".join(str(d) for d in a.shape),
+            "timesteps": t,
+            "neurons": flat.shape[1],
+            "spikes": int(flat.sum()),
+            "density": float(flat.mean()) if flat.size else 0.0,
+            "density_per_timestep": " ".join(f"{d:.3f}" for d in per_step),
+            "silent_fraction": float((~flat.any(axis=0)).mean()) if flat.shape[1] else 1.0,
+        })
+    return pd.DataFrame(rows)

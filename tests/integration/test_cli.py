@@ -114,3 +114,28 @@ def test_works_from_any_directory(tmp_path):
     p = _cli(["run", "--out", "o"], cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     assert (tmp_path / "o" / "summary.csv").is_file()
+
+
+def test_workloads_show_prints_densities_of_a_trace(tmp_path, capsys):
+    import numpy as np
+
+    from tlmsim.workload import save_spike_trace
+
+    a = np.zeros((4, 10), dtype=bool)
+    a[1:, :3] = True  # 3 of 10 neurons fire at t = 1, 2, 3; 7 never fire
+    path = tmp_path / "t.npz"
+    save_spike_trace(path, {"fc": a})
+    assert main(["workloads", "show", str(path)]) == 0
+    out = capsys.readouterr().out
+    # density 9 / 40 = 0.225; per step 0, .3, .3, .3; silent 7 / 10
+    assert "0.2250" in out and "0.000 0.300 0.300 0.300" in out and "0.7000" in out
+
+
+def test_workloads_show_refuses_pickled_arrays(tmp_path, capsys):
+    import numpy as np
+
+    path = tmp_path / "evil.npz"
+    np.savez(path, fc=np.array([{"a": 1}], dtype=object))
+    assert main(["workloads", "show", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tlmsim: error: ") and "evil.npz" in err and len(err.strip().splitlines()) == 1
