@@ -18,6 +18,7 @@ import simpy
 from tlmsim.dataflow import make_dataflow
 from tlmsim.dataflow.base import LayerPlan
 from tlmsim.engine.component import Component
+from tlmsim.engine.invariants import check_run
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.trace import TraceWriter
 from tlmsim.errors import ConfigError, SimulationError
@@ -105,10 +106,10 @@ def simulate(
         end = env.now
         for comp in components.values():
             comp.finalize(end)
-        if recorder.completed != recorder.issued:
-            raise SimulationError(
-                f"{recorder.issued - recorder.completed} of {recorder.issued} transactions never completed"
-            )
+        broken = check_run(recorder, components, end)
+        if broken:
+            more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
+            raise SimulationError(f"invariant broken: {broken[0]}{more}")
         recorder.close()
     except BaseException:
         if trace is not None:
