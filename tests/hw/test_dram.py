@@ -133,6 +133,22 @@ def test_request_during_refresh_waits_for_trfc():
     assert r.dram.stats.c["ref"] == 1 and r.dram.stats.c["row_misses"] == 2
 
 
+def test_refresh_due_in_the_middle_of_a_row_hit_run():
+    r = Rig(tiny())
+    first = r.req("open", addr(0))
+    r.req("run", addr(0, col=1), at_ps=990 * NS, nbytes=7 * 64, after=first)  # columns 1..7 of the open row
+    r.run()
+    # hits at 990, 994, 998 (tCCD_L 4 = burst 4); the next would be 1002, past the refresh due at
+    # 1000: PRE at max(998 + tRTP 2, due) = 1000, REF at 1003, rank blocked until 1023; the rest of
+    # the run reopens the row: ACT 1023, RD 1026, 1030, 1034, 1038, last data ends 1038 + 9 = 1047
+    assert r.cmds("RD") == [3, 990, 994, 998, 1026, 1030, 1034, 1038]
+    assert r.cmds("PRE") == [1000] and r.cmds("REF") == [1003] and r.cmds("ACT") == [0, 1023]
+    assert r.done["run"] == 1047 * NS
+    assert r.stall("refresh") == (1023 - 990) * NS  # the 4th burst's ACT waited for tRFC from 990
+    c = r.dram.stats.c
+    assert (c["row_hits"], c["row_misses"], c["rd"], c["bursts"]) == (6, 2, 8, 8)
+
+
 def test_finalize_accounts_refreshes_up_to_the_end():
     r = Rig(tiny())
     r.req("a", addr(0))
@@ -320,3 +336,120 @@ def test_bench_rejects_a_bad_override_naming_the_key():
         run_dram_bench(preset="DDR4-3200", pattern="seq", requests=10, seed=1, overrides={"page_policy": "x"})
     with pytest.raises(ConfigError, match="timing.tRCD"):
         run_dram_bench(preset="DDR4-3200", pattern="seq", requests=10, seed=1, overrides={"timing.tRCD": -1})
+
+
+# -- equivalence with the reference scheduler ------------------------------------------------
+# The scheduler has fast paths (runs of row hits, hoisted lookups); they must give exactly the
+# commands, end times, statistics and stalls of the plain burst-by-burst scheduler. The golden
+# fingerprints below were computed with that plain implementation (tlmsim/hw/dram.py before the
+# fast paths) by ``_stream_fingerprint`` on the same streams.
+
+EQUIV_SIZES = (64, 64, 128, 256, 512, 1024, 2048, 4096, 8192)
+
+
+def _equiv_config(name: str) -> DramConfig:
+    if name.startswith("tiny"):
+        return tiny(ranks=2, page_policy="closed" if name.endswith("closed") else "open", queue_depth=8)
+    preset, policy, *rest = name.split("/")
+    data = {"preset": preset, "page_policy": policy}
+    if rest:
+        data.update(address_mapping=rest[0], queue_depth=8)
+    return DramConfig.model_validate(data)
+
+
+def _stream_fingerprint(
+    dram_cls, config: DramConfig, seed: int, *, gap_cycles: int, workers: int = 6, per_worker: int = 250,
+    record: bool = True,
+) -> dict:
+    """Run a random mixed stream (reads and writes of 64 B .. 8 KiB, sequential runs and random
+    addresses, some unaligned, think times of 0 .. ``gap_cycles``) from ``workers`` closed-loop requesters
+    through ``dram_cls``; sha256 digests of the command log, the end time of every transaction,
+    and the statistics, stalls, latencies and energy (no log digest unless ``record``)."""
+    import hashlib
+
+    s = config.resolve()
+    env, rec = simpy.Environment(), Recorder()
+    dram = dram_cls(name="dram", env=env, recorder=rec, config=config, record_commands=record)
+    rng = np.random.default_rng(seed)
+    span = min(s.capacity_bytes, 1 << 30)
+    streams = []
+    for _w in range(workers):
+        ptr = int(rng.integers(0, span // 2 // 64)) * 64
+        items = []
+        for _ in range(per_worker):
+            size = int(rng.choice(EQUIV_SIZES))
+            if rng.random() < 0.5:
+                a, ptr = ptr, (ptr + size) % (span - 8192)
+            else:
+                a = int(rng.integers(0, (span - 8192) // 64)) * 64
+            if rng.random() < 0.1:
+                a += int(rng.integers(1, 64))
+            items.append((int(rng.integers(0, gap_cycles + 1)) * s.tck_ps, rng.random() < 0.35, a, size))
+        streams.append(items)
+    ends: list[tuple[int, int, int]] = []
+
+    def worker(items):
+        for gap, write, a, size in items:
+            yield env.timeout(gap)
+            txn = rec.new_transaction(Cmd.WRITE if write else Cmd.READ, DataClass.NONE, a, size, "t", "dram",
+                                      now_ps=env.now, layer=size % 3)
+            yield from dram.access(txn)
+            ends.append((txn.id, txn.issued_ps, env.now))
+
+    for items in streams:
+        env.process(worker(items))
+    env.run()
+    dram.finalize(env.now)
+
+    def h(x) -> str:
+        return hashlib.sha256(repr(x).encode()).hexdigest()[:16]
+
+    log = dram.command_log() if record else None
+    summary = (
+        sorted(dram.stats.c.items()),
+        sorted(rec.stalls.entries.items()),
+        dram.read_latency_ps,
+        sorted((k, round(v, 3)) for k, v in dram.energy_pj().items()),
+    )
+    return {
+        "log": hashlib.sha256(log.to_csv(index=False).encode()).hexdigest()[:16] if record else None,
+        "ends": h(ends),
+        "summary": h(summary),
+        "commands": len(log) if record else None,
+        "refreshes": int(dram.stats.c["ref"]),
+    }
+
+
+#: (case, seed, max think time in cycles) -> fingerprint from the plain implementation
+EQUIV_GOLDEN = {
+    ('DDR4-3200/open', 11, 400): {'log': 'a42f2c0d4f453765', 'ends': '656a471ad5030ced', 'summary': 'c234af6450c94e70', 'commands': 43802, 'refreshes': 57},
+    ('DDR4-3200/open', 12, 0): {'log': 'd8c8d4a5cbf8e95c', 'ends': '085bd4990712f00d', 'summary': '6b7b5e9008384f16', 'commands': 48214, 'refreshes': 62},
+    ('DDR4-3200/closed', 11, 400): {'log': '97d2a909bb92f754', 'ends': '76d44c077d38cbc9', 'summary': 'a287026f55da7df1', 'commands': 44848, 'refreshes': 57},
+    ('DDR4-3200/closed', 12, 0): {'log': 'f5e46241398edc6a', 'ends': 'c43cae4700f7899c', 'summary': '86e9fed6ebb88c24', 'commands': 49060, 'refreshes': 62},
+    ('HBM2/open', 11, 400): {'log': '70c1b445ff03edbc', 'ends': 'c6dbb75edcc32638', 'summary': '52f916bed14c66ef', 'commands': 45510, 'refreshes': 136},
+    ('HBM2/open', 12, 0): {'log': '19b87d35a8ea0a40', 'ends': '9c461fc121a07556', 'summary': '1688762e5d607530', 'commands': 49884, 'refreshes': 48},
+    ('HBM2/closed', 11, 400): {'log': 'a91c65f0846cec71', 'ends': 'f7f1a25641d858a3', 'summary': '6c541ee7e79d14c3', 'commands': 46775, 'refreshes': 136},
+    ('HBM2/closed', 12, 0): {'log': '0b41194991bbcd98', 'ends': '33d3ebfd4dca531a', 'summary': 'e1141d0df42fb4de', 'commands': 51088, 'refreshes': 48},
+    ('DDR4-3200/open/rochrabacobg', 11, 400): {'log': '8ac9d2a334d40470', 'ends': '9d49389a5dfd7048', 'summary': 'cccd3181a54861e2', 'commands': 49361, 'refreshes': 55},
+    ('DDR4-3200/open/rochrabacobg', 12, 0): {'log': '9853ec176c80df5f', 'ends': 'ff41a38cf3f368a8', 'summary': '5afd7edc82981506', 'commands': 54083, 'refreshes': 61},
+    ('HBM2/closed/rorabgbacoch', 11, 400): {'log': '09f0c2c46a8e827c', 'ends': '6a3390e99801a167', 'summary': '5a3d263544932ad7', 'commands': 59363, 'refreshes': 128},
+    ('HBM2/closed/rorabgbacoch', 12, 0): {'log': 'a2f1fff8a6208c8e', 'ends': 'b0ee5123066d7f91', 'summary': '801694b3bbd9b4cc', 'commands': 63666, 'refreshes': 48},
+    ('tiny/open', 11, 400): {'log': '340722ed751d19bd', 'ends': 'b15446be2b5cf930', 'summary': '454df3bb42565acc', 'commands': 53944, 'refreshes': 363},
+    ('tiny/open', 12, 0): {'log': '64f0a21891c5a025', 'ends': 'b5e9d211cdb7355e', 'summary': '3edb8e59568e0ab1', 'commands': 59020, 'refreshes': 382},
+    ('tiny/closed', 11, 400): {'log': 'd962fc6a5842bd90', 'ends': '655608798fc89bed', 'summary': 'b54093eec0891e52', 'commands': 54619, 'refreshes': 358},
+    ('tiny/closed', 12, 0): {'log': 'b72cd09d5e0a1d9d', 'ends': 'b6d81049f4996334', 'summary': 'ab3f863a7f6db205', 'commands': 59918, 'refreshes': 380},
+}
+
+
+@pytest.mark.parametrize("case,seed,gap", list(EQUIV_GOLDEN))
+def test_mixed_stream_matches_the_reference_scheduler(case, seed, gap):
+    fp = _stream_fingerprint(Dram, _equiv_config(case), seed, gap_cycles=gap)
+    assert fp["refreshes"] > 0
+    assert fp == EQUIV_GOLDEN[(case, seed, gap)]
+
+
+@pytest.mark.parametrize("case", ["DDR4-3200/closed", "HBM2/open", "tiny/open"])
+def test_mixed_stream_without_the_command_log_matches_the_reference_scheduler(case):
+    fp = _stream_fingerprint(Dram, _equiv_config(case), 12, gap_cycles=0, record=False)
+    golden = EQUIV_GOLDEN[(case, 12, 0)]
+    assert (fp["ends"], fp["summary"], fp["refreshes"]) == (golden["ends"], golden["summary"], golden["refreshes"])

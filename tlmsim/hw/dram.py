@@ -21,6 +21,9 @@ Timing model (all internal times are integer cycles of tCK; the SimPy time is
   and column commands of a channel are committed in non-decreasing time order, but
   an ACT (or PRE) may be placed earlier than an already committed column command of
   another bank, so bank preparation overlaps data transfer as in a real controller.
+  (Implementation: the row hits that follow a burst of the same (bank, row) group take
+  a shortcut through these rules that places exactly the same commands; the equivalence
+  tests in tests/hw/test_dram.py hold it to the burst-by-burst results.)
 * Constraints: per bank tRCD (ACT to RD/WR), tRAS (ACT to PRE), tRC (ACT to ACT),
   tRP (PRE to ACT), tRTP (RD to PRE, counted from RD + AL), tWR (end of write data
   to PRE); per rank tRRD_S / tRRD_L (ACT to ACT, other / same bank group), tFAW
@@ -87,6 +90,7 @@ from tlmsim.errors import ConfigError, SimulationError
 from tlmsim.platform.dram import DramConfig, DramSpec
 
 _NEG = -(10**15)  #: "long ago" for last-command times
+_USED_PRUNE = 4096  #: command-bus slots of a channel kept before old ones are forgotten
 #: command codes of the command log
 _ACT, _PRE, _RD, _WR, _REF = 0, 1, 2, 3, 4
 COMMAND_NAMES = ("ACT", "PRE", "RD", "WR", "REF")
@@ -162,6 +166,13 @@ class Dram(Component):
         self._queue: list[list[int]] = [[] for _ in range(nch)]
         self._end_cycle = 0
         self._finalized = False
+        self._hit_step = max(s.tCCD_S, s.tCCD_L, s.burst_cycles)
+        # per-burst lookups hoisted out of the scheduler: rank and rank-bank-group of a bank,
+        # earliest refresh due time of a channel's ranks
+        self._rank_of = [gb // bpr for gb in range(nbanks)]
+        self._rbg_of = [(gb // bpr) * nbg + (gb % bpr) // s.banks_per_group for gb in range(nbanks)]
+        self._dec = tuple(x for k in ("ch", "ra", "bg", "ba", "ro", "co") for x in self._fields[k])
+        self._ch_due = [min(self._ref_due[ch * nra : (ch + 1) * nra]) for ch in range(nch)]
         #: latency (ps) of every read transaction, issue to last data, in service order
         self.read_latency_ps: list[int] = []
         self._log: tuple[list, ...] | None = tuple([] for _ in range(8)) if record_commands else None
@@ -194,79 +205,22 @@ class Dram(Component):
             raise SimulationError(f"{self.name}: cannot serve a {txn.cmd.label} transaction")
         if txn.nbytes <= 0 or txn.address < 0:
             raise SimulationError(f"{self.name}: bad access of {txn.nbytes} bytes at {txn.address}")
-        s = self.spec
-        tck = s.tck_ps
+        tck = self.spec.tck_ps
         t_arr = -(-start_ps // tck)
         is_write = txn.cmd == Cmd.WRITE
         ob = self._offset_bits
         first, last = txn.address >> ob, (txn.address + txn.nbytes - 1) >> ob
-        f = self._fields
-        (sch, mch), (sra, mra), (sbg, mbg) = f["ch"], f["ra"], f["bg"]
-        (sba, mba), (sro, mro), (sco, mco) = f["ba"], f["ro"], f["co"]
-        nra, bpr, bpg = s.ranks, s.banks_per_rank, s.banks_per_group
-        # group bursts by channel, then by (bank, row) in order of first appearance
-        by_ch: dict[int, dict[tuple[int, int], list[int]]] = {}
-        for q in range(first, last + 1):
-            ch = (q >> sch) & mch
-            gr = ch * nra + ((q >> sra) & mra)
-            gb = gr * bpr + ((q >> sbg) & mbg) * bpg + ((q >> sba) & mba)
-            key = (gb, (q >> sro) & mro)
-            groups = by_ch.get(ch)
-            if groups is None:
-                groups = by_ch[ch] = {}
-            cols = groups.get(key)
-            if cols is None:
-                groups[key] = [(q >> sco) & mco]
-            else:
-                cols.append((q >> sco) & mco)
-        owner = txn.id
-        end = 0
         # stall cycles by STALL_REASONS: all pushes of the first burst of each channel, and
         # only refresh pushes of the later ones (their other waits are behind their own
         # transaction's bursts, or overlap the first burst's)
         st = [0, 0, 0, 0, 0]
-        st_later = [0, 0, 0, 0, 0]
-        used_prune = 4096
-        depth = s.queue_depth
-        for ch, groups in by_ch.items():
-            used = self._cmd_used[ch]
-            if len(used) > used_prune:
-                # later commands are placed at or after their arrival, refresh commands at or
-                # after their due time: older command-bus slots can be forgotten
-                keep = min(t_arr, min(self._ref_due[ch * nra : (ch + 1) * nra]))
-                self._cmd_used[ch] = {x for x in used if x >= keep}
-            heap = self._queue[ch]
-            t_cur = t_arr
-            first_burst = True
-            while groups:
-                key = next(iter(groups))
-                if self._open[key[0]] != key[1]:
-                    for k in groups:
-                        if self._open[k[0]] == k[1]:
-                            key = k
-                            break
-                gb, row = key
-                cols = groups.pop(key)
-                n = len(cols)
-                for i, col in enumerate(cols):
-                    while heap and heap[0] <= t_cur:
-                        heapq.heappop(heap)
-                    if len(heap) >= depth:
-                        entry = heapq.heappop(heap)
-                        if first_burst:
-                            st[0] += entry - t_arr
-                        t_cur = entry
-                    col_t, data_end = self._burst(
-                        ch, gb, row, col, is_write, t_cur, owner, i + 1 < n, st if first_burst else st_later
-                    )
-                    first_burst = False
-                    heapq.heappush(heap, col_t)
-                    if data_end > end:
-                        end = data_end
+        if first == last:
+            end = self._one_burst(first, is_write, t_arr, txn.id, st)
+        else:
+            end = self._bursts(first, last, is_write, t_arr, txn.id, st)
         if end > self._end_cycle:
             self._end_cycle = end
         end_ps = end * tck
-        st[1] += st_later[1]
         wait, room = 0, end - t_arr  # a transaction never waits longer than it takes
         for reason, cyc in zip(STALL_REASONS, st):
             if cyc > room:
@@ -280,22 +234,164 @@ class Dram(Component):
         self.record(txn, start_ps, end_ps, wait * tck)
         return end_ps
 
+    def _prune_used(self, ch: int, t_arr: int) -> set[int]:
+        """The command-bus slots of channel ``ch``, forgetting those no later command can
+        take once the set is large: later commands are placed at or after their arrival,
+        refresh commands at or after their due time."""
+        used = self._cmd_used[ch]
+        if len(used) > _USED_PRUNE:
+            nra = self.spec.ranks
+            keep = min(t_arr, min(self._ref_due[ch * nra : (ch + 1) * nra]))
+            used = self._cmd_used[ch] = {x for x in used if x >= keep}
+        return used
+
+    def _one_burst(self, q: int, is_write: bool, t_arr: int, owner: int, st: list[int]) -> int:
+        """Schedule a one-burst transaction (burst index ``q``); its data end cycle."""
+        sch, mch, sra, mra, sbg, mbg, sba, mba, sro, mro, sco, mco = self._dec
+        s = self.spec
+        ch = (q >> sch) & mch
+        gb = ((ch * s.ranks + ((q >> sra) & mra)) * s.banks_per_rank + ((q >> sbg) & mbg) * s.banks_per_group
+              + ((q >> sba) & mba))
+        self._prune_used(ch, t_arr)
+        heap = self._queue[ch]
+        t_cur = t_arr
+        while heap and heap[0] <= t_cur:
+            heapq.heappop(heap)
+        if len(heap) >= s.queue_depth:
+            t_cur = heapq.heappop(heap)
+            st[0] += t_cur - t_arr
+        col_t, data_end = self._burst(ch, gb, (q >> sro) & mro, (q >> sco) & mco, is_write, t_cur, owner, False, st)
+        heapq.heappush(heap, col_t)
+        return data_end
+
+    def _bursts(self, first: int, last: int, is_write: bool, t_arr: int, owner: int, st: list[int]) -> int:
+        """Schedule the bursts ``first`` .. ``last`` of a transaction; its data end cycle."""
+        s = self.spec
+        sch, mch, sra, mra, sbg, mbg, sba, mba, sro, mro, sco, mco = self._dec
+        nra, bpr, bpg = s.ranks, s.banks_per_rank, s.banks_per_group
+        # group bursts by channel, then by (bank, row) in order of first appearance; when the
+        # column field is the lowest, the bursts up to the end of a row share every other field
+        by_ch: dict[int, dict[tuple[int, int], list[int]]] = {}
+        q = first
+        while q <= last:
+            if sco == 0:
+                q_end = q | mco
+                if q_end > last:
+                    q_end = last
+            else:
+                q_end = q
+            ch = (q >> sch) & mch
+            gr = ch * nra + ((q >> sra) & mra)
+            gb = gr * bpr + ((q >> sbg) & mbg) * bpg + ((q >> sba) & mba)
+            key = (gb, (q >> sro) & mro)
+            groups = by_ch.get(ch)
+            if groups is None:
+                groups = by_ch[ch] = {}
+            cols = groups.get(key)
+            c0 = (q >> sco) & mco
+            if cols is None:
+                groups[key] = [c0] if q_end == q else list(range(c0, c0 + q_end - q + 1))
+            elif q_end == q:
+                cols.append(c0)
+            else:
+                cols.extend(range(c0, c0 + q_end - q + 1))
+            q = q_end + 1
+        end = 0
+        st_later = [0, 0, 0, 0, 0]
+        depth = s.queue_depth
+        heappop, heappush = heapq.heappop, heapq.heappush
+        ref_due = self._ref_due
+        step = self._hit_step
+        log = self._log
+        col_code = _WR if is_write else _RD
+        for ch, groups in by_ch.items():
+            used = self._prune_used(ch, t_arr)
+            heap = self._queue[ch]
+            t_cur = t_arr
+            first_burst = True
+            while groups:
+                key = next(iter(groups))
+                if self._open[key[0]] != key[1]:
+                    for k in groups:
+                        if self._open[k[0]] == k[1]:
+                            key = k
+                            break
+                gb, row = key
+                cols = groups.pop(key)
+                n = len(cols)
+                gr = gb // bpr
+                min_due = 0  # no fast burst before the first burst's general path
+                col_t = 0
+                hits = 0
+                for i, col in enumerate(cols):
+                    while heap and heap[0] <= t_cur:
+                        heappop(heap)
+                    if len(heap) >= depth:
+                        entry = heappop(heap)
+                        if first_burst:
+                            st[0] += entry - t_arr
+                        t_cur = entry
+                    if t_cur < min_due:
+                        # Fast path for a row hit right after a burst of its own group. The
+                        # previous burst (column command col_t) left the row open and set the
+                        # bus, tCCD and tWTR state, all of its own rank, bank group and
+                        # direction, so _plan reduces to max(t_cur, col_t + max(tCCD_S,
+                        # tCCD_L, burst)) then the first free command slot: bank readiness
+                        # (tRCD) and tWTR were already met by col_t, no tRTRS applies, and
+                        # a hit after the first burst adds no stall. Refreshes: no rank of
+                        # the channel is due by t_cur (min_due) and the column command is
+                        # before its rank's due time; otherwise the general path runs. The
+                        # closed-page auto-precharge of the last burst also takes it.
+                        c = col_t + step
+                        if t_cur > c:
+                            c = t_cur
+                        while c in used:
+                            c += 1
+                        if c < ref_due[gr] and (i + 1 < n or not self._closed_page):
+                            used.add(c)
+                            col_t = c
+                            heappush(heap, c)
+                            hits += 1
+                            if log is not None:
+                                self._log_cmd(c, ch, gb, col_code, row, col)
+                            continue
+                    if hits:
+                        data_end = self._flush_hits(ch, gr, gb, is_write, col_t, owner, hits)
+                        hits = 0
+                        if data_end > end:
+                            end = data_end
+                    col_t, data_end = self._burst(
+                        ch, gb, row, col, is_write, t_cur, owner, i + 1 < n, st if first_burst else st_later
+                    )
+                    first_burst = False
+                    heappush(heap, col_t)
+                    if data_end > end:
+                        end = data_end
+                    min_due = min(ref_due[ch * nra : (ch + 1) * nra])
+                if hits:
+                    data_end = self._flush_hits(ch, gr, gb, is_write, col_t, owner, hits)
+                    if data_end > end:
+                        end = data_end
+        st[1] += st_later[1]
+        return end
+
     # -- scheduling of one burst -----------------------------------------------------------
     def _burst(
         self, ch: int, gb: int, row: int, col: int, is_write: bool, t0: int, owner: int, keep_open: bool, st: list[int]
     ) -> tuple[int, int]:
         """Commit the commands of one burst whose queue entry is held from cycle ``t0``;
         add its pushes to ``st``; return (column command cycle, data end cycle)."""
-        s = self.spec
-        nra, bpr = s.ranks, s.banks_per_rank
-        gr = gb // bpr
+        gr = self._rank_of[gb]
+        ref_due = self._ref_due
         # refreshes of the channel's ranks due by t0 (keeps the command-bus set prunable)
-        for r in range(ch * nra, ch * nra + nra):
-            while self._ref_due[r] <= t0:
-                self._refresh(r)
+        if t0 >= self._ch_due[ch]:
+            nra = self.spec.ranks
+            for r in range(ch * nra, ch * nra + nra):
+                while ref_due[r] <= t0:
+                    self._refresh(r)
         while True:
             plan = self._plan(ch, gr, gb, row, is_write, t0, owner)
-            if plan[2] >= self._ref_due[gr]:  # the column command is the latest of the plan
+            if plan[2] >= ref_due[gr]:  # the column command is the latest of the plan
                 self._refresh(gr)
                 continue
             break
@@ -306,20 +402,51 @@ class Dram(Component):
         st[4] += p_bus
         return self._commit(ch, gr, gb, row, col, is_write, pre, act, col_t, kind, owner, keep_open)
 
+    def _flush_hits(self, ch: int, gr: int, gb: int, is_write: bool, col_t: int, owner: int, hits: int) -> int:
+        """Write back the state after a run of ``hits`` row hits (fast path of
+        :meth:`reserve`) whose last column command is at ``col_t``; the run's commands are
+        already on the command bus and in the log. Returns the run's data end cycle."""
+        s = self.spec
+        rbg = gr * s.bankgroups + (gb % s.banks_per_rank) // s.banks_per_group
+        c = self.stats.c
+        bc = s.burst_cycles
+        if is_write:
+            data_end = col_t + s.WL + bc
+            self._wr_end[gr] = data_end
+            self._wr_end_bg[rbg] = data_end
+            x = data_end + s.tWR
+            c["wr"] += hits
+        else:
+            data_end = col_t + s.RL + bc
+            x = col_t + s.AL + s.tRTP
+            c["rd"] += hits
+        if x > self._next_pre[gb]:
+            self._next_pre[gb] = x
+        self._last_col[gr] = col_t
+        self._last_col_bg[rbg] = col_t
+        self._ch_last_col[ch] = col_t
+        self._bus_end[ch] = data_end
+        self._bus_rank[ch] = gr
+        self._bus_write[ch] = is_write
+        self._bus_owner[ch] = owner
+        c["bursts"] += hits
+        c["busy_ps"] += hits * bc * s.tck_ps
+        c["row_hits"] += hits
+        return data_end
+
     def _plan(self, ch: int, gr: int, gb: int, row: int, is_write: bool, t0: int, owner: int) -> tuple:
         """Earliest (pre, act, col) cycles for a burst from ``t0`` (-1 = not needed),
         its kind (0 hit, 1 miss, 2 conflict) and its pushes (refresh, bank,
         activate_window, bus) in cycles. Pure: commits nothing."""
         s = self.spec
         used = self._cmd_used[ch]
-        bg = (gb % s.banks_per_rank) // s.banks_per_group
-        rbg = gr * s.bankgroups + bg
+        rbg = self._rbg_of[gb]
         p_ref = p_bank = p_aw = p_bus = 0
         open_row = self._open[gb]
         pre = act = -1
         if open_row == row:
             kind = 0
-            base = t0
+            c = t0
             bank_col = self._col_ready[gb]
         else:
             if open_row >= 0:
@@ -363,13 +490,10 @@ class Dram(Component):
             while act in used:
                 act += 1
                 p_bus += 1
-            base = act + s.tRCD
-            bank_col = base
-        c = base
+            c = bank_col = act + s.tRCD
         if bank_col > c:
             p_bank += bank_col - c
             c = bank_col
-        lat = s.WL if is_write else s.RL
         b = self._ch_last_col[ch]
         x = self._last_col[gr] + s.tCCD_S
         if x > b:
@@ -378,27 +502,38 @@ class Dram(Component):
         if x > b:
             b = x
         bus_end = self._bus_end[ch]
-        if self._bus_rank[ch] != gr or (is_write and not self._bus_write[ch]):
-            bus_end += s.tRTRS
-        x = bus_end - lat
-        if x > b:
-            b = x
-        if not is_write:
+        if is_write:
+            if self._bus_rank[ch] != gr or not self._bus_write[ch]:
+                bus_end += s.tRTRS
+            x = bus_end - s.WL
+            if x > b:
+                b = x
+        else:
+            if self._bus_rank[ch] != gr:
+                bus_end += s.tRTRS
+            x = bus_end - s.RL
+            if x > b:
+                b = x
             x = self._wr_end[gr] + s.tWTR_S
             if x > b:
                 b = x
             x = self._wr_end_bg[rbg] + s.tWTR_L
             if x > b:
                 b = x
-        own = self._bus_owner[ch] == owner
         if b > c:
-            if not own:
-                p_bus += b - c
+            if self._bus_owner[ch] == owner:
+                c = b
+                while c in used:
+                    c += 1
+                return pre, act, c, kind, p_ref, p_bank, p_aw, p_bus
+            p_bus += b - c
             c = b
-        while c in used:
-            c += 1
-            if not own:
-                p_bus += 1
+        if c in used:
+            own = self._bus_owner[ch] == owner
+            while c in used:
+                c += 1
+                if not own:
+                    p_bus += 1
         return pre, act, c, kind, p_ref, p_bank, p_aw, p_bus
 
     def _commit(
@@ -408,8 +543,8 @@ class Dram(Component):
         s = self.spec
         c = self.stats.c
         used = self._cmd_used[ch]
-        bg = (gb % s.banks_per_rank) // s.banks_per_group
-        rbg = gr * s.bankgroups + bg
+        rbg = self._rbg_of[gb]
+        log = self._log
         if pre >= 0:
             self._close(ch, gr, gb, pre, on_bus=True)
         if act >= 0:
@@ -422,7 +557,7 @@ class Dram(Component):
             self._last_act_bg[rbg] = act
             self._faw[gr].append(act)
             c["act"] += 1
-            if self._log is not None:
+            if log is not None:
                 self._log_cmd(act, ch, gb, _ACT, row, -1)
         used.add(col_t)
         bc = s.burst_cycles
@@ -453,7 +588,7 @@ class Dram(Component):
             c["row_misses"] += 1
         else:
             c["row_conflicts"] += 1
-        if self._log is not None:
+        if log is not None:
             self._log_cmd(col_t, ch, gb, _WR if is_write else _RD, row, col)
         if self._closed_page and not keep_open:
             self._close(ch, gr, gb, self._next_pre[gb], on_bus=False)
@@ -502,6 +637,7 @@ class Dram(Component):
             self._next_act[gb] = end
             self._ref_blocked[gb] = True
         self._ref_due[gr] = due + s.tREFI
+        self._ch_due[ch] = min(self._ref_due[ch * s.ranks : (ch + 1) * s.ranks])
         self.stats.c["ref"] += 1
         if self._log is not None:
             self._log_cmd(t, ch, gr * s.banks_per_rank, _REF, -1, -1, all_banks=True)
