@@ -104,3 +104,53 @@ def test_energy_scales_with_size_and_width():
     env, rec, ov = make(read_energy_pj_per_access=3.0)
     assert ov.read_pj == 3.0 and ov.write_pj == 3.0
     assert big.area_mm2() == pytest.approx(0.4 * 32768 / 65536)
+
+
+class NaiveBanks:
+    """Reference: every bank and port with its own free time, touched one by one."""
+
+    def __init__(self, banks, ports, width, rlat, wlat, period):
+        self.bank = [0] * banks
+        self.port = [0] * ports
+        self.w, self.rlat, self.wlat, self.period = width, rlat, wlat, period
+
+    def reserve(self, cmd, a, n, start_ps):
+        s = -(-start_ps // self.period)
+        p = min(range(len(self.port)), key=lambda i: (self.port[i], i))
+        s1 = max(s, self.port[p])
+        first, last = a // self.w, (a + n - 1) // self.w
+        per_bank = {}
+        for line in range(first, last + 1):
+            b = line % len(self.bank)
+            per_bank[b] = per_bank.get(b, 0) + 1
+        occ = s1
+        for b, k in per_bank.items():
+            self.bank[b] = max(self.bank[b], s1) + k
+            occ = max(occ, self.bank[b])
+        self.port[p] = occ
+        lat = self.rlat if cmd == Cmd.READ else self.wlat
+        return (occ + lat - 1) * self.period
+
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    banks=st.sampled_from([1, 2, 3, 4, 8]),
+    ports=st.integers(1, 3),
+    ops=st.lists(
+        st.tuples(st.booleans(), st.integers(0, 4000), st.integers(1, 700), st.integers(0, 30)),
+        min_size=1, max_size=60,
+    ),
+)
+def test_booking_equals_a_per_bank_reference(banks, ports, ops):
+    env, rec, s = make(banks=banks, ports=ports, read_latency_cycles=2, write_latency_cycles=1)
+    ref = NaiveBanks(banks, ports, 16, 2, 1, P)
+    t = 0
+    for is_read, addr, n, gap in ops:
+        t += gap * 700  # not a multiple of the period: exercises clock-edge alignment
+        cmd = Cmd.READ if is_read else Cmd.WRITE
+        n = min(n, 8192 - addr)
+        assert s.reserve(txn(rec, cmd, addr, n), t) == ref.reserve(cmd, addr, n, t)

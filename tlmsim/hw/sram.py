@@ -71,9 +71,8 @@ class Sram(Component):
         self.capacity_bytes = int(config.capacity_bytes)
         self.line_bytes = int(config.port_width_bytes)
         self.nbanks = int(config.banks)
-        self._bank_free = [0] * self.nbanks  # cycle at which each bank is next free (or _floor)
-        self._floor = 0  # every bank is free from this cycle on at the latest
-        self._max_free = 0  # the latest bank free time
+        self._floor = 0  # cycle from which every bank not in _late is free
+        self._late: dict[int, int] = {}  # bank -> cycle it is free, for banks busy beyond _floor
         self._port_free = [0] * int(config.ports)  # cycle at which each port is next free
         self._occupied_bytes = 0
         self._read_latency = int(config.read_latency_cycles)
@@ -124,36 +123,44 @@ class Sram(Component):
             if ports[i] < pf:
                 p, pf = i, ports[i]
         s1 = pf if pf > s else s
-        # bank free times are max(self._floor, self._bank_free[b]); when every bank is
-        # idle at s1 (the common case) the booking is O(banks touched twice), not O(banks)
-        banks, floor = self._bank_free, self._floor
+        # Bank free times: self._floor for every bank except those in self._late
+        # (bank -> a later free time). A transaction that touches every bank (q >= 1)
+        # leaves all banks at one new floor except its r extra lines' banks and the
+        # late banks it could not catch up with, so booking is O(r + late), not
+        # O(banks); exact per-bank FCFS either way.
+        floor, late = self._floor, self._late
         w, nb = self.line_bytes, self.nbanks
         first = a // w
         lines = (a + n - 1) // w - first + 1
         q, r = divmod(lines, nb)
         b0 = first % nb
-        if s1 >= self._max_free:
-            ideal = q + (1 if r else 0)
-            occ_end = s1 + ideal
-            if q:
-                self._floor = s1 + q
+        ideal = q + (1 if r else 0)
+        if q:
+            base = floor if floor > s1 else s1
+            new_floor = base + q
+            occ_end = new_floor + (1 if r else 0)
+            new_late = {}
+            for b, fb in late.items():
+                k = q + 1 if (b - b0) % nb < r else q
+                e = (fb if fb > s1 else s1) + k
+                if e > new_floor:
+                    new_late[b] = e
+                    if e > occ_end:
+                        occ_end = e
             for i in range(r):
-                banks[(b0 + i) % nb] = occ_end
-            if occ_end > self._max_free:
-                self._max_free = occ_end
+                b = (b0 + i) % nb
+                if b not in late:
+                    new_late[b] = new_floor + 1
+            self._floor, self._late = new_floor, new_late
         else:
             occ_end = s1
-            ideal = 0
-            for b, k in self.lines_per_bank(a, n):
-                fb = banks[b] if banks[b] > floor else floor
-                e = (fb if fb > s1 else s1) + k
-                banks[b] = e
+            for i in range(r):
+                b = (b0 + i) % nb
+                fb = late.get(b, floor)
+                e = (fb if fb > s1 else s1) + 1
+                late[b] = e
                 if e > occ_end:
                     occ_end = e
-                if k > ideal:
-                    ideal = k
-            if occ_end > self._max_free:
-                self._max_free = occ_end
         ports[p] = occ_end
         c = self.stats.c
         if txn.cmd == Cmd.READ:
