@@ -94,3 +94,39 @@ def test_shipped_workloads_load():
     for name in ("digits-conv", "vgg9-cifar10"):
         w = load_workload(name, seed=0)
         assert w.layers and w.timesteps >= 1
+
+
+GRAPH = """
+name: g
+timesteps: 2
+layers:
+  - {name: a, op: linear, in_shape: [16], out_features: 8}
+  - {name: b, op: linear, in_shape: [8], out_features: 8}
+  - {name: c, op: linear, in_shape: [8], out_features: 8, input: a, residual: b}
+  - {name: x, op: linear, in_shape: [4], out_features: 8, input: input}
+"""
+
+
+def test_layers_form_a_graph(tmp_path):
+    from tlmsim.workload import consumers
+
+    w = load_workload(write(tmp_path, GRAPH), seed=0)
+    assert [(l.source, l.residual) for l in w.layers] == [(-1, -1), (0, -1), (0, 1), (-1, -1)]
+    assert consumers(w.layers) == {0: [1, 2], 1: [2], 2: [], 3: []}
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (("input: a", "input: zz"), "layers[2].input: is not an earlier layer (got 'zz'); allowed: input, a, b"),
+        (("residual: b", "residual: c"), "layers[2].residual: is not an earlier layer (got 'c')"),
+        (("in_shape: [8], out_features: 8, input: a", "in_shape: [8], out_features: 4, input: a"),
+         "layers[2].residual: has output shape [8], but this layer's output is [4]"),
+        (("{name: b, op: linear, in_shape: [8]", "{name: b, op: linear, in_shape: [9]"),
+         "layers[1].in_shape: does not match the output shape [8] of its source layer 'a'"),
+    ],
+)
+def test_graph_errors_name_the_key(tmp_path, edit, message):
+    with pytest.raises(WorkloadError) as e:
+        load_workload(write(tmp_path, GRAPH.replace(*edit)), seed=0)
+    assert message in str(e.value)

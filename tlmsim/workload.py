@@ -6,8 +6,10 @@ layer name to its input spikes (bool, shape ``(T, *in_shape)``). Without it, the
 spikes are synthetic: seeded, with each layer's ``firing_rate`` (the fraction of
 ones in its input), and reports say so.
 
-Layer shapes are checked as a chain: each layer's ``in_shape`` must equal the
-previous layer's output shape.
+Layers form a graph: each layer reads the output of one earlier layer (``input``;
+by default the previous one) and may add another earlier layer's output before its
+neuron update (``residual``, a ResNet shortcut). Each layer's ``in_shape`` must equal
+its source's output shape.
 """
 
 from __future__ import annotations
@@ -56,6 +58,14 @@ class LayerSpec(ParamModel):
     weight_sparsity: float = param(0.0, desc="fraction of zero weights (static sparsity)", ge=0.0, lt=1.0)
     firing_rate: float | None = param(
         None, desc="density of this layer's input spikes for synthetic spikes (default: the workload's)", ge=0.0, le=1.0
+    )
+    input: str | None = param(
+        None, desc="name of the earlier layer whose output this layer reads, or 'input' for an external input "
+        "of its own; default: the previous layer (the first layer: 'input')",
+    )
+    residual: str | None = param(
+        None, desc="name of an earlier layer whose output (same shape as this layer's) is added to this layer's "
+        "result before the neuron update (a ResNet shortcut); conv2d and linear only",
     )
 
     @model_validator(mode="after")
@@ -109,6 +119,10 @@ class Layer:
     neuron: str | None
     weight_sparsity: float
     firing_rate: float
+    #: index of the layer whose output this layer reads; -1 = an external input of its own
+    source: int = -1
+    #: index of the layer whose output is added before the neuron update (ResNet shortcut), or -1
+    residual: int = -1
 
     @property
     def has_weights(self) -> bool:
@@ -176,23 +190,46 @@ def _out_shape(spec: LayerSpec, where: str) -> tuple[int, ...]:
 
 
 def build_layers(spec: WorkloadSpec) -> list[Layer]:
-    """Derive shapes and check the chain; errors name ``layers[i].key``."""
+    """Derive shapes and resolve each layer's source and residual; errors name
+    ``layers[i].key``. A layer's ``in_shape`` must equal its source's output shape."""
     layers: list[Layer] = []
-    names: set[str] = set()
-    prev_out: tuple[int, ...] | None = None
+    index: dict[str, int] = {}
     for i, ls in enumerate(spec.layers):
         where = f"layers[{i}]"
-        if ls.name in names:
-            raise WorkloadError("duplicate layer name", key=f"{where}.name", value=ls.name)
-        names.add(ls.name)
+        if ls.name in index or ls.name == "input":
+            raise WorkloadError("duplicate (or reserved) layer name", key=f"{where}.name", value=ls.name)
+        earlier = ", ".join(["input", *index]) if index else "input"
+        src_name = ls.input if ls.input is not None else (layers[-1].name if layers else "input")
+        if src_name == "input":
+            source = -1
+        elif src_name in index:
+            source = index[src_name]
+        else:
+            raise WorkloadError("is not an earlier layer", key=f"{where}.input", value=src_name, allowed=earlier)
         in_shape = tuple(ls.in_shape)
-        if prev_out is not None and in_shape != prev_out:
+        if source >= 0 and in_shape != layers[source].out_shape:
             raise WorkloadError(
-                f"does not match the previous layer's output shape {list(prev_out)}",
+                f"does not match the output shape {list(layers[source].out_shape)} of its source layer "
+                f"{layers[source].name!r}",
                 key=f"{where}.in_shape",
                 value=list(in_shape),
             )
         out = _out_shape(ls, where)
+        residual = -1
+        if ls.residual is not None:
+            if ls.op not in ("conv2d", "linear"):
+                raise WorkloadError("a residual input needs a conv2d or linear layer", key=f"{where}.residual",
+                                    value=ls.residual)
+            if ls.residual not in index:
+                raise WorkloadError("is not an earlier layer", key=f"{where}.residual", value=ls.residual,
+                                    allowed=", ".join(index) or "(none)")
+            residual = index[ls.residual]
+            if layers[residual].out_shape != out:
+                raise WorkloadError(
+                    f"has output shape {list(layers[residual].out_shape)}, but this layer's output is {list(out)}",
+                    key=f"{where}.residual", value=ls.residual,
+                )
+        index[ls.name] = i
         layers.append(
             Layer(
                 index=i,
@@ -206,15 +243,27 @@ def build_layers(spec: WorkloadSpec) -> list[Layer]:
                 neuron=ls.neuron,
                 weight_sparsity=ls.weight_sparsity,
                 firing_rate=spec.firing_rate if ls.firing_rate is None else ls.firing_rate,
+                source=source,
+                residual=residual,
             )
         )
-        prev_out = out
     total = sum(l.in_neurons for l in layers) * spec.timesteps
     if total > MAX_SPIKE_ELEMENTS:
         raise WorkloadError(
             f"the spike tensors would hold {total} elements, more than the limit {MAX_SPIKE_ELEMENTS}", key="layers"
         )
     return layers
+
+
+def consumers(layers: list[Layer]) -> dict[int, list[int]]:
+    """layer index -> indices of the layers that read its output (as source or residual)."""
+    out: dict[int, list[int]] = {l.index: [] for l in layers}
+    for l in layers:
+        if l.source >= 0:
+            out[l.source].append(l.index)
+        if l.residual >= 0:
+            out[l.residual].append(l.index)
+    return out
 
 
 def synthetic_spikes(layer: Layer, timesteps: int, rng: np.random.Generator) -> np.ndarray:

@@ -82,3 +82,41 @@ def test_l1_too_small_is_a_mapping_error(tmp_path):
                                                "buffers.l1.capacity_bytes=16KiB"])
     with pytest.raises(MappingError, match="L1 half"):
         make_dataflow(platform, load_workload(p, seed=0)).plan()
+
+
+RES = """
+name: res
+timesteps: 2
+weight_bits: 8
+layers:
+  - {name: a, op: linear, in_shape: [16], out_features: 8, neuron: lif}
+  - {name: b, op: linear, in_shape: [8], out_features: 8, neuron: lif}
+  - {name: c, op: linear, in_shape: [8], out_features: 8, neuron: lif, residual: b}
+  - {name: d, op: linear, in_shape: [8], out_features: 8, neuron: lif, input: b, residual: c}
+"""
+
+
+def test_residual_shortcut_reads_its_source_from_dram_and_costs_a_row_per_cycle(tmp_path):
+    p = tmp_path / "r.yaml"
+    p.write_text(RES)
+    platform = load_platform("ddr4-baseline", ["pe_array.rows=16", "pe_array.cols=8"])
+    w = load_workload(p, seed=0)
+    plans = make_dataflow(platform, w).plan()
+    b, c, d = plans[1], plans[2], plans[3]
+    # b's outputs feed c (source, next layer) and c (residual) -> must reach DRAM
+    assert b.resident["outputs"] and any(m.data_class == DataClass.OUT_SPIKES for m in b.epilogue)
+    # linear: M = 1, K = 8, N = 8; R = 16 -> one fold of 2R + C + M - 2 = 32 + 8 + 1 - 2 = 39 cycles,
+    # + neuron update of 1 row + the residual add of 1 row = 41 per timestep
+    assert [t.compute_cycles for t in c.tiles] == [41, 41]
+    # the residual slice: 1 x 8 spikes = 1 byte per timestep, from DRAM at b's output region
+    res = [m for t in c.tiles for m in t.loads if m.data_class == DataClass.SPIKES and m.in_dram
+           and m.dram_address >= make_dataflow(platform, w).layout.outputs[1]
+           and m.dram_address < make_dataflow(platform, w).layout.outputs[1] + 4096]
+    assert [m.nbytes for m in res] == [1, 1]
+    # dense ops: 8*8 MACs + 8 residual adds per timestep
+    assert sum(t.dense_ops for t in c.tiles) == 2 * (64 + 8)
+    # d reads b (not the previous layer c): its input spikes are loaded from b's DRAM region
+    layout = make_dataflow(platform, w).layout
+    moves = d.prologue + [m for t in d.tiles for m in t.loads]
+    assert any(m.data_class == DataClass.SPIKES and m.in_dram and m.dram_address == layout.outputs[1] for m in moves)
+    assert layout.inputs[3] == layout.outputs[1] and layout.inputs[2] == layout.outputs[1]

@@ -96,8 +96,11 @@ class Dataflow:
         """Plan every layer in order, passing GLB residency of outputs to the next layer."""
         plans: list[LayerPlan] = []
         resident = False
+        prev = None
         for layer in self.workload.layers:
-            p = self.plan_layer(layer, resident)
+            # outputs left in the GLB by the previous layer serve only the layer reading them
+            p = self.plan_layer(layer, resident and prev is not None and layer.source == prev.index)
             plans.append(p)
             resident = p.resident.get("outputs", False)
+            prev = layer
         return plans

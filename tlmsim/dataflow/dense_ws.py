@@ -36,7 +36,7 @@ from tlmsim.dataflow.tiling import (
 )
 from tlmsim.engine.transaction import DataClass
 from tlmsim.errors import MappingError
-from tlmsim.workload import Layer
+from tlmsim.workload import Layer, consumers
 
 
 class DenseWS(Dataflow):
@@ -57,6 +57,7 @@ class DenseWS(Dataflow):
                 f"a {self.wb}-bit stationary weight does not fit a PE scratchpad of {pe.scratchpad_bytes} bytes; "
                 "raise pe_array.scratchpad_bytes"
             )
+        self.readers = consumers(workload.layers)
         l1 = platform.buffers.l1
         self.l1_half = l1.capacity_bytes // 2 if l1.double_buffered else l1.capacity_bytes
         df = platform.dataflow
@@ -80,10 +81,16 @@ class DenseWS(Dataflow):
                 cursor += sizes[name]
         return offsets
 
+    def _outputs_to_dram(self, layer: Layer) -> bool:
+        """Whether ``layer``'s outputs must reach DRAM: a network output (no reader), a
+        residual source, or read by a layer other than the next one."""
+        readers = self.readers[layer.index]
+        return (not readers or any(r != layer.index + 1 for r in readers)
+                or any(l.residual == layer.index for l in self.workload.layers))
+
     def _residency(self, layer: Layer, sizes: dict[str, int], reuse: dict[str, float], resident_input: bool):
-        last = layer.index == len(self.workload.layers) - 1
         cands = [Candidate(n, sizes[n], reuse[n]) for n in sizes if sizes[n] > 0]
-        if not last:
+        if not self._outputs_to_dram(layer):
             cands = [c if c.name != "outputs" else Candidate("outputs", c.nbytes, 2.0) for c in cands]
         already = {"inputs"} if resident_input else set()
         return choose_resident(self.glb_capacity, self.staging, cands, already)
@@ -132,7 +139,7 @@ class DenseWS(Dataflow):
         glb = self._glb_layout(sizes, res)
         lay = self.layout
         w_base, mem_base = lay.weights[layer.index], lay.membrane[layer.index]
-        in_base, out_base = lay.spikes[layer.index], lay.spikes[layer.index + 1]
+        in_base, out_base = lay.inputs[layer.index], lay.outputs[layer.index]
         in_step = bits_to_bytes(layer.in_neurons)
         out_step = bits_to_bytes(layer.out_neurons)
 
@@ -144,9 +151,11 @@ class DenseWS(Dataflow):
         if not res.__contains__("inputs") and resident_input:
             raise MappingError(f"layer {layer.name!r}: inputs left the GLB unexpectedly")  # planner invariant
         epilogue: list[Move] = []
-        last = layer.index == len(self.workload.layers) - 1
-        if "outputs" in res and last:
+        if "outputs" in res and self._outputs_to_dram(layer):
             epilogue.append(Move(DataClass.OUT_SPIKES, sizes["outputs"], True, out_base, glb["outputs"]))
+        res_layer = self.workload.layers[layer.residual] if layer.residual >= 0 else None
+        res_bits = (1 if res_layer.neuron else self.ab) if res_layer is not None else 0
+        res_dc = DataClass.SPIKES if res_layer is not None and res_layer.neuron else DataClass.PSUM
 
         tiles: list[Tile] = []
         upd = pe.neuron_update_cycles
@@ -189,6 +198,15 @@ class DenseWS(Dataflow):
                                                    glb.get("membrane", stage) + (mem_off if "membrane" in res else 0),
                                                    signals=(layer.index, "membrane", t, n, mi)))
                         ops = mm * kr * nc
+                        if k == fk - 1 and res_layer is not None:
+                            # the shortcut: its slice of the residual source's output (in DRAM) is
+                            # added by the neuron units, one output row per cycle
+                            r_off = (t * bits_to_bytes(res_layer.out_neurons * res_bits)
+                                     + (n * M + mi * m) * C * res_bits // 8)
+                            loads.append(Move(res_dc, bits_to_bytes(mm * nc * res_bits), True,
+                                              self.layout.outputs[layer.residual] + r_off, stage))
+                            ncyc += mm
+                            ops += mm * nc
                         tiles.append(Tile(
                             index=i, t_first=t, t_last=t, loads=loads, stores=stores,
                             compute_cycles=cycles + ncyc, neuron_cycles=ncyc, dense_ops=ops, acc_ops=ops,
@@ -223,12 +241,12 @@ class DenseWS(Dataflow):
         res = self._residency(layer, sizes, {"inputs": 1.0, "membrane": float(2 * (T - 1)), "outputs": 1.0}, resident_input)
         glb = self._glb_layout(sizes, res)
         lay = self.layout
-        in_base, out_base, mem_base = lay.spikes[layer.index], lay.spikes[layer.index + 1], lay.membrane[layer.index]
+        in_base, out_base, mem_base = lay.inputs[layer.index], lay.outputs[layer.index], lay.membrane[layer.index]
         prologue = []
         if "inputs" in res and not resident_input:
             prologue.append(Move(DataClass.SPIKES, sizes["inputs"], True, in_base, glb["inputs"]))
         epilogue = []
-        if "outputs" in res and layer.index == len(self.workload.layers) - 1:
+        if "outputs" in res and self._outputs_to_dram(layer):
             epilogue.append(Move(DataClass.OUT_SPIKES, sizes["outputs"], True, out_base, glb["outputs"]))
         tiles: list[Tile] = []
         upd = self.platform.pe_array.neuron_update_cycles

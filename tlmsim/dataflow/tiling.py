@@ -36,12 +36,15 @@ class DramLayout:
 
     weights: tuple[int, ...]  #: layer index -> weights base
     membrane: tuple[int, ...]  #: layer index -> membrane base
-    spikes: tuple[int, ...]  #: boundary index i -> the input spikes of layer i (len = layers + 1)
+    inputs: tuple[int, ...]  #: layer index -> its input spikes (its source's output, or its own external input)
+    outputs: tuple[int, ...]  #: layer index -> its output spikes
     total_bytes: int
 
 
 def layout_dram(workload: Workload, *, weight_bits: int, membrane_bits: int) -> DramLayout:
-    """Allocate DRAM regions for all tensors of ``workload``."""
+    """Allocate DRAM regions for all tensors of ``workload``: weights and membrane
+    per layer, every external input, every layer's output (a flatten layer's output
+    aliases its input)."""
     cursor = 0
 
     def alloc(nbytes: int) -> int:
@@ -55,13 +58,13 @@ def layout_dram(workload: Workload, *, weight_bits: int, membrane_bits: int) -> 
     for layer in workload.layers:
         weights.append(alloc(bits_to_bytes(layer.weight_count * weight_bits)) if layer.has_weights else 0)
         membrane.append(alloc(bits_to_bytes(layer.out_neurons * membrane_bits)) if layer.has_weights else 0)
-    spikes = [alloc(bits_to_bytes(T * workload.layers[0].in_neurons))]
+    inputs: list[int] = []
+    outputs: list[int] = []
     for layer in workload.layers:
-        if layer.op == "flatten":
-            spikes.append(spikes[-1])
-        else:
-            spikes.append(alloc(bits_to_bytes(T * layer.out_neurons)))
-    return DramLayout(tuple(weights), tuple(membrane), tuple(spikes), cursor)
+        src = outputs[layer.source] if layer.source >= 0 else alloc(bits_to_bytes(T * layer.in_neurons))
+        inputs.append(src)
+        outputs.append(src if layer.op == "flatten" else alloc(bits_to_bytes(T * layer.out_neurons)))
+    return DramLayout(tuple(weights), tuple(membrane), tuple(inputs), tuple(outputs), cursor)
 
 
 @dataclass(frozen=True)
