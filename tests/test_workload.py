@@ -130,3 +130,26 @@ def test_graph_errors_name_the_key(tmp_path, edit, message):
     with pytest.raises(WorkloadError) as e:
         load_workload(write(tmp_path, GRAPH.replace(*edit)), seed=0)
     assert message in str(e.value)
+
+
+def test_scalesim_topology_import(tmp_path):
+    p = tmp_path / "topo.csv"
+    p.write_text("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\n"
+                 "c1, 10, 10, 3, 3, 4, 8, 1,\n"
+                 "c2, 9, 9, 3, 3, 2, 6, 2,\n")
+    w = load_workload(p, seed=0)
+    assert [l.name for l in w.layers] == ["c1", "c2"] and all(l.source == -1 for l in w.layers)
+    # no padding: (10 - 3) / 1 + 1 = 8; (9 - 3) / 2 + 1 = 4
+    assert w.layers[0].out_shape == (8, 8, 8) and w.layers[1].out_shape == (6, 4, 4)
+    assert w.layers[0].gemm == (64, 36, 8) and w.timesteps == 4 and w.synthetic
+    g = tmp_path / "gemm.csv"
+    g.write_text("Layer Name, M, N, K,\nfc, 16, 10, 64,\n")
+    assert load_workload(g, seed=0).layers[0].gemm == (16, 64, 10)  # (M, K, N)
+
+
+def test_scalesim_topology_bad_row_names_file_and_row(tmp_path):
+    p = tmp_path / "bad.csv"
+    p.write_text("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\n"
+                 "c1, 10, ten, 3, 3, 4, 8, 1,\n")
+    with pytest.raises(WorkloadError, match=r"bad.csv: row 2: expected integers after the layer name"):
+        load_workload(p, seed=0)

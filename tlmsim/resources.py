@@ -16,10 +16,15 @@ def package_dir(name: str) -> Path:
     return Path(str(files("tlmsim") / name))
 
 
+#: file types a shipped item may have: platforms are YAML; workloads are YAML, SCALE-Sim
+#: topology CSV or NIR graphs
+SUFFIXES = {"platforms": (".yaml",), "workloads": (".yaml", ".csv", ".nir")}
+
+
 def shipped(kind: str) -> dict[str, Path]:
-    """Shipped YAML files of ``kind`` ("platforms" or "workloads") by name (stem)."""
+    """Shipped files of ``kind`` ("platforms" or "workloads") by name (stem)."""
     d = package_dir(kind)
-    return {p.stem: p for p in sorted(d.glob("*.yaml"))}
+    return {p.stem: p for p in sorted(d.iterdir()) if p.suffix in SUFFIXES[kind] and p.is_file()}
 
 
 def resolve(kind: str, arg: str | None, default: str) -> Path:
@@ -30,7 +35,7 @@ def resolve(kind: str, arg: str | None, default: str) -> Path:
     if p.is_file():
         return p
     names = shipped(kind)
-    stem = p.stem if p.suffix in (".yaml", ".yml") else arg
+    stem = p.stem if p.suffix in (".yaml", ".yml", ".csv", ".nir") else arg
     if stem in names and p.parent == Path("."):
         return names[stem]
     what = kind[:-1]

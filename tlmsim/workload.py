@@ -326,12 +326,64 @@ def load_spike_trace(path: Path, layers: list[Layer], timesteps: int) -> dict[st
     return out
 
 
+#: timesteps and input density given to layers imported from a SCALE-Sim topology
+TOPOLOGY_TIMESTEPS = 4
+TOPOLOGY_FIRING_RATE = 0.15
+
+
+def scalesim_topology_spec(path: Path) -> WorkloadSpec:
+    """A SCALE-Sim topology CSV as a workload: each row one layer reading an input of
+    its own (SCALE-Sim layers are independent), T = :data:`TOPOLOGY_TIMESTEPS`,
+    synthetic spikes of density :data:`TOPOLOGY_FIRING_RATE`.
+
+    Conv rows: ``Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width,
+    Channels, Num Filter, Strides,`` (no padding, as SCALE-Sim). GEMM rows
+    ``Layer name, M, N, K,`` become a 1x1 convolution over M pixels (K -> N)."""
+    import csv
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise WorkloadError(f"cannot read the topology ({exc.strerror})", file=str(path)) from None
+    rows = [[c.strip() for c in r if c.strip() != ""] for r in csv.reader(text.splitlines())]
+    rows = [r for r in rows if r]
+    if len(rows) < 2:
+        raise WorkloadError("a SCALE-Sim topology needs a header row and at least one layer", file=str(path))
+    header = [h.lower() for h in rows[0]]
+    layers = []
+    for i, r in enumerate(rows[1:], start=2):
+        try:
+            nums = [int(float(x)) for x in r[1:]]
+        except ValueError:
+            raise WorkloadError("expected integers after the layer name", file=str(path), key=f"row {i}",
+                                value=",".join(r)) from None
+        if len(nums) >= 7:
+            h, w, fh, fw, c, n, st = nums[:7]
+            layers.append({"name": r[0], "op": "conv2d", "in_shape": [c, h, w], "out_channels": n,
+                           "kernel": [fh, fw], "stride": st, "input": "input", "neuron": "lif"})
+        elif len(nums) == 3 and header[1:4] == ["m", "n", "k"]:
+            m, n, k = nums
+            layers.append({"name": r[0], "op": "conv2d", "in_shape": [k, m, 1], "out_channels": n,
+                           "kernel": 1, "input": "input", "neuron": "lif"})
+        else:
+            raise WorkloadError(
+                "expected 'name, IFMAP H, IFMAP W, Filter H, Filter W, Channels, Num Filter, Strides' "
+                "or 'name, M, N, K'", file=str(path), key=f"row {i}", value=",".join(r))
+    data = {"name": path.stem, "description": f"SCALE-Sim topology {path.name}", "timesteps": TOPOLOGY_TIMESTEPS,
+            "firing_rate": TOPOLOGY_FIRING_RATE, "layers": layers}
+    return validate_model(WorkloadSpec, data, str(path))
+
+
 def load_workload(source: str | Path | None = None, *, seed: int = 0) -> Workload:
-    """Load a workload YAML (or a shipped workload by name) and its spikes."""
+    """Load a workload (a YAML, a SCALE-Sim topology ``.csv``, or a shipped workload
+    by name) and its spikes."""
     from tlmsim.resources import DEFAULT_WORKLOAD, resolve
 
     path = resolve("workloads", None if source is None else str(source), DEFAULT_WORKLOAD)
-    spec = validate_model(WorkloadSpec, read_yaml(path), str(path))
+    if path.suffix.lower() == ".csv":
+        spec = scalesim_topology_spec(path)
+    else:
+        spec = validate_model(WorkloadSpec, read_yaml(path), str(path))
     try:
         layers = build_layers(spec)
     except WorkloadError as exc:
