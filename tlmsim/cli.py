@@ -84,8 +84,14 @@ def cmd_validate(args) -> int:
     failed = 0
     for f in args.files:
         try:
-            data = read_yaml(f)
-            if "layers" in data:
+            suffix = Path(f).suffix.lower()
+            data = {"layers": None} if suffix in (".csv", ".nir", ".npz") else read_yaml(f)
+            if suffix == ".npz":
+                from tlmsim.workload import read_spike_file
+
+                spikes = read_spike_file(f)
+                print(f"ok  {f}: spike trace, {len(spikes)} layers")
+            elif "layers" in data:
                 w = load_workload(f, seed=0)
                 print(f"ok  {f}: workload {w.name}, {len(w.layers)} layers, T={w.timesteps}, spikes {w.spike_source}")
             else:

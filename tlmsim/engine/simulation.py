@@ -19,6 +19,7 @@ from tlmsim.dataflow import make_dataflow
 from tlmsim.dataflow.base import LayerPlan
 from tlmsim.engine.component import Component
 from tlmsim.engine.invariants import check_run
+from tlmsim.verify.dram_timing import check_dram_commands
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.trace import TraceWriter
 from tlmsim.errors import ConfigError, SimulationError
@@ -57,7 +58,8 @@ class RunResult:
 def build(platform: Platform, workload: Workload, env: simpy.Environment, recorder: Recorder):
     """Build the components and the layer plans (raises before any event runs)."""
     period = platform.clock_period_ps
-    dram = Dram(name="dram", env=env, recorder=recorder, config=platform.dram)
+    # the command log feeds the independent timing checker at the end of every run
+    dram = Dram(name="dram", env=env, recorder=recorder, config=platform.dram, record_commands=True)
     noc = Noc(name="noc", env=env, recorder=recorder, config=platform.noc, accel_clock_mhz=platform.clock_mhz)
     for a in NOC_ENDPOINTS:
         for b in NOC_ENDPOINTS:
@@ -107,6 +109,8 @@ def simulate(
         for comp in components.values():
             comp.finalize(end)
         broken = check_run(recorder, components, end)
+        dram = components["dram"]
+        broken += [f"dram: {v}" for v in check_dram_commands(dram.command_log(), dram.spec, limit=5)]
         if broken:
             more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
             raise SimulationError(f"invariant broken: {broken[0]}{more}")

@@ -1,0 +1,1 @@
+"""Checkers written independently of the models they check."""

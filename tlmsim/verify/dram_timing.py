@@ -1,0 +1,230 @@
+"""An independent checker of a DRAM command stream against the timing rules.
+
+Written apart from the DRAM model (``tlmsim.hw.dram``) on purpose: it knows nothing
+of how the model schedules, only the command log (every ACT, PRE, RD, WR, REF with
+its cycle, channel, rank, bank group, bank, row and column) and the resolved timing
+parameters. It re-derives bank and rank state from the log and checks, with numpy
+over the sorted log:
+
+per bank     ACT only to a closed bank; RD/WR only to the open row of an open bank;
+             ACT->RD/WR >= tRCD; ACT->PRE >= tRAS; PRE->ACT >= tRP; ACT->ACT >= tRC;
+             RD->PRE >= AL + tRTP; WR->PRE >= WL + burst + tWR
+per rank     ACT->ACT >= tRRD_L (same bank group) / tRRD_S; at most four ACTs in any
+             tFAW window; RD/WR->RD/WR >= tCCD_L (same bank group) / tCCD_S;
+             end of write data -> RD >= tWTR_L (same group) / tWTR_S;
+             REF only with every bank of the rank precharged, PRE->REF >= tRP,
+             REF->next ACT >= tRFC; at least one REF per tREFI on average
+per channel  data bursts never overlap; a rank switch or a read->write turnaround
+             leaves >= tRTRS idle cycles; at most one ACT/RD/WR/REF per cycle
+
+:func:`check_dram_commands` returns the violations (one sentence each, at most
+``limit`` of them, the first ones in time).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from tlmsim.platform.dram import DramSpec
+
+ACT, PRE, RD, WR, REF = "ACT", "PRE", "RD", "WR", "REF"
+
+
+class _Log:
+    """The command log as numpy columns plus derived ids."""
+
+    def __init__(self, log: pd.DataFrame, spec: "DramSpec") -> None:
+        self.t = log["cycle"].to_numpy(dtype=np.int64)
+        self.ch = log["channel"].to_numpy(dtype=np.int64)
+        self.ra = log["rank"].to_numpy(dtype=np.int64)
+        self.bg = log["bankgroup"].to_numpy(dtype=np.int64)
+        self.ba = log["bank"].to_numpy(dtype=np.int64)
+        self.row = log["row"].to_numpy(dtype=np.int64)
+        cmd = log["command"].astype(str).to_numpy()
+        self.is_ = {c: cmd == c for c in (ACT, PRE, RD, WR, REF)}
+        self.rank_id = self.ch * spec.ranks + self.ra
+        self.bank_id = (self.rank_id * spec.bankgroups + self.bg) * spec.banks_per_group + self.ba
+        self.cmd = cmd
+
+
+def _last_before(order: np.ndarray, group: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """For each position of ``order`` (indices sorted by group, then time), the index
+    of the latest earlier entry of the same group with ``mask`` set, or -1."""
+    n = len(order)
+    pos = np.where(mask[order], np.arange(n), -1)
+    pos = np.maximum.accumulate(pos)
+    # shift by one: strictly before
+    prev = np.concatenate(([-1], pos[:-1]))
+    g = group[order]
+    # reset at group boundaries: an entry found in another group does not count
+    valid = prev >= 0
+    valid[valid] &= g[prev[valid]] == g[valid]
+    out = np.full(n, -1, dtype=np.int64)
+    out[valid] = order[prev[valid]]
+    res = np.full(n, -1, dtype=np.int64)
+    res[order] = out
+    return res
+
+
+def check_dram_commands(
+    log: pd.DataFrame, spec: "DramSpec", *, end_cycle: int | None = None, limit: int = 20
+) -> list[str]:
+    """Every timing-rule violation in ``log`` (a ``Dram.command_log()``) under ``spec``."""
+    if len(log) == 0:
+        return []
+    L = _Log(log, spec)
+    out: list[str] = []
+    bc, AL = spec.burst_cycles, spec.AL
+    RL, WL = spec.AL + spec.CL, spec.AL + spec.CWL
+    col = L.is_[RD] | L.is_[WR]
+
+    def report(mask: np.ndarray, rule: str, other: np.ndarray | None = None) -> None:
+        idx = np.flatnonzero(mask)
+        for i in idx[:limit]:
+            where = f"channel {L.ch[i]} rank {L.ra[i]} bankgroup {L.bg[i]} bank {L.ba[i]}"
+            prev = f" (previous command at cycle {L.t[other[i]]})" if other is not None and other[i] >= 0 else ""
+            out.append(f"cycle {L.t[i]}: {L.cmd[i]} at {where} breaks {rule}{prev}")
+
+    # -- per bank -------------------------------------------------------------------
+    # order: by bank, time; at equal time a PRE/REF precedes an ACT, an ACT a column command
+    prio = np.select([L.is_[PRE], L.is_[REF], L.is_[ACT]], [0, 1, 2], 3)
+    bank_order = np.lexsort((prio, L.t, L.bank_id))
+    # REF rows (bank -1) sit in the order but match none of the masks below; the bank
+    # state around refreshes is checked by _check_refresh
+    last_act = _last_before(bank_order, L.bank_id, L.is_[ACT])
+    last_pre = _last_before(bank_order, L.bank_id, L.is_[PRE])
+    last_rd = _last_before(bank_order, L.bank_id, L.is_[RD])
+    last_wr = _last_before(bank_order, L.bank_id, L.is_[WR])
+
+    def since(prev: np.ndarray) -> np.ndarray:
+        d = np.full(len(L.t), np.iinfo(np.int64).max, dtype=np.int64)
+        ok = prev >= 0
+        d[ok] = L.t[ok] - L.t[prev[ok]]
+        return d
+
+    # "open" means the latest ACT is after the latest PRE of the bank
+    act_after_pre = (last_act >= 0) & ((last_pre < 0) | _later(last_act, last_pre, L, bank_order))
+    report(L.is_[ACT] & act_after_pre, "ACT to an open bank", last_act)
+    report(col & ~act_after_pre, "RD/WR to a closed bank", last_pre)
+    report(col & act_after_pre & (L.row != L.row[np.maximum(last_act, 0)]), "RD/WR to a row that is not open", last_act)
+    report(col & (since(last_act) < spec.tRCD), f"tRCD = {spec.tRCD}", last_act)
+    report(L.is_[PRE] & act_after_pre & (since(last_act) < spec.tRAS), f"tRAS = {spec.tRAS}", last_act)
+    report(L.is_[ACT] & (since(last_pre) < spec.tRP), f"tRP = {spec.tRP}", last_pre)
+    report(L.is_[ACT] & (since(last_act) < spec.tRC), f"tRC = {spec.tRC}", last_act)
+    report(L.is_[PRE] & (since(last_rd) < AL + spec.tRTP), f"AL + tRTP = {AL + spec.tRTP}", last_rd)
+    report(L.is_[PRE] & (since(last_wr) < WL + bc + spec.tWR), f"WL + burst + tWR = {WL + bc + spec.tWR}", last_wr)
+
+    # -- per rank ---------------------------------------------------------------------
+    acts = np.flatnonzero(L.is_[ACT])
+    a_order = acts[np.lexsort((L.t[acts], L.rank_id[acts]))]
+    same_rank = L.rank_id[a_order[1:]] == L.rank_id[a_order[:-1]]
+    gap = L.t[a_order[1:]] - L.t[a_order[:-1]]
+    same_bg = L.bg[a_order[1:]] == L.bg[a_order[:-1]]
+    need = np.where(same_bg, spec.tRRD_L, spec.tRRD_S)
+    bad = np.zeros(len(L.t), dtype=bool)
+    bad[a_order[1:][same_rank & (gap < need)]] = True
+    report(bad, f"tRRD_S/L = {spec.tRRD_S}/{spec.tRRD_L}")
+    if len(a_order) > 4:
+        same4 = L.rank_id[a_order[4:]] == L.rank_id[a_order[:-4]]
+        win = L.t[a_order[4:]] - L.t[a_order[:-4]]
+        bad = np.zeros(len(L.t), dtype=bool)
+        bad[a_order[4:][same4 & (win < spec.tFAW)]] = True
+        report(bad, f"tFAW = {spec.tFAW} (a fifth ACT in the window)")
+
+    cols = np.flatnonzero(col)
+    c_order = cols[np.lexsort((L.t[cols], L.rank_id[cols]))]
+    if len(c_order) > 1:
+        a, b = c_order[:-1], c_order[1:]
+        same_rank = L.rank_id[a] == L.rank_id[b]
+        need = np.where(L.bg[a] == L.bg[b], spec.tCCD_L, spec.tCCD_S)
+        bad = np.zeros(len(L.t), dtype=bool)
+        bad[b[same_rank & (L.t[b] - L.t[a] < need)]] = True
+        report(bad, f"tCCD_S/L = {spec.tCCD_S}/{spec.tCCD_L}")
+    # write -> read: for each RD, the latest WR of the rank (tWTR_S) and of its bank group (tWTR_L)
+    rank_order = np.lexsort((L.t, L.rank_id))
+    rbg = L.rank_id * spec.bankgroups + L.bg
+    rbg_order = np.lexsort((L.t, rbg))
+    for group, order, twtr, name in (
+        (L.rank_id, rank_order, spec.tWTR_S, "tWTR_S"), (rbg, rbg_order, spec.tWTR_L, "tWTR_L")
+    ):
+        lw = _last_before(order, group, L.is_[WR])
+        ok = L.is_[RD] & (lw >= 0)
+        bad = np.zeros(len(L.t), dtype=bool)
+        bad[ok] = L.t[ok] < L.t[lw[ok]] + WL + bc + twtr
+        report(bad, f"WL + burst + {name} = {WL + bc + twtr} after a write", lw)
+
+    # refresh: every bank of the rank closed; tRP after the last PRE; tRFC before the next ACT
+    refs = np.flatnonzero(L.is_[REF])
+    if len(refs):
+        _check_refresh(L, spec, refs, out, limit, end_cycle)
+
+    # -- per channel: data bus and command bus --------------------------------------------
+    start = np.where(L.is_[RD], L.t + RL, L.t + WL)
+    d_order = cols[np.lexsort((start[cols], L.ch[cols]))]
+    if len(d_order) > 1:
+        a, b = d_order[:-1], d_order[1:]
+        same_ch = L.ch[a] == L.ch[b]
+        turn = (L.rank_id[a] != L.rank_id[b]) | (L.is_[RD][a] & L.is_[WR][b])
+        need = start[a] + bc + np.where(turn, spec.tRTRS, 0)
+        bad = np.zeros(len(L.t), dtype=bool)
+        bad[b[same_ch & (start[b] < need)]] = True
+        report(bad, f"the data bus (burst {bc} cycles, tRTRS = {spec.tRTRS} on a rank switch or read->write)")
+    slot = np.flatnonzero(~L.is_[PRE])  # auto-precharges take no command-bus slot
+    key = L.ch[slot] * (int(L.t.max()) + 1) + L.t[slot]
+    _, first, counts = np.unique(key, return_index=True, return_counts=True)
+    bad = np.zeros(len(L.t), dtype=bool)
+    bad[slot[first[counts > 1]]] = True
+    report(bad, "one command per cycle on the channel's command bus")
+    return out[:limit]
+
+
+def _later(a: np.ndarray, b: np.ndarray, L: _Log, order: np.ndarray) -> np.ndarray:
+    """Whether command index ``a`` comes after index ``b`` in the per-bank order."""
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    res = np.zeros(len(a), dtype=bool)
+    ok = (a >= 0) & (b >= 0)
+    res[ok] = rank[a[ok]] > rank[b[ok]]
+    res[(a >= 0) & (b < 0)] = True
+    return res
+
+
+def _check_refresh(L: _Log, spec: "DramSpec", refs: np.ndarray, out: list[str], limit: int,
+                   end_cycle: int | None) -> None:
+    banks = spec.bankgroups * spec.banks_per_group
+    order = np.lexsort((np.select([L.is_[PRE], L.is_[REF], L.is_[ACT]], [0, 1, 2], 3), L.t))
+    # walk the log once in time order, keeping per-bank open state and last PRE time
+    open_ = np.zeros(spec.channels * spec.ranks * banks, dtype=bool)
+    last_pre = np.full(len(open_), -(10**18), dtype=np.int64)
+    ref_busy = np.full(spec.channels * spec.ranks, -(10**18), dtype=np.int64)
+    n_ref = np.zeros(spec.channels * spec.ranks, dtype=np.int64)
+    is_act, is_pre, is_ref = L.is_[ACT], L.is_[PRE], L.is_[REF]
+    t, bank, rank = L.t, L.bank_id, L.rank_id
+    rows = order[~L.is_[RD][order] & ~L.is_[WR][order]]
+    for i in rows.tolist():
+        r = rank[i]
+        if is_ref[i]:
+            lo = r * banks
+            if open_[lo:lo + banks].any():
+                out.append(f"cycle {t[i]}: REF at channel {L.ch[i]} rank {L.ra[i]} with a bank still open")
+            elif t[i] < last_pre[lo:lo + banks].max() + spec.tRP:
+                out.append(f"cycle {t[i]}: REF at channel {L.ch[i]} rank {L.ra[i]} breaks tRP = {spec.tRP} after a PRE")
+            ref_busy[r] = t[i] + spec.tRFC
+            n_ref[r] += 1
+        elif is_act[i]:
+            if t[i] < ref_busy[r]:
+                out.append(f"cycle {t[i]}: ACT at channel {L.ch[i]} rank {L.ra[i]} during a refresh (tRFC = {spec.tRFC})")
+            open_[bank[i]] = True
+        elif is_pre[i]:
+            open_[bank[i]] = False
+            last_pre[bank[i]] = t[i]
+        if len(out) >= limit:
+            return
+    if end_cycle is not None:
+        want = end_cycle // spec.tREFI - 1
+        for r in np.flatnonzero(n_ref < want):
+            out.append(f"rank {r}: {n_ref[r]} refreshes in {end_cycle} cycles; tREFI = {spec.tREFI} needs >= {want}")
