@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Sequence
 
 from tlmsim import __version__
-from tlmsim.errors import ConfigError, TlmsimError
+from tlmsim.errors import ConfigError, MappingError, TlmsimError
 
 EXIT_USAGE = 2
 
@@ -67,7 +67,14 @@ def cmd_run(args) -> int:
     if args.dataflow:
         overrides.append(f"dataflow.name={args.dataflow}")
     platform, workload = _load(args.platform, args.workload, overrides, args.seed)
-    result = simulate(platform, workload, seed=args.seed, trace_path=args.trace)
+    try:
+        result = simulate(platform, workload, seed=args.seed, trace_path=args.trace)
+    except MappingError as exc:  # the platform and workload do not fit together: name both
+        from tlmsim.resources import DEFAULT_PLATFORM, DEFAULT_WORKLOAD
+
+        raise MappingError(
+            f"{args.platform or DEFAULT_PLATFORM} with {args.workload or DEFAULT_WORKLOAD}: {exc}"
+        ) from None
     report = build_report(result)
     written = write_tables(report.tables(), args.out)
     print(console_summary(result, report))
@@ -101,7 +108,10 @@ def cmd_validate(args) -> int:
 
                 from tlmsim.engine.recorder import Recorder
 
-                build(p, load_workload(None, seed=0), simpy.Environment(), Recorder())
+                try:
+                    build(p, load_workload(None, seed=0), simpy.Environment(), Recorder())
+                except MappingError as exc:
+                    raise MappingError(f"{f}: with the default workload: {exc}") from None
                 print(f"ok  {f}: platform {p.name}, DRAM {p.dram.preset}, array {p.pe_array.rows}x{p.pe_array.cols}")
         except TlmsimError as exc:
             failed += 1

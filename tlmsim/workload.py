@@ -390,6 +390,8 @@ def load_workload(source: str | Path | None = None, *, seed: int = 0) -> Workloa
         raise exc.located(str(path)) from None
     if spec.spikes:
         trace = (path.parent / spec.spikes).resolve()
+        if not trace.is_file():
+            raise WorkloadError("spike trace file not found", file=str(path), key="spikes", value=str(trace))
         spikes = load_spike_trace(trace, layers, spec.timesteps)
         source_label = f"recorded ({trace.name})"
     else:
@@ -443,8 +445,9 @@ def read_spike_file(path: str | Path) -> dict[str, np.ndarray]:
         raise WorkloadError("the spike trace holds no arrays", file=str(path))
     out = {}
     for name, a in arrays.items():
-        if a.ndim < 2:
-            raise WorkloadError(f"spike array needs shape (T, *neurons), got {list(a.shape)}", file=str(path), key=name)
+        if a.ndim < 2 or 0 in a.shape:
+            raise WorkloadError(f"spike array needs shape (T, *neurons) with no empty dimension, got {list(a.shape)}",
+                                file=str(path), key=name)
         if a.dtype != np.bool_:
             if a.dtype.kind not in "biu" or (a.size and (a.min() < 0 or a.max() > 1)):
                 raise WorkloadError(f"spike array must be bool (or integers 0/1), got dtype {a.dtype}",

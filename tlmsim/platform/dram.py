@@ -102,18 +102,18 @@ def _pow2(n: int) -> bool:
 class DramOrg(ParamModel):
     """Organisation overrides; none = the preset's value."""
 
-    channels: Optional[int] = param(None, desc="independent channels; source: preset (" + PRESETS_SOURCE + ")", gt=0)
-    ranks: Optional[int] = param(None, desc="ranks per channel; source: preset", gt=0)
-    bankgroups: Optional[int] = param(None, desc="bank groups per rank; source: preset", gt=0)
-    banks_per_group: Optional[int] = param(None, desc="banks per bank group; source: preset", gt=0)
-    rows: Optional[int] = param(None, desc="rows per bank; source: preset", gt=0)
+    channels: Optional[int] = param(None, desc="independent channels; source: preset (" + PRESETS_SOURCE + ")", gt=0, le=64)
+    ranks: Optional[int] = param(None, desc="ranks per channel; source: preset", gt=0, le=16)
+    bankgroups: Optional[int] = param(None, desc="bank groups per rank; source: preset", gt=0, le=16)
+    banks_per_group: Optional[int] = param(None, desc="banks per bank group; source: preset", gt=0, le=64)
+    rows: Optional[int] = param(None, desc="rows per bank; source: preset", gt=0, le=16777216)
     columns: Optional[int] = param(
-        None, desc="columns per row (device-width words; HBM2/GDDR6 use the effective count); source: preset", gt=0
+        None, desc="columns per row (device-width words; HBM2/GDDR6 use the effective count); source: preset", gt=0, le=1048576
     )
-    bus_width_bits: Optional[int] = param(None, desc="data bus width of a channel in bits; source: preset", gt=0)
-    device_width_bits: Optional[int] = param(None, desc="data width of one device (x4/x8/x16...); source: preset", gt=0)
-    devices_per_rank: Optional[int] = param(None, desc="devices per rank (energy is multiplied by it); source: preset", gt=0)
-    burst_length: Optional[int] = param(None, desc="BL, data beats per column access; source: preset", gt=0)
+    bus_width_bits: Optional[int] = param(None, desc="data bus width of a channel in bits; source: preset", gt=0, le=4096)
+    device_width_bits: Optional[int] = param(None, desc="data width of one device (x4/x8/x16...); source: preset", gt=0, le=1024)
+    devices_per_rank: Optional[int] = param(None, desc="devices per rank (energy is multiplied by it); source: preset", gt=0, le=64)
+    burst_length: Optional[int] = param(None, desc="BL, data beats per column access; source: preset", gt=0, le=64)
     beats_per_clock: Optional[int] = param(
         None,
         desc="data beats per pin per tCK (2 for DDR; 16 for the GDDR6 preset, the table's 1-cycle BL16 burst); "
@@ -121,40 +121,38 @@ class DramOrg(ParamModel):
         gt=0,
     )
 
-
 class DramTiming(ParamModel):
     """Timing overrides (JEDEC names) in cycles of tCK; none = the preset's value."""
 
-    tck_ps: Optional[TimePs] = param(None, desc="clock period tCK (accepts '0.63ns'); source: preset (" + PRESETS_SOURCE + ")", gt=0)
-    CL: Optional[int] = param(None, desc="CAS (read) latency; source: preset", gt=0)
-    CWL: Optional[int] = param(None, desc="CAS write latency; source: preset", gt=0)
-    AL: Optional[int] = param(None, desc="additive latency; source: preset", ge=0)
-    tRCD: Optional[int] = param(None, desc="ACT to column command (read value for GDDR6); source: preset", gt=0)
-    tRP: Optional[int] = param(None, desc="PRE to ACT of the same bank; source: preset", gt=0)
-    tRAS: Optional[int] = param(None, desc="ACT to PRE of the same bank; source: preset", gt=0)
-    tRRD_S: Optional[int] = param(None, desc="ACT to ACT, different bank groups of a rank; source: preset", gt=0)
-    tRRD_L: Optional[int] = param(None, desc="ACT to ACT, same bank group; source: preset", gt=0)
-    tCCD_S: Optional[int] = param(None, desc="column to column, different bank groups of a rank; source: preset", gt=0)
-    tCCD_L: Optional[int] = param(None, desc="column to column, same bank group; source: preset", gt=0)
-    tFAW: Optional[int] = param(None, desc="window holding at most four ACTs of a rank; source: preset", gt=0)
-    tWR: Optional[int] = param(None, desc="write recovery: end of write data to PRE; source: preset", gt=0)
-    tWTR_S: Optional[int] = param(None, desc="end of write data to RD, different bank group; source: preset", gt=0)
-    tWTR_L: Optional[int] = param(None, desc="end of write data to RD, same bank group; source: preset", gt=0)
-    tRTP: Optional[int] = param(None, desc="RD to PRE of the same bank; source: preset", gt=0)
-    tRTRS: Optional[int] = param(None, desc="data-bus gap on a rank switch or a read-to-write turnaround; source: preset", ge=0)
-    tREFI: Optional[int] = param(None, desc="refresh interval of a rank; source: preset", gt=0)
-    tRFC: Optional[int] = param(None, desc="refresh cycle time (rank blocked); source: preset", gt=0)
-
+    tck_ps: Optional[TimePs] = param(None, desc="clock period tCK (accepts '0.63ns'); source: preset (" + PRESETS_SOURCE + ")", gt=0, le=100000)
+    CL: Optional[int] = param(None, desc="CAS (read) latency; source: preset", gt=0, le=1000000)
+    CWL: Optional[int] = param(None, desc="CAS write latency; source: preset", gt=0, le=1000000)
+    AL: Optional[int] = param(None, desc="additive latency; source: preset", ge=0, le=1000000)
+    tRCD: Optional[int] = param(None, desc="ACT to column command (read value for GDDR6); source: preset", gt=0, le=1000000)
+    tRP: Optional[int] = param(None, desc="PRE to ACT of the same bank; source: preset", gt=0, le=1000000)
+    tRAS: Optional[int] = param(None, desc="ACT to PRE of the same bank; source: preset", gt=0, le=1000000)
+    tRRD_S: Optional[int] = param(None, desc="ACT to ACT, different bank groups of a rank; source: preset", gt=0, le=1000000)
+    tRRD_L: Optional[int] = param(None, desc="ACT to ACT, same bank group; source: preset", gt=0, le=1000000)
+    tCCD_S: Optional[int] = param(None, desc="column to column, different bank groups of a rank; source: preset", gt=0, le=1000000)
+    tCCD_L: Optional[int] = param(None, desc="column to column, same bank group; source: preset", gt=0, le=1000000)
+    tFAW: Optional[int] = param(None, desc="window holding at most four ACTs of a rank; source: preset", gt=0, le=1000000)
+    tWR: Optional[int] = param(None, desc="write recovery: end of write data to PRE; source: preset", gt=0, le=1000000)
+    tWTR_S: Optional[int] = param(None, desc="end of write data to RD, different bank group; source: preset", gt=0, le=1000000)
+    tWTR_L: Optional[int] = param(None, desc="end of write data to RD, same bank group; source: preset", gt=0, le=1000000)
+    tRTP: Optional[int] = param(None, desc="RD to PRE of the same bank; source: preset", gt=0, le=1000000)
+    tRTRS: Optional[int] = param(None, desc="data-bus gap on a rank switch or a read-to-write turnaround; source: preset", ge=0, le=1000000)
+    tREFI: Optional[int] = param(None, desc="refresh interval of a rank; source: preset", gt=0, le=1000000)
+    tRFC: Optional[int] = param(None, desc="refresh cycle time (rank blocked); source: preset", gt=0, le=1000000)
 
 class DramPower(ParamModel):
     """Supply and current overrides (JEDEC names); none = the preset's value."""
 
-    VDD: Optional[float] = param(None, desc="supply voltage in V; source: preset (" + PRESETS_SOURCE + ")", gt=0)
-    IDD0: Optional[float] = param(None, desc="one-bank ACT-PRE current in mA; source: preset", ge=0)
-    IDD2N: Optional[float] = param(None, desc="precharge standby current in mA; source: preset", ge=0)
-    IDD3N: Optional[float] = param(None, desc="active standby current in mA; source: preset", ge=0)
-    IDD4R: Optional[float] = param(None, desc="burst read current in mA; source: preset", ge=0)
-    IDD4W: Optional[float] = param(None, desc="burst write current in mA; source: preset", ge=0)
+    VDD: Optional[float] = param(None, desc="supply voltage in V; source: preset (" + PRESETS_SOURCE + ")", gt=0, le=5.0)
+    IDD0: Optional[float] = param(None, desc="one-bank ACT-PRE current in mA; source: preset", ge=0, le=100000)
+    IDD2N: Optional[float] = param(None, desc="precharge standby current in mA; source: preset", ge=0, le=100000)
+    IDD3N: Optional[float] = param(None, desc="active standby current in mA; source: preset", ge=0, le=100000)
+    IDD4R: Optional[float] = param(None, desc="burst read current in mA; source: preset", ge=0, le=100000)
+    IDD4W: Optional[float] = param(None, desc="burst write current in mA; source: preset", ge=0, le=100000)
     IDD5AB: Optional[float] = param(None, desc="all-bank refresh current in mA; source: preset", ge=0)
 
 
@@ -256,7 +254,7 @@ class DramConfig(ParamModel):
         "another queued burst hits the row; source: DRAMsim3 configs use OPEN_PAGE (dram_presets.md)",
     )
     queue_depth: int = param(
-        32, desc="transaction queue entries (bursts) per channel; source: DRAMsim3 trans_queue_size (dram_presets.md)", gt=0
+        32, desc="transaction queue entries (bursts) per channel; source: DRAMsim3 trans_queue_size (dram_presets.md)", gt=0, le=4096
     )
     command_queue_depth: int = param(
         8,
@@ -264,7 +262,7 @@ class DramConfig(ParamModel):
         "arrive); source: DRAMsim3 cmd_queue_size (dram_presets.md)",
         gt=0,
     )
-    io_energy_pj_per_bit: Optional[float] = param(None, desc=_io_desc(), ge=0)
+    io_energy_pj_per_bit: Optional[float] = param(None, desc=_io_desc(), ge=0, le=10000)
 
     _spec: Optional[DramSpec] = PrivateAttr(default=None)
 

@@ -19,7 +19,7 @@ from tlmsim.units import parse_bytes, parse_freq_mhz, parse_time_ps
 class ParamModel(BaseModel):
     """Base of every parameter model: unknown keys are errors; frozen after validation."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False)
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:  # noqa: D105

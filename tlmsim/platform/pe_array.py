@@ -15,7 +15,7 @@ class PeArrayConfig(ParamModel):
     weight_bits: int = param(8, desc="width of a stored weight (SpikeX: 4-16 bits)", ge=1, le=32)
     accumulator_bits: int = param(16, desc="width of the accumulator / partial sum", ge=2, le=64)
     membrane_bits: int = param(16, desc="width of a membrane potential kept between timesteps", ge=2, le=64)
-    scratchpad_bytes: Bytes = param(64, desc="scratchpad per PE (holds stationary weights and state)", ge=0)
+    scratchpad_bytes: Bytes = param(64, desc="scratchpad per PE (holds stationary weights and state)", ge=0, le=1 << 20)
     neuron: Literal["if", "lif", "cuba_lif"] = param(
         "lif", desc="default neuron model when the workload does not name one"
     )
