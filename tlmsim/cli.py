@@ -59,10 +59,31 @@ def _load(platform_arg, workload_arg, overrides, seed):
     return platform, workload
 
 
+def _looks_like_workload(arg: str) -> bool:
+    """Whether a lone positional argument of ``run`` names a workload, not a platform:
+    a .nir/.csv file, a YAML with 'layers' or 'nir', or a shipped workload's name."""
+    from tlmsim.resources import shipped
+
+    p = Path(arg)
+    if p.suffix.lower() in (".nir", ".csv"):
+        return True
+    if p.is_file():
+        try:
+            import yaml
+
+            data = yaml.safe_load(p.read_text(encoding="utf-8")[:1_000_000])
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            return False
+        return isinstance(data, dict) and ("layers" in data or "nir" in data)
+    return arg in shipped("workloads") and arg not in shipped("platforms")
+
+
 def cmd_run(args) -> int:
     from tlmsim.engine.simulation import simulate
     from tlmsim.report import build_report, console_summary, write_tables
 
+    if args.workload is None and args.platform is not None and _looks_like_workload(args.platform):
+        args.platform, args.workload = None, args.platform  # `tlmsim run WORKLOAD` on the default platform
     overrides = list(args.set or [])
     if args.dataflow:
         overrides.append(f"dataflow.name={args.dataflow}")
@@ -96,9 +117,9 @@ def cmd_validate(args) -> int:
             if suffix == ".npz":
                 from tlmsim.workload import read_spike_file
 
-                spikes = read_spike_file(f)
-                print(f"ok  {f}: spike trace, {len(spikes)} layers")
-            elif "layers" in data:
+                spikes, samples = read_spike_file(f)
+                print(f"ok  {f}: spike trace, {len(spikes)} layers" + (f", {samples} samples" if samples else ""))
+            elif "layers" in data or "nir" in data:
                 w = load_workload(f, seed=0)
                 print(f"ok  {f}: workload {w.name}, {len(w.layers)} layers, T={w.timesteps}, spikes {w.spike_source}")
             else:
@@ -177,15 +198,55 @@ def cmd_workloads_show(args) -> int:
     from tlmsim.workload import describe_spikes, load_workload, read_spike_file
 
     src = str(args.file)
+    samples = None
     if src.endswith(".npz"):
-        spikes, label = read_spike_file(src), f"recorded ({Path(src).name})"
+        spikes, samples = read_spike_file(src)
+        label = f"recorded ({Path(src).name}" + (f", {samples} samples)" if samples else ")")
     else:
         w = load_workload(src, seed=args.seed)
         spikes, label = w.spikes, w.spike_source
-    df = describe_spikes(spikes)
+    df = describe_spikes(spikes, samples=samples is not None)
     print(f"{src}: {len(df)} layers, spikes {label}")
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_colwidth", 60):
         print(df.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    return 0
+
+
+def cmd_workloads_record(args) -> int:
+    import numpy as np
+
+    from tlmsim.errors import WorkloadError
+    from tlmsim.snn.encoding import encode
+    from tlmsim.snn.graph import load_nir
+    from tlmsim.snn.refsim import simulate_graph
+    from tlmsim.snn.to_workload import graph_layers, layer_spikes
+    from tlmsim.workload import describe_spikes, save_spike_trace
+
+    graph = load_nir(args.model)
+    if len(graph.inputs) != 1:
+        raise WorkloadError("recording needs a graph with one Input node", file=str(args.model))
+    shape = graph.inputs[0].out_shape
+    if args.input:
+        try:
+            x = np.load(args.input, allow_pickle=False)
+        except Exception as exc:  # noqa: BLE001 - any unreadable file becomes one line
+            raise WorkloadError(f"not a readable .npy array ({type(exc).__name__})", file=args.input) from None
+        if x.ndim != len(shape) + 1 or tuple(x.shape[1:]) != shape or x.dtype.kind not in "biuf":
+            raise WorkloadError(f"expected a numeric array of shape (samples, *{list(shape)}), got "
+                                f"{list(x.shape)} {x.dtype}", file=args.input)
+        if not np.all(np.isfinite(x)):
+            raise WorkloadError("the inputs hold NaN or inf", file=args.input)
+        x = x[: args.samples].astype(np.float64)
+    else:
+        x = np.random.default_rng(args.seed).random((args.samples, *shape))
+    _, feeds = graph_layers(graph)
+    stim = np.stack([encode(args.encoding, x[i], args.timesteps, seed=args.seed + i) for i in range(len(x))], axis=1)
+    result = simulate_graph(graph, stim.astype(np.float64))
+    spikes = layer_spikes(graph, result.outputs, feeds, sample=None)
+    save_spike_trace(Path(args.out), spikes, samples=len(x))
+    df = describe_spikes(spikes, samples=True)
+    print(df[["layer", "shape", "density", "silent_fraction"]].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    print(f"wrote {args.out}: {len(x)} samples x {args.timesteps} timesteps, {args.encoding} encoding")
     return 0
 
 
@@ -238,6 +299,15 @@ def make_parser() -> argparse.ArgumentParser:
     ws.add_argument("file", help="a spike trace .npz, a workload YAML or a shipped workload's name")
     ws.add_argument("--seed", type=_seed, default=0, help="seed of synthetic spikes (workloads without a trace)")
     ws.set_defaults(func=cmd_workloads_show)
+    wr = wsub.add_parser("record", help="record every layer's input spikes of a NIR graph (reference simulator)")
+    wr.add_argument("model", help="a NIR graph (.nir)")
+    wr.add_argument("--samples", type=_positive, default=1)
+    wr.add_argument("--timesteps", type=_positive, default=8)
+    wr.add_argument("--encoding", choices=["rate", "ttfs", "direct"], default="rate")
+    wr.add_argument("--input", help="inputs in [0, 1] as a .npy array (samples, *input_shape); default random")
+    wr.add_argument("--seed", type=_seed, default=0)
+    wr.add_argument("--out", required=True, help="the spike trace to write (.npz)")
+    wr.set_defaults(func=cmd_workloads_record)
     return p
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from tlmsim.errors import ConfigError
 
 DEFAULT_PLATFORM = "ddr4-baseline"
-DEFAULT_WORKLOAD = "digits-conv"
+DEFAULT_WORKLOAD = "digits-snn"
 
 
 def package_dir(name: str) -> Path:

@@ -26,8 +26,8 @@ from tlmsim.config_io import read_yaml, validate_model
 from tlmsim.errors import WorkloadError
 from tlmsim.platform.params import ParamModel, param
 
-Op = Literal["conv2d", "linear", "maxpool2d", "avgpool2d", "flatten"]
-Neuron = Literal["if", "lif", "cuba_lif"]
+Op = Literal["conv2d", "linear", "maxpool2d", "avgpool2d", "sumpool2d", "flatten"]
+Neuron = Literal["if", "lif", "li", "cuba_lif"]
 
 #: a spike trace larger than this (in neurons x timesteps, summed over layers) is refused
 MAX_SPIKE_ELEMENTS = 2_000_000_000
@@ -80,7 +80,7 @@ class LayerSpec(ParamModel):
             lo = 0 if key == "padding" else 1
             if any(x < lo for x in vals):
                 raise ValueError(f"{key} must be >= {lo}")
-        if self.op in ("conv2d", "maxpool2d", "avgpool2d") and len(self.in_shape) != 3:
+        if self.op in ("conv2d", "maxpool2d", "avgpool2d", "sumpool2d") and len(self.in_shape) != 3:
             raise ValueError(f"{self.op} needs in_shape [C, H, W]")
         if self.op == "conv2d" and self.out_channels is None:
             raise ValueError("conv2d needs out_channels")
@@ -101,7 +101,20 @@ class WorkloadSpec(ParamModel):
     weight_bits: int = param(8, desc="stored weight width", ge=1, le=32)
     firing_rate: float = param(0.15, desc="default input spike density for synthetic spikes", ge=0.0, le=1.0)
     spikes: str | None = param(None, desc="spike trace .npz (path relative to this file); omit for synthetic spikes")
-    layers: list[LayerSpec] = Field(description="layers in execution order", min_length=1, max_length=10000)
+    sample: int = param(0, desc="which sample of a multi-sample spike trace to run", ge=0)
+    nir: str | None = param(
+        None, desc="NIR graph (path relative to this file) whose layers this workload runs; then omit 'layers'. "
+        "Without 'spikes', the spikes come from the reference simulator on random rate-coded input",
+    )
+    layers: list[LayerSpec] | None = Field(
+        None, description="layers in execution order (omit when 'nir' is given)", min_length=1, max_length=10000
+    )
+
+    @model_validator(mode="after")
+    def _layers_or_nir(self) -> "WorkloadSpec":
+        if (self.layers is None) == (self.nir is None):
+            raise ValueError("give exactly one of 'layers' and 'nir'")
+        return self
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,8 +306,13 @@ def synthetic_spikes(layer: Layer, timesteps: int, rng: np.random.Generator) -> 
     return (u < probs.reshape((timesteps,) + (1,) * len(layer.in_shape))) & active[None, ...]
 
 
-def load_spike_trace(path: Path, layers: list[Layer], timesteps: int) -> dict[str, np.ndarray]:
-    """Read a spike trace ``.npz`` (no pickles) and check it against the layers."""
+#: key of a multi-sample spike trace: its arrays have a leading samples axis (N, T, ...)
+SAMPLES_KEY = "_samples"
+
+
+def load_spike_trace(path: Path, layers: list[Layer], timesteps: int, sample: int = 0) -> dict[str, np.ndarray]:
+    """Read a spike trace ``.npz`` (no pickles) and check it against the layers. A
+    multi-sample trace (key ``_samples``) gives sample ``sample``."""
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
@@ -302,6 +320,12 @@ def load_spike_trace(path: Path, layers: list[Layer], timesteps: int) -> dict[st
         raise WorkloadError("spike trace file not found", file=str(path)) from None
     except Exception as exc:  # noqa: BLE001 - any corrupt archive becomes one line
         raise WorkloadError(f"not a readable .npz spike trace ({type(exc).__name__}: {exc})", file=str(path)) from None
+    n_samples = None
+    if SAMPLES_KEY in arrays:
+        n_samples = int(np.asarray(arrays.pop(SAMPLES_KEY)).ravel()[0])
+        if not 0 <= sample < n_samples:
+            raise WorkloadError(f"the trace holds {n_samples} samples", file=str(path), key="sample", value=sample,
+                                allowed=f"0..{n_samples - 1}")
     out: dict[str, np.ndarray] = {}
     for layer in layers:
         if layer.name not in arrays:
@@ -309,6 +333,11 @@ def load_spike_trace(path: Path, layers: list[Layer], timesteps: int) -> dict[st
                 "has no spikes for this layer", file=str(path), key=layer.name, allowed=", ".join(sorted(arrays)) or "(empty)"
             )
         a = arrays[layer.name]
+        if n_samples is not None:
+            if a.ndim < 1 or a.shape[0] != n_samples:
+                raise WorkloadError(f"spike array has shape {list(a.shape)}, expected {n_samples} samples first",
+                                    file=str(path), key=layer.name)
+            a = a[sample]
         want = (timesteps, *layer.in_shape)
         if a.shape != want:
             raise WorkloadError(
@@ -374,16 +403,71 @@ def scalesim_topology_spec(path: Path) -> WorkloadSpec:
     return validate_model(WorkloadSpec, data, str(path))
 
 
+#: timesteps and encoding of a NIR graph run with no workload YAML
+NIR_TIMESTEPS = 8
+NIR_ENCODING = "rate"
+
+
+def _nir_workload(graph_path: Path, *, seed: int, timesteps: int, spec: WorkloadSpec | None,
+                  yaml_path: Path | None) -> Workload:
+    """A workload whose layers come from a NIR graph; spikes from a recorded trace
+    (``spec.spikes``) or from the reference simulator on random rate-coded input."""
+    from tlmsim.snn.encoding import encode
+    from tlmsim.snn.graph import load_nir
+    from tlmsim.snn.refsim import simulate_graph
+    from tlmsim.snn.to_workload import graph_layers, layer_spikes
+
+    graph = load_nir(graph_path)
+    where = str(yaml_path or graph_path)
+    try:
+        layer_dicts, feeds = graph_layers(graph)
+    except WorkloadError as exc:
+        raise exc.located(str(graph_path)) from None
+    data = {"name": spec.name if spec else graph_path.stem,
+            "description": spec.description if spec else f"NIR graph {graph_path.name}",
+            "timesteps": spec.timesteps if spec else timesteps,
+            "weight_bits": spec.weight_bits if spec else 8, "layers": layer_dicts}
+    full = validate_model(WorkloadSpec, data, str(graph_path))
+    try:
+        layers = build_layers(full)
+    except WorkloadError as exc:
+        raise exc.located(str(graph_path)) from None
+    T = full.timesteps
+    if spec is not None and spec.spikes:
+        trace = ((yaml_path.parent if yaml_path else Path(".")) / spec.spikes).resolve()
+        if not trace.is_file():
+            raise WorkloadError("spike trace file not found", file=where, key="spikes", value=str(trace))
+        spikes = load_spike_trace(trace, layers, T, sample=spec.sample)
+        label = f"recorded ({trace.name}, sample {spec.sample})"
+    else:
+        if len(graph.inputs) != 1:
+            raise WorkloadError("a graph with several inputs needs a recorded spike trace", file=where)
+        shape = graph.inputs[0].out_shape
+        rng = np.random.default_rng(seed)
+        x = rng.random(shape)
+        stim = encode(NIR_ENCODING, x, T, seed=seed)[:, None].astype(np.float64)
+        result = simulate_graph(graph, stim)
+        spikes = layer_spikes(graph, result.outputs, feeds, sample=0)
+        label = f"reference simulation of {graph_path.name} on random {NIR_ENCODING}-coded input (seed {seed})"
+    return Workload(name=full.name, timesteps=T, weight_bits=full.weight_bits, layers=layers, spikes=spikes,
+                    spike_source=label, description=full.description)
+
+
 def load_workload(source: str | Path | None = None, *, seed: int = 0) -> Workload:
-    """Load a workload (a YAML, a SCALE-Sim topology ``.csv``, or a shipped workload
-    by name) and its spikes."""
+    """Load a workload (a YAML, a NIR graph ``.nir``, a SCALE-Sim topology ``.csv``,
+    or a shipped workload by name) and its spikes."""
     from tlmsim.resources import DEFAULT_WORKLOAD, resolve
 
     path = resolve("workloads", None if source is None else str(source), DEFAULT_WORKLOAD)
+    if path.suffix.lower() == ".nir":
+        return _nir_workload(path, seed=seed, timesteps=NIR_TIMESTEPS, spec=None, yaml_path=None)
     if path.suffix.lower() == ".csv":
         spec = scalesim_topology_spec(path)
     else:
         spec = validate_model(WorkloadSpec, read_yaml(path), str(path))
+    if spec.nir is not None:
+        graph_path = (path.parent / spec.nir).resolve()
+        return _nir_workload(graph_path, seed=seed, timesteps=spec.timesteps, spec=spec, yaml_path=path)
     try:
         layers = build_layers(spec)
     except WorkloadError as exc:
@@ -392,7 +476,7 @@ def load_workload(source: str | Path | None = None, *, seed: int = 0) -> Workloa
         trace = (path.parent / spec.spikes).resolve()
         if not trace.is_file():
             raise WorkloadError("spike trace file not found", file=str(path), key="spikes", value=str(trace))
-        spikes = load_spike_trace(trace, layers, spec.timesteps)
+        spikes = load_spike_trace(trace, layers, spec.timesteps, sample=spec.sample)
         source_label = f"recorded ({trace.name})"
     else:
         rng = np.random.default_rng(seed)
@@ -409,8 +493,9 @@ def load_workload(source: str | Path | None = None, *, seed: int = 0) -> Workloa
     )
 
 
-def save_spike_trace(path: Path, spikes: dict[str, np.ndarray]) -> None:
-    """Write a spike trace (compressed .npz of bool arrays), atomically."""
+def save_spike_trace(path: Path, spikes: dict[str, np.ndarray], samples: int | None = None) -> None:
+    """Write a spike trace (compressed .npz of bool arrays), atomically. With
+    ``samples``, every array has a leading samples axis of that length."""
     import os
     import tempfile
 
@@ -419,7 +504,11 @@ def save_spike_trace(path: Path, spikes: dict[str, np.ndarray]) -> None:
     os.close(fd)
     try:
         with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, **{k: np.asarray(v, dtype=bool) for k, v in spikes.items()})
+            arrays = {k: np.asarray(v, dtype=bool) for k, v in spikes.items()}
+            if samples is not None:
+                arrays[SAMPLES_KEY] = np.array([samples], dtype=np.int64)
+            np.savez_compressed(fh, **arrays)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a trace is ordinary data
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -430,9 +519,11 @@ def workload_names(paths: Iterable[Path]) -> list[str]:
     return [p.stem for p in paths]
 
 
-def read_spike_file(path: str | Path) -> dict[str, np.ndarray]:
+def read_spike_file(path: str | Path) -> tuple[dict[str, np.ndarray], int | None]:
     """Read every array of a spike trace ``.npz`` (no pickles); arrays must be bool or
-    0/1 integers with a leading time axis. Errors name the file and the array."""
+    0/1 integers with a leading time axis (after a samples axis in a multi-sample
+    trace). Returns the arrays and the number of samples (None: a single-sample
+    trace). Errors name the file and the array."""
     path = Path(path)
     try:
         with np.load(path, allow_pickle=False) as npz:
@@ -441,11 +532,13 @@ def read_spike_file(path: str | Path) -> dict[str, np.ndarray]:
         raise WorkloadError("spike trace file not found", file=str(path)) from None
     except Exception as exc:  # noqa: BLE001 - any corrupt archive becomes one line
         raise WorkloadError(f"not a readable .npz spike trace ({type(exc).__name__}: {exc})", file=str(path)) from None
+    samples = arrays.pop(SAMPLES_KEY, None)
     if not arrays:
         raise WorkloadError("the spike trace holds no arrays", file=str(path))
+    lead = 2 if samples is not None else 1
     out = {}
     for name, a in arrays.items():
-        if a.ndim < 2 or 0 in a.shape:
+        if a.ndim < lead + 1 or 0 in a.shape:
             raise WorkloadError(f"spike array needs shape (T, *neurons) with no empty dimension, got {list(a.shape)}",
                                 file=str(path), key=name)
         if a.dtype != np.bool_:
@@ -454,27 +547,30 @@ def read_spike_file(path: str | Path) -> dict[str, np.ndarray]:
                                     file=str(path), key=name)
             a = a.astype(bool)
         out[name] = a
-    return out
+    return out, (int(np.asarray(samples).ravel()[0]) if samples is not None else None)
 
 
-def describe_spikes(spikes: dict[str, np.ndarray]) -> "pd.DataFrame":
+def describe_spikes(spikes: dict[str, np.ndarray], samples: bool = False) -> "pd.DataFrame":
     """One row per layer: shape, density, density per timestep and the fraction of
-    neurons that never fire over all timesteps."""
+    neurons that never fire over all timesteps. With ``samples`` the arrays are
+    (N, T, ...) and the figures are averaged over the N samples."""
     import pandas as pd
 
     rows = []
     for name, a in spikes.items():
-        t = a.shape[0]
-        flat = a.reshape(t, -1)
-        per_step = flat.mean(axis=1) if flat.shape[1] else np.zeros(t)
+        b = a if samples else a[None]
+        n, t = b.shape[0], b.shape[1]
+        flat = b.reshape(n, t, -1)
+        per_step = flat.mean(axis=(0, 2)) if flat.shape[2] else np.zeros(t)
         rows.append({
             "layer": name,
             "shape": "x".join(str(d) for d in a.shape),
+            "samples": n,
             "timesteps": t,
-            "neurons": flat.shape[1],
+            "neurons": flat.shape[2],
             "spikes": int(flat.sum()),
             "density": float(flat.mean()) if flat.size else 0.0,
             "density_per_timestep": " ".join(f"{d:.3f}" for d in per_step),
-            "silent_fraction": float((~flat.any(axis=0)).mean()) if flat.shape[1] else 1.0,
+            "silent_fraction": float((~flat.any(axis=1)).mean()) if flat.shape[2] else 1.0,
         })
     return pd.DataFrame(rows)

@@ -99,7 +99,7 @@ class DenseWS(Dataflow):
     def plan_layer(self, layer: Layer, resident_input: bool) -> LayerPlan:
         if layer.op == "flatten":
             return LayerPlan(layer=layer, tiles=[], resident={"inputs": resident_input, "outputs": resident_input})
-        if layer.op in ("maxpool2d", "avgpool2d"):
+        if layer.op in ("maxpool2d", "avgpool2d", "sumpool2d"):
             return self._plan_pool(layer, resident_input)
         return self._plan_gemm(layer, resident_input)
 
