@@ -102,6 +102,10 @@ class WorkloadSpec(ParamModel):
     firing_rate: float = param(0.15, desc="default input spike density for synthetic spikes", ge=0.0, le=1.0)
     spikes: str | None = param(None, desc="spike trace .npz (path relative to this file); omit for synthetic spikes")
     sample: int = param(0, desc="which sample of a multi-sample spike trace to run", ge=0)
+    prune: float = param(
+        0.0, desc="NIR workloads: magnitude-prune this fraction of every layer's weights (the smallest |w| set to "
+        "0) before the reference simulation; the layers' weight_sparsity follows", ge=0.0, lt=1.0,
+    )
     nir: str | None = param(
         None, desc="NIR graph (path relative to this file) whose layers this workload runs; then omit 'layers'. "
         "Without 'spikes', the spikes come from the reference simulator on random rate-coded input",
@@ -419,6 +423,13 @@ def _nir_workload(graph_path: Path, *, seed: int, timesteps: int, spec: Workload
 
     graph = load_nir(graph_path)
     where = str(yaml_path or graph_path)
+    if spec is not None and spec.prune > 0:
+        if spec.spikes:
+            raise WorkloadError("pruning changes the spikes; omit 'spikes' to simulate the pruned graph",
+                                file=where, key="prune", value=spec.prune)
+        from tlmsim.snn.graph import magnitude_prune
+
+        graph = magnitude_prune(graph, spec.prune)
     try:
         layer_dicts, feeds = graph_layers(graph)
     except WorkloadError as exc:

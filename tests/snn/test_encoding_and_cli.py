@@ -75,3 +75,26 @@ def test_record_then_show_then_run_from_a_workload_yaml(tmp_path, capsys):
     wl.write_text("name: mlp\ntimesteps: 6\nnir: mlp.nir\nspikes: t.npz\nsample: 3\n")
     assert main(["run", str(wl), "--out", str(tmp_path / "o2")]) == 2
     assert "sample: the trace holds 3 samples (got 3); allowed: 0..2" in capsys.readouterr().err
+
+
+def test_magnitude_pruning_sets_the_weight_sparsity_and_changes_the_spikes(tmp_path):
+    from tlmsim.snn.graph import load_nir, magnitude_prune
+    from tlmsim.workload import load_workload
+
+    path = tmp_path / "mlp.nir"
+    nir.write(str(path), two_layer_graph())
+    g = magnitude_prune(load_nir(path), 0.75)
+    w = g["fc1"].params["weight"]
+    assert (w == 0).sum() == int(0.75 * w.size) == 240
+    # the survivors are the largest magnitudes
+    orig = load_nir(path)["fc1"].params["weight"]
+    assert np.abs(orig[w != 0]).min() >= np.abs(orig[w == 0]).max()
+    wl = tmp_path / "w.yaml"
+    wl.write_text("name: mlp\ntimesteps: 6\nnir: mlp.nir\nprune: 0.75\n")
+    pruned = load_workload(wl, seed=0)
+    assert [l.weight_sparsity for l in pruned.layers] == [0.75, 0.75]
+    wl2 = tmp_path / "w2.yaml"
+    wl2.write_text("name: mlp\ntimesteps: 6\nnir: mlp.nir\n")
+    dense = load_workload(wl2, seed=0)
+    assert dense.layers[0].weight_sparsity == 0.0
+    assert any((pruned.spikes[k] != dense.spikes[k]).any() for k in ("fc2",))

@@ -275,3 +275,21 @@ def _node(node: Any, kind: str, in_shape: tuple[int, ...], name: str, label: str
         if p in params and np.any(params[p] <= 0):
             raise WorkloadError(f"{p} must be > 0", file=label, key=f"{where}.{p}")
     return in_shape, params
+
+
+def magnitude_prune(graph: SnnGraph, fraction: float) -> SnnGraph:
+    """A copy of ``graph`` with the ``fraction`` smallest-magnitude weights of every
+    synaptic node (Conv2d, Affine, Linear) set to zero (ties broken by position)."""
+    nodes = []
+    for n in graph.nodes:
+        if n.kind in SYNAPTIC and fraction > 0:
+            w = n.params["weight"]
+            k = int(fraction * w.size)
+            flat = w.ravel().copy()
+            if k:
+                flat[np.argsort(np.abs(flat), kind="stable")[:k]] = 0.0
+            params = dict(n.params, weight=flat.reshape(w.shape))
+            n = Node(name=n.name, kind=n.kind, inputs=n.inputs, in_shape=n.in_shape, out_shape=n.out_shape,
+                     params=params)
+        nodes.append(n)
+    return SnnGraph(nodes=tuple(nodes), source=graph.source)
