@@ -76,9 +76,11 @@ modelled; I/O = ``io_energy_pj_per_bit`` x bits transferred.
 from __future__ import annotations
 
 import heapq
+from array import array
 from collections import deque
 from typing import Generator
 
+import numpy as np
 import pandas as pd
 import simpy
 
@@ -175,7 +177,8 @@ class Dram(Component):
         self._ch_due = [min(self._ref_due[ch * nra : (ch + 1) * nra]) for ch in range(nch)]
         #: latency (ps) of every read transaction, issue to last data, in service order
         self.read_latency_ps: list[int] = []
-        self._log: tuple[list, ...] | None = tuple([] for _ in range(8)) if record_commands else None
+        #: command log, flat int64 records (cycle, channel, global bank, command, row, column)
+        self._log: array | None = array("q") if record_commands else None
 
     @property
     def busy_units(self) -> int:
@@ -643,18 +646,9 @@ class Dram(Component):
             self._log_cmd(t, ch, gr * s.banks_per_rank, _REF, -1, -1, all_banks=True)
 
     def _log_cmd(self, t: int, ch: int, gb: int, cmd: int, row: int, col: int, all_banks: bool = False) -> None:
-        """Append one command to the log (only called when record_commands is set)."""
-        s = self.spec
-        log = self._log
-        b = gb % s.banks_per_rank
-        log[0].append(t)
-        log[1].append(ch)
-        log[2].append((gb // s.banks_per_rank) % s.ranks)
-        log[3].append(-1 if all_banks else b // s.banks_per_group)
-        log[4].append(-1 if all_banks else b % s.banks_per_group)
-        log[5].append(cmd)
-        log[6].append(row)
-        log[7].append(col)
+        """Append one command to the log (only called when record_commands is set);
+        ``all_banks`` commands (REF) are told apart by their command code."""
+        self._log.extend((t, ch, gb, cmd, row, col))
 
     # -- results -----------------------------------------------------------------------
     def command_log(self) -> pd.DataFrame:
@@ -667,18 +661,22 @@ class Dram(Component):
                 "the command log was not recorded; construct Dram(..., record_commands=True)",
                 key="record_commands",
             )
-        cyc, ch, ra, bg, ba, cmd, row, col = self._log
+        s = self.spec
+        rec = np.frombuffer(self._log, dtype=np.int64).reshape(-1, 6) if len(self._log) else np.zeros((0, 6), np.int64)
+        cyc, ch, gb, cmd, row, col = (rec[:, i] for i in range(6))
+        b = gb % s.banks_per_rank
+        ref = cmd == _REF
         df = pd.DataFrame(
             {
-                "time_ps": pd.Series(cyc, dtype="int64") * self.spec.tck_ps,
-                "cycle": pd.Series(cyc, dtype="int64"),
-                "channel": pd.Series(ch, dtype="int64"),
-                "rank": pd.Series(ra, dtype="int64"),
-                "bankgroup": pd.Series(bg, dtype="int64"),
-                "bank": pd.Series(ba, dtype="int64"),
+                "time_ps": cyc * s.tck_ps,
+                "cycle": cyc,
+                "channel": ch,
+                "rank": (gb // s.banks_per_rank) % s.ranks,
+                "bankgroup": np.where(ref, -1, b // s.banks_per_group),
+                "bank": np.where(ref, -1, b % s.banks_per_group),
                 "command": pd.Categorical.from_codes(cmd, categories=list(COMMAND_NAMES)),
-                "row": pd.Series(row, dtype="int64"),
-                "column": pd.Series(col, dtype="int64"),
+                "row": row,
+                "column": col,
             }
         )
         return df.sort_values(["cycle", "channel"], kind="stable").reset_index(drop=True)
