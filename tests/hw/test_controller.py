@@ -98,3 +98,52 @@ def test_stores_go_through_l1_noc_glb_and_conserve_bytes():
     assert rec.flows[("l1", "glb", int(DataClass.OUT_SPIKES), 0)] == 3 * 64
     assert rec.flows[("noc", "glb", int(DataClass.OUT_SPIKES), 0)] == 3 * 64
     assert rec.issued == rec.completed
+
+
+def _stuck_controller():
+    """A tile whose load waits for a membrane store that no tile ever makes."""
+    env = simpy.Environment()
+    rec = Recorder()
+    mk = lambda name: Fixed(name=name, env=env, recorder=rec, latency_ps=10 * NS)  # noqa: E731
+    dram, noc, glb, l1 = mk("dram"), mk("noc"), mk("glb"), mk("l1")
+    pe = PeArray(name="pe_array", env=env, recorder=rec, config=PeArrayConfig(), clock_period_ps=1 * NS,
+                 energy=EnergyTable())
+    tile = Tile(index=0, t_first=1, t_last=1,
+                loads=[Move(DataClass.MEMBRANE, 64, False, 0, 0, after=(0, "membrane", 0, 0, 0))],
+                stores=[], compute_cycles=10)
+    ctrl = Controller(name="controller", env=env, recorder=rec, dram=dram, noc=noc, glb=glb, l1=l1, pe=pe,
+                      plans=[LayerPlan(layer=LAYER, tiles=[tile])], chunk_bytes=4096, outstanding=4,
+                      double_buffered=True)
+    return env, rec, ctrl
+
+
+def test_a_deadlock_names_what_is_blocked():
+    import pytest
+
+    from tlmsim.engine.simulation import run_guarded
+    from tlmsim.errors import SimulationError
+
+    env, rec, ctrl = _stuck_controller()
+    with pytest.raises(SimulationError) as e:
+        run_guarded(env, ctrl, rec)
+    msg = str(e.value)
+    assert msg.startswith("deadlock at t=0 ps")
+    assert "loader waits for the store (0, 'membrane', 0, 0, 0) it depends on (layer 0, tile 0)" in msg
+    assert "compute waits for a loaded tile" in msg
+
+
+def test_a_livelock_is_stopped_by_the_watchdog():
+    import pytest
+
+    from tlmsim.engine.simulation import run_guarded
+    from tlmsim.errors import SimulationError
+
+    env, rec, ctrl = _stuck_controller()
+
+    def spin():  # a process that keeps scheduling events without time advancing
+        while True:
+            yield env.timeout(0)
+
+    env.process(spin())
+    with pytest.raises(SimulationError, match=r"hang at t=0 ps: 10000 events without simulated time advancing"):
+        run_guarded(env, ctrl, rec, watchdog_events=10_000)

@@ -86,6 +86,35 @@ def build(platform: Platform, workload: Workload, env: simpy.Environment, record
     return {c.name: c for c in (dram, noc, glb, l1, pe, ctrl)}, ctrl, plans
 
 
+#: events without simulated time advancing after which a run is declared hung
+WATCHDOG_EVENTS = 2_000_000
+
+
+def run_guarded(env: simpy.Environment, ctrl: Controller, recorder: Recorder,
+                watchdog_events: int = WATCHDOG_EVENTS) -> None:
+    """Run until the controller is done; never hang. Raises :class:`SimulationError`
+    naming what is blocked when no event is left before the end (a deadlock), or
+    when ``watchdog_events`` events pass without simulated time advancing (a livelock)."""
+    step, done = env.step, ctrl.done
+    count, mark, mark_now = 0, watchdog_events, env.now
+    try:
+        while not done.triggered:
+            step()
+            count += 1
+            if count >= mark:
+                if env.now == mark_now:
+                    raise SimulationError(
+                        f"hang at t={env.now} ps: {watchdog_events} events without simulated time advancing; "
+                        f"{ctrl.describe_blocked()}"
+                    )
+                mark, mark_now = count + watchdog_events, env.now
+    except simpy.core.EmptySchedule:
+        raise SimulationError(
+            f"deadlock at t={env.now} ps: no event left and the run is not finished; "
+            f"{recorder.issued - recorder.completed} transactions pending; {ctrl.describe_blocked()}"
+        ) from None
+
+
 def simulate(
     platform: Platform, workload: Workload, *, seed: int = 0, trace_path: str | Path | None = None
 ) -> RunResult:
@@ -96,15 +125,7 @@ def simulate(
     env = simpy.Environment()
     try:
         components, ctrl, plans = build(platform, workload, env, recorder)
-        try:
-            env.run(until=ctrl.done)
-        except RuntimeError as exc:
-            if "until" not in str(exc):
-                raise
-            raise SimulationError(
-                f"deadlock at t={env.now} ps: no event left, controller not done, "
-                f"{recorder.issued - recorder.completed} transactions pending"
-            ) from None
+        run_guarded(env, ctrl, recorder)
         end = env.now
         for comp in components.values():
             comp.finalize(end)

@@ -93,6 +93,8 @@ class Controller(Component):
         #: GLB bytes reserved for blocks passing through it (one chunk per lane, both ways)
         self.staging_bytes = 2 * outstanding * chunk_bytes
         self.layers: list[LayerRecord] = []
+        #: what each pipeline process is blocked on: process -> (what, layer, tile)
+        self.waiting: dict[str, tuple[str, int, int]] = {}
         self._signals: dict[tuple, simpy.Event] = {}
         self.done = env.event()
         self.process = env.process(self._run())
@@ -177,13 +179,16 @@ class Controller(Component):
         env = self.env
         for tile in plan.tiles:
             t0 = env.now
+            self.waiting["loader"] = ("a free L1 half (queue 'l1 halves')", li, tile.index)
             half = yield free.get()
             self.stall("l1_full", env.now - t0, li)
             t0 = env.now
             for mv in tile.loads:
                 if mv.after is not None:
+                    self.waiting["loader"] = (f"the store {mv.after} it depends on", li, tile.index)
                     yield self._signal(mv.after)
             self.stall("dependency", env.now - t0, li)
+            self.waiting["loader"] = ("its DMA loads (DRAM/NoC/GLB/L1)", li, tile.index)
             base = half * self.half_bytes
             gens, offset = [], 0
             for mv in tile.loads:
@@ -198,10 +203,13 @@ class Controller(Component):
         env, pe, l1 = self.env, self.pe, self.l1
         for _ in plan.tiles:
             t0 = env.now
+            self.waiting["compute"] = ("a loaded tile (queue 'ready tiles')", li, -1)
             tile, half = yield ready.get()
             pe.stall("waiting_for_operands", env.now - t0, li)
             t0 = env.now
+            self.waiting["compute"] = ("a free output slot (queue 'output slots')", li, tile.index)
             slot = yield slots.get()
+            self.waiting["compute"] = ("the PE array", li, tile.index)
             pe.stall("waiting_for_output_buffer", env.now - t0, li)
             base = half * self.half_bytes
             nread = tile.load_bytes
@@ -235,7 +243,9 @@ class Controller(Component):
     def _writer(self, plan: LayerPlan, outq: simpy.Store, slots: simpy.Store, li: int):
         n = sum(1 for t in plan.tiles if t.stores)
         for _ in range(n):
+            self.waiting["writer"] = ("outputs to store (queue 'outputs')", li, -1)
             tile, half, slot = yield outq.get()
+            self.waiting["writer"] = ("its DMA stores (L1/NoC/GLB/DRAM)", li, tile.index)
             base = half * self.half_bytes + tile.load_bytes
             gens, offset = [], 0
             for mv in tile.stores:
@@ -247,6 +257,14 @@ class Controller(Component):
                 if mv.signals is not None:
                     self._signal(mv.signals).succeed()
             slots.put(slot)
+
+    def describe_blocked(self) -> str:
+        """One sentence: what each pipeline process is waiting for."""
+        if not self.waiting:
+            return "no pipeline process started"
+        parts = [f"{proc} waits for {what} (layer {li}" + (f", tile {ti})" if ti >= 0 else ")")
+                 for proc, (what, li, ti) in sorted(self.waiting.items())]
+        return "; ".join(parts)
 
     def _signal(self, key: tuple) -> simpy.Event:
         ev = self._signals.get(key)
@@ -276,6 +294,7 @@ class Controller(Component):
                 env.process(self._writer(plan, outq, slots, li)),
             ]
             yield simpy.AllOf(env, procs)
+        self.waiting.clear()
         yield from self._parallel([self.transfer("glb>dram", mv, 0, li, -1) for mv in plan.epilogue])
         self.glb.free(glb_need)
         rec.end_ps = env.now
