@@ -19,7 +19,6 @@ from tlmsim.dataflow import make_dataflow
 from tlmsim.dataflow.base import LayerPlan
 from tlmsim.engine.component import Component
 from tlmsim.engine.invariants import check_run
-from tlmsim.verify.dram_timing import check_dram_commands
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.trace import TraceWriter
 from tlmsim.errors import ConfigError, SimulationError
@@ -29,6 +28,7 @@ from tlmsim.hw.noc import Noc
 from tlmsim.hw.pe_array import PeArray
 from tlmsim.hw.sram import Sram
 from tlmsim.platform import Platform
+from tlmsim.verify.dram_timing import check_dram_commands
 from tlmsim.workload import Workload
 
 #: NoC endpoints the controller sends traffic between
