@@ -160,10 +160,6 @@ def test_grouped_conv_pooling_scale_and_linear_shapes():
                                          "li", "output"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "nir 1.0.8 declares a Conv2d's input channels as weight.shape[1] (C_in / groups), so nir.read's type "
-    "check refuses any file with a grouped conv; load_nir checks shapes itself and could call "
-    "nir.read(path, type_check=False)"))
 def test_a_grouped_conv_survives_a_file_round_trip(tmp_path):
     assert roundtrip(grouped_graph(), tmp_path)["conv"].out_shape == (8, 6, 6)
 
