@@ -17,7 +17,7 @@ counts. ``--spike-penalty LAMBDA`` adds LAMBDA x (mean firing rate of the hidden
 layers) to the loss (hardware-aware training: fewer spikes, less work).
 
 Inputs are rate-coded (Bernoulli, probability = pixel / 16) with a seeded numpy
-generator, the same encoder as ``tlmsim.snn.encoders.rate``; the held-out split is
+generator, the same encoder as ``tlmsim.snn.encoding.rate``; the held-out split is
 encoded once with ``--seed`` so that the reference simulator sees exactly the spikes
 the trained model saw.
 

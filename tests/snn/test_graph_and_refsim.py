@@ -190,3 +190,9 @@ def test_predict_counts_output_spikes():
     out[:, 0, 2] = True  # sample 0: class 2 fires 3 times
     out[0, 1, 1] = out[1, 1, 3] = out[2, 1, 3] = True  # sample 1: class 3 twice
     assert predict(ReferenceResult(outputs={"output": out}, timesteps=3, batch=2)).tolist() == [2, 3]
+
+
+def test_if_integrates_with_the_step_width():
+    # dt = 0.5, r = 1, threshold 1, I = 1: v = 0.5, 1.0 -> spike at the second step
+    g = chain(nir.IF(r=one(1), v_threshold=one(1)))
+    assert run(g, 1.0, 3, dt=0.5)["n"][:, 0, 0].tolist() == [False, True, False]

@@ -6,7 +6,7 @@ of NIR's continuous-time neurons (forward Euler, then threshold, then reset):
 
 * LIF   ``tau dv/dt = (v_leak - v) + r I``:
   ``v <- v + (dt / tau) (v_leak - v + r I)``;
-* IF    ``dv/dt = r I``: ``v <- v + r I``  (per step; dt-free as in NIR's IF);
+* IF    ``dv/dt = r I``: ``v <- v + dt r I``;
 * LI    like LIF with no threshold: the output is ``v``;
 * CubaLIF ``tau_syn di/dt = -i + w_in I``, ``tau_mem dv/dt = (v_leak - v) + r i``:
   ``i <- i + (dt / tau_syn) (w_in I - i)``, then
@@ -147,7 +147,7 @@ def _step(node, x: np.ndarray, state: dict, dt: float, reset: str, batch: int) -
             st = state[node.name] = {"v": np.zeros((batch, *node.out_shape)), "i": np.zeros((batch, *node.out_shape))}
         v = st["v"]
         if k == "if":
-            v = v + p["r"] * x
+            v = v + dt * p["r"] * x
         elif k in ("lif", "li"):
             v = v + (dt / p["tau"]) * (p["v_leak"] - v + p["r"] * x)
         else:  # cuba_lif
