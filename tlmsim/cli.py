@@ -250,6 +250,18 @@ def cmd_workloads_record(args) -> int:
     return 0
 
 
+def cmd_sweep(args) -> int:
+    from tlmsim.explore.sweep import load_sweep, run_sweep
+
+    spec = load_sweep(args.file)
+    df, computed = run_sweep(spec, args.out, workers=args.workers, scheduler=args.scheduler,
+                             progress=not args.no_progress)
+    ok = int((df["status"] == "ok").sum()) if len(df) else 0
+    print(f"{len(df)} points ({computed} run now, {len(df) - computed} from earlier results): {ok} ok, "
+          f"{len(df) - ok} failed; wrote {args.out}/results.csv")
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="tlmsim", description="Transaction-level simulator of SNN accelerators.")
     p.add_argument("--version", action="version", version=f"tlmsim {__version__}")
@@ -288,6 +300,15 @@ def make_parser() -> argparse.ArgumentParser:
     bd.add_argument("--format", choices=["table", "csv"], default="table")
     bd.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a dram key (e.g. page_policy=closed)")
     bd.set_defaults(func=cmd_bench)
+
+    sw = sub.add_parser("sweep", help="run a grid or random sample of platform variants on Dask")
+    sw.add_argument("file", help="sweep YAML (platform, workload, parameters, mode)")
+    sw.add_argument("--out", default="tlmsim-sweep", help="output directory (results.csv; resumable)")
+    sw.add_argument("--workers", type=int, default=None,
+                    help="LocalCluster worker processes (default: one per core; 0: serial, no Dask)")
+    sw.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://host:8786")
+    sw.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sw.set_defaults(func=cmd_sweep)
 
     pl = sub.add_parser("platforms", help="list the shipped platforms")
     pl.set_defaults(func=cmd_platforms)

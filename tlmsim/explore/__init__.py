@@ -1,0 +1,1 @@
+"""Design-space exploration: sweeps over platform parameters (sweep.py)."""
