@@ -57,3 +57,18 @@ def test_cli_sweep_and_bad_sweep_file(tmp_path, capsys):
     assert main(["sweep", str(f), "--out", str(tmp_path / "o2")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("tlmsim: error: ") and "s.yaml: parameters" in err and len(err.strip().splitlines()) == 1
+
+
+def test_pareto_front_by_hand_and_plots_are_written(tmp_path):
+    import numpy as np
+
+    from tlmsim.explore.plots import pareto_mask
+
+    lat = np.array([1.0, 2.0, 3.0, 2.0, 1.0])
+    en = np.array([5.0, 3.0, 1.0, 4.0, 6.0])
+    # (1,5) (2,3) (3,1) are on the front; (2,4) is beaten by (2,3); (1,6) by (1,5)
+    assert pareto_mask(lat, en).tolist() == [True, True, True, False, False]
+    spec = SweepSpec(**SPEC)
+    run_sweep(spec, tmp_path, workers=0, progress=False)
+    for name in ("pareto.png", "sensitivity.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -20,7 +20,9 @@ default (one single-threaded worker process per core), or an existing scheduler
 given by address; ``workers=0`` runs them serially in this process. Results: one row
 per point (``point``, the parameters, ``status`` ok/error, ``error``, then the run's
 summary metrics), in point order, written to ``results.csv`` (and ``results.parquet``
-with pyarrow) after every finished point, atomically. A sweep is resumable: points
+with pyarrow) after every finished point, atomically; at the end ``pareto.png``
+(energy against latency, the front joined) and ``sensitivity.png`` (median EDP per
+value of each parameter). A sweep is resumable: points
 whose id (a hash of their parameters, seed and inputs) already has status ``ok`` in
 the output are skipped. A failing point is recorded with its one-line error and the
 sweep goes on.
@@ -227,4 +229,7 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, workers: int | None = None, s
         bar.close()
     df = _normalize(table())
     _write(df, out)
+    from tlmsim.explore.plots import plot_sweep
+
+    plot_sweep(df, list(spec.parameters), out)
     return df, len(todo)
