@@ -314,16 +314,21 @@ def synthetic_spikes(layer: Layer, timesteps: int, rng: np.random.Generator) -> 
 SAMPLES_KEY = "_samples"
 
 
-def load_spike_trace(path: Path, layers: list[Layer], timesteps: int, sample: int = 0) -> dict[str, np.ndarray]:
-    """Read a spike trace ``.npz`` (no pickles) and check it against the layers. A
-    multi-sample trace (key ``_samples``) gives sample ``sample``."""
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    """Every array of an ``.npz`` (never unpickled); one-line errors naming the file."""
     try:
         with np.load(path, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
+            return {k: npz[k] for k in npz.files}
     except FileNotFoundError:
         raise WorkloadError("spike trace file not found", file=str(path)) from None
     except Exception as exc:  # noqa: BLE001 - any corrupt archive becomes one line
         raise WorkloadError(f"not a readable .npz spike trace ({type(exc).__name__}: {exc})", file=str(path)) from None
+
+
+def load_spike_trace(path: Path, layers: list[Layer], timesteps: int, sample: int = 0) -> dict[str, np.ndarray]:
+    """Read a spike trace ``.npz`` (no pickles) and check it against the layers. A
+    multi-sample trace (key ``_samples``) gives sample ``sample``."""
+    arrays = _read_npz(path)
     n_samples = None
     if SAMPLES_KEY in arrays:
         n_samples = int(np.asarray(arrays.pop(SAMPLES_KEY)).ravel()[0])
@@ -536,13 +541,7 @@ def read_spike_file(path: str | Path) -> tuple[dict[str, np.ndarray], int | None
     trace). Returns the arrays and the number of samples (None: a single-sample
     trace). Errors name the file and the array."""
     path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-    except FileNotFoundError:
-        raise WorkloadError("spike trace file not found", file=str(path)) from None
-    except Exception as exc:  # noqa: BLE001 - any corrupt archive becomes one line
-        raise WorkloadError(f"not a readable .npz spike trace ({type(exc).__name__}: {exc})", file=str(path)) from None
+    arrays = _read_npz(path)
     samples = arrays.pop(SAMPLES_KEY, None)
     if not arrays:
         raise WorkloadError("the spike trace holds no arrays", file=str(path))

@@ -165,12 +165,7 @@ class Noc(Component):
         s = -(-start_ps // period)
         f = self.flits(txn.nbytes)
         end, wait, hops = self._send(txn.source, txn.destination, s, f, self._free)
-        self._account(txn, hops, f)
-        if wait:
-            self.stall("link_busy", wait * period, txn.layer)
-        end_ps = end * period
-        self.record(txn, start_ps, end_ps, wait * period)
-        return end_ps
+        return self._finish(txn, start_ps, end, wait, hops, f)
 
     def _send(self, src: str, dst: str, s: int, f: int, free: dict) -> tuple[int, int, int]:
         """Book one unicast; returns (tail arrival cycle, cycles waited, hops)."""
@@ -225,11 +220,16 @@ class Noc(Component):
             for d in destinations:
                 e, w, h = self._send(txn.source, d, s, f, self._free)
                 end, wait_total, hops = max(end, e), wait_total + w, hops + h
+        return self._finish(txn, start_ps, end, wait_total, hops, f)
+
+    def _finish(self, txn: Transaction, start_ps: int, end: int, wait: int, hops: int, f: int) -> int:
+        """Count a booked transfer, attribute its waiting, record the hop; return its end (ps)."""
+        period = self.period_ps
         self._account(txn, hops, f)
-        if wait_total:
-            self.stall("link_busy", wait_total * period, txn.layer)
+        if wait:
+            self.stall("link_busy", wait * period, txn.layer)
         end_ps = end * period
-        self.record(txn, start_ps, end_ps, wait_total * period)
+        self.record(txn, start_ps, end_ps, wait * period)
         return end_ps
 
     def _account(self, txn: Transaction, links: int, f: int) -> None:
