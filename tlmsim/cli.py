@@ -19,6 +19,7 @@ from typing import Sequence
 
 from tlmsim import __version__
 from tlmsim.errors import ConfigError, MappingError, TlmsimError
+from tlmsim.platform.dataflow import DATAFLOWS
 
 EXIT_USAGE = 2
 
@@ -274,7 +275,7 @@ def make_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default="tlmsim-out", help="output directory (default: tlmsim-out)")
     r.add_argument("--seed", type=_seed, default=0, help="seed of the synthetic spikes (default 0)")
     r.add_argument("--set", action="append", metavar="KEY.PATH=VALUE", help="override a platform key (repeatable)")
-    r.add_argument("--dataflow", help="override the platform's dataflow.name")
+    r.add_argument("--dataflow", choices=DATAFLOWS, help="override the platform's dataflow.name")
     r.add_argument("--trace", metavar="FILE.csv", help="stream one row per transaction per hop to FILE.csv")
     r.set_defaults(func=cmd_run)
 

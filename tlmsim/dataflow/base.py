@@ -53,6 +53,7 @@ class Tile:
     acc_ops: int = 0  #: accumulates actually performed
     neuron_updates: int = 0  #: neuron state updates (leak, integrate, fire)
     pe_weight_loads: int = 0  #: weights written into PE registers
+    neuron: str | None = None  #: neuron model of the updates (for their energy)
 
     @property
     def load_bytes(self) -> int:

@@ -21,6 +21,11 @@ from tlmsim.platform.energy import AreaTable, EnergyTable
 from tlmsim.platform.pe_array import PeArrayConfig
 
 
+#: neuron model -> the statistic counting its updates (li costs as lif)
+_MODEL_STAT = {"if": "neuron_updates_if", "lif": "neuron_updates_lif", "li": "neuron_updates_lif",
+               "cuba_lif": "neuron_updates_cuba_lif"}
+
+
 class PeArray(Component):
     """rows x cols processing elements with accumulators and neuron units."""
 
@@ -32,6 +37,9 @@ class PeArray(Component):
         StatDecl("dense_ops", "count", "synaptic operations of the dense computation"),
         StatDecl("acc_ops", "count", "accumulates performed"),
         StatDecl("neuron_updates", "count", "neuron state updates"),
+        StatDecl("neuron_updates_if", "count", "IF neuron updates"),
+        StatDecl("neuron_updates_lif", "count", "LIF and LI neuron updates"),
+        StatDecl("neuron_updates_cuba_lif", "count", "current-based LIF neuron updates"),
         StatDecl("weight_loads", "count", "weights written into PE registers"),
     )
 
@@ -72,6 +80,8 @@ class PeArray(Component):
         c["dense_ops"] += tile.dense_ops
         c["acc_ops"] += tile.acc_ops
         c["neuron_updates"] += tile.neuron_updates
+        if tile.neuron_updates:
+            c[_MODEL_STAT.get(tile.neuron, "neuron_updates_lif")] += tile.neuron_updates
         c["weight_loads"] += tile.pe_weight_loads
         c["busy_ps"] += compute_ps
         self.record(txn, start, self.env.now, 0)
@@ -87,16 +97,30 @@ class PeArray(Component):
     def finalize(self, end_ps: int) -> None:
         self._elapsed_ps = end_ps
 
+    def neuron_update_pj(self) -> dict[str, float]:
+        """Energy of one update per neuron model, from the arithmetic it needs at the
+        membrane width: IF = integrate (add) + threshold compare; LIF/LI = add +
+        leak (shift) + compare; current-based LIF = current decay (shift) and add,
+        membrane leak (shift) and add, compare."""
+        e, w = self.energy, self.config.membrane_bits
+        add = e.add_pj(w)
+        return {
+            "if": add + e.compare_pj,
+            "lif": add + e.shift_pj + e.compare_pj,
+            "cuba_lif": 2 * add + 2 * e.shift_pj + e.compare_pj,
+        }
+
     def energy_pj(self) -> dict[str, float]:
-        """Accumulates at the accumulator width; a neuron update = integrate (add at the
-        membrane width) + leak (shift) + threshold compare; a weight load = one
-        scratchpad write; leakage per PE x time."""
+        """Accumulates at the accumulator width; neuron updates per model
+        (:meth:`neuron_update_pj`); a weight load = one scratchpad write; leakage per
+        PE x time."""
         e, cfg, c = self.energy, self.config, self.stats.c
-        neuron = e.add_pj(cfg.membrane_bits) + e.shift_pj + e.compare_pj
+        per = self.neuron_update_pj()
         pes = cfg.rows * cfg.cols
         return {
             "accumulate": c["acc_ops"] * e.add_pj(cfg.accumulator_bits),
-            "neuron_update": c["neuron_updates"] * neuron,
+            "neuron_update": (c["neuron_updates_if"] * per["if"] + c["neuron_updates_lif"] * per["lif"]
+                              + c["neuron_updates_cuba_lif"] * per["cuba_lif"]),
             "weight_load": c["weight_loads"] * e.scratchpad_access_pj,
             "leakage": e.leakage_mw_per_pe * pes * self._elapsed_ps * 1e-3,  # mW * ps = 1e-3 pJ
         }

@@ -6,14 +6,37 @@ from typing import Literal
 
 from tlmsim.platform.params import Bytes, ParamModel, param
 
-DATAFLOWS = ("dense-ws",)
+DATAFLOWS = ("dense-ws", "dense-os", "dense-is", "ptb", "spikex", "event")
+DataflowName = Literal["dense-ws", "dense-os", "dense-is", "ptb", "spikex", "event"]
 
 
 class DataflowConfig(ParamModel):
-    """Which dataflow maps the layers and how the controller moves their tiles."""
+    """Which dataflow maps the layers, its switches, and how the controller moves tiles."""
 
-    name: Literal["dense-ws"] = param("dense-ws", desc="dataflow module; see docs/dataflows.md")
-    time_window: int = param(1, desc="timesteps processed per tile (dense-ws: 1, one dense GEMM per timestep)", ge=1, le=10000)
+    name: DataflowName = param(
+        "dense-ws", desc="dataflow module: dense-ws, dense-os, dense-is, ptb, spikex, event; see docs/dataflows.md"
+    )
+    time_window: int = param(
+        1,
+        desc="timesteps per window: the dense dataflows and ptb keep a fold's weights in the array over a window; "
+        "spikex tags activity per window; 1 = one dense GEMM per timestep (SCALE-Sim's case)",
+        ge=1, le=10000,
+    )
+    zero_skip: bool = param(
+        True, desc="ptb/spikex/event skip work without spikes (off: they do every dense accumulate); "
+        "the dense-* dataflows never skip",
+    )
+    weight_compression: bool = param(
+        False, desc="move weights in the compressed sparse format when it is smaller than dense (static sparsity)"
+    )
+    packing: Literal["auto", "time", "space", "none"] = param(
+        "auto", desc="spikex: fill idle columns with more time windows (time) or more output pixels "
+        "reusing the filter (space); auto picks the faster per tile",
+    )
+    spike_format: Literal["auto", "bitmap", "aer", "csr", "rle"] = param(
+        "auto", desc="format of the spikes ptb/spikex move (auto: the smallest per tile); "
+        "the dense-* dataflows move bitmaps, event moves AER",
+    )
     dma_chunk_bytes: Bytes = param(
         4096, desc="size of one DMA block: loads and stores are split into blocks that pipeline through DRAM, NoC and GLB",
         ge=64,

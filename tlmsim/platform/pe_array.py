@@ -19,6 +19,22 @@ class PeArrayConfig(ParamModel):
     neuron: Literal["if", "lif", "cuba_lif"] = param(
         "lif", desc="default neuron model when the workload does not name one"
     )
-    neuron_update_cycles: int = param(
-        1, desc="cycles for one column of neurons to update (leak, integrate, compare, reset) after a tile", ge=0
+    if_update_cycles: int = param(
+        1, desc="cycles a neuron unit needs for one IF update (integrate, compare, reset); assumption: one add "
+        "and one compare per cycle", ge=0, le=64,
     )
+    lif_update_cycles: int = param(
+        1, desc="cycles for one LIF (and LI) update: the leak is a shift done in the same cycle as the "
+        "integrate (shift-based leak, SATA's model)", ge=0, le=64,
+    )
+    cuba_lif_update_cycles: int = param(
+        2, desc="cycles for one current-based LIF update: synaptic current first, then the membrane "
+        "(two dependent adds)", ge=0, le=64,
+    )
+
+    def update_cycles(self, neuron: str | None) -> int:
+        """Cycles of one neuron update for ``neuron`` (``li`` costs as ``lif``; None: 0)."""
+        if neuron is None:
+            return 0
+        return {"if": self.if_update_cycles, "lif": self.lif_update_cycles, "li": self.lif_update_cycles,
+                "cuba_lif": self.cuba_lif_update_cycles}[neuron]

@@ -1,0 +1,127 @@
+"""Where the spikes are: a layer's input spikes seen the way the array consumes them.
+
+The systolic dataflows stream the rows of the im2col matrix: one row per output
+pixel ``m`` (M rows), one column per reduction element ``k`` (K columns, ordered
+``(c, kh, kw)`` like ``torch.nn.Unfold``; padding positions are always 0). A linear
+layer is the 1 x K case. :class:`Im2col` builds that matrix once per layer (bool,
+``(T, M, K)``) from the layer's actual input spikes, and answers the questions the
+dataflows ask of a tile: how many spikes (accumulates), which rows carry a spike
+(activity tags), how big the tile's spike slice is in each format.
+
+The event dataflow asks per input neuron instead: :func:`fanout_map` gives how
+many output pixels each input position feeds (its fan-out, per output channel).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tlmsim.dataflow.formats import SPIKE_FORMATS, bits_for
+from tlmsim.workload import Layer
+
+
+def im2col(layer: Layer, spikes: np.ndarray) -> np.ndarray:
+    """The im2col matrix of ``spikes`` (``(T, *in_shape)``) for ``layer``: bool ``(T, M, K)``."""
+    T = spikes.shape[0]
+    if layer.op == "linear":
+        return spikes.reshape(T, 1, -1).astype(bool, copy=False)
+    c, h, w = layer.in_shape
+    kh, kw = layer.kernel
+    sh, sw = layer.stride
+    ph, pw = layer.padding
+    _, ho, wo = layer.out_shape
+    x = spikes.reshape(T, c, h, w).astype(bool, copy=False)
+    if ph or pw:
+        x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    # windows: (T, c, ho, wo, kh, kw) as a strided view, then (T, ho*wo, c*kh*kw)
+    st = x.strides
+    view = np.lib.stride_tricks.as_strided(
+        x, shape=(T, c, ho, wo, kh, kw), strides=(st[0], st[1], st[2] * sh, st[3] * sw, st[2], st[3]), writeable=False
+    )
+    return np.ascontiguousarray(view.transpose(0, 2, 3, 1, 4, 5)).reshape(T, ho * wo, c * kh * kw)
+
+
+def fanout_map(layer: Layer) -> np.ndarray:
+    """For a conv layer: int array ``(h, w)``, the number of output pixels each input
+    position feeds (padding and stride included); for a linear layer: ``(K,)`` ones."""
+    if layer.op == "linear":
+        return np.ones(layer.in_shape[0], dtype=np.int64)
+    _, h, w = layer.in_shape
+    kh, kw = layer.kernel
+    sh, sw = layer.stride
+    ph, pw = layer.padding
+    _, ho, wo = layer.out_shape
+
+    def axis(n: int, k: int, s: int, p: int, no: int) -> np.ndarray:
+        cnt = np.zeros(n + 2 * p, dtype=np.int64)
+        for o in range(no):
+            cnt[o * s: o * s + k] += 1
+        return cnt[p: p + n]
+
+    return np.outer(axis(h, kh, sh, ph, ho), axis(w, kw, sw, pw, wo))
+
+
+class Im2col:
+    """A layer's im2col spikes with fold-level aggregates for the systolic dataflows."""
+
+    def __init__(self, layer: Layer, spikes: np.ndarray) -> None:
+        self.layer = layer
+        self.x = im2col(layer, spikes)  # (T, M, K)
+        self.T, self.M, self.K = self.x.shape
+        # prefix sums over k of per-(t, m) spike counts, for O(1) slice counts along K
+        self._kcum: np.ndarray | None = None
+
+    def count(self, t0: int, t1: int, m0: int, m1: int, k0: int, k1: int) -> int:
+        """Spikes in the slice ``[t0, t1) x [m0, m1) x [k0, k1)``."""
+        return int(np.count_nonzero(self.x[t0:t1, m0:m1, k0:k1]))
+
+    def row_active(self, m0: int, m1: int, k0: int, k1: int) -> np.ndarray:
+        """bool ``(T, m1 - m0)``: whether pixel row m has any spike in ``[k0, k1)`` at t."""
+        return self.x[:, m0:m1, k0:k1].any(axis=2)
+
+    def fold_counts(self, R: int) -> np.ndarray:
+        """int ``(T, M, ceil(K / R))``: spikes per (timestep, pixel row, R-wide K fold)."""
+        fk = -(-self.K // R)
+        pad = fk * R - self.K
+        x = self.x if pad == 0 else np.pad(self.x, ((0, 0), (0, 0), (0, pad)))
+        return x.reshape(self.T, self.M, fk, R).sum(axis=3, dtype=np.int32)
+
+    def slice_bits(self, fmt: str, t0: int, t1: int, m0: int, m1: int, k0: int, k1: int,
+                   *, run_bits: int = 4) -> int:
+        """Exact size in bits of the spike slice ``[t0, t1) x [m0, m1) x [k0, k1)`` in
+        ``fmt``, as a (timesteps x neurons) tile; see :mod:`tlmsim.dataflow.formats`."""
+        sub = self.x[t0:t1, m0:m1, k0:k1]
+        return spike_bits(fmt, sub.reshape(t1 - t0, -1), run_bits=run_bits)
+
+
+def spike_bits(fmt: str, a: np.ndarray, *, run_bits: int = 4) -> int:
+    """Exact size in bits of the ``(T, N)`` bool tile ``a`` in spike format ``fmt``
+    (default field widths of :class:`tlmsim.dataflow.formats.SpikeCodec`), computed
+    without encoding. Tested against the codec."""
+    T, N = a.shape
+    if fmt == "bitmap":
+        return T * N
+    nnz = int(np.count_nonzero(a))
+    count_bits = bits_for(T * N + 1)
+    if fmt == "aer":
+        return count_bits + nnz * (bits_for(T) + bits_for(N))
+    if fmt == "csr":
+        return count_bits + (T + 1) * bits_for(nnz + 1) + nnz * bits_for(N)
+    if fmt == "rle":
+        esc = (1 << run_bits) - 1
+        ones = np.flatnonzero(a)
+        if ones.size == 0:
+            return 0
+        runs = np.diff(ones, prepend=-1) - 1
+        return run_bits * int((runs // esc).sum() + ones.size)
+    raise ValueError(f"unknown spike format {fmt!r}; allowed: {', '.join(SPIKE_FORMATS)}, auto")
+
+
+def best_bits(formats: tuple[str, ...], a: np.ndarray, *, run_bits: int = 4) -> tuple[str, int]:
+    """The smallest of ``formats`` for tile ``a`` (ties: the earlier one) and its size."""
+    best = None
+    for f in formats:
+        b = spike_bits(f, a, run_bits=run_bits)
+        if best is None or b < best[1]:
+            best = (f, b)
+    return best

@@ -1,0 +1,398 @@
+"""What the systolic dataflows share: the tiler, GLB residency, tile emission, pooling.
+
+A dataflow module describes a GEMM layer as a list of :class:`Step` objects (one per
+tile: which timesteps, output channels, output pixels and reduction range it covers,
+its stall-free cycles, operation counts and operand bytes), once per *candidate*
+tiling (loop order, chunk sizes). :class:`SystolicDataflow` then
+
+1. chooses GLB residency for each candidate (:func:`tiling.choose_resident`: the
+   tensors that would cross the DRAM interface most often stay in the GLB if they fit),
+2. keeps the candidate that moves the fewest DRAM bytes (ties: fewer tiles), and
+3. turns its steps into :class:`~tlmsim.dataflow.base.Tile` objects with addresses,
+   membrane dependencies between timesteps and ResNet shortcut loads.
+
+Shared cost rules (every dataflow uses them, each unit-tested):
+
+* neuron updates: the array has ``cols`` neuron units; ``u`` updates of a model that
+  needs ``c`` cycles each take ``c * ceil(u / cols)`` cycles, per timestep;
+* a fold whose stationary operand is (re)loaded pays ``rows`` fill cycles (SCALE-Sim);
+* pooling layers (every dataflow): the PEs act as adders, ``ceil(ops / (rows x cols))``
+  cycles per timestep and channel group.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tlmsim.dataflow.activity import Im2col, best_bits, spike_bits
+from tlmsim.dataflow.base import Dataflow, LayerPlan, Move, Tile
+from tlmsim.dataflow.formats import SPIKE_FORMATS, bits_for
+from tlmsim.dataflow.tiling import Candidate, bits_to_bytes, ceil_div, choose_resident, largest_chunk, layout_dram
+from tlmsim.engine.transaction import DataClass
+from tlmsim.errors import MappingError
+from tlmsim.workload import Layer, consumers
+
+
+@dataclass(slots=True)
+class Step:
+    """One tile of a GEMM layer before it gets addresses."""
+
+    t0: int  #: first timestep
+    t1: int  #: one past the last timestep
+    n0: int  #: first output channel
+    nc: int  #: output channels
+    m0: int  #: first output pixel
+    mm: int  #: output pixels
+    k0: int  #: first reduction element
+    k1: int  #: one past the last reduction element
+    cycles: int  #: stall-free array cycles, without the neuron update
+    w_bytes: int  #: weight bytes loaded into L1 (0: the array keeps the previous tile's weights)
+    s_bytes: int  #: spike bytes loaded into L1
+    dense_ops: int
+    acc_ops: int
+    pe_weight_loads: int = 0
+    last_k: bool = True  #: the tile finishes its outputs: neuron update, output store
+    spike_format: str = "bitmap"
+    membrane: bool = True  #: membrane crosses tiles (loaded before t0 > 0, stored after t1 < T)
+
+
+@dataclass
+class GemmCandidate:
+    """One way to tile a GEMM layer."""
+
+    label: str  #: e.g. "n>m>k, m=64, g=4"
+    steps: list[Step]
+
+
+class SystolicDataflow(Dataflow):
+    """Base of every dataflow: common set-up, planning and cost rules."""
+
+    #: how the dataflow moves spikes ("bitmap" for the dense ones)
+    SPIKE_FORMATS: tuple[str, ...] = ("bitmap",)
+
+    def __init__(self, *, platform, workload) -> None:
+        super().__init__(platform=platform, workload=workload)
+        pe = platform.pe_array
+        self.pe = pe
+        self.R, self.C = pe.rows, pe.cols
+        self.wb = workload.weight_bits
+        self.ab = pe.accumulator_bits
+        self.mb = pe.membrane_bits
+        self.df = platform.dataflow
+        self.layout = layout_dram(workload, weight_bits=self.wb, membrane_bits=self.mb)
+        if bits_to_bytes(self.wb) > pe.scratchpad_bytes:
+            raise MappingError(
+                f"a {self.wb}-bit stationary weight does not fit a PE scratchpad of {pe.scratchpad_bytes} bytes; "
+                "raise pe_array.scratchpad_bytes"
+            )
+        self.readers = consumers(workload.layers)
+        l1 = platform.buffers.l1
+        self.l1_half = l1.capacity_bytes // 2 if l1.double_buffered else l1.capacity_bytes
+        df = platform.dataflow
+        self.staging = 2 * df.dma_outstanding * df.dma_chunk_bytes
+        glb = platform.buffers.glb.capacity_bytes
+        if glb < 2 * self.staging:
+            raise MappingError(
+                f"buffers.glb.capacity_bytes {glb} is smaller than twice the DMA staging space "
+                f"(2 x dataflow.dma_outstanding x dataflow.dma_chunk_bytes = {self.staging}); "
+                "lower dataflow.dma_chunk_bytes or raise the GLB capacity"
+            )
+        self.glb_capacity = glb
+        self.chosen: dict[int, str] = {}  #: layer index -> label of the chosen tiling
+        self.formats_used: dict[int, dict[str, int]] = {}  #: layer index -> spike format -> tiles
+
+    # -- cost rules -----------------------------------------------------------------
+    def neuron_cycles(self, layer: Layer, updates: int, timesteps: int = 1) -> int:
+        """Cycles of ``updates`` neuron updates per timestep on the ``cols`` neuron units,
+        over ``timesteps`` sequential timesteps."""
+        return self.pe.update_cycles(layer.neuron) * ceil_div(updates, self.C) * timesteps
+
+    def weight_bytes(self, layer: Layer, rows: int, cols: int) -> int:
+        """Bytes of a ``rows x cols`` block of weights as moved: dense, or compressed
+        sparse columns when ``weight_compression`` is on and that is smaller. The
+        block's nonzeros follow the layer's stated sparsity:
+        ``round(rows x cols x (1 - weight_sparsity))``."""
+        dense = rows * cols * self.wb
+        if not self.df.weight_compression or rows * cols == 0:
+            return bits_to_bytes(dense)
+        nnz = round(rows * cols * (1.0 - layer.weight_sparsity))
+        sparse = (bits_for(rows * cols + 1) + (cols + 1) * bits_for(nnz + 1)
+                  + nnz * (bits_for(rows) + self.wb))
+        return bits_to_bytes(min(dense, sparse))
+
+    def out_footprint(self, layer: Layer, outputs: int, timesteps: int) -> int:
+        """L1 bytes a tile needs for ``outputs`` output neurons over ``timesteps``: their
+        partial sums, membranes, output spikes and (ResNet) shortcut slice."""
+        nbytes = (bits_to_bytes(outputs * timesteps * self.ab) + 2 * bits_to_bytes(outputs * self.mb)
+                  + bits_to_bytes(outputs * timesteps))  # membrane read in and written out
+        if layer.residual >= 0:
+            src = self.workload.layers[layer.residual]
+            nbytes += bits_to_bytes(outputs * timesteps * (1 if src.neuron else self.ab))
+        return nbytes
+
+    def layer_weight_bytes(self, layer: Layer) -> int:
+        _, K, N = layer.gemm
+        return self.weight_bytes(layer, K, N)
+
+    def spike_slice(self, act: Im2col, t0: int, t1: int, m0: int, m1: int, k0: int, k1: int) -> tuple[str, int]:
+        """Format and bytes of a tile's spike slice, in the dataflow's format choice."""
+        fmts = self.SPIKE_FORMATS
+        if fmts == ("bitmap",):
+            return "bitmap", bits_to_bytes((t1 - t0) * (m1 - m0) * (k1 - k0))
+        a = act.x[t0:t1, m0:m1, k0:k1].reshape(t1 - t0, -1)
+        if len(fmts) == 1:
+            return fmts[0], bits_to_bytes(spike_bits(fmts[0], a))
+        fmt, bits = best_bits(fmts, a)
+        return fmt, bits_to_bytes(bits)
+
+    def spike_formats_from_config(self) -> tuple[str, ...]:
+        f = self.df.spike_format
+        return SPIKE_FORMATS if f == "auto" else (f,)
+
+    def activity(self, layer: Layer) -> Im2col:
+        return Im2col(layer, self.workload.spikes[layer.name])
+
+    # -- helpers ---------------------------------------------------------------------
+    def _glb_layout(self, sizes: dict[str, int], resident: set[str]) -> dict[str, int]:
+        """GLB offsets: staging first, then resident tensors in a fixed order."""
+        offsets, cursor = {}, self.staging
+        for name in ("weights", "inputs", "membrane", "outputs"):
+            if name in resident:
+                offsets[name] = cursor
+                cursor += sizes[name]
+        return offsets
+
+    def _outputs_to_dram(self, layer: Layer) -> bool:
+        """Whether ``layer``'s outputs must reach DRAM: a network output (no reader), a
+        residual source, or read by a layer other than the next one."""
+        readers = self.readers[layer.index]
+        return (not readers or any(r != layer.index + 1 for r in readers)
+                or any(l.residual == layer.index for l in self.workload.layers))
+
+    def _residency(self, layer: Layer, sizes: dict[str, int], reuse: dict[str, float], resident_input: bool):
+        cands = [Candidate(n, sizes[n], reuse[n]) for n in sizes if sizes[n] > 0]
+        if not self._outputs_to_dram(layer):
+            cands = [c if c.name != "outputs" else Candidate("outputs", c.nbytes, 2.0) for c in cands]
+        already = {"inputs"} if resident_input else set()
+        return choose_resident(self.glb_capacity, self.staging, cands, already)
+
+    def _staging_address(self, i: int) -> int:
+        return (i % 2) * (self.staging // 2)
+
+    def chunk(self, what: str, layer: Layer, total: int, footprint) -> int:
+        """Largest chunk of ``total`` whose L1 footprint fits an L1 half, or a clear error."""
+        m = largest_chunk(self.l1_half, total, footprint)
+        if m == 0:
+            raise MappingError(
+                f"layer {layer.name!r}: the smallest {self.NAME} tile (one {what}) needs {footprint(1)} bytes, "
+                f"more than an L1 half ({self.l1_half} bytes); raise buffers.l1.capacity_bytes or shrink the array"
+            )
+        return m
+
+    # -- planning --------------------------------------------------------------------
+    def plan_layer(self, layer: Layer, resident_input: bool) -> LayerPlan:
+        if layer.op == "flatten":
+            return LayerPlan(layer=layer, tiles=[], resident={"inputs": resident_input, "outputs": resident_input})
+        if layer.op in ("maxpool2d", "avgpool2d", "sumpool2d"):
+            return self._plan_pool(layer, resident_input)
+        return self._plan_gemm(layer, resident_input)
+
+    def gemm_candidates(self, layer: Layer) -> list[GemmCandidate]:
+        """The tilings of a GEMM layer this dataflow considers."""
+        raise NotImplementedError
+
+    def _sizes(self, layer: Layer) -> dict[str, int]:
+        T = self.workload.timesteps
+        return {
+            "weights": self.layer_weight_bytes(layer),
+            "inputs": bits_to_bytes(T * layer.in_neurons),
+            "membrane": bits_to_bytes(layer.out_neurons * self.mb) if T > 1 else 0,
+            "outputs": bits_to_bytes(T * layer.out_neurons),
+        }
+
+    def _traffic(self, layer: Layer, steps: list[Step], sizes: dict[str, int]) -> dict[str, int]:
+        """Bytes each tensor would move between the GLB/DRAM side and L1 with this tiling."""
+        M, _, _ = layer.gemm
+        T = self.workload.timesteps
+        mem = 0
+        out = 0
+        for s in steps:
+            if s.last_k:
+                out += bits_to_bytes(s.mm * s.nc * (s.t1 - s.t0))
+                if s.membrane:
+                    blk = bits_to_bytes(s.mm * s.nc * self.mb)
+                    mem += blk * ((s.t0 > 0) + (s.t1 < T))
+        return {
+            "weights": sum(s.w_bytes for s in steps),
+            "inputs": sum(s.s_bytes for s in steps),
+            "membrane": mem,
+            "outputs": out,
+        }
+
+    def _plan_gemm(self, layer: Layer, resident_input: bool) -> LayerPlan:
+        sizes = self._sizes(layer)
+        best = None
+        for cand in self.gemm_candidates(layer):
+            moved = self._traffic(layer, cand.steps, sizes)
+            reuse = {n: (moved[n] / sizes[n] if sizes[n] else 0.0) for n in sizes}
+            res = self._residency(layer, sizes, reuse, resident_input)
+            dram = 0
+            for n in sizes:
+                if n in res:
+                    dram += sizes[n] if (n == "weights" or (n == "inputs" and not resident_input)
+                                         or (n == "outputs" and self._outputs_to_dram(layer))) else 0
+                else:
+                    dram += moved[n]
+            key = (dram, len(cand.steps))
+            if best is None or key < best[0]:
+                best = (key, cand, res)
+        _, cand, res = best
+        self.chosen[layer.index] = cand.label
+        return self._emit(layer, cand.steps, sizes, res, resident_input)
+
+    def _emit(self, layer: Layer, steps: list[Step], sizes: dict[str, int], res: set[str],
+              resident_input: bool) -> LayerPlan:
+        T = self.workload.timesteps
+        M, K, N = layer.gemm
+        glb = self._glb_layout(sizes, res)
+        lay = self.layout
+        w_base, mem_base = lay.weights[layer.index], lay.membrane[layer.index]
+        in_base, out_base = lay.inputs[layer.index], lay.outputs[layer.index]
+        in_step = bits_to_bytes(layer.in_neurons)
+        out_step = bits_to_bytes(layer.out_neurons)
+
+        prologue: list[Move] = []
+        if "weights" in res:
+            prologue.append(Move(DataClass.WEIGHTS, sizes["weights"], True, w_base, glb["weights"]))
+        if "inputs" in res and not resident_input:
+            prologue.append(Move(DataClass.SPIKES, sizes["inputs"], True, in_base, glb["inputs"]))
+        if "inputs" not in res and resident_input:
+            raise MappingError(f"layer {layer.name!r}: inputs left the GLB unexpectedly")  # planner invariant
+        epilogue: list[Move] = []
+        if "outputs" in res and self._outputs_to_dram(layer):
+            epilogue.append(Move(DataClass.OUT_SPIKES, sizes["outputs"], True, out_base, glb["outputs"]))
+        res_layer = self.workload.layers[layer.residual] if layer.residual >= 0 else None
+        res_bits = (1 if res_layer.neuron else self.ab) if res_layer is not None else 0
+        res_dc = DataClass.SPIKES if res_layer is not None and res_layer.neuron else DataClass.PSUM
+
+        def move(dc: DataClass, nbytes: int, tensor: str, offset: int, dram_base: int, stage: int, **kw) -> Move:
+            """A move of ``nbytes`` at ``offset`` inside ``tensor`` (clamped to the tensor)."""
+            offset = max(0, min(offset, sizes[tensor] - nbytes))
+            inside = tensor in res
+            return Move(dc, nbytes, not inside, dram_base + offset, glb[tensor] + offset if inside else stage, **kw)
+
+        tiles: list[Tile] = []
+        formats: dict[str, int] = {}
+        for s in steps:
+            i = len(tiles)
+            stage = self._staging_address(i)
+            tt = s.t1 - s.t0
+            loads: list[Move] = []
+            if s.w_bytes:
+                w_off = bits_to_bytes((s.n0 * K + s.k0 * s.nc) * self.wb)
+                loads.append(move(DataClass.WEIGHTS, s.w_bytes, "weights", w_off, w_base, stage))
+            if s.s_bytes:
+                s_off = s.t0 * in_step + (s.m0 * K + s.k0) // 8
+                loads.append(move(DataClass.SPIKES, s.s_bytes, "inputs", s_off, in_base, stage))
+                formats[s.spike_format] = formats.get(s.spike_format, 0) + 1
+            stores: list[Move] = []
+            ncyc = nupd = ops = 0
+            if s.last_k:
+                mem_bytes = bits_to_bytes(s.mm * s.nc * self.mb)
+                mem_off = (s.n0 * M + s.m0 * s.nc) * self.mb // 8
+                key = (layer.index, "membrane", s.n0, s.m0)
+                if s.membrane and s.t0 > 0:
+                    loads.append(move(DataClass.MEMBRANE, mem_bytes, "membrane", mem_off, mem_base, stage,
+                                      after=key + (s.t0,)))
+                nupd = s.mm * s.nc * tt
+                ncyc = self.neuron_cycles(layer, s.mm * s.nc, tt)
+                o_off = s.t0 * out_step + (s.n0 * M + s.m0 * s.nc) // 8
+                stores.append(move(DataClass.OUT_SPIKES, bits_to_bytes(s.mm * s.nc * tt), "outputs", o_off,
+                                   out_base, stage))
+                if s.membrane and s.t1 < T:
+                    stores.append(move(DataClass.MEMBRANE, mem_bytes, "membrane", mem_off, mem_base, stage,
+                                       signals=key + (s.t1,)))
+                if res_layer is not None:
+                    # the shortcut: its slice of the residual source's output (in DRAM) is added
+                    # by the neuron units, one output row per cycle
+                    r_bytes = bits_to_bytes(s.mm * s.nc * res_bits * tt)
+                    r_off = s.t0 * bits_to_bytes(res_layer.out_neurons * res_bits) + (s.n0 * M + s.m0 * s.nc) * res_bits // 8
+                    loads.append(Move(res_dc, r_bytes, True, self.layout.outputs[layer.residual] + r_off, stage))
+                    ncyc += ceil_div(s.mm * s.nc, self.C) * tt
+                    ops = s.mm * s.nc * tt
+            tiles.append(Tile(
+                index=i, t_first=s.t0, t_last=s.t1 - 1, loads=loads, stores=stores,
+                compute_cycles=s.cycles + ncyc, neuron_cycles=ncyc, dense_ops=s.dense_ops + ops,
+                acc_ops=s.acc_ops + ops, neuron_updates=nupd, pe_weight_loads=s.pe_weight_loads,
+                neuron=layer.neuron,
+            ))
+        self.formats_used[layer.index] = formats
+        l1 = max((t.load_bytes + t.store_bytes for t in tiles), default=0)
+        return LayerPlan(
+            layer=layer, tiles=tiles, prologue=prologue, epilogue=epilogue,
+            resident={name: name in res for name in sizes},
+            glb_bytes=sum(sizes[n] for n in res), l1_tile_bytes=l1,
+        )
+
+    def _plan_pool(self, layer: Layer, resident_input: bool) -> LayerPlan:
+        """Pooling on spikes: the array's PEs act as adders (avg/sum) or OR gates (max).
+
+        Per timestep and group of channels that fits an L1 half: cycles =
+        ceil(outputs x kh x kw / (R x C)) (every PE adds one input per cycle), plus the
+        neuron update when the layer has a neuron model.
+        """
+        R, C, T = self.R, self.C, self.workload.timesteps
+        c_in, h, w = layer.in_shape
+        _, ho, wo = layer.out_shape
+        kh, kw = layer.kernel
+        per_ch = bits_to_bytes(h * w) + bits_to_bytes(ho * wo) + (bits_to_bytes(ho * wo * self.mb) if layer.neuron else 0)
+        cg = self.chunk("channel", layer, c_in, lambda g: g * per_ch)
+        sizes = {
+            "inputs": bits_to_bytes(T * layer.in_neurons),
+            "membrane": bits_to_bytes(layer.out_neurons * self.mb) if (layer.neuron and T > 1) else 0,
+            "outputs": bits_to_bytes(T * layer.out_neurons),
+        }
+        res = self._residency(layer, sizes, {"inputs": 1.0, "membrane": float(2 * (T - 1)), "outputs": 1.0}, resident_input)
+        glb = self._glb_layout(sizes, res)
+        lay = self.layout
+        in_base, out_base, mem_base = lay.inputs[layer.index], lay.outputs[layer.index], lay.membrane[layer.index]
+        prologue = []
+        if "inputs" in res and not resident_input:
+            prologue.append(Move(DataClass.SPIKES, sizes["inputs"], True, in_base, glb["inputs"]))
+        epilogue = []
+        if "outputs" in res and self._outputs_to_dram(layer):
+            epilogue.append(Move(DataClass.OUT_SPIKES, sizes["outputs"], True, out_base, glb["outputs"]))
+        tiles: list[Tile] = []
+        for t in range(T):
+            for g0 in range(0, c_in, cg):
+                g = min(cg, c_in - g0)
+                i = len(tiles)
+                stage = self._staging_address(i)
+                in_off = t * bits_to_bytes(layer.in_neurons) + g0 * h * w // 8
+                out_off = t * bits_to_bytes(layer.out_neurons) + g0 * ho * wo // 8
+                loads = [Move(DataClass.SPIKES, bits_to_bytes(g * h * w), "inputs" not in res, in_base + in_off,
+                              glb.get("inputs", stage) + (in_off if "inputs" in res else 0))]
+                stores = [Move(DataClass.OUT_SPIKES, bits_to_bytes(g * ho * wo), "outputs" not in res, out_base + out_off,
+                               glb.get("outputs", stage) + (out_off if "outputs" in res else 0))]
+                ops = g * ho * wo * kh * kw
+                cycles = ceil_div(ops, R * C)
+                ncyc = nupd = 0
+                if layer.neuron:
+                    nupd = g * ho * wo
+                    ncyc = self.neuron_cycles(layer, nupd)
+                    mem_bytes = bits_to_bytes(nupd * self.mb)
+                    mem_off = g0 * ho * wo * self.mb // 8
+                    if t > 0:
+                        loads.append(Move(DataClass.MEMBRANE, mem_bytes, "membrane" not in res, mem_base + mem_off,
+                                          glb.get("membrane", stage) + (mem_off if "membrane" in res else 0),
+                                          after=(layer.index, "membrane", t - 1, g0)))
+                    if t < T - 1:
+                        stores.append(Move(DataClass.MEMBRANE, mem_bytes, "membrane" not in res, mem_base + mem_off,
+                                           glb.get("membrane", stage) + (mem_off if "membrane" in res else 0),
+                                           signals=(layer.index, "membrane", t, g0)))
+                tiles.append(Tile(index=i, t_first=t, t_last=t, loads=loads, stores=stores,
+                                  compute_cycles=cycles + ncyc, neuron_cycles=ncyc, dense_ops=ops, acc_ops=ops,
+                                  neuron_updates=nupd, neuron=layer.neuron))
+        return LayerPlan(layer=layer, tiles=tiles, prologue=prologue, epilogue=epilogue,
+                         resident={name: name in res for name in sizes},
+                         glb_bytes=sum(sizes[n] for n in res), l1_tile_bytes=cg * per_ch)
