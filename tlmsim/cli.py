@@ -90,7 +90,7 @@ def cmd_run(args) -> int:
         overrides.append(f"dataflow.name={args.dataflow}")
     platform, workload = _load(args.platform, args.workload, overrides, args.seed)
     try:
-        result = simulate(platform, workload, seed=args.seed, trace_path=args.trace)
+        result = simulate(platform, workload, seed=args.seed, trace_path=args.trace, verify=args.verify)
     except MappingError as exc:  # the platform and workload do not fit together: name both
         from tlmsim.resources import DEFAULT_PLATFORM, DEFAULT_WORKLOAD
 
@@ -100,6 +100,8 @@ def cmd_run(args) -> int:
     report = build_report(result)
     written = write_tables(report.tables(), args.out)
     print(console_summary(result, report))
+    if result.verified:
+        print(result.verified)
     print(f"wrote {len(written)} files to {args.out}" + (f"; trace {args.trace}" if args.trace else ""))
     return 0
 
@@ -277,6 +279,9 @@ def make_parser() -> argparse.ArgumentParser:
     r.add_argument("--set", action="append", metavar="KEY.PATH=VALUE", help="override a platform key (repeatable)")
     r.add_argument("--dataflow", choices=DATAFLOWS, help="override the platform's dataflow.name")
     r.add_argument("--trace", metavar="FILE.csv", help="stream one row per transaction per hop to FILE.csv")
+    r.add_argument("--verify", action="store_true",
+                   help="compute every tile in fixed point and check all layers' outputs bit-exactly against the "
+                   "fixed-point reference (NIR workloads)")
     r.set_defaults(func=cmd_run)
 
     v = sub.add_parser("validate", help="check platform and workload YAML files")

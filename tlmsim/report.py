@@ -131,6 +131,7 @@ def layers_frame(result: RunResult) -> pd.DataFrame:
     flows = result.recorder.flows
     stalls = result.recorder.stalls.entries
     layers = {l.index: l for l in result.workload.layers}
+    plans = {p.layer.index: p for p in result.plans}
     rows = []
     for rec in result.controller.layers:
         layer = layers[rec.index]
@@ -155,25 +156,27 @@ def layers_frame(result: RunResult) -> pd.DataFrame:
         dram_r = dram_w = 0
         per_dc = {f"dram_{v}_bytes": 0 for v in _DC_COLUMN.values()}
         per_dc_glb = {f"glb_{v}_bytes": 0 for v in _DC_COLUMN.values()}
+        per_dc_l1 = {f"l1_{v}_bytes": 0 for v in _DC_COLUMN.values()}
         for (src, dst, dc, li), n in flows.items():
             if li != rec.index:
                 continue
+            col = _DC_COLUMN.get(DataClass(dc))
             if src == "dram" and dst == "noc":
                 dram_r += n
             elif dst == "dram" and src == "noc":
                 dram_w += n
             else:
-                if (src == "glb" and dst == "noc") or (src == "noc" and dst == "glb"):
-                    col = _DC_COLUMN.get(DataClass(dc))
-                    if col:
-                        per_dc_glb[f"glb_{col}_bytes"] += n
+                if col and ((src == "glb" and dst == "noc") or (src == "noc" and dst == "glb")):
+                    per_dc_glb[f"glb_{col}_bytes"] += n
+                elif col and ((src == "noc" and dst == "l1") or (src == "l1" and dst == "noc")):
+                    per_dc_l1[f"l1_{col}_bytes"] += n  # DMA into L1 (loads) and out of it (stores)
                 continue
-            col = _DC_COLUMN.get(DataClass(dc))
             if col:
                 per_dc[f"dram_{col}_bytes"] += n
         row.update({"dram_read_bytes": dram_r, "dram_write_bytes": dram_w})
         row.update(per_dc)
         row.update(per_dc_glb)
+        row.update(per_dc_l1)
         for (comp, reason, li), (_, ps) in stalls.items():
             if li == rec.index and comp == "pe_array":
                 row[f"pe_stall_{reason}_cycles"] = row.get(f"pe_stall_{reason}_cycles", 0.0) + _cycles(ps, period)
@@ -181,6 +184,9 @@ def layers_frame(result: RunResult) -> pd.DataFrame:
             row.setdefault(f"pe_stall_{reason}_cycles", 0.0)
         for name in ("weights", "inputs", "membrane", "outputs"):
             row[f"glb_resident_{name}"] = bool(rec.resident.get(name, False))
+        plan = plans.get(rec.index)
+        row["tiling"] = plan.tiling if plan is not None else ""
+        row["spike_formats"] = " ".join(f"{f}:{n}" for f, n in plan.spike_formats.items()) if plan is not None else ""
         rows.append(row)
     df = pd.DataFrame(rows)
     return df

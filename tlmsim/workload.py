@@ -181,6 +181,8 @@ class Workload:
     spikes: dict[str, np.ndarray] = field(repr=False)
     spike_source: str = "synthetic"
     description: str = ""
+    #: the SNN graph the layers come from (NIR workloads), for --verify
+    graph: object | None = field(default=None, repr=False)
 
     @property
     def synthetic(self) -> bool:
@@ -466,7 +468,7 @@ def _nir_workload(graph_path: Path, *, seed: int, timesteps: int, spec: Workload
         spikes = layer_spikes(graph, result.outputs, feeds, sample=0)
         label = f"reference simulation of {graph_path.name} on random {NIR_ENCODING}-coded input (seed {seed})"
     return Workload(name=full.name, timesteps=T, weight_bits=full.weight_bits, layers=layers, spikes=spikes,
-                    spike_source=label, description=full.description)
+                    spike_source=label, description=full.description, graph=graph)
 
 
 def load_workload(source: str | Path | None = None, *, seed: int = 0) -> Workload:

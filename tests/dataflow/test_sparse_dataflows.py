@@ -97,6 +97,18 @@ def test_event_cost_follows_the_spike_count(tmp_path):
     assert plans[0].tiles[0].acc_ops == 8 and plans[0].tiles[0].compute_cycles == 1 + 9
 
 
+def test_event_partial_sums_in_l1_are_bound_by_its_bandwidth(tmp_path):
+    layers = "  - {name: c, op: conv2d, in_shape: [1, 3, 3], out_channels: 2, kernel: 3, padding: 1, neuron: if}\n"
+    x = np.zeros((1, 1, 3, 3), dtype=bool)
+    x[0, 0, 1, 1] = True
+    w = _workload(tmp_path, layers, {"c": x}, 1)
+    # 2 x 9 outputs do not fit 4 x 2 PEs: partial sums in L1, which moves 1 bank x 8 bytes per cycle,
+    # i.e. 8 / (2 x 2 bytes) = 2 read-modify-writes of a 16-bit psum per cycle
+    _, plans = _plan(w, *SMALL, "dataflow.name=event", "buffers.l1.banks=1", "buffers.l1.port_width_bytes=8")
+    # 18 accumulates / 2 per cycle = 9 cycles (the weight fetch, 18 bytes / 8 = 3 cycles, is shorter)
+    assert plans[0].tiles[0].compute_cycles == 9 + 9
+
+
 def test_fanout_map_counts_output_windows():
     w = load_workload("digits-conv", seed=0)
     conv = w.layers[0]

@@ -21,16 +21,17 @@ from tlmsim.workload import Layer
 
 
 def im2col(layer: Layer, spikes: np.ndarray) -> np.ndarray:
-    """The im2col matrix of ``spikes`` (``(T, *in_shape)``) for ``layer``: bool ``(T, M, K)``."""
+    """The im2col matrix of ``spikes`` (``(T, *in_shape)``) for ``layer``: ``(T, M, K)``,
+    of the input's dtype (bool spikes, or integer values in verification mode)."""
     T = spikes.shape[0]
     if layer.op == "linear":
-        return spikes.reshape(T, 1, -1).astype(bool, copy=False)
+        return spikes.reshape(T, 1, -1)
     c, h, w = layer.in_shape
     kh, kw = layer.kernel
     sh, sw = layer.stride
     ph, pw = layer.padding
     _, ho, wo = layer.out_shape
-    x = spikes.reshape(T, c, h, w).astype(bool, copy=False)
+    x = spikes.reshape(T, c, h, w)
     if ph or pw:
         x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     # windows: (T, c, ho, wo, kh, kw) as a strided view, then (T, ho*wo, c*kh*kw)
@@ -66,18 +67,8 @@ class Im2col:
 
     def __init__(self, layer: Layer, spikes: np.ndarray) -> None:
         self.layer = layer
-        self.x = im2col(layer, spikes)  # (T, M, K)
+        self.x = im2col(layer, np.asarray(spikes, dtype=bool))  # (T, M, K)
         self.T, self.M, self.K = self.x.shape
-        # prefix sums over k of per-(t, m) spike counts, for O(1) slice counts along K
-        self._kcum: np.ndarray | None = None
-
-    def count(self, t0: int, t1: int, m0: int, m1: int, k0: int, k1: int) -> int:
-        """Spikes in the slice ``[t0, t1) x [m0, m1) x [k0, k1)``."""
-        return int(np.count_nonzero(self.x[t0:t1, m0:m1, k0:k1]))
-
-    def row_active(self, m0: int, m1: int, k0: int, k1: int) -> np.ndarray:
-        """bool ``(T, m1 - m0)``: whether pixel row m has any spike in ``[k0, k1)`` at t."""
-        return self.x[:, m0:m1, k0:k1].any(axis=2)
 
     def fold_counts(self, R: int) -> np.ndarray:
         """int ``(T, M, ceil(K / R))``: spikes per (timestep, pixel row, R-wide K fold)."""
@@ -85,13 +76,6 @@ class Im2col:
         pad = fk * R - self.K
         x = self.x if pad == 0 else np.pad(self.x, ((0, 0), (0, 0), (0, pad)))
         return x.reshape(self.T, self.M, fk, R).sum(axis=3, dtype=np.int32)
-
-    def slice_bits(self, fmt: str, t0: int, t1: int, m0: int, m1: int, k0: int, k1: int,
-                   *, run_bits: int = 4) -> int:
-        """Exact size in bits of the spike slice ``[t0, t1) x [m0, m1) x [k0, k1)`` in
-        ``fmt``, as a (timesteps x neurons) tile; see :mod:`tlmsim.dataflow.formats`."""
-        sub = self.x[t0:t1, m0:m1, k0:k1]
-        return spike_bits(fmt, sub.reshape(t1 - t0, -1), run_bits=run_bits)
 
 
 def spike_bits(fmt: str, a: np.ndarray, *, run_bits: int = 4) -> int:

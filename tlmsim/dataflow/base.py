@@ -54,6 +54,9 @@ class Tile:
     neuron_updates: int = 0  #: neuron state updates (leak, integrate, fire)
     pe_weight_loads: int = 0  #: weights written into PE registers
     neuron: str | None = None  #: neuron model of the updates (for their energy)
+    #: what the tile computes, for the functional model of --verify:
+    #: ("gemm", t0, t1, n0, nc, m0, mm, k0, k1, last_k) or ("pool", t, channel0, channels)
+    region: tuple | None = None
 
     @property
     def load_bytes(self) -> int:
@@ -75,6 +78,8 @@ class LayerPlan:
     resident: dict[str, bool] = field(default_factory=dict)  #: tensor -> kept in the GLB
     glb_bytes: int = 0  #: GLB bytes this layer keeps resident (excluding staging)
     l1_tile_bytes: int = 0  #: largest L1 footprint of a tile
+    tiling: str = ""  #: the tiling the tiler chose (loop order, chunk sizes)
+    spike_formats: dict[str, int] = field(default_factory=dict)  #: spike format -> tiles that moved spikes in it
 
     def __iter__(self) -> Iterator[Tile]:
         return iter(self.tiles)

@@ -4,10 +4,13 @@ Each input spike (an address event: channel, row, column) fetches the fan-out
 weights of its input channel and adds them into every output neuron it feeds:
 ``fanout(position) x ob`` accumulates for a block of ``ob`` output channels, where
 ``fanout`` counts the output pixels whose window covers the position (stride and
-padding included). The R x C PEs work as a vector of accumulators, and the event's
-fan-out weights (``kh x kw x ob`` of them) are read from L1 at its full bandwidth
-(``banks x port_width_bytes`` per cycle), so one event takes
-``max(ceil(fanout x ob / (R x C)), ceil(fan-out weight bytes / L1 bytes per cycle))``
+padding included). When the block's outputs (``ob x M``) fit the R x C PEs, the PEs
+hold their partial sums and work as a vector of accumulators (``R x C``
+accumulates per cycle); otherwise the partial sums live in L1 and each accumulate
+is a read-modify-write there, ``L1 bytes per cycle / (2 x accumulator bytes)`` per
+cycle (L1 bytes per cycle = ``banks x port_width_bytes``). The event's fan-out
+weights (``kh x kw x ob``) are read from L1 at its full bandwidth. So one event takes
+``max(ceil(fanout x ob / rate), ceil(fan-out weight bytes / L1 bytes per cycle))``
 cycles (at least 1).
 
 A tile covers one timestep, a block of ``ob`` output channels (their partial sums
@@ -75,7 +78,10 @@ class Event(SystolicDataflow):
                 nc = min(ob, N - n0)
                 if nc not in cmaps:
                     fetch = ceil_div(bits_to_bytes(kpc * nc * self.wb), l1_bw)  # weight-fetch cycles per event
-                    per_event = np.maximum(max(1, fetch), -(-(fan * nc) // (R * C)))  # cycles per event, per position
+                    # accumulates per cycle: all PEs when the block's outputs live in them, else the
+                    # L1 read-modify-write bandwidth of partial sums
+                    rate = R * C if nc * M <= R * C else max(1, min(R * C, l1_bw // (2 * bits_to_bytes(self.ab))))
+                    per_event = np.maximum(max(1, fetch), -(-(fan * nc) // rate))  # cycles per event, per position
                     cmaps[nc] = np.einsum("tcp,p->tc", events, per_event)  # (T, cin)
                 cyc = cmaps[nc]
                 acc = np.einsum("tcp,p->tc", events, fan) * nc

@@ -99,7 +99,6 @@ class SystolicDataflow(Dataflow):
             )
         self.glb_capacity = glb
         self.chosen: dict[int, str] = {}  #: layer index -> label of the chosen tiling
-        self.formats_used: dict[int, dict[str, int]] = {}  #: layer index -> spike format -> tiles
 
     # -- cost rules -----------------------------------------------------------------
     def neuron_cycles(self, layer: Layer, updates: int, timesteps: int = 1) -> int:
@@ -248,7 +247,9 @@ class SystolicDataflow(Dataflow):
                 best = (key, cand, res)
         _, cand, res = best
         self.chosen[layer.index] = cand.label
-        return self._emit(layer, cand.steps, sizes, res, resident_input)
+        plan = self._emit(layer, cand.steps, sizes, res, resident_input)
+        plan.tiling = cand.label
+        return plan
 
     def _emit(self, layer: Layer, steps: list[Step], sizes: dict[str, int], res: set[str],
               resident_input: bool) -> LayerPlan:
@@ -324,14 +325,13 @@ class SystolicDataflow(Dataflow):
                 index=i, t_first=s.t0, t_last=s.t1 - 1, loads=loads, stores=stores,
                 compute_cycles=s.cycles + ncyc, neuron_cycles=ncyc, dense_ops=s.dense_ops + ops,
                 acc_ops=s.acc_ops + ops, neuron_updates=nupd, pe_weight_loads=s.pe_weight_loads,
-                neuron=layer.neuron,
+                neuron=layer.neuron, region=("gemm", s.t0, s.t1, s.n0, s.nc, s.m0, s.mm, s.k0, s.k1, s.last_k),
             ))
-        self.formats_used[layer.index] = formats
         l1 = max((t.load_bytes + t.store_bytes for t in tiles), default=0)
         return LayerPlan(
             layer=layer, tiles=tiles, prologue=prologue, epilogue=epilogue,
             resident={name: name in res for name in sizes},
-            glb_bytes=sum(sizes[n] for n in res), l1_tile_bytes=l1,
+            glb_bytes=sum(sizes[n] for n in res), l1_tile_bytes=l1, spike_formats=dict(sorted(formats.items())),
         )
 
     def _plan_pool(self, layer: Layer, resident_input: bool) -> LayerPlan:
@@ -392,7 +392,8 @@ class SystolicDataflow(Dataflow):
                                            signals=(layer.index, "membrane", t, g0)))
                 tiles.append(Tile(index=i, t_first=t, t_last=t, loads=loads, stores=stores,
                                   compute_cycles=cycles + ncyc, neuron_cycles=ncyc, dense_ops=ops, acc_ops=ops,
-                                  neuron_updates=nupd, neuron=layer.neuron))
+                                  neuron_updates=nupd, neuron=layer.neuron, region=("pool", t, g0, g)))
         return LayerPlan(layer=layer, tiles=tiles, prologue=prologue, epilogue=epilogue,
                          resident={name: name in res for name in sizes},
-                         glb_bytes=sum(sizes[n] for n in res), l1_tile_bytes=cg * per_ch)
+                         glb_bytes=sum(sizes[n] for n in res), l1_tile_bytes=cg * per_ch,
+                         tiling=f"t>c, channels/tile={cg}", spike_formats={"bitmap": len(tiles)})

@@ -49,6 +49,8 @@ class RunResult:
     plans: list[LayerPlan]
     wall_s: float
     events: int
+    #: the --verify summary line (None when not verifying)
+    verified: str | None = None
 
     @property
     def clock_period_ps(self) -> int:
@@ -116,15 +118,27 @@ def run_guarded(env: simpy.Environment, ctrl: Controller, recorder: Recorder,
 
 
 def simulate(
-    platform: Platform, workload: Workload, *, seed: int = 0, trace_path: str | Path | None = None
+    platform: Platform, workload: Workload, *, seed: int = 0, trace_path: str | Path | None = None,
+    verify: bool = False,
 ) -> RunResult:
-    """Run ``workload`` on ``platform``; ``trace_path`` streams the per-hop trace CSV."""
+    """Run ``workload`` on ``platform``; ``trace_path`` streams the per-hop trace CSV.
+    ``verify``: the PE array computes every tile in fixed point and the run ends by
+    comparing every layer's outputs with the fixed-point reference
+    (:mod:`tlmsim.verify.functional`); a mismatch raises a SimulationError."""
     wall0 = time.perf_counter()
+    functional = None
+    if verify:
+        from tlmsim.verify.functional import FunctionalModel
+
+        pe = platform.pe_array
+        functional = FunctionalModel(workload, membrane_bits=pe.membrane_bits, accumulator_bits=pe.accumulator_bits)
     trace = TraceWriter(trace_path) if trace_path is not None else None
     recorder = Recorder(trace=trace)
     env = simpy.Environment()
+    verified = None
     try:
         components, ctrl, plans = build(platform, workload, env, recorder)
+        components["pe_array"].functional = functional
         run_guarded(env, ctrl, recorder)
         end = env.now
         for comp in components.values():
@@ -135,6 +149,8 @@ def simulate(
         if broken:
             more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
             raise SimulationError(f"invariant broken: {broken[0]}{more}")
+        if functional is not None:
+            verified = functional.check()
         recorder.close()
     except BaseException:
         if trace is not None:
@@ -144,5 +160,5 @@ def simulate(
     events = next(eid) if eid is not None else 0
     return RunResult(
         platform=platform, workload=workload, seed=seed, end_ps=end, recorder=recorder, components=components,
-        controller=ctrl, plans=plans, wall_s=time.perf_counter() - wall0, events=events,
+        controller=ctrl, plans=plans, wall_s=time.perf_counter() - wall0, events=events, verified=verified,
     )

@@ -220,7 +220,7 @@ class Controller(Component):
                 operands_ps = self._chain(now, ((l1, Cmd.READ, base, "l1", pe.name),), dc, nread, li, tile.index)
             txn = self.recorder.new_transaction(Cmd.COMPUTE, DataClass.NONE, 0, 0, self.name, pe.name,
                                                 now_ps=now, layer=li, tile=tile.index, cycles=tile.compute_cycles)
-            yield from pe.compute(txn, tile, operands_ps)
+            yield from pe.compute(txn, tile, operands_ps, plan)
             self.recorder.complete(txn, env.now)
             if tile.stores:
                 dc = tile.stores[0].data_class if len(tile.stores) == 1 else DataClass.NONE

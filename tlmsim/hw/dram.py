@@ -356,7 +356,7 @@ class Dram(Component):
                             heappush(heap, c)
                             hits += 1
                             if log is not None:
-                                self._log_cmd(c, ch, gb, col_code, row, col)
+                                log.extend((c, ch, gb, col_code, row, col))  # as _log_cmd, inlined
                             continue
                     if hits:
                         data_end = self._flush_hits(ch, gr, gb, is_write, col_t, owner, hits)

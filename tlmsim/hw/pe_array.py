@@ -60,13 +60,19 @@ class PeArray(Component):
         self.energy = energy
         self.area = area
         self._elapsed_ps = 0
+        #: the functional model (verification mode), or None
+        self.functional = None
 
-    def compute(self, txn: Transaction, tile: Tile, operands_ready_ps: int | None = None) -> Generator[simpy.Event, object, None]:
-        """Run ``tile``. Starts now; the array is busy for ``tile.compute_cycles``
-        cycles. Its operands stream out of L1 meanwhile; if they are not all there
-        by the end (``operands_ready_ps``), the tile stretches until they are
-        (stall ``l1_bandwidth``)."""
+    def compute(self, txn: Transaction, tile: Tile, operands_ready_ps: int | None = None,
+                plan=None) -> Generator[simpy.Event, object, None]:
+        """Run ``tile`` (of layer ``plan``). Starts now; the array is busy for
+        ``tile.compute_cycles`` cycles. Its operands stream out of L1 meanwhile; if
+        they are not all there by the end (``operands_ready_ps``), the tile stretches
+        until they are (stall ``l1_bandwidth``). In verification mode the functional
+        model computes the tile and ``txn.data`` is the output block it completes."""
         start = self.env.now
+        if self.functional is not None:
+            txn.data = self.functional.execute(plan, tile)
         compute_ps = tile.compute_cycles * self.period_ps
         end = start + compute_ps
         if operands_ready_ps is not None and operands_ready_ps > end:
