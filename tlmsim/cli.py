@@ -265,6 +265,18 @@ def cmd_sweep(args) -> int:
     return 0
 
 
+def cmd_search(args) -> int:
+    from tlmsim.explore.search import load_search, run_search
+
+    spec = load_search(args.file)
+    df, ran = run_search(spec, args.out, workers=args.workers, scheduler=args.scheduler,
+                         progress=not args.no_progress)
+    states = df["status"].value_counts().to_dict() if len(df) else {}
+    summary = ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
+    print(f"{len(df)} trials ({ran} run now): {summary}; wrote {args.out}/trials.csv, {args.out}/best.yaml")
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="tlmsim", description="Transaction-level simulator of SNN accelerators.")
     p.add_argument("--version", action="version", version=f"tlmsim {__version__}")
@@ -315,6 +327,15 @@ def make_parser() -> argparse.ArgumentParser:
     sw.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://host:8786")
     sw.add_argument("--no-progress", action="store_true", help="no progress bar")
     sw.set_defaults(func=cmd_sweep)
+
+    se = sub.add_parser("search", help="Optuna search of platform parameters for EDP under an area budget")
+    se.add_argument("file", help="search YAML (platform, workload, parameters, objectives, area budget)")
+    se.add_argument("--out", default="tlmsim-search", help="output directory (study.db: resumable)")
+    se.add_argument("--workers", type=int, default=None,
+                    help="LocalCluster worker processes (default: one per core; 0: serial, no Dask)")
+    se.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://host:8786")
+    se.add_argument("--no-progress", action="store_true", help="no progress bar")
+    se.set_defaults(func=cmd_search)
 
     pl = sub.add_parser("platforms", help="list the shipped platforms")
     pl.set_defaults(func=cmd_platforms)

@@ -20,7 +20,7 @@ default (one single-threaded worker process per core), or an existing scheduler
 given by address; ``workers=0`` runs them serially in this process. Results: one row
 per point (``point``, the parameters, ``status`` ok/error, ``error``, then the run's
 summary metrics), in point order, written to ``results.csv`` (and ``results.parquet``
-with pyarrow) after every finished point, atomically; at the end ``pareto.png``
+with pyarrow) atomically as points finish (at most every 2 s) and at the end; at the end ``pareto.png``
 (energy against latency, the front joined) and ``sensitivity.png`` (median EDP per
 value of each parameter). A sweep is resumable: points
 whose id (a hash of their parameters, seed and inputs) already has status ``ok`` in
@@ -45,6 +45,8 @@ from tlmsim.errors import ConfigError, TlmsimError
 from tlmsim.platform.params import ParamModel, param
 
 RESULTS = "results.csv"
+#: the results table is rewritten at most this often while a sweep runs (and at its end)
+WRITE_INTERVAL_S = 2.0
 
 
 class SweepSpec(ParamModel):
@@ -192,9 +194,18 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, workers: int | None = None, s
 
         bar = tqdm(total=len(todo), desc="sweep", unit="point")
 
+    import time
+
+    last_write = [0.0]
+
     def finished(pid: str, row: dict) -> None:
         rows[pid] = row
-        _write(table(), out)
+        # persist progress (resumability) at most every WRITE_INTERVAL_S: rewriting the
+        # table after every point would compete with the workers for the cores
+        now = time.monotonic()
+        if now - last_write[0] >= WRITE_INTERVAL_S:
+            _write(table(), out)
+            last_write[0] = now
         if bar is not None:
             bar.update(1)
 

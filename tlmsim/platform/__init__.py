@@ -73,5 +73,12 @@ class Platform(ParamModel):
 
         return period_ps(self.clock_mhz)
 
+    def area_mm2(self) -> float:
+        """Silicon area from the area table: both SRAM buffers (per 64 KiB) and the PEs;
+        the same sum as the components' ``area_mm2`` in components.csv."""
+        a = self.area
+        sram = (self.buffers.glb.capacity_bytes + self.buffers.l1.capacity_bytes) / 65536.0
+        return a.sram_mm2_per_64kib * sram + a.pe_mm2 * self.pe_array.rows * self.pe_array.cols
+
 
 from tlmsim.platform.loader import load_platform  # noqa: E402  (needs Platform)
