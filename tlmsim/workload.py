@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import TYPE_CHECKING, Iterable, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -25,6 +25,9 @@ from pydantic import Field, model_validator
 from tlmsim.config_io import read_yaml, validate_model
 from tlmsim.errors import WorkloadError
 from tlmsim.platform.params import ParamModel, param
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Op = Literal["conv2d", "linear", "maxpool2d", "avgpool2d", "sumpool2d", "flatten"]
 Neuron = Literal["if", "lif", "li", "cuba_lif"]

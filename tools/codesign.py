@@ -93,10 +93,13 @@ def simulate_model(model: Path, meta: dict, platform: str, sets: list[str], samp
                                       "nir": model.name + ".nir", "spikes": model.name + "_trace.npz",
                                       "sample": s}))
         w = load_workload(wl, seed=0)
-        rep = build_report(simulate(p, w, seed=0)).summary.iloc[0]
+        report = build_report(simulate(p, w, seed=0))
+        rep = report.summary.iloc[0]
         dens = float(np.mean([a.mean() for n, a in w.spikes.items() if n != w.layers[0].name]))
         rows.append({"latency_us": rep["latency_ns"] / 1e3, "energy_uj": rep["energy_pj"] / 1e6,
-                     "edp_uj_us": rep["edp_pj_ns"] / 1e9, "hidden_input_density": dens})
+                     "edp_uj_us": rep["edp_pj_ns"] / 1e9, "compute_cycles": float(rep["compute_cycles"]),
+                     "acc_ops": float(report.layers["acc_ops"].sum()),
+                     "dram_energy_uj": float(rep["energy_dram_pj"]) / 1e6, "hidden_input_density": dens})
     return pd.DataFrame(rows).mean().to_dict()
 
 
@@ -116,7 +119,7 @@ def main() -> None:
     print(f"best searched platform (trial {best['trial']}, {best['area_mm2']:.2f} mm2): {' '.join(sets)}")
     rows = []
     for lam in args.lambdas:
-        model = work / f"digits_l{lam:g}"
+        model = work / ("digits_l" + f"{lam:g}".replace(".", "p"))  # no dot: train_digits adds suffixes
         meta = train(args.train_python, model, lam)
         row = {"lambda": lam, "accuracy": meta["trained_accuracy"], "fixed_point_accuracy":
                fixed_point_accuracy(model, meta), "hidden_firing_rate": meta["hidden_firing_rate"]}
@@ -141,17 +144,17 @@ def plot(df: pd.DataFrame) -> None:
     import matplotlib.pyplot as plt
 
     (DOCS / "img").mkdir(exist_ok=True)
-    fig, ax = plt.subplots(figsize=(6, 4.5))
-    for col, label in (("best_edp_uj_us", "best searched platform"), ("baseline_edp_uj_us", "ddr4-baseline")):
-        ax.plot(df[col], df["accuracy"] * 100, "o-", label=label)
-        for _, r in df.iterrows():
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
+    for ax, (col, label) in zip(axes, (("best_edp_uj_us", "best searched platform"),
+                                       ("baseline_edp_uj_us", "ddr4-baseline (dense-ws)"))):
+        ax.plot(df[col], df["accuracy"] * 100, "o-")
+        for i, r in df.iterrows():
             ax.annotate(f"λ={r['lambda']:g}", (r[col], r["accuracy"] * 100), fontsize=8,
-                        textcoords="offset points", xytext=(4, 4))
-    ax.set_xscale("log")
-    ax.set_xlabel("EDP per image (uJ x us, log)")
-    ax.set_ylabel("held-out accuracy (%)")
-    ax.legend()
-    ax.set_title("digits SNN: spike penalty against EDP")
+                        textcoords="offset points", xytext=(6, -10 if i % 2 else 4))
+        ax.set_xlabel("EDP per image (uJ x us)")
+        ax.set_ylabel("held-out accuracy (%)")
+        ax.set_title(label)
+    fig.suptitle("digits SNN: spike-penalised training against simulated EDP")
     fig.tight_layout()
     fig.savefig(DOCS / "img" / "codesign.png", dpi=110)
     plt.close(fig)
@@ -160,7 +163,8 @@ def plot(df: pd.DataFrame) -> None:
 def write_doc(df: pd.DataFrame, best: dict, args) -> None:
     sets = " ".join(f"--set {k}={v}" for k, v in best["parameters"].items())
     cols = ["lambda", "accuracy", "fixed_point_accuracy", "hidden_firing_rate", "hidden_input_density",
-            "best_latency_us", "best_energy_uj", "best_edp_uj_us", "baseline_edp_uj_us"]
+            "best_acc_ops", "best_compute_cycles", "best_latency_us", "best_energy_uj", "best_edp_uj_us",
+            "baseline_edp_uj_us"]
     table = "| " + " | ".join(cols) + " |\n|" + "---|" * len(cols) + "\n" + "".join(
         "| " + " | ".join(f"{r[c]:.4g}" for c in cols) + " |\n" for _, r in df.iterrows())
     base = df.iloc[0]
@@ -182,10 +186,27 @@ def write_doc(df: pd.DataFrame, best: dict, args) -> None:
         "\n![accuracy against EDP](img/codesign.png)\n\n",
     ]
     for _, r in df.iloc[1:].iterrows():
+        rate = (f"hidden firing rate {base['hidden_firing_rate'] / r['hidden_firing_rate']:.1f}x lower"
+                if r["hidden_firing_rate"] > 0 else "no hidden spikes at all (the network has gone silent)")
         lines.append(
             f"- λ = {r['lambda']:g}: accuracy {r['accuracy']:.2%} ({r['accuracy'] - base['accuracy']:+.2%} against "
-            f"λ = 0), EDP {base['best_edp_uj_us'] / r['best_edp_uj_us']:.2f}x lower on the searched platform "
-            f"({base['baseline_edp_uj_us'] / r['baseline_edp_uj_us']:.2f}x on ddr4-baseline).\n")
+            f"λ = 0), {rate}, "
+            f"accumulates {base['best_acc_ops'] / max(r['best_acc_ops'], 1):.1f}x fewer, compute cycles "
+            f"{base['best_compute_cycles'] / r['best_compute_cycles']:.2f}x fewer, EDP "
+            f"{base['best_edp_uj_us'] / r['best_edp_uj_us']:.2f}x lower on the searched platform "
+            f"({base['baseline_edp_uj_us'] / r['baseline_edp_uj_us']:.2f}x on ddr4-baseline, whose dense-ws does "
+            "the same work for any spikes).\n")
+    last = df.iloc[-1]
+    lines.append(
+        "\nFewer spikes buy little EDP here, and the table says why. The accumulates fall less than the firing "
+        "rate because the first layer's input, the rate-coded image, is not penalised. The searched platform's "
+        f"compute cycles only fall from {base['best_compute_cycles']:.0f} to "
+        f"{last['best_compute_cycles']:.0f}. Its spikex dataflow skips a streamed element only when all inputs "
+        "of a fold row are silent in a window; what remains are the per-fold weight fills and pipeline fills "
+        "and the neuron updates, which do not depend on the spikes, and DRAM standby energy grows with the "
+        "run time. On a network this small the architecture search, not the training, gives the large "
+        f"factor: the searched platform's EDP is {base['baseline_edp_uj_us'] / base['best_edp_uj_us']:.0f}x "
+        "lower than ddr4-baseline's for the same λ = 0 model.\n")
     (DOCS / "codesign.md").write_text("".join(lines))
 
 

@@ -142,3 +142,28 @@ def test_residual_shortcut_reads_its_source_from_dram_and_costs_a_row_per_cycle(
     moves = d.prologue + [m for t in d.tiles for m in t.loads]
     assert any(m.data_class == DataClass.SPIKES and m.in_dram and m.dram_address == layout.outputs[1] for m in moves)
     assert layout.inputs[3] == layout.outputs[1] and layout.inputs[2] == layout.outputs[1]
+
+
+def test_tiler_picks_the_loop_order_with_least_dram_traffic(tmp_path):
+    # K = 2 x 3 x 3 = 18 fits one 32-row fold; N = 96 = 3 column folds; a 4 KiB L1 splits M = 256
+    # pixels into chunks; a tiny GLB keeps nothing resident, so every tile's operands come from DRAM
+    p = tmp_path / "w.yaml"
+    p.write_text("name: t\ntimesteps: 1\nweight_bits: 8\nlayers:\n"
+                 "  - {name: c, op: conv2d, in_shape: [2, 16, 16], out_channels: 96, kernel: 3, padding: 1, neuron: lif}\n")
+    platform = load_platform("ddr4-baseline", [
+        "buffers.l1.capacity_bytes=4KiB", "buffers.glb.capacity_bytes=1KiB",
+        "dataflow.dma_chunk_bytes=64", "dataflow.dma_outstanding=1"])
+    df = make_dataflow(platform, load_workload(p, seed=0))
+    layer = df.workload.layers[0]
+    sizes = df._sizes(layer)
+    moved = {c.label: df._traffic(layer, c.steps, sizes) for c in df.gemm_candidates(layer)}
+    plan = df.plan()[0]
+    assert not plan.resident["weights"]  # 1728 bytes of weights do not fit; the 64-byte input does
+    # channels outer: a fold's weights stay in the array over all pixel chunks (loaded 3 times, once
+    # per fold: 3 x 18 x 32 bytes); pixels outer reloads them for every chunk
+    best = df.chosen[0]
+    assert best.startswith("n>m>k")
+    assert moved[best]["weights"] == 18 * 96
+    other = best.replace("n>m>k", "m>n>k")
+    assert moved[other]["weights"] > moved[best]["weights"]
+    assert sum(m.nbytes for t in plan.tiles for m in t.loads if m.data_class == DataClass.WEIGHTS) == 18 * 96

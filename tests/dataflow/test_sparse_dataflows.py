@@ -145,7 +145,6 @@ DATAFLOWS = ("ptb", "spikex", "event")
 @pytest.fixture(scope="module")
 def ones_workload(tmp_path_factory):
     base = load_workload("digits-conv", seed=0)
-    d = tmp_path_factory.mktemp("ones")
     spikes = {l.name: np.ones((base.timesteps,) + l.in_shape, dtype=bool) for l in base.layers}
     import dataclasses
     return dataclasses.replace(base, spikes=spikes, spike_source="all ones")

@@ -84,3 +84,13 @@ def test_cli_search_and_bad_file(tmp_path, capsys):
     assert main(["search", str(f), "--out", str(tmp_path / "o2")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("tlmsim: error: ") and "objectives" in err and len(err.strip().splitlines()) == 1
+
+
+def test_platform_area_equals_the_components_area():
+    from tlmsim.engine.simulation import simulate
+    from tlmsim.report import build_report
+    from tlmsim.workload import load_workload
+
+    p = load_platform("edge-lpddr4")
+    comps = build_report(simulate(p, load_workload("digits-conv", seed=0))).components
+    assert comps["area_mm2"].sum() == pytest.approx(p.area_mm2())

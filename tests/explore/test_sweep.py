@@ -1,7 +1,6 @@
 """tlmsim sweep: points, ids, Dask against serial, resumption, error capture."""
 
 import pandas as pd
-import pytest
 import yaml
 
 from tlmsim.cli import main

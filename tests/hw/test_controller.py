@@ -6,7 +6,7 @@ import simpy
 from tlmsim.dataflow.base import LayerPlan, Move, Tile
 from tlmsim.engine.component import Component
 from tlmsim.engine.recorder import Recorder
-from tlmsim.engine.transaction import Cmd, DataClass
+from tlmsim.engine.transaction import DataClass
 from tlmsim.hw.controller import Controller
 from tlmsim.hw.pe_array import PeArray
 from tlmsim.platform.energy import EnergyTable

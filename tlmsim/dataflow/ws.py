@@ -86,14 +86,16 @@ class WsStreaming(SystolicDataflow):
             shapes.append((largest_chunk(self.l1_half, M, lambda m: footprint(m, fk)), fk))
         act = self.activity(layer) if (self.ZERO_SKIP or self.SPIKE_FORMATS != ("bitmap",)) else None
         cands = []
+        spike_cache: dict[tuple, tuple[str, int]] = {}  # slice -> (format, bytes), shared by the candidates
         for m, g in dict.fromkeys(shapes):
             costs = _StreamCosts(act, layer, T, W, R, m, self.ZERO_SKIP)
             for order in ("n>m>k", "m>n>k"):
                 cands.append(GemmCandidate(f"{order}, m={m}, folds/tile={g}",
-                                           self._steps(layer, act, costs, m, g, order)))
+                                           self._steps(layer, act, costs, m, g, order, spike_cache)))
         return cands
 
-    def _steps(self, layer: Layer, act: Im2col | None, costs: "_StreamCosts", m: int, g: int, order: str) -> list[Step]:
+    def _steps(self, layer: Layer, act: Im2col | None, costs: "_StreamCosts", m: int, g: int, order: str,
+               spike_cache: dict) -> list[Step]:
         R, C, T = self.R, self.C, self.workload.timesteps
         M, K, N = layer.gemm
         fk = ceil_div(K, R)
@@ -102,7 +104,6 @@ class WsStreaming(SystolicDataflow):
         win_groups = [(0, nwin)] if self.TIME_INNER else [(w, w + 1) for w in range(nwin)]
         mch, kgs, fn = ceil_div(M, m), ceil_div(fk, g), ceil_div(N, C)
         pipe = R + C - 2
-        spike_cache: dict[tuple, tuple[str, int]] = {}
         steps: list[Step] = []
         held = None  # (n, fold) the array holds
         outer = [(n, mi) for n in range(fn) for mi in range(mch)] if order == "n>m>k" else \
@@ -134,7 +135,7 @@ class WsStreaming(SystolicDataflow):
                         wloads *= p  # packed column groups hold copies of the fold
                     dense = mm * (k1 - k0) * nc * (t1 - t0)
                     acc = costs.spikes(mi, f0, f1, t0, t1) * nc if self.ZERO_SKIP else dense
-                    key = (t0, t1, mi, kg)
+                    key = (t0, t1, m0, mm, k0, k1)
                     if key not in spike_cache:
                         spike_cache[key] = self.spike_slice(act, t0, t1, m0, m0 + mm, k0, k1) if act is not None \
                             else ("bitmap", bits_to_bytes((t1 - t0) * mm * (k1 - k0)))
@@ -166,10 +167,15 @@ class _StreamCosts:
             # window activity per (window, pixel, fold)
             a = (fcp > 0).reshape(nwin, W, mch * m, fk).any(axis=1)
             self.a = a.reshape(nwin, mch, m, fk)  # bool
+            # active pixels per (window, chunk, fold), and the unpacked stream cycles
+            self.active = self.a.sum(axis=2, dtype=np.int64)
+            self.plain = self.wlen[:, None, None] * self.active
         else:
             self.count = None
             self.a = None
         self.skip = skip and act is not None
+        self._time: dict[tuple, np.ndarray] = {}  # (w0, w1, p) -> (chunk, fold) time-packed cycles
+        self._space: dict[int, np.ndarray] = {}  # p -> (window, chunk, fold) space-packed cycles
 
     def spikes(self, mi: int, f0: int, f1: int, t0: int, t1: int) -> int:
         return int(self.count[t0:t1, mi, f0:f1].sum())
@@ -178,21 +184,34 @@ class _StreamCosts:
         """Stream cycles of fold ``f`` for chunk ``mi`` over windows [w0, w1), and the
         packing mode that achieves them (the fastest allowed)."""
         mm = int(self.mm[mi])
-        wl = self.wlen[w0:w1]
-        if self.skip:
-            a = self.a[w0:w1, mi, :mm, f]  # (windows, pixels)
-        else:
-            a = np.ones((w1 - w0, mm), dtype=bool)
-        best = (int((wl[:, None] * a).sum()), "none")
+        if not self.skip:  # every element active: the same rules in closed form
+            steps = int(self.wlen[w0:w1].sum())
+            best = (steps * mm, "none")
+            if p > 1 and "time" in modes and w1 - w0 > 1:
+                c = self.W * -(-(w1 - w0) // min(p, w1 - w0)) * mm
+                if c < best[0]:
+                    best = (c, "time")
+            if p > 1 and "space" in modes and mm > 1:
+                c = steps * -(-mm // min(p, mm))
+                if c < best[0]:
+                    best = (c, "space")
+            return best
+        best = (int(self.plain[w0:w1, mi, f].sum()), "none")
         if p > 1:
             if "time" in modes and w1 - w0 > 1:
-                per_pixel = a.sum(axis=0)
-                c = int(self.W * np.ceil(per_pixel / min(p, w1 - w0)).sum())
+                pt = min(p, w1 - w0)
+                key = (w0, w1, pt)
+                if key not in self._time:  # per pixel: W x ceil(active windows / p)
+                    per_pixel = self.a[w0:w1].sum(axis=0, dtype=np.int64)  # (chunk, pixel, fold)
+                    self._time[key] = self.W * (-(-per_pixel // pt)).sum(axis=1)
+                c = int(self._time[key][mi, f])
                 if c < best[0]:
                     best = (c, "time")
             if "space" in modes and mm > 1:
-                per_window = a.sum(axis=1)
-                c = int((wl * np.ceil(per_window / min(p, mm))).sum())
+                ps = min(p, mm)
+                if ps not in self._space:  # per window: its length x ceil(active pixels / p)
+                    self._space[ps] = self.wlen[:, None, None] * (-(-self.active // ps))
+                c = int(self._space[ps][w0:w1, mi, f].sum())
                 if c < best[0]:
                     best = (c, "space")
         return best

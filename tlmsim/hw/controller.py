@@ -26,11 +26,9 @@ depends on ("dependency"); the PE array waiting for operands
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Generator
-
 import simpy
 
-from tlmsim.dataflow.base import LayerPlan, Move, Tile
+from tlmsim.dataflow.base import LayerPlan, Move
 from tlmsim.engine.component import Component
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.stats import StatDecl

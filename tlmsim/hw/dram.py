@@ -89,7 +89,7 @@ from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.stats import StatDecl
 from tlmsim.engine.transaction import Cmd, Transaction
 from tlmsim.errors import ConfigError, SimulationError
-from tlmsim.platform.dram import DramConfig, DramSpec
+from tlmsim.platform.dram import DramConfig
 
 _NEG = -(10**15)  #: "long ago" for last-command times
 _USED_PRUNE = 4096  #: command-bus slots of a channel kept before old ones are forgotten

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from tlmsim.errors import WorkloadError
-from tlmsim.snn.graph import NEURONS, SYNAPTIC, SnnGraph
+from tlmsim.snn.graph import NEURONS, SnnGraph
 
 _OP = {"conv2d": "conv2d", "affine": "linear", "linear": "linear", "sumpool2d": "sumpool2d",
        "avgpool2d": "avgpool2d", "flatten": "flatten"}
