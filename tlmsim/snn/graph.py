@@ -183,7 +183,10 @@ def _convert(g: Any, label: str) -> SnnGraph:
 
 
 def _arr(x: Any, dtype=np.float64) -> np.ndarray:
-    a = np.asarray(x, dtype=dtype)
+    raw = np.asarray(x)
+    if raw.dtype.kind not in "biuf":  # complex, strings, objects: not silently cast
+        raise ValueError(f"parameters must be real numbers, got dtype {raw.dtype}")
+    a = raw.astype(dtype)
     if not np.all(np.isfinite(a)):
         raise ValueError("parameters must be finite (no NaN or inf)")
     return a
