@@ -53,7 +53,6 @@ class Step:
     pe_weight_loads: int = 0
     last_k: bool = True  #: the tile finishes its outputs: neuron update, output store
     spike_format: str = "bitmap"
-    membrane: bool = True  #: membrane crosses tiles (loaded before t0 > 0, stored after t1 < T)
 
 
 @dataclass
@@ -211,16 +210,13 @@ class SystolicDataflow(Dataflow):
 
     def _traffic(self, layer: Layer, steps: list[Step], sizes: dict[str, int]) -> dict[str, int]:
         """Bytes each tensor would move between the GLB/DRAM side and L1 with this tiling."""
-        M, _, _ = layer.gemm
         T = self.workload.timesteps
         mem = 0
         out = 0
         for s in steps:
-            if s.last_k:
+            if s.last_k:  # outputs stored; membrane loaded before t0 > 0 and stored after t1 < T
                 out += bits_to_bytes(s.mm * s.nc * (s.t1 - s.t0))
-                if s.membrane:
-                    blk = bits_to_bytes(s.mm * s.nc * self.mb)
-                    mem += blk * ((s.t0 > 0) + (s.t1 < T))
+                mem += bits_to_bytes(s.mm * s.nc * self.mb) * ((s.t0 > 0) + (s.t1 < T))
         return {
             "weights": sum(s.w_bytes for s in steps),
             "inputs": sum(s.s_bytes for s in steps),
@@ -302,7 +298,7 @@ class SystolicDataflow(Dataflow):
                 mem_bytes = bits_to_bytes(s.mm * s.nc * self.mb)
                 mem_off = (s.n0 * M + s.m0 * s.nc) * self.mb // 8
                 key = (layer.index, "membrane", s.n0, s.m0)
-                if s.membrane and s.t0 > 0:
+                if s.t0 > 0:
                     loads.append(move(DataClass.MEMBRANE, mem_bytes, "membrane", mem_off, mem_base, stage,
                                       after=key + (s.t0,)))
                 nupd = s.mm * s.nc * tt
@@ -310,7 +306,7 @@ class SystolicDataflow(Dataflow):
                 o_off = s.t0 * out_step + (s.n0 * M + s.m0 * s.nc) // 8
                 stores.append(move(DataClass.OUT_SPIKES, bits_to_bytes(s.mm * s.nc * tt), "outputs", o_off,
                                    out_base, stage))
-                if s.membrane and s.t1 < T:
+                if s.t1 < T:
                     stores.append(move(DataClass.MEMBRANE, mem_bytes, "membrane", mem_off, mem_base, stage,
                                        signals=key + (s.t1,)))
                 if res_layer is not None:
