@@ -216,3 +216,19 @@ def test_l1_too_small_is_a_mapping_error(name):
     platform = load_platform("ddr4-baseline", [f"dataflow.name={name}", "buffers.l1.capacity_bytes=256"])
     with pytest.raises(MappingError, match="L1 half"):
         make_dataflow(platform, load_workload("vgg9-cifar10", seed=0)).plan()
+
+
+def test_dense_is_tile_streams_its_weights_through_several_pixel_blocks(tmp_path):
+    layers = "  - {name: c, op: conv2d, in_shape: [2, 6, 6], out_channels: 4, kernel: 3, padding: 1, neuron: lif}\n"
+    w = _workload(tmp_path, layers, {"c": np.ones((1, 2, 6, 6), dtype=bool)}, 1)
+    df, _ = _plan(w, "pe_array.rows=4", "pe_array.cols=4", "dataflow.name=dense-is")
+    # M = 36 pixels = 9 blocks of C = 4, K = 18 = 5 folds (4, 4, 4, 4, 2), N = 4
+    steps = df._steps(w.layers[0], nn=4, g=5, gm=3, order="m>n>k")
+    assert len(steps) == 3  # 9 blocks / 3 per tile
+    s = steps[0]
+    # 3 blocks x 5 folds, each 2R + C + N - 2 = 8 + 4 + 4 - 2 = 14 cycles
+    assert s.cycles == 3 * 5 * 14 and (s.m0, s.mm, s.k0, s.k1) == (0, 12, 0, 18)
+    # the weights (18 x 4 at 8 bits) are loaded once for the three blocks; the stationary
+    # inputs once per block and fold: 4 folds x 16 bits + 1 fold x 8 bits = 9 bytes per block
+    assert s.w_bytes == 72 and s.s_bytes == 3 * 9
+    assert sum(x.dense_ops for x in steps) == 36 * 18 * 4
