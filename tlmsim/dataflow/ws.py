@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tlmsim.dataflow.activity import Im2col
+from tlmsim.dataflow.activity import Im2col, spike_bits
 from tlmsim.dataflow.systolic import GemmCandidate, Step, SystolicDataflow
 from tlmsim.dataflow.tiling import bits_to_bytes, ceil_div, largest_chunk
 from tlmsim.workload import Layer
@@ -62,8 +62,6 @@ class WsStreaming(SystolicDataflow):
         fmts = self.SPIKE_FORMATS
         if "bitmap" in fmts:
             return timesteps * n  # the smallest choice is never above the bitmap
-        from tlmsim.dataflow.activity import spike_bits
-
         return max(spike_bits(f, np.ones((timesteps, n), dtype=bool)) for f in fmts)
 
     def gemm_candidates(self, layer: Layer) -> list[GemmCandidate]:
