@@ -27,7 +27,7 @@ class DenseIS(SystolicDataflow):
     NAME = "dense-is"
 
     def gemm_candidates(self, layer: Layer) -> list[GemmCandidate]:
-        R, C, T = self.R, self.C, self.workload.timesteps
+        R, C = self.R, self.C
         M, K, N = layer.gemm
         fk, fm = ceil_div(K, R), ceil_div(M, C)
 
