@@ -226,8 +226,10 @@ A dataflow maps each layer onto the PE array: which operand stays in the array, 
 layer is cut into tiles that fit the buffers, what each tile costs in cycles and
 bytes. All dataflows share the tiler (`tlmsim/dataflow/systolic.py`): per layer it
 builds the tilings the dataflow proposes (loop orders, chunk sizes), picks GLB
-residency for each, and keeps the one that moves the fewest DRAM bytes (ties: fewer
-tiles). `tlmsim run --dataflow NAME` overrides the platform's `dataflow.name`.
+residency for each, and keeps the fastest by a roofline estimate, `max(array cycles,
+DRAM bytes / DRAM peak bytes per cycle)`; among equally fast tilings (two loop orders
+of a compute-bound shape) the one that moves the fewest DRAM bytes, then the one with
+fewer tiles. `tlmsim run --dataflow NAME` overrides the platform's `dataflow.name`.
 
 | dataflow | module | stationary | skips zeros | spikes move as | membrane between timesteps |
 |---|---|---|---|---|---|

@@ -7,7 +7,10 @@ tiling (loop order, chunk sizes). :class:`SystolicDataflow` then
 
 1. chooses GLB residency for each candidate (:func:`tiling.choose_resident`: the
    tensors that would cross the DRAM interface most often stay in the GLB if they fit),
-2. keeps the candidate that moves the fewest DRAM bytes (ties: fewer tiles), and
+2. keeps the candidate with the shortest roofline estimate
+   ``max(array cycles, DRAM bytes / DRAM peak bytes per cycle)``; among equal
+   estimates (e.g. two loop orders of one compute-bound shape) the one that moves the
+   fewest DRAM bytes, then the one with fewer tiles, and
 3. turns its steps into :class:`~tlmsim.dataflow.base.Tile` objects with addresses,
    membrane dependencies between timesteps and ResNet shortcut loads.
 
@@ -97,6 +100,9 @@ class SystolicDataflow(Dataflow):
                 "lower dataflow.dma_chunk_bytes or raise the GLB capacity"
             )
         self.glb_capacity = glb
+        #: DRAM peak bytes per accelerator cycle, for the tiler's roofline estimate
+        self.dram_bytes_per_cycle = (platform.dram.resolve().peak_bandwidth_gb_per_s
+                                     * platform.clock_period_ps / 1000.0)
         self.chosen: dict[int, str] = {}  #: layer index -> label of the chosen tiling
 
     # -- cost rules -----------------------------------------------------------------
@@ -238,7 +244,8 @@ class SystolicDataflow(Dataflow):
                                          or (n == "outputs" and self._outputs_to_dram(layer))) else 0
                 else:
                     dram += moved[n]
-            key = (dram, len(cand.steps))
+            cycles = sum(s.cycles for s in cand.steps)
+            key = (max(cycles, dram / self.dram_bytes_per_cycle), dram, len(cand.steps))
             if best is None or key < best[0]:
                 best = (key, cand, res)
         _, cand, res = best
