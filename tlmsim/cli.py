@@ -277,6 +277,14 @@ def cmd_search(args) -> int:
     return 0
 
 
+def _cluster_options(p: argparse.ArgumentParser) -> None:
+    """Where sweep and search run their points: --workers, --scheduler, --no-progress."""
+    p.add_argument("--workers", type=int, default=None,
+                   help="LocalCluster worker processes (default: one per core; 0: serial, no Dask)")
+    p.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://host:8786")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
 def make_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="tlmsim", description="Transaction-level simulator of SNN accelerators.")
     p.add_argument("--version", action="version", version=f"tlmsim {__version__}")
@@ -322,19 +330,13 @@ def make_parser() -> argparse.ArgumentParser:
     sw = sub.add_parser("sweep", help="run a grid or random sample of platform variants on Dask")
     sw.add_argument("file", help="sweep YAML (platform, workload, parameters, mode)")
     sw.add_argument("--out", default="tlmsim-sweep", help="output directory (results.csv; resumable)")
-    sw.add_argument("--workers", type=int, default=None,
-                    help="LocalCluster worker processes (default: one per core; 0: serial, no Dask)")
-    sw.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://host:8786")
-    sw.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _cluster_options(sw)
     sw.set_defaults(func=cmd_sweep)
 
     se = sub.add_parser("search", help="Optuna search of platform parameters for EDP under an area budget")
     se.add_argument("file", help="search YAML (platform, workload, parameters, objectives, area budget)")
     se.add_argument("--out", default="tlmsim-search", help="output directory (study.db: resumable)")
-    se.add_argument("--workers", type=int, default=None,
-                    help="LocalCluster worker processes (default: one per core; 0: serial, no Dask)")
-    se.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://host:8786")
-    se.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _cluster_options(se)
     se.set_defaults(func=cmd_search)
 
     pl = sub.add_parser("platforms", help="list the shipped platforms")

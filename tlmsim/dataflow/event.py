@@ -71,6 +71,7 @@ class Event(SystolicDataflow):
         if min(C, N) <= ob1:
             shapes.append((min(C, N), largest_chunk(self.l1_half, cin, lambda cg: footprint(min(C, N), cg))))
         cands = []
+        acc_per_channel = np.einsum("tcp,p->tc", events, fan)  # accumulates per output channel, (T, cin)
         for ob, cg in dict.fromkeys(shapes):
             steps = []
             cmaps = {}
@@ -84,7 +85,7 @@ class Event(SystolicDataflow):
                     per_event = np.maximum(max(1, fetch), -(-(fan * nc) // rate))  # cycles per event, per position
                     cmaps[nc] = np.einsum("tcp,p->tc", events, per_event)  # (T, cin)
                 cyc = cmaps[nc]
-                acc = np.einsum("tcp,p->tc", events, fan) * nc
+                acc = acc_per_channel * nc
                 for t in range(T):
                     for c0 in range(0, cin, cg):
                         c1 = min(cin, c0 + cg)

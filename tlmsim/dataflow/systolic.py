@@ -58,6 +58,15 @@ class Step:
     spike_format: str = "bitmap"
 
 
+def _tensor_move(sizes: dict[str, int], res: set[str], glb: dict[str, int], dc: DataClass, nbytes: int,
+                 tensor: str, offset: int, dram_base: int, stage: int, **kw) -> Move:
+    """A move of ``nbytes`` at ``offset`` inside ``tensor`` (clamped to the tensor): from
+    its GLB copy when the tensor is resident, else through the staging area at ``stage``."""
+    offset = max(0, min(offset, sizes[tensor] - nbytes))
+    inside = tensor in res
+    return Move(dc, nbytes, not inside, dram_base + offset, glb[tensor] + offset if inside else stage, **kw)
+
+
 @dataclass
 class GemmCandidate:
     """One way to tile a GEMM layer."""
@@ -280,10 +289,7 @@ class SystolicDataflow(Dataflow):
         res_dc = DataClass.SPIKES if res_layer is not None and res_layer.neuron else DataClass.PSUM
 
         def move(dc: DataClass, nbytes: int, tensor: str, offset: int, dram_base: int, stage: int, **kw) -> Move:
-            """A move of ``nbytes`` at ``offset`` inside ``tensor`` (clamped to the tensor)."""
-            offset = max(0, min(offset, sizes[tensor] - nbytes))
-            inside = tensor in res
-            return Move(dc, nbytes, not inside, dram_base + offset, glb[tensor] + offset if inside else stage, **kw)
+            return _tensor_move(sizes, res, glb, dc, nbytes, tensor, offset, dram_base, stage, **kw)
 
         tiles: list[Tile] = []
         formats: dict[str, int] = {}
@@ -373,10 +379,10 @@ class SystolicDataflow(Dataflow):
                 stage = self._staging_address(i)
                 in_off = t * bits_to_bytes(layer.in_neurons) + g0 * h * w // 8
                 out_off = t * bits_to_bytes(layer.out_neurons) + g0 * ho * wo // 8
-                loads = [Move(DataClass.SPIKES, bits_to_bytes(g * h * w), "inputs" not in res, in_base + in_off,
-                              glb.get("inputs", stage) + (in_off if "inputs" in res else 0))]
-                stores = [Move(DataClass.OUT_SPIKES, bits_to_bytes(g * ho * wo), "outputs" not in res, out_base + out_off,
-                               glb.get("outputs", stage) + (out_off if "outputs" in res else 0))]
+                loads = [_tensor_move(sizes, res, glb, DataClass.SPIKES, bits_to_bytes(g * h * w), "inputs", in_off,
+                                      in_base, stage)]
+                stores = [_tensor_move(sizes, res, glb, DataClass.OUT_SPIKES, bits_to_bytes(g * ho * wo), "outputs",
+                                       out_off, out_base, stage)]
                 ops = g * ho * wo * kh * kw
                 cycles = ceil_div(ops, R * C)
                 ncyc = nupd = 0
@@ -386,13 +392,11 @@ class SystolicDataflow(Dataflow):
                     mem_bytes = bits_to_bytes(nupd * self.mb)
                     mem_off = g0 * ho * wo * self.mb // 8
                     if t > 0:
-                        loads.append(Move(DataClass.MEMBRANE, mem_bytes, "membrane" not in res, mem_base + mem_off,
-                                          glb.get("membrane", stage) + (mem_off if "membrane" in res else 0),
-                                          after=(layer.index, "membrane", t - 1, g0)))
+                        loads.append(_tensor_move(sizes, res, glb, DataClass.MEMBRANE, mem_bytes, "membrane", mem_off,
+                                                  mem_base, stage, after=(layer.index, "membrane", t - 1, g0)))
                     if t < T - 1:
-                        stores.append(Move(DataClass.MEMBRANE, mem_bytes, "membrane" not in res, mem_base + mem_off,
-                                           glb.get("membrane", stage) + (mem_off if "membrane" in res else 0),
-                                           signals=(layer.index, "membrane", t, g0)))
+                        stores.append(_tensor_move(sizes, res, glb, DataClass.MEMBRANE, mem_bytes, "membrane", mem_off,
+                                                   mem_base, stage, signals=(layer.index, "membrane", t, g0)))
                 tiles.append(Tile(index=i, t_first=t, t_last=t, loads=loads, stores=stores,
                                   compute_cycles=cycles + ncyc, neuron_cycles=ncyc, dense_ops=ops, acc_ops=ops,
                                   neuron_updates=nupd, neuron=layer.neuron, region=("pool", t, g0, g)))

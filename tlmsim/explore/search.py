@@ -51,7 +51,7 @@ from pydantic import Field, field_validator, model_validator
 
 from tlmsim.config_io import read_yaml, validate_model
 from tlmsim.errors import ConfigError, TlmsimError
-from tlmsim.explore.sweep import _normalize, _set_value, run_point
+from tlmsim.explore.sweep import _normalize, _set_value, dask_client, run_point
 from tlmsim.platform.params import ParamModel, param
 
 STUDY = "tlmsim-search"
@@ -233,16 +233,9 @@ def run_search(spec: SearchSpec, out: str | Path, *, workers: int | None = None,
             trial, point, row = got
             tell(trial, point, row or run_point(spec.platform, spec.workload, point, spec.seed))
     elif todo:
-        from distributed import Client, LocalCluster, wait
+        from distributed import wait
 
-        cluster = None
-        if scheduler is not None:
-            client = Client(scheduler)
-        else:
-            n = workers or os.cpu_count() or 1
-            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
-            client = Client(cluster)
-        try:
+        with dask_client(workers, scheduler) as client:
             slots = max(1, sum(client.nthreads().values()))
             pending: dict = {}
             while launched < todo or pending:
@@ -268,10 +261,6 @@ def run_search(spec: SearchSpec, out: str | Path, *, workers: int | None = None,
                     except Exception as exc:  # noqa: BLE001 - a lost worker is a failed trial
                         row = {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
                     tell(trial, point, row)
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
     if bar is not None:
         bar.close()
     df = trials_table(study, spec)

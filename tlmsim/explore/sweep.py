@@ -30,9 +30,11 @@ sweep goes on.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -124,6 +126,28 @@ def run_point(platform: str, workload: str | None, point: dict[str, Any], seed: 
     return row
 
 
+@contextlib.contextmanager
+def dask_client(workers: int | None, scheduler: str | None):
+    """A Dask client: on the running scheduler at ``scheduler``, else on a LocalCluster
+    of ``workers`` single-threaded worker processes (default: one per core), closed
+    on exit."""
+    from distributed import Client, LocalCluster
+
+    cluster = None
+    if scheduler is not None:
+        client = Client(scheduler)
+    else:
+        n = workers or os.cpu_count() or 1
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
 def _normalize(df: pd.DataFrame) -> pd.DataFrame:
     """One type per column, whether a row was computed now or read back from an
     earlier results.csv: numeric where every value is, else text ('' for missing)."""
@@ -150,8 +174,6 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, workers: int | None = None, s
     ``workers``: LocalCluster worker processes (default: the machine's cores);
     0 runs serially in this process. ``scheduler``: address of a running Dask
     scheduler (overrides ``workers``)."""
-    import os
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     pts = points(spec)
@@ -213,16 +235,9 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, workers: int | None = None, s
         for pid, p in todo:
             finished(pid, run_point(spec.platform, spec.workload, p, spec.seed))
     elif todo:
-        from distributed import Client, LocalCluster, as_completed
+        from distributed import as_completed
 
-        cluster = None
-        if scheduler is not None:
-            client = Client(scheduler)
-        else:
-            n = workers or os.cpu_count() or 1
-            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
-            client = Client(cluster)
-        try:
+        with dask_client(workers, scheduler) as client:
             futures = {client.submit(run_point, spec.platform, spec.workload, p, spec.seed, key=f"tlmsim-{pid}",
                                      pure=False): pid for pid, p in todo}
             for fut in as_completed(futures):
@@ -232,10 +247,6 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, workers: int | None = None, s
                 except Exception as exc:  # noqa: BLE001 - a lost worker is a failed point, not a failed sweep
                     row = {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
                 finished(pid, row)
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
     if bar is not None:
         bar.close()
     df = _normalize(table())

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tlmsim.dataflow.tiling import out_pixels
 from tlmsim.errors import WorkloadError
 from tlmsim.snn.graph import SnnGraph
 from tlmsim.snn.refsim import conv2d, pool2d
@@ -101,9 +102,8 @@ def _q(x: np.ndarray) -> np.ndarray:
 
 def _grid(a, layer: Layer) -> np.ndarray:
     """A per-neuron parameter (scalar or shaped like the output) as an (N, M) grid."""
-    n = layer.out_shape[0]
-    m = int(np.prod(layer.out_shape[1:])) if len(layer.out_shape) > 1 else 1
-    return np.broadcast_to(np.asarray(a, dtype=np.float64), layer.out_shape).reshape(n, m)
+    return np.broadcast_to(np.asarray(a, dtype=np.float64), layer.out_shape).reshape(
+        layer.out_shape[0], out_pixels(layer))
 
 
 def _neuron_node(graph: SnnGraph, layer_name: str):

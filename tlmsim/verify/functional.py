@@ -22,6 +22,7 @@ import numpy as np
 
 from tlmsim.dataflow.activity import im2col
 from tlmsim.dataflow.base import LayerPlan, Tile
+from tlmsim.dataflow.tiling import out_pixels
 from tlmsim.errors import SimulationError, WorkloadError
 from tlmsim.snn.refsim import pool2d
 from tlmsim.verify.fixed_point import QLayer, quantize, reference, saturate
@@ -64,8 +65,7 @@ class FunctionalModel:
         return src.reshape((self.T,) + layer.in_shape)
 
     def _grid(self, layer: Layer) -> tuple[int, int]:
-        n = layer.out_shape[0]
-        return n, int(np.prod(layer.out_shape[1:])) if len(layer.out_shape) > 1 else 1
+        return layer.out_shape[0], out_pixels(layer)
 
     def execute(self, plan: LayerPlan, tile: Tile) -> np.ndarray | None:
         """Compute ``tile`` of ``plan``; returns the output block it completes (or None)."""
