@@ -15,6 +15,7 @@ its source's output shape.
 from __future__ import annotations
 
 import math
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Literal
@@ -186,10 +187,43 @@ class Workload:
     description: str = ""
     #: the SNN graph the layers come from (NIR workloads), for --verify
     graph: object | None = field(default=None, repr=False)
+    #: layer name -> its real nonzero-weight mask, bool (K, N) in the GEMM layout (K ordered
+    #: (c, kh, kw) as im2col); NIR workloads give every weighted layer's
+    weight_masks: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    _synthetic_masks: dict[tuple, np.ndarray | None] = field(default_factory=dict, init=False, repr=False,
+                                                              compare=False)
 
     @property
     def synthetic(self) -> bool:
         return self.spike_source.startswith("synthetic")
+
+    def weight_mask(self, layer: Layer) -> np.ndarray | None:
+        """The nonzero-weight mask of ``layer`` (bool ``(K, N)``), or None when every weight
+        is nonzero. A NIR layer's is the real one (its zero weights); a workload-YAML
+        layer with ``weight_sparsity`` s > 0 gets :func:`synthetic_weight_mask`."""
+        if layer.name in self.weight_masks:
+            return self.weight_masks[layer.name]
+        key = (layer.index, layer.name, layer.weight_sparsity, layer.gemm)
+        if key not in self._synthetic_masks:
+            self._synthetic_masks[key] = synthetic_weight_mask(layer)
+        return self._synthetic_masks[key]
+
+
+def synthetic_weight_mask(layer: Layer) -> np.ndarray | None:
+    """A deterministic mask with exactly ``round(K x N x weight_sparsity)`` zeros at
+    uniformly random positions, seeded by the layer's index and name (so the same layer
+    always gets the same mask, and the spike generator's stream is untouched); None
+    when the layer has no weights or no zero weight."""
+    if not layer.has_weights or layer.weight_sparsity <= 0.0:
+        return None
+    _, k, n = layer.gemm
+    zeros = round(k * n * layer.weight_sparsity)
+    if zeros == 0:
+        return None
+    rng = np.random.default_rng([layer.index, zlib.crc32(layer.name.encode("utf-8"))])
+    mask = np.ones(k * n, dtype=bool)
+    mask[np.argpartition(rng.random(k * n), zeros - 1)[:zeros]] = False
+    return mask.reshape(k, n)
 
 
 def _out_shape(spec: LayerSpec, where: str) -> tuple[int, ...]:
@@ -470,8 +504,11 @@ def _nir_workload(graph_path: Path, *, seed: int, timesteps: int, spec: Workload
         result = simulate_graph(graph, stim)
         spikes = layer_spikes(graph, result.outputs, feeds, sample=0)
         label = f"reference simulation of {graph_path.name} on random {NIR_ENCODING}-coded input (seed {seed})"
+    from tlmsim.snn.to_workload import weight_masks
+
     return Workload(name=full.name, timesteps=T, weight_bits=full.weight_bits, layers=layers, spikes=spikes,
-                    spike_source=label, description=full.description, graph=graph)
+                    spike_source=label, description=full.description, graph=graph,
+                    weight_masks=weight_masks(graph, layers))
 
 
 def load_workload(source: str | Path | None = None, *, seed: int = 0) -> Workload:

@@ -19,12 +19,16 @@ layers:
 """
 
 
-@pytest.fixture
-def plans(tmp_path):
+def _plans(tmp_path, *sets):
     p = tmp_path / "w.yaml"
     p.write_text(WL)
-    platform = load_platform("ddr4-baseline", ["pe_array.rows=16", "pe_array.cols=8"])
+    platform = load_platform("ddr4-baseline", ["pe_array.rows=16", "pe_array.cols=8", *sets])
     return make_dataflow(platform, load_workload(p, seed=0)).plan()
+
+
+@pytest.fixture
+def plans(tmp_path):
+    return _plans(tmp_path, "pe_array.weight_double_buffer=false")
 
 
 def test_conv_tiles_cycles_ops(plans):
@@ -46,11 +50,42 @@ def test_conv_tiles_cycles_ops(plans):
     assert [t.loads[1].nbytes for t in conv.tiles] == [162, 162]
 
 
+def test_double_buffered_weights_hide_the_next_fill_and_pay_the_skew_once(tmp_path):
+    conv = _plans(tmp_path)[0]  # weight_double_buffer: true (the default)
+    # the same 3 folds back to back: the first fill R = 16, the streams 3 x 36, the next fills
+    # (16) hide behind the 36-cycle streams, the skew R + C - 2 = 22 once: 16 + 108 + 22 = 146,
+    # + the neuron update 36 = 182 (258 without double buffering)
+    assert [t.compute_cycles for t in conv.tiles] == [182, 182]
+
+
+def test_a_stream_shorter_than_the_next_fill_hides_it_only_partly(tmp_path):
+    from tlmsim.platform import load_platform as lp
+
+    df = make_dataflow(lp("ddr4-baseline", ["pe_array.rows=16", "pe_array.cols=8"]),
+                       load_workload(_write(tmp_path), seed=0))
+    # fills R = 16; streams 3, 20, 5: fill 2 shows 16 - 3 = 13, fill 3 is hidden (16 < 20);
+    # skew 22 once: 16 + (3 + 20 + 5) + 13 + 0 + 22 = 79
+    assert df.run_cycles([16, 16, 16], [3, 20, 5]) == 79
+    # a held fold (fill 0) hides nothing and shows nothing
+    assert df.run_cycles([0, 16], [10, 4]) == 0 + 14 + 6 + 22
+    df = make_dataflow(lp("ddr4-baseline", ["pe_array.rows=16", "pe_array.cols=8",
+                                            "pe_array.weight_double_buffer=false"]),
+                       load_workload(_write(tmp_path), seed=0))
+    assert df.run_cycles([16, 16, 16], [3, 20, 5]) == 3 * (16 + 22) + 28
+
+
+def _write(tmp_path):
+    p = tmp_path / "w.yaml"
+    p.write_text(WL)
+    return p
+
+
 def test_one_fold_per_tile_when_l1_is_small(tmp_path):
     p = tmp_path / "w.yaml"
     p.write_text(WL)
     # a 2 KiB L1: 1 KiB halves
-    platform = load_platform("ddr4-baseline", ["pe_array.rows=16", "pe_array.cols=8", "buffers.l1.capacity_bytes=2KiB"])
+    platform = load_platform("ddr4-baseline", ["pe_array.rows=16", "pe_array.cols=8", "buffers.l1.capacity_bytes=2KiB",
+                                               "pe_array.weight_double_buffer=false"])
     df = make_dataflow(platform, load_workload(p, seed=0))
     conv = df.plan()[0]
     # footprint(m, g) = g x 128 (weight fold) + 2 g m (spike slice: m x 16 g bits)
@@ -67,6 +102,14 @@ def test_one_fold_per_tile_when_l1_is_small(tmp_path):
     assert sum(t.compute_cycles for t in conv.tiles) == 2 * (450 + 36)
     assert sum(t.dense_ops for t in conv.tiles) == 2 * 10368
     assert all(t.load_bytes + t.store_bytes <= 1024 for t in conv.tiles)
+    # with double-buffered weights B wins: a tile of 3 folds costs 16 + 3 m + 2 max(0, 16 - m) + 22;
+    # chunks of 11: 16 + 33 + 10 + 22 = 81, the last chunk of 3: 16 + 9 + 26 + 22 = 73;
+    # 3 x 81 + 73 = 316 per timestep against A's 450 (its tiles hold one fold: nothing to hide)
+    platform = load_platform("ddr4-baseline", ["pe_array.rows=16", "pe_array.cols=8", "buffers.l1.capacity_bytes=2KiB"])
+    df = make_dataflow(platform, load_workload(p, seed=0))
+    conv = df.plan()[0]
+    assert df.chosen[0] == "n>m>k, m=11, folds/tile=3"
+    assert sum(t.compute_cycles - t.neuron_cycles for t in conv.tiles) == 2 * 316
 
 
 def test_membrane_crosses_timesteps_and_outputs_are_stored(plans):
@@ -101,8 +144,9 @@ def test_small_glb_streams_from_dram():
 def test_l1_too_small_is_a_mapping_error(tmp_path):
     p = tmp_path / "w.yaml"
     p.write_text(WL)
+    # a fold of 128 rows x 8 columns (N = 8) = 1 KiB of weights does not fit a 256-byte L1 half
     platform = load_platform("ddr4-baseline", ["pe_array.rows=128", "pe_array.cols=128",
-                                               "buffers.l1.capacity_bytes=16KiB"])
+                                               "buffers.l1.capacity_bytes=512"])
     with pytest.raises(MappingError, match="L1 half"):
         make_dataflow(platform, load_workload(p, seed=0)).plan()
 

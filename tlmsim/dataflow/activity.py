@@ -69,13 +69,24 @@ class Im2col:
         self.layer = layer
         self.x = im2col(layer, np.asarray(spikes, dtype=bool))  # (T, M, K)
         self.T, self.M, self.K = self.x.shape
+        self._folds: dict[int, np.ndarray] = {}
 
     def fold_counts(self, R: int) -> np.ndarray:
         """int ``(T, M, ceil(K / R))``: spikes per (timestep, pixel row, R-wide K fold)."""
-        fk = -(-self.K // R)
-        pad = fk * R - self.K
-        x = self.x if pad == 0 else np.pad(self.x, ((0, 0), (0, 0), (0, pad)))
-        return x.reshape(self.T, self.M, fk, R).sum(axis=3, dtype=np.int32)
+        if R not in self._folds:
+            self._folds[R] = fold_sums(self.x, R)
+        return self._folds[R]
+
+
+def fold_sums(x: np.ndarray, R: int) -> np.ndarray:
+    """int ``(T, M, ceil(n / R))``: spikes of bool ``x`` ``(T, M, n)`` summed over
+    consecutive groups of ``R`` along its last axis (the last group may be shorter)."""
+    T, M, n = x.shape
+    f = -(-n // R)
+    pad = f * R - n
+    if pad:
+        x = np.pad(x, ((0, 0), (0, 0), (0, pad)))
+    return x.reshape(T, M, f, R).sum(axis=3, dtype=np.int32)
 
 
 def spike_bits(fmt: str, a: np.ndarray, *, run_bits: int = 4) -> int:

@@ -53,6 +53,7 @@ class Tile:
     acc_ops: int = 0  #: accumulates actually performed
     neuron_updates: int = 0  #: neuron state updates (leak, integrate, fire)
     pe_weight_loads: int = 0  #: weights written into PE registers
+    tag_bits: int = 0  #: activity-tag bits read by the array's sequencer (ptb, spikex)
     neuron: str | None = None  #: neuron model of the updates (for their energy)
     #: what the tile computes, for the functional model of --verify:
     #: ("gemm", t0, t1, n0, nc, m0, mm, k0, k1, last_k) or ("pool", t, channel0, channels)

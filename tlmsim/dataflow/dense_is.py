@@ -3,7 +3,9 @@
 K on the R rows, M output pixels on the C columns: each PE keeps one input spike
 (of the im2col matrix) while the N output channels' weights stream through.
 SCALE-Sim's IS fold costs ``2R + C + N - 2`` cycles: R to load the inputs, the
-pipeline, N streamed. A tile covers one timestep, one or more blocks of C output
+pipeline, N streamed; with ``pe_array.weight_double_buffer`` (the stationary operand
+here is the inputs) the next fold's inputs shift in behind the current stream and
+the skew is paid once per tile (:meth:`SystolicDataflow.run_cycles`). A tile covers one timestep, one or more blocks of C output
 pixels, a chunk of the N channels and as many K folds as fit an L1 half; each
 (pixel block, fold) pair is one SCALE-Sim fold, and the tile's weights are loaded
 into L1 once and streamed through the array for each of its pixel blocks. A fold
@@ -56,7 +58,6 @@ class DenseIS(SystolicDataflow):
         M, K, N = layer.gemm
         fk, fm = ceil_div(K, R), ceil_div(M, C)
         nch, kgs, mgs = ceil_div(N, nn), ceil_div(fk, g), ceil_div(fm, gm)
-        pipe = R + C - 2
         outer = [(mg, nci) for mg in range(mgs) for nci in range(nch)] if order == "m>n>k" else \
                 [(mg, nci) for nci in range(nch) for mg in range(mgs)]
         steps = []
@@ -70,16 +71,19 @@ class DenseIS(SystolicDataflow):
                 for kg in range(kgs):
                     f0, f1 = kg * g, min(fk, (kg + 1) * g)
                     k0, k1 = f0 * R, min(K, f1 * R)
-                    cycles = s_bytes = 0
+                    s_bytes = 0
+                    fills: list[int] = []
                     for b in range(b0, b1):
                         mc = min(C, M - b * C)
                         for f in range(f0, f1):
                             kr = min(R, K - f * R)
                             if held != (t, b, f) or f1 - f0 > 1 or b1 - b0 > 1:
-                                cycles += R
+                                fills.append(R)
                                 s_bytes += bits_to_bytes(mc * kr)
+                            else:
+                                fills.append(0)
                             held = (t, b, f)
-                            cycles += pipe + ncols
+                    cycles = self.run_cycles(fills, [ncols] * len(fills))
                     dense = (m1 - m0) * (k1 - k0) * ncols
                     steps.append(Step(
                         t0=t, t1=t + 1, n0=n0, nc=ncols, m0=m0, mm=m1 - m0, k0=k0, k1=k1, cycles=cycles,

@@ -1,30 +1,48 @@
-"""``event``: address-event driven accumulation; its cost scales with the spike count.
+"""``event``: address-event driven accumulation with a physical scatter.
 
-Each input spike (an address event: channel, row, column) fetches the fan-out
-weights of its input channel and adds them into every output neuron it feeds:
-``fanout(position) x ob`` accumulates for a block of ``ob`` output channels, where
-``fanout`` counts the output pixels whose window covers the position (stride and
-padding included). When the block's outputs (``ob x M``) fit the R x C PEs, the PEs
-hold their partial sums and work as a vector of accumulators (``R x C``
-accumulates per cycle); otherwise the partial sums live in L1 and each accumulate
-is a read-modify-write there, ``L1 bytes per cycle / (2 x accumulator bytes)`` per
-cycle (L1 bytes per cycle = ``banks x port_width_bytes``). The event's fan-out
-weights (``kh x kw x ob``) are read from L1 at its full bandwidth. So one event takes
-``max(ceil(fanout x ob / rate), ceil(fan-out weight bytes / L1 bytes per cycle))``
-cycles (at least 1).
+Each input spike (an address event: channel, row, column, timestep) adds its
+channel's fan-out weights into every output neuron it feeds: the ``F`` output
+pixels whose window covers its position (stride and padding included) times the
+``nc`` output channels of the current output block. The engine is the same R x C
+PE array, used as a bank of accumulators, fed through a scatter network:
 
-A tile covers one timestep, a block of ``ob`` output channels (their partial sums
+* **Accumulators.** An output block has ``nc <= C`` channels, one per column; the
+  ``g = C // nc`` column groups split the output pixels (pixel m in group
+  ``m mod g``), and within a group the pixels are spread over the R rows. Each PE
+  keeps its partial sums in its scratchpad when they fit
+  (``ceil(M / (g R))`` sums of ``accumulator_bits``); otherwise they live in L1 and
+  each update is a read-modify-write there, ``L1 bytes per cycle / (2 x accumulator
+  bytes)`` updates per cycle (L1 bytes per cycle = ``banks x port_width_bytes``).
+* **Scatter.** The weights enter the array at the top of the columns, like a
+  systolic array's: per cycle each column group takes one target pixel's vector of
+  ``nc`` weights (the column buses are the accumulators' write ports), so an event
+  needs one slot per target pixel in that pixel's group, and two target pixels in
+  the same group conflict (they take two cycles).
+* **Dispatch.** The dispatcher issues at most ``pe_array.event_dispatch_per_cycle``
+  events per cycle; each target pixel's weight vector (``nc`` weights) is read from
+  L1 at its bandwidth.
+* **Pipeline fill.** An update reaches its row after travelling down the column:
+  ``R`` cycles (one L1 read, R - 1 hops) before the first accumulate of a tile.
+
+The events of a tile are queued per column group, so a tile takes ``R + max(ceil(
+events / dispatch), max over groups of its target pixels, ceil(weight bytes read /
+L1 bytes per cycle), ceil(updates / L1 read-modify-write rate) when the partial sums
+are in L1)`` cycles (0 without an event). At most C weights enter the array per
+cycle, the rate at which a weight-stationary array loads its weights, and a
+weight-stationary array then reuses each over its whole stream: at full density the
+event engine is never faster than the dense arrays (tested).
+
+A tile covers one timestep, a block of ``nc`` output channels (their partial sums
 and membranes stay on chip across the block's tiles) and a group of ``cg`` input
-channels (a linear layer: input neurons). It loads the group's events in AER and
-the fan-out weights of the channels that carry at least one event (a channel with
-no event costs nothing: that is the zero skipping; ``zero_skip: false`` processes
-every input position as an event and loads every channel's weights, as a dense
-scan would). The block's neurons are all updated once per timestep (the leak
-applies to silent neurons too), with the block's last tile.
+channels (a linear layer: input neurons). It loads the group's events in AER and the
+fan-out weights of the channels that carry at least one event and a nonzero weight
+into the block (a channel with no event costs nothing: that is the zero skipping;
+``zero_skip: false`` processes every input position as an event and loads every
+channel's weights, as a dense scan would). The block's neurons are all updated once
+per timestep (the leak applies to silent neurons too), with the block's last tile.
 
-Candidates for the tiler: the widest output block for one input channel per tile,
-then as many channels as fit; or an array-wide block (``ob = C``) with as many
-channels as fit.
+Candidates for the tiler: the widest output block (at most C) for one input channel
+per tile, then as many channels as fit.
 """
 
 from __future__ import annotations
@@ -38,6 +56,29 @@ from tlmsim.dataflow.tiling import bits_to_bytes, ceil_div, largest_chunk
 from tlmsim.workload import Layer
 
 
+def group_fanout(layer: Layer, groups: int) -> np.ndarray:
+    """int ``(positions, groups)``: for each input position of a channel, how many of
+    the output pixels it feeds fall in each column group (pixel m in group ``m mod
+    groups``). A linear layer has one position feeding its one output pixel."""
+    if layer.op == "linear":
+        d = np.zeros((1, groups), dtype=np.int64)
+        d[0, 0] = 1
+        return d
+    _, h, w = layer.in_shape
+    kh, kw = layer.kernel
+    sh, sw = layer.stride
+    ph, pw = layer.padding
+    _, ho, wo = layer.out_shape
+    oy, ox, ky, kx = np.meshgrid(np.arange(ho), np.arange(wo), np.arange(kh), np.arange(kw), indexing="ij")
+    iy, ix = oy * sh - ph + ky, ox * sw - pw + kx
+    ok = (iy >= 0) & (iy < h) & (ix >= 0) & (ix < w)
+    pos = (iy * w + ix)[ok]
+    grp = ((oy * wo + ox) % groups)[ok]
+    d = np.zeros((h * w, groups), dtype=np.int64)
+    np.add.at(d, (pos, grp), 1)
+    return d
+
+
 class Event(SystolicDataflow):
     NAME = "event"
     SPIKE_FORMATS = ("aer",)
@@ -49,6 +90,15 @@ class Event(SystolicDataflow):
         c, h, w = layer.in_shape
         return c, h * w, fanout_map(layer).ravel()
 
+    def fill_cycles(self) -> int:
+        """Pipeline fill of a tile: one L1 read, then R - 1 hops down a column."""
+        return self.R
+
+    def psums_in_pes(self, M: int, nc: int) -> bool:
+        """Whether a block's ``nc x M`` partial sums fit the PE scratchpads."""
+        g = max(1, self.C // nc)
+        return ceil_div(M, g * self.R) * bits_to_bytes(self.ab) <= self.pe.scratchpad_bytes
+
     def gemm_candidates(self, layer: Layer) -> list[GemmCandidate]:
         R, C, T = self.R, self.C, self.workload.timesteps
         M, K, N = layer.gemm
@@ -56,50 +106,57 @@ class Event(SystolicDataflow):
         kpc = K // cin  # reduction elements (weights per output channel) per input channel
         l1 = self.platform.buffers.l1
         l1_bw = l1.banks * l1.port_width_bytes
+        rmw = max(1, l1_bw // (2 * bits_to_bytes(self.ab)))
+        dispatch = self.pe.event_dispatch_per_cycle
         skip = self.df.zero_skip
         x = self.workload.spikes[layer.name].reshape(T, cin, pos).astype(bool)
         events = x if skip else np.ones_like(x)
-        per_ch_events = events.sum(axis=2)  # (T, cin)
+        blocks = self.weight_blocks(layer)
 
         def footprint(ob: int, cg: int) -> int:
             n = cg * pos
             aer_max = bits_for(n + 1) + n * (1 + bits_for(n))
-            return bits_to_bytes(aer_max) + self.weight_bytes(layer, cg * kpc, ob) + self.out_footprint(layer, ob * M, 1)
+            return (bits_to_bytes(aer_max) + bits_to_bytes(cg * kpc * ob * self.wb)
+                    + self.out_footprint(layer, ob * M, 1))
 
-        ob1 = self.chunk("input channel and output channel", layer, N, lambda ob: footprint(ob, 1))
-        shapes = [(ob1, largest_chunk(self.l1_half, cin, lambda cg: footprint(ob1, cg)))]
-        if min(C, N) <= ob1:
-            shapes.append((min(C, N), largest_chunk(self.l1_half, cin, lambda cg: footprint(min(C, N), cg))))
-        cands = []
-        acc_per_channel = np.einsum("tcp,p->tc", events, fan)  # accumulates per output channel, (T, cin)
-        for ob, cg in dict.fromkeys(shapes):
-            steps = []
-            cmaps = {}
-            for n0 in range(0, N, ob):
-                nc = min(ob, N - n0)
-                if nc not in cmaps:
-                    fetch = ceil_div(bits_to_bytes(kpc * nc * self.wb), l1_bw)  # weight-fetch cycles per event
-                    # accumulates per cycle: all PEs when the block's outputs live in them, else the
-                    # L1 read-modify-write bandwidth of partial sums
-                    rate = R * C if nc * M <= R * C else max(1, min(R * C, l1_bw // (2 * bits_to_bytes(self.ab))))
-                    per_event = np.maximum(max(1, fetch), -(-(fan * nc) // rate))  # cycles per event, per position
-                    cmaps[nc] = np.einsum("tcp,p->tc", events, per_event)  # (T, cin)
-                cyc = cmaps[nc]
-                acc = acc_per_channel * nc
-                for t in range(T):
-                    for c0 in range(0, cin, cg):
-                        c1 = min(cin, c0 + cg)
-                        n_ev = int(per_ch_events[t, c0:c1].sum())
-                        active = int((per_ch_events[t, c0:c1] > 0).sum())
-                        n = (c1 - c0) * pos
-                        s_bits = bits_for(n + 1) + n_ev * (1 + bits_for(n)) if skip else n
-                        steps.append(Step(
-                            t0=t, t1=t + 1, n0=n0, nc=nc, m0=0, mm=M, k0=c0 * kpc, k1=c1 * kpc,
-                            cycles=int(cyc[t, c0:c1].sum()),
-                            w_bytes=self.weight_bytes(layer, active * kpc, nc) if active else 0,
-                            s_bytes=bits_to_bytes(s_bits), dense_ops=M * (c1 - c0) * kpc * nc,
-                            acc_ops=int(acc[t, c0:c1].sum()), pe_weight_loads=active * kpc * nc,
-                            last_k=c1 == cin, spike_format="aer" if skip else "bitmap",
-                        ))
-            cands.append(GemmCandidate(f"t>n>c, out block={ob}, channels/tile={cg}", steps))
-        return cands
+        ob1 = min(C, self.chunk("input channel and output channel", layer, N, lambda ob: footprint(ob, 1)))
+        cg1 = largest_chunk(self.l1_half, cin, lambda cg: footprint(ob1, cg))
+        acc_per_channel = np.einsum("tcp,p->tc", events, fan)  # target pixels per (timestep, channel)
+        steps = []
+        per_width: dict[int, np.ndarray] = {}
+        for n0 in range(0, N, ob1):
+            nc = min(ob1, N - n0)
+            if nc not in per_width:  # target pixels per (timestep, channel, column group)
+                per_width[nc] = np.einsum("tcp,pg->tcg", events, group_fanout(layer, max(1, C // nc)))
+            demand = per_width[nc]
+            in_pes = self.psums_in_pes(M, nc)
+            vec_bytes = bits_to_bytes(nc * self.wb)  # one target pixel's weight vector
+            w_nnz = blocks.row_counts(n0, nc).reshape(cin, kpc).sum(axis=1)  # per input channel
+            live_w = w_nnz > 0
+            for t in range(T):
+                ev_t = events[t].sum(axis=1)  # events per channel
+                for c0 in range(0, cin, cg1):
+                    c1 = min(cin, c0 + cg1)
+                    live = (ev_t[c0:c1] > 0) & live_w[c0:c1] if skip else np.ones(c1 - c0, dtype=bool)
+                    n_ev = int(ev_t[c0:c1][live].sum())
+                    targets = int(acc_per_channel[t, c0:c1][live].sum())
+                    updates = targets * nc
+                    cycles = 0
+                    if n_ev:
+                        busy = max(ceil_div(n_ev, dispatch), int(demand[t, c0:c1][live].sum(axis=0).max()),
+                                   ceil_div(targets * vec_bytes, l1_bw))
+                        if not in_pes:
+                            busy = max(busy, ceil_div(updates, rmw))
+                        cycles = self.fill_cycles() + busy
+                    n = (c1 - c0) * pos
+                    s_bits = bits_for(n + 1) + int(ev_t[c0:c1].sum()) * (1 + bits_for(n)) if skip else n
+                    nlive = int(live.sum())
+                    nnz = int(w_nnz[c0:c1][live].sum())
+                    steps.append(Step(
+                        t0=t, t1=t + 1, n0=n0, nc=nc, m0=0, mm=M, k0=c0 * kpc, k1=c1 * kpc, cycles=cycles,
+                        w_bytes=self.weight_bytes(layer, nlive * kpc, nc, None if blocks.dense else nnz)
+                        if nlive else 0,
+                        s_bytes=bits_to_bytes(s_bits), dense_ops=M * (c1 - c0) * kpc * nc, acc_ops=updates,
+                        pe_weight_loads=updates, last_k=c1 == cin, spike_format="aer" if skip else "bitmap",
+                    ))
+        return [GemmCandidate(f"t>n>c, out block={ob1}, channels/tile={cg1}", steps)]

@@ -19,6 +19,16 @@ Shared cost rules (every dataflow uses them, each unit-tested):
 * neuron updates: the array has ``cols`` neuron units; ``u`` updates of a model that
   needs ``c`` cycles each take ``c * ceil(u / cols)`` cycles, per timestep;
 * a fold whose stationary operand is (re)loaded pays ``rows`` fill cycles (SCALE-Sim);
+  the folds of one tile run back to back (:meth:`SystolicDataflow.run_cycles`): with
+  ``pe_array.weight_double_buffer`` the next fold's operand shifts in behind the
+  current fold's stream and the pipeline skew ``R + C - 2`` is paid once per tile,
+  without it every fold pays ``fill + skew + stream`` (SCALE-Sim);
+* weight blocks as moved (:meth:`SystolicDataflow.weight_bytes`): dense, or with
+  ``weight_compression`` compressed sparse columns sized by the block's real nonzeros
+  (the workload's weight mask, :meth:`tlmsim.workload.Workload.weight_mask`);
+* activity tags (ptb, spikex): ``tag_bits`` per tile, moved with the tile's spikes
+  and read by the sequencer at ``pe_array.tag_bits_per_cycle``, which runs ahead of
+  the array: a tile takes at least its tag-lookup cycles;
 * pooling layers (every dataflow): the PEs act as adders, ``ceil(ops / (rows x cols))``
   cycles per timestep and channel group.
 """
@@ -30,6 +40,7 @@ from dataclasses import dataclass
 from tlmsim.dataflow.activity import Im2col, best_bits, spike_bits
 from tlmsim.dataflow.base import Dataflow, LayerPlan, Move, Tile
 from tlmsim.dataflow.formats import SPIKE_FORMATS, bits_for
+from tlmsim.dataflow.weights import WeightBlocks
 from tlmsim.dataflow.tiling import Candidate, bits_to_bytes, ceil_div, choose_resident, largest_chunk, layout_dram
 from tlmsim.engine.transaction import DataClass
 from tlmsim.errors import MappingError
@@ -54,6 +65,7 @@ class Step:
     dense_ops: int
     acc_ops: int
     pe_weight_loads: int = 0
+    tag_bits: int = 0  #: activity-tag bits the sequencer reads for the tile (moved with its spikes)
     last_k: bool = True  #: the tile finishes its outputs: neuron update, output store
     spike_format: str = "bitmap"
 
@@ -91,10 +103,12 @@ class SystolicDataflow(Dataflow):
         self.mb = pe.membrane_bits
         self.df = platform.dataflow
         self.layout = layout_dram(workload, weight_bits=self.wb, membrane_bits=self.mb)
-        if bits_to_bytes(self.wb) > pe.scratchpad_bytes:
+        copies = 2 if pe.weight_double_buffer else 1
+        if copies * bits_to_bytes(self.wb) > pe.scratchpad_bytes:
             raise MappingError(
-                f"a {self.wb}-bit stationary weight does not fit a PE scratchpad of {pe.scratchpad_bytes} bytes; "
-                "raise pe_array.scratchpad_bytes"
+                f"{copies} x a {self.wb}-bit stationary weight (pe_array.weight_double_buffer: "
+                f"{str(pe.weight_double_buffer).lower()}) does not fit a PE scratchpad of {pe.scratchpad_bytes} "
+                "bytes; raise pe_array.scratchpad_bytes"
             )
         self.readers = consumers(workload.layers)
         l1 = platform.buffers.l1
@@ -113,6 +127,7 @@ class SystolicDataflow(Dataflow):
         self.dram_bytes_per_cycle = (platform.dram.resolve().peak_bandwidth_gb_per_s
                                      * platform.clock_period_ps / 1000.0)
         self.chosen: dict[int, str] = {}  #: layer index -> label of the chosen tiling
+        self._wblocks: dict[int, WeightBlocks] = {}
 
     # -- cost rules -----------------------------------------------------------------
     def neuron_cycles(self, layer: Layer, updates: int, timesteps: int = 1) -> int:
@@ -120,15 +135,45 @@ class SystolicDataflow(Dataflow):
         over ``timesteps`` sequential timesteps."""
         return self.pe.update_cycles(layer.neuron) * ceil_div(updates, self.C) * timesteps
 
-    def weight_bytes(self, layer: Layer, rows: int, cols: int) -> int:
+    def run_cycles(self, fills: list[int], streams: list[int]) -> int:
+        """Array cycles of folds run back to back (one tile): fold j loads its stationary
+        operand in ``fills[j]`` cycles (R, or 0 when the array already holds it) and
+        streams for ``streams[j]`` cycles; ``skew = R + C - 2`` is the pipeline fill and
+        drain. Without ``pe_array.weight_double_buffer`` (SCALE-Sim):
+        ``sum(fill + skew + stream)``. With it, fold j + 1's operand shifts into the
+        shadow registers while fold j streams, so only the part of its fill longer than
+        that stream shows, and the skew is paid once:
+        ``fills[0] + sum(streams) + sum(max(0, fills[j+1] - streams[j])) + skew``."""
+        if not fills:
+            return 0
+        skew = self.R + self.C - 2
+        if not self.pe.weight_double_buffer:
+            return sum(fills) + sum(streams) + skew * len(fills)
+        hidden = sum(max(0, f - s) for f, s in zip(fills[1:], streams[:-1]))
+        return fills[0] + sum(streams) + hidden + skew
+
+    def tag_cycles(self, tag_bits: int) -> int:
+        """Cycles the sequencer needs to read ``tag_bits`` activity tags."""
+        return ceil_div(tag_bits, self.pe.tag_bits_per_cycle)
+
+    def weight_blocks(self, layer: Layer) -> WeightBlocks:
+        """Nonzero counts of ``layer``'s weight blocks (from the workload's weight mask)."""
+        key = layer.index
+        if key not in self._wblocks:
+            _, K, N = layer.gemm
+            self._wblocks[key] = WeightBlocks(self.workload.weight_mask(layer), K, N)
+        return self._wblocks[key]
+
+    def weight_bytes(self, layer: Layer, rows: int, cols: int, nnz: int | None = None) -> int:
         """Bytes of a ``rows x cols`` block of weights as moved: dense, or compressed
-        sparse columns when ``weight_compression`` is on and that is smaller. The
-        block's nonzeros follow the layer's stated sparsity:
-        ``round(rows x cols x (1 - weight_sparsity))``."""
+        sparse columns when ``weight_compression`` is on and that is smaller. ``nnz``:
+        the block's real nonzeros (from the weight mask); None: the layer's stated
+        sparsity, ``round(rows x cols x (1 - weight_sparsity))``."""
         dense = rows * cols * self.wb
         if not self.df.weight_compression or rows * cols == 0:
             return bits_to_bytes(dense)
-        nnz = round(rows * cols * (1.0 - layer.weight_sparsity))
+        if nnz is None:
+            nnz = round(rows * cols * (1.0 - layer.weight_sparsity))
         sparse = (bits_for(rows * cols + 1) + (cols + 1) * bits_for(nnz + 1)
                   + nnz * (bits_for(rows) + self.wb))
         return bits_to_bytes(min(dense, sparse))
@@ -145,7 +190,7 @@ class SystolicDataflow(Dataflow):
 
     def layer_weight_bytes(self, layer: Layer) -> int:
         _, K, N = layer.gemm
-        return self.weight_bytes(layer, K, N)
+        return self.weight_bytes(layer, K, N, self.weight_blocks(layer).total())
 
     def spike_slice(self, act: Im2col, t0: int, t1: int, m0: int, m1: int, k0: int, k1: int) -> tuple[str, int]:
         """Format and bytes of a tile's spike slice, in the dataflow's format choice."""
@@ -334,7 +379,7 @@ class SystolicDataflow(Dataflow):
                 index=i, t_first=s.t0, t_last=s.t1 - 1, loads=loads, stores=stores,
                 compute_cycles=s.cycles + ncyc, neuron_cycles=ncyc, dense_ops=s.dense_ops + ops,
                 acc_ops=s.acc_ops + ops, neuron_updates=nupd, pe_weight_loads=s.pe_weight_loads,
-                neuron=layer.neuron, region=("gemm", s.t0, s.t1, s.n0, s.nc, s.m0, s.mm, s.k0, s.k1, s.last_k),
+                tag_bits=s.tag_bits, neuron=layer.neuron, region=("gemm", s.t0, s.t1, s.n0, s.nc, s.m0, s.mm, s.k0, s.k1, s.last_k),
             ))
         l1 = max((t.load_bytes + t.store_bytes for t in tiles), default=0)
         return LayerPlan(

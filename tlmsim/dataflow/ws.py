@@ -1,30 +1,33 @@
 """Weight-stationary streaming, shared by ``dense-ws``, ``ptb`` and ``spikex``.
 
 The GEMM of a layer (M output pixels x K reduction x N output channels, per
-timestep) maps K on the R array rows and N on the C columns; a *fold* is one
-R x C block of weights. The im2col rows of the input spikes (one per output pixel)
-stream through the array. Time is cut into windows of ``W`` timesteps
-(``dataflow.time_window``); a streamed *element* is one pixel row over one window,
-costing one cycle per timestep of the window.
+timestep) maps K on the R array rows and N on the columns; a *fold* is one block of
+at most R weight rows x the fold's output channels. The im2col rows of the input
+spikes (one per output pixel) stream through the array. Time is cut into windows of
+``W`` timesteps (``dataflow.time_window``, default per dataflow); a streamed
+*element* is one pixel row over one window, costing one cycle per timestep of the
+window (each PE has one accumulator: it adds its weight into one timestep's partial
+sum per cycle).
 
-A tile covers a window range, ``nc <= C`` output channels, ``mm`` output pixels and
-``g`` consecutive folds of K (as many as fit an L1 half). Its stall-free cycles::
+A tile covers a window range (one window for ``dense-ws``, all of them for ``ptb``
+and ``spikex``), ``nc`` output channels, ``mm`` output pixels and up to ``g`` folds
+(as many as fit an L1 half). Its folds run back to back
+(:meth:`~tlmsim.dataflow.systolic.SystolicDataflow.run_cycles`): fold j loads its
+weights in ``fill = R`` cycles (0 when the previous tile left the same single fold in
+the array) and streams for ``stream`` cycles; with ``pe_array.weight_double_buffer``
+the next fill hides behind the current stream and the skew ``R + C - 2`` is paid
+once per tile, without it every fold pays ``fill + R + C - 2 + stream`` (SCALE-Sim's
+WS fold ``2R + C + M - 2``).
 
-    sum over its folds of   fill + (R + C - 2) + stream
+What the subclasses change (each in its module): which rows form a fold
+(``spikex`` compacts the active rows), which folds are skipped (``ptb`` and
+``spikex`` skip folds without an active element or with only zero weights: no
+weight bytes, no cycles), how a fold's stream is counted (skipping, packing) and
+which activity tags the sequencer reads. ``dense-ws``: every fold, every element.
 
-* ``fill = R`` when the fold's weights are loaded into the array (SCALE-Sim's WS
-  fold ``2R + C + M - 2`` is fill + pipeline + M), 0 when the previous tile left the
-  same single fold in the array (only possible when K fits one fold);
-* ``stream`` = the cycles of the streamed elements: every element without zero
-  skipping; with it, only elements whose activity tag is set (some spike among the
-  fold's R inputs in the window). With *packing* (``spikex``), the ``p = C // nc``
-  column groups left idle by a narrow fold take more windows of the same pixel
-  (time: ``W * ceil(active windows / p)`` per pixel) or more pixels of the same
-  window (space: ``W * ceil(active pixels / p)`` per window).
-
-Accumulates: every dense op without skipping; with it, one per spike per column
-(``spikes in the slice x nc``). Partial sums of a tile's folds stay on chip; the
-neuron units update the tile's outputs after its last fold (see
+Accumulates: every dense op without skipping; with it, one per spike per output
+channel (``spikes in the tile's folds x nc``). Partial sums of a tile's folds stay on
+chip; the neuron units update the tile's outputs after its last fold (see
 :meth:`SystolicDataflow.neuron_cycles`).
 
 Candidates for the tiler: the largest pixel chunk for one fold per tile then as
@@ -37,25 +40,70 @@ from __future__ import annotations
 
 import numpy as np
 
-from tlmsim.dataflow.activity import Im2col, spike_bits
+from tlmsim.dataflow.activity import Im2col, best_bits, fold_sums, spike_bits
 from tlmsim.dataflow.systolic import GemmCandidate, Step, SystolicDataflow
 from tlmsim.dataflow.tiling import bits_to_bytes, ceil_div, largest_chunk
 from tlmsim.workload import Layer
 
 
+class ChunkFolds:
+    """The folds one chunk of output pixels streams, and its spikes per fold.
+
+    Fold f holds the reduction rows ``order[starts[f]:starts[f + 1]]`` (``order`` None:
+    the rows ``starts[f]`` to ``starts[f + 1]``, i.e. plain R-row folds). ``counts`` is
+    int ``(T, mm, folds)`` (spikes per timestep, pixel and fold) and ``active`` bool
+    ``(windows, mm, folds)`` (the element carries a spike), both None when the dataflow
+    does not look at the spikes. ``cache`` holds per-dataflow stream costs."""
+
+    __slots__ = ("m0", "mm", "order", "starts", "counts", "active", "row_groups", "cache")
+
+    def __init__(self, m0: int, mm: int, order: np.ndarray | None, starts: np.ndarray,
+                 counts: np.ndarray | None, active: np.ndarray | None, row_groups: np.ndarray | None = None) -> None:
+        self.m0, self.mm = m0, mm
+        self.order, self.starts = order, starts
+        self.counts, self.active = counts, active
+        self.row_groups = row_groups  #: spikex: bool per R-row group of K, some row of it active
+        self.cache: dict = {}
+
+    @property
+    def nf(self) -> int:
+        return len(self.starts) - 1
+
+    def first_row(self, f: int) -> int:
+        return int(self.order[self.starts[f]]) if self.order is not None else int(self.starts[f])
+
+    def rows(self, folds: np.ndarray) -> np.ndarray:
+        """Reduction rows of ``folds`` (in order)."""
+        if len(folds) == 0:
+            return np.zeros(0, dtype=np.int64)
+        idx = np.concatenate([np.arange(self.starts[f], self.starts[f + 1]) for f in folds])
+        return self.order[idx] if self.order is not None else idx
+
+
 class WsStreaming(SystolicDataflow):
     """Weight-stationary base: subclasses set the switches below."""
 
-    #: skip elements without spikes (activity tags)
+    #: skip silent folds and elements (activity tags)
     ZERO_SKIP = False
     #: one tile covers all timesteps: the weights stay in the array for all of them
     TIME_INNER = False
-    #: allowed packing modes, tried per tile ("none" always)
+    #: allowed packing modes, tried per fold ("none" always)
     PACKING: tuple[str, ...] = ("none",)
+    #: time_window when the platform leaves it unset
+    DEFAULT_WINDOW = 1
 
     @property
     def window(self) -> int:
-        return min(self.df.time_window, self.workload.timesteps)
+        w = self.df.time_window if self.df.time_window is not None else self.DEFAULT_WINDOW
+        return min(w, self.workload.timesteps)
+
+    @property
+    def windows(self) -> int:
+        return ceil_div(self.workload.timesteps, self.window)
+
+    def fold_width(self) -> int:
+        """Output channels of one fold (``ptb`` gives columns to parallel windows)."""
+        return self.C
 
     def _spike_bound_bits(self, timesteps: int, n: int) -> int:
         """Worst case of a (timesteps x n) spike slice in the dataflow's format(s)."""
@@ -64,18 +112,23 @@ class WsStreaming(SystolicDataflow):
             return timesteps * n  # the smallest choice is never above the bitmap
         return max(spike_bits(f, np.ones((timesteps, n), dtype=bool)) for f in fmts)
 
+    def _tag_bound_bits(self, K: int, m: int, g: int) -> int:
+        """Most activity-tag bits a tile of ``m`` pixels and ``g`` folds moves."""
+        return 0
+
+    # -- candidates -------------------------------------------------------------------
     def gemm_candidates(self, layer: Layer) -> list[GemmCandidate]:
-        R, C, T = self.R, self.C, self.workload.timesteps
+        R, T = self.R, self.workload.timesteps
         M, K, N = layer.gemm
         fk = ceil_div(K, R)
-        W = self.window
-        tt = T if self.TIME_INNER else W  # timesteps a tile covers (at most)
-        w_fold = self.weight_bytes(layer, R, C)
+        tt = T if self.TIME_INNER else self.window  # timesteps a tile covers (at most)
+        width = min(self.fold_width(), N)
+        w_fold = bits_to_bytes(R * width * self.wb)  # dense: a bound for any block's format
 
         def footprint(m: int, g: int) -> int:
-            # g weight folds, the spike slice, psums and outputs of tt timesteps, membrane
-            return (g * w_fold + bits_to_bytes(self._spike_bound_bits(tt, m * g * R))
-                    + self.out_footprint(layer, m * C, tt))
+            # g weight folds, the spike slice and tags, psums and outputs of tt timesteps, membrane
+            return (g * w_fold + bits_to_bytes(self._spike_bound_bits(tt, m * g * R) + self._tag_bound_bits(K, m, g))
+                    + self.out_footprint(layer, m * width, tt))
 
         m1 = self.chunk("fold and output pixel", layer, M, lambda m: footprint(m, 1))
         g1 = largest_chunk(self.l1_half, fk, lambda g: footprint(m1, g))
@@ -86,130 +139,132 @@ class WsStreaming(SystolicDataflow):
         cands = []
         spike_cache: dict[tuple, tuple[str, int]] = {}  # slice -> (format, bytes), shared by the candidates
         for m, g in dict.fromkeys(shapes):
-            costs = _StreamCosts(act, layer, T, W, R, m, self.ZERO_SKIP)
+            chunks = [self._chunk_folds(layer, act, m0, min(m, M - m0)) for m0 in range(0, M, m)]
             for order in ("n>m>k", "m>n>k"):
                 cands.append(GemmCandidate(f"{order}, m={m}, folds/tile={g}",
-                                           self._steps(layer, act, costs, m, g, order, spike_cache)))
+                                           self._steps(layer, act, chunks, g, order, spike_cache)))
         return cands
 
-    def _steps(self, layer: Layer, act: Im2col | None, costs: "_StreamCosts", m: int, g: int, order: str,
+    def _chunk_folds(self, layer: Layer, act: Im2col | None, m0: int, mm: int) -> ChunkFolds:
+        """The plain folds of a chunk (R rows each), with their activity when skipping."""
+        R = self.R
+        K = layer.gemm[1]
+        starts = np.minimum(np.arange(ceil_div(K, R) + 1, dtype=np.int64) * R, K)
+        if not self.ZERO_SKIP or act is None:
+            return ChunkFolds(m0, mm, None, starts, None, None)
+        counts = act.fold_counts(R)[:, m0:m0 + mm]
+        return ChunkFolds(m0, mm, None, starts, counts, self._window_activity(counts))
+
+    def _window_activity(self, counts: np.ndarray) -> np.ndarray:
+        """bool ``(windows, mm, folds)`` from spike counts ``(T, mm, folds)``."""
+        T, mm, nf = counts.shape
+        W, nwin = self.window, self.windows
+        a = counts > 0
+        if nwin * W != T:
+            a = np.pad(a, ((0, nwin * W - T), (0, 0), (0, 0)))
+        return a.reshape(nwin, W, mm, nf).any(axis=1)
+
+    # -- per-dataflow rules (dense-ws: every fold, every element) --------------------------
+    def _fold_stream(self, cf: ChunkFolds, f: int, w0: int, w1: int, nc: int) -> tuple[int, int]:
+        """Stream cycles of fold ``f`` of chunk ``cf`` over windows [w0, w1) for ``nc``
+        output channels, and the number of column groups holding a copy of its weights."""
+        T, W = self.workload.timesteps, self.window
+        return cf.mm * (min(T, w1 * W) - w0 * W), 1
+
+    def _tile_tags(self, cf: ChunkFolds, layer: Layer, live: np.ndarray, k0: int, k1: int,
+                   w0: int, w1: int) -> tuple[int, int]:
+        """(tag bits the sequencer reads, tag bits moved with the spikes) for a tile of
+        chunk ``cf`` covering rows [k0, k1) and streaming folds ``live``."""
+        return 0, 0
+
+    # -- steps ------------------------------------------------------------------------
+    def _steps(self, layer: Layer, act: Im2col | None, chunks: list[ChunkFolds], g: int, order: str,
                spike_cache: dict) -> list[Step]:
-        R, C, T = self.R, self.C, self.workload.timesteps
+        R, T = self.R, self.workload.timesteps
         M, K, N = layer.gemm
-        fk = ceil_div(K, R)
-        W = self.window
-        nwin = ceil_div(T, W)
+        W, nwin = self.window, self.windows
         win_groups = [(0, nwin)] if self.TIME_INNER else [(w, w + 1) for w in range(nwin)]
-        mch, kgs, fn = ceil_div(M, m), ceil_div(fk, g), ceil_div(N, C)
-        pipe = R + C - 2
+        ncap = self.fold_width()
+        fn = ceil_div(N, ncap)
+        blocks = self.weight_blocks(layer)
+        skip = self.ZERO_SKIP and act is not None
         steps: list[Step] = []
-        held = None  # (n, fold) the array holds
+        held = None  # the fold the array holds
+        mch = len(chunks)
         outer = [(n, mi) for n in range(fn) for mi in range(mch)] if order == "n>m>k" else \
                 [(n, mi) for mi in range(mch) for n in range(fn)]
         for w0, w1 in win_groups:
             t0, t1 = w0 * W, min(T, w1 * W)
             for n, mi in outer:
-                nc = min(C, N - n * C)
-                p = max(1, C // nc)
-                m0 = mi * m
-                mm = min(m, M - m0)
-                for kg in range(kgs):
-                    f0, f1 = kg * g, min(fk, (kg + 1) * g)
-                    k0, k1 = f0 * R, min(K, f1 * R)
-                    cycles = 0
-                    w_bytes = 0
-                    wloads = 0
-                    mode = "none"
-                    for f in range(f0, f1):
-                        kr = min(R, K - f * R)
-                        if held != (n, f) or f1 - f0 > 1:
-                            cycles += R
-                            w_bytes += self.weight_bytes(layer, kr, nc)
-                            wloads += kr * nc
-                        held = (n, f)
-                        s, mode = costs.stream(mi, f, w0, w1, p, self.PACKING)
-                        cycles += pipe + s
-                    if mode != "none":
-                        wloads *= p  # packed column groups hold copies of the fold
+                cf = chunks[mi]
+                n0 = n * ncap
+                nc = min(ncap, N - n0)
+                mm = cf.mm
+                if skip:
+                    nnz = blocks.fold_counts(cf.order, cf.starts, n0, nc)
+                    live = np.flatnonzero(cf.active[w0:w1].any(axis=(0, 1)) & (nnz > 0))
+                else:
+                    nnz = None if blocks.dense else blocks.fold_counts(cf.order, cf.starts, n0, nc)
+                    live = np.arange(cf.nf)
+                groups = [live[i:i + g] for i in range(0, len(live), g)] or [live]
+                for j, grp in enumerate(groups):
+                    k0 = 0 if j == 0 else cf.first_row(grp[0])
+                    k1 = cf.first_row(groups[j + 1][0]) if j + 1 < len(groups) else K
+                    fills: list[int] = []
+                    streams: list[int] = []
+                    w_bytes = wloads = 0
+                    for f in grp.tolist():
+                        kr = int(cf.starts[f + 1] - cf.starts[f])
+                        key = (n, f) if cf.order is None else (n, mi, f)
+                        s, copies = self._fold_stream(cf, f, w0, w1, nc)
+                        if held != key or len(grp) > 1:
+                            fills.append(R)
+                            w_bytes += self.weight_bytes(layer, kr, nc, None if nnz is None else int(nnz[f]))
+                            wloads += kr * nc * copies
+                        else:
+                            fills.append(0)
+                        held = key
+                        streams.append(s)
+                    cycles = self.run_cycles(fills, streams)
+                    tag_read, tag_moved = self._tile_tags(cf, layer, grp, k0, k1, w0, w1) if skip else (0, 0)
+                    cycles = max(cycles, self.tag_cycles(tag_read))
                     dense = mm * (k1 - k0) * nc * (t1 - t0)
-                    acc = costs.spikes(mi, f0, f1, t0, t1) * nc if self.ZERO_SKIP else dense
-                    key = (t0, t1, m0, mm, k0, k1)
-                    if key not in spike_cache:
-                        spike_cache[key] = self.spike_slice(act, t0, t1, m0, m0 + mm, k0, k1) if act is not None \
-                            else ("bitmap", bits_to_bytes((t1 - t0) * mm * (k1 - k0)))
-                    fmt, s_bytes = spike_cache[key]
-                    steps.append(Step(t0=t0, t1=t1, n0=n * C, nc=nc, m0=m0, mm=mm, k0=k0, k1=k1, cycles=cycles,
-                                      w_bytes=w_bytes, s_bytes=s_bytes, dense_ops=dense, acc_ops=acc,
-                                      pe_weight_loads=wloads, last_k=kg == kgs - 1, spike_format=fmt))
+                    acc = int(cf.counts[t0:t1][:, :, grp].sum()) * nc if skip else dense
+                    fmt, s_bytes = self._tile_spikes(act, cf, grp, k0, k1, t0, t1, skip, spike_cache)
+                    steps.append(Step(t0=t0, t1=t1, n0=n0, nc=nc, m0=cf.m0, mm=mm, k0=k0, k1=k1, cycles=cycles,
+                                      w_bytes=w_bytes, s_bytes=s_bytes + bits_to_bytes(tag_moved),
+                                      dense_ops=dense, acc_ops=acc, pe_weight_loads=wloads, tag_bits=tag_read,
+                                      last_k=j == len(groups) - 1, spike_format=fmt))
         return steps
 
+    def _tile_spikes(self, act: Im2col | None, cf: ChunkFolds, grp: np.ndarray, k0: int, k1: int, t0: int,
+                     t1: int, skip: bool, cache: dict) -> tuple[str, int]:
+        """Format and bytes of the spikes a tile streams: its folds' rows (with
+        skipping, only the folds it streams; the tags say the others are silent)."""
+        m0, mm = cf.m0, cf.mm
+        if not skip:
+            key = (t0, t1, m0, mm, k0, k1)
+            if key not in cache:
+                cache[key] = self.spike_slice(act, t0, t1, m0, m0 + mm, k0, k1) if act is not None \
+                    else ("bitmap", bits_to_bytes((t1 - t0) * mm * (k1 - k0)))
+            return cache[key]
+        if len(grp) == 0:
+            return "bitmap", 0
+        key = (t0, t1, m0, mm, tuple(grp.tolist()))  # a chunk's folds follow from (m0, mm)
+        if key not in cache:
+            rows = cf.rows(grp)
+            a = act.x[t0:t1, m0:m0 + mm][:, :, rows].reshape(t1 - t0, -1)
+            fmts = self.SPIKE_FORMATS
+            fmt, bits = (fmts[0], spike_bits(fmts[0], a)) if len(fmts) == 1 else best_bits(fmts, a)
+            cache[key] = (fmt, bits_to_bytes(bits))
+        return cache[key]
 
-class _StreamCosts:
-    """Per (pixel chunk, fold, window) stream cycles and spike counts of one layer, for
-    chunks of ``m`` pixels. Without activity (no skipping), every element is active."""
 
-    def __init__(self, act: Im2col | None, layer: Layer, T: int, W: int, R: int, m: int, skip: bool) -> None:
-        M, K, _ = layer.gemm
-        fk = ceil_div(K, R)
-        nwin = ceil_div(T, W)
-        mch = ceil_div(M, m)
-        self.W = W
-        self.wlen = np.array([min(T, (w + 1) * W) - w * W for w in range(nwin)], dtype=np.int64)
-        self.mm = np.array([min(m, M - i * m) for i in range(mch)], dtype=np.int64)
-        if skip and act is not None:
-            fc = act.fold_counts(R)  # (T, M, fk)
-            pad_t, pad_m = nwin * W - T, mch * m - M
-            fcp = np.pad(fc, ((0, pad_t), (0, pad_m), (0, 0)))
-            # spikes per (t, chunk, fold)
-            self.count = fcp[:T].reshape(T, mch, m, fk).sum(axis=2, dtype=np.int64)
-            # window activity per (window, pixel, fold)
-            a = (fcp > 0).reshape(nwin, W, mch * m, fk).any(axis=1)
-            self.a = a.reshape(nwin, mch, m, fk)  # bool
-            # active pixels per (window, chunk, fold), and the unpacked stream cycles
-            self.active = self.a.sum(axis=2, dtype=np.int64)
-            self.plain = self.wlen[:, None, None] * self.active
-        else:
-            self.count = None
-            self.a = None
-        self.skip = skip and act is not None
-        self._time: dict[tuple, np.ndarray] = {}  # (w0, w1, p) -> (chunk, fold) time-packed cycles
-        self._space: dict[int, np.ndarray] = {}  # p -> (window, chunk, fold) space-packed cycles
-
-    def spikes(self, mi: int, f0: int, f1: int, t0: int, t1: int) -> int:
-        return int(self.count[t0:t1, mi, f0:f1].sum())
-
-    def stream(self, mi: int, f: int, w0: int, w1: int, p: int, modes: tuple[str, ...]) -> tuple[int, str]:
-        """Stream cycles of fold ``f`` for chunk ``mi`` over windows [w0, w1), and the
-        packing mode that achieves them (the fastest allowed)."""
-        mm = int(self.mm[mi])
-        if not self.skip:  # every element active: the same rules in closed form
-            steps = int(self.wlen[w0:w1].sum())
-            best = (steps * mm, "none")
-            if p > 1 and "time" in modes and w1 - w0 > 1:
-                c = self.W * -(-(w1 - w0) // min(p, w1 - w0)) * mm
-                if c < best[0]:
-                    best = (c, "time")
-            if p > 1 and "space" in modes and mm > 1:
-                c = steps * -(-mm // min(p, mm))
-                if c < best[0]:
-                    best = (c, "space")
-            return best
-        best = (int(self.plain[w0:w1, mi, f].sum()), "none")
-        if p > 1:
-            if "time" in modes and w1 - w0 > 1:
-                pt = min(p, w1 - w0)
-                key = (w0, w1, pt)
-                if key not in self._time:  # per pixel: W x ceil(active windows / p)
-                    per_pixel = self.a[w0:w1].sum(axis=0, dtype=np.int64)  # (chunk, pixel, fold)
-                    self._time[key] = self.W * (-(-per_pixel // pt)).sum(axis=1)
-                c = int(self._time[key][mi, f])
-                if c < best[0]:
-                    best = (c, "time")
-            if "space" in modes and mm > 1:
-                ps = min(p, mm)
-                if ps not in self._space:  # per window: its length x ceil(active pixels / p)
-                    self._space[ps] = self.wlen[:, None, None] * (-(-self.active // ps))
-                c = int(self._space[ps][w0:w1, mi, f].sum())
-                if c < best[0]:
-                    best = (c, "space")
-        return best
+def compact_folds(x: np.ndarray, R: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The active rows of a chunk's spikes ``x`` (bool ``(T, mm, K)``: a row is active
+    when it carries a spike at some pixel and timestep), packed into folds of R:
+    returns (active row indices, fold starts into them, spikes per (t, pixel, fold))."""
+    order = np.flatnonzero(x.any(axis=(0, 1)))
+    n = len(order)
+    starts = np.minimum(np.arange(ceil_div(n, R) + 1, dtype=np.int64) * R, n)
+    return order, starts, fold_sums(x[:, :, order], R)

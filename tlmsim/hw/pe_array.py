@@ -41,6 +41,7 @@ class PeArray(Component):
         StatDecl("neuron_updates_lif", "count", "LIF and LI neuron updates"),
         StatDecl("neuron_updates_cuba_lif", "count", "current-based LIF neuron updates"),
         StatDecl("weight_loads", "count", "weights written into PE registers"),
+        StatDecl("tag_bits", "count", "activity-tag bits read by the sequencer (ptb, spikex)"),
     )
 
     def __init__(
@@ -89,6 +90,7 @@ class PeArray(Component):
         if tile.neuron_updates:
             c[_MODEL_STAT.get(tile.neuron, "neuron_updates_lif")] += tile.neuron_updates
         c["weight_loads"] += tile.pe_weight_loads
+        c["tag_bits"] += tile.tag_bits
         c["busy_ps"] += compute_ps
         self.record(txn, start, self.env.now, 0)
 
@@ -118,8 +120,9 @@ class PeArray(Component):
 
     def energy_pj(self) -> dict[str, float]:
         """Accumulates at the accumulator width; neuron updates per model
-        (:meth:`neuron_update_pj`); a weight load = one scratchpad write; leakage per
-        PE x time."""
+        (:meth:`neuron_update_pj`); a weight load = one scratchpad write; activity-tag
+        lookups read the tag register file 16 bits at a time (one register access per
+        16 bits); leakage per PE x time."""
         e, cfg, c = self.energy, self.config, self.stats.c
         per = self.neuron_update_pj()
         pes = cfg.rows * cfg.cols
@@ -128,6 +131,7 @@ class PeArray(Component):
             "neuron_update": (c["neuron_updates_if"] * per["if"] + c["neuron_updates_lif"] * per["lif"]
                               + c["neuron_updates_cuba_lif"] * per["cuba_lif"]),
             "weight_load": c["weight_loads"] * e.scratchpad_access_pj,
+            "tag_lookup": c["tag_bits"] * e.register_access_pj / 16.0,
             "leakage": e.leakage_mw_per_pe * pes * self._elapsed_ps * 1e-3,  # mW * ps = 1e-3 pJ
         }
 

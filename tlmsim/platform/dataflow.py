@@ -16,10 +16,13 @@ class DataflowConfig(ParamModel):
     name: DataflowName = param(
         "dense-ws", desc="dataflow module: dense-ws, dense-os, dense-is, ptb, spikex, event; see docs/dataflows.md"
     )
-    time_window: int = param(
-        1,
-        desc="timesteps per window: the dense dataflows and ptb keep a fold's weights in the array over a window; "
-        "spikex tags activity per window; 1 = one dense GEMM per timestep (SCALE-Sim's case)",
+    time_window: int | None = param(
+        None,
+        desc="timesteps per window; none = the dataflow's default: dense-ws 1 (one dense GEMM per timestep, "
+        "SCALE-Sim's case), ptb 2 (the smallest window > 1, so that every shipped workload, T = 4..16, still has "
+        "at least two windows to run in parallel on the columns; Lee et al., HPCA 2022, trade window size against "
+        "skipping), spikex 1 (activity tags per timestep); dense-ws keeps a fold's weights over a window, ptb maps "
+        "the windows to column groups, spikex tags activity per window",
         ge=1, le=10000,
     )
     zero_skip: bool = param(
@@ -31,7 +34,8 @@ class DataflowConfig(ParamModel):
     )
     packing: Literal["auto", "time", "space", "none"] = param(
         "auto", desc="spikex: fill idle columns with more time windows (time) or more output pixels "
-        "reusing the filter (space); auto picks the faster per tile",
+        "reusing the filter (space); auto picks the faster per fold. ptb: any value but none packs "
+        "(pixel) rows whose active windows do not overlap into one streamed slot",
     )
     spike_format: Literal["auto", "bitmap", "aer", "csr", "rle"] = param(
         "auto", desc="format of the spikes ptb/spikex move (auto: the smallest per tile); "

@@ -25,6 +25,10 @@ class EnergyTable(ParamModel):
     mult_32bit_pj: float = param(3.1, desc="32-bit integer multiply; source: " + HOROWITZ, ge=0)
     compare_pj: float = param(0.00309, desc="16-bit compare (threshold test); source: " + SATA, ge=0)
     shift_pj: float = param(0.00605, desc="16-bit shift (leak by shift); source: " + SATA, ge=0)
+    register_access_pj: float = param(
+        0.0301, desc="16-bit register-file access (an activity-tag lookup reads tags 16 bits at a time); "
+        "source: " + SATA, ge=0,
+    )
     scratchpad_access_pj: float = param(0.2779, desc="PE scratchpad access; source: " + SATA, ge=0)
     sram_64bit_8kib_pj: float = param(
         10.0,

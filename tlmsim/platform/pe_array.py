@@ -16,6 +16,21 @@ class PeArrayConfig(ParamModel):
     accumulator_bits: int = param(16, desc="width of the accumulator / partial sum", ge=2, le=64)
     membrane_bits: int = param(16, desc="width of a membrane potential kept between timesteps", ge=2, le=64)
     scratchpad_bytes: Bytes = param(64, desc="scratchpad per PE (holds stationary weights and state)", ge=0, le=1 << 20)
+    weight_double_buffer: bool = param(
+        True, desc="each PE holds a second (shadow) register for its stationary operand: the next fold's weights "
+        "(dense-is: inputs) shift in while the current fold streams, and the pipeline skew R + C - 2 is paid "
+        "once per run of back-to-back folds (a tile); false = SCALE-Sim's rule, every fold pays fill + skew "
+        "(the SCALE-Sim golden test runs so)",
+    )
+    tag_bits_per_cycle: int = param(
+        64, desc="activity-tag bits the array's sequencer reads per cycle (ptb, spikex) while it schedules folds "
+        "and streamed elements; assumption: one 64-bit tag word per cycle (neither PTB nor SpikeX publishes "
+        "its tag-unit width)", ge=1, le=65536,
+    )
+    event_dispatch_per_cycle: int = param(
+        1, desc="event dataflow: address events the dispatcher issues per cycle; assumption: one AER address "
+        "decoded per cycle", ge=1, le=1024,
+    )
     neuron: Literal["if", "lif", "cuba_lif"] = param(
         "lif", desc="default neuron model when the workload does not name one"
     )

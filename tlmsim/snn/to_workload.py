@@ -9,7 +9,9 @@ Mapping (graph node -> workload layer):
   takes the first synaptic path as its layer and the other as that layer's
   ``residual`` (the shortcut's spikes, or partial sums of a neuron-less shortcut);
 * Scale nodes are folded into the data (no hardware cost); Input/Output carry no work;
-* ``weight_sparsity`` = the fraction of exactly-zero weights.
+* ``weight_sparsity`` = the fraction of exactly-zero weights, and the layer's real
+  zero mask (:func:`weight_masks`) goes with the workload: the dataflows skip folds
+  whose weights are all zero and compress each block by its real nonzeros.
 
 Spikes: each layer's input is the output of the node feeding it, as the reference
 simulator computed it. Inputs that are not binary (a direct-encoded image, a
@@ -107,4 +109,15 @@ def layer_spikes(graph: SnnGraph, outputs: dict[str, np.ndarray], feeds: dict[st
         a = outputs[node]
         nz = a != 0
         out[layer] = nz[:, sample] if sample is not None else np.moveaxis(nz, 1, 0)
+    return out
+
+
+def weight_masks(graph: SnnGraph, layers) -> dict[str, np.ndarray]:
+    """Layer name -> nonzero mask of its weights, bool ``(K, N)`` in the GEMM layout
+    (conv: K ordered (c, kh, kw) as im2col; linear: K inputs), for every conv/linear layer."""
+    out = {}
+    for layer in layers:
+        if layer.has_weights:
+            w = np.asarray(graph[layer.name].params["weight"])
+            out[layer.name] = np.ascontiguousarray((w.reshape(w.shape[0], -1) != 0).T)
     return out
