@@ -32,66 +32,66 @@ ONE_SPIKE = {"fc": np.array([[1, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0,
 SMALL = ("pe_array.rows=4", "pe_array.cols=2")
 
 
-def test_ptb_maps_windows_to_column_groups_and_skips_silent_folds(tmp_path):
+def test_ptb_maps_time_windows_to_columns_and_streams_only_active_inputs(tmp_path):
     w = _workload(tmp_path, LINEAR, ONE_SPIKE, 4)
     _, plans = _plan(w, *SMALL, "dataflow.name=ptb")  # time_window unset: ptb's default 2
-    tiles = plans[0].tiles
-    # T = 4, W = 2: two windows run in parallel, P = min(2, C = 2) column groups, so a fold is
-    # C // P = 1 output channel wide: N = 2 -> two tiles, each covering all 4 timesteps
-    assert len(tiles) == 2 and all((t.t_first, t.t_last) == (0, 3) for t in tiles)
-    # fill R = 4, one slot (the pixel is active in window 0 only) x W = 2 cycles, skew R + C - 2 = 4
-    # once: 10; tags: 1 fold tag + 1 pixel x 2 windows x 1 fold checked = 3 bits (1 cycle, hidden);
-    # neuron update: 1 output on 2 units x 4 timesteps = 4
-    assert [t.compute_cycles for t in tiles] == [14, 14]
-    assert [t.tag_bits for t in tiles] == [3, 3]
-    # the fold's 4 x 1 weights move once and are copied into both column groups
-    assert [m.nbytes for m in tiles[0].loads if m.data_class.name == "WEIGHTS"] == [4]
-    assert [t.pe_weight_loads for t in tiles] == [8, 8]
-    # one spike meets 1 weight per tile; the dense count is 1 x 4 x 1 per timestep
-    assert [t.acc_ops for t in tiles] == [1, 1]
-    assert [t.dense_ops for t in tiles] == [16, 16]
+    (tile,) = plans[0].tiles
+    # T = 4, W = 2: 2 TWs side by side on the C = 2 columns (1 pixel each); rows: the N = 2 output
+    # channels; one tile covers all 4 timesteps. Only input 0 spikes (in TW 0): 1 slot of W = 2
+    # cycles, then the drain R + C - 2 = 4; tags: 4 input tags + 1 input x 2 columns = 6 bits
+    # (1 cycle, hidden); neuron update: 2 outputs on 2 units x 4 timesteps = 4
+    assert (tile.t_first, tile.t_last) == (0, 3)
+    assert tile.compute_cycles == 2 + 4 + 4 and tile.tag_bits == 6
+    # only the active input's weights move (1 x 2 bytes); one spike meets 2 weights
+    assert [m.nbytes for m in tile.loads if m.data_class.name == "WEIGHTS"] == [2]
+    assert tile.acc_ops == 2 and tile.dense_ops == 32
     # the membrane never leaves the neuron units
-    assert not [m for t in tiles for m in t.loads + t.stores if m.data_class.name == "MEMBRANE"]
+    assert not [m for m in tile.loads + tile.stores if m.data_class.name == "MEMBRANE"]
 
 
-def test_ptb_packs_rows_whose_active_windows_do_not_overlap(tmp_path):
-    # a 1x1 conv over 3 pixels: M = 3, K = 8 (two folds of R = 4), N = 2
-    layers = "  - {name: c, op: conv2d, in_shape: [8, 1, 3], out_channels: 2, kernel: 1, neuron: lif}\n"
-    x = np.zeros((4, 8, 1, 3), dtype=bool)
-    x[0, 0, 0, 0] = True  # pixel 0, window 0 (t 0)
-    x[3, 1, 0, 1] = True  # pixel 1, window 1 (t 3)
-    x[1, 2, 0, 2] = True  # pixel 2, window 0 (t 1)
+def test_ptb_pairs_inputs_whose_active_columns_do_not_overlap(tmp_path):
+    # a 1x1 conv over 2 pixels: M = 2, K = 8, N = 2; on 4 x 4 PEs: 2 TWs x 2 pixels on the columns
+    layers = "  - {name: c, op: conv2d, in_shape: [8, 1, 2], out_channels: 2, kernel: 1, neuron: lif}\n"
+    x = np.zeros((4, 8, 1, 2), dtype=bool)
+    x[0, 0, 0, 0] = True  # input 0: pixel 0, TW 0
+    x[3, 1, 0, 1] = True  # input 1: pixel 1, TW 1
+    x[1, 2, 0, 0] = True  # input 2: pixel 0, TW 0
     w = _workload(tmp_path, layers, {"c": x}, 4)
-    arr = (*SMALL, "dataflow.name=ptb")
+    arr = ("pe_array.rows=4", "pe_array.cols=4", "dataflow.name=ptb")
 
-    def tiles(*sets):
-        return _plan(w, *arr, *sets)[1][0].tiles
+    def tile(*sets):
+        (t,) = _plan(w, *arr, *sets)[1][0].tiles
+        return t
 
-    # fold 1 (inputs 4-7) is silent: skipped, its weights never move; fold 0 streams pixels 0 and 1
-    # in one slot (windows {0} and {1}), pixel 2 (window 0, taken) opens a second: 2 slots x W = 4;
-    # fill 4 + 4 + skew 4 = 12; neuron update: 3 outputs on 2 units x 4 timesteps = 8
-    packed = tiles()
-    assert [t.compute_cycles for t in packed] == [20, 20]
-    assert [sum(m.nbytes for m in t.loads if m.data_class.name == "WEIGHTS") for t in packed] == [4, 4]
-    # tags: 2 fold tags + 3 pixels x 2 windows checked in the one streamed fold
-    assert [t.tag_bits for t in packed] == [8, 8]
-    # no packing: 3 slots x 2 = 6 -> 14 + 8
-    assert [t.compute_cycles for t in tiles("dataflow.packing=none")] == [22, 22]
-    # no skipping: both folds stream all 3 pixels (3 x 2 cycles); the second fill hides behind the
-    # first stream: 4 + 6 + 6 + 4 = 20, + 8; all 8 x 1 weights move
-    dense = tiles("dataflow.zero_skip=false")
-    assert [t.compute_cycles for t in dense] == [28, 28]
-    assert [sum(m.nbytes for m in t.loads if m.data_class.name == "WEIGHTS") for t in dense] == [8, 8]
+    # inputs 3-7 are silent: not streamed, their weights never move; inputs 0 and 1 share a slot
+    # (columns (TW 0, pixel 0) and (TW 1, pixel 1)), input 2 takes a second: 2 slots x W = 2 = 4,
+    # + the drain R + C - 2 = 6; neuron update: 4 outputs on 4 units x 4 timesteps = 4
+    packed = tile()
+    assert packed.compute_cycles == 4 + 6 + 4
+    assert sum(m.nbytes for m in packed.loads if m.data_class.name == "WEIGHTS") == 3 * 2
+    # tags: 8 input tags + 3 active inputs x 4 columns
+    assert packed.tag_bits == 8 + 12
+    assert packed.acc_ops == 3 * 2 and packed.dense_ops == 2 * 8 * 2 * 4
+    # no packing: 3 slots x 2 = 6
+    assert tile("dataflow.packing=none").compute_cycles == 6 + 6 + 4
+    # no skipping: all 8 inputs stream (16 cycles) and all 8 x 2 weights move
+    dense = tile("dataflow.zero_skip=false")
+    assert dense.compute_cycles == 16 + 6 + 4
+    assert sum(m.nbytes for m in dense.loads if m.data_class.name == "WEIGHTS") == 16
 
 
-def test_pack_slots_greedy_rule():
-    from tlmsim.dataflow.ptb import pack_slots
+def test_pair_slots_greedy_rule():
+    from tlmsim.dataflow.ptb import pair_slots
 
-    # windows x pixels for one fold: masks {0}, {1}, {}, {0, 1}, {1}, {0}
-    a = np.array([[1, 0, 0, 1, 0, 1], [0, 1, 0, 1, 1, 0]], dtype=bool)[:, :, None]
-    # slots: [{0}, {1}] -> [{0, 1}] -> [{1}, {0}]: 3; without packing: 5 active pixels
-    assert pack_slots(a, True).tolist() == [3]
-    assert pack_slots(a, False).tolist() == [5]
+    def masks(*sets):
+        return np.array([[c in s for c in range(2)] for s in sets], dtype=bool)
+
+    # {0}-{1} pair, {0,1} alone, {1}-{0} pair: 3 slots; unpacked: 5
+    m = masks({0}, {1}, {0, 1}, {1}, {0})
+    assert pair_slots(m, True) == 3 and pair_slots(m, False) == 5
+    # a chain of 3 compatible neighbours: the greedy scan pairs the first two, the third is alone
+    assert pair_slots(masks({0}, {1}, {0}), True) == 2
+    assert pair_slots(masks({0}, {1}, {0}, {1}), True) == 2
 
 
 def test_spikex_keeps_weights_over_all_timesteps(tmp_path):
@@ -154,18 +154,20 @@ def test_event_cost_follows_the_spike_count(tmp_path):
     w = _workload(tmp_path, layers, {"c": x}, 1)
     _, plans = _plan(w, *SMALL, "dataflow.name=event")
     (tile,) = plans[0].tiles
-    # the block's 2 channels fill the C = 2 columns (one column group); the event feeds 9 output
-    # pixels: 9 weight vectors down the columns, one per cycle = 9 cycles (its 9 x 2 weight bytes are
-    # read in 1 cycle); + the pipeline fill R = 4; neuron update: 9 x 2 IF updates on 2 units = 9
+    # the block's 2 channels fill the C = 2 columns (one column group), whose R = 4 rows are the
+    # accumulator banks (pixel m in bank m mod 4); the event feeds the 9 output pixels: bank 0 gets
+    # pixels 0, 4, 8 -> 3 cycles (its 9 x 2 weight bytes are read from L1 in 1 cycle); pipeline fill
+    # 2 + log2(4 banks) = 4; neuron update: 9 x 2 IF updates on 2 units = 9
     assert tile.acc_ops == 18 and tile.pe_weight_loads == 18
-    assert tile.compute_cycles == 4 + 9 + 9
+    assert tile.compute_cycles == 4 + 3 + 9
     # one AER event: count field ceil(log2 10) = 4 bits + (1 time bit + 4 address bits) = 9 bits -> 2 bytes
     assert [m.nbytes for m in tile.loads if m.data_class.name == "SPIKES"] == [2]
     # a corner spike feeds 4 outputs: 8 accumulates, 1 cycle
     x2 = np.zeros((1, 1, 3, 3), dtype=bool)
     x2[0, 0, 0, 0] = True
     _, plans = _plan(_workload(tmp_path, layers, {"c": x2}, 1), *SMALL, "dataflow.name=event")
-    assert plans[0].tiles[0].acc_ops == 8 and plans[0].tiles[0].compute_cycles == 4 + 4 + 9
+    # (pixels 0, 1, 3, 4: banks 0, 1, 3, 0 -> 2 cycles)
+    assert plans[0].tiles[0].acc_ops == 8 and plans[0].tiles[0].compute_cycles == 4 + 2 + 9
 
 
 def test_event_partial_sums_in_l1_are_bound_by_its_bandwidth(tmp_path):
@@ -174,35 +176,42 @@ def test_event_partial_sums_in_l1_are_bound_by_its_bandwidth(tmp_path):
     x[0, 0, 1, 1] = True
     w = _workload(tmp_path, layers, {"c": x}, 1)
     l1 = ("buffers.l1.banks=1", "buffers.l1.port_width_bytes=4")
-    # 9 pixels on 4 rows: 3 partial sums of 2 bytes per PE fit a 64-byte scratchpad: the column
-    # buses bind (9 cycles; the weight read, 18 bytes / 4 per cycle = 5 cycles, is shorter)
+    # 9 pixels on 4 rows: 3 partial sums of 2 bytes per PE fit a 64-byte scratchpad; the weight
+    # read binds: 9 vectors x 2 bytes / 4 bytes per cycle = 5 cycles (bank conflicts: 3)
     _, plans = _plan(w, *SMALL, "dataflow.name=event", *l1)
-    assert plans[0].tiles[0].compute_cycles == 4 + 9 + 9
+    assert plans[0].tiles[0].compute_cycles == 4 + 5 + 9
     # a 4-byte scratchpad (2 double-buffered 8-bit weights) cannot hold them: partial sums in L1,
     # which moves 4 bytes per cycle = 4 / (2 x 2 bytes) = 1 read-modify-write per cycle: 18 cycles
     _, plans = _plan(w, *SMALL, "dataflow.name=event", *l1, "pe_array.scratchpad_bytes=4")
     assert plans[0].tiles[0].compute_cycles == 4 + 18 + 9
 
 
-def test_event_column_groups_conflict_and_dispatch_is_bounded(tmp_path):
-    from tlmsim.dataflow.event import group_fanout
+def test_event_banks_conflict_and_dispatch_is_bounded(tmp_path):
+    from tlmsim.dataflow.event import bank_fanout
 
     layers = "  - {name: c, op: conv2d, in_shape: [1, 1, 4], out_channels: 1, kernel: [1, 3], padding: [0, 1], neuron: if}\n"
     # 1 x 4 input, 1 x 3 kernel, padding 1: output pixels 0..3; position p feeds pixels p-1, p, p+1
     layer = _workload(tmp_path, layers, {"c": np.zeros((1, 1, 1, 4), dtype=bool)}, 1).layers[0]
-    # 2 column groups (pixel m in group m mod 2): position 1 feeds pixels 0, 1, 2 -> groups 0, 1, 0
-    assert group_fanout(layer, 2).tolist() == [[1, 1], [2, 1], [1, 2], [1, 1]]
+    # 2 column groups of 1 row (pixel m in bank m mod 2): position 1 feeds pixels 0, 1, 2 -> banks 0, 1, 0
+    assert bank_fanout(layer, 2, 1).tolist() == [[1, 1], [2, 1], [1, 2], [1, 1]]
+    # 1 group of 2 rows: the same banks (row m mod 2)
+    assert bank_fanout(layer, 1, 2).tolist() == bank_fanout(layer, 2, 1).tolist()
     x = np.zeros((1, 1, 1, 4), dtype=bool)
     x[0, 0, 0, 1] = x[0, 0, 0, 2] = True
     w = _workload(tmp_path, layers, {"c": x}, 1)
-    # N = 1 channel on C = 4 columns: 4 groups; the events feed pixels {0, 1, 2} and {1, 2, 3}:
-    # group loads 1, 2, 2, 1 -> 2 cycles, and 2 events dispatched one per cycle -> 2; fill R = 4;
-    # neuron update: 4 outputs on 4 units = 1
+    # the events feed pixels {0, 1, 2} and {1, 2, 3}. N = 1 channel on 4 x 4 PEs: 4 column groups x 4
+    # rows = 16 banks, every pixel its own: the busiest banks (pixels 1, 2) take 2 updates; 2 events
+    # dispatched one per cycle: 2 cycles; fill 2 + log2(16) = 6; neuron update: 4 outputs on 4 units = 1
     arr = ("pe_array.rows=4", "pe_array.cols=4", "dataflow.name=event")
-    assert _plan(w, *arr)[1][0].tiles[0].compute_cycles == 4 + 2 + 1
-    # one column group (C = 1): 6 target pixels in one group -> 6 cycles
-    assert _plan(w, "pe_array.rows=4", "pe_array.cols=1", "dataflow.name=event")[1][0].tiles[0].compute_cycles \
-        == 4 + 6 + 4
+    assert _plan(w, *arr)[1][0].tiles[0].compute_cycles == 6 + 2 + 1
+    # 2 x 1 PEs: 2 banks (pixels 0, 2 and 1, 3): 3 updates each -> 3 cycles; fill 2 + 1; neuron 4
+    assert _plan(w, "pe_array.rows=2", "pe_array.cols=1", "dataflow.name=event")[1][0].tiles[0].compute_cycles \
+        == 3 + 3 + 4
+    # dispatch binds when the events are many and their fan-out is spread: every position spikes at
+    # 4 x 4 PEs: 4 events, bank loads 2, 3, 3, 2 -> 4 cycles (one event per cycle), 2 with 2 per cycle
+    w4 = _workload(tmp_path, layers, {"c": np.ones((1, 1, 1, 4), dtype=bool)}, 1)
+    assert _plan(w4, *arr)[1][0].tiles[0].compute_cycles == 6 + 4 + 1
+    assert _plan(w4, *arr, "pe_array.event_dispatch_per_cycle=2")[1][0].tiles[0].compute_cycles == 6 + 3 + 1
 
 
 def test_fanout_map_counts_output_windows():
@@ -253,10 +262,16 @@ def _totals(workload, *sets):
 
 
 @pytest.mark.parametrize("name", DATAFLOWS)
-def test_all_ones_spikes_skipping_gains_nothing(ones_workload, name):
+def test_all_ones_spikes_skipping_gains_nothing(ones_workload, name, tmp_path):
+    # without padding there is nothing at all to skip: not faster than its own dense execution
+    layers = ("  - {name: c, op: conv2d, in_shape: [4, 6, 6], out_channels: 40, kernel: 3, neuron: lif}\n"
+              "  - {name: f, op: flatten, in_shape: [40, 4, 4]}\n"
+              "  - {name: fc, op: linear, in_shape: [640], out_features: 10, neuron: lif}\n")
+    ones = {"c": np.ones((4, 4, 6, 6), dtype=bool), "f": np.ones((4, 40, 4, 4), dtype=bool),
+            "fc": np.ones((4, 640), dtype=bool)}
+    w = _workload(tmp_path, layers, ones, 4)
+    assert _totals(w, f"dataflow.name={name}")[0] >= _totals(w, f"dataflow.name={name}", "dataflow.zero_skip=false")[0]
     on = _totals(ones_workload, f"dataflow.name={name}")
-    off = _totals(ones_workload, f"dataflow.name={name}", "dataflow.zero_skip=false")
-    assert on[0] >= off[0]  # not faster than its own dense execution
     # the only work skipped is the padding: (pixel, input) pairs that carry no input at all
     T = ones_workload.timesteps
     padding = sum(T * (l.gemm[0] * l.gemm[1] - int(im2col(l, ones_workload.spikes[l.name][:1]).sum())) * l.gemm[2]

@@ -4,33 +4,31 @@ Each input spike (an address event: channel, row, column, timestep) adds its
 channel's fan-out weights into every output neuron it feeds: the ``F`` output
 pixels whose window covers its position (stride and padding included) times the
 ``nc`` output channels of the current output block. The engine is the same R x C
-PE array, used as a bank of accumulators, fed through a scatter network:
+PE array, used as banks of accumulators, fed through a scatter network:
 
-* **Accumulators.** An output block has ``nc <= C`` channels, one per column; the
-  ``g = C // nc`` column groups split the output pixels (pixel m in group
-  ``m mod g``), and within a group the pixels are spread over the R rows. Each PE
-  keeps its partial sums in its scratchpad when they fit
+* **Accumulator banks.** An output block has ``nc <= C`` channels, one per column;
+  the ``g = C // nc`` column groups split the output pixels (pixel m in group
+  ``m mod g``) and each group's R rows are its banks (pixel m in row
+  ``(m // g) mod R``): ``g x R`` banks, each a row of ``nc`` accumulators that takes
+  one update vector per cycle. Two target pixels in the same bank conflict (two
+  cycles). Each PE keeps its partial sums in its scratchpad when they fit
   (``ceil(M / (g R))`` sums of ``accumulator_bits``); otherwise they live in L1 and
   each update is a read-modify-write there, ``L1 bytes per cycle / (2 x accumulator
   bytes)`` updates per cycle (L1 bytes per cycle = ``banks x port_width_bytes``).
-* **Scatter.** The weights enter the array at the top of the columns, like a
-  systolic array's: per cycle each column group takes one target pixel's vector of
-  ``nc`` weights (the column buses are the accumulators' write ports), so an event
-  needs one slot per target pixel in that pixel's group, and two target pixels in
-  the same group conflict (they take two cycles).
+* **Weights.** Each target pixel needs the weight vector (``nc`` weights) of its
+  kernel offset, read from the L1 banks: at most ``L1 bytes per cycle`` per cycle.
 * **Dispatch.** The dispatcher issues at most ``pe_array.event_dispatch_per_cycle``
-  events per cycle; each target pixel's weight vector (``nc`` weights) is read from
-  L1 at its bandwidth.
-* **Pipeline fill.** An update reaches its row after travelling down the column:
-  ``R`` cycles (one L1 read, R - 1 hops) before the first accumulate of a tile.
+  events per cycle.
+* **Pipeline fill.** Per tile, ``2 + ceil(log2(g R))`` cycles before the first
+  accumulate: the L1 read, a butterfly scatter network of ``log2(banks)`` stages,
+  the accumulate.
 
-The events of a tile are queued per column group, so a tile takes ``R + max(ceil(
-events / dispatch), max over groups of its target pixels, ceil(weight bytes read /
-L1 bytes per cycle), ceil(updates / L1 read-modify-write rate) when the partial sums
-are in L1)`` cycles (0 without an event). At most C weights enter the array per
-cycle, the rate at which a weight-stationary array loads its weights, and a
-weight-stationary array then reuses each over its whole stream: at full density the
-event engine is never faster than the dense arrays (tested).
+The events of a tile queue per bank, so a tile takes ``fill + max(ceil(events /
+dispatch), the most target pixels of any bank, ceil(weight bytes read / L1 bytes per
+cycle), ceil(updates / L1 read-modify-write rate) when the partial sums are in L1)``
+cycles (0 without an event). An event engine re-reads a weight for every update,
+where a weight-stationary array reuses it over its whole stream; so at full density
+the event engine is not faster than the dense arrays (tested on the shipped networks).
 
 A tile covers one timestep, a block of ``nc`` output channels (their partial sums
 and membranes stay on chip across the block's tiles) and a group of ``cg`` input
@@ -41,8 +39,8 @@ into the block (a channel with no event costs nothing: that is the zero skipping
 channel's weights, as a dense scan would). The block's neurons are all updated once
 per timestep (the leak applies to silent neurons too), with the block's last tile.
 
-Candidates for the tiler: the widest output block (at most C) for one input channel
-per tile, then as many channels as fit.
+Candidate for the tiler: the widest output block (at most C) for one input channel,
+then as many channels per tile as fit an L1 half.
 """
 
 from __future__ import annotations
@@ -56,12 +54,14 @@ from tlmsim.dataflow.tiling import bits_to_bytes, ceil_div, largest_chunk
 from tlmsim.workload import Layer
 
 
-def group_fanout(layer: Layer, groups: int) -> np.ndarray:
-    """int ``(positions, groups)``: for each input position of a channel, how many of
-    the output pixels it feeds fall in each column group (pixel m in group ``m mod
-    groups``). A linear layer has one position feeding its one output pixel."""
+def bank_fanout(layer: Layer, groups: int, rows: int) -> np.ndarray:
+    """int ``(positions, groups x rows)``: for each input position of a channel, how
+    many of the output pixels it feeds fall in each accumulator bank (pixel m in
+    column group ``m mod groups``, row ``(m // groups) mod rows``; bank
+    ``group x rows + row``). A linear layer has one position feeding its one pixel."""
+    banks = groups * rows
     if layer.op == "linear":
-        d = np.zeros((1, groups), dtype=np.int64)
+        d = np.zeros((1, banks), dtype=np.int64)
         d[0, 0] = 1
         return d
     _, h, w = layer.in_shape
@@ -72,10 +72,9 @@ def group_fanout(layer: Layer, groups: int) -> np.ndarray:
     oy, ox, ky, kx = np.meshgrid(np.arange(ho), np.arange(wo), np.arange(kh), np.arange(kw), indexing="ij")
     iy, ix = oy * sh - ph + ky, ox * sw - pw + kx
     ok = (iy >= 0) & (iy < h) & (ix >= 0) & (ix < w)
-    pos = (iy * w + ix)[ok]
-    grp = ((oy * wo + ox) % groups)[ok]
-    d = np.zeros((h * w, groups), dtype=np.int64)
-    np.add.at(d, (pos, grp), 1)
+    m = (oy * wo + ox)[ok]
+    d = np.zeros((h * w, banks), dtype=np.int64)
+    np.add.at(d, ((iy * w + ix)[ok], (m % groups) * rows + (m // groups) % rows), 1)
     return d
 
 
@@ -90,9 +89,10 @@ class Event(SystolicDataflow):
         c, h, w = layer.in_shape
         return c, h * w, fanout_map(layer).ravel()
 
-    def fill_cycles(self) -> int:
-        """Pipeline fill of a tile: one L1 read, then R - 1 hops down a column."""
-        return self.R
+    def fill_cycles(self, nc: int) -> int:
+        """Pipeline fill of a tile: the L1 read, log2(banks) scatter stages, the accumulate."""
+        banks = max(1, self.C // nc) * self.R
+        return 2 + (banks - 1).bit_length()
 
     def psums_in_pes(self, M: int, nc: int) -> bool:
         """Whether a block's ``nc x M`` partial sums fit the PE scratchpads."""
@@ -126,8 +126,8 @@ class Event(SystolicDataflow):
         per_width: dict[int, np.ndarray] = {}
         for n0 in range(0, N, ob1):
             nc = min(ob1, N - n0)
-            if nc not in per_width:  # target pixels per (timestep, channel, column group)
-                per_width[nc] = np.einsum("tcp,pg->tcg", events, group_fanout(layer, max(1, C // nc)))
+            if nc not in per_width:  # target pixels per (timestep, channel, bank)
+                per_width[nc] = np.einsum("tcp,pb->tcb", events, bank_fanout(layer, max(1, C // nc), R))
             demand = per_width[nc]
             in_pes = self.psums_in_pes(M, nc)
             vec_bytes = bits_to_bytes(nc * self.wb)  # one target pixel's weight vector
@@ -147,7 +147,7 @@ class Event(SystolicDataflow):
                                    ceil_div(targets * vec_bytes, l1_bw))
                         if not in_pes:
                             busy = max(busy, ceil_div(updates, rmw))
-                        cycles = self.fill_cycles() + busy
+                        cycles = self.fill_cycles(nc) + busy
                     n = (c1 - c0) * pos
                     s_bits = bits_for(n + 1) + int(ev_t[c0:c1].sum()) * (1 + bits_for(n)) if skip else n
                     nlive = int(live.sum())

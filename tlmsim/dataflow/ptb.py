@@ -1,118 +1,197 @@
 """``ptb``: parallel time batching (Lee, Zhang, Li, "Parallel Time Batching:
 Systolic-Array Acceleration of Sparse Spiking Neural Computation", HPCA 2022).
 
-The rules implemented, in PTB's terms:
+PTB batches timesteps into time windows (TWs) and maps TWs onto the array's
+columns, so that one weight serves several TWs at once, and it streams only the
+synaptic inputs that carry a spike. The rules implemented:
 
-* **Time windows.** Timesteps are batched into time windows (TWs) of
-  ``time_window`` timesteps (default 2: the smallest window > 1, so that every
-  shipped workload, T = 4..16, still has at least two windows to run in parallel;
-  PTB tunes the TW size, trading reuse against activity skipping). An input
-  (pixel row) is *active* in a TW when it carries a spike among the fold's inputs
-  there.
-* **Windows in parallel on the columns.** The C columns are split into
-  ``P = min(windows, C)`` groups, one TW each, all holding the same fold's weights
-  (loaded once into L1, broadcast into the P groups: the weights are reused across
-  every TW of the layer, and PE weight loads count the P copies); a fold is
-  ``C // P`` output channels wide. A streamed slot feeds the P groups the same pixel
-  row's spike words of their TWs; it lasts ``time_window`` cycles (one timestep per
-  cycle, one accumulator per PE, as in the other dataflows). With more windows than
-  columns, the windows run in rounds of P.
-* **Skipping.** A pixel row inactive in every TW of a round is not streamed; a fold
-  without an active row in any TW (or whose weights are all zero) is skipped:
-  its weights are not moved, it takes no cycle.
+* **Time windows.** ``time_window`` timesteps per TW; default 2, the smallest window
+  above 1, so that every shipped workload (T = 4..16) still has at least two TWs to
+  run in parallel. (PTB tunes the TW size per network: larger TWs reuse a weight over
+  more timesteps inside a PE, smaller ones skip more.)
+* **Array mapping.** Rows hold R output channels (postsynaptic neurons); columns
+  hold (output pixel, TW) pairs: ``P = min(TWs, C)`` TWs of ``C // P`` output pixels.
+  The synaptic inputs (the reduction, K) stream through: per slot, one input's
+  weights enter the rows (one weight per output channel, passed along the row to
+  every column: reused over the pixels and TWs) and its spike words enter the
+  columns (the W-bit word of the column's pixel in the column's TW). Each PE keeps
+  the W partial sums of its (neuron, pixel, TW) and adds its weight into those
+  whose timestep carries a spike, one timestep per cycle: a slot lasts W cycles.
+  Partial sums stay in the PEs over the whole reduction (output stationary); the
+  array drains once per (channel block, pixel group), ``R + C - 2`` cycles, after
+  its last reduction chunk (not at all when no input streamed: the sums are 0).
+  With more TWs than columns they run in rounds.
+* **Skipping.** An input with no spike in any column of the tile is not streamed:
+  neither its weights nor its spikes move, and it takes no slot (nor does one whose
+  weights into the block are all zero).
 * **Packing non-overlapping activity** (PTB's scheduling of non-overlapping sparse
-  spiking activities onto the array; on unless ``packing: none``): consecutive active
-  pixel rows whose sets of active TWs do not overlap share one slot, each column
-  group taking the row active in its TW (both rows use the same fold weights). The
-  scheduler packs greedily in stream order: a row joins the open slot if none of its
-  active TWs is taken, else it opens a new slot.
-* **Tags.** One bit per (fold, pixel chunk) marks folds with activity (moved with
-  the spikes, read by the sequencer); inside a streamed fold each (pixel row, TW)
-  element is checked by a zero-detect on its spike word (one tag check each).
+  spiking activities onto the array; on unless ``packing: none``): two consecutive
+  active inputs whose sets of active (pixel, TW) columns do not overlap share one
+  slot; the rows carry both weights and each column takes the one of the input active
+  in it. The scheduler pairs greedily in stream order (at most two inputs per slot:
+  two weight ports per PE).
+* **Tags.** One bit per input of the tile (active somewhere in its columns) moves
+  with the spikes; the sequencer reads those, and the column mask (one bit per
+  column) of every active input to pair them, at ``pe_array.tag_bits_per_cycle``.
 
-A tile covers all timesteps, so membrane potentials stay in the neuron units (the
-neuron units integrate the TWs in order after the columns computed them).
-Accumulates happen only where a spike meets a weight. Spikes move in
-``dataflow.spike_format`` (the smallest per tile by default). ``zero_skip: false``:
-every fold, every row, no packing (with ``time_window`` = T it is then ``dense-ws``
-with a window of T). See :mod:`tlmsim.dataflow.ws` for the fold rule.
+A tile covers all timesteps, so membrane potentials stay in the neuron units (they
+integrate the TWs in order after the columns computed them). Accumulates happen
+only where a spike meets a weight. Spikes move in ``dataflow.spike_format`` (the
+smallest per tile by default). ``zero_skip: false``: every input streams, nothing is
+packed. Tiles: a block of R output channels x a group of ``C // P`` pixels x a chunk
+of the reduction that fits an L1 half; candidates with channels outer or pixels outer.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from tlmsim.dataflow.tiling import ceil_div
-from tlmsim.dataflow.ws import ChunkFolds, WsStreaming
+from tlmsim.dataflow.activity import best_bits, spike_bits
+from tlmsim.dataflow.systolic import GemmCandidate, Step, SystolicDataflow
+from tlmsim.dataflow.tiling import bits_to_bytes, ceil_div
+from tlmsim.errors import MappingError
 from tlmsim.workload import Layer
 
 
-class Ptb(WsStreaming):
+def pair_slots(masks: np.ndarray, pack: bool) -> int:
+    """Slots to stream the inputs whose column masks are the rows of bool ``masks``
+    ``(inputs, columns)`` (all active, in stream order): one each, or with ``pack``
+    greedy pairs of consecutive inputs whose masks do not overlap. In a run of L
+    consecutive compatible neighbours (L + 1 inputs) the greedy scan forms
+    ``floor((L + 1) / 2)`` pairs."""
+    n = masks.shape[0]
+    if not pack or n < 2:
+        return n
+    compat = ~(masks[:-1] & masks[1:]).any(axis=1)
+    if not compat.any():
+        return n
+    edges = np.concatenate(([0], compat.astype(np.int8), [0]))
+    d = np.diff(edges)
+    runs = np.flatnonzero(d == -1) - np.flatnonzero(d == 1)  # lengths of the runs of compatible neighbours
+    return n - int(((runs + 1) // 2).sum())
+
+
+class Ptb(SystolicDataflow):
     NAME = "ptb"
-    TIME_INNER = True
     DEFAULT_WINDOW = 2
 
     def __init__(self, *, platform, workload) -> None:
         super().__init__(platform=platform, workload=workload)
-        self.ZERO_SKIP = self.df.zero_skip
         self.SPIKE_FORMATS = self.spike_formats_from_config()
-        self.pack = self.df.packing != "none"
+        self.skip = self.df.zero_skip
+        self.pack = self.df.packing != "none" and self.skip
+        acc = bits_to_bytes(self.ab) * self.window
+        if acc > self.pe.scratchpad_bytes:
+            raise MappingError(
+                f"ptb: a PE keeps the {self.window} partial sums of its time window ({acc} bytes), more than "
+                f"pe_array.scratchpad_bytes ({self.pe.scratchpad_bytes}); lower dataflow.time_window"
+            )
+
+    @property
+    def window(self) -> int:
+        w = self.df.time_window if self.df.time_window is not None else self.DEFAULT_WINDOW
+        return min(w, self.workload.timesteps)
+
+    @property
+    def windows(self) -> int:
+        return ceil_div(self.workload.timesteps, self.window)
 
     @property
     def parallel(self) -> int:
-        """P: time windows running at once on the column groups."""
+        """P: time windows side by side on the columns."""
         return min(self.windows, self.C)
 
-    def fold_width(self) -> int:
-        return max(1, self.C // self.parallel)
+    def gemm_candidates(self, layer: Layer) -> list[GemmCandidate]:
+        R, C, T = self.R, self.C, self.workload.timesteps
+        M, K, N = layer.gemm
+        mp = min(M, max(1, C // self.parallel))  # pixels per tile
+        nr = min(R, N)
+        fmts = self.SPIKE_FORMATS
+        bound = (lambda n: T * n) if "bitmap" in fmts else \
+            (lambda n: max(spike_bits(f, np.ones((T, n), dtype=bool)) for f in fmts))
 
-    def _tag_bound_bits(self, K: int, m: int, g: int) -> int:
-        return ceil_div(K, self.R)  # one fold tag per fold of the K range
+        def footprint(kc: int) -> int:
+            # weights of kc inputs x nr channels, their spikes over T, their tags, the outputs
+            return (bits_to_bytes(kc * nr * self.wb) + bits_to_bytes(bound(mp * kc) + kc)
+                    + self.out_footprint(layer, mp * nr, T))
 
-    def _tile_tags(self, cf: ChunkFolds, layer: Layer, live: np.ndarray, k0: int, k1: int,
-                   w0: int, w1: int) -> tuple[int, int]:
-        R = self.R
-        moved = ceil_div(k1, R) - k0 // R  # fold tags of the tile's K range
-        return moved + cf.mm * (w1 - w0) * len(live), moved
+        kc = self.chunk("reduction element", layer, K, footprint)
+        act = self.activity(layer)
+        cands = []
+        cache: dict = {}
+        for order in ("n>m>k", "m>n>k"):
+            cands.append(GemmCandidate(f"{order}, pixels/tile={mp}, k chunk={kc}",
+                                       self._steps(layer, act, mp, kc, order, cache)))
+        return cands
 
-    def _fold_stream(self, cf: ChunkFolds, f: int, w0: int, w1: int, nc: int) -> tuple[int, int]:
-        if "ptb" not in cf.cache:
-            cf.cache["ptb"] = self._stream_table(cf)
-        return int(cf.cache["ptb"][f]), self.parallel
+    def _steps(self, layer: Layer, act, mp: int, kc: int, order: str, cache: dict) -> list[Step]:
+        R, C, T = self.R, self.C, self.workload.timesteps
+        M, K, N = layer.gemm
+        W, nwin, P = self.window, self.windows, self.parallel
+        blocks = self.weight_blocks(layer)
+        skew = R + C - 2
+        fn, fm, kch = ceil_div(N, R), ceil_div(M, mp), ceil_div(K, kc)
+        outer = [(n, g) for n in range(fn) for g in range(fm)] if order == "n>m>k" else \
+                [(n, g) for g in range(fm) for n in range(fn)]
+        steps = []
+        for n, g in outer:
+            n0, m0 = n * R, g * mp
+            nr, mm = min(R, N - n0), min(mp, M - m0)
+            wrows = None if blocks.dense else blocks.row_counts(n0, nr)
+            streamed = False  # partial sums to drain: some chunk streamed an input
+            for c in range(kch):
+                k0, k1 = c * kc, min(K, (c + 1) * kc)
+                key = (m0, mm, k0, k1, None if wrows is None else n0)
+                if key not in cache:
+                    cache[key] = self._chunk(act, m0, mm, k0, k1, None if wrows is None else wrows[k0:k1] > 0)
+                stream, live, spikes, tag_read, tag_moved, fmt, s_bytes = cache[key]
+                last = c == kch - 1
+                streamed |= stream > 0
+                cycles = max(stream + (skew if last and streamed else 0), self.tag_cycles(tag_read))
+                nnz = None if wrows is None else int(wrows[k0:k1][live].sum())
+                nl = int(live.sum())
+                dense = mm * (k1 - k0) * nr * T
+                steps.append(Step(
+                    t0=0, t1=T, n0=n0, nc=nr, m0=m0, mm=mm, k0=k0, k1=k1, cycles=cycles,
+                    w_bytes=self.weight_bytes(layer, nl, nr, nnz) if nl else 0,
+                    s_bytes=s_bytes + bits_to_bytes(tag_moved), dense_ops=dense,
+                    acc_ops=spikes * nr if self.skip else dense, tag_bits=tag_read, last_k=last, spike_format=fmt,
+                ))
+        return steps
 
-    def _stream_table(self, cf: ChunkFolds) -> np.ndarray:
-        """Stream cycles of every fold of ``cf`` over all windows: per round of P
-        windows, (slots) x (the round's longest window)."""
+    def _chunk(self, act, m0: int, mm: int, k0: int, k1: int, wlive: np.ndarray | None):
+        """Stream cycles, live inputs, spikes, tags and spike bytes of one (pixel group,
+        reduction chunk); ``wlive``: inputs with a nonzero weight into the block."""
         T, W, nwin, P = self.workload.timesteps, self.window, self.windows, self.parallel
-        total = np.zeros(cf.nf, dtype=np.int64)
-        for r0 in range(0, nwin, P):
-            r1 = min(nwin, r0 + P)
-            length = min(T, r1 * W) - (r1 - 1) * W if r1 - r0 == 1 else W  # a lone short last window
-            if cf.active is None:
-                slots = np.full(cf.nf, cf.mm, dtype=np.int64)
-            else:
-                slots = pack_slots(cf.active[r0:r1], self.pack)
-            total += slots * length
-        return total
+        x = act.x[:, m0:m0 + mm, k0:k1]  # (T, mm, kc)
+        kc = k1 - k0
+        if not self.skip:
+            live = np.ones(kc, dtype=bool)
+            stream = sum(kc * self._round_len(r0) for r0 in range(0, nwin, P))
+            fmt, bits = self._format(x.reshape(T, -1))
+            return stream, live, int(x.sum()), 0, 0, fmt, bits_to_bytes(bits)
+        a = x if nwin * W == T else np.pad(x, ((0, nwin * W - T), (0, 0), (0, 0)))
+        tw = a.reshape(nwin, W, mm, kc).any(axis=1)  # (TWs, pixels, inputs): the column activity
+        live = tw.any(axis=(0, 1))
+        if wlive is not None:
+            live &= wlive
+        nl = int(live.sum())
+        stream = 0
+        for r0 in range(0, nwin, P) if nl else ():
+            cols = tw[r0:r0 + P][:, :, live].reshape(-1, nl).T  # (live inputs, columns)
+            active = cols.any(axis=1)
+            stream += pair_slots(cols[active], self.pack) * self._round_len(r0)
+        tag_moved = kc
+        tag_read = kc + nl * min(nwin, P) * mm
+        fmt, bits = self._format(x[:, :, live].reshape(T, -1)) if nl else ("bitmap", 0)
+        return stream, live, int(x[:, :, live].sum()), tag_read, tag_moved, fmt, bits_to_bytes(bits)
 
+    def _round_len(self, r0: int) -> int:
+        """Cycles of one slot in the round of TWs starting at ``r0``: its longest TW."""
+        T, W, nwin, P = self.workload.timesteps, self.window, self.windows, self.parallel
+        r1 = min(nwin, r0 + P)
+        return W if r1 - r0 > 1 or r1 < nwin else T - r0 * W
 
-def pack_slots(active: np.ndarray, pack: bool) -> np.ndarray:
-    """Slots needed to stream the pixel rows of ``active`` (bool ``(windows, pixels,
-    folds)``), per fold: rows active in no window need none; without packing each
-    other row needs one; with packing, rows are taken in order and a row joins the
-    open slot when none of its active windows is already taken there (else it opens
-    a new slot)."""
-    nw, mm, nf = active.shape
-    any_active = active.any(axis=0)  # (pixels, folds)
-    if not pack or nw == 1:
-        return any_active.sum(axis=0, dtype=np.int64)
-    bits = np.packbits(active, axis=0)  # (bytes, pixels, folds): the window set of each row
-    cur = np.zeros((bits.shape[0], nf), dtype=np.uint8)
-    slots = np.zeros(nf, dtype=np.int64)
-    for i in range(mm):
-        m = bits[:, i, :]
-        nonempty = any_active[i]
-        new = nonempty & ((cur & m).any(axis=0) | ~cur.any(axis=0))
-        slots += new
-        cur = np.where(new, m, cur | m)
-    return slots
+    def _format(self, a: np.ndarray) -> tuple[str, int]:
+        fmts = self.SPIKE_FORMATS
+        return (fmts[0], spike_bits(fmts[0], a)) if len(fmts) == 1 else best_bits(fmts, a)
