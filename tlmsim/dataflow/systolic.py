@@ -190,7 +190,7 @@ class SystolicDataflow(Dataflow):
 
     def layer_weight_bytes(self, layer: Layer) -> int:
         _, K, N = layer.gemm
-        return self.weight_bytes(layer, K, N, self.weight_blocks(layer).total())
+        return self.weight_bytes(layer, K, N, self.weight_blocks(layer).total() if self.df.weight_compression else None)
 
     def spike_slice(self, act: Im2col, t0: int, t1: int, m0: int, m1: int, k0: int, k1: int) -> tuple[str, int]:
         """Format and bytes of a tile's spike slice, in the dataflow's format choice."""

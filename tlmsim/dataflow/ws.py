@@ -186,8 +186,9 @@ class WsStreaming(SystolicDataflow):
         win_groups = [(0, nwin)] if self.TIME_INNER else [(w, w + 1) for w in range(nwin)]
         ncap = self.fold_width()
         fn = ceil_div(N, ncap)
-        blocks = self.weight_blocks(layer)
         skip = self.ZERO_SKIP and act is not None
+        # the weight mask matters when folds of zero weights are skipped or blocks are compressed
+        blocks = self.weight_blocks(layer) if skip or self.df.weight_compression else None
         steps: list[Step] = []
         held = None  # the fold the array holds
         mch = len(chunks)
@@ -204,7 +205,7 @@ class WsStreaming(SystolicDataflow):
                     nnz = blocks.fold_counts(cf.order, cf.starts, n0, nc)
                     live = np.flatnonzero(cf.active[w0:w1].any(axis=(0, 1)) & (nnz > 0))
                 else:
-                    nnz = None if blocks.dense else blocks.fold_counts(cf.order, cf.starts, n0, nc)
+                    nnz = None if blocks is None or blocks.dense else blocks.fold_counts(cf.order, cf.starts, n0, nc)
                     live = np.arange(cf.nf)
                 groups = [live[i:i + g] for i in range(0, len(live), g)] or [live]
                 for j, grp in enumerate(groups):
