@@ -87,9 +87,10 @@ def main() -> None:
         p.write_text("name: vgg16-conv256\ntimesteps: 1\nweight_bits: 8\nlayers:\n" + LAYER)
         layer_wl = load_workload(p, seed=0)
         wall, (result, report) = run_once(args.platform, layer_wl, ["dataflow.name=dense-ws",
-                                                                   "pe_array.rows=32", "pe_array.cols=32"])
+                                                                   "pe_array.rows=32", "pe_array.cols=32",
+                                                                   "pe_array.weight_double_buffer=false"])
     array = int(report.layers.iloc[0]["compute_cycles"] - report.layers.iloc[0]["neuron_cycles"])
-    print("\nVGG16 conv 256->256 on 8x8, 32x32 array, weight stationary, one timestep:")
+    print("\nVGG16 conv 256->256 on 8x8, 32x32 array, weight stationary, one timestep, SCALE-Sim's fold rule:")
     print(f"  tlmsim dense-ws   {wall:7.2f} s   array cycles {array} (memory and neuron updates simulated too)")
     if args.scalesim_python:
         sec, cycles = scalesim_seconds(args.scalesim_python)
