@@ -9,7 +9,11 @@ ones in its input), and reports say so.
 Layers form a graph: each layer reads the output of one earlier layer (``input``;
 by default the previous one) and may add another earlier layer's output before its
 neuron update (``residual``, a ResNet shortcut). Each layer's ``in_shape`` must equal
-its source's output shape.
+its source's output shape. A ``recurrent`` layer has one more synapse, whose input
+is the layer's own output spikes of the previous timestep (its spikes are keyed
+``LAYER.recurrent`` in a trace: the layer's output shifted by one timestep, row 0
+all zero). An ``identity`` layer is a neuron with no weights before it: its input
+is the current.
 """
 
 from __future__ import annotations
@@ -29,8 +33,12 @@ from tlmsim.platform.params import ParamModel, param
 if TYPE_CHECKING:
     import pandas as pd
 
-Op = Literal["conv2d", "linear", "maxpool2d", "avgpool2d", "sumpool2d", "flatten"]
-Neuron = Literal["if", "lif", "li", "cuba_lif"]
+Op = Literal["conv2d", "linear", "maxpool2d", "avgpool2d", "sumpool2d", "flatten", "identity"]
+Neuron = Literal["if", "lif", "li", "cuba_lif", "cuba_li"]
+#: neurons that emit spikes (the others output their membrane)
+SPIKING_NEURONS = ("if", "lif", "cuba_lif")
+#: suffix of a recurrent synapse's key in a spike trace (``LAYER.recurrent``)
+RECURRENT_SUFFIX = ".recurrent"
 
 #: a spike trace larger than this (in neurons x timesteps, summed over layers) is refused
 MAX_SPIKE_ELEMENTS = 2_000_000_000
@@ -51,7 +59,8 @@ class LayerSpec(ParamModel):
 
     name: str = param(desc="unique layer name (keys the spike trace)", min_length=1)
     op: Op = param(desc="operation")
-    in_shape: list[int] = param(desc="input shape: [C, H, W] for conv/pool, [N] for linear", min_length=1, max_length=3)
+    in_shape: list[int] = param(desc="input shape: [C, H, W] for conv/pool, [N] for linear, any for identity",
+                                min_length=1, max_length=3)
     out_channels: int | None = param(None, desc="conv2d: output channels", ge=1)
     out_features: int | None = param(None, desc="linear: output features", ge=1)
     kernel: int | list[int] = param(1, desc="conv/pool kernel size (int or [kh, kw])")
@@ -68,8 +77,13 @@ class LayerSpec(ParamModel):
     )
     residual: str | None = param(
         None, desc="name of an earlier layer whose output (same shape as this layer's) is added to this layer's "
-        "result before the neuron update (a ResNet shortcut); conv2d and linear only",
+        "result before the neuron update (a ResNet shortcut); conv2d, linear and identity only",
     )
+    recurrent: bool = param(
+        False, desc="an extra synapse from this layer's own output spikes of the previous timestep (an RSNN); "
+        "needs a spiking neuron and a 1-D output (linear, or identity on a 1-D input)",
+    )
+    recurrent_sparsity: float = param(0.0, desc="fraction of zero weights of the recurrent synapse", ge=0.0, lt=1.0)
 
     @model_validator(mode="after")
     def _check(self) -> "LayerSpec":
@@ -92,6 +106,11 @@ class LayerSpec(ParamModel):
                 raise ValueError("linear needs out_features")
             if len(self.in_shape) != 1:
                 raise ValueError("linear needs in_shape [N] (put a flatten layer before it)")
+        if self.recurrent:
+            if self.neuron not in SPIKING_NEURONS:
+                raise ValueError(f"a recurrent layer needs a spiking neuron ({', '.join(SPIKING_NEURONS)})")
+            if self.op not in ("linear", "identity") or (self.op == "identity" and len(self.in_shape) != 1):
+                raise ValueError("recurrent needs a 1-D output: a linear layer, or identity on a 1-D input")
         return self
 
 
@@ -104,6 +123,10 @@ class WorkloadSpec(ParamModel):
     weight_bits: int = param(8, desc="stored weight width", ge=1, le=32)
     firing_rate: float = param(0.15, desc="default input spike density for synthetic spikes", ge=0.0, le=1.0)
     spikes: str | None = param(None, desc="spike trace .npz (path relative to this file); omit for synthetic spikes")
+    dt: float | None = param(
+        None, desc="NIR workloads: the reference simulator's time step (default: the graph's metadata, else "
+        "inferred from its neurons, docs/reference_simulator.md)", gt=0.0,
+    )
     sample: int = param(0, desc="which sample of a multi-sample spike trace to run", ge=0)
     prune: float = param(
         0.0, desc="NIR workloads: magnitude-prune this fraction of every layer's weights (the smallest |w| set to "
@@ -143,10 +166,24 @@ class Layer:
     source: int = -1
     #: index of the layer whose output is added before the neuron update (ResNet shortcut), or -1
     residual: int = -1
+    #: an extra synapse reading this layer's own output spikes of the previous timestep
+    recurrent: bool = False
+    #: fraction of zero weights of the recurrent synapse
+    recurrent_sparsity: float = 0.0
 
     @property
     def has_weights(self) -> bool:
         return self.op in ("conv2d", "linear")
+
+    @property
+    def recurrent_key(self) -> str:
+        """The spike-trace key of the recurrent synapse's input."""
+        return self.name + RECURRENT_SUFFIX
+
+    @property
+    def recurrent_gemm(self) -> tuple[int, int, int]:
+        """(M, K, N) of the recurrent synapse: (1, outputs, outputs), or zeros."""
+        return (1, self.out_neurons, self.out_neurons) if self.recurrent else (0, 0, 0)
 
     @property
     def in_neurons(self) -> int:
@@ -186,6 +223,12 @@ class Workload:
     description: str = ""
     #: the SNN graph the layers come from (NIR workloads), for --verify
     graph: object | None = field(default=None, repr=False)
+    #: the reference simulator's time step (NIR workloads)
+    dt: float = 1.0
+    #: the file the workload was read from (named by --verify's errors)
+    path: str = ""
+    #: what the NIR import changed or assumed (e.g. a dropped batch axis), one sentence each
+    notes: tuple[str, ...] = ()
 
     @property
     def synthetic(self) -> bool:
@@ -193,6 +236,8 @@ class Workload:
 
 
 def _out_shape(spec: LayerSpec, where: str) -> tuple[int, ...]:
+    if spec.op == "identity":
+        return tuple(spec.in_shape)
     if spec.op == "flatten":
         return (math.prod(spec.in_shape),)
     if spec.op == "linear":
@@ -216,9 +261,10 @@ def build_layers(spec: WorkloadSpec) -> list[Layer]:
     ``layers[i].key``. A layer's ``in_shape`` must equal its source's output shape."""
     layers: list[Layer] = []
     index: dict[str, int] = {}
+    taken = {ls.name + RECURRENT_SUFFIX for ls in spec.layers if ls.recurrent}  # trace keys of recurrent synapses
     for i, ls in enumerate(spec.layers):
         where = f"layers[{i}]"
-        if ls.name in index or ls.name == "input":
+        if ls.name in index or ls.name == "input" or ls.name in taken:
             raise WorkloadError("duplicate (or reserved) layer name", key=f"{where}.name", value=ls.name)
         earlier = ", ".join(["input", *index]) if index else "input"
         src_name = ls.input if ls.input is not None else (layers[-1].name if layers else "input")
@@ -239,9 +285,9 @@ def build_layers(spec: WorkloadSpec) -> list[Layer]:
         out = _out_shape(ls, where)
         residual = -1
         if ls.residual is not None:
-            if ls.op not in ("conv2d", "linear"):
-                raise WorkloadError("a residual input needs a conv2d or linear layer", key=f"{where}.residual",
-                                    value=ls.residual)
+            if ls.op not in ("conv2d", "linear", "identity"):
+                raise WorkloadError("a residual input needs a conv2d, linear or identity layer",
+                                    key=f"{where}.residual", value=ls.residual)
             if ls.residual not in index:
                 raise WorkloadError("is not an earlier layer", key=f"{where}.residual", value=ls.residual,
                                     allowed=", ".join(index) or "(none)")
@@ -267,9 +313,11 @@ def build_layers(spec: WorkloadSpec) -> list[Layer]:
                 firing_rate=spec.firing_rate if ls.firing_rate is None else ls.firing_rate,
                 source=source,
                 residual=residual,
+                recurrent=ls.recurrent,
+                recurrent_sparsity=ls.recurrent_sparsity,
             )
         )
-    total = sum(l.in_neurons for l in layers) * spec.timesteps
+    total = sum(l.in_neurons + (l.out_neurons if l.recurrent else 0) for l in layers) * spec.timesteps
     if total > MAX_SPIKE_ELEMENTS:
         raise WorkloadError(
             f"the spike tensors would hold {total} elements, more than the limit {MAX_SPIKE_ELEMENTS}", key="layers"
@@ -286,6 +334,29 @@ def consumers(layers: list[Layer]) -> dict[int, list[int]]:
         if l.residual >= 0:
             out[l.residual].append(l.index)
     return out
+
+
+def shift_one_step(a: np.ndarray) -> np.ndarray:
+    """Spikes (T, ...) delayed by one timestep: row t holds row t - 1, row 0 is all zero."""
+    return np.concatenate([np.zeros_like(a[:1]), a[:-1]], axis=0)
+
+
+def synthetic_recurrent_spikes(layers: list[Layer], spikes: dict[str, np.ndarray], timesteps: int,
+                               rng: np.random.Generator) -> None:
+    """Add the synthetic input of every recurrent synapse to ``spikes``: the input of
+    the layer reading the recurrent layer's output (it stands for that output), shifted
+    by one timestep; with no such reader, fresh synthetic spikes at the layer's own
+    ``firing_rate``, shifted."""
+    for l in layers:
+        if not l.recurrent:
+            continue
+        reader = next((r for r in layers if r.source == l.index and r.in_shape == l.out_shape), None)
+        if reader is not None:
+            out = spikes[reader.name]
+        else:
+            out = synthetic_spikes(Layer(**{**{f: getattr(l, f) for f in l.__dataclass_fields__},
+                                            "in_shape": l.out_shape}), timesteps, rng)
+        spikes[l.recurrent_key] = shift_one_step(out)
 
 
 def synthetic_spikes(layer: Layer, timesteps: int, rng: np.random.Generator) -> np.ndarray:
@@ -341,31 +412,32 @@ def load_spike_trace(path: Path, layers: list[Layer], timesteps: int, sample: in
             raise WorkloadError(f"the trace holds {n_samples} samples", file=str(path), key="sample", value=sample,
                                 allowed=f"0..{n_samples - 1}")
     out: dict[str, np.ndarray] = {}
-    for layer in layers:
-        if layer.name not in arrays:
+    wanted = [(l.name, l.in_shape) for l in layers] + [(l.recurrent_key, l.out_shape) for l in layers if l.recurrent]
+    for key, in_shape in wanted:
+        if key not in arrays:
             raise WorkloadError(
-                "has no spikes for this layer", file=str(path), key=layer.name, allowed=", ".join(sorted(arrays)) or "(empty)"
+                "has no spikes for this layer", file=str(path), key=key, allowed=", ".join(sorted(arrays)) or "(empty)"
             )
-        a = arrays[layer.name]
+        a = arrays[key]
         if n_samples is not None:
             if a.ndim < 1 or a.shape[0] != n_samples:
                 raise WorkloadError(f"spike array has shape {list(a.shape)}, expected {n_samples} samples first",
-                                    file=str(path), key=layer.name)
+                                    file=str(path), key=key)
             a = a[sample]
-        want = (timesteps, *layer.in_shape)
+        want = (timesteps, *in_shape)
         if a.shape != want:
             raise WorkloadError(
                 f"spike array has shape {list(a.shape)}, expected (T, *in_shape) = {list(want)}",
                 file=str(path),
-                key=layer.name,
+                key=key,
             )
         if a.dtype != np.bool_:
             if a.dtype.kind not in "biu" or (a.size and (a.min() < 0 or a.max() > 1)):
                 raise WorkloadError(
-                    f"spike array must be bool (or integers 0/1), got dtype {a.dtype}", file=str(path), key=layer.name
+                    f"spike array must be bool (or integers 0/1), got dtype {a.dtype}", file=str(path), key=key
                 )
             a = a.astype(bool)
-        out[layer.name] = a
+        out[key] = a
     return out
 
 
@@ -433,6 +505,12 @@ def _nir_workload(graph_path: Path, *, seed: int, timesteps: int, spec: Workload
 
     graph = load_nir(graph_path)
     where = str(yaml_path or graph_path)
+    if spec is not None and spec.dt is not None:
+        from dataclasses import replace
+
+        graph = replace(graph, dt=float(spec.dt),
+                        notes=tuple(n for n in graph.notes if not n.startswith("dt = ")) + (
+                            f"dt = {spec.dt:g} from the workload YAML",))
     if spec is not None and spec.prune > 0:
         if spec.spikes:
             raise WorkloadError("pruning changes the spikes; omit 'spikes' to simulate the pruned graph",
@@ -445,7 +523,8 @@ def _nir_workload(graph_path: Path, *, seed: int, timesteps: int, spec: Workload
     except WorkloadError as exc:
         raise exc.located(str(graph_path)) from None
     data = {"name": spec.name if spec else graph_path.stem,
-            "description": spec.description if spec else f"NIR graph {graph_path.name}",
+            "description": (spec.description if spec else f"NIR graph {graph_path.name}")
+            + "".join(f"; note: {n}" for n in graph.notes),
             "timesteps": spec.timesteps if spec else timesteps,
             "weight_bits": spec.weight_bits if spec else 8, "layers": layer_dicts}
     full = validate_model(WorkloadSpec, data, str(graph_path))
@@ -471,7 +550,8 @@ def _nir_workload(graph_path: Path, *, seed: int, timesteps: int, spec: Workload
         spikes = layer_spikes(graph, result.outputs, feeds, sample=0)
         label = f"reference simulation of {graph_path.name} on random {NIR_ENCODING}-coded input (seed {seed})"
     return Workload(name=full.name, timesteps=T, weight_bits=full.weight_bits, layers=layers, spikes=spikes,
-                    spike_source=label, description=full.description, graph=graph)
+                    spike_source=label, description=full.description, graph=graph, dt=graph.dt, path=where,
+                    notes=graph.notes)
 
 
 def load_workload(source: str | Path | None = None, *, seed: int = 0) -> Workload:
@@ -502,6 +582,7 @@ def load_workload(source: str | Path | None = None, *, seed: int = 0) -> Workloa
     else:
         rng = np.random.default_rng(seed)
         spikes = {l.name: synthetic_spikes(l, spec.timesteps, rng) for l in layers}
+        synthetic_recurrent_spikes(layers, spikes, spec.timesteps, rng)
         source_label = f"synthetic (seed {seed}, per-layer firing rates)"
     return Workload(
         name=spec.name,
@@ -511,6 +592,7 @@ def load_workload(source: str | Path | None = None, *, seed: int = 0) -> Workloa
         spikes=spikes,
         spike_source=source_label,
         description=spec.description,
+        path=str(path),
     )
 
 

@@ -85,6 +85,20 @@ class LayerPlan:
         return iter(self.tiles)
 
 
+def refuse_unplanned(layer: "Layer", dataflow: str) -> None:
+    """A clear MappingError for the layer kinds the workload carries but no dataflow
+    schedules yet: a recurrent layer (timestep t needs the layer's own spikes of t - 1)
+    and an identity layer (a neuron with no weights before it)."""
+    from tlmsim.errors import MappingError
+
+    if layer.recurrent:
+        raise MappingError(f"layer {layer.name!r} is recurrent (it reads its own spikes of the previous timestep); "
+                           f"the {dataflow} dataflow does not schedule recurrent layers yet")
+    if layer.op == "identity":
+        raise MappingError(f"layer {layer.name!r} is an identity synapse (a neuron with no weights before it); "
+                           f"the {dataflow} dataflow does not plan identity layers yet")
+
+
 class Dataflow:
     """Base of the dataflows; subclasses implement :meth:`plan_layer`."""
 
@@ -104,6 +118,7 @@ class Dataflow:
         resident = False
         prev = None
         for layer in self.workload.layers:
+            refuse_unplanned(layer, self.NAME)
             # outputs left in the GLB by the previous layer serve only the layer reading them
             p = self.plan_layer(layer, resident and prev is not None and layer.source == prev.index)
             plans.append(p)

@@ -21,9 +21,9 @@ from tlmsim.platform.energy import AreaTable, EnergyTable
 from tlmsim.platform.pe_array import PeArrayConfig
 
 
-#: neuron model -> the statistic counting its updates (li costs as lif)
+#: neuron model -> the statistic counting its updates (li costs as lif, cuba_li as cuba_lif)
 _MODEL_STAT = {"if": "neuron_updates_if", "lif": "neuron_updates_lif", "li": "neuron_updates_lif",
-               "cuba_lif": "neuron_updates_cuba_lif"}
+               "cuba_lif": "neuron_updates_cuba_lif", "cuba_li": "neuron_updates_cuba_lif"}
 
 
 class PeArray(Component):
