@@ -357,9 +357,11 @@ def infer_dt(graph: SnnGraph, metadata: Any = None) -> tuple[float, str]:
 
     1. the graph's ``metadata["dt"]`` when it is a positive number;
     2. the ``r = tau / dt`` convention (snnTorch's exporter, tlmsim's trainers): when
-       every leaky neuron's membrane ``tau / r`` is one value ``d`` smaller than the
-       smallest membrane time constant (so ``r > 1``), ``dt = d`` (forward Euler then
-       gives exactly ``v <- (1 - dt / tau) v + I``);
+       every leaky neuron has ``r > 1`` and all their ``tau / r`` agree within 20 %,
+       ``dt`` = the smallest ``tau / r`` (with snnTorch's ``r = tau / dt`` forward Euler
+       gives exactly ``v <- (1 - dt / tau) v + I``; Rockpool writes
+       ``r = tau exp(-dt / tau) / dt``, whose ``tau / r = dt exp(dt / tau)`` is within a
+       few per cent of its dt);
     3. otherwise ``dt = 1`` (one step per unit of time, Sinabs' reading), or the
        smallest time constant of the graph when that is below 1, so that no
        forward-Euler factor ``dt / tau`` exceeds 1 (Norse writes ``tau = 1e-3 s / ...``).
@@ -373,21 +375,23 @@ def infer_dt(graph: SnnGraph, metadata: Any = None) -> tuple[float, str]:
         fv = None
     if fv is not None and np.isfinite(fv) and fv > 0:
         return fv, f"dt = {fv:g} from the graph's metadata"
-    taus, ratios = [], []
+    taus, ratios, below = [], [], True
     for n in graph.nodes:
         for p in _TAUS.get(n.kind, ()):
             taus.append(n.params[p].ravel())
         if n.kind in _TAUS:
             tm = n.params["tau" if "tau" in n.params else "tau_mem"].ravel()
             r = n.params["r"].ravel()
-            ratios.append(np.divide(tm, r, out=np.full_like(tm, np.nan), where=r != 0))
+            rat = np.divide(tm, r, out=np.full_like(tm, np.nan), where=r != 0)
+            ratios.append(rat)
+            below = below and bool(np.all(rat < tm * (1 - 1e-4)))  # r > 1: not the r = 1 of Norse or Sinabs
     if not taus:
         return 1.0, ""
-    tmin = float(min(t.min() for t in taus))
+    tmin = float(f"{float(min(t.min() for t in taus)):.6g}")  # the exporters' float32 values: 6 digits
     rat = np.concatenate(ratios)
-    if np.all(np.isfinite(rat)) and rat.size:
-        d = float(rat[0])
-        if d > 0 and np.allclose(rat, d, rtol=1e-5, atol=0) and d < tmin * (1 - 1e-9):
+    if below and rat.size and np.all(np.isfinite(rat)) and rat.min() > 0:
+        d = float(f"{float(rat.min()):.6g}")
+        if rat.max() <= 1.2 * rat.min():
             return d, f"dt = {d:g} inferred from tau / r (the r = tau / dt convention)"
     if tmin >= 1.0:
         return 1.0, ""

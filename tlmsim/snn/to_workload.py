@@ -94,7 +94,7 @@ def graph_layers(graph: SnnGraph) -> tuple[list[dict], dict[str, Feed]]:
         if node.delayed and k not in NEURONS:
             raise WorkloadError(f"the recurrent connection into {node.name!r} ({k}) is not mapped: only a neuron "
                                 "may close a cycle", key=node.name)
-        srcs = [producer[i] for i in node.inputs]
+        srcs = [producer[i] for i in node.inputs if i not in node.delayed]
         if k in ("output", "scale"):
             if len(set(srcs)) > 1:
                 raise WorkloadError(f"{k} node {node.name!r} sums several paths; not supported", key=node.name)
