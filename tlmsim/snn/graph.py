@@ -366,7 +366,7 @@ def infer_dt(graph: SnnGraph, metadata: Any = None) -> tuple[float, str]:
        smallest time constant of the graph when that is below 1, so that no
        forward-Euler factor ``dt / tau`` exceeds 1 (Norse writes ``tau = 1e-3 s / ...``).
 
-    Graphs with no time constant (IF only) get ``dt = 1`` with no note."""
+    Graphs with no time constant (IF only) get ``dt = 1``; ``dt = 1`` gets no note."""
     md = metadata if isinstance(metadata, dict) else {}
     v = md.get("dt")
     try:
@@ -392,7 +392,7 @@ def infer_dt(graph: SnnGraph, metadata: Any = None) -> tuple[float, str]:
     if below and rat.size and np.all(np.isfinite(rat)) and rat.min() > 0:
         d = float(f"{float(rat.min()):.6g}")
         if rat.max() <= 1.2 * rat.min():
-            return d, f"dt = {d:g} inferred from tau / r (the r = tau / dt convention)"
+            return d, ("" if d == 1.0 else f"dt = {d:g} inferred from tau / r (the r = tau / dt convention)")
     if tmin >= 1.0:
         return 1.0, ""
     return tmin, (f"dt = {tmin:g}: the graph's smallest time constant (no dt in the file, and r is not "
