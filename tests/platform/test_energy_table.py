@@ -92,3 +92,17 @@ def test_sram_leakage_from_the_table_or_the_override():
     # below 2 KiB banks: the 2 KiB figure per KiB (0.182 / 2 = 0.091 mW/KiB)
     assert e.sram_leakage_mw(4096, 4) == pytest.approx(0.091 * 4)
     assert EnergyTable(leakage_mw_per_kib_sram=0.5).sram_leakage_mw(128 * 1024, 2) == pytest.approx(64.0)
+
+
+def test_the_docs_show_the_table_the_code_uses():
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "reference" / "sram_energy.md"
+    rows = [line for line in doc.read_text(encoding="utf-8").splitlines() if line.startswith("| ") and "iB |" in line[:12]]
+    table = [r for r in rows if r.count("|") == 12]
+    assert len(table) == len(sram_energy._ROWS)
+    for line, (kib, rd, wr, area, leak) in zip(table, sram_energy._ROWS):
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        size = int(cells[0].split()[0]) * (1024 if cells[0].endswith("MiB") else 1)
+        assert size == kib
+        assert [float(c) for c in cells[1:]] == [*rd, *wr, area, leak]

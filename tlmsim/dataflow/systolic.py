@@ -8,7 +8,8 @@ tiling (loop order, chunk sizes). :class:`SystolicDataflow` then
 1. chooses GLB residency for each candidate (:func:`tiling.choose_resident`: the
    tensors that would cross the DRAM interface most often stay in the GLB if they fit),
 2. keeps the candidate with the shortest roofline estimate
-   ``max(array cycles, DRAM bytes / DRAM peak bytes per cycle)``; among equal
+   ``max(array cycles, DRAM bytes / DRAM peak bytes per cycle)`` plus the resident
+   traffic that stays exposed (:meth:`SystolicDataflow._exposed_cycles`); among equal
    estimates (e.g. two loop orders of one compute-bound shape) the one that moves the
    fewest DRAM bytes, then the one with fewer tiles, and
 3. turns its steps into :class:`~tlmsim.dataflow.base.Tile` objects with addresses,

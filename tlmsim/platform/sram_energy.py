@@ -20,8 +20,10 @@ The rule (:func:`access_pj`): an access of ``w`` bits to a buffer of capacity ``
   path of an H-tree over ``B`` leaves covering a square of area ``A(S)`` is
   ``sqrt(A)/2 * (1 - 1/sqrt(B))`` long; ``K_ROUTE`` = 0.236 pJ per bit per mm (at
   0.7 V, address and data included) is the least-squares fit to CACTI's 2-64-bank
-  arrays of 32 KiB-64 MiB (mean error 7 %, 86 % of them within 15 %). One bank: no
-  interconnect term (CACTI's monolithic figure already contains its internal H-tree);
+  arrays of 32 KiB-64 MiB (reads and writes of 236 arrays with banks of 2 KiB or
+  more: mean error 7 %, 87 % within 15 %, from 512 KiB up mean 4 %; worst -42 %, a
+  32 KiB buffer cut into 8 banks of 512-bit lines). One bank: no interconnect term
+  (CACTI's figure for one array already contains its internal H-tree);
 * ``(0.9 / 0.7)^2``: CACTI's LOP supply is 0.7 V; the rest of the energy table
   (Horowitz, ISSCC 2014) is at 0.9 V, so dynamic energy is scaled by V^2 (E = C V^2).
 
