@@ -8,7 +8,7 @@ import pytest
 
 from tlmsim.errors import WorkloadError
 from tlmsim.snn.graph import infer_dt, load_nir
-from tlmsim.snn.refsim import conv2d, simulate_graph
+from tlmsim.snn.refsim import simulate_graph
 from tlmsim.snn.to_workload import graph_layers, layer_spikes
 
 

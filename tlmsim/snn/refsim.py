@@ -112,7 +112,6 @@ def simulate_graph(graph: SnnGraph, inputs: np.ndarray | dict[str, np.ndarray], 
     rec: dict[str, list[np.ndarray]] = {}
     keep = {n.name for n in graph.nodes if record == "all" or n.kind in ("input", "output", *SPIKING)}
     late = {d for n in graph.nodes for d in n.delayed}  # nodes whose previous output a recurrent edge reads
-    shape_of = {n.name: n.out_shape for n in graph.nodes}
     prev = _rest_values(graph, B, late)
     for t in range(T):
         values: dict[str, np.ndarray] = {}
