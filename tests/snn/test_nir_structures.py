@@ -79,6 +79,11 @@ def test_a_nested_graph_runs_like_the_flat_one(tmp_path):
     x = (rng.random((12, 2, 4)) < 0.5).astype(float)
     ra, rb = simulate_graph(a, x).outputs, simulate_graph(b, x).outputs
     assert np.array_equal(ra["n2"], rb["n2"]) and ra["cell.lif"].any()
+    # the subgraph's ports may also be named explicitly, as SUBGRAPH.NODE
+    ported = nir.NIRGraph(nodes=dict(nested.nodes),
+                          edges=[("input", "fc"), ("fc", "cell.in"), ("cell.out", "out_fc"), ("out_fc", "n2"),
+                                 ("n2", "output")], type_check=False)
+    assert np.array_equal(simulate_graph(load_nir(ported), x).outputs["n2"], rb["n2"])
     # an edge into a subgraph with two Input nodes must name one
     two = nir.NIRGraph(nodes={"a": nir.Input(input_type={"input": np.array([6])}),
                               "b": nir.Input(input_type={"input": np.array([6])}), "lif": if_(6),
