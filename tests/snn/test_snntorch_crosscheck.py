@@ -48,9 +48,9 @@ def test_snntorch_rleaky_gives_the_same_spikes_on_the_shipped_rsnn():
     d = package_dir("workloads")
     g = load_nir(d / "digits_rsnn.nir")
     spikes, _ = read_spike_file(d / "digits_rsnn_trace.npz")
-    x = np.moveaxis(spikes["fc_in"], 0, 1).astype(np.float32)  # (T, 360, 16)
+    x = np.moveaxis(spikes["fc_in"], 0, 1).astype(np.float32)  # (T, 360, 24)
     rl = snn.RLeaky(beta=0.9, threshold=1.0, linear_features=64, reset_mechanism="zero", reset_delay=False)
-    fc_in = torch.nn.Linear(16, 64)
+    fc_in = torch.nn.Linear(24, 64)
     with torch.no_grad():
         fc_in.weight[:] = torch.tensor(g["fc_in"].params["weight"])
         fc_in.bias[:] = torch.tensor(g["fc_in"].params["bias"])
