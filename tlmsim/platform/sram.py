@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from tlmsim.platform.params import Bytes, ParamModel, param
 
-_HOROWITZ = "Horowitz ISSCC 2014 (energy_defaults.md)"
+_HOROWITZ = "Horowitz ISSCC 2014 (docs/reference/energy_defaults.md)"
 
 
 class SramConfig(ParamModel):
