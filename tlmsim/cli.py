@@ -107,7 +107,7 @@ def cmd_run(args) -> int:
     from tlmsim.outputs import check_outputs
     from tlmsim.report import build_report, console_summary, write_tables
 
-    if args.workload is None and args.platform is not None and _arg_kind(args.platform) in WORKLOAD_KINDS:
+    if args.workload is None and args.platform is not None and _arg_kind(args.platform) in (*WORKLOAD_KINDS, "trace"):
         args.platform, args.workload = None, args.platform  # `tlmsim run WORKLOAD` on the default platform
     overrides = list(args.set or [])
     if args.dataflow:

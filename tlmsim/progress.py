@@ -31,11 +31,12 @@ def wanted(quiet: bool = False, stream=None) -> bool:
 class RunProgress:
     """A progress bar of one simulation, fed by polling (see the module)."""
 
-    def __init__(self, label: str, layers: int, *, stream=None, delay_s: float = DELAY_S,
-                 poll_s: float = POLL_S) -> None:
+    def __init__(self, label: str, layers: int, *, stream=None, delay_s: float | None = None,
+                 poll_s: float | None = None) -> None:
         self.label, self.layers = label, layers
         self.stream = sys.stderr if stream is None else stream
-        self.delay_s, self.poll_s = delay_s, poll_s
+        self.delay_s = DELAY_S if delay_s is None else delay_s
+        self.poll_s = POLL_S if poll_s is None else poll_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._bar = None
