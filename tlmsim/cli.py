@@ -299,11 +299,11 @@ def cmd_workloads_record(args) -> int:
     import numpy as np
 
     from tlmsim.errors import WorkloadError
+    from tlmsim.outputs import output_file
     from tlmsim.snn.encoding import encode
     from tlmsim.snn.graph import load_nir
     from tlmsim.snn.refsim import simulate_graph
     from tlmsim.snn.to_workload import graph_layers, layer_spikes
-    from tlmsim.outputs import output_file
     from tlmsim.workload import describe_spikes, random_input_streams, save_spike_trace
 
     graph = load_nir(args.model)
@@ -339,7 +339,6 @@ def cmd_workloads_record(args) -> int:
 
 def cmd_sweep(args) -> int:
     from tlmsim.explore.sweep import load_sweep, run_sweep
-
     from tlmsim.progress import wanted
 
     spec = load_sweep(args.file)
@@ -356,7 +355,6 @@ def cmd_sweep(args) -> int:
 
 def cmd_search(args) -> int:
     from tlmsim.explore.search import load_search, run_search
-
     from tlmsim.progress import wanted
 
     spec = load_search(args.file)

@@ -135,3 +135,22 @@ def test_unknown_key_refused_and_no_result_exits_non_zero(tmp_path, capsys, monk
     f.write_text(yaml.safe_dump({**SPEC, "trials": 2, "area_budget_mm2": None, "parameters": {"pe_array.rows": [0]}}))
     assert main(["search", str(f), "--out", str(tmp_path / "o"), "-q"]) == 1  # small: serial, no cluster
     assert "no trial was feasible and ran" in capsys.readouterr().err
+
+
+def test_resume_is_keyed_by_contents(tmp_path, capsys):
+    from tlmsim.resources import shipped
+
+    plat = tmp_path / "p.yaml"
+    plat.write_text(shipped("platforms")["ddr4-baseline"].read_text())
+    f = tmp_path / "s.yaml"
+    f.write_text(yaml.safe_dump({**SPEC, "platform": "p.yaml", "trials": 2, "area_budget_mm2": None,
+                                 "parameters": {"pe_array.rows": [8, 16]}}))
+    from tlmsim.explore.search import load_search
+
+    df, ran = run_search(load_search(f), tmp_path / "o", progress=False)
+    assert ran == 2 and (df["clock_mhz"] == 500).all()
+    assert run_search(load_search(f), tmp_path / "o", progress=False)[1] == 0  # unchanged: resumed, complete
+    plat.write_text(plat.read_text().replace("clock_mhz: 500", "clock_mhz: 250"))
+    df, ran = run_search(load_search(f), tmp_path / "o", progress=False)
+    assert ran == 2 and len(df) == 2 and (df["clock_mhz"] == 250).all()  # no stale trial
+    assert "this is a new study" in capsys.readouterr().err

@@ -9,7 +9,13 @@ import pytest
 import yaml
 
 from tlmsim.cli import main
-from tlmsim.outputs import OutputPathError, check_outputs, exact_float, output_dir, output_file
+from tlmsim.outputs import (
+    OutputPathError,
+    check_outputs,
+    exact_float,
+    output_dir,
+    output_file,
+)
 from tlmsim.resources import shipped
 
 DIGITS_NIR = str(shipped("workloads")["digits_snn"])

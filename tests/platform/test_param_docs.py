@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from tlmsim.platform import Platform
 from tlmsim.paramdocs import document
+from tlmsim.platform import Platform
 from tlmsim.platform.reference import rows
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "parameters.md"

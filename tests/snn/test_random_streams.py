@@ -21,7 +21,7 @@ def test_one_seed_two_independent_streams():
     assert abs(first.mean() - 0.5) < 0.015  # E[x] = 0.5
     # and the spikes follow x: P(spike | x) = x
     assert abs(first[x < 0.2].mean() - 0.1) < 0.02 and abs(first[x > 0.8].mean() - 0.9) < 0.02
-    a, b = random_input_streams(5)
+    a, _ = random_input_streams(5)
     assert (a.random(8) == np.random.default_rng(np.random.SeedSequence(5).spawn(2)[0]).random(8)).all()
     assert not (random_input_streams(6)[0].random(8) == random_input_streams(5)[0].random(8)).all()
 

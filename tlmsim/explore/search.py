@@ -28,9 +28,13 @@ runs serially, as does a search with at most 4 trials to run when neither
 workers: the search asks Optuna
 for a trial, submits it, and tells Optuna the result when it comes back
 (ask-and-tell), so the study lives only where the search runs. The study is stored
-in ``DIR/study.db`` (SQLite, Optuna RDB storage): rerunning the same command resumes
-it and runs only the trials still missing (trials an interrupted run left running
-are marked failed). A trial whose run fails is recorded with its error (Optuna state
+in ``DIR/study.db`` (SQLite, Optuna RDB storage) under a name keyed by a hash of
+what its trials' results depend on (:func:`study_key`: the resolved base platform,
+the workload's file contents, the seed, the area budget and the tlmsim version):
+rerunning the same command resumes it and runs only the trials still missing
+(trials an interrupted run left running are marked failed); after an edit of the
+platform or workload file, or an upgrade, the same command starts a new study
+beside the old one instead of mixing stale trials in. A trial whose run fails is recorded with its error (Optuna state
 FAIL) and the search goes on.
 
 Outputs in ``DIR``: ``trials.csv`` (one row per trial: number, state, parameters,
@@ -48,6 +52,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from pathlib import Path
 from typing import Any, Literal
 
@@ -147,6 +152,24 @@ def prepare(spec: SearchSpec, file: str | None = None) -> None:
     load_workload(spec.workload, seed=spec.seed)
 
 
+def study_key(spec: SearchSpec) -> str:
+    """A hash of what a study's trials depend on besides their own values: the
+    resolved base platform, the workload's contents, the seed, the area budget and
+    the tlmsim version (the parameter space and objectives are checked against the
+    stored study instead)."""
+    import hashlib
+    import json
+
+    from tlmsim import __version__
+    from tlmsim.explore.sweep import workload_fingerprint
+    from tlmsim.platform import load_platform
+
+    text = json.dumps({"platform": load_platform(spec.platform).model_dump(mode="json"),
+                       "workload": workload_fingerprint(spec.workload), "seed": spec.seed,
+                       "area_budget_mm2": spec.area_budget_mm2, "tlmsim": __version__}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def _suggest(trial, spec: SearchSpec) -> dict[str, Any]:
     point = {}
     for key, dom in spec.parameters.items():
@@ -197,11 +220,16 @@ def run_search(spec: SearchSpec, out: str | Path, *, workers: int | None = None,
     out = output_dir(out, "--out")
     storage = f"sqlite:///{(out / 'study.db').resolve()}"
     directions = ["minimize"] * len(spec.objectives)
+    name = f"{STUDY}-{study_key(spec)}"
     try:
-        study = optuna.create_study(study_name=STUDY, storage=storage, directions=directions,
+        earlier = [n for n in optuna.get_all_study_names(storage) if n.startswith(STUDY) and n != name]
+        study = optuna.create_study(study_name=name, storage=storage, directions=directions,
                                     sampler=_sampler(spec), load_if_exists=True)
     except Exception as exc:  # noqa: BLE001 - a corrupt or foreign database
         raise ConfigError(f"cannot open the study ({type(exc).__name__}: {exc})", file=str(out / "study.db")) from None
+    if earlier and not study.get_trials(deepcopy=False):
+        print(f"tlmsim: note: the platform, workload, seed, area budget or tlmsim version differ from those of the "
+              f"earlier studies in {out / 'study.db'}: this is a new study (theirs are kept)", file=sys.stderr)
     if [d.name.lower() for d in study.directions] != directions:
         raise ConfigError("the stored study has other objectives; use a new --out directory",
                           file=str(out / "study.db"), key="objectives")
