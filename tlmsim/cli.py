@@ -220,6 +220,7 @@ def cmd_compare(args) -> int:
     if wanted(args.quiet):
         from tqdm import tqdm
 
+        tqdm.monitor_interval = 0  # no monitor thread: the workers can then start by a plain fork
         bar = tqdm(total=len(args.platforms), desc="compare", unit="platform", delay=1.0, leave=False)
     try:
         table, png = compare_platforms(args.platforms, args.workload, out_dir=args.out, seed=args.seed,

@@ -42,6 +42,22 @@ def run_platform(platform: str, workload: str | None, seed: int, overrides: list
     return row
 
 
+def _pool_context():
+    """How the worker processes start: a plain fork when this process runs no other
+    thread (instant, nothing re-imported); else from a fork server that imported
+    tlmsim once (no threads of this process are copied)."""
+    import multiprocessing
+    import threading
+
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if ctx.get_start_method() == "forkserver":
+        ctx.set_forkserver_preload(["tlmsim.compare"])
+    return ctx
+
+
 def compare_platforms(
     platforms: list[str], workload: str | None, *, out_dir: str | Path, seed: int = 0, overrides: list[str] = (),
     jobs: int | None = None, on_done: Callable[[int], None] | None = None,
@@ -65,14 +81,9 @@ def compare_platforms(
             if on_done is not None:
                 on_done(i)
     else:
-        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        # forkserver: children fork from a clean server that imported tlmsim once
-        # (no threads of this process are copied, and start-up stays short)
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["tlmsim.compare"])
-        with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
+        with ProcessPoolExecutor(max_workers=n, mp_context=_pool_context()) as pool:
             futures = {pool.submit(run_platform, p, workload, seed, overrides): i for i, p in enumerate(platforms)}
             for fut in as_completed(futures):
                 fut.result()  # the first failure stops the comparison (one line, exit 2)
