@@ -16,8 +16,8 @@ from tlmsim.workload import load_workload
 
 @pytest.fixture(scope="module")
 def vgg9(tmp_path_factory):
-    """VGG9 on ddr4-baseline: the run and its CSVs (its latency, 2954690.x cycles, was
-    written 2.95469e+06 when the CSVs had 6 significant digits)."""
+    """VGG9 on ddr4-baseline: the run and its CSVs (its latency, about 2.9 M cycles, was
+    written as 2.95469e+06 when the CSVs had 6 significant digits)."""
     out = tmp_path_factory.mktemp("vgg9")
     assert main(["run", "ddr4-baseline", "vgg9-cifar10", "--out", str(out), "-q"]) == 0
     return out
