@@ -158,9 +158,12 @@ def run_guarded(env: simpy.Environment, ctrl: Controller, recorder: Recorder,
 
 def simulate(
     platform: Platform, workload: Workload, *, seed: int = 0, trace_path: str | Path | None = None,
-    verify: bool = False,
+    verify: bool = False, progress=None,
 ) -> RunResult:
     """Run ``workload`` on ``platform``; ``trace_path`` streams the per-hop trace CSV.
+    ``progress`` (e.g. :class:`tlmsim.progress.RunProgress`) is attached to the
+    environment and controller once they are built and closed at the end; it may
+    only read them.
     ``verify``: the PE array computes every tile in fixed point and the run ends by
     comparing every layer's outputs with the fixed-point reference
     (:mod:`tlmsim.verify.functional`); a mismatch raises a SimulationError."""
@@ -178,7 +181,13 @@ def simulate(
     try:
         components, ctrl, plans = build(platform, workload, env, recorder)
         components["pe_array"].functional = functional
-        run_guarded(env, ctrl, recorder)
+        if progress is not None:
+            progress.attach(env, ctrl)
+        try:
+            run_guarded(env, ctrl, recorder)
+        finally:
+            if progress is not None:
+                progress.close()
         end = env.now
         for comp in components.values():
             comp.finalize(end)

@@ -68,11 +68,11 @@ class AreaTable(ParamModel):
     """Area per unit (mm²) for architecture-search budgets, 45 nm order of magnitude."""
 
     sram_mm2_per_64kib: float = param(
-        0.4, desc="SRAM area per 64 KB, 6T cell plus periphery (midpoint of 0.3-0.5); source: energy_defaults.md (45 nm)",
+        0.4, desc="SRAM area per 64 KB, 6T cell plus periphery (midpoint of 0.3-0.5); source: docs/reference/energy_defaults.md (45 nm)",
         ge=0,
     )
     pe_mm2: float = param(
         0.0035,
-        desc="one 16-bit accumulator PE with a small scratchpad (midpoint of 0.002-0.005); source: energy_defaults.md",
+        desc="one 16-bit accumulator PE with a small scratchpad (midpoint of 0.002-0.005); source: docs/reference/energy_defaults.md",
         ge=0,
     )
