@@ -119,12 +119,14 @@ def run_guarded(env: simpy.Environment, ctrl: Controller, recorder: Recorder,
 
 def simulate(
     platform: Platform, workload: Workload, *, seed: int = 0, trace_path: str | Path | None = None,
-    verify: bool = False,
+    verify: bool = False, sinks: tuple = (),
 ) -> RunResult:
     """Run ``workload`` on ``platform``; ``trace_path`` streams the per-hop trace CSV.
     ``verify``: the PE array computes every tile in fixed point and the run ends by
     comparing every layer's outputs with the fixed-point reference
-    (:mod:`tlmsim.verify.functional`); a mismatch raises a SimulationError."""
+    (:mod:`tlmsim.verify.functional`); a mismatch raises a SimulationError.
+    ``sinks``: more trace sinks (:class:`~tlmsim.engine.trace.TraceSink`, e.g. the
+    Perfetto timeline of :mod:`tlmsim.timeline`), fed every hop and timed stall."""
     wall0 = time.perf_counter()
     functional = None
     if verify:
@@ -133,7 +135,7 @@ def simulate(
         pe = platform.pe_array
         functional = FunctionalModel(workload, membrane_bits=pe.membrane_bits, accumulator_bits=pe.accumulator_bits)
     trace = TraceWriter(trace_path) if trace_path is not None else None
-    recorder = Recorder(trace=trace)
+    recorder = Recorder(trace=trace, sinks=sinks)
     env = simpy.Environment()
     verified = None
     try:
@@ -153,8 +155,7 @@ def simulate(
             verified = functional.check()
         recorder.close()
     except BaseException:
-        if trace is not None:
-            trace.abort()
+        recorder.abort()
         raise
     eid = getattr(env, "_eid", None)  # SimPy's event counter (an itertools.count)
     events = next(eid) if eid is not None else 0

@@ -60,6 +60,7 @@ class Controller(Component):
     """Issues every transaction of the run; see the module docstring."""
 
     KIND = "controller"
+    STALLS_AT_END = True  # the pipeline processes report each wait when it ends
     STATS = (
         StatDecl("dma_blocks", "count", "DMA blocks moved"),
         StatDecl("layers", "count", "layers run"),
@@ -98,19 +99,21 @@ class Controller(Component):
         self.process = env.process(self._run())
 
     # -- DMA ---------------------------------------------------------------------------
-    def _hop(self, comp, cmd: Cmd, dc: DataClass, addr: int, n: int, src: str, dst: str, layer: int, tile: int):
+    def _hop(self, comp, cmd: Cmd, dc: DataClass, addr: int, n: int, src: str, dst: str, layer: int, tile: int,
+             chain: int = -1):
         """One event-driven hop: ``yield from comp.access(txn)``."""
         rec = self.recorder
-        txn = rec.new_transaction(cmd, dc, addr, n, src, dst, now_ps=self.env.now, layer=layer, tile=tile)
+        txn = rec.new_transaction(cmd, dc, addr, n, src, dst, now_ps=self.env.now, layer=layer, tile=tile,
+                                  chain=chain)
         yield from comp.access(txn)
         rec.complete(txn, self.env.now)
 
-    def _chain(self, t: int, hops: tuple, dc: DataClass, n: int, layer: int, tile: int) -> int:
+    def _chain(self, t: int, hops: tuple, dc: DataClass, n: int, layer: int, tile: int, chain: int = -1) -> int:
         """Book timestamp-modelled hops (SRAM, NoC) back to back from time ``t``;
         return when the last one ends. Each hop is its own transaction."""
         rec = self.recorder
         for comp, cmd, addr, src, dst in hops:
-            txn = rec.new_transaction(cmd, dc, addr, n, src, dst, now_ps=t, layer=layer, tile=tile)
+            txn = rec.new_transaction(cmd, dc, addr, n, src, dst, now_ps=t, layer=layer, tile=tile, chain=chain)
             t = comp.reserve(txn, t)
             rec.complete(txn, t)
         return t
@@ -126,8 +129,9 @@ class Controller(Component):
         da, ga, la = move.dram_address + offset, move.glb_address + offset, l1_addr + offset
         env, noc, glb, l1, R, W = self.env, self.noc, self.glb, self.l1, Cmd.READ, Cmd.WRITE
         hops: tuple = ()
+        chain = self.recorder.new_chain()  # the block's hops share it (the timeline's flow)
         if route in ("dram>glb", "dram>l1"):
-            yield from self._hop(self.dram, R, dc, da, n, "dram", "noc", layer, tile)
+            yield from self._hop(self.dram, R, dc, da, n, "dram", "noc", layer, tile, chain)
             hops = ((noc, W, 0, "dram", "glb"), (glb, W, ga, "noc", "glb"))
         if route in ("glb>l1", "dram>l1"):
             hops += ((glb, R, ga, "glb", "noc"), (noc, W, 0, "glb", "l1"), (l1, W, la, "noc", "l1"))
@@ -135,11 +139,11 @@ class Controller(Component):
             hops = ((l1, R, la, "l1", "noc"), (noc, W, 0, "l1", "glb"), (glb, W, ga, "noc", "glb"))
         if route in ("glb>dram", "l1>dram"):
             hops += ((glb, R, ga, "glb", "noc"), (noc, W, 0, "glb", "dram"))
-        end = self._chain(env.now, hops, dc, n, layer, tile)
+        end = self._chain(env.now, hops, dc, n, layer, tile, chain)
         if end > env.now:
             yield env.timeout(end - env.now)
         if route in ("glb>dram", "l1>dram"):
-            yield from self._hop(self.dram, W, dc, da, n, "noc", "dram", layer, tile)
+            yield from self._hop(self.dram, W, dc, da, n, "noc", "dram", layer, tile, chain)
         self.stats.c["dma_blocks"] += 1
 
     def _lane(self, route, move, offsets, l1_addr, layer, tile):
