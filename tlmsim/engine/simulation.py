@@ -140,6 +140,10 @@ def simulate(
     verified = None
     try:
         components, ctrl, plans = build(platform, workload, env, recorder)
+        for sink in sinks:
+            attach = getattr(sink, "attach", None)  # optional: sinks that draw the hardware's layout
+            if attach is not None:
+                attach(components=components, plans=plans, platform=platform, workload=workload)
         components["pe_array"].functional = functional
         run_guarded(env, ctrl, recorder)
         end = env.now
