@@ -1,7 +1,9 @@
 """``tlmsim compare``: several platforms on one workload, side by side.
 
 Writes ``compare.csv`` (one row per platform: the run's summary plus energy per
-component) and ``compare.png`` (latency bars; energy stacked by component).
+component) and ``compare.png`` (latency bars; energy stacked by component), and per
+platform ``<platform>_roofline.png`` and ``<platform>_latency_breakdown.png``
+(:mod:`tlmsim.plots`).
 """
 
 from __future__ import annotations
@@ -22,16 +24,19 @@ def compare_platforms(
     """Run every platform on ``workload``; return the table and the PNG path."""
     loaded = [load_platform(p, overrides) for p in platforms]  # validate all before running any
     wl = load_workload(workload, seed=seed)
+    from tlmsim.plots import write_plots
+
     rows = []
+    out = Path(out_dir)
     for arg, plat in zip(platforms, loaded):
         report = build_report(simulate(plat, wl, seed=seed))
+        write_plots(report.summary, report.layers, out, prefix=f"{plat.name}_")
         row = report.summary.iloc[0].to_dict()
         row["platform_file"] = str(arg)
         for comp, e in report.components.set_index("component")["energy_pj"].items():
             row[f"energy_{comp}_pj"] = float(e)
         rows.append(row)
     table = pd.DataFrame(rows)
-    out = Path(out_dir)
     write_tables({"compare": table}, out, parquet=False)
     png = out / "compare.png"
     plot_compare(table, png)
