@@ -40,6 +40,7 @@ expose them yet (docs/observability.md).
 from __future__ import annotations
 
 import os
+import struct
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,7 +58,8 @@ SEQUENCE_ID = 1
 ROOT_UUID = 1
 
 
-def _protos():
+def _schema():
+    """The protobuf classes of the ``perfetto`` package (the trace format's schema)."""
     try:
         from perfetto.protos.perfetto.trace import perfetto_trace_pb2 as pb
     except ImportError:  # pragma: no cover - the package is a dependency
@@ -65,20 +67,119 @@ def _protos():
     return pb
 
 
+def varint(n: int) -> bytes:
+    """Protobuf base-128 varint of ``n`` (negative int64 as its 64-bit two's complement)."""
+    if 0 <= n < 0x80:
+        return _SMALL[n]
+    if 0 < n < 0x4000:
+        return bytes(((n & 0x7F) | 0x80, n >> 7))
+    if n < 0:
+        n += 1 << 64
+    out = bytearray()
+    while n > 0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+_SMALL = [bytes((i,)) for i in range(0x80)]
+
+
+class Encoder:
+    """A minimal protobuf encoder of the few Perfetto messages the timeline writes.
+
+    Field numbers and wire types are read from the ``perfetto`` package's own
+    descriptors (not typed in here); the tests parse every file back with the package's
+    protobuf classes. Building each packet as a protobuf object costs about as much as
+    the simulation itself; encoding the bytes directly costs a fraction of it.
+    """
+
+    _WIRE = {4: 0, 13: 0, 14: 0, 3: 0, 8: 0, 11: 2, 9: 2, 12: 2, 6: 1, 1: 1}
+
+    def __init__(self) -> None:
+        pb = _schema()
+        self.pb = pb
+
+        def key(msg, field: str) -> bytes:
+            f = msg.DESCRIPTOR.fields_by_name[field]
+            return varint((f.number << 3) | self._WIRE[f.type])
+
+        self.packet = key(pb.Trace, "packet")
+        self.ts = key(pb.TracePacket, "timestamp")
+        self.seq = key(pb.TracePacket, "trusted_packet_sequence_id") + varint(SEQUENCE_ID)
+        self.flags = key(pb.TracePacket, "sequence_flags") + varint(pb.TracePacket.SEQ_INCREMENTAL_STATE_CLEARED)
+        self.event = key(pb.TracePacket, "track_event")
+        self.descriptor = key(pb.TracePacket, "track_descriptor")
+        te = pb.TrackEvent
+        self.begin = key(te, "type") + varint(te.TYPE_SLICE_BEGIN)
+        self.end = key(te, "type") + varint(te.TYPE_SLICE_END)
+        self.counter = key(te, "type") + varint(te.TYPE_COUNTER)
+        self.track_uuid = key(te, "track_uuid")
+        self.name = key(te, "name")
+        self.flow = key(te, "flow_ids")
+        self.terminating = key(te, "terminating_flow_ids")
+        self.annotation = key(te, "debug_annotations")
+        self.double_counter = key(te, "double_counter_value")
+        td = pb.TrackDescriptor
+        self.uuid, self.parent = key(td, "uuid"), key(td, "parent_uuid")
+        self.td_name, self.description = key(td, "name"), key(td, "description")
+        self.counter_desc = key(td, "counter")
+        self.unit_name = key(pb.CounterDescriptor, "unit_name")
+        da = pb.DebugAnnotation
+        self.ann_name, self.ann_int = key(da, "name"), key(da, "int_value")
+        self.ann_double, self.ann_string = key(da, "double_value"), key(da, "string_value")
+
+    @staticmethod
+    def field(key: bytes, payload: bytes) -> bytes:
+        """A length-delimited field."""
+        return key + varint(len(payload)) + payload
+
+    def text(self, key: bytes, value: str) -> bytes:
+        return self.field(key, value.encode())
+
+    def int_ann(self, name: str):
+        """A function: int value -> the encoded debug annotation ``name`` (fast path)."""
+        pre = self.text(self.ann_name, name) + self.ann_int
+        key = self.annotation
+
+        def encode(value: int, pre=pre, key=key) -> bytes:
+            payload = pre + varint(value)
+            return key + _SMALL[len(payload)] + payload  # always < 128 bytes
+
+        return encode
+
+    def ann(self, name: str, value) -> bytes:
+        """One debug annotation (int, float or str)."""
+        body = self.text(self.ann_name, name)
+        if isinstance(value, str):
+            body += self.text(self.ann_string, value)
+        elif isinstance(value, float) and not value.is_integer():
+            body += self.ann_double + struct.pack("<d", value)
+        else:
+            body += self.ann_int + varint(int(value))
+        return self.field(self.annotation, body)
+
+
 class PerfettoTimeline:
     """Streams a run's hops, stalls, layers and counters to a Perfetto trace file."""
 
     def __init__(self, path: str | os.PathLike, *, window_ps: int = 100_000, window_span: int = 4096) -> None:
-        self.pb = pb = _protos()
+        self.enc = enc = Encoder()
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._tmp = self.path.with_name(self.path.name + ".partial")
         self._fh = open(self._tmp, "wb")
-        self._batch = pb.Trace()
+        self._buf: list[bytes] = []
         self._next_uuid = ROOT_UUID + 1
         self._tracks: dict[tuple, int] = {}  # (kind, ...) -> uuid
+        self._uuid_field: dict[int, bytes] = {}  # uuid -> its encoded track_uuid field
         self._lanes: dict[int, list[int]] = {}  # leaf uuid -> [end_ps of each lane]
         self._lane_uuids: dict[int, list[int]] = {}
+        self._names: dict[str, bytes] = {}  # encoded hop names (few distinct ones)
+        self._routes: dict[tuple[str, str], bytes] = {}  # encoded route annotations
+        self._a_txn, self._a_bytes, self._a_busy, self._a_wait, self._a_layer, self._a_tile, self._a_addr = (
+            enc.int_ann(n) for n in ("txn", "bytes", "busy_ps", "wait_ps", "layer", "tile", "address"))
         self._pending_flows: dict[tuple[int, int], list[int]] = {}  # (layer, tile) -> flow ids loaded into L1
         self._layer_span: dict[int, list[int]] = {}
         self._layer_names: dict[int, str] = {}
@@ -94,8 +195,8 @@ class PerfettoTimeline:
         self.packets = 0
         self.hops = 0
         self._title = "tlmsim"
-        first = self._packet()
-        first.sequence_flags = pb.TracePacket.SEQ_INCREMENTAL_STATE_CLEARED
+        self._root_described = False
+        self._emit(enc.flags)
 
     # -- the sink interface ----------------------------------------------------------
     def attach(self, *, components: dict, plans: list, platform, workload) -> None:
@@ -112,11 +213,6 @@ class PerfettoTimeline:
             arr = workload.spikes.get(plan.layer.name)
             if arr is not None and len(arr):
                 self._spikes_per_step[li] = [int(x) for x in arr.reshape(arr.shape[0], -1).sum(axis=1)]
-        root = self._packet()
-        td = root.track_descriptor
-        td.uuid = ROOT_UUID
-        td.name = self._title
-        td.description = "timestamps: 1 ns on the time axis = 1 ps simulated"
         self._track(("unit", "layers"), "layers", ROOT_UUID)
         for name in components:
             self._track(("unit", name), name, ROOT_UUID)
@@ -124,52 +220,42 @@ class PerfettoTimeline:
     def hop(self, txn: "Transaction", component: str, start_ps: int, end_ps: int, wait_ps: int,
             busy_ps: float) -> None:
         self.hops += 1
-        leaf = self._leaf(component, txn)
-        track = self._lane(leaf, start_ps, end_ps)
-        pb = self.pb
+        enc = self.enc
+        track = self._lane(self._leaf(component, txn), start_ps, end_ps)
+        uuid_field = self._uuid_field[track]
         layer, tile = txn.layer, txn.tile
-        b = self._packet()
-        b.timestamp = start_ps
-        ev = b.track_event
-        ev.type = pb.TrackEvent.TYPE_SLICE_BEGIN
-        ev.track_uuid = track
+        parts = [enc.begin, uuid_field]
         if txn.cmd == Cmd.COMPUTE:
-            ev.name = f"L{layer} {self._layer_names.get(layer, '')} t{tile}"
-            flows = self._pending_flows.pop((layer, tile), None)
-            if flows:
-                ev.terminating_flow_ids.extend(flows)
+            parts.append(enc.text(enc.name, f"L{layer} {self._layer_names.get(layer, '')} t{tile}"))
+            for fid in self._pending_flows.pop((layer, tile), ()):
+                parts.append(enc.terminating + struct.pack("<Q", fid))
         else:
-            ev.name = f"{txn.cmd.label} {txn.data_class.label} {txn.nbytes}B"
+            name = f"{txn.cmd.label} {txn.data_class.label} {txn.nbytes}B"
+            nb = self._names.get(name)
+            if nb is None:
+                nb = enc.text(enc.name, name)
+                if len(self._names) < 4096:
+                    self._names[name] = nb
+            parts.append(nb)
             if txn.chain >= 0:
                 fid = txn.chain + 1
-                ev.flow_ids.append(fid)
+                parts.append(enc.flow + struct.pack("<Q", fid))
                 if component == "l1" and txn.cmd == Cmd.WRITE and txn.source == "noc" and tile >= 0:
                     self._pending_flows.setdefault((layer, tile), []).append(fid)
-        a = ev.debug_annotations
-        self._ann(a, "txn", txn.id)
-        self._ann(a, "bytes", txn.nbytes)
-        self._ann(a, "busy_ps", busy_ps)
-        self._ann(a, "wait_ps", wait_ps)
-        self._ann(a, "layer", layer)
-        self._ann(a, "tile", tile)
-        self._ann(a, "address", txn.address)
-        x = a.add()
-        x.name = "route"
-        x.string_value = f"{txn.source}>{txn.destination}"
+        route = self._routes.get((txn.source, txn.destination))
+        if route is None:
+            route = self._routes[(txn.source, txn.destination)] = enc.ann("route", f"{txn.source}>{txn.destination}")
+        parts += (self._a_txn(txn.id), self._a_bytes(txn.nbytes), self._a_layer(layer), self._a_tile(tile),
+                  self._a_addr(txn.address), route)
+        if busy_ps:  # absent: 0
+            parts.append(self._a_busy(busy_ps) if float(busy_ps).is_integer() else enc.ann("busy_ps", busy_ps))
+        if wait_ps:
+            parts.append(self._a_wait(wait_ps))
+        self._event(start_ps, b"".join(parts))
         if wait_ps > 0:
-            w = self._packet()
-            w.timestamp = start_ps
-            w.track_event.type = pb.TrackEvent.TYPE_SLICE_BEGIN
-            w.track_event.track_uuid = track
-            w.track_event.name = "wait"
-            w = self._packet()
-            w.timestamp = start_ps + wait_ps
-            w.track_event.type = pb.TrackEvent.TYPE_SLICE_END
-            w.track_event.track_uuid = track
-        e = self._packet()
-        e.timestamp = end_ps
-        e.track_event.type = pb.TrackEvent.TYPE_SLICE_END
-        e.track_event.track_uuid = track
+            self._event(start_ps, enc.begin + uuid_field + self._name("wait"))
+            self._event(start_ps + wait_ps, enc.end + uuid_field)
+        self._event(end_ps, enc.end + uuid_field)
         if layer >= 0:
             span = self._layer_span.get(layer)
             if span is None:
@@ -179,16 +265,15 @@ class PerfettoTimeline:
                     span[0] = start_ps
                 if end_ps > span[1]:
                     span[1] = end_ps
-        if component == "dram" and txn.cmd != Cmd.COMPUTE:
-            self._dram_bytes(end_ps, txn.nbytes)
-        elif txn.cmd == Cmd.COMPUTE:
+        if txn.cmd == Cmd.COMPUTE:
             self._spike_sample(layer, tile, start_ps)
+        elif component == "dram":
+            self._dram_bytes(end_ps, txn.nbytes)
 
     def stall(self, component: str, reason: str, layer: int, start_ps: int, end_ps: int) -> None:
-        leaf = self._track(("stalls", component), f"{component} stalls", self._track(("unit", component), component,
-                                                                                       ROOT_UUID))
-        track = self._lane(leaf, start_ps, end_ps)
-        self._slice(track, start_ps, end_ps, reason, layer=layer)
+        unit = self._track(("unit", component), component, ROOT_UUID)
+        leaf = self._track(("stalls", component), f"{component} stalls", unit)
+        self._slice(self._lane(leaf, start_ps, end_ps), start_ps, end_ps, reason, layer=layer)
 
     def close(self) -> None:
         """Write the layer slices and the last bandwidth windows; move the file in place."""
@@ -213,18 +298,28 @@ class PerfettoTimeline:
             self._tmp.unlink()
 
     # -- tracks --------------------------------------------------------------------------
+    def _describe(self, uuid: int, parent: int | None, name: str, description: str = "",
+                  counter_unit: str | None = None) -> None:
+        if parent == ROOT_UUID and not self._root_described:
+            self._root_described = True
+            self._describe(ROOT_UUID, None, self._title, "timestamps: 1 ns on the time axis = 1 ps simulated")
+        enc = self.enc
+        body = enc.uuid + varint(uuid) + enc.text(enc.td_name, name)
+        if parent is not None:
+            body += enc.parent + varint(parent)
+        if description:
+            body += enc.text(enc.description, description)
+        if counter_unit is not None:
+            body += enc.field(enc.counter_desc, enc.text(enc.unit_name, counter_unit))
+        self._emit(enc.field(enc.descriptor, body))
+        self._uuid_field[uuid] = enc.track_uuid + varint(uuid)
+
     def _track(self, key: tuple, name: str, parent: int, *, counter_unit: str | None = None) -> int:
         uuid = self._tracks.get(key)
         if uuid is None:
             uuid = self._tracks[key] = self._next_uuid
             self._next_uuid += 1
-            p = self._packet()
-            td = p.track_descriptor
-            td.uuid = uuid
-            td.parent_uuid = parent
-            td.name = name
-            if counter_unit is not None:
-                td.counter.unit_name = counter_unit
+            self._describe(uuid, parent, name, counter_unit=counter_unit)
         return uuid
 
     def _leaf(self, component: str, txn: "Transaction") -> int:
@@ -249,62 +344,52 @@ class PerfettoTimeline:
         ends.append(end_ps)
         uuid = self._next_uuid
         self._next_uuid += 1
-        p = self._packet()
-        td = p.track_descriptor
-        td.uuid = uuid
-        td.parent_uuid = leaf
-        td.name = f"lane {len(ends) - 1}"
+        self._describe(uuid, leaf, f"lane {len(ends) - 1}")
         self._lane_uuids[leaf].append(uuid)
         return uuid
 
     # -- packets -------------------------------------------------------------------------
-    def _packet(self):
-        """A new packet of the current batch (the batch is written first when full:
-        every packet handed out before is complete by then)."""
-        if len(self._batch.packet) >= BATCH:
-            self._write()
-        p = self._batch.packet.add()
-        p.trusted_packet_sequence_id = SEQUENCE_ID
+    def _emit(self, body: bytes) -> None:
+        """One TracePacket (its fields ``body``, plus the sequence id)."""
+        body = self.enc.seq + body
+        self._buf.append(self.enc.packet + varint(len(body)) + body)
         self.packets += 1
-        return p
+        if len(self._buf) >= BATCH:
+            self._write()
+
+    def _event(self, ts: int, event: bytes) -> None:
+        """A TracePacket holding one TrackEvent (fields ``event``) at ``ts``."""
+        enc = self.enc
+        body = enc.seq + enc.ts + varint(ts) + enc.event + varint(len(event)) + event
+        self._buf.append(enc.packet + varint(len(body)) + body)
+        self.packets += 1
+        if len(self._buf) >= BATCH:
+            self._write()
 
     def _write(self) -> None:
-        if len(self._batch.packet):
-            self._fh.write(self._batch.SerializeToString())
-        self._batch = self.pb.Trace()
+        if self._buf:
+            self._fh.write(b"".join(self._buf))
+            self._buf.clear()
 
-    @staticmethod
-    def _ann(a, name: str, value) -> None:
-        x = a.add()
-        x.name = name
-        if isinstance(value, float) and not value.is_integer():
-            x.double_value = value
-        else:
-            x.int_value = int(value)
+    def _name(self, name: str) -> bytes:
+        nb = self._names.get(name)
+        if nb is None:
+            nb = self._names[name] = self.enc.text(self.enc.name, name)
+        return nb
 
     def _slice(self, track: int, s: int, e: int, name: str, *, layer: int = -1) -> None:
-        pb = self.pb
-        p = self._packet()
-        p.timestamp = s
-        ev = p.track_event
-        ev.type = pb.TrackEvent.TYPE_SLICE_BEGIN
-        ev.track_uuid = track
-        ev.name = name
+        enc = self.enc
+        uf = self._uuid_field[track]
+        ev = enc.begin + uf + enc.text(enc.name, name)
         if layer >= 0:
-            self._ann(ev.debug_annotations, "layer", layer)
-        p = self._packet()
-        p.timestamp = e
-        p.track_event.type = pb.TrackEvent.TYPE_SLICE_END
-        p.track_event.track_uuid = track
+            ev += enc.ann("layer", layer)
+        self._event(s, ev)
+        self._event(e, enc.end + uf)
 
     def _counter(self, key: str, unit: str, ts: int, value: float) -> None:
         track = self._track(("counter", key), key, ROOT_UUID, counter_unit=unit)
-        p = self._packet()
-        p.timestamp = ts
-        ev = p.track_event
-        ev.type = self.pb.TrackEvent.TYPE_COUNTER
-        ev.track_uuid = track
-        ev.double_counter_value = float(value)
+        enc = self.enc
+        self._event(ts, enc.counter + self._uuid_field[track] + enc.double_counter + struct.pack("<d", float(value)))
 
     # -- counters ------------------------------------------------------------------------
     def _spike_sample(self, layer: int, tile: int, ts: int) -> None:

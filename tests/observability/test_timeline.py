@@ -77,7 +77,7 @@ def test_hops_busy_time_and_bytes_equal_components_csv(digits):
     for s in slices:
         if "txn" in s["ann"] and s["depth"] == 0:
             u = per[unit_of(tracks, s["track"])]
-            u[0] += s["ann"]["busy_ps"]
+            u[0] += s["ann"].get("busy_ps", 0)
             u[1] += s["ann"]["bytes"] if s["name"].split()[0] in ("read", "write") else 0
             u[2] += 1
     period = result.clock_period_ps
@@ -187,3 +187,24 @@ def test_the_file_is_deterministic(tmp_path):
     b = run(tmp_path / "b")
     assert (tmp_path / "a" / "t.pftrace").read_bytes() == (tmp_path / "b" / "t.pftrace").read_bytes()
     assert a[3].packets == b[3].packets
+
+
+def test_the_encoder_writes_what_the_protobuf_classes_read():
+    from tlmsim.timeline import Encoder, varint
+
+    enc = Encoder()
+    assert varint(0) == b"\x00" and varint(300) == b"\xac\x02" and len(varint(-1)) == 10
+    ev = (enc.begin + enc.track_uuid + varint(77) + enc.text(enc.name, "read weights 64B")
+          + enc.flow + (5).to_bytes(8, "little") + enc.ann("layer", -1) + enc.ann("busy_ps", 2.5)
+          + enc.ann("route", "dram>noc"))
+    body = enc.seq + enc.ts + varint(123_456_789_012) + enc.field(enc.event, ev)
+    trace = pb.Trace()
+    trace.ParseFromString(enc.field(enc.packet, body))
+    want = pb.TracePacket(timestamp=123_456_789_012, trusted_packet_sequence_id=1)
+    te = want.track_event
+    te.type, te.track_uuid, te.name = BEGIN, 77, "read weights 64B"
+    te.flow_ids.append(5)
+    te.debug_annotations.add(name="layer", int_value=-1)
+    te.debug_annotations.add(name="busy_ps", double_value=2.5)
+    te.debug_annotations.add(name="route", string_value="dram>noc")
+    assert trace.packet[0] == want
