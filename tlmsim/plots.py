@@ -17,6 +17,7 @@ per-layer energy yet.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -116,7 +117,7 @@ def plot_roofline(summary: pd.DataFrame, layers: pd.DataFrame, path: Path, *, ti
     fig, ax = plt.subplots(figsize=(7, 4.5))
     lo = min([0.01] + shown["intensity"].tolist()) / 4
     hi = max([100.0] + shown["intensity"].tolist()) * 4
-    if peak_ops == peak_ops and bw == bw and bw > 0:
+    if math.isfinite(peak_ops) and math.isfinite(bw) and bw > 0:
         x = np.geomspace(lo, hi, 200)
         ax.plot(x, np.minimum(peak_ops, bw * x), color="black", lw=1.5, label="roof")
         ax.axhline(peak_ops, color="black", ls=":", lw=0.8)

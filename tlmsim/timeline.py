@@ -42,7 +42,7 @@ from __future__ import annotations
 import os
 import struct
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from tlmsim.engine.transaction import Cmd
 from tlmsim.errors import ConfigError
@@ -95,7 +95,8 @@ class Encoder:
     the simulation itself; encoding the bytes directly costs a fraction of it.
     """
 
-    _WIRE = {4: 0, 13: 0, 14: 0, 3: 0, 8: 0, 11: 2, 9: 2, 12: 2, 6: 1, 1: 1}
+    #: protobuf field type -> wire type (varint 0, 64-bit 1, length-delimited 2)
+    _WIRE: ClassVar[dict[int, int]] = {4: 0, 13: 0, 14: 0, 3: 0, 8: 0, 11: 2, 9: 2, 12: 2, 6: 1, 1: 1}
 
     def __init__(self) -> None:
         pb = _schema()
@@ -169,7 +170,7 @@ class PerfettoTimeline:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._tmp = self.path.with_name(self.path.name + ".partial")
-        self._fh = open(self._tmp, "wb")
+        self._fh = open(self._tmp, "wb")  # noqa: SIM115 - streamed until close()/abort()
         self._buf: list[bytes] = []
         self._next_uuid = ROOT_UUID + 1
         self._tracks: dict[tuple, int] = {}  # (kind, ...) -> uuid
@@ -217,7 +218,7 @@ class PerfettoTimeline:
         for name in components:
             self._track(("unit", name), name, ROOT_UUID)
 
-    def hop(self, txn: "Transaction", component: str, start_ps: int, end_ps: int, wait_ps: int,
+    def hop(self, txn: Transaction, component: str, start_ps: int, end_ps: int, wait_ps: int,
             busy_ps: float) -> None:
         self.hops += 1
         enc = self.enc
@@ -261,10 +262,8 @@ class PerfettoTimeline:
             if span is None:
                 self._layer_span[layer] = [start_ps, end_ps]
             else:
-                if start_ps < span[0]:
-                    span[0] = start_ps
-                if end_ps > span[1]:
-                    span[1] = end_ps
+                span[0] = min(span[0], start_ps)
+                span[1] = max(span[1], end_ps)
         if txn.cmd == Cmd.COMPUTE:
             self._spike_sample(layer, tile, start_ps)
         elif component == "dram":
@@ -322,7 +321,7 @@ class PerfettoTimeline:
             self._describe(uuid, parent, name, counter_unit=counter_unit)
         return uuid
 
-    def _leaf(self, component: str, txn: "Transaction") -> int:
+    def _leaf(self, component: str, txn: Transaction) -> int:
         unit = self._track(("unit", component), component, ROOT_UUID)
         if component != "dram" or self._decode is None:
             return unit

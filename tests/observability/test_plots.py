@@ -8,7 +8,12 @@ import pytest
 from tlmsim.cli import main
 from tlmsim.engine.simulation import simulate
 from tlmsim.platform import load_platform
-from tlmsim.plots import dominant_cause, latency_by_cause, peak_ops_per_cycle, roofline_points
+from tlmsim.plots import (
+    dominant_cause,
+    latency_by_cause,
+    peak_ops_per_cycle,
+    roofline_points,
+)
 from tlmsim.report import build_report
 from tlmsim.workload import load_workload
 

@@ -4,16 +4,16 @@ reconciled with the run's own reports (no trace processor involved)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import pairwise
 
 import pytest
+from perfetto.protos.perfetto.trace import perfetto_trace_pb2 as pb
 
-pb = pytest.importorskip("perfetto.protos.perfetto.trace.perfetto_trace_pb2")
-
-from tlmsim.engine.simulation import simulate  # noqa: E402
-from tlmsim.platform import load_platform  # noqa: E402
-from tlmsim.report import build_report  # noqa: E402
-from tlmsim.timeline import ROOT_UUID, PerfettoTimeline  # noqa: E402
-from tlmsim.workload import load_workload  # noqa: E402
+from tlmsim.engine.simulation import simulate
+from tlmsim.platform import load_platform
+from tlmsim.report import build_report
+from tlmsim.timeline import ROOT_UUID, PerfettoTimeline
+from tlmsim.workload import load_workload
 
 BEGIN, END, COUNTER = pb.TrackEvent.TYPE_SLICE_BEGIN, pb.TrackEvent.TYPE_SLICE_END, pb.TrackEvent.TYPE_COUNTER
 
@@ -24,7 +24,7 @@ def read(path):
     with open(path, "rb") as fh:
         trace.ParseFromString(fh.read())
     tracks, slices, counters, open_ = {}, [], defaultdict(list), defaultdict(list)
-    for p in trace.packets if hasattr(trace, "packets") else trace.packet:
+    for p in trace.packet:
         assert p.trusted_packet_sequence_id == 1
         if p.HasField("track_descriptor"):
             td = p.track_descriptor
@@ -86,8 +86,8 @@ def test_hops_busy_time_and_bytes_equal_components_csv(digits):
         row = comp.loc[name]
         assert per[name][0] == pytest.approx(row["busy_cycles"] * period, rel=1e-12), name
         assert per[name][1] == row["read_bytes"] + row["write_bytes"], name
-        assert per[name][2] == row["reads"] + row["writes"] + (row["reads"] == 0) * 0 + (
-            result.components[name].stats.c.get("tiles", 0)), name
+        # one slice per read or write served, and one per computed tile on the PE array
+        assert per[name][2] == row["reads"] + row["writes"] + result.components[name].stats.c.get("tiles", 0), name
     assert per["dram"][0] > 0 and per["pe_array"][0] > 0
 
 
@@ -99,7 +99,7 @@ def test_lanes_never_overlap_and_dram_hops_sit_on_their_bank(digits):
             by_track[s["track"]].append((s["start"], s["end"]))
     for spans in by_track.values():
         spans.sort()
-        for (s0, e0), (s1, _) in zip(spans, spans[1:]):
+        for (_, e0), (s1, _) in pairwise(spans):
             assert s1 >= e0
     dram = result.components["dram"]
     for s in slices:
@@ -132,7 +132,7 @@ def test_every_flow_is_complete_and_ordered(digits):
         hops.sort(key=lambda s: (s["start"], s["end"]))
         units = [unit_of(tracks, s["track"]) for s in hops]
         assert units in routes.values(), (fid, units)
-        for a, b in zip(hops, hops[1:]):
+        for a, b in pairwise(hops):
             assert b["start"] >= a["end"], (fid, a, b)
             assert b["ann"]["bytes"] == a["ann"]["bytes"]
             assert (b["ann"]["layer"], b["ann"]["tile"]) == (a["ann"]["layer"], a["ann"]["tile"])
@@ -208,3 +208,35 @@ def test_the_encoder_writes_what_the_protobuf_classes_read():
     te.debug_annotations.add(name="busy_ps", double_value=2.5)
     te.debug_annotations.add(name="route", string_value="dram>noc")
     assert trace.packet[0] == want
+
+
+def test_memory_stays_bounded_however_many_hops(tmp_path):
+    """The writer's memory does not grow with the number of hops it has written."""
+    import tracemalloc
+
+    from tlmsim.engine.transaction import Cmd, DataClass, Transaction
+
+    tl = PerfettoTimeline(tmp_path / "m.pftrace", window_ps=1000, window_span=64)
+
+    def feed(first, n):
+        for i in range(first, first + n):
+            # a 3-hop chain per block, 4 blocks in flight, one DRAM-like window per hop
+            txn = Transaction(i, Cmd.WRITE, DataClass.WEIGHTS, 64 * i, 64, "noc", "glb", i // 2000, i // 50,
+                              chain=i // 3)
+            tl.hop(txn, "glb", 1000 * i, 1000 * i + 4000, 0, 2000)
+            if i % 7 == 0:
+                tl.stall("controller", "l1_full", txn.layer, 1000 * i, 1000 * i + 500)
+            tl._dram_bytes(1000 * i + 4000, 64)
+
+    tracemalloc.start()
+    feed(0, 5_000)
+    tracemalloc.reset_peak()
+    base = tracemalloc.get_traced_memory()[0]
+    feed(5_000, 20_000)
+    current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    tl.close()
+    assert tl.hops == 25_000 and tl.late_dram_bytes == 0
+    # four times the hops, and no more than a batch of packets (4096 x ~200 B) held at once
+    assert peak - base < 2_000_000, (base, current, peak)
+    assert (tmp_path / "m.pftrace").stat().st_size > 25_000 * 150
