@@ -73,6 +73,8 @@ def varint(n: int) -> bytes:
         return _SMALL[n]
     if 0 < n < 0x4000:
         return bytes(((n & 0x7F) | 0x80, n >> 7))
+    if 0 < n < 0x200000:
+        return bytes(((n & 0x7F) | 0x80, ((n >> 7) & 0x7F) | 0x80, n >> 14))
     if n < 0:
         n += 1 << 64
     out = bytearray()
@@ -412,21 +414,27 @@ class PerfettoTimeline:
             self._flush_bw(w - self.window_span)
 
     def _flush_bw(self, upto: int | None) -> None:
-        """Write the bandwidth windows up to ``upto`` (all when None), zeros included
-        where the DRAM moved nothing after it had moved something."""
-        if not self._bw:
-            if upto is not None:
-                self._bw_flushed = max(self._bw_flushed, upto)
-            return
-        last = max(self._bw) if upto is None else upto
-        for w in sorted(k for k in self._bw if k <= last):
-            if w - 1 > self._bw_flushed and self._bw_last_value != 0.0 and (w - 1) not in self._bw:
-                self._counter("dram bandwidth (GB/s)", "GB/s", (self._bw_flushed + 1) * self.window_ps, 0.0)
+        """Write the bandwidth windows up to ``upto`` (all, and a closing 0, when None);
+        a window where the DRAM moved nothing gets a 0 sample after a non-zero one."""
+        name, win = "dram bandwidth (GB/s)", self.window_ps
+        last = (max(self._bw) if self._bw else self._bw_flushed) if upto is None else upto
+        w = self._bw_flushed + 1
+        while w <= last:
+            if not self._bw:  # nothing left to write: one 0 sample ends the last non-zero one
+                if self._bw_last_value != 0.0:
+                    self._counter(name, "GB/s", w * win, 0.0)
+                    self._bw_last_value = 0.0
+                break
+            n = self._bw.pop(w, 0)
+            if n:
+                v = n * 1000.0 / win  # bytes/ps * 1000 = GB/s
+                self._counter(name, "GB/s", w * win, v)
+                self._bw_last_value = v
+            elif self._bw_last_value != 0.0:
+                self._counter(name, "GB/s", w * win, 0.0)
                 self._bw_last_value = 0.0
-            v = self._bw.pop(w) * 1000.0 / self.window_ps  # bytes/ps * 1000 = GB/s
-            self._counter("dram bandwidth (GB/s)", "GB/s", w * self.window_ps, v)
-            self._bw_last_value = v
-            self._bw_flushed = w
-        if upto is None:
-            self._counter("dram bandwidth (GB/s)", "GB/s", (self._bw_flushed + 1) * self.window_ps, 0.0)
+            w += 1
         self._bw_flushed = max(self._bw_flushed, last)
+        if upto is None and self._bw_last_value != 0.0:
+            self._counter(name, "GB/s", (self._bw_flushed + 1) * win, 0.0)
+            self._bw_last_value = 0.0

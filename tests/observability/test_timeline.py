@@ -194,6 +194,7 @@ def test_the_encoder_writes_what_the_protobuf_classes_read():
 
     enc = Encoder()
     assert varint(0) == b"\x00" and varint(300) == b"\xac\x02" and len(varint(-1)) == 10
+    assert varint(2**20) == b"\x80\x80\x40" and varint(2**21) == b"\x80\x80\x80\x01"
     ev = (enc.begin + enc.track_uuid + varint(77) + enc.text(enc.name, "read weights 64B")
           + enc.flow + (5).to_bytes(8, "little") + enc.ann("layer", -1) + enc.ann("busy_ps", 2.5)
           + enc.ann("route", "dram>noc"))
