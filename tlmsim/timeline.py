@@ -86,6 +86,8 @@ def varint(n: int) -> bytes:
 
 
 _SMALL = [bytes((i,)) for i in range(0x80)]
+#: varints of 0 .. 2**14 - 1 (lengths, sizes, ids of small runs), looked up instead of computed
+_V = [varint(i) for i in range(1 << 14)]
 
 
 class Encoder:
@@ -181,8 +183,11 @@ class PerfettoTimeline:
         self._lane_uuids: dict[int, list[int]] = {}
         self._names: dict[str, bytes] = {}  # encoded hop names (few distinct ones)
         self._routes: dict[tuple[str, str], bytes] = {}  # encoded route annotations
-        self._a_txn, self._a_bytes, self._a_busy, self._a_wait, self._a_layer, self._a_tile, self._a_addr = (
-            enc.int_ann(n) for n in ("txn", "bytes", "busy_ps", "wait_ps", "layer", "tile", "address"))
+        self._a_busy, self._a_wait = enc.int_ann("busy_ps"), enc.int_ann("wait_ps")
+        # encoded name + int key of the annotations every hop has (see hop())
+        self._pre = tuple(enc.text(enc.ann_name, n) + enc.ann_int for n in ("txn", "bytes", "layer", "tile", "address"))
+        self._ends: dict[int, bytes] = {}  # track -> the encoded tail of its slice-end packet
+        self._head = enc.seq + enc.ts  # every event packet starts with these
         self._pending_flows: dict[tuple[int, int], list[int]] = {}  # (layer, tile) -> flow ids loaded into L1
         self._layer_span: dict[int, list[int]] = {}
         self._layer_names: dict[int, str] = {}
@@ -222,23 +227,25 @@ class PerfettoTimeline:
 
     def hop(self, txn: Transaction, component: str, start_ps: int, end_ps: int, wait_ps: int,
             busy_ps: float) -> None:
+        # the hot path of --perfetto: encoded inline (see Encoder for the fields)
         self.hops += 1
-        enc = self.enc
+        enc, V = self.enc, _V
         track = self._lane(self._leaf(component, txn), start_ps, end_ps)
         uuid_field = self._uuid_field[track]
         layer, tile = txn.layer, txn.tile
         parts = [enc.begin, uuid_field]
-        if txn.cmd == Cmd.COMPUTE:
+        compute = txn.cmd == Cmd.COMPUTE
+        if compute:
             parts.append(enc.text(enc.name, f"L{layer} {self._layer_names.get(layer, '')} t{tile}"))
             for fid in self._pending_flows.pop((layer, tile), ()):
                 parts.append(enc.terminating + struct.pack("<Q", fid))
         else:
-            name = f"{txn.cmd.label} {txn.data_class.label} {txn.nbytes}B"
-            nb = self._names.get(name)
+            key = (txn.cmd, txn.data_class, txn.nbytes)
+            nb = self._names.get(key)
             if nb is None:
-                nb = enc.text(enc.name, name)
+                nb = enc.text(enc.name, f"{txn.cmd.label} {txn.data_class.label} {txn.nbytes}B")
                 if len(self._names) < 4096:
-                    self._names[name] = nb
+                    self._names[key] = nb
             parts.append(nb)
             if txn.chain >= 0:
                 fid = txn.chain + 1
@@ -248,17 +255,33 @@ class PerfettoTimeline:
         route = self._routes.get((txn.source, txn.destination))
         if route is None:
             route = self._routes[(txn.source, txn.destination)] = enc.ann("route", f"{txn.source}>{txn.destination}")
-        parts += (self._a_txn(txn.id), self._a_bytes(txn.nbytes), self._a_layer(layer), self._a_tile(tile),
-                  self._a_addr(txn.address), route)
+        ann = enc.annotation
+        for pre, v in zip(self._pre, (txn.id, txn.nbytes, layer, tile, txn.address)):
+            vb = V[v] if 0 <= v < 16384 else varint(v)
+            parts += (ann, _SMALL[len(pre) + len(vb)], pre, vb)
+        parts.append(route)
         if busy_ps:  # absent: 0
             parts.append(self._a_busy(busy_ps) if float(busy_ps).is_integer() else enc.ann("busy_ps", busy_ps))
         if wait_ps:
             parts.append(self._a_wait(wait_ps))
-        self._event(start_ps, b"".join(parts))
+        ev = b"".join(parts)
+        n = len(ev)
+        body = b"".join((self._head, varint(start_ps), enc.event, V[n] if n < 16384 else varint(n), ev))
+        n = len(body)
+        buf = self._buf
+        buf.append(enc.packet + (V[n] if n < 16384 else varint(n)) + body)
+        end = self._ends.get(track)
+        if end is None:
+            e = enc.end + uuid_field
+            end = self._ends[track] = enc.event + varint(len(e)) + e
         if wait_ps > 0:
             self._event(start_ps, enc.begin + uuid_field + self._name("wait"))
             self._event(start_ps + wait_ps, enc.end + uuid_field)
-        self._event(end_ps, enc.end + uuid_field)
+        body = self._head + varint(end_ps) + end
+        buf.append(enc.packet + V[len(body)] + body)
+        self.packets += 2
+        if len(buf) >= BATCH:
+            self._write()
         if layer >= 0:
             span = self._layer_span.get(layer)
             if span is None:
@@ -266,7 +289,7 @@ class PerfettoTimeline:
             else:
                 span[0] = min(span[0], start_ps)
                 span[1] = max(span[1], end_ps)
-        if txn.cmd == Cmd.COMPUTE:
+        if compute:
             self._spike_sample(layer, tile, start_ps)
         elif component == "dram":
             self._dram_bytes(end_ps, txn.nbytes)
