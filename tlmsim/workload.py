@@ -34,10 +34,15 @@ Neuron = Literal["if", "lif", "li", "cuba_lif"]
 
 #: a spike trace larger than this (in neurons x timesteps, summed over layers) is refused
 MAX_SPIKE_ELEMENTS = 2_000_000_000
-#: synthetic structure: fraction of neurons that never fire (firing_rates.md: 57-80 %)
+#: synthetic structure: fraction of neurons that never fire (docs/reference/firing_rates.md: 57-80 %)
 SILENT_FRACTION = 0.6
-#: synthetic structure: timestep 0 fires about half as often as later ones (firing_rates.md)
+#: synthetic structure: timestep 0 fires about half as often as later ones (docs/reference/firing_rates.md)
 FIRST_STEP_RATIO = 0.5
+
+
+#: input density of layers without a firing_rate in a workload without one: about the mean
+#: measured input density of VGG9's convs 2-6, 0.155 (docs/reference/firing_rates.md)
+DEFAULT_FIRING_RATE = 0.15
 
 
 def _pair(v: int | list[int]) -> tuple[int, int]:
@@ -60,7 +65,9 @@ class LayerSpec(ParamModel):
     neuron: Neuron | None = param(None, desc="neuron model after this layer (default: the platform's)")
     weight_sparsity: float = param(0.0, desc="fraction of zero weights (static sparsity)", ge=0.0, lt=1.0)
     firing_rate: float | None = param(
-        None, desc="density of this layer's input spikes for synthetic spikes (default: the workload's)", ge=0.0, le=1.0
+        None, desc="input spike density of this layer: the fraction of ones in its (T, *in_shape) input spikes, "
+        "used when the spikes are synthetic (ignored with recorded ones); default: the workload's firing_rate",
+        ge=0.0, le=1.0,
     )
     input: str | None = param(
         None, desc="name of the earlier layer whose output this layer reads, or 'input' for an external input "
@@ -102,7 +109,10 @@ class WorkloadSpec(ParamModel):
     description: str = param("", desc="free text, e.g. the data set and where the spikes come from")
     timesteps: int = param(desc="timesteps T per inference", ge=1, le=10000)
     weight_bits: int = param(8, desc="stored weight width", ge=1, le=32)
-    firing_rate: float = param(0.15, desc="default input spike density for synthetic spikes", ge=0.0, le=1.0)
+    firing_rate: float = param(
+        DEFAULT_FIRING_RATE, desc="input spike density of every layer without a firing_rate of its own (synthetic "
+        "spikes); source of 0.15: about the mean measured input density of VGG9's convs, 0.155 "
+        "(docs/reference/firing_rates.md); reports name the layers that use it", ge=0.0, le=1.0)
     spikes: str | None = param(None, desc="spike trace .npz (path relative to this file); omit for synthetic spikes")
     sample: int = param(0, desc="which sample of a multi-sample spike trace to run", ge=0)
     prune: float = param(
@@ -291,7 +301,7 @@ def consumers(layers: list[Layer]) -> dict[int, list[int]]:
 def synthetic_spikes(layer: Layer, timesteps: int, rng: np.random.Generator) -> np.ndarray:
     """Seeded synthetic input spikes of ``layer``: shape (T, *in_shape), bool.
 
-    Structure (firing_rates.md): a fraction of neurons never fires
+    Structure (docs/reference/firing_rates.md): a fraction of neurons never fires
     (:data:`SILENT_FRACTION`, lowered when the density needs more active
     neurons), and timestep 0 fires :data:`FIRST_STEP_RATIO` as often as later
     steps. The expected density over all steps equals ``layer.firing_rate``.
@@ -371,7 +381,7 @@ def load_spike_trace(path: Path, layers: list[Layer], timesteps: int, sample: in
 
 #: timesteps and input density given to layers imported from a SCALE-Sim topology
 TOPOLOGY_TIMESTEPS = 4
-TOPOLOGY_FIRING_RATE = 0.15
+TOPOLOGY_FIRING_RATE = DEFAULT_FIRING_RATE
 
 
 def scalesim_topology_spec(path: Path) -> WorkloadSpec:
@@ -422,6 +432,15 @@ NIR_TIMESTEPS = 8
 NIR_ENCODING = "rate"
 
 
+def random_input_streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
+    """Two independent generators from one seed: the random input values and the
+    encoder's draws (``SeedSequence(seed).spawn(2)``). One generator per seed for
+    both would draw the same numbers: a rate encoder's u < x would never hold at
+    timestep 0."""
+    values, encoder = np.random.SeedSequence(seed).spawn(2)
+    return np.random.default_rng(values), np.random.default_rng(encoder)
+
+
 def _nir_workload(graph_path: Path, *, seed: int, timesteps: int, spec: WorkloadSpec | None,
                   yaml_path: Path | None) -> Workload:
     """A workload whose layers come from a NIR graph; spikes from a recorded trace
@@ -464,9 +483,9 @@ def _nir_workload(graph_path: Path, *, seed: int, timesteps: int, spec: Workload
         if len(graph.inputs) != 1:
             raise WorkloadError("a graph with several inputs needs a recorded spike trace", file=where)
         shape = graph.inputs[0].out_shape
-        rng = np.random.default_rng(seed)
-        x = rng.random(shape)
-        stim = encode(NIR_ENCODING, x, T, seed=seed)[:, None].astype(np.float64)
+        values, encoder = random_input_streams(seed)
+        x = values.random(shape)
+        stim = encode(NIR_ENCODING, x, T, rng=encoder)[:, None].astype(np.float64)
         result = simulate_graph(graph, stim)
         spikes = layer_spikes(graph, result.outputs, feeds, sample=0)
         label = f"reference simulation of {graph_path.name} on random {NIR_ENCODING}-coded input (seed {seed})"
@@ -503,6 +522,11 @@ def load_workload(source: str | Path | None = None, *, seed: int = 0) -> Workloa
         rng = np.random.default_rng(seed)
         spikes = {l.name: synthetic_spikes(l, spec.timesteps, rng) for l in layers}
         source_label = f"synthetic (seed {seed}, per-layer firing rates)"
+        if "firing_rate" not in spec.model_fields_set:
+            fallback = [ls.name for ls in spec.layers if ls.firing_rate is None]
+            if fallback:  # say so: the built-in density, not one the user chose
+                source_label = (f"synthetic (seed {seed}, per-layer firing rates; default {DEFAULT_FIRING_RATE} for "
+                                f"{len(fallback)} of {len(layers)} layers)")
     return Workload(
         name=spec.name,
         timesteps=spec.timesteps,
@@ -515,25 +539,19 @@ def load_workload(source: str | Path | None = None, *, seed: int = 0) -> Workloa
 
 
 def save_spike_trace(path: Path, spikes: dict[str, np.ndarray], samples: int | None = None) -> None:
-    """Write a spike trace (compressed .npz of bool arrays), atomically. With
-    ``samples``, every array has a leading samples axis of that length."""
-    import os
-    import tempfile
+    """Write a spike trace (compressed .npz of bool arrays), atomically, with the
+    umask's mode. With ``samples``, every array has a leading samples axis of that length."""
+    from tlmsim.outputs import atomic_write
 
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.partial")
-    os.close(fd)
-    try:
+    arrays = {k: np.asarray(v, dtype=bool) for k, v in spikes.items()}
+    if samples is not None:
+        arrays[SAMPLES_KEY] = np.array([samples], dtype=np.int64)
+
+    def write(tmp: str) -> None:
         with open(tmp, "wb") as fh:
-            arrays = {k: np.asarray(v, dtype=bool) for k, v in spikes.items()}
-            if samples is not None:
-                arrays[SAMPLES_KEY] = np.array([samples], dtype=np.int64)
             np.savez_compressed(fh, **arrays)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a trace is ordinary data
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+
+    atomic_write(Path(path), write)
 
 
 def workload_names(paths: Iterable[Path]) -> list[str]:

@@ -27,6 +27,9 @@ class Move:
     ``in_dram`` says the bytes come from (load) or go to (store) DRAM at
     ``dram_address``, passing through the GLB; otherwise they live in the GLB at
     ``glb_address``. ``after`` (loads) waits for the store that ``signals`` the same key.
+    ``glb_span`` (GLB-resident loads only): the tensor occupies fewer GLB bytes than the
+    move carries (an im2col slice re-reads its inputs), so the move's GLB reads wrap
+    inside ``glb_address .. glb_address + glb_span``; 0 = no wrap.
     """
 
     data_class: DataClass
@@ -36,6 +39,7 @@ class Move:
     glb_address: int = 0
     after: tuple | None = None
     signals: tuple | None = None
+    glb_span: int = 0
 
 
 @dataclass(slots=True)
