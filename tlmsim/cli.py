@@ -1,6 +1,8 @@
 """The ``tlmsim`` command line.
 
     tlmsim run [PLATFORM] [WORKLOAD] [--out DIR] [--seed N] [--set KEY.PATH=VALUE ...] [--trace FILE.csv] [--quiet]
+               [--perfetto FILE.pftrace] [--plots]
+    tlmsim plot OUTDIR
     tlmsim validate FILE|NAME...
     tlmsim compare P1 P2 ... [--workload W] [--out DIR] [--quiet]
     tlmsim sweep SWEEP.yaml [--out DIR] [--workers N | --scheduler ADDRESS] [--quiet]
@@ -114,10 +116,12 @@ def cmd_run(args) -> int:
         overrides.append(f"dataflow.name={args.dataflow}")
     platform, workload = _load(args.platform, args.workload, overrides, args.seed)
     # before the simulation: a long run never ends in a write error
-    check_outputs(dirs=[("--out", args.out)], files=[("--trace", args.trace)] if args.trace else [])
+    check_outputs(dirs=[("--out", args.out)], files=[(opt, f) for opt, f in (("--trace", args.trace),
+                                                                             ("--perfetto", args.perfetto)) if f])
     try:
         result = simulate(platform, workload, seed=args.seed, trace_path=args.trace, verify=args.verify,
-                          progress=_progress(args, f"{workload.name} on {platform.name}", len(workload.layers)))
+                          progress=_progress(args, f"{workload.name} on {platform.name}", len(workload.layers)),
+                          sinks=_timeline_sinks(args))  # i15: --perfetto
     except MappingError as exc:  # the platform and workload do not fit together: name both
         from tlmsim.resources import DEFAULT_PLATFORM, DEFAULT_WORKLOAD
 
@@ -130,6 +134,34 @@ def cmd_run(args) -> int:
     if result.verified:
         print(result.verified)
     print(f"wrote {len(written)} files to {args.out}" + (f"; trace {args.trace}" if args.trace else ""))
+    _run_observability_outputs(args, report)  # i15: --perfetto, --plots
+    return 0
+
+
+# -- i15: observability (Perfetto timeline, plots) ---------------------------------------
+def _timeline_sinks(args) -> list:
+    if not getattr(args, "perfetto", None):
+        return []
+    from tlmsim.timeline import PerfettoTimeline
+
+    return [PerfettoTimeline(args.perfetto)]
+
+
+def _run_observability_outputs(args, report) -> None:
+    if getattr(args, "perfetto", None):
+        print(f"timeline {args.perfetto} (open it at https://ui.perfetto.dev; 1 ns shown = 1 ps simulated)")
+    if getattr(args, "plots", False):
+        from tlmsim.plots import write_plots
+
+        pngs = write_plots(report.summary, report.layers, args.out)
+        print("plots " + ", ".join(str(p) for p in pngs))
+
+
+def cmd_plot(args) -> int:
+    from tlmsim.plots import plot_run_dir
+
+    pngs = plot_run_dir(args.outdir)
+    print("wrote " + ", ".join(str(p) for p in pngs))
     return 0
 
 
@@ -233,7 +265,8 @@ def cmd_compare(args) -> int:
 
     with pd.option_context("display.width", 160, "display.max_columns", 20):
         print(table[["platform", "latency_cycles", "latency_ns", "energy_pj", "edp_pj_ns", "dram_bytes"]].to_string(index=False))
-    print(f"wrote {Path(args.out) / 'compare.csv'} and {png}")
+    print(f"wrote {Path(args.out) / 'compare.csv'} and {png}, and per platform <platform>_roofline.png and "
+          "<platform>_latency_breakdown.png")
     return 0
 
 
@@ -422,7 +455,15 @@ def make_parser() -> argparse.ArgumentParser:
     r.add_argument("--verify", action="store_true",
                    help="compute every tile in fixed point and check all layers' outputs bit-exactly against the "
                    "fixed-point reference (NIR workloads)")
+    r.add_argument("--perfetto", metavar="FILE.pftrace",
+                   help="write a Perfetto timeline of every transaction (open at https://ui.perfetto.dev)")
+    r.add_argument("--plots", action="store_true",
+                   help="also write roofline.png and latency_breakdown.png (per layer) to the output directory")
     r.set_defaults(func=cmd_run)
+
+    pt = sub.add_parser("plot", help="draw a finished run's roofline and latency-by-cause plots (PNG)")
+    pt.add_argument("outdir", help="the --out directory of a finished `tlmsim run`")
+    pt.set_defaults(func=cmd_plot)
 
     v = sub.add_parser("validate", help="check platforms, workloads, spike traces, sweep and search files")
     v.add_argument("files", nargs="+", metavar="FILE|NAME",

@@ -1,7 +1,9 @@
 """``tlmsim compare``: several platforms on one workload, side by side.
 
 Writes ``compare.csv`` (one row per platform: the run's summary plus energy per
-component) and ``compare.png`` (latency bars; energy stacked by component).
+component) and ``compare.png`` (latency bars; energy stacked by component), and per
+platform ``<platform>_roofline.png`` and ``<platform>_latency_breakdown.png``
+(:mod:`tlmsim.plots`, drawn by the process that ran the platform).
 
 Every platform and the workload are validated, and the output folder checked,
 before any run starts. The runs go in parallel, one process per platform up to the
@@ -31,10 +33,17 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def run_platform(platform: str, workload: str | None, seed: int, overrides: list[str]) -> dict:
+def run_platform(platform: str, workload: str | None, seed: int, overrides: list[str],
+                 plots_dir: Path | None = None) -> dict:
     """One row of the comparison: the run's summary, the platform argument and the
-    energy of every component."""
-    report = build_report(simulate(load_platform(platform, overrides), load_workload(workload, seed=seed), seed=seed))
+    energy of every component. ``plots_dir``: also write the run's per-layer plots
+    there, named after the platform."""
+    plat = load_platform(platform, overrides)
+    report = build_report(simulate(plat, load_workload(workload, seed=seed), seed=seed))
+    if plots_dir is not None:
+        from tlmsim.plots import write_plots
+
+        write_plots(report.summary, report.layers, plots_dir, prefix=f"{plat.name}_")
     row = report.summary.iloc[0].to_dict()
     row["platform_file"] = str(platform)
     for comp, e in report.components.set_index("component")["energy_pj"].items():
@@ -77,14 +86,14 @@ def compare_platforms(
     if n <= 1:
         rows = []
         for i, p in enumerate(platforms):
-            rows.append(run_platform(p, workload, seed, overrides))
+            rows.append(run_platform(p, workload, seed, overrides, out))
             if on_done is not None:
                 on_done(i)
     else:
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
         with ProcessPoolExecutor(max_workers=n, mp_context=_pool_context()) as pool:
-            futures = {pool.submit(run_platform, p, workload, seed, overrides): i for i, p in enumerate(platforms)}
+            futures = {pool.submit(run_platform, p, workload, seed, overrides, out): i for i, p in enumerate(platforms)}
             for fut in as_completed(futures):
                 fut.result()  # the first failure stops the comparison (one line, exit 2)
                 if on_done is not None:

@@ -158,7 +158,7 @@ def run_guarded(env: simpy.Environment, ctrl: Controller, recorder: Recorder,
 
 def simulate(
     platform: Platform, workload: Workload, *, seed: int = 0, trace_path: str | Path | None = None,
-    verify: bool = False, progress=None,
+    verify: bool = False, progress=None, sinks: tuple = (),
 ) -> RunResult:
     """Run ``workload`` on ``platform``; ``trace_path`` streams the per-hop trace CSV.
     ``progress`` (e.g. :class:`tlmsim.progress.RunProgress`) is attached to the
@@ -166,7 +166,9 @@ def simulate(
     only read them.
     ``verify``: the PE array computes every tile in fixed point and the run ends by
     comparing every layer's outputs with the fixed-point reference
-    (:mod:`tlmsim.verify.functional`); a mismatch raises a SimulationError."""
+    (:mod:`tlmsim.verify.functional`); a mismatch raises a SimulationError.
+    ``sinks``: more trace sinks (:class:`~tlmsim.engine.trace.TraceSink`, e.g. the
+    Perfetto timeline of :mod:`tlmsim.timeline`), fed every hop and timed stall."""
     wall0 = time.perf_counter()
     functional = None
     if verify:
@@ -175,11 +177,15 @@ def simulate(
         pe = platform.pe_array
         functional = FunctionalModel(workload, membrane_bits=pe.membrane_bits, accumulator_bits=pe.accumulator_bits)
     trace = TraceWriter(trace_path) if trace_path is not None else None
-    recorder = Recorder(trace=trace)
+    recorder = Recorder(trace=trace, sinks=sinks)
     env = simpy.Environment()
     verified = None
     try:
         components, ctrl, plans = build(platform, workload, env, recorder)
+        for sink in sinks:
+            attach = getattr(sink, "attach", None)  # optional: sinks that draw the hardware's layout
+            if attach is not None:
+                attach(components=components, plans=plans, platform=platform, workload=workload)
         components["pe_array"].functional = functional
         if progress is not None:
             progress.attach(env, ctrl)
@@ -201,8 +207,7 @@ def simulate(
             verified = functional.check()
         recorder.close()
     except BaseException:
-        if trace is not None:
-            trace.abort()
+        recorder.abort()
         raise
     eid = getattr(env, "_eid", None)  # SimPy's event counter (an itertools.count)
     events = next(eid) if eid is not None else 0

@@ -173,6 +173,7 @@ class Controller(Component):
     """Issues every transaction of the run; see the module docstring."""
 
     KIND = "controller"
+    STALLS_AT_END = True  # the pipeline processes report each wait when it ends
     STATS = (
         StatDecl("dma_blocks", "count", "DMA blocks moved"),
         StatDecl("layers", "count", "layers run"),
@@ -219,33 +220,36 @@ class Controller(Component):
         self.process = env.process(self._run())
 
     # -- DMA ---------------------------------------------------------------------------
-    def _hop(self, comp, cmd: Cmd, dc: DataClass, addr: int, n: int, src: str, dst: str, layer: int, tile: int):
+    def _hop(self, comp, cmd: Cmd, dc: DataClass, addr: int, n: int, src: str, dst: str, layer: int, tile: int,
+             chain: int = -1):
         """One event-driven hop: ``yield from comp.access(txn)``."""
         rec = self.recorder
-        txn = rec.new_transaction(cmd, dc, addr, n, src, dst, now_ps=self.env.now, layer=layer, tile=tile)
+        txn = rec.new_transaction(cmd, dc, addr, n, src, dst, now_ps=self.env.now, layer=layer, tile=tile,
+                                  chain=chain)
         yield from comp.access(txn)
         rec.complete(txn, self.env.now)
 
-    def _chain(self, t: int, hops: tuple, dc: DataClass, n: int, layer: int, tile: int) -> int:
+    def _chain(self, t: int, hops: tuple, dc: DataClass, n: int, layer: int, tile: int, chain: int = -1) -> int:
         """Book timestamp-modelled hops (SRAM, NoC) back to back from time ``t``;
         return when the last one ends. Each hop is its own transaction."""
         rec = self.recorder
         for comp, cmd, addr, src, dst in hops:
-            txn = rec.new_transaction(cmd, dc, addr, n, src, dst, now_ps=t, layer=layer, tile=tile)
+            txn = rec.new_transaction(cmd, dc, addr, n, src, dst, now_ps=t, layer=layer, tile=tile, chain=chain)
             t = comp.reserve(txn, t)
             rec.complete(txn, t)
         return t
 
-    def _staged(self, t: int, dc: DataClass, n: int, layer: int, tile: int) -> int:
+    def _staged(self, t: int, dc: DataClass, n: int, layer: int, tile: int, chain: int = -1) -> int:
         """Pass a block through a GLB staging slot from time ``t`` (write, then read it
         out); the slot is busy until the read ends. Returns when the read ends."""
         slots = self._slot_free
         k = min(range(len(slots)), key=slots.__getitem__)
         if slots[k] > t:
-            self.stall("staging_full", slots[k] - t, layer)
+            self.stall("staging_full", slots[k] - t, layer, start_ps=t)  # booked ahead: the wait starts at t
             t = slots[k]
         ga, glb = k * self.chunk, self.glb
-        t = self._chain(t, ((glb, Cmd.WRITE, ga, "noc", "glb"), (glb, Cmd.READ, ga, "glb", "noc")), dc, n, layer, tile)
+        t = self._chain(t, ((glb, Cmd.WRITE, ga, "noc", "glb"), (glb, Cmd.READ, ga, "glb", "noc")), dc, n, layer, tile,
+                        chain)
         slots[k] = t
         return t
 
@@ -261,37 +265,38 @@ class Controller(Component):
         dc = move.data_class
         da, ga, la = move.dram_address + offset, move.glb_address + offset, l1_addr + offset
         env, noc, glb, l1, R, W = self.env, self.noc, self.glb, self.l1, Cmd.READ, Cmd.WRITE
+        chain = self.recorder.new_chain()  # the block's hops share it (the timeline's flow)
         if route in ("dram>glb", "dram>l1"):
-            yield from self._hop(self.dram, R, dc, da, n, "dram", "noc", layer, tile)
+            yield from self._hop(self.dram, R, dc, da, n, "dram", "noc", layer, tile, chain)
         t = env.now
         if route == "dram>glb":
-            t = self._chain(t, ((noc, W, 0, "dram", "glb"), (glb, W, ga, "noc", "glb")), dc, n, layer, tile)
+            t = self._chain(t, ((noc, W, 0, "dram", "glb"), (glb, W, ga, "noc", "glb")), dc, n, layer, tile, chain)
         elif route == "dram>l1":
-            t = self._chain(t, ((noc, W, 0, "dram", "glb"),), dc, n, layer, tile)
-            t = self._staged(t, dc, n, layer, tile)
-            t = self._chain(t, ((noc, W, 0, "glb", "l1"), (l1, W, la, "noc", "l1")), dc, n, layer, tile)
+            t = self._chain(t, ((noc, W, 0, "dram", "glb"),), dc, n, layer, tile, chain)
+            t = self._staged(t, dc, n, layer, tile, chain)
+            t = self._chain(t, ((noc, W, 0, "glb", "l1"), (l1, W, la, "noc", "l1")), dc, n, layer, tile, chain)
         elif route == "glb>l1":
             if move.glb_span:  # a slice larger than its tensor (im2col) re-reads the tensor's bytes
                 for a, k in _wrapped(move.glb_address, move.glb_span, offset, n):
-                    t = self._chain(t, ((glb, R, a, "glb", "noc"),), dc, k, layer, tile)
+                    t = self._chain(t, ((glb, R, a, "glb", "noc"),), dc, k, layer, tile, chain)
             else:
-                t = self._chain(t, ((glb, R, ga, "glb", "noc"),), dc, n, layer, tile)
-            t = self._chain(t, ((noc, W, 0, "glb", "l1"), (l1, W, la, "noc", "l1")), dc, n, layer, tile)
+                t = self._chain(t, ((glb, R, ga, "glb", "noc"),), dc, n, layer, tile, chain)
+            t = self._chain(t, ((noc, W, 0, "glb", "l1"), (l1, W, la, "noc", "l1")), dc, n, layer, tile, chain)
         elif route == "l1>glb":
             t = self._chain(t, ((l1, R, la, "l1", "noc"), (noc, W, 0, "l1", "glb"), (glb, W, ga, "noc", "glb")),
-                            dc, n, layer, tile)
+                            dc, n, layer, tile, chain)
         elif route == "l1>dram":
-            t = self._chain(t, ((l1, R, la, "l1", "noc"), (noc, W, 0, "l1", "glb")), dc, n, layer, tile)
-            t = self._staged(t, dc, n, layer, tile)
-            t = self._chain(t, ((noc, W, 0, "glb", "dram"),), dc, n, layer, tile)
+            t = self._chain(t, ((l1, R, la, "l1", "noc"), (noc, W, 0, "l1", "glb")), dc, n, layer, tile, chain)
+            t = self._staged(t, dc, n, layer, tile, chain)
+            t = self._chain(t, ((noc, W, 0, "glb", "dram"),), dc, n, layer, tile, chain)
         elif route == "glb>dram":
-            t = self._chain(t, ((glb, R, ga, "glb", "noc"), (noc, W, 0, "glb", "dram")), dc, n, layer, tile)
+            t = self._chain(t, ((glb, R, ga, "glb", "noc"), (noc, W, 0, "glb", "dram")), dc, n, layer, tile, chain)
         else:
             raise ValueError(f"unknown route {route!r}")
         if t > env.now:
             yield env.timeout(t - env.now)
         if route in ("glb>dram", "l1>dram"):
-            yield from self._hop(self.dram, W, dc, da, n, "noc", "dram", layer, tile)
+            yield from self._hop(self.dram, W, dc, da, n, "noc", "dram", layer, tile, chain)
         self.stats.c["dma_blocks"] += 1
         if on_block is not None:
             on_block(offset)

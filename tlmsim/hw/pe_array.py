@@ -30,6 +30,7 @@ class PeArray(Component):
     """rows x cols processing elements with accumulators and neuron units."""
 
     KIND = "pe_array"
+    STALLS_AT_END = True  # the controller reports the array's waits when they end
     STATS = (
         StatDecl("tiles", "count", "tiles computed"),
         StatDecl("compute_cycles", "cycles", "stall-free cycles of the tiles (dataflow model)"),
@@ -76,7 +77,7 @@ class PeArray(Component):
         compute_ps = tile.compute_cycles * self.period_ps
         end = start + compute_ps
         if operands_ready_ps is not None and operands_ready_ps > end:
-            self.stall("l1_bandwidth", operands_ready_ps - end, txn.layer)
+            self.stall("l1_bandwidth", operands_ready_ps - end, txn.layer, start_ps=end)
             end = operands_ready_ps
         yield self.env.timeout(end - start)
         c = self.stats.c
