@@ -33,3 +33,20 @@ def test_freq_and_period():
     assert period_ps(500.0) == 2000
     assert period_ps(1000.0) == 1000
     assert period_ps(200.0) == 5000
+
+
+def test_kb_is_decimal_and_kib_binary():
+    assert parse_bytes("512KB") == 512_000 and parse_bytes("512kb") == 512_000
+    assert parse_bytes("512KiB") == 524_288 and parse_bytes("1MiB") == 1_048_576 and parse_bytes("1MB") == 1_000_000
+
+
+def test_sizes_and_times_written_back_with_units():
+    from tlmsim.units import format_bytes, format_time_ps
+
+    assert [format_bytes(n) for n in (524_288, 65536, 1 << 20, 3 << 30, 1000, 1536)] == [
+        "512KiB", "64KiB", "1MiB", "3GiB", "1000B", "1536B"]
+    assert [format_time_ps(p) for p in (13750, 630, 2_000_000, 1000)] == ["13.75ns", "630ps", "2us", "1ns"]
+    for n in (524_288, 1000, 1536, 7 << 30):
+        assert parse_bytes(format_bytes(n)) == n
+    for p in (13750, 630, 2_000_000, 123_456_789):
+        assert parse_time_ps(format_time_ps(p)) == p

@@ -1,13 +1,20 @@
 """The ``tlmsim`` command line.
 
-    tlmsim run [PLATFORM] [WORKLOAD] [--out DIR] [--seed N] [--set KEY.PATH=VALUE ...] [--trace FILE.csv]
-    tlmsim validate FILE...
-    tlmsim compare P1 P2 ... [--workload W] [--out DIR]
+    tlmsim run [PLATFORM] [WORKLOAD] [--out DIR] [--seed N] [--set KEY.PATH=VALUE ...] [--trace FILE.csv] [--quiet]
+               [--perfetto FILE.pftrace] [--plots]
+    tlmsim plot OUTDIR
+    tlmsim validate FILE|NAME...
+    tlmsim compare P1 P2 ... [--workload W] [--out DIR] [--quiet]
+    tlmsim sweep SWEEP.yaml [--out DIR] [--workers N | --scheduler ADDRESS] [--quiet]
+    tlmsim search SEARCH.yaml [--out DIR] [--workers N | --scheduler ADDRESS] [--quiet]
     tlmsim bench dram --preset NAME --pattern seq|random|mixed|light [--requests N] [--format table|csv]
-    tlmsim platforms | tlmsim workloads list
+    tlmsim platforms | tlmsim workloads list|show|record
 
-Bad input gives one line ``tlmsim: error: ...`` and exit status 2; ``--debug``
-shows the traceback instead.
+Exit status: 0 done; 1 a sweep or search that ran but got no result (every point
+failed, or no trial was feasible and ran); 2 bad input or an output path that
+cannot be written, as one line ``tlmsim: error: ...`` (``--debug`` shows the
+traceback instead); 130 interrupted. Every output path is checked before any
+simulation starts (:mod:`tlmsim.outputs`).
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ from tlmsim.errors import ConfigError, MappingError, TlmsimError
 from tlmsim.platform.dataflow import DATAFLOWS
 
 EXIT_USAGE = 2
+#: a sweep whose every point failed, a search with no feasible trial that ran
+EXIT_NO_RESULT = 1
 
 
 class _Parser(argparse.ArgumentParser):
@@ -51,46 +60,68 @@ def _positive(text: str) -> int:
     return v
 
 
+def _arg_kind(arg: str | None) -> str | None:
+    """What a positional argument names: a file's kind (:func:`tlmsim.config_io.file_kind`),
+    ``platform`` / ``workload`` for a shipped name, or None."""
+    from tlmsim.config_io import file_kind
+    from tlmsim.resources import shipped
+
+    if arg is None:
+        return None
+    p = Path(arg)
+    if p.is_file():
+        try:
+            return file_kind(p)
+        except TlmsimError:
+            return None
+    if arg in shipped("platforms"):
+        return "platform"
+    if arg in shipped("workloads"):
+        return "workload"
+    return None
+
+
+WORKLOAD_KINDS = ("workload", "nir", "topology")
+
+
 def _load(platform_arg, workload_arg, overrides, seed):
     from tlmsim.platform import load_platform
     from tlmsim.workload import load_workload
 
+    if platform_arg is not None and workload_arg is not None:
+        if _arg_kind(platform_arg) in WORKLOAD_KINDS and _arg_kind(workload_arg) == "platform":
+            raise ConfigError(f"the arguments are swapped: {platform_arg!r} is a workload and {workload_arg!r} a "
+                              f"platform; PLATFORM comes first: tlmsim run {workload_arg} {platform_arg}")
     platform = load_platform(platform_arg, overrides)
     workload = load_workload(workload_arg, seed=seed)
     return platform, workload
 
 
-def _looks_like_workload(arg: str) -> bool:
-    """Whether a lone positional argument of ``run`` names a workload, not a platform:
-    a .nir/.csv file, a YAML with 'layers' or 'nir', or a shipped workload's name."""
-    from tlmsim.resources import shipped
+def _progress(args, label: str, layers: int):
+    """A run's progress bar, when wanted (a terminal, no --quiet)."""
+    from tlmsim.progress import RunProgress, wanted
 
-    p = Path(arg)
-    if p.suffix.lower() in (".nir", ".csv"):
-        return True
-    if p.is_file():
-        try:
-            import yaml
-
-            data = yaml.safe_load(p.read_text(encoding="utf-8")[:1_000_000])
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            return False
-        return isinstance(data, dict) and ("layers" in data or "nir" in data)
-    return arg in shipped("workloads") and arg not in shipped("platforms")
+    return RunProgress(label, layers) if wanted(args.quiet) else None
 
 
 def cmd_run(args) -> int:
     from tlmsim.engine.simulation import simulate
+    from tlmsim.outputs import check_outputs
     from tlmsim.report import build_report, console_summary, write_tables
 
-    if args.workload is None and args.platform is not None and _looks_like_workload(args.platform):
+    if args.workload is None and args.platform is not None and _arg_kind(args.platform) in (*WORKLOAD_KINDS, "trace"):
         args.platform, args.workload = None, args.platform  # `tlmsim run WORKLOAD` on the default platform
     overrides = list(args.set or [])
     if args.dataflow:
         overrides.append(f"dataflow.name={args.dataflow}")
     platform, workload = _load(args.platform, args.workload, overrides, args.seed)
+    # before the simulation: a long run never ends in a write error
+    check_outputs(dirs=[("--out", args.out)], files=[(opt, f) for opt, f in (("--trace", args.trace),
+                                                                             ("--perfetto", args.perfetto)) if f])
     try:
-        result = simulate(platform, workload, seed=args.seed, trace_path=args.trace, verify=args.verify)
+        result = simulate(platform, workload, seed=args.seed, trace_path=args.trace, verify=args.verify,
+                          progress=_progress(args, f"{workload.name} on {platform.name}", len(workload.layers)),
+                          sinks=_timeline_sinks(args))  # i15: --perfetto
     except MappingError as exc:  # the platform and workload do not fit together: name both
         from tlmsim.resources import DEFAULT_PLATFORM, DEFAULT_WORKLOAD
 
@@ -103,40 +134,110 @@ def cmd_run(args) -> int:
     if result.verified:
         print(result.verified)
     print(f"wrote {len(written)} files to {args.out}" + (f"; trace {args.trace}" if args.trace else ""))
+    _run_observability_outputs(args, report)  # i15: --perfetto, --plots
     return 0
 
 
-def cmd_validate(args) -> int:
-    from tlmsim.config_io import read_yaml
-    from tlmsim.engine.simulation import build
+# -- i15: observability (Perfetto timeline, plots) ---------------------------------------
+def _timeline_sinks(args) -> list:
+    if not getattr(args, "perfetto", None):
+        return []
+    from tlmsim.timeline import PerfettoTimeline
+
+    return [PerfettoTimeline(args.perfetto)]
+
+
+def _run_observability_outputs(args, report) -> None:
+    if getattr(args, "perfetto", None):
+        print(f"timeline {args.perfetto} (open it at https://ui.perfetto.dev; 1 ns shown = 1 ps simulated)")
+    if getattr(args, "plots", False):
+        from tlmsim.plots import write_plots
+
+        pngs = write_plots(report.summary, report.layers, args.out)
+        print("plots " + ", ".join(str(p) for p in pngs))
+
+
+def cmd_plot(args) -> int:
+    from tlmsim.plots import plot_run_dir
+
+    pngs = plot_run_dir(args.outdir)
+    print("wrote " + ", ".join(str(p) for p in pngs))
+    return 0
+
+
+def _shipped_or_file(arg: str) -> tuple[Path, str | None]:
+    """A validate argument as (path, kind): a file, or a shipped platform or workload by name."""
+    from tlmsim.config_io import file_kind
+    from tlmsim.resources import shipped
+
+    p = Path(arg)
+    if p.is_file():
+        return p, file_kind(p)
+    platforms, workloads = shipped("platforms"), shipped("workloads")
+    if arg in platforms:
+        return platforms[arg], "platform"
+    if arg in workloads:
+        return workloads[arg], file_kind(workloads[arg])
+    if p.is_dir():
+        raise ConfigError("is a directory; expected a file or the name of a shipped platform or workload", file=arg)
+    raise ConfigError("no such file, and no shipped platform or workload of that name", file=arg,
+                      allowed=", ".join([*platforms, *workloads]))
+
+
+def _validate_one(arg: str) -> str:
+    """Check one input as the command that takes it would; return the ok line."""
     from tlmsim.platform import load_platform
     from tlmsim.workload import load_workload
 
+    path, kind = _shipped_or_file(arg)
+    f = str(path) if Path(arg).is_file() else arg
+    if kind == "trace":
+        from tlmsim.workload import read_spike_file
+
+        spikes, samples = read_spike_file(path)
+        return f"spike trace, {len(spikes)} layers" + (f", {samples} samples" if samples else "")
+    if kind in WORKLOAD_KINDS:
+        w = load_workload(path, seed=0)
+        return f"workload {w.name}, {len(w.layers)} layers, T={w.timesteps}, spikes {w.spike_source}"
+    if kind == "sweep":
+        from tlmsim.explore.sweep import load_sweep, points, prepare
+
+        spec = load_sweep(path)
+        pts = points(spec)
+        _ids, invalid = prepare(spec, pts, f)
+        line = (f"sweep, {len(pts)} points ({spec.mode} over {', '.join(spec.parameters)}), platform "
+                f"{spec.platform}, workload {spec.workload or 'default'}")
+        if invalid:
+            first = min(invalid)
+            line += f"; {len(invalid)} points would fail (point {first}: {invalid[first]})"
+        return line
+    if kind == "search":
+        from tlmsim.explore.search import load_search, prepare
+
+        spec = load_search(path)
+        prepare(spec, f)
+        return (f"search, {spec.trials} trials over {', '.join(spec.parameters)} minimising "
+                f"{' and '.join(spec.objectives)}, platform {spec.platform}, workload {spec.workload or 'default'}")
+    # a platform (or a file whose keys do not tell: the platform schema explains what is wrong)
+    p = load_platform(path)
+    # connect and check: build the components and plan the default workload
+    import simpy
+
+    from tlmsim.engine.recorder import Recorder
+    from tlmsim.engine.simulation import build
+
+    try:
+        build(p, load_workload(None, seed=0), simpy.Environment(), Recorder())
+    except MappingError as exc:
+        raise MappingError(f"{f}: with the default workload: {exc}") from None
+    return f"platform {p.name}, DRAM {p.dram.preset}, array {p.pe_array.rows}x{p.pe_array.cols}"
+
+
+def cmd_validate(args) -> int:
     failed = 0
     for f in args.files:
         try:
-            suffix = Path(f).suffix.lower()
-            data = {"layers": None} if suffix in (".csv", ".nir", ".npz") else read_yaml(f)
-            if suffix == ".npz":
-                from tlmsim.workload import read_spike_file
-
-                spikes, samples = read_spike_file(f)
-                print(f"ok  {f}: spike trace, {len(spikes)} layers" + (f", {samples} samples" if samples else ""))
-            elif "layers" in data or "nir" in data:
-                w = load_workload(f, seed=0)
-                print(f"ok  {f}: workload {w.name}, {len(w.layers)} layers, T={w.timesteps}, spikes {w.spike_source}")
-            else:
-                p = load_platform(f)
-                # connect and check: build the components and plan the default workload
-                import simpy
-
-                from tlmsim.engine.recorder import Recorder
-
-                try:
-                    build(p, load_workload(None, seed=0), simpy.Environment(), Recorder())
-                except MappingError as exc:
-                    raise MappingError(f"{f}: with the default workload: {exc}") from None
-                print(f"ok  {f}: platform {p.name}, DRAM {p.dram.preset}, array {p.pe_array.rows}x{p.pe_array.cols}")
+            print(f"ok  {f}: {_validate_one(f)}")
         except TlmsimError as exc:
             failed += 1
             print(f"tlmsim: error: {exc}", file=sys.stderr)
@@ -145,14 +246,27 @@ def cmd_validate(args) -> int:
 
 def cmd_compare(args) -> int:
     from tlmsim.compare import compare_platforms
+    from tlmsim.progress import wanted
 
-    table, png = compare_platforms(args.platforms, args.workload, out_dir=args.out, seed=args.seed,
-                                   overrides=list(args.set or []))
+    bar = None
+    if wanted(args.quiet):
+        from tqdm import tqdm
+
+        tqdm.monitor_interval = 0  # no monitor thread: the workers can then start by a plain fork
+        bar = tqdm(total=len(args.platforms), desc="compare", unit="platform", delay=1.0, leave=False)
+    try:
+        table, png = compare_platforms(args.platforms, args.workload, out_dir=args.out, seed=args.seed,
+                                       overrides=list(args.set or []), jobs=args.jobs,
+                                       on_done=(lambda _i: bar.update(1)) if bar is not None else None)
+    finally:
+        if bar is not None:
+            bar.close()
     import pandas as pd
 
     with pd.option_context("display.width", 160, "display.max_columns", 20):
         print(table[["platform", "latency_cycles", "latency_ns", "energy_pj", "edp_pj_ns", "dram_bytes"]].to_string(index=False))
-    print(f"wrote {Path(args.out) / 'compare.csv'} and {png}")
+    print(f"wrote {Path(args.out) / 'compare.csv'} and {png}, and per platform <platform>_roofline.png and "
+          "<platform>_latency_breakdown.png")
     return 0
 
 
@@ -219,11 +333,12 @@ def cmd_workloads_record(args) -> int:
     import numpy as np
 
     from tlmsim.errors import WorkloadError
+    from tlmsim.outputs import output_file
     from tlmsim.snn.encoding import encode
     from tlmsim.snn.graph import load_nir
     from tlmsim.snn.refsim import simulate_graph
     from tlmsim.snn.to_workload import graph_layers, layer_spikes
-    from tlmsim.workload import describe_spikes, save_spike_trace
+    from tlmsim.workload import describe_spikes, random_input_streams, save_spike_trace
 
     graph = load_nir(args.model)
     if len(graph.inputs) != 1:
@@ -240,10 +355,13 @@ def cmd_workloads_record(args) -> int:
         if not np.all(np.isfinite(x)):
             raise WorkloadError("the inputs hold NaN or inf", file=args.input)
         x = x[: args.samples].astype(np.float64)
-    else:
-        x = np.random.default_rng(args.seed).random((args.samples, *shape))
+    output_file(args.out, "--out")  # before the reference simulation
+    # independent streams: random inputs from one, the encoder's draws from the other
+    values, encoder = random_input_streams(args.seed)
+    if not args.input:
+        x = values.random((args.samples, *shape))
     _, feeds = graph_layers(graph)
-    stim = np.stack([encode(args.encoding, x[i], args.timesteps, seed=args.seed + i) for i in range(len(x))], axis=1)
+    stim = np.stack([encode(args.encoding, x[i], args.timesteps, rng=encoder) for i in range(len(x))], axis=1)
     result = simulate_graph(graph, stim.astype(np.float64))
     spikes = layer_spikes(graph, result.outputs, feeds, sample=None)
     save_spike_trace(Path(args.out), spikes, samples=len(x))
@@ -255,65 +373,113 @@ def cmd_workloads_record(args) -> int:
 
 def cmd_sweep(args) -> int:
     from tlmsim.explore.sweep import load_sweep, run_sweep
+    from tlmsim.progress import wanted
 
     spec = load_sweep(args.file)
     df, computed = run_sweep(spec, args.out, workers=args.workers, scheduler=args.scheduler,
-                             progress=not args.no_progress)
+                             progress=wanted(args.quiet or args.no_progress), file=args.file)
     ok = int((df["status"] == "ok").sum()) if len(df) else 0
     print(f"{len(df)} points ({computed} run now, {len(df) - computed} from earlier results): {ok} ok, "
           f"{len(df) - ok} failed; wrote {args.out}/results.csv")
+    if len(df) and not ok:
+        print(f"tlmsim: every point failed; see the error column of {args.out}/results.csv", file=sys.stderr)
+        return EXIT_NO_RESULT
     return 0
 
 
 def cmd_search(args) -> int:
     from tlmsim.explore.search import load_search, run_search
+    from tlmsim.progress import wanted
 
     spec = load_search(args.file)
     df, ran = run_search(spec, args.out, workers=args.workers, scheduler=args.scheduler,
-                         progress=not args.no_progress)
+                         progress=wanted(args.quiet or args.no_progress), file=args.file)
     states = df["status"].value_counts().to_dict() if len(df) else {}
     summary = ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
     print(f"{len(df)} trials ({ran} run now): {summary}; wrote {args.out}/trials.csv, {args.out}/best.yaml")
+    if len(df) and not states.get("ok"):
+        print(f"tlmsim: no trial was feasible and ran; see the error column of {args.out}/trials.csv",
+              file=sys.stderr)
+        return EXIT_NO_RESULT
     return 0
 
 
-def _cluster_options(p: argparse.ArgumentParser) -> None:
-    """Where sweep and search run their points: --workers, --scheduler, --no-progress."""
-    p.add_argument("--workers", type=int, default=None,
-                   help="LocalCluster worker processes (default: one per core; 0: serial, no Dask)")
+def _cluster_options(p: argparse.ArgumentParser, what: str) -> None:
+    """Where sweep and search run their points: --workers, --scheduler, --quiet."""
+    p.add_argument("--workers", type=_non_negative, default=None,
+                   help=f"LocalCluster worker processes (default: one per core; 0: serial, no Dask; without "
+                   f"--workers and --scheduler, at most 4 {what} to run go serially)")
     p.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://host:8786")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _quiet(p)
+    p.add_argument("--no-progress", action="store_true", help="the same as --quiet")
+
+
+def _quiet(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bar (shown on a terminal only, for runs longer than a second)")
+
+
+def _non_negative(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return v
 
 
 def make_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="tlmsim", description="Transaction-level simulator of SNN accelerators.")
+    from tlmsim.resources import DEFAULT_PLATFORM, DEFAULT_WORKLOAD
+
+    p = _Parser(prog="tlmsim", description="Transaction-level simulator of SNN accelerators.",
+                epilog="Exit status: 0 done; 1 a sweep or search with no result (every point failed); "
+                "2 bad input or an output path that cannot be written; 130 interrupted.")
     p.add_argument("--version", action="version", version=f"tlmsim {__version__}")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     r = sub.add_parser("run", help="simulate a workload on a platform")
-    r.add_argument("platform", nargs="?", help="platform YAML or shipped name (default: ddr4-baseline)")
-    r.add_argument("workload", nargs="?", help="workload YAML or shipped name (default: digits-conv)")
-    r.add_argument("--out", default="tlmsim-out", help="output directory (default: tlmsim-out)")
+    r.add_argument("platform", nargs="?",
+                   help=f"platform YAML or shipped name (default: {DEFAULT_PLATFORM}; see `tlmsim platforms`)")
+    r.add_argument("workload", nargs="?",
+                   help=f"workload (YAML, .nir graph, topology .csv) or shipped name (default: {DEFAULT_WORKLOAD}; "
+                   "see `tlmsim workloads list`); a lone workload runs on the default platform")
+    r.add_argument("--out", default="tlmsim-out", metavar="DIR",
+                   help="output directory, created if missing (default: tlmsim-out)")
     r.add_argument("--seed", type=_seed, default=0, help="seed of the synthetic spikes (default 0)")
     r.add_argument("--set", action="append", metavar="KEY.PATH=VALUE", help="override a platform key (repeatable)")
     r.add_argument("--dataflow", choices=DATAFLOWS, help="override the platform's dataflow.name")
     r.add_argument("--trace", metavar="FILE.csv", help="stream one row per transaction per hop to FILE.csv")
+    _quiet(r)
     r.add_argument("--verify", action="store_true",
                    help="compute every tile in fixed point and check all layers' outputs bit-exactly against the "
                    "fixed-point reference (NIR workloads)")
+    r.add_argument("--perfetto", metavar="FILE.pftrace",
+                   help="write a Perfetto timeline of every transaction (open at https://ui.perfetto.dev)")
+    r.add_argument("--plots", action="store_true",
+                   help="also write roofline.png and latency_breakdown.png (per layer) to the output directory")
     r.set_defaults(func=cmd_run)
 
-    v = sub.add_parser("validate", help="check platform and workload YAML files")
-    v.add_argument("files", nargs="+")
+    pt = sub.add_parser("plot", help="draw a finished run's roofline and latency-by-cause plots (PNG)")
+    pt.add_argument("outdir", help="the --out directory of a finished `tlmsim run`")
+    pt.set_defaults(func=cmd_plot)
+
+    v = sub.add_parser("validate", help="check platforms, workloads, spike traces, sweep and search files")
+    v.add_argument("files", nargs="+", metavar="FILE|NAME",
+                   help="a platform or workload (file or shipped name), a spike trace (.npz), a sweep or search "
+                   "file (told apart by their keys)")
     v.set_defaults(func=cmd_validate)
 
     c = sub.add_parser("compare", help="run several platforms on one workload, side by side")
-    c.add_argument("platforms", nargs="+")
-    c.add_argument("--workload", help="workload YAML or shipped name")
-    c.add_argument("--out", default="tlmsim-compare")
+    c.add_argument("platforms", nargs="+", metavar="PLATFORM", help="platform YAMLs or shipped names")
+    c.add_argument("--workload", help=f"workload YAML or shipped name (default: {DEFAULT_WORKLOAD})")
+    c.add_argument("--out", default="tlmsim-compare", metavar="DIR", help="output directory (default: tlmsim-compare)")
     c.add_argument("--seed", type=_seed, default=0)
     c.add_argument("--set", action="append", metavar="KEY.PATH=VALUE", help="override applied to every platform")
+    c.add_argument("--jobs", type=_positive, default=None,
+                   help="platforms run at once, one process each (default: the cores available)")
+    _quiet(c)
     c.set_defaults(func=cmd_compare)
 
     b = sub.add_parser("bench", help="characterise a component")
@@ -329,14 +495,14 @@ def make_parser() -> argparse.ArgumentParser:
 
     sw = sub.add_parser("sweep", help="run a grid or random sample of platform variants on Dask")
     sw.add_argument("file", help="sweep YAML (platform, workload, parameters, mode)")
-    sw.add_argument("--out", default="tlmsim-sweep", help="output directory (results.csv; resumable)")
-    _cluster_options(sw)
+    sw.add_argument("--out", default="tlmsim-sweep", metavar="DIR", help="output directory (results.csv; resumable)")
+    _cluster_options(sw, "points")
     sw.set_defaults(func=cmd_sweep)
 
     se = sub.add_parser("search", help="Optuna search of platform parameters for EDP under an area budget")
     se.add_argument("file", help="search YAML (platform, workload, parameters, objectives, area budget)")
-    se.add_argument("--out", default="tlmsim-search", help="output directory (study.db: resumable)")
-    _cluster_options(se)
+    se.add_argument("--out", default="tlmsim-search", metavar="DIR", help="output directory (study.db: resumable)")
+    _cluster_options(se, "trials")
     se.set_defaults(func=cmd_search)
 
     pl = sub.add_parser("platforms", help="list the shipped platforms")
@@ -355,8 +521,9 @@ def make_parser() -> argparse.ArgumentParser:
     wr.add_argument("--timesteps", type=_positive, default=8)
     wr.add_argument("--encoding", choices=["rate", "ttfs", "direct"], default="rate")
     wr.add_argument("--input", help="inputs in [0, 1] as a .npy array (samples, *input_shape); default random")
-    wr.add_argument("--seed", type=_seed, default=0)
-    wr.add_argument("--out", required=True, help="the spike trace to write (.npz)")
+    wr.add_argument("--seed", type=_seed, default=0,
+                    help="seed of the random inputs and of the rate encoder (independent streams)")
+    wr.add_argument("--out", required=True, metavar="FILE.npz", help="the spike trace to write (.npz; folders created if missing)")
     wr.set_defaults(func=cmd_workloads_record)
     return p
 

@@ -1,12 +1,21 @@
 """``tlmsim compare``: several platforms on one workload, side by side.
 
 Writes ``compare.csv`` (one row per platform: the run's summary plus energy per
-component) and ``compare.png`` (latency bars; energy stacked by component).
+component) and ``compare.png`` (latency bars; energy stacked by component), and per
+platform ``<platform>_roofline.png`` and ``<platform>_latency_breakdown.png``
+(:mod:`tlmsim.plots`, drawn by the process that ran the platform).
+
+Every platform and the workload are validated, and the output folder checked,
+before any run starts. The runs go in parallel, one process per platform up to the
+cores this process may use (:func:`cores`); the table keeps the order of the
+arguments and equals that of serial runs (each run is deterministic).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
@@ -16,22 +25,81 @@ from tlmsim.report import build_report, write_tables
 from tlmsim.workload import load_workload
 
 
+def cores() -> int:
+    """The CPU cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def run_platform(platform: str, workload: str | None, seed: int, overrides: list[str],
+                 plots_dir: Path | None = None) -> dict:
+    """One row of the comparison: the run's summary, the platform argument and the
+    energy of every component. ``plots_dir``: also write the run's per-layer plots
+    there, named after the platform."""
+    plat = load_platform(platform, overrides)
+    report = build_report(simulate(plat, load_workload(workload, seed=seed), seed=seed))
+    if plots_dir is not None:
+        from tlmsim.plots import write_plots
+
+        write_plots(report.summary, report.layers, plots_dir, prefix=f"{plat.name}_")
+    row = report.summary.iloc[0].to_dict()
+    row["platform_file"] = str(platform)
+    for comp, e in report.components.set_index("component")["energy_pj"].items():
+        row[f"energy_{comp}_pj"] = float(e)
+    return row
+
+
+def _pool_context():
+    """How the worker processes start: a plain fork when this process runs no other
+    thread (instant, nothing re-imported); else from a fork server that imported
+    tlmsim once (no threads of this process are copied)."""
+    import multiprocessing
+    import threading
+
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if ctx.get_start_method() == "forkserver":
+        ctx.set_forkserver_preload(["tlmsim.compare"])
+    return ctx
+
+
 def compare_platforms(
-    platforms: list[str], workload: str | None, *, out_dir: str | Path, seed: int = 0, overrides: list[str] = ()
+    platforms: list[str], workload: str | None, *, out_dir: str | Path, seed: int = 0, overrides: list[str] = (),
+    jobs: int | None = None, on_done: Callable[[int], None] | None = None,
 ) -> tuple[pd.DataFrame, Path]:
-    """Run every platform on ``workload``; return the table and the PNG path."""
-    loaded = [load_platform(p, overrides) for p in platforms]  # validate all before running any
-    wl = load_workload(workload, seed=seed)
-    rows = []
-    for arg, plat in zip(platforms, loaded):
-        report = build_report(simulate(plat, wl, seed=seed))
-        row = report.summary.iloc[0].to_dict()
-        row["platform_file"] = str(arg)
-        for comp, e in report.components.set_index("component")["energy_pj"].items():
-            row[f"energy_{comp}_pj"] = float(e)
-        rows.append(row)
+    """Run every platform on ``workload``; return the table and the PNG path.
+
+    ``jobs``: processes to run in (default: one per platform up to :func:`cores`;
+    1 runs in this process). ``on_done(i)`` is called as platform ``i`` finishes."""
+    from tlmsim.outputs import output_dir
+
+    overrides = list(overrides)
+    for p in platforms:  # validate everything before running anything
+        load_platform(p, overrides)
+    load_workload(workload, seed=seed)
+    out = output_dir(out_dir, "--out")
+    n = min(len(platforms), jobs if jobs is not None else cores())
+    if n <= 1:
+        rows = []
+        for i, p in enumerate(platforms):
+            rows.append(run_platform(p, workload, seed, overrides, out))
+            if on_done is not None:
+                on_done(i)
+    else:
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        with ProcessPoolExecutor(max_workers=n, mp_context=_pool_context()) as pool:
+            futures = {pool.submit(run_platform, p, workload, seed, overrides, out): i for i, p in enumerate(platforms)}
+            for fut in as_completed(futures):
+                fut.result()  # the first failure stops the comparison (one line, exit 2)
+                if on_done is not None:
+                    on_done(futures[fut])
+            rows = [f.result() for f in sorted(futures, key=futures.get)]
     table = pd.DataFrame(rows)
-    out = Path(out_dir)
     write_tables({"compare": table}, out, parquet=False)
     png = out / "compare.png"
     plot_compare(table, png)

@@ -32,9 +32,15 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     if p.stat().st_size > MAX_YAML_BYTES:
         raise ConfigError(f"file is larger than {MAX_YAML_BYTES} bytes", file=str(path))
     try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read file: {exc}", file=str(path)) from None
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read file ({exc.strerror})", file=str(path)) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        what = {".npz": "a spike trace (.npz)", ".nir": "a NIR graph (.nir)", ".npy": "a numpy array (.npy)"}.get(
+            p.suffix.lower(), "a binary file")
+        raise ConfigError(f"is {what}, not a YAML text file", file=str(path)) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -166,3 +172,55 @@ def validate_model(model: type[M], data: dict[str, Any], file: str) -> M:
         raise validation_error(exc, model, file) from None
     except ConfigError as exc:
         raise exc.located(file) from None
+
+
+#: top-level keys only a platform YAML has
+PLATFORM_KEYS = frozenset({"clock_mhz", "dram", "buffers", "noc", "pe_array", "dataflow", "energy", "area"})
+#: top-level keys only a workload YAML has
+WORKLOAD_KEYS = frozenset({"layers", "nir", "timesteps", "spikes", "weight_bits", "firing_rate", "sample", "prune"})
+#: top-level keys only a search file has (a sweep file has ``parameters`` without them)
+SEARCH_KEYS = frozenset({"trials", "sampler", "sampler_seed", "objectives", "area_budget_mm2"})
+
+#: what each kind of input is, in messages
+KIND_TEXT = {
+    "platform": "a platform YAML",
+    "workload": "a workload YAML",
+    "sweep": "a sweep file (run it with `tlmsim sweep FILE`)",
+    "search": "a search file (run it with `tlmsim search FILE`)",
+    "trace": "a spike trace (.npz)",
+    "nir": "a NIR graph (.nir), a workload",
+    "topology": "a SCALE-Sim topology (.csv), a workload",
+    "empty": "empty",
+}
+
+
+def file_kind(path: str | Path) -> str | None:
+    """What an input file is, from its suffix or its top-level keys: ``platform``,
+    ``workload``, ``sweep``, ``search``, ``trace`` (.npz), ``nir``, ``topology`` (.csv),
+    ``empty``, or None when the keys do not tell (the schema then explains).
+    Raises ConfigError for an unreadable or invalid YAML."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".npz":
+        return "trace"
+    if suffix == ".nir":
+        return "nir"
+    if suffix == ".csv":
+        return "topology"
+    return yaml_kind(read_yaml(path))
+
+
+def yaml_kind(data: dict[str, Any]) -> str | None:
+    """The kind of a YAML mapping from its top-level keys (see :func:`file_kind`)."""
+    keys = set(data)
+    if not keys:
+        return "empty"
+    if "parameters" in keys:
+        params = data.get("parameters")
+        ranges = isinstance(params, dict) and any(isinstance(v, dict) for v in params.values())
+        return "search" if keys & SEARCH_KEYS or ranges else "sweep"
+    workload, platform = keys & WORKLOAD_KEYS, keys & PLATFORM_KEYS
+    if workload and not platform:
+        return "workload"
+    if platform and not workload:
+        return "platform"
+    return None

@@ -14,8 +14,6 @@ Times are in accelerator cycles (``*_cycles``) or nanoseconds (``*_ns``); energy
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -243,19 +241,11 @@ def build_report(result: RunResult) -> Report:
     )
 
 
-def _atomic_write(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".partial")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | Path, *, parquet: bool | None = None) -> list[Path]:
-    """Write each table as CSV (and Parquet when pyarrow is importable); atomic per file."""
+    """Write each table as CSV (and Parquet when pyarrow is importable), each file
+    atomically, with the umask's mode and exact numbers (:mod:`tlmsim.outputs`)."""
+    from tlmsim.outputs import atomic_write, write_csv
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     if parquet is None:
@@ -267,13 +257,9 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | Path, *, parque
             parquet = False
     written = []
     for name, df in tables.items():
-        path = out / f"{name}.csv"
-        _atomic_write(path, lambda tmp, df=df: df.to_csv(tmp, index=False, float_format="%.6g", lineterminator="\n"))
-        written.append(path)
+        written.append(write_csv(df, out / f"{name}.csv"))
         if parquet:
-            ppath = out / f"{name}.parquet"
-            _atomic_write(ppath, lambda tmp, df=df: df.to_parquet(tmp, index=False))
-            written.append(ppath)
+            written.append(atomic_write(out / f"{name}.parquet", lambda tmp, df=df: df.to_parquet(tmp, index=False)))
     return written
 
 

@@ -33,7 +33,10 @@ def resolve(kind: str, arg: str | None, default: str) -> Path:
         arg = default
     p = Path(arg)
     if p.is_file():
+        check_kind(p, kind)
         return p
+    if p.is_dir():
+        raise ConfigError(f"is a directory; expected a {kind[:-1]} file or the name of a shipped one", file=str(arg))
     names = shipped(kind)
     stem = p.stem if p.suffix in (".yaml", ".yml", ".csv", ".nir") else arg
     if stem in names and p.parent == Path("."):
@@ -44,3 +47,30 @@ def resolve(kind: str, arg: str | None, default: str) -> Path:
         file=str(arg),
         allowed=", ".join(names) or "(none shipped)",
     )
+
+
+#: what each kind of file may be given as
+ACCEPTED = {"platforms": ("platform", None), "workloads": ("workload", "nir", "topology", None)}
+
+_HINT = {
+    ("platforms", "workload"): "; PLATFORM comes before WORKLOAD (tlmsim run [PLATFORM] [WORKLOAD])",
+    ("platforms", "nir"): "; PLATFORM comes before WORKLOAD (tlmsim run [PLATFORM] [WORKLOAD])",
+    ("platforms", "topology"): "; PLATFORM comes before WORKLOAD (tlmsim run [PLATFORM] [WORKLOAD])",
+    ("workloads", "platform"): "; PLATFORM comes before WORKLOAD (tlmsim run [PLATFORM] [WORKLOAD])",
+    ("workloads", "trace"): "; a trace holds spikes only: name it under 'spikes:' in a workload YAML with the "
+    "'nir:' graph or 'layers' it was recorded from (docs/workloads.md)",
+    ("platforms", "empty"): "; a platform YAML needs at least 'name' (docs/parameters.md)",
+    ("workloads", "empty"): "; a workload YAML needs 'name', 'timesteps' and 'layers' or 'nir' (docs/workloads.md)",
+}
+
+
+def check_kind(path: Path, kind: str) -> None:
+    """Refuse a file that is plainly another kind of input than ``kind``
+    ("platforms" or "workloads"), saying what it is and what was expected."""
+    from tlmsim.config_io import KIND_TEXT, file_kind
+
+    got = file_kind(path)
+    if got in ACCEPTED[kind]:
+        return
+    expected = "a platform YAML" if kind == "platforms" else "a workload (YAML, .nir graph or topology .csv)"
+    raise ConfigError(f"is {KIND_TEXT[got]}, expected {expected}{_HINT.get((kind, got), '')}", file=str(path))

@@ -4,11 +4,19 @@ Inside tlmsim every quantity is a plain number whose unit is in its name
 (``capacity_bytes``, ``latency_cycles``, ``tck_ps``). Platform files may write
 sizes and times with units ("64KiB", "13.75ns"); these parsers turn them into
 the named unit, exactly (times become integer picoseconds).
+
+Sizes: ``B`` (or none), decimal ``KB`` = 1000, ``MB`` = 1000**2, ``GB`` = 1000**3,
+and binary ``KiB`` = 1024, ``MiB`` = 1024**2, ``GiB`` = 1024**3 (IEC 80000-13;
+case-insensitive, so ``512KB`` is 512,000 bytes and ``512KiB`` 524,288). Times:
+``ps``, ``ns``, ``us``, ``ms``, ``s``. Frequencies: ``Hz``, ``kHz``, ``MHz``, ``GHz``.
+:func:`format_bytes` and :func:`format_time_ps` write values back with units.
 """
 
 from __future__ import annotations
 
 import re
+import typing
+from decimal import Decimal
 from fractions import Fraction
 
 _SIZE_UNITS = {
@@ -83,3 +91,53 @@ def parse_freq_mhz(value: object) -> object:
 def period_ps(freq_mhz: float) -> int:
     """Clock period in integer picoseconds for a frequency in MHz (rounded)."""
     return int(round(1e6 / freq_mhz))
+
+
+_BINARY = (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024))
+
+
+def format_bytes(n: int) -> str:
+    """65536 -> '64KiB'; 1536 -> '1536B' is avoided: the largest binary unit that
+    divides ``n`` exactly ('1.5KiB' is not used), else bytes ('1000B')."""
+    for name, unit in _BINARY:
+        if n >= unit and n % unit == 0:
+            return f"{n // unit}{name}"
+    return f"{n}B"
+
+
+def format_time_ps(ps: int) -> str:
+    """13750 -> '13.75ns': the largest unit (ps, ns, us, ms, s) of which ``ps`` is at
+    least one, as an exact decimal."""
+    for name, unit in (("s", 1000**4), ("ms", 1000**3), ("us", 1000**2), ("ns", 1000)):
+        if abs(ps) >= unit:
+            return f"{format((Decimal(ps) / Decimal(unit)).normalize(), 'f')}{name}"
+    return f"{ps}ps"
+
+
+def field_unit(field: object) -> str | None:
+    """'bytes' or 'ps' when a pydantic field parses sizes or times with units (its
+    validators are in its metadata, or in its annotation when it is optional)."""
+    for meta in getattr(field, "metadata", ()):
+        func = getattr(meta, "func", None)
+        if func is parse_bytes:
+            return "bytes"
+        if func is parse_time_ps:
+            return "ps"
+    return annotation_unit(getattr(field, "annotation", None))
+
+
+def annotation_unit(annotation: object) -> str | None:
+    """'bytes' or 'ps' when a schema type (e.g. ``Bytes | None``) parses sizes or
+    times with units (its validator is :func:`parse_bytes` / :func:`parse_time_ps`)."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        for meta in typing.get_args(annotation)[1:]:
+            func = getattr(meta, "func", None)
+            if func is parse_bytes:
+                return "bytes"
+            if func is parse_time_ps:
+                return "ps"
+    for arg in typing.get_args(annotation):
+        unit = annotation_unit(arg)
+        if unit:
+            return unit
+    return None

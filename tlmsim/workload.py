@@ -9,7 +9,11 @@ ones in its input), and reports say so.
 Layers form a graph: each layer reads the output of one earlier layer (``input``;
 by default the previous one) and may add another earlier layer's output before its
 neuron update (``residual``, a ResNet shortcut). Each layer's ``in_shape`` must equal
-its source's output shape.
+its source's output shape. A ``recurrent`` layer has one more synapse, whose input
+is the layer's own output spikes of the previous timestep (its spikes are keyed
+``LAYER.recurrent`` in a trace: the layer's output shifted by one timestep, row 0
+all zero). An ``identity`` layer is a neuron with no weights before it: its input
+is the current.
 """
 
 from __future__ import annotations
@@ -30,15 +34,24 @@ from tlmsim.platform.params import ParamModel, param
 if TYPE_CHECKING:
     import pandas as pd
 
-Op = Literal["conv2d", "linear", "maxpool2d", "avgpool2d", "sumpool2d", "flatten"]
-Neuron = Literal["if", "lif", "li", "cuba_lif"]
+Op = Literal["conv2d", "linear", "maxpool2d", "avgpool2d", "sumpool2d", "flatten", "identity"]
+Neuron = Literal["if", "lif", "li", "cuba_lif", "cuba_li"]
+#: neurons that emit spikes (the others output their membrane)
+SPIKING_NEURONS = ("if", "lif", "cuba_lif")
+#: suffix of a recurrent synapse's key in a spike trace (``LAYER.recurrent``)
+RECURRENT_SUFFIX = ".recurrent"
 
 #: a spike trace larger than this (in neurons x timesteps, summed over layers) is refused
 MAX_SPIKE_ELEMENTS = 2_000_000_000
-#: synthetic structure: fraction of neurons that never fire (firing_rates.md: 57-80 %)
+#: synthetic structure: fraction of neurons that never fire (docs/reference/firing_rates.md: 57-80 %)
 SILENT_FRACTION = 0.6
-#: synthetic structure: timestep 0 fires about half as often as later ones (firing_rates.md)
+#: synthetic structure: timestep 0 fires about half as often as later ones (docs/reference/firing_rates.md)
 FIRST_STEP_RATIO = 0.5
+
+
+#: input density of layers without a firing_rate in a workload without one: about the mean
+#: measured input density of VGG9's convs 2-6, 0.155 (docs/reference/firing_rates.md)
+DEFAULT_FIRING_RATE = 0.15
 
 
 def _pair(v: int | list[int]) -> tuple[int, int]:
@@ -52,7 +65,8 @@ class LayerSpec(ParamModel):
 
     name: str = param(desc="unique layer name (keys the spike trace)", min_length=1)
     op: Op = param(desc="operation")
-    in_shape: list[int] = param(desc="input shape: [C, H, W] for conv/pool, [N] for linear", min_length=1, max_length=3)
+    in_shape: list[int] = param(desc="input shape: [C, H, W] for conv/pool, [N] for linear, any for identity",
+                                min_length=1, max_length=3)
     out_channels: int | None = param(None, desc="conv2d: output channels", ge=1)
     out_features: int | None = param(None, desc="linear: output features", ge=1)
     kernel: int | list[int] = param(1, desc="conv/pool kernel size (int or [kh, kw])")
@@ -61,7 +75,9 @@ class LayerSpec(ParamModel):
     neuron: Neuron | None = param(None, desc="neuron model after this layer (default: the platform's)")
     weight_sparsity: float = param(0.0, desc="fraction of zero weights (static sparsity)", ge=0.0, lt=1.0)
     firing_rate: float | None = param(
-        None, desc="density of this layer's input spikes for synthetic spikes (default: the workload's)", ge=0.0, le=1.0
+        None, desc="input spike density of this layer: the fraction of ones in its (T, *in_shape) input spikes, "
+        "used when the spikes are synthetic (ignored with recorded ones); default: the workload's firing_rate",
+        ge=0.0, le=1.0,
     )
     input: str | None = param(
         None, desc="name of the earlier layer whose output this layer reads, or 'input' for an external input "
@@ -69,8 +85,13 @@ class LayerSpec(ParamModel):
     )
     residual: str | None = param(
         None, desc="name of an earlier layer whose output (same shape as this layer's) is added to this layer's "
-        "result before the neuron update (a ResNet shortcut); conv2d and linear only",
+        "result before the neuron update (a ResNet shortcut); conv2d, linear and identity only",
     )
+    recurrent: bool = param(
+        False, desc="an extra synapse from this layer's own output spikes of the previous timestep (an RSNN); "
+        "needs a spiking neuron and a 1-D output (linear, or identity on a 1-D input)",
+    )
+    recurrent_sparsity: float = param(0.0, desc="fraction of zero weights of the recurrent synapse", ge=0.0, lt=1.0)
 
     @model_validator(mode="after")
     def _check(self) -> "LayerSpec":
@@ -93,6 +114,11 @@ class LayerSpec(ParamModel):
                 raise ValueError("linear needs out_features")
             if len(self.in_shape) != 1:
                 raise ValueError("linear needs in_shape [N] (put a flatten layer before it)")
+        if self.recurrent:
+            if self.neuron not in SPIKING_NEURONS:
+                raise ValueError(f"a recurrent layer needs a spiking neuron ({', '.join(SPIKING_NEURONS)})")
+            if self.op not in ("linear", "identity") or (self.op == "identity" and len(self.in_shape) != 1):
+                raise ValueError("recurrent needs a 1-D output: a linear layer, or identity on a 1-D input")
         return self
 
 
@@ -103,8 +129,15 @@ class WorkloadSpec(ParamModel):
     description: str = param("", desc="free text, e.g. the data set and where the spikes come from")
     timesteps: int = param(desc="timesteps T per inference", ge=1, le=10000)
     weight_bits: int = param(8, desc="stored weight width", ge=1, le=32)
-    firing_rate: float = param(0.15, desc="default input spike density for synthetic spikes", ge=0.0, le=1.0)
+    firing_rate: float = param(
+        DEFAULT_FIRING_RATE, desc="input spike density of every layer without a firing_rate of its own (synthetic "
+        "spikes); source of 0.15: about the mean measured input density of VGG9's convs, 0.155 "
+        "(docs/reference/firing_rates.md); reports name the layers that use it", ge=0.0, le=1.0)
     spikes: str | None = param(None, desc="spike trace .npz (path relative to this file); omit for synthetic spikes")
+    dt: float | None = param(
+        None, desc="NIR workloads: the reference simulator's time step (default: the graph's metadata, else "
+        "inferred from its neurons, docs/reference_simulator.md)", gt=0.0,
+    )
     sample: int = param(0, desc="which sample of a multi-sample spike trace to run", ge=0)
     prune: float = param(
         0.0, desc="NIR workloads: magnitude-prune this fraction of every layer's weights (the smallest |w| set to "
@@ -144,10 +177,24 @@ class Layer:
     source: int = -1
     #: index of the layer whose output is added before the neuron update (ResNet shortcut), or -1
     residual: int = -1
+    #: an extra synapse reading this layer's own output spikes of the previous timestep
+    recurrent: bool = False
+    #: fraction of zero weights of the recurrent synapse
+    recurrent_sparsity: float = 0.0
 
     @property
     def has_weights(self) -> bool:
         return self.op in ("conv2d", "linear")
+
+    @property
+    def recurrent_key(self) -> str:
+        """The spike-trace key of the recurrent synapse's input."""
+        return self.name + RECURRENT_SUFFIX
+
+    @property
+    def recurrent_gemm(self) -> tuple[int, int, int]:
+        """(M, K, N) of the recurrent synapse: (1, outputs, outputs), or zeros."""
+        return (1, self.out_neurons, self.out_neurons) if self.recurrent else (0, 0, 0)
 
     @property
     def in_neurons(self) -> int:
@@ -187,6 +234,12 @@ class Workload:
     description: str = ""
     #: the SNN graph the layers come from (NIR workloads), for --verify
     graph: object | None = field(default=None, repr=False)
+    #: the reference simulator's time step (NIR workloads)
+    dt: float = 1.0
+    #: the file the workload was read from (named by --verify's errors)
+    path: str = ""
+    #: what the NIR import changed or assumed (e.g. a dropped batch axis), one sentence each
+    notes: tuple[str, ...] = ()
     #: layer name -> its real nonzero-weight mask, bool (K, N) in the GEMM layout (K ordered
     #: (c, kh, kw) as im2col); NIR workloads give every weighted layer's
     weight_masks: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
@@ -227,6 +280,8 @@ def synthetic_weight_mask(layer: Layer) -> np.ndarray | None:
 
 
 def _out_shape(spec: LayerSpec, where: str) -> tuple[int, ...]:
+    if spec.op == "identity":
+        return tuple(spec.in_shape)
     if spec.op == "flatten":
         return (math.prod(spec.in_shape),)
     if spec.op == "linear":
@@ -250,9 +305,10 @@ def build_layers(spec: WorkloadSpec) -> list[Layer]:
     ``layers[i].key``. A layer's ``in_shape`` must equal its source's output shape."""
     layers: list[Layer] = []
     index: dict[str, int] = {}
+    taken = {ls.name + RECURRENT_SUFFIX for ls in spec.layers if ls.recurrent}  # trace keys of recurrent synapses
     for i, ls in enumerate(spec.layers):
         where = f"layers[{i}]"
-        if ls.name in index or ls.name == "input":
+        if ls.name in index or ls.name == "input" or ls.name in taken:
             raise WorkloadError("duplicate (or reserved) layer name", key=f"{where}.name", value=ls.name)
         earlier = ", ".join(["input", *index]) if index else "input"
         src_name = ls.input if ls.input is not None else (layers[-1].name if layers else "input")
@@ -273,9 +329,9 @@ def build_layers(spec: WorkloadSpec) -> list[Layer]:
         out = _out_shape(ls, where)
         residual = -1
         if ls.residual is not None:
-            if ls.op not in ("conv2d", "linear"):
-                raise WorkloadError("a residual input needs a conv2d or linear layer", key=f"{where}.residual",
-                                    value=ls.residual)
+            if ls.op not in ("conv2d", "linear", "identity"):
+                raise WorkloadError("a residual input needs a conv2d, linear or identity layer",
+                                    key=f"{where}.residual", value=ls.residual)
             if ls.residual not in index:
                 raise WorkloadError("is not an earlier layer", key=f"{where}.residual", value=ls.residual,
                                     allowed=", ".join(index) or "(none)")
@@ -301,9 +357,11 @@ def build_layers(spec: WorkloadSpec) -> list[Layer]:
                 firing_rate=spec.firing_rate if ls.firing_rate is None else ls.firing_rate,
                 source=source,
                 residual=residual,
+                recurrent=ls.recurrent,
+                recurrent_sparsity=ls.recurrent_sparsity,
             )
         )
-    total = sum(l.in_neurons for l in layers) * spec.timesteps
+    total = sum(l.in_neurons + (l.out_neurons if l.recurrent else 0) for l in layers) * spec.timesteps
     if total > MAX_SPIKE_ELEMENTS:
         raise WorkloadError(
             f"the spike tensors would hold {total} elements, more than the limit {MAX_SPIKE_ELEMENTS}", key="layers"
@@ -322,10 +380,33 @@ def consumers(layers: list[Layer]) -> dict[int, list[int]]:
     return out
 
 
+def shift_one_step(a: np.ndarray) -> np.ndarray:
+    """Spikes (T, ...) delayed by one timestep: row t holds row t - 1, row 0 is all zero."""
+    return np.concatenate([np.zeros_like(a[:1]), a[:-1]], axis=0)
+
+
+def synthetic_recurrent_spikes(layers: list[Layer], spikes: dict[str, np.ndarray], timesteps: int,
+                               rng: np.random.Generator) -> None:
+    """Add the synthetic input of every recurrent synapse to ``spikes``: the input of
+    the layer reading the recurrent layer's output (it stands for that output), shifted
+    by one timestep; with no such reader, fresh synthetic spikes at the layer's own
+    ``firing_rate``, shifted."""
+    for l in layers:
+        if not l.recurrent:
+            continue
+        reader = next((r for r in layers if r.source == l.index and r.in_shape == l.out_shape), None)
+        if reader is not None:
+            out = spikes[reader.name]
+        else:
+            out = synthetic_spikes(Layer(**{**{f: getattr(l, f) for f in l.__dataclass_fields__},
+                                            "in_shape": l.out_shape}), timesteps, rng)
+        spikes[l.recurrent_key] = shift_one_step(out)
+
+
 def synthetic_spikes(layer: Layer, timesteps: int, rng: np.random.Generator) -> np.ndarray:
     """Seeded synthetic input spikes of ``layer``: shape (T, *in_shape), bool.
 
-    Structure (firing_rates.md): a fraction of neurons never fires
+    Structure (docs/reference/firing_rates.md): a fraction of neurons never fires
     (:data:`SILENT_FRACTION`, lowered when the density needs more active
     neurons), and timestep 0 fires :data:`FIRST_STEP_RATIO` as often as later
     steps. The expected density over all steps equals ``layer.firing_rate``.
@@ -375,37 +456,38 @@ def load_spike_trace(path: Path, layers: list[Layer], timesteps: int, sample: in
             raise WorkloadError(f"the trace holds {n_samples} samples", file=str(path), key="sample", value=sample,
                                 allowed=f"0..{n_samples - 1}")
     out: dict[str, np.ndarray] = {}
-    for layer in layers:
-        if layer.name not in arrays:
+    wanted = [(l.name, l.in_shape) for l in layers] + [(l.recurrent_key, l.out_shape) for l in layers if l.recurrent]
+    for key, in_shape in wanted:
+        if key not in arrays:
             raise WorkloadError(
-                "has no spikes for this layer", file=str(path), key=layer.name, allowed=", ".join(sorted(arrays)) or "(empty)"
+                "has no spikes for this layer", file=str(path), key=key, allowed=", ".join(sorted(arrays)) or "(empty)"
             )
-        a = arrays[layer.name]
+        a = arrays[key]
         if n_samples is not None:
             if a.ndim < 1 or a.shape[0] != n_samples:
                 raise WorkloadError(f"spike array has shape {list(a.shape)}, expected {n_samples} samples first",
-                                    file=str(path), key=layer.name)
+                                    file=str(path), key=key)
             a = a[sample]
-        want = (timesteps, *layer.in_shape)
+        want = (timesteps, *in_shape)
         if a.shape != want:
             raise WorkloadError(
                 f"spike array has shape {list(a.shape)}, expected (T, *in_shape) = {list(want)}",
                 file=str(path),
-                key=layer.name,
+                key=key,
             )
         if a.dtype != np.bool_:
             if a.dtype.kind not in "biu" or (a.size and (a.min() < 0 or a.max() > 1)):
                 raise WorkloadError(
-                    f"spike array must be bool (or integers 0/1), got dtype {a.dtype}", file=str(path), key=layer.name
+                    f"spike array must be bool (or integers 0/1), got dtype {a.dtype}", file=str(path), key=key
                 )
             a = a.astype(bool)
-        out[layer.name] = a
+        out[key] = a
     return out
 
 
 #: timesteps and input density given to layers imported from a SCALE-Sim topology
 TOPOLOGY_TIMESTEPS = 4
-TOPOLOGY_FIRING_RATE = 0.15
+TOPOLOGY_FIRING_RATE = DEFAULT_FIRING_RATE
 
 
 def scalesim_topology_spec(path: Path) -> WorkloadSpec:
@@ -456,6 +538,15 @@ NIR_TIMESTEPS = 8
 NIR_ENCODING = "rate"
 
 
+def random_input_streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
+    """Two independent generators from one seed: the random input values and the
+    encoder's draws (``SeedSequence(seed).spawn(2)``). One generator per seed for
+    both would draw the same numbers: a rate encoder's u < x would never hold at
+    timestep 0."""
+    values, encoder = np.random.SeedSequence(seed).spawn(2)
+    return np.random.default_rng(values), np.random.default_rng(encoder)
+
+
 def _nir_workload(graph_path: Path, *, seed: int, timesteps: int, spec: WorkloadSpec | None,
                   yaml_path: Path | None) -> Workload:
     """A workload whose layers come from a NIR graph; spikes from a recorded trace
@@ -467,6 +558,12 @@ def _nir_workload(graph_path: Path, *, seed: int, timesteps: int, spec: Workload
 
     graph = load_nir(graph_path)
     where = str(yaml_path or graph_path)
+    if spec is not None and spec.dt is not None:
+        from dataclasses import replace
+
+        graph = replace(graph, dt=float(spec.dt),
+                        notes=tuple(n for n in graph.notes if not n.startswith("dt = ")) + (
+                            f"dt = {spec.dt:g} from the workload YAML",))
     if spec is not None and spec.prune > 0:
         if spec.spikes:
             raise WorkloadError("pruning changes the spikes; omit 'spikes' to simulate the pruned graph",
@@ -479,7 +576,8 @@ def _nir_workload(graph_path: Path, *, seed: int, timesteps: int, spec: Workload
     except WorkloadError as exc:
         raise exc.located(str(graph_path)) from None
     data = {"name": spec.name if spec else graph_path.stem,
-            "description": spec.description if spec else f"NIR graph {graph_path.name}",
+            "description": (spec.description if spec else f"NIR graph {graph_path.name}")
+            + "".join(f"; note: {n}" for n in graph.notes),
             "timesteps": spec.timesteps if spec else timesteps,
             "weight_bits": spec.weight_bits if spec else 8, "layers": layer_dicts}
     full = validate_model(WorkloadSpec, data, str(graph_path))
@@ -498,17 +596,17 @@ def _nir_workload(graph_path: Path, *, seed: int, timesteps: int, spec: Workload
         if len(graph.inputs) != 1:
             raise WorkloadError("a graph with several inputs needs a recorded spike trace", file=where)
         shape = graph.inputs[0].out_shape
-        rng = np.random.default_rng(seed)
-        x = rng.random(shape)
-        stim = encode(NIR_ENCODING, x, T, seed=seed)[:, None].astype(np.float64)
+        values, encoder = random_input_streams(seed)
+        x = values.random(shape)
+        stim = encode(NIR_ENCODING, x, T, rng=encoder)[:, None].astype(np.float64)
         result = simulate_graph(graph, stim)
         spikes = layer_spikes(graph, result.outputs, feeds, sample=0)
         label = f"reference simulation of {graph_path.name} on random {NIR_ENCODING}-coded input (seed {seed})"
     from tlmsim.snn.to_workload import weight_masks
 
     return Workload(name=full.name, timesteps=T, weight_bits=full.weight_bits, layers=layers, spikes=spikes,
-                    spike_source=label, description=full.description, graph=graph,
-                    weight_masks=weight_masks(graph, layers))
+                    spike_source=label, description=full.description, graph=graph, dt=graph.dt, path=where,
+                    notes=graph.notes, weight_masks=weight_masks(graph, layers))
 
 
 def load_workload(source: str | Path | None = None, *, seed: int = 0) -> Workload:
@@ -539,7 +637,13 @@ def load_workload(source: str | Path | None = None, *, seed: int = 0) -> Workloa
     else:
         rng = np.random.default_rng(seed)
         spikes = {l.name: synthetic_spikes(l, spec.timesteps, rng) for l in layers}
+        synthetic_recurrent_spikes(layers, spikes, spec.timesteps, rng)
         source_label = f"synthetic (seed {seed}, per-layer firing rates)"
+        if "firing_rate" not in spec.model_fields_set:
+            fallback = [ls.name for ls in spec.layers if ls.firing_rate is None]
+            if fallback:  # say so: the built-in density, not one the user chose
+                source_label = (f"synthetic (seed {seed}, per-layer firing rates; default {DEFAULT_FIRING_RATE} for "
+                                f"{len(fallback)} of {len(layers)} layers)")
     return Workload(
         name=spec.name,
         timesteps=spec.timesteps,
@@ -548,29 +652,24 @@ def load_workload(source: str | Path | None = None, *, seed: int = 0) -> Workloa
         spikes=spikes,
         spike_source=source_label,
         description=spec.description,
+        path=str(path),
     )
 
 
 def save_spike_trace(path: Path, spikes: dict[str, np.ndarray], samples: int | None = None) -> None:
-    """Write a spike trace (compressed .npz of bool arrays), atomically. With
-    ``samples``, every array has a leading samples axis of that length."""
-    import os
-    import tempfile
+    """Write a spike trace (compressed .npz of bool arrays), atomically, with the
+    umask's mode. With ``samples``, every array has a leading samples axis of that length."""
+    from tlmsim.outputs import atomic_write
 
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.partial")
-    os.close(fd)
-    try:
+    arrays = {k: np.asarray(v, dtype=bool) for k, v in spikes.items()}
+    if samples is not None:
+        arrays[SAMPLES_KEY] = np.array([samples], dtype=np.int64)
+
+    def write(tmp: str) -> None:
         with open(tmp, "wb") as fh:
-            arrays = {k: np.asarray(v, dtype=bool) for k, v in spikes.items()}
-            if samples is not None:
-                arrays[SAMPLES_KEY] = np.array([samples], dtype=np.int64)
             np.savez_compressed(fh, **arrays)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a trace is ordinary data
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+
+    atomic_write(Path(path), write)
 
 
 def workload_names(paths: Iterable[Path]) -> list[str]:

@@ -336,9 +336,11 @@ layer is cut into tiles that fit the buffers, what each tile costs in cycles and
 bytes. All dataflows share the tiler (`tlmsim/dataflow/systolic.py`): per layer it
 builds the tilings the dataflow proposes (loop orders, chunk sizes), picks GLB
 residency for each, and keeps the fastest by a roofline estimate, `max(array cycles,
-DRAM bytes / DRAM peak bytes per cycle)`; among equally fast tilings the one that
-moves the fewest DRAM bytes, then the one with fewer tiles. `tlmsim run --dataflow
-NAME` overrides the platform's `dataflow.name`.
+DRAM bytes / DRAM peak bytes per cycle)` plus the resident-tensor traffic the tiles
+cannot hide (the first tile's slices of the tensors the prologue brings from DRAM, and
+the resident outputs written back after the last tile, at peak bandwidth); among
+equally fast tilings the one that moves the fewest DRAM bytes, then the one with
+fewer tiles. `tlmsim run --dataflow NAME` overrides the platform's `dataflow.name`.
 
 | dataflow | module | array mapping | skips | spikes move as | membrane between timesteps |
 |---|---|---|---|---|---|

@@ -10,7 +10,7 @@ What it does
     channels, N filters), SCALE-Sim's "Total Cycles" (not "Total Cycles (incl.
     prefetch)", which adds the DRAM fill), "Stall Cycles" and "Compute Util %" as
     reported, and ``formula_cycles``, the closed-form fold model of
-    shared/reference/scalesim_notes.md, so the file itself shows whether that model
+    docs/reference/scalesim_notes.md, so the file itself shows whether that model
     reproduces SCALE-Sim.
 
     SCALE-Sim runs with its default bandwidth mode (InterfaceBandwidth = CALC), which
@@ -138,7 +138,7 @@ LAYERS = (
 
 
 def formula_cycles(layer: ConvLayer, dataflow: str, rows: int, cols: int) -> int:
-    """Closed-form SCALE-Sim compute cycles (scalesim_notes.md), stall-free.
+    """Closed-form SCALE-Sim compute cycles (docs/reference/scalesim_notes.md), stall-free.
 
     Each dataflow pins two GEMM dimensions on the array (rows x cols) and streams the
     third; every fold, partial or not, costs the same and folds do not overlap.

@@ -94,3 +94,63 @@ def test_platform_area_equals_the_components_area():
     p = load_platform("edge-lpddr4")
     comps = build_report(simulate(p, load_workload("digits-conv", seed=0))).components
     assert comps["area_mm2"].sum() == pytest.approx(p.area_mm2())
+
+
+def test_best_yaml_has_units_and_a_one_line_runnable_command(tmp_path):
+    import shlex
+
+    import pandas as pd
+
+    spec = SearchSpec(**{**SPEC, "trials": 3, "area_budget_mm2": None, "seed": 2,
+                         "parameters": {"buffers.glb.capacity_bytes": {"low": 65536, "high": 262144, "step": 65536},
+                                        "pe_array.rows": [8, 16], "dram.org": [{"channels": 2}]}})
+    run_search(spec, tmp_path / "s", workers=0, progress=False)
+    text = (tmp_path / "s" / "best.yaml").read_text()
+    best = yaml.safe_load(text)["best"][0]
+    size = best["parameters"]["buffers.glb.capacity_bytes"]
+    assert size in ("64KiB", "128KiB", "192KiB", "256KiB")  # a size with its unit, not 131072
+    assert isinstance(best["parameters"]["pe_array.rows"], int)
+    command = best["command"]
+    # on one line of the file, however long, exactly as typed (a literal block when YAML would quote it)
+    assert f"  command: {command}\n" in text or f"  command: |-\n    {command}\n" in text
+    words = shlex.split(command)
+    assert words[:5] == ["tlmsim", "run", "ddr4-baseline", "digits-snn", "--seed"]
+    assert f"buffers.glb.capacity_bytes={size}" in words and 'dram.org={"channels": 2}' in words
+    # pasted, it runs and reproduces the trial
+    assert main(words[1:] + ["--out", str(tmp_path / "r"), "-q"]) == 0
+    assert pd.read_csv(tmp_path / "r" / "summary.csv").loc[0, "edp_pj_ns"] == best["objectives"]["edp"]
+
+
+def test_unknown_key_refused_and_no_result_exits_non_zero(tmp_path, capsys, monkeypatch):
+    import tlmsim.explore.search as search
+
+    f = tmp_path / "s.yaml"
+    f.write_text(yaml.safe_dump({**SPEC, "trials": 2, "parameters": {"pe_array.row": [8]}}))
+    monkeypatch.setattr(search, "run_point", lambda *a, **k: pytest.fail("a trial ran"))
+    assert main(["search", str(f), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"tlmsim: error: {f}: parameters.pe_array.row: unknown platform key") and "rows" in err
+    assert not (tmp_path / "o").exists()
+    monkeypatch.undo()
+    f.write_text(yaml.safe_dump({**SPEC, "trials": 2, "area_budget_mm2": None, "parameters": {"pe_array.rows": [0]}}))
+    assert main(["search", str(f), "--out", str(tmp_path / "o"), "-q"]) == 1  # small: serial, no cluster
+    assert "no trial was feasible and ran" in capsys.readouterr().err
+
+
+def test_resume_is_keyed_by_contents(tmp_path, capsys):
+    from tlmsim.resources import shipped
+
+    plat = tmp_path / "p.yaml"
+    plat.write_text(shipped("platforms")["ddr4-baseline"].read_text())
+    f = tmp_path / "s.yaml"
+    f.write_text(yaml.safe_dump({**SPEC, "platform": "p.yaml", "trials": 2, "area_budget_mm2": None,
+                                 "parameters": {"pe_array.rows": [8, 16]}}))
+    from tlmsim.explore.search import load_search
+
+    df, ran = run_search(load_search(f), tmp_path / "o", progress=False)
+    assert ran == 2 and (df["clock_mhz"] == 500).all()
+    assert run_search(load_search(f), tmp_path / "o", progress=False)[1] == 0  # unchanged: resumed, complete
+    plat.write_text(plat.read_text().replace("clock_mhz: 500", "clock_mhz: 250"))
+    df, ran = run_search(load_search(f), tmp_path / "o", progress=False)
+    assert ran == 2 and len(df) == 2 and (df["clock_mhz"] == 250).all()  # no stale trial
+    assert "this is a new study" in capsys.readouterr().err

@@ -1,10 +1,11 @@
 """tlmsim sweep: points, ids, Dask against serial, resumption, error capture."""
 
 import pandas as pd
+import pytest
 import yaml
 
 from tlmsim.cli import main
-from tlmsim.explore.sweep import SweepSpec, point_id, points, run_sweep
+from tlmsim.explore.sweep import SweepSpec, load_sweep, point_id, points, run_sweep
 
 SPEC = {"platform": "ddr4-baseline", "workload": "digits-conv",
         "parameters": {"pe_array.rows": [8, 16], "buffers.glb.capacity_bytes": ["256KiB", "512KiB"],
@@ -71,3 +72,83 @@ def test_pareto_front_by_hand_and_plots_are_written(tmp_path):
     run_sweep(spec, tmp_path, workers=0, progress=False)
     for name in ("pareto.png", "sensitivity.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _write_platform(path, clock):
+    from tlmsim.resources import shipped
+
+    text = shipped("platforms")["ddr4-baseline"].read_text().replace("clock_mhz: 500", f"clock_mhz: {clock}")
+    assert f"clock_mhz: {clock}" in text
+    path.write_text(text)
+
+
+def test_resume_is_keyed_by_contents_not_names(tmp_path, monkeypatch):
+    """Editing the platform file, the workload file or upgrading tlmsim reruns the points."""
+    import tlmsim
+    from tlmsim.resources import shipped
+
+    plat, wl = tmp_path / "p.yaml", tmp_path / "w.yaml"
+    _write_platform(plat, 500)
+    wl.write_text(shipped("workloads")["digits-conv"].read_text())
+    f = tmp_path / "s.yaml"
+    f.write_text(yaml.safe_dump({"platform": "p.yaml", "workload": "w.yaml",  # relative to the sweep file
+                                 "parameters": {"pe_array.rows": [8, 16]}}))
+    out = tmp_path / "o"
+    spec = load_sweep(f)
+    df, n = run_sweep(spec, out, progress=False)
+    assert n == 2 and (df["clock_mhz"] == 500).all()
+    assert run_sweep(load_sweep(f), out, progress=False)[1] == 0  # nothing changed: nothing reruns
+    _write_platform(plat, 250)
+    df, n = run_sweep(load_sweep(f), out, progress=False)
+    assert n == 2 and (df["clock_mhz"] == 250).all()  # the old clock is not reported
+    wl.write_text(wl.read_text().replace("firing_rate: 0.30", "firing_rate: 0.35"))
+    assert run_sweep(load_sweep(f), out, progress=False)[1] == 2
+    monkeypatch.setattr(tlmsim, "__version__", "99.0")
+    assert run_sweep(load_sweep(f), out, progress=False)[1] == 2
+
+
+def test_unknown_key_is_refused_before_the_first_point(tmp_path, capsys, monkeypatch):
+    import tlmsim.explore.sweep as sweep
+
+    monkeypatch.setattr(sweep, "run_point", lambda *a, **k: pytest.fail("a point ran"))
+    f = tmp_path / "s.yaml"
+    f.write_text(yaml.safe_dump({**SPEC, "parameters": {"pe_array.rows": [8], "pe_aray.cols": [8, 16]}}))
+    assert main(["sweep", str(f), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"tlmsim: error: {f}: parameters.pe_aray.cols: unknown platform key; allowed: name, ")
+    assert "pe_array" in err and len(err.splitlines()) == 1 and not (tmp_path / "o").exists()
+    # a misspelt key inside a value's mapping: refused too, naming the point
+    f.write_text(yaml.safe_dump({**SPEC, "parameters": {"dram.org": [{"channels": 2}, {"chanels": 2}]}}))
+    assert main(["sweep", str(f), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "point 1 (dram.org={\"chanels\": 2})" in err and "unknown key" in err
+    f.write_text(yaml.safe_dump({**SPEC, "parameters": {"pe_array.rows.x": [1]}}))
+    assert main(["sweep", str(f), "--out", str(tmp_path / "o")]) == 2
+    assert "pe_array.rows is a value, not a section" in capsys.readouterr().err
+
+
+def test_every_point_failing_exits_non_zero(tmp_path, capsys):
+    f = tmp_path / "s.yaml"
+    f.write_text(yaml.safe_dump({**SPEC, "parameters": {"pe_array.rows": [0, -1]}}))
+    assert main(["sweep", str(f), "--out", str(tmp_path / "o"), "-q"]) == 1
+    captured = capsys.readouterr()
+    assert "0 ok, 2 failed" in captured.out and "every point failed" in captured.err
+    assert (tmp_path / "o" / "results.csv").is_file()
+
+
+def test_small_sweeps_run_without_a_cluster_unless_asked(tmp_path, monkeypatch):
+    import tlmsim.explore.sweep as sweep
+
+    assert sweep.serial(4, None, None) and not sweep.serial(5, None, None)
+    assert sweep.serial(100, 0, None) and not sweep.serial(1, 2, None) and not sweep.serial(1, None, "tcp://x:1")
+    monkeypatch.setattr(sweep, "dask_client", lambda *a: pytest.fail("a cluster was started"))
+    df, n = run_sweep(SweepSpec(**SPEC), tmp_path, progress=False)  # 4 points: serial
+    assert n == 4 and (df["status"] == "ok").all()
+
+
+def test_plot_categories_sort_by_value():
+    from tlmsim.explore.plots import category_order
+
+    assert category_order(["512KiB", "64KiB", "1MiB", "128KiB"]) == ["64KiB", "128KiB", "512KiB", "1MiB"]
+    assert category_order([16, 8, 32, 128]) == ["8", "16", "32", "128"]
+    assert category_order(["spikex", "dense-ws", "64KiB"]) == ["64KiB", "dense-ws", "spikex"]

@@ -174,9 +174,12 @@ def test_unsupported_node_and_cycles_are_clear_errors(tmp_path):
     msg = str(e.value)
     assert "nodes.thr: node type Threshold is not supported" in msg and "allowed: Input, Output, Affine" in msg
     cyc = chain(nir.IF(r=one(1), v_threshold=one(1)))
-    cyc.edges.append(("n", "fc"))
-    with pytest.raises(WorkloadError, match="cycle"):
-        load_nir(cyc)
+    cyc.edges.append(("n", "fc"))  # through a neuron: a recurrent (delayed) edge, accepted
+    assert load_nir(cyc)["fc"].delayed == ("n",)
+    loop = chain(nir.IF(r=one(1), v_threshold=one(1)))
+    loop.edges.append(("fc", "fc"))  # no neuron on the cycle: refused
+    with pytest.raises(WorkloadError, match="nodes.fc: the graph has a cycle with no neuron on it"):
+        load_nir(loop)
     bad = tmp_path / "bad.nir"
     bad.write_bytes(b"not hdf5")
     with pytest.raises(WorkloadError, match="bad.nir: not a readable NIR graph"):

@@ -40,3 +40,27 @@ def test_snntorch_leaky_gives_the_same_spikes():
         theirs = np.stack([o[i] for o in out])
         # float32 (torch) against float64 (reference): allow a handful of threshold ties
         assert (theirs == ref[node]).mean() > 0.999, node
+
+
+def test_snntorch_rleaky_gives_the_same_spikes_on_the_shipped_rsnn():
+    # the shipped recurrent graph (LIF tau = 10 = r, dt = 1, recurrent Affine) == snnTorch RLeaky(beta = 0.9,
+    # all-to-all recurrent Linear, reset to zero in the same step), read out by a Leaky-like LI we do not compare
+    d = package_dir("workloads")
+    g = load_nir(d / "digits_rsnn.nir")
+    spikes, _ = read_spike_file(d / "digits_rsnn_trace.npz")
+    x = np.moveaxis(spikes["fc_in"], 0, 1).astype(np.float32)  # (T, 360, 24)
+    rl = snn.RLeaky(beta=0.9, threshold=1.0, linear_features=64, reset_mechanism="zero", reset_delay=False)
+    fc_in = torch.nn.Linear(24, 64)
+    with torch.no_grad():
+        fc_in.weight[:] = torch.tensor(g["fc_in"].params["weight"])
+        fc_in.bias[:] = torch.tensor(g["fc_in"].params["bias"])
+        rl.recurrent.weight[:] = torch.tensor(g["fc_rec"].params["weight"])
+        rl.recurrent.bias[:] = torch.tensor(g["fc_rec"].params["bias"])
+        spk, mem = rl.init_rleaky()
+        out = []
+        for t in range(x.shape[0]):
+            spk, mem = rl(fc_in(torch.tensor(x[t])), spk, mem)
+            out.append(spk.numpy() > 0)
+    ref = simulate_graph(g, x.astype(np.float64), record="spikes").outputs["lif"]
+    assert (np.stack(out) == ref).mean() > 0.999
+    assert ref[1:].any()

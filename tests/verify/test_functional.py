@@ -134,3 +134,109 @@ def test_cli_verify(tmp_path, capsys):
     assert main(["run", "vgg9-cifar10", "--verify", "--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err
     assert "--verify needs a workload built from a NIR graph" in err and "Traceback" not in err
+
+
+# -- layer kinds of NIR graphs as the frameworks write them --------------------------------------------------
+from pathlib import Path  # noqa: E402
+
+from tlmsim.dataflow.base import LayerPlan, Tile  # noqa: E402
+from tlmsim.errors import MappingError  # noqa: E402
+
+NIR_DATA = Path(__file__).resolve().parents[1] / "data" / "nir"
+#: committed graphs whose layers every dataflow plans today (no recurrent or identity layer)
+PLANNED = ["hand/conv1d", "hand/conv_avgpool_lif", "hand/sumpool_if", "hand/batch_axis", "hand/residual",
+           "snntorch/conv_avgpool_leaky", "norse/mlp_batch", "rockpool/mlp", "rockpool/readout", "sinabs/conv1d",
+           "sinabs/conv_sumpool_iaf"]
+
+
+@pytest.mark.parametrize("dataflow", DATAFLOWS)
+@pytest.mark.parametrize("name", PLANNED)
+def test_verify_is_bit_exact_on_exported_graphs(name, dataflow):
+    w = load_workload(NIR_DATA / f"{name}.nir", seed=0)
+    result = simulate(load_platform("ddr4-baseline", [f"dataflow.name={dataflow}"]), w, verify=True)
+    assert result.verified.startswith(f"verify: all {len(w.layers)} layers bit-exact")
+
+
+def test_maxpool_and_a_neuron_on_the_pooled_map_verify():
+    w = load_workload(NIR_DATA / "hand" / "conv_avgpool_lif.nir", seed=0)
+    assert [(l.op, l.neuron) for l in w.layers][:2] == [("conv2d", None), ("avgpool2d", "lif")]
+    w.layers[1] = dataclasses.replace(w.layers[1], op="maxpool2d")
+    q = quantize(w.graph, w.layers, weight_bits=8, membrane_bits=16)
+    assert q[1].gain == 127 and q[1].scale == pytest.approx(q[0].unit / 127)
+    for df in ("dense-ws", "spikex"):
+        result = simulate(load_platform("ddr4-baseline", [f"dataflow.name={df}"]), w, verify=True)
+        assert "bit-exact" in result.verified
+
+
+def test_avgpool_folds_its_division_into_the_next_layers_unit():
+    w = load_workload(NIR_DATA / "hand" / "conv_avgpool_lif.nir", seed=0)
+    q = quantize(w.graph, w.layers, weight_bits=8, membrane_bits=16)
+    # conv without a neuron: currents in units of s_conv; the 2x2 average pool outputs window sums in units of
+    # s_conv / 4; its neuron's current is 127 x sum in units of s_conv / 4 / 127
+    s_conv = np.abs(w.graph["conv"].params["weight"]).max() / 127
+    assert q[0].unit == pytest.approx(s_conv)
+    assert q[1].scale == pytest.approx(s_conv / 4 / 127)
+    assert q[1].neuron.params["v_threshold"][0, 0] == int(np.rint(0.5 / (s_conv / 4 / 127)))
+
+
+def _plan(layer, regions):
+    return LayerPlan(layer=layer, tiles=[Tile(index=i, t_first=r[1], t_last=r[1], loads=[], stores=[],
+                                              compute_cycles=0, region=r) for i, r in enumerate(regions)])
+
+
+def test_a_recurrent_layer_verifies_when_each_timestep_follows_the_previous():
+    w = load_workload(NIR_DATA / "hand" / "rsnn_braille.nir", seed=0)
+    rec, out = w.layers
+    assert rec.recurrent and rec.recurrent_gemm == (1, 24, 24) and rec.gemm == (1, 12, 24)
+    with pytest.raises(MappingError, match="layer 'fc_in' is recurrent .* the dense-ws dataflow does not schedule"):
+        make_dataflow(load_platform("ddr4-baseline"), w).plan()
+    T, K, N = w.timesteps, 12, 24
+    model = FunctionalModel(w, membrane_bits=16, accumulator_bits=16)
+    # per timestep: the feed-forward reduction in one tile, the recurrent one (k = K..K+N) in two more
+    regions = []
+    for t in range(T):
+        regions += [("gemm", t, t + 1, 0, N, 0, 1, 0, K, False), ("gemm", t, t + 1, 0, N, 0, 1, K, K + 10, False),
+                    ("gemm", t, t + 1, 0, N, 0, 1, K + 10, K + N, True)]
+    for tile in _plan(rec, regions).tiles:
+        model.execute(_plan(rec, []), tile)
+    for t in range(T):
+        model.execute(_plan(out, []), _plan(out, [("gemm", t, t + 1, 0, 7, 0, 1, 0, N, True)]).tiles[0])
+    assert model.check().startswith("verify: all 2 layers bit-exact")
+    ref = reference(model.q, model.inputs, T, accumulator_bits=16)
+    assert ref[0].any() and ref[0][1:].sum() > 0  # it spikes, so the recurrence is exercised
+    # spikex-style: one tile over all timesteps cannot have the spikes of t - 1: caught, naming the file
+    model = FunctionalModel(w, membrane_bits=16, accumulator_bits=16)
+    with pytest.raises(VerificationError, match=rf"^{w.path}: layer 'fc_in': tile 0 reads the recurrent spikes of "
+                                                r"timestep 0 before output 0, pixel 0 of that timestep was computed"):
+        model.execute(_plan(rec, []), _plan(rec, [("gemm", 0, T, 0, N, 0, 1, 0, K + N, True)]).tiles[0])
+
+
+def test_the_recurrent_reference_is_the_float_network_in_fixed_point():
+    from tlmsim.snn.refsim import simulate_graph
+
+    w = load_workload(NIR_DATA / "hand" / "rsnn_braille.nir", seed=0)
+    q = quantize(w.graph, w.layers, weight_bits=12, membrane_bits=24, dt=w.dt)
+    ref = reference(q, {0: w.spikes["fc_in"].astype(np.int64)}, w.timesteps, accumulator_bits=32)
+    fl = simulate_graph(w.graph, w.spikes["fc_in"].astype(float)[:, None]).outputs
+    assert (ref[0].astype(bool) == fl["lif1"][:, 0]).mean() > 0.9
+    assert np.array_equal(w.spikes["fc_in.recurrent"][1:], fl["lif1"][:-1, 0])
+
+
+def test_an_identity_layer_verifies_with_pool_style_regions():
+    w = load_workload(NIR_DATA / "hand" / "input_lif.nir", seed=0)
+    ident, fc = w.layers
+    assert (ident.op, ident.neuron, fc.neuron) == ("identity", "lif", "cuba_li")
+    model = FunctionalModel(w, membrane_bits=16, accumulator_bits=16)
+    for t in range(w.timesteps):
+        for g0 in (0, 8):
+            model.execute(_plan(ident, []), _plan(ident, [("identity", t, g0, 8)]).tiles[0])
+        model.execute(_plan(fc, []), _plan(fc, [("gemm", t, t + 1, 0, 5, 0, 1, 0, 16, True)]).tiles[0])
+    assert model.check().startswith("verify: all 2 layers bit-exact")
+
+
+def test_verify_errors_name_the_file(digits):
+    model, plans = _model_and_plans(digits)
+    with pytest.raises(VerificationError) as e:
+        model.execute(plans[0], plans[0].tiles[1])
+    assert str(e.value).startswith(digits.path + ": layer 'conv1'")
+    assert digits.path.endswith("digits-snn.yaml")

@@ -27,6 +27,9 @@ class Move:
     ``in_dram`` says the bytes come from (load) or go to (store) DRAM at
     ``dram_address``, passing through the GLB; otherwise they live in the GLB at
     ``glb_address``. ``after`` (loads) waits for the store that ``signals`` the same key.
+    ``glb_span`` (GLB-resident loads only): the tensor occupies fewer GLB bytes than the
+    move carries (an im2col slice re-reads its inputs), so the move's GLB reads wrap
+    inside ``glb_address .. glb_address + glb_span``; 0 = no wrap.
     """
 
     data_class: DataClass
@@ -36,6 +39,7 @@ class Move:
     glb_address: int = 0
     after: tuple | None = None
     signals: tuple | None = None
+    glb_span: int = 0
 
 
 @dataclass(slots=True)
@@ -86,6 +90,20 @@ class LayerPlan:
         return iter(self.tiles)
 
 
+def refuse_unplanned(layer: "Layer", dataflow: str) -> None:
+    """A clear MappingError for the layer kinds the workload carries but no dataflow
+    schedules yet: a recurrent layer (timestep t needs the layer's own spikes of t - 1)
+    and an identity layer (a neuron with no weights before it)."""
+    from tlmsim.errors import MappingError
+
+    if layer.recurrent:
+        raise MappingError(f"layer {layer.name!r} is recurrent (it reads its own spikes of the previous timestep); "
+                           f"the {dataflow} dataflow does not schedule recurrent layers yet")
+    if layer.op == "identity":
+        raise MappingError(f"layer {layer.name!r} is an identity synapse (a neuron with no weights before it); "
+                           f"the {dataflow} dataflow does not plan identity layers yet")
+
+
 class Dataflow:
     """Base of the dataflows; subclasses implement :meth:`plan_layer`."""
 
@@ -105,6 +123,7 @@ class Dataflow:
         resident = False
         prev = None
         for layer in self.workload.layers:
+            refuse_unplanned(layer, self.NAME)
             # outputs left in the GLB by the previous layer serve only the layer reading them
             p = self.plan_layer(layer, resident and prev is not None and layer.source == prev.index)
             plans.append(p)

@@ -8,7 +8,8 @@ tiling (loop order, chunk sizes). :class:`SystolicDataflow` then
 1. chooses GLB residency for each candidate (:func:`tiling.choose_resident`: the
    tensors that would cross the DRAM interface most often stay in the GLB if they fit),
 2. keeps the candidate with the shortest roofline estimate
-   ``max(array cycles, DRAM bytes / DRAM peak bytes per cycle)``; among equal
+   ``max(array cycles, DRAM bytes / DRAM peak bytes per cycle)`` plus the resident
+   traffic that stays exposed (:meth:`SystolicDataflow._exposed_cycles`); among equal
    estimates (e.g. two loop orders of one compute-bound shape) the one that moves the
    fewest DRAM bytes, then the one with fewer tiles, and
 3. turns its steps into :class:`~tlmsim.dataflow.base.Tile` objects with addresses,
@@ -73,10 +74,13 @@ class Step:
 def _tensor_move(sizes: dict[str, int], res: set[str], glb: dict[str, int], dc: DataClass, nbytes: int,
                  tensor: str, offset: int, dram_base: int, stage: int, **kw) -> Move:
     """A move of ``nbytes`` at ``offset`` inside ``tensor`` (clamped to the tensor): from
-    its GLB copy when the tensor is resident, else through the staging area at ``stage``."""
+    its GLB copy when the tensor is resident (a move larger than the tensor, an im2col
+    slice, re-reads the tensor's bytes: ``glb_span``), else through the staging area."""
     offset = max(0, min(offset, sizes[tensor] - nbytes))
-    inside = tensor in res
-    return Move(dc, nbytes, not inside, dram_base + offset, glb[tensor] + offset if inside else stage, **kw)
+    if tensor not in res:
+        return Move(dc, nbytes, True, dram_base + offset, stage, **kw)
+    span = sizes[tensor] if nbytes > sizes[tensor] else 0
+    return Move(dc, nbytes, False, dram_base + offset, glb[tensor] + offset, glb_span=span, **kw)
 
 
 @dataclass
@@ -211,13 +215,26 @@ class SystolicDataflow(Dataflow):
         return Im2col(layer, self.workload.spikes[layer.name])
 
     # -- helpers ---------------------------------------------------------------------
-    def _glb_layout(self, sizes: dict[str, int], resident: set[str]) -> dict[str, int]:
-        """GLB offsets: staging first, then resident tensors in a fixed order."""
-        offsets, cursor = {}, self.staging
-        for name in ("weights", "inputs", "membrane", "outputs"):
+    def _glb_layout(self, sizes: dict[str, int], resident: set[str], layer: Layer) -> dict[str, int]:
+        """GLB offsets of the resident tensors. The staging area is at the bottom; above
+        it, the layer's inputs sit at one end of the free space, its membrane and weights
+        stacked inward from them, its outputs at the other end. Consecutive layers (a
+        flatten aside) alternate ends, so outputs left in the GLB are the next layer's
+        inputs in place, and the next layer's weights (inward from them) are clear of
+        this layer's tensors whenever the GLB holds both: the controller then prefetches
+        them during this layer."""
+        lo, hi = self.staging, self.glb_capacity
+        low = sum(1 for x in self.workload.layers[:layer.index] if x.op != "flatten") % 2 == 0
+        offsets: dict[str, int] = {}
+        for name in ("inputs", "membrane", "weights"):
             if name in resident:
-                offsets[name] = cursor
-                cursor += sizes[name]
+                if low:
+                    offsets[name], lo = lo, lo + sizes[name]
+                else:
+                    hi -= sizes[name]
+                    offsets[name] = hi
+        if "outputs" in resident:
+            offsets["outputs"] = hi - sizes["outputs"] if low else lo
         return offsets
 
     def _outputs_to_dram(self, layer: Layer) -> bool:
@@ -299,7 +316,8 @@ class SystolicDataflow(Dataflow):
                 else:
                     dram += moved[n]
             cycles = sum(s.cycles for s in cand.steps)
-            key = (max(cycles, dram / self.dram_bytes_per_cycle), dram, len(cand.steps))
+            exposed = self._exposed_cycles(layer, cand.steps, sizes, res, resident_input)
+            key = (max(cycles, dram / self.dram_bytes_per_cycle) + exposed, dram, len(cand.steps))
             if best is None or key < best[0]:
                 best = (key, cand, res)
         _, cand, res = best
@@ -308,11 +326,27 @@ class SystolicDataflow(Dataflow):
         plan.tiling = cand.label
         return plan
 
+    def _exposed_cycles(self, layer: Layer, steps: list[Step], sizes: dict[str, int], res: set[str],
+                        resident_input: bool) -> float:
+        """Cycles of resident-tensor traffic the tiles cannot hide, at DRAM peak bandwidth:
+        the first tile waits for its slices of the tensors the prologue brings from DRAM
+        (the rest of the prologue arrives beside the tiles), and the epilogue writes the
+        resident outputs back after the last tile."""
+        if not steps:
+            return 0.0
+        first = steps[0]
+        nbytes = first.w_bytes if "weights" in res else 0
+        if "inputs" in res and not resident_input:
+            nbytes += first.s_bytes
+        if "outputs" in res and self._outputs_to_dram(layer):
+            nbytes += sizes["outputs"]
+        return nbytes / self.dram_bytes_per_cycle
+
     def _emit(self, layer: Layer, steps: list[Step], sizes: dict[str, int], res: set[str],
               resident_input: bool) -> LayerPlan:
         T = self.workload.timesteps
         M, K, N = layer.gemm
-        glb = self._glb_layout(sizes, res)
+        glb = self._glb_layout(sizes, res, layer)
         lay = self.layout
         w_base, mem_base = lay.weights[layer.index], lay.membrane[layer.index]
         in_base, out_base = lay.inputs[layer.index], lay.outputs[layer.index]
@@ -407,7 +441,7 @@ class SystolicDataflow(Dataflow):
             "outputs": bits_to_bytes(T * layer.out_neurons),
         }
         res = self._residency(layer, sizes, {"inputs": 1.0, "membrane": float(2 * (T - 1)), "outputs": 1.0}, resident_input)
-        glb = self._glb_layout(sizes, res)
+        glb = self._glb_layout(sizes, res, layer)
         lay = self.layout
         in_base, out_base, mem_base = lay.inputs[layer.index], lay.outputs[layer.index], lay.membrane[layer.index]
         prologue = []

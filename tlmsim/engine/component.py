@@ -29,12 +29,17 @@ class Component:
     STATS: ClassVar[tuple[StatDecl, ...]] = ()
     #: the component kind shown in reports (dram, sram, noc, pe_array, controller)
     KIND: ClassVar[str] = "component"
+    #: True when this component reports each stall when the wait ends (``stall`` is
+    #: called at time now = the end of the wait); False when stalls are reported at
+    #: booking time (then only stalls given an explicit ``start_ps`` reach the trace sinks)
+    STALLS_AT_END: ClassVar[bool] = False
 
     def __init__(self, *, name: str, env: simpy.Environment, recorder: Recorder) -> None:
         self.name = name
         self.env = env
         self.recorder = recorder
         self.stats = recorder.register(self, COMMON_STATS + self.STATS)
+        self._busy_seen: float = 0  # busy_ps at the previous recorded hop (trace sinks)
 
     # -- interface -----------------------------------------------------------------
     def access(self, txn: Transaction) -> Generator[simpy.Event, object, None]:
@@ -70,18 +75,28 @@ class Component:
         elif txn.cmd == Cmd.WRITE:
             c["writes"] += 1
             c["write_bytes"] += txn.nbytes
-        trace = self.recorder.trace
-        if trace is not None:
-            trace.row(
-                (
-                    txn.id, self.name, txn.cmd.label, txn.data_class.label, txn.address,
-                    txn.nbytes, txn.layer, txn.tile, start_ps, end_ps, wait_ps,
-                )
-            )
+        sinks = self.recorder.sinks
+        if sinks:
+            # the busy time added since this component's previous hop goes with this hop,
+            # so the hops' busy times add up to the component's busy_ps
+            busy = c["busy_ps"]
+            busy_ps, self._busy_seen = busy - self._busy_seen, busy
+            for sink in sinks:
+                sink.hop(txn, self.name, start_ps, end_ps, wait_ps, busy_ps)
 
-    def stall(self, reason: str, duration_ps: int, layer: int = -1) -> None:
-        """Attribute ``duration_ps`` of waiting by this component to ``reason``."""
+    def stall(self, reason: str, duration_ps: int, layer: int = -1, *, start_ps: int | None = None) -> None:
+        """Attribute ``duration_ps`` of waiting by this component to ``reason``.
+        ``start_ps``: when the wait began (default, for components that report stalls
+        when the wait ends: now - duration); timed stalls go to the trace sinks."""
         self.recorder.stalls.add(self.name, reason, duration_ps, layer)
+        sinks = self.recorder.sinks
+        if sinks and duration_ps > 0:
+            if start_ps is None:
+                if not self.STALLS_AT_END:
+                    return
+                start_ps = self.env.now - duration_ps
+            for sink in sinks:
+                sink.stall(self.name, reason, layer, start_ps, start_ps + duration_ps)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"

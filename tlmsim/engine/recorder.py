@@ -3,6 +3,10 @@
 One recorder per simulation run (no global state). Components register with it,
 record every hop of every transaction they serve through :meth:`Component.record`,
 and report stalls through :meth:`Component.stall`.
+
+Trace sinks: every hop and every timed stall is handed to each of ``sinks`` (the
+CSV :class:`~tlmsim.engine.trace.TraceWriter`, the Perfetto timeline writer, ...),
+objects with the methods of :class:`~tlmsim.engine.trace.TraceSink`.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import itertools
 from typing import TYPE_CHECKING, Iterable
 
 from tlmsim.engine.stats import StallLedger, StatDecl, Stats
-from tlmsim.engine.trace import TraceWriter
+from tlmsim.engine.trace import TraceSink, TraceWriter
 from tlmsim.engine.transaction import Cmd, DataClass, Transaction
 
 if TYPE_CHECKING:
@@ -21,14 +25,18 @@ if TYPE_CHECKING:
 class Recorder:
     """Collects everything a run measures."""
 
-    def __init__(self, *, trace: TraceWriter | None = None) -> None:
+    def __init__(self, *, trace: TraceWriter | None = None, sinks: Iterable[TraceSink] = ()) -> None:
+        #: the CSV trace (also in ``sinks``), or None
         self.trace = trace
+        #: every trace sink: each receives every hop and every timed stall
+        self.sinks: list[TraceSink] = ([trace] if trace is not None else []) + list(sinks)
         self.components: dict[str, "Component"] = {}
         self.stats: dict[str, Stats] = {}
         self.stalls = StallLedger()
         #: bytes moved per (source, destination, data class, layer)
         self.flows: dict[tuple[str, str, int, int], int] = {}
         self._ids = itertools.count()
+        self._chains = itertools.count()
         self.issued = 0
         self.completed = 0
 
@@ -55,13 +63,20 @@ class Recorder:
         t_first: int = 0,
         t_last: int = 0,
         cycles: int = 0,
+        chain: int = -1,
     ) -> Transaction:
-        """Create a transaction with a fresh id, issued at ``now_ps``."""
+        """Create a transaction with a fresh id, issued at ``now_ps``; ``chain`` groups
+        the hops of one DMA block (see :meth:`new_chain`)."""
         self.issued += 1
         return Transaction(
             next(self._ids), cmd, data_class, address, nbytes, source, destination,
-            layer, tile, t_first, t_last, cycles, now_ps,
+            layer, tile, t_first, t_last, cycles, now_ps, chain=chain,
         )
+
+    def new_chain(self) -> int:
+        """A fresh chain id: the transactions that carry one block of data hop by hop
+        (e.g. DRAM -> NoC -> GLB -> NoC -> L1) share it; the timeline joins them by a flow."""
+        return next(self._chains)
 
     def complete(self, txn: Transaction, now_ps: int) -> None:
         """Mark ``txn`` finished at ``now_ps`` and account the bytes it moved."""
@@ -72,5 +87,10 @@ class Recorder:
             self.flows[key] = self.flows.get(key, 0) + txn.nbytes
 
     def close(self) -> None:
-        if self.trace is not None:
-            self.trace.close()
+        for sink in self.sinks:
+            sink.close()
+
+    def abort(self) -> None:
+        """Drop every sink's partial output (the run failed)."""
+        for sink in self.sinks:
+            sink.abort()

@@ -11,6 +11,10 @@ from __future__ import annotations
 import csv
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from tlmsim.engine.transaction import Transaction
 
 TRACE_COLUMNS = (
     "txn_id",
@@ -29,6 +33,24 @@ TRACE_COLUMNS = (
 _FLUSH_ROWS = 8192
 
 
+class TraceSink(Protocol):
+    """What the :class:`~tlmsim.engine.recorder.Recorder` feeds a trace output."""
+
+    def hop(self, txn: "Transaction", component: str, start_ps: int, end_ps: int, wait_ps: int,
+            busy_ps: float) -> None:
+        """One hop of ``txn`` served by ``component`` from ``start_ps`` to ``end_ps``
+        (``wait_ps`` of it waiting; ``busy_ps``: the component's busy time it added)."""
+
+    def stall(self, component: str, reason: str, layer: int, start_ps: int, end_ps: int) -> None:
+        """``component`` waited from ``start_ps`` to ``end_ps`` for ``reason``."""
+
+    def close(self) -> None:
+        """The run completed: finish the output."""
+
+    def abort(self) -> None:
+        """The run failed: drop the partial output."""
+
+
 class TraceWriter:
     """Writes trace rows to ``path`` (CSV, header :data:`TRACE_COLUMNS`)."""
 
@@ -41,6 +63,18 @@ class TraceWriter:
         self._writer.writerow(TRACE_COLUMNS)
         self._rows: list[tuple] = []
         self.rows_written = 0
+
+    def hop(self, txn: "Transaction", component: str, start_ps: int, end_ps: int, wait_ps: int,
+            busy_ps: float) -> None:
+        self.row(
+            (
+                txn.id, component, txn.cmd.label, txn.data_class.label, txn.address,
+                txn.nbytes, txn.layer, txn.tile, start_ps, end_ps, wait_ps,
+            )
+        )
+
+    def stall(self, component: str, reason: str, layer: int, start_ps: int, end_ps: int) -> None:
+        """Stalls are not part of the CSV trace (they are in stalls.csv)."""
 
     def row(self, row: tuple) -> None:
         """Queue one row (a tuple in :data:`TRACE_COLUMNS` order)."""

@@ -65,6 +65,8 @@ class Transaction:
     issued_ps: int = -1  #: when the initiator issued it
     done_ps: int = -1  #: when the last hop finished
     data: Any = field(default=None, repr=False)  #: the data itself (verification mode)
+    #: the DMA block this hop belongs to (hops of one block share it); -1: none
+    chain: int = -1
 
     def __repr__(self) -> str:
         return (

@@ -19,6 +19,28 @@ def pareto_mask(latency: np.ndarray, energy: np.ndarray) -> np.ndarray:
     return keep
 
 
+def _value_key(text: str) -> tuple:
+    """Sort key of a parameter value: numbers and quantities with units by their
+    value (so 64KiB < 512KiB < 1MiB), then anything else as text."""
+    from tlmsim.units import parse_bytes, parse_freq_mhz, parse_time_ps
+
+    try:
+        return (0, float(text), text)
+    except ValueError:
+        pass
+    for parse in (parse_bytes, parse_time_ps, parse_freq_mhz):
+        try:
+            return (0, float(parse(text)), text)
+        except ValueError:
+            continue
+    return (1, 0.0, text)
+
+
+def category_order(values) -> list[str]:
+    """The distinct values (as text) in plotting order (:func:`_value_key`)."""
+    return sorted({str(v) for v in values}, key=_value_key)
+
+
 def _save(fig, path: Path) -> None:
     tmp = path.with_suffix(".png.partial")
     fig.savefig(tmp, dpi=100, metadata={"Software": None}, format="png")
@@ -27,7 +49,8 @@ def _save(fig, path: Path) -> None:
 
 def plot_sweep(df: pd.DataFrame, params: list[str], out: Path) -> list[Path]:
     """``pareto.png`` (energy against latency, coloured by the first parameter, the
-    front joined) and ``sensitivity.png`` (median EDP per value of each parameter)."""
+    front joined) and ``sensitivity.png`` (median EDP per value of each parameter);
+    values in numeric order (:func:`category_order`)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -43,7 +66,7 @@ def plot_sweep(df: pd.DataFrame, params: list[str], out: Path) -> list[Path]:
     fig, ax = plt.subplots(figsize=(7, 5))
     key = params[0]
     values = ok[key].astype(str)
-    for v in sorted(values.unique()):
+    for v in category_order(values.unique()):
         m = (values == v).to_numpy()
         ax.scatter(lat[m] / 1000, en[m], label=f"{key}={v}", s=25)
     order = np.argsort(lat[front])
@@ -60,7 +83,8 @@ def plot_sweep(df: pd.DataFrame, params: list[str], out: Path) -> list[Path]:
 
     fig, axes = plt.subplots(1, len(params), figsize=(3.2 * len(params), 3.2), squeeze=False)
     for ax, p in zip(axes[0], params):
-        med = ok.groupby(ok[p].astype(str))["edp_pj_ns"].median().sort_values()
+        med = ok.groupby(ok[p].astype(str))["edp_pj_ns"].median()
+        med = med.reindex(category_order(med.index))
         ax.bar(range(len(med)), med.to_numpy() * 1e-12)
         ax.set_xticks(range(len(med)), list(med.index), rotation=45, fontsize=7)
         ax.set_title(p, fontsize=8)

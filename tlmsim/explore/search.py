@@ -15,23 +15,33 @@ platform key path) and what to minimise::
       buffers.glb.capacity_bytes: [128KiB, 256KiB, 512KiB]   # a list: categorical
       dataflow.name: [dense-ws, spikex]
 
+Relative ``platform`` and ``workload`` paths are read relative to the search file;
+every parameter key is checked against the platform schema, and the base platform
+and workload loaded, before the first trial.
 Each trial is the base platform with ``--set key=value`` for its values. Its area is
 computed first (:meth:`Platform.area_mm2`); a trial over the budget is not simulated:
 it is recorded as infeasible (values +inf, constraint = area - budget > 0, which
 Optuna's constrained TPE/NSGA-II use). Feasible trials run on a Dask cluster (a
 LocalCluster by default, ``--scheduler ADDRESS`` for a running one; ``--workers 0``
-runs serially) with as many in flight as there are workers: the search asks Optuna
+runs serially, as does a search with at most 4 trials to run when neither
+``--workers`` nor ``--scheduler`` is given) with as many in flight as there are
+workers: the search asks Optuna
 for a trial, submits it, and tells Optuna the result when it comes back
 (ask-and-tell), so the study lives only where the search runs. The study is stored
-in ``DIR/study.db`` (SQLite, Optuna RDB storage): rerunning the same command resumes
-it and runs only the trials still missing (trials an interrupted run left running
-are marked failed). A trial whose run fails is recorded with its error (Optuna state
+in ``DIR/study.db`` (SQLite, Optuna RDB storage) under a name keyed by a hash of
+what its trials' results depend on (:func:`study_key`: the resolved base platform,
+the workload's file contents, the seed, the area budget and the tlmsim version):
+rerunning the same command resumes it and runs only the trials still missing
+(trials an interrupted run left running are marked failed); after an edit of the
+platform or workload file, or an upgrade, the same command starts a new study
+beside the old one instead of mixing stale trials in. A trial whose run fails is recorded with its error (Optuna state
 FAIL) and the search goes on.
 
 Outputs in ``DIR``: ``trials.csv`` (one row per trial: number, state, parameters,
 area, objectives, the run's summary metrics, error), ``best.yaml`` (the best
-feasible trial, or the Pareto-optimal ones, with the ``tlmsim run`` command that
-reproduces each), ``pareto.png`` and ``sensitivity.png`` as for sweeps.
+feasible trial, or the Pareto-optimal ones: values with units, e.g. sizes as
+``512KiB``, and the one-line ``tlmsim run`` command that reproduces each),
+``pareto.png`` and ``sensitivity.png`` as for sweeps.
 
 A serial search with a seeded sampler is deterministic; with parallel trials the
 proposals depend on the order results come back, but each trial's metrics are those
@@ -42,6 +52,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from pathlib import Path
 from typing import Any, Literal
 
@@ -51,7 +62,16 @@ from pydantic import Field, field_validator, model_validator
 
 from tlmsim.config_io import read_yaml, validate_model
 from tlmsim.errors import ConfigError, TlmsimError
-from tlmsim.explore.sweep import _normalize, _set_value, dask_client, run_point
+from tlmsim.explore.sweep import (
+    _normalize,
+    _set_value,
+    check_parameter_keys,
+    dask_client,
+    platform_field,
+    relative_to_spec,
+    run_point,
+    serial,
+)
 from tlmsim.platform.params import ParamModel, param
 
 STUDY = "tlmsim-search"
@@ -116,7 +136,38 @@ class SearchSpec(ParamModel):
 
 
 def load_search(path: str | Path) -> SearchSpec:
-    return validate_model(SearchSpec, read_yaml(path), str(path))
+    spec = relative_to_spec(validate_model(SearchSpec, read_yaml(path), str(path)), path)
+    check_parameter_keys(spec.parameters, str(path))
+    return spec
+
+
+def prepare(spec: SearchSpec, file: str | None = None) -> None:
+    """Check before the first trial: the base platform and workload load, and every
+    parameter key is a platform key (raises ConfigError)."""
+    from tlmsim.platform import load_platform
+    from tlmsim.workload import load_workload
+
+    load_platform(spec.platform)
+    check_parameter_keys(spec.parameters, file or "search")
+    load_workload(spec.workload, seed=spec.seed)
+
+
+def study_key(spec: SearchSpec) -> str:
+    """A hash of what a study's trials depend on besides their own values: the
+    resolved base platform, the workload's contents, the seed, the area budget and
+    the tlmsim version (the parameter space and objectives are checked against the
+    stored study instead)."""
+    import hashlib
+    import json
+
+    from tlmsim import __version__
+    from tlmsim.explore.sweep import workload_fingerprint
+    from tlmsim.platform import load_platform
+
+    text = json.dumps({"platform": load_platform(spec.platform).model_dump(mode="json"),
+                       "workload": workload_fingerprint(spec.workload), "seed": spec.seed,
+                       "area_budget_mm2": spec.area_budget_mm2, "tlmsim": __version__}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _suggest(trial, spec: SearchSpec) -> dict[str, Any]:
@@ -154,24 +205,31 @@ def _sampler(spec: SearchSpec):
 
 
 def run_search(spec: SearchSpec, out: str | Path, *, workers: int | None = None, scheduler: str | None = None,
-               progress: bool = True) -> tuple[pd.DataFrame, int]:
+               progress: bool = True, file: str | None = None) -> tuple[pd.DataFrame, int]:
     """Run the trials still missing from the study in ``out``; return (trials table, trials run now)."""
+    import warnings
+
     import optuna
     from optuna.trial import TrialState
 
-    import warnings
+    from tlmsim.outputs import output_dir
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    prepare(spec, file)
+    out = output_dir(out, "--out")
     storage = f"sqlite:///{(out / 'study.db').resolve()}"
     directions = ["minimize"] * len(spec.objectives)
+    name = f"{STUDY}-{study_key(spec)}"
     try:
-        study = optuna.create_study(study_name=STUDY, storage=storage, directions=directions,
+        earlier = [n for n in optuna.get_all_study_names(storage) if n.startswith(STUDY) and n != name]
+        study = optuna.create_study(study_name=name, storage=storage, directions=directions,
                                     sampler=_sampler(spec), load_if_exists=True)
     except Exception as exc:  # noqa: BLE001 - a corrupt or foreign database
         raise ConfigError(f"cannot open the study ({type(exc).__name__}: {exc})", file=str(out / "study.db")) from None
+    if earlier and not study.get_trials(deepcopy=False):
+        print(f"tlmsim: note: the platform, workload, seed, area budget or tlmsim version differ from those of the "
+              f"earlier studies in {out / 'study.db'}: this is a new study (theirs are kept)", file=sys.stderr)
     if [d.name.lower() for d in study.directions] != directions:
         raise ConfigError("the stored study has other objectives; use a new --out directory",
                           file=str(out / "study.db"), key="objectives")
@@ -224,7 +282,7 @@ def run_search(spec: SearchSpec, out: str | Path, *, workers: int | None = None,
         return trial, point, None
 
     launched = 0
-    if todo and workers == 0 and scheduler is None:
+    if todo and serial(todo, workers, scheduler):
         while launched < todo:
             launched += 1
             got = ask()
@@ -285,16 +343,60 @@ def trials_table(study, spec: SearchSpec) -> pd.DataFrame:
     return _normalize(pd.DataFrame(rows))
 
 
+def with_unit(key: str, value: Any) -> Any:
+    """A parameter value as a user writes it: an integer size as ``512KiB`` (bytes
+    that are no whole KiB as ``1000B``), an integer time in ps as ``13.75ns``;
+    anything else unchanged."""
+    from tlmsim.units import field_unit, format_bytes, format_time_ps
+
+    if isinstance(value, bool) or not isinstance(value, int):
+        return value
+    field = platform_field(key)
+    unit = field_unit(field) if field is not None and not isinstance(field, tuple) else None
+    if unit == "bytes":
+        return format_bytes(value)
+    if unit == "ps":
+        return format_time_ps(value)
+    return value
+
+
+class _Command(str):
+    """A shell command in best.yaml: written on one line exactly as it is typed."""
+
+
+class _BestDumper(yaml.SafeDumper):
+    """Never folds long lines (width=inf is passed to dump); a command YAML would
+    have to quote (its shell quotes, a ': ' in a value) is written as a literal
+    block, so the line under ``command: |-`` is the command verbatim."""
+
+
+def _represent_command(dumper: yaml.SafeDumper, data: _Command):
+    plain = not yaml.safe_dump(str(data), width=float("inf")).startswith(("'", '"'))
+    return dumper.represent_scalar("tag:yaml.org,2002:str", str(data), style=None if plain else "|")
+
+
+_BestDumper.add_representer(_Command, _represent_command)
+
+
 def _command(spec: SearchSpec, params: dict) -> str:
-    sets = " ".join(f"--set {k}={_set_value(v)}" for k, v in params.items())
-    wl = f" {spec.workload}" if spec.workload else ""
-    return f"tlmsim run {spec.platform}{wl} {sets}".strip()
+    """The one-line ``tlmsim run`` command of a trial (shell-quoted)."""
+    import shlex
+
+    words = ["tlmsim", "run", spec.platform]
+    if spec.workload:
+        words.append(spec.workload)
+    if spec.seed:
+        words += ["--seed", str(spec.seed)]
+    for k, v in params.items():
+        words += ["--set", f"{k}={_set_value(v)}"]
+    return _Command(shlex.join(words))
 
 
 def write_outputs(df: pd.DataFrame, study, spec: SearchSpec, out: Path) -> None:
     from optuna.trial import TrialState
 
     from tlmsim.explore.plots import plot_sweep
+    from tlmsim.outputs import atomic_write
     from tlmsim.report import write_tables
 
     write_tables({"trials": df}, out)
@@ -308,14 +410,16 @@ def write_outputs(df: pd.DataFrame, study, spec: SearchSpec, out: Path) -> None:
     doc = {
         "objectives": list(spec.objectives),
         "area_budget_mm2": spec.area_budget_mm2,
-        "best": [{"trial": t.number, "parameters": {k: t.params[k] for k in spec.parameters},
-                  "objectives": dict(zip(spec.objectives, (float(v) for v in t.values))),
-                  "area_mm2": float(t.user_attrs.get("area_mm2", float("nan"))),
-                  "command": _command(spec, {k: t.params[k] for k in spec.parameters})} for t in best],
+        "best": [],
     }
-    tmp = out / ".best.yaml.tmp"
-    tmp.write_text(yaml.safe_dump(doc, sort_keys=False))
-    os.replace(tmp, out / "best.yaml")
+    for t in best:
+        values = {k: with_unit(k, t.params[k]) for k in spec.parameters}
+        doc["best"].append({"trial": t.number, "parameters": values,
+                            "objectives": dict(zip(spec.objectives, (float(v) for v in t.values))),
+                            "area_mm2": float(t.user_attrs.get("area_mm2", float("nan"))),
+                            "command": _command(spec, values)})
+    text = yaml.dump(doc, Dumper=_BestDumper, sort_keys=False, width=float("inf"))
+    atomic_write(out / "best.yaml", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     feasible = df[df["status"] == "ok"] if "status" in df.columns else df.iloc[0:0]
     if len(feasible):
         plot_sweep(feasible.reset_index(drop=True), list(spec.parameters), out)

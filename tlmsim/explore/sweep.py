@@ -14,18 +14,26 @@ values to try::
       dram.preset: [DDR4-3200, HBM2]
       pe_array.rows: [16, 32]
 
+Relative ``platform`` and ``workload`` paths are read relative to the sweep file.
 Each point is the base platform with ``--set key=value`` for its values, validated
-like any platform. Points run on a Dask cluster: a LocalCluster on this machine by
+like any platform. Every parameter key is checked against the platform schema and
+every point's platform is validated before the first point runs: an unknown key
+stops the sweep there (one line naming the sweep file); an invalid value is that
+point's error. Points run on a Dask cluster: a LocalCluster on this machine by
 default (one single-threaded worker process per core), or an existing scheduler
-given by address; ``workers=0`` runs them serially in this process. Results: one row
+given by address; ``workers=0`` runs them serially in this process, and so does a
+sweep with at most :data:`SERIAL_POINTS` points to run when neither ``workers`` nor
+``scheduler`` is given (starting a cluster costs more than it saves). Results: one row
 per point (``point``, the parameters, ``status`` ok/error, ``error``, then the run's
 summary metrics), in point order, written to ``results.csv`` (and ``results.parquet``
 with pyarrow) atomically as points finish (at most every 2 s) and at the end; at the end ``pareto.png``
 (energy against latency, the front joined) and ``sensitivity.png`` (median EDP per
-value of each parameter). A sweep is resumable: points
-whose id (a hash of their parameters, seed and inputs) already has status ``ok`` in
-the output are skipped. A failing point is recorded with its one-line error and the
-sweep goes on.
+value of each parameter). A sweep is resumable: points whose id already has status
+``ok`` in the output are skipped. The id is a hash of what the point's result
+depends on (:func:`point_id`): the resolved platform (after the point's values), the
+workload's file contents, the seed, the point's values and the tlmsim version, so
+editing the platform or the workload, or upgrading tlmsim, reruns the points it
+changes. A failing point is recorded with its one-line error and the sweep goes on.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ import hashlib
 import itertools
 import json
 import os
+import typing
 from pathlib import Path
 from typing import Any, Literal
 
@@ -47,6 +56,8 @@ from tlmsim.errors import ConfigError, TlmsimError
 from tlmsim.platform.params import ParamModel, param
 
 RESULTS = "results.csv"
+#: without --workers or --scheduler, at most this many points to run go serially (no cluster)
+SERIAL_POINTS = 4
 #: the results table is rewritten at most this often while a sweep runs (and at its end)
 WRITE_INTERVAL_S = 2.0
 
@@ -75,8 +86,58 @@ class SweepSpec(ParamModel):
         return v
 
 
+def relative_to_spec(spec, path: str | Path):
+    """``spec`` with relative ``platform`` / ``workload`` paths read relative to the
+    spec file's folder (when a file is there; else as given: a path from the
+    current folder or a shipped name)."""
+    base = Path(path).resolve().parent
+    update = {}
+    for key in ("platform", "workload"):
+        value = getattr(spec, key)
+        if value is not None and not Path(value).is_absolute() and (base / value).is_file():
+            update[key] = str(base / value)
+    return spec.model_copy(update=update) if update else spec
+
+
 def load_sweep(path: str | Path) -> SweepSpec:
-    return validate_model(SweepSpec, read_yaml(path), str(path))
+    spec = relative_to_spec(validate_model(SweepSpec, read_yaml(path), str(path)), path)
+    check_parameter_keys(spec.parameters, str(path))
+    return spec
+
+
+def platform_field(key: str):
+    """The schema field a platform key path names (a pydantic FieldInfo), or a
+    ConfigError-ready (problem, allowed) tuple when no such key exists."""
+    from pydantic import BaseModel
+
+    from tlmsim.config_io import _unwrap
+    from tlmsim.platform import Platform
+
+    current: Any = Platform
+    field = None
+    parts = key.split(".")
+    for i, part in enumerate(parts):
+        model = _unwrap(current)
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            if part not in model.model_fields:
+                where = ".".join(parts[:i]) or "the platform"
+                return ("unknown platform key", f"{', '.join(model.model_fields)} (under {where})")
+            field = model.model_fields[part]
+            current = field.annotation
+        elif typing.get_origin(model) is dict:
+            current = typing.get_args(model)[1]
+            field = None
+        else:
+            return (f"{'.'.join(parts[:i])} is a value, not a section", None)
+    return field
+
+
+def check_parameter_keys(parameters: dict[str, Any], file: str) -> None:
+    """Refuse a parameter key path that is not a platform key (before any point runs)."""
+    for key in parameters:
+        got = platform_field(key)
+        if isinstance(got, tuple):
+            raise ConfigError(got[0], file=file, key=f"parameters.{key}", allowed=got[1])
 
 
 def points(spec: SweepSpec) -> list[dict[str, Any]]:
@@ -89,11 +150,79 @@ def points(spec: SweepSpec) -> list[dict[str, Any]]:
             for _ in range(spec.samples)]
 
 
-def point_id(spec: SweepSpec, point: dict[str, Any]) -> str:
-    """A stable id of a point: a hash of its parameters, the seed and the inputs."""
-    text = json.dumps({"p": point, "seed": spec.seed, "platform": spec.platform, "workload": spec.workload},
+def workload_fingerprint(workload: str | None) -> str:
+    """A hash of a workload's contents: the workload file's bytes and those of the
+    files it names (``nir:``, ``spikes:``); a shipped name hashes the shipped files.
+    Raises ConfigError when the workload cannot be found."""
+    from tlmsim.resources import DEFAULT_WORKLOAD, resolve
+
+    path = resolve("workloads", workload, DEFAULT_WORKLOAD)
+    h = hashlib.sha256(path.read_bytes())
+    if path.suffix.lower() in (".yaml", ".yml"):
+        data = read_yaml(path)
+        for key in ("nir", "spikes"):
+            ref = data.get(key)
+            if isinstance(ref, str) and (path.parent / ref).is_file():
+                h.update(key.encode() + b"\0" + (path.parent / ref).read_bytes())
+    return h.hexdigest()
+
+
+def resolved_platform(platform: str, point: dict[str, Any]) -> tuple[dict | None, str]:
+    """The point's platform as a plain dict (the base platform with the point's
+    values, validated), or (None, the one-line error) when it is invalid."""
+    from tlmsim.platform import load_platform
+
+    try:
+        return load_platform(platform, set_args(point)).model_dump(mode="json"), ""
+    except TlmsimError as exc:
+        return None, str(exc)
+
+
+def point_id(spec: SweepSpec, point: dict[str, Any], *, platform: dict | None = None,
+             workload: str | None = None) -> str:
+    """A stable id of a point: a hash of its resolved ``platform`` (a dict; default:
+    loaded here), the ``workload`` fingerprint (default: computed here), the seed,
+    the point's values and the tlmsim version."""
+    from tlmsim import __version__
+
+    if platform is None:
+        platform, error = resolved_platform(spec.platform, point)
+        platform = platform if platform is not None else {"invalid": error}
+    if workload is None:
+        workload = workload_fingerprint(spec.workload)
+    text = json.dumps({"platform": platform, "workload": workload, "seed": spec.seed,
+                       "point": {k: _set_value(v) for k, v in point.items()}, "tlmsim": __version__},
                       sort_keys=True, default=str)
-    return hashlib.sha1(text.encode()).hexdigest()[:12]
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def set_args(point: dict[str, Any]) -> list[str]:
+    """A point's values as ``--set KEY=VALUE`` arguments."""
+    return [f"{k}={_set_value(v)}" for k, v in point.items()]
+
+
+def prepare(spec: SweepSpec, pts: list[dict[str, Any]], file: str | None = None) -> tuple[list[str], dict[int, str]]:
+    """Validate every point before any runs: the parameter keys against the schema
+    (an unknown key raises ConfigError), each point's platform (an invalid value
+    becomes that point's error) and the workload (raises). Returns the points' ids
+    and, by point index, the errors of the invalid points."""
+    from tlmsim.platform import load_platform
+    from tlmsim.workload import load_workload
+
+    load_platform(spec.platform)  # a broken base platform or workload fails every point: say so once
+    check_parameter_keys(spec.parameters, file or "sweep")
+    fingerprint = workload_fingerprint(spec.workload)
+    load_workload(spec.workload, seed=spec.seed)
+    ids, invalid = [], {}
+    for i, p in enumerate(pts):
+        plat, error = resolved_platform(spec.platform, p)
+        if plat is None:
+            if "unknown key" in error:  # e.g. a misspelt key inside a value's mapping
+                raise ConfigError(f"point {i} ({', '.join(set_args(p))}): {error}", file=file) from None
+            invalid[i] = error
+        ids.append(point_id(spec, p, platform=plat if plat is not None else {"invalid": error},
+                            workload=fingerprint))
+    return ids, invalid
 
 
 def _set_value(v: Any) -> str:
@@ -114,7 +243,7 @@ def run_point(platform: str, workload: str | None, point: dict[str, Any], seed: 
 
     row: dict[str, Any] = {"status": "ok", "error": ""}
     try:
-        p = load_platform(platform, [f"{k}={_set_value(v)}" for k, v in point.items()])
+        p = load_platform(platform, set_args(point))
         w = load_workload(workload, seed=seed)
         result = simulate(p, w, seed=seed)
         summary = build_report(result).summary.iloc[0].to_dict()
@@ -167,22 +296,33 @@ def _write(df: pd.DataFrame, out: Path) -> None:
     write_tables({"results": _normalize(df)}, out)
 
 
+def serial(todo: int, workers: int | None, scheduler: str | None) -> bool:
+    """Whether ``todo`` points run in this process: ``workers=0``, or neither
+    ``workers`` nor ``scheduler`` given and at most :data:`SERIAL_POINTS` to run."""
+    if scheduler is not None:
+        return False
+    return workers == 0 or (workers is None and todo <= SERIAL_POINTS)
+
+
 def run_sweep(spec: SweepSpec, out: str | Path, *, workers: int | None = None, scheduler: str | None = None,
-              progress: bool = True) -> tuple[pd.DataFrame, int]:
+              progress: bool = True, file: str | None = None) -> tuple[pd.DataFrame, int]:
     """Run every point not already done in ``out``; return (results, points computed now).
 
     ``workers``: LocalCluster worker processes (default: the machine's cores);
-    0 runs serially in this process. ``scheduler``: address of a running Dask
-    scheduler (overrides ``workers``)."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    0 runs serially in this process (as does a small sweep, :func:`serial`).
+    ``scheduler``: address of a running Dask scheduler (overrides ``workers``).
+    Every point is validated (:func:`prepare`) and ``out`` checked before the first runs;
+    ``file`` names the sweep file in errors."""
+    from tlmsim.outputs import output_dir
+
     pts = points(spec)
-    ids = [point_id(spec, p) for p in pts]
+    ids, invalid = prepare(spec, pts, file)
+    out = output_dir(out, "--out")
     done: dict[str, dict] = {}
     prev = out / RESULTS
     if prev.is_file():
         try:
-            old = pd.read_csv(prev)
+            old = pd.read_csv(prev, dtype={"error": object})
             if "error" in old.columns:
                 old["error"] = old["error"].fillna("")
         except Exception as exc:  # noqa: BLE001
@@ -191,12 +331,19 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, workers: int | None = None, s
             done = {r["point"]: r for r in old.to_dict("records") if r["status"] == "ok"}
     rows: dict[str, dict] = {}
     todo = []
-    for pid, p in zip(ids, pts):
+    for i, (pid, p) in enumerate(zip(ids, pts)):
         if pid in done:
             rows[pid] = done[pid]
-        elif pid not in rows:
+        elif pid in rows:
+            continue
+        elif i in invalid:  # the platform is invalid: the point's error, without running it
+            rows[pid] = {"status": "error", "error": invalid[i]}
+            todo.append((pid, None))
+        else:
             todo.append((pid, p))
             rows[pid] = None  # placeholder, keeps duplicates from running twice
+    computed = len(todo)
+    todo = [(pid, p) for pid, p in todo if p is not None]
 
     def table() -> pd.DataFrame:
         recs = []
@@ -211,7 +358,7 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, workers: int | None = None, s
         return pd.DataFrame(recs)
 
     bar = None
-    if progress:
+    if progress and todo:
         from tqdm import tqdm
 
         bar = tqdm(total=len(todo), desc="sweep", unit="point")
@@ -231,7 +378,7 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, workers: int | None = None, s
         if bar is not None:
             bar.update(1)
 
-    if todo and (workers == 0 and scheduler is None):
+    if todo and serial(len(todo), workers, scheduler):
         for pid, p in todo:
             finished(pid, run_point(spec.platform, spec.workload, p, spec.seed))
     elif todo:
@@ -254,4 +401,4 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, workers: int | None = None, s
     from tlmsim.explore.plots import plot_sweep
 
     plot_sweep(df, list(spec.parameters), out)
-    return df, len(todo)
+    return df, computed

@@ -1,31 +1,53 @@
 """The controller: runs layer plans by issuing transactions through the hierarchy.
 
-Per layer it loads the GLB-resident tensors (prologue), then three processes run
-the tiles as a pipeline:
+Per layer three processes run the tiles as a pipeline, while the GLB-resident
+tensors (the prologue) arrive from DRAM beside them:
 
-* loader:   waits for a free L1 half (double buffering: two halves), then loads
-            the tile's operands, DRAM -> NoC -> GLB -> NoC -> L1 (or GLB -> NoC -> L1
-            for GLB-resident data);
-* compute:  waits for a loaded tile and a free output slot, runs it on the PE array
-            (which reads its operands from L1), writes its outputs to L1 and frees
-            the input half;
-* writer:   moves outputs L1 -> NoC -> GLB (-> NoC -> DRAM) and frees the slot.
+* loader:   takes a free L1 half, waits until the bytes it will write there are no
+            longer needed (outputs of an earlier tile still draining: see the L1
+            address map below) and until the GLB-resident data it reads has arrived
+            from DRAM, then loads the tile's operands, DRAM -> NoC -> GLB -> NoC -> L1
+            (or GLB -> NoC -> L1 for GLB-resident data);
+* compute:  takes a loaded tile, waits until the earlier outputs in its half have
+            drained, runs it on the PE array (which reads its operands from L1),
+            writes its outputs into the half and frees the half's input area;
+* writer:   moves outputs L1 -> NoC -> GLB (-> NoC -> DRAM), then marks them drained.
 
 So the loads of tile k+1 overlap the compute of tile k. Layers are separated by a
 barrier (the next layer's loads start after the last store of this one).
+
+L1 address map: each half (the whole L1 when single-buffered) holds a tile's
+operands from its bottom (``base .. base + load_bytes``) and the tile's outputs at
+its top (``top - store_bytes .. top``); the dataflow sizes tiles so that both fit a
+half. The outputs stay there until the writer has read them out, so a later load
+into the half waits for them only when it would reach into them, and the next
+outputs in the half wait for them always. Nothing is written over bytes that are
+still to be read.
+
+GLB: blocks between DRAM and L1 pass through a staging area at the bottom of the
+GLB, ``2 x dma_outstanding`` slots of one DMA block each; a block holds a slot from
+its GLB write to its GLB read (a block waiting for a free slot is stall
+``staging_full``). Resident tensors live above it, where the dataflow placed them.
+Each prologue move (DRAM -> GLB) runs beside the tiles; a tile waits only for the
+part of a resident tensor it reads (stall ``resident_data``), in DMA-block order.
+When this layer's prologue has arrived, the next layer's resident weights are
+prefetched if their GLB range is clear of everything this layer keeps in the GLB.
 
 Every move is split into DMA blocks of ``dataflow.dma_chunk_bytes``; up to
 ``dataflow.dma_outstanding`` blocks of one move are in flight at once, each block
 passing its hops in order, so DRAM, NoC and SRAM work as a pipeline.
 
-Stalls: the loader waiting for an L1 half ("l1_full") or for a membrane store it
-depends on ("dependency"); the PE array waiting for operands
-("waiting_for_operands") or for an output slot ("waiting_for_output_buffer").
+Stalls: the loader waiting for an L1 half or for outputs to drain out of the bytes
+it loads ("l1_full"), for a membrane store it depends on ("dependency") or for
+resident data still arriving ("resident_data"); a block waiting for a staging slot
+("staging_full"); the PE array waiting for operands ("waiting_for_operands") or for
+the previous outputs in its half to drain ("waiting_for_output_buffer").
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
 import simpy
 
 from tlmsim.dataflow.base import LayerPlan, Move
@@ -34,9 +56,6 @@ from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.stats import StatDecl
 from tlmsim.engine.transaction import Cmd, DataClass
 from tlmsim.hw.pe_array import PeArray
-
-#: output slots in L1 (outputs of tile k drain while tile k+1 computes)
-OUTPUT_SLOTS = 2
 
 
 @dataclass
@@ -56,13 +75,109 @@ class LayerRecord:
     resident: dict = field(default_factory=dict)
 
 
+class _Half:
+    """One L1 half: operands at ``[base, ...)``, outputs in flight at ``[out_lo, top)``
+    until ``drained`` fires (``out_lo == top`` and ``drained`` fired: none)."""
+
+    __slots__ = ("base", "top", "out_lo", "drained")
+
+    def __init__(self, env: simpy.Environment, base: int, top: int) -> None:
+        self.base, self.top, self.out_lo = base, top, top
+        self.drained = env.event().succeed()
+
+
+class _Fill:
+    """A resident tensor arriving DRAM -> GLB (one prologue move): which of its bytes
+    are in. Blocks may land out of order; ``filled_to`` is the end of the arrived prefix."""
+
+    def __init__(self, env: simpy.Environment, move: Move, chunk: int) -> None:
+        self.env = env
+        self.lo = move.glb_address
+        self.hi = move.glb_address + move.nbytes
+        self.chunk = chunk
+        self.nblocks = -(-move.nbytes // chunk)
+        self._in = [False] * self.nblocks
+        self._next = 0  # blocks [0, _next) have all arrived
+        self._waiters: list[tuple[int, simpy.Event]] = []
+        self.done = env.event()
+        if self.nblocks == 0:
+            self.done.succeed()
+
+    @property
+    def filled_to(self) -> int:
+        return min(self.hi, self.lo + self._next * self.chunk)
+
+    def arrived(self, offset: int) -> None:
+        """The block at ``offset`` (bytes into the tensor) is in the GLB."""
+        self._in[offset // self.chunk] = True
+        while self._next < self.nblocks and self._in[self._next]:
+            self._next += 1
+        upto = self.filled_to
+        keep = []
+        for need, ev in self._waiters:
+            if need <= upto:
+                ev.succeed()
+            else:
+                keep.append((need, ev))
+        self._waiters = keep
+        if self._next == self.nblocks:
+            self.done.succeed()
+
+    def until(self, need_hi: int) -> simpy.Event | None:
+        """An event for when every byte below ``need_hi`` has arrived (None: already)."""
+        if need_hi <= self.filled_to:
+            return None
+        ev = self.env.event()
+        self._waiters.append((need_hi, ev))
+        return ev
+
+
+def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for lo, hi in sorted(r for r in ranges if r[1] > r[0]):
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def glb_ranges(plan: LayerPlan) -> list[tuple[int, int]]:
+    """The GLB byte ranges ``plan`` keeps resident (merged): its prologue, epilogue and
+    every GLB-resident load or store of its tiles."""
+    rs = [(m.glb_address, m.glb_address + m.nbytes) for m in (*plan.prologue, *plan.epilogue)]
+    for t in plan.tiles:
+        for m in (*t.loads, *t.stores):
+            if not m.in_dram:
+                rs.append((m.glb_address, m.glb_address + (m.glb_span or m.nbytes)))
+    return _merge(rs)
+
+
+def _wrapped(base: int, span: int, offset: int, n: int) -> list[tuple[int, int]]:
+    """``(address, bytes)`` pieces of ``n`` bytes from ``offset`` of a stream that
+    re-reads ``span`` bytes at ``base`` cyclically."""
+    pieces, pos = [], offset % span
+    while n > 0:
+        k = min(n, span - pos)
+        pieces.append((base + pos, k))
+        n -= k
+        pos = 0
+    return pieces
+
+
+def _overlaps(a: list[tuple[int, int]], lo: int, hi: int) -> bool:
+    return any(x < hi and lo < y for x, y in a)
+
+
 class Controller(Component):
     """Issues every transaction of the run; see the module docstring."""
 
     KIND = "controller"
+    STALLS_AT_END = True  # the pipeline processes report each wait when it ends
     STATS = (
         StatDecl("dma_blocks", "count", "DMA blocks moved"),
         StatDecl("layers", "count", "layers run"),
+        StatDecl("prefetched_bytes", "bytes", "resident weights loaded into the GLB during the previous layer"),
     )
 
     def __init__(
@@ -88,79 +203,125 @@ class Controller(Component):
         self.outstanding = outstanding
         self.halves = 2 if double_buffered else 1
         self.half_bytes = l1.half_capacity_bytes if double_buffered else l1.capacity_bytes
-        #: GLB bytes reserved for blocks passing through it (one chunk per lane, both ways)
+        #: GLB bytes reserved for blocks passing through it: one chunk per lane, both ways
         self.staging_bytes = 2 * outstanding * chunk_bytes
+        #: cycle-free times (ps) of the staging slots (one DMA block each) at the bottom of the GLB
+        self._slot_free = [0] * (self.staging_bytes // chunk_bytes)
         self.layers: list[LayerRecord] = []
         #: what each pipeline process is blocked on: process -> (what, layer, tile)
         self.waiting: dict[str, tuple[str, int, int]] = {}
         self._signals: dict[tuple, simpy.Event] = {}
+        #: layer index -> {prologue move index: its fill}
+        self._fills: dict[int, dict[int, _Fill]] = {}
+        #: layer index -> GLB bytes allocated for it by a prefetch
+        self._prefetched: dict[int, int] = {}
+        self._started: set[int] = set()
         self.done = env.event()
         self.process = env.process(self._run())
 
     # -- DMA ---------------------------------------------------------------------------
-    def _hop(self, comp, cmd: Cmd, dc: DataClass, addr: int, n: int, src: str, dst: str, layer: int, tile: int):
+    def _hop(self, comp, cmd: Cmd, dc: DataClass, addr: int, n: int, src: str, dst: str, layer: int, tile: int,
+             chain: int = -1):
         """One event-driven hop: ``yield from comp.access(txn)``."""
         rec = self.recorder
-        txn = rec.new_transaction(cmd, dc, addr, n, src, dst, now_ps=self.env.now, layer=layer, tile=tile)
+        txn = rec.new_transaction(cmd, dc, addr, n, src, dst, now_ps=self.env.now, layer=layer, tile=tile,
+                                  chain=chain)
         yield from comp.access(txn)
         rec.complete(txn, self.env.now)
 
-    def _chain(self, t: int, hops: tuple, dc: DataClass, n: int, layer: int, tile: int) -> int:
+    def _chain(self, t: int, hops: tuple, dc: DataClass, n: int, layer: int, tile: int, chain: int = -1) -> int:
         """Book timestamp-modelled hops (SRAM, NoC) back to back from time ``t``;
         return when the last one ends. Each hop is its own transaction."""
         rec = self.recorder
         for comp, cmd, addr, src, dst in hops:
-            txn = rec.new_transaction(cmd, dc, addr, n, src, dst, now_ps=t, layer=layer, tile=tile)
+            txn = rec.new_transaction(cmd, dc, addr, n, src, dst, now_ps=t, layer=layer, tile=tile, chain=chain)
             t = comp.reserve(txn, t)
             rec.complete(txn, t)
         return t
 
-    def _block(self, route: str, move: Move, offset: int, n: int, l1_addr: int, layer: int, tile: int):
+    def _staged(self, t: int, dc: DataClass, n: int, layer: int, tile: int, chain: int = -1) -> int:
+        """Pass a block through a GLB staging slot from time ``t`` (write, then read it
+        out); the slot is busy until the read ends. Returns when the read ends."""
+        slots = self._slot_free
+        k = min(range(len(slots)), key=slots.__getitem__)
+        if slots[k] > t:
+            self.stall("staging_full", slots[k] - t, layer, start_ps=t)  # booked ahead: the wait starts at t
+            t = slots[k]
+        ga, glb = k * self.chunk, self.glb
+        t = self._chain(t, ((glb, Cmd.WRITE, ga, "noc", "glb"), (glb, Cmd.READ, ga, "glb", "noc")), dc, n, layer, tile,
+                        chain)
+        slots[k] = t
+        return t
+
+    def _block(self, route: str, move: Move, offset: int, n: int, l1_addr: int, layer: int, tile: int,
+               on_block=None):
         """One DMA block along ``route``; see :meth:`transfer`.
 
         DRAM hops are event-driven (its scheduler sees concurrent requests); the
         SRAM and NoC hops behind them are booked with timestamps and waited for
-        with one timeout per leg (TLM-2.0 loosely-timed style).
+        with one timeout per leg (TLM-2.0 loosely-timed style). Blocks between DRAM
+        and L1 pass through a GLB staging slot; the others use the move's GLB address.
         """
         dc = move.data_class
         da, ga, la = move.dram_address + offset, move.glb_address + offset, l1_addr + offset
         env, noc, glb, l1, R, W = self.env, self.noc, self.glb, self.l1, Cmd.READ, Cmd.WRITE
-        hops: tuple = ()
+        chain = self.recorder.new_chain()  # the block's hops share it (the timeline's flow)
         if route in ("dram>glb", "dram>l1"):
-            yield from self._hop(self.dram, R, dc, da, n, "dram", "noc", layer, tile)
-            hops = ((noc, W, 0, "dram", "glb"), (glb, W, ga, "noc", "glb"))
-        if route in ("glb>l1", "dram>l1"):
-            hops += ((glb, R, ga, "glb", "noc"), (noc, W, 0, "glb", "l1"), (l1, W, la, "noc", "l1"))
-        if route in ("l1>glb", "l1>dram"):
-            hops = ((l1, R, la, "l1", "noc"), (noc, W, 0, "l1", "glb"), (glb, W, ga, "noc", "glb"))
+            yield from self._hop(self.dram, R, dc, da, n, "dram", "noc", layer, tile, chain)
+        t = env.now
+        if route == "dram>glb":
+            t = self._chain(t, ((noc, W, 0, "dram", "glb"), (glb, W, ga, "noc", "glb")), dc, n, layer, tile, chain)
+        elif route == "dram>l1":
+            t = self._chain(t, ((noc, W, 0, "dram", "glb"),), dc, n, layer, tile, chain)
+            t = self._staged(t, dc, n, layer, tile, chain)
+            t = self._chain(t, ((noc, W, 0, "glb", "l1"), (l1, W, la, "noc", "l1")), dc, n, layer, tile, chain)
+        elif route == "glb>l1":
+            if move.glb_span:  # a slice larger than its tensor (im2col) re-reads the tensor's bytes
+                for a, k in _wrapped(move.glb_address, move.glb_span, offset, n):
+                    t = self._chain(t, ((glb, R, a, "glb", "noc"),), dc, k, layer, tile, chain)
+            else:
+                t = self._chain(t, ((glb, R, ga, "glb", "noc"),), dc, n, layer, tile, chain)
+            t = self._chain(t, ((noc, W, 0, "glb", "l1"), (l1, W, la, "noc", "l1")), dc, n, layer, tile, chain)
+        elif route == "l1>glb":
+            t = self._chain(t, ((l1, R, la, "l1", "noc"), (noc, W, 0, "l1", "glb"), (glb, W, ga, "noc", "glb")),
+                            dc, n, layer, tile, chain)
+        elif route == "l1>dram":
+            t = self._chain(t, ((l1, R, la, "l1", "noc"), (noc, W, 0, "l1", "glb")), dc, n, layer, tile, chain)
+            t = self._staged(t, dc, n, layer, tile, chain)
+            t = self._chain(t, ((noc, W, 0, "glb", "dram"),), dc, n, layer, tile, chain)
+        elif route == "glb>dram":
+            t = self._chain(t, ((glb, R, ga, "glb", "noc"), (noc, W, 0, "glb", "dram")), dc, n, layer, tile, chain)
+        else:
+            raise ValueError(f"unknown route {route!r}")
+        if t > env.now:
+            yield env.timeout(t - env.now)
         if route in ("glb>dram", "l1>dram"):
-            hops += ((glb, R, ga, "glb", "noc"), (noc, W, 0, "glb", "dram"))
-        end = self._chain(env.now, hops, dc, n, layer, tile)
-        if end > env.now:
-            yield env.timeout(end - env.now)
-        if route in ("glb>dram", "l1>dram"):
-            yield from self._hop(self.dram, W, dc, da, n, "noc", "dram", layer, tile)
+            yield from self._hop(self.dram, W, dc, da, n, "noc", "dram", layer, tile, chain)
         self.stats.c["dma_blocks"] += 1
+        if on_block is not None:
+            on_block(offset)
 
-    def _lane(self, route, move, offsets, l1_addr, layer, tile):
+    def _lane(self, route, move, offsets, l1_addr, layer, tile, on_block):
         for off, n in offsets:
-            yield from self._block(route, move, off, n, l1_addr, layer, tile)
+            yield from self._block(route, move, off, n, l1_addr, layer, tile, on_block)
 
-    def transfer(self, route: str, move: Move, l1_addr: int, layer: int, tile: int):
+    def transfer(self, route: str, move: Move, l1_addr: int, layer: int, tile: int, on_block=None):
         """Move ``move.nbytes`` along ``route`` in DMA blocks, up to ``outstanding`` at once.
 
         Routes: dram>glb, glb>dram (resident tensors), dram>l1, glb>l1 (loads),
-        l1>glb, l1>dram (stores); dram<->l1 passes through the GLB.
+        l1>glb, l1>dram (stores); dram<->l1 passes through a GLB staging slot.
+        ``on_block(offset)`` is called as each block completes.
         """
         blocks = [(off, min(self.chunk, move.nbytes - off)) for off in range(0, move.nbytes, self.chunk)]
         lanes = min(self.outstanding, len(blocks))
         if lanes <= 1:
-            yield from self._lane(route, move, blocks, l1_addr, layer, tile)
+            yield from self._lane(route, move, blocks, l1_addr, layer, tile, on_block)
             return
         procs = [
-            self.env.process(self._lane(route, move, blocks[i::lanes], l1_addr, layer, tile)) for i in range(1, lanes)
+            self.env.process(self._lane(route, move, blocks[i::lanes], l1_addr, layer, tile, on_block))
+            for i in range(1, lanes)
         ]
-        yield from self._lane(route, move, blocks[0::lanes], l1_addr, layer, tile)
+        yield from self._lane(route, move, blocks[0::lanes], l1_addr, layer, tile, on_block)
         yield simpy.AllOf(self.env, procs)
 
     def _parallel(self, gens: list):
@@ -172,13 +333,64 @@ class Controller(Component):
         if procs:
             yield simpy.AllOf(self.env, procs)
 
+    # -- resident tensors: prologue fills and prefetch ----------------------------------------
+    def _start_fills(self, li: int, moves: list[tuple[int, Move]]) -> None:
+        """Start the DRAM -> GLB fills of ``moves`` (prologue index, move) of layer ``li``,
+        all at once, each with its own DMA lanes."""
+        fills = self._fills.setdefault(li, {})
+        gens = []
+        for i, mv in moves:
+            f = fills[i] = _Fill(self.env, mv, self.chunk)
+            gens.append(self.transfer("dram>glb", mv, 0, li, -1, on_block=f.arrived))
+        if gens:
+            self.env.process(self._parallel(gens))
+
+    def _wait_resident(self, tile, li: int):
+        """Wait until every GLB-resident byte ``tile`` loads has arrived from DRAM."""
+        fills = self._fills.get(li)
+        if not fills:
+            return
+        for mv in tile.loads:
+            if mv.in_dram:
+                continue
+            lo, hi = mv.glb_address, mv.glb_address + (mv.glb_span or mv.nbytes)
+            for f in fills.values():
+                if f.lo < hi and lo < f.hi:
+                    ev = f.until(min(hi, f.hi))
+                    if ev is not None:
+                        yield ev
+
+    def _prefetch(self, after: simpy.Event, plan: LayerPlan, nxt: LayerPlan):
+        """Once ``after`` fires (this layer's prologue is in), load ``nxt``'s resident
+        weights into the GLB if their range is clear of everything ``plan`` keeps there
+        (and of the staging area) and ``nxt`` has not started yet."""
+        yield after
+        ni = nxt.layer.index
+        moves = [(i, mv) for i, mv in enumerate(nxt.prologue) if mv.data_class == DataClass.WEIGHTS]
+        if not moves or ni in self._started:
+            return
+        live = glb_ranges(plan) + [(0, self.staging_bytes)]
+        if any(_overlaps(live, mv.glb_address, mv.glb_address + mv.nbytes) for _, mv in moves):
+            return
+        nbytes = sum(mv.nbytes for _, mv in moves)
+        if nbytes > self.glb.free_bytes:
+            return
+        self.glb.allocate(nbytes, f"layer {nxt.layer.name!r} (prefetched weights)")
+        self._prefetched[ni] = nbytes
+        self.stats.c["prefetched_bytes"] += nbytes
+        self._start_fills(ni, moves)
+
     # -- the three pipeline processes -------------------------------------------------------
-    def _loader(self, plan: LayerPlan, free: simpy.Store, ready: simpy.Store, li: int):
+    def _loader(self, plan: LayerPlan, free: simpy.Store, ready: simpy.Store, halves: list[_Half], li: int):
         env = self.env
         for tile in plan.tiles:
             t0 = env.now
             self.waiting["loader"] = ("a free L1 half (queue 'l1 halves')", li, tile.index)
-            half = yield free.get()
+            hi = yield free.get()
+            h = halves[hi]
+            if tile.load_bytes and h.base + tile.load_bytes > h.out_lo and not h.drained.triggered:
+                self.waiting["loader"] = (f"outputs draining out of L1 half {hi}", li, tile.index)
+                yield h.drained
             self.stall("l1_full", env.now - t0, li)
             t0 = env.now
             for mv in tile.loads:
@@ -186,75 +398,77 @@ class Controller(Component):
                     self.waiting["loader"] = (f"the store {mv.after} it depends on", li, tile.index)
                     yield self._signal(mv.after)
             self.stall("dependency", env.now - t0, li)
+            t0 = env.now
+            self.waiting["loader"] = ("resident data arriving in the GLB", li, tile.index)
+            yield from self._wait_resident(tile, li)
+            self.stall("resident_data", env.now - t0, li)
             self.waiting["loader"] = ("its DMA loads (DRAM/NoC/GLB/L1)", li, tile.index)
-            base = half * self.half_bytes
             gens, offset = [], 0
             for mv in tile.loads:
                 route = "dram>l1" if mv.in_dram else "glb>l1"
-                gens.append(self.transfer(route, mv, base + offset, li, tile.index))
+                gens.append(self.transfer(route, mv, h.base + offset, li, tile.index))
                 offset += mv.nbytes
             yield from self._parallel(gens)
-            ready.put((tile, half))
+            ready.put((tile, hi))
 
     def _compute(self, plan: LayerPlan, free: simpy.Store, ready: simpy.Store, outq: simpy.Store,
-                 slots: simpy.Store, rec: LayerRecord, li: int):
+                 halves: list[_Half], rec: LayerRecord, li: int):
         env, pe, l1 = self.env, self.pe, self.l1
         for _ in plan.tiles:
             t0 = env.now
             self.waiting["compute"] = ("a loaded tile (queue 'ready tiles')", li, -1)
-            tile, half = yield ready.get()
+            tile, hi = yield ready.get()
             pe.stall("waiting_for_operands", env.now - t0, li)
+            h = halves[hi]
             t0 = env.now
-            self.waiting["compute"] = ("a free output slot (queue 'output slots')", li, tile.index)
-            slot = yield slots.get()
-            self.waiting["compute"] = ("the PE array", li, tile.index)
+            if tile.stores and not h.drained.triggered:
+                self.waiting["compute"] = (f"earlier outputs draining out of L1 half {hi}", li, tile.index)
+                yield h.drained
             pe.stall("waiting_for_output_buffer", env.now - t0, li)
-            base = half * self.half_bytes
+            self.waiting["compute"] = ("the PE array", li, tile.index)
             nread = tile.load_bytes
             now = env.now
             operands_ps = now
             if nread:  # the array streams its operands out of L1 while it computes
                 dc = tile.loads[0].data_class if len(tile.loads) == 1 else DataClass.NONE
-                operands_ps = self._chain(now, ((l1, Cmd.READ, base, "l1", pe.name),), dc, nread, li, tile.index)
+                operands_ps = self._chain(now, ((l1, Cmd.READ, h.base, "l1", pe.name),), dc, nread, li, tile.index)
             txn = self.recorder.new_transaction(Cmd.COMPUTE, DataClass.NONE, 0, 0, self.name, pe.name,
                                                 now_ps=now, layer=li, tile=tile.index, cycles=tile.compute_cycles)
             yield from pe.compute(txn, tile, operands_ps, plan)
             self.recorder.complete(txn, env.now)
             if tile.stores:
+                lo = h.top - tile.store_bytes
                 dc = tile.stores[0].data_class if len(tile.stores) == 1 else DataClass.NONE
-                end = self._chain(env.now, ((l1, Cmd.WRITE, base + tile.load_bytes, pe.name, "l1"),), dc,
-                                  tile.store_bytes, li, tile.index)
+                end = self._chain(env.now, ((l1, Cmd.WRITE, lo, pe.name, "l1"),), dc, tile.store_bytes, li, tile.index)
+                h.out_lo, h.drained = lo, env.event()
                 if end > env.now:
                     yield env.timeout(end - env.now)
-            free.put(half)  # unbounded store: succeeds at once, no need to wait
+                outq.put((tile, h, h.drained))
+            free.put(hi)  # the input area is consumed; unbounded store: succeeds at once
             rec.tiles += 1
             rec.compute_cycles += tile.compute_cycles
             rec.neuron_cycles += tile.neuron_cycles
             rec.dense_ops += tile.dense_ops
             rec.acc_ops += tile.acc_ops
             rec.neuron_updates += tile.neuron_updates
-            if tile.stores:
-                outq.put((tile, half, slot))
-            else:
-                slots.put(slot)
 
-    def _writer(self, plan: LayerPlan, outq: simpy.Store, slots: simpy.Store, li: int):
+    def _writer(self, plan: LayerPlan, outq: simpy.Store, li: int):
         n = sum(1 for t in plan.tiles if t.stores)
         for _ in range(n):
             self.waiting["writer"] = ("outputs to store (queue 'outputs')", li, -1)
-            tile, half, slot = yield outq.get()
+            tile, h, drained = yield outq.get()
             self.waiting["writer"] = ("its DMA stores (L1/NoC/GLB/DRAM)", li, tile.index)
-            base = half * self.half_bytes + tile.load_bytes
-            gens, offset = [], 0
+            gens, offset = [], h.top - tile.store_bytes
             for mv in tile.stores:
                 route = "l1>dram" if mv.in_dram else "l1>glb"
-                gens.append(self.transfer(route, mv, base + offset, li, tile.index))
+                gens.append(self.transfer(route, mv, offset, li, tile.index))
                 offset += mv.nbytes
             yield from self._parallel(gens)
             for mv in tile.stores:
                 if mv.signals is not None:
                     self._signal(mv.signals).succeed()
-            slots.put(slot)
+            h.out_lo = h.top
+            drained.succeed()
 
     def describe_blocked(self) -> str:
         """One sentence: what each pipeline process is waiting for."""
@@ -271,36 +485,46 @@ class Controller(Component):
         return ev
 
     # -- layers ----------------------------------------------------------------------------
-    def _run_layer(self, plan: LayerPlan):
+    def _run_layer(self, plan: LayerPlan, nxt: LayerPlan | None):
         env = self.env
         li = plan.layer.index
+        self._started.add(li)
         rec = LayerRecord(index=li, name=plan.layer.name, start_ps=env.now, resident=dict(plan.resident))
-        # GLB space: the layer's resident tensors plus the DMA staging area
+        # GLB space: the layer's resident tensors plus the DMA staging area (less what a prefetch claimed)
         glb_need = plan.glb_bytes + self.staging_bytes
-        self.glb.allocate(glb_need, f"layer {plan.layer.name!r} (resident tensors + DMA staging)")
-        yield from self._parallel([self.transfer("dram>glb", mv, 0, li, -1) for mv in plan.prologue])
+        self.glb.allocate(glb_need - self._prefetched.pop(li, 0),
+                          f"layer {plan.layer.name!r} (resident tensors + DMA staging)")
+        fills = self._fills.get(li, {})
+        self._start_fills(li, [(i, mv) for i, mv in enumerate(plan.prologue) if i not in fills])
+        prologue_in = simpy.AllOf(env, [f.done for f in self._fills.get(li, {}).values()])
+        if nxt is not None:
+            env.process(self._prefetch(prologue_in, plan, nxt))
         if plan.tiles:
-            free, ready = simpy.Store(env), simpy.Store(env)
-            outq, slots = simpy.Store(env), simpy.Store(env)
+            free, ready, outq = simpy.Store(env), simpy.Store(env), simpy.Store(env)
+            halves = [_Half(env, h * self.half_bytes, (h + 1) * self.half_bytes) for h in range(self.halves)]
             for h in range(self.halves):
                 free.put(h)
-            for s in range(OUTPUT_SLOTS):
-                slots.put(s)
             procs = [
-                env.process(self._loader(plan, free, ready, li)),
-                env.process(self._compute(plan, free, ready, outq, slots, rec, li)),
-                env.process(self._writer(plan, outq, slots, li)),
+                env.process(self._loader(plan, free, ready, halves, li)),
+                env.process(self._compute(plan, free, ready, outq, halves, rec, li)),
+                env.process(self._writer(plan, outq, li)),
             ]
             yield simpy.AllOf(env, procs)
         self.waiting.clear()
+        if not prologue_in.triggered:  # every resident byte is in before the layer ends
+            self.waiting["controller"] = ("the layer's resident tensors to arrive", li, -1)
+            yield prologue_in
+            self.waiting.clear()
         yield from self._parallel([self.transfer("glb>dram", mv, 0, li, -1) for mv in plan.epilogue])
         self.glb.free(glb_need)
+        self._fills.pop(li, None)
         rec.end_ps = env.now
         self.layers.append(rec)
         self.stats.c["layers"] += 1
         self._signals = {k: v for k, v in self._signals.items() if k[0] != li}
 
     def _run(self):
-        for plan in self.plans:
-            yield from self._run_layer(plan)
+        plans = self.plans
+        for i, plan in enumerate(plans):
+            yield from self._run_layer(plan, plans[i + 1] if i + 1 < len(plans) else None)
         self.done.succeed()

@@ -66,7 +66,7 @@ Timing model (all internal times are integer cycles of tCK; the SimPy time is
   transaction is not counted), and ``queue_full``.
 
 Energy (:meth:`Dram.energy_pj`), with times in ns (mA x V x ns = pJ), per device
-times ``devices_per_rank`` (formulas of dram_presets.md): ACT = VDD (IDD0 tRC -
+times ``devices_per_rank`` (formulas of docs/reference/dram_presets.md): ACT = VDD (IDD0 tRC -
 IDD3N tRAS - IDD2N tRP); RD = VDD (IDD4R - IDD3N) burst; WR likewise with IDD4W;
 REF = VDD (IDD5AB - IDD3N) tRFC; background per rank = VDD (IDD3N x time at least one
 bank of the rank is open + IDD2N x the rest of the run) -- power-down is not

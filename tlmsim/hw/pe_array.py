@@ -21,15 +21,16 @@ from tlmsim.platform.energy import AreaTable, EnergyTable
 from tlmsim.platform.pe_array import PeArrayConfig
 
 
-#: neuron model -> the statistic counting its updates (li costs as lif)
+#: neuron model -> the statistic counting its updates (li costs as lif, cuba_li as cuba_lif)
 _MODEL_STAT = {"if": "neuron_updates_if", "lif": "neuron_updates_lif", "li": "neuron_updates_lif",
-               "cuba_lif": "neuron_updates_cuba_lif"}
+               "cuba_lif": "neuron_updates_cuba_lif", "cuba_li": "neuron_updates_cuba_lif"}
 
 
 class PeArray(Component):
     """rows x cols processing elements with accumulators and neuron units."""
 
     KIND = "pe_array"
+    STALLS_AT_END = True  # the controller reports the array's waits when they end
     STATS = (
         StatDecl("tiles", "count", "tiles computed"),
         StatDecl("compute_cycles", "cycles", "stall-free cycles of the tiles (dataflow model)"),
@@ -77,7 +78,7 @@ class PeArray(Component):
         compute_ps = tile.compute_cycles * self.period_ps
         end = start + compute_ps
         if operands_ready_ps is not None and operands_ready_ps > end:
-            self.stall("l1_bandwidth", operands_ready_ps - end, txn.layer)
+            self.stall("l1_bandwidth", operands_ready_ps - end, txn.layer, start_ps=end)
             end = operands_ready_ps
         yield self.env.timeout(end - start)
         c = self.stats.c

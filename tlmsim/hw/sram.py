@@ -22,9 +22,11 @@ and none when an initiator chains it with other hops through :meth:`reserve`
 for a start time in the future may delay a later-booked transaction that starts
 earlier (first booked, first served) — the approximation every timestamp model makes.
 
-Energy: one bank access per line, at the size-based energy of the whole buffer
-(see :meth:`tlmsim.platform.energy.EnergyTable.sram_access_pj`) or the platform's
-override; leakage power per KiB times the run's duration.
+Energy: one bank access per line, at the energy of a bank of ``capacity / banks``
+bytes plus the H-tree that reaches it from the buffer's port (CACTI 7 at 45 nm, see
+:mod:`tlmsim.platform.sram_energy`), or the platform's override; reads and writes
+have their own figures. Leakage: power per KiB at the bank's size (or the energy
+table's override) times the capacity, over the run's duration.
 """
 
 from __future__ import annotations
@@ -79,9 +81,13 @@ class Sram(Component):
         self._write_latency = int(config.write_latency_cycles)
         self._elapsed_ps = 0
         line_bits = 8 * self.line_bytes
-        size_based = energy.sram_access_pj(self.capacity_bytes, line_bits)
-        self.read_pj = size_based if config.read_energy_pj_per_access is None else config.read_energy_pj_per_access
-        self.write_pj = self.read_pj if config.write_energy_pj_per_access is None else config.write_energy_pj_per_access
+        cap, nb = self.capacity_bytes, self.nbanks
+        rd, wr = config.read_energy_pj_per_access, config.write_energy_pj_per_access
+        self.read_pj = energy.sram_access_pj(cap, nb, line_bits) if rd is None else rd
+        if wr is None:  # the table's write energy, or the read energy the platform gave
+            wr = energy.sram_access_pj(cap, nb, line_bits, write=True) if rd is None else rd
+        self.write_pj = wr
+        self.leakage_mw = energy.sram_leakage_mw(cap, nb)
 
     @property
     def half_capacity_bytes(self) -> int:
@@ -202,17 +208,21 @@ class Sram(Component):
         """Return ``nbytes`` claimed with :meth:`allocate`."""
         self._occupied_bytes = max(0, self._occupied_bytes - nbytes)
 
+    @property
+    def free_bytes(self) -> int:
+        """Bytes not claimed with :meth:`allocate`."""
+        return self.capacity_bytes - self._occupied_bytes
+
     # -- results ----------------------------------------------------------------------
     def finalize(self, end_ps: int) -> None:
         self._elapsed_ps = end_ps
 
     def energy_pj(self) -> dict[str, float]:
         c = self.stats.c
-        kib = self.capacity_bytes / 1024.0
         return {
             "read": c["line_reads"] * self.read_pj,
             "write": c["line_writes"] * self.write_pj,
-            "leakage": self.energy.leakage_mw_per_kib_sram * kib * self._elapsed_ps * 1e-3,  # mW*ps = 1e-3 pJ
+            "leakage": self.leakage_mw * self._elapsed_ps * 1e-3,  # mW*ps = 1e-3 pJ
         }
 
     def area_mm2(self) -> float:

@@ -56,9 +56,10 @@ class BuffersConfig(ParamModel):
 class Platform(ParamModel):
     """A whole platform."""
 
-    name: str = param("unnamed", desc="short name used in reports")
+    name: str = param(desc="short name used in reports (required: an empty or nameless file is refused)",
+                      min_length=1)
     description: str = param("", desc="free text")
-    clock_mhz: FreqMHz = param(500.0, desc="accelerator clock (Prosperity's 500 MHz, energy_defaults.md)", gt=0, le=10000)
+    clock_mhz: FreqMHz = param(500.0, desc="accelerator clock (Prosperity's 500 MHz, docs/reference/energy_defaults.md)", gt=0, le=10000)
     dram: DramConfig = param(DramConfig(), desc="off-chip memory")
     buffers: BuffersConfig = param(BuffersConfig(), desc="on-chip SRAM buffers")
     noc: NocConfig = param(NocConfig(), desc="network-on-chip between DRAM controller, GLB and L1")

@@ -29,7 +29,7 @@ from pydantic import PrivateAttr, field_validator, model_validator
 
 from tlmsim.platform.params import ParamModel, TimePs, param
 
-PRESETS_SOURCE = "dram_presets.md (DRAMsim3 configs/*.ini)"
+PRESETS_SOURCE = "docs/reference/dram_presets.md (DRAMsim3 configs/*.ini)"
 #: canonical preset names, in the order error messages list them
 PRESET_NAMES = ("DDR4-3200", "DDR4-2400", "DDR4-3200-x16", "LPDDR4-2400", "HBM2", "HBM2-4Gb", "GDDR6")
 #: accepted alternative spellings (compared case-insensitively) -> canonical name
@@ -39,7 +39,7 @@ MAPPING_FIELDS = ("ro", "ch", "ra", "bg", "ba", "co")
 
 #: Default I/O (interface + termination) energy per transferred bit, by protocol, added
 #: to the IDD-based core energy. Chosen so that core + I/O at streaming bandwidth lands
-#: in the surveyed device+interface ranges of energy_defaults.md (DDR4 15-25, LPDDR4 4-8,
+#: in the surveyed device+interface ranges of docs/reference/energy_defaults.md (DDR4 15-25, LPDDR4 4-8,
 #: HBM2 3.5-4, GDDR6 6-8 pJ/bit); the core part from the DRAMsim3 currents is about
 #: DDR4 ~10, LPDDR4 ~8.5, HBM2 ~1.9, GDDR6 ~0.9 pJ/bit, so LPDDR4's low-swing
 #: unterminated I/O gets a nominal 1 pJ/bit and lands slightly above its range.
@@ -52,7 +52,7 @@ def _io_desc() -> str:
         "I/O and termination energy per bit transferred, added to the IDD-based core energy; none = the "
         f"protocol's default ({pairs} pJ/bit), chosen so that core + I/O at streaming bandwidth lands in the "
         "surveyed device+interface range (DDR4 15-25, HBM2 3.5-4, GDDR6 6-8 pJ/bit; LPDDR4's core alone is "
-        "~8.5 pJ/bit from the DRAMsim3 currents, so it lands just above 4-8); source: energy_defaults.md"
+        "~8.5 pJ/bit from the DRAMsim3 currents, so it lands just above 4-8); source: docs/reference/energy_defaults.md"
     )
 
 
@@ -251,15 +251,15 @@ class DramConfig(ParamModel):
     page_policy: Literal["open", "closed"] = param(
         "open",
         desc="open: a row stays open until a conflict or refresh; closed: auto-precharge after an access unless "
-        "another queued burst hits the row; source: DRAMsim3 configs use OPEN_PAGE (dram_presets.md)",
+        "another queued burst hits the row; source: DRAMsim3 configs use OPEN_PAGE (docs/reference/dram_presets.md)",
     )
     queue_depth: int = param(
-        32, desc="transaction queue entries (bursts) per channel; source: DRAMsim3 trans_queue_size (dram_presets.md)", gt=0, le=4096
+        32, desc="transaction queue entries (bursts) per channel; source: DRAMsim3 trans_queue_size (docs/reference/dram_presets.md)", gt=0, le=4096
     )
     command_queue_depth: int = param(
         8,
         desc="command queue entries per bank (informational: the scheduler commits commands when requests "
-        "arrive); source: DRAMsim3 cmd_queue_size (dram_presets.md)",
+        "arrive); source: DRAMsim3 cmd_queue_size (docs/reference/dram_presets.md)",
         gt=0,
     )
     io_energy_pj_per_bit: Optional[float] = param(None, desc=_io_desc(), ge=0, le=10000)

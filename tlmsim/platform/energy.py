@@ -1,14 +1,14 @@
 """Energy and area tables: per-action energies and per-unit areas with sources.
 
-Values are at 45 nm unless stated. Components take the few entries they need;
-a platform file may override any entry. Rules used to derive values at other
-widths or sizes are implemented here, once, and unit-tested.
+Values are at 45 nm and 0.9 V unless stated. Components take the few entries they
+need; a platform file may override any entry. Rules used to derive values at other
+widths or sizes are implemented here (SRAM: :mod:`tlmsim.platform.sram_energy`),
+once, and unit-tested.
 """
 
 from __future__ import annotations
 
-import math
-
+from tlmsim.platform import sram_energy
 from tlmsim.platform.params import ParamModel, param
 
 HOROWITZ = "M. Horowitz, 'Computing's energy problem', ISSCC 2014, 45 nm, 0.9 V"
@@ -30,18 +30,15 @@ class EnergyTable(ParamModel):
         "source: " + SATA, ge=0,
     )
     scratchpad_access_pj: float = param(0.2779, desc="PE scratchpad access; source: " + SATA, ge=0)
-    sram_64bit_8kib_pj: float = param(
-        10.0,
-        desc="SRAM read of 64 bits from an 8 KB array; other sizes scale as sqrt(size/8KB); source: " + HOROWITZ,
-        ge=0,
-    )
-    leakage_mw_per_kib_sram: float = param(
-        0.0,
-        desc="SRAM leakage power per KiB; no published value in the reference set, so 0 (not modelled) unless given",
+    leakage_mw_per_kib_sram: float | None = param(
+        None,
+        desc="SRAM leakage power per KiB; null = from the SRAM table at the bank's size (0.05-0.09 mW/KiB, "
+        "subthreshold + gate, at 0.7 V and 350 K); source: " + sram_energy.SOURCE,
         ge=0,
     )
     leakage_mw_per_pe: float = param(
-        0.0, desc="PE leakage power; no published value in the reference set, so 0 (not modelled) unless given", ge=0
+        0.0, desc="PE leakage power; no published per-PE figure at 45 nm in the sources used, so 0 (not modelled) "
+        "unless given", ge=0
     )
 
     def add_pj(self, bits: int) -> float:
@@ -56,23 +53,30 @@ class EnergyTable(ParamModel):
         (Horowitz's 32-bit point, 3.1 pJ, is 0.97x of this rule's 3.2 pJ.)"""
         return self.mult_8bit_pj * (bits / 8.0) ** 2
 
-    def sram_access_pj(self, capacity_bytes: int, width_bits: int) -> float:
-        """Energy of one access of ``width_bits`` to an SRAM of ``capacity_bytes``:
-        E64(S) = sram_64bit_8kib_pj * sqrt(S / 8 KB), scaled linearly to the access
-        width. (Fits Horowitz's 8 KB / 32 KB / 1 MB points within ~15 %.)"""
-        e64 = self.sram_64bit_8kib_pj * math.sqrt(capacity_bytes / 8192.0)
-        return e64 * width_bits / 64.0
+    def sram_access_pj(self, capacity_bytes: int, banks: int, width_bits: int, *, write: bool = False) -> float:
+        """Energy of one ``width_bits`` access to one bank of a buffer of ``capacity_bytes``
+        in ``banks`` banks: the bank's CACTI energy at its size plus the H-tree to reach it,
+        at 0.9 V (:func:`tlmsim.platform.sram_energy.access_pj`; bounded outside the
+        table, refused beyond 64 MiB)."""
+        return sram_energy.access_pj(capacity_bytes, banks, width_bits, write=write)
+
+    def sram_leakage_mw(self, capacity_bytes: int, banks: int) -> float:
+        """Leakage power of a buffer: ``leakage_mw_per_kib_sram`` x KiB when given, else
+        the SRAM table's per-KiB leakage at the bank's size x KiB."""
+        if self.leakage_mw_per_kib_sram is not None:
+            return self.leakage_mw_per_kib_sram * capacity_bytes / 1024.0
+        return sram_energy.leakage_mw(capacity_bytes, banks)
 
 
 class AreaTable(ParamModel):
     """Area per unit (mm²) for architecture-search budgets, 45 nm order of magnitude."""
 
     sram_mm2_per_64kib: float = param(
-        0.4, desc="SRAM area per 64 KB, 6T cell plus periphery (midpoint of 0.3-0.5); source: energy_defaults.md (45 nm)",
+        0.4, desc="SRAM area per 64 KB, 6T cell plus periphery (midpoint of 0.3-0.5); source: docs/reference/energy_defaults.md (45 nm)",
         ge=0,
     )
     pe_mm2: float = param(
         0.0035,
-        desc="one 16-bit accumulator PE with a small scratchpad (midpoint of 0.002-0.005); source: energy_defaults.md",
+        desc="one 16-bit accumulator PE with a small scratchpad (midpoint of 0.002-0.005); source: docs/reference/energy_defaults.md",
         ge=0,
     )

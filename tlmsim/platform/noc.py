@@ -19,7 +19,7 @@ from pydantic import field_validator, model_validator
 
 from tlmsim.platform.params import FreqMHz, ParamModel, param
 
-_NOC = "energy_defaults.md, 'Network-on-chip' (Orion/DSENT-class models, 45 nm)"
+_NOC = "docs/reference/energy_defaults.md, 'Network-on-chip' (Orion/DSENT-class models, 45 nm)"
 
 
 class NocConfig(ParamModel):

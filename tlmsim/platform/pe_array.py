@@ -48,8 +48,9 @@ class PeArrayConfig(ParamModel):
     )
 
     def update_cycles(self, neuron: str | None) -> int:
-        """Cycles of one neuron update for ``neuron`` (``li`` costs as ``lif``; None: 0)."""
+        """Cycles of one neuron update for ``neuron`` (``li`` costs as ``lif``, ``cuba_li`` as
+        ``cuba_lif``; None: 0)."""
         if neuron is None:
             return 0
         return {"if": self.if_update_cycles, "lif": self.lif_update_cycles, "li": self.lif_update_cycles,
-                "cuba_lif": self.cuba_lif_update_cycles}[neuron]
+                "cuba_lif": self.cuba_lif_update_cycles, "cuba_li": self.cuba_lif_update_cycles}[neuron]

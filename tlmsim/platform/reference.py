@@ -53,8 +53,11 @@ def rows(model: type[BaseModel], prefix: str = "", instance: BaseModel | None = 
             continue
         if isinstance(default, BaseModel):
             default = "(section)"
-        out.append((key, _type_name(field.annotation), repr(default) if default is not None else "none",
-                    _bounds(field), field.description or ""))
+        if instance is None and field.is_required():
+            shown = "required"
+        else:
+            shown = repr(default) if default is not None else "none"
+        out.append((key, _type_name(field.annotation), shown, _bounds(field), field.description or ""))
     return out
 
 

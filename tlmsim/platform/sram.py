@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from tlmsim.platform.params import Bytes, ParamModel, param
 
-_HOROWITZ = "Horowitz ISSCC 2014 (energy_defaults.md)"
+_CACTI = "CACTI 7 at 45 nm scaled to 0.9 V (docs/reference/sram_energy.md)"
 
 
 class SramConfig(ParamModel):
@@ -37,9 +37,11 @@ class SramConfig(ParamModel):
         False, desc="split into two halves (ping-pong) so one fills while the other is read"
     )
     read_energy_pj_per_access: float | None = param(
-        None, desc="energy of one line read; null = size-based E64(S)=10 pJ*sqrt(S/8KB) scaled to the line width; "
-        "source: " + _HOROWITZ, ge=0,
+        None, desc="energy of one line read; null = the SRAM table: a bank of capacity/banks bytes at the line "
+        "width plus the H-tree to reach it (buffers up to 64 MiB); source: " + _CACTI, ge=0,
     )
     write_energy_pj_per_access: float | None = param(
-        None, desc="energy of one line write; null = same as a read (size-based); source: " + _HOROWITZ, ge=0
+        None, desc="energy of one line write; null = the read energy when that is given, else the SRAM table's "
+        "write energy; source: " + _CACTI,
+        ge=0,
     )

@@ -37,12 +37,16 @@ def direct(x: np.ndarray, timesteps: int) -> np.ndarray:
     return np.broadcast_to(x, (timesteps, *x.shape)).copy()
 
 
-def encode(name: str, x: np.ndarray, timesteps: int, seed: int = 0) -> np.ndarray:
-    """Encode ``x`` with the encoder called ``name`` (one of :data:`ENCODINGS`)."""
+def encode(name: str, x: np.ndarray, timesteps: int, seed: int = 0, *,
+           rng: np.random.Generator | None = None) -> np.ndarray:
+    """Encode ``x`` with the encoder called ``name`` (one of :data:`ENCODINGS`). The
+    rate encoder draws from ``rng``, or from ``default_rng(seed)``; when ``x`` is
+    random itself, its generator must be independent of this one (see
+    :func:`tlmsim.workload.random_input_streams`)."""
     if timesteps < 1:
         raise ConfigError("timesteps must be >= 1", key="timesteps", value=timesteps)
     if name == "rate":
-        return rate(x, timesteps, np.random.default_rng(seed))
+        return rate(x, timesteps, rng if rng is not None else np.random.default_rng(seed))
     if name == "ttfs":
         return ttfs(x, timesteps)
     if name == "direct":

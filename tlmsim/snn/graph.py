@@ -7,16 +7,31 @@ parameters as numpy arrays, the names of the nodes feeding it (several edges int
 one node are summed, as NIR defines) and its input and output shapes (without the
 batch axis), propagated from the Input node.
 
-Supported node types: Input, Output, Affine, Linear, Scale, Conv2d (stride,
+Supported node types: Input, Output, Affine, Linear, Scale, Conv1d, Conv2d (stride,
 padding incl. 'same'/'valid', dilation, groups), Flatten, SumPool2d, AvgPool2d, IF,
-LIF, LI, CubaLIF. Any other type, a graph with a cycle, or a file that is not a NIR
-graph is a :class:`~tlmsim.errors.WorkloadError` naming the file and the node.
+LIF, LI, CubaLIF, CubaLI, and nested NIRGraph nodes (flattened on import: inner nodes
+are named ``SUBGRAPH.NODE``; an edge to or from a subgraph enters its Input and
+leaves its Output nodes).
+
+Recurrence: a cycle through a neuron is accepted. Its closing edge (found by a
+depth-first walk from the Input nodes) is *delayed*: the node at its end reads the
+value its source had one timestep earlier (zero at the first timestep), NIR's
+discrete-time reading of a recurrent connection. A cycle with no neuron on it (an
+instantaneous loop) is refused.
+
+Framework conventions handled on import, each recorded in :attr:`SnnGraph.notes`:
+a leading axis of size 1 on an Input's shape (a batch axis, as Norse writes it) is
+dropped when the graph only fits without it; the simulation time step ``dt`` is
+taken from the graph's metadata, or inferred (:func:`infer_dt`).
+
+Any other node type, an instantaneous loop, or a file that is not a NIR graph is a
+:class:`~tlmsim.errors.WorkloadError` naming the file, the node and the reason.
 Nothing is ever unpickled (NIR files are HDF5 read through the ``nir`` package).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +42,20 @@ from tlmsim.errors import WorkloadError
 #: NIR node type -> kind in the IR
 SUPPORTED = {
     "Input": "input", "Output": "output", "Affine": "affine", "Linear": "linear", "Scale": "scale",
-    "Conv2d": "conv2d", "Flatten": "flatten", "SumPool2d": "sumpool2d", "AvgPool2d": "avgpool2d",
-    "IF": "if", "LIF": "lif", "LI": "li", "CubaLIF": "cuba_lif",
+    "Conv1d": "conv1d", "Conv2d": "conv2d", "Flatten": "flatten", "SumPool2d": "sumpool2d",
+    "AvgPool2d": "avgpool2d", "IF": "if", "LIF": "lif", "LI": "li", "CubaLIF": "cuba_lif", "CubaLI": "cuba_li",
 }
-SYNAPTIC = ("affine", "linear", "conv2d")
-NEURONS = ("if", "lif", "li", "cuba_lif")
+#: NIR node types refused, with the reason
+UNSUPPORTED_WHY = {
+    "Delay": "synaptic delays are not modelled",
+    "Threshold": "a bare threshold (no membrane) is not modelled",
+    "I": "a bare integrator (no threshold, no leak) is not modelled",
+}
+SYNAPTIC = ("affine", "linear", "conv1d", "conv2d")
+NEURONS = ("if", "lif", "li", "cuba_lif", "cuba_li")
 SPIKING = ("if", "lif", "cuba_lif")
+#: neurons whose output is their membrane (no threshold)
+INTEGRATORS = ("li", "cuba_li")
 #: the largest graph accepted (neurons per timestep, summed over nodes)
 MAX_NEURONS = 50_000_000
 
@@ -47,14 +70,20 @@ class Node:
     in_shape: tuple[int, ...]
     out_shape: tuple[int, ...]
     params: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: the inputs read one timestep late (recurrent edges closing a cycle)
+    delayed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class SnnGraph:
-    """A spiking network: nodes in topological order."""
+    """A spiking network: nodes in topological order (delayed edges excepted)."""
 
     nodes: tuple[Node, ...]
     source: str = ""
+    #: the simulation time step of the reference simulator (see :func:`infer_dt`)
+    dt: float = 1.0
+    #: what the import changed or assumed (dropped batch axes, dt), one sentence each
+    notes: tuple[str, ...] = ()
 
     def __getitem__(self, name: str) -> Node:
         for n in self.nodes:
@@ -69,6 +98,10 @@ class SnnGraph:
     @property
     def outputs(self) -> list[Node]:
         return [n for n in self.nodes if n.kind == "output"]
+
+    @property
+    def recurrent(self) -> bool:
+        return any(n.delayed for n in self.nodes)
 
 
 def _pair(v: Any) -> tuple[int, int]:
@@ -108,78 +141,262 @@ def load_nir(source: Any) -> SnnGraph:
     if not isinstance(g, nir.NIRGraph):
         raise WorkloadError(f"the file holds a {type(g).__name__}, not a NIR graph", file=label)
     try:
-        return _convert(g, label)
+        nodes, edges = _flatten(g, label)
+        try:
+            graph = _convert(nodes, edges, label, drop_batch=False)
+        except WorkloadError as first:
+            # a leading axis of 1 on an Input (Norse's batch axis): retry without it
+            if not first.key or not first.key.startswith("nodes.") or not _batch_inputs(nodes):
+                raise
+            try:
+                graph = _convert(nodes, edges, label, drop_batch=True)
+            except WorkloadError:
+                raise first from None
+        dt, why = infer_dt(graph, getattr(g, "metadata", None))
+        return replace(graph, dt=dt, notes=graph.notes + ((why,) if why else ()))
     except WorkloadError:
         raise
-    except (ValueError, TypeError, KeyError, IndexError) as exc:
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
         raise WorkloadError(f"malformed NIR graph ({type(exc).__name__}: {exc})", file=label) from None
 
 
-def _convert(g: Any, label: str) -> SnnGraph:
-    kinds = {}
+def _flatten(g: Any, label: str, prefix: str = "") -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The nodes and edges of ``g`` with nested NIRGraph nodes expanded (inner names
+    ``SUB.NODE``); the subgraphs' own Input and Output nodes are contracted away."""
+    import nir
+
+    nodes: dict[str, Any] = {}
+    edges: list[tuple[str, str]] = []
+    junctions: set[str] = set()
+    ports: dict[str, tuple[list[str], list[str]]] = {}  # subgraph -> (its Inputs, its Outputs), flattened names
     for name, node in g.nodes.items():
-        t = type(node).__name__
-        if t not in SUPPORTED:
-            raise WorkloadError(
-                f"node type {t} is not supported", file=label, key=f"nodes.{name}",
-                allowed=", ".join(SUPPORTED),
-            )
-        kinds[name] = SUPPORTED[t]
-    preds: dict[str, list[str]] = {n: [] for n in g.nodes}
+        full = prefix + str(name)
+        if isinstance(node, nir.NIRGraph):
+            inner, inner_edges = _flatten(node, label, full + ".")
+            ins = [f"{full}.{k}" for k, v in node.nodes.items() if isinstance(v, nir.Input)]
+            outs = [f"{full}.{k}" for k, v in node.nodes.items() if isinstance(v, nir.Output)]
+            ports[full] = (ins, outs)
+            junctions.update(ins + outs)
+            for k, v in inner.items():
+                if k in nodes:
+                    raise WorkloadError("two nodes get this name when the nested graph is flattened", file=label,
+                                        key=f"nodes.{k}")
+                nodes[k] = v
+            edges += inner_edges
+        else:
+            if full in nodes:
+                raise WorkloadError("two nodes get this name when the nested graph is flattened", file=label,
+                                    key=f"nodes.{full}")
+            nodes[full] = node
+
+    def end(e: str, side: int) -> str:
+        full = prefix + str(e)
+        if full in ports:
+            choices = ports[full][side]
+            if len(choices) != 1:
+                what = "Input" if side == 0 else "Output"
+                raise WorkloadError(f"the edge names the nested graph {full!r}, which has {len(choices)} {what} "
+                                    f"nodes; name one as '{full}.NODE'", file=label, key="edges")
+            return choices[0]
+        if full not in nodes:
+            raise WorkloadError(f"edge names a node that does not exist: {full!r}", file=label, key="edges")
+        return full
+
     for a, b in g.edges:
-        if a not in g.nodes or b not in g.nodes:
-            raise WorkloadError(f"edge ({a!r}, {b!r}) names a node that does not exist", file=label, key="edges")
-        preds[b].append(a)
-    # topological order (Kahn), keeping the file's order among ready nodes
-    indeg = {n: len(p) for n, p in preds.items()}
-    succ: dict[str, list[str]] = {n: [] for n in g.nodes}
-    for a, b in g.edges:
+        edges.append((end(a, 1), end(b, 0)))
+    for j in sorted(junctions):  # contract: every predecessor of a port feeds every successor
+        preds = [a for a, b in edges if b == j]
+        succs = [b for a, b in edges if a == j]
+        edges = [e for e in edges if j not in e] + [(p, s) for p in preds for s in succs]
+        del nodes[j]
+    return nodes, edges
+
+
+def _batch_inputs(nodes: dict[str, Any]) -> list[str]:
+    """Input nodes whose shape starts with an axis of size 1 (and has another axis)."""
+    import nir
+
+    out = []
+    for name, node in nodes.items():
+        if isinstance(node, nir.Input):
+            s = _shape_of(node, "input_type")
+            if s and len(s) >= 2 and s[0] == 1:
+                out.append(name)
+    return out
+
+
+def _order(names: list[str], edges: list[tuple[str, str]], kinds: dict[str, str], label: str):
+    """(topological order, delayed edges): a depth-first walk from the Input nodes (then
+    any node not reached) marks the edges that close a cycle; the order is Kahn's on
+    the other edges, keeping the file's order among ready nodes."""
+    succ: dict[str, list[str]] = {n: [] for n in names}
+    for a, b in edges:
         succ[a].append(b)
-    ready = [n for n in g.nodes if indeg[n] == 0]
+    state = dict.fromkeys(names, 0)  # 0 new, 1 on the stack, 2 done
+    back: set[tuple[str, str]] = set()
+    starts = [n for n in names if kinds[n] == "input"] + names
+    for s in starts:
+        if state[s]:
+            continue
+        stack, path = [(s, iter(succ[s]))], [s]
+        state[s] = 1
+        while stack:
+            n, it = stack[-1]
+            m = next(it, None)
+            if m is None:
+                stack.pop()
+                path.pop()
+                state[n] = 2
+            elif state[m] == 1:
+                cycle = path[path.index(m):]
+                if not any(kinds[c] in NEURONS for c in cycle):
+                    raise WorkloadError(
+                        "the graph has a cycle with no neuron on it (an instantaneous loop): "
+                        + " -> ".join(cycle + [m]), file=label, key=f"nodes.{m}")
+                back.add((n, m))
+            elif state[m] == 0:
+                state[m] = 1
+                stack.append((m, iter(succ[m])))
+                path.append(m)
+    fwd = [(a, b) for a, b in edges if (a, b) not in back]
+    indeg = dict.fromkeys(names, 0)
+    fsucc: dict[str, list[str]] = {n: [] for n in names}
+    for a, b in fwd:
+        indeg[b] += 1
+        fsucc[a].append(b)
+    ready = [n for n in names if indeg[n] == 0]
     order: list[str] = []
     while ready:
         n = ready.pop(0)
         order.append(n)
-        for m in succ[n]:
+        for m in fsucc[n]:
             indeg[m] -= 1
             if indeg[m] == 0:
                 ready.append(m)
-    if len(order) != len(g.nodes):
-        stuck = sorted(n for n, d in indeg.items() if d > 0)
-        raise WorkloadError("the graph has a cycle (recurrent connections are not supported)", file=label,
-                            key="edges", value=", ".join(stuck[:5]))
+    return order, back
+
+
+def _convert(gnodes: dict[str, Any], edges: list[tuple[str, str]], label: str, *, drop_batch: bool) -> SnnGraph:
+    kinds = {}
+    for name, node in gnodes.items():
+        t = type(node).__name__
+        if t not in SUPPORTED:
+            why = UNSUPPORTED_WHY.get(t)
+            raise WorkloadError(
+                f"node type {t} is not supported" + (f" ({why})" if why else ""), file=label, key=f"nodes.{name}",
+                allowed=", ".join(SUPPORTED) + ", NIRGraph (nested)",
+            )
+        kinds[name] = SUPPORTED[t]
+    names = list(gnodes)
+    preds: dict[str, list[str]] = {n: [] for n in names}
+    succ: dict[str, list[str]] = {n: [] for n in names}
+    for a, b in edges:
+        if a not in gnodes or b not in gnodes:
+            raise WorkloadError(f"edge ({a!r}, {b!r}) names a node that does not exist", file=label, key="edges")
+        preds[b].append(a)
+        succ[a].append(b)
+    order, back = _order(names, edges, kinds, label)
     shapes: dict[str, tuple[int, ...]] = {}
     nodes: list[Node] = []
+    notes: list[str] = []
     total = 0
     for name in order:
-        node, kind = g.nodes[name], kinds[name]
+        node, kind = gnodes[name], kinds[name]
         ins = tuple(preds[name])
+        delayed = tuple(p for p in ins if (p, name) in back)
         if kind == "input":
             shape = _shape_of(node, "input_type")
             if not shape:
                 raise WorkloadError("the Input node has no shape", file=label, key=f"nodes.{name}.input_type")
+            if drop_batch and len(shape) >= 2 and shape[0] == 1:
+                notes.append(f"Input {name!r}: shape {list(shape)} has a leading axis of size 1 (a batch axis); "
+                             f"dropped, the input is {list(shape[1:])}")
+                shape = shape[1:]
             in_shape = out_shape = shape
+            params: dict[str, Any] = {}
         else:
+            now = [p for p in ins if p not in delayed]
             if not ins:
                 raise WorkloadError("node has no input edge", file=label, key=f"nodes.{name}")
-            in_shapes = {shapes[p] for p in ins}
+            if not now:
+                raise WorkloadError("node has only recurrent (delayed) inputs; it needs a feed-forward one",
+                                    file=label, key=f"nodes.{name}")
+            in_shapes = {shapes[p] for p in now}
             if len(in_shapes) > 1:
                 raise WorkloadError(
                     f"inputs of different shapes are summed: {sorted(in_shapes)}", file=label, key=f"nodes.{name}"
                 )
             in_shape = in_shapes.pop()
-            out_shape, params = _node(node, kind, in_shape, name, label, g, succ)
-        params = {} if kind == "input" else params
+            out_shape, params = _node(node, kind, in_shape, name, label, gnodes, succ)
         if any(d < 1 for d in out_shape):
             raise WorkloadError(f"output shape {list(out_shape)} is empty", file=label, key=f"nodes.{name}")
         total += int(np.prod(out_shape))
         if total > MAX_NEURONS:
             raise WorkloadError(f"more than {MAX_NEURONS} neurons", file=label, key=f"nodes.{name}")
         shapes[name] = out_shape
-        nodes.append(Node(name=name, kind=kind, inputs=ins, in_shape=in_shape, out_shape=out_shape, params=params))
+        nodes.append(Node(name=name, kind=kind, inputs=ins, in_shape=in_shape, out_shape=out_shape, params=params,
+                          delayed=delayed))
+    for a, b in sorted(back):  # a recurrent edge's value must fit the input it is summed into
+        target = next(n for n in nodes if n.name == b)
+        if shapes[a] != target.in_shape:
+            raise WorkloadError(f"the recurrent input from {a!r} has shape {list(shapes[a])}, but the node's input "
+                                f"is {list(target.in_shape)}", file=label, key=f"nodes.{b}")
     if not any(n.kind == "input" for n in nodes):
         raise WorkloadError("the graph has no Input node", file=label)
-    return SnnGraph(nodes=tuple(nodes), source=label)
+    return SnnGraph(nodes=tuple(nodes), source=label, notes=tuple(notes))
+
+
+#: time-constant parameters of each neuron kind
+_TAUS = {"lif": ("tau",), "li": ("tau",), "cuba_lif": ("tau_syn", "tau_mem"), "cuba_li": ("tau_syn", "tau_mem")}
+
+
+def infer_dt(graph: SnnGraph, metadata: Any = None) -> tuple[float, str]:
+    """The reference simulator's time step for ``graph`` and a note saying where it
+    comes from. NIR's neurons are continuous-time; exporters pick the step in the
+    parameters they write. In order:
+
+    1. the graph's ``metadata["dt"]`` when it is a positive number;
+    2. the ``r = tau / dt`` convention (snnTorch's exporter, tlmsim's trainers): when
+       every leaky neuron has ``r > 1`` and all their ``tau / r`` agree within 20 %,
+       ``dt`` = the smallest ``tau / r`` (with snnTorch's ``r = tau / dt`` forward Euler
+       gives exactly ``v <- (1 - dt / tau) v + I``; Rockpool writes
+       ``r = tau exp(-dt / tau) / dt``, whose ``tau / r = dt exp(dt / tau)`` is within a
+       few per cent of its dt);
+    3. otherwise ``dt = 1`` (one step per unit of time, Sinabs' reading), or the
+       smallest time constant of the graph when that is below 1, so that no
+       forward-Euler factor ``dt / tau`` exceeds 1 (Norse writes ``tau = 1e-3 s / ...``).
+
+    Graphs with no time constant (IF only) get ``dt = 1``; ``dt = 1`` gets no note."""
+    md = metadata if isinstance(metadata, dict) else {}
+    v = md.get("dt")
+    try:
+        fv = float(np.asarray(v).ravel()[0]) if v is not None else None
+    except (TypeError, ValueError, IndexError):
+        fv = None
+    if fv is not None and np.isfinite(fv) and fv > 0:
+        return fv, f"dt = {fv:g} from the graph's metadata"
+    taus, ratios, below = [], [], True
+    for n in graph.nodes:
+        for p in _TAUS.get(n.kind, ()):
+            taus.append(n.params[p].ravel())
+        if n.kind in _TAUS:
+            tm = n.params["tau" if "tau" in n.params else "tau_mem"].ravel()
+            r = n.params["r"].ravel()
+            rat = np.divide(tm, r, out=np.full_like(tm, np.nan), where=r != 0)
+            ratios.append(rat)
+            below = below and bool(np.all(rat < tm * (1 - 1e-4)))  # r > 1: not the r = 1 of Norse or Sinabs
+    if not taus:
+        return 1.0, ""
+    tmin = float(f"{float(min(t.min() for t in taus)):.6g}")  # the exporters' float32 values: 6 digits
+    rat = np.concatenate(ratios)
+    if below and rat.size and np.all(np.isfinite(rat)) and rat.min() > 0:
+        d = float(f"{float(rat.min()):.6g}")
+        if rat.max() <= 1.2 * rat.min():
+            return d, ("" if d == 1.0 else f"dt = {d:g} inferred from tau / r (the r = tau / dt convention)")
+    if tmin >= 1.0:
+        return 1.0, ""
+    return tmin, (f"dt = {tmin:g}: the graph's smallest time constant (no dt in the file, and r is not "
+                  "tau / dt); set 'dt' in a workload YAML to change it")
 
 
 def _arr(x: Any, dtype=np.float64) -> np.ndarray:
@@ -205,41 +422,10 @@ def _node(node: Any, kind: str, in_shape: tuple[int, ...], name: str, label: str
         return (w.shape[0],), {"weight": w, "bias": np.broadcast_to(b, (w.shape[0],)).copy()}
     if kind == "scale":
         s = _arr(node.scale)
+        s = s.reshape(in_shape) if s.size == np.prod(in_shape) else s
         return in_shape, {"scale": np.broadcast_to(s, in_shape).copy()}
-    if kind == "conv2d":
-        w = _arr(node.weight)
-        if w.ndim != 4 or len(in_shape) != 3:
-            raise WorkloadError(f"Conv2d weight {list(w.shape)} / input {list(in_shape)} are not 2D convolutions",
-                                file=label, key=f"{where}.weight")
-        groups = int(node.groups)
-        c, h, wd = in_shape
-        if groups < 1 or c % groups or w.shape[1] * groups != c or w.shape[0] % groups:
-            raise WorkloadError(f"weight {list(w.shape)} with groups={groups} does not fit {c} input channels",
-                                file=label, key=f"{where}.weight")
-        kh, kw = w.shape[2], w.shape[3]
-        sh, sw = _pair(node.stride)
-        dh, dw = _pair(node.dilation)
-        pad = node.padding
-        if isinstance(pad, str):
-            if pad == "valid":
-                ph = pw = 0
-            elif pad == "same":
-                if (sh, sw) != (1, 1):
-                    raise WorkloadError("padding 'same' needs stride 1", file=label, key=f"{where}.padding")
-                ph, pw = dh * (kh - 1) // 2, dw * (kw - 1) // 2
-                if (dh * (kh - 1)) % 2 or (dw * (kw - 1)) % 2:
-                    raise WorkloadError("padding 'same' with an even kernel extent is not supported",
-                                        file=label, key=f"{where}.padding")
-            else:
-                raise WorkloadError("padding must be an int, a pair, 'same' or 'valid'", file=label,
-                                    key=f"{where}.padding", value=pad)
-        else:
-            ph, pw = _pair(pad)
-        ho, wo = _conv_out(h, kh, sh, ph, dh), _conv_out(wd, kw, sw, pw, dw)
-        b = _arr(node.bias) if node.bias is not None else np.zeros(w.shape[0])
-        params = {"weight": w, "bias": np.broadcast_to(b, (w.shape[0],)).copy(), "stride": (sh, sw),
-                  "padding": (ph, pw), "dilation": (dh, dw), "groups": groups}
-        return (w.shape[0], ho, wo), params
+    if kind in ("conv1d", "conv2d"):
+        return _conv(node, kind, in_shape, where, label)
     if kind == "flatten":
         start, end = int(node.start_dim), int(node.end_dim)
         nd = len(in_shape)
@@ -247,7 +433,7 @@ def _node(node: Any, kind: str, in_shape: tuple[int, ...], name: str, label: str
         e = end if end >= 0 else nd + end
         # exporters disagree on whether start_dim counts the batch axis; a Flatten
         # feeding an Affine/Linear flattens everything (what the next node expects)
-        feeds_dense = any(type(g.nodes[m]).__name__ in ("Affine", "Linear") for m in succ[name])
+        feeds_dense = any(type(g[m]).__name__ in ("Affine", "Linear") for m in succ[name])
         if feeds_dense or not (0 <= s <= e < nd):
             return (int(np.prod(in_shape)),), {}
         return in_shape[:s] + (int(np.prod(in_shape[s:e + 1])),) + in_shape[e + 1:], {}
@@ -263,12 +449,13 @@ def _node(node: Any, kind: str, in_shape: tuple[int, ...], name: str, label: str
     # neurons: parameters broadcast over the node's shape
     names = {"if": ("r", "v_threshold", "v_reset"), "lif": ("tau", "r", "v_leak", "v_threshold", "v_reset"),
              "li": ("tau", "r", "v_leak"),
-             "cuba_lif": ("tau_syn", "tau_mem", "r", "v_leak", "v_threshold", "v_reset", "w_in")}[kind]
+             "cuba_lif": ("tau_syn", "tau_mem", "r", "v_leak", "v_threshold", "v_reset", "w_in"),
+             "cuba_li": ("tau_syn", "tau_mem", "r", "v_leak", "w_in")}[kind]
     params = {}
     for p in names:
         v = getattr(node, p, None)
-        if v is None:
-            v = 0.0
+        if v is None:  # v_reset absent (NIR before 2025): 0; w_in absent: 1 (NIR's default)
+            v = 1.0 if p == "w_in" else 0.0
         a = _arr(v)
         try:
             params[p] = np.broadcast_to(a.reshape(a.shape) if a.size != np.prod(in_shape) else a.reshape(in_shape),
@@ -282,9 +469,60 @@ def _node(node: Any, kind: str, in_shape: tuple[int, ...], name: str, label: str
     return in_shape, params
 
 
+def _conv(node: Any, kind: str, in_shape: tuple[int, ...], where: str, label: str):
+    """Conv1d / Conv2d: output shape and parameters. A Conv1d is kept with its 1D
+    shapes; its parameters are stored in the 2D form of a ``[C, 1, L]`` image with a
+    ``1 x K`` kernel (stride, padding and dilation ``(1, s)``, ``(0, p)``, ``(1, d)``),
+    which is exactly PyTorch's Conv1d."""
+    one = kind == "conv1d"
+    w = _arr(node.weight)
+    nd = 1 if one else 2
+    if w.ndim != nd + 2 or len(in_shape) != nd + 1:
+        raise WorkloadError(f"{'Conv1d' if one else 'Conv2d'} weight {list(w.shape)} / input {list(in_shape)} are not "
+                            f"{nd}D convolutions", file=label, key=f"{where}.weight")
+    if one:
+        w = w[:, :, None, :]
+        in3 = (in_shape[0], 1, in_shape[1])
+    else:
+        in3 = in_shape
+    groups = int(node.groups)
+    c, h, wd = in3
+    if groups < 1 or c % groups or w.shape[1] * groups != c or w.shape[0] % groups:
+        raise WorkloadError(f"weight {list(w.shape)} with groups={groups} does not fit {c} input channels",
+                            file=label, key=f"{where}.weight")
+    kh, kw = w.shape[2], w.shape[3]
+    sh, sw = (1, _pair(node.stride)[0]) if one else _pair(node.stride)
+    dh, dw = (1, _pair(node.dilation)[0]) if one else _pair(node.dilation)
+    pad = node.padding
+    if isinstance(pad, bytes):
+        pad = pad.decode()
+    if isinstance(pad, np.ndarray) and pad.dtype.kind in "SU":
+        pad = str(pad.ravel()[0])
+    if isinstance(pad, str):
+        if pad == "valid":
+            ph = pw = 0
+        elif pad == "same":
+            if (sh, sw) != (1, 1):
+                raise WorkloadError("padding 'same' needs stride 1", file=label, key=f"{where}.padding")
+            ph, pw = dh * (kh - 1) // 2, dw * (kw - 1) // 2
+            if (dh * (kh - 1)) % 2 or (dw * (kw - 1)) % 2:
+                raise WorkloadError("padding 'same' with an even kernel extent is not supported",
+                                    file=label, key=f"{where}.padding")
+        else:
+            raise WorkloadError("padding must be an int, a pair, 'same' or 'valid'", file=label,
+                                key=f"{where}.padding", value=pad)
+    else:
+        ph, pw = (0, _pair(pad)[0]) if one else _pair(pad)
+    ho, wo = _conv_out(h, kh, sh, ph, dh), _conv_out(wd, kw, sw, pw, dw)
+    b = _arr(node.bias) if getattr(node, "bias", None) is not None else np.zeros(w.shape[0])
+    params = {"weight": w, "bias": np.broadcast_to(b, (w.shape[0],)).copy(), "stride": (sh, sw),
+              "padding": (ph, pw), "dilation": (dh, dw), "groups": groups}
+    return ((w.shape[0], wo) if one else (w.shape[0], ho, wo)), params
+
+
 def magnitude_prune(graph: SnnGraph, fraction: float) -> SnnGraph:
     """A copy of ``graph`` with the ``fraction`` smallest-magnitude weights of every
-    synaptic node (Conv2d, Affine, Linear) set to zero (ties broken by position)."""
+    synaptic node (Conv1d, Conv2d, Affine, Linear) set to zero (ties broken by position)."""
     nodes = []
     for n in graph.nodes:
         if n.kind in SYNAPTIC and fraction > 0:
@@ -294,7 +532,6 @@ def magnitude_prune(graph: SnnGraph, fraction: float) -> SnnGraph:
             if k:
                 flat[np.argsort(np.abs(flat), kind="stable")[:k]] = 0.0
             params = dict(n.params, weight=flat.reshape(w.shape))
-            n = Node(name=n.name, kind=n.kind, inputs=n.inputs, in_shape=n.in_shape, out_shape=n.out_shape,
-                     params=params)
+            n = replace(n, params=params)
         nodes.append(n)
-    return SnnGraph(nodes=tuple(nodes), source=graph.source)
+    return replace(graph, nodes=tuple(nodes))

@@ -1,13 +1,18 @@
 """The numpy reference simulator of an :class:`~tlmsim.snn.graph.SnnGraph`.
 
-Runs T discrete timesteps of width ``dt`` on a batch, in topological order within a
-timestep (no synaptic delay), and records every node's output. The discretisation
+Runs T discrete timesteps of width ``dt`` (default: the graph's, see
+:func:`tlmsim.snn.graph.infer_dt`) on a batch, in topological order within a
+timestep (no synaptic delay), and records every node's output. A recurrent edge
+(one that closes a cycle, :attr:`Node.delayed`) delivers its source's output of the
+previous timestep; at the first timestep, its output at rest (neurons silent, so a
+recurrent Affine delivers its bias, as snnTorch's RLeaky does). The discretisation
 of NIR's continuous-time neurons (forward Euler, then threshold, then reset):
 
 * LIF   ``tau dv/dt = (v_leak - v) + r I``:
   ``v <- v + (dt / tau) (v_leak - v + r I)``;
 * IF    ``dv/dt = r I``: ``v <- v + dt r I``;
 * LI    like LIF with no threshold: the output is ``v``;
+* CubaLI like CubaLIF with no threshold: the output is ``v``;
 * CubaLIF ``tau_syn di/dt = -i + w_in I``, ``tau_mem dv/dt = (v_leak - v) + r i``:
   ``i <- i + (dt / tau_syn) (w_in I - i)``, then
   ``v <- v + (dt / tau_mem) (v_leak - v + r i)`` with the updated ``i``;
@@ -17,7 +22,7 @@ of NIR's continuous-time neurons (forward Euler, then threshold, then reset):
 
 Synaptic nodes: Affine ``W x + b``, Linear ``W x``, Scale ``s * x``, Conv2d
 (cross-correlation as in PyTorch, zero padding, stride, dilation, groups) plus
-bias, SumPool2d (sum over the window, zero padding), AvgPool2d (mean over the
+bias, Conv1d (the same on a ``[C, 1, L]`` image with a ``1 x K`` kernel), SumPool2d (sum over the window, zero padding), AvgPool2d (mean over the
 kernel area, padding counted). Several edges into a node are summed. States start
 at zero (membrane 0, synaptic current 0).
 """
@@ -29,7 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tlmsim.errors import WorkloadError
-from tlmsim.snn.graph import NEURONS, SnnGraph
+from tlmsim.snn.graph import INTEGRATORS, NEURONS, SPIKING, SnnGraph
 
 
 @dataclass
@@ -82,11 +87,13 @@ def pool2d(x: np.ndarray, kernel, stride, padding, mean: bool) -> np.ndarray:
     return y / (kh * kw) if mean else y
 
 
-def simulate_graph(graph: SnnGraph, inputs: np.ndarray | dict[str, np.ndarray], *, dt: float = 1.0,
+def simulate_graph(graph: SnnGraph, inputs: np.ndarray | dict[str, np.ndarray], *, dt: float | None = None,
                    reset: str = "zero", record: str = "all") -> ReferenceResult:
     """Run ``graph`` on ``inputs`` of shape (T, batch, *input_shape) (or a dict by
-    Input node name). ``record``: ``"all"`` nodes, or ``"spikes"`` (spiking neurons,
-    inputs and outputs only, to save memory)."""
+    Input node name). ``dt``: the time step (default ``graph.dt``). ``record``:
+    ``"all"`` nodes, or ``"spikes"`` (spiking neurons, inputs and outputs only, to
+    save memory)."""
+    dt = graph.dt if dt is None else float(dt)
     if reset not in ("zero", "subtract"):
         raise WorkloadError("reset must be 'zero' or 'subtract'", key="reset", value=reset)
     ins = graph.inputs
@@ -103,28 +110,50 @@ def simulate_graph(graph: SnnGraph, inputs: np.ndarray | dict[str, np.ndarray], 
             raise WorkloadError(f"input {node.name!r} needs shape (T, batch, *{list(node.out_shape)}), got {got}")
     state: dict[str, dict[str, np.ndarray]] = {}
     rec: dict[str, list[np.ndarray]] = {}
-    keep = {n.name for n in graph.nodes if record == "all" or n.kind in ("input", "output", "if", "lif", "cuba_lif")}
+    keep = {n.name for n in graph.nodes if record == "all" or n.kind in ("input", "output", *SPIKING)}
+    late = {d for n in graph.nodes for d in n.delayed}  # nodes whose previous output a recurrent edge reads
+    prev = _rest_values(graph, B, late)
     for t in range(T):
         values: dict[str, np.ndarray] = {}
         for node in graph.nodes:
             if node.kind == "input":
                 y = np.asarray(inputs[node.name][t], dtype=np.float64)
             else:
-                x = values[node.inputs[0]]
-                for extra in node.inputs[1:]:
-                    x = x + values[extra]
+                x = None
+                for src in node.inputs:
+                    v = prev[src] if src in node.delayed else values[src]
+                    x = v if x is None else x + v
                 y = _step(node, x, state, dt, reset, B)
             values[node.name] = y
             if node.name in keep:
                 rec.setdefault(node.name, []).append(y)
+        for d in late:
+            prev[d] = values[d]
     outputs = {}
     for node in graph.nodes:
         if node.name in rec:
             a = np.stack(rec[node.name])
-            if node.kind in ("if", "lif", "cuba_lif"):
+            if node.kind in SPIKING:
                 a = a.astype(bool)
             outputs[node.name] = a
     return ReferenceResult(outputs=outputs, timesteps=T, batch=B)
+
+
+def _rest_values(graph: SnnGraph, batch: int, late: set[str]) -> dict[str, np.ndarray]:
+    """What a recurrent edge delivers at the first timestep: its source's output "at
+    rest" (before any input: inputs zero, neurons silent (output 0), stateless nodes
+    applied to that; an Affine on the way gives its bias)."""
+    if not late:
+        return {}
+    rest: dict[str, np.ndarray] = {n.name: np.zeros((batch, *n.out_shape)) for n in graph.nodes}
+    passes = 1 + sum(len(n.delayed) for n in graph.nodes)  # each cycle holds a neuron, whose rest is 0
+    for _ in range(passes):
+        for node in graph.nodes:
+            if node.kind in ("input", *NEURONS):
+                continue
+            x = sum(rest[i] for i in node.inputs)
+            rest[node.name] = _step(node, x, {}, 1.0, "zero", batch)
+    return {d: rest[d] for d in late}
 
 
 def _step(node, x: np.ndarray, state: dict, dt: float, reset: str, batch: int) -> np.ndarray:
@@ -137,6 +166,9 @@ def _step(node, x: np.ndarray, state: dict, dt: float, reset: str, batch: int) -
         return x * p["scale"]
     if k == "conv2d":
         return conv2d(x, p["weight"], p["bias"], p["stride"], p["padding"], p["dilation"], p["groups"])
+    if k == "conv1d":  # a [C, 1, L] image and a 1 x K kernel
+        y = conv2d(x[:, :, None, :], p["weight"], p["bias"], p["stride"], p["padding"], p["dilation"], p["groups"])
+        return y[:, :, 0, :]
     if k in ("sumpool2d", "avgpool2d"):
         return pool2d(x, p["kernel"], p["stride"], p["padding"], mean=k == "avgpool2d")
     if k == "flatten":
@@ -150,11 +182,11 @@ def _step(node, x: np.ndarray, state: dict, dt: float, reset: str, batch: int) -
             v = v + dt * p["r"] * x
         elif k in ("lif", "li"):
             v = v + (dt / p["tau"]) * (p["v_leak"] - v + p["r"] * x)
-        else:  # cuba_lif
+        else:  # cuba_lif, cuba_li
             i = st["i"] + (dt / p["tau_syn"]) * (p["w_in"] * x - st["i"])
             st["i"] = i
             v = v + (dt / p["tau_mem"]) * (p["v_leak"] - v + p["r"] * i)
-        if k == "li":
+        if k in INTEGRATORS:
             st["v"] = v
             return v
         s = v >= p["v_threshold"]

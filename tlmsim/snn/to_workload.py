@@ -2,12 +2,23 @@
 
 Mapping (graph node -> workload layer):
 
-* Conv2d -> ``conv2d``; Affine / Linear -> ``linear``; SumPool2d -> ``sumpool2d``;
-  AvgPool2d -> ``avgpool2d``; Flatten -> ``flatten``; each layer named as its node;
-* a neuron node (IF, LIF, LI, CubaLIF) becomes the ``neuron`` of the synaptic layer
-  that feeds it; a neuron fed by two paths (a ResNet block: a conv and a shortcut)
-  takes the first synaptic path as its layer and the other as that layer's
-  ``residual`` (the shortcut's spikes, or partial sums of a neuron-less shortcut);
+* Conv2d -> ``conv2d``; Conv1d -> ``conv2d`` on a ``[C, 1, L]`` image with a
+  ``1 x K`` kernel (exactly PyTorch's Conv1d, so every dataflow runs it unchanged);
+  Affine / Linear -> ``linear``; SumPool2d -> ``sumpool2d``; AvgPool2d ->
+  ``avgpool2d``; Flatten -> ``flatten``; each layer named as its node;
+* a neuron node (IF, LIF, LI, CubaLIF, CubaLI) becomes the ``neuron`` of the
+  synaptic or pooling layer that feeds it (when it is that layer's only reader);
+  a neuron fed by two paths (a ResNet block: a conv and a shortcut) takes the first
+  synaptic path as its layer and the other as that layer's ``residual`` (the
+  shortcut's spikes, or partial sums of a neuron-less shortcut);
+* a neuron with no such layer before it (fed straight from the Input, from another
+  neuron, from a Flatten) becomes an ``identity`` layer: an identity synapse, no
+  weights, with that neuron;
+* a recurrent connection, an Affine / Linear (or a per-neuron Scale, as a diagonal
+  matrix) from a neuron's output back into the same neuron, makes that neuron's
+  layer ``recurrent``: an extra synapse whose input is the layer's own output spikes
+  of the previous timestep (spike trace key ``LAYER.recurrent``, row 0 all zero);
+  ``recurrent_sparsity`` is the fraction of its zero weights;
 * Scale nodes are folded into the data (no hardware cost); Input/Output carry no work;
 * ``weight_sparsity`` = the fraction of exactly-zero weights, and the layer's real
   zero mask (:func:`weight_masks`) goes with the workload: the dataflows skip folds
@@ -21,76 +32,140 @@ spike-driven datapath sees as "active".
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from tlmsim.errors import WorkloadError
-from tlmsim.snn.graph import NEURONS, SnnGraph
+from tlmsim.snn.graph import INTEGRATORS, NEURONS, SnnGraph
 
-_OP = {"conv2d": "conv2d", "affine": "linear", "linear": "linear", "sumpool2d": "sumpool2d",
+_OP = {"conv2d": "conv2d", "conv1d": "conv2d", "affine": "linear", "linear": "linear", "sumpool2d": "sumpool2d",
        "avgpool2d": "avgpool2d", "flatten": "flatten"}
-_NEURON = {"if": "if", "lif": "lif", "li": "li", "cuba_lif": "cuba_lif"}
+_NEURON = {"if": "if", "lif": "lif", "li": "li", "cuba_lif": "cuba_lif", "cuba_li": "cuba_li"}
+#: layer ops a neuron can be attached to
+_NEURON_HOSTS = ("conv2d", "linear", "sumpool2d", "avgpool2d")
+#: suffix of a recurrent synapse's spike-trace key: ``LAYER.recurrent``
+RECURRENT_SUFFIX = ".recurrent"
 
 
-def graph_layers(graph: SnnGraph) -> tuple[list[dict], dict[str, str]]:
-    """Workload layer dicts (as in a workload YAML) and, per layer, the graph node
-    whose output is that layer's input."""
+class Feed(NamedTuple):
+    """Where a workload layer's input spikes come from in a reference run."""
+
+    node: str  #: the graph node whose output they are
+    shape: tuple[int, ...]  #: the layer's in_shape (a Conv1d's [C, L] is [C, 1, L])
+    delay: int = 0  #: 1 for a recurrent synapse: the output of the previous timestep
+
+
+def recurrent_key(layer: str) -> str:
+    """The spike-trace key of ``layer``'s recurrent synapse."""
+    return layer + RECURRENT_SUFFIX
+
+
+def _sparsity(w: np.ndarray) -> float:
+    return float(min(np.mean(w == 0), 0.999))
+
+
+def graph_layers(graph: SnnGraph) -> tuple[list[dict], dict[str, Feed]]:
+    """Workload layer dicts (as in a workload YAML) and, per layer (and per recurrent
+    synapse, keyed ``LAYER.recurrent``), where its input spikes come from."""
     producer: dict[str, str] = {}  # node -> the layer whose output this node's value is ("input" for inputs)
+    wshape: dict[str, tuple[int, ...]] = {}  # node -> shape of its value as the workload sees it
     layers: list[dict] = []
     by_name: dict[str, dict] = {}
-    feeds: dict[str, str] = {}
+    feeds: dict[str, Feed] = {}
+    readers: dict[str, list[str]] = {n.name: [] for n in graph.nodes}
+    for n in graph.nodes:
+        for i in n.inputs:
+            readers[i].append(n.name)
+    consumed: set[str] = set()  # recurrent synapses folded into their neuron's layer
+
+    def add(layer: dict, feed_node: str) -> dict:
+        layers.append(layer)
+        by_name[layer["name"]] = layer
+        feeds[layer["name"]] = Feed(feed_node, tuple(layer["in_shape"]))
+        return layer
+
     for node in graph.nodes:
         k = node.kind
         if k == "input":
             producer[node.name] = "input"
+            wshape[node.name] = node.out_shape
             continue
-        srcs = [producer[i] for i in node.inputs]
+        if node.name in consumed:
+            continue
+        if node.delayed and k not in NEURONS:
+            raise WorkloadError(f"the recurrent connection into {node.name!r} ({k}) is not mapped: only a neuron "
+                                "may close a cycle", key=node.name)
+        srcs = [producer[i] for i in node.inputs if i not in node.delayed]
         if k in ("output", "scale"):
             if len(set(srcs)) > 1:
                 raise WorkloadError(f"{k} node {node.name!r} sums several paths; not supported", key=node.name)
             producer[node.name] = srcs[0]
+            wshape[node.name] = wshape[node.inputs[0]]
             continue
         if k in _OP:
             if len(node.inputs) != 1:
                 raise WorkloadError(f"node {node.name!r} ({k}) sums {len(node.inputs)} inputs; only neurons may",
                                     key=node.name)
-            layer = {"name": node.name, "op": _OP[k], "in_shape": list(node.in_shape), "input": srcs[0]}
+            src = node.inputs[0]
+            layer = {"name": node.name, "op": _OP[k], "in_shape": list(wshape[src]), "input": srcs[0]}
             p = node.params
-            if k == "conv2d":
+            if k in ("conv2d", "conv1d"):
                 if p["groups"] != 1 or p["dilation"] != (1, 1):
                     raise WorkloadError(f"conv {node.name!r}: groups and dilation other than 1 are not mapped yet",
                                         key=node.name)
                 w = p["weight"]
+                if k == "conv1d":
+                    layer["in_shape"] = [node.in_shape[0], 1, node.in_shape[1]]
                 layer.update(out_channels=int(w.shape[0]), kernel=[int(w.shape[2]), int(w.shape[3])],
-                             stride=list(p["stride"]), padding=list(p["padding"]),
-                             weight_sparsity=float(min(np.mean(w == 0), 0.999)))
+                             stride=list(p["stride"]), padding=list(p["padding"]), weight_sparsity=_sparsity(w))
+                out = (int(w.shape[0]), 1, node.out_shape[1]) if k == "conv1d" else node.out_shape
             elif k in ("affine", "linear"):
                 w = p["weight"]
-                layer.update(out_features=int(w.shape[0]), weight_sparsity=float(min(np.mean(w == 0), 0.999)))
+                layer.update(out_features=int(w.shape[0]), weight_sparsity=_sparsity(w))
+                out = node.out_shape
             elif k in ("sumpool2d", "avgpool2d"):
                 layer.update(kernel=list(p["kernel"]), stride=list(p["stride"]), padding=list(p["padding"]))
-            layers.append(layer)
-            by_name[node.name] = layer
-            feeds[node.name] = node.inputs[0]
+                out = node.out_shape
+            else:  # flatten
+                out = node.out_shape
+            add(layer, src)
             producer[node.name] = node.name
+            wshape[node.name] = tuple(out)
             continue
         if k in NEURONS:
-            main = [s for s in srcs if s in by_name and by_name[s]["op"] in ("conv2d", "linear")
-                    and "neuron" not in by_name[s]]
-            if not main:
-                raise WorkloadError(f"neuron {node.name!r} does not follow a synaptic layer (conv or affine)",
-                                    key=node.name)
-            layer = by_name[main[0]]
+            now = [i for i in node.inputs if i not in node.delayed]
+            now_srcs = [producer[i] for i in now]
+            # the layer the neuron attaches to: a neuron-less synaptic/pooling layer read only by this neuron
+            main = [s for s, i in zip(now_srcs, now) if s in by_name and by_name[s]["op"] in _NEURON_HOSTS
+                    and "neuron" not in by_name[s] and producer[i] == i and readers[i] == [node.name]]
+            main.sort(key=lambda s: by_name[s]["op"] not in ("conv2d", "linear"))  # synaptic layers first
+            if main:
+                layer = by_name[main[0]]
+                others = [s for s in now_srcs if s != main[0]]
+            else:  # an identity synapse: the neuron straight on its first input
+                first = now[0]
+                layer = add({"name": node.name, "op": "identity", "in_shape": list(wshape[first]),
+                             "input": now_srcs[0]}, first)
+                others = now_srcs[1:]
             layer["neuron"] = _NEURON[k]
-            others = [s for s in srcs if s != main[0]]
             if len(others) > 1:
-                raise WorkloadError(f"neuron {node.name!r} sums {len(srcs)} paths; at most 2 are mapped",
+                raise WorkloadError(f"neuron {node.name!r} sums {len(now_srcs)} paths; at most 2 are mapped",
                                     key=node.name)
             if others:
                 if others[0] == "input":
                     raise WorkloadError(f"neuron {node.name!r}: a shortcut from the network input is not mapped",
                                         key=node.name)
+                if layer["op"] not in ("conv2d", "linear", "identity"):
+                    raise WorkloadError(f"neuron {node.name!r}: a shortcut into a {layer['op']} layer is not mapped",
+                                        key=node.name)
                 layer["residual"] = others[0]
+            if node.delayed:
+                _recurrent(graph, node, layer, readers, consumed, feeds)
             producer[node.name] = layer["name"]
+            wshape[node.name] = wshape[layer["name"]] if layer["op"] != "identity" else tuple(layer["in_shape"])
+            if layer["op"] == "identity":
+                wshape[layer["name"]] = tuple(layer["in_shape"])
             continue
         raise WorkloadError(f"node kind {k!r} cannot be mapped", key=node.name)
     # a layer reading the network input (or the previous layer) needs no explicit input
@@ -100,15 +175,56 @@ def graph_layers(graph: SnnGraph) -> tuple[list[dict], dict[str, str]]:
     return layers, feeds
 
 
-def layer_spikes(graph: SnnGraph, outputs: dict[str, np.ndarray], feeds: dict[str, str],
+def _recurrent(graph: SnnGraph, node, layer: dict, readers: dict, consumed: set, feeds: dict) -> None:
+    """Fold the recurrent synapse into ``node``'s ``layer`` (see the module docstring)."""
+    if len(node.delayed) > 1:
+        raise WorkloadError(f"neuron {node.name!r} has {len(node.delayed)} recurrent inputs; one is mapped",
+                            key=node.name)
+    rec = graph[node.delayed[0]]
+    if rec.kind not in ("affine", "linear", "scale") or rec.inputs != (node.name,) or readers[rec.name] != [node.name]:
+        raise WorkloadError(
+            f"the recurrent connection {rec.name!r} ({rec.kind}) into {node.name!r} is not mapped: only an Affine, "
+            "Linear or Scale from the neuron's own output back into it", key=rec.name)
+    if node.kind in INTEGRATORS:
+        raise WorkloadError(f"neuron {node.name!r} ({node.kind}) has no spikes to feed back; a recurrent "
+                            "connection is mapped for spiking neurons only", key=node.name)
+    if len(node.out_shape) != 1:
+        raise WorkloadError(f"recurrent neuron {node.name!r} has shape {list(node.out_shape)}; recurrence is "
+                            "mapped for 1-D layers (after an Affine/Linear or from a 1-D input)", key=node.name)
+    w = rec.params["weight"] if rec.kind != "scale" else np.diag(rec.params["scale"])
+    layer["recurrent"] = True
+    layer["recurrent_sparsity"] = _sparsity(w)
+    consumed.add(rec.name)
+    feeds[recurrent_key(layer["name"])] = Feed(node.name, node.out_shape, 1)
+
+
+def recurrent_weights(graph: SnnGraph, neuron: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """(weights (N, N), bias (N,)) of the recurrent synapse into ``neuron``, or None."""
+    n = graph[neuron]
+    if not n.delayed:
+        return None
+    rec = graph[n.delayed[0]]
+    if rec.kind == "scale":
+        return np.diag(rec.params["scale"]), np.zeros(rec.out_shape[0])
+    return rec.params["weight"], rec.params["bias"]
+
+
+def layer_spikes(graph: SnnGraph, outputs: dict[str, np.ndarray], feeds: dict[str, Feed],
                  sample: int | None = 0) -> dict[str, np.ndarray]:
-    """Each layer's input as bool spikes from a reference run's recorded outputs
-    (T, batch, ...): one sample (T, *in_shape), or all samples (N, T, *in_shape)."""
+    """Each layer's input (and each recurrent synapse's) as bool spikes from a
+    reference run's recorded outputs (T, batch, ...): one sample (T, *in_shape), or
+    all samples (N, T, *in_shape). A recurrent synapse's input at timestep t is the
+    output at t - 1 (all zero at t = 0: neurons start silent)."""
     out = {}
-    for layer, node in feeds.items():
+    for key, feed in feeds.items():
+        node, shape, delay = feed if isinstance(feed, tuple) else (feed, None, 0)
         a = outputs[node]
         nz = a != 0
-        out[layer] = nz[:, sample] if sample is not None else np.moveaxis(nz, 1, 0)
+        if shape is not None:
+            nz = nz.reshape(nz.shape[:2] + tuple(shape))
+        if delay:
+            nz = np.concatenate([np.zeros_like(nz[:delay]), nz[:-delay]], axis=0)
+        out[key] = nz[:, sample] if sample is not None else np.moveaxis(nz, 1, 0)
     return out
 
 

@@ -1,0 +1,64 @@
+"""Cross-component checks of a validated platform ("connect and check").
+
+Each key of a platform is validated on its own by the schema; the rules here relate
+keys of different components. :func:`check_platform` raises a
+:class:`~tlmsim.errors.ConfigError` naming the keys involved, so that ``tlmsim
+validate`` and ``tlmsim run`` refuse a hierarchy that cannot work before the first
+event, in one line:
+
+* the GLB holds the DMA staging area (``2 x dataflow.dma_outstanding`` blocks of
+  ``dataflow.dma_chunk_bytes``, one per lane in each direction) and at least as much
+  again for resident tensors: ``buffers.glb.capacity_bytes >= 2 x staging``. Every
+  block between DRAM and L1 passes through a staging slot, so an L1 (or an L1 half)
+  larger than the GLB is fine: tiles stream through the slots;
+* a buffer whose energy comes from the SRAM table (no ``read_energy_pj_per_access``,
+  ``write_energy_pj_per_access`` or ``energy.leakage_mw_per_kib_sram`` given) lies
+  within it (up to 64 MiB, :data:`tlmsim.platform.sram_energy.MAX_BYTES`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tlmsim.errors import ConfigError
+from tlmsim.platform import sram_energy
+
+if TYPE_CHECKING:
+    from tlmsim.platform import Platform
+
+
+def staging_bytes(platform: "Platform") -> int:
+    """GLB bytes of the DMA staging area: one block per lane, both directions."""
+    df = platform.dataflow
+    return 2 * df.dma_outstanding * df.dma_chunk_bytes
+
+
+def check_platform(platform: "Platform", file: str | None = None) -> None:
+    """Raise :class:`ConfigError` (naming ``file`` and the keys) for the first
+    cross-component rule ``platform`` breaks; see the module docstring."""
+    glb = platform.buffers.glb
+    df = platform.dataflow
+    staging = staging_bytes(platform)
+    if glb.capacity_bytes < 2 * staging:
+        raise ConfigError(
+            f"{glb.capacity_bytes} bytes cannot hold the DMA staging area twice over (2 x dataflow.dma_outstanding "
+            f"{df.dma_outstanding} x dataflow.dma_chunk_bytes {df.dma_chunk_bytes} = {staging} bytes; the GLB needs "
+            f"at least {2 * staging})",
+            file=file, key="buffers.glb.capacity_bytes",
+            allowed="a larger GLB, or a smaller dataflow.dma_chunk_bytes or dataflow.dma_outstanding",
+        )
+    table_leakage = platform.energy.leakage_mw_per_kib_sram is None
+    for name in ("glb", "l1"):
+        buf = getattr(platform.buffers, name)
+        from_table = [k for k in ("read_energy_pj_per_access", "write_energy_pj_per_access")
+                      if getattr(buf, k) is None]
+        if table_leakage:
+            from_table.append("energy.leakage_mw_per_kib_sram")
+        if buf.capacity_bytes > sram_energy.MAX_BYTES and from_table:
+            missing = ", ".join(k if k.startswith("energy.") else f"buffers.{name}.{k}" for k in from_table)
+            raise ConfigError(
+                f"{buf.capacity_bytes / 2**20:g} MiB is beyond the SRAM energy table (CACTI, up to "
+                f"{sram_energy.MAX_BYTES // 2**20} MiB)",
+                file=file, key=f"buffers.{name}.capacity_bytes",
+                allowed=f"at most {sram_energy.MAX_BYTES // 2**20} MiB, or give {missing}",
+            )
