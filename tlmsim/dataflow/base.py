@@ -99,9 +99,6 @@ def refuse_unplanned(layer: "Layer", dataflow: str) -> None:
     if layer.recurrent:
         raise MappingError(f"layer {layer.name!r} is recurrent (it reads its own spikes of the previous timestep); "
                            f"the {dataflow} dataflow does not schedule recurrent layers yet")
-    if layer.op == "identity":
-        raise MappingError(f"layer {layer.name!r} is an identity synapse (a neuron with no weights before it); "
-                           f"the {dataflow} dataflow does not plan identity layers yet")
 
 
 class Dataflow:

@@ -36,6 +36,7 @@ Shared cost rules (every dataflow uses them, each unit-tested):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from tlmsim.dataflow.activity import Im2col, best_bits, spike_bits
@@ -268,7 +269,7 @@ class SystolicDataflow(Dataflow):
     def plan_layer(self, layer: Layer, resident_input: bool) -> LayerPlan:
         if layer.op == "flatten":
             return LayerPlan(layer=layer, tiles=[], resident={"inputs": resident_input, "outputs": resident_input})
-        if layer.op in ("maxpool2d", "avgpool2d", "sumpool2d"):
+        if layer.op in ("maxpool2d", "avgpool2d", "sumpool2d", "identity"):
             return self._plan_pool(layer, resident_input)
         return self._plan_gemm(layer, resident_input)
 
@@ -424,16 +425,25 @@ class SystolicDataflow(Dataflow):
 
     def _plan_pool(self, layer: Layer, resident_input: bool) -> LayerPlan:
         """Pooling on spikes: the array's PEs act as adders (avg/sum) or OR gates (max).
+        An identity layer (a neuron fed straight from its input, rank 1-3) is planned as
+        a 1x1 pooling on its (N = out_shape[0], M = prod(out_shape[1:])) grid: no
+        weights, each input passed once.
 
         Per timestep and group of channels that fits an L1 half: cycles =
         ceil(outputs x kh x kw / (R x C)) (every PE adds one input per cycle), plus the
-        neuron update when the layer has a neuron model.
+        neuron update when the layer has a neuron model, plus (identity with a shortcut)
+        one cycle per ``cols`` outputs to add the shortcut slice, as in a GEMM tile.
         """
         R, C, T = self.R, self.C, self.workload.timesteps
-        c_in, h, w = layer.in_shape
-        _, ho, wo = layer.out_shape
-        kh, kw = layer.kernel
-        per_ch = bits_to_bytes(h * w) + bits_to_bytes(ho * wo) + (bits_to_bytes(ho * wo * self.mb) if layer.neuron else 0)
+        c_in = layer.in_shape[0]
+        hw = math.prod(layer.in_shape[1:])  # input positions per channel (1 for a 1-D layer)
+        pix = math.prod(layer.out_shape[1:])  # output pixels per channel
+        kh, kw = (1, 1) if layer.op == "identity" else layer.kernel
+        res_layer = self.workload.layers[layer.residual] if layer.residual >= 0 else None
+        res_bits = (1 if res_layer.neuron else self.ab) if res_layer is not None else 0
+        res_dc = DataClass.SPIKES if res_layer is not None and res_layer.neuron else DataClass.PSUM
+        per_ch = (bits_to_bytes(hw) + bits_to_bytes(pix) + (bits_to_bytes(pix * self.mb) if layer.neuron else 0)
+                  + (bits_to_bytes(pix * res_bits) if res_layer is not None else 0))
         cg = self.chunk("channel", layer, c_in, lambda g: g * per_ch)
         sizes = {
             "inputs": bits_to_bytes(T * layer.in_neurons),
@@ -456,29 +466,36 @@ class SystolicDataflow(Dataflow):
                 g = min(cg, c_in - g0)
                 i = len(tiles)
                 stage = self._staging_address(i)
-                in_off = t * bits_to_bytes(layer.in_neurons) + g0 * h * w // 8
-                out_off = t * bits_to_bytes(layer.out_neurons) + g0 * ho * wo // 8
-                loads = [_tensor_move(sizes, res, glb, DataClass.SPIKES, bits_to_bytes(g * h * w), "inputs", in_off,
+                in_off = t * bits_to_bytes(layer.in_neurons) + g0 * hw // 8
+                out_off = t * bits_to_bytes(layer.out_neurons) + g0 * pix // 8
+                loads = [_tensor_move(sizes, res, glb, DataClass.SPIKES, bits_to_bytes(g * hw), "inputs", in_off,
                                       in_base, stage)]
-                stores = [_tensor_move(sizes, res, glb, DataClass.OUT_SPIKES, bits_to_bytes(g * ho * wo), "outputs",
+                stores = [_tensor_move(sizes, res, glb, DataClass.OUT_SPIKES, bits_to_bytes(g * pix), "outputs",
                                        out_off, out_base, stage)]
-                ops = g * ho * wo * kh * kw
+                ops = g * pix * kh * kw
                 cycles = ceil_div(ops, R * C)
                 ncyc = nupd = 0
                 if layer.neuron:
-                    nupd = g * ho * wo
+                    nupd = g * pix
                     ncyc = self.neuron_cycles(layer, nupd)
                     mem_bytes = bits_to_bytes(nupd * self.mb)
-                    mem_off = g0 * ho * wo * self.mb // 8
+                    mem_off = g0 * pix * self.mb // 8
                     if t > 0:
                         loads.append(_tensor_move(sizes, res, glb, DataClass.MEMBRANE, mem_bytes, "membrane", mem_off,
                                                   mem_base, stage, after=(layer.index, "membrane", t - 1, g0)))
                     if t < T - 1:
                         stores.append(_tensor_move(sizes, res, glb, DataClass.MEMBRANE, mem_bytes, "membrane", mem_off,
                                                    mem_base, stage, signals=(layer.index, "membrane", t, g0)))
+                if res_layer is not None:  # the shortcut slice, from the residual source's output in DRAM
+                    r_off = t * bits_to_bytes(res_layer.out_neurons * res_bits) + g0 * pix * res_bits // 8
+                    loads.append(Move(res_dc, bits_to_bytes(g * pix * res_bits), True,
+                                      lay.outputs[layer.residual] + r_off, stage))
+                    ncyc += ceil_div(g * pix, C)
+                    ops += g * pix
                 tiles.append(Tile(index=i, t_first=t, t_last=t, loads=loads, stores=stores,
                                   compute_cycles=cycles + ncyc, neuron_cycles=ncyc, dense_ops=ops, acc_ops=ops,
-                                  neuron_updates=nupd, neuron=layer.neuron, region=("pool", t, g0, g)))
+                                  neuron_updates=nupd, neuron=layer.neuron,
+                                  region=("identity" if layer.op == "identity" else "pool", t, g0, g)))
         return LayerPlan(layer=layer, tiles=tiles, prologue=prologue, epilogue=epilogue,
                          resident={name: name in res for name in sizes},
                          glb_bytes=sum(sizes[n] for n in res), l1_tile_bytes=cg * per_ch,
