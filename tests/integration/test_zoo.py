@@ -17,10 +17,6 @@ def test_the_zoo_is_shipped():
 @pytest.mark.parametrize("name", WORKLOADS)
 def test_workload_runs_end_to_end(name, tmp_path):
     assert main(["validate", str(shipped("workloads")[name])]) == 0
-    if any(l.recurrent for l in load_workload(name, seed=0).layers):
-        # the dataflows do not schedule recurrent layers yet (issue 16): a clean refusal
-        assert main(["run", "ddr4-baseline", name, "--out", str(tmp_path)]) == 2
-        return
     assert main(["run", "ddr4-baseline", name, "--out", str(tmp_path)]) == 0
     s = pd.read_csv(tmp_path / "summary.csv")
     layers = pd.read_csv(tmp_path / "layers.csv")

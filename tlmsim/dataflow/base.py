@@ -92,13 +92,14 @@ class LayerPlan:
 
 def refuse_unplanned(layer: "Layer", dataflow: str) -> None:
     """A clear MappingError for the layer kinds the workload carries but no dataflow
-    schedules yet: a recurrent layer (timestep t needs the layer's own spikes of t - 1)
-    and an identity layer (a neuron with no weights before it)."""
+    schedules yet: a recurrent identity layer (a neuron with no weights before it that
+    reads its own spikes of the previous timestep)."""
     from tlmsim.errors import MappingError
 
-    if layer.recurrent:
-        raise MappingError(f"layer {layer.name!r} is recurrent (it reads its own spikes of the previous timestep); "
-                           f"the {dataflow} dataflow does not schedule recurrent layers yet")
+    if layer.recurrent and layer.op != "linear":
+        raise MappingError(f"layer {layer.name!r} is a recurrent {layer.op} layer (a neuron reading its own spikes "
+                           f"of the previous timestep with no feed-forward weights); the {dataflow} dataflow "
+                           "schedules recurrent linear layers only")
 
 
 class Dataflow:

@@ -31,13 +31,23 @@ Shared cost rules (every dataflow uses them, each unit-tested):
   and read by the sequencer at ``pe_array.tag_bits_per_cycle``, which runs ahead of
   the array: a tile takes at least its tag-lookup cycles;
 * pooling layers (every dataflow): the PEs act as adders, ``ceil(ops / (rows x cols))``
-  cycles per timestep and channel group.
+  cycles per timestep and channel group; an identity layer (a neuron with no weights
+  before it) is a 1x1 pooling;
+* recurrent layers (every dataflow): the reduction is ``K + N`` (rows ``k >= K`` are
+  the layer's own output spikes of the previous timestep, the weights the N x N
+  recurrent block stored after the feed-forward block); the dataflow tiles each
+  timestep on its own (:meth:`SystolicDataflow.recurrent_candidates`), a tile of
+  timestep ``t`` loads its recurrent rows from the layer's outputs (GLB or DRAM) and
+  waits until every output tile of ``t - 1`` is stored (one ``after`` per producer
+  tile); at ``t = 0`` the recurrent inputs are zero and nothing is loaded.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+import numpy as np
 
 from tlmsim.dataflow.activity import Im2col, best_bits, spike_bits
 from tlmsim.dataflow.base import Dataflow, LayerPlan, Move, Tile
@@ -46,7 +56,7 @@ from tlmsim.dataflow.weights import WeightBlocks
 from tlmsim.dataflow.tiling import Candidate, bits_to_bytes, ceil_div, choose_resident, largest_chunk, layout_dram
 from tlmsim.engine.transaction import DataClass
 from tlmsim.errors import MappingError
-from tlmsim.workload import Layer, consumers
+from tlmsim.workload import Layer, consumers, synthetic_weight_mask
 
 
 @dataclass(slots=True)
@@ -162,12 +172,32 @@ class SystolicDataflow(Dataflow):
         return ceil_div(tag_bits, self.pe.tag_bits_per_cycle)
 
     def weight_blocks(self, layer: Layer) -> WeightBlocks:
-        """Nonzero counts of ``layer``'s weight blocks (from the workload's weight mask)."""
+        """Nonzero counts of ``layer``'s weight blocks (from the workload's weight mask;
+        a recurrent layer's: the feed-forward mask over the recurrent block's, which
+        has ``round(N x N x recurrent_sparsity)`` zeros at deterministic positions)."""
         key = layer.index
         if key not in self._wblocks:
-            _, K, N = layer.gemm
-            self._wblocks[key] = WeightBlocks(self.workload.weight_mask(layer), K, N)
+            orig = self.workload.layers[layer.index]
+            mask = self.workload.weight_mask(orig)
+            _, K, N = self.gemm_view(layer).gemm
+            if orig.recurrent:
+                n = orig.out_neurons
+                rec = synthetic_weight_mask(replace(orig, name=orig.recurrent_key, in_shape=(n,),
+                                                    weight_sparsity=orig.recurrent_sparsity))
+                if mask is not None or rec is not None:
+                    ff = mask if mask is not None else np.ones((K - n, N), dtype=bool)
+                    mask = np.concatenate([ff, rec if rec is not None else np.ones((n, N), dtype=bool)])
+            self._wblocks[key] = WeightBlocks(mask, K, N)
         return self._wblocks[key]
+
+    def gemm_view(self, layer: Layer) -> Layer:
+        """The layer whose GEMM the tiler sees: ``layer`` itself, or for a recurrent
+        layer a linear layer of ``K + N`` inputs (the recurrent inputs after the
+        feed-forward ones)."""
+        orig = self.workload.layers[layer.index]
+        if not orig.recurrent or layer.in_shape != orig.in_shape:
+            return layer
+        return replace(orig, in_shape=(orig.in_neurons + orig.out_neurons,))
 
     def weight_bytes(self, layer: Layer, rows: int, cols: int, nnz: int | None = None) -> int:
         """Bytes of a ``rows x cols`` block of weights as moved: dense, or compressed
@@ -194,6 +224,7 @@ class SystolicDataflow(Dataflow):
         return nbytes
 
     def layer_weight_bytes(self, layer: Layer) -> int:
+        layer = self.gemm_view(layer)
         _, K, N = layer.gemm
         return self.weight_bytes(layer, K, N, self.weight_blocks(layer).total() if self.df.weight_compression else None)
 
@@ -305,7 +336,8 @@ class SystolicDataflow(Dataflow):
     def _plan_gemm(self, layer: Layer, resident_input: bool) -> LayerPlan:
         sizes = self._sizes(layer)
         best = None
-        for cand in self.gemm_candidates(layer):
+        cands = self.recurrent_candidates(layer) if layer.recurrent else self.gemm_candidates(layer)
+        for cand in cands:
             moved = self._traffic(layer, cand.steps, sizes)
             reuse = {n: (moved[n] / sizes[n] if sizes[n] else 0.0) for n in sizes}
             res = self._residency(layer, sizes, reuse, resident_input)
@@ -327,6 +359,30 @@ class SystolicDataflow(Dataflow):
         plan.tiling = cand.label
         return plan
 
+    def recurrent_candidates(self, layer: Layer) -> list[GemmCandidate]:
+        """The tilings of a recurrent layer: timestep t's GEMM (its feed-forward spikes and
+        the layer's own spikes of t - 1, ``K + N`` inputs) tiled as a one-timestep
+        workload by this dataflow's own rules, the timesteps in order. Tiles never span
+        timesteps, since t's recurrent inputs exist only once t - 1 is done."""
+        view = self.gemm_view(layer)
+        T = self.workload.timesteps
+        x = np.concatenate([np.asarray(self.workload.spikes[layer.name]).reshape(T, -1),
+                            np.asarray(self.workload.spikes[layer.recurrent_key]).reshape(T, -1)], axis=1)
+        self.weight_blocks(view)  # the one-timestep planners share the mask's block counts
+        per_t: list[list[GemmCandidate]] = []
+        for t in range(T):
+            one = type(self)(platform=self.platform, workload=replace(self.workload, timesteps=1,
+                                                                      spikes={layer.name: x[t:t + 1]}))
+            one._wblocks = self._wblocks
+            per_t.append(one.gemm_candidates(view))
+        cands = []
+        for i, c in enumerate(per_t[0]):
+            steps = []
+            for t, cs in enumerate(per_t):
+                steps += [replace(st, t0=st.t0 + t, t1=st.t1 + t) for st in cs[i].steps]
+            cands.append(GemmCandidate(f"per timestep, {c.label}", steps))
+        return cands
+
     def _exposed_cycles(self, layer: Layer, steps: list[Step], sizes: dict[str, int], res: set[str],
                         resident_input: bool) -> float:
         """Cycles of resident-tensor traffic the tiles cannot hide, at DRAM peak bandwidth:
@@ -347,6 +403,7 @@ class SystolicDataflow(Dataflow):
               resident_input: bool) -> LayerPlan:
         T = self.workload.timesteps
         M, K, N = layer.gemm
+        Kw = self.gemm_view(layer).gemm[1]  # weight rows: K, plus N recurrent ones
         glb = self._glb_layout(sizes, res, layer)
         lay = self.layout
         w_base, mem_base = lay.weights[layer.index], lay.membrane[layer.index]
@@ -373,17 +430,28 @@ class SystolicDataflow(Dataflow):
 
         tiles: list[Tile] = []
         formats: dict[str, int] = {}
+        producers: dict[int, list[tuple[int, int]]] = {}  # recurrent: timestep -> its output tiles (n0, nc)
+        if layer.recurrent:
+            for s in steps:
+                if s.last_k:
+                    producers.setdefault(s.t0, []).append((s.n0, s.nc))
         for s in steps:
             i = len(tiles)
             stage = self._staging_address(i)
             tt = s.t1 - s.t0
             loads: list[Move] = []
             if s.w_bytes:
-                w_off = bits_to_bytes((s.n0 * K + s.k0 * s.nc) * self.wb)
+                w_off = bits_to_bytes((s.n0 * Kw + s.k0 * s.nc) * self.wb)
                 loads.append(move(DataClass.WEIGHTS, s.w_bytes, "weights", w_off, w_base, stage))
             if s.s_bytes:
-                s_off = s.t0 * in_step + (s.m0 * K + s.k0) // 8
-                loads.append(move(DataClass.SPIKES, s.s_bytes, "inputs", s_off, in_base, stage))
+                ff_rows = max(0, min(s.k1, K) - s.k0)
+                ff_bytes = s.s_bytes if s.k1 <= K else ceil_div(s.s_bytes * ff_rows, s.k1 - s.k0)
+                if ff_bytes:
+                    s_off = s.t0 * in_step + (s.m0 * K + s.k0) // 8
+                    loads.append(move(DataClass.SPIKES, ff_bytes, "inputs", s_off, in_base, stage))
+                if s.k1 > K and s.t0 > 0:
+                    loads += self._recurrent_loads(layer.index, s, K, s.s_bytes - ff_bytes, producers[s.t0 - 1], out_step,
+                                                   out_base, stage, move)
                 formats[s.spike_format] = formats.get(s.spike_format, 0) + 1
             stores: list[Move] = []
             ncyc = nupd = ops = 0
@@ -397,8 +465,9 @@ class SystolicDataflow(Dataflow):
                 nupd = s.mm * s.nc * tt
                 ncyc = self.neuron_cycles(layer, s.mm * s.nc, tt)
                 o_off = s.t0 * out_step + (s.n0 * M + s.m0 * s.nc) // 8
+                sig = (layer.index, "spikes", s.t0, s.n0) if layer.recurrent and s.t0 < T - 1 else None
                 stores.append(move(DataClass.OUT_SPIKES, bits_to_bytes(s.mm * s.nc * tt), "outputs", o_off,
-                                   out_base, stage))
+                                   out_base, stage, signals=sig))
                 if s.t1 < T:
                     stores.append(move(DataClass.MEMBRANE, mem_bytes, "membrane", mem_off, mem_base, stage,
                                        signals=key + (s.t1,)))
@@ -422,6 +491,26 @@ class SystolicDataflow(Dataflow):
             resident={name: name in res for name in sizes},
             glb_bytes=sum(sizes[n] for n in res), l1_tile_bytes=l1, spike_formats=dict(sorted(formats.items())),
         )
+
+    @staticmethod
+    def _recurrent_loads(li: int, s: Step, K: int, nbytes: int, producers: list[tuple[int, int]], out_step: int,
+                         out_base: int, stage: int, move) -> list[Move]:
+        """A recurrent layer's tile of timestep t reads its rows ``k >= K`` (outputs
+        ``k - K``) from the layer's outputs of t - 1: one load per output tile of t - 1,
+        carrying the tile's bytes in proportion to the rows that tile produced (0 bytes:
+        it only waits), each after that tile's store, so the tile starts once every
+        output of t - 1 is stored."""
+        r0, r1 = max(s.k0, K) - K, s.k1 - K
+        t = s.t0
+        loads: list[Move] = []
+        done = sent = 0
+        for n0, nc in producers:
+            done += max(0, min(r1, n0 + nc) - max(r0, n0))
+            nb = nbytes * done // (r1 - r0) - sent
+            sent += nb
+            off = (t - 1) * out_step + max(r0, n0) // 8
+            loads.append(move(DataClass.SPIKES, nb, "outputs", off, out_base, stage, after=(li, "spikes", t - 1, n0)))
+        return loads
 
     def _plan_pool(self, layer: Layer, resident_input: bool) -> LayerPlan:
         """Pooling on spikes: the array's PEs act as adders (avg/sum) or OR gates (max).

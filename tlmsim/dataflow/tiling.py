@@ -43,8 +43,9 @@ class DramLayout:
 
 def layout_dram(workload: Workload, *, weight_bits: int, membrane_bits: int) -> DramLayout:
     """Allocate DRAM regions for all tensors of ``workload``: weights and membrane
-    per layer, every external input, every layer's output (a flatten layer's output
-    aliases its input)."""
+    per layer (a recurrent layer's weights: its K x N feed-forward block, then its
+    N x N recurrent block), every external input, every layer's output (a flatten
+    layer's output aliases its input)."""
     cursor = 0
 
     def alloc(nbytes: int) -> int:
@@ -56,7 +57,9 @@ def layout_dram(workload: Workload, *, weight_bits: int, membrane_bits: int) -> 
     T = workload.timesteps
     weights, membrane = [], []
     for layer in workload.layers:
-        weights.append(alloc(bits_to_bytes(layer.weight_count * weight_bits)) if layer.has_weights else 0)
+        _, _, n_rec = layer.recurrent_gemm
+        count = layer.weight_count + n_rec * n_rec
+        weights.append(alloc(bits_to_bytes(count * weight_bits)) if layer.has_weights else 0)
         membrane.append(alloc(bits_to_bytes(layer.out_neurons * membrane_bits)) if layer.has_weights else 0)
     inputs: list[int] = []
     outputs: list[int] = []
