@@ -123,3 +123,14 @@ def test_the_shipped_rsnn_verifies_on_a_small_array(dataflow, tmp_path, capsys):
     assert main(["run", "digits-rsnn", "--dataflow", dataflow, "--verify", "--out", str(tmp_path),
                  "--set", "pe_array.rows=8", "--set", "pe_array.cols=8", "--set", "dataflow.time_window=4"]) == 0
     assert "bit-exact" in capsys.readouterr().out
+
+
+def test_a_recurrent_identity_layer_is_refused_in_one_line(tmp_path):
+    from tlmsim.errors import MappingError
+
+    p = tmp_path / "w.yaml"
+    p.write_text(WL.replace("op: linear, in_shape: [4], out_features: 8", "op: identity, in_shape: [8]"))
+    w = load_workload(p, seed=0)
+    with pytest.raises(MappingError, match="layer 'r' is a recurrent identity layer .* the event dataflow schedules "
+                                          "recurrent linear layers only"):
+        make_dataflow(load_platform("ddr4-baseline", ["dataflow.name=event"]), w).plan()
