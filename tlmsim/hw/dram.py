@@ -133,13 +133,15 @@ class _Txn:
 class _Chan:
     """Queues and scheduling state of one channel."""
 
-    __slots__ = ("offers", "rq", "wb", "wpend", "bq", "active", "drain", "cyc", "row_free", "col_free",
-                 "wake_at", "idle_open", "nq", "nreads")
+    __slots__ = ("offers", "rqb", "wbb", "nrq", "nwb", "wpend", "bq", "active", "drain", "cyc", "row_free", "col_free",
+                 "wake_at", "idle_open", "nq", "nreads", "reads_left", "offer_writes")
 
     def __init__(self, banks: int):
         self.offers: deque = deque()
-        self.rq: list = []
-        self.wb: list = []
+        self.rqb: list[deque] = [deque() for _ in range(banks)]  # read queue, per bank, oldest first
+        self.wbb: list[deque] = [deque() for _ in range(banks)]  # write buffer, per bank
+        self.nrq = 0
+        self.nwb = 0
         self.wpend: dict[int, int] = {}
         self.bq: list[list] = [[] for _ in range(banks)]
         self.active: set[int] = set()  # local banks with a non-empty command queue
@@ -151,6 +153,8 @@ class _Chan:
         self.idle_open: set[int] = set()  # adaptive page: open banks with an empty queue
         self.nq = 0  # requests in the command queues
         self.nreads = 0  # reads in the command queues
+        self.reads_left: dict = {}  # read transaction -> its bursts not yet read on this channel
+        self.offer_writes = 0  # writes waiting at the offering side
 
 
 class Dram(Component):
@@ -289,6 +293,10 @@ class Dram(Component):
             self._seq += 1
             chan.offers.append(_Req(self._seq, ch * self._bpc + lb, lb, (q >> sro) & mro, (q >> sco) & mco,
                                     is_write, tx, q))
+            if is_write:
+                chan.offer_writes += 1
+            else:
+                chan.reads_left[tx] = chan.reads_left.get(tx, 0) + 1
         for ch in touched:
             self._fill(ch, t)
             self._schedule(ch, self._advance(ch, t))
@@ -328,8 +336,18 @@ class Dram(Component):
         """Wake channel ``ch`` for its decision at cycle ``nxt`` (at nxt * tCK + 1 ps, after
         every request eligible at that cycle has arrived)."""
         chan = self._ch[ch]
-        if nxt >= _INF or chan.wake_at <= nxt or not chan.nq:
+        if nxt >= _INF or not chan.nq:
             return  # without queued requests, refreshes and idle precharges wait for the next arrival
+        if not chan.offer_writes and not (chan.wpend and chan.offers):
+            # the only effect seen outside is a read transaction's completion: its last burst's RD
+            # is at least (bursts left - 1) bursts after the next command, RDs being >= a burst apart;
+            # the commands before it are issued when the wake (or an arrival) comes
+            if chan.reads_left:
+                nxt += (min(chan.reads_left.values()) - 1) * self.spec.burst_cycles
+            else:
+                return
+        if chan.wake_at <= nxt:
+            return
         chan.wake_at = nxt
         ev = self.env.timeout(nxt * self._tck + 1 - self.env.now)
         ev.callbacks.append(lambda _e, ch=ch, at=nxt: self._on_wake(ch, at))
@@ -342,75 +360,106 @@ class Dram(Component):
         self._schedule(ch, self._advance(ch, cyc + 1))
 
     # -- queues --------------------------------------------------------------------------
-    def _fill(self, ch: int, t: int) -> None:
+    def _fill(self, ch: int, t: int, freed: int = -1) -> None:
         """At cycle ``t``: accept offered bursts while the queues have room, start a write
-        drain when due, and move requests into the bank command queues (oldest first)."""
+        drain when due, and move requests into the bank command queues. A request waits
+        in the read queue (write buffer) only while its bank's command queue is full, so
+        only the bank whose queue just lost a request (``freed``) can take one."""
         s = self.spec
         chan = self._ch[ch]
-        offers, rq, wb, wpend = chan.offers, chan.rq, chan.wb, chan.wpend
-        c = self.stats.c
+        bq, rqb, wbb = chan.bq, chan.rqb, chan.wbb
         depth = s.command_queue_depth
-        bq = chan.bq
-        while True:
-            while offers:
-                req = offers[0]
-                if req.write:
-                    if req.q in wpend:  # merges with a write still in the buffer
-                        offers.popleft()
-                        c["merged_writes"] += 1
-                    elif len(wb) >= s.write_queue_depth:
-                        break
-                    else:
-                        offers.popleft()
-                        wb.append(req)
-                        wpend[req.q] = 1
-                    self._accepted(req, t)
-                    self._done(req.txn, t + 1)
-                elif req.q in wpend:  # read-after-write forwarding
-                    offers.popleft()
-                    c["forwarded_reads"] += 1
-                    self._accepted(req, t)
-                    self._done(req.txn, t + 1)
-                elif len(rq) >= s.read_queue_depth:
-                    break
-                else:
-                    offers.popleft()
-                    rq.append(req)
-                    self._accepted(req, t)
-            if not chan.drain and wb and (
-                len(wb) >= s.write_high_watermark or (len(wb) > s.write_low_watermark and not rq and not chan.nreads)
-            ):
-                chan.drain = len(wb)
-                c["write_drains"] += 1
-            src = wb if chan.drain else rq
-            moved = False
-            i = 0
-            while i < len(src):
-                req = src[i]
-                qb = bq[req.lb]
-                if len(qb) >= depth:
-                    i += 1
-                    continue
-                del src[i]
-                req.queued = t
-                if not qb:
-                    chan.active.add(req.lb)
-                    chan.idle_open.discard(req.lb)
-                qb.append(req)
-                chan.nq += 1
-                if not req.write:
-                    chan.nreads += 1
-                r = self._rank_of[req.gb]
-                if self._rank_q[r] == 0:
-                    self._rank_busy(r, t)
-                self._rank_q[r] += 1
-                moved = True
+        if freed >= 0:
+            src = wbb[freed] if chan.drain else rqb[freed]
+            if src and len(bq[freed]) < depth:
+                self._enqueue(chan, src.popleft(), t)
                 if chan.drain:
+                    chan.nwb -= 1
                     chan.drain -= 1
                     if not chan.drain:
-                        break
-            if not moved or not (offers or (not chan.drain and src is wb and rq)):
-                return
+                        self._drain_done(chan, t)
+                else:
+                    chan.nrq -= 1
+        offers, wpend = chan.offers, chan.wpend
+        c = self.stats.c
+        while offers:
+            req = offers[0]
+            if req.write:
+                if req.q in wpend:  # merges with a write still in the buffer
+                    c["merged_writes"] += 1
+                elif chan.nwb >= s.write_queue_depth:
+                    break
+                else:
+                    wbb[req.lb].append(req)
+                    chan.nwb += 1
+                    wpend[req.q] = 1
+                offers.popleft()
+                chan.offer_writes -= 1
+                self._accepted(req, t)
+                self._done(req.txn, t + 1)
+            elif req.q in wpend:  # read-after-write forwarding
+                offers.popleft()
+                self._read_left(chan, req.txn)
+                c["forwarded_reads"] += 1
+                self._accepted(req, t)
+                self._done(req.txn, t + 1)
+            elif chan.nrq >= s.read_queue_depth:
+                break
+            else:
+                offers.popleft()
+                self._accepted(req, t)
+                lb = req.lb
+                if not chan.drain and not rqb[lb] and len(bq[lb]) < depth:
+                    self._enqueue(chan, req, t)
+                else:
+                    rqb[lb].append(req)
+                    chan.nrq += 1
+        if not chan.drain and chan.nwb and (
+            chan.nwb >= s.write_high_watermark
+            or (chan.nwb > s.write_low_watermark and not chan.nrq and not chan.nreads)
+        ):
+            chan.drain = chan.nwb
+            c["write_drains"] += 1
+            for lb, src in enumerate(wbb):
+                while src and len(bq[lb]) < depth and chan.drain:
+                    self._enqueue(chan, src.popleft(), t)
+                    chan.nwb -= 1
+                    chan.drain -= 1
+            if not chan.drain:
+                self._drain_done(chan, t)
+
+    def _drain_done(self, chan: _Chan, t: int) -> None:
+        """A drain has moved its writes: reads move again, oldest first per bank."""
+        depth = self.spec.command_queue_depth
+        for lb, src in enumerate(chan.rqb):
+            q = chan.bq[lb]
+            while src and len(q) < depth:
+                self._enqueue(chan, src.popleft(), t)
+                chan.nrq -= 1
+
+    def _enqueue(self, chan: _Chan, req: _Req, t: int) -> None:
+        req.queued = t
+        lb = req.lb
+        q = chan.bq[lb]
+        if not q:
+            chan.active.add(lb)
+            chan.idle_open.discard(lb)
+        q.append(req)
+        chan.nq += 1
+        if not req.write:
+            chan.nreads += 1
+        r = self._rank_of[req.gb]
+        if self._rank_q[r] == 0:
+            self._rank_busy(r, t)
+        self._rank_q[r] += 1
+
+    @staticmethod
+    def _read_left(chan: _Chan, tx: _Txn) -> None:
+        n = chan.reads_left[tx] - 1
+        if n:
+            chan.reads_left[tx] = n
+        else:
+            del chan.reads_left[tx]
 
     def _accepted(self, req: _Req, t: int) -> None:
         tx = req.txn
@@ -752,6 +801,7 @@ class Dram(Component):
                 del chan.wpend[req.q]
         else:
             chan.nreads -= 1
+            self._read_left(chan, req.txn)
             data_end = e + s.RL + bc
             x = e + s.AL + s.tRTP
             c["rd"] += 1
@@ -781,7 +831,7 @@ class Dram(Component):
                 self._auto_close(ch, gb)
         elif self._policy == "adaptive" and not q:
             chan.idle_open.add(lb)
-        self._fill(ch, e)
+        self._fill(ch, e, lb)
 
     def _close(self, ch: int, gb: int, t: int, *, on_bus: bool = True, conflict: bool = False) -> None:
         """Precharge bank ``gb`` at cycle ``t``."""
@@ -881,10 +931,17 @@ class Dram(Component):
             self._advance(ch, end)
             # drain the write buffer and anything still queued
             guard = 0
-            while chan.offers or chan.rq or chan.wb or chan.nq:
-                if chan.wb and not chan.drain:
-                    chan.drain = len(chan.wb)
+            while chan.offers or chan.nrq or chan.nwb or chan.nq:
+                if chan.nwb and not chan.drain:
+                    chan.drain = chan.nwb
                     self.stats.c["write_drains"] += 1
+                    for lb, src in enumerate(chan.wbb):
+                        while src and len(chan.bq[lb]) < s.command_queue_depth and chan.drain:
+                            self._enqueue(chan, src.popleft(), chan.cyc)
+                            chan.nwb -= 1
+                            chan.drain -= 1
+                    if not chan.drain:
+                        self._drain_done(chan, chan.cyc)
                 self._fill(ch, chan.cyc)
                 nxt = self._advance(ch, chan.cyc)
                 if nxt >= _INF:
