@@ -249,6 +249,9 @@ class Dram(Component):
         self._log = array("q")
         self._kept: list[np.ndarray] = []  # sorted chunks kept for command_log()
         self._tck = s.tck_ps
+        #: row-hit runs in closed form (not with the closed page policy, which closes after each run)
+        self._runs = s.page_policy != "closed"
+        self._run_step = max(s.tCCD_L, s.burst_cycles, 1)
 
     @property
     def busy_units(self) -> int:
@@ -576,8 +579,113 @@ class Dram(Component):
                 if until > chan.cyc:
                     chan.cyc = until
                 return e
+            gb = cand[4]
+            if (cand[3] == _RD and self._hits[gb] and self._runs and len(chan.active) == 1 and not chan.idle_open
+                    and not chan.drain):
+                row = self._open[gb]
+                if all(x.row == row and not x.write for x in chan.bq[gb - ch * self._bpc]):
+                    t = self._hit_run(ch, e, gb, nd if nd < until else until)
+                    continue
             self._issue(ch, cand)
             t = e
+
+    def _hit_run(self, ch: int, e: int, gb: int, limit: int) -> int:
+        """Fast path of :meth:`_issue` for a run of row-hit reads: the channel's only busy
+        bank ``gb`` has only reads of its open row queued, so FR-FCFS issues them in
+        queue order at closed-form times e, e + step, ... (step = max(tCCD_L, burst): the
+        same bank group, the data bus). Issues those before ``limit`` (the next wake,
+        arrival or refresh) while the requests entering the channel keep the run pure;
+        returns the cycle of the last RD issued (at least the one at ``e``)."""
+        s = self.spec
+        chan = self._ch[ch]
+        lb = gb - ch * self._bpc
+        q = chan.bq[lb]
+        rqb = chan.rqb[lb]
+        offers = chan.offers
+        row = self._open[gb]
+        r = self._rank_of[gb]
+        step = self._run_step
+        rl_bc = s.RL + s.burst_cycles
+        depth = s.command_queue_depth
+        rq_depth = s.read_queue_depth
+        reads_left = chan.reads_left
+        wpend = chan.wpend
+        done = self._done
+        log = self._log
+        t = e
+        n = entered = 0
+        pure = True
+        while True:
+            req = q.pop(0)
+            n += 1
+            tx = req.txn
+            m = reads_left[tx] - 1
+            if m:
+                reads_left[tx] = m
+            else:
+                del reads_left[tx]
+            log.extend((t, ch, gb, _RD, row, req.col))
+            done(tx, t + rl_bc)
+            # refill: the bank's waiting reads move in; offers to this bank's row are accepted
+            if rqb:
+                nxt = rqb.popleft()
+                nxt.queued = t
+                q.append(nxt)
+                chan.nrq -= 1
+                entered += 1
+            while offers and chan.nrq < rq_depth:
+                o = offers[0]
+                if o.write or o.lb != lb or o.row != row or o.q in wpend:
+                    pure = False
+                    break
+                offers.popleft()
+                if t > o.txn.accepted:
+                    o.txn.accepted = t
+                if rqb or len(q) >= depth:
+                    rqb.append(o)
+                    chan.nrq += 1
+                else:
+                    o.queued = t
+                    q.append(o)
+                    entered += 1
+            nt = t + step
+            if not pure or not q or nt >= limit:
+                break
+            t = nt
+        # the state _issue leaves after the last of these RDs
+        d = entered - n
+        chan.nq += d
+        chan.nreads += d
+        self._rank_q[r] += d
+        if not q:
+            chan.active.discard(lb)
+            if self._policy == "adaptive":
+                chan.idle_open.add(lb)
+        rbg = self._rbg_of[gb]
+        self._last_col[r] = t
+        self._last_col_bg[rbg] = t
+        self._bus_end[ch] = t + rl_bc
+        self._bus_rank[ch] = r
+        self._bus_write[ch] = False
+        x = t + s.AL + s.tRTP
+        if x > self._next_pre[gb]:
+            self._next_pre[gb] = x
+        self._last_use[gb] = t
+        self._hits[gb] += n
+        if self._hbm:
+            chan.col_free = t + 1
+        else:
+            chan.col_free = chan.row_free = t + 1
+        c = self.stats.c
+        c["rd"] += n
+        c["bursts"] += n
+        c["row_hits"] += n
+        c["busy_ps"] += n * s.burst_cycles * self._tck
+        self._rank_activity(r, t + rl_bc)
+        if len(log) >= 6 * _LOG_CHUNK and (self._sink is not None or self.record_commands):
+            self._flush_log(final=False)
+        self._fill(ch, t)  # the offer that ended the run, a drain now due
+        return t
 
     def _start_refresh(self, r: int, d: int) -> None:
         s = self.spec
