@@ -579,44 +579,84 @@ class Dram(Component):
                 if until > chan.cyc:
                     chan.cyc = until
                 return e
-            gb = cand[4]
-            if (cand[3] == _RD and self._hits[gb] and self._runs and len(chan.active) == 1 and not chan.idle_open
-                    and not chan.drain):
-                row = self._open[gb]
-                if all(x.row == row and not x.write for x in chan.bq[gb - ch * self._bpc]):
-                    t = self._hit_run(ch, e, gb, nd if nd < until else until)
-                    continue
+            if cand[3] == _RD and self._runs and not chan.drain and not chan.idle_open and self._run_ok(ch, r0, nra):
+                t = self._hit_run(ch, t, nd if nd < until else until)
+                continue
             self._issue(ch, cand)
             t = e
 
-    def _hit_run(self, ch: int, e: int, gb: int, limit: int) -> int:
-        """Fast path of :meth:`_issue` for a run of row-hit reads: the channel's only busy
-        bank ``gb`` has only reads of its open row queued, so FR-FCFS issues them in
-        queue order at closed-form times e, e + step, ... (step = max(tCCD_L, burst): the
-        same bank group, the data bus). Issues those before ``limit`` (the next wake,
-        arrival or refresh) while the requests entering the channel keep the run pure;
-        returns the cycle of the last RD issued (at least the one at ``e``)."""
+    def _hit_run(self, ch: int, t: int, limit: int) -> int:
+        """Fast path of :meth:`_pick` + :meth:`_issue` while every busy bank of the channel
+        has only reads of its open row queued (no drain, refresh or idle precharge
+        pending): FR-FCFS then picks, among the banks' queue heads, the earliest legal RD
+        (ties: aged first, then oldest), as :meth:`_pick` does, with only the column
+        rules left to evaluate. Issues the RDs before ``limit`` (the next wake, arrival or
+        refresh) while the requests entering the channel keep that condition; returns the
+        cycle of the last RD issued."""
         s = self.spec
         chan = self._ch[ch]
-        lb = gb - ch * self._bpc
-        q = chan.bq[lb]
-        rqb = chan.rqb[lb]
-        offers = chan.offers
-        row = self._open[gb]
-        r = self._rank_of[gb]
-        step = self._run_step
+        base = ch * self._bpc
+        bq, rqb_all, offers, wpend = chan.bq, chan.rqb, chan.offers, chan.wpend
+        open_, hits, rank_of, rbg_of = self._open, self._hits, self._rank_of, self._rbg_of
+        last_col, last_col_bg, next_pre, last_use = self._last_col, self._last_col_bg, self._next_pre, self._last_use
+        tccd_s, tccd_l, rl, rtrs, starve = s.tCCD_S, s.tCCD_L, s.RL, s.tRTRS, s.starvation_cycles
         rl_bc = s.RL + s.burst_cycles
-        depth = s.command_queue_depth
-        rq_depth = s.read_queue_depth
+        x_pre = s.AL + s.tRTP
+        depth, rq_depth = s.command_queue_depth, s.read_queue_depth
         reads_left = chan.reads_left
-        wpend = chan.wpend
-        done = self._done
-        log = self._log
-        t = e
+        done, log = self._done, self._log
+        # static lower bound of each bank's next RD: tRCD, write-to-read, power-down exit
+        stat: dict[int, int] = {}
+
+        def static(gb: int) -> int:
+            r = rank_of[gb]
+            x = self._col_ok[gb]
+            y = self._wr_end[r] + s.tWTR_S
+            if y > x:
+                x = y
+            y = self._wr_end_bg[rbg_of[gb]] + s.tWTR_L
+            if y > x:
+                x = y
+            y = self._wake[r]
+            return y if y > x else x
+
+        banks = [base + lb for lb in chan.active]
+        for gb in banks:
+            stat[gb] = static(gb)
+        bus_end, bus_rank, col_free = self._bus_end[ch], self._bus_rank[ch], max(chan.col_free, t)
         n = entered = 0
-        pure = True
+        last = -1
+        ranks_used: dict[int, int] = {}
         while True:
+            best = None
+            for gb in banks:
+                head = bq[gb - base][0]
+                r = rank_of[gb]
+                e = stat[gb]
+                x = last_col[r] + tccd_s
+                if x > e:
+                    e = x
+                x = last_col_bg[rbg_of[gb]] + tccd_l
+                if x > e:
+                    e = x
+                x = (bus_end + rtrs if bus_rank != r else bus_end) - rl
+                if x > e:
+                    e = x
+                if col_free > e:
+                    e = col_free
+                key = (e, 0 if t - head.queued >= starve else 1, head.seq)
+                if best is None or key < best:
+                    best = key
+                    bgb = gb
+            e = best[0]
+            if e >= limit:
+                break
+            gb = bgb
+            lb = gb - base
+            q = bq[lb]
             req = q.pop(0)
+            r = rank_of[gb]
+            self._rank_q[r] -= 1
             n += 1
             tx = req.txn
             m = reads_left[tx] - 1
@@ -624,68 +664,99 @@ class Dram(Component):
                 reads_left[tx] = m
             else:
                 del reads_left[tx]
-            log.extend((t, ch, gb, _RD, row, req.col))
-            done(tx, t + rl_bc)
-            # refill: the bank's waiting reads move in; offers to this bank's row are accepted
+            row = open_[gb]
+            log.extend((e, ch, gb, _RD, row, req.col))
+            done(tx, e + rl_bc)
+            last_col[r] = e
+            last_col_bg[rbg_of[gb]] = e
+            bus_end, bus_rank, col_free = e + rl_bc, r, e + 1
+            x = e + x_pre
+            if x > next_pre[gb]:
+                next_pre[gb] = x
+            last_use[gb] = e
+            hits[gb] += 1
+            ranks_used[r] = e + rl_bc
+            t = last = e
+            # refill: this bank's waiting reads move in; offers that hit an open row are accepted
+            rqb = rqb_all[lb]
             if rqb:
                 nxt = rqb.popleft()
-                nxt.queued = t
+                nxt.queued = e
                 q.append(nxt)
                 chan.nrq -= 1
+                self._rank_q[r] += 1
                 entered += 1
+            pure = True
             while offers and chan.nrq < rq_depth:
                 o = offers[0]
-                if o.write or o.lb != lb or o.row != row or o.q in wpend:
+                og = base + o.lb
+                if o.write or open_[og] != o.row or not hits[og] or o.q in wpend or self._ref_pending[rank_of[og]]:
                     pure = False
                     break
                 offers.popleft()
-                if t > o.txn.accepted:
-                    o.txn.accepted = t
-                if rqb or len(q) >= depth:
-                    rqb.append(o)
+                if e > o.txn.accepted:
+                    o.txn.accepted = e
+                oq, orq = bq[o.lb], rqb_all[o.lb]
+                if orq or len(oq) >= depth:
+                    orq.append(o)
                     chan.nrq += 1
                 else:
-                    o.queued = t
-                    q.append(o)
-                    entered += 1
-            nt = t + step
-            if not pure or not q or nt >= limit:
+                    o.queued = e
+                    if not oq:
+                        banks.append(og)
+                        stat[og] = static(og)
+                        chan.active.add(o.lb)
+                        if self._rank_q[rank_of[og]] == 0:
+                            self._rank_busy(rank_of[og], e)
+                            stat[og] = static(og)
+                    oq.append(o)
+                    self._rank_q[rank_of[og]] += 1
+                    chan.nq += 1
+                    chan.nreads += 1
+            if not q:
+                banks.remove(gb)
+                chan.active.discard(lb)
+                if self._policy == "adaptive":
+                    chan.idle_open.add(lb)
+            if not pure or not banks:
                 break
-            t = nt
-        # the state _issue leaves after the last of these RDs
-        d = entered - n
-        chan.nq += d
-        chan.nreads += d
-        self._rank_q[r] += d
-        if not q:
-            chan.active.discard(lb)
-            if self._policy == "adaptive":
-                chan.idle_open.add(lb)
-        rbg = self._rbg_of[gb]
-        self._last_col[r] = t
-        self._last_col_bg[rbg] = t
-        self._bus_end[ch] = t + rl_bc
-        self._bus_rank[ch] = r
-        self._bus_write[ch] = False
-        x = t + s.AL + s.tRTP
-        if x > self._next_pre[gb]:
-            self._next_pre[gb] = x
-        self._last_use[gb] = t
-        self._hits[gb] += n
+        # the state _issue leaves after the last of these RDs (per-bank counts kept above)
+        chan.nq += entered - n
+        chan.nreads += entered - n
+        self._bus_end[ch], self._bus_rank[ch], self._bus_write[ch] = bus_end, bus_rank, False
         if self._hbm:
-            chan.col_free = t + 1
+            chan.col_free = col_free
         else:
-            chan.col_free = chan.row_free = t + 1
+            chan.col_free = chan.row_free = col_free
         c = self.stats.c
         c["rd"] += n
         c["bursts"] += n
         c["row_hits"] += n
         c["busy_ps"] += n * s.burst_cycles * self._tck
-        self._rank_activity(r, t + rl_bc)
+        for r, end in ranks_used.items():
+            self._rank_activity(r, end)
         if len(log) >= 6 * _LOG_CHUNK and (self._sink is not None or self.record_commands):
             self._flush_log(final=False)
         self._fill(ch, t)  # the offer that ended the run, a drain now due
-        return t
+        return last
+
+    def _run_ok(self, ch: int, r0: int, nra: int) -> bool:
+        """Whether every busy bank of channel ``ch`` has only reads of its open row queued
+        (after a first column command) and no refresh is pending: :meth:`_hit_run` applies."""
+        for r in range(r0, r0 + nra):
+            if self._ref_pending[r]:
+                return False
+        base = ch * self._bpc
+        bq = self._ch[ch].bq
+        for lb in self._ch[ch].active:
+            gb = base + lb
+            row = self._open[gb]
+            if row < 0 or not self._hits[gb]:
+                return False
+            for x in bq[lb]:
+                if x.row != row or x.write:
+                    return False
+        return True
 
     def _start_refresh(self, r: int, d: int) -> None:
         s = self.spec
