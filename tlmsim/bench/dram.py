@@ -10,10 +10,13 @@ when it is larger (128 B on LPDDR4, 256 B on GDDR6), so that one request is one 
 * ``light``: the random reads, request i offered at cycle 100 x i (open loop);
 * ``dma``: S streams (``streams``), each keeping K blocks (``outstanding``) of B bytes
   (``block_bytes``) in flight; stream s's block j starts at s x 2**28 + j x B and is
-  offered as B / size requests at consecutive addresses; block b of the run belongs to
+  made of B / size requests at consecutive addresses; block b of the run belongs to
   stream b % S as its block j = b // S; block j of a stream is a write block when
-  ``write_every`` W > 0 and j % W == W - 1. A stream offers its next block when one
-  of its blocks has completed.
+  ``write_every`` W > 0 and j % W == W - 1. A stream starts its next block when one of
+  its blocks has completed. The requests of the blocks in flight are offered round robin,
+  as a DMA engine with K outstanding blocks issues them: one request of the oldest block,
+  which then goes to the back of the rotation (a new block joins at the back); when the
+  controller refuses a request, offering stops until the next cycle.
 
 ``seq``, ``random`` and ``mixed`` are closed loop: 32 x channels requesters each offer
 the next request when their previous one completes. A read completes when its data has
@@ -24,6 +27,7 @@ size / time of the last completion.
 from __future__ import annotations
 
 import math
+from collections import deque
 from typing import Any
 
 import numpy as np
@@ -112,18 +116,65 @@ def run_dram_bench(
         if n_blocks == 0:
             raise ConfigError(f"fewer requests than one block ({per_block})", key="--requests", value=requests)
         issued = n_blocks * per_block
-        # stream s owns blocks b with b % S == s, its block j = b // S
+        # stream s owns blocks b with b % S == s, its block j = b // S; the requests of the blocks
+        # in flight are offered round robin (one request of the oldest block, which then goes to
+        # the back; a new block joins at the back); a refused request stops offering until the
+        # next cycle
         counts = [len(range(s_, n_blocks, streams)) for s_ in range(streams)]
-        nxt = [iter(range(c)) for c in counts]
+        next_j = [0] * streams
+        rotation: deque = deque()  # [stream, j, next request index, write]
+        left: dict[tuple[int, int], int] = {}
+        wake = [env.event()]
 
-        def lane(s_: int):
-            for j in nxt[s_]:
-                write = write_every > 0 and j % write_every == write_every - 1
-                yield from one(s_ * DMA_STREAM_STRIDE + j * block_bytes, block_bytes, write)
+        def start_block(s_: int) -> None:
+            j = next_j[s_]
+            if j >= counts[s_]:
+                return
+            next_j[s_] += 1
+            rotation.append([s_, j, 0, write_every > 0 and j % write_every == write_every - 1])
+            left[(s_, j)] = per_block
+            if not wake[0].triggered:
+                wake[0].succeed()
+
+        def request(s_: int, j: int, addr: int, write: bool) -> None:
+            txn = rec.new_transaction(
+                Cmd.WRITE if write else Cmd.READ, DataClass.NONE, addr, size, "bench", "dram", now_ps=env.now
+            )
+
+            def finished(_ev) -> None:
+                rec.complete(txn, env.now)
+                key = (s_, j)
+                left[key] -= 1
+                if not left[key]:
+                    del left[key]
+                    start_block(s_)
+
+            dram.submit(txn).callbacks.append(finished)
+
+        def offerer():
+            tck = spec.tck_ps
+            while rotation or left:
+                if not rotation:
+                    wake[0] = env.event()
+                    yield wake[0]
+                    continue
+                while rotation:
+                    blk = rotation[0]
+                    s_, j, k, write = blk
+                    addr = s_ * DMA_STREAM_STRIDE + j * block_bytes + k * size
+                    if not dram.will_accept(addr, write):
+                        break
+                    request(s_, j, addr, write)
+                    rotation.popleft()
+                    blk[2] += 1
+                    if blk[2] < per_block:
+                        rotation.append(blk)
+                yield env.timeout(tck - env.now % tck if env.now % tck else tck)
 
         for _k in range(outstanding):
             for s_ in range(streams):
-                env.process(lane(s_))
+                start_block(s_)
+        env.process(offerer())
     else:
         rng = np.random.default_rng(seed)
         if pattern in ("seq", "mixed"):

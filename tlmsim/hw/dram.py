@@ -30,8 +30,9 @@ Scheduling (FR-FCFS), at most one command per cycle on a channel's command bus (
 one row command -- ACT, PRE, REF -- and one column command per cycle, its separate row
 and column buses). Each bank offers its candidate: if its row is open, the first
 queued request that hits it (RD or WR); if the head of the queue wants another row,
-PRE -- but only once no queued request hits the open row, or ``row_hit_cap`` hits have
-been served since the ACT (further hits then wait); if the bank is closed, ACT for the
+PRE -- but only once no queued request hits the open row, or the row has served
+``row_hit_cap`` column commands since its ACT (then the PRE competes with the hits and
+wins when ready as early: DRAMsim3's arbitration); if the bank is closed, ACT for the
 head. Among the candidates, the one ready earliest issues; at equal times refresh
 commands first, then requests waiting ``starvation_cycles`` or more (aging), then
 column commands (row hits), then the oldest request. The scheduler computes every
@@ -105,7 +106,7 @@ STALL_REASONS = ("queue_full", "powerdown_exit")
 #: background power states, in the order of the energy actions
 BACKGROUND_STATES = ("active_standby", "precharge_standby", "active_powerdown", "precharge_powerdown",
                      "self_refresh")
-_LOG_CHUNK = 1 << 16  #: log rows gathered before a chunk is handed to the sink
+_LOG_CHUNK = 1 << 18  #: log rows gathered before a chunk is handed to the sink
 
 
 class _Req:
@@ -187,6 +188,7 @@ class Dram(Component):
         config: DramConfig,
         record_commands: bool = False,
         command_sink: Callable[[np.ndarray], None] | None = None,
+        plain: bool = False,
     ) -> None:
         super().__init__(name=name, env=env, recorder=recorder)
         self.config = config
@@ -249,8 +251,11 @@ class Dram(Component):
         self._log = array("q")
         self._kept: list[np.ndarray] = []  # sorted chunks kept for command_log()
         self._tck = s.tck_ps
+        #: ``plain``: no fast paths -- a SimPy wake at every decision, no closed-form runs (tests
+        #: hold the fast scheduler to it)
+        self._plain = plain
         #: row-hit runs in closed form (not with the closed page policy, which closes after each run)
-        self._runs = s.page_policy != "closed"
+        self._runs = s.page_policy != "closed" and not plain
         self._run_step = max(s.tCCD_L, s.burst_cycles, 1)
 
     @property
@@ -270,6 +275,11 @@ class Dram(Component):
         """Serve ``txn`` arriving now; returns when it is done: a read when its last
         burst's data has moved, a write when its last burst is in the write buffer
         (one SimPy event per transaction)."""
+        yield self.submit(txn)
+
+    def submit(self, txn: Transaction) -> simpy.Event:
+        """Offer ``txn`` now (its bursts enter the channels' offering queues at once);
+        the returned event triggers when it is done (see :meth:`access`)."""
         if txn.cmd not in (Cmd.READ, Cmd.WRITE):
             raise SimulationError(f"{self.name}: cannot serve a {txn.cmd.label} transaction")
         if txn.nbytes <= 0 or txn.address < 0:
@@ -303,7 +313,25 @@ class Dram(Component):
         for ch in touched:
             self._fill(ch, t)
             self._schedule(ch, self._advance(ch, t))
-        yield event
+        return event
+
+    def will_accept(self, address: int, write: bool) -> bool:
+        """Whether a one-burst request at ``address`` offered now would be accepted at
+        once (DRAMsim3's WillAcceptTransaction): nothing waits before it at the offering
+        side and its queue has room (or it merges with / is forwarded from a buffered
+        write)."""
+        q = address >> self._offset_bits
+        sch, mch = self._dec[0], self._dec[1]
+        ch = (q >> sch) & mch
+        t = -(-self.env.now // self._tck)
+        self._advance(ch, t)
+        chan = self._ch[ch]
+        if chan.offers:
+            return False
+        if q in chan.wpend:
+            return True
+        s = self.spec
+        return chan.nwb < s.write_queue_depth if write else chan.nrq < s.read_queue_depth
 
     def reserve(self, txn: Transaction, start_ps: int) -> int:
         raise SimulationError(
@@ -341,7 +369,7 @@ class Dram(Component):
         chan = self._ch[ch]
         if nxt >= _INF or not chan.nq:
             return  # without queued requests, refreshes and idle precharges wait for the next arrival
-        if not chan.offer_writes and not (chan.wpend and chan.offers):
+        if not self._plain and not chan.offer_writes and not (chan.wpend and chan.offers):
             # the only effect seen outside is a read transaction's completion: its last burst's RD
             # is at least (bursts left - 1) bursts after the next command, RDs being >= a burst apart;
             # the commands before it are issued when the wake (or an arrival) comes
@@ -822,9 +850,11 @@ class Dram(Component):
                 if best is None or key < best[:3]:
                     best = key + ((_WR if head.write else _RD), gb, head)
                 continue
-            # the head wants another row: younger row hits first, up to the cap, unless it is aged
+            # the head wants another row: younger row hits go first; once the row has served
+            # row_hit_cap column commands the head's PRE competes with them (and wins a tie, being
+            # older); an aged head stops the hits
             hit = None
-            if hits[gb] < cap and not aged:
+            if not aged:
                 for x in q:
                     if x.row == orow:
                         hit = x
@@ -834,10 +864,11 @@ class Dram(Component):
                 key = (e, 1, hit.seq)
                 if best is None or key < best[:3]:
                     best = key + ((_WR if hit.write else _RD), gb, hit)
-                continue
+                if hits[gb] < cap:
+                    continue
             w = wake[r] if wake[r] > row_free else row_free
             e = next_pre[gb] if next_pre[gb] > w else w
-            key = (e, 0 if aged else 2, head.seq)
+            key = (e, 0 if aged else (1 if hit is not None else 2), head.seq)
             if best is None or key < best[:3]:
                 best = key + (_PRE, gb, head)
         if chan.idle_open:

@@ -302,8 +302,8 @@ class DramConfig(ParamModel):
         "(opportunistic drain); source: DRAMsim3 (threshold 8)", ge=0, le=4096
     )
     row_hit_cap: int = param(
-        4, desc="row hits served while an older request to another row of the bank waits, before the bank is "
-        "precharged for it; source: DRAMsim3 (4)", gt=0, le=4096
+        4, desc="column commands a row serves before the PRE for an older request to another row of the bank may "
+        "compete with further row hits; source: DRAMsim3 (a literal 4 in its precharge arbitration)", gt=0, le=4096
     )
     starvation_cycles: int = param(
         1000, desc="a request waiting this many cycles (tCK) in a command queue is served before row hits "
