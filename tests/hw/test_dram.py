@@ -419,7 +419,8 @@ from pathlib import Path  # noqa: E402
 GOLDEN_DRAMSIM3 = Path(__file__).resolve().parents[1] / "golden" / "dramsim3_bench.csv"
 #: rows outside the tolerance, with the reason (docs/model.md lists them)
 KNOWN_DEVIATIONS = {
-    ("DDR4-3200", "dma", "2", "0"): "two streams sharing banks: row switches differ from DRAMsim3's round robin",
+    ("DDR4-3200", "dma", "2", "0"): "two streams sharing banks: +10.7 %, fewer row switches than DRAMsim3's round robin",
+    ("LPDDR4-2400", "dma", "2", "3"): "write blocks: -11.3 %, drains differ from DRAMsim3's one move per cycle",
 }
 
 
