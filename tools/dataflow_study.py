@@ -70,7 +70,7 @@ def run(job: tuple[str, str, str, bool, tuple[str, ...]]) -> dict:
         "dram_membrane_mb": lay["dram_membrane_bytes"].sum() / 1e6,
         "glb_membrane_mb": lay["glb_membrane_bytes"].sum() / 1e6,
         "pe_weight_loads": int(result.components["pe_array"].stats.c["weight_loads"]),
-        "dram_background_uj": float(en[(en.component == "dram") & (en.action == "background")]["energy_pj"].sum()) / 1e6,
+        "dram_background_uj": float(en[(en.component == "dram") & (en.action.str.startswith("background"))]["energy_pj"].sum()) / 1e6,
         "wall_s": result.wall_s,
     }
     for c in COMPONENTS:

@@ -102,7 +102,7 @@ _INF = 1 << 62
 #: command codes of the command log
 _ACT, _PRE, _RD, _WR, _REF, _PDE, _PDX, _SRE, _SRX = range(9)
 COMMAND_NAMES = ("ACT", "PRE", "RD", "WR", "REF", "PDE", "PDX", "SRE", "SRX")
-STALL_REASONS = ("queue_full", "powerdown_exit")
+STALL_REASONS = ("queue_full",)
 #: background power states, in the order of the energy actions
 BACKGROUND_STATES = ("active_standby", "precharge_standby", "active_powerdown", "precharge_powerdown",
                      "self_refresh")
@@ -1139,7 +1139,13 @@ class Dram(Component):
         end = -(-end_ps // s.tck_ps)
         for ch, chan in enumerate(self._ch):
             self._advance(ch, end)
-            # drain the write buffer and anything still queued
+            # first the commands still due for queued requests (issued lazily, without a wake),
+            # then drain the write buffer and anything still waiting
+            while chan.nq:
+                nxt = self._advance(ch, chan.cyc)
+                if nxt >= _INF:
+                    break
+                self._advance(ch, nxt + 1)
             guard = 0
             while chan.offers or chan.nrq or chan.nwb or chan.nq:
                 if chan.nwb and not chan.drain:
