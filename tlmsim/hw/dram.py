@@ -655,31 +655,19 @@ class Dram(Component):
         n = entered = 0
         last = -1
         ranks_used: dict[int, int] = {}
+        step = max(tccd_s, self._run_step)
         while True:
-            best = None
-            for gb in banks:
-                head = bq[gb - base][0]
-                r = rank_of[gb]
-                e = stat[gb]
-                x = last_col[r] + tccd_s
-                if x > e:
-                    e = x
-                x = last_col_bg[rbg_of[gb]] + tccd_l
-                if x > e:
-                    e = x
-                x = (bus_end + rtrs if bus_rank != r else bus_end) - rl
-                if x > e:
-                    e = x
-                if col_free > e:
-                    e = col_free
-                key = (e, 0 if t - head.queued >= starve else 1, head.seq)
-                if best is None or key < best:
-                    best = key
-                    bgb = gb
-            e = best[0]
-            if e >= limit:
-                break
-            gb = bgb
+            if last >= 0 and len(banks) == 1 and banks[0] == bgb:
+                # the same bank again: the previous RD's tCCD and data burst bind (closed form)
+                e = last + step
+                if e >= limit:
+                    break
+                gb = bgb
+            else:
+                e = self._run_pick(banks, bq, base, stat, bus_end, bus_rank, col_free, t, starve)
+                if e >= limit:
+                    break
+                gb = bgb = self._run_gb
             lb = gb - base
             q = bq[lb]
             req = q.pop(0)
@@ -767,6 +755,35 @@ class Dram(Component):
             self._flush_log(final=False)
         self._fill(ch, t)  # the offer that ended the run, a drain now due
         return last
+
+    def _run_pick(self, banks, bq, base, stat, bus_end, bus_rank, col_free, t, starve) -> int:
+        """The earliest legal RD among the queue heads of ``banks`` (ties: aged, then
+        oldest); its bank in ``self._run_gb``."""
+        s = self.spec
+        rank_of, rbg_of = self._rank_of, self._rbg_of
+        last_col, last_col_bg = self._last_col, self._last_col_bg
+        tccd_s, tccd_l, rl, rtrs = s.tCCD_S, s.tCCD_L, s.RL, s.tRTRS
+        best = None
+        for gb in banks:
+            head = bq[gb - base][0]
+            r = rank_of[gb]
+            e = stat[gb]
+            x = last_col[r] + tccd_s
+            if x > e:
+                e = x
+            x = last_col_bg[rbg_of[gb]] + tccd_l
+            if x > e:
+                e = x
+            x = (bus_end + rtrs if bus_rank != r else bus_end) - rl
+            if x > e:
+                e = x
+            if col_free > e:
+                e = col_free
+            key = (e, 0 if t - head.queued >= starve else 1, head.seq)
+            if best is None or key < best:
+                best = key
+                self._run_gb = gb
+        return best[0]
 
     def _run_ok(self, ch: int, r0: int, nra: int) -> bool:
         """Whether every busy bank of channel ``ch`` has only reads of its open row queued
