@@ -7,7 +7,8 @@
     tlmsim compare P1 P2 ... [--workload W] [--out DIR] [--quiet]
     tlmsim sweep SWEEP.yaml [--out DIR] [--workers N | --scheduler ADDRESS] [--quiet]
     tlmsim search SEARCH.yaml [--out DIR] [--workers N | --scheduler ADDRESS] [--quiet]
-    tlmsim bench dram --preset NAME --pattern seq|random|mixed|light [--requests N] [--format table|csv]
+    tlmsim bench dram --preset NAME --pattern seq|random|mixed|light|dma [--requests N] [--format table|csv]
+        [--block-bytes B --outstanding K --streams S --write-every N]
     tlmsim platforms | tlmsim workloads list|show|record
 
 Exit status: 0 done; 1 a sweep or search that ran but got no result (every point
@@ -282,7 +283,8 @@ def cmd_bench(args) -> int:
 
         overrides[k.strip()] = yaml.safe_load(v)
     df = run_dram_bench(preset=args.preset, pattern=args.pattern, requests=args.requests, seed=args.seed,
-                        overrides=overrides or None)
+                        overrides=overrides or None, block_bytes=args.block_bytes, outstanding=args.outstanding,
+                        streams=args.streams, write_every=args.write_every)
     print(format_bench(df, args.format))
     return 0
 
@@ -486,7 +488,11 @@ def make_parser() -> argparse.ArgumentParser:
     bsub = b.add_subparsers(dest="what", metavar="WHAT", parser_class=_Parser, required=True)
     bd = bsub.add_parser("dram", help="drive one DRAM configuration with 64-byte requests")
     bd.add_argument("--preset", default="DDR4-3200")
-    bd.add_argument("--pattern", choices=["seq", "random", "mixed", "light"], default="seq")
+    bd.add_argument("--pattern", choices=["seq", "random", "mixed", "light", "dma"], default="seq")
+    bd.add_argument("--block-bytes", type=_positive, default=4096, help="dma: bytes per block")
+    bd.add_argument("--outstanding", type=_positive, default=4, help="dma: blocks in flight per stream")
+    bd.add_argument("--streams", type=_positive, default=1, help="dma: sequential block streams")
+    bd.add_argument("--write-every", type=int, default=0, metavar="N", help="dma: every Nth block is a write (0: none)")
     bd.add_argument("--requests", type=_positive, default=20000)
     bd.add_argument("--seed", type=_seed, default=1)
     bd.add_argument("--format", choices=["table", "csv"], default="table")

@@ -88,7 +88,7 @@ def run(job: tuple[str, str, str, str]) -> dict:
     lay = rep.layers
     comp = rep.components.set_index("component")
     en = rep.energy
-    bg = float(en[(en.component == "dram") & (en.action == "background")]["energy_pj"].sum()) / 1e6
+    bg = float(en[(en.component == "dram") & (en.action.str.startswith("background"))]["energy_pj"].sum()) / 1e6
     latency_us, energy_uj = s["latency_ns"] / 1e3, s["energy_pj"] / 1e6
     row = {
         "workload": workload_name, "platform": platform_name, "variant": variant, "dataflow": dataflow,

@@ -87,4 +87,9 @@ def test_bounds_and_unknown_keys():
     with pytest.raises(ValidationError, match="power of two"):
         DramConfig.model_validate({"org": {"banks_per_group": 3}})
     with pytest.raises(ValidationError):
-        DramConfig(page_policy="adaptive")
+        DramConfig(page_policy="lazy")
+    assert DramConfig(page_policy="adaptive").resolve().page_policy == "adaptive"
+    with pytest.raises(ValidationError, match="read_queue_depth and write_queue_depth"):
+        DramConfig.model_validate({"queue_depth": 16})
+    s = DramConfig(write_queue_depth=16).resolve()
+    assert s.write_high_watermark == 16 and s.write_low_watermark == 8 and s.command_queue_depth == 8

@@ -30,7 +30,7 @@ from tlmsim.hw.pe_array import PeArray
 from tlmsim.hw.sram import Sram
 from tlmsim.platform import Platform
 from tlmsim.platform.checks import check_platform, staging_bytes
-from tlmsim.verify.dram_timing import check_dram_commands
+from tlmsim.verify.dram_timing import DramCommandChecker
 from tlmsim.workload import Workload
 
 #: NoC endpoints the controller sends traffic between
@@ -98,8 +98,10 @@ def build(platform: Platform, workload: Workload, env: simpy.Environment, record
     (raises before any event runs)."""
     check_platform(platform)
     period = platform.clock_period_ps
-    # the command log feeds the independent timing checker at the end of every run
-    dram = Dram(name="dram", env=env, recorder=recorder, config=platform.dram, record_commands=True)
+    # the command log feeds the independent timing checker chunk by chunk during every run
+    checker = DramCommandChecker(platform.dram.resolve(), limit=5)
+    dram = Dram(name="dram", env=env, recorder=recorder, config=platform.dram, command_sink=checker.feed)
+    dram.checker = checker
     noc = Noc(name="noc", env=env, recorder=recorder, config=platform.noc, accel_clock_mhz=platform.clock_mhz)
     for a in NOC_ENDPOINTS:
         for b in NOC_ENDPOINTS:
@@ -199,7 +201,7 @@ def simulate(
             comp.finalize(end)
         broken = check_run(recorder, components, end)
         dram = components["dram"]
-        broken += [f"dram: {v}" for v in check_dram_commands(dram.command_log(), dram.spec, limit=5)]
+        broken += [f"dram: {v}" for v in dram.checker.finish()]
         if broken:
             more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
             raise SimulationError(f"invariant broken: {broken[0]}{more}")

@@ -1,76 +1,82 @@
-"""A DRAM device and its controller, scheduled with timestamps at command grain.
+"""A DRAM device and its reordering controller, scheduled command by command.
 
-Timing model (all internal times are integer cycles of tCK; the SimPy time is
-``cycles * tck_ps`` picoseconds):
+All internal times are integer cycles of tCK; the SimPy time is ``cycles * tck_ps``
+picoseconds. The controller is built as cycle-level simulators build it (DRAMsim3,
+Ramulator 2), but it jumps from command to command instead of ticking every cycle.
 
-* A transaction of n bytes at byte address a is cut into request-sized bursts
-  (``spec.request_bytes``: 64 B on DDR4/HBM2, 128 B LPDDR4, 256 B GDDR6); each burst
-  address is decoded with the address mapping (DRAMsim3 style, MSB..LSB string of the
-  fields ro ch ra bg ba co; the column field counts bursts within a row) into channel,
-  rank, bank group, bank, row and column.
-* Each channel has a transaction queue of ``queue_depth`` burst entries. A burst
-  holds its entry from when it enters until its column command issues; when every
-  entry is held, an arriving burst waits for the earliest release (stall
-  ``queue_full``). Entries are slots with known release times (a heap), so no event.
-* Scheduling: a burst is committed -- its PRE / ACT / RD or WR placed at the
-  earliest cycle that meets every constraint below -- when its transaction arrives.
-  Within a transaction the bursts of a channel are committed in FR-FCFS order (bursts
-  that hit an open row first, then the oldest). APPROXIMATION: bursts already
-  committed are not reordered by later arrivals, so FR-FCFS acts within a
-  transaction, and across transactions the order is arrival order. ACTs of a rank
-  and column commands of a channel are committed in non-decreasing time order, but
-  an ACT (or PRE) may be placed earlier than an already committed column command of
-  another bank, so bank preparation overlaps data transfer as in a real controller.
-  (Implementation: the row hits that follow a burst of the same (bank, row) group take
-  a shortcut through these rules that places exactly the same commands; the equivalence
-  tests in tests/hw/test_dram.py hold it to the burst-by-burst results.)
-* Constraints: per bank tRCD (ACT to RD/WR), tRAS (ACT to PRE), tRC (ACT to ACT),
-  tRP (PRE to ACT), tRTP (RD to PRE, counted from RD + AL), tWR (end of write data
-  to PRE); per rank tRRD_S / tRRD_L (ACT to ACT, other / same bank group), tFAW
-  (at most four ACTs in any tFAW window), tCCD_S / tCCD_L (column to column),
-  tWTR_S / tWTR_L (end of write data to RD); per channel the data bus: a read's data
-  occupies [RD + RL, RD + RL + burst_cycles), a write's [WR + WL, WR + WL +
-  burst_cycles); bursts never overlap, and a rank switch or a read-to-write
-  turnaround leaves tRTRS idle cycles (DRAMsim3's read_to_write = RL + BL/2 - WL +
-  tRTRS); one command per cycle on the channel's command bus (auto-precharges take no
-  command slot).
-* Page policy ``open``: a row stays open; a hit needs only the column command, a
-  miss (bank closed) ACT then column, a conflict (another row open) PRE, ACT, column.
-  ``closed``: after its column command a burst auto-precharges the bank (logged as a
-  PRE at the earliest legal cycle, max(ACT + tRAS, RD + AL + tRTP or write data end
-  + tWR)) unless another burst of the same transaction hits the same row next.
-* Refresh (rank level, staggered): rank r of a channel is due at (r + 1) * tREFI /
-  ranks and every tREFI after; at a due time every open bank of the rank is
-  precharged, then REF blocks the rank for tRFC. Refreshes are inserted lazily: when
-  a command of a channel would be placed at or after a rank's due time, the refresh
-  is committed first (at the due time or as soon as the precharges allow);
-  :meth:`finalize` commits those due before the end of the run.
-* A transaction ends when its last burst's data has transferred: RD + RL +
-  burst_cycles (read) or WR + WL + burst_cycles (write). :meth:`access` costs one
-  SimPy timeout.
-* Known limitation of committing at arrival: a burst that must wait for its bank
-  (a conflict whose PRE waits for tRAS of the previous ACT) delays the ACTs and column
-  commands of the bursts committed after it (head-of-line blocking) where a real
-  FR-FCFS controller would serve them first. Row-hit streams are unaffected; random
-  (all-conflict) streams come out slower than on a cycle-level FR-FCFS controller
-  (``tlmsim bench dram --pattern random``: DDR4-3200 ~30 % of peak, HBM2 ~14 %).
-* Streams and the address mapping: with the presets' DDR4 mapping (rochrababgco) a
-  sequential stream stays in one bank of one bank group, so consecutive reads are
-  tCCD_L apart (8 tCK for a 4 tCK burst) and reach at most half the peak bandwidth,
-  as on DRAMsim3; a mapping with bank-group bits below the column bits
-  (e.g. rochrabacobg) streams at tCCD_S = burst, near peak.
-* Stalls: the time a transaction's bursts were pushed beyond their unloaded latency,
-  each push attributed to its binding constraint: ``refresh``, ``bank`` (tRP, tRCD,
-  tRAS, tRC of a busy bank), ``activate_window`` (tRRD, tFAW), ``bus`` (data bus,
-  tCCD, turnaround, command bus; a burst queued behind a burst of its own
-  transaction is not counted), and ``queue_full``.
+Requests. A transaction of n bytes at byte address a is cut into request-sized
+bursts (``spec.request_bytes``: 64 B on DDR4/HBM2, 128 B LPDDR4, 256 B GDDR6); each
+burst address is decoded with the address mapping (DRAMsim3 style, MSB..LSB string of
+the fields ro ch ra bg ba co; the column field counts bursts within a row) into
+channel, rank, bank group, bank, row and column. The bursts of a channel are offered
+in arrival order; a burst the controller cannot accept waits at the offering side, and
+no later burst overtakes it.
 
-Energy (:meth:`Dram.energy_pj`), with times in ns (mA x V x ns = pJ), per device
-times ``devices_per_rank`` (formulas of docs/reference/dram_presets.md): ACT = VDD (IDD0 tRC -
-IDD3N tRAS - IDD2N tRP); RD = VDD (IDD4R - IDD3N) burst; WR likewise with IDD4W;
-REF = VDD (IDD5AB - IDD3N) tRFC; background per rank = VDD (IDD3N x time at least one
-bank of the rank is open + IDD2N x the rest of the run) -- power-down is not
-modelled; I/O = ``io_energy_pj_per_bit`` x bits transferred.
+Queues, per channel (defaults from DRAMsim3's configs):
+* a read queue of ``read_queue_depth`` requests and a write buffer of
+  ``write_queue_depth`` posted writes. A write completes when it is accepted (one
+  cycle later, as DRAMsim3 calls its write callback); a write to an address already
+  in the buffer merges with it; a read of an address in the buffer is served from it
+  (read-after-write forwarding, one cycle).
+* per bank a command queue of ``command_queue_depth`` requests. Requests move from
+  the read queue (or, while the write buffer drains, from the write buffer) to their
+  bank's command queue as soon as it has room, oldest first.
+* write drain: a drain starts when the buffer holds ``write_high_watermark`` writes,
+  or more than ``write_low_watermark`` while no read is queued; it moves the writes
+  present at its start to the command queues (DRAMsim3's policy); reads already in
+  the command queues keep being served.
+
+Scheduling (FR-FCFS), at most one command per cycle on a channel's command bus (HBM:
+one row command -- ACT, PRE, REF -- and one column command per cycle, its separate row
+and column buses). Each bank offers its candidate: if its row is open, the first
+queued request that hits it (RD or WR); if the head of the queue wants another row,
+PRE -- but only once no queued request hits the open row, or the row has served
+``row_hit_cap`` column commands since its ACT (then the PRE competes with the hits and
+wins when ready as early: DRAMsim3's arbitration); if the bank is closed, ACT for the
+head. Among the candidates, the one ready earliest issues; at equal times refresh
+commands first, then requests waiting ``starvation_cycles`` or more (aging), then
+column commands (row hits), then the oldest request. The scheduler computes every
+candidate's earliest legal cycle and jumps there; nothing is committed before its
+cycle, so a request arriving in the meantime competes as in a cycle-by-cycle
+controller (tests/hw/test_dram.py holds it to a plain cycle-by-cycle reference).
+
+Timing constraints: per bank tRCD (ACT to RD/WR), tRAS (ACT to PRE), tRC (ACT to
+ACT), tRP (PRE to ACT), tRTP (RD to PRE, counted from RD + AL), tWR (end of write data
+to PRE); per rank tRRD_S / tRRD_L, tFAW, tCCD_S / tCCD_L, tWTR_S / tWTR_L (end of write
+data to RD); per channel the data bus: a read's data occupies [RD + RL, RD + RL +
+burst), a write's [WR + WL, WR + WL + burst); bursts never overlap, and a rank switch
+or a read-to-write turnaround leaves tRTRS idle cycles.
+
+Page policy: ``open`` keeps a row open until a conflict or a refresh; ``closed``
+auto-precharges after a column command (logged as a PRE at the earliest legal cycle,
+no command slot) unless another queued request hits the row; ``adaptive`` is open, and
+precharges a bank whose queue has been empty for ``page_timeout_cycles`` after its
+last column command (a PRE with a command slot, lowest priority).
+
+Refresh (rank level, staggered as DRAMsim3's RANK_LEVEL_STAGGERED): rank r of a
+channel is due at (r + 1) * tREFI / ranks and every tREFI after. From its due time a
+rank takes no new commands; its open banks are precharged, then REF blocks it for
+tRFC. A rank in self-refresh refreshes itself (no REF).
+
+Power states (DRAMPower's, as DRAMsim3 models self-refresh): a rank with no queued
+request and no command for ``powerdown_timeout_cycles`` enters power-down: active
+power-down if a bank is open, precharge power-down otherwise; a precharged rank idle for
+``self_refresh_timeout_cycles`` enters self-refresh. When a request (or a refresh) for
+it arrives the rank exits: its next command waits until max(arrival, entry + tCKE) + tXP
+(power-down) or max(arrival, entry + tCKESR) + tXS (self-refresh). Entry and exit are
+logged (PDE, PDX, SRE, SRX) for the timing checker. ``powerdown: false`` keeps every
+rank in standby.
+
+Energy (:meth:`Dram.energy_pj`), with times in ns (mA x V x ns = pJ), per device times
+``devices_per_rank`` (the formulas of DRAMsim3 and DRAMPower): ACT = VDD (IDD0 tRC -
+IDD3N tRAS - IDD2N tRP); RD = VDD (IDD4R - IDD3N) burst; WR likewise with IDD4W; REF =
+VDD (IDD5AB - IDD3N) tRFC; I/O = ``io_energy_pj_per_bit`` x bits transferred;
+background per rank and state: VDD x (IDD3N active standby, IDD2N precharge standby,
+IDD3P active power-down, IDD2P precharge power-down, IDD6 self-refresh) x time in it.
+
+Memory: the command log is kept in integer arrays and handed to ``command_sink`` in
+time-sorted chunks (the run's streaming timing checker), so a long run holds only the
+last chunk; ``record_commands=True`` keeps the whole log for :meth:`command_log`.
 """
 
 from __future__ import annotations
@@ -78,7 +84,7 @@ from __future__ import annotations
 import heapq
 from array import array
 from collections import deque
-from typing import Generator
+from typing import Callable, Generator
 
 import numpy as np
 import pandas as pd
@@ -92,15 +98,68 @@ from tlmsim.errors import ConfigError, SimulationError
 from tlmsim.platform.dram import DramConfig
 
 _NEG = -(10**15)  #: "long ago" for last-command times
-_USED_PRUNE = 4096  #: command-bus slots of a channel kept before old ones are forgotten
+_INF = 1 << 62
 #: command codes of the command log
-_ACT, _PRE, _RD, _WR, _REF = 0, 1, 2, 3, 4
-COMMAND_NAMES = ("ACT", "PRE", "RD", "WR", "REF")
-STALL_REASONS = ("queue_full", "refresh", "bank", "activate_window", "bus")
+_ACT, _PRE, _RD, _WR, _REF, _PDE, _PDX, _SRE, _SRX = range(9)
+COMMAND_NAMES = ("ACT", "PRE", "RD", "WR", "REF", "PDE", "PDX", "SRE", "SRX")
+STALL_REASONS = ("queue_full",)
+#: background power states, in the order of the energy actions
+BACKGROUND_STATES = ("active_standby", "precharge_standby", "active_powerdown", "precharge_powerdown",
+                     "self_refresh")
+_LOG_CHUNK = 1 << 18  #: log rows gathered before a chunk is handed to the sink
+
+
+class _Req:
+    """One queued burst."""
+
+    __slots__ = ("seq", "gb", "lb", "row", "col", "write", "txn", "q", "queued")
+
+    def __init__(self, seq, gb, lb, row, col, write, txn, q):
+        self.seq, self.gb, self.lb, self.row, self.col, self.write, self.txn, self.q = (
+            seq, gb, lb, row, col, write, txn, q)
+        self.queued = 0
+
+
+class _Txn:
+    """A transaction in flight: its bursts left and the latest end among those done."""
+
+    __slots__ = ("txn", "event", "left", "end", "start_ps", "arrive", "accepted")
+
+    def __init__(self, txn, event, left, start_ps, arrive):
+        self.txn, self.event, self.left, self.start_ps, self.arrive = txn, event, left, start_ps, arrive
+        self.end = 0
+        self.accepted = arrive
+
+
+class _Chan:
+    """Queues and scheduling state of one channel."""
+
+    __slots__ = ("offers", "rqb", "wbb", "nrq", "nwb", "wpend", "bq", "active", "drain", "cyc", "row_free", "col_free",
+                 "wake_at", "idle_open", "nq", "nreads", "reads_left", "offer_writes")
+
+    def __init__(self, banks: int):
+        self.offers: deque = deque()
+        self.rqb: list[deque] = [deque() for _ in range(banks)]  # read queue, per bank, oldest first
+        self.wbb: list[deque] = [deque() for _ in range(banks)]  # write buffer, per bank
+        self.nrq = 0
+        self.nwb = 0
+        self.wpend: dict[int, int] = {}
+        self.bq: list[list] = [[] for _ in range(banks)]
+        self.active: set[int] = set()  # local banks with a non-empty command queue
+        self.drain = 0
+        self.cyc = 0  # decisions at cycles below this are final
+        self.row_free = 0
+        self.col_free = 0
+        self.wake_at = _INF
+        self.idle_open: set[int] = set()  # adaptive page: open banks with an empty queue
+        self.nq = 0  # requests in the command queues
+        self.nreads = 0  # reads in the command queues
+        self.reads_left: dict = {}  # read transaction -> its bursts not yet read on this channel
+        self.offer_writes = 0  # writes waiting at the offering side
 
 
 class Dram(Component):
-    """A DRAM channel group with its FR-FCFS controller; see the module docstring."""
+    """A DRAM channel group with its reordering controller; see the module docstring."""
 
     KIND = "dram"
     STATS = (
@@ -109,10 +168,15 @@ class Dram(Component):
         StatDecl("rd", "count", "RD column commands (one per read burst)"),
         StatDecl("wr", "count", "WR column commands (one per write burst)"),
         StatDecl("ref", "count", "REF (all-bank refresh) commands"),
-        StatDecl("bursts", "count", "request-sized bursts served"),
+        StatDecl("bursts", "count", "request-sized bursts served by a column command"),
         StatDecl("row_hits", "count", "bursts whose row was open"),
         StatDecl("row_misses", "count", "bursts to a closed bank (ACT needed)"),
         StatDecl("row_conflicts", "count", "bursts to a bank with another row open (PRE and ACT needed)"),
+        StatDecl("forwarded_reads", "count", "read bursts served from the write buffer"),
+        StatDecl("merged_writes", "count", "write bursts merged with one already in the write buffer"),
+        StatDecl("write_drains", "count", "write-buffer drains started"),
+        StatDecl("powerdowns", "count", "power-down entries (active or precharge)"),
+        StatDecl("self_refreshes", "count", "self-refresh entries"),
     )
 
     def __init__(
@@ -123,14 +187,16 @@ class Dram(Component):
         recorder: Recorder,
         config: DramConfig,
         record_commands: bool = False,
+        command_sink: Callable[[np.ndarray], None] | None = None,
+        plain: bool = False,
     ) -> None:
         super().__init__(name=name, env=env, recorder=recorder)
         self.config = config
         s = self.spec = config.resolve()
         self.peak_bandwidth_gb_per_s = s.peak_bandwidth_gb_per_s
         self.record_commands = record_commands
-        self._closed_page = s.page_policy == "closed"
-        # address decoding: (shift, mask) per field, above the request-offset bits
+        self._sink = command_sink
+        self._policy = s.page_policy
         self._offset_bits = s.request_bytes.bit_length() - 1
         if 1 << self._offset_bits != s.request_bytes:
             raise ConfigError(f"request size {s.request_bytes} B is not a power of two", key="dram.org")
@@ -139,16 +205,23 @@ class Dram(Component):
         for f in reversed(s.address_mapping):
             self._fields[f] = (pos, (1 << bits[f]) - 1)
             pos += bits[f]
+        self._dec = tuple(x for k in ("ch", "ra", "bg", "ba", "ro", "co") for x in self._fields[k])
         nch, nra, nbg, bpr = s.channels, s.ranks, s.bankgroups, s.banks_per_rank
         nranks, nbanks = nch * nra, nch * nra * bpr
+        self._bpc = nra * bpr  # banks per channel
+        self._hbm = s.protocol == "HBM"
         # per bank (index (ch * ranks + rank) * banks_per_rank + bg * banks_per_group + ba)
-        self._open = [-1] * nbanks  # open row or -1
-        self._act_t = [_NEG] * nbanks  # last ACT
-        self._next_act = [0] * nbanks  # earliest ACT while closed (PRE + tRP, ACT + tRC, REF + tRFC)
-        self._ref_blocked = [False] * nbanks  # next_act comes from a refresh
-        self._next_pre = [0] * nbanks  # earliest PRE while open (tRAS, tRTP, tWR)
-        self._col_ready = [0] * nbanks  # earliest column command while open (ACT + tRCD)
-        # per rank (index ch * ranks + rank)
+        self._open = [-1] * nbanks
+        self._act_t = [_NEG] * nbanks
+        self._next_act = [0] * nbanks
+        self._next_pre = [0] * nbanks
+        self._col_ok = [0] * nbanks
+        self._hits = [0] * nbanks  # column commands since the ACT
+        self._last_use = [_NEG] * nbanks
+        self._conflict = [False] * nbanks  # the bank was closed for a queued request to another row
+        self._rank_of = [gb // bpr for gb in range(nbanks)]
+        self._rbg_of = [(gb // bpr) * nbg + (gb % bpr) // s.banks_per_group for gb in range(nbanks)]
+        # per rank
         self._last_act = [_NEG] * nranks
         self._last_act_bg = [_NEG] * (nranks * nbg)
         self._faw = [deque(maxlen=4) for _ in range(nranks)]
@@ -157,28 +230,33 @@ class Dram(Component):
         self._wr_end = [_NEG] * nranks
         self._wr_end_bg = [_NEG] * (nranks * nbg)
         self._ref_due = [(r % nra + 1) * s.tREFI // nra for r in range(nranks)]
-        self._open_intervals: list[list[tuple[int, int]]] = [[] for _ in range(nranks)]
+        self._ref_pending = [False] * nranks
+        self._rank_q = [0] * nranks  # queued requests of the rank
+        self._idle_since = [0] * nranks  # last activity of an idle rank
+        self._wake = [0] * nranks  # earliest command after a power-down exit
+        self._nopen = [0] * nranks
+        self._acct_t = [0] * nranks
+        self._acct = [[0, 0, 0, 0, 0] for _ in range(nranks)]  # cycles per BACKGROUND_STATES
+        self._closes: list[list[int]] = [[] for _ in range(nranks)]  # future auto-precharge times (heaps)
         # per channel
-        self._ch_last_col = [_NEG] * nch
+        self._ch = [_Chan(self._bpc) for _ in range(nch)]
         self._bus_end = [_NEG] * nch
         self._bus_rank = [-1] * nch
         self._bus_write = [False] * nch
-        self._bus_owner = [-1] * nch
-        self._cmd_used: list[set[int]] = [set() for _ in range(nch)]
-        self._queue: list[list[int]] = [[] for _ in range(nch)]
+        self._seq = 0
         self._end_cycle = 0
         self._finalized = False
-        self._hit_step = max(s.tCCD_S, s.tCCD_L, s.burst_cycles)
-        # per-burst lookups hoisted out of the scheduler: rank and rank-bank-group of a bank,
-        # earliest refresh due time of a channel's ranks
-        self._rank_of = [gb // bpr for gb in range(nbanks)]
-        self._rbg_of = [(gb // bpr) * nbg + (gb % bpr) // s.banks_per_group for gb in range(nbanks)]
-        self._dec = tuple(x for k in ("ch", "ra", "bg", "ba", "ro", "co") for x in self._fields[k])
-        self._ch_due = [min(self._ref_due[ch * nra : (ch + 1) * nra]) for ch in range(nch)]
-        #: latency (ps) of every read transaction, issue to last data, in service order
-        self.read_latency_ps: list[int] = []
-        #: command log, flat int64 records (cycle, channel, global bank, command, row, column)
-        self._log: array | None = array("q") if record_commands else None
+        #: latency (ps) of every read transaction, offer to last data, in completion order
+        self.read_latency_ps = array("q")
+        self._log = array("q")
+        self._kept: list[np.ndarray] = []  # sorted chunks kept for command_log()
+        self._tck = s.tck_ps
+        #: ``plain``: no fast paths -- a SimPy wake at every decision, no closed-form runs (tests
+        #: hold the fast scheduler to it)
+        self._plain = plain
+        #: row-hit runs in closed form (not with the closed page policy, which closes after each run)
+        self._runs = s.page_policy != "closed" and not plain
+        self._run_step = max(s.tCCD_L, s.burst_cycles, 1)
 
     @property
     def busy_units(self) -> int:
@@ -194,528 +272,940 @@ class Dram(Component):
 
     # -- the SimPy interface --------------------------------------------------------------
     def access(self, txn: Transaction) -> Generator[simpy.Event, object, None]:
-        """Serve ``txn`` arriving now; returns when its last burst's data has moved
-        (one SimPy timeout)."""
-        now = self.env.now
-        end_ps = self.reserve(txn, now)
-        if end_ps > now:
-            yield self.env.timeout(end_ps - now)
+        """Serve ``txn`` arriving now; returns when it is done: a read when its last
+        burst's data has moved, a write when its last burst is in the write buffer
+        (one SimPy event per transaction)."""
+        yield self.submit(txn)
 
-    def reserve(self, txn: Transaction, start_ps: int) -> int:
-        """Commit every command ``txn`` needs, arriving at ``start_ps`` (not before the
-        current time of earlier calls); return when its last data has moved (ps)."""
+    def submit(self, txn: Transaction) -> simpy.Event:
+        """Offer ``txn`` now (its bursts enter the channels' offering queues at once);
+        the returned event triggers when it is done (see :meth:`access`)."""
         if txn.cmd not in (Cmd.READ, Cmd.WRITE):
             raise SimulationError(f"{self.name}: cannot serve a {txn.cmd.label} transaction")
         if txn.nbytes <= 0 or txn.address < 0:
             raise SimulationError(f"{self.name}: bad access of {txn.nbytes} bytes at {txn.address}")
-        tck = self.spec.tck_ps
-        t_arr = -(-start_ps // tck)
-        is_write = txn.cmd == Cmd.WRITE
+        env = self.env
+        now = env.now
+        t = -(-now // self._tck)
         ob = self._offset_bits
         first, last = txn.address >> ob, (txn.address + txn.nbytes - 1) >> ob
-        # stall cycles by STALL_REASONS: all pushes of the first burst of each channel, and
-        # only refresh pushes of the later ones (their other waits are behind their own
-        # transaction's bursts, or overlap the first burst's)
-        st = [0, 0, 0, 0, 0]
-        if first == last:
-            end = self._one_burst(first, is_write, t_arr, txn.id, st)
-        else:
-            end = self._bursts(first, last, is_write, t_arr, txn.id, st)
-        if end > self._end_cycle:
-            self._end_cycle = end
-        end_ps = end * tck
-        wait, room = 0, end - t_arr  # a transaction never waits longer than it takes
-        for reason, cyc in zip(STALL_REASONS, st):
-            if cyc > room:
-                cyc = room
-            if cyc > 0:
-                self.stall(reason, cyc * tck, layer=txn.layer)
-                wait += cyc
-                room -= cyc
-        if not is_write:
-            self.read_latency_ps.append(end_ps - start_ps)
-        self.record(txn, start_ps, end_ps, wait * tck)
-        return end_ps
-
-    def _prune_used(self, ch: int, t_arr: int) -> set[int]:
-        """The command-bus slots of channel ``ch``, forgetting those no later command can
-        take once the set is large: later commands are placed at or after their arrival,
-        refresh commands at or after their due time."""
-        used = self._cmd_used[ch]
-        if len(used) > _USED_PRUNE:
-            nra = self.spec.ranks
-            keep = min(t_arr, min(self._ref_due[ch * nra : (ch + 1) * nra]))
-            used = self._cmd_used[ch] = {x for x in used if x >= keep}
-        return used
-
-    def _one_burst(self, q: int, is_write: bool, t_arr: int, owner: int, st: list[int]) -> int:
-        """Schedule a one-burst transaction (burst index ``q``); its data end cycle."""
+        event = simpy.Event(env)
+        tx = _Txn(txn, event, last - first + 1, now, t)
+        is_write = txn.cmd == Cmd.WRITE
         sch, mch, sra, mra, sbg, mbg, sba, mba, sro, mro, sco, mco = self._dec
         s = self.spec
-        ch = (q >> sch) & mch
-        gb = ((ch * s.ranks + ((q >> sra) & mra)) * s.banks_per_rank + ((q >> sbg) & mbg) * s.banks_per_group
-              + ((q >> sba) & mba))
-        self._prune_used(ch, t_arr)
-        heap = self._queue[ch]
-        t_cur = t_arr
-        while heap and heap[0] <= t_cur:
-            heapq.heappop(heap)
-        if len(heap) >= s.queue_depth:
-            t_cur = heapq.heappop(heap)
-            st[0] += t_cur - t_arr
-        col_t, data_end = self._burst(ch, gb, (q >> sro) & mro, (q >> sco) & mco, is_write, t_cur, owner, False, st)
-        heapq.heappush(heap, col_t)
-        return data_end
-
-    def _bursts(self, first: int, last: int, is_write: bool, t_arr: int, owner: int, st: list[int]) -> int:
-        """Schedule the bursts ``first`` .. ``last`` of a transaction; its data end cycle."""
-        s = self.spec
-        sch, mch, sra, mra, sbg, mbg, sba, mba, sro, mro, sco, mco = self._dec
         nra, bpr, bpg = s.ranks, s.banks_per_rank, s.banks_per_group
-        # group bursts by channel, then by (bank, row) in order of first appearance; when the
-        # column field is the lowest, the bursts up to the end of a row share every other field
-        by_ch: dict[int, dict[tuple[int, int], list[int]]] = {}
-        q = first
-        while q <= last:
-            if sco == 0:
-                q_end = q | mco
-                if q_end > last:
-                    q_end = last
-            else:
-                q_end = q
+        touched: list[int] = []
+        for q in range(first, last + 1):
             ch = (q >> sch) & mch
-            gr = ch * nra + ((q >> sra) & mra)
-            gb = gr * bpr + ((q >> sbg) & mbg) * bpg + ((q >> sba) & mba)
-            key = (gb, (q >> sro) & mro)
-            groups = by_ch.get(ch)
-            if groups is None:
-                groups = by_ch[ch] = {}
-            cols = groups.get(key)
-            c0 = (q >> sco) & mco
-            if cols is None:
-                groups[key] = [c0] if q_end == q else list(range(c0, c0 + q_end - q + 1))
-            elif q_end == q:
-                cols.append(c0)
+            lb = ((q >> sra) & mra) * bpr + ((q >> sbg) & mbg) * bpg + ((q >> sba) & mba)
+            chan = self._ch[ch]
+            if ch not in touched:
+                self._advance(ch, t)
+                touched.append(ch)
+            self._seq += 1
+            chan.offers.append(_Req(self._seq, ch * self._bpc + lb, lb, (q >> sro) & mro, (q >> sco) & mco,
+                                    is_write, tx, q))
+            if is_write:
+                chan.offer_writes += 1
             else:
-                cols.extend(range(c0, c0 + q_end - q + 1))
-            q = q_end + 1
-        end = 0
-        st_later = [0, 0, 0, 0, 0]
-        depth = s.queue_depth
-        heappop, heappush = heapq.heappop, heapq.heappush
-        ref_due = self._ref_due
-        step = self._hit_step
-        log = self._log
-        col_code = _WR if is_write else _RD
-        for ch, groups in by_ch.items():
-            used = self._prune_used(ch, t_arr)
-            heap = self._queue[ch]
-            t_cur = t_arr
-            first_burst = True
-            while groups:
-                key = next(iter(groups))
-                if self._open[key[0]] != key[1]:
-                    for k in groups:
-                        if self._open[k[0]] == k[1]:
-                            key = k
-                            break
-                gb, row = key
-                cols = groups.pop(key)
-                n = len(cols)
-                gr = gb // bpr
-                min_due = 0  # no fast burst before the first burst's general path
-                col_t = 0
-                hits = 0
-                for i, col in enumerate(cols):
-                    while heap and heap[0] <= t_cur:
-                        heappop(heap)
-                    if len(heap) >= depth:
-                        entry = heappop(heap)
-                        if first_burst:
-                            st[0] += entry - t_arr
-                        t_cur = entry
-                    if t_cur < min_due:
-                        # Fast path for a row hit right after a burst of its own group. The
-                        # previous burst (column command col_t) left the row open and set the
-                        # bus, tCCD and tWTR state, all of its own rank, bank group and
-                        # direction, so _plan reduces to max(t_cur, col_t + max(tCCD_S,
-                        # tCCD_L, burst)) then the first free command slot: bank readiness
-                        # (tRCD) and tWTR were already met by col_t, no tRTRS applies, and
-                        # a hit after the first burst adds no stall. Refreshes: no rank of
-                        # the channel is due by t_cur (min_due) and the column command is
-                        # before its rank's due time; otherwise the general path runs. The
-                        # closed-page auto-precharge of the last burst also takes it.
-                        c = col_t + step
-                        if t_cur > c:
-                            c = t_cur
-                        while c in used:
-                            c += 1
-                        if c < ref_due[gr] and (i + 1 < n or not self._closed_page):
-                            used.add(c)
-                            col_t = c
-                            heappush(heap, c)
-                            hits += 1
-                            if log is not None:
-                                log.extend((c, ch, gb, col_code, row, col))  # as _log_cmd, inlined
-                            continue
-                    if hits:
-                        data_end = self._flush_hits(ch, gr, gb, is_write, col_t, owner, hits)
-                        hits = 0
-                        if data_end > end:
-                            end = data_end
-                    col_t, data_end = self._burst(
-                        ch, gb, row, col, is_write, t_cur, owner, i + 1 < n, st if first_burst else st_later
-                    )
-                    first_burst = False
-                    heappush(heap, col_t)
-                    if data_end > end:
-                        end = data_end
-                    min_due = min(ref_due[ch * nra : (ch + 1) * nra])
-                if hits:
-                    data_end = self._flush_hits(ch, gr, gb, is_write, col_t, owner, hits)
-                    if data_end > end:
-                        end = data_end
-        st[1] += st_later[1]
-        return end
+                chan.reads_left[tx] = chan.reads_left.get(tx, 0) + 1
+        for ch in touched:
+            self._fill(ch, t)
+            self._schedule(ch, self._advance(ch, t))
+        return event
 
-    # -- scheduling of one burst -----------------------------------------------------------
-    def _burst(
-        self, ch: int, gb: int, row: int, col: int, is_write: bool, t0: int, owner: int, keep_open: bool, st: list[int]
-    ) -> tuple[int, int]:
-        """Commit the commands of one burst whose queue entry is held from cycle ``t0``;
-        add its pushes to ``st``; return (column command cycle, data end cycle)."""
-        gr = self._rank_of[gb]
-        ref_due = self._ref_due
-        # refreshes of the channel's ranks due by t0 (keeps the command-bus set prunable)
-        if t0 >= self._ch_due[ch]:
-            nra = self.spec.ranks
-            for r in range(ch * nra, ch * nra + nra):
-                while ref_due[r] <= t0:
-                    self._refresh(r)
+    def will_accept(self, address: int, write: bool) -> bool:
+        """Whether a one-burst request at ``address`` offered now would be accepted at
+        once (DRAMsim3's WillAcceptTransaction): nothing waits before it at the offering
+        side and its queue has room (or it merges with / is forwarded from a buffered
+        write)."""
+        q = address >> self._offset_bits
+        sch, mch = self._dec[0], self._dec[1]
+        ch = (q >> sch) & mch
+        t = -(-self.env.now // self._tck)
+        self._advance(ch, t)
+        chan = self._ch[ch]
+        if chan.offers:
+            return False
+        if q in chan.wpend:
+            return True
+        s = self.spec
+        return chan.nwb < s.write_queue_depth if write else chan.nrq < s.read_queue_depth
+
+    def reserve(self, txn: Transaction, start_ps: int) -> int:
+        raise SimulationError(
+            f"{self.name}: the DRAM controller reorders requests, so it cannot book one ahead of time; "
+            "use access() (event-driven)"
+        )
+
+    # -- completion and wake-ups ---------------------------------------------------------
+    def _done(self, tx: _Txn, end: int) -> None:
+        """One burst of ``tx`` is done at cycle ``end``."""
+        if end > tx.end:
+            tx.end = end
+        tx.left -= 1
+        if tx.left:
+            return
+        tck = self._tck
+        end_ps = max(tx.end * tck, self.env.now)
+        txn = tx.txn
+        if txn.cmd == Cmd.READ:
+            self.read_latency_ps.append(end_ps - tx.start_ps)
+        wait = max(0, tx.accepted - tx.arrive) * tck
+        if wait:
+            self.stall("queue_full", wait, layer=txn.layer)
+        self.record(txn, tx.start_ps, end_ps, wait)
+        if tx.end > self._end_cycle:
+            self._end_cycle = tx.end
+        ev = tx.event
+        ev._ok = True
+        ev._value = None
+        self.env.schedule(ev, simpy.events.NORMAL, end_ps - self.env.now)
+
+    def _schedule(self, ch: int, nxt: int) -> None:
+        """Wake channel ``ch`` for its decision at cycle ``nxt`` (at nxt * tCK + 1 ps, after
+        every request eligible at that cycle has arrived)."""
+        chan = self._ch[ch]
+        if nxt >= _INF or not chan.nq:
+            return  # without queued requests, refreshes and idle precharges wait for the next arrival
+        if not self._plain and not chan.offer_writes and not (chan.wpend and chan.offers):
+            # the only effect seen outside is a read transaction's completion: its last burst's RD
+            # is at least (bursts left - 1) bursts after the next command, RDs being >= a burst apart;
+            # the commands before it are issued when the wake (or an arrival) comes
+            if chan.reads_left:
+                nxt += (min(chan.reads_left.values()) - 1) * self.spec.burst_cycles
+            else:
+                return
+        if chan.wake_at <= nxt:
+            return
+        chan.wake_at = nxt
+        ev = self.env.timeout(nxt * self._tck + 1 - self.env.now)
+        ev.callbacks.append(lambda _e, ch=ch, at=nxt: self._on_wake(ch, at))
+
+    def _on_wake(self, ch: int, at: int) -> None:
+        chan = self._ch[ch]
+        if chan.wake_at == at:
+            chan.wake_at = _INF
+        cyc = self.env.now // self._tck
+        self._schedule(ch, self._advance(ch, cyc + 1))
+
+    # -- queues --------------------------------------------------------------------------
+    def _fill(self, ch: int, t: int, freed: int = -1) -> None:
+        """At cycle ``t``: accept offered bursts while the queues have room, start a write
+        drain when due, and move requests into the bank command queues. A request waits
+        in the read queue (write buffer) only while its bank's command queue is full, so
+        only the bank whose queue just lost a request (``freed``) can take one."""
+        s = self.spec
+        chan = self._ch[ch]
+        bq, rqb, wbb = chan.bq, chan.rqb, chan.wbb
+        depth = s.command_queue_depth
+        if freed >= 0:
+            src = wbb[freed] if chan.drain else rqb[freed]
+            if src and len(bq[freed]) < depth:
+                self._enqueue(chan, src.popleft(), t)
+                if chan.drain:
+                    chan.nwb -= 1
+                    chan.drain -= 1
+                    if not chan.drain:
+                        self._drain_done(chan, t)
+                else:
+                    chan.nrq -= 1
+        offers, wpend = chan.offers, chan.wpend
+        c = self.stats.c
+        while offers:
+            req = offers[0]
+            if req.write:
+                if req.q in wpend:  # merges with a write still in the buffer
+                    c["merged_writes"] += 1
+                elif chan.nwb >= s.write_queue_depth:
+                    break
+                else:
+                    wbb[req.lb].append(req)
+                    chan.nwb += 1
+                    wpend[req.q] = 1
+                offers.popleft()
+                chan.offer_writes -= 1
+                self._accepted(req, t)
+                self._done(req.txn, t + 1)
+            elif req.q in wpend:  # read-after-write forwarding
+                offers.popleft()
+                self._read_left(chan, req.txn)
+                c["forwarded_reads"] += 1
+                self._accepted(req, t)
+                self._done(req.txn, t + 1)
+            elif chan.nrq >= s.read_queue_depth:
+                break
+            else:
+                offers.popleft()
+                self._accepted(req, t)
+                lb = req.lb
+                if not chan.drain and not rqb[lb] and len(bq[lb]) < depth:
+                    self._enqueue(chan, req, t)
+                else:
+                    rqb[lb].append(req)
+                    chan.nrq += 1
+        if not chan.drain and chan.nwb and (
+            chan.nwb >= s.write_high_watermark
+            or (chan.nwb > s.write_low_watermark and not chan.nrq and not chan.nreads)
+        ):
+            chan.drain = chan.nwb
+            c["write_drains"] += 1
+            for lb, src in enumerate(wbb):
+                while src and len(bq[lb]) < depth and chan.drain:
+                    self._enqueue(chan, src.popleft(), t)
+                    chan.nwb -= 1
+                    chan.drain -= 1
+            if not chan.drain:
+                self._drain_done(chan, t)
+
+    def _drain_done(self, chan: _Chan, t: int) -> None:
+        """A drain has moved its writes: reads move again, oldest first per bank."""
+        depth = self.spec.command_queue_depth
+        for lb, src in enumerate(chan.rqb):
+            q = chan.bq[lb]
+            while src and len(q) < depth:
+                self._enqueue(chan, src.popleft(), t)
+                chan.nrq -= 1
+
+    def _enqueue(self, chan: _Chan, req: _Req, t: int) -> None:
+        req.queued = t
+        lb = req.lb
+        q = chan.bq[lb]
+        if not q:
+            chan.active.add(lb)
+            chan.idle_open.discard(lb)
+        q.append(req)
+        chan.nq += 1
+        if not req.write:
+            chan.nreads += 1
+        r = self._rank_of[req.gb]
+        if self._rank_q[r] == 0:
+            self._rank_busy(r, t)
+        self._rank_q[r] += 1
+
+    @staticmethod
+    def _read_left(chan: _Chan, tx: _Txn) -> None:
+        n = chan.reads_left[tx] - 1
+        if n:
+            chan.reads_left[tx] = n
+        else:
+            del chan.reads_left[tx]
+
+    def _accepted(self, req: _Req, t: int) -> None:
+        tx = req.txn
+        if t > tx.accepted:
+            tx.accepted = t
+
+    # -- power states --------------------------------------------------------------------
+    def _acct_to(self, r: int, t: int) -> None:
+        """Background accounting of rank ``r`` (awake) up to cycle ``t``."""
+        closes = self._closes[r]
+        a = self._acct[r]
+        while closes and closes[0] <= t:
+            x = heapq.heappop(closes)
+            if x > self._acct_t[r]:
+                a[0 if self._nopen[r] else 1] += x - self._acct_t[r]
+                self._acct_t[r] = x
+            self._nopen[r] -= 1
+        if t > self._acct_t[r]:
+            a[0 if self._nopen[r] else 1] += t - self._acct_t[r]
+            self._acct_t[r] = t
+
+    def _rank_busy(self, r: int, t: int) -> None:
+        """Rank ``r`` gets work at cycle ``t`` after being idle: leave power-down."""
+        s = self.spec
+        if not s.powerdown:
+            return
+        idle = self._idle_since[r]
+        pde = idle + s.powerdown_timeout_cycles
+        if t <= pde:
+            return
+        self._acct_to(r, pde)
+        open_ = self._nopen[r] > 0
+        ch, gb0 = r // s.ranks, r * s.banks_per_rank
+        a = self._acct[r]
+        sre = idle + s.self_refresh_timeout_cycles
+        if not open_ and t > sre and sre >= pde:
+            # precharge power-down, then self-refresh (the device refreshes itself)
+            self._log_cmd(sre, ch, gb0, _SRE, -1, -1)
+            exit_t = max(t, sre + s.tCKESR)
+            self._log_cmd(exit_t, ch, gb0, _SRX, -1, -1)
+            a[3] += sre - pde
+            a[4] += exit_t - sre
+            self._wake[r] = exit_t + s.tXS
+            self.stats.c["self_refreshes"] += 1
+            due = self._ref_due[r]
+            while due <= exit_t:
+                due += s.tREFI
+            self._ref_due[r] = due
+        else:
+            self._log_cmd(pde, ch, gb0, _PDE, -1, -1)
+            exit_t = max(t, pde + s.tCKE)
+            self._log_cmd(exit_t, ch, gb0, _PDX, -1, -1)
+            a[2 if open_ else 3] += exit_t - pde
+            self._wake[r] = exit_t + s.tXP
+            self.stats.c["powerdowns"] += 1
+        self._acct_t[r] = exit_t
+        self._idle_since[r] = exit_t
+
+    def _rank_sleep_to_end(self, r: int, last: int) -> None:
+        """An idle rank at the end of the run: in power-down (or self-refresh) from its
+        entry to ``last``; entries are logged, no exit."""
+        s = self.spec
+        idle = self._idle_since[r]
+        pde = idle + s.powerdown_timeout_cycles
+        self._acct_to(r, pde)
+        a = self._acct[r]
+        ch, gb0 = r // s.ranks, r * s.banks_per_rank
+        sre = idle + s.self_refresh_timeout_cycles
+        if self._nopen[r] == 0 and last > sre and sre >= pde:
+            self._log_cmd(sre, ch, gb0, _SRE, -1, -1)
+            a[3] += sre - pde
+            a[4] += last - sre
+            self.stats.c["self_refreshes"] += 1
+        else:
+            self._log_cmd(pde, ch, gb0, _PDE, -1, -1)
+            a[2 if self._nopen[r] else 3] += last - pde
+            self.stats.c["powerdowns"] += 1
+        self._acct_t[r] = last
+
+    def _rank_activity(self, r: int, t: int) -> None:
+        if t > self._idle_since[r]:
+            self._idle_since[r] = t
+
+    # -- the scheduler ---------------------------------------------------------------------
+    def _advance(self, ch: int, until: int) -> int:
+        """Issue every command of channel ``ch`` due before cycle ``until``; return the
+        cycle of its next decision (or _INF)."""
+        chan = self._ch[ch]
+        t = chan.cyc
+        s = self.spec
+        nra = s.ranks
+        r0 = ch * nra
+        due = self._ref_due
         while True:
-            plan = self._plan(ch, gr, gb, row, is_write, t0, owner)
-            if plan[2] >= ref_due[gr]:  # the column command is the latest of the plan
-                self._refresh(gr)
+            # refreshes becoming due
+            nd = _INF
+            for r in range(r0, r0 + nra):
+                if not self._ref_pending[r]:
+                    d = due[r]
+                    if d <= t:
+                        self._start_refresh(r, d)
+                    elif d < nd:
+                        nd = d
+            cand = self._pick(ch, t)
+            e = cand[0] if cand is not None else _INF
+            if nd <= e:
+                if nd >= until:
+                    if until > chan.cyc:
+                        chan.cyc = until
+                    return nd
+                t = nd
                 continue
-            break
-        pre, act, col_t, kind, p_ref, p_bank, p_aw, p_bus = plan
-        st[1] += p_ref
-        st[2] += p_bank
-        st[3] += p_aw
-        st[4] += p_bus
-        return self._commit(ch, gr, gb, row, col, is_write, pre, act, col_t, kind, owner, keep_open)
+            if e >= until:
+                if until > chan.cyc:
+                    chan.cyc = until
+                return e
+            if cand[3] == _RD and self._runs and not chan.drain and not chan.idle_open and self._run_ok(ch, r0, nra):
+                t = self._hit_run(ch, t, nd if nd < until else until)
+                continue
+            self._issue(ch, cand)
+            t = e
 
-    def _flush_hits(self, ch: int, gr: int, gb: int, is_write: bool, col_t: int, owner: int, hits: int) -> int:
-        """Write back the state after a run of ``hits`` row hits (fast path of
-        :meth:`reserve`) whose last column command is at ``col_t``; the run's commands are
-        already on the command bus and in the log. Returns the run's data end cycle."""
+    def _hit_run(self, ch: int, t: int, limit: int) -> int:
+        """Fast path of :meth:`_pick` + :meth:`_issue` while every busy bank of the channel
+        has only reads of its open row queued (no drain, refresh or idle precharge
+        pending): FR-FCFS then picks, among the banks' queue heads, the earliest legal RD
+        (ties: aged first, then oldest), as :meth:`_pick` does, with only the column
+        rules left to evaluate. Issues the RDs before ``limit`` (the next wake, arrival or
+        refresh) while the requests entering the channel keep that condition; returns the
+        cycle of the last RD issued."""
         s = self.spec
-        rbg = gr * s.bankgroups + (gb % s.banks_per_rank) // s.banks_per_group
-        c = self.stats.c
-        bc = s.burst_cycles
-        if is_write:
-            data_end = col_t + s.WL + bc
-            self._wr_end[gr] = data_end
-            self._wr_end_bg[rbg] = data_end
-            x = data_end + s.tWR
-            c["wr"] += hits
-        else:
-            data_end = col_t + s.RL + bc
-            x = col_t + s.AL + s.tRTP
-            c["rd"] += hits
-        if x > self._next_pre[gb]:
-            self._next_pre[gb] = x
-        self._last_col[gr] = col_t
-        self._last_col_bg[rbg] = col_t
-        self._ch_last_col[ch] = col_t
-        self._bus_end[ch] = data_end
-        self._bus_rank[ch] = gr
-        self._bus_write[ch] = is_write
-        self._bus_owner[ch] = owner
-        c["bursts"] += hits
-        c["busy_ps"] += hits * bc * s.tck_ps
-        c["row_hits"] += hits
-        return data_end
+        chan = self._ch[ch]
+        base = ch * self._bpc
+        bq, rqb_all, offers, wpend = chan.bq, chan.rqb, chan.offers, chan.wpend
+        open_, hits, rank_of, rbg_of = self._open, self._hits, self._rank_of, self._rbg_of
+        last_col, last_col_bg, next_pre, last_use = self._last_col, self._last_col_bg, self._next_pre, self._last_use
+        tccd_s, tccd_l, rl, rtrs, starve = s.tCCD_S, s.tCCD_L, s.RL, s.tRTRS, s.starvation_cycles
+        rl_bc = s.RL + s.burst_cycles
+        x_pre = s.AL + s.tRTP
+        depth, rq_depth = s.command_queue_depth, s.read_queue_depth
+        reads_left = chan.reads_left
+        done, log = self._done, self._log
+        # static lower bound of each bank's next RD: tRCD, write-to-read, power-down exit
+        stat: dict[int, int] = {}
 
-    def _plan(self, ch: int, gr: int, gb: int, row: int, is_write: bool, t0: int, owner: int) -> tuple:
-        """Earliest (pre, act, col) cycles for a burst from ``t0`` (-1 = not needed),
-        its kind (0 hit, 1 miss, 2 conflict) and its pushes (refresh, bank,
-        activate_window, bus) in cycles. Pure: commits nothing."""
-        s = self.spec
-        used = self._cmd_used[ch]
-        rbg = self._rbg_of[gb]
-        p_ref = p_bank = p_aw = p_bus = 0
-        open_row = self._open[gb]
-        pre = act = -1
-        if open_row == row:
-            kind = 0
-            c = t0
-            bank_col = self._col_ready[gb]
-        else:
-            if open_row >= 0:
-                kind = 2
-                pre = self._next_pre[gb]
-                if pre > t0:
-                    p_bank += pre - t0
-                else:
-                    pre = t0
-                while pre in used:
-                    pre += 1
-                    p_bus += 1
-                act_base = pre + s.tRP
-                bank_act = self._act_t[gb] + s.tRC
-                from_ref = False
+        def static(gb: int) -> int:
+            r = rank_of[gb]
+            x = self._col_ok[gb]
+            y = self._wr_end[r] + s.tWTR_S
+            if y > x:
+                x = y
+            y = self._wr_end_bg[rbg_of[gb]] + s.tWTR_L
+            if y > x:
+                x = y
+            y = self._wake[r]
+            return y if y > x else x
+
+        banks = [base + lb for lb in chan.active]
+        for gb in banks:
+            stat[gb] = static(gb)
+        bus_end, bus_rank, col_free = self._bus_end[ch], self._bus_rank[ch], max(chan.col_free, t)
+        n = entered = 0
+        last = -1
+        ranks_used: dict[int, int] = {}
+        step = max(tccd_s, self._run_step)
+        while True:
+            if last >= 0 and len(banks) == 1 and banks[0] == bgb:
+                # the same bank again: the previous RD's tCCD and data burst bind (closed form)
+                e = last + step
+                if e >= limit:
+                    break
+                gb = bgb
             else:
-                kind = 1
-                act_base = t0
-                bank_act = self._next_act[gb]
-                from_ref = self._ref_blocked[gb]
-            aw = self._last_act[gr] + s.tRRD_S
-            x = self._last_act_bg[rbg] + s.tRRD_L
-            if x > aw:
-                aw = x
-            faw = self._faw[gr]
-            if len(faw) == 4:
-                x = faw[0] + s.tFAW
-                if x > aw:
-                    aw = x
-            act = act_base
-            if bank_act > act or aw > act:
-                if bank_act >= aw:
-                    if from_ref:
-                        p_ref += bank_act - act
-                    else:
-                        p_bank += bank_act - act
-                    act = bank_act
+                e = self._run_pick(banks, bq, base, stat, bus_end, bus_rank, col_free, t, starve)
+                if e >= limit:
+                    break
+                gb = bgb = self._run_gb
+            lb = gb - base
+            q = bq[lb]
+            req = q.pop(0)
+            r = rank_of[gb]
+            self._rank_q[r] -= 1
+            n += 1
+            tx = req.txn
+            m = reads_left[tx] - 1
+            if m:
+                reads_left[tx] = m
+            else:
+                del reads_left[tx]
+            row = open_[gb]
+            log.extend((e, ch, gb, _RD, row, req.col))
+            done(tx, e + rl_bc)
+            last_col[r] = e
+            last_col_bg[rbg_of[gb]] = e
+            bus_end, bus_rank, col_free = e + rl_bc, r, e + 1
+            x = e + x_pre
+            if x > next_pre[gb]:
+                next_pre[gb] = x
+            last_use[gb] = e
+            hits[gb] += 1
+            ranks_used[r] = e + rl_bc
+            t = last = e
+            # refill: this bank's waiting reads move in; offers that hit an open row are accepted
+            rqb = rqb_all[lb]
+            if rqb:
+                nxt = rqb.popleft()
+                nxt.queued = e
+                q.append(nxt)
+                chan.nrq -= 1
+                self._rank_q[r] += 1
+                entered += 1
+            pure = True
+            while offers and chan.nrq < rq_depth:
+                o = offers[0]
+                og = base + o.lb
+                if o.write or open_[og] != o.row or not hits[og] or o.q in wpend or self._ref_pending[rank_of[og]]:
+                    pure = False
+                    break
+                offers.popleft()
+                if e > o.txn.accepted:
+                    o.txn.accepted = e
+                oq, orq = bq[o.lb], rqb_all[o.lb]
+                if orq or len(oq) >= depth:
+                    orq.append(o)
+                    chan.nrq += 1
                 else:
-                    p_aw += aw - act
-                    act = aw
-            while act in used:
-                act += 1
-                p_bus += 1
-            c = bank_col = act + s.tRCD
-        if bank_col > c:
-            p_bank += bank_col - c
-            c = bank_col
-        b = self._ch_last_col[ch]
-        x = self._last_col[gr] + s.tCCD_S
-        if x > b:
-            b = x
-        x = self._last_col_bg[rbg] + s.tCCD_L
-        if x > b:
-            b = x
-        bus_end = self._bus_end[ch]
-        if is_write:
-            if self._bus_rank[ch] != gr or not self._bus_write[ch]:
-                bus_end += s.tRTRS
-            x = bus_end - s.WL
-            if x > b:
-                b = x
+                    o.queued = e
+                    if not oq:
+                        banks.append(og)
+                        stat[og] = static(og)
+                        chan.active.add(o.lb)
+                        if self._rank_q[rank_of[og]] == 0:
+                            self._rank_busy(rank_of[og], e)
+                            stat[og] = static(og)
+                    oq.append(o)
+                    self._rank_q[rank_of[og]] += 1
+                    chan.nq += 1
+                    chan.nreads += 1
+            if not q:
+                banks.remove(gb)
+                chan.active.discard(lb)
+                if self._policy == "adaptive":
+                    chan.idle_open.add(lb)
+            if not pure or not banks:
+                break
+        # the state _issue leaves after the last of these RDs (per-bank counts kept above)
+        chan.nq += entered - n
+        chan.nreads += entered - n
+        self._bus_end[ch], self._bus_rank[ch], self._bus_write[ch] = bus_end, bus_rank, False
+        if self._hbm:
+            chan.col_free = col_free
         else:
-            if self._bus_rank[ch] != gr:
-                bus_end += s.tRTRS
-            x = bus_end - s.RL
-            if x > b:
-                b = x
-            x = self._wr_end[gr] + s.tWTR_S
-            if x > b:
-                b = x
-            x = self._wr_end_bg[rbg] + s.tWTR_L
-            if x > b:
-                b = x
-        if b > c:
-            if self._bus_owner[ch] == owner:
-                c = b
-                while c in used:
-                    c += 1
-                return pre, act, c, kind, p_ref, p_bank, p_aw, p_bus
-            p_bus += b - c
-            c = b
-        if c in used:
-            own = self._bus_owner[ch] == owner
-            while c in used:
-                c += 1
-                if not own:
-                    p_bus += 1
-        return pre, act, c, kind, p_ref, p_bank, p_aw, p_bus
-
-    def _commit(
-        self, ch: int, gr: int, gb: int, row: int, col: int, is_write: bool,
-        pre: int, act: int, col_t: int, kind: int, owner: int, keep_open: bool,
-    ) -> tuple[int, int]:
-        s = self.spec
+            chan.col_free = chan.row_free = col_free
         c = self.stats.c
-        used = self._cmd_used[ch]
+        c["rd"] += n
+        c["bursts"] += n
+        c["row_hits"] += n
+        c["busy_ps"] += n * s.burst_cycles * self._tck
+        for r, end in ranks_used.items():
+            self._rank_activity(r, end)
+        if len(log) >= 6 * _LOG_CHUNK and (self._sink is not None or self.record_commands):
+            self._flush_log(final=False)
+        self._fill(ch, t)  # the offer that ended the run, a drain now due
+        return last
+
+    def _run_pick(self, banks, bq, base, stat, bus_end, bus_rank, col_free, t, starve) -> int:
+        """The earliest legal RD among the queue heads of ``banks`` (ties: aged, then
+        oldest); its bank in ``self._run_gb``."""
+        s = self.spec
+        rank_of, rbg_of = self._rank_of, self._rbg_of
+        last_col, last_col_bg = self._last_col, self._last_col_bg
+        tccd_s, tccd_l, rl, rtrs = s.tCCD_S, s.tCCD_L, s.RL, s.tRTRS
+        best = None
+        for gb in banks:
+            head = bq[gb - base][0]
+            r = rank_of[gb]
+            e = stat[gb]
+            x = last_col[r] + tccd_s
+            if x > e:
+                e = x
+            x = last_col_bg[rbg_of[gb]] + tccd_l
+            if x > e:
+                e = x
+            x = (bus_end + rtrs if bus_rank != r else bus_end) - rl
+            if x > e:
+                e = x
+            if col_free > e:
+                e = col_free
+            key = (e, 0 if t - head.queued >= starve else 1, head.seq)
+            if best is None or key < best:
+                best = key
+                self._run_gb = gb
+        return best[0]
+
+    def _run_ok(self, ch: int, r0: int, nra: int) -> bool:
+        """Whether every busy bank of channel ``ch`` has only reads of its open row queued
+        (after a first column command) and no refresh is pending: :meth:`_hit_run` applies."""
+        for r in range(r0, r0 + nra):
+            if self._ref_pending[r]:
+                return False
+        base = ch * self._bpc
+        bq = self._ch[ch].bq
+        for lb in self._ch[ch].active:
+            gb = base + lb
+            row = self._open[gb]
+            if row < 0 or not self._hits[gb]:
+                return False
+            for x in bq[lb]:
+                if x.row != row or x.write:
+                    return False
+        return True
+
+    def _start_refresh(self, r: int, d: int) -> None:
+        s = self.spec
+        if s.powerdown and self._rank_q[r] == 0:
+            idle = self._idle_since[r]
+            if (self._nopen[r] == 0 and not self._closes[r] and d > idle + s.self_refresh_timeout_cycles
+                    and s.self_refresh_timeout_cycles >= s.powerdown_timeout_cycles):
+                # in self-refresh: the rank refreshes itself; account it when it wakes
+                self._ref_due[r] = d + s.tREFI
+                return
+            self._rank_busy(r, d)
+        self._ref_pending[r] = True
+
+    def _pick(self, ch: int, t: int):
+        """The next command of channel ``ch`` at or after cycle ``t``: (cycle, class,
+        seq, kind, bank, request) or None. Pure: changes nothing."""
+        s = self.spec
+        chan = self._ch[ch]
+        best = None
+        row_free = chan.row_free if chan.row_free > t else t
+        col_free = chan.col_free if chan.col_free > t else t
+        open_, next_pre, next_act = self._open, self._next_pre, self._next_act
+        rank_of, wake = self._rank_of, self._wake
+        base = ch * self._bpc
+        nra, bpr = s.ranks, s.banks_per_rank
+        for r in range(ch * nra, ch * nra + nra):
+            if not self._ref_pending[r]:
+                continue
+            w = wake[r] if wake[r] > row_free else row_free
+            ready = w
+            any_open = False
+            for gb in range(r * bpr, r * bpr + bpr):
+                if open_[gb] >= 0:
+                    any_open = True
+                    e = next_pre[gb] if next_pre[gb] > w else w
+                    if best is None or (e, 0, 0) < best[:3]:
+                        best = (e, 0, 0, _PRE, gb, None)
+                elif next_act[gb] > ready:
+                    ready = next_act[gb]
+            if not any_open and (best is None or (ready, 0, 0) < best[:3]):
+                best = (ready, 0, 0, _REF, r, None)
+        cap, starve = s.row_hit_cap, s.starvation_cycles
+        bq = chan.bq
+        hits = self._hits
+        for lb in chan.active:
+            gb = base + lb
+            r = rank_of[gb]
+            if self._ref_pending[r]:
+                continue
+            q = bq[lb]
+            head = q[0]
+            orow = open_[gb]
+            aged = t - head.queued >= starve
+            if orow < 0:
+                e = self._act_ready(gb, r, row_free)
+                key = (e, 0 if aged else 2, head.seq)
+                if best is None or key < best[:3]:
+                    best = key + (_ACT, gb, head)
+                continue
+            if head.row == orow:
+                e = self._col_ready(ch, gb, r, head.write, col_free)
+                key = (e, 0 if aged else 1, head.seq)
+                if best is None or key < best[:3]:
+                    best = key + ((_WR if head.write else _RD), gb, head)
+                continue
+            # the head wants another row: younger row hits go first; once the row has served
+            # row_hit_cap column commands the head's PRE competes with them (and wins a tie, being
+            # older); an aged head stops the hits
+            hit = None
+            if not aged:
+                for x in q:
+                    if x.row == orow:
+                        hit = x
+                        break
+            if hit is not None:
+                e = self._col_ready(ch, gb, r, hit.write, col_free)
+                key = (e, 1, hit.seq)
+                if best is None or key < best[:3]:
+                    best = key + ((_WR if hit.write else _RD), gb, hit)
+                if hits[gb] < cap:
+                    continue
+            w = wake[r] if wake[r] > row_free else row_free
+            e = next_pre[gb] if next_pre[gb] > w else w
+            key = (e, 0 if aged else (1 if hit is not None else 2), head.seq)
+            if best is None or key < best[:3]:
+                best = key + (_PRE, gb, head)
+        if chan.idle_open:
+            to = s.page_timeout_cycles
+            for lb in chan.idle_open:
+                gb = base + lb
+                r = rank_of[gb]
+                if self._ref_pending[r]:
+                    continue
+                e = self._last_use[gb] + to
+                if next_pre[gb] > e:
+                    e = next_pre[gb]
+                if row_free > e:
+                    e = row_free
+                if s.powerdown and e >= self._idle_since[r] + s.powerdown_timeout_cycles and not self._rank_q[r]:
+                    continue  # the rank powers down first; the row stays open in active power-down
+                key = (e, 3, 0)
+                if best is None or key < best[:3]:
+                    best = key + (_PRE, gb, None)
+        return best
+
+    def _act_ready(self, gb: int, r: int, t: int) -> int:
+        s = self.spec
+        e = self._next_act[gb]
+        if t > e:
+            e = t
+        x = self._last_act[r] + s.tRRD_S
+        if x > e:
+            e = x
+        x = self._last_act_bg[self._rbg_of[gb]] + s.tRRD_L
+        if x > e:
+            e = x
+        faw = self._faw[r]
+        if len(faw) == 4:
+            x = faw[0] + s.tFAW
+            if x > e:
+                e = x
+        x = self._wake[r]
+        return x if x > e else e
+
+    def _col_ready(self, ch: int, gb: int, r: int, write: bool, t: int) -> int:
+        s = self.spec
         rbg = self._rbg_of[gb]
-        log = self._log
-        if pre >= 0:
-            self._close(ch, gr, gb, pre, on_bus=True)
-        if act >= 0:
-            used.add(act)
-            self._act_t[gb] = act
-            self._next_pre[gb] = act + s.tRAS
-            self._col_ready[gb] = act + s.tRCD
-            self._open[gb] = row
-            self._last_act[gr] = act
-            self._last_act_bg[rbg] = act
-            self._faw[gr].append(act)
+        e = self._col_ok[gb]
+        if t > e:
+            e = t
+        x = self._last_col[r] + s.tCCD_S
+        if x > e:
+            e = x
+        x = self._last_col_bg[rbg] + s.tCCD_L
+        if x > e:
+            e = x
+        bus = self._bus_end[ch]
+        if write:
+            if self._bus_rank[ch] != r or not self._bus_write[ch]:
+                bus += s.tRTRS
+            x = bus - s.WL
+        else:
+            if self._bus_rank[ch] != r:
+                bus += s.tRTRS
+            x = bus - s.RL
+            y = self._wr_end[r] + s.tWTR_S
+            if y > x:
+                x = y
+            y = self._wr_end_bg[rbg] + s.tWTR_L
+            if y > x:
+                x = y
+        if x > e:
+            e = x
+        x = self._wake[r]
+        return x if x > e else e
+
+    def _issue(self, ch: int, cand) -> None:
+        s = self.spec
+        e, _cls, _seq, kind, gb, req = cand
+        chan = self._ch[ch]
+        c = self.stats.c
+        if kind == _RD or kind == _WR:
+            if self._hbm:
+                chan.col_free = e + 1
+            else:
+                chan.col_free = chan.row_free = e + 1
+        else:
+            if self._hbm:
+                chan.row_free = e + 1
+            else:
+                chan.col_free = chan.row_free = e + 1
+        if kind == _REF:
+            r = gb
+            self._acct_to(r, e)
+            end = e + s.tRFC
+            for b in range(r * s.banks_per_rank, (r + 1) * s.banks_per_rank):
+                self._next_act[b] = end
+            self._ref_due[r] += s.tREFI
+            self._ref_pending[r] = False
+            c["ref"] += 1
+            self._log_cmd(e, ch, r * s.banks_per_rank, _REF, -1, -1)
+            self._rank_activity(r, end)
+            return
+        r = self._rank_of[gb]
+        self._acct_to(r, e)
+        if kind == _PRE:
+            self._close(ch, gb, e, conflict=req is not None)
+            if req is None and self._rank_q[r] == 0:
+                self._rank_activity(r, e)
+            return
+        rbg = self._rbg_of[gb]
+        if kind == _ACT:
+            self._open[gb] = req.row
+            self._act_t[gb] = e
+            self._next_pre[gb] = e + s.tRAS
+            self._col_ok[gb] = e + s.tRCD
+            self._hits[gb] = 0
+            self._last_act[r] = e
+            self._last_act_bg[rbg] = e
+            self._faw[r].append(e)
+            self._nopen[r] += 1
             c["act"] += 1
-            if log is not None:
-                self._log_cmd(act, ch, gb, _ACT, row, -1)
-        used.add(col_t)
+            self._log_cmd(e, ch, gb, _ACT, req.row, -1)
+            return
+        # column command
+        lb = req.lb
+        q = chan.bq[lb]
+        q.remove(req)
+        chan.nq -= 1
+        self._rank_q[r] -= 1
+        if not q:
+            chan.active.discard(lb)
         bc = s.burst_cycles
-        if is_write:
-            data_end = col_t + s.WL + bc
-            self._wr_end[gr] = data_end
+        if kind == _WR:
+            data_end = e + s.WL + bc
+            self._wr_end[r] = data_end
             self._wr_end_bg[rbg] = data_end
             x = data_end + s.tWR
             c["wr"] += 1
+            n = chan.wpend[req.q] - 1
+            if n:
+                chan.wpend[req.q] = n
+            else:
+                del chan.wpend[req.q]
         else:
-            data_end = col_t + s.RL + bc
-            x = col_t + s.AL + s.tRTP
+            chan.nreads -= 1
+            self._read_left(chan, req.txn)
+            data_end = e + s.RL + bc
+            x = e + s.AL + s.tRTP
             c["rd"] += 1
         if x > self._next_pre[gb]:
             self._next_pre[gb] = x
-        self._last_col[gr] = col_t
-        self._last_col_bg[rbg] = col_t
-        self._ch_last_col[ch] = col_t
+        self._last_col[r] = e
+        self._last_col_bg[rbg] = e
         self._bus_end[ch] = data_end
-        self._bus_rank[ch] = gr
-        self._bus_write[ch] = is_write
-        self._bus_owner[ch] = owner
+        self._bus_rank[ch] = r
+        self._bus_write[ch] = kind == _WR
+        self._last_use[gb] = e
+        self._hits[gb] += 1
         c["bursts"] += 1
-        c["busy_ps"] += bc * s.tck_ps
-        if kind == 0:
+        c["busy_ps"] += bc * self._tck
+        if self._hits[gb] > 1:
             c["row_hits"] += 1
-        elif kind == 1:
-            c["row_misses"] += 1
-        else:
+        elif self._conflict[gb]:
             c["row_conflicts"] += 1
-        if log is not None:
-            self._log_cmd(col_t, ch, gb, _WR if is_write else _RD, row, col)
-        if self._closed_page and not keep_open:
-            self._close(ch, gr, gb, self._next_pre[gb], on_bus=False)
-        return col_t, data_end
+        else:
+            c["row_misses"] += 1
+        self._log_cmd(e, ch, gb, kind, req.row, req.col)
+        self._rank_activity(r, data_end if kind == _RD else x)
+        if kind == _RD:
+            self._done(req.txn, data_end)
+        if self._policy == "closed":
+            if not any(y.row == req.row for y in q):
+                self._auto_close(ch, gb)
+        elif self._policy == "adaptive" and not q:
+            chan.idle_open.add(lb)
+        self._fill(ch, e, lb)
 
-    def _close(self, ch: int, gr: int, gb: int, t: int, *, on_bus: bool) -> None:
-        """Precharge bank ``gb`` at cycle ``t`` (``on_bus``: takes a command slot)."""
+    def _close(self, ch: int, gb: int, t: int, *, on_bus: bool = True, conflict: bool = False) -> None:
+        """Precharge bank ``gb`` at cycle ``t``."""
         s = self.spec
-        if on_bus:
-            self._cmd_used[ch].add(t)
+        r = self._rank_of[gb]
         act_t = self._act_t[gb]
-        self._open_intervals[gr].append((act_t, t))
-        if self._log is not None:
-            self._log_cmd(t, ch, gb, _PRE, self._open[gb], -1)
+        self._log_cmd(t, ch, gb, _PRE, self._open[gb], -1)
+        chan = self._ch[ch]
+        lb = gb - ch * self._bpc
+        self._conflict[gb] = conflict  # a PRE for a queued request that wants another row
         self._open[gb] = -1
         na = t + s.tRP
         x = act_t + s.tRC
         self._next_act[gb] = na if na > x else x
-        self._ref_blocked[gb] = False
+        chan.idle_open.discard(lb)
+        if on_bus:
+            self._acct_to(r, t)
+            self._nopen[r] -= 1
+        else:
+            heapq.heappush(self._closes[r], t)
         self.stats.c["pre"] += 1
 
-    def _refresh(self, gr: int) -> None:
-        """Commit the refresh of rank ``gr`` due now: precharge its open banks at or
-        after the due time, then REF; the rank's banks are blocked for tRFC."""
-        s = self.spec
-        ch = gr // s.ranks
-        used = self._cmd_used[ch]
-        due = self._ref_due[gr]
-        t = due
-        banks = range(gr * s.banks_per_rank, (gr + 1) * s.banks_per_rank)
-        for gb in banks:
-            if self._open[gb] >= 0:
-                p = self._next_pre[gb]
-                if p < due:
-                    p = due
-                while p in used:
-                    p += 1
-                self._close(ch, gr, gb, p, on_bus=True)
-            if self._next_act[gb] > t:
-                t = self._next_act[gb]
-        while t in used:
-            t += 1
-        used.add(t)
-        end = t + s.tRFC
-        for gb in banks:
-            self._next_act[gb] = end
-            self._ref_blocked[gb] = True
-        self._ref_due[gr] = due + s.tREFI
-        self._ch_due[ch] = min(self._ref_due[ch * s.ranks : (ch + 1) * s.ranks])
-        self.stats.c["ref"] += 1
-        if self._log is not None:
-            self._log_cmd(t, ch, gr * s.banks_per_rank, _REF, -1, -1, all_banks=True)
+    def _auto_close(self, ch: int, gb: int) -> None:
+        """Closed page: auto-precharge at the earliest legal cycle (no command slot)."""
+        t = self._next_pre[gb]
+        self._close(ch, gb, t, on_bus=False)
+        r = self._rank_of[gb]
+        self._rank_activity(r, t)
 
-    def _log_cmd(self, t: int, ch: int, gb: int, cmd: int, row: int, col: int, all_banks: bool = False) -> None:
-        """Append one command to the log (only called when record_commands is set);
-        ``all_banks`` commands (REF) are told apart by their command code."""
-        self._log.extend((t, ch, gb, cmd, row, col))
+    # -- command log ---------------------------------------------------------------------
+    def _log_cmd(self, t: int, ch: int, gb: int, cmd: int, row: int, col: int) -> None:
+        log = self._log
+        log.extend((t, ch, gb, cmd, row, col))
+        if len(log) >= 6 * _LOG_CHUNK and (self._sink is not None or self.record_commands):
+            self._flush_log(final=False)
+
+    def _safe_cycle(self) -> int:
+        """Cycles below this are complete in the log: every later command is logged at or
+        after its channel's decision cycle, and a power-down entry not yet logged at or
+        after its rank's idle start."""
+        t = min(c.cyc for c in self._ch)
+        if self.spec.powerdown:
+            for r, n in enumerate(self._rank_q):
+                if n == 0 and self._idle_since[r] < t:
+                    t = self._idle_since[r]
+        return t
+
+    def _flush_log(self, *, final: bool) -> None:
+        if not len(self._log):
+            return
+        rec = np.frombuffer(self._log, dtype=np.int64).reshape(-1, 6).copy()
+        rec = rec[np.argsort(rec[:, 0], kind="stable")]
+        if final:
+            out, keep = rec, rec[:0]
+        else:
+            cut = int(np.searchsorted(rec[:, 0], self._safe_cycle(), side="left"))
+            if cut == 0:
+                return
+            out, keep = rec[:cut], rec[cut:]
+        self._log = array("q", keep.ravel().tolist())
+        if self._sink is not None:
+            self._sink(out)
+        if self.record_commands:
+            self._kept.append(out)
 
     # -- results -----------------------------------------------------------------------
-    def command_log(self) -> pd.DataFrame:
-        """Every command issued, sorted by time: time_ps, cycle, channel, rank,
-        bankgroup, bank (within its bank group; -1 for REF, which is all-bank), command
-        (ACT/PRE/RD/WR/REF; auto-precharges are PRE), row (-1 for REF), column
-        (burst index within the row; -1 unless RD/WR)."""
-        if self._log is None:
+    def command_records(self) -> np.ndarray:
+        """The kept command log as int64 rows (cycle, channel, global bank, command, row,
+        column), sorted by cycle."""
+        if not self.record_commands:
             raise ConfigError(
                 "the command log was not recorded; construct Dram(..., record_commands=True)",
                 key="record_commands",
             )
-        s = self.spec
-        rec = np.frombuffer(self._log, dtype=np.int64).reshape(-1, 6) if len(self._log) else np.zeros((0, 6), np.int64)
-        cyc, ch, gb, cmd, row, col = (rec[:, i] for i in range(6))
-        b = gb % s.banks_per_rank
-        ref = cmd == _REF
-        df = pd.DataFrame(
-            {
-                "time_ps": cyc * s.tck_ps,
-                "cycle": cyc,
-                "channel": ch,
-                "rank": (gb // s.banks_per_rank) % s.ranks,
-                "bankgroup": np.where(ref, -1, b // s.banks_per_group),
-                "bank": np.where(ref, -1, b % s.banks_per_group),
-                "command": pd.Categorical.from_codes(cmd, categories=list(COMMAND_NAMES)),
-                "row": row,
-                "column": col,
-            }
-        )
-        return df.sort_values(["cycle", "channel"], kind="stable").reset_index(drop=True)
+        parts = list(self._kept)
+        if len(self._log):
+            rest = np.frombuffer(self._log, dtype=np.int64).reshape(-1, 6)
+            parts.append(rest[np.argsort(rest[:, 0], kind="stable")])
+        if not parts:
+            return np.zeros((0, 6), np.int64)
+        rec = np.concatenate(parts)
+        return rec[np.argsort(rec[:, 0], kind="stable")]
+
+    def command_log(self) -> pd.DataFrame:
+        """Every command issued, sorted by time: time_ps, cycle, channel, rank,
+        bankgroup, bank (within its bank group; -1 for rank commands REF, PDE, PDX, SRE,
+        SRX), command, row (-1 unless ACT/PRE/RD/WR), column (burst index within the
+        row; -1 unless RD/WR)."""
+        return records_frame(self.command_records(), self.spec)
 
     def finalize(self, end_ps: int) -> None:
-        """Commit the refreshes due up to ``end_ps`` and close the accounting period."""
-        end = -(-end_ps // self.spec.tck_ps)
-        for gr in range(len(self._ref_due)):
-            while self._ref_due[gr] <= end:
-                self._refresh(gr)
-        if end > self._end_cycle:
-            self._end_cycle = end
-        self._finalized = True
-
-    def open_cycles(self, end_cycle: int | None = None) -> list[int]:
-        """Cycles during which at least one bank of each rank was open, up to ``end_cycle``."""
-        end = self._end_cycle if end_cycle is None else end_cycle
+        """Serve what is still queued (posted writes), commit the refreshes due up to the
+        end, account the power states and hand the rest of the command log on."""
         s = self.spec
-        out = []
-        for gr, intervals in enumerate(self._open_intervals):
-            iv = [(a, min(b, end)) for a, b in intervals]
-            for gb in range(gr * s.banks_per_rank, (gr + 1) * s.banks_per_rank):
-                if self._open[gb] >= 0:
-                    iv.append((self._act_t[gb], end))
-            iv.sort()
-            total, cur_a, cur_b = 0, None, None
-            for a, b in iv:
-                if b <= a:
-                    continue
-                if cur_b is None or a > cur_b:
-                    if cur_b is not None:
-                        total += cur_b - cur_a
-                    cur_a, cur_b = a, b
-                elif b > cur_b:
-                    cur_b = b
-            if cur_b is not None:
-                total += cur_b - cur_a
-            out.append(total)
-        return out
+        end = -(-end_ps // s.tck_ps)
+        for ch, chan in enumerate(self._ch):
+            self._advance(ch, end)
+            # first the commands still due for queued requests (issued lazily, without a wake),
+            # then drain the write buffer and anything still waiting
+            while chan.nq:
+                nxt = self._advance(ch, chan.cyc)
+                if nxt >= _INF:
+                    break
+                self._advance(ch, nxt + 1)
+            guard = 0
+            while chan.offers or chan.nrq or chan.nwb or chan.nq:
+                if chan.nwb and not chan.drain:
+                    chan.drain = chan.nwb
+                    self.stats.c["write_drains"] += 1
+                    for lb, src in enumerate(chan.wbb):
+                        while src and len(chan.bq[lb]) < s.command_queue_depth and chan.drain:
+                            self._enqueue(chan, src.popleft(), chan.cyc)
+                            chan.nwb -= 1
+                            chan.drain -= 1
+                    if not chan.drain:
+                        self._drain_done(chan, chan.cyc)
+                self._fill(ch, chan.cyc)
+                nxt = self._advance(ch, chan.cyc)
+                if nxt >= _INF:
+                    break
+                self._advance(ch, nxt + 1)
+                guard += 1
+                if guard > 10**8:  # pragma: no cover
+                    raise SimulationError(f"{self.name}: the queues did not drain")
+        last = max([end, self._end_cycle] + [c.cyc for c in self._ch])
+        last = max(last, max(self._bus_end) if self._bus_end else 0)
+        for ch in range(s.channels):
+            self._advance(ch, last)
+        for r in range(len(self._acct)):
+            if self._rank_q[r] == 0 and s.powerdown and last > self._idle_since[r] + s.powerdown_timeout_cycles:
+                self._rank_sleep_to_end(r, last)
+            self._acct_to(r, last)
+        self._end_cycle = last
+        self._finalized = True
+        self._flush_log(final=True)
+
+    @property
+    def end_cycle(self) -> int:
+        return self._end_cycle
+
+    def background_cycles(self) -> dict[str, int]:
+        """Cycles summed over ranks spent in each of BACKGROUND_STATES (after finalize)."""
+        tot = [0] * 5
+        for a in self._acct:
+            for i in range(5):
+                tot[i] += a[i]
+        return dict(zip(BACKGROUND_STATES, tot))
 
     def energy_pj(self) -> dict[str, float]:
         """Energy in pJ by action (see the module docstring for the formulas)."""
@@ -726,19 +1216,20 @@ class Dram(Component):
         rd = (s.IDD4R - s.IDD3N) * s.burst_cycles * k
         wr = (s.IDD4W - s.IDD3N) * s.burst_cycles * k
         ref = (s.IDD5AB - s.IDD3N) * s.tRFC * k
-        end = self._end_cycle
-        background = 0.0
-        for open_c in self.open_cycles(end):
-            background += (s.IDD3N * open_c + s.IDD2N * (end - open_c)) * k
         bits = c["bursts"] * s.request_bytes * 8
-        return {
+        bg = self.background_cycles()
+        cur = {"active_standby": s.IDD3N, "precharge_standby": s.IDD2N, "active_powerdown": s.IDD3P,
+               "precharge_powerdown": s.IDD2P, "self_refresh": s.IDD6}
+        out = {
             "activate": c["act"] * act,
             "read": c["rd"] * rd,
             "write": c["wr"] * wr,
             "refresh": c["ref"] * ref,
-            "background": background,
             "io": bits * s.io_energy_pj_per_bit,
         }
+        for state in BACKGROUND_STATES:
+            out[f"background_{state}"] = bg[state] * cur[state] * k
+        return out
 
     def __repr__(self) -> str:
         s = self.spec
@@ -746,3 +1237,24 @@ class Dram(Component):
             f"Dram({self.name!r}, {s.preset}, {s.channels} ch x {s.ranks} ranks x {s.banks_per_rank} banks, "
             f"tCK {s.tck_ps} ps, {s.page_policy} page, peak {s.peak_bandwidth_gb_per_s:.1f} GB/s)"
         )
+
+
+def records_frame(rec: np.ndarray, s) -> pd.DataFrame:
+    """Command-log rows (cycle, channel, global bank, command, row, column) as the
+    DataFrame of :meth:`Dram.command_log`."""
+    cyc, ch, gb, cmd, row, col = (rec[:, i] for i in range(6))
+    b = gb % s.banks_per_rank
+    rank_cmd = (cmd == _REF) | (cmd >= _PDE)
+    return pd.DataFrame(
+        {
+            "time_ps": cyc * s.tck_ps,
+            "cycle": cyc,
+            "channel": ch,
+            "rank": (gb // s.banks_per_rank) % s.ranks,
+            "bankgroup": np.where(rank_cmd, -1, b // s.banks_per_group),
+            "bank": np.where(rank_cmd, -1, b % s.banks_per_group),
+            "command": pd.Categorical.from_codes(cmd, categories=list(COMMAND_NAMES)),
+            "row": row,
+            "column": col,
+        }
+    )

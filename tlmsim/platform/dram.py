@@ -143,6 +143,10 @@ class DramTiming(ParamModel):
     tRTRS: Optional[int] = param(None, desc="data-bus gap on a rank switch or a read-to-write turnaround; source: preset", ge=0, le=1000000)
     tREFI: Optional[int] = param(None, desc="refresh interval of a rank; source: preset", gt=0, le=1000000)
     tRFC: Optional[int] = param(None, desc="refresh cycle time (rank blocked); source: preset", gt=0, le=1000000)
+    tCKE: Optional[int] = param(None, desc="minimum power-down residency (entry to exit); source: preset", gt=0, le=1000000)
+    tCKESR: Optional[int] = param(None, desc="minimum self-refresh residency (entry to exit); source: preset", gt=0, le=1000000)
+    tXP: Optional[int] = param(None, desc="power-down exit to the next command; source: preset", gt=0, le=1000000)
+    tXS: Optional[int] = param(None, desc="self-refresh exit to the next command; source: preset", gt=0, le=1000000)
 
 class DramPower(ParamModel):
     """Supply and current overrides (JEDEC names); none = the preset's value."""
@@ -154,6 +158,9 @@ class DramPower(ParamModel):
     IDD4R: Optional[float] = param(None, desc="burst read current in mA; source: preset", ge=0, le=100000)
     IDD4W: Optional[float] = param(None, desc="burst write current in mA; source: preset", ge=0, le=100000)
     IDD5AB: Optional[float] = param(None, desc="all-bank refresh current in mA; source: preset", ge=0)
+    IDD2P: Optional[float] = param(None, desc="precharge power-down current in mA; source: preset", ge=0, le=100000)
+    IDD3P: Optional[float] = param(None, desc="active power-down current in mA; source: preset", ge=0, le=100000)
+    IDD6: Optional[float] = param(None, desc="self-refresh current in mA (DRAMsim3's IDD6x); source: preset", ge=0, le=100000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +199,10 @@ class DramSpec:
     tRTRS: int
     tREFI: int
     tRFC: int
+    tCKE: int
+    tCKESR: int
+    tXP: int
+    tXS: int
     VDD: float
     IDD0: float
     IDD2N: float
@@ -199,10 +210,22 @@ class DramSpec:
     IDD4R: float
     IDD4W: float
     IDD5AB: float
+    IDD2P: float
+    IDD3P: float
+    IDD6: float
     address_mapping: tuple[str, ...]
     page_policy: str
-    queue_depth: int
+    page_timeout_cycles: int
+    read_queue_depth: int
+    write_queue_depth: int
     command_queue_depth: int
+    write_high_watermark: int
+    write_low_watermark: int
+    row_hit_cap: int
+    starvation_cycles: int
+    powerdown: bool
+    powerdown_timeout_cycles: int
+    self_refresh_timeout_cycles: int
     io_energy_pj_per_bit: float
     # derived
     tRC: int
@@ -248,23 +271,70 @@ class DramConfig(ParamModel):
         desc="DRAMsim3-style MSB..LSB string of the fields ro ch ra bg ba co, each once (e.g. 'rochrababgco'); "
         "none = the preset's; source: " + PRESETS_SOURCE,
     )
-    page_policy: Literal["open", "closed"] = param(
+    page_policy: Literal["open", "closed", "adaptive"] = param(
         "open",
-        desc="open: a row stays open until a conflict or refresh; closed: auto-precharge after an access unless "
-        "another queued burst hits the row; source: DRAMsim3 configs use OPEN_PAGE (docs/reference/dram_presets.md)",
+        desc="open: a row stays open until a conflict or refresh; closed: auto-precharge after a column command "
+        "unless another queued request hits the row; adaptive: open, and a bank idle for page_timeout_cycles is "
+        "precharged; source: DRAMsim3 configs use OPEN_PAGE (docs/reference/dram_presets.md)",
     )
-    queue_depth: int = param(
-        32, desc="transaction queue entries (bursts) per channel; source: DRAMsim3 trans_queue_size (docs/reference/dram_presets.md)", gt=0, le=4096
+    page_timeout_cycles: int = param(
+        200, desc="adaptive page policy: idle cycles (tCK) after the last column command before the bank is "
+        "precharged; source: tlmsim choice (a few row cycles, as in timeout-based controllers)", gt=0, le=10**7
+    )
+    read_queue_depth: int = param(
+        32, desc="read queue entries (requests) per channel, ahead of the per-bank command queues; source: "
+        "DRAMsim3 trans_queue_size (docs/reference/dram_presets.md)", gt=0, le=4096
+    )
+    write_queue_depth: int = param(
+        32, desc="write buffer entries (posted writes) per channel; source: DRAMsim3 trans_queue_size "
+        "(its write buffer has the same size)", gt=0, le=4096
     )
     command_queue_depth: int = param(
-        8,
-        desc="command queue entries per bank (informational: the scheduler commits commands when requests "
-        "arrive); source: DRAMsim3 cmd_queue_size (docs/reference/dram_presets.md)",
-        gt=0,
+        8, desc="command queue entries per bank: the requests the scheduler sees per bank; source: DRAMsim3 "
+        "cmd_queue_size (docs/reference/dram_presets.md)", gt=0, le=4096
+    )
+    write_high_watermark: Optional[int] = param(
+        None, desc="a write drain starts when the write buffer holds this many writes; none = write_queue_depth "
+        "(full); source: DRAMsim3 (drains when its write buffer is full)", gt=0, le=4096
+    )
+    write_low_watermark: int = param(
+        8, desc="a write drain also starts when more than this many writes wait and no read is queued "
+        "(opportunistic drain); source: DRAMsim3 (threshold 8)", ge=0, le=4096
+    )
+    row_hit_cap: int = param(
+        4, desc="column commands a row serves before the PRE for an older request to another row of the bank may "
+        "compete with further row hits; source: DRAMsim3 (a literal 4 in its precharge arbitration)", gt=0, le=4096
+    )
+    starvation_cycles: int = param(
+        1000, desc="a request waiting this many cycles (tCK) in a command queue is served before row hits "
+        "(aging); source: tlmsim choice", gt=0, le=10**9
+    )
+    powerdown: bool = param(
+        True, desc="a rank idle for powerdown_timeout_cycles enters power-down (active or precharge, by its "
+        "banks), and self-refresh after self_refresh_timeout_cycles; exits cost tXP / tXS; source: DRAMPower "
+        "power states, DRAMsim3 sref_threshold"
+    )
+    powerdown_timeout_cycles: int = param(
+        64, desc="idle cycles (tCK) of a rank before power-down entry; source: tlmsim choice (short timeouts as in "
+        "DRAM controllers' idle power-down)", gt=0, le=10**9
+    )
+    self_refresh_timeout_cycles: int = param(
+        100000, desc="idle cycles (tCK) of a precharged rank before self-refresh entry; source: DRAMsim3 "
+        "sref_threshold order of magnitude (tlmsim choice)", gt=0, le=10**12
     )
     io_energy_pj_per_bit: Optional[float] = param(None, desc=_io_desc(), ge=0, le=10000)
 
     _spec: Optional[DramSpec] = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "queue_depth" in data:
+            raise ValueError(
+                "queue_depth was renamed: use read_queue_depth and write_queue_depth (requests per channel); "
+                "command_queue_depth is the per-bank command queue"
+            )
+        return data
 
     @field_validator("preset", mode="before")
     @classmethod
@@ -327,8 +397,17 @@ class DramConfig(ParamModel):
             **{k: float(v) for k, v in pwr.items()},
             address_mapping=mapping,
             page_policy=self.page_policy,
-            queue_depth=self.queue_depth,
+            page_timeout_cycles=self.page_timeout_cycles,
+            read_queue_depth=self.read_queue_depth,
+            write_queue_depth=self.write_queue_depth,
             command_queue_depth=self.command_queue_depth,
+            write_high_watermark=min(self.write_high_watermark or self.write_queue_depth, self.write_queue_depth),
+            write_low_watermark=self.write_low_watermark,
+            row_hit_cap=self.row_hit_cap,
+            starvation_cycles=self.starvation_cycles,
+            powerdown=self.powerdown,
+            powerdown_timeout_cycles=self.powerdown_timeout_cycles,
+            self_refresh_timeout_cycles=self.self_refresh_timeout_cycles,
             io_energy_pj_per_bit=float(io),
             tRC=int(tim["tRAS"] + tim["tRP"]),
             RL=int(tim["AL"] + tim["CL"]),

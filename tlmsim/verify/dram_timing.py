@@ -15,10 +15,16 @@ per rank     ACT->ACT >= tRRD_L (same bank group) / tRRD_S; at most four ACTs in
              REF only with every bank of the rank precharged, PRE->REF >= tRP,
              REF->next ACT >= tRFC; at least one REF per tREFI on average
 per channel  data bursts never overlap; a rank switch or a read->write turnaround
-             leaves >= tRTRS idle cycles; at most one ACT/RD/WR/REF per cycle
+             leaves >= tRTRS idle cycles; at most one ACT/RD/WR/REF per cycle (HBM: one
+             row command and one column command, its two command buses)
+power        no command to a rank between its power-down entry (PDE) and exit (PDX),
+             or self-refresh entry (SRE) and exit (SRX); PDE->PDX >= tCKE, SRE->SRX >=
+             tCKESR; the rank's next command >= PDX + tXP, >= SRX + tXS
 
 :func:`check_dram_commands` returns the violations (one sentence each, at most
-``limit`` of them, the first ones in time).
+``limit`` of them, the first ones in time). :class:`DramCommandChecker` checks a long
+run chunk by chunk (time-sorted integer rows as the DRAM model hands them on), keeping
+only the context later rules need, so memory stays bounded.
 """
 
 from __future__ import annotations
@@ -32,6 +38,9 @@ if TYPE_CHECKING:
     from tlmsim.platform.dram import DramSpec
 
 ACT, PRE, RD, WR, REF = "ACT", "PRE", "RD", "WR", "REF"
+PDE, PDX, SRE, SRX = "PDE", "PDX", "SRE", "SRX"
+#: command codes of the integer log rows (tlmsim.hw.dram's order)
+CODES = (ACT, PRE, RD, WR, REF, PDE, PDX, SRE, SRX)
 
 
 class _Log:
@@ -45,7 +54,7 @@ class _Log:
         self.ba = log["bank"].to_numpy(dtype=np.int64)
         self.row = log["row"].to_numpy(dtype=np.int64)
         cmd = log["command"].astype(str).to_numpy()
-        self.is_ = {c: cmd == c for c in (ACT, PRE, RD, WR, REF)}
+        self.is_ = {c: cmd == c for c in CODES}
         self.rank_id = self.ch * spec.ranks + self.ra
         self.bank_id = (self.rank_id * spec.bankgroups + self.bg) * spec.banks_per_group + self.ba
         self.cmd = cmd
@@ -71,19 +80,22 @@ def _last_before(order: np.ndarray, group: np.ndarray, mask: np.ndarray) -> np.n
 
 
 def check_dram_commands(
-    log: pd.DataFrame, spec: "DramSpec", *, end_cycle: int | None = None, limit: int = 20
+    log: pd.DataFrame, spec: "DramSpec", *, end_cycle: int | None = None, limit: int = 20,
+    from_cycle: int | None = None,
 ) -> list[str]:
-    """Every timing-rule violation in ``log`` (a ``Dram.command_log()``) under ``spec``."""
+    """Every timing-rule violation in ``log`` (a ``Dram.command_log()``) under ``spec``;
+    with ``from_cycle``, only those of commands at or after it (earlier rows are context)."""
     if len(log) == 0:
         return []
     L = _Log(log, spec)
     out: list[str] = []
+    own = np.ones(len(L.t), dtype=bool) if from_cycle is None else L.t >= from_cycle
     bc, AL = spec.burst_cycles, spec.AL
     RL, WL = spec.AL + spec.CL, spec.AL + spec.CWL
     col = L.is_[RD] | L.is_[WR]
 
     def report(mask: np.ndarray, rule: str, other: np.ndarray | None = None) -> None:
-        idx = np.flatnonzero(mask)
+        idx = np.flatnonzero(mask & own)
         for i in idx[:limit]:
             where = f"channel {L.ch[i]} rank {L.ra[i]} bankgroup {L.bg[i]} bank {L.ba[i]}"
             prev = f" (previous command at cycle {L.t[other[i]]})" if other is not None and other[i] >= 0 else ""
@@ -160,7 +172,8 @@ def check_dram_commands(
     # refresh: every bank of the rank closed; tRP after the last PRE; tRFC before the next ACT
     refs = np.flatnonzero(L.is_[REF])
     if len(refs):
-        _check_refresh(L, spec, refs, out, limit, end_cycle)
+        _check_refresh(L, spec, refs, out, limit, end_cycle, own)
+    _check_power(L, spec, report)
 
     # -- per channel: data bus and command bus --------------------------------------------
     start = np.where(L.is_[RD], L.t + RL, L.t + WL)
@@ -173,8 +186,11 @@ def check_dram_commands(
         bad = np.zeros(len(L.t), dtype=bool)
         bad[b[same_ch & (start[b] < need)]] = True
         report(bad, f"the data bus (burst {bc} cycles, tRTRS = {spec.tRTRS} on a rank switch or read->write)")
-    slot = np.flatnonzero(~L.is_[PRE])  # auto-precharges take no command-bus slot
+    power = L.is_[PDE] | L.is_[PDX] | L.is_[SRE] | L.is_[SRX]
+    slot = np.flatnonzero(~L.is_[PRE] & ~power)  # auto-precharges take no command-bus slot
     key = L.ch[slot] * (int(L.t.max()) + 1) + L.t[slot]
+    if spec.protocol == "HBM":  # separate row and column command buses
+        key = key * 2 + col[slot]
     _, first, counts = np.unique(key, return_index=True, return_counts=True)
     bad = np.zeros(len(L.t), dtype=bool)
     bad[slot[first[counts > 1]]] = True
@@ -193,8 +209,113 @@ def _later(a: np.ndarray, b: np.ndarray, L: _Log, order: np.ndarray) -> np.ndarr
     return res
 
 
+def _check_power(L: _Log, spec: "DramSpec", report) -> None:
+    """Power-down and self-refresh: no command inside, exit timings after."""
+    pw = L.is_[PDE] | L.is_[PDX] | L.is_[SRE] | L.is_[SRX]
+    if not pw.any():
+        return
+    order = np.lexsort((np.where(pw, 0, 1), L.t, L.rank_id))  # at one cycle the power event first
+    pos = np.where(pw[order], np.arange(len(order)), -1)
+    pos = np.maximum.accumulate(pos)
+    g = L.rank_id[order]
+    prev = pos.copy()  # a power event's own previous event: strictly before it
+    prev[pw[order]] = np.concatenate(([-1], pos[:-1]))[pw[order]]
+    valid = prev >= 0
+    valid[valid] &= g[prev[valid]] == g[valid]
+    last = np.full(len(order), -1, dtype=np.int64)
+    last[valid] = order[prev[valid]]
+    res = np.full(len(order), -1, dtype=np.int64)
+    res[order] = last
+    has = res >= 0
+    j = np.maximum(res, 0)
+    ev_t = np.where(has, L.t[j], 0)
+    after = {c: has & L.is_[c][j] for c in (PDE, PDX, SRE, SRX)}
+    cmd = ~pw
+    report(cmd & (after[PDE] | after[SRE]), "no command while the rank is powered down or in self-refresh", res)
+    report(cmd & after[PDX] & (L.t < ev_t + spec.tXP), f"tXP = {spec.tXP} after a power-down exit", res)
+    report(cmd & after[SRX] & (L.t < ev_t + spec.tXS), f"tXS = {spec.tXS} after a self-refresh exit", res)
+    report(L.is_[PDX] & ~after[PDE], "a power-down exit without an entry", res)
+    report(L.is_[SRX] & ~after[SRE], "a self-refresh exit without an entry", res)
+    report(L.is_[PDX] & after[PDE] & (L.t < ev_t + spec.tCKE), f"tCKE = {spec.tCKE} in power-down", res)
+    report(L.is_[SRX] & after[SRE] & (L.t < ev_t + spec.tCKESR), f"tCKESR = {spec.tCKESR} in self-refresh", res)
+
+
+class DramCommandChecker:
+    """Check a run's command log chunk by chunk: :meth:`feed` time-sorted int64 rows
+    (cycle, channel, global bank, command code, row, column) as the DRAM model hands
+    them on, then :meth:`finish`.
+
+    Each chunk is checked together with context rows from before it: every row of the
+    last ``window`` cycles (longer than any timing rule but tREFI) and, per bank, its
+    last ACT, PRE, RD and WR, per rank its last four ACTs, its last REF and its last
+    power event, so that open rows, tRC, tFAW and power states carry across chunks."""
+
+    def __init__(self, spec: "DramSpec", *, limit: int = 20) -> None:
+        self.spec = spec
+        self.limit = limit
+        s = spec
+        self.window = 2 * max(s.tRC, s.tFAW, s.tRFC, s.CL + s.CWL + s.tWR + s.tRTP + s.tWTR_L + 4 * s.tCCD_L,
+                              s.tXS, s.tXP + s.tCKE, s.tCKESR) + 64
+        self.ctx = np.zeros((0, 6), np.int64)
+        self.violations: list[str] = []
+        self.rows = 0
+
+    def feed(self, rows: np.ndarray) -> None:
+        if len(rows) == 0 or len(self.violations) >= self.limit:
+            return
+        self.rows += len(rows)
+        start = int(rows[0, 0])
+        both = np.concatenate([self.ctx, rows]) if len(self.ctx) else rows
+        self.violations += check_dram_commands(_frame(both, self.spec), self.spec,
+                                               limit=self.limit - len(self.violations),
+                                               from_cycle=start if len(self.ctx) else None)
+        self.ctx = self._context(both)
+
+    def _context(self, rec: np.ndarray) -> np.ndarray:
+        end = int(rec[-1, 0])
+        keep = rec[:, 0] >= end - self.window
+        cmd, gb = rec[:, 3], rec[:, 2]
+        rank = gb // self.spec.banks_per_rank
+        idx = np.arange(len(rec))
+
+        def last_of(mask: np.ndarray, key: np.ndarray) -> None:
+            if mask.any():
+                _, first = np.unique(key[mask][::-1], return_index=True)
+                keep[idx[mask][::-1][first]] = True
+
+        for code in (0, 1, 2, 3):  # last ACT, PRE, RD, WR per bank
+            last_of(cmd == code, gb)
+        last_of(cmd == 4, rank)  # last REF per rank
+        last_of(cmd >= 5, rank)  # last power event per rank
+        acts = idx[cmd == 0]
+        for r in np.unique(rank[acts]):  # last four ACTs per rank
+            keep[acts[rank[acts] == r][-4:]] = True
+        return rec[keep]
+
+    def finish(self) -> list[str]:
+        return self.violations[: self.limit]
+
+
+def _frame(rec: np.ndarray, s: "DramSpec") -> pd.DataFrame:
+    cyc, ch, gb, cmd, row, col = (rec[:, i] for i in range(6))
+    b = gb % s.banks_per_rank
+    rank_cmd = (cmd == 4) | (cmd >= 5)
+    return pd.DataFrame(
+        {
+            "cycle": cyc,
+            "channel": ch,
+            "rank": (gb // s.banks_per_rank) % s.ranks,
+            "bankgroup": np.where(rank_cmd, -1, b // s.banks_per_group),
+            "bank": np.where(rank_cmd, -1, b % s.banks_per_group),
+            "command": np.asarray(CODES, dtype=object)[cmd],
+            "row": row,
+            "column": col,
+        }
+    )
+
+
 def _check_refresh(L: _Log, spec: "DramSpec", refs: np.ndarray, out: list[str], limit: int,
-                   end_cycle: int | None) -> None:
+                   end_cycle: int | None, own: np.ndarray | None = None) -> None:
     banks = spec.bankgroups * spec.banks_per_group
     order = np.lexsort((np.select([L.is_[PRE], L.is_[REF], L.is_[ACT]], [0, 1, 2], 3), L.t))
     # walk the log once in time order, keeping per-bank open state and last PRE time
@@ -207,16 +328,17 @@ def _check_refresh(L: _Log, spec: "DramSpec", refs: np.ndarray, out: list[str], 
     rows = order[~L.is_[RD][order] & ~L.is_[WR][order]]
     for i in rows.tolist():
         r = rank[i]
+        mine = own is None or own[i]
         if is_ref[i]:
             lo = r * banks
-            if open_[lo:lo + banks].any():
+            if mine and open_[lo:lo + banks].any():
                 out.append(f"cycle {t[i]}: REF at channel {L.ch[i]} rank {L.ra[i]} with a bank still open")
-            elif t[i] < last_pre[lo:lo + banks].max() + spec.tRP:
+            elif mine and t[i] < last_pre[lo:lo + banks].max() + spec.tRP:
                 out.append(f"cycle {t[i]}: REF at channel {L.ch[i]} rank {L.ra[i]} breaks tRP = {spec.tRP} after a PRE")
             ref_busy[r] = t[i] + spec.tRFC
             n_ref[r] += 1
         elif is_act[i]:
-            if t[i] < ref_busy[r]:
+            if mine and t[i] < ref_busy[r]:
                 out.append(f"cycle {t[i]}: ACT at channel {L.ch[i]} rank {L.ra[i]} during a refresh (tRFC = {spec.tRFC})")
             open_[bank[i]] = True
         elif is_pre[i]:
