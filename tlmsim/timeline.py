@@ -39,6 +39,7 @@ expose them yet (docs/observability.md).
 
 from __future__ import annotations
 
+import math
 import os
 import struct
 from pathlib import Path
@@ -298,6 +299,18 @@ class PerfettoTimeline:
         unit = self._track(("unit", component), component, ROOT_UUID)
         leaf = self._track(("stalls", component), f"{component} stalls", unit)
         self._slice(self._lane(leaf, start_ps, end_ps), start_ps, end_ps, reason, layer=layer)
+
+    def tail(self, component: str, start_ps: int, busy_ps: float) -> None:
+        """A slice for the busy time after the component's last hop (posted DRAM writes
+        drained after the last transaction), carrying that busy time."""
+        unit = self._track(("unit", component), component, ROOT_UUID)
+        end_ps = start_ps + int(math.ceil(busy_ps))
+        track = self._lane(unit, start_ps, end_ps)
+        enc = self.enc
+        uf = self._uuid_field[track]
+        busy = self._a_busy(busy_ps) if float(busy_ps).is_integer() else enc.ann("busy_ps", busy_ps)
+        self._event(start_ps, enc.begin + uf + enc.text(enc.name, "after the last transaction") + busy)
+        self._event(end_ps, enc.end + uf)
 
     def close(self) -> None:
         """Write the layer slices and the last bandwidth windows; move the file in place."""

@@ -54,6 +54,17 @@ class Component:
         """Called once after the run, at simulated time ``end_ps`` (e.g. to close
         open intervals and account refreshes or leakage up to the end)."""
 
+    def flush_busy(self, end_ps: int) -> None:
+        """Hand the trace sinks the busy time added after this component's last hop
+        (e.g. posted DRAM writes drained in :meth:`finalize`), so the sinks' busy
+        times add up to ``busy_ps``. Called once, after :meth:`finalize`."""
+        sinks = self.recorder.sinks
+        tail = self.stats.c["busy_ps"] - self._busy_seen
+        if sinks and tail > 0:
+            self._busy_seen = self.stats.c["busy_ps"]
+            for sink in sinks:
+                sink.tail(self.name, end_ps, tail)
+
     def energy_pj(self) -> dict[str, float]:
         """Energy in pJ by action (e.g. ``{"read": ..., "leakage": ...}``)."""
         return {}

@@ -199,6 +199,7 @@ def simulate(
         end = env.now
         for comp in components.values():
             comp.finalize(end)
+            comp.flush_busy(end)
         broken = check_run(recorder, components, end)
         dram = components["dram"]
         broken += [f"dram: {v}" for v in dram.checker.finish()]

@@ -44,6 +44,10 @@ class TraceSink(Protocol):
     def stall(self, component: str, reason: str, layer: int, start_ps: int, end_ps: int) -> None:
         """``component`` waited from ``start_ps`` to ``end_ps`` for ``reason``."""
 
+    def tail(self, component: str, start_ps: int, busy_ps: float) -> None:
+        """``component`` was busy ``busy_ps`` after its last hop (work finished after the
+        run's last transaction, e.g. posted writes drained), from ``start_ps`` on."""
+
     def close(self) -> None:
         """The run completed: finish the output."""
 
@@ -75,6 +79,9 @@ class TraceWriter:
 
     def stall(self, component: str, reason: str, layer: int, start_ps: int, end_ps: int) -> None:
         """Stalls are not part of the CSV trace (they are in stalls.csv)."""
+
+    def tail(self, component: str, start_ps: int, busy_ps: float) -> None:
+        """Busy time after the last hop is not a transaction: not part of the CSV trace."""
 
     def row(self, row: tuple) -> None:
         """Queue one row (a tuple in :data:`TRACE_COLUMNS` order)."""
