@@ -405,6 +405,20 @@ fewer tiles. `tlmsim run --dataflow NAME` overrides the platform's `dataflow.nam
   (2); energy per update: IF add + compare, LIF add + shift + compare, CubaLIF 2 adds +
   2 shifts + compare, at `membrane_bits`.
 * **pooling** (all): `ceil(outputs x kh x kw / (R x C))` per timestep and channel group.
+  An **identity** layer (a neuron fed straight from its input or a shortcut; rank 1-3)
+  is a 1x1 pooling on its `(N = out_shape[0], M = prod(out_shape[1:]))` grid: no weight
+  traffic, one tile per timestep and channel group, plus (with a shortcut) its slice
+  loaded from DRAM and added, `ceil(outputs / C)` cycles, as a GEMM tile does.
+* **recurrent layers** (all): the reduction is `K + N`, the rows `k >= K` being the
+  layer's own output spikes of timestep t - 1 against the N x N recurrent block (stored
+  in DRAM after the feed-forward weights; GLB-resident like any weights when they
+  fit). Each timestep is tiled on its own by the dataflow's own rules, so a tile never
+  spans timesteps (spikex, ptb and `time_window > 1` lose their weight reuse over time
+  on these layers). A tile of timestep t reads its recurrent rows from the layer's
+  outputs (GLB or DRAM) in one load per output tile of t - 1, each waiting for that
+  tile's store (`Move.after` / `signals`, as for membranes): t starts only once every
+  output of t - 1 is stored. At t = 0 the recurrent inputs are zero and are not loaded.
+  A recurrent `identity` layer (no feed-forward weights) is still refused in one line.
 
 With `pe_array.weight_double_buffer: false` the dense dataflows equal SCALE-Sim 3.0.0's
 compute cycles on 9 layers x 3 dataflows x 2 array sizes (54 runs,
