@@ -1,0 +1,152 @@
+"""Report tables (tlmsim/report.py): every per-layer column adds up to the run's
+totals, every per-component breakdown adds up to its total, the derived columns follow
+their definitions, and the console summary says what summary.csv says."""
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tlmsim.engine.simulation import simulate
+from tlmsim.platform import load_platform
+from tlmsim.report import build_report, console_summary, write_tables
+from tlmsim.workload import load_workload
+
+RESIDUAL = Path(__file__).parent / "golden" / "workloads" / "residual.yaml"
+CLASSES = ("weights", "spikes", "membrane", "out_spikes", "psum")
+
+RUNS = {
+    "digits-spikex": ("ddr4-baseline", "digits-snn", ["dataflow.name=spikex"]),
+    "digits-dense-os": ("edge-lpddr4", "digits-snn", ["dataflow.name=dense-os"]),
+    # a downsampling shortcut without a neuron: its partial sums move as psum
+    "residual-ws": ("edge-lpddr4", str(RESIDUAL), ["dataflow.name=dense-ws", "dataflow.time_window=4"]),
+    "residual-event": ("ddr4-baseline", str(RESIDUAL), ["dataflow.name=event"]),
+}
+
+
+@pytest.fixture(scope="module", params=list(RUNS))
+def run(request):
+    platform, workload, overrides = RUNS[request.param]
+    result = simulate(load_platform(platform, overrides), load_workload(workload, seed=0), seed=0)
+    return result, build_report(result)
+
+
+def test_per_layer_traffic_and_work_add_up_to_the_summary(run):
+    result, rep = run
+    s, layers = rep.summary.iloc[0], rep.layers
+    assert layers["dram_read_bytes"].sum() == s["dram_read_bytes"]
+    assert layers["dram_write_bytes"].sum() == s["dram_write_bytes"]
+    assert s["dram_bytes"] == s["dram_read_bytes"] + s["dram_write_bytes"]
+    assert layers["compute_cycles"].sum() == s["compute_cycles"]
+    pe = result.platform.pe_array
+    acc = result.components["pe_array"].stats.c["acc_ops"]
+    assert layers["acc_ops"].sum() == acc
+    assert s["pe_utilization"] == acc / (pe.rows * pe.cols * s["latency_cycles"])
+    assert layers["end_cycle"].max() == s["latency_cycles"]
+    assert layers["neuron_updates"].sum() == result.components["pe_array"].stats.c["neuron_updates"]
+    assert layers["tiles"].sum() == result.components["pe_array"].stats.c["tiles"]
+
+
+def test_per_layer_columns_by_data_class_add_up_to_the_layer_and_component_totals(run):
+    _, rep = run
+    layers, comp = rep.layers, rep.components.set_index("component")
+    by_class = layers[[f"dram_{c}_bytes" for c in CLASSES]].sum(axis=1)
+    assert (by_class == layers["dram_read_bytes"] + layers["dram_write_bytes"]).all()
+    glb = sum(layers[f"glb_{c}_bytes"].sum() for c in CLASSES)
+    assert glb == comp.loc["glb", "read_bytes"] + comp.loc["glb", "write_bytes"]
+    dram = sum(layers[f"dram_{c}_bytes"].sum() for c in CLASSES)
+    assert dram == comp.loc["dram", "read_bytes"] + comp.loc["dram", "write_bytes"]
+    # per layer: ops skipped and stall cycles by definition
+    assert (layers["ops_skipped"] == layers["dense_ops"] - layers["acc_ops"]).all()
+    assert (layers["stall_cycles"] == (layers["latency_cycles"] - layers["compute_cycles"]).clip(lower=0)).all()
+    assert layers["latency_cycles"].to_numpy() == pytest.approx(
+        (layers["end_cycle"] - layers["start_cycle"]).to_numpy(), rel=1e-12)
+    pe_stalls = layers[[c for c in layers if c.startswith("pe_stall_")]].to_numpy().sum()
+    assert pe_stalls == pytest.approx(comp.loc["pe_array", "stall_cycles"], rel=1e-12)
+
+
+def test_components_breakdowns_add_up_to_their_totals(run):
+    result, rep = run
+    s, comp, energy = rep.summary.iloc[0], rep.components, rep.energy
+    stall_cols = [c for c in comp if c.startswith("stall_") and c != "stall_cycles"]
+    energy_cols = [c for c in comp if c.startswith("energy_") and c != "energy_pj"]
+    assert comp[stall_cols].sum(axis=1).to_numpy() == pytest.approx(comp["stall_cycles"].to_numpy(), rel=1e-12)
+    assert comp[energy_cols].sum(axis=1).to_numpy() == pytest.approx(comp["energy_pj"].to_numpy(), rel=1e-12)
+    assert comp["energy_pj"].sum() == pytest.approx(s["energy_pj"], rel=1e-12)
+    assert energy["energy_pj"].sum() == s["energy_pj"]
+    assert energy["share"].sum() == pytest.approx(1.0, rel=1e-12)
+    kinds = {k: comp.loc[comp["kind"] == k, "energy_pj"].sum() for k in ("dram", "noc", "sram", "pe_array")}
+    for k, v in kinds.items():
+        assert s[f"energy_{k}_pj"] == pytest.approx(v, rel=1e-12), k
+    assert rep.stalls["stall_cycles"].sum() == pytest.approx(comp["stall_cycles"].sum(), rel=1e-12)
+    # busy time and utilisation by definition
+    period = result.platform.clock_period_ps
+    for _, r in comp.iterrows():
+        c = result.components[r["component"]].stats.c
+        assert r["busy_cycles"] == c["busy_ps"] / period
+        assert r["utilization"] == c["busy_ps"] / (r["busy_units"] * result.end_ps)
+        assert (r["reads"], r["writes"], r["read_bytes"], r["write_bytes"]) == (
+            c["reads"], c["writes"], c["read_bytes"], c["write_bytes"])
+
+
+def test_summary_derived_columns(run):
+    result, rep = run
+    s = rep.summary.iloc[0]
+    period = result.platform.clock_period_ps
+    assert s["latency_cycles"] == result.end_ps / period
+    assert s["latency_ns"] == result.end_ps / 1000
+    assert s["edp_pj_ns"] == s["energy_pj"] * s["latency_ns"]
+    assert s["dram_bandwidth_gb_per_s"] == s["dram_bytes"] / s["latency_ns"]
+    assert s["transactions"] == result.recorder.issued
+    assert s["timesteps"] == result.workload.timesteps
+    assert s["dataflow"] == result.platform.dataflow.name
+
+
+def _numbers(line: str) -> list[float]:
+    return [float(x) for x in re.findall(r"-?\d+(?:\.\d+)?(?:e[+-]?\d+)?", line)]
+
+
+def test_console_summary_says_what_summary_csv_says(run, tmp_path):
+    result, rep = run
+    write_tables(rep.tables(), tmp_path, parquet=False)
+    csv = pd.read_csv(tmp_path / "summary.csv").iloc[0]
+    comp = pd.read_csv(tmp_path / "components.csv").set_index("component")
+    lines = console_summary(result, rep).splitlines()
+
+    def close(printed: float, value: float, decimals: int) -> bool:
+        # the console rounds to `decimals`; the CSV keeps 6 significant digits
+        return abs(printed - value) <= 0.5 * 10**-decimals + 5e-6 * abs(value) + 1e-12
+
+    assert lines[0] == (f"platform {csv['platform']}  workload {csv['workload']}  dataflow {csv['dataflow']}  "
+                        f"T={csv['timesteps']}")
+    assert lines[1] == f"spikes: {csv['spikes']}"
+    cyc, us, mhz = _numbers(lines[2])
+    assert close(cyc, csv["latency_cycles"], 0) and close(us, csv["latency_ns"] / 1000, 3)
+    assert mhz == csv["clock_mhz"]
+    uj, edp = _numbers(lines[3])
+    assert close(uj, csv["energy_pj"] / 1e6, 3)
+    assert abs(edp - csv["edp_pj_ns"] / 1e9) <= 5e-4 * abs(edp) + 1e-12  # 4 significant digits
+    kib, gbs, peak = _numbers(lines[4])
+    assert close(kib, csv["dram_bytes"] / 1024, 1)
+    assert close(gbs, csv["dram_bandwidth_gb_per_s"], 2) and close(peak, csv["dram_peak_gb_per_s"], 2)
+    util, compute = _numbers(lines[5])
+    assert close(util, csv["pe_utilization"] * 100, 1) and compute == csv["compute_cycles"]
+    parts = dict(re.findall(r"(\w+) (\d+\.\d+) uJ", lines[6].split(":", 1)[1]))
+    assert set(parts) == {n for n, e in comp["energy_pj"].items() if e > 0}
+    for name, printed in parts.items():
+        assert close(float(printed), comp.loc[name, "energy_pj"] / 1e6, 3), name
+    assert int(_numbers(lines[7])[0]) == csv["transactions"]
+
+
+def test_written_tables_keep_six_significant_digits_and_every_row(run, tmp_path):
+    _, rep = run
+    written = write_tables(rep.tables(), tmp_path, parquet=False)
+    assert [p.name for p in written] == [f"{n}.csv" for n in rep.TABLES]
+    for name, df in rep.tables().items():
+        back = pd.read_csv(tmp_path / f"{name}.csv", keep_default_na=False)
+        assert list(back.columns) == list(df.columns)
+        assert len(back) == len(df)
+        for col in df.columns:
+            if pd.api.types.is_float_dtype(df[col]):
+                assert back[col].to_numpy(dtype=float) == pytest.approx(df[col].to_numpy(), rel=5e-6, abs=0), col
