@@ -1,0 +1,236 @@
+"""Mutation testing of tlmsim: how many plausible one-line bugs do the tests catch?
+
+    python tools/mutation/run.py                      # every module of modules.yaml
+    python tools/mutation/run.py --module hw/noc.py   # one (repeatable; a package name such as hw/ takes all its modules)
+    python tools/mutation/run.py --module report.py --rev e440914 --tag before   # judge an older commit's tests
+
+Each module runs in its own scratch copy of the repository (the working tree, or
+``--rev``'s tree; never the checkout itself, which mutmut would edit in place), under
+``nice -n 15``, with mutmut (pinned in the dev extra) and the module's fast test
+selection from modules.yaml (``pytest -x``; test files a revision does not have are
+left out). Results go to tools/mutation/results/<tag>.csv (one row per module,
+rewritten for the modules run) and <tag>.md, and each module's surviving mutants as
+diffs to results/<tag>/<module>.txt.
+
+Kill rate = (killed + timed out) / (mutants - equivalent). A timed-out mutant (the
+tests ran far longer than unmutated) is counted as caught: the suite would not pass.
+Equivalent mutants (no test can tell them from the original) are listed in
+equivalent.yaml with the reason; a survivor matches an entry by module and by the
+original and mutated line (whitespace ignored), so entries survive edits elsewhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from io import BytesIO
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+RESULTS = HERE / "results"
+FIELDS = ["module", "group", "mutants", "killed", "timeout", "survived", "equivalent", "kill_rate", "minutes", "source"]
+
+
+def load_modules() -> dict[str, dict]:
+    return yaml.safe_load((HERE / "modules.yaml").read_text())["modules"]
+
+
+def load_equivalent() -> list[dict]:
+    path = HERE / "equivalent.yaml"
+    data = yaml.safe_load(path.read_text()) if path.exists() else None
+    return list((data or {}).get("equivalent") or [])
+
+
+def _norm(line: str) -> str:
+    return re.sub(r"\s+", "", line)
+
+
+def copy_tree(dest: Path, rev: str | None) -> str:
+    """Copy the repository's files (tracked and untracked, not ignored) or ``rev``'s tree into ``dest``."""
+    if rev:
+        data = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", rev], check=True,
+                              capture_output=True).stdout
+        with tarfile.open(fileobj=BytesIO(data)) as tar:
+            tar.extractall(dest, filter="data")
+        return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", rev], check=True, capture_output=True,
+                              text=True).stdout.strip()
+    files = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-co", "--exclude-standard", "-z"], check=True,
+                           capture_output=True, text=True).stdout.split("\0")
+    for f in filter(None, files):
+        src = ROOT / f
+        if src.is_file():
+            (dest / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / f)
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], check=True, capture_output=True,
+                          text=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain"], check=True, capture_output=True,
+                           text=True).stdout.strip()
+    return head + ("+worktree" if dirty else "")
+
+
+def survivors(work: Path, module_path: str) -> list[tuple[int, str]]:
+    """(mutant id, diff) of every surviving mutant, from mutmut's cache."""
+    db = sqlite3.connect(work / ".mutmut-cache")
+    ids = [r[0] for r in db.execute("select id from Mutant where status = 'bad_survived' order by id")]
+    db.close()
+    out = []
+    for mid in ids:
+        diff = subprocess.run([sys.executable, "-m", "mutmut", "show", str(mid)], cwd=work, capture_output=True,
+                              text=True).stdout
+        out.append((mid, diff))
+    return out
+
+
+def _changed_lines(diff: str) -> tuple[str, str]:
+    old = [l[1:] for l in diff.splitlines() if l.startswith("-") and not l.startswith("---")]
+    new = [l[1:] for l in diff.splitlines() if l.startswith("+") and not l.startswith("+++")]
+    return "\n".join(old), "\n".join(new)
+
+
+def is_equivalent(module: str, diff: str, entries: list[dict]) -> dict | None:
+    old, new = _changed_lines(diff)
+    for e in entries:
+        if e["module"] == module and _norm(e["original"]) == _norm(old) and _norm(e["mutant"]) == _norm(new):
+            return e
+    return None
+
+
+def run_module(module: str, spec: dict, *, rev: str | None, tag: str, entries: list[dict], keep: bool) -> dict:
+    work = Path(tempfile.mkdtemp(prefix=f"tlmsim-mut-{module.replace('/', '_')}-"))
+    t0 = time.time()
+    try:
+        source = copy_tree(work, rev)
+        tests = []
+        for t in spec["tests"]:
+            path = t.split("::")[0]
+            if path.startswith("-") or (work / path).exists():
+                tests.append(t)
+            else:
+                print(f"  ({path} is not in this tree: left out)", flush=True)
+        if not tests:
+            raise SystemExit(f"mutation: no test of {module} exists in this tree")
+        runner = " ".join([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests])
+        env = dict(os.environ, PYTHONPATH=str(work), PYTHONDONTWRITEBYTECODE="1")
+        cmd = ["nice", "-n", "15", sys.executable, "-m", "mutmut", "run", "--paths-to-mutate", f"tlmsim/{module}",
+               "--tests-dir", "tests", "--runner", runner, "--no-progress", "--simple-output"]
+        log = RESULTS / tag / f"{module.replace('/', '_')}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("w") as fh:
+            proc = subprocess.run(cmd, cwd=work, env=env, stdout=fh, stderr=subprocess.STDOUT)
+        if proc.returncode & 1:
+            raise SystemExit(f"mutation: mutmut failed on {module} (see {log})")
+        db = sqlite3.connect(work / ".mutmut-cache")
+        counts = dict(db.execute("select status, count(*) from Mutant group by status").fetchall())
+        db.close()
+        surv = survivors(work, module)
+        equivalent, real = [], []
+        for mid, diff in surv:
+            e = is_equivalent(module, diff, entries)
+            (equivalent if e else real).append((mid, diff, e))
+        text = [f"# surviving mutants of tlmsim/{module} ({source}); equivalent ones marked\n"]
+        for mid, diff, e in equivalent + real:
+            text.append(("EQUIVALENT: " + e["reason"] if e else "SURVIVED") + f" (mutant {mid})\n{diff}\n")
+        (RESULTS / tag / f"{module.replace('/', '_')}.txt").write_text("\n".join(text))
+        total = sum(counts.values())
+        killed = counts.get("ok_killed", 0) + counts.get("ok_suspicious", 0)
+        timeout = counts.get("bad_timeout", 0)
+        judged = total - len(equivalent)
+        return {
+            "module": module, "group": spec["group"], "mutants": total, "killed": killed, "timeout": timeout,
+            "survived": len(real), "equivalent": len(equivalent),
+            "kill_rate": f"{(killed + timeout) / judged:.3f}" if judged else "",
+            "minutes": f"{(time.time() - t0) / 60:.1f}", "source": source,
+        }
+    finally:
+        if keep:
+            print(f"  kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def write_results(tag: str, rows: dict[str, dict], order: list[str]) -> None:
+    csv_path = RESULTS / f"{tag}.csv"
+    with csv_path.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, FIELDS, lineterminator="\n")
+        w.writeheader()
+        for m in order:
+            if m in rows:
+                w.writerow(rows[m])
+    groups: dict[str, list[dict]] = {}
+    for m in order:
+        if m in rows:
+            groups.setdefault(rows[m]["group"], []).append(rows[m])
+    lines = [f"# Mutation kill rates ({tag})", "",
+             "| module | mutants | killed | timed out | survived | equivalent | kill rate | source |",
+             "|---|---:|---:|---:|---:|---:|---:|---|"]
+    for m in order:
+        if m in rows:
+            r = rows[m]
+            rate = f"{float(r['kill_rate']) * 100:.1f} %" if r["kill_rate"] else "-"
+            lines.append(f"| {m} | {r['mutants']} | {r['killed']} | {r['timeout']} | {r['survived']} | "
+                         f"{r['equivalent']} | {rate} | {r['source']} |")
+    lines += ["", "| group | mutants | kill rate |", "|---|---:|---:|"]
+    for g, rs in groups.items():
+        n = sum(int(r["mutants"]) for r in rs)
+        judged = n - sum(int(r["equivalent"]) for r in rs)
+        caught = sum(int(r["killed"]) + int(r["timeout"]) for r in rs)
+        lines.append(f"| {g} | {n} | {caught / judged * 100:.1f} % |" if judged else f"| {g} | {n} | - |")
+    (RESULTS / f"{tag}.md").write_text("\n".join(lines) + "\n")
+
+
+def read_results(tag: str) -> dict[str, dict]:
+    path = RESULTS / f"{tag}.csv"
+    if not path.exists():
+        return {}
+    with path.open() as fh:
+        return {r["module"]: r for r in csv.DictReader(fh)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--module", action="append", help="a module of modules.yaml (e.g. hw/noc.py) or a package (hw/)")
+    ap.add_argument("--rev", help="judge this git revision's code and tests instead of the working tree")
+    ap.add_argument("--tag", default="current", help="results file name (default: current)")
+    ap.add_argument("--keep", action="store_true", help="keep the scratch copies (for mutmut show/results)")
+    ap.add_argument("--list", action="store_true", help="list the modules and their tests")
+    args = ap.parse_args(argv)
+    modules = load_modules()
+    if args.list:
+        for m, spec in modules.items():
+            print(f"{m:24s} {' '.join(spec['tests'])}")
+        return 0
+    selected = []
+    for want in args.module or list(modules):
+        hits = [m for m in modules if m == want or (want.endswith("/") and m.startswith(want))]
+        if not hits:
+            print(f"mutation: unknown module {want!r}; known: {', '.join(modules)}", file=sys.stderr)
+            return 2
+        selected += [m for m in hits if m not in selected]
+    RESULTS.mkdir(exist_ok=True)
+    rows = read_results(args.tag)
+    entries = load_equivalent()
+    for m in selected:
+        print(f"mutation: {m} ...", flush=True)
+        rows[m] = run_module(m, modules[m], rev=args.rev, tag=args.tag, entries=entries, keep=args.keep)
+        r = rows[m]
+        print(f"mutation: {m}: {r['mutants']} mutants, {r['killed']} killed, {r['timeout']} timed out, "
+              f"{r['survived']} survived, {r['equivalent']} equivalent: kill rate {r['kill_rate']} "
+              f"({r['minutes']} min)", flush=True)
+        write_results(args.tag, rows, list(modules))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
