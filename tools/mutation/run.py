@@ -160,6 +160,29 @@ def run_module(module: str, spec: dict, *, rev: str | None, tag: str, entries: l
             shutil.rmtree(work, ignore_errors=True)
 
 
+def rescore(tag: str, rows: dict[str, dict], entries: list[dict]) -> None:
+    """Re-apply equivalent.yaml to the survivors stored in results/<tag>/ (no mutants rerun)."""
+    for m, r in rows.items():
+        path = RESULTS / tag / f"{m.replace('/', '_')}.txt"
+        if not path.exists():
+            continue
+        blocks = re.split(r"^(?=SURVIVED \(mutant |EQUIVALENT: )", path.read_text(), flags=re.M)[1:]
+        equivalent, real = [], []
+        for b in blocks:
+            head, _, diff = b.partition("\n")
+            mid = int(re.search(r"\(mutant (\d+)\)", head).group(1))
+            e = is_equivalent(m, diff, entries)
+            (equivalent if e else real).append((mid, diff, e))
+        text = [path.read_text().splitlines()[0] + "\n"]
+        for mid, diff, e in equivalent + real:
+            text.append(("EQUIVALENT: " + e["reason"] if e else "SURVIVED") + f" (mutant {mid})\n{diff.rstrip()}\n")
+        path.write_text("\n".join(text))
+        judged = int(r["mutants"]) - len(equivalent)
+        caught = int(r["killed"]) + int(r["timeout"])
+        r.update(survived=len(real), equivalent=len(equivalent),
+                 kill_rate=f"{caught / judged:.3f}" if judged else "")
+
+
 def write_results(tag: str, rows: dict[str, dict], order: list[str]) -> None:
     csv_path = RESULTS / f"{tag}.csv"
     with csv_path.open("w", newline="") as fh:
@@ -205,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tag", default="current", help="results file name (default: current)")
     ap.add_argument("--keep", action="store_true", help="keep the scratch copies (for mutmut show/results)")
     ap.add_argument("--list", action="store_true", help="list the modules and their tests")
+    ap.add_argument("--rescore", action="store_true",
+                    help="re-apply equivalent.yaml to the stored survivors of --tag (runs no mutant)")
     args = ap.parse_args(argv)
     modules = load_modules()
     if args.list:
@@ -221,6 +246,11 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(exist_ok=True)
     rows = read_results(args.tag)
     entries = load_equivalent()
+    if args.rescore:
+        rescore(args.tag, rows, entries)
+        write_results(args.tag, rows, list(modules))
+        print((RESULTS / f"{args.tag}.md").read_text())
+        return 0
     for m in selected:
         print(f"mutation: {m} ...", flush=True)
         rows[m] = run_module(m, modules[m], rev=args.rev, tag=args.tag, entries=entries, keep=args.keep)
