@@ -112,3 +112,16 @@ def test_noc_clock_defaults_to_the_accelerator_clock():
 def test_node_outside_mesh_is_rejected():
     with pytest.raises(ValueError, match="outside the 2x2 mesh"):
         NocConfig(nodes={"dram": (0, 0), "glb": (2, 0)})
+
+
+@pytest.mark.parametrize("nbytes, flits", [(1, 1), (16, 1), (17, 2), (48, 3), (65, 5)])
+def test_partial_flits_round_up_in_time_and_in_link_occupancy(nbytes, flits):
+    env, rec, noc = make()
+    # dram -> glb: 2 hops x (router 2 + link 1) + F flits behind the head
+    assert noc.reserve(txn(rec, "dram", "glb", nbytes), 0) == (2 * 3 + flits) * P
+    c = noc.stats.c
+    assert (c["flits"], c["flit_hops"], c["busy_ps"]) == (flits, 2 * flits, 2 * flits * P)
+    # energy follows the bits carried, not the padded flits: 8 x nbytes per hop
+    assert c["bit_hops"] == 8 * nbytes * 2
+    # a second packet on the same route waits for the first one's last (partial) flit
+    assert noc.reserve(txn(rec, "dram", "glb", 16), 0) == (2 * 3 + flits + 1) * P
