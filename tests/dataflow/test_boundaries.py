@@ -202,3 +202,17 @@ def test_dense_os_outputs_exactly_filling_the_array(tmp_path, N, tiles_per_t):
     assert sum(t.dense_ops for t in plan.tiles) == 16 * N
     # neuron updates: 32 on 32 units = 1 cycle; 33 = 2 cycles
     assert sum(t.neuron_cycles for t in plan.tiles) == ceil_div(N, 32)
+
+
+@pytest.mark.parametrize("rows, cols, per_event", [(8, 8, [1, 1]), (7, 9, [3, 1]), (8, 9, [1, 1])])
+def test_event_partial_sums_in_the_pes_only_when_the_block_fits(tmp_path, rows, cols, per_event):
+    # the silent-channel conv: 2 events (fan-out 9 and 4) x 4 output channels, block outputs
+    # nc x M = 4 x 16 = 64. L1: 4 banks x 16 B = 64 B/cycle; fetching an event's 3x3x4 8-bit
+    # weights (36 B) takes ceil(36 / 64) = 1 cycle.
+    # 64 outputs fit 8 x 8 = 64 PEs exactly (and 8 x 9): 64 accumulates per cycle,
+    #   per event max(1, ceil(9 x 4 / 64) = 1) and max(1, ceil(4 x 4 / 64) = 1) -> 2 cycles;
+    # on 7 x 9 = 63 PEs they do not: read-modify-write in L1 at 64 / (2 x 2 B) = 16 per cycle,
+    #   ceil(36 / 16) = 3 and ceil(16 / 16) = 1 -> 4 cycles
+    (plan,) = _plan(_event_conv(tmp_path, True), "event", f"pe_array.rows={rows}", f"pe_array.cols={cols}",
+                    "buffers.l1.banks=4", "buffers.l1.port_width_bytes=16")
+    assert sum(t.compute_cycles - t.neuron_cycles for t in plan.tiles) == sum(per_event)
