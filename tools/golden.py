@@ -99,6 +99,18 @@ def probes() -> list[Probe]:
     return out
 
 
+#: a quick subset for mutation testing (tools/mutation): every dataflow and platform, each
+#: awkward workload, packing and a non-default spike format, about a third of the probes
+QUICK = (
+    *(f"ddr4-baseline:{d}:digits-snn" for d in DATAFLOWS),
+    "edge-lpddr4:dense-ws:digits-snn", "hbm2-server:dense-os:digits-snn", "hbm2-server:event:digits-snn",
+    "ddr4-baseline:spikex:digits-snn:packing=time", "edge-lpddr4:ptb:digits-snn:spike_format=aer",
+    "edge-lpddr4:spikex:odd-shapes:time_window=2", "edge-lpddr4:event:odd-shapes:time_window=2",
+    "ddr4-baseline:dense-ws:partial-folds:time_window=4", "ddr4-baseline:dense-is:partial-folds:time_window=4",
+    "edge-lpddr4:dense-os:residual:time_window=4", "edge-lpddr4:ptb:residual:time_window=4",
+)
+
+
 def run_probe(probe: Probe) -> dict[str, pd.DataFrame]:
     """Simulate one probe; its summary, layers and components frames, in the stored dtypes."""
     from tlmsim.engine.simulation import simulate

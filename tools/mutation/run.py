@@ -122,7 +122,8 @@ def run_module(module: str, spec: dict, *, rev: str | None, tag: str, entries: l
         if not tests:
             raise SystemExit(f"mutation: no test of {module} exists in this tree")
         runner = " ".join([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests])
-        env = dict(os.environ, PYTHONPATH=str(work), PYTHONDONTWRITEBYTECODE="1")
+        # the golden test runs its quick third of the probes (tests/integration/test_golden_e2e.py)
+        env = dict(os.environ, PYTHONPATH=str(work), PYTHONDONTWRITEBYTECODE="1", TLMSIM_GOLDEN_QUICK="1")
         cmd = ["nice", "-n", "15", sys.executable, "-m", "mutmut", "run", "--paths-to-mutate", f"tlmsim/{module}",
                "--tests-dir", "tests", "--runner", runner, "--no-progress", "--simple-output"]
         log = RESULTS / tag / f"{module.replace('/', '_')}.log"
