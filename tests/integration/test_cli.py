@@ -16,7 +16,7 @@ GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "e2e"
 
 def golden_summary(platform: str, dataflow: str) -> pd.Series:
     """The golden probe's summary row (tests/golden/e2e, tools/golden.py) of the digits SNN."""
-    g = pd.read_csv(GOLDEN / "summary.csv", float_precision="round_trip")
+    g = pd.read_csv(GOLDEN / "summary.csv")
     return g.loc[g["probe"] == f"{platform}:{dataflow}:digits-snn"].iloc[0]
 
 
