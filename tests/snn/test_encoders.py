@@ -102,3 +102,8 @@ def test_the_default_seed_is_zero():
     x = np.full(64, 0.5)
     assert np.array_equal(encode("rate", x, 8), encode("rate", x, 8, seed=0))
     assert not np.array_equal(encode("rate", x, 8), encode("rate", x, 8, seed=1))
+
+
+def test_direct_input_is_always_float():
+    x = encode("direct", [[0, 3], [1, 2]], 2)  # integer input (a raw image) becomes a float current
+    assert x.dtype == np.float64 and x.tolist() == [[[0.0, 3.0], [1.0, 2.0]]] * 2

@@ -5,15 +5,16 @@
     python tools/mutation/run.py --module report.py --rev e440914 --tag before   # judge an older commit's tests
 
 Each module runs in its own scratch copy of the repository (the working tree, or
-``--rev``'s tree; never the checkout itself, which mutmut would edit in place), under
-``nice -n 15``, with mutmut (pinned in the dev extra) and the module's fast test
-selection from modules.yaml (``pytest -x``; test files a revision does not have are
-left out). Results go to tools/mutation/results/<tag>.csv (one row per module,
-rewritten for the modules run) and <tag>.md, and each module's surviving mutants as
-diffs to results/<tag>/<module>.txt.
+``--rev``'s tree; never the checkout itself), under ``nice -n 15``, with mutmut 3
+(pinned in the dev extra: it imports the code once, forks per mutant and runs the
+tests of the module's test selection (modules.yaml) that reach the mutated function;
+test files a revision does not have are left out). Results go to
+tools/mutation/results/<tag>.csv (one row per module, rewritten for the modules run)
+and <tag>.md, and each module's surviving mutants as diffs to results/<tag>/<module>.txt.
 
 Kill rate = (killed + timed out) / (mutants - equivalent). A timed-out mutant (the
 tests ran far longer than unmutated) is counted as caught: the suite would not pass.
+A mutant no selected test reaches ("no tests") counts as surviving.
 Equivalent mutants (no test can tell them from the original) are listed in
 equivalent.yaml with the reason; a survivor matches an entry by module and by the
 original and mutated line (whitespace ignored), so entries survive edits elsewhere.
@@ -23,10 +24,10 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import re
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tarfile
@@ -41,6 +42,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 RESULTS = HERE / "results"
 FIELDS = ["module", "group", "mutants", "killed", "timeout", "survived", "equivalent", "kill_rate", "minutes", "source"]
+#: mutmut 3's exit codes of a mutant's test run (mutmut/stats.py), as this harness counts them
+KILLED, TIMEOUT = {1, 3, 37}, {36, -24, 24, 152, 255}
 
 
 def load_modules() -> dict[str, dict]:
@@ -80,17 +83,15 @@ def copy_tree(dest: Path, rev: str | None) -> str:
     return head + ("+worktree" if dirty else "")
 
 
-def survivors(work: Path, module_path: str) -> list[tuple[int, str]]:
-    """(mutant id, diff) of every surviving mutant, from mutmut's cache."""
-    db = sqlite3.connect(work / ".mutmut-cache")
-    ids = [r[0] for r in db.execute("select id from Mutant where status = 'bad_survived' order by id")]
-    db.close()
-    out = []
-    for mid in ids:
-        diff = subprocess.run([sys.executable, "-m", "mutmut", "show", str(mid)], cwd=work, capture_output=True,
-                              text=True).stdout
-        out.append((mid, diff))
-    return out
+def mutant_results(work: Path, module: str) -> dict[str, int | None]:
+    """mutant name -> exit code of its test run, from mutmut's meta file."""
+    meta = json.loads((work / "mutants" / "tlmsim" / f"{module}.meta").read_text())
+    return meta["exit_code_by_key"]
+
+
+def show(work: Path, name: str) -> str:
+    return subprocess.run([sys.executable, "-m", "mutmut", "show", name], cwd=work, capture_output=True,
+                          text=True).stdout
 
 
 def _changed_lines(diff: str) -> tuple[str, str]:
@@ -107,6 +108,16 @@ def is_equivalent(module: str, diff: str, entries: list[dict]) -> dict | None:
     return None
 
 
+MUTMUT_SECTION = """
+[mutmut]
+source_paths = tlmsim/
+only_mutate = tlmsim/{module}
+pytest_add_cli_args = -p no:cacheprovider
+pytest_add_cli_args_test_selection =
+{tests}
+"""
+
+
 def run_module(module: str, spec: dict, *, rev: str | None, tag: str, entries: list[dict], keep: bool) -> dict:
     work = Path(tempfile.mkdtemp(prefix=f"tlmsim-mut-{module.replace('/', '_')}-"))
     t0 = time.time()
@@ -121,32 +132,32 @@ def run_module(module: str, spec: dict, *, rev: str | None, tag: str, entries: l
                 print(f"  ({path} is not in this tree: left out)", flush=True)
         if not tests:
             raise SystemExit(f"mutation: no test of {module} exists in this tree")
-        runner = " ".join([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests])
+        cfg = work / "setup.cfg"
+        cfg.write_text(cfg.read_text() + MUTMUT_SECTION.format(module=module, tests="\n".join(f"    {t}" for t in tests)))
         # the golden test runs its quick third of the probes (tests/integration/test_golden_e2e.py)
-        env = dict(os.environ, PYTHONPATH=str(work), PYTHONDONTWRITEBYTECODE="1", TLMSIM_GOLDEN_QUICK="1")
-        cmd = ["nice", "-n", "15", sys.executable, "-m", "mutmut", "run", "--paths-to-mutate", f"tlmsim/{module}",
-               "--tests-dir", "tests", "--runner", runner, "--no-progress", "--simple-output"]
+        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", TLMSIM_GOLDEN_QUICK="1")
         log = RESULTS / tag / f"{module.replace('/', '_')}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("w") as fh:
-            proc = subprocess.run(cmd, cwd=work, env=env, stdout=fh, stderr=subprocess.STDOUT)
-        if proc.returncode & 1:
-            raise SystemExit(f"mutation: mutmut failed on {module} (see {log})")
-        db = sqlite3.connect(work / ".mutmut-cache")
-        counts = dict(db.execute("select status, count(*) from Mutant group by status").fetchall())
-        db.close()
-        surv = survivors(work, module)
+            proc = subprocess.run(["nice", "-n", "15", sys.executable, "-m", "mutmut", "run"], cwd=work, env=env,
+                                  stdout=fh, stderr=subprocess.STDOUT)
+        if proc.returncode:
+            raise SystemExit(f"mutation: mutmut failed on {module} (exit {proc.returncode}; see {log})")
+        codes = mutant_results(work, module)
+        killed = sum(1 for c in codes.values() if c in KILLED)
+        timeout = sum(1 for c in codes.values() if c in TIMEOUT)
+        left = sorted((n for n, c in codes.items() if c not in KILLED and c not in TIMEOUT),
+                      key=lambda n: (n.rsplit("_", 1)[0], int(n.rsplit("_", 1)[1])))
         equivalent, real = [], []
-        for mid, diff in surv:
+        for name in left:
+            diff = show(work, name)
             e = is_equivalent(module, diff, entries)
-            (equivalent if e else real).append((mid, diff, e))
+            (equivalent if e else real).append((name, diff, e))
         text = [f"# surviving mutants of tlmsim/{module} ({source}); equivalent ones marked\n"]
-        for mid, diff, e in equivalent + real:
-            text.append(("EQUIVALENT: " + e["reason"] if e else "SURVIVED") + f" (mutant {mid})\n{diff}\n")
+        for name, diff, e in equivalent + real:
+            text.append(("EQUIVALENT: " + e["reason"] if e else "SURVIVED") + f" (mutant {name})\n{diff.rstrip()}\n")
         (RESULTS / tag / f"{module.replace('/', '_')}.txt").write_text("\n".join(text))
-        total = sum(counts.values())
-        killed = counts.get("ok_killed", 0) + counts.get("ok_suspicious", 0)
-        timeout = counts.get("bad_timeout", 0)
+        total = len(codes)
         judged = total - len(equivalent)
         return {
             "module": module, "group": spec["group"], "mutants": total, "killed": killed, "timeout": timeout,
@@ -171,7 +182,7 @@ def rescore(tag: str, rows: dict[str, dict], entries: list[dict]) -> None:
         equivalent, real = [], []
         for b in blocks:
             head, _, diff = b.partition("\n")
-            mid = int(re.search(r"\(mutant (\d+)\)", head).group(1))
+            mid = re.search(r"\(mutant ([^)]+)\)", head).group(1)
             e = is_equivalent(m, diff, entries)
             (equivalent if e else real).append((mid, diff, e))
         text = [path.read_text().splitlines()[0] + "\n"]
