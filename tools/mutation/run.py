@@ -113,13 +113,16 @@ MUTMUT_SECTION = """
 source_paths = tlmsim/
 only_mutate = tlmsim/{module}
 pytest_add_cli_args = -p no:cacheprovider
+also_copy =
+    docs/
+    tools/
 pytest_add_cli_args_test_selection =
 {tests}
 """
 
 
 def run_module(module: str, spec: dict, *, rev: str | None, tag: str, entries: list[dict], keep: bool) -> dict:
-    work = Path(tempfile.mkdtemp(prefix=f"tlmsim-mut-{module.replace('/', '_')}-"))
+    work = Path(tempfile.mkdtemp(prefix=f"tlmsim-mut-{tag}-{module.replace('/', '_')}-"))
     t0 = time.time()
     try:
         source = copy_tree(work, rev)
