@@ -150,3 +150,36 @@ def test_written_tables_keep_six_significant_digits_and_every_row(run, tmp_path)
         for col in df.columns:
             if pd.api.types.is_float_dtype(df[col]):
                 assert back[col].to_numpy(dtype=float) == pytest.approx(df[col].to_numpy(), rel=5e-6, abs=0), col
+
+
+def test_write_tables_makes_missing_directories_and_leaves_no_partial_file(tmp_path):
+    from tlmsim.report import _atomic_write
+
+    frames = {"summary": pd.DataFrame({"a": [1.5], "b": ["x"]})}
+    out = tmp_path / "deep" / "er"
+    written = write_tables(frames, out, parquet=False)
+    assert written == [out / "summary.csv"]
+    assert (out / "summary.csv").read_text() == "a,b\n1.5,x\n"  # no index column, 6 significant digits
+    # the temporary file is written next to the target (so the rename is atomic) and removed on failure
+    seen = []
+
+    def failing(tmp):
+        seen.append(Path(tmp))
+        Path(tmp).write_text("half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        _atomic_write(out / "layers.csv", failing)
+    assert seen[0].parent == out and seen[0].name.startswith("layers.csv.") and seen[0].suffix == ".partial"
+    assert sorted(p.name for p in out.iterdir()) == ["summary.csv"]
+
+
+def test_write_tables_writes_parquet_when_pyarrow_is_there(tmp_path):
+    pytest.importorskip("pyarrow")
+    frames = {"summary": pd.DataFrame({"a": [1 / 3], "b": ["x"]}), "layers": pd.DataFrame({"n": [1, 2]})}
+    written = write_tables(frames, tmp_path)  # parquet=None: whenever pyarrow imports
+    assert [p.name for p in written] == ["summary.csv", "summary.parquet", "layers.csv", "layers.parquet"]
+    back = pd.read_parquet(tmp_path / "summary.parquet")
+    assert back["a"].iloc[0] == 1 / 3 and list(back.columns) == ["a", "b"]  # full precision, no index
+    assert pd.read_parquet(tmp_path / "layers.parquet")["n"].tolist() == [1, 2]
+    assert [p.name for p in write_tables(frames, tmp_path / "csv", parquet=False)] == ["summary.csv", "layers.csv"]
