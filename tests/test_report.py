@@ -183,3 +183,48 @@ def test_write_tables_writes_parquet_when_pyarrow_is_there(tmp_path):
     assert back["a"].iloc[0] == 1 / 3 and list(back.columns) == ["a", "b"]  # full precision, no index
     assert pd.read_parquet(tmp_path / "layers.parquet")["n"].tolist() == [1, 2]
     assert [p.name for p in write_tables(frames, tmp_path / "csv", parquet=False)] == ["summary.csv", "layers.csv"]
+
+
+def test_console_summary_lines_from_hand_made_values():
+    """Values on rounding edges, so that a unit off by one part in a million shows."""
+    from types import SimpleNamespace
+
+    from tlmsim.report import Report
+
+    summary = pd.DataFrame([{
+        "platform": "p", "workload": "w", "dataflow": "event", "spikes": "synthetic (seed 3)", "timesteps": 4,
+        "clock_mhz": 250.0, "latency_cycles": 1234.4, "latency_ns": 4937.6, "energy_pj": 999_999_600.0,
+        "edp_pj_ns": 2.5e12, "dram_bytes": 1_024_000, "dram_bandwidth_gb_per_s": 3.14159, "dram_peak_gb_per_s": 25.6,
+        "pe_utilization": 0.12345, "compute_cycles": 777, "transactions": 42,
+    }])
+    comps = pd.DataFrame({"component": ["dram", "noc", "glb", "controller"],
+                          "energy_pj": [999_999_600.0, 0.5, 2_000_000.0, 0.0]})
+    rep = Report(summary=summary, layers=None, components=comps, energy=None, stalls=None, stats=None)
+    text = console_summary(SimpleNamespace(wall_s=0.25), rep)
+    assert text.splitlines() == [
+        "platform p  workload w  dataflow event  T=4",
+        "spikes: synthetic (seed 3)",
+        "latency   1234 cycles = 4.938 us at 250 MHz",  # 4937.6 ns = 4.9376 us
+        "energy    1000.000 uJ   EDP 2500 uJ*us",  # 999,999,600 pJ = 999.9996 uJ; 2.5e12 pJ ns = 2500 uJ us
+        "DRAM      1000.0 KiB moved, 3.14 GB/s achieved (peak 25.60)",  # 1,024,000 B / 1024
+        "PE array  utilisation 12.3 %, 777 compute cycles",
+        "energy by component: dram 1000.000 uJ, noc 0.000 uJ, glb 2.000 uJ",  # 0 pJ omitted, 0.5 pJ kept
+        "42 transactions in 0.25 s wall",
+    ]
+
+
+def test_energy_shares_and_a_run_without_energy():
+    from types import SimpleNamespace
+
+    from tlmsim.report import energy_frame
+
+    def comp(name, kind, e):
+        return SimpleNamespace(name=name, KIND=kind, energy_pj=lambda: e)
+
+    run = SimpleNamespace(components={"a": comp("a", "sram", {"read": 0.25, "write": 0.0}),
+                                      "b": comp("b", "noc", {"router": 0.25})})
+    df = energy_frame(run)
+    assert list(df.columns) == ["component", "kind", "action", "energy_pj", "share"]
+    assert df["share"].tolist() == [0.5, 0.0, 0.5]  # of a total of 0.5 pJ
+    idle = energy_frame(SimpleNamespace(components={"a": comp("a", "sram", {"read": 0.0})}))
+    assert idle["share"].tolist() == [0.0]  # no energy at all: shares 0, not NaN

@@ -1,5 +1,5 @@
-"""Golden end-to-end numbers: every probe run's summary, layers and components frames
-equal the stored ones exactly (tests/golden/e2e/, made by ``python tools/golden.py``).
+"""Golden end-to-end numbers: every probe run's report frames (summary, layers,
+components, energy, stalls, stats) equal the stored ones exactly (tests/golden/e2e/, made by ``python tools/golden.py``).
 
 A failure means a number users read has moved. If the change is intended, rerun
 ``python tools/golden.py``, review ``git diff tests/golden/e2e`` and say in the commit
@@ -76,6 +76,8 @@ def test_golden_files_round_trip_every_value_bit_for_bit(tmp_path):
         "layers": pd.DataFrame({"name": ["l0"], "f": [1e300], "b": [False], "tiling": ["x"]}),
         "components": pd.DataFrame({"component": ["dram"], "stall_bus_cycles": [-0.0], "energy_io_pj": [2.5]}),
     }
+    for extra in ("energy", "stalls", "stats"):  # the other tables: one plain row each
+        a[extra] = b[extra] = pd.DataFrame({"component": ["noc"], "value": [0.5]})
     frames = {"a": {k: golden._normalise(v) for k, v in a.items()},
               "b": {k: golden._normalise(v) for k, v in b.items()}}
     golden.write_golden(frames, tmp_path)
