@@ -274,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--list", action="store_true", help="list the modules and their tests")
     ap.add_argument("--compare", nargs=2, metavar=("OLD", "NEW"),
                     help="print a markdown table of two tags' kill rates per module and group (runs no mutant)")
+    ap.add_argument("--merge", metavar="FROM",
+                    help="copy the modules measured under tag FROM (rows and survivors) into --tag (runs no mutant)")
     ap.add_argument("--rescore", action="store_true",
                     help="re-apply equivalent.yaml to the stored survivors of --tag (runs no mutant)")
     args = ap.parse_args(argv)
@@ -294,6 +296,14 @@ def main(argv: list[str] | None = None) -> int:
     entries = load_equivalent()
     if args.compare:
         print(compare(*args.compare, list(modules)))
+        return 0
+    if args.merge:
+        for m, r in read_results(args.merge).items():
+            rows[m] = r
+            name = f"{m.replace('/', '_')}.txt"
+            (RESULTS / args.tag).mkdir(parents=True, exist_ok=True)
+            shutil.copy(RESULTS / args.merge / name, RESULTS / args.tag / name)
+        write_results(args.tag, rows, list(modules))
         return 0
     if args.rescore:
         rescore(args.tag, rows, entries)
