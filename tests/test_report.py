@@ -228,3 +228,45 @@ def test_energy_shares_and_a_run_without_energy():
     assert df["share"].tolist() == [0.5, 0.0, 0.5]  # of a total of 0.5 pJ
     idle = energy_frame(SimpleNamespace(components={"a": comp("a", "sram", {"read": 0.0})}))
     assert idle["share"].tolist() == [0.0]  # no energy at all: shares 0, not NaN
+
+
+def test_a_run_with_no_work_reports_zeros_not_nan(tmp_path):
+    # a workload of one flatten layer moves nothing: latency 0; ratios are 0, not a division by zero
+    f = tmp_path / "flat.yaml"
+    f.write_text("name: flat\ntimesteps: 2\nlayers:\n  - {name: f, op: flatten, in_shape: [2, 2, 2]}\n")
+    result = simulate(load_platform("ddr4-baseline"), load_workload(f, seed=0), seed=0)
+    rep = build_report(result)
+    s = rep.summary.iloc[0]
+    assert result.end_ps == 0
+    assert (s["latency_cycles"], s["pe_utilization"], s["dram_bandwidth_gb_per_s"], s["energy_pj"]) == (0, 0, 0, 0)
+    assert (rep.components["utilization"] == 0).all()
+    assert list(rep.stalls.columns) == ["component", "reason", "layer", "layer_name", "count", "stall_cycles"]
+    assert rep.stalls.empty and rep.energy["share"].eq(0).all()
+
+
+def test_empty_tables_keep_their_columns():
+    from types import SimpleNamespace
+
+    from tlmsim.engine.recorder import Recorder
+    from tlmsim.report import energy_frame, stalls_frame, stats_frame
+
+    run = SimpleNamespace(components={}, recorder=Recorder(), clock_period_ps=1000,
+                          workload=SimpleNamespace(layers=[]))
+    assert list(energy_frame(run).columns) == ["component", "kind", "action", "energy_pj", "share"]
+    assert list(stalls_frame(run).columns) == ["component", "reason", "layer", "layer_name", "count", "stall_cycles"]
+    assert list(stats_frame(run).columns) == ["component", "stat", "unit", "value", "description"]
+
+
+def test_csv_floats_keep_six_significant_digits_and_parquet_needs_pyarrow(tmp_path, monkeypatch):
+    frames = {"summary": pd.DataFrame({"x": [1 / 3, 1e-7 / 3, 123456789.0]})}
+    write_tables(frames, tmp_path, parquet=False)
+    assert (tmp_path / "summary.csv").read_text() == "x\n0.333333\n3.33333e-08\n1.23457e+08\n"
+    monkeypatch.setitem(__import__("sys").modules, "pyarrow", None)  # as if pyarrow were not installed
+    assert [p.name for p in write_tables(frames, tmp_path / "no_pa")] == ["summary.csv"]
+
+
+def test_parquet_files_carry_no_index_column(tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet")
+    frames = {"summary": pd.DataFrame({"a": [1.0, 2.0]}, index=[5, 7])}
+    write_tables(frames, tmp_path)
+    assert pq.read_table(tmp_path / "summary.parquet").column_names == ["a"]
