@@ -91,9 +91,9 @@ def test_spike_trace_round_trip_and_errors(tmp_path):
 
 
 def test_shipped_workloads_load():
-    for name in ("digits-conv", "vgg9-cifar10"):
+    for name, layers, T in (("digits-conv", 5, 8), ("vgg9-cifar10", 12, 4)):
         w = load_workload(name, seed=0)
-        assert w.layers and w.timesteps >= 1
+        assert (len(w.layers), w.timesteps) == (layers, T), name
 
 
 GRAPH = """

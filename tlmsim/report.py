@@ -27,6 +27,7 @@ _DC_COLUMN = {
     DataClass.SPIKES: "spikes",
     DataClass.MEMBRANE: "membrane",
     DataClass.OUT_SPIKES: "out_spikes",
+    DataClass.PSUM: "psum",
 }
 
 

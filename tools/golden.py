@@ -11,8 +11,9 @@ options, and the awkward workloads of tests/golden/workloads/ (odd channel count
 T not divisible by the time window, partial folds, stride 2, pooling on odd sizes,
 residual shortcuts, a silent layer) on one platform with every dataflow.
 
-Each probe's ``summary``, ``layers`` and ``components`` frames (tlmsim/report.py;
-nothing in them is wall time or otherwise nondeterministic) are stored in one CSV per
+Each probe's report frames (tlmsim/report.py: ``summary``, ``layers``, ``components``,
+``energy``, ``stalls``, ``stats``; nothing in them is wall time or otherwise
+nondeterministic) are stored in one CSV per
 table, with a leading ``probe`` column, floats written with ``repr`` (they read back
 bit for bit), and the dtype of every column in ``dtypes.csv``. A component column that
 some probes lack (a stall reason that never happened there) is empty in their rows.
@@ -36,9 +37,10 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN_DIR = ROOT / "tests" / "golden" / "e2e"
 WORKLOAD_DIR = ROOT / "tests" / "golden" / "workloads"
-TABLES = ("summary", "layers", "components")
-#: the column that names each row of a table within a probe (for diffs)
-ROW_KEY = {"summary": None, "layers": "name", "components": "component"}
+TABLES = ("summary", "layers", "components", "energy", "stalls", "stats")
+#: the columns that name each row of a table within a probe (for diffs)
+ROW_KEY = {"summary": (), "layers": ("name",), "components": ("component",), "energy": ("component", "action"),
+           "stalls": ("component", "reason", "layer_name"), "stats": ("component", "stat")}
 
 PLATFORMS = ("ddr4-baseline", "edge-lpddr4", "hbm2-server")
 DATAFLOWS = ("dense-ws", "dense-os", "dense-is", "ptb", "spikex", "event")
@@ -97,6 +99,18 @@ def probes() -> list[Probe]:
         _probe("hbm2-server", "dense-os", "residual.yaml"),
     ]
     return out
+
+
+#: a quick subset for mutation testing (tools/mutation): every dataflow and platform, each
+#: awkward workload, packing and a non-default spike format, about a third of the probes
+QUICK = (
+    *(f"ddr4-baseline:{d}:digits-snn" for d in DATAFLOWS),
+    "edge-lpddr4:dense-ws:digits-snn", "hbm2-server:dense-os:digits-snn", "hbm2-server:event:digits-snn",
+    "ddr4-baseline:spikex:digits-snn:packing=time", "edge-lpddr4:ptb:digits-snn:spike_format=aer",
+    "edge-lpddr4:spikex:odd-shapes:time_window=2", "edge-lpddr4:event:odd-shapes:time_window=2",
+    "ddr4-baseline:dense-ws:partial-folds:time_window=4", "ddr4-baseline:dense-is:partial-folds:time_window=4",
+    "edge-lpddr4:dense-os:residual:time_window=4", "edge-lpddr4:ptb:residual:time_window=4",
+)
 
 
 def run_probe(probe: Probe) -> dict[str, pd.DataFrame]:
@@ -174,6 +188,9 @@ def write_golden(frames: dict[str, dict[str, pd.DataFrame]], out: Path = GOLDEN_
     out.mkdir(parents=True, exist_ok=True)
     dtype_rows = []
     for table in TABLES:
+        empty = [pid for pid, tables in frames.items() if tables[table].empty]
+        if empty:  # a probe with no row would not read back
+            raise SystemExit(f"golden: the {table} frame of {', '.join(empty)} is empty; choose other probes")
         kinds: dict[str, str] = {}
         for tables in frames.values():
             for col in tables[table].columns:
@@ -248,11 +265,17 @@ def diff_frames(old: pd.DataFrame, new: pd.DataFrame, table: str) -> list[str]:
         lines.append(f"  {table}: columns added: {', '.join(added)}")
     if not gone and not added and list(old.columns) != list(new.columns):
         lines.append(f"  {table}: columns reordered: {', '.join(new.columns)}")
-    key = ROW_KEY[table]
-    okeys = list(old[key]) if key else ["-"] * len(old)
-    nkeys = list(new[key]) if key else ["-"] * len(new)
+    key = [k for k in ROW_KEY[table] if k in old.columns and k in new.columns]
+
+    def keys(df):
+        return ["/".join(str(v) for v in row) for row in df[key].itertuples(index=False)] if key else ["-"] * len(df)
+
+    okeys, nkeys = keys(old), keys(new)
     if okeys != nkeys:
-        lines.append(f"  {table}: rows {okeys} -> {nkeys}")
+        gone_rows = [k for k in okeys if k not in nkeys]
+        new_rows = [k for k in nkeys if k not in okeys]
+        lines.append(f"  {table}: rows removed {gone_rows}, added {new_rows}" if gone_rows or new_rows
+                     else f"  {table}: rows reordered")
     for i in range(min(len(old), len(new))):
         for col in (c for c in old.columns if c in new.columns):
             a, b = old[col].iloc[i], new[col].iloc[i]

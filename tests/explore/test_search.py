@@ -25,7 +25,7 @@ def test_area_from_the_area_table():
     assert area_of(spec, {"pe_array.rows": 8, "pe_array.cols": 8}) == pytest.approx(9 * 0.4 + 64 * 0.0035)
 
 
-def test_dask_trials_equal_serial_runs_of_their_parameters(tmp_path):
+def test_determinism_dask_trials_equal_serial_runs_of_their_parameters(tmp_path):
     spec = SearchSpec(**SPEC)
     df, ran = run_search(spec, tmp_path, workers=2, progress=False)
     assert ran == 6 and len(df) == 6

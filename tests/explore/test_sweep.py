@@ -23,7 +23,7 @@ def test_grid_and_random_points():
     assert point_id(spec, pts[0]) != point_id(SweepSpec(**{**SPEC, "seed": 1}), pts[0])
 
 
-def test_dask_local_cluster_gives_the_serial_results(tmp_path):
+def test_determinism_a_dask_sweep_writes_the_serial_table_byte_for_byte(tmp_path):
     spec = SweepSpec(**SPEC)
     serial, n1 = run_sweep(spec, tmp_path / "serial", workers=0, progress=False)
     parallel, n2 = run_sweep(spec, tmp_path / "dask", workers=2, progress=False)

@@ -115,7 +115,6 @@ def test_five_activates_are_limited_by_trrd_and_tfaw():
     # ACT4 max(4 + 2, 2 + 3) = 6; ACT5 max(6 + 2, 4 + 3, ACT1 + tFAW 12) = 12
     acts = r.cmds("ACT")
     assert acts == [0, 2, 4, 6, 12]
-    assert acts[4] >= acts[0] + TIMING["tFAW"]
     # RDs: 3; max(2 + 3, 3 + tCCD_S 2, bus 12 - 5) = 7; max(4 + 3, 3 + tCCD_L 4, 16 - 5) = 11; 15;
     # RD5 max(12 + 3, 24 - 5) = 19, data ends 19 + 9 = 28
     assert r.cmds("RD") == [3, 7, 11, 15, 19]
@@ -387,7 +386,6 @@ def test_bench_sequential_and_random():
     # random reads: every request a row miss, but 32 banks work in parallel
     rnd = run_dram_bench(preset="DDR4-3200", pattern="random", requests=4000, seed=1).iloc[0]
     assert rnd.bandwidth_gb_per_s > 0.7 * peak and rnd.row_hit_rate < 0.1
-    assert rnd.read_latency_p99_ns >= rnd.read_latency_p50_ns > 0
     e = rnd.dynamic_pj_per_bit + rnd.background_pj_per_bit
     assert e == pytest.approx(rnd.energy_pj_per_bit)
 
@@ -399,6 +397,13 @@ def test_bench_dma_pattern():
     assert two.requests == 4096 and 0 < two.bandwidth_gb_per_s < two.peak_gb_per_s
     with pytest.raises(ConfigError, match="--block-bytes"):
         run_dram_bench(preset="DDR4-3200", pattern="dma", requests=100, seed=1, block_bytes=100)
+
+
+def test_bench_light_load_reads_take_the_idle_row_conflict_latency():
+    # one random read every 100 DRAM cycles finds the device idle: the typical read is a row
+    # conflict, PRE + tRP + tRCD + CL + burst = 22 + 22 + 22 + 4 = 70 tCK x 0.63 ns = 44.1 ns
+    light = run_dram_bench(preset="DDR4-3200", pattern="light", requests=400, seed=1).iloc[0]
+    assert light.read_latency_p50_ns == pytest.approx(70 * 0.63, abs=1e-9)
 
 
 def test_bench_rejects_a_bad_override_naming_the_key():
@@ -480,7 +485,7 @@ _item = st.tuples(st.integers(0, 3000), st.booleans(), st.integers(0, 127), st.i
                   st.sampled_from([64, 64, 128, 512]))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(items=st.lists(_item, min_size=1, max_size=60), policy=st.sampled_from(["open", "closed", "adaptive"]),
        ranks=st.sampled_from([1, 2]))
 def test_fast_scheduler_matches_the_plain_one(items, policy, ranks):

@@ -86,3 +86,24 @@ def test_encode_refuses_unknown_names_and_no_timesteps():
     assert str(e.value) == "encoding: unknown encoding (got 'latency'); allowed: rate, ttfs, direct"
     with pytest.raises(ConfigError, match=r"timesteps: timesteps must be >= 1 \(got 0\)"):
         encode("rate", np.zeros(2), 0)
+
+
+def test_one_timestep_is_allowed_and_zero_is_refused():
+    x = np.array([0.0, 0.4, 1.0])
+    for name in ENCODINGS:
+        assert encode(name, x, 1, seed=0).shape == (1, 3), name
+    # ttfs with T = 1: every positive input fires at t = round((1 - x) x 0) = 0
+    assert encode("ttfs", x, 1).tolist() == [[False, True, True]]
+    with pytest.raises(ConfigError, match="timesteps"):
+        encode("rate", x, 0)
+
+
+def test_the_default_seed_is_zero():
+    x = np.full(64, 0.5)
+    assert np.array_equal(encode("rate", x, 8), encode("rate", x, 8, seed=0))
+    assert not np.array_equal(encode("rate", x, 8), encode("rate", x, 8, seed=1))
+
+
+def test_direct_input_is_always_float():
+    x = encode("direct", [[0, 3], [1, 2]], 2)  # integer input (a raw image) becomes a float current
+    assert x.dtype == np.float64 and x.tolist() == [[[0.0, 3.0], [1.0, 2.0]]] * 2

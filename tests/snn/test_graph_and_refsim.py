@@ -159,7 +159,10 @@ def test_branches_sum_into_a_neuron_and_map_to_a_residual(tmp_path):
     w = load_workload(path, seed=0)
     assert [(l.name, l.neuron, l.residual) for l in w.layers] == [("a", "lif", -1), ("b", "lif", 0)]
     r = simulate(load_platform("ddr4-baseline"), w)
-    assert r.end_ps > 0
+    # dense-ws: b's GEMM is 1 x 4 x 4 per timestep, plus one add per output for the shortcut
+    T = w.timesteps
+    assert [(l.dense_ops, l.acc_ops) for l in r.controller.layers] == [(6 * 4 * T, 6 * 4 * T),
+                                                                      ((16 + 4) * T, (16 + 4) * T)]
 
 
 def test_unsupported_node_and_cycles_are_clear_errors(tmp_path):

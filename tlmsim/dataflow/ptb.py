@@ -183,7 +183,8 @@ class Ptb(SystolicDataflow):
             stream += pair_slots(cols[active], self.pack) * self._round_len(r0)
         tag_moved = kc
         tag_read = kc + nl * min(nwin, P) * mm
-        fmt, bits = self._format(x[:, :, live].reshape(T, -1)) if nl else ("bitmap", 0)
+        # a tile streaming no input moves no spikes; it counts under the configured format
+        fmt, bits = self._format(x[:, :, live].reshape(T, -1)) if nl else (self.SPIKE_FORMATS[0], 0)
         return stream, live, int(x[:, :, live].sum()), tag_read, tag_moved, fmt, bits_to_bytes(bits)
 
     def _round_len(self, r0: int) -> int:

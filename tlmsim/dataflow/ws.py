@@ -249,8 +249,8 @@ class WsStreaming(SystolicDataflow):
                 cache[key] = self.spike_slice(act, t0, t1, m0, m0 + mm, k0, k1) if act is not None \
                     else ("bitmap", bits_to_bytes((t1 - t0) * mm * (k1 - k0)))
             return cache[key]
-        if len(grp) == 0:
-            return "bitmap", 0
+        if len(grp) == 0:  # nothing streamed, no spikes moved: counted under the configured format
+            return self.SPIKE_FORMATS[0], 0
         key = (t0, t1, m0, mm, tuple(grp.tolist()))  # a chunk's folds follow from (m0, mm)
         if key not in cache:
             rows = cf.rows(grp)

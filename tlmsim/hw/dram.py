@@ -254,8 +254,9 @@ class Dram(Component):
         #: ``plain``: no fast paths -- a SimPy wake at every decision, no closed-form runs (tests
         #: hold the fast scheduler to it)
         self._plain = plain
-        #: row-hit runs in closed form (not with the closed page policy, which closes after each run)
-        self._runs = s.page_policy != "closed" and not plain
+        #: row-hit runs in closed form, open page only (closed closes after each run; adaptive may
+        #: precharge an idle bank in the middle of another bank's run)
+        self._runs = s.page_policy == "open" and not plain
         self._run_step = max(s.tCCD_L, s.burst_cycles, 1)
 
     @property

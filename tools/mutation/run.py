@@ -1,0 +1,325 @@
+"""Mutation testing of tlmsim: how many plausible one-line bugs do the tests catch?
+
+    python tools/mutation/run.py                      # every module of modules.yaml
+    python tools/mutation/run.py --module hw/noc.py   # one (repeatable; a package name such as hw/ takes all its modules)
+    python tools/mutation/run.py --module report.py --rev e440914 --tag before   # judge an older commit's tests
+
+Each module runs in its own scratch copy of the repository (the working tree, or
+``--rev``'s tree; never the checkout itself), under ``nice -n 15``, with mutmut 3
+(pinned in the dev extra: it imports the code once, forks per mutant and runs the
+tests of the module's test selection (modules.yaml) that reach the mutated function;
+test files a revision does not have are left out). Results go to
+tools/mutation/results/<tag>.csv (one row per module, rewritten for the modules run)
+and <tag>.md, and each module's surviving mutants as diffs to results/<tag>/<module>.txt.
+
+Kill rate = (killed + timed out) / (mutants - equivalent). A timed-out mutant (the
+tests ran far longer than unmutated) is counted as caught: the suite would not pass.
+A mutant no selected test reaches ("no tests") counts as surviving.
+Equivalent mutants (no test can tell them from the original) are listed in
+equivalent.yaml with the reason; a survivor matches an entry by module and by the
+original and mutated line (whitespace ignored), so entries survive edits elsewhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from io import BytesIO
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+RESULTS = HERE / "results"
+FIELDS = ["module", "group", "mutants", "killed", "timeout", "survived", "equivalent", "kill_rate", "minutes", "source"]
+#: mutmut 3's exit codes of a mutant's test run (mutmut/stats.py), as this harness counts them
+KILLED, TIMEOUT = {1, 3, 37}, {36, -24, 24, 152, 255}
+
+
+def load_modules() -> dict[str, dict]:
+    return yaml.safe_load((HERE / "modules.yaml").read_text())["modules"]
+
+
+def load_equivalent() -> list[dict]:
+    path = HERE / "equivalent.yaml"
+    data = yaml.safe_load(path.read_text()) if path.exists() else None
+    return list((data or {}).get("equivalent") or [])
+
+
+def _norm(line: str) -> str:
+    return re.sub(r"\s+", "", line)
+
+
+def copy_tree(dest: Path, rev: str | None) -> str:
+    """Copy the repository's files (tracked and untracked, not ignored) or ``rev``'s tree into ``dest``."""
+    if rev:
+        data = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", rev], check=True,
+                              capture_output=True).stdout
+        with tarfile.open(fileobj=BytesIO(data)) as tar:
+            tar.extractall(dest, filter="data")
+        return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", rev], check=True, capture_output=True,
+                              text=True).stdout.strip()
+    files = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-co", "--exclude-standard", "-z"], check=True,
+                           capture_output=True, text=True).stdout.split("\0")
+    for f in filter(None, files):
+        src = ROOT / f
+        if src.is_file():
+            (dest / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / f)
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], check=True, capture_output=True,
+                          text=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain"], check=True, capture_output=True,
+                           text=True).stdout.strip()
+    return head + ("+worktree" if dirty else "")
+
+
+def mutant_results(work: Path, module: str) -> dict[str, int | None]:
+    """mutant name -> exit code of its test run, from mutmut's meta file."""
+    meta = json.loads((work / "mutants" / "tlmsim" / f"{module}.meta").read_text())
+    return meta["exit_code_by_key"]
+
+
+def show(work: Path, name: str) -> str:
+    return subprocess.run([sys.executable, "-m", "mutmut", "show", name], cwd=work, capture_output=True,
+                          text=True).stdout
+
+
+def _changed_lines(diff: str) -> tuple[str, str]:
+    old = [l[1:] for l in diff.splitlines() if l.startswith("-") and not l.startswith("---")]
+    new = [l[1:] for l in diff.splitlines() if l.startswith("+") and not l.startswith("+++")]
+    return "\n".join(old), "\n".join(new)
+
+
+def is_equivalent(module: str, diff: str, entries: list[dict]) -> dict | None:
+    old, new = _changed_lines(diff)
+    for e in entries:
+        if e["module"] == module and _norm(e["original"]) == _norm(old) and _norm(e["mutant"]) == _norm(new):
+            return e
+    return None
+
+
+MUTMUT_SECTION = """
+[mutmut]
+source_paths = tlmsim/
+only_mutate = tlmsim/{module}
+pytest_add_cli_args = -p no:cacheprovider
+also_copy =
+    docs/
+    tools/
+pytest_add_cli_args_test_selection =
+{tests}
+"""
+
+
+def run_module(module: str, spec: dict, *, rev: str | None, tag: str, entries: list[dict], keep: bool) -> dict:
+    work = Path(tempfile.mkdtemp(prefix=f"tlmsim-mut-{tag}-{module.replace('/', '_')}-"))
+    t0 = time.time()
+    try:
+        source = copy_tree(work, rev)
+        tests = []
+        for t in spec["tests"]:
+            path = t.split("::")[0]
+            if path.startswith("-") or (work / path).exists():
+                tests.append(t)
+            else:
+                print(f"  ({path} is not in this tree: left out)", flush=True)
+        if not tests:  # an older revision without the module's tests: judge it by its suite
+            print("  (no test of the selection exists in this tree: tests/ judges it, less the slow explore, fuzz and zoo tests)", flush=True)
+            tests = ["tests/", "--ignore=tests/explore", "--ignore=tests/fuzz", "--ignore=tests/integration/test_zoo.py"]
+        cfg = work / "setup.cfg"
+        cfg.write_text(cfg.read_text() + MUTMUT_SECTION.format(module=module, tests="\n".join(f"    {t}" for t in tests)))
+        # the golden test runs its quick third of the probes (tests/integration/test_golden_e2e.py)
+        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", TLMSIM_GOLDEN_QUICK="1")
+        log = RESULTS / tag / f"{module.replace('/', '_')}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("w") as fh:
+            proc = subprocess.run(["nice", "-n", "15", sys.executable, "-m", "mutmut", "run"], cwd=work, env=env,
+                                  stdout=fh, stderr=subprocess.STDOUT)
+        if proc.returncode:
+            raise SystemExit(f"mutation: mutmut failed on {module} (exit {proc.returncode}; see {log})")
+        codes = mutant_results(work, module)
+        killed = sum(1 for c in codes.values() if c in KILLED)
+        timeout = sum(1 for c in codes.values() if c in TIMEOUT)
+        left = sorted((n for n, c in codes.items() if c not in KILLED and c not in TIMEOUT),
+                      key=lambda n: (n.rsplit("_", 1)[0], int(n.rsplit("_", 1)[1])))
+        equivalent, real = [], []
+        for name in left:
+            diff = show(work, name)
+            e = is_equivalent(module, diff, entries)
+            (equivalent if e else real).append((name, diff, e))
+        text = [f"# surviving mutants of tlmsim/{module} ({source}); equivalent ones marked\n"]
+        for name, diff, e in equivalent + real:
+            text.append(("EQUIVALENT: " + e["reason"] if e else "SURVIVED") + f" (mutant {name})\n{diff.rstrip()}\n")
+        (RESULTS / tag / f"{module.replace('/', '_')}.txt").write_text("\n".join(text))
+        total = len(codes)
+        judged = total - len(equivalent)
+        return {
+            "module": module, "group": spec["group"], "mutants": total, "killed": killed, "timeout": timeout,
+            "survived": len(real), "equivalent": len(equivalent),
+            "kill_rate": f"{(killed + timeout) / judged:.3f}" if judged else "",
+            "minutes": f"{(time.time() - t0) / 60:.1f}", "source": source,
+        }
+    finally:
+        if keep:
+            print(f"  kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def rescore(tag: str, rows: dict[str, dict], entries: list[dict]) -> None:
+    """Re-apply equivalent.yaml to the survivors stored in results/<tag>/ (no mutants rerun)."""
+    for m, r in rows.items():
+        path = RESULTS / tag / f"{m.replace('/', '_')}.txt"
+        if not path.exists():
+            continue
+        blocks = re.split(r"^(?=SURVIVED \(mutant |EQUIVALENT: )", path.read_text(), flags=re.M)[1:]
+        equivalent, real = [], []
+        for b in blocks:
+            head, _, diff = b.partition("\n")
+            mid = re.search(r"\(mutant ([^)]+)\)", head).group(1)
+            e = is_equivalent(m, diff, entries)
+            (equivalent if e else real).append((mid, diff, e))
+        text = [path.read_text().splitlines()[0] + "\n"]
+        for mid, diff, e in equivalent + real:
+            text.append(("EQUIVALENT: " + e["reason"] if e else "SURVIVED") + f" (mutant {mid})\n{diff.rstrip()}\n")
+        path.write_text("\n".join(text))
+        judged = int(r["mutants"]) - len(equivalent)
+        caught = int(r["killed"]) + int(r["timeout"])
+        r.update(survived=len(real), equivalent=len(equivalent),
+                 kill_rate=f"{caught / judged:.3f}" if judged else "")
+
+
+def _rate(rows: list[dict]) -> str:
+    judged = sum(int(r["mutants"]) - int(r["equivalent"]) for r in rows)
+    caught = sum(int(r["killed"]) + int(r["timeout"]) for r in rows)
+    return f"{caught / judged * 100:.1f} %" if judged else "-"
+
+
+def compare(old: str, new: str, order: list[str]) -> str:
+    """Markdown: kill rate per module and per group under two tags (e.g. before/current)."""
+    a, b = read_results(old), read_results(new)
+    lines = [f"| module | mutants | equivalent | kill rate {old} | kill rate {new} | survivors {new} |",
+             "|---|---:|---:|---:|---:|---:|"]
+    groups: dict[str, tuple[list, list]] = {}
+    for m in order:
+        if m not in a and m not in b:
+            continue
+        ra, rb = a.get(m), b.get(m)
+        r = rb or ra
+        lines.append(f"| {m} | {r['mutants']} | {r['equivalent']} | {_rate([ra]) if ra else '-'} | "
+                     f"{_rate([rb]) if rb else '-'} | {rb['survived'] if rb else '-'} |")
+        g = groups.setdefault(r["group"], ([], []))
+        if ra and rb:  # groups compare only modules measured both times
+            g[0].append(ra)
+            g[1].append(rb)
+    lines += ["", f"| group (modules measured under both) | kill rate {old} | kill rate {new} |", "|---|---:|---:|"]
+    lines += [f"| {g} ({len(x)}) | {_rate(x)} | {_rate(y)} |" for g, (x, y) in groups.items() if x]
+    return "\n".join(lines)
+
+
+def write_results(tag: str, rows: dict[str, dict], order: list[str]) -> None:
+    csv_path = RESULTS / f"{tag}.csv"
+    with csv_path.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, FIELDS, lineterminator="\n")
+        w.writeheader()
+        for m in order:
+            if m in rows:
+                w.writerow(rows[m])
+    groups: dict[str, list[dict]] = {}
+    for m in order:
+        if m in rows:
+            groups.setdefault(rows[m]["group"], []).append(rows[m])
+    lines = [f"# Mutation kill rates ({tag})", "",
+             "| module | mutants | killed | timed out | survived | equivalent | kill rate | source |",
+             "|---|---:|---:|---:|---:|---:|---:|---|"]
+    for m in order:
+        if m in rows:
+            r = rows[m]
+            rate = f"{float(r['kill_rate']) * 100:.1f} %" if r["kill_rate"] else "-"
+            lines.append(f"| {m} | {r['mutants']} | {r['killed']} | {r['timeout']} | {r['survived']} | "
+                         f"{r['equivalent']} | {rate} | {r['source']} |")
+    lines += ["", "| group | mutants | kill rate |", "|---|---:|---:|"]
+    for g, rs in groups.items():
+        n = sum(int(r["mutants"]) for r in rs)
+        judged = n - sum(int(r["equivalent"]) for r in rs)
+        caught = sum(int(r["killed"]) + int(r["timeout"]) for r in rs)
+        lines.append(f"| {g} | {n} | {caught / judged * 100:.1f} % |" if judged else f"| {g} | {n} | - |")
+    (RESULTS / f"{tag}.md").write_text("\n".join(lines) + "\n")
+
+
+def read_results(tag: str) -> dict[str, dict]:
+    path = RESULTS / f"{tag}.csv"
+    if not path.exists():
+        return {}
+    with path.open() as fh:
+        return {r["module"]: r for r in csv.DictReader(fh)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--module", action="append", help="a module of modules.yaml (e.g. hw/noc.py) or a package (hw/)")
+    ap.add_argument("--rev", help="judge this git revision's code and tests instead of the working tree")
+    ap.add_argument("--tag", default="current", help="results file name (default: current)")
+    ap.add_argument("--keep", action="store_true", help="keep the scratch copies (for mutmut show/results)")
+    ap.add_argument("--list", action="store_true", help="list the modules and their tests")
+    ap.add_argument("--compare", nargs=2, metavar=("OLD", "NEW"),
+                    help="print a markdown table of two tags' kill rates per module and group (runs no mutant)")
+    ap.add_argument("--merge", metavar="FROM",
+                    help="copy the modules measured under tag FROM (rows and survivors) into --tag (runs no mutant)")
+    ap.add_argument("--rescore", action="store_true",
+                    help="re-apply equivalent.yaml to the stored survivors of --tag (runs no mutant)")
+    args = ap.parse_args(argv)
+    modules = load_modules()
+    if args.list:
+        for m, spec in modules.items():
+            print(f"{m:24s} {' '.join(spec['tests'])}")
+        return 0
+    selected = []
+    for want in args.module or list(modules):
+        hits = [m for m in modules if m == want or (want.endswith("/") and m.startswith(want))]
+        if not hits:
+            print(f"mutation: unknown module {want!r}; known: {', '.join(modules)}", file=sys.stderr)
+            return 2
+        selected += [m for m in hits if m not in selected]
+    RESULTS.mkdir(exist_ok=True)
+    rows = read_results(args.tag)
+    entries = load_equivalent()
+    if args.compare:
+        print(compare(*args.compare, list(modules)))
+        return 0
+    if args.merge:
+        for m, r in read_results(args.merge).items():
+            rows[m] = r
+            name = f"{m.replace('/', '_')}.txt"
+            (RESULTS / args.tag).mkdir(parents=True, exist_ok=True)
+            shutil.copy(RESULTS / args.merge / name, RESULTS / args.tag / name)
+        write_results(args.tag, rows, list(modules))
+        return 0
+    if args.rescore:
+        rescore(args.tag, rows, entries)
+        write_results(args.tag, rows, list(modules))
+        print((RESULTS / f"{args.tag}.md").read_text())
+        return 0
+    for m in selected:
+        print(f"mutation: {m} ...", flush=True)
+        rows[m] = run_module(m, modules[m], rev=args.rev, tag=args.tag, entries=entries, keep=args.keep)
+        r = rows[m]
+        print(f"mutation: {m}: {r['mutants']} mutants, {r['killed']} killed, {r['timeout']} timed out, "
+              f"{r['survived']} survived, {r['equivalent']} equivalent: kill rate {r['kill_rate']} "
+              f"({r['minutes']} min)", flush=True)
+        write_results(args.tag, rows, list(modules))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
