@@ -132,6 +132,8 @@ def cmd_run(args) -> int:
     report = build_report(result)
     written = write_tables(report.tables(), args.out)
     print(console_summary(result, report))
+    for note in workload.notes:  # what the NIR import changed (e.g. a dropped batch axis)
+        print(f"note: {note}")
     if result.verified:
         print(result.verified)
     print(f"wrote {len(written)} files to {args.out}" + (f"; trace {args.trace}" if args.trace else ""))

@@ -172,3 +172,14 @@ def test_a_different_seed_changes_only_the_synthetic_spikes(tmp_path):
             assert differ == ["spikes", "seed"], differ
         else:  # ... and nothing else does (dense-ws does the same work for any spikes)
             assert f.read_bytes() == (b / f.name).read_bytes(), f.name
+
+
+def test_run_prints_what_the_nir_import_changed(tmp_path, capsys):
+    # a graph whose input type has a leading batch axis of 1: the import drops it and says so
+    graph = Path(__file__).parents[1] / "data" / "nir" / "hand" / "batch_axis.nir"
+    assert main(["run", str(graph), "--out", str(tmp_path / "o"), "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "note: Input 'input': shape [1, 10] has a leading axis of size 1 (a batch axis); dropped" in out
+    # a graph without such a change prints no note
+    assert main(["run", "--out", str(tmp_path / "d"), "-q"]) == 0
+    assert "note:" not in capsys.readouterr().out
