@@ -125,6 +125,82 @@ def components_frame(result: RunResult, energy: pd.DataFrame, stalls: pd.DataFra
     return df
 
 
+def layers_frame(result: RunResult) -> pd.DataFrame:
+    period = result.clock_period_ps
+    pe = result.platform.pe_array
+    flows = result.recorder.flows
+    stalls = result.recorder.stalls.entries
+    layers = {l.index: l for l in result.workload.layers}
+    plans = {p.layer.index: p for p in result.plans}
+    rows = []
+    for rec in result.controller.layers:
+        layer = layers[rec.index]
+        lat = _cycles(rec.end_ps - rec.start_ps, period)
+        row = {
+            "layer": rec.index,
+            "name": rec.name,
+            "op": layer.op,
+            "start_cycle": _cycles(rec.start_ps, period),
+            "end_cycle": _cycles(rec.end_ps, period),
+            "latency_cycles": lat,
+            "compute_cycles": rec.compute_cycles,
+            "neuron_cycles": rec.neuron_cycles,
+            "stall_cycles": max(0.0, lat - rec.compute_cycles),
+            "tiles": rec.tiles,
+            "dense_ops": rec.dense_ops,
+            "acc_ops": rec.acc_ops,
+            "ops_skipped": rec.dense_ops - rec.acc_ops,
+            "neuron_updates": rec.neuron_updates,
+            "pe_utilization": rec.acc_ops / (pe.rows * pe.cols * lat) if lat > 0 else 0.0,
+        }
+        dram_r = dram_w = 0
+        per_dc = {f"dram_{v}_bytes": 0 for v in _DC_COLUMN.values()}
+        per_dc_glb = {f"glb_{v}_bytes": 0 for v in _DC_COLUMN.values()}
+        per_dc_l1 = {f"l1_{v}_bytes": 0 for v in _DC_COLUMN.values()}
+        for (src, dst, dc, li), n in flows.items():
+            if li != rec.index:
+                continue
+            col = _DC_COLUMN.get(DataClass(dc))
+            if src == "dram" and dst == "noc":
+                dram_r += n
+            elif dst == "dram" and src == "noc":
+                dram_w += n
+            else:
+                if col and ((src == "glb" and dst == "noc") or (src == "noc" and dst == "glb")):
+                    per_dc_glb[f"glb_{col}_bytes"] += n
+                elif col and ((src == "noc" and dst == "l1") or (src == "l1" and dst == "noc")):
+                    per_dc_l1[f"l1_{col}_bytes"] += n  # DMA into L1 (loads) and out of it (stores)
+                continue
+            if col:
+                per_dc[f"dram_{col}_bytes"] += n
+        row.update({"dram_read_bytes": dram_r, "dram_write_bytes": dram_w})
+        row.update(per_dc)
+        row.update(per_dc_glb)
+        row.update(per_dc_l1)
+        for (comp, reason, li), (_, ps) in stalls.items():
+            if li == rec.index and comp == "pe_array":
+                row[f"pe_stall_{reason}_cycles"] = row.get(f"pe_stall_{reason}_cycles", 0.0) + _cycles(ps, period)
+        for reason in ("waiting_for_operands", "waiting_for_output_buffer", "l1_bandwidth"):
+            row.setdefault(f"pe_stall_{reason}_cycles", 0.0)
+        for name in ("weights", "inputs", "membrane", "outputs"):
+            row[f"glb_resident_{name}"] = bool(rec.resident.get(name, False))
+        plan = plans.get(rec.index)
+        row["tiling"] = plan.tiling if plan is not None else ""
+        row["spike_formats"] = " ".join(f"{f}:{n}" for f, n in plan.spike_formats.items()) if plan is not None else ""
+        rows.append(row)
+    energy = layer_energy(result)
+    for row in rows:
+        parts = energy.get(row["layer"], {})
+        row["energy_pj"] = math.fsum(parts.values())
+        comps = list(dict.fromkeys(c for c, _ in parts))
+        for comp in comps:
+            row[f"energy_{comp}_pj"] = math.fsum(v for (c, _), v in parts.items() if c == comp)
+        for (comp, action), v in parts.items():
+            row[f"energy_{comp}_{action}_pj"] = v
+    df = pd.DataFrame(rows)
+    return df
+
+
 def _layer_spans(result: RunResult) -> dict[int, int]:
     """Each layer's time span (ps): from its start to the next layer's start; the first
     layer's from 0, the last layer's to the end of the run. The spans add up to the run."""
@@ -209,82 +285,6 @@ def layer_energy(result: RunResult) -> dict[int, dict[tuple[str, str], float]]:
             for li, v in zip(order, _exact_parts(parts, total)):
                 out[li][(comp.name, action)] = v
     return out
-
-
-def layers_frame(result: RunResult) -> pd.DataFrame:
-    period = result.clock_period_ps
-    pe = result.platform.pe_array
-    flows = result.recorder.flows
-    stalls = result.recorder.stalls.entries
-    layers = {l.index: l for l in result.workload.layers}
-    plans = {p.layer.index: p for p in result.plans}
-    rows = []
-    for rec in result.controller.layers:
-        layer = layers[rec.index]
-        lat = _cycles(rec.end_ps - rec.start_ps, period)
-        row = {
-            "layer": rec.index,
-            "name": rec.name,
-            "op": layer.op,
-            "start_cycle": _cycles(rec.start_ps, period),
-            "end_cycle": _cycles(rec.end_ps, period),
-            "latency_cycles": lat,
-            "compute_cycles": rec.compute_cycles,
-            "neuron_cycles": rec.neuron_cycles,
-            "stall_cycles": max(0.0, lat - rec.compute_cycles),
-            "tiles": rec.tiles,
-            "dense_ops": rec.dense_ops,
-            "acc_ops": rec.acc_ops,
-            "ops_skipped": rec.dense_ops - rec.acc_ops,
-            "neuron_updates": rec.neuron_updates,
-            "pe_utilization": rec.acc_ops / (pe.rows * pe.cols * lat) if lat > 0 else 0.0,
-        }
-        dram_r = dram_w = 0
-        per_dc = {f"dram_{v}_bytes": 0 for v in _DC_COLUMN.values()}
-        per_dc_glb = {f"glb_{v}_bytes": 0 for v in _DC_COLUMN.values()}
-        per_dc_l1 = {f"l1_{v}_bytes": 0 for v in _DC_COLUMN.values()}
-        for (src, dst, dc, li), n in flows.items():
-            if li != rec.index:
-                continue
-            col = _DC_COLUMN.get(DataClass(dc))
-            if src == "dram" and dst == "noc":
-                dram_r += n
-            elif dst == "dram" and src == "noc":
-                dram_w += n
-            else:
-                if col and ((src == "glb" and dst == "noc") or (src == "noc" and dst == "glb")):
-                    per_dc_glb[f"glb_{col}_bytes"] += n
-                elif col and ((src == "noc" and dst == "l1") or (src == "l1" and dst == "noc")):
-                    per_dc_l1[f"l1_{col}_bytes"] += n  # DMA into L1 (loads) and out of it (stores)
-                continue
-            if col:
-                per_dc[f"dram_{col}_bytes"] += n
-        row.update({"dram_read_bytes": dram_r, "dram_write_bytes": dram_w})
-        row.update(per_dc)
-        row.update(per_dc_glb)
-        row.update(per_dc_l1)
-        for (comp, reason, li), (_, ps) in stalls.items():
-            if li == rec.index and comp == "pe_array":
-                row[f"pe_stall_{reason}_cycles"] = row.get(f"pe_stall_{reason}_cycles", 0.0) + _cycles(ps, period)
-        for reason in ("waiting_for_operands", "waiting_for_output_buffer", "l1_bandwidth"):
-            row.setdefault(f"pe_stall_{reason}_cycles", 0.0)
-        for name in ("weights", "inputs", "membrane", "outputs"):
-            row[f"glb_resident_{name}"] = bool(rec.resident.get(name, False))
-        plan = plans.get(rec.index)
-        row["tiling"] = plan.tiling if plan is not None else ""
-        row["spike_formats"] = " ".join(f"{f}:{n}" for f, n in plan.spike_formats.items()) if plan is not None else ""
-        rows.append(row)
-    energy = layer_energy(result)
-    for row in rows:
-        parts = energy.get(row["layer"], {})
-        row["energy_pj"] = math.fsum(parts.values())
-        comps = list(dict.fromkeys(c for c, _ in parts))
-        for comp in comps:
-            row[f"energy_{comp}_pj"] = math.fsum(v for (c, _), v in parts.items() if c == comp)
-        for (comp, action), v in parts.items():
-            row[f"energy_{comp}_{action}_pj"] = v
-    df = pd.DataFrame(rows)
-    return df
 
 
 def summary_frame(result: RunResult, components: pd.DataFrame, energy: pd.DataFrame) -> pd.DataFrame:
