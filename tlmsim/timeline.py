@@ -39,8 +39,9 @@ nanoseconds (exact, integer): the UI's "1 ns" is 1 simulated ps, so the time axi
 have an integer ns unit, so picoseconds cannot be expressed otherwise without rounding.
 
 Memory stays bounded: packets are serialized in batches of :data:`BATCH` and written;
-the writer keeps one end time per lane, the flows waiting for their tile, the open
-bandwidth windows (at most ``window_span`` of them) and one entry per layer.
+the writer keeps one end time per lane and per link, the flows waiting for their tile,
+the open bandwidth and requests-in-flight windows (at most ``window_span`` of them per
+counter), one power state per DRAM rank and one entry per layer.
 
 """
 
