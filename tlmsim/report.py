@@ -251,14 +251,20 @@ def _with_counters(comp, counters: dict) -> dict[str, float]:
         stats.c = own
 
 
+#: counted actions that happen with time, not with traffic: split by the layers' time
+#: spans like background energy (the DRAM refreshes every tREFI whatever it serves)
+TIME_DRIVEN = {("dram", "refresh")}
+
+
 def layer_energy(result: RunResult) -> dict[int, dict[tuple[str, str], float]]:
     """``{layer: {(component, action): pJ}}``; summed over layers with ``math.fsum``
     each (component, action) equals its energy.csv value exactly.
 
     A component's energy is ``energy_pj(counters)``: background energy (what it gives
-    with every counter at 0: leakage, DRAM standby and power-down) goes to the layers
-    in proportion to their time spans (:func:`_layer_spans`); the rest is evaluated on
-    each layer's own counters (:mod:`tlmsim.engine.attribution`)."""
+    with every counter at 0: leakage, DRAM standby and power-down) and the actions of
+    :data:`TIME_DRIVEN` go to the layers in proportion to their time spans
+    (:func:`_layer_spans`); the rest is evaluated on each layer's own counters
+    (:mod:`tlmsim.engine.attribution`)."""
     recs = result.controller.layers
     if not recs or result.layer_counters is None:
         return {}
@@ -276,10 +282,11 @@ def layer_energy(result: RunResult) -> dict[int, dict[tuple[str, str], float]]:
         evaluated = {li: _with_counters(comp, {**dict.fromkeys(comp.stats.c, 0), **per[li]}) for li in order
                      if li in per}
         for action, total in totals.items():
-            bg = float(zero.get(action, 0.0))
+            timed = (comp.KIND, action) in TIME_DRIVEN
+            bg = total if timed else float(zero.get(action, 0.0))
             parts = []
             for li in order:
-                dyn = float(evaluated[li][action]) - bg if li in evaluated else 0.0
+                dyn = float(evaluated[li][action]) - bg if li in evaluated and not timed else 0.0
                 share = bg * spans[li] / run if run > 0 else (bg if li == order[0] else 0.0)
                 parts.append(dyn + share)
             for li, v in zip(order, _exact_parts(parts, total)):

@@ -68,6 +68,12 @@ def test_time_based_energy_follows_the_layers_time_spans(digits):
                                                                           abs=1e-9)
         assert layers["energy_pe_array_leakage_pj"].iloc[i] == pytest.approx(
             result.components["pe_array"].energy.leakage_mw_per_pe * pes * span * 1e-3, rel=1e-12, abs=1e-9)
+    # refreshes come every tREFI whatever the traffic: split by time like the background
+    refresh = result.components["dram"].energy_pj()["refresh"]
+    assert refresh > 0
+    for i, span in enumerate(spans_ps):
+        assert layers["energy_dram_refresh_pj"].iloc[i] == pytest.approx(refresh * span / result.end_ps, rel=1e-12,
+                                                                          abs=1e-9)
     zero = layers[layers["latency_cycles"] == 0]  # flatten: no time, no work, no energy
     assert len(zero) == 1 and (zero.filter(like="energy_").to_numpy() == 0).all()
 
