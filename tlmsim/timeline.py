@@ -462,9 +462,7 @@ class PerfettoTimeline:
         self._event(e, enc.end + uf)
 
     def _counter(self, key: str, unit: str, ts: int, value: float) -> None:
-        track = self._track(("counter", key), key, ROOT_UUID, counter_unit=unit)
-        enc = self.enc
-        self._event(ts, enc.counter + self._uuid_field[track] + enc.double_counter + struct.pack("<d", float(value)))
+        self._counter_on(self._track(("counter", key), key, ROOT_UUID, counter_unit=unit), ts, value)
 
     # -- counters ------------------------------------------------------------------------
     def _spike_sample(self, layer: int, tile: int, ts: int) -> None:
