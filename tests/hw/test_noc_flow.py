@@ -223,3 +223,19 @@ def test_bus_and_crossbar_ignore_buffers_and_report_their_links():
         rows = {r["component"]: r["stall_ps"] for r in xbar.parts()}
         # m -> g waited for the output port to g, not for its own input port
         assert rows == {"noc:in:a": {}, "noc:out:g": {"link_busy": 4 * P}, "noc:in:m": {}}
+
+
+def test_link_observer_sees_every_hold_including_the_backpressure():
+    rec, noc = make(buffer_flits=8)
+    seen = []
+    noc.link_observer = lambda link, a, b, f: seen.append((noc.link_name(link), a, b, f))
+    send(noc, "m", "g", 256)
+    send(noc, "a", "g", 256)
+    # a -> g holds link 1 from its head (2) until its tail left (26) + 1: 16 flits + 9 credit stall
+    assert seen == [("noc:(1,0)>(2,0)", 2, 18, 16), ("noc:(0,0)>(1,0)", 2, 27, 16), ("noc:(1,0)>(2,0)", 18, 34, 16)]
+    assert noc.links[:2] == [((0, 0), (1, 0)), ((0, 0), (0, 1))]
+    _, bus = make(topology="bus")
+    bus.link_observer = lambda link, a, b, f: seen.append((bus.link_name(link), a, b, f))
+    send(bus, "a", "g", 64)
+    send(bus, "m", "u", 64)
+    assert seen[-2:] == [("noc:bus", 2, 6, 4), ("noc:bus", 6, 10, 4)]

@@ -101,6 +101,11 @@ class Noc(Component):
         #: link -> [packets, bytes, flit cycles, cycles heads waited for it, cycles worms stalled on it for credits]
         self._link_stats: dict[Link, list[int]] = {}
         self._links = self._all_links()
+        #: every directed link (mesh), the bus, or the crossbar's ports, in a fixed order
+        self.links: list[Link] = list(self._links)
+        #: read-only hook (e.g. the timeline): ``fn(link, start_cycle, end_cycle, flits)`` for every
+        #: link a transfer holds, [head entered, tail left + 1) in NoC cycles, before the transfer's record
+        self.link_observer = None
 
     # -- topology -------------------------------------------------------------------
     def _all_links(self) -> list[Link]:
@@ -246,7 +251,7 @@ class Noc(Component):
         elif slack < 0 or any(w[i] for i in range(1, n) if not (parent[i] == 0 and len(children[0]) == 1)):
             delta = self._flit_stalls(tree, a, s, f)
         tail = [a[i] + f - 1 + delta[i] for i in range(n)]  # departure of the last flit
-        stats = self._link_stats
+        stats, obs = self._link_stats, self.link_observer
         for i in range(1, n):
             link = links[i]
             fl = tail[i] + 1
@@ -263,6 +268,8 @@ class Noc(Component):
             st[2] += f
             st[3] += w[i]
             st[4] += delta[i]
+            if obs is not None:
+                obs(link, a[i], tail[i] + 1, f)
         end = max(tail[e] + 1 + (l if e else r) for e in tree.ends)
         return end, sum(w), sum(delta[1:])
 
@@ -303,7 +310,11 @@ class Noc(Component):
         end, wait, credit, hops = self._send(txn.source, txn.destination, s, f, txn.nbytes)
         return self._finish(txn, start_ps, end, wait, credit, hops, f)
 
-    def _hold(self, link: Link, f: int, nbytes: int, wait: int) -> None:
+    def _hold(self, link: Link, e: int, f: int, nbytes: int, wait: int) -> None:
+        """Count a bus or crossbar-port hold [e, e + f) of ``f`` flits after ``wait`` cycles."""
+        obs = self.link_observer
+        if obs is not None:
+            obs(link, e, e + f, f)
         st = self._link_stats.get(link)
         if st is None:
             st = self._link_stats[link] = [0, 0, 0, 0, 0]
@@ -327,8 +338,8 @@ class Noc(Component):
             e += wait
             free[pi] = free[po] = e + f
             # the wait is the later port's: the other one was free by then
-            self._hold(pi, f, nbytes, wait if fi > fo else 0)
-            self._hold(po, f, nbytes, wait if fo >= fi else 0)
+            self._hold(pi, e, f, nbytes, wait if fi > fo else 0)
+            self._hold(po, e, f, nbytes, wait if fo >= fi else 0)
             return e + l + f, wait, 0, 1
         if cfg.topology == "bus":
             e = s + r
@@ -336,7 +347,7 @@ class Noc(Component):
             wait = fl - e if fl > e else 0
             e += wait
             free[BUS] = e + f
-            self._hold(BUS, f, nbytes, wait)
+            self._hold(BUS, e, f, nbytes, wait)
             return e + l + f, wait, 0, 1
         tree = self._tree(src, (dst,))
         if len(tree.links) == 1:  # same router: through the router only
