@@ -239,3 +239,57 @@ def test_link_observer_sees_every_hold_including_the_backpressure():
     send(bus, "a", "g", 64)
     send(bus, "m", "u", 64)
     assert seen[-2:] == [("noc:bus", 2, 6, 4), ("noc:bus", 6, 10, 4)]
+
+
+def _tree_reference(noc, cfg, transfers):
+    """Flit-by-flit model of worms over multicast trees (a unicast is a one-branch tree):
+    the rules of docs/model.md written out directly, routes from ``noc.path``."""
+    r, l, b, c = cfg["R"], cfg["L"], cfg["B"], cfg["C"]
+    free, ends = {}, []
+    for src, dsts, f, s in transfers:
+        links, parent, index, last = [None], [-1], {}, []
+        for dst in dsts:
+            p = 0
+            for link in noc.path(src, dst):
+                if link not in index:
+                    index[link] = len(links)
+                    links.append(link)
+                    parent.append(p)
+                p = index[link]
+            last.append(p)
+        n = len(links)
+        kids = [[k for k in range(n) if parent[k] == i] for i in range(n)]
+        dl = [0] + [r if parent[i] == 0 else l + r for i in range(1, n)]
+        sched = [[0] * f for _ in range(n)]
+        sched[0][0] = s
+        for i in range(1, n):
+            sched[i][0] = max(sched[parent[i]][0] + dl[i], free.get(links[i], 0))
+        for j in range(1, f):
+            for i in range(n):
+                t = max(sched[i][j - 1] + 1, s + j if i == 0 else sched[parent[i]][j] + dl[i])
+                if j >= b:
+                    t = max([t] + [sched[k][j - b] + c for k in kids[i]])
+                sched[i][j] = t
+        for i in range(1, n):
+            free[links[i]] = max([sched[i][f - 1] + 1] + [sched[k][f - 1] + c + 1 - b for k in kids[i]])
+        ends.append(max(sched[e][f - 1] + 1 + (l if e else r) for e in last))
+    return ends
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_multicast_trees_under_backpressure_match_a_flit_by_flit_walk(seed):
+    rng = random.Random(1000 + seed)
+    r, l, c = rng.randint(0, 3), rng.randint(0, 2), rng.randint(0, 2)
+    b = max(1, rng.choice([r + l + c + rng.randint(0, 4), rng.randint(1, 4)]))
+    names = {f"n{x}{y}": (x, y) for x in range(3) for y in range(3)}
+    rec, noc = make(mesh_cols=3, mesh_rows=3, nodes=names, router_latency_cycles=r, link_latency_cycles=l,
+                    credit_latency_cycles=c, buffer_flits=b)
+    transfers = []
+    for _ in range(10):
+        src = rng.choice(sorted(names))
+        transfers.append((src, rng.sample(sorted(names), rng.randint(1, 4)), rng.randint(1, 20), rng.randint(0, 20)))
+    got = []
+    for src, dsts, f, s in transfers:
+        t = rec.new_transaction(Cmd.WRITE, DataClass.WEIGHTS, 0, 16 * f, src, dsts[0], now_ps=0)
+        got.append(noc.reserve_multicast(t, dsts, s * P) // P)
+    assert got == _tree_reference(noc, dict(R=r, L=l, B=b, C=c), transfers)

@@ -226,8 +226,13 @@ class Noc(Component):
         d = l + r
         links, parent, children = tree.links, tree.parent, tree.children
         n = len(links)
+        slack = b - d - c  # buffer slots beyond the credit round trip
+        # a head that waits longer than the slack of the buffer behind it fills that buffer
+        # (the injection buffer only matters when several root links share it)
+        slack0 = (b - r - c) if len(children[0]) > 1 else float("inf")
         a = [s] * n  # head departure from each node
         w = [0] * n  # head wait at each link
+        backs_up = False
         for i in range(1, n):
             p = parent[i]
             e = a[p] + (r if p == 0 else d)
@@ -235,21 +240,21 @@ class Noc(Component):
             if fl > e:
                 w[i] = fl - e
                 e = fl
+                if w[i] > (slack0 if p == 0 else slack):
+                    backs_up = True
             a[i] = e
-        slack = b - d - c  # buffer slots beyond the credit round trip
         delta = [0] * n  # cycles node i's worm stalled for credits (held its link beyond f cycles)
-        if slack >= 0 and tree.chain:
-            if any(w[k] > slack for k in range(2, n)):
-                top = (f - 1) // b  # how many buffers behind a node the tail still reaches
-                for i in range(1, n - 1):
-                    best = run = 0
-                    for m in range(1, min(top, n - 1 - i) + 1):
-                        run += w[i + m] - slack
-                        if run > best:
-                            best = run
-                    delta[i] = best
-        elif slack < 0 or any(w[i] for i in range(1, n) if not (parent[i] == 0 and len(children[0]) == 1)):
+        if slack < 0 or (backs_up and not tree.chain):
             delta = self._flit_stalls(tree, a, s, f)
+        elif backs_up:  # a chain: closed form
+            top = (f - 1) // b  # how many buffers behind a node the tail still reaches
+            for i in range(1, n - 1):
+                best = run = 0
+                for m in range(1, min(top, n - 1 - i) + 1):
+                    run += w[i + m] - slack
+                    if run > best:
+                        best = run
+                delta[i] = best
         tail = [a[i] + f - 1 + delta[i] for i in range(n)]  # departure of the last flit
         stats, obs = self._link_stats, self.link_observer
         for i in range(1, n):
