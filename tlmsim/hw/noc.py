@@ -66,6 +66,7 @@ class _Tree:
     children: tuple[tuple[int, ...], ...]
     ends: tuple[int, ...]  #: per destination, the node whose link enters its router (0: the source's router)
     chain: bool  #: no router branches (a unicast, or destinations along one route)
+    path: tuple  #: the links in order (node 1 onwards)
 
 
 class Noc(Component):
@@ -95,11 +96,16 @@ class Noc(Component):
         self.period_ps = period_ps(self.clock_mhz)
         self.width = int(config.link_width_bytes)
         self.hop_cycles = config.router_latency_cycles + config.link_latency_cycles
+        #: buffer slots beyond the credit round trip (router + link + credit latency)
+        self._slack = config.buffer_flits - self.hop_cycles - config.credit_latency_cycles
         self._free: dict[Link, int] = {}
         self._paths: dict[tuple[str, str], tuple[Link, ...]] = {}
         self._trees: dict[tuple[str, tuple[str, ...]], _Tree] = {}
-        #: link -> [packets, bytes, flit cycles, cycles heads waited for it, cycles worms stalled on it for credits]
-        self._link_stats: dict[Link, list[int]] = {}
+        #: links crossed by one transfer (a route or tree) -> [packets, bytes, flits], summed per link by parts()
+        self._route_stats: dict[tuple, list[int]] = {}
+        #: link -> cycles heads waited for it; link -> cycles worms on it stalled for credits
+        self._link_wait: dict[Link, int] = {}
+        self._link_credit: dict[Link, int] = {}
         self._links = self._all_links()
         #: every directed link (mesh), the bus, or the crossbar's ports, in a fixed order
         self.links: list[Link] = list(self._links)
@@ -205,6 +211,7 @@ class Noc(Component):
             children=tuple(tuple(c) for c in children),
             ends=tuple(ends),
             chain=all(len(c) <= 1 for c in children),
+            path=tuple(links),
         )
         self._trees[key] = tree
         return tree
@@ -227,6 +234,8 @@ class Noc(Component):
         links, parent, children = tree.links, tree.parent, tree.children
         n = len(links)
         slack = b - d - c  # buffer slots beyond the credit round trip
+        if tree.chain and slack >= 0:
+            return self._book_chain(tree.path, s, f, nbytes, slack)
         # a head that waits longer than the slack of the buffer behind it fills that buffer
         # (the injection buffer only matters when several root links share it)
         slack0 = (b - r - c) if len(children[0]) > 1 else float("inf")
@@ -256,7 +265,8 @@ class Noc(Component):
                         best = run
                 delta[i] = best
         tail = [a[i] + f - 1 + delta[i] for i in range(n)]  # departure of the last flit
-        stats, obs = self._link_stats, self.link_observer
+        obs, lw, lc = self.link_observer, self._link_wait, self._link_credit
+        self._count_route(tree.path, nbytes, f)
         for i in range(1, n):
             link = links[i]
             fl = tail[i] + 1
@@ -265,18 +275,90 @@ class Noc(Component):
                 if cr > fl:
                     fl = cr
             free[link] = fl
-            st = stats.get(link)
-            if st is None:
-                st = stats[link] = [0, 0, 0, 0, 0]
-            st[0] += 1
-            st[1] += nbytes
-            st[2] += f
-            st[3] += w[i]
-            st[4] += delta[i]
+            if w[i]:
+                lw[link] = lw.get(link, 0) + w[i]
+            if delta[i]:
+                lc[link] = lc.get(link, 0) + delta[i]
             if obs is not None:
                 obs(link, a[i], tail[i] + 1, f)
         end = max(tail[e] + 1 + (l if e else r) for e in tree.ends)
         return end, sum(w), sum(delta[1:])
+
+    def _book_chain(self, path: tuple, s: int, f: int, nbytes: int, slack: int) -> tuple[int, int, int]:
+        """:meth:`_book_tree` for a worm whose routers do not branch, with buffers
+        covering the credit round trip (slack >= 0): the heads, then the closed form
+        of the credit stalls only if a head waited longer than the slack."""
+        cfg, free = self.config, self._free
+        r, l = cfg.router_latency_cycles, cfg.link_latency_cycles
+        d = l + r
+        e = s + r
+        if not path:  # every destination at the source's router
+            return e + f, 0, 0
+        lw = self._link_wait
+        heads: list[int] = []
+        waits: list[int] = []
+        wait_total = 0
+        backs_up = False
+        for link in path:
+            fl = free.get(link, 0)
+            if fl > e:
+                w = fl - e
+                e = fl
+                wait_total += w
+                lw[link] = lw.get(link, 0) + w
+                if heads and w > slack:  # the buffer behind this link fills: upstream links stall
+                    backs_up = True
+                waits.append(w)
+            else:
+                waits.append(0)
+            heads.append(e)
+            free[link] = e + f  # the tail left it; corrected below if the worm backed up
+            e += d
+        self._count_route(path, nbytes, f)
+        credit = 0
+        if backs_up:
+            credit = self._back_up(path, heads, waits, f, slack)
+        elif self.link_observer is not None:
+            for link, a in zip(path, heads):
+                self.link_observer(link, a, a + f, f)
+        return heads[-1] + f + l, wait_total, credit
+
+    def _back_up(self, path: tuple, heads: list[int], waits: list[int], f: int, slack: int) -> int:
+        """Credit stalls of a chain whose heads waited beyond the slack (closed form,
+        docs/model.md): fix each link's free time and stall; return the total."""
+        cfg, free, lc, obs = self.config, self._free, self._link_credit, self.link_observer
+        b, c = cfg.buffer_flits, cfg.credit_latency_cycles
+        h = len(path)
+        top = (f - 1) // b  # how many buffers behind a link the tail still reaches
+        delta = [0] * h
+        for k in range(h - 1):
+            best = run = 0
+            for m in range(1, min(top, h - 1 - k) + 1):
+                run += waits[k + m] - slack
+                if run > best:
+                    best = run
+            delta[k] = best
+        for k, link in enumerate(path):
+            a, dk = heads[k], delta[k]
+            fl = a + f + dk  # the tail left the link
+            if k + 1 < h:
+                cr = heads[k + 1] + f + delta[k + 1] + c - b  # the buffer behind it takes b flits at full rate
+                if cr > fl:
+                    fl = cr
+            free[link] = fl
+            if dk:
+                lc[link] = lc.get(link, 0) + dk
+            if obs is not None:
+                obs(link, a, a + f + dk, f)
+        return sum(delta)
+
+    def _count_route(self, path: tuple, nbytes: int, f: int) -> None:
+        st = self._route_stats.get(path)
+        if st is None:
+            st = self._route_stats[path] = [0, 0, 0]
+        st[0] += 1
+        st[1] += nbytes
+        st[2] += f
 
     def _flit_stalls(self, tree: _Tree, a: list[int], s: int, f: int) -> list[int]:
         """Credit stalls of every node by walking the flits (used where the closed
@@ -320,13 +402,9 @@ class Noc(Component):
         obs = self.link_observer
         if obs is not None:
             obs(link, e, e + f, f)
-        st = self._link_stats.get(link)
-        if st is None:
-            st = self._link_stats[link] = [0, 0, 0, 0, 0]
-        st[0] += 1
-        st[1] += nbytes
-        st[2] += f
-        st[3] += wait
+        self._count_route((link,), nbytes, f)
+        if wait:
+            self._link_wait[link] = self._link_wait.get(link, 0) + wait
 
     def _send(self, src: str, dst: str, s: int, f: int, nbytes: int) -> tuple[int, int, int, int]:
         """Book one unicast; returns (tail arrival cycle, cycles waited for busy
@@ -354,11 +432,16 @@ class Noc(Component):
             free[BUS] = e + f
             self._hold(BUS, e, f, nbytes, wait)
             return e + l + f, wait, 0, 1
-        tree = self._tree(src, (dst,))
-        if len(tree.links) == 1:  # same router: through the router only
+        path = self._paths.get((src, dst))
+        if path is None:
+            path = self.path(src, dst)
+        if not path:  # same router: through the router only
             return s + r + f, 0, 0, 0
-        end, wait, credit = self._book_tree(tree, s, f, nbytes)
-        return end, wait, credit, len(tree.links) - 1
+        if self._slack >= 0:
+            end, wait, credit = self._book_chain(path, s, f, nbytes, self._slack)
+        else:
+            end, wait, credit = self._book_tree(self._tree(src, (dst,)), s, f, nbytes)
+        return end, wait, credit, len(path)
 
     def reserve_multicast(self, txn: Transaction, destinations: Sequence[str], start_ps: int) -> int:
         """Send ``txn`` from ``txn.source`` to every endpoint in ``destinations``;
@@ -424,12 +507,20 @@ class Noc(Component):
         """One row per link that carried traffic (see :meth:`Component.parts`): its
         packets (multicast once), bytes, flit cycles and stalls (``link_busy``: heads
         waiting for the link; ``link_credit``: worms on it waiting for credits)."""
+        per_link: dict[Link, list[int]] = {}
+        for path, (packets, nbytes, flits) in self._route_stats.items():
+            for link in path:
+                st = per_link.setdefault(link, [0, 0, 0])
+                st[0] += packets
+                st[1] += nbytes
+                st[2] += flits
         period, rows = self.period_ps, []
         for link in self._links:
-            st = self._link_stats.get(link)
+            st = per_link.get(link)
             if st is None:
                 continue
-            stalls = {k: v * period for k, v in (("link_busy", st[3]), ("link_credit", st[4])) if v}
+            stalls = {k: v * period for k, v in (("link_busy", self._link_wait.get(link, 0)),
+                                                  ("link_credit", self._link_credit.get(link, 0))) if v}
             rows.append({"component": self.link_name(link), "kind": "noc_link", "writes": st[0],
                          "write_bytes": st[1], "busy_ps": st[2] * period, "stall_ps": stalls})
         return rows
