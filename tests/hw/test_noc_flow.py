@@ -17,9 +17,9 @@ from tlmsim.platform.noc import NocConfig
 
 P = 1000  # ps per NoC cycle (1 GHz)
 #: a 3x2 mesh, 16 B flits, R = 2, L = 1, C = 1: the credit round trip D + C is 4 cycles
-BASE = dict(topology="mesh", mesh_cols=3, mesh_rows=2, link_width_bytes=16, clock_mhz=1000,
-            router_latency_cycles=2, link_latency_cycles=1, credit_latency_cycles=1,
-            nodes={"a": (0, 0), "x": (0, 0), "m": (1, 0), "m2": (1, 0), "g": (2, 0), "u": (1, 1)})
+BASE = {"topology": "mesh", "mesh_cols": 3, "mesh_rows": 2, "link_width_bytes": 16, "clock_mhz": 1000,
+        "router_latency_cycles": 2, "link_latency_cycles": 1, "credit_latency_cycles": 1,
+        "nodes": {"a": (0, 0), "x": (0, 0), "m": (1, 0), "m2": (1, 0), "g": (2, 0), "u": (1, 1)}}
 
 
 def make(**cfg):
@@ -120,7 +120,7 @@ def test_saturation_throughput_of_k_flows_into_one_link_meets_the_bound(n, f):
     # per cycle from 5 (a's first head) without a gap, so the last tail arrives at
     # 5 + k*n*f + L; the bytes delivered per cycle approach the bound of link_width_bytes = 16.
     k = 3
-    rec, noc = make()
+    _, noc = make()
     end = max(send(noc, src, "g", 16 * f) for _ in range(n) for src in ("a", "m", "m2"))
     assert end == 5 + k * n * f + 1
     rows = {r["component"]: r for r in noc.parts()}
@@ -204,21 +204,21 @@ def test_closed_form_backpressure_matches_a_flit_by_flit_walk(seed):
         src = rng.randint(0, 4)
         transfers.append((src, rng.randint(src + 1, 5), rng.randint(1, 24), rng.randint(0, 30)))
     got = [send(noc, f"e{a}", f"e{z}", 16 * f, s) for a, z, f, s in transfers]
-    assert got == _reference(dict(R=r, L=l, B=max(b, 1), C=c), transfers)
+    assert got == _reference({"R": r, "L": l, "B": max(b, 1), "C": c}, transfers)
     # and the general flit walk of the NoC itself (buffers below the round trip) agrees too
     b2 = rng.randint(1, 3)
     _, noc2 = line(6, router_latency_cycles=r, link_latency_cycles=l, credit_latency_cycles=c, buffer_flits=b2)
     got2 = [send(noc2, f"e{a}", f"e{z}", 16 * f, s) for a, z, f, s in transfers]
-    assert got2 == _reference(dict(R=r, L=l, B=b2, C=c), transfers)
+    assert got2 == _reference({"R": r, "L": l, "B": b2, "C": c}, transfers)
 
 
 def test_bus_and_crossbar_ignore_buffers_and_report_their_links():
     for buf in (1, 64):
-        rec, bus = make(topology="bus", buffer_flits=buf)
+        _, bus = make(topology="bus", buffer_flits=buf)
         assert send(bus, "a", "g", 64) == 2 + 1 + 4 and send(bus, "m", "u", 64) == 6 + 1 + 4
         assert [(r["component"], r["writes"], r["stall_ps"]) for r in bus.parts()] == [
             ("noc:bus", 2, {"link_busy": 4 * P})]
-        rec, xbar = make(topology="crossbar", buffer_flits=buf)
+        _, xbar = make(topology="crossbar", buffer_flits=buf)
         assert send(xbar, "a", "g", 64) == 7 and send(xbar, "m", "g", 64) == 11
         rows = {r["component"]: r["stall_ps"] for r in xbar.parts()}
         # m -> g waited for the output port to g, not for its own input port
@@ -226,7 +226,7 @@ def test_bus_and_crossbar_ignore_buffers_and_report_their_links():
 
 
 def test_link_observer_sees_every_hold_including_the_backpressure():
-    rec, noc = make(buffer_flits=8)
+    _, noc = make(buffer_flits=8)
     seen = []
     noc.link_observer = lambda link, a, b, f: seen.append((noc.link_name(link), a, b, f))
     send(noc, "m", "g", 256)
@@ -292,4 +292,4 @@ def test_multicast_trees_under_backpressure_match_a_flit_by_flit_walk(seed):
     for src, dsts, f, s in transfers:
         t = rec.new_transaction(Cmd.WRITE, DataClass.WEIGHTS, 0, 16 * f, src, dsts[0], now_ps=0)
         got.append(noc.reserve_multicast(t, dsts, s * P) // P)
-    assert got == _tree_reference(noc, dict(R=r, L=l, B=b, C=c), transfers)
+    assert got == _tree_reference(noc, {"R": r, "L": l, "B": b, "C": c}, transfers)

@@ -225,8 +225,9 @@ class Noc(Component):
         root link and L + R otherwise and B = ``buffer_flits``, C = credit latency,
         flit j leaves node i at s_i(j) = max(s_i(j-1) + 1, s_parent(j) + D_i,
         s_c(j-B) + C for every child c); the head (j = 0) waits until the link is
-        free instead: a_i = max(a_parent + D_i, free_i). The closed forms below give
-        the same s_i(f-1) without walking the flits (see the module docstring)."""
+        free instead: a_i = max(a_parent + D_i, free_i). Chains with slack >= 0 go to
+        :meth:`_book_chain` (closed form); a tree whose heads did not wait beyond the
+        slack streams (no credit stalls); otherwise :meth:`_flit_stalls` walks the flits."""
         cfg, free = self.config, self._free
         r, l = cfg.router_latency_cycles, cfg.link_latency_cycles
         b, c = cfg.buffer_flits, cfg.credit_latency_cycles
@@ -253,17 +254,8 @@ class Noc(Component):
                     backs_up = True
             a[i] = e
         delta = [0] * n  # cycles node i's worm stalled for credits (held its link beyond f cycles)
-        if slack < 0 or (backs_up and not tree.chain):
+        if slack < 0 or backs_up:  # no closed form here: walk this transfer's flits
             delta = self._flit_stalls(tree, a, s, f)
-        elif backs_up:  # a chain: closed form
-            top = (f - 1) // b  # how many buffers behind a node the tail still reaches
-            for i in range(1, n - 1):
-                best = run = 0
-                for m in range(1, min(top, n - 1 - i) + 1):
-                    run += w[i + m] - slack
-                    if run > best:
-                        best = run
-                delta[i] = best
         tail = [a[i] + f - 1 + delta[i] for i in range(n)]  # departure of the last flit
         obs, lw, lc = self.link_observer, self._link_wait, self._link_credit
         self._count_route(tree.path, nbytes, f)
