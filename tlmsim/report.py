@@ -122,7 +122,31 @@ def components_frame(result: RunResult, energy: pd.DataFrame, stalls: pd.DataFra
         wide = energy.pivot_table(index="component", columns="action", values="energy_pj", aggfunc="sum")
         for action in sorted(wide.columns):
             df[f"energy_{action}_pj"] = wide[action].reindex(df["component"]).fillna(0.0).to_numpy()
-    return df
+    return _with_parts(df, result, period, end)
+
+
+def _with_parts(df: pd.DataFrame, result: RunResult, period: int, end: int) -> pd.DataFrame:
+    """Append the components' parts (a NoC's links: kind ``noc_link``), one row each,
+    after the components. A part's traffic, busy time and stalls are also in its
+    component's row: leave the parts out when summing a column."""
+    parts = [p for comp in result.components.values() for p in comp.parts()]
+    if not parts:
+        return df
+    rows = []
+    for p in parts:
+        row = dict.fromkeys(df.columns, 0.0)
+        stalls = {f"stall_{r}_cycles": _cycles(ps, period) for r, ps in sorted(p.get("stall_ps", {}).items())}
+        busy = p.get("busy_ps", 0)
+        row.update({"component": p["component"], "kind": p["kind"], "busy_cycles": _cycles(busy, period),
+                    "busy_units": 1, "utilization": busy / end, "stall_cycles": float(sum(stalls.values()))})
+        row.update({k: int(p.get(k, 0)) for k in ("reads", "writes", "read_bytes", "write_bytes")})
+        row.update(stalls)
+        rows.append(row)
+    extra = pd.DataFrame(rows)
+    for col in extra.columns.difference(df.columns):
+        df[col] = 0.0
+    out = pd.concat([df, extra[df.columns]], ignore_index=True)
+    return out.astype(df.dtypes.to_dict())
 
 
 def layers_frame(result: RunResult) -> pd.DataFrame:
