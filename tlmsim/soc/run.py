@@ -1,0 +1,140 @@
+"""Running a simulation: validate -> build -> connect and check -> run -> finalize.
+
+:func:`simulate` takes a validated :class:`~tlmsim.platform.Platform` and a
+:class:`~tlmsim.workload.Workload`, builds and checks the SoC (:func:`tlmsim.soc.build.build`:
+the platform's cross-component rules, the components, every layer's plan and that the
+plans fit the buffers), all before the first event; then runs SimPy until the
+controller is done and checks the end-of-run invariants (every transaction completed).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import simpy
+
+from tlmsim.engine.component import Component
+from tlmsim.engine.invariants import check_run
+from tlmsim.engine.plan import LayerPlan
+from tlmsim.engine.recorder import Recorder
+from tlmsim.engine.trace import TraceWriter
+from tlmsim.errors import SimulationError
+from tlmsim.hw.controller import Controller
+from tlmsim.platform import Platform
+from tlmsim.soc.build import build
+from tlmsim.workload import Workload
+
+
+@dataclass
+class RunResult:
+    """Everything a finished run measured (reports are built from it)."""
+
+    platform: Platform
+    workload: Workload
+    seed: int
+    end_ps: int
+    recorder: Recorder
+    components: dict[str, Component]
+    controller: Controller
+    plans: list[LayerPlan]
+    wall_s: float
+    events: int
+    #: the --verify summary line (None when not verifying)
+    verified: str | None = None
+
+    @property
+    def clock_period_ps(self) -> int:
+        return self.platform.clock_period_ps
+
+
+#: events without simulated time advancing after which a run is declared hung
+WATCHDOG_EVENTS = 2_000_000
+
+
+def run_guarded(env: simpy.Environment, ctrl: Controller, recorder: Recorder,
+                watchdog_events: int = WATCHDOG_EVENTS) -> None:
+    """Run until the controller is done; never hang. Raises :class:`SimulationError`
+    naming what is blocked when no event is left before the end (a deadlock), or
+    when ``watchdog_events`` events pass without simulated time advancing (a livelock)."""
+    step, done = env.step, ctrl.done
+    count, mark, mark_now = 0, watchdog_events, env.now
+    try:
+        while not done.triggered:
+            step()
+            count += 1
+            if count >= mark:
+                if env.now == mark_now:
+                    raise SimulationError(
+                        f"hang at t={env.now} ps: {watchdog_events} events without simulated time advancing; "
+                        f"{ctrl.describe_blocked()}"
+                    )
+                mark, mark_now = count + watchdog_events, env.now
+    except simpy.core.EmptySchedule:
+        raise SimulationError(
+            f"deadlock at t={env.now} ps: no event left and the run is not finished; "
+            f"{recorder.issued - recorder.completed} transactions pending; {ctrl.describe_blocked()}"
+        ) from None
+
+
+def simulate(
+    platform: Platform, workload: Workload, *, seed: int = 0, trace_path: str | Path | None = None,
+    verify: bool = False, progress=None, sinks: tuple = (),
+) -> RunResult:
+    """Run ``workload`` on ``platform``; ``trace_path`` streams the per-hop trace CSV.
+    ``progress`` (e.g. :class:`tlmsim.progress.RunProgress`) is attached to the
+    environment and controller once they are built and closed at the end; it may
+    only read them.
+    ``verify``: the PE array computes every tile in fixed point and the run ends by
+    comparing every layer's outputs with the fixed-point reference
+    (:mod:`tlmsim.verify.functional`); a mismatch raises a SimulationError.
+    ``sinks``: more trace sinks (:class:`~tlmsim.engine.trace.TraceSink`, e.g. the
+    Perfetto timeline of :mod:`tlmsim.timeline`), fed every hop and timed stall."""
+    wall0 = time.perf_counter()
+    functional = None
+    if verify:
+        from tlmsim.verify.functional import FunctionalModel
+
+        pe = platform.pe_array
+        functional = FunctionalModel(workload, membrane_bits=pe.membrane_bits, accumulator_bits=pe.accumulator_bits)
+    trace = TraceWriter(trace_path) if trace_path is not None else None
+    recorder = Recorder(trace=trace, sinks=sinks)
+    env = simpy.Environment()
+    verified = None
+    try:
+        components, ctrl, plans = build(platform, workload, env, recorder)
+        for sink in sinks:
+            attach = getattr(sink, "attach", None)  # optional: sinks that draw the hardware's layout
+            if attach is not None:
+                attach(components=components, plans=plans, platform=platform, workload=workload)
+        components["pe_array"].functional = functional
+        if progress is not None:
+            progress.attach(env, ctrl)
+        try:
+            run_guarded(env, ctrl, recorder)
+        finally:
+            if progress is not None:
+                progress.close()
+        end = env.now
+        for comp in components.values():
+            comp.finalize(end)
+            comp.flush_busy(end)
+        broken = check_run(recorder, components, end)
+        dram = components["dram"]
+        broken += [f"dram: {v}" for v in dram.checker.finish()]
+        if broken:
+            more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
+            raise SimulationError(f"invariant broken: {broken[0]}{more}")
+        if functional is not None:
+            verified = functional.check()
+        recorder.close()
+    except BaseException:
+        recorder.abort()
+        raise
+    eid = getattr(env, "_eid", None)  # SimPy's event counter (an itertools.count)
+    events = next(eid) if eid is not None else 0
+    return RunResult(
+        platform=platform, workload=workload, seed=seed, end_ps=end, recorder=recorder, components=components,
+        controller=ctrl, plans=plans, wall_s=time.perf_counter() - wall0, events=events, verified=verified,
+    )
