@@ -115,7 +115,7 @@ QUICK = (
 
 def run_probe(probe: Probe) -> dict[str, pd.DataFrame]:
     """Simulate one probe; its summary, layers and components frames, in the stored dtypes."""
-    from tlmsim.engine.simulation import simulate
+    from tlmsim.soc.run import simulate
     from tlmsim.platform import load_platform
     from tlmsim.report import build_report
     from tlmsim.workload import load_workload
