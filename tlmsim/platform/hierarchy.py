@@ -25,8 +25,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
-
 from tlmsim.platform.params import param
 from tlmsim.platform.sram import SramConfig
 
@@ -37,8 +35,8 @@ RESERVED = ("dram", "l1", "noc", "pe_array", "controller")
 class LevelConfig(SramConfig):
     """One on-chip SRAM level between DRAM and L1."""
 
-    name: str = Field(
-        ..., description="the level's name: its NoC endpoint (noc.nodes), component and report name; e.g. glb, l2",
+    name: str = param(
+        ..., desc="the level's name: its NoC endpoint (noc.nodes), component and report name; e.g. glb, l2",
         pattern=r"^[a-z][a-z0-9_]*$", min_length=1, max_length=32,
     )
     sharing: Literal["shared", "private"] = param(
