@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tlmsim.engine.simulation import simulate
+from tlmsim.soc.run import simulate
 from tlmsim.platform import load_platform
 from tlmsim.report import build_report, console_summary, write_tables
 from tlmsim.workload import load_workload

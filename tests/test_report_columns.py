@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tlmsim.engine.simulation import simulate
+from tlmsim.soc.run import simulate
 from tlmsim.platform import load_platform
 from tlmsim.report import build_report
 from tlmsim.workload import load_workload

@@ -106,7 +106,7 @@ def _progress(args, label: str, layers: int):
 
 
 def cmd_run(args) -> int:
-    from tlmsim.engine.simulation import simulate
+    from tlmsim.soc.run import simulate
     from tlmsim.outputs import check_outputs
     from tlmsim.report import build_report, console_summary, write_tables
 
@@ -227,7 +227,7 @@ def _validate_one(arg: str) -> str:
     import simpy
 
     from tlmsim.engine.recorder import Recorder
-    from tlmsim.engine.simulation import build
+    from tlmsim.soc.build import build
 
     try:
         build(p, load_workload(None, seed=0), simpy.Environment(), Recorder())
@@ -248,7 +248,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from tlmsim.compare import compare_platforms
+    from tlmsim.compare import compare_platforms, level_table
     from tlmsim.progress import wanted
 
     bar = None
@@ -268,6 +268,8 @@ def cmd_compare(args) -> int:
 
     with pd.option_context("display.width", 160, "display.max_columns", 20):
         print(table[["platform", "latency_cycles", "latency_ns", "energy_pj", "edp_pj_ns", "dram_bytes"]].to_string(index=False))
+        print()
+        print(level_table(table).to_string(index=False, na_rep="-", float_format=lambda v: f"{v:.3f}"))
     print(f"wrote {Path(args.out) / 'compare.csv'} and {png}, and per platform <platform>_roofline.png, "
           "<platform>_latency_breakdown.png and <platform>_energy_breakdown.png")
     return 0

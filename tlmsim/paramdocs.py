@@ -52,7 +52,7 @@ def document() -> str:
     """The whole of docs/parameters.md."""
     from tlmsim.explore.search import Range, SearchSpec
     from tlmsim.explore.sweep import SweepSpec
-    from tlmsim.platform import Platform
+    from tlmsim.platform import LevelConfig, Platform
     from tlmsim.workload import LayerSpec, WorkloadSpec
 
     out = ["# Parameter reference", "",
@@ -63,6 +63,9 @@ def document() -> str:
            "`name` is required; every other key has a default. Any key can be overridden with "
            "`--set KEY.PATH=VALUE`.", ""]
     out += table(Platform)
+    out += ["", "### Memory levels (`buffers.levels[i]`)", "",
+            "Each SRAM level between DRAM and L1, outermost first; see [hierarchy.md](hierarchy.md).", ""]
+    out += table(LevelConfig, "buffers.levels[i].")
     out += ["", "## Workload YAML", "", "See [workloads.md](workloads.md) for the formats (NIR graphs, spike traces, "
             "topology CSVs).", ""]
     out += table(WorkloadSpec)

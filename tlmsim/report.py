@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tlmsim.engine.simulation import RunResult
+from tlmsim.soc.run import RunResult
 from tlmsim.engine.transaction import DataClass
 
 _DC_COLUMN = {

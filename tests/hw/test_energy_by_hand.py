@@ -9,7 +9,7 @@ import math
 import pytest
 import simpy
 
-from tlmsim.dataflow.base import Tile
+from tlmsim.engine.plan import Tile
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.transaction import Cmd, DataClass, Transaction
 from tlmsim.hw.pe_array import PeArray

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from tlmsim.engine.attribution import LayerCounters
-from tlmsim.engine.simulation import simulate
+from tlmsim.soc.run import simulate
 from tlmsim.engine.transaction import Cmd, DataClass, Transaction
 from tlmsim.platform import load_platform
 from tlmsim.plots import energy_by_component, energy_components

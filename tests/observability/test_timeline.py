@@ -9,7 +9,7 @@ from itertools import pairwise
 import pytest
 from perfetto.protos.perfetto.trace import perfetto_trace_pb2 as pb
 
-from tlmsim.engine.simulation import simulate
+from tlmsim.soc.run import simulate
 from tlmsim.platform import load_platform
 from tlmsim.report import build_report
 from tlmsim.timeline import ROOT_UUID, PerfettoTimeline

@@ -1,7 +1,7 @@
 """Per-layer attribution of every component's counters (the basis of per-layer energy).
 
 :class:`LayerCounters` is a trace sink (:class:`~tlmsim.engine.trace.TraceSink`) that
-:func:`~tlmsim.engine.simulation.simulate` always attaches. Rule: the counters a
+:func:`~tlmsim.soc.run.simulate` always attaches. Rule: the counters a
 component adds between two of its hops go with the later hop's layer (the same rule
 that hands each hop its share of ``busy_ps``); what it adds after its last hop
 (:meth:`~tlmsim.engine.component.Component.finalize`: posted DRAM writes drained,

@@ -127,6 +127,9 @@ def platform_field(key: str):
         elif typing.get_origin(model) is dict:
             current = typing.get_args(model)[1]
             field = None
+        elif typing.get_origin(model) is list and part.isdigit():  # a list item: buffers.levels.0
+            current = typing.get_args(model)[0]
+            field = None
         else:
             return (f"{'.'.join(parts[:i])} is a value, not a section", None)
     return field
@@ -236,7 +239,7 @@ def _set_value(v: Any) -> str:
 
 def run_point(platform: str, workload: str | None, point: dict[str, Any], seed: int) -> dict[str, Any]:
     """Run one point; never raises: errors come back as ``status: error``."""
-    from tlmsim.engine.simulation import simulate
+    from tlmsim.soc.run import simulate
     from tlmsim.platform import load_platform
     from tlmsim.report import build_report
     from tlmsim.workload import load_workload

@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from tlmsim.dataflow.activity import im2col
-from tlmsim.dataflow.base import LayerPlan, Tile
+from tlmsim.engine.plan import LayerPlan, Tile
 from tlmsim.errors import SimulationError, WorkloadError
 from tlmsim.verify.fixed_point import (
     QLayer, grid_shape, quantize, reference, residual_term, saturate, weightless_current,

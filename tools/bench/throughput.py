@@ -18,7 +18,7 @@ import time
 
 import simpy
 
-from tlmsim.engine.simulation import simulate
+from tlmsim.soc.run import simulate
 from tlmsim.platform import load_platform
 from tlmsim.workload import load_workload
 
