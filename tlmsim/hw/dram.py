@@ -123,12 +123,15 @@ class _Req:
 class _Txn:
     """A transaction in flight: its bursts left and the latest end among those done."""
 
-    __slots__ = ("txn", "event", "left", "end", "start_ps", "arrive", "accepted")
+    __slots__ = ("txn", "event", "left", "end", "start_ps", "arrive", "accepted", "gap")
 
     def __init__(self, txn, event, left, start_ps, arrive):
         self.txn, self.event, self.left, self.start_ps, self.arrive = txn, event, left, start_ps, arrive
         self.end = 0
         self.accepted = arrive
+        #: a lower bound of the cycles between two of its RDs: max(tCCD_L, burst) when all its
+        #: bursts are in one bank group of one rank, else the burst (set by Dram.submit)
+        self.gap = 0
 
 
 class _Chan:
@@ -295,22 +298,40 @@ class Dram(Component):
         is_write = txn.cmd == Cmd.WRITE
         sch, mch, sra, mra, sbg, mbg, sba, mba, sro, mro, sco, mco = self._dec
         s = self.spec
-        nra, bpr, bpg = s.ranks, s.banks_per_rank, s.banks_per_group
+        bpr, bpg, bpc = s.banks_per_rank, s.banks_per_group, self._bpc
+        rbg_of = self._rbg_of
         touched: list[int] = []
-        for q in range(first, last + 1):
+        rbgs: set[int] = set()
+        seq = self._seq
+        # one decode per run of bursts that differ only in the column field (the whole run when
+        # the column field is the lowest: a block within a row)
+        span = mco if sco == 0 else 0
+        q = first
+        while q <= last:
             ch = (q >> sch) & mch
             lb = ((q >> sra) & mra) * bpr + ((q >> sbg) & mbg) * bpg + ((q >> sba) & mba)
+            gb = ch * bpc + lb
+            row = (q >> sro) & mro
+            col = (q >> sco) & mco
+            k = min(last - q, span - col) + 1 if span else 1
             chan = self._ch[ch]
             if ch not in touched:
                 self._advance(ch, t)
                 touched.append(ch)
-            self._seq += 1
-            chan.offers.append(_Req(self._seq, ch * self._bpc + lb, lb, (q >> sro) & mro, (q >> sco) & mco,
-                                    is_write, tx, q))
-            if is_write:
-                chan.offer_writes += 1
+            rbgs.add(rbg_of[gb])
+            if k == 1:
+                seq += 1
+                chan.offers.append(_Req(seq, gb, lb, row, col, is_write, tx, q))
             else:
-                chan.reads_left[tx] = chan.reads_left.get(tx, 0) + 1
+                chan.offers.extend([_Req(seq + 1 + i, gb, lb, row, col + i, is_write, tx, q + i) for i in range(k)])
+                seq += k
+            if is_write:
+                chan.offer_writes += k
+            else:
+                chan.reads_left[tx] = chan.reads_left.get(tx, 0) + k
+            q += k
+        self._seq = seq
+        tx.gap = self._run_step if len(rbgs) == 1 else s.burst_cycles
         for ch in touched:
             self._fill(ch, t)
             self._schedule(ch, self._advance(ch, t))
@@ -374,8 +395,9 @@ class Dram(Component):
             # the only effect seen outside is a read transaction's completion: its last burst's RD
             # is at least (bursts left - 1) bursts after the next command, RDs being >= a burst apart;
             # the commands before it are issued when the wake (or an arrival) comes
+            # (a transaction's RDs in one bank group are >= tCCD_L apart)
             if chan.reads_left:
-                nxt += (min(chan.reads_left.values()) - 1) * self.spec.burst_cycles
+                nxt += min([(n - 1) * tx.gap for tx, n in chan.reads_left.items()])
             else:
                 return
         if chan.wake_at <= nxt:
