@@ -369,6 +369,10 @@ class Dram(Component):
         tx.left -= 1
         if tx.left:
             return
+        self._finish(tx)
+
+    def _finish(self, tx: _Txn) -> None:
+        """Every burst of ``tx`` is done: record it and trigger its event at its last end."""
         tck = self._tck
         end_ps = max(tx.end * tck, self.env.now)
         txn = tx.txn
@@ -681,50 +685,70 @@ class Dram(Component):
         step = max(tccd_s, self._run_step)
         while True:
             if last >= 0 and len(banks) == 1 and banks[0] == bgb:
-                # the same bank again: the previous RD's tCCD and data burst bind (closed form)
-                e = last + step
-                if e >= limit:
-                    break
+                # the same bank again: the previous RD's tCCD and data burst bind, so its RDs
+                # follow every ``step`` cycles; served as one batch (see _solo_batch)
                 gb = bgb
+                lb = gb - base
+                q = bq[lb]
+                r = rank_of[gb]
+                k, moved, direct = self._solo_batch(ch, gb, q, rqb_all[lb], last, step, limit)
+                if not k:
+                    break
+                e = last + k * step
+                n += k
+                entered += moved
+                self._rank_q[r] += moved + direct - k
+                chan.nq += direct
+                chan.nreads += direct
+                last_col[r] = e
+                last_col_bg[rbg_of[gb]] = e
+                bus_end, bus_rank, col_free = e + rl_bc, r, e + 1
+                x = e + x_pre
+                if x > next_pre[gb]:
+                    next_pre[gb] = x
+                last_use[gb] = e
+                hits[gb] += k
+                ranks_used[r] = e + rl_bc
+                t = last = e
             else:
                 e = self._run_pick(banks, bq, base, stat, bus_end, bus_rank, col_free, t, starve)
                 if e >= limit:
                     break
                 gb = bgb = self._run_gb
-            lb = gb - base
-            q = bq[lb]
-            req = q.pop(0)
-            r = rank_of[gb]
-            self._rank_q[r] -= 1
-            n += 1
-            tx = req.txn
-            m = reads_left[tx] - 1
-            if m:
-                reads_left[tx] = m
-            else:
-                del reads_left[tx]
-            row = open_[gb]
-            log.extend((e, ch, gb, _RD, row, req.col))
-            done(tx, e + rl_bc)
-            last_col[r] = e
-            last_col_bg[rbg_of[gb]] = e
-            bus_end, bus_rank, col_free = e + rl_bc, r, e + 1
-            x = e + x_pre
-            if x > next_pre[gb]:
-                next_pre[gb] = x
-            last_use[gb] = e
-            hits[gb] += 1
-            ranks_used[r] = e + rl_bc
-            t = last = e
-            # refill: this bank's waiting reads move in; offers that hit an open row are accepted
-            rqb = rqb_all[lb]
-            if rqb:
-                nxt = rqb.popleft()
-                nxt.queued = e
-                q.append(nxt)
-                chan.nrq -= 1
-                self._rank_q[r] += 1
-                entered += 1
+                lb = gb - base
+                q = bq[lb]
+                req = q.pop(0)
+                r = rank_of[gb]
+                self._rank_q[r] -= 1
+                n += 1
+                tx = req.txn
+                m = reads_left[tx] - 1
+                if m:
+                    reads_left[tx] = m
+                else:
+                    del reads_left[tx]
+                row = open_[gb]
+                log.extend((e, ch, gb, _RD, row, req.col))
+                done(tx, e + rl_bc)
+                last_col[r] = e
+                last_col_bg[rbg_of[gb]] = e
+                bus_end, bus_rank, col_free = e + rl_bc, r, e + 1
+                x = e + x_pre
+                if x > next_pre[gb]:
+                    next_pre[gb] = x
+                last_use[gb] = e
+                hits[gb] += 1
+                ranks_used[r] = e + rl_bc
+                t = last = e
+                # refill: this bank's waiting reads move in; offers that hit an open row are accepted
+                rqb = rqb_all[lb]
+                if rqb:
+                    nxt = rqb.popleft()
+                    nxt.queued = e
+                    q.append(nxt)
+                    chan.nrq -= 1
+                    self._rank_q[r] += 1
+                    entered += 1
             pure = True
             while offers and chan.nrq < rq_depth:
                 o = offers[0]
@@ -778,6 +802,92 @@ class Dram(Component):
             self._flush_log(final=False)
         self._fill(ch, t)  # the offer that ended the run, a drain now due
         return last
+
+    def _solo_batch(self, ch: int, gb: int, q: list, rqb: deque, last: int, step: int, limit: int):
+        """:meth:`_hit_run` with one busy bank ``gb`` whose previous RD was at ``last``: its
+        next RDs follow every ``step`` cycles (nothing else competes for the channel), each
+        serving the head of its command queue, which its read queue refills, and the
+        offers that hit its open row are accepted as room frees, exactly as the per-RD loop
+        does. Serves RDs at last + step, last + 2 step, ... before ``limit`` and stops after
+        the one whose offer step meets an offer it cannot take (another bank, a write, another
+        row, an address in the write buffer: left for the caller's general step) or that
+        leaves the bank's queue empty. Logs the RDs, completes their transactions, moves the
+        read queue counts; returns (RDs served, requests moved from the read queue, offers
+        placed straight into the command queue). The caller updates the bank, rank and bus
+        state of the last RD."""
+        s = self.spec
+        chan = self._ch[ch]
+        kmax = (limit - 1 - last) // step
+        if kmax <= 0:
+            return 0, 0, 0
+        lb = gb - ch * self._bpc
+        row = self._open[gb]
+        offers, wpend = chan.offers, chan.wpend
+        rq_depth, depth = s.read_queue_depth, s.command_queue_depth
+        nr = chan.nrq
+        served = []
+        moved = direct = 0
+        e = last
+        k = 0
+        while k < kmax:
+            e += step
+            k += 1
+            served.append(q.pop(0))
+            if rqb:
+                it = rqb.popleft()
+                it.queued = e
+                q.append(it)
+                nr -= 1
+                moved += 1
+            stop = False
+            while offers and nr < rq_depth:
+                o = offers[0]
+                if o.lb != lb or o.write or o.row != row or (wpend and o.q in wpend):
+                    stop = True
+                    break
+                if not q:  # the bank's queue ran empty: the caller's general step takes it
+                    stop = True
+                    break
+                offers.popleft()
+                if e > o.txn.accepted:
+                    o.txn.accepted = e
+                if nr or len(q) >= depth:
+                    rqb.append(o)
+                    nr += 1
+                else:
+                    o.queued = e
+                    q.append(o)
+                    direct += 1
+            if stop or not q:
+                break
+        chan.nrq = nr
+        # the log rows and the transactions' completions, in RD order
+        rl_bc = s.RL + s.burst_cycles
+        times = range(last + step, e + 1, step)
+        self._log.extend([x for t_, it in zip(times, served) for x in (t_, ch, gb, _RD, row, it.col)])
+        reads_left = chan.reads_left
+        tx = served[0].txn
+        cnt = 0
+        for t_, it in zip(times, served):
+            if it.txn is not tx:
+                self._done_n(reads_left, tx, cnt, t_ - step + rl_bc)
+                tx, cnt = it.txn, 0
+            cnt += 1
+        self._done_n(reads_left, tx, cnt, e + rl_bc)
+        return k, moved, direct
+
+    def _done_n(self, reads_left: dict, tx: _Txn, n: int, end: int) -> None:
+        """``n`` bursts of read ``tx`` are read on a channel, the last ending at ``end``."""
+        m = reads_left[tx] - n
+        if m:
+            reads_left[tx] = m
+        else:
+            del reads_left[tx]
+        if end > tx.end:
+            tx.end = end
+        tx.left -= n
+        if not tx.left:
+            self._finish(tx)
 
     def _run_pick(self, banks, bq, base, stat, bus_end, bus_rank, col_free, t, starve) -> int:
         """The earliest legal RD among the queue heads of ``banks`` (ties: aged, then
