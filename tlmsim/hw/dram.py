@@ -1251,7 +1251,8 @@ class Dram(Component):
             if cut == 0:
                 return
             out, keep = rec[:cut], rec[cut:]
-        self._log = array("q", keep.ravel().tolist())
+        self._log = array("q")
+        self._log.frombytes(keep.tobytes())
         if self._sink is not None:
             self._sink(out)
         if self.record_commands:
