@@ -123,7 +123,7 @@ class _Req:
 class _Txn:
     """A transaction in flight: its bursts left and the latest end among those done."""
 
-    __slots__ = ("txn", "event", "left", "end", "start_ps", "arrive", "accepted", "gap")
+    __slots__ = ("txn", "event", "left", "end", "start_ps", "arrive", "accepted", "gap", "key")
 
     def __init__(self, txn, event, left, start_ps, arrive):
         self.txn, self.event, self.left, self.start_ps, self.arrive = txn, event, left, start_ps, arrive
@@ -132,6 +132,8 @@ class _Txn:
         #: a lower bound of the cycles between two of its RDs: max(tCCD_L, burst) when all its
         #: bursts are in one bank group of one rank, else the burst (set by Dram.submit)
         self.gap = 0
+        #: (global bank, row) when all its bursts are in one row of one bank, else None
+        self.key = None
 
 
 class _Chan:
@@ -302,6 +304,7 @@ class Dram(Component):
         rbg_of = self._rbg_of
         touched: list[int] = []
         rbgs: set[int] = set()
+        keys: set[tuple[int, int]] = set()
         seq = self._seq
         # one decode per run of bursts that differ only in the column field (the whole run when
         # the column field is the lowest: a block within a row)
@@ -319,6 +322,7 @@ class Dram(Component):
                 self._advance(ch, t)
                 touched.append(ch)
             rbgs.add(rbg_of[gb])
+            keys.add((gb, row))
             if k == 1:
                 seq += 1
                 chan.offers.append(_Req(seq, gb, lb, row, col, is_write, tx, q))
@@ -332,6 +336,8 @@ class Dram(Component):
             q += k
         self._seq = seq
         tx.gap = self._run_step if len(rbgs) == 1 else s.burst_cycles
+        if len(keys) == 1:
+            tx.key = keys.pop()
         for ch in touched:
             self._fill(ch, t)
             self._schedule(ch, self._advance(ch, t))
@@ -399,9 +405,22 @@ class Dram(Component):
             # the only effect seen outside is a read transaction's completion: its last burst's RD
             # is at least (bursts left - 1) bursts after the next command, RDs being >= a burst apart;
             # the commands before it are issued when the wake (or an arrival) comes
-            # (a transaction's RDs in one bank group are >= tCCD_L apart)
+            # (a transaction's RDs in one bank group are >= tCCD_L apart). A bank serves the
+            # requests of one row oldest first, so a transaction all in one row of one bank ends
+            # after an older one of the same row and bank: only the oldest of each counts
             if chan.reads_left:
-                nxt += min([(n - 1) * tx.gap for tx, n in chan.reads_left.items()])
+                seen = set()
+                least = _INF
+                for tx, n in chan.reads_left.items():  # oldest first
+                    k = tx.key
+                    if k is not None:
+                        if k in seen:
+                            continue
+                        seen.add(k)
+                    b = (n - 1) * tx.gap
+                    if b < least:
+                        least = b
+                nxt += least
             else:
                 return
         if chan.wake_at <= nxt:
