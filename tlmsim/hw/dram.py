@@ -701,6 +701,8 @@ class Dram(Component):
         n = entered = 0
         last = -1
         ranks_used: dict[int, int] = {}
+        cnt = self.stats.c
+        busy1 = s.burst_cycles * self._tck
         step = max(tccd_s, self._run_step)
         while True:
             if last >= 0 and len(banks) == 1 and banks[0] == bgb:
@@ -748,6 +750,11 @@ class Dram(Component):
                     del reads_left[tx]
                 row = open_[gb]
                 log.extend((e, ch, gb, _RD, row, req.col))
+                # the counters first: a completion's trace hop sees every command issued up to it
+                cnt["rd"] += 1
+                cnt["bursts"] += 1
+                cnt["row_hits"] += 1
+                cnt["busy_ps"] += busy1
                 done(tx, e + rl_bc)
                 last_col[r] = e
                 last_col_bg[rbg_of[gb]] = e
@@ -811,10 +818,6 @@ class Dram(Component):
         else:
             chan.col_free = chan.row_free = col_free
         c = self.stats.c
-        c["rd"] += n
-        c["bursts"] += n
-        c["row_hits"] += n
-        c["busy_ps"] += n * s.burst_cycles * self._tck
         for r, end in ranks_used.items():
             self._rank_activity(r, end)
         if len(log) >= 6 * _LOG_CHUNK and (self._sink is not None or self.record_commands):
@@ -896,7 +899,14 @@ class Dram(Component):
         return k, moved, direct
 
     def _done_n(self, reads_left: dict, tx: _Txn, n: int, end: int) -> None:
-        """``n`` bursts of read ``tx`` are read on a channel, the last ending at ``end``."""
+        """``n`` row-hit RDs of read ``tx`` are issued on a channel, the last one's data
+        ending at ``end``: count them, then complete ``tx`` if they were its last (so its
+        trace hop sees every command issued up to it, as after :meth:`_issue`)."""
+        c = self.stats.c
+        c["rd"] += n
+        c["bursts"] += n
+        c["row_hits"] += n
+        c["busy_ps"] += n * self.spec.burst_cycles * self._tck
         m = reads_left[tx] - n
         if m:
             reads_left[tx] = m
