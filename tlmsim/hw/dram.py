@@ -817,7 +817,6 @@ class Dram(Component):
             chan.col_free = col_free
         else:
             chan.col_free = chan.row_free = col_free
-        c = self.stats.c
         for r, end in ranks_used.items():
             self._rank_activity(r, end)
         if len(log) >= 6 * _LOG_CHUNK and (self._sink is not None or self.record_commands):
