@@ -133,11 +133,18 @@ def platform_field(key: str):
 
 
 def check_parameter_keys(parameters: dict[str, Any], file: str) -> None:
-    """Refuse a parameter key path that is not a platform key (before any point runs)."""
+    """Refuse, before any point runs, a parameter key path that is not a platform key,
+    or one that changes no result: metadata, or a parameter whose hardware is not
+    modelled yet (:func:`tlmsim.platform.params.no_effect_reason`)."""
+    from tlmsim.platform.params import no_effect_reason
+
     for key in parameters:
         got = platform_field(key)
         if isinstance(got, tuple):
             raise ConfigError(got[0], file=file, key=f"parameters.{key}", allowed=got[1])
+        why = no_effect_reason(got) if got is not None else None
+        if why is not None:
+            raise ConfigError(f"cannot be varied: {why}", file=file, key=f"parameters.{key}")
 
 
 def points(spec: SweepSpec) -> list[dict[str, Any]]:

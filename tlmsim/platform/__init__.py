@@ -24,7 +24,7 @@ from tlmsim.platform.energy import AreaTable, EnergyTable
 from tlmsim.platform.noc import NocConfig
 from tlmsim.platform.params import FreqMHz, ParamModel, param
 from tlmsim.platform.pe_array import PeArrayConfig
-from tlmsim.platform.sram import SramConfig
+from tlmsim.platform.sram import L1Config, SramConfig
 
 __all__ = [
     "BuffersConfig",
@@ -32,6 +32,7 @@ __all__ = [
     "load_platform",
     "DramConfig",
     "SramConfig",
+    "L1Config",
     "NocConfig",
     "PeArrayConfig",
     "DataflowConfig",
@@ -47,8 +48,8 @@ class BuffersConfig(ParamModel):
         SramConfig(capacity_bytes=256 * 1024, banks=8, port_width_bytes=16),
         desc="global buffer shared by the array(s), filled from DRAM over the NoC",
     )
-    l1: SramConfig = param(
-        SramConfig(capacity_bytes=32 * 1024, banks=4, port_width_bytes=16, double_buffered=True),
+    l1: L1Config = param(
+        L1Config(capacity_bytes=32 * 1024, banks=4, port_width_bytes=16, double_buffered=True),
         desc="the array's L1 buffer, double-buffered so tile k+1 loads while tile k computes",
     )
 
@@ -57,8 +58,8 @@ class Platform(ParamModel):
     """A whole platform."""
 
     name: str = param(desc="short name used in reports (required: an empty or nameless file is refused)",
-                      min_length=1)
-    description: str = param("", desc="free text")
+                      min_length=1, metadata=True)
+    description: str = param("", desc="free text", metadata=True)
     clock_mhz: FreqMHz = param(500.0, desc="accelerator clock (Prosperity's 500 MHz, docs/reference/energy_defaults.md)", gt=0, le=10000)
     dram: DramConfig = param(DramConfig(), desc="off-chip memory")
     buffers: BuffersConfig = param(BuffersConfig(), desc="on-chip SRAM buffers")
