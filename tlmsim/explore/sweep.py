@@ -17,8 +17,10 @@ values to try::
 Relative ``platform`` and ``workload`` paths are read relative to the sweep file.
 Each point is the base platform with ``--set key=value`` for its values, validated
 like any platform. Every parameter key is checked against the platform schema and
-every point's platform is validated before the first point runs: an unknown key
-stops the sweep there (one line naming the sweep file); an invalid value is that
+every point's platform is validated before the first point runs: an unknown key,
+or one that changes no result (metadata, or a parameter whose hardware is not
+modelled yet: :func:`tlmsim.platform.params.no_effect_reason`), stops the sweep
+there (one line naming the sweep file and the key); an invalid value is that
 point's error. Points run on a Dask cluster: a LocalCluster on this machine by
 default (one single-threaded worker process per core), or an existing scheduler
 given by address; ``workers=0`` runs them serially in this process, and so does a
