@@ -55,7 +55,7 @@ class SramConfig(ParamModel):
     @model_validator(mode="before")
     @classmethod
     def _l1_only(cls, data: Any) -> Any:
-        if cls is SramConfig and isinstance(data, dict) and "double_buffered" in data:
+        if "double_buffered" not in cls.model_fields and isinstance(data, dict) and "double_buffered" in data:
             raise ValueError(
                 "double_buffered applies to the L1 only (buffers.l1.double_buffered); the GLB overlaps transfers "
                 "through its DMA staging slots and next-layer prefetch"
