@@ -73,7 +73,9 @@ def document() -> str:
     out += table(LayerSpec, "layers[i].")
     out += ["", FIRING_RATE, "## Sweep file (`tlmsim sweep`)", "",
             "Relative `platform` and `workload` paths are read relative to the sweep file. Every `parameters` key "
-            "must be a platform key (as in the table above); an unknown one stops the sweep before the first point.",
+            "must be a platform key (as in the table above); an unknown one stops the sweep before the first point, "
+            "and so does one marked *metadata* or *no effect yet* above (varying it would change no result). Every "
+            "other platform key changes some report column (tests/platform/test_param_effect.py sets each in turn).",
             ""]
     out += table(SweepSpec)
     out += ["", "## Search file (`tlmsim search`)", "", "Paths and keys as for sweeps.", ""]

@@ -59,13 +59,6 @@ def test_add_rule_with_distinct_anchor_points():
     assert E.add_pj(4) == pytest.approx(0.1)
 
 
-def test_mult_rule_is_quadratic_in_width():
-    e = EnergyTable(mult_8bit_pj=0.7)
-    assert e.mult_pj(8) == pytest.approx(0.7)
-    assert e.mult_pj(4) == pytest.approx(0.175)  # 0.7 * (4/8)^2
-    assert e.mult_pj(24) == pytest.approx(6.3)  # 0.7 * 3^2
-
-
 def test_neuron_update_energy_per_model_at_the_membrane_width():
     pe, _ = _pe([])
     # membrane 12 bits: add(12) = 0.9; compare 0.07; shift 0.011

@@ -123,7 +123,7 @@ class SystolicDataflow(Dataflow):
         pe = platform.pe_array
         self.pe = pe
         self.R, self.C = pe.rows, pe.cols
-        self.wb = workload.weight_bits
+        self.wb = workload.with_weight_bits(platform.pe_array.weight_bits).weight_bits
         self.ab = pe.accumulator_bits
         self.mb = pe.membrane_bits
         self.df = platform.dataflow

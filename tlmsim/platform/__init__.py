@@ -27,7 +27,7 @@ from tlmsim.platform.hierarchy import RESERVED, LevelConfig, level_of
 from tlmsim.platform.noc import NocConfig
 from tlmsim.platform.params import FreqMHz, ParamModel, param
 from tlmsim.platform.pe_array import PeArrayConfig
-from tlmsim.platform.sram import SramConfig
+from tlmsim.platform.sram import L1Config, SramConfig
 
 __all__ = [
     "BuffersConfig",
@@ -35,6 +35,7 @@ __all__ = [
     "load_platform",
     "DramConfig",
     "SramConfig",
+    "L1Config",
     "LevelConfig",
     "NocConfig",
     "PeArrayConfig",
@@ -57,8 +58,8 @@ class BuffersConfig(ParamModel):
         None, desc="the SRAM levels between DRAM and L1, outermost first (each a buffer plus name and sharing; "
         "table below); [] = none, DRAM straight to L1; null = one level, buffers.glb",
     )
-    l1: SramConfig = param(
-        SramConfig(capacity_bytes=32 * 1024, banks=4, port_width_bytes=16, double_buffered=True),
+    l1: L1Config = param(
+        L1Config(capacity_bytes=32 * 1024, banks=4, port_width_bytes=16, double_buffered=True),
         desc="the array's L1 buffer, double-buffered so tile k+1 loads while tile k computes",
     )
 
@@ -102,8 +103,8 @@ class Platform(ParamModel):
     """A whole platform."""
 
     name: str = param(desc="short name used in reports (required: an empty or nameless file is refused)",
-                      min_length=1)
-    description: str = param("", desc="free text")
+                      min_length=1, metadata=True)
+    description: str = param("", desc="free text", metadata=True)
     clock_mhz: FreqMHz = param(500.0, desc="accelerator clock (Prosperity's 500 MHz, docs/reference/energy_defaults.md)", gt=0, le=10000)
     dram: DramConfig = param(DramConfig(), desc="off-chip memory")
     buffers: BuffersConfig = param(BuffersConfig(), desc="on-chip SRAM buffers")

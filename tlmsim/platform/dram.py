@@ -123,12 +123,18 @@ class DramOrg(ParamModel):
     ranks: Optional[int] = param(None, desc="ranks per channel; source: preset", gt=0, le=16)
     bankgroups: Optional[int] = param(None, desc="bank groups per rank; source: preset", gt=0, le=16)
     banks_per_group: Optional[int] = param(None, desc="banks per bank group; source: preset", gt=0, le=64)
-    rows: Optional[int] = param(None, desc="rows per bank; source: preset", gt=0, le=16777216)
+    rows: Optional[int] = param(
+        None, desc="rows per bank; source: preset", gt=0, le=16777216,
+        inert="sets only the DRAM's capacity, which no report shows and no run checks a workload against",
+    )
     columns: Optional[int] = param(
         None, desc="columns per row (device-width words; HBM2/GDDR6 use the effective count); source: preset", gt=0, le=1048576
     )
     bus_width_bits: Optional[int] = param(None, desc="data bus width of a channel in bits; source: preset", gt=0, le=4096)
-    device_width_bits: Optional[int] = param(None, desc="data width of one device (x4/x8/x16...); source: preset", gt=0, le=1024)
+    device_width_bits: Optional[int] = param(
+        None, desc="data width of one device (x4/x8/x16...), naming the part: timing uses the channel's "
+        "bus_width_bits and energy scales with devices_per_rank; source: preset", gt=0, le=1024, metadata=True,
+    )
     devices_per_rank: Optional[int] = param(None, desc="devices per rank (energy is multiplied by it); source: preset", gt=0, le=64)
     burst_length: Optional[int] = param(None, desc="BL, data beats per column access; source: preset", gt=0, le=64)
     beats_per_clock: Optional[int] = param(

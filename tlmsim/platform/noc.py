@@ -61,7 +61,8 @@ class NocConfig(ParamModel):
         le=64,
     )
     multicast: bool = param(
-        True, desc="routers replicate flits: one transfer to several endpoints crosses each link of its XY tree once"
+        True, desc="routers replicate flits: one transfer to several endpoints crosses each link of its XY tree once",
+        inert="takes effect with several cores (one PE array has no transfer to several endpoints)",
     )
     router_pj_per_bit: float = param(
         0.75, desc="router traversal energy per bit (midpoint of 0.5-1); source: " + _NOC, ge=0

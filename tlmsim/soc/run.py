@@ -95,6 +95,7 @@ def simulate(
     ``sinks``: more trace sinks (:class:`~tlmsim.engine.trace.TraceSink`, e.g. the
     Perfetto timeline of :mod:`tlmsim.timeline`), fed every hop and timed stall."""
     wall0 = time.perf_counter()
+    workload = workload.with_weight_bits(platform.pe_array.weight_bits)  # a workload without one: the platform's
     functional = None
     if verify:
         from tlmsim.verify.functional import FunctionalModel
