@@ -18,6 +18,7 @@ whole-process CPU time and writes every cell to a CSV as it finishes (default
 
     nice -n 10 python tools/bench/matrix.py [--timeout 120] [--jobs 1] [--csv FILE]
         [--platforms P ...] [--workloads W ...] [--dataflows D ...]
+    python tools/bench/matrix.py --summarize FILE.csv [FILE.csv ...]
 """
 
 from __future__ import annotations
@@ -94,13 +95,21 @@ def main() -> None:
     ap.add_argument("--workloads", nargs="*")
     ap.add_argument("--dataflows", nargs="*")
     ap.add_argument("--one", nargs=3, metavar=("PLATFORM", "WORKLOAD", "DATAFLOW"), help=argparse.SUPPRESS)
+    ap.add_argument("--summarize", nargs="+", metavar="CSV",
+                    help="run nothing: print the slowest ten of CSVs this script wrote (e.g. of partial runs)")
     args = ap.parse_args()
     if args.one:
         one(*args.one)
         return
+    if args.summarize:
+        rows = []
+        for path in args.summarize:
+            with open(path, newline="") as f:
+                rows += list(csv.DictReader(f))
+        summarize(rows, ", ".join(args.summarize))
+        return
 
     todo = cells(args)
-    t_all = time.perf_counter()
     cpu = args.timeout
     f = open(args.csv, "w", newline="")  # noqa: SIM115 (closed below; rows are written from threads)
     out = csv.DictWriter(f, fieldnames=COLUMNS, lineterminator="\n")
@@ -121,7 +130,7 @@ def main() -> None:
             lines = cp.stdout.strip().splitlines()
             if cp.returncode != 0 or not lines:
                 if cp.returncode == -signal.SIGXCPU or cp.returncode == -signal.SIGKILL:
-                    row.update(status="timeout", process_s=f">{cpu} CPU s")
+                    row.update(status="timeout", process_cpu_s=f">{cpu}")
                     return finish(row)
                 err = (cp.stderr.strip().splitlines() or [f"exit status {cp.returncode}"])[-1]
                 row.update(status="crash", detail=err[:200])
@@ -135,7 +144,7 @@ def main() -> None:
                 else:
                     row["detail"] = r["detail"]
         except subprocess.TimeoutExpired:
-            row.update(status="timeout", process_s=f">{args.wall_timeout:.0f} wall s")
+            row.update(status="timeout", process_s=f">{args.wall_timeout:.0f}")
         return finish(row)
 
     def finish(row: dict) -> dict:
@@ -152,18 +161,24 @@ def main() -> None:
         rows = list(pool.map(run_cell, todo))
     f.close()
 
+    summarize(rows, args.csv)
+
+
+def summarize(rows: list[dict], where: str) -> None:
+    """Counts by status and the slowest ten cells by whole-process CPU time (timeouts first)."""
+
     def key(r):
         return float("inf") if r["status"] == "timeout" else float(r["process_cpu_s"] or 0)
 
-    print(f"\n{len(rows)} cells in {time.perf_counter() - t_all:.0f} s: "
+    print(f"\n{len(rows)} cells: "
           + ", ".join(f"{s} {sum(r['status'] == s for r in rows)}" for s in ("ok", "timeout", "error", "crash")))
-    print(f"slowest ten by whole-process CPU time (run = load + simulate + report), all cells in {args.csv}:")
-    print(f"| {'workload':<20} | {'platform':<14} | {'dataflow':<9} | {'process CPU s':>13} | {'run CPU s':>9} | "
+    print(f"slowest ten by whole-process CPU time (run = load + simulate + report), all cells in {where}:")
+    print(f"| {'workload':<20} | {'platform':<14} | {'dataflow':<9} | {'process CPU s':>15} | {'run CPU s':>9} | "
           f"{'wall s':>7} | {'transactions':>12} |")
-    print(f"|{'-' * 22}|{'-' * 16}|{'-' * 11}|{'-' * 14}:|{'-' * 10}:|{'-' * 8}:|{'-' * 13}:|")
+    print(f"|{'-' * 22}|{'-' * 16}|{'-' * 11}|{'-' * 16}:|{'-' * 10}:|{'-' * 8}:|{'-' * 13}:|")
     for r in sorted(rows, key=key, reverse=True)[:10]:
-        cpu = r["process_cpu_s"] or r["status"]
-        print(f"| {r['workload']:<20} | {r['platform']:<14} | {r['dataflow']:<9} | {cpu:>13} | "
+        cpu = r["process_cpu_s"] + (" (timeout)" if r["status"] == "timeout" else "") or r["status"]
+        print(f"| {r['workload']:<20} | {r['platform']:<14} | {r['dataflow']:<9} | {cpu:>15} | "
               f"{r['run_cpu_s'] or '-':>9} | {r['process_s']:>7} | {r['transactions']!s:>12} |")
 
 
