@@ -37,9 +37,8 @@ class Recorder:
         self.stalls = StallLedger()
         #: bytes moved per (source, destination, data class, layer)
         self.flows: dict[tuple[str, str, int, int], int] = {}
-        self._ids = itertools.count()
-        self._next_id = self._ids.__next__
         self._chains = itertools.count()
+        #: transactions created so far; also the next transaction's id
         self.issued = 0
         self.completed = 0
 
@@ -70,9 +69,10 @@ class Recorder:
     ) -> Transaction:
         """Create a transaction with a fresh id, issued at ``now_ps``; ``chain`` groups
         the hops of one DMA block (see :meth:`new_chain`)."""
-        self.issued += 1
+        i = self.issued
+        self.issued = i + 1
         return Transaction(
-            self._next_id(), cmd, data_class, address, nbytes, source, destination,
+            i, cmd, data_class, address, nbytes, source, destination,
             layer, tile, t_first, t_last, cycles, now_ps, chain=chain,
         )
 

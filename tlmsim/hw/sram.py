@@ -126,8 +126,14 @@ class Sram(Component):
         period = self.period_ps
         s = -(-start_ps // period)  # next clock edge, in cycles
         ports = self._port_free
-        pf = min(ports)  # the earliest free port (the first of equals)
-        p = ports.index(pf)
+        if len(ports) == 2:  # the earliest free port (the first of equals)
+            pf = ports[0]
+            p = 0
+            if ports[1] < pf:
+                p, pf = 1, ports[1]
+        else:
+            pf = min(ports)
+            p = ports.index(pf)
         s1 = pf if pf > s else s
         # Bank free times: self._floor for every bank except those in self._late
         # (bank -> a later free time). A transaction that touches every bank (q >= 1)
