@@ -22,16 +22,40 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from tlmsim import __version__
 from tlmsim.errors import ConfigError, MappingError, TlmsimError
-from tlmsim.platform.dataflow import DATAFLOWS
 
 EXIT_USAGE = 2
 #: a sweep whose every point failed, a search with no feasible trial that ran
 EXIT_NO_RESULT = 1
+
+
+class _DataflowNames(Sequence):
+    """The dataflow names for ``--dataflow``, read from :mod:`tlmsim.platform.dataflow`
+    only when argparse needs them (a value is checked, or help is printed; the option
+    has a metavar, so building the parser does not list them): that import brings
+    pydantic, numpy and the platform models, which e.g. ``tlmsim plot`` and
+    ``--version`` do not need."""
+
+    def _names(self) -> tuple[str, ...]:
+        from tlmsim.platform.dataflow import DATAFLOWS
+
+        return DATAFLOWS
+
+    def __getitem__(self, i):
+        return self._names()[i]
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+    def __iter__(self):
+        return iter(self._names())
 
 
 class _Parser(argparse.ArgumentParser):
@@ -455,7 +479,8 @@ def make_parser() -> argparse.ArgumentParser:
                    help="output directory, created if missing (default: tlmsim-out)")
     r.add_argument("--seed", type=_seed, default=0, help="seed of the synthetic spikes (default 0)")
     r.add_argument("--set", action="append", metavar="KEY.PATH=VALUE", help="override a platform key (repeatable)")
-    r.add_argument("--dataflow", choices=DATAFLOWS, help="override the platform's dataflow.name")
+    r.add_argument("--dataflow", choices=_DataflowNames(), metavar="NAME",
+                   help="override the platform's dataflow.name: %(choices)s")
     r.add_argument("--trace", metavar="FILE.csv", help="stream one row per transaction per hop to FILE.csv")
     _quiet(r)
     r.add_argument("--verify", action="store_true",

@@ -17,6 +17,8 @@ from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.stats import COMMON_STATS, StatDecl
 from tlmsim.engine.transaction import Cmd, Transaction
 
+_READ, _WRITE = Cmd.READ, Cmd.WRITE
+
 
 class Component:
     """Base of every hardware model.
@@ -88,10 +90,11 @@ class Component:
         trace's bytes always equal the component's byte counts.
         """
         c = self.stats.c
-        if txn.cmd == Cmd.READ:
+        cmd = txn.cmd
+        if cmd is _READ:
             c["reads"] += 1
             c["read_bytes"] += txn.nbytes
-        elif txn.cmd == Cmd.WRITE:
+        elif cmd is _WRITE:
             c["writes"] += 1
             c["write_bytes"] += txn.nbytes
         sinks = self.recorder.sinks
