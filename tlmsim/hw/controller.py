@@ -175,6 +175,8 @@ def _wrapped(base: int, span: int, offset: int, n: int) -> list[tuple[int, int]]
     return pieces
 
 
+_CMD_READ, _CMD_WRITE = Cmd.READ, Cmd.WRITE
+
 #: kinds of a route's steps (Controller.route)
 _HOPS, _STAGE, _READ = 0, 1, 2
 
@@ -240,15 +242,6 @@ class Controller(Component):
         self.process = env.process(self._run())
 
     # -- DMA ---------------------------------------------------------------------------
-    def _hop(self, comp, cmd: Cmd, dc: DataClass, addr: int, n: int, src: str, dst: str, layer: int, tile: int,
-             chain: int = -1):
-        """One event-driven hop: ``yield from comp.access(txn)``."""
-        rec = self.recorder
-        txn = rec.new_transaction(cmd, dc, addr, n, src, dst, now_ps=self.env.now, layer=layer, tile=tile,
-                                  chain=chain)
-        yield from comp.access(txn)
-        rec.complete(txn, self.env.now)
-
     def _chain(self, t: int, hops: tuple, dc: DataClass, n: int, layer: int, tile: int, chain: int = -1) -> int:
         """Book timestamp-modelled hops (SRAM, NoC) back to back from time ``t``;
         return when the last one ends. Each hop is its own transaction."""
@@ -263,14 +256,20 @@ class Controller(Component):
         """Pass a block through a staging slot of level ``lv`` from time ``t`` (write,
         then read it out); the slot is busy until the read ends. Returns when the read ends."""
         slots = self._slot_free[lv]
-        k = min(range(len(slots)), key=slots.__getitem__)
-        if slots[k] > t:
+        free = min(slots)
+        k = slots.index(free)  # the first of the earliest-free slots
+        if free > t:
             self.stall("staging_full", slots[k] - t, layer, start_ps=t)  # booked ahead: the wait starts at t
             t = slots[k]
         ga, mem = k * self.chunk, self.levels[lv]
         name = mem.name
-        t = self._chain(t, ((mem, Cmd.WRITE, ga, "noc", name), (mem, Cmd.READ, ga, name, "noc")), dc, n, layer, tile,
-                        chain)
+        rec = self.recorder
+        txn = rec.new_transaction(_CMD_WRITE, dc, ga, n, "noc", name, now_ps=t, layer=layer, tile=tile, chain=chain)
+        t = mem.reserve(txn, t)
+        rec.complete(txn, t)
+        txn = rec.new_transaction(_CMD_READ, dc, ga, n, name, "noc", now_ps=t, layer=layer, tile=tile, chain=chain)
+        t = mem.reserve(txn, t)
+        rec.complete(txn, t)
         slots[k] = t
         return t
 
@@ -322,51 +321,68 @@ class Controller(Component):
         r = self._routes[key] = tuple(steps)
         return r
 
-    def _block(self, src: int, dst: int, move: Move, offset: int, n: int, l1_addr: int, layer: int, tile: int,
-               on_block=None):
-        """One DMA block from position ``src`` to ``dst`` (see :meth:`route`).
+    def _lane(self, src: int, dst: int, move: Move, blocks, l1_addr: int, layer: int, tile: int, on_block=None):
+        """DMA blocks ``blocks`` (``(offset, bytes)`` pairs) of ``move`` from position
+        ``src`` to ``dst`` (see :meth:`route`), one after the other.
 
         DRAM hops are event-driven (its scheduler sees concurrent requests); the
         SRAM and NoC hops behind them are booked with timestamps and waited for
-        with one timeout per leg (TLM-2.0 loosely-timed style). Levels between the
+        with one timeout per block (TLM-2.0 loosely-timed style). Levels between the
         two ends are passed through their staging slots; an SRAM end uses the
-        move's level address.
+        move's level address. One generator frame per lane: the blocks, their DRAM
+        hops and their booked hops are inlined here (the hot path of every run).
         """
         dc = move.data_class
-        da, ga = move.dram_address + offset, move.level_address + offset
-        addrs = (0, ga, l1_addr + offset)
         env, rec = self.env, self.recorder
-        chain = rec.new_chain()  # the block's hops share it (the timeline's flow)
-        if src == 0:
-            yield from self._hop(self.dram, Cmd.READ, dc, da, n, "dram", "noc", layer, tile, chain)
-        t = env.now
-        for kind, x in self.route(src, dst):
-            if kind == _HOPS:
-                for comp, cmd, a, s, d in x:
-                    txn = rec.new_transaction(cmd, dc, addrs[a], n, s, d, now_ps=t, layer=layer, tile=tile,
-                                              chain=chain)
-                    t = comp.reserve(txn, t)
-                    rec.complete(txn, t)
-            elif kind == _STAGE:
-                t = self._staged(t, x, dc, n, layer, tile, chain)
-            else:  # _READ: a resident read; a slice larger than its tensor (im2col) re-reads the tensor's bytes
-                mem = self.levels[x]
-                if move.level_span:
-                    for a, k in _wrapped(move.level_address, move.level_span, offset, n):
-                        t = self._chain(t, ((mem, Cmd.READ, a, mem.name, "noc"),), dc, k, layer, tile, chain)
+        new_txn, complete, new_chain = rec.new_transaction, rec.complete, rec.new_chain
+        dram = self.dram
+        submit = getattr(dram, "submit", None)  # the DRAM model's one-event request (else its access generator)
+        steps = self.route(src, dst)
+        counts = self.stats.c
+        dram_base, level_base, l1_base = move.dram_address, move.level_address, l1_addr
+        span = move.level_span
+        for offset, n in blocks:
+            da, ga = dram_base + offset, level_base + offset
+            chain = new_chain()  # the block's hops share it (the timeline's flow)
+            if src == 0:
+                txn = new_txn(_CMD_READ, dc, da, n, "dram", "noc", now_ps=env.now, layer=layer, tile=tile,
+                              chain=chain)
+                if submit is not None:
+                    yield submit(txn)
                 else:
-                    t = self._chain(t, ((mem, Cmd.READ, ga, mem.name, "noc"),), dc, n, layer, tile, chain)
-        if t > env.now:
-            yield env.timeout(t - env.now)
-        if dst == 0:
-            yield from self._hop(self.dram, Cmd.WRITE, dc, da, n, "noc", "dram", layer, tile, chain)
-        self.stats.c["dma_blocks"] += 1
-        if on_block is not None:
-            on_block(offset)
-
-    def _lane(self, src, dst, move, offsets, l1_addr, layer, tile, on_block):
-        for off, n in offsets:
-            yield from self._block(src, dst, move, off, n, l1_addr, layer, tile, on_block)
+                    yield from dram.access(txn)
+                complete(txn, env.now)
+            t = env.now
+            for kind, x in steps:
+                if kind == _HOPS:
+                    for comp, cmd, a, s, d in x:
+                        txn = new_txn(cmd, dc, ga if a == 1 else (l1_base + offset if a == 2 else 0), n, s, d,
+                                      now_ps=t, layer=layer, tile=tile, chain=chain)
+                        t = comp.reserve(txn, t)
+                        complete(txn, t)
+                elif kind == _STAGE:
+                    t = self._staged(t, x, dc, n, layer, tile, chain)
+                else:  # _READ: a resident read; a slice larger than its tensor (im2col) re-reads the tensor's bytes
+                    mem = self.levels[x]
+                    name = mem.name
+                    for a, k in (_wrapped(level_base, span, offset, n) if span else ((ga, n),)):
+                        txn = new_txn(_CMD_READ, dc, a, k, name, "noc", now_ps=t, layer=layer, tile=tile,
+                                      chain=chain)
+                        t = mem.reserve(txn, t)
+                        complete(txn, t)
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            if dst == 0:
+                txn = new_txn(_CMD_WRITE, dc, da, n, "noc", "dram", now_ps=env.now, layer=layer, tile=tile,
+                              chain=chain)
+                if submit is not None:
+                    yield submit(txn)
+                else:
+                    yield from dram.access(txn)
+                complete(txn, env.now)
+            counts["dma_blocks"] += 1
+            if on_block is not None:
+                on_block(offset)
 
     def position(self, move: Move) -> int:
         """Where ``move``'s tensor lives: 0 DRAM, else 1 + its SRAM level."""
