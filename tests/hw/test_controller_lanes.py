@@ -1,8 +1,8 @@
-"""The controller's DMA lanes: the lanes of a transfer beyond the first, and the
-transfers of a tile beyond the first, run on callbacks, not processes
-(Controller._lane_cb / _transfer_cb / _Join). They must issue every request in the
-order one process per lane and per transfer (SimPy Initialize events, then an AllOf)
-issued them, since the DRAM scheduler and the trace's transaction ids depend on it."""
+"""The controller's DMA lanes and concurrent transfers: the order in which they issue
+DRAM requests (one process per lane and per transfer of a tile: SimPy Initialize
+events, then an AllOf), which the DRAM scheduler and the trace's transaction ids
+depend on, and how a lane walks its blocks. Any rework of the lanes (callbacks instead
+of processes, fewer events) must keep these orders."""
 
 import simpy
 

@@ -140,34 +140,6 @@ class _Fill:
         return ev
 
 
-class _Join:
-    """Joins ``n`` callback-driven members the way SimPy's AllOf joins processes, event
-    for event: each member's end is an event scheduled when it finishes (a process's
-    end) and counted when processed; :meth:`wait` is the AllOf, created when the
-    inline member has finished, triggered once every end has been counted."""
-
-    __slots__ = ("env", "left", "event")
-
-    def __init__(self, env: simpy.Environment, n: int) -> None:
-        self.env, self.left, self.event = env, n, None
-
-    def end(self) -> None:
-        ev = simpy.Event(self.env)
-        ev.callbacks.append(self._counted)
-        ev.succeed()
-
-    def _counted(self, _) -> None:
-        self.left -= 1
-        if self.left == 0 and self.event is not None:
-            self.event.succeed()
-
-    def wait(self) -> simpy.Event:
-        ev = self.event = simpy.Event(self.env)
-        if self.left == 0:
-            ev.succeed()
-        return ev
-
-
 def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     for lo, hi in sorted(r for r in ranges if r[1] > r[0]):
@@ -267,8 +239,6 @@ class Controller(Component):
         self._prefetched: dict[int, dict[int, int]] = {}
         self._started: set[int] = set()
         self.done = env.event()
-        #: the DRAM model's one-event request (None: run its access generator as a process)
-        self._submit = getattr(dram, "submit", None)
         self.process = env.process(self._run())
 
     # -- DMA ---------------------------------------------------------------------------
@@ -351,140 +321,68 @@ class Controller(Component):
         r = self._routes[key] = tuple(steps)
         return r
 
-    def _book(self, steps: tuple, move: Move, dc: DataClass, offset: int, n: int, l1_addr: int, layer: int,
-              tile: int, chain: int, t: int) -> int:
-        """Book the timestamp-modelled hops (SRAM, NoC) of one block along ``steps``
-        (:meth:`route`) from time ``t``; return when the last one ends. Levels between
-        the two ends are passed through their staging slots; an SRAM end uses the move's
-        level address (a resident read larger than its tensor, im2col, re-reads the
-        tensor's bytes)."""
-        new_txn, complete = self.recorder.new_transaction, self.recorder.complete
-        ga = move.level_address + offset
-        for kind, x in steps:
-            if kind == _HOPS:
-                for comp, cmd, a, s, d in x:
-                    txn = new_txn(cmd, dc, ga if a == 1 else (l1_addr + offset if a == 2 else 0), n, s, d,
-                                  now_ps=t, layer=layer, tile=tile, chain=chain)
-                    t = comp.reserve(txn, t)
-                    complete(txn, t)
-            elif kind == _STAGE:
-                t = self._staged(t, x, dc, n, layer, tile, chain)
-            else:  # _READ
-                mem = self.levels[x]
-                name, span = mem.name, move.level_span
-                for a, k in (_wrapped(move.level_address, span, offset, n) if span else ((ga, n),)):
-                    txn = new_txn(_CMD_READ, dc, a, k, name, "noc", now_ps=t, layer=layer, tile=tile, chain=chain)
-                    t = mem.reserve(txn, t)
-                    complete(txn, t)
-        return t
-
-    def _dram_hop(self, cmd: Cmd, dc: DataClass, address: int, n: int, src: str, dst: str, layer: int, tile: int,
-                  chain: int):
-        """Issue the event-driven DRAM hop of a block now: ``(transaction, its done event)``
-        (the DRAM model's one-event :meth:`submit`, or its ``access`` run as a process)."""
-        txn = self.recorder.new_transaction(cmd, dc, address, n, src, dst, now_ps=self.env.now, layer=layer,
-                                            tile=tile, chain=chain)
-        submit = self._submit
-        return txn, (submit(txn) if submit is not None else self.env.process(self.dram.access(txn)))
-
     def _lane(self, src: int, dst: int, move: Move, blocks, l1_addr: int, layer: int, tile: int, on_block=None):
         """DMA blocks ``blocks`` (``(offset, bytes)`` pairs) of ``move`` from position
-        ``src`` to ``dst`` (see :meth:`route`), one after the other, as a generator.
+        ``src`` to ``dst`` (see :meth:`route`), one after the other.
 
         DRAM hops are event-driven (its scheduler sees concurrent requests); the
-        SRAM and NoC hops behind them are booked with timestamps (:meth:`_book`) and
-        waited for with one timeout per block (TLM-2.0 loosely-timed style).
+        SRAM and NoC hops behind them are booked with timestamps and waited for
+        with one timeout per block (TLM-2.0 loosely-timed style). Levels between the
+        two ends are passed through their staging slots; an SRAM end uses the
+        move's level address. One generator frame per lane: the blocks, their DRAM
+        hops and their booked hops are inlined here (the hot path of every run).
         """
         dc = move.data_class
-        env, complete, new_chain = self.env, self.recorder.complete, self.recorder.new_chain
+        env, rec = self.env, self.recorder
+        new_txn, complete, new_chain = rec.new_transaction, rec.complete, rec.new_chain
+        dram = self.dram
+        submit = getattr(dram, "submit", None)  # the DRAM model's one-event request (else its access generator)
         steps = self.route(src, dst)
         counts = self.stats.c
+        dram_base, level_base, l1_base = move.dram_address, move.level_address, l1_addr
+        span = move.level_span
         for offset, n in blocks:
+            da, ga = dram_base + offset, level_base + offset
             chain = new_chain()  # the block's hops share it (the timeline's flow)
             if src == 0:
-                txn, ev = self._dram_hop(_CMD_READ, dc, move.dram_address + offset, n, "dram", "noc", layer, tile,
-                                         chain)
-                yield ev
+                txn = new_txn(_CMD_READ, dc, da, n, "dram", "noc", now_ps=env.now, layer=layer, tile=tile,
+                              chain=chain)
+                if submit is not None:
+                    yield submit(txn)
+                else:
+                    yield from dram.access(txn)
                 complete(txn, env.now)
-            t = self._book(steps, move, dc, offset, n, l1_addr, layer, tile, chain, env.now)
+            t = env.now
+            for kind, x in steps:
+                if kind == _HOPS:
+                    for comp, cmd, a, s, d in x:
+                        txn = new_txn(cmd, dc, ga if a == 1 else (l1_base + offset if a == 2 else 0), n, s, d,
+                                      now_ps=t, layer=layer, tile=tile, chain=chain)
+                        t = comp.reserve(txn, t)
+                        complete(txn, t)
+                elif kind == _STAGE:
+                    t = self._staged(t, x, dc, n, layer, tile, chain)
+                else:  # _READ: a resident read; a slice larger than its tensor (im2col) re-reads the tensor's bytes
+                    mem = self.levels[x]
+                    name = mem.name
+                    for a, k in (_wrapped(level_base, span, offset, n) if span else ((ga, n),)):
+                        txn = new_txn(_CMD_READ, dc, a, k, name, "noc", now_ps=t, layer=layer, tile=tile,
+                                      chain=chain)
+                        t = mem.reserve(txn, t)
+                        complete(txn, t)
             if t > env.now:
                 yield env.timeout(t - env.now)
             if dst == 0:
-                txn, ev = self._dram_hop(_CMD_WRITE, dc, move.dram_address + offset, n, "noc", "dram", layer, tile,
-                                         chain)
-                yield ev
+                txn = new_txn(_CMD_WRITE, dc, da, n, "noc", "dram", now_ps=env.now, layer=layer, tile=tile,
+                              chain=chain)
+                if submit is not None:
+                    yield submit(txn)
+                else:
+                    yield from dram.access(txn)
                 complete(txn, env.now)
             counts["dma_blocks"] += 1
             if on_block is not None:
                 on_block(offset)
-
-    def _lane_cb(self, src: int, dst: int, move: Move, blocks, l1_addr: int, layer: int, tile: int, on_block,
-                 finished) -> None:
-        """:meth:`_lane` driven by callbacks on the events it would wait for (no process,
-        no generator): starts now, calls ``finished()`` after its last block. Each
-        callback runs where the lane's process would have resumed, so every hop is
-        issued in the same order as by :meth:`_lane`."""
-        dc = move.data_class
-        env, complete, new_chain = self.env, self.recorder.complete, self.recorder.new_chain
-        steps = self.route(src, dst)
-        counts = self.stats.c
-        todo = iter(blocks)
-
-        def block():
-            while True:
-                nxt = next(todo, None)
-                if nxt is None:
-                    finished()
-                    return
-                offset, n = nxt
-                chain = new_chain()
-                if src == 0:
-                    txn, ev = self._dram_hop(_CMD_READ, dc, move.dram_address + offset, n, "dram", "noc", layer,
-                                             tile, chain)
-                    ev.callbacks.append(lambda _, txn=txn, offset=offset, n=n, chain=chain: read(txn, offset, n, chain))
-                    return
-                if not booked(offset, n, chain):
-                    return
-
-        def read(txn, offset, n, chain):
-            complete(txn, env.now)
-            if booked(offset, n, chain):
-                block()
-
-        def booked(offset, n, chain) -> bool:
-            """Book the block's hops; True when it is done at once (nothing to wait for)."""
-            t = self._book(steps, move, dc, offset, n, l1_addr, layer, tile, chain, env.now)
-            if t > env.now:
-                env.timeout(t - env.now).callbacks.append(lambda _: arrived(offset, n, chain) and block())
-                return False
-            return arrived(offset, n, chain)
-
-        def arrived(offset, n, chain) -> bool:
-            if dst == 0:
-                txn, ev = self._dram_hop(_CMD_WRITE, dc, move.dram_address + offset, n, "noc", "dram", layer, tile,
-                                         chain)
-                ev.callbacks.append(lambda _: (complete(txn, env.now), stored(offset), block()))
-                return False
-            stored(offset)
-            return True
-
-        def stored(offset):
-            counts["dma_blocks"] += 1
-            if on_block is not None:
-                on_block(offset)
-
-        block()
-
-    def _later(self, fn) -> None:
-        """Call ``fn()`` where a process created now would start: one urgent event at
-        the current time (SimPy's Initialize), in the order of creation."""
-        ev = simpy.Event(self.env)
-        ev._ok, ev._value = True, None
-        ev.callbacks.append(lambda _: fn())
-        self.env.schedule(ev, simpy.events.URGENT)
-
-    def _blocks(self, move: Move) -> list[tuple[int, int]]:
-        return [(off, min(self.chunk, move.nbytes - off)) for off in range(0, move.nbytes, self.chunk)]
 
     def position(self, move: Move) -> int:
         """Where ``move``'s tensor lives: 0 DRAM, else 1 + its SRAM level."""
@@ -499,50 +397,27 @@ class Controller(Component):
         levels, n + 1 L1; :meth:`route`) in DMA blocks, up to ``outstanding`` at once:
         loads end at L1, stores start there, prologue and epilogue moves run between
         DRAM and a level. ``on_block(offset)`` is called as each block completes.
-
-        Lane 0 runs in this generator; the others run on callbacks (:meth:`_lane_cb`),
-        all started by one urgent event, and are joined by :class:`_Join`: the same
-        events in the same order as one process per lane and an AllOf, with fewer of
-        them (one start event instead of one per lane) and no process per lane.
         """
-        blocks = self._blocks(move)
+        blocks = [(off, min(self.chunk, move.nbytes - off)) for off in range(0, move.nbytes, self.chunk)]
         lanes = min(self.outstanding, len(blocks))
         if lanes <= 1:
             yield from self._lane(src, dst, move, blocks, l1_addr, layer, tile, on_block)
             return
-        join = _Join(self.env, lanes - 1)
-        self._later(lambda: [self._lane_cb(src, dst, move, blocks[i::lanes], l1_addr, layer, tile, on_block,
-                                           join.end) for i in range(1, lanes)])
+        procs = [
+            self.env.process(self._lane(src, dst, move, blocks[i::lanes], l1_addr, layer, tile, on_block))
+            for i in range(1, lanes)
+        ]
         yield from self._lane(src, dst, move, blocks[0::lanes], l1_addr, layer, tile, on_block)
-        yield join.wait()
+        yield simpy.AllOf(self.env, procs)
 
-    def _transfer_cb(self, src: int, dst: int, move: Move, l1_addr: int, layer: int, tile: int, on_block,
-                     finished) -> None:
-        """:meth:`transfer` on callbacks, starting now; ``finished()`` where its generator would return."""
-        blocks = self._blocks(move)
-        lanes = min(self.outstanding, len(blocks))
-        if lanes <= 1:
-            self._lane_cb(src, dst, move, blocks, l1_addr, layer, tile, on_block, finished)
+    def _parallel(self, gens: list):
+        """Run generators concurrently; the first inline, the others as processes."""
+        if not gens:
             return
-        join = _Join(self.env, lanes - 1)
-        self._later(lambda: [self._lane_cb(src, dst, move, blocks[i::lanes], l1_addr, layer, tile, on_block,
-                                           join.end) for i in range(1, lanes)])
-        self._lane_cb(src, dst, move, blocks[0::lanes], l1_addr, layer, tile, on_block,
-                      lambda: join.wait().callbacks.append(lambda _: finished()))
-
-    def _parallel(self, moves: list[tuple]):
-        """Run the transfers ``moves`` (argument tuples of :meth:`transfer`) concurrently:
-        the first in this generator, the others on callbacks (started by one urgent event,
-        joined like processes and an AllOf)."""
-        if not moves:
-            return
-        if len(moves) == 1:
-            yield from self.transfer(*moves[0])
-            return
-        join = _Join(self.env, len(moves) - 1)
-        self._later(lambda: [self._transfer_cb(*m, join.end) for m in moves[1:]])
-        yield from self.transfer(*moves[0])
-        yield join.wait()
+        procs = [self.env.process(g) for g in gens[1:]]
+        yield from gens[0]
+        if procs:
+            yield simpy.AllOf(self.env, procs)
 
     # -- resident tensors: prologue fills and prefetch ----------------------------------------
     def _start_fills(self, li: int, moves: list[tuple[int, Move]]) -> None:
@@ -553,7 +428,7 @@ class Controller(Component):
         for i, mv in moves:
             dst = self.home(mv)
             f = fills[i] = _Fill(self.env, mv, self.chunk, dst - 1)
-            gens.append((0, dst, mv, 0, li, -1, f.arrived))
+            gens.append(self.transfer(0, dst, mv, 0, li, -1, on_block=f.arrived))
         if gens:
             self.env.process(self._parallel(gens))
 
@@ -623,7 +498,7 @@ class Controller(Component):
             self.waiting["loader"] = ("its DMA loads (DRAM/NoC/levels/L1)", li, tile.index)
             gens, offset, l1 = [], 0, len(self._ends) - 1
             for mv in tile.loads:
-                gens.append((self.position(mv), l1, mv, h.base + offset, li, tile.index, None))
+                gens.append(self.transfer(self.position(mv), l1, mv, h.base + offset, li, tile.index))
                 offset += mv.nbytes
             yield from self._parallel(gens)
             ready.put((tile, hi))
@@ -677,7 +552,7 @@ class Controller(Component):
             self.waiting["writer"] = ("its DMA stores (L1/NoC/levels/DRAM)", li, tile.index)
             gens, offset, l1 = [], h.top - tile.store_bytes, len(self._ends) - 1
             for mv in tile.stores:
-                gens.append((l1, self.position(mv), mv, offset, li, tile.index, None))
+                gens.append(self.transfer(l1, self.position(mv), mv, offset, li, tile.index))
                 offset += mv.nbytes
             yield from self._parallel(gens)
             for mv in tile.stores:
@@ -735,7 +610,7 @@ class Controller(Component):
             self.waiting["controller"] = ("the layer's resident tensors to arrive", li, -1)
             yield prologue_in
             self.waiting.clear()
-        yield from self._parallel([(self.home(mv), 0, mv, 0, li, -1, None) for mv in plan.epilogue])
+        yield from self._parallel([self.transfer(self.home(mv), 0, mv, 0, li, -1) for mv in plan.epilogue])
         for lv, mem in enumerate(self.levels):
             mem.free(need[lv])
         self._fills.pop(li, None)
