@@ -15,7 +15,7 @@
    docs/codesign.md.
 
     python tools/codesign.py --train-python /path/to/venv-with-torch/bin/python \\
-        [--lambdas 0 0.1 0.3 1 3] [--samples 20] [--work /tmp/codesign] [--workers 2]
+        [--lambdas 0 0.1 0.3 1 3] [--samples 20] [--work /tmp/codesign] [--workers 2] [--train-threads 2]
 
 It takes about 15 minutes on two cores (training dominates).
 """
@@ -49,11 +49,11 @@ def best_of(directory: Path) -> dict:
     return best
 
 
-def train(python: str, out: Path, lam: float) -> dict:
+def train(python: str, out: Path, lam: float, threads: int) -> dict:
     meta = out.with_suffix(".json")
     if not meta.is_file():
         subprocess.run([python, str(ROOT / "tools" / "train_digits.py"), "--out", str(out),
-                        "--spike-penalty", str(lam)], check=True)
+                        "--spike-penalty", str(lam), "--threads", str(threads)], check=True)
     return json.loads(meta.read_text())
 
 
@@ -113,6 +113,7 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=20)
     ap.add_argument("--work", default="/tmp/tlmsim-codesign")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--train-threads", type=int, default=2, help="torch threads per training (1 on a shared machine)")
     ap.add_argument("--platform-from", help="an earlier search directory (with best.yaml) to reuse")
     args = ap.parse_args()
     work = Path(args.work)
@@ -123,7 +124,7 @@ def main() -> None:
     rows = []
     for lam in args.lambdas:
         model = work / ("digits_l" + f"{lam:g}".replace(".", "p"))  # no dot: train_digits adds suffixes
-        meta = train(args.train_python, model, lam)
+        meta = train(args.train_python, model, lam, args.train_threads)
         row = {"lambda": lam, "accuracy": meta["trained_accuracy"], "fixed_point_accuracy":
                fixed_point_accuracy(model, meta), "hidden_firing_rate": meta["hidden_firing_rate"]}
         on_best = simulate_model(model, meta, "ddr4-baseline", sets, args.samples)
