@@ -182,6 +182,7 @@ def write_doc(df: pd.DataFrame, best: dict, args) -> None:
         "and every model runs on the searched platform.\n\n",
         f"Best searched platform: trial {best['trial']}, {best['area_mm2']:.2f} mm2: "
         f"`tlmsim run ddr4-baseline digits-snn {sets}`.\n\n",
+        f"Spike penalties λ run: {', '.join(f'{v:g}' for v in df['lambda'])}. "
         f"Each EDP is the mean over the first {args.samples} held-out images (their recorded spikes); "
         "accuracy is over all 360 held-out images, for the float model (`accuracy`) and for the 8-bit "
         "fixed-point network that `tlmsim run --verify` computes (`fixed_point_accuracy`). "
