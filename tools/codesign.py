@@ -115,6 +115,9 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--train-threads", type=int, default=2, help="torch threads per training (1 on a shared machine)")
     ap.add_argument("--platform-from", help="an earlier search directory (with best.yaml) to reuse")
+    ap.add_argument("--reuse-sims", action="store_true",
+                    help="keep each model's simulated figures in WORK/digits_l*_sims.json and reuse them (same "
+                         "platform and samples); only while the simulator is unchanged")
     args = ap.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -125,10 +128,19 @@ def main() -> None:
     for lam in args.lambdas:
         model = work / ("digits_l" + f"{lam:g}".replace(".", "p"))  # no dot: train_digits adds suffixes
         meta = train(args.train_python, model, lam, args.train_threads)
-        row = {"lambda": lam, "accuracy": meta["trained_accuracy"], "fixed_point_accuracy":
-               fixed_point_accuracy(model, meta), "hidden_firing_rate": meta["hidden_firing_rate"]}
-        on_best = simulate_model(model, meta, "ddr4-baseline", sets, args.samples)
-        on_base = simulate_model(model, meta, "ddr4-baseline", [], args.samples)
+        cache = model.parent / f"{model.name}_sims.json"
+        key = json.dumps([sets, args.samples])
+        cached = json.loads(cache.read_text()) if args.reuse_sims and cache.is_file() else {}
+        if key in cached:
+            fpa, on_best, on_base = cached[key]
+        else:
+            fpa = fixed_point_accuracy(model, meta)
+            on_best = simulate_model(model, meta, "ddr4-baseline", sets, args.samples)
+            on_base = simulate_model(model, meta, "ddr4-baseline", [], args.samples)
+            if args.reuse_sims:
+                cache.write_text(json.dumps({**cached, key: [fpa, on_best, on_base]}))
+        row = {"lambda": lam, "accuracy": meta["trained_accuracy"], "fixed_point_accuracy": fpa,
+               "hidden_firing_rate": meta["hidden_firing_rate"]}
         row.update({f"best_{k}": v for k, v in on_best.items() if k != "hidden_input_density"})
         row["hidden_input_density"] = on_best["hidden_input_density"]
         row.update({f"baseline_{k}": v for k, v in on_base.items() if k != "hidden_input_density"})
