@@ -217,8 +217,10 @@ def write_doc(df: pd.DataFrame, best: dict, args) -> None:
     live = df[df["hidden_firing_rate"] > 0]
     most = live.iloc[-1] if len(live) else base
     flow = best["parameters"].get("dataflow.name", "the platform's dataflow")
+    gain = base["best_edp_uj_us"] / most["best_edp_uj_us"]
+    verdict = "shows clearly in EDP" if gain >= 1.3 else "shows in EDP" if gain >= 1.1 else "barely shows in EDP"
     lines.append(
-        f"\nOn the searched platform ({flow}) training for fewer spikes shows in EDP: λ = {most['lambda']:g} "
+        f"\nOn the searched platform ({flow}) training for fewer spikes {verdict}: λ = {most['lambda']:g} "
         f"fires {base['hidden_firing_rate'] / max(most['hidden_firing_rate'], 1e-12):.1f}x less in the hidden "
         f"layers and runs at {base['best_edp_uj_us'] / most['best_edp_uj_us']:.2f}x lower EDP "
         f"({base['best_compute_cycles'] / most['best_compute_cycles']:.2f}x fewer compute cycles); a silent "
