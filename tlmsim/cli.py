@@ -268,8 +268,8 @@ def cmd_compare(args) -> int:
 
     with pd.option_context("display.width", 160, "display.max_columns", 20):
         print(table[["platform", "latency_cycles", "latency_ns", "energy_pj", "edp_pj_ns", "dram_bytes"]].to_string(index=False))
-    print(f"wrote {Path(args.out) / 'compare.csv'} and {png}, and per platform <platform>_roofline.png and "
-          "<platform>_latency_breakdown.png")
+    print(f"wrote {Path(args.out) / 'compare.csv'} and {png}, and per platform <platform>_roofline.png, "
+          "<platform>_latency_breakdown.png and <platform>_energy_breakdown.png")
     return 0
 
 

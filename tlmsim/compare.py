@@ -46,7 +46,8 @@ def run_platform(platform: str, workload: str | None, seed: int, overrides: list
         write_plots(report.summary, report.layers, plots_dir, prefix=f"{plat.name}_")
     row = report.summary.iloc[0].to_dict()
     row["platform_file"] = str(platform)
-    for comp, e in report.components.set_index("component")["energy_pj"].items():
+    comps = report.components[report.components["kind"] != "noc_link"]  # links: no energy of their own
+    for comp, e in comps.set_index("component")["energy_pj"].items():
         row[f"energy_{comp}_pj"] = float(e)
     return row
 

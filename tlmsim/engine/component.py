@@ -72,6 +72,14 @@ class Component:
     def area_mm2(self) -> float:
         return 0.0
 
+    def parts(self) -> list[dict]:
+        """Rows that break this component down (a NoC's links), listed in the
+        components report after the components: dicts with ``component`` and ``kind``
+        and any of ``reads``, ``writes``, ``read_bytes``, ``write_bytes``, ``busy_ps``
+        (of one busy unit) and ``stall_ps`` (``{reason: ps}``). Their traffic, busy
+        time and stalls are already in this component's own row. Default: none."""
+        return []
+
     # -- helpers for subclasses ----------------------------------------------------
     def record(self, txn: Transaction, start_ps: int, end_ps: int, wait_ps: int) -> None:
         """Account one hop of ``txn`` served here: counts, bytes, trace row.

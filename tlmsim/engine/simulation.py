@@ -20,6 +20,7 @@ from tlmsim.dataflow import make_dataflow
 from tlmsim.dataflow.base import LayerPlan
 from tlmsim.engine.component import Component
 from tlmsim.engine.invariants import check_run
+from tlmsim.engine.attribution import LayerCounters
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.trace import TraceWriter
 from tlmsim.errors import ConfigError, MappingError, SimulationError
@@ -53,6 +54,8 @@ class RunResult:
     events: int
     #: the --verify summary line (None when not verifying)
     verified: str | None = None
+    #: every component's counters split by layer (:mod:`tlmsim.engine.attribution`)
+    layer_counters: LayerCounters | None = None
 
     @property
     def clock_period_ps(self) -> int:
@@ -179,6 +182,8 @@ def simulate(
         pe = platform.pe_array
         functional = FunctionalModel(workload, membrane_bits=pe.membrane_bits, accumulator_bits=pe.accumulator_bits)
     trace = TraceWriter(trace_path) if trace_path is not None else None
+    layer_counters = LayerCounters()
+    sinks = (*sinks, layer_counters)
     recorder = Recorder(trace=trace, sinks=sinks)
     env = simpy.Environment()
     verified = None
@@ -217,4 +222,5 @@ def simulate(
     return RunResult(
         platform=platform, workload=workload, seed=seed, end_ps=end, recorder=recorder, components=components,
         controller=ctrl, plans=plans, wall_s=time.perf_counter() - wall0, events=events, verified=verified,
+        layer_counters=layer_counters,
     )

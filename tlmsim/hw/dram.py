@@ -1125,6 +1125,21 @@ class Dram(Component):
         if self.record_commands:
             self._kept.append(out)
 
+    def add_command_sink(self, sink: Callable[[np.ndarray], None]) -> None:
+        """Also hand ``sink`` every chunk of the command log (the rows the run's timing
+        checker gets: int64 (cycle, channel, global bank, command, row, column), sorted
+        by cycle). For read-only observers such as the Perfetto timeline."""
+        first = self._sink
+        if first is None:
+            self._sink = sink
+            return
+
+        def tee(rows: np.ndarray) -> None:
+            first(rows)
+            sink(rows)
+
+        self._sink = tee
+
     # -- results -----------------------------------------------------------------------
     def command_records(self) -> np.ndarray:
         """The kept command log as int64 rows (cycle, channel, global bank, command, row,

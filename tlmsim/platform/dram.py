@@ -63,6 +63,23 @@ def load_presets() -> dict[str, dict[str, Any]]:
     return yaml.safe_load(text)
 
 
+def fold_rails(rails: dict[str, dict[str, float]]) -> dict[str, float]:
+    """VDD-equivalent currents of a part specified per supply rail.
+
+    Every energy rule is linear in the currents at fixed voltages (``V x I x time``),
+    so a part with rails r = 1..n is equivalent to one rail at ``VDD`` = the last rail's
+    voltage carrying ``IDDx = sum_r V_r IDDx_r / VDD`` for each current ``IDDx``:
+    the energy of every command and state is the same, exactly.
+    """
+    names = list(rails)
+    vdd = float(rails[names[-1]]["V"])
+    currents = [k for k in rails[names[-1]] if k != "V"]
+    out = {"VDD": vdd}
+    for k in currents:
+        out[k] = sum(float(rails[r]["V"]) * float(rails[r][k]) for r in names) / vdd
+    return out
+
+
 def canonical_preset(name: str) -> str:
     """The canonical preset name for ``name`` (case-insensitive, aliases accepted);
     ValueError listing the allowed names otherwise."""
@@ -363,7 +380,8 @@ class DramConfig(ParamModel):
         p = load_presets()[self.preset]
         org = {k: (v if v is not None else p["org"][k]) for k, v in self.org.model_dump().items()}
         tim = {k: (v if v is not None else p["timing"][k]) for k, v in self.timing.model_dump().items()}
-        pwr = {k: (v if v is not None else p["power"][k]) for k, v in self.power.model_dump().items()}
+        preset_power = p["power"] if "power" in p else fold_rails(p["rails"])
+        pwr = {k: (v if v is not None else preset_power[k]) for k, v in self.power.model_dump().items()}
         mapping = parse_mapping(self.address_mapping or p["address_mapping"])
         for k in ("channels", "ranks", "bankgroups", "banks_per_group", "rows"):
             if not _pow2(org[k]):
