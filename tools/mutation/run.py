@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import fnmatch
 import json
 import os
 import re
@@ -124,7 +125,7 @@ pytest_add_cli_args_test_selection =
 
 
 def run_module(module: str, spec: dict, *, rev: str | None, tag: str, entries: list[dict], keep: bool,
-               recheck: tuple[dict, list[str]] | None = None) -> dict:
+               recheck: tuple[dict, list[str]] | None = None, only: list[str] | None = None) -> dict:
     """Mutate ``module`` and run its test selection on every mutant; with ``recheck`` (the
     tag's stored row and its surviving mutants) rerun only those and update the row."""
     work = Path(tempfile.mkdtemp(prefix=f"tlmsim-mut-{tag}-{module.replace('/', '_')}-"))
@@ -149,7 +150,7 @@ def run_module(module: str, spec: dict, *, rev: str | None, tag: str, entries: l
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("w") as fh:
             proc = subprocess.run(["nice", "-n", "15", sys.executable, "-m", "mutmut", "run",
-                                   *(recheck[1] if recheck else [])], cwd=work, env=env,
+                                   *(recheck[1] if recheck else only or [])], cwd=work, env=env,
                                   stdout=fh, stderr=subprocess.STDOUT)
         if proc.returncode:
             if NO_TESTS not in log.read_text(errors="replace"):
@@ -160,6 +161,8 @@ def run_module(module: str, spec: dict, *, rev: str | None, tag: str, entries: l
             codes = {"tlmsim." + module[:-3].replace("/", ".") + "." + n: None for n in names}
         else:
             codes = mutant_results(work, module)
+        if only:  # a restricted run: the mutants of the named functions only
+            codes = {n: c for n, c in codes.items() if any(fnmatch.fnmatch(n, g) for g in only)}
         prior_caught = {"killed": 0, "timeout": 0}
         if recheck:  # the mutants caught before stay caught (the code is the same; only tests were added)
             row, names = recheck
@@ -191,7 +194,8 @@ def run_module(module: str, spec: dict, *, rev: str | None, tag: str, entries: l
             "module": module, "group": spec["group"], "mutants": total, "killed": killed, "timeout": timeout,
             "survived": len(real), "equivalent": len(equivalent),
             "kill_rate": f"{(killed + timeout) / judged:.3f}" if judged else "",
-            "minutes": f"{(time.time() - t0) / 60:.1f}", "source": source,
+            "minutes": f"{(time.time() - t0) / 60:.1f}",
+            "source": source + (f" (only {' '.join(only)})" if only else ""),
         }
     finally:
         if keep:
@@ -313,6 +317,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--recheck", action="store_true",
                     help="rerun only the non-equivalent survivors stored under --tag (after adding tests) and "
                          "update their rows; the code must be the one they were measured on")
+    ap.add_argument("--only", action="append", metavar="GLOB",
+                    help="mutate only the functions whose mutant names match (e.g. '*SystolicDataflow*run_cycles*'; "
+                         "repeatable): a restricted measurement, say so when you report it")
     ap.add_argument("--rescore", action="store_true",
                     help="re-apply equivalent.yaml to the stored survivors of --tag (runs no mutant)")
     args = ap.parse_args(argv)
@@ -361,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             recheck = (rows[m], names)
         rows[m] = run_module(m, modules[m], rev=args.rev, tag=args.tag, entries=entries, keep=args.keep,
-                             recheck=recheck)
+                             recheck=recheck, only=args.only)
         r = rows[m]
         print(f"mutation: {m}: {r['mutants']} mutants, {r['killed']} killed, {r['timeout']} timed out, "
               f"{r['survived']} survived, {r['equivalent']} equivalent: kill rate {r['kill_rate']} "
