@@ -80,3 +80,29 @@ def test_a_silent_chunk_moves_only_its_group_tags(tmp_path):
     df, layer = _df(tmp_path, "spikex", 4, 2, spikes=np.zeros((2, 4), dtype=bool))
     (step,) = df.gemm_candidates(layer)[0].steps
     assert (step.w_bytes, step.s_bytes, step.tag_bits, step.acc_ops) == (0, 1, 2, 0)
+
+
+@pytest.mark.parametrize("zero_row, tiles", [
+    # row 4 keeps one nonzero weight (into channel 0): its fold streams, in a second tile
+    ((4, 1), [(0, 4, 4, 1 + 1, 4), (4, 6, 2, 1 + 1, 2)]),
+    # row 4 has no nonzero weight: its fold is skipped, one tile covers the whole reduction; its
+    # tags: 3 group tags + rows of groups 0-2 (2 + 2 + 2) = 9 bits = 2 bytes
+    ((4, slice(None)), [(0, 6, 4, 1 + 2, 4)]),
+])
+def test_spikex_compacted_folds_split_over_tiles(tmp_path, zero_row, tiles):
+    # K = 6, inputs 0, 3 and 4 spike: compacted folds {0, 3} and {4}; L1 half 19 bytes holds one
+    # fold per tile: 4 weight bytes + ceil((2 spike bits + 3 group + 6 row tag bits) / 8) = 2
+    # + the outputs of 2 neurons (13) = 19. A tile's rows run from its first fold's first row to
+    # the next tile's. Spikes in AER: tile 1 (rows 0 and 3, both spiking): bits_for(3) + 2 x
+    # (1 + 1) = 6 bits = 1 byte, + its tags (2 group + 4 row bits) 1 byte; tile 2 (row 4):
+    # 1 + 1 x 2 = 3 bits, + 1 group + 2 row tags: 1 + 1
+    x = np.zeros((1, 6), dtype=bool)
+    x[0, [0, 3, 4]] = True
+    mask = np.ones((6, 2), dtype=bool)
+    mask[zero_row] = False
+    df, layer = _df(tmp_path, "spikex", 6, 1, "buffers.l1.capacity_bytes=38", "buffers.l1.double_buffered=true",
+                    "dataflow.spike_format=aer", spikes=x, masks=mask)
+    cand = df.gemm_candidates(layer)[0]
+    assert cand.label == "n>m>k, m=1, folds/tile=1"
+    # (k0, k1, weight bytes, spike + tag bytes, accumulates)
+    assert [(s.k0, s.k1, s.w_bytes, s.s_bytes, s.acc_ops) for s in cand.steps] == tiles
