@@ -126,6 +126,10 @@ def test_rows_without_a_nonzero_weight_into_the_block_are_not_streamed(tmp_path)
     assert (s0.n0, s0.cycles, s0.w_bytes, s0.acc_ops) == (0, 2 + 1, 2, 2)
     # block 1: input 2 only
     assert (s1.n0, s1.cycles, s1.w_bytes, s1.acc_ops) == (1, 1 + 1, 1, 1)
+    # without skipping every input streams into both blocks: 4 slots + drain, 4 weight bytes each
+    df, layer = _df(tmp_path, _linear(4, 2), 1, "pe_array.rows=1", "pe_array.cols=2", "dataflow.zero_skip=false",
+                    spikes={"fc": x}, masks={"fc": mask})
+    assert [(s.n0, s.cycles, s.w_bytes) for s in df.gemm_candidates(layer)[0].steps] == [(0, 4 + 1, 4), (1, 4 + 1, 4)]
 
 
 def test_compressed_weights_are_sized_by_the_real_nonzeros_of_the_live_rows(tmp_path):
