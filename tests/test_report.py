@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tlmsim.engine.simulation import simulate
+from tlmsim.soc.run import simulate
 from tlmsim.platform import load_platform
 from tlmsim.report import build_report, console_summary, write_tables
 from tlmsim.workload import load_workload
@@ -69,6 +69,14 @@ def test_per_layer_columns_by_data_class_add_up_to_the_layer_and_component_total
 def test_components_breakdowns_add_up_to_their_totals(run):
     result, rep = run
     s, comp, energy = rep.summary.iloc[0], rep.components, rep.energy
+    # the NoC's links (kind noc_link) break the noc row down: per link, they add up to it
+    links, comp = comp[comp["kind"] == "noc_link"], comp[comp["kind"] != "noc_link"]
+    noc = comp.set_index("component").loc["noc"]
+    assert len(links) > 0 and links["component"].str.startswith("noc:").all()
+    for col in [c for c in ("busy_cycles", "stall_cycles", "stall_link_busy_cycles", "stall_link_credit_cycles")
+                if c in links]:
+        assert links[col].sum() == pytest.approx(noc[col], rel=1e-12), col
+    assert links["write_bytes"].sum() * 8 == result.components["noc"].stats.c["bit_hops"]
     stall_cols = [c for c in comp if c.startswith("stall_") and c != "stall_cycles"]
     energy_cols = [c for c in comp if c.startswith("energy_") and c != "energy_pj"]
     assert comp[stall_cols].sum(axis=1).to_numpy() == pytest.approx(comp["stall_cycles"].to_numpy(), rel=1e-12)

@@ -22,16 +22,40 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from tlmsim import __version__
 from tlmsim.errors import ConfigError, MappingError, TlmsimError
-from tlmsim.platform.dataflow import DATAFLOWS
 
 EXIT_USAGE = 2
 #: a sweep whose every point failed, a search with no feasible trial that ran
 EXIT_NO_RESULT = 1
+
+
+class _DataflowNames(Sequence):
+    """The dataflow names for ``--dataflow``, read from :mod:`tlmsim.platform.dataflow`
+    only when argparse needs them (a value is checked, or help is printed; the option
+    has a metavar, so building the parser does not list them): that import brings
+    pydantic, numpy and the platform models, which e.g. ``tlmsim plot`` and
+    ``--version`` do not need."""
+
+    def _names(self) -> tuple[str, ...]:
+        from tlmsim.platform.dataflow import DATAFLOWS
+
+        return DATAFLOWS
+
+    def __getitem__(self, i):
+        return self._names()[i]
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+    def __iter__(self):
+        return iter(self._names())
 
 
 class _Parser(argparse.ArgumentParser):
@@ -106,7 +130,7 @@ def _progress(args, label: str, layers: int):
 
 
 def cmd_run(args) -> int:
-    from tlmsim.engine.simulation import simulate
+    from tlmsim.soc.run import simulate
     from tlmsim.outputs import check_outputs
     from tlmsim.report import build_report, console_summary, write_tables
 
@@ -227,7 +251,7 @@ def _validate_one(arg: str) -> str:
     import simpy
 
     from tlmsim.engine.recorder import Recorder
-    from tlmsim.engine.simulation import build
+    from tlmsim.soc.build import build
 
     try:
         build(p, load_workload(None, seed=0), simpy.Environment(), Recorder())
@@ -248,7 +272,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from tlmsim.compare import compare_platforms
+    from tlmsim.compare import compare_platforms, level_table
     from tlmsim.progress import wanted
 
     bar = None
@@ -268,8 +292,10 @@ def cmd_compare(args) -> int:
 
     with pd.option_context("display.width", 160, "display.max_columns", 20):
         print(table[["platform", "latency_cycles", "latency_ns", "energy_pj", "edp_pj_ns", "dram_bytes"]].to_string(index=False))
-    print(f"wrote {Path(args.out) / 'compare.csv'} and {png}, and per platform <platform>_roofline.png and "
-          "<platform>_latency_breakdown.png")
+        print()
+        print(level_table(table).to_string(index=False, na_rep="-", float_format=lambda v: f"{v:.3f}"))
+    print(f"wrote {Path(args.out) / 'compare.csv'} and {png}, and per platform <platform>_roofline.png, "
+          "<platform>_latency_breakdown.png and <platform>_energy_breakdown.png")
     return 0
 
 
@@ -453,7 +479,8 @@ def make_parser() -> argparse.ArgumentParser:
                    help="output directory, created if missing (default: tlmsim-out)")
     r.add_argument("--seed", type=_seed, default=0, help="seed of the synthetic spikes (default 0)")
     r.add_argument("--set", action="append", metavar="KEY.PATH=VALUE", help="override a platform key (repeatable)")
-    r.add_argument("--dataflow", choices=DATAFLOWS, help="override the platform's dataflow.name")
+    r.add_argument("--dataflow", choices=_DataflowNames(), metavar="NAME",
+                   help="override the platform's dataflow.name: %(choices)s")
     r.add_argument("--trace", metavar="FILE.csv", help="stream one row per transaction per hop to FILE.csv")
     _quiet(r)
     r.add_argument("--verify", action="store_true",

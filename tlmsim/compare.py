@@ -19,7 +19,7 @@ from typing import Callable
 
 import pandas as pd
 
-from tlmsim.engine.simulation import simulate
+from tlmsim.soc.run import simulate
 from tlmsim.platform import load_platform
 from tlmsim.report import build_report, write_tables
 from tlmsim.workload import load_workload
@@ -36,7 +36,7 @@ def cores() -> int:
 def run_platform(platform: str, workload: str | None, seed: int, overrides: list[str],
                  plots_dir: Path | None = None) -> dict:
     """One row of the comparison: the run's summary, the platform argument and the
-    energy of every component. ``plots_dir``: also write the run's per-layer plots
+    energy and stall cycles of every component (each memory level its own column). ``plots_dir``: also write the run's per-layer plots
     there, named after the platform."""
     plat = load_platform(platform, overrides)
     report = build_report(simulate(plat, load_workload(workload, seed=seed), seed=seed))
@@ -46,9 +46,32 @@ def run_platform(platform: str, workload: str | None, seed: int, overrides: list
         write_plots(report.summary, report.layers, plots_dir, prefix=f"{plat.name}_")
     row = report.summary.iloc[0].to_dict()
     row["platform_file"] = str(platform)
-    for comp, e in report.components.set_index("component")["energy_pj"].items():
+    row["hierarchy"] = ">".join(plat.buffers.endpoints)  # the memory levels, from DRAM inward
+    comps = report.components[report.components["kind"] != "noc_link"].set_index("component")  # links: parts of noc
+    for comp, e in comps["energy_pj"].items():
         row[f"energy_{comp}_pj"] = float(e)
+    for comp, c in comps["stall_cycles"].items():  # every memory level's stalls, side by side
+        row[f"stall_{comp}_cycles"] = float(c)
     return row
+
+
+def level_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Energy (uJ) and stall cycles of every memory level (DRAM, the SRAM levels, L1),
+    one row per level in hierarchy order, two columns per platform; a level a platform
+    lacks is empty there."""
+    levels: list[str] = []
+    for h in table["hierarchy"]:
+        levels += [lv for lv in h.split(">") if lv not in levels]
+    levels.sort(key=lambda lv: {"dram": 0, "l1": 2}.get(lv, 1))  # stable: SRAM levels keep their order
+    rows = []
+    for lv in levels:
+        row: dict = {"level": lv}
+        for _, r in table.iterrows():
+            have = lv in r["hierarchy"].split(">")
+            row[f"{r['platform']} uJ"] = r[f"energy_{lv}_pj"] / 1e6 if have else float("nan")
+            row[f"{r['platform']} stall_cycles"] = r[f"stall_{lv}_cycles"] if have else float("nan")
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def _pool_context():
@@ -114,8 +137,9 @@ def plot_compare(table: pd.DataFrame, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     labels = [f"{p}" for p in table["platform"]]
+    # one bar segment per component (every declared memory level); energy_sram_pj is the summary's SRAM sum
     comps = [c for c in table.columns if c.startswith("energy_") and c.endswith("_pj")
-             and c[len("energy_"):-len("_pj")] in ("dram", "noc", "glb", "l1", "pe_array", "controller")]
+             and c[len("energy_"):-len("_pj")] not in ("", "sram")]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     ax1.bar(labels, table["latency_ns"] / 1000.0, color="tab:blue")
     ax1.set_ylabel("latency (us)")

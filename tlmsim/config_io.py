@@ -61,8 +61,9 @@ def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str,
     """Return a copy of ``data`` with each ``KEY.PATH=VALUE`` applied.
 
     VALUE is parsed as YAML (``32`` is an int, ``true`` a bool, ``64KiB`` a string that
-    the schema converts). Intermediate mappings are created as needed; a path through
-    a non-mapping value is an error naming ``--set``.
+    the schema converts). Intermediate mappings are created as needed; a list item is
+    reached by its index (``buffers.levels.0.capacity_bytes``); a path through any other
+    value, or an index outside a list, is an error naming ``--set``.
     """
     import copy
 
@@ -81,16 +82,30 @@ def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str,
             value = raw
         node = out
         for depth, part in enumerate(parts[:-1]):
-            child = node.get(part)
-            if child is None:
-                child = node[part] = {}
-            if not isinstance(child, dict):
+            if isinstance(node, list):  # a list item by index: buffers.levels.0.capacity_bytes
+                child = node[_index(node, part, parts[:depth + 1])]
+            else:
+                child = node.get(part)
+                if child is None:
+                    child = node[part] = {}
+            if not isinstance(child, (dict, list)):
                 raise ConfigError(
                     "is not a mapping, so it has no sub-keys", file="--set", key=".".join(parts[: depth + 1])
                 )
             node = child
-        node[parts[-1]] = value
+        if isinstance(node, list):
+            node[_index(node, parts[-1], parts)] = value
+        else:
+            node[parts[-1]] = value
     return out
+
+
+def _index(items: list, part: str, path: list[str]) -> int:
+    """``part`` as an index into ``items`` (the list at ``path[:-1]``), or a ConfigError."""
+    if not part.isdigit() or int(part) >= len(items):
+        raise ConfigError(f"is a list of {len(items)} items; allowed: an index 0..{len(items) - 1}",
+                          file="--set", key=".".join(path))
+    return int(part)
 
 
 def _unwrap(tp: Any) -> Any:

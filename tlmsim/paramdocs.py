@@ -52,7 +52,7 @@ def document() -> str:
     """The whole of docs/parameters.md."""
     from tlmsim.explore.search import Range, SearchSpec
     from tlmsim.explore.sweep import SweepSpec
-    from tlmsim.platform import Platform
+    from tlmsim.platform import LevelConfig, Platform
     from tlmsim.workload import LayerSpec, WorkloadSpec
 
     out = ["# Parameter reference", "",
@@ -63,6 +63,9 @@ def document() -> str:
            "`name` is required; every other key has a default. Any key can be overridden with "
            "`--set KEY.PATH=VALUE`.", ""]
     out += table(Platform)
+    out += ["", "### Memory levels (`buffers.levels[i]`)", "",
+            "Each SRAM level between DRAM and L1, outermost first; see [hierarchy.md](hierarchy.md).", ""]
+    out += table(LevelConfig, "buffers.levels[i].")
     out += ["", "## Workload YAML", "", "See [workloads.md](workloads.md) for the formats (NIR graphs, spike traces, "
             "topology CSVs).", ""]
     out += table(WorkloadSpec)
@@ -70,7 +73,9 @@ def document() -> str:
     out += table(LayerSpec, "layers[i].")
     out += ["", FIRING_RATE, "## Sweep file (`tlmsim sweep`)", "",
             "Relative `platform` and `workload` paths are read relative to the sweep file. Every `parameters` key "
-            "must be a platform key (as in the table above); an unknown one stops the sweep before the first point.",
+            "must be a platform key (as in the table above); an unknown one stops the sweep before the first point, "
+            "and so does one marked *metadata* or *no effect yet* above (varying it would change no result). Every "
+            "other platform key changes some report column (tests/platform/test_param_effect.py sets each in turn).",
             ""]
     out += table(SweepSpec)
     out += ["", "## Search file (`tlmsim search`)", "", "Paths and keys as for sweeps.", ""]

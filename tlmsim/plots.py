@@ -9,10 +9,11 @@
   stall reason, and "other" (the rest of the layer's latency: prologue/epilogue DMA and
   pipeline fill/drain, when the array neither computes nor waits on a tile), adding up
   to the layer's latency.
+* ``energy_breakdown.png``: one stacked bar per layer: its energy by component (the
+  ``energy_<component>_pj`` columns of layers.csv), adding up to the layer's ``energy_pj``.
 
-Both read only ``summary.csv`` and ``layers.csv`` (``tlmsim plot OUTDIR`` redraws them from
-a finished run). Energy per layer by component is not drawn: layers.csv has no
-per-layer energy yet.
+All read only ``summary.csv`` and ``layers.csv`` (``tlmsim plot OUTDIR`` redraws them from
+a finished run; a run written before layers.csv had energy columns gets no energy plot).
 """
 
 from __future__ import annotations
@@ -82,6 +83,24 @@ def roofline_points(summary: pd.DataFrame, layers: pd.DataFrame) -> pd.DataFrame
         "cause": dominant_cause(by_cause),
     })
     return pts
+
+
+def energy_components(layers: pd.DataFrame) -> list[str]:
+    """The components with a per-layer energy column ``energy_<component>_pj``, in
+    column order: a column ``energy_X_pj`` is a component's total when other columns
+    ``energy_X_<action>_pj`` break it down."""
+    cols = [c for c in layers.columns if c.startswith("energy_") and c.endswith("_pj") and c != "energy_pj"]
+    names = [c[len("energy_"):-len("_pj")] for c in cols]
+    totals = [n for n in names if any(m.startswith(n + "_") for m in names)]
+    # an action's own breakdown (a component "x" with actions "y" and "y_z") is not a component
+    return [n for n in totals if not any(n.startswith(m + "_") for m in totals)]
+
+
+def energy_by_component(layers: pd.DataFrame) -> pd.DataFrame:
+    """pJ per layer (rows) by component (columns :func:`energy_components`); each row
+    adds up to the layer's ``energy_pj`` (the report sums the same parts)."""
+    comps = energy_components(layers)
+    return pd.DataFrame({c: layers[f"energy_{c}_pj"].astype(float) for c in comps}, index=layers.index)
 
 
 def _save(fig, path: Path) -> Path:
@@ -163,14 +182,45 @@ def plot_latency_breakdown(summary: pd.DataFrame, layers: pd.DataFrame, path: Pa
     return _save(fig, path)
 
 
+#: colours of the components in the energy breakdown (others: the default cycle)
+_COMPONENT_COLOURS = {"dram": "tab:blue", "noc": "tab:orange", "glb": "tab:green", "l1": "tab:olive",
+                      "pe_array": "tab:red", "controller": "tab:gray"}
+
+
+def plot_energy_breakdown(summary: pd.DataFrame, layers: pd.DataFrame, path: Path, *,
+                          title: str | None = None) -> Path:
+    plt = _pyplot()
+    s = summary.iloc[0]
+    by = energy_by_component(layers) / 1e6  # pJ -> uJ
+    labels = [f"{i} {n}" for i, n in zip(layers["layer"], layers["name"])]
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.45 * len(labels) + 2), 4.5))
+    bottom = [0.0] * len(labels)
+    for comp in by.columns:
+        vals = by[comp].tolist()
+        if not any(vals):
+            continue
+        ax.bar(labels, vals, bottom=bottom, label=comp, color=_COMPONENT_COLOURS.get(comp))
+        bottom = [b + v for b, v in zip(bottom, vals)]
+    ax.set_ylabel("energy (uJ)")
+    ax.set_title(title or f"energy by component per layer: {s['workload']} on {s['platform']}")
+    ax.tick_params(axis="x", rotation=60, labelsize=7)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
 def write_plots(summary: pd.DataFrame, layers: pd.DataFrame, out_dir: str | Path, *, prefix: str = "") -> list[Path]:
-    """Write ``<prefix>roofline.png`` and ``<prefix>latency_breakdown.png`` in ``out_dir``."""
+    """Write ``<prefix>roofline.png``, ``<prefix>latency_breakdown.png`` and (when
+    layers.csv has energy columns) ``<prefix>energy_breakdown.png`` in ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    return [
+    written = [
         plot_roofline(summary, layers, out / f"{prefix}roofline.png"),
         plot_latency_breakdown(summary, layers, out / f"{prefix}latency_breakdown.png"),
     ]
+    if energy_components(layers):
+        written.append(plot_energy_breakdown(summary, layers, out / f"{prefix}energy_breakdown.png"))
+    return written
 
 
 def plot_run_dir(run_dir: str | Path) -> list[Path]:

@@ -14,12 +14,13 @@ Times are in accelerator cycles (``*_cycles``) or nanoseconds (``*_ns``); energy
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from tlmsim.engine.simulation import RunResult
+from tlmsim.soc.run import RunResult
 from tlmsim.engine.transaction import DataClass
 
 _DC_COLUMN = {
@@ -121,7 +122,31 @@ def components_frame(result: RunResult, energy: pd.DataFrame, stalls: pd.DataFra
         wide = energy.pivot_table(index="component", columns="action", values="energy_pj", aggfunc="sum")
         for action in sorted(wide.columns):
             df[f"energy_{action}_pj"] = wide[action].reindex(df["component"]).fillna(0.0).to_numpy()
-    return df
+    return _with_parts(df, result, period, end)
+
+
+def _with_parts(df: pd.DataFrame, result: RunResult, period: int, end: int) -> pd.DataFrame:
+    """Append the components' parts (a NoC's links: kind ``noc_link``), one row each,
+    after the components. A part's traffic, busy time and stalls are also in its
+    component's row: leave the parts out when summing a column."""
+    parts = [p for comp in result.components.values() for p in comp.parts()]
+    if not parts:
+        return df
+    rows = []
+    for p in parts:
+        row = dict.fromkeys(df.columns, 0.0)
+        stalls = {f"stall_{r}_cycles": _cycles(ps, period) for r, ps in sorted(p.get("stall_ps", {}).items())}
+        busy = p.get("busy_ps", 0)
+        row.update({"component": p["component"], "kind": p["kind"], "busy_cycles": _cycles(busy, period),
+                    "busy_units": 1, "utilization": busy / end, "stall_cycles": float(sum(stalls.values()))})
+        row.update({k: int(p.get(k, 0)) for k in ("reads", "writes", "read_bytes", "write_bytes")})
+        row.update(stalls)
+        rows.append(row)
+    extra = pd.DataFrame(rows)
+    for col in extra.columns.difference(df.columns):
+        df[col] = 0.0
+    out = pd.concat([df, extra[df.columns]], ignore_index=True)
+    return out.astype(df.dtypes.to_dict())
 
 
 def layers_frame(result: RunResult) -> pd.DataFrame:
@@ -187,8 +212,110 @@ def layers_frame(result: RunResult) -> pd.DataFrame:
         row["tiling"] = plan.tiling if plan is not None else ""
         row["spike_formats"] = " ".join(f"{f}:{n}" for f, n in plan.spike_formats.items()) if plan is not None else ""
         rows.append(row)
+    energy = layer_energy(result)
+    for row in rows:
+        parts = energy.get(row["layer"], {})
+        row["energy_pj"] = math.fsum(parts.values())
+        comps = list(dict.fromkeys(c for c, _ in parts))
+        for comp in comps:
+            row[f"energy_{comp}_pj"] = math.fsum(v for (c, _), v in parts.items() if c == comp)
+        for (comp, action), v in parts.items():
+            row[f"energy_{comp}_{action}_pj"] = v
     df = pd.DataFrame(rows)
     return df
+
+
+def _layer_spans(result: RunResult) -> dict[int, int]:
+    """Each layer's time span (ps): from its start to the next layer's start; the first
+    layer's from 0, the last layer's to the end of the run. The spans add up to the run."""
+    recs = sorted(result.controller.layers, key=lambda r: (r.start_ps, r.index))
+    spans = {}
+    for i, rec in enumerate(recs):
+        start = 0 if i == 0 else rec.start_ps
+        end = recs[i + 1].start_ps if i + 1 < len(recs) else max(result.end_ps, rec.end_ps)
+        spans[rec.index] = end - start
+    return spans
+
+
+def _exact_parts(parts: list[float], total: float) -> list[float]:
+    """``parts`` with its largest entry moved by a few units in the last place (if that
+    cannot land exactly, the next largest, ...) so that ``math.fsum(parts) == total``
+    exactly: the parts were computed separately, and their rounding errors need not
+    cancel. Parts below 1e-9 of the total are never moved (a layer with no energy
+    keeps 0)."""
+    parts = list(parts)
+    order = sorted((i for i, p in enumerate(parts) if abs(p) >= 1e-9 * abs(total)),
+                   key=lambda i: (-abs(parts[i]), i))
+    for k in order:
+        seen: set[float] = set()
+        for _ in range(64):
+            s = math.fsum(parts)
+            if s == total:
+                return parts
+            moved = parts[k] + (total - s)
+            if moved == parts[k] or moved in seen:  # a step below parts[k]'s last place, or a cycle
+                moved = math.nextafter(parts[k], math.inf if total > s else -math.inf)
+                if moved in seen:
+                    break
+            seen.add(parts[k])
+            parts[k] = moved
+    if math.fsum(parts) != total:
+        raise AssertionError(f"per-layer energies {parts!r} do not add up to {total!r}")  # pragma: no cover
+    return parts
+
+
+def _with_counters(comp, counters: dict) -> dict[str, float]:
+    """``comp.energy_pj()`` evaluated with ``counters`` in place of its own."""
+    stats = comp.stats
+    own = stats.c
+    stats.c = counters
+    try:
+        return comp.energy_pj()
+    finally:
+        stats.c = own
+
+
+#: counted actions that happen with time, not with traffic: split by the layers' time
+#: spans like background energy (the DRAM refreshes every tREFI whatever it serves)
+TIME_DRIVEN = {("dram", "refresh")}
+
+
+def layer_energy(result: RunResult) -> dict[int, dict[tuple[str, str], float]]:
+    """``{layer: {(component, action): pJ}}``; summed over layers with ``math.fsum``
+    each (component, action) equals its energy.csv value exactly.
+
+    A component's energy is ``energy_pj(counters)``: background energy (what it gives
+    with every counter at 0: leakage, DRAM standby and power-down) and the actions of
+    :data:`TIME_DRIVEN` go to the layers in proportion to their time spans
+    (:func:`_layer_spans`); the rest is evaluated on each layer's own counters
+    (:mod:`tlmsim.engine.attribution`)."""
+    recs = result.controller.layers
+    if not recs or result.layer_counters is None:
+        return {}
+    spans = _layer_spans(result)
+    run = sum(spans.values())
+    order = [r.index for r in recs]
+    last = max(recs, key=lambda r: (r.end_ps, r.index)).index
+    out: dict[int, dict[tuple[str, str], float]] = {li: {} for li in order}
+    for comp in result.components.values():
+        totals = {a: float(v) for a, v in comp.energy_pj().items()}
+        if not totals:
+            continue
+        zero = _with_counters(comp, dict.fromkeys(comp.stats.c, 0))
+        per = result.layer_counters.by_layer(comp.name, last)
+        evaluated = {li: _with_counters(comp, {**dict.fromkeys(comp.stats.c, 0), **per[li]}) for li in order
+                     if li in per}
+        for action, total in totals.items():
+            timed = (comp.KIND, action) in TIME_DRIVEN
+            bg = total if timed else float(zero.get(action, 0.0))
+            parts = []
+            for li in order:
+                dyn = float(evaluated[li][action]) - bg if li in evaluated and not timed else 0.0
+                share = bg * spans[li] / run if run > 0 else (bg if li == order[0] else 0.0)
+                parts.append(dyn + share)
+            for li, v in zip(order, _exact_parts(parts, total)):
+                out[li][(comp.name, action)] = v
+    return out
 
 
 def summary_frame(result: RunResult, components: pd.DataFrame, energy: pd.DataFrame) -> pd.DataFrame:

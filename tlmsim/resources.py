@@ -1,4 +1,10 @@
-"""Where the shipped platforms and workloads live (package data)."""
+"""Where the shipped platforms and workloads live.
+
+In the repository they sit at the top level (``platforms/``, ``workloads/``); an
+installed tlmsim carries them as package data (``tlmsim/platforms``,
+``tlmsim/workloads``: setup.py maps the folders into the package). An editable
+install or a source checkout reads them from the repository's top level.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +19,13 @@ DEFAULT_WORKLOAD = "digits-snn"
 
 def package_dir(name: str) -> Path:
     """Directory of shipped files (``platforms``, ``workloads`` or ``data``)."""
-    return Path(str(files("tlmsim") / name))
+    installed = Path(str(files("tlmsim") / name))
+    if installed.is_dir():
+        return installed
+    checkout = Path(__file__).resolve().parents[1] / name
+    if checkout.is_dir():
+        return checkout
+    raise FileNotFoundError(f"tlmsim's shipped {name!r} folder is missing (looked in {installed} and {checkout})")
 
 
 #: file types a shipped item may have: platforms are YAML; workloads are YAML, SCALE-Sim

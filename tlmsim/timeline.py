@@ -16,9 +16,18 @@ overlap on one track):
 * ``<component> stalls`` -> lanes: one slice per timed stall (the controller's and the
   PE array's waits, named by reason); a hop that waited has a nested ``wait`` slice;
 * ``layers``: one slice per layer (the controller's layer records: start to end);
+* ``noc`` -> ``links`` -> one track per link, named as the NoC's ``link_name`` (the
+  link rows of components.csv): one slice per packet for the NoC cycles it held that
+  link (head in to tail out, credit stalls included), named like the hop, carrying its
+  bytes and busy time (its flit cycles); needs the NoC's ``link_observer`` hook;
 * counters: ``dram bandwidth (GB/s)`` (bytes per window of ``window_ps``, attributed to
   the window holding the hop's end) and ``input spikes per timestep`` (at each tile's
-  start: the layer's input spikes per timestep over the tile's timestep window).
+  start: the layer's input spikes per timestep over the tile's timestep window);
+  under each DRAM channel ``ch<c> requests in flight`` (the average number of the
+  channel's requests between their offer and their completion, per window: the sum of
+  the DRAM hops' overlaps with the window / ``window_ps``) and, for each rank,
+  ``ch<c> ra<r> power state`` (0 standby, 1 power-down, 2 self-refresh; from the
+  PDE/PDX/SRE/SRX commands of the DRAM's command log, needs ``Dram.add_command_sink``).
 
 Flows: the hops of one DMA block share a chain id (:meth:`Recorder.new_chain`); each
 chain is one flow (flow id = chain + 1) from its first hop to its last, and the flows
@@ -30,11 +39,10 @@ nanoseconds (exact, integer): the UI's "1 ns" is 1 simulated ps, so the time axi
 have an integer ns unit, so picoseconds cannot be expressed otherwise without rounding.
 
 Memory stays bounded: packets are serialized in batches of :data:`BATCH` and written;
-the writer keeps one end time per lane, the flows waiting for their tile, the open
-bandwidth windows (at most ``window_span`` of them) and one entry per layer.
+the writer keeps one end time per lane and per link, the flows waiting for their tile,
+the open bandwidth and requests-in-flight windows (at most ``window_span`` of them per
+counter), one power state per DRAM rank and one entry per layer.
 
-DRAM queue occupancy and power-state counters are not drawn: the DRAM model does not
-expose them yet (docs/observability.md).
 """
 
 from __future__ import annotations
@@ -201,6 +209,16 @@ class PerfettoTimeline:
         self._bw_flushed = -1  # windows up to this one are written
         self._bw_last_value = 0.0
         self.late_dram_bytes = 0  # bytes that fell in an already written window (0 in every test)
+        self._occ: dict[int, dict[int, int]] = {}  # channel -> window -> request-ps in flight
+        self._occ_last: dict[int, float] = {}  # channel -> last written value
+        self._occ_done: dict[int, int] = {}  # channel -> windows up to this one are written
+        self.late_inflight_ps = 0  # request-ps that fell in an already written window (0 in every test)
+        self._noc_links: list[tuple] = []  # (link, start cycle, end cycle) booked for the next NoC hop
+        self._noc_period = 0
+        self._link_name = str
+        self._link_end: dict[int, int] = {}  # link track -> end of its last slice
+        self._power: dict[int, int] = {}  # global rank -> its power state now (0, 1, 2)
+        self._dram = None
         self.packets = 0
         self.hops = 0
         self._title = "tlmsim"
@@ -225,6 +243,15 @@ class PerfettoTimeline:
         self._track(("unit", "layers"), "layers", ROOT_UUID)
         for name in components:
             self._track(("unit", name), name, ROOT_UUID)
+        noc = components.get("noc")
+        if noc is not None and hasattr(noc, "link_observer") and hasattr(noc, "link_name"):
+            noc.link_observer = self._noc_link
+            self._noc_period = noc.period_ps
+            self._link_name = noc.link_name
+        add_sink = getattr(dram, "add_command_sink", None)
+        if add_sink is not None and dram.spec.powerdown:
+            self._dram = dram
+            add_sink(self._dram_commands)
 
     def hop(self, txn: Transaction, component: str, start_ps: int, end_ps: int, wait_ps: int,
             busy_ps: float) -> None:
@@ -294,6 +321,10 @@ class PerfettoTimeline:
             self._spike_sample(layer, tile, start_ps)
         elif component == "dram":
             self._dram_bytes(end_ps, txn.nbytes)
+            if self._decode is not None:
+                self._inflight(self._decode(txn.address)[0], start_ps, end_ps)
+        elif component == "noc" and self._noc_links:
+            self._link_slices(txn)
 
     def stall(self, component: str, reason: str, layer: int, start_ps: int, end_ps: int) -> None:
         unit = self._track(("unit", component), component, ROOT_UUID)
@@ -324,6 +355,13 @@ class PerfettoTimeline:
             s, e = spans[li]
             self._slice(self._lane(layers, s, e), s, e, f"L{li} {self._layer_names.get(li, '')}", layer=li)
         self._flush_bw(None)
+        for ch in sorted(self._occ):
+            self._flush_occ(ch, None)
+        if self._dram is not None:
+            end = self._dram.end_cycle * self._dram.spec.tck_ps
+            for r in sorted(self._power):
+                if self._power[r]:
+                    self._power_sample(r, end, 0)
         self._write()
         self._fh.close()
         os.replace(self._tmp, self.path)
@@ -424,9 +462,7 @@ class PerfettoTimeline:
         self._event(e, enc.end + uf)
 
     def _counter(self, key: str, unit: str, ts: int, value: float) -> None:
-        track = self._track(("counter", key), key, ROOT_UUID, counter_unit=unit)
-        enc = self.enc
-        self._event(ts, enc.counter + self._uuid_field[track] + enc.double_counter + struct.pack("<d", float(value)))
+        self._counter_on(self._track(("counter", key), key, ROOT_UUID, counter_unit=unit), ts, value)
 
     # -- counters ------------------------------------------------------------------------
     def _spike_sample(self, layer: int, tile: int, ts: int) -> None:
@@ -474,3 +510,105 @@ class PerfettoTimeline:
         if upto is None and self._bw_last_value != 0.0:
             self._counter(name, "GB/s", (self._bw_flushed + 1) * win, 0.0)
             self._bw_last_value = 0.0
+
+    # -- DRAM requests in flight and power states ------------------------------------------
+    def _inflight(self, ch: int, start_ps: int, end_ps: int) -> None:
+        """Add the hop's [start, end) to the channel's windows (request-ps per window)."""
+        occ = self._occ.setdefault(ch, {})
+        win = self.window_ps
+        w, last = start_ps // win, max(end_ps - 1, start_ps) // win
+        done = self._occ_done.get(ch, -1)
+        while w <= last:
+            lo, hi = max(start_ps, w * win), min(end_ps, (w + 1) * win)
+            if hi > lo:
+                if w <= done:
+                    self.late_inflight_ps += hi - lo
+                else:
+                    occ[w] = occ.get(w, 0) + hi - lo
+            w += 1
+        if last - self.window_span > self._occ_done.get(ch, -1):
+            self._flush_occ(ch, last - self.window_span)
+
+    def _flush_occ(self, ch: int, upto: int | None) -> None:
+        """Write the channel's windows before ``upto`` (all, and a closing 0, when None);
+        a window holding nothing after one holding something gets a 0 sample."""
+        occ = self._occ.get(ch, {})
+        unit = self._track(("unit", "dram"), "dram", ROOT_UUID)
+        chan = self._track(("ch", ch), f"ch{ch}", unit)
+        name = f"ch{ch} requests in flight"
+        track = self._track(("inflight", ch), name, chan, counter_unit="requests")
+        win = self.window_ps
+        done = self._occ_done.get(ch, -1)
+        last = (max(occ) if occ else done) if upto is None else upto
+        prev = self._occ_last.get(ch, 0.0)
+        for w in sorted(k for k in occ if k <= last):
+            if w - 1 > done and prev != 0.0:  # an empty window before this one
+                self._counter_on(track, (done + 1) * win, 0.0)
+                prev = 0.0
+            v = occ.pop(w) / win
+            if v != prev:
+                self._counter_on(track, w * win, v)
+                prev = v
+            done = w
+        done = max(done, last)
+        if upto is None and prev != 0.0:
+            self._counter_on(track, (done + 1) * win, 0.0)
+            prev = 0.0
+        self._occ_done[ch] = done
+        self._occ_last[ch] = prev
+
+    def _counter_on(self, track: int, ts: int, value: float) -> None:
+        enc = self.enc
+        self._event(ts, enc.counter + self._uuid_field[track] + enc.double_counter + struct.pack("<d", float(value)))
+
+    def _dram_commands(self, rows) -> None:
+        """A time-sorted chunk of the DRAM's command log: power-state changes per rank."""
+        s = self._dram.spec
+        tck, bpr = s.tck_ps, s.banks_per_rank
+        pd_before_sr = s.self_refresh_timeout_cycles - s.powerdown_timeout_cycles
+        sel = rows[rows[:, 3] >= 5]  # PDE, PDX, SRE, SRX
+        for cyc, _ch, gb, cmd in sel[:, :4].tolist():
+            r = gb // bpr
+            if cmd == 5:  # PDE
+                self._power_sample(r, cyc * tck, 1)
+            elif cmd == 7:  # SRE: precharge power-down (not logged) since the power-down timeout
+                self._power_sample(r, (cyc - pd_before_sr) * tck, 1)
+                self._power_sample(r, cyc * tck, 2)
+            else:  # PDX, SRX
+                self._power_sample(r, cyc * tck, 0)
+
+    def _power_sample(self, r: int, ts: int, state: int) -> None:
+        s = self._dram.spec
+        ch, ra = r // s.ranks, r % s.ranks
+        unit = self._track(("unit", "dram"), "dram", ROOT_UUID)
+        chan = self._track(("ch", ch), f"ch{ch}", unit)
+        track = self._track(("power", r), f"ch{ch} ra{ra} power state", chan, counter_unit="state")
+        if r not in self._power:
+            self._counter_on(track, 0, 0.0)
+        self._power[r] = state
+        self._counter_on(track, ts, float(state))
+
+    # -- NoC links -------------------------------------------------------------------------
+    def _noc_link(self, link: tuple, start_cycle: int, end_cycle: int, flit_cycles: int) -> None:
+        """The NoC's link observer: ``link`` is held from ``start_cycle`` to ``end_cycle``
+        (NoC cycles; its busy time: ``flit_cycles``) by the transfer it records next."""
+        self._noc_links.append((link, start_cycle, end_cycle, flit_cycles))
+
+    def _link_slices(self, txn: Transaction) -> None:
+        enc, period = self.enc, self._noc_period
+        unit = self._track(("unit", "noc"), "noc", ROOT_UUID)
+        links = self._track(("links",), "links", unit)
+        name = enc.text(enc.name, f"{txn.cmd.label} {txn.data_class.label} {txn.nbytes}B")
+        ann = enc.ann("txn", txn.id) + enc.ann("bytes", txn.nbytes) + enc.ann("layer", txn.layer)
+        for link, a, b, f in self._noc_links:
+            track = self._track(("link", link), self._link_name(link), links)
+            s, e = a * period, b * period
+            if self._link_end.get(track, 0) > s:  # never on a link the NoC books exclusively
+                track = self._lane(track, s, e)
+            else:
+                self._link_end[track] = e
+            uf = self._uuid_field[track]
+            self._event(s, enc.begin + uf + name + ann + self._a_busy(f * period))
+            self._event(e, enc.end + uf)
+        self._noc_links.clear()
+

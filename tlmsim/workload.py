@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import zlib
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Literal
@@ -72,7 +73,9 @@ class LayerSpec(ParamModel):
     kernel: int | list[int] = param(1, desc="conv/pool kernel size (int or [kh, kw])")
     stride: int | list[int] = param(1, desc="conv/pool stride (int or [sh, sw])")
     padding: int | list[int] = param(0, desc="conv/pool zero padding (int or [ph, pw])")
-    neuron: Neuron | None = param(None, desc="neuron model after this layer (default: the platform's)")
+    neuron: Neuron | None = param(
+        None, desc="neuron model after this layer; none = no neuron: the layer outputs its accumulator values"
+    )
     weight_sparsity: float = param(0.0, desc="fraction of zero weights (static sparsity)", ge=0.0, lt=1.0)
     firing_rate: float | None = param(
         None, desc="input spike density of this layer: the fraction of ones in its (T, *in_shape) input spikes, "
@@ -128,7 +131,9 @@ class WorkloadSpec(ParamModel):
     name: str = param(desc="workload name", min_length=1)
     description: str = param("", desc="free text, e.g. the data set and where the spikes come from")
     timesteps: int = param(desc="timesteps T per inference", ge=1, le=10000)
-    weight_bits: int = param(8, desc="stored weight width", ge=1, le=32)
+    weight_bits: int | None = param(
+        None, desc="stored weight width; none = the platform's pe_array.weight_bits", ge=1, le=32
+    )
     firing_rate: float = param(
         DEFAULT_FIRING_RATE, desc="input spike density of every layer without a firing_rate of its own (synthetic "
         "spikes); source of 0.15: about the mean measured input density of VGG9's convs, 0.155 "
@@ -227,7 +232,8 @@ class Workload:
 
     name: str
     timesteps: int
-    weight_bits: int
+    #: stored weight width; None = the platform's pe_array.weight_bits (:meth:`on_platform`)
+    weight_bits: int | None
     layers: list[Layer]
     spikes: dict[str, np.ndarray] = field(repr=False)
     spike_source: str = "synthetic"
@@ -249,6 +255,13 @@ class Workload:
     @property
     def synthetic(self) -> bool:
         return self.spike_source.startswith("synthetic")
+
+    def with_weight_bits(self, platform_weight_bits: int) -> "Workload":
+        """This workload with its weight width fixed: its own ``weight_bits``, else
+        ``platform_weight_bits`` (the platform's ``pe_array.weight_bits``)."""
+        if self.weight_bits is not None:
+            return self
+        return dataclasses.replace(self, weight_bits=platform_weight_bits)
 
     def weight_mask(self, layer: Layer) -> np.ndarray | None:
         """The nonzero-weight mask of ``layer`` (bool ``(K, N)``), or None when every weight
@@ -579,7 +592,7 @@ def _nir_workload(graph_path: Path, *, seed: int, timesteps: int, spec: Workload
             "description": (spec.description if spec else f"NIR graph {graph_path.name}")
             + "".join(f"; note: {n}" for n in graph.notes),
             "timesteps": spec.timesteps if spec else timesteps,
-            "weight_bits": spec.weight_bits if spec else 8, "layers": layer_dicts}
+            "weight_bits": spec.weight_bits if spec else None, "layers": layer_dicts}
     full = validate_model(WorkloadSpec, data, str(graph_path))
     try:
         layers = build_layers(full)

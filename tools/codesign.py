@@ -80,7 +80,7 @@ def fixed_point_accuracy(model: Path, meta: dict) -> float:
 
 
 def simulate_model(model: Path, meta: dict, platform: str, sets: list[str], samples: int) -> dict:
-    from tlmsim.engine.simulation import simulate
+    from tlmsim.soc.run import simulate
     from tlmsim.platform import load_platform
     from tlmsim.report import build_report
     from tlmsim.workload import load_workload

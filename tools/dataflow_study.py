@@ -73,7 +73,7 @@ def _workload(name: str, spikes: str):
 
 
 def run(job: tuple[str, str, str, str]) -> dict:
-    from tlmsim.engine.simulation import simulate
+    from tlmsim.soc.run import simulate
     from tlmsim.platform import load_platform
     from tlmsim.report import build_report
 

@@ -42,7 +42,7 @@ TABLES = ("summary", "layers", "components", "energy", "stalls", "stats")
 ROW_KEY = {"summary": (), "layers": ("name",), "components": ("component",), "energy": ("component", "action"),
            "stalls": ("component", "reason", "layer_name"), "stats": ("component", "stat")}
 
-PLATFORMS = ("ddr4-baseline", "edge-lpddr4", "hbm2-server")
+PLATFORMS = ("ddr4-baseline", "edge-lpddr4", "hbm2-server", "l2-glb", "no-glb")
 DATAFLOWS = ("dense-ws", "dense-os", "dense-is", "ptb", "spikex", "event")
 
 
@@ -115,7 +115,7 @@ QUICK = (
 
 def run_probe(probe: Probe) -> dict[str, pd.DataFrame]:
     """Simulate one probe; its summary, layers and components frames, in the stored dtypes."""
-    from tlmsim.engine.simulation import simulate
+    from tlmsim.soc.run import simulate
     from tlmsim.platform import load_platform
     from tlmsim.report import build_report
     from tlmsim.workload import load_workload

@@ -28,7 +28,7 @@ on all held-out images, recorded with tlmsim's reference simulator on the export
 graph). Needs the ``train`` extra (torch, scikit-learn, nir):
 
     pip install ".[train]"
-    python tools/train_digits.py --out tlmsim/workloads/digits_snn --timesteps 16 --seed 0
+    python tools/train_digits.py --out workloads/digits_snn --timesteps 16 --seed 0
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ def export_nir(model: DigitsSNN) -> nir.NIRGraph:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default="tlmsim/workloads/digits_snn", help="output path without extension")
+    ap.add_argument("--out", default="workloads/digits_snn", help="output path without extension")
     ap.add_argument("--timesteps", type=int, default=16)
     ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--seed", type=int, default=0)

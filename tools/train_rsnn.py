@@ -27,7 +27,7 @@ including the recurrent synapse's, on all held-out images, recorded with tlmsim'
 reference simulator on the exported graph). Needs the ``train`` extra:
 
     pip install ".[train]"
-    python tools/train_rsnn.py --out tlmsim/workloads/digits_rsnn --seed 0
+    python tools/train_rsnn.py --out workloads/digits_rsnn --seed 0
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def export_nir(model: DigitsRSNN) -> nir.NIRGraph:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default="tlmsim/workloads/digits_rsnn", help="output path without extension")
+    ap.add_argument("--out", default="workloads/digits_rsnn", help="output path without extension")
     ap.add_argument("--epochs", type=int, default=60)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()

@@ -7,7 +7,7 @@ import pytest
 from tlmsim.dataflow import make_dataflow
 from tlmsim.dataflow.tiling import bits_to_bytes
 from tlmsim.engine.transaction import DataClass
-from tlmsim.hw.controller import glb_ranges
+from tlmsim.hw.controller import level_ranges
 from tlmsim.platform import load_platform
 from tlmsim.platform.checks import staging_bytes
 from tlmsim.workload import load_workload
@@ -18,7 +18,7 @@ def _tensor_range(plan, dc, stores=False):
     ms = [m for t in plan.tiles for m in (t.stores if stores else t.loads) if m.data_class == dc and not m.in_dram]
     if not ms:
         return None
-    return min(m.glb_address for m in ms), max(m.glb_address + (m.glb_span or m.nbytes) for m in ms)
+    return min(m.level_address for m in ms), max(m.level_address + (m.level_span or m.nbytes) for m in ms)
 
 
 @pytest.mark.parametrize("glb", ["512KiB", "8MiB"])
@@ -29,7 +29,7 @@ def test_resident_tensors_are_placed_in_the_glb_and_handed_over_in_place(glb):
     lo, hi = staging_bytes(p), p.buffers.glb.capacity_bytes
     handed = 0
     for prev, plan in zip(plans, plans[1:]):
-        for a, b in glb_ranges(plan):
+        for a, b in level_ranges(plan, 0, 1):
             assert lo <= a < b <= hi, (plan.layer.name, a, b)
         if plan.layer.op == "flatten" or prev.layer.op == "flatten":
             continue
@@ -48,11 +48,11 @@ def test_next_layer_weights_are_clear_of_this_layers_tensors_when_the_glb_holds_
     clear = 0
     for plan, nxt in zip(plans, plans[1:]):
         ws = [m for m in nxt.prologue if m.data_class == DataClass.WEIGHTS]
-        if not ws or plan.glb_bytes + nxt.glb_bytes + staging_bytes(p) > p.buffers.glb.capacity_bytes:
+        if not ws or sum(plan.resident_bytes.values()) + sum(nxt.resident_bytes.values()) + staging_bytes(p) > p.buffers.glb.capacity_bytes:
             continue
-        live = glb_ranges(plan)
+        live = level_ranges(plan, 0, 1)
         for m in ws:
-            assert not any(a < m.glb_address + m.nbytes and m.glb_address < b for a, b in live), nxt.layer.name
+            assert not any(a < m.level_address + m.nbytes and m.level_address < b for a, b in live), nxt.layer.name
         clear += 1
     assert clear >= 3
 

@@ -12,7 +12,7 @@ import pytest
 from tlmsim.cli import main
 from tlmsim.dataflow import make_dataflow
 from tlmsim.dataflow.tiling import layout_dram
-from tlmsim.engine.simulation import simulate
+from tlmsim.soc.run import simulate
 from tlmsim.engine.transaction import DataClass
 from tlmsim.platform import load_platform
 from tlmsim.platform.dataflow import DATAFLOWS

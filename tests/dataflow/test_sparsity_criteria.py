@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tlmsim.dataflow import make_dataflow
-from tlmsim.engine.simulation import simulate
+from tlmsim.soc.run import simulate
 from tlmsim.platform import load_platform
 from tlmsim.report import build_report
 from tlmsim.workload import load_workload, synthetic_spikes

@@ -3,7 +3,7 @@
 import pytest
 
 from tlmsim.engine.invariants import check_run
-from tlmsim.engine.simulation import simulate
+from tlmsim.soc.run import simulate
 from tlmsim.platform import load_platform
 from tlmsim.workload import load_workload
 

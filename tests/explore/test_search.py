@@ -87,7 +87,7 @@ def test_cli_search_and_bad_file(tmp_path, capsys):
 
 
 def test_platform_area_equals_the_components_area():
-    from tlmsim.engine.simulation import simulate
+    from tlmsim.soc.run import simulate
     from tlmsim.report import build_report
     from tlmsim.workload import load_workload
 

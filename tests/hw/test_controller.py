@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import simpy
 
-from tlmsim.dataflow.base import LayerPlan, Move, Tile
+from tlmsim.engine.plan import LayerPlan, Move, Tile
 from tlmsim.engine.component import Component
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.trace import TraceWriter
@@ -65,7 +65,7 @@ def run(double_buffered: bool, compute_cycles: int = 100, stores: bool = False, 
         st = [Move(DataClass.OUT_SPIKES, 64, False, 0, 0)] if stores else []
         tiles.append(Tile(index=i, t_first=0, t_last=0, loads=[Move(DataClass.WEIGHTS, 100, False, 0, 0)],
                           stores=st, compute_cycles=compute_cycles))
-    ctrl = Controller(name="controller", env=env, recorder=rec, dram=dram, noc=noc, glb=glb, l1=l1, pe=pe,
+    ctrl = Controller(name="controller", env=env, recorder=rec, dram=dram, noc=noc, levels=[glb], l1=l1, pe=pe,
                       plans=[LayerPlan(layer=LAYER, tiles=tiles)], chunk_bytes=4096, outstanding=4,
                       double_buffered=double_buffered)
     env.run(until=ctrl.done)
@@ -120,7 +120,7 @@ def _stuck_controller():
     tile = Tile(index=0, t_first=1, t_last=1,
                 loads=[Move(DataClass.MEMBRANE, 64, False, 0, 0, after=(0, "membrane", 0, 0, 0))],
                 stores=[], compute_cycles=10)
-    ctrl = Controller(name="controller", env=env, recorder=rec, dram=dram, noc=noc, glb=glb, l1=l1, pe=pe,
+    ctrl = Controller(name="controller", env=env, recorder=rec, dram=dram, noc=noc, levels=[glb], l1=l1, pe=pe,
                       plans=[LayerPlan(layer=LAYER, tiles=[tile])], chunk_bytes=4096, outstanding=4,
                       double_buffered=True)
     return env, rec, ctrl
@@ -129,7 +129,7 @@ def _stuck_controller():
 def test_a_deadlock_names_what_is_blocked():
     import pytest
 
-    from tlmsim.engine.simulation import run_guarded
+    from tlmsim.soc.run import run_guarded
     from tlmsim.errors import SimulationError
 
     env, rec, ctrl = _stuck_controller()
@@ -144,7 +144,7 @@ def test_a_deadlock_names_what_is_blocked():
 def test_a_livelock_is_stopped_by_the_watchdog():
     import pytest
 
-    from tlmsim.engine.simulation import run_guarded
+    from tlmsim.soc.run import run_guarded
     from tlmsim.errors import SimulationError
 
     env, rec, ctrl = _stuck_controller()
@@ -187,7 +187,7 @@ def run_plans(plans, *, l1_bytes=1 << 20, double_buffered=True, chunk=4096, outs
     dram, noc, glb, l1 = mk("dram"), mk("noc"), mk("glb"), mk("l1", l1_bytes)
     pe = PeArray(name="pe_array", env=env, recorder=rec, config=PeArrayConfig(), clock_period_ps=1 * NS,
                  energy=EnergyTable())
-    ctrl = Controller(name="controller", env=env, recorder=rec, dram=dram, noc=noc, glb=glb, l1=l1, pe=pe,
+    ctrl = Controller(name="controller", env=env, recorder=rec, dram=dram, noc=noc, levels=[glb], l1=l1, pe=pe,
                       plans=plans, chunk_bytes=chunk, outstanding=outstanding, double_buffered=double_buffered)
     env.run(until=ctrl.done)
     rec.close()
@@ -268,7 +268,7 @@ def test_the_prologue_overlaps_the_first_tiles():
     # (a serial prologue would end at 60 and the run at 290 ns).
     prologue = [Move(DataClass.WEIGHTS, 8192, True, 0, G)]
     tiles = [_tile(0, 4096, 0, cycles=100, load_glb=G), _tile(1, 4096, 0, cycles=100, load_glb=G + 4096)]
-    end, rec, _ = run_plans([LayerPlan(layer=LAYER, tiles=tiles, prologue=prologue, glb_bytes=8192)],
+    end, rec, _ = run_plans([LayerPlan(layer=LAYER, tiles=tiles, prologue=prologue, resident_bytes={0: 8192})],
                             outstanding=1)
     assert end == 260 * NS
     assert rec.stalls.total_ps("controller", "resident_data") == 30 * NS
@@ -281,16 +281,16 @@ def test_the_next_layers_weights_prefetch_during_this_layer():
     # starts: load [230,260], compute 100 ns -> 360 ns (without the prefetch: 390).
     b = Layer(index=1, name="b", op="linear", in_shape=(8,), out_shape=(8,), kernel=(1, 1), stride=(1, 1),
               padding=(0, 0), neuron=None, weight_sparsity=0.0, firing_rate=0.5)
-    a_plan = LayerPlan(layer=LAYER, tiles=[_tile(0, 64, 0, cycles=200, load_glb=40000)], glb_bytes=64)
+    a_plan = LayerPlan(layer=LAYER, tiles=[_tile(0, 64, 0, cycles=200, load_glb=40000)], resident_bytes={0: 64})
     b_plan = LayerPlan(layer=b, tiles=[_tile(0, 4096, 0, cycles=100, load_glb=G)],
-                       prologue=[Move(DataClass.WEIGHTS, 8192, True, 0, G)], glb_bytes=8192)
+                       prologue=[Move(DataClass.WEIGHTS, 8192, True, 0, G)], resident_bytes={0: 8192})
     end, rec, ctrl = run_plans([a_plan, b_plan], outstanding=1)
     assert end == 360 * NS
     assert ctrl.stats.c["prefetched_bytes"] == 8192
     assert rec.stalls.total_ps("controller", "resident_data") == 0
     # weights that overlap what A keeps resident are not prefetched: B then loads them when it starts
     b_clash = LayerPlan(layer=b, tiles=[_tile(0, 4096, 0, cycles=100, load_glb=39936)],
-                        prologue=[Move(DataClass.WEIGHTS, 8192, True, 0, 39936)], glb_bytes=8192)
+                        prologue=[Move(DataClass.WEIGHTS, 8192, True, 0, 39936)], resident_bytes={0: 8192})
     end, rec, ctrl = run_plans([a_plan, b_clash], outstanding=1)
     assert ctrl.stats.c["prefetched_bytes"] == 0
     # B starts at 230: first block in at 260, tile load [260,290], compute [290,390]
@@ -300,7 +300,7 @@ def test_the_next_layers_weights_prefetch_during_this_layer():
 def test_no_l1_write_lands_on_bytes_still_to_be_read_in_a_real_run(tmp_path):
     # LeNet-5 on spikex: with the input half freed before its outputs drained, 35 L1 writes
     # of this run landed on outputs still waiting to be stored
-    from tlmsim.engine.simulation import simulate
+    from tlmsim.soc.run import simulate
     from tlmsim.platform import load_platform
     from tlmsim.workload import load_workload
 

@@ -8,7 +8,7 @@ import csv
 import simpy
 
 from tests.hw.test_controller import LAYER, NS, Fixed
-from tlmsim.dataflow.base import LayerPlan, Move, Tile
+from tlmsim.engine.plan import LayerPlan, Move, Tile
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.trace import TraceWriter
 from tlmsim.engine.transaction import DataClass
@@ -27,7 +27,7 @@ def _run(tiles, *, double_buffered=True, trace=None):
     dram, noc, glb, l1 = mk("dram"), mk("noc"), mk("glb"), mk("l1")
     pe = PeArray(name="pe_array", env=env, recorder=rec, config=PeArrayConfig(), clock_period_ps=1 * NS,
                  energy=EnergyTable())
-    ctrl = Controller(name="controller", env=env, recorder=rec, dram=dram, noc=noc, glb=glb, l1=l1, pe=pe,
+    ctrl = Controller(name="controller", env=env, recorder=rec, dram=dram, noc=noc, levels=[glb], l1=l1, pe=pe,
                       plans=[LayerPlan(layer=LAYER, tiles=tiles)], chunk_bytes=4096, outstanding=4,
                       double_buffered=double_buffered)
     env.run(until=ctrl.done)

@@ -9,7 +9,7 @@ import math
 import pytest
 import simpy
 
-from tlmsim.dataflow.base import Tile
+from tlmsim.engine.plan import Tile
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.transaction import Cmd, DataClass, Transaction
 from tlmsim.hw.pe_array import PeArray
@@ -57,13 +57,6 @@ def test_add_rule_with_distinct_anchor_points():
     # ... and never below 0: 0.5 + 0.1 x (1 - 8) = -0.2 -> 0; 0.5 + 0.1 x (4 - 8) = 0.1 stays
     assert E.add_pj(1) == 0.0
     assert E.add_pj(4) == pytest.approx(0.1)
-
-
-def test_mult_rule_is_quadratic_in_width():
-    e = EnergyTable(mult_8bit_pj=0.7)
-    assert e.mult_pj(8) == pytest.approx(0.7)
-    assert e.mult_pj(4) == pytest.approx(0.175)  # 0.7 * (4/8)^2
-    assert e.mult_pj(24) == pytest.approx(6.3)  # 0.7 * 3^2
 
 
 def test_neuron_update_energy_per_model_at_the_membrane_width():

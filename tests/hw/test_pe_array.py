@@ -6,7 +6,7 @@ import csv
 
 import simpy
 
-from tlmsim.dataflow.base import Tile
+from tlmsim.engine.plan import Tile
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.trace import TraceWriter
 from tlmsim.engine.transaction import Cmd, DataClass

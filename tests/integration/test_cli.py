@@ -57,7 +57,7 @@ def test_trace_bytes_equal_component_bytes(tmp_path):
 
 
 def test_bytes_conserved_between_levels(tmp_path):
-    from tlmsim.engine.simulation import simulate
+    from tlmsim.soc.run import simulate
     from tlmsim.platform import load_platform
     from tlmsim.workload import load_workload
 

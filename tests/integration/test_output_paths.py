@@ -25,14 +25,14 @@ DIGITS_NIR = str(shipped("workloads")["digits_snn"])
 def no_simulation(monkeypatch):
     """Fail the test if a simulation (or a sweep point) starts."""
     import tlmsim.compare
-    import tlmsim.engine.simulation
+    import tlmsim.soc.run
     import tlmsim.explore.sweep
     import tlmsim.snn.refsim
 
     def boom(*_a, **_k):
         raise AssertionError("a simulation started before the output path was checked")
 
-    monkeypatch.setattr(tlmsim.engine.simulation, "simulate", boom)
+    monkeypatch.setattr(tlmsim.soc.run, "simulate", boom)
     monkeypatch.setattr(tlmsim.compare, "simulate", boom)
     monkeypatch.setattr(tlmsim.explore.sweep, "run_point", boom)
     return boom

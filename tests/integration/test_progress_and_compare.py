@@ -8,7 +8,7 @@ import pytest
 import tlmsim.progress
 from tlmsim.cli import main
 from tlmsim.compare import compare_platforms
-from tlmsim.engine.simulation import simulate
+from tlmsim.soc.run import simulate
 from tlmsim.platform import load_platform
 from tlmsim.progress import RunProgress, wanted
 from tlmsim.report import build_report

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from tlmsim.cli import main
-from tlmsim.engine.simulation import simulate
+from tlmsim.soc.run import simulate
 from tlmsim.platform import load_platform
 from tlmsim.report import build_report
 from tlmsim.workload import load_workload

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from tlmsim.cli import main
-from tlmsim.engine.simulation import simulate
+from tlmsim.soc.run import simulate
 from tlmsim.platform import load_platform
 from tlmsim.plots import (
     dominant_cause,
@@ -54,12 +54,18 @@ def test_hand_computed_breakdown_and_roofline_point():
 def test_run_plots_and_plot_command(tmp_path, capsys):
     out = tmp_path / "r"
     assert main(["run", "digits-snn", "--out", str(out), "--plots", "--perfetto", str(out / "t.pftrace")]) == 0
-    for f in ("roofline.png", "latency_breakdown.png", "t.pftrace"):
+    for f in ("roofline.png", "latency_breakdown.png", "energy_breakdown.png", "t.pftrace"):
         assert (out / f).stat().st_size > 1000
     first = (out / "roofline.png").read_bytes()
     (out / "roofline.png").unlink()
     assert main(["plot", str(out)]) == 0
     assert (out / "roofline.png").read_bytes() == first  # same tables, same picture
+    # a run written before layers.csv had energy columns: no energy plot, the others still drawn
+    layers = pd.read_csv(out / "layers.csv")
+    layers.drop(columns=[c for c in layers.columns if c.startswith("energy_")]).to_csv(out / "layers.csv", index=False)
+    (out / "energy_breakdown.png").unlink()
+    assert main(["plot", str(out)]) == 0
+    assert not (out / "energy_breakdown.png").exists() and (out / "roofline.png").is_file()
 
 
 def test_plot_of_a_directory_that_is_not_a_run(tmp_path, capsys):
@@ -77,3 +83,4 @@ def test_compare_writes_plots_per_platform(tmp_path):
     for p in ("ddr4-baseline", "edge-lpddr4"):
         assert (tmp_path / f"{p}_roofline.png").is_file()
         assert (tmp_path / f"{p}_latency_breakdown.png").is_file()
+        assert (tmp_path / f"{p}_energy_breakdown.png").is_file()

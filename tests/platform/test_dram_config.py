@@ -93,3 +93,26 @@ def test_bounds_and_unknown_keys():
         DramConfig.model_validate({"queue_depth": 16})
     s = DramConfig(write_queue_depth=16).resolve()
     assert s.write_high_watermark == 16 and s.write_low_watermark == 8 and s.command_queue_depth == 8
+
+
+def test_lpddr4_rails_fold_into_vdd_equivalent_currents():
+    # Micron 6Gb LPDDR4-3200 x16 (DRAMPower memspec): VDD1 1.8 V, VDD2 1.1 V.
+    # Precharge standby: 1.8 V x 2.0 mA + 1.1 V x 27 mA = 33.3 mW -> 30.2727 mA at 1.1 V;
+    # precharge power-down: 1.8 x 1.2 + 1.1 x 3.0 = 5.46 mW; burst read 1.8 x 2.25 + 1.1 x 275 = 306.55 mW.
+    s = DramConfig(preset="LPDDR4-2400").resolve()
+    assert s.VDD == 1.1
+    assert s.VDD * s.IDD2N == pytest.approx(33.3, abs=1e-12)
+    assert s.VDD * s.IDD2P == pytest.approx(5.46, abs=1e-12)
+    assert s.VDD * s.IDD4R == pytest.approx(306.55, abs=1e-12)
+    assert s.VDD * s.IDD6 == pytest.approx(1.8 * 0.3 + 1.1 * 0.5, abs=1e-12)
+    # an override still replaces the folded value
+    o = DramConfig(preset="LPDDR4-2400", power={"IDD2N": 10.0}).resolve()
+    assert o.IDD2N == 10.0 and o.IDD2P == s.IDD2P
+
+
+def test_fold_rails_is_exact_for_linear_energy():
+    from tlmsim.platform.dram import fold_rails
+
+    rails = {"A": {"V": 2.0, "IDD0": 3.0, "IDD3N": 1.0}, "B": {"V": 0.5, "IDD0": 4.0, "IDD3N": 8.0}}
+    f = fold_rails(rails)
+    assert f == {"VDD": 0.5, "IDD0": (6.0 + 2.0) / 0.5, "IDD3N": (2.0 + 4.0) / 0.5}

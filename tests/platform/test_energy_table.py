@@ -18,12 +18,6 @@ def test_add_energy_is_linear_between_horowitz_points():
     assert e.add_pj(16) == pytest.approx(0.03 + 0.07 / 3)
 
 
-def test_mult_energy_quadratic_rule():
-    e = EnergyTable()
-    assert e.mult_pj(8) == pytest.approx(0.2)
-    assert e.mult_pj(16) == pytest.approx(0.8)  # 0.2 * (16/8)^2
-
-
 def test_sram_table_points_scaled_to_0v9():
     e = EnergyTable()
     # one 8 KiB bank, 128-bit access: CACTI read 3.864 pJ, write 5.724 pJ at 0.7 V

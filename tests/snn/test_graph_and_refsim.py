@@ -142,7 +142,7 @@ def test_conv_graph_shapes_survive_a_file_round_trip(tmp_path):
 
 
 def test_branches_sum_into_a_neuron_and_map_to_a_residual(tmp_path):
-    from tlmsim.engine.simulation import simulate
+    from tlmsim.soc.run import simulate
     from tlmsim.platform import load_platform
     from tlmsim.workload import load_workload
 

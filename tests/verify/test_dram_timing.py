@@ -86,3 +86,28 @@ def test_a_corrupted_log_is_caught():
     acts = log.index[log["command"] == "ACT"]
     bad.loc[acts[1], "cycle"] = log.loc[acts[0], "cycle"]
     assert check_dram_commands(bad, spec)
+
+
+# -- the streaming checker on integer rows --------------------------------------------------------
+from tlmsim.verify.dram_timing import DramCommandChecker, check_dram_records  # noqa: E402
+
+BUGS = [{"tRCD": 10}, {"tFAW": 8}, {"tRP": 5}, {"tRAS": 30}, {"tCCD_L": 4}, {"tWTR_L": 1, "tWTR_S": 1},
+        {"tRFC": 100}, {}]
+
+
+@pytest.mark.parametrize("bug", BUGS, ids=lambda b: ",".join(b) or "none")
+def test_integer_rows_and_chunks_give_the_frame_checkers_verdicts(bug):
+    buggy, end = drive(DramConfig(preset="DDR4-3200", timing=bug), per_requester=120, think_ps=2000)
+    truth = DramConfig(preset="DDR4-3200").resolve()
+    rec = buggy.command_records()
+    whole = check_dram_commands(buggy.command_log(), truth, limit=10**6)
+    # the same rows as integers: the same sentences in the same order
+    assert check_dram_records(rec, truth, limit=10**6) == whole
+    assert (whole == []) == (bug == {})
+    # fed in time-sorted chunks as the model hands them on (cut anywhere, even inside a cycle):
+    # every violation found once, none invented
+    for size in (997, 5000):
+        chk = DramCommandChecker(truth, limit=10**6)
+        for i in range(0, len(rec), size):
+            chk.feed(rec[i:i + size])
+        assert sorted(chk.finish()) == sorted(whole)

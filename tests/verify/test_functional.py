@@ -7,7 +7,7 @@ import pytest
 
 from tlmsim.cli import main
 from tlmsim.dataflow import make_dataflow
-from tlmsim.engine.simulation import simulate
+from tlmsim.soc.run import simulate
 from tlmsim.errors import SimulationError
 from tlmsim.platform import load_platform
 from tlmsim.platform.dataflow import DATAFLOWS
@@ -139,7 +139,7 @@ def test_cli_verify(tmp_path, capsys):
 # -- layer kinds of NIR graphs as the frameworks write them --------------------------------------------------
 from pathlib import Path  # noqa: E402
 
-from tlmsim.dataflow.base import LayerPlan, Tile  # noqa: E402
+from tlmsim.engine.plan import LayerPlan, Tile  # noqa: E402
 
 NIR_DATA = Path(__file__).resolve().parents[1] / "data" / "nir"
 #: committed graphs whose layers every dataflow plans today (no recurrent or identity layer)

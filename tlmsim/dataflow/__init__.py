@@ -7,13 +7,14 @@ Each dataflow is one module implementing :class:`tlmsim.dataflow.base.Dataflow`
 
 from __future__ import annotations
 
-from tlmsim.dataflow.base import Dataflow, LayerPlan, Move, Tile
+from tlmsim.dataflow.base import Dataflow
 from tlmsim.dataflow.dense_is import DenseIS
 from tlmsim.dataflow.dense_os import DenseOS
 from tlmsim.dataflow.dense_ws import DenseWS
 from tlmsim.dataflow.event import Event
 from tlmsim.dataflow.ptb import Ptb
 from tlmsim.dataflow.spikex import SpikeX
+from tlmsim.engine.plan import LayerPlan, Move, Tile
 
 DATAFLOWS: dict[str, type[Dataflow]] = {
     cls.NAME: cls for cls in (DenseWS, DenseOS, DenseIS, Ptb, SpikeX, Event)

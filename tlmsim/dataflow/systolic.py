@@ -12,7 +12,7 @@ tiling (loop order, chunk sizes). :class:`SystolicDataflow` then
    traffic that stays exposed (:meth:`SystolicDataflow._exposed_cycles`); among equal
    estimates (e.g. two loop orders of one compute-bound shape) the one that moves the
    fewest DRAM bytes, then the one with fewer tiles, and
-3. turns its steps into :class:`~tlmsim.dataflow.base.Tile` objects with addresses,
+3. turns its steps into :class:`~tlmsim.engine.plan.Tile` objects with addresses,
    membrane dependencies between timesteps and ResNet shortcut loads.
 
 Shared cost rules (every dataflow uses them, each unit-tested):
@@ -50,7 +50,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from tlmsim.dataflow.activity import Im2col, best_bits, spike_bits
-from tlmsim.dataflow.base import Dataflow, LayerPlan, Move, Tile
+from tlmsim.dataflow.base import Dataflow
+from tlmsim.engine.plan import LayerPlan, Move, Tile
 from tlmsim.dataflow.formats import SPIKE_FORMATS, bits_for
 from tlmsim.dataflow.weights import WeightBlocks
 from tlmsim.dataflow.tiling import Candidate, bits_to_bytes, ceil_div, choose_resident, largest_chunk, layout_dram
@@ -82,16 +83,25 @@ class Step:
     spike_format: str = "bitmap"
 
 
-def _tensor_move(sizes: dict[str, int], res: set[str], glb: dict[str, int], dc: DataClass, nbytes: int,
+def _tensor_move(sizes: dict[str, int], res: dict[str, int], glb: dict[str, int], dc: DataClass, nbytes: int,
                  tensor: str, offset: int, dram_base: int, stage: int, **kw) -> Move:
     """A move of ``nbytes`` at ``offset`` inside ``tensor`` (clamped to the tensor): from
-    its GLB copy when the tensor is resident (a move larger than the tensor, an im2col
-    slice, re-reads the tensor's bytes: ``glb_span``), else through the staging area."""
+    its copy in its SRAM level ``res[tensor]`` when the tensor is resident (a move larger
+    than the tensor, an im2col slice, re-reads the tensor's bytes: ``level_span``), else
+    from DRAM through the levels' staging areas."""
     offset = max(0, min(offset, sizes[tensor] - nbytes))
     if tensor not in res:
         return Move(dc, nbytes, True, dram_base + offset, stage, **kw)
     span = sizes[tensor] if nbytes > sizes[tensor] else 0
-    return Move(dc, nbytes, False, dram_base + offset, glb[tensor] + offset, glb_span=span, **kw)
+    return Move(dc, nbytes, False, dram_base + offset, glb[tensor] + offset, level_span=span, level=res[tensor], **kw)
+
+
+def _level_bytes(sizes: dict[str, int], res: dict[str, int]) -> dict[int, int]:
+    """Resident bytes per SRAM level."""
+    out: dict[int, int] = {}
+    for name, lv in sorted(res.items()):
+        out[lv] = out.get(lv, 0) + sizes[name]
+    return out
 
 
 @dataclass
@@ -113,7 +123,7 @@ class SystolicDataflow(Dataflow):
         pe = platform.pe_array
         self.pe = pe
         self.R, self.C = pe.rows, pe.cols
-        self.wb = workload.weight_bits
+        self.wb = workload.with_weight_bits(platform.pe_array.weight_bits).weight_bits
         self.ab = pe.accumulator_bits
         self.mb = pe.membrane_bits
         self.df = platform.dataflow
@@ -130,14 +140,16 @@ class SystolicDataflow(Dataflow):
         self.l1_half = l1.capacity_bytes // 2 if l1.double_buffered else l1.capacity_bytes
         df = platform.dataflow
         self.staging = 2 * df.dma_outstanding * df.dma_chunk_bytes
-        glb = platform.buffers.glb.capacity_bytes
-        if glb < 2 * self.staging:
-            raise MappingError(
-                f"buffers.glb.capacity_bytes {glb} is smaller than twice the DMA staging space "
-                f"(2 x dataflow.dma_outstanding x dataflow.dma_chunk_bytes = {self.staging}); "
-                "lower dataflow.dma_chunk_bytes or raise the GLB capacity"
-            )
-        self.glb_capacity = glb
+        bufs = platform.buffers
+        for i, lv in enumerate(bufs.sram_levels):
+            if lv.capacity_bytes < 2 * self.staging:
+                raise MappingError(
+                    f"{bufs.level_key(i)}.capacity_bytes {lv.capacity_bytes} is smaller than twice the DMA staging "
+                    f"space (2 x dataflow.dma_outstanding x dataflow.dma_chunk_bytes = {self.staging}); "
+                    f"lower dataflow.dma_chunk_bytes or raise the capacity of {lv.name}"
+                )
+        #: capacities of the SRAM levels between DRAM and L1, outermost first
+        self.level_capacities = [lv.capacity_bytes for lv in bufs.sram_levels]
         #: DRAM peak bytes per accelerator cycle, for the tiler's roofline estimate
         self.dram_bytes_per_cycle = (platform.dram.resolve().peak_bandwidth_gb_per_s
                                      * platform.clock_period_ps / 1000.0)
@@ -247,26 +259,29 @@ class SystolicDataflow(Dataflow):
         return Im2col(layer, self.workload.spikes[layer.name])
 
     # -- helpers ---------------------------------------------------------------------
-    def _glb_layout(self, sizes: dict[str, int], resident: set[str], layer: Layer) -> dict[str, int]:
-        """GLB offsets of the resident tensors. The staging area is at the bottom; above
-        it, the layer's inputs sit at one end of the free space, its membrane and weights
-        stacked inward from them, its outputs at the other end. Consecutive layers (a
-        flatten aside) alternate ends, so outputs left in the GLB are the next layer's
-        inputs in place, and the next layer's weights (inward from them) are clear of
-        this layer's tensors whenever the GLB holds both: the controller then prefetches
-        them during this layer."""
-        lo, hi = self.staging, self.glb_capacity
+    def _glb_layout(self, sizes: dict[str, int], resident: dict[str, int], layer: Layer) -> dict[str, int]:
+        """Offsets of the resident tensors inside their levels (``resident``: tensor ->
+        level). In every level the staging area is at the bottom; above it, the layer's
+        inputs sit at one end of the free space, its membrane and weights stacked inward
+        from them, its outputs at the other end. Consecutive layers (a flatten aside)
+        alternate ends, so outputs left in a level are the next layer's inputs in place,
+        and the next layer's weights (inward from them) are clear of this layer's tensors
+        whenever the level holds both: the controller then prefetches them during this
+        layer."""
         low = sum(1 for x in self.workload.layers[:layer.index] if x.op != "flatten") % 2 == 0
         offsets: dict[str, int] = {}
-        for name in ("inputs", "membrane", "weights"):
-            if name in resident:
-                if low:
-                    offsets[name], lo = lo, lo + sizes[name]
-                else:
-                    hi -= sizes[name]
-                    offsets[name] = hi
-        if "outputs" in resident:
-            offsets["outputs"] = hi - sizes["outputs"] if low else lo
+        for lv in sorted(set(resident.values())):
+            lo, hi = self.staging, self.level_capacities[lv]
+            here = {n for n, at in resident.items() if at == lv}
+            for name in ("inputs", "membrane", "weights"):
+                if name in here:
+                    if low:
+                        offsets[name], lo = lo, lo + sizes[name]
+                    else:
+                        hi -= sizes[name]
+                        offsets[name] = hi
+            if "outputs" in here:
+                offsets["outputs"] = hi - sizes["outputs"] if low else lo
         return offsets
 
     def _outputs_to_dram(self, layer: Layer) -> bool:
@@ -276,12 +291,22 @@ class SystolicDataflow(Dataflow):
         return (not readers or any(r != layer.index + 1 for r in readers)
                 or any(l.residual == layer.index for l in self.workload.layers))
 
-    def _residency(self, layer: Layer, sizes: dict[str, int], reuse: dict[str, float], resident_input: bool):
+    def _residency(self, layer: Layer, sizes: dict[str, int], reuse: dict[str, float],
+                   input_level: int | None) -> dict[str, int]:
+        """Which SRAM level keeps each resident tensor (tensor -> level, 0 the outermost):
+        the levels are filled innermost first, each by :func:`choose_resident` over the
+        tensors not placed yet; inputs the previous layer left in a level
+        (``input_level``) stay there (first in its order) and go nowhere else."""
         cands = [Candidate(n, sizes[n], reuse[n]) for n in sizes if sizes[n] > 0]
         if not self._outputs_to_dram(layer):
             cands = [c if c.name != "outputs" else Candidate("outputs", c.nbytes, 2.0) for c in cands]
-        already = {"inputs"} if resident_input else set()
-        return choose_resident(self.glb_capacity, self.staging, cands, already)
+        out: dict[str, int] = {}
+        for lv in reversed(range(len(self.level_capacities))):
+            here = [c for c in cands if c.name not in out and (c.name != "inputs" or input_level in (None, lv))]
+            already = {"inputs"} if input_level == lv else set()
+            for name in sorted(choose_resident(self.level_capacities[lv], self.staging, here, already)):
+                out[name] = lv
+        return out
 
     def _staging_address(self, i: int) -> int:
         return (i % 2) * (self.staging // 2)
@@ -297,12 +322,14 @@ class SystolicDataflow(Dataflow):
         return m
 
     # -- planning --------------------------------------------------------------------
-    def plan_layer(self, layer: Layer, resident_input: bool) -> LayerPlan:
+    def plan_layer(self, layer: Layer, input_level: int | None) -> LayerPlan:
         if layer.op == "flatten":
-            return LayerPlan(layer=layer, tiles=[], resident={"inputs": resident_input, "outputs": resident_input})
+            kept = input_level is not None
+            return LayerPlan(layer=layer, tiles=[], resident={"inputs": kept, "outputs": kept},
+                             levels={"inputs": input_level, "outputs": input_level} if kept else {})
         if layer.op in ("maxpool2d", "avgpool2d", "sumpool2d", "identity"):
-            return self._plan_pool(layer, resident_input)
-        return self._plan_gemm(layer, resident_input)
+            return self._plan_pool(layer, input_level)
+        return self._plan_gemm(layer, input_level)
 
     def gemm_candidates(self, layer: Layer) -> list[GemmCandidate]:
         """The tilings of a GEMM layer this dataflow considers."""
@@ -333,14 +360,15 @@ class SystolicDataflow(Dataflow):
             "outputs": out,
         }
 
-    def _plan_gemm(self, layer: Layer, resident_input: bool) -> LayerPlan:
+    def _plan_gemm(self, layer: Layer, input_level: int | None) -> LayerPlan:
+        resident_input = input_level is not None
         sizes = self._sizes(layer)
         best = None
         cands = self.recurrent_candidates(layer) if layer.recurrent else self.gemm_candidates(layer)
         for cand in cands:
             moved = self._traffic(layer, cand.steps, sizes)
             reuse = {n: (moved[n] / sizes[n] if sizes[n] else 0.0) for n in sizes}
-            res = self._residency(layer, sizes, reuse, resident_input)
+            res = self._residency(layer, sizes, reuse, input_level)
             dram = 0
             for n in sizes:
                 if n in res:
@@ -383,7 +411,7 @@ class SystolicDataflow(Dataflow):
             cands.append(GemmCandidate(f"per timestep, {c.label}", steps))
         return cands
 
-    def _exposed_cycles(self, layer: Layer, steps: list[Step], sizes: dict[str, int], res: set[str],
+    def _exposed_cycles(self, layer: Layer, steps: list[Step], sizes: dict[str, int], res: dict[str, int],
                         resident_input: bool) -> float:
         """Cycles of resident-tensor traffic the tiles cannot hide, at DRAM peak bandwidth:
         the first tile waits for its slices of the tensors the prologue brings from DRAM
@@ -399,7 +427,7 @@ class SystolicDataflow(Dataflow):
             nbytes += sizes["outputs"]
         return nbytes / self.dram_bytes_per_cycle
 
-    def _emit(self, layer: Layer, steps: list[Step], sizes: dict[str, int], res: set[str],
+    def _emit(self, layer: Layer, steps: list[Step], sizes: dict[str, int], res: dict[str, int],
               resident_input: bool) -> LayerPlan:
         T = self.workload.timesteps
         M, K, N = layer.gemm
@@ -413,14 +441,16 @@ class SystolicDataflow(Dataflow):
 
         prologue: list[Move] = []
         if "weights" in res:
-            prologue.append(Move(DataClass.WEIGHTS, sizes["weights"], True, w_base, glb["weights"]))
+            prologue.append(Move(DataClass.WEIGHTS, sizes["weights"], True, w_base, glb["weights"],
+                                 level=res["weights"]))
         if "inputs" in res and not resident_input:
-            prologue.append(Move(DataClass.SPIKES, sizes["inputs"], True, in_base, glb["inputs"]))
+            prologue.append(Move(DataClass.SPIKES, sizes["inputs"], True, in_base, glb["inputs"], level=res["inputs"]))
         if "inputs" not in res and resident_input:
-            raise MappingError(f"layer {layer.name!r}: inputs left the GLB unexpectedly")  # planner invariant
+            raise MappingError(f"layer {layer.name!r}: inputs left their level unexpectedly")  # planner invariant
         epilogue: list[Move] = []
         if "outputs" in res and self._outputs_to_dram(layer):
-            epilogue.append(Move(DataClass.OUT_SPIKES, sizes["outputs"], True, out_base, glb["outputs"]))
+            epilogue.append(Move(DataClass.OUT_SPIKES, sizes["outputs"], True, out_base, glb["outputs"],
+                                 level=res["outputs"]))
         res_layer = self.workload.layers[layer.residual] if layer.residual >= 0 else None
         res_bits = (1 if res_layer.neuron else self.ab) if res_layer is not None else 0
         res_dc = DataClass.SPIKES if res_layer is not None and res_layer.neuron else DataClass.PSUM
@@ -489,7 +519,8 @@ class SystolicDataflow(Dataflow):
         return LayerPlan(
             layer=layer, tiles=tiles, prologue=prologue, epilogue=epilogue,
             resident={name: name in res for name in sizes},
-            glb_bytes=sum(sizes[n] for n in res), l1_tile_bytes=l1, spike_formats=dict(sorted(formats.items())),
+            resident_bytes=_level_bytes(sizes, res), levels=dict(res), l1_tile_bytes=l1,
+            spike_formats=dict(sorted(formats.items())),
         )
 
     @staticmethod
@@ -512,7 +543,8 @@ class SystolicDataflow(Dataflow):
             loads.append(move(DataClass.SPIKES, nb, "outputs", off, out_base, stage, after=(li, "spikes", t - 1, n0)))
         return loads
 
-    def _plan_pool(self, layer: Layer, resident_input: bool) -> LayerPlan:
+    def _plan_pool(self, layer: Layer, input_level: int | None) -> LayerPlan:
+        resident_input = input_level is not None
         """Pooling on spikes: the array's PEs act as adders (avg/sum) or OR gates (max).
         An identity layer (a neuron fed straight from its input, rank 1-3) is planned as
         a 1x1 pooling on its (N = out_shape[0], M = prod(out_shape[1:])) grid: no
@@ -539,16 +571,17 @@ class SystolicDataflow(Dataflow):
             "membrane": bits_to_bytes(layer.out_neurons * self.mb) if (layer.neuron and T > 1) else 0,
             "outputs": bits_to_bytes(T * layer.out_neurons),
         }
-        res = self._residency(layer, sizes, {"inputs": 1.0, "membrane": float(2 * (T - 1)), "outputs": 1.0}, resident_input)
+        res = self._residency(layer, sizes, {"inputs": 1.0, "membrane": float(2 * (T - 1)), "outputs": 1.0}, input_level)
         glb = self._glb_layout(sizes, res, layer)
         lay = self.layout
         in_base, out_base, mem_base = lay.inputs[layer.index], lay.outputs[layer.index], lay.membrane[layer.index]
         prologue = []
         if "inputs" in res and not resident_input:
-            prologue.append(Move(DataClass.SPIKES, sizes["inputs"], True, in_base, glb["inputs"]))
+            prologue.append(Move(DataClass.SPIKES, sizes["inputs"], True, in_base, glb["inputs"], level=res["inputs"]))
         epilogue = []
         if "outputs" in res and self._outputs_to_dram(layer):
-            epilogue.append(Move(DataClass.OUT_SPIKES, sizes["outputs"], True, out_base, glb["outputs"]))
+            epilogue.append(Move(DataClass.OUT_SPIKES, sizes["outputs"], True, out_base, glb["outputs"],
+                                 level=res["outputs"]))
         tiles: list[Tile] = []
         for t in range(T):
             for g0 in range(0, c_in, cg):
@@ -587,5 +620,5 @@ class SystolicDataflow(Dataflow):
                                   region=("identity" if layer.op == "identity" else "pool", t, g0, g)))
         return LayerPlan(layer=layer, tiles=tiles, prologue=prologue, epilogue=epilogue,
                          resident={name: name in res for name in sizes},
-                         glb_bytes=sum(sizes[n] for n in res), l1_tile_bytes=cg * per_ch,
+                         resident_bytes=_level_bytes(sizes, res), levels=dict(res), l1_tile_bytes=cg * per_ch,
                          tiling=f"t>c, channels/tile={cg}", spike_formats={"bitmap": len(tiles)})

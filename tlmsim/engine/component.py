@@ -17,6 +17,8 @@ from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.stats import COMMON_STATS, StatDecl
 from tlmsim.engine.transaction import Cmd, Transaction
 
+_READ, _WRITE = Cmd.READ, Cmd.WRITE
+
 
 class Component:
     """Base of every hardware model.
@@ -72,6 +74,14 @@ class Component:
     def area_mm2(self) -> float:
         return 0.0
 
+    def parts(self) -> list[dict]:
+        """Rows that break this component down (a NoC's links), listed in the
+        components report after the components: dicts with ``component`` and ``kind``
+        and any of ``reads``, ``writes``, ``read_bytes``, ``write_bytes``, ``busy_ps``
+        (of one busy unit) and ``stall_ps`` (``{reason: ps}``). Their traffic, busy
+        time and stalls are already in this component's own row. Default: none."""
+        return []
+
     # -- helpers for subclasses ----------------------------------------------------
     def record(self, txn: Transaction, start_ps: int, end_ps: int, wait_ps: int) -> None:
         """Account one hop of ``txn`` served here: counts, bytes, trace row.
@@ -80,10 +90,11 @@ class Component:
         trace's bytes always equal the component's byte counts.
         """
         c = self.stats.c
-        if txn.cmd == Cmd.READ:
+        cmd = txn.cmd
+        if cmd is _READ:
             c["reads"] += 1
             c["read_bytes"] += txn.nbytes
-        elif txn.cmd == Cmd.WRITE:
+        elif cmd is _WRITE:
             c["writes"] += 1
             c["write_bytes"] += txn.nbytes
         sinks = self.recorder.sinks

@@ -21,6 +21,8 @@ from tlmsim.engine.transaction import Cmd, DataClass, Transaction
 if TYPE_CHECKING:
     from tlmsim.engine.component import Component
 
+_COMPUTE = Cmd.COMPUTE
+
 
 class Recorder:
     """Collects everything a run measures."""
@@ -35,8 +37,8 @@ class Recorder:
         self.stalls = StallLedger()
         #: bytes moved per (source, destination, data class, layer)
         self.flows: dict[tuple[str, str, int, int], int] = {}
-        self._ids = itertools.count()
         self._chains = itertools.count()
+        #: transactions created so far; also the next transaction's id
         self.issued = 0
         self.completed = 0
 
@@ -67,9 +69,10 @@ class Recorder:
     ) -> Transaction:
         """Create a transaction with a fresh id, issued at ``now_ps``; ``chain`` groups
         the hops of one DMA block (see :meth:`new_chain`)."""
-        self.issued += 1
+        i = self.issued
+        self.issued = i + 1
         return Transaction(
-            next(self._ids), cmd, data_class, address, nbytes, source, destination,
+            i, cmd, data_class, address, nbytes, source, destination,
             layer, tile, t_first, t_last, cycles, now_ps, chain=chain,
         )
 
@@ -82,9 +85,10 @@ class Recorder:
         """Mark ``txn`` finished at ``now_ps`` and account the bytes it moved."""
         txn.done_ps = now_ps
         self.completed += 1
-        if txn.cmd != Cmd.COMPUTE:
+        if txn.cmd is not _COMPUTE:
             key = (txn.source, txn.destination, int(txn.data_class), txn.layer)
-            self.flows[key] = self.flows.get(key, 0) + txn.nbytes
+            flows = self.flows
+            flows[key] = flows.get(key, 0) + txn.nbytes
 
     def close(self) -> None:
         for sink in self.sinks:

@@ -13,8 +13,14 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from tlmsim.engine.transaction import Cmd, DataClass
+
 if TYPE_CHECKING:
     from tlmsim.engine.transaction import Transaction
+
+#: trace labels by member (``label`` is a property: looked up once here, not per row)
+_CMD_LABEL = {c: c.label for c in Cmd}
+_DC_LABEL = {d: d.label for d in DataClass}
 
 TRACE_COLUMNS = (
     "txn_id",
@@ -70,12 +76,11 @@ class TraceWriter:
 
     def hop(self, txn: "Transaction", component: str, start_ps: int, end_ps: int, wait_ps: int,
             busy_ps: float) -> None:
-        self.row(
-            (
-                txn.id, component, txn.cmd.label, txn.data_class.label, txn.address,
-                txn.nbytes, txn.layer, txn.tile, start_ps, end_ps, wait_ps,
-            )
-        )
+        rows = self._rows
+        rows.append((txn.id, component, _CMD_LABEL[txn.cmd], _DC_LABEL[txn.data_class], txn.address,
+                     txn.nbytes, txn.layer, txn.tile, start_ps, end_ps, wait_ps))
+        if len(rows) >= _FLUSH_ROWS:
+            self._flush()
 
     def stall(self, component: str, reason: str, layer: int, start_ps: int, end_ps: int) -> None:
         """Stalls are not part of the CSV trace (they are in stalls.csv)."""

@@ -16,8 +16,9 @@ platform key path) and what to minimise::
       dataflow.name: [dense-ws, spikex]
 
 Relative ``platform`` and ``workload`` paths are read relative to the search file;
-every parameter key is checked against the platform schema, and the base platform
-and workload loaded, before the first trial.
+every parameter key is checked against the platform schema (an unknown key, or one
+that changes no result, is refused as in sweeps), and the base platform and workload
+loaded, before the first trial.
 Each trial is the base platform with ``--set key=value`` for its values. Its area is
 computed first (:meth:`Platform.area_mm2`); a trial over the budget is not simulated:
 it is recorded as infeasible (values +inf, constraint = area - budget > 0, which

@@ -17,8 +17,10 @@ values to try::
 Relative ``platform`` and ``workload`` paths are read relative to the sweep file.
 Each point is the base platform with ``--set key=value`` for its values, validated
 like any platform. Every parameter key is checked against the platform schema and
-every point's platform is validated before the first point runs: an unknown key
-stops the sweep there (one line naming the sweep file); an invalid value is that
+every point's platform is validated before the first point runs: an unknown key,
+or one that changes no result (metadata, or a parameter whose hardware is not
+modelled yet: :func:`tlmsim.platform.params.no_effect_reason`), stops the sweep
+there (one line naming the sweep file and the key); an invalid value is that
 point's error. Points run on a Dask cluster: a LocalCluster on this machine by
 default (one single-threaded worker process per core), or an existing scheduler
 given by address; ``workers=0`` runs them serially in this process, and so does a
@@ -127,17 +129,27 @@ def platform_field(key: str):
         elif typing.get_origin(model) is dict:
             current = typing.get_args(model)[1]
             field = None
+        elif typing.get_origin(model) is list and part.isdigit():  # a list item: buffers.levels.0
+            current = typing.get_args(model)[0]
+            field = None
         else:
             return (f"{'.'.join(parts[:i])} is a value, not a section", None)
     return field
 
 
 def check_parameter_keys(parameters: dict[str, Any], file: str) -> None:
-    """Refuse a parameter key path that is not a platform key (before any point runs)."""
+    """Refuse, before any point runs, a parameter key path that is not a platform key,
+    or one that changes no result: metadata, or a parameter whose hardware is not
+    modelled yet (:func:`tlmsim.platform.params.no_effect_reason`)."""
+    from tlmsim.platform.params import no_effect_reason
+
     for key in parameters:
         got = platform_field(key)
         if isinstance(got, tuple):
             raise ConfigError(got[0], file=file, key=f"parameters.{key}", allowed=got[1])
+        why = no_effect_reason(got) if got is not None else None
+        if why is not None:
+            raise ConfigError(f"cannot be varied: {why}", file=file, key=f"parameters.{key}")
 
 
 def points(spec: SweepSpec) -> list[dict[str, Any]]:
@@ -236,7 +248,7 @@ def _set_value(v: Any) -> str:
 
 def run_point(platform: str, workload: str | None, point: dict[str, Any], seed: int) -> dict[str, Any]:
     """Run one point; never raises: errors come back as ``status: error``."""
-    from tlmsim.engine.simulation import simulate
+    from tlmsim.soc.run import simulate
     from tlmsim.platform import load_platform
     from tlmsim.report import build_report
     from tlmsim.workload import load_workload

@@ -1,17 +1,23 @@
 """The controller: runs layer plans by issuing transactions through the hierarchy.
 
-Per layer three processes run the tiles as a pipeline, while the GLB-resident
-tensors (the prologue) arrive from DRAM beside them:
+The hierarchy is the platform's declaration (docs/hierarchy.md): DRAM, the SRAM
+levels from DRAM inward (none, a GLB, an L2 and a GLB, ...), L1. A tensor lives in
+DRAM or in one level; a block between there and L1 crosses the NoC between each pair
+of neighbouring positions and passes every level in between through its staging
+area (:meth:`Controller.route`). With the one-level hierarchy [glb]: DRAM -> NoC ->
+GLB (staging) -> NoC -> L1, or GLB -> NoC -> L1 for GLB-resident data.
+
+Per layer three processes run the tiles as a pipeline, while the resident tensors
+(the prologue) arrive from DRAM beside them:
 
 * loader:   takes a free L1 half, waits until the bytes it will write there are no
             longer needed (outputs of an earlier tile still draining: see the L1
-            address map below) and until the GLB-resident data it reads has arrived
-            from DRAM, then loads the tile's operands, DRAM -> NoC -> GLB -> NoC -> L1
-            (or GLB -> NoC -> L1 for GLB-resident data);
+            address map below) and until the resident data it reads has arrived
+            from DRAM, then loads the tile's operands along their routes;
 * compute:  takes a loaded tile, waits until the earlier outputs in its half have
             drained, runs it on the PE array (which reads its operands from L1),
             writes its outputs into the half and frees the half's input area;
-* writer:   moves outputs L1 -> NoC -> GLB (-> NoC -> DRAM), then marks them drained.
+* writer:   moves outputs from L1 to their level (or DRAM), then marks them drained.
 
 So the loads of tile k+1 overlap the compute of tile k. Layers are separated by a
 barrier (the next layer's loads start after the last store of this one).
@@ -24,14 +30,14 @@ into the half waits for them only when it would reach into them, and the next
 outputs in the half wait for them always. Nothing is written over bytes that are
 still to be read.
 
-GLB: blocks between DRAM and L1 pass through a staging area at the bottom of the
-GLB, ``2 x dma_outstanding`` slots of one DMA block each; a block holds a slot from
-its GLB write to its GLB read (a block waiting for a free slot is stall
-``staging_full``). Resident tensors live above it, where the dataflow placed them.
-Each prologue move (DRAM -> GLB) runs beside the tiles; a tile waits only for the
-part of a resident tensor it reads (stall ``resident_data``), in DMA-block order.
-When this layer's prologue has arrived, the next layer's resident weights are
-prefetched if their GLB range is clear of everything this layer keeps in the GLB.
+Levels: a block passing a level goes through a staging area at its bottom,
+``2 x dma_outstanding`` slots of one DMA block each; a block holds a slot from its
+write to its read (a block waiting for a free slot is stall ``staging_full``).
+Resident tensors live above it, where the dataflow placed them. Each prologue move
+(DRAM -> its level) runs beside the tiles; a tile waits only for the part of a
+resident tensor it reads (stall ``resident_data``), in DMA-block order. When this
+layer's prologue has arrived, the next layer's resident weights are prefetched if
+their ranges are clear of everything this layer keeps in their levels.
 
 Every move is split into DMA blocks of ``dataflow.dma_chunk_bytes``; up to
 ``dataflow.dma_outstanding`` blocks of one move are in flight at once, each block
@@ -50,7 +56,7 @@ from dataclasses import dataclass, field
 
 import simpy
 
-from tlmsim.dataflow.base import LayerPlan, Move
+from tlmsim.engine.plan import LayerPlan, Move
 from tlmsim.engine.component import Component
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.stats import StatDecl
@@ -87,13 +93,15 @@ class _Half:
 
 
 class _Fill:
-    """A resident tensor arriving DRAM -> GLB (one prologue move): which of its bytes
-    are in. Blocks may land out of order; ``filled_to`` is the end of the arrived prefix."""
+    """A resident tensor arriving from DRAM into its level (one prologue move): which of
+    its bytes are in. Blocks may land out of order; ``filled_to`` is the end of the
+    arrived prefix."""
 
-    def __init__(self, env: simpy.Environment, move: Move, chunk: int) -> None:
+    def __init__(self, env: simpy.Environment, move: Move, chunk: int, level: int) -> None:
         self.env = env
-        self.lo = move.glb_address
-        self.hi = move.glb_address + move.nbytes
+        self.level = level
+        self.lo = move.level_address
+        self.hi = move.level_address + move.nbytes
         self.chunk = chunk
         self.nblocks = -(-move.nbytes // chunk)
         self._in = [False] * self.nblocks
@@ -108,7 +116,7 @@ class _Fill:
         return min(self.hi, self.lo + self._next * self.chunk)
 
     def arrived(self, offset: int) -> None:
-        """The block at ``offset`` (bytes into the tensor) is in the GLB."""
+        """The block at ``offset`` (bytes into the tensor) is in its level."""
         self._in[offset // self.chunk] = True
         while self._next < self.nblocks and self._in[self._next]:
             self._next += 1
@@ -142,14 +150,16 @@ def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-def glb_ranges(plan: LayerPlan) -> list[tuple[int, int]]:
-    """The GLB byte ranges ``plan`` keeps resident (merged): its prologue, epilogue and
-    every GLB-resident load or store of its tiles."""
-    rs = [(m.glb_address, m.glb_address + m.nbytes) for m in (*plan.prologue, *plan.epilogue)]
+def level_ranges(plan: LayerPlan, level: int, nlevels: int) -> list[tuple[int, int]]:
+    """The byte ranges ``plan`` keeps resident in SRAM level ``level`` (0 = outermost;
+    ``nlevels`` levels; merged): its prologue, epilogue and every resident load or
+    store of its tiles there."""
+    rs = [(m.level_address, m.level_address + m.nbytes) for m in (*plan.prologue, *plan.epilogue)
+          if m.level % nlevels == level]
     for t in plan.tiles:
         for m in (*t.loads, *t.stores):
-            if not m.in_dram:
-                rs.append((m.glb_address, m.glb_address + (m.glb_span or m.nbytes)))
+            if not m.in_dram and m.level % nlevels == level:
+                rs.append((m.level_address, m.level_address + (m.level_span or m.nbytes)))
     return _merge(rs)
 
 
@@ -165,6 +175,10 @@ def _wrapped(base: int, span: int, offset: int, n: int) -> list[tuple[int, int]]
     return pieces
 
 
+#: kinds of a route's steps (Controller.route)
+_HOPS, _STAGE, _READ = 0, 1, 2
+
+
 def _overlaps(a: list[tuple[int, int]], lo: int, hi: int) -> bool:
     return any(x < hi and lo < y for x, y in a)
 
@@ -177,6 +191,7 @@ class Controller(Component):
     STATS = (
         StatDecl("dma_blocks", "count", "DMA blocks moved"),
         StatDecl("layers", "count", "layers run"),
+        # (description kept as in the one-level reports, which stay byte-identical; the level is the weights')
         StatDecl("prefetched_bytes", "bytes", "resident weights loaded into the GLB during the previous layer"),
     )
 
@@ -188,7 +203,7 @@ class Controller(Component):
         recorder: Recorder,
         dram: Component,
         noc,
-        glb: Component,
+        levels: list[Component],
         l1: Component,
         pe: PeArray,
         plans: list[LayerPlan],
@@ -197,24 +212,29 @@ class Controller(Component):
         double_buffered: bool,
     ) -> None:
         super().__init__(name=name, env=env, recorder=recorder)
-        self.dram, self.noc, self.glb, self.l1, self.pe = dram, noc, glb, l1, pe
+        self.dram, self.noc, self.l1, self.pe = dram, noc, l1, pe
+        #: the SRAM levels between DRAM and L1, outermost first (their names are NoC endpoints)
+        self.levels = list(levels)
         self.plans = plans
         self.chunk = chunk_bytes
         self.outstanding = outstanding
         self.halves = 2 if double_buffered else 1
         self.half_bytes = l1.half_capacity_bytes if double_buffered else l1.capacity_bytes
-        #: GLB bytes reserved for blocks passing through it: one chunk per lane, both ways
+        #: bytes reserved at the bottom of every level for blocks passing through it: one chunk per lane, both ways
         self.staging_bytes = 2 * outstanding * chunk_bytes
-        #: cycle-free times (ps) of the staging slots (one DMA block each) at the bottom of the GLB
-        self._slot_free = [0] * (self.staging_bytes // chunk_bytes)
+        #: per level, cycle-free times (ps) of its staging slots (one DMA block each)
+        self._slot_free = [[0] * (self.staging_bytes // chunk_bytes) for _ in self.levels]
+        #: NoC endpoints from DRAM inward: position 0 is DRAM, 1..n the levels, n + 1 L1
+        self._ends = ("dram", *(lv.name for lv in self.levels), "l1")
+        self._routes: dict[tuple[int, int], tuple] = {}
         self.layers: list[LayerRecord] = []
         #: what each pipeline process is blocked on: process -> (what, layer, tile)
         self.waiting: dict[str, tuple[str, int, int]] = {}
         self._signals: dict[tuple, simpy.Event] = {}
         #: layer index -> {prologue move index: its fill}
         self._fills: dict[int, dict[int, _Fill]] = {}
-        #: layer index -> GLB bytes allocated for it by a prefetch
-        self._prefetched: dict[int, int] = {}
+        #: layer index -> {level: bytes allocated for it there by a prefetch}
+        self._prefetched: dict[int, dict[int, int]] = {}
         self._started: set[int] = set()
         self.done = env.event()
         self.process = env.process(self._run())
@@ -239,89 +259,139 @@ class Controller(Component):
             rec.complete(txn, t)
         return t
 
-    def _staged(self, t: int, dc: DataClass, n: int, layer: int, tile: int, chain: int = -1) -> int:
-        """Pass a block through a GLB staging slot from time ``t`` (write, then read it
-        out); the slot is busy until the read ends. Returns when the read ends."""
-        slots = self._slot_free
+    def _staged(self, t: int, lv: int, dc: DataClass, n: int, layer: int, tile: int, chain: int = -1) -> int:
+        """Pass a block through a staging slot of level ``lv`` from time ``t`` (write,
+        then read it out); the slot is busy until the read ends. Returns when the read ends."""
+        slots = self._slot_free[lv]
         k = min(range(len(slots)), key=slots.__getitem__)
         if slots[k] > t:
             self.stall("staging_full", slots[k] - t, layer, start_ps=t)  # booked ahead: the wait starts at t
             t = slots[k]
-        ga, glb = k * self.chunk, self.glb
-        t = self._chain(t, ((glb, Cmd.WRITE, ga, "noc", "glb"), (glb, Cmd.READ, ga, "glb", "noc")), dc, n, layer, tile,
+        ga, mem = k * self.chunk, self.levels[lv]
+        name = mem.name
+        t = self._chain(t, ((mem, Cmd.WRITE, ga, "noc", name), (mem, Cmd.READ, ga, name, "noc")), dc, n, layer, tile,
                         chain)
         slots[k] = t
         return t
 
-    def _block(self, route: str, move: Move, offset: int, n: int, l1_addr: int, layer: int, tile: int,
+    def route(self, src: int, dst: int) -> tuple:
+        """The steps of a block from position ``src`` to ``dst`` (0 DRAM, 1..n the SRAM
+        levels from DRAM inward, n + 1 L1), built once per pair. Moving inward or
+        outward, the block crosses the NoC between each pair of neighbouring positions
+        and passes every level strictly between ``src`` and ``dst`` through a staging
+        slot; at an SRAM end it is read from (or written to) the move's address, at
+        L1 the L1 address, at DRAM by the event-driven DRAM hop (not in the steps).
+
+        Steps: ``(_HOPS, ((comp, cmd, address selector, src name, dst name), ...))``
+        with selector 0: 0 (the NoC), 1: the level address, 2: the L1 address;
+        ``(_STAGE, level index)``; ``(_READ, level index)`` (a resident read that may wrap)."""
+        key = (src, dst)
+        r = self._routes.get(key)
+        if r is not None:
+            return r
+        if src == dst or not (0 <= src < len(self._ends) and 0 <= dst < len(self._ends)):
+            raise ValueError(f"no route from position {src} to {dst} of {self._ends}")
+        ends, top = self._ends, len(self._ends) - 1
+        mem = lambda p: self.l1 if p == top else self.levels[p - 1]  # noqa: E731
+        sel = lambda p: 2 if p == top else 1  # noqa: E731
+        steps: list = []
+        hops: list = []
+
+        def flush():
+            if hops:
+                steps.append((_HOPS, tuple(hops)))
+                hops.clear()
+
+        if src != 0:  # read out of the source SRAM
+            if src != top:
+                steps.append((_READ, src - 1))
+            else:
+                hops.append((self.l1, Cmd.READ, 2, "l1", "noc"))
+        step = 1 if dst > src else -1
+        p = src
+        while p != dst:
+            q = p + step
+            hops.append((self.noc, Cmd.WRITE, 0, ends[p], ends[q]))
+            if q != dst:
+                flush()
+                steps.append((_STAGE, q - 1))
+            elif q != 0:
+                hops.append((mem(q), Cmd.WRITE, sel(q), "noc", ends[q]))
+            p = q
+        flush()
+        r = self._routes[key] = tuple(steps)
+        return r
+
+    def _block(self, src: int, dst: int, move: Move, offset: int, n: int, l1_addr: int, layer: int, tile: int,
                on_block=None):
-        """One DMA block along ``route``; see :meth:`transfer`.
+        """One DMA block from position ``src`` to ``dst`` (see :meth:`route`).
 
         DRAM hops are event-driven (its scheduler sees concurrent requests); the
         SRAM and NoC hops behind them are booked with timestamps and waited for
-        with one timeout per leg (TLM-2.0 loosely-timed style). Blocks between DRAM
-        and L1 pass through a GLB staging slot; the others use the move's GLB address.
+        with one timeout per leg (TLM-2.0 loosely-timed style). Levels between the
+        two ends are passed through their staging slots; an SRAM end uses the
+        move's level address.
         """
         dc = move.data_class
-        da, ga, la = move.dram_address + offset, move.glb_address + offset, l1_addr + offset
-        env, noc, glb, l1, R, W = self.env, self.noc, self.glb, self.l1, Cmd.READ, Cmd.WRITE
-        chain = self.recorder.new_chain()  # the block's hops share it (the timeline's flow)
-        if route in ("dram>glb", "dram>l1"):
-            yield from self._hop(self.dram, R, dc, da, n, "dram", "noc", layer, tile, chain)
+        da, ga = move.dram_address + offset, move.level_address + offset
+        addrs = (0, ga, l1_addr + offset)
+        env, rec = self.env, self.recorder
+        chain = rec.new_chain()  # the block's hops share it (the timeline's flow)
+        if src == 0:
+            yield from self._hop(self.dram, Cmd.READ, dc, da, n, "dram", "noc", layer, tile, chain)
         t = env.now
-        if route == "dram>glb":
-            t = self._chain(t, ((noc, W, 0, "dram", "glb"), (glb, W, ga, "noc", "glb")), dc, n, layer, tile, chain)
-        elif route == "dram>l1":
-            t = self._chain(t, ((noc, W, 0, "dram", "glb"),), dc, n, layer, tile, chain)
-            t = self._staged(t, dc, n, layer, tile, chain)
-            t = self._chain(t, ((noc, W, 0, "glb", "l1"), (l1, W, la, "noc", "l1")), dc, n, layer, tile, chain)
-        elif route == "glb>l1":
-            if move.glb_span:  # a slice larger than its tensor (im2col) re-reads the tensor's bytes
-                for a, k in _wrapped(move.glb_address, move.glb_span, offset, n):
-                    t = self._chain(t, ((glb, R, a, "glb", "noc"),), dc, k, layer, tile, chain)
-            else:
-                t = self._chain(t, ((glb, R, ga, "glb", "noc"),), dc, n, layer, tile, chain)
-            t = self._chain(t, ((noc, W, 0, "glb", "l1"), (l1, W, la, "noc", "l1")), dc, n, layer, tile, chain)
-        elif route == "l1>glb":
-            t = self._chain(t, ((l1, R, la, "l1", "noc"), (noc, W, 0, "l1", "glb"), (glb, W, ga, "noc", "glb")),
-                            dc, n, layer, tile, chain)
-        elif route == "l1>dram":
-            t = self._chain(t, ((l1, R, la, "l1", "noc"), (noc, W, 0, "l1", "glb")), dc, n, layer, tile, chain)
-            t = self._staged(t, dc, n, layer, tile, chain)
-            t = self._chain(t, ((noc, W, 0, "glb", "dram"),), dc, n, layer, tile, chain)
-        elif route == "glb>dram":
-            t = self._chain(t, ((glb, R, ga, "glb", "noc"), (noc, W, 0, "glb", "dram")), dc, n, layer, tile, chain)
-        else:
-            raise ValueError(f"unknown route {route!r}")
+        for kind, x in self.route(src, dst):
+            if kind == _HOPS:
+                for comp, cmd, a, s, d in x:
+                    txn = rec.new_transaction(cmd, dc, addrs[a], n, s, d, now_ps=t, layer=layer, tile=tile,
+                                              chain=chain)
+                    t = comp.reserve(txn, t)
+                    rec.complete(txn, t)
+            elif kind == _STAGE:
+                t = self._staged(t, x, dc, n, layer, tile, chain)
+            else:  # _READ: a resident read; a slice larger than its tensor (im2col) re-reads the tensor's bytes
+                mem = self.levels[x]
+                if move.level_span:
+                    for a, k in _wrapped(move.level_address, move.level_span, offset, n):
+                        t = self._chain(t, ((mem, Cmd.READ, a, mem.name, "noc"),), dc, k, layer, tile, chain)
+                else:
+                    t = self._chain(t, ((mem, Cmd.READ, ga, mem.name, "noc"),), dc, n, layer, tile, chain)
         if t > env.now:
             yield env.timeout(t - env.now)
-        if route in ("glb>dram", "l1>dram"):
-            yield from self._hop(self.dram, W, dc, da, n, "noc", "dram", layer, tile, chain)
+        if dst == 0:
+            yield from self._hop(self.dram, Cmd.WRITE, dc, da, n, "noc", "dram", layer, tile, chain)
         self.stats.c["dma_blocks"] += 1
         if on_block is not None:
             on_block(offset)
 
-    def _lane(self, route, move, offsets, l1_addr, layer, tile, on_block):
+    def _lane(self, src, dst, move, offsets, l1_addr, layer, tile, on_block):
         for off, n in offsets:
-            yield from self._block(route, move, off, n, l1_addr, layer, tile, on_block)
+            yield from self._block(src, dst, move, off, n, l1_addr, layer, tile, on_block)
 
-    def transfer(self, route: str, move: Move, l1_addr: int, layer: int, tile: int, on_block=None):
-        """Move ``move.nbytes`` along ``route`` in DMA blocks, up to ``outstanding`` at once.
+    def position(self, move: Move) -> int:
+        """Where ``move``'s tensor lives: 0 DRAM, else 1 + its SRAM level."""
+        return 0 if move.in_dram else 1 + move.level % len(self.levels)
 
-        Routes: dram>glb, glb>dram (resident tensors), dram>l1, glb>l1 (loads),
-        l1>glb, l1>dram (stores); dram<->l1 passes through a GLB staging slot.
-        ``on_block(offset)`` is called as each block completes.
+    def home(self, move: Move) -> int:
+        """The position of the SRAM level a prologue or epilogue ``move`` fills or drains."""
+        return 1 + move.level % len(self.levels)
+
+    def transfer(self, src: int, dst: int, move: Move, l1_addr: int, layer: int, tile: int, on_block=None):
+        """Move ``move.nbytes`` from position ``src`` to ``dst`` (0 DRAM, 1..n the SRAM
+        levels, n + 1 L1; :meth:`route`) in DMA blocks, up to ``outstanding`` at once:
+        loads end at L1, stores start there, prologue and epilogue moves run between
+        DRAM and a level. ``on_block(offset)`` is called as each block completes.
         """
         blocks = [(off, min(self.chunk, move.nbytes - off)) for off in range(0, move.nbytes, self.chunk)]
         lanes = min(self.outstanding, len(blocks))
         if lanes <= 1:
-            yield from self._lane(route, move, blocks, l1_addr, layer, tile, on_block)
+            yield from self._lane(src, dst, move, blocks, l1_addr, layer, tile, on_block)
             return
         procs = [
-            self.env.process(self._lane(route, move, blocks[i::lanes], l1_addr, layer, tile, on_block))
+            self.env.process(self._lane(src, dst, move, blocks[i::lanes], l1_addr, layer, tile, on_block))
             for i in range(1, lanes)
         ]
-        yield from self._lane(route, move, blocks[0::lanes], l1_addr, layer, tile, on_block)
+        yield from self._lane(src, dst, move, blocks[0::lanes], l1_addr, layer, tile, on_block)
         yield simpy.AllOf(self.env, procs)
 
     def _parallel(self, gens: list):
@@ -335,49 +405,56 @@ class Controller(Component):
 
     # -- resident tensors: prologue fills and prefetch ----------------------------------------
     def _start_fills(self, li: int, moves: list[tuple[int, Move]]) -> None:
-        """Start the DRAM -> GLB fills of ``moves`` (prologue index, move) of layer ``li``,
+        """Start the DRAM -> level fills of ``moves`` (prologue index, move) of layer ``li``,
         all at once, each with its own DMA lanes."""
         fills = self._fills.setdefault(li, {})
         gens = []
         for i, mv in moves:
-            f = fills[i] = _Fill(self.env, mv, self.chunk)
-            gens.append(self.transfer("dram>glb", mv, 0, li, -1, on_block=f.arrived))
+            dst = self.home(mv)
+            f = fills[i] = _Fill(self.env, mv, self.chunk, dst - 1)
+            gens.append(self.transfer(0, dst, mv, 0, li, -1, on_block=f.arrived))
         if gens:
             self.env.process(self._parallel(gens))
 
     def _wait_resident(self, tile, li: int):
-        """Wait until every GLB-resident byte ``tile`` loads has arrived from DRAM."""
+        """Wait until every resident byte ``tile`` loads has arrived from DRAM."""
         fills = self._fills.get(li)
         if not fills:
             return
         for mv in tile.loads:
             if mv.in_dram:
                 continue
-            lo, hi = mv.glb_address, mv.glb_address + (mv.glb_span or mv.nbytes)
+            lv = mv.level % len(self.levels)
+            lo, hi = mv.level_address, mv.level_address + (mv.level_span or mv.nbytes)
             for f in fills.values():
-                if f.lo < hi and lo < f.hi:
+                if f.level == lv and f.lo < hi and lo < f.hi:
                     ev = f.until(min(hi, f.hi))
                     if ev is not None:
                         yield ev
 
     def _prefetch(self, after: simpy.Event, plan: LayerPlan, nxt: LayerPlan):
         """Once ``after`` fires (this layer's prologue is in), load ``nxt``'s resident
-        weights into the GLB if their range is clear of everything ``plan`` keeps there
-        (and of the staging area) and ``nxt`` has not started yet."""
+        weights into their levels if their ranges are clear of everything ``plan`` keeps
+        there (and of the staging areas), they fit, and ``nxt`` has not started yet."""
         yield after
         ni = nxt.layer.index
         moves = [(i, mv) for i, mv in enumerate(nxt.prologue) if mv.data_class == DataClass.WEIGHTS]
         if not moves or ni in self._started:
             return
-        live = glb_ranges(plan) + [(0, self.staging_bytes)]
-        if any(_overlaps(live, mv.glb_address, mv.glb_address + mv.nbytes) for _, mv in moves):
+        n = len(self.levels)
+        need: dict[int, int] = {}
+        for _, mv in moves:
+            lv = mv.level % n
+            live = level_ranges(plan, lv, n) + [(0, self.staging_bytes)]
+            if _overlaps(live, mv.level_address, mv.level_address + mv.nbytes):
+                return
+            need[lv] = need.get(lv, 0) + mv.nbytes
+        if any(nbytes > self.levels[lv].free_bytes for lv, nbytes in need.items()):
             return
-        nbytes = sum(mv.nbytes for _, mv in moves)
-        if nbytes > self.glb.free_bytes:
-            return
-        self.glb.allocate(nbytes, f"layer {nxt.layer.name!r} (prefetched weights)")
-        self._prefetched[ni] = nbytes
-        self.stats.c["prefetched_bytes"] += nbytes
+        for lv, nbytes in sorted(need.items()):
+            self.levels[lv].allocate(nbytes, f"layer {nxt.layer.name!r} (prefetched weights)")
+            self.stats.c["prefetched_bytes"] += nbytes
+        self._prefetched[ni] = need
         self._start_fills(ni, moves)
 
     # -- the three pipeline processes -------------------------------------------------------
@@ -399,14 +476,13 @@ class Controller(Component):
                     yield self._signal(mv.after)
             self.stall("dependency", env.now - t0, li)
             t0 = env.now
-            self.waiting["loader"] = ("resident data arriving in the GLB", li, tile.index)
+            self.waiting["loader"] = ("resident data arriving in its level", li, tile.index)
             yield from self._wait_resident(tile, li)
             self.stall("resident_data", env.now - t0, li)
-            self.waiting["loader"] = ("its DMA loads (DRAM/NoC/GLB/L1)", li, tile.index)
-            gens, offset = [], 0
+            self.waiting["loader"] = ("its DMA loads (DRAM/NoC/levels/L1)", li, tile.index)
+            gens, offset, l1 = [], 0, len(self._ends) - 1
             for mv in tile.loads:
-                route = "dram>l1" if mv.in_dram else "glb>l1"
-                gens.append(self.transfer(route, mv, h.base + offset, li, tile.index))
+                gens.append(self.transfer(self.position(mv), l1, mv, h.base + offset, li, tile.index))
                 offset += mv.nbytes
             yield from self._parallel(gens)
             ready.put((tile, hi))
@@ -457,11 +533,10 @@ class Controller(Component):
         for _ in range(n):
             self.waiting["writer"] = ("outputs to store (queue 'outputs')", li, -1)
             tile, h, drained = yield outq.get()
-            self.waiting["writer"] = ("its DMA stores (L1/NoC/GLB/DRAM)", li, tile.index)
-            gens, offset = [], h.top - tile.store_bytes
+            self.waiting["writer"] = ("its DMA stores (L1/NoC/levels/DRAM)", li, tile.index)
+            gens, offset, l1 = [], h.top - tile.store_bytes, len(self._ends) - 1
             for mv in tile.stores:
-                route = "l1>dram" if mv.in_dram else "l1>glb"
-                gens.append(self.transfer(route, mv, offset, li, tile.index))
+                gens.append(self.transfer(l1, self.position(mv), mv, offset, li, tile.index))
                 offset += mv.nbytes
             yield from self._parallel(gens)
             for mv in tile.stores:
@@ -490,10 +565,14 @@ class Controller(Component):
         li = plan.layer.index
         self._started.add(li)
         rec = LayerRecord(index=li, name=plan.layer.name, start_ps=env.now, resident=dict(plan.resident))
-        # GLB space: the layer's resident tensors plus the DMA staging area (less what a prefetch claimed)
-        glb_need = plan.glb_bytes + self.staging_bytes
-        self.glb.allocate(glb_need - self._prefetched.pop(li, 0),
-                          f"layer {plan.layer.name!r} (resident tensors + DMA staging)")
+        # every level's space: the layer's resident tensors plus the DMA staging area (less what a prefetch claimed)
+        n = len(self.levels)
+        need = [self.staging_bytes] * n
+        for lv, nbytes in plan.resident_bytes.items():
+            need[lv % n] += nbytes
+        claimed = self._prefetched.pop(li, {})
+        for lv, mem in enumerate(self.levels):
+            mem.allocate(need[lv] - claimed.get(lv, 0), f"layer {plan.layer.name!r} (resident tensors + DMA staging)")
         fills = self._fills.get(li, {})
         self._start_fills(li, [(i, mv) for i, mv in enumerate(plan.prologue) if i not in fills])
         prologue_in = simpy.AllOf(env, [f.done for f in self._fills.get(li, {}).values()])
@@ -515,8 +594,9 @@ class Controller(Component):
             self.waiting["controller"] = ("the layer's resident tensors to arrive", li, -1)
             yield prologue_in
             self.waiting.clear()
-        yield from self._parallel([self.transfer("glb>dram", mv, 0, li, -1) for mv in plan.epilogue])
-        self.glb.free(glb_need)
+        yield from self._parallel([self.transfer(self.home(mv), 0, mv, 0, li, -1) for mv in plan.epilogue])
+        for lv, mem in enumerate(self.levels):
+            mem.free(need[lv])
         self._fills.pop(li, None)
         rec.end_ps = env.now
         self.layers.append(rec)

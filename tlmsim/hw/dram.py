@@ -123,12 +123,17 @@ class _Req:
 class _Txn:
     """A transaction in flight: its bursts left and the latest end among those done."""
 
-    __slots__ = ("txn", "event", "left", "end", "start_ps", "arrive", "accepted")
+    __slots__ = ("txn", "event", "left", "end", "start_ps", "arrive", "accepted", "gap", "key")
 
     def __init__(self, txn, event, left, start_ps, arrive):
         self.txn, self.event, self.left, self.start_ps, self.arrive = txn, event, left, start_ps, arrive
         self.end = 0
         self.accepted = arrive
+        #: a lower bound of the cycles between two of its RDs: max(tCCD_L, burst) when all its
+        #: bursts are in one bank group of one rank, else the burst (set by Dram.submit)
+        self.gap = 0
+        #: (global bank, row) when all its bursts are in one row of one bank, else None
+        self.key = None
 
 
 class _Chan:
@@ -295,22 +300,44 @@ class Dram(Component):
         is_write = txn.cmd == Cmd.WRITE
         sch, mch, sra, mra, sbg, mbg, sba, mba, sro, mro, sco, mco = self._dec
         s = self.spec
-        nra, bpr, bpg = s.ranks, s.banks_per_rank, s.banks_per_group
+        bpr, bpg, bpc = s.banks_per_rank, s.banks_per_group, self._bpc
+        rbg_of = self._rbg_of
         touched: list[int] = []
-        for q in range(first, last + 1):
+        rbgs: set[int] = set()
+        keys: set[tuple[int, int]] = set()
+        seq = self._seq
+        # one decode per run of bursts that differ only in the column field (the whole run when
+        # the column field is the lowest: a block within a row)
+        span = mco if sco == 0 else 0
+        q = first
+        while q <= last:
             ch = (q >> sch) & mch
             lb = ((q >> sra) & mra) * bpr + ((q >> sbg) & mbg) * bpg + ((q >> sba) & mba)
+            gb = ch * bpc + lb
+            row = (q >> sro) & mro
+            col = (q >> sco) & mco
+            k = min(last - q, span - col) + 1 if span else 1
             chan = self._ch[ch]
             if ch not in touched:
                 self._advance(ch, t)
                 touched.append(ch)
-            self._seq += 1
-            chan.offers.append(_Req(self._seq, ch * self._bpc + lb, lb, (q >> sro) & mro, (q >> sco) & mco,
-                                    is_write, tx, q))
-            if is_write:
-                chan.offer_writes += 1
+            rbgs.add(rbg_of[gb])
+            keys.add((gb, row))
+            if k == 1:
+                seq += 1
+                chan.offers.append(_Req(seq, gb, lb, row, col, is_write, tx, q))
             else:
-                chan.reads_left[tx] = chan.reads_left.get(tx, 0) + 1
+                chan.offers.extend([_Req(seq + 1 + i, gb, lb, row, col + i, is_write, tx, q + i) for i in range(k)])
+                seq += k
+            if is_write:
+                chan.offer_writes += k
+            else:
+                chan.reads_left[tx] = chan.reads_left.get(tx, 0) + k
+            q += k
+        self._seq = seq
+        tx.gap = self._run_step if len(rbgs) == 1 else s.burst_cycles
+        if len(keys) == 1:
+            tx.key = keys.pop()
         for ch in touched:
             self._fill(ch, t)
             self._schedule(ch, self._advance(ch, t))
@@ -348,6 +375,10 @@ class Dram(Component):
         tx.left -= 1
         if tx.left:
             return
+        self._finish(tx)
+
+    def _finish(self, tx: _Txn) -> None:
+        """Every burst of ``tx`` is done: record it and trigger its event at its last end."""
         tck = self._tck
         end_ps = max(tx.end * tck, self.env.now)
         txn = tx.txn
@@ -374,8 +405,22 @@ class Dram(Component):
             # the only effect seen outside is a read transaction's completion: its last burst's RD
             # is at least (bursts left - 1) bursts after the next command, RDs being >= a burst apart;
             # the commands before it are issued when the wake (or an arrival) comes
+            # (a transaction's RDs in one bank group are >= tCCD_L apart). A bank serves the
+            # requests of one row oldest first, so a transaction all in one row of one bank ends
+            # after an older one of the same row and bank: only the oldest of each counts
             if chan.reads_left:
-                nxt += (min(chan.reads_left.values()) - 1) * self.spec.burst_cycles
+                seen = set()
+                least = _INF
+                for tx, n in chan.reads_left.items():  # oldest first
+                    k = tx.key
+                    if k is not None:
+                        if k in seen:
+                            continue
+                        seen.add(k)
+                    b = (n - 1) * tx.gap
+                    if b < least:
+                        least = b
+                nxt += least
             else:
                 return
         if chan.wake_at <= nxt:
@@ -656,53 +701,80 @@ class Dram(Component):
         n = entered = 0
         last = -1
         ranks_used: dict[int, int] = {}
+        cnt = self.stats.c
+        busy1 = s.burst_cycles * self._tck
         step = max(tccd_s, self._run_step)
         while True:
             if last >= 0 and len(banks) == 1 and banks[0] == bgb:
-                # the same bank again: the previous RD's tCCD and data burst bind (closed form)
-                e = last + step
-                if e >= limit:
-                    break
+                # the same bank again: the previous RD's tCCD and data burst bind, so its RDs
+                # follow every ``step`` cycles; served as one batch (see _solo_batch)
                 gb = bgb
+                lb = gb - base
+                q = bq[lb]
+                r = rank_of[gb]
+                k, moved, direct = self._solo_batch(ch, gb, q, rqb_all[lb], last, step, limit)
+                if not k:
+                    break
+                e = last + k * step
+                n += k
+                entered += moved
+                self._rank_q[r] += moved + direct - k
+                chan.nq += direct
+                chan.nreads += direct
+                last_col[r] = e
+                last_col_bg[rbg_of[gb]] = e
+                bus_end, bus_rank, col_free = e + rl_bc, r, e + 1
+                x = e + x_pre
+                if x > next_pre[gb]:
+                    next_pre[gb] = x
+                last_use[gb] = e
+                hits[gb] += k
+                ranks_used[r] = e + rl_bc
+                t = last = e
             else:
                 e = self._run_pick(banks, bq, base, stat, bus_end, bus_rank, col_free, t, starve)
                 if e >= limit:
                     break
                 gb = bgb = self._run_gb
-            lb = gb - base
-            q = bq[lb]
-            req = q.pop(0)
-            r = rank_of[gb]
-            self._rank_q[r] -= 1
-            n += 1
-            tx = req.txn
-            m = reads_left[tx] - 1
-            if m:
-                reads_left[tx] = m
-            else:
-                del reads_left[tx]
-            row = open_[gb]
-            log.extend((e, ch, gb, _RD, row, req.col))
-            done(tx, e + rl_bc)
-            last_col[r] = e
-            last_col_bg[rbg_of[gb]] = e
-            bus_end, bus_rank, col_free = e + rl_bc, r, e + 1
-            x = e + x_pre
-            if x > next_pre[gb]:
-                next_pre[gb] = x
-            last_use[gb] = e
-            hits[gb] += 1
-            ranks_used[r] = e + rl_bc
-            t = last = e
-            # refill: this bank's waiting reads move in; offers that hit an open row are accepted
-            rqb = rqb_all[lb]
-            if rqb:
-                nxt = rqb.popleft()
-                nxt.queued = e
-                q.append(nxt)
-                chan.nrq -= 1
-                self._rank_q[r] += 1
-                entered += 1
+                lb = gb - base
+                q = bq[lb]
+                req = q.pop(0)
+                r = rank_of[gb]
+                self._rank_q[r] -= 1
+                n += 1
+                tx = req.txn
+                m = reads_left[tx] - 1
+                if m:
+                    reads_left[tx] = m
+                else:
+                    del reads_left[tx]
+                row = open_[gb]
+                log.extend((e, ch, gb, _RD, row, req.col))
+                # the counters first: a completion's trace hop sees every command issued up to it
+                cnt["rd"] += 1
+                cnt["bursts"] += 1
+                cnt["row_hits"] += 1
+                cnt["busy_ps"] += busy1
+                done(tx, e + rl_bc)
+                last_col[r] = e
+                last_col_bg[rbg_of[gb]] = e
+                bus_end, bus_rank, col_free = e + rl_bc, r, e + 1
+                x = e + x_pre
+                if x > next_pre[gb]:
+                    next_pre[gb] = x
+                last_use[gb] = e
+                hits[gb] += 1
+                ranks_used[r] = e + rl_bc
+                t = last = e
+                # refill: this bank's waiting reads move in; offers that hit an open row are accepted
+                rqb = rqb_all[lb]
+                if rqb:
+                    nxt = rqb.popleft()
+                    nxt.queued = e
+                    q.append(nxt)
+                    chan.nrq -= 1
+                    self._rank_q[r] += 1
+                    entered += 1
             pure = True
             while offers and chan.nrq < rq_depth:
                 o = offers[0]
@@ -745,17 +817,105 @@ class Dram(Component):
             chan.col_free = col_free
         else:
             chan.col_free = chan.row_free = col_free
-        c = self.stats.c
-        c["rd"] += n
-        c["bursts"] += n
-        c["row_hits"] += n
-        c["busy_ps"] += n * s.burst_cycles * self._tck
         for r, end in ranks_used.items():
             self._rank_activity(r, end)
         if len(log) >= 6 * _LOG_CHUNK and (self._sink is not None or self.record_commands):
             self._flush_log(final=False)
         self._fill(ch, t)  # the offer that ended the run, a drain now due
         return last
+
+    def _solo_batch(self, ch: int, gb: int, q: list, rqb: deque, last: int, step: int, limit: int):
+        """:meth:`_hit_run` with one busy bank ``gb`` whose previous RD was at ``last``: its
+        next RDs follow every ``step`` cycles (nothing else competes for the channel), each
+        serving the head of its command queue, which its read queue refills, and the
+        offers that hit its open row are accepted as room frees, exactly as the per-RD loop
+        does. Serves RDs at last + step, last + 2 step, ... before ``limit`` and stops after
+        the one whose offer step meets an offer it cannot take (another bank, a write, another
+        row, an address in the write buffer: left for the caller's general step) or that
+        leaves the bank's queue empty. Logs the RDs, completes their transactions, moves the
+        read queue counts; returns (RDs served, requests moved from the read queue, offers
+        placed straight into the command queue). The caller updates the bank, rank and bus
+        state of the last RD."""
+        s = self.spec
+        chan = self._ch[ch]
+        kmax = (limit - 1 - last) // step
+        if kmax <= 0:
+            return 0, 0, 0
+        lb = gb - ch * self._bpc
+        row = self._open[gb]
+        offers, wpend = chan.offers, chan.wpend
+        rq_depth, depth = s.read_queue_depth, s.command_queue_depth
+        nr = chan.nrq
+        served = []
+        moved = direct = 0
+        e = last
+        k = 0
+        while k < kmax:
+            e += step
+            k += 1
+            served.append(q.pop(0))
+            if rqb:
+                it = rqb.popleft()
+                it.queued = e
+                q.append(it)
+                nr -= 1
+                moved += 1
+            stop = False
+            while offers and nr < rq_depth:
+                o = offers[0]
+                if o.lb != lb or o.write or o.row != row or (wpend and o.q in wpend):
+                    stop = True
+                    break
+                if not q:  # the bank's queue ran empty: the caller's general step takes it
+                    stop = True
+                    break
+                offers.popleft()
+                if e > o.txn.accepted:
+                    o.txn.accepted = e
+                if nr or len(q) >= depth:
+                    rqb.append(o)
+                    nr += 1
+                else:
+                    o.queued = e
+                    q.append(o)
+                    direct += 1
+            if stop or not q:
+                break
+        chan.nrq = nr
+        # the log rows and the transactions' completions, in RD order
+        rl_bc = s.RL + s.burst_cycles
+        times = range(last + step, e + 1, step)
+        self._log.extend([x for t_, it in zip(times, served) for x in (t_, ch, gb, _RD, row, it.col)])
+        reads_left = chan.reads_left
+        tx = served[0].txn
+        cnt = 0
+        for t_, it in zip(times, served):
+            if it.txn is not tx:
+                self._done_n(reads_left, tx, cnt, t_ - step + rl_bc)
+                tx, cnt = it.txn, 0
+            cnt += 1
+        self._done_n(reads_left, tx, cnt, e + rl_bc)
+        return k, moved, direct
+
+    def _done_n(self, reads_left: dict, tx: _Txn, n: int, end: int) -> None:
+        """``n`` row-hit RDs of read ``tx`` are issued on a channel, the last one's data
+        ending at ``end``: count them, then complete ``tx`` if they were its last (so its
+        trace hop sees every command issued up to it, as after :meth:`_issue`)."""
+        c = self.stats.c
+        c["rd"] += n
+        c["bursts"] += n
+        c["row_hits"] += n
+        c["busy_ps"] += n * self.spec.burst_cycles * self._tck
+        m = reads_left[tx] - n
+        if m:
+            reads_left[tx] = m
+        else:
+            del reads_left[tx]
+        if end > tx.end:
+            tx.end = end
+        tx.left -= n
+        if not tx.left:
+            self._finish(tx)
 
     def _run_pick(self, banks, bq, base, stat, bus_end, bus_rank, col_free, t, starve) -> int:
         """The earliest legal RD among the queue heads of ``banks`` (ties: aged, then
@@ -1119,11 +1279,27 @@ class Dram(Component):
             if cut == 0:
                 return
             out, keep = rec[:cut], rec[cut:]
-        self._log = array("q", keep.ravel().tolist())
+        self._log = array("q")
+        self._log.frombytes(keep.tobytes())
         if self._sink is not None:
             self._sink(out)
         if self.record_commands:
             self._kept.append(out)
+
+    def add_command_sink(self, sink: Callable[[np.ndarray], None]) -> None:
+        """Also hand ``sink`` every chunk of the command log (the rows the run's timing
+        checker gets: int64 (cycle, channel, global bank, command, row, column), sorted
+        by cycle). For read-only observers such as the Perfetto timeline."""
+        first = self._sink
+        if first is None:
+            self._sink = sink
+            return
+
+        def tee(rows: np.ndarray) -> None:
+            first(rows)
+            sink(rows)
+
+        self._sink = tee
 
     # -- results -----------------------------------------------------------------------
     def command_records(self) -> np.ndarray:

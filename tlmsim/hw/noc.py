@@ -1,35 +1,45 @@
-"""The network-on-chip: bus, crossbar or 2D mesh with XY routing, link contention, multicast.
+"""The network-on-chip: bus, crossbar or 2D mesh with XY routing, wormhole switching with
+finite router buffers and credit-based flow control, multicast trees.
 
 Timing model (cycles of the NoC clock; R = router_latency_cycles, L =
-link_latency_cycles, F = ceil(bytes / link_width_bytes) flits):
+link_latency_cycles, C = credit_latency_cycles, B = buffer_flits, F =
+ceil(bytes / link_width_bytes) flits, D = L + R; docs/model.md has the full rules):
 
-* a transfer from ``src`` to ``dst`` follows a path of H links (mesh: the XY route,
-  H = Manhattan distance; bus and crossbar: H = 1);
-* wormhole, pipelined: the head enters link k at ``e_k`` with
-  ``e_0 = start + R`` and ``e_(k+1) = e_k + L + R``, each delayed until the link is
-  free; the packet then holds the link for F cycles (one flit per cycle);
-* the tail arrives at ``e_(H-1) + L + F``. Unloaded:
-  ``latency = H * (R + L) + F`` cycles. Extra waiting for busy links is stall
-  ``link_busy``;
-* a transfer between endpoints at the same router (H = 0) costs R + F cycles;
-* ``bus``: all transfers share one link (H = 1); ``crossbar``: one switch
-  traversal (H = 1) that holds its source's input port and its destination's
-  output port for F cycles, so only transfers sharing a port contend.
+* a transfer from ``src`` to ``dst`` is one worm following H links (mesh: the XY
+  route, H = Manhattan distance; bus and crossbar: H = 1);
+* nodes of a worm: 0 = the source router's injection buffer, then its links. Flit j
+  leaves node i at ``s_i(j) = max(s_i(j-1) + 1, s_parent(j) + D, s_child(j-B) + C)``
+  (one flit per cycle, the router pipeline, a credit for the next buffer); the head
+  instead waits for the link: ``a_i = max(a_parent + D, free_i)`` (stall
+  ``link_busy``), root links ``a = start + R``;
+* unloaded and with B >= D + C (the credit round trip) the worm streams: the tail
+  arrives at ``H * (R + L) + F``; a transfer between endpoints at one router costs R + F;
+* a waiting head fills the buffers behind it and holds the links upstream longer
+  (stall ``link_credit``): in closed form for a chain (slack S = B - D - C >= 0: the
+  link n hops upstream is held max over the first n' <= n, n' * B < F, of the sum of
+  (w - S) over the waits passed); by walking the flits of this one transfer when the
+  tree branches with waiting heads or B < D + C. No SimPy event per flit, ever;
+* a link is free for the next worm at ``max(tail + 1, tail at the next link + C + 1 - B)``;
+* ``bus``: all transfers share one link (H = 1); ``crossbar``: one switch traversal
+  (H = 1) that holds its source's input port and its destination's output port for F
+  cycles, so only transfers sharing a port contend. Neither has router buffers.
 
-Links are booked with timestamps (``free_at`` per directed link), so a transfer
-costs one SimPy timeout in :meth:`access` and none inside a chain built with
-:meth:`reserve`. Backpressure of a blocked head onto links already crossed is not
-modelled (each link is released F cycles after the head entered it).
+Links are booked with timestamps (``free`` per directed link), so a transfer costs one
+SimPy timeout in :meth:`access` and none inside a chain built with :meth:`reserve`.
 
-Multicast: one transfer to several destinations follows the union of the XY
-routes (a tree); every link of the tree is crossed once, so its energy and link
-occupancy are those of the tree, not of separate unicasts.
+Multicast: one transfer to several destinations follows the union of the XY routes (a
+tree); every link of the tree is crossed once, so its energy and link occupancy are
+those of the tree, not of separate unicasts. A branching router frees a buffer slot
+when every branch has taken the flit, so a blocked branch holds its siblings back.
 
-Energy per bit per hop: a router traversal plus ``link_length_mm`` of wire.
+Per link (:meth:`parts`, the ``noc_link`` rows of components.csv): packets, bytes,
+flit cycles and both stalls. Energy per bit per hop: a router traversal plus
+``link_length_mm`` of wire.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Generator, Sequence
 
 import simpy
@@ -43,6 +53,20 @@ from tlmsim.platform.noc import NocConfig
 from tlmsim.units import period_ps
 
 Link = tuple  # a directed link, hashable: ((x, y), (x2, y2)) on a mesh, ("in", node) / ("out", node) ...
+BUS: Link = ("bus",)
+
+
+@dataclass(frozen=True, slots=True)
+class _Tree:
+    """The links one transfer crosses: node 0 is the source router's injection buffer,
+    nodes 1.. the links, each after its parent (the link into the router it leaves)."""
+
+    links: tuple  #: (None, link 1, link 2, ...)
+    parent: tuple[int, ...]  #: parent node of each node (-1 for node 0)
+    children: tuple[tuple[int, ...], ...]
+    ends: tuple[int, ...]  #: per destination, the node whose link enters its router (0: the source's router)
+    chain: bool  #: no router branches (a unicast, or destinations along one route)
+    path: tuple  #: the links in order (node 1 onwards)
 
 
 class Noc(Component):
@@ -54,6 +78,7 @@ class Noc(Component):
         StatDecl("flits", "count", "flits injected"),
         StatDecl("flit_hops", "count", "flits x links crossed"),
         StatDecl("bit_hops", "bit", "bits x links crossed (energy basis)"),
+        StatDecl("multicast_bytes", "bytes", "bytes sent as one multicast tree to several endpoints (counted once)"),
     )
 
     def __init__(
@@ -71,15 +96,28 @@ class Noc(Component):
         self.period_ps = period_ps(self.clock_mhz)
         self.width = int(config.link_width_bytes)
         self.hop_cycles = config.router_latency_cycles + config.link_latency_cycles
+        #: buffer slots beyond the credit round trip (router + link + credit latency)
+        self._slack = config.buffer_flits - self.hop_cycles - config.credit_latency_cycles
         self._free: dict[Link, int] = {}
         self._paths: dict[tuple[str, str], tuple[Link, ...]] = {}
+        self._trees: dict[tuple[str, tuple[str, ...]], _Tree] = {}
+        #: links crossed by one transfer (a route or tree) -> [packets, bytes, flits], summed per link by parts()
+        self._route_stats: dict[tuple, list[int]] = {}
+        #: link -> cycles heads waited for it; link -> cycles worms on it stalled for credits
+        self._link_wait: dict[Link, int] = {}
+        self._link_credit: dict[Link, int] = {}
         self._links = self._all_links()
+        #: every directed link (mesh), the bus, or the crossbar's ports, in a fixed order
+        self.links: list[Link] = list(self._links)
+        #: read-only hook (e.g. the timeline): ``fn(link, start_cycle, end_cycle, flits)`` for every
+        #: link a transfer holds, [head entered, tail left + 1) in NoC cycles, before the transfer's record
+        self.link_observer = None
 
     # -- topology -------------------------------------------------------------------
     def _all_links(self) -> list[Link]:
         cfg = self.config
         if cfg.topology == "bus":
-            return [("bus",)]
+            return [BUS]
         if cfg.topology == "crossbar":
             return [(d, n) for n in cfg.nodes for d in ("in", "out")]
         links = []
@@ -108,7 +146,7 @@ class Noc(Component):
         a, b = self._node(src), self._node(dst)
         topo = self.config.topology
         if topo == "bus":
-            p = (("bus",),)
+            p = (BUS,)
         elif topo == "crossbar":
             p = (("in", src), ("out", dst))
         else:
@@ -142,21 +180,205 @@ class Noc(Component):
         return len(self._links)
 
     # -- timing ---------------------------------------------------------------------
-    def _traverse(self, links: Sequence[Link], s: int, f: int, free: dict) -> tuple[int, int]:
-        """Book ``links`` in order for a packet of ``f`` flits whose head is ready at
-        cycle ``s``; returns (tail arrival cycle, cycles waited for busy links)."""
-        cfg = self.config
+    def _tree(self, src: str, dsts: tuple[str, ...]) -> _Tree:
+        """The links from ``src`` to every endpoint of ``dsts`` (the union of their XY
+        routes), parent before child; cached."""
+        key = (src, dsts)
+        tree = self._trees.get(key)
+        if tree is not None:
+            return tree
+        index: dict[Link, int] = {}
+        links: list[Link] = []
+        parent: list[int] = [-1]  # node 0: the source router's injection buffer
+        ends: list[int] = []
+        for d in dsts:
+            p = 0
+            for link in self.path(src, d):
+                i = index.get(link)
+                if i is None:
+                    links.append(link)
+                    parent.append(p)
+                    i = index[link] = len(links)
+                p = i
+            ends.append(p)
+        n = len(parent)
+        children: list[list[int]] = [[] for _ in range(n)]
+        for i in range(1, n):
+            children[parent[i]].append(i)
+        tree = _Tree(
+            links=(None, *links),
+            parent=tuple(parent),
+            children=tuple(tuple(c) for c in children),
+            ends=tuple(ends),
+            chain=all(len(c) <= 1 for c in children),
+            path=tuple(links),
+        )
+        self._trees[key] = tree
+        return tree
+
+    def _book_tree(self, tree: _Tree, s: int, f: int, nbytes: int) -> tuple[int, int, int]:
+        """Book a worm of ``f`` flits (``nbytes``) injected at cycle ``s`` over ``tree``; return
+        (tail arrival cycle at the last destination, cycles waited for busy links,
+        cycles stalled for credits). Updates every link's free time and statistics.
+
+        Per node i (0 = the injection buffer, then the links), with D_i = R for a
+        root link and L + R otherwise and B = ``buffer_flits``, C = credit latency,
+        flit j leaves node i at s_i(j) = max(s_i(j-1) + 1, s_parent(j) + D_i,
+        s_c(j-B) + C for every child c); the head (j = 0) waits until the link is
+        free instead: a_i = max(a_parent + D_i, free_i). Chains with slack >= 0 go to
+        :meth:`_book_chain` (closed form); a tree whose heads did not wait beyond the
+        slack streams (no credit stalls); otherwise :meth:`_flit_stalls` walks the flits."""
+        cfg, free = self.config, self._free
         r, l = cfg.router_latency_cycles, cfg.link_latency_cycles
+        b, c = cfg.buffer_flits, cfg.credit_latency_cycles
+        d = l + r
+        links, parent, children = tree.links, tree.parent, tree.children
+        n = len(links)
+        slack = b - d - c  # buffer slots beyond the credit round trip
+        if tree.chain and slack >= 0:
+            return self._book_chain(tree.path, s, f, nbytes, slack)
+        # a head that waits longer than the slack of the buffer behind it fills that buffer
+        # (the injection buffer only matters when several root links share it)
+        slack0 = (b - r - c) if len(children[0]) > 1 else float("inf")
+        a = [s] * n  # head departure from each node
+        w = [0] * n  # head wait at each link
+        backs_up = False
+        for i in range(1, n):
+            p = parent[i]
+            e = a[p] + (r if p == 0 else d)
+            fl = free.get(links[i], 0)
+            if fl > e:
+                w[i] = fl - e
+                e = fl
+                if w[i] > (slack0 if p == 0 else slack):
+                    backs_up = True
+            a[i] = e
+        delta = [0] * n  # cycles node i's worm stalled for credits (held its link beyond f cycles)
+        if slack < 0 or backs_up:  # no closed form here: walk this transfer's flits
+            delta = self._flit_stalls(tree, a, s, f)
+        tail = [a[i] + f - 1 + delta[i] for i in range(n)]  # departure of the last flit
+        obs, lw, lc = self.link_observer, self._link_wait, self._link_credit
+        self._count_route(tree.path, nbytes, f)
+        for i in range(1, n):
+            link = links[i]
+            fl = tail[i] + 1
+            for k in children[i]:
+                cr = tail[k] + c + 1 - b  # the buffer behind the link takes a next worm's b flits at full rate
+                if cr > fl:
+                    fl = cr
+            free[link] = fl
+            if w[i]:
+                lw[link] = lw.get(link, 0) + w[i]
+            if delta[i]:
+                lc[link] = lc.get(link, 0) + delta[i]
+            if obs is not None:
+                obs(link, a[i], tail[i] + 1, f)
+        end = max(tail[e] + 1 + (l if e else r) for e in tree.ends)
+        return end, sum(w), sum(delta[1:])
+
+    def _book_chain(self, path: tuple, s: int, f: int, nbytes: int, slack: int) -> tuple[int, int, int]:
+        """:meth:`_book_tree` for a worm whose routers do not branch, with buffers
+        covering the credit round trip (slack >= 0): the heads, then the closed form
+        of the credit stalls only if a head waited longer than the slack."""
+        cfg, free = self.config, self._free
+        r, l = cfg.router_latency_cycles, cfg.link_latency_cycles
+        d = l + r
         e = s + r
-        wait = 0
-        for link in links:
+        if not path:  # every destination at the source's router
+            return e + f, 0, 0
+        lw = self._link_wait
+        heads: list[int] = []
+        waits: list[int] = []
+        wait_total = 0
+        backs_up = False
+        for link in path:
             fl = free.get(link, 0)
             if fl > e:
-                wait += fl - e
+                w = fl - e
                 e = fl
-            free[link] = e + f
-            e += l + r
-        return e - r + f, wait
+                wait_total += w
+                lw[link] = lw.get(link, 0) + w
+                if heads and w > slack:  # the buffer behind this link fills: upstream links stall
+                    backs_up = True
+                waits.append(w)
+            else:
+                waits.append(0)
+            heads.append(e)
+            free[link] = e + f  # the tail left it; corrected below if the worm backed up
+            e += d
+        self._count_route(path, nbytes, f)
+        credit = 0
+        if backs_up:
+            credit = self._back_up(path, heads, waits, f, slack)
+        elif self.link_observer is not None:
+            for link, a in zip(path, heads):
+                self.link_observer(link, a, a + f, f)
+        return heads[-1] + f + l, wait_total, credit
+
+    def _back_up(self, path: tuple, heads: list[int], waits: list[int], f: int, slack: int) -> int:
+        """Credit stalls of a chain whose heads waited beyond the slack (closed form,
+        docs/model.md): fix each link's free time and stall; return the total."""
+        cfg, free, lc, obs = self.config, self._free, self._link_credit, self.link_observer
+        b, c = cfg.buffer_flits, cfg.credit_latency_cycles
+        h = len(path)
+        top = (f - 1) // b  # how many buffers behind a link the tail still reaches
+        delta = [0] * h
+        for k in range(h - 1):
+            best = run = 0
+            for m in range(1, min(top, h - 1 - k) + 1):
+                run += waits[k + m] - slack
+                if run > best:
+                    best = run
+            delta[k] = best
+        for k, link in enumerate(path):
+            a, dk = heads[k], delta[k]
+            fl = a + f + dk  # the tail left the link
+            if k + 1 < h:
+                cr = heads[k + 1] + f + delta[k + 1] + c - b  # the buffer behind it takes b flits at full rate
+                if cr > fl:
+                    fl = cr
+            free[link] = fl
+            if dk:
+                lc[link] = lc.get(link, 0) + dk
+            if obs is not None:
+                obs(link, a, a + f + dk, f)
+        return sum(delta)
+
+    def _count_route(self, path: tuple, nbytes: int, f: int) -> None:
+        st = self._route_stats.get(path)
+        if st is None:
+            st = self._route_stats[path] = [0, 0, 0]
+        st[0] += 1
+        st[1] += nbytes
+        st[2] += f
+
+    def _flit_stalls(self, tree: _Tree, a: list[int], s: int, f: int) -> list[int]:
+        """Credit stalls of every node by walking the flits (used where the closed
+        forms do not hold: buffers shorter than the credit round trip, or a
+        branching tree whose heads waited)."""
+        cfg = self.config
+        r, l = cfg.router_latency_cycles, cfg.link_latency_cycles
+        b, c = cfg.buffer_flits, cfg.credit_latency_cycles
+        parent, children = tree.parent, tree.children
+        n = len(parent)
+        dl = [r if parent[i] == 0 else l + r for i in range(n)]
+        sched = [[0] * f for _ in range(n)]
+        for i in range(n):
+            sched[i][0] = a[i]
+        for j in range(1, f):
+            for i in range(n):
+                t = sched[i][j - 1] + 1
+                if i:
+                    u = sched[parent[i]][j] + dl[i]
+                    if u > t:
+                        t = u
+                if j >= b:
+                    for k in children[i]:
+                        u = sched[k][j - b] + c
+                        if u > t:
+                            t = u
+                sched[i][j] = t
+        return [sched[i][f - 1] - (a[i] + f - 1) for i in range(n)]
 
     def reserve(self, txn: Transaction, start_ps: int) -> int:
         """Book the links from ``txn.source`` to ``txn.destination`` from ``start_ps``;
@@ -164,72 +386,90 @@ class Noc(Component):
         period = self.period_ps
         s = -(-start_ps // period)
         f = self.flits(txn.nbytes)
-        end, wait, hops = self._send(txn.source, txn.destination, s, f, self._free)
-        return self._finish(txn, start_ps, end, wait, hops, f)
+        end, wait, credit, hops = self._send(txn.source, txn.destination, s, f, txn.nbytes)
+        return self._finish(txn, start_ps, end, wait, credit, hops, f)
 
-    def _send(self, src: str, dst: str, s: int, f: int, free: dict) -> tuple[int, int, int]:
-        """Book one unicast; returns (tail arrival cycle, cycles waited, hops)."""
-        cfg = self.config
+    def _hold(self, link: Link, e: int, f: int, nbytes: int, wait: int) -> None:
+        """Count a bus or crossbar-port hold [e, e + f) of ``f`` flits after ``wait`` cycles."""
+        obs = self.link_observer
+        if obs is not None:
+            obs(link, e, e + f, f)
+        self._count_route((link,), nbytes, f)
+        if wait:
+            self._link_wait[link] = self._link_wait.get(link, 0) + wait
+
+    def _send(self, src: str, dst: str, s: int, f: int, nbytes: int) -> tuple[int, int, int, int]:
+        """Book one unicast; returns (tail arrival cycle, cycles waited for busy
+        links, cycles stalled for credits, hops)."""
+        cfg, free = self.config, self._free
         r, l = cfg.router_latency_cycles, cfg.link_latency_cycles
         if cfg.topology == "crossbar":  # one switch traversal holding both ports
             pi, po = ("in", src), ("out", dst)
             self._node(src), self._node(dst)
             e = s + r
-            ready = max(free.get(pi, 0), free.get(po, 0))
+            fi, fo = free.get(pi, 0), free.get(po, 0)
+            ready = max(fi, fo)
             wait = ready - e if ready > e else 0
             e += wait
             free[pi] = free[po] = e + f
-            return e + l + f, wait, 1
-        links = self.path(src, dst)
-        if not links:  # same router: through the router only
-            return s + r + f, 0, 0
-        end, wait = self._traverse(links, s, f, free)
-        return end, wait, len(links)
+            # the wait is the later port's: the other one was free by then
+            self._hold(pi, e, f, nbytes, wait if fi > fo else 0)
+            self._hold(po, e, f, nbytes, wait if fo >= fi else 0)
+            return e + l + f, wait, 0, 1
+        if cfg.topology == "bus":
+            e = s + r
+            fl = free.get(BUS, 0)
+            wait = fl - e if fl > e else 0
+            e += wait
+            free[BUS] = e + f
+            self._hold(BUS, e, f, nbytes, wait)
+            return e + l + f, wait, 0, 1
+        path = self._paths.get((src, dst))
+        if path is None:
+            path = self.path(src, dst)
+        if not path:  # same router: through the router only
+            return s + r + f, 0, 0, 0
+        if self._slack >= 0:
+            end, wait, credit = self._book_chain(path, s, f, nbytes, self._slack)
+        else:
+            end, wait, credit = self._book_tree(self._tree(src, (dst,)), s, f, nbytes)
+        return end, wait, credit, len(path)
 
     def reserve_multicast(self, txn: Transaction, destinations: Sequence[str], start_ps: int) -> int:
         """Send ``txn`` from ``txn.source`` to every endpoint in ``destinations``;
         return when the last copy arrived (ps). On a mesh with ``multicast`` on, the
-        copies share the union of their XY routes (each tree link crossed once);
-        otherwise one unicast per destination is sent, all injected at ``start_ps``
-        and contending for the links like separate packets."""
+        copies share the union of their XY routes (each tree link crossed once, the
+        branching routers replicate each flit; a flit frees its buffer slot when
+        every branch has taken it); otherwise one unicast per destination is sent,
+        all injected at ``start_ps`` and contending for the links like separate
+        packets."""
         period = self.period_ps
         s = -(-start_ps // period)
         f = self.flits(txn.nbytes)
         cfg = self.config
-        r, l = cfg.router_latency_cycles, cfg.link_latency_cycles
-        end, wait_total, hops = s, 0, 0
         if cfg.multicast and cfg.topology == "mesh":
-            head: dict[Link, int] = {}  # link -> cycle its head entered it (tree links booked once)
-            for d in destinations:
-                e = s + r
-                links = self.path(txn.source, d)
-                for link in links:
-                    if link in head:
-                        e = head[link]
-                    else:
-                        fl = self._free.get(link, 0)
-                        if fl > e:
-                            wait_total += fl - e
-                            e = fl
-                        head[link] = e
-                        self._free[link] = e + f
-                    e += l + r
-                end = max(end, e - r + f if links else s + r + f)
-            hops = len(head)
+            tree = self._tree(txn.source, tuple(destinations))
+            end, wait, credit = self._book_tree(tree, s, f, txn.nbytes)
+            hops = len(tree.links) - 1
+            if len(destinations) > 1:
+                self.stats.c["multicast_bytes"] += txn.nbytes
         else:
+            end, wait, credit, hops = s, 0, 0, 0
             for d in destinations:
-                e, w, h = self._send(txn.source, d, s, f, self._free)
-                end, wait_total, hops = max(end, e), wait_total + w, hops + h
-        return self._finish(txn, start_ps, end, wait_total, hops, f)
+                e, w, cr, h = self._send(txn.source, d, s, f, txn.nbytes)
+                end, wait, credit, hops = max(end, e), wait + w, credit + cr, hops + h
+        return self._finish(txn, start_ps, end, wait, credit, hops, f)
 
-    def _finish(self, txn: Transaction, start_ps: int, end: int, wait: int, hops: int, f: int) -> int:
+    def _finish(self, txn: Transaction, start_ps: int, end: int, wait: int, credit: int, hops: int, f: int) -> int:
         """Count a booked transfer, attribute its waiting, record the hop; return its end (ps)."""
         period = self.period_ps
         self._account(txn, hops, f)
         if wait:
             self.stall("link_busy", wait * period, txn.layer)
+        if credit:
+            self.stall("link_credit", credit * period, txn.layer)
         end_ps = end * period
-        self.record(txn, start_ps, end_ps, wait * period)
+        self.record(txn, start_ps, end_ps, (wait + credit) * period)
         return end_ps
 
     def _account(self, txn: Transaction, links: int, f: int) -> None:
@@ -246,6 +486,37 @@ class Noc(Component):
         yield self.env.timeout(end - self.env.now)
 
     # -- results ----------------------------------------------------------------------
+    def link_name(self, link: Link) -> str:
+        """``noc:(0,0)>(1,0)`` (mesh), ``noc:bus``, ``noc:in:glb`` / ``noc:out:l1`` (crossbar ports)."""
+        if link == BUS:
+            return f"{self.name}:bus"
+        if isinstance(link[0], str):
+            return f"{self.name}:{link[0]}:{link[1]}"
+        (x, y), (x2, y2) = link
+        return f"{self.name}:({x},{y})>({x2},{y2})"
+
+    def parts(self) -> list[dict]:
+        """One row per link that carried traffic (see :meth:`Component.parts`): its
+        packets (multicast once), bytes, flit cycles and stalls (``link_busy``: heads
+        waiting for the link; ``link_credit``: worms on it waiting for credits)."""
+        per_link: dict[Link, list[int]] = {}
+        for path, (packets, nbytes, flits) in self._route_stats.items():
+            for link in path:
+                st = per_link.setdefault(link, [0, 0, 0])
+                st[0] += packets
+                st[1] += nbytes
+                st[2] += flits
+        period, rows = self.period_ps, []
+        for link in self._links:
+            st = per_link.get(link)
+            if st is None:
+                continue
+            stalls = {k: v * period for k, v in (("link_busy", self._link_wait.get(link, 0)),
+                                                  ("link_credit", self._link_credit.get(link, 0))) if v}
+            rows.append({"component": self.link_name(link), "kind": "noc_link", "writes": st[0],
+                         "write_bytes": st[1], "busy_ps": st[2] * period, "stall_ps": stalls})
+        return rows
+
     def energy_pj(self) -> dict[str, float]:
         cfg, bh = self.config, self.stats.c["bit_hops"]
         return {

@@ -12,7 +12,7 @@ from typing import Generator
 
 import simpy
 
-from tlmsim.dataflow.base import Tile
+from tlmsim.engine.plan import Tile
 from tlmsim.engine.component import Component
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.stats import StatDecl

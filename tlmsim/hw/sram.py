@@ -43,6 +43,8 @@ from tlmsim.errors import MappingError, SimulationError
 from tlmsim.platform.energy import AreaTable, EnergyTable
 from tlmsim.platform.sram import SramConfig
 
+_READ = Cmd.READ
+
 
 class Sram(Component):
     """A banked, multi-ported SRAM buffer; see the module docstring for timing."""
@@ -124,17 +126,22 @@ class Sram(Component):
         period = self.period_ps
         s = -(-start_ps // period)  # next clock edge, in cycles
         ports = self._port_free
-        p, pf = 0, ports[0]
-        for i in range(1, len(ports)):
-            if ports[i] < pf:
-                p, pf = i, ports[i]
+        if len(ports) == 2:  # the earliest free port (the first of equals)
+            pf = ports[0]
+            p = 0
+            if ports[1] < pf:
+                p, pf = 1, ports[1]
+        else:
+            pf = min(ports)
+            p = ports.index(pf)
         s1 = pf if pf > s else s
         # Bank free times: self._floor for every bank except those in self._late
         # (bank -> a later free time). A transaction that touches every bank (q >= 1)
         # leaves all banks at one new floor except its r extra lines' banks and the
         # late banks it could not catch up with, so booking is O(r + late), not
-        # O(banks); exact per-bank FCFS either way.
-        floor, late = self._floor, self._late
+        # O(banks); exact per-bank FCFS either way. With no late bank (the common,
+        # uncontended case) the span is booked in closed form.
+        late = self._late
         w, nb = self.line_bytes, self.nbanks
         first = a // w
         lines = (a + n - 1) // w - first + 1
@@ -142,23 +149,40 @@ class Sram(Component):
         b0 = first % nb
         ideal = q + (1 if r else 0)
         if q:
+            floor = self._floor
             base = floor if floor > s1 else s1
             new_floor = base + q
-            occ_end = new_floor + (1 if r else 0)
-            new_late = {}
-            for b, fb in late.items():
-                k = q + 1 if (b - b0) % nb < r else q
-                e = (fb if fb > s1 else s1) + k
-                if e > new_floor:
-                    new_late[b] = e
-                    if e > occ_end:
-                        occ_end = e
-            for i in range(r):
-                b = (b0 + i) % nb
-                if b not in late:
-                    new_late[b] = new_floor + 1
-            self._floor, self._late = new_floor, new_late
+            if not late:
+                # every bank free from floor: the r extra lines' banks b0 .. b0 + r - 1
+                # (mod nb) end one cycle after the rest
+                if r:
+                    occ_end = new_floor + 1
+                    if b0 + r <= nb:
+                        self._late = dict.fromkeys(range(b0, b0 + r), occ_end)
+                    else:
+                        new_late = dict.fromkeys(range(b0, nb), occ_end)
+                        new_late.update(dict.fromkeys(range(b0 + r - nb), occ_end))
+                        self._late = new_late
+                else:
+                    occ_end = new_floor
+                self._floor = new_floor
+            else:
+                occ_end = new_floor + (1 if r else 0)
+                new_late = {}
+                for b, fb in late.items():
+                    k = q + 1 if (b - b0) % nb < r else q
+                    e = (fb if fb > s1 else s1) + k
+                    if e > new_floor:
+                        new_late[b] = e
+                        if e > occ_end:
+                            occ_end = e
+                for i in range(r):
+                    b = (b0 + i) % nb
+                    if b not in late:
+                        new_late[b] = new_floor + 1
+                self._floor, self._late = new_floor, new_late
         else:
+            floor = self._floor
             occ_end = s1
             for i in range(r):
                 b = (b0 + i) % nb
@@ -169,7 +193,7 @@ class Sram(Component):
                     occ_end = e
         ports[p] = occ_end
         c = self.stats.c
-        if txn.cmd == Cmd.READ:
+        if txn.cmd is _READ:
             end_ps = (occ_end + self._read_latency - 1) * period
             c["line_reads"] += lines
         else:

@@ -4,7 +4,7 @@ The YAML tree has the shape of the component tree::
 
     name, description, clock_mhz
     dram:      preset + overrides             (tlmsim.platform.dram.DramConfig)
-    buffers:   glb, l1 (SRAM buffers)          (tlmsim.platform.sram.SramConfig)
+    buffers:   levels (or glb), l1             (tlmsim.platform.hierarchy, .sram)
     noc:       topology, links, routers        (tlmsim.platform.noc.NocConfig)
     pe_array:  rows, cols, widths              (tlmsim.platform.pe_array.PeArrayConfig)
     dataflow:  name and options                (tlmsim.platform.dataflow.DataflowConfig)
@@ -18,13 +18,16 @@ The YAML tree has the shape of the component tree::
 
 from __future__ import annotations
 
+from pydantic import PrivateAttr, model_validator
+
 from tlmsim.platform.dataflow import DataflowConfig
 from tlmsim.platform.dram import DramConfig
 from tlmsim.platform.energy import AreaTable, EnergyTable
+from tlmsim.platform.hierarchy import RESERVED, LevelConfig, level_of
 from tlmsim.platform.noc import NocConfig
 from tlmsim.platform.params import FreqMHz, ParamModel, param
 from tlmsim.platform.pe_array import PeArrayConfig
-from tlmsim.platform.sram import SramConfig
+from tlmsim.platform.sram import L1Config, SramConfig
 
 __all__ = [
     "BuffersConfig",
@@ -32,6 +35,8 @@ __all__ = [
     "load_platform",
     "DramConfig",
     "SramConfig",
+    "L1Config",
+    "LevelConfig",
     "NocConfig",
     "PeArrayConfig",
     "DataflowConfig",
@@ -41,24 +46,65 @@ __all__ = [
 
 
 class BuffersConfig(ParamModel):
-    """The on-chip SRAM hierarchy: a global buffer and the array's L1."""
+    """The on-chip SRAM hierarchy: the levels between DRAM and L1 (outermost first),
+    and the array's L1 (:mod:`tlmsim.platform.hierarchy`, docs/hierarchy.md)."""
 
     glb: SramConfig = param(
         SramConfig(capacity_bytes=256 * 1024, banks=8, port_width_bytes=16),
-        desc="global buffer shared by the array(s), filled from DRAM over the NoC",
+        desc="global buffer shared by the array(s), filled from DRAM over the NoC: the one level named glb when "
+        "buffers.levels is not given (give one or the other)",
     )
-    l1: SramConfig = param(
-        SramConfig(capacity_bytes=32 * 1024, banks=4, port_width_bytes=16, double_buffered=True),
+    levels: list[LevelConfig] | None = param(
+        None, desc="the SRAM levels between DRAM and L1, outermost first (each a buffer plus name and sharing; "
+        "table below); [] = none, DRAM straight to L1; null = one level, buffers.glb",
+    )
+    l1: L1Config = param(
+        L1Config(capacity_bytes=32 * 1024, banks=4, port_width_bytes=16, double_buffered=True),
         desc="the array's L1 buffer, double-buffered so tile k+1 loads while tile k computes",
     )
+
+    _levels: tuple[LevelConfig, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="after")
+    def _one_hierarchy(self) -> "BuffersConfig":
+        if self.levels is None:
+            self._levels = (level_of("glb", self.glb),)
+            return self
+        if "glb" in self.model_fields_set:
+            raise ValueError("give buffers.levels or buffers.glb (the one-level form), not both; "
+                             "with levels, declare the GLB as a level named glb")
+        seen: set[str] = set()
+        for i, lv in enumerate(self.levels):
+            if lv.name in RESERVED:
+                raise ValueError(f"levels[{i}].name {lv.name!r} is reserved; allowed: any other lower-case name "
+                                 f"(not {', '.join(RESERVED)})")
+            if lv.name in seen:
+                raise ValueError(f"levels[{i}].name {lv.name!r} is declared twice; level names are unique")
+            seen.add(lv.name)
+        self._levels = tuple(self.levels)
+        return self
+
+    @property
+    def sram_levels(self) -> tuple[LevelConfig, ...]:
+        """The SRAM levels between DRAM and L1, outermost first (the one-level form: ``glb``)."""
+        return self._levels
+
+    def level_key(self, i: int) -> str:
+        """The YAML key path of SRAM level ``i`` (for messages)."""
+        return "buffers.glb" if self.levels is None else f"buffers.levels[{i}]"
+
+    @property
+    def endpoints(self) -> tuple[str, ...]:
+        """The NoC endpoints of the hierarchy, from DRAM inward: ``dram``, every level, ``l1``."""
+        return ("dram", *(lv.name for lv in self._levels), "l1")
 
 
 class Platform(ParamModel):
     """A whole platform."""
 
     name: str = param(desc="short name used in reports (required: an empty or nameless file is refused)",
-                      min_length=1)
-    description: str = param("", desc="free text")
+                      min_length=1, metadata=True)
+    description: str = param("", desc="free text", metadata=True)
     clock_mhz: FreqMHz = param(500.0, desc="accelerator clock (Prosperity's 500 MHz, docs/reference/energy_defaults.md)", gt=0, le=10000)
     dram: DramConfig = param(DramConfig(), desc="off-chip memory")
     buffers: BuffersConfig = param(BuffersConfig(), desc="on-chip SRAM buffers")
@@ -75,10 +121,10 @@ class Platform(ParamModel):
         return period_ps(self.clock_mhz)
 
     def area_mm2(self) -> float:
-        """Silicon area from the area table: both SRAM buffers (per 64 KiB) and the PEs;
-        the same sum as the components' ``area_mm2`` in components.csv."""
+        """Silicon area from the area table: every SRAM level and L1 (per 64 KiB) and the
+        PEs; the same sum as the components' ``area_mm2`` in components.csv."""
         a = self.area
-        sram = (self.buffers.glb.capacity_bytes + self.buffers.l1.capacity_bytes) / 65536.0
+        sram = (sum(lv.capacity_bytes for lv in self.buffers.sram_levels) + self.buffers.l1.capacity_bytes) / 65536.0
         return a.sram_mm2_per_64kib * sram + a.pe_mm2 * self.pe_array.rows * self.pe_array.cols
 
 

@@ -6,11 +6,13 @@ keys of different components. :func:`check_platform` raises a
 validate`` and ``tlmsim run`` refuse a hierarchy that cannot work before the first
 event, in one line:
 
-* the GLB holds the DMA staging area (``2 x dataflow.dma_outstanding`` blocks of
-  ``dataflow.dma_chunk_bytes``, one per lane in each direction) and at least as much
-  again for resident tensors: ``buffers.glb.capacity_bytes >= 2 x staging``. Every
-  block between DRAM and L1 passes through a staging slot, so an L1 (or an L1 half)
-  larger than the GLB is fine: tiles stream through the slots;
+* the NoC places every endpoint of the hierarchy: ``dram``, each SRAM level, ``l1``;
+* every SRAM level (the GLB in the one-level form) holds the DMA staging area
+  (``2 x dataflow.dma_outstanding`` blocks of ``dataflow.dma_chunk_bytes``, one per
+  lane in each direction) and at least as much again for resident tensors:
+  ``capacity_bytes >= 2 x staging``. Every block passing a level goes through a
+  staging slot, so an L1 (or an L1 half) larger than a level is fine: tiles stream
+  through the slots;
 * a buffer whose energy comes from the SRAM table (no ``read_energy_pj_per_access``,
   ``write_energy_pj_per_access`` or ``energy.leakage_mw_per_kib_sram`` given) lies
   within it (up to 64 MiB, :data:`tlmsim.platform.sram_energy.MAX_BYTES`).
@@ -28,7 +30,8 @@ if TYPE_CHECKING:
 
 
 def staging_bytes(platform: "Platform") -> int:
-    """GLB bytes of the DMA staging area: one block per lane, both directions."""
+    """Bytes of the DMA staging area at the bottom of every SRAM level: one block per
+    lane, both directions."""
     df = platform.dataflow
     return 2 * df.dma_outstanding * df.dma_chunk_bytes
 
@@ -36,29 +39,38 @@ def staging_bytes(platform: "Platform") -> int:
 def check_platform(platform: "Platform", file: str | None = None) -> None:
     """Raise :class:`ConfigError` (naming ``file`` and the keys) for the first
     cross-component rule ``platform`` breaks; see the module docstring."""
-    glb = platform.buffers.glb
+    bufs = platform.buffers
     df = platform.dataflow
     staging = staging_bytes(platform)
-    if glb.capacity_bytes < 2 * staging:
+    nodes = platform.noc.nodes
+    missing = [e for e in bufs.endpoints if e not in nodes]
+    if missing:
         raise ConfigError(
-            f"{glb.capacity_bytes} bytes cannot hold the DMA staging area twice over (2 x dataflow.dma_outstanding "
-            f"{df.dma_outstanding} x dataflow.dma_chunk_bytes {df.dma_chunk_bytes} = {staging} bytes; the GLB needs "
-            f"at least {2 * staging})",
-            file=file, key="buffers.glb.capacity_bytes",
-            allowed="a larger GLB, or a smaller dataflow.dma_chunk_bytes or dataflow.dma_outstanding",
+            f"the NoC places no {', '.join(missing)}; every level of the hierarchy needs a node",
+            file=file, key="noc.nodes",
+            allowed=f"a node for each of {', '.join(bufs.endpoints)} (dram, the levels of buffers, l1)",
         )
+    for i, lv in enumerate(bufs.sram_levels):
+        if lv.capacity_bytes < 2 * staging:
+            raise ConfigError(
+                f"{lv.capacity_bytes} bytes cannot hold the DMA staging area twice over (2 x dataflow.dma_outstanding "
+                f"{df.dma_outstanding} x dataflow.dma_chunk_bytes {df.dma_chunk_bytes} = {staging} bytes; the level "
+                f"{lv.name!r} needs at least {2 * staging})",
+                file=file, key=f"{bufs.level_key(i)}.capacity_bytes",
+                allowed=f"a larger {lv.name}, or a smaller dataflow.dma_chunk_bytes or dataflow.dma_outstanding",
+            )
     table_leakage = platform.energy.leakage_mw_per_kib_sram is None
-    for name in ("glb", "l1"):
-        buf = getattr(platform.buffers, name)
+    named = [(bufs.level_key(i), lv) for i, lv in enumerate(bufs.sram_levels)] + [("buffers.l1", bufs.l1)]
+    for key, buf in named:
         from_table = [k for k in ("read_energy_pj_per_access", "write_energy_pj_per_access")
                       if getattr(buf, k) is None]
         if table_leakage:
             from_table.append("energy.leakage_mw_per_kib_sram")
         if buf.capacity_bytes > sram_energy.MAX_BYTES and from_table:
-            missing = ", ".join(k if k.startswith("energy.") else f"buffers.{name}.{k}" for k in from_table)
+            missing = ", ".join(k if k.startswith("energy.") else f"{key}.{k}" for k in from_table)
             raise ConfigError(
                 f"{buf.capacity_bytes / 2**20:g} MiB is beyond the SRAM energy table (CACTI, up to "
                 f"{sram_energy.MAX_BYTES // 2**20} MiB)",
-                file=file, key=f"buffers.{name}.capacity_bytes",
+                file=file, key=f"{key}.capacity_bytes",
                 allowed=f"at most {sram_energy.MAX_BYTES // 2**20} MiB, or give {missing}",
             )

@@ -63,6 +63,23 @@ def load_presets() -> dict[str, dict[str, Any]]:
     return yaml.safe_load(text)
 
 
+def fold_rails(rails: dict[str, dict[str, float]]) -> dict[str, float]:
+    """VDD-equivalent currents of a part specified per supply rail.
+
+    Every energy rule is linear in the currents at fixed voltages (``V x I x time``),
+    so a part with rails r = 1..n is equivalent to one rail at ``VDD`` = the last rail's
+    voltage carrying ``IDDx = sum_r V_r IDDx_r / VDD`` for each current ``IDDx``:
+    the energy of every command and state is the same, exactly.
+    """
+    names = list(rails)
+    vdd = float(rails[names[-1]]["V"])
+    currents = [k for k in rails[names[-1]] if k != "V"]
+    out = {"VDD": vdd}
+    for k in currents:
+        out[k] = sum(float(rails[r]["V"]) * float(rails[r][k]) for r in names) / vdd
+    return out
+
+
 def canonical_preset(name: str) -> str:
     """The canonical preset name for ``name`` (case-insensitive, aliases accepted);
     ValueError listing the allowed names otherwise."""
@@ -106,12 +123,18 @@ class DramOrg(ParamModel):
     ranks: Optional[int] = param(None, desc="ranks per channel; source: preset", gt=0, le=16)
     bankgroups: Optional[int] = param(None, desc="bank groups per rank; source: preset", gt=0, le=16)
     banks_per_group: Optional[int] = param(None, desc="banks per bank group; source: preset", gt=0, le=64)
-    rows: Optional[int] = param(None, desc="rows per bank; source: preset", gt=0, le=16777216)
+    rows: Optional[int] = param(
+        None, desc="rows per bank; source: preset", gt=0, le=16777216,
+        inert="sets only the DRAM's capacity, which no report shows and no run checks a workload against",
+    )
     columns: Optional[int] = param(
         None, desc="columns per row (device-width words; HBM2/GDDR6 use the effective count); source: preset", gt=0, le=1048576
     )
     bus_width_bits: Optional[int] = param(None, desc="data bus width of a channel in bits; source: preset", gt=0, le=4096)
-    device_width_bits: Optional[int] = param(None, desc="data width of one device (x4/x8/x16...); source: preset", gt=0, le=1024)
+    device_width_bits: Optional[int] = param(
+        None, desc="data width of one device (x4/x8/x16...), naming the part: timing uses the channel's "
+        "bus_width_bits and energy scales with devices_per_rank; source: preset", gt=0, le=1024, metadata=True,
+    )
     devices_per_rank: Optional[int] = param(None, desc="devices per rank (energy is multiplied by it); source: preset", gt=0, le=64)
     burst_length: Optional[int] = param(None, desc="BL, data beats per column access; source: preset", gt=0, le=64)
     beats_per_clock: Optional[int] = param(
@@ -363,7 +386,8 @@ class DramConfig(ParamModel):
         p = load_presets()[self.preset]
         org = {k: (v if v is not None else p["org"][k]) for k, v in self.org.model_dump().items()}
         tim = {k: (v if v is not None else p["timing"][k]) for k, v in self.timing.model_dump().items()}
-        pwr = {k: (v if v is not None else p["power"][k]) for k, v in self.power.model_dump().items()}
+        preset_power = p["power"] if "power" in p else fold_rails(p["rails"])
+        pwr = {k: (v if v is not None else preset_power[k]) for k, v in self.power.model_dump().items()}
         mapping = parse_mapping(self.address_mapping or p["address_mapping"])
         for k in ("channels", "ranks", "bankgroups", "banks_per_group", "rows"):
             if not _pow2(org[k]):

@@ -8,21 +8,39 @@ once, and unit-tested.
 
 from __future__ import annotations
 
+from typing import Any
+
+from pydantic import model_validator
+
 from tlmsim.platform import sram_energy
-from tlmsim.platform.params import ParamModel, param
+from tlmsim.platform.params import ParamModel, param, refuse_removed
 
 HOROWITZ = "M. Horowitz, 'Computing's energy problem', ISSCC 2014, 45 nm, 0.9 V"
 SATA = "SATA SNN training-accelerator energy model, 16-bit operations"
 
 
-class EnergyTable(ParamModel):
-    """Energy per action (pJ) of the arithmetic and the on-chip memories."""
+#: keys an older platform file may still set -> why they are gone
+REMOVED = {
+    f"mult_{w}bit_pj": f"energy.mult_{w}bit_pj was removed: the PEs have no multiplier (a spike selects a weight "
+    "that is added: energy.add_*)" for w in (8, 32)
+}
 
-    technology_nm: int = param(45, desc="technology node the values refer to (informational); source: " + HOROWITZ, gt=0)
+
+class EnergyTable(ParamModel):
+    """Energy per action (pJ) of the arithmetic and the on-chip memories. The PEs add
+    (a spike selects a weight to accumulate) and never multiply."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _removed_keys(cls, data: Any) -> Any:
+        return refuse_removed(data, REMOVED)
+
+    technology_nm: int = param(
+        45, desc="technology node the values refer to (informational: nothing scales with it); source: " + HOROWITZ,
+        gt=0, metadata=True,
+    )
     add_8bit_pj: float = param(0.03, desc="8-bit integer add; source: " + HOROWITZ, ge=0)
     add_32bit_pj: float = param(0.1, desc="32-bit integer add; source: " + HOROWITZ, ge=0)
-    mult_8bit_pj: float = param(0.2, desc="8-bit integer multiply; source: " + HOROWITZ, ge=0)
-    mult_32bit_pj: float = param(3.1, desc="32-bit integer multiply; source: " + HOROWITZ, ge=0)
     compare_pj: float = param(0.00309, desc="16-bit compare (threshold test); source: " + SATA, ge=0)
     shift_pj: float = param(0.00605, desc="16-bit shift (leak by shift); source: " + SATA, ge=0)
     register_access_pj: float = param(
@@ -46,12 +64,6 @@ class EnergyTable(ParamModel):
         8-bit and 32-bit points (extrapolated beyond them, never below 0)."""
         slope = (self.add_32bit_pj - self.add_8bit_pj) / 24.0
         return max(0.0, self.add_8bit_pj + slope * (bits - 8))
-
-    def mult_pj(self, bits: int) -> float:
-        """Energy of a ``bits``-wide integer multiply: quadratic in width (array
-        multiplier), fitted through Horowitz's 8-bit point: m8 * (bits/8)^2.
-        (Horowitz's 32-bit point, 3.1 pJ, is 0.97x of this rule's 3.2 pJ.)"""
-        return self.mult_8bit_pj * (bits / 8.0) ** 2
 
     def sram_access_pj(self, capacity_bytes: int, banks: int, width_bits: int, *, write: bool = False) -> float:
         """Energy of one ``width_bits`` access to one bank of a buffer of ``capacity_bytes``

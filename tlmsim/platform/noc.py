@@ -8,7 +8,9 @@ Endpoints (the DRAM controller ``dram``, the global buffer ``glb``, the array's
   and their destination's output port;
 * ``mesh``: a ``mesh_cols`` x ``mesh_rows`` 2D mesh of routers with
   dimension-ordered XY routing (first along x, then along y); ``nodes`` gives each
-  endpoint's router coordinates ``[x, y]``.
+  endpoint's router coordinates ``[x, y]``; every router input port has a buffer of
+  ``buffer_flits`` flits and flits advance under credit-based flow control
+  (wormhole switching; see :mod:`tlmsim.hw.noc`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pydantic import field_validator, model_validator
 from tlmsim.platform.params import FreqMHz, ParamModel, param
 
 _NOC = "docs/reference/energy_defaults.md, 'Network-on-chip' (Orion/DSENT-class models, 45 nm)"
+_FLOW = "docs/model.md, 'Network-on-chip' (Dally & Towles 2004, ch. 13, credit-based flow control)"
 
 
 class NocConfig(ParamModel):
@@ -41,8 +44,25 @@ class NocConfig(ParamModel):
         2, desc="router pipeline depth per hop; source: " + _NOC + " (2-4 cycles)", ge=0, le=64
     )
     link_latency_cycles: int = param(1, desc="link traversal per hop; source: " + _NOC, ge=0, le=64)
+    buffer_flits: int = param(
+        8,
+        desc="flits each router input port buffers (one virtual channel); a flit advances only with a credit "
+        "for the next buffer. 8 covers the credit round trip router + link + credit latency (4 cycles with the "
+        "defaults), so an unloaded worm streams at one flit per cycle; 4-8 flit buffers are typical of on-chip "
+        "routers; source: " + _FLOW + "; mesh only",
+        ge=1,
+        le=4096,
+    )
+    credit_latency_cycles: int = param(
+        1,
+        desc="cycles a credit takes back to the upstream router after a flit leaves a buffer (one wire "
+        "traversal, as the link); source: " + _FLOW + "; mesh only",
+        ge=0,
+        le=64,
+    )
     multicast: bool = param(
-        True, desc="routers replicate flits: one transfer to several endpoints crosses each link of its XY tree once"
+        True, desc="routers replicate flits: one transfer to several endpoints crosses each link of its XY tree once",
+        inert="takes effect with several cores (one PE array has no transfer to several endpoints)",
     )
     router_pj_per_bit: float = param(
         0.75, desc="router traversal energy per bit (midpoint of 0.5-1); source: " + _NOC, ge=0

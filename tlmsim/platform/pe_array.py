@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any
 
-from tlmsim.platform.params import Bytes, ParamModel, param
+from pydantic import model_validator
+
+from tlmsim.platform.params import Bytes, ParamModel, param, refuse_removed
+
+
+#: keys an older platform file may still set -> why they are gone
+REMOVED = {
+    "neuron": "pe_array.neuron was removed: it never applied (a layer without a neuron outputs its accumulator "
+    "values); name each layer's neuron in the workload",
+}
 
 
 class PeArrayConfig(ParamModel):
@@ -12,7 +21,10 @@ class PeArrayConfig(ParamModel):
 
     rows: int = param(16, desc="PE rows (SCALE-Sim's default array is 32x32; 16x16 is a common edge size)", ge=1, le=1024)
     cols: int = param(16, desc="PE columns", ge=1, le=1024)
-    weight_bits: int = param(8, desc="width of a stored weight (SpikeX: 4-16 bits)", ge=1, le=32)
+    weight_bits: int = param(
+        8, desc="width of a stored weight (SpikeX: 4-16 bits): the weight bytes every dataflow moves, unless the "
+        "workload gives its own weight_bits", ge=1, le=32,
+    )
     accumulator_bits: int = param(16, desc="width of the accumulator / partial sum", ge=2, le=64)
     membrane_bits: int = param(16, desc="width of a membrane potential kept between timesteps", ge=2, le=64)
     scratchpad_bytes: Bytes = param(64, desc="scratchpad per PE (holds stationary weights and state)", ge=0, le=1 << 20)
@@ -31,9 +43,6 @@ class PeArrayConfig(ParamModel):
         1, desc="event dataflow: address events the dispatcher issues per cycle; assumption: one AER address "
         "decoded per cycle", ge=1, le=1024,
     )
-    neuron: Literal["if", "lif", "cuba_lif"] = param(
-        "lif", desc="default neuron model when the workload does not name one"
-    )
     if_update_cycles: int = param(
         1, desc="cycles a neuron unit needs for one IF update (integrate, compare, reset); assumption: one add "
         "and one compare per cycle", ge=0, le=64,
@@ -46,6 +55,11 @@ class PeArrayConfig(ParamModel):
         2, desc="cycles for one current-based LIF update: synaptic current first, then the membrane "
         "(two dependent adds)", ge=0, le=64,
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _removed_keys(cls, data: Any) -> Any:
+        return refuse_removed(data, REMOVED)
 
     def update_cycles(self, neuron: str | None) -> int:
         """Cycles of one neuron update for ``neuron`` (``li`` costs as ``lif``, ``cuba_li`` as

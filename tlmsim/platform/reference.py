@@ -11,6 +11,7 @@ import typing
 from pydantic import BaseModel
 
 from tlmsim.config_io import _unwrap
+from tlmsim.platform.params import param_role
 
 
 def _type_name(tp) -> str:
@@ -57,7 +58,13 @@ def rows(model: type[BaseModel], prefix: str = "", instance: BaseModel | None = 
             shown = "required"
         else:
             shown = repr(default) if default is not None else "none"
-        out.append((key, _type_name(field.annotation), shown, _bounds(field), field.description or ""))
+        desc = field.description or ""
+        role = param_role(field)
+        if role == "metadata":
+            desc += " (metadata: changes no result; sweeps and searches refuse it)"
+        elif role is not None:
+            desc += f" (no effect yet: {role.removeprefix('inert: ')}; sweeps and searches refuse it)"
+        out.append((key, _type_name(field.annotation), shown, _bounds(field), desc))
     return out
 
 

@@ -3,9 +3,18 @@
 A buffer is ``banks`` SRAM banks, each ``port_width_bytes`` wide, interleaved line by
 line (line i of the address space lives in bank i mod banks). ``ports`` transactions
 can be in service at once (e.g. a DMA fill and a PE read of the other L1 half).
+
+Only the L1 (:class:`L1Config`) can be double-buffered: the array's tiles ping-pong
+between its halves. The GLB overlaps DRAM traffic with compute otherwise (its DMA
+staging slots, and resident tensors of the next layer prefetched while this one runs),
+so a GLB ``double_buffered`` key, which never changed a result, is refused.
 """
 
 from __future__ import annotations
+
+from typing import Any
+
+from pydantic import model_validator
 
 from tlmsim.platform.params import Bytes, ParamModel, param
 
@@ -33,9 +42,6 @@ class SramConfig(ParamModel):
         1, desc="cycles from a read's first bank access to its first data (single-cycle SRAM macro)", ge=1, le=64
     )
     write_latency_cycles: int = param(1, desc="cycles for a write's first line to be committed", ge=1, le=64)
-    double_buffered: bool = param(
-        False, desc="split into two halves (ping-pong) so one fills while the other is read"
-    )
     read_energy_pj_per_access: float | None = param(
         None, desc="energy of one line read; null = the SRAM table: a bank of capacity/banks bytes at the line "
         "width plus the H-tree to reach it (buffers up to 64 MiB); source: " + _CACTI, ge=0,
@@ -44,4 +50,23 @@ class SramConfig(ParamModel):
         None, desc="energy of one line write; null = the read energy when that is given, else the SRAM table's "
         "write energy; source: " + _CACTI,
         ge=0,
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _l1_only(cls, data: Any) -> Any:
+        if "double_buffered" not in cls.model_fields and isinstance(data, dict) and "double_buffered" in data:
+            raise ValueError(
+                "double_buffered applies to the L1 only (buffers.l1.double_buffered); the GLB overlaps transfers "
+                "through its DMA staging slots and next-layer prefetch"
+            )
+        return data
+
+
+class L1Config(SramConfig):
+    """The array's L1 buffer: an SRAM buffer that may be split into two halves."""
+
+    double_buffered: bool = param(
+        False, desc="split into two halves (ping-pong): tile k+1's operands load into one while tile k computes "
+        "from the other; each tile must then fit a half"
     )

@@ -32,9 +32,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from tlmsim.platform.dram import DramSpec
 
 ACT, PRE, RD, WR, REF = "ACT", "PRE", "RD", "WR", "REF"
@@ -43,21 +44,45 @@ PDE, PDX, SRE, SRX = "PDE", "PDX", "SRE", "SRX"
 CODES = (ACT, PRE, RD, WR, REF, PDE, PDX, SRE, SRX)
 
 
-class _Log:
-    """The command log as numpy columns plus derived ids."""
+class _Names:
+    """Command names of integer codes, looked up only for the rows a message names."""
 
-    def __init__(self, log: pd.DataFrame, spec: "DramSpec") -> None:
-        self.t = log["cycle"].to_numpy(dtype=np.int64)
-        self.ch = log["channel"].to_numpy(dtype=np.int64)
-        self.ra = log["rank"].to_numpy(dtype=np.int64)
-        self.bg = log["bankgroup"].to_numpy(dtype=np.int64)
-        self.ba = log["bank"].to_numpy(dtype=np.int64)
-        self.row = log["row"].to_numpy(dtype=np.int64)
-        cmd = log["command"].astype(str).to_numpy()
-        self.is_ = {c: cmd == c for c in CODES}
+    def __init__(self, code: np.ndarray) -> None:
+        self.code = code
+
+    def __getitem__(self, i) -> str:
+        return CODES[int(self.code[i])]
+
+
+class _Log:
+    """The command log as int64 numpy columns plus derived ids."""
+
+    def __init__(self, t, ch, ra, bg, ba, row, code, spec: "DramSpec") -> None:
+        self.t, self.ch, self.ra, self.bg, self.ba, self.row = t, ch, ra, bg, ba, row
+        self.is_ = {c: code == k for k, c in enumerate(CODES)}
         self.rank_id = self.ch * spec.ranks + self.ra
         self.bank_id = (self.rank_id * spec.bankgroups + self.bg) * spec.banks_per_group + self.ba
-        self.cmd = cmd
+        self.cmd = _Names(code)
+
+    @classmethod
+    def from_frame(cls, log: "pd.DataFrame", spec: "DramSpec") -> "_Log":
+        """From a ``Dram.command_log()`` frame (command names as strings or categories)."""
+        names = log["command"].astype(str).to_numpy()
+        code = np.full(len(names), -1, dtype=np.int64)
+        for k, c in enumerate(CODES):
+            code[names == c] = k
+        col = {k: log[k].to_numpy(dtype=np.int64) for k in ("cycle", "channel", "rank", "bankgroup", "bank", "row")}
+        return cls(col["cycle"], col["channel"], col["rank"], col["bankgroup"], col["bank"], col["row"], code, spec)
+
+    @classmethod
+    def from_records(cls, rec: np.ndarray, spec: "DramSpec") -> "_Log":
+        """From the model's int64 rows (cycle, channel, global bank, command code, row, column)."""
+        cyc, ch, gb, code, row = (rec[:, i] for i in range(5))
+        b = gb % spec.banks_per_rank
+        rank_cmd = code >= 4  # REF, PDE, PDX, SRE, SRX name a rank, not a bank
+        return cls(cyc, ch, (gb // spec.banks_per_rank) % spec.ranks,
+                   np.where(rank_cmd, -1, b // spec.banks_per_group), np.where(rank_cmd, -1, b % spec.banks_per_group),
+                   row, code, spec)
 
 
 def _last_before(order: np.ndarray, group: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -80,14 +105,28 @@ def _last_before(order: np.ndarray, group: np.ndarray, mask: np.ndarray) -> np.n
 
 
 def check_dram_commands(
-    log: pd.DataFrame, spec: "DramSpec", *, end_cycle: int | None = None, limit: int = 20,
+    log: "pd.DataFrame", spec: "DramSpec", *, end_cycle: int | None = None, limit: int = 20,
     from_cycle: int | None = None,
 ) -> list[str]:
     """Every timing-rule violation in ``log`` (a ``Dram.command_log()``) under ``spec``;
     with ``from_cycle``, only those of commands at or after it (earlier rows are context)."""
     if len(log) == 0:
         return []
-    L = _Log(log, spec)
+    return _check(_Log.from_frame(log, spec), spec, end_cycle=end_cycle, limit=limit, from_cycle=from_cycle)
+
+
+def check_dram_records(
+    rec: np.ndarray, spec: "DramSpec", *, end_cycle: int | None = None, limit: int = 20,
+    from_cycle: int | None = None,
+) -> list[str]:
+    """:func:`check_dram_commands` on the model's int64 rows (cycle, channel, global bank,
+    command code, row, column) as ``Dram.command_records()`` returns them: no DataFrame."""
+    if len(rec) == 0:
+        return []
+    return _check(_Log.from_records(rec, spec), spec, end_cycle=end_cycle, limit=limit, from_cycle=from_cycle)
+
+
+def _check(L: _Log, spec: "DramSpec", *, end_cycle: int | None, limit: int, from_cycle: int | None) -> list[str]:
     out: list[str] = []
     own = np.ones(len(L.t), dtype=bool) if from_cycle is None else L.t >= from_cycle
     bc, AL = spec.burst_cycles, spec.AL
@@ -266,9 +305,8 @@ class DramCommandChecker:
         self.rows += len(rows)
         start = int(rows[0, 0])
         both = np.concatenate([self.ctx, rows]) if len(self.ctx) else rows
-        self.violations += check_dram_commands(_frame(both, self.spec), self.spec,
-                                               limit=self.limit - len(self.violations),
-                                               from_cycle=start if len(self.ctx) else None)
+        self.violations += check_dram_records(both, self.spec, limit=self.limit - len(self.violations),
+                                              from_cycle=start if len(self.ctx) else None)
         self.ctx = self._context(both)
 
     def _context(self, rec: np.ndarray) -> np.ndarray:
@@ -294,24 +332,6 @@ class DramCommandChecker:
 
     def finish(self) -> list[str]:
         return self.violations[: self.limit]
-
-
-def _frame(rec: np.ndarray, s: "DramSpec") -> pd.DataFrame:
-    cyc, ch, gb, cmd, row, col = (rec[:, i] for i in range(6))
-    b = gb % s.banks_per_rank
-    rank_cmd = (cmd == 4) | (cmd >= 5)
-    return pd.DataFrame(
-        {
-            "cycle": cyc,
-            "channel": ch,
-            "rank": (gb // s.banks_per_rank) % s.ranks,
-            "bankgroup": np.where(rank_cmd, -1, b // s.banks_per_group),
-            "bank": np.where(rank_cmd, -1, b % s.banks_per_group),
-            "command": np.asarray(CODES, dtype=object)[cmd],
-            "row": row,
-            "column": col,
-        }
-    )
 
 
 def _check_refresh(L: _Log, spec: "DramSpec", refs: np.ndarray, out: list[str], limit: int,

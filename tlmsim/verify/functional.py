@@ -27,8 +27,9 @@ from __future__ import annotations
 import numpy as np
 
 from tlmsim.dataflow.activity import im2col
-from tlmsim.dataflow.base import LayerPlan, Tile
+from tlmsim.engine.plan import LayerPlan, Tile
 from tlmsim.errors import SimulationError, WorkloadError
+from tlmsim.platform.pe_array import PeArrayConfig
 from tlmsim.verify.fixed_point import (
     QLayer, grid_shape, quantize, reference, residual_term, saturate, weightless_current,
 )
@@ -40,7 +41,11 @@ class VerificationError(SimulationError):
 
 
 class FunctionalModel:
-    def __init__(self, workload: Workload, *, membrane_bits: int, accumulator_bits: int) -> None:
+    def __init__(self, workload: Workload, *, membrane_bits: int, accumulator_bits: int,
+                 weight_bits: int = PeArrayConfig.model_fields["weight_bits"].default) -> None:
+        """``weight_bits``: the platform's ``pe_array.weight_bits``, used when the workload
+        gives none."""
+        workload = workload.with_weight_bits(weight_bits)
         self.file = workload.path or workload.name
         if workload.graph is None:
             raise WorkloadError(

@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tlmsim.engine.simulation import simulate
+from tlmsim.soc.run import simulate
 from tlmsim.platform import load_platform
 from tlmsim.platform.dataflow import DATAFLOWS
 from tlmsim.report import build_report

@@ -42,7 +42,7 @@ def main() -> None:
         t0 = time.perf_counter()
         cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None)
         with Client(cluster) as client:
-            client.run(lambda: __import__("tlmsim.engine.simulation"))  # workers import tlmsim once
+            client.run(lambda: __import__("tlmsim.soc.run"))  # workers import tlmsim once
             startup = time.perf_counter() - t0
             t0 = time.perf_counter()
             run_sweep(spec, Path(d) / "running", scheduler=cluster.scheduler_address, progress=False)

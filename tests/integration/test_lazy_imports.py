@@ -1,0 +1,41 @@
+"""`tlmsim` imports only what a command uses (issue 17, item 4).
+
+Each case runs a fresh interpreter (imports are process-wide state) and lists the
+top-level packages it loaded.
+"""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+#: packages only some commands need: plotting, the cluster back end, the search, NIR
+#: graphs, the Perfetto timeline
+OPTIONAL = {"matplotlib", "dask", "distributed", "optuna", "nir", "h5py", "perfetto"}
+
+PROBE = """
+import json, sys
+from tlmsim.cli import main
+rc = main(sys.argv[1:]) if len(sys.argv) > 1 else 0
+print(json.dumps({"rc": rc, "modules": sorted({m.split(".")[0] for m in sys.modules})}))
+"""
+
+
+def loaded(*argv: str, cwd=None) -> set[str]:
+    cp = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, check=True, cwd=cwd)
+    out = json.loads(cp.stdout.strip().splitlines()[-1])
+    assert out["rc"] == 0
+    return set(out["modules"])
+
+
+def test_importing_the_cli_loads_no_model_or_table_library():
+    mods = loaded()
+    assert not mods & ({"pandas", "numpy", "pydantic", "simpy", "yaml", "pyarrow"} | OPTIONAL)
+
+
+@pytest.mark.parametrize("extra", [[], ["--dataflow", "spikex"]])
+def test_a_run_of_a_yaml_workload_loads_no_optional_package(tmp_path, extra):
+    mods = loaded("run", "ddr4-baseline", "lenet5-mnist", "-q", "--out", str(tmp_path / "out"), *extra)
+    assert "pandas" in mods  # the reports are pandas tables (CSV and Parquet)
+    assert not mods & OPTIONAL, sorted(mods & OPTIONAL)

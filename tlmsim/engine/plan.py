@@ -1,0 +1,99 @@
+"""The plan types: what a dataflow hands the controller (kernel-level data, no behaviour).
+
+A layer plan lists the tensors a layer keeps in on-chip levels for the whole layer
+(prologue / epilogue moves) and a sequence of tiles. Each tile names the data it
+needs in L1 (:class:`Move` loads), its stall-free PE-array cycles and operation
+counts, and the data it produces (:class:`Move` stores). The dataflows
+(:mod:`tlmsim.dataflow`) produce plans; the hardware (:mod:`tlmsim.hw.controller`)
+runs them. They live in the kernel so that neither imports the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator, Protocol
+
+from tlmsim.engine.transaction import DataClass
+
+
+class PlannedLayer(Protocol):
+    """What the kernel needs of a layer (a :class:`tlmsim.workload.Layer` provides it)."""
+
+    name: str
+    index: int
+
+
+@dataclass(slots=True)
+class Move:
+    """Bytes of one data class moved for a tile (or a layer prologue/epilogue).
+
+    ``in_dram`` says the bytes come from (load) or go to (store) DRAM at
+    ``dram_address``, passing through every SRAM level on the way; otherwise they live
+    in SRAM level ``level`` (index into the platform's levels from DRAM inward, 0 the
+    outermost, -1 the innermost, e.g. the GLB) at ``level_address``. A prologue or
+    epilogue move has ``in_dram`` and names the level it fills or drains. ``after``
+    (loads) waits for the store that ``signals`` the same key. ``level_span`` (resident
+    loads only): the tensor occupies fewer bytes than the move carries (an im2col slice
+    re-reads its inputs), so the move's reads wrap inside ``level_address ..
+    level_address + level_span``; 0 = no wrap.
+    """
+
+    data_class: DataClass
+    nbytes: int
+    in_dram: bool
+    dram_address: int = 0
+    level_address: int = 0
+    after: tuple | None = None
+    signals: tuple | None = None
+    level_span: int = 0
+    level: int = -1
+
+
+@dataclass(slots=True)
+class Tile:
+    """One unit of work for the PE array."""
+
+    index: int
+    t_first: int
+    t_last: int
+    loads: list[Move]
+    stores: list[Move]
+    compute_cycles: int  #: stall-free PE-array cycles, including the neuron update
+    neuron_cycles: int = 0  #: the part of compute_cycles spent updating neurons
+    dense_ops: int = 0  #: synaptic operations of the dense computation
+    acc_ops: int = 0  #: accumulates actually performed
+    neuron_updates: int = 0  #: neuron state updates (leak, integrate, fire)
+    pe_weight_loads: int = 0  #: weights written into PE registers
+    tag_bits: int = 0  #: activity-tag bits read by the array's sequencer (ptb, spikex)
+    neuron: str | None = None  #: neuron model of the updates (for their energy)
+    #: what the tile computes, for the functional model of --verify:
+    #: ("gemm", t0, t1, n0, nc, m0, mm, k0, k1, last_k) or ("pool", t, channel0, channels)
+    region: tuple | None = None
+
+    @property
+    def load_bytes(self) -> int:
+        return sum(m.nbytes for m in self.loads)
+
+    @property
+    def store_bytes(self) -> int:
+        return sum(m.nbytes for m in self.stores)
+
+
+@dataclass
+class LayerPlan:
+    """Everything the controller needs to run one layer."""
+
+    layer: PlannedLayer
+    tiles: list[Tile]
+    prologue: list[Move] = field(default_factory=list)  #: DRAM -> resident level before the first tile
+    epilogue: list[Move] = field(default_factory=list)  #: resident level -> DRAM after the last tile
+    resident: dict[str, bool] = field(default_factory=dict)  #: tensor -> kept in an SRAM level
+    #: SRAM level (0 = outermost, -1 = innermost) -> bytes this layer keeps resident there (excluding staging)
+    resident_bytes: dict[int, int] = field(default_factory=dict)
+    levels: dict[str, int] = field(default_factory=dict)  #: resident tensor -> its SRAM level (0 = outermost)
+    l1_tile_bytes: int = 0  #: largest L1 footprint of a tile
+    tiling: str = ""  #: the tiling the tiler chose (loop order, chunk sizes)
+    spike_formats: dict[str, int] = field(default_factory=dict)  #: spike format -> tiles that moved spikes in it
+
+    def __iter__(self) -> Iterator[Tile]:
+        return iter(self.tiles)

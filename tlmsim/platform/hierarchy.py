@@ -1,0 +1,50 @@
+"""The declared memory hierarchy (``buffers:`` in the platform YAML).
+
+The hierarchy runs from DRAM inward: DRAM, then any number of on-chip SRAM levels
+(``buffers.levels``, outermost first: none, a GLB, an L2 and a GLB, ...), then the
+array's L1 (``buffers.l1``). Every level is one SRAM buffer (the parameters of
+:class:`~tlmsim.platform.sram.SramConfig`) plus a name, which is also its NoC
+endpoint (``noc.nodes``), its component name in the reports and the ``src``/``dst``
+of its transactions, and whether it is shared by the cores or private to each.
+
+Level semantics (docs/hierarchy.md):
+
+* a tensor lives in DRAM or in one SRAM level (the tiler chooses, innermost first);
+* a block moving between where a tensor lives and L1 passes every level in between,
+  in order, through that level's DMA staging area (``2 x dataflow.dma_outstanding``
+  slots of ``dataflow.dma_chunk_bytes`` at the bottom of the level): written, then
+  read out; each pair of neighbouring levels is joined by a NoC transfer between
+  their nodes;
+* L1 is private to its core and never holds a tensor across tiles.
+
+The older form ``buffers: {glb: ..., l1: ...}`` is the hierarchy with one level
+named ``glb``; it stays the default.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from tlmsim.platform.params import param
+from tlmsim.platform.sram import SramConfig
+
+#: names a level may not take: the other NoC endpoints and component names
+RESERVED = ("dram", "l1", "noc", "pe_array", "controller")
+
+
+class LevelConfig(SramConfig):
+    """One on-chip SRAM level between DRAM and L1."""
+
+    name: str = param(
+        ..., desc="the level's name: its NoC endpoint (noc.nodes), component and report name; e.g. glb, l2",
+        pattern=r"^[a-z][a-z0-9_]*$", min_length=1, max_length=32,
+    )
+    sharing: Literal["shared", "private"] = param(
+        "shared", desc="shared: one instance serves every core; private: one instance per core (today one core, "
+        "so both build one buffer)",
+    )
+
+
+def level_of(name: str, sram: SramConfig) -> LevelConfig:
+    """The level ``name`` with the buffer parameters of ``sram``."""
+    return LevelConfig(name=name, **sram.model_dump())

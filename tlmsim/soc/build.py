@@ -1,0 +1,114 @@
+"""Building the SoC: components from the platform, plans from the dataflow, checked.
+
+:func:`build` turns a validated :class:`~tlmsim.platform.Platform` and a
+:class:`~tlmsim.workload.Workload` into connected components (DRAM, NoC, SRAM levels,
+PE array, controller) and the layer plans, and checks that they fit together
+(:func:`tlmsim.platform.checks.check_platform`, :func:`check_plans`) before the first
+event. This is the SoC assembly, above the hardware (:mod:`tlmsim.hw`) and the
+dataflows (:mod:`tlmsim.dataflow`); the kernel (:mod:`tlmsim.engine`) knows neither.
+"""
+
+from __future__ import annotations
+
+import simpy
+
+from tlmsim.dataflow import make_dataflow
+from tlmsim.engine.plan import LayerPlan
+from tlmsim.engine.recorder import Recorder
+from tlmsim.errors import ConfigError, MappingError
+from tlmsim.hw.controller import Controller, level_ranges
+from tlmsim.hw.dram import Dram
+from tlmsim.hw.noc import Noc
+from tlmsim.hw.pe_array import PeArray
+from tlmsim.hw.sram import Sram
+from tlmsim.platform import Platform
+from tlmsim.platform.checks import check_platform, staging_bytes
+from tlmsim.verify.dram_timing import DramCommandChecker
+from tlmsim.workload import Workload
+
+def check_plans(platform: Platform, plans: list[LayerPlan]) -> None:
+    """Check that every layer plan fits the buffers it runs on, before any event
+    (a dataflow that breaks these has a bug; the message names the keys involved):
+
+    * a tile's operands and outputs fit one L1 half (the controller's L1 address map
+      puts operands at the bottom of the half, outputs at its top);
+    * every SRAM level holds the staging area plus the layer's tensors resident there,
+      and every resident tensor lies above the staging area and inside its level;
+      with no SRAM level, nothing is resident.
+    """
+    bufs = platform.buffers
+    l1 = bufs.l1
+    half = l1.capacity_bytes // 2 if l1.double_buffered else l1.capacity_bytes
+    levels = bufs.sram_levels
+    staging = staging_bytes(platform)
+    for plan in plans:
+        name = plan.layer.name
+        for t in plan.tiles:
+            if t.load_bytes + t.store_bytes > half:
+                raise MappingError(
+                    f"layer {name!r} tile {t.index}: operands {t.load_bytes} + outputs {t.store_bytes} bytes exceed an "
+                    f"L1 half of {half} bytes (buffers.l1.capacity_bytes, buffers.l1.double_buffered)"
+                )
+        if not levels:
+            if plan.resident_bytes or plan.prologue or plan.epilogue or any(
+                    not m.in_dram for t in plan.tiles for m in (*t.loads, *t.stores)):
+                raise MappingError(f"layer {name!r}: a tensor is planned resident on chip, but buffers.levels "
+                                   "declares no SRAM level")
+            continue
+        n = len(levels)
+        resident = [0] * n
+        for lv, nbytes in plan.resident_bytes.items():
+            resident[lv % n] += nbytes
+        for i, lv in enumerate(levels):
+            key = f"{bufs.level_key(i)}.capacity_bytes"
+            cap = lv.capacity_bytes
+            if resident[i] + staging > cap:
+                raise MappingError(
+                    f"layer {name!r}: resident tensors ({resident[i]} bytes) and DMA staging ({staging} bytes) "
+                    f"exceed {key} ({cap})"
+                )
+            for lo, hi in level_ranges(plan, i, n):
+                if lo < staging or hi > cap:
+                    raise MappingError(
+                        f"layer {name!r}: a resident tensor at {lv.name} bytes {lo}..{hi} is outside "
+                        f"{staging}..{cap} (above the DMA staging area, inside {key})"
+                    )
+
+
+def build(platform: Platform, workload: Workload, env: simpy.Environment, recorder: Recorder):
+    """Build the components and the layer plans, and check that they fit together
+    (raises before any event runs)."""
+    check_platform(platform)
+    period = platform.clock_period_ps
+    bufs = platform.buffers
+    # the command log feeds the independent timing checker chunk by chunk during every run
+    checker = DramCommandChecker(platform.dram.resolve(), limit=5)
+    dram = Dram(name="dram", env=env, recorder=recorder, config=platform.dram, command_sink=checker.feed)
+    dram.checker = checker
+    noc = Noc(name="noc", env=env, recorder=recorder, config=platform.noc, accel_clock_mhz=platform.clock_mhz)
+    ends = bufs.endpoints
+    for a in ends:
+        for b in ends:
+            if a != b:
+                try:
+                    noc.hop_count(a, b)
+                except (KeyError, ValueError, ConfigError) as exc:
+                    raise ConfigError(
+                        f"the NoC must connect the endpoints {', '.join(ends)} ({exc})", key="noc.nodes"
+                    ) from None
+    # one buffer per level: a private level is one per core, and there is one core
+    levels = [Sram(name=lv.name, env=env, recorder=recorder, config=lv, clock_period_ps=period,
+                   energy=platform.energy, area=platform.area) for lv in bufs.sram_levels]
+    l1 = Sram(name="l1", env=env, recorder=recorder, config=bufs.l1, clock_period_ps=period,
+              energy=platform.energy, area=platform.area)
+    pe = PeArray(name="pe_array", env=env, recorder=recorder, config=platform.pe_array, clock_period_ps=period,
+                 energy=platform.energy, area=platform.area)
+    plans = make_dataflow(platform, workload).plan()
+    check_plans(platform, plans)
+    df = platform.dataflow
+    ctrl = Controller(
+        name="controller", env=env, recorder=recorder, dram=dram, noc=noc, levels=levels, l1=l1, pe=pe, plans=plans,
+        chunk_bytes=df.dma_chunk_bytes, outstanding=df.dma_outstanding,
+        double_buffered=bufs.l1.double_buffered,
+    )
+    return {c.name: c for c in (dram, noc, *levels, l1, pe, ctrl)}, ctrl, plans
