@@ -890,8 +890,24 @@ class Dram(Component):
         offers, wpend = chan.offers, chan.wpend
         rq_depth, depth = s.read_queue_depth, s.command_queue_depth
         nr = chan.nrq
-        served = []
         moved = direct = 0
+        if not offers:
+            # nothing offered (none arrives during the batch): each RD serves the queue head and
+            # the read queue's oldest moves in, until kmax RDs or both queues are empty
+            L = q + list(rqb) if rqb else q[:]
+            k = kmax if kmax < len(L) else len(L)
+            nq0 = len(q)
+            m = k if k < len(rqb) else len(rqb)
+            for i in range(m):
+                L[nq0 + i].queued = last + (i + 1) * step
+                rqb.popleft()
+            served = L[:k]
+            q[:] = L[k:nq0 + m]
+            e = last + k * step
+            chan.nrq = nr - m
+            moved = m
+            return self._batch_done(ch, gb, row, last, step, e, served, k, moved, direct)
+        served = []
         e = last
         k = 0
         while k < kmax:
@@ -926,7 +942,12 @@ class Dram(Component):
             if stop or not q:
                 break
         chan.nrq = nr
-        # the log rows and the transactions' completions, in RD order
+        return self._batch_done(ch, gb, row, last, step, e, served, k, moved, direct)
+
+    def _batch_done(self, ch, gb, row, last, step, e, served, k, moved, direct):
+        """The end of :meth:`_solo_batch`: log its RDs and complete their transactions, in RD order."""
+        s = self.spec
+        chan = self._ch[ch]
         rl_bc = s.RL + s.burst_cycles
         times = range(last + step, e + 1, step)
         self._log.extend([x for t_, it in zip(times, served) for x in (t_, ch, gb, _RD, row, it.col)])
