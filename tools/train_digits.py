@@ -137,11 +137,12 @@ def main() -> None:
     ap.add_argument("--timesteps", type=int, default=16)
     ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2, help="torch threads (1 on a shared machine)")
     ap.add_argument("--spike-penalty", type=float, default=0.0, help="lambda x hidden firing rate added to the loss")
     args = ap.parse_args()
 
     torch.manual_seed(args.seed)
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     rng = np.random.default_rng(args.seed)
     digits = load_digits()
     x = (digits.images / 16.0).astype(np.float32)[:, None]  # (N, 1, 8, 8) in [0, 1]

@@ -119,10 +119,11 @@ def main() -> None:
     ap.add_argument("--out", default="workloads/digits_rsnn", help="output path without extension")
     ap.add_argument("--epochs", type=int, default=60)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2, help="torch threads (1 on a shared machine)")
     args = ap.parse_args()
 
     torch.manual_seed(args.seed)
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     rng = np.random.default_rng(args.seed)
     digits = load_digits()
     x = digits.images / 16.0

@@ -62,6 +62,21 @@ def test_lone_bank_reads_end_where_an_offer_to_another_row_arrives():
     assert r.done == {"a": (31 + 9) * NS, "b": 48 * NS}
 
 
+def test_a_lone_bank_drains_its_read_queue_when_nothing_is_offered():
+    # a 2 KiB read (32 bursts, one row): the command queue takes 8, the read queue the other 24,
+    # nothing stays offered; RD i at 22 + 8 i, the read queue's oldest moving in at each RD (the
+    # batch without offers); the last RD at 22 + 31 * 8 = 270, its data ends 270 + 26 = 296; a
+    # second read of the same row offered at cycle 300 finds both queues empty: RD at 300
+    # (tCCD_L long past), data ends 326
+    r = Rig(DDR4)
+    r.req("a", 0, nbytes=2048)
+    r.req("b", 2048, at_ps=300 * 630)
+    r.run()
+    assert r.cmds("RD") == [22 + 8 * i for i in range(32)] + [300]
+    assert r.done == {"a": 296 * 630, "b": 326 * 630}
+    assert r.stall("queue_full") == 0
+
+
 # random traffic of whole blocks: several in flight on few banks, so lone-bank batches,
 # two-bank alternation, queue-full waits and write drains all occur
 _block = st.tuples(st.integers(0, 600), st.booleans(), st.integers(0, 7), st.integers(0, 7),

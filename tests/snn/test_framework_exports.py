@@ -16,7 +16,9 @@ from tlmsim.snn.graph import load_nir
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "nir"
 FILES = sorted(DATA.glob("*/*.nir"))
-FRAMEWORKS = ("snntorch", "norse", "rockpool", "sinabs")
+FRAMEWORKS = ("snntorch", "norse", "rockpool", "sinabs", "spyx")
+#: the recurrent graphs (RSNNs) the frameworks' pip releases export: three frameworks
+RSNNS = ("snntorch/rleaky", "snntorch/rsynaptic", "norse/rsnn", "spyx/rlif", "spyx/rcubalif")
 
 
 def test_every_framework_and_the_hand_built_set_are_committed_with_versions():
@@ -24,7 +26,24 @@ def test_every_framework_and_the_hand_built_set_are_committed_with_versions():
     for d in {p.parent for p in FILES}:
         versions = (d / "VERSIONS.txt").read_text()
         assert "nir==" in versions and "made by tools/nir_exports/" in versions
-    assert len(FILES) >= 19
+    assert len(FILES) >= 22
+
+
+@pytest.mark.parametrize("name", RSNNS)
+def test_framework_rsnns_import_as_recurrent_layers_with_their_real_masks(name):
+    from tlmsim.workload import load_workload
+
+    w = load_workload(DATA / f"{name}.nir", seed=0)
+    rec = [layer for layer in w.layers if layer.recurrent]
+    assert len(rec) == 1 and rec[0].op == "linear"
+    key = rec[0].recurrent_key
+    assert w.spikes[key].shape == (w.timesteps, rec[0].out_neurons) and not w.spikes[key][0].any()
+    assert w.spikes[key].any()  # the recurrent synapse carries spikes
+    assert w.weight_masks[key].shape == (rec[0].out_neurons,) * 2
+    if name == "norse/rsnn":  # Norse zeroes the autapses: the real mask has an empty diagonal
+        assert not np.diagonal(w.weight_masks[key]).any() and rec[0].recurrent_sparsity == pytest.approx(1 / 16)
+    if name.startswith("spyx/"):  # Spyx's cell (its input wired into W_rec) is read as Spyx computes it
+        assert any("as Spyx writes it" in n for n in w.graph.notes)
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")

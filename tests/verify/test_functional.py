@@ -239,3 +239,16 @@ def test_verify_errors_name_the_file(digits):
         model.execute(plans[0], plans[0].tiles[1])
     assert str(e.value).startswith(digits.path + ": layer 'conv1'")
     assert digits.path.endswith("digits-snn.yaml")
+
+
+def test_the_summary_counts_every_value_and_every_computed_tile(digits):
+    # every tile of every plan is executed once; the values are every layer's (T, *out_shape) image
+    model, plans = _model_and_plans(digits)
+    for plan in plans:
+        for tile in plan.tiles:
+            model.execute(plan, tile)
+    tiles = sum(len(p.tiles) for p in plans)
+    values = sum(digits.timesteps * layer.out_neurons for layer in digits.layers)
+    assert model.tiles == tiles
+    assert model.check() == (f"verify: all {len(digits.layers)} layers bit-exact against the fixed-point reference "
+                             f"({values} values over {digits.timesteps} timesteps, {tiles} tiles computed)")

@@ -185,8 +185,9 @@ class SystolicDataflow(Dataflow):
 
     def weight_blocks(self, layer: Layer) -> WeightBlocks:
         """Nonzero counts of ``layer``'s weight blocks (from the workload's weight mask;
-        a recurrent layer's: the feed-forward mask over the recurrent block's, which
-        has ``round(N x N x recurrent_sparsity)`` zeros at deterministic positions)."""
+        a recurrent layer's: the feed-forward mask over the recurrent block's: the real
+        one of an NIR graph (workload mask ``LAYER.recurrent``), else one with
+        ``round(N x N x recurrent_sparsity)`` zeros at deterministic positions)."""
         key = layer.index
         if key not in self._wblocks:
             orig = self.workload.layers[layer.index]
@@ -194,8 +195,10 @@ class SystolicDataflow(Dataflow):
             _, K, N = self.gemm_view(layer).gemm
             if orig.recurrent:
                 n = orig.out_neurons
-                rec = synthetic_weight_mask(replace(orig, name=orig.recurrent_key, in_shape=(n,),
-                                                    weight_sparsity=orig.recurrent_sparsity))
+                rec = self.workload.weight_masks.get(orig.recurrent_key)
+                if rec is None:
+                    rec = synthetic_weight_mask(replace(orig, name=orig.recurrent_key, in_shape=(n,),
+                                                        weight_sparsity=orig.recurrent_sparsity))
                 if mask is not None or rec is not None:
                     ff = mask if mask is not None else np.ones((K - n, N), dtype=bool)
                     mask = np.concatenate([ff, rec if rec is not None else np.ones((n, N), dtype=bool)])

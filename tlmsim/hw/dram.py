@@ -484,7 +484,9 @@ class Dram(Component):
                 break
             else:
                 offers.popleft()
-                self._accepted(req, t)
+                tx = req.txn
+                if t > tx.accepted:
+                    tx.accepted = t
                 lb = req.lb
                 if not chan.drain and not rqb[lb] and len(bq[lb]) < depth:
                     self._enqueue(chan, req, t)
@@ -698,7 +700,7 @@ class Dram(Component):
         for gb in banks:
             stat[gb] = static(gb)
         bus_end, bus_rank, col_free = self._bus_end[ch], self._bus_rank[ch], max(chan.col_free, t)
-        n = entered = 0
+        n = entered = pend = 0
         last = -1
         ranks_used: dict[int, int] = {}
         cnt = self.stats.c
@@ -708,6 +710,12 @@ class Dram(Component):
             if last >= 0 and len(banks) == 1 and banks[0] == bgb:
                 # the same bank again: the previous RD's tCCD and data burst bind, so its RDs
                 # follow every ``step`` cycles; served as one batch (see _solo_batch)
+                if pend:
+                    cnt["rd"] += pend
+                    cnt["bursts"] += pend
+                    cnt["row_hits"] += pend
+                    cnt["busy_ps"] += pend * busy1
+                    pend = 0
                 gb = bgb
                 lb = gb - base
                 q = bq[lb]
@@ -732,10 +740,33 @@ class Dram(Component):
                 ranks_used[r] = e + rl_bc
                 t = last = e
             else:
-                e = self._run_pick(banks, bq, base, stat, bus_end, bus_rank, col_free, t, starve)
+                # the earliest legal RD among the queue heads (ties: aged, then oldest), as
+                # _run_pick; inlined, with the tie-break keys built only on equal cycles
+                bus_x = bus_end - rl
+                e = _INF
+                for g in banks:
+                    rg = rank_of[g]
+                    eg = stat[g]
+                    x = last_col[rg] + tccd_s
+                    if x > eg:
+                        eg = x
+                    x = last_col_bg[rbg_of[g]] + tccd_l
+                    if x > eg:
+                        eg = x
+                    x = bus_x + rtrs if bus_rank != rg else bus_x
+                    if x > eg:
+                        eg = x
+                    if col_free > eg:
+                        eg = col_free
+                    if eg < e:
+                        e, gb = eg, g
+                    elif eg == e:
+                        h, hb = bq[g - base][0], bq[gb - base][0]
+                        if (0 if t - h.queued >= starve else 1, h.seq) < (0 if t - hb.queued >= starve else 1, hb.seq):
+                            gb = g
                 if e >= limit:
                     break
-                gb = bgb = self._run_gb
+                bgb = gb
                 lb = gb - base
                 q = bq[lb]
                 req = q.pop(0)
@@ -750,12 +781,20 @@ class Dram(Component):
                     del reads_left[tx]
                 row = open_[gb]
                 log.extend((e, ch, gb, _RD, row, req.col))
-                # the counters first: a completion's trace hop sees every command issued up to it
-                cnt["rd"] += 1
-                cnt["bursts"] += 1
-                cnt["row_hits"] += 1
-                cnt["busy_ps"] += busy1
-                done(tx, e + rl_bc)
+                # the counters (kept in ``pend`` until then) first: a completion's trace hop
+                # sees every command issued up to it
+                pend += 1
+                x = e + rl_bc
+                if x > tx.end:
+                    tx.end = x
+                tx.left -= 1
+                if not tx.left:
+                    cnt["rd"] += pend
+                    cnt["bursts"] += pend
+                    cnt["row_hits"] += pend
+                    cnt["busy_ps"] += pend * busy1
+                    pend = 0
+                    self._finish(tx)
                 last_col[r] = e
                 last_col_bg[rbg_of[gb]] = e
                 bus_end, bus_rank, col_free = e + rl_bc, r, e + 1
@@ -809,6 +848,11 @@ class Dram(Component):
                     chan.idle_open.add(lb)
             if not pure or not banks:
                 break
+        if pend:
+            cnt["rd"] += pend
+            cnt["bursts"] += pend
+            cnt["row_hits"] += pend
+            cnt["busy_ps"] += pend * busy1
         # the state _issue leaves after the last of these RDs (per-bank counts kept above)
         chan.nq += entered - n
         chan.nreads += entered - n
@@ -846,8 +890,24 @@ class Dram(Component):
         offers, wpend = chan.offers, chan.wpend
         rq_depth, depth = s.read_queue_depth, s.command_queue_depth
         nr = chan.nrq
-        served = []
         moved = direct = 0
+        if not offers:
+            # nothing offered (none arrives during the batch): each RD serves the queue head and
+            # the read queue's oldest moves in, until kmax RDs or both queues are empty
+            L = q + list(rqb) if rqb else q[:]
+            k = kmax if kmax < len(L) else len(L)
+            nq0 = len(q)
+            m = k if k < len(rqb) else len(rqb)
+            for i in range(m):
+                L[nq0 + i].queued = last + (i + 1) * step
+                rqb.popleft()
+            served = L[:k]
+            q[:] = L[k:nq0 + m]
+            e = last + k * step
+            chan.nrq = nr - m
+            moved = m
+            return self._batch_done(ch, gb, row, last, step, e, served, k, moved, direct)
+        served = []
         e = last
         k = 0
         while k < kmax:
@@ -882,7 +942,12 @@ class Dram(Component):
             if stop or not q:
                 break
         chan.nrq = nr
-        # the log rows and the transactions' completions, in RD order
+        return self._batch_done(ch, gb, row, last, step, e, served, k, moved, direct)
+
+    def _batch_done(self, ch, gb, row, last, step, e, served, k, moved, direct):
+        """The end of :meth:`_solo_batch`: log its RDs and complete their transactions, in RD order."""
+        s = self.spec
+        chan = self._ch[ch]
         rl_bc = s.RL + s.burst_cycles
         times = range(last + step, e + 1, step)
         self._log.extend([x for t_, it in zip(times, served) for x in (t_, ch, gb, _RD, row, it.col)])
@@ -916,35 +981,6 @@ class Dram(Component):
         tx.left -= n
         if not tx.left:
             self._finish(tx)
-
-    def _run_pick(self, banks, bq, base, stat, bus_end, bus_rank, col_free, t, starve) -> int:
-        """The earliest legal RD among the queue heads of ``banks`` (ties: aged, then
-        oldest); its bank in ``self._run_gb``."""
-        s = self.spec
-        rank_of, rbg_of = self._rank_of, self._rbg_of
-        last_col, last_col_bg = self._last_col, self._last_col_bg
-        tccd_s, tccd_l, rl, rtrs = s.tCCD_S, s.tCCD_L, s.RL, s.tRTRS
-        best = None
-        for gb in banks:
-            head = bq[gb - base][0]
-            r = rank_of[gb]
-            e = stat[gb]
-            x = last_col[r] + tccd_s
-            if x > e:
-                e = x
-            x = last_col_bg[rbg_of[gb]] + tccd_l
-            if x > e:
-                e = x
-            x = (bus_end + rtrs if bus_rank != r else bus_end) - rl
-            if x > e:
-                e = x
-            if col_free > e:
-                e = col_free
-            key = (e, 0 if t - head.queued >= starve else 1, head.seq)
-            if best is None or key < best:
-                best = key
-                self._run_gb = gb
-        return best[0]
 
     def _run_ok(self, ch: int, r0: int, nra: int) -> bool:
         """Whether every busy bank of channel ``ch`` has only reads of its open row queued

@@ -21,8 +21,10 @@ instantaneous loop) is refused.
 
 Framework conventions handled on import, each recorded in :attr:`SnnGraph.notes`:
 a leading axis of size 1 on an Input's shape (a batch axis, as Norse writes it) is
-dropped when the graph only fits without it; the simulation time step ``dt`` is
-taken from the graph's metadata, or inferred (:func:`infer_dt`).
+dropped when the graph only fits without it; Spyx's recurrent cell (its input wired
+into the recurrent weights) is read as Spyx computes it (:func:`_flatten`); the
+simulation time step ``dt`` is taken from the graph's metadata, or inferred
+(:func:`infer_dt`).
 
 Any other node type, an instantaneous loop, or a file that is not a NIR graph is a
 :class:`~tlmsim.errors.WorkloadError` naming the file, the node and the reason.
@@ -141,7 +143,8 @@ def load_nir(source: Any) -> SnnGraph:
     if not isinstance(g, nir.NIRGraph):
         raise WorkloadError(f"the file holds a {type(g).__name__}, not a NIR graph", file=label)
     try:
-        nodes, edges = _flatten(g, label)
+        flat_notes: list[str] = []
+        nodes, edges = _flatten(g, label, notes=flat_notes)
         try:
             graph = _convert(nodes, edges, label, drop_batch=False)
         except WorkloadError as first:
@@ -153,18 +156,47 @@ def load_nir(source: Any) -> SnnGraph:
             except WorkloadError:
                 raise first from None
         dt, why = infer_dt(graph, getattr(g, "metadata", None))
-        return replace(graph, dt=dt, notes=graph.notes + ((why,) if why else ()))
+        return replace(graph, dt=dt, notes=tuple(flat_notes) + graph.notes + ((why,) if why else ()))
     except WorkloadError:
         raise
     except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
         raise WorkloadError(f"malformed NIR graph ({type(exc).__name__}: {exc})", file=label) from None
 
 
-def _flatten(g: Any, label: str, prefix: str = "") -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """The nodes and edges of ``g`` with nested NIRGraph nodes expanded (inner names
-    ``SUB.NODE``); the subgraphs' own Input and Output nodes are contracted away."""
+def _spyx_cell(node: Any) -> tuple[str, str, str] | None:
+    """(Input, Linear/Affine, neuron) names when ``node`` is Spyx's recurrent cell:
+    exactly an Input, an Output, a spiking neuron and a square Linear/Affine with the
+    edges Input -> W, W -> neuron, neuron -> W, neuron -> Output; else None."""
     import nir
 
+    kinds = {k: type(v).__name__ for k, v in node.nodes.items()}
+    if len(kinds) != 4 or sorted(kinds.values()) not in (sorted(["Input", "Output", n, w])
+                                                         for n in ("IF", "LIF", "CubaLIF") for w in ("Linear", "Affine")):
+        return None
+    by = {v: k for k, v in kinds.items()}
+    i, o = by["Input"], by["Output"]
+    neuron = next(k for k, v in kinds.items() if v in ("IF", "LIF", "CubaLIF"))
+    w = next(k for k, v in kinds.items() if v in ("Linear", "Affine"))
+    shape = np.shape(node.nodes[w].weight)
+    if not isinstance(node.nodes[w], (nir.Linear, nir.Affine)) or len(shape) != 2 or shape[0] != shape[1]:
+        return None
+    if sorted(map(tuple, node.edges)) != sorted([(i, w), (w, neuron), (neuron, w), (neuron, o)]):
+        return None
+    return i, w, neuron
+
+
+def _flatten(g: Any, label: str, prefix: str = "", notes: list[str] | None = None
+             ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The nodes and edges of ``g`` with nested NIRGraph nodes expanded (inner names
+    ``SUB.NODE``); the subgraphs' own Input and Output nodes are contracted away.
+
+    Spyx's recurrent cell (:func:`_spyx_cell`: Spyx 1.0.0 writes its RIF / RLIF /
+    RCuBaLIF as Input -> W_rec <-> neuron -> Output) is read as Spyx computes it,
+    ``v <- ... + x + W_rec s(t-1)``: the cell's input goes to the neuron, not through
+    W_rec (read literally, NIR would give ``W_rec (x + s(t-1))``); noted in ``notes``."""
+    import nir
+
+    notes = [] if notes is None else notes
     nodes: dict[str, Any] = {}
     edges: list[tuple[str, str]] = []
     junctions: set[str] = set()
@@ -172,7 +204,14 @@ def _flatten(g: Any, label: str, prefix: str = "") -> tuple[dict[str, Any], list
     for name, node in g.nodes.items():
         full = prefix + str(name)
         if isinstance(node, nir.NIRGraph):
-            inner, inner_edges = _flatten(node, label, full + ".")
+            inner, inner_edges = _flatten(node, label, full + ".", notes)
+            cell = _spyx_cell(node)
+            if cell is not None:
+                i, w, n = (f"{full}.{k}" for k in cell)
+                inner_edges = [(i, n) if e == (i, w) else e for e in inner_edges]
+                notes.append(f"recurrent cell {full!r} (Input -> {cell[1]} <-> {cell[2]}, as Spyx writes it) read "
+                             f"as Spyx computes it: the cell's input goes straight to {cell[2]!r}, {cell[1]!r} "
+                             "carries only the recurrent spikes")
             ins = [f"{full}.{k}" for k, v in node.nodes.items() if isinstance(v, nir.Input)]
             outs = [f"{full}.{k}" for k, v in node.nodes.items() if isinstance(v, nir.Output)]
             ports[full] = (ins, outs)

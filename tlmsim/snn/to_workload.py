@@ -18,7 +18,10 @@ Mapping (graph node -> workload layer):
   matrix) from a neuron's output back into the same neuron, makes that neuron's
   layer ``recurrent``: an extra synapse whose input is the layer's own output spikes
   of the previous timestep (spike trace key ``LAYER.recurrent``, row 0 all zero);
-  ``recurrent_sparsity`` is the fraction of its zero weights;
+  ``recurrent_sparsity`` is the fraction of its zero weights, and its real zero
+  mask goes with the workload (key ``LAYER.recurrent`` of :func:`weight_masks`); a
+  recurrent neuron with no Affine/Linear before it (a recurrent identity layer) is
+  refused: no dataflow schedules it;
 * Scale nodes are folded into the data (no hardware cost); Input/Output carry no work;
 * ``weight_sparsity`` = the fraction of exactly-zero weights, and the layer's real
   zero mask (:func:`weight_masks`) goes with the workload: the dataflows skip folds
@@ -190,7 +193,11 @@ def _recurrent(graph: SnnGraph, node, layer: dict, readers: dict, consumed: set,
                             "connection is mapped for spiking neurons only", key=node.name)
     if len(node.out_shape) != 1:
         raise WorkloadError(f"recurrent neuron {node.name!r} has shape {list(node.out_shape)}; recurrence is "
-                            "mapped for 1-D layers (after an Affine/Linear or from a 1-D input)", key=node.name)
+                            "mapped for 1-D layers after an Affine/Linear", key=node.name)
+    if layer["op"] != "linear":
+        raise WorkloadError(f"recurrent neuron {node.name!r} has no Affine/Linear before it (its feed-forward "
+                            "synapse is the identity); no dataflow schedules such a recurrent identity layer: "
+                            "put an Affine/Linear before the neuron", key=node.name)
     w = rec.params["weight"] if rec.kind != "scale" else np.diag(rec.params["scale"])
     layer["recurrent"] = True
     layer["recurrent_sparsity"] = _sparsity(w)
@@ -230,10 +237,15 @@ def layer_spikes(graph: SnnGraph, outputs: dict[str, np.ndarray], feeds: dict[st
 
 def weight_masks(graph: SnnGraph, layers) -> dict[str, np.ndarray]:
     """Layer name -> nonzero mask of its weights, bool ``(K, N)`` in the GEMM layout
-    (conv: K ordered (c, kh, kw) as im2col; linear: K inputs), for every conv/linear layer."""
+    (conv: K ordered (c, kh, kw) as im2col; linear: K inputs), for every conv/linear layer;
+    and ``LAYER.recurrent`` -> the ``(N, N)`` mask of a recurrent layer's recurrent
+    synapse (rows: the previous timestep's output spikes)."""
     out = {}
     for layer in layers:
         if layer.has_weights:
             w = np.asarray(graph[layer.name].params["weight"])
             out[layer.name] = np.ascontiguousarray((w.reshape(w.shape[0], -1) != 0).T)
+        if layer.recurrent:  # its neuron: the one node that reads the layer and closes the cycle
+            neuron = next(n.name for n in graph.nodes if n.delayed and layer.name in n.inputs)
+            out[recurrent_key(layer.name)] = np.ascontiguousarray((recurrent_weights(graph, neuron)[0] != 0).T)
     return out

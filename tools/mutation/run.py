@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import fnmatch
 import json
 import os
 import re
@@ -44,6 +45,8 @@ RESULTS = HERE / "results"
 FIELDS = ["module", "group", "mutants", "killed", "timeout", "survived", "equivalent", "kill_rate", "minutes", "source"]
 #: mutmut 3's exit codes of a mutant's test run (mutmut/stats.py), as this harness counts them
 KILLED, TIMEOUT = {1, 3, 37}, {36, -24, 24, 152, 255}
+#: what mutmut 3 prints when the selected tests reach no mutated function
+NO_TESTS = "could not find any test case for any mutant"
 
 
 def load_modules() -> dict[str, dict]:
@@ -121,7 +124,10 @@ pytest_add_cli_args_test_selection =
 """
 
 
-def run_module(module: str, spec: dict, *, rev: str | None, tag: str, entries: list[dict], keep: bool) -> dict:
+def run_module(module: str, spec: dict, *, rev: str | None, tag: str, entries: list[dict], keep: bool,
+               recheck: tuple[dict, list[str]] | None = None, only: list[str] | None = None) -> dict:
+    """Mutate ``module`` and run its test selection on every mutant; with ``recheck`` (the
+    tag's stored row and its surviving mutants) rerun only those and update the row."""
     work = Path(tempfile.mkdtemp(prefix=f"tlmsim-mut-{tag}-{module.replace('/', '_')}-"))
     t0 = time.time()
     try:
@@ -143,13 +149,29 @@ def run_module(module: str, spec: dict, *, rev: str | None, tag: str, entries: l
         log = RESULTS / tag / f"{module.replace('/', '_')}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("w") as fh:
-            proc = subprocess.run(["nice", "-n", "15", sys.executable, "-m", "mutmut", "run"], cwd=work, env=env,
+            proc = subprocess.run(["nice", "-n", "15", sys.executable, "-m", "mutmut", "run",
+                                   *(recheck[1] if recheck else only or [])], cwd=work, env=env,
                                   stdout=fh, stderr=subprocess.STDOUT)
         if proc.returncode:
-            raise SystemExit(f"mutation: mutmut failed on {module} (exit {proc.returncode}; see {log})")
-        codes = mutant_results(work, module)
-        killed = sum(1 for c in codes.values() if c in KILLED)
-        timeout = sum(1 for c in codes.values() if c in TIMEOUT)
+            if NO_TESTS not in log.read_text(errors="replace"):
+                raise SystemExit(f"mutation: mutmut failed on {module} (exit {proc.returncode}; see {log})")
+            # no selected test reaches any mutated function: every mutant survives ("no tests");
+            # a module without functions (e.g. dataflow/dense_ws.py: a class attribute) has none
+            names = re.findall(r"^\s*def (x\w*__mutmut_\d+)\(", (work / "mutants" / "tlmsim" / module).read_text(), re.M)
+            codes = {"tlmsim." + module[:-3].replace("/", ".") + "." + n: None for n in names}
+        else:
+            codes = mutant_results(work, module)
+        if only:  # a restricted run: the mutants of the named functions only
+            codes = {n: c for n, c in codes.items() if any(fnmatch.fnmatch(n, g) for g in only)}
+        prior_caught = {"killed": 0, "timeout": 0}
+        if recheck:  # the mutants caught before stay caught (the code is the same; only tests were added)
+            row, names = recheck
+            if source.split("+")[0] != row["source"].split("+")[0]:
+                print(f"  (note: {module} was measured at {row['source']}, rechecked at {source})", flush=True)
+            prior_caught = {"killed": int(row["killed"]), "timeout": int(row["timeout"])}
+            codes = {n: codes.get(n) for n in names}
+        killed = prior_caught["killed"] + sum(1 for c in codes.values() if c in KILLED)
+        timeout = prior_caught["timeout"] + sum(1 for c in codes.values() if c in TIMEOUT)
         left = sorted((n for n, c in codes.items() if c not in KILLED and c not in TIMEOUT),
                       key=lambda n: (n.rsplit("_", 1)[0], int(n.rsplit("_", 1)[1])))
         equivalent, real = [], []
@@ -157,23 +179,39 @@ def run_module(module: str, spec: dict, *, rev: str | None, tag: str, entries: l
             diff = show(work, name)
             e = is_equivalent(module, diff, entries)
             (equivalent if e else real).append((name, diff, e))
+        if recheck:  # keep the equivalent survivors listed before
+            for name, diff in stored_survivors(RESULTS / tag / f"{module.replace('/', '_')}.txt"):
+                e = is_equivalent(module, diff, entries)
+                if e and name not in codes:
+                    equivalent.append((name, diff, e))
         text = [f"# surviving mutants of tlmsim/{module} ({source}); equivalent ones marked\n"]
         for name, diff, e in equivalent + real:
             text.append(("EQUIVALENT: " + e["reason"] if e else "SURVIVED") + f" (mutant {name})\n{diff.rstrip()}\n")
         (RESULTS / tag / f"{module.replace('/', '_')}.txt").write_text("\n".join(text))
-        total = len(codes)
+        total = int(recheck[0]["mutants"]) if recheck else len(codes)
         judged = total - len(equivalent)
         return {
             "module": module, "group": spec["group"], "mutants": total, "killed": killed, "timeout": timeout,
             "survived": len(real), "equivalent": len(equivalent),
             "kill_rate": f"{(killed + timeout) / judged:.3f}" if judged else "",
-            "minutes": f"{(time.time() - t0) / 60:.1f}", "source": source,
+            "minutes": f"{(time.time() - t0) / 60:.1f}",
+            "source": source + (f" (only {' '.join(only)})" if only else ""),
         }
     finally:
         if keep:
             print(f"  kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def stored_survivors(path: Path) -> list[tuple[str, str]]:
+    """(mutant name, diff) of every survivor stored in a results/<tag>/<module>.txt file."""
+    blocks = re.split(r"^(?=SURVIVED \(mutant |EQUIVALENT: )", path.read_text(), flags=re.M)[1:]
+    out = []
+    for b in blocks:
+        head, _, diff = b.partition("\n")
+        out.append((re.search(r"\(mutant ([^)]+)\)", head).group(1), diff))
+    return out
 
 
 def rescore(tag: str, rows: dict[str, dict], entries: list[dict]) -> None:
@@ -276,6 +314,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="print a markdown table of two tags' kill rates per module and group (runs no mutant)")
     ap.add_argument("--merge", metavar="FROM",
                     help="copy the modules measured under tag FROM (rows and survivors) into --tag (runs no mutant)")
+    ap.add_argument("--recheck", action="store_true",
+                    help="rerun only the non-equivalent survivors stored under --tag (after adding tests) and "
+                         "update their rows; the code must be the one they were measured on")
+    ap.add_argument("--only", action="append", metavar="GLOB",
+                    help="mutate only the functions whose mutant names match (e.g. '*SystolicDataflow*run_cycles*'; "
+                         "repeatable): a restricted measurement, say so when you report it")
     ap.add_argument("--rescore", action="store_true",
                     help="re-apply equivalent.yaml to the stored survivors of --tag (runs no mutant)")
     args = ap.parse_args(argv)
@@ -312,7 +356,19 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     for m in selected:
         print(f"mutation: {m} ...", flush=True)
-        rows[m] = run_module(m, modules[m], rev=args.rev, tag=args.tag, entries=entries, keep=args.keep)
+        recheck = None
+        if args.recheck:
+            if m not in rows:
+                print(f"mutation: {m} has no row under {args.tag!r} to recheck", file=sys.stderr)
+                return 2
+            rescore(args.tag, {m: rows[m]}, entries)
+            text = (RESULTS / args.tag / f"{m.replace('/', '_')}.txt").read_text()
+            names = re.findall(r"^SURVIVED \(mutant ([^)]+)\)", text, flags=re.M)
+            if not names:
+                continue
+            recheck = (rows[m], names)
+        rows[m] = run_module(m, modules[m], rev=args.rev, tag=args.tag, entries=entries, keep=args.keep,
+                             recheck=recheck, only=args.only)
         r = rows[m]
         print(f"mutation: {m}: {r['mutants']} mutants, {r['killed']} killed, {r['timeout']} timed out, "
               f"{r['survived']} survived, {r['equivalent']} equivalent: kill rate {r['kill_rate']} "
