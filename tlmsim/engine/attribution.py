@@ -28,9 +28,11 @@ class LayerCounters:
 
     def __init__(self) -> None:
         self._stats: dict[str, dict] = {}  # component -> its live counter dict
-        self._seen: dict[str, list] = {}  # component -> counter values at its previous hop
+        self._seen: dict[str, tuple] = {}  # component -> counter values at its previous hop
+        #: component -> counter values at the start of its current run of same-layer hops
+        self._run_start: dict[str, tuple] = {}
         self._acc: dict[tuple[str, int], list] = {}  # (component, layer) -> summed deltas
-        self._last_layer: dict[str, int] = {}
+        self._last_layer: dict[str, int] = {}  # component -> the layer of its current run
         self._layer = -1  # the layer of the latest hop of any component
 
     # -- the sink interface ----------------------------------------------------------
@@ -38,27 +40,35 @@ class LayerCounters:
         for name, comp in components.items():
             c = comp.stats.c
             self._stats[name] = c
-            self._seen[name] = list(c.values())
+            self._seen[name] = self._run_start[name] = tuple(c.values())
 
     def hop(self, txn: Transaction, component: str, start_ps: int, end_ps: int, wait_ps: int,
             busy_ps: float) -> None:
+        # Counters added between two hops of a component go with the later hop's layer, so
+        # a run of same-layer hops owns (values at its last hop) - (values at the hop before
+        # the run): the deltas are summed only when the component's layer changes (and at
+        # the end), with integer counters the same sums as hop by hop.
         layer = txn.layer
         if layer < 0:
             layer = self._layer
         else:
             self._layer = layer
-        now = list(self._stats[component].values())
-        prev = self._seen[component]
+        now = tuple(self._stats[component].values())
+        if self._last_layer.get(component) != layer:
+            prev = self._seen[component]
+            if component in self._last_layer:
+                self._fold(component, self._last_layer[component], prev)
+            self._run_start[component] = prev
+            self._last_layer[component] = layer
+            self._acc.setdefault((component, layer), [0] * len(now))
         self._seen[component] = now
-        self._last_layer[component] = layer
-        key = (component, layer)
-        acc = self._acc.get(key)
-        if acc is None:
-            self._acc[key] = [a - b for a, b in zip(now, prev)]
-        else:
-            for i, (a, b) in enumerate(zip(now, prev)):
-                if a != b:
-                    acc[i] += a - b
+
+    def _fold(self, component: str, layer: int, upto: tuple) -> None:
+        """Add the deltas of ``component``'s current run (to ``upto``) to ``layer``."""
+        acc = self._acc[(component, layer)]
+        for i, (a, b) in enumerate(zip(upto, self._run_start[component])):
+            if a != b:
+                acc[i] += a - b
 
     def stall(self, component: str, reason: str, layer: int, start_ps: int, end_ps: int) -> None:
         pass
@@ -79,6 +89,9 @@ class LayerCounters:
         ``last_layer`` when it recorded no hop."""
         c = self._stats[component]
         names = list(c)
+        if component in self._last_layer:  # close the current run (idempotent: it restarts at the fold)
+            self._fold(component, self._last_layer[component], self._seen[component])
+            self._run_start[component] = self._seen[component]
         out = {layer: dict(zip(names, acc)) for (comp, layer), acc in self._acc.items() if comp == component}
         rest = [a - b for a, b in zip(c.values(), self._seen[component])]
         if any(rest):
