@@ -160,26 +160,32 @@ def plot_roofline(summary: pd.DataFrame, layers: pd.DataFrame, path: Path, *, ti
     return _save(fig, path)
 
 
-def plot_latency_breakdown(summary: pd.DataFrame, layers: pd.DataFrame, path: Path, *,
-                           title: str | None = None) -> Path:
+def _stacked_bars(layers: pd.DataFrame, by: pd.DataFrame, colours: dict[str, str], ylabel: str, title: str,
+                  path: Path) -> Path:
+    """One stacked bar per layer, one segment per column of ``by`` (all-zero columns left out)."""
     plt = _pyplot()
-    s = summary.iloc[0]
-    by_cause = latency_by_cause(layers)
     labels = [f"{i} {n}" for i, n in zip(layers["layer"], layers["name"])]
     fig, ax = plt.subplots(figsize=(max(6.0, 0.45 * len(labels) + 2), 4.5))
     bottom = [0.0] * len(labels)
-    for cause in by_cause.columns:
-        vals = by_cause[cause].tolist()
+    for col in by.columns:
+        vals = by[col].tolist()
         if not any(vals):
             continue
-        ax.bar(labels, vals, bottom=bottom, label=cause, color=_COLOURS.get(cause))
+        ax.bar(labels, vals, bottom=bottom, label=col, color=colours.get(col))
         bottom = [b + v for b, v in zip(bottom, vals)]
-    ax.set_ylabel("cycles")
-    ax.set_title(title or f"latency by cause per layer: {s['workload']} on {s['platform']}")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.tick_params(axis="x", rotation=60, labelsize=7)
     ax.legend(fontsize=8)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def plot_latency_breakdown(summary: pd.DataFrame, layers: pd.DataFrame, path: Path, *,
+                           title: str | None = None) -> Path:
+    s = summary.iloc[0]
+    return _stacked_bars(layers, latency_by_cause(layers), _COLOURS, "cycles",
+                         title or f"latency by cause per layer: {s['workload']} on {s['platform']}", path)
 
 
 #: colours of the components in the energy breakdown (others: the default cycle)
@@ -189,24 +195,9 @@ _COMPONENT_COLOURS = {"dram": "tab:blue", "noc": "tab:orange", "glb": "tab:green
 
 def plot_energy_breakdown(summary: pd.DataFrame, layers: pd.DataFrame, path: Path, *,
                           title: str | None = None) -> Path:
-    plt = _pyplot()
     s = summary.iloc[0]
-    by = energy_by_component(layers) / 1e6  # pJ -> uJ
-    labels = [f"{i} {n}" for i, n in zip(layers["layer"], layers["name"])]
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.45 * len(labels) + 2), 4.5))
-    bottom = [0.0] * len(labels)
-    for comp in by.columns:
-        vals = by[comp].tolist()
-        if not any(vals):
-            continue
-        ax.bar(labels, vals, bottom=bottom, label=comp, color=_COMPONENT_COLOURS.get(comp))
-        bottom = [b + v for b, v in zip(bottom, vals)]
-    ax.set_ylabel("energy (uJ)")
-    ax.set_title(title or f"energy by component per layer: {s['workload']} on {s['platform']}")
-    ax.tick_params(axis="x", rotation=60, labelsize=7)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return _save(fig, path)
+    return _stacked_bars(layers, energy_by_component(layers) / 1e6, _COMPONENT_COLOURS, "energy (uJ)",
+                         title or f"energy by component per layer: {s['workload']} on {s['platform']}", path)
 
 
 def write_plots(summary: pd.DataFrame, layers: pd.DataFrame, out_dir: str | Path, *, prefix: str = "") -> list[Path]:

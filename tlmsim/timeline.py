@@ -53,6 +53,7 @@ import struct
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from tlmsim.engine.trace import discard_partial
 from tlmsim.engine.transaction import Cmd
 from tlmsim.errors import ConfigError
 
@@ -367,10 +368,7 @@ class PerfettoTimeline:
         os.replace(self._tmp, self.path)
 
     def abort(self) -> None:
-        if not self._fh.closed:
-            self._fh.close()
-        if self._tmp.exists():
-            self._tmp.unlink()
+        discard_partial(self._fh, self._tmp)
 
     # -- tracks --------------------------------------------------------------------------
     def _describe(self, uuid: int, parent: int | None, name: str, description: str = "",

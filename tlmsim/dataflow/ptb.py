@@ -88,15 +88,6 @@ class Ptb(SystolicDataflow):
             )
 
     @property
-    def window(self) -> int:
-        w = self.df.time_window if self.df.time_window is not None else self.DEFAULT_WINDOW
-        return min(w, self.workload.timesteps)
-
-    @property
-    def windows(self) -> int:
-        return ceil_div(self.workload.timesteps, self.window)
-
-    @property
     def parallel(self) -> int:
         """P: time windows side by side on the columns."""
         return min(self.windows, self.C)

@@ -117,6 +117,18 @@ class SystolicDataflow(Dataflow):
 
     #: how the dataflow moves spikes ("bitmap" for the dense ones)
     SPIKE_FORMATS: tuple[str, ...] = ("bitmap",)
+    #: time_window when the platform leaves it unset (for the dataflows that window time)
+    DEFAULT_WINDOW = 1
+
+    @property
+    def window(self) -> int:
+        """Timesteps per time window: dataflow.time_window (else DEFAULT_WINDOW), at most T."""
+        w = self.df.time_window if self.df.time_window is not None else self.DEFAULT_WINDOW
+        return min(w, self.workload.timesteps)
+
+    @property
+    def windows(self) -> int:
+        return ceil_div(self.workload.timesteps, self.window)
 
     def __init__(self, *, platform, workload) -> None:
         super().__init__(platform=platform, workload=workload)

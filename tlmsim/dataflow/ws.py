@@ -89,17 +89,6 @@ class WsStreaming(SystolicDataflow):
     TIME_INNER = False
     #: allowed packing modes, tried per fold ("none" always)
     PACKING: tuple[str, ...] = ("none",)
-    #: time_window when the platform leaves it unset
-    DEFAULT_WINDOW = 1
-
-    @property
-    def window(self) -> int:
-        w = self.df.time_window if self.df.time_window is not None else self.DEFAULT_WINDOW
-        return min(w, self.workload.timesteps)
-
-    @property
-    def windows(self) -> int:
-        return ceil_div(self.workload.timesteps, self.window)
 
     def fold_width(self) -> int:
         """Output channels of one fold (``ptb`` gives columns to parallel windows)."""

@@ -109,7 +109,13 @@ class TraceWriter:
 
     def abort(self) -> None:
         """Drop the partial file (the run failed)."""
-        if not self._fh.closed:
-            self._fh.close()
-        if self._tmp.exists():
-            self._tmp.unlink()
+        discard_partial(self._fh, self._tmp)
+
+
+def discard_partial(fh, tmp: Path) -> None:
+    """Close ``fh`` and delete the partial file ``tmp`` it was writing (a failed run
+    leaves nothing beside the output path)."""
+    if not fh.closed:
+        fh.close()
+    if tmp.exists():
+        tmp.unlink()
