@@ -123,7 +123,7 @@ class _Req:
 class _Txn:
     """A transaction in flight: its bursts left and the latest end among those done."""
 
-    __slots__ = ("txn", "event", "left", "end", "start_ps", "arrive", "accepted", "gap", "key")
+    __slots__ = ("txn", "event", "left", "end", "start_ps", "arrive", "accepted", "gap", "key", "parts")
 
     def __init__(self, txn, event, left, start_ps, arrive):
         self.txn, self.event, self.left, self.start_ps, self.arrive = txn, event, left, start_ps, arrive
@@ -134,6 +134,9 @@ class _Txn:
         self.gap = 0
         #: (global bank, row) when all its bursts are in one row of one bank, else None
         self.key = None
+        #: a read on one channel over several bank groups: rank-bank-group index -> its bursts
+        #: there not yet read (RDs in one bank group being >= tCCD_L apart), else None
+        self.parts = None
 
 
 class _Chan:
@@ -303,7 +306,7 @@ class Dram(Component):
         bpr, bpg, bpc = s.banks_per_rank, s.banks_per_group, self._bpc
         rbg_of = self._rbg_of
         touched: list[int] = []
-        rbgs: set[int] = set()
+        rbgs: dict[int, int] = {}  # rank-bank-group index -> bursts
         keys: set[tuple[int, int]] = set()
         seq = self._seq
         # one decode per run of bursts that differ only in the column field (the whole run when
@@ -321,7 +324,8 @@ class Dram(Component):
             if ch not in touched:
                 self._advance(ch, t)
                 touched.append(ch)
-            rbgs.add(rbg_of[gb])
+            rbg = rbg_of[gb]
+            rbgs[rbg] = rbgs.get(rbg, 0) + k
             keys.add((gb, row))
             if k == 1:
                 seq += 1
@@ -336,6 +340,8 @@ class Dram(Component):
             q += k
         self._seq = seq
         tx.gap = self._run_step if len(rbgs) == 1 else s.burst_cycles
+        if len(rbgs) > 1 and len(touched) == 1 and not is_write:
+            tx.parts = rbgs
         if len(keys) == 1:
             tx.key = keys.pop()
         for ch in touched:
@@ -418,6 +424,12 @@ class Dram(Component):
                             continue
                         seen.add(k)
                     b = (n - 1) * tx.gap
+                    p = tx.parts
+                    if p is not None:
+                        # the bank group with the most bursts left: its RDs are >= tCCD_L apart
+                        x = (max(p.values()) - 1) * self._run_step
+                        if x > b:
+                            b = x
                     if b < least:
                         least = b
                 nxt += least
@@ -476,7 +488,7 @@ class Dram(Component):
                 self._done(req.txn, t + 1)
             elif req.q in wpend:  # read-after-write forwarding
                 offers.popleft()
-                self._read_left(chan, req.txn)
+                self._read_left(chan, req.txn, req.gb)
                 c["forwarded_reads"] += 1
                 self._accepted(req, t)
                 self._done(req.txn, t + 1)
@@ -532,8 +544,10 @@ class Dram(Component):
             self._rank_busy(r, t)
         self._rank_q[r] += 1
 
-    @staticmethod
-    def _read_left(chan: _Chan, tx: _Txn) -> None:
+    def _read_left(self, chan: _Chan, tx: _Txn, gb: int) -> None:
+        """One burst of read ``tx`` in bank ``gb`` is served (read or forwarded)."""
+        if tx.parts is not None:
+            tx.parts[self._rbg_of[gb]] -= 1
         n = chan.reads_left[tx] - 1
         if n:
             chan.reads_left[tx] = n
@@ -774,6 +788,8 @@ class Dram(Component):
                 self._rank_q[r] -= 1
                 n += 1
                 tx = req.txn
+                if tx.parts is not None:
+                    tx.parts[rbg_of[gb]] -= 1
                 m = reads_left[tx] - 1
                 if m:
                     reads_left[tx] = m
@@ -956,13 +972,13 @@ class Dram(Component):
         cnt = 0
         for t_, it in zip(times, served):
             if it.txn is not tx:
-                self._done_n(reads_left, tx, cnt, t_ - step + rl_bc)
+                self._done_n(reads_left, tx, cnt, t_ - step + rl_bc, gb)
                 tx, cnt = it.txn, 0
             cnt += 1
-        self._done_n(reads_left, tx, cnt, e + rl_bc)
+        self._done_n(reads_left, tx, cnt, e + rl_bc, gb)
         return k, moved, direct
 
-    def _done_n(self, reads_left: dict, tx: _Txn, n: int, end: int) -> None:
+    def _done_n(self, reads_left: dict, tx: _Txn, n: int, end: int, gb: int) -> None:
         """``n`` row-hit RDs of read ``tx`` are issued on a channel, the last one's data
         ending at ``end``: count them, then complete ``tx`` if they were its last (so its
         trace hop sees every command issued up to it, as after :meth:`_issue`)."""
@@ -971,6 +987,8 @@ class Dram(Component):
         c["bursts"] += n
         c["row_hits"] += n
         c["busy_ps"] += n * self.spec.burst_cycles * self._tck
+        if tx.parts is not None:
+            tx.parts[self._rbg_of[gb]] -= n
         m = reads_left[tx] - n
         if m:
             reads_left[tx] = m
@@ -1225,7 +1243,7 @@ class Dram(Component):
                 del chan.wpend[req.q]
         else:
             chan.nreads -= 1
-            self._read_left(chan, req.txn)
+            self._read_left(chan, req.txn, req.gb)
             data_end = e + s.RL + bc
             x = e + s.AL + s.tRTP
             c["rd"] += 1
