@@ -497,3 +497,57 @@ def test_fast_scheduler_matches_the_plain_one(items, policy, ranks):
                                  ranks=ranks), n)
               for at, w, row, col, n in items]
     assert _run_stream(cfg, stream, plain=False) == _run_stream(cfg, stream, plain=True)
+
+
+# (arrival ns, write if 0, row, bank group, bank, column, bursts): few rows and banks, so runs meet conflicts
+_long_item = st.tuples(st.integers(0, 200), st.integers(0, 15), st.integers(0, 3), st.integers(0, 1),
+                       st.integers(0, 1), st.integers(0, 7), st.integers(1, 40))
+
+
+@settings(max_examples=200, deadline=None)
+@given(items=st.lists(_long_item, min_size=1, max_size=30), tccd=st.sampled_from([(2, 4), (2, 6), (4, 8), (2, 10),
+                                                                                     (4, 4), (6, 6)]),
+       queues=st.sampled_from([(4, 2), (8, 4), (32, 8)]), ranks=st.sampled_from([1, 2]))
+def test_fast_scheduler_matches_the_plain_one_on_long_reads(items, tccd, queues, ranks):
+    """Long reads (up to 40 bursts, over several banks and bank groups) arriving close together
+    with deep queues: the row-hit runs of one bank and of two banks alternating (tCCD_L below,
+    at and above twice the burst, ties included) against the plain scheduler, with a few
+    writes and refreshes to interrupt them."""
+    rq, cq = queues
+    cfg = tiny(ranks=ranks, read_queue_depth=rq, write_queue_depth=8, command_queue_depth=cq, write_low_watermark=2,
+               powerdown=True, powerdown_timeout_cycles=30, timing={**TIMING, "tREFI": 700, "tCCD_S": tccd[0],
+                                                                     "tCCD_L": tccd[1]})
+    stream = [(at * NS, w == 0, addr(row, bg=bg, ba=ba, col=col, rank=row % ranks, ranks=ranks), n * 64)
+              for at, w, row, bg, ba, col, n in items]
+    assert _run_stream(cfg, stream, plain=False) == _run_stream(cfg, stream, plain=True)
+
+
+@pytest.mark.parametrize("tccd_l, rds_a, rds_b", [
+    # tCCD_L <= 2 x burst: strict alternation at the burst (4 cycles): A at 3 + 8i, B at 7 + 8i
+    (6, [3 + 8 * i for i in range(8)], [7 + 8 * i for i in range(8)]),
+    # tCCD_L > 2 x burst: each bank every tCCD_L = 10, B a burst after A: A at 3 + 10i, B at 7 + 10i
+    (10, [3 + 10 * i for i in range(8)], [7 + 10 * i for i in range(8)]),
+])
+def test_two_banks_alternating_row_hits_hand_computed(monkeypatch, tccd_l, rds_a, rds_b):
+    """Two 8-burst reads at 0, one row each in banks of bank groups 0 and 1 (tiny: tCCD_S 2,
+    burst 4 cycles, tRCD 3, tRRD_S 2, RL 5). ACT A at 0, ACT B at tRRD_S = 2; RD A at tRCD = 3;
+    RD B at max(2 + tRCD, 3 + burst) = 7. Then a bank's next RD is max(p + 4, its last + tCCD_L)
+    for the previous RD p, the other bank always strictly first (_pair_batch): with tCCD_L = 6,
+    A at max(7 + 4, 3 + 6) = 11, B at 15, ...; with tCCD_L = 10, A at max(11, 13) = 13, B at
+    max(17, 17) = 17, A at 23, ... A read ends at its last RD + RL + burst = + 9 cycles (1 ns each)."""
+    served = []
+    orig = Dram._pair_batch
+
+    def spy(self, *a):
+        out = orig(self, *a)
+        served.append(out[0])
+        return out
+
+    monkeypatch.setattr(Dram, "_pair_batch", spy)
+    cfg = tiny(timing={**TIMING, "tCCD_S": 2, "tCCD_L": tccd_l})
+    stream = [(0, False, addr(0, bg=0), 512), (0, False, addr(0, bg=1), 512)]
+    ends, log, _ = _run_stream(cfg, stream, plain=False)
+    assert [r[0] for r in log if r[3] == 2] == sorted(rds_a + rds_b)
+    assert ends == [(0, (rds_a[-1] + 9) * NS), (1, (rds_b[-1] + 9) * NS)]
+    assert sum(served) >= 8  # most RDs in the batch (the first ones and those after a wake are general steps)
+    assert _run_stream(cfg, stream, plain=True)[:2] == (ends, log)

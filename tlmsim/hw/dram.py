@@ -753,6 +753,32 @@ class Dram(Component):
                 hits[gb] += k
                 ranks_used[r] = e + rl_bc
                 t = last = e
+            elif (last >= 0 and len(banks) == 2 and rank_of[banks[0]] == rank_of[banks[1]] == bus_rank
+                  and rbg_of[banks[0]] != rbg_of[banks[1]]
+                  and (pair := self._pair_batch(ch, banks, stat, last, limit, pend))[0]):
+                # two banks of one rank in different bank groups, served as one batch (see _pair_batch)
+                k, moved, direct, gb, times = pair
+                pend = 0
+                lb = gb - base
+                q = bq[lb]
+                r = rank_of[gb]
+                n += k
+                entered += moved
+                self._rank_q[r] += moved + direct - k
+                chan.nq += direct
+                chan.nreads += direct
+                for g, x in times.items():
+                    last_col_bg[rbg_of[g]] = x
+                    y = x + x_pre
+                    if y > next_pre[g]:
+                        next_pre[g] = y
+                    last_use[g] = x
+                e = times[gb]
+                last_col[r] = e
+                bus_end, bus_rank, col_free = e + rl_bc, r, e + 1
+                ranks_used[r] = e + rl_bc
+                t = last = e
+                bgb = gb
             else:
                 # the earliest legal RD among the queue heads (ties: aged, then oldest), as
                 # _run_pick; inlined, with the tie-break keys built only on equal cycles
@@ -850,8 +876,11 @@ class Dram(Component):
                         banks.append(og)
                         stat[og] = static(og)
                         chan.active.add(o.lb)
-                        if self._rank_q[rank_of[og]] == 0:
-                            self._rank_busy(rank_of[og], e)
+                        ro = rank_of[og]
+                        if self._rank_q[ro] == 0:
+                            if ro in ranks_used:  # its RDs of this run first (as _issue does at each)
+                                self._rank_activity(ro, ranks_used[ro])
+                            self._rank_busy(ro, e)
                             stat[og] = static(og)
                     oq.append(o)
                     self._rank_q[rank_of[og]] += 1
@@ -959,6 +988,167 @@ class Dram(Component):
                 break
         chan.nrq = nr
         return self._batch_done(ch, gb, row, last, step, e, served, k, moved, direct)
+
+    def _pair_batch(self, ch: int, banks: list, stat: dict, last: int, limit: int, pend: int):
+        """:meth:`_hit_run` with exactly two busy banks, of one rank (the rank of the previous
+        RD, at ``last``) and in different bank groups: the per-RD step of :meth:`_hit_run`
+        with its general rules specialised to that case.
+
+        With the previous RD of the rank at p, a bank g's next RD is legal at
+        max(stat_g, p + tCCD_S, c_g + tCCD_L, p + burst, p + 1), where stat_g is its static
+        bound (tRCD, write-to-read, power-down exit: fixed during the run), c_g the last RD
+        of its bank group (only g's own RDs move it, the two bank groups being different),
+        p + burst the data bus (same rank: no tRTRS) and p + 1 the command bus; that is
+        max(stat_g, p + s, c_g + tCCD_L) with s = max(tCCD_S, burst, 1). The earlier of the
+        two banks issues. (With tCCD_L <= 2 s and the queues full, this is strict
+        alternation at s cycles apart.) A tie would go to the tie-break (aged, then oldest):
+        the batch stops before it, and the caller's general step takes it.
+
+        Each RD serves the head of its bank's command queue, which the bank's read queue
+        refills; offers that hit the open row of one of the two banks are accepted as room
+        frees, exactly as in :meth:`_hit_run`. Stops before an RD at or after ``limit`` or a
+        tie, and after the RD whose offer step meets an offer it cannot take (another bank,
+        a write, another row, an address in the write buffer, a bank with an empty queue:
+        left to the caller's offer step) or that leaves its bank's queue empty. Logs the
+        RDs and completes their transactions in RD order (the counters ``pend`` of the
+        caller's earlier RDs first); returns (RDs served, requests moved from the read queues,
+        offers placed straight into a command queue, the bank of the last RD, {bank: its
+        last RD}), or (0, ...) with nothing changed. The caller updates the bank, rank and
+        bus state."""
+        s = self.spec
+        chan = self._ch[ch]
+        base = ch * self._bpc
+        g0, g1 = banks
+        l0, l1 = g0 - base, g1 - base
+        q0, q1 = chan.bq[l0], chan.bq[l1]
+        r0_, r1_ = chan.rqb[l0], chan.rqb[l1]
+        open_ = self._open
+        row0, row1 = open_[g0], open_[g1]
+        st0, st1 = stat[g0], stat[g1]
+        lcb = self._last_col_bg
+        c0, c1 = lcb[self._rbg_of[g0]], lcb[self._rbg_of[g1]]
+        tccd_l = s.tCCD_L
+        step_s = max(s.tCCD_S, s.burst_cycles, 1)
+        offers, wpend = chan.offers, chan.wpend
+        rq_depth, depth = s.read_queue_depth, s.command_queue_depth
+        nr = chan.nrq
+        moved = direct = 0
+        p = last
+        served: list = []
+        at: list[int] = []
+        on1: list[bool] = []
+        while True:
+            e0 = p + step_s
+            e1 = e0
+            x = c0 + tccd_l
+            if x > e0:
+                e0 = x
+            if st0 > e0:
+                e0 = st0
+            x = c1 + tccd_l
+            if x > e1:
+                e1 = x
+            if st1 > e1:
+                e1 = st1
+            if e0 < e1:
+                if e0 >= limit:
+                    break
+                p = c0 = e0
+                q, rqb, one = q0, r0_, False
+            elif e1 < e0:
+                if e1 >= limit:
+                    break
+                p = c1 = e1
+                q, rqb, one = q1, r1_, True
+            else:
+                break  # a tie: the caller's tie-break
+            served.append(q.pop(0))
+            at.append(p)
+            on1.append(one)
+            if rqb:
+                it = rqb.popleft()
+                it.queued = p
+                q.append(it)
+                nr -= 1
+                moved += 1
+            stop = False
+            while offers and nr < rq_depth:
+                o = offers[0]
+                if o.write or (wpend and o.q in wpend):
+                    stop = True
+                    break
+                if o.lb == l0:
+                    oq, orq, orow = q0, r0_, row0
+                elif o.lb == l1:
+                    oq, orq, orow = q1, r1_, row1
+                else:
+                    stop = True
+                    break
+                if o.row != orow or not oq:
+                    stop = True
+                    break
+                offers.popleft()
+                if p > o.txn.accepted:
+                    o.txn.accepted = p
+                if orq or len(oq) >= depth:
+                    orq.append(o)
+                    nr += 1
+                else:
+                    o.queued = p
+                    oq.append(o)
+                    direct += 1
+            if stop or not q:
+                break
+        k = len(served)
+        if not k:
+            return 0, 0, 0, -1, None
+        chan.nrq = nr
+        # log, then complete in RD order, counting each RD before a completion it causes
+        log = []
+        for x, one, it in zip(at, on1, served):
+            log.extend((x, ch, g1, _RD, row1, it.col) if one else (x, ch, g0, _RD, row0, it.col))
+        self._log.extend(log)
+        c = self.stats.c
+        busy1 = s.burst_cycles * self._tck
+        rl_bc = s.RL + s.burst_cycles
+        reads_left = chan.reads_left
+        rbg0, rbg1 = self._rbg_of[g0], self._rbg_of[g1]
+        hits = self._hits
+        k1 = sum(on1)
+        hits[g0] += k - k1
+        hits[g1] += k1
+        for x, one, it in zip(at, on1, served):
+            tx = it.txn
+            if tx.parts is not None:
+                tx.parts[rbg1 if one else rbg0] -= 1
+            m = reads_left[tx] - 1
+            if m:
+                reads_left[tx] = m
+            else:
+                del reads_left[tx]
+            pend += 1
+            x += rl_bc
+            if x > tx.end:
+                tx.end = x
+            tx.left -= 1
+            if not tx.left:
+                c["rd"] += pend
+                c["bursts"] += pend
+                c["row_hits"] += pend
+                c["busy_ps"] += pend * busy1
+                pend = 0
+                self._finish(tx)
+        if pend:
+            c["rd"] += pend
+            c["bursts"] += pend
+            c["row_hits"] += pend
+            c["busy_ps"] += pend * busy1
+        times = {}
+        if k1 < k:
+            times[g0] = c0
+        if k1:
+            times[g1] = c1
+        return k, moved, direct, (g1 if on1[-1] else g0), times
 
     def _batch_done(self, ch, gb, row, last, step, e, served, k, moved, direct):
         """The end of :meth:`_solo_batch`: log its RDs and complete their transactions, in RD order."""
