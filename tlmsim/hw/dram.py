@@ -123,7 +123,7 @@ class _Req:
 class _Txn:
     """A transaction in flight: its bursts left and the latest end among those done."""
 
-    __slots__ = ("txn", "event", "left", "end", "start_ps", "arrive", "accepted", "gap", "key", "parts")
+    __slots__ = ("txn", "event", "left", "end", "start_ps", "arrive", "accepted", "gap", "rows")
 
     def __init__(self, txn, event, left, start_ps, arrive):
         self.txn, self.event, self.left, self.start_ps, self.arrive = txn, event, left, start_ps, arrive
@@ -132,11 +132,8 @@ class _Txn:
         #: a lower bound of the cycles between two of its RDs: max(tCCD_L, burst) when all its
         #: bursts are in one bank group of one rank, else the burst (set by Dram.submit)
         self.gap = 0
-        #: (global bank, row) when all its bursts are in one row of one bank, else None
-        self.key = None
-        #: a read on one channel over several bank groups: rank-bank-group index -> its bursts
-        #: there not yet read (RDs in one bank group being >= tCCD_L apart), else None
-        self.parts = None
+        #: a read: (global bank, row) -> its bursts there not yet served (set by Dram.submit)
+        self.rows: dict[tuple[int, int], int] | None = None
 
 
 class _Chan:
@@ -306,8 +303,8 @@ class Dram(Component):
         bpr, bpg, bpc = s.banks_per_rank, s.banks_per_group, self._bpc
         rbg_of = self._rbg_of
         touched: list[int] = []
-        rbgs: dict[int, int] = {}  # rank-bank-group index -> bursts
-        keys: set[tuple[int, int]] = set()
+        rbgs: set[int] = set()
+        keys: dict[tuple[int, int], int] = {}  # (global bank, row) -> bursts
         seq = self._seq
         # one decode per run of bursts that differ only in the column field (the whole run when
         # the column field is the lowest: a block within a row)
@@ -324,9 +321,8 @@ class Dram(Component):
             if ch not in touched:
                 self._advance(ch, t)
                 touched.append(ch)
-            rbg = rbg_of[gb]
-            rbgs[rbg] = rbgs.get(rbg, 0) + k
-            keys.add((gb, row))
+            rbgs.add(rbg_of[gb])
+            keys[gb, row] = keys.get((gb, row), 0) + k
             if k == 1:
                 seq += 1
                 chan.offers.append(_Req(seq, gb, lb, row, col, is_write, tx, q))
@@ -340,10 +336,8 @@ class Dram(Component):
             q += k
         self._seq = seq
         tx.gap = self._run_step if len(rbgs) == 1 else s.burst_cycles
-        if len(rbgs) > 1 and len(touched) == 1 and not is_write:
-            tx.parts = rbgs
-        if len(keys) == 1:
-            tx.key = keys.pop()
+        if not is_write:
+            tx.rows = keys
         for ch in touched:
             self._fill(ch, t)
             self._schedule(ch, self._advance(ch, t))
@@ -410,26 +404,44 @@ class Dram(Component):
         if not self._plain and not chan.offer_writes and not (chan.wpend and chan.offers):
             # the only effect seen outside is a read transaction's completion: its last burst's RD
             # is at least (bursts left - 1) bursts after the next command, RDs being >= a burst apart;
-            # the commands before it are issued when the wake (or an arrival) comes
-            # (a transaction's RDs in one bank group are >= tCCD_L apart). A bank serves the
-            # requests of one row oldest first, so a transaction all in one row of one bank ends
-            # after an older one of the same row and bank: only the oldest of each counts
+            # the commands before it are issued when the wake (or an arrival) comes. RDs in one
+            # bank group are >= step = max(tCCD_L, burst) apart, so a read with c bursts left in one
+            # bank group ends >= (c - 1) step after the next command. A bank serves the requests
+            # of one row oldest first (offers, read queue, command queue and the row-hit pick are
+            # all in arrival order), so the bursts of older reads in the same row of the same bank
+            # come before a read's own there: with c such bursts in all, its last RD there is
+            # >= (c - 1) step after the next command
             if chan.reads_left:
-                seen = set()
+                step = self._run_step
+                lo, hi = ch * self._bpc, (ch + 1) * self._bpc
+                rbg_of = self._rbg_of
+                ahead: dict[tuple[int, int], int] = {}  # (bank, row) -> bursts left there, older reads included
                 least = _INF
                 for tx, n in chan.reads_left.items():  # oldest first
-                    k = tx.key
-                    if k is not None:
-                        if k in seen:
-                            continue
-                        seen.add(k)
                     b = (n - 1) * tx.gap
-                    p = tx.parts
-                    if p is not None:
-                        # the bank group with the most bursts left: its RDs are >= tCCD_L apart
-                        x = (max(p.values()) - 1) * self._run_step
-                        if x > b:
-                            b = x
+                    rows = tx.rows
+                    if len(rows) == 1:
+                        for key, m in rows.items():
+                            c = ahead.get(key, 0) + m
+                            ahead[key] = c
+                            x = (c - 1) * step
+                            if x > b:
+                                b = x
+                    else:
+                        per: dict[int, int] = {}  # rank-bank-group index -> its bursts left there
+                        for key, m in rows.items():
+                            if m and lo <= key[0] < hi:
+                                c = ahead.get(key, 0) + m
+                                ahead[key] = c
+                                x = (c - 1) * step
+                                if x > b:
+                                    b = x
+                                g = rbg_of[key[0]]
+                                per[g] = per.get(g, 0) + m
+                        if per:
+                            x = (max(per.values()) - 1) * step
+                            if x > b:
+                                b = x
                     if b < least:
                         least = b
                 nxt += least
@@ -488,7 +500,7 @@ class Dram(Component):
                 self._done(req.txn, t + 1)
             elif req.q in wpend:  # read-after-write forwarding
                 offers.popleft()
-                self._read_left(chan, req.txn, req.gb)
+                self._read_left(chan, req.txn, req)
                 c["forwarded_reads"] += 1
                 self._accepted(req, t)
                 self._done(req.txn, t + 1)
@@ -544,10 +556,10 @@ class Dram(Component):
             self._rank_busy(r, t)
         self._rank_q[r] += 1
 
-    def _read_left(self, chan: _Chan, tx: _Txn, gb: int) -> None:
-        """One burst of read ``tx`` in bank ``gb`` is served (read or forwarded)."""
-        if tx.parts is not None:
-            tx.parts[self._rbg_of[gb]] -= 1
+    @staticmethod
+    def _read_left(chan: _Chan, tx: _Txn, req: _Req) -> None:
+        """Burst ``req`` of read ``tx`` is served (read or forwarded)."""
+        tx.rows[req.gb, req.row] -= 1
         n = chan.reads_left[tx] - 1
         if n:
             chan.reads_left[tx] = n
@@ -814,8 +826,7 @@ class Dram(Component):
                 self._rank_q[r] -= 1
                 n += 1
                 tx = req.txn
-                if tx.parts is not None:
-                    tx.parts[rbg_of[gb]] -= 1
+                tx.rows[gb, req.row] -= 1
                 m = reads_left[tx] - 1
                 if m:
                     reads_left[tx] = m
@@ -1112,15 +1123,13 @@ class Dram(Component):
         busy1 = s.burst_cycles * self._tck
         rl_bc = s.RL + s.burst_cycles
         reads_left = chan.reads_left
-        rbg0, rbg1 = self._rbg_of[g0], self._rbg_of[g1]
         hits = self._hits
         k1 = sum(on1)
         hits[g0] += k - k1
         hits[g1] += k1
         for x, one, it in zip(at, on1, served):
             tx = it.txn
-            if tx.parts is not None:
-                tx.parts[rbg1 if one else rbg0] -= 1
+            tx.rows[it.gb, it.row] -= 1
             m = reads_left[tx] - 1
             if m:
                 reads_left[tx] = m
@@ -1162,13 +1171,13 @@ class Dram(Component):
         cnt = 0
         for t_, it in zip(times, served):
             if it.txn is not tx:
-                self._done_n(reads_left, tx, cnt, t_ - step + rl_bc, gb)
+                self._done_n(reads_left, tx, cnt, t_ - step + rl_bc, gb, row)
                 tx, cnt = it.txn, 0
             cnt += 1
-        self._done_n(reads_left, tx, cnt, e + rl_bc, gb)
+        self._done_n(reads_left, tx, cnt, e + rl_bc, gb, row)
         return k, moved, direct
 
-    def _done_n(self, reads_left: dict, tx: _Txn, n: int, end: int, gb: int) -> None:
+    def _done_n(self, reads_left: dict, tx: _Txn, n: int, end: int, gb: int, row: int) -> None:
         """``n`` row-hit RDs of read ``tx`` are issued on a channel, the last one's data
         ending at ``end``: count them, then complete ``tx`` if they were its last (so its
         trace hop sees every command issued up to it, as after :meth:`_issue`)."""
@@ -1177,8 +1186,7 @@ class Dram(Component):
         c["bursts"] += n
         c["row_hits"] += n
         c["busy_ps"] += n * self.spec.burst_cycles * self._tck
-        if tx.parts is not None:
-            tx.parts[self._rbg_of[gb]] -= n
+        tx.rows[gb, row] -= n
         m = reads_left[tx] - n
         if m:
             reads_left[tx] = m
@@ -1433,7 +1441,7 @@ class Dram(Component):
                 del chan.wpend[req.q]
         else:
             chan.nreads -= 1
-            self._read_left(chan, req.txn, req.gb)
+            self._read_left(chan, req.txn, req)
             data_end = e + s.RL + bc
             x = e + s.AL + s.tRTP
             c["rd"] += 1
