@@ -740,6 +740,9 @@ class Dram(Component):
         busy1 = s.burst_cycles * self._tck
         step = max(tccd_s, self._run_step)
         while True:
+            # a request of another row moved into a command queue: the run ends after this RD
+            # (it must not be served as a hit; _pick then weighs its PRE)
+            other_row = False
             if last >= 0 and len(banks) == 1 and banks[0] == bgb:
                 # the same bank again: the previous RD's tCCD and data burst bind, so its RDs
                 # follow every ``step`` cycles; served as one batch (see _solo_batch)
@@ -753,7 +756,7 @@ class Dram(Component):
                 lb = gb - base
                 q = bq[lb]
                 r = rank_of[gb]
-                k, moved, direct = self._solo_batch(ch, gb, q, rqb_all[lb], last, step, limit)
+                k, moved, direct, other_row = self._solo_batch(ch, gb, q, rqb_all[lb], last, step, limit)
                 if not k:
                     break
                 e = last + k * step
@@ -776,7 +779,7 @@ class Dram(Component):
                   and rbg_of[banks[0]] != rbg_of[banks[1]]
                   and (pair := self._pair_batch(ch, banks, stat, last, limit, pend))[0]):
                 # two banks of one rank in different bank groups, served as one batch (see _pair_batch)
-                k, moved, direct, gb, times = pair
+                k, moved, direct, gb, times, other_row = pair
                 pend = 0
                 lb = gb - base
                 q = bq[lb]
@@ -874,6 +877,8 @@ class Dram(Component):
                     chan.nrq -= 1
                     self._rank_q[r] += 1
                     entered += 1
+                    if nxt.row != row:
+                        other_row = True
             pure = True
             while offers and chan.nrq < rq_depth:
                 o = offers[0]
@@ -909,7 +914,7 @@ class Dram(Component):
                 chan.active.discard(lb)
                 if self._policy == "adaptive":
                     chan.idle_open.add(lb)
-            if not pure or not banks:
+            if not pure or other_row or not banks:
                 break
         if pend:
             cnt["rd"] += pend
@@ -939,15 +944,16 @@ class Dram(Component):
         does. Serves RDs at last + step, last + 2 step, ... before ``limit`` and stops after
         the one whose offer step meets an offer it cannot take (another bank, a write, another
         row, an address in the write buffer: left for the caller's general step) or that
-        leaves the bank's queue empty. Logs the RDs, completes their transactions, moves the
-        read queue counts; returns (RDs served, requests moved from the read queue, offers
-        placed straight into the command queue). The caller updates the bank, rank and bus
-        state of the last RD."""
+        leaves the bank's queue empty or moves a request of another row in from the read queue
+        (then the run ends: the caller's _pick weighs its PRE). Logs the RDs, completes their
+        transactions, moves the read queue counts; returns (RDs served, requests moved from the
+        read queue, offers placed straight into the command queue, whether a request of another
+        row moved in). The caller updates the bank, rank and bus state of the last RD."""
         s = self.spec
         chan = self._ch[ch]
         kmax = (limit - 1 - last) // step
         if kmax <= 0:
-            return 0, 0, 0
+            return 0, 0, 0, False
         lb = gb - ch * self._bpc
         row = self._open[gb]
         offers, wpend = chan.offers, chan.wpend
@@ -960,6 +966,13 @@ class Dram(Component):
             L = q + list(rqb) if rqb else q[:]
             k = kmax if kmax < len(L) else len(L)
             nq0 = len(q)
+            other_row = False
+            for j, it in enumerate(rqb):
+                if it.row != row:  # moves in at RD j + 1: the batch ends there
+                    if j + 1 <= k:
+                        k = j + 1
+                        other_row = True
+                    break
             m = k if k < len(rqb) else len(rqb)
             for i in range(m):
                 L[nq0 + i].queued = last + (i + 1) * step
@@ -969,10 +982,36 @@ class Dram(Component):
             e = last + k * step
             chan.nrq = nr - m
             moved = m
-            return self._batch_done(ch, gb, row, last, step, e, served, k, moved, direct)
+            return self._batch_done(ch, gb, row, last, step, e, served, k, moved, direct) + (other_row,)
         served = []
         e = last
         k = 0
+        other_row = False
+        if nr == rq_depth and len(rqb) == nr and len(q) == depth and all(it.row == row for it in rqb):
+            # saturated: the read queue is full (all of it this bank's) and so is the command queue.
+            # Each RD then serves the head, moves the read queue's oldest in (queued at the RD)
+            # and accepts exactly one offer into the read queue (accepted at the RD) while the
+            # offers hit the open row: served as one slice of q + read queue + those offers
+            p = 0
+            for o in offers:
+                if p >= kmax or o.lb != lb or o.write or o.row != row or (wpend and o.q in wpend):
+                    break
+                p += 1
+            if p:
+                taken = [offers.popleft() for _ in range(p)]
+                for i, o in enumerate(taken, 1):
+                    x = last + i * step
+                    if x > o.txn.accepted:
+                        o.txn.accepted = x
+                seq = q + list(rqb) + taken
+                for i in range(p):
+                    seq[depth + i].queued = last + (i + 1) * step
+                served = seq[:p]
+                q[:] = seq[p:p + depth]
+                rqb.clear()
+                rqb.extend(seq[p + depth:])
+                moved = k = p
+                e = last + p * step
         while k < kmax:
             e += step
             k += 1
@@ -983,7 +1022,9 @@ class Dram(Component):
                 q.append(it)
                 nr -= 1
                 moved += 1
-            stop = False
+                if it.row != row:
+                    other_row = True
+            stop = other_row
             while offers and nr < rq_depth:
                 o = offers[0]
                 if o.lb != lb or o.write or o.row != row or (wpend and o.q in wpend):
@@ -1005,7 +1046,7 @@ class Dram(Component):
             if stop or not q:
                 break
         chan.nrq = nr
-        return self._batch_done(ch, gb, row, last, step, e, served, k, moved, direct)
+        return self._batch_done(ch, gb, row, last, step, e, served, k, moved, direct) + (other_row,)
 
     def _pair_batch(self, ch: int, banks: list, stat: dict, last: int, limit: int, pend: int):
         """:meth:`_hit_run` with exactly two busy banks, of one rank (the rank of the previous
@@ -1027,12 +1068,13 @@ class Dram(Component):
         frees, exactly as in :meth:`_hit_run`. Stops before an RD at or after ``limit`` or a
         tie, and after the RD whose offer step meets an offer it cannot take (another bank,
         a write, another row, an address in the write buffer, a bank with an empty queue:
-        left to the caller's offer step) or that leaves its bank's queue empty. Logs the
-        RDs and completes their transactions in RD order (the counters ``pend`` of the
-        caller's earlier RDs first); returns (RDs served, requests moved from the read queues,
-        offers placed straight into a command queue, the bank of the last RD, {bank: its
-        last RD}), or (0, ...) with nothing changed. The caller updates the bank, rank and
-        bus state."""
+        left to the caller's offer step), that leaves its bank's queue empty, or that moves a
+        request of another row in from the read queue (the run ends there). Logs the RDs and
+        completes their transactions in RD order (the counters ``pend`` of the caller's earlier
+        RDs first); returns (RDs served, requests moved from the read queues, offers placed
+        straight into a command queue, the bank of the last RD, {bank: its last RD}, whether a
+        request of another row moved in), or (0, ...) with nothing changed. The caller updates
+        the bank, rank and bus state."""
         s = self.spec
         chan = self._ch[ch]
         base = ch * self._bpc
@@ -1051,6 +1093,7 @@ class Dram(Component):
         rq_depth, depth = s.read_queue_depth, s.command_queue_depth
         nr = chan.nrq
         moved = direct = 0
+        other_row = False
         p = last
         served: list = []
         at: list[int] = []
@@ -1072,12 +1115,12 @@ class Dram(Component):
                 if e0 >= limit:
                     break
                 p = c0 = e0
-                q, rqb, one = q0, r0_, False
+                q, rqb, one, row = q0, r0_, False, row0
             elif e1 < e0:
                 if e1 >= limit:
                     break
                 p = c1 = e1
-                q, rqb, one = q1, r1_, True
+                q, rqb, one, row = q1, r1_, True, row1
             else:
                 break  # a tie: the caller's tie-break
             served.append(q.pop(0))
@@ -1089,7 +1132,9 @@ class Dram(Component):
                 q.append(it)
                 nr -= 1
                 moved += 1
-            stop = False
+                if it.row != row:
+                    other_row = True
+            stop = other_row
             while offers and nr < rq_depth:
                 o = offers[0]
                 if o.write or (wpend and o.q in wpend):
@@ -1119,7 +1164,7 @@ class Dram(Component):
                 break
         k = len(served)
         if not k:
-            return 0, 0, 0, -1, None
+            return 0, 0, 0, -1, None, False
         chan.nrq = nr
         # log, then complete in RD order, counting each RD before a completion it causes
         log = []
@@ -1164,7 +1209,7 @@ class Dram(Component):
             times[g0] = c0
         if k1:
             times[g1] = c1
-        return k, moved, direct, (g1 if on1[-1] else g0), times
+        return k, moved, direct, (g1 if on1[-1] else g0), times, other_row
 
     def _batch_done(self, ch, gb, row, last, step, e, served, k, moved, direct):
         """The end of :meth:`_solo_batch`: log its RDs and complete their transactions, in RD order."""
