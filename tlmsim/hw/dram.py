@@ -34,11 +34,14 @@ PRE -- but only once no queued request hits the open row, or the row has served
 ``row_hit_cap`` column commands since its ACT (then the PRE competes with the hits and
 wins when ready as early: DRAMsim3's arbitration); if the bank is closed, ACT for the
 head. Among the candidates, the one ready earliest issues; at equal times refresh
-commands first, then requests waiting ``starvation_cycles`` or more (aging), then
-column commands (row hits), then the oldest request. The scheduler computes every
-candidate's earliest legal cycle and jumps there; nothing is committed before its
-cycle, so a request arriving in the meantime competes as in a cycle-by-cycle
-controller (tests/hw/test_dram.py holds it to a plain cycle-by-cycle reference).
+commands first, then requests waiting ``starvation_cycles`` or more (aging, oldest
+first), then round robin over the bank queues: the first in the order starting at the
+bank after the one whose command issued last (DRAMsim3's
+CommandQueue::GetCommandToIssue; row hits go first within a bank, not across banks).
+The scheduler computes every candidate's earliest legal cycle and jumps there; nothing
+is committed before its cycle, so a request arriving in the meantime competes as in a
+cycle-by-cycle controller (tests/hw/test_dram_reference.py holds it to a brute-force
+cycle-by-cycle reference written from this policy).
 
 Timing constraints: per bank tRCD (ACT to RD/WR), tRAS (ACT to PRE), tRC (ACT to
 ACT), tRP (PRE to ACT), tRTP (RD to PRE, counted from RD + AL), tWR (end of write data
