@@ -62,6 +62,8 @@ class DenseIS(SystolicDataflow):
                 [(mg, nci) for nci in range(nch) for mg in range(mgs)]
         steps = []
         held = None  # (t, pixel block, fold) whose inputs the array holds
+        skew = R + C - 2
+        wsize: dict[tuple[int, int], int] = {}  # weight_bytes memoised (the same values)
         for t in range(T):
             for mg, nci in outer:
                 b0, b1 = mg * gm, min(fm, (mg + 1) * gm)  # pixel blocks of the tile
@@ -73,21 +75,26 @@ class DenseIS(SystolicDataflow):
                     k0, k1 = f0 * R, min(K, f1 * R)
                     s_bytes = 0
                     fills: list[int] = []
+                    multi = f1 - f0 > 1 or b1 - b0 > 1
                     for b in range(b0, b1):
                         mc = min(C, M - b * C)
                         for f in range(f0, f1):
                             kr = min(R, K - f * R)
-                            if held != (t, b, f) or f1 - f0 > 1 or b1 - b0 > 1:
+                            if multi or held != (t, b, f):
                                 fills.append(R)
-                                s_bytes += bits_to_bytes(mc * kr)
+                                s_bytes += -(-(mc * kr) // 8)
                             else:
                                 fills.append(0)
                             held = (t, b, f)
-                    cycles = self.run_cycles(fills, [ncols] * len(fills))
+                    if len(fills) == 1:  # run_cycles of one fold, with or without double buffering
+                        cycles = fills[0] + ncols + skew
+                    else:
+                        cycles = self.run_cycles(fills, [ncols] * len(fills))
                     dense = (m1 - m0) * (k1 - k0) * ncols
-                    steps.append(Step(
-                        t0=t, t1=t + 1, n0=n0, nc=ncols, m0=m0, mm=m1 - m0, k0=k0, k1=k1, cycles=cycles,
-                        w_bytes=self.weight_bytes(layer, k1 - k0, ncols), s_bytes=s_bytes,
-                        dense_ops=dense, acc_ops=dense, last_k=kg == kgs - 1,
-                    ))
+                    wkey = (k1 - k0, ncols)
+                    wb = wsize.get(wkey)
+                    if wb is None:
+                        wb = wsize[wkey] = self.weight_bytes(layer, k1 - k0, ncols)
+                    steps.append(Step(t, t + 1, n0, ncols, m0, m1 - m0, k0, k1, cycles, wb, s_bytes, dense, dense,
+                                      0, 0, kg == kgs - 1))
         return steps

@@ -470,8 +470,19 @@ class SystolicDataflow(Dataflow):
         res_bits = (1 if res_layer.neuron else self.ab) if res_layer is not None else 0
         res_dc = DataClass.SPIKES if res_layer is not None and res_layer.neuron else DataClass.PSUM
 
-        def move(dc: DataClass, nbytes: int, tensor: str, offset: int, dram_base: int, stage: int, **kw) -> Move:
-            return _tensor_move(sizes, res, glb, dc, nbytes, tensor, offset, dram_base, stage, **kw)
+        def move(dc: DataClass, nbytes: int, tensor: str, offset: int, dram_base: int, stage: int,
+                 after: tuple | None = None, signals: tuple | None = None) -> Move:
+            # _tensor_move, inlined for the planner's hot loop (the same Move)
+            size = sizes[tensor]
+            if offset > size - nbytes:
+                offset = size - nbytes
+            if offset < 0:
+                offset = 0
+            lv = res.get(tensor)
+            if lv is None:
+                return Move(dc, nbytes, True, dram_base + offset, stage, after, signals)
+            return Move(dc, nbytes, False, dram_base + offset, glb[tensor] + offset, after, signals,
+                        size if nbytes > size else 0, lv)
 
         tiles: list[Tile] = []
         formats: dict[str, int] = {}
@@ -480,57 +491,79 @@ class SystolicDataflow(Dataflow):
             for s in steps:
                 if s.last_k:
                     producers.setdefault(s.t0, []).append((s.n0, s.nc))
+        half = self.staging // 2  # _staging_address(i) = (i % 2) * half
+        wb, mb, C = self.wb, self.mb, self.C
+        neuron = layer.neuron
+        recurrent = layer.recurrent
+        upd_cycles = self.pe.update_cycles(neuron)  # neuron_cycles(layer, u, tt) = upd_cycles * ceil(u / C) * tt
+        res_out_bytes = bits_to_bytes(res_layer.out_neurons * res_bits) if res_layer is not None else 0
+        res_out_base = self.layout.outputs[layer.residual] if res_layer is not None else 0
+        DC_W, DC_S, DC_MEM, DC_OUT = DataClass.WEIGHTS, DataClass.SPIKES, DataClass.MEMBRANE, DataClass.OUT_SPIKES
+        l1 = 0
         for s in steps:
             i = len(tiles)
-            stage = self._staging_address(i)
-            tt = s.t1 - s.t0
+            stage = (i % 2) * half
+            t0, t1, n0, nc, m0, mm, k0, k1 = s.t0, s.t1, s.n0, s.nc, s.m0, s.mm, s.k0, s.k1
+            tt = t1 - t0
             loads: list[Move] = []
+            nbytes = 0
             if s.w_bytes:
-                w_off = bits_to_bytes((s.n0 * Kw + s.k0 * s.nc) * self.wb)
-                loads.append(move(DataClass.WEIGHTS, s.w_bytes, "weights", w_off, w_base, stage))
-            if s.s_bytes:
-                ff_rows = max(0, min(s.k1, K) - s.k0)
-                ff_bytes = s.s_bytes if s.k1 <= K else ceil_div(s.s_bytes * ff_rows, s.k1 - s.k0)
+                w_off = -(-((n0 * Kw + k0 * nc) * wb) // 8)
+                loads.append(move(DC_W, s.w_bytes, "weights", w_off, w_base, stage))
+                nbytes += s.w_bytes
+            s_bytes = s.s_bytes
+            if s_bytes:
+                if k1 <= K:
+                    ff_bytes = s_bytes
+                else:
+                    ff_rows = max(0, min(k1, K) - k0)
+                    ff_bytes = -(-(s_bytes * ff_rows) // (k1 - k0))
                 if ff_bytes:
-                    s_off = s.t0 * in_step + (s.m0 * K + s.k0) // 8
-                    loads.append(move(DataClass.SPIKES, ff_bytes, "inputs", s_off, in_base, stage))
-                if s.k1 > K and s.t0 > 0:
-                    loads += self._recurrent_loads(layer.index, s, K, s.s_bytes - ff_bytes, producers[s.t0 - 1], out_step,
-                                                   out_base, stage, move)
-                formats[s.spike_format] = formats.get(s.spike_format, 0) + 1
+                    s_off = t0 * in_step + (m0 * K + k0) // 8
+                    loads.append(move(DC_S, ff_bytes, "inputs", s_off, in_base, stage))
+                    nbytes += ff_bytes
+                if k1 > K and t0 > 0:
+                    rec = self._recurrent_loads(layer.index, s, K, s_bytes - ff_bytes, producers[t0 - 1], out_step,
+                                                out_base, stage, move)
+                    loads += rec
+                    nbytes += sum(m.nbytes for m in rec)
+                fmt = s.spike_format
+                formats[fmt] = formats.get(fmt, 0) + 1
             stores: list[Move] = []
             ncyc = nupd = ops = 0
             if s.last_k:
-                mem_bytes = bits_to_bytes(s.mm * s.nc * self.mb)
-                mem_off = (s.n0 * M + s.m0 * s.nc) * self.mb // 8
-                key = (layer.index, "membrane", s.n0, s.m0)
-                if s.t0 > 0:
-                    loads.append(move(DataClass.MEMBRANE, mem_bytes, "membrane", mem_off, mem_base, stage,
-                                      after=key + (s.t0,)))
-                nupd = s.mm * s.nc * tt
-                ncyc = self.neuron_cycles(layer, s.mm * s.nc, tt)
-                o_off = s.t0 * out_step + (s.n0 * M + s.m0 * s.nc) // 8
-                sig = (layer.index, "spikes", s.t0, s.n0) if layer.recurrent and s.t0 < T - 1 else None
-                stores.append(move(DataClass.OUT_SPIKES, bits_to_bytes(s.mm * s.nc * tt), "outputs", o_off,
-                                   out_base, stage, signals=sig))
-                if s.t1 < T:
-                    stores.append(move(DataClass.MEMBRANE, mem_bytes, "membrane", mem_off, mem_base, stage,
-                                       signals=key + (s.t1,)))
+                mem_bytes = -(-(mm * nc * mb) // 8)
+                mem_off = (n0 * M + m0 * nc) * mb // 8
+                if t0 > 0:
+                    loads.append(move(DC_MEM, mem_bytes, "membrane", mem_off, mem_base, stage,
+                                      (layer.index, "membrane", n0, m0, t0)))
+                    nbytes += mem_bytes
+                nupd = mm * nc * tt
+                ncyc = upd_cycles * (-(-(mm * nc) // C)) * tt
+                o_off = t0 * out_step + (n0 * M + m0 * nc) // 8
+                sig = (layer.index, "spikes", t0, n0) if recurrent and t0 < T - 1 else None
+                o_bytes = -(-(mm * nc * tt) // 8)
+                stores.append(move(DC_OUT, o_bytes, "outputs", o_off, out_base, stage, None, sig))
+                nbytes += o_bytes
+                if t1 < T:
+                    stores.append(move(DC_MEM, mem_bytes, "membrane", mem_off, mem_base, stage, None,
+                                       (layer.index, "membrane", n0, m0, t1)))
+                    nbytes += mem_bytes
                 if res_layer is not None:
                     # the shortcut: its slice of the residual source's output (in DRAM) is added
                     # by the neuron units, one output row per cycle
-                    r_bytes = bits_to_bytes(s.mm * s.nc * res_bits * tt)
-                    r_off = s.t0 * bits_to_bytes(res_layer.out_neurons * res_bits) + (s.n0 * M + s.m0 * s.nc) * res_bits // 8
-                    loads.append(Move(res_dc, r_bytes, True, self.layout.outputs[layer.residual] + r_off, stage))
-                    ncyc += ceil_div(s.mm * s.nc, self.C) * tt
-                    ops = s.mm * s.nc * tt
+                    r_bytes = -(-(mm * nc * res_bits * tt) // 8)
+                    r_off = t0 * res_out_bytes + (n0 * M + m0 * nc) * res_bits // 8
+                    loads.append(Move(res_dc, r_bytes, True, res_out_base + r_off, stage))
+                    nbytes += r_bytes
+                    ncyc += -(-(mm * nc) // C) * tt
+                    ops = mm * nc * tt
+            if nbytes > l1:
+                l1 = nbytes
             tiles.append(Tile(
-                index=i, t_first=s.t0, t_last=s.t1 - 1, loads=loads, stores=stores,
-                compute_cycles=s.cycles + ncyc, neuron_cycles=ncyc, dense_ops=s.dense_ops + ops,
-                acc_ops=s.acc_ops + ops, neuron_updates=nupd, pe_weight_loads=s.pe_weight_loads,
-                tag_bits=s.tag_bits, neuron=layer.neuron, region=("gemm", s.t0, s.t1, s.n0, s.nc, s.m0, s.mm, s.k0, s.k1, s.last_k),
+                i, t0, t1 - 1, loads, stores, s.cycles + ncyc, ncyc, s.dense_ops + ops, s.acc_ops + ops, nupd,
+                s.pe_weight_loads, s.tag_bits, neuron, ("gemm", t0, t1, n0, nc, m0, mm, k0, k1, s.last_k),
             ))
-        l1 = max((t.load_bytes + t.store_bytes for t in tiles), default=0)
         return LayerPlan(
             layer=layer, tiles=tiles, prologue=prologue, epilogue=epilogue,
             resident={name: name in res for name in sizes},

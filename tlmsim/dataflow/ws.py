@@ -183,48 +183,80 @@ class WsStreaming(SystolicDataflow):
         mch = len(chunks)
         outer = [(n, mi) for n in range(fn) for mi in range(mch)] if order == "n>m>k" else \
                 [(n, mi) for mi in range(mch) for n in range(fn)]
+        # hot loop: fold boundaries as Python ints, the plain stream rule inlined, weight
+        # block sizes memoised (the same values as the per-fold calls)
+        plain_stream = type(self)._fold_stream is WsStreaming._fold_stream
+        skew = R + self.C - 2
+        rows = [(cf.starts.tolist(), None if cf.order is None else cf.order.tolist()) for cf in chunks]
+        wsize: dict[tuple[int, int, int | None], int] = {}
         for w0, w1 in win_groups:
             t0, t1 = w0 * W, min(T, w1 * W)
             for n, mi in outer:
                 cf = chunks[mi]
+                starts, order_l = rows[mi]
                 n0 = n * ncap
                 nc = min(ncap, N - n0)
                 mm = cf.mm
                 if skip:
                     nnz = blocks.fold_counts(cf.order, cf.starts, n0, nc)
                     live = np.flatnonzero(cf.active[w0:w1].any(axis=(0, 1)) & (nnz > 0))
+                    groups = [live[i:i + g] for i in range(0, len(live), g)] or [live]
+                    glists = [grp.tolist() for grp in groups]
                 else:
                     nnz = None if blocks is None or blocks.dense else blocks.fold_counts(cf.order, cf.starts, n0, nc)
-                    live = np.arange(cf.nf)
-                groups = [live[i:i + g] for i in range(0, len(live), g)] or [live]
-                for j, grp in enumerate(groups):
-                    k0 = 0 if j == 0 else cf.first_row(grp[0])
-                    k1 = cf.first_row(groups[j + 1][0]) if j + 1 < len(groups) else K
+                    live_l = list(range(cf.nf))
+                    glists = groups = [live_l[i:i + g] for i in range(0, len(live_l), g)] or [live_l]
+                nnz_l = None if nnz is None else nnz.tolist()
+                ng = len(groups)
+                for j in range(ng):
+                    grp, gl = groups[j], glists[j]
+                    k0 = 0 if j == 0 else (starts[gl[0]] if order_l is None else order_l[starts[gl[0]]])
+                    if j + 1 < ng:
+                        f1 = glists[j + 1][0]
+                        k1 = starts[f1] if order_l is None else order_l[starts[f1]]
+                    else:
+                        k1 = K
                     fills: list[int] = []
                     streams: list[int] = []
                     w_bytes = wloads = 0
-                    for f in grp.tolist():
-                        kr = int(cf.starts[f + 1] - cf.starts[f])
-                        key = (n, f) if cf.order is None else (n, mi, f)
-                        s, copies = self._fold_stream(cf, f, w0, w1, nc)
-                        if held != key or len(grp) > 1:
+                    multi = len(gl) > 1
+                    for f in gl:
+                        kr = starts[f + 1] - starts[f]
+                        key = (n, f) if order_l is None else (n, mi, f)
+                        if plain_stream:
+                            s, copies = mm * (t1 - t0), 1
+                        else:
+                            s, copies = self._fold_stream(cf, f, w0, w1, nc)
+                        if multi or held != key:
                             fills.append(R)
-                            w_bytes += self.weight_bytes(layer, kr, nc, None if nnz is None else int(nnz[f]))
+                            wkey = (kr, nc, None if nnz_l is None else nnz_l[f])
+                            wb = wsize.get(wkey)
+                            if wb is None:
+                                wb = wsize[wkey] = self.weight_bytes(layer, *wkey)
+                            w_bytes += wb
                             wloads += kr * nc * copies
                         else:
                             fills.append(0)
                         held = key
                         streams.append(s)
-                    cycles = self.run_cycles(fills, streams)
-                    tag_read, tag_moved = self._tile_tags(cf, layer, grp, k0, k1, w0, w1) if skip else (0, 0)
-                    cycles = max(cycles, self.tag_cycles(tag_read))
+                    if len(fills) == 1:  # run_cycles of one fold, with or without double buffering
+                        cycles = fills[0] + streams[0] + skew
+                    else:
+                        cycles = self.run_cycles(fills, streams)
+                    if skip:
+                        tag_read, tag_moved = self._tile_tags(cf, layer, grp, k0, k1, w0, w1)
+                        if tag_read:
+                            cycles = max(cycles, self.tag_cycles(tag_read))
+                        acc = int(cf.counts[t0:t1][:, :, grp].sum()) * nc
+                    else:
+                        tag_read = tag_moved = 0
                     dense = mm * (k1 - k0) * nc * (t1 - t0)
-                    acc = int(cf.counts[t0:t1][:, :, grp].sum()) * nc if skip else dense
+                    if not skip:
+                        acc = dense
                     fmt, s_bytes = self._tile_spikes(act, cf, grp, k0, k1, t0, t1, skip, spike_cache)
-                    steps.append(Step(t0=t0, t1=t1, n0=n0, nc=nc, m0=cf.m0, mm=mm, k0=k0, k1=k1, cycles=cycles,
-                                      w_bytes=w_bytes, s_bytes=s_bytes + bits_to_bytes(tag_moved),
-                                      dense_ops=dense, acc_ops=acc, pe_weight_loads=wloads, tag_bits=tag_read,
-                                      last_k=j == len(groups) - 1, spike_format=fmt))
+                    steps.append(Step(t0, t1, n0, nc, cf.m0, mm, k0, k1, cycles, w_bytes,
+                                      s_bytes + (-(-tag_moved // 8)), dense, acc, wloads, tag_read,
+                                      j == ng - 1, fmt))
         return steps
 
     def _tile_spikes(self, act: Im2col | None, cf: ChunkFolds, grp: np.ndarray, k0: int, k1: int, t0: int,
