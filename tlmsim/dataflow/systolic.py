@@ -135,6 +135,8 @@ class SystolicDataflow(Dataflow):
         pe = platform.pe_array
         self.pe = pe
         self.R, self.C = pe.rows, pe.cols
+        #: PE-array cores the tiles are shared among (the controller assigns them; docs/hierarchy.md)
+        self.cores = pe.cores
         self.wb = workload.with_weight_bits(platform.pe_array.weight_bits).weight_bits
         self.ab = pe.accumulator_bits
         self.mb = pe.membrane_bits
@@ -392,6 +394,8 @@ class SystolicDataflow(Dataflow):
                 else:
                     dram += moved[n]
             cycles = sum(s.cycles for s in cand.steps)
+            if self.cores > 1:  # the cores share the tiles
+                cycles = cycles / self.cores
             exposed = self._exposed_cycles(layer, cand.steps, sizes, res, resident_input)
             key = (max(cycles, dram / self.dram_bytes_per_cycle) + exposed, dram, len(cand.steps))
             if best is None or key < best[0]:
@@ -528,7 +532,7 @@ class SystolicDataflow(Dataflow):
                 index=i, t_first=s.t0, t_last=s.t1 - 1, loads=loads, stores=stores,
                 compute_cycles=s.cycles + ncyc, neuron_cycles=ncyc, dense_ops=s.dense_ops + ops,
                 acc_ops=s.acc_ops + ops, neuron_updates=nupd, pe_weight_loads=s.pe_weight_loads,
-                tag_bits=s.tag_bits, neuron=layer.neuron, region=("gemm", s.t0, s.t1, s.n0, s.nc, s.m0, s.mm, s.k0, s.k1, s.last_k),
+                tag_bits=s.tag_bits, neuron=layer.neuron, keeps_state=not s.last_k, region=("gemm", s.t0, s.t1, s.n0, s.nc, s.m0, s.mm, s.k0, s.k1, s.last_k),
             ))
         l1 = max((t.load_bytes + t.store_bytes for t in tiles), default=0)
         return LayerPlan(

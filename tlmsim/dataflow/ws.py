@@ -186,6 +186,8 @@ class WsStreaming(SystolicDataflow):
         for w0, w1 in win_groups:
             t0, t1 = w0 * W, min(T, w1 * W)
             for n, mi in outer:
+                if self.cores > 1:  # consecutive output blocks may run on different cores: each loads its own
+                    held = None
                 cf = chunks[mi]
                 n0 = n * ncap
                 nc = min(ncap, N - n0)
