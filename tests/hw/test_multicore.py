@@ -194,3 +194,15 @@ def test_two_cores_are_faster_than_one_but_not_more_than_twice():
     lat = {n: float(_tables(MESH4, f"pe_array.cores={n}", workload="lenet5-mnist")["summary"].latency_cycles.iloc[0])
            for n in (1, 2)}
     assert lat[1] / 2 <= lat[2] < lat[1]
+
+
+@pytest.mark.parametrize("dataflow", ["dense-ws", "dense-os", "dense-is", "ptb", "spikex", "event"])
+def test_mesh_4core_runs_every_dataflow_on_the_digits_snn_bit_exactly(dataflow):
+    """Four cores compute every layer's outputs bit for bit as the fixed-point reference
+    (--verify): the split reductions stay on one core, the membranes of timestep t + 1
+    wait for t's stores across cores."""
+    result = simulate(load_platform(MESH4, [f"dataflow.name={dataflow}"]), load_workload("digits-snn"), seed=0,
+                      verify=True)
+    assert result.verified is not None
+    tiles = {pe.name: pe.stats.c["tiles"] for pe in result.controller.pes}
+    assert len(tiles) == 4 and sum(tiles.values()) == sum(len(p.tiles) for p in result.plans)
