@@ -118,10 +118,15 @@ def test_a_split_reduction_stays_on_one_core_and_groups_take_consecutive_units()
     assert _schedule(tiles, 4) == [[(0, 0), (1, 2), (2, 3), (3, 4)], [(0, 1)]]
 
 
-def test_a_unit_waiting_for_a_store_of_its_group_starts_the_next_group():
-    # tile 1 loads the membrane tile 0 stores: they cannot be loaded in one lockstep step
+def test_a_unit_waiting_for_a_store_of_its_group_goes_to_a_later_group():
+    # tile 1 loads the membrane tile 0 stores: they cannot be loaded in one lockstep step, so
+    # tile 2 (independent) joins tile 0, and tile 1 waits for the next group
     tiles = [_tile(0, signals=("m", 1)), _tile(1, after=("m", 1)), _tile(2)]
-    assert _schedule(tiles, 4) == [[(0, 0)], [(0, 1), (1, 2)]]
+    assert _schedule(tiles, 4) == [[(0, 0), (1, 2)], [(0, 1)]]
+    # a chain over the timesteps (0 -> 1 -> 2) interleaved with a second one (3 -> 4 -> 5)
+    chain = [_tile(0, signals=("a", 1)), _tile(1, after=("a", 1), signals=("a", 2)), _tile(2, after=("a", 2)),
+             _tile(3, signals=("b", 1)), _tile(4, after=("b", 1), signals=("b", 2)), _tile(5, after=("b", 2))]
+    assert _schedule(chain, 2) == [[(0, 0), (1, 3)], [(0, 1), (1, 4)], [(0, 2), (1, 5)]]
 
 
 # ------------------------------------------------------------------ validation

@@ -621,16 +621,23 @@ class Controller(Component):
             drained.succeed()
 
     # -- several cores ---------------------------------------------------------------------
+    #: how many units ahead of the first unplaced one a group may take (:meth:`schedule`)
+    LOOKAHEAD = 256
+
     def schedule(self, plan: LayerPlan) -> list[list[tuple[int, object]]]:
         """How ``plan``'s tiles run on the cores: a list of lockstep steps, each a list of
         ``(core, tile)`` loaded together.
 
         A *unit* is a run of consecutive tiles joined by ``keeps_state`` (a reduction
         split over several tiles, whose partial sums stay in one array); every tile of a
-        unit runs on one core, in order. Consecutive units go to consecutive cores: up to
-        N consecutive units form a group, its c-th unit on core c; a unit that waits for a
-        store of a unit already in the group (a membrane of the previous timestep) starts
-        the next group instead. Step r of a group holds the r-th tile of each of its units. The tilers emit output blocks with the
+        unit runs on one core, in order. Groups of up to N units are formed in plan order:
+        a group takes the first units not placed yet (looking at most ``LOOKAHEAD`` units
+        ahead) that wait for no store of a unit in the same group or not placed yet (a
+        membrane of the previous timestep), its c-th unit on core c. So independent
+        consecutive units run side by side, and a run of units that each wait for the
+        previous one (one output block over the timesteps, as ``event`` orders them) is
+        spread over several groups interleaved with the next blocks. Step r of a group
+        holds the r-th tile of each of its units. The tilers emit output blocks with the
         reduction innermost and channels or pixels next, so the units of a group are
         neighbouring output blocks: the same weights for other pixels (pixels inner:
         a spatial partition) or the same input spikes for other channels (channels inner:
@@ -645,15 +652,25 @@ class Controller(Component):
             else:
                 units.append([t])
             cont = t.keeps_state
+        producer = {mv.signals: i for i, u in enumerate(units) for t in u for mv in t.stores
+                    if mv.signals is not None}
+        deps = [{producer[mv.after] for t in u for mv in t.loads if mv.after in producer} for u in units]
         groups: list[list[list]] = []
-        signals: set = set()  # what the stores of the open group signal
-        for u in units:
-            needs = {mv.after for t in u for mv in t.loads if mv.after is not None}
-            if not groups or len(groups[-1]) == n or needs & signals:
-                groups.append([])  # a unit never waits for another unit of its own group
-                signals = set()
-            groups[-1].append(u)
-            signals |= {mv.signals for t in u for mv in t.stores if mv.signals is not None}
+        placed = [False] * len(units)
+        first = 0  # every unit before it is placed
+        while first < len(units):
+            grp: list[int] = []
+            for i in range(first, min(len(units), first + self.LOOKAHEAD)):
+                # a unit joins when every unit it waits for is in an earlier group
+                if not placed[i] and all(placed[d] and d not in grp for d in deps[i]):
+                    grp.append(i)
+                    if len(grp) == n:
+                        break
+            for i in grp:
+                placed[i] = True
+            groups.append([units[i] for i in grp])
+            while first < len(units) and placed[first]:
+                first += 1
         steps: list[list[tuple[int, object]]] = []
         for grp in groups:
             for r in range(max(len(u) for u in grp)):
