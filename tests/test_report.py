@@ -266,3 +266,29 @@ def test_parquet_files_carry_no_index_column(tmp_path):
     frames = {"summary": pd.DataFrame({"a": [1.0, 2.0]}, index=[5, 7])}
     write_tables(frames, tmp_path)
     assert pq.read_table(tmp_path / "summary.parquet").column_names == ["a"]
+
+
+@pytest.mark.parametrize("platform", ["l2-glb", "no-glb"])
+def test_every_sram_level_has_its_own_byte_columns_and_residency_names_the_level(platform):
+    """layers.csv has one ``<level>_<class>_bytes`` set per declared level (adding up to that
+    level's component bytes) and ``resident_<tensor>`` names the level or says ``dram``."""
+    from tlmsim.platform import load_platform
+    from tlmsim.report import build_report
+    from tlmsim.soc.run import simulate
+    from tlmsim.workload import load_workload
+
+    result = simulate(load_platform(platform), load_workload("digits-snn", seed=0))
+    rep = build_report(result)
+    layers, comp = rep.layers, rep.components.set_index("component")
+    names = [lv.name for lv in result.platform.buffers.sram_levels]
+    assert names == (["l2", "glb"] if platform == "l2-glb" else [])
+    for lv in names:
+        moved = sum(layers[f"{lv}_{c}_bytes"].sum() for c in CLASSES)
+        assert moved == comp.loc[lv, "read_bytes"] + comp.loc[lv, "write_bytes"] > 0
+    assert not [c for c in layers.columns if c.startswith("glb_")] or "glb" in names
+    kept = {v for t in ("weights", "inputs", "membrane", "outputs") for v in layers[f"resident_{t}"]}
+    assert kept <= {*names, "dram"}
+    if names:  # digits-snn keeps some tensors in the GLB on both platforms with levels
+        assert "glb" in kept
+    else:
+        assert kept == {"dram"}

@@ -16,7 +16,7 @@ from typing import Any, Iterable, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from tlmsim.errors import ConfigError
+from tlmsim.errors import ConfigError, RefusedKey
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -174,6 +174,14 @@ def validation_error(exc: ValidationError, root: type[BaseModel], file: str) -> 
     msg = err["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
+    refused = (err.get("ctx") or {}).get("error")
+    if isinstance(refused, RefusedKey) and isinstance(value, dict):  # a section refused one of its keys: name it
+        key = _format_loc((*loc, refused.key))
+        value = value.get(refused.key)
+        for prefix in (key + " ", refused.key + " "):  # "pe_array.neuron was removed: ..." -> "was removed: ..."
+            if msg.startswith(prefix):
+                msg = msg[len(prefix):]
+                break
     if isinstance(value, (dict, list)) and len(repr(value)) > 80:
         value = f"<{type(value).__name__} of {len(value)} items>"
     return ConfigError(msg + suffix, file=file, key=key, value=value, has_value=True)

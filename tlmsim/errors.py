@@ -69,3 +69,13 @@ class MappingError(TlmsimError):
 
 class SimulationError(TlmsimError):
     """The simulation reached an inconsistent state (a broken invariant, a hang)."""
+
+
+class RefusedKey(ValueError):
+    """Raised by a platform section's validator that refuses one of its own keys (a
+    removed key, a key that belongs to another section): the error then names the
+    key's full path and its value, not the section (:func:`tlmsim.config_io.validation_error`)."""
+
+    def __init__(self, key: str, why: str) -> None:
+        super().__init__(why)
+        self.key = key

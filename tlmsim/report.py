@@ -159,6 +159,8 @@ def layers_frame(result: RunResult) -> pd.DataFrame:
     l1s = {m.name for m in result.controller.l1s}  # every core's L1 (l1 with one core)
     pes = {p.name for p in result.controller.pes}
     ncores = len(pes)
+    level_names = [lv.name for lv in result.platform.buffers.sram_levels]  # from DRAM inward
+    level_set = set(level_names)
     rows = []
     for rec in result.controller.layers:
         layer = layers[rec.index]
@@ -183,7 +185,7 @@ def layers_frame(result: RunResult) -> pd.DataFrame:
         }
         dram_r = dram_w = 0
         per_dc = {f"dram_{v}_bytes": 0 for v in _DC_COLUMN.values()}
-        per_dc_glb = {f"glb_{v}_bytes": 0 for v in _DC_COLUMN.values()}
+        per_dc_level = {f"{lv}_{v}_bytes": 0 for lv in level_names for v in _DC_COLUMN.values()}
         per_dc_l1 = {f"l1_{v}_bytes": 0 for v in _DC_COLUMN.values()}
         for (src, dst, dc, li), n in flows.items():
             if li != rec.index:
@@ -194,8 +196,8 @@ def layers_frame(result: RunResult) -> pd.DataFrame:
             elif dst == "dram" and src == "noc":
                 dram_w += n
             else:
-                if col and ((src == "glb" and dst == "noc") or (src == "noc" and dst == "glb")):
-                    per_dc_glb[f"glb_{col}_bytes"] += n
+                if col and ((src in level_set and dst == "noc") or (src == "noc" and dst in level_set)):
+                    per_dc_level[f"{src if dst == 'noc' else dst}_{col}_bytes"] += n
                 elif col and ((src == "noc" and dst in l1s) or (src in l1s and dst == "noc")):
                     per_dc_l1[f"l1_{col}_bytes"] += n  # DMA into L1 (loads) and out of it (stores)
                 continue
@@ -203,16 +205,17 @@ def layers_frame(result: RunResult) -> pd.DataFrame:
                 per_dc[f"dram_{col}_bytes"] += n
         row.update({"dram_read_bytes": dram_r, "dram_write_bytes": dram_w})
         row.update(per_dc)
-        row.update(per_dc_glb)
+        row.update(per_dc_level)
         row.update(per_dc_l1)
         for (comp, reason, li), (_, ps) in stalls.items():
             if li == rec.index and comp in pes:  # several cores: summed over them
                 row[f"pe_stall_{reason}_cycles"] = row.get(f"pe_stall_{reason}_cycles", 0.0) + _cycles(ps, period)
         for reason in ("waiting_for_operands", "waiting_for_output_buffer", "l1_bandwidth"):
             row.setdefault(f"pe_stall_{reason}_cycles", 0.0)
-        for name in ("weights", "inputs", "membrane", "outputs"):
-            row[f"glb_resident_{name}"] = bool(rec.resident.get(name, False))
         plan = plans.get(rec.index)
+        for name in ("weights", "inputs", "membrane", "outputs"):  # the SRAM level a tensor stays in, else dram
+            kept = rec.resident.get(name, False) and plan is not None and name in plan.levels
+            row[f"resident_{name}"] = level_names[plan.levels[name] % len(level_names)] if kept else "dram"
         row["tiling"] = plan.tiling if plan is not None else ""
         row["spike_formats"] = " ".join(f"{f}:{n}" for f, n in plan.spike_formats.items()) if plan is not None else ""
         rows.append(row)

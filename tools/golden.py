@@ -198,12 +198,12 @@ def write_golden(frames: dict[str, dict[str, pd.DataFrame]], out: Path = GOLDEN_
                 if kinds.setdefault(col, kind) != kind:
                     raise SystemExit(f"golden: column {table}.{col} is {kind} in one probe and {kinds[col]} in another")
         columns = _merge_orders([list(tables[table].columns) for tables in frames.values()], table)
-        blank = [c for c in columns if kinds[c] != "float64"]
+        blank = [c for c in columns if kinds[c] not in ("float64", "int64")]
         parts = []
         for pid, tables in frames.items():
             df = tables[table]
             missing = [c for c in blank if c not in df.columns]
-            if missing:  # only float columns (stall reasons, energy actions) may be absent in a probe
+            if missing:  # only numeric columns (stall reasons, energy actions, a level's bytes) may be absent
                 raise SystemExit(f"golden: probe {pid} lacks the {table} columns {missing}")
             all_nan = [c for c in df.columns if kinds[c] == "float64" and len(df) and df[c].isna().all()]
             if all_nan:  # would read back as an absent column
@@ -234,6 +234,8 @@ def read_golden(src: Path = GOLDEN_DIR) -> dict[str, dict[str, pd.DataFrame]]:
                         continue  # a column this probe does not have
                     cols[col] = values.map(lambda s: float("nan") if s == "" else float(s)).astype("float64")
                 elif kind == "int64":
+                    if (values == "").all():
+                        continue  # a column this probe does not have (e.g. another platform's level)
                     cols[col] = values.map(int).astype("int64")
                 elif kind == "bool":
                     cols[col] = values.map({"True": True, "False": False}.__getitem__).astype(bool)

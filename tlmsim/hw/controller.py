@@ -193,8 +193,7 @@ class Controller(Component):
     STATS = (
         StatDecl("dma_blocks", "count", "DMA blocks moved"),
         StatDecl("layers", "count", "layers run"),
-        # (description kept as in the one-level reports, which stay byte-identical; the level is the weights')
-        StatDecl("prefetched_bytes", "bytes", "resident weights loaded into the GLB during the previous layer"),
+        StatDecl("prefetched_bytes", "bytes", "resident weights loaded into their SRAM level during the previous layer"),
     )
 
     def __init__(

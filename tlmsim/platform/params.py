@@ -20,6 +20,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from tlmsim.errors import RefusedKey
 from tlmsim.units import parse_bytes, parse_freq_mhz, parse_time_ps
 
 
@@ -90,7 +91,7 @@ def refuse_removed(data: Any, removed: dict[str, str]) -> Any:
     if isinstance(data, dict):
         for key, why in removed.items():
             if key in data:
-                raise ValueError(why)
+                raise RefusedKey(key, why)
     return data
 
 

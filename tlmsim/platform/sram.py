@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import model_validator
 
+from tlmsim.errors import RefusedKey
 from tlmsim.platform.params import Bytes, ParamModel, param
 
 _CACTI = "CACTI 7 at 45 nm scaled to 0.9 V (docs/reference/sram_energy.md)"
@@ -56,9 +57,10 @@ class SramConfig(ParamModel):
     @classmethod
     def _l1_only(cls, data: Any) -> Any:
         if "double_buffered" not in cls.model_fields and isinstance(data, dict) and "double_buffered" in data:
-            raise ValueError(
-                "double_buffered applies to the L1 only (buffers.l1.double_buffered); the GLB overlaps transfers "
-                "through its DMA staging slots and next-layer prefetch"
+            raise RefusedKey(
+                "double_buffered",
+                "applies to the L1 only (buffers.l1.double_buffered); the GLB overlaps transfers through its DMA "
+                "staging slots and next-layer prefetch",
             )
         return data
 
