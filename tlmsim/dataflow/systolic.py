@@ -377,36 +377,6 @@ class SystolicDataflow(Dataflow):
             "outputs": out,
         }
 
-    def _group_traffic(self, steps: list[Step]) -> tuple[int, int]:
-        """Weight and input bytes ``steps`` move with ``cores`` cores: the controller runs
-        consecutive units (runs of steps up to a ``last_k``) side by side, one per core,
-        and moves a load that several of them need at the same step once
-        (:meth:`tlmsim.hw.controller.Controller.schedule`); the same weights are the same
-        (channels, reduction range), the same spikes the same (timesteps, pixels,
-        reduction range)."""
-        units: list[list[Step]] = [[]]
-        for s in steps:
-            units[-1].append(s)
-            if s.last_k:
-                units.append([])
-        units = [u for u in units if u]
-        w = x = 0
-        for g in range(0, len(units), self.cores):
-            grp = units[g:g + self.cores]
-            for r in range(max(len(u) for u in grp)):
-                seen_w, seen_x = set(), set()
-                for u in grp:
-                    if r < len(u):
-                        s = u[r]
-                        kw, kx = (s.n0, s.nc, s.k0, s.k1), (s.t0, s.t1, s.m0, s.mm, s.k0, s.k1)
-                        if kw not in seen_w:
-                            seen_w.add(kw)
-                            w += s.w_bytes
-                        if kx not in seen_x:
-                            seen_x.add(kx)
-                            x += s.s_bytes
-        return w, x
-
     def _plan_gemm(self, layer: Layer, input_level: int | None) -> LayerPlan:
         resident_input = input_level is not None
         sizes = self._sizes(layer)
@@ -414,8 +384,6 @@ class SystolicDataflow(Dataflow):
         cands = self.recurrent_candidates(layer) if layer.recurrent else self.gemm_candidates(layer)
         for cand in cands:
             moved = self._traffic(layer, cand.steps, sizes)
-            if self.cores > 1:  # loads the tiles of a group share are moved once
-                moved["weights"], moved["inputs"] = self._group_traffic(cand.steps)
             reuse = {n: (moved[n] / sizes[n] if sizes[n] else 0.0) for n in sizes}
             res = self._residency(layer, sizes, reuse, input_level)
             dram = 0
