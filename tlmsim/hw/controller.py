@@ -529,22 +529,33 @@ class Controller(Component):
         self._start_fills(ni, moves)
 
     # -- the three pipeline processes -------------------------------------------------------
+    def _take_half(self, free: simpy.Store, halves: list[_Half], tile, li: int, which: str = ""):
+        """Take a free L1 half for ``tile`` and wait until the outputs still draining out of
+        it leave the bytes its loads will write; return the half's index. ``which``: the
+        core, for the deadlock message (several cores)."""
+        self.waiting["loader"] = (f"a free L1 half{which} (queue 'l1 halves')", li, tile.index)
+        hi = yield free.get()
+        h = halves[hi]
+        if tile.load_bytes and h.base + tile.load_bytes > h.out_lo and not h.drained.triggered:
+            self.waiting["loader"] = (f"outputs draining out of L1 half {hi}{which}", li, tile.index)
+            yield h.drained
+        return hi
+
+    def _wait_stores(self, tile, li: int):
+        """Wait for every store ``tile``'s loads depend on (``after``)."""
+        for mv in tile.loads:
+            if mv.after is not None:
+                self.waiting["loader"] = (f"the store {mv.after} it depends on", li, tile.index)
+                yield self._signal(mv.after)
+
     def _loader(self, plan: LayerPlan, free: simpy.Store, ready: simpy.Store, halves: list[_Half], li: int):
         env = self.env
         for tile in plan.tiles:
             t0 = env.now
-            self.waiting["loader"] = ("a free L1 half (queue 'l1 halves')", li, tile.index)
-            hi = yield free.get()
-            h = halves[hi]
-            if tile.load_bytes and h.base + tile.load_bytes > h.out_lo and not h.drained.triggered:
-                self.waiting["loader"] = (f"outputs draining out of L1 half {hi}", li, tile.index)
-                yield h.drained
+            hi = yield from self._take_half(free, halves, tile, li)
             self.stall("l1_full", env.now - t0, li)
             t0 = env.now
-            for mv in tile.loads:
-                if mv.after is not None:
-                    self.waiting["loader"] = (f"the store {mv.after} it depends on", li, tile.index)
-                    yield self._signal(mv.after)
+            yield from self._wait_stores(tile, li)
             self.stall("dependency", env.now - t0, li)
             t0 = env.now
             self.waiting["loader"] = ("resident data arriving in its level", li, tile.index)
@@ -553,7 +564,7 @@ class Controller(Component):
             self.waiting["loader"] = ("its DMA loads (DRAM/NoC/levels/L1)", li, tile.index)
             gens, offset, l1 = [], 0, len(self._ends) - 1
             for mv in tile.loads:
-                gens.append(self.transfer(self.position(mv), l1, mv, h.base + offset, li, tile.index))
+                gens.append(self.transfer(self.position(mv), l1, mv, halves[hi].base + offset, li, tile.index))
                 offset += mv.nbytes
             yield from self._parallel(gens)
             ready.put((tile, hi))
@@ -699,20 +710,11 @@ class Controller(Component):
             got = []
             for c, tile in step:
                 free, _, _, halves = cores[c]
-                self.waiting["loader"] = (f"a free L1 half of core {c} (queue 'l1 halves')", li, tile.index)
-                hi = yield free.get()
-                h = halves[hi]
-                if tile.load_bytes and h.base + tile.load_bytes > h.out_lo and not h.drained.triggered:
-                    self.waiting["loader"] = (f"outputs draining out of L1 half {hi} of core {c}", li, tile.index)
-                    yield h.drained
-                got.append(hi)
+                got.append((yield from self._take_half(free, halves, tile, li, f" of core {c}")))
             self.stall("l1_full", env.now - t0, li)
             t0 = env.now
             for c, tile in step:
-                for mv in tile.loads:
-                    if mv.after is not None:
-                        self.waiting["loader"] = (f"the store {mv.after} it depends on", li, tile.index)
-                        yield self._signal(mv.after)
+                yield from self._wait_stores(tile, li)
             self.stall("dependency", env.now - t0, li)
             t0 = env.now
             self.waiting["loader"] = ("resident data arriving in its level", li, step[0][1].index)
