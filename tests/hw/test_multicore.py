@@ -188,6 +188,14 @@ def test_a_list_of_positions_with_one_core_is_the_single_position():
 
 def test_mesh_4core_names_one_l1_and_array_per_core_and_multicasts():
     t = _tables(MESH4)
+    s, comp = t["summary"].iloc[0], t["components"].set_index("component")
+    # summed over the four arrays; the utilisation over 4 x 32 x 32 PEs
+    pes = [f"pe_array_{c}" for c in range(4)]
+    assert s.compute_cycles == sum(int(t["stats"].query("component == @p and stat == 'compute_cycles'").value.iloc[0])
+                                   for p in pes)
+    acc = sum(int(t["stats"].query("component == @p and stat == 'acc_ops'").value.iloc[0]) for p in pes)
+    assert s.pe_utilization == acc / (4 * 32 * 32 * s.latency_cycles)
+    assert comp.loc[pes, "busy_cycles"].sum() > 0
     comps = list(t["components"].component)
     assert [c for c in comps if c.startswith(("l1", "pe_array"))] == [
         "l1_0", "l1_1", "l1_2", "l1_3", "pe_array_0", "pe_array_1", "pe_array_2", "pe_array_3"]
