@@ -112,10 +112,13 @@ def test_reads_in_two_bank_groups_are_spaced_by_tccd_s():
     assert r.done["b"] == 30 * NS  # 19 + 7 + 4
     r2 = Rig(distinct())
     r2.req("a", addr(0, bg=0))
-    r2.req("b", addr(0, bg=1))  # both at 0: ACT 0 and tRRD_S 2; RD 4 and max(2 + 4, 4 + tCCD_S 5) = 9
+    # both at 0; round robin from bank 0 (the scan starts at bank 1) serves b (bank 4) first: ACT b 0,
+    # ACT a tRRD_S 2; RD b 4, RD a max(2 + 4, 4 + tCCD_S 5) = 9
+    r2.req("b", addr(0, bg=1))
     r2.run()
     assert r2.cmds("ACT") == [0, 2] and r2.cmds("RD") == [4, 9]
-    assert r2.done["b"] == 20 * NS
+    assert r2.log()["bankgroup"].tolist() == [1, 0, 1, 0]
+    assert r2.done == {"b": 15 * NS, "a": 20 * NS}
     _ok(r2)
 
 
@@ -172,7 +175,9 @@ def _write_then_reads(config: DramConfig) -> Rig:
     w = r.req("w", addr(0, bg=0, col=1), cmd=Cmd.WRITE, after=o2)
     r.req("same", addr(0, bg=0, col=2), after=w)
     w2 = r.req("w2", addr(0, bg=0, col=3), cmd=Cmd.WRITE, at_ps=200 * NS)
-    r.req("other", addr(0, bg=1, col=1), after=w2)
+    # offered after w2's WR (210, once the rank is out of power-down): offered with it, the read of the
+    # other group would go first (round robin from bank 0, the last served, reaches bank 4 first)
+    r.req("other", addr(0, bg=1, col=1), after=w2, at_ps=215 * NS)
     r.run()
     return r
 

@@ -34,11 +34,14 @@ PRE -- but only once no queued request hits the open row, or the row has served
 ``row_hit_cap`` column commands since its ACT (then the PRE competes with the hits and
 wins when ready as early: DRAMsim3's arbitration); if the bank is closed, ACT for the
 head. Among the candidates, the one ready earliest issues; at equal times refresh
-commands first, then requests waiting ``starvation_cycles`` or more (aging), then
-column commands (row hits), then the oldest request. The scheduler computes every
-candidate's earliest legal cycle and jumps there; nothing is committed before its
-cycle, so a request arriving in the meantime competes as in a cycle-by-cycle
-controller (tests/hw/test_dram.py holds it to a plain cycle-by-cycle reference).
+commands first, then requests waiting ``starvation_cycles`` or more (aging, oldest
+first), then round robin over the bank queues: the first in the order starting at the
+bank after the one whose command issued last (DRAMsim3's
+CommandQueue::GetCommandToIssue; row hits go first within a bank, not across banks).
+The scheduler computes every candidate's earliest legal cycle and jumps there; nothing
+is committed before its cycle, so a request arriving in the meantime competes as in a
+cycle-by-cycle controller (tests/hw/test_dram_reference.py holds it to a brute-force
+cycle-by-cycle reference written from this policy).
 
 Timing constraints: per bank tRCD (ACT to RD/WR), tRAS (ACT to PRE), tRC (ACT to
 ACT), tRP (PRE to ACT), tRTP (RD to PRE, counted from RD + AL), tWR (end of write data
@@ -140,7 +143,7 @@ class _Chan:
     """Queues and scheduling state of one channel."""
 
     __slots__ = ("offers", "rqb", "wbb", "nrq", "nwb", "wpend", "bq", "active", "drain", "cyc", "row_free", "col_free",
-                 "wake_at", "idle_open", "nq", "nreads", "reads_left", "offer_writes")
+                 "wake_at", "idle_open", "nq", "nreads", "reads_left", "offer_writes", "rr")
 
     def __init__(self, banks: int):
         self.offers: deque = deque()
@@ -161,6 +164,9 @@ class _Chan:
         self.nreads = 0  # reads in the command queues
         self.reads_left: dict = {}  # read transaction -> its bursts not yet read on this channel
         self.offer_writes = 0  # writes waiting at the offering side
+        #: round robin: the local bank of the last request command (ACT, PRE, RD, WR); the scan
+        #: starts after it (DRAMsim3's CommandQueue::GetNextQueue, queue_idx_ starting at 0)
+        self.rr = 0
 
 
 class Dram(Component):
@@ -706,6 +712,7 @@ class Dram(Component):
         cnt = self.stats.c
         busy1 = s.burst_cycles * self._tck
         step = max(tccd_s, self._run_step)
+        nb = self._bpc
         while True:
             if last >= 0 and len(banks) == 1 and banks[0] == bgb:
                 # the same bank again: the previous RD's tCCD and data burst bind, so its RDs
@@ -762,12 +769,15 @@ class Dram(Component):
                         e, gb = eg, g
                     elif eg == e:
                         h, hb = bq[g - base][0], bq[gb - base][0]
-                        if (0 if t - h.queued >= starve else 1, h.seq) < (0 if t - hb.queued >= starve else 1, hb.seq):
+                        rr = chan.rr + 1
+                        if ((0, h.seq) if t - h.queued >= starve else (1, (g - base - rr) % nb)) < (
+                                (0, hb.seq) if t - hb.queued >= starve else (1, (gb - base - rr) % nb)):
                             gb = g
                 if e >= limit:
                     break
                 bgb = gb
                 lb = gb - base
+                chan.rr = lb
                 q = bq[lb]
                 req = q.pop(0)
                 r = rank_of[gb]
@@ -1042,6 +1052,11 @@ class Dram(Component):
                 best = (ready, 0, 0, _REF, r, None)
         cap, starve = s.row_hit_cap, s.starvation_cycles
         bq = chan.bq
+        # round robin among the banks' commands ready at the same cycle: the scan starts at the bank
+        # after the last one served (DRAMsim3 CommandQueue::GetCommandToIssue); (lb - rr) % n
+        # below is that position (the last bank served last); within a bank its PRE before its hit
+        n = self._bpc
+        rr = chan.rr + 1
         hits = self._hits
         for lb in chan.active:
             gb = base + lb
@@ -1054,13 +1069,13 @@ class Dram(Component):
             aged = t - head.queued >= starve
             if orow < 0:
                 e = self._act_ready(gb, r, row_free)
-                key = (e, 0 if aged else 2, head.seq)
+                key = (e, 0, head.seq) if aged else (e, 2, 2 * ((lb - rr) % n))
                 if best is None or key < best[:3]:
                     best = key + (_ACT, gb, head)
                 continue
             if head.row == orow:
                 e = self._col_ready(ch, gb, r, head.write, col_free)
-                key = (e, 0 if aged else 1, head.seq)
+                key = (e, 0, head.seq) if aged else (e, 2, 2 * ((lb - rr) % n) + 1)
                 if best is None or key < best[:3]:
                     best = key + ((_WR if head.write else _RD), gb, head)
                 continue
@@ -1075,14 +1090,14 @@ class Dram(Component):
                         break
             if hit is not None:
                 e = self._col_ready(ch, gb, r, hit.write, col_free)
-                key = (e, 1, hit.seq)
+                key = (e, 2, 2 * ((lb - rr) % n) + 1)
                 if best is None or key < best[:3]:
                     best = key + ((_WR if hit.write else _RD), gb, hit)
                 if hits[gb] < cap:
                     continue
             w = wake[r] if wake[r] > row_free else row_free
             e = next_pre[gb] if next_pre[gb] > w else w
-            key = (e, 0 if aged else (1 if hit is not None else 2), head.seq)
+            key = (e, 0, head.seq) if aged else (e, 2, 2 * ((lb - rr) % n))
             if best is None or key < best[:3]:
                 best = key + (_PRE, gb, head)
         if chan.idle_open:
@@ -1184,6 +1199,8 @@ class Dram(Component):
             return
         r = self._rank_of[gb]
         self._acct_to(r, e)
+        if req is not None:
+            chan.rr = req.lb
         if kind == _PRE:
             self._close(ch, gb, e, conflict=req is not None)
             if req is None and self._rank_q[r] == 0:
