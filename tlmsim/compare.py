@@ -21,6 +21,7 @@ import pandas as pd
 
 from tlmsim.soc.run import simulate
 from tlmsim.platform import load_platform
+from tlmsim.platform.hierarchy import PER_CORE
 from tlmsim.report import build_report, write_tables
 from tlmsim.workload import load_workload
 
@@ -36,7 +37,8 @@ def cores() -> int:
 def run_platform(platform: str, workload: str | None, seed: int, overrides: list[str],
                  plots_dir: Path | None = None) -> dict:
     """One row of the comparison: the run's summary, the platform argument and the
-    energy and stall cycles of every component (each memory level its own column). ``plots_dir``: also write the run's per-layer plots
+    energy and stall cycles of every component (each memory level its own column; with
+    several cores each core's L1 and array, and their sums as ``l1`` and ``pe_array``). ``plots_dir``: also write the run's per-layer plots
     there, named after the platform."""
     plat = load_platform(platform, overrides)
     report = build_report(simulate(plat, load_workload(workload, seed=seed), seed=seed))
@@ -52,6 +54,11 @@ def run_platform(platform: str, workload: str | None, seed: int, overrides: list
         row[f"energy_{comp}_pj"] = float(e)
     for comp, c in comps["stall_cycles"].items():  # every memory level's stalls, side by side
         row[f"stall_{comp}_cycles"] = float(c)
+    for base in PER_CORE:  # several cores (l1_0, l1_1, ...): also their sum under the one-core name
+        mine = [c for c in comps.index if c.startswith(base + "_") and c[len(base) + 1:].isdigit()]
+        if mine and base not in comps.index:
+            row[f"energy_{base}_pj"] = float(comps.loc[mine, "energy_pj"].sum())
+            row[f"stall_{base}_cycles"] = float(comps.loc[mine, "stall_cycles"].sum())
     return row
 
 

@@ -156,6 +156,9 @@ def layers_frame(result: RunResult) -> pd.DataFrame:
     stalls = result.recorder.stalls.entries
     layers = {l.index: l for l in result.workload.layers}
     plans = {p.layer.index: p for p in result.plans}
+    l1s = {m.name for m in result.controller.l1s}  # every core's L1 (l1 with one core)
+    pes = {p.name for p in result.controller.pes}
+    ncores = len(pes)
     level_names = [lv.name for lv in result.platform.buffers.sram_levels]  # from DRAM inward
     level_set = set(level_names)
     rows = []
@@ -171,13 +174,14 @@ def layers_frame(result: RunResult) -> pd.DataFrame:
             "latency_cycles": lat,
             "compute_cycles": rec.compute_cycles,
             "neuron_cycles": rec.neuron_cycles,
-            "stall_cycles": max(0.0, lat - rec.compute_cycles),
+            # several cores: the time the cores were not computing, on average
+            "stall_cycles": max(0.0, lat - (rec.compute_cycles if ncores == 1 else rec.compute_cycles / ncores)),
             "tiles": rec.tiles,
             "dense_ops": rec.dense_ops,
             "acc_ops": rec.acc_ops,
             "ops_skipped": rec.dense_ops - rec.acc_ops,
             "neuron_updates": rec.neuron_updates,
-            "pe_utilization": rec.acc_ops / (pe.rows * pe.cols * lat) if lat > 0 else 0.0,
+            "pe_utilization": rec.acc_ops / (ncores * pe.rows * pe.cols * lat) if lat > 0 else 0.0,
         }
         dram_r = dram_w = 0
         per_dc = {f"dram_{v}_bytes": 0 for v in _DC_COLUMN.values()}
@@ -194,7 +198,7 @@ def layers_frame(result: RunResult) -> pd.DataFrame:
             else:
                 if col and ((src in level_set and dst == "noc") or (src == "noc" and dst in level_set)):
                     per_dc_level[f"{src if dst == 'noc' else dst}_{col}_bytes"] += n
-                elif col and ((src == "noc" and dst == "l1") or (src == "l1" and dst == "noc")):
+                elif col and ((src == "noc" and dst in l1s) or (src in l1s and dst == "noc")):
                     per_dc_l1[f"l1_{col}_bytes"] += n  # DMA into L1 (loads) and out of it (stores)
                 continue
             if col:
@@ -204,7 +208,7 @@ def layers_frame(result: RunResult) -> pd.DataFrame:
         row.update(per_dc_level)
         row.update(per_dc_l1)
         for (comp, reason, li), (_, ps) in stalls.items():
-            if li == rec.index and comp == "pe_array":
+            if li == rec.index and comp in pes:  # several cores: summed over them
                 row[f"pe_stall_{reason}_cycles"] = row.get(f"pe_stall_{reason}_cycles", 0.0) + _cycles(ps, period)
         for reason in ("waiting_for_operands", "waiting_for_output_buffer", "l1_bandwidth"):
             row.setdefault(f"pe_stall_{reason}_cycles", 0.0)
@@ -325,7 +329,7 @@ def summary_frame(result: RunResult, components: pd.DataFrame, energy: pd.DataFr
     period = result.clock_period_ps
     lat_ps = result.end_ps
     dram = result.components["dram"]
-    pe = result.components["pe_array"]
+    pes = result.controller.pes  # every core's array (one with one core)
     total_pj = float(energy["energy_pj"].sum())
     dram_r, dram_w = int(dram.stats.c["read_bytes"]), int(dram.stats.c["write_bytes"])
     lat_ns = lat_ps / 1000.0
@@ -342,8 +346,9 @@ def summary_frame(result: RunResult, components: pd.DataFrame, energy: pd.DataFr
         "latency_ns": lat_ns,
         "energy_pj": total_pj,
         "edp_pj_ns": total_pj * lat_ns,
-        "compute_cycles": int(pe.stats.c["compute_cycles"]),
-        "pe_utilization": pe.stats.c["acc_ops"] / (p.pe_array.rows * p.pe_array.cols * (lat_ps / period))
+        "compute_cycles": int(sum(pe.stats.c["compute_cycles"] for pe in pes)),
+        "pe_utilization": sum(pe.stats.c["acc_ops"] for pe in pes)
+        / (len(pes) * p.pe_array.rows * p.pe_array.cols * (lat_ps / period))
         if lat_ps
         else 0.0,
         "dram_read_bytes": dram_r,

@@ -279,7 +279,7 @@ class PerfettoTimeline:
             if txn.chain >= 0:
                 fid = txn.chain + 1
                 parts.append(enc.flow + struct.pack("<Q", fid))
-                if component == "l1" and txn.cmd == Cmd.WRITE and txn.source == "noc" and tile >= 0:
+                if (component == "l1" or (component.startswith("l1_") and component[3:].isdigit())) and txn.cmd == Cmd.WRITE and txn.source == "noc" and tile >= 0:
                     self._pending_flows.setdefault((layer, tile), []).append(fid)
         route = self._routes.get((txn.source, txn.destination))
         if route is None:

@@ -69,6 +69,8 @@ PROBES: dict[str, tuple[Path, tuple[str, ...]]] = {
     "dram-pd": (DRAM, _DRAM_RW + ("dram.powerdown_timeout_cycles=4",)),
     # i13soc's declared hierarchy (session 5): an L2 between DRAM and the GLB
     "l2-glb": (SMALL, ("platform=l2-glb", "dataflow.name=dense-ws")),
+    # four cores sharing a GLB (session 6): tiles of a group share loads, multicast to their L1s
+    "mesh-4core": (SMALL, ("platform=mesh-4core", "dataflow.name=dense-ws")),
 }
 
 #: parameter -> the probe that exercises it (default: dense-ws)
@@ -87,6 +89,8 @@ PROBE_OF: dict[str, str] = {
     "dram.power.IDD6": "self-refresh",
     "dram.timing.tCKE": "dram-pd",
     "buffers.levels": "l2-glb",
+    "pe_array.cores": "mesh-4core",
+    "noc.multicast": "mesh-4core",
     **{f"dram.{k}": "dram-rw" for k in ("write_queue_depth", "write_high_watermark", "write_low_watermark",
                                         "command_queue_depth", "read_queue_depth", "timing.tWR", "timing.tWTR_S",
                                         "timing.tWTR_L", "timing.tRTP", "timing.tRTRS", "timing.CWL",
@@ -116,6 +120,7 @@ VALUE: dict[str, Any] = {
     "noc.clock_mhz": 250,
     "noc.mesh_cols": 3,
     "dataflow.time_window": 3,
+    "pe_array.cores": 2,  # mesh-4core places four cores
     "dataflow.spike_format": "aer",
     "dataflow.packing": "time",
     "energy.leakage_mw_per_kib_sram": 0.5,
@@ -146,7 +151,6 @@ EXEMPT = {
     "energy.technology_nm": "metadata",
     "dram.org.device_width_bits": "metadata",
     "dram.org.rows": "inert",
-    "noc.multicast": "inert",
 }
 
 #: keys older platform files may set that are gone (each refused in one line saying why)
@@ -335,7 +339,7 @@ def test_parameter_changes_the_report(key, field):
 @pytest.mark.parametrize("key", sorted(EXEMPT))
 def test_an_exempt_parameter_changes_no_result(key):
     """What is declared metadata or inert changes nothing but the platform's name in the
-    summary (when an inert parameter gains an effect, e.g. noc.multicast with several
+    summary (when an inert parameter gains an effect, as noc.multicast did with several
     cores, its marker goes and the loop above tests it)."""
     field = dict(_parameters())[key]
     base = _probe_platform("dense-ws")
@@ -381,7 +385,7 @@ def test_a_workload_weight_bits_overrides_the_platform(tmp_path):
 
 @pytest.mark.parametrize("command", ["sweep", "search"])
 @pytest.mark.parametrize("key,why", [
-    ("noc.multicast", "it has no effect yet (takes effect with several cores"),
+    ("dram.org.rows", "it has no effect yet (sets only the DRAM's capacity"),
     ("energy.technology_nm", "it is metadata"),
     ("description", "it is metadata"),
 ])
@@ -396,7 +400,7 @@ def test_sweep_and_search_refuse_a_key_without_effect_before_the_first_point(tmp
     for mod in (sweep, search):
         monkeypatch.setattr(mod, "run_point", lambda *a, **k: pytest.fail("a point ran"))
     f = tmp_path / "s.yaml"
-    values = {"noc.multicast": [True, False], "energy.technology_nm": [45, 28], "description": ["a", "b"]}[key]
+    values = {"dram.org.rows": [65536, 32768], "energy.technology_nm": [45, 28], "description": ["a", "b"]}[key]
     f.write_text(yaml.safe_dump({"platform": BASE, "workload": "digits-conv",
                                  "parameters": {"pe_array.rows": [8, 16], key: values}}))
     assert main([command, str(f), "--out", str(tmp_path / "o")]) == 2

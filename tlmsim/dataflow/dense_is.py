@@ -66,6 +66,8 @@ class DenseIS(SystolicDataflow):
         wsize: dict[tuple[int, int], int] = {}  # weight_bytes memoised (the same values)
         for t in range(T):
             for mg, nci in outer:
+                if self.cores > 1:  # consecutive output blocks may run on different cores: each loads its own
+                    held = None
                 b0, b1 = mg * gm, min(fm, (mg + 1) * gm)  # pixel blocks of the tile
                 m0, m1 = b0 * C, min(M, b1 * C)
                 n0 = nci * nn

@@ -135,6 +135,8 @@ class SystolicDataflow(Dataflow):
         pe = platform.pe_array
         self.pe = pe
         self.R, self.C = pe.rows, pe.cols
+        #: PE-array cores the tiles are shared among (the controller assigns them; docs/hierarchy.md)
+        self.cores = pe.cores
         self.wb = workload.with_weight_bits(platform.pe_array.weight_bits).weight_bits
         self.ab = pe.accumulator_bits
         self.mb = pe.membrane_bits
@@ -392,6 +394,8 @@ class SystolicDataflow(Dataflow):
                 else:
                     dram += moved[n]
             cycles = sum(s.cycles for s in cand.steps)
+            if self.cores > 1:  # the cores share the tiles
+                cycles = cycles / self.cores
             exposed = self._exposed_cycles(layer, cand.steps, sizes, res, resident_input)
             key = (max(cycles, dram / self.dram_bytes_per_cycle) + exposed, dram, len(cand.steps))
             if best is None or key < best[0]:
@@ -561,8 +565,9 @@ class SystolicDataflow(Dataflow):
             if nbytes > l1:
                 l1 = nbytes
             tiles.append(Tile(
+                # positional (a keyword call costs more on this hot path): the order of Tile's fields
                 i, t0, t1 - 1, loads, stores, s.cycles + ncyc, ncyc, s.dense_ops + ops, s.acc_ops + ops, nupd,
-                s.pe_weight_loads, s.tag_bits, neuron, ("gemm", t0, t1, n0, nc, m0, mm, k0, k1, s.last_k),
+                s.pe_weight_loads, s.tag_bits, neuron, not s.last_k, ("gemm", t0, t1, n0, nc, m0, mm, k0, k1, s.last_k),
             ))
         return LayerPlan(
             layer=layer, tiles=tiles, prologue=prologue, epilogue=epilogue,

@@ -14,7 +14,8 @@ and ``spikex``), ``nc`` output channels, ``mm`` output pixels and up to ``g`` fo
 (as many as fit an L1 half). Its folds run back to back
 (:meth:`~tlmsim.dataflow.systolic.SystolicDataflow.run_cycles`): fold j loads its
 weights in ``fill = R`` cycles (0 when the previous tile left the same single fold in
-the array) and streams for ``stream`` cycles; with ``pe_array.weight_double_buffer``
+the array; never with several cores, where the previous tile may have run on another
+core) and streams for ``stream`` cycles; with ``pe_array.weight_double_buffer``
 the next fill hides behind the current stream and the skew ``R + C - 2`` is paid
 once per tile, without it every fold pays ``fill + R + C - 2 + stream`` (SCALE-Sim's
 WS fold ``2R + C + M - 2``).
@@ -192,6 +193,8 @@ class WsStreaming(SystolicDataflow):
         for w0, w1 in win_groups:
             t0, t1 = w0 * W, min(T, w1 * W)
             for n, mi in outer:
+                if self.cores > 1:  # consecutive output blocks may run on different cores: each loads its own
+                    held = None
                 cf = chunks[mi]
                 starts, order_l = rows[mi]
                 n0 = n * ncap

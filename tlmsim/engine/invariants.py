@@ -4,7 +4,9 @@
 * bytes are conserved between levels: what a memory served equals what left or
   entered it in the recorded flows, and every NoC transfer between two endpoints
   carried exactly the bytes that entered the NoC at its source and left it at its
-  destination (per data class and layer);
+  destination (per data class and layer); a multicast (one transfer to a group of
+  endpoints, the NoC's ``groups``) carried its bytes once from its source and once to
+  each endpoint of the group;
 * no statistic is negative or NaN;
 * every component's utilisation lies in [0, 1].
 
@@ -25,13 +27,15 @@ from tlmsim.engine.recorder import Recorder
 _UTIL_EPS = 1e-9
 
 
-def _conservation(recorder: Recorder, memories: Iterable[str], noc: str | None, endpoints: set[str]) -> list[str]:
+def _conservation(recorder: Recorder, memories: Iterable[str], noc: str | None, endpoints: set[str],
+                  groups: dict[str, tuple[str, ...]] | None = None) -> list[str]:
     out: list[str] = []
     flows = recorder.flows
+    groups = groups or {}
     left: dict[str, int] = defaultdict(int)
     entered: dict[str, int] = defaultdict(int)
     for (src, dst, _dc, _layer), n in flows.items():
-        if src in endpoints and dst in endpoints:
+        if src in endpoints and (dst in endpoints or dst in groups):
             continue  # a NoC transfer between two endpoints, not a hop into or out of a memory
         left[src] += n
         entered[dst] += n
@@ -55,6 +59,10 @@ def _conservation(recorder: Recorder, memories: Iterable[str], noc: str | None, 
         elif src in endpoints and dst in endpoints:
             carried_from[(src, dc, layer)] += n
             carried_to[(dst, dc, layer)] += n
+        elif src in endpoints and dst in groups:
+            carried_from[(src, dc, layer)] += n
+            for d in groups[dst]:
+                carried_to[(d, dc, layer)] += n
     for what, a, b in (("entered the NoC at", into_noc, carried_from), ("left the NoC at", out_of_noc, carried_to)):
         for key in sorted(set(a) | set(b)):
             if a.get(key, 0) != b.get(key, 0):
@@ -77,9 +85,12 @@ def check_run(recorder: Recorder, components: dict[str, Component], end_ps: int)
     memories = [n for n, c in components.items() if c.KIND in ("dram", "sram")]
     nocs = [n for n, c in components.items() if c.KIND == "noc"]
     endpoints: set[str] = set()
+    groups: dict[str, tuple[str, ...]] = {}
     if nocs:
-        endpoints = set(getattr(components[nocs[0]].config, "nodes", {}))
-    out += _conservation(recorder, memories, nocs[0] if nocs else None, endpoints)
+        noc = components[nocs[0]]
+        endpoints = set(getattr(noc, "nodes", None) or getattr(noc.config, "nodes", {}))
+        groups = dict(getattr(noc, "groups", {}))
+    out += _conservation(recorder, memories, nocs[0] if nocs else None, endpoints, groups)
     for name, st in recorder.stats.items():
         for stat, value in st.c.items():
             if isinstance(value, float) and math.isnan(value):

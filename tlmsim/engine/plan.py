@@ -66,6 +66,9 @@ class Tile:
     pe_weight_loads: int = 0  #: weights written into PE registers
     tag_bits: int = 0  #: activity-tag bits read by the array's sequencer (ptb, spikex)
     neuron: str | None = None  #: neuron model of the updates (for their energy)
+    #: the next tile continues this one's reduction (its partial sums stay in the array): with several
+    #: cores both run on the same core, this one first
+    keeps_state: bool = False
     #: what the tile computes, for the functional model of --verify:
     #: ("gemm", t0, t1, n0, nc, m0, mm, k0, k1, last_k) or ("pool", t, channel0, channels)
     region: tuple | None = None

@@ -205,29 +205,37 @@ class Controller(Component):
         dram: Component,
         noc,
         levels: list[Component],
-        l1: Component,
-        pe: PeArray,
+        l1: Component | list[Component],
+        pe: PeArray | list[PeArray],
         plans: list[LayerPlan],
         chunk_bytes: int,
         outstanding: int,
         double_buffered: bool,
     ) -> None:
         super().__init__(name=name, env=env, recorder=recorder)
-        self.dram, self.noc, self.l1, self.pe = dram, noc, l1, pe
+        #: per core (pe_array.cores), its L1 and PE array; core 0's are also ``l1`` and ``pe``
+        self.l1s = list(l1) if isinstance(l1, (list, tuple)) else [l1]
+        self.pes = list(pe) if isinstance(pe, (list, tuple)) else [pe]
+        if len(self.l1s) != len(self.pes):
+            raise ValueError(f"{len(self.l1s)} L1s for {len(self.pes)} PE arrays: one of each per core")
+        self.ncores = len(self.l1s)
+        self.dram, self.noc, self.l1, self.pe = dram, noc, self.l1s[0], self.pes[0]
         #: the SRAM levels between DRAM and L1, outermost first (their names are NoC endpoints)
         self.levels = list(levels)
         self.plans = plans
         self.chunk = chunk_bytes
         self.outstanding = outstanding
         self.halves = 2 if double_buffered else 1
-        self.half_bytes = l1.half_capacity_bytes if double_buffered else l1.capacity_bytes
+        self.half_bytes = self.l1.half_capacity_bytes if double_buffered else self.l1.capacity_bytes
         #: bytes reserved at the bottom of every level for blocks passing through it: one chunk per lane, both ways
         self.staging_bytes = 2 * outstanding * chunk_bytes
         #: per level, cycle-free times (ps) of its staging slots (one DMA block each)
         self._slot_free = [[0] * (self.staging_bytes // chunk_bytes) for _ in self.levels]
-        #: NoC endpoints from DRAM inward: position 0 is DRAM, 1..n the levels, n + 1 L1
-        self._ends = ("dram", *(lv.name for lv in self.levels), "l1")
-        self._routes: dict[tuple[int, int], tuple] = {}
+        #: NoC endpoints from DRAM inward: position 0 is DRAM, 1..n the levels, n + 1 L1 (core 0's)
+        self._ends = ("dram", *(lv.name for lv in self.levels), self.l1.name)
+        self._routes: dict[tuple, tuple] = {}
+        #: (source position, cores) -> the steps of a block loaded by several cores up to the last level
+        self._fanouts: dict[tuple, tuple] = {}
         self.layers: list[LayerRecord] = []
         #: what each pipeline process is blocked on: process -> (what, layer, tile)
         self.waiting: dict[str, tuple[str, int, int]] = {}
@@ -272,7 +280,7 @@ class Controller(Component):
         slots[k] = t
         return t
 
-    def route(self, src: int, dst: int) -> tuple:
+    def route(self, src: int, dst: int, core: int = 0) -> tuple:
         """The steps of a block from position ``src`` to ``dst`` (0 DRAM, 1..n the SRAM
         levels from DRAM inward, n + 1 L1), built once per pair. Moving inward or
         outward, the block crosses the NoC between each pair of neighbouring positions
@@ -282,15 +290,17 @@ class Controller(Component):
 
         Steps: ``(_HOPS, ((comp, cmd, address selector, src name, dst name), ...))``
         with selector 0: 0 (the NoC), 1: the level address, 2: the L1 address;
-        ``(_STAGE, level index)``; ``(_READ, level index)`` (a resident read that may wrap)."""
-        key = (src, dst)
+        ``(_STAGE, level index)``; ``(_READ, level index)`` (a resident read that may wrap).
+        ``core``: whose L1 position n + 1 is (several cores: each has its own)."""
+        key = (src, dst, core)
         r = self._routes.get(key)
         if r is not None:
             return r
         if src == dst or not (0 <= src < len(self._ends) and 0 <= dst < len(self._ends)):
             raise ValueError(f"no route from position {src} to {dst} of {self._ends}")
-        ends, top = self._ends, len(self._ends) - 1
-        mem = lambda p: self.l1 if p == top else self.levels[p - 1]  # noqa: E731
+        l1 = self.l1s[core]
+        ends, top = (*self._ends[:-1], l1.name), len(self._ends) - 1
+        mem = lambda p: l1 if p == top else self.levels[p - 1]  # noqa: E731
         sel = lambda p: 2 if p == top else 1  # noqa: E731
         steps: list = []
         hops: list = []
@@ -304,7 +314,7 @@ class Controller(Component):
             if src != top:
                 steps.append((_READ, src - 1))
             else:
-                hops.append((self.l1, Cmd.READ, 2, "l1", "noc"))
+                hops.append((l1, Cmd.READ, 2, l1.name, "noc"))
         step = 1 if dst > src else -1
         p = src
         while p != dst:
@@ -320,7 +330,27 @@ class Controller(Component):
         r = self._routes[key] = tuple(steps)
         return r
 
-    def _lane(self, src: int, dst: int, move: Move, blocks, l1_addr: int, layer: int, tile: int, on_block=None):
+    def fanout(self, src: int, cores: tuple[int, ...]) -> tuple:
+        """The steps of a block that the L1s of ``cores`` all load from position ``src``
+        (several cores): the route to L1 up to its last NoC transfer, which becomes one
+        transfer to all of them (a multicast, :meth:`Noc.reserve_multicast`), each L1 then
+        writing its copy. Returns ``(steps, last sender, destination endpoints, group name)``."""
+        key = (src, cores)
+        r = self._fanouts.get(key)
+        if r is not None:
+            return r
+        top = len(self._ends) - 1
+        steps = list(self.route(src, top, cores[0]))
+        kind, hops = steps.pop()
+        assert kind == _HOPS and hops[-2][0] is self.noc and hops[-1][0] is self.l1s[cores[0]]
+        if hops[:-2]:
+            steps.append((_HOPS, hops[:-2]))
+        dests = tuple(self.l1s[c].name for c in cores)
+        r = self._fanouts[key] = (tuple(steps), hops[-2][3], dests, "+".join(dests))
+        return r
+
+    def _lane(self, src: int, dst: int, move: Move, blocks, l1_addr: int, layer: int, tile: int, on_block=None,
+              core: int = 0, targets: tuple | None = None):
         """DMA blocks ``blocks`` (``(offset, bytes)`` pairs) of ``move`` from position
         ``src`` to ``dst`` (see :meth:`route`), one after the other.
 
@@ -330,13 +360,23 @@ class Controller(Component):
         two ends are passed through their staging slots; an SRAM end uses the
         move's level address. One generator frame per lane: the blocks, their DRAM
         hops and their booked hops are inlined here (the hot path of every run).
+
+        ``core``: whose L1 the move starts or ends at. ``targets`` (several cores load
+        the same bytes): ``((core, L1 address), ...)``; each block then crosses the NoC
+        once from the last level (or DRAM) to all their L1s (:meth:`fanout`, a multicast
+        with ``noc.multicast``) and every L1 writes its copy at its own address.
         """
         dc = move.data_class
         env, rec = self.env, self.recorder
         new_txn, complete, new_chain = rec.new_transaction, rec.complete, rec.new_chain
         dram = self.dram
         submit = getattr(dram, "submit", None)  # the DRAM model's one-event request (else its access generator)
-        steps = self.route(src, dst)
+        if targets is None:
+            steps = self.route(src, dst, core)
+        else:
+            steps, sender, dests, group = self.fanout(src, tuple(c for c, _ in targets))
+            l1s = self.l1s
+            mcast = self.noc.reserve_multicast
         counts = self.stats.c
         dram_base, level_base, l1_base = move.dram_address, move.level_address, l1_addr
         span = move.level_span
@@ -369,6 +409,19 @@ class Controller(Component):
                                       chain=chain)
                         t = mem.reserve(txn, t)
                         complete(txn, t)
+            if targets is not None:  # one NoC transfer to every target's L1, then each L1 writes its copy
+                txn = new_txn(_CMD_WRITE, dc, 0, n, sender, group, now_ps=t, layer=layer, tile=tile, chain=chain)
+                t = mcast(txn, dests, t)
+                complete(txn, t)
+                arrived = t
+                for c, a in targets:
+                    mem = l1s[c]
+                    txn = new_txn(_CMD_WRITE, dc, a + offset, n, "noc", mem.name, now_ps=arrived, layer=layer,
+                                  tile=tile, chain=chain)
+                    e = mem.reserve(txn, arrived)
+                    complete(txn, e)
+                    if e > t:
+                        t = e
             if t > env.now:
                 yield env.timeout(t - env.now)
             if dst == 0:
@@ -391,22 +444,25 @@ class Controller(Component):
         """The position of the SRAM level a prologue or epilogue ``move`` fills or drains."""
         return 1 + move.level % len(self.levels)
 
-    def transfer(self, src: int, dst: int, move: Move, l1_addr: int, layer: int, tile: int, on_block=None):
+    def transfer(self, src: int, dst: int, move: Move, l1_addr: int, layer: int, tile: int, on_block=None,
+                 core: int = 0, targets: tuple | None = None):
         """Move ``move.nbytes`` from position ``src`` to ``dst`` (0 DRAM, 1..n the SRAM
-        levels, n + 1 L1; :meth:`route`) in DMA blocks, up to ``outstanding`` at once:
-        loads end at L1, stores start there, prologue and epilogue moves run between
-        DRAM and a level. ``on_block(offset)`` is called as each block completes.
+        levels, n + 1 L1 of ``core``; :meth:`route`) in DMA blocks, up to ``outstanding``
+        at once: loads end at L1, stores start there, prologue and epilogue moves run
+        between DRAM and a level. ``on_block(offset)`` is called as each block completes.
+        ``targets``: a load to the L1s of several cores at once (see :meth:`_lane`).
         """
         blocks = [(off, min(self.chunk, move.nbytes - off)) for off in range(0, move.nbytes, self.chunk)]
         lanes = min(self.outstanding, len(blocks))
         if lanes <= 1:
-            yield from self._lane(src, dst, move, blocks, l1_addr, layer, tile, on_block)
+            yield from self._lane(src, dst, move, blocks, l1_addr, layer, tile, on_block, core, targets)
             return
         procs = [
-            self.env.process(self._lane(src, dst, move, blocks[i::lanes], l1_addr, layer, tile, on_block))
+            self.env.process(self._lane(src, dst, move, blocks[i::lanes], l1_addr, layer, tile, on_block, core,
+                                        targets))
             for i in range(1, lanes)
         ]
-        yield from self._lane(src, dst, move, blocks[0::lanes], l1_addr, layer, tile, on_block)
+        yield from self._lane(src, dst, move, blocks[0::lanes], l1_addr, layer, tile, on_block, core, targets)
         yield simpy.AllOf(self.env, procs)
 
     def _parallel(self, gens: list):
@@ -473,22 +529,33 @@ class Controller(Component):
         self._start_fills(ni, moves)
 
     # -- the three pipeline processes -------------------------------------------------------
+    def _take_half(self, free: simpy.Store, halves: list[_Half], tile, li: int, which: str = ""):
+        """Take a free L1 half for ``tile`` and wait until the outputs still draining out of
+        it leave the bytes its loads will write; return the half's index. ``which``: the
+        core, for the deadlock message (several cores)."""
+        self.waiting["loader"] = (f"a free L1 half{which} (queue 'l1 halves')", li, tile.index)
+        hi = yield free.get()
+        h = halves[hi]
+        if tile.load_bytes and h.base + tile.load_bytes > h.out_lo and not h.drained.triggered:
+            self.waiting["loader"] = (f"outputs draining out of L1 half {hi}{which}", li, tile.index)
+            yield h.drained
+        return hi
+
+    def _wait_stores(self, tile, li: int):
+        """Wait for every store ``tile``'s loads depend on (``after``)."""
+        for mv in tile.loads:
+            if mv.after is not None:
+                self.waiting["loader"] = (f"the store {mv.after} it depends on", li, tile.index)
+                yield self._signal(mv.after)
+
     def _loader(self, plan: LayerPlan, free: simpy.Store, ready: simpy.Store, halves: list[_Half], li: int):
         env = self.env
         for tile in plan.tiles:
             t0 = env.now
-            self.waiting["loader"] = ("a free L1 half (queue 'l1 halves')", li, tile.index)
-            hi = yield free.get()
-            h = halves[hi]
-            if tile.load_bytes and h.base + tile.load_bytes > h.out_lo and not h.drained.triggered:
-                self.waiting["loader"] = (f"outputs draining out of L1 half {hi}", li, tile.index)
-                yield h.drained
+            hi = yield from self._take_half(free, halves, tile, li)
             self.stall("l1_full", env.now - t0, li)
             t0 = env.now
-            for mv in tile.loads:
-                if mv.after is not None:
-                    self.waiting["loader"] = (f"the store {mv.after} it depends on", li, tile.index)
-                    yield self._signal(mv.after)
+            yield from self._wait_stores(tile, li)
             self.stall("dependency", env.now - t0, li)
             t0 = env.now
             self.waiting["loader"] = ("resident data arriving in its level", li, tile.index)
@@ -497,32 +564,33 @@ class Controller(Component):
             self.waiting["loader"] = ("its DMA loads (DRAM/NoC/levels/L1)", li, tile.index)
             gens, offset, l1 = [], 0, len(self._ends) - 1
             for mv in tile.loads:
-                gens.append(self.transfer(self.position(mv), l1, mv, h.base + offset, li, tile.index))
+                gens.append(self.transfer(self.position(mv), l1, mv, halves[hi].base + offset, li, tile.index))
                 offset += mv.nbytes
             yield from self._parallel(gens)
             ready.put((tile, hi))
 
     def _compute(self, plan: LayerPlan, free: simpy.Store, ready: simpy.Store, outq: simpy.Store,
-                 halves: list[_Half], rec: LayerRecord, li: int):
-        env, pe, l1 = self.env, self.pe, self.l1
-        for _ in plan.tiles:
+                 halves: list[_Half], rec: LayerRecord, li: int, core: int = 0, ntiles: int | None = None):
+        env, pe, l1 = self.env, self.pes[core], self.l1s[core]
+        me = "compute" if self.ncores == 1 else f"compute {core}"
+        for _ in range(len(plan.tiles) if ntiles is None else ntiles):
             t0 = env.now
-            self.waiting["compute"] = ("a loaded tile (queue 'ready tiles')", li, -1)
+            self.waiting[me] = ("a loaded tile (queue 'ready tiles')", li, -1)
             tile, hi = yield ready.get()
             pe.stall("waiting_for_operands", env.now - t0, li)
             h = halves[hi]
             t0 = env.now
             if tile.stores and not h.drained.triggered:
-                self.waiting["compute"] = (f"earlier outputs draining out of L1 half {hi}", li, tile.index)
+                self.waiting[me] = (f"earlier outputs draining out of L1 half {hi}", li, tile.index)
                 yield h.drained
             pe.stall("waiting_for_output_buffer", env.now - t0, li)
-            self.waiting["compute"] = ("the PE array", li, tile.index)
+            self.waiting[me] = ("the PE array", li, tile.index)
             nread = tile.load_bytes
             now = env.now
             operands_ps = now
             if nread:  # the array streams its operands out of L1 while it computes
                 dc = tile.loads[0].data_class if len(tile.loads) == 1 else DataClass.NONE
-                operands_ps = self._chain(now, ((l1, Cmd.READ, h.base, "l1", pe.name),), dc, nread, li, tile.index)
+                operands_ps = self._chain(now, ((l1, Cmd.READ, h.base, l1.name, pe.name),), dc, nread, li, tile.index)
             txn = self.recorder.new_transaction(Cmd.COMPUTE, DataClass.NONE, 0, 0, self.name, pe.name,
                                                 now_ps=now, layer=li, tile=tile.index, cycles=tile.compute_cycles)
             yield from pe.compute(txn, tile, operands_ps, plan)
@@ -530,7 +598,7 @@ class Controller(Component):
             if tile.stores:
                 lo = h.top - tile.store_bytes
                 dc = tile.stores[0].data_class if len(tile.stores) == 1 else DataClass.NONE
-                end = self._chain(env.now, ((l1, Cmd.WRITE, lo, pe.name, "l1"),), dc, tile.store_bytes, li, tile.index)
+                end = self._chain(env.now, ((l1, Cmd.WRITE, lo, pe.name, l1.name),), dc, tile.store_bytes, li, tile.index)
                 h.out_lo, h.drained = lo, env.event()
                 if end > env.now:
                     yield env.timeout(end - env.now)
@@ -543,15 +611,17 @@ class Controller(Component):
             rec.acc_ops += tile.acc_ops
             rec.neuron_updates += tile.neuron_updates
 
-    def _writer(self, plan: LayerPlan, outq: simpy.Store, li: int):
-        n = sum(1 for t in plan.tiles if t.stores)
+    def _writer(self, plan: LayerPlan, outq: simpy.Store, li: int, core: int = 0, n: int | None = None):
+        if n is None:
+            n = sum(1 for t in plan.tiles if t.stores)
+        me = "writer" if self.ncores == 1 else f"writer {core}"
         for _ in range(n):
-            self.waiting["writer"] = ("outputs to store (queue 'outputs')", li, -1)
+            self.waiting[me] = ("outputs to store (queue 'outputs')", li, -1)
             tile, h, drained = yield outq.get()
-            self.waiting["writer"] = ("its DMA stores (L1/NoC/levels/DRAM)", li, tile.index)
+            self.waiting[me] = ("its DMA stores (L1/NoC/levels/DRAM)", li, tile.index)
             gens, offset, l1 = [], h.top - tile.store_bytes, len(self._ends) - 1
             for mv in tile.stores:
-                gens.append(self.transfer(l1, self.position(mv), mv, offset, li, tile.index))
+                gens.append(self.transfer(l1, self.position(mv), mv, offset, li, tile.index, core=core))
                 offset += mv.nbytes
             yield from self._parallel(gens)
             for mv in tile.stores:
@@ -559,6 +629,151 @@ class Controller(Component):
                     self._signal(mv.signals).succeed()
             h.out_lo = h.top
             drained.succeed()
+
+    # -- several cores ---------------------------------------------------------------------
+    #: how many units ahead of the first unplaced one a group may take (:meth:`schedule`)
+    LOOKAHEAD = 256
+
+    def schedule(self, plan: LayerPlan) -> list[list[tuple[int, object]]]:
+        """How ``plan``'s tiles run on the cores: a list of lockstep steps, each a list of
+        ``(core, tile)`` loaded together.
+
+        A *unit* is a run of consecutive tiles joined by ``keeps_state`` (a reduction
+        split over several tiles, whose partial sums stay in one array); every tile of a
+        unit runs on one core, in order. Groups of up to N units are formed in plan order:
+        a group takes the first units not placed yet (looking at most ``LOOKAHEAD`` units
+        ahead) that wait for no store of a unit in the same group or not placed yet (a
+        membrane of the previous timestep), its c-th unit on core c. So independent
+        consecutive units run side by side, and a run of units that each wait for the
+        previous one (one output block over the timesteps, as ``event`` orders them) is
+        spread over several groups interleaved with the next blocks. Step r of a group
+        holds the r-th tile of each of its units. The tilers emit output blocks with the
+        reduction innermost and channels or pixels next, so the units of a group are
+        neighbouring output blocks: the same weights for other pixels (pixels inner:
+        a spatial partition) or the same input spikes for other channels (channels inner:
+        an output-channel partition); their identical loads are fetched once
+        (:meth:`_group_loader`)."""
+        n = self.ncores
+        units: list[list] = []
+        cont = False
+        for t in plan.tiles:
+            if cont:
+                units[-1].append(t)
+            else:
+                units.append([t])
+            cont = t.keeps_state
+        producer = {mv.signals: i for i, u in enumerate(units) for t in u for mv in t.stores
+                    if mv.signals is not None}
+        deps = [{producer[mv.after] for t in u for mv in t.loads if mv.after in producer} for u in units]
+        groups: list[list[list]] = []
+        placed = [False] * len(units)
+        first = 0  # every unit before it is placed
+        while first < len(units):
+            grp: list[int] = []
+            for i in range(first, min(len(units), first + self.LOOKAHEAD)):
+                # a unit joins when every unit it waits for is in an earlier group
+                if not placed[i] and all(placed[d] and d not in grp for d in deps[i]):
+                    grp.append(i)
+                    if len(grp) == n:
+                        break
+            for i in grp:
+                placed[i] = True
+            groups.append([units[i] for i in grp])
+            while first < len(units) and placed[first]:
+                first += 1
+        steps: list[list[tuple[int, object]]] = []
+        for grp in groups:
+            for r in range(max(len(u) for u in grp)):
+                steps.append([(c, u[r]) for c, u in enumerate(grp) if r < len(u)])
+        return steps
+
+    @staticmethod
+    def _share_key(mv: Move) -> tuple:
+        """What makes two loads the same bytes: data class, where they live (DRAM address,
+        or level, address and wrap span) and size."""
+        if mv.in_dram:
+            return (mv.data_class, True, mv.dram_address, mv.nbytes)
+        return (mv.data_class, False, mv.level, mv.level_address, mv.level_span, mv.nbytes)
+
+    def _group_loader(self, plan: LayerPlan, steps: list, cores: list[tuple], li: int):
+        """The loader with several cores: for each lockstep step (:meth:`schedule`), takes a
+        free L1 half on every core of the step, waits for the step's dependencies and
+        resident data, then loads all its tiles at once. Loads that several tiles of the
+        step share (same data class, source address, level and size: :meth:`_share_key`)
+        are moved once, from their source to all those cores' L1s (one NoC transfer,
+        :meth:`fanout`); the others go to their core alone. A core's tile is ready as soon
+        as its own loads are in; the next step starts when every load of this one is."""
+        env = self.env
+        top = len(self._ends) - 1
+        for step in steps:
+            t0 = env.now
+            got = []
+            for c, tile in step:
+                free, _, _, halves = cores[c]
+                got.append((yield from self._take_half(free, halves, tile, li, f" of core {c}")))
+            self.stall("l1_full", env.now - t0, li)
+            t0 = env.now
+            for c, tile in step:
+                yield from self._wait_stores(tile, li)
+            self.stall("dependency", env.now - t0, li)
+            t0 = env.now
+            self.waiting["loader"] = ("resident data arriving in its level", li, step[0][1].index)
+            for c, tile in step:
+                yield from self._wait_resident(tile, li)
+            self.stall("resident_data", env.now - t0, li)
+            self.waiting["loader"] = ("its DMA loads (DRAM/NoC/levels/L1)", li, step[0][1].index)
+            shared: dict[tuple, list] = {}  # share key -> [move, tile index, [(core, L1 address), ...]]
+            for (c, tile), hi in zip(step, got):
+                offset = cores[c][3][hi].base
+                seen: dict[tuple, int] = {}  # identical loads of one tile stay apart: paired by occurrence
+                for mv in tile.loads:
+                    k = self._share_key(mv)
+                    occ = seen[k] = seen.get(k, -1) + 1
+                    entry = shared.setdefault((k, occ), [mv, tile.index, []])
+                    entry[2].append((c, offset))
+                    offset += mv.nbytes
+            procs: list[list] = [[] for _ in step]
+            index = {c: i for i, (c, _) in enumerate(step)}
+            for mv, ti, targets in shared.values():
+                if len(targets) == 1:
+                    c, a = targets[0]
+                    gen = self.transfer(self.position(mv), top, mv, a, li, ti, core=c)
+                else:
+                    gen = self.transfer(self.position(mv), top, mv, 0, li, ti, targets=tuple(targets))
+                proc = env.process(gen)
+                for c, _ in targets:
+                    procs[index[c]].append(proc)
+            for (c, tile), hi, mine in zip(step, got, procs):
+                ready = cores[c][1]
+                simpy.AllOf(env, mine).callbacks.append(lambda _ev, q=ready, x=(tile, hi): q.put(x))
+            yield simpy.AllOf(env, [p for mine in procs for p in mine])
+
+    def _run_tiles_on_cores(self, plan: LayerPlan, rec: LayerRecord, li: int):
+        """Run ``plan``'s tiles on the cores (:meth:`schedule`): one loader for all of them
+        (:meth:`_group_loader`), and per core its own compute and writer processes over its
+        own L1 halves."""
+        env = self.env
+        steps = self.schedule(plan)
+        ntiles = [0] * self.ncores
+        nstores = [0] * self.ncores
+        for step in steps:
+            for c, tile in step:
+                ntiles[c] += 1
+                nstores[c] += 1 if tile.stores else 0
+        cores = []
+        for c in range(self.ncores):
+            free, ready, outq = simpy.Store(env), simpy.Store(env), simpy.Store(env)
+            halves = [_Half(env, h * self.half_bytes, (h + 1) * self.half_bytes) for h in range(self.halves)]
+            for h in range(self.halves):
+                free.put(h)
+            cores.append((free, ready, outq, halves))
+        procs = [env.process(self._group_loader(plan, steps, cores, li))]
+        for c, (free, ready, outq, halves) in enumerate(cores):
+            if ntiles[c]:
+                procs.append(env.process(self._compute(plan, free, ready, outq, halves, rec, li, c, ntiles[c])))
+            if nstores[c]:
+                procs.append(env.process(self._writer(plan, outq, li, c, nstores[c])))
+        yield simpy.AllOf(env, procs)
 
     def describe_blocked(self) -> str:
         """One sentence: what each pipeline process is waiting for."""
@@ -593,7 +808,9 @@ class Controller(Component):
         prologue_in = simpy.AllOf(env, [f.done for f in self._fills.get(li, {}).values()])
         if nxt is not None:
             env.process(self._prefetch(prologue_in, plan, nxt))
-        if plan.tiles:
+        if plan.tiles and self.ncores > 1:
+            yield from self._run_tiles_on_cores(plan, rec, li)
+        elif plan.tiles:
             free, ready, outq = simpy.Store(env), simpy.Store(env), simpy.Store(env)
             halves = [_Half(env, h * self.half_bytes, (h + 1) * self.half_bytes) for h in range(self.halves)]
             for h in range(self.halves):

@@ -49,7 +49,8 @@ from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.stats import StatDecl
 from tlmsim.engine.transaction import Transaction
 from tlmsim.errors import ConfigError
-from tlmsim.platform.noc import NocConfig
+from tlmsim.platform.hierarchy import core_name
+from tlmsim.platform.noc import NocConfig, positions
 from tlmsim.units import period_ps
 
 Link = tuple  # a directed link, hashable: ((x, y), (x2, y2)) on a mesh, ("in", node) / ("out", node) ...
@@ -89,9 +90,21 @@ class Noc(Component):
         recorder: Recorder,
         config: NocConfig,
         accel_clock_mhz: float,
+        cores: int = 1,
     ) -> None:
         super().__init__(name=name, env=env, recorder=recorder)
         self.config = config
+        #: endpoint -> router: every ``noc.nodes`` entry; a list of positions (l1) gives one endpoint per
+        #: core, core c's named ``core_name(key, c, cores)`` (``l1`` with one core, ``l1_0``, ``l1_1``, ... else)
+        self.nodes: dict[str, tuple[int, int]] = {}
+        for key, at in config.nodes.items():
+            if isinstance(at, list):
+                for c, pos in enumerate(positions(at)[:cores]):
+                    self.nodes[core_name(key, c, cores)] = pos
+            else:
+                self.nodes[key] = tuple(at)
+        #: multicast destination name (the transaction's destination) -> the endpoints it reached
+        self.groups: dict[str, tuple[str, ...]] = {}
         self.clock_mhz = config.clock_mhz if config.clock_mhz is not None else accel_clock_mhz
         self.period_ps = period_ps(self.clock_mhz)
         self.width = int(config.link_width_bytes)
@@ -119,7 +132,7 @@ class Noc(Component):
         if cfg.topology == "bus":
             return [BUS]
         if cfg.topology == "crossbar":
-            return [(d, n) for n in cfg.nodes for d in ("in", "out")]
+            return [(d, n) for n in self.nodes for d in ("in", "out")]
         links = []
         for x in range(cfg.mesh_cols):
             for y in range(cfg.mesh_rows):
@@ -131,10 +144,10 @@ class Noc(Component):
 
     def _node(self, name: str) -> tuple[int, int]:
         try:
-            return tuple(self.config.nodes[name])
+            return self.nodes[name]
         except KeyError:
             raise ConfigError(
-                f"no NoC endpoint named {name!r}", key="noc.nodes", allowed=", ".join(self.config.nodes)
+                f"no NoC endpoint named {name!r}", key="noc.nodes", allowed=", ".join(self.nodes)
             ) from None
 
     def path(self, src: str, dst: str) -> tuple[Link, ...]:
@@ -447,17 +460,24 @@ class Noc(Component):
         s = -(-start_ps // period)
         f = self.flits(txn.nbytes)
         cfg = self.config
+        dests = tuple(destinations)
+        if len(dests) > 1:
+            self.groups[txn.destination] = dests
         if cfg.multicast and cfg.topology == "mesh":
-            tree = self._tree(txn.source, tuple(destinations))
+            tree = self._tree(txn.source, dests)
             end, wait, credit = self._book_tree(tree, s, f, txn.nbytes)
             hops = len(tree.links) - 1
-            if len(destinations) > 1:
+            if len(dests) > 1:
                 self.stats.c["multicast_bytes"] += txn.nbytes
         else:
             end, wait, credit, hops = s, 0, 0, 0
-            for d in destinations:
+            for d in dests:
                 e, w, cr, h = self._send(txn.source, d, s, f, txn.nbytes)
                 end, wait, credit, hops = max(end, e), wait + w, credit + cr, hops + h
+            if len(dests) > 1:  # the copies are separate packets: count them all (bytes served: once, as sent)
+                c = self.stats.c
+                c["transfers"] += len(dests) - 1
+                c["flits"] += f * (len(dests) - 1)
         return self._finish(txn, start_ps, end, wait, credit, hops, f)
 
     def _finish(self, txn: Transaction, start_ps: int, end: int, wait: int, credit: int, hops: int, f: int) -> int:

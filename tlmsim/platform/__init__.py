@@ -23,7 +23,7 @@ from pydantic import PrivateAttr, model_validator
 from tlmsim.platform.dataflow import DataflowConfig
 from tlmsim.platform.dram import DramConfig
 from tlmsim.platform.energy import AreaTable, EnergyTable
-from tlmsim.platform.hierarchy import RESERVED, LevelConfig, level_of
+from tlmsim.platform.hierarchy import RESERVED, LevelConfig, is_core_name, level_of
 from tlmsim.platform.noc import NocConfig
 from tlmsim.platform.params import FreqMHz, ParamModel, param
 from tlmsim.platform.pe_array import PeArrayConfig
@@ -75,9 +75,9 @@ class BuffersConfig(ParamModel):
                              "with levels, declare the GLB as a level named glb")
         seen: set[str] = set()
         for i, lv in enumerate(self.levels):
-            if lv.name in RESERVED:
+            if lv.name in RESERVED or is_core_name(lv.name):
                 raise ValueError(f"levels[{i}].name {lv.name!r} is reserved; allowed: any other lower-case name "
-                                 f"(not {', '.join(RESERVED)})")
+                                 f"(not {', '.join(RESERVED)}, nor l1_N, pe_array_N)")
             if lv.name in seen:
                 raise ValueError(f"levels[{i}].name {lv.name!r} is declared twice; level names are unique")
             seen.add(lv.name)
@@ -121,11 +121,12 @@ class Platform(ParamModel):
         return period_ps(self.clock_mhz)
 
     def area_mm2(self) -> float:
-        """Silicon area from the area table: every SRAM level and L1 (per 64 KiB) and the
-        PEs; the same sum as the components' ``area_mm2`` in components.csv."""
+        """Silicon area from the area table: every SRAM level and every core's L1 (per 64 KiB)
+        and the PEs of every core; the same sum as the components' ``area_mm2`` in components.csv."""
         a = self.area
-        sram = (sum(lv.capacity_bytes for lv in self.buffers.sram_levels) + self.buffers.l1.capacity_bytes) / 65536.0
-        return a.sram_mm2_per_64kib * sram + a.pe_mm2 * self.pe_array.rows * self.pe_array.cols
+        n = self.pe_array.cores  # every core has its own L1 and array
+        sram = (sum(lv.capacity_bytes for lv in self.buffers.sram_levels) + n * self.buffers.l1.capacity_bytes) / 65536.0
+        return a.sram_mm2_per_64kib * sram + a.pe_mm2 * n * self.pe_array.rows * self.pe_array.cols
 
 
 from tlmsim.platform.loader import load_platform  # noqa: E402  (needs Platform)

@@ -13,6 +13,9 @@ event, in one line:
   ``capacity_bytes >= 2 x staging``. Every block passing a level goes through a
   staging slot, so an L1 (or an L1 half) larger than a level is fine: tiles stream
   through the slots;
+* with ``pe_array.cores`` N > 1: ``noc.nodes.l1`` lists at least N positions (core c
+  at the c-th), the shared endpoints (``dram``, the levels) have one position each, and
+  no level is ``sharing: private`` (one instance per core is not modelled yet);
 * a buffer whose energy comes from the SRAM table (no ``read_energy_pj_per_access``,
   ``write_energy_pj_per_access`` or ``energy.leakage_mw_per_kib_sram`` given) lies
   within it (up to 64 MiB, :data:`tlmsim.platform.sram_energy.MAX_BYTES`).
@@ -50,6 +53,29 @@ def check_platform(platform: "Platform", file: str | None = None) -> None:
             file=file, key="noc.nodes",
             allowed=f"a node for each of {', '.join(bufs.endpoints)} (dram, the levels of buffers, l1)",
         )
+    cores = platform.pe_array.cores
+    for name in bufs.endpoints[:-1]:
+        if isinstance(nodes[name], list):
+            raise ConfigError(
+                f"{name} is shared by the cores and sits at one router, but a list of positions is given",
+                file=file, key=f"noc.nodes.{name}", allowed="one position [x, y] (only l1 takes one per core)",
+            )
+    l1_at = nodes["l1"]
+    placed = len(l1_at) if isinstance(l1_at, list) else 1
+    if placed < cores:
+        raise ConfigError(
+            f"noc.nodes.l1 places {placed} core{'s' if placed != 1 else ''} but pe_array.cores is {cores}",
+            file=file, key="noc.nodes.l1",
+            allowed=f"a list of at least {cores} positions [[x, y], ...] (core c at the c-th), or pe_array.cores "
+            f"<= {placed}",
+        )
+    for i, lv in enumerate(bufs.sram_levels):
+        if lv.sharing == "private" and cores > 1:
+            raise ConfigError(
+                f"a private level ({lv.name!r}, one instance per core) is not modelled with several cores yet",
+                file=file, key=f"{bufs.level_key(i)}.sharing",
+                allowed=f"shared, or pe_array.cores 1 (it is {cores})",
+            )
     for i, lv in enumerate(bufs.sram_levels):
         if lv.capacity_bytes < 2 * staging:
             raise ConfigError(

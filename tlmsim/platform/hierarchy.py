@@ -30,6 +30,21 @@ from tlmsim.platform.sram import SramConfig
 
 #: names a level may not take: the other NoC endpoints and component names
 RESERVED = ("dram", "l1", "noc", "pe_array", "controller")
+#: per-core components (one per PE-array core; pe_array.cores)
+PER_CORE = ("l1", "pe_array")
+
+
+def core_name(base: str, core: int, cores: int) -> str:
+    """The name of core ``core``'s instance of ``base`` (``l1``, ``pe_array``) among
+    ``cores`` cores: ``base`` itself with one core (the single-core names are kept),
+    else ``base_<core>`` (``l1_0``, ``l1_1``, ...)."""
+    return base if cores == 1 else f"{base}_{core}"
+
+
+def is_core_name(name: str) -> bool:
+    """Whether ``name`` is a per-core component name (``l1``, ``l1_3``, ``pe_array_0``, ...)."""
+    base, _, idx = name.rpartition("_")
+    return name in PER_CORE or (base in PER_CORE and idx.isdigit())
 
 
 class LevelConfig(SramConfig):
@@ -40,8 +55,9 @@ class LevelConfig(SramConfig):
         pattern=r"^[a-z][a-z0-9_]*$", min_length=1, max_length=32,
     )
     sharing: Literal["shared", "private"] = param(
-        "shared", desc="shared: one instance serves every core; private: one instance per core (today one core, "
-        "so both build one buffer)",
+        "shared", desc="shared: one instance serves every core; private: one instance per core; with one core "
+        "both build one buffer, and validate refuses private with pe_array.cores > 1 (not modelled yet: "
+        "docs/hierarchy.md, 'Multi-core')",
     )
 
 

@@ -25,15 +25,22 @@ _NOC = "docs/reference/energy_defaults.md, 'Network-on-chip' (Orion/DSENT-class 
 _FLOW = "docs/model.md, 'Network-on-chip' (Dally & Towles 2004, ch. 13, credit-based flow control)"
 
 
+def positions(at) -> list[tuple[int, int]]:
+    """The positions of a ``noc.nodes`` entry: one ``(x, y)``, or a list of them (one per core)."""
+    return [tuple(p) for p in at] if isinstance(at, list) else [tuple(at)]
+
+
 class NocConfig(ParamModel):
     """The on-chip network joining DRAM controller, GLB and L1."""
 
     topology: Literal["bus", "crossbar", "mesh"] = param("mesh", desc="bus, crossbar or mesh (2D, XY routing)")
     mesh_cols: int = param(2, desc="mesh width in routers (x); mesh only", ge=1, le=64)
     mesh_rows: int = param(2, desc="mesh height in routers (y); mesh only", ge=1, le=64)
-    nodes: dict[str, tuple[int, int]] = param(
+    nodes: dict[str, tuple[int, int] | list[tuple[int, int]]] = param(
         {"dram": (0, 0), "glb": (1, 0), "l1": (1, 1)},
-        desc="endpoint name -> router [x, y]; must include dram, glb and l1 (positions used by the mesh only)",
+        desc="endpoint name -> router [x, y]; must include dram, every SRAM level and l1 (positions used by the "
+        "mesh only); l1 may be a list of positions, one per PE-array core ([[x, y], ...], core c at the c-th; "
+        "pe_array.cores needs at least that many)",
     )
     routing: Literal["xy"] = param("xy", desc="mesh routing: dimension-ordered XY (deadlock-free)")
     link_width_bytes: int = param(
@@ -61,8 +68,8 @@ class NocConfig(ParamModel):
         le=64,
     )
     multicast: bool = param(
-        True, desc="routers replicate flits: one transfer to several endpoints crosses each link of its XY tree once",
-        inert="takes effect with several cores (one PE array has no transfer to several endpoints)",
+        True, desc="routers replicate flits: a block several cores load crosses each link of its XY tree once; "
+        "false: one unicast per core (mesh only; bus and crossbar always send unicasts)",
     )
     router_pj_per_bit: float = param(
         0.75, desc="router traversal energy per bit (midpoint of 0.5-1); source: " + _NOC, ge=0
@@ -81,8 +88,11 @@ class NocConfig(ParamModel):
 
     @model_validator(mode="after")
     def _nodes_on_mesh(self) -> "NocConfig":
+        for name, at in self.nodes.items():
+            if isinstance(at, list) and not at:
+                raise ValueError(f"node {name!r} has an empty list of positions; give [x, y] or [[x, y], ...]")
         if self.topology == "mesh":
-            for name, (x, y) in self.nodes.items():
+            for name, x, y in ((n, x, y) for n, at in self.nodes.items() for x, y in positions(at)):
                 if not (0 <= x < self.mesh_cols and 0 <= y < self.mesh_rows):
                     raise ValueError(
                         f"node {name!r} at [{x}, {y}] is outside the {self.mesh_cols}x{self.mesh_rows} mesh; "

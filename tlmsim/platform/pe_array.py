@@ -19,6 +19,11 @@ REMOVED = {
 class PeArrayConfig(ParamModel):
     """A rows x cols systolic array of processing elements (one per accelerator)."""
 
+    cores: int = param(
+        1, desc="identical PE-array cores, each with its own private L1 (buffers.l1) at its own NoC position "
+        "(noc.nodes.l1: a list of [x, y], core c at the c-th; the first cores used); the tiles of a layer are "
+        "shared among them (docs/hierarchy.md, 'Multi-core')", ge=1, le=64,
+    )
     rows: int = param(16, desc="PE rows (SCALE-Sim's default array is 32x32; 16x16 is a common edge size)", ge=1, le=1024)
     cols: int = param(16, desc="PE columns", ge=1, le=1024)
     weight_bits: int = param(

@@ -22,6 +22,7 @@ from tlmsim.hw.noc import Noc
 from tlmsim.hw.pe_array import PeArray
 from tlmsim.hw.sram import Sram
 from tlmsim.platform import Platform
+from tlmsim.platform.hierarchy import core_name
 from tlmsim.platform.checks import check_platform, staging_bytes
 from tlmsim.verify.dram_timing import DramCommandChecker
 from tlmsim.workload import Workload
@@ -85,8 +86,11 @@ def build(platform: Platform, workload: Workload, env: simpy.Environment, record
     checker = DramCommandChecker(platform.dram.resolve(), limit=5)
     dram = Dram(name="dram", env=env, recorder=recorder, config=platform.dram, command_sink=checker.feed)
     dram.checker = checker
-    noc = Noc(name="noc", env=env, recorder=recorder, config=platform.noc, accel_clock_mhz=platform.clock_mhz)
-    ends = bufs.endpoints
+    ncores = platform.pe_array.cores
+    noc = Noc(name="noc", env=env, recorder=recorder, config=platform.noc, accel_clock_mhz=platform.clock_mhz,
+              cores=ncores)
+    l1_names = [core_name("l1", c, ncores) for c in range(ncores)]
+    ends = (*bufs.endpoints[:-1], *l1_names)
     for a in ends:
         for b in ends:
             if a != b:
@@ -96,19 +100,20 @@ def build(platform: Platform, workload: Workload, env: simpy.Environment, record
                     raise ConfigError(
                         f"the NoC must connect the endpoints {', '.join(ends)} ({exc})", key="noc.nodes"
                     ) from None
-    # one buffer per level: a private level is one per core, and there is one core
+    # one buffer per level (a private level would be one per core: check_platform refuses it with several cores)
     levels = [Sram(name=lv.name, env=env, recorder=recorder, config=lv, clock_period_ps=period,
                    energy=platform.energy, area=platform.area) for lv in bufs.sram_levels]
-    l1 = Sram(name="l1", env=env, recorder=recorder, config=bufs.l1, clock_period_ps=period,
-              energy=platform.energy, area=platform.area)
-    pe = PeArray(name="pe_array", env=env, recorder=recorder, config=platform.pe_array, clock_period_ps=period,
-                 energy=platform.energy, area=platform.area)
+    # per core: its L1 and its PE array (named l1, pe_array with one core; l1_0, pe_array_0, ... with several)
+    l1s = [Sram(name=name, env=env, recorder=recorder, config=bufs.l1, clock_period_ps=period,
+                energy=platform.energy, area=platform.area) for name in l1_names]
+    pes = [PeArray(name=core_name("pe_array", c, ncores), env=env, recorder=recorder, config=platform.pe_array,
+                   clock_period_ps=period, energy=platform.energy, area=platform.area) for c in range(ncores)]
     plans = make_dataflow(platform, workload).plan()
     check_plans(platform, plans)
     df = platform.dataflow
     ctrl = Controller(
-        name="controller", env=env, recorder=recorder, dram=dram, noc=noc, levels=levels, l1=l1, pe=pe, plans=plans,
-        chunk_bytes=df.dma_chunk_bytes, outstanding=df.dma_outstanding,
+        name="controller", env=env, recorder=recorder, dram=dram, noc=noc, levels=levels, l1=l1s, pe=pes,
+        plans=plans, chunk_bytes=df.dma_chunk_bytes, outstanding=df.dma_outstanding,
         double_buffered=bufs.l1.double_buffered,
     )
-    return {c.name: c for c in (dram, noc, *levels, l1, pe, ctrl)}, ctrl, plans
+    return {c.name: c for c in (dram, noc, *levels, *l1s, *pes, ctrl)}, ctrl, plans

@@ -114,7 +114,8 @@ def simulate(
             attach = getattr(sink, "attach", None)  # optional: sinks that draw the hardware's layout
             if attach is not None:
                 attach(components=components, plans=plans, platform=platform, workload=workload)
-        components["pe_array"].functional = functional
+        for pe in ctrl.pes:
+            pe.functional = functional
         if progress is not None:
             progress.attach(env, ctrl)
         try:
