@@ -391,3 +391,21 @@ def test_the_streaming_checker_stops_at_its_limit():
     for i in range(0, 6, 2):
         chk.feed(rec[i:i + 2])
     assert chk.finish() == [msg(3, "RD", "tRCD = 4", 0), msg(23, "RD", "tRCD = 4", 20, ba=1)]
+
+
+def test_rank_commands_name_no_bank_in_either_form():
+    # a REF sharing a cycle with another rank's ACT: the message names bankgroup -1 bank -1 whether the log is
+    # a frame or the model's integer rows (where a REF carries global bank 0 of its rank)
+    assert check([C(0, "REF"), C(0, "ACT", ra=1)]) == [
+        "cycle 0: REF at channel 0 rank 0 bankgroup -1 bank -1 breaks one command per cycle on the channel's "
+        "command bus"]
+    # a power-down entry takes no command-bus slot
+    assert check([C(0, "PDE"), C(0, "ACT", ra=1)]) == []
+
+
+def test_at_most_twenty_violations_by_default():
+    bad = [c for i in range(25) for c in (C(40 * i, "ACT", ba=i % 4, bg=i // 4 % 2, ra=i // 8 % 2, ch=i // 16),
+                                          C(40 * i + 3, "RD", ba=i % 4, bg=i // 4 % 2, ra=i // 8 % 2, ch=i // 16))]
+    assert len(check(bad, limit=100)) == 25
+    assert len(check_dram_commands(frame(bad), SPEC)) == 20
+    assert len(check_dram_records(records(bad), SPEC)) == 20
