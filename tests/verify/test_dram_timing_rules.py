@@ -361,20 +361,30 @@ def test_the_streaming_checker_keeps_the_last_commands_beyond_its_window():
     w = DramCommandChecker(SPEC).window
     assert w == 2 * max(17, 16, 50, 7 + 5 + 9 + 5 + 8 + 4 * 7, 12, 6 + 3, 9) + 64
     far = 10 * w
+    # the first chunk ends with a command of the other channel at `far`: everything before it is out of the window
+    filler = [C(far, "ACT", ch=1)]
+    opened = [C(0, "ACT", row=2), C(4, "RD", row=2), C(12, "WR", row=2)]
     cases = [
         # (first chunk, second chunk, violations of the second)
-        ([C(0, "ACT"), C(4, "WR")], [C(far, "PRE"), C(far + 6, "ACT"), C(far + 10, "RD", row=1)],
-         [msg(far + 10, "RD", "RD/WR to a row that is not open", far + 6)]),
-        ([C(0, "REF", ra=1)], [C(far, "ACT", ra=1), C(far + 3, "REF", ra=1)],
-         ["cycle %d: REF at channel 0 rank 1 with a bank still open" % (far + 3)]),
-        ([C(0, "PDE", ra=1)], [C(far, "ACT", ra=1)],
-         [msg(far, "ACT", "no command while the rank is powered down or in self-refresh", 0, ra=1)]),
-        ([C(0, "ACT", ba=1), C(11, "PRE", ba=1)], [C(far, "RD", ba=1)],
-         [msg(far, "RD", "RD/WR to a closed bank", 11, ba=1)]),
+        ([C(0, "ACT"), C(4, "WR")], [C(2 * far, "PRE"), C(2 * far + 6, "ACT"), C(2 * far + 10, "RD", row=1)],
+         [msg(2 * far + 10, "RD", "RD/WR to a row that is not open", 2 * far + 6)]),
+        # the open row survives a read and a write after its ACT, and four later ACTs of the rank
+        (opened + [C(20, "ACT", bg=1), C(22, "ACT", ba=1), C(25, "ACT", bg=1, ba=1), C(27, "ACT", ba=2)],
+         [C(2 * far, "RD", row=2)], []),
+        (opened, [C(2 * far, "RD", row=3)], [msg(2 * far, "RD", "RD/WR to a row that is not open", 0)]),
+        ([C(0, "ACT", ra=1)], [C(2 * far, "REF", ra=1)],
+         ["cycle %d: REF at channel 0 rank 1 with a bank still open" % (2 * far)]),
+        ([C(0, "PDE", ra=1)], [C(2 * far, "ACT", ra=1)],
+         [msg(2 * far, "ACT", "no command while the rank is powered down or in self-refresh", 0, ra=1)]),
+        ([C(0, "SRE", ra=1)], [C(2 * far, "SRX", ra=1), C(2 * far + 11, "ACT", ra=1)],
+         [msg(2 * far + 11, "ACT", "tXS = 12 after a self-refresh exit", 2 * far, ra=1)]),
+        ([C(0, "ACT", ba=1), C(11, "PRE", ba=1)], [C(2 * far, "RD", ba=1)],
+         [msg(2 * far, "RD", "RD/WR to a closed bank", 11, ba=1)]),
     ]
     for first, second, want in cases:
+        assert check(first + filler + second) == want, (first, second)
         chk = DramCommandChecker(SPEC)
-        chk.feed(records(first))
+        chk.feed(records(first + filler))
         chk.feed(records(second))
         assert chk.finish() == want, (first, second)
 
