@@ -419,3 +419,27 @@ def test_at_most_twenty_violations_by_default():
     assert len(check(bad, limit=100)) == 25
     assert len(check_dram_commands(frame(bad), SPEC)) == 20
     assert len(check_dram_records(records(bad), SPEC)) == 20
+
+
+def test_refresh_at_the_cycle_of_a_precharge_or_an_act():
+    # at one cycle a PRE comes before a REF, and a REF before an ACT, whatever the log's row order
+    assert check([C(0, "ACT"), C(11, "REF"), C(11, "PRE")]) == [
+        "cycle 11: REF at channel 0 rank 0 breaks tRP = 6 after a PRE"]
+    assert check([C(0, "ACT", ra=1), C(40, "ACT", ba=1), C(40, "REF")]) == [
+        "cycle 40: ACT at channel 0 rank 0 during a refresh (tRFC = 50)",
+        msg(40, "ACT", "one command per cycle on the channel's command bus", ba=1)]
+
+
+def test_a_bank_never_precharged_needs_no_trp_before_a_refresh():
+    slow = dataclasses.replace(SPEC, tRP=200)
+    assert check([C(10, "REF")], slow) == []
+    assert check([C(0, "ACT"), C(11, "PRE"), C(210, "REF")], slow) == [
+        "cycle 210: REF at channel 0 rank 0 breaks tRP = 200 after a PRE"]
+    assert check([C(0, "ACT"), C(11, "PRE"), C(211, "REF")], slow) == []
+
+
+def test_refresh_violations_before_from_cycle_are_context():
+    log = [C(0, "ACT"), C(20, "REF"), C(100, "REF", ra=1), C(120, "ACT", ra=1)]
+    assert check(log) == ["cycle 20: REF at channel 0 rank 0 with a bank still open",
+                          "cycle 120: ACT at channel 0 rank 1 during a refresh (tRFC = 50)"]
+    assert check(log, from_cycle=21) == ["cycle 120: ACT at channel 0 rank 1 during a refresh (tRFC = 50)"]
