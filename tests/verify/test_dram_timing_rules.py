@@ -443,3 +443,9 @@ def test_refresh_violations_before_from_cycle_are_context():
     assert check(log) == ["cycle 20: REF at channel 0 rank 0 with a bank still open",
                           "cycle 120: ACT at channel 0 rank 1 during a refresh (tRFC = 50)"]
     assert check(log, from_cycle=21) == ["cycle 120: ACT at channel 0 rank 1 during a refresh (tRFC = 50)"]
+
+
+def test_a_row_naming_no_known_command_is_ignored():
+    log = frame([C(0, "ACT"), C(5, "NOP"), C(6, "RD")])
+    assert list(log["command"]) == ["ACT", "NOP", "RD"]
+    assert check_dram_commands(log, SPEC) == []  # not taken for a PRE (tRAS) or any other command
