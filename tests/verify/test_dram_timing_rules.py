@@ -449,3 +449,23 @@ def test_a_row_naming_no_known_command_is_ignored():
     log = frame([C(0, "ACT"), C(5, "NOP"), C(6, "RD")])
     assert list(log["command"]) == ["ACT", "NOP", "RD"]
     assert check_dram_commands(log, SPEC) == []  # not taken for a PRE (tRAS) or any other command
+
+
+def test_one_bank_at_one_cycle_in_any_row_order():
+    # per bank, at one cycle: a PRE before a column command, an ACT before a column command
+    assert check([C(0, "ACT"), C(11, "RD"), C(11, "PRE")]) == [msg(11, "RD", "RD/WR to a closed bank", 11)]
+    assert check([C(0, "RD"), C(0, "ACT")]) == [
+        msg(0, "RD", "tRCD = 4", 0), msg(0, "RD", "one command per cycle on the channel's command bus")]
+
+
+def test_an_unsorted_log_is_judged_in_time_order():
+    # the same commands, the PRE listed first: the bank is closed by the PRE at 20 whatever the row order
+    rows = [dict(cycle=20, channel=0, rank=0, bankgroup=0, bank=0, command="PRE", row=0),
+            dict(cycle=0, channel=0, rank=0, bankgroup=0, bank=0, command="ACT", row=0),
+            dict(cycle=30, channel=0, rank=0, bankgroup=0, bank=0, command="RD", row=0)]
+    assert check_dram_commands(pd.DataFrame(rows), SPEC) == [msg(30, "RD", "RD/WR to a closed bank", 20)]
+
+
+def test_trrd_in_the_second_rank():
+    assert check([C(0, "ACT"), C(10, "ACT", ra=1), C(11, "ACT", ra=1, ba=1)]) == [
+        msg(11, "ACT", "tRRD_S/L = 2/3", ra=1, ba=1)]
