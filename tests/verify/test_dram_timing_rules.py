@@ -469,3 +469,23 @@ def test_an_unsorted_log_is_judged_in_time_order():
 def test_trrd_in_the_second_rank():
     assert check([C(0, "ACT"), C(10, "ACT", ra=1), C(11, "ACT", ra=1, ba=1)]) == [
         msg(11, "ACT", "tRRD_S/L = 2/3", ra=1, ba=1)]
+
+
+def test_spacing_rules_measure_from_the_previous_command_not_from_cycle_0():
+    # tRRD between ACTs at 100 and 102 (same group: 3 needed)
+    assert check([C(100, "ACT"), C(102, "ACT", ba=1)]) == [msg(102, "ACT", "tRRD_S/L = 2/3", ba=1)]
+    # tCCD against the previous column command (bg 1 at 12: tCCD_S 5), not the first one (bg 0 at 7: 7 apart)
+    opened = [C(0, "ACT"), C(3, "ACT", ba=1), C(5, "ACT", bg=1)]
+    assert check(opened + [C(7, "RD"), C(12, "RD", bg=1), C(14, "RD", ba=1)]) == [
+        msg(14, "RD", "tCCD_S/L = 5/7", ba=1),
+        msg(14, "RD", "the data bus (burst 4 cycles, tRTRS = 2 on a rank switch or read->write)", ba=1)]
+
+
+def test_twtr_groups_are_per_channel_rank_and_bank_group():
+    # a write in channel 0 (bank group 1) does not delay a read in channel 1 (bank group 0)
+    assert check([C(0, "ACT", bg=1), C(1, "ACT", ch=1), C(7, "WR", bg=1), C(14, "RD", ch=1)]) == []
+
+
+def test_twtr_after_the_first_row_of_the_log():
+    assert check([C(0, "WR"), C(2, "ACT", bg=1), C(6, "RD", bg=1)]) == [
+        msg(0, "WR", "RD/WR to a closed bank"), msg(6, "RD", "WL + burst + tWTR_S = 13 after a write", 0, bg=1)]
