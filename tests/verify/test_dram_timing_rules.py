@@ -489,3 +489,14 @@ def test_twtr_groups_are_per_channel_rank_and_bank_group():
 def test_twtr_after_the_first_row_of_the_log():
     assert check([C(0, "WR"), C(2, "ACT", bg=1), C(6, "RD", bg=1)]) == [
         msg(0, "WR", "RD/WR to a closed bank"), msg(6, "RD", "WL + burst + tWTR_S = 13 after a write", 0, bg=1)]
+
+
+def test_command_bus_slots_by_channel_and_cycle():
+    # self-refresh entry and exit take no command-bus slot, like power-down and precharge
+    assert check([C(0, "SRE"), C(0, "ACT", ra=1), C(9, "SRX"), C(9, "ACT", ra=1, ba=1)]) == []
+    # four channels, the latest command at cycle 1: (channel 2, cycle 0) and (channel 0, cycle 1) are two slots
+    four = dataclasses.replace(SPEC, channels=4)
+    assert check([C(0, "ACT", ch=2), C(1, "ACT")], four) == []
+    # HBM: a row command two cycles after a column command is in another slot
+    hbm = dataclasses.replace(SPEC, protocol="HBM")
+    assert check([C(0, "ACT"), C(4, "RD"), C(6, "ACT", bg=1)], hbm) == []
