@@ -500,3 +500,18 @@ def test_command_bus_slots_by_channel_and_cycle():
     # HBM: a row command two cycles after a column command is in another slot
     hbm = dataclasses.replace(SPEC, protocol="HBM")
     assert check([C(0, "ACT"), C(4, "RD"), C(6, "ACT", bg=1)], hbm) == []
+
+
+def test_open_state_when_the_first_row_is_a_precharge_or_the_log_is_unsorted():
+    # a PRE as the log's first row (index 0), then an ACT: the bank is open
+    assert check([C(0, "PRE"), C(6, "ACT"), C(10, "RD")]) == []
+    # an unsorted log whose first row is the ACT, after a PRE listed second: open
+    rows = [dict(cycle=20, channel=0, rank=0, bankgroup=0, bank=0, command="ACT", row=0),
+            dict(cycle=0, channel=0, rank=0, bankgroup=0, bank=0, command="PRE", row=0),
+            dict(cycle=30, channel=0, rank=0, bankgroup=0, bank=0, command="RD", row=0)]
+    assert check_dram_commands(pd.DataFrame(rows), SPEC) == []
+
+
+def test_a_command_at_the_cycle_of_a_power_down_entry_is_inside_it():
+    assert check([C(5, "ACT"), C(5, "PDE")]) == [
+        msg(5, "ACT", "no command while the rank is powered down or in self-refresh", 5)]
