@@ -515,3 +515,11 @@ def test_open_state_when_the_first_row_is_a_precharge_or_the_log_is_unsorted():
 def test_a_command_at_the_cycle_of_a_power_down_entry_is_inside_it():
     assert check([C(5, "ACT"), C(5, "PDE")]) == [
         msg(5, "ACT", "no command while the rank is powered down or in self-refresh", 5)]
+
+
+def test_the_streaming_checker_keeps_twenty_violations_by_default():
+    bad = [c for i in range(25) for c in (C(40 * i, "ACT", ba=i % 4, bg=i // 4 % 2, ra=i // 8 % 2, ch=i // 16),
+                                          C(40 * i + 3, "RD", ba=i % 4, bg=i // 4 % 2, ra=i // 8 % 2, ch=i // 16))]
+    chk = DramCommandChecker(SPEC)
+    chk.feed(records(bad))
+    assert len(chk.finish()) == 20
