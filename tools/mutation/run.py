@@ -119,6 +119,8 @@ pytest_add_cli_args = -p no:cacheprovider
 also_copy =
     docs/
     tools/
+    platforms/
+    workloads/
 pytest_add_cli_args_test_selection =
 {tests}
 """
