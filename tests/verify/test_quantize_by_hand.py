@@ -306,3 +306,49 @@ def test_neuron_node_finds_the_neuron_after_a_layer():
     assert neuron_node(g, L(5, "zz", "linear", (2,), (2,), neuron="if")) is None  # no node reads it
     gi = SnnGraph((N("in", "input", [], (2,), (2,)), N("id", "lif", ["in"], (2,), (2,))))
     assert neuron_node(gi, L(0, "id", "identity", (2,), (2,), neuron="lif", source=-1)).name == "id"
+
+
+def test_a_shortcut_from_a_layer_without_a_neuron():
+    # fc1 has no neuron: its currents (unit s1 = 1/127) are the shortcut; fc2's unit s2 = (0.5/127) x s1, so the
+    # factor is q(s1 / s2) = q(254)
+    g = SnnGraph((N("in", "input", [], (2,), (2,)),
+                  N("fc1", "linear", ["in"], (2,), (2,), weight=np.eye(2)),
+                  N("fc2", "linear", ["fc1"], (2,), (2,), weight=np.array([[0.5, 0.0], [0.0, 0.25]])),
+                  N("n2", "if", ["fc2", "fc1"], (2,), (2,), r=1.0, v_threshold=1.0, v_reset=0.0)))
+    layers = [L(0, "fc1", "linear", (2,), (2,), source=-1), L(1, "fc2", "linear", (2,), (2,), neuron="if", residual=0)]
+    q = quantize(g, layers, weight_bits=8, membrane_bits=16)
+    assert q[0].unit == pytest.approx(1 / 127) and q[1].scale == pytest.approx(0.5 / 127 / 127)
+    assert q[1].res_gain.tolist() == [[254 * ONE], [254 * ONE]]
+
+
+def test_a_shortcut_through_a_scale_and_an_output_node():
+    nodes = list(residual_graph().nodes)
+    nodes[-1] = N("n2", "if", ["fc2", "o1"], (2,), (2,), r=1.0, v_threshold=1.0, v_reset=0.0)
+    nodes[3:3] = [N("sc", "scale", ["n1"], (2,), (2,), scale=np.array([2.0, -1.0])), N("o1", "output", ["sc"], (2,), (2,))]
+    q = quantize(SnnGraph(tuple(nodes)), RES_LAYERS, weight_bits=8, membrane_bits=16)
+    assert q[1].res_gain.tolist() == [[508 * ONE], [-254 * ONE]]
+
+
+def test_a_shortcut_the_neurons_inputs_do_not_reach_has_gain_one():
+    from tlmsim.verify.fixed_point import _shortcut_gain
+
+    g = SnnGraph((N("n1", "if", [], (2,), (2,)), N("flat", "flatten", ["n1"], (2,), (2,)),
+                  N("sc", "scale", ["flat"], (2,), (2,), scale=np.array([3.0, 3.0])),
+                  N("n2", "if", ["sc"], (2,), (2,))))
+    # the walk back from n2 stops at the flatten (not a Scale or an Output) without meeting n1
+    assert _shortcut_gain(g, g["n2"], "n1", (2,)).tolist() == [1.0, 1.0]
+    assert _shortcut_gain(g, g["n2"], "flat", (2,)).tolist() == [3.0, 3.0]
+
+
+def test_an_avgpool_divides_by_a_non_square_window():
+    g = SnnGraph((N("in", "input", [], (1, 2, 3), (1, 2, 3)), N("pool", "avgpool2d", ["in"], (1, 2, 3), (1, 1, 1))))
+    (pool,) = quantize(g, [L(0, "pool", "avgpool2d", (1, 2, 3), (1, 1, 1), kernel=(2, 3), stride=(2, 3), source=-1)],
+                       weight_bits=8, membrane_bits=16)
+    assert pool.unit == pytest.approx(1 / 6)
+
+
+def test_the_reference_reshapes_a_flat_input_to_the_layers_shape():
+    q = quantize(chain_graph(), chain_layers()[:1], weight_bits=8, membrane_bits=16)
+    flat = np.array([[1, 0, 0, 1]], dtype=np.int64)  # (T, C x H x W) for in_shape (1, 2, 2)
+    out = reference(q, {0: flat}, 1, accumulator_bits=16)
+    assert out[0].tolist() == [[[[127, 0], [0, 127]], [[-64, 0], [0, -64]]]]
