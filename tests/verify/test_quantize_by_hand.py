@@ -369,3 +369,11 @@ def test_a_recurrent_weight_is_measured_in_the_input_unit():
     # W_in / s_w = [[5, 0], [0, 2.5]] -> [[5, 0], [0, 2]]; W_rec / s = [[0, 7], [3.5, 0]] -> [[0, 7], [4, 0]]
     assert q[1].weights.tolist() == [[5, 0], [0, 2]]
     assert q[1].rec_weights.tolist() == [[0, 4], [7, 0]]
+
+
+def test_the_largest_negative_recurrent_weight_keeps_its_full_magnitude():
+    # max|W_rec| = 3 is a negative weight: -3 / (3/7) = -7 = -qmax, inside [-qmax - 1, qmax]
+    g = rsnn_graph(np.array([[0.0, -3.0], [1.5, 0.0]]), np.zeros(2))
+    (q,) = quantize(g, [L(0, "fc", "linear", (2,), (2,), neuron="if", source=-1, recurrent=True)], weight_bits=4,
+                    membrane_bits=16)
+    assert q.rec_weights.tolist() == [[0, 4], [-7, 0]]
