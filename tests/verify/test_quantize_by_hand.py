@@ -377,3 +377,11 @@ def test_the_largest_negative_recurrent_weight_keeps_its_full_magnitude():
     (q,) = quantize(g, [L(0, "fc", "linear", (2,), (2,), neuron="if", source=-1, recurrent=True)], weight_bits=4,
                     membrane_bits=16)
     assert q.rec_weights.tolist() == [[0, 4], [-7, 0]]
+
+
+def test_a_shortcut_into_a_layer_without_a_neuron_has_gain_one():
+    # fc2 outputs its currents plus fc1's spikes: factor q(1 x 1 / s2) with s2 = 0.5 / 127
+    g = residual_graph()
+    layers = [RES_LAYERS[0], L(1, "fc2", "linear", (2,), (2,), residual=0)]
+    q = quantize(g, layers, weight_bits=8, membrane_bits=16)
+    assert q[1].neuron is None and q[1].res_gain.tolist() == [[254 * ONE], [254 * ONE]]
