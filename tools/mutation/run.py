@@ -43,8 +43,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 RESULTS = HERE / "results"
 FIELDS = ["module", "group", "mutants", "killed", "timeout", "survived", "equivalent", "kill_rate", "minutes", "source"]
-#: mutmut 3's exit codes of a mutant's test run (mutmut/stats.py), as this harness counts them
-KILLED, TIMEOUT = {1, 3, 37}, {36, -24, 24, 152, 255}
+#: mutmut 3's exit codes of a mutant's test run (mutmut/stats.py), as this harness counts them; a test
+#: process killed by SIGSEGV (-11, mutmut's "segfault", e.g. a mutated as_strided view) failed: caught
+KILLED, TIMEOUT = {1, 3, 37, -11}, {36, -24, 24, 152, 255}
 #: what mutmut 3 prints when the selected tests reach no mutated function
 NO_TESTS = "could not find any test case for any mutant"
 
