@@ -35,3 +35,22 @@ def test_a_node_kind_without_a_model_is_refused_naming_the_node():
     with pytest.raises(WorkloadError) as e:
         simulate_graph(g, np.zeros((1, 1, 1)))
     assert str(e.value) == "d: node kind 'delay' has no reference model"
+
+
+def test_input_errors_name_what_is_missing():
+    g = SnnGraph((N("a", "input", [], (1,)), N("b", "input", [], (1,)), N("n", "if", ["a", "b"], (1,), r=1.0,
+                                                                                v_threshold=1.0, v_reset=0.0)))
+    with pytest.raises(WorkloadError) as e:
+        simulate_graph(g, np.zeros((1, 1, 1)))
+    assert str(e.value) == "the graph has 2 inputs; pass a dict by Input name"
+    with pytest.raises(WorkloadError) as e:
+        simulate_graph(g, {"a": np.zeros((1, 1, 1))})
+    assert str(e.value) == "input 'b' needs shape (T, batch, *[1]), got None"
+
+
+def test_spike_inputs_are_recorded_as_values_not_as_spikes():
+    g = SnnGraph((N("in", "input", [], (2,)), N("n", "if", ["in"], (2,), r=1.0, v_threshold=1.0, v_reset=0.0)))
+    x = np.array([[[True, False]], [[True, True]]])
+    r = simulate_graph(g, x)
+    assert r.outputs["in"].dtype == np.float64 and r.outputs["in"][:, 0].tolist() == [[1.0, 0.0], [1.0, 1.0]]
+    assert r.firing_rates() == {"n": 0.75}  # the input is not a spiking node
