@@ -16,7 +16,6 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from tlmsim.platform.dram import DramConfig
 from tlmsim.verify.dram_timing import CODES, DramCommandChecker, check_dram_commands, check_dram_records
@@ -302,7 +301,7 @@ def test_power_down_residency_and_exit():
         msg(8, "ACT", "tXP = 6 after a power-down exit", 3, ba=1)]
     assert check([C(0, "PDE"), C(2, "ACT")]) == [
         msg(2, "ACT", "no command while the rank is powered down or in self-refresh", 0)]
-    assert check([C(4, "PDX")]) == [f"cycle 4: PDX at channel 0 rank 0 bankgroup -1 bank -1 breaks a power-down exit without an entry"]
+    assert check([C(4, "PDX")]) == ["cycle 4: PDX at channel 0 rank 0 bankgroup -1 bank -1 breaks a power-down exit without an entry"]
     # the other rank is not powered down
     assert check([C(0, "PDE"), C(2, "ACT", ra=1)]) == []
     # a command long after the exit is free; one at the entry's cycle is outside the power-down
@@ -318,12 +317,12 @@ def test_self_refresh_residency_and_exit():
     assert check([C(0, "SRE"), C(11, "ACT"), C(15, "RD")]) == [
         msg(11, "ACT", "no command while the rank is powered down or in self-refresh", 0),
         msg(15, "RD", "no command while the rank is powered down or in self-refresh", 0)]
-    assert check([C(4, "SRX")]) == [f"cycle 4: SRX at channel 0 rank 0 bankgroup -1 bank -1 breaks a self-refresh exit without an entry"]
+    assert check([C(4, "SRX")]) == ["cycle 4: SRX at channel 0 rank 0 bankgroup -1 bank -1 breaks a self-refresh exit without an entry"]
     # an exit of the wrong kind
     assert check([C(0, "PDE"), C(5, "SRX")]) == [
-        f"cycle 5: SRX at channel 0 rank 0 bankgroup -1 bank -1 breaks a self-refresh exit without an entry (previous command at cycle 0)"]
+        "cycle 5: SRX at channel 0 rank 0 bankgroup -1 bank -1 breaks a self-refresh exit without an entry (previous command at cycle 0)"]
     assert check([C(0, "SRE"), C(12, "PDX")]) == [
-        f"cycle 12: PDX at channel 0 rank 0 bankgroup -1 bank -1 breaks a power-down exit without an entry (previous command at cycle 0)"]
+        "cycle 12: PDX at channel 0 rank 0 bankgroup -1 bank -1 breaks a power-down exit without an entry (previous command at cycle 0)"]
 
 
 # -- limit, from_cycle and the streaming checker --------------------------------------------------
