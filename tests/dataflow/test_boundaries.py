@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tlmsim.dataflow import make_dataflow
-from tlmsim.dataflow.activity import Im2col, fanout_map, spike_bits
+from tlmsim.dataflow.activity import Im2col, fanout_map, fold_sums, spike_bits
 from tlmsim.dataflow.formats import SPIKE_FORMATS
 from tlmsim.dataflow.tiling import bits_to_bytes, ceil_div
 from tlmsim.platform import load_platform
@@ -80,7 +80,7 @@ def test_fold_counts_with_a_partial_last_fold(K, folds):
     x = np.zeros((2, K), dtype=bool)
     x[0, K - 1] = True  # the last input: in the partial fold
     x[1, :] = True
-    counts = Im2col(layer, x).fold_counts(32)
+    counts = fold_sums(Im2col(layer, x).x, 32)  # spikes per (timestep, pixel, 32-row fold)
     assert counts.shape == (2, 1, folds)
     assert counts[0, 0].tolist() == [0] * (folds - 1) + [1]
     assert counts[1, 0].sum() == K and counts[1, 0, -1] == K - 32 * (folds - 1)

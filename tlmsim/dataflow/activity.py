@@ -63,19 +63,12 @@ def fanout_map(layer: Layer) -> np.ndarray:
 
 
 class Im2col:
-    """A layer's im2col spikes with fold-level aggregates for the systolic dataflows."""
+    """A layer's im2col spikes for the systolic dataflows."""
 
     def __init__(self, layer: Layer, spikes: np.ndarray) -> None:
         self.layer = layer
         self.x = im2col(layer, np.asarray(spikes, dtype=bool))  # (T, M, K)
         self.T, self.M, self.K = self.x.shape
-        self._folds: dict[int, np.ndarray] = {}
-
-    def fold_counts(self, R: int) -> np.ndarray:
-        """int ``(T, M, ceil(K / R))``: spikes per (timestep, pixel row, R-wide K fold)."""
-        if R not in self._folds:
-            self._folds[R] = fold_sums(self.x, R)
-        return self._folds[R]
 
 
 def fold_sums(x: np.ndarray, R: int) -> np.ndarray:

@@ -13,10 +13,9 @@ streams need.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-from tlmsim.workload import Layer, Workload
+from tlmsim.workload import Workload
 
 #: DRAM regions start on this boundary (a DDR4 row is 8 KiB per rank)
 REGION_ALIGN_BYTES = 4096
@@ -114,5 +113,3 @@ def largest_chunk(limit: int, total: int, footprint) -> int:
     return lo
 
 
-def out_pixels(layer: Layer) -> int:
-    return math.prod(layer.out_shape[1:]) if len(layer.out_shape) == 3 else 1

@@ -74,9 +74,7 @@ class ChunkFolds:
         return int(self.order[self.starts[f]]) if self.order is not None else int(self.starts[f])
 
     def rows(self, folds: np.ndarray) -> np.ndarray:
-        """Reduction rows of ``folds`` (in order)."""
-        if len(folds) == 0:
-            return np.zeros(0, dtype=np.int64)
+        """Reduction rows of ``folds`` (in order; at least one fold)."""
         idx = np.concatenate([np.arange(self.starts[f], self.starts[f + 1]) for f in folds])
         return self.order[idx] if self.order is not None else idx
 
@@ -84,7 +82,9 @@ class ChunkFolds:
 class WsStreaming(SystolicDataflow):
     """Weight-stationary base: subclasses set the switches below."""
 
-    #: skip silent folds and elements (activity tags)
+    #: skip silent folds and elements (activity tags); a skipping subclass provides
+    #: ``_tile_tags(cf, layer, live, k0, k1, w0, w1)`` -> (tag bits read, tag bits moved)
+    #: and a ``_chunk_folds`` with activity (see spikex)
     ZERO_SKIP = False
     #: one tile covers all timesteps: the weights stay in the array for all of them
     TIME_INNER = False
@@ -136,14 +136,12 @@ class WsStreaming(SystolicDataflow):
         return cands
 
     def _chunk_folds(self, layer: Layer, act: Im2col | None, m0: int, mm: int) -> ChunkFolds:
-        """The plain folds of a chunk (R rows each), with their activity when skipping."""
+        """The plain folds of a chunk (R rows each), without activity: a skipping
+        subclass (spikex) overrides this, and :meth:`_tile_tags`."""
         R = self.R
         K = layer.gemm[1]
         starts = np.minimum(np.arange(ceil_div(K, R) + 1, dtype=np.int64) * R, K)
-        if not self.ZERO_SKIP or act is None:
-            return ChunkFolds(m0, mm, None, starts, None, None)
-        counts = act.fold_counts(R)[:, m0:m0 + mm]
-        return ChunkFolds(m0, mm, None, starts, counts, self._window_activity(counts))
+        return ChunkFolds(m0, mm, None, starts, None, None)
 
     def _window_activity(self, counts: np.ndarray) -> np.ndarray:
         """bool ``(windows, mm, folds)`` from spike counts ``(T, mm, folds)``."""
@@ -160,12 +158,6 @@ class WsStreaming(SystolicDataflow):
         output channels, and the number of column groups holding a copy of its weights."""
         T, W = self.workload.timesteps, self.window
         return cf.mm * (min(T, w1 * W) - w0 * W), 1
-
-    def _tile_tags(self, cf: ChunkFolds, layer: Layer, live: np.ndarray, k0: int, k1: int,
-                   w0: int, w1: int) -> tuple[int, int]:
-        """(tag bits the sequencer reads, tag bits moved with the spikes) for a tile of
-        chunk ``cf`` covering rows [k0, k1) and streaming folds ``live``."""
-        return 0, 0
 
     # -- steps ------------------------------------------------------------------------
     def _steps(self, layer: Layer, act: Im2col | None, chunks: list[ChunkFolds], g: int, order: str,

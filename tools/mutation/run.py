@@ -5,7 +5,7 @@
     python tools/mutation/run.py --module report.py --rev e440914 --tag before   # judge an older commit's tests
 
 Each module runs in its own scratch copy of the repository (the working tree, or
-``--rev``'s tree; never the checkout itself), under ``nice -n 15``, with mutmut 3
+``--rev``'s tree; never the checkout itself), under ``nice -n 15`` with one mutant at a time (``--jobs``), with mutmut 3
 (pinned in the dev extra: it imports the code once, forks per mutant and runs the
 tests of the module's test selection (modules.yaml) that reach the mutated function;
 test files a revision does not have are left out). Results go to
@@ -43,8 +43,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 RESULTS = HERE / "results"
 FIELDS = ["module", "group", "mutants", "killed", "timeout", "survived", "equivalent", "kill_rate", "minutes", "source"]
-#: mutmut 3's exit codes of a mutant's test run (mutmut/stats.py), as this harness counts them
-KILLED, TIMEOUT = {1, 3, 37}, {36, -24, 24, 152, 255}
+#: mutmut 3's exit codes of a mutant's test run (mutmut/stats.py), as this harness counts them; a test
+#: process killed by SIGSEGV (-11, mutmut's "segfault", e.g. a mutated as_strided view) failed: caught
+KILLED, TIMEOUT = {1, 3, 37, -11}, {36, -24, 24, 152, 255}
 #: what mutmut 3 prints when the selected tests reach no mutated function
 NO_TESTS = "could not find any test case for any mutant"
 
@@ -119,13 +120,15 @@ pytest_add_cli_args = -p no:cacheprovider
 also_copy =
     docs/
     tools/
+    platforms/
+    workloads/
 pytest_add_cli_args_test_selection =
 {tests}
 """
 
 
 def run_module(module: str, spec: dict, *, rev: str | None, tag: str, entries: list[dict], keep: bool,
-               recheck: tuple[dict, list[str]] | None = None, only: list[str] | None = None) -> dict:
+               recheck: tuple[dict, list[str]] | None = None, only: list[str] | None = None, jobs: int = 1) -> dict:
     """Mutate ``module`` and run its test selection on every mutant; with ``recheck`` (the
     tag's stored row and its surviving mutants) rerun only those and update the row."""
     work = Path(tempfile.mkdtemp(prefix=f"tlmsim-mut-{tag}-{module.replace('/', '_')}-"))
@@ -149,7 +152,7 @@ def run_module(module: str, spec: dict, *, rev: str | None, tag: str, entries: l
         log = RESULTS / tag / f"{module.replace('/', '_')}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("w") as fh:
-            proc = subprocess.run(["nice", "-n", "15", sys.executable, "-m", "mutmut", "run",
+            proc = subprocess.run(["nice", "-n", "15", sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs),
                                    *(recheck[1] if recheck else only or [])], cwd=work, env=env,
                                   stdout=fh, stderr=subprocess.STDOUT)
         if proc.returncode:
@@ -320,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", action="append", metavar="GLOB",
                     help="mutate only the functions whose mutant names match (e.g. '*SystolicDataflow*run_cycles*'; "
                          "repeatable): a restricted measurement, say so when you report it")
+    ap.add_argument("--jobs", type=int, default=1,
+                    help="mutants judged in parallel (mutmut's --max-children; default 1: the machine is shared)")
     ap.add_argument("--rescore", action="store_true",
                     help="re-apply equivalent.yaml to the stored survivors of --tag (runs no mutant)")
     args = ap.parse_args(argv)
@@ -368,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             recheck = (rows[m], names)
         rows[m] = run_module(m, modules[m], rev=args.rev, tag=args.tag, entries=entries, keep=args.keep,
-                             recheck=recheck, only=args.only)
+                             recheck=recheck, only=args.only, jobs=args.jobs)
         r = rows[m]
         print(f"mutation: {m}: {r['mutants']} mutants, {r['killed']} killed, {r['timeout']} timed out, "
               f"{r['survived']} survived, {r['equivalent']} equivalent: kill rate {r['kill_rate']} "
