@@ -257,7 +257,9 @@ def _validate_one(arg: str) -> str:
         build(p, load_workload(None, seed=0), simpy.Environment(), Recorder())
     except MappingError as exc:
         raise MappingError(f"{f}: with the default workload: {exc}") from None
-    return f"platform {p.name}, DRAM {p.dram.preset}, array {p.pe_array.rows}x{p.pe_array.cols}"
+    cores = p.pe_array.cores
+    arrays = f"{cores} arrays of " if cores > 1 else "array "
+    return f"platform {p.name}, DRAM {p.dram.preset}, {arrays}{p.pe_array.rows}x{p.pe_array.cols}"
 
 
 def cmd_validate(args) -> int:

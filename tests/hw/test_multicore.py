@@ -139,7 +139,7 @@ def test_too_few_core_positions_are_refused_in_one_line_naming_the_keys():
         load_platform("ddr4-baseline", ["pe_array.cores=2"])
     text = str(err.value)
     assert "\n" not in text and "noc.nodes.l1" in text and "pe_array.cores is 2" in text
-    with pytest.raises(ConfigError, match="noc.nodes.l1 places 4 cores but pe_array.cores is 5"):
+    with pytest.raises(ConfigError, match="noc.nodes.l1: places 4 cores but pe_array.cores is 5"):
         load_platform(MESH4, ["pe_array.cores=5"])
 
 

@@ -27,6 +27,8 @@ def test_validate_shipped_names_traces_sweeps_and_searches(tmp_path, capsys):
     assert main(["validate", *args]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "ok  ddr4-baseline: platform ddr4-baseline, DRAM DDR4-3200, array 32x32"
+    assert main(["validate", "mesh-4core"]) == 0
+    assert capsys.readouterr().out == "ok  mesh-4core: platform mesh-4core, DRAM DDR4-3200, 4 arrays of 32x32\n"
     assert out[1].startswith("ok  digits-snn: workload digits-snn, 5 layers, T=16")
     assert out[2].startswith("ok  alexnet-scalesim: workload alexnet-scalesim")
     assert out[3] == f"ok  {TRACE}: spike trace, 5 layers, 360 samples"

@@ -64,7 +64,7 @@ def check_platform(platform: "Platform", file: str | None = None) -> None:
     placed = len(l1_at) if isinstance(l1_at, list) else 1
     if placed < cores:
         raise ConfigError(
-            f"noc.nodes.l1 places {placed} core{'s' if placed != 1 else ''} but pe_array.cores is {cores}",
+            f"places {placed} core{'s' if placed != 1 else ''} but pe_array.cores is {cores}",
             file=file, key="noc.nodes.l1",
             allowed=f"a list of at least {cores} positions [[x, y], ...] (core c at the c-th), or pe_array.cores "
             f"<= {placed}",
