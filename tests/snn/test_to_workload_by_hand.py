@@ -136,6 +136,20 @@ def test_a_synaptic_path_is_preferred_over_a_pooling_one_and_a_layer_not_after_i
         assert feeds == {"p": ("x", (1, 4, 4), 0), "c": ("x", (1, 4, 4), 0), "f": ("n", (1, 4, 4), 0)}
 
 
+@pytest.mark.parametrize("syn", ["conv2d", "affine", "linear"])
+def test_the_synaptic_path_wins_whatever_the_names_and_input_order(syn):
+    """A pooling layer named before the synaptic one ("a" < "z") and listed first or last."""
+    pool = N("a", "sumpool2d", ["x"], (1, 1, 4), (1, 1, 4), kernel=(1, 1), stride=(1, 1), padding=(0, 0))
+    if syn == "conv2d":
+        z = conv("z", "x", (1, 1, 4), (1, 1, 4), np.ones((1, 1, 1, 1)))
+    else:
+        z = N("z", syn, ["x"], (1, 1, 4), (4,), weight=np.ones((4, 4)), bias=np.zeros(4))
+    for order in (["a", "z"], ["z", "a"]):
+        layers, _ = graph_layers(G(x((1, 1, 4)), pool, z, N("n", "if", order, (4,), (4,))))
+        assert [(ly["name"], ly.get("neuron"), ly.get("residual")) for ly in layers] == [
+            ("a", None, None), ("z", "if", "a")], order
+
+
 def test_a_neuron_with_no_layer_of_its_own_is_an_identity_layer():
     g = G(x((5,)), N("n", "lif", ["x"], (5,), (5,)), fc("fc", "n", 5, np.ones((2, 5))),
           N("n2", "if", ["fc"], (2,), (2,)))
