@@ -140,8 +140,9 @@ def graph_layers(graph: SnnGraph) -> tuple[list[dict], dict[str, Feed]]:
             now = [i for i in node.inputs if i not in node.delayed]
             now_srcs = [producer[i] for i in now]
             # the layer the neuron attaches to: a neuron-less synaptic/pooling layer read only by this neuron
+            # (such a layer has no neuron yet: only its one reader, this neuron, attaches one)
             main = [s for s, i in zip(now_srcs, now) if s in by_name and by_name[s]["op"] in _NEURON_HOSTS
-                    and "neuron" not in by_name[s] and producer[i] == i and readers[i] == [node.name]]
+                    and producer[i] == i and readers[i] == [node.name]]
             main.sort(key=lambda s: by_name[s]["op"] not in ("conv2d", "linear"))  # synaptic layers first
             if main:
                 layer = by_name[main[0]]
@@ -166,9 +167,8 @@ def graph_layers(graph: SnnGraph) -> tuple[list[dict], dict[str, Feed]]:
             if node.delayed:
                 _recurrent(graph, node, layer, readers, consumed, feeds)
             producer[node.name] = layer["name"]
+            # (an identity layer is named as its neuron: this is also the layer's shape)
             wshape[node.name] = wshape[layer["name"]] if layer["op"] != "identity" else tuple(layer["in_shape"])
-            if layer["op"] == "identity":
-                wshape[layer["name"]] = tuple(layer["in_shape"])
             continue
         raise WorkloadError(f"node kind {k!r} cannot be mapped", key=node.name)
     # a layer reading the network input (or the previous layer) needs no explicit input
