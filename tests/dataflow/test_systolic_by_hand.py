@@ -1,0 +1,227 @@
+"""The shared systolic tiler/emitter (tlmsim/dataflow/systolic.py) at its boundaries,
+with hand-computed exact values: folds run back to back with and without the weight
+double buffer, time windows that do not divide T, tensor moves clamped at the end of
+their tensor, resident bytes per level, GLB offsets at both ends of a level, a
+pooling layer split into channel groups (partial last group, membrane hand-over,
+L1 tile bytes), the recurrent loads split among the producer tiles of t - 1, the
+traffic and exposed-cycle estimates the tiler compares."""
+
+from dataclasses import replace
+
+import pytest
+
+from tlmsim.dataflow import make_dataflow
+from tlmsim.dataflow.systolic import Step, _level_bytes, _tensor_move
+from tlmsim.engine.plan import Move
+from tlmsim.engine.transaction import DataClass
+from tlmsim.platform import load_platform
+from tlmsim.workload import load_workload
+
+
+def _wl(tmp_path, layers: str, T: int = 1):
+    f = tmp_path / "w.yaml"
+    f.write_text(f"name: h\ntimesteps: {T}\nweight_bits: 8\nlayers:\n{layers}")
+    return load_workload(f, seed=0)
+
+
+def _df(wl, *sets, dataflow: str = "dense-ws"):
+    return make_dataflow(load_platform("ddr4-baseline", [f"dataflow.name={dataflow}", *sets]), wl)
+
+
+FC = "  - {name: fc, op: linear, in_shape: [16], out_features: 8, neuron: lif}\n"
+
+
+# -- run_cycles -------------------------------------------------------------------------
+@pytest.mark.parametrize("fills, streams, plain, double", [
+    # R = 4, C = 3: skew = R + C - 2 = 5
+    ([], [], 0, 0),
+    ([4], [10], 4 + 10 + 5, 4 + 10 + 5),
+    # plain: 8 + 19 + 3 x 5 = 42; double: 4 + 19 + (max(0, 0 - 10) + max(0, 4 - 7) = 0) + 5 = 28
+    ([4, 0, 4], [10, 7, 2], 42, 28),
+    # a fill longer than the previous stream shows its excess: 4 + 10 + max(0, 4 - 1) + 5 = 22
+    ([4, 4], [1, 9], 8 + 10 + 10, 22),
+    # first fill 0 (array already holds it): only the skew and the streams
+    ([0, 4], [3, 2], 4 + 5 + 10, 0 + 5 + 1 + 5),
+])
+def test_run_cycles_of_folds_back_to_back(tmp_path, fills, streams, plain, double):
+    wl = _wl(tmp_path, FC)
+    assert _df(wl, "pe_array.rows=4", "pe_array.cols=3", "pe_array.weight_double_buffer=false").run_cycles(
+        fills, streams) == plain
+    assert _df(wl, "pe_array.rows=4", "pe_array.cols=3", "pe_array.weight_double_buffer=true").run_cycles(
+        fills, streams) == double
+
+
+# -- time windows -----------------------------------------------------------------------
+@pytest.mark.parametrize("T, sets, window, windows", [
+    (7, ["dataflow.time_window=3"], 3, 3),  # 3 + 3 + 1: the last window is partial
+    (6, ["dataflow.time_window=3"], 3, 2),
+    (4, ["dataflow.time_window=10"], 4, 1),  # at most T
+    (5, [], 1, 5),  # unset: DEFAULT_WINDOW = 1 for the dense dataflows
+])
+def test_windows_that_do_not_divide_T(tmp_path, T, sets, window, windows):
+    df = _df(_wl(tmp_path, FC, T=T), *sets)
+    assert (df.window, df.windows) == (window, windows)
+
+
+def test_ptb_default_window_is_two_and_capped_by_T(tmp_path):
+    assert (_df(_wl(tmp_path, FC, T=5), dataflow="ptb").window, _df(_wl(tmp_path, FC, T=5), dataflow="ptb").windows) \
+        == (2, 3)
+    assert _df(_wl(tmp_path, FC, T=1), dataflow="ptb").window == 1
+
+
+# -- _tensor_move, _level_bytes -----------------------------------------------------------
+def test_tensor_move_clamps_to_the_tensor_and_wraps_an_oversized_read():
+    sizes, res, glb = {"w": 100, "x": 40}, {"w": 1}, {"w": 1000}
+    # resident, inside: offset kept
+    assert _tensor_move(sizes, res, glb, DataClass.WEIGHTS, 30, "w", 10, 5000, 7) == \
+        Move(DataClass.WEIGHTS, 30, False, 5010, 1010, level_span=0, level=1)
+    # resident, past the end: offset clamped to 100 - 30 = 70
+    assert _tensor_move(sizes, res, glb, DataClass.WEIGHTS, 30, "w", 90, 5000, 7) == \
+        Move(DataClass.WEIGHTS, 30, False, 5070, 1070, level_span=0, level=1)
+    # exactly at the end: kept
+    assert _tensor_move(sizes, res, glb, DataClass.WEIGHTS, 30, "w", 70, 5000, 7).dram_address == 5070
+    # larger than the tensor: offset 0 and the reads wrap over the tensor's 100 bytes
+    assert _tensor_move(sizes, res, glb, DataClass.SPIKES, 150, "w", 20, 5000, 7) == \
+        Move(DataClass.SPIKES, 150, False, 5000, 1000, level_span=100, level=1)
+    # exactly the tensor: no wrap
+    assert _tensor_move(sizes, res, glb, DataClass.SPIKES, 100, "w", 0, 5000, 7).level_span == 0
+    # not resident: from DRAM through the staging address, clamped the same way (40 - 8 = 32)
+    assert _tensor_move(sizes, res, glb, DataClass.SPIKES, 8, "x", 39, 300, 64, after=("a",)) == \
+        Move(DataClass.SPIKES, 8, True, 332, 64, after=("a",))
+
+
+def test_level_bytes_sums_the_resident_tensors_per_level():
+    assert _level_bytes({"a": 10, "b": 20, "c": 5, "d": 7}, {"a": 0, "b": 1, "c": 0}) == {0: 15, 1: 20}
+    assert _level_bytes({"a": 10}, {}) == {}
+
+
+# -- output destinations, footprints ------------------------------------------------------
+RES_CHAIN = """  - {name: a, op: linear, in_shape: [16], out_features: 8, neuron: lif}
+  - {name: b, op: linear, in_shape: [8], out_features: 8, neuron: lif}
+  - {name: c, op: linear, in_shape: [8], out_features: 8, neuron: lif, residual: a}
+"""
+
+
+def test_outputs_reach_dram_for_a_network_output_a_residual_source_or_a_far_reader(tmp_path):
+    df = _df(_wl(tmp_path, RES_CHAIN))
+    # a: read by b only, but c's shortcut source; b: read by c (the next) only; c: the network output
+    assert [df._outputs_to_dram(layer) for layer in df.workload.layers] == [True, False, True]
+    far = _wl(tmp_path, """  - {name: x, op: linear, in_shape: [16], out_features: 8, neuron: lif}
+  - {name: y, op: linear, in_shape: [8], out_features: 8, neuron: lif}
+  - {name: z, op: linear, in_shape: [8], out_features: 4, neuron: lif, input: x}
+""")
+    df = _df(far)
+    # x: read by y (next) and z (not next); y: read by nobody (a network output)
+    assert [df._outputs_to_dram(layer) for layer in df.workload.layers] == [True, True, True]
+
+
+def test_out_footprint_adds_the_shortcut_slice_in_its_source_bits(tmp_path):
+    # 5 outputs x 3 timesteps, accumulator 16, membrane 16 bits: psums ceil(240 / 8) = 30, membrane
+    # in + out 2 x ceil(80 / 8) = 20, spikes ceil(15 / 8) = 2 -> 52
+    df = _df(_wl(tmp_path, RES_CHAIN, T=3))
+    a, _, c = df.workload.layers
+    assert df.out_footprint(a, 5, 3) == 52
+    assert df.out_footprint(c, 5, 3) == 52 + 2  # shortcut from a spiking layer: 15 bits
+    assert df.out_footprint(a, 1, 1) == 2 + 2 * 2 + 1  # ceil(16 / 8) + 2 x 2 + ceil(1 / 8)
+    psum = _wl(tmp_path, RES_CHAIN.replace("out_features: 8, neuron: lif}\n  - {name: b", "out_features: 8}\n  - {name: b"),
+               T=3)
+    df = _df(psum)
+    assert df.workload.layers[0].neuron is None
+    assert df.out_footprint(df.workload.layers[2], 5, 3) == 52 + 30  # shortcut of partial sums: 240 bits
+
+
+# -- GLB layout --------------------------------------------------------------------------
+def test_glb_layout_alternates_ends_and_skips_flatten(tmp_path):
+    wl = _wl(tmp_path, """  - {name: cv, op: conv2d, in_shape: [1, 4, 4], out_channels: 2, kernel: 3, padding: 1, neuron: lif}
+  - {name: fl, op: flatten, in_shape: [2, 4, 4]}
+  - {name: fc, op: linear, in_shape: [32], out_features: 4, neuron: lif}
+""")
+    df = _df(wl)
+    S, cap = df.staging, df.level_capacities[0]
+    sizes = {"inputs": 100, "membrane": 50, "weights": 200, "outputs": 30}
+    every = {n: 0 for n in sizes}
+    cv, _, fc = wl.layers
+    # layer 0: inputs at the bottom (above the staging area), membrane and weights stacked on them,
+    # outputs at the top
+    assert df._glb_layout(sizes, every, cv) == {"inputs": S, "membrane": S + 100, "weights": S + 150,
+                                                "outputs": cap - 30}
+    # fc: one non-flatten layer before it (the flatten does not count): the other way round
+    assert df._glb_layout(sizes, every, fc) == {"inputs": cap - 100, "membrane": cap - 150, "weights": cap - 350,
+                                                "outputs": S}
+    # a tensor not resident takes no space: the weights sit directly on the inputs
+    assert df._glb_layout(sizes, {"inputs": 0, "weights": 0}, cv) == {"inputs": S, "weights": S + 100}
+    # two levels: each laid out on its own, from its own capacity
+    df.level_capacities = [5000, 900]
+    assert df._glb_layout(sizes, {"inputs": 1, "weights": 0, "outputs": 1}, fc) == {
+        "weights": 5000 - 200, "inputs": 900 - 100, "outputs": S}
+    assert df._glb_layout(sizes, {"inputs": 1, "weights": 0, "outputs": 1}, cv) == {
+        "weights": S, "inputs": S, "outputs": 900 - 30}
+
+
+# -- traffic and exposed cycles ----------------------------------------------------------
+def _steps():
+    # Step(t0, t1, n0, nc, m0, mm, k0, k1, cycles, w_bytes, s_bytes, dense_ops, acc_ops, last_k=...)
+    return [
+        Step(0, 2, 0, 3, 0, 5, 0, 8, 10, 7, 11, 0, 0),
+        Step(2, 4, 0, 3, 0, 5, 0, 8, 10, 0, 13, 0, 0),
+        Step(1, 3, 3, 1, 0, 1, 0, 8, 10, 0, 0, 0, 0),
+        Step(0, 4, 4, 8, 0, 8, 0, 4, 10, 5, 3, 0, 0, last_k=False),
+    ]
+
+
+def test_traffic_counts_outputs_and_membranes_of_finishing_tiles_only(tmp_path):
+    df = _df(_wl(tmp_path, FC, T=4))  # membrane 16 bits
+    # outputs: ceil(5 x 3 x 2 / 8) = 4, 4, ceil(1 x 1 x 2 / 8) = 1 -> 9 (the partial-K tile stores none)
+    # membrane: ceil(15 x 16 / 8) = 30 x (t0 > 0: 0 + t1 < T: 1) + 30 x (1 + 0) + 2 x (1 + 1) = 64
+    assert df._traffic(df.workload.layers[0], _steps(), {}) == {"weights": 12, "inputs": 27, "membrane": 64,
+                                                                 "outputs": 9}
+    assert df._traffic(df.workload.layers[0], [], {}) == {"weights": 0, "inputs": 0, "membrane": 0, "outputs": 0}
+
+
+def test_exposed_cycles_are_the_first_tiles_prologue_slices_and_the_epilogue(tmp_path):
+    df = _df(_wl(tmp_path, RES_CHAIN))
+    # DDR4-3200 x64 (DRAMsim3 tCK 0.63 ns): 8 B x 2 per 0.63 ns, at 500 MHz (2 ns) = 50.79 bytes per cycle
+    assert df.dram_bytes_per_cycle == pytest.approx(8 * 2 / 0.63 * 2)
+    a, b, c = df.workload.layers
+    sizes = {"weights": 64, "inputs": 2, "membrane": 0, "outputs": 100}
+    steps = _steps()
+
+    def nbytes(layer, res, resident_input=False, st=steps):
+        return df._exposed_cycles(layer, st, sizes, res, resident_input) * df.dram_bytes_per_cycle
+
+    assert nbytes(c, {}) == 0
+    assert nbytes(c, {n: 0 for n in sizes}, st=[]) == 0
+    assert nbytes(c, {"weights": 0}) == pytest.approx(7)  # the first tile's weight slice
+    assert nbytes(c, {"inputs": 0}) == pytest.approx(11)  # its spike slice
+    assert nbytes(c, {"inputs": 0}, resident_input=True) == 0  # already in the level
+    assert nbytes(c, {"outputs": 0}) == pytest.approx(100)  # the whole outputs written back after the last tile
+    assert nbytes(b, {"outputs": 0}) == 0  # b's outputs stay for c
+    assert nbytes(c, {"weights": 0, "inputs": 0, "outputs": 0, "membrane": 0}) == pytest.approx(118)
+
+
+# -- recurrent loads -----------------------------------------------------------------------
+def test_recurrent_loads_split_the_bytes_among_the_producer_tiles():
+    from tlmsim.dataflow.systolic import SystolicDataflow
+
+    def move(dc, nbytes, tensor, offset, base, stage, after=None, signals=None):
+        return (dc, nbytes, tensor, offset, base, stage, after)
+
+    K = 10
+    # rows k 6..22: recurrent rows k >= 10 -> outputs 0..12 of t - 1 = 1; producers (n0, nc) of t - 1
+    s = Step(2, 3, 0, 4, 0, 1, 6, 22, 0, 0, 0, 0, 0)
+    prods = [(0, 5), (5, 5), (10, 6)]
+    # rows per producer 5, 5, 2 of 12: 24 x 5 // 12 = 10, 24 x 10 // 12 - 10 = 10, 24 - 20 = 4;
+    # offsets (t - 1) x out_step 3 + max(r0, n0) // 8 = 3 + 0, 3 + 0, 3 + 1
+    assert SystolicDataflow._recurrent_loads(7, s, K, 24, prods, 3, 1000, 64, move) == [
+        (DataClass.SPIKES, 10, "outputs", 3, 1000, 64, (7, "spikes", 1, 0)),
+        (DataClass.SPIKES, 10, "outputs", 3, 1000, 64, (7, "spikes", 1, 5)),
+        (DataClass.SPIKES, 4, "outputs", 4, 1000, 64, (7, "spikes", 1, 10)),
+    ]
+    # rows 13..19 -> outputs 3..9 (r0 = 3, r1 = 9, 6 rows): producer rows 2, 4, 0 (it only waits);
+    # 7 bytes: 7 x 2 // 6 = 2, 7 x 6 // 6 - 2 = 5, 0; offsets t - 1 = 0: max(3, n0) // 8 = 0, 0, 1
+    s = Step(1, 2, 0, 4, 0, 1, 13, 19, 0, 0, 0, 0, 0)
+    assert SystolicDataflow._recurrent_loads(7, s, K, 7, prods, 3, 1000, 64, move) == [
+        (DataClass.SPIKES, 2, "outputs", 0, 1000, 64, (7, "spikes", 0, 0)),
+        (DataClass.SPIKES, 5, "outputs", 0, 1000, 64, (7, "spikes", 0, 5)),
+        (DataClass.SPIKES, 0, "outputs", 1, 1000, 64, (7, "spikes", 0, 10)),
+    ]
