@@ -225,3 +225,72 @@ def test_recurrent_loads_split_the_bytes_among_the_producer_tiles():
         (DataClass.SPIKES, 5, "outputs", 0, 1000, 64, (7, "spikes", 0, 5)),
         (DataClass.SPIKES, 0, "outputs", 1, 1000, 64, (7, "spikes", 0, 10)),
     ]
+    # producers at multiples of 8: offsets 0 // 8, 8 // 8, 16 // 8 = 0, 1, 2 (bytes of the t - 1 = 0 outputs)
+    s = Step(1, 2, 0, 4, 0, 1, 10, 30, 0, 0, 0, 0, 0)
+    assert SystolicDataflow._recurrent_loads(7, s, K, 20, [(0, 8), (8, 8), (16, 4)], 3, 1000, 64, move) == [
+        (DataClass.SPIKES, 8, "outputs", 0, 1000, 64, (7, "spikes", 0, 0)),
+        (DataClass.SPIKES, 8, "outputs", 1, 1000, 64, (7, "spikes", 0, 8)),
+        (DataClass.SPIKES, 4, "outputs", 2, 1000, 64, (7, "spikes", 0, 16)),
+    ]
+
+
+# -- pooling in channel groups -----------------------------------------------------------------
+POOL = "  - {name: p, op: maxpool2d, in_shape: [5, 6, 6], kernel: 2, stride: 2, neuron: lif}\n"
+
+
+def test_pooling_in_channel_groups_with_a_partial_last_group(tmp_path):
+    # 5 channels of 6 x 6 -> 3 x 3; per channel in L1: inputs ceil(36 / 8) = 5, outputs ceil(9 / 8) = 2,
+    # membrane ceil(9 x 16 / 8) = 18 -> 25 bytes; an L1 half of 60 bytes holds 2 channels (50 bytes)
+    wl = _wl(tmp_path, POOL, T=3)
+    (plan,) = _df(wl, "buffers.l1.capacity_bytes=120", "pe_array.rows=4", "pe_array.cols=5",
+                  "pe_array.lif_update_cycles=2").plan()
+    assert plan.l1_tile_bytes == 50
+    assert plan.tiling == "t>c, channels/tile=2"
+    # t outer, channel groups (0, 2), (2, 2), (4, 1) inner
+    assert [t.region for t in plan.tiles] == [("pool", t, g0, g) for t in range(3) for g0, g in ((0, 2), (2, 2), (4, 1))]
+    assert [t.index for t in plan.tiles] == list(range(9))
+    assert [(t.t_first, t.t_last) for t in plan.tiles] == [(t, t) for t in range(3) for _ in range(3)]
+    # ops g x 9 x 2 x 2 = 72, 72, 36 on 4 x 5 = 20 adders: 4, 4, 2 cycles; LIF updates g x 9 = 18, 18, 9 on 5
+    # units x 2 cycles: ceil(18 / 5) x 2 = 8, 8, ceil(9 / 5) x 2 = 4
+    assert [(t.compute_cycles, t.neuron_cycles, t.neuron_updates, t.dense_ops, t.acc_ops) for t in plan.tiles[:3]] == [
+        (12, 8, 18, 72, 72), (12, 8, 18, 72, 72), (6, 4, 9, 36, 36)]
+    assert plan.tiles[3:6] == plan.tiles[3:6] and [t.compute_cycles for t in plan.tiles] == [12, 12, 6] * 3
+    # residency (choose_resident): the membrane (reuse 2 x (T - 1) = 4) and the outputs (always, if they fit)
+    # stay in the GLB; the inputs (read once, reuse 1) come from DRAM: ceil(540 / 8) = 68 bytes in all,
+    # outputs ceil(135 / 8) = 17, membrane ceil(45 x 16 / 8) = 90
+    assert plan.resident == {"inputs": False, "membrane": True, "outputs": True}
+    assert plan.resident_bytes == {0: 90 + 17}
+    assert plan.prologue == [] and [m.nbytes for m in plan.epilogue] == [17]  # outputs: the network output
+    spikes = [[(m.nbytes, m.dram_address - plan.tiles[0].loads[0].dram_address, m.in_dram, m.level_address)
+               for m in t.loads if m.data_class == DataClass.SPIKES] for t in plan.tiles]
+    # inputs of (t, g0): t x 23 + g0 x 36 // 8, ceil(g x 36 / 8) = 9, 9, 5 bytes; the last one
+    # (46 + 18 = 64, 5 bytes) is clamped to 68 - 5 = 63; through the staging halves (i % 2) x 32 KiB / 2
+    h = 2 * 4 * 4096 // 2
+    assert spikes == [[(9, 0, True, 0)], [(9, 9, True, h)], [(5, 18, True, 0)], [(9, 23, True, h)],
+                      [(9, 32, True, 0)], [(5, 41, True, h)], [(9, 46, True, 0)], [(9, 55, True, h)],
+                      [(5, 63, True, 0)]]
+    outs = [[(m.nbytes, m.dram_address - plan.tiles[0].stores[0].dram_address,
+              m.level_address - plan.tiles[0].stores[0].level_address) for m in t.stores
+             if m.data_class == DataClass.OUT_SPIKES] for t in plan.tiles]
+    # outputs of (t, g0): t x 6 + g0 x 9 // 8, ceil(g x 9 / 8) = 3, 3, 2 bytes; the last (12 + 4 = 16)
+    # clamped to 17 - 2 = 15; the same offsets inside the GLB copy
+    assert outs == [[(3, o, o)] for o in (0, 2)] + [[(2, 4, 4)]] + [[(3, o, o)] for o in (6, 8)] + [[(2, 10, 10)]] \
+        + [[(3, o, o)] for o in (12, 14)] + [[(2, 15, 15)]]
+    assert all(not m.in_dram and m.level == 0 for t in plan.tiles for m in t.stores)
+    # membrane: loaded at t > 0 after t - 1's store of the same group, stored at t < T - 1;
+    # ceil(g x 9 x 16 / 8) = 36, 36, 18 bytes at g0 x 9 x 16 / 8 = 0, 36, 72
+    mem_ld = [[(m.nbytes, m.level_address - plan.tiles[0].stores[1].level_address, m.after) for m in t.loads
+               if m.data_class == DataClass.MEMBRANE] for t in plan.tiles]
+    mem_st = [[(m.nbytes, m.level_address - plan.tiles[0].stores[1].level_address, m.signals) for m in t.stores
+               if m.data_class == DataClass.MEMBRANE] for t in plan.tiles]
+    groups = ((0, 36, 0), (2, 36, 36), (4, 18, 72))
+    assert mem_ld == [[]] * 3 + [[(nb, off, (0, "membrane", t - 1, g0))] for t in (1, 2) for g0, nb, off in groups]
+    assert mem_st == [[(nb, off, (0, "membrane", t, g0))] for t in (0, 1) for g0, nb, off in groups] + [[]] * 3
+
+
+def test_pooling_tile_that_needs_more_than_an_l1_half_is_refused(tmp_path):
+    from tlmsim.errors import MappingError
+
+    # one channel needs 25 bytes; an L1 of 48 bytes double-buffered has a 24-byte half
+    with pytest.raises(MappingError, match=r"one channel\) needs 25 bytes, more than an L1 half \(24 bytes\)"):
+        _df(_wl(tmp_path, POOL, T=3), "buffers.l1.capacity_bytes=48").plan()
