@@ -294,3 +294,50 @@ def test_pooling_tile_that_needs_more_than_an_l1_half_is_refused(tmp_path):
     # one channel needs 25 bytes; an L1 of 48 bytes double-buffered has a 24-byte half
     with pytest.raises(MappingError, match=r"one channel\) needs 25 bytes, more than an L1 half \(24 bytes\)"):
         _df(_wl(tmp_path, POOL, T=3), "buffers.l1.capacity_bytes=48").plan()
+
+
+# -- residency over two levels -------------------------------------------------------------------
+@pytest.mark.parametrize("layer_i, input_level, want", [
+    # level 1 (innermost, 300 bytes free) first: weights (reuse 1.5, 250) fit, 50 left: outputs (100) go to
+    # level 0; the inputs (reuse 1) stay in DRAM; the membrane (0 bytes) is no candidate despite reuse 9
+    (2, None, {"weights": 1, "outputs": 0}),
+    # b's outputs stay for c: reuse 2 > 1.5, placed first in level 1; the weights then go to level 0
+    (1, None, {"outputs": 1, "weights": 0}),
+    # inputs left in level 1 by the previous layer stay there first; the weights no longer fit it
+    (2, 1, {"inputs": 1, "outputs": 1, "weights": 0}),
+    # inputs left in level 0: nowhere else (not level 1), first in level 0's order
+    (2, 0, {"weights": 1, "inputs": 0, "outputs": 0}),
+])
+def test_residency_fills_the_innermost_level_first(tmp_path, layer_i, input_level, want):
+    df = _df(_wl(tmp_path, RES_CHAIN))
+    S = df.staging
+    df.level_capacities = [S + 1000, S + 300]
+    sizes = {"weights": 250, "inputs": 100, "membrane": 0, "outputs": 100}
+    reuse = {"weights": 1.5, "inputs": 1.0, "membrane": 9.0, "outputs": 1.0}
+    assert df._residency(df.workload.layers[layer_i], sizes, reuse, input_level) == want
+
+
+def test_identity_with_a_shortcut_in_channel_groups(tmp_path):
+    wl = _wl(tmp_path, """  - {name: a, op: identity, in_shape: [3, 4, 4], neuron: if}
+  - {name: c, op: identity, in_shape: [3, 4, 4], input: input, residual: a, neuron: lif}
+""", T=2)
+    df = _df(wl, "buffers.l1.capacity_bytes=160", "pe_array.rows=16", "pe_array.cols=8", "pe_array.lif_update_cycles=2")
+    a, c = df.plan()
+    # c per channel: inputs ceil(16 / 8) = 2, outputs 2, membrane ceil(16 x 16 / 8) = 32, shortcut slice from a
+    # spiking source (1 bit) 2 -> 38 bytes; an 80-byte L1 half holds 2 channels: groups (0, 2), (2, 1)
+    assert c.l1_tile_bytes == 76 and c.tiling == "t>c, channels/tile=2"
+    assert [t.region for t in c.tiles] == [("identity", t, g0, g) for t in (0, 1) for g0, g in ((0, 2), (2, 1))]
+    # 1x1: ops g x 16 = 32, 16 on 128 adders: 1 cycle; LIF ceil(32 / 8) x 2 = 8, ceil(16 / 8) x 2 = 4, plus the
+    # shortcut one row of 8 per cycle: 4, 2 -> neuron cycles 12, 6; ops += g x 16
+    assert [(t.compute_cycles, t.neuron_cycles, t.neuron_updates, t.dense_ops, t.acc_ops) for t in c.tiles] == [
+        (13, 12, 32, 64, 64), (7, 6, 16, 32, 32)] * 2
+    # the shortcut slice: a's outputs in DRAM, t x ceil(48 / 8) + g0 x 16 // 8, ceil(g x 16 / 8) bytes, spikes
+    base = df.layout.outputs[0]
+    h = 2 * 4 * 4096 // 2
+    sc = [[(m.data_class, m.nbytes, m.in_dram, m.dram_address - base, m.level_address) for m in t.loads
+           if m.dram_address >= base and m.dram_address < base + 12 and m.in_dram] for t in c.tiles]
+    assert sc == [[(DataClass.SPIKES, 4, True, 0, 0)], [(DataClass.SPIKES, 2, True, 4, h)],
+                  [(DataClass.SPIKES, 4, True, 6, 0)], [(DataClass.SPIKES, 2, True, 10, h)]]
+    assert c.spike_formats == {"bitmap": 4}
+    # a: 3 channels x (2 + 2 + 32) = 36 bytes each: 2 channels per 80-byte half
+    assert a.l1_tile_bytes == 72 and [t.region[0] for t in a.tiles] == ["identity"] * 4
