@@ -341,3 +341,52 @@ def test_identity_with_a_shortcut_in_channel_groups(tmp_path):
     assert c.spike_formats == {"bitmap": 4}
     # a: 3 channels x (2 + 2 + 32) = 36 bytes each: 2 channels per 80-byte half
     assert a.l1_tile_bytes == 72 and [t.region[0] for t in a.tiles] == ["identity"] * 4
+
+
+def test_identity_with_a_partial_sum_shortcut(tmp_path):
+    wl = _wl(tmp_path, """  - {name: a, op: conv2d, in_shape: [1, 4, 4], out_channels: 3, kernel: 3, padding: 1}
+  - {name: c, op: identity, in_shape: [3, 4, 4], input: input, residual: a, neuron: lif}
+""", T=2)
+    df = _df(wl, "buffers.l1.capacity_bytes=224", "pe_array.rows=16", "pe_array.cols=8", "pe_array.lif_update_cycles=2")
+    c = df.plan()[1]
+    # per channel: inputs 2, outputs 2, membrane 32, shortcut of 16-bit partial sums ceil(16 x 16 / 8) = 32
+    # -> 68 bytes; a 112-byte L1 half holds 1 channel
+    assert c.l1_tile_bytes == 68 and c.tiling == "t>c, channels/tile=1"
+    base = df.layout.outputs[0]
+    # slices t x ceil(48 x 16 / 8) + g0 x 16 x 16 // 8 = 96 t + 32 g0, 32 bytes each, partial sums from DRAM
+    sc = [[(m.nbytes, m.dram_address - base) for m in t.loads if m.data_class == DataClass.PSUM] for t in c.tiles]
+    assert sc == [[(32, 96 * t + 32 * g0)] for t in (0, 1) for g0 in (0, 1, 2)]
+    # ops 16 + the shortcut 16; LIF ceil(16 / 8) x 2 = 4 + shortcut 2 = 6 neuron cycles
+    assert {(t.compute_cycles, t.neuron_cycles, t.dense_ops) for t in c.tiles} == {(7, 6, 32)}
+
+
+def test_pooling_residency_when_the_glb_holds_only_one_tensor(tmp_path):
+    # maxpool 5 x 6 x 6 -> 5 x 3 x 3, LIF, T = 2: membrane ceil(45 x 16 / 8) = 90 bytes (reuse 2 x (T - 1) = 2),
+    # outputs ceil(90 / 8) = 12 (reuse 1, kept if they fit), inputs 45 (reuse 1: stay in DRAM)
+    df = _df(_wl(tmp_path, POOL, T=2))
+    layer = df.workload.layers[0]
+    df.level_capacities = [df.staging + 100]  # 100 bytes free: the membrane first, then the outputs no longer fit
+    plan = df.plan_layer(layer, None)
+    assert plan.resident == {"inputs": False, "membrane": True, "outputs": False}
+    assert plan.resident_bytes == {0: 90} and plan.epilogue == [] and plan.prologue == []
+    df.level_capacities = [df.staging + 200]
+    plan = df.plan_layer(layer, None)
+    assert plan.resident == {"inputs": False, "membrane": True, "outputs": True}
+    assert plan.resident_bytes == {0: 102} and [m.nbytes for m in plan.epilogue] == [12]
+    # inputs left in the GLB by the previous layer: no prologue; they are read in place
+    df.level_capacities = [df.staging + 1000]
+    plan = df.plan_layer(layer, 0)
+    assert plan.resident == {"inputs": True, "membrane": True, "outputs": True} and plan.prologue == []
+    assert all(not m.in_dram for t in plan.tiles for m in t.loads)
+    plan = df.plan_layer(layer, None)  # the same capacity, inputs in DRAM: not worth keeping (read once)
+    assert plan.resident["inputs"] is False
+
+
+def test_pooling_without_a_neuron_has_no_membrane(tmp_path):
+    df = _df(_wl(tmp_path, POOL.replace(", neuron: lif", ""), T=3))
+    (plan,) = df.plan()
+    assert plan.resident == {"inputs": False, "membrane": False, "outputs": True}
+    assert plan.resident_bytes == {0: 17}  # outputs ceil(135 / 8)
+    assert all(m.data_class != DataClass.MEMBRANE for t in plan.tiles for m in t.loads + t.stores)
+    # per channel 5 + 2 = 7 bytes: all 5 channels in one tile per timestep
+    assert plan.l1_tile_bytes == 35 and [t.region for t in plan.tiles] == [("pool", t, 0, 5) for t in range(3)]
