@@ -390,3 +390,12 @@ def test_pooling_without_a_neuron_has_no_membrane(tmp_path):
     assert all(m.data_class != DataClass.MEMBRANE for t in plan.tiles for m in t.loads + t.stores)
     # per channel 5 + 2 = 7 bytes: all 5 channels in one tile per timestep
     assert plan.l1_tile_bytes == 35 and [t.region for t in plan.tiles] == [("pool", t, 0, 5) for t in range(3)]
+
+
+def test_an_identity_ignores_a_kernel_it_was_given(tmp_path):
+    # the workload accepts `kernel` on any layer; an identity is a 1x1 pooling whatever it says:
+    # 3 x 16 ops on 16 x 8 adders = 1 cycle (a 3x3 kernel would count 432 ops, 4 cycles); IF 48 on 8 units = 6 x 1
+    wl = _wl(tmp_path, "  - {name: a, op: identity, in_shape: [3, 4, 4], kernel: 3, neuron: if}\n")
+    assert wl.layers[0].kernel == (3, 3)
+    (plan,) = _df(wl, "pe_array.rows=16", "pe_array.cols=8", "pe_array.if_update_cycles=1").plan()
+    assert [(t.compute_cycles, t.neuron_cycles, t.dense_ops) for t in plan.tiles] == [(1 + 6, 6, 48)]
