@@ -399,3 +399,14 @@ def test_an_identity_ignores_a_kernel_it_was_given(tmp_path):
     assert wl.layers[0].kernel == (3, 3)
     (plan,) = _df(wl, "pe_array.rows=16", "pe_array.cols=8", "pe_array.if_update_cycles=1").plan()
     assert [(t.compute_cycles, t.neuron_cycles, t.dense_ops) for t in plan.tiles] == [(1 + 6, 6, 48)]
+
+
+def test_pooling_epilogue_writes_the_resident_outputs_back(tmp_path):
+    # POOL at T = 3 is the network output: its outputs (17 bytes, resident at the top of the GLB since the
+    # layer is the first: cap - 17) are written to their DRAM place after the last tile
+    df = _df(_wl(tmp_path, POOL, T=3))
+    (plan,) = df.plan()
+    cap = df.level_capacities[0]
+    assert plan.epilogue == [Move(DataClass.OUT_SPIKES, 17, True, df.layout.outputs[0], cap - 17, level=0)]
+    # the stores go to the same GLB copy, at its offsets
+    assert plan.tiles[0].stores[0].level_address == cap - 17 and plan.tiles[0].stores[0].level == 0
