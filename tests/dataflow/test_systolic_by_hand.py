@@ -358,6 +358,10 @@ def test_identity_with_a_partial_sum_shortcut(tmp_path):
     assert sc == [[(32, 96 * t + 32 * g0)] for t in (0, 1) for g0 in (0, 1, 2)]
     # ops 16 + the shortcut 16; LIF ceil(16 / 8) x 2 = 4 + shortcut 2 = 6 neuron cycles
     assert {(t.compute_cycles, t.neuron_cycles, t.dense_ops) for t in c.tiles} == {(7, 6, 32)}
+    # output stores at t x ceil(48 / 8) + g0 x 16 // 8, ceil(16 / 8) = 2 bytes each
+    out = [[(m.nbytes, m.dram_address - df.layout.outputs[1]) for m in t.stores if m.data_class == DataClass.OUT_SPIKES]
+           for t in c.tiles]
+    assert out == [[(2, 6 * t + 2 * g0)] for t in (0, 1) for g0 in (0, 1, 2)]
 
 
 def test_pooling_residency_when_the_glb_holds_only_one_tensor(tmp_path):
@@ -369,6 +373,18 @@ def test_pooling_residency_when_the_glb_holds_only_one_tensor(tmp_path):
     plan = df.plan_layer(layer, None)
     assert plan.resident == {"inputs": False, "membrane": True, "outputs": False}
     assert plan.resident_bytes == {0: 90} and plan.epilogue == [] and plan.prologue == []
+    # outputs through DRAM: each store via the staging half of its tile, (i % 2) x 16 KiB
+    h = 2 * 4 * 4096 // 2
+    assert [[(m.in_dram, m.level_address) for m in t.stores if m.data_class == DataClass.OUT_SPIKES]
+            for t in plan.tiles] == [[(True, (i % 2) * h)] for i in range(len(plan.tiles))]
+    # 10 bytes free: nothing resident; membranes and outputs through the tiles' staging halves
+    df.level_capacities = [df.staging + 10]
+    plan = df.plan_layer(layer, None)
+    assert plan.resident_bytes == {}
+    # 2 timesteps x 1 group (5 channels x 25 bytes fit a 32 KiB half): tile 0 stores the membrane, tile 1 loads it
+    assert [[(m.data_class, m.in_dram, m.level_address) for m in t.loads + t.stores
+             if m.data_class == DataClass.MEMBRANE] for t in plan.tiles] == [
+        [(DataClass.MEMBRANE, True, 0)], [(DataClass.MEMBRANE, True, h)]]
     df.level_capacities = [df.staging + 200]
     plan = df.plan_layer(layer, None)
     assert plan.resident == {"inputs": False, "membrane": True, "outputs": True}
@@ -410,3 +426,16 @@ def test_pooling_epilogue_writes_the_resident_outputs_back(tmp_path):
     assert plan.epilogue == [Move(DataClass.OUT_SPIKES, 17, True, df.layout.outputs[0], cap - 17, level=0)]
     # the stores go to the same GLB copy, at its offsets
     assert plan.tiles[0].stores[0].level_address == cap - 17 and plan.tiles[0].stores[0].level == 0
+
+
+def test_pooling_membrane_offsets_round_down_to_bytes(tmp_path):
+    # maxpool 3 x 2 x 2 -> 3 x 1 x 1, 12-bit membranes, T = 2: per channel inputs 1 + outputs 1 + membrane
+    # ceil(12 / 8) = 2 -> 4 bytes; a 10-byte L1 (5-byte half) holds one channel: groups g0 = 0, 1, 2; the
+    # membrane of group g0 at g0 x 1 x 12 // 8 = 0, 1, 3 bytes (not 1.5)
+    wl = _wl(tmp_path, "  - {name: p, op: maxpool2d, in_shape: [3, 2, 2], kernel: 2, stride: 2, neuron: lif}\n", T=2)
+    df = _df(wl, "buffers.l1.capacity_bytes=10", "pe_array.membrane_bits=12")
+    (plan,) = df.plan()
+    assert plan.l1_tile_bytes == 4
+    base = plan.tiles[0].stores[1].level_address
+    assert [[(m.nbytes, m.level_address - base) for m in t.stores if m.data_class == DataClass.MEMBRANE]
+            for t in plan.tiles] == [[(2, 0)], [(2, 1)], [(2, 3)], [], [], []]
