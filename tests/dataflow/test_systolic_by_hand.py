@@ -249,6 +249,7 @@ def test_pooling_in_channel_groups_with_a_partial_last_group(tmp_path):
     # t outer, channel groups (0, 2), (2, 2), (4, 1) inner
     assert [t.region for t in plan.tiles] == [("pool", t, g0, g) for t in range(3) for g0, g in ((0, 2), (2, 2), (4, 1))]
     assert [t.index for t in plan.tiles] == list(range(9))
+    assert {t.neuron for t in plan.tiles} == {"lif"}
     assert [(t.t_first, t.t_last) for t in plan.tiles] == [(t, t) for t in range(3) for _ in range(3)]
     # ops g x 9 x 2 x 2 = 72, 72, 36 on 4 x 5 = 20 adders: 4, 4, 2 cycles; LIF updates g x 9 = 18, 18, 9 on 5
     # units x 2 cycles: ceil(18 / 5) x 2 = 8, 8, ceil(9 / 5) x 2 = 4
@@ -439,3 +440,18 @@ def test_pooling_membrane_offsets_round_down_to_bytes(tmp_path):
     base = plan.tiles[0].stores[1].level_address
     assert [[(m.nbytes, m.level_address - base) for m in t.stores if m.data_class == DataClass.MEMBRANE]
             for t in plan.tiles] == [[(2, 0)], [(2, 1)], [(2, 3)], [], [], []]
+
+
+def test_identity_shortcut_offsets_round_down_to_bytes(tmp_path):
+    # identity 3 x 3 x 3 with a spiking shortcut, T = 2: per channel inputs ceil(9 / 8) = 2, outputs 2,
+    # membrane ceil(9 x 16 / 8) = 18, shortcut 2 -> 24 bytes; a 50-byte L1 (25-byte half): one channel per tile.
+    # Shortcut slice of (t, g0) at t x ceil(27 / 8) + g0 x 9 // 8 = 4 t + (0, 1, 2), ceil(9 / 8) = 2 bytes
+    wl = _wl(tmp_path, """  - {name: a, op: identity, in_shape: [3, 3, 3], neuron: if}
+  - {name: c, op: identity, in_shape: [3, 3, 3], input: input, residual: a, neuron: lif}
+""", T=2)
+    df = _df(wl, "buffers.l1.capacity_bytes=50")
+    c = df.plan()[1]
+    assert c.l1_tile_bytes == 24
+    base = df.layout.outputs[0]
+    assert [[(m.nbytes, m.dram_address - base) for m in t.loads if m.in_dram and base <= m.dram_address < base + 8]
+            for t in c.tiles] == [[(2, 4 * t + g0)] for t in (0, 1) for g0 in (0, 1, 2)]
