@@ -455,3 +455,17 @@ def test_identity_shortcut_offsets_round_down_to_bytes(tmp_path):
     base = df.layout.outputs[0]
     assert [[(m.nbytes, m.dram_address - base) for m in t.loads if m.in_dram and base <= m.dram_address < base + 8]
             for t in c.tiles] == [[(2, 4 * t + g0)] for t in (0, 1) for g0 in (0, 1, 2)]
+
+
+def test_residency_ranks_kept_outputs_at_reuse_two_and_keeps_one_byte_tensors(tmp_path):
+    df = _df(_wl(tmp_path, RES_CHAIN))
+    S = df.staging
+    df.level_capacities = [S + 1000, S + 300]
+    b = df.workload.layers[1]  # its outputs stay for c: reuse 2
+    sizes = {"weights": 250, "inputs": 1, "membrane": 0, "outputs": 100}
+    # weights reuse 2.5 rank before b's outputs (2): weights in level 1 (50 left), outputs to level 0;
+    # the 1-byte inputs (reuse 3) first of all
+    reuse = {"weights": 2.5, "inputs": 3.0, "membrane": 0.0, "outputs": 1.0}
+    assert df._residency(b, sizes, reuse, None) == {"inputs": 1, "weights": 1, "outputs": 0}
+    # weights reuse 1.5 rank after them: outputs in level 1, weights to level 0
+    assert df._residency(b, sizes, {**reuse, "weights": 1.5}, None) == {"inputs": 1, "outputs": 1, "weights": 0}
