@@ -469,3 +469,15 @@ def test_residency_ranks_kept_outputs_at_reuse_two_and_keeps_one_byte_tensors(tm
     assert df._residency(b, sizes, reuse, None) == {"inputs": 1, "weights": 1, "outputs": 0}
     # weights reuse 1.5 rank after them: outputs in level 1, weights to level 0
     assert df._residency(b, sizes, {**reuse, "weights": 1.5}, None) == {"inputs": 1, "outputs": 1, "weights": 0}
+
+
+def test_inputs_left_in_an_outer_level_stay_there_even_when_worth_moving_in(tmp_path):
+    df = _df(_wl(tmp_path, RES_CHAIN))
+    S = df.staging
+    df.level_capacities = [S + 1000, S + 300]
+    sizes = {"weights": 250, "inputs": 100, "membrane": 0, "outputs": 100}
+    reuse = {"weights": 1.5, "inputs": 3.0, "membrane": 0.0, "outputs": 1.0}
+    # inputs (reuse 3) would rank first in level 1, but they are in level 0 already: weights take level 1
+    assert df._residency(df.workload.layers[2], sizes, reuse, 0) == {"weights": 1, "inputs": 0, "outputs": 0}
+    # not yet anywhere: they go to level 1 first
+    assert df._residency(df.workload.layers[2], sizes, reuse, None) == {"inputs": 1, "outputs": 1, "weights": 0}
