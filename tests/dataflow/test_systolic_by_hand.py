@@ -6,7 +6,6 @@ pooling layer split into channel groups (partial last group, membrane hand-over,
 L1 tile bytes), the recurrent loads split among the producer tiles of t - 1, the
 traffic and exposed-cycle estimates the tiler compares."""
 
-from dataclasses import replace
 
 import pytest
 
@@ -182,7 +181,7 @@ def test_exposed_cycles_are_the_first_tiles_prologue_slices_and_the_epilogue(tmp
     df = _df(_wl(tmp_path, RES_CHAIN))
     # DDR4-3200 x64 (DRAMsim3 tCK 0.63 ns): 8 B x 2 per 0.63 ns, at 500 MHz (2 ns) = 50.79 bytes per cycle
     assert df.dram_bytes_per_cycle == pytest.approx(8 * 2 / 0.63 * 2)
-    a, b, c = df.workload.layers
+    _, b, c = df.workload.layers
     sizes = {"weights": 64, "inputs": 2, "membrane": 0, "outputs": 100}
     steps = _steps()
 
