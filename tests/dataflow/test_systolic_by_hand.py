@@ -7,6 +7,8 @@ L1 tile bytes), the recurrent loads split among the producer tiles of t - 1, the
 traffic and exposed-cycle estimates the tiler compares."""
 
 
+from dataclasses import replace
+
 import pytest
 
 from tlmsim.dataflow import make_dataflow
@@ -480,3 +482,23 @@ def test_inputs_left_in_an_outer_level_stay_there_even_when_worth_moving_in(tmp_
     assert df._residency(df.workload.layers[2], sizes, reuse, 0) == {"weights": 1, "inputs": 0, "outputs": 0}
     # not yet anywhere: they go to level 1 first
     assert df._residency(df.workload.layers[2], sizes, reuse, None) == {"inputs": 1, "outputs": 1, "weights": 0}
+
+
+def test_recurrent_weight_blocks_stack_the_synthetic_recurrent_mask_under_the_feed_forward_block(tmp_path):
+    import numpy as np
+
+    from tlmsim.workload import synthetic_weight_mask
+
+    wl = _wl(tmp_path, "  - {name: r, op: linear, in_shape: [4], out_features: 3, neuron: lif, recurrent: true, "
+                       "recurrent_sparsity: 0.5}\n", T=2)
+    df = _df(wl)
+    layer = wl.layers[0]
+    wb = df.weight_blocks(layer)
+    # K + N = 4 + 3 = 7 rows; the dense feed-forward block (4 x 3, no weight mask) over the 3 x 3 recurrent block
+    # with round(9 x 0.5) = 4 zeros (round half to even): 12 + 5 = 17 nonzeros
+    assert (wb.K, wb.N) == (7, 3) and wb.mask.shape == (7, 3)
+    assert wb.mask[:4].all() and int(wb.mask[4:].sum()) == 5 and wb.total() == 17
+    # the recurrent block: the deterministic mask of a 3-input layer named r.recurrent (seeded by that name)
+    want = synthetic_weight_mask(replace(layer, name=layer.recurrent_key, in_shape=(3,), weight_sparsity=0.5))
+    assert np.array_equal(wb.mask[4:], want)
+    assert df.weight_blocks(layer) is wb  # cached per layer
