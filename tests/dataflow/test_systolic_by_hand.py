@@ -502,3 +502,20 @@ def test_recurrent_weight_blocks_stack_the_synthetic_recurrent_mask_under_the_fe
     want = synthetic_weight_mask(replace(layer, name=layer.recurrent_key, in_shape=(3,), weight_sparsity=0.5))
     assert np.array_equal(wb.mask[4:], want)
     assert df.weight_blocks(layer) is wb  # cached per layer
+    assert wb.mask.dtype == bool
+
+
+@pytest.mark.parametrize("ff_sparsity, rec_sparsity, total", [
+    (0.5, 0.0, 6 + 9),  # a sparse feed-forward block (round(12 x 0.5) = 6 zeros) over a dense recurrent one
+    (0.0, 0.0, 21),  # neither has a zero: no mask, K x N = 7 x 3
+])
+def test_recurrent_weight_blocks_with_one_or_no_sparse_block(tmp_path, ff_sparsity, rec_sparsity, total):
+    wl = _wl(tmp_path, f"  - {{name: r, op: linear, in_shape: [4], out_features: 3, neuron: lif, recurrent: true, "
+                       f"weight_sparsity: {ff_sparsity}, recurrent_sparsity: {rec_sparsity}}}\n", T=2)
+    wb = _df(wl).weight_blocks(wl.layers[0])
+    assert (wb.K, wb.N, wb.total()) == (7, 3, total)
+    if total == 21:
+        assert wb.mask is None
+    else:
+        assert wb.mask.dtype == bool and wb.mask.shape == (7, 3) and wb.mask[4:].all()
+        assert int(wb.mask[:4].sum()) == 6
