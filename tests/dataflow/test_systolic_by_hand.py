@@ -519,3 +519,15 @@ def test_recurrent_weight_blocks_with_one_or_no_sparse_block(tmp_path, ff_sparsi
     else:
         assert wb.mask.dtype == bool and wb.mask.shape == (7, 3) and wb.mask[4:].all()
         assert int(wb.mask[:4].sum()) == 6
+
+
+def test_compressed_recurrent_weights_count_the_real_nonzeros_of_both_blocks(tmp_path):
+    # linear 64 -> 16, recurrent: K = 80, N = 16, 8-bit weights. Nonzeros: feed-forward 1024 - round(921.6) = 102,
+    # recurrent 256 - round(128.0) = 128 -> 230 (the layer's weight_sparsity alone would say round(1280 x 0.1) = 128).
+    # CSC: bits_for(1281) = 11 + 17 x bits_for(231) = 8 + 230 x (bits_for(80) = 7 + 8) = 3597 bits -> 450 bytes
+    # (dense 80 x 16 x 8 / 8 = 1280)
+    wl = _wl(tmp_path, "  - {name: r, op: linear, in_shape: [64], out_features: 16, neuron: lif, recurrent: true, "
+                       "weight_sparsity: 0.9, recurrent_sparsity: 0.5}\n", T=2)
+    layer = wl.layers[0]
+    assert _df(wl, "dataflow.weight_compression=true").layer_weight_bytes(layer) == 450
+    assert _df(wl, "dataflow.weight_compression=false").layer_weight_bytes(layer) == 1280
