@@ -531,3 +531,27 @@ def test_compressed_recurrent_weights_count_the_real_nonzeros_of_both_blocks(tmp
     layer = wl.layers[0]
     assert _df(wl, "dataflow.weight_compression=true").layer_weight_bytes(layer) == 450
     assert _df(wl, "dataflow.weight_compression=false").layer_weight_bytes(layer) == 1280
+
+
+def test_compressed_weight_block_bytes_at_their_bit_boundaries(tmp_path):
+    df = _df(_wl(tmp_path, FC), "dataflow.weight_compression=true")  # 8-bit weights
+    layer = df.workload.layers[0]
+    # 1 x 4 block, 1 nonzero: bits_for(5) = 3 + 5 x bits_for(2) = 5 + 1 x (bits_for(1) = 1 + 8) = 17 bits -> 3 bytes
+    # (dense 32 bits = 4)
+    assert df.weight_bytes(layer, 1, 4, 1) == 3
+    # 3 x 5 block, 5 nonzeros: bits_for(16) = 4 + 6 x bits_for(6) = 18 + 5 x (2 + 8) = 72 bits -> 9 bytes (dense 15)
+    assert df.weight_bytes(layer, 3, 5, 5) == 9
+    assert df.weight_bytes(layer, 3, 0, 0) == 0 and df.weight_bytes(layer, 0, 3, 0) == 0  # an empty block
+    # nnz from the stated sparsity (0 here): round(3 x 5 x 1) = 15 -> dense is smaller: 15 bytes
+    assert df.weight_bytes(layer, 3, 5) == 15
+
+
+def test_a_one_weight_block_of_16_bit_weights_compresses_when_zero(tmp_path):
+    f = tmp_path / "w16.yaml"
+    f.write_text(f"name: h\ntimesteps: 1\nweight_bits: 16\nlayers:\n{FC}")
+    df = _df(load_workload(f, seed=0), "dataflow.weight_compression=true", "pe_array.weight_bits=16")
+    assert df.wb == 16
+    layer = df.workload.layers[0]
+    # 1 x 1 block, no nonzero: bits_for(2) = 1 + 2 x bits_for(1) = 2 -> 3 bits, 1 byte (dense 2 bytes)
+    assert df.weight_bytes(layer, 1, 1, 0) == 1
+    assert df.weight_bytes(layer, 1, 1, 1) == 2  # 1 + 2 + (1 + 16) = 20 bits > 16: dense
