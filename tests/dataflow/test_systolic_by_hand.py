@@ -539,6 +539,8 @@ def test_compressed_weight_block_bytes_at_their_bit_boundaries(tmp_path):
     # 1 x 4 block, 1 nonzero: bits_for(5) = 3 + 5 x bits_for(2) = 5 + 1 x (bits_for(1) = 1 + 8) = 17 bits -> 3 bytes
     # (dense 32 bits = 4)
     assert df.weight_bytes(layer, 1, 4, 1) == 3
+    # 1 x 3 block, 1 nonzero: bits_for(4) = 2 + 4 x bits_for(2) = 4 + 9 = 15 bits -> 2 bytes (dense 3)
+    assert df.weight_bytes(layer, 1, 3, 1) == 2
     # 3 x 5 block, 5 nonzeros: bits_for(16) = 4 + 6 x bits_for(6) = 18 + 5 x (2 + 8) = 72 bits -> 9 bytes (dense 15)
     assert df.weight_bytes(layer, 3, 5, 5) == 9
     assert df.weight_bytes(layer, 3, 0, 0) == 0 and df.weight_bytes(layer, 0, 3, 0) == 0  # an empty block
