@@ -557,3 +557,13 @@ def test_a_one_weight_block_of_16_bit_weights_compresses_when_zero(tmp_path):
     # 1 x 1 block, no nonzero: bits_for(2) = 1 + 2 x bits_for(1) = 2 -> 3 bits, 1 byte (dense 2 bytes)
     assert df.weight_bytes(layer, 1, 1, 0) == 1
     assert df.weight_bytes(layer, 1, 1, 1) == 2  # 1 + 2 + (1 + 16) = 20 bits > 16: dense
+
+
+def test_a_flatten_keeps_its_inputs_level_or_names_none(tmp_path):
+    df = _df(_wl(tmp_path, FC))
+    flat = replace(df.workload.layers[0], op="flatten")
+    plan = df.plan_layer(flat, None)
+    assert (plan.tiles, plan.resident, plan.levels) == ([], {"inputs": False, "outputs": False}, {})
+    plan = df.plan_layer(flat, 0)
+    assert (plan.tiles, plan.resident, plan.levels) == ([], {"inputs": True, "outputs": True},
+                                                        {"inputs": 0, "outputs": 0})
