@@ -567,3 +567,15 @@ def test_a_flatten_keeps_its_inputs_level_or_names_none(tmp_path):
     plan = df.plan_layer(flat, 0)
     assert (plan.tiles, plan.resident, plan.levels) == ([], {"inputs": True, "outputs": True},
                                                         {"inputs": 0, "outputs": 0})
+
+
+def test_a_real_recurrent_mask_of_the_workload_wins_over_the_synthetic_one(tmp_path):
+    import numpy as np
+
+    wl = _wl(tmp_path, "  - {name: r, op: linear, in_shape: [4], out_features: 3, neuron: lif, recurrent: true}\n", T=2)
+    layer = wl.layers[0]
+    wl = replace(wl, weight_masks={**wl.weight_masks, layer.recurrent_key: np.eye(3, dtype=bool)})
+    wb = _df(wl).weight_blocks(layer)
+    # the dense 4 x 3 feed-forward block over the given diagonal: 12 + 3 nonzeros (recurrent_sparsity 0 would
+    # give no mask at all, 21)
+    assert wb.total() == 15 and np.array_equal(wb.mask[4:], np.eye(3, dtype=bool))
