@@ -597,7 +597,6 @@ class SystolicDataflow(Dataflow):
         return loads
 
     def _plan_pool(self, layer: Layer, input_level: int | None) -> LayerPlan:
-        resident_input = input_level is not None
         """Pooling on spikes: the array's PEs act as adders (avg/sum) or OR gates (max).
         An identity layer (a neuron fed straight from its input, rank 1-3) is planned as
         a 1x1 pooling on its (N = out_shape[0], M = prod(out_shape[1:])) grid: no
@@ -628,9 +627,7 @@ class SystolicDataflow(Dataflow):
         glb = self._glb_layout(sizes, res, layer)
         lay = self.layout
         in_base, out_base, mem_base = lay.inputs[layer.index], lay.outputs[layer.index], lay.membrane[layer.index]
-        prologue = []
-        if "inputs" in res and not resident_input:
-            prologue.append(Move(DataClass.SPIKES, sizes["inputs"], True, in_base, glb["inputs"], level=res["inputs"]))
+        # no prologue: the inputs (reuse 1) are resident only where the previous layer left them
         epilogue = []
         if "outputs" in res and self._outputs_to_dram(layer):
             epilogue.append(Move(DataClass.OUT_SPIKES, sizes["outputs"], True, out_base, glb["outputs"],
@@ -671,7 +668,7 @@ class SystolicDataflow(Dataflow):
                                   compute_cycles=cycles + ncyc, neuron_cycles=ncyc, dense_ops=ops, acc_ops=ops,
                                   neuron_updates=nupd, neuron=layer.neuron,
                                   region=("identity" if layer.op == "identity" else "pool", t, g0, g)))
-        return LayerPlan(layer=layer, tiles=tiles, prologue=prologue, epilogue=epilogue,
+        return LayerPlan(layer=layer, tiles=tiles, epilogue=epilogue,
                          resident={name: name in res for name in sizes},
                          resident_bytes=_level_bytes(sizes, res), levels=dict(res), l1_tile_bytes=cg * per_ch,
                          tiling=f"t>c, channels/tile={cg}", spike_formats={"bitmap": len(tiles)})
