@@ -21,7 +21,7 @@ import pandas as pd
 
 from tlmsim.soc.run import simulate
 from tlmsim.platform import load_platform
-from tlmsim.platform.hierarchy import PER_CORE
+from tlmsim.platform.hierarchy import PER_CORE, core_base
 from tlmsim.report import build_report, write_tables
 from tlmsim.workload import load_workload
 
@@ -55,7 +55,7 @@ def run_platform(platform: str, workload: str | None, seed: int, overrides: list
     for comp, c in comps["stall_cycles"].items():  # every memory level's stalls, side by side
         row[f"stall_{comp}_cycles"] = float(c)
     for base in PER_CORE:  # several cores (l1_0, l1_1, ...): also their sum under the one-core name
-        mine = [c for c in comps.index if c.startswith(base + "_") and c[len(base) + 1:].isdigit()]
+        mine = [c for c in comps.index if c != base and core_base(c) == base]
         if mine and base not in comps.index:
             row[f"energy_{base}_pj"] = float(comps.loc[mine, "energy_pj"].sum())
             row[f"stall_{base}_cycles"] = float(comps.loc[mine, "stall_cycles"].sum())

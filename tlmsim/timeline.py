@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING, ClassVar
 from tlmsim.engine.trace import discard_partial
 from tlmsim.engine.transaction import Cmd
 from tlmsim.errors import ConfigError
+from tlmsim.platform.hierarchy import core_base
 
 if TYPE_CHECKING:
     from tlmsim.engine.transaction import Transaction
@@ -279,7 +280,7 @@ class PerfettoTimeline:
             if txn.chain >= 0:
                 fid = txn.chain + 1
                 parts.append(enc.flow + struct.pack("<Q", fid))
-                if (component == "l1" or (component.startswith("l1_") and component[3:].isdigit())) and txn.cmd == Cmd.WRITE and txn.source == "noc" and tile >= 0:
+                if txn.cmd == Cmd.WRITE and txn.source == "noc" and tile >= 0 and core_base(component) == "l1":
                     self._pending_flows.setdefault((layer, tile), []).append(fid)
         route = self._routes.get((txn.source, txn.destination))
         if route is None:

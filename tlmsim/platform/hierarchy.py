@@ -41,10 +41,18 @@ def core_name(base: str, core: int, cores: int) -> str:
     return base if cores == 1 else f"{base}_{core}"
 
 
+def core_base(name: str) -> str | None:
+    """The per-core component ``name`` is an instance of (``l1`` for ``l1`` and ``l1_3``,
+    ``pe_array`` for ``pe_array_0``), or None for any other name."""
+    if name in PER_CORE:
+        return name
+    base, _, idx = name.rpartition("_")
+    return base if base in PER_CORE and idx.isdigit() else None
+
+
 def is_core_name(name: str) -> bool:
     """Whether ``name`` is a per-core component name (``l1``, ``l1_3``, ``pe_array_0``, ...)."""
-    base, _, idx = name.rpartition("_")
-    return name in PER_CORE or (base in PER_CORE and idx.isdigit())
+    return core_base(name) is not None
 
 
 class LevelConfig(SramConfig):
