@@ -175,7 +175,7 @@ def layers_frame(result: RunResult) -> pd.DataFrame:
             "compute_cycles": rec.compute_cycles,
             "neuron_cycles": rec.neuron_cycles,
             # several cores: the time the cores were not computing, on average
-            "stall_cycles": max(0.0, lat - (rec.compute_cycles if ncores == 1 else rec.compute_cycles / ncores)),
+            "stall_cycles": max(0.0, lat - rec.compute_cycles / ncores),
             "tiles": rec.tiles,
             "dense_ops": rec.dense_ops,
             "acc_ops": rec.acc_ops,
