@@ -39,6 +39,12 @@ resident tensor it reads (stall ``resident_data``), in DMA-block order. When thi
 layer's prologue has arrived, the next layer's resident weights are prefetched if
 their ranges are clear of everything this layer keeps in their levels.
 
+Private levels (several cores): a level given as one instance per core; a core's
+blocks pass its own instances (:meth:`Controller.route`), a load several cores share
+crosses the NoC once into their instances of the first private level and continues
+per core from there (:meth:`Controller.fanout`), and a prologue fill of a private level
+goes to the instances of the cores that read it (:meth:`Controller._readers`).
+
 Every move is split into DMA blocks of ``dataflow.dma_chunk_bytes``; up to
 ``dataflow.dma_outstanding`` blocks of one move are in flight at once, each block
 passing its hops in order, so DRAM, NoC and SRAM work as a pipeline.
