@@ -54,8 +54,10 @@ def run_platform(platform: str, workload: str | None, seed: int, overrides: list
         row[f"energy_{comp}_pj"] = float(e)
     for comp, c in comps["stall_cycles"].items():  # every memory level's stalls, side by side
         row[f"stall_{comp}_cycles"] = float(c)
-    for base in PER_CORE:  # several cores (l1_0, l1_1, ...): also their sum under the one-core name
-        mine = [c for c in comps.index if c != base and core_base(c) == base]
+    private = [lv.name for lv in plat.buffers.sram_levels if lv.sharing == "private"]
+    for base in (*PER_CORE, *private):  # several cores (l1_0, l1_1, ...): also their sum under the one-core name
+        mine = [c for c in comps.index if c != base and (core_base(c) == base or c.rpartition("_")[0] == base
+                                                        and c.rpartition("_")[2].isdigit())]
         if mine and base not in comps.index:
             row[f"energy_{base}_pj"] = float(comps.loc[mine, "energy_pj"].sum())
             row[f"stall_{base}_cycles"] = float(comps.loc[mine, "stall_cycles"].sum())

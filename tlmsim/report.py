@@ -160,7 +160,9 @@ def layers_frame(result: RunResult) -> pd.DataFrame:
     pes = {p.name for p in result.controller.pes}
     ncores = len(pes)
     level_names = [lv.name for lv in result.platform.buffers.sram_levels]  # from DRAM inward
-    level_set = set(level_names)
+    # every level's instances (a private level with several cores: l2_0, l2_1, ...) -> the level, summed
+    inst_level = {m.name: level_names[i] for i, insts in enumerate(getattr(result.controller, "level_insts", []))
+                  for m in insts} or {n: n for n in level_names}
     rows = []
     for rec in result.controller.layers:
         layer = layers[rec.index]
@@ -196,8 +198,8 @@ def layers_frame(result: RunResult) -> pd.DataFrame:
             elif dst == "dram" and src == "noc":
                 dram_w += n
             else:
-                if col and ((src in level_set and dst == "noc") or (src == "noc" and dst in level_set)):
-                    per_dc_level[f"{src if dst == 'noc' else dst}_{col}_bytes"] += n
+                if col and ((src in inst_level and dst == "noc") or (src == "noc" and dst in inst_level)):
+                    per_dc_level[f"{inst_level[src if dst == 'noc' else dst]}_{col}_bytes"] += n
                 elif col and ((src == "noc" and dst in l1s) or (src in l1s and dst == "noc")):
                     per_dc_l1[f"l1_{col}_bytes"] += n  # DMA into L1 (loads) and out of it (stores)
                 continue

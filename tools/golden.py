@@ -42,7 +42,7 @@ TABLES = ("summary", "layers", "components", "energy", "stalls", "stats")
 ROW_KEY = {"summary": (), "layers": ("name",), "components": ("component",), "energy": ("component", "action"),
            "stalls": ("component", "reason", "layer_name"), "stats": ("component", "stat")}
 
-PLATFORMS = ("ddr4-baseline", "edge-lpddr4", "hbm2-server", "l2-glb", "no-glb", "mesh-4core")
+PLATFORMS = ("ddr4-baseline", "edge-lpddr4", "hbm2-server", "l2-glb", "no-glb", "mesh-4core", "mesh-4core-l2")
 DATAFLOWS = ("dense-ws", "dense-os", "dense-is", "ptb", "spikex", "event")
 
 

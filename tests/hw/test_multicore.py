@@ -153,12 +153,14 @@ def test_the_cli_validate_refuses_too_few_positions_with_exit_2(tmp_path, capsys
     assert len(err.splitlines()) == 1 and "noc.nodes.l1" in err and str(f) in err
 
 
-def test_a_shared_endpoint_takes_one_position_and_a_private_level_one_core():
-    with pytest.raises(ConfigError, match="noc.nodes.glb.*only l1 takes one per core"):
+def test_a_shared_endpoint_takes_one_position_and_no_shared_level_lies_inside_a_private_one():
+    with pytest.raises(ConfigError, match="noc.nodes.glb.*only l1 and private levels take one per core"):
         load_platform(MESH4, ['noc.nodes={"dram": [1, 0], "glb": [[1, 1], [0, 1]], "l1": [[0, 0], [2, 0], [0, 2], [2, 2]]}'])
     two = ("pe_array.cores=2", 'noc.nodes={"dram": [0, 0], "l2": [1, 0], "glb": [2, 0], "l1": [[2, 1], [1, 1]]}')
     load_platform("l2-glb", list(two))
-    with pytest.raises(ConfigError, match=r"buffers.levels\[0\].sharing.*not modelled with several cores"):
+    # a private L2 outside the shared GLB: the GLB would sit between a core's L2 and its L1
+    with pytest.raises(ConfigError, match=r"buffers.levels\[1\].sharing: the shared level 'glb' lies inside the "
+                       r"private level 'l2'.*not modelled with several cores"):
         load_platform("l2-glb", [*two, "buffers.levels.0.sharing=private"])
     load_platform("l2-glb", ["buffers.levels.0.sharing=private"])  # one core: one buffer either way
 

@@ -164,6 +164,10 @@ class SystolicDataflow(Dataflow):
                 )
         #: capacities of the SRAM levels between DRAM and L1, outermost first
         self.level_capacities = [lv.capacity_bytes for lv in bufs.sram_levels]
+        #: levels that hold only what a layer reads and brings from DRAM: the private ones with several cores
+        #: (one instance per core; docs/hierarchy.md, 'Private levels')
+        self.read_only_levels = {i for i, lv in enumerate(bufs.sram_levels)
+                                 if lv.sharing == "private" and self.cores > 1}
         #: DRAM peak bytes per accelerator cycle, for the tiler's roofline estimate
         self.dram_bytes_per_cycle = (platform.dram.resolve().peak_bandwidth_gb_per_s
                                      * platform.clock_period_ps / 1000.0)
@@ -313,13 +317,17 @@ class SystolicDataflow(Dataflow):
         """Which SRAM level keeps each resident tensor (tensor -> level, 0 the outermost):
         the levels are filled innermost first, each by :func:`choose_resident` over the
         tensors not placed yet; inputs the previous layer left in a level
-        (``input_level``) stay there (first in its order) and go nowhere else."""
+        (``input_level``) stay there (first in its order) and go nowhere else. A private
+        level with several cores (:attr:`read_only_levels`) takes only weights and
+        inputs brought from DRAM: outputs and membranes, which other cores read, go to
+        the nearest shared level outward, or DRAM."""
         cands = [Candidate(n, sizes[n], reuse[n]) for n in sizes if sizes[n] > 0]
         if not self._outputs_to_dram(layer):
             cands = [c if c.name != "outputs" else Candidate("outputs", c.nbytes, 2.0) for c in cands]
         out: dict[str, int] = {}
         for lv in reversed(range(len(self.level_capacities))):
-            here = [c for c in cands if c.name not in out and (c.name != "inputs" or input_level in (None, lv))]
+            here = [c for c in cands if c.name not in out and (c.name != "inputs" or input_level in (None, lv))
+                    and (lv not in self.read_only_levels or c.name in ("weights", "inputs"))]
             already = {"inputs"} if input_level == lv else set()
             for name in sorted(choose_resident(self.level_capacities[lv], self.staging, here, already)):
                 out[name] = lv

@@ -39,6 +39,12 @@ resident tensor it reads (stall ``resident_data``), in DMA-block order. When thi
 layer's prologue has arrived, the next layer's resident weights are prefetched if
 their ranges are clear of everything this layer keeps in their levels.
 
+Private levels (several cores): a level given as one instance per core; a core's
+blocks pass its own instances (:meth:`Controller.route`), a load several cores share
+crosses the NoC once into their instances of the first private level and continues
+per core from there (:meth:`Controller.fanout`), and a prologue fill of a private level
+goes to the instances of the cores that read it (:meth:`Controller._readers`).
+
 Every move is split into DMA blocks of ``dataflow.dma_chunk_bytes``; up to
 ``dataflow.dma_outstanding`` blocks of one move are in flight at once, each block
 passing its hops in order, so DRAM, NoC and SRAM work as a pipeline.
@@ -204,7 +210,7 @@ class Controller(Component):
         recorder: Recorder,
         dram: Component,
         noc,
-        levels: list[Component],
+        levels: list[Component | list[Component]],
         l1: Component | list[Component],
         pe: PeArray | list[PeArray],
         plans: list[LayerPlan],
@@ -220,8 +226,25 @@ class Controller(Component):
             raise ValueError(f"{len(self.l1s)} L1s for {len(self.pes)} PE arrays: one of each per core")
         self.ncores = len(self.l1s)
         self.dram, self.noc, self.l1, self.pe = dram, noc, self.l1s[0], self.pes[0]
-        #: the SRAM levels between DRAM and L1, outermost first (their names are NoC endpoints)
-        self.levels = list(levels)
+        #: per SRAM level between DRAM and L1, outermost first, its instances (their names are NoC endpoints):
+        #: one for a shared level, one per core for a private one (a list in ``levels``)
+        self.level_insts = [list(x) if isinstance(x, (list, tuple)) else [x] for x in levels]
+        #: the SRAM levels (a private level: core 0's instance)
+        self.levels = [x[0] for x in self.level_insts]
+        #: the first position private to a core (0 DRAM, 1..n the levels, n + 1 L1): the first private level, else L1
+        self._first_private = next((lv + 1 for lv, x in enumerate(self.level_insts) if len(x) > 1),
+                                   len(self.levels) + 1)
+        for lv, x in enumerate(self.level_insts):
+            if len(x) not in (1, self.ncores) or (len(x) == 1 and lv + 1 > self._first_private):
+                raise ValueError(f"level {lv}: {len(x)} instances for {self.ncores} cores (one, or one per core "
+                                 "for a private level, every level inside a private one private too)")
+        #: the buffers with staging slots: the levels (index = level), then the other cores' private instances
+        self._bufs = list(self.levels)
+        self._buf_of: dict[tuple[int, int], int] = {}
+        for lv, x in enumerate(self.level_insts):
+            for c in range(1, len(x)):
+                self._buf_of[(lv, c)] = len(self._bufs)
+                self._bufs.append(x[c])
         self.plans = plans
         self.chunk = chunk_bytes
         self.outstanding = outstanding
@@ -230,9 +253,11 @@ class Controller(Component):
         #: bytes reserved at the bottom of every level for blocks passing through it: one chunk per lane, both ways
         self.staging_bytes = 2 * outstanding * chunk_bytes
         #: per level, cycle-free times (ps) of its staging slots (one DMA block each)
-        self._slot_free = [[0] * (self.staging_bytes // chunk_bytes) for _ in self.levels]
+        self._slot_free = [[0] * (self.staging_bytes // chunk_bytes) for _ in self._bufs]
         #: NoC endpoints from DRAM inward: position 0 is DRAM, 1..n the levels, n + 1 L1 (core 0's)
         self._ends = ("dram", *(lv.name for lv in self.levels), self.l1.name)
+        #: layer index -> its schedule on the cores (several cores: :meth:`schedule`, computed once)
+        self._schedules: dict[int, list] = {}
         self._routes: dict[tuple, tuple] = {}
         #: (source position, cores) -> the steps of a block loaded by several cores up to the last level
         self._fanouts: dict[tuple, tuple] = {}
@@ -260,15 +285,16 @@ class Controller(Component):
         return t
 
     def _staged(self, t: int, lv: int, dc: DataClass, n: int, layer: int, tile: int, chain: int = -1) -> int:
-        """Pass a block through a staging slot of level ``lv`` from time ``t`` (write,
-        then read it out); the slot is busy until the read ends. Returns when the read ends."""
+        """Pass a block through a staging slot of buffer ``lv`` (a level's index, or a
+        private level's other instance: :meth:`_buf`) from time ``t`` (write, then read
+        it out); the slot is busy until the read ends. Returns when the read ends."""
         slots = self._slot_free[lv]
         free = min(slots)
         k = slots.index(free)  # the first of the earliest-free slots
         if free > t:
             self.stall("staging_full", slots[k] - t, layer, start_ps=t)  # booked ahead: the wait starts at t
             t = slots[k]
-        ga, mem = k * self.chunk, self.levels[lv]
+        ga, mem = k * self.chunk, self._bufs[lv]
         name = mem.name
         rec = self.recorder
         txn = rec.new_transaction(_CMD_WRITE, dc, ga, n, "noc", name, now_ps=t, layer=layer, tile=tile, chain=chain)
@@ -290,17 +316,18 @@ class Controller(Component):
 
         Steps: ``(_HOPS, ((comp, cmd, address selector, src name, dst name), ...))``
         with selector 0: 0 (the NoC), 1: the level address, 2: the L1 address;
-        ``(_STAGE, level index)``; ``(_READ, level index)`` (a resident read that may wrap).
-        ``core``: whose L1 position n + 1 is (several cores: each has its own)."""
+        ``(_STAGE, buffer)``; ``(_READ, buffer)`` (a resident read that may wrap), with
+        buffer the level's index or, for a private level, ``core``'s instance (:meth:`_buf`).
+        ``core``: whose L1 position n + 1 is, and whose instances the private levels are."""
         key = (src, dst, core)
         r = self._routes.get(key)
         if r is not None:
             return r
         if src == dst or not (0 <= src < len(self._ends) and 0 <= dst < len(self._ends)):
             raise ValueError(f"no route from position {src} to {dst} of {self._ends}")
-        l1 = self.l1s[core]
-        ends, top = (*self._ends[:-1], l1.name), len(self._ends) - 1
-        mem = lambda p: l1 if p == top else self.levels[p - 1]  # noqa: E731
+        l1, top = self.l1s[core], len(self._ends) - 1
+        mem = lambda p: l1 if p == top else self._bufs[self._buf(p - 1, core)]  # noqa: E731
+        ends = ("dram", *(mem(p).name for p in range(1, top + 1)))  # core's own instances of private levels
         sel = lambda p: 2 if p == top else 1  # noqa: E731
         steps: list = []
         hops: list = []
@@ -312,7 +339,7 @@ class Controller(Component):
 
         if src != 0:  # read out of the source SRAM
             if src != top:
-                steps.append((_READ, src - 1))
+                steps.append((_READ, self._buf(src - 1, core)))
             else:
                 hops.append((l1, Cmd.READ, 2, l1.name, "noc"))
         step = 1 if dst > src else -1
@@ -322,7 +349,7 @@ class Controller(Component):
             hops.append((self.noc, Cmd.WRITE, 0, ends[p], ends[q]))
             if q != dst:
                 flush()
-                steps.append((_STAGE, q - 1))
+                steps.append((_STAGE, self._buf(q - 1, core)))
             elif q != 0:
                 hops.append((mem(q), Cmd.WRITE, sel(q), "noc", ends[q]))
             p = q
@@ -330,24 +357,55 @@ class Controller(Component):
         r = self._routes[key] = tuple(steps)
         return r
 
-    def fanout(self, src: int, cores: tuple[int, ...]) -> tuple:
-        """The steps of a block that the L1s of ``cores`` all load from position ``src``
-        (several cores): the route to L1 up to its last NoC transfer, which becomes one
-        transfer to all of them (a multicast, :meth:`Noc.reserve_multicast`), each L1 then
-        writing its copy. Returns ``(steps, last sender, destination endpoints, group name)``."""
-        key = (src, cores)
+    def _buf(self, lv: int, core: int) -> int:
+        """The staging buffer of level ``lv`` that ``core``'s blocks use: ``lv`` itself for a
+        shared level (and core 0), else the core's instance of the private level."""
+        return self._buf_of.get((lv, core), lv)
+
+    def fanout(self, src: int, cores: tuple[int, ...], dst: int | None = None) -> tuple:
+        """The steps of a block that ``cores`` all load from position ``src`` to position
+        ``dst`` (default L1; a private level for a prologue fill): the route up to its NoC
+        transfer into the first private position (the first private level, else L1),
+        which becomes one transfer to all the cores' instances there (a multicast,
+        :meth:`Noc.reserve_multicast`); each core's *tail* then continues alone (its
+        private instances' staging, its L1 or level write). Returns ``(steps, last sender,
+        destination endpoints, group name, tails)``, tails in the order of ``cores``."""
+        key = (src, cores, dst)
         r = self._fanouts.get(key)
         if r is not None:
             return r
         top = len(self._ends) - 1
-        steps = list(self.route(src, top, cores[0]))
-        kind, hops = steps.pop()
-        assert kind == _HOPS and hops[-2][0] is self.noc and hops[-1][0] is self.l1s[cores[0]]
-        if hops[:-2]:
-            steps.append((_HOPS, hops[:-2]))
-        dests = tuple(self.l1s[c].name for c in cores)
-        r = self._fanouts[key] = (tuple(steps), hops[-2][3], dests, "+".join(dests))
+        fp = self._first_private
+        heads, tails, dests = [], [], []
+        for c in cores:
+            steps = self.route(src, top if dst is None else dst, c)
+            into = (self.l1s[c] if fp == top else self._bufs[self._buf(fp - 1, c)]).name
+            k, j = next((k, j) for k, (kind, x) in enumerate(steps) if kind == _HOPS
+                        for j, h in enumerate(x) if h[0] is self.noc and h[4] == into)
+            hops = steps[k][1]
+            heads.append((tuple(steps[:k]) + (((_HOPS, hops[:j]),) if j else ()), hops[j][3]))
+            tails.append((((_HOPS, hops[j + 1:]),) if hops[j + 1:] else ()) + tuple(steps[k + 1:]))
+            dests.append(into)
+        assert all(h == heads[0] for h in heads), "the cores' routes differ before their first private position"
+        steps, sender = heads[0]
+        r = self._fanouts[key] = (steps, sender, tuple(dests), "+".join(dests), tuple(tails))
         return r
+
+    def _book(self, t: int, steps: tuple, dc: DataClass, n: int, ga: int, la: int, layer: int, tile: int,
+              chain: int) -> int:
+        """Book ``steps`` (:meth:`route`'s ``_HOPS`` and ``_STAGE``) of one block from time
+        ``t``, ``ga`` its level address, ``la`` its L1 address; return when the last ends."""
+        rec = self.recorder
+        for kind, x in steps:
+            if kind == _HOPS:
+                for comp, cmd, a, s, d in x:
+                    txn = rec.new_transaction(cmd, dc, ga if a == 1 else (la if a == 2 else 0), n, s, d, now_ps=t,
+                                              layer=layer, tile=tile, chain=chain)
+                    t = comp.reserve(txn, t)
+                    rec.complete(txn, t)
+            else:
+                t = self._staged(t, x, dc, n, layer, tile, chain)
+        return t
 
     def _lane(self, src: int, dst: int, move: Move, blocks, l1_addr: int, layer: int, tile: int, on_block=None,
               core: int = 0, targets: tuple | None = None):
@@ -374,9 +432,9 @@ class Controller(Component):
         if targets is None:
             steps = self.route(src, dst, core)
         else:
-            steps, sender, dests, group = self.fanout(src, tuple(c for c, _ in targets))
-            l1s = self.l1s
-            mcast = self.noc.reserve_multicast
+            steps, sender, dests, group, tails = self.fanout(src, tuple(c for c, _ in targets),
+                                                             None if dst == len(self._ends) - 1 else dst)
+            mcast, book = self.noc.reserve_multicast, self._book
         counts = self.stats.c
         dram_base, level_base, l1_base = move.dram_address, move.level_address, l1_addr
         span = move.level_span
@@ -402,24 +460,20 @@ class Controller(Component):
                 elif kind == _STAGE:
                     t = self._staged(t, x, dc, n, layer, tile, chain)
                 else:  # _READ: a resident read; a slice larger than its tensor (im2col) re-reads the tensor's bytes
-                    mem = self.levels[x]
+                    mem = self._bufs[x]
                     name = mem.name
                     for a, k in (_wrapped(level_base, span, offset, n) if span else ((ga, n),)):
                         txn = new_txn(_CMD_READ, dc, a, k, name, "noc", now_ps=t, layer=layer, tile=tile,
                                       chain=chain)
                         t = mem.reserve(txn, t)
                         complete(txn, t)
-            if targets is not None:  # one NoC transfer to every target's L1, then each L1 writes its copy
+            if targets is not None:  # one NoC transfer to every target, then each core's tail (its L1 writes its copy)
                 txn = new_txn(_CMD_WRITE, dc, 0, n, sender, group, now_ps=t, layer=layer, tile=tile, chain=chain)
                 t = mcast(txn, dests, t)
                 complete(txn, t)
                 arrived = t
-                for c, a in targets:
-                    mem = l1s[c]
-                    txn = new_txn(_CMD_WRITE, dc, a + offset, n, "noc", mem.name, now_ps=arrived, layer=layer,
-                                  tile=tile, chain=chain)
-                    e = mem.reserve(txn, arrived)
-                    complete(txn, e)
+                for (c, a), tail in zip(targets, tails):
+                    e = book(arrived, tail, dc, n, ga, a + offset, layer, tile, chain)
                     if e > t:
                         t = e
             if t > env.now:
@@ -483,9 +537,28 @@ class Controller(Component):
         for i, mv in moves:
             dst = self.home(mv)
             f = fills[i] = _Fill(self.env, mv, self.chunk, dst - 1)
-            gens.append(self.transfer(0, dst, mv, 0, li, -1, on_block=f.arrived))
+            if dst < self._first_private:
+                gens.append(self.transfer(0, dst, mv, 0, li, -1, on_block=f.arrived))
+                continue
+            # a private level (several cores): a copy in the instance of every core that reads it, one DRAM read
+            cores = self._readers(li, mv) or (0,)
+            targets = tuple((c, 0) for c in cores) if len(cores) > 1 else None
+            gens.append(self.transfer(0, dst, mv, 0, li, -1, on_block=f.arrived, core=cores[0], targets=targets))
         if gens:
             self.env.process(self._parallel(gens))
+
+    def _readers(self, li: int, move: Move) -> tuple[int, ...]:
+        """The cores whose tiles of layer ``li`` (its schedule, :meth:`schedule`) read the
+        bytes a prologue ``move`` brings into its level."""
+        plan = next(p for p in self.plans if p.layer.index == li)
+        steps = self._schedules.get(li)
+        if steps is None:
+            steps = self._schedules[li] = self.schedule(plan)
+        n, lv = len(self.levels), move.level % len(self.levels)
+        lo, hi = move.level_address, move.level_address + move.nbytes
+        return tuple(sorted({c for step in steps for c, tile in step for m in tile.loads
+                             if not m.in_dram and m.level % n == lv and m.level_address < hi
+                             and lo < m.level_address + (m.level_span or m.nbytes)}))
 
     def _wait_resident(self, tile, li: int):
         """Wait until every resident byte ``tile`` loads has arrived from DRAM."""
@@ -520,10 +593,11 @@ class Controller(Component):
             if _overlaps(live, mv.level_address, mv.level_address + mv.nbytes):
                 return
             need[lv] = need.get(lv, 0) + mv.nbytes
-        if any(nbytes > self.levels[lv].free_bytes for lv, nbytes in need.items()):
+        if any(nbytes > mem.free_bytes for lv, nbytes in need.items() for mem in self.level_insts[lv]):
             return
         for lv, nbytes in sorted(need.items()):
-            self.levels[lv].allocate(nbytes, f"layer {nxt.layer.name!r} (prefetched weights)")
+            for mem in self.level_insts[lv]:  # a private level: room in every instance
+                mem.allocate(nbytes, f"layer {nxt.layer.name!r} (prefetched weights)")
             self.stats.c["prefetched_bytes"] += nbytes
         self._prefetched[ni] = need
         self._start_fills(ni, moves)
@@ -728,6 +802,8 @@ class Controller(Component):
                 seen: dict[tuple, int] = {}  # identical loads of one tile stay apart: paired by occurrence
                 for mv in tile.loads:
                     k = self._share_key(mv)
+                    if self.position(mv) >= self._first_private:  # in its private level: each core its own copy
+                        k = (k, c)
                     occ = seen[k] = seen.get(k, -1) + 1
                     entry = shared.setdefault((k, occ), [mv, tile.index, []])
                     entry[2].append((c, offset))
@@ -753,7 +829,9 @@ class Controller(Component):
         (:meth:`_group_loader`), and per core its own compute and writer processes over its
         own L1 halves."""
         env = self.env
-        steps = self.schedule(plan)
+        steps = self._schedules.get(li)
+        if steps is None:
+            steps = self._schedules[li] = self.schedule(plan)
         ntiles = [0] * self.ncores
         nstores = [0] * self.ncores
         for step in steps:
@@ -801,8 +879,10 @@ class Controller(Component):
         for lv, nbytes in plan.resident_bytes.items():
             need[lv % n] += nbytes
         claimed = self._prefetched.pop(li, {})
-        for lv, mem in enumerate(self.levels):
-            mem.allocate(need[lv] - claimed.get(lv, 0), f"layer {plan.layer.name!r} (resident tensors + DMA staging)")
+        for lv, insts in enumerate(self.level_insts):
+            for mem in insts:  # a private level: the same room in every core's instance
+                mem.allocate(need[lv] - claimed.get(lv, 0),
+                             f"layer {plan.layer.name!r} (resident tensors + DMA staging)")
         fills = self._fills.get(li, {})
         self._start_fills(li, [(i, mv) for i, mv in enumerate(plan.prologue) if i not in fills])
         prologue_in = simpy.AllOf(env, [f.done for f in self._fills.get(li, {}).values()])
@@ -827,9 +907,11 @@ class Controller(Component):
             yield prologue_in
             self.waiting.clear()
         yield from self._parallel([self.transfer(self.home(mv), 0, mv, 0, li, -1) for mv in plan.epilogue])
-        for lv, mem in enumerate(self.levels):
-            mem.free(need[lv])
+        for lv, insts in enumerate(self.level_insts):
+            for mem in insts:
+                mem.free(need[lv])
         self._fills.pop(li, None)
+        self._schedules.pop(li, None)
         rec.end_ps = env.now
         self.layers.append(rec)
         self.stats.c["layers"] += 1

@@ -81,6 +81,11 @@ class BuffersConfig(ParamModel):
             if lv.name in seen:
                 raise ValueError(f"levels[{i}].name {lv.name!r} is declared twice; level names are unique")
             seen.add(lv.name)
+        for i, lv in enumerate(self.levels):  # a private level's instances are named <name>_0, <name>_1, ...
+            base, _, idx = lv.name.rpartition("_")
+            if idx.isdigit() and any(o.name == base and o.sharing == "private" for o in self.levels):
+                raise ValueError(f"levels[{i}].name {lv.name!r} is the name of an instance of the private level "
+                                 f"{base!r}; allowed: a name not of the form {base}_N")
         self._levels = tuple(self.levels)
         return self
 
@@ -121,11 +126,12 @@ class Platform(ParamModel):
         return period_ps(self.clock_mhz)
 
     def area_mm2(self) -> float:
-        """Silicon area from the area table: every SRAM level and every core's L1 (per 64 KiB)
+        """Silicon area from the area table: every SRAM level (a private one once per core) and every core's L1 (per 64 KiB)
         and the PEs of every core; the same sum as the components' ``area_mm2`` in components.csv."""
         a = self.area
-        n = self.pe_array.cores  # every core has its own L1 and array
-        sram = (sum(lv.capacity_bytes for lv in self.buffers.sram_levels) + n * self.buffers.l1.capacity_bytes) / 65536.0
+        n = self.pe_array.cores  # every core has its own L1 and array, and its instance of each private level
+        sram = (sum(lv.capacity_bytes * (n if lv.sharing == "private" else 1) for lv in self.buffers.sram_levels)
+                + n * self.buffers.l1.capacity_bytes) / 65536.0
         return a.sram_mm2_per_64kib * sram + a.pe_mm2 * n * self.pe_array.rows * self.pe_array.cols
 
 

@@ -13,9 +13,11 @@ event, in one line:
   ``capacity_bytes >= 2 x staging``. Every block passing a level goes through a
   staging slot, so an L1 (or an L1 half) larger than a level is fine: tiles stream
   through the slots;
-* with ``pe_array.cores`` N > 1: ``noc.nodes.l1`` lists at least N positions (core c
-  at the c-th), the shared endpoints (``dram``, the levels) have one position each, and
-  no level is ``sharing: private`` (one instance per core is not modelled yet);
+* with ``pe_array.cores`` N > 1: ``noc.nodes.l1`` and every ``sharing: private`` level
+  list at least N positions (core c's instance at the c-th), the shared endpoints
+  (``dram``, the shared levels) have one position each, and no shared level lies inside
+  a private one (a core's blocks would leave its private instance for a shared buffer
+  on their way to its L1: not modelled);
 * a buffer whose energy comes from the SRAM table (no ``read_energy_pj_per_access``,
   ``write_energy_pj_per_access`` or ``energy.leakage_mw_per_kib_sram`` given) lies
   within it (up to 64 MiB, :data:`tlmsim.platform.sram_energy.MAX_BYTES`).
@@ -54,27 +56,38 @@ def check_platform(platform: "Platform", file: str | None = None) -> None:
             allowed=f"a node for each of {', '.join(bufs.endpoints)} (dram, the levels of buffers, l1)",
         )
     cores = platform.pe_array.cores
+    private = {lv.name for lv in bufs.sram_levels if lv.sharing == "private"}
     for name in bufs.endpoints[:-1]:
-        if isinstance(nodes[name], list):
+        if isinstance(nodes[name], list) and name not in private:
             raise ConfigError(
                 f"{name} is shared by the cores and sits at one router, but a list of positions is given",
-                file=file, key=f"noc.nodes.{name}", allowed="one position [x, y] (only l1 takes one per core)",
+                file=file, key=f"noc.nodes.{name}",
+                allowed="one position [x, y] (only l1 and private levels take one per core)",
             )
-    l1_at = nodes["l1"]
-    placed = len(l1_at) if isinstance(l1_at, list) else 1
-    if placed < cores:
-        raise ConfigError(
-            f"places {placed} core{'s' if placed != 1 else ''} but pe_array.cores is {cores}",
-            file=file, key="noc.nodes.l1",
-            allowed=f"a list of at least {cores} positions [[x, y], ...] (core c at the c-th), or pe_array.cores "
-            f"<= {placed}",
-        )
-    for i, lv in enumerate(bufs.sram_levels):
-        if lv.sharing == "private" and cores > 1:
+    if cores > 1:
+        inner = None  # the outermost private level seen so far
+        for i, lv in enumerate(bufs.sram_levels):
+            if lv.sharing == "private":
+                inner = inner or lv.name
+            elif inner is not None:
+                raise ConfigError(
+                    f"the shared level {lv.name!r} lies inside the private level {inner!r} (levels run from DRAM "
+                    "inward): a shared level below a private one is not modelled with several cores",
+                    file=file, key=f"{bufs.level_key(i)}.sharing",
+                    allowed=f"private (every level inside {inner!r}), or move {lv.name!r} outward of {inner!r}, "
+                    f"or pe_array.cores 1 (it is {cores})",
+                )
+    for name in ("l1", *(lv.name for lv in bufs.sram_levels if lv.name in private)):
+        at = nodes[name]
+        placed = len(at) if isinstance(at, list) else 1
+        if placed < cores:
+            plural = "s" if placed != 1 else ""
+            what = f"core{plural}" if name == "l1" else f"instance{plural} of the private level {name!r} (one per core)"
             raise ConfigError(
-                f"a private level ({lv.name!r}, one instance per core) is not modelled with several cores yet",
-                file=file, key=f"{bufs.level_key(i)}.sharing",
-                allowed=f"shared, or pe_array.cores 1 (it is {cores})",
+                f"places {placed} {what} but pe_array.cores is {cores}",
+                file=file, key=f"noc.nodes.{name}",
+                allowed=f"a list of at least {cores} positions [[x, y], ...] (core c's at the c-th), or "
+                f"pe_array.cores <= {placed}",
             )
     for i, lv in enumerate(bufs.sram_levels):
         if lv.capacity_bytes < 2 * staging:

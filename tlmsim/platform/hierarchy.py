@@ -15,7 +15,12 @@ Level semantics (docs/hierarchy.md):
   slots of ``dataflow.dma_chunk_bytes`` at the bottom of the level): written, then
   read out; each pair of neighbouring levels is joined by a NoC transfer between
   their nodes;
-* L1 is private to its core and never holds a tensor across tiles.
+* L1 is private to its core and never holds a tensor across tiles;
+* a ``sharing: private`` level is one instance per core (``<name>_0``, ``<name>_1``, ...
+  with several cores, :func:`instance_names`), each at its own NoC position: a core's
+  blocks pass its own instance; with several cores it keeps only tensors a layer reads
+  and brings from DRAM (weights, input spikes), a copy in every instance whose core
+  reads them, never outputs or membranes (those go to the nearest shared level or DRAM).
 
 The older form ``buffers: {glb: ..., l1: ...}`` is the hierarchy with one level
 named ``glb``; it stays the default.
@@ -55,6 +60,12 @@ def is_core_name(name: str) -> bool:
     return core_base(name) is not None
 
 
+def instance_names(name: str, private: bool, cores: int) -> list[str]:
+    """The component (and NoC endpoint) names of level ``name``: one, ``name``, when it is
+    shared or there is one core; else one per core, ``name_0`` ... ``name_{cores-1}``."""
+    return [core_name(name, c, cores) for c in range(cores)] if private and cores > 1 else [name]
+
+
 class LevelConfig(SramConfig):
     """One on-chip SRAM level between DRAM and L1."""
 
@@ -63,9 +74,10 @@ class LevelConfig(SramConfig):
         pattern=r"^[a-z][a-z0-9_]*$", min_length=1, max_length=32,
     )
     sharing: Literal["shared", "private"] = param(
-        "shared", desc="shared: one instance serves every core; private: one instance per core; with one core "
-        "both build one buffer, and validate refuses private with pe_array.cores > 1 (not modelled yet: "
-        "docs/hierarchy.md, 'Multi-core')",
+        "shared", desc="shared: one instance serves every core; private: one instance per core (<name>_0, "
+        "<name>_1, ...; noc.nodes.<name> a list of positions, instance c at the c-th), which with several cores "
+        "keeps only the weights and input spikes a layer brings from DRAM, a copy per core reading them "
+        "(docs/hierarchy.md, 'Private levels'); with one core both build one buffer",
     )
 
 

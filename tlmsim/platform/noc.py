@@ -39,8 +39,8 @@ class NocConfig(ParamModel):
     nodes: dict[str, tuple[int, int] | list[tuple[int, int]]] = param(
         {"dram": (0, 0), "glb": (1, 0), "l1": (1, 1)},
         desc="endpoint name -> router [x, y]; must include dram, every SRAM level and l1 (positions used by the "
-        "mesh only); l1 may be a list of positions, one per PE-array core ([[x, y], ...], core c at the c-th; "
-        "pe_array.cores needs at least that many)",
+        "mesh only); l1 and a private level (sharing: private) may be a list of positions, one per PE-array core "
+        "([[x, y], ...], core c's instance at the c-th; pe_array.cores needs at least that many)",
     )
     routing: Literal["xy"] = param("xy", desc="mesh routing: dimension-ordered XY (deadlock-free)")
     link_width_bytes: int = param(

@@ -22,7 +22,7 @@ from tlmsim.hw.noc import Noc
 from tlmsim.hw.pe_array import PeArray
 from tlmsim.hw.sram import Sram
 from tlmsim.platform import Platform
-from tlmsim.platform.hierarchy import core_name
+from tlmsim.platform.hierarchy import core_name, instance_names
 from tlmsim.platform.checks import check_platform, staging_bytes
 from tlmsim.verify.dram_timing import DramCommandChecker
 from tlmsim.workload import Workload
@@ -35,7 +35,9 @@ def check_plans(platform: Platform, plans: list[LayerPlan]) -> None:
       puts operands at the bottom of the half, outputs at its top);
     * every SRAM level holds the staging area plus the layer's tensors resident there,
       and every resident tensor lies above the staging area and inside its level;
-      with no SRAM level, nothing is resident.
+      with no SRAM level, nothing is resident;
+    * with several cores, nothing is stored into a private level nor drained from one
+      (outputs and membranes go to a shared level or DRAM: docs/hierarchy.md).
     """
     bufs = platform.buffers
     l1 = bufs.l1
@@ -57,6 +59,12 @@ def check_plans(platform: Platform, plans: list[LayerPlan]) -> None:
                                    "declares no SRAM level")
             continue
         n = len(levels)
+        if platform.pe_array.cores > 1:
+            for mv in (*plan.epilogue, *(m for t in plan.tiles for m in t.stores if not m.in_dram)):
+                if levels[mv.level % n].sharing == "private":
+                    raise MappingError(f"layer {name!r}: outputs or membranes are planned in the private level "
+                                       f"{levels[mv.level % n].name!r}, which with several cores holds only what a "
+                                       "layer reads")
         resident = [0] * n
         for lv, nbytes in plan.resident_bytes.items():
             resident[lv % n] += nbytes
@@ -90,7 +98,9 @@ def build(platform: Platform, workload: Workload, env: simpy.Environment, record
     noc = Noc(name="noc", env=env, recorder=recorder, config=platform.noc, accel_clock_mhz=platform.clock_mhz,
               cores=ncores)
     l1_names = [core_name("l1", c, ncores) for c in range(ncores)]
-    ends = (*bufs.endpoints[:-1], *l1_names)
+    #: per level its instances' names: one (shared, or one core), or one per core (private: l2_0, l2_1, ...)
+    names = [instance_names(lv.name, lv.sharing == "private", ncores) for lv in bufs.sram_levels]
+    ends = ("dram", *(n for ns in names for n in ns), *l1_names)
     for a in ends:
         for b in ends:
             if a != b:
@@ -100,9 +110,11 @@ def build(platform: Platform, workload: Workload, env: simpy.Environment, record
                     raise ConfigError(
                         f"the NoC must connect the endpoints {', '.join(ends)} ({exc})", key="noc.nodes"
                     ) from None
-    # one buffer per level (a private level would be one per core: check_platform refuses it with several cores)
-    levels = [Sram(name=lv.name, env=env, recorder=recorder, config=lv, clock_period_ps=period,
-                   energy=platform.energy, area=platform.area) for lv in bufs.sram_levels]
+    # one buffer per shared level, one per core for a private level (with one core: one buffer either way)
+    insts = [[Sram(name=name, env=env, recorder=recorder, config=lv, clock_period_ps=period,
+                   energy=platform.energy, area=platform.area) for name in ns]
+             for lv, ns in zip(bufs.sram_levels, names)]
+    levels = [x[0] if len(x) == 1 else x for x in insts]
     # per core: its L1 and its PE array (named l1, pe_array with one core; l1_0, pe_array_0, ... with several)
     l1s = [Sram(name=name, env=env, recorder=recorder, config=bufs.l1, clock_period_ps=period,
                 energy=platform.energy, area=platform.area) for name in l1_names]
@@ -116,4 +128,4 @@ def build(platform: Platform, workload: Workload, env: simpy.Environment, record
         plans=plans, chunk_bytes=df.dma_chunk_bytes, outstanding=df.dma_outstanding,
         double_buffered=bufs.l1.double_buffered,
     )
-    return {c.name: c for c in (dram, noc, *levels, *l1s, *pes, ctrl)}, ctrl, plans
+    return {c.name: c for c in (dram, noc, *(m for x in insts for m in x), *l1s, *pes, ctrl)}, ctrl, plans
