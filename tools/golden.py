@@ -178,15 +178,18 @@ def _merge_orders(orders: list[list[str]], table: str) -> list[str]:
             if needs[b] == 0:
                 ready.append(b)
         ready.sort(key=first.get)
-    if len(merged) != len(first):
-        raise SystemExit(f"golden: the probes order the {table} columns in contradicting ways")
+    if len(merged) != len(first):  # two probes order some columns oppositely (levels of two hierarchies)
+        merged += sorted((c for c in first if c not in merged), key=first.get)
     return merged
 
 
 def write_golden(frames: dict[str, dict[str, pd.DataFrame]], out: Path = GOLDEN_DIR) -> None:
-    """``frames``: probe id -> table -> frame. Writes ``<table>.csv`` and ``dtypes.csv``."""
+    """``frames``: probe id -> table -> frame. Writes ``<table>.csv``, ``dtypes.csv`` and
+    ``orders.csv``: the column order of each probe whose columns do not read back in the
+    stored order (two hierarchies whose levels come in opposite orders)."""
     out.mkdir(parents=True, exist_ok=True)
     dtype_rows = []
+    order_rows = []
     for table in TABLES:
         empty = [pid for pid, tables in frames.items() if tables[table].empty]
         if empty:  # a probe with no row would not read back
@@ -212,14 +215,22 @@ def write_golden(frames: dict[str, dict[str, pd.DataFrame]], out: Path = GOLDEN_
                                  for c in columns}, index=df.index)
             text.insert(0, "probe", pid)
             parts.append(text)
+            if [c for c in columns if c in df.columns] != list(df.columns):
+                order_rows.append({"table": table, "probe": pid, "columns": " ".join(df.columns)})
         pd.concat(parts, ignore_index=True).to_csv(out / f"{table}.csv", index=False, lineterminator="\n")
         dtype_rows += [{"table": table, "column": c, "dtype": kinds[c]} for c in columns]
     pd.DataFrame(dtype_rows).to_csv(out / "dtypes.csv", index=False, lineterminator="\n")
+    pd.DataFrame(order_rows, columns=["table", "probe", "columns"]).to_csv(out / "orders.csv", index=False,
+                                                                           lineterminator="\n")
 
 
 def read_golden(src: Path = GOLDEN_DIR) -> dict[str, dict[str, pd.DataFrame]]:
     """The stored frames: probe id -> table -> frame (columns a probe lacks dropped)."""
     dtypes = pd.read_csv(src / "dtypes.csv", dtype=str, keep_default_na=False)
+    orders = {}
+    if (src / "orders.csv").exists():
+        rows = pd.read_csv(src / "orders.csv", dtype=str, keep_default_na=False)
+        orders = {(t, p): c.split(" ") for t, p, c in rows.itertuples(index=False)}
     out: dict[str, dict[str, pd.DataFrame]] = {}
     for table in TABLES:
         kinds = dict(dtypes.loc[dtypes["table"] == table, ["column", "dtype"]].itertuples(index=False))
@@ -241,7 +252,10 @@ def read_golden(src: Path = GOLDEN_DIR) -> dict[str, dict[str, pd.DataFrame]]:
                     cols[col] = values.map({"True": True, "False": False}.__getitem__).astype(bool)
                 else:
                     cols[col] = values.astype(object)
-            out.setdefault(pid, {})[table] = pd.DataFrame(cols, index=rows.index)
+            frame = pd.DataFrame(cols, index=rows.index)
+            if (table, pid) in orders:
+                frame = frame[orders[(table, pid)]]
+            out.setdefault(pid, {})[table] = frame
     return out
 
 

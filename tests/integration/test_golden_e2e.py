@@ -91,6 +91,22 @@ def test_golden_files_round_trip_every_value_bit_for_bit(tmp_path):
     assert list(back["b"]["components"].columns) == ["component", "stall_bus_cycles", "energy_io_pj"]
 
 
+def test_probes_whose_levels_come_in_opposite_orders_read_back_in_their_own_order(tmp_path):
+    """Two hierarchies (l2 outside glb, glb outside l2) give layers columns in opposite
+    orders: each probe's order is kept (orders.csv), the one that fits the merge is not listed."""
+    tables = {t: pd.DataFrame({"component": ["noc"], "value": [0.5]}) for t in golden.TABLES}
+    a = dict(tables, layers=pd.DataFrame({"name": ["c"], "l2_bytes": [1], "glb_bytes": [2]}))
+    b = dict(tables, layers=pd.DataFrame({"name": ["c"], "glb_bytes": [3], "l2_bytes": [4], "x": [0.5]}))
+    a, b = ({t: golden._normalise(f) for t, f in x.items()} for x in (a, b))
+    golden.write_golden({"a": a, "b": b}, tmp_path)
+    back = golden.read_golden(tmp_path)
+    assert list(back["a"]["layers"].columns) == ["name", "l2_bytes", "glb_bytes"]
+    assert list(back["b"]["layers"].columns) == ["name", "glb_bytes", "l2_bytes", "x"]
+    pd.testing.assert_frame_equal(back["b"]["layers"], b["layers"], check_exact=True)
+    orders = pd.read_csv(tmp_path / "orders.csv")
+    assert orders.values.tolist() == [["layers", "b", "name glb_bytes l2_bytes x"]]
+
+
 def test_diff_names_the_row_the_column_and_both_values():
     old = pd.DataFrame({"name": ["conv1", "fc1"], "latency_cycles": [100.0, 50.0], "tiles": [3, 1]})
     new = pd.DataFrame({"name": ["conv1", "fc1"], "latency_cycles": [100.0, 55.0], "tiles": [3, 1],
