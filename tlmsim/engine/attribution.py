@@ -42,13 +42,20 @@ class LayerCounters:
             self._stats[name] = c
             self._seen[name] = self._run_start[name] = tuple(c.values())
 
+    #: a hop needs only its layer here: the recorder may call :meth:`hop_layer` instead of
+    #: :meth:`hop`, without building a Transaction (:meth:`Recorder.booked`)
+    layer_only = True
+
     def hop(self, txn: Transaction, component: str, start_ps: int, end_ps: int, wait_ps: int,
             busy_ps: float) -> None:
+        self.hop_layer(component, txn.layer)
+
+    def hop_layer(self, component: str, layer: int) -> None:
+        """:meth:`hop` of a hop of ``layer`` served by ``component``."""
         # Counters added between two hops of a component go with the later hop's layer, so
         # a run of same-layer hops owns (values at its last hop) - (values at the hop before
         # the run): the deltas are summed only when the component's layer changes (and at
         # the end), with integer counters the same sums as hop by hop.
-        layer = txn.layer
         if layer < 0:
             layer = self._layer
         else:

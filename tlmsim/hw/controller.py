@@ -252,11 +252,9 @@ class Controller(Component):
     def _chain(self, t: int, hops: tuple, dc: DataClass, n: int, layer: int, tile: int, chain: int = -1) -> int:
         """Book timestamp-modelled hops (SRAM, NoC) back to back from time ``t``;
         return when the last one ends. Each hop is its own transaction."""
-        rec = self.recorder
+        booked = self.recorder.booked
         for comp, cmd, addr, src, dst in hops:
-            txn = rec.new_transaction(cmd, dc, addr, n, src, dst, now_ps=t, layer=layer, tile=tile, chain=chain)
-            t = comp.reserve(txn, t)
-            rec.complete(txn, t)
+            t = booked(comp, cmd, dc, addr, n, src, dst, t, layer, tile, chain)
         return t
 
     def _staged(self, t: int, lv: int, dc: DataClass, n: int, layer: int, tile: int, chain: int = -1) -> int:
@@ -270,13 +268,9 @@ class Controller(Component):
             t = slots[k]
         ga, mem = k * self.chunk, self.levels[lv]
         name = mem.name
-        rec = self.recorder
-        txn = rec.new_transaction(_CMD_WRITE, dc, ga, n, "noc", name, now_ps=t, layer=layer, tile=tile, chain=chain)
-        t = mem.reserve(txn, t)
-        rec.complete(txn, t)
-        txn = rec.new_transaction(_CMD_READ, dc, ga, n, name, "noc", now_ps=t, layer=layer, tile=tile, chain=chain)
-        t = mem.reserve(txn, t)
-        rec.complete(txn, t)
+        booked = self.recorder.booked
+        t = booked(mem, _CMD_WRITE, dc, ga, n, "noc", name, t, layer, tile, chain)
+        t = booked(mem, _CMD_READ, dc, ga, n, name, "noc", t, layer, tile, chain)
         slots[k] = t
         return t
 
@@ -368,7 +362,7 @@ class Controller(Component):
         """
         dc = move.data_class
         env, rec = self.env, self.recorder
-        new_txn, complete, new_chain = rec.new_transaction, rec.complete, rec.new_chain
+        new_txn, complete, new_chain, booked = rec.new_transaction, rec.complete, rec.new_chain, rec.booked
         dram = self.dram
         submit = getattr(dram, "submit", None)  # the DRAM model's one-event request (else its access generator)
         if targets is None:
@@ -395,20 +389,15 @@ class Controller(Component):
             for kind, x in steps:
                 if kind == _HOPS:
                     for comp, cmd, a, s, d in x:
-                        txn = new_txn(cmd, dc, ga if a == 1 else (l1_base + offset if a == 2 else 0), n, s, d,
-                                      now_ps=t, layer=layer, tile=tile, chain=chain)
-                        t = comp.reserve(txn, t)
-                        complete(txn, t)
+                        t = booked(comp, cmd, dc, ga if a == 1 else (l1_base + offset if a == 2 else 0), n, s, d,
+                                   t, layer, tile, chain)
                 elif kind == _STAGE:
                     t = self._staged(t, x, dc, n, layer, tile, chain)
                 else:  # _READ: a resident read; a slice larger than its tensor (im2col) re-reads the tensor's bytes
                     mem = self.levels[x]
                     name = mem.name
                     for a, k in (_wrapped(level_base, span, offset, n) if span else ((ga, n),)):
-                        txn = new_txn(_CMD_READ, dc, a, k, name, "noc", now_ps=t, layer=layer, tile=tile,
-                                      chain=chain)
-                        t = mem.reserve(txn, t)
-                        complete(txn, t)
+                        t = booked(mem, _CMD_READ, dc, a, k, name, "noc", t, layer, tile, chain)
             if targets is not None:  # one NoC transfer to every target's L1, then each L1 writes its copy
                 txn = new_txn(_CMD_WRITE, dc, 0, n, sender, group, now_ps=t, layer=layer, tile=tile, chain=chain)
                 t = mcast(txn, dests, t)
@@ -416,10 +405,7 @@ class Controller(Component):
                 arrived = t
                 for c, a in targets:
                     mem = l1s[c]
-                    txn = new_txn(_CMD_WRITE, dc, a + offset, n, "noc", mem.name, now_ps=arrived, layer=layer,
-                                  tile=tile, chain=chain)
-                    e = mem.reserve(txn, arrived)
-                    complete(txn, e)
+                    e = booked(mem, _CMD_WRITE, dc, a + offset, n, "noc", mem.name, arrived, layer, tile, chain)
                     if e > t:
                         t = e
             if t > env.now:
