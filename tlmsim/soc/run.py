@@ -151,7 +151,7 @@ def simulate(
         recorder.abort()
         raise
     eid = getattr(env, "_eid", None)  # SimPy's event counter (an itertools.count)
-    events = next(eid) if eid is not None else 0
+    events = next(eid) - ctrl.eids_unscheduled if eid is not None else 0
     return RunResult(
         platform=platform, workload=workload, seed=seed, end_ps=end, recorder=recorder, components=components,
         controller=ctrl, plans=plans, wall_s=time.perf_counter() - wall0, events=events, verified=verified,
