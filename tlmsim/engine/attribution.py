@@ -28,6 +28,7 @@ class LayerCounters:
 
     def __init__(self) -> None:
         self._stats: dict[str, dict] = {}  # component -> its live counter dict
+        self._values: dict[str, object] = {}  # component -> a live view of its counter values
         self._seen: dict[str, tuple] = {}  # component -> counter values at its previous hop
         #: component -> counter values at the start of its current run of same-layer hops
         self._run_start: dict[str, tuple] = {}
@@ -40,6 +41,7 @@ class LayerCounters:
         for name, comp in components.items():
             c = comp.stats.c
             self._stats[name] = c
+            self._values[name] = c.values()
             self._seen[name] = self._run_start[name] = tuple(c.values())
 
     #: a hop needs only its layer here: the recorder may call :meth:`hop_layer` instead of
@@ -60,7 +62,7 @@ class LayerCounters:
             layer = self._layer
         else:
             self._layer = layer
-        now = tuple(self._stats[component].values())
+        now = tuple(self._values[component])
         if self._last_layer.get(component) != layer:
             prev = self._seen[component]
             if component in self._last_layer:

@@ -63,7 +63,7 @@ from tlmsim.engine.plan import LayerPlan, Move
 from tlmsim.engine.component import Component
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.stats import StatDecl
-from tlmsim.engine.transaction import Cmd, DataClass
+from tlmsim.engine.transaction import Cmd, DataClass, Transaction
 from tlmsim.hw.noc import Noc
 from tlmsim.hw.pe_array import PeArray
 
@@ -569,14 +569,16 @@ class Controller(Component):
             da, ga = dram_base + offset, level_base + offset
             chain = new_chain()  # the block's hops share it (the timeline's flow)
             if src == 0:
-                txn = new_txn(_CMD_READ, dc, da, n, "dram", "noc", now_ps=env.now, layer=layer, tile=tile,
-                              chain=chain)
+                i = rec.issued
+                rec.issued = i + 1
+                txn = Transaction(i, _CMD_READ, dc, da, n, "dram", "noc", layer, tile, 0, 0, 0, env._now, -1, None,
+                                  chain)
                 if submit is not None:
                     yield submit(txn)
                 else:
                     yield from dram.access(txn)
-                complete(txn, env.now)
-            t = env.now
+                complete(txn, env._now)
+            t = env._now
             for kind, x in steps:
                 if kind == _HOPS:
                     for comp, cmd, a, s, d in x:
@@ -599,10 +601,10 @@ class Controller(Component):
                     e = booked(mem, _CMD_WRITE, dc, a + offset, n, "noc", mem.name, arrived, layer, tile, chain)
                     if e > t:
                         t = e
-            if t > env.now:
-                yield env.timeout(t - env.now)
+            if t > env._now:
+                yield env.timeout(t - env._now)
             if dst == 0:
-                txn = new_txn(_CMD_WRITE, dc, da, n, "noc", "dram", now_ps=env.now, layer=layer, tile=tile,
+                txn = new_txn(_CMD_WRITE, dc, da, n, "noc", "dram", now_ps=env._now, layer=layer, tile=tile,
                               chain=chain)
                 if submit is not None:
                     yield submit(txn)
