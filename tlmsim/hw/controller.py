@@ -53,8 +53,8 @@ the previous outputs in its half to drain ("waiting_for_output_buffer").
 from __future__ import annotations
 
 from collections import deque
-from heapq import heappush
 from dataclasses import dataclass, field
+from heapq import heappush
 
 import simpy
 from simpy.events import NORMAL, PENDING, URGENT
@@ -229,7 +229,7 @@ class _Lane:
 
     __slots__ = ("group", "gen")
 
-    def __init__(self, group: "_Lanes", gen) -> None:
+    def __init__(self, group: _Lanes, gen) -> None:
         self.group, self.gen = group, gen
 
     def resume(self, event) -> None:
@@ -272,7 +272,7 @@ class _Lanes:
 
     __slots__ = ("env", "lazy", "running", "unprocessed", "done", "_end_ps", "_end_eid", "ctrl")
 
-    def __init__(self, ctrl: "Controller", gens: list, lazy: bool) -> None:
+    def __init__(self, ctrl: Controller, gens: list, lazy: bool) -> None:
         env = self.env = ctrl.env
         self.ctrl = ctrl
         self.lazy = lazy
