@@ -28,6 +28,7 @@ class LayerCounters:
 
     def __init__(self) -> None:
         self._stats: dict[str, dict] = {}  # component -> its live counter dict
+        self._values: dict[str, object] = {}  # component -> a live view of its counter values
         self._seen: dict[str, tuple] = {}  # component -> counter values at its previous hop
         #: component -> counter values at the start of its current run of same-layer hops
         self._run_start: dict[str, tuple] = {}
@@ -40,20 +41,28 @@ class LayerCounters:
         for name, comp in components.items():
             c = comp.stats.c
             self._stats[name] = c
+            self._values[name] = c.values()
             self._seen[name] = self._run_start[name] = tuple(c.values())
+
+    #: a hop needs only its layer here: the recorder may call :meth:`hop_layer` instead of
+    #: :meth:`hop`, without building a Transaction (:meth:`Recorder.booked`)
+    layer_only = True
 
     def hop(self, txn: Transaction, component: str, start_ps: int, end_ps: int, wait_ps: int,
             busy_ps: float) -> None:
+        self.hop_layer(component, txn.layer)
+
+    def hop_layer(self, component: str, layer: int) -> None:
+        """:meth:`hop` of a hop of ``layer`` served by ``component``."""
         # Counters added between two hops of a component go with the later hop's layer, so
         # a run of same-layer hops owns (values at its last hop) - (values at the hop before
         # the run): the deltas are summed only when the component's layer changes (and at
         # the end), with integer counters the same sums as hop by hop.
-        layer = txn.layer
         if layer < 0:
             layer = self._layer
         else:
             self._layer = layer
-        now = tuple(self._stats[component].values())
+        now = tuple(self._values[component])
         if self._last_layer.get(component) != layer:
             prev = self._seen[component]
             if component in self._last_layer:

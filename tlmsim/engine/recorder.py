@@ -32,6 +32,12 @@ class Recorder:
         self.trace = trace
         #: every trace sink: each receives every hop and every timed stall
         self.sinks: list[TraceSink] = ([trace] if trace is not None else []) + list(sinks)
+        #: when every sink needs only a hop's layer (``layer_only``: the per-layer
+        #: attribution), their ``hop_layer`` methods: booked hops then build no
+        #: Transaction object (:meth:`booked`); else None
+        self.layer_sinks: list | None = (
+            [s.hop_layer for s in self.sinks] if all(getattr(s, "layer_only", False) for s in self.sinks) else None
+        )
         self.components: dict[str, "Component"] = {}
         self.stats: dict[str, Stats] = {}
         self.stalls = StallLedger()
@@ -75,6 +81,31 @@ class Recorder:
             i, cmd, data_class, address, nbytes, source, destination,
             layer, tile, t_first, t_last, cycles, now_ps, chain=chain,
         )
+
+    def booked(self, comp, cmd: Cmd, data_class: DataClass, address: int, nbytes: int, source: str,
+               destination: str, start_ps: int, layer: int, tile: int, chain: int) -> int:
+        """One timestamp-booked hop (``comp``: an SRAM or the NoC) in one call:
+        :meth:`new_transaction` at ``start_ps``, ``comp.reserve`` (which records it) and
+        :meth:`complete` at the end it returns; returns that end (ps). ``cmd`` is READ or
+        WRITE. The controller's hot path. When no sink reads transactions
+        (:attr:`layer_sinks`) and ``comp`` has ``book``, no Transaction object is built:
+        ``comp.book`` and ``comp.record_lean`` do the same bookings, counts and records,
+        and the id is taken all the same (the ids of later transactions do not change)."""
+        self.issued += 1
+        book = getattr(comp, "book", None)  # (a stand-in component may have reserve only)
+        if book is not None and self.layer_sinks is not None:  # no sink reads the transaction: none is built
+            end = book(cmd, address, nbytes, source, destination, start_ps, layer)[0]
+            comp.record_lean(cmd, nbytes, layer)
+        else:
+            txn = Transaction(self.issued - 1, cmd, data_class, address, nbytes, source, destination, layer, tile,
+                              0, 0, 0, start_ps, -1, None, chain)
+            end = comp.reserve(txn, start_ps)
+            txn.done_ps = end
+        self.completed += 1
+        key = (source, destination, int(data_class), layer)
+        flows = self.flows
+        flows[key] = flows.get(key, 0) + nbytes
+        return end
 
     def new_chain(self) -> int:
         """A fresh chain id: the transactions that carry one block of data hop by hop

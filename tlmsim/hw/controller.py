@@ -58,15 +58,19 @@ the previous outputs in its half to drain ("waiting_for_output_buffer").
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
+from heapq import heappush
 
 import simpy
+from simpy.events import NORMAL, PENDING, URGENT
 
 from tlmsim.engine.plan import LayerPlan, Move
 from tlmsim.engine.component import Component
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.stats import StatDecl
-from tlmsim.engine.transaction import Cmd, DataClass
+from tlmsim.engine.transaction import Cmd, DataClass, Transaction
+from tlmsim.hw.noc import Noc
 from tlmsim.hw.pe_array import PeArray
 
 
@@ -144,6 +148,191 @@ class _Fill:
         ev = self.env.event()
         self._waiters.append((need_hi, ev))
         return ev
+
+
+class _Queue:
+    """An unbounded FIFO from one producer process to one consumer process (the
+    pipeline's queues: free L1 halves, loaded tiles, outputs to store) with the event
+    order of ``simpy.Store``, less the put events that wake nobody.
+
+    A Store's put schedules an event whose processing hands the item to the oldest
+    waiting get; a get finds an item at once (its event scheduled now) or waits. Here a
+    put schedules that event only when the consumer is waiting. Otherwise the Store's
+    put event would find no getter when processed: the consumer takes the item with
+    an immediate get, and a later get of it can only be served by a put the producer
+    makes after this put event has been processed (every producer here waits for a
+    fresh event after a put), so dropping the event changes no order."""
+
+    __slots__ = ("env", "items", "_getter")
+
+    def __init__(self, env: simpy.Environment) -> None:
+        self.env = env
+        self.items: deque = deque()
+        self._getter: simpy.Event | None = None
+
+    def put(self, item) -> None:
+        self.items.append(item)
+        if self._getter is not None:  # the consumer waits: served when this put's event is processed
+            ev = simpy.Event(self.env)
+            ev.callbacks.append(self._serve)
+            ev.succeed()
+
+    def _serve(self, _ev: simpy.Event) -> None:
+        if self._getter is not None and self.items:
+            g, self._getter = self._getter, None
+            g.succeed(self.items.popleft())
+
+    def get(self) -> simpy.Event:
+        ev = simpy.Event(self.env)
+        if self.items and self._getter is None:
+            ev.succeed(self.items.popleft())
+        else:
+            self._getter = ev
+        return ev
+
+
+class _AllDone(simpy.Event):
+    """``simpy.AllOf(env, events)`` with the same scheduling (it is triggered when the
+    last of ``events`` is processed, or at once when all already were; it fails with
+    the first failure) and no ``ConditionValue``: its value is None."""
+
+    def __init__(self, env: simpy.Environment, events) -> None:
+        self.env = env
+        self.callbacks = []
+        self._value = PENDING
+        self._left = len(events)
+        if not events:
+            self.succeed()
+            return
+        for ev in events:
+            if ev.callbacks is None:
+                self._check(ev)
+            else:
+                ev.callbacks.append(self._check)
+
+    def _check(self, ev: simpy.Event) -> None:
+        if self._value is not PENDING:
+            return
+        self._left -= 1
+        if not ev._ok:
+            ev._defused = True
+            self.fail(ev._value)
+        elif self._left == 0:
+            self.succeed()
+
+
+class _Go:
+    """What starts a lane: an event's ``_ok`` and ``_value`` (see :class:`_Lanes`)."""
+
+    _ok = True
+    _value = None
+
+
+class _Lane:
+    """One DMA lane's generator, resumed by the events it yields (what
+    ``simpy.Process._resume`` does, without a Process: no Initialize or end event of
+    its own; :class:`_Lanes` schedules what is needed)."""
+
+    __slots__ = ("group", "gen")
+
+    def __init__(self, group: _Lanes, gen) -> None:
+        self.group, self.gen = group, gen
+
+    def resume(self, event) -> None:
+        gen = self.gen
+        while True:
+            try:
+                if event._ok:
+                    event = gen.send(event._value)
+                else:
+                    event._defused = True
+                    exc = type(event._value)(*event._value.args)
+                    exc.__cause__ = event._value
+                    event = gen.throw(exc)
+            except StopIteration:
+                self.group.ended()
+                return
+            if event.callbacks is not None:
+                event.callbacks.append(self.resume)
+                return
+
+
+class _Lanes:
+    """Lanes 1.. of one DMA transfer (lane 0 runs inline in the transfer, then waits
+    for them with :meth:`join`), with the event order of one ``env.process`` per lane
+    and an ``AllOf`` of them, and fewer events:
+
+    * the processes' Initialize events were consecutive urgent events (nothing is
+      scheduled between them, and a lane's start schedules no urgent event), so one
+      urgent event starts every lane, in order;
+    * a process's end event wakes the AllOf when processed; before the AllOf exists
+      (lane 0 still running) it wakes nothing. With ``lazy`` (a transfer whose lane 0
+      ends with a timeout it made at an earlier time: every block crosses the NoC,
+      which takes time, and the transfer does not end in DRAM), a lane's end schedules
+      an event only when it is the last lane to end after :meth:`join`; a lane that
+      ended before, at the time :meth:`join` is called, ended after lane 0's timeout
+      was scheduled, so its end event would still be pending then: the id it would
+      have had is taken when it ends, and the latest such event is put into the
+      queue at its place by :meth:`join`. Without ``lazy`` every lane's end event is
+      scheduled, as a process's would be."""
+
+    __slots__ = ("env", "lazy", "running", "unprocessed", "done", "_end_ps", "_end_eid", "ctrl")
+
+    def __init__(self, ctrl: Controller, gens: list, lazy: bool) -> None:
+        env = self.env = ctrl.env
+        self.ctrl = ctrl
+        self.lazy = lazy
+        self.running = self.unprocessed = len(gens)
+        self.done: simpy.Event | None = None  # the AllOf, once lane 0 has ended
+        self._end_ps, self._end_eid = -1, -1  # lazy: when the latest lane ended, its end event's id
+        start = simpy.Event(env)
+        start._ok, start._value = True, None
+        start.callbacks.append(lambda _ev: [_Lane(self, g).resume(_Go) for g in gens])
+        env.schedule(start, URGENT)
+
+    def ended(self) -> None:
+        """A lane's generator returned."""
+        self.running -= 1
+        env = self.env
+        if not self.lazy:
+            self._end_event(self._processed)
+        elif self.done is None:
+            self._end_ps, self._end_eid = env._now, next(env._eid)
+            self.ctrl.eids_unscheduled += 1
+        elif self.running == 0:
+            self._end_event(self._fire)
+
+    def _end_event(self, callback) -> None:
+        ev = simpy.Event(self.env)
+        ev._ok, ev._value = True, None
+        ev.callbacks.append(callback)
+        self.env.schedule(ev)
+
+    def _processed(self, _ev) -> None:
+        self.unprocessed -= 1
+        if self.unprocessed == 0 and self.done is not None:
+            self.done.succeed()
+
+    def _fire(self, _ev) -> None:
+        self.done.succeed()
+
+    def join(self) -> simpy.Event:
+        """The event of every lane having ended (lane 0 has: called as it returns)."""
+        env = self.env
+        done = self.done = simpy.Event(env)
+        if self.lazy:
+            if self.running == 0:
+                if self._end_ps == env._now:  # the last end event is still pending: it triggers the AllOf
+                    ev = simpy.Event(env)
+                    ev._ok, ev._value = True, None
+                    ev.callbacks.append(self._fire)
+                    heappush(env._queue, (env._now, NORMAL, self._end_eid, ev))
+                    self.ctrl.eids_unscheduled -= 1
+                else:
+                    done.succeed()
+        elif self.unprocessed == 0:
+            done.succeed()
+        return done
 
 
 def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -270,6 +459,8 @@ class Controller(Component):
         #: layer index -> {level: bytes allocated for it there by a prefetch}
         self._prefetched: dict[int, dict[int, int]] = {}
         self._started: set[int] = set()
+        #: event ids taken for lane end events never scheduled (:class:`_Lanes`): not events
+        self.eids_unscheduled = 0
         self.done = env.event()
         self.process = env.process(self._run())
 
@@ -277,11 +468,9 @@ class Controller(Component):
     def _chain(self, t: int, hops: tuple, dc: DataClass, n: int, layer: int, tile: int, chain: int = -1) -> int:
         """Book timestamp-modelled hops (SRAM, NoC) back to back from time ``t``;
         return when the last one ends. Each hop is its own transaction."""
-        rec = self.recorder
+        booked = self.recorder.booked
         for comp, cmd, addr, src, dst in hops:
-            txn = rec.new_transaction(cmd, dc, addr, n, src, dst, now_ps=t, layer=layer, tile=tile, chain=chain)
-            t = comp.reserve(txn, t)
-            rec.complete(txn, t)
+            t = booked(comp, cmd, dc, addr, n, src, dst, t, layer, tile, chain)
         return t
 
     def _staged(self, t: int, lv: int, dc: DataClass, n: int, layer: int, tile: int, chain: int = -1) -> int:
@@ -296,13 +485,9 @@ class Controller(Component):
             t = slots[k]
         ga, mem = k * self.chunk, self._bufs[lv]
         name = mem.name
-        rec = self.recorder
-        txn = rec.new_transaction(_CMD_WRITE, dc, ga, n, "noc", name, now_ps=t, layer=layer, tile=tile, chain=chain)
-        t = mem.reserve(txn, t)
-        rec.complete(txn, t)
-        txn = rec.new_transaction(_CMD_READ, dc, ga, n, name, "noc", now_ps=t, layer=layer, tile=tile, chain=chain)
-        t = mem.reserve(txn, t)
-        rec.complete(txn, t)
+        booked = self.recorder.booked
+        t = booked(mem, _CMD_WRITE, dc, ga, n, "noc", name, t, layer, tile, chain)
+        t = booked(mem, _CMD_READ, dc, ga, n, name, "noc", t, layer, tile, chain)
         slots[k] = t
         return t
 
@@ -395,14 +580,11 @@ class Controller(Component):
               chain: int) -> int:
         """Book ``steps`` (:meth:`route`'s ``_HOPS`` and ``_STAGE``) of one block from time
         ``t``, ``ga`` its level address, ``la`` its L1 address; return when the last ends."""
-        rec = self.recorder
+        booked = self.recorder.booked
         for kind, x in steps:
             if kind == _HOPS:
                 for comp, cmd, a, s, d in x:
-                    txn = rec.new_transaction(cmd, dc, ga if a == 1 else (la if a == 2 else 0), n, s, d, now_ps=t,
-                                              layer=layer, tile=tile, chain=chain)
-                    t = comp.reserve(txn, t)
-                    rec.complete(txn, t)
+                    t = booked(comp, cmd, dc, ga if a == 1 else (la if a == 2 else 0), n, s, d, t, layer, tile, chain)
             else:
                 t = self._staged(t, x, dc, n, layer, tile, chain)
         return t
@@ -426,7 +608,7 @@ class Controller(Component):
         """
         dc = move.data_class
         env, rec = self.env, self.recorder
-        new_txn, complete, new_chain = rec.new_transaction, rec.complete, rec.new_chain
+        new_txn, complete, new_chain, booked = rec.new_transaction, rec.complete, rec.new_chain, rec.booked
         dram = self.dram
         submit = getattr(dram, "submit", None)  # the DRAM model's one-event request (else its access generator)
         if targets is None:
@@ -442,31 +624,28 @@ class Controller(Component):
             da, ga = dram_base + offset, level_base + offset
             chain = new_chain()  # the block's hops share it (the timeline's flow)
             if src == 0:
-                txn = new_txn(_CMD_READ, dc, da, n, "dram", "noc", now_ps=env.now, layer=layer, tile=tile,
-                              chain=chain)
+                i = rec.issued
+                rec.issued = i + 1
+                txn = Transaction(i, _CMD_READ, dc, da, n, "dram", "noc", layer, tile, 0, 0, 0, env._now, -1, None,
+                                  chain)
                 if submit is not None:
                     yield submit(txn)
                 else:
                     yield from dram.access(txn)
-                complete(txn, env.now)
-            t = env.now
+                complete(txn, env._now)
+            t = env._now
             for kind, x in steps:
                 if kind == _HOPS:
                     for comp, cmd, a, s, d in x:
-                        txn = new_txn(cmd, dc, ga if a == 1 else (l1_base + offset if a == 2 else 0), n, s, d,
-                                      now_ps=t, layer=layer, tile=tile, chain=chain)
-                        t = comp.reserve(txn, t)
-                        complete(txn, t)
+                        t = booked(comp, cmd, dc, ga if a == 1 else (l1_base + offset if a == 2 else 0), n, s, d,
+                                   t, layer, tile, chain)
                 elif kind == _STAGE:
                     t = self._staged(t, x, dc, n, layer, tile, chain)
                 else:  # _READ: a resident read; a slice larger than its tensor (im2col) re-reads the tensor's bytes
                     mem = self._bufs[x]
                     name = mem.name
                     for a, k in (_wrapped(level_base, span, offset, n) if span else ((ga, n),)):
-                        txn = new_txn(_CMD_READ, dc, a, k, name, "noc", now_ps=t, layer=layer, tile=tile,
-                                      chain=chain)
-                        t = mem.reserve(txn, t)
-                        complete(txn, t)
+                        t = booked(mem, _CMD_READ, dc, a, k, name, "noc", t, layer, tile, chain)
             if targets is not None:  # one NoC transfer to every target, then each core's tail (its L1 writes its copy)
                 txn = new_txn(_CMD_WRITE, dc, 0, n, sender, group, now_ps=t, layer=layer, tile=tile, chain=chain)
                 t = mcast(txn, dests, t)
@@ -476,10 +655,10 @@ class Controller(Component):
                     e = book(arrived, tail, dc, n, ga, a + offset, layer, tile, chain)
                     if e > t:
                         t = e
-            if t > env.now:
-                yield env.timeout(t - env.now)
+            if t > env._now:
+                yield env.timeout(t - env._now)
             if dst == 0:
-                txn = new_txn(_CMD_WRITE, dc, da, n, "noc", "dram", now_ps=env.now, layer=layer, tile=tile,
+                txn = new_txn(_CMD_WRITE, dc, da, n, "noc", "dram", now_ps=env._now, layer=layer, tile=tile,
                               chain=chain)
                 if submit is not None:
                     yield submit(txn)
@@ -511,22 +690,23 @@ class Controller(Component):
         if lanes <= 1:
             yield from self._lane(src, dst, move, blocks, l1_addr, layer, tile, on_block, core, targets)
             return
-        procs = [
-            self.env.process(self._lane(src, dst, move, blocks[i::lanes], l1_addr, layer, tile, on_block, core,
-                                        targets))
-            for i in range(1, lanes)
-        ]
+        group = _Lanes(self, [self._lane(src, dst, move, blocks[i::lanes], l1_addr, layer, tile, on_block, core,
+                                         targets) for i in range(1, lanes)],
+                       dst != 0 and isinstance(self.noc, Noc))
         yield from self._lane(src, dst, move, blocks[0::lanes], l1_addr, layer, tile, on_block, core, targets)
-        yield simpy.AllOf(self.env, procs)
+        yield group.join()
 
     def _parallel(self, gens: list):
-        """Run generators concurrently; the first inline, the others as processes."""
+        """Run generators concurrently; the first inline, the others as lanes started
+        together (:class:`_Lanes`, each end scheduled as a process's would be)."""
         if not gens:
             return
-        procs = [self.env.process(g) for g in gens[1:]]
+        if len(gens) == 1:
+            yield from gens[0]
+            return
+        group = _Lanes(self, gens[1:], False)
         yield from gens[0]
-        if procs:
-            yield simpy.AllOf(self.env, procs)
+        yield group.join()
 
     # -- resident tensors: prologue fills and prefetch ----------------------------------------
     def _start_fills(self, li: int, moves: list[tuple[int, Move]]) -> None:
@@ -603,7 +783,7 @@ class Controller(Component):
         self._start_fills(ni, moves)
 
     # -- the three pipeline processes -------------------------------------------------------
-    def _take_half(self, free: simpy.Store, halves: list[_Half], tile, li: int, which: str = ""):
+    def _take_half(self, free: _Queue, halves: list[_Half], tile, li: int, which: str = ""):
         """Take a free L1 half for ``tile`` and wait until the outputs still draining out of
         it leave the bytes its loads will write; return the half's index. ``which``: the
         core, for the deadlock message (several cores)."""
@@ -622,7 +802,7 @@ class Controller(Component):
                 self.waiting["loader"] = (f"the store {mv.after} it depends on", li, tile.index)
                 yield self._signal(mv.after)
 
-    def _loader(self, plan: LayerPlan, free: simpy.Store, ready: simpy.Store, halves: list[_Half], li: int):
+    def _loader(self, plan: LayerPlan, free: _Queue, ready: _Queue, halves: list[_Half], li: int):
         env = self.env
         for tile in plan.tiles:
             t0 = env.now
@@ -643,7 +823,7 @@ class Controller(Component):
             yield from self._parallel(gens)
             ready.put((tile, hi))
 
-    def _compute(self, plan: LayerPlan, free: simpy.Store, ready: simpy.Store, outq: simpy.Store,
+    def _compute(self, plan: LayerPlan, free: _Queue, ready: _Queue, outq: _Queue,
                  halves: list[_Half], rec: LayerRecord, li: int, core: int = 0, ntiles: int | None = None):
         env, pe, l1 = self.env, self.pes[core], self.l1s[core]
         me = "compute" if self.ncores == 1 else f"compute {core}"
@@ -685,7 +865,7 @@ class Controller(Component):
             rec.acc_ops += tile.acc_ops
             rec.neuron_updates += tile.neuron_updates
 
-    def _writer(self, plan: LayerPlan, outq: simpy.Store, li: int, core: int = 0, n: int | None = None):
+    def _writer(self, plan: LayerPlan, outq: _Queue, li: int, core: int = 0, n: int | None = None):
         if n is None:
             n = sum(1 for t in plan.tiles if t.stores)
         me = "writer" if self.ncores == 1 else f"writer {core}"
@@ -821,8 +1001,8 @@ class Controller(Component):
                     procs[index[c]].append(proc)
             for (c, tile), hi, mine in zip(step, got, procs):
                 ready = cores[c][1]
-                simpy.AllOf(env, mine).callbacks.append(lambda _ev, q=ready, x=(tile, hi): q.put(x))
-            yield simpy.AllOf(env, [p for mine in procs for p in mine])
+                _AllDone(env, mine).callbacks.append(lambda _ev, q=ready, x=(tile, hi): q.put(x))
+            yield _AllDone(env, [p for mine in procs for p in mine])
 
     def _run_tiles_on_cores(self, plan: LayerPlan, rec: LayerRecord, li: int):
         """Run ``plan``'s tiles on the cores (:meth:`schedule`): one loader for all of them
@@ -840,7 +1020,7 @@ class Controller(Component):
                 nstores[c] += 1 if tile.stores else 0
         cores = []
         for c in range(self.ncores):
-            free, ready, outq = simpy.Store(env), simpy.Store(env), simpy.Store(env)
+            free, ready, outq = _Queue(env), _Queue(env), _Queue(env)
             halves = [_Half(env, h * self.half_bytes, (h + 1) * self.half_bytes) for h in range(self.halves)]
             for h in range(self.halves):
                 free.put(h)
@@ -851,7 +1031,7 @@ class Controller(Component):
                 procs.append(env.process(self._compute(plan, free, ready, outq, halves, rec, li, c, ntiles[c])))
             if nstores[c]:
                 procs.append(env.process(self._writer(plan, outq, li, c, nstores[c])))
-        yield simpy.AllOf(env, procs)
+        yield _AllDone(env, procs)
 
     def describe_blocked(self) -> str:
         """One sentence: what each pipeline process is waiting for."""
@@ -885,13 +1065,13 @@ class Controller(Component):
                              f"layer {plan.layer.name!r} (resident tensors + DMA staging)")
         fills = self._fills.get(li, {})
         self._start_fills(li, [(i, mv) for i, mv in enumerate(plan.prologue) if i not in fills])
-        prologue_in = simpy.AllOf(env, [f.done for f in self._fills.get(li, {}).values()])
+        prologue_in = _AllDone(env, [f.done for f in self._fills.get(li, {}).values()])
         if nxt is not None:
             env.process(self._prefetch(prologue_in, plan, nxt))
         if plan.tiles and self.ncores > 1:
             yield from self._run_tiles_on_cores(plan, rec, li)
         elif plan.tiles:
-            free, ready, outq = simpy.Store(env), simpy.Store(env), simpy.Store(env)
+            free, ready, outq = _Queue(env), _Queue(env), _Queue(env)
             halves = [_Half(env, h * self.half_bytes, (h + 1) * self.half_bytes) for h in range(self.halves)]
             for h in range(self.halves):
                 free.put(h)
@@ -900,7 +1080,7 @@ class Controller(Component):
                 env.process(self._compute(plan, free, ready, outq, halves, rec, li)),
                 env.process(self._writer(plan, outq, li)),
             ]
-            yield simpy.AllOf(env, procs)
+            yield _AllDone(env, procs)
         self.waiting.clear()
         if not prologue_in.triggered:  # every resident byte is in before the layer ends
             self.waiting["controller"] = ("the layer's resident tensors to arrive", li, -1)

@@ -47,7 +47,7 @@ import simpy
 from tlmsim.engine.component import Component
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.stats import StatDecl
-from tlmsim.engine.transaction import Transaction
+from tlmsim.engine.transaction import Cmd, Transaction
 from tlmsim.errors import ConfigError
 from tlmsim.platform.hierarchy import core_name
 from tlmsim.platform.noc import NocConfig, positions
@@ -396,11 +396,31 @@ class Noc(Component):
     def reserve(self, txn: Transaction, start_ps: int) -> int:
         """Book the links from ``txn.source`` to ``txn.destination`` from ``start_ps``;
         return the tail's arrival time (ps). Records the hop and its stalls."""
+        end_ps, wait_ps = self.book(txn.cmd, txn.address, txn.nbytes, txn.source, txn.destination, start_ps,
+                                    txn.layer)
+        self.record(txn, start_ps, end_ps, wait_ps)
+        return end_ps
+
+    def book(self, cmd: Cmd, address: int, nbytes: int, source: str, destination: str, start_ps: int,
+             layer: int) -> tuple[int, int]:
+        """:meth:`reserve` without the hop's record: book a transfer of ``nbytes`` from
+        ``source`` to ``destination`` from ``start_ps``, count it and attribute its
+        stalls; return ``(end, wait)`` in ps (the caller records the hop)."""
         period = self.period_ps
         s = -(-start_ps // period)
-        f = self.flits(txn.nbytes)
-        end, wait, credit, hops = self._send(txn.source, txn.destination, s, f, txn.nbytes)
-        return self._finish(txn, start_ps, end, wait, credit, hops, f)
+        f = self.flits(nbytes)
+        end, wait, credit, hops = self._send(source, destination, s, f, nbytes)
+        c = self.stats.c
+        c["transfers"] += 1
+        c["flits"] += f
+        c["flit_hops"] += f * hops
+        c["bit_hops"] += 8 * nbytes * hops
+        c["busy_ps"] += f * hops * period
+        if wait:
+            self.stall("link_busy", wait * period, layer)
+        if credit:
+            self.stall("link_credit", credit * period, layer)
+        return end * period, (wait + credit) * period
 
     def _hold(self, link: Link, e: int, f: int, nbytes: int, wait: int) -> None:
         """Count a bus or crossbar-port hold [e, e + f) of ``f`` flits after ``wait`` cycles."""

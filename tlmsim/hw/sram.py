@@ -118,7 +118,17 @@ class Sram(Component):
         Records the hop (trace row, counts) and its stalls. Raises
         :class:`SimulationError` for an access outside the buffer.
         """
-        a, n = txn.address, txn.nbytes
+        end_ps, wait_ps = self.book(txn.cmd, txn.address, txn.nbytes, txn.source, txn.destination, start_ps,
+                                    txn.layer)
+        self.record(txn, start_ps, end_ps, wait_ps)
+        return end_ps
+
+    def book(self, cmd: Cmd, a: int, n: int, source: str, destination: str, start_ps: int,
+             layer: int) -> tuple[int, int]:
+        """:meth:`reserve` without the hop's record: book an access of ``n`` bytes at
+        ``a`` from ``start_ps`` and attribute its stalls; return ``(end, wait)`` in ps
+        (the caller records the hop: :meth:`reserve`, or
+        :meth:`~tlmsim.engine.recorder.Recorder.booked`)."""
         if a < 0 or a + n > self.capacity_bytes or n <= 0:
             raise SimulationError(
                 f"{self.name}: access of {n} bytes at {a} outside the buffer (capacity {self.capacity_bytes} bytes)"
@@ -193,7 +203,7 @@ class Sram(Component):
                     occ_end = e
         ports[p] = occ_end
         c = self.stats.c
-        if txn.cmd is _READ:
+        if cmd is _READ:
             end_ps = (occ_end + self._read_latency - 1) * period
             c["line_reads"] += lines
         else:
@@ -203,11 +213,10 @@ class Sram(Component):
         port_wait = s1 - s
         conflict = occ_end - s1 - ideal
         if port_wait:
-            self.stall("port_busy", port_wait * period, txn.layer)
+            self.stall("port_busy", port_wait * period, layer)
         if conflict:
-            self.stall("bank_conflict", conflict * period, txn.layer)
-        self.record(txn, start_ps, end_ps, (port_wait + conflict) * period)
-        return end_ps
+            self.stall("bank_conflict", conflict * period, layer)
+        return end_ps, (port_wait + conflict) * period
 
     def access(self, txn: Transaction) -> Generator[simpy.Event, object, None]:
         """Serve ``txn`` starting now; returns when its last byte is read or written."""
