@@ -29,6 +29,13 @@ def lif(n, tau=2.0, r=2.0):
     return nir.LIF(tau=np.full(n, tau), r=np.full(n, r), v_leak=np.zeros(n), v_threshold=np.ones(n))
 
 
+def with_(node, **attrs):
+    """``node`` with attributes set after nir's own checks (which refuse some of what is tested here)."""
+    for k, v in attrs.items():
+        setattr(node, k, v)
+    return node
+
+
 def graph(nodes, edges, **kw):
     return nir.NIRGraph(nodes=nodes, edges=edges, type_check=False, **kw)
 
@@ -344,3 +351,214 @@ def test_magnitude_pruning_prunes_every_synaptic_node():
     p = magnitude_prune(g, 0.5)
     assert p["conv"].params["weight"].tolist() == [[[[0.0, -3.0], [2.0, 0.0]]]]
     assert p["fc"].params["weight"].tolist() == [[4.0], [0.0]] and p["fc"].params["bias"].tolist() == [1.0, 2.0]
+
+
+def test_the_graph_names_its_source():
+    g = graph({"input": inp(2), "output": out(2)}, [("input", "output")])
+    assert load_nir(g).source == "<NIRGraph>"
+
+
+def test_a_ratio_that_underflows_to_zero_is_not_a_time_step():
+    # tau / r = 1e-300 / 1e300 = 0.0 in float64: no convention; the smallest time constant, 1e-300
+    dt, why = dt_of(lif2([1e-300, 1e-300], [1e300, 1e300]))
+    assert dt == 1e-300 and why.startswith("dt = 1e-300: the graph's smallest time constant")
+
+
+# --- nodes: synapses, scale, flatten, pooling, neurons -----------------------------------------
+
+def one(node, *in_shape, then=None):
+    """load_nir of Input(in_shape) -> node [-> then] -> Output: the node."""
+    nodes = {"input": inp(*in_shape), "x": node}
+    edges = [("input", "x")]
+    last = "x"
+    if then is not None:
+        nodes["y"] = then
+        edges.append(("x", "y"))
+        last = "y"
+    nodes["output"] = out(1)
+    edges.append((last, "output"))
+    return load_nir(graph(nodes, edges))["x"]
+
+
+def one_refused(node, *in_shape) -> str:
+    with pytest.raises(WorkloadError) as e:
+        one(node, *in_shape)
+    return str(e.value)
+
+
+def test_affine_and_linear_weights_and_biases():
+    n = one(nir.Affine(weight=np.array([[1, 2, 3], [4, 5, 6]]), bias=np.array(0.5)), 3)
+    assert n.out_shape == (2,) and n.params["weight"].dtype == np.float64
+    assert n.params["weight"].tolist() == [[1, 2, 3], [4, 5, 6]] and n.params["bias"].tolist() == [0.5, 0.5]
+    n.params["bias"][0] = 7.0  # a copy, writable
+    assert n.params["bias"].tolist() == [7.0, 0.5]
+    n = one(nir.Linear(weight=np.array([[True, False]])), 2)
+    assert n.params["weight"].tolist() == [[1.0, 0.0]] and n.params["bias"].tolist() == [0.0]
+    assert one_refused(with_(nir.Linear(weight=np.ones((1, 3))), weight=np.ones(3)), 3) == (
+        "<NIRGraph>: nodes.x.weight: weight [3] does not fit the input shape [3]")
+    assert one_refused(nir.Linear(weight=np.ones((2, 3))), 4) == (
+        "<NIRGraph>: nodes.x.weight: weight [2, 3] does not fit the input shape [4]")
+    assert one_refused(nir.Linear(weight=np.ones((2, 3))), 2, 3) == (
+        "<NIRGraph>: nodes.x.weight: weight [2, 3] does not fit the input shape [2, 3]")
+
+
+def test_non_real_or_non_finite_parameters_are_a_malformed_graph():
+    assert one_refused(nir.Linear(weight=np.ones((2, 2)) * 1j), 2) == (
+        "<NIRGraph>: malformed NIR graph (ValueError: parameters must be real numbers, got dtype complex128)")
+    assert one_refused(nir.Linear(weight=np.array([[1.0, np.nan]])), 2) == (
+        "<NIRGraph>: malformed NIR graph (ValueError: parameters must be finite (no NaN or inf))")
+    assert one_refused(nir.Scale(scale=np.array([1.0, np.inf])), 2) == (
+        "<NIRGraph>: malformed NIR graph (ValueError: parameters must be finite (no NaN or inf))")
+    assert one(nir.Scale(scale=np.array([2, 3], dtype=np.uint8)), 2).params["scale"].tolist() == [2.0, 3.0]
+
+
+def test_scale_of_the_input_size_takes_its_shape_else_broadcasts():
+    n = one(nir.Scale(scale=np.arange(6.0)), 2, 3)
+    assert n.out_shape == (2, 3) and n.params["scale"].tolist() == [[0, 1, 2], [3, 4, 5]]
+    n = one(nir.Scale(scale=np.array([1.0, 2.0, 3.0])), 2, 3)
+    assert n.params["scale"].tolist() == [[1, 2, 3], [1, 2, 3]]
+    n = one(nir.Scale(scale=np.array(4.0)), 2, 3)
+    assert n.params["scale"].tolist() == [[4, 4, 4], [4, 4, 4]]
+    n.params["scale"][0, 0] = 0.0  # a copy, writable
+    assert n.params["scale"][1, 0] == 4.0
+
+
+def flat(start, end):
+    return with_(nir.Flatten(input_type={"input": np.array([2, 3, 4])}, start_dim=0, end_dim=-1), start_dim=start,
+                 end_dim=end)
+
+
+@pytest.mark.parametrize("start, end, shape", [
+    (1, 2, (2, 12)), (-2, -1, (2, 12)), (0, 1, (6, 4)), (0, -2, (6, 4)), (1, 1, (2, 3, 4)), (0, 0, (2, 3, 4)),
+    (2, 2, (2, 3, 4)), (0, 2, (24,)), (-3, 2, (24,)),
+    (2, 1, (24,)), (0, 3, (24,)), (-4, 1, (24,)), (3, 3, (24,)), (1, -4, (24,)),  # out of range: everything
+])
+def test_flatten_dims_counted_from_either_end(start, end, shape):
+    assert one(flat(start, end), 2, 3, 4, then=if_(int(np.prod(shape)))).out_shape == shape
+
+
+def test_a_flatten_feeding_an_affine_or_linear_flattens_everything():
+    assert one(flat(1, 2), 2, 3, 4, then=nir.Linear(weight=np.ones((1, 24)))).out_shape == (24,)
+    assert one(flat(1, 1), 2, 3, 4, then=nir.Affine(weight=np.ones((1, 24)), bias=np.zeros(1))).out_shape == (24,)
+    # one successor of two is dense: everything
+    g = load_nir(graph({"input": inp(2, 3, 4), "f": flat(1, 2), "n": if_(24), "fc": nir.Linear(weight=np.ones((1, 24))),
+                        "output": out(1)},
+                       [("input", "f"), ("f", "n"), ("f", "fc"), ("fc", "output")]))
+    assert g["f"].out_shape == (24,) and g["n"].out_shape == (24,)
+
+
+def test_pooling_shapes_per_axis_and_its_parameters():
+    # H: (5 + 2x1 - 2) // 2 + 1 = 3; W: (7 + 0 - 3) // 1 + 1 = 5
+    n = one(nir.SumPool2d(kernel_size=np.array([2, 3]), stride=np.array([2, 1]), padding=np.array([1, 0])), 2, 5, 7)
+    assert n.out_shape == (2, 3, 5) and n.kind == "sumpool2d"
+    assert n.params == {"kernel": (2, 3), "stride": (2, 1), "padding": (1, 0)}
+    # one number for both axes: (6 + 2 - 3) // 3 + 1 = 2
+    n = one(nir.AvgPool2d(kernel_size=3, stride=3, padding=1), 1, 6, 6)
+    assert n.out_shape == (1, 2, 2) and n.params == {"kernel": (3, 3), "stride": (3, 3), "padding": (1, 1)}
+    assert one_refused(nir.SumPool2d(kernel_size=np.array([2, 2]), stride=np.array([2, 2]), padding=np.array([0, 0])),
+                       4) == "<NIRGraph>: nodes.x: pooling needs a [C, H, W] input, got [4]"
+
+
+def test_neuron_parameters_per_kind_with_their_defaults():
+    # a parameter absent (None; NIR before 2025 had no v_reset, w_in is optional): v_reset 0, w_in 1
+    n = one(with_(if_(2), r=np.array([1.0, 2.0]), v_threshold=np.array(3.0), v_reset=None), 2)
+    assert {k: v.tolist() for k, v in n.params.items()} == {"r": [1, 2], "v_threshold": [3, 3], "v_reset": [0, 0]}
+    n = one(nir.LI(tau=np.array(2.0), r=np.array(1.0), v_leak=np.array(-1.0)), 2)
+    assert {k: v.tolist() for k, v in n.params.items()} == {"tau": [2, 2], "r": [1, 1], "v_leak": [-1, -1]}
+    n = one(nir.LIF(tau=np.array(2.0), r=np.array(1.0), v_leak=np.array(0.0), v_threshold=np.array(1.0),
+                    v_reset=np.array(-0.5)), 1)
+    assert {k: v.tolist() for k, v in n.params.items()} == {
+        "tau": [2], "r": [1], "v_leak": [0], "v_threshold": [1], "v_reset": [-0.5]}
+    n = one(with_(nir.CubaLI(tau_syn=np.array(2.0), tau_mem=np.array(4.0), r=np.array(1.0), v_leak=np.array(0.0)),
+                  w_in=None), 1)
+    assert {k: v.tolist() for k, v in n.params.items()} == {
+        "tau_syn": [2], "tau_mem": [4], "r": [1], "v_leak": [0], "w_in": [1]}
+    n = one(nir.CubaLIF(tau_syn=np.array(2.0), tau_mem=np.array(4.0), r=np.array(1.0), v_leak=np.array(0.0),
+                        v_threshold=np.array(1.0), w_in=np.array(0.5)), 1)
+    assert {k: v.tolist() for k, v in n.params.items()} == {
+        "tau_syn": [2], "tau_mem": [4], "r": [1], "v_leak": [0], "v_threshold": [1], "v_reset": [0], "w_in": [0.5]}
+
+
+def test_neuron_parameters_take_the_nodes_shape_or_broadcast():
+    n = one(with_(if_(2), r=np.arange(6.0), v_threshold=np.array([1.0, 2.0, 3.0]), v_reset=np.array(0.0)), 2, 3)
+    assert n.params["r"].tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert n.params["v_threshold"].tolist() == [[1, 2, 3], [1, 2, 3]]
+    n.params["v_threshold"][0, 0] = 9.0  # a copy, writable
+    assert n.params["v_threshold"][1, 0] == 1.0
+    assert one_refused(with_(if_(2), r=np.ones(3)), 2) == (
+        "<NIRGraph>: nodes.x.r: parameter r of shape [3] does not fit the input [2]")
+    assert one_refused(with_(if_(2), r=np.array(1.0), v_threshold=np.ones((2, 2))), 2, 3) == (
+        "<NIRGraph>: nodes.x.v_threshold: parameter v_threshold of shape [2, 2] does not fit the input [2, 3]")
+
+
+def test_time_constants_must_be_positive():
+    assert one_refused(nir.LIF(tau=np.array([1.0, 0.0]), r=np.ones(2), v_leak=np.zeros(2), v_threshold=np.ones(2)),
+                       2) == "<NIRGraph>: nodes.x.tau: tau must be > 0"
+    assert one_refused(nir.LI(tau=np.array([-1.0, 1.0]), r=np.ones(2), v_leak=np.zeros(2)),
+                       2) == "<NIRGraph>: nodes.x.tau: tau must be > 0"
+    cuba = dict(r=np.ones(2), v_leak=np.zeros(2), v_threshold=np.ones(2))
+    assert one_refused(nir.CubaLIF(tau_syn=np.array([1.0, 0.0]), tau_mem=np.ones(2), **cuba), 2) == (
+        "<NIRGraph>: nodes.x.tau_syn: tau_syn must be > 0")
+    assert one_refused(nir.CubaLIF(tau_syn=np.ones(2), tau_mem=np.array([0.0, 1.0]), **cuba), 2) == (
+        "<NIRGraph>: nodes.x.tau_mem: tau_mem must be > 0")
+    assert one(with_(lif(2), tau=np.array(1e-9), v_leak=np.array(-2.0), v_threshold=np.array(-1.0)),
+               2).params["tau"].tolist() == [1e-9, 1e-9]  # other parameters may be negative
+
+
+# --- nested graphs ------------------------------------------------------------------------------
+
+def test_nested_graphs_flatten_with_dotted_names_two_levels_deep():
+    inner = graph({"i": inp(2), "n": if_(2), "o": out(2)}, [("i", "n"), ("n", "o")])
+    mid = graph({"i": inp(2), "sub": inner, "s": nir.Scale(scale=np.full(2, 2.0)), "o": out(2)},
+                [("i", "sub"), ("sub", "s"), ("s", "o")])
+    g = load_nir(graph({"input": inp(2), "mid": mid, "output": out(2)}, [("input", "mid"), ("mid", "output")]))
+    assert table(g) == [("input", "input", (), (), (2,), (2,)), ("mid.sub.n", "if", ("input",), (), (2,), (2,)),
+                        ("mid.s", "scale", ("mid.sub.n",), (), (2,), (2,)),
+                        ("output", "output", ("mid.s",), (), (2,), (2,))]
+
+
+def test_a_subgraphs_input_port_joins_every_predecessor_to_every_successor():
+    sub = graph({"i": inp(2), "a": if_(2), "b": lif(2), "o": out(2)}, [("i", "a"), ("i", "b"), ("a", "o"), ("b", "o")])
+    g = load_nir(graph({"in1": inp(2), "in2": inp(2), "sub": sub, "output": out(2)},
+                       [("in1", "sub"), ("in2", "sub"), ("sub", "output")]))
+    assert table(g) == [("in1", "input", (), (), (2,), (2,)), ("in2", "input", (), (), (2,), (2,)),
+                        ("sub.a", "if", ("in1", "in2"), (), (2,), (2,)), ("sub.b", "lif", ("in1", "in2"), (), (2,), (2,)),
+                        ("output", "output", ("sub.a", "sub.b"), (), (2,), (2,))]
+
+
+def test_nested_graph_refusals():
+    two_out = graph({"i": inp(2), "n": if_(2), "o1": out(2), "o2": out(2)}, [("i", "n"), ("n", "o1"), ("n", "o2")])
+    g = graph({"input": inp(2), "cell": two_out, "output": out(2)}, [("input", "cell"), ("cell", "output")])
+    assert refused(g) == ("<NIRGraph>: edges: the edge names the nested graph 'cell', which has 2 Output nodes; name "
+                          "one as 'cell.NODE'")
+    sub = graph({"i": inp(2), "n": if_(2), "o": out(2)}, [("i", "n"), ("n", "o")])
+    g = graph({"input": inp(2), "cell.n": if_(2), "cell": sub, "output": out(2)},
+              [("input", "cell.n"), ("cell.n", "cell"), ("cell", "output")])
+    assert refused(g) == "<NIRGraph>: nodes.cell.n: two nodes get this name when the nested graph is flattened"
+    g = graph({"input": inp(2), "cell": sub, "cell.n": if_(2), "output": out(2)},
+              [("input", "cell"), ("cell", "cell.n"), ("cell.n", "output")])
+    assert refused(g) == "<NIRGraph>: nodes.cell.n: two nodes get this name when the nested graph is flattened"
+    g = graph({"input": inp(2), "output": out(2)}, [("input", "output"), ("input", "ghost")])
+    assert refused(g) == "<NIRGraph>: edges: edge names a node that does not exist: 'ghost'"
+
+
+# --- files ----------------------------------------------------------------------------------------
+
+def test_a_file_names_itself_and_a_file_holding_a_node_is_refused(tmp_path, monkeypatch):
+    path = tmp_path / "g.nir"
+    nir.write(str(path), graph({"input": inp(2), "n": if_(2), "output": out(2)},
+                               [("input", "n"), ("n", "output")]))
+    g = load_nir(path)
+    assert g.source == str(path) and [n.name for n in g.nodes] == ["input", "n", "output"]
+    assert load_nir(str(path)).source == str(path)
+    monkeypatch.setattr(nir, "read", lambda *a, **kw: if_(2))
+    with pytest.raises(WorkloadError) as e:
+        load_nir(path)
+    assert str(e.value) == f"{path}: the file holds a IF, not a NIR graph"
+
+
+def test_looking_up_a_missing_node_names_it():
+    g = load_nir(graph({"input": inp(2), "output": out(2)}, [("input", "output")]))
+    with pytest.raises(KeyError, match="'nope'"):
+        g["nope"]
+    assert g["output"].inputs == ("input",)
