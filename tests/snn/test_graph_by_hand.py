@@ -3,7 +3,7 @@ must give, written out (node order, inputs, delayed edges, shapes, parameters, n
 every refusal as its exact line. Written against the surviving mutants of the session-7
 mutation run (tools/mutation/results/s7graph/)."""
 
-from types import SimpleNamespace as S
+import warnings
 
 import nir
 import numpy as np
@@ -216,6 +216,7 @@ def test_a_recurrent_input_of_another_shape_is_refused():
 
 def test_an_empty_graph_and_an_input_without_a_shape_are_refused():
     assert refused(graph({}, [])) == "<NIRGraph>: the graph has no Input node"
+    assert table(load_nir(graph({"input": inp(3)}, []))) == [("input", "input", (), (), (3,), (3,))]  # Input alone
 
     class Input:  # an Input node whose type holds no shape
         input_type = {}
@@ -303,9 +304,20 @@ def test_r_must_exceed_one_by_more_than_the_rounding_margin_everywhere():
 
 
 def test_a_zero_or_negative_r_falls_back_to_the_time_constants():
-    # r = 0: tau / r undefined (NaN); r < 0: a negative ratio
-    assert dt_of(lif2([0.5, 0.5], [0, 5]))[0] == 0.5
+    # r = 0: tau / r undefined (NaN, computed without a division by zero); r < 0: a negative ratio
+    g = load_nir(graph({"input": inp(2), "n": lif2([0.5, 0.5], [0, 5]), "output": out(2)},
+                       [("input", "n"), ("n", "output")]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert infer_dt(g)[0] == 0.5
     assert dt_of(lif2([0.5, 0.5], [-5, 5]))[0] == 0.5
+
+
+def test_r_exactly_at_the_rounding_margin_is_read_as_one():
+    # tau = 10, r = 1.000100010001: tau / r == tau x (1 - 1e-4) exactly in float64, not below it: no
+    # convention, and the smallest tau (10) is >= 1: dt = 1
+    assert 10.0 / 1.000100010001 == 10.0 * (1 - 1e-4)
+    assert dt_of(lif2([10.0, 10.0], [1.000100010001, 1.000100010001])) == (1.0, "")
 
 
 def test_cuba_neurons_give_both_time_constants_and_r_against_tau_mem():
