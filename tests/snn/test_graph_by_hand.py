@@ -4,13 +4,14 @@ every refusal as its exact line. Written against the surviving mutants of the se
 mutation run (tools/mutation/results/s7graph/)."""
 
 import warnings
+from types import SimpleNamespace as S
 
 import nir
 import numpy as np
 import pytest
 
 from tlmsim.errors import WorkloadError
-from tlmsim.snn.graph import _batch_inputs, _convert, _spyx_cell, infer_dt, load_nir, magnitude_prune
+from tlmsim.snn.graph import _batch_inputs, _convert, _node, _spyx_cell, infer_dt, load_nir, magnitude_prune
 
 
 def inp(*shape):
@@ -574,3 +575,19 @@ def test_looking_up_a_missing_node_names_it():
     with pytest.raises(KeyError, match="'nope'"):
         g["nope"]
     assert g["output"].inputs == ("input",)
+
+
+def test_a_conv_refusal_names_the_file_and_the_node():
+    conv = with_(nir.Conv2d(input_shape=None, weight=np.ones((1, 1, 3, 3)), stride=1, padding=0, dilation=1, groups=1,
+                            bias=np.zeros(1)))
+    assert one_refused(conv, 4) == (
+        "<NIRGraph>: nodes.x.weight: Conv2d weight [1, 1, 3, 3] / input [4] are not 2D convolutions")
+
+
+def test_a_neuron_object_without_v_reset_or_w_in_reads_their_defaults():
+    # an object without the attribute at all (NIR before 2025 had no v_reset; w_in is optional)
+    shape, p = _node(S(r=np.ones(2), v_threshold=np.ones(2)), "if", (2,), "n", "g.nir", {}, {})
+    assert shape == (2,) and p["v_reset"].tolist() == [0.0, 0.0]
+    _, p = _node(S(tau_syn=np.ones(1), tau_mem=np.ones(1), r=np.ones(1), v_leak=np.zeros(1)), "cuba_li", (1,), "n",
+                 "g.nir", {}, {})
+    assert p["w_in"].tolist() == [1.0]
