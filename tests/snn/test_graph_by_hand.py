@@ -5,13 +5,24 @@ mutation run (tools/mutation/results/s7graph/)."""
 
 import warnings
 from types import SimpleNamespace as S
+from typing import ClassVar
 
 import nir
 import numpy as np
 import pytest
 
 from tlmsim.errors import WorkloadError
-from tlmsim.snn.graph import _batch_inputs, _convert, _node, _spyx_cell, infer_dt, load_nir, magnitude_prune
+from tlmsim.snn.graph import (
+    _batch_inputs,
+    _convert,
+    _flatten,
+    _node,
+    _shape_of,
+    _spyx_cell,
+    infer_dt,
+    load_nir,
+    magnitude_prune,
+)
 
 
 def inp(*shape):
@@ -122,8 +133,8 @@ def test_the_batch_axis_is_dropped_with_its_note_and_notes_come_in_order(tmp_pat
     assert got["input"].out_shape == (10,) and got["fc"].in_shape == (10,)
     assert got.dt == 0.25
     assert got.notes == (
-        "recurrent cell 'cell' (Input -> w <-> n, as Spyx writes it) read as Spyx computes it: the cell's input "
-        "goes straight to 'n', 'w' carries only the recurrent spikes",
+        ("recurrent cell 'cell' (Input -> w <-> n, as Spyx writes it) read as Spyx computes it: the cell's input "
+         "goes straight to 'n', 'w' carries only the recurrent spikes"),
         "Input 'input': shape [1, 10] has a leading axis of size 1 (a batch axis); dropped, the input is [10]",
         "dt = 0.25 from the graph's metadata")
 
@@ -220,7 +231,7 @@ def test_an_empty_graph_and_an_input_without_a_shape_are_refused():
     assert table(load_nir(graph({"input": inp(3)}, []))) == [("input", "input", (), (), (3,), (3,))]  # Input alone
 
     class Input:  # an Input node whose type holds no shape
-        input_type = {}
+        input_type: ClassVar[dict] = {}
 
     class Output:
         pass
@@ -284,8 +295,8 @@ def test_dt_from_tau_over_r_within_twenty_per_cent_else_the_smallest_time_consta
     assert dt_of(lif2([2.5, 3.0001], [10, 10])) == (1.0, "")
     # time constants below 1 with r = 1 (Norse): the smallest of them, 6 digits
     assert dt_of(lif2([0.5, np.float32(0.01)], [1, 1])) == (
-        0.01, "dt = 0.01: the graph's smallest time constant (no dt in the file, and r is not tau / dt); set 'dt' in "
-              "a workload YAML to change it")
+        0.01, ("dt = 0.01: the graph's smallest time constant (no dt in the file, and r is not tau / dt); set 'dt' "
+               "in a workload YAML to change it"))
     assert dt_of(lif2([1.0, 4.0], [1, 1])) == (1.0, "")  # the smallest is exactly 1
 
 
@@ -509,7 +520,7 @@ def test_time_constants_must_be_positive():
                        2) == "<NIRGraph>: nodes.x.tau: tau must be > 0"
     assert one_refused(nir.LI(tau=np.array([-1.0, 1.0]), r=np.ones(2), v_leak=np.zeros(2)),
                        2) == "<NIRGraph>: nodes.x.tau: tau must be > 0"
-    cuba = dict(r=np.ones(2), v_leak=np.zeros(2), v_threshold=np.ones(2))
+    cuba = {"r": np.ones(2), "v_leak": np.zeros(2), "v_threshold": np.ones(2)}
     assert one_refused(nir.CubaLIF(tau_syn=np.array([1.0, 0.0]), tau_mem=np.ones(2), **cuba), 2) == (
         "<NIRGraph>: nodes.x.tau_syn: tau_syn must be > 0")
     assert one_refused(nir.CubaLIF(tau_syn=np.ones(2), tau_mem=np.array([0.0, 1.0]), **cuba), 2) == (
@@ -591,3 +602,32 @@ def test_a_neuron_object_without_v_reset_or_w_in_reads_their_defaults():
     _, p = _node(S(tau_syn=np.ones(1), tau_mem=np.ones(1), r=np.ones(1), v_leak=np.zeros(1)), "cuba_li", (1,), "n",
                  "g.nir", {}, {})
     assert p["w_in"].tolist() == [1.0]
+
+
+def test_errors_and_notes_from_inside_a_nested_graph():
+    # a Spyx cell two levels down: its note reaches the graph's notes
+    cell = spyx_cell(if_(2), nir.Linear(weight=np.eye(2)))
+    mid = graph({"i": inp(2), "cell": cell, "o": out(2)}, [("i", "cell"), ("cell", "o")])
+    g = load_nir(graph({"input": inp(2), "mid": mid, "output": out(2)}, [("input", "mid"), ("mid", "output")]))
+    assert g["mid.cell.n"].inputs == ("mid.cell.w", "input") and g["mid.cell.n"].delayed == ("mid.cell.w",)
+    assert g.notes == (("recurrent cell 'mid.cell' (Input -> w <-> n, as Spyx writes it) read as Spyx computes it: "
+                        "the cell's input goes straight to 'n', 'w' carries only the recurrent spikes"),)
+    # a bad edge inside a nested graph names the file
+    bad = graph({"i": inp(2), "n": if_(2), "o": out(2)}, [("i", "n"), ("n", "o"), ("n", "ghost")])
+    g = graph({"input": inp(2), "sub": bad, "output": out(2)}, [("input", "sub"), ("sub", "output")])
+    assert refused(g) == "<NIRGraph>: edges: edge names a node that does not exist: 'sub.ghost'"
+
+
+def test_flatten_called_without_a_notes_list_keeps_its_own():
+    g = graph({"input": inp(2), "cell": spyx_cell(if_(2), nir.Linear(weight=np.eye(2))), "output": out(2)},
+              [("input", "cell"), ("cell", "output")])
+    nodes, edges = _flatten(g, "g.nir")
+    assert list(nodes) == ["input", "cell.w", "cell.n", "output"]
+    assert sorted(edges) == [("cell.n", "cell.w"), ("cell.n", "output"), ("cell.w", "cell.n"), ("input", "cell.n")]
+
+
+def test_a_shape_is_read_only_from_a_dict_of_types():
+    assert _shape_of(S(input_type={"input": np.array([[2, 3]])}), "input_type") == (2, 3)
+    assert _shape_of(S(input_type=(2, 3)), "input_type") is None  # not a dict
+    assert _shape_of(S(input_type={}), "input_type") is None
+    assert _shape_of(S(), "input_type") is None  # no such attribute
