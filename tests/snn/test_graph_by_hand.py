@@ -131,7 +131,7 @@ def test_the_batch_axis_is_dropped_with_its_note_and_notes_come_in_order(tmp_pat
               [("input", "fc"), ("fc", "cell"), ("cell", "output")], metadata={"dt": 0.25})
     got = load_nir(g)
     assert got["input"].out_shape == (10,) and got["fc"].in_shape == (10,)
-    assert got.dt == 0.25
+    assert got.dt == 0.25 and got.source == "<NIRGraph>"  # the retry's graph names its source too
     assert got.notes == (
         ("recurrent cell 'cell' (Input -> w <-> n, as Spyx writes it) read as Spyx computes it: the cell's input "
          "goes straight to 'n', 'w' carries only the recurrent spikes"),
@@ -631,3 +631,15 @@ def test_a_shape_is_read_only_from_a_dict_of_types():
     assert _shape_of(S(input_type=(2, 3)), "input_type") is None  # not a dict
     assert _shape_of(S(input_type={}), "input_type") is None
     assert _shape_of(S(), "input_type") is None  # no such attribute
+
+
+def test_two_nested_graphs_keep_both_their_inner_edges():
+    def block():
+        return graph({"i": inp(2), "f": nir.Linear(weight=np.eye(2)), "n": if_(2), "o": out(2)},
+                     [("i", "f"), ("f", "n"), ("n", "o")])
+
+    g = load_nir(graph({"input": inp(2), "a": block(), "b": block(), "output": out(2)},
+                       [("input", "a"), ("a", "b"), ("b", "output")]))
+    assert [(n.name, n.inputs) for n in g.nodes] == [
+        ("input", ()), ("a.f", ("input",)), ("a.n", ("a.f",)), ("b.f", ("a.n",)), ("b.n", ("b.f",)),
+        ("output", ("b.n",))]
