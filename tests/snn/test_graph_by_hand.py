@@ -643,3 +643,10 @@ def test_two_nested_graphs_keep_both_their_inner_edges():
     assert [(n.name, n.inputs) for n in g.nodes] == [
         ("input", ()), ("a.f", ("input",)), ("a.n", ("a.f",)), ("b.f", ("a.n",)), ("b.n", ("b.f",)),
         ("output", ("b.n",))]
+
+
+def test_inputs_of_different_shapes_are_refused_in_one_line():
+    g = graph({"input": inp(3), "a": nir.Linear(weight=np.ones((2, 3))), "b": nir.Linear(weight=np.ones((4, 3))),
+               "n": if_(2), "output": out(2)},
+              [("input", "a"), ("input", "b"), ("a", "n"), ("b", "n"), ("n", "output")])
+    assert refused(g) == "<NIRGraph>: nodes.n: inputs of different shapes are summed: [(2,), (4,)]"
