@@ -650,3 +650,11 @@ def test_inputs_of_different_shapes_are_refused_in_one_line():
                "n": if_(2), "output": out(2)},
               [("input", "a"), ("input", "b"), ("a", "n"), ("b", "n"), ("n", "output")])
     assert refused(g) == "<NIRGraph>: nodes.n: inputs of different shapes are summed: [(2,), (4,)]"
+
+
+def test_a_conv_object_without_a_bias_attribute_gets_zeros():
+    from tlmsim.snn.graph import _conv
+
+    shape, p = _conv(S(weight=np.ones((2, 1, 1, 1)), stride=1, padding=0, dilation=1, groups=1), "conv2d", (1, 3, 3),
+                     "nodes.c", "g.nir")
+    assert shape == (2, 3, 3) and p["bias"].tolist() == [0.0, 0.0]
