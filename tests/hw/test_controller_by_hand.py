@@ -531,7 +531,86 @@ def test_groups_fill_every_core_then_start_again_at_the_first_unplaced_unit():
     steps, ran = _on_cores(tiles, 2)
     assert steps == [[(0, 0), (1, 3)], [(0, 1), (1, 4)], [(0, 2), (1, 5)]]
     assert ran == {0: [0, 1, 2], 1: [3, 4, 5]}
+    # the times (GLB loads 30 ns; a 1-cycle tile takes the 10-ns L1 operand read: 9 ns l1_bandwidth):
+    # step 1 loads [0,30]; tile 0 computes [30,40], outputs into L1 [40,50], store (L1, NoC, GLB
+    # staging, NoC: 50 ns, DRAM write 10 ns) [50,110]: key a1.
+    # step 2 waits for a1 (30 -> 110); tile 1 from DRAM [110,170], tile 4 from the GLB [110,140]:
+    # each core's tile is ready when its own loads are; tile 1 computes [170,180], L1 [180,190],
+    # store [190,250]: key a2. Step 3 waits for a2 (170 -> 250); tile 2 [250,310], compute [310,320];
+    # tile 5 [250,280], compute [280,290] -> the layer ends at 320
+    plan = LayerPlan(layer=layer(0), tiles=tiles)
+    end, rec, ctrl, sink, _ = run([plan], cores=2)
+    assert end == 320
+    assert stalls(rec) == {
+        ("controller", "dependency", 0): (2, 80 + 80),
+        ("pe_array_0", "waiting_for_operands", 0): (3, 30 + (170 - 50) + (310 - 190)),
+        ("pe_array_1", "waiting_for_operands", 0): (3, 30 + (140 - 40) + (280 - 150)),
+        ("pe_array_0", "l1_bandwidth", 0): (3, 27),
+        ("pe_array_1", "l1_bandwidth", 0): (3, 27),
+    }
     # 4 cores: 0, 3, 4, 5 first; then 1; then 2
     steps, ran = _on_cores(tiles, 4)
     assert steps == [[(0, 0), (1, 3), (2, 4), (3, 5)], [(0, 1)], [(0, 2)]]
     assert ran == {0: [0, 1, 2], 1: [3], 2: [4], 3: [5]}
+
+
+# ------------------------------------------------------------------ layer records and the barrier between layers
+
+def test_each_layer_record_sums_its_tiles_and_the_next_layer_starts_after_the_last_store():
+    # layer 0 (index 3, "first"): two tiles, each GLB load [.., +30], compute 40, outputs to DRAM
+    # (L1 write 10, then L1 read, NoC, GLB staging write + read, NoC, DRAM write: 60 ns):
+    #   t0 load [0,30] compute [30,70] L1 [70,80] store [80,140]; t1 load [30,60] compute [80,120]
+    #   L1 [120,130] store [140,200] (after t0's: one writer) -> layer 0 ends at 200
+    # layer 1 (index 4, "second"): one tile, load [200,230] compute 15 -> 245
+    l0 = LayerPlan(layer=layer(3, "first"), resident={"weights": True}, tiles=[
+        tile(0, [glb(W, 64, 0)], [dram(O, 16, 0)], cycles=40, neuron_cycles=5, dense_ops=100, acc_ops=60,
+             neuron_updates=8),
+        tile(1, [glb(W, 64, 64)], [dram(O, 16, 16)], cycles=40, neuron_cycles=7, dense_ops=200, acc_ops=30,
+             neuron_updates=9)])
+    l1 = LayerPlan(layer=layer(4, "second"), tiles=[tile(0, [glb(S, 8, 4096)], cycles=15, dense_ops=1, acc_ops=1)])
+    end, rec, ctrl, sink, _ = run([l0, l1])
+    assert end == 245
+    a, b = ctrl.layers
+    assert (a.index, a.name, a.start_ps, a.end_ps, a.tiles, a.compute_cycles, a.neuron_cycles, a.dense_ops,
+            a.acc_ops, a.neuron_updates, a.resident) == (3, "first", 0, 200 * NS, 2, 80, 12, 300, 90, 17,
+                                                         {"weights": True})
+    assert (b.index, b.name, b.start_ps, b.end_ps, b.tiles, b.compute_cycles, b.neuron_cycles, b.dense_ops,
+            b.acc_ops, b.neuron_updates, b.resident) == (4, "second", 200 * NS, 245 * NS, 1, 15, 0, 1, 1, 0, {})
+    assert ctrl.stats.c["layers"] == 2 and ctrl.stats.c["dma_blocks"] == 2 + 2 + 1
+    assert stalls(rec) == {
+        ("pe_array", "waiting_for_operands", 3): (1, 30),
+        ("pe_array", "waiting_for_operands", 4): (1, 30),  # 200 -> 230: the loads start after the barrier
+    }
+
+
+def test_a_resident_read_larger_than_its_span_rereads_the_span_from_where_the_block_begins():
+    # 100 B read from a 48-B span at 2000 (an im2col slice), 64-B blocks on one lane:
+    # block 0 (bytes 0..63): 2000 + 48 B, then 2000 + 16 B; block 1 (bytes 64..99 = span offset 16):
+    # 2016 + 32 B, then 2000 + 4 B; each GLB read 10 ns, then NoC and L1 write
+    end, rec, ctrl, sink, _ = run([LayerPlan(layer=layer(0), tiles=[tile(0, [glb(S, 100, 2000, level_span=48)])])],
+                                  chunk=64, outstanding=1)
+    assert sink.of("glb") == [("read", "spikes", 2000, 48, 0, 0, 0, 10), ("read", "spikes", 2000, 16, 0, 0, 10, 20),
+                              ("read", "spikes", 2016, 32, 0, 0, 40, 50), ("read", "spikes", 2000, 4, 0, 0, 50, 60)]
+    assert [h[2:8] for h in sink.of("l1") if h[0] == "write"] == [(0, 64, 0, 0, 30, 40), (64, 36, 0, 0, 70, 80)]
+    assert end == 80 + 20
+    # a span as large as the read: no wrap, one read per block
+    end, rec, ctrl, sink, _ = run([LayerPlan(layer=layer(0), tiles=[tile(0, [glb(S, 100, 2000, level_span=100)])])],
+                                  chunk=64, outstanding=1)
+    assert sink.of("glb") == [("read", "spikes", 2000, 64, 0, 0, 0, 10), ("read", "spikes", 2064, 36, 0, 0, 30, 40)]
+
+
+def test_the_ranges_a_plan_keeps_in_a_level_are_merged_and_sorted():
+    from tlmsim.hw.controller import level_ranges
+
+    plan = LayerPlan(layer=layer(0), tiles=[
+        tile(0, [glb(S, 64, 300, level=-1, level_span=16),  # wraps in [300, 316)
+                 glb(S, 0, 400, level=-1),  # no byte
+                 Move(S, 64, True, 0, 1000, level=-1),  # from DRAM: nothing kept
+                 glb(S, 30, 310, level=1)],  # [310, 340): joins [300, 316)
+             [glb(O, 10, 320, level=-1), glb(O, 10, 250, level=-1)])],  # inside [300, 340); [250, 260)
+        prologue=[Move(W, 50, True, 0, 100, level=-1), Move(W, 10, True, 0, 5000, level=0)],
+        epilogue=[Move(M, 20, True, 0, 150, level=1)])  # touches [100, 150)
+    assert level_ranges(plan, 1, 2) == [(100, 170), (250, 260), (300, 340)]
+    assert level_ranges(plan, 0, 2) == [(5000, 5010)]
+    # one level: every move's level is that level
+    assert level_ranges(plan, 0, 1) == [(100, 170), (250, 260), (300, 340), (5000, 5010)]
