@@ -86,10 +86,12 @@ class Hops:
     def __init__(self):
         self.hops: list[tuple] = []
         self.stalls: list[tuple] = []
+        self.chains: dict[int, list] = {}  #: DMA block (chain id) -> its hops' (component, command, data class)
 
     def hop(self, txn, component, start_ps, end_ps, wait_ps, busy_ps):
         self.hops.append((component, txn.cmd.label, txn.data_class.name.lower(), txn.address, txn.nbytes,
                           txn.layer, txn.tile, start_ps // NS, end_ps // NS, txn.source, txn.destination))
+        self.chains.setdefault(txn.chain, []).append((component, txn.cmd.label, txn.data_class.name.lower()))
 
     def stall(self, component, reason, layer, start_ps, end_ps):
         self.stalls.append((component, reason, layer, start_ps // NS, end_ps // NS))
@@ -267,6 +269,11 @@ def test_a_block_takes_the_earliest_free_staging_slot_and_stalls_from_its_arriva
     assert [h[2:8] for h in sink.of("l1") if h[0] == "write"] == [
         (0, 64, 0, 0, 50, 60), (64, 64, 0, 0, 60, 70), (128, 64, 0, 0, 70, 80), (192, 64, 0, 0, 80, 90)]
     assert ctrl.stats.c["dma_blocks"] == 4
+    # each block's hops share one chain (the timeline's flow); the array's hops have none
+    route = ["dram", "noc", "glb", "glb", "noc", "l1"]
+    assert sorted(([c for c, _, _ in hops], {d for _, _, d in hops}) for k, hops in sink.chains.items() if k >= 0) == \
+        sorted((route, {d}) for d in ("weights", "spikes", "membrane", "psum"))
+    assert [(c, cmd) for c, cmd, _ in sink.chains[-1]] == [("l1", "read"), ("pe_array", "compute")]
 
 
 def test_a_move_is_cut_into_blocks_dealt_round_robin_to_its_lanes():
@@ -614,3 +621,40 @@ def test_the_ranges_a_plan_keeps_in_a_level_are_merged_and_sorted():
     assert level_ranges(plan, 0, 2) == [(5000, 5010)]
     # one level: every move's level is that level
     assert level_ranges(plan, 0, 1) == [(100, 170), (250, 260), (300, 340), (5000, 5010)]
+
+
+def test_a_load_two_cores_share_is_read_once_and_multicast_to_both_l1s():
+    # tile 0 (core 0) loads the GLB weights [4096, +256) twice and its spikes; tile 1 (core 1) the
+    # same weights once and its own spikes. The first occurrence on both cores is one transfer:
+    # GLB read [0,10], one NoC multicast from the GLB to both L1s [10,20], each L1 writes its copy
+    # at its own address [20,30]; tile 0's second copy and the spikes go to their core alone
+    # (GLB read, NoC, L1 write [0,30]). Both tiles are in at 30 and compute 100 ns -> 130
+    w = lambda: glb(W, 256, 4096)  # noqa: E731
+    plan = LayerPlan(layer=layer(0), tiles=[tile(0, [w(), w(), glb(S, 64, 8192)], cycles=100),
+                                            tile(1, [w(), glb(S, 64, 8256)], cycles=100)])
+    noc = []
+
+    def mk_noc(env, rec):
+        noc.append(MulticastNoc(name="noc", env=env, recorder=rec, latency_ps=10 * NS))
+        return noc[0]
+
+    end, rec, ctrl, sink, _ = run([plan], cores=2, noc=mk_noc)
+    assert end == 130
+    assert noc[0].multicasts == [("glb", ("l1_0", "l1_1"), 256, 10 * NS)]
+    assert [h[1:] for h in sink.hops if h[0] == "noc" and h[-1] == "l1_0+l1_1"] == [
+        ("write", "weights", 0, 256, 0, 0, 10, 20, "glb", "l1_0+l1_1")]
+    assert sorted(sink.of("glb")) == [("read", "spikes", 8192, 64, 0, 0, 0, 10), ("read", "spikes", 8256, 64, 0, 1, 0, 10),
+                                      ("read", "weights", 4096, 256, 0, 0, 0, 10),
+                                      ("read", "weights", 4096, 256, 0, 0, 0, 10)]
+    assert sorted(sink.of("l1_0")) == [("read", "none", 0, 576, 0, 0, 30, 40),
+                                       ("write", "spikes", 512, 64, 0, 0, 20, 30),
+                                       ("write", "weights", 0, 256, 0, 0, 20, 30),
+                                       ("write", "weights", 256, 256, 0, 0, 20, 30)]
+    # the shared copy is booked under the tile that asked first (tile 0)
+    assert sorted(sink.of("l1_1")) == [("read", "none", 0, 320, 0, 1, 30, 40),
+                                       ("write", "spikes", 256, 64, 0, 1, 20, 30),
+                                       ("write", "weights", 0, 256, 0, 0, 20, 30)]
+    assert [h[-2:] for h in sink.hops if h[0] in ("l1_0", "l1_1") and h[1] == "write" and h[2] == "weights"] == [
+        ("noc", "l1_0"), ("noc", "l1_1"), ("noc", "l1_0")]
+    assert ctrl.stats.c["dma_blocks"] == 4
+    assert rec.flows[("glb", "l1_0+l1_1", int(W), 0)] == 256 and rec.flows[("noc", "l1_1", int(W), 0)] == 256
