@@ -658,3 +658,21 @@ def test_a_load_two_cores_share_is_read_once_and_multicast_to_both_l1s():
         ("noc", "l1_0"), ("noc", "l1_1"), ("noc", "l1_0")]
     assert ctrl.stats.c["dma_blocks"] == 4
     assert rec.flows[("glb", "l1_0+l1_1", int(W), 0)] == 256 and rec.flows[("noc", "l1_1", int(W), 0)] == 256
+
+
+def test_the_epilogue_drains_its_level_to_dram_after_the_tiles():
+    # one 50-cycle tile without operands ends at 50; the epilogue then moves 64 B of membrane from the
+    # outer level l2 at 7000 to DRAM 12345: l2 read [50,60], NoC [60,70], DRAM write [70,80]
+    plan = LayerPlan(layer=layer(0), tiles=[tile(0, cycles=50)],
+                     epilogue=[Move(M, 64, True, 12345, 7000, level=0)], resident_bytes={0: 64})
+    end, rec, ctrl, sink, lvls = run([plan], levels=("l2", "glb"))
+    assert end == 80 and ctrl.layers[0].end_ps == 80 * NS
+    assert [h[:9] for h in sink.hops if h[5] == -1 and h[6] == -1] == []  # every hop names its layer
+    assert [h[:9] for h in sink.hops if h[0] != "pe_array"] == [
+        ("l2", "read", "membrane", 7000, 64, 0, -1, 50, 60), ("noc", "write", "membrane", 0, 64, 0, -1, 60, 70),
+        ("dram", "write", "membrane", 12345, 64, 0, -1, 70, 80)]
+    assert [h[-2:] for h in sink.hops if h[0] != "pe_array"] == [("l2", "noc"), ("l2", "dram"), ("noc", "dram")]
+    staging = 2 * 4 * 4096
+    assert lvls[0].log == [("allocate", staging + 64, "layer 'l0' (resident tensors + DMA staging)"),
+                           ("free", staging + 64)]
+    assert lvls[1].log == [("allocate", staging, "layer 'l0' (resident tensors + DMA staging)"), ("free", staging)]
