@@ -600,6 +600,10 @@ def test_a_resident_read_larger_than_its_span_rereads_the_span_from_where_the_bl
                               ("read", "spikes", 2016, 32, 0, 0, 40, 50), ("read", "spikes", 2000, 4, 0, 0, 50, 60)]
     assert [h[2:8] for h in sink.of("l1") if h[0] == "write"] == [(0, 64, 0, 0, 30, 40), (64, 36, 0, 0, 70, 80)]
     assert end == 80 + 20
+    # 49 B from the 48-B span: the last piece is 1 byte
+    end, rec, ctrl, sink, _ = run([LayerPlan(layer=layer(0), tiles=[tile(0, [glb(S, 49, 2000, level_span=48)])])],
+                                  chunk=64, outstanding=1)
+    assert sink.of("glb") == [("read", "spikes", 2000, 48, 0, 0, 0, 10), ("read", "spikes", 2000, 1, 0, 0, 10, 20)]
     # a span as large as the read: no wrap, one read per block
     end, rec, ctrl, sink, _ = run([LayerPlan(layer=layer(0), tiles=[tile(0, [glb(S, 100, 2000, level_span=100)])])],
                                   chunk=64, outstanding=1)
