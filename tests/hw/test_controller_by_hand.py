@@ -87,11 +87,13 @@ class Hops:
         self.hops: list[tuple] = []
         self.stalls: list[tuple] = []
         self.chains: dict[int, list] = {}  #: DMA block (chain id) -> its hops' (component, command, data class)
+        self.txns: list[tuple] = []  #: (component, transaction) of every hop
 
     def hop(self, txn, component, start_ps, end_ps, wait_ps, busy_ps):
         self.hops.append((component, txn.cmd.label, txn.data_class.name.lower(), txn.address, txn.nbytes,
                           txn.layer, txn.tile, start_ps // NS, end_ps // NS, txn.source, txn.destination))
         self.chains.setdefault(txn.chain, []).append((component, txn.cmd.label, txn.data_class.name.lower()))
+        self.txns.append((component, txn))
 
     def stall(self, component, reason, layer, start_ps, end_ps):
         self.stalls.append((component, reason, layer, start_ps // NS, end_ps // NS))
@@ -104,6 +106,10 @@ class Hops:
 
     def abort(self):
         pass
+
+    def issued_done(self, component):
+        """(command, issued ns, done ns) of ``component``'s hops' transactions, read after the run."""
+        return [(t.cmd.label, t.issued_ps // NS, t.done_ps // NS) for c, t in self.txns if c == component]
 
     def of(self, component):
         """(command, data class, address, bytes, layer, tile, start ns, end ns) of ``component``'s hops."""
@@ -264,6 +270,9 @@ def test_a_block_takes_the_earliest_free_staging_slot_and_stalls_from_its_arriva
     assert [h[1:] for h in sink.hops if h[0] == "glb"][:2] == [
         ("write", "weights", 0, 64, 0, 0, 20, 30, "noc", "glb"), ("read", "weights", 0, 64, 0, 0, 30, 40, "glb", "noc")]
     assert sink.stalls == [("controller", "staging_full", 0, 45, 50), ("pe_array", "waiting_for_operands", 0, 0, 90)]
+    # each staging hop is issued when it starts (D's write after its wait) and done when it ends
+    assert sink.issued_done("glb") == [("write", 20, 30), ("read", 30, 40), ("write", 30, 40), ("read", 40, 50),
+                                       ("write", 40, 50), ("read", 50, 60), ("write", 50, 60), ("read", 60, 70)]
     assert stalls(rec) == {("controller", "staging_full", 0): (1, 5), ("pe_array", "waiting_for_operands", 0): (1, 90)}
     # the operands sit one after the other at the bottom of half 0
     assert [h[2:8] for h in sink.of("l1") if h[0] == "write"] == [
