@@ -689,3 +689,21 @@ def test_the_epilogue_drains_its_level_to_dram_after_the_tiles():
     assert lvls[0].log == [("allocate", staging + 64, "layer 'l0' (resident tensors + DMA staging)"),
                            ("free", staging + 64)]
     assert lvls[1].log == [("allocate", staging, "layer 'l0' (resident tensors + DMA staging)"), ("free", staging)]
+
+
+def test_two_weight_tensors_of_one_level_prefetch_together():
+    # b's weights in two 4-KiB tensors of the GLB: one allocation of both, 8 KiB prefetched
+    prologue = [Move(W, 4096, True, 0, 65536), Move(W, 4096, True, 4096, 69632)]
+    end, nbytes, log = _prefetched(_layers_a_b(b_prologue=prologue))
+    assert (end, nbytes) == (360, 8192)
+    assert log[1] == ("allocate", 8192, "layer 'b' (prefetched weights)")
+
+
+def test_a_weight_byte_at_the_bottom_of_the_level_is_in_the_staging_area():
+    # one weight byte at GLB address 0 lies in the staging area [0, 8192): not prefetched
+    plans = _layers_a_b(b_addr=0, b_prologue=[Move(W, 1, True, 0, 0)])
+    plans[1].tiles[0].loads[0].nbytes = 1
+    assert _prefetched(plans)[1] == 0
+    plans = _layers_a_b(b_addr=STAGING, b_prologue=[Move(W, 1, True, 0, STAGING)])
+    plans[1].tiles[0].loads[0].nbytes = 1
+    assert _prefetched(plans)[1] == 1
