@@ -707,3 +707,15 @@ def test_a_weight_byte_at_the_bottom_of_the_level_is_in_the_staging_area():
     plans = _layers_a_b(b_addr=STAGING, b_prologue=[Move(W, 1, True, 0, STAGING)])
     plans[1].tiles[0].loads[0].nbytes = 1
     assert _prefetched(plans)[1] == 1
+
+
+def test_bytes_just_outside_an_arriving_tensor_do_not_wait_for_it():
+    # the prologue: 128 B into the GLB at 1024 in two 64-B blocks; block 1's DRAM read takes 100 ns:
+    # in at 120. Tiles reading [960, 1024) and [1152, 1216), just below and just above it, load at
+    # once: [0,30] and [30,60], compute [30,50] and [60,80]; the layer ends when the prologue is in
+    for reads in ((960, 64), (1152, 64)):
+        plan = LayerPlan(layer=layer(0), prologue=[Move(W, 128, True, 0, 1024)], resident_bytes={0: 128},
+                         tiles=[tile(0, [glb(W, reads[1], reads[0])])])
+        end, rec, ctrl, sink, _ = run([plan], chunk=64, outstanding=2, dram=_slow_dram({64: 100}))
+        assert end == 120, reads
+        assert stalls(rec) == {("pe_array", "waiting_for_operands", 0): (1, 30)}, reads
