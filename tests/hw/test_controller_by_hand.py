@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import simpy
 
+from tests.hw.test_controller import NS, Fixed
 from tlmsim.engine.plan import LayerPlan, Move, Tile
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.transaction import DataClass
@@ -23,8 +24,6 @@ from tlmsim.hw.pe_array import PeArray
 from tlmsim.platform.energy import EnergyTable
 from tlmsim.platform.pe_array import PeArrayConfig
 from tlmsim.workload import Layer
-
-from tests.hw.test_controller import NS, Fixed
 
 W, S, M, O, P = DataClass.WEIGHTS, DataClass.SPIKES, DataClass.MEMBRANE, DataClass.OUT_SPIKES, DataClass.PSUM
 
@@ -121,7 +120,7 @@ def build(plans, *, levels=("glb",), cores=1, chunk=4096, outstanding=4, double_
     env = simpy.Environment()
     sink = Hops()
     rec = Recorder(sinks=[sink])
-    mk = lambda name, cap=1 << 20: Fixed(name=name, env=env, recorder=rec, latency_ps=10 * NS, capacity_bytes=cap)  # noqa: E731
+    mk = lambda name, cap=1 << 20: Fixed(name=name, env=env, recorder=rec, latency_ps=10 * NS, capacity_bytes=cap)
     dram = dram(env, rec) if dram else mk("dram")
     noc = noc(env, rec) if noc else mk("noc")
     lvls = [Level(name=n, env=env, recorder=rec, latency_ps=10 * NS, free_bytes=level_free) for n in levels]
@@ -168,7 +167,7 @@ def test_a_deadlock_sentence_names_every_process_in_name_order():
     # tile 0 waits for a store nobody makes; the array and the writer wait for work
     key = ("never",)
     plan = LayerPlan(layer=layer(0), tiles=[tile(0, [glb(M, 64, 0, after=key)], [dram(O, 8, 0)])])
-    env, rec, ctrl, sink, _ = build([plan])
+    env, _rec, ctrl, _sink, _ = build([plan])
     assert ctrl.describe_blocked() == "no pipeline process started"
     env.run()
     assert not ctrl.done.triggered
@@ -183,7 +182,7 @@ def test_the_controller_waits_for_the_prologue_after_its_tiles():
     # one lane: block 0 DRAM [0,10] NoC [10,20] GLB [20,30], block 1 [30,60]: the layer ends at 60
     plan = LayerPlan(layer=layer(0), tiles=[tile(0, cycles=10)], prologue=[dram(W, 8192, 0)],
                      resident_bytes={0: 8192})
-    env, rec, ctrl, sink, _ = build([plan], outstanding=1)
+    env, _rec, ctrl, sink, _ = build([plan], outstanding=1)
     env.run(until=30 * NS)
     assert ctrl.describe_blocked() == "controller waits for the layer's resident tensors to arrive (layer 0)"
     env.run(until=ctrl.done)
@@ -354,7 +353,7 @@ def _layers_a_b(b_addr=65536, a_loads=None, b_prologue=None, a_extra=None):
 
 
 def _prefetched(plans, **kw):
-    end, rec, ctrl, sink, lvls = run(plans, outstanding=1, **kw)
+    end, _rec, ctrl, _sink, lvls = run(plans, outstanding=1, **kw)
     return end, ctrl.stats.c["prefetched_bytes"], lvls[0].log
 
 
@@ -408,7 +407,7 @@ def test_only_weights_prefetch_and_the_rest_of_the_prologue_comes_when_the_layer
     # b also keeps 4 KiB of spikes at 80000 (DRAM 16384): not prefetched; they arrive when b starts:
     # DRAM [230,240] NoC [240,250] GLB write [250,260]; b's tile reads the weights only -> 360
     prologue = [Move(W, 8192, True, 0, 65536), Move(S, 4096, True, 16384, 80000)]
-    end, rec, ctrl, sink, lvls = run(_layers_a_b(b_prologue=prologue), outstanding=1)
+    end, _rec, ctrl, sink, _lvls = run(_layers_a_b(b_prologue=prologue), outstanding=1)
     assert (end, ctrl.stats.c["prefetched_bytes"]) == (360, 8192)
     assert [h[1:8] for h in sink.of("glb") if h[0] == "write"] == [
         ("weights", 65536, 4096, 1, -1, 20, 30), ("weights", 69632, 4096, 1, -1, 50, 60),
@@ -442,7 +441,7 @@ def test_two_levels_each_tile_waits_for_the_fill_of_its_own_level_only():
                      prologue=[Move(W, 64, True, 0, 1000, level=0), Move(W, 64, True, 4096, 1000, level=-1)],
                      tiles=[tile(0, [glb(W, 64, 1000, level=0), Move(S, 64, True, 8192, 1000)]),
                             tile(1, [glb(W, 64, 1000, level=-1)])])
-    end, rec, ctrl, sink, lvls = run([plan], levels=("l2", "glb"), chunk=64, outstanding=1,
+    end, rec, _ctrl, sink, lvls = run([plan], levels=("l2", "glb"), chunk=64, outstanding=1,
                                      dram=_slow_dram({4096: 100}))
     assert end == 200
     assert sorted(sink.of("l2"), key=lambda h: (h[6], h[0])) == [
@@ -461,7 +460,7 @@ def test_two_levels_each_tile_waits_for_the_fill_of_its_own_level_only():
 
 def test_an_empty_prologue_move_is_in_at_once():
     plan = LayerPlan(layer=layer(0), tiles=[tile(0, [glb(W, 64, 5000)])], prologue=[dram(W, 0, 0)])
-    end, rec, ctrl, sink, _ = run([plan])
+    end, _rec, ctrl, _sink, _ = run([plan])
     assert end == 30 + 20 and ctrl.stats.c["dma_blocks"] == 1
 
 
@@ -479,7 +478,7 @@ def test_a_tiles_stores_leave_the_top_of_its_half_one_after_the_other_then_signa
     plan = LayerPlan(layer=layer(0), tiles=[
         tile(0, [glb(W, 64, 100)], [dram(O, 32, 4096, signals=key), glb(M, 64, 9000)]),
         tile(1, [dram(M, 32, 4096, after=key)])])
-    end, rec, ctrl, sink, _ = run([plan])
+    end, rec, _ctrl, sink, _ = run([plan])
     assert end == 200
     assert sorted(sink.of("l1"), key=lambda h: (h[6], h[2])) == [
         ("write", "weights", 0, 64, 0, 0, 20, 30), ("read", "weights", 0, 64, 0, 0, 30, 40),
@@ -502,7 +501,7 @@ def test_a_tiles_stores_leave_the_top_of_its_half_one_after_the_other_then_signa
 def _on_cores(tiles, cores):
     """The lockstep steps of the schedule and, running the plan, the tiles each array computed in order."""
     plan = LayerPlan(layer=layer(0), tiles=tiles)
-    env, rec, ctrl, sink, _ = build([plan], cores=cores)
+    env, _rec, ctrl, sink, _ = build([plan], cores=cores)
     steps = [[(c, t.index) for c, t in step] for step in ctrl.schedule(plan)]
     env.run(until=ctrl.done)
     ran = {c: [h[6] for h in sink.hops if h[0] == f"pe_array_{c}" and h[1] == "compute"] for c in range(cores)}
@@ -535,7 +534,7 @@ def test_a_wait_for_a_store_no_tile_of_the_layer_makes_does_not_hold_a_unit_back
     # the key (from an earlier layer, say) has no producer here: the schedule ignores it; with the
     # key signalled by nobody the run would deadlock, so it is only scheduled, not run
     plan = LayerPlan(layer=layer(0), tiles=[_t(0), _t(1, after=("earlier",)), _t(2)])
-    env, rec, ctrl, sink, _ = build([plan], cores=2)
+    _env, _rec, ctrl, _sink, _ = build([plan], cores=2)
     assert [[(c, t.index) for c, t in s] for s in ctrl.schedule(plan)] == [[(0, 0), (1, 1)], [(0, 2)]]
 
 
@@ -555,7 +554,7 @@ def test_groups_fill_every_core_then_start_again_at_the_first_unplaced_unit():
     # store [190,250]: key a2. Step 3 waits for a2 (170 -> 250); tile 2 [250,310], compute [310,320];
     # tile 5 [250,280], compute [280,290] -> the layer ends at 320
     plan = LayerPlan(layer=layer(0), tiles=tiles)
-    end, rec, ctrl, sink, _ = run([plan], cores=2)
+    end, rec, _ctrl, _sink, _ = run([plan], cores=2)
     assert end == 320
     assert stalls(rec) == {
         ("controller", "dependency", 0): (2, 80 + 80),
@@ -584,7 +583,7 @@ def test_each_layer_record_sums_its_tiles_and_the_next_layer_starts_after_the_la
         tile(1, [glb(W, 64, 64)], [dram(O, 16, 16)], cycles=40, neuron_cycles=7, dense_ops=200, acc_ops=30,
              neuron_updates=9)])
     l1 = LayerPlan(layer=layer(4, "second"), tiles=[tile(0, [glb(S, 8, 4096)], cycles=15, dense_ops=1, acc_ops=1)])
-    end, rec, ctrl, sink, _ = run([l0, l1])
+    end, rec, ctrl, _sink, _ = run([l0, l1])
     assert end == 245
     a, b = ctrl.layers
     assert (a.index, a.name, a.start_ps, a.end_ps, a.tiles, a.compute_cycles, a.neuron_cycles, a.dense_ops,
@@ -614,7 +613,7 @@ def test_a_resident_read_larger_than_its_span_rereads_the_span_from_where_the_bl
                                   chunk=64, outstanding=1)
     assert sink.of("glb") == [("read", "spikes", 2000, 48, 0, 0, 0, 10), ("read", "spikes", 2000, 1, 0, 0, 10, 20)]
     # a span as large as the read: no wrap, one read per block
-    end, rec, ctrl, sink, _ = run([LayerPlan(layer=layer(0), tiles=[tile(0, [glb(S, 100, 2000, level_span=100)])])],
+    end, _rec, _ctrl, sink, _ = run([LayerPlan(layer=layer(0), tiles=[tile(0, [glb(S, 100, 2000, level_span=100)])])],
                                   chunk=64, outstanding=1)
     assert sink.of("glb") == [("read", "spikes", 2000, 64, 0, 0, 0, 10), ("read", "spikes", 2064, 36, 0, 0, 30, 40)]
 
@@ -642,7 +641,7 @@ def test_a_load_two_cores_share_is_read_once_and_multicast_to_both_l1s():
     # GLB read [0,10], one NoC multicast from the GLB to both L1s [10,20], each L1 writes its copy
     # at its own address [20,30]; tile 0's second copy and the spikes go to their core alone
     # (GLB read, NoC, L1 write [0,30]). Both tiles are in at 30 and compute 100 ns -> 130
-    w = lambda: glb(W, 256, 4096)  # noqa: E731
+    w = lambda: glb(W, 256, 4096)
     plan = LayerPlan(layer=layer(0), tiles=[tile(0, [w(), w(), glb(S, 64, 8192)], cycles=100),
                                             tile(1, [w(), glb(S, 64, 8256)], cycles=100)])
     noc = []
@@ -678,7 +677,7 @@ def test_the_epilogue_drains_its_level_to_dram_after_the_tiles():
     # outer level l2 at 7000 to DRAM 12345: l2 read [50,60], NoC [60,70], DRAM write [70,80]
     plan = LayerPlan(layer=layer(0), tiles=[tile(0, cycles=50)],
                      epilogue=[Move(M, 64, True, 12345, 7000, level=0)], resident_bytes={0: 64})
-    end, rec, ctrl, sink, lvls = run([plan], levels=("l2", "glb"))
+    end, _rec, ctrl, sink, lvls = run([plan], levels=("l2", "glb"))
     assert end == 80 and ctrl.layers[0].end_ps == 80 * NS
     assert [h[:9] for h in sink.hops if h[5] == -1 and h[6] == -1] == []  # every hop names its layer
     assert [h[:9] for h in sink.hops if h[0] != "pe_array"] == [
@@ -716,6 +715,6 @@ def test_bytes_just_outside_an_arriving_tensor_do_not_wait_for_it():
     for reads in ((960, 64), (1152, 64)):
         plan = LayerPlan(layer=layer(0), prologue=[Move(W, 128, True, 0, 1024)], resident_bytes={0: 128},
                          tiles=[tile(0, [glb(W, reads[1], reads[0])])])
-        end, rec, ctrl, sink, _ = run([plan], chunk=64, outstanding=2, dram=_slow_dram({64: 100}))
+        end, rec, _ctrl, _sink, _ = run([plan], chunk=64, outstanding=2, dram=_slow_dram({64: 100}))
         assert end == 120, reads
         assert stalls(rec) == {("pe_array", "waiting_for_operands", 0): (1, 30)}, reads
