@@ -718,3 +718,22 @@ def test_bytes_just_outside_an_arriving_tensor_do_not_wait_for_it():
         end, rec, _ctrl, _sink, _ = run([plan], chunk=64, outstanding=2, dram=_slow_dram({64: 100}))
         assert end == 120, reads
         assert stalls(rec) == {("pe_array", "waiting_for_operands", 0): (1, 30)}, reads
+
+
+def test_one_core_names_no_core_in_the_loaders_wait():
+    # single-buffered 128-B L1: tile 0 loads 32 B [0,30], computes [30,50], writes 96 output bytes
+    # at 32 [50,60], which drain to DRAM [60,120]; tile 1's 96 B reach into them
+    plan = LayerPlan(layer=layer(0), tiles=[tile(0, [glb(W, 32, 1000)], [dram(O, 96, 0)]), tile(1, [glb(S, 96, 3000)])])
+    env, _rec, ctrl, _sink, _ = build([plan], double_buffered=False, l1_bytes=128)
+    env.run(until=45 * NS)
+    assert ctrl.describe_blocked() == (
+        "compute waits for the PE array (layer 0, tile 0); "
+        "loader waits for a free L1 half (queue 'l1 halves') (layer 0, tile 1); "
+        "writer waits for outputs to store (queue 'outputs') (layer 0)")
+    env.run(until=100 * NS)
+    assert ctrl.describe_blocked() == (
+        "compute waits for a loaded tile (queue 'ready tiles') (layer 0); "
+        "loader waits for outputs draining out of L1 half 0 (layer 0, tile 1); "
+        "writer waits for its DMA stores (L1/NoC/levels/DRAM) (layer 0, tile 0)")
+    env.run(until=ctrl.done)
+    assert env.now == 170 * NS  # tile 1: load [120,150], compute [150,170]
