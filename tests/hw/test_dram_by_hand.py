@@ -1,0 +1,517 @@
+"""The DRAM controller by hand: power states, refresh, page policies, energy, the log.
+
+Each test offers a few requests to a ``Dram`` (through ``access``), then reads what comes out --
+the command log, completion times, ``stats``, ``background_cycles`` and ``energy_pj`` -- and
+compares it with values worked out by hand in the comments. Only public entry points, so the
+tests hold whatever the scheduler's internals are.
+
+The configuration (``cfg()``): the timings of tests/hw/test_dram_rules.py (all distinct: tCK
+1 ns, CL 7, CWL 5, tRCD 4, tRP 6, tRAS 11 (tRC 17), tRRD_S 2, tRRD_L 3, tCCD_S 5, tCCD_L 7,
+tFAW 16, tWR 9, tWTR_S 3, tWTR_L 8, tRTP 5, tRTRS 2, tREFI 5000, tRFC 50; burst 4 cycles, so
+a read's data ends RD + 11) plus distinct power-state timings tCKE 12, tXP 13, tCKESR 19,
+tXS 23; power-down after 20 idle cycles, self-refresh after 100; 1 channel, 1 rank, 2 bank
+groups x 4 banks, mapping rochrababgco, 64-byte bursts. Currents (mA) all distinct: IDD0 100,
+IDD2N 30, IDD3N 40, IDD4R 200, IDD4W 180, IDD5AB 250, IDD2P 10, IDD3P 20, IDD6 5; VDD 1.5 V,
+2 devices per rank, so one mA x cycle costs k = 1.5 x 1 ns x 2 = 3 pJ; I/O 0.5 pJ per bit.
+Per command: ACT (IDD0 tRC - IDD3N tRAS - IDD2N tRP) k = (1700 - 440 - 180) 3 = 3240 pJ;
+RD (IDD4R - IDD3N) burst k = 160 x 4 x 3 = 1920; WR (180 - 40) x 4 x 3 = 1680; REF
+(IDD5AB - IDD3N) tRFC k = 210 x 50 x 3 = 31500; I/O per burst 64 x 8 x 0.5 = 256.
+
+A rank idle since cycle i (its last data end, auto-precharge or refresh end) enters power-down
+at i + 20 (logged PDE; active if a bank is open, precharge otherwise) and, if precharged,
+self-refresh at i + 100 (logged SRE, no PDE). A request arriving at t exits: PDX at
+max(t, PDE + tCKE), the next command tXP later; SRX at max(t, SRE + tCKESR), tXS later.
+"""
+
+import numpy as np
+import pytest
+
+from tests.hw.test_dram import Rig, addr
+from tlmsim.engine.transaction import Cmd, DataClass
+from tlmsim.errors import ConfigError, SimulationError
+from tlmsim.platform.dram import DramConfig
+
+NS = 1000
+TIMING = dict(tck_ps=1000, CL=7, CWL=5, AL=0, tRCD=4, tRP=6, tRAS=11, tRRD_S=2, tRRD_L=3, tCCD_S=5, tCCD_L=7,
+              tFAW=16, tWR=9, tWTR_S=3, tWTR_L=8, tRTP=5, tRTRS=2, tREFI=5000, tRFC=50,
+              tCKE=12, tXP=13, tCKESR=19, tXS=23)
+POWER = dict(VDD=1.5, IDD0=100, IDD2N=30, IDD3N=40, IDD4R=200, IDD4W=180, IDD5AB=250, IDD2P=10, IDD3P=20, IDD6=5)
+K = 3.0  # pJ per mA x cycle
+ACT_PJ, RD_PJ, WR_PJ, REF_PJ, IO_PJ = 3240.0, 1920.0, 1680.0, 31500.0, 256.0
+CURRENT = {"active_standby": 40, "precharge_standby": 30, "active_powerdown": 20, "precharge_powerdown": 10,
+           "self_refresh": 5}
+
+
+def cfg(*, timing=None, org=None, **kw) -> DramConfig:
+    o = {**dict(channels=1, ranks=1, bankgroups=2, banks_per_group=4, rows=16, columns=64, bus_width_bits=64,
+                burst_length=8, devices_per_rank=2), **(org or {})}
+    d = {"preset": "DDR4-3200", "org": o, "timing": {**TIMING, **(timing or {})}, "power": POWER,
+         "address_mapping": "rochrababgco", "write_low_watermark": 0, "powerdown": True,
+         "powerdown_timeout_cycles": 20, "self_refresh_timeout_cycles": 100, "io_energy_pj_per_bit": 0.5, **kw}
+    return DramConfig.model_validate(d)
+
+
+def log(r: Rig) -> list[tuple]:
+    """(cycle, command, rank, bankgroup, bank, row, column) of every logged command."""
+    df = r.log()
+    return [(int(c), str(m), int(ra), int(g), int(b), int(ro), int(co)) for c, m, ra, g, b, ro, co in
+            zip(df["cycle"], df["command"], df["rank"], df["bankgroup"], df["bank"], df["row"], df["column"])]
+
+
+def background(r: Rig) -> dict[str, int]:
+    return r.dram.background_cycles()
+
+
+def check_energy(r: Rig, *, act=0, rd=0, wr=0, ref=0, bg: dict[str, int]) -> None:
+    """energy_pj against the per-command energies above and the background cycles ``bg``."""
+    want = {"activate": act * ACT_PJ, "read": rd * RD_PJ, "write": wr * WR_PJ, "refresh": ref * REF_PJ,
+            "io": (rd + wr) * IO_PJ}
+    for state, cur in CURRENT.items():
+        want[f"background_{state}"] = bg.get(state, 0) * cur * K
+    assert r.dram.energy_pj() == pytest.approx(want, rel=1e-12, abs=1e-9)
+
+
+def bg(**cycles) -> dict[str, int]:
+    return {s: cycles.get(s, 0) for s in CURRENT}
+
+
+def counts(r: Rig) -> dict[str, int]:
+    return {k: v for k, v in r.dram.stats.c.items() if v}
+
+
+# -- power-down and self-refresh -------------------------------------------------------------------
+
+def test_active_power_down_between_two_reads_of_an_open_row():
+    r = Rig(cfg())
+    r.req("a", addr(0))
+    r.req("b", addr(0, col=1), at_ps=100 * NS)
+    r.run()
+    # a: ACT 0, RD 4, data ends 15: idle from 15, the row open: active power-down at 35. b arrives
+    # at 100: PDX at max(100, 35 + tCKE 12) = 100, RD (a hit) at 100 + tXP 13 = 113, ends 124
+    assert log(r) == [(0, "ACT", 0, 0, 0, 0, -1), (4, "RD", 0, 0, 0, 0, 0), (35, "PDE", 0, -1, -1, -1, -1),
+                      (100, "PDX", 0, -1, -1, -1, -1), (113, "RD", 0, 0, 0, 0, 1)]
+    assert r.done == {"a": 15 * NS, "b": 124 * NS}
+    assert list(r.dram.read_latency_ps) == [15 * NS, 24 * NS]
+    # active standby 0..35 and 100..124, active power-down 35..100
+    assert background(r) == bg(active_standby=59, active_powerdown=65)
+    check_energy(r, act=1, rd=2, bg=bg(active_standby=59, active_powerdown=65))
+    assert counts(r) == {"reads": 2, "read_bytes": 128, "busy_ps": 8 * NS, "act": 1, "rd": 2, "bursts": 2,
+                         "row_hits": 1, "row_misses": 1, "powerdowns": 1}
+    assert r.dram.end_cycle == 124
+
+
+def test_a_request_soon_after_power_down_entry_waits_for_tcke_then_txp():
+    r = Rig(cfg())
+    r.req("a", addr(0))
+    r.req("b", addr(0, col=1), at_ps=40 * NS)
+    r.run()
+    # PDE at 35; b at 40: PDX at max(40, 35 + tCKE 12) = 47, RD at 47 + tXP 13 = 60, ends 71
+    assert [x[:2] for x in log(r)] == [(0, "ACT"), (4, "RD"), (35, "PDE"), (47, "PDX"), (60, "RD")]
+    assert r.done["b"] == 71 * NS
+    assert background(r) == bg(active_standby=35 + 13 + 11, active_powerdown=12)
+
+
+def test_a_request_before_the_power_down_timeout_finds_the_rank_awake():
+    r = Rig(cfg())
+    r.req("a", addr(0))
+    r.req("b", addr(0, col=1), at_ps=35 * NS)  # idle from 15: exactly at the entry, not past it
+    r.run()
+    # RD at max(35, 4 + tCCD_L 7) = 35, ends 46; no power-down
+    assert [x[:2] for x in log(r)] == [(0, "ACT"), (4, "RD"), (35, "RD")]
+    assert r.done["b"] == 46 * NS and r.dram.stats.c["powerdowns"] == 0
+    assert background(r) == bg(active_standby=46)
+
+
+def test_self_refresh_then_a_closed_page_read():
+    r = Rig(cfg(page_policy="closed"))
+    r.req("a", addr(0))
+    r.req("b", addr(1), at_ps=300 * NS)
+    r.run()
+    # a: ACT 0, RD 4, auto-PRE at max(ACT + tRAS 11, RD + tRTP 5) = 11; idle from the data end 15:
+    # precharge power-down 35 (not logged: it goes on into self-refresh), SRE at 15 + 100 = 115.
+    # b at 300: SRX at max(300, 115 + tCKESR 19) = 300, ACT at 300 + tXS 23 = 323, RD 327, ends 338,
+    # auto-PRE at max(323 + 11, 327 + 5) = 334
+    assert log(r) == [(0, "ACT", 0, 0, 0, 0, -1), (4, "RD", 0, 0, 0, 0, 0), (11, "PRE", 0, 0, 0, 0, -1),
+                      (115, "SRE", 0, -1, -1, -1, -1), (300, "SRX", 0, -1, -1, -1, -1),
+                      (323, "ACT", 0, 0, 0, 1, -1), (327, "RD", 0, 0, 0, 1, 0), (334, "PRE", 0, 0, 0, 1, -1)]
+    assert r.done == {"a": 15 * NS, "b": 338 * NS}
+    # active 0..11 and 323..334; precharge standby 11..35, 300..323, 334..338; precharge power-down
+    # 35..115; self-refresh 115..300
+    want = bg(active_standby=22, precharge_standby=51, precharge_powerdown=80, self_refresh=185)
+    assert background(r) == want
+    check_energy(r, act=2, rd=2, bg=want)
+    c = r.dram.stats.c
+    assert (c["self_refreshes"], c["powerdowns"], c["pre"]) == (1, 0, 2)
+
+
+def test_a_request_soon_after_self_refresh_entry_waits_for_tckesr_then_txs():
+    r = Rig(cfg(page_policy="closed"))
+    r.req("a", addr(0))
+    r.req("b", addr(0), at_ps=120 * NS)
+    r.run()
+    # SRE at 115; b at 120: SRX at max(120, 115 + 19) = 134, ACT 134 + tXS 23 = 157, RD 161, ends 172
+    assert [x[:2] for x in log(r)] == [(0, "ACT"), (4, "RD"), (11, "PRE"), (115, "SRE"), (134, "SRX"),
+                                       (157, "ACT"), (161, "RD"), (168, "PRE")]
+    assert r.done["b"] == 172 * NS
+    assert background(r) == bg(active_standby=11 + 11, precharge_standby=24 + 23 + 4, precharge_powerdown=80,
+                               self_refresh=19)
+
+
+def test_self_refresh_needs_its_timeout_not_below_the_power_down_one():
+    # self_refresh_timeout below the power-down timeout: never self-refresh, only power-down
+    r = Rig(cfg(page_policy="closed", self_refresh_timeout_cycles=10))
+    r.req("a", addr(0))
+    r.req("b", addr(0), at_ps=300 * NS)
+    r.run()
+    # PDE 35, PDX at 300, ACT 313, RD 317, ends 328
+    assert [x[:2] for x in log(r)] == [(0, "ACT"), (4, "RD"), (11, "PRE"), (35, "PDE"), (300, "PDX"), (313, "ACT"),
+                                       (317, "RD"), (324, "PRE")]
+    assert r.done["b"] == 328 * NS
+    assert background(r) == bg(active_standby=22, precharge_standby=24 + 13 + 4, precharge_powerdown=265)
+
+
+@pytest.mark.parametrize("end, want, cmd", [
+    # closed page, idle from 15: precharge power-down from 35 to the end
+    (100, bg(active_standby=11, precharge_standby=24, precharge_powerdown=65), "PDE"),
+    # ... and self-refresh from 115 (no exit logged)
+    (400, bg(active_standby=11, precharge_standby=24, precharge_powerdown=80, self_refresh=285), "SRE"),
+    # the end exactly at the self-refresh entry: still power-down
+    (115, bg(active_standby=11, precharge_standby=24, precharge_powerdown=80), "PDE"),
+    # the end exactly at the power-down entry: standby only
+    (35, bg(active_standby=11, precharge_standby=24), None),
+])
+def test_an_idle_rank_at_the_end_of_the_run(end, want, cmd):
+    r = Rig(cfg(page_policy="closed"))
+    r.req("a", addr(0))
+    r.run()
+    r.dram.finalize(end * NS)
+    entries = {"PDE": [35], "SRE": [115], None: []}[cmd]
+    assert [x[0] for x in log(r) if x[1] in ("PDE", "SRE")] == entries
+    assert [x[1] for x in log(r) if x[1] in ("PDE", "SRE", "PDX", "SRX")] == ([cmd] if cmd else [])
+    assert background(r) == want and r.dram.end_cycle == end
+    check_energy(r, act=1, rd=1, bg=want)
+    c = r.dram.stats.c
+    assert (c["powerdowns"], c["self_refreshes"]) == ((1, 0) if cmd == "PDE" else (0, 1) if cmd else (0, 0))
+
+
+def test_an_open_row_keeps_the_rank_in_active_power_down_to_the_end():
+    r = Rig(cfg())
+    r.req("a", addr(0))
+    r.run()
+    r.dram.finalize(400 * NS)
+    # open page: the row stays open, so active power-down from 35 to 400 (no self-refresh)
+    assert [x[:2] for x in log(r)] == [(0, "ACT"), (4, "RD"), (35, "PDE")]
+    assert background(r) == bg(active_standby=35, active_powerdown=365)
+    check_energy(r, act=1, rd=1, bg=bg(active_standby=35, active_powerdown=365))
+
+
+def test_no_power_states_when_powerdown_is_off():
+    r = Rig(cfg(powerdown=False, page_policy="closed"))
+    r.req("a", addr(0))
+    r.req("b", addr(0), at_ps=300 * NS)
+    r.run()
+    r.dram.finalize(400 * NS)
+    # b: ACT at 300 at once, RD 304, ends 315, PRE 311
+    assert [x[:2] for x in log(r)] == [(0, "ACT"), (4, "RD"), (11, "PRE"), (300, "ACT"), (304, "RD"), (311, "PRE")]
+    assert r.done["b"] == 315 * NS
+    assert background(r) == bg(active_standby=22, precharge_standby=378)
+
+
+# -- refresh -----------------------------------------------------------------------------------------
+
+def test_refresh_wakes_a_powered_down_rank_then_self_refresh_refreshes_itself():
+    r = Rig(cfg(timing={"tREFI": 300}))
+    r.req("a", addr(0))
+    r.run()
+    r.dram.finalize(1000 * NS)
+    # open page: active power-down at 35. Refresh due at 300: PDX 300, PRE of the open row at 300 + tXP
+    # = 313, REF at 313 + tRP 6 = 319, the rank blocked to 369 (idle from there). Due 600: the rank is
+    # precharged and idle since 369, past 369 + 100 = 469: in self-refresh it refreshes itself (no REF),
+    # and at 900 too; at the end it is still there: SRE 469 logged, no exit
+    assert log(r) == [(0, "ACT", 0, 0, 0, 0, -1), (4, "RD", 0, 0, 0, 0, 0), (35, "PDE", 0, -1, -1, -1, -1),
+                      (300, "PDX", 0, -1, -1, -1, -1), (313, "PRE", 0, 0, 0, 0, -1), (319, "REF", 0, -1, -1, -1, -1),
+                      (469, "SRE", 0, -1, -1, -1, -1)]
+    want = bg(active_standby=48, precharge_standby=76, active_powerdown=265, precharge_powerdown=80,
+              self_refresh=531)
+    assert background(r) == want
+    check_energy(r, act=1, rd=1, ref=1, bg=want)
+    c = r.dram.stats.c
+    assert (c["ref"], c["pre"], c["powerdowns"], c["self_refreshes"]) == (1, 1, 1, 1)
+
+
+def test_a_request_after_self_refresh_waits_for_the_refresh_it_missed_no_more():
+    # as above, then a read at 950: SRX at 950, ACT at 950 + tXS 23 = 973; the refreshes due at 600
+    # and 900 were done by the device, the next is due at 1200
+    r = Rig(cfg(timing={"tREFI": 300}))
+    r.req("a", addr(0))
+    r.req("b", addr(0), at_ps=950 * NS)
+    r.run()
+    r.dram.finalize(1100 * NS)
+    assert [x[:2] for x in log(r)] == [(0, "ACT"), (4, "RD"), (35, "PDE"), (300, "PDX"), (313, "PRE"), (319, "REF"),
+                                       (469, "SRE"), (950, "SRX"), (973, "ACT"), (977, "RD"), (1008, "PDE")]
+    assert r.done["b"] == 988 * NS and r.dram.stats.c["ref"] == 1
+
+
+def test_two_ranks_refresh_staggered():
+    r = Rig(cfg(powerdown=False, org={"ranks": 2}, timing={"tREFI": 400}))
+    r.req("a", addr(0, rank=1, ranks=2))
+    r.run()
+    r.dram.finalize(1000 * NS)
+    # rank 0 due at (0 + 1) x 400 / 2 = 200, then 600; rank 1 at 400, 800. Rank 1's open row (ACT 0)
+    # is precharged first: PRE at 400, REF at 406; rank 0 has nothing open: REF at its due time
+    assert [x[:3] for x in log(r)] == [(0, "ACT", 1), (4, "RD", 1), (200, "REF", 0), (400, "PRE", 1),
+                                       (406, "REF", 1), (600, "REF", 0), (800, "REF", 1)]
+    assert r.dram.stats.c["ref"] == 4
+    # rank 0 precharged all 1000 cycles; rank 1 active 0..400
+    assert background(r) == bg(active_standby=400, precharge_standby=1600)
+    check_energy(r, act=1, rd=1, ref=4, bg=bg(active_standby=400, precharge_standby=1600))
+
+
+# -- page policies --------------------------------------------------------------------------------
+
+def test_adaptive_page_precharges_an_idle_bank_after_its_timeout():
+    r = Rig(cfg(page_policy="adaptive", page_timeout_cycles=30))
+    r.req("a", addr(0))
+    r.req("b", addr(0, col=1), at_ps=100 * NS)
+    r.run()
+    # RD 4; the bank idle since its last column command: PRE at 4 + 30 = 34 (past tRAS 11, tRTP 9), idle
+    # from 34: precharge power-down at 54; b at 100: PDX 100, ACT at 113 (the row was closed), RD 117
+    assert log(r) == [(0, "ACT", 0, 0, 0, 0, -1), (4, "RD", 0, 0, 0, 0, 0), (34, "PRE", 0, 0, 0, 0, -1),
+                      (54, "PDE", 0, -1, -1, -1, -1), (100, "PDX", 0, -1, -1, -1, -1),
+                      (113, "ACT", 0, 0, 0, 0, -1), (117, "RD", 0, 0, 0, 0, 1)]
+    assert r.done["b"] == 128 * NS
+    want = bg(active_standby=34 + 15, precharge_standby=20 + 13, precharge_powerdown=46)
+    assert background(r) == want
+    check_energy(r, act=2, rd=2, bg=want)
+    c = r.dram.stats.c
+    assert (c["row_misses"], c["row_hits"], c["row_conflicts"], c["pre"]) == (2, 0, 0, 1)
+
+
+def test_adaptive_page_keeps_the_row_when_power_down_comes_first():
+    # timeout 40: the PRE would be at 44, past the power-down entry at 35: the rank powers down with the
+    # row open (active power-down), and b hits it (as on an open page)
+    r = Rig(cfg(page_policy="adaptive", page_timeout_cycles=40))
+    r.req("a", addr(0))
+    r.req("b", addr(0, col=1), at_ps=100 * NS)
+    r.run()
+    assert [x[:2] for x in log(r)] == [(0, "ACT"), (4, "RD"), (35, "PDE"), (100, "PDX"), (113, "RD")]
+    assert r.done["b"] == 124 * NS
+    assert background(r) == bg(active_standby=59, active_powerdown=65)
+
+
+def test_adaptive_page_without_power_down_precharges_at_the_timeout():
+    r = Rig(cfg(page_policy="adaptive", page_timeout_cycles=40, powerdown=False))
+    r.req("a", addr(0))
+    r.req("b", addr(0, col=1), at_ps=100 * NS)
+    r.run()
+    # PRE at 4 + 40 = 44; b at 100: ACT 100, RD 104, ends 115
+    assert [x[:2] for x in log(r)] == [(0, "ACT"), (4, "RD"), (44, "PRE"), (100, "ACT"), (104, "RD")]
+    assert r.done["b"] == 115 * NS
+    assert background(r) == bg(active_standby=44 + 15, precharge_standby=56)
+
+
+def test_adaptive_page_waits_for_tras_before_an_idle_precharge():
+    r = Rig(cfg(page_policy="adaptive", page_timeout_cycles=2, powerdown=False))
+    r.req("a", addr(0))
+    r.run()
+    r.dram.finalize(50 * NS)
+    # the timeout would close at 4 + 2 = 6: tRAS holds it to 11
+    assert [x[:2] for x in log(r)] == [(0, "ACT"), (4, "RD"), (11, "PRE")]
+    assert background(r) == bg(active_standby=11, precharge_standby=39)
+
+
+def test_closed_page_write_precharges_after_the_write_recovery():
+    r = Rig(cfg(page_policy="closed", powerdown=False))
+    r.req("w", addr(2, bg=1, ba=3, col=6), cmd=Cmd.WRITE)
+    r.run()
+    r.dram.finalize(40 * NS)
+    # the posted write drains at once (low watermark 0): ACT 0, WR 4, data 9..13, PRE at 13 + tWR 9 = 22
+    assert log(r) == [(0, "ACT", 0, 1, 3, 2, -1), (4, "WR", 0, 1, 3, 2, 6), (22, "PRE", 0, 1, 3, 2, -1)]
+    assert r.done["w"] == 1 * NS
+    assert background(r) == bg(active_standby=22, precharge_standby=18)
+    check_energy(r, act=1, wr=1, bg=bg(active_standby=22, precharge_standby=18))
+    c = r.dram.stats.c
+    assert (c["wr"], c["bursts"], c["row_misses"], c["pre"]) == (1, 1, 1, 1)
+
+
+# -- buses and ranks ----------------------------------------------------------------------------------
+
+def test_a_rank_switch_leaves_trtrs_on_the_data_bus():
+    r = Rig(cfg(powerdown=False, org={"ranks": 2}))
+    r.req("r0", addr(0, rank=0, ranks=2))
+    r.req("r1", addr(0, rank=1, ranks=2))
+    r.run()
+    # round robin from the bank after 0 reaches rank 1's bank (local 8) before rank 0's (local 0): ACT
+    # rank 1 at 0, rank 0 at 1 (no tRRD across ranks); RD rank 1 at 4, data 11..15; RD rank 0 at
+    # max(1 + 4, 15 + tRTRS 2 - CL 7 = 10) = 10, ends 21
+    assert [x[:3] for x in log(r)] == [(0, "ACT", 1), (1, "ACT", 0), (4, "RD", 1), (10, "RD", 0)]
+    assert r.done == {"r1": 15 * NS, "r0": 21 * NS}
+
+
+def test_hbm_issues_a_row_and_a_column_command_in_one_cycle():
+    def run(preset):
+        r = Rig(cfg(preset=preset, powerdown=False))
+        r.req("a", addr(0))
+        r.req("b", addr(0, bg=1), at_ps=4 * NS)
+        r.run()
+        return r
+    # a (bank 0): ACT 0, its RD ready at tRCD 4; b (bank 4) arrives at 4, its ACT ready at 4 too.
+    # HBM: separate row and column buses, both at 4; RD b at max(4 + 4, 4 + tCCD_S 5, a's data end
+    # 15 - CL 7) = 9, ends 20
+    hbm = run("HBM2")
+    assert [x[:3] for x in log(hbm)] == [(0, "ACT", 0), (4, "ACT", 0), (4, "RD", 0), (9, "RD", 0)]
+    assert [x[3] for x in log(hbm)] == [0, 1, 0, 1]
+    assert hbm.done == {"a": 15 * NS, "b": 20 * NS}
+    # DDR4: one command a cycle. Round robin from the bank after 0 (the last served) reaches bank 4
+    # before bank 0: ACT b at 4, RD a at 5 (ends 16), RD b at max(8, 5 + 5, 16 - 7) = 10, ends 21
+    ddr = run("DDR4-3200")
+    assert [x[:2] for x in log(ddr)] == [(0, "ACT"), (4, "ACT"), (5, "RD"), (10, "RD")]
+    assert [x[3] for x in log(ddr)] == [0, 1, 0, 1]
+    assert ddr.done == {"a": 16 * NS, "b": 21 * NS}
+
+
+def test_two_channels_log_their_commands_apart():
+    c = cfg(powerdown=False, org={"channels": 2}, address_mapping="rochrababgco")
+    r = Rig(c)
+    d = r.dram
+    # rochrababgco: the channel field sits above the rank (no rank bits), below the row
+    a0 = addr(0)
+    a1 = a0 + (1 << (6 + 3 + 1 + 2))  # column 3 bits, bank group 1, bank 2 -> channel bit
+    assert d.decode(a0)[0] == 0 and d.decode(a1)[0] == 1
+    r.req("a", a0)
+    r.req("b", a1)
+    r.run()
+    df = r.log()
+    # each channel: ACT 0, RD 4 (independent command buses), ends 15
+    assert df[["cycle", "channel"]].values.tolist() == [[0, 0], [0, 1], [4, 0], [4, 1]]
+    assert r.done == {"a": 15 * NS, "b": 15 * NS}
+    assert d.busy_units == 2
+
+
+# -- interface -----------------------------------------------------------------------------------
+
+def test_decode_fields_and_column_offset():
+    d = Rig(cfg()).dram
+    assert d.decode(addr(5, bg=1, ba=3, col=6) + 63) == (0, 0, 1, 3, 5, 6)
+    assert d.decode(addr(5, bg=1, ba=3, col=6) + 64) == (0, 0, 1, 3, 5, 7)
+    assert d.decode(addr(15, bg=0, ba=2, col=7)) == (0, 0, 0, 2, 15, 7)
+
+
+def test_will_accept_follows_the_queues():
+    r = Rig(cfg(powerdown=False, read_queue_depth=1, command_queue_depth=1, write_queue_depth=1,
+                write_low_watermark=1, write_high_watermark=1))
+    d = r.dram
+    assert d.will_accept(addr(0), False) and d.will_accept(addr(0), True)
+    r.req("r0", addr(0))
+    r.req("r1", addr(0, col=1))
+    r.env.run(until=1)
+    # r0 went to its bank's command queue (depth 1), r1 fills the read queue (depth 1)
+    assert not d.will_accept(addr(0, col=2), False)
+    assert d.will_accept(addr(0, col=2), True)
+    r.run()
+    assert d.will_accept(addr(0, col=2), False)
+
+
+def test_will_accept_with_an_offer_waiting():
+    r = Rig(cfg(powerdown=False, read_queue_depth=1, command_queue_depth=1))
+    d = r.dram
+    for i in range(3):
+        r.req(f"r{i}", addr(0, col=i))
+    r.env.run(until=1)
+    # r2 waits at the offering side: nothing is accepted before it, not even a write
+    assert not d.will_accept(addr(3), True) and not d.will_accept(addr(3), False)
+
+
+def test_will_accept_a_write_to_a_buffered_address_when_full():
+    r = Rig(cfg(powerdown=False, write_queue_depth=2, write_low_watermark=2, write_high_watermark=2))
+    d = r.dram
+    r.req("w0", addr(0), cmd=Cmd.WRITE)
+    r.env.run(until=1)
+    assert d.will_accept(addr(0, col=1), True)  # one of two entries used
+    r.req("w1", addr(0, col=1), cmd=Cmd.WRITE, at_ps=1)
+    r.env.run(until=2)
+    # the buffer drained at its high watermark (2): both writes went to the command queue
+    assert d.will_accept(addr(0, col=2), True)
+
+
+def test_reserve_is_refused():
+    r = Rig(cfg())
+    txn = r.rec.new_transaction(Cmd.READ, DataClass.NONE, 0, 64, "t", "dram", now_ps=0)
+    with pytest.raises(SimulationError, match="dram: the DRAM controller reorders requests"):
+        r.dram.reserve(txn, 0)
+
+
+def test_command_records_and_sinks():
+    got_a, got_b = [], []
+    r = Rig(cfg(powerdown=False))
+    r.dram.add_command_sink(got_a.append)
+    r.dram.add_command_sink(got_b.append)
+    r.req("a", addr(1, bg=1, ba=2, col=3))
+    r.run()
+    rec = r.dram.command_records()
+    assert rec.dtype == np.int64
+    # global bank = bank group 1 x 4 + bank 2 = 6; command codes ACT 0, RD 2
+    assert rec.tolist() == [[0, 0, 6, 0, 1, -1], [4, 0, 6, 2, 1, 3]]
+    r.dram.finalize(20 * NS)
+    # both sinks get the whole log once, at the end
+    for got in (got_a, got_b):
+        assert [x.tolist() for x in got] == [[[0, 0, 6, 0, 1, -1], [4, 0, 6, 2, 1, 3]]]
+    assert r.dram.command_records().tolist() == rec.tolist()
+    df = r.dram.command_log()
+    assert df["time_ps"].tolist() == [0, 4 * NS] and df["bankgroup"].tolist() == [1, 1]
+    assert df["bank"].tolist() == [2, 2] and df["command"].tolist() == ["ACT", "RD"]
+
+
+def test_an_empty_log():
+    r = Rig(cfg(powerdown=False))
+    r.dram.finalize(10 * NS)
+    rec = r.dram.command_records()
+    assert rec.shape == (0, 6) and rec.dtype == np.int64
+    assert len(r.dram.command_log()) == 0
+    assert background(r) == bg(precharge_standby=10)
+
+
+def test_command_records_need_recording():
+    r = Rig(cfg(), record=False)
+    with pytest.raises(ConfigError, match=r"construct Dram\(\.\.\., record_commands=True\)"):
+        r.dram.command_records()
+
+
+def test_a_sink_without_recording_gets_the_log():
+    got = []
+    r = Rig(cfg(powerdown=False), record=False)
+    r.dram.add_command_sink(got.append)
+    r.req("a", addr(0))
+    r.run()
+    r.dram.finalize(r.env.now)
+    assert np.concatenate(got).tolist() == [[0, 0, 0, 0, 0, -1], [4, 0, 0, 2, 0, 0]]
+
+
+@pytest.mark.parametrize("cmd, address, nbytes, msg", [
+    (Cmd.READ, 0, 0, "dram: bad access of 0 bytes at 0"),
+    (Cmd.WRITE, -64, 64, "dram: bad access of 64 bytes at -64"),
+])
+def test_bad_transactions_are_refused(cmd, address, nbytes, msg):
+    r = Rig(cfg())
+    txn = r.rec.new_transaction(cmd, DataClass.NONE, address, nbytes, "t", "dram", now_ps=0)
+    with pytest.raises(SimulationError, match=msg):
+        r.dram.submit(txn)
+
+
+def test_repr_names_the_part():
+    d = Rig(cfg(page_policy="closed")).dram
+    assert repr(d) == ("Dram('dram', DDR4-3200, 1 ch x 1 ranks x 8 banks, tCK 1000 ps, closed page, "
+                       f"peak {d.peak_bandwidth_gb_per_s:.1f} GB/s)")
+    assert d.peak_bandwidth_gb_per_s == pytest.approx(64 / 8 * 2 / 1.0)  # 8 bytes x 2 beats per 1 ns
+
+
+def test_queue_full_wait_is_a_stall_of_the_transaction():
+    r = Rig(cfg(powerdown=False, read_queue_depth=1, command_queue_depth=1))
+    for i in range(3):
+        r.req(f"r{i}", addr(0, col=i))
+    r.run()
+    # r0 to the bank queue, r1 to the read queue, r2 waits at the offer. RD r0 at 4 frees the bank queue:
+    # r1 moves, r2 is accepted at 4 (a 4-cycle wait); RD r1 at 4 + tCCD_L 7 = 11, RD r2 at 18, ends 29
+    assert r.cmds("RD") == [4, 11, 18] and r.done["r2"] == 29 * NS
+    assert r.stall("queue_full") == 4 * NS
+    assert list(r.dram.read_latency_ps) == [15 * NS, 22 * NS, 29 * NS]
