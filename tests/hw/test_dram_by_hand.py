@@ -422,16 +422,32 @@ def test_will_accept_with_an_offer_waiting():
     assert not d.will_accept(addr(3), True) and not d.will_accept(addr(3), False)
 
 
-def test_will_accept_a_write_to_a_buffered_address_when_full():
-    r = Rig(cfg(powerdown=False, write_queue_depth=2, write_low_watermark=2, write_high_watermark=2))
+def test_will_accept_a_read_of_a_buffered_write_with_the_read_queue_full():
+    # the write buffer drains only when full (2 writes): one write stays posted
+    r = Rig(cfg(powerdown=False, write_queue_depth=2, write_low_watermark=2, read_queue_depth=1,
+                command_queue_depth=1))
     d = r.dram
-    r.req("w0", addr(0), cmd=Cmd.WRITE)
+    r.req("w0", addr(3, bg=1), cmd=Cmd.WRITE)
+    r.req("r0", addr(0))
+    r.req("r1", addr(0, col=1))
     r.env.run(until=1)
-    assert d.will_accept(addr(0, col=1), True)  # one of two entries used
-    r.req("w1", addr(0, col=1), cmd=Cmd.WRITE, at_ps=1)
-    r.env.run(until=2)
-    # the buffer drained at its high watermark (2): both writes went to the command queue
-    assert d.will_accept(addr(0, col=2), True)
+    # r0 in its bank's command queue, r1 fills the read queue: a read is refused unless it is forwarded
+    assert not d.will_accept(addr(0, col=2), False)
+    assert d.will_accept(addr(3, bg=1), False)
+    assert d.will_accept(addr(3, bg=1, col=1), True)  # one of two buffer entries free
+    r.req("w1", addr(3, bg=1), cmd=Cmd.WRITE, at_ps=2)
+    r.req("r2", addr(3, bg=1), at_ps=3)
+    r.run()
+    # the write to the buffered address merges (done a cycle after its offer, at cycle 1); the read of it
+    # is forwarded (a cycle)
+    assert r.done["w0"] == 1 * NS and r.done["w1"] == 2 * NS and r.done["r2"] == 2 * NS
+    c = d.stats.c
+    assert (c["merged_writes"], c["forwarded_reads"], c["rd"], c["wr"]) == (1, 1, 2, 0)
+    r.dram.finalize(40 * NS)
+    # finalize drains the buffer: one WR for the merged pair, at the end of the reads (RD 4, 11; data
+    # ends 22): ACT (bank 5) at 40, WR at 44
+    assert [x[:2] for x in log(r)][-2:] == [(40, "ACT"), (44, "WR")]
+    assert (c["wr"], c["write_drains"]) == (1, 1)
 
 
 def test_reserve_is_refused():
@@ -515,3 +531,54 @@ def test_queue_full_wait_is_a_stall_of_the_transaction():
     assert r.cmds("RD") == [4, 11, 18] and r.done["r2"] == 29 * NS
     assert r.stall("queue_full") == 4 * NS
     assert list(r.dram.read_latency_ps) == [15 * NS, 22 * NS, 29 * NS]
+
+
+@pytest.mark.parametrize("starve, cmds", [
+    # no aging: the open row serves row_hit_cap = 4 column commands (RD 4, 11, 18, 25: tCCD_L 7 apart),
+    # then the head's PRE competes with the next hit (ready at 32) and wins at max(ACT + tRAS 11,
+    # 25 + tRTP 5) = 30; ACT row 1 at 36, RD 40; the last hit reopens row 0: PRE max(36 + 11, 40 + 5)
+    # = 47, ACT 53, RD 57
+    (10**6, [(0, "ACT"), (4, "RD"), (11, "RD"), (18, "RD"), (25, "RD"), (30, "PRE"), (36, "ACT"), (40, "RD"),
+             (47, "PRE"), (53, "ACT"), (57, "RD")]),
+    # aging after 12 cycles: at the decision after RD 11 (cycle 12) the conflict, queued at 0, is aged and
+    # stops the hits: PRE at 11 + 5 = 16, ACT 22, RD 26; row 0 again: PRE max(22 + 11, 26 + 5) = 33, ACT
+    # max(39, 22 + tRC 17) = 39, RDs 43, 50, 57
+    (12, [(0, "ACT"), (4, "RD"), (11, "RD"), (16, "PRE"), (22, "ACT"), (26, "RD"), (33, "PRE"), (39, "ACT"),
+          (43, "RD"), (50, "RD"), (57, "RD")]),
+    # aging after 5: aged at the decision after RD 4 (cycle 5): PRE at max(11, 4 + 5) = 11, ACT 17, RD 21,
+    # PRE 28, ACT 34, RDs 38, 45, 52, 59
+    (5, [(0, "ACT"), (4, "RD"), (11, "PRE"), (17, "ACT"), (21, "RD"), (28, "PRE"), (34, "ACT"), (38, "RD"),
+         (45, "RD"), (52, "RD"), (59, "RD")]),
+])
+def test_row_hit_cap_and_aging(starve, cmds):
+    r = Rig(cfg(powerdown=False, starvation_cycles=starve))
+    r.req("a", addr(0))
+    r.req("c", addr(1))  # the conflict, older than the hits
+    for i in range(1, 5):
+        r.req(f"h{i}", addr(0, col=i))
+    r.run()
+    assert [x[:2] for x in log(r)] == cmds
+    c = r.dram.stats.c
+    # one miss (the first ACT), two conflicts (rows 1 and 0 again), the other three RDs hits
+    assert (c["row_hits"], c["row_misses"], c["row_conflicts"], c["act"], c["pre"]) == (3, 1, 2, 3, 2)
+
+
+def test_the_log_goes_to_the_sink_in_sorted_chunks(monkeypatch):
+    """With a chunk of one row, the log is handed on as soon as a prefix of it is final: the rows
+    before the channel's decision cycle and before the start of an idle rank's idle time (its
+    power-down entry is logged only when it wakes)."""
+    import tlmsim.hw.dram as dram_module
+
+    monkeypatch.setattr(dram_module, "_LOG_CHUNK", 1)
+    chunks = []
+    r = Rig(cfg(), record=False)
+    r.dram.add_command_sink(lambda rows: chunks.append(rows[:, 0].tolist()))
+    r.req("a", addr(0))
+    r.req("b", addr(0, col=1), at_ps=100 * NS)
+    r.run()
+    r.dram.finalize(r.env.now)
+    # as in test_active_power_down_between_two_reads_of_an_open_row: ACT 0, RD 4, PDE 35, PDX 100, RD 113.
+    # b's arrival at 100 logs PDE 35 with the rank idle since 15: ACT and RD go; PDX at 100 (the rank
+    # still idle from 15) holds PDE back; once b is queued, RD 113 is logged with the channel at 100:
+    # PDE goes; PDX and RD at the end
+    assert chunks == [[0, 4], [35], [100, 113]]
