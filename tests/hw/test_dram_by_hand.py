@@ -383,7 +383,10 @@ def test_two_channels_log_their_commands_apart():
     r.run()
     df = r.log()
     # each channel: ACT 0, RD 4 (independent command buses), ends 15
-    assert df[["cycle", "channel"]].values.tolist() == [[0, 0], [0, 1], [4, 0], [4, 1]]
+    assert df[["cycle", "channel", "rank", "bankgroup", "bank"]].values.tolist() == [
+        [0, 0, 0, 0, 0], [0, 1, 0, 0, 0], [4, 0, 0, 0, 0], [4, 1, 0, 0, 0]]
+    # global bank numbers run on across channels: channel 1's bank 0 is 8
+    assert [row[2] for row in d.command_records().tolist()] == [0, 8, 0, 8]
     assert r.done == {"a": 15 * NS, "b": 15 * NS}
     assert d.busy_units == 2
 
@@ -582,3 +585,27 @@ def test_the_log_goes_to_the_sink_in_sorted_chunks(monkeypatch):
     # still idle from 15) holds PDE back; once b is queued, RD 113 is logged with the channel at 100:
     # PDE goes; PDX and RD at the end
     assert chunks == [[0, 4], [35], [100, 113]]
+
+
+def test_a_request_size_not_a_power_of_two_is_refused():
+    # a 48-bit bus with BL8: 48-byte bursts
+    with pytest.raises(ConfigError, match="request size 48 B is not a power of two") as e:
+        Rig(cfg(org={"bus_width_bits": 48}))
+    assert e.value.key == "dram.org"
+
+
+@pytest.mark.parametrize("policy", ["open", "closed"])
+def test_finalize_drains_a_posted_write_past_the_end(policy):
+    r = Rig(cfg(write_low_watermark=2, page_policy=policy))
+    r.req("w", addr(2, bg=1, col=3), cmd=Cmd.WRITE)
+    r.run()
+    assert r.done["w"] == 1 * NS and r.dram.stats.c["wr"] == 0  # posted, below the low watermark
+    r.dram.finalize(10 * NS)
+    # the drain at the end (cycle 10): ACT 10, WR 14, write data 19..23: the run ends at 23; closed page
+    # logs its auto-precharge at 23 + tWR 9 = 32
+    want = [(10, "ACT", 0, 1, 0, 2, -1), (14, "WR", 0, 1, 0, 2, 3)]
+    assert log(r) == want + ([(32, "PRE", 0, 1, 0, 2, -1)] if policy == "closed" else [])
+    assert r.dram.end_cycle == 23
+    assert background(r) == bg(precharge_standby=10, active_standby=13)
+    check_energy(r, act=1, wr=1, bg=bg(precharge_standby=10, active_standby=13))
+    assert r.dram.stats.c["write_drains"] == 1
