@@ -483,7 +483,10 @@ def test_command_records_and_sinks():
 
 def test_an_empty_log():
     r = Rig(cfg(powerdown=False))
+    got = []
+    r.dram.add_command_sink(got.append)
     r.dram.finalize(10 * NS)
+    assert got == []  # no chunk, not even an empty one
     rec = r.dram.command_records()
     assert rec.shape == (0, 6) and rec.dtype == np.int64
     assert len(r.dram.command_log()) == 0
@@ -587,6 +590,21 @@ def test_the_log_goes_to_the_sink_in_sorted_chunks(monkeypatch):
     assert chunks == [[0, 4], [35], [100, 113]]
 
 
+def test_the_kept_log_joins_its_chunks(monkeypatch):
+    import tlmsim.hw.dram as dram_module
+
+    monkeypatch.setattr(dram_module, "_LOG_CHUNK", 1)
+    r = Rig(cfg())
+    r.req("a", addr(0))
+    r.req("b", addr(0, col=1), at_ps=100 * NS)
+    r.run()
+    # before finalize: the chunks handed on so far ([0, 4], [35]) and the rest (PDX 100, RD 113)
+    assert r.dram.command_records()[:, 0].tolist() == [0, 4, 35, 100, 113]
+    assert r.dram.command_records()[:, 3].tolist() == [0, 2, 5, 6, 2]  # ACT RD PDE PDX RD
+    r.dram.finalize(r.env.now)
+    assert r.dram.command_records()[:, 0].tolist() == [0, 4, 35, 100, 113]
+
+
 def test_a_request_size_not_a_power_of_two_is_refused():
     # a 48-bit bus with BL8: 48-byte bursts
     with pytest.raises(ConfigError, match="request size 48 B is not a power of two") as e:
@@ -609,3 +627,52 @@ def test_finalize_drains_a_posted_write_past_the_end(policy):
     assert background(r) == bg(precharge_standby=10, active_standby=13)
     check_energy(r, act=1, wr=1, bg=bg(precharge_standby=10, active_standby=13))
     assert r.dram.stats.c["write_drains"] == 1
+
+
+def test_a_request_exactly_at_the_self_refresh_entry_finds_power_down():
+    r = Rig(cfg(page_policy="closed"))
+    r.req("a", addr(0))
+    r.req("b", addr(0), at_ps=115 * NS)
+    r.run()
+    # idle from 15: self-refresh would start at 115, but b arrives then: power-down (PDE 35) exit at 115,
+    # ACT at 115 + tXP 13 = 128, RD 132, ends 143, auto-PRE max(128 + 11, 132 + 5) = 139
+    assert [x[:2] for x in log(r)] == [(0, "ACT"), (4, "RD"), (11, "PRE"), (35, "PDE"), (115, "PDX"), (128, "ACT"),
+                                       (132, "RD"), (139, "PRE")]
+    assert r.done["b"] == 143 * NS
+    assert background(r) == bg(active_standby=11 + 11, precharge_standby=24 + 13 + 4, precharge_powerdown=80)
+
+
+def test_a_refresh_due_while_in_self_refresh_is_done_by_the_device():
+    r = Rig(cfg(page_policy="closed", timing={"tREFI": 130}))
+    r.req("a", addr(0))
+    r.req("b", addr(0), at_ps=120 * NS)
+    r.run()
+    r.dram.finalize(300 * NS)
+    # SRE 115; b at 120: SRX at 115 + tCKESR 19 = 134, past the refresh due at 130: the device did it, the
+    # next is due at 260. ACT 134 + tXS 23 = 157, RD 161, ends 172, PRE 168; idle from 172: PDE 192; the
+    # refresh at 260 wakes the rank: PDX 260, REF at 260 + tXP = 273 (the rank blocked past the end)
+    assert [x[:2] for x in log(r)] == [(0, "ACT"), (4, "RD"), (11, "PRE"), (115, "SRE"), (134, "SRX"), (157, "ACT"),
+                                       (161, "RD"), (168, "PRE"), (192, "PDE"), (260, "PDX"), (273, "REF")]
+    assert r.done["b"] == 172 * NS
+    want = bg(active_standby=22, precharge_standby=24 + 23 + 24 + 13 + 27, precharge_powerdown=80 + 68,
+              self_refresh=19)
+    assert background(r) == want
+    check_energy(r, act=2, rd=2, ref=1, bg=want)
+
+
+def test_every_rank_of_every_channel_powers_down_on_its_own():
+    r = Rig(cfg(org={"channels": 2, "ranks": 2}))
+    # rochrababgco: row, channel, rank, bank, bank group, column (3 bits): channel 1, rank 1, row 0
+    a = ((1 * 2 + 1) * 4 * 2 * 8) * 64
+    assert r.dram.decode(a) == (1, 1, 0, 0, 0, 0)
+    r.req("a", a)
+    r.run()
+    r.dram.finalize(100 * NS)
+    df = r.log()
+    # the three idle ranks power down at 0 + 20 (precharged), the busy one at 15 + 20 = 35 (row open)
+    assert df[["cycle", "command", "channel", "rank"]].values.tolist() == [
+        [0, "ACT", 1, 1], [4, "RD", 1, 1], [20, "PDE", 0, 0], [20, "PDE", 0, 1], [20, "PDE", 1, 0], [35, "PDE", 1, 1]]
+    want = bg(active_standby=35, active_powerdown=65, precharge_standby=3 * 20, precharge_powerdown=3 * 80)
+    assert background(r) == want
+    check_energy(r, act=1, rd=1, bg=want)
+    assert r.dram.stats.c["powerdowns"] == 4
