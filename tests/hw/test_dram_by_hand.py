@@ -456,8 +456,10 @@ def test_will_accept_a_read_of_a_buffered_write_with_the_read_queue_full():
 def test_reserve_is_refused():
     r = Rig(cfg())
     txn = r.rec.new_transaction(Cmd.READ, DataClass.NONE, 0, 64, "t", "dram", now_ps=0)
-    with pytest.raises(SimulationError, match="dram: the DRAM controller reorders requests"):
+    with pytest.raises(SimulationError) as e:
         r.dram.reserve(txn, 0)
+    assert str(e.value) == ("dram: the DRAM controller reorders requests, so it cannot book one ahead of time; "
+                            "use access() (event-driven)")
 
 
 def test_command_records_and_sinks():
@@ -676,3 +678,85 @@ def test_every_rank_of_every_channel_powers_down_on_its_own():
     assert background(r) == want
     check_energy(r, act=1, rd=1, bg=want)
     assert r.dram.stats.c["powerdowns"] == 4
+
+
+def test_will_accept_catches_up_with_the_commands_due_before_now():
+    # an 8-burst read with a read queue of 7 and a command queue of 1: one burst in the command queue,
+    # seven fill the read queue. Its RDs follow every tCCD_L 7 (4, 11, 18, 25, ...), each moving one
+    # burst on; the controller wakes only for the read's end, so will_accept itself catches up
+    r = Rig(cfg(powerdown=False, read_queue_depth=7, command_queue_depth=1))
+    d = r.dram
+    r.req("R", addr(0), nbytes=8 * 64)
+    r.env.run(until=1)
+    assert not d.will_accept(addr(1, bg=1), False)
+    r.env.run(until=30 * NS)
+    assert d.will_accept(addr(1, bg=1), False)  # RDs at 4, 11, 18, 25 freed four entries
+    r.run()
+    assert r.cmds("RD") == [4, 11, 18, 25, 32, 39, 46, 53] and r.done["R"] == 64 * NS
+
+
+def test_will_accept_looks_at_the_channel_of_the_address():
+    r = Rig(cfg(powerdown=False, read_queue_depth=7, command_queue_depth=1, org={"channels": 2}))
+    d = r.dram
+    a1 = addr(0) + (1 << 12)  # channel 1 (the bit above bank, bank group and column)
+    assert d.decode(a1)[0] == 1
+    r.req("R", a1, nbytes=8 * 64)
+    r.env.run(until=1)
+    # channel 1's read queue is full, channel 0's empty
+    assert not d.will_accept(a1, False) and not d.will_accept(a1 + 2 * 64, False)
+    assert d.will_accept(addr(0), False) and d.will_accept(addr(0, col=2), False)
+
+
+def test_self_refresh_with_the_power_down_timeout():
+    # both timeouts 20: a precharged idle rank goes straight into self-refresh (no power-down time)
+    r = Rig(cfg(page_policy="closed", self_refresh_timeout_cycles=20))
+    r.req("a", addr(0))
+    r.req("b", addr(0), at_ps=100 * NS)
+    r.run()
+    r.dram.finalize(300 * NS)
+    # SRE at 15 + 20 = 35, SRX at 100, ACT 123, RD 127, ends 138, PRE 134; idle from 138: SRE 158 to the end
+    assert log(r) == [(0, "ACT", 0, 0, 0, 0, -1), (4, "RD", 0, 0, 0, 0, 0), (11, "PRE", 0, 0, 0, 0, -1),
+                      (35, "SRE", 0, -1, -1, -1, -1), (100, "SRX", 0, -1, -1, -1, -1), (123, "ACT", 0, 0, 0, 0, -1),
+                      (127, "RD", 0, 0, 0, 0, 0), (134, "PRE", 0, 0, 0, 0, -1), (158, "SRE", 0, -1, -1, -1, -1)]
+    want = bg(active_standby=22, precharge_standby=24 + 23 + 24, self_refresh=65 + 142)
+    assert background(r) == want
+    assert (r.dram.stats.c["self_refreshes"], r.dram.stats.c["powerdowns"]) == (2, 0)
+
+
+@pytest.mark.parametrize("end, sleep", [(200, "PDE"), (1000, "SRE")])
+def test_power_down_during_the_run_and_again_at_its_end(end, sleep):
+    r = Rig(cfg(page_policy="closed"))
+    r.req("a", addr(0))
+    r.req("b", addr(0), at_ps=100 * NS)
+    r.run()
+    r.dram.finalize(end * NS)
+    # PDE 35, PDX 100, ACT 113, RD 117, ends 128, PRE 124; idle from 128: PDE 148 (logged with row and
+    # column -1) and, with the run ending at 1000, SRE at 228 instead
+    tail = [(148, "PDE", 0, -1, -1, -1, -1)] if sleep == "PDE" else [(228, "SRE", 0, -1, -1, -1, -1)]
+    assert log(r) == [(0, "ACT", 0, 0, 0, 0, -1), (4, "RD", 0, 0, 0, 0, 0), (11, "PRE", 0, 0, 0, 0, -1),
+                      (35, "PDE", 0, -1, -1, -1, -1), (100, "PDX", 0, -1, -1, -1, -1), (113, "ACT", 0, 0, 0, 0, -1),
+                      (117, "RD", 0, 0, 0, 0, 0), (124, "PRE", 0, 0, 0, 0, -1)] + tail
+    if sleep == "PDE":
+        want = bg(active_standby=22, precharge_standby=24 + 13 + 24, precharge_powerdown=65 + 52)
+        counts_ = (2, 0)
+    else:
+        want = bg(active_standby=22, precharge_standby=24 + 13 + 24, precharge_powerdown=65 + 80, self_refresh=772)
+        counts_ = (1, 1)
+    assert background(r) == want
+    assert (r.dram.stats.c["powerdowns"], r.dram.stats.c["self_refreshes"]) == counts_
+    check_energy(r, act=2, rd=2, bg=want)
+
+
+def test_self_refresh_twice():
+    r = Rig(cfg(page_policy="closed"))
+    r.req("a", addr(0))
+    r.req("b", addr(0), at_ps=300 * NS)
+    r.run()
+    r.dram.finalize(1000 * NS)
+    # as test_self_refresh_then_a_closed_page_read (SRE 115, SRX 300, ACT 323, RD 327, ends 338, PRE 334),
+    # then idle from 338: precharge power-down 358..438, self-refresh 438..1000
+    assert [x[:2] for x in log(r)][-1] == (438, "SRE")
+    want = bg(active_standby=22, precharge_standby=24 + 23 + 24, precharge_powerdown=80 + 80,
+              self_refresh=185 + 562)
+    assert background(r) == want
+    assert r.dram.stats.c["self_refreshes"] == 2
