@@ -760,3 +760,18 @@ def test_self_refresh_twice():
               self_refresh=185 + 562)
     assert background(r) == want
     assert r.dram.stats.c["self_refreshes"] == 2
+
+
+def test_energy_scales_with_the_clock_period():
+    # tCK 0.5 ns: one mA x cycle costs 1.5 V x 0.5 ns x 2 devices = 1.5 pJ (half of K)
+    r = Rig(cfg(powerdown=False, timing={"tck_ps": 500}))
+    r.req("a", addr(0))
+    r.run()
+    assert r.done["a"] == 15 * 500  # RD 4 + CL 7 + burst 4 cycles
+    r.dram.finalize(r.env.now)
+    assert background(r) == bg(active_standby=15)
+    assert r.dram.energy_pj() == pytest.approx({
+        "activate": 1080 * 1.5, "read": 160 * 4 * 1.5, "write": 0.0, "refresh": 0.0, "io": 256.0,
+        "background_active_standby": 15 * 40 * 1.5, "background_precharge_standby": 0.0,
+        "background_active_powerdown": 0.0, "background_precharge_powerdown": 0.0,
+        "background_self_refresh": 0.0}, rel=1e-12)
