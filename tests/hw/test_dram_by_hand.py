@@ -775,3 +775,21 @@ def test_energy_scales_with_the_clock_period():
         "background_active_standby": 15 * 40 * 1.5, "background_precharge_standby": 0.0,
         "background_active_powerdown": 0.0, "background_precharge_powerdown": 0.0,
         "background_self_refresh": 0.0}, rel=1e-12)
+
+
+def test_a_drain_moves_no_read_into_a_full_command_queue():
+    # read queue 2, command queue 1 per bank, a one-entry write buffer (it drains at once)
+    r = Rig(cfg(powerdown=False, read_queue_depth=2, command_queue_depth=1, write_queue_depth=1))
+    d = r.dram
+    for i in range(3):
+        r.req(f"r{i}", addr(0, col=i))  # r0 in bank 0's command queue, r1 and r2 fill the read queue
+    r.req("w", addr(0, bg=1), cmd=Cmd.WRITE)  # the drain moves it to bank 4's queue; bank 0's stays full
+    r.env.run(until=1)
+    assert not d.will_accept(addr(5, bg=1, ba=1), False)
+    assert d.will_accept(addr(5, bg=1, ba=1), True)
+    r.run()
+    # both ACTs ready at 0: round robin from bank 1 reaches bank 4 first: ACT (write) 0, ACT (reads) at
+    # tRRD_S 2; WR at tRCD 4, write data 9..13; RD at max(2 + 4, WR + tCCD_S 5, 13 + tWTR_S 3) = 16 (the
+    # other bank group), then every tCCD_L 7
+    assert r.cmds("ACT") == [0, 2] and r.cmds("WR") == [4] and r.cmds("RD") == [16, 23, 30]
+    assert r.done == {"w": 1 * NS, "r0": 27 * NS, "r1": 34 * NS, "r2": 41 * NS}
