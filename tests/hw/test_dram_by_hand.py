@@ -793,3 +793,40 @@ def test_a_drain_moves_no_read_into_a_full_command_queue():
     # other bank group), then every tCCD_L 7
     assert r.cmds("ACT") == [0, 2] and r.cmds("WR") == [4] and r.cmds("RD") == [16, 23, 30]
     assert r.done == {"w": 1 * NS, "r0": 27 * NS, "r1": 34 * NS, "r2": 41 * NS}
+
+
+def test_a_write_waiting_for_a_full_write_buffer_stalls():
+    # a one-entry write buffer and a two-burst write: the first burst takes the buffer and drains at once
+    # (ACT 0, WR 4); the second waits at the offering side until that WR leaves room: accepted at 4 (a
+    # 4-cycle queue_full stall), so the write is done at 5
+    r = Rig(cfg(powerdown=False, write_queue_depth=1))
+    r.req("w", addr(0), cmd=Cmd.WRITE, nbytes=128)
+    r.run()
+    assert r.done == {"w": 5 * NS}
+    assert r.stall("queue_full") == 4 * NS
+    assert r.cmds("WR") == [4, 11]  # the second drained at once too, tCCD_L 7 later
+
+
+@pytest.mark.parametrize("trefi, want", [
+    # idle since 0: the refresh due at 50 finds the rank in power-down (from 20): PDX 50, REF at 50 + tXP 13,
+    # the rank blocked to 113; the one due at 100 waits for it: REF 113 (the run ends at 150)
+    (50, [(20, "PDE"), (50, "PDX"), (63, "REF"), (113, "REF")]),
+    # due at 100, exactly when self-refresh would start: still power-down, REF at 113
+    (100, [(20, "PDE"), (100, "PDX"), (113, "REF")]),
+    # due at 101: in self-refresh since 100, the device refreshes itself; the run ends there (SRE 100)
+    (101, [(100, "SRE")]),
+])
+def test_a_refresh_of_an_idle_rank(trefi, want):
+    r = Rig(cfg(timing={"tREFI": trefi}))
+    r.dram.finalize(150 * NS)
+    assert [x[:2] for x in log(r)] == want
+    assert r.dram.stats.c["ref"] == sum(1 for _, c in want if c == "REF")
+
+
+def test_a_refresh_in_self_refresh_entered_at_the_power_down_timeout():
+    # both timeouts 20: self-refresh from 20; the refreshes due at 100 and 200 are the device's own
+    r = Rig(cfg(self_refresh_timeout_cycles=20, timing={"tREFI": 100}))
+    r.dram.finalize(250 * NS)
+    assert [x[:2] for x in log(r)] == [(20, "SRE")]
+    assert background(r) == bg(precharge_standby=20, self_refresh=230)
+    assert r.dram.stats.c["ref"] == 0
