@@ -830,3 +830,25 @@ def test_a_refresh_in_self_refresh_entered_at_the_power_down_timeout():
     assert [x[:2] for x in log(r)] == [(20, "SRE")]
     assert background(r) == bg(precharge_standby=20, self_refresh=230)
     assert r.dram.stats.c["ref"] == 0
+
+
+def test_a_rank_in_self_refresh_beside_a_busy_one():
+    r = Rig(cfg(org={"ranks": 2}, timing={"tREFI": 400}))
+    r.req("a", addr(0, rank=1, ranks=2), at_ps=150 * NS)
+    r.req("b", addr(0, col=1, rank=1, ranks=2), at_ps=250 * NS)
+    r.run()
+    r.dram.finalize(350 * NS)
+    # both ranks idle from 0: self-refresh from 100. Rank 1: a at 150: SRX 150, ACT 173 (tXS 23), RD 177,
+    # ends 188; idle: active power-down 208; b at 250: PDX 250, RD (a hit) 263, ends 274; PDE 294 to the end.
+    # Rank 0 stays in self-refresh: its refresh due at 200 (staggered: 400 / 2) is its own, the next is
+    # due at 600, after the end: no REF while rank 1 works
+    assert [x[:3] for x in log(r)] == [(100, "SRE", 1), (100, "SRE", 0), (150, "SRX", 1), (173, "ACT", 1),
+                                       (177, "RD", 1), (208, "PDE", 1), (250, "PDX", 1), (263, "RD", 1),
+                                       (294, "PDE", 1)]
+    assert r.done == {"a": 188 * NS, "b": 274 * NS}
+    # rank 1: 20 + 23 precharge standby, 80 precharge power-down, 50 self-refresh, 35 + 44 active, 42 + 56
+    # active power-down; rank 0: 20 precharge standby, 80 precharge power-down, 250 self-refresh
+    want = bg(precharge_standby=63, precharge_powerdown=160, self_refresh=300, active_standby=79,
+              active_powerdown=98)
+    assert background(r) == want
+    check_energy(r, act=1, rd=2, bg=want)
