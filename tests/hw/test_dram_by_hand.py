@@ -497,8 +497,11 @@ def test_an_empty_log():
 
 def test_command_records_need_recording():
     r = Rig(cfg(), record=False)
-    with pytest.raises(ConfigError, match=r"construct Dram\(\.\.\., record_commands=True\)"):
+    with pytest.raises(ConfigError) as e:
         r.dram.command_records()
+    assert e.value.key == "record_commands"
+    assert str(e.value) == ("record_commands: the command log was not recorded; "
+                            "construct Dram(..., record_commands=True)")
 
 
 def test_a_sink_without_recording_gets_the_log():
@@ -852,3 +855,25 @@ def test_a_rank_in_self_refresh_beside_a_busy_one():
               active_powerdown=98)
     assert background(r) == want
     check_energy(r, act=1, rd=2, bg=want)
+
+
+def test_an_idle_precharge_then_self_refresh_skips_the_refresh():
+    r = Rig(cfg(page_policy="adaptive", page_timeout_cycles=30, timing={"tREFI": 300}))
+    r.req("a", addr(0))
+    r.run()
+    r.dram.finalize(600 * NS)
+    # RD 4, idle precharge at 34, idle from 34: power-down 54, self-refresh 134; the refresh due at 300 is
+    # the device's own (the rank is precharged: the idle PRE was a command on the bus)
+    assert [x[:2] for x in log(r)] == [(0, "ACT"), (4, "RD"), (34, "PRE"), (134, "SRE")]
+    assert background(r) == bg(active_standby=34, precharge_standby=20, precharge_powerdown=80, self_refresh=466)
+    assert r.dram.stats.c["ref"] == 0
+
+
+def test_adaptive_page_on_the_second_channel():
+    r = Rig(cfg(powerdown=False, page_policy="adaptive", page_timeout_cycles=30, org={"channels": 2}))
+    r.req("a", addr(0) + (1 << 12))  # channel 1, bank 0
+    r.run()
+    r.dram.finalize(100 * NS)
+    # one idle precharge at 4 + 30 = 34, and the bank stays closed
+    assert r.log()[["cycle", "command", "channel"]].values.tolist() == [[0, "ACT", 1], [4, "RD", 1], [34, "PRE", 1]]
+    assert background(r) == bg(active_standby=34, precharge_standby=200 - 34)
