@@ -897,3 +897,18 @@ def test_commands_of_one_cycle_stay_in_the_order_they_were_issued():
                                              [4, 1, 9, 2]]
     r.dram.finalize(r.env.now)
     assert r.dram.command_records().tolist() == rec.tolist()
+
+
+def test_will_accept_no_write_into_a_full_write_buffer():
+    # a read fills bank 0's command queue (depth 1); two writes to bank 0 fill the buffer (depth 2): the
+    # drain starts but cannot move them, so the buffer stays full until the read's RD
+    r = Rig(cfg(powerdown=False, command_queue_depth=1, write_queue_depth=2, write_low_watermark=2))
+    d = r.dram
+    r.req("r", addr(0))
+    r.req("w0", addr(0, col=1), cmd=Cmd.WRITE)
+    r.req("w1", addr(0, col=2), cmd=Cmd.WRITE)
+    r.env.run(until=1)
+    assert not d.will_accept(addr(0, col=5), True)
+    assert d.will_accept(addr(0, col=1), True)  # merges with w0
+    r.run()
+    assert d.will_accept(addr(0, col=5), True)
