@@ -1,0 +1,291 @@
+"""SystolicDataflow._emit and _plan_gemm by hand: hand-made tile steps turned into
+moves with exact DRAM and GLB addresses (weight, spike, membrane and output offsets,
+their rounding to bytes, the clamp at the end of a tensor and the wrap of an oversized
+read), the staging halves, the prologue and epilogue of resident tensors, the neuron
+cycles and updates, a recurrent layer's feed-forward/recurrent split and signals, the
+spiking and partial-sum shortcuts, the spike formats counted, and the tiling the
+planner picks among candidates."""
+
+import pytest
+
+from tlmsim.dataflow import make_dataflow
+from tlmsim.dataflow.systolic import GemmCandidate, Step
+from tlmsim.engine.plan import Move, Tile
+from tlmsim.engine.transaction import DataClass
+from tlmsim.errors import MappingError
+from tlmsim.platform import load_platform
+from tlmsim.workload import load_workload
+
+W, S, MEM, OUT, PSUM = DataClass.WEIGHTS, DataClass.SPIKES, DataClass.MEMBRANE, DataClass.OUT_SPIKES, DataClass.PSUM
+#: the DMA staging space 2 x dataflow.dma_outstanding 4 x dataflow.dma_chunk_bytes 4096; tile i uses half i % 2
+HALF = 2 * 4 * 4096 // 2
+
+
+def _wl(tmp_path, layers: str, T: int, bits: int = 4):
+    f = tmp_path / "w.yaml"
+    f.write_text(f"name: h\ntimesteps: {T}\nweight_bits: {bits}\nlayers:\n{layers}")
+    return load_workload(f, seed=0)
+
+
+def _df(wl, *sets):
+    # 4 neuron units, a LIF update of 3 cycles, a 12-bit membrane: none of them a power of two or a byte
+    return make_dataflow(load_platform("ddr4-baseline", ["dataflow.name=dense-ws", "pe_array.cols=4",
+                                                         "pe_array.lif_update_cycles=3", "pe_array.membrane_bits=12",
+                                                         *sets]), wl)
+
+
+FC = "  - {name: fc, op: linear, in_shape: [20], out_features: 6, neuron: lif}\n"
+
+
+def _fc_steps():
+    # Step(t0, t1, n0, nc, m0, mm, k0, k1, cycles, w_bytes, s_bytes, dense_ops, acc_ops, pe_weight_loads, tag_bits)
+    return [
+        Step(0, 2, 0, 3, 0, 1, 0, 12, 10, 18, 3, 36, 7, 36, 5, last_k=False),
+        Step(0, 2, 0, 3, 0, 1, 12, 20, 9, 12, 2, 24, 5, 24, 0),
+        Step(2, 3, 3, 3, 0, 1, 0, 20, 8, 30, 3, 60, 11, 60, 2),
+    ]
+
+
+def test_emit_three_tiles_of_a_linear_layer_with_weights_and_membrane_in_the_glb(tmp_path):
+    wl = _wl(tmp_path, FC, T=3)
+    df = _df(wl)
+    (fc,) = wl.layers
+    # K = 20, N = 6, 4-bit weights: 60 bytes; inputs ceil(3 x 20 / 8) = 8; membrane ceil(6 x 12 / 8) = 9;
+    # outputs ceil(3 x 6 / 8) = 3
+    sizes = df._sizes(fc)
+    assert sizes == {"weights": 60, "inputs": 8, "membrane": 9, "outputs": 3}
+    lay = df.layout
+    wb, ib, mb, ob = lay.weights[0], lay.inputs[0], lay.membrane[0], lay.outputs[0]
+    assert len({wb, ib, mb, ob}) == 4
+    res = {"weights": 0, "membrane": 0}
+    glb = df._glb_layout(sizes, res, fc)
+    gw, gm = glb["weights"], glb["membrane"]
+    assert gw != gm
+    plan = df._emit(fc, _fc_steps(), sizes, res, False)
+    # the prologue brings the 60 weight bytes into the GLB; the inputs (not resident) and outputs (not resident)
+    # have none
+    assert plan.prologue == [Move(W, 60, True, wb, gw, level=0)]
+    assert plan.epilogue == []
+    t0, t1, t2 = plan.tiles
+    # tile 0 (staging half 0): weights at ceil((n0 x K + k0 x nc) x 4 / 8) = 0 in the GLB, spikes
+    # t0 x ceil(20 / 8) + (m0 x K + k0) // 8 = 0 from DRAM; a partial reduction: no store, no neuron update
+    assert t0 == Tile(0, 0, 1, [Move(W, 18, False, wb, gw, level=0), Move(S, 3, True, ib, 0)], [], 10, 0, 36, 7, 0,
+                      36, 5, "lif", True, ("gemm", 0, 2, 0, 3, 0, 1, 0, 12, False))
+    # tile 1 (half 1): weights at ceil((0 + 12 x 3) x 4 / 8) = 18, spikes at 12 // 8 = 1; it finishes outputs
+    # 0-2 for t 0-1: updates 1 x 3 x 2 = 6, 3 cycles x ceil(3 / 4) x 2 = 6; outputs ceil(6 / 8) = 1 byte at
+    # 0 x 1 + 0 // 8 = 0; membrane ceil(3 x 12 / 8) = 5 bytes at 0, stored for t1 = 2 < T
+    assert t1 == Tile(1, 0, 1, [Move(W, 12, False, wb + 18, gw + 18, level=0), Move(S, 2, True, ib + 1, HALF)],
+                      [Move(OUT, 1, True, ob, HALF),
+                       Move(MEM, 5, False, mb, gm, signals=(0, "membrane", 0, 0, 2), level=0)],
+                      9 + 6, 6, 24, 5, 6, 24, 0, "lif", False, ("gemm", 0, 2, 0, 3, 0, 1, 12, 20, True))
+    # tile 2 (half 0): weights at ceil(3 x 20 x 4 / 8) = 30 (exactly 60 - 30: not clamped); spikes at
+    # 2 x 3 = 6, clamped to 8 - 3 = 5; membrane of channels 3-5 at 3 x 12 // 8 = 4 (= 9 - 5, the end),
+    # loaded after t 0-1's store; outputs at 2 x 1 + 3 // 8 = 2; no membrane store at t1 = T
+    assert t2 == Tile(2, 2, 2, [Move(W, 30, False, wb + 30, gw + 30, level=0), Move(S, 3, True, ib + 5, 0),
+                                Move(MEM, 5, False, mb + 4, gm + 4, after=(0, "membrane", 3, 0, 2), level=0)],
+                      [Move(OUT, 1, True, ob + 2, 0)],
+                      8 + 3, 3, 60, 11, 3, 60, 2, "lif", False, ("gemm", 2, 3, 3, 3, 0, 1, 0, 20, True))
+    assert plan.resident == {"weights": True, "inputs": False, "membrane": True, "outputs": False}
+    assert plan.resident_bytes == {0: 69} and plan.levels == {"weights": 0, "membrane": 0}
+    # L1 bytes per tile: 18 + 3 = 21, 12 + 2 + 1 + 5 = 20, 30 + 3 + 5 + 1 = 39
+    assert plan.l1_tile_bytes == 39
+    assert plan.spike_formats == {"bitmap": 3}
+
+
+def test_emit_inputs_and_outputs_in_the_glb_with_an_oversized_spike_read(tmp_path):
+    wl = _wl(tmp_path, FC, T=3)
+    df = _df(wl)
+    (fc,) = wl.layers
+    sizes = df._sizes(fc)
+    lay = df.layout
+    res = {n: 0 for n in sizes}
+    glb = df._glb_layout(sizes, res, fc)
+    # one tile of every timestep and channel: its 10 spike bytes (an im2col slice may re-read) exceed the
+    # 8-byte inputs: offset 0 - 2 clamped to 0, the reads wrap over the 8 bytes (level_span 8); the
+    # 60 weight bytes are exactly the tensor (no wrap); 9 membrane bytes neither loaded (t0 = 0) nor stored (T)
+    steps = [Step(0, 3, 0, 6, 0, 1, 0, 20, 5, 60, 10, 120, 30)]
+    for resident_input, prologue in ((False, [Move(W, 60, True, lay.weights[0], glb["weights"], level=0),
+                                              Move(S, 8, True, lay.inputs[0], glb["inputs"], level=0)]),
+                                     (True, [Move(W, 60, True, lay.weights[0], glb["weights"], level=0)])):
+        plan = df._emit(fc, steps, sizes, res, resident_input)
+        assert plan.prologue == prologue
+        # fc is the network output: its resident outputs go back to DRAM after the last tile
+        assert plan.epilogue == [Move(OUT, 3, True, lay.outputs[0], glb["outputs"], level=0)]
+        (t,) = plan.tiles
+        assert t.loads == [Move(W, 60, False, lay.weights[0], glb["weights"], level=0),
+                           Move(S, 10, False, lay.inputs[0], glb["inputs"], level_span=8, level=0)]
+        # outputs ceil(18 / 8) = 3 bytes: the whole tensor, no wrap
+        assert t.stores == [Move(OUT, 3, False, lay.outputs[0], glb["outputs"], level=0)]
+        # updates 6 x 3 = 18, 3 cycles x ceil(6 / 4) x 3 = 18
+        assert (t.compute_cycles, t.neuron_cycles, t.neuron_updates, t.keeps_state) == (5 + 18, 18, 18, False)
+        assert plan.l1_tile_bytes == 60 + 10 + 3
+        assert plan.resident_bytes == {0: 60 + 8 + 9 + 3}
+    # a later timestep's oversized read is clamped the same way (3 x 1 = 3 -> 8 - 10 < 0 -> 0)
+    plan = df._emit(fc, [Step(1, 3, 0, 6, 0, 1, 0, 20, 5, 0, 10, 0, 0)], sizes, res, True)
+    assert plan.tiles[0].loads[0] == Move(S, 10, False, lay.inputs[0], glb["inputs"], level_span=8, level=0)
+
+
+def test_emit_refuses_inputs_said_resident_but_not_kept(tmp_path):
+    wl = _wl(tmp_path, FC, T=3)
+    df = _df(wl)
+    (fc,) = wl.layers
+    with pytest.raises(MappingError) as e:
+        df._emit(fc, _fc_steps(), df._sizes(fc), {"weights": 0}, True)
+    assert str(e.value) == "layer 'fc': inputs left their level unexpectedly"
+
+
+def test_emit_outputs_kept_for_the_next_layer_have_no_epilogue(tmp_path):
+    wl = _wl(tmp_path, FC + "  - {name: fc2, op: linear, in_shape: [6], out_features: 2, neuron: lif}\n", T=3)
+    df = _df(wl)
+    fc = wl.layers[0]
+    sizes = df._sizes(fc)
+    plan = df._emit(fc, _fc_steps(), sizes, {"outputs": 0}, False)
+    assert plan.epilogue == [] and plan.prologue == []
+    glb = df._glb_layout(sizes, {"outputs": 0}, fc)
+    # the outputs stay in the GLB at their offsets: 0 and 2 x 1 + 3 // 8 = 2
+    assert [t.stores[0] for t in plan.tiles[1:]] == [Move(OUT, 1, False, df.layout.outputs[0], glb["outputs"], level=0),
+                                                     Move(OUT, 1, False, df.layout.outputs[0] + 2, glb["outputs"] + 2,
+                                                          level=0)]
+
+
+CONV = "  - {name: cv, op: conv2d, in_shape: [2, 4, 4], out_channels: 5, kernel: 3, padding: 1, neuron: lif}\n"
+
+
+def test_emit_offsets_of_a_conv_tile_round_to_bytes(tmp_path):
+    wl = _wl(tmp_path, CONV, T=2)
+    df = _df(wl)
+    (cv,) = wl.layers
+    assert cv.gemm == (16, 18, 5)
+    sizes = df._sizes(cv)
+    # weights ceil(18 x 5 x 4 / 8) = 45; inputs ceil(2 x 32 / 8) = 8; membrane ceil(80 x 12 / 8) = 120;
+    # outputs ceil(2 x 80 / 8) = 20
+    assert sizes == {"weights": 45, "inputs": 8, "membrane": 120, "outputs": 20}
+    lay = df.layout
+    # output channels 1-3, output pixels 1-5, reduction rows 3-17, timestep 1 (of 2), every tensor in DRAM
+    s = Step(1, 2, 1, 3, 1, 5, 3, 18, 7, 5, 1, 0, 0)
+    (t,) = df._emit(cv, [s], sizes, {}, False).tiles
+    # weights: ceil((1 x 18 + 3 x 3) x 4 / 8) = ceil(13.5) = 14; spikes: 1 x ceil(32 / 8) + (1 x 18 + 3) // 8 = 6;
+    # membrane: ceil(5 x 3 x 12 / 8) = ceil(22.5) = 23 bytes at (1 x 16 + 1 x 3) x 12 // 8 = 28 (28.5 down),
+    # after t 0's store
+    assert t.loads == [Move(W, 5, True, lay.weights[0] + 14, 0), Move(S, 1, True, lay.inputs[0] + 6, 0),
+                       Move(MEM, 23, True, lay.membrane[0] + 28, 0, after=(0, "membrane", 1, 1, 1))]
+    # outputs ceil(15 / 8) = 2 bytes at 1 x ceil(80 / 8) + (16 + 3) // 8 = 12; no membrane store at t1 = T
+    assert t.stores == [Move(OUT, 2, True, lay.outputs[0] + 12, 0)]
+    # updates 5 x 3 = 15 on 4 units: 3 cycles x ceil(15 / 4) = 12
+    assert (t.compute_cycles, t.neuron_cycles, t.neuron_updates) == (7 + 12, 12, 15)
+
+
+REC = "  - {name: r, op: linear, in_shape: [4], out_features: 8, neuron: lif, recurrent: true}\n"
+
+
+def test_emit_recurrent_tiles_split_their_spikes_and_signal_their_outputs(tmp_path):
+    wl = _wl(tmp_path, REC, T=3, bits=8)
+    df = _df(wl)
+    (r,) = wl.layers
+    assert r.gemm == (1, 4, 8) and df.gemm_view(r).gemm == (1, 12, 8)
+    sizes = df._sizes(r)
+    lay = df.layout
+    ob = lay.outputs[0]
+    # two output tiles per timestep (channels 0-3 and 4-7) over every row k 0-11 (4 feed-forward, 8 recurrent);
+    # at t 2 the second tile reads rows 6-11 only (recurrent: no feed-forward spike load)
+    steps = [Step(0, 1, 0, 4, 0, 1, 0, 12, 5, 48, 2, 0, 0), Step(0, 1, 4, 4, 0, 1, 0, 12, 5, 48, 2, 0, 0),
+             Step(1, 2, 0, 4, 0, 1, 0, 12, 5, 48, 2, 0, 0), Step(1, 2, 4, 4, 0, 1, 0, 12, 5, 48, 2, 0, 0),
+             Step(2, 3, 4, 4, 0, 1, 6, 12, 5, 24, 2, 0, 0)]
+    tiles = df._emit(r, steps, sizes, {}, False).tiles
+    # weights at (n0 x (K + N) + k0 x nc) x 8 / 8: 0, 48, 0, 48, 48 + 24 = 72
+    assert [m.dram_address - lay.weights[0] for t in tiles for m in t.loads if m.data_class == W] == [0, 48, 0, 48, 72]
+    # t 0: the 2 spike bytes' feed-forward part ceil(2 x 4 / 12) = 1 byte at 0 x 1 + 0; no recurrent input yet
+    assert [m for m in tiles[0].loads if m.data_class == S] == [Move(S, 1, True, lay.inputs[0], 0)]
+    # t 1: the feed-forward byte at 1 x ceil(4 / 8) = 1, then the other 1 byte from t 0's output tiles
+    # (0, 4) and (4, 4), each after its store: 1 x 4 // 8 = 0 and 1 x 8 // 8 - 0 = 1, at 0 + n0 // 8 = 0
+    assert [m for m in tiles[2].loads if m.data_class == S] == [
+        Move(S, 1, True, lay.inputs[0] + 1, 0), Move(S, 0, True, ob, 0, after=(0, "spikes", 0, 0)),
+        Move(S, 1, True, ob, 0, after=(0, "spikes", 0, 4))]
+    # t 2, rows 6-11: no feed-forward row (max(0, 4 - 6) = 0); the 2 bytes from t 1's outputs 2-7: 2 of 6
+    # rows in tile (0, 4) -> 2 x 2 // 6 = 0, 6 of 6 -> 2 - 0 = 2; at 1 x 1 + max(2, n0) // 8 = 1
+    assert [m for m in tiles[4].loads if m.data_class == S] == [
+        Move(S, 0, True, ob + 1, 0, after=(0, "spikes", 1, 0)), Move(S, 2, True, ob + 1, 0, after=(0, "spikes", 1, 4))]
+    # each output store signals its (layer, "spikes", t, n0) for t < T - 1: the next timestep's tiles wait on it
+    assert [[(m.data_class, m.signals) for m in t.stores if m.data_class == OUT] for t in tiles] == [
+        [(OUT, (0, "spikes", 0, 0))], [(OUT, (0, "spikes", 0, 4))], [(OUT, (0, "spikes", 1, 0))],
+        [(OUT, (0, "spikes", 1, 4))], [(OUT, None)]]
+    # outputs ceil(4 / 8) = 1 byte at t x 1 + n0 // 8 = t
+    assert [m.dram_address - ob for t in tiles for m in t.stores if m.data_class == OUT] == [0, 0, 1, 1, 2]
+
+
+RES = """  - {name: a, op: linear, in_shape: [16], out_features: 16, neuron: lif}
+  - {name: b, op: linear, in_shape: [16], out_features: 16, neuron: lif}
+  - {name: c, op: linear, in_shape: [16], out_features: 16, neuron: lif, residual: a}
+"""
+
+
+@pytest.mark.parametrize("spiking", [True, False])
+def test_emit_shortcut_slices_in_the_source_bits(tmp_path, spiking):
+    layers = RES if spiking else RES.replace("out_features: 16, neuron: lif}\n  - {name: b",
+                                             "out_features: 16}\n  - {name: b")
+    wl = _wl(tmp_path, layers, T=3)
+    df = _df(wl)
+    a, _, c = wl.layers
+    assert (a.neuron is not None) == spiking
+    sizes = df._sizes(c)
+    # channels 3-7 for t 1-2: a spiking source has 1 bit per output (2 bytes per timestep of 16), a partial-sum
+    # source 16 accumulator bits (32 bytes per timestep)
+    s = Step(1, 3, 3, 5, 0, 1, 0, 16, 7, 0, 0, 80, 40)
+    (t,) = df._emit(c, [s], sizes, {}, False).tiles
+    src = df.layout.outputs[0]
+    assert src != df.layout.outputs[2]
+    if spiking:
+        # ceil(5 x 1 x 2 / 8) = 2 bytes at 1 x 2 + 3 x 1 // 8 = 2
+        shortcut = Move(S, 2, True, src + 2, 0)
+    else:
+        # ceil(5 x 16 x 2 / 8) = 20 bytes at 1 x 32 + 3 x 16 // 8 = 38
+        shortcut = Move(PSUM, 20, True, src + 38, 0)
+    # the membrane of t 0 first (ceil(5 x 12 / 8) = 8 bytes at 3 x 12 // 8 = 4), then the shortcut
+    assert t.loads == [Move(MEM, 8, True, df.layout.membrane[2] + 4, 0, after=(2, "membrane", 3, 0, 1)), shortcut]
+    # the neuron units add the shortcut, one output row per cycle: ceil(5 / 4) x 2 = 4 cycles besides the
+    # update 3 x ceil(5 / 4) x 2 = 12; 5 x 2 = 10 adds counted as dense and performed operations
+    assert (t.compute_cycles, t.neuron_cycles, t.neuron_updates, t.dense_ops, t.acc_ops) == (7 + 16, 16, 10, 90, 50)
+    # L1: membrane 8 + outputs ceil(10 / 8) = 2 + shortcut
+    assert df._emit(c, [s], sizes, {}, False).l1_tile_bytes == 8 + 2 + (2 if spiking else 20)
+
+
+def test_emit_counts_the_spike_formats_of_the_tiles_that_load_spikes_sorted(tmp_path):
+    wl = _wl(tmp_path, FC, T=3)
+    df = _df(wl)
+    (fc,) = wl.layers
+    steps = [Step(0, 1, 0, 6, 0, 1, 0, 20, 1, 0, 3, 0, 0, spike_format="rle"),
+             Step(1, 2, 0, 6, 0, 1, 0, 20, 1, 0, 3, 0, 0, spike_format="bitmap"),
+             Step(2, 3, 0, 6, 0, 1, 0, 20, 1, 0, 0, 0, 0, spike_format="csr"),  # no spike bytes: not counted
+             Step(2, 3, 0, 6, 0, 1, 0, 20, 1, 0, 2, 0, 0, spike_format="rle")]
+    plan = df._emit(fc, steps, df._sizes(fc), {}, False)
+    assert list(plan.spike_formats.items()) == [("bitmap", 1), ("rle", 2)]
+    # a tile without weight or spike bytes loads nothing but its membrane
+    assert [m.data_class for m in plan.tiles[2].loads] == [MEM]
+
+
+# -- _plan_gemm: the candidate it picks ------------------------------------------------------
+def _plan_with(df, layer, cands, input_level=None):
+    df.gemm_candidates = lambda lay: cands
+    return df._plan_gemm(layer, input_level)
+
+
+def test_plan_gemm_picks_the_fewest_cycles_then_bytes_then_tiles(tmp_path):
+    wl = _wl(tmp_path, FC, T=1)
+    (fc,) = wl.layers
+    one = [Step(0, 1, 0, 6, 0, 1, 0, 20, 100, 60, 3, 0, 0)]
+    two = [Step(0, 1, 0, 3, 0, 1, 0, 20, 30, 30, 3, 0, 0), Step(0, 1, 3, 3, 0, 1, 0, 20, 30, 30, 3, 0, 0)]
+    df = _df(wl)
+    plan = _plan_with(df, fc, [GemmCandidate("one", one), GemmCandidate("two", two)])
+    # 100 cycles against 60: "two" (its spikes twice: more bytes, fewer cycles)
+    assert plan.tiling == "two" and df.chosen == {0: "two"} and len(plan.tiles) == 2
+    df = _df(wl)
+    assert _plan_with(df, fc, [GemmCandidate("two", two), GemmCandidate("one", one)]).tiling == "two"
+    even = [replace_cycles(s, 50) for s in two]
+    df = _df(wl)
+    assert _plan_with(df, fc, [GemmCandidate("a", even), GemmCandidate("b", even)]).tiling == "a"  # a tie: first
+
+
+def replace_cycles(s: Step, cycles: int) -> Step:
+    from dataclasses import replace
+
+    return replace(s, cycles=cycles)
