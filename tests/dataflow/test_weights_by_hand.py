@@ -119,3 +119,17 @@ def test_no_fold_has_no_count():
     assert b._rows == {}
     # a single fold is not "no fold"
     assert WeightBlocks(_mask(), 5, 4).fold_counts(None, np.array([0, 1]), 0, 4).tolist() == [2]
+
+
+def test_counts_are_int64_whatever_the_integer_types_they_are_given():
+    # the documented dtype holds for a column count given as a numpy int32 (np.full would take its type)
+    d = WeightBlocks(None, 3, 8)
+    r = d.row_counts(np.int32(1), np.int32(5))
+    assert r.tolist() == [5, 5, 5] and r.dtype == np.int64
+    # and for a 0/1 mask of uint8 (as np.unpackbits gives; its plain sum would be uint64)
+    b = WeightBlocks(_mask().astype(np.uint8), 5, 4)
+    r = b.row_counts(1, 2)
+    assert r.tolist() == [0, 2, 0, 2, 1] and r.dtype == np.int64
+    assert b.total() == 9
+    f = b.fold_counts(None, np.array([0, 2, 4, 5]), 0, 4)
+    assert f.tolist() == [4, 4, 1] and f.dtype == np.int64
