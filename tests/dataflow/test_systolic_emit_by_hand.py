@@ -266,26 +266,79 @@ def test_emit_counts_the_spike_formats_of_the_tiles_that_load_spikes_sorted(tmp_
 # -- _plan_gemm: the candidate it picks ------------------------------------------------------
 def _plan_with(df, layer, cands, input_level=None):
     df.gemm_candidates = lambda lay: cands
+    # a round DRAM rate (the platform's is 8 x 2 / 0.63 ns x 2 ns = 50.79 bytes per cycle) for hand keys
+    df.dram_bytes_per_cycle = 2.0
     return df._plan_gemm(layer, input_level)
 
 
-def test_plan_gemm_picks_the_fewest_cycles_then_bytes_then_tiles(tmp_path):
+def _step(n0, nc, cycles, w, s):
+    return Step(0, 1, n0, nc, 0, 1, 0, 20, cycles, w, s, 0, 0)
+
+
+def _pick(wl, cands, input_level=None, *sets):
+    df = _df(wl, *sets)
+    plan = _plan_with(df, wl.layers[0], cands, input_level)
+    assert df.chosen == {0: plan.tiling}
+    return plan.tiling
+
+
+# The layer of FC at T = 1: weights 60 bytes, inputs 3, membrane 0, outputs 1 (its outputs are the
+# network's: they go to DRAM). The key of a tiling: (max(cycles, DRAM bytes / 2) + exposed cycles,
+# DRAM bytes, tiles). "q": the weights twice (reuse 2: resident, 60 DRAM bytes once, brought by the
+# prologue: the first tile's 60 bytes are exposed), the inputs once (3), the outputs resident and
+# written back (1): 64 DRAM bytes -> max(2, 32) + (60 + 1) / 2 = 62.5. "p": one tile of c cycles,
+# weights and inputs once from DRAM (60 + 3), outputs 1: max(c, 32) + 1 / 2.
+def _q():
+    return GemmCandidate("q", [_step(0, 6, 1, 60, 3), _step(0, 6, 1, 60, 0)])
+
+
+def _p(c):
+    return GemmCandidate("p", [_step(0, 6, c, 60, 3)])
+
+
+@pytest.mark.parametrize("c, want", [(61, "p"), (62, "p"), (63, "q")])
+def test_plan_gemm_key_is_the_roofline_plus_the_exposed_prologue(tmp_path, c, want):
     wl = _wl(tmp_path, FC, T=1)
-    (fc,) = wl.layers
-    one = [Step(0, 1, 0, 6, 0, 1, 0, 20, 100, 60, 3, 0, 0)]
-    two = [Step(0, 1, 0, 3, 0, 1, 0, 20, 30, 30, 3, 0, 0), Step(0, 1, 3, 3, 0, 1, 0, 20, 30, 30, 3, 0, 0)]
-    df = _df(wl)
-    plan = _plan_with(df, fc, [GemmCandidate("one", one), GemmCandidate("two", two)])
-    # 100 cycles against 60: "two" (its spikes twice: more bytes, fewer cycles)
-    assert plan.tiling == "two" and df.chosen == {0: "two"} and len(plan.tiles) == 2
-    df = _df(wl)
-    assert _plan_with(df, fc, [GemmCandidate("two", two), GemmCandidate("one", one)]).tiling == "two"
-    even = [replace_cycles(s, 50) for s in two]
-    df = _df(wl)
-    assert _plan_with(df, fc, [GemmCandidate("a", even), GemmCandidate("b", even)]).tiling == "a"  # a tie: first
+    assert _pick(wl, [_p(c), _q()]) == want  # c = 62: 62.5 both, 64 bytes both, 1 tile < 2
+    assert _pick(wl, [_q(), _p(c)]) == want
 
 
-def replace_cycles(s: Step, cycles: int) -> Step:
-    from dataclasses import replace
+TWO_CORES = 'noc.nodes={"dram": [0, 0], "glb": [1, 0], "l1": [[1, 1], [0, 1]]}'
 
-    return replace(s, cycles=cycles)
+
+@pytest.mark.parametrize("c, want", [(123, "p"), (124, "p"), (125, "q")])
+def test_plan_gemm_cycles_are_shared_by_the_cores(tmp_path, c, want):
+    # two cores: p's c / 2 cycles against q's 62.5
+    wl = _wl(tmp_path, FC, T=1)
+    assert _pick(wl, [_p(c), _q()], None, "pe_array.cores=2", TWO_CORES) == want
+
+
+@pytest.mark.parametrize("c, want", [(60, "p"), (61, "q")])
+def test_plan_gemm_inputs_left_in_the_glb_cost_no_dram_bytes(tmp_path, c, want):
+    # inputs in level 0 already: q's DRAM bytes 60 + 0 + 1 = 61, exposed (60 + 1) / 2: 30.5 + 30.5 = 61;
+    # p's 61 bytes: max(c, 30.5) + 0.5 (counting the inputs would make q 32 + 32 = 64)
+    wl = _wl(tmp_path, FC, T=1)
+    assert _pick(wl, [_p(c), _q()], 0) == want
+    # p without spike bytes: the same key; exposing q's first 3 spike bytes would make q 30.5 + 32 = 62.5
+    assert _pick(wl, [GemmCandidate("p", [_step(0, 6, c, 60, 0)]), _q()], 0) == want
+
+
+@pytest.mark.parametrize("c, want", [(61, "p"), (62, "q")])
+def test_plan_gemm_outputs_kept_for_the_next_layer_cost_no_dram_bytes(tmp_path, c, want):
+    # fc's outputs stay for fc2: q's bytes 60 + 3 = 63, exposed 60 / 2: 31.5 + 30 = 61.5; p: max(c, 31.5)
+    # (counting the outputs would make q 32 + 30.5 = 62.5, a tie p wins at c = 62)
+    wl = _wl(tmp_path, FC + "  - {name: fc2, op: linear, in_shape: [6], out_features: 2, neuron: lif}\n", T=1)
+    assert _pick(wl, [_p(c), _q()]) == want
+
+
+def test_plan_gemm_emits_the_chosen_tiling_with_its_residency(tmp_path):
+    wl = _wl(tmp_path, FC, T=1)
+    df = _df(wl)
+    plan = _plan_with(df, wl.layers[0], [_p(100), _q()])
+    assert plan.tiling == "q" and len(plan.tiles) == 2
+    # q's residency: the weights (reuse 2) and the outputs in the GLB, the inputs from DRAM
+    assert plan.resident == {"weights": True, "inputs": False, "membrane": False, "outputs": True}
+    assert [m.data_class for m in plan.prologue] == [W] and [m.data_class for m in plan.epilogue] == [OUT]
+    # an identical candidate after it does not replace it
+    df = _df(wl)
+    assert _plan_with(df, wl.layers[0], [GemmCandidate("a", _q().steps), GemmCandidate("b", _q().steps)]).tiling == "a"
