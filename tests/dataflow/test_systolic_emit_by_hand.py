@@ -342,3 +342,114 @@ def test_plan_gemm_emits_the_chosen_tiling_with_its_residency(tmp_path):
     # an identical candidate after it does not replace it
     df = _df(wl)
     assert _plan_with(df, wl.layers[0], [GemmCandidate("a", _q().steps), GemmCandidate("b", _q().steps)]).tiling == "a"
+
+
+# -- spike_slice -------------------------------------------------------------------------------
+def _act():
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    x = np.zeros((3, 4, 8), dtype=bool)  # (T, M, K) im2col spikes
+    x[1, 2, 3] = x[1, 3, 5] = x[2, 2, 4] = True  # inside the slice below
+    x[0, 2, 3] = x[1, 1, 3] = x[1, 2, 7] = True  # outside it (t 0, pixel 1, row 7)
+    return SimpleNamespace(x=x)
+
+
+@pytest.mark.parametrize("formats, want", [
+    # the slice t 1-2, pixels 2-3, rows 3-6 as a (2, 8) tile: [1 0 0 0 0 0 1 0], [0 1 0 0 0 0 0 0], 3 spikes
+    (("aer",), ("aer", 3)),  # count bits_for(17) = 5 + 3 x (bits_for(2) 1 + bits_for(8) 3) = 17 bits
+    (("csr",), ("csr", 3)),  # 5 + (2 + 1) x bits_for(4) 2 + 3 x 3 = 20 bits
+    (("rle",), ("rle", 2)),  # runs 0, 5, 2 of 4-bit fields (none reaches 15): 12 bits
+    (("csr", "aer"), ("aer", 3)),  # the smaller: aer
+    (("aer", "csr", "rle"), ("rle", 2)),
+    (("csr", "aer", "bitmap"), ("bitmap", 2)),  # 16 bits: bitmap is the smallest
+])
+def test_spike_slice_sizes_the_tile_in_the_dataflows_formats(tmp_path, formats, want):
+    df = _df(_wl(tmp_path, FC, T=3))
+    df.SPIKE_FORMATS = formats
+    assert df.spike_slice(_act(), 1, 3, 2, 4, 3, 7) == want
+
+
+def test_spike_slice_of_bitmaps_counts_the_slice_without_reading_it(tmp_path):
+    df = _df(_wl(tmp_path, FC, T=3))
+    assert df.SPIKE_FORMATS == ("bitmap",)
+    # 2 timesteps x 2 pixels x 5 rows = 20 bits -> 3 bytes; the spikes are not read (act None)
+    assert df.spike_slice(None, 1, 3, 3, 5, 2, 7) == ("bitmap", 3)
+    assert df.spike_slice(None, 0, 1, 0, 1, 0, 8) == ("bitmap", 1)
+    # one timestep of the tile above: [0 0 0 1 0 0 0 0 ...]: aer 1 spike: bits_for(9) 4 + 1 x (1 + 3) = 8 bits
+    df.SPIKE_FORMATS = ("aer",)
+    assert df.spike_slice(_act(), 2, 3, 2, 4, 3, 7) == ("aer", 1)
+
+
+# -- __init__ --------------------------------------------------------------------------------
+def test_the_set_up_reads_the_platform(tmp_path):
+    f = tmp_path / "w.yaml"
+    f.write_text("name: h\ntimesteps: 2\nlayers:\n" + FC)  # no weight_bits: the platform's
+    wl = load_workload(f, seed=0)
+    df = make_dataflow(load_platform("ddr4-baseline", [
+        "dataflow.name=dense-ws", "pe_array.rows=5", "pe_array.cols=7", "pe_array.weight_bits=6",
+        "pe_array.accumulator_bits=20", "pe_array.membrane_bits=12", "buffers.l1.capacity_bytes=1000",
+        "dataflow.dma_outstanding=3", "dataflow.dma_chunk_bytes=64"]), wl)
+    assert (df.R, df.C, df.cores, df.wb, df.ab, df.mb) == (5, 7, 1, 6, 20, 12)
+    assert df.l1_half == 500  # double-buffered L1: half of it per tile
+    assert df.staging == 2 * 3 * 64
+    assert df.level_capacities == [512 * 1024]
+    # DDR4-3200 x64 (DRAMsim3 tCK 0.63 ns): 8 bytes x 2 per 0.63 ns = 25.397 GB/s, x 2 ns per accelerator cycle
+    assert df.dram_bytes_per_cycle == pytest.approx(8 * 2 / 0.63 * 2.0)
+    assert df.chosen == {} and df._wblocks == {}
+    assert df.readers == {0: []}  # the network output: no reader
+    # the weights are the platform's width: 20 x 6 weights of 6 bits = 90 bytes, laid out before the inputs
+    assert df.layout.inputs[0] - df.layout.weights[0] >= 90
+    assert df.layer_weight_bytes(wl.layers[0]) == 90
+    single = make_dataflow(load_platform("ddr4-baseline", ["dataflow.name=dense-ws", "buffers.l1.capacity_bytes=1000",
+                                                           "buffers.l1.double_buffered=false"]), wl)
+    assert single.l1_half == 1000
+
+
+@pytest.mark.parametrize("sets, fits, msg", [
+    (["pe_array.scratchpad_bytes=2"], True, ""),
+    (["pe_array.scratchpad_bytes=1"], False, "2 x a 8-bit stationary weight (pe_array.weight_double_buffer: true) "
+                                             "does not fit a PE scratchpad of 1 bytes; raise pe_array.scratchpad_bytes"),
+    (["pe_array.scratchpad_bytes=1", "pe_array.weight_double_buffer=false"], True, ""),
+    (["pe_array.scratchpad_bytes=0", "pe_array.weight_double_buffer=false"], False,
+     "1 x a 8-bit stationary weight (pe_array.weight_double_buffer: false) does not fit a PE scratchpad of 0 bytes; "
+     "raise pe_array.scratchpad_bytes"),
+    (["pe_array.scratchpad_bytes=3", "pe_array.weight_bits=12"], False,
+     "2 x a 12-bit stationary weight (pe_array.weight_double_buffer: true) does not fit a PE scratchpad of 3 bytes; "
+     "raise pe_array.scratchpad_bytes"),
+    (["pe_array.scratchpad_bytes=4", "pe_array.weight_bits=12"], True, ""),
+])
+def test_the_stationary_weights_must_fit_the_scratchpad(tmp_path, sets, fits, msg):
+    f = tmp_path / "w.yaml"
+    f.write_text("name: h\ntimesteps: 2\nlayers:\n" + FC)
+    wl = load_workload(f, seed=0)
+    platform = load_platform("ddr4-baseline", ["dataflow.name=dense-ws", *sets])
+    if fits:
+        make_dataflow(platform, wl)
+    else:
+        with pytest.raises(MappingError) as e:
+            make_dataflow(platform, wl)
+        assert str(e.value) == msg
+
+
+def test_a_level_smaller_than_twice_the_staging_space_is_refused(tmp_path):
+    # the platform check refuses it when loading; the dataflow refuses a platform built around that check
+    wl = _wl(tmp_path, FC, T=2)
+    platform = load_platform("l2-glb", ["dataflow.name=dense-ws", "dataflow.dma_outstanding=1",
+                                        "dataflow.dma_chunk_bytes=64"])
+    make_dataflow(platform, wl)  # staging 2 x 1 x 64 = 128: every level holds 256
+    bufs = platform.buffers.model_dump(exclude_unset=True)
+    levels = list(platform.buffers.levels)
+    for cap, ok in ((256, True), (255, False)):
+        bufs["levels"][1]["capacity_bytes"] = cap
+        small = platform.model_copy(update={"buffers": type(platform.buffers).model_validate(bufs)})
+        if ok:
+            assert make_dataflow(small, wl).level_capacities == [levels[0].capacity_bytes, 256]
+            continue
+        with pytest.raises(MappingError) as e:
+            make_dataflow(small, wl)
+        assert str(e.value) == (
+            f"buffers.levels[1].capacity_bytes 255 is smaller than twice the DMA staging space (2 x "
+            f"dataflow.dma_outstanding x dataflow.dma_chunk_bytes = 128); lower dataflow.dma_chunk_bytes or raise "
+            f"the capacity of {levels[1].name}")
