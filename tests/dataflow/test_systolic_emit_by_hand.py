@@ -453,3 +453,39 @@ def test_a_level_smaller_than_twice_the_staging_space_is_refused(tmp_path):
             f"buffers.levels[1].capacity_bytes 255 is smaller than twice the DMA staging space (2 x "
             f"dataflow.dma_outstanding x dataflow.dma_chunk_bytes = 128); lower dataflow.dma_chunk_bytes or raise "
             f"the capacity of {levels[1].name}")
+
+
+# -- recurrent_candidates ------------------------------------------------------------------------
+def test_recurrent_candidates_tile_each_timestep_on_its_own_spikes(tmp_path):
+    import numpy as np
+
+    from tlmsim.workload import save_spike_trace
+
+    # feed-forward spikes (4 inputs) and the layer's own spikes of t - 1 (8 recurrent inputs) per timestep:
+    # rows k 0-3 then 4-11 of timestep t's one-timestep GEMM
+    ff = np.array([[1, 0, 0, 1], [0, 0, 0, 0], [1, 1, 1, 1]], dtype=bool)
+    rec = np.array([[0] * 8, [1, 0, 0, 0, 0, 0, 0, 1], [0, 1, 0, 0, 0, 0, 0, 0]], dtype=bool)
+    save_spike_trace(tmp_path / "s.npz", {"r": ff, "r.recurrent": rec})
+    (tmp_path / "w.yaml").write_text("name: t\ntimesteps: 3\nweight_bits: 8\nspikes: s.npz\nlayers:\n" + REC)
+    wl = load_workload(tmp_path / "w.yaml", seed=0)
+    # spikex loads the weights of the active rows only (compacted, 8 rows per fold): active rows 2 + 0, 0 + 2,
+    # 4 + 1 at t = 0, 1, 2, times the block's 4 columns of 8-bit weights: 8, 8, 20 bytes
+    df = make_dataflow(load_platform("ddr4-baseline", ["dataflow.name=spikex", "pe_array.rows=8", "pe_array.cols=4",
+                                                       "dataflow.spike_format=aer"]), wl)
+    (r,) = wl.layers
+    cands = df.recurrent_candidates(r)
+    assert [c.label for c in cands] == ["per timestep, n>m>k, m=1, folds/tile=2", "per timestep, m>n>k, m=1, folds/tile=2"]
+    for c in cands:
+        # the timesteps in order, each its 2 blocks of output channels over every row k 0-11
+        assert [(s.t0, s.t1, s.n0, s.nc, s.k0, s.k1) for s in c.steps] == [
+            (t, t + 1, n0, 4, 0, 12) for t in range(3) for n0 in (0, 4)]
+        assert [s.w_bytes for s in c.steps] == [8, 8, 8, 8, 20, 20]
+        assert [s.acc_ops for s in c.steps] == [8, 8, 8, 8, 20, 20]  # one accumulate per active row and column
+    # the one-timestep planners share this layer's weight blocks (K + N = 12 rows)
+    assert set(df._wblocks) == {0} and (df._wblocks[0].K, df._wblocks[0].N) == (12, 8)
+    # dense-ws: the same tiles every timestep (bitmaps of 12 bits: 2 bytes)
+    dense = make_dataflow(load_platform("ddr4-baseline", ["dataflow.name=dense-ws", "pe_array.rows=8",
+                                                          "pe_array.cols=4"]), wl)
+    for c in dense.recurrent_candidates(r):
+        assert c.label.startswith("per timestep, ") and len(c.steps) == 6
+        assert [(s.t0, s.t1, s.w_bytes, s.s_bytes) for s in c.steps] == [(t, t + 1, 48, 2) for t in range(3) for _ in "ab"]
