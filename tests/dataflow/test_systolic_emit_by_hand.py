@@ -489,3 +489,17 @@ def test_recurrent_candidates_tile_each_timestep_on_its_own_spikes(tmp_path):
     for c in dense.recurrent_candidates(r):
         assert c.label.startswith("per timestep, ") and len(c.steps) == 6
         assert [(s.t0, s.t1, s.w_bytes, s.s_bytes) for s in c.steps] == [(t, t + 1, 48, 2) for t in range(3) for _ in "ab"]
+
+
+def test_recurrent_candidates_of_a_single_timestep(tmp_path):
+    # T = 1: the recurrent inputs are all zero; one timestep's tilings, relabelled
+    wl = _wl(tmp_path, REC, T=1, bits=8)
+    df = make_dataflow(load_platform("ddr4-baseline", ["dataflow.name=dense-ws", "pe_array.rows=8", "pe_array.cols=4"]),
+                       wl)
+    cands = df.recurrent_candidates(wl.layers[0])
+    assert [c.label for c in cands] == ["per timestep, n>m>k, m=1, folds/tile=2", "per timestep, m>n>k, m=1, folds/tile=2"]
+    for c in cands:
+        assert [(s.t0, s.t1, s.n0, s.k0, s.k1, s.w_bytes, s.s_bytes) for s in c.steps] == [
+            (0, 1, 0, 0, 12, 48, 2), (0, 1, 4, 0, 12, 48, 2)]
+    (plan,) = df.plan()
+    assert plan.tiling == "per timestep, n>m>k, m=1, folds/tile=2" and len(plan.tiles) == 2
