@@ -503,3 +503,14 @@ def test_recurrent_candidates_of_a_single_timestep(tmp_path):
             (0, 1, 0, 0, 12, 48, 2), (0, 1, 4, 0, 12, 48, 2)]
     (plan,) = df.plan()
     assert plan.tiling == "per timestep, n>m>k, m=1, folds/tile=2" and len(plan.tiles) == 2
+
+
+def test_emit_tiles_that_move_no_byte_need_no_l1(tmp_path):
+    # a tile that keeps the array's weights (w_bytes 0), reads no spike byte and does not finish its outputs
+    wl = _wl(tmp_path, FC, T=3)
+    df = _df(wl)
+    (fc,) = wl.layers
+    plan = df._emit(fc, [Step(0, 1, 0, 6, 0, 1, 0, 12, 5, 0, 0, 0, 0, last_k=False)], df._sizes(fc), {}, False)
+    assert plan.l1_tile_bytes == 0
+    assert plan.tiles[0].loads == [] and plan.tiles[0].stores == [] and plan.spike_formats == {}
+    assert df._emit(fc, [], df._sizes(fc), {}, False).l1_tile_bytes == 0
