@@ -514,3 +514,18 @@ def test_emit_tiles_that_move_no_byte_need_no_l1(tmp_path):
     assert plan.l1_tile_bytes == 0
     assert plan.tiles[0].loads == [] and plan.tiles[0].stores == [] and plan.spike_formats == {}
     assert df._emit(fc, [], df._sizes(fc), {}, False).l1_tile_bytes == 0
+
+
+def test_emit_recurrent_tile_starting_inside_the_feed_forward_rows(tmp_path):
+    wl = _wl(tmp_path, REC, T=3, bits=8)
+    df = _df(wl)
+    (r,) = wl.layers
+    ob = df.layout.outputs[0]
+    steps = [Step(0, 1, 0, 4, 0, 1, 0, 12, 5, 48, 2, 0, 0), Step(0, 1, 4, 4, 0, 1, 0, 12, 5, 48, 2, 0, 0),
+             Step(1, 2, 0, 4, 0, 1, 2, 12, 5, 40, 7, 0, 0)]
+    tile = df._emit(r, steps, df._sizes(r), {}, False).tiles[2]
+    # rows 2-11 (K = 4): 2 feed-forward rows of 10 -> ceil(7 x 2 / 10) = 2 of the 7 spike bytes; the other 5
+    # from t 0's outputs 0-7: 5 x 4 // 8 = 2 after tile (0, 4), 5 - 2 = 3 after tile (4, 4)
+    assert [(m.nbytes, m.after) for m in tile.loads if m.data_class == S] == [
+        (2, None), (2, (0, "spikes", 0, 0)), (3, (0, "spikes", 0, 4))]
+    assert [m.dram_address - ob for m in tile.loads if m.data_class == S][1:] == [0, 0]
