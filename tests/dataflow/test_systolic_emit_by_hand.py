@@ -191,7 +191,11 @@ def test_emit_recurrent_tiles_split_their_spikes_and_signal_their_outputs(tmp_pa
     steps = [Step(0, 1, 0, 4, 0, 1, 0, 12, 5, 48, 2, 0, 0), Step(0, 1, 4, 4, 0, 1, 0, 12, 5, 48, 2, 0, 0),
              Step(1, 2, 0, 4, 0, 1, 0, 12, 5, 48, 2, 0, 0), Step(1, 2, 4, 4, 0, 1, 0, 12, 5, 48, 2, 0, 0),
              Step(2, 3, 4, 4, 0, 1, 6, 12, 5, 24, 2, 0, 0)]
-    tiles = df._emit(r, steps, sizes, {}, False).tiles
+    plan = df._emit(r, steps, sizes, {}, False)
+    tiles = plan.tiles
+    # L1 of a t 1 tile: weights 48 + feed-forward spikes 1 + recurrent spikes 0 + 1 + membrane in
+    # ceil(4 x 12 / 8) = 6 + outputs 1 + membrane out 6 = 63 (t 0: 48 + 1 + 1 + 6 = 56; t 2: 24 + 2 + 6 + 1 = 33)
+    assert plan.l1_tile_bytes == 63
     # weights at (n0 x (K + N) + k0 x nc) x 8 / 8: 0, 48, 0, 48, 48 + 24 = 72
     assert [m.dram_address - lay.weights[0] for t in tiles for m in t.loads if m.data_class == W] == [0, 48, 0, 48, 72]
     # t 0: the 2 spike bytes' feed-forward part ceil(2 x 4 / 12) = 1 byte at 0 x 1 + 0; no recurrent input yet
