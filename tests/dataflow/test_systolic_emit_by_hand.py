@@ -213,6 +213,14 @@ def test_emit_recurrent_tiles_split_their_spikes_and_signal_their_outputs(tmp_pa
     assert [[(m.data_class, m.signals) for m in t.stores if m.data_class == OUT] for t in tiles] == [
         [(OUT, (0, "spikes", 0, 0))], [(OUT, (0, "spikes", 0, 4))], [(OUT, (0, "spikes", 1, 0))],
         [(OUT, (0, "spikes", 1, 4))], [(OUT, None)]]
+    # membrane (in DRAM here) stored after t 0 and t 1 through the tile's staging half, (i % 2) x HALF: 6 bytes
+    # at (n0 x 1 + 0) x 12 // 8 = 0 and 6, signalling (layer, "membrane", n0, m0, t1)
+    mb = df.layout.membrane[0]
+    assert [[m for m in t.stores if m.data_class == MEM] for t in tiles] == [
+        [Move(MEM, 6, True, mb, 0, signals=(0, "membrane", 0, 0, 1))],
+        [Move(MEM, 6, True, mb + 6, HALF, signals=(0, "membrane", 4, 0, 1))],
+        [Move(MEM, 6, True, mb, 0, signals=(0, "membrane", 0, 0, 2))],
+        [Move(MEM, 6, True, mb + 6, HALF, signals=(0, "membrane", 4, 0, 2))], []]
     # outputs ceil(4 / 8) = 1 byte at t x 1 + n0 // 8 = t
     assert [m.dram_address - ob for t in tiles for m in t.stores if m.data_class == OUT] == [0, 0, 1, 1, 2]
 
