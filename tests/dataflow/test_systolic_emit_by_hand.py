@@ -259,6 +259,9 @@ def test_emit_shortcut_slices_in_the_source_bits(tmp_path, spiking):
     assert (t.compute_cycles, t.neuron_cycles, t.neuron_updates, t.dense_ops, t.acc_ops) == (7 + 16, 16, 10, 90, 50)
     # L1: membrane 8 + outputs ceil(10 / 8) = 2 + shortcut
     assert df._emit(c, [s], sizes, {}, False).l1_tile_bytes == 8 + 2 + (2 if spiking else 20)
+    # a second tile (index 1) loads its shortcut slice through the other staging half
+    t2 = df._emit(c, [s, s], sizes, {}, False).tiles[1]
+    assert t2.loads[-1] == Move(shortcut.data_class, shortcut.nbytes, True, shortcut.dram_address, HALF)
 
 
 def test_emit_counts_the_spike_formats_of_the_tiles_that_load_spikes_sorted(tmp_path):
