@@ -31,10 +31,14 @@ channel (``spikes in the tile's folds x nc``). Partial sums of a tile's folds st
 chip; the neuron units update the tile's outputs after its last fold (see
 :meth:`SystolicDataflow.neuron_cycles`).
 
-Candidates for the tiler: the largest pixel chunk for one fold per tile then as
-many folds as fit, or all folds per tile then the largest pixel chunk; each with
-output channels outer (``n>m>k``, weights kept across pixel chunks when K fits one
-fold) or pixels outer (``m>n>k``).
+Candidates for the tiler (:func:`tile_shapes`): for each fold count per tile on a
+ladder of balanced splits of the reduction (:func:`fold_ladder`), the largest pixel
+chunk that fits an L1 half, from the largest pixel chunk for one fold (then as many
+folds as still fit) to all folds per tile (then the largest pixel chunk), leaving out
+a shape with fewer pixels and no fewer tiles; each with output channels outer
+(``n>m>k``, weights kept across pixel chunks when K fits one fold) or pixels outer
+(``m>n>k``). Before issue 17 only those two end shapes were tried, so a small L1
+(8 KiB halves) ran every 3 x 3 layer one fold per tile.
 """
 
 from __future__ import annotations
