@@ -340,7 +340,12 @@ DRAM bytes / DRAM peak bytes per cycle)` plus the resident-tensor traffic the ti
 cannot hide (the first tile's slices of the tensors the prologue brings from DRAM, and
 the resident outputs written back after the last tile, at peak bandwidth); among
 equally fast tilings the one that moves the fewest DRAM bytes, then the one with
-fewer tiles. `tlmsim run --dataflow NAME` overrides the platform's `dataflow.name`.
+fewer tiles. The weight-stationary tiler (`ws.py`: dense-ws, spikex) proposes tiles of
+m output pixels x g folds: for each g on a ladder of balanced splits of the reduction's
+fk folds (`ceil(fk / q)`, q = 1, 2, 4, ...; plus the most folds that fit), the largest
+m that fits an L1 half, leaving out a shape with fewer pixels and no fewer tiles
+(`ws.tile_shapes`); on a small L1 this replaces one fold per tile by e.g. 49 pixels x 9
+folds. `tlmsim run --dataflow NAME` overrides the platform's `dataflow.name`.
 
 | dataflow | module | array mapping | skips | spikes move as | membrane between timesteps |
 |---|---|---|---|---|---|

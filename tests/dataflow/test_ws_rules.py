@@ -106,3 +106,84 @@ def test_spikex_compacted_folds_split_over_tiles(tmp_path, zero_row, tiles):
     assert cand.label == "n>m>k, m=1, folds/tile=1"
     # (k0, k1, weight bytes, spike + tag bytes, accumulates)
     assert [(s.k0, s.k1, s.w_bytes, s.s_bytes, s.acc_ops) for s in cand.steps] == tiles
+
+
+# -- tile shapes (issue 17): (pixels, folds) pairs that fit an L1 half ------------------------
+
+def test_fold_ladder_is_the_balanced_splits_of_the_reduction():
+    from tlmsim.dataflow.ws import fold_ladder
+    # 36 folds in q = 1, 2, 4, 8, 16, 32 tiles: ceil(36 / q) = 36, 18, 9, 5, 3, 2; plus 1
+    assert fold_ladder(36, 36) == [1, 2, 3, 5, 9, 18, 36]
+    # 72 folds: 72, 36, 18, 9, 5, 3, 2 (q up to 64); above gmax = 31 left out, 31 itself added
+    assert fold_ladder(72, 31) == [1, 2, 3, 5, 9, 18, 31]
+    assert fold_ladder(1, 1) == [1]
+
+
+def test_tile_shapes_by_hand():
+    from tlmsim.dataflow.ws import tile_shapes
+
+    def fp(m, g):  # an edge-like half: 256-byte folds, 100 bytes per pixel, 2 spike bytes per pixel and fold
+        return 256 * g + 100 * m + 2 * m * g
+
+    # gmax: 258 g + 100 <= 8192 -> 31; m1 = (8192 - 256) // 102 = 77, g1 = 1 (410 g + 7700 <= 8192).
+    # m_g = (8192 - 256 g) // (100 + 2 g): g 1, 2, 3, 5, 9, 18 -> 77, 73, 70, 62, 49, 26, with
+    # ceil(256 / m) x ceil(72 / g) = 288, 144, 96, 75, 48, 40 tiles; g = 31 -> m = 1: 768 tiles, left out
+    assert tile_shapes(8192, 256, 72, fp) == [(77, 1), (73, 2), (70, 3), (62, 5), (49, 9), (26, 18)]
+    # 4 pixels: they fit up to g1 = 29 folds (264 g + 400 <= 8192); g 1..18 give m = 4 and make way for
+    # more folds; (4, 29): 1 x 3 tiles; g = 31 -> m = 1: 4 x 3 = 12 tiles, left out
+    assert tile_shapes(8192, 4, 72, fp) == [(4, 29)]
+    assert tile_shapes(100, 4, 72, fp) == []  # one pixel of one fold needs 358 bytes
+
+
+def _conv_df(tmp_path, dataflow: str, l1: int):
+    # 2 x 4 x 4 input, 2 output channels, 3 x 3, padding 1: M = 16 pixels, K = 18 (9 folds of R = 2)
+    f = tmp_path / "c.yaml"
+    f.write_text("name: c\ntimesteps: 1\nweight_bits: 8\nfiring_rate: 0.5\nlayers:\n"
+                 "  - {name: c1, op: conv2d, in_shape: [2, 4, 4], out_channels: 2, kernel: 3, padding: 1, "
+                 "neuron: lif}\n")
+    wl = load_workload(f, seed=0)
+    df = make_dataflow(load_platform("ddr4-baseline", [f"dataflow.name={dataflow}", "pe_array.rows=2",
+                                                       "pe_array.cols=2", f"buffers.l1.capacity_bytes={l1}",
+                                                       "buffers.l1.double_buffered=true"]), wl)
+    return df, wl.layers[0]
+
+
+def test_dense_ws_tries_the_shapes_between_one_fold_and_all_folds(tmp_path):
+    # L1 half 100 bytes; footprint(m, g) = 4 g weight bytes + ceil(2 m g / 8) spike bytes + the
+    # outputs of 2 m neurons (2 x 2m psum, 2 x 2 x 2m membrane, ceil(2m / 8) spike bytes) = 12 m + ceil(m / 4):
+    # g = 1: m1 = 7 (92 bytes; 8: 104), g1 = 2 (98); ladder of 9 folds: 1, 2, 3, 5, 9.
+    # g = 2 -> m = 7 (replaces g = 1), g = 3 -> 6 (91; 7: 104), g = 5 -> 5 (89; 6: 102), g = 9 -> 4 (94; 5: 110);
+    # tiles 3 x 5 = 15, 3 x 3 = 9, 4 x 2 = 8, 4 x 1 = 4: each fewer than the last, all kept. Before issue 17
+    # only (7, 2) and (4, 9) were tried.
+    df, layer = _conv_df(tmp_path, "dense-ws", 200)
+    labels = [c.label for c in df.gemm_candidates(layer)]
+    assert labels == [f"{o}, m={m}, folds/tile={g}" for m, g in ((7, 2), (6, 3), (5, 5), (4, 9))
+                      for o in ("n>m>k", "m>n>k")]
+    cand = df.gemm_candidates(layer)[4]  # n>m>k, 5 pixels x 5 folds: tiles (m0, k0, k1) over 4 chunks x 2 groups
+    assert [(s.m0, s.mm, s.k0, s.k1, s.w_bytes, s.s_bytes, s.last_k) for s in cand.steps][:2] == [
+        (0, 5, 0, 10, 5 * 4, 7, False), (0, 5, 10, 18, 4 * 4, 5, True)]  # spikes: ceil(5 x 10 / 8), ceil(5 x 8 / 8)
+
+
+@pytest.mark.parametrize("sets", [(), ("pe_array.weight_double_buffer=false",), ("dataflow.weight_compression=true",),
+                                  ("dataflow.time_window=2",)])
+def test_dense_ws_memoised_tiles_equal_the_fold_loop(tmp_path, sets):
+    # the memoised plain path of WsStreaming._steps against the per-fold loop (taken when a
+    # subclass has its own _fold_stream, here the same rule), for every candidate
+    from tlmsim.dataflow.dense_ws import DenseWS
+
+    class Loop(DenseWS):
+        def _fold_stream(self, cf, f, w0, w1, nc):
+            return DenseWS._fold_stream(self, cf, f, w0, w1, nc)
+
+    f = tmp_path / "c.yaml"
+    f.write_text("name: c\ntimesteps: 3\nweight_bits: 8\nfiring_rate: 0.5\nlayers:\n"
+                 "  - {name: c1, op: conv2d, in_shape: [3, 5, 5], out_channels: 5, kernel: 3, padding: 1, "
+                 "neuron: lif, weight_sparsity: 0.5}\n")
+    wl = load_workload(f, seed=0)
+    p = load_platform("ddr4-baseline", ["dataflow.name=dense-ws", "pe_array.rows=4", "pe_array.cols=2",
+                                        "buffers.l1.capacity_bytes=600", *sets])
+    layer = wl.layers[0]
+    fast, loop = DenseWS(platform=p, workload=wl).gemm_candidates(layer), Loop(platform=p, workload=wl).gemm_candidates(layer)
+    assert len(fast) > 2 and [c.label for c in fast] == [c.label for c in loop]
+    for a, b in zip(fast, loop):
+        assert a.steps == b.steps

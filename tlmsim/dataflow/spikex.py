@@ -76,11 +76,14 @@ class SpikeX(WsStreaming):
                    w0: int, w1: int) -> tuple[int, int]:
         """Group tags of the R-row groups in [k0, k1), row tags of its active groups
         (moved and read), and one zero-detect per element of the folds it streams (read)."""
-        R, K = self.R, layer.gemm[1]
-        g0, g1 = k0 // R, ceil_div(k1, R)
-        active_groups = np.flatnonzero(cf.row_groups[g0:g1]) + g0
-        row_tags = int(np.minimum(R, K - active_groups * R).sum())
-        moved = (g1 - g0) + row_tags
+        key = ("tags", k0, k1)  # the tags moved depend on the chunk and the rows only
+        moved = cf.cache.get(key)
+        if moved is None:
+            R, K = self.R, layer.gemm[1]
+            g0, g1 = k0 // R, ceil_div(k1, R)
+            active_groups = np.flatnonzero(cf.row_groups[g0:g1]) + g0
+            row_tags = int(np.minimum(R, K - active_groups * R).sum())
+            moved = cf.cache[key] = (g1 - g0) + row_tags
         return moved + cf.mm * (w1 - w0) * len(live), moved
 
     def _fold_stream(self, cf: ChunkFolds, f: int, w0: int, w1: int, nc: int) -> tuple[int, int]:

@@ -31,10 +31,14 @@ channel (``spikes in the tile's folds x nc``). Partial sums of a tile's folds st
 chip; the neuron units update the tile's outputs after its last fold (see
 :meth:`SystolicDataflow.neuron_cycles`).
 
-Candidates for the tiler: the largest pixel chunk for one fold per tile then as
-many folds as fit, or all folds per tile then the largest pixel chunk; each with
-output channels outer (``n>m>k``, weights kept across pixel chunks when K fits one
-fold) or pixels outer (``m>n>k``).
+Candidates for the tiler (:func:`tile_shapes`): for each fold count per tile on a
+ladder of balanced splits of the reduction (:func:`fold_ladder`), the largest pixel
+chunk that fits an L1 half, from the largest pixel chunk for one fold (then as many
+folds as still fit) to all folds per tile (then the largest pixel chunk), leaving out
+a shape with fewer pixels and no fewer tiles; each with output channels outer
+(``n>m>k``, weights kept across pixel chunks when K fits one fold) or pixels outer
+(``m>n>k``). Before issue 17 only those two end shapes were tried, so a small L1
+(8 KiB halves) ran every 3 x 3 layer one fold per tile.
 """
 
 from __future__ import annotations
@@ -54,7 +58,8 @@ class ChunkFolds:
     the rows ``starts[f]`` to ``starts[f + 1]``, i.e. plain R-row folds). ``counts`` is
     int ``(T, mm, folds)`` (spikes per timestep, pixel and fold) and ``active`` bool
     ``(windows, mm, folds)`` (the element carries a spike), both None when the dataflow
-    does not look at the spikes. ``cache`` holds per-dataflow stream costs."""
+    does not look at the spikes. ``cache`` holds per-dataflow costs of the chunk (stream
+    tables, active folds per window range, tags per row range), shared by the loop orders."""
 
     __slots__ = ("m0", "mm", "order", "starts", "counts", "active", "row_groups", "cache")
 
@@ -120,11 +125,8 @@ class WsStreaming(SystolicDataflow):
             return (g * w_fold + bits_to_bytes(self._spike_bound_bits(tt, m * g * R) + self._tag_bound_bits(K, m, g))
                     + self.out_footprint(layer, m * width, tt))
 
-        m1 = self.chunk("fold and output pixel", layer, M, lambda m: footprint(m, 1))
-        g1 = largest_chunk(self.l1_half, fk, lambda g: footprint(m1, g))
-        shapes = [(m1, g1)]
-        if largest_chunk(self.l1_half, M, lambda m: footprint(m, fk)):
-            shapes.append((largest_chunk(self.l1_half, M, lambda m: footprint(m, fk)), fk))
+        self.chunk("fold and output pixel", layer, M, lambda m: footprint(m, 1))  # refuses a too-small L1
+        shapes = tile_shapes(self.l1_half, M, fk, footprint)
         act = self.activity(layer) if (self.ZERO_SKIP or self.SPIKE_FORMATS != ("bitmap",)) else None
         cands = []
         spike_cache: dict[tuple, tuple[str, int]] = {}  # slice -> (format, bytes), shared by the candidates
@@ -182,6 +184,11 @@ class WsStreaming(SystolicDataflow):
         skew = R + self.C - 2
         rows = [(cf.starts.tolist(), None if cf.order is None else cf.order.tolist()) for cf in chunks]
         wsize: dict[tuple[int, int, int | None], int] = {}
+        # plain folds and streams: a tile's cycles, weight bytes and loads follow from its
+        # group j, pixels, channels, timesteps, whether the array holds its one fold, and
+        # (real nonzeros) its output block: memoised (the same values as the loop below)
+        fast = not skip and plain_stream and all(cf.order is None for cf in chunks)
+        memo: dict[tuple, tuple[int, int, int]] = {}
         for w0, w1 in win_groups:
             t0, t1 = w0 * W, min(T, w1 * W)
             for n, mi in outer:
@@ -194,7 +201,10 @@ class WsStreaming(SystolicDataflow):
                 mm = cf.mm
                 if skip:
                     nnz = blocks.fold_counts(cf.order, cf.starts, n0, nc)
-                    live = np.flatnonzero(cf.active[w0:w1].any(axis=(0, 1)) & (nnz > 0))
+                    akey = ("active", w0, w1)  # folds with an active element in the windows
+                    if akey not in cf.cache:
+                        cf.cache[akey] = cf.active[w0:w1].any(axis=(0, 1))
+                    live = np.flatnonzero(cf.cache[akey] & (nnz > 0))
                     groups = [live[i:i + g] for i in range(0, len(live), g)] or [live]
                     glists = [grp.tolist() for grp in groups]
                 else:
@@ -211,33 +221,45 @@ class WsStreaming(SystolicDataflow):
                         k1 = starts[f1] if order_l is None else order_l[starts[f1]]
                     else:
                         k1 = K
-                    fills: list[int] = []
-                    streams: list[int] = []
-                    w_bytes = wloads = 0
-                    multi = len(gl) > 1
-                    for f in gl:
-                        kr = starts[f + 1] - starts[f]
-                        key = (n, f) if order_l is None else (n, mi, f)
-                        if plain_stream:
-                            s, copies = mm * (t1 - t0), 1
-                        else:
-                            s, copies = self._fold_stream(cf, f, w0, w1, nc)
-                        if multi or held != key:
-                            fills.append(R)
-                            wkey = (kr, nc, None if nnz_l is None else nnz_l[f])
-                            wb = wsize.get(wkey)
-                            if wb is None:
-                                wb = wsize[wkey] = self.weight_bytes(layer, *wkey)
-                            w_bytes += wb
-                            wloads += kr * nc * copies
-                        else:
-                            fills.append(0)
-                        held = key
-                        streams.append(s)
-                    if len(fills) == 1:  # run_cycles of one fold, with or without double buffering
-                        cycles = fills[0] + streams[0] + skew
+                    if fast:
+                        hit = len(gl) == 1 and held == (n, gl[0])
+                        mkey = (j, mm, nc, t1 - t0, hit, n if nnz_l is not None else -1)
+                        v = memo.get(mkey)
                     else:
-                        cycles = self.run_cycles(fills, streams)
+                        v = None
+                    if v is None:
+                        fills: list[int] = []
+                        streams: list[int] = []
+                        w_bytes = wloads = 0
+                        multi = len(gl) > 1
+                        for f in gl:
+                            kr = starts[f + 1] - starts[f]
+                            key = (n, f) if order_l is None else (n, mi, f)
+                            if plain_stream:
+                                s, copies = mm * (t1 - t0), 1
+                            else:
+                                s, copies = self._fold_stream(cf, f, w0, w1, nc)
+                            if multi or held != key:
+                                fills.append(R)
+                                wkey = (kr, nc, None if nnz_l is None else nnz_l[f])
+                                wb = wsize.get(wkey)
+                                if wb is None:
+                                    wb = wsize[wkey] = self.weight_bytes(layer, *wkey)
+                                w_bytes += wb
+                                wloads += kr * nc * copies
+                            else:
+                                fills.append(0)
+                            held = key
+                            streams.append(s)
+                        if len(fills) == 1:  # run_cycles of one fold, with or without double buffering
+                            cycles = fills[0] + streams[0] + skew
+                        else:
+                            cycles = self.run_cycles(fills, streams)
+                        if fast:
+                            memo[mkey] = (cycles, w_bytes, wloads)
+                    else:
+                        cycles, w_bytes, wloads = v
+                        held = (n, gl[-1])
                     if skip:
                         tag_read, tag_moved = self._tile_tags(cf, layer, grp, k0, k1, w0, w1)
                         if tag_read:
@@ -248,7 +270,10 @@ class WsStreaming(SystolicDataflow):
                     dense = mm * (k1 - k0) * nc * (t1 - t0)
                     if not skip:
                         acc = dense
-                    fmt, s_bytes = self._tile_spikes(act, cf, grp, k0, k1, t0, t1, skip, spike_cache)
+                    if act is None and not skip:  # _tile_spikes without activity: a bitmap
+                        fmt, s_bytes = "bitmap", -(-((t1 - t0) * mm * (k1 - k0)) // 8)
+                    else:
+                        fmt, s_bytes = self._tile_spikes(act, cf, grp, k0, k1, t0, t1, skip, spike_cache)
                     steps.append(Step(t0, t1, n0, nc, cf.m0, mm, k0, k1, cycles, w_bytes,
                                       s_bytes + (-(-tag_moved // 8)), dense, acc, wloads, tag_read,
                                       j == ng - 1, fmt))
@@ -275,6 +300,50 @@ class WsStreaming(SystolicDataflow):
             fmt, bits = (fmts[0], spike_bits(fmts[0], a)) if len(fmts) == 1 else best_bits(fmts, a)
             cache[key] = (fmt, bits_to_bytes(bits))
         return cache[key]
+
+
+def fold_ladder(fk: int, gmax: int) -> list[int]:
+    """Fold counts per tile the tiler tries for ``fk`` folds, at most ``gmax``:
+    ``ceil(fk / q)`` for q = 1, 2, 4, ... tiles per reduction (a geometric ladder of
+    balanced splits: each is the fewest folds per tile that cuts the reduction into q
+    tiles), those above ``gmax`` left out, plus ``gmax`` and 1; ascending."""
+    gs = {1, gmax}
+    q = 1
+    while q < fk:
+        gs.add(ceil_div(fk, q))
+        q *= 2
+    return sorted(g for g in gs if g <= gmax)
+
+
+def tile_shapes(limit: int, M: int, fk: int, footprint) -> list[tuple[int, int]]:
+    """The (pixels, folds) tile shapes the tiler tries, for ``M`` pixels and ``fk``
+    folds: for each fold count g of :func:`fold_ladder` (up to the most folds that
+    fit with one pixel), and for g1, the most folds that still fit with the largest
+    one-fold pixel chunk m1, the largest pixel chunk whose ``footprint(m, g)`` fits
+    ``limit``; of shapes with the same pixel chunk only the one with the most folds
+    (the same pixels per tile, fewer tiles). So the two shapes tried before, (m1, g1)
+    and (the most pixels with all folds, all folds) when that fits, are among them,
+    with the shapes in between. A shape with fewer pixels than one kept and no fewer
+    tiles (``ceil(M / m) x ceil(fk / g)`` per output block) is left out: it would
+    reload the weights for more pixel chunks and pay at least as many fills and skews.
+    Ascending in folds; empty when one pixel of one fold does not fit."""
+    gmax = largest_chunk(limit, fk, lambda g: footprint(1, g))
+    if gmax == 0:
+        return []
+    m1 = largest_chunk(limit, M, lambda m: footprint(m, 1))
+    g1 = largest_chunk(limit, fk, lambda g: footprint(m1, g))
+    shapes: list[tuple[int, int]] = []
+    fewest = None  # the fewest tiles per output block of the shapes kept so far
+    for g in sorted(set(fold_ladder(fk, gmax)) | {g1}):
+        m = largest_chunk(limit, M, lambda m: footprint(m, g))
+        tiles = ceil_div(M, m) * ceil_div(fk, g)
+        if shapes and shapes[-1][0] == m:
+            shapes.pop()  # the same pixels with more folds: fewer tiles
+        elif fewest is not None and tiles >= fewest:
+            continue  # fewer pixels per tile, no fewer tiles
+        shapes.append((m, g))
+        fewest = tiles if fewest is None else min(fewest, tiles)
+    return shapes
 
 
 def compact_folds(x: np.ndarray, R: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
