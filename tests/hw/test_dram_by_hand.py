@@ -689,6 +689,26 @@ def test_a_refresh_due_while_in_self_refresh_is_done_by_the_device():
     check_energy(r, act=2, rd=2, ref=1, bg=want)
 
 
+def test_a_closed_page_rank_in_self_refresh_is_not_woken_for_a_refresh():
+    r = Rig(cfg(page_policy="closed", timing={"tREFI": 500}))
+    r.req("a", addr(0))
+    r.run()
+    r.dram.finalize(1200 * NS)
+    # a: ACT 0, RD 4, auto-PRE max(0 + tRAS 11, 4 + tRTP 5) = 11, idle from the data end 15: precharge
+    # power-down 35, SRE 15 + 100 = 115. The refreshes due at 500 and 1000 find the rank precharged (its
+    # auto-precharge at 11 is past) and in self-refresh: the device does them, no SRX, no REF (the
+    # past auto-precharge was once taken for an open bank: SRX 500, REF 523, SRE 673)
+    assert log(r) == [(0, "ACT", 0, 0, 0, 0, -1), (4, "RD", 0, 0, 0, 0, 0), (11, "PRE", 0, 0, 0, 0, -1),
+                      (115, "SRE", 0, -1, -1, -1, -1)]
+    assert r.done == {"a": 15 * NS}
+    # active 0..11, precharge standby 11..35, precharge power-down 35..115, self-refresh 115..1200
+    want = bg(active_standby=11, precharge_standby=24, precharge_powerdown=80, self_refresh=1085)
+    assert background(r) == want
+    check_energy(r, act=1, rd=1, bg=want)
+    c = r.dram.stats.c
+    assert (c["ref"], c["pre"], c["powerdowns"], c["self_refreshes"]) == (0, 1, 0, 1)
+
+
 def test_every_rank_of_every_channel_powers_down_on_its_own():
     r = Rig(cfg(org={"channels": 2, "ranks": 2}))
     # rochrababgco: row, channel, rank, bank, bank group, column (3 bits): channel 1, rank 1, row 0

@@ -1283,7 +1283,11 @@ class Dram(Component):
         s = self.spec
         if s.powerdown and self._rank_q[r] == 0:
             idle = self._idle_since[r]
-            if (self._nopen[r] == 0 and not self._closes[r] and d > idle + s.self_refresh_timeout_cycles
+            # precharged at d: every open bank closes by then (closed page: its auto-precharges,
+            # still in the heap until _acct_to pops them, are past ones)
+            closes = self._closes[r]
+            if (self._nopen[r] == (sum(1 for x in closes if x <= d) if closes else 0)
+                    and d > idle + s.self_refresh_timeout_cycles
                     and s.self_refresh_timeout_cycles >= s.powerdown_timeout_cycles):
                 # in self-refresh: the rank refreshes itself; account it when it wakes
                 self._ref_due[r] = d + s.tREFI
