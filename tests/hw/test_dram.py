@@ -514,6 +514,15 @@ _long_item = st.tuples(st.integers(0, 200), st.integers(0, 15), st.integers(0, 3
 @example(items=[(0, 1, 0, 1, 3, 0, 20), (0, 1, 0, 1, 3, 0, 20)], tccd=(2, 6), queues=(8, 4), ranks=2)
 @example(items=[(0, 0, 1, 0, 1, 0, 32), (0, 1, 1, 0, 1, 2, 15), (0, 1, 0, 1, 1, 0, 3)], tccd=(2, 4), queues=(4, 2),
          ranks=1)
+# a tie of two banks' RDs at 1043 whose older head (queued at 34, starvation 1000) ages at 1034: the
+# aging was judged at the decision time, the fast path's previous RD (1033, not aged) against the
+# plain path's next wake (1034, aged); it is now judged at the command's own cycle
+@example(items=[(0, 0, 0, 0, 0, 1, 1), (3, 0, 0, 0, 0, 0, 16), (34, 5, 0, 1, 1, 0, 39), (83, 3, 0, 0, 0, 7, 40),
+                (93, 3, 0, 1, 0, 7, 26), (99, 1, 0, 0, 1, 3, 26), (34, 1, 0, 0, 1, 3, 27), (4, 1, 0, 0, 1, 3, 28)],
+         tccd=(2, 10), queues=(32, 8), ranks=1)
+@example(items=[(0, 0, 0, 0, 0, 0, 1), (1, 1, 0, 1, 1, 0, 31), (1, 1, 0, 0, 0, 0, 16), (1, 1, 0, 0, 0, 1, 19),
+                (1, 1, 0, 0, 0, 1, 24), (1, 1, 1, 0, 0, 0, 25), (1, 1, 0, 1, 1, 0, 22), (1, 1, 0, 1, 0, 0, 25),
+                (78, 1, 0, 1, 0, 0, 23), (163, 1, 1, 0, 0, 0, 25)], tccd=(2, 10), queues=(8, 4), ranks=1)
 @given(items=st.lists(_long_item, min_size=1, max_size=30), tccd=st.sampled_from([(2, 4), (2, 6), (4, 8), (2, 10),
                                                                                      (4, 4), (6, 6)]),
        queues=st.sampled_from([(4, 2), (8, 4), (32, 8)]), ranks=st.sampled_from([1, 2]))

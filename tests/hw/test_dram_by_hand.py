@@ -551,15 +551,21 @@ def test_queue_full_wait_is_a_stall_of_the_transaction():
     # = 47, ACT 53, RD 57
     (10**6, [(0, "ACT"), (4, "RD"), (11, "RD"), (18, "RD"), (25, "RD"), (30, "PRE"), (36, "ACT"), (40, "RD"),
              (47, "PRE"), (53, "ACT"), (57, "RD")]),
-    # aging after 12 cycles: at the decision after RD 11 (cycle 12) the conflict, queued at 0, is aged and
-    # stops the hits: PRE at 11 + 5 = 16, ACT 22, RD 26; row 0 again: PRE max(22 + 11, 26 + 5) = 33, ACT
-    # max(39, 22 + tRC 17) = 39, RDs 43, 50, 57
+    # aging after 12 cycles (judged at the command's cycle): the next hit (ready at 11 + tCCD_L 7 = 18)
+    # comes after the conflict, queued at 0, has aged (at 12): the hits stop, PRE at 11 + 5 = 16, ACT 22,
+    # RD 26; row 0 again: PRE max(22 + 11, 26 + 5) = 33, ACT max(39, 22 + tRC 17) = 39, RDs 43, 50, 57
     (12, [(0, "ACT"), (4, "RD"), (11, "RD"), (16, "PRE"), (22, "ACT"), (26, "RD"), (33, "PRE"), (39, "ACT"),
           (43, "RD"), (50, "RD"), (57, "RD")]),
     # aging after 5: aged at the decision after RD 4 (cycle 5): PRE at max(11, 4 + 5) = 11, ACT 17, RD 21,
     # PRE 28, ACT 34, RDs 38, 45, 52, 59
     (5, [(0, "ACT"), (4, "RD"), (11, "PRE"), (17, "ACT"), (21, "RD"), (28, "PRE"), (34, "ACT"), (38, "RD"),
          (45, "RD"), (52, "RD"), (59, "RD")]),
+    # aging after 17: the hit ready at 18 comes after the conflict ages (17), so RD 11 is the last hit; the
+    # PRE, legal from max(11, 11 + 5) = 16, waits for the aging: PRE 17 (judged at the decision after RD 11,
+    # cycle 11 or 12, the conflict was not aged yet and the hit at 18 went first), ACT 23, RD 27; row 0
+    # again: PRE max(23 + 11, 27 + 5) = 34, ACT max(40, 23 + 17) = 40, RDs 44, 51, 58
+    (17, [(0, "ACT"), (4, "RD"), (11, "RD"), (17, "PRE"), (23, "ACT"), (27, "RD"), (34, "PRE"), (40, "ACT"),
+          (44, "RD"), (51, "RD"), (58, "RD")]),
 ])
 def test_row_hit_cap_and_aging(starve, cmds):
     r = Rig(cfg(powerdown=False, starvation_cycles=starve))
@@ -572,6 +578,24 @@ def test_row_hit_cap_and_aging(starve, cmds):
     c = r.dram.stats.c
     # one miss (the first ACT), two conflicts (rows 1 and 0 again), the other three RDs hits
     assert (c["row_hits"], c["row_misses"], c["row_conflicts"], c["act"], c["pre"]) == (3, 1, 2, 3, 2)
+
+
+@pytest.mark.parametrize("starve, first", [(10**6, "b"), (12, "a")])
+def test_a_tie_of_two_banks_goes_to_the_head_aged_at_the_commands_cycle(starve, first):
+    # tCCD_L = tCCD_S = 5. a (2 bursts, bank group 0) and b (2 bursts, bank group 1), all queued at 0;
+    # round robin from bank 1: b's bank (local 4) first. ACT b 0, ACT a 2 (tRRD_S), RD b 4 (tRCD), RD a
+    # max(2 + 4, 4 + 5) = 9; both second bursts are ready at max(9 + 5, 4 + 5) = 14 (a's: 9 + 5): a tie.
+    # Round robin after a's bank: b's at 14, a's at 19. With starvation 12 both heads (queued at 0) are
+    # aged at 14 (not yet at the decision after RD 9): the oldest, a's, goes first. Reads end at the
+    # last RD + CL 7 + burst 4.
+    r = Rig(cfg(powerdown=False, starvation_cycles=starve, timing={"tCCD_L": 5}))
+    r.req("a", addr(0, bg=0), nbytes=128)
+    r.req("b", addr(0, bg=1), nbytes=128)
+    r.run()
+    second = [(14, 0 if first == "a" else 1), (19, 1 if first == "a" else 0)]
+    assert [(x[0], x[1], x[3]) for x in log(r)] == [(0, "ACT", 1), (2, "ACT", 0), (4, "RD", 1), (9, "RD", 0)] + [
+        (c, "RD", g) for c, g in second]
+    assert r.done == {first: 25 * NS, ("b" if first == "a" else "a"): 30 * NS}
 
 
 def test_the_log_goes_to_the_sink_in_sorted_chunks(monkeypatch):
@@ -663,6 +687,26 @@ def test_a_refresh_due_while_in_self_refresh_is_done_by_the_device():
               self_refresh=19)
     assert background(r) == want
     check_energy(r, act=2, rd=2, ref=1, bg=want)
+
+
+def test_a_closed_page_rank_in_self_refresh_is_not_woken_for_a_refresh():
+    r = Rig(cfg(page_policy="closed", timing={"tREFI": 500}))
+    r.req("a", addr(0))
+    r.run()
+    r.dram.finalize(1200 * NS)
+    # a: ACT 0, RD 4, auto-PRE max(0 + tRAS 11, 4 + tRTP 5) = 11, idle from the data end 15: precharge
+    # power-down 35, SRE 15 + 100 = 115. The refreshes due at 500 and 1000 find the rank precharged (its
+    # auto-precharge at 11 is past) and in self-refresh: the device does them, no SRX, no REF (the
+    # past auto-precharge was once taken for an open bank: SRX 500, REF 523, SRE 673)
+    assert log(r) == [(0, "ACT", 0, 0, 0, 0, -1), (4, "RD", 0, 0, 0, 0, 0), (11, "PRE", 0, 0, 0, 0, -1),
+                      (115, "SRE", 0, -1, -1, -1, -1)]
+    assert r.done == {"a": 15 * NS}
+    # active 0..11, precharge standby 11..35, precharge power-down 35..115, self-refresh 115..1200
+    want = bg(active_standby=11, precharge_standby=24, precharge_powerdown=80, self_refresh=1085)
+    assert background(r) == want
+    check_energy(r, act=1, rd=1, bg=want)
+    c = r.dram.stats.c
+    assert (c["ref"], c["pre"], c["powerdowns"], c["self_refreshes"]) == (0, 1, 0, 1)
 
 
 def test_every_rank_of_every_channel_powers_down_on_its_own():

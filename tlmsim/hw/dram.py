@@ -34,8 +34,8 @@ PRE -- but only once no queued request hits the open row, or the row has served
 ``row_hit_cap`` column commands since its ACT (then the PRE competes with the hits and
 wins when ready as early: DRAMsim3's arbitration); if the bank is closed, ACT for the
 head. Among the candidates, the one ready earliest issues; at equal times refresh
-commands first, then requests waiting ``starvation_cycles`` or more (aging, oldest
-first), then round robin over the bank queues: the first in the order starting at the
+commands first, then requests waiting ``starvation_cycles`` or more at that cycle (aging,
+oldest first; an aged head stops the younger hits of its bank), then round robin over the bank queues: the first in the order starting at the
 bank after the one whose command issued last (DRAMsim3's
 CommandQueue::GetCommandToIssue; row hits go first within a bank, not across banks).
 The scheduler computes every candidate's earliest legal cycle and jumps there; nothing
@@ -833,8 +833,8 @@ class Dram(Component):
                     elif eg == e:
                         h, hb = bq[g - base][0], bq[gb - base][0]
                         rr = chan.rr + 1
-                        if ((0, h.seq) if t - h.queued >= starve else (1, (g - base - rr) % nb)) < (
-                                (0, hb.seq) if t - hb.queued >= starve else (1, (gb - base - rr) % nb)):
+                        if ((0, h.seq) if e - h.queued >= starve else (1, (g - base - rr) % nb)) < (
+                                (0, hb.seq) if e - hb.queued >= starve else (1, (gb - base - rr) % nb)):
                             gb = g
                 if e >= limit:
                     break
@@ -1283,7 +1283,11 @@ class Dram(Component):
         s = self.spec
         if s.powerdown and self._rank_q[r] == 0:
             idle = self._idle_since[r]
-            if (self._nopen[r] == 0 and not self._closes[r] and d > idle + s.self_refresh_timeout_cycles
+            # precharged at d: every open bank closes by then (closed page: its auto-precharges,
+            # still in the heap until _acct_to pops them, are past ones)
+            closes = self._closes[r]
+            if (self._nopen[r] == (sum(1 for x in closes if x <= d) if closes else 0)
+                    and d > idle + s.self_refresh_timeout_cycles
                     and s.self_refresh_timeout_cycles >= s.powerdown_timeout_cycles):
                 # in self-refresh: the rank refreshes itself; account it when it wakes
                 self._ref_due[r] = d + s.tREFI
@@ -1335,38 +1339,42 @@ class Dram(Component):
             q = bq[lb]
             head = q[0]
             orow = open_[gb]
-            aged = t - head.queued >= starve
+            # aging is judged at the command's own cycle e (the head has waited e - queued cycles
+            # then), not at the decision time t: t depends on when the channel happens to wake
+            # (the plain and the fast scheduler wake at different times)
+            aged_at = head.queued + starve
             if orow < 0:
                 e = self._act_ready(gb, r, row_free)
-                key = (e, 0, head.seq) if aged else (e, 2, 2 * ((lb - rr) % n))
+                key = (e, 0, head.seq) if e >= aged_at else (e, 2, 2 * ((lb - rr) % n))
                 if best is None or key < best[:3]:
                     best = key + (_ACT, gb, head)
                 continue
             if head.row == orow:
                 e = self._col_ready(ch, gb, r, head.write, col_free)
-                key = (e, 0, head.seq) if aged else (e, 2, 2 * ((lb - rr) % n) + 1)
+                key = (e, 0, head.seq) if e >= aged_at else (e, 2, 2 * ((lb - rr) % n) + 1)
                 if best is None or key < best[:3]:
                     best = key + ((_WR if head.write else _RD), gb, head)
                 continue
             # the head wants another row: younger row hits go first; once the row has served
             # row_hit_cap column commands the head's PRE competes with them (and wins a tie, being
-            # older); an aged head stops the hits
+            # older); an aged head stops the hits: a hit only before the head's aging cycle, the
+            # PRE (without a hit ahead of it) from then on
             hit = None
-            if not aged:
-                for x in q:
-                    if x.row == orow:
-                        hit = x
-                        break
-            if hit is not None:
-                e = self._col_ready(ch, gb, r, hit.write, col_free)
-                key = (e, 2, 2 * ((lb - rr) % n) + 1)
-                if best is None or key < best[:3]:
-                    best = key + ((_WR if hit.write else _RD), gb, hit)
-                if hits[gb] < cap:
-                    continue
+            for x in q:
+                if x.row == orow:
+                    hit = x
+                    break
             w = wake[r] if wake[r] > row_free else row_free
             e = next_pre[gb] if next_pre[gb] > w else w
-            key = (e, 0, head.seq) if aged else (e, 2, 2 * ((lb - rr) % n))
+            if hit is not None:
+                eh = self._col_ready(ch, gb, r, hit.write, col_free)
+                if eh < aged_at:
+                    key = (eh, 2, 2 * ((lb - rr) % n) + 1)
+                    if best is None or key < best[:3]:
+                        best = key + ((_WR if hit.write else _RD), gb, hit)
+                if hits[gb] < cap and e < aged_at:
+                    e = aged_at  # the PRE waits for the hits to stop
+            key = (e, 0, head.seq) if e >= aged_at else (e, 2, 2 * ((lb - rr) % n))
             if best is None or key < best[:3]:
                 best = key + (_PRE, gb, head)
         if chan.idle_open:
