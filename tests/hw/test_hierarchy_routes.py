@@ -24,10 +24,13 @@ class EndsRecorder(Recorder):
         super().__init__(**kw)
         self.ends = {}
 
-    def new_transaction(self, cmd, data_class, address, nbytes, src, dst, **kw):
-        txn = super().new_transaction(cmd, data_class, address, nbytes, src, dst, **kw)
-        self.ends[txn.id] = (src, dst)
-        return txn
+    def complete(self, txn, now_ps):  # every hop that is not booked in one call (DRAM, multicast, compute)
+        self.ends[txn.id] = (txn.source, txn.destination)
+        super().complete(txn, now_ps)
+
+    def booked(self, comp, cmd, data_class, address, nbytes, source, destination, *rest):
+        self.ends[self.issued] = (source, destination)  # the id booked() gives this hop
+        return super().booked(comp, cmd, data_class, address, nbytes, source, destination, *rest)
 
 
 def _ctrl(tmp_path, levels=("l2", "glb"), chunk=4096, outstanding=1):
