@@ -719,7 +719,7 @@ class Dram(Component):
         x_pre = s.AL + s.tRTP
         depth, rq_depth = s.command_queue_depth, s.read_queue_depth
         reads_left = chan.reads_left
-        done, log = self._done, self._log
+        log = self._log
         # static lower bound of each bank's next RD: tRCD, write-to-read, power-down exit
         stat: dict[int, int] = {}
 
