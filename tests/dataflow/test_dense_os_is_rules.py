@@ -3,7 +3,6 @@ a reduction split into chunks with a partial last one, partial row and column bl
 both loop orders, the L1 footprint that sets the chunk, and the error when not even one
 element fits."""
 
-from dataclasses import replace
 
 import pytest
 

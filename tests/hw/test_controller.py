@@ -127,8 +127,6 @@ def _stuck_controller():
 
 
 def test_a_deadlock_names_what_is_blocked():
-    import pytest
-
     from tlmsim.soc.run import run_guarded
     from tlmsim.errors import SimulationError
 
@@ -142,8 +140,6 @@ def test_a_deadlock_names_what_is_blocked():
 
 
 def test_a_livelock_is_stopped_by_the_watchdog():
-    import pytest
-
     from tlmsim.soc.run import run_guarded
     from tlmsim.errors import SimulationError
 

@@ -118,7 +118,6 @@ class Ptb(SystolicDataflow):
     def _steps(self, layer: Layer, act, mp: int, kc: int, order: str, cache: dict) -> list[Step]:
         R, C, T = self.R, self.C, self.workload.timesteps
         M, K, N = layer.gemm
-        W, nwin, P = self.window, self.windows, self.parallel
         blocks = self.weight_blocks(layer)
         skew = R + C - 2
         fn, fm, kch = ceil_div(N, R), ceil_div(M, mp), ceil_div(K, kc)
