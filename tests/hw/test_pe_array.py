@@ -58,3 +58,43 @@ def test_energy_before_the_run_ends_and_area_without_a_table():
     pe.finalize(1000)  # 6 PEs x 1 mW x 1000 ps x 1e-3 = 6 pJ
     assert pe.energy_pj()["leakage"] == 6.0
     assert pe.area_mm2() == 0.0  # no area table given
+
+
+class _StallSink:
+    """A trace sink that keeps the timed stalls it is handed."""
+
+    def __init__(self):
+        self.stalls = []
+
+    def hop(self, *a):
+        pass
+
+    def stall(self, component, reason, layer, start_ps, end_ps):
+        self.stalls.append((component, reason, layer, start_ps, end_ps))
+
+    def tail(self, *a):
+        pass
+
+    def close(self):
+        pass
+
+
+def test_an_l1_bandwidth_stall_is_placed_where_the_array_waits():
+    # a tile of 5 cycles x 2 ns from 1 ns ends its compute at 11 ns; its operands arrive at
+    # 13 ns: the timeline shows the wait from 11 to 13 ns (not from the tile's start)
+    env = simpy.Environment()
+    sink = _StallSink()
+    rec = Recorder(sinks=[sink])
+    pe = PeArray(name="pe_array", env=env, recorder=rec, config=PeArrayConfig(rows=2, cols=3),
+                 clock_period_ps=2000, energy=EnergyTable())
+    tile = Tile(index=0, t_first=0, t_last=0, loads=[], stores=[], compute_cycles=5, acc_ops=3)
+
+    def run():
+        yield env.timeout(1000)
+        txn = rec.new_transaction(Cmd.COMPUTE, DataClass.NONE, 0, 0, "c", "pe_array", now_ps=env.now, cycles=5)
+        txn.layer = 4
+        yield from pe.compute(txn, tile, operands_ready_ps=13_000)
+
+    env.process(run())
+    env.run()
+    assert sink.stalls == [("pe_array", "l1_bandwidth", 4, 11_000, 13_000)]
