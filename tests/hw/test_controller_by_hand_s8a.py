@@ -14,9 +14,17 @@ the recorder, its trace sinks, the controller's layer records, statistics and
 
 from __future__ import annotations
 
+import simpy
+
 from tests.hw.test_controller import NS, Fixed
-from tests.hw.test_controller_by_hand import M, O, S, W, build, dram, glb, layer, run, stalls, tile
+from tests.hw.test_controller_by_hand import (M, O, S, W, Hops, Level, MulticastNoc, build, dram, glb, layer, run,
+                                              stalls, tile)
 from tlmsim.engine.plan import LayerPlan, Move
+from tlmsim.engine.recorder import Recorder
+from tlmsim.hw.controller import Controller
+from tlmsim.hw.pe_array import PeArray
+from tlmsim.platform.energy import EnergyTable
+from tlmsim.platform.pe_array import PeArrayConfig
 
 
 def txns(sink, component):
@@ -165,3 +173,76 @@ def test_every_field_of_a_blocks_hops_to_and_from_dram():
         assert ctrl.stats.c["dma_blocks"] == 2
         if mk is not None:
             assert ctrl.dram.submitted == [("read", 8192, 64, 0), ("write", 4096, 32, 140)]
+
+
+# ------------------------------------------------------------------ a private level: one instance per core
+
+
+def run_private(plans, chunk=64, outstanding=1):
+    """Two cores; levels: the shared GLB (position 1), then a private buffer ``pb`` (position 2: pb_0 for
+    core 0, pb_1 for core 1); a NoC that multicasts; every hop 10 ns."""
+    env = simpy.Environment()
+    sink = Hops()
+    rec = Recorder(sinks=[sink])
+    mk = lambda name: Fixed(name=name, env=env, recorder=rec, latency_ps=10 * NS)  # noqa: E731
+    lv = lambda name: Level(name=name, env=env, recorder=rec, latency_ps=10 * NS)  # noqa: E731
+    noc = MulticastNoc(name="noc", env=env, recorder=rec, latency_ps=10 * NS)
+    levels = [lv("glb"), [lv("pb_0"), lv("pb_1")]]
+    pes = [PeArray(name=f"pe_array_{c}", env=env, recorder=rec, config=PeArrayConfig(), clock_period_ps=NS,
+                   energy=EnergyTable()) for c in range(2)]
+    ctrl = Controller(name="controller", env=env, recorder=rec, dram=mk("dram"), noc=noc, levels=levels,
+                      l1=[mk("l1_0"), mk("l1_1")], pe=pes, plans=plans, chunk_bytes=chunk, outstanding=outstanding,
+                      double_buffered=True)
+    env.run(until=ctrl.done)
+    assert rec.issued == rec.completed
+    return env.now // NS, rec, ctrl, sink, noc, levels
+
+
+def _pb(dc, n, addr):
+    return Move(dc, n, False, 0, addr, level=1)
+
+
+def test_a_prologue_into_a_private_level_is_multicast_to_the_cores_that_read_it():
+    # 64 B of weights from DRAM 512 into pb at 1000, read by tile 0 (core 0) and tile 1 (core 1): one DRAM read
+    # [0,10], NoC [10,20], GLB staging slot 0 [20,40], one NoC multicast GLB -> pb_0 + pb_1 [40,50], each
+    # instance writes its copy at 1000 [50,60]. Each tile waits for it (resident_data 0 -> 60), then reads its own
+    # copy: pb_c read [60,70], NoC [70,80], L1 write [80,90]; computes 20 cycles [90,110]
+    plan = LayerPlan(layer=layer(4), prologue=[Move(W, 64, True, 512, 1000, level=1)], resident_bytes={1: 64},
+                     tiles=[tile(0, [_pb(W, 64, 1000)]), tile(1, [_pb(W, 64, 1000)])])
+    end, rec, ctrl, sink, noc, (glb_, (pb0, pb1)) = run_private([plan])
+    assert end == 110
+    assert noc.multicasts == [("glb", ("pb_0", "pb_1"), 64, 40 * NS)]
+    assert txns(sink, "noc")[:2] == [
+        ("write", "weights", 0, 64, "dram", "glb", 4, -1, 0, 0, 0, 10, 20),
+        ("write", "weights", 0, 64, "glb", "pb_0+pb_1", 4, -1, 0, 0, 0, 40, 50)]
+    for c, pb in enumerate((pb0, pb1)):
+        assert txns(sink, pb.name) == [("write", "weights", 1000, 64, "noc", pb.name, 4, -1, 0, 0, 0, 50, 60),
+                                       ("read", "weights", 1000, 64, pb.name, "noc", 4, c, 0, 0, 0, 60, 70)]
+        # the room for the layer: 2 x 1 lane x 64 B of staging and the 64 resident bytes, in every instance
+        assert pb.log == [("allocate", 128 + 64, "layer 'l4' (resident tensors + DMA staging)"), ("free", 192)]
+    assert glb_.log == [("allocate", 128, "layer 'l4' (resident tensors + DMA staging)"), ("free", 128)]
+    # the block's hops: one chain from DRAM to both copies
+    assert [hops for k, hops in sorted(sink.chains.items()) if k >= 0][0] == [
+        ("dram", "read", "weights"), ("noc", "write", "weights"), ("glb", "write", "weights"),
+        ("glb", "read", "weights"), ("noc", "write", "weights"), ("pb_0", "write", "weights"),
+        ("pb_1", "write", "weights")]
+    assert stalls(rec) == {("controller", "resident_data", 0 + 4): (1, 60),
+                           ("pe_array_0", "waiting_for_operands", 4): (1, 90),
+                           ("pe_array_1", "waiting_for_operands", 4): (1, 90)}
+    assert rec.flows[("glb", "pb_0+pb_1", int(W), 4)] == 64 and ctrl.stats.c["dma_blocks"] == 1 + 2
+
+
+def test_a_prologue_into_a_private_level_read_by_one_core_goes_to_its_instance_alone():
+    # tile 1 (core 1) reads other bytes of pb; only core 0's instance gets the prologue: DRAM [0,10], NoC
+    # [10,20], GLB staging [20,40], NoC GLB -> pb_0 [40,50], pb_0 write [50,60]. The step (both tiles) waits for
+    # tile 0's bytes: both read [60,70] ... L1 [80,90], compute [90,110]
+    plan = LayerPlan(layer=layer(0), prologue=[Move(W, 64, True, 512, 1000, level=1)], resident_bytes={1: 64},
+                     tiles=[tile(0, [_pb(W, 64, 1000)]), tile(1, [_pb(W, 64, 3000)])])
+    end, rec, ctrl, sink, noc, (_glb, (pb0, pb1)) = run_private([plan])
+    assert end == 110
+    assert noc.multicasts == []
+    assert [h[:9] for h in sink.hops if h[6] == -1] == [
+        ("dram", "read", "weights", 512, 64, 0, -1, 0, 10), ("noc", "write", "weights", 0, 64, 0, -1, 10, 20),
+        ("glb", "write", "weights", 0, 64, 0, -1, 20, 30), ("glb", "read", "weights", 0, 64, 0, -1, 30, 40),
+        ("noc", "write", "weights", 0, 64, 0, -1, 40, 50), ("pb_0", "write", "weights", 1000, 64, 0, -1, 50, 60)]
+    assert txns(sink, "pb_1") == [("read", "weights", 3000, 64, "pb_1", "noc", 0, 1, 0, 0, 0, 60, 70)]
