@@ -17,8 +17,21 @@ from __future__ import annotations
 import simpy
 
 from tests.hw.test_controller import NS, Fixed
-from tests.hw.test_controller_by_hand import (M, O, S, W, Hops, Level, MulticastNoc, build, dram, glb, layer, run,
-                                              stalls, tile)
+from tests.hw.test_controller_by_hand import (
+    Hops,
+    Level,
+    MulticastNoc,
+    O,
+    S,
+    W,
+    build,
+    dram,
+    glb,
+    layer,
+    run,
+    stalls,
+    tile,
+)
 from tlmsim.engine.plan import LayerPlan, Move
 from tlmsim.engine.recorder import Recorder
 from tlmsim.hw.controller import Controller
@@ -95,7 +108,7 @@ def test_every_field_of_the_arrays_transactions():
     # transaction from the controller to the array, no bytes, its cycles); then writes the 32 output bytes
     # at the top of half 0 (524288 - 32) [50,60]; the writer: L1 read [60,70] ... DRAM write [110,120]
     plan = LayerPlan(layer=layer(5), tiles=[tile(7, [glb(W, 64, 100)], [dram(O, 32, 4096)], cycles=20)])
-    end, rec, ctrl, sink, _ = run([plan])
+    end, rec, _ctrl, sink, _ = run([plan])
     assert end == 120
     assert txns(sink, "pe_array") == [("compute", "none", 0, 0, "controller", "pe_array", 5, 7, 0, 0, 20, 30, 50)]
     assert txns(sink, "l1") == [
@@ -113,7 +126,7 @@ def test_a_tile_without_outputs_does_not_wait_for_the_outputs_of_its_half():
     # drain [60,120] (it writes none of its own into the half); the layer ends with drain0 at 120
     plan = _drain_plan()
     plan.tiles[1].stores = []
-    end, rec, ctrl, _sink, _ = run([plan], double_buffered=False, l1_bytes=128)
+    end, rec, _ctrl, _sink, _ = run([plan], double_buffered=False, l1_bytes=128)
     assert end == 120
     assert stalls(rec) == {("controller", "l1_full", 0): (1, 30), ("pe_array", "waiting_for_operands", 0): (2, 30 + 30)}
 
@@ -142,7 +155,12 @@ def _dram_round_trip(mk_dram=None):
     # at 524288 - 32 [80,90]; the writer: L1 read [90,100], NoC [100,110], GLB staging in slot 1 at 64 (free
     # since 0, slot 0 since 40: the earliest free) [110,130], NoC [130,140], DRAM write at 4096 [140,150]
     plan = LayerPlan(layer=layer(3), tiles=[tile(6, [dram(W, 64, 8192)], [dram(O, 32, 4096)], cycles=20)])
-    return run([plan], chunk=64, outstanding=1, dram=mk_dram)
+    env, rec, ctrl, sink, lvls = build([plan], chunk=64, outstanding=1, dram=mk_dram)
+    sink.at_hop = []  # (component, done) of every hop's transaction as a sink sees it at the hop: not done yet
+    hop = sink.hop
+    sink.hop = lambda txn, component, *a: (sink.at_hop.append((component, txn.done_ps)), hop(txn, component, *a))
+    env.run(until=ctrl.done)
+    return env.now // NS, rec, ctrl, sink, lvls
 
 
 def test_every_field_of_a_blocks_hops_to_and_from_dram():
@@ -171,6 +189,7 @@ def test_every_field_of_a_blocks_hops_to_and_from_dram():
         assert rec.flows[("dram", "noc", int(W), 3)] == 64 and rec.flows[("noc", "dram", int(O), 3)] == 32
         assert rec.issued == rec.completed == 2 + 4 + 4 + 4 + 1  # dram, noc, glb, l1 (2 DMA, 2 array), compute
         assert ctrl.stats.c["dma_blocks"] == 2
+        assert {done for _c, done in sink.at_hop} == {-1} and len(sink.at_hop) == 15
         if mk is not None:
             assert ctrl.dram.submitted == [("read", 8192, 64, 0), ("write", 4096, 32, 140)]
 
@@ -184,8 +203,8 @@ def run_private(plans, chunk=64, outstanding=1):
     env = simpy.Environment()
     sink = Hops()
     rec = Recorder(sinks=[sink])
-    mk = lambda name: Fixed(name=name, env=env, recorder=rec, latency_ps=10 * NS)  # noqa: E731
-    lv = lambda name: Level(name=name, env=env, recorder=rec, latency_ps=10 * NS)  # noqa: E731
+    mk = lambda name: Fixed(name=name, env=env, recorder=rec, latency_ps=10 * NS)
+    lv = lambda name: Level(name=name, env=env, recorder=rec, latency_ps=10 * NS)
     noc = MulticastNoc(name="noc", env=env, recorder=rec, latency_ps=10 * NS)
     levels = [lv("glb"), [lv("pb_0"), lv("pb_1")]]
     pes = [PeArray(name=f"pe_array_{c}", env=env, recorder=rec, config=PeArrayConfig(), clock_period_ps=NS,
@@ -222,7 +241,7 @@ def test_a_prologue_into_a_private_level_is_multicast_to_the_cores_that_read_it(
         assert pb.log == [("allocate", 128 + 64, "layer 'l4' (resident tensors + DMA staging)"), ("free", 192)]
     assert glb_.log == [("allocate", 128, "layer 'l4' (resident tensors + DMA staging)"), ("free", 128)]
     # the block's hops: one chain from DRAM to both copies
-    assert [hops for k, hops in sorted(sink.chains.items()) if k >= 0][0] == [
+    assert next(hops for k, hops in sorted(sink.chains.items()) if k >= 0) == [
         ("dram", "read", "weights"), ("noc", "write", "weights"), ("glb", "write", "weights"),
         ("glb", "read", "weights"), ("noc", "write", "weights"), ("pb_0", "write", "weights"),
         ("pb_1", "write", "weights")]
@@ -238,7 +257,7 @@ def test_a_prologue_into_a_private_level_read_by_one_core_goes_to_its_instance_a
     # tile 0's bytes: both read [60,70] ... L1 [80,90], compute [90,110]
     plan = LayerPlan(layer=layer(0), prologue=[Move(W, 64, True, 512, 1000, level=1)], resident_bytes={1: 64},
                      tiles=[tile(0, [_pb(W, 64, 1000)]), tile(1, [_pb(W, 64, 3000)])])
-    end, rec, ctrl, sink, noc, (_glb, (pb0, pb1)) = run_private([plan])
+    end, _rec, _ctrl, sink, noc, (_glb, (_pb0, _pb1)) = run_private([plan])
     assert end == 110
     assert noc.multicasts == []
     assert [h[:9] for h in sink.hops if h[6] == -1] == [
@@ -246,3 +265,46 @@ def test_a_prologue_into_a_private_level_read_by_one_core_goes_to_its_instance_a
         ("glb", "write", "weights", 0, 64, 0, -1, 20, 30), ("glb", "read", "weights", 0, 64, 0, -1, 30, 40),
         ("noc", "write", "weights", 0, 64, 0, -1, 40, 50), ("pb_0", "write", "weights", 1000, 64, 0, -1, 50, 60)]
     assert txns(sink, "pb_1") == [("read", "weights", 3000, 64, "pb_1", "noc", 0, 1, 0, 0, 0, 60, 70)]
+
+
+def test_a_shared_load_of_two_blocks_lands_at_each_cores_own_address_and_waits_for_the_slowest_copy():
+    # 2 cores, 64-B blocks on one lane. Tile 0 (core 0) loads the GLB weights [4096, +128); tile 1 (core 1)
+    # first 32 B of its own spikes, then the same weights: one transfer of 2 blocks to L1 0 at 0 and L1 1 at 32.
+    # Block 0: GLB read [0,10], one multicast [10,20], each L1 writes its copy: l1_0 at 0, l1_1 at 32 from 20;
+    # block 1 (offset 64) follows when both copies are in: l1_0 at 64, l1_1 at 96.
+    # L1 0 takes 20 ns a hop here, L1 1 10 ns: block 0's copies end at 40 and 30, so block 1 starts at 40:
+    # GLB [40,50], multicast [50,60], copies [60,80] and [60,70]; both tiles are in at 80 and compute 20 cycles
+    # (core 0's operand read [80,100], core 1's [80,90]) -> 100
+    w = lambda: glb(W, 128, 4096)
+    plan = LayerPlan(layer=layer(1), tiles=[tile(0, [w()]), tile(1, [glb(S, 32, 8192), w()])])
+    mcast = []
+
+    def mk_noc(env, rec):
+        mcast.append(MulticastNoc(name="noc", env=env, recorder=rec, latency_ps=10 * NS))
+        return mcast[0]
+
+    env, rec, ctrl, sink, _ = build([plan], cores=2, noc=mk_noc, chunk=64, outstanding=1)
+    ctrl.l1s[0].latency_ps = 20 * NS
+    env.run(until=ctrl.done)
+    assert env.now == 100 * NS and rec.issued == rec.completed
+    assert mcast[0].multicasts == [("glb", ("l1_0", "l1_1"), 64, 10 * NS), ("glb", ("l1_0", "l1_1"), 64, 50 * NS)]
+    assert [t for t in txns(sink, "noc") if t[5] == "l1_0+l1_1"] == [
+        ("write", "weights", 0, 64, "glb", "l1_0+l1_1", 1, 0, 0, 0, 0, 10, 20),
+        ("write", "weights", 0, 64, "glb", "l1_0+l1_1", 1, 0, 0, 0, 0, 50, 60)]
+    assert [t for t in txns(sink, "l1_0") if t[0] == "write"] == [
+        ("write", "weights", 0, 64, "noc", "l1_0", 1, 0, 0, 0, 0, 20, 40),
+        ("write", "weights", 64, 64, "noc", "l1_0", 1, 0, 0, 0, 0, 60, 80)]
+    assert [t for t in txns(sink, "l1_1") if t[0] == "write"] == [  # in booking order: the shared transfer first
+        ("write", "weights", 32, 64, "noc", "l1_1", 1, 0, 0, 0, 0, 20, 30),
+        ("write", "spikes", 0, 32, "noc", "l1_1", 1, 1, 0, 0, 0, 20, 30),
+        ("write", "weights", 96, 64, "noc", "l1_1", 1, 0, 0, 0, 0, 60, 70)]
+    assert txns(sink, "glb") == [
+        ("read", "weights", 4096, 64, "glb", "noc", 1, 0, 0, 0, 0, 0, 10),
+        ("read", "spikes", 8192, 32, "glb", "noc", 1, 1, 0, 0, 0, 0, 10),
+        ("read", "weights", 4160, 64, "glb", "noc", 1, 0, 0, 0, 0, 40, 50)]
+    # each block: one chain, its GLB read, the multicast and both copies
+    assert [hops for k, hops in sorted(sink.chains.items()) if k >= 0 and len(hops) == 4] == [
+        [("glb", "read", "weights"), ("noc", "write", "weights"), ("l1_0", "write", "weights"),
+         ("l1_1", "write", "weights")]] * 2
+    assert ctrl.stats.c["dma_blocks"] == 3
+    assert rec.flows[("glb", "l1_0+l1_1", int(W), 1)] == 128
