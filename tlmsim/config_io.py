@@ -23,6 +23,22 @@ M = TypeVar("M", bound=BaseModel)
 #: inputs larger than this are refused before parsing (a platform or workload YAML is a few KiB)
 MAX_YAML_BYTES = 4 * 1024 * 1024
 
+#: PyYAML's LibYAML-based safe loader when PyYAML was built with it (the wheels are), else None
+_CSAFE = getattr(yaml, "CSafeLoader", None) if getattr(yaml, "__with_libyaml__", False) else None
+
+
+def safe_load(text: str) -> Any:
+    """``yaml.safe_load(text)``, parsed by LibYAML when PyYAML has it (5-7x less CPU for a
+    platform file): the same SafeConstructor builds the same values. A text that LibYAML
+    refuses is parsed again by the pure-Python loader, so a YAML error (its message and
+    marks) is always the pure loader's."""
+    if _CSAFE is not None:
+        try:
+            return yaml.load(text, Loader=_CSAFE)
+        except yaml.YAMLError:
+            pass
+    return yaml.safe_load(text)
+
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
     """Read a YAML mapping with ``yaml.safe_load``; errors name the file (and line)."""
@@ -42,7 +58,7 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
             p.suffix.lower(), "a binary file")
         raise ConfigError(f"is {what}, not a YAML text file", file=str(path)) from None
     try:
-        data = yaml.safe_load(text)
+        data = safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""

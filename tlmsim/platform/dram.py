@@ -24,9 +24,9 @@ from functools import lru_cache
 from importlib.resources import files
 from typing import Any, Literal, Optional
 
-import yaml
 from pydantic import PrivateAttr, field_validator, model_validator
 
+from tlmsim.config_io import safe_load
 from tlmsim.platform.params import ParamModel, TimePs, param
 
 PRESETS_SOURCE = "docs/reference/dram_presets.md (DRAMsim3 configs/*.ini)"
@@ -60,7 +60,7 @@ def _io_desc() -> str:
 def load_presets() -> dict[str, dict[str, Any]]:
     """The shipped presets (``tlmsim/data/dram_presets.yaml``), read once."""
     text = (files("tlmsim") / "data" / "dram_presets.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return safe_load(text)
 
 
 def fold_rails(rails: dict[str, dict[str, float]]) -> dict[str, float]:
