@@ -107,3 +107,11 @@ def test_the_default_seed_is_zero():
 def test_direct_input_is_always_float():
     x = encode("direct", [[0, 3], [1, 2]], 2)  # integer input (a raw image) becomes a float current
     assert x.dtype == np.float64 and x.tolist() == [[[0.0, 3.0], [1.0, 2.0]]] * 2
+
+
+def test_the_rate_encoder_draws_from_the_generator_it_is_given():
+    # with rng given, the seed is not used: the spikes are rate() on that generator's draws
+    x = np.array([0.1, 0.5, 0.9, 0.3])
+    got = encode("rate", x, 6, seed=0, rng=np.random.default_rng(123))
+    assert np.array_equal(got, rate(x, 6, np.random.default_rng(123)))
+    assert not np.array_equal(got, rate(x, 6, np.random.default_rng(0)))
