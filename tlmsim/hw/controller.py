@@ -20,7 +20,11 @@ Per layer three processes run the tiles as a pipeline, while the resident tensor
 * writer:   moves outputs from L1 to their level (or DRAM), then marks them drained.
 
 So the loads of tile k+1 overlap the compute of tile k. Layers are separated by a
-barrier (the next layer's loads start after the last store of this one).
+barrier (the next layer's loads start after the last store of this one), except with
+layer pipelining (several cores, ``pe_array.multicore: pipeline``): two consecutive
+layers run at once on disjoint core groups (:func:`pipeline_stages`), the second's
+loads waiting for the first's stores they read, its stores and fills for the first's
+accesses to the bytes they overwrite (:func:`layer_hazards`); a barrier after the pair.
 
 L1 address map: each half (the whole L1 when single-buffered) holds a tile's
 operands from its bottom (``base .. base + load_bytes``) and the tile's outputs at

@@ -27,7 +27,7 @@ class PeArrayConfig(ParamModel):
     multicore: Literal["split", "pipeline"] = param(
         "split", desc="how layers use several cores: split = every layer's tiles shared by all cores, layers one "
         "after the other; pipeline = consecutive layers paired, each pair run at once on two disjoint core groups "
-        "(cores in proportion to the layers' compute cycles), a tile of the second starting when the bytes it "
+        "(the cores split to balance the layers' estimated compute cycles), a tile of the second starting when the bytes it "
         "reads are stored (docs/hierarchy.md, 'Layer pipelining'); needs pe_array.cores >= 2",
     )
     rows: int = param(16, desc="PE rows (SCALE-Sim's default array is 32x32; 16x16 is a common edge size)", ge=1, le=1024)
