@@ -23,7 +23,7 @@ from tlmsim.platform.pe_array import PeArrayConfig
 W, S, O = DataClass.WEIGHTS, DataClass.SPIKES, DataClass.OUT_SPIKES
 
 
-def run(plans, *, cores=2, multicore="pipeline", capacity=1 << 20):
+def build(plans, *, cores=2, multicore="pipeline", capacity=1 << 20):
     env = simpy.Environment()
     sink = Hops()
     rec = Recorder(sinks=[sink])
@@ -37,6 +37,11 @@ def run(plans, *, cores=2, multicore="pipeline", capacity=1 << 20):
                       noc=MulticastNoc(name="noc", env=env, recorder=rec, latency_ps=10 * NS), levels=[glb_],
                       l1=l1, pe=pe, plans=plans, chunk_bytes=4096, outstanding=4, double_buffered=True,
                       multicore=multicore)
+    return env, rec, ctrl, sink, glb_
+
+
+def run(plans, **kw):
+    env, rec, ctrl, sink, glb_ = build(plans, **kw)
     env.run(until=ctrl.done)
     assert rec.issued == rec.completed
     return env.now // NS, rec, ctrl, sink, glb_
@@ -69,6 +74,19 @@ def test_the_second_layer_s_first_tile_starts_when_the_rows_it_reads_are_stored(
         ("write", "out_spikes", 2000, 64, 0, 0, 80, 90), ("write", "out_spikes", 2064, 64, 0, 1, 110, 120)]
     assert [h[6:8] for h in sink.of("dram")] == [(200, 210), (260, 270)]
     assert stalls(rec)[("controller", "layer_dependency", 1)] == (1, 90)
+
+
+def test_each_pipelined_layer_s_loader_says_what_it_waits_for():
+    consumer = LayerPlan(layer=layer(1), tiles=[tile(0, [glb(S, 64, 2000)], [dram(O, 8, 0)])])
+    env, _rec, ctrl, _sink, _ = build([producer(), consumer])
+    env.run(until=45 * NS)  # layer 0's tile 0 computes, tile 1 loads; layer 1 waits for tile 0's store
+    assert ctrl.describe_blocked() == (
+        "compute 0 waits for the PE array (layer 0, tile 0); "
+        "compute 1 waits for a loaded tile (queue 'ready tiles') (layer 1); "
+        "loader 0 waits for its DMA loads (DRAM/NoC/levels/L1) (layer 0, tile 1); "
+        "loader 1 waits for the previous layer's stores it reads (layer 1, tile 0); "
+        "writer 0 waits for outputs to store (queue 'outputs') (layer 0); "
+        "writer 1 waits for outputs to store (queue 'outputs') (layer 1)")
 
 
 def test_split_runs_the_same_layers_one_after_the_other():

@@ -954,11 +954,11 @@ class Controller(Component):
         """Take a free L1 half for ``tile`` and wait until the outputs still draining out of
         it leave the bytes its loads will write; return the half's index. ``which``: the
         core, for the deadlock message (several cores)."""
-        self.waiting["loader"] = (f"a free L1 half{which} (queue 'l1 halves')", li, tile.index)
+        self.waiting[self._loader_name(li)] = (f"a free L1 half{which} (queue 'l1 halves')", li, tile.index)
         hi = yield free.get()
         h = halves[hi]
         if tile.load_bytes and h.base + tile.load_bytes > h.out_lo and not h.drained.triggered:
-            self.waiting["loader"] = (f"outputs draining out of L1 half {hi}{which}", li, tile.index)
+            self.waiting[self._loader_name(li)] = (f"outputs draining out of L1 half {hi}{which}", li, tile.index)
             yield h.drained
         return hi
 
@@ -966,7 +966,7 @@ class Controller(Component):
         """Wait for every store ``tile``'s loads depend on (``after``)."""
         for mv in tile.loads:
             if mv.after is not None:
-                self.waiting["loader"] = (f"the store {mv.after} it depends on", li, tile.index)
+                self.waiting[self._loader_name(li)] = (f"the store {mv.after} it depends on", li, tile.index)
                 yield self._signal(mv.after)
 
     def _loader(self, plan: LayerPlan, free: _Queue, ready: _Queue, halves: list[_Half], li: int):
@@ -979,10 +979,10 @@ class Controller(Component):
             yield from self._wait_stores(tile, li)
             self.stall("dependency", env.now - t0, li)
             t0 = env.now
-            self.waiting["loader"] = ("resident data arriving in its level", li, tile.index)
+            self.waiting[self._loader_name(li)] = ("resident data arriving in its level", li, tile.index)
             yield from self._wait_resident(tile, li)
             self.stall("resident_data", env.now - t0, li)
-            self.waiting["loader"] = ("its DMA loads (DRAM/NoC/levels/L1)", li, tile.index)
+            self.waiting[self._loader_name(li)] = ("its DMA loads (DRAM/NoC/levels/L1)", li, tile.index)
             gens, offset, l1 = [], 0, len(self._ends) - 1
             for mv in tile.loads:
                 gens.append(self.transfer(self.position(mv), l1, mv, halves[hi].base + offset, li, tile.index))
@@ -1165,15 +1165,15 @@ class Controller(Component):
                 for c, tile in step:
                     evs = hz[0].get(tile.index)
                     if evs:
-                        self.waiting["loader"] = ("the previous layer's stores it reads", li, tile.index)
+                        self.waiting[self._loader_name(li)] = ("the previous layer's stores it reads", li, tile.index)
                         yield _AllDone(env, evs)
                 self.stall("layer_dependency", env.now - t0, li)
             t0 = env.now
-            self.waiting["loader"] = ("resident data arriving in its level", li, step[0][1].index)
+            self.waiting[self._loader_name(li)] = ("resident data arriving in its level", li, step[0][1].index)
             for c, tile in step:
                 yield from self._wait_resident(tile, li)
             self.stall("resident_data", env.now - t0, li)
-            self.waiting["loader"] = ("its DMA loads (DRAM/NoC/levels/L1)", li, step[0][1].index)
+            self.waiting[self._loader_name(li)] = ("its DMA loads (DRAM/NoC/levels/L1)", li, step[0][1].index)
             shared: dict[tuple, list] = {}  # share key -> [move, tile index, [(core, L1 address), ...]]
             for (c, tile), hi in zip(step, got):
                 offset = cores[c][3][hi].base
@@ -1302,6 +1302,10 @@ class Controller(Component):
         self.layers.append(rec)
         self.stats.c["layers"] += 1
         self._signals = {k: v for k, v in self._signals.items() if k[0] != li}
+
+    def _loader_name(self, li: int) -> str:
+        """The loader's name in :meth:`describe_blocked` (layer pipelining: one per layer)."""
+        return "loader" if self.stages is None else f"loader {li}"
 
     def _clear_waiting(self, li: int) -> None:
         if self.stages is None:
