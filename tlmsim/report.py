@@ -163,6 +163,7 @@ def layers_frame(result: RunResult) -> pd.DataFrame:
     # every level's instances (a private level with several cores: l2_0, l2_1, ...) -> the level, summed
     inst_level = {m.name: level_names[i] for i, insts in enumerate(getattr(result.controller, "level_insts", []))
                   for m in insts} or {n: n for n in level_names}
+    notes = getattr(result.controller, "pipeline_notes", None) if getattr(result.controller, "stages", None) else None
     rows = []
     for rec in result.controller.layers:
         layer = layers[rec.index]
@@ -184,6 +185,9 @@ def layers_frame(result: RunResult) -> pd.DataFrame:
             "ops_skipped": rec.dense_ops - rec.acc_ops,
             "neuron_updates": rec.neuron_updates,
             "pe_utilization": rec.acc_ops / (ncores * pe.rows * pe.cols * lat) if lat > 0 else 0.0,
+            # pe_array.multicore: pipeline only (split reports keep their columns): whom the layer ran
+            # beside and on which cores, or why it ran alone
+            **({"pipeline": notes.get(rec.index, "")} if notes is not None else {}),
         }
         dram_r = dram_w = 0
         per_dc = {f"dram_{v}_bytes": 0 for v in _DC_COLUMN.values()}

@@ -91,6 +91,7 @@ PROBE_OF: dict[str, str] = {
     "buffers.levels": "l2-glb",
     "pe_array.cores": "mesh-4core",
     "noc.multicast": "mesh-4core",
+    "pe_array.multicore": "mesh-4core",  # layer pipelining needs several cores
     **{f"dram.{k}": "dram-rw" for k in ("write_queue_depth", "write_high_watermark", "write_low_watermark",
                                         "command_queue_depth", "read_queue_depth", "timing.tWR", "timing.tWTR_S",
                                         "timing.tWTR_L", "timing.tRTP", "timing.tRTRS", "timing.CWL",

@@ -20,7 +20,11 @@ Per layer three processes run the tiles as a pipeline, while the resident tensor
 * writer:   moves outputs from L1 to their level (or DRAM), then marks them drained.
 
 So the loads of tile k+1 overlap the compute of tile k. Layers are separated by a
-barrier (the next layer's loads start after the last store of this one).
+barrier (the next layer's loads start after the last store of this one), except with
+layer pipelining (several cores, ``pe_array.multicore: pipeline``): two consecutive
+layers run at once on disjoint core groups (:func:`pipeline_stages`), the second's
+loads waiting for the first's stores they read, its stores and fills for the first's
+accesses to the bytes they overwrite (:func:`layer_hazards`); a barrier after the pair.
 
 L1 address map: each half (the whole L1 when single-buffered) holds a tile's
 operands from its bottom (``base .. base + load_bytes``) and the tile's outputs at
@@ -380,6 +384,143 @@ def _overlaps(a: list[tuple[int, int]], lo: int, hi: int) -> bool:
     return any(x < hi and lo < y for x, y in a)
 
 
+def _common_bytes(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> int:
+    """Bytes in both of two merged range lists."""
+    return sum(max(0, min(y, q) - max(x, p)) for x, y in a for p, q in b)
+
+
+def estimate_cycles(plan: LayerPlan, ncores: int) -> int:
+    """A layer's compute cycles on ``ncores`` cores as :meth:`Controller.schedule` shares
+    them, ignoring stores waited for and every memory stall: the units (runs of tiles joined
+    by ``keeps_state``) in groups of ``ncores`` in plan order, each group as long as its
+    longest unit (the tiles' ``compute_cycles`` summed)."""
+    units: list[int] = []
+    cont = False
+    for t in plan.tiles:
+        if cont:
+            units[-1] += t.compute_cycles
+        else:
+            units.append(t.compute_cycles)
+        cont = t.keeps_state
+    return sum(max(units[i:i + ncores]) for i in range(0, len(units), ncores))
+
+
+def pipeline_stages(plans: list[LayerPlan], ncores: int, capacities: list[int], staging: int,
+                    level_names: list[str] | None = None):
+    """The stages of ``pe_array.multicore: pipeline`` (docs/hierarchy.md, "Layer pipelining"):
+    a list of ``[(plan, cores), ...]`` (one or two layers run at once) and, per layer index,
+    a note for the report (whom it ran with and on which cores, or why it ran alone).
+
+    Layers are paired greedily in order: a layer and the next one form a pair unless one of
+    them has no tile, the first drains a tensor to DRAM after its last tile (an epilogue),
+    or the pair's tensors do not fit a level together: for every SRAM level, the staging
+    area plus both layers' resident bytes, less the bytes both keep at the same addresses
+    (the first's outputs the second reads), must fit one instance's ``capacities``. A layer
+    not paired runs alone on every core. A pair's N cores are split to balance the
+    layers' estimated compute cycles (:func:`estimate_cycles`): the first layer gets the
+    k of 1 .. N - 1 (the smallest of equals) that minimises
+    ``max(estimate(first, k), estimate(second, N - k))``, cores 0 .. k - 1; the second the
+    rest."""
+    n = len(capacities)
+    names = level_names or [f"level {i}" for i in range(n)]
+    stages: list[list[tuple[LayerPlan, tuple[int, ...]]]] = []
+    notes: dict[int, str] = {}
+    allc = tuple(range(ncores))
+    i = 0
+    while i < len(plans):
+        p = plans[i]
+        q = plans[i + 1] if i + 1 < len(plans) else None
+        why = None
+        if q is None:
+            why = "the last layer"
+        elif not p.tiles or not q.tiles:
+            why = f"{(p if not p.tiles else q).layer.name!r} has no tile"
+        elif p.epilogue:
+            why = f"{p.layer.name!r} drains a tensor to DRAM after its last tile"
+        else:
+            for lv in range(n):
+                rp, rq = level_ranges(p, lv, n), level_ranges(q, lv, n)
+                bp = sum(b for k, b in p.resident_bytes.items() if k % n == lv)
+                bq = sum(b for k, b in q.resident_bytes.items() if k % n == lv)
+                need = staging + bp + max(0, bq - _common_bytes(rp, rq))
+                if need > capacities[lv]:
+                    why = (f"with {q.layer.name!r} the level {names[lv]!r} would hold {need} bytes (staging "
+                           f"{staging} + both layers' resident tensors), more than its {capacities[lv]}")
+                    break
+        if why is not None:
+            stages.append([(p, allc)])
+            notes[p.layer.index] = f"alone on cores 0-{ncores - 1}: {why}"
+            i += 1
+            continue
+        a = min(range(1, ncores), key=lambda k: max(estimate_cycles(p, k), estimate_cycles(q, ncores - k)))
+        ca, cb = tuple(range(a)), tuple(range(a, ncores))
+        stages.append([(p, ca), (q, cb)])
+        span = lambda c: f"core {c[0]}" if len(c) == 1 else f"cores {c[0]}-{c[-1]}"
+        notes[p.layer.index] = f"with {q.layer.name!r} on {span(ca)}"
+        notes[q.layer.index] = f"with {p.layer.name!r} on {span(cb)}"
+        i += 2
+    return stages, notes
+
+
+def _space(mv: Move, nlevels: int) -> tuple[tuple, int, int]:
+    """Where a move's bytes are (DRAM, or a level) and their range."""
+    if mv.in_dram:
+        return ("dram",), mv.dram_address, mv.dram_address + mv.nbytes
+    return ("level", mv.level % nlevels), mv.level_address, mv.level_address + (mv.level_span or mv.nbytes)
+
+
+def layer_hazards(p: LayerPlan, q: LayerPlan, nlevels: int):
+    """What layer ``q`` must wait for when it runs beside the layer ``p`` before it (their
+    accesses in plan order: every access of ``p`` comes first). Returns
+    ``(raw, war, fills)``: ``raw[q tile index]`` the ``p`` tiles whose stores overlap the
+    tile's loads (read after write), ``war[q tile index]`` the ``(p tile, kind)`` whose loads
+    (kind ``"loaded"``) or stores (``"stored"``) overlap the tile's stores (write after read
+    or write), ``fills[q prologue index]`` the same for a prologue move; empty sets left out."""
+    import numpy as np
+
+    acc: dict[tuple, list[tuple[int, int, int, int]]] = {}  # space -> (lo, hi, tile, 0 load / 1 store)
+    for t in p.tiles:
+        for kind, moves in ((0, t.loads), (1, t.stores)):
+            for mv in moves:
+                sp, lo, hi = _space(mv, nlevels)
+                acc.setdefault(sp, []).append((lo, hi, t.index, kind))
+    arr = {sp: np.array(v, dtype=np.int64) for sp, v in acc.items()}
+
+    def hit(mv: Move, kinds: tuple[int, ...]) -> set:
+        sp, lo, hi = _space(mv, nlevels)
+        a = arr.get(sp)
+        if a is None or hi <= lo:
+            return set()
+        m = (a[:, 0] < hi) & (a[:, 1] > lo) & np.isin(a[:, 3], kinds)
+        return {(int(x), ("loaded", "stored")[int(k)]) for x, k in a[m][:, 2:4]}
+
+    raw: dict[int, set] = {}
+    war: dict[int, set] = {}
+    fills: dict[int, set] = {}
+    for t in q.tiles:
+        r = set()
+        for mv in t.loads:
+            r |= {x for x, _ in hit(mv, (1,))}
+        if r:
+            raw[t.index] = r
+        w = set()
+        for mv in t.stores:
+            w |= hit(mv, (0, 1))
+        if w:
+            war[t.index] = w
+    for i, mv in enumerate(q.prologue):
+        sp = ("level", mv.level % nlevels)
+        a = arr.get(sp)
+        if a is None:
+            continue
+        lo, hi = mv.level_address, mv.level_address + mv.nbytes
+        m = (a[:, 0] < hi) & (a[:, 1] > lo)
+        w = {(int(x), ("loaded", "stored")[int(k)]) for x, k in a[m][:, 2:4]}
+        if w:
+            fills[i] = w
+    return raw, war, fills
+
+
 class Controller(Component):
     """Issues every transaction of the run; see the module docstring."""
 
@@ -406,6 +547,7 @@ class Controller(Component):
         chunk_bytes: int,
         outstanding: int,
         double_buffered: bool,
+        multicore: str = "split",
     ) -> None:
         super().__init__(name=name, env=env, recorder=recorder)
         #: per core (pe_array.cores), its L1 and PE array; core 0's are also ``l1`` and ``pe``
@@ -459,6 +601,20 @@ class Controller(Component):
         #: layer index -> {level: bytes allocated for it there by a prefetch}
         self._prefetched: dict[int, dict[int, int]] = {}
         self._started: set[int] = set()
+        #: ``pe_array.multicore: pipeline`` (several cores): the stages (:func:`pipeline_stages`), per layer
+        #: index its cores and a note for the report; None: every layer on every core, one after the other
+        self.stages: list | None = None
+        self.pipeline_notes: dict[int, str] = {}
+        self._cores_of: dict[int, tuple[int, ...]] = {}
+        #: layer index -> per tile index the (tile, kind) events it fires for a layer running beside it
+        self._tile_events: dict[int, dict[tuple[int, str], simpy.Event]] = {}
+        #: layer index -> (raw, war, fills) events it waits for (the layer before it, running beside it)
+        self._hazards: dict[int, tuple[dict, dict, dict]] = {}
+        if multicore == "pipeline" and self.ncores > 1:
+            self.stages, self.pipeline_notes = pipeline_stages(
+                plans, self.ncores, [x[0].capacity_bytes for x in self.level_insts], self.staging_bytes,
+                [x.name for x in self.levels])
+            self._cores_of = {p.layer.index: c for st in self.stages for p, c in st}
         #: event ids taken for lane end events never scheduled (:class:`_Lanes`): not events
         self.eids_unscheduled = 0
         self.done = env.event()
@@ -711,29 +867,38 @@ class Controller(Component):
     # -- resident tensors: prologue fills and prefetch ----------------------------------------
     def _start_fills(self, li: int, moves: list[tuple[int, Move]]) -> None:
         """Start the DRAM -> level fills of ``moves`` (prologue index, move) of layer ``li``,
-        all at once, each with its own DMA lanes."""
+        all at once, each with its own DMA lanes. A layer pipelined beside the layer before
+        it: a fill first waits for that layer's accesses to the bytes it overwrites."""
         fills = self._fills.setdefault(li, {})
+        hz = self._hazards.get(li)
+        waits = hz[2] if hz is not None else {}
         gens = []
         for i, mv in moves:
             dst = self.home(mv)
             f = fills[i] = _Fill(self.env, mv, self.chunk, dst - 1)
             if dst < self._first_private:
-                gens.append(self.transfer(0, dst, mv, 0, li, -1, on_block=f.arrived))
-                continue
-            # a private level (several cores): a copy in the instance of every core that reads it, one DRAM read
-            cores = self._readers(li, mv) or (0,)
-            targets = tuple((c, 0) for c in cores) if len(cores) > 1 else None
-            gens.append(self.transfer(0, dst, mv, 0, li, -1, on_block=f.arrived, core=cores[0], targets=targets))
+                gen = self.transfer(0, dst, mv, 0, li, -1, on_block=f.arrived)
+            else:
+                # a private level (several cores): a copy in the instance of every core that reads it, one DRAM read
+                cores = self._readers(li, mv) or (0,)
+                targets = tuple((c, 0) for c in cores) if len(cores) > 1 else None
+                gen = self.transfer(0, dst, mv, 0, li, -1, on_block=f.arrived, core=cores[0], targets=targets)
+            gens.append(self._after(waits[i], gen, li) if waits.get(i) else gen)
         if gens:
             self.env.process(self._parallel(gens))
+
+    def _after(self, evs: list, gen, li: int):
+        """``gen`` once every event of ``evs`` has fired (stall ``layer_overwrite``)."""
+        t0 = self.env.now
+        yield _AllDone(self.env, evs)
+        self.stall("layer_overwrite", self.env.now - t0, li)
+        yield from gen
 
     def _readers(self, li: int, move: Move) -> tuple[int, ...]:
         """The cores whose tiles of layer ``li`` (its schedule, :meth:`schedule`) read the
         bytes a prologue ``move`` brings into its level."""
         plan = next(p for p in self.plans if p.layer.index == li)
-        steps = self._schedules.get(li)
-        if steps is None:
-            steps = self._schedules[li] = self.schedule(plan)
+        steps = self._steps(plan, li)
         n, lv = len(self.levels), move.level % len(self.levels)
         lo, hi = move.level_address, move.level_address + move.nbytes
         return tuple(sorted({c for step in steps for c, tile in step for m in tile.loads
@@ -756,11 +921,13 @@ class Controller(Component):
                     if ev is not None:
                         yield ev
 
-    def _prefetch(self, after: simpy.Event, plan: LayerPlan, nxt: LayerPlan):
+    def _prefetch(self, after: simpy.Event, live: list[LayerPlan], nxt: LayerPlan):
         """Once ``after`` fires (this layer's prologue is in), load ``nxt``'s resident
-        weights into their levels if their ranges are clear of everything ``plan`` keeps
-        there (and of the staging areas), they fit, and ``nxt`` has not started yet."""
+        weights into their levels if their ranges are clear of everything the ``live``
+        plans (this layer; with layer pipelining, also the one beside it) keep there (and
+        of the staging areas), they fit, and ``nxt`` has not started yet."""
         yield after
+        live_plans = live
         ni = nxt.layer.index
         moves = [(i, mv) for i, mv in enumerate(nxt.prologue) if mv.data_class == DataClass.WEIGHTS]
         if not moves or ni in self._started:
@@ -769,7 +936,7 @@ class Controller(Component):
         need: dict[int, int] = {}
         for _, mv in moves:
             lv = mv.level % n
-            live = level_ranges(plan, lv, n) + [(0, self.staging_bytes)]
+            live = [r for plan in live_plans for r in level_ranges(plan, lv, n)] + [(0, self.staging_bytes)]
             if _overlaps(live, mv.level_address, mv.level_address + mv.nbytes):
                 return
             need[lv] = need.get(lv, 0) + mv.nbytes
@@ -787,11 +954,11 @@ class Controller(Component):
         """Take a free L1 half for ``tile`` and wait until the outputs still draining out of
         it leave the bytes its loads will write; return the half's index. ``which``: the
         core, for the deadlock message (several cores)."""
-        self.waiting["loader"] = (f"a free L1 half{which} (queue 'l1 halves')", li, tile.index)
+        self.waiting[self._loader_name(li)] = (f"a free L1 half{which} (queue 'l1 halves')", li, tile.index)
         hi = yield free.get()
         h = halves[hi]
         if tile.load_bytes and h.base + tile.load_bytes > h.out_lo and not h.drained.triggered:
-            self.waiting["loader"] = (f"outputs draining out of L1 half {hi}{which}", li, tile.index)
+            self.waiting[self._loader_name(li)] = (f"outputs draining out of L1 half {hi}{which}", li, tile.index)
             yield h.drained
         return hi
 
@@ -799,7 +966,7 @@ class Controller(Component):
         """Wait for every store ``tile``'s loads depend on (``after``)."""
         for mv in tile.loads:
             if mv.after is not None:
-                self.waiting["loader"] = (f"the store {mv.after} it depends on", li, tile.index)
+                self.waiting[self._loader_name(li)] = (f"the store {mv.after} it depends on", li, tile.index)
                 yield self._signal(mv.after)
 
     def _loader(self, plan: LayerPlan, free: _Queue, ready: _Queue, halves: list[_Half], li: int):
@@ -812,10 +979,10 @@ class Controller(Component):
             yield from self._wait_stores(tile, li)
             self.stall("dependency", env.now - t0, li)
             t0 = env.now
-            self.waiting["loader"] = ("resident data arriving in its level", li, tile.index)
+            self.waiting[self._loader_name(li)] = ("resident data arriving in its level", li, tile.index)
             yield from self._wait_resident(tile, li)
             self.stall("resident_data", env.now - t0, li)
-            self.waiting["loader"] = ("its DMA loads (DRAM/NoC/levels/L1)", li, tile.index)
+            self.waiting[self._loader_name(li)] = ("its DMA loads (DRAM/NoC/levels/L1)", li, tile.index)
             gens, offset, l1 = [], 0, len(self._ends) - 1
             for mv in tile.loads:
                 gens.append(self.transfer(self.position(mv), l1, mv, halves[hi].base + offset, li, tile.index))
@@ -872,6 +1039,12 @@ class Controller(Component):
         for _ in range(n):
             self.waiting[me] = ("outputs to store (queue 'outputs')", li, -1)
             tile, h, drained = yield outq.get()
+            hz = self._hazards.get(li)
+            if hz is not None and tile.index in hz[1]:  # layer pipelining: overwrites what the layer beside it uses
+                self.waiting[me] = ("the previous layer's accesses to the bytes it overwrites", li, tile.index)
+                t0 = self.env.now
+                yield _AllDone(self.env, hz[1][tile.index])
+                self.stall("layer_overwrite", self.env.now - t0, li)
             self.waiting[me] = ("its DMA stores (L1/NoC/levels/DRAM)", li, tile.index)
             gens, offset, l1 = [], h.top - tile.store_bytes, len(self._ends) - 1
             for mv in tile.stores:
@@ -881,6 +1054,9 @@ class Controller(Component):
             for mv in tile.stores:
                 if mv.signals is not None:
                     self._signal(mv.signals).succeed()
+            marks = self._tile_events.get(li)
+            if marks is not None and (tile.index, "stored") in marks:
+                marks[(tile.index, "stored")].succeed()
             h.out_lo = h.top
             drained.succeed()
 
@@ -888,7 +1064,19 @@ class Controller(Component):
     #: how many units ahead of the first unplaced one a group may take (:meth:`schedule`)
     LOOKAHEAD = 256
 
-    def schedule(self, plan: LayerPlan) -> list[list[tuple[int, object]]]:
+    def _steps(self, plan: LayerPlan, li: int) -> list:
+        """``plan``'s schedule on its cores (every core, or its pipeline group), computed once."""
+        steps = self._schedules.get(li)
+        if steps is None:
+            cores = self._cores_of.get(li)
+            if cores is None or len(cores) == self.ncores:
+                steps = self.schedule(plan)
+            else:
+                steps = [[(cores[c], t) for c, t in step] for step in self.schedule(plan, len(cores))]
+            self._schedules[li] = steps
+        return steps
+
+    def schedule(self, plan: LayerPlan, ncores: int | None = None) -> list[list[tuple[int, object]]]:
         """How ``plan``'s tiles run on the cores: a list of lockstep steps, each a list of
         ``(core, tile)`` loaded together.
 
@@ -906,8 +1094,9 @@ class Controller(Component):
         neighbouring output blocks: the same weights for other pixels (pixels inner:
         a spatial partition) or the same input spikes for other channels (channels inner:
         an output-channel partition); their identical loads are fetched once
-        (:meth:`_group_loader`)."""
-        n = self.ncores
+        (:meth:`_group_loader`). ``ncores``: on that many cores (default: all; a layer
+        pipeline group's cores are numbered from 0 here)."""
+        n = self.ncores if ncores is None else ncores
         units: list[list] = []
         cont = False
         for t in plan.tiles:
@@ -970,12 +1159,21 @@ class Controller(Component):
             for c, tile in step:
                 yield from self._wait_stores(tile, li)
             self.stall("dependency", env.now - t0, li)
+            hz = self._hazards.get(li)
+            if hz is not None:  # layer pipelining: the stores of the layer beside it that the step reads
+                t0 = env.now
+                for c, tile in step:
+                    evs = hz[0].get(tile.index)
+                    if evs:
+                        self.waiting[self._loader_name(li)] = ("the previous layer's stores it reads", li, tile.index)
+                        yield _AllDone(env, evs)
+                self.stall("layer_dependency", env.now - t0, li)
             t0 = env.now
-            self.waiting["loader"] = ("resident data arriving in its level", li, step[0][1].index)
+            self.waiting[self._loader_name(li)] = ("resident data arriving in its level", li, step[0][1].index)
             for c, tile in step:
                 yield from self._wait_resident(tile, li)
             self.stall("resident_data", env.now - t0, li)
-            self.waiting["loader"] = ("its DMA loads (DRAM/NoC/levels/L1)", li, step[0][1].index)
+            self.waiting[self._loader_name(li)] = ("its DMA loads (DRAM/NoC/levels/L1)", li, step[0][1].index)
             shared: dict[tuple, list] = {}  # share key -> [move, tile index, [(core, L1 address), ...]]
             for (c, tile), hi in zip(step, got):
                 offset = cores[c][3][hi].base
@@ -999,9 +1197,13 @@ class Controller(Component):
                 proc = env.process(gen)
                 for c, _ in targets:
                     procs[index[c]].append(proc)
+            marks = self._tile_events.get(li)
             for (c, tile), hi, mine in zip(step, got, procs):
                 ready = cores[c][1]
-                _AllDone(env, mine).callbacks.append(lambda _ev, q=ready, x=(tile, hi): q.put(x))
+                done = _AllDone(env, mine)
+                done.callbacks.append(lambda _ev, q=ready, x=(tile, hi): q.put(x))
+                if marks is not None and (tile.index, "loaded") in marks:  # a pipelined layer waits for it
+                    done.callbacks.append(lambda _ev, e=marks[(tile.index, "loaded")]: e.succeed())
             yield _AllDone(env, [p for mine in procs for p in mine])
 
     def _run_tiles_on_cores(self, plan: LayerPlan, rec: LayerRecord, li: int):
@@ -1009,9 +1211,7 @@ class Controller(Component):
         (:meth:`_group_loader`), and per core its own compute and writer processes over its
         own L1 halves."""
         env = self.env
-        steps = self._schedules.get(li)
-        if steps is None:
-            steps = self._schedules[li] = self.schedule(plan)
+        steps = self._steps(plan, li)
         ntiles = [0] * self.ncores
         nstores = [0] * self.ncores
         for step in steps:
@@ -1048,7 +1248,11 @@ class Controller(Component):
         return ev
 
     # -- layers ----------------------------------------------------------------------------
-    def _run_layer(self, plan: LayerPlan, nxt: LayerPlan | None):
+    def _run_layer(self, plan: LayerPlan, nxt: LayerPlan | None, allocate: bool = True,
+                   live: list[LayerPlan] | None = None):
+        """Run one layer. ``allocate``: claim its room in the levels (a pipeline stage
+        claims it for both its layers: :meth:`_run_stage`); ``live``: the plans whose
+        ranges a prefetch of ``nxt`` must avoid (default: this one)."""
         env = self.env
         li = plan.layer.index
         self._started.add(li)
@@ -1058,16 +1262,17 @@ class Controller(Component):
         need = [self.staging_bytes] * n
         for lv, nbytes in plan.resident_bytes.items():
             need[lv % n] += nbytes
-        claimed = self._prefetched.pop(li, {})
-        for lv, insts in enumerate(self.level_insts):
-            for mem in insts:  # a private level: the same room in every core's instance
-                mem.allocate(need[lv] - claimed.get(lv, 0),
-                             f"layer {plan.layer.name!r} (resident tensors + DMA staging)")
+        if allocate:
+            claimed = self._prefetched.pop(li, {})
+            for lv, insts in enumerate(self.level_insts):
+                for mem in insts:  # a private level: the same room in every core's instance
+                    mem.allocate(need[lv] - claimed.get(lv, 0),
+                                 f"layer {plan.layer.name!r} (resident tensors + DMA staging)")
         fills = self._fills.get(li, {})
         self._start_fills(li, [(i, mv) for i, mv in enumerate(plan.prologue) if i not in fills])
         prologue_in = _AllDone(env, [f.done for f in self._fills.get(li, {}).values()])
         if nxt is not None:
-            env.process(self._prefetch(prologue_in, plan, nxt))
+            env.process(self._prefetch(prologue_in, live or [plan], nxt))
         if plan.tiles and self.ncores > 1:
             yield from self._run_tiles_on_cores(plan, rec, li)
         elif plan.tiles:
@@ -1081,15 +1286,16 @@ class Controller(Component):
                 env.process(self._writer(plan, outq, li)),
             ]
             yield _AllDone(env, procs)
-        self.waiting.clear()
+        self._clear_waiting(li)
         if not prologue_in.triggered:  # every resident byte is in before the layer ends
             self.waiting["controller"] = ("the layer's resident tensors to arrive", li, -1)
             yield prologue_in
-            self.waiting.clear()
+            self._clear_waiting(li)
         yield from self._parallel([self.transfer(self.home(mv), 0, mv, 0, li, -1) for mv in plan.epilogue])
-        for lv, insts in enumerate(self.level_insts):
-            for mem in insts:
-                mem.free(need[lv])
+        if allocate:
+            for lv, insts in enumerate(self.level_insts):
+                for mem in insts:
+                    mem.free(need[lv])
         self._fills.pop(li, None)
         self._schedules.pop(li, None)
         rec.end_ps = env.now
@@ -1097,8 +1303,71 @@ class Controller(Component):
         self.stats.c["layers"] += 1
         self._signals = {k: v for k, v in self._signals.items() if k[0] != li}
 
+    def _loader_name(self, li: int) -> str:
+        """The loader's name in :meth:`describe_blocked` (layer pipelining: one per layer)."""
+        return "loader" if self.stages is None else f"loader {li}"
+
+    def _clear_waiting(self, li: int) -> None:
+        if self.stages is None:
+            self.waiting.clear()
+        else:  # layer pipelining: the other layer's processes may still wait
+            self.waiting = {k: v for k, v in self.waiting.items() if v[1] != li}
+
+    def _run_stage(self, stage: list, nxt: LayerPlan | None):
+        """One stage of layer pipelining (:func:`pipeline_stages`): a layer alone on every
+        core, or two consecutive layers at once on their core groups. The pair's room in
+        every level (staging once, both layers' resident tensors, the bytes they share
+        once) is claimed for the whole stage; the second layer's tiles wait for the first
+        layer's stores they read, its stores and prologue fills for the first layer's
+        accesses to the bytes they overwrite (:func:`layer_hazards`)."""
+        if len(stage) == 1:
+            yield from self._run_layer(stage[0][0], nxt)
+            return
+        env = self.env
+        (p, _), (q, _) = stage
+        pi, qi = p.layer.index, q.layer.index
+        n = len(self.levels)
+        need = [self.staging_bytes] * n
+        for lv, nbytes in p.resident_bytes.items():
+            need[lv % n] += nbytes
+        for lv in range(n):
+            bq = sum(b for k, b in q.resident_bytes.items() if k % n == lv)
+            need[lv] += max(0, bq - _common_bytes(level_ranges(p, lv, n), level_ranges(q, lv, n)))
+        claimed = self._prefetched.pop(pi, {})
+        for lv, insts in enumerate(self.level_insts):
+            for mem in insts:
+                mem.allocate(need[lv] - claimed.get(lv, 0),
+                             f"layers {p.layer.name!r} and {q.layer.name!r} (pipelined: resident tensors + DMA staging)")
+        raw, war, fills = layer_hazards(p, q, n)
+        marks: dict[tuple[int, str], simpy.Event] = {}
+        self._tile_events[pi] = marks
+
+        def mark(key):
+            ev = marks.get(key)
+            if ev is None:
+                ev = marks[key] = env.event()
+            return ev
+
+        self._hazards[qi] = ({t: [mark((x, "stored")) for x in sorted(xs)] for t, xs in raw.items()},
+                             {t: [mark(k) for k in sorted(ks)] for t, ks in war.items()},
+                             {i: [mark(k) for k in sorted(ks)] for i, ks in fills.items()})
+        procs = [env.process(self._run_layer(p, None, allocate=False)),
+                 env.process(self._run_layer(q, nxt, allocate=False, live=[p, q]))]
+        yield _AllDone(env, procs)
+        for lv, insts in enumerate(self.level_insts):
+            for mem in insts:
+                mem.free(need[lv])
+        self._tile_events.pop(pi, None)
+        self._hazards.pop(qi, None)
+        self.layers[-2:] = sorted(self.layers[-2:], key=lambda r: r.index)
+
     def _run(self):
         plans = self.plans
+        if self.stages is not None:
+            for k, stage in enumerate(self.stages):
+                yield from self._run_stage(stage, self.stages[k + 1][0][0] if k + 1 < len(self.stages) else None)
+            self.done.succeed()
+            return
         for i, plan in enumerate(plans):
             yield from self._run_layer(plan, plans[i + 1] if i + 1 < len(plans) else None)
         self.done.succeed()

@@ -18,6 +18,7 @@ event, in one line:
   (``dram``, the shared levels) have one position each, and no shared level lies inside
   a private one (a core's blocks would leave its private instance for a shared buffer
   on their way to its L1: not modelled);
+* ``pe_array.multicore: pipeline`` needs ``pe_array.cores`` >= 2 (two disjoint groups);
 * a buffer whose energy comes from the SRAM table (no ``read_energy_pj_per_access``,
   ``write_energy_pj_per_access`` or ``energy.leakage_mw_per_kib_sram`` given) lies
   within it (up to 64 MiB, :data:`tlmsim.platform.sram_energy.MAX_BYTES`).
@@ -64,6 +65,12 @@ def check_platform(platform: "Platform", file: str | None = None) -> None:
                 file=file, key=f"noc.nodes.{name}",
                 allowed="one position [x, y] (only l1 and private levels take one per core)",
             )
+    if platform.pe_array.multicore == "pipeline" and cores < 2:
+        raise ConfigError(
+            f"layer pipelining runs consecutive layers on disjoint groups of cores, but pe_array.cores is {cores}",
+            file=file, key="pe_array.multicore", value="pipeline", has_value=True,
+            allowed="split (the default), or pe_array.cores >= 2",
+        )
     if cores > 1:
         inner = None  # the outermost private level seen so far
         for i, lv in enumerate(bufs.sram_levels):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import model_validator
 
@@ -23,6 +23,12 @@ class PeArrayConfig(ParamModel):
         1, desc="identical PE-array cores, each with its own private L1 (buffers.l1) at its own NoC position "
         "(noc.nodes.l1: a list of [x, y], core c at the c-th; the first cores used); the tiles of a layer are "
         "shared among them (docs/hierarchy.md, 'Multi-core')", ge=1, le=64,
+    )
+    multicore: Literal["split", "pipeline"] = param(
+        "split", desc="how layers use several cores: split = every layer's tiles shared by all cores, layers one "
+        "after the other; pipeline = consecutive layers paired, each pair run at once on two disjoint core groups "
+        "(the cores split to balance the layers' estimated compute cycles), a tile of the second starting when the bytes it "
+        "reads are stored (docs/hierarchy.md, 'Layer pipelining'); needs pe_array.cores >= 2",
     )
     rows: int = param(16, desc="PE rows (SCALE-Sim's default array is 32x32; 16x16 is a common edge size)", ge=1, le=1024)
     cols: int = param(16, desc="PE columns", ge=1, le=1024)

@@ -126,6 +126,6 @@ def build(platform: Platform, workload: Workload, env: simpy.Environment, record
     ctrl = Controller(
         name="controller", env=env, recorder=recorder, dram=dram, noc=noc, levels=levels, l1=l1s, pe=pes,
         plans=plans, chunk_bytes=df.dma_chunk_bytes, outstanding=df.dma_outstanding,
-        double_buffered=bufs.l1.double_buffered,
+        double_buffered=bufs.l1.double_buffered, multicore=platform.pe_array.multicore,
     )
     return {c.name: c for c in (dram, noc, *(m for x in insts for m in x), *l1s, *pes, ctrl)}, ctrl, plans
