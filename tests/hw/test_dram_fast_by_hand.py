@@ -23,14 +23,13 @@ import numpy as np
 import pytest
 import simpy
 
-from tests.hw.test_dram import addr
+from tests.hw.test_dram import Rig, addr
 from tests.hw.test_dram_by_hand import NS, TIMING, cfg, counts, log
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.transaction import Cmd, DataClass
 from tlmsim.hw.dram import Dram
 from tlmsim.platform.dram import DramConfig
 from tlmsim.verify.dram_timing import check_dram_records
-
 
 # -- the fast scheduler against the plain one, on fixed streams ------------------------------------
 
@@ -93,8 +92,9 @@ def _cases(n: int) -> list[dict]:
     out = []
     for i in range(n):
         rq, cq = [(4, 2), (8, 4), (32, 8), (6, 3), (3, 3)][i % 5]
-        out.append(dict(i=i, channels=2 if i % 7 == 3 else 1, ranks=2 if i % 5 == 4 else 1, rq=rq, cq=cq, tccd_l=[7, 12, 9, 5, 11, 6, 8][i % 7],
-                        banks=[1, 2, 2, 3][i % 4], starve=[1000, 30, 60][i % 3], hbm=i % 6 == 5,
+        out.append(dict(i=i, channels=2 if i % 7 == 3 else 1, ranks=2 if i % 5 == 4 else 1, rq=rq, cq=cq,
+                        tccd_l=[7, 12, 9, 5, 11, 6, 8][i % 7], banks=[1, 2, 2, 3][i % 4], starve=[1000, 30, 60][i % 3],
+                        hbm=i % 6 == 5,
                         span=[60, 150, 400][i % 3], wp=[0.0, 0.1][i % 2], maxb=[8, 24, 40][(i // 2) % 3], n=16))
     return out
 
@@ -106,3 +106,105 @@ def test_the_fast_scheduler_issues_what_the_plain_one_does(case):
     plain, _ = _run(config, stream, plain=True)
     assert fast == plain
     assert check_dram_records(dram.command_records(), dram.spec, end_cycle=dram.end_cycle) == []
+
+
+# -- hand-computed runs ----------------------------------------------------------------------------
+
+def rds(r) -> list[tuple[int, int, int]]:
+    """(cycle, bank group, column) of every RD."""
+    return [(c, g, col) for c, m, _ra, g, _b, _row, col in log(r) if m == "RD"]
+
+
+def lone(first: int, n: int, step: int = 7, bg: int = 0, col0: int = 0) -> list[tuple[int, int, int]]:
+    """n row hits of one bank every ``step`` cycles from ``first``, columns col0, col0 + 1, ..."""
+    return [(first + step * i, bg, col0 + i) for i in range(n)]
+
+
+def test_a_lone_bank_serves_its_row_every_tccd_l():
+    r = Rig(cfg(powerdown=False))
+    r.req("a", addr(0), nbytes=8 * 64)
+    r.run()
+    # ACT 0, RD at tRCD 4, then every max(tCCD_L 7, burst 4) = 7: 4, 11, ..., 53; data ends 53 + 11 = 64
+    assert [x[:2] for x in log(r)] == [(0, "ACT")] + [(4 + 7 * i, "RD") for i in range(8)]
+    assert rds(r) == lone(4, 8)
+    assert r.done == {"a": 64 * NS}
+    assert counts(r) == {"reads": 1, "read_bytes": 512, "busy_ps": 8 * 4 * NS, "act": 1, "rd": 8, "bursts": 8,
+                         "row_hits": 7, "row_misses": 1}
+
+
+def test_reads_queued_in_one_row_complete_one_after_another():
+    # four 2-burst reads of row 0 of bank A at 0 (columns 0-1, 2-3, 4-5, 6-7): RDs as one 8-burst
+    # read (4 + 7 i); read j's last RD is 11 + 14 j, its data ends 22 + 14 j: 22, 36, 50, 64
+    r = Rig(cfg(powerdown=False))
+    for j in range(4):
+        r.req(f"t{j}", addr(0, col=2 * j), nbytes=128)
+    r.run()
+    assert rds(r) == lone(4, 8)
+    assert r.done == {"t0": 22 * NS, "t1": 36 * NS, "t2": 50 * NS, "t3": 64 * NS}
+    assert list(r.dram.read_latency_ps) == [22 * NS, 36 * NS, 50 * NS, 64 * NS]
+    assert counts(r) == {"reads": 4, "read_bytes": 512, "busy_ps": 8 * 4 * NS, "act": 1, "rd": 8, "bursts": 8,
+                         "row_hits": 7, "row_misses": 1}
+
+
+def test_a_lone_bank_with_full_queues_takes_one_offer_per_read():
+    # read queue 2, command queue 2: at 0 bursts 0-1 enter the command queue, 2-3 the read queue,
+    # 4-7 wait at the offering side. Each RD serves the head, the read queue's oldest moves in and
+    # one offer is accepted: burst 4 at the RD at 4, 5 at 11, 6 at 18, 7 at 25. The read waited
+    # (queue_full) from its offer (0) to its last burst's acceptance (25): 25 ns. RDs as ever
+    r = Rig(cfg(powerdown=False, read_queue_depth=2, command_queue_depth=2))
+    r.req("a", addr(0), nbytes=8 * 64)
+    r.run()
+    assert rds(r) == lone(4, 8)
+    assert r.done == {"a": 64 * NS}
+    assert r.stall("queue_full") == 25 * NS
+
+
+def test_two_banks_of_one_rank_alternate_every_tccd_s():
+    # a 16-burst read: bursts 0-7 in bank A (bank group 0), 8-15 in bank B (bank group 1), one row.
+    # Both ACTs ready at 0; round robin scans from the bank after local bank 0: B (local 4) first,
+    # ACT B 0, ACT A at tRRD_S 2. RD B at tRCD 4, RD A at max(2 + 4, 4 + tCCD_S 5, bus 4 + 4) = 9.
+    # Then a bank's next RD is max(previous RD + max(tCCD_S, burst) = 5, its own last + tCCD_L 7):
+    # B at max(14, 11) = 14, A at 19, ...: B at 4 + 10 i, A at 9 + 10 i; data ends 79 + 11 = 90
+    r = Rig(cfg(powerdown=False))
+    r.req("a", addr(0), nbytes=16 * 64)
+    r.run()
+    assert [x[:4] for x in log(r)][:2] == [(0, "ACT", 0, 1), (2, "ACT", 0, 0)]
+    want = sorted(lone(4, 8, 10, bg=1) + lone(9, 8, 10, bg=0))
+    assert rds(r) == want
+    assert r.done == {"a": 90 * NS}
+    assert counts(r) == {"reads": 1, "read_bytes": 1024, "busy_ps": 16 * 4 * NS, "act": 2, "rd": 16, "bursts": 16,
+                         "row_hits": 14, "row_misses": 2}
+
+
+def test_two_banks_with_a_long_tccd_l_each_read_every_tccd_l():
+    # tCCD_L 12 > 2 x 5: B at 4, A at 9 as above; then B at max(9 + 5, 4 + 12) = 16, A at max(16 + 5,
+    # 9 + 12) = 21, ...: each bank every 12, A 5 cycles after B; data ends 9 + 7 x 12 + 11 = 104
+    r = Rig(cfg(powerdown=False, timing={"tCCD_L": 12}))
+    r.req("a", addr(0), nbytes=16 * 64)
+    r.run()
+    assert rds(r) == sorted(lone(4, 8, 12, bg=1) + lone(9, 8, 12, bg=0))
+    assert r.done == {"a": 104 * NS}
+
+
+def test_a_pair_becomes_a_lone_bank_when_one_bank_runs_dry():
+    # a: 8 bursts in bank A; b: 2 bursts in bank B. B 4, A 9, B 14 (b's last: done 25), A 19; then A
+    # alone, every tCCD_L 7: 26, 33, ..., 61; a done 61 + 11 = 72
+    r = Rig(cfg(powerdown=False))
+    r.req("a", addr(0), nbytes=8 * 64)
+    r.req("b", addr(0, bg=1), nbytes=2 * 64)
+    r.run()
+    assert rds(r) == [(4, 1, 0), (9, 0, 0), (14, 1, 1), (19, 0, 1)] + lone(26, 6, col0=2)
+    assert r.done == {"b": 25 * NS, "a": 72 * NS}
+
+
+def test_a_read_arriving_during_a_pair_run_queues_behind_its_banks_older_reads():
+    # the 16-burst pair run of above (A's last RD at 79); at 30 a 2-burst read of row 0 columns 0-1
+    # of bank A arrives: a row hit, but bank A serves its row oldest first, so it follows A's
+    # bursts: at 79 + 7 = 86 and 93; done 93 + 11 = 104, latency 104 - 30 = 74
+    r = Rig(cfg(powerdown=False))
+    r.req("a", addr(0), nbytes=16 * 64)
+    r.req("b", addr(0), at_ps=30 * NS, nbytes=2 * 64)
+    r.run()
+    assert rds(r) == sorted(lone(4, 8, 10, bg=1) + lone(9, 8, 10, bg=0)) + [(86, 0, 0), (93, 0, 1)]
+    assert r.done == {"a": 90 * NS, "b": 104 * NS}
+    assert list(r.dram.read_latency_ps) == [90 * NS, 74 * NS]
