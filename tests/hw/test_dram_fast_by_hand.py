@@ -208,3 +208,42 @@ def test_a_read_arriving_during_a_pair_run_queues_behind_its_banks_older_reads()
     assert rds(r) == sorted(lone(4, 8, 10, bg=1) + lone(9, 8, 10, bg=0)) + [(86, 0, 0), (93, 0, 1)]
     assert r.done == {"a": 90 * NS, "b": 104 * NS}
     assert list(r.dram.read_latency_ps) == [90 * NS, 74 * NS]
+
+
+def test_a_refresh_of_one_rank_stops_its_reads_while_the_other_ranks_run_goes_on():
+    # two ranks, tREFI 200: rank 0 due at 100, rank 1 at 200. At 80: a (8 bursts, rank 0 bank A) and
+    # b (8 bursts, rank 1 bank group 1 bank 0). Round robin from the bank after local 0 reaches rank
+    # 1's bank (local 12) before rank 0's (local 0, wrapping): ACT r1 80, ACT r0 81. RD r1 at 80 +
+    # tRCD 4 = 84 (data 91-95); RD r0 at 90: its data must start >= 95 + tRTRS 2 = 97; RD r1 at 96
+    # (data >= 101 + 2). Rank 0's refresh is due at 100: PRE at max(100, 81 + tRAS 11, 90 + tRTP 5)
+    # = 100, REF at 100 + tRP 6 = 106, the rank blocked to 106 + tRFC 50 = 156; rank 1's row hits
+    # go on alone every tCCD_L 7: 103, ..., 138 (b done 149). Rank 0: ACT 156, RD 160 + 7 i up to
+    # 202 (a done 213); rank 1's refresh: PRE at max(200, 138 + 5) = 200, REF 206
+    r = Rig(cfg(powerdown=False, org={"ranks": 2}, timing={"tREFI": 200}))
+    r.req("a", addr(0, rank=0, ranks=2), at_ps=80 * NS, nbytes=8 * 64)
+    r.req("b", addr(0, bg=1, rank=1, ranks=2), at_ps=80 * NS, nbytes=8 * 64)
+    r.run()
+    assert [(c, m, ra) for c, m, ra, *_ in log(r)] == [
+        (80, "ACT", 1), (81, "ACT", 0), (84, "RD", 1), (90, "RD", 0), (96, "RD", 1), (100, "PRE", 0), (103, "RD", 1),
+        (106, "REF", 0)] + [(110 + 7 * i, "RD", 1) for i in range(5)] + [(156, "ACT", 0)] + [
+        (160 + 7 * i, "RD", 0) for i in range(6)] + [(200, "PRE", 1), (202, "RD", 0), (206, "REF", 1)]
+    assert r.done == {"b": 149 * NS, "a": 213 * NS}
+
+
+def test_a_rank_due_for_refresh_serves_no_more_row_hits_during_the_other_ranks_run():
+    # as above, b (rank 1) at 70 and a (rank 0) at 90: ACT r1 70, RD r1 74, 81, 88 (every tCCD_L 7).
+    # ACT r0 90, RD r0 at 90 + tRCD 4 = 94 (its data at 101 = r1's data end 99 + tRTRS 2). RD r1 at
+    # 100 (own 88 + 7 = 95; data after r0's: 105 + 2 = 107). Rank 0 is due at 100: its bank still
+    # open with 7 row hits queued, it serves none of them: PRE at max(100, 90 + tRAS 11, 94 + tRTP 5)
+    # = 101, REF at 101 + tRP 6 = 107; rank 1 goes on: 108 (the REF took 107), 115, 122, 129 (b done
+    # 140). Rank 0 from 107 + tRFC 50: ACT 157, RD 161 + 7 i to 203 (a done 214); rank 1's refresh:
+    # PRE 200, REF 206
+    r = Rig(cfg(powerdown=False, org={"ranks": 2}, timing={"tREFI": 200}))
+    r.req("a", addr(0, rank=0, ranks=2), at_ps=90 * NS, nbytes=8 * 64)
+    r.req("b", addr(0, bg=1, rank=1, ranks=2), at_ps=70 * NS, nbytes=8 * 64)
+    r.run()
+    assert [(c, m, ra) for c, m, ra, *_ in log(r)] == [
+        (70, "ACT", 1), (74, "RD", 1), (81, "RD", 1), (88, "RD", 1), (90, "ACT", 0), (94, "RD", 0), (100, "RD", 1),
+        (101, "PRE", 0), (107, "REF", 0)] + [(108 + 7 * i, "RD", 1) for i in range(4)] + [(157, "ACT", 0)] + [
+        (161 + 7 * i, "RD", 0) for i in range(6)] + [(200, "PRE", 1), (203, "RD", 0), (206, "REF", 1)]
+    assert r.done == {"b": 140 * NS, "a": 214 * NS}
