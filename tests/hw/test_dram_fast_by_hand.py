@@ -247,3 +247,19 @@ def test_a_rank_due_for_refresh_serves_no_more_row_hits_during_the_other_ranks_r
         (101, "PRE", 0), (107, "REF", 0)] + [(108 + 7 * i, "RD", 1) for i in range(4)] + [(157, "ACT", 0)] + [
         (161 + 7 * i, "RD", 0) for i in range(6)] + [(200, "PRE", 1), (203, "RD", 0), (206, "REF", 1)]
     assert r.done == {"b": 140 * NS, "a": 214 * NS}
+
+
+def test_two_banks_alternate_at_one_cycle_with_one_cycle_bursts():
+    # BL2 on 64 bits: 16-byte bursts of 1 cycle, 32 per row (the column field 5 bits: burst 32 is
+    # bank group 1); tCCD_S 1, tCCD_L 3. a: 16 bursts of bank A (bank group 0), b: 16 of bank B
+    # (bank group 1), at 0. ACT B 0, ACT A 2 (tRRD_S), RD B at tRCD 4, RD A at 2 + 4 = 6. Then a
+    # bank's next RD is max(previous RD + max(tCCD_S, burst, 1) = 1, its own last + tCCD_L 3): B at
+    # max(7, 7) = 7, A at max(8, 9) = 9, ...: B at 4 + 3 i, A at 6 + 3 i; a read's data ends RD + 7
+    # + 1: b at 49 + 8 = 57, a at 51 + 8 = 59
+    r = Rig(cfg(powerdown=False, org={"burst_length": 2}, timing={"tCCD_S": 1, "tCCD_L": 3}))
+    assert (r.dram.spec.request_bytes, r.dram.spec.burst_cycles) == (16, 1)
+    r.req("a", 0, nbytes=16 * 16)
+    r.req("b", 32 * 16, nbytes=16 * 16)
+    r.run()
+    assert rds(r) == sorted(lone(4, 16, 3, bg=1) + lone(6, 16, 3, bg=0))
+    assert r.done == {"b": 57 * NS, "a": 59 * NS}
