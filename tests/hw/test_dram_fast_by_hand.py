@@ -263,3 +263,57 @@ def test_two_banks_alternate_at_one_cycle_with_one_cycle_bursts():
     r.run()
     assert rds(r) == sorted(lone(4, 16, 3, bg=1) + lone(6, 16, 3, bg=0))
     assert r.done == {"b": 57 * NS, "a": 59 * NS}
+
+
+@pytest.mark.parametrize("wbg", [1, 0])
+def test_a_pair_run_waits_for_write_to_read_in_the_written_bank_group(wbg):
+    # tWTR_L 11 (so that it binds past the alternation). At 0 one-burst reads open row 0 of banks A
+    # (bank group 0) and B (bank group 1) (RD B 4, RD A 9). At 30 a write of bank group wbg (posted,
+    # drained at once: write low watermark 0): WR 30, its data ends 30 + CWL 5 + 4 = 39. At 31 a
+    # 4-burst read of each bank (row hits). The other bank group's bank X reads first, at 39 +
+    # tWTR_S 3 = 42; the written group's bank Y no earlier than 39 + tWTR_L 11 = 50. Then the pair:
+    # X at max(42 + 5, 42 + tCCD_L 7) = 49 before Y at max(47, 50) = 50; Y at max(49 + 5, 50) = 54;
+    # X at max(59, 56) = 59, Y 64, X 69 (X's last: done 80), Y 74, then alone 74 + 7 = 81 (done 92)
+    r = Rig(cfg(powerdown=False, timing={"tWTR_L": 11}))
+    r.req("a0", addr(0), nbytes=64)
+    r.req("b0", addr(0, bg=1), nbytes=64)
+    r.req("w", addr(0, bg=wbg, col=7), at_ps=30 * NS, cmd=Cmd.WRITE)
+    r.req("a", addr(0, col=1), at_ps=31 * NS, nbytes=4 * 64)
+    r.req("b", addr(0, bg=1, col=1), at_ps=31 * NS, nbytes=4 * 64)
+    r.run()
+    x, y = 1 - wbg, wbg
+    assert rds(r) == [(4, 1, 0), (9, 0, 0), (42, x, 1), (49, x, 2), (54, y, 1), (59, x, 3), (64, y, 2), (69, x, 4),
+                      (74, y, 3), (81, y, 4)]
+    assert [c for c, m, *_ in log(r) if m == "WR"] == [30]
+    ends = {"a": 80 * NS, "b": 92 * NS} if wbg == 1 else {"b": 80 * NS, "a": 92 * NS}
+    assert r.done == {"b0": 15 * NS, "a0": 20 * NS, "w": 31 * NS, **ends}
+
+
+def test_a_pair_run_stops_before_an_rd_at_the_refresh_due_cycle():
+    # the 16-burst pair run (B at 4 + 10 i, A at 9 + 10 i) with the refresh due exactly at an RD's
+    # cycle: that RD is not issued (from its due time the rank takes no new commands).
+    # tREFI 74: B's 8th RD would be at 74. PRE A at max(74, 69 + tRTP 5, 2 + tRAS 11) = 74, PRE B at
+    # 75 (one command a cycle), REF at 75 + tRP 6 = 81, the rank blocked to 81 + tRFC 50 = 131.
+    # Round robin from the bank after the last request command (RD A, local 0): ACT B 131, ACT A 133
+    # (tRRD_S), RD B 135 (tRCD), RD A max(137, 135 + tCCD_S 5) = 140; done 140 + 11 = 151. The next
+    # refresh, due 148: PRE A 148, PRE B 149 (its REF would be past the end)
+    r = Rig(cfg(powerdown=False, timing={"tREFI": 74}))
+    r.req("a", addr(0), nbytes=16 * 64)
+    r.run()
+    assert rds(r) == sorted(lone(4, 7, 10, bg=1) + lone(9, 7, 10, bg=0)) + [(135, 1, 7), (140, 0, 7)]
+    assert [(c, m, g) for c, m, _ra, g, *_ in log(r) if m != "RD"] == [
+        (0, "ACT", 1), (2, "ACT", 0), (74, "PRE", 0), (75, "PRE", 1), (81, "REF", -1), (131, "ACT", 1),
+        (133, "ACT", 0), (148, "PRE", 0), (149, "PRE", 1)]
+    assert r.done == {"a": 151 * NS}
+    # tREFI 69: A's 7th RD would be at 69. PRE A 69, PRE B at max(70, 64 + 5) = 70, REF 76, blocked to
+    # 126; round robin from the bank after RD B (local 4): ACT A 126, ACT B 128, RD A 130, RD B 135;
+    # the refresh due 138: PRE A 138, PRE B at max(139, 135 + 5) = 140, REF 146, blocked to 196: ACT A
+    # 196, RD A 200 (done 211); the refresh due 207: PRE A at max(207, 196 + 11) = 207
+    r = Rig(cfg(powerdown=False, timing={"tREFI": 69}))
+    r.req("a", addr(0), nbytes=16 * 64)
+    r.run()
+    assert rds(r) == sorted(lone(4, 7, 10, bg=1) + lone(9, 6, 10, bg=0)) + [(130, 0, 6), (135, 1, 7), (200, 0, 7)]
+    assert [(c, m, g) for c, m, _ra, g, *_ in log(r) if m != "RD"] == [
+        (0, "ACT", 1), (2, "ACT", 0), (69, "PRE", 0), (70, "PRE", 1), (76, "REF", -1), (126, "ACT", 0),
+        (128, "ACT", 1), (138, "PRE", 0), (140, "PRE", 1), (146, "REF", -1), (196, "ACT", 0), (207, "PRE", 0)]
+    assert r.done == {"a": 211 * NS}
