@@ -82,3 +82,23 @@ def test_spikex_without_skipping_sizes_each_tiles_own_slice(tmp_path):
     # the other loop order reads the same slices (shared cache), in the same order here (one output block)
     assert [(s.m0, s.k0, s.s_bytes) for s in cands["m>n>k, m=2, folds/tile=1"].steps] == [
         (s.m0, s.k0, s.s_bytes) for s in steps]
+
+
+# -- weights kept across pixel chunks: only with one core ----------------------------------------
+
+TWO_CORES = ["pe_array.cores=2", 'noc.nodes={"dram": [0, 0], "glb": [1, 0], "l1": [[1, 1], [0, 1]]}']
+
+
+@pytest.mark.parametrize("cores, second", [(1, (6, 0, 0)), (2, (10, 8, 8))])
+def test_dense_ws_keeps_the_one_fold_for_the_next_pixel_chunk_on_one_core_only(tmp_path, cores, second):
+    # a 1 x 1 conv, K = 4 input channels in one fold of R = 4 rows x 2 output channels (one output
+    # block), M = 4 pixels in chunks of 2 (an L1 of 72, halves of 36). A tile: fill R = 4 + stream 2 pixels
+    # x 1 timestep + skew R + C - 2 = 4: 10 cycles, 4 x 2 8-bit weights = 8 bytes and 8 PE weight loads.
+    # One core: the second chunk finds the fold in the array: 0 + 2 + 4 = 6 cycles, no weight moved.
+    # Two cores: the second chunk may run on the other core: it loads the fold again.
+    wl = _wl(tmp_path, "{name: c1, op: conv2d, in_shape: [4, 1, 4], out_channels: 2, kernel: 1, neuron: lif}")
+    df = _df(wl, "dense-ws", "pe_array.rows=4", "pe_array.cols=2", "buffers.l1.capacity_bytes=72",
+             "buffers.l1.double_buffered=true", *(TWO_CORES if cores == 2 else []))
+    for cand in df.gemm_candidates(wl.layers[0]):  # n>m>k and m>n>k: the same tiles with one output block
+        assert cand.label.endswith("m=2, folds/tile=1")
+        assert [(s.m0, s.cycles, s.w_bytes, s.pe_weight_loads) for s in cand.steps] == [(0, 10, 8, 8), (2, *second)]
