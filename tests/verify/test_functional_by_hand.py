@@ -1,0 +1,68 @@
+"""--verify's FunctionalModel by hand, against the survivors of its session-8 mutation run (tag
+s8func): the refusal of a workload without a NIR graph as its exact line (file, key, words), and
+check() naming the first output left behind and the first value that differs (C order), with counts."""
+
+import pytest
+
+from tlmsim.dataflow import make_dataflow
+from tlmsim.errors import WorkloadError
+from tlmsim.platform import load_platform
+from tlmsim.verify.functional import FunctionalModel, VerificationError
+from tlmsim.workload import load_workload
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_workload("digits-snn", seed=0)
+
+
+def test_a_workload_without_a_graph_is_refused_in_one_line_naming_file_and_key(tmp_path):
+    f = tmp_path / "w.yaml"
+    f.write_text("name: plain\ntimesteps: 2\nweight_bits: 8\nfiring_rate: 0.5\nlayers:\n"
+                 "  - {name: fc, op: linear, in_shape: [4], out_features: 2, neuron: lif}\n")
+    wl = load_workload(f, seed=0)
+    with pytest.raises(WorkloadError) as e:
+        FunctionalModel(wl, membrane_bits=16, accumulator_bits=16)
+    assert (e.value.file, e.value.key) == (str(f), "nir")
+    assert str(e.value) == (f"{f}: nir: --verify needs a workload built from a NIR graph (its weights and neuron "
+                            "parameters); 'plain' has none")
+
+
+def _run(digits):
+    model = FunctionalModel(digits, membrane_bits=16, accumulator_bits=16)
+    plans = make_dataflow(load_platform("ddr4-baseline", ["dataflow.name=dense-ws"]), digits).plan()
+    for plan in plans:
+        for tile in plan.tiles:
+            model.execute(plan, tile)
+    return model, plans
+
+
+def test_check_names_the_first_output_a_missing_tile_left_behind(digits):
+    plans = make_dataflow(load_platform("ddr4-baseline", ["dataflow.name=dense-ws"]), digits).plan()
+    fc1 = next(p for p in plans if p.layer.name == "fc1")
+    last = fc1.tiles[-1]  # the last timestep of fc1's last output block
+    _, t0, t1, n0, nc, m0, mm, _, _, _ = last.region
+    assert (t0, t1, m0, mm) == (15, 16, 0, 1) and nc > 1  # several outputs left at 15 of 16 timesteps
+    model = FunctionalModel(digits, membrane_bits=16, accumulator_bits=16)
+    for plan in plans:
+        for tile in plan.tiles:
+            if tile is not last:
+                model.execute(plan, tile)
+    # the first of them in (output, pixel) order: output n0, pixel 0
+    with pytest.raises(VerificationError) as e:
+        model.check()
+    assert str(e.value) == f"{digits.path}: layer 'fc1': output {n0}, pixel 0 was updated for 15 of 16 timesteps"
+
+
+def test_check_names_the_first_differing_value_and_counts_them(digits):
+    model, plans = _run(digits)
+    last = plans[-1].layer  # the output layer: its image is read by no later layer
+    img = model.images[last.index]  # (T, outputs) spikes, equal to the reference after a full run
+    T, N = img.shape
+    a, b = int(img[2, 7]), int(img[9, 1])
+    img[9, 1] = 1 - b  # two spikes flipped: the first in (timestep, neuron) order is (2, 7)
+    img[2, 7] = 1 - a
+    with pytest.raises(VerificationError) as e:
+        model.check()
+    assert str(e.value) == (f"{digits.path}: layer '{last.name}': neuron (7,) at timestep 2 is {1 - a}, "
+                            f"the fixed-point reference gives {a} (2 of {T * N} values differ)")
