@@ -66,3 +66,24 @@ def test_check_names_the_first_differing_value_and_counts_them(digits):
         model.check()
     assert str(e.value) == (f"{digits.path}: layer '{last.name}': neuron (7,) at timestep 2 is {1 - a}, "
                             f"the fixed-point reference gives {a} (2 of {T * N} values differ)")
+
+
+def test_the_quantizer_gets_the_workloads_dt_and_its_refusals_name_the_file(digits, monkeypatch):
+    # a spy in place of fixed_point.quantize (imported by name into functional): the workload's own dt
+    # reaches it (not quantize's default 1.0), and a WorkloadError it raises without a file names the workload's
+    import dataclasses
+
+    import tlmsim.verify.functional as functional
+
+    seen = {}
+
+    def spy(graph, layers, **kw):
+        seen.update(kw)
+        raise WorkloadError("--verify: the neuron after this layer is not in the graph", key="fc1")
+
+    monkeypatch.setattr(functional, "quantize", spy)
+    wl = dataclasses.replace(digits, dt=0.25)
+    with pytest.raises(WorkloadError) as e:
+        FunctionalModel(wl, membrane_bits=12, accumulator_bits=16)
+    assert seen == {"weight_bits": wl.weight_bits, "membrane_bits": 12, "dt": 0.25}
+    assert str(e.value) == f"{digits.path}: fc1: --verify: the neuron after this layer is not in the graph"
