@@ -87,3 +87,25 @@ def test_the_quantizer_gets_the_workloads_dt_and_its_refusals_name_the_file(digi
         FunctionalModel(wl, membrane_bits=12, accumulator_bits=16)
     assert seen == {"weight_bits": wl.weight_bits, "membrane_bits": 12, "dt": 0.25}
     assert str(e.value) == f"{digits.path}: fc1: --verify: the neuron after this layer is not in the graph"
+
+
+@pytest.mark.parametrize("first, second, where", [
+    # outputs 2-7 of conv1 (all 64 pixels) at timestep 0, then outputs 2-9 at timestep 1: the first
+    # output of the second tile not yet at timestep 1 is its 7th, output 2 + 6 = 8, pixel 0
+    ((2, 6, 0, 64), (2, 8, 0, 64), "output 8, pixel 0"),
+    # all 16 outputs, pixels 8-39 at timestep 0, then pixels 8-47 at timestep 1: output 0, pixel 8 + 32 = 40
+    ((0, 16, 8, 32), (0, 16, 8, 40), "output 0, pixel 40"),
+])
+def test_a_tile_ahead_of_its_outputs_names_the_first_output_and_pixel_behind(digits, first, second, where):
+    import dataclasses
+
+    model = FunctionalModel(digits, membrane_bits=16, accumulator_bits=16)
+    plans = make_dataflow(load_platform("ddr4-baseline", ["dataflow.name=dense-ws"]), digits).plan()
+    conv = plans[0]
+    tile = conv.tiles[0]  # ('gemm', t0, t1, n0, nc, m0, mm, k0, k1, last): timestep 0, all of conv1's 16 x 64
+    assert tile.region == ("gemm", 0, 1, 0, 16, 0, 64, 0, 9, True)
+    model.execute(conv, dataclasses.replace(tile, region=("gemm", 0, 1, *first, 0, 9, True)))
+    with pytest.raises(VerificationError) as e:
+        model.execute(conv, dataclasses.replace(tile, index=1, region=("gemm", 1, 2, *second, 0, 9, True)))
+    assert str(e.value) == (f"{digits.path}: layer 'conv1': tile 1 updates {where} at timestep 1, but its last "
+                            "update was for timestep -1")
