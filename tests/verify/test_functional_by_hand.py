@@ -109,3 +109,20 @@ def test_a_tile_ahead_of_its_outputs_names_the_first_output_and_pixel_behind(dig
         model.execute(conv, dataclasses.replace(tile, index=1, region=("gemm", 1, 2, *second, 0, 9, True)))
     assert str(e.value) == (f"{digits.path}: layer 'conv1': tile 1 updates {where} at timestep 1, but its last "
                             "update was for timestep -1")
+
+
+def test_a_layer_after_the_first_reads_its_sources_image_not_the_workloads_spikes(digits):
+    # pool1's source is conv1 (layer 0): the model feeds it conv1's computed image, as the reference does;
+    # the workload's recorded spikes for pool1 (here all zeros) are read only for a layer fed from outside
+    import dataclasses
+
+    import numpy as np
+
+    wl = dataclasses.replace(digits, spikes={**digits.spikes, "pool1": np.zeros_like(digits.spikes["pool1"])})
+    assert wl.layers[1].name == "pool1" and wl.layers[1].source == 0
+    model = FunctionalModel(wl, membrane_bits=16, accumulator_bits=16)
+    plans = make_dataflow(load_platform("ddr4-baseline", ["dataflow.name=dense-ws"]), wl).plan()
+    for plan in plans:
+        for tile in plan.tiles:
+            model.execute(plan, tile)
+    assert model.check().startswith(f"verify: all {len(wl.layers)} layers bit-exact")
