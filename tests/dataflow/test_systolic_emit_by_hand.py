@@ -544,3 +544,19 @@ def test_emit_recurrent_tile_starting_inside_the_feed_forward_rows(tmp_path):
     assert [(m.nbytes, m.after) for m in tile.loads if m.data_class == S] == [
         (2, None), (2, (0, "spikes", 0, 0)), (3, (0, "spikes", 0, 4))]
     assert [m.dram_address - ob for m in tile.loads if m.data_class == S][1:] == [0, 0]
+
+
+@pytest.mark.parametrize("c, want", [(33, "p"), (34, "r")])
+def test_plan_gemm_inputs_the_prologue_brings_cost_their_dram_bytes_once(tmp_path, c, want):
+    # "r": two tiles of 3 channels, each reading the 3 input bytes (reuse 2: resident, brought once by the
+    # prologue from DRAM, the first tile's 3 bytes exposed), the weights 30 + 30 once (60), the outputs
+    # resident and written back (1): 64 DRAM bytes -> max(2, 32) + (3 + 1) / 2 = 34. p: max(c, 32) + 0.5.
+    # (not counting the prologue's 3 input bytes would make r max(2, 30.5) + 2 = 32.5, below p at c = 33)
+    wl = _wl(tmp_path, FC, T=1)
+    r = GemmCandidate("r", [_step(0, 3, 1, 30, 3), _step(3, 3, 1, 30, 3)])
+    assert _pick(wl, [_p(c), r]) == want
+    assert _pick(wl, [r, _p(c)]) == want
+    df = _df(wl)
+    plan = _plan_with(df, wl.layers[0], [r])
+    assert plan.resident == {"weights": False, "inputs": True, "membrane": False, "outputs": True}
+    assert [(m.data_class, m.nbytes) for m in plan.prologue] == [(S, 3)]
