@@ -1,0 +1,92 @@
+"""The DRAM scheduler by hand: when a channel wakes, what it picks, what a command leaves behind.
+
+Each test offers a few requests to a ``Dram`` (through ``access``) and compares the command log,
+the completion times and ``stats`` with values worked out by hand in the comments. Only public
+entry points (``Dram(plain=True)``, the scheduler without fast paths, is a constructor option).
+
+The configuration is tests/hw/test_dram_by_hand.py's ``cfg()`` (timings all distinct: tCK 1 ns,
+CL 7, CWL 5, tRCD 4, tRP 6, tRAS 11, tRRD_S 2, tRRD_L 3, tCCD_S 5, tCCD_L 7, tFAW 16, tWR 9,
+tWTR_S 3, tWTR_L 8, tRTP 5, tRTRS 2, tREFI 5000, tRFC 50, tCKE 12, tXP 13, tCKESR 19, tXS 23;
+burst 4 cycles, so a read's data ends RD + 11; power-down after 20 idle cycles, self-refresh after
+100; 1 rank, 2 bank groups x 4 banks, mapping rochrababgco, 64-byte bursts, 8 per row).
+
+The channel's wake: a read's completion (its SimPy event) fires when the channel handles its last
+burst's RD, at max(data end, the wake handling it). Between arrivals the channel sleeps up to a
+lower bound of the next completion; a bound too high shows as a completion later than the data end.
+"""
+
+import pytest
+
+from tests.hw.test_dram import Rig, addr
+from tests.hw.test_dram_by_hand import cfg, log
+from tlmsim.engine.transaction import Cmd
+
+NS = 1000
+
+
+# -- the channel's wake (Dram._schedule) -----------------------------------------------------------
+
+def test_a_write_waiting_behind_a_full_read_queue_is_done_when_accepted():
+    # one-entry read and command queues; a 4-burst read r (bank 0, row 0) and then a one-burst write w
+    # (bank 1) offered at 0. Burst 0 goes to the bank queue, burst 1 to the read queue, bursts 2 and 3
+    # and w wait at the offering side. ACT 0, RD 4 (burst 0): burst 1 moves to the bank queue, burst 2
+    # to the read queue; RD 11 (tCCD_L 7): burst 3 to the read queue and w into the (empty) write
+    # buffer, accepted at 11, so w is done at 12 (a write is done one cycle after it enters the buffer).
+    # The channel must wake at RD 11 for that: a write waiting at the offering side keeps the wakes at
+    # every decision (r alone would let it sleep to a bound of its completion). RDs 18, 25: r ends 36.
+    r = Rig(cfg(powerdown=False, read_queue_depth=1, command_queue_depth=1))
+    r.req("r", addr(0), nbytes=256)
+    r.req("w", addr(0, ba=1), cmd=Cmd.WRITE)
+    r.run()
+    assert r.done == {"w": 12 * NS, "r": 36 * NS}
+    assert r.cmds("RD") == [4, 11, 18, 25]
+    # a transaction waits from its offer to its last burst's acceptance: r's burst 3 and w, both at 11
+    assert r.stall("queue_full") == (11 + 11) * NS
+
+
+@pytest.mark.parametrize("late", [1, 0])
+def test_a_read_over_two_channels_ends_on_the_channel_that_slept_longer(late):
+    # two channels (rochrababgco: the channel bit above the bank bits, so the burst after channel 0's
+    # bank 7 (bank group 1, bank 3) column 7 is channel 1's bank 0 column 0). The other channel
+    # (busy = 1 - late) is kept awake by q (its bank 0, row 0) at 90: its rank powered down at 20 (idle
+    # since 0), PDX 90, ACT at 90 + tXP 13 = 103, RD 107, q ends 118. The late channel's rank, idle
+    # since 0, is in self-refresh from 100 (its precharge power-down before is not logged).
+    # x at 120: 5 bursts, 4 on the busy channel (late = 1: channel 0 bank 7 columns 4..7, a new row
+    # there: ACT 120, RDs 124, 131, 138, 145, tCCD_L 7 apart, data end 156; late = 0: channel 1 bank 0
+    # columns 0..3, hits of q's open row: RDs 120, 127, 134, 141, data end 152) and 1 on the late one:
+    # SRX at max(120, 100 + tCKESR 19) = 120, ACT at 120 + tXS 23 = 143, RD 147, data end 158: x is done
+    # at 158. The late channel's wake bound counts only its own banks' bursts (counting the busy
+    # channel's four would put it at 143 + 3 x tCCD_L = 164).
+    r = Rig(cfg(org={"channels": 2}))
+    d = r.dram
+    start = addr(0, bg=1, ba=3, col=4 if late else 7)
+    busy = 1 - late
+    assert d.decode(start) == (0, 0, 1, 3, 0, start // 64 % 8)
+    assert [d.decode(start + 64 * i)[0] for i in range(5)] == [0] * (1 + 3 * late) + [1] * (1 + 3 * busy)
+    q = addr(busy)  # the row field of addr() here is 2 x row + channel
+    assert d.decode(q) == (busy, 0, 0, 0, 0, 0)
+    r.req("q", q, at_ps=90 * NS)
+    r.req("x", start, nbytes=5 * 64, at_ps=120 * NS)
+    r.run()
+    assert r.done == {"q": 118 * NS, "x": 158 * NS}
+    df = r.log()
+    got = sorted((int(a), int(b), str(m)) for a, b, m in zip(df["cycle"], df["channel"], df["command"]))
+    b = busy
+    rds = [(124, b, "RD"), (131, b, "RD"), (138, b, "RD"), (145, b, "RD")] if late else [
+        (120, b, "RD"), (127, b, "RD"), (134, b, "RD"), (141, b, "RD")]
+    assert got == sorted([(20, b, "PDE"), (90, b, "PDX"), (100, late, "SRE"), (103, b, "ACT"), (107, b, "RD"),
+                          (120, late, "SRX"), (143, late, "ACT"), (147, late, "RD")] + rds
+                         + ([(120, b, "ACT")] if late else []))
+
+
+def test_a_row_hit_read_ends_on_time_when_tccd_l_exceeds_the_read_latency():
+    # tCCD_L 12 > CL 7 + burst 4: the wake bound's slack (a read's data ends 11 after its RD) is less
+    # than one RD spacing, so a bound one RD too high shows. a at 0 opens row 0 (ACT 0, RD 4, ends 15);
+    # b (2 bursts, row 0) at 30: RDs 30 and 42 (tCCD_L 12), data end 42 + 11 = 53; the channel sleeps
+    # to 30 + (2 - 1) x 12 = 42 (the bound of b's last RD), handles it there, and b is done at 53
+    r = Rig(cfg(powerdown=False, timing={"tCCD_L": 12}))
+    r.req("a", addr(0))
+    r.req("b", addr(0, col=1), nbytes=128, at_ps=30 * NS)
+    r.run()
+    assert r.done == {"a": 15 * NS, "b": 53 * NS}
+    assert [x[:2] for x in log(r)] == [(0, "ACT"), (4, "RD"), (30, "RD"), (42, "RD")]
