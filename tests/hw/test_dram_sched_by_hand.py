@@ -90,3 +90,48 @@ def test_a_row_hit_read_ends_on_time_when_tccd_l_exceeds_the_read_latency():
     r.run()
     assert r.done == {"a": 15 * NS, "b": 53 * NS}
     assert [x[:2] for x in log(r)] == [(0, "ACT"), (4, "RD"), (30, "RD"), (42, "RD")]
+
+
+@pytest.mark.parametrize("second", [False, True])
+def test_a_read_over_two_banks_ends_on_time_when_tccd_l_exceeds_the_read_latency(second):
+    # tCCD_L 12 as above. a at 0 opens bank 0's row 0 (ACT 0, RD 4, ends 15). b at 30: 3 bursts, bank 0
+    # columns 6 and 7, then bank 4 (bank group 1) column 0. At 30 bank 4's ACT (act rules all past) and
+    # bank 0's RD (col rules: 4 + tCCD_L 12 = 16, bus 15 - CL 7) tie; round robin after bank 0 (a's):
+    # ACT bank 4 at 30, RD bank 0 at 31 (one command a cycle), RD bank 4 at max(30 + tRCD 4, 31 +
+    # tCCD_S 5, bus 31 + 11 - 7 = 35) = 36, RD bank 0 at max(31 + 12, 36 + 5) = 43: b ends 54. The
+    # channel sleeps to 30 + the bound of b's last RD: its two bursts in bank 0's row 0, (2 - 1) x 12
+    # = 42 (above (3 - 1) bursts x 4 over two bank groups); it handles RD 43 there and b is done at 54.
+    # second: c at 30 too, 2 bursts (bank 0 column 7, bank 4 column 0; its bound counts b's bursts in
+    # the same rows): bank 4 RD at max(36 + 12, 43 + 5) = 48, bank 0 RD at max(43 + 12, 48 + 5) = 55,
+    # c ends 66
+    r = Rig(cfg(powerdown=False, timing={"tCCD_L": 12}))
+    r.req("a", addr(0))
+    r.req("b", addr(0, col=6), nbytes=3 * 64, at_ps=30 * NS)
+    if second:
+        r.req("c", addr(0, col=7), nbytes=2 * 64, at_ps=30 * NS)
+    r.run()
+    want = [(0, "ACT", 0, 0, -1), (4, "RD", 0, 0, 0), (30, "ACT", 1, 0, -1), (31, "RD", 0, 0, 6), (36, "RD", 1, 0, 0),
+            (43, "RD", 0, 0, 7)]
+    if second:
+        want += [(48, "RD", 1, 0, 0), (55, "RD", 0, 0, 7)]
+    assert [(x[0], x[1], x[3], x[4], x[6]) for x in log(r)] == want
+    assert r.done == {"a": 15 * NS, "b": 54 * NS, **({"c": 66 * NS} if second else {})}
+
+
+def test_a_read_over_three_banks_ends_on_time_when_tccd_l_exceeds_the_read_latency():
+    # tCCD_L 12; rows of 2 bursts (16 columns), so x (5 bursts from byte 64) covers bank 0 column 1,
+    # bank 4 (bank group 1) columns 0 and 1, bank 1 columns 0 and 1: 3 bursts in bank group 0, 2 in 1.
+    # Round robin from bank 1: ACT bank 1 at 0, ACT bank 4 at 0 + tRRD_S 2, ACT bank 0 at max(0 +
+    # tRRD_L 3, 2 + 2) = 4; RDs: bank 1 at 5 (the ACT took cycle 4), bank 4 at 5 + tCCD_S 5 = 10,
+    # bank 0 at max(5 + 12, 10 + 5) = 17, bank 4 at max(10 + 12, 17 + 5) = 22, bank 1 at max(17 + 12,
+    # 22 + 5) = 29: x ends 40. The channel sleeps to the bound of x's last RD: bank group 0's 3 bursts,
+    # (3 - 1) x 12 = 24 after its next command (0), above (5 - 1) bursts x 4 and a bank's (2 - 1) x 12
+    r = Rig(cfg(powerdown=False, timing={"tCCD_L": 12}, org={"columns": 16}))
+    assert [r.dram.decode(64 * i)[2:] for i in range(1, 6)] == [(0, 0, 0, 1), (1, 0, 0, 0), (1, 0, 0, 1),
+                                                               (0, 1, 0, 0), (0, 1, 0, 1)]
+    r.req("x", 64, nbytes=5 * 64)
+    r.run()
+    assert [(x[0], x[1], x[3], x[4], x[6]) for x in log(r)] == [
+        (0, "ACT", 0, 1, -1), (2, "ACT", 1, 0, -1), (4, "ACT", 0, 0, -1), (5, "RD", 0, 1, 0), (10, "RD", 1, 0, 0),
+        (17, "RD", 0, 0, 1), (22, "RD", 1, 0, 1), (29, "RD", 0, 1, 1)]
+    assert r.done == {"x": 40 * NS}
