@@ -135,3 +135,48 @@ def test_a_read_over_three_banks_ends_on_time_when_tccd_l_exceeds_the_read_laten
         (0, "ACT", 0, 1, -1), (2, "ACT", 1, 0, -1), (4, "ACT", 0, 0, -1), (5, "RD", 0, 1, 0), (10, "RD", 1, 0, 0),
         (17, "RD", 0, 0, 1), (22, "RD", 1, 0, 1), (29, "RD", 0, 1, 1)]
     assert r.done == {"x": 40 * NS}
+
+
+# -- what an issued command leaves behind (Dram._issue) ---------------------------------------------
+
+def test_a_refresh_blocks_only_its_own_ranks_banks():
+    # two ranks, tREFI 400: rank 0 refreshes at (0 + 1) x 400 / 2 = 200, rank 1 at 400 (both idle,
+    # nothing open). a (rank 0) at 405: rank 1's REF blocks rank 1's banks to 400 + tRFC 50 = 450, not
+    # rank 0's (free since 250): ACT 405, RD 409, a ends 420
+    r = Rig(cfg(powerdown=False, org={"ranks": 2}, timing={"tREFI": 400}))
+    r.req("a", addr(0, rank=0, ranks=2), at_ps=405 * NS)
+    r.run()
+    r.dram.finalize(460 * NS)
+    assert [x[:3] for x in log(r)] == [(200, "REF", 0), (400, "REF", 1), (405, "ACT", 0), (409, "RD", 0)]
+    assert r.done == {"a": 420 * NS}
+
+
+def test_hbm_a_column_command_leaves_the_row_bus_free_in_its_cycle():
+    # HBM: a row and a column command may share a cycle. a (bank 0) ACT 0; c (bank 4) ACT at 2 (tRRD_S);
+    # a's RD ready at 4; b (bank 1, bank group 0) arrives at 4, its ACT ready at max(0 + tRRD_L 3,
+    # 2 + tRRD_S 2) = 4. Round robin after bank 4 (c's ACT, the last served): bank 0's RD before bank
+    # 1's ACT, both at 4. c's RD at max(2 + tRCD 4, 4 + tCCD_S 5, a's data end 15 - CL 7) = 9; b's RD at
+    # max(4 + 4, 4 + tCCD_L 7, 9 + 5, c's data end 20 - 7) = 14. Ends: a 15, c 20, b 25
+    r = Rig(cfg(preset="HBM2", powerdown=False))
+    r.req("a", addr(0))
+    r.req("c", addr(0, bg=1), at_ps=2 * NS)
+    r.req("b", addr(0, ba=1), at_ps=4 * NS)
+    r.run()
+    assert [(x[0], x[1], x[3], x[4]) for x in log(r)] == [(0, "ACT", 0, 0), (2, "ACT", 1, 0), (4, "RD", 0, 0),
+                                                         (4, "ACT", 0, 1), (9, "RD", 1, 0), (14, "RD", 0, 1)]
+    assert r.done == {"a": 15 * NS, "c": 20 * NS, "b": 25 * NS}
+
+
+def test_hbm_row_commands_one_cycle_apart_before_a_refresh():
+    # HBM, tREFI 100. a (bank 0) and c (bank 4) at 0: round robin from bank 1 reaches bank 4 first: ACT c
+    # 0, ACT a 2 (tRRD_S), RD c 4, RD a max(2 + 4, 4 + tCCD_S 5) = 9. The refresh due at 100 closes both
+    # rows: PRE bank 0 at 100, PRE bank 4 at 101 (one row command a cycle), REF at 101 + tRP 6 = 107
+    r = Rig(cfg(preset="HBM2", powerdown=False, timing={"tREFI": 100}))
+    r.req("a", addr(0))
+    r.req("c", addr(0, bg=1))
+    r.run()
+    r.dram.finalize(120 * NS)
+    assert [(x[0], x[1], x[3], x[4]) for x in log(r)] == [(0, "ACT", 1, 0), (2, "ACT", 0, 0), (4, "RD", 1, 0),
+                                                         (9, "RD", 0, 0), (100, "PRE", 0, 0), (101, "PRE", 1, 0),
+                                                         (107, "REF", -1, -1)]
+    assert r.done == {"c": 15 * NS, "a": 20 * NS}
