@@ -26,7 +26,8 @@ NS = 1000
 
 # -- the channel's wake (Dram._schedule) -----------------------------------------------------------
 
-def test_a_write_waiting_behind_a_full_read_queue_is_done_when_accepted():
+@pytest.mark.parametrize("tck", [1000, 1])
+def test_a_write_waiting_behind_a_full_read_queue_is_done_when_accepted(tck):
     # one-entry read and command queues; a 4-burst read r (bank 0, row 0) and then a one-burst write w
     # (bank 1) offered at 0. Burst 0 goes to the bank queue, burst 1 to the read queue, bursts 2 and 3
     # and w wait at the offering side. ACT 0, RD 4 (burst 0): burst 1 moves to the bank queue, burst 2
@@ -34,14 +35,16 @@ def test_a_write_waiting_behind_a_full_read_queue_is_done_when_accepted():
     # buffer, accepted at 11, so w is done at 12 (a write is done one cycle after it enters the buffer).
     # The channel must wake at RD 11 for that: a write waiting at the offering side keeps the wakes at
     # every decision (r alone would let it sleep to a bound of its completion). RDs 18, 25: r ends 36.
-    r = Rig(cfg(powerdown=False, read_queue_depth=1, command_queue_depth=1))
+    # A wake for cycle c comes at c x tCK + 1 ps (after the requests arriving at c): with tCK 1 ps the
+    # wake for RD 11 comes at 12 ps, just when w is done
+    r = Rig(cfg(powerdown=False, read_queue_depth=1, command_queue_depth=1, timing={"tck_ps": tck}))
     r.req("r", addr(0), nbytes=256)
     r.req("w", addr(0, ba=1), cmd=Cmd.WRITE)
     r.run()
-    assert r.done == {"w": 12 * NS, "r": 36 * NS}
+    assert r.done == {"w": 12 * tck, "r": 36 * tck}
     assert r.cmds("RD") == [4, 11, 18, 25]
     # a transaction waits from its offer to its last burst's acceptance: r's burst 3 and w, both at 11
-    assert r.stall("queue_full") == (11 + 11) * NS
+    assert r.stall("queue_full") == (11 + 11) * tck
 
 
 @pytest.mark.parametrize("late", [1, 0])
