@@ -183,3 +183,23 @@ def test_hbm_row_commands_one_cycle_apart_before_a_refresh():
                                                          (9, "RD", 0, 0), (100, "PRE", 0, 0), (101, "PRE", 1, 0),
                                                          (107, "REF", -1, -1)]
     assert r.done == {"c": 15 * NS, "a": 20 * NS}
+
+
+def test_hbm_column_commands_in_consecutive_cycles():
+    # HBM with one-cycle bursts (BL2 on 256 bits: 64-byte requests, 8 a row with 16 columns) and tCCD_S 1.
+    # a (bank 0) and c (bank 4) at 0: ACT c 0, ACT a 2 (tRRD_S), RD c 4, RD a max(2 + tRCD 4, 4 + 1,
+    # c's data end 4 + 7 + 1 - CL 7) = 6. Two hits at 50, one a bank: round robin after bank 0 (the
+    # last served): RD bank 4 at 50, RD bank 0 at 51 (the column bus is free again the next cycle; the
+    # data bus at 50 + 8 - 7 = 51). Reads end RD + CL 7 + 1
+    r = Rig(cfg(preset="HBM2", powerdown=False, org={"burst_length": 2, "bus_width_bits": 256, "columns": 16},
+                timing={"tCCD_S": 1}))
+    assert r.dram.spec.burst_cycles == 1 and r.dram.spec.request_bytes == 64
+    r.req("a", addr(0))
+    r.req("c", addr(0, bg=1))
+    r.req("a2", addr(0, col=1), at_ps=50 * NS)
+    r.req("c2", addr(0, bg=1, col=1), at_ps=50 * NS)
+    r.run()
+    assert [(x[0], x[1], x[3], x[4], x[6]) for x in log(r)] == [
+        (0, "ACT", 1, 0, -1), (2, "ACT", 0, 0, -1), (4, "RD", 1, 0, 0), (6, "RD", 0, 0, 0), (50, "RD", 1, 0, 1),
+        (51, "RD", 0, 0, 1)]
+    assert r.done == {"c": 12 * NS, "a": 14 * NS, "c2": 58 * NS, "a2": 59 * NS}
