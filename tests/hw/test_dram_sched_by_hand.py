@@ -16,12 +16,24 @@ lower bound of the next completion; a bound too high shows as a completion later
 """
 
 import pytest
+import simpy
 
 from tests.hw.test_dram import Rig, addr
 from tests.hw.test_dram_by_hand import cfg, log
+from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.transaction import Cmd
+from tlmsim.hw.dram import Dram
 
 NS = 1000
+
+
+def rig(config, *, plain: bool = False) -> Rig:
+    """tests/hw/test_dram.py's Rig; ``plain``: the scheduler without fast paths (open-page row-hit
+    reads then go through the general pick and issue, one command at a time)."""
+    r = Rig.__new__(Rig)
+    r.env, r.rec, r.done = simpy.Environment(), Recorder(), {}
+    r.dram = Dram(name="dram", env=r.env, recorder=r.rec, config=config, record_commands=True, plain=plain)
+    return r
 
 
 # -- the channel's wake (Dram._schedule) -----------------------------------------------------------
@@ -185,14 +197,15 @@ def test_hbm_row_commands_one_cycle_apart_before_a_refresh():
     assert r.done == {"c": 15 * NS, "a": 20 * NS}
 
 
-def test_hbm_column_commands_in_consecutive_cycles():
+@pytest.mark.parametrize("plain", [False, True])
+def test_hbm_column_commands_in_consecutive_cycles(plain):
     # HBM with one-cycle bursts (BL2 on 256 bits: 64-byte requests, 8 a row with 16 columns) and tCCD_S 1.
     # a (bank 0) and c (bank 4) at 0: ACT c 0, ACT a 2 (tRRD_S), RD c 4, RD a max(2 + tRCD 4, 4 + 1,
     # c's data end 4 + 7 + 1 - CL 7) = 6. Two hits at 50, one a bank: round robin after bank 0 (the
     # last served): RD bank 4 at 50, RD bank 0 at 51 (the column bus is free again the next cycle; the
     # data bus at 50 + 8 - 7 = 51). Reads end RD + CL 7 + 1
-    r = Rig(cfg(preset="HBM2", powerdown=False, org={"burst_length": 2, "bus_width_bits": 256, "columns": 16},
-                timing={"tCCD_S": 1}))
+    r = rig(cfg(preset="HBM2", powerdown=False, org={"burst_length": 2, "bus_width_bits": 256, "columns": 16},
+                timing={"tCCD_S": 1}), plain=plain)
     assert r.dram.spec.burst_cycles == 1 and r.dram.spec.request_bytes == 64
     r.req("a", addr(0))
     r.req("c", addr(0, bg=1))
