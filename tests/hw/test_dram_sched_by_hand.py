@@ -216,3 +216,20 @@ def test_hbm_column_commands_in_consecutive_cycles(plain):
         (0, "ACT", 1, 0, -1), (2, "ACT", 0, 0, -1), (4, "RD", 1, 0, 0), (6, "RD", 0, 0, 0), (50, "RD", 1, 0, 1),
         (51, "RD", 0, 0, 1)]
     assert r.done == {"c": 12 * NS, "a": 14 * NS, "c2": 58 * NS, "a2": 59 * NS}
+
+
+def test_a_rank_with_another_bank_open_stays_in_active_standby_across_a_precharge():
+    # a (bank 0) and c (bank 4) at 0: ACT c 0, ACT a 2, RD c 4, RD a 9 (ends 15, 20). d (bank 0, row 1) at
+    # 50: PRE bank 0 at 50, ACT 56, RD 60, ends 71. Bank 4 stays open all along, so the rank is in active
+    # standby from 0 to the end (71), also between the PRE and the ACT of bank 0
+    r = Rig(cfg(powerdown=False))
+    r.req("a", addr(0))
+    r.req("c", addr(0, bg=1))
+    r.req("d", addr(1), at_ps=50 * NS)
+    r.run()
+    assert [(x[0], x[1], x[3], x[5]) for x in log(r)] == [(0, "ACT", 1, 0), (2, "ACT", 0, 0), (4, "RD", 1, 0),
+                                                         (9, "RD", 0, 0), (50, "PRE", 0, 0), (56, "ACT", 0, 1),
+                                                         (60, "RD", 0, 1)]
+    assert r.done == {"c": 15 * NS, "a": 20 * NS, "d": 71 * NS}
+    assert r.dram.background_cycles() == {"active_standby": 71, "precharge_standby": 0, "active_powerdown": 0,
+                                          "precharge_powerdown": 0, "self_refresh": 0}
