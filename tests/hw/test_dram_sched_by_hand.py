@@ -233,3 +233,18 @@ def test_a_rank_with_another_bank_open_stays_in_active_standby_across_a_precharg
     assert r.done == {"c": 15 * NS, "a": 20 * NS, "d": 71 * NS}
     assert r.dram.background_cycles() == {"active_standby": 71, "precharge_standby": 0, "active_powerdown": 0,
                                           "precharge_powerdown": 0, "self_refresh": 0}
+
+
+def test_a_read_after_a_written_back_write_goes_to_the_device():
+    # w (2 bursts, bank 0 row 0 columns 0 and 1) at 0: in the write buffer at 0 (done at 1), drained at
+    # once (no read queued, low watermark 0): ACT 0, WR 4, WR 11 (tCCD_L 7). r reads column 1 at 50: the
+    # write has left the buffer, so no forwarding: a row hit, RD at 50 (tWTR_L: 11 + CWL 5 + 4 + 8 = 28
+    # is past), ends 61
+    r = Rig(cfg(powerdown=False))
+    r.req("w", addr(0), cmd=Cmd.WRITE, nbytes=128)
+    r.req("r", addr(0, col=1), at_ps=50 * NS)
+    r.run()
+    assert [(x[0], x[1], x[6]) for x in log(r)] == [(0, "ACT", -1), (4, "WR", 0), (11, "WR", 1), (50, "RD", 1)]
+    assert r.done == {"w": 1 * NS, "r": 61 * NS}
+    c = r.dram.stats.c
+    assert (c["wr"], c["rd"], c["bursts"], c["row_hits"], c["row_misses"], c["forwarded_reads"]) == (2, 1, 3, 2, 1, 0)
