@@ -248,3 +248,30 @@ def test_a_read_after_a_written_back_write_goes_to_the_device():
     assert r.done == {"w": 1 * NS, "r": 61 * NS}
     c = r.dram.stats.c
     assert (c["wr"], c["rd"], c["bursts"], c["row_hits"], c["row_misses"], c["forwarded_reads"]) == (2, 1, 3, 2, 1, 0)
+    assert c["busy_ps"] == 3 * 4 * NS  # 3 bursts of 4 cycles on the data bus
+
+
+def test_the_rank_is_idle_from_a_writes_recovery_end():
+    # w at 0: in the buffer at 0 (done at 1), drained at once: ACT 0, WR 4, data 4 + CWL 5 .. 13; the rank
+    # is busy to the write recovery's end 13 + tWR 9 = 22 and powers down 20 idle cycles later, at 42
+    # (active power-down: the row stays open) to the end at 100
+    r = Rig(cfg())
+    r.req("w", addr(0), cmd=Cmd.WRITE)
+    r.run()
+    r.dram.finalize(100 * NS)
+    assert [x[:2] for x in log(r)] == [(0, "ACT"), (4, "WR"), (42, "PDE")]
+    assert r.done == {"w": 1 * NS}
+    assert r.dram.background_cycles()["active_powerdown"] == 100 - 42
+
+
+@pytest.mark.parametrize("plain", [False, True])
+def test_a_conflict_precharge_waits_for_additive_latency_plus_trtp(plain):
+    # AL 3 (RL = AL + CL = 10). a (row 0) and b (row 1, same bank) at 0: ACT 0, RD a 4 (tRCD), ends
+    # 4 + 10 + 4 = 18; PRE at max(ACT + tRAS 11, RD + AL 3 + tRTP 5 = 12) = 12, ACT 18, RD 22, b ends 36
+    r = rig(cfg(powerdown=False, timing={"AL": 3}), plain=plain)
+    r.req("a", addr(0))
+    r.req("b", addr(1))
+    r.run()
+    assert [(x[0], x[1], x[5]) for x in log(r)] == [(0, "ACT", 0), (4, "RD", 0), (12, "PRE", 0), (18, "ACT", 1),
+                                                   (22, "RD", 1)]
+    assert r.done == {"a": 18 * NS, "b": 36 * NS}
