@@ -275,3 +275,18 @@ def test_a_conflict_precharge_waits_for_additive_latency_plus_trtp(plain):
     assert [(x[0], x[1], x[5]) for x in log(r)] == [(0, "ACT", 0), (4, "RD", 0), (12, "PRE", 0), (18, "ACT", 1),
                                                    (22, "RD", 1)]
     assert r.done == {"a": 18 * NS, "b": 36 * NS}
+
+
+# -- what the scheduler picks (Dram._pick) ------------------------------------------------------------
+
+def test_a_refresh_closes_only_its_own_ranks_rows():
+    # two ranks, tREFI 400: rank 0 refreshes at 200 (nothing open), rank 1 at 400. a (rank 0) at 300:
+    # ACT 300, RD 304, ends 315; its row stays open: rank 1's refresh at 400 neither closes it nor waits
+    # for it (REF at 400); rank 0's next refresh, due 600, closes it: PRE 600, REF 606
+    r = Rig(cfg(powerdown=False, org={"ranks": 2}, timing={"tREFI": 400}))
+    r.req("a", addr(0, rank=0, ranks=2), at_ps=300 * NS)
+    r.run()
+    r.dram.finalize(700 * NS)
+    assert [x[:3] for x in log(r)] == [(200, "REF", 0), (300, "ACT", 0), (304, "RD", 0), (400, "REF", 1),
+                                       (600, "PRE", 0), (606, "REF", 0)]
+    assert r.done == {"a": 315 * NS}
