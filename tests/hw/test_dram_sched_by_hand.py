@@ -290,3 +290,19 @@ def test_a_refresh_closes_only_its_own_ranks_rows():
     assert [x[:3] for x in log(r)] == [(200, "REF", 0), (300, "ACT", 0), (304, "RD", 0), (400, "REF", 1),
                                        (600, "PRE", 0), (606, "REF", 0)]
     assert r.done == {"a": 315 * NS}
+
+
+def test_another_rank_is_served_while_one_waits_for_its_refresh():
+    # two ranks, tREFI 400: rank 0's refresh is due at 200. x (rank 0, row 0) at 195: ACT 195, RD 199,
+    # ends 210. At 201 x2 (rank 0, row 1: waits for the refresh) and y (rank 1). Rank 0: PRE at
+    # max(195 + tRAS 11, 199 + tRTP 5) = 206, REF 212, blocked to 212 + tRFC 50 = 262: x2's ACT 262, RD
+    # 266, ends 277. Rank 1 goes on meanwhile: ACT 201 (tRRD is per rank), RD at max(201 + tRCD 4, x's
+    # data end 210 + tRTRS 2 - CL 7) = 205, ends 216
+    r = Rig(cfg(powerdown=False, org={"ranks": 2}, timing={"tREFI": 400}))
+    r.req("x", addr(0, rank=0, ranks=2), at_ps=195 * NS)
+    r.req("x2", addr(1, rank=0, ranks=2), at_ps=201 * NS)
+    r.req("y", addr(0, rank=1, ranks=2), at_ps=201 * NS)
+    r.run()
+    assert [x[:3] for x in log(r)] == [(195, "ACT", 0), (199, "RD", 0), (201, "ACT", 1), (205, "RD", 1),
+                                       (206, "PRE", 0), (212, "REF", 0), (262, "ACT", 0), (266, "RD", 0)]
+    assert r.done == {"x": 210 * NS, "y": 216 * NS, "x2": 277 * NS}
