@@ -306,3 +306,19 @@ def test_another_rank_is_served_while_one_waits_for_its_refresh():
     assert [x[:3] for x in log(r)] == [(195, "ACT", 0), (199, "RD", 0), (201, "ACT", 1), (205, "RD", 1),
                                        (206, "PRE", 0), (212, "REF", 0), (262, "ACT", 0), (266, "RD", 0)]
     assert r.done == {"x": 210 * NS, "y": 216 * NS, "x2": 277 * NS}
+
+
+def test_a_tie_between_two_ranks_refresh_commands_goes_to_the_lower_rank():
+    # two ranks, tREFI 400 (rank 0 due 200, rank 1 due 400), tRAS 250. y (rank 1) at 184: ACT 184, RD 188,
+    # ends 199; x (rank 0) at 190: ACT 190, RD at max(194, y's data end 199 + tRTRS 2 - CL 7) = 194, ends
+    # 205. Rank 0's refresh waits for its PRE at 190 + 250 = 440; rank 1's: PRE at max(184 + 250, 400) =
+    # 434, REF ready at 434 + tRP 6 = 440. The tie at 440 goes to rank 0's PRE, rank 1's REF at 441 (one
+    # command a cycle); rank 0's REF at 440 + 6 = 446
+    r = Rig(cfg(powerdown=False, org={"ranks": 2}, timing={"tREFI": 400, "tRAS": 250}))
+    r.req("y", addr(0, rank=1, ranks=2), at_ps=184 * NS)
+    r.req("x", addr(0, rank=0, ranks=2), at_ps=190 * NS)
+    r.run()
+    r.dram.finalize(520 * NS)
+    assert [x[:3] for x in log(r)] == [(184, "ACT", 1), (188, "RD", 1), (190, "ACT", 0), (194, "RD", 0),
+                                       (434, "PRE", 1), (440, "PRE", 0), (441, "REF", 1), (446, "REF", 0)]
+    assert r.done == {"y": 199 * NS, "x": 205 * NS}
