@@ -322,3 +322,18 @@ def test_a_tie_between_two_ranks_refresh_commands_goes_to_the_lower_rank():
     assert [x[:3] for x in log(r)] == [(184, "ACT", 1), (188, "RD", 1), (190, "ACT", 0), (194, "RD", 0),
                                        (434, "PRE", 1), (440, "PRE", 0), (441, "REF", 1), (446, "REF", 0)]
     assert r.done == {"y": 199 * NS, "x": 205 * NS}
+
+
+def test_a_tie_between_a_refresh_and_the_other_ranks_precharge_goes_to_the_lower_rank():
+    # as above (tREFI 400, tRAS 250), the other way round: x (rank 0) at 190: ACT 190, RD 194, ends 205;
+    # y (rank 1) at 196: ACT 196, RD at max(200, x's data end 205 + tRTRS 2 - CL 7) = 200, ends 211.
+    # Rank 0: PRE at 190 + 250 = 440, REF ready at 446; rank 1 (due 400): PRE ready at 196 + 250 = 446.
+    # The tie at 446 goes to rank 0's REF; rank 1's PRE at 447, its REF at 453
+    r = Rig(cfg(powerdown=False, org={"ranks": 2}, timing={"tREFI": 400, "tRAS": 250}))
+    r.req("x", addr(0, rank=0, ranks=2), at_ps=190 * NS)
+    r.req("y", addr(0, rank=1, ranks=2), at_ps=196 * NS)
+    r.run()
+    r.dram.finalize(520 * NS)
+    assert [x[:3] for x in log(r)] == [(190, "ACT", 0), (194, "RD", 0), (196, "ACT", 1), (200, "RD", 1),
+                                       (440, "PRE", 0), (446, "REF", 0), (447, "PRE", 1), (453, "REF", 1)]
+    assert r.done == {"x": 205 * NS, "y": 211 * NS}
