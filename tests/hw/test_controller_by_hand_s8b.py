@@ -136,3 +136,217 @@ def test_a_resident_tensor_both_cores_read_is_written_at_its_level_address_in_ea
     assert stalls(rec) == {("controller", "resident_data", 0): (1, 60),
                            ("pe_array_0", "waiting_for_operands", 0): (1, 90),
                            ("pe_array_1", "waiting_for_operands", 0): (1, 90)}
+
+
+# ------------------------------------------------------------------ routes and the set-up's refusals
+
+
+def _names(ctrl, steps):
+    """A route's steps with names: hops as (component, command, address selector, source, destination)."""
+    out = []
+    for kind, x in steps:
+        if kind == 0:  # hops
+            out.append(("hops", [(h[0].name, h[1].label, h[2], h[3], h[4]) for h in x]))
+        else:
+            out.append(("stage" if kind == 1 else "read", ctrl._bufs[x].name))
+    return out
+
+
+def test_routes_between_every_kind_of_position_with_two_levels():
+    _env, _rec, ctrl, _sink = build([], levels=("l2", "glb"))
+    # 0 DRAM, 1 l2, 2 glb, 3 L1; address selector 0 none (NoC), 1 the level address, 2 the L1 address
+    assert _names(ctrl, ctrl.route(0, 1)) == [("hops", [("noc", "write", 0, "dram", "l2"), ("l2", "write", 1, "noc", "l2")])]
+    assert _names(ctrl, ctrl.route(0, 3)) == [
+        ("hops", [("noc", "write", 0, "dram", "l2")]), ("stage", "l2"), ("hops", [("noc", "write", 0, "l2", "glb")]),
+        ("stage", "glb"), ("hops", [("noc", "write", 0, "glb", "l1"), ("l1", "write", 2, "noc", "l1")])]
+    assert _names(ctrl, ctrl.route(1, 3)) == [
+        ("read", "l2"), ("hops", [("noc", "write", 0, "l2", "glb")]), ("stage", "glb"),
+        ("hops", [("noc", "write", 0, "glb", "l1"), ("l1", "write", 2, "noc", "l1")])]
+    # outward: a store from L1 into the outer level, and an epilogue from the GLB to DRAM (no write step: DRAM's hop
+    # is event-driven)
+    assert _names(ctrl, ctrl.route(3, 1)) == [
+        ("hops", [("l1", "read", 2, "l1", "noc"), ("noc", "write", 0, "l1", "glb")]), ("stage", "glb"),
+        ("hops", [("noc", "write", 0, "glb", "l2"), ("l2", "write", 1, "noc", "l2")])]
+    assert _names(ctrl, ctrl.route(2, 0)) == [
+        ("read", "glb"), ("hops", [("noc", "write", 0, "glb", "l2")]), ("stage", "l2"),
+        ("hops", [("noc", "write", 0, "l2", "dram")])]
+    assert _names(ctrl, ctrl.route(3, 0)) == [
+        ("hops", [("l1", "read", 2, "l1", "noc"), ("noc", "write", 0, "l1", "glb")]), ("stage", "glb"),
+        ("hops", [("noc", "write", 0, "glb", "l2")]), ("stage", "l2"), ("hops", [("noc", "write", 0, "l2", "dram")])]
+    assert _names(ctrl, ctrl.route(2, 1)) == [("read", "glb"), ("hops", [("noc", "write", 0, "glb", "l2"),
+                                                                        ("l2", "write", 1, "noc", "l2")])]
+    assert ctrl.route(3, 0) is ctrl.route(3, 0)
+
+
+@pytest.mark.parametrize("src, dst", [(2, 2), (-1, 1), (0, 4), (4, 0), (0, -1), (1, 1)])
+def test_a_route_outside_the_hierarchy_is_refused_naming_both_positions(src, dst):
+    _env, _rec, ctrl, _sink = build([], levels=("l2", "glb"))
+    with pytest.raises(ValueError) as e:
+        ctrl.route(src, dst)
+    assert str(e.value) == f"no route from position {src} to {dst} of ('dram', 'l2', 'glb', 'l1')"
+
+
+def _pes(env, rec, n):
+    return [PeArray(name=f"pe_array_{c}", env=env, recorder=rec, config=PeArrayConfig(), clock_period_ps=NS,
+                    energy=EnergyTable()) for c in range(n)]
+
+
+def test_the_set_up_refuses_l1s_and_arrays_in_different_numbers_and_levels_with_the_wrong_instances():
+    def make(levels, l1, pes):
+        env, rec = simpy.Environment(), Recorder()
+        mk = lambda name: Fixed(name=name, env=env, recorder=rec, latency_ps=10 * NS)  # noqa: E731
+        lv = [tuple(mk(n) for n in x) if isinstance(x, tuple) else mk(x) for x in levels]
+        return Controller(name="controller", env=env, recorder=rec, dram=mk("dram"), noc=mk("noc"), levels=lv,
+                          l1=tuple(mk(n) for n in l1) if isinstance(l1, tuple) else mk(l1), pe=_pes(env, rec, pes),
+                          plans=[], chunk_bytes=4096, outstanding=4, double_buffered=True)
+
+    with pytest.raises(ValueError) as e:
+        make(["glb"], ("l1_0", "l1_1"), 3)
+    assert str(e.value) == "2 L1s for 3 PE arrays: one of each per core"
+    with pytest.raises(ValueError) as e:
+        make(["glb"], "l1", 2)
+    assert str(e.value) == "1 L1s for 2 PE arrays: one of each per core"
+    with pytest.raises(ValueError) as e:  # three instances of a level for two cores
+        make(["glb", ("l2_0", "l2_1", "l2_2")], ("l1_0", "l1_1"), 2)
+    assert str(e.value) == ("level 1: 3 instances for 2 cores (one, or one per core for a private level, every "
+                            "level inside a private one private too)")
+    with pytest.raises(ValueError) as e:  # a shared level inside a private one
+        make([("l2_0", "l2_1"), "glb"], ("l1_0", "l1_1"), 2)
+    assert str(e.value) == ("level 1: 1 instances for 2 cores (one, or one per core for a private level, every "
+                            "level inside a private one private too)")
+    # two private levels one inside the other, and the shared one outside, are fine
+    ctrl = make(["glb", ("l2_0", "l2_1"), ("l3_0", "l3_1")], ("l1_0", "l1_1"), 2)
+    assert [lv.name for lv in ctrl.levels] == ["glb", "l2_0", "l3_0"]
+    assert [b.name for b in ctrl._bufs] == ["glb", "l2_0", "l3_0", "l2_1", "l3_1"]
+    assert _names(ctrl, ctrl.route(0, 4, 1)) == [
+        ("hops", [("noc", "write", 0, "dram", "glb")]), ("stage", "glb"), ("hops", [("noc", "write", 0, "glb", "l2_1")]),
+        ("stage", "l2_1"), ("hops", [("noc", "write", 0, "l2_1", "l3_1")]), ("stage", "l3_1"),
+        ("hops", [("noc", "write", 0, "l3_1", "l1_1"), ("l1_1", "write", 2, "noc", "l1_1")])]
+    assert _names(ctrl, ctrl.route(0, 4, 0))[3] == ("stage", "l2_0")
+
+
+# ------------------------------------------------------------------ several cores: halves, records, what is blocked
+
+
+def test_each_core_loads_its_second_tile_into_its_second_half_and_stores_from_the_top_of_each_half():
+    # 2 cores, double-buffered 1-MiB L1s (halves [0, 524288) and [524288, 1048576)); 4 independent tiles
+    # of layer index 5, each loading 64 GLB bytes and storing 16 output bytes to DRAM, 20 cycles.
+    # step 1 (tiles 0, 1): GLB read [0,10], NoC [10,20], L1 write at 0 [20,30]; step 2 (tiles 2, 3) takes
+    # each core's half 1 at once: L1 write at 524288 [50,60]. Tiles 0/1 compute [30,50] (operands read
+    # [30,40]), write their outputs at 524288 - 16 [50,60]; the writer: L1 read [60,70], NoC, GLB
+    # staging, NoC, DRAM write [110,120]. Tiles 2/3 compute [60,80], outputs at 1048576 - 16 [80,90];
+    # stored after the first store (one writer per core): L1 read [120,130] ... DRAM [170,180]
+    tiles = [tile(i, [glb(W, 64, 1000 + 64 * i)], [dram(O, 16, 4096 * i)], cycles=20) for i in range(4)]
+    end, rec, ctrl, sink = run([LayerPlan(layer=layer(5), tiles=tiles)], cores=2)
+    assert end == 180
+    for c in range(2):
+        assert hops_of(sink, f"l1_{c}") == [
+            ("write", "weights", 0, 64, 5, c, 20, 30, "noc", f"l1_{c}"),
+            ("read", "weights", 0, 64, 5, c, 30, 40, f"l1_{c}", f"pe_array_{c}"),
+            ("write", "weights", 524288, 64, 5, 2 + c, 50, 60, "noc", f"l1_{c}"),
+            ("write", "out_spikes", 524272, 16, 5, c, 50, 60, f"pe_array_{c}", f"l1_{c}"),
+            ("read", "out_spikes", 524272, 16, 5, c, 60, 70, f"l1_{c}", "noc"),
+            ("read", "weights", 524288, 64, 5, 2 + c, 60, 70, f"l1_{c}", f"pe_array_{c}"),
+            ("write", "out_spikes", 1048560, 16, 5, 2 + c, 80, 90, f"pe_array_{c}", f"l1_{c}"),
+            ("read", "out_spikes", 1048560, 16, 5, 2 + c, 120, 130, f"l1_{c}", "noc")]
+    assert hops_of(sink, "dram") == [("write", "out_spikes", 4096 * i, 16, 5, i, t, t + 10, "noc", "dram")
+                                     for i, t in ((0, 110), (1, 110), (2, 170), (3, 170))]
+    assert stalls(rec) == {("pe_array_0", "waiting_for_operands", 5): (1, 30),
+                           ("pe_array_1", "waiting_for_operands", 5): (1, 30)}
+    r = ctrl.layers[0]
+    assert (r.index, r.tiles, r.compute_cycles, r.end_ps) == (5, 4, 80, 180 * NS)
+    assert [pe.stats.c["tiles"] for pe in ctrl.pes] == [2, 2]
+    assert ctrl.stats.c["dma_blocks"] == 8 and ctrl.stats.c["layers"] == 1
+
+
+def _slow_dram(slow):
+    from tests.hw.test_controller_by_hand import SlowFirst
+
+    return lambda env, rec: SlowFirst(name="dram", env=env, recorder=rec, latency_ps=10 * NS,
+                                      slow={a: ns * NS for a, ns in slow.items()})
+
+
+@pytest.mark.parametrize("cores", [1, 2])
+def test_the_loader_names_the_resident_data_it_waits_for_then_its_dma_loads(cores):
+    # 64 resident weight bytes into the GLB at 1024 (DRAM 0, a 100-ns read): DRAM [0,100], NoC, GLB write
+    # [110,120]. Each tile (one per core) reads them: waits to 120, loads [120,150], computes 20 -> 170
+    plan = LayerPlan(layer=layer(3), prologue=[Move(W, 64, True, 0, 1024, level=0)], resident_bytes={0: 64},
+                     tiles=[tile(i, [glb(W, 64, 1024, level=0)]) for i in range(cores)])
+    env, rec, ctrl, _sink = build([plan], cores=cores, dram=_slow_dram({0: 100}))
+    env.run(until=50 * NS)
+    computes = ["compute"] if cores == 1 else ["compute 0", "compute 1"]
+    assert ctrl.describe_blocked() == "; ".join(
+        [f"{p} waits for a loaded tile (queue 'ready tiles') (layer 3)" for p in computes]
+        + ["loader waits for resident data arriving in its level (layer 3, tile 0)"])
+    env.run(until=130 * NS)
+    assert ctrl.describe_blocked().endswith("; loader waits for its DMA loads (DRAM/NoC/levels/L1) (layer 3, tile 0)")
+    env.run(until=ctrl.done)
+    assert env.now == 170 * NS
+    pes = ["pe_array"] if cores == 1 else ["pe_array_0", "pe_array_1"]
+    assert stalls(rec) == {("controller", "resident_data", 3): (1, 120),  # one wait: the tile (one core) or the step
+                           **{(p, "waiting_for_operands", 3): (1, 150) for p in pes}}
+
+
+# ------------------------------------------------------------------ a failing DRAM request
+
+
+class FailingDram(Fixed):
+    """A DRAM stand-in with the one-event request (``submit``): 10 ns, or a failed event for address ``bad``."""
+
+    def __init__(self, *, bad, **kw):
+        super().__init__(**kw)
+        self.bad = bad
+        self.raised: list[Exception] = []
+
+    def submit(self, txn):
+        if txn.address == self.bad:
+            ev = self.env.event()
+            self.raised.append(ValueError(f"bad address {txn.address}"))
+            ev.fail(self.raised[-1])
+            return ev
+        return self.env.timeout(self.reserve(txn, self.env.now) - self.env.now)
+
+
+@pytest.mark.parametrize("bad", [0, 4096])
+def test_a_failed_dram_request_stops_the_run_with_its_error_as_the_cause(bad):
+    # 8 KiB from DRAM in two 4-KiB blocks on two lanes: block 0 (DRAM 0) runs in the loader itself,
+    # block 1 (DRAM 4096) in the second lane; either request fails at once (time 0)
+    drams = []
+
+    def mk(env, rec):
+        drams.append(FailingDram(name="dram", env=env, recorder=rec, latency_ps=10 * NS, bad=bad))
+        return drams[0]
+
+    plan = LayerPlan(layer=layer(0), tiles=[tile(0, [dram(W, 8192, 0)])])
+    env, _rec, ctrl, _sink = build([plan], dram=mk, outstanding=2)
+    with pytest.raises(ValueError) as e:
+        env.run(until=ctrl.done)
+    assert str(e.value) == f"bad address {bad}" and env.now == 0
+    root = e.value
+    while root.__cause__ is not None:
+        root = root.__cause__
+    assert root is drams[0].raised[0]  # the traceback leads to the DRAM's own exception
+    assert not ctrl.done.triggered
+    if bad == 0:  # the loader process failed: so did the controller's process, with the same error
+        assert ctrl.process.triggered and not ctrl.process.ok and str(ctrl.process.value) == "bad address 0"
+
+
+def test_a_private_fill_no_tile_reads_goes_to_core_0s_instance_and_a_shared_fill_to_the_shared_level():
+    # prologue A: 64 B into the private L2 at 8192 (DRAM 0), which no tile reads: unicast into l2_0 (core 0's):
+    #   DRAM [0,10], NoC [10,20], GLB staging slot 0 [20,40], NoC glb > l2_0 [40,50], l2_0 write [50,60];
+    # prologue B: 64 B into the shared GLB at 20000 (DRAM 4096): DRAM [0,10], NoC [10,20], GLB write [20,30].
+    # Both tiles (one per core) read B: wait to 30; GLB read [30,40], NoC, L2 staging [50,70], NoC, L1 [80,90];
+    # compute 20 -> 110; the layer also waits for A (in at 60): ends at 110
+    fills = [Move(W, 64, True, 0, 8192, level=1), Move(W, 64, True, 4096, 20000, level=0)]
+    tiles = [tile(i, [glb(W, 64, 20000, level=0)]) for i in range(2)]
+    plan = LayerPlan(layer=layer(0), tiles=tiles, prologue=fills, resident_bytes={0: 64, 1: 64})
+    end, rec, ctrl, sink = run([plan], levels=("glb", ("l2_0", "l2_1")), cores=2)
+    assert end == 110
+    assert [h for h in hops_of(sink, "l2_0") if h[4] == -1 or h[2] == 8192] == [
+        ("write", "weights", 8192, 64, 0, -1, 50, 60, "noc", "l2_0")]
+    assert [h for h in hops_of(sink, "l2_1") if h[5] == -1] == []
+    assert [h for h in hops_of(sink, "glb") if h[5] == -1] == [
+        ("write", "weights", 0, 64, 0, -1, 20, 30, "noc", "glb"), ("read", "weights", 0, 64, 0, -1, 30, 40, "glb", "noc"),
+        ("write", "weights", 20000, 64, 0, -1, 20, 30, "noc", "glb")]
+    assert ctrl.noc.multicasts == [("glb", ("l2_0", "l2_1"), 64, 40 * NS)]  # the tiles' shared load of B
+    assert stalls(rec)[("controller", "resident_data", 0)] == (1, 30)
