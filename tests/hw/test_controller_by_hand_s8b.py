@@ -405,3 +405,44 @@ def test_lanes_that_end_lazily_give_every_hop_the_times_of_one_process_per_lane(
         assert (ctrl.eids_unscheduled > 0) is not wrap
         seen.append((env.now, sink.hops, [(r.start_ps, r.end_ps) for r in ctrl.layers]))
     assert seen[0] == seen[1]
+
+
+def test_two_loads_both_cores_share_one_from_dram_one_from_the_glb_are_each_multicast_once():
+    # both tiles load the same 128 weight bytes from DRAM 0 and the same 64 spike bytes of the GLB at 3000.
+    # weights: DRAM [0,10], NoC dram > glb [10,20], GLB staging slot 0 [20,40], one NoC transfer glb > both
+    #   L1s [40,50], each L1 writes its copy at 0 [50,60];
+    # spikes: GLB read at 3000 [0,10], one NoC transfer [10,20], each L1 writes at 128 [20,30].
+    # both tiles are in at 60 and compute 20 -> 80. Hops are recorded as booked: the spikes' at 0, the
+    # weights' once their DRAM read is done (10)
+    plan = LayerPlan(layer=layer(0), tiles=[tile(i, [dram(W, 128, 0), glb(S, 64, 3000, level=0)]) for i in range(2)])
+    end, rec, ctrl, sink = run([plan], cores=2)
+    assert end == 80
+    assert ctrl.noc.multicasts == [("glb", ("l1_0", "l1_1"), 64, 10 * NS), ("glb", ("l1_0", "l1_1"), 128, 40 * NS)]
+    assert hops_of(sink, "dram") == [("read", "weights", 0, 128, 0, 0, 0, 10, "dram", "noc")]
+    assert hops_of(sink, "glb") == [("read", "spikes", 3000, 64, 0, 0, 0, 10, "glb", "noc"),
+                                    ("write", "weights", 0, 128, 0, 0, 20, 30, "noc", "glb"),
+                                    ("read", "weights", 0, 128, 0, 0, 30, 40, "glb", "noc")]
+    assert hops_of(sink, "noc") == [("write", "spikes", 0, 64, 0, 0, 10, 20, "glb", "l1_0+l1_1"),
+                                    ("write", "weights", 0, 128, 0, 0, 10, 20, "dram", "glb"),
+                                    ("write", "weights", 0, 128, 0, 0, 40, 50, "glb", "l1_0+l1_1")]
+    for c in range(2):
+        assert [h for h in hops_of(sink, f"l1_{c}") if h[0] == "write"] == [
+            ("write", "spikes", 128, 64, 0, 0, 20, 30, "noc", f"l1_{c}"),
+            ("write", "weights", 0, 128, 0, 0, 50, 60, "noc", f"l1_{c}")]
+    # the steps of a load several cores share are built once per source, cores and destination
+    assert ctrl.fanout(0, (0, 1)) is ctrl.fanout(0, (0, 1))
+    assert ctrl.fanout(1, (0, 1)) is ctrl.fanout(1, (0, 1)) and ctrl.fanout(1, (0, 1)) != ctrl.fanout(0, (0, 1))
+
+
+def test_a_block_reaching_a_staging_slot_at_time_0_does_not_wait():
+    # DRAM and NoC take no time: the block is at the GLB's staging area at 0, where every slot is free
+    # since 0: no staging_full stall; staging write [0,10] and read [10,20], L1 write [20,30]
+    def instant(name):
+        return lambda env, rec: Fixed(name=name, env=env, recorder=rec, latency_ps=0)
+
+    plan = LayerPlan(layer=layer(0), tiles=[tile(0, [dram(W, 64, 0)], cycles=5)])
+    end, rec, _ctrl, sink = run([plan], dram=instant("dram"), noc=instant("noc"))
+    assert [h[:8] for h in hops_of(sink, "glb")] == [("write", "weights", 0, 64, 0, 0, 0, 10),
+                                                     ("read", "weights", 0, 64, 0, 0, 10, 20)]
+    assert [k for k in rec.stalls.entries if k[1] == "staging_full"] == []
+    assert end == 30 + 10  # the array's L1 read [30,40] is longer than its 5 cycles
