@@ -446,3 +446,49 @@ def test_a_block_reaching_a_staging_slot_at_time_0_does_not_wait():
                                                      ("read", "weights", 0, 64, 0, 0, 10, 20)]
     assert [k for k in rec.stalls.entries if k[1] == "staging_full"] == []
     assert end == 30 + 10  # the array's L1 read [30,40] is longer than its 5 cycles
+
+
+def _fixed_lazy_noc(env, rec):
+    """A 10-ns NoC that is a :class:`Noc` for the controller (so lane ends are scheduled lazily) but books as
+    the fixed-latency stand-ins do."""
+    from tlmsim.hw.noc import Noc
+
+    from tlmsim.engine.component import Component
+
+    class FixedNoc(Noc):
+        book = None  # the recorder books through reserve, as for the other stand-ins
+        reserve = Fixed.reserve
+
+        def __init__(self, **kw):
+            Component.__init__(self, **kw)
+            self.latency_ps = 10 * NS
+
+    return FixedNoc(name="noc", env=env, recorder=rec)
+
+
+@pytest.mark.parametrize("wrap", [False, True])
+def test_a_lane_ending_at_the_same_time_just_before_the_transfer_joins_it(wrap):
+    # 192 B from DRAM in three 64-B blocks on two lanes (lane 0: blocks 0 and 2, lane 1: block 1), 4 staging
+    # slots; block 1's DRAM read takes 70 ns. Lane 0: block 0 DRAM [0,10] NoC [10,20] GLB slot 0 [20,40] NoC
+    # [40,50] L1 at 0 [50,60]; block 2 DRAM [60,70]. Lane 1: block 1 DRAM [0,70] (its wake-up made at 0, before
+    # block 2's at 60, so it books first): NoC [70,80], slot 1 [80,100], NoC, L1 at 64 [110,120]; then block 2:
+    # slot 2 [80,100], L1 at 128 [110,120]. Lane 1 ends at 120 just before lane 0, whose transfer then joins a
+    # lane that has ended at this very time. The tile is in at 120; its 20 cycles -> 140
+    plan = LayerPlan(layer=layer(0), tiles=[tile(0, [dram(W, 192, 0)])])
+    noc = (lambda env, rec: NotANoc(_fixed_lazy_noc(env, rec))) if wrap else _fixed_lazy_noc
+    env, rec, ctrl, sink = build([plan], chunk=64, outstanding=2, dram=_slow_dram({64: 70}), noc=noc)
+    processed = 0
+    while env._queue:
+        env.step()
+        processed += 1
+    assert env.now == 140 * NS and ctrl.done.triggered
+    assert [h[:8] for h in hops_of(sink, "glb")] == [
+        ("write", "weights", 0, 64, 0, 0, 20, 30), ("read", "weights", 0, 64, 0, 0, 30, 40),
+        ("write", "weights", 64, 64, 0, 0, 80, 90), ("read", "weights", 64, 64, 0, 0, 90, 100),
+        ("write", "weights", 128, 64, 0, 0, 80, 90), ("read", "weights", 128, 64, 0, 0, 90, 100)]
+    assert [h[:8] for h in hops_of(sink, "l1")] == [
+        ("write", "weights", 0, 64, 0, 0, 50, 60), ("write", "weights", 64, 64, 0, 0, 110, 120),
+        ("write", "weights", 128, 64, 0, 0, 110, 120), ("read", "weights", 0, 192, 0, 0, 120, 130)]
+    assert stalls(rec) == {("pe_array", "waiting_for_operands", 0): (1, 120)}
+    assert next(env._eid) - ctrl.eids_unscheduled == processed
+    assert ctrl.eids_unscheduled == 0  # the one end event left unscheduled was put in the queue at its place
