@@ -492,3 +492,20 @@ def test_a_lane_ending_at_the_same_time_just_before_the_transfer_joins_it(wrap):
     assert stalls(rec) == {("pe_array", "waiting_for_operands", 0): (1, 120)}
     assert next(env._eid) - ctrl.eids_unscheduled == processed
     assert ctrl.eids_unscheduled == 0  # the one end event left unscheduled was put in the queue at its place
+
+
+def test_a_later_step_of_two_cores_waits_for_resident_data_from_when_it_is_ready_to_load():
+    # the prologue: 64 B into the GLB at 1024 (DRAM 0, a 100-ns read): in at 120. Step 1 (tiles 0, 1) loads
+    # its own GLB bytes [0,30] and computes [30,50]; step 2 (tiles 2, 3, the other halves) is ready to load at
+    # 30 and waits for the resident bytes both read to 120 (a 90-ns stall); they are read once and multicast:
+    # GLB [120,130], NoC [130,140], each L1 [140,150]; compute [150,170]
+    tiles = [tile(i, [glb(W, 64, 5000 + 64 * i, level=0)]) for i in range(2)]
+    tiles += [tile(i, [glb(W, 64, 1024, level=0)]) for i in (2, 3)]
+    plan = LayerPlan(layer=layer(3), prologue=[Move(W, 64, True, 0, 1024, level=0)], resident_bytes={0: 64},
+                     tiles=tiles)
+    end, rec, ctrl, _sink = run([plan], cores=2, dram=_slow_dram({0: 100}))
+    assert end == 170
+    assert ctrl.noc.multicasts == [("glb", ("l1_0", "l1_1"), 64, 130 * NS)]
+    assert stalls(rec) == {("controller", "resident_data", 3): (1, 90),
+                           ("pe_array_0", "waiting_for_operands", 3): (2, 30 + 100),
+                           ("pe_array_1", "waiting_for_operands", 3): (2, 30 + 100)}
