@@ -509,3 +509,18 @@ def test_a_later_step_of_two_cores_waits_for_resident_data_from_when_it_is_ready
     assert stalls(rec) == {("controller", "resident_data", 3): (1, 90),
                            ("pe_array_0", "waiting_for_operands", 3): (2, 30 + 100),
                            ("pe_array_1", "waiting_for_operands", 3): (2, 30 + 100)}
+
+
+def test_every_block_of_a_shared_load_on_several_lanes_goes_to_every_core():
+    # 200 shared weight bytes of the GLB at 6000 in 64-B blocks on 2 lanes: lane 0 takes the blocks at 0 and
+    # 128, lane 1 those at 64 and 192 (8 B). Each block: GLB read, one NoC transfer to both L1s, each L1
+    # writes it at its offset [0,30], the lane's next block [30,60]. Both tiles are in at 60; 20 cycles -> 80
+    plan = LayerPlan(layer=layer(0), tiles=[tile(i, [glb(W, 200, 6000, level=0)]) for i in range(2)])
+    end, rec, ctrl, sink = run([plan], cores=2, chunk=64, outstanding=2)
+    assert end == 80
+    assert ctrl.noc.multicasts == [("glb", ("l1_0", "l1_1"), n, t * NS) for n, t in ((64, 10), (64, 10), (64, 40), (8, 40))]
+    for c in range(2):
+        assert [h[:8] for h in hops_of(sink, f"l1_{c}") if h[0] == "write"] == [
+            ("write", "weights", 0, 64, 0, 0, 20, 30), ("write", "weights", 64, 64, 0, 0, 20, 30),
+            ("write", "weights", 128, 64, 0, 0, 50, 60), ("write", "weights", 192, 8, 0, 0, 50, 60)]
+    assert ctrl.stats.c["dma_blocks"] == 4
