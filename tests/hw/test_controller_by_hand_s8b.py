@@ -524,3 +524,25 @@ def test_every_block_of_a_shared_load_on_several_lanes_goes_to_every_core():
             ("write", "weights", 0, 64, 0, 0, 20, 30), ("write", "weights", 64, 64, 0, 0, 20, 30),
             ("write", "weights", 128, 64, 0, 0, 50, 60), ("write", "weights", 192, 8, 0, 0, 50, 60)]
     assert ctrl.stats.c["dma_blocks"] == 4
+
+
+def test_the_lanes_of_a_transfer_start_before_other_work_woken_at_the_same_time():
+    # levels l2 and glb, single-buffered L1. Tile 0 loads 64 B of the GLB [0,30], computes [30,50], writes its
+    # two 16-B outputs (DRAM 0 and 4096) into L1 [50,60]. At 60 the writer and the loader (tile 1, waiting
+    # for the half) wake, in that order. The writer starts both stores at once: store A in the writer itself,
+    # store B on a lane of its own, which starts at once, before the loader goes on (as a process started
+    # then would): A and B take the GLB's staging slots 0 and 1 (L1 read [60,70], NoC, slot [80,100]), tile
+    # 1's load from l2 (l2 read [60,70], NoC) slot 2. The stores pass l2's slots 0 and 1 [110,130] and reach
+    # DRAM [140,150]; tile 1 is in at 120 and computes [120,140]: the layer ends at 150
+    plan = LayerPlan(layer=layer(0), tiles=[tile(0, [glb(W, 64, 2000)], [dram(O, 16, 0), dram(O, 16, 4096)]),
+                                            tile(1, [glb(S, 64, 1000, level=0)])])
+    end, rec, _ctrl, sink = run([plan], levels=("l2", "glb"), double_buffered=False)
+    assert end == 150
+    assert [h[:8] for h in hops_of(sink, "glb")] == [
+        ("read", "weights", 2000, 64, 0, 0, 0, 10),
+        ("write", "out_spikes", 0, 16, 0, 0, 80, 90), ("read", "out_spikes", 0, 16, 0, 0, 90, 100),
+        ("write", "out_spikes", 4096, 16, 0, 0, 80, 90), ("read", "out_spikes", 4096, 16, 0, 0, 90, 100),
+        ("write", "spikes", 8192, 64, 0, 1, 80, 90), ("read", "spikes", 8192, 64, 0, 1, 90, 100)]
+    assert [h[:8] for h in hops_of(sink, "dram")] == [("write", "out_spikes", 0, 16, 0, 0, 140, 150),
+                                                      ("write", "out_spikes", 4096, 16, 0, 0, 140, 150)]
+    assert stalls(rec) == {("pe_array", "waiting_for_operands", 0): (2, 30 + 60), ("controller", "l1_full", 0): (1, 30)}
