@@ -546,3 +546,22 @@ def test_the_lanes_of_a_transfer_start_before_other_work_woken_at_the_same_time(
     assert [h[:8] for h in hops_of(sink, "dram")] == [("write", "out_spikes", 0, 16, 0, 0, 140, 150),
                                                       ("write", "out_spikes", 4096, 16, 0, 0, 140, 150)]
     assert stalls(rec) == {("pe_array", "waiting_for_operands", 0): (2, 30 + 60), ("controller", "l1_full", 0): (1, 30)}
+
+
+@pytest.mark.parametrize("other", ["adjacent", "elsewhere"])
+def test_only_the_cores_whose_tiles_read_a_private_fills_bytes_get_a_copy(other):
+    # 256 weight bytes filled into the private L2 at [8192, 8448); tile 0 (core 0) reads them. Tile 1 (core 1)
+    # reads bytes next to them (just below and just above, in the L2), or the same addresses elsewhere (streamed
+    # from DRAM, or in the shared GLB): core 1 is no reader, so the fill is one unicast into l2_0:
+    # DRAM [0,10], NoC [10,20], GLB staging [20,40], NoC [40,50], l2_0 write at 8192 [50,60]
+    fill = Move(W, 256, True, 0, 8192, level=1)
+    if other == "adjacent":
+        loads = [glb(W, 64, 8128, level=1), glb(W, 64, 8448, level=1)]
+    else:
+        loads = [Move(W, 64, True, 4096, 8192, level=1), glb(W, 64, 8192, level=0)]
+    tiles = [tile(0, [glb(W, 256, 8192, level=1)]), tile(1, loads)]
+    plan = LayerPlan(layer=layer(0), tiles=tiles, prologue=[fill], resident_bytes={1: 256})
+    _end, _rec, ctrl, sink = run([plan], levels=("glb", ("l2_0", "l2_1")), cores=2)
+    assert ctrl.noc.multicasts == []
+    assert [h[:8] for h in hops_of(sink, "l2_0") if h[5] == -1] == [("write", "weights", 8192, 256, 0, -1, 50, 60)]
+    assert [h for h in hops_of(sink, "l2_1") if h[5] == -1] == []
