@@ -565,3 +565,18 @@ def test_only_the_cores_whose_tiles_read_a_private_fills_bytes_get_a_copy(other)
     assert ctrl.noc.multicasts == []
     assert [h[:8] for h in hops_of(sink, "l2_0") if h[5] == -1] == [("write", "weights", 8192, 256, 0, -1, 50, 60)]
     assert [h for h in hops_of(sink, "l2_1") if h[5] == -1] == []
+
+
+def test_two_cores_name_the_store_a_step_waits_for_with_its_layer_and_tile():
+    # tile 1 (core 1) waits for a store nobody makes: the step never loads; every process waits
+    plan = LayerPlan(layer=layer(4), tiles=[tile(0, [glb(W, 64, 0, level=0)], [dram(O, 8, 0)]),
+                                            tile(1, [glb(M, 64, 64, level=0, after=("never",))], [dram(O, 8, 64)])])
+    env, _rec, ctrl, _sink = build([plan], cores=2)
+    env.run()
+    assert not ctrl.done.triggered and env.now == 0
+    assert ctrl.describe_blocked() == (
+        "compute 0 waits for a loaded tile (queue 'ready tiles') (layer 4); "
+        "compute 1 waits for a loaded tile (queue 'ready tiles') (layer 4); "
+        "loader waits for the store ('never',) it depends on (layer 4, tile 1); "
+        "writer 0 waits for outputs to store (queue 'outputs') (layer 4); "
+        "writer 1 waits for outputs to store (queue 'outputs') (layer 4)")
