@@ -179,7 +179,7 @@ class SpikeX(WsStreaming):
                 moved = np.array([ceil_div(K, R) + int(tag_cum[-1])])
                 cyc = [0]
                 wbs = wls = accs = lens = [0]
-                glive = [live]
+                spikes = [(fmt0, 0)]  # nothing streamed, no spikes moved: counted under the configured format
             else:
                 p = max(1, self.C // nc)
                 skey = ("spikex", p)
@@ -222,21 +222,22 @@ class SpikeX(WsStreaming):
                 k0s, k1s = k0.tolist(), k1.tolist()
                 cyc, wbs, wls, accs, lens = (cyc_a.tolist(), wb_a.tolist(), wls_a.tolist(), acc_a.tolist(),
                                              lens_a.tolist())
-                glive = [live[i:i + g] for i in range(0, L, g)]
+                lkey = ("groups", m0, mm, g, live.tobytes())  # the block's spike slices, shared by output blocks
+                spikes = spike_cache.get(lkey)
+                if spikes is None:
+                    spikes = spike_cache[lkey] = [
+                        self._tile_spikes(act, cf, live[i:i + g], k0s[j], k1s[j], t0, t1, True, spike_cache)
+                        for j, i in enumerate(range(0, L, g))]
             read_a = moved + mm * nwin * np.asarray(lens)
             tagc = -(-read_a // tpc)
             moved_l, read_l, tagc_l = moved.tolist(), read_a.tolist(), tagc.tolist()
             ng = len(k0s)
             for j in range(ng):
                 k0, k1 = k0s[j], k1s[j]
-                grp = glive[j]
                 cycles = cyc[j]
                 if read_l[j] and tagc_l[j] > cycles:
                     cycles = tagc_l[j]
-                if len(grp) == 0:
-                    fmt, s_bytes = fmt0, 0
-                else:
-                    fmt, s_bytes = self._tile_spikes(act, cf, grp, k0, k1, t0, t1, True, spike_cache)
+                fmt, s_bytes = spikes[j]
                 steps.append(Step(t0, t1, n0, nc, m0, mm, k0, k1, cycles, wbs[j], s_bytes + (-(-moved_l[j] // 8)),
                                   mm * (k1 - k0) * nc * (t1 - t0), accs[j], wls[j], read_l[j], j == ng - 1, fmt))
         return steps
