@@ -287,9 +287,39 @@ def synthetic_weight_mask(layer: Layer) -> np.ndarray | None:
     if zeros == 0:
         return None
     rng = np.random.default_rng([layer.index, zlib.crc32(layer.name.encode("utf-8"))])
-    mask = np.ones(k * n, dtype=bool)
-    mask[np.argpartition(rng.random(k * n), zeros - 1)[:zeros]] = False
+    r = rng.random(k * n)
+    mask = _above_smallest(r, zeros)
+    if mask is None:  # a tie at the boundary: the zeros smallest as argpartition picks them
+        mask = np.ones(k * n, dtype=bool)
+        mask[np.argpartition(r, zeros - 1)[:zeros]] = False
     return mask.reshape(k, n)
+
+
+def _above_smallest(r: np.ndarray, zeros: int) -> np.ndarray | None:
+    """``r > v``, v the ``zeros``-th smallest value of ``r`` (uniform in [0, 1)), when
+    exactly ``zeros`` values are at most v (no tie at the boundary: then the mask is
+    False exactly at the ``zeros`` smallest values, the positions any selection of them
+    finds); None on a tie. v is found among the values on the near side of a bound a
+    few standard deviations beyond where it is expected (``zeros / len(r)``), which is
+    much cheaper than partitioning all of ``r`` when few values are on that side; when
+    the bound misses (too few values beyond it), among all values."""
+    size = len(r)
+    keep = size - zeros
+    if keep == 0:
+        return np.zeros(size, dtype=bool)
+    p = zeros / size
+    margin = 8.0 * math.sqrt(p * (1.0 - p) / size) + 8.0 / size
+    if keep <= zeros:  # v is the (keep + 1)-th largest: look among the large values
+        near = r[r >= p - margin]
+        i = len(near) - keep - 1
+    else:  # v is the zeros-th smallest: look among the small values
+        near = r[r <= p + margin]
+        i = zeros - 1
+    if i < 0 or i >= len(near):
+        near, i = r, zeros - 1
+    v = np.partition(near, i)[i]
+    mask = r > v
+    return mask if size - int(np.count_nonzero(mask)) == zeros else None
 
 
 def _out_shape(spec: LayerSpec, where: str) -> tuple[int, ...]:

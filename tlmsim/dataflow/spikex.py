@@ -41,6 +41,7 @@ from __future__ import annotations
 import numpy as np
 
 from tlmsim.dataflow.activity import Im2col
+from tlmsim.dataflow.systolic import Step
 from tlmsim.dataflow.tiling import ceil_div
 from tlmsim.dataflow.ws import ChunkFolds, WsStreaming, compact_folds
 from tlmsim.workload import Layer
@@ -129,3 +130,114 @@ class SpikeX(WsStreaming):
             better = c < best
             best, copies = np.where(better, c, best), np.where(better, p, copies)
         return best, copies
+
+    # -- steps with skipping, per output block in NumPy ------------------------------------
+    def _steps(self, layer: Layer, act: Im2col | None, chunks: list[ChunkFolds], g: int, order: str,
+               spike_cache: dict, totals: bool = False):
+        """With skipping, the same steps as :meth:`WsStreaming._steps` (its rules; tested
+        equal), computed per output block on arrays: a chunk's folds are its own (the
+        compacted rows), so no tile finds its fold in the array and every fold of a tile
+        pays its fill and weights; a tile covers all timesteps (one window range)."""
+        if totals or not (self.ZERO_SKIP and act is not None):
+            return super()._steps(layer, act, chunks, g, order, spike_cache, totals)
+        R, T, K, N = self.R, self.workload.timesteps, layer.gemm[1], layer.gemm[2]
+        nwin = self.windows
+        t0, t1 = 0, T
+        ncap = self.fold_width()
+        fn = ceil_div(N, ncap)
+        blocks = self.weight_blocks(layer)
+        skew = R + self.C - 2
+        double = self.pe.weight_double_buffer
+        tpc = self.pe.tag_bits_per_cycle
+        compress = self.df.weight_compression
+        fmt0 = self.SPIKE_FORMATS[0]
+        mch = len(chunks)
+        outer = [(n, mi) for n in range(fn) for mi in range(mch)] if order == "n>m>k" else \
+                [(n, mi) for mi in range(mch) for n in range(fn)]
+        wsize: dict[tuple[int, int, int], int] = {}
+        steps: list[Step] = []
+        for n, mi in outer:
+            cf = chunks[mi]
+            n0 = n * ncap
+            nc = min(ncap, N - n0)
+            m0, mm = cf.m0, cf.mm
+            c = cf.cache
+            nnz = blocks.fold_counts(cf.order, cf.starts, n0, nc)
+            akey = ("active", 0, nwin)
+            if akey not in c:
+                c[akey] = cf.active[0:nwin].any(axis=(0, 1))
+            live = np.flatnonzero(c[akey] & (nnz > 0))
+            vkey = ("vector",)  # per chunk: fold rows, first rows, spikes per fold, row tags per group
+            if vkey not in c:
+                wg = np.where(cf.row_groups, np.minimum(R, K - np.arange(len(cf.row_groups)) * R), 0)
+                c[vkey] = (np.diff(cf.starts), cf.order[cf.starts[:-1]] if cf.nf else cf.starts[:0],
+                           cf.counts[t0:t1].sum(axis=(0, 1)), np.concatenate(([0], np.cumsum(wg))))
+            kr_all, first_row, per_fold, tag_cum = c[vkey]
+            L = len(live)
+            if L == 0:  # one tile, nothing streamed: its group tags and row tags only
+                k0s, k1s = [0], [K]
+                moved = np.array([ceil_div(K, R) + int(tag_cum[-1])])
+                cyc = [0]
+                wbs = wls = accs = lens = [0]
+                spikes = [(fmt0, 0)]  # nothing streamed, no spikes moved: counted under the configured format
+            else:
+                p = max(1, self.C // nc)
+                skey = ("spikex", p)
+                if skey not in c:
+                    c[skey] = self._stream_table(cf, p)
+                stream, copies = c[skey]
+                s = stream[live]
+                kr = kr_all[live]
+                idx = np.arange(0, L, g)
+                lens_a = np.diff(np.append(idx, L))
+                last = idx + lens_a - 1
+                S = np.add.reduceat(s, idx)
+                if double:
+                    h = np.maximum(0, R - s)
+                    cyc_a = R + S + np.add.reduceat(h, idx) - h[last] + skew
+                else:
+                    cyc_a = lens_a * (R + skew) + S
+                if compress:
+                    nz = nnz[live].tolist()
+                    krl = kr.tolist()
+                    wb_f = []
+                    for i in range(L):
+                        wkey = (krl[i], nc, nz[i])
+                        b = wsize.get(wkey)
+                        if b is None:
+                            b = wsize[wkey] = self.weight_bytes(layer, *wkey)
+                        wb_f.append(b)
+                    wb_a = np.add.reduceat(np.array(wb_f, dtype=np.int64), idx)
+                else:
+                    wb_f = -(-(kr * (nc * self.wb)) // 8)  # dense blocks: bits_to_bytes(rows x cols x weight bits)
+                    wb_a = np.add.reduceat(wb_f, idx)
+                wls_a = np.add.reduceat(kr * copies[live], idx) * nc
+                acc_a = np.add.reduceat(per_fold[live], idx) * nc
+                kstart = first_row[live[idx]]
+                k0 = kstart.copy()
+                k0[0] = 0
+                k1 = np.append(kstart[1:], K)
+                g0, g1 = k0 // R, -(-k1 // R)
+                moved = (g1 - g0) + tag_cum[g1] - tag_cum[g0]
+                k0s, k1s = k0.tolist(), k1.tolist()
+                cyc, wbs, wls, accs, lens = (cyc_a.tolist(), wb_a.tolist(), wls_a.tolist(), acc_a.tolist(),
+                                             lens_a.tolist())
+                lkey = ("groups", m0, mm, g, live.tobytes())  # the block's spike slices, shared by output blocks
+                spikes = spike_cache.get(lkey)
+                if spikes is None:
+                    spikes = spike_cache[lkey] = [
+                        self._tile_spikes(act, cf, live[i:i + g], k0s[j], k1s[j], t0, t1, True, spike_cache)
+                        for j, i in enumerate(range(0, L, g))]
+            read_a = moved + mm * nwin * np.asarray(lens)
+            tagc = -(-read_a // tpc)
+            moved_l, read_l, tagc_l = moved.tolist(), read_a.tolist(), tagc.tolist()
+            ng = len(k0s)
+            for j in range(ng):
+                k0, k1 = k0s[j], k1s[j]
+                cycles = cyc[j]
+                if read_l[j] and tagc_l[j] > cycles:
+                    cycles = tagc_l[j]
+                fmt, s_bytes = spikes[j]
+                steps.append(Step(t0, t1, n0, nc, m0, mm, k0, k1, cycles, wbs[j], s_bytes + (-(-moved_l[j] // 8)),
+                                  mm * (k1 - k0) * nc * (t1 - t0), accs[j], wls[j], read_l[j], j == ng - 1, fmt))
+        return steps

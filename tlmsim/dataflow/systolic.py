@@ -104,12 +104,49 @@ def _level_bytes(sizes: dict[str, int], res: dict[str, int]) -> dict[int, int]:
     return out
 
 
-@dataclass
-class GemmCandidate:
-    """One way to tile a GEMM layer."""
+@dataclass(slots=True)
+class StepTotals:
+    """What the tiler's ranking (:meth:`SystolicDataflow._plan_gemm`) reads of a
+    candidate's steps: the sum of their cycles, their :meth:`SystolicDataflow._traffic`,
+    the first step and their number."""
 
-    label: str  #: e.g. "n>m>k, m=64, g=4"
-    steps: list[Step]
+    cycles: int
+    moved: dict[str, int]
+    first: Step | None
+    count: int
+
+    def add(self, other: "StepTotals") -> None:
+        """Append ``other``'s steps (they come after these)."""
+        self.cycles += other.cycles
+        for name, nbytes in other.moved.items():
+            self.moved[name] = self.moved.get(name, 0) + nbytes
+        if self.count == 0:
+            self.first = other.first
+        self.count += other.count
+
+
+class GemmCandidate:
+    """One way to tile a GEMM layer: its steps, given, or made by ``make()`` when first
+    read; with ``totals`` (the :class:`StepTotals` of those steps) the tiler ranks it
+    without them, so only the chosen candidate's steps are made."""
+
+    __slots__ = ("label", "_steps", "_make", "totals")
+
+    def __init__(self, label: str, steps: list[Step] | None = None, *, make=None,
+                 totals: StepTotals | None = None) -> None:
+        if (steps is None) == (make is None):
+            raise ValueError("a GemmCandidate takes its steps or a make() for them, not both")
+        self.label = label  #: e.g. "n>m>k, m=64, g=4"
+        self._steps, self._make, self.totals = steps, make, totals
+
+    @property
+    def steps(self) -> list[Step]:
+        if self._steps is None:
+            self._steps, self._make = self._make(), None
+        return self._steps
+
+    def __repr__(self) -> str:
+        return f"GemmCandidate({self.label!r})"
 
 
 class SystolicDataflow(Dataflow):
@@ -391,7 +428,12 @@ class SystolicDataflow(Dataflow):
         best = None
         cands = self.recurrent_candidates(layer) if layer.recurrent else self.gemm_candidates(layer)
         for cand in cands:
-            moved = self._traffic(layer, cand.steps, sizes)
+            tot = cand.totals
+            if tot is None:
+                steps = cand.steps
+                tot = StepTotals(sum(s.cycles for s in steps), self._traffic(layer, steps, sizes),
+                                 steps[0] if steps else None, len(steps))
+            moved = tot.moved
             reuse = {n: (moved[n] / sizes[n] if sizes[n] else 0.0) for n in sizes}
             res = self._residency(layer, sizes, reuse, input_level)
             dram = 0
@@ -401,11 +443,11 @@ class SystolicDataflow(Dataflow):
                                          or (n == "outputs" and self._outputs_to_dram(layer))) else 0
                 else:
                     dram += moved[n]
-            cycles = sum(s.cycles for s in cand.steps)
+            cycles = tot.cycles
             if self.cores > 1:  # the cores share the tiles
                 cycles = cycles / self.cores
-            exposed = self._exposed_cycles(layer, cand.steps, sizes, res, resident_input)
-            key = (max(cycles, dram / self.dram_bytes_per_cycle) + exposed, dram, len(cand.steps))
+            exposed = self._exposed_cycles(layer, [tot.first] if tot.count else [], sizes, res, resident_input)
+            key = (max(cycles, dram / self.dram_bytes_per_cycle) + exposed, dram, tot.count)
             if best is None or key < best[0]:
                 best = (key, cand, res)
         _, cand, res = best

@@ -43,10 +43,12 @@ a shape with fewer pixels and no fewer tiles; each with output channels outer
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from tlmsim.dataflow.activity import Im2col, best_bits, fold_sums, spike_bits
-from tlmsim.dataflow.systolic import GemmCandidate, Step, SystolicDataflow
+from tlmsim.dataflow.systolic import GemmCandidate, Step, StepTotals, SystolicDataflow
 from tlmsim.dataflow.tiling import bits_to_bytes, ceil_div, largest_chunk
 from tlmsim.workload import Layer
 
@@ -130,11 +132,28 @@ class WsStreaming(SystolicDataflow):
         act = self.activity(layer) if (self.ZERO_SKIP or self.SPIKE_FORMATS != ("bitmap",)) else None
         cands = []
         spike_cache: dict[tuple, tuple[str, int]] = {}  # slice -> (format, bytes), shared by the candidates
+        # plain folds, streams and bitmaps (dense-ws): a candidate is ranked by its totals,
+        # summed per output block, and its steps are made only if it is chosen
+        blockwise = act is None and type(self)._fold_stream is WsStreaming._fold_stream
         for m, g in dict.fromkeys(shapes):
             chunks = [self._chunk_folds(layer, act, m0, min(m, M - m0)) for m0 in range(0, M, m)]
-            for order in ("n>m>k", "m>n>k"):
-                cands.append(GemmCandidate(f"{order}, m={m}, folds/tile={g}",
-                                           self._steps(layer, act, chunks, g, order, spike_cache)))
+            if blockwise:
+                for order in ("n>m>k", "m>n>k"):
+                    cands.append(GemmCandidate(
+                        f"{order}, m={m}, folds/tile={g}",
+                        make=partial(self._steps, layer, act, chunks, g, order, spike_cache),
+                        totals=self._steps(layer, act, chunks, g, order, spike_cache, totals=True)))
+                continue
+            nmk = self._steps(layer, act, chunks, g, "n>m>k", spike_cache)
+            if (self.TIME_INNER or self.windows == 1) and all(cf.order is not None for cf in chunks):
+                # each chunk has its own folds (compacted rows): no tile finds its one fold
+                # in the array from the tile before, so a tile's step does not depend on
+                # the order, and m>n>k is n>m>k's steps in its order (a stable sort)
+                mnk = sorted(nmk, key=lambda s: (s.m0, s.n0))
+            else:
+                mnk = self._steps(layer, act, chunks, g, "m>n>k", spike_cache)
+            cands.append(GemmCandidate(f"n>m>k, m={m}, folds/tile={g}", nmk))
+            cands.append(GemmCandidate(f"m>n>k, m={m}, folds/tile={g}", mnk))
         return cands
 
     def _chunk_folds(self, layer: Layer, act: Im2col | None, m0: int, mm: int) -> ChunkFolds:
@@ -163,7 +182,9 @@ class WsStreaming(SystolicDataflow):
 
     # -- steps ------------------------------------------------------------------------
     def _steps(self, layer: Layer, act: Im2col | None, chunks: list[ChunkFolds], g: int, order: str,
-               spike_cache: dict) -> list[Step]:
+               spike_cache: dict, totals: bool = False) -> list[Step] | StepTotals:
+        """The steps of a candidate; ``totals``: their :class:`StepTotals` instead, summed
+        per output block (the steps are made block by block and dropped)."""
         R, T = self.R, self.workload.timesteps
         M, K, N = layer.gemm
         W, nwin = self.window, self.windows
@@ -189,6 +210,13 @@ class WsStreaming(SystolicDataflow):
         # (real nonzeros) its output block: memoised (the same values as the loop below)
         fast = not skip and plain_stream and all(cf.order is None for cf in chunks)
         memo: dict[tuple, tuple[int, int, int]] = {}
+        # with a bitmap of every fold as well, a whole output block (its tiles' fields after
+        # the position) follows from its pixels, channels, timesteps, nonzeros key and
+        # whether the array holds its first tile's one fold (only the first tile can: the
+        # others follow a tile of the same block with other folds): blocks are memoised too
+        blocks_memo: dict[tuple, list[tuple]] = {}
+        tot = StepTotals(0, {"weights": 0, "inputs": 0, "membrane": 0, "outputs": 0}, None, 0) if totals else None
+        block_tot: dict[tuple, StepTotals] = {}  # totals: a memoised block's totals, by its key and timesteps
         for w0, w1 in win_groups:
             t0, t1 = w0 * W, min(T, w1 * W)
             for n, mi in outer:
@@ -213,6 +241,23 @@ class WsStreaming(SystolicDataflow):
                     glists = groups = [live_l[i:i + g] for i in range(0, len(live_l), g)] or [live_l]
                 nnz_l = None if nnz is None else nnz.tolist()
                 ng = len(groups)
+                bkey = None
+                first = len(steps)
+                if fast and act is None and glists[0]:
+                    gl0 = glists[0]
+                    bkey = (mm, nc, t1 - t0, len(gl0) == 1 and held == (n, gl0[0]), n if nnz_l is not None else -1)
+                    fields = blocks_memo.get(bkey)
+                    if fields is not None:
+                        held = (n, glists[-1][-1])
+                        if tot is not None:
+                            bt = block_tot.get((bkey, t0, t1))
+                            if bt is None:
+                                bt = block_tot[bkey, t0, t1] = self._block_totals(
+                                    layer, [Step(t0, t1, n0, nc, cf.m0, mm, *v) for v in fields])
+                            tot.add(bt)
+                        else:
+                            steps += [Step(t0, t1, n0, nc, cf.m0, mm, *v) for v in fields]
+                        continue
                 for j in range(ng):
                     grp, gl = groups[j], glists[j]
                     k0 = 0 if j == 0 else (starts[gl[0]] if order_l is None else order_l[starts[gl[0]]])
@@ -264,7 +309,11 @@ class WsStreaming(SystolicDataflow):
                         tag_read, tag_moved = self._tile_tags(cf, layer, grp, k0, k1, w0, w1)
                         if tag_read:
                             cycles = max(cycles, self.tag_cycles(tag_read))
-                        acc = int(cf.counts[t0:t1][:, :, grp].sum()) * nc
+                        tkey = ("spikes", t0, t1)  # spikes per fold over the timesteps, summed per tile
+                        per_fold = cf.cache.get(tkey)
+                        if per_fold is None:
+                            per_fold = cf.cache[tkey] = cf.counts[t0:t1].sum(axis=(0, 1)).tolist()
+                        acc = sum([per_fold[f] for f in gl]) * nc
                     else:
                         tag_read = tag_moved = 0
                     dense = mm * (k1 - k0) * nc * (t1 - t0)
@@ -277,7 +326,22 @@ class WsStreaming(SystolicDataflow):
                     steps.append(Step(t0, t1, n0, nc, cf.m0, mm, k0, k1, cycles, w_bytes,
                                       s_bytes + (-(-tag_moved // 8)), dense, acc, wloads, tag_read,
                                       j == ng - 1, fmt))
-        return steps
+                if bkey is not None:
+                    blocks_memo[bkey] = [(s.k0, s.k1, s.cycles, s.w_bytes, s.s_bytes, s.dense_ops, s.acc_ops,
+                                          s.pe_weight_loads, s.tag_bits, s.last_k, s.spike_format)
+                                         for s in steps[first:]]
+                if tot is not None:
+                    bt = self._block_totals(layer, steps[first:])
+                    if bkey is not None:
+                        block_tot[bkey, t0, t1] = bt
+                    tot.add(bt)
+                    del steps[first:]
+        return steps if tot is None else tot
+
+    def _block_totals(self, layer: Layer, steps: list[Step]) -> StepTotals:
+        """:class:`StepTotals` of one output block's steps."""
+        return StepTotals(sum(s.cycles for s in steps), self._traffic(layer, steps, {}), steps[0] if steps else None,
+                          len(steps))
 
     def _tile_spikes(self, act: Im2col | None, cf: ChunkFolds, grp: np.ndarray, k0: int, k1: int, t0: int,
                      t1: int, skip: bool, cache: dict) -> tuple[str, int]:
