@@ -77,9 +77,6 @@ class ChunkFolds:
     def nf(self) -> int:
         return len(self.starts) - 1
 
-    def first_row(self, f: int) -> int:
-        return int(self.order[self.starts[f]]) if self.order is not None else int(self.starts[f])
-
     def rows(self, folds: np.ndarray) -> np.ndarray:
         """Reduction rows of ``folds`` (in order; at least one fold)."""
         idx = np.concatenate([np.arange(self.starts[f], self.starts[f + 1]) for f in folds])
