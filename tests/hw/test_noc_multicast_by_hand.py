@@ -90,6 +90,8 @@ def test_copies_without_multicast_add_their_waits_and_credit_stalls():
     # second copy set: a -> {c, e} at cycle 100 without contention adds nothing
     noc.reserve_multicast(txn(noc, "a", "g", 32), ["c", "e"], 100 * P)
     assert rec.stalls.by_reason("noc") == {"link_busy": 13 * P, "link_credit": 13 * P}
+    # packets: the unicast, 1 copy, then 2 copies: 4; flits 16 + 10 + 2 * 2 = 30
+    assert (noc.stats.c["transfers"], noc.stats.c["flits"]) == (4, 30)
 
 
 def _blocked_root_multicast(noc, hops_ahead, t0):
