@@ -23,8 +23,11 @@ M = TypeVar("M", bound=BaseModel)
 #: inputs larger than this are refused before parsing (a platform or workload YAML is a few KiB)
 MAX_YAML_BYTES = 4 * 1024 * 1024
 
-#: PyYAML's LibYAML-based safe loader when PyYAML was built with it (the wheels are), else None
+#: PyYAML's LibYAML-based safe loader when PyYAML was built with it (the wheels are), else None;
+#: only ever a loader whose constructor is the SafeConstructor (no Python objects built)
 _CSAFE = getattr(yaml, "CSafeLoader", None) if getattr(yaml, "__with_libyaml__", False) else None
+if _CSAFE is not None and not issubclass(_CSAFE, yaml.constructor.SafeConstructor):  # pragma: no cover
+    _CSAFE = None
 
 
 def safe_load(text: str) -> Any:
@@ -33,10 +36,13 @@ def safe_load(text: str) -> Any:
     refuses is parsed again by the pure-Python loader, so a YAML error (its message and
     marks) is always the pure loader's."""
     if _CSAFE is not None:
+        loader = _CSAFE(text)  # what yaml.load does with this loader, written out: safe by construction
         try:
-            return yaml.load(text, Loader=_CSAFE)
+            return loader.get_single_data()
         except yaml.YAMLError:
             pass
+        finally:
+            loader.dispose()
     return yaml.safe_load(text)
 
 
