@@ -119,19 +119,20 @@ class Hops:
 
 
 def build(plans, *, levels=("glb",), cores=1, chunk=4096, outstanding=4, double_buffered=True, l1_bytes=1 << 20,
-          dram=None, noc=None, level_free=1 << 20, multicast=False, multicore="split"):
+          dram=None, noc=None, level_free=1 << 20, level_bytes=1 << 20, multicast=False, multicore="split"):
     """A controller over fixed 10-ns memories: ``levels`` from DRAM inward (a tuple of names: a
-    private level, one instance per core; the rest :class:`Level`\\ s with ``level_free`` free
-    bytes), ``cores`` L1s of ``l1_bytes`` and arrays at 1 ns per cycle (one core: named ``l1``
+    private level, one instance per core; each a :class:`Level` of ``level_bytes`` with ``level_free``
+    free bytes), ``cores`` L1s of ``l1_bytes`` and arrays at 1 ns per cycle (one core: named ``l1``
     and ``pe_array``; several: ``l1_c`` and ``pe_array_c``), a NoC that takes multicasts if
-    ``multicast``; ``dram`` and ``noc``: makers ``(env, rec) -> component`` replacing the
-    stand-ins. Returns ``(env, recorder, controller, trace sink, levels)``."""
+    ``multicast``; ``multicore``: pe_array.multicore; ``dram`` and ``noc``: makers
+    ``(env, rec) -> component`` replacing the stand-ins. Returns ``(env, recorder, controller, trace sink, levels)``."""
     env = simpy.Environment()
     sink = Hops()
     rec = Recorder(sinks=[sink])
     mk = lambda name, cap=1 << 20: Fixed(name=name, env=env, recorder=rec, latency_ps=10 * NS,  # noqa: E731
                                          capacity_bytes=cap)
-    lv = lambda n: Level(name=n, env=env, recorder=rec, latency_ps=10 * NS, free_bytes=level_free)  # noqa: E731
+    lv = lambda n: Level(name=n, env=env, recorder=rec, latency_ps=10 * NS, free_bytes=level_free,  # noqa: E731
+                         capacity_bytes=level_bytes)
     dram = dram(env, rec) if dram else mk("dram")
     if noc:
         noc = noc(env, rec)

@@ -1,0 +1,75 @@
+"""The controller run by hand, session 9 (tags s9ctl, s9ctlb): the mutants of
+tlmsim/hw/controller.py's set-up, routes, transfers, loader and core schedule that the
+other tests let live.
+
+The rig and its conventions are tests/hw/controller_rig.py's: fixed-latency memories (10 ns
+per hop), the array at 1 ns per cycle, every time computed by hand from the rules of the
+module docstring of tlmsim/hw/controller.py.
+"""
+
+from __future__ import annotations
+
+from tests.hw.controller_rig import NS, O, W, build, dram, glb, layer, tile
+from tlmsim.engine.plan import LayerPlan
+
+
+# ------------------------------------------------------------------ a transfer's event order
+
+
+def test_a_one_block_transfer_returns_in_the_event_that_ends_its_block():
+    # 64 B from the GLB to L1 (one block, so one lane, run inline): GLB read [0,10], NoC [10,20], L1 write
+    # [20,30], waited for with one timeout made at 0. A process started at 29 ns waits 1 ns: its timeout
+    # is made after the block's, so at 30 the transfer's caller runs first (an event more, e.g. a join of
+    # lanes, would put it after the bystander)
+    env, _rec, ctrl, sink, _ = build([], chunk=64, outstanding=4)
+    env.run(until=ctrl.done)  # no plans: done at 0
+    log = []
+
+    def mover():
+        yield from ctrl.transfer(1, 2, glb(W, 64, 512), 128, 0, 0)
+        log.append((env.now // NS, "transfer"))
+
+    def bystander():
+        yield env.timeout(29 * NS)
+        yield env.timeout(1 * NS)
+        log.append((env.now // NS, "bystander"))
+
+    env.process(mover())
+    env.process(bystander())
+    env.run()
+    assert log == [(30, "transfer"), (30, "bystander")]
+    assert sink.of("l1") == [("write", "weights", 128, 64, 0, 0, 20, 30)]
+
+
+# ------------------------------------------------------------------ the set-up: layer pipelining asked for
+
+
+def _pair(b_addr=700):
+    # two layers of one tile each, 600 resident weight bytes each in the GLB (at 100 and at b_addr), 8 output
+    # bytes to DRAM
+    a = LayerPlan(layer=layer(0), tiles=[tile(0, [glb(W, 600, 100)], [dram(O, 8, 0)])], resident_bytes={0: 600})
+    b = LayerPlan(layer=layer(1), tiles=[tile(0, [glb(W, 600, b_addr)], [dram(O, 8, 8)])], resident_bytes={0: 600})
+    return [a, b]
+
+
+def test_one_core_asked_to_pipeline_layers_runs_them_one_after_the_other():
+    # one core: "pipeline" is split (no stage, no note, the loader named without a layer); the two layers
+    # would fit the GLB together, so with stages the pairing would be tried (and need two cores)
+    env, _rec, ctrl, _sink, _ = build(_pair(), chunk=8, outstanding=4, multicore="pipeline")
+    env.run(until=5 * NS)
+    assert ctrl.describe_blocked().startswith("compute waits for a loaded tile (queue 'ready tiles') (layer 0); "
+                                              "loader waits for its DMA loads")
+    env.run(until=ctrl.done)
+    assert ctrl.pipeline_notes == {}
+    assert [r.index for r in ctrl.layers] == [0, 1]
+    split = build(_pair(), chunk=8, outstanding=4)
+    split[0].run(until=split[2].done)
+    assert env.now == split[0].now
+
+
+def test_a_pair_refused_for_room_names_the_level_in_its_note():
+    # two cores; staging 2 x 4 lanes x 8 B = 64 B; with both layers' 600 bytes the GLB would hold 1264 > 1200
+    env, _rec, ctrl, _sink, _ = build(_pair(), cores=2, chunk=8, outstanding=4, level_bytes=1200,
+                                      multicore="pipeline", multicast=True)
+    env.run(until=ctrl.done)
+    assert "the level 'glb' would hold 1264 bytes" in ctrl.pipeline_notes[0]
