@@ -9,8 +9,8 @@ module docstring of tlmsim/hw/controller.py.
 
 from __future__ import annotations
 
-from tests.hw.controller_rig import NS, O, W, build, dram, glb, layer, tile
-from tlmsim.engine.plan import LayerPlan
+from tests.hw.controller_rig import NS, O, W, build, dram, glb, layer, run, tile
+from tlmsim.engine.plan import LayerPlan, Move
 
 
 # ------------------------------------------------------------------ a transfer's event order
@@ -73,3 +73,33 @@ def test_a_pair_refused_for_room_names_the_level_in_its_note():
                                       multicore="pipeline", multicast=True)
     env.run(until=ctrl.done)
     assert "the level 'glb' would hold 1264 bytes" in ctrl.pipeline_notes[0]
+
+
+# ------------------------------------------------------------------ prefetch: always the next layer's weights
+
+
+def test_each_layer_prefetches_the_weights_of_the_layer_after_it_not_of_a_later_one():
+    # one lane of 4-KiB blocks: staging 2 x 4096 = 8192 B at the GLB's bottom.
+    # a: one tile reading 64 resident bytes at 40000: load [0,30], compute 200 -> 230.
+    # b: 8 KiB of weights from DRAM into the GLB at 65536, prefetched during a (its prologue is empty, so at 0):
+    #    blocks [0,30], [30,60]; b starts at 230, its tile loads 4 KiB [230,260] and computes 100 -> 360.
+    # c: 4 KiB of weights into the GLB at 131072, prefetched during b (b's prologue is in): [230,260];
+    #    c starts at 360: load [360,390], compute 10 -> 400
+    staging = 2 * 4096
+    a = LayerPlan(layer=layer(0, "a"), tiles=[tile(0, [glb(W, 64, 40000)], cycles=200)], resident_bytes={0: 64})
+    b = LayerPlan(layer=layer(1, "b"), tiles=[tile(0, [glb(W, 4096, 65536)], cycles=100)],
+                  prologue=[Move(W, 8192, True, 0, 65536)], resident_bytes={0: 8192})
+    c = LayerPlan(layer=layer(2, "c"), tiles=[tile(0, [glb(W, 4096, 131072)], cycles=10)],
+                  prologue=[Move(W, 4096, True, 16384, 131072)], resident_bytes={0: 4096})
+    end, _rec, ctrl, sink, lvls = run([a, b, c], outstanding=1)
+    assert end == 400
+    assert ctrl.stats.c["prefetched_bytes"] == 8192 + 4096
+    assert lvls[0].log == [("allocate", staging + 64, "layer 'a' (resident tensors + DMA staging)"),
+                           ("allocate", 8192, "layer 'b' (prefetched weights)"),
+                           ("free", staging + 64),
+                           ("allocate", staging, "layer 'b' (resident tensors + DMA staging)"),
+                           ("allocate", 4096, "layer 'c' (prefetched weights)"),
+                           ("free", staging + 8192),
+                           ("allocate", staging, "layer 'c' (resident tensors + DMA staging)"),
+                           ("free", staging + 4096)]
+    assert [h[6:8] for h in sink.of("dram")] == [(0, 10), (30, 40), (230, 240)]
