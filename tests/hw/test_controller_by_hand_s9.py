@@ -103,3 +103,20 @@ def test_each_layer_prefetches_the_weights_of_the_layer_after_it_not_of_a_later_
                            ("allocate", staging, "layer 'c' (resident tensors + DMA staging)"),
                            ("free", staging + 4096)]
     assert [h[6:8] for h in sink.of("dram")] == [(0, 10), (30, 40), (230, 240)]
+
+
+def test_with_layer_pipelining_each_stage_prefetches_the_weights_of_the_next_stage():
+    # two cores asked to pipeline; three layers, each keeping 8 KiB of weights (prologue from DRAM) in a 24575-B
+    # GLB with 8 KiB of staging (one lane of 4-KiB blocks): no two fit together, so each is a stage alone, and
+    # each stage prefetches the next one's weights (clear of what it keeps and of the staging area)
+    def lay(i, name):
+        addr = 65536 + 8192 * i
+        return LayerPlan(layer=layer(i, name), tiles=[tile(0, [glb(W, 64, addr)], cycles=10)],
+                         prologue=[Move(W, 8192, True, 8192 * i, addr)], resident_bytes={0: 8192})
+
+    _end, _rec, ctrl, _sink, lvls = run([lay(0, "a"), lay(1, "b"), lay(2, "c")], cores=2, outstanding=1,
+                                        level_bytes=3 * 8192 - 1, multicore="pipeline", multicast=True)
+    assert [len(st) for st in ctrl.stages] == [1, 1, 1]
+    assert [x[2] for x in lvls[0].log if x[0] == "allocate" and "prefetched" in x[2]] == [
+        "layer 'b' (prefetched weights)", "layer 'c' (prefetched weights)"]
+    assert ctrl.stats.c["prefetched_bytes"] == 2 * 8192
