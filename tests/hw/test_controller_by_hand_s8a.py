@@ -4,7 +4,7 @@ transaction, the output write), a layer's set-up and end (allocations per level,
 prefetch, epilogue, records) and the DMA lanes (every field of every hop's transaction, the
 DRAM's one-event ``submit`` and its ``access`` generator, stores to DRAM, multicasts).
 
-Same conventions as tests/hw/test_controller_by_hand.py (whose helpers are used): memories
+Same conventions as tests/hw/test_controller_by_hand.py (the helpers: tests/hw/controller_rig.py): memories
 are fixed-latency stand-ins (10 ns per hop unless said otherwise, no contention), the array
 runs at 1 ns per cycle, every time is computed by hand from the rules of the module
 docstring of tlmsim/hw/controller.py, and only public entry points are used (a plan list in;
