@@ -8,157 +8,33 @@ contention: tests/hw/test_controller.py), the array runs at 1 ns per cycle, so e
 time below is computed by hand from the rules of the module docstring of
 tlmsim/hw/controller.py. Only public entry points are used (a plan list in; the
 recorder, the controller's layer records, statistics and ``describe_blocked`` out), so
-the tests hold for any implementation with the same behaviour.
+the tests hold for any implementation with the same behaviour. The builder and helpers
+are tests/hw/controller_rig.py's, shared with the other by-hand controller tests.
 """
 
 from __future__ import annotations
 
-import simpy
-
-from tests.hw.test_controller import NS, Fixed
-from tlmsim.engine.plan import LayerPlan, Move, Tile
-from tlmsim.engine.recorder import Recorder
-from tlmsim.engine.transaction import DataClass
-from tlmsim.hw.controller import Controller
-from tlmsim.hw.pe_array import PeArray
-from tlmsim.platform.energy import EnergyTable
-from tlmsim.platform.pe_array import PeArrayConfig
-from tlmsim.workload import Layer
-
-W, S, M, O, P = DataClass.WEIGHTS, DataClass.SPIKES, DataClass.MEMBRANE, DataClass.OUT_SPIKES, DataClass.PSUM
-
-
-def layer(i: int, name: str | None = None) -> Layer:
-    return Layer(index=i, name=name or f"l{i}", op="linear", in_shape=(8,), out_shape=(8,), kernel=(1, 1),
-                 stride=(1, 1), padding=(0, 0), neuron=None, weight_sparsity=0.0, firing_rate=0.5)
-
-
-class Level(Fixed):
-    """A fixed-latency SRAM level that logs what it is asked to allocate and free."""
-
-    def __init__(self, *, free_bytes=1 << 20, **kw):
-        super().__init__(**kw)
-        self.log: list[tuple] = []
-        self._free = free_bytes
-
-    def allocate(self, nbytes, what=""):
-        self.log.append(("allocate", nbytes, what))
-        self._free -= nbytes
-
-    def free(self, nbytes):
-        self.log.append(("free", nbytes))
-        self._free += nbytes
-
-    @property
-    def free_bytes(self):
-        return self._free
-
-
-class MulticastNoc(Fixed):
-    """A fixed-latency NoC that also takes a multicast (one transfer to several L1s)."""
-
-    def __init__(self, **kw):
-        super().__init__(**kw)
-        self.multicasts: list[tuple] = []
-
-    def reserve_multicast(self, txn, dests, start_ps):
-        self.multicasts.append((txn.source, tuple(dests), txn.nbytes, start_ps))
-        return self.reserve(txn, start_ps)
-
-
-class SlowFirst(Fixed):
-    """A DRAM stand-in whose reads of the listed addresses take ``slow_ps`` instead."""
-
-    def __init__(self, *, slow: dict[int, int], **kw):
-        super().__init__(**kw)
-        self.slow = slow
-
-    def reserve(self, txn, start_ps):
-        end = start_ps + self.slow.get(txn.address, self.latency_ps)
-        self.record(txn, start_ps, end, 0)
-        return end
-
-
-class Hops:
-    """A trace sink keeping every hop and every timed stall in memory."""
-
-    def __init__(self):
-        self.hops: list[tuple] = []
-        self.stalls: list[tuple] = []
-        self.chains: dict[int, list] = {}  #: DMA block (chain id) -> its hops' (component, command, data class)
-        self.txns: list[tuple] = []  #: (component, transaction) of every hop
-
-    def hop(self, txn, component, start_ps, end_ps, wait_ps, busy_ps):
-        self.hops.append((component, txn.cmd.label, txn.data_class.name.lower(), txn.address, txn.nbytes,
-                          txn.layer, txn.tile, start_ps // NS, end_ps // NS, txn.source, txn.destination))
-        self.chains.setdefault(txn.chain, []).append((component, txn.cmd.label, txn.data_class.name.lower()))
-        self.txns.append((component, txn))
-
-    def stall(self, component, reason, layer, start_ps, end_ps):
-        self.stalls.append((component, reason, layer, start_ps // NS, end_ps // NS))
-
-    def tail(self, component, start_ps, busy_ps):
-        pass
-
-    def close(self):
-        pass
-
-    def abort(self):
-        pass
-
-    def issued_done(self, component):
-        """(command, issued ns, done ns) of ``component``'s hops' transactions, read after the run."""
-        return [(t.cmd.label, t.issued_ps // NS, t.done_ps // NS) for c, t in self.txns if c == component]
-
-    def of(self, component):
-        """(command, data class, address, bytes, layer, tile, start ns, end ns) of ``component``'s hops."""
-        return [h[1:9] for h in self.hops if h[0] == component]
-
-
-def build(plans, *, levels=("glb",), cores=1, chunk=4096, outstanding=4, double_buffered=True, l1_bytes=1 << 20,
-          dram=None, noc=None, level_free=1 << 20):
-    env = simpy.Environment()
-    sink = Hops()
-    rec = Recorder(sinks=[sink])
-    mk = lambda name, cap=1 << 20: Fixed(name=name, env=env, recorder=rec, latency_ps=10 * NS, capacity_bytes=cap)
-    dram = dram(env, rec) if dram else mk("dram")
-    noc = noc(env, rec) if noc else mk("noc")
-    lvls = [Level(name=n, env=env, recorder=rec, latency_ps=10 * NS, free_bytes=level_free) for n in levels]
-    if cores == 1:
-        l1, pe = mk("l1", l1_bytes), PeArray(name="pe_array", env=env, recorder=rec, config=PeArrayConfig(),
-                                              clock_period_ps=NS, energy=EnergyTable())
-    else:
-        l1 = [mk(f"l1_{c}", l1_bytes) for c in range(cores)]
-        pe = [PeArray(name=f"pe_array_{c}", env=env, recorder=rec, config=PeArrayConfig(), clock_period_ps=NS,
-                      energy=EnergyTable()) for c in range(cores)]
-    ctrl = Controller(name="controller", env=env, recorder=rec, dram=dram, noc=noc, levels=lvls, l1=l1, pe=pe,
-                      plans=plans, chunk_bytes=chunk, outstanding=outstanding, double_buffered=double_buffered)
-    return env, rec, ctrl, sink, lvls
-
-
-def run(plans, **kw):
-    env, rec, ctrl, sink, lvls = build(plans, **kw)
-    env.run(until=ctrl.done)
-    assert rec.issued == rec.completed
-    return env.now // NS, rec, ctrl, sink, lvls
-
-
-def stalls(rec) -> dict:
-    """{(component, reason, layer): (count, ns)}: the whole stall ledger."""
-    return {k: (v[0], v[1] // NS) for k, v in rec.stalls.entries.items()}
-
-
-def tile(i, loads=(), stores=(), cycles=20, **kw):
-    return Tile(index=i, t_first=0, t_last=0, loads=list(loads), stores=list(stores), compute_cycles=cycles, **kw)
-
-
-def glb(dc, n, addr, **kw):
-    """A load from (or store to) the GLB-resident tensor at ``addr``."""
-    return Move(dc, n, False, 0, addr, **kw)
-
-
-def dram(dc, n, addr, **kw):
-    return Move(dc, n, True, addr, 0, **kw)
+from tests.hw.controller_rig import (  # noqa: F401  (Hops, Level, MulticastNoc, P, SlowFirst: imported from here by older tests)
+    NS,
+    Hops,
+    Level,
+    M,
+    MulticastNoc,
+    O,
+    P,
+    S,
+    SlowFirst,
+    W,
+    build,
+    dram,
+    glb,
+    layer,
+    run,
+    slow_dram,
+    stalls,
+    tile,
+)
+from tlmsim.engine.plan import LayerPlan, Move
 
 
 # ------------------------------------------------------------------ what is blocked, in one sentence
@@ -243,11 +119,6 @@ def test_two_cores_name_the_core_a_process_and_a_wait_belong_to():
 
 # ------------------------------------------------------------------ staging slots, DMA blocks and lanes
 
-def _slow_dram(slow):
-    return lambda env, rec: SlowFirst(name="dram", env=env, recorder=rec, latency_ps=10 * NS,
-                                      slow={a: ns * NS for a, ns in slow.items()})
-
-
 def test_a_block_takes_the_earliest_free_staging_slot_and_stalls_from_its_arrival():
     # one lane per move -> 2 staging slots of one 64-B block, at GLB addresses 0 and 64.
     # Four 64-B DRAM loads whose DRAM reads take 10, 20, 30 and 35 ns; then NoC 10 ns, the GLB
@@ -259,7 +130,7 @@ def test_a_block_takes_the_earliest_free_staging_slot_and_stalls_from_its_arriva
     # the tile is in at 90, computes 20 ns -> 110
     loads = [dram(W, 64, 0), dram(S, 64, 4096), dram(M, 64, 8192), dram(P, 64, 12288)]
     end, rec, ctrl, sink, _ = run([LayerPlan(layer=layer(0), tiles=[tile(0, loads)])], chunk=64, outstanding=1,
-                                  dram=_slow_dram({0: 10, 4096: 20, 8192: 30, 12288: 35}))
+                                  dram=slow_dram({0: 10, 4096: 20, 8192: 30, 12288: 35}))
     assert end == 110
     assert sink.of("glb") == [
         ("write", "weights", 0, 64, 0, 0, 20, 30), ("read", "weights", 0, 64, 0, 0, 30, 40),
@@ -319,7 +190,7 @@ def test_a_tile_waits_for_the_arrived_prefix_of_the_resident_bytes_it_reads():
         tile(0, [glb(W, 64, 1024)]), tile(1, [glb(W, 64, 1024)]), tile(2, [glb(W, 160, 1088)])])
     plan.prologue[0].level_address = 1024
     end, rec, ctrl, sink, lvls = run([plan], chunk=64, outstanding=3, double_buffered=False,
-                                     dram=_slow_dram({64: 150}))
+                                     dram=slow_dram({64: 150}))
     assert end == 220
     assert [h[2:8] for h in sink.of("glb") if h[0] == "write"] == [
         (1024, 64, 0, -1, 20, 30), (1152, 64, 0, -1, 20, 30), (1088, 64, 0, -1, 160, 170)]
@@ -442,7 +313,7 @@ def test_two_levels_each_tile_waits_for_the_fill_of_its_own_level_only():
                      tiles=[tile(0, [glb(W, 64, 1000, level=0), Move(S, 64, True, 8192, 1000)]),
                             tile(1, [glb(W, 64, 1000, level=-1)])])
     end, rec, _ctrl, sink, lvls = run([plan], levels=("l2", "glb"), chunk=64, outstanding=1,
-                                     dram=_slow_dram({4096: 100}))
+                                     dram=slow_dram({4096: 100}))
     assert end == 200
     assert sorted(sink.of("l2"), key=lambda h: (h[6], h[0])) == [
         ("write", "weights", 1000, 64, 0, -1, 20, 30), ("read", "weights", 1000, 64, 0, 0, 30, 40),
@@ -715,7 +586,7 @@ def test_bytes_just_outside_an_arriving_tensor_do_not_wait_for_it():
     for reads in ((960, 64), (1152, 64)):
         plan = LayerPlan(layer=layer(0), prologue=[Move(W, 128, True, 0, 1024)], resident_bytes={0: 128},
                          tiles=[tile(0, [glb(W, reads[1], reads[0])])])
-        end, rec, _ctrl, _sink, _ = run([plan], chunk=64, outstanding=2, dram=_slow_dram({64: 100}))
+        end, rec, _ctrl, _sink, _ = run([plan], chunk=64, outstanding=2, dram=slow_dram({64: 100}))
         assert end == 120, reads
         assert stalls(rec) == {("pe_array", "waiting_for_operands", 0): (1, 30)}, reads
 

@@ -4,7 +4,7 @@ transaction, the output write), a layer's set-up and end (allocations per level,
 prefetch, epilogue, records) and the DMA lanes (every field of every hop's transaction, the
 DRAM's one-event ``submit`` and its ``access`` generator, stores to DRAM, multicasts).
 
-Same conventions as tests/hw/test_controller_by_hand.py (whose helpers are used): memories
+Same conventions as tests/hw/test_controller_by_hand.py (the helpers: tests/hw/controller_rig.py): memories
 are fixed-latency stand-ins (10 ns per hop unless said otherwise, no contention), the array
 runs at 1 ns per cycle, every time is computed by hand from the rules of the module
 docstring of tlmsim/hw/controller.py, and only public entry points are used (a plan list in;
@@ -14,39 +14,8 @@ the recorder, its trace sinks, the controller's layer records, statistics and
 
 from __future__ import annotations
 
-import simpy
-
-from tests.hw.test_controller import NS, Fixed
-from tests.hw.test_controller_by_hand import (
-    Hops,
-    Level,
-    MulticastNoc,
-    O,
-    S,
-    W,
-    build,
-    dram,
-    glb,
-    layer,
-    run,
-    stalls,
-    tile,
-)
+from tests.hw.controller_rig import NS, Fixed, MulticastNoc, O, S, W, build, dram, glb, layer, run, stalls, tile, txns
 from tlmsim.engine.plan import LayerPlan, Move
-from tlmsim.engine.recorder import Recorder
-from tlmsim.hw.controller import Controller
-from tlmsim.hw.pe_array import PeArray
-from tlmsim.platform.energy import EnergyTable
-from tlmsim.platform.pe_array import PeArrayConfig
-
-
-def txns(sink, component):
-    """Every field of ``component``'s hops' transactions, read after the run (times in ns):
-    (command, data class, address, bytes, source, destination, layer, tile, t_first, t_last,
-    cycles, issued, done)."""
-    return [(t.cmd.label, t.data_class.name.lower(), t.address, t.nbytes, t.source, t.destination, t.layer, t.tile,
-             t.t_first, t.t_last, t.cycles, t.issued_ps // NS, t.done_ps // NS)
-            for c, t in sink.txns if c == component]
 
 
 # ------------------------------------------------------------------ the array's side of a tile
@@ -200,21 +169,9 @@ def test_every_field_of_a_blocks_hops_to_and_from_dram():
 def run_private(plans, chunk=64, outstanding=1):
     """Two cores; levels: the shared GLB (position 1), then a private buffer ``pb`` (position 2: pb_0 for
     core 0, pb_1 for core 1); a NoC that multicasts; every hop 10 ns."""
-    env = simpy.Environment()
-    sink = Hops()
-    rec = Recorder(sinks=[sink])
-    mk = lambda name: Fixed(name=name, env=env, recorder=rec, latency_ps=10 * NS)
-    lv = lambda name: Level(name=name, env=env, recorder=rec, latency_ps=10 * NS)
-    noc = MulticastNoc(name="noc", env=env, recorder=rec, latency_ps=10 * NS)
-    levels = [lv("glb"), [lv("pb_0"), lv("pb_1")]]
-    pes = [PeArray(name=f"pe_array_{c}", env=env, recorder=rec, config=PeArrayConfig(), clock_period_ps=NS,
-                   energy=EnergyTable()) for c in range(2)]
-    ctrl = Controller(name="controller", env=env, recorder=rec, dram=mk("dram"), noc=noc, levels=levels,
-                      l1=[mk("l1_0"), mk("l1_1")], pe=pes, plans=plans, chunk_bytes=chunk, outstanding=outstanding,
-                      double_buffered=True)
-    env.run(until=ctrl.done)
-    assert rec.issued == rec.completed
-    return env.now // NS, rec, ctrl, sink, noc, levels
+    end, rec, ctrl, sink, levels = run(plans, levels=("glb", ("pb_0", "pb_1")), cores=2, chunk=chunk,
+                                       outstanding=outstanding, multicast=True)
+    return end, rec, ctrl, sink, ctrl.noc, levels
 
 
 def _pb(dc, n, addr):

@@ -12,64 +12,38 @@ computed by hand from the rules of the module docstring of tlmsim/hw/controller.
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 import simpy
 
-from tests.hw.test_controller import NS, Fixed
-from tests.hw.test_controller_by_hand import Hops, Level, MulticastNoc, dram, glb, layer, stalls, tile
+from tests.hw import controller_rig
+from tests.hw.controller_rig import (
+    NS,
+    Fixed,
+    M,
+    O,
+    S,
+    W,
+    chain_of,
+    dram,
+    glb,
+    hops_of,
+    layer,
+    slow_dram,
+    stalls,
+    tile,
+)
 from tlmsim.engine.plan import LayerPlan, Move
 from tlmsim.engine.recorder import Recorder
-from tlmsim.engine.transaction import DataClass
 from tlmsim.hw.controller import Controller
 from tlmsim.hw.pe_array import PeArray
 from tlmsim.platform.energy import EnergyTable
 from tlmsim.platform.pe_array import PeArrayConfig
 
-W, S, M, O = DataClass.WEIGHTS, DataClass.SPIKES, DataClass.MEMBRANE, DataClass.OUT_SPIKES
-
-
-def build(plans, *, levels=("glb",), cores=1, chunk=4096, outstanding=4, double_buffered=True, l1_bytes=1 << 20,
-          dram=None, noc=None):
-    """Like test_controller_by_hand.build; a level given as a tuple of names is private (one per core)."""
-    env = simpy.Environment()
-    sink = Hops()
-    rec = Recorder(sinks=[sink])
-    mk = lambda name, cap=1 << 20: Fixed(name=name, env=env, recorder=rec, latency_ps=10 * NS,  # noqa: E731
-                                         capacity_bytes=cap)
-    lv = lambda n: Level(name=n, env=env, recorder=rec, latency_ps=10 * NS)  # noqa: E731
-    dram = dram(env, rec) if dram else mk("dram")
-    noc = noc(env, rec) if noc else MulticastNoc(name="noc", env=env, recorder=rec, latency_ps=10 * NS)
-    lvls = [[lv(x) for x in n] if isinstance(n, tuple) else lv(n) for n in levels]
-    if cores == 1:
-        l1, pe = mk("l1", l1_bytes), PeArray(name="pe_array", env=env, recorder=rec, config=PeArrayConfig(),
-                                              clock_period_ps=NS, energy=EnergyTable())
-    else:
-        l1 = [mk(f"l1_{c}", l1_bytes) for c in range(cores)]
-        pe = [PeArray(name=f"pe_array_{c}", env=env, recorder=rec, config=PeArrayConfig(), clock_period_ps=NS,
-                      energy=EnergyTable()) for c in range(cores)]
-    ctrl = Controller(name="controller", env=env, recorder=rec, dram=dram, noc=noc, levels=lvls, l1=l1, pe=pe,
-                      plans=plans, chunk_bytes=chunk, outstanding=outstanding, double_buffered=double_buffered)
-    return env, rec, ctrl, sink
-
-
-def run(plans, **kw):
-    env, rec, ctrl, sink = build(plans, **kw)
-    env.run(until=ctrl.done)
-    assert rec.issued == rec.completed
-    return env.now // NS, rec, ctrl, sink
-
-
-def hops_of(sink, comp):
-    """(command, data class, address, bytes, layer, tile, start ns, end ns, source, destination) of ``comp``'s hops."""
-    return [h[1:] for h in sink.hops if h[0] == comp]
-
-
-def chain_of(sink, comp, address):
-    """The hops (component, command, data class) of the DMA block whose ``comp`` hop has ``address``."""
-    for c, txn in sink.txns:
-        if c == comp and txn.address == address:
-            return sink.chains[txn.chain]
-    raise AssertionError(f"no hop of {comp} at {address}")
+#: the rig with a NoC that multicasts (a level given as a tuple of names is private: one per core)
+build = partial(controller_rig.build, multicast=True)
+run = partial(controller_rig.run, multicast=True)
 
 
 # ------------------------------------------------------------------ a load several cores share: the tails
@@ -89,7 +63,7 @@ def test_a_shared_load_lands_at_each_cores_own_l1_address_through_its_own_privat
     w = lambda: glb(W, 256, 4096, level=0)  # noqa: E731
     plan = LayerPlan(layer=layer(0), tiles=[tile(0, [glb(S, 64, 100, level=0), w()], cycles=100),
                                             tile(1, [glb(S, 32, 200, level=0), w()], cycles=100)])
-    end, rec, ctrl, sink = run([plan], levels=("glb", ("l2_0", "l2_1")), cores=2)
+    end, rec, ctrl, sink, _ = run([plan], levels=("glb", ("l2_0", "l2_1")), cores=2)
     assert end == 160
     assert ctrl.noc.multicasts == [("glb", ("l2_0", "l2_1"), 256, 10 * NS)]
     assert hops_of(sink, "l2_0") == [
@@ -123,7 +97,7 @@ def test_a_resident_tensor_both_cores_read_is_written_at_its_level_address_in_ea
     fill = Move(W, 256, True, 0, 8192, level=1)
     tiles = [tile(i, [glb(W, 256, 8192, level=1)], cycles=50) for i in range(2)]
     plan = LayerPlan(layer=layer(0), tiles=tiles, prologue=[fill], resident_bytes={1: 256})
-    end, rec, ctrl, sink = run([plan], levels=("glb", ("l2_0", "l2_1")), cores=2)
+    end, rec, ctrl, sink, _ = run([plan], levels=("glb", ("l2_0", "l2_1")), cores=2)
     assert end == 140
     for c in range(2):
         assert hops_of(sink, f"l2_{c}") == [
@@ -153,7 +127,7 @@ def _names(ctrl, steps):
 
 
 def test_routes_between_every_kind_of_position_with_two_levels():
-    _env, _rec, ctrl, _sink = build([], levels=("l2", "glb"))
+    _env, _rec, ctrl, _sink, _ = build([], levels=("l2", "glb"))
     # 0 DRAM, 1 l2, 2 glb, 3 L1; address selector 0 none (NoC), 1 the level address, 2 the L1 address
     assert _names(ctrl, ctrl.route(0, 1)) == [("hops", [("noc", "write", 0, "dram", "l2"), ("l2", "write", 1, "noc", "l2")])]
     assert _names(ctrl, ctrl.route(0, 3)) == [
@@ -180,7 +154,7 @@ def test_routes_between_every_kind_of_position_with_two_levels():
 
 @pytest.mark.parametrize("src, dst", [(2, 2), (-1, 1), (0, 4), (4, 0), (0, -1), (1, 1)])
 def test_a_route_outside_the_hierarchy_is_refused_naming_both_positions(src, dst):
-    _env, _rec, ctrl, _sink = build([], levels=("l2", "glb"))
+    _env, _rec, ctrl, _sink, _ = build([], levels=("l2", "glb"))
     with pytest.raises(ValueError) as e:
         ctrl.route(src, dst)
     assert str(e.value) == f"no route from position {src} to {dst} of ('dram', 'l2', 'glb', 'l1')"
@@ -237,7 +211,7 @@ def test_each_core_loads_its_second_tile_into_its_second_half_and_stores_from_th
     # staging, NoC, DRAM write [110,120]. Tiles 2/3 compute [60,80], outputs at 1048576 - 16 [80,90];
     # stored after the first store (one writer per core): L1 read [120,130] ... DRAM [170,180]
     tiles = [tile(i, [glb(W, 64, 1000 + 64 * i)], [dram(O, 16, 4096 * i)], cycles=20) for i in range(4)]
-    end, rec, ctrl, sink = run([LayerPlan(layer=layer(5), tiles=tiles)], cores=2)
+    end, rec, ctrl, sink, _ = run([LayerPlan(layer=layer(5), tiles=tiles)], cores=2)
     assert end == 180
     for c in range(2):
         assert hops_of(sink, f"l1_{c}") == [
@@ -259,20 +233,13 @@ def test_each_core_loads_its_second_tile_into_its_second_half_and_stores_from_th
     assert ctrl.stats.c["dma_blocks"] == 8 and ctrl.stats.c["layers"] == 1
 
 
-def _slow_dram(slow):
-    from tests.hw.test_controller_by_hand import SlowFirst
-
-    return lambda env, rec: SlowFirst(name="dram", env=env, recorder=rec, latency_ps=10 * NS,
-                                      slow={a: ns * NS for a, ns in slow.items()})
-
-
 @pytest.mark.parametrize("cores", [1, 2])
 def test_the_loader_names_the_resident_data_it_waits_for_then_its_dma_loads(cores):
     # 64 resident weight bytes into the GLB at 1024 (DRAM 0, a 100-ns read): DRAM [0,100], NoC, GLB write
     # [110,120]. Each tile (one per core) reads them: waits to 120, loads [120,150], computes 20 -> 170
     plan = LayerPlan(layer=layer(3), prologue=[Move(W, 64, True, 0, 1024, level=0)], resident_bytes={0: 64},
                      tiles=[tile(i, [glb(W, 64, 1024, level=0)]) for i in range(cores)])
-    env, rec, ctrl, _sink = build([plan], cores=cores, dram=_slow_dram({0: 100}))
+    env, rec, ctrl, _sink, _ = build([plan], cores=cores, dram=slow_dram({0: 100}))
     env.run(until=50 * NS)
     computes = ["compute"] if cores == 1 else ["compute 0", "compute 1"]
     assert ctrl.describe_blocked() == "; ".join(
@@ -318,7 +285,7 @@ def test_a_failed_dram_request_stops_the_run_with_its_error_as_the_cause(bad):
         return drams[0]
 
     plan = LayerPlan(layer=layer(0), tiles=[tile(0, [dram(W, 8192, 0)])])
-    env, _rec, ctrl, _sink = build([plan], dram=mk, outstanding=2)
+    env, _rec, ctrl, _sink, _ = build([plan], dram=mk, outstanding=2)
     with pytest.raises(ValueError) as e:
         env.run(until=ctrl.done)
     assert str(e.value) == f"bad address {bad}" and env.now == 0
@@ -340,7 +307,7 @@ def test_a_private_fill_no_tile_reads_goes_to_core_0s_instance_and_a_shared_fill
     fills = [Move(W, 64, True, 0, 8192, level=1), Move(W, 64, True, 4096, 20000, level=0)]
     tiles = [tile(i, [glb(W, 64, 20000, level=0)]) for i in range(2)]
     plan = LayerPlan(layer=layer(0), tiles=tiles, prologue=fills, resident_bytes={0: 64, 1: 64})
-    end, rec, ctrl, sink = run([plan], levels=("glb", ("l2_0", "l2_1")), cores=2)
+    end, rec, ctrl, sink, _ = run([plan], levels=("glb", ("l2_0", "l2_1")), cores=2)
     assert end == 110
     assert [h for h in hops_of(sink, "l2_0") if h[4] == -1 or h[2] == 8192] == [
         ("write", "weights", 8192, 64, 0, -1, 50, 60, "noc", "l2_0")]
@@ -395,7 +362,7 @@ def test_lanes_that_end_lazily_give_every_hop_the_times_of_one_process_per_lane(
 
     seen = []
     for wrap in (False, True):
-        env, rec, ctrl, sink = build(plan(), cores=cores, noc=_mesh(cores, wrap), chunk=64, outstanding=3)
+        env, rec, ctrl, sink, _ = build(plan(), cores=cores, noc=_mesh(cores, wrap), chunk=64, outstanding=3)
         processed = 0
         while env._queue:
             env.step()
@@ -415,7 +382,7 @@ def test_two_loads_both_cores_share_one_from_dram_one_from_the_glb_are_each_mult
     # both tiles are in at 60 and compute 20 -> 80. Hops are recorded as booked: the spikes' at 0, the
     # weights' once their DRAM read is done (10)
     plan = LayerPlan(layer=layer(0), tiles=[tile(i, [dram(W, 128, 0), glb(S, 64, 3000, level=0)]) for i in range(2)])
-    end, rec, ctrl, sink = run([plan], cores=2)
+    end, rec, ctrl, sink, _ = run([plan], cores=2)
     assert end == 80
     assert ctrl.noc.multicasts == [("glb", ("l1_0", "l1_1"), 64, 10 * NS), ("glb", ("l1_0", "l1_1"), 128, 40 * NS)]
     assert hops_of(sink, "dram") == [("read", "weights", 0, 128, 0, 0, 0, 10, "dram", "noc")]
@@ -441,7 +408,7 @@ def test_a_block_reaching_a_staging_slot_at_time_0_does_not_wait():
         return lambda env, rec: Fixed(name=name, env=env, recorder=rec, latency_ps=0)
 
     plan = LayerPlan(layer=layer(0), tiles=[tile(0, [dram(W, 64, 0)], cycles=5)])
-    end, rec, _ctrl, sink = run([plan], dram=instant("dram"), noc=instant("noc"))
+    end, rec, _ctrl, sink, _ = run([plan], dram=instant("dram"), noc=instant("noc"))
     assert [h[:8] for h in hops_of(sink, "glb")] == [("write", "weights", 0, 64, 0, 0, 0, 10),
                                                      ("read", "weights", 0, 64, 0, 0, 10, 20)]
     assert [k for k in rec.stalls.entries if k[1] == "staging_full"] == []
@@ -476,7 +443,7 @@ def test_a_lane_ending_at_the_same_time_just_before_the_transfer_joins_it(wrap):
     # lane that has ended at this very time. The tile is in at 120; its 20 cycles -> 140
     plan = LayerPlan(layer=layer(0), tiles=[tile(0, [dram(W, 192, 0)])])
     noc = (lambda env, rec: NotANoc(_fixed_lazy_noc(env, rec))) if wrap else _fixed_lazy_noc
-    env, rec, ctrl, sink = build([plan], chunk=64, outstanding=2, dram=_slow_dram({64: 70}), noc=noc)
+    env, rec, ctrl, sink, _ = build([plan], chunk=64, outstanding=2, dram=slow_dram({64: 70}), noc=noc)
     processed = 0
     while env._queue:
         env.step()
@@ -503,7 +470,7 @@ def test_a_later_step_of_two_cores_waits_for_resident_data_from_when_it_is_ready
     tiles += [tile(i, [glb(W, 64, 1024, level=0)]) for i in (2, 3)]
     plan = LayerPlan(layer=layer(3), prologue=[Move(W, 64, True, 0, 1024, level=0)], resident_bytes={0: 64},
                      tiles=tiles)
-    end, rec, ctrl, _sink = run([plan], cores=2, dram=_slow_dram({0: 100}))
+    end, rec, ctrl, _sink, _ = run([plan], cores=2, dram=slow_dram({0: 100}))
     assert end == 170
     assert ctrl.noc.multicasts == [("glb", ("l1_0", "l1_1"), 64, 130 * NS)]
     assert stalls(rec) == {("controller", "resident_data", 3): (1, 90),
@@ -516,7 +483,7 @@ def test_every_block_of_a_shared_load_on_several_lanes_goes_to_every_core():
     # 128, lane 1 those at 64 and 192 (8 B). Each block: GLB read, one NoC transfer to both L1s, each L1
     # writes it at its offset [0,30], the lane's next block [30,60]. Both tiles are in at 60; 20 cycles -> 80
     plan = LayerPlan(layer=layer(0), tiles=[tile(i, [glb(W, 200, 6000, level=0)]) for i in range(2)])
-    end, rec, ctrl, sink = run([plan], cores=2, chunk=64, outstanding=2)
+    end, rec, ctrl, sink, _ = run([plan], cores=2, chunk=64, outstanding=2)
     assert end == 80
     assert ctrl.noc.multicasts == [("glb", ("l1_0", "l1_1"), n, t * NS) for n, t in ((64, 10), (64, 10), (64, 40), (8, 40))]
     for c in range(2):
@@ -536,7 +503,7 @@ def test_the_lanes_of_a_transfer_start_before_other_work_woken_at_the_same_time(
     # DRAM [140,150]; tile 1 is in at 120 and computes [120,140]: the layer ends at 150
     plan = LayerPlan(layer=layer(0), tiles=[tile(0, [glb(W, 64, 2000)], [dram(O, 16, 0), dram(O, 16, 4096)]),
                                             tile(1, [glb(S, 64, 1000, level=0)])])
-    end, rec, _ctrl, sink = run([plan], levels=("l2", "glb"), double_buffered=False)
+    end, rec, _ctrl, sink, _ = run([plan], levels=("l2", "glb"), double_buffered=False)
     assert end == 150
     assert [h[:8] for h in hops_of(sink, "glb")] == [
         ("read", "weights", 2000, 64, 0, 0, 0, 10),
@@ -561,7 +528,7 @@ def test_only_the_cores_whose_tiles_read_a_private_fills_bytes_get_a_copy(other)
         loads = [Move(W, 64, True, 4096, 8192, level=1), glb(W, 64, 8192, level=0)]
     tiles = [tile(0, [glb(W, 256, 8192, level=1)]), tile(1, loads)]
     plan = LayerPlan(layer=layer(0), tiles=tiles, prologue=[fill], resident_bytes={1: 256})
-    _end, _rec, ctrl, sink = run([plan], levels=("glb", ("l2_0", "l2_1")), cores=2)
+    _end, _rec, ctrl, sink, _ = run([plan], levels=("glb", ("l2_0", "l2_1")), cores=2)
     assert ctrl.noc.multicasts == []
     assert [h[:8] for h in hops_of(sink, "l2_0") if h[5] == -1] == [("write", "weights", 8192, 256, 0, -1, 50, 60)]
     assert [h for h in hops_of(sink, "l2_1") if h[5] == -1] == []
@@ -571,7 +538,7 @@ def test_two_cores_name_the_store_a_step_waits_for_with_its_layer_and_tile():
     # tile 1 (core 1) waits for a store nobody makes: the step never loads; every process waits
     plan = LayerPlan(layer=layer(4), tiles=[tile(0, [glb(W, 64, 0, level=0)], [dram(O, 8, 0)]),
                                             tile(1, [glb(M, 64, 64, level=0, after=("never",))], [dram(O, 8, 64)])])
-    env, _rec, ctrl, _sink = build([plan], cores=2)
+    env, _rec, ctrl, _sink, _ = build([plan], cores=2)
     env.run()
     assert not ctrl.done.triggered and env.now == 0
     assert ctrl.describe_blocked() == (
