@@ -77,8 +77,8 @@ VDD (IDD5AB - IDD3N) tRFC; I/O = ``io_energy_pj_per_bit`` x bits transferred;
 background per rank and state: VDD x (IDD3N active standby, IDD2N precharge standby,
 IDD3P active power-down, IDD2P precharge power-down, IDD6 self-refresh) x time in it.
 
-Memory: the command log is kept in integer arrays and handed to ``command_sink`` in
-time-sorted chunks (the run's streaming timing checker), so a long run holds only the
+Memory: the command log is gathered in one list per column and handed to ``command_sink`` in
+time-sorted int64 chunks (the run's streaming timing checker), so a long run holds only the
 last chunk; ``record_commands=True`` keeps the whole log for :meth:`command_log`.
 """
 
@@ -87,6 +87,8 @@ from __future__ import annotations
 import heapq
 from array import array
 from collections import deque
+from itertools import groupby
+from operator import attrgetter
 from typing import Callable, Generator
 
 import numpy as np
@@ -128,6 +130,27 @@ class _Req:
         self.txn = txn
         self.q = q
         self.queued = 0
+
+    @staticmethod
+    def run(seq, gb, lb, row, col, write, txn, q, k):
+        """The ``k`` bursts seq, seq + 1, ... at columns col, col + 1, ... and burst addresses
+        q, q + 1, ... (a transaction's bursts in one row): built without a call of
+        ``__init__`` each, which costs a third of the object."""
+        out = []
+        new, append = object.__new__, out.append
+        for i in range(k):
+            r = new(_Req)
+            r.seq = seq + i
+            r.gb = gb
+            r.lb = lb
+            r.row = row
+            r.col = col + i
+            r.write = write
+            r.txn = txn
+            r.q = q + i
+            r.queued = 0
+            append(r)
+        return out
 
 
 class _Txn:
@@ -266,7 +289,9 @@ class Dram(Component):
         self._finalized = False
         #: latency (ps) of every read transaction, offer to last data, in completion order
         self.read_latency_ps = array("q")
-        self._log = array("q")
+        #: the log not yet handed on, in issue order: one list per column (cycle, channel, global
+        #: bank, command, row, column), so a batch of RDs extends each column at C speed
+        self._log: tuple[list[int], ...] = ([], [], [], [], [], [])
         self._kept: list[np.ndarray] = []  # sorted chunks kept for command_log()
         self._tck = s.tck_ps
         #: ``plain``: no fast paths -- a SimPy wake at every decision, no closed-form runs (tests
@@ -340,7 +365,7 @@ class Dram(Component):
                 seq += 1
                 chan.offers.append(_Req(seq, gb, lb, row, col, is_write, tx, q))
             else:
-                chan.offers.extend([_Req(seq + 1 + i, gb, lb, row, col + i, is_write, tx, q + i) for i in range(k)])
+                chan.offers.extend(_Req.run(seq + 1, gb, lb, row, col, is_write, tx, q, k))
                 seq += k
             if is_write:
                 chan.offer_writes += k
@@ -719,7 +744,6 @@ class Dram(Component):
         x_pre = s.AL + s.tRTP
         depth, rq_depth = s.command_queue_depth, s.read_queue_depth
         reads_left = chan.reads_left
-        log = self._log
         # static lower bound of each bank's next RD: tRCD, write-to-read, power-down exit
         stat: dict[int, int] = {}
 
@@ -854,7 +878,7 @@ class Dram(Component):
                 else:
                     del reads_left[tx]
                 row = open_[gb]
-                log.extend((e, ch, gb, _RD, row, req.col))
+                self._log_cmd(e, ch, gb, _RD, row, req.col, flush=False)
                 # the counters (kept in ``pend`` until then) first: a completion's trace hop
                 # sees every command issued up to it
                 pend += 1
@@ -942,7 +966,7 @@ class Dram(Component):
             chan.col_free = chan.row_free = col_free
         for r, end in ranks_used.items():
             self._rank_activity(r, end)
-        if len(log) >= 6 * _LOG_CHUNK and (self._sink is not None or self.record_commands):
+        if len(self._log[0]) >= _LOG_CHUNK and (self._sink is not None or self.record_commands):
             self._flush_log(final=False)
         self._fill(ch, t)  # the offer that ended the run, a drain now due
         return last
@@ -1178,16 +1202,16 @@ class Dram(Component):
             return 0, 0, 0, -1, None, False
         chan.nrq = nr
         # log, then complete in RD order, counting each RD before a completion it causes
-        log = []
-        for x, one, it in zip(at, on1, served):
-            log.extend((x, ch, g1, _RD, row1, it.col) if one else (x, ch, g0, _RD, row0, it.col))
-        self._log.extend(log)
+        k1 = sum(on1)
+        if k1:
+            self._log_rds(at, ch, [g1 if one else g0 for one in on1], [row1 if one else row0 for one in on1], served)
+        else:
+            self._log_rds(at, ch, [g0] * k, [row0] * k, served)
         c = self.stats.c
         busy1 = s.burst_cycles * self._tck
         rl_bc = s.RL + s.burst_cycles
         reads_left = chan.reads_left
         hits = self._hits
-        k1 = sum(on1)
         hits[g0] += k - k1
         hits[g1] += k1
         for x, one, it in zip(at, on1, served):
@@ -1227,17 +1251,14 @@ class Dram(Component):
         s = self.spec
         chan = self._ch[ch]
         rl_bc = s.RL + s.burst_cycles
-        times = range(last + step, e + 1, step)
-        self._log.extend([x for t_, it in zip(times, served) for x in (t_, ch, gb, _RD, row, it.col)])
+        self._log_rds(range(last + step, e + 1, step), ch, [gb] * k, [row] * k, served)
         reads_left = chan.reads_left
-        tx = served[0].txn
-        cnt = 0
-        for t_, it in zip(times, served):
-            if it.txn is not tx:
-                self._done_n(reads_left, tx, cnt, t_ - step + rl_bc, gb, row)
-                tx, cnt = it.txn, 0
-            cnt += 1
-        self._done_n(reads_left, tx, cnt, e + rl_bc, gb, row)
+        # the served bursts of one transaction are consecutive: complete per group, in RD order
+        x = last
+        for tx, group in groupby(served, attrgetter("txn")):
+            cnt = len(list(group))
+            x += cnt * step
+            self._done_n(reads_left, tx, cnt, x + rl_bc, gb, row)
         return k, moved, direct
 
     def _done_n(self, reads_left: dict, tx: _Txn, n: int, end: int, gb: int, row: int) -> None:
@@ -1580,11 +1601,34 @@ class Dram(Component):
         self._rank_activity(r, t)
 
     # -- command log ---------------------------------------------------------------------
-    def _log_cmd(self, t: int, ch: int, gb: int, cmd: int, row: int, col: int) -> None:
-        log = self._log
-        log.extend((t, ch, gb, cmd, row, col))
-        if len(log) >= 6 * _LOG_CHUNK and (self._sink is not None or self.record_commands):
+    def _log_cmd(self, t: int, ch: int, gb: int, cmd: int, row: int, col: int, flush: bool = True) -> None:
+        """Log one command; hand a chunk on when enough are gathered (unless ``flush`` is
+        false: a caller in the middle of a batch flushes at its end)."""
+        lt, lch, lgb, lcmd, lrow, lcol = self._log
+        lt.append(t)
+        lch.append(ch)
+        lgb.append(gb)
+        lcmd.append(cmd)
+        lrow.append(row)
+        lcol.append(col)
+        if flush and len(lt) >= _LOG_CHUNK and (self._sink is not None or self.record_commands):
             self._flush_log(final=False)
+
+    def _log_rds(self, times, ch: int, gbs: list[int], rows: list[int], served: list[_Req]) -> None:
+        """Log the RDs of a batch: at ``times``, of bank ``gbs[i]``, row ``rows[i]``, serving
+        ``served[i]`` (the caller flushes at the end of its run)."""
+        lt, lch, lgb, lcmd, lrow, lcol = self._log
+        k = len(served)
+        lt.extend(times)
+        lch.extend([ch] * k)
+        lgb.extend(gbs)
+        lcmd.extend([_RD] * k)
+        lrow.extend(rows)
+        lcol.extend([it.col for it in served])
+
+    def _log_rows(self) -> np.ndarray:
+        """The log not yet handed on, as int64 rows in issue order."""
+        return np.array(self._log, dtype=np.int64).T.reshape(-1, 6)
 
     def _safe_cycle(self) -> int:
         """Cycles below this are complete in the log: every later command is logged at or
@@ -1598,9 +1642,9 @@ class Dram(Component):
         return t
 
     def _flush_log(self, *, final: bool) -> None:
-        if not len(self._log):
+        if not self._log[0]:
             return
-        rec = np.frombuffer(self._log, dtype=np.int64).reshape(-1, 6).copy()
+        rec = self._log_rows()
         rec = rec[np.argsort(rec[:, 0], kind="stable")]
         if final:
             out, keep = rec, rec[:0]
@@ -1609,8 +1653,7 @@ class Dram(Component):
             if cut == 0:
                 return
             out, keep = rec[:cut], rec[cut:]
-        self._log = array("q")
-        self._log.frombytes(keep.tobytes())
+        self._log = tuple(keep.T.tolist()) if len(keep) else ([], [], [], [], [], [])
         if self._sink is not None:
             self._sink(out)
         if self.record_commands:
@@ -1641,8 +1684,8 @@ class Dram(Component):
                 key="record_commands",
             )
         parts = list(self._kept)
-        if len(self._log):
-            rest = np.frombuffer(self._log, dtype=np.int64).reshape(-1, 6)
+        if self._log[0]:
+            rest = self._log_rows()
             parts.append(rest[np.argsort(rest[:, 0], kind="stable")])
         if not parts:
             return np.zeros((0, 6), np.int64)
