@@ -182,10 +182,11 @@ def main(argv: list[str] | None = None) -> int:
     if samples:
         last = samples[-1]
         print(f"last sample: {last[2]:,} rows at {last[0]} s, RSS {last[3]} MiB")
-    if not args.keep_trace:
+    if not args.keep_trace:  # a run stopped early (killed) leaves its .partial files: gone too
         for p in (trace, pftrace):
-            if p.exists():
-                p.unlink()
+            for q in (p, p.with_name(p.name + ".partial")):
+                if q.exists():
+                    q.unlink()
     return rc
 
 
