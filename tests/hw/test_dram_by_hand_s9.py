@@ -12,7 +12,7 @@ import pytest
 import simpy
 
 from tests.hw.test_dram import Rig, addr
-from tests.hw.test_dram_by_hand import CURRENT, K, bg, cfg
+from tests.hw.test_dram_by_hand import CURRENT, K, bg, cfg, log
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.transaction import Cmd, DataClass
 from tlmsim.errors import ConfigError
@@ -104,3 +104,83 @@ def test_each_transaction_is_one_hop_with_its_wait_and_a_stall_of_its_layer():
     assert all(ev.ok and ev.value is None for ev in events.values())
     assert list(d.read_latency_ps) == [15 * NS, 22 * NS, 29 * NS]
     assert d.end_cycle == 41
+
+
+@pytest.mark.parametrize("plain", [False, True])
+def test_a_request_arriving_in_the_cycle_after_a_command_competes_in_that_cycle(plain):
+    # a: 2 bursts of bank (0, 1) row 1 at 0; b: 2 bursts of bank (0, 0) row 1, columns 3 and 4, offered at
+    # 5 ns (cycle 5), just after RD a at 4. ACT a 0, RD a 4; b's ACT at max(5, 0 + tRRD_L 3) = 5, in the
+    # cycle it arrives; RD a's second burst at 4 + tCCD_L 7 = 11, b's at max(5 + tRCD 4, 11 + 7) = 18
+    # and 25 (one bank group: tCCD_L). Data ends 11 after each RD: a 22, b 36. The plain scheduler
+    # wakes at every decision (here just after RD a at 4) and must leave cycle 5 open for b
+    env, rec = simpy.Environment(), Recorder()
+    d = Dram(name="dram", env=env, recorder=rec, config=cfg(), record_commands=True, plain=plain)
+    done = {}
+
+    def offer(tag, address, at):
+        def proc():
+            yield env.timeout(at)
+            txn = rec.new_transaction(Cmd.READ, DataClass.NONE, address, 128, "t", "dram", now_ps=env.now)
+            yield from d.access(txn)
+            done[tag] = env.now
+        env.process(proc())
+
+    offer("a", addr(1, ba=1), 0)
+    offer("b", addr(1, ba=0, col=3), 5 * NS)
+    env.run()
+    d.finalize(env.now)
+    rows = d.command_records()
+    assert [(int(c), int(k), int(g)) for c, _, g, k, _, _ in rows.tolist()] == [
+        (0, 0, 1), (4, 2, 1), (5, 0, 0), (11, 2, 1), (18, 2, 0), (25, 2, 0)]  # ACT 0, RD 2; global bank
+    assert done == {"a": 22 * NS, "b": 36 * NS}
+
+
+def test_finalize_rounds_its_end_up_to_a_whole_cycle():
+    # no request, powerdown off: standby from 0 to the end, 10.5 ns -> 11 cycles
+    r = Rig(cfg(powerdown=False))
+    r.dram.finalize(10 * NS + 500)
+    assert r.dram.end_cycle == 11
+    bgc = r.dram.background_cycles()
+    assert bgc == bg(precharge_standby=11) and type(bgc["precharge_standby"]) is int
+
+
+def test_a_self_refresh_exit_at_the_refresh_due_cycle_owes_no_refresh():
+    # closed page, tREFI 134: the rank's refresh is due at 134. a: ACT 0, RD 4, auto-PRE 11, data end 15;
+    # idle from 15: SRE at 115. b offered at 120: SRX at max(120, 115 + tCKESR 19) = 134, the due cycle,
+    # which the device covered in self-refresh: the next refresh is due at 268, after the run. ACT at
+    # 134 + tXS 23 = 157, RD 161, PRE max(157 + tRAS 11, 161 + tRTP 5) = 168, data end 172
+    r = Rig(cfg(page_policy="closed", timing={"tREFI": 134}))
+    r.req("a", addr(0))
+    r.req("b", addr(0, col=1), at_ps=120 * NS)
+    r.run()
+    assert log(r) == [(0, "ACT", 0, 0, 0, 0, -1), (4, "RD", 0, 0, 0, 0, 0), (11, "PRE", 0, 0, 0, 0, -1),
+                      (115, "SRE", 0, -1, -1, -1, -1), (134, "SRX", 0, -1, -1, -1, -1),
+                      (157, "ACT", 0, 0, 0, 0, -1), (161, "RD", 0, 0, 0, 0, 1), (168, "PRE", 0, 0, 0, 0, -1)]
+    assert r.done == {"a": 15 * NS, "b": 172 * NS}
+    # active 0..11, 157..168; precharge standby 11..35, 134..157, 168..172; power-down 35..115;
+    # self-refresh 115..134
+    assert r.dram.background_cycles() == bg(active_standby=22, precharge_standby=51, precharge_powerdown=80,
+                                            self_refresh=19)
+    assert r.dram.stats.c["ref"] == 0 and r.dram.stats.c["self_refreshes"] == 1
+
+
+def test_power_down_then_self_refresh_add_up_their_precharge_power_down():
+    # closed page. a at 0: ACT 0, RD 4, PRE 11, data end 15. b at 50: PDE 35, PDX max(50, 35 + tCKE 12) = 50,
+    # ACT 50 + tXP 13 = 63, RD 67, PRE max(63 + 11, 67 + 5) = 74, data end 78. c at 200: idle from 78,
+    # PDE at 98 (not logged: it goes on), SRE 178, SRX max(200, 178 + tCKESR 19) = 200, ACT 200 + tXS 23 =
+    # 223, RD 227, PRE 234, data end 238
+    r = Rig(cfg(page_policy="closed"))
+    r.req("a", addr(0))
+    r.req("b", addr(0, col=1), at_ps=50 * NS)
+    r.req("c", addr(0, col=2), at_ps=200 * NS)
+    r.run()
+    assert [x[:2] for x in log(r)] == [(0, "ACT"), (4, "RD"), (11, "PRE"), (35, "PDE"), (50, "PDX"), (63, "ACT"),
+                                       (67, "RD"), (74, "PRE"), (178, "SRE"), (200, "SRX"), (223, "ACT"),
+                                       (227, "RD"), (234, "PRE")]
+    assert r.done == {"a": 15 * NS, "b": 78 * NS, "c": 238 * NS}
+    # precharge power-down 35..50 and 98..178; self-refresh 178..200; active 0..11, 63..74, 223..234; the
+    # rest (11..35, 50..63, 74..98, 200..223, 234..238) precharge standby
+    want = bg(active_standby=33, precharge_standby=88, precharge_powerdown=15 + 80, self_refresh=22)
+    assert r.dram.background_cycles() == want
+    c = r.dram.stats.c
+    assert (c["powerdowns"], c["self_refreshes"]) == (1, 1)
