@@ -184,3 +184,58 @@ def test_power_down_then_self_refresh_add_up_their_precharge_power_down():
     assert r.dram.background_cycles() == want
     c = r.dram.stats.c
     assert (c["powerdowns"], c["self_refreshes"]) == (1, 1)
+
+
+def test_two_active_power_downs_add_up():
+    # open page, row 0 stays open. a at 0: ACT 0, RD 4, data end 15. b at 100: PDE 35, PDX 100, RD 100 +
+    # tXP 13 = 113, data end 124. c at 200: PDE 144, PDX 200, RD 213, data end 224
+    r = Rig(cfg())
+    r.req("a", addr(0))
+    r.req("b", addr(0, col=1), at_ps=100 * NS)
+    r.req("c", addr(0, col=2), at_ps=200 * NS)
+    r.run()
+    assert [x[:2] for x in log(r)] == [(0, "ACT"), (4, "RD"), (35, "PDE"), (100, "PDX"), (113, "RD"), (144, "PDE"),
+                                       (200, "PDX"), (213, "RD")]
+    assert r.done == {"a": 15 * NS, "b": 124 * NS, "c": 224 * NS}
+    # active power-down 35..100 and 144..200; active standby 0..35, 100..144, 200..224
+    assert r.dram.background_cycles() == bg(active_standby=35 + 44 + 24, active_powerdown=65 + 56)
+    assert r.dram.stats.c["powerdowns"] == 2
+
+
+def test_two_self_refreshes_with_exits_add_up():
+    # closed page. a at 0: ACT 0, RD 4, PRE 11, data end 15; SRE 115. b at 200: SRX 200, ACT 200 + tXS 23 =
+    # 223, RD 227, PRE 234, data end 238; SRE 238 + 100 = 338. c at 500: SRX 500, ACT 523, RD 527, PRE 534,
+    # data end 538
+    r = Rig(cfg(page_policy="closed"))
+    r.req("a", addr(0))
+    r.req("b", addr(0, col=1), at_ps=200 * NS)
+    r.req("c", addr(0, col=2), at_ps=500 * NS)
+    r.run()
+    assert [x[:2] for x in log(r)] == [(0, "ACT"), (4, "RD"), (11, "PRE"), (115, "SRE"), (200, "SRX"), (223, "ACT"),
+                                       (227, "RD"), (234, "PRE"), (338, "SRE"), (500, "SRX"), (523, "ACT"),
+                                       (527, "RD"), (534, "PRE")]
+    assert r.done == {"a": 15 * NS, "b": 238 * NS, "c": 538 * NS}
+    # self-refresh 115..200 and 338..500; precharge power-down 35..115 and 258..338; active 11 cycles per
+    # read; precharge standby 11..35, 200..223, 234..258, 500..523, 534..538
+    want = bg(active_standby=33, precharge_standby=24 + 23 + 24 + 23 + 4, precharge_powerdown=160,
+              self_refresh=85 + 162)
+    assert r.dram.background_cycles() == want
+    assert r.dram.stats.c["self_refreshes"] == 2
+
+
+def test_finalize_drains_a_long_posted_write_burst_by_burst():
+    # rows of 1024 columns (128 bursts); the write buffer holds 128 and drains only when full: a 96-burst
+    # write (row 0 of bank (0, 0), columns 0..95) is posted, done a cycle after its offer. finalize at 1 ns
+    # drains it: ACT 1, WRs from 1 + tRCD 4 = 5, tCCD_L 7 apart (5 + 7k), the last at 670, its data ending
+    # 670 + CWL 5 + 4 = 679. Precharge standby 0..1, active standby 1..679
+    r = Rig(cfg(org={"columns": 1024}, write_queue_depth=128, write_low_watermark=128, write_high_watermark=128,
+                powerdown=False))
+    r.req("w", 0, cmd=Cmd.WRITE, nbytes=64 * 96)
+    r.run()
+    assert r.done == {"w": 1 * NS} and r.dram.stats.c["wr"] == 0
+    r.dram.finalize(r.env.now)
+    assert log(r) == [(1, "ACT", 0, 0, 0, 0, -1)] + [(5 + 7 * k, "WR", 0, 0, 0, 0, k) for k in range(96)]
+    assert r.dram.end_cycle == 679
+    assert r.dram.background_cycles() == bg(precharge_standby=1, active_standby=678)
+    c = r.dram.stats.c
+    assert (c["wr"], c["write_drains"], c["row_hits"]) == (96, 1, 95)
