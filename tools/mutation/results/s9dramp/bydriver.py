@@ -12,9 +12,10 @@ d, out, nodesfile = sys.argv[1:4]
 names = sys.argv[4:]
 os.chdir(d)
 sys.path.insert(0, d)
-import pytest  # noqa: E402
+import pytest
 
-nodes = [line.strip() for line in open(nodesfile).read().splitlines() if line.strip()]
+with open(nodesfile) as fh:
+    nodes = [line.strip() for line in fh.read().splitlines() if line.strip()]
 
 
 class Slow(Exception):

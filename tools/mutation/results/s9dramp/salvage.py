@@ -7,12 +7,12 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-import run as R  # noqa: E402
+import run as R
 
 tag, work, source, minutes, globs = sys.argv[1], Path(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5:]
 module = "hw/dram.py"
 codes = {n: c for n, c in R.mutant_results(work, module).items() if any(fnmatch.fnmatch(n, g) for g in globs)}
-fn = lambda n: n.rsplit("__mutmut_", 1)[0]  # noqa: E731
+fn = lambda n: n.rsplit("__mutmut_", 1)[0]
 funcs: dict[str, list] = {}
 for n, c in codes.items():
     funcs.setdefault(fn(n), []).append(c)
