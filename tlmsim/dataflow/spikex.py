@@ -42,9 +42,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tlmsim.dataflow.activity import Im2col
+from tlmsim.dataflow.activity import Im2col, best_bits
 from tlmsim.dataflow.systolic import Step, StepTotals
-from tlmsim.dataflow.tiling import ceil_div
+from tlmsim.dataflow.tiling import bits_to_bytes, ceil_div
 from tlmsim.dataflow.ws import ChunkFolds, WsStreaming, compact_folds
 from tlmsim.workload import Layer
 
@@ -104,6 +104,17 @@ class SpikeX(WsStreaming):
         g0, g1 = k0 // self.R, -(-k1 // self.R)
         moved = (g1 - g0) + tag_cum[g1] - tag_cum[g0]
         return moved + elements, moved
+
+    def _fold_spikes(self, act: Im2col, cf: ChunkFolds, folds: np.ndarray, cache: dict) -> tuple[str, int]:
+        """Format and bytes of the spikes a tile streams with skipping: the rows of the
+        folds it streams only (the tags say the others are silent), all timesteps, in the
+        smallest allowed format (ties: the earlier)."""
+        key = (cf.m0, cf.mm, tuple(folds.tolist()))  # a chunk's folds follow from (m0, mm)
+        if key not in cache:
+            a = act.x[:, cf.m0:cf.m0 + cf.mm][:, :, cf.rows(folds)].reshape(self.workload.timesteps, -1)
+            fmt, bits = best_bits(self.SPIKE_FORMATS, a)
+            cache[key] = (fmt, bits_to_bytes(bits))
+        return cache[key]
 
     def _fold_stream(self, cf: ChunkFolds, f: int, w0: int, w1: int, nc: int) -> tuple[int, int]:
         """Stream cycles of fold ``f`` (all windows: ``w0 = 0``, ``w1`` = windows), the
@@ -195,30 +206,32 @@ class SpikeX(WsStreaming):
                 cycles, count = sum(cyc_l), len(steps)
         if not totals:
             return steps
-        return StepTotals(cycles, self._traffic(layer, steps + summed, {}), steps[0] if steps else None, count)
+        return StepTotals(cycles, self._traffic(layer, steps + summed, {}), steps[0], count)
 
     def _block_tiles(self, layer: Layer, act: Im2col, cf: ChunkFolds, n0: int, nc: int, g: int,
                      spike_cache: dict, wsize: dict) -> tuple:
         """The tiles of one output block (chunk ``cf``, channels ``[n0, n0 + nc)``) with
         skipping, as arrays with one entry a tile: first and end rows, cycles, weight
         bytes, spike and tag bytes, accumulates, PE weight loads, tag bits read, and
-        the list of spike formats. The live folds (an active element and a nonzero
-        weight) are cut into tiles of ``g``; a chunk's folds are its own (the compacted
-        rows), so no tile finds its fold in the array and every fold of a tile pays its
-        fill (R) and weights; a tile covers all timesteps (one window range). No live
-        fold: one tile over all rows that moves and reads its tags only."""
-        R, T, K = self.R, self.workload.timesteps, layer.gemm[1]
-        nwin = self.windows
+        the list of spike formats. The live folds (a nonzero weight in the block; every
+        fold carries a spike, its rows being the chunk's active ones) are cut into tiles
+        of ``g``; a chunk's folds are its own (the compacted rows), so no tile finds its
+        fold in the array and every fold of a tile pays its fill (R) and weights; a tile
+        covers all timesteps (one window range). No live fold: one tile over all rows
+        that moves and reads its tags only. Memoised per chunk (the ranking's totals and
+        the chosen candidate's steps read the same blocks)."""
         c = cf.cache
+        bkey = ("tiles", n0, g)
+        out = c.get(bkey)
+        if out is not None:
+            return out
+        R, K = self.R, layer.gemm[1]
+        nwin = self.windows
         nnz = self.weight_blocks(layer).fold_counts(cf.order, cf.starts, n0, nc)
-        akey = ("active", 0, nwin)
-        if akey not in c:
-            c[akey] = cf.active[0:nwin].any(axis=(0, 1))
-        live = np.flatnonzero(c[akey] & (nnz > 0))
+        live = np.flatnonzero(nnz)
         vkey = ("vector",)  # per chunk: fold rows, first rows, spikes per fold
         if vkey not in c:
-            c[vkey] = (np.diff(cf.starts), cf.order[cf.starts[:-1]] if cf.nf else cf.starts[:0],
-                       cf.counts.sum(axis=(0, 1)))
+            c[vkey] = (np.diff(cf.starts), cf.order[cf.starts[:-1]], cf.counts.sum(axis=(0, 1)))
         kr_all, first_row, per_fold = c[vkey]
         L = len(live)
         if L == 0:  # nothing streamed, no spikes moved: counted under the configured format
@@ -226,7 +239,7 @@ class SpikeX(WsStreaming):
             lens = cyc = wb = wl = acc = np.zeros(1, dtype=np.int64)
             spikes = [(self.SPIKE_FORMATS[0], 0)]
         else:
-            p = max(1, self.C // nc)
+            p = self.C // nc  # column groups (nc <= C)
             skey = ("spikex", p)
             if skey not in c:
                 c[skey] = self._stream_table(cf, p)
@@ -261,12 +274,11 @@ class SpikeX(WsStreaming):
             lkey = ("groups", cf.m0, cf.mm, g, live.tobytes())  # the block's spike slices, shared by output blocks
             spikes = spike_cache.get(lkey)
             if spikes is None:
-                k0s, k1s = k0.tolist(), k1.tolist()
-                spikes = spike_cache[lkey] = [
-                    self._tile_spikes(act, cf, live[i:i + g], k0s[j], k1s[j], 0, T, True, spike_cache)
-                    for j, i in enumerate(range(0, L, g))]
+                spikes = spike_cache[lkey] = [self._fold_spikes(act, cf, live[i:i + g], spike_cache)
+                                              for i in range(0, L, g)]
         read, moved = self._tile_tags(cf, layer, k0, k1, cf.mm * nwin * lens)
         tagc = -(-read // self.pe.tag_bits_per_cycle)
         cyc = np.maximum(cyc, tagc)  # the sequencer reads the tags while the folds run
         sb = np.array([b for _, b in spikes], dtype=np.int64) + (-(-moved // 8))
-        return k0, k1, cyc, wb, sb, acc, wl, read, [f for f, _ in spikes]
+        out = c[bkey] = (k0, k1, cyc, wb, sb, acc, wl, read, [f for f, _ in spikes])
+        return out

@@ -47,7 +47,7 @@ from functools import partial
 
 import numpy as np
 
-from tlmsim.dataflow.activity import Im2col, best_bits, fold_sums, spike_bits
+from tlmsim.dataflow.activity import Im2col, fold_sums, spike_bits
 from tlmsim.dataflow.systolic import GemmCandidate, Step, StepTotals, SystolicDataflow
 from tlmsim.dataflow.tiling import bits_to_bytes, ceil_div, largest_chunk
 from tlmsim.workload import Layer
@@ -300,7 +300,7 @@ class WsStreaming(SystolicDataflow):
                     if act is None:  # _tile_spikes without activity: a bitmap
                         fmt, s_bytes = "bitmap", -(-((t1 - t0) * mm * (k1 - k0)) // 8)
                     else:
-                        fmt, s_bytes = self._tile_spikes(act, cf, gl, k0, k1, t0, t1, False, spike_cache)
+                        fmt, s_bytes = self._tile_spikes(act, cf, k0, k1, t0, t1, spike_cache)
                     steps.append(Step(t0, t1, n0, nc, cf.m0, mm, k0, k1, cycles, w_bytes, s_bytes, dense, dense,
                                       wloads, 0, j == ng - 1, fmt))
                 if bkey is not None:
@@ -320,26 +320,14 @@ class WsStreaming(SystolicDataflow):
         return StepTotals(sum(s.cycles for s in steps), self._traffic(layer, steps, {}), steps[0] if steps else None,
                           len(steps))
 
-    def _tile_spikes(self, act: Im2col | None, cf: ChunkFolds, grp: np.ndarray, k0: int, k1: int, t0: int,
-                     t1: int, skip: bool, cache: dict) -> tuple[str, int]:
-        """Format and bytes of the spikes a tile streams: its folds' rows (with
-        skipping, only the folds it streams; the tags say the others are silent)."""
-        m0, mm = cf.m0, cf.mm
-        if not skip:
-            key = (t0, t1, m0, mm, k0, k1)
-            if key not in cache:
-                cache[key] = self.spike_slice(act, t0, t1, m0, m0 + mm, k0, k1) if act is not None \
-                    else ("bitmap", bits_to_bytes((t1 - t0) * mm * (k1 - k0)))
-            return cache[key]
-        if len(grp) == 0:  # nothing streamed, no spikes moved: counted under the configured format
-            return self.SPIKE_FORMATS[0], 0
-        key = (t0, t1, m0, mm, tuple(grp.tolist()))  # a chunk's folds follow from (m0, mm)
+    def _tile_spikes(self, act: Im2col, cf: ChunkFolds, k0: int, k1: int, t0: int, t1: int,
+                     cache: dict) -> tuple[str, int]:
+        """Format and bytes of the spikes a tile streams without skipping: rows ``[k0, k1)``
+        of its chunk's pixels over timesteps ``[t0, t1)`` (a skipping subclass moves only
+        the rows of the folds it streams: its own rule)."""
+        key = (t0, t1, cf.m0, cf.mm, k0, k1)
         if key not in cache:
-            rows = cf.rows(grp)
-            a = act.x[t0:t1, m0:m0 + mm][:, :, rows].reshape(t1 - t0, -1)
-            fmts = self.SPIKE_FORMATS
-            fmt, bits = (fmts[0], spike_bits(fmts[0], a)) if len(fmts) == 1 else best_bits(fmts, a)
-            cache[key] = (fmt, bits_to_bytes(bits))
+            cache[key] = self.spike_slice(act, t0, t1, cf.m0, cf.m0 + cf.mm, k0, k1)
         return cache[key]
 
 
