@@ -25,6 +25,9 @@ What the subclasses change (each in its module): which rows form a fold
 ``spikex`` skip folds without an active element or with only zero weights: no
 weight bytes, no cycles), how a fold's stream is counted (skipping, packing) and
 which activity tags the sequencer reads. ``dense-ws``: every fold, every element.
+:meth:`WsStreaming._steps` makes the steps without skipping; spikex's steps with
+skipping (the same fill, stream and skew rules) are made in its module, per output
+block on arrays.
 
 Accumulates: every dense op without skipping; with it, one per spike per output
 channel (``spikes in the tile's folds x nc``). Partial sums of a tile's folds stay on
