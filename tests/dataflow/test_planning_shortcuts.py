@@ -209,7 +209,7 @@ def test_spikex_steps_and_totals_equal_a_slow_reference(tmp_path, text, platform
             order, m, g = re.fullmatch(r"(\S+), m=(\d+), folds/tile=(\d+)", c.label).groups()
             want = _reference_spikex_steps(df, layer, x, int(m), int(g), order)
             assert c.totals == _totals(want, df, layer)
-            assert c.steps == want
+            assert c.steps == want and repr(c.steps) == repr(want)  # Python ints (no floats, no NumPy scalars)
 
 
 def test_the_reference_by_hand(tmp_path):

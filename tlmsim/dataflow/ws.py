@@ -137,24 +137,13 @@ class WsStreaming(SystolicDataflow):
         blockwise = self._ranked_by_totals(act)
         for m, g in dict.fromkeys(shapes):
             chunks = [self._chunk_folds(layer, act, m0, min(m, M - m0)) for m0 in range(0, M, m)]
-            if blockwise:
-                nmk = self._steps(layer, act, chunks, g, "n>m>k", spike_cache, totals=True)
-                if (self.TIME_INNER or self.windows == 1) and all(cf.order is not None for cf in chunks):
-                    # each chunk has its own folds (compacted rows): no tile finds its one fold
-                    # in the array from the tile before, so a tile's step does not depend on the
-                    # order, and m>n>k has n>m>k's tiles in another order: the same totals (its
-                    # first tile is n>m>k's, of the first channels and pixels, too)
-                    mnk = StepTotals(nmk.cycles, dict(nmk.moved), nmk.first, nmk.count)
-                else:
-                    mnk = self._steps(layer, act, chunks, g, "m>n>k", spike_cache, totals=True)
-                for order, tot in (("n>m>k", nmk), ("m>n>k", mnk)):
-                    cands.append(GemmCandidate(f"{order}, m={m}, folds/tile={g}",
-                                               make=partial(self._steps, layer, act, chunks, g, order, spike_cache),
-                                               totals=tot))
-                continue
             for order in ("n>m>k", "m>n>k"):
-                cands.append(GemmCandidate(f"{order}, m={m}, folds/tile={g}",
-                                           self._steps(layer, act, chunks, g, order, spike_cache)))
+                label = f"{order}, m={m}, folds/tile={g}"
+                if blockwise:
+                    make = partial(self._steps, layer, act, chunks, g, order, spike_cache)
+                    cands.append(GemmCandidate(label, make=make, totals=make(totals=True)))
+                else:
+                    cands.append(GemmCandidate(label, self._steps(layer, act, chunks, g, order, spike_cache)))
         return cands
 
     def _ranked_by_totals(self, act: Im2col | None) -> bool:
