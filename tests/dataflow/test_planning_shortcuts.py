@@ -3,9 +3,11 @@
 * dense-ws: output blocks memoised, candidates ranked by per-block totals and only the
   chosen one's steps made: compared with the per-fold loop (a subclass whose stream rule
   is the same function under another name, which turns every shortcut off);
-* spikex with skipping: steps computed per output block on arrays (``SpikeX._steps``) and
-  the m>n>k candidate as a reordering of n>m>k's: compared with ``WsStreaming._steps``
-  run for each candidate's order, pixels and folds;
+* spikex with skipping: steps and the totals candidates are ranked by, computed per output
+  block on arrays (``SpikeX._steps``), m>n>k's totals taken from n>m>k's: compared with
+  steps made by a slow reference written here from the rules of the spikex and ws module
+  docstrings (per block, tile and fold in plain Python: its own compacted folds, stream
+  packing, fills, tags and spike slices), for each candidate's order, pixels and folds;
 * the synthetic weight mask by a threshold partition: compared with the full
   ``argpartition`` it replaces, ties at the boundary included.
 """
@@ -20,6 +22,7 @@ import numpy as np
 import pytest
 
 from tlmsim.dataflow import make_dataflow
+from tlmsim.dataflow.activity import best_bits
 from tlmsim.dataflow.dense_ws import DenseWS
 from tlmsim.dataflow.systolic import GemmCandidate, Step, StepTotals
 from tlmsim.dataflow.ws import WsStreaming
@@ -107,21 +110,129 @@ def test_dense_ws_blocks_and_totals_give_the_per_fold_steps_and_plan(tmp_path, t
            [(p.tiling, p.tiles, p.resident, p.levels) for p in slow.plan()]
 
 
+def _ceil(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def _reference_stream(df, x: np.ndarray, rows: np.ndarray, nc: int) -> tuple[int, int]:
+    """Stream cycles and weight copies of the compacted fold ``rows`` of a chunk's spikes
+    ``x`` (T, pixels, K): an element (pixel, window) streams when it carries a spike, a
+    window's length in cycles; with p = C // nc > 1 column groups, windows packed in time
+    (W x ceil(active windows / min(p, windows)) per pixel) or pixels in space (window
+    length x ceil(active pixels / min(p, pixels)) per window), the fewest cycles of the
+    allowed modes (ties: unpacked, then time), a packed fold's weights in p copies."""
+    T, mm, _ = x.shape
+    W = df.window
+    wins = [(t, min(T, t + W)) for t in range(0, T, W)]
+    el = np.array([[x[a:b, px, rows].any() for px in range(mm)] for a, b in wins])  # (windows, pixels)
+    best, copies = sum((b - a) * int(el[w].sum()) for w, (a, b) in enumerate(wins)), 1
+    p = max(1, df.C // nc)
+    if p > 1 and "time" in df.PACKING and len(wins) > 1:
+        c = W * sum(_ceil(int(el[:, px].sum()), min(p, len(wins))) for px in range(mm))
+        if c < best:
+            best, copies = c, p
+    if p > 1 and "space" in df.PACKING and mm > 1:
+        c = sum((b - a) * _ceil(int(el[w].sum()), min(p, mm)) for w, (a, b) in enumerate(wins))
+        if c < best:
+            best, copies = c, p
+    return best, copies
+
+
+def _reference_spikex_steps(df, layer, x_all: np.ndarray, m: int, g: int, order: str) -> list[Step]:
+    """spikex's steps with skipping for chunks of ``m`` pixels and ``g`` folds per tile in
+    loop ``order``, one block, tile and fold at a time from the module docstrings' rules:
+    a chunk's active rows (a spike at some pixel and timestep) packed into folds of R; a
+    fold is live when it has a spike and a nonzero weight in the block's channels; live
+    folds cut into tiles of g, a tile's rows from its first fold's first row (0 for the
+    first tile) to the next tile's (K for the last); every fold fills (R) and moves its
+    weights; the sequencer reads the group tags of the tile's R-row groups, the row tags
+    of its active groups and one zero-detect per element of its folds, at
+    ``tag_bits_per_cycle``; accumulates: spikes x channels; spikes in the smallest
+    allowed format. A block without a live fold is one tile over all rows: its tags."""
+    R, T = df.R, df.workload.timesteps
+    M, K, N = layer.gemm
+    nwin = _ceil(T, df.window)
+    mask = df.workload.weight_mask(layer)  # (K, N) nonzero weights; None: all nonzero
+    fmts = df.SPIKE_FORMATS
+    ns, ms = range(0, N, df.C), range(0, M, m)
+    blocks = [(n0, m0) for n0 in ns for m0 in ms] if order == "n>m>k" else [(n0, m0) for m0 in ms for n0 in ns]
+    steps = []
+    for n0, m0 in blocks:
+        nc, mm = min(df.C, N - n0), min(m, M - m0)
+        x = x_all[:, m0:m0 + mm]  # (T, pixels, K)
+        active = np.flatnonzero(x.any(axis=(0, 1)))
+        folds = [active[i:i + R] for i in range(0, len(active), R)]
+
+        def nnz(rows):
+            return len(rows) * nc if mask is None else int(mask[rows, n0:n0 + nc].sum())
+
+        live = [f for f, rows in enumerate(folds) if x[:, :, rows].any() and nnz(rows) > 0]
+        tiles = [live[i:i + g] for i in range(0, len(live), g)] or [[]]
+        for j, tile in enumerate(tiles):
+            last = j == len(tiles) - 1
+            k0 = 0 if j == 0 else int(folds[tile[0]][0])
+            k1 = K if last else int(folds[tiles[j + 1][0]][0])
+            fills, streams, w_bytes, wloads, acc = [], [], 0, 0, 0
+            for f in tile:
+                rows = folds[f]
+                s, copies = _reference_stream(df, x, rows, nc)
+                fills.append(R)
+                streams.append(s)
+                w_bytes += df.weight_bytes(layer, len(rows), nc, nnz(rows))
+                wloads += len(rows) * nc * copies
+                acc += int(x[:, :, rows].sum()) * nc
+            cycles = df.run_cycles(fills, streams)
+            groups = range(k0 // R, _ceil(k1, R))
+            moved = len(groups) + sum(min(R, K - q * R) for q in groups if x[:, :, q * R:(q + 1) * R].any())
+            read = moved + mm * nwin * len(tile)
+            if read:
+                cycles = max(cycles, _ceil(read, df.pe.tag_bits_per_cycle))
+            if tile:
+                fmt, bits = best_bits(fmts, x[:, :, np.concatenate([folds[f] for f in tile])].reshape(T, -1))
+            else:
+                fmt, bits = fmts[0], 0
+            steps.append(Step(0, T, n0, nc, m0, mm, k0, k1, cycles, w_bytes, _ceil(bits, 8) + _ceil(moved, 8),
+                              mm * (k1 - k0) * nc * T, acc, wloads, read, last, fmt))
+    return steps
+
+
 @pytest.mark.parametrize("text", [MIXED, SILENT, ONE_FOLD])
 @pytest.mark.parametrize("platform, sets", SETS)
-def test_spikex_block_steps_equal_the_generic_loop(tmp_path, text, platform, sets):
+def test_spikex_steps_and_totals_equal_a_slow_reference(tmp_path, text, platform, sets):
     wl = _workload(tmp_path, text)
     df = make_dataflow(load_platform(platform, ["dataflow.name=spikex", *sets]), wl)
     for layer in _gemm_layers(wl):
-        M = layer.gemm[0]
-        act = df.activity(layer)
+        x = df.activity(layer).x
         cands = df.gemm_candidates(layer)
-        assert cands
+        assert cands and all(c.totals is not None for c in cands)  # ranked without their steps
         for c in cands:
             order, m, g = re.fullmatch(r"(\S+), m=(\d+), folds/tile=(\d+)", c.label).groups()
-            m, g = int(m), int(g)
-            chunks = [df._chunk_folds(layer, act, m0, min(m, M - m0)) for m0 in range(0, M, m)]
-            assert c.steps == WsStreaming._steps(df, layer, act, chunks, g, order, {})
+            want = _reference_spikex_steps(df, layer, x, int(m), int(g), order)
+            assert c.totals == _totals(want, df, layer)
+            assert c.steps == want and repr(c.steps) == repr(want)  # Python ints (no floats, no NumPy scalars)
+
+
+def test_the_reference_by_hand(tmp_path):
+    # K = 6 inputs, R = 2 rows, C = 2 channels, 2 pixels, T = 2; inputs 0, 3 and 4 spike
+    # (compacted folds {0, 3} and {4}); fold {4}'s weights are all zero: one live fold, one tile
+    wl = _workload(tmp_path, "name: h\ntimesteps: 2\nweight_bits: 8\nlayers:\n"
+                   "  - {name: fc, op: linear, in_shape: [6], out_features: 2, neuron: lif}\n")
+    df = make_dataflow(load_platform("ddr4-baseline", ["dataflow.name=spikex", "pe_array.rows=2", "pe_array.cols=2",
+                                                       "dataflow.spike_format=bitmap",
+                                                       "pe_array.tag_bits_per_cycle=1"]), wl)
+    x = np.zeros((2, 1, 6), dtype=bool)
+    x[0, 0, [0, 3]] = True
+    x[1, 0, [0, 4]] = True
+    wl.weight_masks["fc"] = np.ones((6, 2), dtype=bool)
+    wl.weight_masks["fc"][4] = False
+    (step,) = _reference_spikex_steps(df, wl.layers[0], x, 1, 2, "n>m>k")
+    # stream: 2 windows of 1 timestep, 1 pixel active in both: 2 cycles; cycles: fill 2 + stream
+    # 2 + skew (2 + 2 - 2 = 2) = 6; tags: 3 groups, active groups 0 ({0}), 1 ({3}), 2 ({4}): 3 + 6 = 9
+    # moved (2 bytes), + 2 windows x 1 pixel x 1 fold read = 11: 11 cycles at 1 bit a cycle;
+    # spikes: the bitmap of rows 0 and 3 over 2 timesteps = 4 bits (1 byte); accumulates 3 spikes x 2
+    assert (step.k0, step.k1, step.cycles, step.w_bytes, step.s_bytes, step.dense_ops, step.acc_ops,
+            step.pe_weight_loads, step.tag_bits, step.last_k, step.spike_format) == \
+           (0, 6, 11, 4, 1 + 2, 1 * 6 * 2 * 2, 6, 4, 11, True, "bitmap")
 
 
 def test_a_lazy_candidate_makes_its_steps_once_and_refuses_both_or_neither():

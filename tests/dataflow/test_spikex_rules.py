@@ -93,6 +93,13 @@ def test_tags_of_a_tile_past_the_first_row_group(tmp_path):
     df, layer = _spikex(tmp_path, 4, "dataflow.time_window=2")
     cf = ChunkFolds(0, 2, np.array([0, 4, 6]), np.array([0, 2, 3]), None, None,
                     row_groups=np.array([True, False, True, True]))
-    assert df._tile_tags(cf, layer, np.array([0, 1]), 2, 7, 0, 2) == (14, 6)
+    read, moved = df._tile_tags(cf, layer, np.array([2]), np.array([7]), np.array([8]))
+    assert (read.tolist(), moved.tolist()) == ([14], [6])
+    # tiles over [0, 2), [2, 5) and [5, 7) at once (1, 2 and 1 folds of 2 pixels x 2 windows read):
+    # group 0 (active: its 2 rows) -> 1 + 2 = 3 moved; groups 1-2 -> 2 + 2 (group 2) = 4; groups 2-3 ->
+    # 2 + 2 + 1 = 5
+    read, moved = df._tile_tags(cf, layer, np.array([0, 2, 5]), np.array([2, 5, 7]), np.array([4, 8, 4]))
+    assert (read.tolist(), moved.tolist()) == ([7, 12, 9], [3, 4, 5])
     # the whole range: 4 group tags + rows 2 + 2 + 1 = 9 moved
-    assert df._tile_tags(cf, layer, np.array([0, 1]), 0, 7, 0, 2) == (17, 9)
+    read, moved = df._tile_tags(cf, layer, np.array([0]), np.array([7]), np.array([8]))
+    assert (read.tolist(), moved.tolist()) == ([17], [9])

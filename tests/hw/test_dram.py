@@ -463,25 +463,13 @@ def test_bench_matches_dramsim3(g):
 from hypothesis import example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+from tests.hw.dram_stream import run_stream  # noqa: E402
+
 
 def _run_stream(config: DramConfig, items, plain: bool):
-    env, rec = simpy.Environment(), Recorder()
-    dram = Dram(name="dram", env=env, recorder=rec, config=config, record_commands=True, plain=plain)
-    ends = []
-
-    def one(at, write, address, nbytes):
-        yield env.timeout(at)
-        txn = rec.new_transaction(Cmd.WRITE if write else Cmd.READ, DataClass.NONE, address, nbytes, "t", "dram",
-                                  now_ps=env.now)
-        yield from dram.access(txn)
-        ends.append((txn.id, env.now))
-
-    for it in items:
-        env.process(one(*it))
-    env.run()
-    dram.finalize(env.now)
-    return (sorted(ends), dram.command_records().tolist(), sorted(dram.stats.c.items()),
-            sorted(rec.stalls.entries.items()))
+    """(completion per transaction, command rows in log order, counters, stalls) of ``items``."""
+    ends, dram, rec = run_stream(config, items, plain)
+    return ends, dram.command_records().tolist(), sorted(dram.stats.c.items()), sorted(rec.stalls.entries.items())
 
 
 _item = st.tuples(st.integers(0, 3000), st.booleans(), st.integers(0, 127), st.integers(0, 15),

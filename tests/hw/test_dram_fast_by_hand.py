@@ -21,13 +21,11 @@ no runs. Two kinds of tests hold it:
 
 import numpy as np
 import pytest
-import simpy
 
+from tests.hw.dram_stream import run_stream
 from tests.hw.test_dram import Rig, addr
 from tests.hw.test_dram_by_hand import NS, TIMING, cfg, counts, log
-from tlmsim.engine.recorder import Recorder
-from tlmsim.engine.transaction import Cmd, DataClass
-from tlmsim.hw.dram import Dram
+from tlmsim.engine.transaction import Cmd
 from tlmsim.platform.dram import DramConfig
 from tlmsim.verify.dram_timing import check_dram_records
 
@@ -38,22 +36,8 @@ def _run(config: DramConfig, stream, plain: bool):
     command rows per channel in log order, counters, stalls, read latencies) and the model. (The
     log interleaves two channels' commands of one cycle in the order the channels were advanced,
     which depends on the wakes: per channel the order is the schedule's.)"""
-    env, rec = simpy.Environment(), Recorder()
-    dram = Dram(name="dram", env=env, recorder=rec, config=config, record_commands=True, plain=plain)
-    ends = []
-
-    def one(at, write, address, nbytes):
-        yield env.timeout(at)
-        txn = rec.new_transaction(Cmd.WRITE if write else Cmd.READ, DataClass.NONE, address, nbytes, "t", "dram",
-                                  now_ps=env.now)
-        yield from dram.access(txn)
-        ends.append((txn.id, env.now))
-
-    for it in stream:
-        env.process(one(*it))
-    env.run()
-    dram.finalize(env.now)
-    return (sorted(ends), sorted(dram.command_records().tolist(), key=lambda row: row[1]), sorted(dram.stats.c.items()),
+    ends, dram, rec = run_stream(config, stream, plain)
+    return (ends, sorted(dram.command_records().tolist(), key=lambda row: row[1]), sorted(dram.stats.c.items()),
             sorted(rec.stalls.entries.items()), list(dram.read_latency_ps)), dram
 
 

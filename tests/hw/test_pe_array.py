@@ -6,6 +6,7 @@ import csv
 
 import simpy
 
+from tests.hw.trace_sink import KeepingSink
 from tlmsim.engine.plan import Tile
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.trace import TraceWriter
@@ -60,30 +61,11 @@ def test_energy_before_the_run_ends_and_area_without_a_table():
     assert pe.area_mm2() == 0.0  # no area table given
 
 
-class _StallSink:
-    """A trace sink that keeps the timed stalls it is handed."""
-
-    def __init__(self):
-        self.stalls = []
-
-    def hop(self, *a):
-        pass
-
-    def stall(self, component, reason, layer, start_ps, end_ps):
-        self.stalls.append((component, reason, layer, start_ps, end_ps))
-
-    def tail(self, *a):
-        pass
-
-    def close(self):
-        pass
-
-
 def test_an_l1_bandwidth_stall_is_placed_where_the_array_waits():
     # a tile of 5 cycles x 2 ns from 1 ns ends its compute at 11 ns; its operands arrive at
     # 13 ns: the timeline shows the wait from 11 to 13 ns (not from the tile's start)
     env = simpy.Environment()
-    sink = _StallSink()
+    sink = KeepingSink()
     rec = Recorder(sinks=[sink])
     pe = PeArray(name="pe_array", env=env, recorder=rec, config=PeArrayConfig(rows=2, cols=3),
                  clock_period_ps=2000, energy=EnergyTable())

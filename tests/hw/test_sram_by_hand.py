@@ -6,6 +6,7 @@ default label of an allocation, leakage before the run ends, no area table, repr
 import pytest
 import simpy
 
+from tests.hw.trace_sink import KeepingSink
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.transaction import Cmd, DataClass
 from tlmsim.errors import MappingError, SimulationError
@@ -14,25 +15,6 @@ from tlmsim.platform.energy import AreaTable, EnergyTable
 from tlmsim.platform.sram import SramConfig
 
 P = 2000  # ps per cycle (500 MHz)
-
-
-class _Sink:
-    """A trace sink that keeps what it is handed."""
-
-    def __init__(self):
-        self.hops, self.stalls = [], []
-
-    def hop(self, txn, component, start_ps, end_ps, wait_ps, busy_ps):
-        self.hops.append((txn.id, component, start_ps, end_ps, wait_ps, busy_ps))
-
-    def stall(self, component, reason, layer, start_ps, end_ps):
-        self.stalls.append((component, reason, layer, start_ps, end_ps))
-
-    def tail(self, *a):
-        pass
-
-    def close(self):
-        pass
 
 
 def make(sink=None, area=AreaTable(), **cfg):
@@ -52,7 +34,7 @@ def txn(rec, cmd, addr, n, layer=-1):
 
 
 def test_a_hop_hands_the_sinks_its_start_end_and_wait_and_its_stalls_their_layer():
-    sink = _Sink()
+    sink = KeepingSink()
     env, rec, s = make(sink, ports=1)
     # 1 port, 4 banks of 16-B lines, read and write latency 1 cycle.
     # A (layer 2): 128 B at 0 = 8 lines, 2 per bank -> [0, 2), ends at cycle 2.
@@ -66,7 +48,7 @@ def test_a_hop_hands_the_sinks_its_start_end_and_wait_and_its_stalls_their_layer
     # two ports. D (layer 1): 64 B at 0 at cycle 10 on port 0 -> banks 0-3 [10, 11).
     # E (layer 7): a 16-B write at 64 (line 4, bank 0) at cycle 10 on port 1: bank 0 is
     # busy until 11 -> 1 cycle bank_conflict, [11, 12), ends at 12, its wait 1 cycle.
-    sink2 = _Sink()
+    sink2 = KeepingSink()
     env2, rec2, s2 = make(sink2, ports=2)
     s2.reserve(txn(rec2, Cmd.READ, 0, 64, layer=1), 10 * P)
     assert s2.reserve(txn(rec2, Cmd.WRITE, 64, 16, layer=7), 10 * P) == 12 * P
@@ -86,7 +68,7 @@ def test_a_hop_hands_the_sinks_its_start_end_and_wait_and_its_stalls_their_layer
 
 
 def test_port_wait_and_bank_conflict_in_one_hop_add_up_in_its_wait():
-    sink = _Sink()
+    sink = KeepingSink()
     env, rec, s = make(sink, ports=1, banks=2)
     # 1 port, 2 banks. A: 64 B at 0 = 4 lines, 2 per bank -> [0, 2). B at 0: 48 B at 32
     # (lines 2, 3, 4 -> banks 0, 1, 0): port free at 2 (2 cycles port_busy); banks free
@@ -99,7 +81,7 @@ def test_port_wait_and_bank_conflict_in_one_hop_add_up_in_its_wait():
     # 32 (bank 0 again) at 0 on port 1 -> bank 0 busy until 1: 1 cycle conflict -> [1, 2);
     # E 16 B at 64 (bank 0) at 0: ports free at 1 and 2 -> port 0 at 1 (1 cycle port
     # wait); bank 0 free at 2 -> 1 cycle conflict -> [2, 3): wait = (1 + 1) cycles
-    sink2 = _Sink()
+    sink2 = KeepingSink()
     env2, rec2, s2 = make(sink2, ports=2, banks=2)
     s2.reserve(txn(rec2, Cmd.READ, 0, 16), 0)
     s2.reserve(txn(rec2, Cmd.READ, 32, 16), 0)

@@ -38,13 +38,29 @@ Cycle rule: :mod:`tlmsim.dataflow.ws`.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from tlmsim.dataflow.activity import Im2col
-from tlmsim.dataflow.systolic import Step
-from tlmsim.dataflow.tiling import ceil_div
+from tlmsim.dataflow.activity import Im2col, best_bits
+from tlmsim.dataflow.systolic import Step, StepTotals
+from tlmsim.dataflow.tiling import bits_to_bytes, ceil_div
 from tlmsim.dataflow.ws import ChunkFolds, WsStreaming, compact_folds
 from tlmsim.workload import Layer
+
+
+class _BlockSum(NamedTuple):
+    """One output block's tiles summed, as :meth:`~tlmsim.dataflow.systolic.SystolicDataflow._traffic`
+    reads a step: its timesteps, pixels and channels, weight and spike bytes, and ``last_k``
+    (the block stores its outputs once)."""
+
+    t0: int
+    t1: int
+    mm: int
+    nc: int
+    w_bytes: int
+    s_bytes: int
+    last_k: bool
 
 
 class SpikeX(WsStreaming):
@@ -73,19 +89,32 @@ class SpikeX(WsStreaming):
         groups[order // R] = True
         return ChunkFolds(m0, mm, order, starts, counts, self._window_activity(counts), row_groups=groups)
 
-    def _tile_tags(self, cf: ChunkFolds, layer: Layer, live: np.ndarray, k0: int, k1: int,
-                   w0: int, w1: int) -> tuple[int, int]:
-        """Group tags of the R-row groups in [k0, k1), row tags of its active groups
-        (moved and read), and one zero-detect per element of the folds it streams (read)."""
-        key = ("tags", k0, k1)  # the tags moved depend on the chunk and the rows only
-        moved = cf.cache.get(key)
-        if moved is None:
+    def _tile_tags(self, cf: ChunkFolds, layer: Layer, k0: np.ndarray, k1: np.ndarray,
+                   elements: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per tile over rows ``[k0, k1)`` (arrays, one entry a tile): the group tags of its
+        R-row groups and the row tags of its active groups (moved and read), and one
+        zero-detect per element of the folds it streams (``elements``: read). Returns
+        (bits read, bits moved)."""
+        c = cf.cache
+        tag_cum = c.get("row tags")  # row tags of the groups before each group
+        if tag_cum is None:
             R, K = self.R, layer.gemm[1]
-            g0, g1 = k0 // R, ceil_div(k1, R)
-            active_groups = np.flatnonzero(cf.row_groups[g0:g1]) + g0
-            row_tags = int(np.minimum(R, K - active_groups * R).sum())
-            moved = cf.cache[key] = (g1 - g0) + row_tags
-        return moved + cf.mm * (w1 - w0) * len(live), moved
+            wg = np.where(cf.row_groups, np.minimum(R, K - np.arange(len(cf.row_groups)) * R), 0)
+            tag_cum = c["row tags"] = np.concatenate(([0], np.cumsum(wg)))
+        g0, g1 = k0 // self.R, -(-k1 // self.R)
+        moved = (g1 - g0) + tag_cum[g1] - tag_cum[g0]
+        return moved + elements, moved
+
+    def _fold_spikes(self, act: Im2col, cf: ChunkFolds, folds: np.ndarray, cache: dict) -> tuple[str, int]:
+        """Format and bytes of the spikes a tile streams with skipping: the rows of the
+        folds it streams only (the tags say the others are silent), all timesteps, in the
+        smallest allowed format (ties: the earlier)."""
+        key = (cf.m0, cf.mm, tuple(folds.tolist()))  # a chunk's folds follow from (m0, mm)
+        if key not in cache:
+            a = act.x[:, cf.m0:cf.m0 + cf.mm][:, :, cf.rows(folds)].reshape(self.workload.timesteps, -1)
+            fmt, bits = best_bits(self.SPIKE_FORMATS, a)
+            cache[key] = (fmt, bits_to_bytes(bits))
+        return cache[key]
 
     def _fold_stream(self, cf: ChunkFolds, f: int, w0: int, w1: int, nc: int) -> tuple[int, int]:
         """Stream cycles of fold ``f`` (all windows: ``w0 = 0``, ``w1`` = windows), the
@@ -132,112 +161,124 @@ class SpikeX(WsStreaming):
         return best, copies
 
     # -- steps with skipping, per output block in NumPy ------------------------------------
+    def _ranked_by_totals(self, act: Im2col | None) -> bool:
+        """With skipping too: a candidate's totals are sums over arrays, without its steps."""
+        return (self.ZERO_SKIP and act is not None) or super()._ranked_by_totals(act)
+
     def _steps(self, layer: Layer, act: Im2col | None, chunks: list[ChunkFolds], g: int, order: str,
-               spike_cache: dict, totals: bool = False):
-        """With skipping, the same steps as :meth:`WsStreaming._steps` (its rules; tested
-        equal), computed per output block on arrays: a chunk's folds are its own (the
-        compacted rows), so no tile finds its fold in the array and every fold of a tile
-        pays its fill and weights; a tile covers all timesteps (one window range)."""
-        if totals or not (self.ZERO_SKIP and act is not None):
+               spike_cache: dict, totals: bool = False) -> list[Step] | StepTotals:
+        """The steps of a candidate; ``totals``: their :class:`StepTotals` instead. Without
+        skipping, :meth:`WsStreaming._steps`. With it, the rules of the module docstring,
+        computed per output block (:meth:`_block_tiles`); with ``totals`` only the first
+        block's steps are made, every block's tiles summed."""
+        if not (self.ZERO_SKIP and act is not None):
             return super()._steps(layer, act, chunks, g, order, spike_cache, totals)
-        R, T, K, N = self.R, self.workload.timesteps, layer.gemm[1], layer.gemm[2]
-        nwin = self.windows
-        t0, t1 = 0, T
+        T, N = self.workload.timesteps, layer.gemm[2]
         ncap = self.fold_width()
         fn = ceil_div(N, ncap)
-        blocks = self.weight_blocks(layer)
-        skew = R + self.C - 2
-        double = self.pe.weight_double_buffer
-        tpc = self.pe.tag_bits_per_cycle
-        compress = self.df.weight_compression
-        fmt0 = self.SPIKE_FORMATS[0]
         mch = len(chunks)
         outer = [(n, mi) for n in range(fn) for mi in range(mch)] if order == "n>m>k" else \
                 [(n, mi) for mi in range(mch) for n in range(fn)]
         wsize: dict[tuple[int, int, int], int] = {}
         steps: list[Step] = []
+        cycles = count = 0
+        summed: list[_BlockSum] = []  # totals: the blocks after the first, each summed
         for n, mi in outer:
             cf = chunks[mi]
             n0 = n * ncap
             nc = min(ncap, N - n0)
             m0, mm = cf.m0, cf.mm
-            c = cf.cache
-            nnz = blocks.fold_counts(cf.order, cf.starts, n0, nc)
-            akey = ("active", 0, nwin)
-            if akey not in c:
-                c[akey] = cf.active[0:nwin].any(axis=(0, 1))
-            live = np.flatnonzero(c[akey] & (nnz > 0))
-            vkey = ("vector",)  # per chunk: fold rows, first rows, spikes per fold, row tags per group
-            if vkey not in c:
-                wg = np.where(cf.row_groups, np.minimum(R, K - np.arange(len(cf.row_groups)) * R), 0)
-                c[vkey] = (np.diff(cf.starts), cf.order[cf.starts[:-1]] if cf.nf else cf.starts[:0],
-                           cf.counts[t0:t1].sum(axis=(0, 1)), np.concatenate(([0], np.cumsum(wg))))
-            kr_all, first_row, per_fold, tag_cum = c[vkey]
-            L = len(live)
-            if L == 0:  # one tile, nothing streamed: its group tags and row tags only
-                k0s, k1s = [0], [K]
-                moved = np.array([ceil_div(K, R) + int(tag_cum[-1])])
-                cyc = [0]
-                wbs = wls = accs = lens = [0]
-                spikes = [(fmt0, 0)]  # nothing streamed, no spikes moved: counted under the configured format
+            k0, k1, cyc, wb, sb, acc, wl, read, fmts = self._block_tiles(layer, act, cf, n0, nc, g, spike_cache,
+                                                                         wsize)
+            if totals and steps:
+                cycles += int(cyc.sum())
+                count += len(cyc)
+                summed.append(_BlockSum(0, T, mm, nc, int(wb.sum()), int(sb.sum()), True))
+                continue
+            k0s, k1s = k0.tolist(), k1.tolist()
+            cyc_l, wb_l, sb_l, acc_l, wl_l, read_l = cyc.tolist(), wb.tolist(), sb.tolist(), acc.tolist(), \
+                wl.tolist(), read.tolist()
+            last = len(k0s) - 1
+            steps += [Step(0, T, n0, nc, m0, mm, k0s[j], k1s[j], cyc_l[j], wb_l[j], sb_l[j],
+                           mm * (k1s[j] - k0s[j]) * nc * T, acc_l[j], wl_l[j], read_l[j], j == last, fmts[j])
+                      for j in range(last + 1)]
+            if totals:
+                cycles, count = sum(cyc_l), len(steps)
+        if not totals:
+            return steps
+        return StepTotals(cycles, self._traffic(layer, steps + summed, {}), steps[0], count)
+
+    def _block_tiles(self, layer: Layer, act: Im2col, cf: ChunkFolds, n0: int, nc: int, g: int,
+                     spike_cache: dict, wsize: dict) -> tuple:
+        """The tiles of one output block (chunk ``cf``, channels ``[n0, n0 + nc)``) with
+        skipping, as arrays with one entry a tile: first and end rows, cycles, weight
+        bytes, spike and tag bytes, accumulates, PE weight loads, tag bits read, and
+        the list of spike formats. The live folds (a nonzero weight in the block; every
+        fold carries a spike, its rows being the chunk's active ones) are cut into tiles
+        of ``g``; a chunk's folds are its own (the compacted rows), so no tile finds its
+        fold in the array and every fold of a tile pays its fill (R) and weights; a tile
+        covers all timesteps (one window range). No live fold: one tile over all rows
+        that moves and reads its tags only. Memoised per chunk (the ranking's totals and
+        the chosen candidate's steps read the same blocks)."""
+        c = cf.cache
+        bkey = ("tiles", n0, g)
+        out = c.get(bkey)
+        if out is not None:
+            return out
+        R, K = self.R, layer.gemm[1]
+        nwin = self.windows
+        nnz = self.weight_blocks(layer).fold_counts(cf.order, cf.starts, n0, nc)
+        live = np.flatnonzero(nnz)
+        vkey = ("vector",)  # per chunk: fold rows, first rows, spikes per fold
+        if vkey not in c:
+            c[vkey] = (np.diff(cf.starts), cf.order[cf.starts[:-1]], cf.counts.sum(axis=(0, 1)))
+        kr_all, first_row, per_fold = c[vkey]
+        L = len(live)
+        if L == 0:  # nothing streamed, no spikes moved: counted under the configured format
+            k0, k1 = np.zeros(1, dtype=np.int64), np.full(1, K, dtype=np.int64)
+            lens = cyc = wb = wl = acc = np.zeros(1, dtype=np.int64)
+            spikes = [(self.SPIKE_FORMATS[0], 0)]
+        else:
+            p = self.C // nc  # column groups (nc <= C)
+            skey = ("spikex", p)
+            if skey not in c:
+                c[skey] = self._stream_table(cf, p)
+            stream, copies = c[skey]
+            s = stream[live]
+            kr = kr_all[live]
+            idx = np.arange(0, L, g)  # each tile's first live fold
+            lens = np.diff(np.append(idx, L))
+            S = np.add.reduceat(s, idx)
+            skew = R + self.C - 2
+            if self.pe.weight_double_buffer:  # run_cycles: fill R, each next fill hidden behind a stream
+                h = np.maximum(0, R - s)
+                cyc = R + S + np.add.reduceat(h, idx) - h[idx + lens - 1] + skew
             else:
-                p = max(1, self.C // nc)
-                skey = ("spikex", p)
-                if skey not in c:
-                    c[skey] = self._stream_table(cf, p)
-                stream, copies = c[skey]
-                s = stream[live]
-                kr = kr_all[live]
-                idx = np.arange(0, L, g)
-                lens_a = np.diff(np.append(idx, L))
-                last = idx + lens_a - 1
-                S = np.add.reduceat(s, idx)
-                if double:
-                    h = np.maximum(0, R - s)
-                    cyc_a = R + S + np.add.reduceat(h, idx) - h[last] + skew
-                else:
-                    cyc_a = lens_a * (R + skew) + S
-                if compress:
-                    nz = nnz[live].tolist()
-                    krl = kr.tolist()
-                    wb_f = []
-                    for i in range(L):
-                        wkey = (krl[i], nc, nz[i])
-                        b = wsize.get(wkey)
-                        if b is None:
-                            b = wsize[wkey] = self.weight_bytes(layer, *wkey)
-                        wb_f.append(b)
-                    wb_a = np.add.reduceat(np.array(wb_f, dtype=np.int64), idx)
-                else:
-                    wb_f = -(-(kr * (nc * self.wb)) // 8)  # dense blocks: bits_to_bytes(rows x cols x weight bits)
-                    wb_a = np.add.reduceat(wb_f, idx)
-                wls_a = np.add.reduceat(kr * copies[live], idx) * nc
-                acc_a = np.add.reduceat(per_fold[live], idx) * nc
-                kstart = first_row[live[idx]]
-                k0 = kstart.copy()
-                k0[0] = 0
-                k1 = np.append(kstart[1:], K)
-                g0, g1 = k0 // R, -(-k1 // R)
-                moved = (g1 - g0) + tag_cum[g1] - tag_cum[g0]
-                k0s, k1s = k0.tolist(), k1.tolist()
-                cyc, wbs, wls, accs, lens = (cyc_a.tolist(), wb_a.tolist(), wls_a.tolist(), acc_a.tolist(),
-                                             lens_a.tolist())
-                lkey = ("groups", m0, mm, g, live.tobytes())  # the block's spike slices, shared by output blocks
-                spikes = spike_cache.get(lkey)
-                if spikes is None:
-                    spikes = spike_cache[lkey] = [
-                        self._tile_spikes(act, cf, live[i:i + g], k0s[j], k1s[j], t0, t1, True, spike_cache)
-                        for j, i in enumerate(range(0, L, g))]
-            read_a = moved + mm * nwin * np.asarray(lens)
-            tagc = -(-read_a // tpc)
-            moved_l, read_l, tagc_l = moved.tolist(), read_a.tolist(), tagc.tolist()
-            ng = len(k0s)
-            for j in range(ng):
-                k0, k1 = k0s[j], k1s[j]
-                cycles = cyc[j]
-                if read_l[j] and tagc_l[j] > cycles:
-                    cycles = tagc_l[j]
-                fmt, s_bytes = spikes[j]
-                steps.append(Step(t0, t1, n0, nc, m0, mm, k0, k1, cycles, wbs[j], s_bytes + (-(-moved_l[j] // 8)),
-                                  mm * (k1 - k0) * nc * (t1 - t0), accs[j], wls[j], read_l[j], j == ng - 1, fmt))
-        return steps
+                cyc = lens * (R + skew) + S
+            if self.df.weight_compression:
+                wb_f = []
+                for key in zip(kr.tolist(), [nc] * L, nnz[live].tolist()):
+                    b = wsize.get(key)
+                    if b is None:
+                        b = wsize[key] = self.weight_bytes(layer, *key)
+                    wb_f.append(b)
+                wb = np.add.reduceat(np.array(wb_f, dtype=np.int64), idx)
+            else:  # dense blocks: bits_to_bytes(rows x cols x weight bits)
+                wb = np.add.reduceat(-(-(kr * (nc * self.wb)) // 8), idx)
+            wl = np.add.reduceat(kr * copies[live], idx) * nc
+            acc = np.add.reduceat(per_fold[live], idx) * nc
+            kstart = first_row[live[idx]]
+            k0 = kstart.copy()
+            k0[0] = 0
+            k1 = np.append(kstart[1:], K)
+            lkey = ("groups", cf.m0, cf.mm, g, live.tobytes())  # the block's spike slices, shared by output blocks
+            spikes = spike_cache.get(lkey)
+            if spikes is None:
+                spikes = spike_cache[lkey] = [self._fold_spikes(act, cf, live[i:i + g], spike_cache)
+                                              for i in range(0, L, g)]
+        read, moved = self._tile_tags(cf, layer, k0, k1, cf.mm * nwin * lens)
+        tagc = -(-read // self.pe.tag_bits_per_cycle)
+        cyc = np.maximum(cyc, tagc)  # the sequencer reads the tags while the folds run
+        sb = np.array([b for _, b in spikes], dtype=np.int64) + (-(-moved // 8))
+        out = c[bkey] = (k0, k1, cyc, wb, sb, acc, wl, read, [f for f, _ in spikes])
+        return out

@@ -25,6 +25,9 @@ What the subclasses change (each in its module): which rows form a fold
 ``spikex`` skip folds without an active element or with only zero weights: no
 weight bytes, no cycles), how a fold's stream is counted (skipping, packing) and
 which activity tags the sequencer reads. ``dense-ws``: every fold, every element.
+:meth:`WsStreaming._steps` makes the steps without skipping; spikex's steps with
+skipping (the same fill, stream and skew rules) are made in its module, per output
+block on arrays.
 
 Accumulates: every dense op without skipping; with it, one per spike per output
 channel (``spikes in the tile's folds x nc``). Partial sums of a tile's folds stay on
@@ -47,7 +50,7 @@ from functools import partial
 
 import numpy as np
 
-from tlmsim.dataflow.activity import Im2col, best_bits, fold_sums, spike_bits
+from tlmsim.dataflow.activity import Im2col, fold_sums, spike_bits
 from tlmsim.dataflow.systolic import GemmCandidate, Step, StepTotals, SystolicDataflow
 from tlmsim.dataflow.tiling import bits_to_bytes, ceil_div, largest_chunk
 from tlmsim.workload import Layer
@@ -86,9 +89,9 @@ class ChunkFolds:
 class WsStreaming(SystolicDataflow):
     """Weight-stationary base: subclasses set the switches below."""
 
-    #: skip silent folds and elements (activity tags); a skipping subclass provides
-    #: ``_tile_tags(cf, layer, live, k0, k1, w0, w1)`` -> (tag bits read, tag bits moved)
-    #: and a ``_chunk_folds`` with activity (see spikex)
+    #: skip silent folds and elements (activity tags); a skipping subclass (spikex) provides
+    #: a ``_chunk_folds`` with activity and the steps with skipping (its ``_steps``):
+    #: :meth:`_steps` here has the rules without skipping
     ZERO_SKIP = False
     #: one tile covers all timesteps: the weights stay in the array for all of them
     TIME_INNER = False
@@ -129,33 +132,30 @@ class WsStreaming(SystolicDataflow):
         act = self.activity(layer) if (self.ZERO_SKIP or self.SPIKE_FORMATS != ("bitmap",)) else None
         cands = []
         spike_cache: dict[tuple, tuple[str, int]] = {}  # slice -> (format, bytes), shared by the candidates
-        # plain folds, streams and bitmaps (dense-ws): a candidate is ranked by its totals,
-        # summed per output block, and its steps are made only if it is chosen
-        blockwise = act is None and type(self)._fold_stream is WsStreaming._fold_stream
+        # a candidate ranked by its totals (summed per output block) has its steps made only
+        # if it is chosen
+        blockwise = self._ranked_by_totals(act)
         for m, g in dict.fromkeys(shapes):
             chunks = [self._chunk_folds(layer, act, m0, min(m, M - m0)) for m0 in range(0, M, m)]
-            if blockwise:
-                for order in ("n>m>k", "m>n>k"):
-                    cands.append(GemmCandidate(
-                        f"{order}, m={m}, folds/tile={g}",
-                        make=partial(self._steps, layer, act, chunks, g, order, spike_cache),
-                        totals=self._steps(layer, act, chunks, g, order, spike_cache, totals=True)))
-                continue
-            nmk = self._steps(layer, act, chunks, g, "n>m>k", spike_cache)
-            if (self.TIME_INNER or self.windows == 1) and all(cf.order is not None for cf in chunks):
-                # each chunk has its own folds (compacted rows): no tile finds its one fold
-                # in the array from the tile before, so a tile's step does not depend on
-                # the order, and m>n>k is n>m>k's steps in its order (a stable sort)
-                mnk = sorted(nmk, key=lambda s: (s.m0, s.n0))
-            else:
-                mnk = self._steps(layer, act, chunks, g, "m>n>k", spike_cache)
-            cands.append(GemmCandidate(f"n>m>k, m={m}, folds/tile={g}", nmk))
-            cands.append(GemmCandidate(f"m>n>k, m={m}, folds/tile={g}", mnk))
+            for order in ("n>m>k", "m>n>k"):
+                label = f"{order}, m={m}, folds/tile={g}"
+                if blockwise:
+                    make = partial(self._steps, layer, act, chunks, g, order, spike_cache)
+                    cands.append(GemmCandidate(label, make=make, totals=make(totals=True)))
+                else:
+                    cands.append(GemmCandidate(label, self._steps(layer, act, chunks, g, order, spike_cache)))
         return cands
+
+    def _ranked_by_totals(self, act: Im2col | None) -> bool:
+        """Whether candidates are ranked by their totals alone (their steps made only for
+        the chosen one): with plain folds, streams and bitmaps (dense-ws), where output
+        blocks repeat and are memoised. Otherwise a candidate's totals would cost its steps,
+        and the chosen one's would be made twice."""
+        return act is None and type(self)._fold_stream is WsStreaming._fold_stream
 
     def _chunk_folds(self, layer: Layer, act: Im2col | None, m0: int, mm: int) -> ChunkFolds:
         """The plain folds of a chunk (R rows each), without activity: a skipping
-        subclass (spikex) overrides this, and :meth:`_tile_tags`."""
+        subclass (spikex) overrides this."""
         R = self.R
         K = layer.gemm[1]
         starts = np.minimum(np.arange(ceil_div(K, R) + 1, dtype=np.int64) * R, K)
@@ -180,17 +180,17 @@ class WsStreaming(SystolicDataflow):
     # -- steps ------------------------------------------------------------------------
     def _steps(self, layer: Layer, act: Im2col | None, chunks: list[ChunkFolds], g: int, order: str,
                spike_cache: dict, totals: bool = False) -> list[Step] | StepTotals:
-        """The steps of a candidate; ``totals``: their :class:`StepTotals` instead, summed
-        per output block (the steps are made block by block and dropped)."""
+        """The steps of a candidate, without skipping (every fold, every element; a
+        skipping subclass has its own); ``totals``: their :class:`StepTotals` instead,
+        summed per output block (the steps are made block by block and dropped)."""
         R, T = self.R, self.workload.timesteps
         M, K, N = layer.gemm
         W, nwin = self.window, self.windows
         win_groups = [(0, nwin)] if self.TIME_INNER else [(w, w + 1) for w in range(nwin)]
         ncap = self.fold_width()
         fn = ceil_div(N, ncap)
-        skip = self.ZERO_SKIP and act is not None
-        # the weight mask matters when folds of zero weights are skipped or blocks are compressed
-        blocks = self.weight_blocks(layer) if skip or self.df.weight_compression else None
+        # the weight mask matters when blocks are compressed
+        blocks = self.weight_blocks(layer) if self.df.weight_compression else None
         steps: list[Step] = []
         held = None  # the fold the array holds
         mch = len(chunks)
@@ -200,12 +200,12 @@ class WsStreaming(SystolicDataflow):
         # block sizes memoised (the same values as the per-fold calls)
         plain_stream = type(self)._fold_stream is WsStreaming._fold_stream
         skew = R + self.C - 2
-        rows = [(cf.starts.tolist(), None if cf.order is None else cf.order.tolist()) for cf in chunks]
+        rows = [cf.starts.tolist() for cf in chunks]
         wsize: dict[tuple[int, int, int | None], int] = {}
         # plain folds and streams: a tile's cycles, weight bytes and loads follow from its
         # group j, pixels, channels, timesteps, whether the array holds its one fold, and
         # (real nonzeros) its output block: memoised (the same values as the loop below)
-        fast = not skip and plain_stream and all(cf.order is None for cf in chunks)
+        fast = plain_stream
         memo: dict[tuple, tuple[int, int, int]] = {}
         # with a bitmap of every fold as well, a whole output block (its tiles' fields after
         # the position) follows from its pixels, channels, timesteps, nonzeros key and
@@ -220,27 +220,18 @@ class WsStreaming(SystolicDataflow):
                 if self.cores > 1:  # consecutive output blocks may run on different cores: each loads its own
                     held = None
                 cf = chunks[mi]
-                starts, order_l = rows[mi]
+                starts = rows[mi]
                 n0 = n * ncap
                 nc = min(ncap, N - n0)
                 mm = cf.mm
-                if skip:
-                    nnz = blocks.fold_counts(cf.order, cf.starts, n0, nc)
-                    akey = ("active", w0, w1)  # folds with an active element in the windows
-                    if akey not in cf.cache:
-                        cf.cache[akey] = cf.active[w0:w1].any(axis=(0, 1))
-                    live = np.flatnonzero(cf.cache[akey] & (nnz > 0))
-                    groups = [live[i:i + g] for i in range(0, len(live), g)] or [live]
-                    glists = [grp.tolist() for grp in groups]
-                else:
-                    nnz = None if blocks is None or blocks.dense else blocks.fold_counts(cf.order, cf.starts, n0, nc)
-                    live_l = list(range(cf.nf))
-                    glists = groups = [live_l[i:i + g] for i in range(0, len(live_l), g)] or [live_l]
+                nnz = None if blocks is None or blocks.dense else blocks.fold_counts(cf.order, cf.starts, n0, nc)
+                folds = list(range(cf.nf))
+                glists = [folds[i:i + g] for i in range(0, len(folds), g)]
                 nnz_l = None if nnz is None else nnz.tolist()
-                ng = len(groups)
+                ng = len(glists)
                 bkey = None
                 first = len(steps)
-                if fast and act is None and glists[0]:
+                if fast and act is None:
                     gl0 = glists[0]
                     bkey = (mm, nc, t1 - t0, len(gl0) == 1 and held == (n, gl0[0]), n if nnz_l is not None else -1)
                     fields = blocks_memo.get(bkey)
@@ -256,13 +247,8 @@ class WsStreaming(SystolicDataflow):
                             steps += [Step(t0, t1, n0, nc, cf.m0, mm, *v) for v in fields]
                         continue
                 for j in range(ng):
-                    grp, gl = groups[j], glists[j]
-                    k0 = 0 if j == 0 else (starts[gl[0]] if order_l is None else order_l[starts[gl[0]]])
-                    if j + 1 < ng:
-                        f1 = glists[j + 1][0]
-                        k1 = starts[f1] if order_l is None else order_l[starts[f1]]
-                    else:
-                        k1 = K
+                    gl = glists[j]
+                    k0, k1 = starts[gl[0]], starts[gl[-1] + 1]
                     if fast:
                         hit = len(gl) == 1 and held == (n, gl[0])
                         mkey = (j, mm, nc, t1 - t0, hit, n if nnz_l is not None else -1)
@@ -276,7 +262,7 @@ class WsStreaming(SystolicDataflow):
                         multi = len(gl) > 1
                         for f in gl:
                             kr = starts[f + 1] - starts[f]
-                            key = (n, f) if order_l is None else (n, mi, f)
+                            key = (n, f)
                             if plain_stream:
                                 s, copies = mm * (t1 - t0), 1
                             else:
@@ -302,27 +288,13 @@ class WsStreaming(SystolicDataflow):
                     else:
                         cycles, w_bytes, wloads = v
                         held = (n, gl[-1])
-                    if skip:
-                        tag_read, tag_moved = self._tile_tags(cf, layer, grp, k0, k1, w0, w1)
-                        if tag_read:
-                            cycles = max(cycles, self.tag_cycles(tag_read))
-                        tkey = ("spikes", t0, t1)  # spikes per fold over the timesteps, summed per tile
-                        per_fold = cf.cache.get(tkey)
-                        if per_fold is None:
-                            per_fold = cf.cache[tkey] = cf.counts[t0:t1].sum(axis=(0, 1)).tolist()
-                        acc = sum([per_fold[f] for f in gl]) * nc
-                    else:
-                        tag_read = tag_moved = 0
                     dense = mm * (k1 - k0) * nc * (t1 - t0)
-                    if not skip:
-                        acc = dense
-                    if act is None and not skip:  # _tile_spikes without activity: a bitmap
+                    if act is None:  # _tile_spikes without activity: a bitmap
                         fmt, s_bytes = "bitmap", -(-((t1 - t0) * mm * (k1 - k0)) // 8)
                     else:
-                        fmt, s_bytes = self._tile_spikes(act, cf, grp, k0, k1, t0, t1, skip, spike_cache)
-                    steps.append(Step(t0, t1, n0, nc, cf.m0, mm, k0, k1, cycles, w_bytes,
-                                      s_bytes + (-(-tag_moved // 8)), dense, acc, wloads, tag_read,
-                                      j == ng - 1, fmt))
+                        fmt, s_bytes = self._tile_spikes(act, cf, k0, k1, t0, t1, spike_cache)
+                    steps.append(Step(t0, t1, n0, nc, cf.m0, mm, k0, k1, cycles, w_bytes, s_bytes, dense, dense,
+                                      wloads, 0, j == ng - 1, fmt))
                 if bkey is not None:
                     blocks_memo[bkey] = [(s.k0, s.k1, s.cycles, s.w_bytes, s.s_bytes, s.dense_ops, s.acc_ops,
                                           s.pe_weight_loads, s.tag_bits, s.last_k, s.spike_format)
@@ -340,26 +312,14 @@ class WsStreaming(SystolicDataflow):
         return StepTotals(sum(s.cycles for s in steps), self._traffic(layer, steps, {}), steps[0] if steps else None,
                           len(steps))
 
-    def _tile_spikes(self, act: Im2col | None, cf: ChunkFolds, grp: np.ndarray, k0: int, k1: int, t0: int,
-                     t1: int, skip: bool, cache: dict) -> tuple[str, int]:
-        """Format and bytes of the spikes a tile streams: its folds' rows (with
-        skipping, only the folds it streams; the tags say the others are silent)."""
-        m0, mm = cf.m0, cf.mm
-        if not skip:
-            key = (t0, t1, m0, mm, k0, k1)
-            if key not in cache:
-                cache[key] = self.spike_slice(act, t0, t1, m0, m0 + mm, k0, k1) if act is not None \
-                    else ("bitmap", bits_to_bytes((t1 - t0) * mm * (k1 - k0)))
-            return cache[key]
-        if len(grp) == 0:  # nothing streamed, no spikes moved: counted under the configured format
-            return self.SPIKE_FORMATS[0], 0
-        key = (t0, t1, m0, mm, tuple(grp.tolist()))  # a chunk's folds follow from (m0, mm)
+    def _tile_spikes(self, act: Im2col, cf: ChunkFolds, k0: int, k1: int, t0: int, t1: int,
+                     cache: dict) -> tuple[str, int]:
+        """Format and bytes of the spikes a tile streams without skipping: rows ``[k0, k1)``
+        of its chunk's pixels over timesteps ``[t0, t1)`` (a skipping subclass moves only
+        the rows of the folds it streams: its own rule)."""
+        key = (t0, t1, cf.m0, cf.mm, k0, k1)
         if key not in cache:
-            rows = cf.rows(grp)
-            a = act.x[t0:t1, m0:m0 + mm][:, :, rows].reshape(t1 - t0, -1)
-            fmts = self.SPIKE_FORMATS
-            fmt, bits = (fmts[0], spike_bits(fmts[0], a)) if len(fmts) == 1 else best_bits(fmts, a)
-            cache[key] = (fmt, bits_to_bytes(bits))
+            cache[key] = self.spike_slice(act, t0, t1, cf.m0, cf.m0 + cf.mm, k0, k1)
         return cache[key]
 
 

@@ -1,0 +1,38 @@
+"""Shared by the DRAM tests: a stream of requests run through a fresh DRAM model.
+
+tests/hw/test_dram.py (and test_dram_fast.py through it) and test_dram_fast_by_hand.py run
+the same streams through the fast and the plain scheduler and compare what each returns
+of the model; this is the one runner they share.
+"""
+
+from __future__ import annotations
+
+import simpy
+
+from tlmsim.engine.recorder import Recorder
+from tlmsim.engine.transaction import Cmd, DataClass
+from tlmsim.hw.dram import Dram
+from tlmsim.platform.dram import DramConfig
+
+
+def run_stream(config: DramConfig, items, plain: bool) -> tuple[list[tuple[int, int]], Dram, Recorder]:
+    """Run ``items`` ((arrival ps, write, address, bytes), ...), each request in its own
+    process, through a DRAM model with its command log (``plain``: the scheduler without
+    fast paths) to the end, then finalize it. Returns the (transaction id, completion ps)
+    of every request, sorted, the model and its recorder."""
+    env, rec = simpy.Environment(), Recorder()
+    dram = Dram(name="dram", env=env, recorder=rec, config=config, record_commands=True, plain=plain)
+    ends = []
+
+    def one(at, write, address, nbytes):
+        yield env.timeout(at)
+        txn = rec.new_transaction(Cmd.WRITE if write else Cmd.READ, DataClass.NONE, address, nbytes, "t", "dram",
+                                  now_ps=env.now)
+        yield from dram.access(txn)
+        ends.append((txn.id, env.now))
+
+    for it in items:
+        env.process(one(*it))
+    env.run()
+    dram.finalize(env.now)
+    return sorted(ends), dram, rec
