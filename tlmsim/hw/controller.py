@@ -527,7 +527,7 @@ def layer_timeline(plan: LayerPlan, ncores: int, rates: Rates, ready=None, after
     t = 0.0
     loaded: dict[int, float] = {}
     stored: dict[int, float] = {}
-    for step in lockstep_schedule(plan, ncores):
+    for step in lockstep_schedule(plan, ncores, Controller.LOOKAHEAD):
         if ready is not None:
             t = max([t, *(ready(tile) for _c, tile in step)])
         end = t + _step_cycles(step, rates)
