@@ -311,3 +311,31 @@ def test_a_pair_must_gain_at_least_a_cycle():
     q = LayerPlan(layer=layer(1), tiles=[tile(0, cycles=1)])
     _stages, notes = pipeline_stages([p, q], 3, [1 << 20], 0)
     assert notes[0] == "with 'l1' on cores 0-1 (est. 10 cycles together vs 11 one after the other)"
+
+
+def test_on_mesh_4core_the_rates_come_from_the_platform_and_no_gain_runs_as_split():
+    import simpy as _simpy
+
+    from tlmsim.report import build_report
+    from tlmsim.soc.build import build as build_soc
+    from tlmsim.soc.run import simulate
+    from tlmsim.workload import load_workload
+
+    digits = load_workload("digits-snn", seed=0)
+    plat = load_platform("platforms/mesh-4core.yaml", ["dataflow.name=ptb", "pe_array.multicore=pipeline"])
+    res = simulate(plat, digits, seed=0)
+    # DRAM: 4 channels x 64 B per 4 tCK of 630 ps, per 2000 ps cycle (500 MHz); the GLB 32 banks x 64 B;
+    # a link 256 B at the array's clock
+    assert res.controller.rates() == Rates(dram=pytest.approx(4 * 64 / (4 * 630) * 2000), levels=(2048.0,),
+                                           link=256.0)
+    notes = build_report(res).layers.set_index("name")["pipeline"].to_dict()
+    assert notes["conv1"] == ("alone on cores 0-3: no expected gain with 'pool1' (est. 668 cycles together vs 444 "
+                              "one after the other)")
+    assert notes["fc1"] == ("alone on cores 0-3: no expected gain with 'fc2' (est. 460 cycles together vs 460 "
+                            "one after the other)")
+    split = simulate(load_platform("platforms/mesh-4core.yaml", ["dataflow.name=ptb"]), digits, seed=0)
+    assert res.end_ps == split.end_ps  # every layer alone on every core: the split run, cycle for cycle
+    # a private level (one instance per core) is no shared limit
+    l2 = load_platform("platforms/mesh-4core-l2.yaml", ["pe_array.multicore=pipeline"])
+    _comps, ctrl, _plans = build_soc(l2, digits, _simpy.Environment(), Recorder(sinks=[]))
+    assert ctrl.rates().levels == (2048.0, 0.0)
