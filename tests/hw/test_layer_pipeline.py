@@ -184,8 +184,13 @@ def test_a_step_lasts_its_longest_part_compute_link_dram_or_level():
     # plus the epilogue's DRAM bytes after the last tile
     assert alone_cycles(plan, 2, Rates(dram=10.0, levels=(0.0,))) == 80
     drained = LayerPlan(layer=layer(0), tiles=plan.tiles, epilogue=[Move(O, 50, True, 0, 9000)])
-    # bound: (800 + 50) / 10 = 85, then the 50 drained bytes: 5
-    assert alone_cycles(drained, 2, Rates(dram=10.0, levels=(0.0,))) == 90
+    # the tiles' 800 bytes: 80, then the 50 drained bytes: 5
+    assert alone_cycles(drained, 2, Rates(dram=10.0, levels=(0.0,))) == 85
+    # a prologue (DRAM -> the GLB) counts before the last tile: 800 + 200 bytes, 100; in the GLB the
+    # tiles' 1600 (DRAM blocks staged) + 100 + 100 + 200 = 2000 and the fill's 200 written: 2200 / 20 = 110
+    filled = LayerPlan(layer=layer(0), tiles=plan.tiles, prologue=[Move(W, 200, True, 0, 12000)])
+    assert alone_cycles(filled, 2, Rates(dram=10.0, levels=(0.0,))) == 100
+    assert alone_cycles(filled, 2, Rates(levels=(20.0,))) == 110
 
 
 def test_the_pair_estimate_waits_for_the_stores_it_reads_and_the_reads_it_overwrites():

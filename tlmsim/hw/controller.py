@@ -487,16 +487,17 @@ def _step_cycles(step: list, rates: Rates) -> float:
 
 
 def _layer_bytes(plan: LayerPlan, nlevels: int) -> tuple[int, list[int]]:
-    """A layer's DRAM bytes and bytes per SRAM level (:func:`_move_bytes`): every tile's
-    loads and stores, its prologue (DRAM -> its level: staged through the levels outside
-    it, written there) and epilogue, identical loads counted as often as they occur."""
+    """A layer's DRAM bytes and bytes per SRAM level (:func:`_move_bytes`) up to its last
+    tile: every tile's loads and stores and its prologue (DRAM -> its level: staged
+    through the levels outside it, written there), identical loads counted as often as
+    they occur. The epilogue is drained after the last tile (:func:`alone_cycles`)."""
     dram, per = 0, [0] * nlevels
     for t in plan.tiles:
         for mv in (*t.loads, *t.stores):
             d, p = _move_bytes(mv, nlevels)
             dram += d
             per = [x + y for x, y in zip(per, p)]
-    for mv in (*plan.prologue, *plan.epilogue):
+    for mv in plan.prologue:
         lv = mv.level % nlevels
         dram += mv.nbytes
         for x in range(lv):
@@ -542,9 +543,9 @@ def layer_timeline(plan: LayerPlan, ncores: int, rates: Rates, ready=None, after
 
 def alone_cycles(plan: LayerPlan, ncores: int, rates: Rates) -> float:
     """A layer's estimated cycles alone on ``ncores`` cores: its timeline
-    (:func:`layer_timeline`), at least its DRAM and shared-level bytes over their rates
-    (:func:`_layer_bytes`: the prologue included), plus its epilogue's DRAM bytes (drained
-    after the last tile)."""
+    (:func:`layer_timeline`), at least its DRAM and shared-level bytes up to the last tile
+    over their rates (:func:`_layer_bytes`: the prologue included), plus its epilogue's
+    DRAM bytes over DRAM's rate (drained after the last tile)."""
     n = len(rates.levels)
     end, _, _ = layer_timeline(plan, ncores, rates)
     dram, per = _layer_bytes(plan, n)
