@@ -344,3 +344,21 @@ def test_on_mesh_4core_the_rates_come_from_the_platform_and_no_gain_runs_as_spli
     l2 = load_platform("platforms/mesh-4core-l2.yaml", ["pe_array.multicore=pipeline"])
     _comps, ctrl, _plans = build_soc(l2, digits, _simpy.Environment(), Recorder(sinks=[]))
     assert ctrl.rates().levels == (2048.0, 0.0)
+
+
+def test_bytes_per_level_with_two_levels():
+    # DRAM -> level 0 -> level 1 -> L1: a DRAM load is staged (written and read) in both levels, a
+    # load from level 0 read there and staged in level 1, a load from level 1 read there only
+    t = tile(0, [dram(W, 100, 0), Move(S, 50, False, 0, 0, level=0), Move(S, 30, False, 0, 500, level=1)],
+             [Move(O, 10, False, 0, 900, level=0)], cycles=1)
+    plan = LayerPlan(layer=layer(0), tiles=[t])
+    # level 0: 200 + 50 + 10 = 260; level 1: 200 + 100 + 30 + 20 = 350; DRAM 100; the link 190
+    assert layer_timeline(plan, 1, Rates(levels=(1.0, 0.0)))[0] == 260
+    assert layer_timeline(plan, 1, Rates(levels=(0.0, 1.0)))[0] == 350
+    assert layer_timeline(plan, 1, Rates(dram=1.0, levels=(0.0, 0.0)))[0] == 100
+    assert layer_timeline(plan, 1, Rates(levels=(0.0, 0.0), link=1.0))[0] == 190
+    # a prologue into level 1: staged in level 0 (80), written in level 1 (40), 40 DRAM bytes
+    filled = LayerPlan(layer=layer(0), tiles=[t], prologue=[Move(W, 40, True, 0, 700, level=1)])
+    assert alone_cycles(filled, 1, Rates(levels=(1.0, 0.0))) == 340
+    assert alone_cycles(filled, 1, Rates(levels=(0.0, 1.0))) == 390
+    assert alone_cycles(filled, 1, Rates(dram=1.0, levels=(0.0, 0.0))) == 140
