@@ -362,3 +362,15 @@ def test_bytes_per_level_with_two_levels():
     assert alone_cycles(filled, 1, Rates(levels=(1.0, 0.0))) == 340
     assert alone_cycles(filled, 1, Rates(levels=(0.0, 1.0))) == 390
     assert alone_cycles(filled, 1, Rates(dram=1.0, levels=(0.0, 0.0))) == 140
+
+
+def test_components_without_a_rate_are_no_limit():
+    # the test doubles have no DRAM peak, no banks and no link width: every rate 0 (no limit)
+    _env, _rec, ctrl, _sink, _ = build([producer()])
+    assert ctrl.rates() == Rates(dram=0.0, levels=(0.0,), link=0.0)
+    # a NoC with a clock but no link width: still no limit
+    ctrl.noc.period_ps = 2000
+    assert ctrl.rates().link == 0.0
+    # with a width: bytes per array cycle (1 ns here) = width x 1000 / 2000
+    ctrl.noc.width = 256
+    assert ctrl.rates().link == 128.0
