@@ -311,6 +311,12 @@ def test_a_pair_must_gain_at_least_a_cycle():
     _stages, notes = pipeline_stages([a, b], 2, [1 << 20], 0, rates=rates)
     assert notes[0] == ("alone on cores 0-1: no expected gain with 'l1' (est. 200 cycles together vs 200 one "
                         "after the other)")
+    # the same with GLB-bound layers (1000 GLB bytes each at 10 a cycle, plus 8 stored)
+    a = LayerPlan(layer=layer(0), tiles=[tile(0, [glb(W, 992, 0)], [glb(O, 8, 9000)], cycles=1)])
+    b = LayerPlan(layer=layer(1), tiles=[tile(0, [glb(W, 992, 4000)], [glb(O, 8, 9008)], cycles=1)])
+    _stages, notes = pipeline_stages([a, b], 2, [1 << 20], 0, rates=Rates(levels=(10.0,)))
+    assert notes[0] == ("alone on cores 0-1: no expected gain with 'l1' (est. 200 cycles together vs 200 one "
+                        "after the other)")
     # 3 cores: two 10-cycle tiles on 2 beside a 1-cycle tile on 1: 10 against 10 + 1, a gain of one cycle
     p = LayerPlan(layer=layer(0), tiles=[tile(i, cycles=10) for i in range(2)])
     q = LayerPlan(layer=layer(1), tiles=[tile(0, cycles=1)])
@@ -368,9 +374,35 @@ def test_components_without_a_rate_are_no_limit():
     # the test doubles have no DRAM peak, no banks and no link width: every rate 0 (no limit)
     _env, _rec, ctrl, _sink, _ = build([producer()])
     assert ctrl.rates() == Rates(dram=0.0, levels=(0.0,), link=0.0)
-    # a NoC with a clock but no link width: still no limit
+    # a NoC with a link width but no clock, or a clock but no width: still no limit
+    ctrl.noc.width = 256
+    assert ctrl.rates().link == 0.0
+    del ctrl.noc.width
     ctrl.noc.period_ps = 2000
     assert ctrl.rates().link == 0.0
     # with a width: bytes per array cycle (1 ns here) = width x 1000 / 2000
     ctrl.noc.width = 256
     assert ctrl.rates().link == 128.0
+
+
+def test_the_pair_estimate_waits_for_the_reads_and_writes_its_stores_overwrite():
+    # producer on one core: 4 tiles of 10 cycles, tile i loaded at 10 i and stored at 10 (i + 1)
+    prod = LayerPlan(layer=layer(0), tiles=[tile(i, [glb(W, 32, 1000)], [glb(O, 64, 2000 + 64 * i)], cycles=10)
+                                            for i in range(4)])
+    none = Rates(levels=(0.0,))
+    # the consumer's first tile overwrites the weights every producer tile reads (the last loaded at
+    # 30), its second (15 cycles, the same unit: the next step) nothing: step 0 ends at 30, step 1 at 45
+    over = LayerPlan(layer=layer(1), tiles=[tile(0, [glb(S, 8, 9000)], [glb(O, 8, 1000)], cycles=1, keeps_state=True),
+                                            tile(1, [glb(S, 8, 9008)], [dram(O, 8, 0)], cycles=15)])
+    assert pair_cycles(prod, over, 1, 2, none) == 45
+    # overwriting the producer's last outputs (tile 3, stored at 40) instead: 40, then 55
+    again = LayerPlan(layer=layer(1), tiles=[tile(0, [glb(S, 8, 9000)], [glb(O, 8, 2192)], cycles=1, keeps_state=True),
+                                             tile(1, [glb(S, 8, 9008)], [dram(O, 8, 0)], cycles=15)])
+    assert pair_cycles(prod, again, 1, 2, none) == 55
+    # nothing to wait for and nothing to compute: no cycle
+    idle = LayerPlan(layer=layer(0), tiles=[tile(0, cycles=0)])
+    assert pair_cycles(idle, LayerPlan(layer=layer(1), tiles=[tile(0, cycles=0)]), 1, 2, none) == 0
+    # the second layer's epilogue drains after the pair: 10 cycles each at once, then 50 bytes at 10 a cycle
+    drains = LayerPlan(layer=layer(1), tiles=[tile(0, cycles=10)], epilogue=[Move(O, 50, True, 0, 9000)])
+    ten = LayerPlan(layer=layer(0), tiles=[tile(0, cycles=10)])
+    assert pair_cycles(ten, drains, 1, 2, Rates(dram=10.0, levels=(0.0,))) == 15
