@@ -255,7 +255,7 @@ def test_a_pair_that_does_not_fit_the_level_runs_one_layer_after_the_other_with_
     a = LayerPlan(layer=layer(0), tiles=[tile(0, [glb(W, 600, 100)], [dram(O, 8, 0)])], resident_bytes={0: 600})
     b = LayerPlan(layer=layer(1), tiles=[tile(0, [glb(W, 600, 700)], [dram(O, 8, 8)])], resident_bytes={0: 600})
     stages, notes = pipeline_stages([a, b], 2, [1200], 64, ["glb"])
-    assert [[p.layer.index for p, _ in st] for st in stages] == [[0], [1]]
+    assert [[(p.layer.index, c) for p, c in st] for st in stages] == [[(0, (0, 1))], [(1, (0, 1))]]  # every core
     assert notes[0] == ("alone on cores 0-1: with 'l1' the level 'glb' would hold 1264 bytes (staging 64 + both "
                         "layers' resident tensors), more than its 1200")
     assert notes[1] == "alone on cores 0-1: the last layer"
