@@ -251,9 +251,10 @@ def test_memory_bound_layers_gain_from_pairing_when_the_consumer_streams_behind(
 
 
 def test_a_pair_that_does_not_fit_the_level_runs_one_layer_after_the_other_with_the_reason():
-    # each layer keeps 600 bytes (weights at 100 and 700); with 64 staging bytes the pair needs 1264
-    a = LayerPlan(layer=layer(0), tiles=[tile(0, [glb(W, 600, 100)], [dram(O, 8, 0)])], resident_bytes={0: 600})
-    b = LayerPlan(layer=layer(1), tiles=[tile(0, [glb(W, 600, 700)], [dram(O, 8, 8)])], resident_bytes={0: 600})
+    # each layer keeps 600 bytes (weights at 100 and 700) in the innermost level (-1: the GLB); with 64
+    # staging bytes the pair needs 1264
+    a = LayerPlan(layer=layer(0), tiles=[tile(0, [glb(W, 600, 100)], [dram(O, 8, 0)])], resident_bytes={-1: 600})
+    b = LayerPlan(layer=layer(1), tiles=[tile(0, [glb(W, 600, 700)], [dram(O, 8, 8)])], resident_bytes={-1: 600})
     stages, notes = pipeline_stages([a, b], 2, [1200], 64, ["glb"])
     assert [[(p.layer.index, c) for p, c in st] for st in stages] == [[(0, (0, 1))], [(1, (0, 1))]]  # every core
     assert notes[0] == ("alone on cores 0-1: with 'l1' the level 'glb' would hold 1264 bytes (staging 64 + both "
@@ -263,6 +264,9 @@ def test_a_pair_that_does_not_fit_the_level_runs_one_layer_after_the_other_with_
     c = LayerPlan(layer=layer(1), tiles=[tile(0, [glb(S, 600, 100)], [dram(O, 8, 8)])], resident_bytes={0: 600})
     stages, _ = pipeline_stages([a, c], 2, [1200], 64, ["glb"])
     assert [[p.layer.index for p, _ in st] for st in stages] == [[0, 1]]
+    # 64 + 600 + 0 = 664 bytes: a level of exactly 664 takes the pair, one of 663 does not
+    assert [len(st) for st in pipeline_stages([a, c], 2, [664], 64, ["glb"])[0]] == [2]
+    assert [len(st) for st in pipeline_stages([a, c], 2, [663], 64, ["glb"])[0]] == [1, 1]
     # run (4 lanes of 4096 bytes: 32 KiB staging): the level is claimed once for the pair, staging
     # + 600 (+ 0 for c's shared bytes)
     _end, _rec, _ctrl, _sink, lvl = run([a, c])
@@ -275,6 +279,8 @@ def test_a_layer_with_no_tile_or_an_epilogue_is_not_paired():
     a = LayerPlan(layer=layer(1), tiles=[tile(0, [], [dram(O, 8, 0)])], epilogue=[Move(O, 8, True, 64, 0)])
     c = LayerPlan(layer=layer(2), tiles=[tile(0, [], [dram(O, 8, 8)])])
     d = LayerPlan(layer=layer(3), tiles=[tile(0, [], [dram(O, 8, 16)])])
+    # the layer with no tile named when it is the second one
+    assert pipeline_stages([d, empty], 2, [1 << 20], 0)[1][3] == "alone on cores 0-1: 'flatten' has no tile"
     _stages, notes = pipeline_stages([empty, a, c, d], 2, [1 << 20], 0)
     assert notes == {0: "alone on cores 0-1: 'flatten' has no tile",
                      1: "alone on cores 0-1: 'l1' drains a tensor to DRAM after its last tile",
