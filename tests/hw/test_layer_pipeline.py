@@ -281,11 +281,14 @@ def test_a_layer_with_no_tile_or_an_epilogue_is_not_paired():
     d = LayerPlan(layer=layer(3), tiles=[tile(0, [], [dram(O, 8, 16)])])
     # the layer with no tile named when it is the second one
     assert pipeline_stages([d, empty], 2, [1 << 20], 0)[1][3] == "alone on cores 0-1: 'flatten' has no tile"
-    _stages, notes = pipeline_stages([empty, a, c, d], 2, [1 << 20], 0)
+    e = LayerPlan(layer=layer(4), tiles=[tile(0, [], [dram(O, 8, 24)])])
+    stages, notes = pipeline_stages([empty, a, c, d, e], 2, [1 << 20], 0)
     assert notes == {0: "alone on cores 0-1: 'flatten' has no tile",
                      1: "alone on cores 0-1: 'l1' drains a tensor to DRAM after its last tile",
                      2: "with 'l3' on core 0 (est. 20 cycles together vs 40 one after the other)",
-                     3: "with 'l2' on core 1 (est. 20 cycles together vs 40 one after the other)"}
+                     3: "with 'l2' on core 1 (est. 20 cycles together vs 40 one after the other)",
+                     4: "alone on cores 0-1: the last layer"}  # the layer after a pair is considered next
+    assert [[p.layer.index for p, _ in st] for st in stages] == [[0], [1], [2, 3], [4]]
 
 
 def test_pipelining_needs_two_cores_refused_in_one_line_naming_the_key(tmp_path, capsys):
@@ -412,3 +415,9 @@ def test_the_pair_estimate_waits_for_the_reads_and_writes_its_stores_overwrite()
     drains = LayerPlan(layer=layer(1), tiles=[tile(0, cycles=10)], epilogue=[Move(O, 50, True, 0, 9000)])
     ten = LayerPlan(layer=layer(0), tiles=[tile(0, cycles=10)])
     assert pair_cycles(ten, drains, 1, 2, Rates(dram=10.0, levels=(0.0,))) == 15
+
+
+def test_a_step_s_stores_to_dram_count_against_its_rate():
+    # one tile storing 400 bytes to DRAM at 10 a cycle: 40 cycles, whatever its 1 cycle of compute
+    plan = LayerPlan(layer=layer(0), tiles=[tile(0, [], [dram(O, 400, 0)], cycles=1)])
+    assert layer_timeline(plan, 1, Rates(dram=10.0, levels=(0.0,)))[0] == 40
