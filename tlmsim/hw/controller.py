@@ -389,43 +389,219 @@ def _common_bytes(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> int:
     return sum(max(0, min(y, q) - max(x, p)) for x, y in a for p, q in b)
 
 
-def estimate_cycles(plan: LayerPlan, ncores: int) -> int:
-    """A layer's compute cycles on ``ncores`` cores as :meth:`Controller.schedule` shares
-    them, ignoring stores waited for and every memory stall: the units (runs of tiles joined
-    by ``keeps_state``) in groups of ``ncores`` in plan order, each group as long as its
-    longest unit (the tiles' ``compute_cycles`` summed)."""
-    units: list[int] = []
+def lockstep_schedule(plan: LayerPlan, n: int, lookahead: int = 256) -> list[list[tuple[int, object]]]:
+    """:meth:`Controller.schedule` of ``plan`` on ``n`` cores (its docstring has the rule),
+    looking at most ``lookahead`` units ahead."""
+    units: list[list] = []
     cont = False
     for t in plan.tiles:
         if cont:
-            units[-1] += t.compute_cycles
+            units[-1].append(t)
         else:
-            units.append(t.compute_cycles)
+            units.append([t])
         cont = t.keeps_state
-    return sum(max(units[i:i + ncores]) for i in range(0, len(units), ncores))
+    producer = {mv.signals: i for i, u in enumerate(units) for t in u for mv in t.stores
+                if mv.signals is not None}
+    deps = [{producer[mv.after] for t in u for mv in t.loads if mv.after in producer} for u in units]
+    groups: list[list[list]] = []
+    placed = [False] * len(units)
+    first = 0  # every unit before it is placed
+    while first < len(units):
+        grp: list[int] = []
+        for i in range(first, min(len(units), first + lookahead)):
+            # a unit joins when every unit it waits for is in an earlier group
+            if not placed[i] and all(placed[d] and d not in grp for d in deps[i]):
+                grp.append(i)
+                if len(grp) == n:
+                    break
+        for i in grp:
+            placed[i] = True
+        groups.append([units[i] for i in grp])
+        while first < len(units) and placed[first]:
+            first += 1
+    steps: list[list[tuple[int, object]]] = []
+    for grp in groups:
+        for r in range(max(len(u) for u in grp)):
+            steps.append([(c, u[r]) for c, u in enumerate(grp) if r < len(u)])
+    return steps
+
+
+@dataclass(frozen=True)
+class Rates:
+    """Bytes per PE-array cycle that the pairing estimate (:func:`layer_timeline`) allows
+    each shared resource; 0 = not a limit. ``dram``: DRAM's peak bandwidth; ``levels``:
+    per SRAM level from DRAM inward, a shared level's banks x port width (each bank serves
+    one line a cycle; 0 for a private level); ``link``: one NoC link (a core's L1 traffic
+    in and out)."""
+
+    dram: float = 0.0
+    levels: tuple[float, ...] = ()
+    link: float = 0.0
+
+
+def _move_bytes(mv: Move, nlevels: int) -> tuple[int, list[int]]:
+    """A load or store's ``(DRAM bytes, [bytes per SRAM level])``: from (to) DRAM it passes
+    every level through staging (written and read: twice its bytes); from (to) level L it
+    is read (written) there once and passes the levels inside L twice."""
+    per = [0] * nlevels
+    if mv.in_dram:
+        return mv.nbytes, [2 * mv.nbytes] * nlevels
+    lv = mv.level % nlevels
+    per[lv] = mv.nbytes
+    for x in range(lv + 1, nlevels):
+        per[x] = 2 * mv.nbytes
+    return 0, per
+
+
+def _step_cycles(step: list, rates: Rates) -> float:
+    """One lockstep step's estimated cycles: the longest of its tiles' compute, its busiest
+    core's L1 traffic over a link, and its DRAM and shared-level bytes (loads several of
+    its tiles share counted once: :meth:`Controller._share_key`) over their rates."""
+    n = len(rates.levels)
+    dram, lv = 0, [0] * n
+    seen: set = set()
+    longest = 0.0
+    for _c, t in step:
+        core = 0
+        for mv in t.loads:
+            core += mv.nbytes
+            k = Controller._share_key(mv)
+            if k in seen:
+                continue
+            seen.add(k)
+            d, per = _move_bytes(mv, n)
+            dram += d
+            lv = [x + y for x, y in zip(lv, per)]
+        for mv in t.stores:
+            core += mv.nbytes
+            d, per = _move_bytes(mv, n)
+            dram += d
+            lv = [x + y for x, y in zip(lv, per)]
+        longest = max(longest, t.compute_cycles, core / rates.link if rates.link else 0.0)
+    if rates.dram:
+        longest = max(longest, dram / rates.dram)
+    for b, r in zip(lv, rates.levels):
+        if r:
+            longest = max(longest, b / r)
+    return longest
+
+
+def _layer_bytes(plan: LayerPlan, nlevels: int) -> tuple[int, list[int]]:
+    """A layer's DRAM bytes and bytes per SRAM level (:func:`_move_bytes`) up to its last
+    tile: every tile's loads and stores and its prologue (DRAM -> its level: staged
+    through the levels outside it, written there), identical loads counted as often as
+    they occur. The epilogue is drained after the last tile (:func:`alone_cycles`)."""
+    dram, per = 0, [0] * nlevels
+    for t in plan.tiles:
+        for mv in (*t.loads, *t.stores):
+            d, p = _move_bytes(mv, nlevels)
+            dram += d
+            per = [x + y for x, y in zip(per, p)]
+    for mv in plan.prologue:
+        lv = mv.level % nlevels
+        dram += mv.nbytes
+        for x in range(lv):
+            per[x] += 2 * mv.nbytes
+        per[lv] += mv.nbytes
+    return dram, per
+
+
+def _bound(dram: int, per: list[int], rates: Rates) -> float:
+    """Cycles that ``dram`` DRAM bytes and ``per`` bytes per level need at ``rates``."""
+    out = dram / rates.dram if rates.dram else 0.0
+    for b, r in zip(per, rates.levels):
+        if r:
+            out = max(out, b / r)
+    return out
+
+
+def layer_timeline(plan: LayerPlan, ncores: int, rates: Rates, ready=None, after=None):
+    """A layer's estimated timeline on ``ncores`` cores: its lockstep steps
+    (:func:`lockstep_schedule`) one after the other, each :func:`_step_cycles` long (the
+    next step's loads overlap this one's compute, so a step lasts its longest part).
+    Returns ``(end, loaded, stored)``: the cycle the last step ends and, per tile index, the
+    cycle its step starts (its loads are in) and ends (its stores are out).
+
+    Running beside the layer before it: a step starts no earlier than ``ready(tile)`` for
+    each of its tiles (the stores it reads), and ends no earlier than ``after(tile)`` (the
+    reads or writes of the bytes it overwrites), both in cycles."""
+    t = 0.0
+    loaded: dict[int, float] = {}
+    stored: dict[int, float] = {}
+    for step in lockstep_schedule(plan, ncores, Controller.LOOKAHEAD):
+        if ready is not None:
+            t = max([t, *(ready(tile) for _c, tile in step)])
+        end = t + _step_cycles(step, rates)
+        if after is not None:
+            end = max([end, *(after(tile) for _c, tile in step)])
+        for _c, tile in step:
+            loaded[tile.index] = t
+            stored[tile.index] = end
+        t = end
+    return t, loaded, stored
+
+
+def alone_cycles(plan: LayerPlan, ncores: int, rates: Rates) -> float:
+    """A layer's estimated cycles alone on ``ncores`` cores: its timeline
+    (:func:`layer_timeline`), at least its DRAM and shared-level bytes up to the last tile
+    over their rates (:func:`_layer_bytes`: the prologue included), plus its epilogue's
+    DRAM bytes over DRAM's rate (drained after the last tile)."""
+    n = len(rates.levels)
+    end, _, _ = layer_timeline(plan, ncores, rates)
+    dram, per = _layer_bytes(plan, n)
+    drain = sum(mv.nbytes for mv in plan.epilogue) / rates.dram if rates.dram else 0.0
+    return max(end, _bound(dram, per, rates)) + drain
+
+
+def pair_cycles(p: LayerPlan, q: LayerPlan, k: int, ncores: int, rates: Rates, hazards=None) -> float:
+    """Two consecutive layers' estimated cycles at once, ``p`` on ``k`` cores and ``q`` on
+    ``ncores - k``: ``p``'s timeline alone (:func:`layer_timeline`); ``q``'s with each
+    step starting once the ``p`` tiles whose stores it reads have stored them and ending
+    no earlier than the ``p`` tiles that read or write the bytes it stores have loaded or
+    stored them (:func:`layer_hazards`; its first step after those its prologue fills
+    overwrite); the pair lasts the later of the two, at least both layers' DRAM and
+    shared-level bytes over the shared rates (:func:`_bound`). ``p`` has no epilogue (a
+    pair's first layer never has one)."""
+    n = len(rates.levels)
+    raw, war, fills = hazards if hazards is not None else layer_hazards(p, q, n)
+    pend, loaded, stored = layer_timeline(p, k, rates)
+    when = lambda key: loaded[key[0]] if key[1] == "loaded" else stored[key[0]]  # noqa: E731
+    start = max((when(x) for ks in fills.values() for x in ks), default=0.0)
+    ready = lambda tile: max([start, *(stored[x] for x in raw.get(tile.index, ()))])  # noqa: E731
+    after = lambda tile: max((when(x) for x in war.get(tile.index, ())), default=0.0)  # noqa: E731
+    qend, _, _ = layer_timeline(q, ncores - k, rates, ready, after)
+    dp, lp = _layer_bytes(p, n)
+    dq, lq = _layer_bytes(q, n)
+    both = _bound(dp + dq, [x + y for x, y in zip(lp, lq)], rates)
+    drain = sum(mv.nbytes for mv in q.epilogue) / rates.dram if rates.dram else 0.0
+    return max(pend, qend, both) + drain
 
 
 def pipeline_stages(plans: list[LayerPlan], ncores: int, capacities: list[int], staging: int,
-                    level_names: list[str] | None = None):
+                    level_names: list[str] | None = None, rates: Rates | None = None, by_gain: bool = True):
     """The stages of ``pe_array.multicore: pipeline`` (docs/hierarchy.md, "Layer pipelining"):
     a list of ``[(plan, cores), ...]`` (one or two layers run at once) and, per layer index,
     a note for the report (whom it ran with and on which cores, or why it ran alone).
 
     Layers are paired greedily in order: a layer and the next one form a pair unless one of
     them has no tile, the first drains a tensor to DRAM after its last tile (an epilogue),
-    or the pair's tensors do not fit a level together: for every SRAM level, the staging
+    the pair's tensors do not fit a level together (for every SRAM level, the staging
     area plus both layers' resident bytes, less the bytes both keep at the same addresses
-    (the first's outputs the second reads), must fit one instance's ``capacities``. A layer
-    not paired runs alone on every core. A pair's N cores are split to balance the
-    layers' estimated compute cycles (:func:`estimate_cycles`): the first layer gets the
-    k of 1 .. N - 1 (the smallest of equals) that minimises
-    ``max(estimate(first, k), estimate(second, N - k))``, cores 0 .. k - 1; the second the
-    rest."""
+    (the first's outputs the second reads), must fit one instance's ``capacities``), or
+    (``by_gain``) the pair is not expected to gain: its estimate (:func:`pair_cycles`, the
+    best split of the cores) is not at least one cycle below the two layers' estimates one
+    after the other on every core (:func:`alone_cycles`). A layer not paired runs alone on every core. A pair's
+    N cores: the first layer gets the k of 1 .. N - 1 (the smallest of equals) that
+    minimises the pair's estimate, cores 0 .. k - 1; the second the rest. ``rates``:
+    the resources' bytes per cycle (default: none a limit, compute and dependencies
+    only); ``by_gain`` False pairs whatever fits (session 8's rule, for studies)."""
     n = len(capacities)
     names = level_names or [f"level {i}" for i in range(n)]
+    rates = rates or Rates(levels=(0.0,) * n)
     stages: list[list[tuple[LayerPlan, tuple[int, ...]]]] = []
     notes: dict[int, str] = {}
     allc = tuple(range(ncores))
+    span = lambda c: f"core {c[0]}" if len(c) == 1 else f"cores {c[0]}-{c[-1]}"  # noqa: E731
     i = 0
     while i < len(plans):
         p = plans[i]
@@ -447,17 +623,23 @@ def pipeline_stages(plans: list[LayerPlan], ncores: int, capacities: list[int], 
                     why = (f"with {q.layer.name!r} the level {names[lv]!r} would hold {need} bytes (staging "
                            f"{staging} + both layers' resident tensors), more than its {capacities[lv]}")
                     break
+        if why is None:
+            hz = layer_hazards(p, q, n)
+            est = {k: pair_cycles(p, q, k, ncores, rates, hz) for k in range(1, ncores)}
+            a = min(est, key=lambda k: (est[k], k))
+            split = alone_cycles(p, ncores, rates) + alone_cycles(q, ncores, rates)
+            figures = f"est. {round(est[a]):,} cycles together vs {round(split):,} one after the other"
+            if by_gain and split - est[a] < 1:  # at least a cycle: equal sums may differ in their last bits
+                why = f"no expected gain with {q.layer.name!r} ({figures})"
         if why is not None:
             stages.append([(p, allc)])
             notes[p.layer.index] = f"alone on cores 0-{ncores - 1}: {why}"
             i += 1
             continue
-        a = min(range(1, ncores), key=lambda k: max(estimate_cycles(p, k), estimate_cycles(q, ncores - k)))
         ca, cb = tuple(range(a)), tuple(range(a, ncores))
         stages.append([(p, ca), (q, cb)])
-        span = lambda c: f"core {c[0]}" if len(c) == 1 else f"cores {c[0]}-{c[-1]}"
-        notes[p.layer.index] = f"with {q.layer.name!r} on {span(ca)}"
-        notes[q.layer.index] = f"with {p.layer.name!r} on {span(cb)}"
+        notes[p.layer.index] = f"with {q.layer.name!r} on {span(ca)} ({figures})"
+        notes[q.layer.index] = f"with {p.layer.name!r} on {span(cb)} ({figures})"
         i += 2
     return stages, notes
 
@@ -548,6 +730,7 @@ class Controller(Component):
         outstanding: int,
         double_buffered: bool,
         multicore: str = "split",
+        pairing: str = "gain",
     ) -> None:
         super().__init__(name=name, env=env, recorder=recorder)
         #: per core (pe_array.cores), its L1 and PE array; core 0's are also ``l1`` and ``pe``
@@ -611,14 +794,29 @@ class Controller(Component):
         #: layer index -> (raw, war, fills) events it waits for (the layer before it, running beside it)
         self._hazards: dict[int, tuple[dict, dict, dict]] = {}
         if multicore == "pipeline" and self.ncores > 1:
+            if pairing not in ("gain", "fit"):
+                raise ValueError(f"pairing {pairing!r}: 'gain' (pair when the estimate gains) or 'fit' (whatever fits)")
             self.stages, self.pipeline_notes = pipeline_stages(
                 plans, self.ncores, [x[0].capacity_bytes for x in self.level_insts], self.staging_bytes,
-                [x.name for x in self.levels])
+                [x.name for x in self.levels], self.rates(), by_gain=pairing == "gain")
             self._cores_of = {p.layer.index: c for st in self.stages for p, c in st}
         #: event ids taken for lane end events never scheduled (:class:`_Lanes`): not events
         self.eids_unscheduled = 0
         self.done = env.event()
         self.process = env.process(self._run())
+
+    def rates(self) -> Rates:
+        """The resources' bytes per PE-array cycle for the pairing estimate (:class:`Rates`):
+        DRAM's peak bandwidth (``peak_bandwidth_gb_per_s``, bytes per ns), a shared SRAM
+        level's banks x port width (an SRAM serves one line per bank a cycle; a private level
+        0: each core has its own), a NoC link's width per NoC cycle; a component without the
+        figure (a test double) is no limit."""
+        period = self.pe.period_ps
+        peak = getattr(self.dram, "peak_bandwidth_gb_per_s", 0.0)
+        levels = tuple(float(x[0].nbanks * x[0].line_bytes) if len(x) == 1 and hasattr(x[0], "nbanks") else 0.0
+                       for x in self.level_insts)
+        width, noc_ps = getattr(self.noc, "width", 0), getattr(self.noc, "period_ps", 0)
+        return Rates(dram=peak * period / 1000, levels=levels, link=width * period / noc_ps if noc_ps else 0.0)
 
     # -- DMA ---------------------------------------------------------------------------
     def _chain(self, t: int, hops: tuple, dc: DataClass, n: int, layer: int, tile: int, chain: int = -1) -> int:
@@ -1096,39 +1294,7 @@ class Controller(Component):
         an output-channel partition); their identical loads are fetched once
         (:meth:`_group_loader`). ``ncores``: on that many cores (default: all; a layer
         pipeline group's cores are numbered from 0 here)."""
-        n = self.ncores if ncores is None else ncores
-        units: list[list] = []
-        cont = False
-        for t in plan.tiles:
-            if cont:
-                units[-1].append(t)
-            else:
-                units.append([t])
-            cont = t.keeps_state
-        producer = {mv.signals: i for i, u in enumerate(units) for t in u for mv in t.stores
-                    if mv.signals is not None}
-        deps = [{producer[mv.after] for t in u for mv in t.loads if mv.after in producer} for u in units]
-        groups: list[list[list]] = []
-        placed = [False] * len(units)
-        first = 0  # every unit before it is placed
-        while first < len(units):
-            grp: list[int] = []
-            for i in range(first, min(len(units), first + self.LOOKAHEAD)):
-                # a unit joins when every unit it waits for is in an earlier group
-                if not placed[i] and all(placed[d] and d not in grp for d in deps[i]):
-                    grp.append(i)
-                    if len(grp) == n:
-                        break
-            for i in grp:
-                placed[i] = True
-            groups.append([units[i] for i in grp])
-            while first < len(units) and placed[first]:
-                first += 1
-        steps: list[list[tuple[int, object]]] = []
-        for grp in groups:
-            for r in range(max(len(u) for u in grp)):
-                steps.append([(c, u[r]) for c, u in enumerate(grp) if r < len(u)])
-        return steps
+        return lockstep_schedule(plan, self.ncores if ncores is None else ncores, self.LOOKAHEAD)
 
     @staticmethod
     def _share_key(mv: Move) -> tuple:

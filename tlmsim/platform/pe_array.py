@@ -26,9 +26,10 @@ class PeArrayConfig(ParamModel):
     )
     multicore: Literal["split", "pipeline"] = param(
         "split", desc="how layers use several cores: split = every layer's tiles shared by all cores, layers one "
-        "after the other; pipeline = consecutive layers paired, each pair run at once on two disjoint core groups "
-        "(the cores split to balance the layers' estimated compute cycles), a tile of the second starting when the bytes it "
-        "reads are stored (docs/hierarchy.md, 'Layer pipelining'); needs pe_array.cores >= 2",
+        "after the other; pipeline = consecutive layers paired where an estimate of the pair's time (compute, "
+        "DRAM/SRAM/link bytes at their rates, the second layer's tiles after the stores they read) is below the two "
+        "one after the other, each pair run at once on two disjoint core groups, a tile of the second starting when "
+        "the bytes it reads are stored (docs/hierarchy.md, 'Layer pipelining'); needs pe_array.cores >= 2",
     )
     rows: int = param(16, desc="PE rows (SCALE-Sim's default array is 32x32; 16x16 is a common edge size)", ge=1, le=1024)
     cols: int = param(16, desc="PE columns", ge=1, le=1024)
