@@ -352,8 +352,10 @@ folds), the most pixel blocks that fit, balanced; a shape that needs at least as
 reduction chunks, channel chunks and pixel groups as another is left out
 (`dense_is.tile_shapes`). With the double buffer a tile pays its fill and skew once, so
 on edge-lpddr4 ResNet19's 3 x 3 layers go from 70 channels x 1 fold to 16 channels x 9
-folds x 3 pixel blocks per tile. `tlmsim run --dataflow NAME` overrides the platform's
-`dataflow.name`.
+folds x 3 pixel blocks per tile. The event tiler (`event.py`) tries output blocks from the
+widest that fits down the ladder of N, each with the most input channels per tile that
+fit, leaving out a narrower block with no fewer tiles. `tlmsim run --dataflow NAME`
+overrides the platform's `dataflow.name`.
 
 | dataflow | module | array mapping | skips | spikes move as | membrane between timesteps |
 |---|---|---|---|---|---|
