@@ -63,7 +63,8 @@ def tile_shapes(limit: int, fk: int, N: int, fm: int, footprint) -> list[tuple[i
     more reduction chunks, channel chunks and pixel groups (``ceil(fk / g)``,
     ``ceil(N / nn)``, ``ceil(fm / gm)``, one of them fewer): such a shape has no
     fewer tiles, moves no fewer input bytes (loaded once per channel chunk) nor
-    weight bytes (once per pixel group) and streams no wider folds. In order of
+    weight bytes (once per pixel group) and streams no wider folds (only its first
+    tile, which the estimate counts as exposed, may be smaller). In order of
     ascending g, then descending nn; empty when one channel of one fold does not fit."""
     gmax = largest_chunk(limit, fk, lambda g: footprint(1, g, 1))
     if gmax == 0:
