@@ -345,7 +345,17 @@ m output pixels x g folds: for each g on a ladder of balanced splits of the redu
 fk folds (`ceil(fk / q)`, q = 1, 2, 4, ...; plus the most folds that fit), the largest
 m that fits an L1 half, leaving out a shape with fewer pixels and no fewer tiles
 (`ws.tile_shapes`); on a small L1 this replaces one fold per tile by e.g. 49 pixels x 9
-folds. `tlmsim run --dataflow NAME` overrides the platform's `dataflow.name`.
+folds. The input-stationary tiler (`dense_is.py`: dense-is) proposes tiles of nn output
+channels x g folds x gm pixel blocks: for each g on the same ladder and each nn on the
+ladder of balanced splits of the N channels (`ceil(N / q)`, up to the most that fit with g
+folds), the most pixel blocks that fit, balanced; a shape that needs at least as many
+reduction chunks, channel chunks and pixel groups as another is left out
+(`dense_is.tile_shapes`). With the double buffer a tile pays its fill and skew once, so
+on edge-lpddr4 ResNet19's 3 x 3 layers go from 70 channels x 1 fold to 16 channels x 9
+folds x 3 pixel blocks per tile. The event tiler (`event.py`) tries output blocks from the
+widest that fits down the ladder of N, each with the most input channels per tile that
+fit, leaving out a narrower block with no fewer tiles. `tlmsim run --dataflow NAME`
+overrides the platform's `dataflow.name`.
 
 | dataflow | module | array mapping | skips | spikes move as | membrane between timesteps |
 |---|---|---|---|---|---|

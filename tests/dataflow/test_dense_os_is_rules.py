@@ -84,15 +84,15 @@ IS_CONV = "  - {name: c, op: conv2d, in_shape: [5, 1, 7], out_channels: 2, kerne
 def test_dense_is_tile_shapes_from_the_l1_footprint(tmp_path):
     # L1 half 41 bytes; footprint(nn, g, gm) = gm x ceil(6 g / 8) input bytes + 2 g nn weight bytes
     # + the outputs of gm x 3 x nn pixels (o of them: 16-bit psums 2 o, membranes in and out 4 o,
-    # o spike bits): nn = 1 (22 bytes; nn = 2: 42); folds first: g = 3 (28), then pixel blocks
-    # (g = 3, gm = 2: 6 + 6 + 36 + 1 = 49): 1; pixel blocks first: gm = 2 (2 + 2 + 36 + 1 = 41),
-    # then folds: g = 1 (g = 2: 4 + 4 + 37 = 45)
+    # o spike bits). One channel only (nn = 2 with one fold: 1 + 4 + 36 + 1 = 42). Folds g = 1, 2, 3
+    # (the ladder of fk = 3; g = 3: 3 + 6 + 18 + 1 = 28 fits): g = 1 takes gm = 2 pixel blocks
+    # (2 + 2 + 36 + 1 = 41; chunks (fk, N, fm) = (3, 2, 2)), g = 2 and 3 one block (g = 2, gm = 2:
+    # 4 + 4 + 37 = 45; chunks (2, 2, 3) and (1, 2, 3)); (1, 2, 3) needs no more chunks than (2, 2, 3)
     df, layer = _df(tmp_path, "dense-is", *IS_ARRAY, layers=IS_CONV)
     cands = df.gemm_candidates(layer)
-    shapes = ["n chunk=1, folds/tile=1, pixel blocks/tile=1", "n chunk=1, folds/tile=3, pixel blocks/tile=1",
-              "n chunk=1, folds/tile=1, pixel blocks/tile=2"]
+    shapes = ["n chunk=1, folds/tile=1, pixel blocks/tile=2", "n chunk=1, folds/tile=3, pixel blocks/tile=1"]
     assert [c.label for c in cands] == [f"{o}, {s}" for s in shapes for o in ("m>n>k", "n>m>k")]
-    mnk, nmk = cands[4], cands[5]
+    mnk, nmk = cands[0], cands[1]
     # a tile of 2 pixel blocks x 1 fold: 2 folds, each loads R = 2 input rows; double-buffered,
     # the second load hides behind the first stream (N chunk = 1 cycle) except 1 cycle:
     # 2 + 1 + 1 + 1 (hidden excess) + skew R + C - 2 = 3 -> 8; a lone block: 2 + 1 + 3 = 6
@@ -112,7 +112,7 @@ def test_dense_is_tile_shapes_from_the_l1_footprint(tmp_path):
     assert len(mnk.steps) == 2 * 4 * 3
     # weight compression (dense weights: never smaller) changes no byte
     df, layer = _df(tmp_path, "dense-is", *IS_ARRAY, "dataflow.weight_compression=true", layers=IS_CONV)
-    assert [s.w_bytes for s in df.gemm_candidates(layer)[4].steps[:3]] == [2, 2, 1]
+    assert [s.w_bytes for s in df.gemm_candidates(layer)[0].steps[:3]] == [2, 2, 1]
 
 
 def test_dense_is_keeps_the_inputs_the_array_already_holds(tmp_path):
@@ -121,10 +121,9 @@ def test_dense_is_keeps_the_inputs_the_array_already_holds(tmp_path):
     # 2 + 1 + 3 = 6. Channels outer: consecutive tiles change block, every tile loads
     conv = "  - {name: c, op: conv2d, in_shape: [2, 1, 7], out_channels: 2, kernel: 1, neuron: lif}\n"
     df, layer = _df(tmp_path, "dense-is", *IS_ARRAY, layers=conv)
-    mnk, nmk = df.gemm_candidates(layer)[:2]
-    assert mnk.label == "m>n>k, n chunk=1, folds/tile=1, pixel blocks/tile=1"
-    assert [(s.m0, s.n0, s.cycles, s.s_bytes) for s in mnk.steps[:6]] == [
+    mnk, nmk = (df._steps(layer, 1, 1, 1, order) for order in ("m>n>k", "n>m>k"))
+    assert [(s.m0, s.n0, s.cycles, s.s_bytes) for s in mnk[:6]] == [
         (0, 0, 6, 1), (0, 1, 4, 0), (3, 0, 6, 1), (3, 1, 4, 0), (6, 0, 6, 1), (6, 1, 4, 0)]
-    assert mnk.steps[6].cycles == 6  # the next timestep's inputs are new
-    assert [(s.m0, s.n0, s.cycles, s.s_bytes) for s in nmk.steps[:6]] == [
+    assert mnk[6].cycles == 6  # the next timestep's inputs are new
+    assert [(s.m0, s.n0, s.cycles, s.s_bytes) for s in nmk[:6]] == [
         (0, 0, 6, 1), (3, 0, 6, 1), (6, 0, 6, 1), (0, 1, 6, 1), (3, 1, 6, 1), (6, 1, 6, 1)]

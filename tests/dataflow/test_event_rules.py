@@ -70,17 +70,44 @@ def test_read_modify_write_rate_of_partial_sums_in_l1(tmp_path, port, cycles):
     assert plan.tiles[0].compute_cycles == cycles
 
 
-@pytest.mark.parametrize("capacity, label", [(180, "out block=2, channels/tile=2"),
-                                             (178, "out block=2, channels/tile=1"),
-                                             (136, "out block=1, channels/tile=3")])
-def test_tile_shape_from_the_l1_footprint(tmp_path, capacity, label):
+@pytest.mark.parametrize("capacity, labels", [
+    (180, ["out block=2, channels/tile=2", "out block=1, channels/tile=3"]),
+    (178, ["out block=2, channels/tile=1", "out block=1, channels/tile=3"]),
+    (136, ["out block=1, channels/tile=3"]),
+])
+def test_tile_shapes_from_the_l1_footprint(tmp_path, capacity, labels):
     # footprint(ob, cg): AER of cg x 4 positions (n = 4 cg: bits_for(n + 1) + n (1 + bits_for(n))),
     # cg x 9 x ob weight bytes, the outputs of ob x 4 neurons (o: 2 o psum + 4 o membrane bytes +
-    # ceil(o / 8)): (2, 1) = 2 + 18 + 49 = 69, (2, 2) = 5 + 36 + 49 = 90, (1, 3) = 8 + 27 + 25 = 60
+    # ceil(o / 8)): (2, 1) = 2 + 18 + 49 = 69, (2, 2) = 5 + 36 + 49 = 90, (1, 3) = 8 + 27 + 25 = 60.
+    # The widest block first (at most C = 2), then the ladder of N = 3 (2, 1): one channel per
+    # block takes all 3 input channels, 3 x 1 tiles per timestep, fewer than 2 x 2 or 2 x 3
     df, layer = _event(tmp_path, CONV, "pe_array.rows=2", "pe_array.cols=2",
                        f"buffers.l1.capacity_bytes={capacity}", "buffers.l1.double_buffered=true")
-    (cand,) = df.gemm_candidates(layer)
-    assert cand.label == f"t>n>c, {label}"
+    assert [c.label for c in df.gemm_candidates(layer)] == [f"t>n>c, {x}" for x in labels]
+
+
+def test_a_narrower_block_with_no_fewer_tiles_is_left_out(tmp_path):
+    # 3 -> 4 channels; L1 half 120: the widest block is C = 2 channels with all 3 input
+    # channels (AER 8 + 54 weight bytes + 49 = 111), 2 x 1 tiles; one channel: 4 x 1, left out
+    conv = "  - {name: c, op: conv2d, in_shape: [3, 2, 2], out_channels: 4, kernel: 3, padding: 1, neuron: lif}\n"
+    df, layer = _event(tmp_path, conv, "pe_array.rows=2", "pe_array.cols=2", "buffers.l1.capacity_bytes=240",
+                       "buffers.l1.double_buffered=true")
+    assert [c.label for c in df.gemm_candidates(layer)] == ["t>n>c, out block=2, channels/tile=3"]
+
+
+def test_the_estimate_keeps_one_channel_per_block_and_every_input_channel_per_tile(tmp_path):
+    # the spikes of _conv_spikes: 1 event in channel 0, 2 in channel 2 (every one feeds all 4
+    # pixels). Two output channels x two input channels per tile (the steps of
+    # test_tiles_of_a_partial_block_and_a_second_channel_group): 5 + 7 + 5 + 6 = 23 cycles in 4
+    # tiles. One output channel x all three input channels: 2 column groups x 2 rows = 4 banks,
+    # fill 2 + 2 = 4; 3 events, 12 targets, 3 per bank, 12 weight bytes in one L1 cycle: busy 3,
+    # 7 cycles per tile, 3 tiles: 21. Fewer cycles (the tiny DRAM traffic hides behind them): kept
+    df, layer = _event(tmp_path, CONV, *ARRAY, spikes=_conv_spikes())
+    wide, narrow = df.gemm_candidates(layer)
+    assert (wide.totals.cycles, wide.totals.count, narrow.totals.cycles, narrow.totals.count) == (23, 4, 21, 3)
+    assert [_row(s) for s in narrow.steps] == [(n0, 1, 0, 27, 7, 18, 3, 4 * 27, 12, True, "aer") for n0 in range(3)]
+    plan = df.plan()[0]
+    assert (plan.tiling, len(plan.tiles)) == ("t>n>c, out block=1, channels/tile=3", 3)
 
 
 def test_the_smallest_tile_must_fit_an_l1_half(tmp_path):
@@ -106,7 +133,7 @@ ARRAY = ("pe_array.rows=2", "pe_array.cols=2", "buffers.l1.capacity_bytes=180", 
 
 def test_tiles_of_a_partial_block_and_a_second_channel_group(tmp_path):
     df, layer = _event(tmp_path, CONV, *ARRAY, spikes=_conv_spikes())
-    (cand,) = df.gemm_candidates(layer)
+    cand = df.gemm_candidates(layer)[0]  # the widest block
     # blocks of 2 and 1 output channels; channel groups {0, 1} and {2}.
     # block 0 (2 channels: 1 column group, 2 banks: pixel m in bank m mod 2): group {0, 1}: one
     # event, 4 targets (2 per bank), 8 updates; fill 2 + 1 = 3, busy max(1 event, 2, 1) = 2;
@@ -124,7 +151,7 @@ def test_tiles_of_a_partial_block_and_a_second_channel_group(tmp_path):
     # spikes as bitmaps (8 and 4 bits). Block 0, group {0, 1}: 8 events x 4 targets, 16 per bank:
     # 3 + 16; group {2}: 3 + 8. Block 1: 4 banks, 8 per bank: 4 + 8; 4 + max(4 events, 4)
     df, layer = _event(tmp_path, CONV, *ARRAY, "dataflow.zero_skip=false", spikes=_conv_spikes())
-    (cand,) = df.gemm_candidates(layer)
+    cand = df.gemm_candidates(layer)[0]
     assert [_row(s) for s in cand.steps] == [
         (0, 2, 0, 18, 19, 36, 1, 144, 64, False, "bitmap"),
         (0, 2, 18, 27, 11, 18, 1, 72, 32, True, "bitmap"),
@@ -160,3 +187,26 @@ def test_channels_without_a_nonzero_weight_are_skipped_and_weights_compressed(tm
     df, layer = _event(tmp_path, LINEAR, *sets, spikes=spikes)
     (step,) = df.gemm_candidates(layer)[0].steps
     assert (step.acc_ops, step.w_bytes) == (24, 24)
+
+
+@pytest.mark.parametrize("sets", [(), ("dataflow.zero_skip=false",), ("dataflow.weight_compression=true",)])
+def test_totals_are_the_sums_of_the_steps(tmp_path, sets):
+    # what the tiler ranks a candidate by (made from the per-block tables without the steps)
+    # equals the sums over its steps; 5 -> 7 channels, T = 3, a random weight mask; L1 half 310:
+    # blocks of 4 channels x 2 input channels, or of 2 x all 5 (fewer tiles)
+    from dataclasses import astuple
+
+    from tlmsim.dataflow.systolic import StepTotals
+
+    conv = "  - {name: c, op: conv2d, in_shape: [5, 3, 3], out_channels: 7, kernel: 3, padding: 1, neuron: lif}\n"
+    rng = np.random.default_rng(1)
+    mask = rng.random((45, 7)) < 0.4
+    df, layer = _event(tmp_path, conv, "pe_array.rows=2", "pe_array.cols=4", "buffers.l1.capacity_bytes=620",
+                       *sets, masks={"c": mask}, T=3)
+    cands = df.gemm_candidates(layer)
+    assert len(cands) > 1
+    for c in cands:
+        steps = c.steps
+        ref = StepTotals(sum(s.cycles for s in steps), df._traffic(layer, steps, {}), steps[0], len(steps))
+        assert (c.totals.cycles, c.totals.moved, astuple(c.totals.first), c.totals.count) == \
+               (ref.cycles, ref.moved, astuple(ref.first), ref.count)

@@ -13,16 +13,72 @@ whose inputs the array already holds (K fits one fold and consecutive tiles shar
 it) skips the R fill. No zero skipping; spikes move as bitmaps; ``time_window``
 does not apply.
 
-Candidates for the tiler: one fold per tile with the largest channel chunk; as
-many folds as fit, then as many pixel blocks; or as many pixel blocks as fit, then
-as many folds; each with output pixels outer or channels outer.
+Candidates for the tiler (:func:`tile_shapes`): for each fold count per tile on a
+ladder of balanced splits of the reduction (:func:`split_ladder`: ``ceil(fk / q)``,
+q = 1, 2, 4, ...) and each channel chunk on the same ladder of the N channels (up
+to the most that fit with those folds), as many pixel blocks as still fit an L1
+half, balanced; a shape that needs at least as many reduction chunks, channel
+chunks and pixel groups as another is left out. Each with output pixels outer
+(``m>n>k``) or channels outer (``n>m>k``); the roofline estimate picks. With the
+weight (here: input) double buffer a tile pays the fill and the skew once, so on a
+small L1 more folds per tile, with fewer channels, can win. Before issue 17 the
+channel chunk was always the largest one that fits one fold, so an 8 KiB L1 half
+ran every 3 x 3 layer of ResNet19 one fold per tile.
 """
 
 from __future__ import annotations
 
-from tlmsim.dataflow.systolic import GemmCandidate, Step, SystolicDataflow
+from functools import partial
+
+from tlmsim.dataflow.systolic import GemmCandidate, Step, StepTotals, SystolicDataflow
 from tlmsim.dataflow.tiling import bits_to_bytes, ceil_div, largest_chunk
 from tlmsim.workload import Layer
+
+
+def split_ladder(total: int, most: int) -> list[int]:
+    """Chunk sizes the tiler tries for ``total`` items, at most ``most`` per chunk
+    (``most >= 1``): the balanced splits ``ceil(total / q)`` for q = 1, 2, 4, ...
+    (down to 1) that are at most ``most``, and the balanced split into the fewest
+    chunks of at most ``most``, ``ceil(total / ceil(total / most))``; descending."""
+    sizes = {ceil_div(total, ceil_div(total, most))}
+    q = 1
+    while True:
+        c = ceil_div(total, q)
+        if c <= most:
+            sizes.add(c)
+        if q >= total:
+            break
+        q *= 2
+    return sorted(sizes, reverse=True)
+
+
+def tile_shapes(limit: int, fk: int, N: int, fm: int, footprint) -> list[tuple[int, int, int]]:
+    """The (channels, folds, pixel blocks) tile shapes the dense-is tiler tries for
+    ``fk`` folds, ``N`` output channels and ``fm`` pixel blocks, ``footprint(nn, g,
+    gm)`` increasing in each and at most ``limit``: for each fold count g of
+    :func:`split_ladder` (up to the most folds that fit with one channel and one
+    pixel block) and each channel chunk nn of its ladder (up to the most channels
+    that fit with g folds and one block), the most pixel blocks gm that still fit,
+    balanced (``ceil(fm / ceil(fm / gm))``). A shape is kept unless another needs no
+    more reduction chunks, channel chunks and pixel groups (``ceil(fk / g)``,
+    ``ceil(N / nn)``, ``ceil(fm / gm)``, one of them fewer): such a shape has no
+    fewer tiles, moves no fewer input bytes (loaded once per channel chunk) nor
+    weight bytes (once per pixel group) and streams no wider folds (only its first
+    tile, which the estimate counts as exposed, may be smaller). In order of
+    ascending g, then descending nn; empty when one channel of one fold does not fit."""
+    gmax = largest_chunk(limit, fk, lambda g: footprint(1, g, 1))
+    if gmax == 0:
+        return []
+    found: dict[tuple[int, int, int], tuple[int, int, int]] = {}
+    for g in sorted(split_ladder(fk, gmax)):
+        nmax = largest_chunk(limit, N, lambda nn: footprint(nn, g, 1))
+        for nn in split_ladder(N, nmax):
+            gm = largest_chunk(limit, fm, lambda gm: footprint(nn, g, gm))
+            gm = ceil_div(fm, ceil_div(fm, gm))
+            found.setdefault((ceil_div(fk, g), ceil_div(N, nn), ceil_div(fm, gm)), (nn, g, gm))
+    keys = list(found)
+    kept = [k for k in keys if not any(o != k and all(a <= b for a, b in zip(o, k)) for o in keys)]
+    return [found[k] for k in kept]
 
 
 class DenseIS(SystolicDataflow):
@@ -38,33 +94,63 @@ class DenseIS(SystolicDataflow):
             return (gm * bits_to_bytes(g * R * C) + self.weight_bytes(layer, g * R, nn)
                     + self.out_footprint(layer, gm * C * nn, 1))
 
-        n1 = self.chunk("fold and output channel", layer, N, lambda nn: footprint(nn, 1))
-        g1 = largest_chunk(self.l1_half, fk, lambda g: footprint(n1, g))
-        gm1 = largest_chunk(self.l1_half, fm, lambda gm: footprint(n1, g1, gm))
-        gm2 = largest_chunk(self.l1_half, fm, lambda gm: footprint(n1, 1, gm))  # pixel blocks first
-        g2 = largest_chunk(self.l1_half, fk, lambda g: footprint(n1, g, gm2))
+        self.chunk("fold and output channel", layer, N, lambda nn: footprint(nn, 1))  # refuses a too-small L1
         cands = []
-        for nn, g, gm in dict.fromkeys([(n1, 1, 1), (n1, g1, 1), (n1, g1, gm1), (n1, g2, gm2)]):
+        for nn, g, gm in tile_shapes(self.l1_half, fk, N, fm, footprint):
             for order in ("m>n>k", "n>m>k"):
                 cands.append(GemmCandidate(f"{order}, n chunk={nn}, folds/tile={g}, pixel blocks/tile={gm}",
-                                           self._steps(layer, nn, g, gm, order)))
+                                           make=partial(self._steps, layer, nn, g, gm, order),
+                                           totals=self._steps(layer, nn, g, gm, order, totals=True)))
         return cands
 
-    def _steps(self, layer: Layer, nn: int, g: int, gm: int, order: str) -> list[Step]:
+    def _steps(self, layer: Layer, nn: int, g: int, gm: int, order: str,
+               totals: bool = False) -> list[Step] | StepTotals:
         """Tiles of ``gm`` pixel blocks x ``nn`` channels x ``g`` folds: every (block,
         fold) pair is one SCALE-Sim IS fold; the tile's weights are loaded into L1 once
-        and streamed through the array for each of its pixel blocks."""
+        and streamed through the array for each of its pixel blocks. ``totals``: their
+        :class:`StepTotals` instead, without making the steps (every timestep's tiles
+        are the first one's, a block's tiles follow from its pixels, channels and
+        whether the array holds its first fold's inputs)."""
         R, C, T = self.R, self.C, self.workload.timesteps
         M, K, N = layer.gemm
         fk, fm = ceil_div(K, R), ceil_div(M, C)
         nch, kgs, mgs = ceil_div(N, nn), ceil_div(fk, g), ceil_div(fm, gm)
         outer = [(mg, nci) for mg in range(mgs) for nci in range(nch)] if order == "m>n>k" else \
                 [(mg, nci) for nci in range(nch) for mg in range(mgs)]
-        steps = []
-        held = None  # (t, pixel block, fold) whose inputs the array holds
         skew = R + C - 2
         wsize: dict[tuple[int, int], int] = {}  # weight_bytes memoised (the same values)
-        for t in range(T):
+        tiles: dict[tuple[int, int, int, bool], tuple[int, int]] = {}
+
+        def tile(mm: int, kk: int, ncols: int, hit: bool) -> tuple[int, int]:
+            """(cycles, input bytes) of a tile of ``mm`` pixels, ``kk`` reduction rows
+            from a fold boundary and ``ncols`` channels; ``hit``: a single (block, fold)
+            pair whose inputs the array holds (no fill, nothing loaded)."""
+            key = (mm, kk, ncols, hit)
+            v = tiles.get(key)
+            if v is None:
+                nb, nf = ceil_div(mm, C), ceil_div(kk, R)
+                mc, kr = mm - (nb - 1) * C, kk - (nf - 1) * R  # the last block's pixels, the last fold's rows
+                if nb * nf == 1:  # run_cycles of one fold, with or without double buffering
+                    v = (ncols + skew, 0) if hit else (R + ncols + skew, bits_to_bytes(mc * kr))
+                else:  # every pair loads its inputs: full blocks x full folds, then the partial ones
+                    s_bytes = ((nb - 1) * (nf - 1) * bits_to_bytes(C * R) + (nb - 1) * bits_to_bytes(C * kr)
+                               + (nf - 1) * bits_to_bytes(mc * R) + bits_to_bytes(mc * kr))
+                    v = (self.run_cycles([R] * (nb * nf), [ncols] * (nb * nf)), s_bytes)
+                tiles[key] = v
+            return v
+
+        def weights(kk: int, ncols: int) -> int:
+            wb = wsize.get((kk, ncols))
+            if wb is None:
+                wb = wsize[kk, ncols] = self.weight_bytes(layer, kk, ncols)
+            return wb
+
+        steps: list[Step] = []
+        tot = StepTotals(0, {"weights": 0, "inputs": 0, "membrane": 0, "outputs": 0}, None, 0)
+        blocks: dict[tuple[int, int, bool], tuple[int, int, int]] = {}  # totals: a block's cycles, w and s bytes
+        mem = out = 0
+        held = None  # (t, pixel block, fold) whose inputs the array holds
+        for t in range(1 if totals else T):
             for mg, nci in outer:
                 if self.cores > 1:  # consecutive output blocks may run on different cores: each loads its own
                     held = None
@@ -72,31 +158,43 @@ class DenseIS(SystolicDataflow):
                 m0, m1 = b0 * C, min(M, b1 * C)
                 n0 = nci * nn
                 ncols = min(nn, N - n0)
+                mm = m1 - m0
+                hit0 = held == (t, b0, 0)
+                held = (t, b1 - 1, fk - 1)
+                if totals:
+                    if tot.first is None:
+                        cycles, s_bytes = tile(mm, min(K, g * R), ncols, hit0)
+                        kk = min(K, g * R)
+                        tot.first = Step(t, t + 1, n0, ncols, m0, mm, 0, kk, cycles, weights(kk, ncols), s_bytes,
+                                         mm * kk * ncols, mm * kk * ncols, 0, 0, kgs == 1)
+                    bkey = (mm, ncols, hit0)
+                    bt = blocks.get(bkey)
+                    if bt is None:
+                        cyc = wb = sb = 0
+                        for kg in range(kgs):
+                            k0, k1 = kg * g * R, min(K, (kg + 1) * g * R)
+                            c, s = tile(mm, k1 - k0, ncols, hit0 and kg == 0)
+                            cyc, wb, sb = cyc + c, wb + weights(k1 - k0, ncols), sb + s
+                        bt = blocks[bkey] = (cyc, wb, sb)
+                    tot.cycles += bt[0]
+                    tot.moved["weights"] += bt[1]
+                    tot.moved["inputs"] += bt[2]
+                    out += bits_to_bytes(mm * ncols)
+                    mem += bits_to_bytes(mm * ncols * self.mb)
+                    continue
                 for kg in range(kgs):
-                    f0, f1 = kg * g, min(fk, (kg + 1) * g)
-                    k0, k1 = f0 * R, min(K, f1 * R)
-                    s_bytes = 0
-                    fills: list[int] = []
-                    multi = f1 - f0 > 1 or b1 - b0 > 1
-                    for b in range(b0, b1):
-                        mc = min(C, M - b * C)
-                        for f in range(f0, f1):
-                            kr = min(R, K - f * R)
-                            if multi or held != (t, b, f):
-                                fills.append(R)
-                                s_bytes += -(-(mc * kr) // 8)
-                            else:
-                                fills.append(0)
-                            held = (t, b, f)
-                    if len(fills) == 1:  # run_cycles of one fold, with or without double buffering
-                        cycles = fills[0] + ncols + skew
-                    else:
-                        cycles = self.run_cycles(fills, [ncols] * len(fills))
-                    dense = (m1 - m0) * (k1 - k0) * ncols
-                    wkey = (k1 - k0, ncols)
-                    wb = wsize.get(wkey)
-                    if wb is None:
-                        wb = wsize[wkey] = self.weight_bytes(layer, k1 - k0, ncols)
-                    steps.append(Step(t, t + 1, n0, ncols, m0, m1 - m0, k0, k1, cycles, wb, s_bytes, dense, dense,
-                                      0, 0, kg == kgs - 1))
-        return steps
+                    k0, k1 = kg * g * R, min(K, (kg + 1) * g * R)
+                    cycles, s_bytes = tile(mm, k1 - k0, ncols, hit0 and kg == 0)
+                    dense = mm * (k1 - k0) * ncols
+                    steps.append(Step(t, t + 1, n0, ncols, m0, mm, k0, k1, cycles, weights(k1 - k0, ncols), s_bytes,
+                                      dense, dense, 0, 0, kg == kgs - 1))
+        if not totals:
+            return steps
+        # every timestep repeats the first one's tiles; the membrane moves in before t > 0 and out after t < T - 1
+        tot.cycles *= T
+        tot.moved["weights"] *= T
+        tot.moved["inputs"] *= T
+        tot.moved["outputs"] = out * T
+        tot.moved["membrane"] = mem * 2 * (T - 1)
+        tot.count = len(outer) * kgs * T
+        return tot

@@ -39,17 +39,26 @@ into the block (a channel with no event costs nothing: that is the zero skipping
 channel's weights, as a dense scan would). The block's neurons are all updated once
 per timestep (the leak applies to silent neurons too), with the block's last tile.
 
-Candidate for the tiler: the widest output block (at most C) for one input channel,
-then as many channels per tile as fit an L1 half.
+Candidates for the tiler: output blocks from the widest that fits with one input
+channel (at most C) down the ladder of balanced splits of the N channels
+(:func:`~tlmsim.dataflow.dense_is.split_ladder`), each with as many input channels
+per tile as fit an L1 half, leaving out a narrower block with no fewer tiles; the
+roofline estimate picks. A narrower block leaves room for more channels per tile
+(fewer tiles, fewer pipeline fills) and spreads its pixels over more banks, but
+dispatches every event once more per block. Before issue 17 only the widest block
+was tried.
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 import numpy as np
 
 from tlmsim.dataflow.activity import fanout_map
 from tlmsim.dataflow.formats import bits_for
-from tlmsim.dataflow.systolic import GemmCandidate, Step, SystolicDataflow
+from tlmsim.dataflow.dense_is import split_ladder
+from tlmsim.dataflow.systolic import GemmCandidate, Step, StepTotals, SystolicDataflow
 from tlmsim.dataflow.tiling import bits_to_bytes, ceil_div, largest_chunk
 from tlmsim.workload import Layer
 
@@ -100,18 +109,10 @@ class Event(SystolicDataflow):
         return ceil_div(M, g * self.R) * bits_to_bytes(self.ab) <= self.pe.scratchpad_bytes
 
     def gemm_candidates(self, layer: Layer) -> list[GemmCandidate]:
-        R, C, T = self.R, self.C, self.workload.timesteps
+        C, T = self.C, self.workload.timesteps
         M, K, N = layer.gemm
         cin, pos, fan = self._channels(layer)
         kpc = K // cin  # reduction elements (weights per output channel) per input channel
-        l1 = self.platform.buffers.l1
-        l1_bw = l1.banks * l1.port_width_bytes
-        rmw = max(1, l1_bw // (2 * bits_to_bytes(self.ab)))
-        dispatch = self.pe.event_dispatch_per_cycle
-        skip = self.df.zero_skip
-        x = self.workload.spikes[layer.name].reshape(T, cin, pos).astype(bool)
-        events = x if skip else np.ones_like(x)
-        blocks = self.weight_blocks(layer)
 
         def footprint(ob: int, cg: int) -> int:
             n = cg * pos
@@ -120,43 +121,120 @@ class Event(SystolicDataflow):
                     + self.out_footprint(layer, ob * M, 1))
 
         ob1 = min(C, self.chunk("input channel and output channel", layer, N, lambda ob: footprint(ob, 1)))
-        cg1 = largest_chunk(self.l1_half, cin, lambda cg: footprint(ob1, cg))
-        acc_per_channel = np.einsum("tcp,p->tc", events, fan)  # target pixels per (timestep, channel)
-        steps = []
-        per_width: dict[int, np.ndarray] = {}
-        for n0 in range(0, N, ob1):
-            nc = min(ob1, N - n0)
-            if nc not in per_width:  # target pixels per (timestep, channel, bank)
-                per_width[nc] = np.einsum("tcp,pb->tcb", events, bank_fanout(layer, max(1, C // nc), R))
-            demand = per_width[nc]
-            in_pes = self.psums_in_pes(M, nc)
+        x = self.workload.spikes[layer.name].reshape(T, cin, pos).astype(bool)
+        events = x if self.df.zero_skip else np.ones_like(x)
+        ctx = {"events": events, "per_channel": events.sum(axis=2),  # events per (timestep, channel)
+               "targets": np.einsum("tcp,p->tc", events, fan),  # target pixels per (timestep, channel)
+               "demand": {}}  # block width -> target pixels per (timestep, channel, bank)
+        cands = []
+        fewest = None  # the fewest tiles per timestep of the shapes kept so far
+        for ob in sorted({ob1, *split_ladder(N, ob1)}, reverse=True):
+            cg = largest_chunk(self.l1_half, cin, lambda cg: footprint(ob, cg))
+            tiles = ceil_div(N, ob) * ceil_div(cin, cg)
+            if fewest is not None and tiles >= fewest:
+                continue  # a narrower block and no fewer tiles
+            fewest = tiles
+            tables = self._block_tables(layer, ctx, ob, cg)
+            cands.append(GemmCandidate(f"t>n>c, out block={ob}, channels/tile={cg}",
+                                       make=partial(self._steps, layer, ob, cg, tables),
+                                       totals=self._totals(layer, ob, cg, tables)))
+        return cands
+
+    def _block_tables(self, layer: Layer, ctx: dict, ob: int, cg: int) -> list[dict]:
+        """Per output block of ``ob`` channels (the last one partial), the fields of its
+        tiles as ``(T, groups)`` arrays over timesteps and groups of ``cg`` input
+        channels; blocks of the same width and nonzero weights per channel share one."""
+        R, C, T = self.R, self.C, self.workload.timesteps
+        M, K, N = layer.gemm
+        cin, pos, _ = self._channels(layer)
+        kpc = K // cin
+        l1 = self.platform.buffers.l1
+        l1_bw = l1.banks * l1.port_width_bytes
+        rmw = max(1, l1_bw // (2 * bits_to_bytes(self.ab)))
+        dispatch = self.pe.event_dispatch_per_cycle
+        skip = self.df.zero_skip
+        blocks = self.weight_blocks(layer)
+        E, acc = ctx["per_channel"], ctx["targets"]
+        starts = np.arange(0, cin, cg)
+        sizes = np.minimum(starts + cg, cin) - starts  # input channels per group
+        bf = np.array([bits_for(int(n) * pos) for n in sizes], dtype=np.int64)
+        bf1 = np.array([bits_for(int(n) * pos + 1) for n in sizes], dtype=np.int64)
+        ev_all = np.add.reduceat(E, starts, axis=1)  # every event of the group (the AER stream)
+        s_bits = bf1 + ev_all * (1 + bf) if skip else np.broadcast_to(sizes * pos, (T, len(starts)))
+        s_bytes = -(-s_bits // 8)
+        memo: dict[tuple, dict] = {}
+        out = []
+        for n0 in range(0, N, ob):
+            nc = min(ob, N - n0)
+            w_nnz = self.weight_blocks(layer).row_counts(n0, nc).reshape(cin, kpc).sum(axis=1)  # per input channel
+            key = (nc, w_nnz.tobytes())
+            if key in memo:
+                out.append(memo[key])
+                continue
+            demand = ctx["demand"].get(nc)
+            if demand is None:  # target pixels per (timestep, channel, bank), exact in float64
+                fo = bank_fanout(layer, max(1, C // nc), R).astype(np.float64)
+                demand = ctx["demand"][nc] = np.rint(
+                    ctx["events"].reshape(T * cin, pos).astype(np.float64) @ fo).astype(np.int64).reshape(T, cin, -1)
+            live = (E > 0) & (w_nnz > 0) if skip else np.ones((T, cin), dtype=bool)
+            n_ev = np.add.reduceat(E * live, starts, axis=1)
+            targets = np.add.reduceat(acc * live, starts, axis=1)
+            updates = targets * nc
+            peak = np.add.reduceat(demand * live[:, :, None], starts, axis=1).max(axis=2)  # the busiest bank
             vec_bytes = bits_to_bytes(nc * self.wb)  # one target pixel's weight vector
-            w_nnz = blocks.row_counts(n0, nc).reshape(cin, kpc).sum(axis=1)  # per input channel
-            live_w = w_nnz > 0
+            busy = np.maximum(np.maximum(-(-n_ev // dispatch), peak), -(-(targets * vec_bytes) // l1_bw))
+            if not self.psums_in_pes(M, nc):
+                busy = np.maximum(busy, -(-updates // rmw))
+            cycles = np.where(n_ev > 0, self.fill_cycles(nc) + busy, 0)
+            nlive = np.add.reduceat(live, starts, axis=1, dtype=np.int64)
+            nnz = np.add.reduceat(w_nnz * live, starts, axis=1)
+            wsize: dict[tuple[int, int], int] = {}
+            w_bytes = np.zeros((T, len(starts)), dtype=np.int64)
+            for (t, g), nl in np.ndenumerate(nlive):
+                if nl:
+                    k = (int(nl), int(nnz[t, g]))
+                    if k not in wsize:
+                        wsize[k] = self.weight_bytes(layer, k[0] * kpc, nc, None if blocks.dense else k[1])
+                    w_bytes[t, g] = wsize[k]
+            memo[key] = tab = {"nc": nc, "cycles": cycles, "w_bytes": w_bytes, "s_bytes": s_bytes,
+                               "updates": updates, "dense": M * sizes * kpc * nc, "k0": starts * kpc,
+                               "k1": (starts + sizes) * kpc}
+            out.append(tab)
+        return out
+
+    def _steps(self, layer: Layer, ob: int, cg: int, tables: list[dict]) -> list[Step]:
+        """The tiles: per output block, per timestep, per group of ``cg`` input channels."""
+        T = self.workload.timesteps
+        M = layer.gemm[0]
+        fmt = "aer" if self.df.zero_skip else "bitmap"
+        steps = []
+        for b, tab in enumerate(tables):
+            n0, nc = b * ob, tab["nc"]
+            cyc, wb, sb, upd = (tab[k].tolist() for k in ("cycles", "w_bytes", "s_bytes", "updates"))
+            dense, k0, k1 = tab["dense"].tolist(), tab["k0"].tolist(), tab["k1"].tolist()
+            last = len(k0) - 1
             for t in range(T):
-                ev_t = events[t].sum(axis=1)  # events per channel
-                for c0 in range(0, cin, cg1):
-                    c1 = min(cin, c0 + cg1)
-                    live = (ev_t[c0:c1] > 0) & live_w[c0:c1] if skip else np.ones(c1 - c0, dtype=bool)
-                    n_ev = int(ev_t[c0:c1][live].sum())
-                    targets = int(acc_per_channel[t, c0:c1][live].sum())
-                    updates = targets * nc
-                    cycles = 0
-                    if n_ev:
-                        busy = max(ceil_div(n_ev, dispatch), int(demand[t, c0:c1][live].sum(axis=0).max()),
-                                   ceil_div(targets * vec_bytes, l1_bw))
-                        if not in_pes:
-                            busy = max(busy, ceil_div(updates, rmw))
-                        cycles = self.fill_cycles(nc) + busy
-                    n = (c1 - c0) * pos
-                    s_bits = bits_for(n + 1) + int(ev_t[c0:c1].sum()) * (1 + bits_for(n)) if skip else n
-                    nlive = int(live.sum())
-                    nnz = int(w_nnz[c0:c1][live].sum())
-                    steps.append(Step(
-                        t0=t, t1=t + 1, n0=n0, nc=nc, m0=0, mm=M, k0=c0 * kpc, k1=c1 * kpc, cycles=cycles,
-                        w_bytes=self.weight_bytes(layer, nlive * kpc, nc, None if blocks.dense else nnz)
-                        if nlive else 0,
-                        s_bytes=bits_to_bytes(s_bits), dense_ops=M * (c1 - c0) * kpc * nc, acc_ops=updates,
-                        pe_weight_loads=updates, last_k=c1 == cin, spike_format="aer" if skip else "bitmap",
-                    ))
-        return [GemmCandidate(f"t>n>c, out block={ob1}, channels/tile={cg1}", steps)]
+                for g in range(len(k0)):
+                    steps.append(Step(t, t + 1, n0, nc, 0, M, k0[g], k1[g], cyc[t][g], wb[t][g], sb[t][g], dense[g],
+                                      upd[t][g], upd[t][g], 0, g == last, fmt))
+        return steps
+
+    def _totals(self, layer: Layer, ob: int, cg: int, tables: list[dict]) -> StepTotals:
+        """:class:`StepTotals` of :meth:`_steps`, from the tables."""
+        T = self.workload.timesteps
+        M = layer.gemm[0]
+        tot = StepTotals(0, {"weights": 0, "inputs": 0, "membrane": 0, "outputs": 0}, None, 0)
+        for tab in tables:
+            nc = tab["nc"]
+            tot.cycles += int(tab["cycles"].sum())
+            tot.moved["weights"] += int(tab["w_bytes"].sum())
+            tot.moved["inputs"] += int(tab["s_bytes"].sum())
+            tot.moved["outputs"] += T * bits_to_bytes(M * nc)  # each timestep's last group stores the outputs
+            tot.moved["membrane"] += 2 * (T - 1) * bits_to_bytes(M * nc * self.mb)
+            tot.count += T * len(tab["k0"])
+        tab = tables[0]
+        upd = int(tab["updates"][0, 0])
+        tot.first = Step(0, 1, 0, tab["nc"], 0, M, int(tab["k0"][0]), int(tab["k1"][0]), int(tab["cycles"][0, 0]),
+                         int(tab["w_bytes"][0, 0]), int(tab["s_bytes"][0, 0]), int(tab["dense"][0]), upd, upd, 0,
+                         len(tab["k0"]) == 1, "aer" if self.df.zero_skip else "bitmap")
+        return tot
