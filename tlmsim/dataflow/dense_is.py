@@ -31,25 +31,8 @@ from __future__ import annotations
 from functools import partial
 
 from tlmsim.dataflow.systolic import GemmCandidate, Step, StepTotals, SystolicDataflow
-from tlmsim.dataflow.tiling import bits_to_bytes, ceil_div, largest_chunk
+from tlmsim.dataflow.tiling import bits_to_bytes, ceil_div, largest_chunk, split_ladder
 from tlmsim.workload import Layer
-
-
-def split_ladder(total: int, most: int) -> list[int]:
-    """Chunk sizes the tiler tries for ``total`` items, at most ``most`` per chunk
-    (``most >= 1``): the balanced splits ``ceil(total / q)`` for q = 1, 2, 4, ...
-    (down to 1) that are at most ``most``, and the balanced split into the fewest
-    chunks of at most ``most``, ``ceil(total / ceil(total / most))``; descending."""
-    sizes = {ceil_div(total, ceil_div(total, most))}
-    q = 1
-    while True:
-        c = ceil_div(total, q)
-        if c <= most:
-            sizes.add(c)
-        if q >= total:
-            break
-        q *= 2
-    return sorted(sizes, reverse=True)
 
 
 def tile_shapes(limit: int, fk: int, N: int, fm: int, footprint) -> list[tuple[int, int, int]]:

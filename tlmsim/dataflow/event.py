@@ -41,7 +41,7 @@ per timestep (the leak applies to silent neurons too), with the block's last til
 
 Candidates for the tiler: output blocks from the widest that fits with one input
 channel (at most C) down the ladder of balanced splits of the N channels
-(:func:`~tlmsim.dataflow.dense_is.split_ladder`), each with as many input channels
+(:func:`~tlmsim.dataflow.tiling.split_ladder`), each with as many input channels
 per tile as fit an L1 half, leaving out a narrower block with no fewer tiles; the
 roofline estimate picks. A narrower block leaves room for more channels per tile
 (fewer tiles, fewer pipeline fills) and spreads its pixels over more banks, but
@@ -57,9 +57,8 @@ import numpy as np
 
 from tlmsim.dataflow.activity import fanout_map
 from tlmsim.dataflow.formats import bits_for
-from tlmsim.dataflow.dense_is import split_ladder
 from tlmsim.dataflow.systolic import GemmCandidate, Step, StepTotals, SystolicDataflow
-from tlmsim.dataflow.tiling import bits_to_bytes, ceil_div, largest_chunk
+from tlmsim.dataflow.tiling import bits_to_bytes, ceil_div, largest_chunk, split_ladder
 from tlmsim.workload import Layer
 
 
