@@ -1,6 +1,6 @@
 """Shared by the DRAM tests: a stream of requests run through a fresh DRAM model.
 
-tests/hw/test_dram.py (and test_dram_fast.py through it) and test_dram_fast_by_hand.py run
+tests/hw/test_dram.py (and test_dram_fast.py through it), test_dram_fast_by_hand.py and test_dram_diff.py run
 the same streams through the fast and the plain scheduler and compare what each returns
 of the model; this is the one runner they share.
 """
@@ -15,13 +15,16 @@ from tlmsim.hw.dram import Dram
 from tlmsim.platform.dram import DramConfig
 
 
-def run_stream(config: DramConfig, items, plain: bool) -> tuple[list[tuple[int, int]], Dram, Recorder]:
+def run_stream(config: DramConfig, items, plain: bool, *, sink=None,
+               finalize: bool = True) -> tuple[list[tuple[int, int]], Dram, Recorder]:
     """Run ``items`` ((arrival ps, write, address, bytes), ...), each request in its own
     process, through a DRAM model with its command log (``plain``: the scheduler without
-    fast paths) to the end, then finalize it. Returns the (transaction id, completion ps)
+    fast paths; ``sink``: its ``command_sink``) to the end, then finalize it (unless ``finalize``
+    is false: the caller finalizes at an end of its choice). Returns the (transaction id, completion ps)
     of every request, sorted, the model and its recorder."""
     env, rec = simpy.Environment(), Recorder()
-    dram = Dram(name="dram", env=env, recorder=rec, config=config, record_commands=True, plain=plain)
+    dram = Dram(name="dram", env=env, recorder=rec, config=config, record_commands=True, plain=plain,
+                command_sink=sink)
     ends = []
 
     def one(at, write, address, nbytes):
@@ -34,5 +37,6 @@ def run_stream(config: DramConfig, items, plain: bool) -> tuple[list[tuple[int, 
     for it in items:
         env.process(one(*it))
     env.run()
-    dram.finalize(env.now)
+    if finalize:
+        dram.finalize(env.now)
     return sorted(ends), dram, rec

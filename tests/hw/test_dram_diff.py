@@ -14,12 +14,10 @@ batched runs: the chunks the sink gets must join to the same log.
 import random
 
 import pytest
-import simpy
 
 import tlmsim.hw.dram as dram_mod
+from tests.hw.dram_stream import run_stream
 from tests.hw.test_dram import TIMING
-from tlmsim.engine.recorder import Recorder
-from tlmsim.engine.transaction import Cmd, DataClass
 from tlmsim.hw.dram import Dram
 from tlmsim.platform.dram import DramConfig
 
@@ -60,23 +58,9 @@ def _stream(rng: random.Random, n: int, focus: bool) -> list[tuple[int, bool, in
 
 
 def _sim(config: DramConfig, items, plain: bool, sink=None):
-    """Run ``items`` to the end of their events; returns (dram, recorder, env, completions)."""
-    env, rec = simpy.Environment(), Recorder()
-    dram = Dram(name="dram", env=env, recorder=rec, config=config, record_commands=True, plain=plain,
-                command_sink=sink)
-    ends = []
-
-    def one(at, write, address, nbytes):
-        yield env.timeout(at)
-        txn = rec.new_transaction(Cmd.WRITE if write else Cmd.READ, DataClass.NONE, address, nbytes, "t", "dram",
-                                  now_ps=env.now)
-        yield from dram.access(txn)
-        ends.append((txn.id, env.now))
-
-    for it in items:
-        env.process(one(*it))
-    env.run()
-    return dram, rec, env, sorted(ends)
+    """Run ``items`` to the end of their events, not finalized; returns (dram, recorder, env, completions)."""
+    ends, dram, rec = run_stream(config, items, plain, sink=sink, finalize=False)
+    return dram, rec, dram.env, ends
 
 
 def _both(config: DramConfig, items, sink=None):
