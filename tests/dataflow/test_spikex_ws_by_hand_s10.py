@@ -45,8 +45,8 @@ def test_ranked_by_totals_with_skipping_or_plain_streams_without_activity(tmp_pa
 
 def _spikex_plain(tmp_path):
     # zero_skip off and bitmap spikes: spikex reads no activity (act None) and takes the base's steps.
-    # 4 output channels on C = 2 columns: 2 output blocks (n0 = 0, 2). A tile of m pixels x 1 fold:
-    # 8 x 2 8-bit weights = 8 bytes, a bitmap of 4m bits plus the tag bound ceil(4 / 4) + 4 = 5 bits,
+    # 4 output channels on C = 2 columns: 2 output blocks (n0 = 0, 2). A tile of m pixels x 1 fold: 4 x 2
+    # 8-bit weights = 8 bytes, a bitmap of 4m bits plus the tag bound ceil(4 / 4) + 4 = 5 bits,
     # the outputs of 2m neurons at T = 1 (psums 2m x 16 bits, membrane in and out 2 x 2m x 16 bits,
     # spikes 2m bits): m = 2 -> 8 + 2 + (8 + 16 + 1) = 35 <= 36; m = 3 -> 8 + 3 + (12 + 24 + 1) = 48.
     # So chunks of 2 pixels (m0 = 0, 2), one fold per tile.
