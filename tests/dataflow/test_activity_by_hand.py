@@ -7,7 +7,14 @@ field widths, best_bits' ties and run width, and the unknown-format refusal."""
 import numpy as np
 import pytest
 
-from tlmsim.dataflow.activity import Im2col, best_bits, fanout_map, fold_sums, im2col, spike_bits
+from tlmsim.dataflow.activity import (
+    Im2col,
+    best_bits,
+    fanout_map,
+    fold_sums,
+    im2col,
+    spike_bits,
+)
 from tlmsim.workload import Layer
 
 
