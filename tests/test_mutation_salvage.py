@@ -80,7 +80,12 @@ def test_salvage_from_the_command_line_writes_the_tags_row(tmp_path, results, mo
     assert R.main(["--by-mutant", "--tag", "t"]) == 2  # only with --salvage
 
 
-def test_salvage_refuses_a_tree_that_is_not_a_scratch_tree(tmp_path, results):
+def test_salvage_refuses_a_tree_that_is_not_a_scratch_tree_or_a_recheck(tmp_path, results):
     (tmp_path / "setup.cfg").write_text("[metadata]\nname = x\n")
     with pytest.raises(SystemExit, match="is not a scratch tree of run.py"):
         R.salvage(tmp_path, "t", ENTRIES)
+    work = _scratch(tmp_path)
+    (work / R.RUN_FACTS).write_text(json.dumps({"module": "dataflow/activity.py", "source": "abc1234", "only": [],
+                                                "started": 1000.0, "recheck": True}))
+    with pytest.raises(SystemExit, match="is a --recheck run"):
+        R.salvage(work, "t", ENTRIES)

@@ -153,7 +153,7 @@ def run_module(module: str, spec: dict, *, rev: str | None, tag: str, entries: l
             print("  (no test of the selection exists in this tree: tests/ judges it, less the slow explore, fuzz and zoo tests)", flush=True)
             tests = ["tests/", "--ignore=tests/explore", "--ignore=tests/fuzz", "--ignore=tests/integration/test_zoo.py"]
         (work / RUN_FACTS).write_text(json.dumps({"module": module, "source": source, "only": only or [],
-                                                  "started": t0}))
+                                                  "started": t0, "recheck": bool(recheck)}))
         cfg = work / "setup.cfg"
         cfg.write_text(cfg.read_text() + MUTMUT_SECTION.format(module=module, tests="\n".join(f"    {t}" for t in tests)))
         # the golden test runs its quick third of the probes (tests/integration/test_golden_e2e.py)
@@ -244,6 +244,9 @@ def salvage(work: Path, tag: str, entries: list[dict], *, by_mutant: bool = Fals
         if not m:
             raise SystemExit(f"mutation: {work} is not a scratch tree of run.py (no {RUN_FACTS}, no only_mutate)")
         facts = {"module": m.group(1), "source": "unknown", "only": [], "started": None}
+    if facts.get("recheck"):
+        raise SystemExit(f"mutation: {work} is a --recheck run (its caught mutants are stored under its tag): "
+                         "rerun the --recheck instead")
     module = facts["module"]
     modules = load_modules()
     if module not in modules:
