@@ -117,6 +117,15 @@ def test_spike_bits_of_one_tile_in_every_format():
     assert spike_bits("rle", a, run_bits=2) == 10
 
 
+def test_rle_counts_the_zeros_before_the_first_spike_from_position_0():
+    # 14 zeros then a spike: one 4-bit code (14 < escape 15); 15 zeros would need an escape first
+    b = np.zeros((1, 20), dtype=bool)
+    b[0, 14] = True
+    assert spike_bits("rle", b) == 4
+    b[0, 14], b[0, 15] = False, True
+    assert spike_bits("rle", b) == 8
+
+
 def test_spike_bits_refuses_an_unknown_format_naming_the_allowed_ones():
     with pytest.raises(ValueError) as e:
         spike_bits("png", np.zeros((1, 1), dtype=bool))
