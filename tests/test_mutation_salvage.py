@@ -81,8 +81,10 @@ def test_salvage_from_the_command_line_writes_the_tags_row(tmp_path, results, mo
 
 
 def test_salvage_refuses_a_tree_that_is_not_a_scratch_tree_or_a_recheck(tmp_path, results):
+    with pytest.raises(SystemExit, match="is not a scratch tree of run.py"):  # no setup.cfg
+        R.salvage(tmp_path, "t", ENTRIES)
     (tmp_path / "setup.cfg").write_text("[metadata]\nname = x\n")
-    with pytest.raises(SystemExit, match="is not a scratch tree of run.py"):
+    with pytest.raises(SystemExit, match="is not a scratch tree of run.py"):  # no mutmut section
         R.salvage(tmp_path, "t", ENTRIES)
     work = _scratch(tmp_path)
     (work / R.RUN_FACTS).write_text(json.dumps({"module": "dataflow/activity.py", "source": "abc1234", "only": [],

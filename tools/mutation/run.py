@@ -240,7 +240,8 @@ def salvage(work: Path, tag: str, entries: list[dict], *, by_mutant: bool = Fals
     if facts_path.exists():
         facts = json.loads(facts_path.read_text())
     else:  # a scratch tree of an older run.py: the module from its mutmut section
-        m = re.search(r"^only_mutate = tlmsim/(\S+)$", (work / "setup.cfg").read_text(), re.MULTILINE)
+        cfg = work / "setup.cfg"
+        m = re.search(r"^only_mutate = tlmsim/(\S+)$", cfg.read_text() if cfg.exists() else "", re.MULTILINE)
         if not m:
             raise SystemExit(f"mutation: {work} is not a scratch tree of run.py (no {RUN_FACTS}, no only_mutate)")
         facts = {"module": m.group(1), "source": "unknown", "only": [], "started": None}
