@@ -3,6 +3,7 @@
     python tools/mutation/run.py                      # every module of modules.yaml
     python tools/mutation/run.py --module hw/noc.py   # one (repeatable; a package name such as hw/ takes all its modules)
     python tools/mutation/run.py --module report.py --rev e440914 --tag before   # judge an older commit's tests
+    python tools/mutation/run.py --salvage /tmp/tlmsim-mut-s10x-... --tag s10x   # score a stopped run's scratch tree
 
 Each module runs in its own scratch copy of the repository (the working tree, or
 ``--rev``'s tree; never the checkout itself), under ``nice -n 15`` with one mutant at a time (``--jobs``), with mutmut 3
@@ -15,6 +16,10 @@ and <tag>.md, and each module's surviving mutants as diffs to results/<tag>/<mod
 Kill rate = (killed + timed out) / (mutants - equivalent). A timed-out mutant (the
 tests ran far longer than unmutated) is counted as caught: the suite would not pass.
 A mutant no selected test reaches ("no tests") counts as surviving.
+A run that is stopped (or is still running) can be scored from its scratch tree (kept with
+``--keep``, or a copy): ``--salvage WORK`` counts the functions all of whose mutants mutmut had
+judged (``--by-mutant``: every judged mutant) and names them in the row's source; the tree's
+``mutation-run.json`` (module, source, --only globs, start time) is written by every run.
 Equivalent mutants (no test can tell them from the original) are listed in
 equivalent.yaml with the reason; a survivor matches an entry by module and by the
 original and mutated line (whitespace ignored), so entries survive edits elsewhere.
@@ -48,6 +53,8 @@ FIELDS = ["module", "group", "mutants", "killed", "timeout", "survived", "equiva
 KILLED, TIMEOUT = {1, 3, 37, -11}, {36, -24, 24, 152, 255}
 #: what mutmut 3 prints when the selected tests reach no mutated function
 NO_TESTS = "could not find any test case for any mutant"
+#: what run_module records in its scratch tree (module, source, --only globs, start time) for --salvage
+RUN_FACTS = "mutation-run.json"
 
 
 def load_modules() -> dict[str, dict]:
@@ -145,6 +152,8 @@ def run_module(module: str, spec: dict, *, rev: str | None, tag: str, entries: l
         if not tests:  # an older revision without the module's tests: judge it by its suite
             print("  (no test of the selection exists in this tree: tests/ judges it, less the slow explore, fuzz and zoo tests)", flush=True)
             tests = ["tests/", "--ignore=tests/explore", "--ignore=tests/fuzz", "--ignore=tests/integration/test_zoo.py"]
+        (work / RUN_FACTS).write_text(json.dumps({"module": module, "source": source, "only": only or [],
+                                                  "started": t0, "recheck": bool(recheck)}))
         cfg = work / "setup.cfg"
         cfg.write_text(cfg.read_text() + MUTMUT_SECTION.format(module=module, tests="\n".join(f"    {t}" for t in tests)))
         # the golden test runs its quick third of the probes (tests/integration/test_golden_e2e.py)
@@ -166,45 +175,109 @@ def run_module(module: str, spec: dict, *, rev: str | None, tag: str, entries: l
             codes = mutant_results(work, module)
         if only:  # a restricted run: the mutants of the named functions only
             codes = {n: c for n, c in codes.items() if any(fnmatch.fnmatch(n, g) for g in only)}
-        prior_caught = {"killed": 0, "timeout": 0}
-        if recheck:  # the mutants caught before stay caught (the code is the same; only tests were added)
-            row, names = recheck
-            if source.split("+")[0] != row["source"].split("+")[0]:
-                print(f"  (note: {module} was measured at {row['source']}, rechecked at {source})", flush=True)
-            prior_caught = {"killed": int(row["killed"]), "timeout": int(row["timeout"])}
-            codes = {n: codes.get(n) for n in names}
-        killed = prior_caught["killed"] + sum(1 for c in codes.values() if c in KILLED)
-        timeout = prior_caught["timeout"] + sum(1 for c in codes.values() if c in TIMEOUT)
-        left = sorted((n for n, c in codes.items() if c not in KILLED and c not in TIMEOUT),
-                      key=lambda n: (n.rsplit("_", 1)[0], int(n.rsplit("_", 1)[1])))
-        equivalent, real = [], []
-        for name in left:
-            diff = show(work, name)
-            e = is_equivalent(module, diff, entries)
-            (equivalent if e else real).append((name, diff, e))
-        if recheck:  # keep the equivalent survivors listed before
-            for name, diff in stored_survivors(RESULTS / tag / f"{module.replace('/', '_')}.txt"):
-                e = is_equivalent(module, diff, entries)
-                if e and name not in codes:
-                    equivalent.append((name, diff, e))
-        text = [f"# surviving mutants of tlmsim/{module} ({source}); equivalent ones marked\n"]
-        for name, diff, e in equivalent + real:
-            text.append(("EQUIVALENT: " + e["reason"] if e else "SURVIVED") + f" (mutant {name})\n{diff.rstrip()}\n")
-        (RESULTS / tag / f"{module.replace('/', '_')}.txt").write_text("\n".join(text))
-        total = int(recheck[0]["mutants"]) if recheck else len(codes)
-        judged = total - len(equivalent)
-        return {
-            "module": module, "group": spec["group"], "mutants": total, "killed": killed, "timeout": timeout,
-            "survived": len(real), "equivalent": len(equivalent),
-            "kill_rate": f"{(killed + timeout) / judged:.3f}" if judged else "",
-            "minutes": f"{(time.time() - t0) / 60:.1f}",
-            "source": source + (f" (only {' '.join(only)})" if only else ""),
-        }
+        row = score(work, module, spec["group"], codes, source=source, tag=tag, entries=entries, recheck=recheck)
+        return {**row, "minutes": f"{(time.time() - t0) / 60:.1f}",
+                "source": source + (f" (only {' '.join(only)})" if only else "")}
     finally:
         if keep:
             print(f"  kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def score(work: Path, module: str, group: str, codes: dict[str, int | None], *, source: str, tag: str,
+          entries: list[dict], recheck: tuple[dict, list[str]] | None = None) -> dict:
+    """The row (all but minutes and source) of ``codes`` (mutant name -> exit code; None: not
+    judged, counted as surviving), and every survivor's diff, equivalent ones marked, written to
+    results/<tag>/<module>.txt; with ``recheck`` the stored row's caught mutants stay caught."""
+    prior_caught = {"killed": 0, "timeout": 0}
+    if recheck:  # the mutants caught before stay caught (the code is the same; only tests were added)
+        row, names = recheck
+        if source.split("+")[0] != row["source"].split("+")[0]:
+            print(f"  (note: {module} was measured at {row['source']}, rechecked at {source})", flush=True)
+        prior_caught = {"killed": int(row["killed"]), "timeout": int(row["timeout"])}
+        codes = {n: codes.get(n) for n in names}
+    killed = prior_caught["killed"] + sum(1 for c in codes.values() if c in KILLED)
+    timeout = prior_caught["timeout"] + sum(1 for c in codes.values() if c in TIMEOUT)
+    left = sorted((n for n, c in codes.items() if c not in KILLED and c not in TIMEOUT),
+                  key=lambda n: (n.rsplit("_", 1)[0], int(n.rsplit("_", 1)[1])))
+    equivalent, real = [], []
+    for name in left:
+        diff = show(work, name)
+        e = is_equivalent(module, diff, entries)
+        (equivalent if e else real).append((name, diff, e))
+    path = RESULTS / tag / f"{module.replace('/', '_')}.txt"
+    if recheck:  # keep the equivalent survivors listed before
+        for name, diff in stored_survivors(path):
+            e = is_equivalent(module, diff, entries)
+            if e and name not in codes:
+                equivalent.append((name, diff, e))
+    text = [f"# surviving mutants of tlmsim/{module} ({source}); equivalent ones marked\n"]
+    for name, diff, e in equivalent + real:
+        text.append(("EQUIVALENT: " + e["reason"] if e else "SURVIVED") + f" (mutant {name})\n{diff.rstrip()}\n")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(text))
+    total = int(recheck[0]["mutants"]) if recheck else len(codes)
+    judged = total - len(equivalent)
+    return {
+        "module": module, "group": group, "mutants": total, "killed": killed, "timeout": timeout,
+        "survived": len(real), "equivalent": len(equivalent),
+        "kill_rate": f"{(killed + timeout) / judged:.3f}" if judged else "",
+    }
+
+
+def _function(name: str) -> str:
+    """The function of a mutant name (``tlmsim.hw.noc.xǁNocǁroute__mutmut_12`` -> ``...xǁNocǁroute``)."""
+    return name.rsplit("__mutmut_", 1)[0]
+
+
+def salvage(work: Path, tag: str, entries: list[dict], *, by_mutant: bool = False) -> dict:
+    """The row of a run that was stopped (or is still running) from its scratch tree ``work``
+    (kept with --keep, or a copy): its judged mutants as mutmut's meta file has them. By default
+    only the functions all of whose mutants were judged count (the row's source names them);
+    ``by_mutant``: every judged mutant counts. Survivors go to results/<tag>/<module>.txt."""
+    facts_path = work / RUN_FACTS
+    if facts_path.exists():
+        facts = json.loads(facts_path.read_text())
+    else:  # a scratch tree of an older run.py: the module from its mutmut section
+        cfg = work / "setup.cfg"
+        m = re.search(r"^only_mutate = tlmsim/(\S+)$", cfg.read_text() if cfg.exists() else "", re.MULTILINE)
+        if not m:
+            raise SystemExit(f"mutation: {work} is not a scratch tree of run.py (no {RUN_FACTS}, no only_mutate)")
+        facts = {"module": m.group(1), "source": "unknown", "only": [], "started": None}
+    if facts.get("recheck"):
+        raise SystemExit(f"mutation: {work} is a --recheck run (its caught mutants are stored under its tag): "
+                         "rerun the --recheck instead")
+    module = facts["module"]
+    modules = load_modules()
+    if module not in modules:
+        raise SystemExit(f"mutation: {module} (of {work}) is not in modules.yaml")
+    meta = work / "mutants" / "tlmsim" / f"{module}.meta"
+    if not meta.exists():
+        raise SystemExit(f"mutation: {work} has no verdicts yet ({meta.relative_to(work)} missing)")
+    codes = mutant_results(work, module)
+    if facts["only"]:
+        codes = {n: c for n, c in codes.items() if any(fnmatch.fnmatch(n, g) for g in facts["only"])}
+    funcs: dict[str, list] = {}
+    for n, c in codes.items():
+        funcs.setdefault(_function(n), []).append(c)
+    complete = sorted(f for f, cs in funcs.items() if all(c is not None for c in cs))
+    for f, cs in sorted(funcs.items()):
+        done = sum(c is not None for c in cs)
+        note = "" if f in complete or by_mutant else " (left out: not all judged)"
+        print(f"  {f.split('.')[-1]}: {done}/{len(cs)} judged{note}", flush=True)
+    if by_mutant:
+        codes = {n: c for n, c in codes.items() if c is not None}
+        what = f"{len(codes)} judged mutants of a stopped run" + (f", only {' '.join(facts['only'])}" if facts["only"] else "")
+    else:
+        codes = {n: c for n, c in codes.items() if _function(n) in complete}
+        names = " ".join("*" + f.split(".")[-1].replace("xǁ", "ǁ", 1) + "__mutmut_*" for f in complete)
+        what = f"only {names}; the functions whose mutants a stopped run judged all" if complete else \
+            "no function judged whole by a stopped run"
+    row = score(work, module, modules[module]["group"], codes, source=facts["source"], tag=tag, entries=entries)
+    minutes = (meta.stat().st_mtime - facts["started"]) / 60 if facts["started"] else None
+    return {**row, "minutes": f"{minutes:.1f}" if minutes is not None else "",
+            "source": f"{facts['source']} ({what})"}
 
 
 def stored_survivors(path: Path) -> list[tuple[str, str]]:
@@ -327,6 +400,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="mutants judged in parallel (mutmut's --max-children; default 1: the machine is shared)")
     ap.add_argument("--rescore", action="store_true",
                     help="re-apply equivalent.yaml to the stored survivors of --tag (runs no mutant)")
+    ap.add_argument("--salvage", metavar="WORK", type=Path,
+                    help="score a stopped (or still running) run from its scratch tree WORK (kept with --keep, or "
+                         "a copy) into --tag: the functions all of whose mutants were judged (runs no mutant)")
+    ap.add_argument("--by-mutant", action="store_true",
+                    help="with --salvage: count every judged mutant, not whole functions only")
     args = ap.parse_args(argv)
     modules = load_modules()
     if args.list:
@@ -354,6 +432,17 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copy(RESULTS / args.merge / name, RESULTS / args.tag / name)
         write_results(args.tag, rows, list(modules))
         return 0
+    if args.salvage:
+        row = salvage(args.salvage, args.tag, entries, by_mutant=args.by_mutant)
+        rows[row["module"]] = row
+        write_results(args.tag, rows, list(modules))
+        print(f"mutation: {row['module']} (salvaged): {row['mutants']} mutants, {row['killed']} killed, "
+              f"{row['timeout']} timed out, {row['survived']} survived, {row['equivalent']} equivalent: "
+              f"kill rate {row['kill_rate']}", flush=True)
+        return 0
+    if args.by_mutant:
+        print("mutation: --by-mutant goes with --salvage", file=sys.stderr)
+        return 2
     if args.rescore:
         rescore(args.tag, rows, entries)
         write_results(args.tag, rows, list(modules))
