@@ -5,12 +5,12 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-import run as R  # noqa: E402
+import run as R
 
 tag, module, group, work, source, minutes = sys.argv[1:7]
 work = Path(work)
 codes = R.mutant_results(work, module)
-fn = lambda n: n.rsplit("__mutmut_", 1)[0]  # noqa: E731
+fn = lambda n: n.rsplit("__mutmut_", 1)[0]
 funcs = {}
 for n, c in codes.items():
     funcs.setdefault(fn(n), []).append(c)
