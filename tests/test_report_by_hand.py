@@ -322,6 +322,24 @@ def test_layers_frame_says_whom_each_pipelined_layer_ran_beside():
     assert list(df.columns).index("pipeline") == list(df.columns).index("pe_utilization") + 1
 
 
+def test_a_pipelined_layer_s_stall_and_utilisation_count_the_cores_it_ran_on():
+    # the pair side by side, one core each (of 2): conv on core 0 from 0 to 10 cycles computing 6 of
+    # them, fc on core 1 from 0 to 11 computing 2
+    run = _layers_run(pipeline=True)
+    conv, fc = run.controller.layers
+    conv.compute_cycles = 6
+    fc.start_ps = 0
+    df = layers_frame(run).set_index("name")
+    assert df.loc["conv", "stall_cycles"] == 4.0  # 10 - 6 / 1 core (over both cores: 10 - 6 / 2 = 7)
+    assert df.loc["conv", "pe_utilization"] == 1.0  # 160 accumulates / (1 core x 16 PEs x 10 cycles)
+    assert df.loc["fc", "stall_cycles"] == 9.0  # 11 - 2 / 1 (over both: 10)
+    assert df.loc["fc", "pe_utilization"] == 16 / (1 * 16 * 11)  # (over both: 16 / 352)
+    # a stage of one layer on every core counts them all: conv alone on both cores, 10 - 6 / 2
+    run.controller.stages = [[(run.plans[0], (0, 1))], [(run.plans[1], (0, 1))]]
+    df = layers_frame(run).set_index("name")
+    assert df.loc["conv", "stall_cycles"] == 7.0 and df.loc["conv", "pe_utilization"] == 0.5
+
+
 # -- real runs: several cores, private levels, layer pipelining, no SRAM level --------------------
 
 @pytest.fixture(scope="module")
