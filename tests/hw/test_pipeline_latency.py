@@ -6,11 +6,13 @@ Every figure by hand."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import simpy
 
 from tests.hw.controller_rig import dram, glb, layer, tile
-from tlmsim.engine.plan import LayerPlan
+from tlmsim.engine.plan import LayerPlan, Move
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.transaction import Cmd, DataClass
 from tlmsim.hw.controller import Latency, Rates, alone_cycles, hop_cycles, layer_timeline, pair_cycles, pipeline_stages
@@ -112,6 +114,9 @@ def test_test_doubles_have_no_latency_model():
 
     _env, _rec, ctrl, _sink, _ = build_doubles([producer()])
     assert ctrl.latency() is None and ctrl.rates().latency is None
+    # each hop of a double takes no time
+    assert ctrl._sram_hop(ctrl.l1, False) == ctrl._sram_hop(ctrl.levels[0], True) == (0.0, 1, 0.0)
+    assert ctrl._dram_hop(False) == ctrl._dram_hop(True) == ctrl._noc_hop("glb", "l1_0") == (0.0, 1, 0.0)
 
 
 def test_a_small_layer_pays_each_step_s_load_and_its_last_store():
@@ -226,3 +231,93 @@ def test_the_pair_waits_for_the_stores_it_reads_with_their_latency():
     rates = lat(load=5, store=4)
     assert pair_cycles(prod, cons, 2, 4, rates) == 43
     assert pair_cycles(prod, cons, 2, 4, Rates(levels=(0.0,))) == 30
+
+
+def _latency(platform: str, sets: list[str]):
+    plat = load_platform(platform, sets)
+    _comps, ctrl, _plans = build(plat, load_workload("digits-snn", seed=0), simpy.Environment(), Recorder(sinks=[]))
+    return ctrl.latency()
+
+
+def test_every_timing_parameter_of_a_route_counts():
+    # ddr4-baseline (one core; dram [0, 0], glb [1, 0], l1 [1, 1]: every transfer one hop; 64-byte links)
+    # with the NoC at 250 MHz (4 ns: 2 array cycles a NoC cycle), router 3, link 2: (3 + 2) x 2 = 10
+    # cycles + 2 a flit; the GLB (16 banks x 32 B) read 4, write 2: 3 or 1 + ceil(n / 512); the L1
+    # (8 x 32 B) read 3, write 2: 2 or 1 + ceil(n / 256); one DDR4-3200 channel with the preset's mapping
+    # (rochrababgco: a block's bursts all in one bank): 40 x 0.315 + 8 x 0.315 a burst
+    L = _latency("ddr4-baseline", ["noc.clock_mhz=250", "noc.router_latency_cycles=3", "noc.link_latency_cycles=2",
+                                   "buffers.glb.read_latency_cycles=4", "buffers.glb.write_latency_cycles=2",
+                                   "buffers.l1.read_latency_cycles=3", "buffers.l1.write_latency_cycles=2"])
+    noc, gr, gw, lr, lw = (10.0, 64, 2.0), (3.0, 512, 1.0), (1.0, 512, 1.0), (2.0, 256, 1.0), (1.0, 256, 1.0)
+    assert L.loads[1] == (gr, noc, lw) and L.stores[1] == (lr, noc, gw)
+    assert L.loads[0][1:] == (noc, gw, gr, noc, lw) and L.stores[0][:5] == (lr, noc, gw, gr, noc)
+    assert L.loads[0][0] == (pytest.approx(12.6), 64, pytest.approx(2.52))
+    assert (L.l1_read, L.l1_write) == (lr, lw)
+    # 128 B from the GLB: 3 + 1, 10 + 2 x 2, 1 + 1 = 20
+    assert hop_cycles(L.loads[1], 128) == 20
+    # single-buffered L1: one half
+    assert _latency("ddr4-baseline", ["buffers.l1.double_buffered=false"]).halves == 1
+
+
+def test_a_bus_costs_one_hop_and_endpoints_at_one_router_the_router_only():
+    # mesh-4core with a bus: every transfer router 2 + link 1 (the GLB two mesh hops from a core: 6 on the mesh)
+    L = _latency("platforms/mesh-4core.yaml", ["noc.topology=bus"])
+    assert L.loads[1][1] == (3.0, 256, 1.0) and L.loads[0][1] == (3.0, 256, 1.0)
+    # a crossbar: one switch traversal, router + link, the same
+    L = _latency("platforms/mesh-4core.yaml", ["noc.topology=crossbar", "noc.router_latency_cycles=4"])
+    assert L.loads[1][1] == (5.0, 256, 1.0) and L.stores[0][4] == (5.0, 256, 1.0)
+    # mesh-4core-l2: each core's L2 at its L1's router: L2 -> L1 the router only (2); GLB -> L2 two hops (6)
+    L = _latency("platforms/mesh-4core-l2.yaml", [])
+    # (the L2: 8 banks x 32 B, latency 1)
+    assert L.loads[2] == ((0.0, 256, 1.0), (2.0, 256, 1.0), (0.0, 256, 1.0))  # L2 read, NoC, L1 write
+    assert L.loads[1][1:4] == ((6.0, 256, 1.0), (0.0, 256, 1.0), (0.0, 256, 1.0))  # NoC, L2 staging
+
+
+def test_the_dram_hop_follows_the_address_mapping():
+    # bank groups lowest (rochrabacobg): a channel's next burst is in the other bank group, tCCD_S 4 = the
+    # burst: (48 - 4) x 0.315 + 4 x 0.315 a burst
+    d = _latency("ddr4-baseline", ["dram.address_mapping=rochrabacobg"]).loads[0][0]
+    assert d == (pytest.approx(44 * 0.315), 64, pytest.approx(4 * 0.315))
+    # mesh-4core with 8 KiB per channel (rorababgchco): a block's bursts in one channel, 8 tCK apart
+    d = _latency("platforms/mesh-4core.yaml", ["dram.address_mapping=rorababgchco"]).loads[0][0]
+    assert d == (pytest.approx(40 * 0.315), 64, pytest.approx(8 * 0.315))
+
+
+def test_a_move_s_route_is_its_level_s_and_its_rest_counts_in_the_levels():
+    # two levels: a block from level 0 (position 1) takes 7 cycles, from level 1 (position 2) 3, from DRAM 20
+    rates = Rates(levels=(0.0, 10.0), latency=Latency(
+        chunk=100, loads=((fixed(20),), (fixed(7),), (fixed(3),)), stores=((ZERO,), (ZERO,), (ZERO,))))
+    def loaded(*moves):
+        return layer_timeline(LayerPlan(layer=layer(0), tiles=[tile(0, list(moves), [], cycles=1)]), 1, rates)[1][0]
+
+    assert loaded(Move(W, 100, False, 0, 0, level=1)) == 3
+    assert loaded(Move(W, 100, False, 0, 0, level=0)) == 7
+    assert loaded(Move(W, 100, False, 0, 0, level=-1)) == 3  # -1: the innermost
+    assert loaded(dram(W, 100, 0)) == 20
+    # 250 bytes from level 0: the first block 7, the other 150 staged through level 1 (written and read:
+    # 300 bytes at 10 a cycle): 30
+    assert loaded(Move(W, 250, False, 0, 0, level=0)) == 37
+    # from level 1 itself: read there, 150 bytes: 15
+    assert loaded(Move(W, 250, False, 0, 0, level=1)) == 18
+
+
+def test_a_step_s_loads_and_its_array_time_tile_by_tile():
+    # one core, a tile loading 250 B from the GLB then 250 B from DRAM (blocks of 100; from the GLB 7
+    # cycles, from DRAM 20): the longest first block 20, the other 150 + 150 bytes over the link's 10 a
+    # cycle 30: loads in at 50; at DRAM's 5 a cycle (the DRAM move's 150 bytes) 30 too, both: 30
+    rates = Rates(levels=(0.0,), link=10.0, latency=Latency(
+        chunk=100, loads=((fixed(20),), (fixed(7),)), stores=((ZERO,), (ZERO,)), l1_read=fixed(3), l1_write=fixed(5)))
+    two = LayerPlan(layer=layer(0), tiles=[tile(0, [glb(W, 250, 0), dram(S, 250, 0)], [], cycles=1)])
+    assert layer_timeline(two, 1, rates)[1] == {0: 50}
+    # two DRAM moves of 250: their 300 bytes beyond the first blocks at DRAM's 5 a cycle: 60, loads in at 80
+    both = LayerPlan(layer=layer(0), tiles=[tile(0, [dram(W, 250, 0), dram(S, 250, 1000)], [], cycles=1)])
+    assert layer_timeline(both, 1, replace(rates, link=0.0, dram=5.0))[1] == {0: 80}
+    # the array: the operands' L1 read (3) is longer than the 1-cycle compute; no store, no L1 write:
+    # 50 + 3 (the bandwidth bound: 500 bytes over the link, 50)
+    assert layer_timeline(two, 1, rates)[0] == 53
+    # no load: no L1 read, the compute alone (1), then the outputs' L1 write (5): 6, and the store
+    # (no latency) out at 6
+    out = LayerPlan(layer=layer(0), tiles=[tile(0, [], [glb(O, 8, 0)], cycles=1)])
+    assert layer_timeline(out, 1, rates) == (6, {0: 0}, {0: 6})
+    # nothing at all: 0
+    assert layer_timeline(LayerPlan(layer=layer(0), tiles=[tile(0, cycles=0)]), 1, rates)[0] == 0

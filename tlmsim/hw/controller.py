@@ -63,7 +63,7 @@ the previous outputs in its half to drain ("waiting_for_output_buffer").
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from heapq import heappush
 
 import simpy
@@ -74,8 +74,10 @@ from tlmsim.engine.component import Component
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.stats import StatDecl
 from tlmsim.engine.transaction import Cmd, DataClass, Transaction
+from tlmsim.hw.dram import Dram
 from tlmsim.hw.noc import Noc
 from tlmsim.hw.pe_array import PeArray
+from tlmsim.hw.sram import Sram
 
 
 @dataclass
@@ -534,13 +536,11 @@ def _moves_cycles(moves: list, rates: Rates, routes) -> float:
     dram, lv = 0, [0] * n
     core: dict[int, int] = {}
     for c, mv in moves:
-        b = min(lat.chunk, mv.nbytes) if lat.chunk > 0 else mv.nbytes
+        b = min(lat.chunk, mv.nbytes)
         first = max(first, hop_cycles(routes[_position(mv, n)], b))
         rest = mv.nbytes - b
-        if rest <= 0:
-            continue
         core[c] = core.get(c, 0) + rest
-        d, per = _move_bytes(Move(mv.data_class, rest, mv.in_dram, level=mv.level), n)
+        d, per = _move_bytes(replace(mv, nbytes=rest), n)
         dram += d
         lv = [x + y for x, y in zip(lv, per)]
     out = max((b / rates.link for b in core.values()), default=0.0) if rates.link else 0.0
@@ -938,29 +938,23 @@ class Controller(Component):
     def _sram_hop(self, mem, write: bool) -> Hop:
         """An SRAM access with idle banks (:mod:`tlmsim.hw.sram`): ``ceil(lines / banks)``
         cycles of bank occupancy (an aligned block), the first data ``latency`` cycles after
-        the first bank access: ``latency - 1 + ceil(n / (banks x port width))`` of its cycles."""
-        cfg = getattr(mem, "config", None)
-        if not hasattr(mem, "nbanks") or cfg is None:
+        the first bank access: ``latency - 1 + ceil(n / (banks x port width))`` cycles (the
+        SRAMs run at the array's clock)."""
+        if not isinstance(mem, Sram):  # a test double: no latency
             return (0.0, 1, 0.0)
-        k = mem.period_ps / self.pe.period_ps
-        cycles = cfg.write_latency_cycles if write else cfg.read_latency_cycles
-        return ((cycles - 1) * k, mem.nbanks * mem.line_bytes, k)
+        cycles = mem.config.write_latency_cycles if write else mem.config.read_latency_cycles
+        return (float(cycles - 1), mem.nbanks * mem.line_bytes, 1.0)
 
     def _noc_hop(self, src: str, dst: str) -> Hop:
         """A NoC transfer with idle links (:mod:`tlmsim.hw.noc`): ``H x (R + L) + F`` NoC
         cycles on a mesh (H hops; at one router ``R + F``), ``R + L + F`` on a bus or
-        crossbar, F = ceil(n / link width) flits."""
-        cfg = getattr(self.noc, "config", None)
-        if not isinstance(self.noc, Noc) or cfg is None:
+        crossbar, F = ceil(n / link width) flits (a bus or crossbar counts one hop)."""
+        if not isinstance(self.noc, Noc):  # a test double: no latency
             return (0.0, 1, 0.0)
         k = self.noc.period_ps / self.pe.period_ps
-        r, l = cfg.router_latency_cycles, cfg.link_latency_cycles
-        if cfg.topology in ("bus", "crossbar"):
-            fixed = r + l
-        else:
-            h = self.noc.hop_count(src, dst)
-            fixed = h * (r + l) if h else r
-        return (fixed * k, self.noc.width, k)
+        r, l = self.noc.config.router_latency_cycles, self.noc.config.link_latency_cycles
+        h = self.noc.hop_count(src, dst)
+        return ((h * (r + l) if h else r) * k, self.noc.width, k)
 
     def _dram_hop(self, write: bool) -> Hop:
         """A DRAM access of an idle device (:mod:`tlmsim.hw.dram`). A read: the first burst
@@ -969,16 +963,16 @@ class Controller(Component):
         else ``tCCD_S``, at least the burst), the channels in parallel: the mapping decides
         how many consecutive bursts (``unit``) go to other channels before one comes back.
         A write is posted: done one tCK after it arrives."""
-        spec = getattr(self.dram, "spec", None)
-        decode = getattr(self.dram, "decode", None)
-        if spec is None or decode is None:
+        if not isinstance(self.dram, Dram):  # a test double: no latency
             return (0.0, 1, 0.0)
+        spec, decode = self.dram.spec, self.dram.decode
         k = spec.tck_ps / self.pe.period_ps
         if write:
-            return (k, 1 << 62, 0.0)
+            return (k, 1, 0.0)
         req = spec.request_bytes
         ch, ra, bg = decode(0)[:3]
-        j = next((j for j in range(1, spec.channels + 1) if decode(j * req)[0] == ch), spec.channels)
+        # the channel field is contiguous: burst `channels` is back in burst 0's channel if no earlier one is
+        j = next(j for j in range(1, spec.channels + 1) if decode(j * req)[0] == ch)
         gap = spec.tCCD_L if decode(j * req)[1:3] == (ra, bg) else spec.tCCD_S
         gap = max(gap, spec.burst_cycles)
         return ((spec.tRCD + spec.RL + spec.burst_cycles - gap) * k, j * req, gap * k)
@@ -989,9 +983,8 @@ class Controller(Component):
         staging write and read of each level passed, the destination's write), each from
         its component's timing parameters (:meth:`_dram_hop`, :meth:`_noc_hop`,
         :meth:`_sram_hop`), for the core whose route takes longest for a full DMA block.
-        None when no component has them (test doubles)."""
-        if getattr(self.dram, "spec", None) is None and not isinstance(self.noc, Noc) and not any(
-                hasattr(x[0], "nbanks") for x in self.level_insts):
+        None with a NoC that is not the NoC model (test doubles)."""
+        if not isinstance(self.noc, Noc):
             return None
         top = len(self._ends) - 1
 
