@@ -189,6 +189,7 @@ def test_a_move_s_first_block_pays_the_route_and_the_rest_streams_at_the_rates()
     # two cores loading the same bytes: moved once (5 + 15 over the link)
     two = LayerPlan(layer=layer(0), tiles=[tile(i, [dram(W, 250, 0)], [], cycles=1) for i in range(2)])
     assert layer_timeline(two, 2, rates(link=10.0))[1] == {0: 20, 1: 20}
+    assert layer_timeline(two, 2, rates(dram=5.0))[1] == {0: 35, 1: 35}  # DRAM reads the 150 bytes once: 5 + 30
     # an L1 read of the operands longer than the compute (3 + 1 per started 100 bytes: 6 for 250), then
     # an L1 write of 50 output bytes (4 + 1): the array 11 after the loads (5 + 15)
     arr = LayerPlan(layer=layer(0), tiles=[tile(0, [dram(W, 250, 0)], [glb(O, 50, 0)], cycles=1)])
