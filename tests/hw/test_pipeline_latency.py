@@ -322,3 +322,14 @@ def test_a_step_s_loads_and_its_array_time_tile_by_tile():
     assert layer_timeline(out, 1, rates) == (6, {0: 0}, {0: 6})
     # nothing at all: 0
     assert layer_timeline(LayerPlan(layer=layer(0), tiles=[tile(0, cycles=0)]), 1, rates)[0] == 0
+
+
+def test_the_latency_model_takes_the_core_whose_route_is_longest():
+    # mesh-4core-l2 on 2 cores: core 0's L2 two hops from the GLB (6) and its L1 at the L2's router (2);
+    # core 1's L2 one hop from the GLB (3), its L1 three hops further (9): core 1's 12 is the longer, though
+    # its first NoC hop is the shorter. From the GLB: read 2, NoC 3 + 16, L2 staging 16 + 16, NoC 9 + 16,
+    # L1 16 for 4 KiB: 94
+    L = _latency("platforms/mesh-4core-l2.yaml", ["pe_array.cores=2", "noc.nodes.l2=[[0, 0], [1, 2]]",
+                                                  "noc.nodes.l1=[[0, 0], [2, 0]]"])
+    assert [h[0] for h in L.loads[1]] == [0.0, 3.0, 0.0, 0.0, 9.0, 0.0]
+    assert hop_cycles(L.loads[1], 4096) == 94
