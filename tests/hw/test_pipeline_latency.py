@@ -15,7 +15,15 @@ from tests.hw.controller_rig import dram, glb, layer, tile
 from tlmsim.engine.plan import LayerPlan, Move
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.transaction import Cmd, DataClass
-from tlmsim.hw.controller import Latency, Rates, alone_cycles, hop_cycles, layer_timeline, pair_cycles, pipeline_stages
+from tlmsim.hw.controller import (
+    Latency,
+    Rates,
+    alone_cycles,
+    hop_cycles,
+    layer_timeline,
+    pair_cycles,
+    pipeline_stages,
+)
 from tlmsim.hw.dram import Dram
 from tlmsim.platform import load_platform
 from tlmsim.soc.build import build
@@ -97,7 +105,7 @@ def test_the_dram_hop_is_the_idle_dram_model_s_read(mesh):
         d = Dram(name="dram", env=env, recorder=rec, config=mesh.dram.config)
         done = []
 
-        def proc():
+        def proc(env=env, rec=rec, d=d, n=n, done=done):
             txn = rec.new_transaction(Cmd.READ, DataClass.NONE, 0, n, "t", "dram", now_ps=0)
             yield d.submit(txn)
             done.append(env.now)
