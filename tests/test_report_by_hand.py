@@ -322,6 +322,24 @@ def test_layers_frame_says_whom_each_pipelined_layer_ran_beside():
     assert list(df.columns).index("pipeline") == list(df.columns).index("pe_utilization") + 1
 
 
+def test_a_pipelined_layer_s_stall_and_utilisation_count_the_cores_it_ran_on():
+    # the pair side by side, one core each (of 2): conv on core 0 from 0 to 10 cycles computing 6 of
+    # them, fc on core 1 from 0 to 11 computing 2
+    run = _layers_run(pipeline=True)
+    conv, fc = run.controller.layers
+    conv.compute_cycles = 6
+    fc.start_ps = 0
+    df = layers_frame(run).set_index("name")
+    assert df.loc["conv", "stall_cycles"] == 4.0  # 10 - 6 / 1 core (over both cores: 10 - 6 / 2 = 7)
+    assert df.loc["conv", "pe_utilization"] == 1.0  # 160 accumulates / (1 core x 16 PEs x 10 cycles)
+    assert df.loc["fc", "stall_cycles"] == 9.0  # 11 - 2 / 1 (over both: 10)
+    assert df.loc["fc", "pe_utilization"] == 16 / (1 * 16 * 11)  # (over both: 16 / 352)
+    # a stage of one layer on every core counts them all: conv alone on both cores, 10 - 6 / 2
+    run.controller.stages = [[(run.plans[0], (0, 1))], [(run.plans[1], (0, 1))]]
+    df = layers_frame(run).set_index("name")
+    assert df.loc["conv", "stall_cycles"] == 7.0 and df.loc["conv", "pe_utilization"] == 0.5
+
+
 # -- real runs: several cores, private levels, layer pipelining, no SRAM level --------------------
 
 @pytest.fixture(scope="module")
@@ -368,17 +386,17 @@ def test_several_cores_stall_and_utilisation_columns(mesh_l2):
 
 
 def test_pipelined_layers_say_whom_they_ran_beside():
-    # docs/hierarchy.md, "Layer pipelining": pairs only where the estimate gains (pool1 takes one core beside
-    # conv1, 3,041 vs 3,044 cycles; fc1 and fc2 two cores each, 5,248 vs 7,168); flatten (no tile) runs alone
+    # docs/hierarchy.md, "Layer pipelining": pairs only where the estimate gains (pool1 takes three cores beside
+    # conv1, 3,904 vs 3,931 cycles; fc1 and fc2 two cores each, 6,327 vs 8,592); flatten (no tile) runs alone
     result = simulate(load_platform("mesh-4core", ["pe_array.multicore=pipeline"]),
                       load_workload("digits-snn", seed=0), seed=0)
     layers = build_report(result).layers
     assert layers["pipeline"].tolist() == [
-        "with 'pool1' on core 0 (est. 3,041 cycles together vs 3,044 one after the other)",
-        "with 'conv1' on cores 1-3 (est. 3,041 cycles together vs 3,044 one after the other)",
+        "with 'pool1' on core 0 (est. 3,904 cycles together vs 3,931 one after the other)",
+        "with 'conv1' on cores 1-3 (est. 3,904 cycles together vs 3,931 one after the other)",
         "alone on cores 0-3: 'flatten' has no tile",
-        "with 'fc2' on cores 0-1 (est. 5,248 cycles together vs 7,168 one after the other)",
-        "with 'fc1' on cores 2-3 (est. 5,248 cycles together vs 7,168 one after the other)"]
+        "with 'fc2' on cores 0-1 (est. 6,327 cycles together vs 8,592 one after the other)",
+        "with 'fc1' on cores 2-3 (est. 6,327 cycles together vs 8,592 one after the other)"]
     assert layers["pipeline"].tolist() == [result.controller.pipeline_notes[i] for i in layers["layer"]]
 
 

@@ -163,11 +163,15 @@ def layers_frame(result: RunResult) -> pd.DataFrame:
     # every level's instances (a private level with several cores: l2_0, l2_1, ...) -> the level, summed
     inst_level = {m.name: level_names[i] for i, insts in enumerate(getattr(result.controller, "level_insts", []))
                   for m in insts} or {n: n for n in level_names}
-    notes = getattr(result.controller, "pipeline_notes", None) if getattr(result.controller, "stages", None) else None
+    stages = getattr(result.controller, "stages", None)
+    notes = getattr(result.controller, "pipeline_notes", None) if stages else None
+    # layer pipelining: a layer runs on its stage's group of cores, and its stall and utilisation count those
+    ran_on = {p.layer.index: len(cores) for stage in stages or () for p, cores in stage}
     rows = []
     for rec in result.controller.layers:
         layer = layers[rec.index]
         lat = _cycles(rec.end_ps - rec.start_ps, period)
+        k = ran_on.get(rec.index, ncores)  # the cores the layer ran on
         row = {
             "layer": rec.index,
             "name": rec.name,
@@ -177,14 +181,14 @@ def layers_frame(result: RunResult) -> pd.DataFrame:
             "latency_cycles": lat,
             "compute_cycles": rec.compute_cycles,
             "neuron_cycles": rec.neuron_cycles,
-            # several cores: the time the cores were not computing, on average
-            "stall_cycles": max(0.0, lat - rec.compute_cycles / ncores),
+            # several cores: the time the cores the layer ran on were not computing, on average
+            "stall_cycles": max(0.0, lat - rec.compute_cycles / k),
             "tiles": rec.tiles,
             "dense_ops": rec.dense_ops,
             "acc_ops": rec.acc_ops,
             "ops_skipped": rec.dense_ops - rec.acc_ops,
             "neuron_updates": rec.neuron_updates,
-            "pe_utilization": rec.acc_ops / (ncores * pe.rows * pe.cols * lat) if lat > 0 else 0.0,
+            "pe_utilization": rec.acc_ops / (k * pe.rows * pe.cols * lat) if lat > 0 else 0.0,
             # pe_array.multicore: pipeline only (split reports keep their columns): whom the layer ran
             # beside and on which cores, or why it ran alone
             **({"pipeline": notes.get(rec.index, "")} if notes is not None else {}),

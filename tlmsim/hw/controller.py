@@ -63,7 +63,7 @@ the previous outputs in its half to drain ("waiting_for_output_buffer").
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from heapq import heappush
 
 import simpy
@@ -74,8 +74,10 @@ from tlmsim.engine.component import Component
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.stats import StatDecl
 from tlmsim.engine.transaction import Cmd, DataClass, Transaction
+from tlmsim.hw.dram import Dram
 from tlmsim.hw.noc import Noc
 from tlmsim.hw.pe_array import PeArray
+from tlmsim.hw.sram import Sram
 
 
 @dataclass
@@ -426,17 +428,49 @@ def lockstep_schedule(plan: LayerPlan, n: int, lookahead: int = 256) -> list[lis
     return steps
 
 
+#: one hop of a DMA block with idle resources, in PE-array cycles: ``(fixed, unit, per)``, a block of
+#: n bytes takes ``fixed + ceil(n / unit) x per`` (:func:`hop_cycles`)
+Hop = tuple[float, int, float]
+
+
+def hop_cycles(hops, nbytes: int) -> float:
+    """Cycles a block of ``nbytes`` takes through ``hops`` (:data:`Hop`) one after the other
+    with every resource idle (the hops of a block are booked back to back)."""
+    return sum(f + -(-nbytes // u) * k for f, u, k in hops)
+
+
+@dataclass(frozen=True)
+class Latency:
+    """The zero-load latency of a DMA block along each route, for the pairing estimate
+    (:func:`layer_timeline`; :meth:`Controller.latency` derives it from the components'
+    timing parameters). ``loads[p]``: the hops of a block from position ``p`` (0 DRAM, 1..n
+    the SRAM levels) into L1, the farthest core's; ``stores[p]``: from L1 out to position
+    ``p``; ``l1_read`` / ``l1_write``: the array's operands streaming out of L1 and its
+    outputs written into it; ``chunk``: ``dataflow.dma_chunk_bytes`` (a move's first block);
+    ``halves``: L1 halves a core loads into (2 double-buffered: a step's loads wait for the
+    step two before it to have computed)."""
+
+    chunk: int
+    loads: tuple[tuple[Hop, ...], ...]
+    stores: tuple[tuple[Hop, ...], ...]
+    l1_read: Hop = (0.0, 1, 0.0)
+    l1_write: Hop = (0.0, 1, 0.0)
+    halves: int = 2
+
+
 @dataclass(frozen=True)
 class Rates:
     """Bytes per PE-array cycle that the pairing estimate (:func:`layer_timeline`) allows
     each shared resource; 0 = not a limit. ``dram``: DRAM's peak bandwidth; ``levels``:
     per SRAM level from DRAM inward, a shared level's banks x port width (each bank serves
     one line a cycle; 0 for a private level); ``link``: one NoC link (a core's L1 traffic
-    in and out)."""
+    in and out). ``latency``: the routes' zero-load latency (:class:`Latency`); None: none
+    (a step's loads are in when it starts and its stores out when it ends)."""
 
     dram: float = 0.0
     levels: tuple[float, ...] = ()
     link: float = 0.0
+    latency: Latency | None = None
 
 
 def _move_bytes(mv: Move, nlevels: int) -> tuple[int, list[int]]:
@@ -486,6 +520,56 @@ def _step_cycles(step: list, rates: Rates) -> float:
     return longest
 
 
+def _position(mv: Move, nlevels: int) -> int:
+    """Where a tile's move starts (a load) or ends (a store): 0 DRAM, else 1 + its level."""
+    return 0 if mv.in_dram else 1 + mv.level % nlevels
+
+
+def _moves_cycles(moves: list, rates: Rates, routes) -> float:
+    """Zero-load cycles of one step's loads or stores, all started at once: the longest
+    first block's latency along its route (``routes[position]``), then the bytes beyond the
+    first blocks at the rates (a core's over a link; the DRAM's and each shared level's,
+    :func:`_move_bytes`). ``moves``: ``(core, move)``, loads several cores share once."""
+    lat = rates.latency
+    n = len(rates.levels)
+    first = 0.0
+    dram, lv = 0, [0] * n
+    core: dict[int, int] = {}
+    for c, mv in moves:
+        b = min(lat.chunk, mv.nbytes)
+        first = max(first, hop_cycles(routes[_position(mv, n)], b))
+        rest = mv.nbytes - b
+        core[c] = core.get(c, 0) + rest
+        d, per = _move_bytes(replace(mv, nbytes=rest), n)
+        dram += d
+        lv = [x + y for x, y in zip(lv, per)]
+    out = max((b / rates.link for b in core.values()), default=0.0) if rates.link else 0.0
+    return first + max(out, _bound(dram, lv, rates))
+
+
+def _step_latency(step: list, rates: Rates) -> tuple[float, float, float]:
+    """A step's ``(loads, array, stores)`` cycles with idle resources: its loads
+    (:func:`_moves_cycles`, identical loads of several cores once), its longest tile on the
+    array (the compute, at least the operands' L1 read, then the outputs' L1 write) and its
+    stores."""
+    lat = rates.latency
+    loads, stores, seen = [], [], set()
+    array = 0.0
+    for c, t in step:
+        for mv in t.loads:
+            k = Controller._share_key(mv)
+            if k not in seen:
+                seen.add(k)
+                loads.append((c, mv))
+        stores.extend((c, mv) for mv in t.stores)
+        a = max(float(t.compute_cycles), hop_cycles((lat.l1_read,), t.load_bytes) if t.load_bytes else 0.0)
+        if t.stores:
+            a += hop_cycles((lat.l1_write,), t.store_bytes)
+        array = max(array, a)
+    return (_moves_cycles(loads, rates, lat.loads) if loads else 0.0, array,
+            _moves_cycles(stores, rates, lat.stores) if stores else 0.0)
+
+
 def _layer_bytes(plan: LayerPlan, nlevels: int) -> tuple[int, list[int]]:
     """A layer's DRAM bytes and bytes per SRAM level (:func:`_move_bytes`) up to its last
     tile: every tile's loads and stores and its prologue (DRAM -> its level: staged
@@ -524,21 +608,53 @@ def layer_timeline(plan: LayerPlan, ncores: int, rates: Rates, ready=None, after
 
     Running beside the layer before it: a step starts no earlier than ``ready(tile)`` for
     each of its tiles (the stores it reads), and ends no earlier than ``after(tile)`` (the
-    reads or writes of the bytes it overwrites), both in cycles."""
+    reads or writes of the bytes it overwrites), both in cycles.
+
+    With a latency model (``rates.latency``, :class:`Latency`) the three processes of the
+    controller are followed too. The loader: a step's loads start once the previous step's
+    are in (one step at a time), an L1 half is free (the step ``halves`` before it has
+    computed), and the stores they depend on are out (a membrane of the previous timestep,
+    ``after``; ``ready``); they take their zero-load time (:func:`_step_latency`). The
+    array: a step ends no earlier than its loads are in plus its longest tile's array time.
+    The writer: its stores start when it ends and the previous step's are out, and take
+    their zero-load time. ``loaded`` is then when a step's loads are in, ``stored`` when its
+    stores are out, and the layer ends when its last store is out."""
+    lat = rates.latency
     t = 0.0
     loaded: dict[int, float] = {}
     stored: dict[int, float] = {}
+    producer = {mv.signals: tile.index for tile in plan.tiles for mv in tile.stores
+                if mv.signals is not None} if lat is not None else {}
+    loads_in = out = 0.0  # the previous step's loads in, stores out
+    ends: list[float] = []
     for step in lockstep_schedule(plan, ncores, Controller.LOOKAHEAD):
         if ready is not None:
             t = max([t, *(ready(tile) for _c, tile in step)])
-        end = t + _step_cycles(step, rates)
+        if lat is None:
+            end = t + _step_cycles(step, rates)
+            if after is not None:
+                end = max([end, *(after(tile) for _c, tile in step)])
+            for _c, tile in step:
+                loaded[tile.index] = t
+                stored[tile.index] = end
+            t = end
+            continue
+        dep = max((stored[producer[mv.after]] for _c, tile in step for mv in tile.loads if mv.after in producer),
+                  default=0.0)
+        t = max(t, dep)
+        load, array, store = _step_latency(step, rates)
+        half = ends[-lat.halves] if len(ends) >= lat.halves else 0.0
+        loads_in = max(loads_in, half, dep, *((ready(tile) for _c, tile in step) if ready is not None else ())) + load
+        end = max(t + _step_cycles(step, rates), loads_in + array)
         if after is not None:
             end = max([end, *(after(tile) for _c, tile in step)])
+        out = max(end, out) + store
+        ends.append(end)
         for _c, tile in step:
-            loaded[tile.index] = t
-            stored[tile.index] = end
+            loaded[tile.index] = loads_in
+            stored[tile.index] = out
         t = end
-    return t, loaded, stored
+    return max(t, out), loaded, stored
 
 
 def alone_cycles(plan: LayerPlan, ncores: int, rates: Rates) -> float:
@@ -816,7 +932,82 @@ class Controller(Component):
         levels = tuple(float(x[0].nbanks * x[0].line_bytes) if len(x) == 1 and hasattr(x[0], "nbanks") else 0.0
                        for x in self.level_insts)
         width, noc_ps = getattr(self.noc, "width", 0), getattr(self.noc, "period_ps", 0)
-        return Rates(dram=peak * period / 1000, levels=levels, link=width * period / noc_ps if noc_ps else 0.0)
+        return Rates(dram=peak * period / 1000, levels=levels, link=width * period / noc_ps if noc_ps else 0.0,
+                     latency=self.latency())
+
+    def _sram_hop(self, mem, write: bool) -> Hop:
+        """An SRAM access with idle banks (:mod:`tlmsim.hw.sram`): ``ceil(lines / banks)``
+        cycles of bank occupancy (an aligned block), the first data ``latency`` cycles after
+        the first bank access: ``latency - 1 + ceil(n / (banks x port width))`` cycles (the
+        SRAMs run at the array's clock)."""
+        if not isinstance(mem, Sram):  # a test double: no latency
+            return (0.0, 1, 0.0)
+        cycles = mem.config.write_latency_cycles if write else mem.config.read_latency_cycles
+        return (float(cycles - 1), mem.nbanks * mem.line_bytes, 1.0)
+
+    def _noc_hop(self, src: str, dst: str) -> Hop:
+        """A NoC transfer with idle links (:mod:`tlmsim.hw.noc`): ``H x (R + L) + F`` NoC
+        cycles on a mesh (H hops; at one router ``R + F``), ``R + L + F`` on a bus or
+        crossbar, F = ceil(n / link width) flits (a bus or crossbar counts one hop)."""
+        if not isinstance(self.noc, Noc):  # a test double: no latency
+            return (0.0, 1, 0.0)
+        k = self.noc.period_ps / self.pe.period_ps
+        r, l = self.noc.config.router_latency_cycles, self.noc.config.link_latency_cycles
+        h = self.noc.hop_count(src, dst)
+        return ((h * (r + l) if h else r) * k, self.noc.width, k)
+
+    def _dram_hop(self, write: bool) -> Hop:
+        """A DRAM access of an idle device (:mod:`tlmsim.hw.dram`). A read: the first burst
+        after ACT, RD and its data (``tRCD + RL + burst`` tCK, a closed bank), the following
+        bursts of each channel one column-to-column gap apart (``tCCD_L`` in one bank group,
+        else ``tCCD_S``, at least the burst), the channels in parallel: the mapping decides
+        how many consecutive bursts (``unit``) go to other channels before one comes back.
+        A write is posted: done one tCK after it arrives."""
+        if not isinstance(self.dram, Dram):  # a test double: no latency
+            return (0.0, 1, 0.0)
+        spec, decode = self.dram.spec, self.dram.decode
+        k = spec.tck_ps / self.pe.period_ps
+        if write:
+            return (k, 1, 0.0)
+        req = spec.request_bytes
+        ch, ra, bg = decode(0)[:3]
+        # the channel field is contiguous: burst `channels` is back in burst 0's channel if no earlier one is
+        j = next(j for j in range(1, spec.channels + 1) if decode(j * req)[0] == ch)
+        gap = spec.tCCD_L if decode(j * req)[1:3] == (ra, bg) else spec.tCCD_S
+        gap = max(gap, spec.burst_cycles)
+        return ((spec.tRCD + spec.RL + spec.burst_cycles - gap) * k, j * req, gap * k)
+
+    def latency(self) -> Latency | None:
+        """The routes' zero-load latency for the pairing estimate (:class:`Latency`): per
+        position, the hops of :meth:`route` (the source's read, every NoC transfer, the
+        staging write and read of each level passed, the destination's write), each from
+        its component's timing parameters (:meth:`_dram_hop`, :meth:`_noc_hop`,
+        :meth:`_sram_hop`), for the core whose route takes longest for a full DMA block.
+        None with a NoC that is not the NoC model (test doubles)."""
+        if not isinstance(self.noc, Noc):
+            return None
+        top = len(self._ends) - 1
+
+        def hops(src: int, dst: int, c: int) -> tuple:
+            l1 = self.l1s[c]
+            mem = lambda p: l1 if p == top else self._bufs[self._buf(p - 1, c)]  # noqa: E731
+            name = lambda p: "dram" if p == 0 else mem(p).name  # noqa: E731
+            out = [self._dram_hop(False) if src == 0 else self._sram_hop(mem(src), False)]
+            step = 1 if dst > src else -1
+            for p in range(src, dst, step):
+                out.append(self._noc_hop(name(p), name(p + step)))
+                if p + step != dst:
+                    out += [self._sram_hop(mem(p + step), True), self._sram_hop(mem(p + step), False)]
+            out.append(self._dram_hop(True) if dst == 0 else self._sram_hop(mem(dst), True))
+            return tuple(out)
+
+        def worst(src: int, dst: int) -> tuple:
+            return max((hops(src, dst, c) for c in range(self.ncores)), key=lambda h: hop_cycles(h, self.chunk))
+
+        return Latency(chunk=self.chunk, loads=tuple(worst(p, top) for p in range(top)),
+                       stores=tuple(worst(top, p) for p in range(top)),
+                       l1_read=self._sram_hop(self.l1, False), l1_write=self._sram_hop(self.l1, True),
+                       halves=self.halves)
 
     # -- DMA ---------------------------------------------------------------------------
     def _chain(self, t: int, hops: tuple, dc: DataClass, n: int, layer: int, tile: int, chain: int = -1) -> int:

@@ -11,12 +11,14 @@ and of the chosen stages (a pair's :func:`pair_cycles` on its cores, a lone laye
 :func:`alone_cycles`), each as a ratio to the measured latency of its run; and the estimate
 of pairing whatever fits (session 8's rule, ``by_gain=False``), from the plans only (not run).
 ``--json FILE`` appends one JSON line per workload and dataflow with every figure, per stage
-too (its layers, cores, estimate and measured span).
+too (its layers, cores, estimate and measured span). ``est_*_nolat``: the same estimates
+without the latency term (``Rates.latency`` None: session 9's estimate), for comparison.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 
@@ -43,12 +45,14 @@ def compare(platform: str, workload, dataflow: str, sets: list[str]) -> dict:
         res = simulate(plat, workload, seed=0)
         ctrl, period = res.controller, plat.clock_period_ps
         n, rates = ctrl.ncores, ctrl.rates()
+        nolat = dataclasses.replace(rates, latency=None)
         span = {r.index: (r.start_ps / period, r.end_ps / period) for r in ctrl.layers}
         out[mode] = res.end_ps / period
         if mode == "split":
             out["layers"] = [{"layer": p.layer.name, "est": alone_cycles(p, n, rates),
                               "measured": span[p.layer.index][1] - span[p.layer.index][0]} for p in res.plans]
             out["est_split"] = sum(x["est"] for x in out["layers"])
+            out["est_split_nolat"] = sum(alone_cycles(p, n, nolat) for p in res.plans)
             caps = [x[0].capacity_bytes for x in ctrl.level_insts]
             fit, _ = pipeline_stages(res.plans, n, caps, ctrl.staging_bytes, rates=rates, by_gain=False)
             out["est_fit"] = sum(stage_estimate(st, n, rates) for st in fit)
@@ -62,6 +66,7 @@ def compare(platform: str, workload, dataflow: str, sets: list[str]) -> dict:
                          "measured": max(span[i][1] for i in idx) - min(span[i][0] for i in idx)})
         out["stages"] = rows
         out["est_pipeline"] = sum(x["est"] for x in rows)
+        out["est_pipeline_nolat"] = sum(stage_estimate(st, n, nolat) for st in stages)
         out["pairs"] = ["+".join(x["layers"]) for x in rows if len(x["layers"]) == 2]
     return out
 
@@ -76,8 +81,9 @@ def main() -> None:
     args = ap.parse_args()
 
     print("| workload | dataflow | split (cycles) | pipeline (cycles) | speed-up | pairs chosen | est. split "
-          "(/ measured) | est. pipeline (/ measured) | est. pairing all that fit |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "(/ measured) | est. pipeline (/ measured) | without the latency term: split, pipeline (/ measured) | "
+          "est. pairing all that fit |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name in args.workloads:
         workload = load_workload(name, seed=0)
         for df in args.dataflows:
@@ -90,6 +96,7 @@ def main() -> None:
                   f"{r['split'] / r['pipeline']:.2f}x | {', '.join(r['pairs']) or 'none'} | "
                   f"{round(r['est_split']):,} ({r['est_split'] / r['split']:.2f}) | "
                   f"{round(r['est_pipeline']):,} ({r['est_pipeline'] / r['pipeline']:.2f}) | "
+                  f"{r['est_split_nolat'] / r['split']:.2f}, {r['est_pipeline_nolat'] / r['pipeline']:.2f} | "
                   f"{round(r['est_fit']):,} |", flush=True)
 
 
