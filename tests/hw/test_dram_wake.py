@@ -5,7 +5,8 @@ at (a lower bound of its last RD) + RL + burst - 1, the last cycle at which a wa
 that RD in time to complete the read at its data end (RL + burst after the RD). A read's RDs in
 one bank group are >= max(tCCD_L, burst) apart, in one rank >= max(tCCD_S, burst), anywhere
 >= one burst. A bound that is too late moves a completion; these tests make it exact, so it
-must not be one cycle later.
+must not be one cycle later. (One-channel DRAMs; with several channels the wake is the bound
+itself, see ``Dram.__init__``.)
 
 Hand-computed values use the configuration of tests/hw/test_dram_by_hand.py (``cfg()``: tCK
 1 ns, RL 7, tRCD 4, tRRD_S 2, tCCD_S 5, tCCD_L 7, burst 4 cycles, rows of 8 bursts, mapping
@@ -110,4 +111,5 @@ def test_reads_over_bank_groups_complete_as_under_the_plain_scheduler(shape, mon
         assert sorted(fast.stats.c.items()) == sorted(plain.stats.c.items())
     tck = config.resolve().tck_ps
     assert min(tight) >= 0
-    assert sum(1 for x in tight if x < tck) >= 3, sorted(tight)[:10]  # woken in the last cycle allowed
+    if channels == 1:  # (several channels: the wake at the bound itself, see Dram.__init__)
+        assert sum(1 for x in tight if x < tck) >= 3, sorted(tight)[:10]  # woken in the last cycle allowed

@@ -304,10 +304,17 @@ class Dram(Component):
         #: precharge an idle bank in the middle of another bank's run)
         self._runs = s.page_policy == "open" and not plain
         self._run_step = max(s.tCCD_L, s.burst_cycles, 1)
+        # The wakes below (later than the lower bound of a read's last RD, superseded ones
+        # skipped) apply to one-channel DRAMs only. Completions of two channels at the same
+        # picosecond trigger in the order the model completes them, which follows the wake times:
+        # with several channels, later wakes reorder such ties, and the requesters' next requests
+        # with them (same rules, other results). One channel completes in RD order at any wake.
+        one = s.channels == 1 and not plain
         #: RDs of one rank are >= tCCD_S apart, and one burst apart on the data bus
-        self._rank_step = max(s.tCCD_S, s.burst_cycles, 1)
+        self._rank_step = max(s.tCCD_S, s.burst_cycles, 1) if one else s.burst_cycles
         #: cycles from a read's last RD to the last cycle at which a wake still completes it in time
-        self._wake_slack = s.RL + s.burst_cycles - 1
+        self._wake_slack = s.RL + s.burst_cycles - 1 if one else 0
+        self._skip_stale = one
 
     @property
     def busy_units(self) -> int:
@@ -510,7 +517,7 @@ class Dram(Component):
         chan = self._ch[ch]
         if chan.wake_at == at:
             chan.wake_at = _INF
-        elif not self._plain:
+        elif self._skip_stale:
             # a wake superseded by an earlier one: every state change since (a wake, an arrival)
             # ended in _schedule, whose bound (``wake_at``, later, or none) says no completion is
             # due before then, so there is nothing to do now (the commands are issued lazily)
