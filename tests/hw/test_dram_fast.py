@@ -103,17 +103,23 @@ def test_batched_reads_match_the_plain_scheduler(items, policy, depth, powerdown
     assert _run_stream(cfg, stream, plain=False) == _run_stream(cfg, stream, plain=True)
 
 
-def test_wake_bound_of_a_one_bank_group_transaction():
-    # a 4 KiB read in one bank: the channel wakes at the earliest cycle its last RD can have, 63
-    # tCCD_L after the next decision (the ACT at 0): 504, then at the last RD (526); not once per
-    # halving of the bursts left, as a bound of one burst (4 cycles) per RD would
+def test_wake_bound_of_a_one_bank_group_transaction(monkeypatch):
+    # a 4 KiB read in one bank: its last RD is at least 63 tCCD_L after the next decision (the ACT
+    # at 0), 504, and its data ends RL + burst = 26 cycles after that RD; a wake at cycle w issues
+    # the commands at cycles <= w, so the channel wakes at 504 + 26 - 1 = 529, issues the last RD
+    # (at 526) and completes the read at its data end 552, in one wake; not once per halving of
+    # the bursts left, as a bound of one burst (4 cycles) per RD would, nor at 504 and again at 526
+    wakes = []
+    on_wake = Dram._on_wake
+    monkeypatch.setattr(Dram, "_on_wake", lambda self, ch, at: (wakes.append(at), on_wake(self, ch, at)))
     env, rec = simpy.Environment(), Recorder()
     dram = Dram(name="dram", env=env, recorder=rec, config=DDR4)
     txn = rec.new_transaction(Cmd.READ, DataClass.NONE, 0, 4096, "t", "dram", now_ps=0)
     dram.submit(txn)
-    assert dram._ch[0].wake_at == 504
+    assert dram._ch[0].wake_at == 529
     env.run()
     assert env.now == 552 * 630
+    assert wakes == [529]
 
 
 # -- per-layer attribution does not depend on how lazily commands are issued ----------------------

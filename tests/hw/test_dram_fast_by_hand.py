@@ -35,10 +35,13 @@ def _run(config: DramConfig, stream, plain: bool):
     """Run ``stream`` ((arrival ps, write, address, bytes), ...): (completion per transaction,
     command rows per channel in log order, counters, stalls, read latencies) and the model. (The
     log interleaves two channels' commands of one cycle in the order the channels were advanced,
-    which depends on the wakes: per channel the order is the schedule's.)"""
+    which depends on the wakes: per channel the order is the schedule's. Likewise the read
+    latencies are listed in the order the model completes the reads, which across two channels
+    depends on when each is advanced: compared as a multiset; each read's own completion time
+    is compared in the first item.)"""
     ends, dram, rec = run_stream(config, stream, plain)
     return (ends, sorted(dram.command_records().tolist(), key=lambda row: row[1]), sorted(dram.stats.c.items()),
-            sorted(rec.stalls.entries.items()), list(dram.read_latency_ps)), dram
+            sorted(rec.stalls.entries.items()), sorted(dram.read_latency_ps)), dram
 
 
 def _config(case: dict) -> DramConfig:

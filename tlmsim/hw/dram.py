@@ -163,7 +163,8 @@ class _Txn:
         self.end = 0
         self.accepted = arrive
         #: a lower bound of the cycles between two of its RDs: max(tCCD_L, burst) when all its
-        #: bursts are in one bank group of one rank, else the burst (set by Dram.submit)
+        #: bursts are in one bank group of one rank, max(tCCD_S, burst) when they are in several
+        #: bank groups of one rank, else the burst (set by Dram.submit)
         self.gap = 0
         #: a read: (global bank, row) -> its bursts there not yet served (set by Dram.submit)
         self.rows: dict[tuple[int, int], int] | None = None
@@ -287,7 +288,9 @@ class Dram(Component):
         self._seq = 0
         self._end_cycle = 0
         self._finalized = False
-        #: latency (ps) of every read transaction, offer to last data, in completion order
+        #: latency (ps) of every read transaction, offer to last data, in the order the model
+        #: completes them (per channel in issue order of their last RDs; across channels it
+        #: depends on when each channel is advanced)
         self.read_latency_ps = array("q")
         #: the log not yet handed on, in issue order: one list per column (cycle, channel, global
         #: bank, command, row, column), so a batch of RDs extends each column at C speed
@@ -301,6 +304,17 @@ class Dram(Component):
         #: precharge an idle bank in the middle of another bank's run)
         self._runs = s.page_policy == "open" and not plain
         self._run_step = max(s.tCCD_L, s.burst_cycles, 1)
+        # The wakes below (later than the lower bound of a read's last RD, superseded ones
+        # skipped) apply to one-channel DRAMs only. Completions of two channels at the same
+        # picosecond trigger in the order the model completes them, which follows the wake times:
+        # with several channels, later wakes reorder such ties, and the requesters' next requests
+        # with them (same rules, other results). One channel completes in RD order at any wake.
+        one = s.channels == 1 and not plain
+        #: RDs of one rank are >= tCCD_S apart, and one burst apart on the data bus
+        self._rank_step = max(s.tCCD_S, s.burst_cycles, 1) if one else s.burst_cycles
+        #: cycles from a read's last RD to the last cycle at which a wake still completes it in time
+        self._wake_slack = s.RL + s.burst_cycles - 1 if one else 0
+        self._skip_stale = one
 
     @property
     def busy_units(self) -> int:
@@ -373,7 +387,12 @@ class Dram(Component):
                 chan.reads_left[tx] = chan.reads_left.get(tx, 0) + k
             q += k
         self._seq = seq
-        tx.gap = self._run_step if len(rbgs) == 1 else s.burst_cycles
+        if len(rbgs) == 1:
+            tx.gap = self._run_step
+        elif len({rbg // s.bankgroups for rbg in rbgs}) == 1:
+            tx.gap = self._rank_step  # one rank (of one channel): tCCD_S and the data bus
+        else:
+            tx.gap = s.burst_cycles
         if not is_write:
             tx.rows = keys
         for ch in touched:
@@ -482,7 +501,10 @@ class Dram(Component):
                                 b = x
                     if b < least:
                         least = b
-                nxt += least
+                # the completion is the last RD's data end, RL + burst after it: a wake up to
+                # RL + burst - 1 cycles after the last RD still issues it (a wake at cycle w issues
+                # the commands at cycles <= w) in time to trigger the completion at its data end
+                nxt += least + self._wake_slack
             else:
                 return
         if chan.wake_at <= nxt:
@@ -495,6 +517,11 @@ class Dram(Component):
         chan = self._ch[ch]
         if chan.wake_at == at:
             chan.wake_at = _INF
+        elif self._skip_stale:
+            # a wake superseded by an earlier one: every state change since (a wake, an arrival)
+            # ended in _schedule, whose bound (``wake_at``, later, or none) says no completion is
+            # due before then, so there is nothing to do now (the commands are issued lazily)
+            return
         cyc = self.env.now // self._tck
         self._schedule(ch, self._advance(ch, cyc + 1))
 
