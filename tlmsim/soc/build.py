@@ -3,8 +3,10 @@
 :func:`build` turns a validated :class:`~tlmsim.platform.Platform` and a
 :class:`~tlmsim.workload.Workload` into connected components (DRAM, NoC, SRAM levels,
 PE array, controller) and the layer plans, and checks that they fit together
-(:func:`tlmsim.platform.checks.check_platform`, :func:`check_plans`) before the first
-event. This is the SoC assembly, above the hardware (:mod:`tlmsim.hw`) and the
+(:func:`tlmsim.platform.checks.check_platform`, :func:`check_plan` of every layer) before
+the first event. The plans are made lazily (:class:`~tlmsim.dataflow.base.LazyPlans`): a
+first pass plans and checks every layer and keeps its summary; the controller gets each
+layer's tiles when it reaches the layer and drops them once the layer has run. This is the SoC assembly, above the hardware (:mod:`tlmsim.hw`) and the
 dataflows (:mod:`tlmsim.dataflow`); the kernel (:mod:`tlmsim.engine`) knows neither.
 """
 
