@@ -7,8 +7,7 @@ import importlib
 
 import pytest
 
-from tlmsim.dataflow import DATAFLOWS, make_dataflow
-from tlmsim.dataflow import base
+from tlmsim.dataflow import DATAFLOWS, base, make_dataflow
 from tlmsim.dataflow.base import LazyPlans
 from tlmsim.engine.plan import Tile
 from tlmsim.engine.transaction import Cmd

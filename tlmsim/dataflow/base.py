@@ -10,7 +10,8 @@ transactions; the dataflow never touches the hardware.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, ClassVar, Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, ClassVar
 
 from tlmsim.engine.plan import LayerPlan, LayerSummary
 

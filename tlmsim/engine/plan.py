@@ -101,7 +101,7 @@ class LayerPlan:
     def __iter__(self) -> Iterator[Tile]:
         return iter(self.tiles)
 
-    def summary(self) -> "LayerSummary":
+    def summary(self) -> LayerSummary:
         """What outlives the layer's run: everything but the tiles (:class:`LayerSummary`)."""
         return LayerSummary(layer=self.layer, ntiles=len(self.tiles), prologue=self.prologue,
                             epilogue=self.epilogue, resident=self.resident, resident_bytes=self.resident_bytes,
