@@ -235,13 +235,18 @@ class PerfettoTimeline:
         self._decode = getattr(dram, "decode", None)
         self._title = f"tlmsim: {workload.name} on {platform.name}"
         self._layer_names = {l.index: l.name for l in workload.layers}
-        for plan in plans:
-            li = plan.layer.index
-            for t in plan.tiles:
-                self._tile_window[(li, t.index)] = (t.t_first, t.t_last)
-            arr = workload.spikes.get(plan.layer.name)
+        watch = getattr(plans, "watch", None)
+        if watch is not None:  # a run's plans (LazyPlans): each layer's tile windows while it runs
+            watch(self._plan_made, self._plan_released)
+            layers = [s.layer for s in plans.summaries]
+        else:
+            for plan in plans:
+                self._plan_made(plan)
+            layers = [plan.layer for plan in plans]
+        for layer in layers:
+            arr = workload.spikes.get(layer.name)
             if arr is not None and len(arr):
-                self._spikes_per_step[li] = [int(x) for x in arr.reshape(arr.shape[0], -1).sum(axis=1)]
+                self._spikes_per_step[layer.index] = [int(x) for x in arr.reshape(arr.shape[0], -1).sum(axis=1)]
         self._track(("unit", "layers"), "layers", ROOT_UUID)
         for name in components:
             self._track(("unit", name), name, ROOT_UUID)
@@ -254,6 +259,15 @@ class PerfettoTimeline:
         if add_sink is not None and dram.spec.powerdown:
             self._dram = dram
             add_sink(self._dram_commands)
+
+    def _plan_made(self, plan) -> None:
+        li = plan.layer.index
+        win = self._tile_window
+        for t in plan.tiles:
+            win[(li, t.index)] = (t.t_first, t.t_last)
+
+    def _plan_released(self, li: int) -> None:
+        self._tile_window = {k: v for k, v in self._tile_window.items() if k[0] != li}
 
     def hop(self, txn: Transaction, component: str, start_ps: int, end_ps: int, wait_ps: int,
             busy_ps: float) -> None:

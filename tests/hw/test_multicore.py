@@ -220,4 +220,4 @@ def test_mesh_4core_runs_every_dataflow_on_the_digits_snn_bit_exactly(dataflow):
                       verify=True)
     assert result.verified is not None
     tiles = {pe.name: pe.stats.c["tiles"] for pe in result.controller.pes}
-    assert len(tiles) == 4 and sum(tiles.values()) == sum(len(p.tiles) for p in result.plans)
+    assert len(tiles) == 4 and sum(tiles.values()) == sum(p.ntiles for p in result.plans)

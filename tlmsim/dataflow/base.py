@@ -10,9 +10,10 @@ transactions; the dataflow never touches the hardware.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, ClassVar
 
-from tlmsim.engine.plan import LayerPlan
+from tlmsim.engine.plan import LayerPlan, LayerSummary
 
 if TYPE_CHECKING:
     from tlmsim.platform import Platform
@@ -47,14 +48,108 @@ class Dataflow:
 
     def plan(self) -> list[LayerPlan]:
         """Plan every layer in order, passing the level holding each layer's outputs to the next layer."""
-        plans: list[LayerPlan] = []
+        return [p for _, p in self.plan_in_order()]
+
+    def plan_in_order(self) -> Iterator[tuple[int | None, LayerPlan]]:
+        """Each layer's plan in order, with the ``input_level`` it was planned for (the level
+        holding its inputs, or None): ``plan_layer(layer, input_level)`` makes the same
+        plan again. Nothing but the previous plan's output level is carried from layer to
+        layer, so a caller may drop each plan once it has read it."""
         level = None
         prev = None
         for layer in self.workload.layers:
             refuse_unplanned(layer, self.NAME)
             # outputs left in a level by the previous layer serve only the layer reading them
-            p = self.plan_layer(layer, level if prev is not None and layer.source == prev.index else None)
-            plans.append(p)
+            inp = level if prev is not None and layer.source == prev.index else None
+            p = self.plan_layer(layer, inp)
+            yield inp, p
             level = p.levels.get("outputs") if p.resident.get("outputs", False) else None
+            p = None  # not held while the next layer is planned
             prev = layer
-        return plans
+
+
+#: tiles of the first pass's plans :class:`LazyPlans` keeps for the run instead of planning
+#: them again (a tile with its moves takes about 940 bytes: docs/performance.md, "Session 10");
+#: the first plans up to this many tiles, so a run of up to about 60 MiB of plan plans once
+KEEP_TILES = 65_536
+
+
+class LazyPlans:
+    """A run's layer plans, made when the controller reaches each layer and dropped once
+    it has run: a run holds the summaries of every layer (:class:`LayerSummary`) and the
+    tiles of a few layers only (the running one and the next; with layer pipelining the
+    running pair and the next stage), however many tiles the workload makes.
+
+    Construction is the first pass, before the first event: every layer is planned in
+    order (:meth:`Dataflow.plan_in_order`), handed to ``check`` (which raises to refuse
+    a plan that does not fit, naming the layer), and summarised; the first plans are
+    kept while their tiles add up to at most ``keep_tiles`` (default :data:`KEEP_TILES`),
+    the others dropped. ``plans[i]`` returns layer ``i``'s plan (position in the
+    workload), planning it again with the input level of the first pass if it was
+    dropped: a dataflow plans a layer from the workload, the platform and that level
+    alone (synthetic weight masks are seeded by the layer), so the tiles are the same
+    (tests/dataflow/test_lazy_plans.py checks every dataflow); a plan whose tile count
+    differs from its summary's raises a RuntimeError. ``release(i)`` drops it again.
+    ``watch(made, released)``: ``made(plan)`` is called the first time each plan is
+    handed out, ``released(layer_index)`` when it is released (the Perfetto timeline
+    keeps its tile windows that way)."""
+
+    def __init__(self, dataflow: Dataflow, *, check: Callable[[LayerPlan], None] | None = None,
+                 keep_tiles: int | None = None) -> None:
+        self.dataflow = dataflow
+        self.layers = list(dataflow.workload.layers)
+        budget = KEEP_TILES if keep_tiles is None else keep_tiles
+        #: per layer (position), its plan without the tiles
+        self.summaries: list[LayerSummary] = []
+        self._input_level: list[int | None] = []
+        #: position -> plan, held until released
+        self._plans: dict[int, LayerPlan] = {}
+        self._handed: set[int] = set()
+        self._watchers: list[tuple[Callable, Callable]] = []
+        #: layers planned again after the first pass (their plans had been dropped)
+        self.replanned = 0
+        kept = 0
+        for i, (inp, plan) in enumerate(dataflow.plan_in_order()):
+            if check is not None:
+                check(plan)
+            self.summaries.append(plan.summary())
+            self._input_level.append(inp)
+            if kept + len(plan.tiles) <= budget and len(self._plans) == i:  # only a run of first plans
+                kept += len(plan.tiles)
+                self._plans[i] = plan
+            del plan
+
+    def __len__(self) -> int:
+        return len(self.summaries)
+
+    def __getitem__(self, i: int) -> LayerPlan:
+        if not 0 <= i < len(self.summaries):
+            raise IndexError(f"layer position {i} of {len(self.summaries)}")
+        plan = self._plans.get(i)
+        if plan is None:
+            plan = self.dataflow.plan_layer(self.layers[i], self._input_level[i])
+            self.replanned += 1
+            if len(plan.tiles) != self.summaries[i].ntiles:
+                raise RuntimeError(f"layer {self.layers[i].name!r} planned again made {len(plan.tiles)} tiles, "
+                                   f"the first time {self.summaries[i].ntiles}: the dataflow is not deterministic")
+            self._plans[i] = plan
+        if i not in self._handed:
+            self._handed.add(i)
+            for made, _ in self._watchers:
+                made(plan)
+        return plan
+
+    def release(self, i: int) -> None:
+        """Layer ``i`` has run: drop its plan (asking for it again plans it again)."""
+        if self._plans.pop(i, None) is not None:
+            for _, released in self._watchers:
+                released(self.summaries[i].layer.index)
+        self._handed.discard(i)
+
+    def watch(self, made: Callable[[LayerPlan], None], released: Callable[[int], None]) -> None:
+        self._watchers.append((made, released))
+
+    @property
+    def held(self) -> list[int]:
+        """Positions of the plans held now (kept from the first pass or handed out, not released)."""
+        return sorted(self._plans)

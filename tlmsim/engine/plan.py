@@ -100,3 +100,29 @@ class LayerPlan:
 
     def __iter__(self) -> Iterator[Tile]:
         return iter(self.tiles)
+
+    def summary(self) -> LayerSummary:
+        """What outlives the layer's run: everything but the tiles (:class:`LayerSummary`)."""
+        return LayerSummary(layer=self.layer, ntiles=len(self.tiles), prologue=self.prologue,
+                            epilogue=self.epilogue, resident=self.resident, resident_bytes=self.resident_bytes,
+                            levels=self.levels, l1_tile_bytes=self.l1_tile_bytes, tiling=self.tiling,
+                            spike_formats=self.spike_formats)
+
+
+@dataclass
+class LayerSummary:
+    """A layer plan without its tiles: what the report reads after the run (a run keeps
+    one per layer; the tiles live only while their layer runs, see
+    :class:`tlmsim.dataflow.base.LazyPlans`). The fields are :class:`LayerPlan`'s, and
+    ``ntiles`` the number of its tiles."""
+
+    layer: PlannedLayer
+    ntiles: int
+    prologue: list[Move] = field(default_factory=list)
+    epilogue: list[Move] = field(default_factory=list)
+    resident: dict[str, bool] = field(default_factory=dict)
+    resident_bytes: dict[int, int] = field(default_factory=dict)
+    levels: dict[str, int] = field(default_factory=dict)
+    l1_tile_bytes: int = 0
+    tiling: str = ""
+    spike_formats: dict[str, int] = field(default_factory=dict)

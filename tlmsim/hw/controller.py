@@ -693,11 +693,13 @@ def pair_cycles(p: LayerPlan, q: LayerPlan, k: int, ncores: int, rates: Rates, h
     return max(pend, qend, both) + drain
 
 
-def pipeline_stages(plans: list[LayerPlan], ncores: int, capacities: list[int], staging: int,
+def pipeline_stages(plans, ncores: int, capacities: list[int], staging: int,
                     level_names: list[str] | None = None, rates: Rates | None = None, by_gain: bool = True):
     """The stages of ``pe_array.multicore: pipeline`` (docs/hierarchy.md, "Layer pipelining"):
     a list of ``[(plan, cores), ...]`` (one or two layers run at once) and, per layer index,
     a note for the report (whom it ran with and on which cores, or why it ran alone).
+    ``plans``: a list, or anything with ``len`` and ``plans[i]`` (:func:`next_stage` looks at
+    two plans at a time).
 
     Layers are paired greedily in order: a layer and the next one form a pair unless one of
     them has no tile, the first drains a tensor to DRAM after its last tile (an epilogue),
@@ -711,53 +713,58 @@ def pipeline_stages(plans: list[LayerPlan], ncores: int, capacities: list[int], 
     minimises the pair's estimate, cores 0 .. k - 1; the second the rest. ``rates``:
     the resources' bytes per cycle (default: none a limit, compute and dependencies
     only); ``by_gain`` False pairs whatever fits (session 8's rule, for studies)."""
+    stages: list[list[tuple[LayerPlan, tuple[int, ...]]]] = []
+    notes: dict[int, str] = {}
+    i = 0
+    while i < len(plans):
+        stage, note = next_stage(plans[i], plans[i + 1] if i + 1 < len(plans) else None, ncores, capacities,
+                                 staging, level_names, rates, by_gain)
+        stages.append(stage)
+        notes.update(note)
+        i += len(stage)
+    return stages, notes
+
+
+def next_stage(p: LayerPlan, q: LayerPlan | None, ncores: int, capacities: list[int], staging: int,
+               level_names: list[str] | None = None, rates: Rates | None = None, by_gain: bool = True):
+    """The stage that starts with layer ``p`` (``q``: the layer after it, None for the last):
+    ``([(p, cores)], notes)`` alone or ``([(p, cores), (q, cores)], notes)`` paired, by the
+    rules of :func:`pipeline_stages`."""
     n = len(capacities)
     names = level_names or [f"level {i}" for i in range(n)]
     rates = rates or Rates(levels=(0.0,) * n)
-    stages: list[list[tuple[LayerPlan, tuple[int, ...]]]] = []
-    notes: dict[int, str] = {}
     allc = tuple(range(ncores))
     span = lambda c: f"core {c[0]}" if len(c) == 1 else f"cores {c[0]}-{c[-1]}"  # noqa: E731
-    i = 0
-    while i < len(plans):
-        p = plans[i]
-        q = plans[i + 1] if i + 1 < len(plans) else None
-        why = None
-        if q is None:
-            why = "the last layer"
-        elif not p.tiles or not q.tiles:
-            why = f"{(p if not p.tiles else q).layer.name!r} has no tile"
-        elif p.epilogue:
-            why = f"{p.layer.name!r} drains a tensor to DRAM after its last tile"
-        else:
-            for lv in range(n):
-                rp, rq = level_ranges(p, lv, n), level_ranges(q, lv, n)
-                bp = sum(b for k, b in p.resident_bytes.items() if k % n == lv)
-                bq = sum(b for k, b in q.resident_bytes.items() if k % n == lv)
-                need = staging + bp + max(0, bq - _common_bytes(rp, rq))
-                if need > capacities[lv]:
-                    why = (f"with {q.layer.name!r} the level {names[lv]!r} would hold {need} bytes (staging "
-                           f"{staging} + both layers' resident tensors), more than its {capacities[lv]}")
-                    break
-        if why is None:
-            hz = layer_hazards(p, q, n)
-            est = {k: pair_cycles(p, q, k, ncores, rates, hz) for k in range(1, ncores)}
-            a = min(est, key=lambda k: (est[k], k))
-            split = alone_cycles(p, ncores, rates) + alone_cycles(q, ncores, rates)
-            figures = f"est. {round(est[a]):,} cycles together vs {round(split):,} one after the other"
-            if by_gain and split - est[a] < 1:  # at least a cycle: equal sums may differ in their last bits
-                why = f"no expected gain with {q.layer.name!r} ({figures})"
-        if why is not None:
-            stages.append([(p, allc)])
-            notes[p.layer.index] = f"alone on cores 0-{ncores - 1}: {why}"
-            i += 1
-            continue
-        ca, cb = tuple(range(a)), tuple(range(a, ncores))
-        stages.append([(p, ca), (q, cb)])
-        notes[p.layer.index] = f"with {q.layer.name!r} on {span(ca)} ({figures})"
-        notes[q.layer.index] = f"with {p.layer.name!r} on {span(cb)} ({figures})"
-        i += 2
-    return stages, notes
+    why = None
+    if q is None:
+        why = "the last layer"
+    elif not p.tiles or not q.tiles:
+        why = f"{(p if not p.tiles else q).layer.name!r} has no tile"
+    elif p.epilogue:
+        why = f"{p.layer.name!r} drains a tensor to DRAM after its last tile"
+    else:
+        for lv in range(n):
+            rp, rq = level_ranges(p, lv, n), level_ranges(q, lv, n)
+            bp = sum(b for k, b in p.resident_bytes.items() if k % n == lv)
+            bq = sum(b for k, b in q.resident_bytes.items() if k % n == lv)
+            need = staging + bp + max(0, bq - _common_bytes(rp, rq))
+            if need > capacities[lv]:
+                why = (f"with {q.layer.name!r} the level {names[lv]!r} would hold {need} bytes (staging "
+                       f"{staging} + both layers' resident tensors), more than its {capacities[lv]}")
+                break
+    if why is None:
+        hz = layer_hazards(p, q, n)
+        est = {k: pair_cycles(p, q, k, ncores, rates, hz) for k in range(1, ncores)}
+        a = min(est, key=lambda k: (est[k], k))
+        split = alone_cycles(p, ncores, rates) + alone_cycles(q, ncores, rates)
+        figures = f"est. {round(est[a]):,} cycles together vs {round(split):,} one after the other"
+        if by_gain and split - est[a] < 1:  # at least a cycle: equal sums may differ in their last bits
+            why = f"no expected gain with {q.layer.name!r} ({figures})"
+    if why is not None:
+        return [(p, allc)], {p.layer.index: f"alone on cores 0-{ncores - 1}: {why}"}
+    ca, cb = tuple(range(a)), tuple(range(a, ncores))
+    return [(p, ca), (q, cb)], {p.layer.index: f"with {q.layer.name!r} on {span(ca)} ({figures})",
+                                q.layer.index: f"with {p.layer.name!r} on {span(cb)} ({figures})"}
 
 
 def _space(mv: Move, nlevels: int) -> tuple[tuple, int, int]:
@@ -841,7 +848,7 @@ class Controller(Component):
         levels: list[Component | list[Component]],
         l1: Component | list[Component],
         pe: PeArray | list[PeArray],
-        plans: list[LayerPlan],
+        plans,
         chunk_bytes: int,
         outstanding: int,
         double_buffered: bool,
@@ -875,7 +882,12 @@ class Controller(Component):
             for c in range(1, len(x)):
                 self._buf_of[(lv, c)] = len(self._bufs)
                 self._bufs.append(x[c])
+        #: the layer plans in order: a list, or a source that makes each when asked (``plans[i]``) and
+        #: drops it on ``release(i)`` (:class:`tlmsim.dataflow.base.LazyPlans`); the controller asks
+        #: for a layer's plan when it reaches the layer before it and releases it once the layer ran
         self.plans = plans
+        #: layer index -> its plan, while the controller holds it (the running layers and the next ones)
+        self._live: dict[int, LayerPlan] = {}
         self.chunk = chunk_bytes
         self.outstanding = outstanding
         self.halves = 2 if double_buffered else 1
@@ -900,10 +912,12 @@ class Controller(Component):
         #: layer index -> {level: bytes allocated for it there by a prefetch}
         self._prefetched: dict[int, dict[int, int]] = {}
         self._started: set[int] = set()
-        #: ``pe_array.multicore: pipeline`` (several cores): the stages (:func:`pipeline_stages`), per layer
-        #: index its cores and a note for the report; None: every layer on every core, one after the other
+        #: ``pe_array.multicore: pipeline`` (several cores): the stages decided so far (:func:`next_stage`,
+        #: one ahead of the running one; each ``[(layer plan or summary, cores), ...]``), per layer index its
+        #: cores and a note for the report; None: every layer on every core, one after the other
         self.stages: list | None = None
         self.pipeline_notes: dict[int, str] = {}
+        self._pairing = pairing
         self._cores_of: dict[int, tuple[int, ...]] = {}
         #: layer index -> per tile index the (tile, kind) events it fires for a layer running beside it
         self._tile_events: dict[int, dict[tuple[int, str], simpy.Event]] = {}
@@ -912,10 +926,7 @@ class Controller(Component):
         if multicore == "pipeline" and self.ncores > 1:
             if pairing not in ("gain", "fit"):
                 raise ValueError(f"pairing {pairing!r}: 'gain' (pair when the estimate gains) or 'fit' (whatever fits)")
-            self.stages, self.pipeline_notes = pipeline_stages(
-                plans, self.ncores, [x[0].capacity_bytes for x in self.level_insts], self.staging_bytes,
-                [x.name for x in self.levels], self.rates(), by_gain=pairing == "gain")
-            self._cores_of = {p.layer.index: c for st in self.stages for p, c in st}
+            self.stages = []
         #: event ids taken for lane end events never scheduled (:class:`_Lanes`): not events
         self.eids_unscheduled = 0
         self.done = env.event()
@@ -1286,7 +1297,9 @@ class Controller(Component):
     def _readers(self, li: int, move: Move) -> tuple[int, ...]:
         """The cores whose tiles of layer ``li`` (its schedule, :meth:`schedule`) read the
         bytes a prologue ``move`` brings into its level."""
-        plan = next(p for p in self.plans if p.layer.index == li)
+        plan = self._live.get(li)
+        if plan is None and isinstance(self.plans, list):  # asked after the run: a list keeps its plans
+            plan = next(p for p in self.plans if p.layer.index == li)
         steps = self._steps(plan, li)
         n, lv = len(self.levels), move.level % len(self.levels)
         lo, hi = move.level_address, move.level_address + move.nbytes
@@ -1718,13 +1731,52 @@ class Controller(Component):
         self._hazards.pop(qi, None)
         self.layers[-2:] = sorted(self.layers[-2:], key=lambda r: r.index)
 
+    def _plan(self, i: int) -> LayerPlan:
+        """The plan of the ``i``-th layer (in order), held until :meth:`_release`."""
+        plan = self.plans[i]
+        self._live[plan.layer.index] = plan
+        return plan
+
+    def _release(self, i: int, plan: LayerPlan) -> None:
+        """The ``i``-th layer has run: its plan (and its tiles) may go."""
+        self._live.pop(plan.layer.index, None)
+        release = getattr(self.plans, "release", None)
+        if release is not None:
+            release(i)
+
+    def _stage_at(self, i: int) -> list:
+        """Decide the pipeline stage starting with the ``i``-th layer (:func:`next_stage`) and
+        note its layers' cores; returns it (its plans held)."""
+        n = len(self.plans)
+        stage, notes = next_stage(
+            self._plan(i), self._plan(i + 1) if i + 1 < n else None, self.ncores,
+            [x[0].capacity_bytes for x in self.level_insts], self.staging_bytes, [x.name for x in self.levels],
+            self.rates(), by_gain=self._pairing == "gain")
+        self.pipeline_notes.update(notes)
+        summaries = getattr(self.plans, "summaries", None)
+        # kept for the report and tools: the plans of a list, else the summaries (the tiles go after the layer)
+        self.stages.append([(p if summaries is None else summaries[i + k], c) for k, (p, c) in enumerate(stage)])
+        for p, c in stage:
+            self._cores_of[p.layer.index] = c
+        return stage
+
     def _run(self):
-        plans = self.plans
+        n = len(self.plans)
         if self.stages is not None:
-            for k, stage in enumerate(self.stages):
-                yield from self._run_stage(stage, self.stages[k + 1][0][0] if k + 1 < len(self.stages) else None)
+            # each stage is decided before the one before it runs: its first layer's cores decide
+            # where the prefetch of that layer's resident tensors goes (:meth:`_readers`)
+            i, stage = 0, (self._stage_at(0) if n else None)
+            while i < n:
+                j = i + len(stage)
+                after = self._stage_at(j) if j < n else None
+                yield from self._run_stage(stage, after[0][0] if after is not None else None)
+                for k, (p, _) in enumerate(stage):
+                    self._release(i + k, p)
+                i, stage = j, after
             self.done.succeed()
             return
-        for i, plan in enumerate(plans):
-            yield from self._run_layer(plan, plans[i + 1] if i + 1 < len(plans) else None)
+        for i in range(n):
+            plan = self._plan(i)
+            yield from self._run_layer(plan, self._plan(i + 1) if i + 1 < n else None)
+            self._release(i, plan)
         self.done.succeed()

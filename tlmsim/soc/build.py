@@ -3,8 +3,10 @@
 :func:`build` turns a validated :class:`~tlmsim.platform.Platform` and a
 :class:`~tlmsim.workload.Workload` into connected components (DRAM, NoC, SRAM levels,
 PE array, controller) and the layer plans, and checks that they fit together
-(:func:`tlmsim.platform.checks.check_platform`, :func:`check_plans`) before the first
-event. This is the SoC assembly, above the hardware (:mod:`tlmsim.hw`) and the
+(:func:`tlmsim.platform.checks.check_platform`, :func:`check_plan` of every layer) before
+the first event. The plans are made lazily (:class:`~tlmsim.dataflow.base.LazyPlans`): a
+first pass plans and checks every layer and keeps its summary; the controller gets each
+layer's tiles when it reaches the layer and drops them once the layer has run. This is the SoC assembly, above the hardware (:mod:`tlmsim.hw`) and the
 dataflows (:mod:`tlmsim.dataflow`); the kernel (:mod:`tlmsim.engine`) knows neither.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 import simpy
 
 from tlmsim.dataflow import make_dataflow
+from tlmsim.dataflow.base import LazyPlans
 from tlmsim.engine.plan import LayerPlan
 from tlmsim.engine.recorder import Recorder
 from tlmsim.errors import ConfigError, MappingError
@@ -28,7 +31,13 @@ from tlmsim.verify.dram_timing import DramCommandChecker
 from tlmsim.workload import Workload
 
 def check_plans(platform: Platform, plans: list[LayerPlan]) -> None:
-    """Check that every layer plan fits the buffers it runs on, before any event
+    """:func:`check_plan` of every plan."""
+    for plan in plans:
+        check_plan(platform, plan)
+
+
+def check_plan(platform: Platform, plan: LayerPlan) -> None:
+    """Check that a layer plan fits the buffers it runs on, before any event
     (a dataflow that breaks these has a bug; the message names the keys involved):
 
     * a tile's operands and outputs fit one L1 half (the controller's L1 address map
@@ -44,49 +53,50 @@ def check_plans(platform: Platform, plans: list[LayerPlan]) -> None:
     half = l1.capacity_bytes // 2 if l1.double_buffered else l1.capacity_bytes
     levels = bufs.sram_levels
     staging = staging_bytes(platform)
-    for plan in plans:
-        name = plan.layer.name
-        for t in plan.tiles:
-            if t.load_bytes + t.store_bytes > half:
+    name = plan.layer.name
+    for t in plan.tiles:
+        if t.load_bytes + t.store_bytes > half:
+            raise MappingError(
+                f"layer {name!r} tile {t.index}: operands {t.load_bytes} + outputs {t.store_bytes} bytes exceed an "
+                f"L1 half of {half} bytes (buffers.l1.capacity_bytes, buffers.l1.double_buffered)"
+            )
+    if not levels:
+        if plan.resident_bytes or plan.prologue or plan.epilogue or any(
+                not m.in_dram for t in plan.tiles for m in (*t.loads, *t.stores)):
+            raise MappingError(f"layer {name!r}: a tensor is planned resident on chip, but buffers.levels "
+                               "declares no SRAM level")
+        return
+    n = len(levels)
+    if platform.pe_array.cores > 1:
+        for mv in (*plan.epilogue, *(m for t in plan.tiles for m in t.stores if not m.in_dram)):
+            if levels[mv.level % n].sharing == "private":
+                raise MappingError(f"layer {name!r}: outputs or membranes are planned in the private level "
+                                   f"{levels[mv.level % n].name!r}, which with several cores holds only what a "
+                                   "layer reads")
+    resident = [0] * n
+    for lv, nbytes in plan.resident_bytes.items():
+        resident[lv % n] += nbytes
+    for i, lv in enumerate(levels):
+        key = f"{bufs.level_key(i)}.capacity_bytes"
+        cap = lv.capacity_bytes
+        if resident[i] + staging > cap:
+            raise MappingError(
+                f"layer {name!r}: resident tensors ({resident[i]} bytes) and DMA staging ({staging} bytes) "
+                f"exceed {key} ({cap})"
+            )
+        for lo, hi in level_ranges(plan, i, n):
+            if lo < staging or hi > cap:
                 raise MappingError(
-                    f"layer {name!r} tile {t.index}: operands {t.load_bytes} + outputs {t.store_bytes} bytes exceed an "
-                    f"L1 half of {half} bytes (buffers.l1.capacity_bytes, buffers.l1.double_buffered)"
+                    f"layer {name!r}: a resident tensor at {lv.name} bytes {lo}..{hi} is outside "
+                    f"{staging}..{cap} (above the DMA staging area, inside {key})"
                 )
-        if not levels:
-            if plan.resident_bytes or plan.prologue or plan.epilogue or any(
-                    not m.in_dram for t in plan.tiles for m in (*t.loads, *t.stores)):
-                raise MappingError(f"layer {name!r}: a tensor is planned resident on chip, but buffers.levels "
-                                   "declares no SRAM level")
-            continue
-        n = len(levels)
-        if platform.pe_array.cores > 1:
-            for mv in (*plan.epilogue, *(m for t in plan.tiles for m in t.stores if not m.in_dram)):
-                if levels[mv.level % n].sharing == "private":
-                    raise MappingError(f"layer {name!r}: outputs or membranes are planned in the private level "
-                                       f"{levels[mv.level % n].name!r}, which with several cores holds only what a "
-                                       "layer reads")
-        resident = [0] * n
-        for lv, nbytes in plan.resident_bytes.items():
-            resident[lv % n] += nbytes
-        for i, lv in enumerate(levels):
-            key = f"{bufs.level_key(i)}.capacity_bytes"
-            cap = lv.capacity_bytes
-            if resident[i] + staging > cap:
-                raise MappingError(
-                    f"layer {name!r}: resident tensors ({resident[i]} bytes) and DMA staging ({staging} bytes) "
-                    f"exceed {key} ({cap})"
-                )
-            for lo, hi in level_ranges(plan, i, n):
-                if lo < staging or hi > cap:
-                    raise MappingError(
-                        f"layer {name!r}: a resident tensor at {lv.name} bytes {lo}..{hi} is outside "
-                        f"{staging}..{cap} (above the DMA staging area, inside {key})"
-                    )
 
 
 def build(platform: Platform, workload: Workload, env: simpy.Environment, recorder: Recorder):
     """Build the components and the layer plans, and check that they fit together
-    (raises before any event runs)."""
+    (raises before any event runs). Returns ``(components by name, controller, plans)``,
+    the plans a :class:`~tlmsim.dataflow.base.LazyPlans` (its ``summaries``: every layer's
+    plan without the tiles)."""
     check_platform(platform)
     period = platform.clock_period_ps
     bufs = platform.buffers
@@ -120,8 +130,9 @@ def build(platform: Platform, workload: Workload, env: simpy.Environment, record
                 energy=platform.energy, area=platform.area) for name in l1_names]
     pes = [PeArray(name=core_name("pe_array", c, ncores), env=env, recorder=recorder, config=platform.pe_array,
                    clock_period_ps=period, energy=platform.energy, area=platform.area) for c in range(ncores)]
-    plans = make_dataflow(platform, workload).plan()
-    check_plans(platform, plans)
+    # the first pass: every layer planned and checked before the first event, kept as a summary;
+    # the controller gets each layer's tiles when it reaches the layer (LazyPlans)
+    plans = LazyPlans(make_dataflow(platform, workload), check=lambda plan: check_plan(platform, plan))
     df = platform.dataflow
     ctrl = Controller(
         name="controller", env=env, recorder=recorder, dram=dram, noc=noc, levels=levels, l1=l1s, pe=pes,

@@ -20,7 +20,7 @@ from simpy.events import PENDING
 from tlmsim.engine.attribution import LayerCounters
 from tlmsim.engine.component import Component
 from tlmsim.engine.invariants import check_run
-from tlmsim.engine.plan import LayerPlan
+from tlmsim.engine.plan import LayerSummary
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.trace import TraceWriter
 from tlmsim.errors import SimulationError
@@ -41,7 +41,8 @@ class RunResult:
     recorder: Recorder
     components: dict[str, Component]
     controller: Controller
-    plans: list[LayerPlan]
+    #: every layer's plan without its tiles (the tiles live only while their layer runs)
+    plans: list[LayerSummary]
     wall_s: float
     events: int
     #: the --verify summary line (None when not verifying)
@@ -154,6 +155,6 @@ def simulate(
     events = next(eid) - ctrl.eids_unscheduled if eid is not None else 0
     return RunResult(
         platform=platform, workload=workload, seed=seed, end_ps=end, recorder=recorder, components=components,
-        controller=ctrl, plans=plans, wall_s=time.perf_counter() - wall0, events=events, verified=verified,
+        controller=ctrl, plans=plans.summaries, wall_s=time.perf_counter() - wall0, events=events, verified=verified,
         layer_counters=layer_counters,
     )

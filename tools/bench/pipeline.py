@@ -22,6 +22,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+from tlmsim.dataflow import make_dataflow
 from tlmsim.hw.controller import alone_cycles, pair_cycles, pipeline_stages
 from tlmsim.platform import load_platform
 from tlmsim.platform.dataflow import DATAFLOWS
@@ -48,16 +49,21 @@ def compare(platform: str, workload, dataflow: str, sets: list[str]) -> dict:
         nolat = dataclasses.replace(rates, latency=None)
         span = {r.index: (r.start_ps / period, r.end_ps / period) for r in ctrl.layers}
         out[mode] = res.end_ps / period
+        # a run keeps only its plans' summaries (the tiles go once their layer has run): the
+        # estimates read the tiles, so the layers are planned again (the same plans: LazyPlans)
+        plans = make_dataflow(plat, res.workload).plan()
         if mode == "split":
             out["layers"] = [{"layer": p.layer.name, "est": alone_cycles(p, n, rates),
-                              "measured": span[p.layer.index][1] - span[p.layer.index][0]} for p in res.plans]
+                              "measured": span[p.layer.index][1] - span[p.layer.index][0]} for p in plans]
             out["est_split"] = sum(x["est"] for x in out["layers"])
             out["est_split_nolat"] = sum(alone_cycles(p, n, nolat) for p in res.plans)
             caps = [x[0].capacity_bytes for x in ctrl.level_insts]
-            fit, _ = pipeline_stages(res.plans, n, caps, ctrl.staging_bytes, rates=rates, by_gain=False)
+            fit, _ = pipeline_stages(plans, n, caps, ctrl.staging_bytes, rates=rates, by_gain=False)
             out["est_fit"] = sum(stage_estimate(st, n, rates) for st in fit)
             continue
-        stages = ctrl.stages or [[(p, tuple(range(n)))] for p in res.plans]
+        by_index = {p.layer.index: p for p in plans}
+        stages = [[(by_index[s.layer.index], c) for s, c in st] for st in ctrl.stages or []] or [
+            [(p, tuple(range(n)))] for p in plans]
         rows = []
         for st in stages:
             idx = [p.layer.index for p, _ in st]
