@@ -56,7 +56,7 @@ def compare(platform: str, workload, dataflow: str, sets: list[str]) -> dict:
             out["layers"] = [{"layer": p.layer.name, "est": alone_cycles(p, n, rates),
                               "measured": span[p.layer.index][1] - span[p.layer.index][0]} for p in plans]
             out["est_split"] = sum(x["est"] for x in out["layers"])
-            out["est_split_nolat"] = sum(alone_cycles(p, n, nolat) for p in res.plans)
+            out["est_split_nolat"] = sum(alone_cycles(p, n, nolat) for p in plans)
             caps = [x[0].capacity_bytes for x in ctrl.level_insts]
             fit, _ = pipeline_stages(plans, n, caps, ctrl.staging_bytes, rates=rates, by_gain=False)
             out["est_fit"] = sum(stage_estimate(st, n, rates) for st in fit)
