@@ -990,35 +990,41 @@ class Controller(Component):
 
     def latency(self) -> Latency | None:
         """The routes' zero-load latency for the pairing estimate (:class:`Latency`): per
-        position, the hops of :meth:`route` (the source's read, every NoC transfer, the
-        staging write and read of each level passed, the destination's write), each from
-        its component's timing parameters (:meth:`_dram_hop`, :meth:`_noc_hop`,
-        :meth:`_sram_hop`), for the core whose route takes longest for a full DMA block.
-        None with a NoC that is not the NoC model (test doubles)."""
+        position, the hops of :meth:`route_hops` (those of :meth:`route`), for the core whose
+        route takes longest for a full DMA block. None with a NoC that is not the NoC model
+        (test doubles)."""
         if not isinstance(self.noc, Noc):
             return None
         top = len(self._ends) - 1
 
-        def hops(src: int, dst: int, c: int) -> tuple:
-            l1 = self.l1s[c]
-            mem = lambda p: l1 if p == top else self._bufs[self._buf(p - 1, c)]  # noqa: E731
-            name = lambda p: "dram" if p == 0 else mem(p).name  # noqa: E731
-            out = [self._dram_hop(False) if src == 0 else self._sram_hop(mem(src), False)]
-            step = 1 if dst > src else -1
-            for p in range(src, dst, step):
-                out.append(self._noc_hop(name(p), name(p + step)))
-                if p + step != dst:
-                    out += [self._sram_hop(mem(p + step), True), self._sram_hop(mem(p + step), False)]
-            out.append(self._dram_hop(True) if dst == 0 else self._sram_hop(mem(dst), True))
-            return tuple(out)
-
         def worst(src: int, dst: int) -> tuple:
-            return max((hops(src, dst, c) for c in range(self.ncores)), key=lambda h: hop_cycles(h, self.chunk))
+            return max((self.route_hops(src, dst, c) for c in range(self.ncores)),
+                       key=lambda h: hop_cycles(h, self.chunk))
 
         return Latency(chunk=self.chunk, loads=tuple(worst(p, top) for p in range(top)),
                        stores=tuple(worst(top, p) for p in range(top)),
                        l1_read=self._sram_hop(self.l1, False), l1_write=self._sram_hop(self.l1, True),
                        halves=self.halves)
+
+    def route_hops(self, src: int, dst: int, core: int = 0) -> tuple[Hop, ...]:
+        """The zero-load hops (:data:`Hop`) of a block along :meth:`route` ``(src, dst, core)``,
+        one per access it books, in its order: DRAM's read at a DRAM source (the event-driven
+        hop, not in the steps), each ``_HOPS`` entry (an SRAM read or write, a NoC transfer),
+        a ``_STAGE``'s write and read of its staging slot, a ``_READ``'s read, DRAM's posted
+        write at a DRAM destination; each from its component's timing parameters
+        (:meth:`_dram_hop`, :meth:`_noc_hop`, :meth:`_sram_hop`)."""
+        out = [self._dram_hop(False)] if src == 0 else []
+        for kind, x in self.route(src, dst, core):
+            if kind == _HOPS:
+                for comp, cmd, _sel, s, d in x:
+                    out.append(self._noc_hop(s, d) if comp is self.noc else self._sram_hop(comp, cmd == _CMD_WRITE))
+            elif kind == _STAGE:
+                out += [self._sram_hop(self._bufs[x], True), self._sram_hop(self._bufs[x], False)]
+            else:  # _READ
+                out.append(self._sram_hop(self._bufs[x], False))
+        if dst == 0:
+            out.append(self._dram_hop(True))
+        return tuple(out)
 
     # -- DMA ---------------------------------------------------------------------------
     def _chain(self, t: int, hops: tuple, dc: DataClass, n: int, layer: int, tile: int, chain: int = -1) -> int:
