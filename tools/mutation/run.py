@@ -23,6 +23,8 @@ judged (``--by-mutant``: every judged mutant) and names them in the row's source
 Equivalent mutants (no test can tell them from the original) are listed in
 equivalent.yaml with the reason; a survivor matches an entry by module and by the
 original and mutated line (whitespace ignored), so entries survive edits elsewhere.
+A modules.yaml that writes a key twice (a union merge can) is refused in one line, exit 2:
+YAML itself would keep the last entry silently.
 """
 
 from __future__ import annotations
@@ -57,8 +59,40 @@ NO_TESTS = "could not find any test case for any mutant"
 RUN_FACTS = "mutation-run.json"
 
 
+class DuplicateKey(ValueError):
+    """A YAML mapping that writes a key twice (PyYAML would keep the last one silently)."""
+
+
+class _UniqueKeys(yaml.SafeLoader):
+    """``yaml.safe_load`` that refuses a mapping with a key written twice: a union merge of two
+    branches that both touched modules.yaml duplicated module keys twice, and YAML kept the
+    last (older) test selection without a word."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _value in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            try:
+                if key in seen:
+                    raise DuplicateKey(f"key {key!r} written twice (lines {seen[key]} and {line}): "
+                                       "YAML keeps the last one silently; keep one entry")
+                seen[key] = line
+            except TypeError:  # an unhashable key: the base loader's own error
+                continue
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_modules() -> dict[str, dict]:
-    return yaml.safe_load((HERE / "modules.yaml").read_text())["modules"]
+    """modules.yaml's modules (module -> its group and tests); :class:`DuplicateKey` if a key is
+    written twice."""
+    path = HERE / "modules.yaml"
+    try:
+        return yaml.load(path.read_text(), Loader=_UniqueKeys)["modules"]
+    except DuplicateKey as e:
+        raise DuplicateKey(f"{path}: {e}") from None
 
 
 def load_equivalent() -> list[dict]:
@@ -406,7 +440,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--by-mutant", action="store_true",
                     help="with --salvage: count every judged mutant, not whole functions only")
     args = ap.parse_args(argv)
-    modules = load_modules()
+    try:
+        modules = load_modules()
+    except DuplicateKey as e:
+        print(f"mutation: {e}", file=sys.stderr)
+        return 2
     if args.list:
         for m, spec in modules.items():
             print(f"{m:24s} {' '.join(spec['tests'])}")
