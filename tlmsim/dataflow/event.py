@@ -135,8 +135,8 @@ class Event(SystolicDataflow):
             fewest = tiles
             tables = self._block_tables(layer, ctx, ob, cg)
             cands.append(GemmCandidate(f"t>n>c, out block={ob}, channels/tile={cg}",
-                                       make=partial(self._steps, layer, ob, cg, tables),
-                                       totals=self._totals(layer, ob, cg, tables)))
+                                       make=partial(self._steps, layer, ob, tables),
+                                       totals=self._totals(layer, tables)))
         return cands
 
     def _block_tables(self, layer: Layer, ctx: dict, ob: int, cg: int) -> list[dict]:
@@ -201,8 +201,9 @@ class Event(SystolicDataflow):
             out.append(tab)
         return out
 
-    def _steps(self, layer: Layer, ob: int, cg: int, tables: list[dict]) -> list[Step]:
-        """The tiles: per output block, per timestep, per group of ``cg`` input channels."""
+    def _steps(self, layer: Layer, ob: int, tables: list[dict]) -> list[Step]:
+        """The tiles: per output block of ``ob`` channels, per timestep, per group of input
+        channels (the tables' ``k0``, ``k1``)."""
         T = self.workload.timesteps
         M = layer.gemm[0]
         fmt = "aer" if self.df.zero_skip else "bitmap"
@@ -218,7 +219,7 @@ class Event(SystolicDataflow):
                                       upd[t][g], upd[t][g], 0, g == last, fmt))
         return steps
 
-    def _totals(self, layer: Layer, ob: int, cg: int, tables: list[dict]) -> StepTotals:
+    def _totals(self, layer: Layer, tables: list[dict]) -> StepTotals:
         """:class:`StepTotals` of :meth:`_steps`, from the tables."""
         T = self.workload.timesteps
         M = layer.gemm[0]
