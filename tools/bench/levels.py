@@ -19,10 +19,9 @@ import argparse
 import json
 from pathlib import Path
 
-from tlmsim.platform import load_platform
+from runs import reports  # tools/bench/runs.py (this script's folder is first on sys.path)
+
 from tlmsim.platform.dataflow import DATAFLOWS
-from tlmsim.report import build_report
-from tlmsim.soc.run import simulate
 from tlmsim.workload import load_workload
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,9 +34,8 @@ def _group(component: str) -> str | None:
     return base if base in GROUPS else None
 
 
-def row(platform: str, workload, dataflow: str, sets: list[str]) -> dict:
-    p = load_platform(platform, [f"dataflow.name={dataflow}", *sets])
-    rep = build_report(simulate(p, workload, seed=0))
+def row(platform: str, dataflow: str, rep) -> dict:
+    """The figures of one run's report (``rep``) of ``platform`` with ``dataflow``."""
     s = rep.summary.iloc[0]
     comp = rep.components
     mine = comp[comp["kind"] != "noc_link"]
@@ -79,21 +77,21 @@ def main() -> None:
     print("| dataflow | platform | latency (cycles) | DRAM bytes | GLB bytes (r+w) | L2 bytes (r+w, all instances) "
           "| NoC link bytes | energy (uJ) | DRAM / NoC / GLB / L2 / L1 (uJ) |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for df in args.dataflows:
-        base = None
-        for plat in args.platforms:
-            r = row(plat, workload, df, args.sets)
-            if args.json:
-                with open(args.json, "a") as f:
-                    f.write(json.dumps(r) + "\n")
-            lat = f"{round(r['latency']):,}"
-            if base is not None:
-                lat += f" ({r['latency'] / base:.3f}x)"
-            base = base or r["latency"]
-            e = r["energy_by_level_uj"]
-            print(f"| {df} | {r['platform']} | {lat} | {r['dram_bytes']:,} | {r['glb_bytes']:,} | {r['l2_bytes']:,} "
-                  f"| {r['link_bytes']:,} | {r['energy_uj']:,.0f} | " + " / ".join(f"{e[g]:,.0f}" for g in GROUPS)
-                  + " |", flush=True)
+    base = 0.0
+    for df, i, rep in reports(workload, args.dataflows, [(p, []) for p in args.platforms], args.sets):
+        r = row(args.platforms[i], df, rep)
+        if args.json:
+            with open(args.json, "a") as f:
+                f.write(json.dumps(r) + "\n")
+        lat = f"{round(r['latency']):,}"
+        if i == 0:
+            base = r["latency"]
+        else:
+            lat += f" ({r['latency'] / base:.3f}x)"
+        e = r["energy_by_level_uj"]
+        print(f"| {df} | {r['platform']} | {lat} | {r['dram_bytes']:,} | {r['glb_bytes']:,} | {r['l2_bytes']:,} "
+              f"| {r['link_bytes']:,} | {r['energy_uj']:,.0f} | " + " / ".join(f"{e[g]:,.0f}" for g in GROUPS)
+              + " |", flush=True)
 
 
 if __name__ == "__main__":

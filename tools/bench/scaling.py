@@ -16,18 +16,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tlmsim.platform import load_platform
+from runs import reports  # tools/bench/runs.py (this script's folder is first on sys.path)
+
 from tlmsim.platform.dataflow import DATAFLOWS
-from tlmsim.report import build_report
-from tlmsim.soc.run import simulate
 from tlmsim.workload import load_workload
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def row(platform: str, workload, dataflow: str, cores: int, sets: list[str]) -> dict:
-    p = load_platform(platform, [f"dataflow.name={dataflow}", f"pe_array.cores={cores}", *sets])
-    rep = build_report(simulate(p, workload, seed=0))
+def row(rep) -> dict:
+    """The figures of one run's report."""
     s = rep.summary.iloc[0]
     comp = rep.components
     links = comp[comp["kind"] == "noc_link"]
@@ -61,15 +59,16 @@ def main() -> None:
     print("| dataflow | cores | latency (cycles) | speedup | DRAM GB/s (of peak) | multicast bytes "
           "| link stalls busy / credit (cycles) | NoC link bytes |")
     print("|---|---|---|---|---|---|---|---|")
-    for df in args.dataflows:
-        base = None
-        for n in args.cores:
-            r = row(args.platform, workload, df, n, args.sets)
-            base = base or r["latency"]
-            pct = 100 * r["gbps"] / r["peak"]
-            print(f"| {df} | {n} | {round(r['latency']):,} | {base / r['latency']:.2f}x "
-                  f"| {r['gbps']:.1f} ({pct:.0f} %) | {r['multicast']:,} | {r['busy']:,} / {r['credit']:,} "
-                  f"| {r['link_bytes']:,} |", flush=True)
+    variants = [(args.platform, [f"pe_array.cores={n}"]) for n in args.cores]
+    base = 0.0
+    for df, i, rep in reports(workload, args.dataflows, variants, args.sets):
+        r = row(rep)
+        if i == 0:
+            base = r["latency"]
+        pct = 100 * r["gbps"] / r["peak"]
+        print(f"| {df} | {args.cores[i]} | {round(r['latency']):,} | {base / r['latency']:.2f}x "
+              f"| {r['gbps']:.1f} ({pct:.0f} %) | {r['multicast']:,} | {r['busy']:,} / {r['credit']:,} "
+              f"| {r['link_bytes']:,} |", flush=True)
 
 
 if __name__ == "__main__":
