@@ -69,7 +69,6 @@ def test_im2col_class_holds_the_spikes_as_bool_and_its_sizes():
     x = np.array([[[[0, 2], [3, 0]]], [[[1, 0], [0, 0]]]])  # T = 2; nonzero values are spikes
     layer = _conv((1, 2, 2), (1, 1, 2), (2, 1))
     a = Im2col(layer, x)
-    assert a.layer is layer
     assert a.x.dtype == bool
     assert a.x.tolist() == [[[False, True], [True, False]], [[True, False], [False, False]]]
     assert (a.T, a.M, a.K) == (2, 2, 2)

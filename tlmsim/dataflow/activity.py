@@ -63,10 +63,10 @@ def fanout_map(layer: Layer) -> np.ndarray:
 
 
 class Im2col:
-    """A layer's im2col spikes for the systolic dataflows."""
+    """A layer's im2col spikes for the systolic dataflows: ``x``, bool ``(T, M, K)``, and
+    its sizes (the layer is not kept: every caller has it already)."""
 
     def __init__(self, layer: Layer, spikes: np.ndarray) -> None:
-        self.layer = layer
         self.x = im2col(layer, np.asarray(spikes, dtype=bool))  # (T, M, K)
         self.T, self.M, self.K = self.x.shape
 
