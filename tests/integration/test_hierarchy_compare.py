@@ -26,7 +26,7 @@ def test_level_table_puts_levels_in_hierarchy_order_and_blanks_missing_ones():
     pdt.assert_frame_equal(level_table(table), expected)
 
 
-def test_compare_the_three_hierarchies(tmp_path, capsys):
+def test_compare_the_three_hierarchies(tmp_path, capsys, no_plots):
     out = tmp_path / "cmp"
     argv = ["compare", "no-glb", "l2-glb", "ddr4-baseline", "--workload", "digits-snn",
             "--out", str(out), "--jobs", "1", "--quiet"]

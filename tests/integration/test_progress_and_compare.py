@@ -52,7 +52,7 @@ def test_cli_progress_goes_to_a_terminal_stderr_unless_quiet(tmp_path, monkeypat
     assert (tmp_path / "a" / "summary.csv").read_bytes() == (tmp_path / "b" / "summary.csv").read_bytes()
 
 
-def test_compare_in_parallel_equals_serial_in_argument_order(tmp_path):
+def test_compare_in_parallel_equals_serial_in_argument_order(tmp_path, no_plots):
     platforms = ["hbm2-server", "edge-lpddr4", "ddr4-baseline"]
     done = []
     par, _ = compare_platforms(platforms, "digits-conv", out_dir=tmp_path / "par", jobs=3, on_done=done.append)
@@ -61,7 +61,7 @@ def test_compare_in_parallel_equals_serial_in_argument_order(tmp_path):
     assert (tmp_path / "par" / "compare.csv").read_bytes() == (tmp_path / "ser" / "compare.csv").read_bytes()
 
 
-def test_compare_reports_a_failing_platform_in_one_line(tmp_path, capsys):
+def test_compare_reports_a_failing_platform_in_one_line(tmp_path, capsys, no_plots):
     bad = tmp_path / "tiny.yaml"
     bad.write_text("name: tiny\nbuffers:\n  l1: {capacity_bytes: 256, banks: 1, port_width_bytes: 16}\n")
     assert main(["compare", "edge-lpddr4", str(bad), "--workload", "digits-conv", "--out", str(tmp_path / "o"),
