@@ -10,25 +10,45 @@ import pytest
 from tlmsim.cli import main
 from tlmsim.soc.run import simulate
 from tlmsim.platform import load_platform
-from tlmsim.report import build_report
+from tlmsim.report import build_report, write_tables
 from tlmsim.workload import load_workload
 
 
 @pytest.fixture(scope="module")
-def vgg9(tmp_path_factory):
-    """VGG9 on ddr4-baseline: the run and its CSVs (its latency, about 2.9 M cycles, was
-    written as 2.95469e+06 when the CSVs had 6 significant digits)."""
+def run(tmp_path_factory):
+    """VGG9 on ddr4-baseline: the run, and its CSVs written as ``tlmsim run`` writes them
+    (:func:`write_tables` of its report's tables; its latency, about 2.9 M cycles, was written
+    as 2.95469e+06 when the CSVs had 6 significant digits). One run serves both tests: the
+    CSVs are read back against the report they were written from (the test ran VGG9 twice,
+    through the CLI and again in-process, about a tenth of the suite's time)."""
     out = tmp_path_factory.mktemp("vgg9")
-    assert main(["run", "ddr4-baseline", "vgg9-cifar10", "--out", str(out), "-q"]) == 0
-    return out
+    r = simulate(load_platform("ddr4-baseline"), load_workload("vgg9-cifar10", seed=0))
+    report = build_report(r)
+    write_tables(report.tables(), out)
+    return out, r, report
 
 
-def test_csv_numbers_are_exact_integers_as_integers(vgg9):
+@pytest.fixture(scope="module")
+def vgg9(run):
+    return run[0]
+
+
+def test_the_cli_writes_the_tables_of_its_report(tmp_path):
+    # `tlmsim run` writes its report with write_tables (checked on a small run: the same files, byte for byte)
+    assert main(["run", "ddr4-baseline", "digits-snn", "--out", str(tmp_path / "cli"), "-q"]) == 0
+    report = build_report(simulate(load_platform("ddr4-baseline"), load_workload("digits-snn", seed=0)))
+    written = write_tables(report.tables(), tmp_path / "api")
+    assert written and sorted(p.name for p in (tmp_path / "cli").iterdir()) == sorted(p.name for p in written)
+    for p in written:
+        assert (tmp_path / "cli" / p.name).read_bytes() == p.read_bytes(), p.name
+
+
+def test_csv_numbers_are_exact_integers_as_integers(run):
+    vgg9, r, report = run
     text = (vgg9 / "summary.csv").read_text()
     s = pd.read_csv(vgg9 / "summary.csv")
     # the values read back are those of the run, to the last bit
-    r = simulate(load_platform("ddr4-baseline"), load_workload("vgg9-cifar10", seed=0))
-    summary = build_report(r).summary.iloc[0]
+    summary = report.summary.iloc[0]
     for col in ("latency_cycles", "latency_ns", "energy_pj", "edp_pj_ns", "pe_utilization", "dram_bytes"):
         assert s.loc[0, col] == summary[col], col
     assert s.loc[0, "latency_cycles"] == r.end_ps / r.clock_period_ps
