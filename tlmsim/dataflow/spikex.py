@@ -126,6 +126,13 @@ class SpikeX(WsStreaming):
         cycles, copies = cf.cache[key]
         return int(cycles[f]), int(copies[f])
 
+    def _stream_by_shape(self) -> bool:
+        """Without skipping (the only case :meth:`WsStreaming._steps` runs for spikex) the
+        chunks' folds carry no activity (:meth:`_chunk_folds`), and :meth:`_stream_table`'s
+        closed form follows from the chunk's pixels, the fold's channels (the packing
+        factor) and the timesteps alone."""
+        return True
+
     def _stream_table(self, cf: ChunkFolds, p: int) -> tuple[np.ndarray, np.ndarray]:
         """Per fold of ``cf``: (stream cycles, weight copies) under the best allowed packing."""
         T, W, nwin, mm = self.workload.timesteps, self.window, self.windows, cf.mm
