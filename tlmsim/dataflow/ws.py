@@ -337,7 +337,11 @@ def fold_ladder(fk: int, gmax: int) -> list[int]:
     """Fold counts per tile the tiler tries for ``fk`` folds, at most ``gmax``:
     ``ceil(fk / q)`` for q = 1, 2, 4, ... tiles per reduction (a geometric ladder of
     balanced splits: each is the fewest folds per tile that cuts the reduction into q
-    tiles), those above ``gmax`` left out, plus ``gmax`` and 1; ascending."""
+    tiles), those above ``gmax`` left out, plus ``gmax`` and 1; ascending. Not
+    :func:`~tlmsim.dataflow.tiling.split_ladder` (dense-is, event): that one adds the
+    balanced split into the fewest tiles, ``ceil(fk / ceil(fk / gmax))``, where this adds
+    ``gmax`` itself (72 folds, at most 31: 24 there, 31 here; the two ladders agree on
+    18 % of the pairs fk <= 199, gmax <= fk), so merging them would change the plans."""
     gs = {1, gmax}
     q = 1
     while q < fk:
