@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.dataflow.test_planning_shortcuts import MIXED, ONE_FOLD, SETS, SILENT, _gemm_layers, _workload
+from tests.dataflow.test_planning_shortcuts import (
+    MIXED,
+    ONE_FOLD,
+    SETS,
+    SILENT,
+    _gemm_layers,
+    _workload,
+)
 from tlmsim.dataflow import make_dataflow
 from tlmsim.dataflow.spikex import SpikeX
 

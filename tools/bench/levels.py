@@ -19,7 +19,8 @@ import argparse
 import json
 from pathlib import Path
 
-from runs import reports  # tools/bench/runs.py (this script's folder is first on sys.path)
+# tools/bench/runs.py (this script's folder is first on sys.path)
+from runs import reports
 
 from tlmsim.platform.dataflow import DATAFLOWS
 from tlmsim.workload import load_workload

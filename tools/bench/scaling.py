@@ -16,7 +16,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from runs import reports  # tools/bench/runs.py (this script's folder is first on sys.path)
+# tools/bench/runs.py (this script's folder is first on sys.path)
+from runs import reports
 
 from tlmsim.platform.dataflow import DATAFLOWS
 from tlmsim.workload import load_workload
