@@ -69,7 +69,7 @@ from heapq import heappush
 import simpy
 from simpy.events import NORMAL, PENDING, URGENT
 
-from tlmsim.engine.plan import LayerPlan, Move
+from tlmsim.engine.plan import LayerPlan, Move, PlanSource
 from tlmsim.engine.component import Component
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.stats import StatDecl
@@ -848,7 +848,7 @@ class Controller(Component):
         levels: list[Component | list[Component]],
         l1: Component | list[Component],
         pe: PeArray | list[PeArray],
-        plans,
+        plans: PlanSource | list[LayerPlan],
         chunk_bytes: int,
         outstanding: int,
         double_buffered: bool,
@@ -882,10 +882,10 @@ class Controller(Component):
             for c in range(1, len(x)):
                 self._buf_of[(lv, c)] = len(self._bufs)
                 self._bufs.append(x[c])
-        #: the layer plans in order: a list, or a source that makes each when asked (``plans[i]``) and
-        #: drops it on ``release(i)`` (:class:`tlmsim.dataflow.base.LazyPlans`); the controller asks
+        #: the layer plans in order (:class:`~tlmsim.engine.plan.PlanSource`; a list given is kept
+        #: whole, :class:`tlmsim.dataflow.base.LazyPlans` makes each when asked): the controller asks
         #: for a layer's plan when it reaches the layer before it and releases it once the layer ran
-        self.plans = plans
+        self.plans = PlanSource.of(plans)
         #: layer index -> its plan, while the controller holds it (the running layers and the next ones)
         self._live: dict[int, LayerPlan] = {}
         self.chunk = chunk_bytes
@@ -1298,8 +1298,8 @@ class Controller(Component):
         """The cores whose tiles of layer ``li`` (its schedule, :meth:`schedule`) read the
         bytes a prologue ``move`` brings into its level."""
         plan = self._live.get(li)
-        if plan is None and isinstance(self.plans, list):  # asked after the run: a list keeps its plans
-            plan = next(p for p in self.plans if p.layer.index == li)
+        if plan is None:  # asked after the run: a list's plans are kept
+            plan = self.plans.held_plan(li)
         steps = self._steps(plan, li)
         n, lv = len(self.levels), move.level % len(self.levels)
         lo, hi = move.level_address, move.level_address + move.nbytes
@@ -1740,9 +1740,7 @@ class Controller(Component):
     def _release(self, i: int, plan: LayerPlan) -> None:
         """The ``i``-th layer has run: its plan (and its tiles) may go."""
         self._live.pop(plan.layer.index, None)
-        release = getattr(self.plans, "release", None)
-        if release is not None:
-            release(i)
+        self.plans.release(i)
 
     def _stage_at(self, i: int) -> list:
         """Decide the pipeline stage starting with the ``i``-th layer (:func:`next_stage`) and
@@ -1753,9 +1751,8 @@ class Controller(Component):
             [x[0].capacity_bytes for x in self.level_insts], self.staging_bytes, [x.name for x in self.levels],
             self.rates(), by_gain=self._pairing == "gain")
         self.pipeline_notes.update(notes)
-        summaries = getattr(self.plans, "summaries", None)
-        # kept for the report and tools: the plans of a list, else the summaries (the tiles go after the layer)
-        self.stages.append([(p if summaries is None else summaries[i + k], c) for k, (p, c) in enumerate(stage)])
+        # kept for the report and tools: the summaries (the tiles go after the layer)
+        self.stages.append([(self.plans.summaries[i + k], c) for k, (_, c) in enumerate(stage)])
         for p, c in stage:
             self._cores_of[p.layer.index] = c
         return stage
