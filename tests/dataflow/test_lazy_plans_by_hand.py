@@ -1,16 +1,16 @@
 """The plan holder by hand: :class:`~tlmsim.engine.plan.PlanSource` (a list's plans, all
 kept), :class:`~tlmsim.dataflow.base.LazyPlans` (made when asked, dropped on release) and
-the controller's use of them (``_plan``, ``_release``, ``_stage_at``, ``_run``), on a
+the controller's use of them (``_run``, ``_stage_at``, ``_readers``), on a
 dataflow whose plans are a table: every call, hand-out and release is counted."""
 
 from types import SimpleNamespace
 
 import pytest
 
-from tests.hw.controller_rig import dram, run, tile
+from tests.hw.controller_rig import W, dram, run, tile
 from tlmsim.dataflow import base
 from tlmsim.dataflow.base import Dataflow, LazyPlans
-from tlmsim.engine.plan import LayerPlan, PlanSource
+from tlmsim.engine.plan import LayerPlan, Move, PlanSource
 from tlmsim.engine.transaction import DataClass
 
 
@@ -95,7 +95,7 @@ def test_the_controller_wraps_a_list_and_reads_it_through_the_source():
     plans = [_plan(_layer(0), 2, cycles=10), _plan(_layer(1), 1, cycles=10)]
     _, _, ctrl, _, _ = run(plans)
     assert type(ctrl.plans) is PlanSource and [ctrl.plans[i] for i in range(2)] == plans
-    assert [r.index for r in ctrl.layers] == [0, 1] and ctrl._live == {}
+    assert [r.index for r in ctrl.layers] == [0, 1]
     assert ctrl.plans.held == [0, 1]  # a list's plans stay (asked after the run: _readers)
 
 
@@ -184,7 +184,7 @@ def test_the_controller_asks_for_the_next_plan_before_a_layer_and_releases_each_
     _, _, ctrl, _, _ = run(src)
     assert src.calls == [("get", 0), ("get", 1), ("release", 0), ("get", 1), ("get", 2), ("release", 1),
                          ("get", 2), ("release", 2)]
-    assert ctrl._live == {} and ctrl.stages is None and [r.index for r in ctrl.layers] == [4, 6, 8]
+    assert ctrl.stages is None and [r.index for r in ctrl.layers] == [4, 6, 8]
 
 
 def test_with_layer_pipelining_the_stages_keep_the_summaries_and_each_plan_is_released():
@@ -200,4 +200,28 @@ def test_with_layer_pipelining_the_stages_keep_the_summaries_and_each_plan_is_re
     # every plan made once and released once, each stage's after it ran, the next stage's decided first
     assert log.events == [("made", 0), ("made", 1), ("made", 2), ("released", 0), ("released", 1),
                           ("released", 2)]
-    assert lazy.held == [] and ctrl._live == {} and lazy.replanned == 3
+    assert lazy.held == [] and lazy.replanned == 3
+
+
+def test_with_layer_pipelining_no_layer_makes_no_stage():
+    end, _, ctrl, _, _ = run([], cores=2, multicore="pipeline")
+    assert end == 0 and ctrl.stages == [] and ctrl.layers == [] and ctrl.done.triggered
+
+
+def test_each_layers_prefetch_goes_to_the_private_instances_its_own_tiles_read():
+    # two cores; levels: the shared GLB, then a private buffer pb (pb_0, pb_1). Layer 0's fill (pb at 1000) is
+    # read by its tile 0 (core 0), layer 1's (pb at 3000) by its tile 1 (core 1); the other tile of each
+    # layer streams its weights from DRAM. Each fill is written into that core's instance alone: the
+    # readers come from each layer's own schedule (layer 1's is decided while layer 0 runs)
+    def pb(addr):
+        return Move(W, 64, False, 0, addr, level=1)
+
+    fills = [Move(W, 64, True, 512, 1000, level=1), Move(W, 64, True, 2048, 3000, level=1)]
+    plans = [LayerPlan(layer=_layer(0), prologue=[fills[0]], resident_bytes={1: 64},
+                       tiles=[tile(0, [pb(1000)]), tile(1, [dram(W, 64, 4096)])]),
+             LayerPlan(layer=_layer(1), prologue=[fills[1]], resident_bytes={1: 64},
+                       tiles=[tile(0, [dram(W, 64, 8192)]), tile(1, [pb(3000)])])]
+    _, _, ctrl, sink, _ = run(plans, levels=("glb", ("pb_0", "pb_1")), cores=2, chunk=64, outstanding=1)
+    fill_writes = [(h[0], h[3], h[5]) for h in sink.hops if h[0].startswith("pb") and h[1] == "write" and h[6] == -1]
+    assert fill_writes == [("pb_0", 1000, 0), ("pb_1", 3000, 1)]
+    assert [ctrl._readers(li, mv) for li, mv in enumerate(fills)] == [(0,), (1,)]  # a list's plans: still held
