@@ -179,7 +179,7 @@ class Counting(PlanSource):
 
 
 def test_the_controller_asks_for_the_next_plan_before_a_layer_and_releases_each_after_it():
-    # layer indices 4, 6, 8 at positions 0, 1, 2: _release gives the position, _live the index
+    # layer indices 4, 6, 8 at positions 0, 1, 2: the controller asks and releases by position
     src = Counting([_plan(_layer(4 + 2 * i), 1, cycles=10) for i in range(3)])
     _, _, ctrl, _, _ = run(src)
     assert src.calls == [("get", 0), ("get", 1), ("release", 0), ("get", 1), ("get", 2), ("release", 1),
