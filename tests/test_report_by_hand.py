@@ -208,7 +208,7 @@ def test_summary_frame_by_hand_with_two_cores_and_a_dram_without_a_peak_bandwidt
     run = NS(clock_period_ps=2000, end_ps=40000, components={"dram": dram}, controller=NS(pes=pes),
              workload=NS(name="w", spike_source="synthetic", timesteps=4), seed=3, recorder=rec,
              platform=NS(name="p", dataflow=NS(name="event"), clock_mhz=500.0, pe_array=NS(rows=4, cols=4)))
-    s = summary_frame(run, None, energy).iloc[0].to_dict()
+    s = summary_frame(run, energy).iloc[0].to_dict()
     peak = s.pop("dram_peak_gb_per_s")
     assert math.isnan(peak)
     assert s == {

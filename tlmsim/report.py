@@ -161,10 +161,9 @@ def layers_frame(result: RunResult) -> pd.DataFrame:
     ncores = len(pes)
     level_names = [lv.name for lv in result.platform.buffers.sram_levels]  # from DRAM inward
     # every level's instances (a private level with several cores: l2_0, l2_1, ...) -> the level, summed
-    inst_level = {m.name: level_names[i] for i, insts in enumerate(getattr(result.controller, "level_insts", []))
-                  for m in insts} or {n: n for n in level_names}
-    stages = getattr(result.controller, "stages", None)
-    notes = getattr(result.controller, "pipeline_notes", None) if stages else None
+    inst_level = {m.name: level_names[i] for i, insts in enumerate(result.controller.level_insts) for m in insts}
+    stages = result.controller.stages
+    notes = result.controller.pipeline_notes if stages else None
     # layer pipelining: a layer runs on its stage's group of cores, and its stall and utilisation count those
     ran_on = {p.layer.index: len(cores) for stage in stages or () for p, cores in stage}
     rows = []
@@ -222,12 +221,12 @@ def layers_frame(result: RunResult) -> pd.DataFrame:
                 row[f"pe_stall_{reason}_cycles"] = row.get(f"pe_stall_{reason}_cycles", 0.0) + _cycles(ps, period)
         for reason in ("waiting_for_operands", "waiting_for_output_buffer", "l1_bandwidth"):
             row.setdefault(f"pe_stall_{reason}_cycles", 0.0)
-        plan = plans.get(rec.index)
+        plan = plans[rec.index]  # every layer that ran has its summary
         for name in ("weights", "inputs", "membrane", "outputs"):  # the SRAM level a tensor stays in, else dram
-            kept = rec.resident.get(name, False) and plan is not None and name in plan.levels
+            kept = rec.resident.get(name, False) and name in plan.levels
             row[f"resident_{name}"] = level_names[plan.levels[name] % len(level_names)] if kept else "dram"
-        row["tiling"] = plan.tiling if plan is not None else ""
-        row["spike_formats"] = " ".join(f"{f}:{n}" for f, n in plan.spike_formats.items()) if plan is not None else ""
+        row["tiling"] = plan.tiling
+        row["spike_formats"] = " ".join(f"{f}:{n}" for f, n in plan.spike_formats.items())
         rows.append(row)
     energy = layer_energy(result)
     for row in rows:
@@ -335,7 +334,7 @@ def layer_energy(result: RunResult) -> dict[int, dict[tuple[str, str], float]]:
     return out
 
 
-def summary_frame(result: RunResult, components: pd.DataFrame, energy: pd.DataFrame) -> pd.DataFrame:
+def summary_frame(result: RunResult, energy: pd.DataFrame) -> pd.DataFrame:
     period = result.clock_period_ps
     lat_ps = result.end_ps
     dram = result.components["dram"]
@@ -378,7 +377,7 @@ def build_report(result: RunResult) -> Report:
     stalls = stalls_frame(result)
     components = components_frame(result, energy, stalls)
     return Report(
-        summary=summary_frame(result, components, energy),
+        summary=summary_frame(result, energy),
         layers=layers_frame(result),
         components=components,
         energy=energy,

@@ -53,6 +53,7 @@ import struct
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from tlmsim.engine.plan import PlanSource
 from tlmsim.engine.trace import discard_partial
 from tlmsim.engine.transaction import Cmd
 from tlmsim.errors import ConfigError
@@ -228,21 +229,16 @@ class PerfettoTimeline:
         self._emit(enc.flags)
 
     # -- the sink interface ----------------------------------------------------------
-    def attach(self, *, components: dict, plans: list, platform, workload) -> None:
+    def attach(self, *, components: dict, plans: PlanSource | list, platform, workload) -> None:
         """Called by :func:`simulate` once the components and plans exist."""
         dram = components.get("dram")
         self._controller = components.get("controller")
         self._decode = getattr(dram, "decode", None)
         self._title = f"tlmsim: {workload.name} on {platform.name}"
         self._layer_names = {l.index: l.name for l in workload.layers}
-        watch = getattr(plans, "watch", None)
-        if watch is not None:  # a run's plans (LazyPlans): each layer's tile windows while it runs
-            watch(self._plan_made, self._plan_released)
-            layers = [s.layer for s in plans.summaries]
-        else:
-            for plan in plans:
-                self._plan_made(plan)
-            layers = [plan.layer for plan in plans]
+        plans = PlanSource.of(plans)  # the controller's source: each layer's tile windows while it runs
+        plans.watch(self._plan_made, self._plan_released)
+        layers = [s.layer for s in plans.summaries]
         for layer in layers:
             arr = workload.spikes.get(layer.name)
             if arr is not None and len(arr):

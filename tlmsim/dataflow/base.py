@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, ClassVar
 
-from tlmsim.engine.plan import LayerPlan, LayerSummary
+from tlmsim.engine.plan import LayerPlan, PlanSource
 
 if TYPE_CHECKING:
     from tlmsim.platform import Platform
@@ -74,11 +74,12 @@ class Dataflow:
 KEEP_TILES = 65_536
 
 
-class LazyPlans:
+class LazyPlans(PlanSource):
     """A run's layer plans, made when the controller reaches each layer and dropped once
-    it has run: a run holds the summaries of every layer (:class:`LayerSummary`) and the
+    it has run: a run holds the summaries of every layer (:class:`~tlmsim.engine.plan.LayerSummary`) and the
     tiles of a few layers only (the running one and the next; with layer pipelining the
-    running pair and the next stage), however many tiles the workload makes.
+    running pair and the next stage), however many tiles the workload makes. The
+    interface is :class:`~tlmsim.engine.plan.PlanSource`'s.
 
     Construction is the first pass, before the first event: every layer is planned in
     order (:meth:`Dataflow.plan_in_order`), handed to ``check`` (which raises to refuse
@@ -89,23 +90,16 @@ class LazyPlans:
     dropped: a dataflow plans a layer from the workload, the platform and that level
     alone (synthetic weight masks are seeded by the layer), so the tiles are the same
     (tests/dataflow/test_lazy_plans.py checks every dataflow); a plan whose tile count
-    differs from its summary's raises a RuntimeError. ``release(i)`` drops it again.
-    ``watch(made, released)``: ``made(plan)`` is called the first time each plan is
-    handed out, ``released(layer_index)`` when it is released (the Perfetto timeline
-    keeps its tile windows that way)."""
+    differs from its summary's raises a RuntimeError. ``release(i)`` drops it again
+    (kept from the first pass or not)."""
 
     def __init__(self, dataflow: Dataflow, *, check: Callable[[LayerPlan], None] | None = None,
                  keep_tiles: int | None = None) -> None:
+        super().__init__()
         self.dataflow = dataflow
         self.layers = list(dataflow.workload.layers)
         budget = KEEP_TILES if keep_tiles is None else keep_tiles
-        #: per layer (position), its plan without the tiles
-        self.summaries: list[LayerSummary] = []
         self._input_level: list[int | None] = []
-        #: position -> plan, held until released
-        self._plans: dict[int, LayerPlan] = {}
-        self._handed: set[int] = set()
-        self._watchers: list[tuple[Callable, Callable]] = []
         #: layers planned again after the first pass (their plans had been dropped)
         self.replanned = 0
         kept = 0
@@ -119,12 +113,8 @@ class LazyPlans:
                 self._plans[i] = plan
             del plan
 
-    def __len__(self) -> int:
-        return len(self.summaries)
-
-    def __getitem__(self, i: int) -> LayerPlan:
-        if not 0 <= i < len(self.summaries):
-            raise IndexError(f"layer position {i} of {len(self.summaries)}")
+    def _plan(self, i: int) -> LayerPlan:
+        """The plan at position ``i``, planned again if it was dropped."""
         plan = self._plans.get(i)
         if plan is None:
             plan = self.dataflow.plan_layer(self.layers[i], self._input_level[i])
@@ -133,23 +123,7 @@ class LazyPlans:
                 raise RuntimeError(f"layer {self.layers[i].name!r} planned again made {len(plan.tiles)} tiles, "
                                    f"the first time {self.summaries[i].ntiles}: the dataflow is not deterministic")
             self._plans[i] = plan
-        if i not in self._handed:
-            self._handed.add(i)
-            for made, _ in self._watchers:
-                made(plan)
         return plan
 
-    def release(self, i: int) -> None:
-        """Layer ``i`` has run: drop its plan (asking for it again plans it again)."""
-        if self._plans.pop(i, None) is not None:
-            for _, released in self._watchers:
-                released(self.summaries[i].layer.index)
-        self._handed.discard(i)
-
-    def watch(self, made: Callable[[LayerPlan], None], released: Callable[[int], None]) -> None:
-        self._watchers.append((made, released))
-
-    @property
-    def held(self) -> list[int]:
-        """Positions of the plans held now (kept from the first pass or handed out, not released)."""
-        return sorted(self._plans)
+    def _drop(self, i: int) -> None:
+        self._plans.pop(i, None)

@@ -1,4 +1,5 @@
-"""The plan types: what a dataflow hands the controller (kernel-level data, no behaviour).
+"""The plan types: what a dataflow hands the controller (kernel-level data), and
+:class:`PlanSource`, the one holder of a run's plans the controller reads.
 
 A layer plan lists the tensors a layer keeps in on-chip levels for the whole layer
 (prologue / epilogue moves) and a sequence of tiles. Each tile names the data it
@@ -10,8 +11,9 @@ runs them. They live in the kernel so that neither imports the other.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Iterator, Protocol
+from typing import Protocol
 
 from tlmsim.engine.transaction import DataClass
 
@@ -126,3 +128,74 @@ class LayerSummary:
     l1_tile_bytes: int = 0
     tiling: str = ""
     spike_formats: dict[str, int] = field(default_factory=dict)
+
+
+class PlanSource:
+    """A run's layer plans in order, as the controller reads them: ``len(source)``;
+    ``source[i]``, the plan of the layer at position ``i`` of the workload; ``release(i)``
+    once that layer has run; ``summaries``, every layer's :class:`LayerSummary` (what
+    outlives the run); ``watch(made, released)``: ``made(plan)`` is called the first time
+    a plan is handed out after it was made or released, ``released(layer_index)`` when a
+    plan handed out is released (the Perfetto timeline keeps its tile windows that way);
+    ``held``, the positions of the plans held now.
+
+    This class holds plans made beforehand (``PlanSource(plans)``: tests and tools pass a
+    list) and keeps every one: releasing a plan only ends its hand-out.
+    :class:`tlmsim.dataflow.base.LazyPlans` makes each plan when it is asked for and drops
+    it on release. :meth:`of` makes either kind the controller's source."""
+
+    def __init__(self, plans: Iterable[LayerPlan] = ()) -> None:
+        plans = list(plans)
+        #: per layer (position), its plan without the tiles
+        self.summaries: list[LayerSummary] = [p.summary() for p in plans]
+        #: position -> plan, held until dropped (this class never drops one)
+        self._plans: dict[int, LayerPlan] = dict(enumerate(plans))
+        #: positions handed out and not released since
+        self._handed: set[int] = set()
+        self._watchers: list[tuple[Callable, Callable]] = []
+
+    @classmethod
+    def of(cls, plans: PlanSource | Iterable[LayerPlan]) -> PlanSource:
+        """``plans`` if it is a source already, else a source keeping the plans of the list."""
+        return plans if isinstance(plans, PlanSource) else PlanSource(plans)
+
+    def __len__(self) -> int:
+        return len(self.summaries)
+
+    def __getitem__(self, i: int) -> LayerPlan:
+        if not 0 <= i < len(self.summaries):
+            raise IndexError(f"layer position {i} of {len(self.summaries)}")
+        plan = self._plan(i)
+        if i not in self._handed:
+            self._handed.add(i)
+            for made, _ in self._watchers:
+                made(plan)
+        return plan
+
+    def _plan(self, i: int) -> LayerPlan:
+        """The plan at position ``i`` (this class holds every one)."""
+        return self._plans[i]
+
+    def release(self, i: int) -> None:
+        """Layer ``i`` has run: its hand-out ends (and a source that can make the plan
+        again drops it)."""
+        if i in self._handed:
+            self._handed.discard(i)
+            for _, released in self._watchers:
+                released(self.summaries[i].layer.index)
+        self._drop(i)
+
+    def _drop(self, i: int) -> None:
+        """Drop the plan at position ``i`` if it can be made again (this class keeps it)."""
+
+    def watch(self, made: Callable[[LayerPlan], None], released: Callable[[int], None]) -> None:
+        self._watchers.append((made, released))
+
+    @property
+    def held(self) -> list[int]:
+        """Positions of the plans held now."""
+        return sorted(self._plans)
+
+    def held_plan(self, layer_index: int) -> LayerPlan | None:
+        """The plan held now of the layer with index ``layer_index``, else None."""
+        return next((p for p in self._plans.values() if p.layer.index == layer_index), None)

@@ -69,7 +69,7 @@ from heapq import heappush
 import simpy
 from simpy.events import NORMAL, PENDING, URGENT
 
-from tlmsim.engine.plan import LayerPlan, Move
+from tlmsim.engine.plan import LayerPlan, Move, PlanSource
 from tlmsim.engine.component import Component
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.stats import StatDecl
@@ -726,7 +726,7 @@ def pipeline_stages(plans, ncores: int, capacities: list[int], staging: int,
 
 
 def next_stage(p: LayerPlan, q: LayerPlan | None, ncores: int, capacities: list[int], staging: int,
-               level_names: list[str] | None = None, rates: Rates | None = None, by_gain: bool = True):
+               level_names: list[str] | None, rates: Rates | None, by_gain: bool):
     """The stage that starts with layer ``p`` (``q``: the layer after it, None for the last):
     ``([(p, cores)], notes)`` alone or ``([(p, cores), (q, cores)], notes)`` paired, by the
     rules of :func:`pipeline_stages`."""
@@ -848,7 +848,7 @@ class Controller(Component):
         levels: list[Component | list[Component]],
         l1: Component | list[Component],
         pe: PeArray | list[PeArray],
-        plans,
+        plans: PlanSource | list[LayerPlan],
         chunk_bytes: int,
         outstanding: int,
         double_buffered: bool,
@@ -882,12 +882,10 @@ class Controller(Component):
             for c in range(1, len(x)):
                 self._buf_of[(lv, c)] = len(self._bufs)
                 self._bufs.append(x[c])
-        #: the layer plans in order: a list, or a source that makes each when asked (``plans[i]``) and
-        #: drops it on ``release(i)`` (:class:`tlmsim.dataflow.base.LazyPlans`); the controller asks
+        #: the layer plans in order (:class:`~tlmsim.engine.plan.PlanSource`; a list given is kept
+        #: whole, :class:`tlmsim.dataflow.base.LazyPlans` makes each when asked): the controller asks
         #: for a layer's plan when it reaches the layer before it and releases it once the layer ran
-        self.plans = plans
-        #: layer index -> its plan, while the controller holds it (the running layers and the next ones)
-        self._live: dict[int, LayerPlan] = {}
+        self.plans = PlanSource.of(plans)
         self.chunk = chunk_bytes
         self.outstanding = outstanding
         self.halves = 2 if double_buffered else 1
@@ -1303,9 +1301,7 @@ class Controller(Component):
     def _readers(self, li: int, move: Move) -> tuple[int, ...]:
         """The cores whose tiles of layer ``li`` (its schedule, :meth:`schedule`) read the
         bytes a prologue ``move`` brings into its level."""
-        plan = self._live.get(li)
-        if plan is None and isinstance(self.plans, list):  # asked after the run: a list keeps its plans
-            plan = next(p for p in self.plans if p.layer.index == li)
+        plan = self.plans.held_plan(li)  # handed out and not released yet (a list's plans: always held)
         steps = self._steps(plan, li)
         n, lv = len(self.levels), move.level % len(self.levels)
         lo, hi = move.level_address, move.level_address + move.nbytes
@@ -1737,31 +1733,17 @@ class Controller(Component):
         self._hazards.pop(qi, None)
         self.layers[-2:] = sorted(self.layers[-2:], key=lambda r: r.index)
 
-    def _plan(self, i: int) -> LayerPlan:
-        """The plan of the ``i``-th layer (in order), held until :meth:`_release`."""
-        plan = self.plans[i]
-        self._live[plan.layer.index] = plan
-        return plan
-
-    def _release(self, i: int, plan: LayerPlan) -> None:
-        """The ``i``-th layer has run: its plan (and its tiles) may go."""
-        self._live.pop(plan.layer.index, None)
-        release = getattr(self.plans, "release", None)
-        if release is not None:
-            release(i)
-
     def _stage_at(self, i: int) -> list:
         """Decide the pipeline stage starting with the ``i``-th layer (:func:`next_stage`) and
         note its layers' cores; returns it (its plans held)."""
         n = len(self.plans)
         stage, notes = next_stage(
-            self._plan(i), self._plan(i + 1) if i + 1 < n else None, self.ncores,
+            self.plans[i], self.plans[i + 1] if i + 1 < n else None, self.ncores,
             [x[0].capacity_bytes for x in self.level_insts], self.staging_bytes, [x.name for x in self.levels],
             self.rates(), by_gain=self._pairing == "gain")
         self.pipeline_notes.update(notes)
-        summaries = getattr(self.plans, "summaries", None)
-        # kept for the report and tools: the plans of a list, else the summaries (the tiles go after the layer)
-        self.stages.append([(p if summaries is None else summaries[i + k], c) for k, (p, c) in enumerate(stage)])
+        # kept for the report and tools: the summaries (the tiles go after the layer)
+        self.stages.append([(self.plans.summaries[i + k], c) for k, (_, c) in enumerate(stage)])
         for p, c in stage:
             self._cores_of[p.layer.index] = c
         return stage
@@ -1776,13 +1758,12 @@ class Controller(Component):
                 j = i + len(stage)
                 after = self._stage_at(j) if j < n else None
                 yield from self._run_stage(stage, after[0][0] if after is not None else None)
-                for k, (p, _) in enumerate(stage):
-                    self._release(i + k, p)
+                for k in range(len(stage)):
+                    self.plans.release(i + k)  # the stage has run: its plans (and their tiles) may go
                 i, stage = j, after
             self.done.succeed()
             return
         for i in range(n):
-            plan = self._plan(i)
-            yield from self._run_layer(plan, self._plan(i + 1) if i + 1 < n else None)
-            self._release(i, plan)
+            yield from self._run_layer(self.plans[i], self.plans[i + 1] if i + 1 < n else None)
+            self.plans.release(i)  # the layer has run: its plan (and its tiles) may go
         self.done.succeed()
