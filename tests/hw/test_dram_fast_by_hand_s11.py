@@ -172,3 +172,25 @@ def test_a_two_bank_batch_counts_each_banks_row_hits_for_the_row_hit_cap():
     assert [(c, m, g) for c, m, _ra, g, *_ in log(r) if m != "RD"] == [
         (0, "ACT", 1), (2, "ACT", 0), (41, "PRE", 0), (47, "ACT", 0)]
     assert r.done == {"L": 40 * NS, "y": 47 * NS, "x": 62 * NS}
+
+
+def test_a_two_bank_batch_on_the_second_channel():
+    # two channels (the channel field above the rank and bank: rochrabacobg), L on channel 1 only:
+    # its local banks are the global banks 8-15, and the batch must index channel 1's queues by the
+    # local bank. The same commands as on channel 0 (test above), logged on channel 1
+    config = cfg(powerdown=False, address_mapping="rochrabacobg", read_queue_depth=2, command_queue_depth=2,
+                 org={"channels": 2})
+    base = 1 << 6  # the channel bit: above bank (2), column (3) and bank group (1)
+    rigs = []
+    for plain in (False, True):
+        r = _Rig(config, plain)
+        r.req("L", base * 64, nbytes=16 * 64)
+        r.run()
+        rigs.append(r)
+    fast, plain = rigs
+    df = fast.log()
+    assert set(df["channel"]) == {1}
+    assert rds(fast) == pair(8)
+    assert fast.done == {"L": 90 * NS}
+    assert fast.stall("queue_full") == 49 * NS
+    assert log(fast) == log(plain) and fast.done == plain.done
