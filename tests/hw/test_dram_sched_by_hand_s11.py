@@ -286,3 +286,51 @@ def test_a_compute_transaction_is_refused():
     txn = r.rec.new_transaction(Cmd.COMPUTE, DataClass.NONE, 0, 64, "t", "dram", now_ps=0)
     with pytest.raises(SimulationError, match="^dram: cannot serve a compute transaction$"):
         r.dram.submit(txn)
+
+
+# -- what the channel decides before an arrival (Dram._advance) --------------------------------------
+
+def test_a_request_arriving_at_a_pending_commands_cycle_competes_for_it(wakes):
+    # a (A) at 0: ACT A 0, its RD ready at 0 + tRCD 4 = 4. b (C) arrives at 4, its ACT ready at max(4,
+    # 0 + tRRD_L 3) = 4: the RD at 4 is not decided before b is queued, so the two compete at 4: round
+    # robin after A (bank 0, served last) reaches C first: ACT C 4, RD A 5 (one command a cycle), RD C
+    # max(4 + 4, 5 + tCCD_L 7) = 12. a ends 16, b 23. Wakes: a's bound 0, 0 + 10; b's offer at 4
+    # (next decision 4, bound 0: 14) keeps it; at 10 the channel issues ACT C and RD A, next decision
+    # 12: wake 22
+    r = Rig(cfg(powerdown=False))
+    r.req("a", addr(0))
+    r.req("b", addr(0, ba=1), at_ps=4 * NS)
+    r.run()
+    assert [(x[0], x[1], x[4]) for x in log(r)] == [(0, "ACT", 0), (4, "ACT", 1), (5, "RD", 0), (12, "RD", 1)]
+    assert r.done == {"a": 16 * NS, "b": 23 * NS}
+    assert wakes == [10, 22]
+
+
+def test_a_read_ready_at_the_refresh_due_cycle_waits_for_the_refresh(wakes):
+    # tREFI 100: the rank's refresh is due at 100, and from then it takes no new command. a at 96: ACT
+    # 96, its RD would be ready at 100: the refresh goes first: PRE at 96 + tRAS 11 = 107, REF 107 +
+    # tRP 6 = 113, ACT 113 + tRFC 50 = 163, RD 167: a ends 178. Wakes (bound 0, one burst): 96 + 10 =
+    # 106 (issues ACT 96; next decision PRE 107), 117 (PRE, REF; next ACT 163), 173
+    r = Rig(cfg(powerdown=False, timing={"tREFI": 100}))
+    r.req("a", addr(0), at_ps=96 * NS)
+    r.run()
+    assert [x[:2] for x in log(r)] == [(96, "ACT"), (107, "PRE"), (113, "REF"), (163, "ACT"), (167, "RD")]
+    assert r.done == {"a": 178 * NS}
+    assert wakes == [106, 117, 173]
+
+
+def test_dram_events_belong_to_its_environment():
+    # a caller may wait for several transactions at once (simpy's AllOf checks that every event is of
+    # its environment): a (A) and b (C) at 0 end at 15 and 22 (ACT C 0, ACT A 3, RD C 4, RD A 11)
+    r = Rig(cfg(powerdown=False))
+    ends = []
+
+    def both():
+        ta = r.rec.new_transaction(Cmd.READ, DataClass.NONE, addr(0), 64, "t", "dram", now_ps=0)
+        tb = r.rec.new_transaction(Cmd.READ, DataClass.NONE, addr(0, ba=1), 64, "t", "dram", now_ps=0)
+        yield r.env.all_of([r.dram.submit(ta), r.dram.submit(tb)])
+        ends.append(r.env.now)
+
+    r.env.process(both())
+    r.run()
+    assert ends == [22 * NS]
