@@ -334,3 +334,32 @@ def test_dram_events_belong_to_its_environment():
     r.env.process(both())
     r.run()
     assert ends == [22 * NS]
+
+
+# -- what an issued command leaves behind (Dram._issue) ----------------------------------------------
+
+def test_hbm_two_column_commands_ready_in_one_cycle_take_two():
+    # HBM (a row and a column command may share a cycle, never two column commands), 2 ranks, CWL 13
+    # (WL 13: a WR of one rank may follow a RD of the other at once on the data bus), tRTRS 1, writes to
+    # their bank at once (high watermark 1). o2 (rank 1 A), o3 (rank 1 B), o1 (rank 0 A) at 0 open their
+    # rows: round robin from bank 1 reaches rank 1's A (bank 8) first: ACT 0; then rank 0's ACT at 1
+    # (another rank: no tRRD) before rank 1's B (tRRD_S: 2); RD rank 1 A 4, RD rank 1 B max(2 + 4, 4 +
+    # tCCD_S 5) = 9 (ties with rank 0's, whose bus limit is 4 + 11 + 1 - CL 7 = 9: round robin after
+    # bank 8 reaches 12 first), RD rank 0 A 9 + 11 + 1 - 7 = 14.
+    # x (rank 1 B column 1) at 100: RD 100. At 101 r (rank 0 A column 1) and w (a write, rank 1 A column
+    # 1: in the buffer at 101, done at 102). r's RD: x's data end 111 + tRTRS 1 - CL 7 = 105; w's WR:
+    # 100 + tCCD_S 5 = 105 (bus 111 + 1 - 13 = 99). Round robin after bank 12 reaches bank 0 before 8:
+    # RD r 105, then WR w at 106, the next cycle of the column bus (its bus limit 116 + 1 - 13 = 104)
+    r = Rig(cfg(powerdown=False, preset="HBM2", org={"ranks": 2}, write_high_watermark=1,
+                timing={"CWL": 13, "tRTRS": 1}))
+    r.req("o1", addr(0, rank=0, ranks=2))
+    r.req("o2", addr(0, rank=1, ranks=2))
+    r.req("o3", addr(0, bg=1, rank=1, ranks=2))
+    r.req("x", addr(0, bg=1, col=1, rank=1, ranks=2), at_ps=100 * NS)
+    r.req("r", addr(0, col=1, rank=0, ranks=2), at_ps=101 * NS)
+    r.req("w", addr(0, col=1, rank=1, ranks=2), at_ps=101 * NS, cmd=Cmd.WRITE)
+    r.run()
+    assert [(x[0], x[1], x[2], x[3], x[6]) for x in log(r)] == [
+        (0, "ACT", 1, 0, -1), (1, "ACT", 0, 0, -1), (2, "ACT", 1, 1, -1), (4, "RD", 1, 0, 0), (9, "RD", 1, 1, 0),
+        (14, "RD", 0, 0, 0), (100, "RD", 1, 1, 1), (105, "RD", 0, 0, 1), (106, "WR", 1, 0, 1)]
+    assert r.done == {"o2": 15 * NS, "o3": 20 * NS, "o1": 25 * NS, "w": 102 * NS, "x": 111 * NS, "r": 116 * NS}
