@@ -319,6 +319,24 @@ def test_a_read_ready_at_the_refresh_due_cycle_waits_for_the_refresh(wakes):
     assert wakes == [106, 117, 173]
 
 
+def test_a_wake_just_before_the_refresh_due_cycle_sleeps_to_it(wakes):
+    # tREFI 100, tRAS 14. a (A) at 89: ACT 89; its bound 0, wake at 89 + 10 = 99. b (C) at 92: ACT C at
+    # max(92, 89 + tRRD_L 3) = 92 (before a's RD at 93); next decision 92: 102, later than 99. The wake
+    # at 99 decides the cycles below 100: RD A 93 (a ends 104); b's RD would be ready at 93 + tCCD_L 7 =
+    # 100, the refresh's due cycle, so the channel's next decision is the refresh at 100 (not yet
+    # started: a request arriving at 100 may still change it): wake 100 + 10 = 110. Then the refresh:
+    # PRE A max(89 + tRAS 14, 93 + tRTP 5) = 103, PRE C 92 + 14 = 106, REF 106 + tRP 6 = 112 (wake 112
+    # + 10 = 122), ACT C 112 + tRFC 50 = 162 (wake 172), RD 166: b ends 177
+    r = Rig(cfg(powerdown=False, timing={"tREFI": 100, "tRAS": 14}))
+    r.req("a", addr(0), at_ps=89 * NS)
+    r.req("b", addr(0, ba=1), at_ps=92 * NS)
+    r.run()
+    assert [(x[0], x[1], x[4]) for x in log(r)] == [(89, "ACT", 0), (92, "ACT", 1), (93, "RD", 0), (103, "PRE", 0),
+                                                   (106, "PRE", 1), (112, "REF", -1), (162, "ACT", 1), (166, "RD", 1)]
+    assert r.done == {"a": 104 * NS, "b": 177 * NS}
+    assert wakes == [99, 110, 122, 172]
+
+
 def test_dram_events_belong_to_its_environment():
     # a caller may wait for several transactions at once (simpy's AllOf checks that every event is of
     # its environment): a (A) and b (C) at 0 end at 15 and 22 (ACT C 0, ACT A 3, RD C 4, RD A 11)
