@@ -1,14 +1,17 @@
 """Run time of one inference per dataflow, and of one dense layer next to SCALE-Sim.
 
 Part 1: one VGG16 CIFAR-10 inference (T = 4, the shipped ``vgg16-cifar10``
-workload) on a platform, once per dataflow: wall time of planning + simulation
-(always-on checks included) + report, simulated latency and transactions.
+workload) on a platform, once per dataflow: wall and CPU time (``time.process_time``:
+user + system of this process) of planning + simulation (always-on checks included)
++ report, simulated latency and transactions. On a shared machine the CPU time is
+the figure that does not depend on what else runs.
 
 Part 2: the VGG16 conv 256 -> 256 on 8 x 8 (SCALE-Sim's ifmap 10 x 10), 32 x 32
 array, weight stationary, one timestep: tlmsim's wall time (``dense-ws``) and, when
 ``--scalesim-python`` names a Python with ``scalesim`` installed, SCALE-Sim's
 (its command line, which always writes per-cycle traces), measured in the same
-run, with both cycle counts.
+run, with both cycle counts; wall and CPU time both ways (SCALE-Sim's CPU time: user +
+system of its child process, imports included; tlmsim's: of the run in this process).
 
     python tools/bench/dataflows.py [--platform ddr4-baseline] [--workload vgg16-cifar10]
         [--scalesim-python /path/to/venv/bin/python]
@@ -18,32 +21,39 @@ from __future__ import annotations
 
 import argparse
 import csv
+import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from tlmsim.soc.run import simulate
 from tlmsim.platform import load_platform
 from tlmsim.platform.dataflow import DATAFLOWS
 from tlmsim.report import build_report
+from tlmsim.soc.run import simulate
 from tlmsim.workload import load_workload
 
 TOOLS = Path(__file__).resolve().parents[1]
 LAYER = "  - {name: conv, op: conv2d, in_shape: [256, 8, 8], out_channels: 256, kernel: 3, padding: 1, neuron: lif}\n"
 
 
-def run_once(platform_name: str, workload, sets: list[str]) -> tuple[float, object]:
-    t0 = time.perf_counter()
+def run_once(platform_name: str, workload, sets: list[str]) -> tuple[float, float, object]:
+    """(wall s, CPU s, (result, report)) of load_platform + simulate + build_report."""
+    t0, c0 = time.perf_counter(), time.process_time()
     platform = load_platform(platform_name, sets)
     result = simulate(platform, workload, seed=0)
     report = build_report(result)
-    return time.perf_counter() - t0, (result, report)
+    return time.perf_counter() - t0, time.process_time() - c0, (result, report)
 
 
-def scalesim_seconds(python: str) -> tuple[float, int]:
-    """Run SCALE-Sim's CLI on the layer; (wall seconds, total cycles)."""
+def _children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def scalesim_seconds(python: str) -> tuple[float, float, int]:
+    """Run SCALE-Sim's CLI on the layer; (wall seconds, CPU seconds of the child, total cycles)."""
     sys.path.insert(0, str(TOOLS))
     import scalesim_golden as g  # the golden script's config writers
 
@@ -56,13 +66,15 @@ def scalesim_seconds(python: str) -> tuple[float, int]:
         (work / "layout.csv").write_text(g.layout_text(layer))
         cmd = [python, "-m", "scalesim.scale", "-c", "scale.cfg", "-t", "topology.csv", "-l", "layout.csv",
                "-p", "out"]
-        t0 = time.perf_counter()
-        subprocess.run(cmd, cwd=work, check=True, capture_output=True)
-        seconds = time.perf_counter() - t0
+        t0, c0 = time.perf_counter(), _children_cpu()
+        proc = subprocess.run(cmd, cwd=work, check=False, capture_output=True, text=True)
+        if proc.returncode != 0:  # e.g. scalesim 3.0.0 under NumPy 2 (it needs "numpy<2")
+            raise SystemExit(f"SCALE-Sim failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-2000:]}")
+        seconds, cpu = time.perf_counter() - t0, _children_cpu() - c0
         with (work / "out" / "bench" / "COMPUTE_REPORT.csv").open() as f:
             row = next(csv.DictReader(f, skipinitialspace=True))
     cycles = int(float(row["Total Cycles"]))  # not "Total Cycles (incl. prefetch)"
-    return seconds, cycles
+    return seconds, cpu, cycles
 
 
 def main() -> None:
@@ -75,27 +87,28 @@ def main() -> None:
 
     workload = load_workload(args.workload, seed=0)
     print(f"{args.workload} (T={workload.timesteps}) on {args.platform}: one inference per dataflow")
-    print(f"{'dataflow':<10} {'wall_s':>7} {'latency_cycles':>15} {'transactions':>13} {'EDP_uJ_us':>11}")
+    print(f"{'dataflow':<10} {'wall_s':>7} {'cpu_s':>7} {'latency_cycles':>15} {'transactions':>13} {'EDP_uJ_us':>11}")
     for name in args.dataflows:
-        wall, (result, report) = run_once(args.platform, workload, [f"dataflow.name={name}"])
+        wall, cpu, (_result, report) = run_once(args.platform, workload, [f"dataflow.name={name}"])
         s = report.summary.iloc[0]
-        print(f"{name:<10} {wall:7.2f} {int(s['latency_cycles']):>15} {int(s['transactions']):>13} "
-              f"{s['edp_pj_ns'] / 1e9:11.4g}")
+        print(f"{name:<10} {wall:7.2f} {cpu:7.2f} {int(s['latency_cycles']):>15} {int(s['transactions']):>13} "
+              f"{s['edp_pj_ns'] / 1e9:11.4g}", flush=True)
 
     with tempfile.TemporaryDirectory() as tmp:
         p = Path(tmp) / "layer.yaml"
         p.write_text("name: vgg16-conv256\ntimesteps: 1\nweight_bits: 8\nlayers:\n" + LAYER)
         layer_wl = load_workload(p, seed=0)
-        wall, (result, report) = run_once(args.platform, layer_wl, ["dataflow.name=dense-ws",
+        wall, cpu, (_result, report) = run_once(args.platform, layer_wl, ["dataflow.name=dense-ws",
                                                                    "pe_array.rows=32", "pe_array.cols=32",
                                                                    "pe_array.weight_double_buffer=false"])
     array = int(report.layers.iloc[0]["compute_cycles"] - report.layers.iloc[0]["neuron_cycles"])
     print("\nVGG16 conv 256->256 on 8x8, 32x32 array, weight stationary, one timestep, SCALE-Sim's fold rule:")
-    print(f"  tlmsim dense-ws   {wall:7.2f} s   array cycles {array} (memory and neuron updates simulated too)")
+    print(f"  tlmsim dense-ws   wall {wall:7.2f} s   CPU {cpu:7.2f} s   array cycles {array} "
+          "(memory and neuron updates simulated too)")
     if args.scalesim_python:
-        sec, cycles = scalesim_seconds(args.scalesim_python)
-        print(f"  SCALE-Sim 3.0.0   {sec:7.2f} s   total cycles {cycles}")
-        print(f"  SCALE-Sim / tlmsim wall time: {sec / wall:.1f}x")
+        sec, scpu, cycles = scalesim_seconds(args.scalesim_python)
+        print(f"  SCALE-Sim 3.0.0   wall {sec:7.2f} s   CPU {scpu:7.2f} s   total cycles {cycles} (whole process)")
+        print(f"  SCALE-Sim / tlmsim wall time: {sec / wall:.1f}x   CPU time: {scpu / cpu:.1f}x")
     else:
         print("  SCALE-Sim: not run (give --scalesim-python)")
 
