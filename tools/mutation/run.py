@@ -63,26 +63,30 @@ class DuplicateKey(ValueError):
     """A YAML mapping that writes a key twice (PyYAML would keep the last one silently)."""
 
 
-class _UniqueKeys(yaml.SafeLoader):
-    """``yaml.safe_load`` that refuses a mapping with a key written twice: a union merge of two
-    branches that both touched modules.yaml duplicated module keys twice, and YAML kept the
-    last (older) test selection without a word."""
-
-    def construct_mapping(self, node, deep=False):
-        seen: dict = {}
-        for key_node, _value in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            key = self.construct_object(key_node, deep=deep)
-            line = key_node.start_mark.line + 1
-            try:
+def _check_unique_keys(text: str) -> None:
+    """Raise :class:`DuplicateKey` if a mapping of the YAML ``text`` writes a key twice: a union
+    merge of two branches that both touched modules.yaml duplicated module keys twice, and
+    ``yaml.safe_load`` kept the last (older) test selection without a word. Walks the node graph
+    of ``yaml.compose`` (nodes only, no objects built); scalar keys are compared as written."""
+    todo, done = [yaml.compose(text)], set()
+    while todo:
+        node = todo.pop()
+        if node is None or id(node) in done:
+            continue
+        done.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            seen: dict = {}
+            for key_node, value in node.value:
+                todo.append(value)
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key, line = key_node.value, key_node.start_mark.line + 1
                 if key in seen:
                     raise DuplicateKey(f"key {key!r} written twice (lines {seen[key]} and {line}): "
                                        "YAML keeps the last one silently; keep one entry")
                 seen[key] = line
-            except TypeError:  # an unhashable key: the base loader's own error
-                continue
-        return super().construct_mapping(node, deep=deep)
+        elif isinstance(node, yaml.SequenceNode):
+            todo.extend(node.value)
 
 
 def load_modules() -> dict[str, dict]:
@@ -90,7 +94,9 @@ def load_modules() -> dict[str, dict]:
     written twice."""
     path = HERE / "modules.yaml"
     try:
-        return yaml.load(path.read_text(), Loader=_UniqueKeys)["modules"]
+        text = path.read_text()
+        _check_unique_keys(text)
+        return yaml.safe_load(text)["modules"]
     except DuplicateKey as e:
         raise DuplicateKey(f"{path}: {e}") from None
 
