@@ -22,7 +22,10 @@ judged (``--by-mutant``: every judged mutant) and names them in the row's source
 ``mutation-run.json`` (module, source, --only globs, start time) is written by every run.
 Equivalent mutants (no test can tell them from the original) are listed in
 equivalent.yaml with the reason; a survivor matches an entry by module and by the
-original and mutated line (whitespace ignored), so entries survive edits elsewhere.
+original and mutated line (whitespace ignored), so entries survive edits elsewhere. Where the
+same line occurs again and matters there, an entry also names its ``function`` (``Dram._hit_run``)
+and/or ``context`` (lines around it, in a row, as the survivor's diff shows them): it then
+matches that place only.
 A modules.yaml that writes a key twice (a union merge can) is refused in one line, exit 2:
 YAML itself would keep the last entry silently.
 """
@@ -151,11 +154,45 @@ def _changed_lines(diff: str) -> tuple[str, str]:
     return "\n".join(old), "\n".join(new)
 
 
-def is_equivalent(module: str, diff: str, entries: list[dict]) -> dict | None:
+def function_of(name: str) -> str:
+    """The function of a mutant name as a reader writes it: ``tlmsim.hw.dram.xǁDramǁ_pair_batch__mutmut_90``
+    -> ``Dram._pair_batch``, ``tlmsim.report.x_layers_frame__mutmut_3`` -> ``layers_frame``."""
+    f = _function(name).rsplit(".", 1)[-1]
+    if f.startswith("xǁ"):
+        return ".".join(f[2:].split("ǁ"))
+    return f[2:] if f.startswith("x_") else f
+
+
+def _original_side(diff: str) -> list[str]:
+    """The lines of the original code a diff shows (its context and removed lines), whitespace removed."""
+    return [_norm(l[1:]) for l in diff.splitlines() if l.startswith((" ", "-")) and not l.startswith("---")]
+
+
+def _has_context(diff: str, context: str | list[str]) -> bool:
+    """Whether ``context`` (lines, whitespace ignored, blank lines skipped) occurs as consecutive lines
+    of the original code that ``diff`` shows."""
+    want = [_norm(l) for l in (context.splitlines() if isinstance(context, str) else context)]
+    want = [l for l in want if l]
+    have = [l for l in _original_side(diff) if l]
+    return bool(want) and any(have[i:i + len(want)] == want for i in range(len(have) - len(want) + 1))
+
+
+def is_equivalent(module: str, diff: str, entries: list[dict], name: str | None = None) -> dict | None:
+    """The entry of ``entries`` that says the survivor ``name`` (its ``diff`` as mutmut shows it) of
+    ``module`` is equivalent, or None. An entry matches by module and by the original and mutated line
+    (whitespace ignored); one with ``function`` (e.g. ``Dram._pair_batch``) only a mutant of that
+    function; one with ``context`` (lines of the original code around the mutated one, the mutated
+    line's original included or not) only where the diff shows those lines in a row: the same line
+    elsewhere, where it matters, stays a survivor."""
     old, new = _changed_lines(diff)
     for e in entries:
-        if e["module"] == module and _norm(e["original"]) == _norm(old) and _norm(e["mutant"]) == _norm(new):
-            return e
+        if e["module"] != module or _norm(e["original"]) != _norm(old) or _norm(e["mutant"]) != _norm(new):
+            continue
+        if "function" in e and (name is None or function_of(name) != e["function"]):
+            continue
+        if "context" in e and not _has_context(diff, e["context"]):
+            continue
+        return e
     return None
 
 
@@ -244,12 +281,12 @@ def score(work: Path, module: str, group: str, codes: dict[str, int | None], *, 
     equivalent, real = [], []
     for name in left:
         diff = show(work, name)
-        e = is_equivalent(module, diff, entries)
+        e = is_equivalent(module, diff, entries, name)
         (equivalent if e else real).append((name, diff, e))
     path = RESULTS / tag / f"{module.replace('/', '_')}.txt"
     if recheck:  # keep the equivalent survivors listed before
         for name, diff in stored_survivors(path):
-            e = is_equivalent(module, diff, entries)
+            e = is_equivalent(module, diff, entries, name)
             if e and name not in codes:
                 equivalent.append((name, diff, e))
     text = [f"# surviving mutants of tlmsim/{module} ({source}); equivalent ones marked\n"]
@@ -341,7 +378,7 @@ def rescore(tag: str, rows: dict[str, dict], entries: list[dict]) -> None:
         for b in blocks:
             head, _, diff = b.partition("\n")
             mid = re.search(r"\(mutant ([^)]+)\)", head).group(1)
-            e = is_equivalent(m, diff, entries)
+            e = is_equivalent(m, diff, entries, mid)
             (equivalent if e else real).append((mid, diff, e))
         text = [path.read_text().splitlines()[0] + "\n"]
         for mid, diff, e in equivalent + real:
