@@ -8,8 +8,27 @@ column j, 2 j + 1 in B's). Every case runs through both schedulers (``run`` chec
 against ``Dram(plain=True)``), and the expected values are worked out by hand in the comments.
 """
 
-from tests.hw.test_dram_by_hand import NS, counts, log
-from tests.hw.test_dram_fast_by_hand_s11 import R, a2, pair, rds, run
+from tests.hw.test_dram import addr
+from tests.hw.test_dram_by_hand import NS, cfg, counts, log
+from tests.hw.test_dram_fast_by_hand_s11 import R, _Rig, a2, pair, rds, run
+
+
+def run_default_mapping(reqs, **kw):
+    """``run`` with test_dram_by_hand.py's mapping rochrababgco (columns contiguous within a bank row)
+    and deep queues (read 32, command 8) unless said otherwise: both schedulers, the fast one's rig."""
+    config = cfg(powerdown=False, **{"read_queue_depth": 32, "command_queue_depth": 8, **kw})
+    rigs = []
+    for plain in (False, True):
+        r = _Rig(config, plain)
+        for tag, address, at, cmd, n in reqs:
+            r.req(tag, address, at_ps=at * NS, cmd=cmd, nbytes=n * 64)
+        r.run()
+        rigs.append(r)
+    fast, plain = rigs
+    assert log(fast) == log(plain)
+    assert fast.done == plain.done
+    assert counts(fast) == counts(plain)
+    return fast
 
 
 def test_a_request_of_another_row_moving_in_ends_the_batch_before_it_is_served_as_a_hit():
@@ -32,3 +51,21 @@ def test_a_request_of_another_row_moving_in_ends_the_batch_before_it_is_served_a
     assert r.done == {"L": 90 * NS, "X": 117 * NS}
     assert r.stall("queue_full") == 78 * NS
     assert counts(r)["row_hits"] == 14 + 2 and counts(r)["row_conflicts"] == 2
+
+
+def test_a_reads_last_burst_in_a_row_served_in_a_two_bank_batch_leaves_no_count_there():
+    # mapping rochrababgco, deep queues: bank A = bank group 0 bank 0, B = bank group 1 bank 0, row 0. At 0, in this order: U =
+    # B columns 0-5, V = A column 6, T = A column 7 and B column 0 (two bursts), Y = A columns 0-1.
+    # ACT B 0 (round robin from the bank after local bank 0), ACT A 2; RD B at tRCD 4, RD A at
+    # max(2 + 4, 4 + tCCD_S 5, bus 4 + 4) = 9 (V: done 20); then the two banks alternate every 5
+    # (each bank's tCCD_L 7 < 10): B 14 (U c1), A 19 (T's A burst), B 24, A 29 (Y c0), B 34, A 39
+    # (Y c1: done 50); then B alone every tCCD_L 7: 44, 51 (U c5: done 62), 58 (T's B burst: done 69).
+    # T's A burst, its last in (A, row 0), is served inside a two-bank batch: T's count there must drop
+    # to 0, else the wake bound counts a burst of T still ahead of Y's in that row and wakes the channel
+    # 7 cycles too late for Y's completion at 50
+    a, b = dict(row=0, bg=0, ba=0), dict(row=0, bg=1, ba=0)
+    r = run_default_mapping([("U", addr(**b, col=0), 0, R, 6), ("V", addr(**a, col=6), 0, R, 1),
+                             ("T", addr(**a, col=7), 0, R, 2), ("Y", addr(**a, col=0), 0, R, 2)])
+    assert rds(r) == [(4, 1, 0, 0), (9, 0, 0, 6), (14, 1, 0, 1), (19, 0, 0, 7), (24, 1, 0, 2), (29, 0, 0, 0),
+                      (34, 1, 0, 3), (39, 0, 0, 1), (44, 1, 0, 4), (51, 1, 0, 5), (58, 1, 0, 0)]
+    assert r.done == {"V": 20 * NS, "Y": 50 * NS, "U": 62 * NS, "T": 69 * NS}
