@@ -69,3 +69,30 @@ def test_a_reads_last_burst_in_a_row_served_in_a_two_bank_batch_leaves_no_count_
     assert rds(r) == [(4, 1, 0, 0), (9, 0, 0, 6), (14, 1, 0, 1), (19, 0, 0, 7), (24, 1, 0, 2), (29, 0, 0, 0),
                       (34, 1, 0, 3), (39, 0, 0, 1), (44, 1, 0, 4), (51, 1, 0, 5), (58, 1, 0, 0)]
     assert r.done == {"V": 20 * NS, "Y": 50 * NS, "U": 62 * NS, "T": 69 * NS}
+
+
+def test_a_two_bank_batch_serving_one_bank_only_leaves_the_other_banks_precharge_bound():
+    # mapping rochrababgco, deep queues, tRTP 12 (a PRE >= RD + 12), refresh due at tREFI 74. Row 0 of
+    # A = bank group 0 bank 0, A2 = bank group 0 bank 1, B = bank group 1 bank 0. At 0: P = B c0-c1,
+    # Q = B c0-c2, S = A2 c3-c6; at 12: T = B c3-c4; at 27: W = A c1-c4.
+    # ACT A2 0 (round robin from the bank after local bank 0), ACT B 2; RD A2 4, RD B max(2 + 4,
+    # 4 + tCCD_S 5, bus 8) = 9, then every 5: A2 14, B 19 (P done 30), A2 24; ACT A 27; B 29. Then A
+    # (27 + tRCD 4 = 31) and A2 (24 + tCCD_L 7 = 31) are both ready at 29 + 5 = 34, and at every A
+    # turn after (A2's bank-group mate A read 7 before): round robin from the bank after B, the last
+    # RD's, reaches A first: A 34, B 39, A 44, B 49 (Q done 60), A 54, B 59, A 64 (W done 75), B 69
+    # (T done 80). A2's next RD, at max(69 + 5, 64 + 7) = 74, meets the refresh due at 74: PRE A2 74
+    # (its last RD at 24 + 12 = 36 long past), PRE A 64 + 12 = 76, PRE B 69 + 12 = 81, REF 81 + tRP 6
+    # = 87, ACT A2 87 + tRFC 50 = 137, RD A2 141 (S done 152).
+    # B's RD at 69 is a two-bank batch (A2 and B) that served B only: A2's PRE bound stays its own
+    # (36), not its bank group's last RD (A's at 64: PRE A2 at 76, so 77)
+    a, a2_, b = dict(row=0, bg=0, ba=0), dict(row=0, bg=0, ba=1), dict(row=0, bg=1, ba=0)
+    r = run_default_mapping([("P", addr(**b, col=0), 0, R, 2), ("Q", addr(**b, col=0), 0, R, 3),
+                             ("S", addr(**a2_, col=3), 0, R, 4), ("T", addr(**b, col=3), 12, R, 2),
+                             ("W", addr(**a, col=1), 27, R, 4)], timing={"tRTP": 12, "tREFI": 74})
+    assert [(c, m, g, bank, col) for c, m, _ra, g, bank, _row, col in log(r)] == [
+        (0, "ACT", 0, 1, -1), (2, "ACT", 1, 0, -1), (4, "RD", 0, 1, 3), (9, "RD", 1, 0, 0), (14, "RD", 0, 1, 4),
+        (19, "RD", 1, 0, 1), (24, "RD", 0, 1, 5), (27, "ACT", 0, 0, -1), (29, "RD", 1, 0, 0), (34, "RD", 0, 0, 1),
+        (39, "RD", 1, 0, 1), (44, "RD", 0, 0, 2), (49, "RD", 1, 0, 2), (54, "RD", 0, 0, 3), (59, "RD", 1, 0, 3),
+        (64, "RD", 0, 0, 4), (69, "RD", 1, 0, 4), (74, "PRE", 0, 1, -1), (76, "PRE", 0, 0, -1), (81, "PRE", 1, 0, -1),
+        (87, "REF", -1, -1, -1), (137, "ACT", 0, 1, -1), (141, "RD", 0, 1, 6)]
+    assert r.done == {"P": 30 * NS, "Q": 60 * NS, "W": 75 * NS, "T": 80 * NS, "S": 152 * NS}
