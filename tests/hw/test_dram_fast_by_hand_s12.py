@@ -96,3 +96,29 @@ def test_a_two_bank_batch_serving_one_bank_only_leaves_the_other_banks_precharge
         (64, "RD", 0, 0, 4), (69, "RD", 1, 0, 4), (74, "PRE", 0, 1, -1), (76, "PRE", 0, 0, -1), (81, "PRE", 1, 0, -1),
         (87, "REF", -1, -1, -1), (137, "ACT", 0, 1, -1), (141, "RD", 0, 1, 6)]
     assert r.done == {"P": 30 * NS, "Q": 60 * NS, "W": 75 * NS, "T": 80 * NS, "S": 152 * NS}
+
+
+def test_an_offer_of_another_row_for_a_bank_with_room_stops_a_two_bank_batch():
+    # read queue 2, command queue 2 (the s11 defaults). At 0, in this order: P = A c5, B c5, A c6; L =
+    # A c0, B c0, A c1, B c1, A c2, B c2, A c3 (all row 0); X = B c5, A c6, B c6 of row 1. At 0: p0, p2
+    # fill A's command queue, p1 and l1 go to B's, l0 and l2 to the read queue; l3 on wait. ACT B 0,
+    # ACT A 2, RD B 4, RD A 9, alternating every 5. B's RDs move nothing in (its read queue is empty);
+    # A's move one in and free a read-queue place, and the offers then go straight into B's queue
+    # (room, nothing of B's waiting) or into the read queue: RD A 9: l0 in, l3 to B, l4 queued; RD A 19
+    # (P done 30): l2 in, l5 to B, l6 queued (L accepted 19); RD A 29: l4 in, and the offer is x0,
+    # another row for B, whose queue (l5) has room: the batch stops there (served on, x0 would follow
+    # l5 into B's queue and be served at 44 as a row-0 hit); x0 goes straight into B's queue, x1 into
+    # the read queue. RD B 34 (l5); then B's head wants row 1: PRE B ready at 34 + tRTP 5 = 39 like A's
+    # RD (l2; l6 moves in, x2 goes to B: X accepted 39): round robin from the bank after B puts A
+    # first, PRE B 40; RD A 39 + tCCD_L 7 = 46 (l4), ACT B 40 + tRP 6 = 46, so 47; RD x0 at
+    # max(47 + tRCD 4, 46 + tCCD_S 5) = 51; RD A (l6) max(46 + 7, 51 + 5) = 56 (L done 67); A's head x1
+    # wants row 1: PRE A ready 56 + 5 = 61 like RD x2 (max(51 + 7, 56 + 5)): round robin from the bank
+    # after A puts B first, PRE A 62, ACT A 68, RD x1 72 (X done 83). Stalls: L 19 + X 39 = 58
+    r = run([("P", a2(0, 0, col=5), 0, R, 3), ("L", 0, 0, R, 7), ("X", a2(1, 1, col=5), 0, R, 3)])
+    assert rds(r) == [(4, 1, 0, 5), (9, 0, 0, 5), (14, 1, 0, 0), (19, 0, 0, 6), (24, 1, 0, 1), (29, 0, 0, 0),
+                      (34, 1, 0, 2), (39, 0, 0, 1), (46, 0, 0, 2), (51, 1, 1, 5), (56, 0, 0, 3), (61, 1, 1, 6),
+                      (72, 0, 1, 6)]
+    assert [(c, m, g, row) for c, m, _ra, g, _b, row, _col in log(r) if m != "RD"] == [
+        (0, "ACT", 1, 0), (2, "ACT", 0, 0), (40, "PRE", 1, 0), (47, "ACT", 1, 1), (62, "PRE", 0, 0), (68, "ACT", 0, 1)]
+    assert r.done == {"P": 30 * NS, "L": 67 * NS, "X": 83 * NS}
+    assert r.stall("queue_full") == 58 * NS
