@@ -122,3 +122,20 @@ def test_an_offer_of_another_row_for_a_bank_with_room_stops_a_two_bank_batch():
         (0, "ACT", 1, 0), (2, "ACT", 0, 0), (40, "PRE", 1, 0), (47, "ACT", 1, 1), (62, "PRE", 0, 0), (68, "ACT", 0, 1)]
     assert r.done == {"P": 30 * NS, "L": 67 * NS, "X": 83 * NS}
     assert r.stall("queue_full") == 58 * NS
+
+
+def test_a_lone_bank_batch_stops_at_a_refresh_due_before_another_rows_request_moves_in():
+    # (s12dramB, _solo_batch) mapping rochrababgco, read queue 32, command queue 1, tREFI 35, tRFC 10.
+    # At 0: R = 6 bursts of A (bank group 0 bank 0) row 0, X = 1 burst of A row 1: A's command queue
+    # holds one, the rest waits in the read queue (X last). ACT 0, RD 4, then A alone every tCCD_L 7:
+    # 11, 18, 25, 32; the refresh due at 35 stops the bank's batch (its RDs at 39 and later wait,
+    # though X is still two requests away from the command queue): PRE at 32 + tRTP 5 = 37, REF at
+    # 37 + tRP 6 = 43, ACT 43 + tRFC 10 = 53, RD c5 57 (R done 68); X's PRE at max(57 + 5, 53 + tRAS
+    # 11) = 64, the refresh due at 70: REF 70 (64 + 6), ACT 80, RD 84 (X done 95)
+    r = run_default_mapping([("R", addr(row=0, bg=0, ba=0, col=0), 0, R, 6), ("X", addr(row=1, bg=0, ba=0), 0, R, 1)],
+                            command_queue_depth=1, timing={"tREFI": 35, "tRFC": 10})
+    assert [(c, m, row, col) for c, m, _ra, _g, _b, row, col in log(r)] == [
+        (0, "ACT", 0, -1), (4, "RD", 0, 0), (11, "RD", 0, 1), (18, "RD", 0, 2), (25, "RD", 0, 3), (32, "RD", 0, 4),
+        (37, "PRE", 0, -1), (43, "REF", -1, -1), (53, "ACT", 0, -1), (57, "RD", 0, 5), (64, "PRE", 0, -1),
+        (70, "REF", -1, -1), (80, "ACT", 1, -1), (84, "RD", 1, 0)]
+    assert r.done == {"R": 68 * NS, "X": 95 * NS}
