@@ -139,3 +139,18 @@ def test_a_lone_bank_batch_stops_at_a_refresh_due_before_another_rows_request_mo
         (37, "PRE", 0, -1), (43, "REF", -1, -1), (53, "ACT", 0, -1), (57, "RD", 0, 5), (64, "PRE", 0, -1),
         (70, "REF", -1, -1), (80, "ACT", 1, -1), (84, "RD", 1, 0)]
     assert r.done == {"R": 68 * NS, "X": 95 * NS}
+
+
+def test_a_lone_bank_batch_moves_one_request_in_per_rd():
+    # (s12dramB, _solo_batch) mapping rochrababgco, read queue 32, command queue 1. At 0: R1 = A row 0
+    # c0-c2, X = A row 1, R2 = A row 0 c4-c5: one request in A's command queue, the rest in the read
+    # queue in offer order. ACT 0, RD 4, 11, 18 (tCCD_L 7; R1 done 29); each RD moves one request in,
+    # the RD at 18 moves X in: the command queue holds X only, so its PRE at 18 + tRTP 5 = 23 (R2's
+    # bursts, still in the read queue, are not row hits the scheduler can see), ACT 29, RD 33 (X done
+    # 44); R2 c4 moves in: PRE at max(33 + 5, 29 + tRAS 11) = 40, ACT 46, RD 50, 57 (R2 done 68)
+    r = run_default_mapping([("R1", addr(row=0, bg=0, ba=0, col=0), 0, R, 3), ("X", addr(row=1, bg=0, ba=0), 0, R, 1),
+                             ("R2", addr(row=0, bg=0, ba=0, col=4), 0, R, 2)], command_queue_depth=1)
+    assert [(c, m, row, col) for c, m, _ra, _g, _b, row, col in log(r)] == [
+        (0, "ACT", 0, -1), (4, "RD", 0, 0), (11, "RD", 0, 1), (18, "RD", 0, 2), (23, "PRE", 0, -1), (29, "ACT", 1, -1),
+        (33, "RD", 1, 0), (40, "PRE", 1, -1), (46, "ACT", 0, -1), (50, "RD", 0, 4), (57, "RD", 0, 5)]
+    assert r.done == {"R1": 29 * NS, "X": 44 * NS, "R2": 68 * NS}
