@@ -55,12 +55,12 @@ class OptionalBuildExt(build_ext):
     def run(self):
         if os.environ.get("TLMSIM_PURE", "").strip() not in ("", "0"):
             _warn("TLMSIM_PURE is set, the compiled build is skipped")
-            return
+            return self._drop_old_builds()
         try:
             from Cython.Build import cythonize
         except ImportError:
             _warn("Cython is not installed")
-            return
+            return self._drop_old_builds()
         try:
             made = cythonize(self.extensions, quiet=True, build_dir=str(COPIES / "c"),
                              compiler_directives={"language_level": 3, "annotation_typing": False, "binding": True})
@@ -70,6 +70,15 @@ class OptionalBuildExt(build_ext):
             super().run()
         except Exception as exc:  # noqa: BLE001 -- no compiler, a compile error: the pure package installs
             _warn(f"the compiled build failed ({type(exc).__name__}: {exc})")
+            self._drop_old_builds()
+
+    def _drop_old_builds(self):
+        """Remove builds an earlier install left in build/ (pip builds in the tree), so that a pure
+        install carries none."""
+        for ext in self.extensions:
+            path = os.path.join(self.build_lib, self.get_ext_filename(self.get_ext_fullname(ext.name)))
+            if os.path.exists(path):
+                os.remove(path)
 
     def copy_extensions_to_source(self):
         # editable installs and `setup.py build_ext -i`: the builds go to _tlmsim_compiled/ at the
