@@ -478,7 +478,8 @@ class _Version(argparse.Action):
     def __call__(self, parser, namespace, values, option_string=None):
         from tlmsim.kernels import describe
 
-        parser.exit(message=f"tlmsim {__version__} ({describe()})\n")
+        print(f"tlmsim {__version__} ({describe()})")  # on stdout, as argparse's version action
+        parser.exit()
 
 
 def make_parser() -> argparse.ArgumentParser:

@@ -219,3 +219,12 @@ def test_the_import_picks_the_compiled_build_when_current():
 
     assert kernels.kernel() == "compiled" and d.__name__ == kernels.COMPILED["tlmsim.hw.dram"]
     assert sys.modules["tlmsim.hw.dram"] is d
+
+
+def test_version_says_which_build_runs(capsys):
+    from tlmsim.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out == f"tlmsim {tlmsim.__version__} (DRAM model: {kernels.kernel()})\n"
