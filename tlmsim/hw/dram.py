@@ -1835,3 +1835,12 @@ def records_frame(rec: np.ndarray, s) -> pd.DataFrame:
             "column": col,
         }
     )
+
+
+# The compiled build of this file (setup.py, tlmsim/kernels.py) takes this module's place when it is
+# installed, was built from this very source and TLMSIM_PURE is unset; the build itself is a copy under
+# another module name, so it skips this.
+if __name__ == "tlmsim.hw.dram":
+    from tlmsim.kernels import use_compiled
+
+    use_compiled(__name__, __file__)

@@ -1,0 +1,230 @@
+"""The compiled build of the DRAM model against its pure-Python source (issue 17 item 5).
+
+``pip install .`` compiles a copy of tlmsim/hw/dram.py with Cython into
+``_tlmsim_compiled.dram`` when it can (setup.py); tlmsim/kernels.py puts it in the place of
+``tlmsim.hw.dram`` unless ``TLMSIM_PURE=1``. These tests load both side by side in one process
+(the pure source under another module name, so it does not hand itself over) and require the
+same completion times, command log (in logging order), counters, stalls, background cycles and
+energy on seeded random streams, under each page policy, with and without power-down, with the
+fast paths and with the plain scheduler, and on DDR4, LPDDR4 and HBM2 presets; and the same
+report frames end to end on two golden probes, one run in a subprocess with ``TLMSIM_PURE=1``.
+
+They skip, saying why, when no compiled build is installed or it was built from another
+version of dram.py; except under CI (``CI`` set, as .ci/run runs) on a machine with the C
+compiler Python was built with: there the build must be installed and current, so a build
+that silently failed to compile fails here instead of skipping.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import pickle
+import random
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import simpy
+
+import tlmsim
+from tests.hw.test_dram_diff import _config, _stream
+from tlmsim import kernels
+from tlmsim.engine.recorder import Recorder
+from tlmsim.engine.transaction import Cmd, DataClass
+from tlmsim.platform.dram import DramConfig
+
+SRC = Path(tlmsim.__file__).resolve().parent / "hw" / "dram.py"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _compiler_present() -> bool:
+    cc = (sysconfig.get_config_var("CC") or "").split()
+    return bool(cc) and shutil.which(cc[0]) is not None
+
+
+def _must_have_compiled() -> bool:
+    """Under CI with a C compiler the compiled build must be there (the install builds it)."""
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes") and _compiler_present()
+
+
+def _compiled():
+    """The installed compiled build, current with dram.py; else skip (or fail under CI, see above)."""
+    try:
+        mod = kernels._import_compiled(kernels.COMPILED["tlmsim.hw.dram"])
+    except ImportError as exc:
+        why = f"no compiled DRAM build is installed ({exc}); `pip install .` with a C compiler builds it"
+    else:
+        if getattr(mod, "_SOURCE_SHA256", None) == kernels.source_digest(SRC):
+            return mod
+        why = f"the installed compiled DRAM build is of another version of {SRC}; reinstall to rebuild it"
+    if _must_have_compiled():
+        pytest.fail("CI with a C compiler: " + why)
+    pytest.skip(why)
+
+
+def _pure():
+    """dram.py run as plain Python under another module name (its hand-over to the build checks the name)."""
+    spec = importlib.util.spec_from_file_location("tlmsim_pure_dram", SRC)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert not hasattr(mod, "_SOURCE_SHA256") and mod.__file__ == str(SRC)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def both():
+    return _pure(), _compiled()
+
+
+def _run(mod, config: DramConfig, items, plain: bool):
+    """Everything the model returns for ``items`` ((arrival ps, write, address, bytes), ...)."""
+    env, rec = simpy.Environment(), Recorder()
+    dram = mod.Dram(name="dram", env=env, recorder=rec, config=config, record_commands=True, plain=plain)
+    ends = []
+
+    def one(at, write, address, nbytes):
+        yield env.timeout(at)
+        txn = rec.new_transaction(Cmd.WRITE if write else Cmd.READ, DataClass.NONE, address, nbytes, "t", "dram",
+                                  now_ps=env.now)
+        yield from dram.access(txn)
+        ends.append((txn.id, env.now))
+
+    for it in items:
+        env.process(one(*it))
+    env.run()
+    dram.finalize(env.now)
+    return {"end_ps": env.now, "ends": ends, "log": dram.command_records().tolist(),
+            "stats": sorted(dram.stats.c.items()), "stalls": sorted(rec.stalls.entries.items()),
+            "background": dram.background_cycles(), "energy": dram.energy_pj()}
+
+
+CASES = [(policy, powerdown, queues) for policy in ("open", "closed", "adaptive") for powerdown in (False, True)
+         for queues in ((32, 8), (4, 2))]
+
+
+@pytest.mark.parametrize("policy, powerdown, queues", CASES)
+def test_compiled_equals_pure_on_random_streams(both, policy, powerdown, queues):
+    pure, comp = both
+    assert comp.Dram is not pure.Dram and comp.__file__ != pure.__file__  # two builds really run
+    cfg = _config(policy, powerdown, queues)
+    rng = random.Random(f"compiled-{policy}-{powerdown}-{queues}")
+    for i in range(4):
+        items = _stream(rng, 30, focus=i % 2 == 1)
+        for plain in (False, True):
+            a, b = _run(pure, cfg, items, plain), _run(comp, cfg, items, plain)
+            assert a == b
+            assert len(a["log"]) > 30 and a["energy"]["read"] > 0  # not vacuous: commands were issued
+
+
+@pytest.mark.parametrize("preset", ["DDR4-3200", "LPDDR4-2400", "HBM2", "GDDR6"])
+def test_compiled_equals_pure_on_shipped_presets(both, preset):
+    pure, comp = both
+    cfg = DramConfig.model_validate({"preset": preset, "powerdown": True})
+    rng = random.Random(preset)
+    items, at = [], 0
+    for _ in range(150):  # 4 KiB-ish blocks over 64 MiB, some sequential runs, a quarter writes
+        at += rng.choice([0, 0, 2, 20, 300, 5000])
+        base = rng.randrange(1 << 26) & ~63 if rng.random() < 0.6 else (len(items) * 4096) % (1 << 20)
+        items.append((at * 1000, rng.random() < 0.25, base, rng.choice([64, 256, 1024, 4096])))
+    for plain in (False, True):
+        a, b = _run(pure, cfg, items, plain), _run(comp, cfg, items, plain)
+        assert a == b
+        assert a["stats"] and dict(a["stats"])["rd"] > 100
+
+
+#: two golden probes (tools/golden.py) with different DRAM protocols and dataflows
+PROBES = ("ddr4-baseline:spikex:digits-snn", "hbm2-server:dense-os:digits-snn")
+_FRAMES = """
+import importlib.util, pickle, sys
+spec = importlib.util.spec_from_file_location("tlmsim_tools_golden", sys.argv[1])
+golden = importlib.util.module_from_spec(spec); sys.modules[spec.name] = golden; spec.loader.exec_module(golden)
+from tlmsim import kernels
+import tlmsim.hw.dram
+ids = sys.argv[3:]
+frames = {p.id: golden.run_probe(p) for p in golden.probes() if p.id in ids}
+with open(sys.argv[2], "wb") as f:
+    pickle.dump((kernels.kernel(), tlmsim.hw.dram.__file__, frames), f)
+"""
+
+
+def _probe_frames(tmp_path: Path, pure: bool):
+    out = tmp_path / ("pure.pkl" if pure else "compiled.pkl")
+    env = dict(os.environ)
+    env.pop("TLMSIM_PURE", None)
+    if pure:
+        env["TLMSIM_PURE"] = "1"
+    subprocess.run([sys.executable, "-c", _FRAMES, str(ROOT / "tools" / "golden.py"), str(out), *PROBES],
+                   cwd=ROOT, env=env, check=True)
+    with open(out, "rb") as f:
+        return pickle.load(f)
+
+
+def test_golden_probes_equal_in_both_builds(tmp_path):
+    _compiled()
+    kind_c, file_c, comp = _probe_frames(tmp_path, pure=False)
+    kind_p, file_p, pure = _probe_frames(tmp_path, pure=True)
+    assert kind_c == "compiled" and not file_c.endswith(".py")
+    assert kind_p.startswith("pure Python (TLMSIM_PURE") and file_p.endswith("dram.py")
+    assert sorted(comp) == sorted(pure) == sorted(PROBES)
+    for probe in PROBES:
+        for table, df in pure[probe].items():
+            pd.testing.assert_frame_equal(comp[probe][table], df, check_exact=True)
+
+
+def test_tlmsim_pure_forces_the_source_module():
+    code = ("import tlmsim.hw.dram as d, tlmsim.kernels as k; "
+            "print(d.__file__); print(k.kernel()); print(k.describe())")
+    env = dict(os.environ, TLMSIM_PURE="1")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
+                         cwd=ROOT).stdout.splitlines()
+    assert Path(out[0]).resolve() == SRC
+    assert out[1] == "pure Python (TLMSIM_PURE is set)"
+    assert out[2] == "DRAM model: pure Python (TLMSIM_PURE is set)"
+
+
+@pytest.mark.parametrize("value, forced", [("1", True), ("yes", True), ("0", False), ("", False), (None, False)])
+def test_pure_forced_reads_the_switch(monkeypatch, value, forced):
+    if value is None:
+        monkeypatch.delenv("TLMSIM_PURE", raising=False)
+    else:
+        monkeypatch.setenv("TLMSIM_PURE", value)
+    assert kernels.pure_forced() is forced
+
+
+def test_a_build_of_another_source_is_not_used(tmp_path, monkeypatch):
+    """An edited dram.py (or a mutant) never runs a stale compiled copy."""
+    mod = _compiled()
+    monkeypatch.delenv("TLMSIM_PURE", raising=False)
+    monkeypatch.setattr(kernels, "_chosen", {})
+    edited = tmp_path / "dram.py"
+    edited.write_bytes(SRC.read_bytes() + b"\n# edited\n")
+    before = sys.modules.get("tlmsim.hw.dram")
+    assert kernels.use_compiled("tlmsim.hw.dram", edited) is False
+    assert sys.modules.get("tlmsim.hw.dram") is before
+    assert kernels._chosen["tlmsim.hw.dram"].startswith("pure Python (the installed compiled build was made from")
+    assert mod._SOURCE_SHA256 == kernels.source_digest(SRC)  # and the current source does match it
+
+
+def test_the_import_picks_the_compiled_build_when_current():
+    _compiled()
+    if kernels.pure_forced():
+        pytest.skip("TLMSIM_PURE is set in this test run")
+    import tlmsim.hw.dram as d
+
+    assert kernels.kernel() == "compiled" and d.__name__ == kernels.COMPILED["tlmsim.hw.dram"]
+    assert sys.modules["tlmsim.hw.dram"] is d
+
+
+def test_version_says_which_build_runs(capsys):
+    from tlmsim.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out == f"tlmsim {tlmsim.__version__} (DRAM model: {kernels.kernel()})\n"

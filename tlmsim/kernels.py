@@ -1,0 +1,112 @@
+"""Which build of the hot modules runs: the compiled one or the pure-Python source.
+
+``tlmsim/hw/dram.py`` is the one source of the DRAM model. ``pip install .`` also compiles
+a build-time copy of it with Cython (setup.py; Cython's pure-Python mode, no type
+declarations: the same Python semantics, ints stay Python ints) into an extension module
+of another name, ``_tlmsim_compiled.dram``, a top-level name so that the installed build is
+found even when ``tlmsim`` itself is imported from a source tree (pytest from the repository
+root). The build is optional: without a compiler or Cython, or when it fails, the install
+carries the pure package alone.
+
+At the end of its own import, ``tlmsim.hw.dram`` calls :func:`use_compiled`, which puts the
+compiled module in its place (``sys.modules``: every ``import tlmsim.hw.dram`` then gets
+it) when all of these hold:
+
+* ``TLMSIM_PURE`` is unset, empty or ``0`` (``TLMSIM_PURE=1`` forces the pure source:
+  mutation testing, debugging, profiling by line);
+* a compiled build is installed and imports;
+* it was built from exactly this source: the build records the SHA-256 of the file it was
+  compiled from (``_SOURCE_SHA256``), compared with the file being imported, so an edited
+  source (or a mutant) never runs a stale compiled copy.
+
+:func:`describe` says which ran and why (``tlmsim --version``, ``tlmsim run``, ``tlmsim bench``
+and tools/bench print it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.machinery
+import importlib.util
+import os
+import sys
+
+#: module -> its compiled build (setup.py's COMPILED names the same pairs)
+COMPILED = {"tlmsim.hw.dram": "_tlmsim_compiled.dram"}
+#: module -> what runs ("compiled", or "pure Python (why)"), set by use_compiled
+_chosen: dict[str, str] = {}
+
+
+def pure_forced() -> bool:
+    """True when ``TLMSIM_PURE`` asks for the pure-Python modules (set and not ``0``)."""
+    return os.environ.get("TLMSIM_PURE", "").strip() not in ("", "0")
+
+
+def source_digest(path: str | os.PathLike) -> str:
+    """SHA-256 (hex) of a source file's bytes, as setup.py records it in the compiled build."""
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def _import_compiled(cname: str):
+    """Import the compiled build ``cname``: installed (site-packages), or else built in place
+    at the top of the source tree that holds this ``tlmsim`` (an editable install, or
+    ``python setup.py build_ext -i``: setup.py puts it in ``_tlmsim_compiled/`` there)."""
+    try:
+        return importlib.import_module(cname)
+    except ModuleNotFoundError as exc:
+        if exc.name not in (cname, cname.split(".")[0]):
+            raise
+        top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        stem = os.path.join(top, *cname.split("."))
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            if os.path.exists(stem + suffix):
+                spec = importlib.util.spec_from_file_location(cname, stem + suffix)
+                mod = importlib.util.module_from_spec(spec)
+                sys.modules[cname] = mod
+                try:
+                    spec.loader.exec_module(mod)
+                except BaseException:
+                    del sys.modules[cname]
+                    raise
+                return mod
+        raise
+
+
+def use_compiled(name: str, path: str | os.PathLike) -> bool:
+    """Called by module ``name`` (file ``path``) at the end of its import: replace it in
+    ``sys.modules`` by its compiled build if allowed (see the module docstring); record the
+    choice. Returns whether the compiled build now stands for ``name``."""
+    if pure_forced():
+        _chosen[name] = "pure Python (TLMSIM_PURE is set)"
+        return False
+    try:
+        mod = _import_compiled(COMPILED[name])
+    except ImportError as exc:
+        missing = isinstance(exc, ModuleNotFoundError) and exc.name in (COMPILED[name], COMPILED[name].split(".")[0])
+        _chosen[name] = "pure Python (" + ("no compiled build installed" if missing
+                                            else f"the compiled build does not import: {exc}") + ")"
+        return False
+    if getattr(mod, "_SOURCE_SHA256", None) != source_digest(path):
+        _chosen[name] = ("pure Python (the installed compiled build was made from another version of "
+                         f"{os.path.basename(path)}; reinstall to rebuild it)")
+        return False
+    sys.modules[name] = mod
+    parent, _, child = name.rpartition(".")
+    if parent in sys.modules:
+        setattr(sys.modules[parent], child, mod)
+    _chosen[name] = "compiled"
+    return True
+
+
+def kernel(name: str = "tlmsim.hw.dram") -> str:
+    """What runs for module ``name`` ("compiled" or "pure Python (why)"); imports it if needed."""
+    importlib.import_module(name)
+    return _chosen.get(name, "pure Python")
+
+
+def describe() -> str:
+    """One line: which build runs for each module that has a compiled build."""
+    labels = {"tlmsim.hw.dram": "DRAM model"}
+    return "; ".join(f"{labels.get(n, n)}: {kernel(n)}" for n in COMPILED)
