@@ -5,8 +5,9 @@
   run` works from any directory.
 * An optional compiled build of the DRAM model (tlmsim/kernels.py says how it is chosen at
   import): a build-time copy of tlmsim/hw/dram.py, unchanged but for one appended line that
-  records the SHA-256 of the source, compiled by Cython (pure-Python mode, no type
-  declarations, ``annotation_typing=False``: Python semantics kept) into the extension module
+  records the SHA-256 of the source and its declarations, compiled by Cython (pure-Python mode;
+  the types come from tlmsim/hw/dram.pxd, copied beside it, and dram.py's ``@cython.locals``;
+  ``annotation_typing=False``: the annotations stay documentation) into the extension module
   ``_tlmsim_compiled.dram``. Without Cython or a C compiler, or when the build fails, the
   install goes on with the pure package (a warning says why); ``TLMSIM_PURE=1 pip install .``
   skips the build.
@@ -34,18 +35,27 @@ def _warn(msg: str) -> None:
     print(f"tlmsim setup: {msg}; installing the pure-Python DRAM model only", file=sys.stderr)
 
 
-def _copy(name: str, source: str) -> str:
-    """Write the build-time copy of ``source`` for module ``name`` (only if it changed, so
-    Cython's own up-to-date check holds); return its path relative to the project."""
-    text = (ROOT / source).read_bytes()
-    digest = hashlib.sha256(text).hexdigest()
-    body = text + (f"\n\n_SOURCE_SHA256 = {digest!r}  # written by setup.py: the source this build is of\n"
-                   .encode())
-    out = COPIES / Path(*name.split(".")).with_suffix(".py")
-    full = ROOT / out
+def _write(full: Path, body: bytes) -> None:
+    """Write ``body`` to ``full`` only if it changed (so Cython's own up-to-date check holds)."""
     if not full.exists() or full.read_bytes() != body:
         full.parent.mkdir(parents=True, exist_ok=True)
         full.write_bytes(body)
+
+
+def _copy(name: str, source: str) -> str:
+    """Write the build-time copy of ``source`` for module ``name``, with its type declarations
+    (the ``.pxd`` beside it, if any) beside the copy; return the copy's path relative to the
+    project. The digest covers both files (tlmsim/kernels.py's source_digest)."""
+    text = (ROOT / source).read_bytes()
+    pxd = (ROOT / source).with_suffix(".pxd")
+    decl = pxd.read_bytes() if pxd.exists() else b""
+    digest = hashlib.sha256(text + decl).hexdigest()
+    body = text + (f"\n\n_SOURCE_SHA256 = {digest!r}  # written by setup.py: the source this build is of\n"
+                   .encode())
+    out = COPIES / Path(*name.split(".")).with_suffix(".py")
+    _write(ROOT / out, body)
+    if decl:
+        _write((ROOT / out).with_suffix(".pxd"), decl)
     return str(out)
 
 
@@ -62,7 +72,7 @@ class OptionalBuildExt(build_ext):
             _warn("Cython is not installed")
             return self._drop_old_builds()
         try:
-            made = cythonize(self.extensions, quiet=True, build_dir=str(COPIES / "c"),
+            made = cythonize(self.extensions, quiet=True, build_dir=str(COPIES / "c"), include_path=[str(COPIES)],
                              compiler_directives={"language_level": 3, "annotation_typing": False, "binding": True})
             c_sources = {e.name: e.sources for e in made}
             for ext in self.extensions:  # keep setuptools' own Extension objects (editable installs read them)
@@ -94,6 +104,7 @@ setup(
     package_dir=SHIPPED,
     package_data={
         "tlmsim": ["data/*.yaml"],
+        "tlmsim.hw": ["*.pxd"],  # the compiled build's type declarations (tlmsim/kernels.py hashes them)
         "tlmsim.platforms": ["*.yaml"],
         "tlmsim.workloads": ["*.yaml", "*.csv", "*.nir", "*.npz", "*.json"],
     },

@@ -1,8 +1,9 @@
 """Which build of the hot modules runs: the compiled one or the pure-Python source.
 
 ``tlmsim/hw/dram.py`` is the one source of the DRAM model. ``pip install .`` also compiles
-a build-time copy of it with Cython (setup.py; Cython's pure-Python mode, no type
-declarations: the same Python semantics, ints stay Python ints) into an extension module
+a build-time copy of it with Cython (setup.py; Cython's pure-Python mode, typed by
+``tlmsim/hw/dram.pxd`` and the ``@cython.locals`` declarations in dram.py: cycle counts and
+indices as C ``long long``, the request and channel records as C structs) into an extension module
 of another name, ``_tlmsim_compiled.dram``, a top-level name so that the installed build is
 found even when ``tlmsim`` itself is imported from a source tree (pytest from the repository
 root). The build is optional: without a compiler or Cython, or when it fails, the install
@@ -16,8 +17,9 @@ it) when all of these hold:
   mutation testing, debugging, profiling by line);
 * a compiled build is installed and imports;
 * it was built from exactly this source: the build records the SHA-256 of the file it was
-  compiled from (``_SOURCE_SHA256``), compared with the file being imported, so an edited
-  source (or a mutant) never runs a stale compiled copy.
+  compiled from and of its type declarations (``tlmsim/hw/dram.pxd``) (``_SOURCE_SHA256``),
+  compared with the files being imported, so an edited source (or a mutant) never runs a
+  stale compiled copy.
 
 :func:`describe` says which ran and why (``tlmsim --version``, ``tlmsim run``, ``tlmsim bench``
 and tools/bench print it).
@@ -38,15 +40,39 @@ COMPILED = {"tlmsim.hw.dram": "_tlmsim_compiled.dram"}
 _chosen: dict[str, str] = {}
 
 
+class _CythonShim:
+    """What ``tlmsim/hw/dram.py`` uses of Cython's pure-Python mode, as no-ops, for when Cython is
+    not installed (it is a build requirement only): ``@cython.locals(...)`` leaves the function
+    unchanged, the type names are placeholders. The compiled build reads the same declarations
+    as C types (Cython treats ``import cython`` at compile time)."""
+
+    compiled = False
+    longlong = bint = int
+
+    @staticmethod
+    def locals(**_types):
+        return lambda func: func
+
+
+#: the stand-in for the ``cython`` module (see _CythonShim)
+CYTHON_SHIM = _CythonShim()
+
+
 def pure_forced() -> bool:
     """True when ``TLMSIM_PURE`` asks for the pure-Python modules (set and not ``0``)."""
     return os.environ.get("TLMSIM_PURE", "").strip() not in ("", "0")
 
 
 def source_digest(path: str | os.PathLike) -> str:
-    """SHA-256 (hex) of a source file's bytes, as setup.py records it in the compiled build."""
+    """SHA-256 (hex) of a source file's bytes followed by those of its type declarations (the
+    ``.pxd`` beside it, if there is one), as setup.py records it in the compiled build."""
     with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
+        text = f.read()
+    pxd = os.path.splitext(os.fspath(path))[0] + ".pxd"
+    if os.path.exists(pxd):
+        with open(pxd, "rb") as f:
+            text += f.read()
+    return hashlib.sha256(text).hexdigest()
 
 
 def _import_compiled(cname: str):
