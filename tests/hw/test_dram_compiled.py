@@ -6,8 +6,11 @@
 (the pure source under another module name, so it does not hand itself over) and require the
 same completion times, command log (in logging order), counters, stalls, background cycles and
 energy on seeded random streams, under each page policy, with and without power-down, with the
-fast paths and with the plain scheduler, and on DDR4, LPDDR4 and HBM2 presets; and the same
-report frames end to end on two golden probes, one run in a subprocess with ``TLMSIM_PURE=1``.
+fast paths and with the plain scheduler, and on DDR4, LPDDR4 and HBM2 presets; on saturating
+block reads with writes, refresh and power-down on four organisations (the typed row-hit runs);
+with NumPy integers; and the same report frames end to end on two golden probes, one run in a
+subprocess with ``TLMSIM_PURE=1``. The compiled build is typed (tlmsim/hw/dram.pxd and the
+``@cython.locals`` declarations in dram.py): a test holds its records to int64.
 
 They skip, saying why, when no compiled build is installed or it was built from another
 version of dram.py; except under CI (``CI`` set, as .ci/run runs) on a machine with the C
@@ -136,6 +139,114 @@ def test_compiled_equals_pure_on_shipped_presets(both, preset):
         a, b = _run(pure, cfg, items, plain), _run(comp, cfg, items, plain)
         assert a == b
         assert a["stats"] and dict(a["stats"])["rd"] > 100
+
+
+def _counting(pure, monkeypatch, names):
+    """Count the calls of the pure module's Dram methods ``names`` (the compiled build's cannot be
+    wrapped from Python): shows that a stream reaches the typed fast paths."""
+    calls = dict.fromkeys(names, 0)
+    for name in names:
+        orig = getattr(pure.Dram, name)
+
+        def wrapped(self, *a, _orig=orig, _name=name, **k):
+            calls[_name] += 1
+            return _orig(self, *a, **k)
+
+        monkeypatch.setattr(pure.Dram, name, wrapped)
+    return calls
+
+
+def _saturating(rng: random.Random, n: int, span: int, writes: float, gap_ns: tuple[int, ...]):
+    """``n`` read streams of 1-16 KiB blocks, mostly sequential (as a layer's weight and feature-map
+    loads), a fraction ``writes`` of 64 B-4 KiB writes, arrival gaps from ``gap_ns``."""
+    items, at, nxt = [], 0, 0
+    for _ in range(n):
+        at += rng.choice(gap_ns)
+        if rng.random() < writes:
+            items.append((at * 1000, True, rng.randrange(span) & ~63, rng.choice([64, 512, 4096])))
+            continue
+        if rng.random() < 0.3:
+            nxt = rng.randrange(span) & ~4095
+        size = rng.choice([1024, 4096, 8192, 16384])
+        items.append((at * 1000, False, nxt, size))
+        nxt = (nxt + size) % span
+    return items
+
+
+#: organisations of the typed paths: one channel with two ranks (DDR4), eight pseudo-channels
+#: (HBM2), LPDDR4's one rank of eight banks without bank groups, and a two-channel two-rank DDR4
+ORGS = {
+    "DDR4-3200": {},
+    "HBM2": {},
+    "LPDDR4-2400": {},
+    "DDR4-2ch-2rank": {"preset": "DDR4-3200", "org": {"channels": 2, "ranks": 2},
+                       "address_mapping": "rochrabgbaco"},
+}
+
+
+@pytest.mark.parametrize("org", sorted(ORGS))
+@pytest.mark.parametrize("powerdown", [False, True])
+def test_compiled_equals_pure_on_saturating_reads(both, monkeypatch, org, powerdown):
+    """Back-to-back block reads that fill the queues (the typed row-hit runs: one bank batched,
+    two bank groups alternating, the saturated slice), with writes (drains, forwarding, merging),
+    idle gaps long enough for power-down and self-refresh, and refreshes on the way."""
+    pure, comp = both
+    extra = ORGS[org]
+    cfg = DramConfig.model_validate({"preset": extra.get("preset", org), "powerdown": powerdown,
+                                     **{k: v for k, v in extra.items() if k != "preset"}})
+    calls = _counting(pure, monkeypatch, ("_solo_batch", "_pair_batch", "_hit_run", "_start_refresh", "_rank_busy"))
+    rng = random.Random(f"saturating-{org}-{powerdown}")
+    items = _saturating(rng, 40, 1 << 24, 0.15, (0, 0, 0, 5, 50, 3000, 20000))
+    for plain in (False, True):
+        a, b = _run(pure, cfg, items, plain), _run(comp, cfg, items, plain)
+        assert a == b
+        stats = dict(a["stats"])
+        assert stats["rd"] > 400 and stats["wr"] > 0 and stats["ref"] > 0
+        if powerdown:
+            assert stats["powerdowns"] > 0
+    # not vacuous: the fast paths ran (pure build, fast scheduler), and refresh and power-down exits
+    assert calls["_hit_run"] > 0 and calls["_solo_batch"] > 0 and calls["_start_refresh"] > 0
+    if org != "LPDDR4-2400":  # LPDDR4 has no bank groups: no pair of bank groups to alternate
+        assert calls["_pair_batch"] > 0
+    if powerdown:
+        assert calls["_rank_busy"] > 0
+
+
+def test_compiled_takes_numpy_integers_as_python_ones(both):
+    """Addresses and sizes as NumPy int64 (as a planner may hand them) give the same results as
+    Python ints in the compiled build (they enter its C ``long long`` slots) and in the source."""
+    import numpy as np
+
+    pure, comp = both
+    cfg = DramConfig.model_validate({"preset": "DDR4-3200", "powerdown": True})
+    rng = random.Random("numpy-ints")
+    items = _saturating(rng, 30, 1 << 30, 0.2, (0, 0, 7, 400, 9000))
+    as_np = [(np.int64(at), w, np.int64(a), np.int64(n)) for at, w, a, n in items]
+    ref = _run(pure, cfg, items, False)
+    assert _run(comp, cfg, as_np, False) == ref
+    assert _run(pure, cfg, as_np, False) == ref
+
+
+def test_compiled_records_are_typed_and_bounded(both):
+    """The compiled build's request and channel records are C structs (tlmsim/hw/dram.pxd): a value
+    outside int64 is refused (OverflowError), never wrapped; the largest the model stores (_INF,
+    "no wake") fits; the attributes read and write from Python as in the source."""
+    pure, comp = both
+    chan = comp._Chan(4)
+    chan.wake_at = comp._INF
+    assert chan.wake_at == 1 << 62 and chan.cyc == 0 and chan.bq == [[], [], [], []]
+    tx = comp._Txn(None, None, 3, 0, 5)
+    req = comp._Req(7, 1, 1, 2, 3, True, tx, 99)
+    assert (req.seq, req.gb, req.row, req.col, req.write, req.txn, req.q, req.queued) == (7, 1, 2, 3, True, tx, 99, 0)
+    with pytest.raises(OverflowError):
+        req.queued = 1 << 63
+    with pytest.raises(TypeError):  # the request's transaction slot holds a _Txn only
+        comp._Req(7, 1, 1, 2, 3, True, object(), 99)
+    run = comp._Req.run(10, 1, 1, 2, 5, False, tx, 40, 3)
+    assert [(r.seq, r.col, r.q, r.txn is tx) for r in run] == [(10, 5, 40, True), (11, 6, 41, True), (12, 7, 42, True)]
+    pure_req = pure._Req(7, 1, 1, 2, 3, True, tx, 99)
+    pure_req.queued = 1 << 63  # the source keeps Python ints: only the compiled build is bounded
+    assert pure_req.queued == 1 << 63
 
 
 #: two golden probes (tools/golden.py) with different DRAM protocols and dataflows
