@@ -20,6 +20,7 @@ that silently failed to compile fails here instead of skipping.
 
 from __future__ import annotations
 
+import ast
 import importlib
 import importlib.util
 import os
@@ -247,6 +248,60 @@ def test_compiled_records_are_typed_and_bounded(both):
     pure_req = pure._Req(7, 1, 1, 2, 3, True, tx, 99)
     pure_req.queued = 1 << 63  # the source keeps Python ints: only the compiled build is bounded
     assert pure_req.queued == 1 << 63
+
+
+def _typed_names(decorator: ast.expr) -> set[str]:
+    return {kw.arg for kw in decorator.keywords} if (
+        isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)
+        and decorator.func.attr == "locals") else set()
+
+
+def _bound_in(scope: ast.AST) -> set[str]:
+    """Names a nested scope binds itself: its parameters, targets and comprehension variables."""
+    out: set[str] = set()
+    args = getattr(scope, "args", None)
+    if isinstance(args, ast.arguments):
+        out |= {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
+        out |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            out.add(node.id)
+    return out
+
+
+def test_typed_functions_have_no_nested_scope_reading_a_typed_local():
+    """Cython gives a generator expression, lambda or inner function of a function typed with
+    ``@cython.locals`` its own copies of the typed names (found in session 12: ``all(it.row == row
+    for it in rqb)`` read a zero ``row`` in the compiled build). So a nested scope of a typed
+    function may use a typed name only if it binds it itself (its loop variable, a parameter);
+    list, set and dict comprehensions are inlined by Cython and are not nested scopes here.
+    Static (no build needed): the source must keep this for the compiled build to equal it."""
+    tree = ast.parse(SRC.read_text())
+    offenders, typed_functions = [], 0
+    for fn in ast.walk(tree):
+        if not isinstance(fn, ast.FunctionDef):
+            continue
+        typed = set().union(*(_typed_names(d) for d in fn.decorator_list))
+        if not typed:
+            continue
+        typed_functions += 1
+        for node in ast.walk(fn):
+            if node is fn or not isinstance(node, (ast.GeneratorExp, ast.Lambda, ast.FunctionDef)):
+                continue
+            body = node.elt if isinstance(node, ast.GeneratorExp) else node
+            outer_iter = node.generators[0].iter if isinstance(node, ast.GeneratorExp) else None
+            defaults = node.args.defaults + node.args.kw_defaults if not isinstance(node, ast.GeneratorExp) else []
+            skip = {id(n) for d in [outer_iter, *defaults] if d is not None for n in ast.walk(d)}
+            parts = [body] + ([g for gen in node.generators for g in [gen.target, *gen.ifs]]
+                              + [gen.iter for gen in node.generators[1:]] if isinstance(node, ast.GeneratorExp) else [])
+            own = _bound_in(node)
+            for part in parts:
+                for n in ast.walk(part):
+                    if (isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in skip
+                            and n.id in typed and n.id not in own):
+                        offenders.append(f"{fn.name}:{n.lineno} {n.id}")
+    assert typed_functions >= 15  # the declarations are there
+    assert not offenders, offenders
 
 
 #: two golden probes (tools/golden.py) with different DRAM protocols and dataflows

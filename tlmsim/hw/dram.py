@@ -1013,7 +1013,7 @@ class Dram(Component):
         self._fill(ch, t)  # the offer that ended the run, a drain now due
         return last
 
-    @cython.locals(ch=cython.longlong, gb=cython.longlong, last=cython.longlong, step=cython.longlong, limit=cython.longlong, kmax=cython.longlong, lb=cython.longlong, row=cython.longlong, rq_depth=cython.longlong, depth=cython.longlong, nr=cython.longlong, moved=cython.longlong, direct=cython.longlong, k=cython.longlong, nq0=cython.longlong, j=cython.longlong, m=cython.longlong, i=cython.longlong, e=cython.longlong, p=cython.longlong, x=cython.longlong, other_row=cython.bint, stop=cython.bint, chan=_Chan, it=_Req, o=_Req, q=list, L=list, served=list, wpend=dict, taken=list, seq=list)
+    @cython.locals(ch=cython.longlong, gb=cython.longlong, last=cython.longlong, step=cython.longlong, limit=cython.longlong, kmax=cython.longlong, lb=cython.longlong, rq_depth=cython.longlong, depth=cython.longlong, nr=cython.longlong, moved=cython.longlong, direct=cython.longlong, k=cython.longlong, nq0=cython.longlong, j=cython.longlong, m=cython.longlong, i=cython.longlong, e=cython.longlong, p=cython.longlong, x=cython.longlong, other_row=cython.bint, stop=cython.bint, chan=_Chan, it=_Req, o=_Req, q=list, L=list, served=list, wpend=dict, taken=list, seq=list)
     def _solo_batch(self, ch: int, gb: int, q: list, rqb: deque, last: int, step: int, limit: int):
         """:meth:`_hit_run` with one busy bank ``gb`` whose previous RD was at ``last``: its
         next RDs follow every ``step`` cycles (nothing else competes for the channel), each
@@ -1665,6 +1665,7 @@ class Dram(Component):
         if flush and len(lt) >= _LOG_CHUNK and (self._sink is not None or self.record_commands):
             self._flush_log(final=False)
 
+    @cython.locals(it=_Req, k=cython.longlong)
     def _log_rds(self, times, ch: int, gbs: list[int], rows: list[int], served: list[_Req]) -> None:
         """Log the RDs of a batch: at ``times``, of bank ``gbs[i]``, row ``rows[i]``, serving
         ``served[i]`` (the caller flushes at the end of its run)."""
