@@ -354,6 +354,27 @@ def test_tlmsim_pure_forces_the_source_module():
     assert out[2] == "DRAM model: pure Python (TLMSIM_PURE is set)"
 
 
+def test_the_source_runs_without_cython():
+    """Cython is a build requirement only: without it the source's type declarations come from
+    tlmsim/kernels.py's no-op stand-in, and a run gives what it gives with Cython installed."""
+    code = ("import sys; sys.modules['cython'] = None\n"  # import cython then raises ImportError
+            "import random, tlmsim.hw.dram as d, tlmsim.kernels as k\n"
+            "from tests.hw.test_dram_compiled import _run, _saturating\n"
+            "from tlmsim.platform.dram import DramConfig\n"
+            "assert d.cython is k.CYTHON_SHIM and d.__file__.endswith('dram.py')\n"
+            "cfg = DramConfig.model_validate({'preset': 'HBM2', 'powerdown': True})\n"
+            "out = _run(d, cfg, _saturating(random.Random(5), 12, 1 << 22, 0.2, (0, 40, 3000)), False)\n"
+            "print(repr((out['end_ps'], out['ends'], len(out['log']), out['stats'])))\n")
+    env = dict(os.environ, TLMSIM_PURE="1")
+    shim = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
+                          cwd=ROOT).stdout
+    pure = _pure()
+    cfg = DramConfig.model_validate({"preset": "HBM2", "powerdown": True})
+    ref = _run(pure, cfg, _saturating(random.Random(5), 12, 1 << 22, 0.2, (0, 40, 3000)), False)
+    assert shim.strip() == repr((ref["end_ps"], ref["ends"], len(ref["log"]), ref["stats"]))
+    assert dict(ref["stats"])["rd"] > 100
+
+
 @pytest.mark.parametrize("value, forced", [("1", True), ("yes", True), ("0", False), ("", False), (None, False)])
 def test_pure_forced_reads_the_switch(monkeypatch, value, forced):
     if value is None:
