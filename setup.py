@@ -6,7 +6,8 @@
 * An optional compiled build of the DRAM model (tlmsim/kernels.py says how it is chosen at
   import): a build-time copy of tlmsim/hw/dram.py, unchanged but for one appended line that
   records the SHA-256 of the source and its declarations, compiled by Cython (pure-Python mode;
-  the types come from tlmsim/hw/dram.pxd, copied beside it, and dram.py's ``@cython.locals``;
+  the types come from tlmsim/hw/dram.pxd, copied beside it, and dram.py's ``# @cython.locals(...)``
+  comments, made decorators in the copy (tlmsim/kernels.py's typed_source);
   ``annotation_typing=False``: the annotations stay documentation) into the extension module
   ``_tlmsim_compiled.dram``. Without Cython or a C compiler, or when the build fails, the
   install goes on with the pure package (a warning says why); ``TLMSIM_PURE=1 pip install .``
@@ -20,6 +21,9 @@ from pathlib import Path
 
 from setuptools import Extension, find_packages, setup
 from setuptools.command.build_ext import build_ext
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tlmsim.kernels import typed_source  # noqa: E402 -- stdlib only; the declarations' comments -> decorators
 
 SHIPPED = {"tlmsim.platforms": "platforms", "tlmsim.workloads": "workloads"}
 ROOT = Path(__file__).resolve().parent
@@ -50,8 +54,9 @@ def _copy(name: str, source: str) -> str:
     pxd = (ROOT / source).with_suffix(".pxd")
     decl = pxd.read_bytes() if pxd.exists() else b""
     digest = hashlib.sha256(text + decl).hexdigest()
-    body = text + (f"\n\n_SOURCE_SHA256 = {digest!r}  # written by setup.py: the source this build is of\n"
-                   .encode())
+    typed, _n = typed_source(text.decode("utf-8"))
+    body = typed.encode("utf-8") + (f"\n\n_SOURCE_SHA256 = {digest!r}  # written by setup.py: the source this build is of\n"
+                                    .encode())
     out = COPIES / Path(*name.split(".")).with_suffix(".py")
     _write(ROOT / out, body)
     if decl:

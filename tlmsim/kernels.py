@@ -2,8 +2,9 @@
 
 ``tlmsim/hw/dram.py`` is the one source of the DRAM model. ``pip install .`` also compiles
 a build-time copy of it with Cython (setup.py; Cython's pure-Python mode, typed by
-``tlmsim/hw/dram.pxd`` and the ``@cython.locals`` declarations in dram.py: cycle counts and
-indices as C ``long long``, the request and channel records as C structs) into an extension module
+``tlmsim/hw/dram.pxd`` and the ``# @cython.locals(...)`` comments in dram.py, which
+:func:`typed_source` turns into decorators in the copy: cycle counts and indices as C
+``long long``, the request and channel records as C structs) into an extension module
 of another name, ``_tlmsim_compiled.dram``, a top-level name so that the installed build is
 found even when ``tlmsim`` itself is imported from a source tree (pytest from the repository
 root). The build is optional: without a compiler or Cython, or when it fails, the install
@@ -32,6 +33,7 @@ import importlib
 import importlib.machinery
 import importlib.util
 import os
+import re
 import sys
 
 #: module -> its compiled build (setup.py's COMPILED names the same pairs)
@@ -40,22 +42,23 @@ COMPILED = {"tlmsim.hw.dram": "_tlmsim_compiled.dram"}
 _chosen: dict[str, str] = {}
 
 
-class _CythonShim:
-    """What ``tlmsim/hw/dram.py`` uses of Cython's pure-Python mode, as no-ops, for when Cython is
-    not installed (it is a build requirement only): ``@cython.locals(...)`` leaves the function
-    unchanged, the type names are placeholders. The compiled build reads the same declarations
-    as C types (Cython treats ``import cython`` at compile time)."""
-
-    compiled = False
-    longlong = bint = int
-
-    @staticmethod
-    def locals(**_types):
-        return lambda func: func
+#: a declaration line of the source: ``# @cython.locals(...)`` on its own, above a ``def``
+_DECL = re.compile(r"^([ \t]*)# (@cython\.locals\(.*\))[ \t]*$", re.M)
+_FUTURE = re.compile(r"^from __future__ import annotations\n", re.M)
 
 
-#: the stand-in for the ``cython`` module (see _CythonShim)
-CYTHON_SHIM = _CythonShim()
+def typed_source(text: str) -> tuple[str, int]:
+    """The build-time form of a source with type declarations: each ``# @cython.locals(...)``
+    comment line becomes the decorator it spells (at its indentation) and ``import cython``
+    follows ``from __future__ import annotations`` (or opens the file). The source keeps them as
+    comments so that it runs without Cython and mutmut 3, which skips decorated functions,
+    mutates those functions. Returns (text, number of declarations)."""
+    out, n = _DECL.subn(r"\1\2", text)
+    if n:
+        m = _FUTURE.search(out)
+        at = m.end() if m else 0
+        out = out[:at] + "import cython  # setup.py: the declarations below are Cython's\n" + out[at:]
+    return out, n
 
 
 def pure_forced() -> bool:

@@ -10,7 +10,8 @@ fast paths and with the plain scheduler, and on DDR4, LPDDR4 and HBM2 presets; o
 block reads with writes, refresh and power-down on four organisations (the typed row-hit runs);
 with NumPy integers; and the same report frames end to end on two golden probes, one run in a
 subprocess with ``TLMSIM_PURE=1``. The compiled build is typed (tlmsim/hw/dram.pxd and the
-``@cython.locals`` declarations in dram.py): a test holds its records to int64.
+``# @cython.locals(...)`` comments in dram.py, decorators in the build copy): a test holds its
+records to int64.
 
 They skip, saying why, when no compiled build is installed or it was built from another
 version of dram.py; except under CI (``CI`` set, as .ci/run runs) on a machine with the C
@@ -269,6 +270,29 @@ def _bound_in(scope: ast.AST) -> set[str]:
     return out
 
 
+def test_declarations_are_comments_in_the_source_and_decorators_in_the_build_copy():
+    """dram.py spells its typed locals as ``# @cython.locals(...)`` comments (mutmut 3 skips
+    decorated functions, and the source needs no Cython); typed_source makes each the decorator
+    of the function below it, at its indentation, and imports cython after the __future__ line."""
+    src = SRC.read_text()
+    tree = ast.parse(src)
+    decorated = [fn.name for fn in ast.walk(tree) if isinstance(fn, ast.FunctionDef) and fn.decorator_list
+                 and not (len(fn.decorator_list) == 1 and isinstance(fn.decorator_list[0], ast.Name)
+                          and fn.decorator_list[0].id in ("staticmethod", "classmethod", "property"))]
+    assert decorated == []  # every function stays mutable by mutmut 3
+    text, n = kernels.typed_source(src)
+    assert n == src.count("\n    # @cython.locals(") == 20
+    typed = {fn.name for fn in ast.walk(ast.parse(text)) if isinstance(fn, ast.FunctionDef)
+             and any(isinstance(d, ast.Call) and getattr(d.func, "attr", "") == "locals" for d in fn.decorator_list)}
+    assert {"_pick", "_col_ready", "_hit_run", "_pair_batch", "_solo_batch", "run", "submit"} <= typed and len(typed) == 20
+    assert text.index("import cython") > text.index("from __future__ import annotations")
+    small = "from __future__ import annotations\nclass A:\n    # @cython.locals(x=cython.longlong)\n    def f(self, x):\n        return x\n"
+    assert kernels.typed_source(small) == (
+        "from __future__ import annotations\nimport cython  # setup.py: the declarations below are Cython's\n"
+        "class A:\n    @cython.locals(x=cython.longlong)\n    def f(self, x):\n        return x\n", 1)
+    assert kernels.typed_source("x = 1  # @cython.locals(y=1)\n") == ("x = 1  # @cython.locals(y=1)\n", 0)
+
+
 def test_typed_functions_have_no_nested_scope_reading_a_typed_local():
     """Cython gives a generator expression, lambda or inner function of a function typed with
     ``@cython.locals`` its own copies of the typed names (found in session 12: ``all(it.row == row
@@ -276,7 +300,9 @@ def test_typed_functions_have_no_nested_scope_reading_a_typed_local():
     function may use a typed name only if it binds it itself (its loop variable, a parameter);
     list, set and dict comprehensions are inlined by Cython and are not nested scopes here.
     Static (no build needed): the source must keep this for the compiled build to equal it."""
-    tree = ast.parse(SRC.read_text())
+    text, n = kernels.typed_source(SRC.read_text())
+    assert n >= 15
+    tree = ast.parse(text)  # the build-time copy's form: the declarations as decorators
     offenders, typed_functions = [], 0
     for fn in ast.walk(tree):
         if not isinstance(fn, ast.FunctionDef):
@@ -355,13 +381,13 @@ def test_tlmsim_pure_forces_the_source_module():
 
 
 def test_the_source_runs_without_cython():
-    """Cython is a build requirement only: without it the source's type declarations come from
-    tlmsim/kernels.py's no-op stand-in, and a run gives what it gives with Cython installed."""
+    """Cython is a build requirement only: the source's type declarations are comments, so it
+    imports and runs without Cython, and a run gives what it gives with Cython installed."""
     code = ("import sys; sys.modules['cython'] = None\n"  # import cython then raises ImportError
             "import random, tlmsim.hw.dram as d, tlmsim.kernels as k\n"
             "from tests.hw.test_dram_compiled import _run, _saturating\n"
             "from tlmsim.platform.dram import DramConfig\n"
-            "assert d.cython is k.CYTHON_SHIM and d.__file__.endswith('dram.py')\n"
+            "assert d.__file__.endswith('dram.py') and sys.modules['cython'] is None\n"
             "cfg = DramConfig.model_validate({'preset': 'HBM2', 'powerdown': True})\n"
             "out = _run(d, cfg, _saturating(random.Random(5), 12, 1 << 22, 0.2, (0, 40, 3000)), False)\n"
             "print(repr((out['end_ps'], out['ends'], len(out['log']), out['stats'])))\n")
