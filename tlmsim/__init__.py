@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 #: hardware and the dataflows meet only in the kernel's plan types and in the SoC
 #: assembly above them). tests/test_layering.py walks every import and enforces it.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "units"),  # foundation, no simulator concepts: error types, unit parsing
+    ("errors", "units", "kernels"),  # foundation, no simulator concepts: error types, unit parsing, which build runs
     ("config_io", "outputs"),  # YAML reading and validation; output paths, atomic writes
     ("resources",),  # where the shipped platforms and workloads are
     ("engine",),  # kernel: component, transaction, recorder, stats, trace, invariants, plan types

@@ -160,6 +160,9 @@ def cmd_run(args) -> int:
         print(f"note: {note}")
     if result.verified:
         print(result.verified)
+    from tlmsim.kernels import describe
+
+    print(describe())
     print(f"wrote {len(written)} files to {args.out}" + (f"; trace {args.trace}" if args.trace else ""))
     _run_observability_outputs(args, report)  # i15: --perfetto, --plots
     return 0
@@ -316,6 +319,10 @@ def cmd_bench(args) -> int:
                         overrides=overrides or None, block_bytes=args.block_bytes, outstanding=args.outstanding,
                         streams=args.streams, write_every=args.write_every)
     print(format_bench(df, args.format))
+    from tlmsim.kernels import describe
+
+    # the table format is for people: the build that ran is its last line; csv stays plain csv
+    print(describe(), file=sys.stdout if args.format == "table" else sys.stderr)
     return 0
 
 
@@ -461,13 +468,27 @@ def _non_negative(text: str) -> int:
     return v
 
 
+class _Version(argparse.Action):
+    """``--version``: the version and which build of the DRAM model runs (compiled or pure
+    Python, tlmsim/kernels.py); the DRAM model is imported only when this is asked for."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from tlmsim.kernels import describe
+
+        print(f"tlmsim {__version__} ({describe()})")  # on stdout, as argparse's version action
+        parser.exit()
+
+
 def make_parser() -> argparse.ArgumentParser:
     from tlmsim.resources import DEFAULT_PLATFORM, DEFAULT_WORKLOAD
 
     p = _Parser(prog="tlmsim", description="Transaction-level simulator of SNN accelerators.",
                 epilog="Exit status: 0 done; 1 a sweep or search with no result (every point failed); "
                 "2 bad input or an output path that cannot be written; 130 interrupted.")
-    p.add_argument("--version", action="version", version=f"tlmsim {__version__}")
+    p.add_argument("--version", action=_Version, help="show the version and which DRAM model build runs, and exit")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 

@@ -102,6 +102,11 @@ from tlmsim.engine.transaction import Cmd, Transaction
 from tlmsim.errors import ConfigError, SimulationError
 from tlmsim.platform.dram import DramConfig
 
+# The compiled build's types: tlmsim/hw/dram.pxd (the record classes) and the "# @cython.locals(...)"
+# comments above the hot functions, which setup.py turns into decorators in its build-time copy
+# (tlmsim/kernels.py's typed_source). Comments, not decorators, here: the source runs without Cython
+# and mutmut 3 mutates only undecorated functions.
+
 _NEG = -(10**15)  #: "long ago" for last-command times
 _INF = 1 << 62
 #: command codes of the command log
@@ -132,14 +137,15 @@ class _Req:
         self.queued = 0
 
     @staticmethod
+    # @cython.locals(seq=cython.longlong, gb=cython.longlong, lb=cython.longlong, row=cython.longlong, col=cython.longlong, q=cython.longlong, k=cython.longlong, i=cython.longlong, write=cython.bint, r="_Req")
     def run(seq, gb, lb, row, col, write, txn, q, k):
         """The ``k`` bursts seq, seq + 1, ... at columns col, col + 1, ... and burst addresses
         q, q + 1, ... (a transaction's bursts in one row): built without a call of
         ``__init__`` each, which costs a third of the object."""
         out = []
-        new, append = object.__new__, out.append
+        append = out.append
         for i in range(k):
-            r = new(_Req)
+            r = _Req.__new__(_Req)
             r.seq = seq + i
             r.gb = gb
             r.lb = lb
@@ -335,6 +341,7 @@ class Dram(Component):
         (one SimPy event per transaction)."""
         yield self.submit(txn)
 
+    # @cython.locals(t=cython.longlong, ob=cython.longlong, first=cython.longlong, last=cython.longlong, bpr=cython.longlong, bpg=cython.longlong, bpc=cython.longlong, seq=cython.longlong, span=cython.longlong, q=cython.longlong, ch=cython.longlong, lb=cython.longlong, gb=cython.longlong, row=cython.longlong, col=cython.longlong, k=cython.longlong, sch=cython.longlong, mch=cython.longlong, sra=cython.longlong, mra=cython.longlong, sbg=cython.longlong, mbg=cython.longlong, sba=cython.longlong, mba=cython.longlong, sro=cython.longlong, mro=cython.longlong, sco=cython.longlong, mco=cython.longlong, is_write=cython.bint, chan=_Chan, tx=_Txn)
     def submit(self, txn: Transaction) -> simpy.Event:
         """Offer ``txn`` now (its bursts enter the channels' offering queues at once);
         the returned event triggers when it is done (see :meth:`access`)."""
@@ -425,6 +432,7 @@ class Dram(Component):
         )
 
     # -- completion and wake-ups ---------------------------------------------------------
+    # @cython.locals(tx=_Txn, end=cython.longlong)
     def _done(self, tx: _Txn, end: int) -> None:
         """One burst of ``tx`` is done at cycle ``end``."""
         if end > tx.end:
@@ -452,6 +460,7 @@ class Dram(Component):
         ev._value = None
         self.env.schedule(ev, simpy.events.NORMAL, end_ps - self.env.now)
 
+    # @cython.locals(ch=cython.longlong, nxt=cython.longlong, step=cython.longlong, lo=cython.longlong, hi=cython.longlong, least=cython.longlong, b=cython.longlong, c=cython.longlong, x=cython.longlong, m=cython.longlong, g=cython.longlong, n=cython.longlong, chan=_Chan, tx=_Txn, rows=dict, ahead=dict, per=dict, rbg_of=list)
     def _schedule(self, ch: int, nxt: int) -> None:
         """Wake channel ``ch`` for its decision at cycle ``nxt`` (at nxt * tCK + 1 ps, after
         every request eligible at that cycle has arrived)."""
@@ -526,6 +535,7 @@ class Dram(Component):
         self._schedule(ch, self._advance(ch, cyc + 1))
 
     # -- queues --------------------------------------------------------------------------
+    # @cython.locals(ch=cython.longlong, t=cython.longlong, freed=cython.longlong, depth=cython.longlong, lb=cython.longlong, chan=_Chan, req=_Req, tx=_Txn, bq=list, rqb=list, wbb=list, wpend=dict, c=dict)
     def _fill(self, ch: int, t: int, freed: int = -1) -> None:
         """At cycle ``t``: accept offered bursts while the queues have room, start a write
         drain when due, and move requests into the bank command queues. A request waits
@@ -605,6 +615,7 @@ class Dram(Component):
                 self._enqueue(chan, src.popleft(), t)
                 chan.nrq -= 1
 
+    # @cython.locals(chan=_Chan, req=_Req, t=cython.longlong, lb=cython.longlong, r=cython.longlong, q=list)
     def _enqueue(self, chan: _Chan, req: _Req, t: int) -> None:
         req.queued = t
         lb = req.lb
@@ -622,6 +633,7 @@ class Dram(Component):
         self._rank_q[r] += 1
 
     @staticmethod
+    # @cython.locals(chan=_Chan, tx=_Txn, req=_Req, n=cython.longlong)
     def _read_left(chan: _Chan, tx: _Txn, req: _Req) -> None:
         """Burst ``req`` of read ``tx`` is served (read or forwarded)."""
         tx.rows[req.gb, req.row] -= 1
@@ -631,6 +643,7 @@ class Dram(Component):
         else:
             del chan.reads_left[tx]
 
+    # @cython.locals(req=_Req, tx=_Txn, t=cython.longlong)
     def _accepted(self, req: _Req, t: int) -> None:
         tx = req.txn
         if t > tx.accepted:
@@ -714,6 +727,7 @@ class Dram(Component):
             self._idle_since[r] = t
 
     # -- the scheduler ---------------------------------------------------------------------
+    # @cython.locals(ch=cython.longlong, until=cython.longlong, t=cython.longlong, nra=cython.longlong, r0=cython.longlong, nd=cython.longlong, r=cython.longlong, d=cython.longlong, e=cython.longlong, chan=_Chan, due=list)
     def _advance(self, ch: int, until: int) -> int:
         """Issue every command of channel ``ch`` due before cycle ``until``; return the
         cycle of its next decision (or _INF)."""
@@ -752,6 +766,7 @@ class Dram(Component):
             self._issue(ch, cand)
             t = e
 
+    # @cython.locals(ch=cython.longlong, t=cython.longlong, limit=cython.longlong, base=cython.longlong, tccd_s=cython.longlong, tccd_l=cython.longlong, rl=cython.longlong, rtrs=cython.longlong, starve=cython.longlong, rl_bc=cython.longlong, x_pre=cython.longlong, depth=cython.longlong, rq_depth=cython.longlong, bus_end=cython.longlong, bus_rank=cython.longlong, col_free=cython.longlong, n=cython.longlong, entered=cython.longlong, pend=cython.longlong, last=cython.longlong, busy1=cython.longlong, step=cython.longlong, nb=cython.longlong, gb=cython.longlong, lb=cython.longlong, r=cython.longlong, k=cython.longlong, moved=cython.longlong, direct=cython.longlong, e=cython.longlong, x=cython.longlong, y=cython.longlong, bgb=cython.longlong, g=cython.longlong, rg=cython.longlong, eg=cython.longlong, rr=cython.longlong, m=cython.longlong, row=cython.longlong, og=cython.longlong, ro=cython.longlong, other_row=cython.bint, pure=cython.bint, chan=_Chan, h=_Req, hb=_Req, req=_Req, nxt=_Req, o=_Req, tx=_Txn, q=list, oq=list, banks=list, stat=dict, bq=list, rqb_all=list, wpend=dict, open_=list, hits=list, last_col=list, last_col_bg=list, next_pre=list, last_use=list, reads_left=dict, ranks_used=dict, cnt=dict)
     def _hit_run(self, ch: int, t: int, limit: int) -> int:
         """Fast path of :meth:`_pick` + :meth:`_issue` while every busy bank of the channel
         has only reads of its open row queued (no drain, refresh or idle precharge
@@ -998,6 +1013,7 @@ class Dram(Component):
         self._fill(ch, t)  # the offer that ended the run, a drain now due
         return last
 
+    # @cython.locals(ch=cython.longlong, gb=cython.longlong, last=cython.longlong, step=cython.longlong, limit=cython.longlong, kmax=cython.longlong, lb=cython.longlong, rq_depth=cython.longlong, depth=cython.longlong, nr=cython.longlong, moved=cython.longlong, direct=cython.longlong, k=cython.longlong, nq0=cython.longlong, j=cython.longlong, m=cython.longlong, i=cython.longlong, e=cython.longlong, p=cython.longlong, x=cython.longlong, other_row=cython.bint, stop=cython.bint, chan=_Chan, it=_Req, o=_Req, q=list, L=list, served=list, wpend=dict, taken=list, seq=list)
     def _solo_batch(self, ch: int, gb: int, q: list, rqb: deque, last: int, step: int, limit: int):
         """:meth:`_hit_run` with one busy bank ``gb`` whose previous RD was at ``last``: its
         next RDs follow every ``step`` cycles (nothing else competes for the channel), each
@@ -1110,6 +1126,7 @@ class Dram(Component):
         chan.nrq = nr
         return self._batch_done(ch, gb, row, last, step, e, served, k, moved, direct) + (other_row,)
 
+    # @cython.locals(ch=cython.longlong, last=cython.longlong, limit=cython.longlong, pend=cython.longlong, base=cython.longlong, g0=cython.longlong, g1=cython.longlong, l0=cython.longlong, l1=cython.longlong, row0=cython.longlong, row1=cython.longlong, st0=cython.longlong, st1=cython.longlong, c0=cython.longlong, c1=cython.longlong, tccd_l=cython.longlong, step_s=cython.longlong, rq_depth=cython.longlong, depth=cython.longlong, nr=cython.longlong, moved=cython.longlong, direct=cython.longlong, p=cython.longlong, e0=cython.longlong, e1=cython.longlong, x=cython.longlong, k=cython.longlong, k1=cython.longlong, busy1=cython.longlong, rl_bc=cython.longlong, m=cython.longlong, row=cython.longlong, orow=cython.longlong, other_row=cython.bint, one=cython.bint, stop=cython.bint, chan=_Chan, it=_Req, o=_Req, tx=_Txn, q0=list, q1=list, q=list, oq=list, open_=list, lcb=list, wpend=dict, served=list, at=list, on1=list, reads_left=dict, hits=list, c=dict)
     def _pair_batch(self, ch: int, banks: list, stat: dict, last: int, limit: int, pend: int):
         """:meth:`_hit_run` with exactly two busy banks, of one rank (the rank of the previous
         RD, at ``last``) and in different bank groups: the per-RD step of :meth:`_hit_run`
@@ -1273,6 +1290,7 @@ class Dram(Component):
             times[g1] = c1
         return k, moved, direct, (g1 if on1[-1] else g0), times, other_row
 
+    # @cython.locals(ch=cython.longlong, gb=cython.longlong, row=cython.longlong, last=cython.longlong, step=cython.longlong, e=cython.longlong, k=cython.longlong, moved=cython.longlong, direct=cython.longlong, rl_bc=cython.longlong, x=cython.longlong, cnt=cython.longlong, chan=_Chan, tx=_Txn)
     def _batch_done(self, ch, gb, row, last, step, e, served, k, moved, direct):
         """The end of :meth:`_solo_batch`: log its RDs and complete their transactions, in RD order."""
         s = self.spec
@@ -1288,6 +1306,7 @@ class Dram(Component):
             self._done_n(reads_left, tx, cnt, x + rl_bc, gb, row)
         return k, moved, direct
 
+    # @cython.locals(reads_left=dict, tx=_Txn, n=cython.longlong, end=cython.longlong, m=cython.longlong, c=dict)
     def _done_n(self, reads_left: dict, tx: _Txn, n: int, end: int, gb: int, row: int) -> None:
         """``n`` row-hit RDs of read ``tx`` are issued on a channel, the last one's data
         ending at ``end``: count them, then complete ``tx`` if they were its last (so its
@@ -1309,6 +1328,7 @@ class Dram(Component):
         if not tx.left:
             self._finish(tx)
 
+    # @cython.locals(ch=cython.longlong, r0=cython.longlong, nra=cython.longlong, r=cython.longlong, base=cython.longlong, lb=cython.longlong, gb=cython.longlong, row=cython.longlong, x=_Req, bq=list)
     def _run_ok(self, ch: int, r0: int, nra: int) -> bool:
         """Whether every busy bank of channel ``ch`` has only reads of its open row queued
         (after a first column command) and no refresh is pending: :meth:`_hit_run` applies."""
@@ -1343,6 +1363,7 @@ class Dram(Component):
             self._rank_busy(r, d)
         self._ref_pending[r] = True
 
+    # @cython.locals(ch=cython.longlong, t=cython.longlong, row_free=cython.longlong, col_free=cython.longlong, base=cython.longlong, nra=cython.longlong, bpr=cython.longlong, r=cython.longlong, w=cython.longlong, ready=cython.longlong, gb=cython.longlong, e=cython.longlong, cap=cython.longlong, starve=cython.longlong, n=cython.longlong, rr=cython.longlong, lb=cython.longlong, orow=cython.longlong, aged_at=cython.longlong, eh=cython.longlong, to=cython.longlong, any_open=cython.bint, chan=_Chan, head=_Req, hit=_Req, x=_Req, q=list, open_=list, next_pre=list, next_act=list, rank_of=list, wake=list, bq=list, hits=list)
     def _pick(self, ch: int, t: int):
         """The next command of channel ``ch`` at or after cycle ``t``: (cycle, class,
         seq, kind, bank, request) or None. Pure: changes nothing."""
@@ -1444,6 +1465,7 @@ class Dram(Component):
                     best = key + (_PRE, gb, None)
         return best
 
+    # @cython.locals(gb=cython.longlong, r=cython.longlong, t=cython.longlong, e=cython.longlong, x=cython.longlong)
     def _act_ready(self, gb: int, r: int, t: int) -> int:
         s = self.spec
         e = self._next_act[gb]
@@ -1463,6 +1485,7 @@ class Dram(Component):
         x = self._wake[r]
         return x if x > e else e
 
+    # @cython.locals(ch=cython.longlong, gb=cython.longlong, r=cython.longlong, t=cython.longlong, rbg=cython.longlong, e=cython.longlong, x=cython.longlong, bus=cython.longlong, y=cython.longlong, write=cython.bint)
     def _col_ready(self, ch: int, gb: int, r: int, write: bool, t: int) -> int:
         s = self.spec
         rbg = self._rbg_of[gb]
@@ -1495,6 +1518,7 @@ class Dram(Component):
         x = self._wake[r]
         return x if x > e else e
 
+    # @cython.locals(ch=cython.longlong, e=cython.longlong, kind=cython.longlong, gb=cython.longlong, r=cython.longlong, rbg=cython.longlong, lb=cython.longlong, end=cython.longlong, data_end=cython.longlong, x=cython.longlong, n=cython.longlong, bc=cython.longlong, b=cython.longlong, chan=_Chan, q=list, c=dict)
     def _issue(self, ch: int, cand) -> None:
         s = self.spec
         e, _cls, _seq, kind, gb, req = cand
@@ -1641,6 +1665,7 @@ class Dram(Component):
         if flush and len(lt) >= _LOG_CHUNK and (self._sink is not None or self.record_commands):
             self._flush_log(final=False)
 
+    # @cython.locals(it=_Req, k=cython.longlong)
     def _log_rds(self, times, ch: int, gbs: list[int], rows: list[int], served: list[_Req]) -> None:
         """Log the RDs of a batch: at ``times``, of bank ``gbs[i]``, row ``rows[i]``, serving
         ``served[i]`` (the caller flushes at the end of its run)."""
@@ -1835,3 +1860,12 @@ def records_frame(rec: np.ndarray, s) -> pd.DataFrame:
             "column": col,
         }
     )
+
+
+# The compiled build of this file (setup.py, tlmsim/kernels.py) takes this module's place when it is
+# installed, was built from this very source and TLMSIM_PURE is unset; the build itself is a copy under
+# another module name, so it skips this.
+if __name__ == "tlmsim.hw.dram":
+    from tlmsim.kernels import use_compiled
+
+    use_compiled(__name__, __file__)

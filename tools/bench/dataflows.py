@@ -28,6 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from tlmsim.kernels import describe
 from tlmsim.platform import load_platform
 from tlmsim.platform.dataflow import DATAFLOWS
 from tlmsim.report import build_report
@@ -86,7 +87,8 @@ def main() -> None:
     args = ap.parse_args()
 
     workload = load_workload(args.workload, seed=0)
-    print(f"{args.workload} (T={workload.timesteps}) on {args.platform}: one inference per dataflow")
+    print(f"{args.workload} (T={workload.timesteps}) on {args.platform}: one inference per dataflow "
+          f"({describe()})")
     print(f"{'dataflow':<10} {'wall_s':>7} {'cpu_s':>7} {'latency_cycles':>15} {'transactions':>13} {'EDP_uJ_us':>11}")
     for name in args.dataflows:
         wall, cpu, (_result, report) = run_once(args.platform, workload, [f"dataflow.name={name}"])

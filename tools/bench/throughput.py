@@ -43,6 +43,7 @@ import simpy
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.transaction import Cmd, DataClass
 from tlmsim.hw.dram import Dram
+from tlmsim.kernels import describe
 from tlmsim.soc.run import simulate
 from tlmsim.platform import load_platform
 from tlmsim.verify.dram_timing import DramCommandChecker
@@ -139,6 +140,7 @@ def dram_scale(platform, blocks: int, block_bytes: int) -> None:
           f"in {wall:.1f} s ({blocks / wall:.0f} blocks/s), {checker.rows} commands checked, "
           f"{len(violations)} violations")
     print(f"peak resident memory (MiB)   {peak:12.1f}   (before the run {base:.1f})")
+    print(describe())
 
 
 def main() -> None:
@@ -183,6 +185,7 @@ def main() -> None:
     print(f"ratio                        {rate / raw:12.3f}   (aim >= 0.10)")
     print(f"events per transaction       {events / txns:12.2f}")
     print(f"peak resident memory (MiB)   {peak_mib:12.1f}")
+    print(describe())
     if args.scalesim_python:
         scalesim_comparison(args.scalesim_python, args.platform)
     else:

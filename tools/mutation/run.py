@@ -233,8 +233,9 @@ def run_module(module: str, spec: dict, *, rev: str | None, tag: str, entries: l
                                                   "started": t0, "recheck": bool(recheck)}))
         cfg = work / "setup.cfg"
         cfg.write_text(cfg.read_text() + MUTMUT_SECTION.format(module=module, tests="\n".join(f"    {t}" for t in tests)))
-        # the golden test runs its quick third of the probes (tests/integration/test_golden_e2e.py)
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", TLMSIM_GOLDEN_QUICK="1")
+        # the golden test runs its quick third of the probes (tests/integration/test_golden_e2e.py);
+        # TLMSIM_PURE=1: the mutated source runs, never an installed compiled build (tlmsim/kernels.py)
+        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", TLMSIM_GOLDEN_QUICK="1", TLMSIM_PURE="1")
         log = RESULTS / tag / f"{module.replace('/', '_')}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("w") as fh:
