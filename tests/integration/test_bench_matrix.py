@@ -35,3 +35,25 @@ def test_a_cell_over_its_cpu_limit_is_a_timeout(tmp_path):
         "--timeout", "1", "--csv", str(out))
     (r,) = csv.DictReader(out.open())
     assert r["status"] == "timeout" and r["process_cpu_s"] == ">1"
+
+
+def test_summarize_latest_counts_a_cell_once_and_the_aim(tmp_path):
+    head = "workload,platform,dataflow,status,process_cpu_s,run_cpu_s,process_s,run_s,transactions,latency_cycles,detail\n"
+    old, new = tmp_path / "old.csv", tmp_path / "new.csv"
+    old.write_text(head + "w1,p,d1,timeout,>60,,70.00,,,,\n"
+                          "w1,p,d2,ok,15.00,14.00,16.00,15.00,100,1000,\n"
+                          "w2,p,d1,ok,15.01,14.00,16.00,15.00,100,1000,\n")
+    new.write_text(head + "w1,p,d1,ok,80.50,79.00,90.00,89.00,300,3000,\n"
+                          "w3,p,d1,timeout,>400,,500.00,,,,\n"
+                          "w3,p,d2,error,,,1.00,,,,refused\n")
+    text = run("--summarize", str(old), str(new))  # without --latest every row counts
+    assert "6 cells: ok 3, timeout 2, error 1, crash 0" in text
+    assert "ok cells at most 15 CPU s (whole process): 1 of 3" in text  # 15.00 is in, 15.01 out
+    text = run("--summarize", str(old), str(new), "--latest", "--aim", "20")
+    assert "5 cells: ok 3, timeout 1, error 1, crash 0" in text  # w1 d1: the new ok row, not the old timeout
+    assert "ok cells at most 20 CPU s (whole process): 2 of 3" in text
+    table = [line for line in text.splitlines() if line[:4] in ("| w1", "| w2", "| w3")]
+    # timeouts first (the higher limit first), then by CPU s; the old w1 d1 timeout is gone
+    assert [line.split("|")[1].strip() + " " + line.split("|")[3].strip() for line in table] == [
+        "w3 d1", "w1 d1", "w2 d1", "w1 d2", "w3 d2"]
+    assert "80.50" in table[1] and ">400 (timeout)" in table[0]

@@ -18,7 +18,11 @@ whole-process CPU time and writes every cell to a CSV as it finishes (default
 
     nice -n 10 python tools/bench/matrix.py [--timeout 120] [--jobs 1] [--csv FILE]
         [--platforms P ...] [--workloads W ...] [--dataflows D ...]
-    python tools/bench/matrix.py --summarize FILE.csv [FILE.csv ...]
+    python tools/bench/matrix.py --summarize FILE.csv [FILE.csv ...] [--latest] [--aim 15]
+
+``--summarize`` also counts the ok cells at most ``--aim`` whole-process CPU s; with
+``--latest`` a cell found in several CSVs counts once, as its row in the last CSV given
+(list older CSVs first, e.g. a cell that timed out there and was measured again).
 """
 
 from __future__ import annotations
@@ -42,10 +46,10 @@ COLUMNS = ("workload", "platform", "dataflow", "status", "process_cpu_s", "run_c
 def one(platform: str, workload: str, dataflow: str) -> None:
     """Child: run one cell and print one JSON line."""
     t0 = time.perf_counter()
-    from tlmsim.soc.run import simulate
     from tlmsim.errors import TlmsimError
     from tlmsim.platform import load_platform
     from tlmsim.report import build_report
+    from tlmsim.soc.run import simulate
     from tlmsim.workload import load_workload
 
     t1, c1 = time.perf_counter(), time.process_time()
@@ -97,6 +101,10 @@ def main() -> None:
     ap.add_argument("--one", nargs=3, metavar=("PLATFORM", "WORKLOAD", "DATAFLOW"), help=argparse.SUPPRESS)
     ap.add_argument("--summarize", nargs="+", metavar="CSV",
                     help="run nothing: print the slowest ten of CSVs this script wrote (e.g. of partial runs)")
+    ap.add_argument("--latest", action="store_true",
+                    help="with --summarize: a cell in several CSVs counts once, as its row in the last CSV given")
+    ap.add_argument("--aim", type=float, default=15.0,
+                    help="with --summarize: count the ok cells at most this many CPU s (default 15)")
     args = ap.parse_args()
     if args.one:
         one(*args.one)
@@ -106,7 +114,9 @@ def main() -> None:
         for path in args.summarize:
             with open(path, newline="") as f:
                 rows += list(csv.DictReader(f))
-        summarize(rows, ", ".join(args.summarize))
+        if args.latest:  # dict order: a cell keeps its first place, its row is the last one read
+            rows = list({(r["workload"], r["platform"], r["dataflow"]): r for r in rows}.values())
+        summarize(rows, ", ".join(args.summarize), args.aim)
         return
 
     todo = cells(args)
@@ -164,14 +174,20 @@ def main() -> None:
     summarize(rows, args.csv)
 
 
-def summarize(rows: list[dict], where: str) -> None:
-    """Counts by status and the slowest ten cells by whole-process CPU time (timeouts first)."""
+def summarize(rows: list[dict], where: str, aim: float = 15.0) -> None:
+    """Counts by status, the ok cells at most ``aim`` CPU s, and the slowest ten cells by
+    whole-process CPU time (timeouts first, the higher limit first)."""
 
     def key(r):
-        return float("inf") if r["status"] == "timeout" else float(r["process_cpu_s"] or 0)
+        if r["status"] == "timeout":  # process_cpu_s is ">LIMIT" (CPU limit) or empty (wall limit)
+            return (1, float(r["process_cpu_s"].lstrip(">") or "inf"))
+        return (0, float(r["process_cpu_s"] or 0))
 
     print(f"\n{len(rows)} cells: "
           + ", ".join(f"{s} {sum(r['status'] == s for r in rows)}" for s in ("ok", "timeout", "error", "crash")))
+    ok = [r for r in rows if r["status"] == "ok"]
+    print(f"ok cells at most {aim:g} CPU s (whole process): {sum(float(r['process_cpu_s']) <= aim for r in ok)} "
+          f"of {len(ok)}")
     print(f"slowest ten by whole-process CPU time (run = load + simulate + report), all cells in {where}:")
     print(f"| {'workload':<20} | {'platform':<14} | {'dataflow':<9} | {'process CPU s':>15} | {'run CPU s':>9} | "
           f"{'wall s':>7} | {'transactions':>12} |")

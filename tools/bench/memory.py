@@ -15,6 +15,12 @@ trace's size. A trace row is one transaction hop (docs/observability.md, README
     python tools/bench/memory.py resnet19-cifar10 --platform edge-lpddr4 \\
         --dataflow dense-is --samples rss.csv [--perfetto] [--verify] [--keep-trace]
 
+``--milestone-every ROWS`` puts the RSS at every multiple of ROWS (e.g. each million)
+in that table instead of the fixed milestones; ``--summarize SAMPLES.csv`` runs nothing
+and prints the table of a samples CSV this script wrote (also of a run still going):
+
+    python tools/bench/memory.py --summarize rss.csv --milestone-every 1000000
+
 Linux only (/proc). The run's reports go to a temporary directory (``--out`` to keep
 them); the trace is deleted afterwards unless ``--keep-trace``.
 """
@@ -90,9 +96,34 @@ class _RowCounter:
             self._fh.close()
 
 
+def milestones(samples: list[tuple], every: int | None) -> list[str]:
+    """Table lines: the first sample at or past each milestone (multiples of ``every`` rows,
+    else MILESTONES); a sample is (elapsed_s, cpu_s, rows, rss_mib, hwm_mib)."""
+    lines = ["rows reached | elapsed s | CPU s | RSS MiB | peak so far MiB"]
+    top = max((s[2] for s in samples), default=0)
+    marks = range(every, top + 1, every) if every else MILESTONES
+    for m in marks:
+        hit = next((s for s in samples if s[2] >= m), None)
+        if hit is not None:
+            lines.append(f"{m:>12,} | {hit[0]:>9} | {hit[1]:>5} | {hit[3]:>7} | {hit[4]:>7}")
+    return lines
+
+
+def summarize(path: str, every: int | None) -> None:
+    """Print the milestone table, the last sample and the sampled peak of a samples CSV."""
+    with open(path, newline="") as fh:
+        samples = [(float(r["elapsed_s"]), float(r["cpu_s"]), int(r["rows"]), float(r["rss_mib"]),
+                    float(r["hwm_mib"])) for r in csv.DictReader(fh)]
+    print("\n".join(milestones(samples, every)))
+    if samples:
+        last = samples[-1]
+        print(f"last sample: {last[2]:,} rows at {last[0]} s, CPU {last[1]} s, RSS {last[3]} MiB; "
+              f"peak (VmHWM sampled) {max(s[4] for s in samples)} MiB")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("workload")
+    ap.add_argument("workload", nargs="?")
     ap.add_argument("--platform", default="ddr4-baseline")
     ap.add_argument("--dataflow")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
@@ -106,7 +137,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep-trace", action="store_true")
     ap.add_argument("--tlmsim", default=shutil.which("tlmsim") or "tlmsim",
                     help="the tlmsim executable (default: the one on PATH)")
+    ap.add_argument("--milestone-every", type=int, metavar="ROWS",
+                    help="RSS at every multiple of ROWS in the table (default: 1 M, 2 M, 5 M, 10 M, ...)")
+    ap.add_argument("--summarize", metavar="SAMPLES.csv", help="run nothing: print the table of a samples CSV")
     args = ap.parse_args(argv)
+    if args.milestone_every is not None and args.milestone_every < 1:
+        ap.error("--milestone-every must be at least 1")
+    if args.summarize:
+        summarize(args.summarize, args.milestone_every)
+        return 0
+    if not args.workload:
+        ap.error("a workload is needed (or --summarize)")
 
     work = Path(args.workdir or tempfile.mkdtemp(prefix="tlmsim-mem-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -174,11 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"trace: {rows:,} rows, {size / MIB:.0f} MiB ({size / max(rows, 1):.1f} bytes per row)")
     if args.perfetto and pftrace.exists():
         print(f"perfetto: {pftrace.stat().st_size / MIB:.0f} MiB")
-    print("rows reached | elapsed s | CPU s | RSS MiB | peak so far MiB")
-    for m in MILESTONES:
-        hit = next((s for s in samples if s[2] >= m), None)
-        if hit is not None:
-            print(f"{m:>12,} | {hit[0]:>9} | {hit[1]:>5} | {hit[3]:>7} | {hit[4]:>7}")
+    print("\n".join(milestones(samples, args.milestone_every)))
     if samples:
         last = samples[-1]
         print(f"last sample: {last[2]:,} rows at {last[0]} s, RSS {last[3]} MiB")
