@@ -108,8 +108,10 @@ def _regroup(key: np.ndarray, order: np.ndarray) -> np.ndarray:
     ``np.lexsort((..., key))`` when ``order`` is sorted by the other keys."""
     k = key[order]
     if len(k):
-        lo = int(k.min())
-        if int(k.max()) - lo < 1 << 15:  # a 16-bit key: numpy's stable sort is a radix sort
+        lo, hi = int(k.min()), int(k.max())
+        if lo == hi:  # one key (one rank, one channel): already in order
+            return order
+        if hi - lo < 1 << 15:  # a 16-bit key: numpy's stable sort is a radix sort
             k = (k - lo).astype(np.int16)
     return order[np.argsort(k, kind="stable")]
 
@@ -125,11 +127,13 @@ class _Groups:
         self.order = order
         self.pos = np.arange(n)
         g = group[order]
-        new = np.empty(n, dtype=bool)
-        new[:1] = True
-        np.not_equal(g[1:], g[:-1], out=new[1:])
-        #: per position, the position of its group's first row
-        self.start = np.maximum.accumulate(np.where(new, self.pos, 0))
+        #: per position, the position of its group's first row (None: one group, all 0)
+        self.start = None
+        if n and g[0] != g[-1]:  # (the groups are contiguous: one group if the ends agree)
+            new = np.empty(n, dtype=bool)
+            new[:1] = True
+            np.not_equal(g[1:], g[:-1], out=new[1:])
+            self.start = np.maximum.accumulate(np.where(new, self.pos, 0))
 
     def prev(self, m: np.ndarray, inclusive: np.ndarray | None = None) -> np.ndarray:
         """Per position, the latest earlier position of the same group where the mask ``m``
@@ -142,7 +146,7 @@ class _Groups:
         prev[1:] = p[:-1]
         if inclusive is not None:
             prev = np.where(inclusive, p, prev)
-        return np.where(prev >= self.start, prev, -1)
+        return prev if self.start is None else np.where(prev >= self.start, prev, -1)
 
 
 def _last_before(order: np.ndarray, group: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -376,7 +380,7 @@ class DramCommandChecker:
     def _context(self, rec: np.ndarray) -> np.ndarray:
         end = int(rec[-1, 0])
         keep = rec[:, 0] >= end - self.window
-        cmd, gb = rec[:, 3], rec[:, 2]
+        cmd, gb = np.ascontiguousarray(rec[:, 3]), np.ascontiguousarray(rec[:, 2])
         rank = gb // self.spec.banks_per_rank
 
         def last_of(mask: np.ndarray, key: np.ndarray, k: int = 1) -> None:
