@@ -206,15 +206,22 @@ def _check(L: _Log, spec: "DramSpec", *, end_cycle: int | None, limit: int, from
         idx = np.flatnonzero(mask if own is None else mask & own)[:limit]
         emit(idx, rule, other[idx] if other is not None else None)
 
-    def report_in(g: _Groups, m: np.ndarray, rule: str, other: np.ndarray | None = None) -> None:
+    def report_in(g: _Groups, m: np.ndarray, rule: str, other: np.ndarray | None = None, *,
+                  at: np.ndarray | None = None) -> None:
         """:func:`report` of a mask ``m`` in ``g``'s order space; ``other``: per position
-        the position of the command it is measured from (-1: none)."""
+        the position of the command it is measured from (-1: none). With ``at``: the
+        positions themselves (distinct), ``other`` then per position of ``at``."""
         o = g.order
-        k = np.flatnonzero(m if own is None else m & own[o])
+        if at is None:
+            k = np.flatnonzero(m if own is None else m & own[o])
+        else:
+            k = at if own is None else at[own[o[at]]]
+            if other is not None and own is not None:
+                other = other[own[o[at]]]
         if len(k):
             rows = o[k]
             first = np.argsort(rows, kind="stable")[:limit]
-            prev = None if other is None else other[k[first]]
+            prev = None if other is None else (other[k[first]] if at is None else other[first])
             emit(rows[first], rule, None if prev is None else np.where(prev >= 0, o[prev], -1))
 
     # -- per bank -------------------------------------------------------------------
@@ -322,29 +329,71 @@ def _check(L: _Log, spec: "DramSpec", *, end_cycle: int | None, limit: int, from
 
 
 def _check_power(L: _Log, spec: "DramSpec", report_in) -> None:
-    """Power-down and self-refresh: no command inside, exit timings after."""
+    """Power-down and self-refresh: no command inside, exit timings after. Per rank in
+    time order (at one cycle the power event first), the power events cut the rank's
+    commands into intervals: each command is judged by the event that opens its
+    interval, each power event by the one before it; only the (few) power events and
+    the commands they reach are visited."""
     pw = L.is_[PDE] | L.is_[PDX] | L.is_[SRE] | L.is_[SRX]
     if not pw.any():
         return
-    # by rank, cycle; at one cycle the power event first
     g = _Groups(_regroup(L.rank_id, L.by_time_then((~pw).astype(np.int64), 2)), L.rank_id)
     o = g.order
-    pw_o = pw[o]
-    cmd = ~pw_o
-    # a power event's own previous event: strictly before it; a command's: the latest before it
-    prev = g.prev(pw_o, inclusive=cmd)
-    t = L.t[o]
-    ev_t = t[prev]  # read only where there is one (prev = -1 reads the last position)
-    code = np.where(prev >= 0, L.cmd.code[o][prev], -1)
-    after = {c: code == CODES.index(c) for c in (PDE, PDX, SRE, SRX)}
-    is_pdx, is_srx = L.is_[PDX][o], L.is_[SRX][o]
-    report_in(g, cmd & (after[PDE] | after[SRE]), "no command while the rank is powered down or in self-refresh", prev)
-    report_in(g, cmd & after[PDX] & (t < ev_t + spec.tXP), f"tXP = {spec.tXP} after a power-down exit", prev)
-    report_in(g, cmd & after[SRX] & (t < ev_t + spec.tXS), f"tXS = {spec.tXS} after a self-refresh exit", prev)
-    report_in(g, is_pdx & ~after[PDE], "a power-down exit without an entry", prev)
-    report_in(g, is_srx & ~after[SRE], "a self-refresh exit without an entry", prev)
-    report_in(g, is_pdx & after[PDE] & (t < ev_t + spec.tCKE), f"tCKE = {spec.tCKE} in power-down", prev)
-    report_in(g, is_srx & after[SRE] & (t < ev_t + spec.tCKESR), f"tCKESR = {spec.tCKESR} in self-refresh", prev)
+    n = len(o)
+    e = np.flatnonzero(pw[o])  # the power events' positions
+    rows = o[e]
+    code = L.cmd.code[rows]
+    te = L.t[rows]
+    # the interval each event opens ends at the next power event or at its rank's end
+    nxt = np.append(e[1:], n)
+    if g.start is None:
+        gs = np.zeros(len(e), dtype=np.int64)
+        end = np.minimum(nxt, n)
+    else:
+        gk = L.rank_id[o]
+        gs = g.start[e]
+        end = np.minimum(nxt, np.searchsorted(gk, gk[e], side="right"))
+    # each event's previous event of its rank (-1: none)
+    pe = np.append(-1, e[:-1])
+    pe = np.where(pe >= gs, pe, -1)
+    pcode = np.where(pe >= 0, np.append(-1, code[:-1]), -1)
+    pt = np.append(0, te[:-1])
+    c_pde, c_pdx, c_sre, c_srx = (CODES.index(c) for c in (PDE, PDX, SRE, SRX))
+
+    def inside(which: np.ndarray, limit_t: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """The command positions in the intervals of the events ``which`` (indices into
+        ``e``), only those before ``limit_t`` (per event) if given; with their event's position."""
+        ks, ps = [], []
+        for i, lim in zip(which.tolist(), (limit_t.tolist() if limit_t is not None else [None] * len(which))):
+            lo, hi = int(e[i]) + 1, int(end[i])
+            if lim is not None and lo < hi:
+                hi = lo + int(np.searchsorted(L.t[o[lo:hi]], lim, side="left"))
+            if lo < hi:
+                ks.append(np.arange(lo, hi))
+                ps.append(np.full(hi - lo, e[i]))
+        if not ks:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.concatenate(ks), np.concatenate(ps)
+
+    def report_at(k: np.ndarray, rule: str, prev: np.ndarray) -> None:
+        report_in(g, None, rule, prev, at=k)
+
+    k, p = inside(np.flatnonzero((code == c_pde) | (code == c_sre)), None)
+    report_at(k, "no command while the rank is powered down or in self-refresh", p)
+    x = np.flatnonzero(code == c_pdx)
+    k, p = inside(x, te[x] + spec.tXP)
+    report_at(k, f"tXP = {spec.tXP} after a power-down exit", p)
+    x = np.flatnonzero(code == c_srx)
+    k, p = inside(x, te[x] + spec.tXS)
+    report_at(k, f"tXS = {spec.tXS} after a self-refresh exit", p)
+    is_pdx, is_srx = code == c_pdx, code == c_srx
+    after_pde, after_sre = pcode == c_pde, pcode == c_sre
+    report_at(e[is_pdx & ~after_pde], "a power-down exit without an entry", pe[is_pdx & ~after_pde])
+    report_at(e[is_srx & ~after_sre], "a self-refresh exit without an entry", pe[is_srx & ~after_sre])
+    bad = is_pdx & after_pde & (te < pt + spec.tCKE)
+    report_at(e[bad], f"tCKE = {spec.tCKE} in power-down", pe[bad])
+    bad = is_srx & after_sre & (te < pt + spec.tCKESR)
+    report_at(e[bad], f"tCKESR = {spec.tCKESR} in self-refresh", pe[bad])
 
 
 class DramCommandChecker:
@@ -386,12 +435,20 @@ class DramCommandChecker:
         def last_of(mask: np.ndarray, key: np.ndarray, k: int = 1) -> None:
             """Keep the last ``k`` rows of ``mask`` of every ``key``."""
             rows = np.flatnonzero(mask)
-            if len(rows):
-                rows = _regroup(key, rows)  # by key, then index
-                ks = key[rows]
-                last = np.ones(len(rows), dtype=bool)  # among the last k of its key
-                last[:-k] = ks[k:] != ks[:-k]
-                keep[rows[last]] = True
+            if not len(rows):
+                return
+            ks = key[rows]
+            lo = int(ks.min())
+            if k == 1 and int(ks.max()) - lo < 1 << 16:  # small keys: the greatest row per key, no sort
+                last = np.full(int(ks.max()) - lo + 1, -1, dtype=np.int64)
+                np.maximum.at(last, ks - lo, rows)
+                keep[last[last >= 0]] = True
+                return
+            rows = _regroup(key, rows)  # by key, then index
+            ks = key[rows]
+            last = np.ones(len(rows), dtype=bool)  # among the last k of its key
+            last[:-k] = ks[k:] != ks[:-k]
+            keep[rows[last]] = True
 
         for code in (0, 1, 2, 3):  # last ACT, PRE, RD, WR per bank
             last_of(cmd == code, gb)
