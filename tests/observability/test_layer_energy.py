@@ -124,8 +124,9 @@ def test_the_attribution_rule_by_hand():
     z = Comp()
     z.stats.c["a"] = 2
     lc2 = LayerCounters()
-    lc2.attach(components={"z": Comp()})
-    lc2._stats["z"]["a"] = 2  # counted, never a hop: with the run's last layer
+    z2 = Comp()
+    lc2.attach(components={"z": z2})
+    z2.stats.c["a"] = 2  # counted, never a hop: with the run's last layer
     assert lc2.by_layer("z", 4) == {4: {"a": 2, "b": 0}}
 
 

@@ -23,26 +23,30 @@ if TYPE_CHECKING:
     from tlmsim.engine.transaction import Transaction
 
 
+class _Comp:
+    """One component's attribution state."""
+
+    __slots__ = ("stats", "values", "seen", "run_start", "layer", "acc")
+
+    def __init__(self, c: dict) -> None:
+        self.stats = c  # its live counter dict
+        self.values = c.values()  # a live view of its counter values
+        self.seen = self.run_start = tuple(c.values())  # values at its previous hop / at its run's start
+        self.layer: int | None = None  # the layer of its current run of same-layer hops (None: no hop yet)
+        self.acc: dict[int, list] = {}  # layer -> summed deltas
+
+
 class LayerCounters:
     """Counter deltas per (component, layer); read with :meth:`by_layer` after the run."""
 
     def __init__(self) -> None:
-        self._stats: dict[str, dict] = {}  # component -> its live counter dict
-        self._values: dict[str, object] = {}  # component -> a live view of its counter values
-        self._seen: dict[str, tuple] = {}  # component -> counter values at its previous hop
-        #: component -> counter values at the start of its current run of same-layer hops
-        self._run_start: dict[str, tuple] = {}
-        self._acc: dict[tuple[str, int], list] = {}  # (component, layer) -> summed deltas
-        self._last_layer: dict[str, int] = {}  # component -> the layer of its current run
+        self._comps: dict[str, _Comp] = {}
         self._layer = -1  # the layer of the latest hop of any component
 
     # -- the sink interface ----------------------------------------------------------
     def attach(self, *, components: dict, **_) -> None:
         for name, comp in components.items():
-            c = comp.stats.c
-            self._stats[name] = c
-            self._values[name] = c.values()
-            self._seen[name] = self._run_start[name] = tuple(c.values())
+            self._comps[name] = _Comp(comp.stats.c)
 
     #: a hop needs only its layer here: the recorder may call :meth:`hop_layer` instead of
     #: :meth:`hop`, without building a Transaction (:meth:`Recorder.booked`)
@@ -62,20 +66,23 @@ class LayerCounters:
             layer = self._layer
         else:
             self._layer = layer
-        now = tuple(self._values[component])
-        if self._last_layer.get(component) != layer:
-            prev = self._seen[component]
-            if component in self._last_layer:
-                self._fold(component, self._last_layer[component], prev)
-            self._run_start[component] = prev
-            self._last_layer[component] = layer
-            self._acc.setdefault((component, layer), [0] * len(now))
-        self._seen[component] = now
+        st = self._comps[component]
+        now = tuple(st.values)
+        if st.layer != layer:
+            prev = st.seen
+            if st.layer is not None:
+                self._fold(st, prev)
+            st.run_start = prev
+            st.layer = layer
+            if layer not in st.acc:
+                st.acc[layer] = [0] * len(now)
+        st.seen = now
 
-    def _fold(self, component: str, layer: int, upto: tuple) -> None:
-        """Add the deltas of ``component``'s current run (to ``upto``) to ``layer``."""
-        acc = self._acc[(component, layer)]
-        for i, (a, b) in enumerate(zip(upto, self._run_start[component])):
+    @staticmethod
+    def _fold(st: _Comp, upto: tuple) -> None:
+        """Add the deltas of the component's current run (to ``upto``) to its layer."""
+        acc = st.acc[st.layer]
+        for i, (a, b) in enumerate(zip(upto, st.run_start)):
             if a != b:
                 acc[i] += a - b
 
@@ -96,15 +103,16 @@ class LayerCounters:
         """``{layer: {counter: delta}}`` of ``component`` after the run (its counters
         after ``finalize``); counts after its last hop go with that hop's layer, or with
         ``last_layer`` when it recorded no hop."""
-        c = self._stats[component]
+        st = self._comps[component]
+        c = st.stats
         names = list(c)
-        if component in self._last_layer:  # close the current run (idempotent: it restarts at the fold)
-            self._fold(component, self._last_layer[component], self._seen[component])
-            self._run_start[component] = self._seen[component]
-        out = {layer: dict(zip(names, acc)) for (comp, layer), acc in self._acc.items() if comp == component}
-        rest = [a - b for a, b in zip(c.values(), self._seen[component])]
+        if st.layer is not None:  # close the current run (idempotent: it restarts at the fold)
+            self._fold(st, st.seen)
+            st.run_start = st.seen
+        out = {layer: dict(zip(names, acc)) for layer, acc in st.acc.items()}
+        rest = [a - b for a, b in zip(c.values(), st.seen)]
         if any(rest):
-            layer = self._last_layer.get(component, last_layer)
+            layer = st.layer if st.layer is not None else last_layer
             row = out.setdefault(layer, dict.fromkeys(names, 0))
             for k, v in zip(names, rest):
                 row[k] += v

@@ -106,23 +106,6 @@ class Component:
             for sink in sinks:
                 sink.hop(txn, self.name, start_ps, end_ps, wait_ps, busy_ps)
 
-    def record_lean(self, cmd: Cmd, nbytes: int, layer: int) -> None:
-        """:meth:`record` of a hop that has no Transaction object, when every trace sink
-        needs only its layer (:attr:`Recorder.layer_sinks`): the same counts and
-        busy-time mark, and each sink's ``hop_layer``."""
-        c = self.stats.c
-        if cmd is _READ:
-            c["reads"] += 1
-            c["read_bytes"] += nbytes
-        elif cmd is _WRITE:
-            c["writes"] += 1
-            c["write_bytes"] += nbytes
-        rec = self.recorder
-        if rec.sinks:
-            self._busy_seen = c["busy_ps"]
-            for hop in rec.layer_sinks:
-                hop(self.name, layer)
-
     def stall(self, reason: str, duration_ps: int, layer: int = -1, *, start_ps: int | None = None) -> None:
         """Attribute ``duration_ps`` of waiting by this component to ``reason``.
         ``start_ps``: when the wait began (default, for components that report stalls

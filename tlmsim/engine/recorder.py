@@ -21,7 +21,7 @@ from tlmsim.engine.transaction import Cmd, DataClass, Transaction
 if TYPE_CHECKING:
     from tlmsim.engine.component import Component
 
-_COMPUTE = Cmd.COMPUTE
+_COMPUTE, _READ, _WRITE = Cmd.COMPUTE, Cmd.READ, Cmd.WRITE
 
 
 class Recorder:
@@ -89,13 +89,27 @@ class Recorder:
         :meth:`complete` at the end it returns; returns that end (ps). ``cmd`` is READ or
         WRITE. The controller's hot path. When no sink reads transactions
         (:attr:`layer_sinks`) and ``comp`` has ``book``, no Transaction object is built:
-        ``comp.book`` and ``comp.record_lean`` do the same bookings, counts and records,
+        ``comp.book`` and the counts here do the same bookings, counts and records,
         and the id is taken all the same (the ids of later transactions do not change)."""
         self.issued += 1
-        book = getattr(comp, "book", None)  # (a stand-in component may have reserve only)
-        if book is not None and self.layer_sinks is not None:  # no sink reads the transaction: none is built
+        hops = self.layer_sinks
+        book = getattr(comp, "book", None) if hops is not None else None  # (a stand-in may have reserve only)
+        if book is not None:  # no sink reads the transaction: none is built
             end = book(cmd, address, nbytes, source, destination, start_ps, layer)[0]
-            comp.record_lean(cmd, nbytes, layer)
+            # Component.record without a Transaction: the same counts and busy-time mark, and
+            # each sink's hop_layer
+            c = comp.stats.c
+            if cmd is _READ:
+                c["reads"] += 1
+                c["read_bytes"] += nbytes
+            elif cmd is _WRITE:
+                c["writes"] += 1
+                c["write_bytes"] += nbytes
+            if hops:
+                comp._busy_seen = c["busy_ps"]
+                name = comp.name
+                for hop in hops:
+                    hop(name, layer)
         else:
             txn = Transaction(self.issued - 1, cmd, data_class, address, nbytes, source, destination, layer, tile,
                               0, 0, 0, start_ps, -1, None, chain)
