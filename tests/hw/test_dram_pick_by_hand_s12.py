@@ -20,6 +20,7 @@ mod 8, lowest first.
 
 from tests.hw.test_dram import Rig, addr
 from tests.hw.test_dram_by_hand import NS, cfg, log
+from tlmsim.engine.transaction import Cmd
 
 
 def cmds(r: Rig) -> list[tuple[int, str, int, int, int, int]]:
@@ -232,3 +233,93 @@ def test_round_robin_puts_a_younger_row_hit_at_position_5_before_an_act_at_posit
                        (23, "ACT", 0, 0, 0, -1), (27, "PRE", 1, 3, 0, -1), (28, "RD", 0, 0, 0, 0),
                        (33, "ACT", 1, 3, 1, -1), (37, "RD", 1, 3, 1, 0)]
     assert r.done == {"x": 15 * NS, "z": 28 * NS, "v": 33 * NS, "w": 39 * NS, "u": 48 * NS}
+
+
+# -- a younger row hit and the aged head's PRE ---------------------------------------------------------
+
+def test_a_younger_hit_ready_at_the_heads_aging_cycle_waits_for_the_pre():
+    # starvation 5, tRAS 13 (tRC 19). x (A row 0) at 0: ACT A 0, RD A 4 (data ends 15). u (A row 1) and
+    # v (A row 0 column 1) at 6: u is aged from 6 + 5 = 11. v's RD would be ready at max(4 + tCCD_L 7,
+    # bus 15 - 7) = 11, u's aging cycle: an aged head stops the younger hits from then on, so v waits.
+    # u's PRE at max(0 + tRAS 13, 4 + tRTP 5) = 13, ACT A row 1 max(13 + tRP 6, 0 + tRC 19) = 19, RD A u
+    # 23 (ends 34); then v's row 0 again: PRE max(19 + 13, 23 + 5) = 32, ACT max(32 + 6, 19 + 19) = 38,
+    # RD 42, v ends 53
+    r = Rig(cfg(powerdown=False, starvation_cycles=5, timing={"tRAS": 13}))
+    r.req("x", addr(0))
+    r.req("u", addr(1), at_ps=6 * NS)
+    r.req("v", addr(0, col=1), at_ps=6 * NS)
+    r.run()
+    assert cmds(r) == [(0, "ACT", 0, 0, 0, -1), (4, "RD", 0, 0, 0, 0), (13, "PRE", 0, 0, 0, -1),
+                       (19, "ACT", 0, 0, 1, -1), (23, "RD", 0, 0, 1, 0), (32, "PRE", 0, 0, 1, -1),
+                       (38, "ACT", 0, 0, 0, -1), (42, "RD", 0, 0, 0, 1)]
+    assert r.done == {"x": 15 * NS, "u": 34 * NS, "v": 53 * NS}
+
+
+# -- the adaptive page's idle precharges ---------------------------------------------------------------
+
+def test_two_idle_precharges_ready_at_one_cycle_go_in_bank_order():
+    # adaptive page, timeout 2. w (a write to A) at 0 drains at once (low watermark 0, no read queued):
+    # ACT A 0, WR A 4, its data 4 + CWL 5 .. 13, so A may precharge from 13 + tWR 9 = 22; A is idle from
+    # the WR: its precharge at max(4 + 2, 22) = 22. r (D: bank group 1 bank 1, local 5) at 11: ACT D 11,
+    # RD D max(11 + tRCD 4, 13 + tWTR_S 3) = 16 (ends 27); D's idle precharge at max(16 + 2, 11 + tRAS
+    # 11, 16 + tRTP 5) = 22 too. One command a cycle, the lower bank first: PRE A 22, PRE D 23
+    r = Rig(cfg(powerdown=False, page_policy="adaptive", page_timeout_cycles=2))
+    r.req("w", addr(0), cmd=Cmd.WRITE)
+    r.req("r", addr(0, bg=1, ba=1), at_ps=11 * NS)
+    r.run()
+    assert cmds(r) == [(0, "ACT", 0, 0, 0, -1), (4, "WR", 0, 0, 0, 0), (11, "ACT", 1, 1, 0, -1),
+                       (16, "RD", 1, 1, 0, 0), (22, "PRE", 0, 0, 0, -1), (23, "PRE", 1, 1, 0, -1)]
+    assert r.done == {"w": 1 * NS, "r": 27 * NS}
+
+
+def test_an_idle_precharge_of_one_rank_while_the_other_waits_for_its_refresh():
+    # two ranks (rank is the field above the banks: local bank = rank x 8 + bank group x 4 + bank),
+    # adaptive page, timeout 18, tREFI 200: rank 0's refresh is due at (0 + 1) x 200 / 2 = 100, rank 1's
+    # at 200. y (rank 1, C: local 9) at 80: ACT 80, RD 84 (data ends 95), idle: its precharge at max(84
+    # + 18, 80 + tRAS 11, 84 + tRTP 5) = 102. x (rank 0, A: local 0) at 95: ACT 95, RD max(95 + tRCD 4,
+    # bus 95 + tRTRS 2 - 7) = 99 (ends 110). From 100 rank 0 takes no new command: its open A is
+    # precharged at max(95 + 11, 99 + 5) = 106, then REF at max(106 + tRP 6, 95 + tRC 17) = 112; rank 1's
+    # idle precharge is not held up by rank 0's refresh: PRE at 102
+    r = Rig(cfg(powerdown=False, page_policy="adaptive", page_timeout_cycles=18, timing={"tREFI": 200},
+                org={"ranks": 2}))
+    r.req("y", addr(0, ba=1, rank=1, ranks=2), at_ps=80 * NS)
+    r.req("x", addr(0, rank=0, ranks=2), at_ps=95 * NS)
+    r.run()
+    r.dram.finalize(150 * NS)
+    assert [x[:2] + x[3:] for x in log(r)] == [(80, "ACT", 0, 1, 0, -1), (84, "RD", 0, 1, 0, 0),
+                                               (95, "ACT", 0, 0, 0, -1), (99, "RD", 0, 0, 0, 0),
+                                               (102, "PRE", 0, 1, 0, -1), (106, "PRE", 0, 0, 0, -1),
+                                               (112, "REF", -1, -1, -1, -1)]
+    assert [x[2] for x in log(r)] == [1, 1, 0, 0, 1, 0, 0]
+    assert r.done == {"y": 95 * NS, "x": 110 * NS}
+
+
+def test_an_idle_precharge_due_at_the_power_down_entry_gives_way_to_it():
+    # adaptive page, timeout 31, power-down after 20 idle cycles. a (A) at 0: ACT 0, RD 4, data ends 15:
+    # the rank is idle from 15, power-down entry at 35; A's idle precharge would be at 4 + 31 = 35, the
+    # same cycle: the rank powers down first, with the row open (active power-down to the end at 100)
+    r = Rig(cfg(page_policy="adaptive", page_timeout_cycles=31))
+    r.req("a", addr(0))
+    r.run()
+    r.dram.finalize(100 * NS)
+    assert cmds(r) == [(0, "ACT", 0, 0, 0, -1), (4, "RD", 0, 0, 0, 0), (35, "PDE", -1, -1, -1, -1)]
+    assert r.dram.background_cycles()["active_powerdown"] == 65
+
+
+def test_an_idle_precharge_past_the_power_down_entry_does_not_stop_an_earlier_one():
+    # adaptive page, timeout 31, power-down after 20 idle cycles. b (B, local 4) at 0: ACT B 0, RD B 4
+    # (data ends 15). a (A, local 0) at 10: ACT A 10, RD A max(10 + tRCD 4, 4 + tCCD_S 5, bus 15 - 7) =
+    # 14, data ends 25: the rank is idle from 25, power-down entry at 45. A's idle precharge would be at
+    # 14 + 31 = 45, not before the entry: skipped; B's at 4 + 31 = 35 is before it: PRE B 35, and the
+    # rank is busy again to 35 (entry now 55). A's at 45 is before 55: PRE A 45; precharge power-down at
+    # 45 + 20 = 65. Active standby 0-45 (a row open), precharge standby 45-65, precharge power-down 65-100
+    r = Rig(cfg(page_policy="adaptive", page_timeout_cycles=31))
+    r.req("b", addr(0, bg=1))
+    r.req("a", addr(0), at_ps=10 * NS)
+    r.run()
+    r.dram.finalize(100 * NS)
+    assert cmds(r) == [(0, "ACT", 1, 0, 0, -1), (4, "RD", 1, 0, 0, 0), (10, "ACT", 0, 0, 0, -1),
+                       (14, "RD", 0, 0, 0, 0), (35, "PRE", 1, 0, 0, -1), (45, "PRE", 0, 0, 0, -1),
+                       (65, "PDE", -1, -1, -1, -1)]
+    assert r.dram.background_cycles() == {"active_standby": 45, "precharge_standby": 20, "active_powerdown": 0,
+                                          "precharge_powerdown": 35, "self_refresh": 0}
