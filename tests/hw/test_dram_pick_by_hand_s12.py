@@ -1,4 +1,5 @@
-"""The DRAM scheduler's choice among the banks' candidates by hand (session 12): ``Dram._pick``'s keys.
+"""The DRAM scheduler's choice among the banks' candidates by hand (session 12): ``Dram._pick``'s keys (and, at
+the end, the request queue's runs of bursts, ``_Req.run``).
 
 Each bank offers one command; the one ready earliest issues, and at one cycle the key orders them:
 refresh commands first, then aged requests (waiting ``starvation_cycles`` or more at the command's
@@ -323,3 +324,38 @@ def test_an_idle_precharge_past_the_power_down_entry_does_not_stop_an_earlier_on
                        (65, "PDE", -1, -1, -1, -1)]
     assert r.dram.background_cycles() == {"active_standby": 45, "precharge_standby": 20, "active_powerdown": 0,
                                           "precharge_powerdown": 35, "self_refresh": 0}
+
+
+# -- the request queue: runs of bursts (``_Req.run``) ---------------------------------------------------
+
+def test_the_bursts_of_a_run_are_numbered_in_offer_order_for_aging():
+    # starvation 1. a (C row 1 columns 2-4, one run of 3 bursts) at 19: ACT C 19, RD C a0 23 (data ends
+    # 34; aged, before D's unaged ACT). b at 23: b0 C row 0 column 7, then b1-b3 D row 0 columns 0-2 (a
+    # run of 3 bursts, numbered after b0: b0 is older than b3). ACT D 24; RD D b1 max(24 + tRCD 4, 23 +
+    # tCCD_S 5, bus 34 - 7) = 28; RD C a1 max(23 + tCCD_L 7, 28 + 5, bus 39 - 7) = 33; RD D b2 max(28 + 7,
+    # 33 + 5, bus 44 - 7) = 38; RD C a2 max(33 + 7, 38 + 5, bus 49 - 7) = 43: a ends 54. C's PRE for b0
+    # at max(19 + tRAS 11, 43 + tRTP 5) = 48 and D's RD b3 at max(38 + 7, 43 + 5, bus 54 - 7) = 48, both
+    # aged: b0 is older, PRE C 48, RD D 49; ACT C max(48 + tRP 6, 19 + tRC 17) = 54, RD C b0 max(54 + 4,
+    # 49 + 5, bus 60 - 7) = 58, b ends 69
+    r = Rig(cfg(powerdown=False, starvation_cycles=1))
+    r.req("a", addr(1, ba=1, col=2), nbytes=3 * 64, at_ps=19 * NS)
+    r.req("b", addr(0, ba=1, col=7), nbytes=4 * 64, at_ps=23 * NS)
+    r.run()
+    assert cmds(r) == [(19, "ACT", 0, 1, 1, -1), (23, "RD", 0, 1, 1, 2), (24, "ACT", 1, 1, 0, -1),
+                       (28, "RD", 1, 1, 0, 0), (33, "RD", 0, 1, 1, 3), (38, "RD", 1, 1, 0, 1),
+                       (43, "RD", 0, 1, 1, 4), (48, "PRE", 0, 1, 1, -1), (49, "RD", 1, 1, 0, 2),
+                       (54, "ACT", 0, 1, 0, -1), (58, "RD", 0, 1, 0, 7)]
+    assert r.done == {"a": 54 * NS, "b": 69 * NS}
+
+
+def test_a_read_of_the_second_burst_of_a_buffered_two_burst_write_is_forwarded():
+    # w (A columns 0, 1: one run of two bursts) and r (A column 1) at 0: w's bursts go into the write
+    # buffer (w done at 0 + 1) and drain at once (low watermark 0): ACT A 0, WR 4, WR 4 + tCCD_L 7 = 11.
+    # r's burst address is w's second: served from the buffer, done at 1 with no RD
+    r = Rig(cfg(powerdown=False))
+    r.req("w", addr(0), nbytes=2 * 64, cmd=Cmd.WRITE)
+    r.req("r", addr(0, col=1))
+    r.run()
+    assert cmds(r) == [(0, "ACT", 0, 0, 0, -1), (4, "WR", 0, 0, 0, 0), (11, "WR", 0, 0, 0, 1)]
+    assert r.done == {"w": 1 * NS, "r": 1 * NS}
+    assert r.dram.stats.c["forwarded_reads"] == 1
