@@ -1,5 +1,5 @@
 """The DRAM scheduler's choice among the banks' candidates by hand (session 12): ``Dram._pick``'s keys (and, at
-the end, the request queue's runs of bursts, ``_Req.run``).
+the end, the request queue's runs of bursts, ``_Req.run``, and write merges in ``_fill``).
 
 Each bank offers one command; the one ready earliest issues, and at one cycle the key orders them:
 refresh commands first, then aged requests (waiting ``starvation_cycles`` or more at the command's
@@ -359,3 +359,17 @@ def test_a_read_of_the_second_burst_of_a_buffered_two_burst_write_is_forwarded()
     assert cmds(r) == [(0, "ACT", 0, 0, 0, -1), (4, "WR", 0, 0, 0, 0), (11, "WR", 0, 0, 0, 1)]
     assert r.done == {"w": 1 * NS, "r": 1 * NS}
     assert r.dram.stats.c["forwarded_reads"] == 1
+
+
+def test_two_writes_merge_with_one_in_the_buffer():
+    # three one-burst writes to A column 2 at 0: the first enters the write buffer and drains at once
+    # (low watermark 0): ACT A 0, WR 4; the other two find its address still buffered (until its WR)
+    # and merge with it: two merges, one WR, each write done at 0 + 1
+    r = Rig(cfg(powerdown=False))
+    for tag in ("w1", "w2", "w3"):
+        r.req(tag, addr(0, col=2), cmd=Cmd.WRITE)
+    r.run()
+    assert cmds(r) == [(0, "ACT", 0, 0, 0, -1), (4, "WR", 0, 0, 0, 2)]
+    assert r.done == {"w1": 1 * NS, "w2": 1 * NS, "w3": 1 * NS}
+    c = r.dram.stats.c
+    assert (c["merged_writes"], c["wr"], c["write_drains"], c["writes"]) == (2, 1, 1, 3)
