@@ -348,17 +348,19 @@ def test_the_bursts_of_a_run_are_numbered_in_offer_order_for_aging():
     assert r.done == {"a": 54 * NS, "b": 69 * NS}
 
 
-def test_a_read_of_the_second_burst_of_a_buffered_two_burst_write_is_forwarded():
-    # w (A columns 0, 1: one run of two bursts) and r (A column 1) at 0: w's bursts go into the write
-    # buffer (w done at 0 + 1) and drain at once (low watermark 0): ACT A 0, WR 4, WR 4 + tCCD_L 7 = 11.
-    # r's burst address is w's second: served from the buffer, done at 1 with no RD
+def test_reads_of_both_bursts_of_a_buffered_two_burst_write_are_forwarded():
+    # w (A columns 0, 1: one run of two bursts), then r (A column 1) and r0 (A column 0), at 0: w's
+    # bursts go into the write buffer (w done at 0 + 1) and drain at once (low watermark 0): ACT A 0, WR
+    # 4, WR 4 + tCCD_L 7 = 11. r's burst address is w's second, r0's its first: both served from the
+    # buffer, done at 1 with no RD (two forwarded reads)
     r = Rig(cfg(powerdown=False))
     r.req("w", addr(0), nbytes=2 * 64, cmd=Cmd.WRITE)
     r.req("r", addr(0, col=1))
+    r.req("r0", addr(0))
     r.run()
     assert cmds(r) == [(0, "ACT", 0, 0, 0, -1), (4, "WR", 0, 0, 0, 0), (11, "WR", 0, 0, 0, 1)]
-    assert r.done == {"w": 1 * NS, "r": 1 * NS}
-    assert r.dram.stats.c["forwarded_reads"] == 1
+    assert r.done == {"w": 1 * NS, "r": 1 * NS, "r0": 1 * NS}
+    assert r.dram.stats.c["forwarded_reads"] == 2
 
 
 def test_two_writes_merge_with_one_in_the_buffer():
