@@ -375,3 +375,30 @@ def test_two_writes_merge_with_one_in_the_buffer():
     assert r.done == {"w1": 1 * NS, "w2": 1 * NS, "w3": 1 * NS}
     c = r.dram.stats.c
     assert (c["merged_writes"], c["wr"], c["write_drains"], c["writes"]) == (2, 1, 1, 3)
+
+
+def test_a_drain_starts_in_the_fill_that_stops_at_a_full_read_queue():
+    # read queue 1, command queues 1, write buffer 4, high watermark 2, low watermark 1. c (B row 1
+    # columns 4-6) at 0: c0 into B's queue, c1 into the read queue, c2 waits at the offering side; ACT B
+    # 0, RD B c0 4 (ends 15). a (a write, C columns 4, 5) and b (A columns 3, 4) at 1 wait behind c2. At
+    # the RD at 4 c1 moves into B's queue and the offers go on: c2 into the read queue, a0 and a1 into
+    # the write buffer (a done at 5), then b0 finds the read queue full and the offers stop there; the
+    # buffer holds 2 = the high watermark: a drain starts at once (C's queue takes a0). ACT C max(5, 0 +
+    # tRRD_S 2) = 5; RD B c1 max(4 + tCCD_L 7, bus 15 - 7) = 11 (ends 22); WR C a0 max(5 + tRCD 4, 11 +
+    # tCCD_S 5, bus 22 + tRTRS 2 - CWL 5) = 19 (data 24-28): a1 moves into C's queue, the drain is done,
+    # c2 moves into B's queue and b0 (offered) into A's, b1 into the read queue. ACT A max(20, 5 + tRRD_L
+    # 3) = 20; WR C a1 max(19 + 7, bus 28 - 5) = 26 (data 31-35); RD B c2 max(11 + 7, 26 + 5, bus 35 +
+    # 2 - 7, 35 + tWTR_S 3) = 38 (ends 49); RD A b0 max(20 + 4, 38 + 5, 35 + tWTR_L 8, bus 49 - 7) = 43;
+    # RD A b1 max(43 + 7, bus 54 - 7) = 50: b ends 61
+    r = Rig(cfg(powerdown=False, read_queue_depth=1, command_queue_depth=1, write_queue_depth=4,
+                write_high_watermark=2, write_low_watermark=1))
+    r.req("c", addr(1, bg=1, col=4), nbytes=3 * 64)
+    r.req("a", addr(0, ba=1, col=4), nbytes=2 * 64, cmd=Cmd.WRITE, at_ps=1 * NS)
+    r.req("b", addr(0, col=3), nbytes=2 * 64, at_ps=1 * NS)
+    r.run()
+    assert cmds(r) == [(0, "ACT", 1, 0, 1, -1), (4, "RD", 1, 0, 1, 4), (5, "ACT", 0, 1, 0, -1),
+                       (11, "RD", 1, 0, 1, 5), (19, "WR", 0, 1, 0, 4), (20, "ACT", 0, 0, 0, -1),
+                       (26, "WR", 0, 1, 0, 5), (38, "RD", 1, 0, 1, 6), (43, "RD", 0, 0, 0, 3),
+                       (50, "RD", 0, 0, 0, 4)]
+    assert r.done == {"a": 5 * NS, "c": 49 * NS, "b": 61 * NS}
+    assert r.dram.stats.c["write_drains"] == 1
