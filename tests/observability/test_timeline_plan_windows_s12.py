@@ -1,0 +1,93 @@
+"""The Perfetto timeline's tile windows (the "input spikes per timestep" counter) when a
+hand-written caller hands ``attach`` a plain list of plans: the windows come from the
+source the controller reads, or, with no controller, from the list itself. Values by hand."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from tlmsim.dataflow import make_dataflow
+from tlmsim.engine.plan import LayerPlan, PlanSource, Tile
+from tlmsim.engine.transaction import Cmd, DataClass, Transaction
+from tlmsim.platform import load_platform
+from tlmsim.soc.run import simulate
+from tlmsim.timeline import PerfettoTimeline
+from tlmsim.workload import load_workload
+
+from .test_timeline import read
+
+COUNTER = "input spikes per timestep"
+
+
+def _plans():
+    """Two layers of two tiles each; tile windows (timesteps) 0-1, 2-3 and 0-0, 1-3."""
+    a, b = SimpleNamespace(name="a", index=0), SimpleNamespace(name="b", index=1)
+    return [LayerPlan(layer=a, tiles=[Tile(0, 0, 1, [], [], 10), Tile(1, 2, 3, [], [], 10)]),
+            LayerPlan(layer=b, tiles=[Tile(0, 0, 0, [], [], 10), Tile(1, 1, 3, [], [], 10)])]
+
+
+def _workload(plans):
+    # input spikes per timestep: layer a 1, 3, 6, 10; layer b 4, 0, 2, 9
+    spikes = {"a": np.array([[1, 0], [2, 1], [6, 0], [4, 6]]), "b": np.array([[4], [0], [2], [9]])}
+    return SimpleNamespace(name="w", layers=[p.layer for p in plans], spikes=spikes)
+
+
+def _compute(tl, layer, tile, at):
+    tl.hop(Transaction(100 * layer + tile, Cmd.COMPUTE, DataClass.NONE, 0, 0, "l1", "pe_array", layer, tile),
+           "pe_array", at, at + 500, 0, 500)
+
+
+def test_a_list_and_no_controller_gives_every_plans_windows(tmp_path):
+    """Nothing hands the plans of a list out: every tile window holds from the start."""
+    plans = _plans()
+    tl = PerfettoTimeline(tmp_path / "l.pftrace")
+    tl.attach(components={}, plans=plans, platform=SimpleNamespace(name="p"), workload=_workload(plans))
+    for k, (layer, tile) in enumerate([(0, 0), (0, 1), (1, 0), (1, 1)]):
+        _compute(tl, layer, tile, 1000 * k)
+    tl.close()
+    # a t0: (1 + 3) / 2; a t1: (6 + 10) / 2; b t0: 4 / 1; b t1: (0 + 2 + 9) / 3
+    assert read(tmp_path / "l.pftrace")[2][COUNTER] == [(0, 2.0), (1000, 8.0), (2000, 4.0), (3000, 11 / 3)]
+
+
+def test_a_list_with_a_controller_gives_the_windows_of_the_plans_it_holds(tmp_path):
+    """A hand-written caller gives the controller and the timeline the same list: the
+    windows are the controller's source's (a layer's from its hand-out to its release);
+    with session 11's attach the list became a second source nobody read: no sample."""
+    plans = _plans()
+    ctrl = SimpleNamespace(plans=PlanSource(plans))  # what Controller(plans=list) keeps (PlanSource.of)
+    tl = PerfettoTimeline(tmp_path / "c.pftrace")
+    tl.attach(components={"controller": ctrl}, plans=plans, platform=SimpleNamespace(name="p"),
+              workload=_workload(plans))
+    _compute(tl, 0, 0, 0)  # layer a not handed out yet: no window, no sample
+    ctrl.plans[0]
+    ctrl.plans[1]
+    _compute(tl, 0, 1, 1000)
+    _compute(tl, 1, 1, 2000)
+    ctrl.plans.release(0)
+    _compute(tl, 0, 1, 3000)  # released: no sample
+    _compute(tl, 1, 0, 4000)  # layer b's windows outlive layer a's release
+    ctrl.plans.release(1)
+    _compute(tl, 1, 0, 5000)
+    tl.close()
+    assert read(tmp_path / "c.pftrace")[2][COUNTER] == [(1000, 8.0), (2000, 11 / 3), (4000, 4.0)]
+
+
+def test_a_run_whose_timeline_gets_a_list_writes_the_same_file(tmp_path):
+    """simulate with a sink that hands the timeline a plain list of the same plans (the
+    controller runs its LazyPlans): the file is byte for byte the normal run's."""
+    platform = load_platform("ddr4-baseline")
+    workload = load_workload("digits-snn", seed=0)
+
+    class ListCaller(PerfettoTimeline):
+        def attach(self, *, components, plans, platform, workload):
+            listed = make_dataflow(platform, workload).plan()
+            assert not isinstance(listed, PlanSource) and len(listed) == len(plans)
+            super().attach(components=components, plans=listed, platform=platform, workload=workload)
+
+    simulate(platform, workload, sinks=[PerfettoTimeline(tmp_path / "lazy.pftrace")])
+    simulate(platform, workload, sinks=[ListCaller(tmp_path / "list.pftrace")])
+    lazy = (tmp_path / "lazy.pftrace").read_bytes()
+    assert (tmp_path / "list.pftrace").read_bytes() == lazy
+    assert len(read(tmp_path / "lazy.pftrace")[2][COUNTER]) > 0
