@@ -42,10 +42,10 @@ COLUMNS = ("workload", "platform", "dataflow", "status", "process_cpu_s", "run_c
 def one(platform: str, workload: str, dataflow: str) -> None:
     """Child: run one cell and print one JSON line."""
     t0 = time.perf_counter()
-    from tlmsim.soc.run import simulate
     from tlmsim.errors import TlmsimError
     from tlmsim.platform import load_platform
     from tlmsim.report import build_report
+    from tlmsim.soc.run import simulate
     from tlmsim.workload import load_workload
 
     t1, c1 = time.perf_counter(), time.process_time()
