@@ -13,7 +13,7 @@ from tlmsim.engine.plan import LayerPlan, PlanSource, Tile
 from tlmsim.engine.transaction import Cmd, DataClass, Transaction
 from tlmsim.platform import load_platform
 from tlmsim.soc.run import simulate
-from tlmsim.timeline import PerfettoTimeline
+from tlmsim.timeline import ROOT_UUID, PerfettoTimeline
 from tlmsim.workload import load_workload
 
 from .test_timeline import read
@@ -47,8 +47,25 @@ def test_a_list_and_no_controller_gives_every_plans_windows(tmp_path):
     for k, (layer, tile) in enumerate([(0, 0), (0, 1), (1, 0), (1, 1)]):
         _compute(tl, layer, tile, 1000 * k)
     tl.close()
+    tracks, _, counters = read(tmp_path / "l.pftrace")
     # a t0: (1 + 3) / 2; a t1: (6 + 10) / 2; b t0: 4 / 1; b t1: (0 + 2 + 9) / 3
-    assert read(tmp_path / "l.pftrace")[2][COUNTER] == [(0, 2.0), (1000, 8.0), (2000, 4.0), (3000, 11 / 3)]
+    assert counters[COUNTER] == [(0, 2.0), (1000, 8.0), (2000, 4.0), (3000, 11 / 3)]
+    assert tracks[ROOT_UUID][0] == "tlmsim: w on p"
+
+
+def test_a_plan_source_and_no_controller_gives_the_windows_it_hands_out(tmp_path):
+    """A source given with no controller is watched as it is: windows from hand-out to release."""
+    plans = _plans()
+    source = PlanSource(plans)
+    tl = PerfettoTimeline(tmp_path / "s.pftrace")
+    tl.attach(components={}, plans=source, platform=SimpleNamespace(name="p"), workload=_workload(plans))
+    _compute(tl, 1, 1, 0)  # not handed out: no sample
+    source[1]
+    _compute(tl, 1, 1, 1000)
+    source.release(1)
+    _compute(tl, 1, 1, 2000)
+    tl.close()
+    assert read(tmp_path / "s.pftrace")[2][COUNTER] == [(1000, 11 / 3)]
 
 
 def test_a_list_with_a_controller_gives_the_windows_of_the_plans_it_holds(tmp_path):
