@@ -1,12 +1,16 @@
 """The Perfetto timeline's tile windows (the "input spikes per timestep" counter) when a
 hand-written caller hands ``attach`` a plain list of plans: the windows come from the
-source the controller reads, or, with no controller, from the list itself. Values by hand."""
+source the controller reads, or, with no controller, from the list itself. Values by hand.
+And what the mutation run s12tl (attach, the windows, the spike samples) found unguarded:
+the counter's unit, a window past the spikes' last timestep, a plan released that was handed
+out before attach, the DRAM's bank tracks (its decode)."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 
 import numpy as np
+from perfetto.protos.perfetto.trace import perfetto_trace_pb2 as pb
 
 from tlmsim.dataflow import make_dataflow
 from tlmsim.engine.plan import LayerPlan, PlanSource, Tile
@@ -108,3 +112,67 @@ def test_a_run_whose_timeline_gets_a_list_writes_the_same_file(tmp_path):
     lazy = (tmp_path / "lazy.pftrace").read_bytes()
     assert (tmp_path / "list.pftrace").read_bytes() == lazy
     assert len(read(tmp_path / "lazy.pftrace")[2][COUNTER]) > 0
+
+
+def _units(path):
+    """Counter track name -> its unit."""
+    trace = pb.Trace()
+    trace.ParseFromString(path.read_bytes())
+    return {p.track_descriptor.name: p.track_descriptor.counter.unit_name for p in trace.packet
+            if p.HasField("track_descriptor") and p.track_descriptor.HasField("counter")}
+
+
+def test_a_window_past_the_last_timestep_averages_the_timesteps_there_are(tmp_path):
+    """Layer a has 4 timesteps of spikes (1, 3, 6, 10): a tile over timesteps 2-5 averages 2 and 3,
+    (6 + 10) / 2 = 8; one over 4-5 has none and gives no sample. The counter's unit is spikes."""
+    a = SimpleNamespace(name="a", index=0)
+    plans = [LayerPlan(layer=a, tiles=[Tile(0, 2, 5, [], [], 10), Tile(1, 4, 5, [], [], 10)])]
+    tl = PerfettoTimeline(tmp_path / "p.pftrace")
+    tl.attach(components={}, plans=plans, platform=SimpleNamespace(name="p"), workload=_workload(plans))
+    _compute(tl, 0, 0, 0)
+    _compute(tl, 0, 1, 1000)
+    tl.close()
+    assert read(tmp_path / "p.pftrace")[2][COUNTER] == [(0, 8.0)]
+    assert _units(tmp_path / "p.pftrace")[COUNTER] == "spikes"
+
+
+def test_a_plan_handed_out_before_attach_is_released_quietly(tmp_path):
+    """A timeline attached after the controller took layer a's plan never saw it made: its
+    release drops nothing, and layer a gets no sample; layer b, handed out after, does."""
+    plans = _plans()
+    ctrl = SimpleNamespace(plans=PlanSource(plans))
+    ctrl.plans[0]
+    tl = PerfettoTimeline(tmp_path / "e.pftrace")
+    tl.attach(components={"controller": ctrl}, plans=ctrl.plans, platform=SimpleNamespace(name="p"),
+              workload=_workload(plans))
+    _compute(tl, 0, 0, 0)
+    ctrl.plans.release(0)
+    ctrl.plans[1]
+    _compute(tl, 1, 0, 1000)
+    tl.close()
+    assert read(tmp_path / "e.pftrace")[2][COUNTER] == [(1000, 4.0)]
+
+
+def test_dram_hops_sit_on_the_bank_the_drams_decode_names(tmp_path):
+    """A DRAM double whose decode puts address 0 in channel 0, rank 0, bank group 1, bank 2 and
+    address 4096 in channel 1, rank 1, bank group 0, bank 3: each hop on the first lane of its
+    bank's track, under its channel, under dram."""
+    where = {0: (0, 0, 1, 2, 7, 0), 4096: (1, 1, 0, 3, 9, 5)}
+    dram = SimpleNamespace(decode=where.__getitem__)
+    tl = PerfettoTimeline(tmp_path / "d.pftrace")
+    tl.attach(components={"dram": dram}, plans=[], platform=SimpleNamespace(name="p"),
+              workload=SimpleNamespace(name="w", layers=[], spikes={}))
+    for i, a in enumerate((0, 4096)):
+        tl.hop(Transaction(i, Cmd.READ, DataClass.WEIGHTS, a, 64, "dram", "noc"), "dram", 1000, 5000, 0, 4000)
+    tl.close()
+    tracks, slices, _ = read(tmp_path / "d.pftrace")
+
+    def path(uuid):
+        names = []
+        while uuid != ROOT_UUID:
+            name, uuid = tracks[uuid]
+            names.append(name)
+        return names
+
+    assert sorted(path(s["track"]) for s in slices) == [
+        ["lane 0", "ch0 ra0 bg1 ba2", "ch0", "dram"], ["lane 0", "ch1 ra1 bg0 ba3", "ch1", "dram"]]
