@@ -176,3 +176,38 @@ def test_dram_hops_sit_on_the_bank_the_drams_decode_names(tmp_path):
 
     assert sorted(path(s["track"]) for s in slices) == [
         ["lane 0", "ch0 ra0 bg1 ba2", "ch0", "dram"], ["lane 0", "ch1 ra1 bg0 ba3", "ch1", "dram"]]
+
+
+def test_a_layer_without_input_spikes_gets_no_sample(tmp_path):
+    """Layer b has no spike record in the workload: its tiles give no sample; layer a's do."""
+    plans = _plans()
+    wl = _workload(plans)
+    del wl.spikes["b"]
+    tl = PerfettoTimeline(tmp_path / "n.pftrace")
+    tl.attach(components={}, plans=plans, platform=SimpleNamespace(name="p"), workload=wl)
+    _compute(tl, 1, 1, 0)
+    _compute(tl, 0, 0, 1000)
+    tl.close()
+    assert read(tmp_path / "n.pftrace")[2][COUNTER] == [(1000, 2.0)]
+
+
+def test_the_top_tracks_are_the_layers_then_each_component_once(tmp_path):
+    """attach describes the layers' track, then one per component in their order; hops and the
+    layer slices written later land on those (no second track of the same name). A NoC double
+    without a link observer is left alone (no link tracks)."""
+    plans = _plans()
+    ctrl = SimpleNamespace(plans=PlanSource(plans))
+    noc = SimpleNamespace(link_name=str)
+    tl = PerfettoTimeline(tmp_path / "u.pftrace")
+    tl.attach(components={"controller": ctrl, "noc": noc, "pe_array": object()}, plans=plans,
+              platform=SimpleNamespace(name="p"), workload=_workload(plans))
+    assert vars(noc) == {"link_name": str}
+    ctrl.plans[0]
+    _compute(tl, 0, 0, 0)
+    tl.close()
+    tracks, slices, _ = read(tmp_path / "u.pftrace")
+    assert [name for name, parent in tracks.values() if parent == ROOT_UUID] == [
+        "layers", "controller", "noc", "pe_array", COUNTER]
+    layer = next(s for s in slices if s["name"].startswith("L0 "))  # the compute hop: "L0 a t0"
+    assert tracks[tracks[layer["track"]][1]][0] == "pe_array"
+    assert sum(1 for s in slices if tracks[tracks[s["track"]][1]][0] == "layers") == 1
