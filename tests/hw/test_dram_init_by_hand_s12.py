@@ -8,11 +8,16 @@ tRCD 4, tRP 6, tRAS 11, burst 4 cycles of a 64-bit bus at burst length 8, so 64-
 after 100). Only public entry points.
 """
 
+import numpy as np
 import pytest
+import simpy
 
-from tests.hw.test_dram import Rig
+from tests.hw.test_dram import Rig, addr
 from tests.hw.test_dram_by_hand import cfg
+from tlmsim.engine.recorder import Recorder
+from tlmsim.engine.transaction import Cmd, DataClass
 from tlmsim.errors import ConfigError
+from tlmsim.hw.dram import Dram
 
 
 def test_a_request_size_that_is_not_a_power_of_two_is_refused():
@@ -28,3 +33,24 @@ def test_the_peak_bandwidth_is_one_burst_per_burst_time_per_channel():
     # 64 bytes every 4 cycles of 1 ns: 16 bytes per ns = 16 GB/s; two channels twice that
     assert Rig(cfg()).dram.peak_bandwidth_gb_per_s == 16.0
     assert Rig(cfg(org={"channels": 2})).dram.peak_bandwidth_gb_per_s == 32.0
+
+
+def test_the_command_sink_gets_the_log_without_a_kept_copy():
+    # one read of row 5, bank group 1, bank 3 (global bank 1 x 4 + 3 = 7), column 0, at 0: ACT 0, RD 4
+    # (tRCD 4), data end 15; finalized then: no power-down yet. The sink gets (cycle, channel, bank,
+    # command, row, column) rows: ACT 0 and RD 2 (COMMAND_NAMES' order); no command log is kept
+    chunks = []
+    env, rec = simpy.Environment(), Recorder()
+    d = Dram(name="dram", env=env, recorder=rec, config=cfg(), command_sink=chunks.append)
+
+    def proc():
+        txn = rec.new_transaction(Cmd.READ, DataClass.NONE, addr(row=5, bg=1, ba=3), 64, "t", "dram", now_ps=0)
+        yield from d.access(txn)
+
+    env.process(proc())
+    env.run()
+    assert env.now == 15_000
+    d.finalize(env.now)
+    assert np.concatenate(chunks).tolist() == [[0, 0, 7, 0, 5, -1], [4, 0, 7, 2, 5, 0]]
+    with pytest.raises(ConfigError):
+        d.command_records()
