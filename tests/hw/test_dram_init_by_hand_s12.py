@@ -54,3 +54,16 @@ def test_the_command_sink_gets_the_log_without_a_kept_copy():
     assert np.concatenate(chunks).tolist() == [[0, 0, 7, 0, 5, -1], [4, 0, 7, 2, 5, 0]]
     with pytest.raises(ConfigError):
         d.command_records()
+
+
+def test_a_row_hit_run_is_paced_by_the_burst_when_the_column_gaps_are_shorter():
+    # tCCD_S 2 and tCCD_L 3, both below the 4-cycle burst: two 256-byte reads of one row (8 bursts,
+    # columns 0-7) after its ACT at 0 issue RDs every 4 cycles, the data bus's pace: 4, 8, ..., 32;
+    # a's last data ends 16 + 7 + 4 = 27 ns, b's 32 + 11 = 43 ns
+    r = Rig(cfg(powerdown=False, timing=dict(tCCD_S=2, tCCD_L=3)))
+    r.req("a", addr(row=1), nbytes=256)
+    r.req("b", addr(row=1, col=4), nbytes=256)
+    r.run()
+    assert r.done == {"a": 27_000, "b": 43_000}
+    assert r.cmds("ACT") == [0]
+    assert r.cmds("RD") == [4, 8, 12, 16, 20, 24, 28, 32]
