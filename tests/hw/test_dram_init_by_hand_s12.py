@@ -67,3 +67,16 @@ def test_a_row_hit_run_is_paced_by_the_burst_when_the_column_gaps_are_shorter():
     assert r.done == {"a": 27_000, "b": 43_000}
     assert r.cmds("ACT") == [0]
     assert r.cmds("RD") == [4, 8, 12, 16, 20, 24, 28, 32]
+
+
+def test_one_cycle_bursts_issue_one_rd_per_cycle():
+    # burst length 2 on a double-data-rate bus: 1-cycle bursts of 16 bytes; tCCD_S = tCCD_L = 1. A
+    # 64-byte read is 4 bursts of one row: ACT 0, RDs 4, 5, 6, 7 (nothing asks for a second cycle
+    # between them), the last data ends 7 + CL 7 + 1 = 15 ns
+    c = cfg(powerdown=False, org={"burst_length": 2}, timing=dict(tCCD_S=1, tCCD_L=1))
+    assert (c.resolve().burst_cycles, c.resolve().request_bytes) == (1, 16)
+    r = Rig(c)
+    r.req("a", 0, nbytes=64)
+    r.run()
+    assert r.done == {"a": 15_000}
+    assert r.cmds("RD") == [4, 5, 6, 7]
