@@ -43,8 +43,8 @@ import simpy
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.transaction import Cmd, DataClass
 from tlmsim.hw.dram import Dram
-from tlmsim.platform import load_platform
 from tlmsim.soc.run import simulate
+from tlmsim.platform import load_platform
 from tlmsim.verify.dram_timing import DramCommandChecker
 from tlmsim.workload import load_workload
 
