@@ -113,10 +113,10 @@ def _load(platform_arg, workload_arg, overrides, seed):
     from tlmsim.platform import load_platform
     from tlmsim.workload import load_workload
 
-    if platform_arg is not None and workload_arg is not None:
-        if _arg_kind(platform_arg) in WORKLOAD_KINDS and _arg_kind(workload_arg) == "platform":
-            raise ConfigError(f"the arguments are swapped: {platform_arg!r} is a workload and {workload_arg!r} a "
-                              f"platform; PLATFORM comes first: tlmsim run {workload_arg} {platform_arg}")
+    if (platform_arg is not None and workload_arg is not None and _arg_kind(platform_arg) in WORKLOAD_KINDS
+            and _arg_kind(workload_arg) == "platform"):
+        raise ConfigError(f"the arguments are swapped: {platform_arg!r} is a workload and {workload_arg!r} a "
+                          f"platform; PLATFORM comes first: tlmsim run {workload_arg} {platform_arg}")
     platform = load_platform(platform_arg, overrides)
     workload = load_workload(workload_arg, seed=seed)
     return platform, workload
@@ -130,9 +130,9 @@ def _progress(args, label: str, layers: int):
 
 
 def cmd_run(args) -> int:
-    from tlmsim.soc.run import simulate
     from tlmsim.outputs import check_outputs
     from tlmsim.report import build_report, console_summary, write_tables
+    from tlmsim.soc.run import simulate
 
     if args.workload is None and args.platform is not None and _arg_kind(args.platform) in (*WORKLOAD_KINDS, "trace"):
         args.platform, args.workload = None, args.platform  # `tlmsim run WORKLOAD` on the default platform

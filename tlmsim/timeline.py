@@ -203,7 +203,8 @@ class PerfettoTimeline:
         self._pending_flows: dict[tuple[int, int], list[int]] = {}  # (layer, tile) -> flow ids loaded into L1
         self._layer_span: dict[int, list[int]] = {}
         self._layer_names: dict[int, str] = {}
-        self._tile_window: dict[tuple[int, int], tuple[int, int]] = {}
+        #: layer index -> tile index -> (first, last timestep), for the layers whose plans are out now
+        self._tile_window: dict[int, dict[int, tuple[int, int]]] = {}
         self._spikes_per_step: dict[int, list[int]] = {}
         self._decode = None
         self._controller = None
@@ -236,9 +237,19 @@ class PerfettoTimeline:
         self._decode = getattr(dram, "decode", None)
         self._title = f"tlmsim: {workload.name} on {platform.name}"
         self._layer_names = {l.index: l.name for l in workload.layers}
-        plans = PlanSource.of(plans)  # the controller's source: each layer's tile windows while it runs
-        plans.watch(self._plan_made, self._plan_released)
-        layers = [s.layer for s in plans.summaries]
+        # each layer's tile windows while it runs: watched on the source the controller reads (a
+        # list given here alongside is another holder of the same plans, which nothing hands out)
+        source = getattr(self._controller, "plans", None)
+        if not isinstance(source, PlanSource):  # no controller (a hand-fed timeline): the plans given
+            if isinstance(plans, PlanSource):
+                source = plans
+            else:  # a list holds every plan and nothing hands them out: every window from the start
+                plans = list(plans)
+                source = PlanSource(plans)
+                for plan in plans:
+                    self._plan_made(plan)
+        source.watch(self._plan_made, self._plan_released)
+        layers = [s.layer for s in source.summaries]
         for layer in layers:
             arr = workload.spikes.get(layer.name)
             if arr is not None and len(arr):
@@ -257,13 +268,10 @@ class PerfettoTimeline:
             add_sink(self._dram_commands)
 
     def _plan_made(self, plan) -> None:
-        li = plan.layer.index
-        win = self._tile_window
-        for t in plan.tiles:
-            win[(li, t.index)] = (t.t_first, t.t_last)
+        self._tile_window[plan.layer.index] = {t.index: (t.t_first, t.t_last) for t in plan.tiles}
 
     def _plan_released(self, li: int) -> None:
-        self._tile_window = {k: v for k, v in self._tile_window.items() if k[0] != li}
+        self._tile_window.pop(li, None)
 
     def hop(self, txn: Transaction, component: str, start_ps: int, end_ps: int, wait_ps: int,
             busy_ps: float) -> None:
@@ -476,7 +484,8 @@ class PerfettoTimeline:
     # -- counters ------------------------------------------------------------------------
     def _spike_sample(self, layer: int, tile: int, ts: int) -> None:
         steps = self._spikes_per_step.get(layer)
-        window = self._tile_window.get((layer, tile))
+        windows = self._tile_window.get(layer)
+        window = windows.get(tile) if windows is not None else None
         if not steps or window is None:
             return
         t0, t1 = window

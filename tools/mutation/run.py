@@ -145,7 +145,7 @@ def mutant_results(work: Path, module: str) -> dict[str, int | None]:
 
 def show(work: Path, name: str) -> str:
     return subprocess.run([sys.executable, "-m", "mutmut", "show", name], cwd=work, capture_output=True,
-                          text=True).stdout
+                          text=True, check=False).stdout
 
 
 def _changed_lines(diff: str) -> tuple[str, str]:
@@ -243,13 +243,13 @@ def run_module(module: str, spec: dict, *, rev: str | None, tag: str, entries: l
             lower = max(0, 15 - os.nice(0))
             proc = subprocess.run(["nice", "-n", str(lower), sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs),
                                    *(recheck[1] if recheck else only or [])], cwd=work, env=env,
-                                  stdout=fh, stderr=subprocess.STDOUT)
+                                  stdout=fh, stderr=subprocess.STDOUT, check=False)  # its exit code is read below
         if proc.returncode:
             if NO_TESTS not in log.read_text(errors="replace"):
                 raise SystemExit(f"mutation: mutmut failed on {module} (exit {proc.returncode}; see {log})")
             # no selected test reaches any mutated function: every mutant survives ("no tests");
             # a module without functions (e.g. dataflow/dense_ws.py: a class attribute) has none
-            names = re.findall(r"^\s*def (x\w*__mutmut_\d+)\(", (work / "mutants" / "tlmsim" / module).read_text(), re.M)
+            names = re.findall(r"^\s*def (x\w*__mutmut_\d+)\(", (work / "mutants" / "tlmsim" / module).read_text(), re.MULTILINE)
             codes = {"tlmsim." + module[:-3].replace("/", ".") + "." + n: None for n in names}
         else:
             codes = mutant_results(work, module)
@@ -362,7 +362,7 @@ def salvage(work: Path, tag: str, entries: list[dict], *, by_mutant: bool = Fals
 
 def stored_survivors(path: Path) -> list[tuple[str, str]]:
     """(mutant name, diff) of every survivor stored in a results/<tag>/<module>.txt file."""
-    blocks = re.split(r"^(?=SURVIVED \(mutant |EQUIVALENT: )", path.read_text(), flags=re.M)[1:]
+    blocks = re.split(r"^(?=SURVIVED \(mutant |EQUIVALENT: )", path.read_text(), flags=re.MULTILINE)[1:]
     out = []
     for b in blocks:
         head, _, diff = b.partition("\n")
@@ -376,7 +376,7 @@ def rescore(tag: str, rows: dict[str, dict], entries: list[dict]) -> None:
         path = RESULTS / tag / f"{m.replace('/', '_')}.txt"
         if not path.exists():
             continue
-        blocks = re.split(r"^(?=SURVIVED \(mutant |EQUIVALENT: )", path.read_text(), flags=re.M)[1:]
+        blocks = re.split(r"^(?=SURVIVED \(mutant |EQUIVALENT: )", path.read_text(), flags=re.MULTILINE)[1:]
         equivalent, real = [], []
         for b in blocks:
             head, _, diff = b.partition("\n")
@@ -541,7 +541,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
             rescore(args.tag, {m: rows[m]}, entries)
             text = (RESULTS / args.tag / f"{m.replace('/', '_')}.txt").read_text()
-            names = re.findall(r"^SURVIVED \(mutant ([^)]+)\)", text, flags=re.M)
+            names = re.findall(r"^SURVIVED \(mutant ([^)]+)\)", text, flags=re.MULTILINE)
             if not names:
                 continue
             recheck = (rows[m], names)
