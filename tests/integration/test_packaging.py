@@ -19,7 +19,8 @@ def _setup_kwargs() -> dict:
     for node in tree.body:
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict):
             env[node.targets[0].id] = ast.literal_eval(node.value)
-    call = next(n.value for n in tree.body if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call))
+    call = next(n.value for n in tree.body if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)
+                and isinstance(n.value.func, ast.Name) and n.value.func.id == "setup")
     out = {}
     for kw in call.keywords:
         if kw.arg in ("package_dir", "package_data"):
