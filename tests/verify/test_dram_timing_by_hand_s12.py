@@ -1,0 +1,74 @@
+"""The DRAM timing checker after its session-12 rewrite (tlmsim/verify/dram_timing.py): the
+places its mutation run (tag s12chk) showed no test reached, on hand-written logs with the
+exact sentences expected and the exact boundary cycle accepted.
+
+Timings of tests/verify/test_dram_timing_rules.py (its SPEC and log helpers): tCK 1 ns,
+burst 4 cycles, AL 1, CL 7, CWL 5 (RL = AL + CL = 8, WL = AL + CWL = 6), tRCD 4, tRP 6,
+tCCD_L 7, tRTRS 2. Each log is checked as a DataFrame and as integer rows (``check``).
+"""
+
+import pandas as pd
+
+from tlmsim.verify.dram_timing import DramCommandChecker, check_dram_commands, check_dram_records
+from tests.verify.test_dram_timing_rules import SPEC, C, check, msg, records
+
+BUS = "the data bus (burst 4 cycles, tRTRS = 2 on a rank switch or read->write)"
+
+
+def test_cycles_beyond_the_one_key_sort_are_ordered_by_time():
+    # the per-bank order sorts by one key, cycle x 4 + priority, only while cycles stay below 2**60;
+    # at 2**61 that key would overflow int64 (2**61 + 1 -> (2**63 + 7) mod 2**64, negative) and put
+    # the RD before its ACT ("RD/WR to a closed bank"): the checker must use lexsort there
+    b = 1 << 61
+    assert check([C(b - 1, "ACT"), C(b + 1, "RD")]) == [msg(b + 1, "RD", "tRCD = 4", b - 1)]
+    assert check([C(b - 1, "ACT"), C(b + 3, "RD")]) == []  # ACT + tRCD = b + 3: allowed
+    # a power-down exit at that height too (its order key is cycle x 2 + [not a power event])
+    assert check([C(b - 1, "PDE"), C(b + 2, "PDX"), C(b + 7, "ACT")]) == [
+        msg(b + 7, "ACT", "tXP = 6 after a power-down exit", b + 2)]
+
+
+def test_refresh_after_a_precharge_that_is_the_first_command_of_the_log():
+    # the PRE is the refresh walk's step 0 (its rank's first ACT/PRE/REF row): PRE at 0 + tRP 6
+    pre_first = "cycle 5: REF at channel 0 rank 0 breaks tRP = 6 after a PRE"
+    assert check([C(0, "PRE"), C(5, "REF")]) == [pre_first]
+    assert check([C(0, "PRE"), C(6, "REF")]) == []
+    # the same in rank 1 with a rank-0 row before it: step 0 of the walk is then rank 0's ACT
+    assert check([C(0, "ACT", ba=3), C(1, "PRE", ra=1), C(6, "REF", ra=1)]) == [
+        "cycle 6: REF at channel 0 rank 1 breaks tRP = 6 after a PRE"]
+    assert check([C(0, "ACT", ba=3), C(1, "PRE", ra=1), C(7, "REF", ra=1)]) == []
+
+
+def test_the_streaming_context_keeps_every_row_of_its_window_for_the_data_bus():
+    # rank 0 bank 0 reads at 10 (data 18..22) and 17 (data 25..29); rank 1 writes at 17 (WL 6: data
+    # 23..27). In data order RD@10, WR@17, RD@17: the write needs 18 + 4 + tRTRS 2 = 24 (rank switch)
+    # and the read after it 23 + 4 + 2 = 29; RD and WR share cycle 17 on the command bus.
+    log = [C(0, "ACT"), C(1, "ACT", ra=1), C(10, "RD"), C(17, "RD"), C(17, "WR", ra=1)]
+    want = [msg(17, "RD", BUS), msg(17, "WR", BUS, ra=1),
+            msg(17, "RD", "one command per cycle on the channel's command bus")]
+    assert check(log) == want
+    # the chunk boundary cuts cycle 17: the write's data-order predecessor is RD@10, which is not
+    # its bank's last RD (RD@17 is): only the window's rows (every row of the last `window`
+    # cycles) carry it into the second chunk
+    rec = records(log)
+    chk = DramCommandChecker(SPEC)
+    chk.feed(rec[:4])
+    assert chk.finish() == []
+    assert [int(c) for c in chk.ctx[:, 0]] == [0, 1, 10, 17]
+    chk.feed(rec[4:])
+    assert chk.finish() == want == check_dram_records(rec, SPEC, from_cycle=17)
+
+
+def test_rows_at_one_cycle_keep_their_log_order_in_an_unsorted_log():
+    # 17 rows, odd ones at cycle 0 and even ones at cycle 5 (not time-sorted): numpy's default
+    # (unstable) argsort would put row 7 before row 5 here; the checker sorts stably, so of the two
+    # ACTs of rank 0 at cycle 0 the later row (7) is the one that breaks tRRD after the earlier
+    rows = []
+    for i in range(17):
+        cycle = 0 if i % 2 else 5
+        if i in (5, 7):
+            rows.append(dict(cycle=cycle, channel=0, rank=0, bankgroup=i // 7, bank=0, command="ACT", row=0))
+        else:  # precharges of a closed bank of the other channel: no rule applies to them
+            rows.append(dict(cycle=cycle, channel=1, rank=0, bankgroup=0, bank=0, command="PRE", row=0))
+    assert check_dram_commands(pd.DataFrame(rows), SPEC) == [
+        msg(0, "ACT", "tRRD_S/L = 2/3", bg=1),
+        msg(0, "ACT", "one command per cycle on the channel's command bus")]
