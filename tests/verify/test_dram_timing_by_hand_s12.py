@@ -72,3 +72,19 @@ def test_rows_at_one_cycle_keep_their_log_order_in_an_unsorted_log():
     assert check_dram_commands(pd.DataFrame(rows), SPEC) == [
         msg(0, "ACT", "tRRD_S/L = 2/3", bg=1),
         msg(0, "ACT", "one command per cycle on the channel's command bus")]
+
+
+def test_rows_of_one_bank_at_one_cycle_keep_their_log_order_in_an_unsorted_log():
+    # 17 unsorted rows: two ACTs to bank 0 at cycle 0 (rows 7: row 0, and 15: row 1), a RD of row 1
+    # at cycle 5 (row 4), precharges of the other channel elsewhere. The per-bank order (cycle x 4 +
+    # priority, stable) keeps row 7 before row 15, so row 1 is the open row the RD reads: only the
+    # second ACT breaks a rule (an open bank, tRC from cycle 0), no "row that is not open" (numpy's
+    # unstable argsort would put row 15 first here and leave row 0 open)
+    cycles = [0, 0, 0, 0, 5, 5, 5, 0, 0, 5, 0, 5, 5, 0, 5, 0, 0]
+    rows = [dict(cycle=c, channel=1, rank=0, bankgroup=0, bank=0, command="PRE", row=0) for c in cycles]
+    rows[7] = dict(cycle=0, channel=0, rank=0, bankgroup=0, bank=0, command="ACT", row=0)
+    rows[15] = dict(cycle=0, channel=0, rank=0, bankgroup=0, bank=0, command="ACT", row=1)
+    rows[4] = dict(cycle=5, channel=0, rank=0, bankgroup=0, bank=0, command="RD", row=1)
+    assert check_dram_commands(pd.DataFrame(rows), SPEC) == [
+        msg(0, "ACT", "ACT to an open bank", 0), msg(0, "ACT", "tRC = 17", 0), msg(0, "ACT", "tRRD_S/L = 2/3"),
+        msg(0, "ACT", "one command per cycle on the channel's command bus")]
