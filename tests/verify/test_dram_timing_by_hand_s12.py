@@ -10,7 +10,8 @@ tCCD_L 7, tRTRS 2. Each log is checked as a DataFrame and as integer rows (``che
 import pandas as pd
 
 from tlmsim.verify.dram_timing import DramCommandChecker, check_dram_commands, check_dram_records
-from tests.verify.test_dram_timing_rules import SPEC, C, check, msg, records
+from tlmsim.platform.dram import DramConfig
+from tests.verify.test_dram_timing_rules import ORG, SPEC, TIMING, C, check, msg, records
 
 BUS = "the data bus (burst 4 cycles, tRTRS = 2 on a rank switch or read->write)"
 
@@ -88,3 +89,27 @@ def test_rows_of_one_bank_at_one_cycle_keep_their_log_order_in_an_unsorted_log()
     assert check_dram_commands(pd.DataFrame(rows), SPEC) == [
         msg(0, "ACT", "ACT to an open bank", 0), msg(0, "ACT", "tRC = 17", 0), msg(0, "ACT", "tRRD_S/L = 2/3"),
         msg(0, "ACT", "one command per cycle on the channel's command bus")]
+
+
+def test_refresh_finds_the_open_bank_among_65536_banks():
+    # the largest organisation the platform schema allows in ranks: 64 channels x 16 ranks x 16 bank
+    # groups x 4 banks = 65536 banks (global bank id = (channel x 16 + rank) x 64 + group x 4 + bank).
+    # The refresh rule finds each bank's latest ACT/PRE by a binary search over (bank, walk step)
+    # keys, so the rows must be sorted by bank id in increasing order also when the ids span 2**15
+    # or more (no 16-bit sort key then)
+    org = dict(ORG, channels=64, ranks=16, bankgroups=16, banks_per_group=4)
+    big = DramConfig.model_validate({"preset": "DDR4-3200", "org": org, "timing": TIMING}).resolve()
+    assert (big.channels * big.ranks * big.banks_per_rank, big.tRP) == (65536, 6)
+    for other, ref_ch, open_ in (
+        ((63, 15, 15, 3), 0, (0, 0, 0, 0)),  # ids 0 and 65535: a span of 65535
+        ((0, 0, 0, 0), 32, (32, 0, 0, 0)),  # ids 0 and 32768: a span of exactly 2**15
+        ((15, 15, 15, 0), 16, (16, 0, 1, 2)),  # ids 16380 and 16390: the second id + the lowest >= 2**15
+    ):
+        ch, ra, bg, ba = other
+        ach, ara, abg, aba = open_
+        log = [C(0, "ACT", ch=ch, ra=ra, bg=bg, ba=ba), C(1, "ACT", ch=ach, ra=ara, bg=abg, ba=aba),
+               C(10, "REF", ch=ref_ch)]
+        assert check(log, spec=big) == [f"cycle 10: REF at channel {ref_ch} rank 0 with a bank still open"]
+        # closed 11 cycles after its ACT (tRAS 11), the REF at PRE + tRP = 18 is allowed
+        log = log[:2] + [C(12, "PRE", ch=ach, ra=ara, bg=abg, ba=aba), C(18, "REF", ch=ref_ch)]
+        assert check(log, spec=big) == []
