@@ -113,3 +113,19 @@ def test_refresh_finds_the_open_bank_among_65536_banks():
         # closed 11 cycles after its ACT (tRAS 11), the REF at PRE + tRP = 18 is allowed
         log = log[:2] + [C(12, "PRE", ch=ach, ra=ara, bg=abg, ba=aba), C(18, "REF", ch=ref_ch)]
         assert check(log, spec=big) == []
+
+
+def test_a_log_of_one_row():
+    # the rules look up "the previous command" of a row's group: none here (-1), never a wrapped index
+    assert check([C(0, "RD")]) == [msg(0, "RD", "RD/WR to a closed bank")]
+    assert check([C(0, "WR", ra=1)]) == [msg(0, "WR", "RD/WR to a closed bank", ra=1)]
+    assert check([C(0, "ACT")]) == check([C(0, "PRE")]) == check([C(0, "REF")]) == []
+
+
+def test_power_violations_after_from_cycle_name_their_own_event():
+    # PDE at 0 with an ACT at 1 inside it (before from_cycle 10: context), SRE at 20 with an ACT at 21
+    # inside it: the reported ACT is measured from the SRE, not from the PDE of the dropped one
+    log = [C(0, "PDE"), C(1, "ACT"), C(20, "SRE"), C(21, "ACT", ba=1)]
+    inside = "no command while the rank is powered down or in self-refresh"
+    assert check(log) == [msg(1, "ACT", inside, 0), msg(21, "ACT", inside, 20, ba=1)]
+    assert check(log, from_cycle=10) == [msg(21, "ACT", inside, 20, ba=1)]
