@@ -129,3 +129,26 @@ def test_power_violations_after_from_cycle_name_their_own_event():
     inside = "no command while the rank is powered down or in self-refresh"
     assert check(log) == [msg(1, "ACT", inside, 0), msg(21, "ACT", inside, 20, ba=1)]
     assert check(log, from_cycle=10) == [msg(21, "ACT", inside, 20, ba=1)]
+
+
+def test_the_streaming_context_keeps_each_banks_last_act_among_131072_banks():
+    # 64 channels x 16 ranks x 16 groups x 8 banks: global bank ids 0..131071 span more than 2**16,
+    # so the context's last ACT per bank is found by a sort by bank, not by a table. Bank 0 opens
+    # row 2 at cycle 0; rank 1023 (channel 63, rank 15) activates five banks of group 15, the last
+    # at `far`, ten windows later; a read of row 2 two windows on still finds the row open
+    org = dict(ORG, channels=64, ranks=16, bankgroups=16, banks_per_group=8)
+    big = DramConfig.model_validate({"preset": "DDR4-3200", "org": org, "timing": TIMING}).resolve()
+    chk = DramCommandChecker(big)
+    far = 10 * chk.window
+    last = dict(ch=63, ra=15, bg=15)
+    first = [C(0, "ACT", row=2)] + [C(1 + 3 * b, "ACT", ba=b, **last) for b in range(4)] + [C(far, "ACT", ba=7, **last)]
+    rec = records(first, big)
+    assert int(rec[-1, 2]) == 131071
+    chk.feed(rec)
+    chk.feed(records([C(2 * far, "RD", row=2)], big))
+    assert chk.finish() == check(first + [C(2 * far, "RD", row=2)], spec=big) == []
+    # and a read of another row is caught, measured from that ACT at cycle 0
+    chk = DramCommandChecker(big)
+    chk.feed(rec)
+    chk.feed(records([C(2 * far, "RD", row=3)], big))
+    assert chk.finish() == [msg(2 * far, "RD", "RD/WR to a row that is not open", 0)]
