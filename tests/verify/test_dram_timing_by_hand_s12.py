@@ -152,3 +152,15 @@ def test_the_streaming_context_keeps_each_banks_last_act_among_131072_banks():
     chk.feed(rec)
     chk.feed(records([C(2 * far, "RD", row=3)], big))
     assert chk.finish() == [msg(2 * far, "RD", "RD/WR to a row that is not open", 0)]
+
+
+def test_a_read_one_cycle_before_a_precharge_listed_after_it():
+    # per bank the order is cycle x 4 + priority (PRE 0, REF 1, ACT 2, RD/WR 3): the RD at 11 (key 47)
+    # stays before the PRE at 12 (key 48) although the log lists the PRE first, so the PRE breaks
+    # AL + tRTP = 1 + 5 (from the RD at 11) and the RD finds its row open
+    rows = [dict(cycle=0, channel=0, rank=0, bankgroup=0, bank=0, command="ACT", row=0),
+            dict(cycle=12, channel=0, rank=0, bankgroup=0, bank=0, command="PRE", row=0),
+            dict(cycle=11, channel=0, rank=0, bankgroup=0, bank=0, command="RD", row=0)]
+    assert check_dram_commands(pd.DataFrame(rows), SPEC) == [msg(12, "PRE", "AL + tRTP = 6", 11)]
+    rows[1]["cycle"] = 17  # RD + AL + tRTP = 17: allowed
+    assert check_dram_commands(pd.DataFrame(rows), SPEC) == []
