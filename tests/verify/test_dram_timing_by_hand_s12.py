@@ -164,3 +164,14 @@ def test_a_read_one_cycle_before_a_precharge_listed_after_it():
     assert check_dram_commands(pd.DataFrame(rows), SPEC) == [msg(12, "PRE", "AL + tRTP = 6", 11)]
     rows[1]["cycle"] = 17  # RD + AL + tRTP = 17: allowed
     assert check_dram_commands(pd.DataFrame(rows), SPEC) == []
+
+
+def test_a_power_down_listed_after_its_command_at_cycle_2_to_the_58():
+    # the power rules order a rank's rows by the integer key cycle x 2 + [not a power event]; at
+    # 2**58 a float key would round away the 10 cycles between the PDE and the ACT (spacing 2**7 at
+    # 2**59) and leave the rows in log order, the ACT first
+    b = 1 << 58
+    rows = [dict(cycle=b + 10, channel=0, rank=0, bankgroup=0, bank=0, command="ACT", row=0),
+            dict(cycle=b, channel=0, rank=0, bankgroup=-1, bank=-1, command="PDE", row=-1)]
+    assert check_dram_commands(pd.DataFrame(rows), SPEC) == [
+        msg(b + 10, "ACT", "no command while the rank is powered down or in self-refresh", b)]
