@@ -175,3 +175,11 @@ def test_a_power_down_listed_after_its_command_at_cycle_2_to_the_58():
             dict(cycle=b, channel=0, rank=0, bankgroup=-1, bank=-1, command="PDE", row=-1)]
     assert check_dram_commands(pd.DataFrame(rows), SPEC) == [
         msg(b + 10, "ACT", "no command while the rank is powered down or in self-refresh", b)]
+
+
+def test_power_states_left_in_time_with_from_cycle():
+    # PDE at 0, PDX at 5 (>= 0 + tCKE 3), the ACT at PDX + tXP 6 = 11: no command inside
+    # any interval; with from_cycle the empty interval lists must stay empty
+    log = [C(0, "PDE"), C(5, "PDX"), C(11, "ACT")]
+    assert check(log) == check(log, from_cycle=0) == check(log, from_cycle=6) == []
+    assert check(log[:2] + [C(10, "ACT")], from_cycle=6) == [msg(10, "ACT", "tXP = 6 after a power-down exit", 5)]
