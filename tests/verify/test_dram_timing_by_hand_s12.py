@@ -183,3 +183,16 @@ def test_power_states_left_in_time_with_from_cycle():
     log = [C(0, "PDE"), C(5, "PDX"), C(11, "ACT")]
     assert check(log) == check(log, from_cycle=0) == check(log, from_cycle=6) == []
     assert check(log[:2] + [C(10, "ACT")], from_cycle=6) == [msg(10, "ACT", "tXP = 6 after a power-down exit", 5)]
+
+
+def test_command_bus_names_the_first_row_of_each_cycle_in_an_unsorted_log():
+    # 17 REFs of channel 0 (no other rule applies to them), cycles 0..2 in no order: the command-bus
+    # rule names, per repeated cycle, its lowest row (rows 0: cycle 2 rank 1, 1: cycle 0 rank 0,
+    # 7: cycle 1 rank 0), in row order; numpy's unstable argsort would name rows 1, 6, 11 here
+    cycles = [2, 0, 0, 0, 0, 2, 2, 1, 0, 0, 0, 1, 1, 1, 0, 0, 2]
+    ranks = [1, 0, 0, 0, 0, 1, 1, 0, 0, 1, 1, 0, 1, 1, 1, 1, 0]
+    rows = [dict(cycle=c, channel=0, rank=r, bankgroup=-1, bank=-1, command="REF", row=-1)
+            for c, r in zip(cycles, ranks)]
+    bus = "one command per cycle on the channel's command bus"
+    assert check_dram_commands(pd.DataFrame(rows), SPEC) == [
+        msg(2, "REF", bus, ra=1, bg=-1, ba=-1), msg(0, "REF", bus, bg=-1, ba=-1), msg(1, "REF", bus, bg=-1, ba=-1)]
