@@ -196,3 +196,16 @@ def test_command_bus_names_the_first_row_of_each_cycle_in_an_unsorted_log():
     bus = "one command per cycle on the channel's command bus"
     assert check_dram_commands(pd.DataFrame(rows), SPEC) == [
         msg(2, "REF", bus, ra=1, bg=-1, ba=-1), msg(0, "REF", bus, bg=-1, ba=-1), msg(1, "REF", bus, bg=-1, ba=-1)]
+
+
+def test_the_data_bus_starts_from_the_lowest_row_of_the_earliest_burst_in_an_unsorted_log():
+    # 17 RDs of channel 0 at cycles 0..2 in no order (data starts 8..10, bursts of 4 cycles): in data
+    # order every burst but the first starts before the previous one ends, so every RD but the first
+    # is reported. The first is the lowest row of the earliest start, row 8 (cycle 0); numpy's
+    # unstable argsort would put row 13 (also cycle 0) first here
+    cycles = [2, 2, 1, 1, 2, 2, 2, 1, 0, 2, 0, 1, 2, 0, 0, 2, 0]
+    where = [dict(ra=(i // 8) % 2, bg=(i // 4) % 2, ba=i % 4) for i in range(17)]
+    rows = [dict(cycle=c, channel=0, rank=w["ra"], bankgroup=w["bg"], bank=w["ba"], command="RD", row=0)
+            for c, w in zip(cycles, where)]
+    got = [m for m in check_dram_commands(pd.DataFrame(rows), SPEC, limit=200) if BUS in m]
+    assert got == [msg(cycles[i], "RD", BUS, **where[i]) for i in range(17) if i != 8]
