@@ -4,13 +4,14 @@ exact sentences expected and the exact boundary cycle accepted.
 
 Timings of tests/verify/test_dram_timing_rules.py (its SPEC and log helpers): tCK 1 ns,
 burst 4 cycles, AL 1, CL 7, CWL 5 (RL = AL + CL = 8, WL = AL + CWL = 6), tRCD 4, tRP 6,
-tCCD_L 7, tRTRS 2. Each log is checked as a DataFrame and as integer rows (``check``).
+tCCD_L 7, tRTRS 2. Each log is checked as a DataFrame and as integer rows (``check``), the
+unsorted ones as DataFrames only (the model's integer rows come time-sorted).
 """
 
 import pandas as pd
 
-from tlmsim.verify.dram_timing import DramCommandChecker, check_dram_commands, check_dram_records
 from tlmsim.platform.dram import DramConfig
+from tlmsim.verify.dram_timing import DramCommandChecker, check_dram_commands, check_dram_records
 from tests.verify.test_dram_timing_rules import ORG, SPEC, TIMING, C, check, msg, records
 
 BUS = "the data bus (burst 4 cycles, tRTRS = 2 on a rank switch or read->write)"
