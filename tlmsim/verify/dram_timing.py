@@ -149,16 +149,6 @@ class _Groups:
         return prev if self.start is None else np.where(prev >= self.start, prev, -1)
 
 
-def _last_before(order: np.ndarray, group: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """For each position of ``order`` (indices sorted by group, then time), the index
-    of the latest earlier entry of the same group with ``mask`` set, or -1."""
-    g = _Groups(order, group)
-    prev = g.prev(mask[order])
-    res = np.empty(len(order), dtype=np.int64)
-    res[order] = np.where(prev >= 0, order[prev], -1)
-    return res
-
-
 def check_dram_commands(
     log: "pd.DataFrame", spec: "DramSpec", *, end_cycle: int | None = None, limit: int = 20,
     from_cycle: int | None = None,
