@@ -448,6 +448,10 @@ def test_a_row_naming_no_known_command_is_ignored():
     log = frame([C(0, "ACT"), C(5, "NOP"), C(6, "RD")])
     assert list(log["command"]) == ["ACT", "NOP", "RD"]
     assert check_dram_commands(log, SPEC) == []  # not taken for a PRE (tRAS) or any other command
+    # nor for a command on the channel's command bus: a NOP at the ACT's cycle was reported as the
+    # second command of that cycle, named "SRX" (mutchk, session 12)
+    assert check_dram_commands(frame([C(0, "ACT"), C(0, "NOP"), C(6, "RD")]), SPEC) == []
+    assert check_dram_commands(frame([C(0, "NOP"), C(0, "ACT"), C(6, "RD")]), SPEC) == []
 
 
 def test_one_bank_at_one_cycle_in_any_row_order():

@@ -81,8 +81,11 @@ class _Log:
         code = np.full(len(names), -1, dtype=np.int64)
         for k, c in enumerate(CODES):
             code[names == c] = k
-        col = {k: log[k].to_numpy(dtype=np.int64) for k in ("cycle", "channel", "rank", "bankgroup", "bank", "row")}
-        return cls(col["cycle"], col["channel"], col["rank"], col["bankgroup"], col["bank"], col["row"], code, spec)
+        known = code >= 0  # a row naming no known command is ignored (it takes no command-bus slot either)
+        col = {k: log[k].to_numpy(dtype=np.int64)[known]
+               for k in ("cycle", "channel", "rank", "bankgroup", "bank", "row")}
+        return cls(col["cycle"], col["channel"], col["rank"], col["bankgroup"], col["bank"], col["row"], code[known],
+                   spec)
 
     @classmethod
     def from_records(cls, rec: np.ndarray, spec: "DramSpec") -> "_Log":
