@@ -24,8 +24,8 @@ from __future__ import annotations
 import ast
 import importlib
 import importlib.util
+import json
 import os
-import pickle
 import random
 import shutil
 import subprocess
@@ -333,28 +333,34 @@ def test_typed_functions_have_no_nested_scope_reading_a_typed_local():
 #: two golden probes (tools/golden.py) with different DRAM protocols and dataflows
 PROBES = ("ddr4-baseline:spikex:digits-snn", "hbm2-server:dense-os:digits-snn")
 _FRAMES = """
-import importlib.util, pickle, sys
+import importlib.util, json, sys
+from pathlib import Path
 spec = importlib.util.spec_from_file_location("tlmsim_tools_golden", sys.argv[1])
 golden = importlib.util.module_from_spec(spec); sys.modules[spec.name] = golden; spec.loader.exec_module(golden)
 from tlmsim import kernels
 import tlmsim.hw.dram
-ids = sys.argv[3:]
-frames = {p.id: golden.run_probe(p) for p in golden.probes() if p.id in ids}
-with open(sys.argv[2], "wb") as f:
-    pickle.dump((kernels.kernel(), tlmsim.hw.dram.__file__, frames), f)
+out, ids = Path(sys.argv[2]), sys.argv[3:]
+golden.write_golden({p.id: golden.run_probe(p) for p in golden.probes() if p.id in ids}, out)
+(out / "build.json").write_text(json.dumps([kernels.kernel(), tlmsim.hw.dram.__file__]))
 """
 
 
 def _probe_frames(tmp_path: Path, pure: bool):
-    out = tmp_path / ("pure.pkl" if pure else "compiled.pkl")
+    """(which build ran, its dram module's file, probe -> table -> frame) from a subprocess, the
+    frames written and read back by tools/golden.py's exact CSV format."""
+    out = tmp_path / ("pure" if pure else "compiled")
     env = dict(os.environ)
     env.pop("TLMSIM_PURE", None)
     if pure:
         env["TLMSIM_PURE"] = "1"
     subprocess.run([sys.executable, "-c", _FRAMES, str(ROOT / "tools" / "golden.py"), str(out), *PROBES],
                    cwd=ROOT, env=env, check=True)
-    with open(out, "rb") as f:
-        return pickle.load(f)
+    kind, file = json.loads((out / "build.json").read_text())
+    spec = importlib.util.spec_from_file_location("tlmsim_tools_golden_read", ROOT / "tools" / "golden.py")
+    golden = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = golden
+    spec.loader.exec_module(golden)
+    return kind, file, golden.read_golden(out)
 
 
 def test_golden_probes_equal_in_both_builds(tmp_path):
