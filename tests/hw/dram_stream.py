@@ -15,16 +15,17 @@ from tlmsim.hw.dram import Dram
 from tlmsim.platform.dram import DramConfig
 
 
-def run_stream(config: DramConfig, items, plain: bool, *, sink=None,
-               finalize: bool = True) -> tuple[list[tuple[int, int]], Dram, Recorder]:
+def run_stream(config: DramConfig, items, plain: bool, *, sink=None, finalize: bool = True,
+               dram_cls=Dram) -> tuple[list[tuple[int, int]], Dram, Recorder]:
     """Run ``items`` ((arrival ps, write, address, bytes), ...), each request in its own
     process, through a DRAM model with its command log (``plain``: the scheduler without
     fast paths; ``sink``: its ``command_sink``) to the end, then finalize it (unless ``finalize``
-    is false: the caller finalizes at an end of its choice). Returns the (transaction id, completion ps)
+    is false: the caller finalizes at an end of its choice; ``dram_cls``: the model class, e.g. another
+    build's, tests/hw/test_dram_compiled.py). Returns the (transaction id, completion ps)
     of every request, sorted, the model and its recorder."""
     env, rec = simpy.Environment(), Recorder()
-    dram = Dram(name="dram", env=env, recorder=rec, config=config, record_commands=True, plain=plain,
-                command_sink=sink)
+    dram = dram_cls(name="dram", env=env, recorder=rec, config=config, record_commands=True, plain=plain,
+                    command_sink=sink)
     ends = []
 
     def one(at, write, address, nbytes):

@@ -35,13 +35,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import simpy
 
 import tlmsim
+from tests.hw.dram_stream import run_stream
 from tests.hw.test_dram_diff import _config, _stream
 from tlmsim import kernels
-from tlmsim.engine.recorder import Recorder
-from tlmsim.engine.transaction import Cmd, DataClass
 from tlmsim.platform.dram import DramConfig
 
 SRC = Path(tlmsim.__file__).resolve().parent / "hw" / "dram.py"
@@ -88,23 +86,9 @@ def both():
 
 
 def _run(mod, config: DramConfig, items, plain: bool):
-    """Everything the model returns for ``items`` ((arrival ps, write, address, bytes), ...)."""
-    env, rec = simpy.Environment(), Recorder()
-    dram = mod.Dram(name="dram", env=env, recorder=rec, config=config, record_commands=True, plain=plain)
-    ends = []
-
-    def one(at, write, address, nbytes):
-        yield env.timeout(at)
-        txn = rec.new_transaction(Cmd.WRITE if write else Cmd.READ, DataClass.NONE, address, nbytes, "t", "dram",
-                                  now_ps=env.now)
-        yield from dram.access(txn)
-        ends.append((txn.id, env.now))
-
-    for it in items:
-        env.process(one(*it))
-    env.run()
-    dram.finalize(env.now)
-    return {"end_ps": env.now, "ends": ends, "log": dram.command_records().tolist(),
+    """Everything the model of build ``mod`` returns for ``items`` ((arrival ps, write, address, bytes), ...)."""
+    ends, dram, rec = run_stream(config, items, plain, dram_cls=mod.Dram)
+    return {"end_ps": dram.env.now, "ends": ends, "log": dram.command_records().tolist(),
             "stats": sorted(dram.stats.c.items()), "stalls": sorted(rec.stalls.entries.items()),
             "background": dram.background_cycles(), "energy": dram.energy_pj()}
 

@@ -61,6 +61,13 @@ def run(reqs, **kw) -> Rig:
     schedulers; the fast one's rig, after checking that the plain one gives the same."""
     config = cfg(powerdown=False, address_mapping="rochrabacobg", **{"read_queue_depth": 2,
                                                                      "command_queue_depth": 2, **kw})
+    return both_schedulers(config, reqs)
+
+
+def both_schedulers(config, reqs) -> Rig:
+    """Offer ``reqs`` ((tag, address, arrival ns, command, bursts), ...) in that order through both
+    schedulers under ``config``; the fast one's rig, after checking that the plain one gives the same
+    command log, completions, counts and queue-full stalls."""
     rigs = []
     for plain in (False, True):
         r = _Rig(config, plain)

@@ -10,25 +10,13 @@ against ``Dram(plain=True)``), and the expected values are worked out by hand in
 
 from tests.hw.test_dram import addr
 from tests.hw.test_dram_by_hand import NS, cfg, counts, log
-from tests.hw.test_dram_fast_by_hand_s11 import R, _Rig, a2, pair, rds, run
+from tests.hw.test_dram_fast_by_hand_s11 import R, a2, both_schedulers, pair, rds, run
 
 
 def run_default_mapping(reqs, **kw):
     """``run`` with test_dram_by_hand.py's mapping rochrababgco (columns contiguous within a bank row)
     and deep queues (read 32, command 8) unless said otherwise: both schedulers, the fast one's rig."""
-    config = cfg(powerdown=False, **{"read_queue_depth": 32, "command_queue_depth": 8, **kw})
-    rigs = []
-    for plain in (False, True):
-        r = _Rig(config, plain)
-        for tag, address, at, cmd, n in reqs:
-            r.req(tag, address, at_ps=at * NS, cmd=cmd, nbytes=n * 64)
-        r.run()
-        rigs.append(r)
-    fast, plain = rigs
-    assert log(fast) == log(plain)
-    assert fast.done == plain.done
-    assert counts(fast) == counts(plain)
-    return fast
+    return both_schedulers(cfg(powerdown=False, **{"read_queue_depth": 32, "command_queue_depth": 8, **kw}), reqs)
 
 
 def test_a_request_of_another_row_moving_in_ends_the_batch_before_it_is_served_as_a_hit():
