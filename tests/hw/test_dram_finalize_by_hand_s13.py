@@ -1,0 +1,118 @@
+"""The DRAM model by hand, session 13 (helper mutF; mutation runs s13fin and the recheck of s12dramC):
+what the runs found unguarded.
+
+First the one-channel wake rules of ``Dram.__init__`` (``one``, ``_rank_step``, ``_wake_slack``,
+``_skip_stale``), s12dramC's seven unsorted survivors. The fast scheduler issues commands lazily and
+wakes a channel only when a read can complete. With one channel it wakes up to RL + burst - 1 cycles
+after the lower bound of a read's last RD, counts the RDs of a read over several bank groups of one
+rank max(tCCD_S, burst) apart, and a wake that an earlier one superseded returns at once. With several
+channels the wake is the bound itself (slack 0) and a read's RDs outside one bank group count one
+burst apart: later wakes would reorder two channels' completions of the same picosecond (docs/model.md).
+Nothing a report shows depends on the wake cycles when they are early enough, so these tests pin them
+(spied on ``Dram._on_wake``, as tests/hw/test_dram_wake.py and test_dram_sched_by_hand_s11.py do) and
+the completions, term by term.
+
+Configuration ``cfg()`` of tests/hw/test_dram_by_hand.py: tCK 1 ns, RL 7, tRCD 4, tRRD_S 2, tCCD_S 5,
+tCCD_L 7, burst 4 cycles, so a read's data ends RD + 11; mapping rochrababgco, 8 bursts per row: bursts
+0-7 of ``addr(0)`` are row 0 of bank group 0 bank 0 ("A"), bursts 8-15 row 0 of bank group 1 bank 0
+("B"). Power-down off.
+"""
+
+from tests.hw.test_dram import Rig, addr
+from tests.hw.test_dram_by_hand import NS, cfg, log
+from tlmsim.hw.dram import Dram
+
+
+def _spy(monkeypatch) -> tuple[list[int], list[int]]:
+    """The cycles of every SimPy wake of the channels (superseded ones included) and the times (ps)
+    of every ``_advance`` call."""
+    wakes: list[int] = []
+    advances: list[int] = []
+    on_wake, advance = Dram._on_wake, Dram._advance
+    monkeypatch.setattr(Dram, "_on_wake", lambda self, ch, at: (wakes.append(at), on_wake(self, ch, at)))
+
+    def spy_advance(self, ch, until):
+        advances.append(self.env.now)
+        return advance(self, ch, until)
+
+    monkeypatch.setattr(Dram, "_advance", spy_advance)
+    return wakes, advances
+
+
+def _rds(r: Rig) -> list[tuple[int, int]]:
+    return [(c, g) for c, m, _ra, g, _b, _row, _col in log(r) if m == "RD"]
+
+
+def test_one_rank_rds_count_a_burst_apart_when_tccd_s_is_shorter(monkeypatch):
+    # tCCD_S 3 below the 4-cycle burst. "a": 16 bursts at 0, 8 in A and 8 in B. ACT B 0, ACT A 2
+    # (tRRD_S); RD B 4 (tRCD), RD A max(2 + 4, 4 + tCCD_S 3, 4 + burst 4) = 8, then alternating every
+    # max(tCCD_S, burst) = 4 (tCCD_L 7 <= 8): RDs 4 + 4 i, the last at 64, data end 75. The bound at
+    # the offer: next decision 0 + 15 x 4 = 60 (each bank group's 8 RDs: 7 x max(tCCD_L, burst) = 49,
+    # less), wake at 60 + 7 + 4 - 1 = 70, which issues the rest. Counting tCCD_S 3 per RD instead
+    # would wake at 45 + 10 = 55 and again later
+    wakes, _ = _spy(monkeypatch)
+    r = Rig(cfg(powerdown=False, timing=dict(tCCD_S=3)))
+    r.req("a", addr(0), nbytes=16 * 64)
+    r.run()
+    assert _rds(r) == [(4 + 4 * i, 1 - i % 2) for i in range(16)]
+    assert r.done == {"a": 75 * NS}
+    assert wakes == [70]
+
+
+def test_one_cycle_bursts_over_two_bank_groups_wake_in_time(monkeypatch):
+    # burst length 2 on a double-data-rate bus: 1-cycle bursts of 16 bytes, 8 per row (16 columns);
+    # tCCD_S = tCCD_L = 1. "a": 16 bursts at 0 (bursts 0-7 in A, 8-15 in B). ACT B 0, ACT A 2 (tRRD_S);
+    # B's RDs from 4, A's from 6 (tRCD after 2), one RD a cycle (the bus takes one burst a cycle): RDs
+    # 4, 5, ..., 19, 8 in each bank, the last data ends 19 + 7 + 1 = 27. The bound at the offer: 0 +
+    # 15 x max(tCCD_S 1, burst 1) = 15, wake at 15 + 7 + 1 - 1 = 22 (< 27). A floor of 2 cycles per RD
+    # would wake at 30 + 7 = 37, past the data end: the completion would move to 37 ns + 1 ps
+    c = cfg(powerdown=False, org={"burst_length": 2, "columns": 16}, timing=dict(tCCD_S=1, tCCD_L=1))
+    assert (c.resolve().burst_cycles, c.resolve().request_bytes) == (1, 16)
+    wakes, _ = _spy(monkeypatch)
+    r = Rig(c)
+    r.req("a", 0, nbytes=16 * 16)
+    r.run()
+    rds = _rds(r)
+    assert [t for t, _g in rds] == list(range(4, 20))
+    assert sorted(g for _t, g in rds) == [0] * 8 + [1] * 8
+    assert r.done == {"a": 27 * NS}
+    assert wakes == [22]
+
+
+def test_two_channels_wake_at_the_bound_itself_counting_a_burst_per_rd(monkeypatch):
+    # Two channels (the row field's lowest bit is the channel: addr(0) is channel 0). "a" as in
+    # test_dram_wake.py's first case: RDs 4 + 5 i (max(tCCD_S 5, burst 4) apart), the last at 79,
+    # data end 90. With two channels the bound counts one burst (4) per RD and adds no slack:
+    # offer: next decision 0 + 15 x 4 = 60 -> wake 60, which issues the RDs up to 59 (12); next
+    # decision 64, 4 bursts left: 64 + 3 x 4 = 76 -> wake 76 (RDs 64, 69, 74); next decision 79, 1
+    # left: wake 79, which issues the last RD; a completes at 90. (The one-channel rules would wake
+    # at 85 once: tCCD_S per RD, RL + burst - 1 later.)
+    wakes, _ = _spy(monkeypatch)
+    r = Rig(cfg(powerdown=False, org={"channels": 2}))
+    r.req("a", addr(0), nbytes=16 * 64)
+    r.run()
+    assert _rds(r) == [(4 + 5 * i, 1 - i % 2) for i in range(16)]
+    assert r.done == {"a": 90 * NS}
+    assert wakes == [60, 76, 79]
+
+
+def test_a_superseded_wake_does_nothing(monkeypatch):
+    # One channel. "a": 16 bursts at 0 as above (RDs 4 + 5 i, last 79, data end 90): the offer
+    # sets a wake at 85 (75 + 7 + 4 - 1). "b": one burst at 50 ns, row 0 of bank group 0 bank 2: ACT
+    # at 50; its RD waits for a's (the column slots every 5 cycles are a's, older), then 79 + tCCD_L
+    # 7 = 86 (bank group 0), data end 97. At b's offer (50) the next decision is b's ACT at 50 and b
+    # has one burst: wake at 50 + 0 + 10 = 60, which supersedes 85. Wake 60 issues up to 60; next
+    # decision 64 (a's RD), b's bound 0: wake 74; it issues 64, 69, 74; next decision 79: wake 89,
+    # which issues a's last RD (a done at 90) and b's (86, b done at 97). The wake at 85 still
+    # fires, superseded (89 is the channel's wake now): it returns at once, advancing nothing
+    wakes, advances = _spy(monkeypatch)
+    r = Rig(cfg(powerdown=False))
+    r.req("a", addr(0), nbytes=16 * 64)
+    r.req("b", addr(0, ba=2), at_ps=50 * NS)
+    r.run()
+    assert r.cmds("ACT") == [0, 2, 50]
+    assert r.cmds("RD") == [4 + 5 * i for i in range(16)] + [86]
+    assert r.done == {"a": 90 * NS, "b": 97 * NS}
+    assert wakes == [60, 74, 85, 89]
+    # (b's offer at 50 ns advances the channel; finalize, at 97 ns, too)
+    assert [t for t in advances if 50 * NS < t < 97 * NS] == [60 * NS + 1, 74 * NS + 1, 89 * NS + 1]
