@@ -19,7 +19,7 @@ tCCD_L 7, burst 4 cycles, so a read's data ends RD + 11; mapping rochrababgco, 8
 """
 
 from tests.hw.test_dram import Rig, addr
-from tests.hw.test_dram_by_hand import NS, cfg, log
+from tests.hw.test_dram_by_hand import NS, bg, cfg, log
 from tlmsim.hw.dram import Dram
 
 
@@ -116,3 +116,41 @@ def test_a_superseded_wake_does_nothing(monkeypatch):
     assert wakes == [60, 74, 85, 89]
     # (b's offer at 50 ns advances the channel; finalize, at 97 ns, too)
     assert [t for t in advances if 50 * NS < t < 97 * NS] == [60 * NS + 1, 74 * NS + 1, 89 * NS + 1]
+
+
+def test_the_sink_gets_a_chunk_when_the_log_reaches_the_chunk_size(monkeypatch):
+    """``_log_cmd`` hands a chunk on when the rows gathered reach ``_LOG_CHUNK`` (here 4), no sooner and
+    no later; the chunk is the rows before the safe cycle (the channel's decision cycle, or an idle
+    rank's idle start if earlier), the rest wait for the next chunk or the end."""
+    import tlmsim.hw.dram as dram_module
+
+    monkeypatch.setattr(dram_module, "_LOG_CHUNK", 4)
+    chunks = []
+    r = Rig(cfg(), record=False)
+    r.dram.add_command_sink(lambda rows: chunks.append(rows[:, 0].tolist()))
+    r.req("a", addr(0))
+    r.req("b", addr(0, col=1), at_ps=100 * NS)
+    r.req("c", addr(1), at_ps=200 * NS)
+    r.run()
+    r.dram.finalize(r.env.now)
+    # a: ACT 0, RD 4 (data end 15); idle from 15: PDE 35. b (a row hit) at 100: PDX 100 (35 + tCKE 12
+    # is past), RD 113 (tXP 13), data end 124; idle from 124: PDE 144. c (row 1 of the same bank) at
+    # 200: PDX 200, PRE 213 (tXP), ACT 219 (tRP 6), RD 223.
+    # Rows 1-2: ACT 0, RD 4. b's arrival logs PDE 35 and PDX 100: the 4th row; the rank is idle since
+    # 15 until b is queued, so [0, 4] go. RD 113 (3 rows); c's arrival logs PDE 144, the 4th: the rank
+    # idle since 124, so [35, 100, 113] go. PDX 200, PRE 213, then the 4th, ACT 219, with the channel
+    # deciding at 200: [144] goes. The end hands on the rest. (A chunk at every row, as with
+    # _LOG_CHUNK 1, would hand on [35] and [100, 113] apart; one at 5 rows [0, 4, 35], ...)
+    assert chunks == [[0, 4], [35, 100, 113], [144], [200, 213, 219, 223]]
+
+
+def test_an_idle_rank_finalized_exactly_at_its_power_down_timeout_never_powers_down():
+    # no request at all: idle from cycle 0, power-down entry due at 0 + 20; finalized at 20 ns, the run
+    # ends at that very cycle: 20 cycles of precharge standby, no PDE (one cycle later there is one:
+    # test_dram_by_hand_s9.py)
+    r = Rig(cfg())
+    r.dram.finalize(20 * NS)
+    assert r.dram.end_cycle == 20
+    assert len(r.dram.command_records()) == 0
+    assert r.dram.background_cycles() == bg(precharge_standby=20)
+    assert r.dram.stats.c["powerdowns"] == 0
