@@ -154,3 +154,18 @@ def test_an_idle_rank_finalized_exactly_at_its_power_down_timeout_never_powers_d
     assert len(r.dram.command_records()) == 0
     assert r.dram.background_cycles() == bg(precharge_standby=20)
     assert r.dram.stats.c["powerdowns"] == 0
+
+
+def test_a_log_shorter_than_a_chunk_goes_to_the_sink_once_at_the_end():
+    # the same ten commands as above with the shipped chunk size (2**18 rows): nothing is handed on
+    # before finalize, which hands on all of them in one chunk
+    chunks = []
+    r = Rig(cfg(), record=False)
+    r.dram.add_command_sink(lambda rows: chunks.append(rows[:, 0].tolist()))
+    r.req("a", addr(0))
+    r.req("b", addr(0, col=1), at_ps=100 * NS)
+    r.req("c", addr(1), at_ps=200 * NS)
+    r.run()
+    assert chunks == []
+    r.dram.finalize(r.env.now)
+    assert chunks == [[0, 4, 35, 100, 113, 144, 200, 213, 219, 223]]
