@@ -20,6 +20,7 @@ tCCD_L 7, burst 4 cycles, so a read's data ends RD + 11; mapping rochrababgco, 8
 
 from tests.hw.test_dram import Rig, addr
 from tests.hw.test_dram_by_hand import NS, bg, cfg, log
+from tlmsim.engine.transaction import Cmd
 from tlmsim.hw.dram import Dram
 
 
@@ -169,3 +170,27 @@ def test_a_log_shorter_than_a_chunk_goes_to_the_sink_once_at_the_end():
     assert chunks == []
     r.dram.finalize(r.env.now)
     assert chunks == [[0, 4, 35, 100, 113, 144, 200, 213, 219, 223]]
+
+
+def test_finalize_drains_the_write_buffer_from_the_cycle_after_the_last_queued_command():
+    # write low watermark 1, no reads: w1 and w2 (row 0 of A, columns 0 and 1) at 0 make two writes
+    # buffered, more than 1: a drain moves both into A's command queue at 0; w3 (row 0 of B) at 0 stays
+    # posted (1 write, not above the watermark). All three are done at 1 ns (posted). Their commands
+    # wait for finalize (no wake for writes): first the queued ones, a decision at a time: ACT A 0,
+    # WR 4 (tRCD), WR 11 (tCCD_L 7): the channel has decided up to cycle 11, its next cycle is 12.
+    # Then the write buffer is drained from there: ACT B 12 (tRRD_S 2 from 0 long past), WR 16 (tRCD
+    # 4; tCCD_S 5 after 11); its data ends 16 + CWL 5 + burst 4 = 25, the run's end. (Stepping two
+    # cycles a decision would start the drain at 13: ACT 13, WR 17)
+    r = Rig(cfg(powerdown=False, write_low_watermark=1))
+    r.req("w1", addr(0), cmd=Cmd.WRITE)
+    r.req("w2", addr(0, col=1), cmd=Cmd.WRITE)
+    r.req("w3", addr(0, bg=1), cmd=Cmd.WRITE)
+    r.run()
+    assert r.done == {"w1": 1 * NS, "w2": 1 * NS, "w3": 1 * NS}
+    assert r.dram.stats.c["write_drains"] == 1
+    r.dram.finalize(r.env.now)
+    assert [x[:4] for x in log(r)] == [(0, "ACT", 0, 0), (4, "WR", 0, 0), (11, "WR", 0, 0), (12, "ACT", 0, 1),
+                                       (16, "WR", 0, 1)]
+    assert r.dram.end_cycle == 25
+    assert r.dram.stats.c["write_drains"] == 2
+    assert r.dram.background_cycles() == bg(active_standby=25)
