@@ -194,3 +194,21 @@ def test_finalize_drains_the_write_buffer_from_the_cycle_after_the_last_queued_c
     assert r.dram.end_cycle == 25
     assert r.dram.stats.c["write_drains"] == 2
     assert r.dram.background_cycles() == bg(active_standby=25)
+
+
+def test_finalize_fills_a_command_queue_only_to_its_depth():
+    # closed page, command queues of depth 1, write low watermark 2: w1 and w2 (row 0 of A, columns 0
+    # and 1) at 0 stay posted. finalize (at 1 ns) drains them: only w1 enters A's queue (depth 1).
+    # ACT 1, WR 5 (tRCD 4), data 10..14; A's queue is then empty, so closed page precharges A at 14 +
+    # tWR 9 = 23 (no command slot; logged); w2 moves in as the WR frees the queue: ACT 29 (tRP 6; tRC
+    # from 1 is 18), WR 33, data end 42 (the run's end), precharge 51. Two row misses. (With w2 in the
+    # queue beside w1 it would be a row hit: WR 12, no precharge between.)
+    r = Rig(cfg(powerdown=False, write_low_watermark=2, page_policy="closed", command_queue_depth=1))
+    r.req("w1", addr(0), cmd=Cmd.WRITE)
+    r.req("w2", addr(0, col=1), cmd=Cmd.WRITE)
+    r.run()
+    r.dram.finalize(r.env.now)
+    assert [x[:2] for x in log(r)] == [(1, "ACT"), (5, "WR"), (23, "PRE"), (29, "ACT"), (33, "WR"), (51, "PRE")]
+    assert r.dram.end_cycle == 42
+    c = r.dram.stats.c
+    assert (c["row_misses"], c["row_hits"], c["write_drains"]) == (2, 0, 1)
