@@ -15,7 +15,11 @@ the completions, term by term.
 Configuration ``cfg()`` of tests/hw/test_dram_by_hand.py: tCK 1 ns, RL 7, tRCD 4, tRRD_S 2, tCCD_S 5,
 tCCD_L 7, burst 4 cycles, so a read's data ends RD + 11; mapping rochrababgco, 8 bursts per row: bursts
 0-7 of ``addr(0)`` are row 0 of bank group 0 bank 0 ("A"), bursts 8-15 row 0 of bank group 1 bank 0
-("B"). Power-down off.
+("B"). Power-down off in the wake cases.
+
+Then what s13fin found in ``_log_cmd`` (when a chunk of the log goes to the sink) and ``finalize`` (the
+write drain at the end, the power-down timeout at the end), with power-down (after 20 idle cycles) as
+each case says.
 """
 
 from tests.hw.test_dram import Rig, addr
