@@ -1,0 +1,50 @@
+"""The DRAM scheduler by hand, session 13 (mutation run s13iss on hw/dram.py's ``_run_ok``, ``_fill``
+94-142, ``_solo_batch`` 136-226 and ``_issue`` 38-260; docs/reliability.md).
+
+Configuration: tests/hw/test_dram_by_hand.py's ``cfg()`` (timings all distinct: tCK 1 ns, RL 7,
+tRCD 4, tRP 6, tRAS 11, tRRD_S 2, tCCD_S 5, tCCD_L 7, tRTP 5, burst 4 cycles, so a read's data
+ends RD + 11; mapping rochrababgco: bank A = bank group 0 bank 0 (local bank 0), bank B = bank
+group 1 bank 0 (local bank 4)), without power-down. Every case runs through both schedulers
+(``run_default_mapping`` holds the fast one to ``Dram(plain=True)``: same commands, completions and
+counters), and the expected values are worked out by hand in the comments.
+"""
+
+import pytest
+
+from tests.hw.test_dram import addr
+from tests.hw.test_dram_by_hand import NS, log
+from tests.hw.test_dram_fast_by_hand_s11 import R
+from tests.hw.test_dram_fast_by_hand_s12 import run_default_mapping
+
+A0, B0 = dict(row=0, bg=0, ba=0), dict(row=0, bg=1, ba=0)
+
+
+def cmds(r) -> list[tuple[int, str, int]]:
+    """(cycle, command, bank group) of every logged command."""
+    return [(c, m, g) for c, m, _ra, g, _b, _row, _col in log(r)]
+
+
+@pytest.mark.parametrize("starve, want, done", [
+    # l5 aged at 39 (39 - 25 = 14 >= 14): RD A l5 39 (ends 50), ACT B 40, RD B max(40 + tRCD 4, 39 +
+    # tCCD_S 5) = 44 (ends 55), RD A l6 max(39 + 7, 44 + 5, bus 44 + 4) = 49, l7 56 (ends 67)
+    (14, [(39, "RD", 0), (40, "ACT", 1), (44, "RD", 1), (49, "RD", 0), (56, "RD", 0)], {"B": 55 * NS, "L": 67 * NS}),
+    # l5 not aged at 39 (14 < 15): ACT B 39, RD A l5 40 (ends 51), RD B max(39 + 4, 40 + 5) = 45
+    # (ends 56), RD A l6 max(40 + 7, 45 + 5) = 50, l7 57 (ends 68)
+    (15, [(39, "ACT", 1), (40, "RD", 0), (45, "RD", 1), (50, "RD", 0), (57, "RD", 0)], {"B": 56 * NS, "L": 68 * NS}),
+])
+def test_a_request_moved_in_by_a_saturated_batch_ages_from_the_rd_that_moved_it(starve, want, done):
+    # read queue 2, command queue 2. L = A row 0 columns 0-7 at 0: l0, l1 enter A's command queue,
+    # l2, l3 the read queue, l4-l7 wait at the offering side. ACT A 0, then A's RDs every tCCD_L 7 from
+    # tRCD 4: l0 4, l1 11, l2 18, l3 25, l4 32. Each RD moves the read queue's oldest into A's command
+    # queue (queued at that RD) and accepts one offer: l4 queued at 18, l5 at 25 (the fast scheduler
+    # serves 18 and 25 as a saturated batch: read and command queue full of A's, offers hitting A's
+    # row; the batch stamps l4 and l5 itself), l6 at 32. B = B row 0 column 0 at 39: the read queue
+    # holds l7 only, so B goes straight into B's command queue; its ACT is ready at 39 (tRRD_S since
+    # ACT A long past), as is A's RD of l5 (32 + 7). Round robin from the bank after A (served last):
+    # B's ACT at position 3 (keyed 6) goes before A's RD at position 7 (keyed 15) unless l5 has aged:
+    # it has waited 39 - 25 = 14 cycles at 39
+    r = run_default_mapping([("L", addr(**A0, col=0), 0, R, 8), ("B", addr(**B0, col=0), 39, R, 1)],
+                            read_queue_depth=2, command_queue_depth=2, starvation_cycles=starve)
+    assert cmds(r) == [(0, "ACT", 0), (4, "RD", 0), (11, "RD", 0), (18, "RD", 0), (25, "RD", 0), (32, "RD", 0)] + want
+    assert r.done == done
+    assert r.stall("queue_full") == 25 * NS  # l7 accepted at the RD of 25
