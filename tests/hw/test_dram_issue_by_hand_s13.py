@@ -48,3 +48,25 @@ def test_a_request_moved_in_by_a_saturated_batch_ages_from_the_rd_that_moved_it(
     assert cmds(r) == [(0, "ACT", 0), (4, "RD", 0), (11, "RD", 0), (18, "RD", 0), (25, "RD", 0), (32, "RD", 0)] + want
     assert r.done == done
     assert r.stall("queue_full") == 25 * NS  # l7 accepted at the RD of 25
+
+
+def test_a_lone_bank_batch_accepts_one_offer_per_rd_behind_a_request_of_another_row():
+    # read queue 2, command queue 2, row_hit_cap 4 (the default). At 0, in this order: L = A row 0
+    # columns 0-3, X = A row 1 column 0, M = A row 0 columns 4-6. l0, l1 enter A's command queue, l2, l3
+    # the read queue; x, m0-m2 wait. ACT A 0, RDs l0 4, l1 11, l2 18, l3 25 (L done 36); each moves
+    # the read queue's oldest in and accepts one offer into the freed place: x at 4, m0 at 11, m1 at
+    # 18, m2 at 25. (The fast scheduler serves 18 in a lone-bank batch that is not saturated, x being
+    # in the read queue: its RD moves x in and accepts m1 only; the read queue is then full.) After
+    # l3, A's head x wants row 1 and m0 behind it is a younger hit (ready 32), but the row has served
+    # row_hit_cap 4 column commands: x's PRE competes at max(25 + tRTP 5, 0 + tRAS 11) = 30 and goes
+    # first; ACT max(30 + tRP 6, 0 + tRC 17) = 36, RD x 40 (X done 51); PRE max(40 + 5, 36 + 11) = 47,
+    # ACT max(47 + 6, 36 + 17) = 53, RD m0 57, m1 64, m2 71 (M done 82). queue_full stalls, per read
+    # from its offer at 0 to its last burst's acceptance: L 0 + X 4 + M 25 = 29
+    r = run_default_mapping([("L", addr(**A0, col=0), 0, R, 4), ("X", addr(row=1, bg=0, ba=0, col=0), 0, R, 1),
+                             ("M", addr(**A0, col=4), 0, R, 3)], read_queue_depth=2, command_queue_depth=2)
+    assert [(c, m, row, col) for c, m, _ra, _g, _b, row, col in log(r)] == [
+        (0, "ACT", 0, -1), (4, "RD", 0, 0), (11, "RD", 0, 1), (18, "RD", 0, 2), (25, "RD", 0, 3), (30, "PRE", 0, -1),
+        (36, "ACT", 1, -1), (40, "RD", 1, 0), (47, "PRE", 1, -1), (53, "ACT", 0, -1), (57, "RD", 0, 4),
+        (64, "RD", 0, 5), (71, "RD", 0, 6)]
+    assert r.done == {"L": 36 * NS, "X": 51 * NS, "M": 82 * NS}
+    assert r.stall("queue_full") == 29 * NS
