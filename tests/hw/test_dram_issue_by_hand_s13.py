@@ -70,3 +70,24 @@ def test_a_lone_bank_batch_accepts_one_offer_per_rd_behind_a_request_of_another_
         (64, "RD", 0, 5), (71, "RD", 0, 6)]
     assert r.done == {"L": 36 * NS, "X": 51 * NS, "M": 82 * NS}
     assert r.stall("queue_full") == 29 * NS
+
+
+def test_a_request_of_another_row_moving_in_ends_a_lone_bank_batch_that_takes_offers():
+    # read queue 4, command queue 2. At 0, in this order: L = A row 0 columns 0-5, X = A row 1 columns
+    # 0-2, M = A row 0 columns 0-1. l0, l1 enter A's command queue, l2-l5 the read queue; x0-x2, m0, m1
+    # wait. ACT A 0, RDs every tCCD_L 7 from tRCD 4: l0 4, l1 11, l2 18, l3 25, l4 32, l5 39 (L done
+    # 50); each moves the read queue's oldest in and accepts one offer: x0 at 4, x1 11, x2 18, m0 25,
+    # m1 32. The RD at 32 moves x0 (row 1) in behind l5 (the fast scheduler serves 32 in a lone-bank
+    # batch from 25 that takes offers: it must end there, else it would serve x0 as a row-0 hit at 46).
+    # After l5 (x1 moves in), A's head x0 wants row 1 and no row-0 request is in the command queue: PRE
+    # max(39 + tRTP 5, 0 + tRAS 11) = 44, ACT max(44 + tRP 6, 0 + tRC 17) = 50, RD x0 54, x1 61, x2 68
+    # (X done 79); m0 then wants row 0: PRE max(68 + 5, 50 + 11) = 73, ACT 79, RD m0 83, m1 90 (M done
+    # 101). queue_full stalls: L 0 + X 18 + M 32 = 50
+    r = run_default_mapping([("L", addr(**A0, col=0), 0, R, 6), ("X", addr(row=1, bg=0, ba=0, col=0), 0, R, 3),
+                             ("M", addr(**A0, col=0), 0, R, 2)], read_queue_depth=4, command_queue_depth=2)
+    assert [(c, m, row, col) for c, m, _ra, _g, _b, row, col in log(r)] == [
+        (0, "ACT", 0, -1), (4, "RD", 0, 0), (11, "RD", 0, 1), (18, "RD", 0, 2), (25, "RD", 0, 3), (32, "RD", 0, 4),
+        (39, "RD", 0, 5), (44, "PRE", 0, -1), (50, "ACT", 1, -1), (54, "RD", 1, 0), (61, "RD", 1, 1), (68, "RD", 1, 2),
+        (73, "PRE", 1, -1), (79, "ACT", 0, -1), (83, "RD", 0, 0), (90, "RD", 0, 1)]
+    assert r.done == {"L": 50 * NS, "X": 79 * NS, "M": 101 * NS}
+    assert r.stall("queue_full") == 50 * NS
