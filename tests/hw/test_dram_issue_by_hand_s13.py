@@ -12,8 +12,8 @@ counters), and the expected values are worked out by hand in the comments.
 import pytest
 
 from tests.hw.test_dram import addr
-from tests.hw.test_dram_by_hand import NS, log
-from tests.hw.test_dram_fast_by_hand_s11 import R
+from tests.hw.test_dram_by_hand import NS, counts, log
+from tests.hw.test_dram_fast_by_hand_s11 import R, W
 from tests.hw.test_dram_fast_by_hand_s12 import run_default_mapping
 
 A0, B0 = dict(row=0, bg=0, ba=0), dict(row=0, bg=1, ba=0)
@@ -91,3 +91,14 @@ def test_a_request_of_another_row_moving_in_ends_a_lone_bank_batch_that_takes_of
         (73, "PRE", 1, -1), (79, "ACT", 0, -1), (83, "RD", 0, 0), (90, "RD", 0, 1)]
     assert r.done == {"L": 50 * NS, "X": 79 * NS, "M": 101 * NS}
     assert r.stall("queue_full") == 50 * NS
+
+
+def test_every_write_drain_is_counted():
+    # write low watermark 0 (cfg()): a write buffer holding more than 0 writes drains while no read is
+    # queued. W1 = A row 0 column 0 at 0: buffered at 0 (done 1), drain 1 moves it into A's command queue:
+    # ACT A 0, WR 4. W2 = A row 0 column 1 at 100: buffered at 100 (done 101), drain 2; row 0 is still
+    # open (open page, no power-down): WR 100, a row hit. Two drains, two counted
+    r = run_default_mapping([("W1", addr(**A0, col=0), 0, W, 1), ("W2", addr(**A0, col=1), 100, W, 1)])
+    assert cmds(r) == [(0, "ACT", 0), (4, "WR", 0), (100, "WR", 0)]
+    assert r.done == {"W1": 1 * NS, "W2": 101 * NS}
+    assert counts(r)["write_drains"] == 2
