@@ -3,7 +3,8 @@
 ``Dram._solo_batch``'s saturated slice (the read queue full, all of it the busy bank's, and its command
 queue full: each RD then serves the head, moves the read queue's oldest in and accepts one offer) was
 reached by no test with a request of another row in the read queue or among the offers, with a refresh
-due inside it, or with aging deciding a tie after it. Same rig as tests/hw/test_dram_fast_by_hand_s12.py:
+due inside it, or with aging deciding a tie after it; ``Dram._hit_run``'s count of a rank's queued requests
+after a two-bank batch that placed offers straight into a command queue was read by no power-down case. Same rig as tests/hw/test_dram_fast_by_hand_s12.py:
 test_dram_by_hand.py's configuration (tCK 1 ns, RL 7, tRCD 4, tRP 6, tRAS 11, tCCD_S 5, tCCD_L 7,
 tRTP 5, burst 4: a read's data ends RD + 11), mapping rochrababgco (columns contiguous within a bank
 row; bank A = bank group 0 bank 0, local bank 0; bank B = bank group 1 bank 0, local bank 4), no
@@ -12,8 +13,8 @@ power-down; every case runs through both schedulers (``run_default_mapping`` hol
 """
 
 from tests.hw.test_dram import addr
-from tests.hw.test_dram_by_hand import NS, counts, log
-from tests.hw.test_dram_fast_by_hand_s11 import R
+from tests.hw.test_dram_by_hand import NS, cfg, counts, log
+from tests.hw.test_dram_fast_by_hand_s11 import R, _Rig, a2, pair, rds
 from tests.hw.test_dram_fast_by_hand_s12 import run_default_mapping
 
 
@@ -98,3 +99,27 @@ def test_requests_moved_in_by_a_saturated_batch_are_queued_at_their_rd_for_aging
         (57, "RD", 0, 0, 7)]
     assert r.done == {"B": 56 * NS, "A": 68 * NS}
     assert r.stall("queue_full") == 25 * NS
+
+
+def test_offers_placed_straight_into_a_command_queue_by_a_two_bank_batch_count_for_power_down():
+    # (s13hit, _hit_run 180) test_dram_fast_by_hand_s11.py's L (16 bursts alternating banks A and B,
+    # mapping rochrabacobg, read queue 1, command queue 4; RDs B 4 + 10 i, A 9 + 10 i; offers placed
+    # straight into B's command queue by the two-bank batch), with power-down on (timeout 20, tCKE 12,
+    # tXP 13), then M = A row 0 column 7 at 150. L's last RD, A's at 79, ends its data at 90: the rank
+    # has no queued request from then (the straight-in offers counted in and out), so it enters active
+    # power-down (its banks open) at 90 + 20 = 110; M's arrival at 150 wakes it: PDX at max(150, 110 +
+    # tCKE 12) = 150, RD (A's row 0 still open) at 150 + tXP 13 = 163, M done 174
+    config = cfg(powerdown=True, address_mapping="rochrabacobg", read_queue_depth=1, command_queue_depth=4)
+    rigs = []
+    for plain in (False, True):
+        r = _Rig(config, plain)
+        r.req("L", 0, at_ps=0, cmd=R, nbytes=16 * 64)
+        r.req("M", a2(0, 0, col=7), at_ps=150 * NS, cmd=R, nbytes=64)
+        r.run()
+        rigs.append(r)
+    fast, plain = rigs
+    assert log(fast) == log(plain) and fast.done == plain.done
+    assert rds(fast) == pair(8) + [(163, 0, 0, 7)]
+    assert [(c, m) for c, m, *_ in log(fast) if m != "RD"] == [(0, "ACT"), (2, "ACT"), (110, "PDE"), (150, "PDX")]
+    assert fast.done == {"L": 90 * NS, "M": 174 * NS}
+    assert counts(fast)["powerdowns"] == 1
