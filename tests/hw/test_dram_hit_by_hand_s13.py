@@ -14,7 +14,7 @@ power-down; every case runs through both schedulers (``run_default_mapping`` hol
 
 from tests.hw.test_dram import addr
 from tests.hw.test_dram_by_hand import NS, cfg, counts, log
-from tests.hw.test_dram_fast_by_hand_s11 import R, _Rig, a2, pair, rds
+from tests.hw.test_dram_fast_by_hand_s11 import R, W, _Rig, a2, pair, rds, run
 from tests.hw.test_dram_fast_by_hand_s12 import run_default_mapping
 
 
@@ -123,3 +123,17 @@ def test_offers_placed_straight_into_a_command_queue_by_a_two_bank_batch_count_f
     assert [(c, m) for c, m, *_ in log(fast) if m != "RD"] == [(0, "ACT"), (2, "ACT"), (110, "PDE"), (150, "PDX")]
     assert fast.done == {"L": 90 * NS, "M": 174 * NS}
     assert counts(fast)["powerdowns"] == 1
+
+
+def test_offers_placed_straight_into_a_command_queue_by_a_two_bank_batch_count_as_queued_reads():
+    # (s13hit, _hit_run 184) the same L without power-down (the s11 file's ``run``: read queue 1,
+    # command queue 4), then W = one write to A row 2 column 0 at 100. L done 90 as there; from then no
+    # read is queued (the straight-in offers counted in and out of the queued reads), so the write
+    # buffer (low watermark 0) drains at once: W is accepted at 100 (done 101) and moves into A's
+    # command queue; A's row 0 is open: PRE at max(100, 79 + tRTP 5, 2 + tRAS 11) = 100, ACT row 2 at
+    # 100 + tRP 6 = 106, WR at 106 + tRCD 4 = 110
+    r = run([("L", 0, 0, R, 16), ("W", a2(2, 0, col=0), 100, W, 1)], read_queue_depth=1, command_queue_depth=4)
+    assert rds(r) == pair(8)
+    assert [(c, m, g, row) for c, m, _ra, g, _b, row, _col in log(r) if m != "RD"] == [
+        (0, "ACT", 1, 0), (2, "ACT", 0, 0), (100, "PRE", 0, 0), (106, "ACT", 0, 2), (110, "WR", 0, 2)]
+    assert r.done == {"L": 90 * NS, "W": 101 * NS}
