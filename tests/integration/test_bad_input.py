@@ -89,3 +89,18 @@ def test_tile_that_cannot_fit_is_a_clear_error(capsys, tmp_path):
     )
     msg = run_bad(capsys, tmp_path, text)
     assert "L1 half" in msg and "l1.capacity_bytes" in msg
+
+
+@pytest.mark.parametrize("trfc, trefi", [(50, 35), (35, 35)])
+def test_refresh_longer_than_its_interval_is_refused(capsys, tmp_path, trfc, trefi):
+    # tRFC >= tREFI: a rank would be due again before its refresh ended (the model then never ran out
+    # of refreshes to do; found by session 13's mutation work); DDR4-3200's own 560 / 12480 pass
+    text = BASE.replace("{preset: DDR4-3200}", f"{{preset: DDR4-3200, timing: {{tRFC: {trfc}, tREFI: {trefi}}}}}")
+    msg = run_bad(capsys, tmp_path, text)
+    assert "bad.yaml: dram" in msg and f"timing.tRFC ({trfc}) must be < timing.tREFI ({trefi})" in msg
+
+
+def test_refresh_just_shorter_than_its_interval_is_accepted():
+    from tlmsim.platform.dram import DramConfig
+    spec = DramConfig.model_validate({"preset": "DDR4-3200", "timing": {"tRFC": 34, "tREFI": 35}}).resolve()
+    assert (spec.tRFC, spec.tREFI) == (34, 35)

@@ -403,6 +403,8 @@ class DramConfig(ParamModel):
             raise ValueError("org.bus_width_bits * org.burst_length must be a whole number of bytes")
         if tim["tRAS"] < tim["tRCD"]:
             raise ValueError(f"timing.tRAS ({tim['tRAS']}) must be >= timing.tRCD ({tim['tRCD']})")
+        if tim["tRFC"] >= tim["tREFI"]:  # a rank would be refreshing again before its refresh ended
+            raise ValueError(f"timing.tRFC ({tim['tRFC']}) must be < timing.tREFI ({tim['tREFI']})")
         burst_cycles = bl // bpc
         request_bytes = org["bus_width_bits"] * bl // 8
         columns_per_row = org["columns"] // bl
