@@ -467,7 +467,7 @@ class Dram(Component):
         chan = self._ch[ch]
         if nxt >= _INF or not chan.nq:
             return  # without queued requests, refreshes and idle precharges wait for the next arrival
-        if not self._plain and not chan.offer_writes and not (chan.wpend and chan.offers):
+        if not self._plain and not chan.offer_writes and not (chan.wpend and chan.offers and self._fwd_possible(chan)):
             # the only effect seen outside is a read transaction's completion: its last burst's RD
             # is at least (bursts left - 1) bursts after the next command, RDs being >= a burst apart;
             # the commands before it are issued when the wake (or an arrival) comes. RDs in one
@@ -521,6 +521,19 @@ class Dram(Component):
         chan.wake_at = nxt
         ev = self.env.timeout(nxt * self._tck + 1 - self.env.now)
         ev.callbacks.append(lambda _e, ch=ch, at=nxt: self._on_wake(ch, at))
+
+    @staticmethod
+    def _fwd_possible(chan: _Chan) -> bool:
+        """Whether a burst waiting in ``chan``'s offering queue is for an address in the write
+        buffer: a read of it would be forwarded and complete as soon as it is accepted, before
+        the read bound of :meth:`_schedule`. No other offered burst can be forwarded before
+        the next :meth:`_schedule` (only an accepted write adds to the buffer, and none is
+        offered when this is asked)."""
+        wpend = chan.wpend
+        for o in chan.offers:
+            if o.q in wpend:
+                return True
+        return False
 
     def _on_wake(self, ch: int, at: int) -> None:
         chan = self._ch[ch]
