@@ -104,6 +104,7 @@ def test_each_function_is_judged_today_partly_on_older_code_or_never(repo):
     assert "r (m.py): commit deadbee not resolvable" in notes
     table = L.table(got)
     assert table.splitlines()[1].split() == ["m.py", "4", "(10)", "2", "(8)", "1", "(1)", "1", "(1)", "0", "(0)"]
+    assert table.splitlines()[-1].split() == ["all", "5", "(14)", "2", "(8)", "2", "(5)", "1", "(1)", "0", "(0)"]
     assert "partial: n (1 mutants), not judged whole: 1; by s" in L.details(got)
 
 

@@ -351,7 +351,8 @@ def table(result: dict[str, dict[str, Verdict]], markdown: bool = False) -> str:
         lines += ["| " + " | ".join(head) + " |", "|---|---:|---:|---:|---:|---:|"]
     else:
         lines.append(f"{head[0]:24s} {head[1]:>20s} {'today':>12s} {'partial':>12s} {'stale':>12s} {'never':>12s}")
-    for module, vs in result.items():
+    every = {f"{m}:{f}": v for m, vs in result.items() for f, v in vs.items()}
+    for module, vs in [*result.items(), ("all", every)]:
         cells = [f"{len(vs)} ({sum(v.mutants for v in vs.values())})"]
         for s in ("today", "partial", "stale", "never"):
             sel = [v for v in vs.values() if v.status == s]

@@ -26,6 +26,10 @@ original and mutated line (whitespace ignored), so entries survive edits elsewhe
 same line occurs again and matters there, an entry also names its ``function`` (``Dram._hit_run``)
 and/or ``context`` (lines around it, in a row, as the survivor's diff shows them): it then
 matches that place only.
+Which functions of each module were judged on today's code (and which only on older code, in
+part, or never): ``python tools/mutation/ledger.py`` (its docstring says how it reads the rows).
+A ``--recheck`` keeps the measured row's source (its commit and ``(only ...)`` globs) and appends
+"rechecked at <tree>".
 A modules.yaml that writes a key twice (a union merge can) is refused in one line, exit 2:
 YAML itself would keep the last entry silently.
 """
