@@ -26,6 +26,10 @@ original and mutated line (whitespace ignored), so entries survive edits elsewhe
 same line occurs again and matters there, an entry also names its ``function`` (``Dram._hit_run``)
 and/or ``context`` (lines around it, in a row, as the survivor's diff shows them): it then
 matches that place only.
+Which functions of each module were judged on today's code (and which only on older code, in
+part, or never): ``python tools/mutation/ledger.py`` (its docstring says how it reads the rows).
+A ``--recheck`` keeps the measured row's source (its commit and ``(only ...)`` globs) and appends
+"rechecked at <tree>".
 A modules.yaml that writes a key twice (a union merge can) is refused in one line, exit 2:
 YAML itself would keep the last entry silently.
 """
@@ -256,13 +260,20 @@ def run_module(module: str, spec: dict, *, rev: str | None, tag: str, entries: l
         if only:  # a restricted run: the mutants of the named functions only
             codes = {n: c for n, c in codes.items() if any(fnmatch.fnmatch(n, g) for g in only)}
         row = score(work, module, spec["group"], codes, source=source, tag=tag, entries=entries, recheck=recheck)
-        return {**row, "minutes": f"{(time.time() - t0) / 60:.1f}",
-                "source": source + (f" (only {' '.join(only)})" if only else "")}
+        return {**row, "minutes": f"{(time.time() - t0) / 60:.1f}", "source": recheck_source(recheck[0]["source"], source)
+                if recheck else source + (f" (only {' '.join(only)})" if only else "")}
     finally:
         if keep:
             print(f"  kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def recheck_source(measured: str, source: str) -> str:
+    """The source column of a rechecked row: the measured row's (its commit and ``(only ...)`` globs:
+    the mutants were made and first judged there; tools/mutation/ledger.py reads them) and the recheck's
+    tree. (Before session 13 a recheck wrote its own tree only, and a restricted row lost its globs.)"""
+    return f"{measured}, rechecked at {source}"
 
 
 def score(work: Path, module: str, group: str, codes: dict[str, int | None], *, source: str, tag: str,
