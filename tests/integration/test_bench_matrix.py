@@ -57,3 +57,21 @@ def test_summarize_latest_counts_a_cell_once_and_the_aim(tmp_path):
     assert [line.split("|")[1].strip() + " " + line.split("|")[3].strip() for line in table] == [
         "w3 d1", "w1 d1", "w2 d1", "w1 d2", "w3 d2"]
     assert "80.50" in table[1] and ">400 (timeout)" in table[0]
+
+
+def test_cells_from_measures_again_the_cells_in_the_band_cheapest_first(tmp_path):
+    head = "workload,platform,dataflow,status,process_cpu_s,run_cpu_s,process_s,run_s,transactions,latency_cycles,detail\n"
+    old, new, out = tmp_path / "old.csv", tmp_path / "new.csv", tmp_path / "m.csv"
+    old.write_text(head + "digits-conv,ddr4-baseline,dense-ws,ok,2.50,2.00,3.00,2.50,100,1000,\n"
+                          "digits-conv,ddr4-baseline,ptb,timeout,>2,,9.00,,,,\n")
+    new.write_text(head + "digits-conv,ddr4-baseline,dense-ws,ok,10.00,9.00,11.00,10.00,100,1000,\n"  # latest: out
+                          "digits-conv,ddr4-baseline,spikex,ok,2.50,2.00,3.00,2.50,100,1000,\n"     # in
+                          "digits-conv,ddr4-baseline,dense-os,ok,1.00,0.50,1.50,1.00,100,1000,\n"   # at --over: out
+                          "digits-conv,ddr4-baseline,dense-is,error,,,1.00,,,,refused\n"            # no figure: out
+                          "digits-conv,no-glb,spikex,ok,2.20,2.00,3.00,2.50,100,1000,\n")           # --platforms: out
+    run("--cells-from", str(old), str(new), "--over", "1", "--under", "3", "--platforms", "ddr4-baseline",
+        "--csv", str(out))
+    rows = list(csv.DictReader(out.open()))
+    # the old ptb timeout (">2" counts as 2 CPU s) comes before spikex (2.50); both measured now
+    assert [(r["workload"], r["platform"], r["dataflow"], r["status"]) for r in rows] == [
+        ("digits-conv", "ddr4-baseline", "ptb", "ok"), ("digits-conv", "ddr4-baseline", "spikex", "ok")]

@@ -18,7 +18,14 @@ whole-process CPU time and writes every cell to a CSV as it finishes (default
 
     nice -n 10 python tools/bench/matrix.py [--timeout 120] [--jobs 1] [--csv FILE]
         [--platforms P ...] [--workloads W ...] [--dataflows D ...]
+        [--cells-from FILE.csv ... [--over S] [--under S]]
     python tools/bench/matrix.py --summarize FILE.csv [FILE.csv ...] [--latest] [--aim 15]
+
+``--cells-from`` measures again the cells of earlier CSVs (each cell once, its row in the
+last CSV given, as ``--latest``) whose whole-process CPU s was over ``--over`` and at most
+``--under`` (a timeout counts as its limit), cheapest first, so that an interrupted run
+has measured as many cells as it could; ``--workloads``, ``--platforms`` and
+``--dataflows`` narrow that list further.
 
 ``--summarize`` also counts the ok cells at most ``--aim`` whole-process CPU s; with
 ``--latest`` a cell found in several CSVs counts once, as its row in the last CSV given
@@ -70,12 +77,37 @@ def one(platform: str, workload: str, dataflow: str) -> None:
     }))
 
 
+def read_rows(paths: list[str], latest: bool) -> list[dict]:
+    """The rows of CSVs this script wrote; with ``latest`` a cell found in several counts once,
+    as its row in the last CSV given (dict order: a cell keeps its first place)."""
+    rows = []
+    for path in paths:
+        with open(path, newline="") as f:
+            rows += list(csv.DictReader(f))
+    if latest:
+        rows = list({(r["workload"], r["platform"], r["dataflow"]): r for r in rows}.values())
+    return rows
+
+
+def cpu_of(r: dict) -> float | None:
+    """A row's whole-process CPU s: a timeout counts as its CPU limit (">60" is 60); None
+    for a row with no figure (an error, a crash, a timeout on the wall-clock limit)."""
+    v = r["process_cpu_s"].lstrip(">")
+    return float(v) if v else None
+
+
 def cells(args) -> list[tuple[str, Path, str, Path, str]]:
     from tlmsim.platform.dataflow import DATAFLOWS
     from tlmsim.resources import shipped
 
     platforms = shipped("platforms")
     workloads = shipped("workloads")
+    if args.cells_from:
+        chosen = sorted((c, r["workload"], r["platform"], r["dataflow"]) for r in read_rows(args.cells_from, True)
+                        if (c := cpu_of(r)) is not None and args.over < c <= args.under)
+        return [(w, workloads[w], p, platforms[p], d) for _, w, p, d in chosen
+                if (not args.workloads or w in args.workloads) and (not args.platforms or p in args.platforms)
+                and (not args.dataflows or d in args.dataflows)]
     # a workload YAML may name a .nir graph that is shipped too: keep both (they are
     # different entry points: the YAML may add recorded spikes)
     def pick(have: dict, want: list | None) -> dict:  # in the order given, else shipped order
@@ -98,6 +130,10 @@ def main() -> None:
     ap.add_argument("--platforms", nargs="*")
     ap.add_argument("--workloads", nargs="*")
     ap.add_argument("--dataflows", nargs="*")
+    ap.add_argument("--cells-from", nargs="+", metavar="CSV",
+                    help="measure again the cells of these CSVs (latest row each) whose CPU s was in (--over, --under]")
+    ap.add_argument("--over", type=float, default=0.0, help="with --cells-from: CPU s above this (default 0)")
+    ap.add_argument("--under", type=float, default=float("inf"), help="with --cells-from: CPU s at most this")
     ap.add_argument("--one", nargs=3, metavar=("PLATFORM", "WORKLOAD", "DATAFLOW"), help=argparse.SUPPRESS)
     ap.add_argument("--summarize", nargs="+", metavar="CSV",
                     help="run nothing: print the slowest ten of CSVs this script wrote (e.g. of partial runs)")
@@ -110,13 +146,7 @@ def main() -> None:
         one(*args.one)
         return
     if args.summarize:
-        rows = []
-        for path in args.summarize:
-            with open(path, newline="") as f:
-                rows += list(csv.DictReader(f))
-        if args.latest:  # dict order: a cell keeps its first place, its row is the last one read
-            rows = list({(r["workload"], r["platform"], r["dataflow"]): r for r in rows}.values())
-        summarize(rows, ", ".join(args.summarize), args.aim)
+        summarize(read_rows(args.summarize, args.latest), ", ".join(args.summarize), args.aim)
         return
 
     todo = cells(args)
