@@ -856,15 +856,16 @@ def test_a_write_waiting_for_a_full_write_buffer_stalls():
 
 @pytest.mark.parametrize("trefi, want", [
     # idle since 0: the refresh due at 50 finds the rank in power-down (from 20): PDX 50, REF at 50 + tXP 13,
-    # the rank blocked to 113; the one due at 100 waits for it: REF 113 (the run ends at 150)
-    (50, [(20, "PDE"), (50, "PDX"), (63, "REF"), (113, "REF")]),
+    # the rank blocked to 63 + tRFC 49 (tRFC must be < tREFI) = 112; the one due at 100 waits for it:
+    # REF 112 (the run ends at 150)
+    (50, [(20, "PDE"), (50, "PDX"), (63, "REF"), (112, "REF")]),
     # due at 100, exactly when self-refresh would start: still power-down, REF at 113
     (100, [(20, "PDE"), (100, "PDX"), (113, "REF")]),
     # due at 101: in self-refresh since 100, the device refreshes itself; the run ends there (SRE 100)
     (101, [(100, "SRE")]),
 ])
 def test_a_refresh_of_an_idle_rank(trefi, want):
-    r = Rig(cfg(timing={"tREFI": trefi}))
+    r = Rig(cfg(timing={"tREFI": trefi, "tRFC": 49}))
     r.dram.finalize(150 * NS)
     assert [x[:2] for x in log(r)] == want
     assert r.dram.stats.c["ref"] == sum(1 for _, c in want if c == "REF")
