@@ -123,13 +123,9 @@ def test_a_superseded_wake_does_nothing(monkeypatch):
     assert [t for t in advances if 50 * NS < t < 97 * NS] == [60 * NS + 1, 74 * NS + 1, 89 * NS + 1]
 
 
-def test_the_sink_gets_a_chunk_when_the_log_reaches_the_chunk_size(monkeypatch):
-    """``_log_cmd`` hands a chunk on when the rows gathered reach ``_LOG_CHUNK`` (here 4), no sooner and
-    no later; the chunk is the rows before the safe cycle (the channel's decision cycle, or an idle
-    rank's idle start if earlier), the rest wait for the next chunk or the end."""
-    import tlmsim.hw.dram as dram_module
-
-    monkeypatch.setattr(dram_module, "_LOG_CHUNK", 4)
+def _three_requests_into_a_sink():
+    """a (row 0) at 0, b (a hit) at 100 ns, c (row 1 of the same bank) at 200 ns, run to the last
+    completion with a command sink gathering each chunk's command cycles: the rig and its chunks."""
     chunks = []
     r = Rig(cfg(), record=False)
     r.dram.add_command_sink(lambda rows: chunks.append(rows[:, 0].tolist()))
@@ -137,6 +133,17 @@ def test_the_sink_gets_a_chunk_when_the_log_reaches_the_chunk_size(monkeypatch):
     r.req("b", addr(0, col=1), at_ps=100 * NS)
     r.req("c", addr(1), at_ps=200 * NS)
     r.run()
+    return r, chunks
+
+
+def test_the_sink_gets_a_chunk_when_the_log_reaches_the_chunk_size(monkeypatch):
+    """``_log_cmd`` hands a chunk on when the rows gathered reach ``_LOG_CHUNK`` (here 4), no sooner and
+    no later; the chunk is the rows before the safe cycle (the channel's decision cycle, or an idle
+    rank's idle start if earlier), the rest wait for the next chunk or the end."""
+    import tlmsim.hw.dram as dram_module
+
+    monkeypatch.setattr(dram_module, "_LOG_CHUNK", 4)
+    r, chunks = _three_requests_into_a_sink()
     r.dram.finalize(r.env.now)
     # a: ACT 0, RD 4 (data end 15); idle from 15: PDE 35. b (a row hit) at 100: PDX 100 (35 + tCKE 12
     # is past), RD 113 (tXP 13), data end 124; idle from 124: PDE 144. c (row 1 of the same bank) at
@@ -164,13 +171,7 @@ def test_an_idle_rank_finalized_exactly_at_its_power_down_timeout_never_powers_d
 def test_a_log_shorter_than_a_chunk_goes_to_the_sink_once_at_the_end():
     # the same ten commands as above with the shipped chunk size (2**18 rows): nothing is handed on
     # before finalize, which hands on all of them in one chunk
-    chunks = []
-    r = Rig(cfg(), record=False)
-    r.dram.add_command_sink(lambda rows: chunks.append(rows[:, 0].tolist()))
-    r.req("a", addr(0))
-    r.req("b", addr(0, col=1), at_ps=100 * NS)
-    r.req("c", addr(1), at_ps=200 * NS)
-    r.run()
+    r, chunks = _three_requests_into_a_sink()
     assert chunks == []
     r.dram.finalize(r.env.now)
     assert chunks == [[0, 4, 35, 100, 113, 144, 200, 213, 219, 223]]
