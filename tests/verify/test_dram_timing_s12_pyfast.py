@@ -7,27 +7,8 @@ a refresh is judged by the banks of its own rank only; chunked checking agrees.
 Timings of tests/verify/test_dram_timing_rules.py: tRCD 4, tRP 6, tRAS 11, tRFC 50,
 AL 1, CL 7 (RL 8), tRTP 5."""
 
-import numpy as np
-
-from tlmsim.platform.dram import DramConfig
-from tlmsim.verify.dram_timing import CODES, DramCommandChecker, check_dram_records
-
-TIMING = dict(tck_ps=1000, CL=7, CWL=5, AL=1, tRCD=4, tRP=6, tRAS=11, tRRD_S=2, tRRD_L=3, tCCD_S=5, tCCD_L=7,
-              tFAW=16, tWR=9, tWTR_S=3, tWTR_L=8, tRTP=5, tRTRS=2, tREFI=5000, tRFC=50, tCKE=3, tXP=6,
-              tCKESR=9, tXS=12)
-ORG = dict(channels=2, ranks=2, bankgroups=2, banks_per_group=4, rows=16, columns=64, bus_width_bits=64,
-           burst_length=8)
-SPEC = DramConfig.model_validate({"preset": "DDR4-3200", "org": ORG, "timing": TIMING}).resolve()
-
-
-def records(cmds) -> np.ndarray:
-    """(cycle, cmd, ch, rank, bg, bank, row) -> the model's time-sorted int64 rows."""
-    rows = []
-    for cycle, cmd, ch, ra, bg, ba, row in sorted(cmds, key=lambda c: c[0]):
-        rank_cmd = cmd == "REF"
-        gb = (ch * SPEC.ranks + ra) * SPEC.banks_per_rank + (0 if rank_cmd else bg * SPEC.banks_per_group + ba)
-        rows.append((cycle, ch, gb, CODES.index(cmd), -1 if rank_cmd else row, 0))
-    return np.array(rows, dtype=np.int64).reshape(-1, 6)
+from tests.verify.test_dram_timing_rules import SPEC, records
+from tlmsim.verify.dram_timing import DramCommandChecker, check_dram_records
 
 
 def rank0(ch=0, dt=0):
