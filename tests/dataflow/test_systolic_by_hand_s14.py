@@ -45,3 +45,42 @@ def test_pooling_membrane_ties_kept_outputs_at_two_timesteps_and_the_smaller_goe
     plan = df.plan_layer(p, None)
     assert plan.resident == {"inputs": False, "membrane": True, "outputs": True}
     assert plan.resident_bytes == {0: 102}
+
+
+# -- residency in a private level shared by several cores ---------------------------------------
+#: b's outputs are read by c only (they may stay on chip: reuse 2 in _residency); c's shortcut reads a
+RES_CHAIN = """  - {name: a, op: linear, in_shape: [16], out_features: 8, neuron: lif}
+  - {name: b, op: linear, in_shape: [8], out_features: 8, neuron: lif}
+  - {name: c, op: linear, in_shape: [8], out_features: 8, neuron: lif, residual: a}
+"""
+
+
+def test_the_set_up_names_the_private_levels_of_several_cores_read_only(tmp_path):
+    wl = _wl(tmp_path, RES_CHAIN, T=2)
+    # mesh-4core-l2: a shared GLB (level 0, 1 MiB) and a private L2 (level 1, 256 KiB) per core
+    df = make_dataflow(load_platform("mesh-4core-l2", ["dataflow.name=dense-ws"]), wl)
+    assert (df.cores, df.level_capacities) == (4, [1024 * 1024, 256 * 1024])
+    assert df.read_only_levels == {1}
+    # one core: its private L2 holds what any tensor of its layer would (nobody else reads it)
+    one = make_dataflow(load_platform("mesh-4core-l2", ["dataflow.name=dense-ws", "pe_array.cores=1"]), wl)
+    assert (one.cores, one.read_only_levels) == (1, set())
+    # a shared level is never read-only, whatever the cores
+    glb = make_dataflow(load_platform("mesh-4core", ["dataflow.name=dense-ws"]), wl)
+    assert (glb.cores, len(glb.level_capacities), glb.read_only_levels) == (4, 1, set())
+
+
+def test_a_private_level_of_several_cores_keeps_only_weights_and_inputs(tmp_path):
+    wl = _wl(tmp_path, RES_CHAIN, T=2)
+    b = wl.layers[1]
+    sizes = {"weights": 250, "inputs": 40, "membrane": 40, "outputs": 30}
+    reuse = {"weights": 1.5, "inputs": 2.5, "membrane": 4.0, "outputs": 1.0}
+    four = make_dataflow(load_platform("mesh-4core-l2", ["dataflow.name=dense-ws"]), wl)
+    one = make_dataflow(load_platform("mesh-4core-l2", ["dataflow.name=dense-ws", "pe_array.cores=1"]), wl)
+    for df in (four, one):
+        df.level_capacities = [df.staging + 1000, df.staging + 300]
+    # 4 cores: level 1 (innermost, 300 bytes free, read-only) ranks only the inputs (2.5, 40) and the weights
+    # (1.5, 250): both fit (290); the membrane (4.0) and b's outputs (2.0: c reads them) go to level 0
+    assert four._residency(b, sizes, reuse, None) == {"inputs": 1, "weights": 1, "membrane": 0, "outputs": 0}
+    # 1 core: level 1 takes the membrane (40), inputs (40), outputs (30) first; the weights (250) no longer fit
+    # the 190 left and go to level 0
+    assert one._residency(b, sizes, reuse, None) == {"membrane": 1, "inputs": 1, "outputs": 1, "weights": 0}
