@@ -84,3 +84,24 @@ def test_a_private_level_of_several_cores_keeps_only_weights_and_inputs(tmp_path
     # 1 core: level 1 takes the membrane (40), inputs (40), outputs (30) first; the weights (250) no longer fit
     # the 190 left and go to level 0
     assert one._residency(b, sizes, reuse, None) == {"membrane": 1, "inputs": 1, "outputs": 1, "weights": 0}
+
+
+# -- __init__: the L1 half of an odd capacity ----------------------------------------------------
+def test_an_odd_double_buffered_l1_has_a_whole_byte_half(tmp_path):
+    import pytest
+
+    from tlmsim.errors import MappingError
+
+    # maxpool 5 x 6 x 6 -> 5 x 3 x 3, LIF, T = 3: one channel needs inputs ceil(36 / 8) = 5 + outputs
+    # ceil(9 / 8) = 2 + membrane ceil(9 x 16 / 8) = 18 = 25 bytes. A double-buffered L1 of 49 bytes has a
+    # half of 49 // 2 = 24 whole bytes (not 24.5): refused, the message says 24
+    wl = _wl(tmp_path, "  - {name: p, op: maxpool2d, in_shape: [5, 6, 6], kernel: 2, stride: 2, neuron: lif}\n", T=3)
+    df = _df(wl, "buffers.l1.capacity_bytes=49")
+    assert df.l1_half == 24 and isinstance(df.l1_half, int)
+    with pytest.raises(MappingError) as e:
+        df.plan()
+    assert str(e.value) == ("layer 'p': the smallest dense-ws tile (one channel) needs 25 bytes, more than an L1 half "
+                            "(24 bytes); raise buffers.l1.capacity_bytes or shrink the array")
+    # 51 bytes: a half of 25 holds one channel per tile
+    (plan,) = _df(wl, "buffers.l1.capacity_bytes=51").plan()
+    assert plan.l1_tile_bytes == 25 and plan.tiling == "t>c, channels/tile=1"
