@@ -64,6 +64,9 @@ def test_the_set_up_names_the_private_levels_of_several_cores_read_only(tmp_path
     # one core: its private L2 holds what any tensor of its layer would (nobody else reads it)
     one = make_dataflow(load_platform("mesh-4core-l2", ["dataflow.name=dense-ws", "pe_array.cores=1"]), wl)
     assert (one.cores, one.read_only_levels) == (1, set())
+    # two cores are several: the L2 is read-only as with four
+    two = make_dataflow(load_platform("mesh-4core-l2", ["dataflow.name=dense-ws", "pe_array.cores=2"]), wl)
+    assert (two.cores, two.read_only_levels) == (2, {1})
     # a shared level is never read-only, whatever the cores
     glb = make_dataflow(load_platform("mesh-4core", ["dataflow.name=dense-ws"]), wl)
     assert (glb.cores, len(glb.level_capacities), glb.read_only_levels) == (4, 1, set())
