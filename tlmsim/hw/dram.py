@@ -115,6 +115,8 @@ STALL_REASONS = ("queue_full",)
 BACKGROUND_STATES = ("active_standby", "precharge_standby", "active_powerdown", "precharge_powerdown",
                      "self_refresh")
 _LOG_CHUNK = 1 << 18  #: log rows gathered before a chunk is handed to the sink
+_CMD_READ = Cmd.READ
+_NORMAL = simpy.events.NORMAL  #: the priority of a triggered event (simpy.Event.succeed's)
 
 
 class _Req:
@@ -440,23 +442,31 @@ class Dram(Component):
             return
         self._finish(tx)
 
+    # @cython.locals(tx=_Txn)
     def _finish(self, tx: _Txn) -> None:
         """Every burst of ``tx`` is done: record it and trigger its event at its last end."""
         tck = self._tck
-        end_ps = max(tx.end * tck, self.env.now)
+        env = self.env
+        now = env.now
+        end_ps = tx.end * tck
+        if now > end_ps:
+            end_ps = now
         txn = tx.txn
-        if txn.cmd == Cmd.READ:
+        if txn.cmd == _CMD_READ:
             self.read_latency_ps.append(end_ps - tx.start_ps)
-        wait = max(0, tx.accepted - tx.arrive) * tck
-        if wait:
+        wait = tx.accepted - tx.arrive
+        if wait > 0:
+            wait *= tck
             self.stall("queue_full", wait, layer=txn.layer)
+        else:
+            wait = 0
         self.record(txn, tx.start_ps, end_ps, wait)
         if tx.end > self._end_cycle:
             self._end_cycle = tx.end
         ev = tx.event
         ev._ok = True
         ev._value = None
-        self.env.schedule(ev, simpy.events.NORMAL, end_ps - self.env.now)
+        env.schedule(ev, _NORMAL, end_ps - now)
 
     # @cython.locals(ch=cython.longlong, nxt=cython.longlong, step=cython.longlong, lo=cython.longlong, hi=cython.longlong, least=cython.longlong, b=cython.longlong, c=cython.longlong, x=cython.longlong, m=cython.longlong, g=cython.longlong, n=cython.longlong, chan=_Chan, tx=_Txn, rows=dict, ahead=dict, per=dict, rbg_of=list)
     def _schedule(self, ch: int, nxt: int) -> None:
