@@ -87,8 +87,6 @@ from __future__ import annotations
 import heapq
 from array import array
 from collections import deque
-from itertools import groupby
-from operator import attrgetter
 from typing import Callable, Generator
 
 import numpy as np
@@ -117,6 +115,8 @@ STALL_REASONS = ("queue_full",)
 BACKGROUND_STATES = ("active_standby", "precharge_standby", "active_powerdown", "precharge_powerdown",
                      "self_refresh")
 _LOG_CHUNK = 1 << 18  #: log rows gathered before a chunk is handed to the sink
+_CMD_READ = Cmd.READ
+_NORMAL = simpy.events.NORMAL  #: the priority of a triggered event (simpy.Event.succeed's)
 
 
 class _Req:
@@ -442,23 +442,31 @@ class Dram(Component):
             return
         self._finish(tx)
 
+    # @cython.locals(tx=_Txn)
     def _finish(self, tx: _Txn) -> None:
         """Every burst of ``tx`` is done: record it and trigger its event at its last end."""
         tck = self._tck
-        end_ps = max(tx.end * tck, self.env.now)
+        env = self.env
+        now = env.now
+        end_ps = tx.end * tck
+        if now > end_ps:
+            end_ps = now
         txn = tx.txn
-        if txn.cmd == Cmd.READ:
+        if txn.cmd == _CMD_READ:
             self.read_latency_ps.append(end_ps - tx.start_ps)
-        wait = max(0, tx.accepted - tx.arrive) * tck
-        if wait:
+        wait = tx.accepted - tx.arrive
+        if wait > 0:
+            wait *= tck
             self.stall("queue_full", wait, layer=txn.layer)
+        else:
+            wait = 0
         self.record(txn, tx.start_ps, end_ps, wait)
         if tx.end > self._end_cycle:
             self._end_cycle = tx.end
         ev = tx.event
         ev._ok = True
         ev._value = None
-        self.env.schedule(ev, simpy.events.NORMAL, end_ps - self.env.now)
+        env.schedule(ev, _NORMAL, end_ps - now)
 
     # @cython.locals(ch=cython.longlong, nxt=cython.longlong, step=cython.longlong, lo=cython.longlong, hi=cython.longlong, least=cython.longlong, b=cython.longlong, c=cython.longlong, x=cython.longlong, m=cython.longlong, g=cython.longlong, n=cython.longlong, chan=_Chan, tx=_Txn, rows=dict, ahead=dict, per=dict, rbg_of=list)
     def _schedule(self, ch: int, nxt: int) -> None:
@@ -1139,7 +1147,7 @@ class Dram(Component):
         chan.nrq = nr
         return self._batch_done(ch, gb, row, last, step, e, served, k, moved, direct) + (other_row,)
 
-    # @cython.locals(ch=cython.longlong, last=cython.longlong, limit=cython.longlong, pend=cython.longlong, base=cython.longlong, g0=cython.longlong, g1=cython.longlong, l0=cython.longlong, l1=cython.longlong, row0=cython.longlong, row1=cython.longlong, st0=cython.longlong, st1=cython.longlong, c0=cython.longlong, c1=cython.longlong, tccd_l=cython.longlong, step_s=cython.longlong, rq_depth=cython.longlong, depth=cython.longlong, nr=cython.longlong, moved=cython.longlong, direct=cython.longlong, p=cython.longlong, e0=cython.longlong, e1=cython.longlong, x=cython.longlong, k=cython.longlong, k1=cython.longlong, busy1=cython.longlong, rl_bc=cython.longlong, m=cython.longlong, row=cython.longlong, orow=cython.longlong, other_row=cython.bint, one=cython.bint, stop=cython.bint, chan=_Chan, it=_Req, o=_Req, tx=_Txn, q0=list, q1=list, q=list, oq=list, open_=list, lcb=list, wpend=dict, served=list, at=list, on1=list, reads_left=dict, hits=list, c=dict)
+    # @cython.locals(ch=cython.longlong, last=cython.longlong, limit=cython.longlong, pend=cython.longlong, base=cython.longlong, g0=cython.longlong, g1=cython.longlong, l0=cython.longlong, l1=cython.longlong, row0=cython.longlong, row1=cython.longlong, st0=cython.longlong, st1=cython.longlong, c0=cython.longlong, c1=cython.longlong, tccd_l=cython.longlong, step_s=cython.longlong, rq_depth=cython.longlong, depth=cython.longlong, nr=cython.longlong, moved=cython.longlong, direct=cython.longlong, p=cython.longlong, e0=cython.longlong, e1=cython.longlong, x=cython.longlong, k=cython.longlong, k1=cython.longlong, busy1=cython.longlong, rl_bc=cython.longlong, m=cython.longlong, row=cython.longlong, orow=cython.longlong, i=cython.longlong, n0=cython.longlong, n1=cython.longlong, w0=cython.longlong, w1=cython.longlong, other_row=cython.bint, one=cython.bint, stop=cython.bint, chan=_Chan, it=_Req, o=_Req, tx=_Txn, t0=_Txn, t1=_Txn, q0=list, q1=list, q=list, oq=list, open_=list, lcb=list, wpend=dict, served=list, at=list, gbs=list, rows=list, reads_left=dict, hits=list, c=dict)
     def _pair_batch(self, ch: int, banks: list, stat: dict, last: int, limit: int, pend: int):
         """:meth:`_hit_run` with exactly two busy banks, of one rank (the rank of the previous
         RD, at ``last``) and in different bank groups: the per-RD step of :meth:`_hit_run`
@@ -1189,7 +1197,9 @@ class Dram(Component):
         p = last
         served: list = []
         at: list[int] = []
-        on1: list[bool] = []
+        gbs: list[int] = []  # the bank of each RD
+        rows: list[int] = []  # its row
+        k1 = 0  # RDs of bank g1
         while True:
             e0 = p + step_s
             e1 = e0
@@ -1217,7 +1227,12 @@ class Dram(Component):
                 break  # a tie: the caller's tie-break
             served.append(q.pop(0))
             at.append(p)
-            on1.append(one)
+            if one:
+                gbs.append(g1)
+                k1 += 1
+            else:
+                gbs.append(g0)
+            rows.append(row)
             if rqb:
                 it = rqb.popleft()
                 it.queued = p
@@ -1259,11 +1274,7 @@ class Dram(Component):
             return 0, 0, 0, -1, None, False
         chan.nrq = nr
         # log, then complete in RD order, counting each RD before a completion it causes
-        k1 = sum(on1)
-        if k1:
-            self._log_rds(at, ch, [g1 if one else g0 for one in on1], [row1 if one else row0 for one in on1], served)
-        else:
-            self._log_rds(at, ch, [g0] * k, [row0] * k, served)
+        self._log_rds(at, ch, gbs, rows, served)
         c = self.stats.c
         busy1 = s.burst_cycles * self._tck
         rl_bc = s.RL + s.burst_cycles
@@ -1271,16 +1282,31 @@ class Dram(Component):
         hits = self._hits
         hits[g0] += k - k1
         hits[g1] += k1
-        for x, one, it in zip(at, on1, served):
+        # a bank's consecutive RDs of one transaction leave its bursts to serve (tx.rows, reads_left)
+        # in one step; nothing reads those before the batch returns (_finish does not)
+        t0 = t1 = None  # the transaction of bank g0's (g1's) latest RDs, n0 (n1) of them, in row w0 (w1)
+        n0 = n1 = w0 = w1 = 0
+        for i in range(k):
+            it = served[i]
             tx = it.txn
-            tx.rows[it.gb, it.row] -= 1
-            m = reads_left[tx] - 1
-            if m:
-                reads_left[tx] = m
+            if it.gb == g0:
+                if tx is not t0 or it.row != w0:
+                    if n0:
+                        self._served_n(reads_left, t0, g0, w0, n0)
+                    t0 = tx
+                    w0 = it.row
+                    n0 = 0
+                n0 += 1
             else:
-                del reads_left[tx]
+                if tx is not t1 or it.row != w1:
+                    if n1:
+                        self._served_n(reads_left, t1, g1, w1, n1)
+                    t1 = tx
+                    w1 = it.row
+                    n1 = 0
+                n1 += 1
             pend += 1
-            x += rl_bc
+            x = at[i] + rl_bc
             if x > tx.end:
                 tx.end = x
             tx.left -= 1
@@ -1291,6 +1317,10 @@ class Dram(Component):
                 c["busy_ps"] += pend * busy1
                 pend = 0
                 self._finish(tx)
+        if n0:
+            self._served_n(reads_left, t0, g0, w0, n0)
+        if n1:
+            self._served_n(reads_left, t1, g1, w1, n1)
         if pend:
             c["rd"] += pend
             c["bursts"] += pend
@@ -1301,9 +1331,9 @@ class Dram(Component):
             times[g0] = c0
         if k1:
             times[g1] = c1
-        return k, moved, direct, (g1 if on1[-1] else g0), times, other_row
+        return k, moved, direct, gbs[-1], times, other_row
 
-    # @cython.locals(ch=cython.longlong, gb=cython.longlong, row=cython.longlong, last=cython.longlong, step=cython.longlong, e=cython.longlong, k=cython.longlong, moved=cython.longlong, direct=cython.longlong, rl_bc=cython.longlong, x=cython.longlong, cnt=cython.longlong, chan=_Chan, tx=_Txn)
+    # @cython.locals(ch=cython.longlong, gb=cython.longlong, row=cython.longlong, last=cython.longlong, step=cython.longlong, e=cython.longlong, k=cython.longlong, moved=cython.longlong, direct=cython.longlong, rl_bc=cython.longlong, x=cython.longlong, cnt=cython.longlong, chan=_Chan, tx=_Txn, it=_Req, served=list)
     def _batch_done(self, ch, gb, row, last, step, e, served, k, moved, direct):
         """The end of :meth:`_solo_batch`: log its RDs and complete their transactions, in RD order."""
         s = self.spec
@@ -1313,8 +1343,17 @@ class Dram(Component):
         reads_left = chan.reads_left
         # the served bursts of one transaction are consecutive: complete per group, in RD order
         x = last
-        for tx, group in groupby(served, attrgetter("txn")):
-            cnt = len(list(group))
+        tx = None
+        cnt = 0
+        for it in served:
+            if it.txn is not tx:
+                if cnt:
+                    x += cnt * step
+                    self._done_n(reads_left, tx, cnt, x + rl_bc, gb, row)
+                tx = it.txn
+                cnt = 0
+            cnt += 1
+        if cnt:
             x += cnt * step
             self._done_n(reads_left, tx, cnt, x + rl_bc, gb, row)
         return k, moved, direct
@@ -1340,6 +1379,18 @@ class Dram(Component):
         tx.left -= n
         if not tx.left:
             self._finish(tx)
+
+    @staticmethod
+    # @cython.locals(reads_left=dict, tx=_Txn, gb=cython.longlong, row=cython.longlong, n=cython.longlong, m=cython.longlong)
+    def _served_n(reads_left: dict, tx: _Txn, gb: int, row: int, n: int) -> None:
+        """``n`` bursts of read ``tx`` in row ``row`` of bank ``gb`` are served: fewer left there
+        and on the channel (``reads_left``)."""
+        tx.rows[gb, row] -= n
+        m = reads_left[tx] - n
+        if m:
+            reads_left[tx] = m
+        else:
+            del reads_left[tx]
 
     # @cython.locals(ch=cython.longlong, r0=cython.longlong, nra=cython.longlong, r=cython.longlong, base=cython.longlong, lb=cython.longlong, gb=cython.longlong, row=cython.longlong, x=_Req, bq=list)
     def _run_ok(self, ch: int, r0: int, nra: int) -> bool:

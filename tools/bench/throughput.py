@@ -130,15 +130,17 @@ def dram_scale(platform, blocks: int, block_bytes: int) -> None:
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     for i in range(REQUESTERS):
         env.process(requester(i))
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     env.run()
     dram.finalize(env.now)
     violations = checker.finish()
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     print(f"platform {platform.name}: DRAM alone, {blocks} blocks of {block_bytes} B from {REQUESTERS} requesters "
           f"in {wall:.1f} s ({blocks / wall:.0f} blocks/s), {checker.rows} commands checked, "
           f"{len(violations)} violations")
+    # CPU time (user + system of this process; the streaming checker included) is the figure on a shared machine
+    print(f"CPU {cpu:.2f} s: {1e6 * cpu / blocks:.1f} us per block")
     print(f"peak resident memory (MiB)   {peak:12.1f}   (before the run {base:.1f})")
     print(describe())
 
