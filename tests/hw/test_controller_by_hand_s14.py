@@ -1,0 +1,170 @@
+"""The controller by hand, session 14 (tags s14ctl*): the module-level rules of
+tlmsim/hw/controller.py that no earlier mutation run judged (``_common_bytes``,
+``lockstep_schedule``, ``_space``, ``layer_hazards``), each value computed by hand from its
+docstring, and the mutants of the controller's processes the other tests let live.
+
+The moves are made with tests/hw/controller_rig.py's helpers; ``Move``'s fields in order:
+data class, bytes, in DRAM, DRAM address, level address, after, signals, level span, level.
+"""
+
+from __future__ import annotations
+
+from tests.hw.controller_rig import O, S, W, dram, glb, layer, tile
+from tlmsim.engine.plan import LayerPlan, Move
+from tlmsim.hw.controller import Controller, _common_bytes, _space, layer_hazards, lockstep_schedule
+
+# ------------------------------------------------------------------ _common_bytes
+
+
+def test_common_bytes_sums_the_overlap_of_every_pair_and_nothing_for_disjoint_ones():
+    # a = [0,10) [20,30), b = [5,25) [40,50): [5,10) 5 B + [20,25) 5 B; the other pairs are apart
+    # ([0,10) and [40,50): min 10 - max 40 = -30 counts 0, not -30)
+    assert _common_bytes([(0, 10), (20, 30)], [(5, 25), (40, 50)]) == 10
+    # touching ranges share no byte; one range inside another shares all of it
+    assert _common_bytes([(0, 10)], [(10, 20)]) == 0
+    assert _common_bytes([(100, 200)], [(120, 130)]) == 10
+    assert _common_bytes([(120, 130)], [(100, 200)]) == 10
+    assert _common_bytes([], [(0, 5)]) == 0
+
+
+# ------------------------------------------------------------------ lockstep_schedule
+
+
+def _plan(tiles):
+    return LayerPlan(layer=layer(0), tiles=tiles)
+
+
+def _sched(plan, n, **kw):
+    """The schedule as (core, tile index) per step."""
+    return [[(c, t.index) for c, t in step] for step in lockstep_schedule(plan, n, **kw)]
+
+
+def _indep(i):
+    # a tile with a load that waits for nothing and a store that signals nothing (after/signals None)
+    return tile(i, [dram(S, 8, 64 * i)], [dram(O, 8, 4096 + 64 * i)])
+
+
+def test_independent_tiles_fill_the_cores_in_plan_order():
+    # 5 units on 2 cores: groups {0,1} {2,3} {4}, one step each (units of one tile)
+    plan = _plan([_indep(i) for i in range(5)])
+    assert _sched(plan, 2) == [[(0, 0), (1, 1)], [(0, 2), (1, 3)], [(0, 4)]]
+    assert _sched(plan, 3) == [[(0, 0), (1, 1), (2, 2)], [(0, 3), (1, 4)]]
+    assert _sched(plan, 1) == [[(0, i)] for i in range(5)]
+
+
+def test_tiles_joined_by_keeps_state_run_on_one_core_in_order():
+    # keeps_state joins a tile to the next: units [0,1] [2,3,4] [5]; on 2 cores group {u0, u1}: step r holds
+    # the r-th tile of each unit (u0 has 2, u1 3: the third step has u1's only), then group {u2}
+    tiles = [_indep(i) for i in range(6)]
+    for i in (0, 2, 3):
+        tiles[i].keeps_state = True
+    assert _sched(_plan(tiles), 2) == [[(0, 0), (1, 2)], [(0, 1), (1, 3)], [(1, 4)], [(0, 5)]]
+
+
+def _chain(i, after=None, signals=None):
+    return tile(i, [dram(S, 8, 64 * i, after=after)], [dram(O, 8, 4096 + 64 * i, signals=signals)])
+
+
+def test_a_unit_waiting_for_a_store_goes_to_a_later_group_and_the_next_ones_move_up():
+    # tile 1 waits for tile 0's store (key a): it cannot join 0's group; tile 2 takes its place; tile 3 waits
+    # for tile 1 (key b), placed in group 2 -> group 3. Tiles 0 and 2 load and store with after/signals None:
+    # a store signalling None is no producer (were it one, every load waiting for None would wait for it)
+    plan = _plan([_chain(0, signals=("a",)), _chain(1, after=("a",), signals=("b",)), _indep(2),
+                  _chain(3, after=("b",)), _indep(4)])
+    assert _sched(plan, 2) == [[(0, 0), (1, 2)], [(0, 1), (1, 4)], [(0, 3)]]
+    # a load waiting for a key nobody signals waits for no unit
+    lone = _plan([_chain(0, after=("nobody",)), _indep(1)])
+    assert _sched(lone, 2) == [[(0, 0), (1, 1)]]
+
+
+def test_a_unit_does_not_join_the_group_of_the_unit_it_waits_for_even_with_cores_free():
+    # 3 cores: tile 1 waits for tile 0 -> groups {0, 2} and {1}
+    plan = _plan([_chain(0, signals=("a",)), _chain(1, after=("a",)), _indep(2)])
+    assert _sched(plan, 3) == [[(0, 0), (1, 2)], [(0, 1)]]
+
+
+def test_the_lookahead_bounds_how_far_a_group_looks_for_units():
+    # units 0 (signals a), 1 (waits for a), 2: lookahead 2 sees units 0 and 1 only -> {0} then {1, 2};
+    # lookahead 3 (or the default) finds 2 for the first group -> {0, 2} then {1}
+    plan = _plan([_chain(0, signals=("a",)), _chain(1, after=("a",)), _indep(2)])
+    assert _sched(plan, 2, lookahead=2) == [[(0, 0)], [(0, 1), (1, 2)]]
+    assert _sched(plan, 2, lookahead=3) == [[(0, 0), (1, 2)], [(0, 1)]]
+    assert _sched(plan, 2, lookahead=1) == [[(0, 0)], [(0, 1)], [(0, 2)]]
+
+
+def test_the_default_lookahead_is_256_units_the_controllers_too():
+    # unit 0 signals a, units 1..255 wait for it, unit 256 waits for nothing: 256 units ahead of unit 0 are
+    # units 0..255, so the first group is {0} alone (257 would take unit 256 beside it)
+    tiles = [_chain(0, signals=("a",))] + [_chain(i, after=("a",)) for i in range(1, 256)] + [_indep(256)]
+    plan = _plan(tiles)
+    steps = _sched(plan, 2)
+    assert steps[0] == [(0, 0)]
+    assert steps[1] == [(0, 1), (1, 2)]
+    assert steps[-1] == [(0, 255), (1, 256)]
+    assert len(steps) == 1 + 128
+    assert Controller.LOOKAHEAD == 256
+
+
+# ------------------------------------------------------------------ _space
+
+
+def test_space_names_dram_or_the_level_modulo_the_levels_and_the_byte_range():
+    assert _space(Move(W, 100, True, 5000, 7, level=1), 2) == (("dram",), 5000, 5100)
+    # a level move: its level modulo the number of levels (-1: the innermost; 3 of 2 levels: level 1)
+    assert _space(Move(W, 100, False, 9, 300, level=-1), 2) == (("level", 1), 300, 400)
+    assert _space(Move(W, 100, False, 9, 300, level=3), 2) == (("level", 1), 300, 400)
+    assert _space(Move(W, 100, False, 9, 300, level=0), 3) == (("level", 0), 300, 400)
+    # a wrapping resident load (level_span) covers its span only
+    assert _space(Move(W, 100, False, 9, 300, level_span=16, level=2), 3) == (("level", 2), 300, 316)
+
+
+# ------------------------------------------------------------------ layer_hazards
+
+
+def _lv(dc, n, addr, level, **kw):
+    return Move(dc, n, False, 0, addr, level=level, **kw)
+
+
+def test_layer_hazards_by_hand():
+    # two levels (0 and 1; -1 and 3 are level 1, 2 is level 0). p's accesses (tile indices 5, 6, 7):
+    #   5: loads level 1 [1000,1100)        stores DRAM [5000,5050)
+    #   6: loads level 0 [200,240)          stores level 1 [2000,2030)
+    #   7: loads DRAM [5040,5104), level 1 [4000,4010) (500 B wrapping in a 10-B span)
+    #                                       stores level 1 [3000,3016)
+    p = LayerPlan(layer=layer(0), tiles=[
+        tile(5, [_lv(W, 100, 1000, -1)], [dram(O, 50, 5000)]),
+        tile(6, [_lv(S, 40, 200, 0)], [_lv(O, 30, 2000, -1)]),
+        tile(7, [dram(S, 64, 5040), _lv(W, 500, 4000, 1, level_span=10)], [_lv(O, 16, 3000, 1)]),
+    ])
+    q = LayerPlan(layer=layer(1), tiles=[
+        # 10: reads DRAM [5030,5050): 5's store (7's load of [5040,5104) is no write) -> raw {5};
+        #     writes level 1 [1095,1105) (level 3): 5 loaded [1000,1100) -> war {(5, loaded)}
+        tile(10, [dram(S, 20, 5030)], [_lv(O, 10, 1095, 3)]),
+        # 11: reads level 1 [2029,2059) (6's store, one byte), [3016,3026) and [1992,2000) (touching 7's and 6's
+        #     stores: no byte in common) -> raw {6}; writes DRAM [5100,5108) (7 loaded [5040,5104)), level 0
+        #     [210,214) (6 loaded [200,240)), level 1 [3010,3015) (7 stored [3000,3016))
+        tile(11, [_lv(W, 30, 2029, -1), _lv(W, 10, 3016, 1), _lv(W, 8, 1992, 1)],
+             [dram(O, 8, 5100), _lv(O, 4, 210, 2), _lv(O, 5, 3010, 1)]),
+        # 12: reads 1000 B wrapping in [2100,2150) (its span: clear of 7's store at 3000); writes level 1
+        #     [4020,4026) (clear of 7's 10-B span at 4000) and 0 bytes at 1050 (an empty range: nothing)
+        tile(12, [_lv(S, 1000, 2100, 1, level_span=50)], [_lv(O, 6, 4020, 1), _lv(O, 0, 1050, 1)]),
+    ], prologue=[
+        Move(W, 20, True, 9000, 1090, level=-1),  # level 1 [1090,1110): 5 loaded [1000,1100)
+        Move(W, 10, True, 9100, 2030, level=-1),  # level 1 [2030,2040): touches 6's store only
+        Move(W, 10, True, 9200, 205, level=2),  # level 0 [205,215): 6 loaded [200,240)
+        Move(W, 4, True, 9300, 3012, level=1),  # level 1 [3012,3016): 7 stored [3000,3016)
+    ])
+    raw, war, fills = layer_hazards(p, q, 2)
+    assert raw == {10: {5}, 11: {6}}
+    assert war == {10: {(5, "loaded")}, 11: {(7, "loaded"), (6, "loaded"), (7, "stored")}}
+    assert fills == {0: {(5, "loaded")}, 2: {(6, "loaded")}, 3: {(7, "stored")}}
+
+
+def test_layer_hazards_with_nothing_of_p_in_the_space_are_empty():
+    # p only touches DRAM; q reads and writes level 0 and 1 and fills level 1 at the same addresses: no hazard
+    p = LayerPlan(layer=layer(0), tiles=[tile(0, [dram(W, 64, 0)], [dram(O, 64, 64)])])
+    q = LayerPlan(layer=layer(1), tiles=[tile(0, [glb(S, 64, 0)], [_lv(O, 64, 64, 0)])],
+                  prologue=[Move(W, 64, True, 0, 0, level=-1)])
+    assert layer_hazards(p, q, 2) == ({}, {}, {})
+    # the other way round: the DRAM bytes the second reads and writes, the first never touches
+    assert layer_hazards(q, p, 2) == ({}, {}, {})
