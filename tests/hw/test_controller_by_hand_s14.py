@@ -9,9 +9,15 @@ data class, bytes, in DRAM, DRAM address, level address, after, signals, level s
 
 from __future__ import annotations
 
-from tests.hw.controller_rig import O, S, W, dram, glb, layer, tile
+import simpy
+
+from tests.hw.controller_rig import NS, O, S, W, Fixed, Hops, Level, MulticastNoc, dram, glb, layer, tile
 from tlmsim.engine.plan import LayerPlan, Move
+from tlmsim.engine.recorder import Recorder
 from tlmsim.hw.controller import Controller, _common_bytes, _space, layer_hazards, lockstep_schedule
+from tlmsim.hw.pe_array import PeArray
+from tlmsim.platform.energy import EnergyTable
+from tlmsim.platform.pe_array import PeArrayConfig
 
 # ------------------------------------------------------------------ _common_bytes
 
@@ -168,3 +174,72 @@ def test_layer_hazards_with_nothing_of_p_in_the_space_are_empty():
     assert layer_hazards(p, q, 2) == ({}, {}, {})
     # the other way round: the DRAM bytes the second reads and writes, the first never touches
     assert layer_hazards(q, p, 2) == ({}, {}, {})
+
+
+# ------------------------------------------------------------------ _run_stage: a pair's room in the levels
+
+
+def _two_level_pipeline(plans, *, cores=2):
+    """Two shared levels (``l2`` = level 0, ``glb`` = level 1: :class:`Level`, logging what they
+    are asked to allocate and free), ``cores`` cores, fixed 10-ns hops, 64-B DMA blocks, 2 in
+    flight (staging 2 x 2 x 64 = 256 B per level), layer pipelining pairing whatever fits."""
+    env = simpy.Environment()
+    sink = Hops()
+    rec = Recorder(sinks=[sink])
+    mk = lambda name: Fixed(name=name, env=env, recorder=rec, latency_ps=10 * NS)  # noqa: E731
+    lvls = [Level(name=n, env=env, recorder=rec, latency_ps=10 * NS, capacity_bytes=1 << 20) for n in ("l2", "glb")]
+    ctrl = Controller(name="controller", env=env, recorder=rec, dram=mk("dram"),
+                      noc=MulticastNoc(name="noc", env=env, recorder=rec, latency_ps=10 * NS), levels=lvls,
+                      l1=[mk(f"l1_{c}") for c in range(cores)],
+                      pe=[PeArray(name=f"pe_array_{c}", env=env, recorder=rec, config=PeArrayConfig(),
+                                  clock_period_ps=NS, energy=EnergyTable()) for c in range(cores)],
+                      plans=plans, chunk_bytes=64, outstanding=2, double_buffered=True, multicore="pipeline",
+                      pairing="fit")
+    env.run(until=ctrl.done)
+    assert rec.issued == rec.completed
+    return ctrl, lvls
+
+
+def _three_layers(p_cycles=20):
+    # a (layer 0) drains a tensor to DRAM after its last tile (an epilogue): alone; p (1) and q (2) a pair.
+    # p: weights resident in the glb [1000,1040) and the l2 [400,430) (its prologue, prefetched while a runs),
+    #    stores its outputs in the glb [2000,2064); a second tile of p_cycles that nobody reads
+    # q: reads p's outputs [2000,2064) (its 64 resident glb bytes: all in common with p) and its own l2
+    #    weights [600,620) (its prologue)
+    a = LayerPlan(layer=layer(0), tiles=[tile(0, [dram(S, 8, 0)], [dram(O, 8, 64)])],
+                  epilogue=[Move(O, 8, True, 128, 300, level=1)], resident_bytes={1: 8})
+    p = LayerPlan(layer=layer(1), tiles=[
+        tile(0, [glb(W, 40, 1000), Move(W, 30, False, 0, 400, level=0)], [glb(O, 64, 2000)]),
+        tile(1, [glb(W, 40, 1000)], [dram(O, 8, 512)], cycles=p_cycles)],
+        prologue=[Move(W, 40, True, 0, 1000, level=1), Move(W, 30, True, 512, 400, level=0)],
+        resident_bytes={-1: 104, 0: 30})
+    q = LayerPlan(layer=layer(2), tiles=[tile(0, [glb(S, 64, 2000), Move(W, 20, False, 0, 600, level=0)],
+                                              [dram(O, 8, 256)])],
+                  prologue=[Move(W, 20, True, 1024, 600, level=0)], resident_bytes={-1: 64, 0: 20})
+    return [a, p, q]
+
+
+def test_a_pipelined_pair_claims_staging_both_layers_resident_bytes_less_the_common_ones_less_the_prefetch():
+    # level 0 (l2): staging 256 + p's 30 + q's 20 (nothing in common) = 306; level 1 (glb): 256 + p's 104 +
+    # max(0, q's 64 - 64 in common) = 360. a's prefetch of p's weights claimed 30 and 40 of them before: the
+    # stage asks for 276 and 320 and frees 306 and 360 after both layers
+    ctrl, (l2, glb_) = _two_level_pipeline(_three_layers())
+    assert [s for s in ctrl.pipeline_notes.values()][0].startswith("alone on cores 0-1: 'l0' drains")
+    stage = "layers 'l1' and 'l2' (pipelined: resident tensors + DMA staging)"
+    assert l2.log == [("allocate", 256, "layer 'l0' (resident tensors + DMA staging)"),
+                      ("allocate", 30, "layer 'l1' (prefetched weights)"), ("free", 256),
+                      ("allocate", 276, stage), ("free", 306)]
+    assert glb_.log == [("allocate", 264, "layer 'l0' (resident tensors + DMA staging)"),
+                        ("allocate", 40, "layer 'l1' (prefetched weights)"), ("free", 264),
+                        ("allocate", 320, stage), ("free", 360)]
+    assert [r.index for r in ctrl.layers] == [0, 1, 2]
+
+
+def test_a_pair_s_records_stay_in_layer_order_when_the_second_layer_ends_first():
+    # p's second tile computes 2000 ns (2000 cycles at 1 ns) and nobody waits for it; q's one tile waits for p's
+    # first (a few hundred ns at 10 ns a hop): q ends first, its record is appended first, the stage puts the
+    # pair's records back in layer order
+    ctrl, _ = _two_level_pipeline(_three_layers(p_cycles=2000))
+    by = {r.index: r for r in ctrl.layers}
+    assert by[2].end_ps < by[1].start_ps + 2000 * NS < by[1].end_ps
+    assert [r.index for r in ctrl.layers] == [0, 1, 2]
