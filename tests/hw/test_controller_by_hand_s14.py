@@ -205,7 +205,7 @@ def _three_layers(p_cycles=20):
     # p: weights resident in the glb [1000,1040) and the l2 [400,430) (its prologue, prefetched while a runs),
     #    stores its outputs in the glb [2000,2064); a second tile of p_cycles that nobody reads
     # q: reads p's outputs [2000,2064) (its 64 resident glb bytes: all in common with p) and its own l2
-    #    weights [600,620) (its prologue)
+    #    weights [600,620) (its prologue); its resident bytes keyed -1 (the glb) and 2 (level 2 of 2: the l2)
     a = LayerPlan(layer=layer(0), tiles=[tile(0, [dram(S, 8, 0)], [dram(O, 8, 64)])],
                   epilogue=[Move(O, 8, True, 128, 300, level=1)], resident_bytes={1: 8})
     p = LayerPlan(layer=layer(1), tiles=[
@@ -215,7 +215,7 @@ def _three_layers(p_cycles=20):
         resident_bytes={-1: 104, 0: 30})
     q = LayerPlan(layer=layer(2), tiles=[tile(0, [glb(S, 64, 2000), Move(W, 20, False, 0, 600, level=0)],
                                               [dram(O, 8, 256)])],
-                  prologue=[Move(W, 20, True, 1024, 600, level=0)], resident_bytes={-1: 64, 0: 20})
+                  prologue=[Move(W, 20, True, 1024, 600, level=0)], resident_bytes={-1: 64, 2: 20})
     return [a, p, q]
 
 
