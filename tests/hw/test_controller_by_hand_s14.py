@@ -204,8 +204,9 @@ def _three_layers(p_cycles=20):
     # a (layer 0) drains a tensor to DRAM after its last tile (an epilogue): alone; p (1) and q (2) a pair.
     # p: weights resident in the glb [1000,1040) and the l2 [400,430) (its prologue, prefetched while a runs),
     #    stores its outputs in the glb [2000,2064); a second tile of p_cycles that nobody reads
-    # q: reads p's outputs [2000,2064) (its 64 resident glb bytes: all in common with p) and its own l2
-    #    weights [600,620) (its prologue); its resident bytes keyed -1 (the glb) and 2 (level 2 of 2: the l2)
+    # q: tile 0 reads p's outputs [2000,2064) (its 64 resident glb bytes: all in common with p) and its own l2
+    #    weights [600,620) (its prologue); tile 1 reads p's outputs again (two waits for one store of p);
+    #    its resident bytes keyed -1 (the glb) and 2 (level 2 of 2: the l2)
     a = LayerPlan(layer=layer(0), tiles=[tile(0, [dram(S, 8, 0)], [dram(O, 8, 64)])],
                   epilogue=[Move(O, 8, True, 128, 300, level=1)], resident_bytes={1: 8})
     p = LayerPlan(layer=layer(1), tiles=[
@@ -214,9 +215,19 @@ def _three_layers(p_cycles=20):
         prologue=[Move(W, 40, True, 0, 1000, level=1), Move(W, 30, True, 512, 400, level=0)],
         resident_bytes={-1: 104, 0: 30})
     q = LayerPlan(layer=layer(2), tiles=[tile(0, [glb(S, 64, 2000), Move(W, 20, False, 0, 600, level=0)],
-                                              [dram(O, 8, 256)])],
+                                              [dram(O, 8, 256)]),
+                                         tile(1, [glb(S, 64, 2000)], [dram(O, 8, 264)])],
                   prologue=[Move(W, 20, True, 1024, 600, level=0)], resident_bytes={-1: 64, 2: 20})
     return [a, p, q]
+
+
+def _then(r_weights: Move, resident: dict):
+    """:func:`_three_layers` and a layer r (3) after the pair, alone (the last layer): one tile reading
+    ``r_weights`` (its prologue, resident: ``resident``), storing 8 B to DRAM."""
+    w = r_weights
+    r = LayerPlan(layer=layer(3), tiles=[tile(0, [Move(W, w.nbytes, False, 0, w.level_address, level=w.level)],
+                                              [dram(O, 8, 1024)])], prologue=[w], resident_bytes=resident)
+    return _three_layers() + [r]
 
 
 def test_a_pipelined_pair_claims_staging_both_layers_resident_bytes_less_the_common_ones_less_the_prefetch():
@@ -243,3 +254,25 @@ def test_a_pair_s_records_stay_in_layer_order_when_the_second_layer_ends_first()
     by = {r.index: r for r in ctrl.layers}
     assert by[2].end_ps < by[1].start_ps + 2000 * NS < by[1].end_ps
     assert [r.index for r in ctrl.layers] == [0, 1, 2]
+
+
+def test_the_second_layer_of_a_pair_prefetches_the_next_layer_s_weights_clear_of_both_layers():
+    # r's weights in the l2 [800,816): clear of p's [400,430), q's [600,620) and the staging [0,256): q prefetches
+    # them once its prologue is in (16 B claimed in the l2 during the stage); r then claims 256 + 16 - 16
+    ctrl, (l2, glb_) = _two_level_pipeline(_then(Move(W, 16, True, 2048, 800, level=0), {0: 16}))
+    stage = "layers 'l1' and 'l2' (pipelined: resident tensors + DMA staging)"
+    r = "layer 'l3' (resident tensors + DMA staging)"
+    assert l2.log[3:] == [("allocate", 276, stage), ("allocate", 16, "layer 'l3' (prefetched weights)"),
+                          ("free", 306), ("allocate", 256, r), ("free", 272)]
+    assert glb_.log[3:] == [("allocate", 320, stage), ("free", 360), ("allocate", 256, r), ("free", 256)]
+    assert [x.index for x in ctrl.layers] == [0, 1, 2, 3]
+
+
+def test_the_next_layer_s_weights_are_not_prefetched_over_the_first_layer_of_the_pair():
+    # r's weights in the glb [1000,1040): where p's are (q keeps [2000,2064) there only): not prefetched while
+    # the pair runs; r claims 256 + 40 itself after the stage
+    ctrl, (l2, glb_) = _two_level_pipeline(_then(Move(W, 40, True, 2048, 1000, level=1), {1: 40}))
+    stage = "layers 'l1' and 'l2' (pipelined: resident tensors + DMA staging)"
+    r = "layer 'l3' (resident tensors + DMA staging)"
+    assert glb_.log[3:] == [("allocate", 320, stage), ("free", 360), ("allocate", 296, r), ("free", 296)]
+    assert l2.log[3:] == [("allocate", 276, stage), ("free", 306), ("allocate", 256, r), ("free", 256)]
