@@ -159,6 +159,7 @@ def test_layer_hazards_by_hand():
         Move(W, 10, True, 9100, 2030, level=-1),  # level 1 [2030,2040): touches 6's store only
         Move(W, 10, True, 9200, 205, level=2),  # level 0 [205,215): 6 loaded [200,240)
         Move(W, 4, True, 9300, 3012, level=1),  # level 1 [3012,3016): 7 stored [3000,3016)
+        Move(W, 10, True, 9400, 990, level=1),  # level 1 [990,1000): ends where 5's load begins: nothing
     ])
     raw, war, fills = layer_hazards(p, q, 2)
     assert raw == {10: {5}, 11: {6}}
@@ -174,6 +175,14 @@ def test_layer_hazards_with_nothing_of_p_in_the_space_are_empty():
     assert layer_hazards(p, q, 2) == ({}, {}, {})
     # the other way round: the DRAM bytes the second reads and writes, the first never touches
     assert layer_hazards(q, p, 2) == ({}, {}, {})
+
+
+def test_a_fill_of_a_level_the_first_layer_does_not_use_is_skipped_and_the_next_fills_still_looked_at():
+    # p loads level 1 [0,64); q fills level 0 [0,8) (p has nothing there) and then level 1 [32,40)
+    p = LayerPlan(layer=layer(0), tiles=[tile(3, [_lv(W, 64, 0, 1)], [dram(O, 8, 0)])])
+    q = LayerPlan(layer=layer(1), tiles=[tile(0, [dram(S, 8, 64)], [dram(O, 8, 128)])],
+                  prologue=[Move(W, 8, True, 0, 0, level=0), Move(W, 8, True, 8, 32, level=1)])
+    assert layer_hazards(p, q, 2) == ({}, {}, {1: {(3, "loaded")}})
 
 
 # ------------------------------------------------------------------ _run_stage: a pair's room in the levels
