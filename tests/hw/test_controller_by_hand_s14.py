@@ -188,7 +188,7 @@ def test_a_fill_of_a_level_the_first_layer_does_not_use_is_skipped_and_the_next_
 # ------------------------------------------------------------------ _run_stage: a pair's room in the levels
 
 
-def _two_level_pipeline(plans, *, cores=2):
+def _two_level_pipeline(plans, *, cores=2, until=None):
     """Two shared levels (``l2`` = level 0, ``glb`` = level 1: :class:`Level`, logging what they
     are asked to allocate and free), ``cores`` cores, fixed 10-ns hops, 64-B DMA blocks, 2 in
     flight (staging 2 x 2 x 64 = 256 B per level), layer pipelining pairing whatever fits."""
@@ -204,6 +204,9 @@ def _two_level_pipeline(plans, *, cores=2):
                                   clock_period_ps=NS, energy=EnergyTable()) for c in range(cores)],
                       plans=plans, chunk_bytes=64, outstanding=2, double_buffered=True, multicore="pipeline",
                       pairing="fit")
+    if until is not None:  # stopped early: (controller, env)
+        env.run(until=until)
+        return ctrl, env
     env.run(until=ctrl.done)
     assert rec.issued == rec.completed
     return ctrl, lvls
@@ -285,3 +288,19 @@ def test_the_next_layer_s_weights_are_not_prefetched_over_the_first_layer_of_the
     r = "layer 'l3' (resident tensors + DMA staging)"
     assert glb_.log[3:] == [("allocate", 320, stage), ("free", 360), ("allocate", 296, r), ("free", 296)]
     assert l2.log[3:] == [("allocate", 276, stage), ("free", 306), ("allocate", 256, r), ("free", 256)]
+
+
+def test_the_second_layer_s_writer_says_it_waits_for_the_first_layer_s_reads_of_the_bytes_it_overwrites():
+    # p (core 0): three tiles reading the glb weights [1000,1032), the first computing 500 ns: the third
+    # loads into the first's L1 half once that has computed (after 500 ns). q (core 1): one tile from DRAM
+    # whose outputs go to the glb at [1000,1016), over p's weights: its writer waits for p's third load.
+    # At 300 ns q's tile has long computed (its loads take 6 hops, 60 ns; 20 ns; its L1 write 10 ns)
+    p = LayerPlan(layer=layer(0), tiles=[tile(0, [glb(W, 32, 1000)], [dram(O, 8, 0)], cycles=500),
+                                         tile(1, [glb(W, 32, 1000)], [dram(O, 8, 8)]),
+                                         tile(2, [glb(W, 32, 1000)], [dram(O, 8, 16)])])
+    q = LayerPlan(layer=layer(1), tiles=[tile(0, [dram(S, 8, 64)], [glb(O, 16, 1000)])])
+    ctrl, env = _two_level_pipeline([p, q], until=300 * NS)
+    assert "writer 1 waits for the previous layer's accesses to the bytes it overwrites (layer 1, tile 0)" in \
+        ctrl.describe_blocked()
+    env.run(until=ctrl.done)
+    assert [r.index for r in ctrl.layers] == [0, 1]
