@@ -188,7 +188,7 @@ def test_a_fill_of_a_level_the_first_layer_does_not_use_is_skipped_and_the_next_
 # ------------------------------------------------------------------ _run_stage: a pair's room in the levels
 
 
-def _two_level_pipeline(plans, *, cores=2, until=None):
+def _two_level_pipeline(plans, *, cores=2, until=None, l1_bytes=1 << 20):
     """Two shared levels (``l2`` = level 0, ``glb`` = level 1: :class:`Level`, logging what they
     are asked to allocate and free), ``cores`` cores, fixed 10-ns hops, 64-B DMA blocks, 2 in
     flight (staging 2 x 2 x 64 = 256 B per level), layer pipelining pairing whatever fits."""
@@ -199,7 +199,8 @@ def _two_level_pipeline(plans, *, cores=2, until=None):
     lvls = [Level(name=n, env=env, recorder=rec, latency_ps=10 * NS, capacity_bytes=1 << 20) for n in ("l2", "glb")]
     ctrl = Controller(name="controller", env=env, recorder=rec, dram=mk("dram"),
                       noc=MulticastNoc(name="noc", env=env, recorder=rec, latency_ps=10 * NS), levels=lvls,
-                      l1=[mk(f"l1_{c}") for c in range(cores)],
+                      l1=[Fixed(name=f"l1_{c}", env=env, recorder=rec, latency_ps=10 * NS, capacity_bytes=l1_bytes)
+                          for c in range(cores)],
                       pe=[PeArray(name=f"pe_array_{c}", env=env, recorder=rec, config=PeArrayConfig(),
                                   clock_period_ps=NS, energy=EnergyTable()) for c in range(cores)],
                       plans=plans, chunk_bytes=64, outstanding=2, double_buffered=True, multicore="pipeline",
@@ -302,5 +303,19 @@ def test_the_second_layer_s_writer_says_it_waits_for_the_first_layer_s_reads_of_
     ctrl, env = _two_level_pipeline([p, q], until=300 * NS)
     assert "writer 1 waits for the previous layer's accesses to the bytes it overwrites (layer 1, tile 0)" in \
         ctrl.describe_blocked()
+    env.run(until=ctrl.done)
+    assert [r.index for r in ctrl.layers] == [0, 1]
+
+
+def test_a_pipelined_layer_s_loader_says_it_waits_for_outputs_draining_out_of_an_l1_half():
+    # L1s of 128 B: halves [0,64) and [64,128). p (core 0): tiles of 32 load bytes (glb, 3 hops: 30 ns) and 48
+    # output bytes (at the top of the half: [16,64)) to DRAM. Tile 0 loads [0,30], computes [30,50], writes
+    # its outputs [50,60] and frees half 0; tile 1 loads into half 1 [30,60]; tile 2 takes half 0 at 60, but its
+    # 32 bytes reach into tile 0's outputs, which drain until they are in DRAM (L1 read, NoC, glb staging write
+    # and read, NoC, l2 staging write and read, NoC, DRAM write: [60,150]): at 100 the loader waits for them
+    p = LayerPlan(layer=layer(0), tiles=[tile(i, [glb(W, 32, 1000)], [dram(O, 48, 64 * i)]) for i in range(3)])
+    q = LayerPlan(layer=layer(1), tiles=[tile(0, [dram(S, 8, 1024)], [dram(O, 8, 1088)])])
+    ctrl, env = _two_level_pipeline([p, q], until=100 * NS, l1_bytes=128)
+    assert "loader 0 waits for outputs draining out of L1 half 0 of core 0 (layer 0, tile 2)" in ctrl.describe_blocked()
     env.run(until=ctrl.done)
     assert [r.index for r in ctrl.layers] == [0, 1]
