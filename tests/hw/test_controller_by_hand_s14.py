@@ -319,3 +319,27 @@ def test_a_pipelined_layer_s_loader_says_it_waits_for_outputs_draining_out_of_an
     assert "loader 0 waits for outputs draining out of L1 half 0 of core 0 (layer 0, tile 2)" in ctrl.describe_blocked()
     env.run(until=ctrl.done)
     assert [r.index for r in ctrl.layers] == [0, 1]
+
+
+def test_a_pipelined_layer_that_ended_leaves_nothing_in_describe_blocked_while_the_other_runs():
+    # p (layer 0, core 0): three tiles reading the glb weights [1000,1032); tile 0 computes 500 ns, so tile 2
+    # loads after 500 ns, and computes 5000 ns. q (layer 1, core 1): one tile from DRAM to DRAM (done within
+    # some 200 ns) and a prologue fill of [1000,1016) in the glb, over p's weights: it waits for p's three
+    # loads, so q's tiles end before its resident tensor is in, and q waits for it ("controller"). Once q's
+    # record is made, nothing of layer 1 is left among the waits, while p still computes
+    p = LayerPlan(layer=layer(0), tiles=[tile(0, [glb(W, 32, 1000)], [dram(O, 8, 0)], cycles=500),
+                                         tile(1, [glb(W, 32, 1000)], [dram(O, 8, 8)]),
+                                         tile(2, [glb(W, 32, 1000)], [dram(O, 8, 16)], cycles=5000)])
+    q = LayerPlan(layer=layer(1), tiles=[tile(0, [dram(S, 8, 64)], [dram(O, 8, 128)])],
+                  prologue=[Move(W, 16, True, 2048, 1000, level=1)], resident_bytes={1: 16})
+    ctrl, env = _two_level_pipeline([p, q], until=1)
+    seen = set()
+    while not ctrl.layers:
+        env.step()
+        seen.add(ctrl.describe_blocked())
+    assert any("controller waits for the layer's resident tensors to arrive (layer 1)" in s for s in seen)
+    assert [r.index for r in ctrl.layers] == [1]
+    left = ctrl.describe_blocked()
+    assert "(layer 1" not in left and "controller" not in left and "compute 0 waits for the PE array (layer 0" in left
+    env.run(until=ctrl.done)
+    assert [r.index for r in ctrl.layers] == [0, 1]
