@@ -11,10 +11,29 @@ from __future__ import annotations
 
 import simpy
 
-from tests.hw.controller_rig import NS, O, S, W, Fixed, Hops, Level, MulticastNoc, dram, glb, layer, tile
+from tests.hw.controller_rig import (
+    NS,
+    Fixed,
+    Hops,
+    Level,
+    MulticastNoc,
+    O,
+    S,
+    W,
+    dram,
+    glb,
+    layer,
+    tile,
+)
 from tlmsim.engine.plan import LayerPlan, Move
 from tlmsim.engine.recorder import Recorder
-from tlmsim.hw.controller import Controller, _common_bytes, _space, layer_hazards, lockstep_schedule
+from tlmsim.hw.controller import (
+    Controller,
+    _common_bytes,
+    _space,
+    layer_hazards,
+    lockstep_schedule,
+)
 from tlmsim.hw.pe_array import PeArray
 from tlmsim.platform.energy import EnergyTable
 from tlmsim.platform.pe_array import PeArrayConfig
@@ -195,7 +214,7 @@ def _two_level_pipeline(plans, *, cores=2, until=None, l1_bytes=1 << 20):
     env = simpy.Environment()
     sink = Hops()
     rec = Recorder(sinks=[sink])
-    mk = lambda name: Fixed(name=name, env=env, recorder=rec, latency_ps=10 * NS)  # noqa: E731
+    mk = lambda name: Fixed(name=name, env=env, recorder=rec, latency_ps=10 * NS)
     lvls = [Level(name=n, env=env, recorder=rec, latency_ps=10 * NS, capacity_bytes=1 << 20) for n in ("l2", "glb")]
     ctrl = Controller(name="controller", env=env, recorder=rec, dram=mk("dram"),
                       noc=MulticastNoc(name="noc", env=env, recorder=rec, latency_ps=10 * NS), levels=lvls,
@@ -248,7 +267,7 @@ def test_a_pipelined_pair_claims_staging_both_layers_resident_bytes_less_the_com
     # max(0, q's 64 - 64 in common) = 360. a's prefetch of p's weights claimed 30 and 40 of them before: the
     # stage asks for 276 and 320 and frees 306 and 360 after both layers
     ctrl, (l2, glb_) = _two_level_pipeline(_three_layers())
-    assert [s for s in ctrl.pipeline_notes.values()][0].startswith("alone on cores 0-1: 'l0' drains")
+    assert ctrl.pipeline_notes[0].startswith("alone on cores 0-1: 'l0' drains")
     stage = "layers 'l1' and 'l2' (pipelined: resident tensors + DMA staging)"
     assert l2.log == [("allocate", 256, "layer 'l0' (resident tensors + DMA staging)"),
                       ("allocate", 30, "layer 'l1' (prefetched weights)"), ("free", 256),
@@ -284,7 +303,7 @@ def test_the_second_layer_of_a_pair_prefetches_the_next_layer_s_weights_clear_of
 def test_the_next_layer_s_weights_are_not_prefetched_over_the_first_layer_of_the_pair():
     # r's weights in the glb [1000,1040): where p's are (q keeps [2000,2064) there only): not prefetched while
     # the pair runs; r claims 256 + 40 itself after the stage
-    ctrl, (l2, glb_) = _two_level_pipeline(_then(Move(W, 40, True, 2048, 1000, level=1), {1: 40}))
+    _ctrl, (l2, glb_) = _two_level_pipeline(_then(Move(W, 40, True, 2048, 1000, level=1), {1: 40}))
     stage = "layers 'l1' and 'l2' (pipelined: resident tensors + DMA staging)"
     r = "layer 'l3' (resident tensors + DMA staging)"
     assert glb_.log[3:] == [("allocate", 320, stage), ("free", 360), ("allocate", 296, r), ("free", 296)]
