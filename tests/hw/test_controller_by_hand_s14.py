@@ -365,3 +365,21 @@ def test_a_pipelined_layer_that_ended_leaves_nothing_in_describe_blocked_while_t
     assert "(layer 1" not in left and "controller" not in left and "compute 0 waits for the PE array (layer 0" in left
     env.run(until=ctrl.done)
     assert [r.index for r in ctrl.layers] == [0, 1]
+
+
+def test_the_first_layer_of_a_pair_ending_keeps_the_second_layer_s_store_signals():
+    # p (layer 0, core 0): one short tile. q (layer 1, core 1): tile 0 computes 500 ns and its store signals
+    # (1, "membrane", 0, 0) (the dataflows' key: layer index first); tile 1 waits for it. p ends while q's loader
+    # waits for that signal: p's clean-up drops p's signals only, so q's writer fires the event q's loader waits
+    # for and q ends (its tile 1 loads once tile 0's store is out)
+    key = (1, "membrane", 0, 0)
+    p = LayerPlan(layer=layer(0), tiles=[tile(0, [dram(S, 8, 0)], [dram(O, 8, 8)])])
+    q = LayerPlan(layer=layer(1), tiles=[tile(0, [dram(S, 8, 64)], [dram(O, 8, 128, signals=key)], cycles=500),
+                                         tile(1, [dram(S, 8, 128, after=key)], [dram(O, 8, 192)])])
+    ctrl, env = _two_level_pipeline([p, q], until=1)
+    while not ctrl.layers:
+        env.step()
+    assert [r.index for r in ctrl.layers] == [0]
+    assert "loader 1 waits for the store (1, 'membrane', 0, 0) it depends on (layer 1, tile 1)" in ctrl.describe_blocked()
+    env.run(until=ctrl.done)
+    assert [r.index for r in ctrl.layers] == [0, 1]
