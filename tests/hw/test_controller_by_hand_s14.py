@@ -1,7 +1,9 @@
 """The controller by hand, session 14 (tags s14ctl*): the module-level rules of
 tlmsim/hw/controller.py that no earlier mutation run judged (``_common_bytes``,
 ``lockstep_schedule``, ``_space``, ``layer_hazards``), each value computed by hand from its
-docstring, and the mutants of the controller's processes the other tests let live.
+docstring, and the mutants of the controller's processes the other tests let live: mostly layer
+pipelining (``Controller._run_stage``: a pair's room in the levels, its prefetch of the next layer,
+its records, its waits as describe_blocked names them), run over two fixed-latency levels.
 
 The moves are made with tests/hw/controller_rig.py's helpers; ``Move``'s fields in order:
 data class, bytes, in DRAM, DRAM address, level address, after, signals, level span, level.
