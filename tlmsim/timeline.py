@@ -309,7 +309,7 @@ class PerfettoTimeline:
             parts += (ann, _SMALL[len(pre) + len(vb)], pre, vb)
         parts.append(route)
         if busy_ps:  # absent: 0
-            parts.append(self._a_busy(busy_ps) if float(busy_ps).is_integer() else enc.ann("busy_ps", busy_ps))
+            parts.append(self._a_busy(int(busy_ps)) if float(busy_ps).is_integer() else enc.ann("busy_ps", busy_ps))
         if wait_ps:
             parts.append(self._a_wait(wait_ps))
         ev = b"".join(parts)
@@ -359,7 +359,7 @@ class PerfettoTimeline:
         track = self._lane(unit, start_ps, end_ps)
         enc = self.enc
         uf = self._uuid_field[track]
-        busy = self._a_busy(busy_ps) if float(busy_ps).is_integer() else enc.ann("busy_ps", busy_ps)
+        busy = self._a_busy(int(busy_ps)) if float(busy_ps).is_integer() else enc.ann("busy_ps", busy_ps)
         self._event(start_ps, enc.begin + uf + enc.text(enc.name, "after the last transaction") + busy)
         self._event(end_ps, enc.end + uf)
 
@@ -568,10 +568,12 @@ class PerfettoTimeline:
                 self._counter_on(track, w * win, v)
                 prev = v
             done = w
-        done = max(done, last)
-        if upto is None and prev != 0.0:
+        # the window after the last one written holds nothing (it is past ``last``: the run's end, or
+        # an empty window up to ``upto``): its 0 goes there, not after ``upto``
+        if prev != 0.0 and (upto is None or last > done):
             self._counter_on(track, (done + 1) * win, 0.0)
             prev = 0.0
+        done = max(done, last)
         self._occ_done[ch] = done
         self._occ_last[ch] = prev
 
