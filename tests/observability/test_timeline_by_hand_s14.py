@@ -205,6 +205,35 @@ def test_hop_annotations_busy_and_large_values(tmp_path):
         ("B", 10, 5, "L20000 ", (), (), (("layer", 20000),)), ("E", 20, 5)])
 
 
+def test_an_event_or_packet_of_exactly_16384_bytes(tmp_path):
+    """The writer looks lengths below 16,384 up in a table and encodes longer ones: a compute
+    hop's event is 90 bytes + its layer's name (type 2, track 2, name key and length 4,
+    "L0 " and " t0" 6, the txn/bytes/layer/tile/address annotations 9 + 11 + 11 + 10 + 13, the
+    route 22): a name of 16,294 makes the event 16,384 bytes; one of 16,287 makes the packet's
+    body 16,384 (3 + timestamp 1 + event key 1 + its length 2 + 16,377)."""
+    tl = attached(tmp_path / "t.pftrace", layers=[(0, "x" * 16294), (1, "y" * 16287)])
+    for layer in (0, 1):
+        tl.hop(txn(0, Cmd.COMPUTE, DataClass.NONE, 0, 0, "l1", "pe_array", layer, 0), "pe_array", 0, 10, 0, 0)
+    sizes = [len(b) for b in tl._buf[4:]]
+    tl.close()
+    # each hop: a lane's descriptor (19 bytes), its begin, its end (12: 0a 0a, sequence 2, timestamp
+    # 2, event key and length 2, type 2 and track 2)
+    assert sizes == [19, 1 + 3 + (3 + 1 + 1 + 3 + 16384), 12, 19, 1 + 3 + 16384, 12]
+    begins = [p for p in dump(tmp_path / "t.pftrace") if p[0] == "B"]
+    assert [b[3] for b in begins[:2]] == ["L0 " + "x" * 16294 + " t0", "L1 " + "y" * 16287 + " t0"]
+
+
+def test_bandwidth_windows_of_one_picosecond(tmp_path):
+    """window_ps 1: a hop ending at 1 ps is in window 0 (its last picosecond is 0), one ending at 0
+    too (never a window before 0): 72 bytes in 1 ps = 72,000 GB/s, then the closing 0 at 1."""
+    tl = PerfettoTimeline(tmp_path / "t.pftrace", window_ps=1)
+    tl.hop(txn(0, nbytes=8), "dram", 0, 0, 0, 0)
+    tl.hop(txn(1, nbytes=64), "dram", 0, 1, 0, 0)
+    tl.close()
+    same(_counters(dump(tmp_path / "t.pftrace")), {(BW, "GB/s"): [(0, 72000.0), (1, 0.0)]})
+    assert tl.late_dram_bytes == 0
+
+
 def test_lanes(tmp_path):
     """A hop goes on the first lane free at its start (a lane whose last slice ended at or
     before it), else on a new lane: (0, 100) lane 0, (50, 150) lane 1, (100, 200) lane 0 again,
