@@ -493,7 +493,8 @@ def test_dram_power_states_from_the_command_log(tmp_path):
         ("ch1 ra1 power state", "state"): [(0, 0.0), (1260, 1.0), (1400, 2.0), (2000, 0.0)]})
     names = {p[1]: (p[2], p[3]) for p in got if p[0] == "T"}
     chans = [names[u][0] for u, (_, n) in names.items() if n.endswith("power state")]
-    assert [names[c][1] for c in chans] == ["ch0", "ch0", "ch1", "ch1"] and names[names[chans[0]][0]][1] == "dram"
+    assert [names[c][1] for c in chans] == ["ch0", "ch0", "ch1", "ch1"]
+    assert {names[c][0] for c in chans} == {3} and names[3] == (1, "dram")  # attach's dram track (after layers)
 
 
 def test_no_power_state_tracks_without_power_down(tmp_path):
