@@ -509,12 +509,10 @@ class PerfettoTimeline:
         name, win = "dram bandwidth (GB/s)", self.window_ps
         last = (max(self._bw) if self._bw else self._bw_flushed) if upto is None else upto
         w = self._bw_flushed + 1
+        # every window in self._bw is past the flushed ones and ``last`` is at most the newest, so the
+        # loop pops each window up to ``last`` (session 14: a branch for running out of windows here
+        # could never run)
         while w <= last:
-            if not self._bw:  # nothing left to write: one 0 sample ends the last non-zero one
-                if self._bw_last_value != 0.0:
-                    self._counter(name, "GB/s", w * win, 0.0)
-                    self._bw_last_value = 0.0
-                break
             n = self._bw.pop(w, 0)
             if n:
                 v = n * 1000.0 / win  # bytes/ps * 1000 = GB/s

@@ -234,6 +234,31 @@ def test_bandwidth_windows_of_one_picosecond(tmp_path):
     assert tl.late_dram_bytes == 0
 
 
+def test_a_one_picosecond_wait_and_a_flow_into_tile_0(tmp_path):
+    """A wait of 1 ps still gets its nested slice; a block loaded into L1 for tile 0 (chain 0:
+    flow 1) ends at tile 0's slice."""
+    tl = attached(tmp_path / "t.pftrace", layers=[(0, "a")])
+    tl.hop(txn(0, Cmd.WRITE, DataClass.SPIKES, 0, 8, "noc", "l1", 0, 0, chain=0), "l1", 0, 10, 1, 0)
+    tl.hop(txn(1, Cmd.COMPUTE, DataClass.NONE, 0, 0, "l1", "pe_array", 0, 0), "pe_array", 20, 30, 0, 0)
+    tl.close()
+    got = [p for p in dump(tmp_path / "t.pftrace") if p[0] in "BE"]
+    assert [p[:6] for p in got[:4]] == [("B", 0, 4, "write spikes 8B", (1,), ()), ("B", 0, 4, "wait", (), ()),
+                                        ("E", 1, 4), ("E", 10, 4)]
+    assert got[4][3:6] == ("L0 a t0", (), (1,))
+
+
+def test_without_the_perfetto_package_the_timeline_says_what_to_install(monkeypatch):
+    import sys
+
+    from tlmsim.errors import ConfigError
+
+    monkeypatch.setitem(sys.modules, "perfetto.protos.perfetto.trace", None)
+    with pytest.raises(ConfigError) as err:
+        Encoder()
+    assert str(err.value) == "--perfetto needs the 'perfetto' package (pip install perfetto==0.59.1)"
+    assert err.value.__cause__ is None and err.value.__suppress_context__
+
+
 def test_lanes(tmp_path):
     """A hop goes on the first lane free at its start (a lane whose last slice ended at or
     before it), else on a new lane: (0, 100) lane 0, (50, 150) lane 1, (100, 200) lane 0 again,
@@ -416,6 +441,14 @@ def test_bandwidth_default_window_and_span(tmp_path):
          [(0, 0.5), (100_000, 0.0), (4097 * 100_000, 0.1), (4098 * 100_000, 0.0)])
 
 
+def test_a_dram_hop_of_no_bytes_writes_no_bandwidth_sample(tmp_path):
+    """Its window holds 0 bytes: no sample, and no closing 0 after a 0 (nor a counter track)."""
+    tl = PerfettoTimeline(tmp_path / "t.pftrace", window_ps=1000)
+    tl.hop(txn(0, nbytes=0), "dram", 0, 500, 0, 0)
+    tl.close()
+    assert [p[3] for p in dump(tmp_path / "t.pftrace") if p[0] == "T"] == ["tlmsim", "dram", "lane 0", "layers"]
+
+
 def _dram(decode=None, **spec):
     d = SimpleNamespace(decode=decode, sinks=[], end_cycle=1000,
                         spec=SimpleNamespace(powerdown=True, tck_ps=2, banks_per_rank=4, ranks=2,
@@ -441,35 +474,61 @@ def test_requests_in_flight_per_channel(tmp_path):
     tl.hop(txn(3, address=4096), "dram", 0, 1000, 0, 0)  # ch1: w0 1000
     tl.hop(txn(4, address=4096), "dram", 1000, 2000, 0, 0)  # ch1: w1 1000 (the same 1.0: no sample)
     tl.hop(txn(5, address=0), "dram", 5000, 5000, 0, 0)  # ch0: nothing; writes w1 (1.0), w2 (0.6), w3 (0)
-    tl.hop(txn(6, address=4096), "dram", 4000, 4500, 0, 0)  # ch1: w4 500; writes w0, w1 (1.0), w2 (0)
+    tl.hop(txn(6, address=4096), "dram", 4000, 5000, 0, 0)  # ch1: w4 1000; writes w0, w1 (1.0), w2 (0)
     assert tl.late_inflight_ps == 600
-    assert tl._occ == {0: {}, 1: {4: 500}}  # the windows written are dropped
-    tl.close()  # ch1: w4 (0.5), closing 0
+    assert tl._occ == {0: {}, 1: {4: 1000}}  # the windows written are dropped
+    tl.close()  # ch1: w4 (1.0: after the 0), closing 0
     assert tl._occ == {0: {}, 1: {}}
     got = dump(tmp_path / "t.pftrace")
     counters = _counters(got)
     same(counters[("ch0 requests in flight", "requests")], [(0, 0.5), (1000, 1.0), (2000, 0.6), (3000, 0.0)])
-    same(counters[("ch1 requests in flight", "requests")], [(0, 1.0), (2000, 0.0), (4000, 0.5), (5000, 0.0)])
-    tracks = {p[1]: p[2:4] for p in got if p[0] == "T"}
-    inflight = [u for u, (_, name) in tracks.items() if name.endswith("in flight")]
-    assert [tracks[tracks[u][0]][1] for u in inflight] == ["ch0", "ch1"]  # each under its channel
-    assert tracks[tracks[inflight[0]][0]][0] == 3  # which is under dram (uuid 3: after the root and layers)
+    same(counters[("ch1 requests in flight", "requests")], [(0, 1.0), (2000, 0.0), (4000, 1.0), (5000, 0.0)])
+    # every track once, in the order first used: each requests-in-flight counter under its channel (made by
+    # its first hop's bank) when its first window is written; bandwidth's when hop 5 writes windows 1, 2
+    assert [p[1:4] + p[5:] for p in got if p[0] == "T"] == [
+        (1, None, "tlmsim: w on p", None), (2, 1, "layers", None), (3, 1, "dram", None), (4, 3, "ch0", None),
+        (5, 4, "ch0 ra0 bg0 ba0", None), (6, 5, "lane 0", None), (7, 4, "ch0 requests in flight", "requests"),
+        (8, 4, "ch0 ra1 bg1 ba3", None), (9, 8, "lane 0", None), (10, 5, "lane 1", None), (11, 3, "ch1", None),
+        (12, 11, "ch1 ra0 bg0 ba1", None), (13, 12, "lane 0", None), (14, 1, BW, "GB/s"),
+        (15, 11, "ch1 requests in flight", "requests")]
     # bandwidth by the hops' ends: w2 64 B, w2 64, w0 64 (late: w0 was written when w2 came), w0 64 (late),
     # w1 64, w4 64 (writes w1, w2), w4 64; close: w3 0, w4, closing 0
     same(counters[(BW, "GB/s")], [(1000, 64.0), (2000, 128.0), (3000, 0.0), (4000, 128.0), (5000, 0.0)])
     assert tl.late_dram_bytes == 128
 
 
-def test_requests_in_flight_a_gap_then_a_window_and_the_flush_by_span(tmp_path):
-    """Windows 0 (1.0) and 3 (0.25) of channel 0, default span: a 0 at window 1, then 0.25,
-    then the closing 0; nothing is late. A hop ending on a window's edge stays in the window."""
+def test_requests_in_flight_gaps_between_windows(tmp_path):
+    """Default span, all written at close. Channel 0: windows 0 and 3 both 1.0 (hops ending on a
+    window's edge stay in the window): a 0 at window 1, then 1.0 again, then the closing 0.
+    Channel 1: windows 2 and 4 (0.1 each; its first window is not 0): 0.1, a 0 at window 3
+    (one empty window), 0.1, the closing 0. Nothing is late."""
     tl = attached(tmp_path / "t.pftrace", components={"dram": _dram(CH.__getitem__)}, window_ps=1000)
     tl.hop(txn(0), "dram", 0, 1000, 0, 0)
-    tl.hop(txn(1), "dram", 3000, 3250, 0, 0)
+    tl.hop(txn(1), "dram", 3000, 4000, 0, 0)
+    tl.hop(txn(2, address=4096), "dram", 2500, 2600, 0, 0)
+    tl.hop(txn(3, address=4096), "dram", 4000, 4100, 0, 0)
     tl.close()
-    same(_counters(dump(tmp_path / "t.pftrace"))[("ch0 requests in flight", "requests")],
-         [(0, 1.0), (1000, 0.0), (3000, 0.25), (4000, 0.0)])
+    counters = _counters(dump(tmp_path / "t.pftrace"))
+    same(counters[("ch0 requests in flight", "requests")], [(0, 1.0), (1000, 0.0), (3000, 1.0), (4000, 0.0)])
+    same(counters[("ch1 requests in flight", "requests")], [(2000, 0.1), (3000, 0.0), (4000, 0.1), (5000, 0.0)])
     assert tl.late_inflight_ps == 0
+
+
+def test_requests_in_flight_window_edges(tmp_path):
+    """A span of 1: a channel's windows are written once a hop reaches 2 windows past them.
+    Channel 0: [0, 999) stays in window 0 (no flush), [500, 600) adds to it (1,099 request-ps);
+    [1500, 2001) covers windows 1 (500) and 2 (1 ps: it ends 1 ps past the edge) and writes 0
+    (1.099) and 1 (0.5). Channel 1: [1000, 1500) writes up to window 0 (nothing there; no sample),
+    [1200, 1300) is still in window 1 (600 in all). At close: 0.001 and 0.6, then the closing 0s."""
+    tl = attached(tmp_path / "t.pftrace", components={"dram": _dram(CH.__getitem__)}, window_ps=1000,
+                  window_span=1)
+    for address, s, e in [(0, 0, 999), (0, 500, 600), (0, 1500, 2001), (4096, 1000, 1500), (4096, 1200, 1300)]:
+        tl.hop(txn(0, address=address), "dram", s, e, 0, 0)
+    assert tl.late_inflight_ps == 0
+    tl.close()
+    counters = _counters(dump(tmp_path / "t.pftrace"))
+    same(counters[("ch0 requests in flight", "requests")], [(0, 1.099), (1000, 0.5), (2000, 0.001), (3000, 0.0)])
+    same(counters[("ch1 requests in flight", "requests")], [(1000, 0.6), (2000, 0.0)])
 
 
 def test_dram_power_states_from_the_command_log(tmp_path):
@@ -478,23 +537,24 @@ def test_dram_power_states_from_the_command_log(tmp_path):
     (cycle - (100 - 30)) (precharge power-down since the power-down timeout) and 2 at its cycle;
     PDX, SRX -> 0. Each rank starts with a 0 at time 0; close ends a rank not in standby with a
     0 at the DRAM's end (1000 cycles = 2000 ps). Other commands (ACT, REF, ...) change nothing."""
-    dram = _dram()
+    dram = _dram(CH.__getitem__)
     tl = attached(tmp_path / "t.pftrace", components={"dram": dram})
+    tl.hop(txn(0, address=0), "dram", 0, 10, 0, 0)  # makes ch0's track (uuid 4), which rank 0 and 1's sit under
     (sink,) = dram.sinks
     sink(np.array([[10, 0, 0, 0, 3, 0], [20, 0, 1, 5, -1, -1], [50, 0, 5, 5, -1, -1], [60, 0, 0, 6, -1, -1]]))
     sink(np.array([[300, 1, 9, 7, -1, -1], [400, 1, 8, 4, -1, -1], [500, 1, 9, 8, -1, -1],
                    [700, 1, 12, 7, -1, -1]]))
     tl.close()
     got = dump(tmp_path / "t.pftrace")
-    same(_counters(got), {
+    same({k: v for k, v in _counters(got).items() if k[0].endswith("power state")}, {
         ("ch0 ra0 power state", "state"): [(0, 0.0), (40, 1.0), (120, 0.0)],
         ("ch0 ra1 power state", "state"): [(0, 0.0), (100, 1.0), (2000, 0.0)],
         ("ch1 ra0 power state", "state"): [(0, 0.0), (460, 1.0), (600, 2.0), (1000, 0.0)],
         ("ch1 ra1 power state", "state"): [(0, 0.0), (1260, 1.0), (1400, 2.0), (2000, 0.0)]})
     names = {p[1]: (p[2], p[3]) for p in got if p[0] == "T"}
     chans = [names[u][0] for u, (_, n) in names.items() if n.endswith("power state")]
-    assert [names[c][1] for c in chans] == ["ch0", "ch0", "ch1", "ch1"]
-    assert {names[c][0] for c in chans} == {3} and names[3] == (1, "dram")  # attach's dram track (after layers)
+    assert chans == [4, 4, 9, 9] and [names[c] for c in (4, 9)] == [(3, "ch0"), (3, "ch1")]
+    assert names[3] == (1, "dram")  # attach's dram track (after layers)
 
 
 def test_no_power_state_tracks_without_power_down(tmp_path):
