@@ -267,6 +267,7 @@ def test_lanes(tmp_path):
     for i, (s, e) in enumerate([(0, 100), (50, 150), (100, 200), (120, 130), (150, 160)]):
         tl.hop(txn(i), "glb", s, e, 0, 0)
     tl.close()
+    assert tl.hops == 5 and tl.packets == 1 + 5 + 2 * 5 + 1  # the flags, 5 tracks, 2 per hop, layers
     got = dump(tmp_path / "t.pftrace")
     assert [p for p in got if p[0] == "T"][1:5] == [
         ("T", 2, 1, "glb", None, None), ("T", 3, 2, "lane 0", None, None), ("T", 4, 2, "lane 1", None, None),
