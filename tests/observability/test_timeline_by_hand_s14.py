@@ -335,6 +335,7 @@ def test_stalls_and_tails(tmp_path):
     tl.tail("dram", 1000, 2.5)
     tl.tail("dram", 2000, 4.0)
     tl.tail("controller", 0, 7)
+    tl.stall("pe_array", "w", 1, 5, 6)  # another component's stalls: their own tracks
     tl.close()
     last = "after the last transaction"
     same(dump(tmp_path / "t.pftrace"), no_attach_head() + [
@@ -347,7 +348,9 @@ def test_stalls_and_tails(tmp_path):
         ("B", 1000, 7, last, (), (), (("busy_ps", 2.5),)), ("E", 1003, 7),
         ("B", 2000, 7, last, (), (), (("busy_ps", 4),)), ("E", 2004, 7),
         ("T", 8, 2, "lane 0", None, None), ("B", 0, 8, last, (), (), (("busy_ps", 7),)), ("E", 7, 8),
-        ("T", 9, 1, "layers", None, None)])
+        ("T", 9, 1, "pe_array", None, None), ("T", 10, 9, "pe_array stalls", None, None),
+        ("T", 11, 10, "lane 0", None, None), ("B", 5, 11, "w", (), (), (("layer", 1),)), ("E", 6, 11),
+        ("T", 12, 1, "layers", None, None)])
 
 
 def test_layer_slices_span_each_layers_hops(tmp_path):
@@ -582,6 +585,7 @@ def test_noc_link_slices_by_hand(tmp_path):
     tl.hop(txn(8, Cmd.WRITE, DataClass.PSUM, 0, 16, "l1", "glb", 0, 0), "noc", 1000, 3000, 0, 1500)
     tl.hop(txn(9, Cmd.WRITE, DataClass.PSUM, 0, 16, "l1", "glb", 0, 0), "noc", 3000, 3100, 0, 0)
     noc.link_observer(a, 4, 5, 1)
+    noc.link_observer(("r1", "r2"), 4, 6, 2)
     tl.hop(txn(10, Cmd.WRITE, DataClass.PSUM, 0, 16, "l1", "glb", 1, 0), "glb", 2000, 2500, 0, 500)
     tl.hop(txn(11, Cmd.WRITE, DataClass.PSUM, 0, 16, "l1", "glb", 1, 0), "noc", 2000, 2500, 0, 500)
     tl.close()
@@ -601,6 +605,12 @@ def test_noc_link_slices_by_hand(tmp_path):
         ("E", 3000, 8),
         ("B", 2000, 6, "write psum 16B", (), (), (("txn", 11), ("bytes", 16), ("layer", 1), ("busy_ps", 500))),
         ("E", 2500, 6)])
+    # the second link of the last packet: its own track (after the GLB's and the NoC's lane 2)
+    assert [p for p in got if p[0] == "T" and p[2] == 5] == [("T", 6, 5, "r0>r1", None, None),
+                                                           ("T", 12, 5, "r1>r2", None, None)]
+    same([p for p in got if p[0] in "BE" and p[2] == 12], [
+        ("B", 2000, 12, "write psum 16B", (), (), (("txn", 11), ("bytes", 16), ("layer", 1), ("busy_ps", 1000))),
+        ("E", 3000, 12)])
 
 
 # -- batches -------------------------------------------------------------------------------
