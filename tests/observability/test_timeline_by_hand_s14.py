@@ -529,6 +529,9 @@ def test_requests_in_flight_window_edges(tmp_path):
     for address, s, e in [(0, 0, 999), (0, 500, 600), (0, 1500, 2001), (4096, 1000, 1500), (4096, 1200, 1300)]:
         tl.hop(txn(0, address=address), "dram", s, e, 0, 0)
     assert tl.late_inflight_ps == 0
+    tl.hop(txn(0), "dram", 100, 200, 0, 0)  # channel 0's windows 0 and 1 are written: 100 + 100 late
+    tl.hop(txn(0), "dram", 1100, 1200, 0, 0)
+    assert tl.late_inflight_ps == 200
     tl.close()
     counters = _counters(dump(tmp_path / "t.pftrace"))
     same(counters[("ch0 requests in flight", "requests")], [(0, 1.099), (1000, 0.5), (2000, 0.001), (3000, 0.0)])
@@ -588,6 +591,8 @@ def test_noc_link_slices_by_hand(tmp_path):
     noc.link_observer(("r1", "r2"), 4, 6, 2)
     tl.hop(txn(10, Cmd.WRITE, DataClass.PSUM, 0, 16, "l1", "glb", 1, 0), "glb", 2000, 2500, 0, 500)
     tl.hop(txn(11, Cmd.WRITE, DataClass.PSUM, 0, 16, "l1", "glb", 1, 0), "noc", 2000, 2500, 0, 500)
+    noc.link_observer(a, 4, 8, 2)  # overlaps the link's lane 0 (to 3000): its lane 1
+    tl.hop(txn(12, Cmd.WRITE, DataClass.PSUM, 0, 16, "l1", "glb", 1, 0), "noc", 2000, 4000, 0, 1000)
     tl.close()
     got = dump(tmp_path / "t.pftrace")
     tracks = [p for p in got if p[0] == "T"]
@@ -608,6 +613,12 @@ def test_noc_link_slices_by_hand(tmp_path):
     # the second link of the last packet: its own track (after the GLB's and the NoC's lane 2)
     assert [p for p in got if p[0] == "T" and p[2] == 5] == [("T", 6, 5, "r0>r1", None, None),
                                                            ("T", 12, 5, "r1>r2", None, None)]
+    # the last packet: the NoC's lane 3 (13), the link's lane 1 (14)
+    assert [p for p in got if p[0] == "T" and p[2] == 6] == [("T", 8, 6, "lane 0", None, None),
+                                                           ("T", 14, 6, "lane 1", None, None)]
+    same([p for p in got if p[0] in "BE" and p[2] == 14], [
+        ("B", 2000, 14, "write psum 16B", (), (), (("txn", 12), ("bytes", 16), ("layer", 1), ("busy_ps", 1000))),
+        ("E", 4000, 14)])
     same([p for p in got if p[0] in "BE" and p[2] == 12], [
         ("B", 2000, 12, "write psum 16B", (), (), (("txn", 11), ("bytes", 16), ("layer", 1), ("busy_ps", 1000))),
         ("E", 3000, 12)])
