@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from perfetto.protos.perfetto.trace import perfetto_trace_pb2 as pb
 
+from tlmsim.engine.plan import LayerPlan, Tile
 from tlmsim.engine.transaction import Cmd, DataClass, Transaction
 from tlmsim.timeline import BATCH, Encoder, PerfettoTimeline, varint
 
@@ -451,6 +452,34 @@ def test_a_dram_hop_of_no_bytes_writes_no_bandwidth_sample(tmp_path):
     tl.hop(txn(0, nbytes=0), "dram", 0, 500, 0, 0)
     tl.close()
     assert [p[3] for p in dump(tmp_path / "t.pftrace") if p[0] == "T"] == ["tlmsim", "dram", "lane 0", "layers"]
+
+
+def test_bandwidth_and_spikes_counters_have_their_own_tracks(tmp_path):
+    """Two counters in one run: the input spikes of layer a's tile 0 (timesteps 0-1: (1 + 3) / 2 = 2)
+    at the tile's start, and the DRAM bandwidth (64 B in window 0 of 100 ns: 0.64 GB/s, then the
+    closing 0), each on its own track with its unit."""
+    a = SimpleNamespace(name="a", index=0)
+    tl = PerfettoTimeline(tmp_path / "t.pftrace")
+    tl.attach(components={}, plans=[LayerPlan(layer=a, tiles=[Tile(0, 0, 1, [], [], 10)])],
+              platform=SimpleNamespace(name="p"),
+              workload=SimpleNamespace(name="w", layers=[a], spikes={"a": np.array([[1], [3]])}))
+    tl.hop(txn(1, Cmd.COMPUTE, DataClass.NONE, 0, 0, "l1", "pe_array", 0, 0), "pe_array", 0, 10, 0, 0)
+    tl.hop(txn(2), "dram", 0, 1000, 0, 0)
+    tl.close()
+    same(_counters(dump(tmp_path / "t.pftrace")), {("input spikes per timestep", "spikes"): [(0, 2.0)],
+                                                   (BW, "GB/s"): [(0, 0.64), (100_000, 0.0)]})
+
+
+def test_requests_in_flight_carried_over_a_flush(tmp_path):
+    """A span of 1: windows 0, 1 and 2 each hold one request (1.0); the hop into window 2 writes 0
+    and 1 (one sample: 1.0 from 0), and close finds window 2 still at 1.0: no new sample, only the
+    closing 0 at window 3."""
+    tl = attached(tmp_path / "t.pftrace", components={"dram": _dram(CH.__getitem__)}, window_ps=1000,
+                  window_span=1)
+    for s in (0, 1000, 2000):
+        tl.hop(txn(0), "dram", s, s + 1000, 0, 0)
+    tl.close()
+    same(_counters(dump(tmp_path / "t.pftrace"))[("ch0 requests in flight", "requests")], [(0, 1.0), (3000, 0.0)])
 
 
 def _dram(decode=None, **spec):
