@@ -44,8 +44,12 @@ def dump(path):
     ("B", ts, track, name, flow ids, terminating flow ids, ((annotation, value), ...)) for a slice begin;
     ("E", ts, track) for a slice end; ("C", ts, track, value) for a counter sample.
     Integer annotations read as int, double ones as float (compare the repr to tell 2 from 2.0)."""
+    data = path.read_bytes()
     trace = pb.Trace()
-    trace.ParseFromString(path.read_bytes())
+    trace.ParseFromString(data)
+    # nothing but the packets: protobuf skips fields it does not know, so count the bytes (each packet
+    # is key 0x0a, its length, its fields; field order does not change a message's size)
+    assert len(data) == sum(1 + len(varint(p.ByteSize())) + p.ByteSize() for p in trace.packet)
     out = []
     for i, p in enumerate(trace.packet):
         assert p.trusted_packet_sequence_id == 1
