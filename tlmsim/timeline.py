@@ -309,7 +309,7 @@ class PerfettoTimeline:
             parts += (ann, _SMALL[len(pre) + len(vb)], pre, vb)
         parts.append(route)
         if busy_ps:  # absent: 0
-            parts.append(self._a_busy(busy_ps) if float(busy_ps).is_integer() else enc.ann("busy_ps", busy_ps))
+            parts.append(self._a_busy(int(busy_ps)) if float(busy_ps).is_integer() else enc.ann("busy_ps", busy_ps))
         if wait_ps:
             parts.append(self._a_wait(wait_ps))
         ev = b"".join(parts)
@@ -359,7 +359,7 @@ class PerfettoTimeline:
         track = self._lane(unit, start_ps, end_ps)
         enc = self.enc
         uf = self._uuid_field[track]
-        busy = self._a_busy(busy_ps) if float(busy_ps).is_integer() else enc.ann("busy_ps", busy_ps)
+        busy = self._a_busy(int(busy_ps)) if float(busy_ps).is_integer() else enc.ann("busy_ps", busy_ps)
         self._event(start_ps, enc.begin + uf + enc.text(enc.name, "after the last transaction") + busy)
         self._event(end_ps, enc.end + uf)
 
@@ -509,12 +509,10 @@ class PerfettoTimeline:
         name, win = "dram bandwidth (GB/s)", self.window_ps
         last = (max(self._bw) if self._bw else self._bw_flushed) if upto is None else upto
         w = self._bw_flushed + 1
+        # every window in self._bw is past the flushed ones and ``last`` is at most the newest, so the
+        # loop pops each window up to ``last`` (session 14: a branch for running out of windows here
+        # could never run)
         while w <= last:
-            if not self._bw:  # nothing left to write: one 0 sample ends the last non-zero one
-                if self._bw_last_value != 0.0:
-                    self._counter(name, "GB/s", w * win, 0.0)
-                    self._bw_last_value = 0.0
-                break
             n = self._bw.pop(w, 0)
             if n:
                 v = n * 1000.0 / win  # bytes/ps * 1000 = GB/s
@@ -568,10 +566,12 @@ class PerfettoTimeline:
                 self._counter_on(track, w * win, v)
                 prev = v
             done = w
-        done = max(done, last)
-        if upto is None and prev != 0.0:
+        # the window after the last one written holds nothing (it is past ``last``: the run's end, or
+        # an empty window up to ``upto``): its 0 goes there, not after ``upto``
+        if prev != 0.0 and (upto is None or last > done):
             self._counter_on(track, (done + 1) * win, 0.0)
             prev = 0.0
+        done = max(done, last)
         self._occ_done[ch] = done
         self._occ_last[ch] = prev
 
