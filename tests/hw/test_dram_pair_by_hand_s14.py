@@ -1,10 +1,11 @@
-"""The DRAM controller by hand, session 14 (helper mutDF): what the mutation run s14df found unguarded
+"""The DRAM controller by hand, session 14 (helper mutDF): what the mutation runs s14df and s14dfB found unguarded
 in the functions helper dramfast rewrote for speed (``Dram._finish``, ``Dram._batch_done``,
 ``Dram._pair_batch``, the new ``Dram._served_n``).
 
 Same configuration and helpers as tests/hw/test_dram_by_hand.py (``cfg()``: every timing distinct;
 tCK 1 ns, CL 7, tRCD 4, burst 4, so a lone read is ACT 0, RD 4, data end 15) and
-tests/hw/test_dram_by_hand_s9.py (its trace sink, which keeps every hop).
+tests/hw/test_dram_by_hand_s9.py (its trace sink, which keeps every hop); the two-bank case uses
+tests/hw/test_dram_fast_by_hand_s11.py's setting, run through both schedulers (fast and plain).
 """
 
 import simpy
