@@ -55,19 +55,26 @@ class RunResult:
         return self.platform.clock_period_ps
 
 
-#: events without simulated time advancing after which a run is declared hung
-WATCHDOG_EVENTS = 2_000_000
+#: events without simulated time advancing, or without any transaction completing while
+#: some are pending, after which a run is declared hung. Real runs stay far below it
+#: (measured in session 15): LeNet-5 on every shipped platform x dataflow and VGG9 on
+#: mesh-4core, no-glb and hbm2-server x dense-ws/dense-os/event pass at most 271 events
+#: between two completions (VGG9 hbm2-server dense-os) and 41 at one simulated time
+WATCHDOG_EVENTS = 500_000
 
 
 def run_guarded(env: simpy.Environment, ctrl: Controller, recorder: Recorder,
-                watchdog_events: int = WATCHDOG_EVENTS) -> None:
+                watchdog_events: int = WATCHDOG_EVENTS, hint: str = "") -> None:
     """Run until the controller is done; never hang. Raises :class:`SimulationError`
-    naming what is blocked when no event is left before the end (a deadlock), or
-    when ``watchdog_events`` events pass without simulated time advancing (a livelock)."""
+    naming what is blocked when no event is left before the end (a deadlock), when
+    ``watchdog_events`` events pass without simulated time advancing (a livelock), or
+    when they pass with transactions pending and none completing while time advances (no
+    progress: e.g. a DRAM whose refreshes leave no room for a row's commands). ``hint``
+    ends the no-progress message (what in the platform may cause it)."""
     # SimPy's Environment.step inlined (the same pops, callbacks and failure check; no
     # StopSimulation: nothing here calls env.run): one Python call less per event
     queue, pop, done = env._queue, heapq.heappop, ctrl.done
-    count, mark, mark_now = 0, watchdog_events, env.now
+    count, mark, mark_now, mark_done = 0, watchdog_events, env.now, recorder.completed
     while done._value is PENDING:
         try:
             env._now, _, _, event = pop(queue)
@@ -90,7 +97,27 @@ def run_guarded(env: simpy.Environment, ctrl: Controller, recorder: Recorder,
                     f"hang at t={env.now} ps: {watchdog_events} events without simulated time advancing; "
                     f"{ctrl.describe_blocked()}"
                 )
-            mark, mark_now = count + watchdog_events, env.now
+            if recorder.completed == mark_done and recorder.issued > recorder.completed:
+                raise SimulationError(
+                    f"no progress at t={env.now} ps: {watchdog_events} events over {env.now - mark_now} ps "
+                    f"without a transaction completing; {recorder.issued - recorder.completed} transactions "
+                    f"pending; {ctrl.describe_blocked()}{hint}"
+                )
+            mark, mark_now, mark_done = count + watchdog_events, env.now, recorder.completed
+
+
+def _refresh_hint(platform: Platform) -> str:
+    """What the no-progress message adds when the DRAM's refreshes leave little room: after a
+    refresh every bank is closed, and the next is due tREFI after the last one was due, so a
+    row is opened and read only if tREFI - tRFC exceeds tRCD (necessary), and surely for a
+    lone request when it is at least tRCD + tRAS + tRP (docs/performance.md, "The refresh
+    no-progress hang")."""
+    spec = platform.dram.resolve()
+    gap, need = spec.tREFI - spec.tRFC, spec.tRCD + spec.tRAS + spec.tRP
+    if gap >= need:
+        return ""
+    return (f"; the DRAM's refreshes leave tREFI - tRFC = {gap} cycles between them, less than "
+            f"tRCD + tRAS + tRP = {need}: raise dram.timing.tREFI or lower dram.timing.tRFC")
 
 
 def simulate(
@@ -131,7 +158,7 @@ def simulate(
         if progress is not None:
             progress.attach(env, ctrl)
         try:
-            run_guarded(env, ctrl, recorder)
+            run_guarded(env, ctrl, recorder, hint=_refresh_hint(platform))
         finally:
             if progress is not None:
                 progress.close()
