@@ -855,10 +855,10 @@ def test_a_write_waiting_for_a_full_write_buffer_stalls():
 
 
 @pytest.mark.parametrize("trefi, want", [
-    # idle since 0: the refresh due at 50 finds the rank in power-down (from 20): PDX 50, REF at 50 + tXP 13,
-    # the rank blocked to 63 + tRFC 49 (tRFC must be < tREFI) = 112; the one due at 100 waits for it:
-    # REF 112 (the run ends at 150)
-    (50, [(20, "PDE"), (50, "PDX"), (63, "REF"), (112, "REF")]),
+    # idle since 0: the refresh due at 54 finds the rank in power-down (from 20): PDX 54, REF at 54 + tXP 13,
+    # the rank blocked to 67 + tRFC 49 (tREFI - tRFC must be > tRCD 4) = 116; the one due at 108 waits for
+    # it: REF 116 (the run ends at 150)
+    (54, [(20, "PDE"), (54, "PDX"), (67, "REF"), (116, "REF")]),
     # due at 100, exactly when self-refresh would start: still power-down, REF at 113
     (100, [(20, "PDE"), (100, "PDX"), (113, "REF")]),
     # due at 101: in self-refresh since 100, the device refreshes itself; the run ends there (SRE 100)

@@ -100,7 +100,17 @@ def test_refresh_longer_than_its_interval_is_refused(capsys, tmp_path, trfc, tre
     assert "bad.yaml: dram" in msg and f"timing.tRFC ({trfc}) must be < timing.tREFI ({trefi})" in msg
 
 
-def test_refresh_just_shorter_than_its_interval_is_accepted():
+@pytest.mark.parametrize("trfc, trefi", [(34, 56), (34, 40), (560, 570)])
+def test_refreshes_without_room_for_a_row_are_refused(capsys, tmp_path, trfc, trefi):
+    # tREFI - tRFC <= tRCD (22 on DDR4-3200): after a refresh no row can open and be read before the next
+    # is due, so no request waiting at a refresh is ever served (560 / 570 ran for ever before session 15)
+    text = BASE.replace("{preset: DDR4-3200}", f"{{preset: DDR4-3200, timing: {{tRFC: {trfc}, tREFI: {trefi}}}}}")
+    msg = run_bad(capsys, tmp_path, text)
+    assert "bad.yaml: dram" in msg
+    assert f"timing.tREFI - timing.tRFC ({trefi} - {trfc}) must be > timing.tRCD (22)" in msg
+
+
+def test_refresh_just_leaving_room_for_a_row_is_accepted():
     from tlmsim.platform.dram import DramConfig
-    spec = DramConfig.model_validate({"preset": "DDR4-3200", "timing": {"tRFC": 34, "tREFI": 35}}).resolve()
-    assert (spec.tRFC, spec.tREFI) == (34, 35)
+    spec = DramConfig.model_validate({"preset": "DDR4-3200", "timing": {"tRFC": 34, "tREFI": 57}}).resolve()
+    assert (spec.tRFC, spec.tREFI, spec.tRCD) == (34, 57, 22)  # 57 - 34 = 23 > 22

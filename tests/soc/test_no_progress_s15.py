@@ -1,14 +1,16 @@
 """The run loop's no-progress watchdog (session 15): a run whose transactions stop completing
 while simulated time goes on is stopped with one message, instead of running forever.
 
-The case that needed it: a DRAM whose refreshes leave no room for a row's commands. After a
-refresh every bank is closed and the next refresh is due tREFI after the last one was due, so
-between them a rank has tREFI - tRFC cycles; a read needs an ACT and, tRCD later, its RD. With
-DDR4-3200's tRCD 22, tRAS 52, tRP 22 (the preset; tests/platform/test_dram_config.py) and
-tRFC 560, tREFI 570 leaves 10 cycles: no read is ever served, the DRAM keeps refreshing and
-the run used to go on for ever (`tlmsim run ddr4-baseline digits-snn --set
-dram.timing.tREFI=570` ran for 60 s with no end before this watchdog; with it, status 2 after
-about 0.36 ms of simulated time and 29 CPU s).
+The case that needed it: a DRAM whose refreshes leave too little room for a row's commands.
+After a refresh every bank is closed and the next refresh is due tREFI after the last one was
+due, so between them a rank has G = tREFI - tRFC cycles. G <= tRCD (no row can open and be read)
+is refused when the platform is loaded (tests/integration/test_bad_input.py); a larger G can
+still livelock (docs/performance.md, "The refresh no-progress hang"): the refresh is delayed by
+the banks open at its due time, the next window starts late by as much, and at G = tRAS + tRP
+a request can be caught in ACT, PRE, REF for ever. With DDR4-3200's tRCD 22, tRAS 52, tRP 22
+(the preset; tests/platform/test_dram_config.py) and tRFC 560, tREFI 634 (G = 74 = tRAS + tRP)
+digits-snn hangs that way (so does tREFI 583, G = 23; 590, 600, 620, 640 and 656 finish; measured
+with this file's rig), and `tlmsim run` went on for ever; now it stops with status 2.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ def _rig(*sets: str):
 
 
 def test_a_dram_that_only_refreshes_is_stopped_with_the_reason():
-    platform, env, ctrl, rec = _rig("dram.timing.tREFI=570")
+    platform, env, ctrl, rec = _rig("dram.timing.tREFI=634")
     with pytest.raises(SimulationError) as e:
         run_guarded(env, ctrl, rec, watchdog_events=20_000, hint=_refresh_hint(platform))
     msg = str(e.value)
@@ -43,8 +45,8 @@ def test_a_dram_that_only_refreshes_is_stopped_with_the_reason():
     pending = rec.issued - rec.completed
     assert pending > 0 and f"; {pending} transactions pending; " in msg
     assert "loader waits for" in msg  # what the controller's processes wait for, as for a deadlock
-    # 570 - 560 = 10 cycles between refreshes; a row needs 22 + 52 + 22 = 96
-    assert msg.endswith("; the DRAM's refreshes leave tREFI - tRFC = 10 cycles between them, less than "
+    # 634 - 560 = 74 cycles between refreshes; a row surely fits in 22 + 52 + 22 = 96
+    assert msg.endswith("; the DRAM's refreshes leave tREFI - tRFC = 74 cycles between them, less than "
                         "tRCD + tRAS + tRP = 96: raise dram.timing.tREFI or lower dram.timing.tRFC")
     assert env.now > 0 and "\n" not in msg
 
@@ -61,7 +63,7 @@ def test_the_watchdog_leaves_a_progressing_run_alone():
     (12480, 560, ""),                   # DDR4-3200's own: 11920 cycles between refreshes
     (656, 560, ""),                     # exactly tRCD + tRAS + tRP = 96: no hint
     (655, 560, "tREFI - tRFC = 95 cycles between them, less than tRCD + tRAS + tRP = 96"),
-    (570, 560, "tREFI - tRFC = 10 cycles between them, less than tRCD + tRAS + tRP = 96"),
+    (583, 560, "tREFI - tRFC = 23 cycles between them, less than tRCD + tRAS + tRP = 96"),
 ])
 def test_the_refresh_hint_by_hand(trefi, trfc, want):
     platform = load_platform("ddr4-baseline", [f"dram.timing.tREFI={trefi}", f"dram.timing.tRFC={trfc}"])

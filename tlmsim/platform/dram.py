@@ -405,6 +405,12 @@ class DramConfig(ParamModel):
             raise ValueError(f"timing.tRAS ({tim['tRAS']}) must be >= timing.tRCD ({tim['tRCD']})")
         if tim["tRFC"] >= tim["tREFI"]:  # a rank would be refreshing again before its refresh ended
             raise ValueError(f"timing.tRFC ({tim['tRFC']}) must be < timing.tREFI ({tim['tREFI']})")
+        if tim["tREFI"] - tim["tRFC"] <= tim["tRCD"]:  # after a refresh every bank is closed: a row must open
+            # and its first column command issue before the next refresh is due, tREFI after the last was due
+            raise ValueError(
+                f"timing.tREFI - timing.tRFC ({tim['tREFI']} - {tim['tRFC']}) must be > timing.tRCD ({tim['tRCD']}): "
+                "between refreshes a row must open and be read"
+            )
         burst_cycles = bl // bpc
         request_bytes = org["bus_width_bits"] * bl // 8
         columns_per_row = org["columns"] // bl
