@@ -646,7 +646,7 @@ def entry() -> None:
         try:
             sys.stdout.flush()
             sys.stderr.flush()
-        except BaseException:  # e.g. stdout piped into a reader that has gone: exit as usual
+        except (OSError, ValueError):  # stdout piped into a reader that has gone, or closed: exit as usual
             raise SystemExit(code) from None
         os._exit(code)
     raise SystemExit(code)

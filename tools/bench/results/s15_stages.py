@@ -12,10 +12,10 @@ import os
 import sys
 
 stop, old, work = os.environ["STOP"], bool(os.environ.get("OLD")), sys.argv[1]
-from tlmsim import cli  # noqa: E402
-from tlmsim.outputs import check_outputs  # noqa: E402
-from tlmsim.report import build_report, console_summary, write_tables  # noqa: E402
-from tlmsim.soc.run import simulate  # noqa: E402
+from tlmsim import cli
+from tlmsim.outputs import check_outputs
+from tlmsim.report import build_report, console_summary, write_tables
+from tlmsim.soc.run import simulate
 
 overrides = ["pe_array.rows=16", "pe_array.cols=16", "dataflow.name=dense-ws"]
 platform, workload = cli._load("ddr4-baseline", f"{work}/five_dense.csv", overrides, 0)
