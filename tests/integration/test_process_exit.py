@@ -1,0 +1,80 @@
+"""The ``tlmsim`` process's own ending (issue 17, whole-process CPU): after a finished
+``run`` it freezes nothing it still needs and skips the interpreter's teardown, yet
+every output file and every printed line is complete; any other ending exits as usual;
+a program or a test that calls ``main`` is left alone."""
+
+import gc
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tlmsim import cli
+
+#: the command as the console script runs it, with an exit handler that says whether the
+#: interpreter's teardown ran (atexit handlers run in it, not after os._exit)
+PROBE = ("import atexit, sys\n"
+         "import tlmsim.cli as c\n"
+         "atexit.register(print, 'teardown ran')\n"
+         "sys.argv = ['tlmsim', *sys.argv[1:]]\n"
+         "c.entry()\n")
+
+
+def _entry(args, cwd):
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    return subprocess.run([sys.executable, "-c", PROBE, *args], check=False, cwd=cwd, capture_output=True, text=True,
+                          env=env, timeout=300)
+
+
+def test_a_finished_run_skips_the_teardown_and_loses_no_output(tmp_path):
+    p = _entry(["run", "--out", "o", "--trace", "t.csv", "-q"], cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    # stdout is a pipe here (block-buffered): its last line arrived, and the teardown did not run
+    assert lines[-1].endswith(" files to o; trace t.csv") and "teardown ran" not in p.stdout
+    # the same run through main() in this process: byte-identical files, trace included
+    assert cli.main(["run", "--out", str(tmp_path / "m"), "--trace", str(tmp_path / "m.csv"), "-q"]) == 0
+    names = sorted(f.name for f in (tmp_path / "m").iterdir())
+    assert names == sorted(f.name for f in (tmp_path / "o").iterdir())
+    assert lines[-1] == f"wrote {len(names)} files to o; trace t.csv"
+    for name in names:
+        assert (tmp_path / "o" / name).read_bytes() == (tmp_path / "m" / name).read_bytes(), name
+    assert (tmp_path / "t.csv").read_bytes() == (tmp_path / "m.csv").read_bytes()
+    assert not list(tmp_path.glob("*.partial"))
+
+
+@pytest.mark.parametrize("args, code", [(["run", "nosuch.yaml", "--out", "o"], 2), (["platforms"], 0)])
+def test_other_endings_exit_as_usual(tmp_path, args, code):
+    p = _entry(args, cwd=tmp_path)
+    assert p.returncode == code, p.stderr
+    assert p.stdout.splitlines()[-1] == "teardown ran"
+    if code:
+        assert p.stderr.startswith("tlmsim: error: ") and len(p.stderr.strip().splitlines()) == 1
+
+
+def test_only_the_command_process_freezes_its_heap(tmp_path, monkeypatch):
+    assert gc.get_freeze_count() == 0
+    assert cli.main(["run", "--out", str(tmp_path / "a"), "-q"]) == 0
+    assert gc.get_freeze_count() == 0  # main() called by a program or a test: its heap is not frozen
+
+    class Exited(Exception):
+        pass
+
+    def fake_exit(code):
+        raise Exited(code)
+
+    monkeypatch.setattr(cli, "_OWN_PROCESS", False)
+    monkeypatch.setattr(cli, "_NOTHING_LEFT", False)
+    monkeypatch.setattr(os, "_exit", fake_exit)
+    monkeypatch.setattr(sys, "argv", ["tlmsim", "run", "--out", str(tmp_path / "b"), "-q"])
+    try:
+        with pytest.raises(Exited) as e:
+            cli.entry()
+        assert e.value.args == (0,)
+        assert gc.get_freeze_count() > 0  # frozen after the inputs were loaded, before the simulation
+    finally:
+        gc.unfreeze()
+    for f in (tmp_path / "a").iterdir():
+        assert f.read_bytes() == (tmp_path / "b" / f.name).read_bytes(), f.name
