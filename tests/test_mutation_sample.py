@@ -133,6 +133,7 @@ if sys.argv[1] == "-c":
     meta.write_text(json.dumps({{"exit_code_by_key": {{n: None for n in names}}}}))
 elif sys.argv[1:4] == ["-m", "mutmut", "run"]:
     print("Running stats")
+    Path("mutants/mutmut-stats.json").write_text(json.dumps({{"stats_time": 4.5}}))
     print("Running mutation testing")
     codes = json.loads(meta.read_text())["exit_code_by_key"]
     for n in sys.argv[6:]:
@@ -178,6 +179,7 @@ def test_a_sampled_run_judges_the_sample_only(fake, tmp_path):
     listed = (tmp_path / "results" / "t" / "dataflow_activity.py.sample.txt").read_text().splitlines()
     assert listed[0].startswith("# the mutants of a sampled run of tlmsim/dataflow/activity.py (abc1234 (sample 5 of 12")
     assert listed[1].startswith("# minutes (wall): generation ") and "stats pass" in listed[1] and "mutants" in listed[1]
+    assert "of which stats pass 0.1; --jobs 1" in listed[1]  # mutmut's 4.5 CPU s
     assert listed[2:] == picked
     assert json.loads((fake / R.RUN_FACTS).read_text())["sample"] == picked
     # the unsampled mutants are neither survivors nor counted: the survivors file has sampled ones only

@@ -367,14 +367,17 @@ def run_module(module: str, spec: dict, *, rev: str | None, tag: str, entries: l
                                     cwd=work, env={**env, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE,
                                     stderr=subprocess.STDOUT)
             t_mutants = None
-            for line in proc.stdout:  # mutmut's output, and when its mutants phase starts
+            for line in proc.stdout:  # mutmut's output (the log stays live), and when its mutants phase starts
                 fh.buffer.write(line)
+                fh.buffer.flush()
                 if t_mutants is None and b"Running mutation testing" in line:
                     t_mutants = time.time()
-                    fh.flush()
             proc.wait()  # its exit code is read below
             end = time.time()
             cpu["mutmut run"] = (_children_cpu() - c) / 60
+            stats = work / "mutants" / "mutmut-stats.json"  # mutmut's CPU seconds of its stats pass (in-process)
+            if stats.exists() and json.loads(stats.read_text()).get("stats_time") is not None:
+                cpu["of which stats pass"] = json.loads(stats.read_text())["stats_time"] / 60
             phases["stats pass"] = ((t_mutants or end) - t) / 60
             phases["mutants"] = (end - t_mutants) / 60 if t_mutants else 0.0
         print("  minutes: " + ", ".join(f"{k} {v:.1f}" for k, v in phases.items()) + "; CPU minutes: "
