@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable  # the fake mutmut's interpreter (the tests below point sys.executable at the fake)
 
 
 def _load(name: str, path: Path):
@@ -147,7 +148,7 @@ elif sys.argv[1:4] == ["-m", "mutmut", "show"]:
 @pytest.fixture
 def fake(tmp_path, monkeypatch):
     exe = tmp_path / "fakepython"
-    exe.write_text(FAKE.format(python=sys.executable, names=POPULATION))
+    exe.write_text(FAKE.format(python=PYTHON, names=POPULATION))
     exe.chmod(0o755)
     work = tmp_path / "work"
 
@@ -193,6 +194,18 @@ def test_only_restricts_the_population_before_the_sample(fake):
     assert row["source"] == "abc1234 (only *x_fold_sums__mutmut_*) (sample 4 of 4, seed 1)"
     assert (row["mutants"], row["killed"], row["survived"]) == (4, 2, 2)
     assert L.parse_source(row["source"])[2] == ["*x_fold_sums__mutmut_*"]
+
+
+def test_a_module_without_mutants_gives_a_row_of_none(fake, tmp_path, monkeypatch):
+    exe = tmp_path / "fakepython0"  # dataflow/dense_ws.py: no function to mutate
+    exe.write_text(FAKE.format(python=PYTHON, names=[]))
+    exe.chmod(0o755)
+    monkeypatch.setattr(R.sys, "executable", str(exe))
+    row = R.run_module("dataflow/activity.py", {"group": "dataflow", "tests": ["tests/x.py"]}, rev=None, tag="t",
+                       entries=[], keep=True, sample=(100, 1))
+    assert (row["mutants"], row["kill_rate"], row["source"]) == (0, "", "abc1234 (sample 0 of 0, seed 1)")
+    assert [c[0] for c in map(json.loads, (fake / "calls.log").read_text().splitlines())] == ["-c"]  # no mutmut run
+    assert R.with_interval(row)["kill_rate_low"] == "" and R.rate_text(row) == "-"
 
 
 # --- the ledger ---------------------------------------------------------------------------------------

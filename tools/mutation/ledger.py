@@ -202,6 +202,8 @@ def read_rows(root: Path, overrides: dict) -> list[Row]:
                     row.commit, row.worktree, row.globs, row.stopped = parse_source(first["source"])
                 if _SAMPLE.search(row.source):
                     row.sample = read_sample(csv_path.parent / tag / f"{r['module'].replace('/', '_')}.sample.txt")
+                    if row.sample is None:
+                        row.sample, row.note = set(), "sample list missing"
                 o = overrides.get((tag, r["module"]))
                 if o:
                     row.commit = str(o.get("commit", row.commit))
@@ -210,11 +212,11 @@ def read_rows(root: Path, overrides: dict) -> list[Row]:
     return rows
 
 
-def read_sample(path: Path) -> set[str]:
+def read_sample(path: Path) -> set[str] | None:
     """The mutant names a sampled run judged (run.py writes them, one a line, after ``#`` comments);
-    empty if the file is missing."""
+    None if the file is missing."""
     if not path.exists():
-        return set()
+        return None
     return {l.strip() for l in path.read_text().splitlines() if l.strip() and not l.startswith("#")}
 
 
@@ -316,7 +318,7 @@ def ledger(root: Path = ROOT, rev: str | None = None, modules: list[str] | None 
                                         f"({(row.recorded_at or '?')[:7]}): counted as stale")
                     same -= unsure
             stopped = row.stopped
-            if row.sample is not None and not row.sample:
+            if row.note == "sample list missing":
                 ledger.notes.append(f"{row.tag} ({module}): a sampled run without its list of sampled mutants "
                                     f"(results/{row.tag}/{module.replace('/', '_')}.sample.txt): judges nothing here")
                 continue

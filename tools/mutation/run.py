@@ -351,11 +351,10 @@ def run_module(module: str, spec: dict, *, rev: str | None, tag: str, entries: l
                 phases["generation"], cpu["generation"] = (time.time() - t) / 60, (_children_cpu() - c) / 60
                 if gen.returncode:
                     raise SystemExit(f"mutation: generating the mutants of {module} failed (exit {gen.returncode}; see {log})")
-                population = list(mutant_results(work, module))
+                meta = work / "mutants" / "tlmsim" / f"{module}.meta"
+                population = list(mutant_results(work, module)) if meta.exists() else []
                 if only:
                     population = [n for n in population if any(fnmatch.fnmatch(n, g) for g in only)]
-                if not population:
-                    raise SystemExit(f"mutation: {module} has no mutants{' matching --only' if only else ''} to sample")
                 picked = sample_names(population, *sample)
                 names_arg = picked
                 facts = json.loads((work / RUN_FACTS).read_text())
@@ -363,32 +362,25 @@ def run_module(module: str, spec: dict, *, rev: str | None, tag: str, entries: l
                 print(f"  sample of {len(picked)} of {len(population)} mutants (seed {sample[1]}); generation "
                       f"{phases['generation']:.1f} min", flush=True)
             t, c = time.time(), _children_cpu()
-            proc = subprocess.Popen([*nice, sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs), *names_arg],
-                                    cwd=work, env={**env, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT)
-            t_mutants = None
-            for line in proc.stdout:  # mutmut's output (the log stays live), and when its mutants phase starts
-                fh.buffer.write(line)
-                fh.buffer.flush()
-                if t_mutants is None and b"Running mutation testing" in line:
-                    t_mutants = time.time()
-            proc.wait()  # its exit code is read below
-            end = time.time()
+            returncode = 0
+            if picked != []:  # (an empty sample: nothing to judge; dataflow/dense_ws.py has no function)
+                returncode = _mutmut_run([*nice, sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs),
+                                          *names_arg], work, env, fh, t, phases)
             cpu["mutmut run"] = (_children_cpu() - c) / 60
             stats = work / "mutants" / "mutmut-stats.json"  # mutmut's CPU seconds of its stats pass (in-process)
             if stats.exists() and json.loads(stats.read_text()).get("stats_time") is not None:
                 cpu["of which stats pass"] = json.loads(stats.read_text())["stats_time"] / 60
-            phases["stats pass"] = ((t_mutants or end) - t) / 60
-            phases["mutants"] = (end - t_mutants) / 60 if t_mutants else 0.0
         print("  minutes: " + ", ".join(f"{k} {v:.1f}" for k, v in phases.items()) + "; CPU minutes: "
               + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items()), flush=True)
-        if proc.returncode:
+        if returncode:
             if NO_TESTS not in log.read_text(errors="replace"):
-                raise SystemExit(f"mutation: mutmut failed on {module} (exit {proc.returncode}; see {log})")
+                raise SystemExit(f"mutation: mutmut failed on {module} (exit {returncode}; see {log})")
             # no selected test reaches any mutated function: every mutant survives ("no tests");
             # a module without functions (e.g. dataflow/dense_ws.py: a class attribute) has none
             names = re.findall(r"^\s*def (x\w*__mutmut_\d+)\(", (work / "mutants" / "tlmsim" / module).read_text(), re.MULTILINE)
             codes = {"tlmsim." + module[:-3].replace("/", ".") + "." + n: None for n in names}
+        elif picked == []:
+            codes = {}
         else:
             codes = mutant_results(work, module)
         if only:  # a restricted run: the mutants of the named functions only
@@ -411,6 +403,25 @@ def run_module(module: str, spec: dict, *, rev: str | None, tag: str, entries: l
             print(f"  kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _mutmut_run(cmd: list[str], work: Path, env: dict, fh, t: float, phases: dict[str, float]) -> int:
+    """Run ``mutmut run`` (``cmd``) in ``work``, its output into the log ``fh`` line by line (the log stays
+    live); ``phases`` gets the wall minutes from ``t`` to mutmut's "Running mutation testing" (its stats
+    pass, clean and forced-fail tests) and from there to its end (the mutants). Its exit code."""
+    proc = subprocess.Popen(cmd, cwd=work, env={**env, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    t_mutants = None
+    for line in proc.stdout:
+        fh.buffer.write(line)
+        fh.buffer.flush()
+        if t_mutants is None and b"Running mutation testing" in line:
+            t_mutants = time.time()
+    proc.wait()
+    end = time.time()
+    phases["stats pass"] = ((t_mutants or end) - t) / 60
+    phases["mutants"] = (end - t_mutants) / 60 if t_mutants else 0.0
+    return proc.returncode
 
 
 def _children_cpu() -> float:
