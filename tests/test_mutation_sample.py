@@ -108,7 +108,7 @@ def test_the_csv_gains_two_columns_at_its_end_and_reads_old_rows(tmp_path, monke
     assert "| hw/noc.py | 52 | 44 | 1 | 5 | 2 | 90.0 % (78.6-95.7) | abc1234 (sample 52 of 700, seed 1) |" in md
     assert "| report.py | 52 | 44 | 1 | 5 | 2 | 90.0 % | abc1234 |" in md
     with (tmp_path / "t.csv").open() as fh:  # the ledger reads these columns by name only
-        assert list(csv.DictReader(fh))[0]["source"] == "abc1234 (sample 52 of 700, seed 1)"
+        assert next(iter(csv.DictReader(fh)))["source"] == "abc1234 (sample 52 of 700, seed 1)"
 
 
 def test_sample_goes_with_a_new_run_only(tmp_path, monkeypatch, capsys):
@@ -178,8 +178,10 @@ def test_a_sampled_run_judges_the_sample_only(fake, tmp_path):
     assert (row["killed"], row["timeout"], row["equivalent"], row["survived"]) == (
         len(odd), 0, len(equivalent), len(even) - len(equivalent))
     listed = (tmp_path / "results" / "t" / "dataflow_activity.py.sample.txt").read_text().splitlines()
-    assert listed[0].startswith("# the mutants of a sampled run of tlmsim/dataflow/activity.py (abc1234 (sample 5 of 12")
-    assert listed[1].startswith("# minutes (wall): generation ") and "stats pass" in listed[1] and "mutants" in listed[1]
+    assert listed[0].startswith("# the mutants of a sampled run of tlmsim/dataflow/activity.py "
+                                "(abc1234 (sample 5 of 12")
+    assert listed[1].startswith("# minutes (wall): generation ")
+    assert "stats pass" in listed[1] and "mutants" in listed[1]
     assert "of which stats pass 0.1; --jobs 1" in listed[1]  # mutmut's 4.5 CPU s
     assert listed[2:] == picked
     assert json.loads((fake / R.RUN_FACTS).read_text())["sample"] == picked
@@ -239,11 +241,12 @@ def test_the_ledger_counts_a_sampled_row_as_its_sampled_mutants_only(tmp_path):
     _git(r, "add", "-A")
     _git(r, "commit", "-qm", "m")
     a = _git(r, "rev-parse", "--short", "HEAD")
-    head = "module,group,mutants,killed,timeout,survived,equivalent,kill_rate,minutes,source,kill_rate_low,kill_rate_high\n"
+    head = ("module,group,mutants,killed,timeout,survived,equivalent,kill_rate,minutes,source,"
+            "kill_rate_low,kill_rate_high\n")
     # 3 of the 5 mutants sampled: f's only one (f judged whole), g's 1 and 3 (g partly)
     (res / "s.csv").write_text(head + f'm.py,g,3,3,0,0,0,1.000,1.0,"{a} (sample 3 of 5, seed 1)",0.438,1.000\n')
-    (res / "s" / "m.py.sample.txt").write_text("# the mutants of a sampled run\n# minutes\n"
-                                               "tlmsim.m.x_f__mutmut_1\ntlmsim.m.x_g__mutmut_1\ntlmsim.m.x_g__mutmut_3\n")
+    (res / "s" / "m.py.sample.txt").write_text(
+        "# the mutants of a sampled run\n# minutes\ntlmsim.m.x_f__mutmut_1\ntlmsim.m.x_g__mutmut_1\ntlmsim.m.x_g__mutmut_3\n")
     got = L.ledger(r, counts=L.Counts(r, None))["m.py"]
     assert (got["x_f"].status, got["x_f"].tags) == ("today", ["s"])
     assert (got["x_g"].status, got["x_g"].left) == ("partial", [2, 4])

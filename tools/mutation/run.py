@@ -350,7 +350,8 @@ def run_module(module: str, spec: dict, *, rev: str | None, tag: str, entries: l
                                      stderr=subprocess.STDOUT, check=False)
                 phases["generation"], cpu["generation"] = (time.time() - t) / 60, (_children_cpu() - c) / 60
                 if gen.returncode:
-                    raise SystemExit(f"mutation: generating the mutants of {module} failed (exit {gen.returncode}; see {log})")
+                    raise SystemExit(f"mutation: generating the mutants of {module} failed "
+                                     f"(exit {gen.returncode}; see {log})")
                 meta = work / "mutants" / "tlmsim" / f"{module}.meta"
                 population = list(mutant_results(work, module)) if meta.exists() else []
                 if only:
@@ -390,8 +391,9 @@ def run_module(module: str, spec: dict, *, rev: str | None, tag: str, entries: l
             note = " " + sample_note(len(picked), len(population), sample[1])
             codes = {n: codes.get(n) for n in picked}
             path = sample_file(tag, module)
-            head = [f"# the mutants of a sampled run of tlmsim/{module} ({source}{' (only ' + ' '.join(only) + ')' if only else ''}"
-                    f"{note}), one a line; tools/mutation/ledger.py counts these as judged",
+            globs = f" (only {' '.join(only)})" if only else ""
+            head = [(f"# the mutants of a sampled run of tlmsim/{module} ({source}{globs}{note}), one a line; "
+                     "tools/mutation/ledger.py counts these as judged"),
                     "# minutes (wall): " + ", ".join(f"{k} {v:.1f}" for k, v in phases.items())
                     + "; CPU minutes: " + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items()) + f"; --jobs {jobs}"]
             path.write_text("\n".join(head + picked) + "\n")
