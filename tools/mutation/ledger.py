@@ -20,6 +20,9 @@ the n-th mutation inside a function is ``<function>__mutmut_<n>``), and for each
   ledger checks: its mutant count must equal mutmut's count at the commit, or the row is marked
   "restricted, globs not recorded" (a ``--recheck`` of run.py before session 13 rewrote the source
   column without the globs) unless tools/mutation/ledger.yaml gives them (with where they are written);
+* a **sampled** run (run.py ``--sample``: its source ends ``(sample N of M, seed S)``) judged the
+  mutants results/<tag>/<module>.sample.txt lists (one name a line) and no other: a function is judged
+  whole by it only where all its mutants were drawn; without that file the row judges nothing;
 * a **stopped** run (``judged mutants of a stopped run``, ``stopped after``) judged an unknown part of
   the mutants its globs name: it makes those functions "partial" at most.
 
@@ -57,6 +60,8 @@ _COMMIT = re.compile(r"^\s*([0-9a-f]{7,40})(\+worktree)?\b")
 #: a stopped run that counted every judged mutant (run.py --salvage --by-mutant, or by hand); the other
 #: salvage form, "the functions whose mutants a stopped run judged all", judged whole functions
 _STOPPED = re.compile(r"judged mutants of a stopped run|stopped after|stopped: ")
+#: a sampled run's note (run.py's SAMPLE_NOTE)
+_SAMPLE = re.compile(r"\(sample (\d+) of (\d+), seed (-?\d+)\)")
 
 
 @dataclass
@@ -75,6 +80,8 @@ class Row:
     source_file: str = ""  # where the source column was read (results/<tag>.csv, or <tag>/first.csv)
     #: from ledger.yaml: function key -> the mutant numbers judged ("all", "1-37", or "partly": unknown)
     judged: dict[str, str] | None = None
+    #: a sampled run: the mutant names it judged (results/<tag>/<module>.sample.txt), empty if that is missing
+    sample: set[str] | None = None
 
 
 def parse_source(source: str) -> tuple[str | None, bool, list[str], bool]:
@@ -193,12 +200,24 @@ def read_rows(root: Path, overrides: dict) -> list[Row]:
                     # a --recheck rewrote the source column: the measured run's row is in <tag>/first.csv
                     row.source, row.source_file = first["source"], f"tools/mutation/results/{tag}/first.csv"
                     row.commit, row.worktree, row.globs, row.stopped = parse_source(first["source"])
+                if _SAMPLE.search(row.source):
+                    row.sample = read_sample(csv_path.parent / tag / f"{r['module'].replace('/', '_')}.sample.txt")
+                    if row.sample is None:
+                        row.sample, row.note = set(), "sample list missing"
                 o = overrides.get((tag, r["module"]))
                 if o:
                     row.commit = str(o.get("commit", row.commit))
                     row.judged = {_key(f): str(v) for f, v in o["judged"].items()}
                 rows.append(row)
     return rows
+
+
+def read_sample(path: Path) -> set[str] | None:
+    """The mutant names a sampled run judged (run.py writes them, one a line, after ``#`` comments);
+    None if the file is missing."""
+    if not path.exists():
+        return None
+    return {l.strip() for l in path.read_text().splitlines() if l.strip() and not l.startswith("#")}
 
 
 def _first_row(path: Path, module: str) -> dict | None:
@@ -299,7 +318,11 @@ def ledger(root: Path = ROOT, rev: str | None = None, modules: list[str] | None 
                                         f"({(row.recorded_at or '?')[:7]}): counted as stale")
                     same -= unsure
             stopped = row.stopped
-            if not row.globs and not row.judged:
+            if row.note == "sample list missing":
+                ledger.notes.append(f"{row.tag} ({module}): a sampled run without its list of sampled mutants "
+                                    f"(results/{row.tag}/{module.replace('/', '_')}.sample.txt): judges nothing here")
+                continue
+            if not row.globs and not row.judged and row.sample is None:
                 n_then = sum(counts(then, path).values())
                 if n_then != row.mutants:
                     ledger.notes.append(f"{row.tag} ({module}): {row.mutants} mutants, but the module has {n_then} "
@@ -312,6 +335,8 @@ def ledger(root: Path = ROOT, rev: str | None = None, modules: list[str] | None 
                     spec = row.judged.get(f)
                     partly = spec == "partly"
                     hit = set(nums) if partly else _numbers(spec, today_n[f]) if spec else set()
+                elif row.sample is not None:  # the sampled mutants only (their names are today's: same function)
+                    hit = {k for k in nums if f"{prefix}{f}__mutmut_{k}" in row.sample}
                 elif row.globs:
                     hit = {k for k in nums if any(fnmatch.fnmatch(f"{prefix}{f}__mutmut_{k}", g) for g in row.globs)}
                 else:
