@@ -97,22 +97,30 @@ class Component:
         elif cmd is _WRITE:
             c["writes"] += 1
             c["write_bytes"] += txn.nbytes
-        sinks = self.recorder.sinks
-        if sinks:
+        rec = self.recorder
+        hops = rec.layer_sinks
+        if hops:  # every sink needs only the hop's layer (Recorder.layer_sinks): their hop_layer, no busy time
+            self._busy_seen = c["busy_ps"]
+            name, layer = self.name, txn.layer
+            for hop in hops:
+                hop(name, layer)
+        elif rec.sinks:
             # the busy time added since this component's previous hop goes with this hop,
             # so the hops' busy times add up to the component's busy_ps
             busy = c["busy_ps"]
             busy_ps, self._busy_seen = busy - self._busy_seen, busy
-            for sink in sinks:
+            for sink in rec.sinks:
                 sink.hop(txn, self.name, start_ps, end_ps, wait_ps, busy_ps)
 
     def stall(self, reason: str, duration_ps: int, layer: int = -1, *, start_ps: int | None = None) -> None:
         """Attribute ``duration_ps`` of waiting by this component to ``reason``.
         ``start_ps``: when the wait began (default, for components that report stalls
         when the wait ends: now - duration); timed stalls go to the trace sinks."""
+        if duration_ps <= 0:  # no wait: nothing to count (StallLedger.add ignores it) or to trace
+            return
         self.recorder.stalls.add(self.name, reason, duration_ps, layer)
         sinks = self.recorder.sinks
-        if sinks and duration_ps > 0:
+        if sinks:
             if start_ps is None:
                 if not self.STALLS_AT_END:
                     return

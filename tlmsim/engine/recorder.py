@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from tlmsim.engine.component import Component
 
 _COMPUTE, _READ, _WRITE = Cmd.COMPUTE, Cmd.READ, Cmd.WRITE
+#: a data class's plain int (a dict lookup is about 6x cheaper than ``int()`` of an IntEnum member)
+_DC_INT = {dc: int(dc) for dc in DataClass}
 
 
 class Recorder:
@@ -116,7 +118,7 @@ class Recorder:
             end = comp.reserve(txn, start_ps)
             txn.done_ps = end
         self.completed += 1
-        key = (source, destination, int(data_class), layer)
+        key = (source, destination, _DC_INT[data_class], layer)
         flows = self.flows
         flows[key] = flows.get(key, 0) + nbytes
         return end
@@ -131,7 +133,7 @@ class Recorder:
         txn.done_ps = now_ps
         self.completed += 1
         if txn.cmd is not _COMPUTE:
-            key = (txn.source, txn.destination, int(txn.data_class), txn.layer)
+            key = (txn.source, txn.destination, _DC_INT[txn.data_class], txn.layer)
             flows = self.flows
             flows[key] = flows.get(key, 0) + txn.nbytes
 

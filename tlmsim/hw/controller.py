@@ -67,7 +67,7 @@ from dataclasses import dataclass, field, replace
 from heapq import heappush
 
 import simpy
-from simpy.events import NORMAL, PENDING, URGENT
+from simpy.events import NORMAL, PENDING, URGENT, Timeout
 
 from tlmsim.engine.plan import LayerPlan, Move, PlanSource
 from tlmsim.engine.component import Component
@@ -95,6 +95,10 @@ class LayerRecord:
     acc_ops: int = 0
     neuron_updates: int = 0
     resident: dict = field(default_factory=dict)
+
+
+#: a SimPy event object without its ``__init__`` (the hot path sets its fields itself)
+_new_event = object.__new__
 
 
 class _Half:
@@ -1215,8 +1219,12 @@ class Controller(Component):
                     e = book(arrived, tail, dc, n, ga, a + offset, layer, tile, chain)
                     if e > t:
                         t = e
-            if t > env._now:
-                yield env.timeout(t - env._now)
+            now = env._now
+            if t > now:  # env.timeout(t - now), inline: the same event, scheduled the same way
+                ev = _new_event(Timeout)
+                ev.env, ev.callbacks, ev._value, ev._delay, ev._ok = env, [], None, t - now, True
+                heappush(env._queue, (now + ev._delay, NORMAL, next(env._eid), ev))
+                yield ev
             if dst == 0:
                 txn = new_txn(_CMD_WRITE, dc, da, n, "noc", "dram", now_ps=env._now, layer=layer, tile=tile,
                               chain=chain)
@@ -1245,7 +1253,11 @@ class Controller(Component):
         between DRAM and a level. ``on_block(offset)`` is called as each block completes.
         ``targets``: a load to the L1s of several cores at once (see :meth:`_lane`).
         """
-        blocks = [(off, min(self.chunk, move.nbytes - off)) for off in range(0, move.nbytes, self.chunk)]
+        nbytes, chunk = move.nbytes, self.chunk
+        if 0 < nbytes <= chunk:  # one block (most moves): no lanes
+            yield from self._lane(src, dst, move, ((0, nbytes),), l1_addr, layer, tile, on_block, core, targets)
+            return
+        blocks = [(off, min(chunk, nbytes - off)) for off in range(0, nbytes, chunk)]
         lanes = min(self.outstanding, len(blocks))
         if lanes <= 1:
             yield from self._lane(src, dst, move, blocks, l1_addr, layer, tile, on_block, core, targets)

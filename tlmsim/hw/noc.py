@@ -111,6 +111,9 @@ class Noc(Component):
         self.hop_cycles = config.router_latency_cycles + config.link_latency_cycles
         #: buffer slots beyond the credit round trip (router + link + credit latency)
         self._slack = config.buffer_flits - self.hop_cycles - config.credit_latency_cycles
+        #: the (frozen) config's figures every booking reads, as plain attributes
+        self._topology = config.topology
+        self._router, self._link = config.router_latency_cycles, config.link_latency_cycles
         self._free: dict[Link, int] = {}
         self._paths: dict[tuple[str, str], tuple[Link, ...]] = {}
         self._trees: dict[tuple[str, tuple[str, ...]], _Tree] = {}
@@ -293,8 +296,8 @@ class Noc(Component):
         """:meth:`_book_tree` for a worm whose routers do not branch, with buffers
         covering the credit round trip (slack >= 0): the heads, then the closed form
         of the credit stalls only if a head waited longer than the slack."""
-        cfg, free = self.config, self._free
-        r, l = cfg.router_latency_cycles, cfg.link_latency_cycles
+        free = self._free
+        r, l = self._router, self._link
         d = l + r
         e = s + r
         if not path:  # every destination at the source's router
@@ -319,7 +322,12 @@ class Noc(Component):
             heads.append(e)
             free[link] = e + f  # the tail left it; corrected below if the worm backed up
             e += d
-        self._count_route(path, nbytes, f)
+        st = self._route_stats.get(path)  # _count_route, inline
+        if st is None:
+            st = self._route_stats[path] = [0, 0, 0]
+        st[0] += 1
+        st[1] += nbytes
+        st[2] += f
         credit = 0
         if backs_up:
             credit = self._back_up(path, heads, waits, f, slack)
@@ -408,7 +416,7 @@ class Noc(Component):
         stalls; return ``(end, wait)`` in ps (the caller records the hop)."""
         period = self.period_ps
         s = -(-start_ps // period)
-        f = self.flits(nbytes)
+        f = -(-nbytes // self.width)  # self.flits(nbytes)
         end, wait, credit, hops = self._send(source, destination, s, f, nbytes)
         c = self.stats.c
         c["transfers"] += 1
@@ -434,9 +442,9 @@ class Noc(Component):
     def _send(self, src: str, dst: str, s: int, f: int, nbytes: int) -> tuple[int, int, int, int]:
         """Book one unicast; returns (tail arrival cycle, cycles waited for busy
         links, cycles stalled for credits, hops)."""
-        cfg, free = self.config, self._free
-        r, l = cfg.router_latency_cycles, cfg.link_latency_cycles
-        if cfg.topology == "crossbar":  # one switch traversal holding both ports
+        free, topology = self._free, self._topology
+        r, l = self._router, self._link
+        if topology == "crossbar":  # one switch traversal holding both ports
             pi, po = ("in", src), ("out", dst)
             self._node(src), self._node(dst)
             e = s + r
@@ -449,7 +457,7 @@ class Noc(Component):
             self._hold(pi, e, f, nbytes, wait if fi > fo else 0)
             self._hold(po, e, f, nbytes, wait if fo >= fi else 0)
             return e + l + f, wait, 0, 1
-        if cfg.topology == "bus":
+        if topology == "bus":
             e = s + r
             fl = free.get(BUS, 0)
             wait = fl - e if fl > e else 0

@@ -151,6 +151,16 @@ class _Groups:
             prev = np.where(inclusive, p, prev)
         return prev if self.start is None else np.where(prev >= self.start, prev, -1)
 
+    def prev_at(self, m: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """:meth:`prev` ``(m)`` at the positions ``at`` only (ascending): a binary search
+        among the set positions of ``m`` instead of passes over every position."""
+        src = np.flatnonzero(m)
+        if not len(src) or not len(at):
+            return np.full(len(at), -1, dtype=np.int64)
+        j = np.searchsorted(src, at) - 1  # the last set position before each of ``at``
+        prev = np.where(j >= 0, src[j], -1)
+        return prev if self.start is None else np.where(prev >= self.start[at], prev, -1)
+
 
 def check_dram_commands(
     log: "pd.DataFrame", spec: "DramSpec", *, end_cycle: int | None = None, limit: int = 20,
@@ -231,8 +241,6 @@ def _check(L: _Log, spec: "DramSpec", *, end_cycle: int | None, limit: int, from
     T, A, P, C = t[o], is_act[o], is_pre[o], col[o]
     last_act = banks.prev(A)
     last_pre = banks.prev(P)
-    last_rd = banks.prev(is_rd[o])
-    last_wr = banks.prev(is_wr[o])
 
     def since(prev: np.ndarray) -> np.ndarray:
         return np.where(prev >= 0, T - T[prev], _NONE)
@@ -248,8 +256,13 @@ def _check(L: _Log, spec: "DramSpec", *, end_cycle: int | None, limit: int, from
     report_in(banks, P & act_after_pre & (s_act < spec.tRAS), f"tRAS = {spec.tRAS}", last_act)
     report_in(banks, A & (since(last_pre) < spec.tRP), f"tRP = {spec.tRP}", last_pre)
     report_in(banks, A & (s_act < spec.tRC), f"tRC = {spec.tRC}", last_act)
-    report_in(banks, P & (since(last_rd) < AL + spec.tRTP), f"AL + tRTP = {AL + spec.tRTP}", last_rd)
-    report_in(banks, P & (since(last_wr) < WL + bc + spec.tWR), f"WL + burst + tWR = {WL + bc + spec.tWR}", last_wr)
+    # RD->PRE and WR->PRE judge only the (few) PREs: their bank's latest RD and WR by binary search
+    pk = np.flatnonzero(P)
+    for m, need, rule in ((is_rd[o], AL + spec.tRTP, f"AL + tRTP = {AL + spec.tRTP}"),
+                          (is_wr[o], WL + bc + spec.tWR, f"WL + burst + tWR = {WL + bc + spec.tWR}")):
+        last = banks.prev_at(m, pk)
+        bad = (last >= 0) & (T[pk] - T[last] < need)
+        report_in(banks, None, rule, last[bad], at=pk[bad])
 
     # -- per rank ---------------------------------------------------------------------
     rank_order = _regroup(L.rank_id, L.by_time)  # (rank, cycle, index)
@@ -276,11 +289,15 @@ def _check(L: _Log, spec: "DramSpec", *, end_cycle: int | None, limit: int, from
         bad = np.zeros(n, dtype=bool)
         bad[b[same_rank & (t[b] - t[a] < need)]] = True
         report(bad, f"tCCD_S/L = {spec.tCCD_S}/{spec.tCCD_L}")
-    # write -> read: for each RD, the latest WR of the rank (tWTR_S) and of its bank group (tWTR_L)
+    # write -> read: for each RD, the latest WR of the rank (tWTR_S) and of its bank group (tWTR_L);
+    # only the RDs and WRs of groups with a WR take part (the others' RDs have no latest WR)
     rbg = L.rank_id * spec.bankgroups + L.bg
-    for group, order, twtr, name in (
-        (L.rank_id, rank_order, spec.tWTR_S, "tWTR_S"), (rbg, _regroup(rbg, L.by_time), spec.tWTR_L, "tWTR_L")
-    ):
+    for group, twtr, name in ((L.rank_id, spec.tWTR_S, "tWTR_S"), (rbg, spec.tWTR_L, "tWTR_L")):
+        wr_groups = np.unique(group[is_wr])
+        if not len(wr_groups):
+            continue
+        part = (is_rd | is_wr) & np.isin(group, wr_groups)
+        order = _regroup(group, L.by_time[part[L.by_time]])  # (group, cycle, index)
         g = _Groups(order, group)
         T = t[order]
         lw = g.prev(is_wr[order])
