@@ -132,7 +132,8 @@ def test_infer_kind_by_hand():
 def test_cast_and_cell_by_hand():
     assert cast(2.9, "int") == 2 and cast(-2.9, "int") == -2 and type(cast(True, "int")) is int
     assert cast(3, "float") == 3.0 and type(cast(3, "float")) is float and math.isnan(cast(None, "float"))
-    assert cast(0, "bool") is False and cast("x", "str") == "x" and cast(None, "object") is None
+    assert cast(0, "bool") is False and cast(2, "bool") is True
+    assert cast("x", "str") == "x" and cast(None, "object") is None
     assert cell(7.0, "int") == "7" and cell(np.int64(-3), "int") == "-3"
     assert cell(2.0, "float") == "2" and cell(0.1, "float") == "0.1" and cell(NAN, "float") == ""
     assert cell(None, "float") == "" and cell(INF, "float") == "inf"
@@ -161,6 +162,15 @@ def test_table_columns_rows_and_kinds():
     sel = Table.from_rows([{"a": 1}, {"b": 2}], columns=["b", "z"])
     assert list(sel.columns) == ["b", "z"] and math.isnan(sel["b"][0]) and sel["b"][1] == 2
     assert sel.kinds == {"b": "float", "z": "float"}
+
+
+def test_a_kind_given_sets_the_dataframe_dtype():
+    t = Table({"o": ["a", "b"], "i": [1.9, -1.9], "f": [1, 2], "b": [1, 0]},
+              kinds={"o": "object", "i": "int", "f": "float", "b": "bool"})
+    df = t.frame()
+    assert [str(df[c].dtype) for c in df.columns] == ["object", "int64", "float64", "bool"]
+    assert df["i"].tolist() == [1, -1] and df["b"].tolist() == [True, False]
+    assert Table({"o": ["a", "b"]}).frame()["o"].dtype != object  # inferred: pandas' str
 
 
 def test_from_frame_keeps_values_and_kinds():
@@ -205,6 +215,7 @@ def test_group_sums_by_hand():
     # sorted but with a NaN: Kahan, the NaN left out
     assert group_sums(["k"] * 4, [1.0, 1e-16, 1e-16, NAN]) == {"k": 1.0 + 2.0**-52}
     assert group_sums(["k", "k"], [NAN, NAN]) == {"k": 0.0}
+    assert group_sums(["k", "j", "k"], [1.0, NAN, 2.0]) == {"j": 0.0, "k": 3.0}  # a NaN between, left out
     assert group_sums([("x", "b"), ("x", "a")], [1.0, 2.0]) == {("x", "a"): 2.0, ("x", "b"): 1.0}
     assert group_sums([], []) == {}
 

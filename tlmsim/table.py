@@ -18,7 +18,7 @@ kind        values                                                a cell in the 
 ``float``   numbers, at least one float or missing (float64)      :func:`exact_float`, NaN empty
 ``bool``    booleans only, none missing (bool)                    ``True`` / ``False``
 ``str``     strings, some maybe missing (pandas' ``str``)         the text, missing empty
-``object``  anything else (object)                                a float's ``repr``, else ``str``; missing empty
+``object``  anything else (object)                                ``str`` (a float's is its repr); missing empty
 ==========  ====================================================  ==========================
 
 A missing value is ``None`` or a float NaN; a key that a row of :meth:`Table.from_rows`
@@ -31,17 +31,14 @@ from __future__ import annotations
 
 import csv
 import os
-from numbers import Integral, Real
 from typing import Iterable
+
+import numpy as np
 
 from tlmsim.outputs import atomic_write, exact_float
 
 KINDS = ("int", "float", "bool", "str", "object")
 _NAN = float("nan")
-
-
-def _is_bool(v) -> bool:
-    return isinstance(v, bool) or type(v).__name__ in ("bool", "bool_")  # numpy's bool: not a bool subclass
 
 
 def _missing(v) -> bool:
@@ -52,32 +49,33 @@ def infer_kind(values: Iterable) -> str:
     """The kind pandas gives a column of these values (see the module's table); a column
     with no values is ``object``, like the columns of ``pandas.DataFrame([], columns=...)``."""
     values = list(values)
-    bools = ints = floats = strs = others = missing = 0
-    for v in values:
-        if _missing(v):
-            missing += 1
-        elif _is_bool(v):
-            bools += 1
-        elif isinstance(v, str):
-            strs += 1
-        elif isinstance(v, Integral):
-            ints += 1
-        elif isinstance(v, Real):
-            floats += 1
-        else:
-            others += 1
-    if others or (bools and (ints or floats or strs or missing)) or (strs and (ints or floats)):
-        return "object"
-    if strs:
+    seen = {_category(v) for v in values}
+    if seen <= {"missing"}:  # no value, or missing ones only: float with a NaN among them, else object
+        return "float" if any(isinstance(v, float) for v in values) else "object"
+    if seen <= {"str", "missing"}:
         return "str"
-    if bools:
+    if seen == {"bool"}:
         return "bool"
-    if floats or (ints and missing):
-        return "float"
-    if ints:
+    if seen == {"int"}:
         return "int"
-    # no value, or missing only: float with a NaN among them, else (None only, or nothing) object
-    return "float" if any(isinstance(v, float) for v in values) else "object"
+    if seen <= {"int", "float", "missing"}:
+        return "float"
+    return "object"
+
+
+def _category(v) -> str:
+    """What a value is to :func:`infer_kind` (numpy's scalars as Python's)."""
+    if _missing(v):
+        return "missing"
+    if isinstance(v, (bool, np.bool_)):  # before int: a bool is an int
+        return "bool"
+    if isinstance(v, str):
+        return "str"
+    if isinstance(v, (int, np.integer)):
+        return "int"
+    if isinstance(v, (float, np.floating)):
+        return "float"
+    return "other"
 
 
 def cast(v, kind: str):
@@ -99,9 +97,7 @@ def cell(v, kind: str) -> str:
         return ""
     if kind == "float":
         return exact_float(v)
-    if kind == "object" and isinstance(v, float):
-        return repr(float(v))
-    return str(v)
+    return str(v)  # a float's str is its repr (numpy's too)
 
 
 class Table:
@@ -174,10 +170,9 @@ class Table:
         import pandas as pd
 
         if not self.columns:
-            return pd.DataFrame([])
+            return pd.DataFrame()  # as pandas.DataFrame([]): no row, no column
         dtypes = {"int": "int64", "float": "float64", "bool": "bool", "str": "str", "object": object}
-        return pd.DataFrame({c: pd.Series(v, dtype=dtypes[self.kinds[c]]) for c, v in self.columns.items()},
-                            columns=list(self.columns))
+        return pd.DataFrame({c: pd.Series(v, dtype=dtypes[self.kinds[c]]) for c, v in self.columns.items()})
 
 
 def group_sums(keys: Iterable, values: Iterable[float]) -> dict:
@@ -190,10 +185,8 @@ def group_sums(keys: Iterable, values: Iterable[float]) -> dict:
     rank = {k: i for i, k in enumerate(sorted(set(keys)))}
     codes = [rank[k] for k in keys]
     if values and codes == sorted(codes) and not any(v != v for v in values):
-        import numpy as np
-
         starts = [i for i in range(len(codes)) if i == 0 or codes[i] != codes[i - 1]]
-        runs = np.add.reduceat(np.array(values, dtype=np.float64), starts)
+        runs = np.add.reduceat(np.array(values), starts)
         return {keys[i]: float(v) for i, v in zip(starts, runs)}
     sums = dict.fromkeys(sorted(rank), 0.0)
     comp = dict.fromkeys(sums, 0.0)
@@ -210,7 +203,4 @@ def group_sums(keys: Iterable, values: Iterable[float]) -> dict:
 
 def np_sum(values: Iterable[float]) -> float:
     """The sum of floats as ``pandas.Series.sum`` gives it (numpy's pairwise sum, NaN as 0)."""
-    import numpy as np
-
-    a = np.array([0.0 if _missing(v) else v for v in values], dtype=np.float64)
-    return float(a.sum())
+    return float(np.array([0.0 if _missing(v) else v for v in values]).sum())
