@@ -12,8 +12,9 @@ import pytest
 
 from tlmsim.outputs import write_csv
 from tlmsim.platform import load_platform
-from tlmsim.report import Report, build_report
+from tlmsim.report import Report, build_report, write_tables
 from tlmsim.soc.run import simulate
+from tlmsim.table import Table
 from tlmsim.workload import load_workload
 
 # a run as `pip install tlmsim` has it (no Parquet extra: pyarrow not importable), in a fresh interpreter
@@ -81,6 +82,18 @@ def test_report_tables_are_what_pandas_writes_and_sums(case, tmp_path):
         assert rep.table("components")["stall_queue_full_cycles"][0] == 612.0419999999999
     if case == "links and pipeline":
         assert n < len(comps) and "pipeline" in rep.table("layers")
+
+
+def test_write_tables_writes_a_table_without_pandas_and_its_parquet_from_its_dataframe(tmp_path):
+    t = Table({"a": [1, 2], "b": [0.5, float("nan")], "s": ["x,y", ""]})
+    written = write_tables({"t": t}, tmp_path / "csv", parquet=False)
+    assert written == [tmp_path / "csv" / "t.csv"]
+    assert written[0].read_text() == 'a,b,s\n1,0.5,"x,y"\n2,,\n'
+    pq = pytest.importorskip("pyarrow.parquet")
+    written = write_tables({"t": t}, tmp_path / "pq", parquet=True)
+    assert written == [tmp_path / "pq" / "t.csv", tmp_path / "pq" / "t.parquet"]
+    back = pq.read_table(written[1]).to_pandas()
+    assert list(back.columns) == ["a", "b", "s"] and back["a"].tolist() == [1, 2] and back["s"].tolist() == ["x,y", ""]
 
 
 def test_the_report_gives_dataframes_and_tables():
