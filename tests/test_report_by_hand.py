@@ -214,6 +214,13 @@ def test_a_stall_reason_only_a_link_has_gets_its_column_zero_for_the_components_
     assert len(df) == 3
 
 
+def test_an_energy_table_without_rows_keeps_a_float_share_column():
+    # as pandas made it (session 16, noPandas): `df["share"] = 0.0` on a frame of no rows is a float64
+    # column; the other columns of pandas.DataFrame([], columns=...) are object
+    df = energy_frame(NS(components={}))
+    assert df.empty and str(df["share"].dtype) == "float64" and str(df["energy_pj"].dtype) == "object"
+
+
 def test_summary_frame_by_hand_with_two_cores_and_a_dram_without_a_peak_bandwidth():
     energy = pd.DataFrame({"component": ["dram", "glb", "pe_array_0", "pe_array_1"],
                            "kind": ["dram", "sram", "pe_array", "pe_array"], "action": ["read", "read", "acc", "acc"],
