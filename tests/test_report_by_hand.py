@@ -196,6 +196,31 @@ def test_components_frame_by_hand_with_link_rows_after_the_components():
     assert links_df["stall_link_busy_cycles"].sum() == df.loc[1, "stall_link_busy_cycles"]
 
 
+def test_a_stall_reason_only_a_link_has_gets_its_column_zero_for_the_components_nan_for_other_links():
+    # session 16 (noPandas): noc:a stalls for "credit", which no component row has: the column is added
+    # after the others, 0.0 in the components' rows, 2.0 for noc:a (2000 ps / 1000 ps), NaN for noc:b
+    rec = Recorder()
+    links = [{"component": "noc:a", "kind": "noc_link", "writes": 1, "write_bytes": 32, "busy_ps": 1000,
+              "stall_ps": {"credit": 2000}},
+             {"component": "noc:b", "kind": "noc_link", "reads": 2, "read_bytes": 64}]
+    comps = [_HwComp("noc", "noc", _counters(writes=1, write_bytes=32, busy_ps=1000), {"router": 4.0}, parts=links)]
+    run = NS(clock_period_ps=1000, end_ps=10000, components={c.name: c for c in comps}, recorder=rec,
+             workload=NS(layers=[]))
+    df = components_frame(run, energy_frame(run), stalls_frame(run))
+    assert list(df.columns)[-2:] == ["energy_router_pj", "stall_credit_cycles"]
+    assert df["stall_credit_cycles"].tolist()[:2] == [0.0, 2.0] and math.isnan(df["stall_credit_cycles"][2])
+    assert df["stall_credit_cycles"].dtype == "float64" and df["stall_cycles"].tolist() == [0.0, 2.0, 0.0]
+    assert df["reads"].tolist() == [0, 0, 2] and df["reads"].dtype == "int64"
+    assert len(df) == 3
+
+
+def test_an_energy_table_without_rows_keeps_a_float_share_column():
+    # as pandas made it (session 16, noPandas): `df["share"] = 0.0` on a frame of no rows is a float64
+    # column; the other columns of pandas.DataFrame([], columns=...) are object
+    df = energy_frame(NS(components={}))
+    assert df.empty and str(df["share"].dtype) == "float64" and str(df["energy_pj"].dtype) == "object"
+
+
 def test_summary_frame_by_hand_with_two_cores_and_a_dram_without_a_peak_bandwidth():
     energy = pd.DataFrame({"component": ["dram", "glb", "pe_array_0", "pe_array_1"],
                            "kind": ["dram", "sram", "pe_array", "pe_array"], "action": ["read", "read", "acc", "acc"],

@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "units", "kernels"),  # foundation, no simulator concepts: error types, unit parsing, which build runs
     ("config_io", "outputs"),  # YAML reading and validation; output paths, atomic writes
-    ("resources",),  # where the shipped platforms and workloads are
+    ("resources", "table"),  # where the shipped platforms and workloads are; column tables written as CSV
     ("engine",),  # kernel: component, transaction, recorder, stats, trace, invariants, plan types
     ("platform", "snn"),  # the platform schema; the SNN graph import and reference simulator
     ("workload",),  # layers, spikes (uses the schema's parameter machinery and snn/)

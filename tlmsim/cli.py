@@ -172,7 +172,7 @@ def cmd_run(args) -> int:
             f"{args.platform or DEFAULT_PLATFORM} with {args.workload or DEFAULT_WORKLOAD}: {exc}"
         ) from None
     report = build_report(result)
-    written = write_tables(report.tables(), args.out)
+    written = write_tables(report.columnar(), args.out)
     print(console_summary(result, report))
     for note in workload.notes:  # what the NIR import changed (e.g. a dropped batch axis)
         print(f"note: {note}")

@@ -1,4 +1,4 @@
-"""Reports: tidy pandas DataFrames built from a finished run, and their files.
+"""Reports: tidy tables built from a finished run, and their files.
 
 Tables (columns documented in README.md, "Reports"):
 
@@ -10,18 +10,26 @@ Tables (columns documented in README.md, "Reports"):
 * ``stats``       every declared statistic of every component (component, stat, unit, value).
 
 Times are in accelerator cycles (``*_cycles``) or nanoseconds (``*_ns``); energy in pJ.
+
+The tables are built as :class:`tlmsim.table.Table` s (``*_table``), which ``tlmsim run``
+writes as CSV without importing pandas (issue 17); :class:`Report`'s attributes and the
+``*_frame`` functions give them as pandas DataFrames, built on first access, with the values
+and dtypes the DataFrames had when the tables were built with pandas, and the CSVs keep
+their bytes (sums as pandas makes them: :func:`tlmsim.table.np_sum`, :func:`tlmsim.table.group_sums`).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from tlmsim.soc.run import RunResult
 from tlmsim.engine.transaction import DataClass
+from tlmsim.soc.run import RunResult
+from tlmsim.table import Table, cast, group_sums, np_sum
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _DC_COLUMN = {
     DataClass.WEIGHTS: "weights",
@@ -32,37 +40,66 @@ _DC_COLUMN = {
 }
 
 
-@dataclass
 class Report:
-    summary: pd.DataFrame
-    layers: pd.DataFrame
-    components: pd.DataFrame
-    energy: pd.DataFrame
-    stalls: pd.DataFrame
-    stats: pd.DataFrame
+    """A run's six tables. Each is given as a :class:`~tlmsim.table.Table` (what
+    :func:`build_report` makes) or a pandas DataFrame; the attributes ``summary``,
+    ``layers``, ``components``, ``energy``, ``stalls`` and ``stats`` are DataFrames, a
+    Table's built (and pandas imported) on first access; :meth:`table` gives a table as a
+    Table (a DataFrame's converted)."""
 
     TABLES = ("summary", "layers", "components", "energy", "stalls", "stats")
 
+    def __init__(self, summary, layers, components, energy, stalls, stats):
+        given = dict(zip(self.TABLES, (summary, layers, components, energy, stalls, stats)))
+        self._tables = {k: v for k, v in given.items() if isinstance(v, Table)}
+        self._frames = {k: v for k, v in given.items() if not isinstance(v, Table)}
+
+    def table(self, name: str) -> Table:
+        if name not in self._tables:
+            self._tables[name] = Table.from_frame(self._frames[name])
+        return self._tables[name]
+
+    def frame(self, name: str) -> pd.DataFrame:
+        if name not in self._frames:
+            self._frames[name] = self._tables[name].frame()
+        return self._frames[name]
+
+    summary = property(lambda self: self.frame("summary"))
+    layers = property(lambda self: self.frame("layers"))
+    components = property(lambda self: self.frame("components"))
+    energy = property(lambda self: self.frame("energy"))
+    stalls = property(lambda self: self.frame("stalls"))
+    stats = property(lambda self: self.frame("stats"))
+
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {name: getattr(self, name) for name in self.TABLES}
+        """The tables as DataFrames (pandas imported)."""
+        return {name: self.frame(name) for name in self.TABLES}
+
+    def columnar(self) -> dict[str, Table]:
+        """The tables as Tables (what ``tlmsim run`` writes, without pandas)."""
+        return {name: self.table(name) for name in self.TABLES}
 
 
 def _cycles(ps: float, period_ps: int) -> float:
     return ps / period_ps
 
 
-def energy_frame(result: RunResult) -> pd.DataFrame:
+def energy_table(result: RunResult) -> Table:
     rows = []
     for comp in result.components.values():
         for action, pj in comp.energy_pj().items():
             rows.append({"component": comp.name, "kind": comp.KIND, "action": action, "energy_pj": float(pj)})
-    df = pd.DataFrame(rows, columns=["component", "kind", "action", "energy_pj"])
-    total = df["energy_pj"].sum()
-    df["share"] = df["energy_pj"] / total if total > 0 else 0.0
-    return df
+    t = Table.from_rows(rows, columns=["component", "kind", "action", "energy_pj"])
+    total = np_sum(t["energy_pj"])
+    t.add("share", [e / total for e in t["energy_pj"]] if total > 0 else [0.0] * len(t), "float")
+    return t
 
 
-def stalls_frame(result: RunResult) -> pd.DataFrame:
+def energy_frame(result: RunResult) -> pd.DataFrame:
+    return energy_table(result).frame()
+
+
+def stalls_table(result: RunResult) -> Table:
     period = result.clock_period_ps
     names = {l.index: l.name for l in result.workload.layers}
     rows = [
@@ -76,25 +113,45 @@ def stalls_frame(result: RunResult) -> pd.DataFrame:
         }
         for (comp, reason, layer), (count, ps) in sorted(result.recorder.stalls.entries.items())
     ]
-    return pd.DataFrame(rows, columns=["component", "reason", "layer", "layer_name", "count", "stall_cycles"])
+    return Table.from_rows(rows, columns=["component", "reason", "layer", "layer_name", "count", "stall_cycles"])
 
 
-def stats_frame(result: RunResult) -> pd.DataFrame:
+def stalls_frame(result: RunResult) -> pd.DataFrame:
+    return stalls_table(result).frame()
+
+
+def stats_table(result: RunResult) -> Table:
     rows = []
     for name, st in result.recorder.stats.items():
         for stat, decl in st.decls.items():
             rows.append({"component": name, "stat": stat, "unit": decl.unit, "value": st.c[stat],
                          "description": decl.description})
-    return pd.DataFrame(rows, columns=["component", "stat", "unit", "value", "description"])
+    return Table.from_rows(rows, columns=["component", "stat", "unit", "value", "description"])
 
 
-def components_frame(result: RunResult, energy: pd.DataFrame, stalls: pd.DataFrame) -> pd.DataFrame:
+def stats_frame(result: RunResult) -> pd.DataFrame:
+    return stats_table(result).frame()
+
+
+def _by(keys, values) -> dict:
+    """The values of each key, in order."""
+    out: dict = {}
+    for k, v in zip(keys, values):
+        out.setdefault(k, []).append(v)
+    return out
+
+
+def components_table(result: RunResult, energy: Table | pd.DataFrame, stalls: Table | pd.DataFrame) -> Table:
+    """One row per component (then its parts, :func:`_with_parts`); ``energy`` and ``stalls``
+    are :func:`energy_table` and :func:`stalls_table` (or their DataFrames)."""
     period, end = result.clock_period_ps, max(result.end_ps, 1)
+    energies = _by(energy["component"], energy["energy_pj"])
+    stall_cycles = _by(stalls["component"], stalls["stall_cycles"])
     rows = []
     for comp in result.components.values():
         c = comp.stats.c
-        e = energy[energy["component"] == comp.name]["energy_pj"].sum()
-        s = stalls[stalls["component"] == comp.name]["stall_cycles"].sum()
+        e = np_sum(energies.get(comp.name, ()))
+        s = np_sum(stall_cycles.get(comp.name, ()))
         rows.append(
             {
                 "component": comp.name,
@@ -111,30 +168,34 @@ def components_frame(result: RunResult, energy: pd.DataFrame, stalls: pd.DataFra
                 "area_mm2": float(comp.area_mm2()),
             }
         )
-    df = pd.DataFrame(rows)
-    # one column per stall reason and per energy action (0 where a component has none)
+    t = Table.from_rows(rows)
+    # one column per stall reason and per energy action (0 where a component has none), summed
+    # as pandas' pivot_table(aggfunc="sum") sums them
     if len(stalls):
-        wide = stalls.pivot_table(index="component", columns="reason", values="stall_cycles", aggfunc="sum")
-        for reason in sorted(wide.columns):
-            col = wide[reason].reindex(df["component"]).fillna(0.0).to_numpy()
-            df[f"stall_{reason}_cycles"] = col
+        wide = group_sums(zip(stalls["component"], stalls["reason"]), stalls["stall_cycles"])
+        for reason in sorted({r for _, r in wide}):
+            t.add(f"stall_{reason}_cycles", [wide.get((c, reason), 0.0) for c in t["component"]], "float")
     if len(energy):
-        wide = energy.pivot_table(index="component", columns="action", values="energy_pj", aggfunc="sum")
-        for action in sorted(wide.columns):
-            df[f"energy_{action}_pj"] = wide[action].reindex(df["component"]).fillna(0.0).to_numpy()
-    return _with_parts(df, result, period, end)
+        wide = group_sums(zip(energy["component"], energy["action"]), energy["energy_pj"])
+        for action in sorted({a for _, a in wide}):
+            t.add(f"energy_{action}_pj", [wide.get((c, action), 0.0) for c in t["component"]], "float")
+    return _with_parts(t, result, period, end)
 
 
-def _with_parts(df: pd.DataFrame, result: RunResult, period: int, end: int) -> pd.DataFrame:
+def components_frame(result: RunResult, energy: Table | pd.DataFrame, stalls: Table | pd.DataFrame) -> pd.DataFrame:
+    return components_table(result, energy, stalls).frame()
+
+
+def _with_parts(t: Table, result: RunResult, period: int, end: int) -> Table:
     """Append the components' parts (a NoC's links: kind ``noc_link``), one row each,
     after the components. A part's traffic, busy time and stalls are also in its
     component's row: leave the parts out when summing a column."""
     parts = [p for comp in result.components.values() for p in comp.parts()]
     if not parts:
-        return df
+        return t
     rows = []
     for p in parts:
-        row = dict.fromkeys(df.columns, 0.0)
+        row = dict.fromkeys(t.columns, 0.0)
         stalls = {f"stall_{r}_cycles": _cycles(ps, period) for r, ps in sorted(p.get("stall_ps", {}).items())}
         busy = p.get("busy_ps", 0)
         row.update({"component": p["component"], "kind": p["kind"], "busy_cycles": _cycles(busy, period),
@@ -142,14 +203,16 @@ def _with_parts(df: pd.DataFrame, result: RunResult, period: int, end: int) -> p
         row.update({k: int(p.get(k, 0)) for k in ("reads", "writes", "read_bytes", "write_bytes")})
         row.update(stalls)
         rows.append(row)
-    extra = pd.DataFrame(rows)
-    for col in extra.columns.difference(df.columns):
-        df[col] = 0.0
-    out = pd.concat([df, extra[df.columns]], ignore_index=True)
-    return out.astype(df.dtypes.to_dict())
+    # a stall reason only parts have: a column of 0.0 in the components' rows (in name order),
+    # NaN in a part's row without it; each value cast to its column's kind
+    for col in sorted({k for row in rows for k in row}.difference(t.columns)):
+        t.add(col, [0.0] * len(t), "float")
+    for col, values in t.columns.items():
+        values.extend(cast(row.get(col, float("nan")), t.kinds[col]) for row in rows)
+    return t
 
 
-def layers_frame(result: RunResult) -> pd.DataFrame:
+def layers_table(result: RunResult) -> Table:
     period = result.clock_period_ps
     pe = result.platform.pe_array
     flows = result.recorder.flows
@@ -237,8 +300,11 @@ def layers_frame(result: RunResult) -> pd.DataFrame:
             row[f"energy_{comp}_pj"] = math.fsum(v for (c, _), v in parts.items() if c == comp)
         for (comp, action), v in parts.items():
             row[f"energy_{comp}_{action}_pj"] = v
-    df = pd.DataFrame(rows)
-    return df
+    return Table.from_rows(rows)
+
+
+def layers_frame(result: RunResult) -> pd.DataFrame:
+    return layers_table(result).frame()
 
 
 def _layer_spans(result: RunResult) -> dict[int, int]:
@@ -334,12 +400,13 @@ def layer_energy(result: RunResult) -> dict[int, dict[tuple[str, str], float]]:
     return out
 
 
-def summary_frame(result: RunResult, energy: pd.DataFrame) -> pd.DataFrame:
+def summary_table(result: RunResult, energy: Table | pd.DataFrame) -> Table:
+    """The one-row summary; ``energy`` is :func:`energy_table` (or its DataFrame)."""
     period = result.clock_period_ps
     lat_ps = result.end_ps
     dram = result.components["dram"]
     pes = result.controller.pes  # every core's array (one with one core)
-    total_pj = float(energy["energy_pj"].sum())
+    total_pj = np_sum(energy["energy_pj"])
     dram_r, dram_w = int(dram.stats.c["read_bytes"]), int(dram.stats.c["write_bytes"])
     lat_ns = lat_ps / 1000.0
     p = result.platform
@@ -367,28 +434,36 @@ def summary_frame(result: RunResult, energy: pd.DataFrame) -> pd.DataFrame:
         "dram_peak_gb_per_s": float(dram.peak_bandwidth_gb_per_s) if hasattr(dram, "peak_bandwidth_gb_per_s") else float("nan"),
         "transactions": result.recorder.issued,
     }
-    for kind, e in energy.groupby("kind", sort=True)["energy_pj"].sum().items():
-        row[f"energy_{kind}_pj"] = float(e)
-    return pd.DataFrame([row])
+    by_kind = group_sums(energy["kind"], energy["energy_pj"])  # as groupby("kind").sum()
+    for kind in sorted(by_kind):
+        row[f"energy_{kind}_pj"] = by_kind[kind]
+    return Table.from_rows([row])
+
+
+def summary_frame(result: RunResult, energy: Table | pd.DataFrame) -> pd.DataFrame:
+    return summary_table(result, energy).frame()
 
 
 def build_report(result: RunResult) -> Report:
-    energy = energy_frame(result)
-    stalls = stalls_frame(result)
-    components = components_frame(result, energy, stalls)
+    energy = energy_table(result)
+    stalls = stalls_table(result)
+    components = components_table(result, energy, stalls)
     return Report(
-        summary=summary_frame(result, energy),
-        layers=layers_frame(result),
+        summary=summary_table(result, energy),
+        layers=layers_table(result),
         components=components,
         energy=energy,
         stalls=stalls,
-        stats=stats_frame(result),
+        stats=stats_table(result),
     )
 
 
-def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | Path, *, parquet: bool | None = None) -> list[Path]:
+def write_tables(tables: dict[str, Table | pd.DataFrame], out_dir: str | Path, *,
+                 parquet: bool | None = None) -> list[Path]:
     """Write each table as CSV (and Parquet when pyarrow is importable), each file
-    atomically, with the umask's mode and exact numbers (:mod:`tlmsim.outputs`)."""
+    atomically, with the umask's mode and exact numbers (:mod:`tlmsim.outputs`). A
+    :class:`~tlmsim.table.Table` is written without pandas (the same bytes as its DataFrame's);
+    Parquet needs pandas."""
     from tlmsim.outputs import atomic_write, write_csv
 
     out = Path(out_dir)
@@ -402,15 +477,20 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | Path, *, parque
             parquet = False
     written = []
     for name, df in tables.items():
-        written.append(write_csv(df, out / f"{name}.csv"))
+        if isinstance(df, Table):
+            written.append(df.write_csv(out / f"{name}.csv"))
+            if parquet:
+                df = df.frame()
+        else:
+            written.append(write_csv(df, out / f"{name}.csv"))
         if parquet:
             written.append(atomic_write(out / f"{name}.parquet", lambda tmp, df=df: df.to_parquet(tmp, index=False)))
     return written
 
 
 def console_summary(result: RunResult, report: Report) -> str:
-    s = report.summary.iloc[0]
-    comp = report.components.set_index("component")
+    s = report.table("summary").row(0)
+    comp = report.table("components")
     lines = [
         f"platform {s['platform']}  workload {s['workload']}  dataflow {s['dataflow']}  T={s['timesteps']}",
         f"spikes: {s['spikes']}",
@@ -420,7 +500,7 @@ def console_summary(result: RunResult, report: Report) -> str:
         f"(peak {s['dram_peak_gb_per_s']:.2f})",
         f"PE array  utilisation {s['pe_utilization'] * 100:.1f} %, {s['compute_cycles']} compute cycles",
         "energy by component: "
-        + ", ".join(f"{k} {v / 1e6:.3f} uJ" for k, v in comp["energy_pj"].items() if v > 0),
+        + ", ".join(f"{k} {v / 1e6:.3f} uJ" for k, v in zip(comp["component"], comp["energy_pj"]) if v > 0),
         f"{int(s['transactions'])} transactions in {result.wall_s:.2f} s wall",
     ]
     return "\n".join(lines)

@@ -87,10 +87,9 @@ from __future__ import annotations
 import heapq
 from array import array
 from collections import deque
-from typing import Callable, Generator
+from typing import TYPE_CHECKING, Callable, Generator
 
 import numpy as np
-import pandas as pd
 import simpy
 
 from tlmsim.engine.component import Component
@@ -99,6 +98,9 @@ from tlmsim.engine.stats import StatDecl
 from tlmsim.engine.transaction import Cmd, Transaction
 from tlmsim.errors import ConfigError, SimulationError
 from tlmsim.platform.dram import DramConfig
+
+if TYPE_CHECKING:  # pandas only for the command log's DataFrame, imported where it is built
+    import pandas as pd
 
 # The compiled build's types: tlmsim/hw/dram.pxd (the record classes) and the "# @cython.locals(...)"
 # comments above the hot functions, which setup.py turns into decorators in its build-time copy
@@ -1908,6 +1910,8 @@ class Dram(Component):
 def records_frame(rec: np.ndarray, s) -> pd.DataFrame:
     """Command-log rows (cycle, channel, global bank, command, row, column) as the
     DataFrame of :meth:`Dram.command_log`."""
+    import pandas as pd  # here, not at the top: a run does not call this (issue 17, its import)
+
     cyc, ch, gb, cmd, row, col = (rec[:, i] for i in range(6))
     b = gb % s.banks_per_rank
     rank_cmd = (cmd == _REF) | (cmd >= _PDE)
