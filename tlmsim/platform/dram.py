@@ -56,11 +56,30 @@ def _io_desc() -> str:
     )
 
 
+def _presets_text() -> str:
+    return (files("tlmsim") / "data" / "dram_presets.yaml").read_text(encoding="utf-8")
+
+
 @lru_cache(maxsize=1)
 def load_presets() -> dict[str, dict[str, Any]]:
     """The shipped presets (``tlmsim/data/dram_presets.yaml``), read once."""
-    text = (files("tlmsim") / "data" / "dram_presets.yaml").read_text(encoding="utf-8")
-    return safe_load(text)
+    return safe_load(_presets_text())
+
+
+@lru_cache(maxsize=None)
+def load_preset(name: str) -> dict[str, Any]:
+    """The shipped preset ``name`` (canonical), read once: only its block of the presets
+    file is parsed, the line ``NAME:`` and the lines under it up to the next top-level key.
+
+    Why: PyYAML's constructor (Python even under LibYAML) makes the whole file cost about
+    22 M instructions, and every run (the default ``DramConfig()`` at import, then the
+    platform's) needs one or two presets of the seven; a block parses to the value of the
+    whole file's entry (tests/platform/test_dram_config.py checks every preset)."""
+    lines = _presets_text().splitlines(keepends=True)
+    start = lines.index(name + ":\n")
+    # a top-level key starts in column 0; the block's own lines are indented, blank or comments
+    end = next((i for i in range(start + 1, len(lines)) if lines[i][0] not in " #\n"), len(lines))
+    return safe_load("".join(lines[start:end]))[name]
 
 
 def fold_rails(rails: dict[str, dict[str, float]]) -> dict[str, float]:
@@ -383,7 +402,7 @@ class DramConfig(ParamModel):
         return self._spec
 
     def _build_spec(self) -> DramSpec:
-        p = load_presets()[self.preset]
+        p = load_preset(self.preset)
         org = {k: (v if v is not None else p["org"][k]) for k, v in self.org.model_dump().items()}
         tim = {k: (v if v is not None else p["timing"][k]) for k, v in self.timing.model_dump().items()}
         preset_power = p["power"] if "power" in p else fold_rails(p["rails"])
