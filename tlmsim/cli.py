@@ -161,6 +161,7 @@ def cmd_run(args) -> int:
         import gc
 
         gc.freeze()
+        gc.enable()  # off since entry(): see there
     try:
         result = simulate(platform, workload, seed=args.seed, trace_path=args.trace, verify=args.verify,
                           progress=_progress(args, f"{workload.name} on {platform.name}", len(workload.layers)),
@@ -609,6 +610,10 @@ def make_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
+    if _OWN_PROCESS and getattr(args, "func", None) is not cmd_run:
+        import gc
+
+        gc.enable()  # off since entry(); only run keeps it off, until its inputs are loaded
     if not getattr(args, "command", None):
         parser.print_help()
         return EXIT_USAGE
@@ -639,6 +644,15 @@ def entry() -> None:
     exits as usual."""
     global _OWN_PROCESS, _NOTHING_LEFT
     _OWN_PROCESS, _NOTHING_LEFT = True, False
+    # No cyclic collection while the modules and the inputs load: its passes would walk the
+    # growing import-time heap (numpy, pydantic, the platform models) again and again, about
+    # 40 M instructions of the five-dense run (1 %), to free a few hundred objects. Parsing the
+    # arguments may import the models already (--dataflow's names), so it is turned off here;
+    # main() turns it on again for every command but run, and cmd_run once its inputs are
+    # loaded (with the import-time heap frozen).
+    import gc
+
+    gc.disable()
     code = main()
     if _NOTHING_LEFT:
         import os
