@@ -19,7 +19,7 @@ fields use the JEDEC names exactly as data sheets and DRAMsim3 write them (``tRC
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields as dataclass_fields
 from functools import lru_cache
 from importlib.resources import files
 from typing import Any, Literal, Optional
@@ -205,7 +205,7 @@ class DramPower(ParamModel):
     IDD6: Optional[float] = param(None, desc="self-refresh current in mA (DRAMsim3's IDD6x); source: preset", ge=0, le=100000)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False, repr=False, eq=False)
 class DramSpec:
     """A fully resolved DRAM: plain ints (times in cycles of tCK unless ``_ps``)."""
 
@@ -281,6 +281,45 @@ class DramSpec:
     capacity_bytes: int
     peak_bandwidth_gb_per_s: float
 
+    # init, repr, eq and hash are written here rather than generated (dataclass(init=False,
+    # repr=False, eq=False) above): dataclass compiles the methods it generates from source text
+    # at every import, about 22 M instructions for these 70 fields (0.5 % of a small run), where
+    # these come compiled from the .pyc. They do what the generated ones do (a frozen dataclass's
+    # __init__ sets each field through object.__setattr__; repr, == and hash over the fields in
+    # order); tests/platform/test_dram_spec_methods.py compares them with a generated copy.
+    def __init__(
+        self, preset: str, protocol: str, source: str, tck_ps: int, channels: int, ranks: int, bankgroups: int,
+        banks_per_group: int, rows: int, columns: int, bus_width_bits: int, device_width_bits: int,
+        devices_per_rank: int, burst_length: int, CL: int, CWL: int, AL: int, tRCD: int, tRP: int, tRAS: int,
+        tRRD_S: int, tRRD_L: int, tCCD_S: int, tCCD_L: int, tFAW: int, tWR: int, tWTR_S: int, tWTR_L: int,
+        tRTP: int, tRTRS: int, tREFI: int, tRFC: int, tCKE: int, tCKESR: int, tXP: int, tXS: int, VDD: float,
+        IDD0: float, IDD2N: float, IDD3N: float, IDD4R: float, IDD4W: float, IDD5AB: float, IDD2P: float,
+        IDD3P: float, IDD6: float, address_mapping: tuple[str, ...], page_policy: str, page_timeout_cycles: int,
+        read_queue_depth: int, write_queue_depth: int, command_queue_depth: int, write_high_watermark: int,
+        write_low_watermark: int, row_hit_cap: int, starvation_cycles: int, powerdown: bool,
+        powerdown_timeout_cycles: int, self_refresh_timeout_cycles: int, io_energy_pj_per_bit: float, tRC: int,
+        RL: int, WL: int, burst_cycles: int, request_bytes: int, columns_per_row: int, row_bytes: int,
+        banks_per_rank: int, capacity_bytes: int, peak_bandwidth_gb_per_s: float,
+    ) -> None:
+        values = locals()
+        for name in _SPEC_FIELDS:
+            object.__setattr__(self, name, values[name])
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in _SPEC_FIELDS)
+        return f"{self.__class__.__qualname__}({inner})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return self._values() == other._values()  # type: ignore[attr-defined]
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def _values(self) -> tuple:
+        return tuple(getattr(self, name) for name in _SPEC_FIELDS)
+
     @property
     def tck_ns(self) -> float:
         return self.tck_ps / 1000.0
@@ -295,6 +334,10 @@ class DramSpec:
             "ro": self.rows.bit_length() - 1,
             "co": self.columns_per_row.bit_length() - 1,
         }
+
+
+#: the fields of :class:`DramSpec`, in order (its __init__, __repr__, __eq__ and __hash__ use them)
+_SPEC_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclass_fields(DramSpec))
 
 
 class DramConfig(ParamModel):
