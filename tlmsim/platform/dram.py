@@ -301,9 +301,9 @@ class DramSpec:
         RL: int, WL: int, burst_cycles: int, request_bytes: int, columns_per_row: int, row_bytes: int,
         banks_per_rank: int, capacity_bytes: int, peak_bandwidth_gb_per_s: float,
     ) -> None:
-        values = locals()
-        for name in _SPEC_FIELDS:
-            object.__setattr__(self, name, values[name])
+        values = dict(locals())  # a copy: a tracer refreshing locals() would add the loop variable
+        for field_name in _SPEC_FIELDS:
+            object.__setattr__(self, field_name, values[field_name])
 
     def __repr__(self) -> str:
         inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in _SPEC_FIELDS)
