@@ -161,6 +161,7 @@ def cmd_run(args) -> int:
         import gc
 
         gc.freeze()
+        gc.enable()  # off since entry(): see there
     try:
         result = simulate(platform, workload, seed=args.seed, trace_path=args.trace, verify=args.verify,
                           progress=_progress(args, f"{workload.name} on {platform.name}", len(workload.layers)),
@@ -502,8 +503,16 @@ class _Version(argparse.Action):
         parser.exit()
 
 
-def make_parser() -> argparse.ArgumentParser:
+def make_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``tlmsim`` parser. Every command is listed (``tlmsim --help``, the choices of an
+    unknown command); given ``command`` (what :func:`main` finds in the arguments), only that
+    command's own arguments are added: argparse makes a help formatter for every argument and
+    looks up gettext translations for every parser, about 15 M instructions for the whole
+    parser, 8 M with the arguments of ``run`` alone."""
     from tlmsim.resources import DEFAULT_PLATFORM, DEFAULT_WORKLOAD
+
+    def wanted(name: str) -> bool:
+        return command is None or command == name
 
     p = _Parser(prog="tlmsim", description="Transaction-level simulator of SNN accelerators.",
                 epilog="Exit status: 0 done; 1 a sweep or search with no result (every point failed); "
@@ -513,6 +522,63 @@ def make_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     r = sub.add_parser("run", help="simulate a workload on a platform")
+    r.set_defaults(func=cmd_run)
+    if wanted("run"):
+        _run_arguments(r)
+
+    pt = sub.add_parser("plot", help="draw a finished run's roofline and latency-by-cause plots (PNG)")
+    pt.set_defaults(func=cmd_plot)
+    if wanted("plot"):
+        pt.add_argument("outdir", help="the --out directory of a finished `tlmsim run`")
+
+    v = sub.add_parser("validate", help="check platforms, workloads, spike traces, sweep and search files")
+    v.set_defaults(func=cmd_validate)
+    if wanted("validate"):
+        v.add_argument("files", nargs="+", metavar="FILE|NAME",
+                       help="a platform or workload (file or shipped name), a spike trace (.npz), a sweep or search "
+                       "file (told apart by their keys)")
+
+    c = sub.add_parser("compare", help="run several platforms on one workload, side by side")
+    c.set_defaults(func=cmd_compare)
+    if wanted("compare"):
+        c.add_argument("platforms", nargs="+", metavar="PLATFORM", help="platform YAMLs or shipped names")
+        c.add_argument("--workload", help=f"workload YAML or shipped name (default: {DEFAULT_WORKLOAD})")
+        c.add_argument("--out", default="tlmsim-compare", metavar="DIR", help="output directory (default: tlmsim-compare)")
+        c.add_argument("--seed", type=_seed, default=0)
+        c.add_argument("--set", action="append", metavar="KEY.PATH=VALUE", help="override applied to every platform")
+        c.add_argument("--jobs", type=_positive, default=None,
+                       help="platforms run at once, one process each (default: the cores available)")
+        _quiet(c)
+
+    b = sub.add_parser("bench", help="characterise a component")
+    if wanted("bench"):
+        _bench_arguments(b)
+
+    sw = sub.add_parser("sweep", help="run a grid or random sample of platform variants on Dask")
+    sw.set_defaults(func=cmd_sweep)
+    if wanted("sweep"):
+        sw.add_argument("file", help="sweep YAML (platform, workload, parameters, mode)")
+        sw.add_argument("--out", default="tlmsim-sweep", metavar="DIR", help="output directory (results.csv; resumable)")
+        _cluster_options(sw, "points")
+
+    se = sub.add_parser("search", help="Optuna search of platform parameters for EDP under an area budget")
+    se.set_defaults(func=cmd_search)
+    if wanted("search"):
+        se.add_argument("file", help="search YAML (platform, workload, parameters, objectives, area budget)")
+        se.add_argument("--out", default="tlmsim-search", metavar="DIR", help="output directory (study.db: resumable)")
+        _cluster_options(se, "trials")
+
+    pl = sub.add_parser("platforms", help="list the shipped platforms")
+    pl.set_defaults(func=cmd_platforms)
+    w = sub.add_parser("workloads", help="shipped workloads")
+    if wanted("workloads"):
+        _workloads_arguments(w)
+    return p
+
+
+def _run_arguments(r: argparse.ArgumentParser) -> None:
+    from tlmsim.resources import DEFAULT_PLATFORM, DEFAULT_WORKLOAD
+
     r.add_argument("platform", nargs="?",
                    help=f"platform YAML or shipped name (default: {DEFAULT_PLATFORM}; see `tlmsim platforms`)")
     r.add_argument("workload", nargs="?",
@@ -533,30 +599,9 @@ def make_parser() -> argparse.ArgumentParser:
                    help="write a Perfetto timeline of every transaction (open at https://ui.perfetto.dev)")
     r.add_argument("--plots", action="store_true",
                    help="also write roofline.png and latency_breakdown.png (per layer) to the output directory")
-    r.set_defaults(func=cmd_run)
 
-    pt = sub.add_parser("plot", help="draw a finished run's roofline and latency-by-cause plots (PNG)")
-    pt.add_argument("outdir", help="the --out directory of a finished `tlmsim run`")
-    pt.set_defaults(func=cmd_plot)
 
-    v = sub.add_parser("validate", help="check platforms, workloads, spike traces, sweep and search files")
-    v.add_argument("files", nargs="+", metavar="FILE|NAME",
-                   help="a platform or workload (file or shipped name), a spike trace (.npz), a sweep or search "
-                   "file (told apart by their keys)")
-    v.set_defaults(func=cmd_validate)
-
-    c = sub.add_parser("compare", help="run several platforms on one workload, side by side")
-    c.add_argument("platforms", nargs="+", metavar="PLATFORM", help="platform YAMLs or shipped names")
-    c.add_argument("--workload", help=f"workload YAML or shipped name (default: {DEFAULT_WORKLOAD})")
-    c.add_argument("--out", default="tlmsim-compare", metavar="DIR", help="output directory (default: tlmsim-compare)")
-    c.add_argument("--seed", type=_seed, default=0)
-    c.add_argument("--set", action="append", metavar="KEY.PATH=VALUE", help="override applied to every platform")
-    c.add_argument("--jobs", type=_positive, default=None,
-                   help="platforms run at once, one process each (default: the cores available)")
-    _quiet(c)
-    c.set_defaults(func=cmd_compare)
-
-    b = sub.add_parser("bench", help="characterise a component")
+def _bench_arguments(b: argparse.ArgumentParser) -> None:
     bsub = b.add_subparsers(dest="what", metavar="WHAT", parser_class=_Parser, required=True)
     bd = bsub.add_parser("dram", help="drive one DRAM configuration with 64-byte requests")
     bd.add_argument("--preset", default="DDR4-3200")
@@ -571,21 +616,8 @@ def make_parser() -> argparse.ArgumentParser:
     bd.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a dram key (e.g. page_policy=closed)")
     bd.set_defaults(func=cmd_bench)
 
-    sw = sub.add_parser("sweep", help="run a grid or random sample of platform variants on Dask")
-    sw.add_argument("file", help="sweep YAML (platform, workload, parameters, mode)")
-    sw.add_argument("--out", default="tlmsim-sweep", metavar="DIR", help="output directory (results.csv; resumable)")
-    _cluster_options(sw, "points")
-    sw.set_defaults(func=cmd_sweep)
 
-    se = sub.add_parser("search", help="Optuna search of platform parameters for EDP under an area budget")
-    se.add_argument("file", help="search YAML (platform, workload, parameters, objectives, area budget)")
-    se.add_argument("--out", default="tlmsim-search", metavar="DIR", help="output directory (study.db: resumable)")
-    _cluster_options(se, "trials")
-    se.set_defaults(func=cmd_search)
-
-    pl = sub.add_parser("platforms", help="list the shipped platforms")
-    pl.set_defaults(func=cmd_platforms)
-    w = sub.add_parser("workloads", help="shipped workloads")
+def _workloads_arguments(w: argparse.ArgumentParser) -> None:
     wsub = w.add_subparsers(dest="what", metavar="WHAT", parser_class=_Parser, required=True)
     wl = wsub.add_parser("list", help="list the shipped workloads")
     wl.set_defaults(func=cmd_workloads)
@@ -603,12 +635,21 @@ def make_parser() -> argparse.ArgumentParser:
                     help="seed of the random inputs and of the rate encoder (independent streams)")
     wr.add_argument("--out", required=True, metavar="FILE.npz", help="the spike trace to write (.npz; folders created if missing)")
     wr.set_defaults(func=cmd_workloads_record)
-    return p
+
+
+def _command(argv: Sequence[str] | None) -> str | None:
+    """The command the arguments name: the first that is not an option (no top-level option
+    takes a value), or None."""
+    return next((a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")), None)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = make_parser()
+    parser = make_parser(_command(argv))
     args = parser.parse_args(argv)
+    if _OWN_PROCESS and getattr(args, "func", None) is not cmd_run:
+        import gc
+
+        gc.enable()  # off since entry(); only run keeps it off, until its inputs are loaded
     if not getattr(args, "command", None):
         parser.print_help()
         return EXIT_USAGE
@@ -639,6 +680,15 @@ def entry() -> None:
     exits as usual."""
     global _OWN_PROCESS, _NOTHING_LEFT
     _OWN_PROCESS, _NOTHING_LEFT = True, False
+    # No cyclic collection while the modules and the inputs load: its passes would walk the
+    # growing import-time heap (numpy, pydantic, the platform models) again and again, about
+    # 40 M instructions of the five-dense run (1 %), to free a few hundred objects. Parsing the
+    # arguments may import the models already (--dataflow's names), so it is turned off here;
+    # main() turns it on again for every command but run, and cmd_run once its inputs are
+    # loaded (with the import-time heap frozen).
+    import gc
+
+    gc.disable()
     code = main()
     if _NOTHING_LEFT:
         import os

@@ -45,3 +45,37 @@ def test_a_run_of_a_yaml_workload_loads_no_optional_package(tmp_path, extra):
     # Parquet copies, which a run writes when pyarrow is installed (report.write_tables)
     assert ("pandas" in mods) == PARQUET, sorted(mods & {"pandas", "pyarrow"})
     assert not mods & OPTIONAL, sorted(mods & OPTIONAL)
+
+
+#: the modules of the six dataflows (tlmsim.dataflow._CLASSES)
+DATAFLOW_MODULES = {"dense_ws", "dense_os", "dense_is", "ptb", "spikex", "event"}
+
+SUBMODULES = """
+import json, sys
+from tlmsim.cli import main
+rc = main(sys.argv[1:])
+print(json.dumps({"rc": rc, "modules": sorted(m for m in sys.modules if m.startswith("tlmsim."))}))
+"""
+
+
+@pytest.mark.parametrize("dataflow", ["dense-ws", "spikex"])
+def test_a_run_imports_the_module_of_its_own_dataflow_only(tmp_path, dataflow):
+    cp = subprocess.run([sys.executable, "-c", SUBMODULES, "run", "ddr4-baseline", "lenet5-mnist", "-q", "--out",
+                         str(tmp_path / "out"), "--dataflow", dataflow], capture_output=True, text=True, check=True)
+    out = json.loads(cp.stdout.strip().splitlines()[-1])
+    assert out["rc"] == 0
+    loaded_dataflows = {m.split(".")[2] for m in out["modules"] if m.startswith("tlmsim.dataflow.")} & DATAFLOW_MODULES
+    assert loaded_dataflows == {dataflow.replace("-", "_")}
+
+
+def test_the_dataflow_table_names_every_dataflow_by_its_class():
+    import tlmsim.dataflow as dataflow
+    from tlmsim.platform.dataflow import DATAFLOWS as NAMES
+
+    table = dataflow.DATAFLOWS
+    assert tuple(table) == ("dense-ws", "dense-os", "dense-is", "ptb", "spikex", "event")
+    assert set(table) == set(NAMES)
+    assert all(cls.NAME == name and dataflow.dataflow_class(name) is cls for name, cls in table.items())
+    assert dataflow.DATAFLOWS is table  # built once
+    with pytest.raises(AttributeError):
+        dataflow.NOT_A_NAME

@@ -76,5 +76,41 @@ def test_only_the_command_process_freezes_its_heap(tmp_path, monkeypatch):
         assert gc.get_freeze_count() > 0  # frozen after the inputs were loaded, before the simulation
     finally:
         gc.unfreeze()
+        gc.enable()  # entry() turned the collector off (cmd_run turns it on again after the load)
     for f in (tmp_path / "a").iterdir():
         assert f.read_bytes() == (tmp_path / "b" / f.name).read_bytes(), f.name
+
+
+#: the command with the collector's state printed where the run loads its inputs and where it
+#: simulates, and at the process's exit (another command's ending)
+GC_PROBE = ("import atexit, gc, sys\n"
+            "import tlmsim.cli as c\n"
+            "import tlmsim.soc.run as r\n"
+            "load, sim = c._load, r.simulate\n"
+            "def _load(*a):\n"
+            "    print('load: gc', gc.isenabled(), flush=True)\n"
+            "    return load(*a)\n"
+            "def _sim(*a, **k):\n"
+            "    print('simulate: gc', gc.isenabled(), 'frozen', gc.get_freeze_count() > 0, flush=True)\n"
+            "    return sim(*a, **k)\n"
+            "c._load, r.simulate = _load, _sim\n"
+            "atexit.register(lambda: print('exit: gc', gc.isenabled()))\n"
+            "sys.argv = ['tlmsim', *sys.argv[1:]]\n"
+            "c.entry()\n")
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["run", "--out", "o", "-q"], ["load: gc False", "simulate: gc True frozen True"]),
+    (["run", "--out", "o", "-q", "--dataflow", "ptb"], ["load: gc False", "simulate: gc True frozen True"]),
+    (["platforms"], ["exit: gc True"]),
+])
+def test_the_command_collects_no_cycles_until_a_runs_inputs_are_loaded(tmp_path, args, expected):
+    # the cyclic collector is off from the start of the command's process (argument parsing may
+    # import the platform models) until the run's inputs are loaded and frozen; every other
+    # command runs with it on
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    p = subprocess.run([sys.executable, "-c", GC_PROBE, *args], check=False, cwd=tmp_path, capture_output=True,
+                       text=True, env=env, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert [line for line in p.stdout.splitlines() if line.split(":")[0] in ("load", "simulate", "exit")] == expected

@@ -1,9 +1,11 @@
 """The dram: section: presets, overrides, validation and the resolved spec."""
 
 import pytest
+import yaml
 from pydantic import ValidationError
 
-from tlmsim.platform.dram import PRESET_NAMES, DramConfig, load_presets, parse_mapping
+import tlmsim.platform.dram as dram_mod
+from tlmsim.platform.dram import PRESET_NAMES, DramConfig, load_preset, load_presets, parse_mapping
 
 
 def test_every_preset_resolves_with_its_table_values():
@@ -12,6 +14,22 @@ def test_every_preset_resolves_with_its_table_values():
         s = DramConfig(preset=name).resolve()
         assert s.tRC == s.tRAS + s.tRP and s.RL == s.AL + s.CL
         assert s.capacity_bytes == s.channels * s.ranks * s.banks_per_rank * s.rows * s.row_bytes
+
+
+def test_one_preset_parsed_alone_is_the_whole_files_entry():
+    for name in PRESET_NAMES:
+        assert load_preset.__wrapped__(name) == load_presets()[name], name
+
+
+def test_a_presets_block_runs_to_the_next_top_level_key(monkeypatch):
+    # column-0 comments and blank lines stay in the block; the next key ends it (its text, invalid here, is never parsed)
+    text = "A:\n  x: 1\n# a comment in column 0\n\n  y: 2\nB:\n  [never, closed\n"
+    monkeypatch.setattr(dram_mod, "_presets_text", lambda: text)
+    assert load_preset.__wrapped__("A") == {"x": 1, "y": 2}
+    with pytest.raises(yaml.YAMLError):  # the last block runs to the end of the file
+        load_preset.__wrapped__("B")
+    with pytest.raises(ValueError):  # not a key of the file
+        load_preset.__wrapped__("C")
 
 
 def test_ddr4_3200_values_and_peak_bandwidth():

@@ -19,7 +19,7 @@ fields use the JEDEC names exactly as data sheets and DRAMsim3 write them (``tRC
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields as dataclass_fields
 from functools import lru_cache
 from importlib.resources import files
 from typing import Any, Literal, Optional
@@ -56,11 +56,30 @@ def _io_desc() -> str:
     )
 
 
+def _presets_text() -> str:
+    return (files("tlmsim") / "data" / "dram_presets.yaml").read_text(encoding="utf-8")
+
+
 @lru_cache(maxsize=1)
 def load_presets() -> dict[str, dict[str, Any]]:
     """The shipped presets (``tlmsim/data/dram_presets.yaml``), read once."""
-    text = (files("tlmsim") / "data" / "dram_presets.yaml").read_text(encoding="utf-8")
-    return safe_load(text)
+    return safe_load(_presets_text())
+
+
+@lru_cache(maxsize=None)
+def load_preset(name: str) -> dict[str, Any]:
+    """The shipped preset ``name`` (canonical), read once: only its block of the presets
+    file is parsed, the line ``NAME:`` and the lines under it up to the next top-level key.
+
+    Why: PyYAML's constructor (Python even under LibYAML) makes the whole file cost about
+    22 M instructions, and every run (the default ``DramConfig()`` at import, then the
+    platform's) needs one or two presets of the seven; a block parses to the value of the
+    whole file's entry (tests/platform/test_dram_config.py checks every preset)."""
+    lines = _presets_text().splitlines(keepends=True)
+    start = lines.index(name + ":\n")
+    # a top-level key starts in column 0; the block's own lines are indented, blank or comments
+    end = next((i for i in range(start + 1, len(lines)) if lines[i][0] not in " #\n"), len(lines))
+    return safe_load("".join(lines[start:end]))[name]
 
 
 def fold_rails(rails: dict[str, dict[str, float]]) -> dict[str, float]:
@@ -186,7 +205,7 @@ class DramPower(ParamModel):
     IDD6: Optional[float] = param(None, desc="self-refresh current in mA (DRAMsim3's IDD6x); source: preset", ge=0, le=100000)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False, repr=False, eq=False)
 class DramSpec:
     """A fully resolved DRAM: plain ints (times in cycles of tCK unless ``_ps``)."""
 
@@ -262,6 +281,45 @@ class DramSpec:
     capacity_bytes: int
     peak_bandwidth_gb_per_s: float
 
+    # init, repr, eq and hash are written here rather than generated (dataclass(init=False,
+    # repr=False, eq=False) above): dataclass compiles the methods it generates from source text
+    # at every import, about 22 M instructions for these 70 fields (0.5 % of a small run), where
+    # these come compiled from the .pyc. They do what the generated ones do (a frozen dataclass's
+    # __init__ sets each field through object.__setattr__; repr, == and hash over the fields in
+    # order); tests/platform/test_dram_spec_methods.py compares them with a generated copy.
+    def __init__(
+        self, preset: str, protocol: str, source: str, tck_ps: int, channels: int, ranks: int, bankgroups: int,
+        banks_per_group: int, rows: int, columns: int, bus_width_bits: int, device_width_bits: int,
+        devices_per_rank: int, burst_length: int, CL: int, CWL: int, AL: int, tRCD: int, tRP: int, tRAS: int,
+        tRRD_S: int, tRRD_L: int, tCCD_S: int, tCCD_L: int, tFAW: int, tWR: int, tWTR_S: int, tWTR_L: int,
+        tRTP: int, tRTRS: int, tREFI: int, tRFC: int, tCKE: int, tCKESR: int, tXP: int, tXS: int, VDD: float,
+        IDD0: float, IDD2N: float, IDD3N: float, IDD4R: float, IDD4W: float, IDD5AB: float, IDD2P: float,
+        IDD3P: float, IDD6: float, address_mapping: tuple[str, ...], page_policy: str, page_timeout_cycles: int,
+        read_queue_depth: int, write_queue_depth: int, command_queue_depth: int, write_high_watermark: int,
+        write_low_watermark: int, row_hit_cap: int, starvation_cycles: int, powerdown: bool,
+        powerdown_timeout_cycles: int, self_refresh_timeout_cycles: int, io_energy_pj_per_bit: float, tRC: int,
+        RL: int, WL: int, burst_cycles: int, request_bytes: int, columns_per_row: int, row_bytes: int,
+        banks_per_rank: int, capacity_bytes: int, peak_bandwidth_gb_per_s: float,
+    ) -> None:
+        values = dict(locals())  # a copy: a tracer refreshing locals() would add the loop variable
+        for field_name in _SPEC_FIELDS:
+            object.__setattr__(self, field_name, values[field_name])
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in _SPEC_FIELDS)
+        return f"{self.__class__.__qualname__}({inner})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return self._values() == other._values()  # type: ignore[attr-defined]
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def _values(self) -> tuple:
+        return tuple(getattr(self, name) for name in _SPEC_FIELDS)
+
     @property
     def tck_ns(self) -> float:
         return self.tck_ps / 1000.0
@@ -276,6 +334,10 @@ class DramSpec:
             "ro": self.rows.bit_length() - 1,
             "co": self.columns_per_row.bit_length() - 1,
         }
+
+
+#: the fields of :class:`DramSpec`, in order (its __init__, __repr__, __eq__ and __hash__ use them)
+_SPEC_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclass_fields(DramSpec))
 
 
 class DramConfig(ParamModel):
@@ -383,7 +445,7 @@ class DramConfig(ParamModel):
         return self._spec
 
     def _build_spec(self) -> DramSpec:
-        p = load_presets()[self.preset]
+        p = load_preset(self.preset)
         org = {k: (v if v is not None else p["org"][k]) for k, v in self.org.model_dump().items()}
         tim = {k: (v if v is not None else p["timing"][k]) for k, v in self.timing.model_dump().items()}
         preset_power = p["power"] if "power" in p else fold_rails(p["rails"])
