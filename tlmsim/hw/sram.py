@@ -162,7 +162,11 @@ class Sram(Component):
             floor = self._floor
             base = floor if floor > s1 else s1
             new_floor = base + q
-            if not late:
+            # No late bank, or every late bank free by the start (s1; late banks are free after
+            # the floor, so then base = s1): each late bank then ends at s1 + q, or s1 + q + 1
+            # for an extra line, as if it had been free from the floor: the closed form below
+            # is what the loop would give
+            if not late or max(late.values()) <= s1:
                 # every bank free from floor: the r extra lines' banks b0 .. b0 + r - 1
                 # (mod nb) end one cycle after the rest
                 if r:
@@ -175,6 +179,8 @@ class Sram(Component):
                         self._late = new_late
                 else:
                     occ_end = new_floor
+                    if late:  # every late bank caught up: none is late any more
+                        self._late = {}
                 self._floor = new_floor
             else:
                 occ_end = new_floor + (1 if r else 0)
