@@ -183,19 +183,19 @@ class Sram(Component):
                         self._late = {}
                 self._floor = new_floor
             else:
-                occ_end = new_floor + (1 if r else 0)
+                # a late bank still busy at the start (after base) ends after new_floor: it stays
+                # late, so new_late is not empty and the buffer is occupied until its latest bank
                 new_late = {}
                 for b, fb in late.items():
                     k = q + 1 if (b - b0) % nb < r else q
                     e = (fb if fb > s1 else s1) + k
                     if e > new_floor:
                         new_late[b] = e
-                        if e > occ_end:
-                            occ_end = e
                 for i in range(r):
                     b = (b0 + i) % nb
                     if b not in late:
                         new_late[b] = new_floor + 1
+                occ_end = max(new_late.values())
                 self._floor, self._late = new_floor, new_late
         else:
             floor = self._floor
