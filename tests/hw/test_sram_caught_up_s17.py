@@ -55,3 +55,32 @@ def test_a_late_bank_still_busy_at_the_start_is_booked_bank_by_bank():
     assert ends == ref_ends == [2 * P, 3 * P]
     assert s._floor == 2 and s._late == {0: 3}
     assert banks == [3, 2, 2, 2]
+
+
+def test_a_short_access_on_free_banks_takes_one_cycle_in_each():
+    # write 32 B at 48 on an idle buffer: lines 3 and 4 -> banks 3 and 0 (wrapping), one line each,
+    # in cycle 0: both late until 1, ends at 1 + 1 - 1 = 1 ns
+    s, ends, ref_ends, banks = _pair([(Cmd.WRITE, 48, 32, 0)])
+    assert ends == ref_ends == [1 * P]
+    assert s._floor == 0 and s._late == {3: 1, 0: 1}
+    assert banks == [1, 0, 0, 1]
+
+
+def test_a_short_access_keeps_the_times_of_the_late_banks_it_does_not_touch():
+    # as in the first test: floor 6, banks 2 and 3 late until 7; then a 16 B read at 0 from 8 ns: bank 0
+    # in cycle 8, banks 2 and 3 keep 7; ends at 9 + 2 - 1 = 10 ns
+    s, ends, ref_ends, banks = _pair([(Cmd.WRITE, 0, 80, 0), (Cmd.READ, 32, 96, 5 * P), (Cmd.READ, 0, 16, 8 * P)])
+    assert ends == ref_ends == [2 * P, 8 * P, 10 * P]
+    assert s._floor == 6 and s._late == {2: 7, 3: 7, 0: 9}
+    assert banks == [9, 6, 7, 7]
+
+
+def test_a_short_access_waits_for_banks_booked_past_its_start():
+    # write 64 B at 0 from 0: every bank [0, 1), floor 1, no late bank, port 0 free at 1. A 16 B read at
+    # 16 from 0 takes port 1 at 0, but bank 1 is free only at 1: [1, 2), one cycle of bank conflict,
+    # ends at 2 + 2 - 1 = 3 ns
+    s, ends, ref_ends, banks = _pair([(Cmd.WRITE, 0, 64, 0), (Cmd.READ, 16, 16, 0)])
+    assert ends == ref_ends == [1 * P, 3 * P]
+    assert s._floor == 1 and s._late == {1: 2}
+    assert s.recorder.stalls.entries[("buf", "bank_conflict", -1)] == [1, 1 * P]
+    assert banks == [1, 2, 1, 1]

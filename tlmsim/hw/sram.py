@@ -197,16 +197,26 @@ class Sram(Component):
                         new_late[b] = new_floor + 1
                 occ_end = max(new_late.values())
                 self._floor, self._late = new_floor, new_late
-        else:
+        else:  # fewer lines than banks: one line in each of r banks
             floor = self._floor
-            occ_end = s1
-            for i in range(r):
-                b = (b0 + i) % nb
-                fb = late.get(b, floor)
-                e = (fb if fb > s1 else s1) + 1
-                late[b] = e
-                if e > occ_end:
-                    occ_end = e
+            if (max(late.values()) if late else floor) <= s1:
+                # every bank free by the start (late banks are free after the floor): each of
+                # the r banks serves its line in cycle s1; the other late banks keep their times
+                occ_end = s1 + 1
+                if b0 + r <= nb:
+                    late.update(dict.fromkeys(range(b0, b0 + r), occ_end))
+                else:
+                    late.update(dict.fromkeys(range(b0, nb), occ_end))
+                    late.update(dict.fromkeys(range(b0 + r - nb), occ_end))
+            else:
+                occ_end = s1
+                for i in range(r):
+                    b = (b0 + i) % nb
+                    fb = late.get(b, floor)
+                    e = (fb if fb > s1 else s1) + 1
+                    late[b] = e
+                    if e > occ_end:
+                        occ_end = e
         ports[p] = occ_end
         c = self.stats.c
         if cmd is _READ:
