@@ -34,7 +34,17 @@ def test_a_one_link_worm_behind_a_two_link_worm_waits_for_the_tail():
     # e0 -> e2 at 0, 64 B = 4 flits: link 1 [2, 6), link 2 [5, 9), arrives at 5 + 4 + 1 = 10. Then e0 -> e1
     # at 1 ns, 16 B: head at 3, link 1 free at 6: waits 3, [6, 7), arrives at 8.
     rec, noc = make(LINE)
+    seen = []
+    noc.link_observer = lambda link, a, b, f: seen.append((noc.link_name(link), a, b, f))
     assert noc.book(Cmd.WRITE, 0, 64, "e0", "e2", 0, 0) == (10 * P, 0)
     assert noc.book(Cmd.WRITE, 0, 16, "e0", "e1", 1 * P, 0) == (8 * P, 3 * P)
+    assert seen == [(L1, 2, 6, 4), (L2, 5, 9, 4), (L1, 6, 7, 1)]
     assert noc._free == {noc.path("e0", "e2")[0]: 7, noc.path("e0", "e2")[1]: 9}
     assert stall_keys(rec) == {("link_busy", 0): 3 * P}
+
+
+def test_a_one_link_worm_without_router_latency_starts_at_its_start():
+    # R = 0: e0 -> e1 at 0, 32 B = 2 flits: head on the unused link at 0, [0, 2), arrives at 2 + L = 3
+    rec, noc = make(LINE, router_latency_cycles=0)
+    assert noc.book(Cmd.WRITE, 0, 32, "e0", "e1", 0, 0) == (3 * P, 0)
+    assert stall_keys(rec) == {}
