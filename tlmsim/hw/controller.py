@@ -903,6 +903,9 @@ class Controller(Component):
         #: layer index -> its schedule on the cores (several cores: :meth:`schedule`, computed once)
         self._schedules: dict[int, list] = {}
         self._routes: dict[tuple, tuple] = {}
+        #: (src, dst, core, data class, layer) -> a block's hops on that route, booked in one call
+        #: (:meth:`_block_plan`, :meth:`_book_block`; None: a component cannot book without a Transaction)
+        self._block_plans: dict[tuple, tuple | None] = {}
         #: (source position, cores) -> the steps of a block loaded by several cores up to the last level
         self._fanouts: dict[tuple, tuple] = {}
         self.layers: list[LayerRecord] = []
@@ -1153,6 +1156,113 @@ class Controller(Component):
                 t = self._staged(t, x, dc, n, layer, tile, chain)
         return t
 
+    def _block_plan(self, src: int, dst: int, core: int, dc: DataClass, layer: int) -> tuple | None:
+        """The hops of one block on :meth:`route` ``(src, dst, core)`` of data class ``dc`` and
+        layer ``layer``, in the form :meth:`_book_block` books them in one call (built once per
+        key): ``(_HOPS, comp, book, counters, is_read, address selector, src, dst, flow key, last)``,
+        ``(_STAGE, buffer, mem, book, counters, write's flow key, read's flow key, last)``,
+        ``(_READ, buffer, mem, book, counters, flow key, last)``. ``last``: no later hop of the block
+        is on that component, so its hop is handed to the layer-only sinks there (see
+        :meth:`_book_block`). None when a component has no ``book`` (a test double): the block is
+        then booked hop by hop (:meth:`Recorder.booked`)."""
+        key = (src, dst, core, dc, layer)
+        try:
+            return self._block_plans[key]
+        except KeyError:
+            pass
+        dci = int(dc)
+        out: list = []
+        for kind, x in self.route(src, dst, core):
+            if kind == _HOPS:
+                for comp, cmd, a, s, d in x:
+                    out.append([_HOPS, comp, getattr(comp, "book", None), comp.stats.c, cmd is _CMD_READ, a, s, d,
+                                (s, d, dci, layer)])
+            else:
+                mem = self._bufs[x]
+                name = mem.name
+                if kind == _STAGE:
+                    out.append([_STAGE, x, mem, getattr(mem, "book", None), mem.stats.c, ("noc", name, dci, layer),
+                                (name, "noc", dci, layer)])
+                else:
+                    out.append([_READ, x, mem, getattr(mem, "book", None), mem.stats.c, (name, "noc", dci, layer)])
+        plan = None
+        if all(e[3 if e[0] != _HOPS else 2] is not None for e in out):
+            comps = [e[1] if e[0] == _HOPS else e[2] for e in out]
+            plan = tuple(tuple(e) + (all(c is not comps[i] for c in comps[i + 1:]),) for i, e in enumerate(out))
+        self._block_plans[key] = plan
+        return plan
+
+    def _book_block(self, t: int, plan: tuple, n: int, ga: int, la: int, offset: int, span: int, base: int,
+                    layer: int, hops: list) -> int:
+        """Book one block's hops (:meth:`_block_plan`) from time ``t`` as :meth:`_lane` would
+        hop by hop with :meth:`Recorder.booked` when every sink needs only a hop's layer
+        (``hops``: :attr:`Recorder.layer_sinks`); return when the last ends. ``ga`` the level
+        address, ``la`` the L1 address, ``offset`` the block's offset in its move, ``span`` and
+        ``base`` a resident read's wrap (:func:`_wrapped`).
+
+        The same bookings, counts, flows and stalls in the same order, in one call. Two
+        things are gathered: the transaction ids and completions (nothing reads them while
+        the block is booked), and the hops handed to the layer-only sinks: a component's
+        hops in one block are of one layer, and such a sink keeps, of consecutive hops of a
+        component in one layer, the counters at the last one
+        (:meth:`~tlmsim.engine.attribution.LayerCounters.hop_layer`), so each component is
+        handed only its last hop of the block, right after it (its counters then are those
+        the hop-by-hop path leaves)."""
+        flows = self.recorder.flows
+        k = 0
+        for e in plan:
+            kind = e[0]
+            if kind == _HOPS:
+                _, comp, book, c, is_read, a, s, d, key, last = e
+                t = book(_CMD_READ if is_read else _CMD_WRITE, ga if a == 1 else (la if a == 2 else 0), n, s, d, t,
+                         layer)[0]
+                k += 1
+                if is_read:
+                    c["reads"] += 1
+                    c["read_bytes"] += n
+                else:
+                    c["writes"] += 1
+                    c["write_bytes"] += n
+                flows[key] = flows.get(key, 0) + n
+            elif kind == _STAGE:  # _staged, inline
+                _, x, comp, book, c, kw, kr, last = e
+                slots = self._slot_free[x]
+                free = min(slots)
+                j = slots.index(free)  # the first of the earliest-free slots
+                if free > t:
+                    self.stall("staging_full", free - t, layer, start_ps=t)  # booked ahead: the wait starts at t
+                    t = free
+                sa = j * self.chunk
+                name = comp.name
+                t = book(_CMD_WRITE, sa, n, "noc", name, t, layer)[0]
+                c["writes"] += 1
+                c["write_bytes"] += n
+                flows[kw] = flows.get(kw, 0) + n
+                t = book(_CMD_READ, sa, n, name, "noc", t, layer)[0]
+                c["reads"] += 1
+                c["read_bytes"] += n
+                flows[kr] = flows.get(kr, 0) + n
+                slots[j] = t
+                k += 2
+            else:  # _READ: a resident read; a slice larger than its tensor (im2col) re-reads the tensor's bytes
+                _, x, comp, book, c, key, last = e
+                name = comp.name
+                for a, m in (_wrapped(base, span, offset, n) if span else ((ga, n),)):
+                    t = book(_CMD_READ, a, m, name, "noc", t, layer)[0]
+                    k += 1
+                    c["reads"] += 1
+                    c["read_bytes"] += m
+                    flows[key] = flows.get(key, 0) + m
+            if last and hops:
+                comp._busy_seen = c["busy_ps"]
+                name = comp.name
+                for hop in hops:
+                    hop(name, layer)
+        rec = self.recorder
+        rec.issued += k
+        rec.completed += k
+        return t
+
     def _lane(self, src: int, dst: int, move: Move, blocks, l1_addr: int, layer: int, tile: int, on_block=None,
               core: int = 0, targets: tuple | None = None):
         """DMA blocks ``blocks`` (``(offset, bytes)`` pairs) of ``move`` from position
@@ -1172,11 +1282,15 @@ class Controller(Component):
         """
         dc = move.data_class
         env, rec = self.env, self.recorder
-        new_txn, complete, new_chain, booked = rec.new_transaction, rec.complete, rec.new_chain, rec.booked
+        new_txn, complete, booked = rec.new_transaction, rec.complete, rec.booked
         dram = self.dram
         submit = getattr(dram, "submit", None)  # the DRAM model's one-event request (else its access generator)
+        plan = hops = None
         if targets is None:
             steps = self.route(src, dst, core)
+            hops = rec.layer_sinks
+            if hops is not None:  # no sink reads transactions: each block's hops in one call
+                plan = self._block_plan(src, dst, core, dc, layer)
         else:
             steps, sender, dests, group, tails = self.fanout(src, tuple(c for c, _ in targets),
                                                              None if dst == len(self._ends) - 1 else dst)
@@ -1184,9 +1298,10 @@ class Controller(Component):
         counts = self.stats.c
         dram_base, level_base, l1_base = move.dram_address, move.level_address, l1_addr
         span = move.level_span
+        chains = rec._chains
         for offset, n in blocks:
             da, ga = dram_base + offset, level_base + offset
-            chain = new_chain()  # the block's hops share it (the timeline's flow)
+            chain = next(chains)  # rec.new_chain(): the block's hops share it (the timeline's flow)
             if src == 0:
                 i = rec.issued
                 rec.issued = i + 1
@@ -1198,18 +1313,21 @@ class Controller(Component):
                     yield from dram.access(txn)
                 complete(txn, env._now)
             t = env._now
-            for kind, x in steps:
-                if kind == _HOPS:
-                    for comp, cmd, a, s, d in x:
-                        t = booked(comp, cmd, dc, ga if a == 1 else (l1_base + offset if a == 2 else 0), n, s, d,
-                                   t, layer, tile, chain)
-                elif kind == _STAGE:
-                    t = self._staged(t, x, dc, n, layer, tile, chain)
-                else:  # _READ: a resident read; a slice larger than its tensor (im2col) re-reads the tensor's bytes
-                    mem = self._bufs[x]
-                    name = mem.name
-                    for a, k in (_wrapped(level_base, span, offset, n) if span else ((ga, n),)):
-                        t = booked(mem, _CMD_READ, dc, a, k, name, "noc", t, layer, tile, chain)
+            if plan is not None:
+                t = self._book_block(t, plan, n, ga, l1_base + offset, offset, span, level_base, layer, hops)
+            else:
+                for kind, x in steps:
+                    if kind == _HOPS:
+                        for comp, cmd, a, s, d in x:
+                            t = booked(comp, cmd, dc, ga if a == 1 else (l1_base + offset if a == 2 else 0), n, s, d,
+                                       t, layer, tile, chain)
+                    elif kind == _STAGE:
+                        t = self._staged(t, x, dc, n, layer, tile, chain)
+                    else:  # _READ: a resident read; a slice larger than its tensor (im2col) re-reads the tensor's bytes
+                        mem = self._bufs[x]
+                        name = mem.name
+                        for a, k in (_wrapped(level_base, span, offset, n) if span else ((ga, n),)):
+                            t = booked(mem, _CMD_READ, dc, a, k, name, "noc", t, layer, tile, chain)
             if targets is not None:  # one NoC transfer to every target, then each core's tail (its L1 writes its copy)
                 txn = new_txn(_CMD_WRITE, dc, 0, n, sender, group, now_ps=t, layer=layer, tile=tile, chain=chain)
                 t = mcast(txn, dests, t)

@@ -295,7 +295,9 @@ class Noc(Component):
     def _book_chain(self, path: tuple, s: int, f: int, nbytes: int, slack: int) -> tuple[int, int, int]:
         """:meth:`_book_tree` for a worm whose routers do not branch, with buffers
         covering the credit round trip (slack >= 0): the heads, then the closed form
-        of the credit stalls only if a head waited longer than the slack."""
+        of the credit stalls only if a head waited longer than the slack. One link (the
+        two routers are neighbours): its head's wait alone, in closed form (no buffer
+        behind a later link to fill, so no credit stall)."""
         free = self._free
         r, l = self._router, self._link
         d = l + r
@@ -303,6 +305,24 @@ class Noc(Component):
         if not path:  # every destination at the source's router
             return e + f, 0, 0
         lw = self._link_wait
+        if len(path) == 1:  # one link (neighbouring routers): no buffer behind it to back up, no credit stall
+            link = path[0]
+            fl = free.get(link, 0)
+            w = 0
+            if fl > e:
+                w = fl - e
+                e = fl
+                lw[link] = lw.get(link, 0) + w
+            free[link] = e + f
+            st = self._route_stats.get(path)
+            if st is None:
+                st = self._route_stats[path] = [0, 0, 0]
+            st[0] += 1
+            st[1] += nbytes
+            st[2] += f
+            if self.link_observer is not None:
+                self.link_observer(link, e, e + f, f)
+            return e + f + l, w, 0
         heads: list[int] = []
         waits: list[int] = []
         wait_total = 0

@@ -162,7 +162,11 @@ class Sram(Component):
             floor = self._floor
             base = floor if floor > s1 else s1
             new_floor = base + q
-            if not late:
+            # No late bank, or every late bank free by the start (s1; late banks are free after
+            # the floor, so then base = s1): each late bank then ends at s1 + q, or s1 + q + 1
+            # for an extra line, as if it had been free from the floor: the closed form below
+            # is what the loop would give
+            if not late or max(late.values()) <= s1:
                 # every bank free from floor: the r extra lines' banks b0 .. b0 + r - 1
                 # (mod nb) end one cycle after the rest
                 if r:
@@ -175,32 +179,44 @@ class Sram(Component):
                         self._late = new_late
                 else:
                     occ_end = new_floor
+                    if late:  # every late bank caught up: none is late any more
+                        self._late = {}
                 self._floor = new_floor
             else:
-                occ_end = new_floor + (1 if r else 0)
+                # a late bank still busy at the start (after base) ends after new_floor: it stays
+                # late, so new_late is not empty and the buffer is occupied until its latest bank
                 new_late = {}
                 for b, fb in late.items():
                     k = q + 1 if (b - b0) % nb < r else q
                     e = (fb if fb > s1 else s1) + k
                     if e > new_floor:
                         new_late[b] = e
-                        if e > occ_end:
-                            occ_end = e
                 for i in range(r):
                     b = (b0 + i) % nb
                     if b not in late:
                         new_late[b] = new_floor + 1
+                occ_end = max(new_late.values())
                 self._floor, self._late = new_floor, new_late
-        else:
+        else:  # fewer lines than banks: one line in each of r banks
             floor = self._floor
-            occ_end = s1
-            for i in range(r):
-                b = (b0 + i) % nb
-                fb = late.get(b, floor)
-                e = (fb if fb > s1 else s1) + 1
-                late[b] = e
-                if e > occ_end:
-                    occ_end = e
+            if (max(late.values()) if late else floor) <= s1:
+                # every bank free by the start (late banks are free after the floor): each of
+                # the r banks serves its line in cycle s1; the other late banks keep their times
+                occ_end = s1 + 1
+                if b0 + r <= nb:
+                    late.update(dict.fromkeys(range(b0, b0 + r), occ_end))
+                else:
+                    late.update(dict.fromkeys(range(b0, nb), occ_end))
+                    late.update(dict.fromkeys(range(b0 + r - nb), occ_end))
+            else:
+                occ_end = s1
+                for i in range(r):
+                    b = (b0 + i) % nb
+                    fb = late.get(b, floor)
+                    e = (fb if fb > s1 else s1) + 1
+                    late[b] = e
+                    if e > occ_end:
+                        occ_end = e
         ports[p] = occ_end
         c = self.stats.c
         if cmd is _READ:
