@@ -85,6 +85,7 @@ last chunk; ``record_commands=True`` keeps the whole log for :meth:`command_log`
 from __future__ import annotations
 
 import heapq
+import struct
 from array import array
 from collections import deque
 from typing import TYPE_CHECKING, Callable, Generator
@@ -119,6 +120,13 @@ BACKGROUND_STATES = ("active_standby", "precharge_standby", "active_powerdown", 
 _LOG_CHUNK = 1 << 18  #: log rows gathered before a chunk is handed to the sink
 _CMD_READ = Cmd.READ
 _NORMAL = simpy.events.NORMAL  #: the priority of a triggered event (simpy.Event.succeed's)
+
+
+def _i64(values: list[int]) -> np.ndarray:
+    """``values`` as an int64 array (read-only): ``struct.pack`` converts a list of Python ints
+    about 3x cheaper than ``np.array(values, dtype=np.int64)`` (93 against 270 instructions per
+    element, numpy 2.4), which first discovers the list's type and shape."""
+    return np.frombuffer(struct.pack(f"{len(values)}q", *values), dtype=np.int64)
 
 
 class _Req:
@@ -1766,14 +1774,14 @@ class Dram(Component):
         (code -1 - k; its columns 2 x column + 1 for an RD of the batch's second bank, whose bank
         and row the next record holds, code -1, no rows of its own)."""
         lt, lch, lgb, lcmd, lrow, lcol = self._log
-        rch, rgb, code, rrow = np.array((lch, lgb, lcmd, lrow), dtype=np.int64)
+        rch, rgb, code, rrow = _i64(lch), _i64(lgb), _i64(lcmd), _i64(lrow)
         rec = np.repeat(np.arange(len(code)), np.where(code >= 0, 1, -1 - code))  # each row's record
-        col = np.array(lcol, dtype=np.int64)
+        col = _i64(lcol)
         seg = code[rec] < 0
         # the record of each row's bank and row: the next one for the second bank of a segment
         of = rec + (seg & (col & 1).astype(bool))
         out = np.empty((len(lt), 6), dtype=np.int64)
-        out[:, 0] = lt
+        out[:, 0] = _i64(lt)
         out[:, 1] = rch[rec]
         out[:, 2] = rgb[of]
         out[:, 3] = np.where(seg, _RD, code[rec])
