@@ -1739,7 +1739,7 @@ class Dram(Component):
         if flush and len(lt) >= _LOG_CHUNK and (self._sink is not None or self.record_commands):
             self._flush_log(final=False)
 
-    # @cython.locals(it=_Req, k=cython.longlong, i=cython.longlong, j=cython.longlong, g0=cython.longlong)
+    # @cython.locals(it=_Req, k=cython.longlong, i=cython.longlong, j=cython.longlong, g0=cython.longlong, g=cython.longlong, served=list, gbs=list)
     def _log_rds(self, times, ch: int, gbs: list[int], rows: list[int], served: list[_Req]) -> None:
         """Log the RDs of a batch: at ``times``, of bank ``gbs[i]``, row ``rows[i]``, serving
         ``served[i]`` (the caller flushes at the end of its run). A batch has at most two banks,
@@ -1756,7 +1756,8 @@ class Dram(Component):
         j = -1  # an RD of the second bank
         for i in range(k):
             it = served[i]
-            if gbs[i] == g0:
+            g = gbs[i]
+            if g == g0:
                 lcol.append(2 * it.col)
             else:
                 lcol.append(2 * it.col + 1)
