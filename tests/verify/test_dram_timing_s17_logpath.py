@@ -66,3 +66,28 @@ def test_power_intervals_with_cycles_too_large_for_one_key():
     want = ref.check_dram_records(rec, SPEC, limit=100000)
     assert any("tXP" in v for v in want)
     assert check_dram_records(rec, SPEC, limit=100000) == want
+
+
+def _rows(*cmds):
+    """Integer rows in the order given (not sorted): (cycle, command code, bank group) of
+    channel 0, rank 0, bank 0 of the group, row 0."""
+    return np.array([(t, 0, bg * SPEC.banks_per_group, code, 0, 0) for t, code, bg in cmds], dtype=np.int64)
+
+
+RD, WR = 2, 3
+
+
+def test_two_rows_listed_out_of_time_order_are_judged_in_time_order():
+    # a WR at 2 listed after an RD at 10: the RD is 8 cycles after the WR's start, inside
+    # WL 6 + burst 4 + tWTR_S 3 (and tWTR_L 8)
+    got = check_dram_records(_rows((10, RD, 0), (2, WR, 1)), SPEC, limit=100)
+    assert got == ref.check_dram_records(_rows((10, RD, 0), (2, WR, 1)), SPEC, limit=100)
+    assert any("tWTR_S = 13 after a write (previous command at cycle 2)" in v for v in got)
+
+
+def test_a_log_whose_first_row_is_its_earliest_but_unsorted():
+    # WR 0, RD 40, WR 30 as listed: in time order the RD's latest WR is the one at 30 (40 < 43)
+    rec = _rows((0, WR, 1), (40, RD, 0), (30, WR, 1))
+    got = check_dram_records(rec, SPEC, limit=100)
+    assert got == ref.check_dram_records(rec, SPEC, limit=100)
+    assert any("tWTR_S = 13 after a write (previous command at cycle 30)" in v for v in got)
