@@ -91,3 +91,16 @@ def test_a_log_whose_first_row_is_its_earliest_but_unsorted():
     got = check_dram_records(rec, SPEC, limit=100)
     assert got == ref.check_dram_records(rec, SPEC, limit=100)
     assert any("tWTR_S = 13 after a write (previous command at cycle 30)" in v for v in got)
+
+
+@pytest.mark.parametrize("shift", [-(10**6), 1 << 62])
+def test_power_intervals_with_negative_cycles_or_a_span_of_2_to_the_62(shift):
+    """One channel, two ranks: the log's second half moved by ``shift`` cycles (negative cycles
+    before the first half; or 2**62 after it, where the two ranks' (rank, cycle) key would need
+    63 bits): the same sentences."""
+    rec = random_log(SPEC, 5, 2000, ranks=2, channels=1, sort=True, power=0.1)
+    rec[1000:, 0] += shift
+    rec = rec[np.argsort(rec[:, 0], kind="stable")]
+    want = ref.check_dram_records(rec, SPEC, limit=100000)
+    assert any("tXP" in v for v in want)
+    assert check_dram_records(rec, SPEC, limit=100000) == want
