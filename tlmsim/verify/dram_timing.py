@@ -71,8 +71,14 @@ class _Log:
         n = len(t)
         #: True when the cycles fit the one-key sorts below
         self.small = n == 0 or (int(t.max()) < _BIG and int(t.min()) > -_BIG)
+        #: True when the rows are sorted by cycle (as the model hands them on)
+        self.sorted = n < 2 or bool((t[1:] >= t[:-1]).all())
         #: row indices by (cycle, index): the identity for a time-sorted log
-        self.by_time = np.argsort(t, kind="stable")
+        self.by_time = np.arange(n) if self.sorted else np.argsort(t, kind="stable")
+        #: True when every row is of one rank (so of one channel), or of one channel: the rules
+        #: then skip the gathers that tell ranks or channels apart
+        self.one_rank = n == 0 or int(self.rank_id.min()) == int(self.rank_id.max())
+        self.one_ch = n == 0 or int(ch.min()) == int(ch.max())
 
     @classmethod
     def from_frame(cls, log: "pd.DataFrame", spec: "DramSpec") -> "_Log":
@@ -209,6 +215,13 @@ def _check(L: _Log, spec: "DramSpec", *, end_cycle: int | None, limit: int, from
         idx = np.flatnonzero(mask if own is None else mask & own)[:limit]
         emit(idx, rule, other[idx] if other is not None else None)
 
+    def report_rows(rows: np.ndarray, rule: str, other: np.ndarray) -> None:
+        """:func:`report` of the rows ``rows`` (distinct, ascending), ``other`` per row."""
+        if own is not None:
+            mine = own[rows]
+            rows, other = rows[mine], other[mine]
+        emit(rows[:limit], rule, other[:limit])
+
     def report_in(g: _Groups, m: np.ndarray, rule: str, other: np.ndarray | None = None, *,
                   at: np.ndarray | None = None) -> None:
         """:func:`report` of a mask ``m`` in ``g``'s order space; ``other``: per position
@@ -265,9 +278,11 @@ def _check(L: _Log, spec: "DramSpec", *, end_cycle: int | None, limit: int, from
         report_in(banks, None, rule, last[bad], at=pk[bad])
 
     # -- per rank ---------------------------------------------------------------------
-    rank_order = _regroup(L.rank_id, L.by_time)  # (rank, cycle, index)
-    a_order = rank_order[is_act[rank_order]]
-    same_rank = L.rank_id[a_order[1:]] == L.rank_id[a_order[:-1]]
+    # (rank, cycle, index); one rank in a sorted log: the rows themselves
+    ident = L.one_rank and L.sorted
+    rank_order = L.by_time if L.one_rank else _regroup(L.rank_id, L.by_time)
+    a_order = np.flatnonzero(is_act) if ident else rank_order[is_act[rank_order]]
+    same_rank = True if L.one_rank else L.rank_id[a_order[1:]] == L.rank_id[a_order[:-1]]
     gap = t[a_order[1:]] - t[a_order[:-1]]
     same_bg = L.bg[a_order[1:]] == L.bg[a_order[:-1]]
     need = np.where(same_bg, spec.tRRD_L, spec.tRRD_S)
@@ -275,34 +290,44 @@ def _check(L: _Log, spec: "DramSpec", *, end_cycle: int | None, limit: int, from
     bad[a_order[1:][same_rank & (gap < need)]] = True
     report(bad, f"tRRD_S/L = {spec.tRRD_S}/{spec.tRRD_L}")
     if len(a_order) > 4:
-        same4 = L.rank_id[a_order[4:]] == L.rank_id[a_order[:-4]]
+        same4 = True if L.one_rank else L.rank_id[a_order[4:]] == L.rank_id[a_order[:-4]]
         win = t[a_order[4:]] - t[a_order[:-4]]
         bad = np.zeros(n, dtype=bool)
         bad[a_order[4:][same4 & (win < spec.tFAW)]] = True
         report(bad, f"tFAW = {spec.tFAW} (a fifth ACT in the window)")
 
-    c_order = rank_order[col[rank_order]]
+    c_order = np.flatnonzero(col) if ident else rank_order[col[rank_order]]
     if len(c_order) > 1:
         a, b = c_order[:-1], c_order[1:]
-        same_rank = L.rank_id[a] == L.rank_id[b]
+        same_rank = True if L.one_rank else L.rank_id[a] == L.rank_id[b]
         need = np.where(L.bg[a] == L.bg[b], spec.tCCD_L, spec.tCCD_S)
         bad = np.zeros(n, dtype=bool)
         bad[b[same_rank & (t[b] - t[a] < need)]] = True
         report(bad, f"tCCD_S/L = {spec.tCCD_S}/{spec.tCCD_L}")
-    # write -> read: for each RD, the latest WR of the rank (tWTR_S) and of its bank group (tWTR_L);
-    # only the RDs and WRs of groups with a WR take part (the others' RDs have no latest WR)
-    rbg = L.rank_id * spec.bankgroups + L.bg
-    for group, twtr, name in ((L.rank_id, spec.tWTR_S, "tWTR_S"), (rbg, spec.tWTR_L, "tWTR_L")):
-        wr_groups = np.unique(group[is_wr])
-        if not len(wr_groups):
-            continue
-        part = (is_rd | is_wr) & np.isin(group, wr_groups)
-        order = _regroup(group, L.by_time[part[L.by_time]])  # (group, cycle, index)
-        g = _Groups(order, group)
-        T = t[order]
-        lw = g.prev(is_wr[order])
-        report_in(g, is_rd[order] & (lw >= 0) & (T < T[lw] + (WL + bc + twtr)),
-                  f"WL + burst + {name} = {WL + bc + twtr} after a write", lw)
+    # write -> read: an RD closer than WL + burst + tWTR after the latest WR (by cycle, index) of its
+    # rank (tWTR_S) or of its bank group (tWTR_L). Only the RDs in some WR's window can break it (an
+    # earlier WR is no closer), and WRs are few: the (WR, RD) pairs of the windows are visited, not
+    # every RD
+    wr = np.flatnonzero(is_wr if L.sorted else is_wr[L.by_time])  # the WRs' positions in time order
+    if len(wr):
+        ts = t if L.sorted else t[L.by_time]
+        rbg = L.rank_id * spec.bankgroups + L.bg
+        for group, twtr, name in ((L.rank_id, spec.tWTR_S, "tWTR_S"), (rbg, spec.tWTR_L, "tWTR_L")):
+            need = WL + bc + twtr
+            lo = wr + 1
+            cnt = np.maximum(np.searchsorted(ts, ts[wr] + need, side="left") - lo, 0)
+            # every position of each WR's window, with its WR (by WR, then position)
+            pos = np.repeat(lo - (np.cumsum(cnt) - cnt), cnt) + np.arange(int(cnt.sum()))
+            wpos = np.repeat(wr, cnt)
+            rd, w = L.by_time[pos], L.by_time[wpos]
+            keep = is_rd[rd] & (group[rd] == group[w])
+            rd, w = rd[keep], w[keep]
+            # each RD's latest WR of its group: the last of its pairs (in WR order)
+            s = np.argsort(rd, kind="stable")
+            rd, w = rd[s], w[s]
+            last = np.ones(len(rd), dtype=bool)
+            last[:-1] = rd[1:] != rd[:-1]
+            report_rows(rd[last], f"WL + burst + {name} = {need} after a write", w[last])
 
     # refresh: every bank of the rank closed; tRP after the last PRE; tRFC before the next ACT
     if is_ref.any():
@@ -313,10 +338,14 @@ def _check(L: _Log, spec: "DramSpec", *, end_cycle: int | None, limit: int, from
     cols = np.flatnonzero(col)
     if len(cols) > 1:
         start = np.where(is_rd, t + RL, t + WL)
-        d_order = _regroup(L.ch, cols[np.argsort(start[cols], kind="stable")])  # (channel, data start, index)
+        d_order = cols[np.argsort(start[cols], kind="stable")]  # (channel, data start, index)
+        if not L.one_ch:
+            d_order = _regroup(L.ch, d_order)
         a, b = d_order[:-1], d_order[1:]
-        same_ch = L.ch[a] == L.ch[b]
-        turn = (L.rank_id[a] != L.rank_id[b]) | (is_rd[a] & is_wr[b])
+        same_ch = True if L.one_ch else L.ch[a] == L.ch[b]
+        turn = is_rd[a] & is_wr[b]
+        if not L.one_rank:
+            turn |= L.rank_id[a] != L.rank_id[b]
         need = start[a] + bc + np.where(turn, spec.tRTRS, 0)
         bad = np.zeros(n, dtype=bool)
         bad[b[same_ch & (start[b] < need)]] = True
@@ -324,7 +353,7 @@ def _check(L: _Log, spec: "DramSpec", *, end_cycle: int | None, limit: int, from
     power = L.is_[PDE] | L.is_[PDX] | L.is_[SRE] | L.is_[SRX]
     slot = np.flatnonzero(~is_pre & ~power)  # auto-precharges take no command-bus slot
     if len(slot) > 1:
-        key = L.ch[slot] * (int(t.max()) + 1) + t[slot]
+        key = t[slot] if L.one_ch else L.ch[slot] * (int(t.max()) + 1) + t[slot]
         if spec.protocol == "HBM":  # separate row and column command buses
             key = key * 2 + col[slot]
         # the first row (lowest index) of every key that occurs more than once
@@ -356,11 +385,11 @@ def _check_power(L: _Log, spec: "DramSpec", report_in) -> None:
     te = L.t[rows]
     # the interval each event opens ends at the next power event or at its rank's end
     nxt = np.append(e[1:], n)
+    gk = L.rank_id[o]
     if g.start is None:
         gs = np.zeros(len(e), dtype=np.int64)
         end = np.minimum(nxt, n)
     else:
-        gk = L.rank_id[o]
         gs = g.start[e]
         end = np.minimum(nxt, np.searchsorted(gk, gk[e], side="right"))
     # each event's previous event of its rank (-1: none)
@@ -370,20 +399,30 @@ def _check_power(L: _Log, spec: "DramSpec", report_in) -> None:
     pt = np.append(0, te[:-1])
     c_pde, c_pdx, c_sre, c_srx = (CODES.index(c) for c in (PDE, PDX, SRE, SRX))
 
+    # (rank, cycle) as one ascending key (the order's), cycles clipped to the log's end + 1: one
+    # search for (rank, limit) per event stops inside the rank's own rows
+    T = L.t[o]
+    t0, t1 = int(T.min()), int(T.max()) + 1
+    span = t1 - t0 + 1
+    small = span * (int(gk.max()) + 1) < _BIG
+    if small:
+        key = gk * span + (T - t0)
+
     def inside(which: np.ndarray, limit_t: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """The command positions in the intervals of the events ``which`` (indices into
         ``e``), only those before ``limit_t`` (per event) if given; with their event's position."""
-        ks, ps = [], []
-        for i, lim in zip(which.tolist(), (limit_t.tolist() if limit_t is not None else [None] * len(which))):
-            lo, hi = int(e[i]) + 1, int(end[i])
-            if lim is not None and lo < hi:
-                hi = lo + int(np.searchsorted(L.t[o[lo:hi]], lim, side="left"))
-            if lo < hi:
-                ks.append(np.arange(lo, hi))
-                ps.append(np.full(hi - lo, e[i]))
-        if not ks:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        return np.concatenate(ks), np.concatenate(ps)
+        lo, hi = e[which] + 1, end[which]
+        if limit_t is not None and len(which):
+            if small:
+                cut = np.searchsorted(key, gk[e[which]] * span + (np.minimum(limit_t, t1) - t0), side="left")
+            else:  # cycles too large for one key: one search per event
+                cut = np.array([a + int(np.searchsorted(T[a:b], lim, side="left"))
+                                for a, b, lim in zip(lo.tolist(), hi.tolist(), limit_t.tolist())], dtype=np.int64)
+            hi = np.maximum(np.minimum(hi, cut), lo)
+        cnt = np.maximum(hi - lo, 0)
+        # the positions lo..hi-1 of every event, in event order
+        k = np.repeat(lo - (np.cumsum(cnt) - cnt), cnt) + np.arange(int(cnt.sum()))
+        return k, np.repeat(e[which], cnt)
 
     def report_at(k: np.ndarray, rule: str, prev: np.ndarray) -> None:
         report_in(g, None, rule, prev, at=k)
