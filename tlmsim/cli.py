@@ -21,6 +21,7 @@ simulation starts (:mod:`tlmsim.outputs`).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -664,10 +665,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("tlmsim: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into e.g. `head`, which closed early
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+#: the variables that set OpenBLAS's thread count, in the order it reads them
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")
+
+
+def one_blas_thread(environ) -> None:
+    """Give NumPy's OpenBLAS one thread, unless the user chose a count (any of
+    :data:`BLAS_THREAD_VARIABLES` set). Called before NumPy is imported: OpenBLAS starts its
+    thread pool (one thread per core) when it loads, and on this project's 2-core machine the
+    pool's start alone costs ``import numpy`` 0.05 CPU s more (0.10 against 0.05) and the
+    five-dense ``tlmsim run`` about 0.10 CPU s (median of 20 alternated runs: 0.631 -> 0.528;
+    docs/performance.md, "Session 17"). tlmsim's matrix products are small (per-layer
+    bookkeeping and the reference SNN), so it gains nothing from the threads; one thread also
+    sums them in one order on every machine, and `compare --jobs` and sweep workers, which
+    inherit the environment, do not start a pool per process."""
+    if not any(v in environ for v in BLAS_THREAD_VARIABLES):
+        environ["OPENBLAS_NUM_THREADS"] = "1"
 
 
 def entry() -> None:
@@ -680,6 +697,7 @@ def entry() -> None:
     exits as usual."""
     global _OWN_PROCESS, _NOTHING_LEFT
     _OWN_PROCESS, _NOTHING_LEFT = True, False
+    one_blas_thread(os.environ)
     # No cyclic collection while the modules and the inputs load: its passes would walk the
     # growing import-time heap (numpy, pydantic, the platform models) again and again, about
     # 40 M instructions of the five-dense run (1 %), to free a few hundred objects. Parsing the
@@ -691,8 +709,6 @@ def entry() -> None:
     gc.disable()
     code = main()
     if _NOTHING_LEFT:
-        import os
-
         try:
             sys.stdout.flush()
             sys.stderr.flush()

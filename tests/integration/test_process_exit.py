@@ -114,3 +114,47 @@ def test_the_command_collects_no_cycles_until_a_runs_inputs_are_loaded(tmp_path,
                        text=True, env=env, timeout=300)
     assert p.returncode == 0, p.stderr
     assert [line for line in p.stdout.splitlines() if line.split(":")[0] in ("load", "simulate", "exit")] == expected
+
+
+#: the command as the console script runs it, printing the BLAS variables numpy was imported
+#: under (at the run's load) and whether numpy was loaded before entry() ran
+BLAS_PROBE = ("import os, sys\n"
+              "import tlmsim.cli as c\n"
+              "print('numpy before entry:', 'numpy' in sys.modules)\n"
+              "load = c._load\n"
+              "def _load(*a, **k):\n"
+              "    print('load:', [os.environ.get(v) for v in c.BLAS_THREAD_VARIABLES])\n"
+              "    return load(*a, **k)\n"
+              "c._load = _load\n"
+              "sys.argv = ['tlmsim', *sys.argv[1:]]\n"
+              "c.entry()\n")
+
+
+@pytest.mark.parametrize("preset, expected", [
+    ({}, ["1", None, None]),
+    ({"OPENBLAS_NUM_THREADS": "2"}, ["2", None, None]),
+    ({"OMP_NUM_THREADS": "3"}, [None, None, "3"]),
+    ({"GOTO_NUM_THREADS": "4"}, [None, "4", None]),
+])
+def test_the_command_gives_openblas_one_thread_unless_the_user_chose(tmp_path, preset, expected):
+    # OpenBLAS starts one thread per core when numpy loads (0.05 CPU s of `import numpy` on 2
+    # cores); the command sets OPENBLAS_NUM_THREADS=1 before anything imports numpy, and leaves
+    # a count the user set (in any of the three variables OpenBLAS reads) alone
+    env = {k: v for k, v in os.environ.items() if k not in cli.BLAS_THREAD_VARIABLES and k != "PYTHONPATH"}
+    env.update(preset)
+    p = subprocess.run([sys.executable, "-c", BLAS_PROBE, "run", "--out", "o", "-q"], check=False, cwd=tmp_path,
+                       capture_output=True, text=True, env=env, timeout=300)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[0] == "numpy before entry: False"
+    assert f"load: {expected!r}" in lines
+
+
+def test_one_blas_thread_by_hand():
+    env = {}
+    cli.one_blas_thread(env)
+    assert env == {"OPENBLAS_NUM_THREADS": "1"}
+    for var in cli.BLAS_THREAD_VARIABLES:
+        env = {var: "8"}
+        cli.one_blas_thread(env)
+        assert env == {var: "8"}
