@@ -1,6 +1,7 @@
 """Benchmark matrix: every shipped workload x shipped platform x dataflow.
 
-Each cell runs in its own subprocess (a fresh interpreter, as ``tlmsim run`` would)
+Each cell runs in its own subprocess (a fresh interpreter, as ``tlmsim run`` would, and with the
+environment the ``tlmsim`` command gives itself: one OpenBLAS thread unless one is chosen)
 under a per-run CPU-time limit: load the platform with ``dataflow.name`` set, load the
 workload (seed 0), simulate, build the report. The child times load + simulate +
 report itself; the parent also records the whole-process wall time (imports
@@ -37,6 +38,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import resource
 import signal
 import subprocess
@@ -156,6 +158,12 @@ def main() -> None:
     out.writeheader()
     lock = threading.Lock()
     done = [0]
+    # the cells' environment as the tlmsim command sets its own (one OpenBLAS thread unless the
+    # user chose a count; tlmsim.cli.one_blas_thread), so that a cell costs what `tlmsim run` costs
+    from tlmsim.cli import one_blas_thread
+
+    env = dict(os.environ)
+    one_blas_thread(env)
 
     def run_cell(cell) -> dict:
         wname, wpath, pname, ppath, d = cell
@@ -164,7 +172,7 @@ def main() -> None:
         t0 = time.perf_counter()
         try:
             cp = subprocess.run([sys.executable, __file__, "--one", str(ppath), str(wpath), d], check=False,
-                                capture_output=True, text=True, timeout=args.wall_timeout,
+                                capture_output=True, text=True, timeout=args.wall_timeout, env=env,
                                 preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5)))
             row["process_s"] = f"{time.perf_counter() - t0:.2f}"
             lines = cp.stdout.strip().splitlines()
