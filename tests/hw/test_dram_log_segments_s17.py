@@ -103,9 +103,8 @@ def test_a_pair_batch_is_one_segment_of_two_banks_and_expands_in_issue_order():
 
     dram = Dram(name="d", env=simpy.Environment(), recorder=Recorder(), config=_preset("DDR4-3200"))
 
-    class R:
-        def __init__(self, col):
-            self.col = col
+    def R(col):  # a served burst: only its column is logged (the model's own class: typed in the compiled build)
+        return dram_mod._Req(0, 0, 0, 0, col, False, None, 0)
 
     dram._log_cmd(5, 0, 3, dram_mod._ACT, 7, -1)
     dram._log_rds([10, 14, 18, 22], 0, [3, 5, 3, 5], [7, 9, 7, 9], [R(1), R(40), R(2), R(41)])
