@@ -77,6 +77,14 @@ def _row(source: str, mutants=52, killed=44, timeout=1, survived=5, equivalent=2
             "minutes": "3.0", "source": source}
 
 
+def test_a_rechecked_row_adds_its_minutes_to_the_measured_rows():
+    # s17logPathC: measured in 40.9 minutes, rechecked in 1.1: the row says 42.0 (it said 1.1)
+    assert R.recheck_minutes("40.9", 1.1) == "42.0"
+    assert R.recheck_minutes("0.0", 2.25) == "2.2"  # rounded as a measured row is (2.25 -> 2.2)
+    for missing in ("", None, "n/a"):  # a salvaged row may have none: the recheck's own minutes
+        assert R.recheck_minutes(missing, 3.04) == "3.0"
+
+
 def test_a_sampled_row_carries_its_interval_and_a_full_row_none():
     # 52 sampled, 2 equivalent: 44 killed + 1 timed out of 50 judged = 45 of 50: 0.786 - 0.957 (above)
     sampled = _row("abc1234 " + R.sample_note(52, 700, 1))

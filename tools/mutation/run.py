@@ -39,7 +39,7 @@ and results/<tag>/<module>.sample.txt lists the sampled names (tools/mutation/le
 sampled row judges those mutants only, never a whole function unless all its mutants were drawn) with
 the minutes of generation, stats pass and mutants in its header.
 A ``--recheck`` keeps the measured row's source (its commit and ``(only ...)`` globs) and appends
-"rechecked at <tree>".
+"rechecked at <tree>"; its minutes are the measured row's plus the recheck's.
 A modules.yaml that writes a key twice (a union merge can) is refused in one line, exit 2:
 YAML itself would keep the last entry silently.
 """
@@ -398,8 +398,11 @@ def run_module(module: str, spec: dict, *, rev: str | None, tag: str, entries: l
                     + "; CPU minutes: " + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items()) + f"; --jobs {jobs}"]
             path.write_text("\n".join(head + picked) + "\n")
         row = score(work, module, spec["group"], codes, source=source, tag=tag, entries=entries, recheck=recheck)
-        return {**row, "minutes": f"{(time.time() - t0) / 60:.1f}", "source": recheck_source(recheck[0]["source"], source)
-                if recheck else source + (f" (only {' '.join(only)})" if only else "") + note}
+        minutes = (time.time() - t0) / 60
+        if recheck:
+            return {**row, "minutes": recheck_minutes(recheck[0]["minutes"], minutes),
+                    "source": recheck_source(recheck[0]["source"], source)}
+        return {**row, "minutes": f"{minutes:.1f}", "source": source + (f" (only {' '.join(only)})" if only else "") + note}
     finally:
         if keep:
             print(f"  kept {work}")
@@ -437,6 +440,18 @@ def recheck_source(measured: str, source: str) -> str:
     the mutants were made and first judged there; tools/mutation/ledger.py reads them) and the recheck's
     tree. (Before session 13 a recheck wrote its own tree only, and a restricted row lost its globs.)"""
     return f"{measured}, rechecked at {source}"
+
+
+def recheck_minutes(measured: str, minutes: float) -> str:
+    """The minutes column of a rechecked row: the measured row's minutes plus the recheck's, so
+    that the row says what judging its mutants cost in all (before session 17 a recheck wrote its
+    own minutes only: a 40.9-minute run rechecked in 1.1 said 1.1). A measured row without
+    minutes (a salvaged run's may have none) counts the recheck's only."""
+    try:
+        before = float(measured)
+    except (TypeError, ValueError):
+        before = 0.0
+    return f"{before + minutes:.1f}"
 
 
 def score(work: Path, module: str, group: str, codes: dict[str, int | None], *, source: str, tag: str,
