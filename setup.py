@@ -3,15 +3,17 @@
 * The shipped platforms/ and workloads/ live at the repository's top level and install as
   tlmsim's package data (tlmsim/platforms, tlmsim/workloads), so `pip install . && tlmsim
   run` works from any directory.
-* An optional compiled build of the DRAM model (tlmsim/kernels.py says how it is chosen at
-  import): a build-time copy of tlmsim/hw/dram.py, unchanged but for one appended line that
-  records the SHA-256 of the source and its declarations, compiled by Cython (pure-Python mode;
-  the types come from tlmsim/hw/dram.pxd, copied beside it, and dram.py's ``# @cython.locals(...)``
-  comments, made decorators in the copy (tlmsim/kernels.py's typed_source);
-  ``annotation_typing=False``: the annotations stay documentation) into the extension module
-  ``_tlmsim_compiled.dram``. Without Cython or a C compiler, or when the build fails, the
-  install goes on with the pure package (a warning says why); ``TLMSIM_PURE=1 pip install .``
-  skips the build.
+* An optional compiled build of the hot modules (tlmsim/kernels.py's HOT_MODULES: the DRAM
+  model, the per-hop hardware, the engine, the run loop, the timing checker, the dataflows;
+  tlmsim/kernels.py says how it is chosen at import): a build-time copy of each source,
+  unchanged but for one appended line that records the SHA-256 of the source and its
+  declarations, compiled by Cython (pure-Python mode; the DRAM model's types come from
+  tlmsim/hw/dram.pxd, copied beside it, and dram.py's ``# @cython.locals(...)`` comments, made
+  decorators in the copy (tlmsim/kernels.py's typed_source); ``annotation_typing=False``: the
+  annotations stay documentation) into the extension module ``_tlmsim_compiled.<package>_<module>``
+  (``_tlmsim_compiled.hw_dram``, ...), built on every core. Without Cython or a C compiler, or
+  when the build fails, the install goes on with the pure package (a warning says why);
+  ``TLMSIM_PURE=1 pip install .`` skips the build.
 """
 
 import hashlib
@@ -23,12 +25,13 @@ from setuptools import Extension, find_packages, setup
 from setuptools.command.build_ext import build_ext
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from tlmsim.kernels import typed_source  # noqa: E402 -- stdlib only; the declarations' comments -> decorators
+from tlmsim.kernels import COMPILED as MODULES  # noqa: E402 -- stdlib only: which modules, their builds' names
+from tlmsim.kernels import typed_source  # noqa: E402 -- the declarations' comments -> decorators
 
 SHIPPED = {"tlmsim.platforms": "platforms", "tlmsim.workloads": "workloads"}
 ROOT = Path(__file__).resolve().parent
-#: compiled build -> the source it is built from (tlmsim/kernels.py's COMPILED names the same pairs)
-COMPILED = {"_tlmsim_compiled.dram": "tlmsim/hw/dram.py"}
+#: compiled build -> the source it is built from (tlmsim/kernels.py's COMPILED, turned around)
+COMPILED = {build: module.replace(".", "/") + ".py" for module, build in MODULES.items()}
 #: where the build-time copies go (under build/, which git ignores)
 COPIES = Path("build") / "cython-src"
 #: -O2 without debug info: about as fast as the interpreter's default -O3 -g and quicker to build
@@ -36,7 +39,7 @@ CFLAGS = ["-O2", "-g0"]
 
 
 def _warn(msg: str) -> None:
-    print(f"tlmsim setup: {msg}; installing the pure-Python DRAM model only", file=sys.stderr)
+    print(f"tlmsim setup: {msg}; installing the pure-Python modules only", file=sys.stderr)
 
 
 def _write(full: Path, body: bytes) -> None:
@@ -76,9 +79,14 @@ class OptionalBuildExt(build_ext):
         except ImportError:
             _warn("Cython is not installed")
             return self._drop_old_builds()
+        self._drop_old_builds(keep_current=True)
         try:
+            jobs = os.cpu_count() or 1
             made = cythonize(self.extensions, quiet=True, build_dir=str(COPIES / "c"), include_path=[str(COPIES)],
+                             nthreads=jobs if jobs > 1 else 0,
                              compiler_directives={"language_level": 3, "annotation_typing": False, "binding": True})
+            if not self.parallel:
+                self.parallel = jobs  # compile the C files on every core
             c_sources = {e.name: e.sources for e in made}
             for ext in self.extensions:  # keep setuptools' own Extension objects (editable installs read them)
                 ext.sources = c_sources[ext.name]
@@ -87,13 +95,18 @@ class OptionalBuildExt(build_ext):
             _warn(f"the compiled build failed ({type(exc).__name__}: {exc})")
             self._drop_old_builds()
 
-    def _drop_old_builds(self):
+    def _drop_old_builds(self, keep_current: bool = False):
         """Remove builds an earlier install left in build/ (pip builds in the tree), so that a pure
-        install carries none."""
-        for ext in self.extensions:
-            path = os.path.join(self.build_lib, self.get_ext_filename(self.get_ext_fullname(ext.name)))
-            if os.path.exists(path):
-                os.remove(path)
+        install carries none; with ``keep_current``, only those of modules no longer built (an
+        earlier name of a build)."""
+        current = {self.get_ext_filename(self.get_ext_fullname(ext.name)) for ext in self.extensions}
+        folder = os.path.join(self.build_lib, "_tlmsim_compiled")
+        if not os.path.isdir(folder):
+            return
+        for name in os.listdir(folder):
+            rel = os.path.join("_tlmsim_compiled", name)
+            if name.endswith((".so", ".pyd")) and not (keep_current and rel in current):
+                os.remove(os.path.join(folder, name))
 
     def copy_extensions_to_source(self):
         # editable installs and `setup.py build_ext -i`: the builds go to _tlmsim_compiled/ at the

@@ -26,3 +26,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("paramdocs", "cli"),  # entry points
     ("__main__",),
 )
+
+# the compiled builds of the hot modules stand in for their sources when current (tlmsim/kernels.py)
+from tlmsim import kernels as _kernels  # noqa: E402
+
+_kernels.install()

@@ -500,7 +500,7 @@ class _Version(argparse.Action):
     def __call__(self, parser, namespace, values, option_string=None):
         from tlmsim.kernels import describe
 
-        print(f"tlmsim {__version__} ({describe()})")  # on stdout, as argparse's version action
+        print(f"tlmsim {__version__} ({describe(every=True)})")  # on stdout, as argparse's version action
         parser.exit()
 
 

@@ -1,26 +1,35 @@
 """Which build of the hot modules runs: the compiled one or the pure-Python source.
 
-``tlmsim/hw/dram.py`` is the one source of the DRAM model. ``pip install .`` also compiles
-a build-time copy of it with Cython (setup.py; Cython's pure-Python mode, typed by
-``tlmsim/hw/dram.pxd`` and the ``# @cython.locals(...)`` comments in dram.py, which
-:func:`typed_source` turns into decorators in the copy: cycle counts and indices as C
-``long long``, the request and channel records as C structs) into an extension module
-of another name, ``_tlmsim_compiled.dram``, a top-level name so that the installed build is
-found even when ``tlmsim`` itself is imported from a source tree (pytest from the repository
-root). The build is optional: without a compiler or Cython, or when it fails, the install
-carries the pure package alone.
+Each module named in :data:`COMPILED` (the DRAM model, the controller, SRAM, NoC and PE array,
+the engine's recorder and counters, the run loop, the DRAM timing checker and the dataflows'
+planners) is the one source of what it does. ``pip install .`` also compiles a build-time copy
+of each with Cython (setup.py; Cython's pure-Python mode) into an extension module of another
+name, ``_tlmsim_compiled.<package>_<module>`` (``tlmsim.hw.dram`` -> ``_tlmsim_compiled.hw_dram``),
+a top-level name so that the installed build is found even when ``tlmsim`` itself is imported
+from a source tree (pytest from the repository root). The DRAM model is typed (``tlmsim/hw/dram.pxd``
+and the ``# @cython.locals(...)`` comments in dram.py, which :func:`typed_source` turns into
+decorators in the copy: cycle counts and indices as C ``long long``, the request and channel
+records as C structs); the other modules compile as they are (Python objects throughout, the same
+arithmetic: compiled code runs the same operations without the interpreter's dispatch). The build
+is optional: without a compiler or Cython, or when it fails, the install carries the pure package
+alone.
 
-At the end of its own import, ``tlmsim.hw.dram`` calls :func:`use_compiled`, which puts the
-compiled module in its place (``sys.modules``: every ``import tlmsim.hw.dram`` then gets
-it) when all of these hold:
+Importing ``tlmsim`` puts :class:`CompiledFinder` first on ``sys.meta_path``: an import of one of
+these modules then gets its compiled build, without running the source's own body first, when all
+of these hold:
 
 * ``TLMSIM_PURE`` is unset, empty or ``0`` (``TLMSIM_PURE=1`` forces the pure source:
   mutation testing, debugging, profiling by line);
 * a compiled build is installed and imports;
 * it was built from exactly this source: the build records the SHA-256 of the file it was
-  compiled from and of its type declarations (``tlmsim/hw/dram.pxd``) (``_SOURCE_SHA256``),
+  compiled from and of its type declarations (a ``.pxd`` beside it) (``_SOURCE_SHA256``),
   compared with the files being imported, so an edited source (or a mutant) never runs a
-  stale compiled copy.
+  stale compiled copy. Each module decides for itself: an edited controller runs as Python
+  beside a compiled DRAM model.
+
+When the finder declines, the source module is imported as usual and, at the end of its body,
+calls :func:`use_compiled`, which records why (and swaps the build in after all if it is current:
+a source imported before ``tlmsim`` installed the finder).
 
 :func:`describe` says which ran and why (``tlmsim --version``, ``tlmsim run``, ``tlmsim bench``
 and tools/bench print it).
@@ -30,14 +39,33 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.abc
 import importlib.machinery
 import importlib.util
 import os
 import re
 import sys
 
-#: module -> its compiled build (setup.py's COMPILED names the same pairs)
-COMPILED = {"tlmsim.hw.dram": "_tlmsim_compiled.dram"}
+#: the modules with a compiled build (setup.py builds each from its source file): the DRAM model
+#: first, then the per-hop hardware, the engine, the run loop, the timing checker and the dataflows
+HOT_MODULES = (
+    "tlmsim.hw.dram", "tlmsim.hw.controller", "tlmsim.hw.sram", "tlmsim.hw.noc", "tlmsim.hw.pe_array",
+    "tlmsim.engine.recorder", "tlmsim.engine.component", "tlmsim.engine.attribution", "tlmsim.engine.stats",
+    "tlmsim.engine.transaction", "tlmsim.engine.plan", "tlmsim.engine.trace", "tlmsim.soc.run",
+    "tlmsim.verify.dram_timing", "tlmsim.dataflow.base", "tlmsim.dataflow.systolic", "tlmsim.dataflow.ws",
+    "tlmsim.dataflow.tiling", "tlmsim.dataflow.activity", "tlmsim.dataflow.weights", "tlmsim.dataflow.formats",
+    "tlmsim.dataflow.dense_ws", "tlmsim.dataflow.dense_os", "tlmsim.dataflow.dense_is", "tlmsim.dataflow.ptb",
+    "tlmsim.dataflow.spikex", "tlmsim.dataflow.event",
+)
+
+
+def compiled_name(name: str) -> str:
+    """The compiled build of module ``name``: ``tlmsim.hw.dram`` -> ``_tlmsim_compiled.hw_dram``."""
+    return "_tlmsim_compiled." + name.removeprefix("tlmsim.").replace(".", "_")
+
+
+#: module -> its compiled build (setup.py builds the same pairs)
+COMPILED = {name: compiled_name(name) for name in HOT_MODULES}
 #: module -> what runs ("compiled", or "pure Python (why)"), set by use_compiled
 _chosen: dict[str, str] = {}
 
@@ -129,13 +157,69 @@ def use_compiled(name: str, path: str | os.PathLike) -> bool:
     return True
 
 
+class _Built(importlib.abc.Loader):
+    """Loader of a module whose compiled build is already imported: hands that module over."""
+
+    def __init__(self, module) -> None:
+        self.module = module
+
+    def create_module(self, spec):
+        return self.module
+
+    def exec_module(self, module) -> None:
+        pass  # its body ran when the build was imported
+
+
+class CompiledFinder(importlib.abc.MetaPathFinder):
+    """Meta-path finder (first on ``sys.meta_path`` once ``tlmsim`` is imported) that answers an
+    import of a module of :data:`COMPILED` with its compiled build when it may stand for the source
+    (see the module docstring); else it declines and the source is imported as usual."""
+
+    def find_spec(self, fullname, path, target=None):
+        cname = COMPILED.get(fullname)
+        if cname is None or pure_forced():
+            return None
+        source = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if source is None or not source.has_location:
+            return None
+        try:
+            mod = _import_compiled(cname)
+        except ImportError:
+            return None  # the source's own call of use_compiled records why
+        if getattr(mod, "_SOURCE_SHA256", None) != source_digest(source.origin):
+            return None
+        _chosen[fullname] = "compiled"
+        return importlib.util.spec_from_loader(fullname, _Built(mod), origin=mod.__file__)
+
+
+def install() -> None:
+    """Put :class:`CompiledFinder` first on ``sys.meta_path`` (once; ``tlmsim/__init__.py`` calls it)."""
+    if not any(isinstance(f, CompiledFinder) for f in sys.meta_path):
+        sys.meta_path.insert(0, CompiledFinder())
+
+
 def kernel(name: str = "tlmsim.hw.dram") -> str:
     """What runs for module ``name`` ("compiled" or "pure Python (why)"); imports it if needed."""
     importlib.import_module(name)
     return _chosen.get(name, "pure Python")
 
 
-def describe() -> str:
-    """One line: which build runs for each module that has a compiled build."""
-    labels = {"tlmsim.hw.dram": "DRAM model"}
-    return "; ".join(f"{labels.get(n, n)}: {kernel(n)}" for n in COMPILED)
+def describe(every: bool = False) -> str:
+    """One line: which build runs for the DRAM model (imported if it was not), then for the other
+    hot modules, those imported so far (every one of them with ``every``: ``tlmsim --version``):
+    "compiled (N)" when all are, else what runs and why, naming the modules that differ."""
+    dram = f"DRAM model: {kernel('tlmsim.hw.dram')}"
+    others = [n for n in COMPILED if n != "tlmsim.hw.dram" and (every or n in sys.modules)]
+    for n in others:
+        importlib.import_module(n)
+    if not others:
+        return dram
+    states = {n: _chosen.get(n, "pure Python") for n in others}
+    kinds = sorted(set(states.values()))
+    if len(kinds) == 1:
+        what = f"{kinds[0]} ({len(others)})" if kinds[0] == "compiled" else f"{kinds[0]} ({len(others)} modules)"
+    else:
+        pure = [n.removeprefix("tlmsim.") for n in others if states[n] != "compiled"]
+        why = sorted({states[n] for n in others if states[n] != "compiled"})
+        what = f"compiled ({len(others) - len(pure)} of {len(others)}; {', '.join(pure)}: {'; '.join(why)})"
+    return f"{dram}; other hot modules: {what}"

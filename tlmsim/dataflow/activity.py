@@ -113,3 +113,12 @@ def best_bits(formats: tuple[str, ...], a: np.ndarray, *, run_bits: int = 4) -> 
         if best is None or b < best[1]:
             best = (f, b)
     return best
+
+
+# The compiled build of this file (setup.py, tlmsim/kernels.py) takes this module's place when it is
+# installed, was built from this very source and TLMSIM_PURE is unset; the build is a copy under
+# another module name, so it skips this.
+if __name__ == "tlmsim.dataflow.activity":
+    from tlmsim.kernels import use_compiled
+
+    use_compiled(__name__, __file__)

@@ -127,3 +127,12 @@ class LazyPlans(PlanSource):
 
     def _drop(self, i: int) -> None:
         self._plans.pop(i, None)
+
+
+# The compiled build of this file (setup.py, tlmsim/kernels.py) takes this module's place when it is
+# installed, was built from this very source and TLMSIM_PURE is unset; the build is a copy under
+# another module name, so it skips this.
+if __name__ == "tlmsim.dataflow.base":
+    from tlmsim.kernels import use_compiled
+
+    use_compiled(__name__, __file__)

@@ -181,3 +181,12 @@ class DenseIS(SystolicDataflow):
         tot.moved["membrane"] = mem * 2 * (T - 1)
         tot.count = len(outer) * kgs * T
         return tot
+
+
+# The compiled build of this file (setup.py, tlmsim/kernels.py) takes this module's place when it is
+# installed, was built from this very source and TLMSIM_PURE is unset; the build is a copy under
+# another module name, so it skips this.
+if __name__ == "tlmsim.dataflow.dense_is":
+    from tlmsim.kernels import use_compiled
+
+    use_compiled(__name__, __file__)

@@ -53,3 +53,12 @@ class DenseOS(SystolicDataflow):
                         ))
             cands.append(GemmCandidate(f"{order}, k chunk={kk}", steps))
         return cands
+
+
+# The compiled build of this file (setup.py, tlmsim/kernels.py) takes this module's place when it is
+# installed, was built from this very source and TLMSIM_PURE is unset; the build is a copy under
+# another module name, so it skips this.
+if __name__ == "tlmsim.dataflow.dense_os":
+    from tlmsim.kernels import use_compiled
+
+    use_compiled(__name__, __file__)

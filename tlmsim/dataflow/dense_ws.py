@@ -23,3 +23,12 @@ class DenseWS(WsStreaming):
     """Weight-stationary dense dataflow, one GEMM per timestep (or window)."""
 
     NAME = "dense-ws"
+
+
+# The compiled build of this file (setup.py, tlmsim/kernels.py) takes this module's place when it is
+# installed, was built from this very source and TLMSIM_PURE is unset; the build is a copy under
+# another module name, so it skips this.
+if __name__ == "tlmsim.dataflow.dense_ws":
+    from tlmsim.kernels import use_compiled
+
+    use_compiled(__name__, __file__)

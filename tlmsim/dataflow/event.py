@@ -238,3 +238,12 @@ class Event(SystolicDataflow):
                          int(tab["w_bytes"][0, 0]), int(tab["s_bytes"][0, 0]), int(tab["dense"][0]), upd, upd, 0,
                          len(tab["k0"]) == 1, "aer" if self.df.zero_skip else "bitmap")
         return tot
+
+
+# The compiled build of this file (setup.py, tlmsim/kernels.py) takes this module's place when it is
+# installed, was built from this very source and TLMSIM_PURE is unset; the build is a copy under
+# another module name, so it skips this.
+if __name__ == "tlmsim.dataflow.event":
+    from tlmsim.kernels import use_compiled
+
+    use_compiled(__name__, __file__)

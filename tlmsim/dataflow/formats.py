@@ -278,3 +278,12 @@ class WeightCodec:
         w = np.zeros((self.cols, self.rows), dtype=np.int64)
         w[np.repeat(np.arange(self.cols), np.diff(ptr)), rows] = vals
         return w.T
+
+
+# The compiled build of this file (setup.py, tlmsim/kernels.py) takes this module's place when it is
+# installed, was built from this very source and TLMSIM_PURE is unset; the build is a copy under
+# another module name, so it skips this.
+if __name__ == "tlmsim.dataflow.formats":
+    from tlmsim.kernels import use_compiled
+
+    use_compiled(__name__, __file__)

@@ -186,3 +186,12 @@ class Ptb(SystolicDataflow):
     def _format(self, a: np.ndarray) -> tuple[str, int]:
         fmts = self.SPIKE_FORMATS
         return (fmts[0], spike_bits(fmts[0], a)) if len(fmts) == 1 else best_bits(fmts, a)
+
+
+# The compiled build of this file (setup.py, tlmsim/kernels.py) takes this module's place when it is
+# installed, was built from this very source and TLMSIM_PURE is unset; the build is a copy under
+# another module name, so it skips this.
+if __name__ == "tlmsim.dataflow.ptb":
+    from tlmsim.kernels import use_compiled
+
+    use_compiled(__name__, __file__)

@@ -289,3 +289,12 @@ class SpikeX(WsStreaming):
         sb = np.array([b for _, b in spikes], dtype=np.int64) + (-(-moved // 8))
         out = c[bkey] = (k0, k1, cyc, wb, sb, acc, wl, read, [f for f, _ in spikes])
         return out
+
+
+# The compiled build of this file (setup.py, tlmsim/kernels.py) takes this module's place when it is
+# installed, was built from this very source and TLMSIM_PURE is unset; the build is a copy under
+# another module name, so it skips this.
+if __name__ == "tlmsim.dataflow.spikex":
+    from tlmsim.kernels import use_compiled
+
+    use_compiled(__name__, __file__)

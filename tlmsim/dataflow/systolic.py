@@ -722,3 +722,12 @@ class SystolicDataflow(Dataflow):
                          resident={name: name in res for name in sizes},
                          resident_bytes=_level_bytes(sizes, res), levels=dict(res), l1_tile_bytes=cg * per_ch,
                          tiling=f"t>c, channels/tile={cg}", spike_formats={"bitmap": len(tiles)})
+
+
+# The compiled build of this file (setup.py, tlmsim/kernels.py) takes this module's place when it is
+# installed, was built from this very source and TLMSIM_PURE is unset; the build is a copy under
+# another module name, so it skips this.
+if __name__ == "tlmsim.dataflow.systolic":
+    from tlmsim.kernels import use_compiled
+
+    use_compiled(__name__, __file__)

@@ -128,3 +128,12 @@ def split_ladder(total: int, most: int) -> list[int]:
             break
         q *= 2
     return sorted(sizes, reverse=True)
+
+
+# The compiled build of this file (setup.py, tlmsim/kernels.py) takes this module's place when it is
+# installed, was built from this very source and TLMSIM_PURE is unset; the build is a copy under
+# another module name, so it skips this.
+if __name__ == "tlmsim.dataflow.tiling":
+    from tlmsim.kernels import use_compiled
+
+    use_compiled(__name__, __file__)

@@ -57,3 +57,12 @@ class WeightBlocks:
             rc = rc[order]
         cum = np.concatenate(([0], np.cumsum(rc)))
         return cum[starts[1:]] - cum[starts[:-1]]
+
+
+# The compiled build of this file (setup.py, tlmsim/kernels.py) takes this module's place when it is
+# installed, was built from this very source and TLMSIM_PURE is unset; the build is a copy under
+# another module name, so it skips this.
+if __name__ == "tlmsim.dataflow.weights":
+    from tlmsim.kernels import use_compiled
+
+    use_compiled(__name__, __file__)

@@ -389,3 +389,12 @@ def compact_folds(x: np.ndarray, R: int) -> tuple[np.ndarray, np.ndarray, np.nda
     n = len(order)
     starts = np.minimum(np.arange(ceil_div(n, R) + 1, dtype=np.int64) * R, n)
     return order, starts, fold_sums(x[:, :, order], R)
+
+
+# The compiled build of this file (setup.py, tlmsim/kernels.py) takes this module's place when it is
+# installed, was built from this very source and TLMSIM_PURE is unset; the build is a copy under
+# another module name, so it skips this.
+if __name__ == "tlmsim.dataflow.ws":
+    from tlmsim.kernels import use_compiled
+
+    use_compiled(__name__, __file__)

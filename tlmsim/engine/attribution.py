@@ -117,3 +117,12 @@ class LayerCounters:
             for k, v in zip(names, rest):
                 row[k] += v
         return out
+
+
+# The compiled build of this file (setup.py, tlmsim/kernels.py) takes this module's place when it is
+# installed, was built from this very source and TLMSIM_PURE is unset; the build is a copy under
+# another module name, so it skips this.
+if __name__ == "tlmsim.engine.attribution":
+    from tlmsim.kernels import use_compiled
+
+    use_compiled(__name__, __file__)

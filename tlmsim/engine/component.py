@@ -130,3 +130,12 @@ class Component:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
+
+
+# The compiled build of this file (setup.py, tlmsim/kernels.py) takes this module's place when it is
+# installed, was built from this very source and TLMSIM_PURE is unset; the build is a copy under
+# another module name, so it skips this.
+if __name__ == "tlmsim.engine.component":
+    from tlmsim.kernels import use_compiled
+
+    use_compiled(__name__, __file__)

@@ -199,3 +199,12 @@ class PlanSource:
     def held_plan(self, layer_index: int) -> LayerPlan | None:
         """The plan held now of the layer with index ``layer_index``, else None."""
         return next((p for p in self._plans.values() if p.layer.index == layer_index), None)
+
+
+# The compiled build of this file (setup.py, tlmsim/kernels.py) takes this module's place when it is
+# installed, was built from this very source and TLMSIM_PURE is unset; the build is a copy under
+# another module name, so it skips this.
+if __name__ == "tlmsim.engine.plan":
+    from tlmsim.kernels import use_compiled
+
+    use_compiled(__name__, __file__)

@@ -145,3 +145,12 @@ class Recorder:
         """Drop every sink's partial output (the run failed)."""
         for sink in self.sinks:
             sink.abort()
+
+
+# The compiled build of this file (setup.py, tlmsim/kernels.py) takes this module's place when it is
+# installed, was built from this very source and TLMSIM_PURE is unset; the build is a copy under
+# another module name, so it skips this.
+if __name__ == "tlmsim.engine.recorder":
+    from tlmsim.kernels import use_compiled
+
+    use_compiled(__name__, __file__)

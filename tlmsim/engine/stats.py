@@ -87,3 +87,12 @@ class StallLedger:
             if c == component:
                 out[r] = out.get(r, 0) + v[1]
         return out
+
+
+# The compiled build of this file (setup.py, tlmsim/kernels.py) takes this module's place when it is
+# installed, was built from this very source and TLMSIM_PURE is unset; the build is a copy under
+# another module name, so it skips this.
+if __name__ == "tlmsim.engine.stats":
+    from tlmsim.kernels import use_compiled
+
+    use_compiled(__name__, __file__)

@@ -119,3 +119,12 @@ def discard_partial(fh, tmp: Path) -> None:
         fh.close()
     if tmp.exists():
         tmp.unlink()
+
+
+# The compiled build of this file (setup.py, tlmsim/kernels.py) takes this module's place when it is
+# installed, was built from this very source and TLMSIM_PURE is unset; the build is a copy under
+# another module name, so it skips this.
+if __name__ == "tlmsim.engine.trace":
+    from tlmsim.kernels import use_compiled
+
+    use_compiled(__name__, __file__)

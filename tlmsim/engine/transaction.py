@@ -73,3 +73,12 @@ class Transaction:
             f"Transaction(#{self.id} {self.cmd.label} {self.data_class.label} {self.nbytes}B "
             f"@{self.address:#x} {self.source}->{self.destination} L{self.layer} T{self.tile})"
         )
+
+
+# The compiled build of this file (setup.py, tlmsim/kernels.py) takes this module's place when it is
+# installed, was built from this very source and TLMSIM_PURE is unset; the build is a copy under
+# another module name, so it skips this.
+if __name__ == "tlmsim.engine.transaction":
+    from tlmsim.kernels import use_compiled
+
+    use_compiled(__name__, __file__)

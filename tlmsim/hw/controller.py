@@ -633,11 +633,11 @@ def layer_timeline(plan: LayerPlan, ncores: int, rates: Rates, ready=None, after
     ends: list[float] = []
     for step in lockstep_schedule(plan, ncores, Controller.LOOKAHEAD):
         if ready is not None:
-            t = max([t, *(ready(tile) for _c, tile in step)])
+            t = max([t] + [ready(tile) for _c, tile in step])
         if lat is None:
             end = t + _step_cycles(step, rates)
             if after is not None:
-                end = max([end, *(after(tile) for _c, tile in step)])
+                end = max([end] + [after(tile) for _c, tile in step])
             for _c, tile in step:
                 loaded[tile.index] = t
                 stored[tile.index] = end
@@ -651,7 +651,7 @@ def layer_timeline(plan: LayerPlan, ncores: int, rates: Rates, ready=None, after
         loads_in = max(loads_in, half, dep, *((ready(tile) for _c, tile in step) if ready is not None else ())) + load
         end = max(t + _step_cycles(step, rates), loads_in + array)
         if after is not None:
-            end = max([end, *(after(tile) for _c, tile in step)])
+            end = max([end] + [after(tile) for _c, tile in step])
         out = max(end, out) + store
         ends.append(end)
         for _c, tile in step:
@@ -687,7 +687,7 @@ def pair_cycles(p: LayerPlan, q: LayerPlan, k: int, ncores: int, rates: Rates, h
     pend, loaded, stored = layer_timeline(p, k, rates)
     when = lambda key: loaded[key[0]] if key[1] == "loaded" else stored[key[0]]  # noqa: E731
     start = max((when(x) for ks in fills.values() for x in ks), default=0.0)
-    ready = lambda tile: max([start, *(stored[x] for x in raw.get(tile.index, ()))])  # noqa: E731
+    ready = lambda tile: max([start] + [stored[x] for x in raw.get(tile.index, ())])  # noqa: E731
     after = lambda tile: max((when(x) for x in war.get(tile.index, ())), default=0.0)  # noqa: E731
     qend, _, _ = layer_timeline(q, ncores - k, rates, ready, after)
     dp, lp = _layer_bytes(p, n)
@@ -1897,3 +1897,12 @@ class Controller(Component):
             yield from self._run_layer(self.plans[i], self.plans[i + 1] if i + 1 < n else None)
             self.plans.release(i)  # the layer has run: its plan (and its tiles) may go
         self.done.succeed()
+
+
+# The compiled build of this file (setup.py, tlmsim/kernels.py) takes this module's place when it is
+# installed, was built from this very source and TLMSIM_PURE is unset; the build is a copy under
+# another module name, so it skips this.
+if __name__ == "tlmsim.hw.controller":
+    from tlmsim.kernels import use_compiled
+
+    use_compiled(__name__, __file__)

@@ -596,3 +596,12 @@ class Noc(Component):
         cfg = self.config
         shape = f"{cfg.mesh_cols}x{cfg.mesh_rows} " if cfg.topology == "mesh" else ""
         return f"Noc({self.name!r}, {shape}{cfg.topology}, {cfg.link_width_bytes} B links @ {self.clock_mhz} MHz)"
+
+
+# The compiled build of this file (setup.py, tlmsim/kernels.py) takes this module's place when it is
+# installed, was built from this very source and TLMSIM_PURE is unset; the build is a copy under
+# another module name, so it skips this.
+if __name__ == "tlmsim.hw.noc":
+    from tlmsim.kernels import use_compiled
+
+    use_compiled(__name__, __file__)

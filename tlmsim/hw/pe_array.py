@@ -138,3 +138,12 @@ class PeArray(Component):
 
     def area_mm2(self) -> float:
         return 0.0 if self.area is None else self.area.pe_mm2 * self.config.rows * self.config.cols
+
+
+# The compiled build of this file (setup.py, tlmsim/kernels.py) takes this module's place when it is
+# installed, was built from this very source and TLMSIM_PURE is unset; the build is a copy under
+# another module name, so it skips this.
+if __name__ == "tlmsim.hw.pe_array":
+    from tlmsim.kernels import use_compiled
+
+    use_compiled(__name__, __file__)

@@ -285,3 +285,12 @@ class Sram(Component):
             f"Sram({self.name!r}, {self.capacity_bytes} B, {cfg.banks} banks x {cfg.port_width_bytes} B, "
             f"{cfg.ports} ports)"
         )
+
+
+# The compiled build of this file (setup.py, tlmsim/kernels.py) takes this module's place when it is
+# installed, was built from this very source and TLMSIM_PURE is unset; the build is a copy under
+# another module name, so it skips this.
+if __name__ == "tlmsim.hw.sram":
+    from tlmsim.kernels import use_compiled
+
+    use_compiled(__name__, __file__)

@@ -185,3 +185,12 @@ def simulate(
         controller=ctrl, plans=plans.summaries, wall_s=time.perf_counter() - wall0, events=events, verified=verified,
         layer_counters=layer_counters,
     )
+
+
+# The compiled build of this file (setup.py, tlmsim/kernels.py) takes this module's place when it is
+# installed, was built from this very source and TLMSIM_PURE is unset; the build is a copy under
+# another module name, so it skips this.
+if __name__ == "tlmsim.soc.run":
+    from tlmsim.kernels import use_compiled
+
+    use_compiled(__name__, __file__)

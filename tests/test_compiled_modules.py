@@ -1,0 +1,127 @@
+"""The compiled builds of the hot modules (tlmsim/kernels.py's HOT_MODULES, issue 17 item 5).
+
+tests/hw/test_dram_compiled.py holds the DRAM model's typed build to its source; the golden
+frames (tests/integration/test_golden_e2e.py) hold every build to the stored reports, so the CI
+run, which installs the compiled builds, checks all of them on every probe. These tests check
+the mechanism: every hot module hands itself over to its build, the finder lets a current build
+stand in without running the source (and never a stale one), the switch and ``describe`` say
+what runs, and under CI with a C compiler every build is installed and used.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import tlmsim
+from tlmsim import kernels
+
+PKG = Path(tlmsim.__file__).resolve().parent
+ROOT = PKG.parent
+
+
+def _source(name: str) -> Path:
+    return PKG.parent / (name.replace(".", "/") + ".py")
+
+
+def test_names_of_the_builds():
+    assert kernels.compiled_name("tlmsim.hw.dram") == "_tlmsim_compiled.hw_dram"
+    assert kernels.compiled_name("tlmsim.dataflow.dense_ws") == "_tlmsim_compiled.dataflow_dense_ws"
+    assert len(set(kernels.COMPILED.values())) == len(kernels.COMPILED) == len(kernels.HOT_MODULES)
+    assert list(kernels.COMPILED)[0] == "tlmsim.hw.dram"
+
+
+@pytest.mark.parametrize("name", kernels.HOT_MODULES)
+def test_every_hot_module_exists_and_ends_by_handing_over(name):
+    """The last statement of each source is ``if __name__ == <its name>: use_compiled(__name__,
+    __file__)``: a source imported without the finder still swaps in its current build, and
+    records why not otherwise; the build itself (another ``__name__``) skips it."""
+    tree = ast.parse(_source(name).read_text())
+    last = tree.body[-1]
+    assert isinstance(last, ast.If)
+    test = last.test
+    assert isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__"
+    assert isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value == name
+    call = last.body[-1].value
+    assert isinstance(call, ast.Call) and call.func.id == "use_compiled"
+    assert [a.id for a in call.args] == ["__name__", "__file__"]
+
+
+def test_the_finder_is_installed_first_by_importing_tlmsim():
+    assert isinstance(sys.meta_path[0], kernels.CompiledFinder)
+    kernels.install()  # twice: still one
+    assert sum(isinstance(f, kernels.CompiledFinder) for f in sys.meta_path) == 1
+
+
+def test_the_finder_declines_other_modules_and_the_pure_switch(monkeypatch):
+    finder = kernels.CompiledFinder()
+    assert finder.find_spec("tlmsim.report", None) is None  # not a hot module
+    monkeypatch.setenv("TLMSIM_PURE", "1")
+    assert finder.find_spec("tlmsim.hw.sram", [str(PKG / "hw")]) is None
+
+
+def _current_build(name: str):
+    """The installed build of ``name``, current with its source; else skip (fail under CI with a compiler)."""
+    from tests.hw.test_dram_compiled import _must_have_compiled
+
+    try:
+        mod = kernels._import_compiled(kernels.COMPILED[name])
+    except ImportError as exc:
+        why = f"no compiled build of {name} is installed ({exc})"
+    else:
+        if getattr(mod, "_SOURCE_SHA256", None) == kernels.source_digest(_source(name)):
+            return mod
+        why = f"the installed build of {name} is of another version of its source; reinstall to rebuild it"
+    if _must_have_compiled():
+        pytest.fail("CI with a C compiler: " + why)
+    pytest.skip(why)
+
+
+def test_a_stale_build_is_not_used(tmp_path, monkeypatch):
+    """The finder answers an import with the build only when the build was made from the very
+    source the import would load: an edited source (here a copy with one more line) is imported
+    as Python."""
+    monkeypatch.delenv("TLMSIM_PURE", raising=False)
+    build = _current_build("tlmsim.hw.sram")
+    finder = kernels.CompiledFinder()
+    spec = finder.find_spec("tlmsim.hw.sram", [str(PKG / "hw")])
+    assert spec is not None and spec.loader.create_module(spec) is build
+    (tmp_path / "sram.py").write_bytes(_source("tlmsim.hw.sram").read_bytes() + b"\n# edited\n")
+    assert finder.find_spec("tlmsim.hw.sram", [str(tmp_path)]) is None
+
+
+def test_every_build_stands_in_for_its_source():
+    """In a fresh process (TLMSIM_PURE unset) each hot module's import gives its compiled build,
+    whose source body never ran (no module of the source's name was made on the way), and
+    ``tlmsim --version`` says so."""
+    for name in kernels.HOT_MODULES:
+        _current_build(name)
+    code = ("import sys, importlib, tlmsim.kernels as k\n"
+            "made = []\n"
+            "for n in k.HOT_MODULES:\n"
+            "    m = importlib.import_module(n)\n"
+            "    made.append((n, m.__name__, k.kernel(n)))\n"
+            "print(repr(made)); print(k.describe(every=True))\n")
+    env = {k: v for k, v in os.environ.items() if k != "TLMSIM_PURE"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
+                         cwd=ROOT).stdout.splitlines()
+    made = ast.literal_eval(out[0])
+    assert made == [(n, kernels.COMPILED[n], "compiled") for n in kernels.HOT_MODULES]
+    assert out[1] == f"DRAM model: compiled; other hot modules: compiled ({len(kernels.HOT_MODULES) - 1})"
+
+
+def test_describe_names_the_modules_that_run_as_python(monkeypatch):
+    monkeypatch.setattr(kernels, "_chosen", {n: "compiled" for n in kernels.COMPILED})
+    monkeypatch.setitem(kernels._chosen, "tlmsim.hw.noc", "pure Python (the installed compiled build was made "
+                        "from another version of noc.py; reinstall to rebuild it)")
+    import tlmsim.hw.controller  # noqa: F401 -- imports noc, sram and the engine
+    text = kernels.describe()
+    assert text.startswith("DRAM model: compiled; other hot modules: compiled (")
+    assert "hw.noc: pure Python (the installed compiled build was made from another version of noc.py" in text
+    n = sum(1 for m in kernels.COMPILED if m != "tlmsim.hw.dram" and m in sys.modules)
+    assert f"compiled ({n - 1} of {n}; hw.noc: " in text
