@@ -390,6 +390,18 @@ def _overlaps(a: list[tuple[int, int]], lo: int, hi: int) -> bool:
     return any(x < hi and lo < y for x, y in a)
 
 
+def _mark(marks: dict, env: simpy.Environment, key: tuple[int, str]) -> simpy.Event:
+    """The event of ``key`` (tile index, "loaded" or "stored") in ``marks``, made on first use.
+    A module function, not a function nested in :meth:`Controller._run_stage`: in the compiled
+    build a generator's locals live in one closure record that a nested function refers to, so
+    the pair (record, function) would keep the stage's plans alive after the stage, until the
+    cyclic collector runs (tests/dataflow/test_lazy_plans.py counts the live tiles)."""
+    ev = marks.get(key)
+    if ev is None:
+        ev = marks[key] = env.event()
+    return ev
+
+
 def _common_bytes(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> int:
     """Bytes in both of two merged range lists."""
     return sum(max(0, min(y, q) - max(x, p)) for x, y in a for p, q in b)
@@ -1843,16 +1855,9 @@ class Controller(Component):
         raw, war, fills = layer_hazards(p, q, n)
         marks: dict[tuple[int, str], simpy.Event] = {}
         self._tile_events[pi] = marks
-
-        def mark(key):
-            ev = marks.get(key)
-            if ev is None:
-                ev = marks[key] = env.event()
-            return ev
-
-        self._hazards[qi] = ({t: [mark((x, "stored")) for x in sorted(xs)] for t, xs in raw.items()},
-                             {t: [mark(k) for k in sorted(ks)] for t, ks in war.items()},
-                             {i: [mark(k) for k in sorted(ks)] for i, ks in fills.items()})
+        self._hazards[qi] = ({t: [_mark(marks, env, (x, "stored")) for x in sorted(xs)] for t, xs in raw.items()},
+                             {t: [_mark(marks, env, k) for k in sorted(ks)] for t, ks in war.items()},
+                             {i: [_mark(marks, env, k) for k in sorted(ks)] for i, ks in fills.items()})
         procs = [env.process(self._run_layer(p, None, allocate=False)),
                  env.process(self._run_layer(q, nxt, allocate=False, live=[p, q]))]
         yield _AllDone(env, procs)
