@@ -292,6 +292,7 @@ class Noc(Component):
         end = max(tail[e] + 1 + (l if e else r) for e in tree.ends)
         return end, sum(w), sum(delta[1:])
 
+    # @cython.locals(s=cython.longlong, f=cython.longlong, nbytes=cython.longlong, slack=cython.longlong, r=cython.longlong, l=cython.longlong, d=cython.longlong, e=cython.longlong, fl=cython.longlong, w=cython.longlong, wait_total=cython.longlong, credit=cython.longlong, backs_up=cython.bint)
     def _book_chain(self, path: tuple, s: int, f: int, nbytes: int, slack: int) -> tuple[int, int, int]:
         """:meth:`_book_tree` for a worm whose routers do not branch, with buffers
         covering the credit round trip (slack >= 0): the heads, then the closed form
@@ -429,6 +430,7 @@ class Noc(Component):
         self.record(txn, start_ps, end_ps, wait_ps)
         return end_ps
 
+    # @cython.locals(nbytes=cython.longlong, start_ps=cython.longlong, period=cython.longlong, s=cython.longlong, f=cython.longlong, end=cython.longlong, wait=cython.longlong, credit=cython.longlong, hops=cython.longlong)
     def book(self, cmd: Cmd, address: int, nbytes: int, source: str, destination: str, start_ps: int,
              layer: int) -> tuple[int, int]:
         """:meth:`reserve` without the hop's record: book a transfer of ``nbytes`` from
@@ -459,6 +461,7 @@ class Noc(Component):
         if wait:
             self._link_wait[link] = self._link_wait.get(link, 0) + wait
 
+    # @cython.locals(s=cython.longlong, f=cython.longlong, nbytes=cython.longlong, r=cython.longlong, l=cython.longlong, e=cython.longlong, fi=cython.longlong, fo=cython.longlong, ready=cython.longlong, wait=cython.longlong, fl=cython.longlong)
     def _send(self, src: str, dst: str, s: int, f: int, nbytes: int) -> tuple[int, int, int, int]:
         """Book one unicast; returns (tail arrival cycle, cycles waited for busy
         links, cycles stalled for credits, hops)."""

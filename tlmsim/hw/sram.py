@@ -123,6 +123,7 @@ class Sram(Component):
         self.record(txn, start_ps, end_ps, wait_ps)
         return end_ps
 
+    # @cython.locals(a=cython.longlong, n=cython.longlong, start_ps=cython.longlong, period=cython.longlong, s=cython.longlong, pf=cython.longlong, p=cython.longlong, s1=cython.longlong, w=cython.longlong, nb=cython.longlong, first=cython.longlong, lines=cython.longlong, q=cython.longlong, r=cython.longlong, b0=cython.longlong, ideal=cython.longlong, floor=cython.longlong, base=cython.longlong, new_floor=cython.longlong, occ_end=cython.longlong, b=cython.longlong, fb=cython.longlong, k=cython.longlong, e=cython.longlong, i=cython.longlong, end_ps=cython.longlong, port_wait=cython.longlong, conflict=cython.longlong)
     def book(self, cmd: Cmd, a: int, n: int, source: str, destination: str, start_ps: int,
              layer: int) -> tuple[int, int]:
         """:meth:`reserve` without the hop's record: book an access of ``n`` bytes at
