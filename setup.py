@@ -25,13 +25,12 @@ from setuptools import Extension, find_packages, setup
 from setuptools.command.build_ext import build_ext
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from tlmsim.kernels import COMPILED as MODULES  # noqa: E402 -- stdlib only: which modules, their builds' names
-from tlmsim.kernels import typed_source  # noqa: E402 -- the declarations' comments -> decorators
+from tlmsim import kernels  # noqa: E402 -- stdlib only: which modules compile; declarations' comments -> decorators
 
 SHIPPED = {"tlmsim.platforms": "platforms", "tlmsim.workloads": "workloads"}
 ROOT = Path(__file__).resolve().parent
 #: compiled build -> the source it is built from (tlmsim/kernels.py's COMPILED, turned around)
-COMPILED = {build: module.replace(".", "/") + ".py" for module, build in MODULES.items()}
+COMPILED = {build: module.replace(".", "/") + ".py" for module, build in kernels.COMPILED.items()}
 #: where the build-time copies go (under build/, which git ignores)
 COPIES = Path("build") / "cython-src"
 #: -O2 without debug info: about as fast as the interpreter's default -O3 -g and quicker to build
@@ -57,7 +56,7 @@ def _copy(name: str, source: str) -> str:
     pxd = (ROOT / source).with_suffix(".pxd")
     decl = pxd.read_bytes() if pxd.exists() else b""
     digest = hashlib.sha256(text + decl).hexdigest()
-    typed, _n = typed_source(text.decode("utf-8"))
+    typed, _n = kernels.typed_source(text.decode("utf-8"))
     body = typed.encode("utf-8") + (f"\n\n_SOURCE_SHA256 = {digest!r}  # written by setup.py: the source this build is of\n"
                                     .encode())
     out = COPIES / Path(*name.split(".")).with_suffix(".py")

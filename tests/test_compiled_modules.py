@@ -33,7 +33,7 @@ def test_names_of_the_builds():
     assert kernels.compiled_name("tlmsim.hw.dram") == "_tlmsim_compiled.hw_dram"
     assert kernels.compiled_name("tlmsim.dataflow.dense_ws") == "_tlmsim_compiled.dataflow_dense_ws"
     assert len(set(kernels.COMPILED.values())) == len(kernels.COMPILED) == len(kernels.HOT_MODULES)
-    assert list(kernels.COMPILED)[0] == "tlmsim.hw.dram"
+    assert next(iter(kernels.COMPILED)) == "tlmsim.hw.dram"
 
 
 @pytest.mark.parametrize("name", kernels.HOT_MODULES)

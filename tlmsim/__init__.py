@@ -28,6 +28,6 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 )
 
 # the compiled builds of the hot modules stand in for their sources when current (tlmsim/kernels.py)
-from tlmsim import kernels as _kernels  # noqa: E402
+from tlmsim import kernels as _kernels
 
 _kernels.install()
