@@ -216,10 +216,11 @@ def describe(every: bool = False) -> str:
         return dram
     states = {n: _chosen.get(n, "pure Python") for n in others}
     kinds = sorted(set(states.values()))
+    seen = "" if every else " imported"  # without every: the modules this process has imported so far
     if len(kinds) == 1:
-        what = f"{kinds[0]} ({len(others)})" if kinds[0] == "compiled" else f"{kinds[0]} ({len(others)} modules)"
+        what = f"{kinds[0]} ({len(others)}{seen})" if kinds[0] == "compiled" else f"{kinds[0]} ({len(others)}{seen} modules)"
     else:
         pure = [n.removeprefix("tlmsim.") for n in others if states[n] != "compiled"]
         why = sorted({states[n] for n in others if states[n] != "compiled"})
-        what = f"compiled ({len(others) - len(pure)} of {len(others)}; {', '.join(pure)}: {'; '.join(why)})"
+        what = f"compiled ({len(others) - len(pure)} of {len(others)}{seen}; {', '.join(pure)}: {'; '.join(why)})"
     return f"{dram}; other hot modules: {what}"

@@ -370,6 +370,7 @@ def test_tlmsim_pure_forces_the_source_module():
     # importing the DRAM model imports the engine modules it builds on: pure too, and said so
     assert out[2].startswith("DRAM model: pure Python (TLMSIM_PURE is set); other hot modules: pure Python "
                              "(TLMSIM_PURE is set) (")
+    assert out[2].endswith(" imported modules)")
 
 
 def test_the_source_runs_without_cython():
