@@ -132,3 +132,21 @@ def test_describe_names_the_modules_that_run_as_python(monkeypatch):
     monkeypatch.setitem(kernels._chosen, "tlmsim.hw.noc", "compiled")
     assert kernels.describe() == f"DRAM model: compiled; other hot modules: compiled ({n} imported)"
     assert kernels.describe(every=True) == f"DRAM model: compiled; other hot modules: compiled ({n})"
+
+
+def test_a_build_whose_body_fails_leaves_the_source(tmp_path, monkeypatch):
+    """A stale build may fail in its own body (a name its copy imports was since renamed, say): the
+    finder declines and use_compiled records why, whatever the exception; the source stands."""
+    pkg = tmp_path / "_tlmsim_fake_build"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "hw_sram.py").write_text("raise RuntimeError('a stale body')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv("TLMSIM_PURE", raising=False)
+    monkeypatch.setitem(kernels.COMPILED, "tlmsim.hw.sram", "_tlmsim_fake_build.hw_sram")
+    monkeypatch.setattr(kernels, "_chosen", {})
+    assert kernels.CompiledFinder().find_spec("tlmsim.hw.sram", [str(PKG / "hw")]) is None
+    before = sys.modules.get("tlmsim.hw.sram")
+    assert kernels.use_compiled("tlmsim.hw.sram", _source("tlmsim.hw.sram")) is False
+    assert sys.modules.get("tlmsim.hw.sram") is before
+    assert kernels._chosen["tlmsim.hw.sram"] == "pure Python (the compiled build does not import: a stale body)"

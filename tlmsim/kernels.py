@@ -140,7 +140,7 @@ def use_compiled(name: str, path: str | os.PathLike) -> bool:
         return False
     try:
         mod = _import_compiled(COMPILED[name])
-    except ImportError as exc:
+    except Exception as exc:  # noqa: BLE001 -- a stale build whose body no longer runs: the source stands
         missing = isinstance(exc, ModuleNotFoundError) and exc.name in (COMPILED[name], COMPILED[name].split(".")[0])
         _chosen[name] = "pure Python (" + ("no compiled build installed" if missing
                                             else f"the compiled build does not import: {exc}") + ")"
@@ -184,8 +184,8 @@ class CompiledFinder(importlib.abc.MetaPathFinder):
             return None
         try:
             mod = _import_compiled(cname)
-        except ImportError:
-            return None  # the source's own call of use_compiled records why
+        except Exception:  # noqa: BLE001 -- none, or a stale build whose body fails: use_compiled records why
+            return None
         if getattr(mod, "_SOURCE_SHA256", None) != source_digest(source.origin):
             return None
         _chosen[fullname] = "compiled"
