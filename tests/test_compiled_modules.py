@@ -150,3 +150,79 @@ def test_a_build_whose_body_fails_leaves_the_source(tmp_path, monkeypatch):
     assert kernels.use_compiled("tlmsim.hw.sram", _source("tlmsim.hw.sram")) is False
     assert sys.modules.get("tlmsim.hw.sram") is before
     assert kernels._chosen["tlmsim.hw.sram"] == "pure Python (the compiled build does not import: a stale body)"
+
+
+def _bound_names(fn: ast.AST) -> set[str]:
+    """Names a function binds itself: its parameters and every name it stores (not those of the
+    functions nested in it)."""
+    out = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
+    out |= {a.arg for a in (fn.args.vararg, fn.args.kwarg) if a is not None}
+    stack = list(fn.body) if isinstance(fn.body, list) else [fn.body]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            if not isinstance(n, ast.Lambda):
+                out.add(n.name)
+            continue
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+            out.add(n.id)
+        stack.extend(ast.iter_child_nodes(n))
+    return out
+
+
+def _own_nodes(fn: ast.AST):
+    """The nodes of ``fn``'s own body (not of the functions and lambdas nested in it)."""
+    stack = list(fn.body) if isinstance(fn.body, list) else [fn.body]
+    while stack:
+        n = stack.pop()
+        yield n
+        if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            stack.extend(ast.iter_child_nodes(n))
+
+
+def _nested_readers(tree: ast.AST) -> list[str]:
+    """Functions and lambdas nested in a generator that read the generator's own names (a name a
+    lambda takes as a default argument is read when the lambda is made, not kept)."""
+    offenders = []
+    for fn in ast.walk(tree):
+        if not isinstance(fn, ast.FunctionDef):
+            continue
+        own = list(_own_nodes(fn))
+        if not any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in own):
+            continue
+        bound = _bound_names(fn)
+        for inner in sorted((n for n in own if isinstance(n, (ast.FunctionDef, ast.Lambda))), key=lambda n: n.lineno):
+            defaults = [d for d in [*inner.args.defaults, *inner.args.kw_defaults] if d is not None]
+            in_defaults = {id(n) for d in defaults for n in ast.walk(d)}
+            reads = {n.id for n in ast.walk(inner)
+                     if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in in_defaults}
+            free = (reads - _bound_names(inner)) & bound
+            if free:
+                offenders.append(f"{fn.name}:{inner.lineno} reads {sorted(free)}")
+    return offenders
+
+
+@pytest.mark.parametrize("name", kernels.HOT_MODULES)
+def test_no_generator_of_a_hot_module_nests_a_function_that_reads_its_locals(name):
+    """In the compiled build a generator keeps its locals in one closure record, which a function
+    nested in it and reading them refers to: the record and the function are then a reference
+    cycle that keeps everything the generator held alive after it ended, until the cyclic collector
+    runs (a finished pipeline stage's plans, session 18: Controller._run_stage). The pure build
+    frees them as the generator ends. So no generator of a hot module nests a function or lambda
+    that reads the generator's own names (a lambda may take values as default arguments)."""
+    assert _nested_readers(ast.parse(_source(name).read_text())) == []
+
+
+def test_the_generator_check_sees_a_nested_reader():
+    """The check above on a sample: a nested function reading the generator's local is found; a
+    lambda taking it as a default argument, a plain function's nested reader, are not."""
+    code = ("def gen(env):\n"
+            "    marks = {}\n"
+            "    def mark(k):\n"
+            "        return marks.get(k)\n"
+            "    cb = lambda ev, m=marks: m.clear()\n"
+            "    yield mark(1)\n"
+            "def plain():\n"
+            "    n = 1\n"
+            "    return lambda: n\n")
+    assert _nested_readers(ast.parse(code)) == ["gen:3 reads ['marks']"]
