@@ -1,7 +1,7 @@
 """The compiled build of the DRAM model against its pure-Python source (issue 17 item 5).
 
 ``pip install .`` compiles a copy of tlmsim/hw/dram.py with Cython into
-``_tlmsim_compiled.dram`` when it can (setup.py); tlmsim/kernels.py puts it in the place of
+``_tlmsim_compiled.hw_dram`` (``kernels.COMPILED``; session 18 renamed it from ``_tlmsim_compiled.dram``) when it can (setup.py); tlmsim/kernels.py puts it in the place of
 ``tlmsim.hw.dram`` unless ``TLMSIM_PURE=1``. These tests load both side by side in one process
 (the pure source under another module name, so it does not hand itself over) and require the
 same completion times, command log (in logging order), counters, stalls, background cycles and
