@@ -152,32 +152,27 @@ def test_a_build_whose_body_fails_leaves_the_source(tmp_path, monkeypatch):
     assert kernels._chosen["tlmsim.hw.sram"] == "pure Python (the compiled build does not import: a stale body)"
 
 
-def _bound_names(fn: ast.AST) -> set[str]:
-    """Names a function binds itself: its parameters and every name it stores (not those of the
-    functions nested in it)."""
-    out = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
-    out |= {a.arg for a in (fn.args.vararg, fn.args.kwarg) if a is not None}
-    stack = list(fn.body) if isinstance(fn.body, list) else [fn.body]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            if not isinstance(n, ast.Lambda):
-                out.add(n.name)
-            continue
-        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
-            out.add(n.id)
-        stack.extend(ast.iter_child_nodes(n))
-    return out
-
-
 def _own_nodes(fn: ast.AST):
-    """The nodes of ``fn``'s own body (not of the functions and lambdas nested in it)."""
+    """The nodes of ``fn``'s own body (a nested function, lambda or class itself, not its insides)."""
     stack = list(fn.body) if isinstance(fn.body, list) else [fn.body]
     while stack:
         n = stack.pop()
         yield n
         if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
             stack.extend(ast.iter_child_nodes(n))
+
+
+def _bound_names(fn: ast.AST) -> set[str]:
+    """Names a function binds itself: its parameters and every name it stores, the functions and
+    classes it defines included (not the names bound inside them)."""
+    out = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
+    out |= {a.arg for a in (fn.args.vararg, fn.args.kwarg) if a is not None}
+    for n in _own_nodes(fn):
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out.add(n.name)
+        elif isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+            out.add(n.id)
+    return out
 
 
 def _nested_readers(tree: ast.AST) -> list[str]:

@@ -131,6 +131,22 @@ def _import_compiled(cname: str):
         raise
 
 
+def _current_build(name: str, path: str | os.PathLike):
+    """``(build, what runs)``: the compiled build of module ``name`` and "compiled" when it was made
+    from the source file ``path``; else ``(None, "pure Python (why)")``. Shared by the import hook
+    (:class:`CompiledFinder`) and :func:`use_compiled`."""
+    try:
+        mod = _import_compiled(COMPILED[name])
+    except Exception as exc:  # noqa: BLE001 -- none, or a stale build whose body no longer runs: the source stands
+        missing = isinstance(exc, ModuleNotFoundError) and exc.name in (COMPILED[name], COMPILED[name].split(".")[0])
+        return None, "pure Python (" + ("no compiled build installed" if missing
+                                         else f"the compiled build does not import: {exc}") + ")"
+    if getattr(mod, "_SOURCE_SHA256", None) != source_digest(path):
+        return None, ("pure Python (the installed compiled build was made from another version of "
+                      f"{os.path.basename(path)}; reinstall to rebuild it)")
+    return mod, "compiled"
+
+
 def use_compiled(name: str, path: str | os.PathLike) -> bool:
     """Called by module ``name`` (file ``path``) at the end of its import: replace it in
     ``sys.modules`` by its compiled build if allowed (see the module docstring); record the
@@ -138,22 +154,13 @@ def use_compiled(name: str, path: str | os.PathLike) -> bool:
     if pure_forced():
         _chosen[name] = "pure Python (TLMSIM_PURE is set)"
         return False
-    try:
-        mod = _import_compiled(COMPILED[name])
-    except Exception as exc:  # noqa: BLE001 -- a stale build whose body no longer runs: the source stands
-        missing = isinstance(exc, ModuleNotFoundError) and exc.name in (COMPILED[name], COMPILED[name].split(".")[0])
-        _chosen[name] = "pure Python (" + ("no compiled build installed" if missing
-                                            else f"the compiled build does not import: {exc}") + ")"
-        return False
-    if getattr(mod, "_SOURCE_SHA256", None) != source_digest(path):
-        _chosen[name] = ("pure Python (the installed compiled build was made from another version of "
-                         f"{os.path.basename(path)}; reinstall to rebuild it)")
+    mod, _chosen[name] = _current_build(name, path)
+    if mod is None:
         return False
     sys.modules[name] = mod
     parent, _, child = name.rpartition(".")
     if parent in sys.modules:
         setattr(sys.modules[parent], child, mod)
-    _chosen[name] = "compiled"
     return True
 
 
@@ -176,19 +183,14 @@ class CompiledFinder(importlib.abc.MetaPathFinder):
     (see the module docstring); else it declines and the source is imported as usual."""
 
     def find_spec(self, fullname, path, target=None):
-        cname = COMPILED.get(fullname)
-        if cname is None or pure_forced():
+        if fullname not in COMPILED or pure_forced():
             return None
         source = importlib.machinery.PathFinder.find_spec(fullname, path)
         if source is None or not source.has_location:
             return None
-        try:
-            mod = _import_compiled(cname)
-        except Exception:  # noqa: BLE001 -- none, or a stale build whose body fails: use_compiled records why
-            return None
-        if getattr(mod, "_SOURCE_SHA256", None) != source_digest(source.origin):
-            return None
-        _chosen[fullname] = "compiled"
+        mod, _chosen[fullname] = _current_build(fullname, source.origin)
+        if mod is None:
+            return None  # the source is imported; its own call of use_compiled records why again
         return importlib.util.spec_from_loader(fullname, _Built(mod), origin=mod.__file__)
 
 
