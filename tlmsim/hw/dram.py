@@ -1157,7 +1157,7 @@ class Dram(Component):
         chan.nrq = nr
         return self._batch_done(ch, gb, row, last, step, e, served, k, moved, direct) + (other_row,)
 
-    # @cython.locals(ch=cython.longlong, last=cython.longlong, limit=cython.longlong, pend=cython.longlong, base=cython.longlong, g0=cython.longlong, g1=cython.longlong, l0=cython.longlong, l1=cython.longlong, row0=cython.longlong, row1=cython.longlong, st0=cython.longlong, st1=cython.longlong, c0=cython.longlong, c1=cython.longlong, tccd_l=cython.longlong, step_s=cython.longlong, rq_depth=cython.longlong, depth=cython.longlong, nr=cython.longlong, moved=cython.longlong, direct=cython.longlong, p=cython.longlong, e0=cython.longlong, e1=cython.longlong, x=cython.longlong, k=cython.longlong, k1=cython.longlong, busy1=cython.longlong, rl_bc=cython.longlong, m=cython.longlong, row=cython.longlong, orow=cython.longlong, i=cython.longlong, n0=cython.longlong, n1=cython.longlong, w0=cython.longlong, w1=cython.longlong, other_row=cython.bint, one=cython.bint, stop=cython.bint, chan=_Chan, it=_Req, o=_Req, tx=_Txn, t0=_Txn, t1=_Txn, q0=list, q1=list, q=list, oq=list, open_=list, lcb=list, wpend=dict, served=list, at=list, gbs=list, rows=list, reads_left=dict, hits=list, c=dict)
+    # @cython.locals(ch=cython.longlong, last=cython.longlong, limit=cython.longlong, pend=cython.longlong, base=cython.longlong, g0=cython.longlong, g1=cython.longlong, l0=cython.longlong, l1=cython.longlong, row0=cython.longlong, row1=cython.longlong, st0=cython.longlong, st1=cython.longlong, c0=cython.longlong, c1=cython.longlong, tccd_l=cython.longlong, step_s=cython.longlong, rq_depth=cython.longlong, depth=cython.longlong, nr=cython.longlong, moved=cython.longlong, direct=cython.longlong, p=cython.longlong, e0=cython.longlong, e1=cython.longlong, x=cython.longlong, k=cython.longlong, k1=cython.longlong, busy1=cython.longlong, rl_bc=cython.longlong, m=cython.longlong, row=cython.longlong, orow=cython.longlong, i=cython.longlong, n0=cython.longlong, n1=cython.longlong, w0=cython.longlong, w1=cython.longlong, starve=cython.longlong, nb=cython.longlong, rr=cython.longlong, other_row=cython.bint, one=cython.bint, stop=cython.bint, chan=_Chan, it=_Req, o=_Req, h0=_Req, h1=_Req, tx=_Txn, t0=_Txn, t1=_Txn, q0=list, q1=list, q=list, oq=list, open_=list, lcb=list, wpend=dict, served=list, at=list, gbs=list, rows=list, reads_left=dict, hits=list, c=dict)
     def _pair_batch(self, ch: int, banks: list, stat: dict, last: int, limit: int, pend: int):
         """:meth:`_hit_run` with exactly two busy banks, of one rank (the rank of the previous
         RD, at ``last``) and in different bank groups: the per-RD step of :meth:`_hit_run`
@@ -1170,16 +1170,19 @@ class Dram(Component):
         p + burst the data bus (same rank: no tRTRS) and p + 1 the command bus; that is
         max(stat_g, p + s, c_g + tCCD_L) with s = max(tCCD_S, burst, 1). The earlier of the
         two banks issues. (With tCCD_L <= 2 s and the queues full, this is strict
-        alternation at s cycles apart.) A tie would go to the tie-break (aged, then oldest):
-        the batch stops before it, and the caller's general step takes it.
+        alternation at s cycles apart.) A tie goes to the tie-break of the caller's general
+        step (and of :meth:`_pick`): a head waiting ``starvation_cycles`` or more (aged) first,
+        the older of two aged heads first, else round robin from the bank after the previous
+        RD's (``chan.rr``), which is the other bank. (With tCCD_L <= s, e.g. LPDDR4's BL16
+        burst of 8 cycles against tCCD_L 6, every step after the first is such a tie.)
 
         Each RD serves the head of its bank's command queue, which the bank's read queue
         refills; offers that hit the open row of one of the two banks are accepted as room
-        frees, exactly as in :meth:`_hit_run`. Stops before an RD at or after ``limit`` or a
-        tie, and after the RD whose offer step meets an offer it cannot take (another bank,
-        a write, another row, an address in the write buffer, a bank with an empty queue:
-        left to the caller's offer step), that leaves its bank's queue empty, or that moves a
-        request of another row in from the read queue (the run ends there). Logs the RDs and
+        frees, exactly as in :meth:`_hit_run`. Stops before an RD at or after ``limit``, and
+        after the RD whose offer step meets an offer it cannot take (another bank, a write,
+        another row, an address in the write buffer, a bank with an empty queue: left to the
+        caller's offer step), that leaves its bank's queue empty, or that moves a request of
+        another row in from the read queue (the run ends there). Logs the RDs and
         completes their transactions in RD order (the counters ``pend`` of the caller's earlier
         RDs first); returns (RDs served, requests moved from the read queues, offers placed
         straight into a command queue, the bank of the last RD, {bank: its last RD}, whether a
@@ -1210,6 +1213,9 @@ class Dram(Component):
         gbs: list[int] = []  # the bank of each RD
         rows: list[int] = []  # its row
         k1 = 0  # RDs of bank g1
+        starve = s.starvation_cycles
+        nb = self._bpc
+        rr = chan.rr  # the local bank of the previous RD (round robin)
         while True:
             e0 = p + step_s
             e1 = e0
@@ -1223,18 +1229,25 @@ class Dram(Component):
                 e1 = x
             if st1 > e1:
                 e1 = st1
-            if e0 < e1:
+            if e0 == e1:
+                # a tie: aged first (the older of two), else round robin from the bank after rr
                 if e0 >= limit:
                     break
-                p = c0 = e0
-                q, rqb, one, row = q0, r0_, False, row0
-            elif e1 < e0:
-                if e1 >= limit:
-                    break
-                p = c1 = e1
-                q, rqb, one, row = q1, r1_, True, row1
+                h0, h1 = q0[0], q1[0]
+                one = ((0, h1.seq) if e0 - h1.queued >= starve else (1, (l1 - rr - 1) % nb)) < (
+                    (0, h0.seq) if e0 - h0.queued >= starve else (1, (l0 - rr - 1) % nb))
             else:
-                break  # a tie: the caller's tie-break
+                one = e1 < e0
+                if (e1 if one else e0) >= limit:
+                    break
+            if one:
+                p = c1 = e1
+                q, rqb, row = q1, r1_, row1
+                rr = l1
+            else:
+                p = c0 = e0
+                q, rqb, row = q0, r0_, row0
+                rr = l0
             served.append(q.pop(0))
             at.append(p)
             if one:
