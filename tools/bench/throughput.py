@@ -30,6 +30,7 @@ checked chunk by chunk and dropped).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import resource
 import statistics
 import subprocess
@@ -110,6 +111,10 @@ def scalesim_comparison(python: str, platform: str) -> None:
     print(f"  tlmsim run (T=4)   wall {tw:8.2f} s   CPU {tc:8.2f} s   (mean of the runs before and after SCALE-Sim)")
     print(f"  SCALE-Sim 3.0.0    wall {s[0]:8.2f} s   CPU {s[1]:8.2f} s")
     print(f"  SCALE-Sim / tlmsim wall {s[0] / tw:8.1f} x   CPU {s[1] / tc:8.1f} x   (aim >= 100 x)")
+    if importlib.util.find_spec("pyarrow") is not None:
+        # measured in session 19: 0.40 -> 0.60-0.65 CPU s on this comparison (docs/performance.md)
+        print("  note: pyarrow is installed here, so `tlmsim run` also writes every table as Parquet (importing "
+              "pandas and pyarrow, about 0.2 s); the README's `pip install .` has no pyarrow")
 
 
 def dram_scale(platform, blocks: int, block_bytes: int) -> None:
