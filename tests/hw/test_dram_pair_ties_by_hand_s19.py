@@ -74,14 +74,13 @@ def test_aged_heads_settle_ties_oldest_first(batched, starve):
     assert batched["RDs"] >= 12
 
 
-def test_an_aged_head_goes_before_the_round_robin_bank(batched):
-    # Two reads, both schedulers compared by run(): X, 8 bursts of bank A only (mapping bank group
-    # lowest: X at A's columns 0-7 needs addresses 2 j), offered first, and Y, 8 bursts of bank B,
-    # offered at the same time; command queues 2, read queue 2. Ties at every RD after the two banks'
-    # first; with starvation 6 the head of the bank not just served has waited 10 >= 6 and goes
-    # first unless the served bank's head is older and aged too. Whatever each tie's reason, the fast
-    # scheduler's batches must choose exactly as the plain per-RD scheduler (run() compares the
-    # logs, completions, counts and stalls of both)
+def test_ties_of_one_burst_reads_match_the_plain_scheduler_at_every_starvation_limit(batched):
+    # Sixteen one-burst reads at 0, both schedulers compared by run(): x0-x7 in bank A (columns
+    # 0-7), then y0-y7 in bank B; command queues 2, read queue 2. Ties at every RD after the two
+    # banks' first; at starvation 6 and 12 heads age inside the batches (the head of the bank not
+    # just served has waited 10), at 1000 none does. Whatever each tie's reason, the fast scheduler's
+    # batches must choose exactly as the plain per-RD scheduler (run() compares the logs,
+    # completions, counts and stalls of both), and the RDs come in time order
     from tests.hw.test_dram_fast_by_hand_s11 import R, a2
 
     reqs = [(f"x{j}", a2(0, bg=0, col=j), 0, R, 1) for j in range(8)]

@@ -113,9 +113,9 @@ def run_guarded(env: simpy.Environment, ctrl: Controller, recorder: Recorder,
 #: that reference counting frees; at the default, the young generation is scanned every 700 of
 #: them and its survivors (the plans, queues and counters that live for a layer or the run) are
 #: scanned again and again. At 50,000 the rare cycles (a finished generator and its closure) are
-#: still collected during the run, a few MB at most are held until then, and a DRAM-bound run
-#: takes about a tenth less CPU time (docs/performance.md, "Session 19: the collector during a
-#: run"). The reports do not depend on it.
+#: still collected during the run, a few MB at most are held until then, and a long run takes up
+#: to a tenth less CPU time (docs/performance.md, "Session 19: two-bank batches through ties, and
+#: the cyclic collector during a run"). The reports do not depend on it.
 RUN_GC_THRESHOLD = (50_000, 20, 20)
 
 
