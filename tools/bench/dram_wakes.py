@@ -17,6 +17,13 @@ model is forced); the run and its report are the same as ``tlmsim run``'s.
 ``--timesteps`` / ``--layers`` (a workload YAML only): run a shortened copy (T timesteps,
 the first K layers), e.g. to profile a slow cell in seconds.
 
+It also counts how the RDs were served (session 19): in two-bank batches
+(``Dram._pair_batch``), in lone-bank batches (``Dram._solo_batch``), and one at a time (the
+rest: ``_hit_run``'s general step and ``_issue``), with the batch calls that served none.
+A batch serves its RDs at a fraction of the per-RD cost; a cell whose batches serve few
+RDs, or whose batch calls mostly serve none, is slow for that reason (on edge-lpddr4
+every two-bank batch stopped at a tie until session 19: docs/performance.md).
+
 Cases (first that holds): ``no_queue`` (nothing queued: no wake), ``plain`` (a model
 without the bound), ``write_offered_behind_read`` / ``write_offered_at_head`` (a write
 waits in the offering queue: behind a read that waits for room in the read queue, or at
@@ -68,6 +75,7 @@ def count_wakes(platform, workload) -> tuple[collections.Counter, object]:
 
     counts: collections.Counter = collections.Counter()
     schedule, on_wake = Dram._schedule, Dram._on_wake
+    pair, solo = Dram._pair_batch, Dram._solo_batch
 
     def counted_schedule(self, ch, nxt):
         counts[classify(self, ch, nxt)] += 1
@@ -77,12 +85,33 @@ def count_wakes(platform, workload) -> tuple[collections.Counter, object]:
         counts["wake"] += 1
         return on_wake(self, ch, at)
 
+    def batch(kind, f):
+        def counted(self, *a):
+            out = f(self, *a)
+            counts[f"{kind}_calls"] += 1
+            counts[f"{kind}_rds"] += out[0]
+            counts[f"{kind}_none"] += out[0] == 0
+            return out
+        return counted
+
     Dram._schedule, Dram._on_wake = counted_schedule, counted_wake
+    Dram._pair_batch, Dram._solo_batch = batch("pair", pair), batch("solo", solo)
     try:
         result = simulate(platform, workload, seed=0)
     finally:
         Dram._schedule, Dram._on_wake = schedule, on_wake
+        Dram._pair_batch, Dram._solo_batch = pair, solo
+    counts["rds"] = result.components["dram"].stats.c["rd"]
     return counts, result
+
+
+def rd_paths(counts: collections.Counter) -> list[tuple[str, int, int, int]]:
+    """(path, RDs, calls, calls that served none) for the two-bank batches, the lone-bank
+    batches and the RDs served one at a time (no calls counted)."""
+    single = counts["rds"] - counts["pair_rds"] - counts["solo_rds"]
+    return [("two-bank batches", counts["pair_rds"], counts["pair_calls"], counts["pair_none"]),
+            ("lone-bank batches", counts["solo_rds"], counts["solo_calls"], counts["solo_none"]),
+            ("one at a time", single, 0, 0)]
 
 
 def shortened(path: str, timesteps: int | None, layers: int | None, into: Path) -> str:
@@ -129,6 +158,11 @@ def main() -> None:
     for case in CASES:
         if counts[case]:
             print(f"  {case:28} {counts[case]:10d}  {100 * counts[case] / calls:5.1f} %")
+    print(f"{counts['rds']} RDs served:")
+    for path, rds, n, none in rd_paths(counts):
+        share = f"{100 * rds / counts['rds']:5.1f} %" if counts["rds"] else "    -  "
+        calls_text = f"  in {n} calls, {none} of them serving none" if n else ""
+        print(f"  {path:28} {rds:10d}  {share}{calls_text}")
 
 
 if __name__ == "__main__":
