@@ -61,18 +61,26 @@ def test_each_case_of_the_wake_decision():
                           "buffered_write_forwardable", "buffered_write_offers", "no_read", "bound")
 
 
-def test_a_counted_run_is_the_run_and_prints_its_cases():
+def counted_run(platform: str, workload: str, dataflow: str, then: str) -> list[str]:
+    """In a fresh pure-Python process: load the cell as ``p``, ``w``, run the tool's ``count_wakes``
+    on it (``counts``, ``counted``; the tool's globals as ``g``), run ``then`` (which prints);
+    its printed words."""
     code = (
         "import runpy; g = runpy.run_path(%r);"
         "from tlmsim.platform import load_platform; from tlmsim.workload import load_workload;"
         "from tlmsim.soc.run import simulate;"
-        "p = load_platform('no-glb', ['dataflow.name=dense-os']); w = load_workload('digits-conv', seed=0);"
-        "plain = simulate(p, w, seed=0); counts, counted = g['count_wakes'](p, w);"
-        "print(plain.end_ps, counted.end_ps, plain.recorder.issued, counted.recorder.issued,"
-        " sum(counts[c] for c in g['CASES']) > 0, counts['wake'] > 0)"
-    ) % str(TOOL)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**os.environ, "TLMSIM_PURE": "1"}).stdout.split()
+        "p = load_platform(%r, ['dataflow.name=%s']); w = load_workload(%r, seed=0);"
+        "counts, counted = g['count_wakes'](p, w);"
+    ) % (str(TOOL), platform, dataflow, workload)
+    return subprocess.run([sys.executable, "-c", code + then], capture_output=True, text=True, check=True,
+                          env={**os.environ, "TLMSIM_PURE": "1"}).stdout.split()
+
+
+def test_a_counted_run_is_the_run_and_prints_its_cases():
+    out = counted_run("no-glb", "digits-conv", "dense-os",
+                      "plain = simulate(p, w, seed=0);"
+                      "print(plain.end_ps, counted.end_ps, plain.recorder.issued, counted.recorder.issued,"
+                      " sum(counts[c] for c in g['CASES']) > 0, counts['wake'] > 0)")
     assert out[0] == out[1] and out[2] == out[3]  # the wrapper only reads: the same end and transactions
     assert out[4:] == ["True", "True"]
     text = subprocess.run([sys.executable, str(TOOL), "no-glb", "digits-conv", "dense-os"], capture_output=True,
@@ -93,15 +101,8 @@ def test_two_bank_batches_serve_rds_on_lpddr4():
     # edge-lpddr4's tCCD_L (6) is shorter than its burst (8 cycles): every RD of a two-bank batch after
     # its first is a tie, which the batch settles (session 19; before, every such batch served none).
     # lenet5-mnist with dense-os: 1,012 RDs, 467 of them in two-bank batches, 349 in lone-bank ones
-    code = (
-        "import runpy; g = runpy.run_path(%r);"
-        "from tlmsim.platform import load_platform; from tlmsim.workload import load_workload;"
-        "p = load_platform('edge-lpddr4', ['dataflow.name=dense-os']); w = load_workload('lenet5-mnist', seed=0);"
-        "counts, _ = g['count_wakes'](p, w);"
-        "print(*[x for row in g['rd_paths'](counts) for x in row[1:]], counts['rds'])"
-    ) % str(TOOL)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**os.environ, "TLMSIM_PURE": "1"}).stdout.split()
+    out = counted_run("edge-lpddr4", "lenet5-mnist", "dense-os",
+                      "print(*[x for row in g['rd_paths'](counts) for x in row[1:]], counts['rds'])")
     pair, pair_calls, pair_none, solo, solo_calls, solo_none, single, _, _, rds = map(int, out)
     assert (rds, pair, solo, single) == (1012, 467, 349, 196)
     assert (pair_calls, pair_none, solo_calls, solo_none) == (110, 51, 43, 18)

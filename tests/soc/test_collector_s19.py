@@ -8,6 +8,7 @@ import gc
 
 import pytest
 
+from tests.hw.trace_sink import KeepingSink
 from tlmsim.engine.transaction import Cmd
 from tlmsim.platform import load_platform
 from tlmsim.report import build_report
@@ -24,11 +25,12 @@ def caller_threshold():
     gc.set_threshold(*before)
 
 
-class Seen:
+class Seen(KeepingSink):
     """A trace sink that records the collector's thresholds at the first hop of each command
     kind; ``fail`` raises at the first compute."""
 
     def __init__(self, fail: bool = False):
+        super().__init__()
         self.seen: dict[str, tuple[int, int, int]] = {}
         self.fail = fail
 
@@ -36,15 +38,6 @@ class Seen:
         self.seen.setdefault(txn.cmd.name, gc.get_threshold())
         if self.fail and txn.cmd == Cmd.COMPUTE:
             raise RuntimeError("sink failed")
-
-    def stall(self, *a):
-        pass
-
-    def tail(self, *a):
-        pass
-
-    def close(self):
-        pass
 
     def abort(self):
         pass
