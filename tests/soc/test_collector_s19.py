@@ -57,9 +57,8 @@ def test_collector_thresholds_sets_and_restores(caller_threshold):
 
 
 def test_collector_thresholds_restores_when_the_body_raises(caller_threshold):
-    with pytest.raises(KeyError):
-        with collector_thresholds((9000, 7, 8)):
-            raise KeyError("x")
+    with pytest.raises(KeyError), collector_thresholds((9000, 7, 8)):
+        raise KeyError("x")
     assert gc.get_threshold() == caller_threshold
 
 
@@ -92,7 +91,7 @@ def test_simulate_gives_the_callers_threshold_back_when_the_run_fails(caller_thr
 def test_the_numbers_do_not_depend_on_the_threshold(monkeypatch):
     platform, workload = load_platform("edge-lpddr4", ["dataflow.name=event"]), load_workload("lenet5-mnist", seed=0)
     ours = build_report(simulate(platform, workload))
-    import tlmsim.soc.run as run
+    from tlmsim.soc import run
 
     monkeypatch.setattr(run, "RUN_GC_THRESHOLD", (10, 2, 2))  # young collections about every 10 allocations
     sink = Seen()
