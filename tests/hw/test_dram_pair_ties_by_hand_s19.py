@@ -3,7 +3,7 @@
 ``Dram._pair_batch`` serves the row hits of two banks of one rank in different bank groups. Until
 session 19 it stopped at the first tie (both banks' next RD legal at one cycle) and left the RD to
 the general step; with tCCD_L <= max(tCCD_S, burst) every RD after a batch's first is such a tie
-(LPDDR4: tCCD_L 6, an 8-cycle BL16 burst), so no batch ever served an RD on edge-lpddr4. Now the
+(LPDDR4: tCCD_L 6, an 8-cycle BL16 burst), so no two-bank batch ever served an RD on edge-lpddr4. Now the
 batch settles a tie as the general step and :meth:`Dram._pick` do: a head waiting
 ``starvation_cycles`` or more is aged and goes first (the older of two aged heads), else round
 robin from the bank after the previous RD's, which is the other bank.
@@ -77,8 +77,8 @@ def test_aged_heads_settle_ties_oldest_first(batched, starve):
 def test_ties_of_one_burst_reads_match_the_plain_scheduler_at_every_starvation_limit(batched):
     # Sixteen one-burst reads at 0, both schedulers compared by run(): x0-x7 in bank A (columns
     # 0-7), then y0-y7 in bank B; command queues 2, read queue 2. Ties at every RD after the two
-    # banks' first; at starvation 6 and 12 heads age inside the batches (the head of the bank not
-    # just served has waited 10), at 1000 none does. Whatever each tie's reason, the fast scheduler's
+    # banks' first; at starvation 6 and 12 heads may age inside the batches, at 1000 none does.
+    # Whatever each tie's reason, the fast scheduler's
     # batches must choose exactly as the plain per-RD scheduler (run() compares the logs,
     # completions, counts and stalls of both), and the RDs come in time order
     from tests.hw.test_dram_fast_by_hand_s11 import R, a2
