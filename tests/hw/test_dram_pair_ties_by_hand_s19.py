@@ -19,7 +19,7 @@ banks are legal at p + 5.
 import pytest
 
 from tests.hw.test_dram_by_hand import NS, counts
-from tests.hw.test_dram_fast_by_hand_s11 import L, pair, rds, run
+from tests.hw.test_dram_fast_by_hand_s11 import L, R, a2, pair, rds, run
 from tlmsim.hw.dram import Dram
 
 
@@ -78,11 +78,9 @@ def test_ties_of_one_burst_reads_match_the_plain_scheduler_at_every_starvation_l
     # Sixteen one-burst reads at 0, both schedulers compared by run(): x0-x7 in bank A (columns
     # 0-7), then y0-y7 in bank B; command queues 2, read queue 2. Ties at every RD after the two
     # banks' first; at starvation 6 and 12 heads may age inside the batches, at 1000 none does.
-    # Whatever each tie's reason, the fast scheduler's
-    # batches must choose exactly as the plain per-RD scheduler (run() compares the logs,
-    # completions, counts and stalls of both), and the RDs come in time order
-    from tests.hw.test_dram_fast_by_hand_s11 import R, a2
-
+    # Whatever each tie's reason, the fast scheduler's batches must choose exactly as the plain
+    # per-RD scheduler (run() compares the logs, completions, counts and stalls of both), and the
+    # RDs come in time order
     reqs = [(f"x{j}", a2(0, bg=0, col=j), 0, R, 1) for j in range(8)]
     reqs += [(f"y{j}", a2(0, bg=1, col=j), 0, R, 1) for j in range(8)]
     for starve in (6, 12, 1000):
