@@ -4,7 +4,7 @@
   tlmsim's package data (tlmsim/platforms, tlmsim/workloads), so `pip install . && tlmsim
   run` works from any directory.
 * An optional compiled build of the hot modules (tlmsim/kernels.py's HOT_MODULES: the DRAM
-  model, the per-hop hardware, the engine, the run loop, the timing checker, the dataflows;
+  model, the per-hop hardware, the engine, the run loop, the dataflows;
   tlmsim/kernels.py says how it is chosen at import): a build-time copy of each source,
   unchanged but for one appended line that records the SHA-256 of the source and its
   declarations, compiled by Cython (pure-Python mode; the DRAM model's types come from

@@ -1,8 +1,7 @@
 """Which build of the hot modules runs: the compiled one or the pure-Python source.
 
 Each module named in :data:`COMPILED` (the DRAM model, the controller, SRAM, NoC and PE array,
-the engine's recorder and counters, the run loop, the DRAM timing checker and the dataflows'
-planners) is the one source of what it does. ``pip install .`` also compiles a build-time copy
+the engine's recorder and counters, the run loop and the dataflows' planners) is the one source of what it does. ``pip install .`` also compiles a build-time copy
 of each with Cython (setup.py; Cython's pure-Python mode) into an extension module of another
 name, ``_tlmsim_compiled.<package>_<module>`` (``tlmsim.hw.dram`` -> ``_tlmsim_compiled.hw_dram``),
 a top-level name so that the installed build is found even when ``tlmsim`` itself is imported
@@ -47,12 +46,17 @@ import re
 import sys
 
 #: the modules with a compiled build (setup.py builds each from its source file): the DRAM model
-#: first, then the per-hop hardware, the engine, the run loop, the timing checker and the dataflows
+#: first, then the per-hop hardware, the engine, the run loop and the dataflows. Not the DRAM timing
+#: checker (tlmsim/verify/dram_timing.py): its work is NumPy's either way (resnet19-cifar10 on
+#: edge-lpddr4 with dense-ws, two alternated runs: 16.48 / 16.52 CPU s compiled, 16.25 / 16.11 pure),
+#: and its compiled build kept every checked chunk's command log (tens of MB) alive in a reference
+#: cycle until a full collection: Cython holds a function's closure variables in one record, and
+#: ``_check``'s nested ``emit`` is one of them (docs/performance.md, "Session 20")
 HOT_MODULES = (
     "tlmsim.hw.dram", "tlmsim.hw.controller", "tlmsim.hw.sram", "tlmsim.hw.noc", "tlmsim.hw.pe_array",
     "tlmsim.engine.recorder", "tlmsim.engine.component", "tlmsim.engine.attribution", "tlmsim.engine.stats",
     "tlmsim.engine.transaction", "tlmsim.engine.plan", "tlmsim.engine.trace", "tlmsim.soc.run",
-    "tlmsim.verify.dram_timing", "tlmsim.dataflow.base", "tlmsim.dataflow.systolic", "tlmsim.dataflow.ws",
+    "tlmsim.dataflow.base", "tlmsim.dataflow.systolic", "tlmsim.dataflow.ws",
     "tlmsim.dataflow.tiling", "tlmsim.dataflow.activity", "tlmsim.dataflow.weights", "tlmsim.dataflow.formats",
     "tlmsim.dataflow.dense_ws", "tlmsim.dataflow.dense_os", "tlmsim.dataflow.dense_is", "tlmsim.dataflow.ptb",
     "tlmsim.dataflow.spikex", "tlmsim.dataflow.event",

@@ -9,8 +9,10 @@ controller is done and checks the end-of-run invariants (every transaction compl
 
 from __future__ import annotations
 
+import gc
 import heapq
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,6 +108,32 @@ def run_guarded(env: simpy.Environment, ctrl: Controller, recorder: Recorder,
             mark, mark_now, mark_done = count + watchdog_events, env.now, recorder.completed
 
 
+#: the cyclic collector's thresholds while a run is built, run and checked (Python's default is
+#: (700, 10, 10)). A run allocates millions of short-lived containers (events, requests, tuples)
+#: that reference counting frees; at the default, the young generation is scanned every 700 of
+#: them and its survivors (the plans, queues and counters that live for a layer or the run) are
+#: scanned again and again. At 50,000 a long run takes up to a tenth less CPU time
+#: (docs/performance.md, "Session 20: the cyclic collector during a run"). What only the collector
+#: frees waits longer, so no large object may sit in a reference cycle: the DRAM timing checker has
+#: no compiled build for that reason (tlmsim/kernels.py's HOT_MODULES; with it, the 10 M-row trace
+#: peaked at 999 MiB instead of 648), and tests/soc/test_collector_s19.py checks that a run leaves
+#: no command log in cyclic garbage. The reports do not depend on it.
+RUN_GC_THRESHOLD = (50_000, 20, 20)
+
+
+@contextmanager
+def collector_thresholds(threshold: tuple[int, int, int] | None = None):
+    """Set the cyclic collector's thresholds to ``threshold`` (default :data:`RUN_GC_THRESHOLD`;
+    :func:`gc.set_threshold`) for the ``with`` body and restore the caller's afterwards, also
+    when it raises; an enabled or disabled collector stays so."""
+    before = gc.get_threshold()
+    gc.set_threshold(*(RUN_GC_THRESHOLD if threshold is None else threshold))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def _refresh_hint(platform: Platform) -> str:
     """What the no-progress message adds when the DRAM's refreshes leave little room: after a
     refresh every bank is closed, and the next is due tREFI after the last one was due, so a
@@ -147,37 +175,38 @@ def simulate(
     recorder = Recorder(trace=trace, sinks=sinks)
     env = simpy.Environment()
     verified = None
-    try:
-        components, ctrl, plans = build(platform, workload, env, recorder)
-        for sink in sinks:
-            attach = getattr(sink, "attach", None)  # optional: sinks that draw the hardware's layout
-            if attach is not None:
-                attach(components=components, plans=plans, platform=platform, workload=workload)
-        for pe in ctrl.pes:
-            pe.functional = functional
-        if progress is not None:
-            progress.attach(env, ctrl)
+    with collector_thresholds():  # the build, the run and its checks
         try:
-            run_guarded(env, ctrl, recorder, hint=_refresh_hint(platform))
-        finally:
+            components, ctrl, plans = build(platform, workload, env, recorder)
+            for sink in sinks:
+                attach = getattr(sink, "attach", None)  # optional: sinks that draw the hardware's layout
+                if attach is not None:
+                    attach(components=components, plans=plans, platform=platform, workload=workload)
+            for pe in ctrl.pes:
+                pe.functional = functional
             if progress is not None:
-                progress.close()
-        end = env.now
-        for comp in components.values():
-            comp.finalize(end)
-            comp.flush_busy(end)
-        broken = check_run(recorder, components, end)
-        dram = components["dram"]
-        broken += [f"dram: {v}" for v in dram.checker.finish()]
-        if broken:
-            more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
-            raise SimulationError(f"invariant broken: {broken[0]}{more}")
-        if functional is not None:
-            verified = functional.check()
-        recorder.close()
-    except BaseException:
-        recorder.abort()
-        raise
+                progress.attach(env, ctrl)
+            try:
+                run_guarded(env, ctrl, recorder, hint=_refresh_hint(platform))
+            finally:
+                if progress is not None:
+                    progress.close()
+            end = env.now
+            for comp in components.values():
+                comp.finalize(end)
+                comp.flush_busy(end)
+            broken = check_run(recorder, components, end)
+            dram = components["dram"]
+            broken += [f"dram: {v}" for v in dram.checker.finish()]
+            if broken:
+                more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
+                raise SimulationError(f"invariant broken: {broken[0]}{more}")
+            if functional is not None:
+                verified = functional.check()
+            recorder.close()
+        except BaseException:
+            recorder.abort()
+            raise
     eid = getattr(env, "_eid", None)  # SimPy's event counter (an itertools.count)
     events = next(eid) - ctrl.eids_unscheduled if eid is not None else 0
     return RunResult(

@@ -567,11 +567,3 @@ def _check_refresh(L: _Log, spec: "DramSpec", order: np.ndarray, out: list[str],
         for r in np.flatnonzero(n_ref < want):
             out.append(f"rank {r}: {n_ref[r]} refreshes in {end_cycle} cycles; tREFI = {spec.tREFI} needs >= {want}")
 
-
-# The compiled build of this file (setup.py, tlmsim/kernels.py) takes this module's place when it is
-# installed, was built from this very source and TLMSIM_PURE is unset; the build is a copy under
-# another module name, so it skips this.
-if __name__ == "tlmsim.verify.dram_timing":
-    from tlmsim.kernels import use_compiled
-
-    use_compiled(__name__, __file__)
