@@ -75,3 +75,42 @@ def test_cells_from_measures_again_the_cells_in_the_band_cheapest_first(tmp_path
     # the old ptb timeout (">2" counts as 2 CPU s) comes before spikex (2.50); both measured now
     assert [(r["workload"], r["platform"], r["dataflow"], r["status"]) for r in rows] == [
         ("digits-conv", "ddr4-baseline", "ptb", "ok"), ("digits-conv", "ddr4-baseline", "spikex", "ok")]
+
+
+def test_a_cell_runs_with_the_collector_as_tlmsim_run_has_it(monkeypatch, capsys):
+    """The child (``one``): the heap loaded before the run frozen and the collector on during
+    it, as tlmsim/cli.py's cmd_run; the collector off while loading."""
+    import gc
+    import importlib.util
+    import json
+
+    from tlmsim import workload as workload_mod
+    from tlmsim.errors import TlmsimError
+    from tlmsim.soc import run as run_mod
+
+    spec = importlib.util.spec_from_file_location("bench_matrix", MATRIX)
+    matrix = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(matrix)
+    seen = {}
+    load = workload_mod.load_workload
+
+    def loading(*a, **k):
+        seen["loading"] = gc.isenabled()
+        return load(*a, **k)
+
+    def simulate(*a, **k):
+        seen["run"] = (gc.isenabled(), gc.get_freeze_count() > 0)
+        raise TlmsimError("stop here")
+
+    monkeypatch.setattr(workload_mod, "load_workload", loading)
+    monkeypatch.setattr(run_mod, "simulate", simulate)
+    was = gc.isenabled()
+    gc.unfreeze()  # nothing frozen before: the freeze seen is the child's
+    try:
+        matrix.one("ddr4-baseline", "digits-conv", "spikex")
+    finally:
+        gc.unfreeze()
+        if was:
+            gc.enable()
+    assert seen == {"loading": False, "run": (True, True)}
+    assert json.loads(capsys.readouterr().out) == {"status": "error", "detail": "stop here"}

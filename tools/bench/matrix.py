@@ -1,8 +1,9 @@
 """Benchmark matrix: every shipped workload x shipped platform x dataflow.
 
 Each cell runs in its own subprocess (a fresh interpreter, as ``tlmsim run`` would, and with the
-environment the ``tlmsim`` command gives itself: one OpenBLAS thread unless one is chosen)
-under a per-run CPU-time limit: load the platform with ``dataflow.name`` set, load the
+environment the ``tlmsim`` command gives itself: one OpenBLAS thread unless one is chosen; and
+its cyclic collector: off while loading, the loaded heap frozen before the run) under a per-run
+CPU-time limit: load the platform with ``dataflow.name`` set, load the
 workload (seed 0), simulate, build the report. The child times load + simulate +
 report itself; the parent also records the whole-process wall time (imports
 included). Cells that time out are recorded as ``timeout``; cells the model refuses
@@ -37,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gc
 import json
 import os
 import resource
@@ -53,7 +55,10 @@ COLUMNS = ("workload", "platform", "dataflow", "status", "process_cpu_s", "run_c
 
 
 def one(platform: str, workload: str, dataflow: str) -> None:
-    """Child: run one cell and print one JSON line."""
+    """Child: run one cell and print one JSON line. The cyclic collector as `tlmsim run` has it
+    (tlmsim/cli.py): off while the modules and inputs load, then their heap frozen (gc.freeze)
+    and the collector on for the run."""
+    gc.disable()
     t0 = time.perf_counter()
     from tlmsim.errors import TlmsimError
     from tlmsim.platform import load_platform
@@ -65,6 +70,8 @@ def one(platform: str, workload: str, dataflow: str) -> None:
     try:
         p = load_platform(platform, [f"dataflow.name={dataflow}"])
         w = load_workload(workload, seed=0)
+        gc.freeze()
+        gc.enable()
         result = simulate(p, w, seed=0)
         report = build_report(result)
     except TlmsimError as e:
