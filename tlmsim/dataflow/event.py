@@ -175,11 +175,21 @@ class Event(SystolicDataflow):
                 fo = bank_fanout(layer, max(1, C // nc), R).astype(np.float64)
                 demand = ctx["demand"][nc] = np.rint(
                     ctx["events"].reshape(T * cin, pos).astype(np.float64) @ fo).astype(np.int64).reshape(T, cin, -1)
-            live = (E > 0) & (w_nnz > 0) if skip else np.ones((T, cin), dtype=bool)
-            n_ev = np.add.reduceat(E * live, starts, axis=1)
-            targets = np.add.reduceat(acc * live, starts, axis=1)
+            # a channel is live at a timestep when it has events and (zero skip) a nonzero weight in
+            # the block; a channel without events has no targets and no bank demand, so the events,
+            # targets and demand of the live channels are those of the channels with a nonzero
+            # weight: masked only when some channel has none (no cast of a (T, cin, banks) mask)
+            wl = w_nnz > 0
+            live = (E > 0) & wl if skip else np.ones((T, cin), dtype=bool)
+            if skip and not wl.all():
+                keep = wl.astype(np.int64)
+                E_l, acc_l, demand_l = E * keep, acc * keep, demand * keep[:, None]
+            else:
+                E_l, acc_l, demand_l = E, acc, demand
+            n_ev = np.add.reduceat(E_l, starts, axis=1)
+            targets = np.add.reduceat(acc_l, starts, axis=1)
             updates = targets * nc
-            peak = np.add.reduceat(demand * live[:, :, None], starts, axis=1).max(axis=2)  # the busiest bank
+            peak = np.add.reduceat(demand_l, starts, axis=1).max(axis=2)  # the busiest bank
             vec_bytes = bits_to_bytes(nc * self.wb)  # one target pixel's weight vector
             busy = np.maximum(np.maximum(-(-n_ev // dispatch), peak), -(-(targets * vec_bytes) // l1_bw))
             if not self.psums_in_pes(M, nc):
