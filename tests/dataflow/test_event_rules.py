@@ -179,10 +179,16 @@ def test_channels_without_a_nonzero_weight_are_skipped_and_weights_compressed(tm
     # nonzeros: compressed bits_for(17) + 9 x bits_for(4) + 3 x (bits_for(2) + 8) = 5 + 18 + 27 = 50
     # bits = 7 bytes (dense: 16)
     assert (step.acc_ops, step.w_bytes) == (16, 7)
+    # the block tables stay integer where a channel's weights are masked out (Python ints in the step)
+    assert [type(v) for v in (step.cycles, step.w_bytes, step.s_bytes, step.acc_ops)] == [int] * 4
     # without skipping all 3 inputs stream: 24 updates; 3 x 8 block, 3 nonzeros: 5 + 18 + 3 x (2 + 8)
     df, layer = _event(tmp_path, LINEAR, *sets, "dataflow.zero_skip=false", spikes=spikes, masks=_linear_mask())
     (step,) = df.gemm_candidates(layer)[0].steps
     assert (step.acc_ops, step.w_bytes) == (24, 7)
+    # and uncompressed, input 1's row of zeros is read too: 3 x 8 bytes (not input 0's and 2's 2 x 8)
+    df, layer = _event(tmp_path, LINEAR, *sets[:2], "dataflow.zero_skip=false", spikes=spikes, masks=_linear_mask())
+    (step,) = df.gemm_candidates(layer)[0].steps
+    assert (step.acc_ops, step.w_bytes) == (24, 24)
     # dense weights: compression never pays, 3 x 8 bytes
     df, layer = _event(tmp_path, LINEAR, *sets, spikes=spikes)
     (step,) = df.gemm_candidates(layer)[0].steps
