@@ -28,6 +28,14 @@ class Component:
     ports), so that utilisation = busy_ps / (busy_units * elapsed) lies in [0, 1].
     """
 
+    #: the instance attributes as slots, here and in the hardware models: compiled code reads ``self.x``
+    #: through the type's slot descriptor instead of the instance's dictionary (docs/performance.md,
+    #: "Session 20"; tests/engine/test_slots.py checks that a run leaves no attribute in a dictionary);
+    #: ``__dict__`` keeps any other attribute possible (a subclass's, a test's)
+    __slots__ = (
+        "name", "env", "recorder", "stats", "_busy_seen", "__dict__", "__weakref__",
+    )
+
     STATS: ClassVar[tuple[StatDecl, ...]] = ()
     #: the component kind shown in reports (dram, sram, noc, pe_array, controller)
     KIND: ClassVar[str] = "component"

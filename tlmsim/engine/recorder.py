@@ -29,6 +29,12 @@ _DC_INT = {dc: int(dc) for dc in DataClass}
 class Recorder:
     """Collects everything a run measures."""
 
+    #: the instance attributes as slots (see tlmsim.engine.component.Component); ``__dict__`` for others
+    __slots__ = (
+        "_chains", "completed", "components", "flows", "issued", "layer_sinks", "sinks", "stalls", "stats",
+        "trace", "__dict__", "__weakref__",
+    )
+
     def __init__(self, *, trace: TraceWriter | None = None, sinks: Iterable[TraceSink] = ()) -> None:
         #: the CSV trace (also in ``sinks``), or None
         self.trace = trace

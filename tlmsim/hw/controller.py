@@ -845,6 +845,15 @@ def layer_hazards(p: LayerPlan, q: LayerPlan, nlevels: int):
 class Controller(Component):
     """Issues every transaction of the run; see the module docstring."""
 
+    #: the instance attributes as slots (see tlmsim.engine.component.Component)
+    __slots__ = (
+        "_block_plans", "_buf_of", "_bufs", "_cores_of", "_ends", "_fanouts", "_fills", "_first_private",
+        "_hazards", "_pairing", "_prefetched", "_routes", "_schedules", "_signals", "_slot_free", "_started",
+        "_tile_events", "chunk", "done", "dram", "eids_unscheduled", "half_bytes", "halves", "l1", "l1s",
+        "layers", "level_insts", "levels", "ncores", "noc", "outstanding", "pe", "pes", "pipeline_notes",
+        "plans", "process", "stages", "staging_bytes", "waiting",
+    )
+
     KIND = "controller"
     STALLS_AT_END = True  # the pipeline processes report each wait when it ends
     STATS = (

@@ -73,6 +73,13 @@ class _Tree:
 class Noc(Component):
     """The on-chip network; see the module docstring for timing and energy."""
 
+    #: the instance attributes as slots (see tlmsim.engine.component.Component)
+    __slots__ = (
+        "_free", "_link", "_link_credit", "_link_wait", "_links", "_paths", "_route_stats", "_router", "_slack",
+        "_topology", "_trees", "clock_mhz", "config", "groups", "hop_cycles", "link_observer", "links", "nodes",
+        "period_ps", "width",
+    )
+
     KIND = "noc"
     STATS = (
         StatDecl("transfers", "count", "packets sent (a multicast counts once)"),

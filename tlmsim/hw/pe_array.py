@@ -29,6 +29,11 @@ _MODEL_STAT = {"if": "neuron_updates_if", "lif": "neuron_updates_lif", "li": "ne
 class PeArray(Component):
     """rows x cols processing elements with accumulators and neuron units."""
 
+    #: the instance attributes as slots (see tlmsim.engine.component.Component)
+    __slots__ = (
+        "_elapsed_ps", "area", "config", "energy", "functional", "period_ps",
+    )
+
     KIND = "pe_array"
     STALLS_AT_END = True  # the controller reports the array's waits when they end
     STATS = (

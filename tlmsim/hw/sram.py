@@ -49,6 +49,13 @@ _READ = Cmd.READ
 class Sram(Component):
     """A banked, multi-ported SRAM buffer; see the module docstring for timing."""
 
+    #: the instance attributes as slots (see tlmsim.engine.component.Component)
+    __slots__ = (
+        "_elapsed_ps", "_floor", "_late", "_occupied_bytes", "_port_free", "_read_latency", "_write_latency",
+        "area", "capacity_bytes", "config", "energy", "leakage_mw", "line_bytes", "nbanks", "period_ps",
+        "read_pj", "write_pj",
+    )
+
     KIND = "sram"
     STATS = (
         StatDecl("line_reads", "count", "bank line reads (one line = port_width_bytes)"),
