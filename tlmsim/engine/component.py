@@ -33,7 +33,7 @@ class Component:
     #: "Session 20"; tests/engine/test_slots.py checks that a run leaves no attribute in a dictionary);
     #: ``__dict__`` keeps any other attribute possible (a subclass's, a test's)
     __slots__ = (
-        "name", "env", "recorder", "stats", "_busy_seen", "__dict__", "__weakref__",
+        "__dict__", "__weakref__", "_busy_seen", "env", "name", "recorder", "stats",
     )
 
     STATS: ClassVar[tuple[StatDecl, ...]] = ()

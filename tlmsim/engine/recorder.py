@@ -31,8 +31,8 @@ class Recorder:
 
     #: the instance attributes as slots (see tlmsim.engine.component.Component); ``__dict__`` for others
     __slots__ = (
-        "_chains", "completed", "components", "flows", "issued", "layer_sinks", "sinks", "stalls", "stats",
-        "trace", "__dict__", "__weakref__",
+        "__dict__", "__weakref__", "_chains", "completed", "components", "flows", "issued", "layer_sinks",
+        "sinks", "stalls", "stats", "trace",
     )
 
     def __init__(self, *, trace: TraceWriter | None = None, sinks: Iterable[TraceSink] = ()) -> None:
