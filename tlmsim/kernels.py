@@ -1,17 +1,17 @@
 """Which build of the hot modules runs: the compiled one or the pure-Python source.
 
-Each module named in :data:`COMPILED` (the DRAM model, the controller, SRAM, NoC and PE array,
-the engine's recorder and counters, the run loop and the dataflows' planners) is the one source of what it does. ``pip install .`` also compiles a build-time copy
-of each with Cython (setup.py; Cython's pure-Python mode) into an extension module of another
-name, ``_tlmsim_compiled.<package>_<module>`` (``tlmsim.hw.dram`` -> ``_tlmsim_compiled.hw_dram``),
-a top-level name so that the installed build is found even when ``tlmsim`` itself is imported
-from a source tree (pytest from the repository root). The DRAM model is typed (``tlmsim/hw/dram.pxd``
-and the ``# @cython.locals(...)`` comments in dram.py, which :func:`typed_source` turns into
-decorators in the copy: cycle counts and indices as C ``long long``, the request and channel
-records as C structs); the other modules compile as they are (Python objects throughout, the same
-arithmetic: compiled code runs the same operations without the interpreter's dispatch). The build
-is optional: without a compiler or Cython, or when it fails, the install carries the pure package
-alone.
+Each module named in :data:`COMPILED` (the DRAM model, the controller, SRAM, NoC and PE array, the
+engine's recorder and counters, the run loop and the dataflows' planners) is the one source of what
+it does. ``pip install .`` also compiles a build-time copy of each with Cython (setup.py; Cython's
+pure-Python mode) into an extension module of another name, ``_tlmsim_compiled.<package>_<module>``
+(``tlmsim.hw.dram`` -> ``_tlmsim_compiled.hw_dram``), a top-level name so that the installed build
+is found even when ``tlmsim`` itself is imported from a source tree (pytest from the repository
+root). The DRAM model is typed (``tlmsim/hw/dram.pxd`` and the ``# @cython.locals(...)`` comments in
+dram.py, which :func:`typed_source` turns into decorators in the copy: cycle counts and indices as C
+``long long``, the request and channel records as C structs); the other modules compile as they are
+(Python objects throughout, the same arithmetic: compiled code runs the same operations without the
+interpreter's dispatch). The build is optional: without a compiler or Cython, or when it fails, the
+install carries the pure package alone.
 
 Importing ``tlmsim`` puts :class:`CompiledFinder` first on ``sys.meta_path``: an import of one of
 these modules then gets its compiled build, without running the source's own body first, when all

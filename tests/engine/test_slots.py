@@ -1,7 +1,7 @@
 """The hardware models, the controller and the recorder keep their attributes in slots (session 20):
 compiled code reads ``self.x`` of a plain class through the generic path, a type lookup and then the
 instance's dictionary; a slot's descriptor skips the dictionary (docs/performance.md "Session 20":
--5.8 % instructions on vgg9-cifar10 / edge-lpddr4 / dense-os). An attribute added to ``__init__``
+-6.1 % instructions on vgg9-cifar10 / edge-lpddr4 / dense-os). An attribute added to ``__init__``
 without its slot would still work, from the dictionary; these tests find it."""
 
 from __future__ import annotations

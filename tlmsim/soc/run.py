@@ -112,12 +112,13 @@ def run_guarded(env: simpy.Environment, ctrl: Controller, recorder: Recorder,
 #: (700, 10, 10)). A run allocates millions of short-lived containers (events, requests, tuples)
 #: that reference counting frees; at the default, the young generation is scanned every 700 of
 #: them and its survivors (the plans, queues and counters that live for a layer or the run) are
-#: scanned again and again. At 50,000 a long run takes up to a tenth less CPU time
-#: (docs/performance.md, "Session 20: the cyclic collector during a run"). What only the collector
-#: frees waits longer, so no large object may sit in a reference cycle: the DRAM timing checker has
-#: no compiled build for that reason (tlmsim/kernels.py's HOT_MODULES; with it, the 10 M-row trace
-#: peaked at 999 MiB instead of 648), and tests/soc/test_collector_s19.py checks that a run leaves
-#: no command log in cyclic garbage. The reports do not depend on it.
+#: scanned again and again. At 50,000 a long run takes up to a tenth less CPU time in a process
+#: that has not frozen its loaded heap (`tlmsim run` has: about 2 % there; docs/performance.md,
+#: "Session 20"). What only the collector frees waits longer, so no large object may sit in a
+#: reference cycle: the DRAM timing checker has no compiled build for that reason (tlmsim/kernels.py's
+#: HOT_MODULES; with it, the 10 M-row trace peaked at 999 MiB instead of 647), and
+#: tests/soc/test_collector_s19.py checks that a run leaves no array in cyclic garbage. The reports
+#: do not depend on it.
 RUN_GC_THRESHOLD = (50_000, 20, 20)
 
 
