@@ -121,7 +121,8 @@ setup(
     package_dir=SHIPPED,
     package_data={
         "tlmsim": ["data/*.yaml"],
-        "tlmsim.hw": ["*.pxd"],  # the compiled build's type declarations (tlmsim/kernels.py hashes them)
+        "tlmsim.hw": ["*.pxd"],
+        "tlmsim.engine": ["*.pxd"],  # the compiled build's type declarations (tlmsim/kernels.py hashes them)
         "tlmsim.platforms": ["*.yaml"],
         "tlmsim.workloads": ["*.yaml", "*.csv", "*.nir", "*.npz", "*.json"],
     },

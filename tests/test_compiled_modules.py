@@ -87,12 +87,12 @@ def test_a_stale_build_is_not_used(tmp_path, monkeypatch):
     source the import would load: an edited source (here a copy with one more line) is imported
     as Python."""
     monkeypatch.delenv("TLMSIM_PURE", raising=False)
-    build = _current_build("tlmsim.hw.sram")
+    build = _current_build("tlmsim.engine.stats")  # not a hardware model: its build stands alone (EXTENDS)
     finder = kernels.CompiledFinder()
-    spec = finder.find_spec("tlmsim.hw.sram", [str(PKG / "hw")])
+    spec = finder.find_spec("tlmsim.engine.stats", [str(PKG / "engine")])
     assert spec is not None and spec.loader.create_module(spec) is build
-    (tmp_path / "sram.py").write_bytes(_source("tlmsim.hw.sram").read_bytes() + b"\n# edited\n")
-    assert finder.find_spec("tlmsim.hw.sram", [str(tmp_path)]) is None
+    (tmp_path / "stats.py").write_bytes(_source("tlmsim.engine.stats").read_bytes() + b"\n# edited\n")
+    assert finder.find_spec("tlmsim.engine.stats", [str(tmp_path)]) is None
 
 
 def test_every_build_stands_in_for_its_source():
@@ -221,3 +221,64 @@ def test_the_generator_check_sees_a_nested_reader():
             "    n = 1\n"
             "    return lambda: n\n")
     assert _nested_readers(ast.parse(code)) == ["gen:3 reads ['marks']"]
+
+
+# -- the hardware models as extension types (tlmsim/engine/component.pxd) -------------------------
+def test_each_extension_type_derives_from_the_compiled_component():
+    """Every module of ``kernels.EXTENDS`` declares its class an extension type deriving from the
+    compiled ``Component`` (its ``.pxd`` cimports it, and the source marks its own import of the
+    name, which the build leaves out), and no other module's ``.pxd`` does."""
+    cimport = "from _tlmsim_compiled.engine_component cimport Component\n"
+    marked = "from tlmsim.engine.component import Component  # cimported by the .pxd\n"
+    for name, base in kernels.EXTENDS.items():
+        assert base == "tlmsim.engine.component" and name in kernels.HOT_MODULES
+        src = _source(name)
+        pxd = src.with_suffix(".pxd").read_text()
+        classes = [n.name for n in ast.parse(src.read_text()).body
+                   if isinstance(n, ast.ClassDef) and any(getattr(b, "id", "") == "Component" for b in n.bases)]
+        assert len(classes) == 1 and cimport in pxd and f"cdef class {classes[0]}(Component):" in pxd, name
+        assert marked in src.read_text(), name
+        built, _ = kernels.typed_source(src.read_text())
+        assert marked not in built and "# from tlmsim.engine.component import Component  (cimported by the .pxd)" in built
+    others = [p for p in PKG.rglob("*.pxd") if cimport in p.read_text()]
+    assert sorted(others) == sorted(_source(n).with_suffix(".pxd") for n in kernels.EXTENDS)
+    assert "cdef class Component:" in (PKG / "engine" / "component.pxd").read_text()
+
+
+def test_the_hardware_models_run_compiled_only_beside_a_compiled_component(monkeypatch):
+    """With component.py running as Python (edited since the install, say), the hardware models'
+    builds, whose classes derive from the compiled Component, must not stand in: a model would
+    then not be an instance of the running ``Component``. The finder declines them and says why."""
+    import types
+
+    for name in kernels.EXTENDS:
+        _current_build(name)  # installed and current (else skip; fail under CI with a compiler)
+    monkeypatch.delenv("TLMSIM_PURE", raising=False)
+    monkeypatch.setattr(kernels, "_chosen", {})
+    finder = kernels.CompiledFinder()
+    # component.py's build stands (as in a process without TLMSIM_PURE)
+    base = kernels._import_compiled(kernels.COMPILED["tlmsim.engine.component"])
+    monkeypatch.setitem(sys.modules, "tlmsim.engine.component", base)
+    for name in kernels.EXTENDS:
+        assert kernels._current_build(name, _source(name))[1] == "compiled"
+    # the source of component.py stands (another module object than its build)
+    monkeypatch.setitem(sys.modules, "tlmsim.engine.component", types.ModuleType("tlmsim.engine.component"))
+    why = "pure Python (engine.component, the base of its classes, runs as pure Python)"
+    for name in kernels.EXTENDS:
+        assert kernels._current_build(name, _source(name)) == (None, why)
+        assert finder.find_spec(name, [str(_source(name).parent)]) is None
+        assert kernels._chosen[name] == why
+
+
+def test_every_hardware_model_is_a_component_in_either_build():
+    """Whichever build runs, the models of a run are instances of the ``Component`` that
+    ``tlmsim.engine.component`` holds (the class reports and the controller test against)."""
+    from tlmsim.engine.component import Component
+    from tlmsim.platform import load_platform
+    from tlmsim.soc.run import simulate
+    from tlmsim.workload import load_workload
+
+    result = simulate(load_platform("ddr4-baseline", []), load_workload("digits-snn", seed=0), seed=0)
+    kinds = {c.KIND for c in result.components.values()}
+    assert kinds == {"dram", "sram", "noc", "pe_array", "controller"}
+    assert all(isinstance(c, Component) for c in result.components.values())

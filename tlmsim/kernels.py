@@ -8,9 +8,12 @@ pure-Python mode) into an extension module of another name, ``_tlmsim_compiled.<
 is found even when ``tlmsim`` itself is imported from a source tree (pytest from the repository
 root). The DRAM model is typed (``tlmsim/hw/dram.pxd`` and the ``# @cython.locals(...)`` comments in
 dram.py, which :func:`typed_source` turns into decorators in the copy: cycle counts and indices as C
-``long long``, the request and channel records as C structs); the other modules compile as they are
-(Python objects throughout, the same arithmetic: compiled code runs the same operations without the
-interpreter's dispatch). The build is optional: without a compiler or Cython, or when it fails, the
+``long long``, the request and channel records as C structs, the scheduler's helpers as ``cpdef``
+methods called at C level). The hardware models (``Component`` and its subclasses Dram, Sram, Noc,
+PeArray and Controller: the ``.pxd`` beside each) are extension types, so their methods read their
+own attributes as C struct fields (holding the same Python objects). The other modules compile as
+they are (Python objects throughout, the same arithmetic: compiled code runs the same operations
+without the interpreter's dispatch). The build is optional: without a compiler or Cython, or when it fails, the
 install carries the pure package alone.
 
 Importing ``tlmsim`` puts :class:`CompiledFinder` first on ``sys.meta_path``: an import of one of
@@ -24,7 +27,9 @@ of these hold:
   compiled from and of its type declarations (a ``.pxd`` beside it) (``_SOURCE_SHA256``),
   compared with the files being imported, so an edited source (or a mutant) never runs a
   stale compiled copy. Each module decides for itself: an edited controller runs as Python
-  beside a compiled DRAM model.
+  beside a compiled DRAM model. One exception (:data:`EXTENDS`): the hardware models' compiled
+  classes derive from the compiled ``Component``, so they are used only when
+  ``tlmsim.engine.component``'s build is (an edited component.py makes them all pure Python).
 
 When the finder declines, the source module is imported as usual and, at the end of its body,
 calls :func:`use_compiled`, which records why (and swaps the build in after all if it is current:
@@ -63,6 +68,13 @@ HOT_MODULES = (
 )
 
 
+#: module -> the module whose compiled class its own compiled classes derive from as extension types
+#: (its ``.pxd`` cimports the base: tlmsim/engine/component.pxd): such a build is used only when the
+#: base's build is, or its classes would derive from another class than the running ``Component``
+EXTENDS = {name: "tlmsim.engine.component" for name in (
+    "tlmsim.hw.dram", "tlmsim.hw.controller", "tlmsim.hw.sram", "tlmsim.hw.noc", "tlmsim.hw.pe_array")}
+
+
 def compiled_name(name: str) -> str:
     """The compiled build of module ``name``: ``tlmsim.hw.dram`` -> ``_tlmsim_compiled.hw_dram``."""
     return "_tlmsim_compiled." + name.removeprefix("tlmsim.").replace(".", "_")
@@ -77,6 +89,8 @@ _chosen: dict[str, str] = {}
 #: a declaration line of the source: ``# @cython.locals(...)`` on its own, above a ``def``
 _DECL = re.compile(r"^([ \t]*)# (@cython\.locals\(.*\))[ \t]*$", re.M)
 _FUTURE = re.compile(r"^from __future__ import annotations\n", re.M)
+#: an import the build leaves out because the ``.pxd`` cimports the name (a base extension type)
+_CIMPORTED = re.compile(r"^(from [\w.]+ import \w+)  # cimported by the \.pxd[ \t]*$", re.M)
 
 
 def typed_source(text: str) -> tuple[str, int]:
@@ -84,8 +98,12 @@ def typed_source(text: str) -> tuple[str, int]:
     comment line becomes the decorator it spells (at its indentation) and ``import cython``
     follows ``from __future__ import annotations`` (or opens the file). The source keeps them as
     comments so that it runs without Cython and mutmut 3, which skips decorated functions,
-    mutates those functions. Returns (text, number of declarations)."""
+    mutates those functions. An import line marked ``# cimported by the .pxd`` becomes a comment:
+    the ``.pxd`` cimports that name (an extension type the module's class derives from), and
+    Cython does not let a module assign to a cimported name. Returns (text, number of
+    declarations)."""
     out, n = _DECL.subn(r"\1\2", text)
+    out = _CIMPORTED.sub(r"# \1  (cimported by the .pxd)", out)
     if n:
         m = _FUTURE.search(out)
         at = m.end() if m else 0
@@ -148,6 +166,9 @@ def _current_build(name: str, path: str | os.PathLike):
     if getattr(mod, "_SOURCE_SHA256", None) != source_digest(path):
         return None, ("pure Python (the installed compiled build was made from another version of "
                       f"{os.path.basename(path)}; reinstall to rebuild it)")
+    base = EXTENDS.get(name)
+    if base is not None and importlib.import_module(base) is not sys.modules.get(COMPILED[base]):
+        return None, f"pure Python ({base.removeprefix('tlmsim.')}, the base of its classes, runs as pure Python)"
     return mod, "compiled"
 
 

@@ -464,6 +464,7 @@ from hypothesis import example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from tests.hw.dram_stream import run_stream  # noqa: E402
+from tests.hw.dram_spy import patch_dram
 
 
 def _run_stream(config: DramConfig, items, plain: bool):
@@ -551,7 +552,7 @@ def test_two_banks_alternating_row_hits_hand_computed(monkeypatch, tccd_l, rds_a
         served.append(out[0])
         return out
 
-    monkeypatch.setattr(Dram, "_pair_batch", spy)
+    patch_dram(monkeypatch, _pair_batch=spy)
     cfg = tiny(timing={**TIMING, "tCCD_S": 2, "tCCD_L": tccd_l})
     stream = [(0, False, addr(0, bg=0), 512), (0, False, addr(0, bg=1), 512)]
     ends, log, *_ = _run_stream(cfg, stream, plain=False)

@@ -18,6 +18,7 @@ import pytest
 import tlmsim.hw.dram as dram_mod
 from tests.hw.dram_stream import run_stream
 from tests.hw.test_dram import TIMING
+from tests.hw.dram_spy import patch_dram
 from tlmsim.hw.dram import Dram
 from tlmsim.platform.dram import DramConfig
 
@@ -91,12 +92,14 @@ CASES = [(policy, powerdown, queues) for policy in ("open", "closed", "adaptive"
 @pytest.mark.parametrize("policy, powerdown, queues", CASES)
 def test_fast_paths_equal_the_plain_scheduler_on_random_block_streams(policy, powerdown, queues, monkeypatch):
     batched = {"solo": 0, "pair": 0}
+    spies = {}
     for name, key in (("_solo_batch", "solo"), ("_pair_batch", "pair")):
         def spy(self, *a, _orig=getattr(Dram, name), _key=key):
             out = _orig(self, *a)
             batched[_key] += out[0]
             return out
-        monkeypatch.setattr(Dram, name, spy)
+        spies[name] = spy
+    patch_dram(monkeypatch, **spies)
     cfg = _config(policy, powerdown, queues)
     rng = random.Random(f"{policy}-{powerdown}-{queues}")
     for i in range(4):
@@ -122,7 +125,7 @@ def test_two_bank_batches_settle_ties_as_the_plain_scheduler(queues, starvation,
         batched["calls"] += 1
         return out
 
-    monkeypatch.setattr(Dram, "_pair_batch", spy)
+    patch_dram(monkeypatch, _pair_batch=spy)
     cfg = _config("open", False, queues, tccd_l=4, starvation=starvation)
     rng = random.Random(f"ties-{queues}-{starvation}")
     for _ in range(4):

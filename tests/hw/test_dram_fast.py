@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.hw.test_dram import NS, TIMING, Rig, _run_stream, addr, tiny
+from tests.hw.dram_spy import patch_dram
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.transaction import Cmd, DataClass
 from tlmsim.hw.dram import Dram
@@ -111,7 +112,7 @@ def test_wake_bound_of_a_one_bank_group_transaction(monkeypatch):
     # the bursts left, as a bound of one burst (4 cycles) per RD would, nor at 504 and again at 526
     wakes = []
     on_wake = Dram._on_wake
-    monkeypatch.setattr(Dram, "_on_wake", lambda self, ch, at: (wakes.append(at), on_wake(self, ch, at)))
+    patch_dram(monkeypatch, _on_wake=lambda self, ch, at: (wakes.append(at), on_wake(self, ch, at)))
     env, rec = simpy.Environment(), Recorder()
     dram = Dram(name="dram", env=env, recorder=rec, config=DDR4)
     txn = rec.new_transaction(Cmd.READ, DataClass.NONE, 0, 4096, "t", "dram", now_ps=0)
@@ -143,7 +144,7 @@ def test_layer_counters_equal_the_plain_schedulers(dataflow, monkeypatch):
     def plain_init(self, *args, **kw):
         init(self, *args, **{**kw, "plain": True})
 
-    monkeypatch.setattr(Dram, "__init__", plain_init)
+    patch_dram(monkeypatch, __init__=plain_init)
     plain = build_report(simulate(load_platform("ddr4-baseline", [f"dataflow.name={dataflow}"]), workload, seed=0))
     cols = [c for c in fast.layers.columns if "wall" not in c]
     assert fast.layers[cols].equals(plain.layers[cols])

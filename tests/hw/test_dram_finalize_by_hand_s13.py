@@ -24,6 +24,7 @@ each case says.
 
 from tests.hw.test_dram import Rig, addr
 from tests.hw.test_dram_by_hand import NS, bg, cfg, log
+from tests.hw.dram_spy import patch_dram
 from tlmsim.engine.transaction import Cmd
 from tlmsim.hw.dram import Dram
 
@@ -34,13 +35,13 @@ def _spy(monkeypatch) -> tuple[list[int], list[int]]:
     wakes: list[int] = []
     advances: list[int] = []
     on_wake, advance = Dram._on_wake, Dram._advance
-    monkeypatch.setattr(Dram, "_on_wake", lambda self, ch, at: (wakes.append(at), on_wake(self, ch, at)))
 
     def spy_advance(self, ch, until):
         advances.append(self.env.now)
         return advance(self, ch, until)
 
-    monkeypatch.setattr(Dram, "_advance", spy_advance)
+    patch_dram(monkeypatch, _on_wake=lambda self, ch, at: (wakes.append(at), on_wake(self, ch, at)),
+               _advance=spy_advance)
     return wakes, advances
 
 

@@ -14,6 +14,7 @@ import tlmsim.hw.dram as dram_mod
 from tests.hw.dram_stream import run_stream
 from tests.hw.test_dram import TIMING
 from tests.hw.test_dram_diff import _config, _stream
+from tests.hw.dram_spy import patch_dram
 from tlmsim.hw.dram import Dram
 from tlmsim.platform.dram import DramConfig
 
@@ -70,8 +71,7 @@ def _chunks(config, items, monkeypatch, chunk: int, old: bool):
     with monkeypatch.context() as m:
         m.setattr(dram_mod, "_LOG_CHUNK", chunk)
         if old:
-            m.setattr(Dram, "_log_rds", _old_log_rds)
-            m.setattr(Dram, "_log_rows", _old_log_rows)
+            patch_dram(m, _log_rds=_old_log_rds, _log_rows=_old_log_rows)
         got: list[np.ndarray] = []
         _, dram, _ = run_stream(config, items, plain=False, sink=got.append)
         return got, dram.command_records()

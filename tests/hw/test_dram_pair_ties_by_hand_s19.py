@@ -20,6 +20,7 @@ import pytest
 
 from tests.hw.test_dram_by_hand import NS, counts
 from tests.hw.test_dram_fast_by_hand_s11 import L, R, a2, pair, rds, run
+from tests.hw.dram_spy import patch_dram
 from tlmsim.hw.dram import Dram
 
 
@@ -34,7 +35,7 @@ def batched(monkeypatch):
         seen["batches"] += out[0] > 0
         return out
 
-    monkeypatch.setattr(Dram, "_pair_batch", spy)
+    patch_dram(monkeypatch, _pair_batch=spy)
     return seen
 
 

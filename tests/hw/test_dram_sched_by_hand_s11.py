@@ -25,6 +25,7 @@ import pytest
 
 from tests.hw.test_dram import Rig, addr
 from tests.hw.test_dram_by_hand import NS, cfg, log
+from tests.hw.dram_spy import patch_dram
 from tlmsim.engine.transaction import Cmd, DataClass
 from tlmsim.errors import SimulationError
 from tlmsim.hw.dram import Dram
@@ -35,7 +36,7 @@ def wakes(monkeypatch) -> list[int]:
     """The cycles of the channels' wakes, in the order they fire (superseded ones included)."""
     seen: list[int] = []
     on_wake = Dram._on_wake
-    monkeypatch.setattr(Dram, "_on_wake", lambda self, ch, at: (seen.append(at), on_wake(self, ch, at)))
+    patch_dram(monkeypatch, _on_wake=lambda self, ch, at: (seen.append(at), on_wake(self, ch, at)))
     return seen
 
 

@@ -21,6 +21,7 @@ import pytest
 from tests.hw.dram_stream import run_stream
 from tests.hw.test_dram import Rig, addr
 from tests.hw.test_dram_by_hand import NS, TIMING, cfg, log
+from tests.hw.dram_spy import patch_dram
 from tlmsim.hw.dram import Dram
 from tlmsim.platform.dram import DramConfig
 
@@ -29,7 +30,7 @@ def _spy_wakes(monkeypatch) -> list[int]:
     """The cycles at which the channels wake (every SimPy wake, superseded ones included)."""
     wakes: list[int] = []
     on_wake = Dram._on_wake
-    monkeypatch.setattr(Dram, "_on_wake", lambda self, ch, at: (wakes.append(at), on_wake(self, ch, at)))
+    patch_dram(monkeypatch, _on_wake=lambda self, ch, at: (wakes.append(at), on_wake(self, ch, at)))
     return wakes
 
 
@@ -98,7 +99,7 @@ def test_reads_over_bank_groups_complete_as_under_the_plain_scheduler(shape, mon
             tight.append(tx.end * self._tck - self.env.now)
         _f(self, tx)
 
-    monkeypatch.setattr(Dram, "_finish", spy)
+    patch_dram(monkeypatch, _finish=spy)
     hbm, channels, ranks, tccd_s, tccd_l = shape
     config = _config(hbm, channels, ranks, tccd_s, tccd_l)
     rng = random.Random(str(shape))

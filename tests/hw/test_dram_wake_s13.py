@@ -34,6 +34,7 @@ from tests.hw.test_dram_by_hand import NS, cfg, log
 from tests.hw.dram_stream import run_stream
 from tests.hw.test_dram_diff import _config, _stream
 from tests.hw.test_dram_fast_by_hand_s11 import _Rig, a2, both_schedulers, pair
+from tests.hw.dram_spy import patch_dram
 from tlmsim.engine.transaction import Cmd
 from tlmsim.hw.dram import Dram, _Chan, _Req
 
@@ -49,11 +50,12 @@ OTHER = [(0, "ACT", 0, 1, 0, 0, -1), (2, "ACT", 0, 0, 0, 0, -1), (90, "PRE", 0, 
          (96, "ACT", 0, 1, 0, 1, -1), (100, "WR", 0, 1, 0, 1, 0)]
 
 
-def _spy_wakes(monkeypatch) -> list[int]:
-    """The cycles at which the channel wakes (every SimPy wake, superseded ones included)."""
+def _spy_wakes(monkeypatch, **also) -> list[int]:
+    """The cycles at which the channel wakes (every SimPy wake, superseded ones included); ``also``:
+    other methods of the model replaced (tests/hw/dram_spy.py)."""
     wakes: list[int] = []
     on_wake = Dram._on_wake
-    monkeypatch.setattr(Dram, "_on_wake", lambda self, ch, at: (wakes.append(at), on_wake(self, ch, at)))
+    patch_dram(monkeypatch, _on_wake=lambda self, ch, at: (wakes.append(at), on_wake(self, ch, at)), **also)
     return wakes
 
 
@@ -94,8 +96,7 @@ def test_before_session_13_the_same_stream_woke_at_every_decision_until_the_offe
     # offer), the channel wakes at each decision while L's bursts wait at the offering side: ACT 0,
     # ACT 2, RDs 4, 9, ..., 49 (the last offer accepted); then the read bound: next decision 54 + L's
     # 6 bursts left x 5 = 79, + 10 = 89. 13 wakes instead of 1, the same commands and completions
-    monkeypatch.setattr(Dram, "_fwd_possible", staticmethod(lambda chan: True))
-    wakes = _spy_wakes(monkeypatch)
+    wakes = _spy_wakes(monkeypatch, _fwd_possible=staticmethod(lambda chan: True))
     r = _fast([WRITE_B1, L])
     assert wakes == [0, 2] + list(range(4, 50, 5)) + [89]
     assert _rds(r) == pair(8) and _other(r) == OTHER
@@ -124,7 +125,7 @@ def test_an_offered_read_of_the_buffered_address_is_forwarded_on_time(monkeypatc
     # read queue has room (F needs none, forwarded): L's 15 fills it at 49, so F is met after RD
     # 54 and forwarded at 54, done 55 (stall 54), where the plain scheduler forwards it at 49. The
     # wakes at every decision keep each batch to one decision, so _fill takes F at 49
-    monkeypatch.setattr(Dram, "_fwd_possible", staticmethod(lambda chan: False))
+    patch_dram(monkeypatch, _fwd_possible=staticmethod(lambda chan: False))
     wrong = _fast(reqs)
     assert wrong.done["F"] == 55 * NS and wrong.stall("queue_full") == (49 + 54) * NS
 
@@ -201,9 +202,9 @@ def _runs(config, items, monkeypatch):
             _on(self, ch, at)
 
         with monkeypatch.context() as m:
-            m.setattr(Dram, "_on_wake", spy)
-            if variant == "old":
-                m.setattr(Dram, "_fwd_possible", staticmethod(lambda chan: True))
+            # before session 13 (old): _fwd_possible always true
+            old = {"_fwd_possible": staticmethod(lambda chan: True)} if variant == "old" else {}
+            patch_dram(m, _on_wake=spy, **old)
             ends, dram, rec = run_stream(config, items, variant == "plain", finalize=False, order=True)
         runs.append((ends, dram, rec, woke))
     end = max(dram.env.now for _, dram, _, _ in runs)

@@ -70,7 +70,7 @@ import simpy
 from simpy.events import NORMAL, PENDING, URGENT, Timeout
 
 from tlmsim.engine.plan import LayerPlan, Move, PlanSource
-from tlmsim.engine.component import Component
+from tlmsim.engine.component import Component  # cimported by the .pxd
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.stats import StatDecl
 from tlmsim.engine.transaction import Cmd, DataClass, Transaction

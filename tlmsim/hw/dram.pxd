@@ -5,6 +5,8 @@
 # compiled DRAM build" gives the bounds). Attributes are public: Python code (tests, tools) reads
 # and writes them as before.
 
+from _tlmsim_compiled.engine_component cimport Component
+
 cdef class _Txn:
     cdef public object txn, event, start_ps
     cdef public long long left, end, arrive, accepted, gap
@@ -21,3 +23,34 @@ cdef class _Chan:
     cdef public long long nrq, nwb, drain, cyc, row_free, col_free, wake_at, nq, nreads, offer_writes, rr
     cdef public dict wpend, reads_left
     cdef public set active, idle_open
+
+cdef class Dram(Component):
+    cdef public list _acct, _acct_t, _act_t, _bus_end, _bus_rank, _bus_write, _ch, _closes, _col_ok, _conflict
+    cdef public list _faw, _hits, _idle_since, _kept, _last_act, _last_act_bg, _last_col, _last_col_bg, _last_use
+    cdef public list _next_act, _next_pre, _nopen, _open, _rank_of, _rank_q, _rbg_of, _ref_due, _ref_pending, _wake
+    cdef public list _wr_end, _wr_end_bg
+    cdef public dict _fields
+    cdef public tuple _dec, _log
+    cdef public object _bpc, _end_cycle, _finalized, _hbm, _offset_bits, _plain, _policy, _rank_step, _run_step
+    cdef public object _runs, _seq, _sink, _skip_stale, _tck, _wake_slack, checker, config
+    cdef public object peak_bandwidth_gb_per_s, read_latency_ps, record_commands, spec
+    cpdef _done(self, _Txn tx, long long end)
+    cpdef _finish(self, _Txn tx)
+    cpdef _fill(self, long long ch, long long t, long long freed=*)
+    cpdef _drain_done(self, chan, t)
+    cpdef _enqueue(self, _Chan chan, _Req req, long long t)
+    cpdef _accepted(self, _Req req, long long t)
+    cpdef _acct_to(self, r, t)
+    cpdef _rank_busy(self, r, t)
+    cpdef _rank_activity(self, r, t)
+    cpdef _advance(self, long long ch, long long until)
+    cpdef _pair_batch(self, long long ch, banks, stat, long long last, long long limit, long long pend)
+    cpdef _batch_done(self, long long ch, long long gb, long long row, long long last, long long step, long long e, list served, long long k, long long moved, long long direct)
+    cpdef _done_n(self, dict reads_left, _Txn tx, long long n, long long end, gb, row)
+    cpdef _run_ok(self, long long ch, long long r0, long long nra)
+    cpdef _pick(self, long long ch, long long t)
+    cpdef _act_ready(self, long long gb, long long r, long long t)
+    cpdef _col_ready(self, long long ch, long long gb, long long r, bint write, long long t)
+    cpdef _auto_close(self, ch, gb)
+    cpdef _log_cmd(self, t, ch, gb, cmd, row, col, flush=*)
+    cpdef _log_rds(self, times, ch, list gbs, rows, list served)

@@ -44,7 +44,7 @@ from typing import Generator, Sequence
 
 import simpy
 
-from tlmsim.engine.component import Component
+from tlmsim.engine.component import Component  # cimported by the .pxd
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.stats import StatDecl
 from tlmsim.engine.transaction import Cmd, Transaction
