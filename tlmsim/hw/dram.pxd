@@ -24,6 +24,14 @@ cdef class _Chan:
     cdef public dict wpend, reads_left
     cdef public set active, idle_open
 
+# The model itself: an extension type deriving from the compiled Component (tlmsim/engine/component.pxd),
+# so that its methods read these attributes as C struct fields. They hold the same Python objects as
+# in the pure module (the lists and dicts typed as such: indexing them needs no lookup of the type).
+# The scheduler's helpers below are cpdef: the model calls them at C level, with the arguments its
+# @cython.locals comments type (a Python subclass that replaces one still overrides it, the
+# tests' instruments in tests/hw/dram_spy.py). The methods that nest a function, a lambda or a
+# generator expression (_hit_run, _schedule, _solo_batch, _issue, _start_refresh) stay def: Cython
+# has no closures in cpdef methods.
 cdef class Dram(Component):
     cdef public list _acct, _acct_t, _act_t, _bus_end, _bus_rank, _bus_write, _ch, _closes, _col_ok, _conflict
     cdef public list _faw, _hits, _idle_since, _kept, _last_act, _last_act_bg, _last_col, _last_col_bg, _last_use
