@@ -90,7 +90,7 @@ _chosen: dict[str, str] = {}
 _DECL = re.compile(r"^([ \t]*)# (@cython\.locals\(.*\))[ \t]*$", re.M)
 _FUTURE = re.compile(r"^from __future__ import annotations\n", re.M)
 #: an import the build leaves out because the ``.pxd`` cimports the name (a base extension type)
-_CIMPORTED = re.compile(r"^(from [\w.]+ import \w+)  # cimported by the \.pxd[ \t]*$", re.M)
+_CIMPORTED = re.compile(r"^(from [\w.]+ import \w+)  # cimported by the \.pxd[ \t]*$", re.MULTILINE)
 
 
 def typed_source(text: str) -> tuple[str, int]:

@@ -463,8 +463,8 @@ def test_bench_matches_dramsim3(g):
 from hypothesis import example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+from tests.hw.dram_spy import patch_dram  # noqa: E402
 from tests.hw.dram_stream import run_stream  # noqa: E402
-from tests.hw.dram_spy import patch_dram
 
 
 def _run_stream(config: DramConfig, items, plain: bool):

@@ -16,9 +16,9 @@ import random
 import pytest
 
 import tlmsim.hw.dram as dram_mod
+from tests.hw.dram_spy import patch_dram
 from tests.hw.dram_stream import run_stream
 from tests.hw.test_dram import TIMING
-from tests.hw.dram_spy import patch_dram
 from tlmsim.hw.dram import Dram
 from tlmsim.platform.dram import DramConfig
 

@@ -10,8 +10,8 @@ import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.hw.test_dram import NS, TIMING, Rig, _run_stream, addr, tiny
 from tests.hw.dram_spy import patch_dram
+from tests.hw.test_dram import NS, TIMING, Rig, _run_stream, addr, tiny
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.transaction import Cmd, DataClass
 from tlmsim.hw.dram import Dram
@@ -126,9 +126,9 @@ def test_wake_bound_of_a_one_bank_group_transaction(monkeypatch):
 # -- per-layer attribution does not depend on how lazily commands are issued ----------------------
 import pytest  # noqa: E402
 
-from tlmsim.soc.run import simulate  # noqa: E402
 from tlmsim.platform import load_platform  # noqa: E402
 from tlmsim.report import build_report  # noqa: E402
+from tlmsim.soc.run import simulate  # noqa: E402
 from tlmsim.workload import load_workload  # noqa: E402
 
 

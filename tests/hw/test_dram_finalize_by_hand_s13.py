@@ -22,9 +22,9 @@ write drain at the end, the power-down timeout at the end), with power-down (aft
 each case says.
 """
 
+from tests.hw.dram_spy import patch_dram
 from tests.hw.test_dram import Rig, addr
 from tests.hw.test_dram_by_hand import NS, bg, cfg, log
-from tests.hw.dram_spy import patch_dram
 from tlmsim.engine.transaction import Cmd
 from tlmsim.hw.dram import Dram
 

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 import tlmsim.hw.dram as dram_mod
+from tests.hw.dram_spy import patch_dram
 from tests.hw.dram_stream import run_stream
 from tests.hw.test_dram import TIMING
 from tests.hw.test_dram_diff import _config, _stream
-from tests.hw.dram_spy import patch_dram
 from tlmsim.hw.dram import Dram
 from tlmsim.platform.dram import DramConfig
 

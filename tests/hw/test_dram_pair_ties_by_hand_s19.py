@@ -18,9 +18,9 @@ banks are legal at p + 5.
 
 import pytest
 
+from tests.hw.dram_spy import patch_dram
 from tests.hw.test_dram_by_hand import NS, counts
 from tests.hw.test_dram_fast_by_hand_s11 import L, R, a2, pair, rds, run
-from tests.hw.dram_spy import patch_dram
 from tlmsim.hw.dram import Dram
 
 

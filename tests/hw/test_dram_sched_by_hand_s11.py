@@ -23,9 +23,9 @@ off unless said.
 
 import pytest
 
+from tests.hw.dram_spy import patch_dram
 from tests.hw.test_dram import Rig, addr
 from tests.hw.test_dram_by_hand import NS, cfg, log
-from tests.hw.dram_spy import patch_dram
 from tlmsim.engine.transaction import Cmd, DataClass
 from tlmsim.errors import SimulationError
 from tlmsim.hw.dram import Dram

@@ -18,10 +18,10 @@ import random
 
 import pytest
 
+from tests.hw.dram_spy import patch_dram
 from tests.hw.dram_stream import run_stream
 from tests.hw.test_dram import Rig, addr
 from tests.hw.test_dram_by_hand import NS, TIMING, cfg, log
-from tests.hw.dram_spy import patch_dram
 from tlmsim.hw.dram import Dram
 from tlmsim.platform.dram import DramConfig
 
