@@ -121,8 +121,9 @@ setup(
     package_dir=SHIPPED,
     package_data={
         "tlmsim": ["data/*.yaml"],
+        # the compiled build's type declarations (tlmsim/kernels.py hashes them with their sources)
         "tlmsim.hw": ["*.pxd"],
-        "tlmsim.engine": ["*.pxd"],  # the compiled build's type declarations (tlmsim/kernels.py hashes them)
+        "tlmsim.engine": ["*.pxd"],
         "tlmsim.platforms": ["*.yaml"],
         "tlmsim.workloads": ["*.yaml", "*.csv", "*.nir", "*.npz", "*.json"],
     },

@@ -1,8 +1,10 @@
 # Type declarations of tlmsim/engine/component.py for its compiled build (Cython's "augmenting .pxd":
 # setup.py compiles a copy of component.py with this file beside it; the pure-Python module ignores
-# it). Component is an extension type there, so that the DRAM model (tlmsim/hw/dram.pxd) can be one
-# too: its methods then read their own attributes as C struct fields. ``__dict__`` keeps any other
-# attribute possible (a subclass's without slots, a test's).
+# it). Component is an extension type there, so that the hardware models built on it (Dram, Sram, Noc,
+# PeArray, Controller: the .pxd beside each) can be extension types too, whose methods read their own
+# attributes as C struct fields (docs/performance.md, "Session 21"). ``__dict__`` keeps any other
+# attribute possible (a subclass's without slots, a test's); tlmsim/kernels.py's EXTENDS runs their
+# builds only beside this one.
 
 cdef class Component:
     cdef dict __dict__

@@ -1,12 +1,13 @@
-# Type declarations of tlmsim/hw/controller.py for its compiled build (Cython's "augmenting .pxd": setup.py
-# compiles a copy of controller.py with this file beside it; the pure-Python module ignores it). Controller is an
-# extension type there (its base, tlmsim/engine/component.pxd, says why): its methods read the
-# attributes below as C struct fields. They hold Python objects, as in the pure module.
+# Type declarations of tlmsim/hw/controller.py for its compiled build (Cython's "augmenting .pxd":
+# setup.py compiles a copy of controller.py with this file beside it; the pure-Python module ignores it).
+# Controller is an extension type there (its base, tlmsim/engine/component.pxd, says why): its methods
+# read the attributes below as C struct fields. They hold Python objects, as in the pure module.
 
 from _tlmsim_compiled.engine_component cimport Component
 
 cdef class Controller(Component):
-    cdef public object _block_plans, _buf_of, _bufs, _cores_of, _ends, _fanouts, _fills, _first_private, _hazards
-    cdef public object _pairing, _prefetched, _routes, _schedules, _signals, _slot_free, _started, _tile_events, chunk
-    cdef public object done, dram, eids_unscheduled, half_bytes, halves, l1, l1s, layers, level_insts, levels, ncores, noc
-    cdef public object outstanding, pe, pes, pipeline_notes, plans, process, stages, staging_bytes, waiting
+    cdef public object _block_plans, _buf_of, _bufs, _cores_of, _ends, _fanouts, _fills, _first_private
+    cdef public object _hazards, _pairing, _prefetched, _routes, _schedules, _signals, _slot_free, _started
+    cdef public object _tile_events, chunk, done, dram, eids_unscheduled, half_bytes, halves, l1, l1s, layers
+    cdef public object level_insts, levels, ncores, noc, outstanding, pe, pes, pipeline_notes, plans, process
+    cdef public object stages, staging_bytes, waiting

@@ -1,6 +1,6 @@
 # Type declarations of tlmsim/hw/pe_array.py for its compiled build (Cython's "augmenting .pxd": setup.py
-# compiles a copy of pe_array.py with this file beside it; the pure-Python module ignores it). PeArray is an
-# extension type there (its base, tlmsim/engine/component.pxd, says why): its methods read the
+# compiles a copy of pe_array.py with this file beside it; the pure-Python module ignores it). PeArray is
+# an extension type there (its base, tlmsim/engine/component.pxd, says why): its methods read the
 # attributes below as C struct fields. They hold Python objects, as in the pure module.
 
 from _tlmsim_compiled.engine_component cimport Component
