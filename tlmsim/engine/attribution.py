@@ -56,6 +56,7 @@ class LayerCounters:
             busy_ps: float) -> None:
         self.hop_layer(component, txn.layer)
 
+    # @cython.locals(st=_Comp)
     def hop_layer(self, component: str, layer: int) -> None:
         """:meth:`hop` of a hop of ``layer`` served by ``component``."""
         # Counters added between two hops of a component go with the later hop's layer, so
@@ -79,6 +80,7 @@ class LayerCounters:
         st.seen = now
 
     @staticmethod
+    # @cython.locals(st=_Comp)
     def _fold(st: _Comp, upto: tuple) -> None:
         """Add the deltas of the component's current run (to ``upto``) to its layer."""
         acc = st.acc[st.layer]
