@@ -11,7 +11,8 @@ dram.py, which :func:`typed_source` turns into decorators in the copy: cycle cou
 ``long long``, the request and channel records as C structs, the scheduler's helpers as ``cpdef``
 methods called at C level). The hardware models (``Component`` and its subclasses Dram, Sram, Noc,
 PeArray and Controller: the ``.pxd`` beside each) are extension types, so their methods read their
-own attributes as C struct fields (holding the same Python objects). The other modules compile as
+own attributes as C struct fields (holding the same Python objects); so are the recorder and the
+per-layer counters (engine/recorder.pxd, engine/attribution.pxd). The other modules compile as
 they are (Python objects throughout, the same arithmetic: compiled code runs the same operations
 without the interpreter's dispatch). The build is optional: without a compiler or Cython, or when it fails, the
 install carries the pure package alone.
