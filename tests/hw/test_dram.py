@@ -463,7 +463,7 @@ def test_bench_matches_dramsim3(g):
 from hypothesis import example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from tests.hw.dram_spy import patch_dram  # noqa: E402
+from tests.hw.dram_spy import patch_dram
 from tests.hw.dram_stream import run_stream  # noqa: E402
 
 
