@@ -14,8 +14,8 @@ PeArray and Controller: the ``.pxd`` beside each) are extension types, so their 
 own attributes as C struct fields (holding the same Python objects); so are the recorder and the
 per-layer counters (engine/recorder.pxd, engine/attribution.pxd). The other modules compile as
 they are (Python objects throughout, the same arithmetic: compiled code runs the same operations
-without the interpreter's dispatch). The build is optional: without a compiler or Cython, or when it fails, the
-install carries the pure package alone.
+without the interpreter's dispatch). The build is optional: without a compiler or Cython, or when it
+fails, the install carries the pure package alone.
 
 Importing ``tlmsim`` puts :class:`CompiledFinder` first on ``sys.meta_path``: an import of one of
 these modules then gets its compiled build, without running the source's own body first, when all
