@@ -1,10 +1,12 @@
 # Type declarations of tlmsim/engine/recorder.py for its compiled build (Cython's "augmenting .pxd":
 # setup.py compiles a copy of recorder.py with this file beside it; the pure-Python module ignores it).
 # The recorder is an extension type there: its methods (``booked``, ``complete``, ... for every hop) read
-# and write its attributes as C struct fields (docs/performance.md, "Session 21"). They hold Python
-# objects, as in the pure module; ``__dict__`` keeps any other attribute possible (a test's subclass).
+# and write its attributes as C struct fields (docs/performance.md, "Session 21"). The two
+# transaction counts are C long longs (docs/performance.md, "Session 22"), the others hold Python objects, as
+# in the pure module; ``__dict__`` keeps any other attribute possible (a test's subclass).
 
 cdef class Recorder:
     cdef dict __dict__
     cdef object __weakref__
-    cdef public object _chains, completed, components, flows, issued, layer_sinks, sinks, stalls, stats, trace
+    cdef public long long completed, issued
+    cdef public object _chains, components, flows, layer_sinks, sinks, stalls, stats, trace

@@ -25,8 +25,10 @@ cdef class _Chan:
     cdef public set active, idle_open
 
 # The model itself: an extension type deriving from the compiled Component (tlmsim/engine/component.pxd),
-# so that its methods read these attributes as C struct fields. They hold the same Python objects as
-# in the pure module (the lists and dicts typed as such: indexing them needs no lookup of the type).
+# so that its methods read these attributes as C struct fields. The integer scalars (banks per channel,
+# tCK, run steps, the request sequence number, the last cycle) are C long longs and the flags C bints, read
+# and written without a conversion (docs/performance.md, "Session 22"); the rest hold the same Python
+# objects as in the pure module (the lists and dicts typed as such: indexing them needs no lookup of the type).
 # The scheduler's helpers below are cpdef: the model calls them at C level, with the arguments its
 # @cython.locals comments type (a Python subclass that replaces one still overrides it, the
 # tests' instruments in tests/hw/dram_spy.py). The methods that nest a function, a lambda or a
@@ -39,8 +41,9 @@ cdef class Dram(Component):
     cdef public list _wr_end, _wr_end_bg
     cdef public dict _fields
     cdef public tuple _dec, _log
-    cdef public object _bpc, _end_cycle, _finalized, _hbm, _offset_bits, _plain, _policy, _rank_step, _run_step
-    cdef public object _runs, _seq, _sink, _skip_stale, _tck, _wake_slack, checker, config
+    cdef public long long _bpc, _end_cycle, _offset_bits, _rank_step, _run_step, _seq, _tck, _wake_slack
+    cdef public bint _hbm, _plain, _runs, _skip_stale
+    cdef public object _finalized, _policy, _sink, checker, config
     cdef public object peak_bandwidth_gb_per_s, read_latency_ps, record_commands, spec
     cpdef _done(self, _Txn tx, long long end)
     cpdef _finish(self, _Txn tx)
