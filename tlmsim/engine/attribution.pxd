@@ -2,10 +2,12 @@
 # setup.py compiles a copy of attribution.py with this file beside it; the pure-Python module ignores
 # it). The per-layer counters are extension types there: ``hop_layer``, called for every hop, reads and
 # writes its component's state (``st``, typed by the ``# @cython.locals`` comment above it) as C struct
-# fields (docs/performance.md, "Session 21"). The fields hold Python objects, as in the pure module.
+# fields (docs/performance.md, "Session 21"). The fields hold Python objects, as in the pure module (the
+# counter dict and its copies typed as dicts: ``copy()`` is then one C call; "Session 22").
 
 cdef class _Comp:
-    cdef public object stats, values, seen, run_start, layer, acc
+    cdef public dict stats, seen, run_start
+    cdef public object layer, acc
 
 cdef class LayerCounters:
     cdef dict __dict__

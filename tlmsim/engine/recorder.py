@@ -90,6 +90,7 @@ class Recorder:
             layer, tile, t_first, t_last, cycles, now_ps, chain=chain,
         )
 
+    # @cython.locals(c=dict, flows=dict)
     def booked(self, comp, cmd: Cmd, data_class: DataClass, address: int, nbytes: int, source: str,
                destination: str, start_ps: int, layer: int, tile: int, chain: int) -> int:
         """One timestamp-booked hop (``comp``: an SRAM or the NoC) in one call:
@@ -134,6 +135,7 @@ class Recorder:
         (e.g. DRAM -> NoC -> GLB -> NoC -> L1) share it; the timeline joins them by a flow."""
         return next(self._chains)
 
+    # @cython.locals(flows=dict)
     def complete(self, txn: Transaction, now_ps: int) -> None:
         """Mark ``txn`` finished at ``now_ps`` and account the bytes it moved."""
         txn.done_ps = now_ps

@@ -1213,6 +1213,7 @@ class Controller(Component):
         self._block_plans[key] = plan
         return plan
 
+    # @cython.locals(k=cython.longlong, kind=cython.longlong, c=dict, flows=dict, slots=list)
     def _book_block(self, t: int, plan: tuple, n: int, ga: int, la: int, offset: int, span: int, base: int,
                     layer: int, hops: list) -> int:
         """Book one block's hops (:meth:`_block_plan`) from time ``t`` as :meth:`_lane` would

@@ -56,7 +56,8 @@ cdef class Dram(Component):
     cpdef _rank_activity(self, r, t)
     cpdef _advance(self, long long ch, long long until)
     cpdef _pair_batch(self, long long ch, banks, stat, long long last, long long limit, long long pend)
-    cpdef _batch_done(self, long long ch, long long gb, long long row, long long last, long long step, long long e, list served, long long k, long long moved, long long direct)
+    cpdef _batch_done(self, long long ch, long long gb, long long row, long long last, long long step, long long e,
+                      list served, long long k, long long moved, long long direct)
     cpdef _done_n(self, dict reads_left, _Txn tx, long long n, long long end, gb, row)
     cpdef _run_ok(self, long long ch, long long r0, long long nra)
     cpdef _pick(self, long long ch, long long t)

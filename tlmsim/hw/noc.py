@@ -437,7 +437,7 @@ class Noc(Component):
         self.record(txn, start_ps, end_ps, wait_ps)
         return end_ps
 
-    # @cython.locals(nbytes=cython.longlong, start_ps=cython.longlong, period=cython.longlong, s=cython.longlong, f=cython.longlong, end=cython.longlong, wait=cython.longlong, credit=cython.longlong, hops=cython.longlong)
+    # @cython.locals(nbytes=cython.longlong, start_ps=cython.longlong, period=cython.longlong, s=cython.longlong, f=cython.longlong, end=cython.longlong, wait=cython.longlong, credit=cython.longlong, hops=cython.longlong, c=dict)
     def book(self, cmd: Cmd, address: int, nbytes: int, source: str, destination: str, start_ps: int,
              layer: int) -> tuple[int, int]:
         """:meth:`reserve` without the hop's record: book a transfer of ``nbytes`` from

@@ -130,7 +130,7 @@ class Sram(Component):
         self.record(txn, start_ps, end_ps, wait_ps)
         return end_ps
 
-    # @cython.locals(a=cython.longlong, n=cython.longlong, start_ps=cython.longlong, period=cython.longlong, s=cython.longlong, pf=cython.longlong, p=cython.longlong, s1=cython.longlong, w=cython.longlong, nb=cython.longlong, first=cython.longlong, lines=cython.longlong, q=cython.longlong, r=cython.longlong, b0=cython.longlong, ideal=cython.longlong, floor=cython.longlong, base=cython.longlong, new_floor=cython.longlong, occ_end=cython.longlong, b=cython.longlong, fb=cython.longlong, k=cython.longlong, e=cython.longlong, i=cython.longlong, end_ps=cython.longlong, port_wait=cython.longlong, conflict=cython.longlong)
+    # @cython.locals(a=cython.longlong, n=cython.longlong, start_ps=cython.longlong, period=cython.longlong, s=cython.longlong, pf=cython.longlong, p=cython.longlong, s1=cython.longlong, w=cython.longlong, nb=cython.longlong, first=cython.longlong, lines=cython.longlong, q=cython.longlong, r=cython.longlong, b0=cython.longlong, ideal=cython.longlong, floor=cython.longlong, base=cython.longlong, new_floor=cython.longlong, occ_end=cython.longlong, b=cython.longlong, fb=cython.longlong, k=cython.longlong, e=cython.longlong, i=cython.longlong, end_ps=cython.longlong, port_wait=cython.longlong, conflict=cython.longlong, caught_up=cython.bint, late=dict, new_late=dict, ports=list, c=dict)
     def book(self, cmd: Cmd, a: int, n: int, source: str, destination: str, start_ps: int,
              layer: int) -> tuple[int, int]:
         """:meth:`reserve` without the hop's record: book an access of ``n`` bytes at
@@ -174,17 +174,24 @@ class Sram(Component):
             # the floor, so then base = s1): each late bank then ends at s1 + q, or s1 + q + 1
             # for an extra line, as if it had been free from the floor: the closed form below
             # is what the loop would give
-            if not late or max(late.values()) <= s1:
+            caught_up = True  # no late bank busy after s1 (a loop: cheaper than max() in the compiled build)
+            for fb in late.values():
+                if fb > s1:
+                    caught_up = False
+                    break
+            if caught_up:
                 # every bank free from floor: the r extra lines' banks b0 .. b0 + r - 1
                 # (mod nb) end one cycle after the rest
                 if r:
                     occ_end = new_floor + 1
-                    if b0 + r <= nb:
-                        self._late = dict.fromkeys(range(b0, b0 + r), occ_end)
-                    else:
-                        new_late = dict.fromkeys(range(b0, nb), occ_end)
-                        new_late.update(dict.fromkeys(range(b0 + r - nb), occ_end))
-                        self._late = new_late
+                    new_late = {}
+                    b = b0
+                    for i in range(r):
+                        new_late[b] = occ_end
+                        b += 1
+                        if b == nb:
+                            b = 0
+                    self._late = new_late
                 else:
                     occ_end = new_floor
                     if late:  # every late bank caught up: none is late any more
@@ -207,15 +214,24 @@ class Sram(Component):
                 self._floor, self._late = new_floor, new_late
         else:  # fewer lines than banks: one line in each of r banks
             floor = self._floor
-            if (max(late.values()) if late else floor) <= s1:
+            if late:
+                caught_up = True
+                for fb in late.values():
+                    if fb > s1:
+                        caught_up = False
+                        break
+            else:
+                caught_up = floor <= s1
+            if caught_up:
                 # every bank free by the start (late banks are free after the floor): each of
                 # the r banks serves its line in cycle s1; the other late banks keep their times
                 occ_end = s1 + 1
-                if b0 + r <= nb:
-                    late.update(dict.fromkeys(range(b0, b0 + r), occ_end))
-                else:
-                    late.update(dict.fromkeys(range(b0, nb), occ_end))
-                    late.update(dict.fromkeys(range(b0 + r - nb), occ_end))
+                b = b0
+                for i in range(r):
+                    late[b] = occ_end
+                    b += 1
+                    if b == nb:
+                        b = 0
             else:
                 occ_end = s1
                 for i in range(r):
