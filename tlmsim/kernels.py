@@ -61,7 +61,7 @@ import sys
 HOT_MODULES = (
     "tlmsim.hw.dram", "tlmsim.hw.controller", "tlmsim.hw.sram", "tlmsim.hw.noc", "tlmsim.hw.pe_array",
     "tlmsim.engine.recorder", "tlmsim.engine.component", "tlmsim.engine.attribution", "tlmsim.engine.stats",
-    "tlmsim.engine.transaction", "tlmsim.engine.plan", "tlmsim.engine.trace", "tlmsim.soc.run",
+    "tlmsim.engine.transaction", "tlmsim.engine.plan", "tlmsim.engine.trace", "tlmsim.engine.sim", "tlmsim.soc.run",
     "tlmsim.dataflow.base", "tlmsim.dataflow.systolic", "tlmsim.dataflow.ws",
     "tlmsim.dataflow.tiling", "tlmsim.dataflow.activity", "tlmsim.dataflow.weights", "tlmsim.dataflow.formats",
     "tlmsim.dataflow.dense_ws", "tlmsim.dataflow.dense_os", "tlmsim.dataflow.dense_is", "tlmsim.dataflow.ptb",

@@ -24,6 +24,7 @@ from tlmsim.engine.component import Component
 from tlmsim.engine.invariants import check_run
 from tlmsim.engine.plan import LayerSummary
 from tlmsim.engine.recorder import Recorder
+from tlmsim.engine.sim import Environment
 from tlmsim.engine.trace import TraceWriter
 from tlmsim.errors import SimulationError
 from tlmsim.hw.controller import Controller
@@ -174,7 +175,7 @@ def simulate(
     layer_counters = LayerCounters()
     sinks = (*sinks, layer_counters)
     recorder = Recorder(trace=trace, sinks=sinks)
-    env = simpy.Environment()
+    env = Environment()  # SimPy's, with its per-event steps compiled (tlmsim/engine/sim.py)
     verified = None
     with collector_thresholds():  # the build, the run and its checks
         try:
