@@ -8,6 +8,8 @@
 
 from _tlmsim_compiled.engine_component cimport Component
 
+cpdef _set_banks(dict times, long long b0, long long r, long long nb, long long t)
+
 cdef class Sram(Component):
     cdef public long long _elapsed_ps, _floor, _occupied_bytes, _read_latency, _write_latency
     cdef public long long capacity_bytes, line_bytes, nbanks, period_ps
