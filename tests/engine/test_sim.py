@@ -97,13 +97,13 @@ def _run(env_cls):
 def test_the_scenario_runs_as_on_simpys_environment_event_by_event():
     ours, theirs = _run(Environment), _run(simpy.Environment)
     assert ours == theirs
-    log, value, now, next_id, left = ours
+    log, value, _now, _next_id, left = ours
     assert value == "waiter done" and left == 0
     assert len(log) == 20
 
 
 def test_a_few_values_by_hand():
-    log, value, now, next_id, _ = _run(Environment)
+    log, *_ = _run(Environment)
     at = {(who, what): (t, v) for t, who, what, v in log}
     # a ticks at 3, 6, 9 (period 3): the waiter has a's value at 9 and b's (ended at 8) at once
     assert at[("waiter", "a returned")] == (9, "a done")

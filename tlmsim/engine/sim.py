@@ -1,12 +1,13 @@
 """The SimPy environment of a run: :class:`simpy.Environment` with its per-event steps compiled.
 
-A run spends a tenth of its time in SimPy's own Python code: resuming a process's generator
+SimPy runs some of its own Python for every event: resuming a process's generator
 (``Process._resume``, once per event a process waits for), making a timeout, scheduling an
 event, reading ``now``. :class:`Environment` and :class:`Process` write those steps again,
 doing what SimPy 4.1's do (the same events, ids and queue entries in the same order), so that
 the compiled build (tlmsim/kernels.py's HOT_MODULES) runs them as C; everything else is
 SimPy's. tests/engine/test_sim.py runs processes on both environments and compares them
-event by event, failures and their messages included.
+event by event, failures and their messages included. (What it saves: docs/performance.md,
+"Session 22", step 4.)
 
 * :meth:`Environment.schedule`: the event's queue entry ``(now + delay, priority, id, event)``,
   with the next id.
@@ -47,7 +48,7 @@ class Process(simpy.Process):
                 self._value = stop.value
                 env.schedule(self)
                 break
-            except BaseException as exc:  # the generator raised: the process fails
+            except BaseException as exc:  # noqa: BLE001 -- the generator raised: the process fails (as in SimPy)
                 tb = exc.__traceback__
                 if tb is not None and tb.tb_frame.f_code.co_name == "_resume":
                     exc.__traceback__ = tb.tb_next  # this step's own frame, as SimPy strips it
@@ -74,11 +75,11 @@ class Process(simpy.Process):
 
 
 class Environment(simpy.Environment):
-    """A :class:`simpy.Environment` whose processes are :class:`Process` es and whose
+    """A :class:`simpy.Environment` whose processes are :class:`Process` instances and whose
     ``schedule``, ``timeout`` and ``now`` are written here (the same behaviour)."""
 
     @property
-    def now(self) -> int:
+    def now(self) -> Any:
         """The current simulation time."""
         return self._now
 
