@@ -8,6 +8,7 @@
 
 from _tlmsim_compiled.engine_component cimport Component
 
+cpdef bint _all_by(dict times, long long t)
 cpdef _set_banks(dict times, long long b0, long long r, long long nb, long long t)
 
 cdef class Sram(Component):
