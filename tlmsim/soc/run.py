@@ -18,6 +18,7 @@ from pathlib import Path
 
 import simpy
 from simpy.events import PENDING
+from threadpoolctl import threadpool_limits
 
 from tlmsim.engine.attribution import LayerCounters
 from tlmsim.engine.component import Component
@@ -136,6 +137,23 @@ def collector_thresholds(threshold: tuple[int, int, int] | None = None):
         gc.set_threshold(*before)
 
 
+#: numpy's BLAS threads during a run. Its matrix products are few and small (the event
+#: dataflow's bank demand: 77 products, 0.14 CPU s on one thread, in resnet19-cifar10 on
+#: edge-lpddr4), but after each one OpenBLAS's idle worker threads spin, waiting for the next:
+#: with this machine's 2 threads they burnt 13.5 % of that run's CPU (perf, session 23) and a
+#: second core. The reports do not depend on it (the products are exact either way).
+RUN_BLAS_THREADS = 1
+
+
+@contextmanager
+def blas_threads(n: int | None = None):
+    """At most ``n`` (default :data:`RUN_BLAS_THREADS`) threads in every loaded BLAS
+    (numpy's OpenBLAS, or MKL or BLIS; threadpoolctl) for the ``with`` body, the caller's
+    limits restored afterwards, also when it raises."""
+    with threadpool_limits(limits=RUN_BLAS_THREADS if n is None else n, user_api="blas"):
+        yield
+
+
 def _refresh_hint(platform: Platform) -> str:
     """What the no-progress message adds when the DRAM's refreshes leave little room: after a
     refresh every bank is closed, and the next is due tREFI after the last one was due, so a
@@ -177,7 +195,7 @@ def simulate(
     recorder = Recorder(trace=trace, sinks=sinks)
     env = Environment()  # SimPy's, with its per-event steps compiled (tlmsim/engine/sim.py)
     verified = None
-    with collector_thresholds():  # the build, the run and its checks
+    with collector_thresholds(), blas_threads():  # the build, the run and its checks
         try:
             components, ctrl, plans = build(platform, workload, env, recorder)
             for sink in sinks:
