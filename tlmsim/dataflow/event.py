@@ -86,9 +86,19 @@ def bank_fanout(layer: Layer, groups: int, rows: int) -> np.ndarray:
     return d
 
 
+def _group_sums(a: np.ndarray, channels: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``a[:, channels, :]`` summed over the channels of each group (group g: the channels from
+    ``starts[g]`` up to the next start), for the groups holding some of ``channels`` (ascending,
+    at least one): (those groups, ascending; their sums, shape ``(a.shape[0], groups, a.shape[2])``)."""
+    g_of = np.searchsorted(starts, channels, side="right") - 1
+    first = np.flatnonzero(np.concatenate(([True], g_of[1:] != g_of[:-1])))
+    return g_of[first], np.add.reduceat(a[:, channels, :], first, axis=1)
+
+
 class Event(SystolicDataflow):
     NAME = "event"
     SPIKE_FORMATS = ("aer",)
+    KEEP_CHOICE = True  # a plan made again skips the block tables (their make() holds only the tables)
 
     def _channels(self, layer: Layer) -> tuple[int, int, np.ndarray]:
         """(input channels, positions per channel, fan-out per position)."""
@@ -124,7 +134,8 @@ class Event(SystolicDataflow):
         events = x if self.df.zero_skip else np.ones_like(x)
         ctx = {"events": events, "per_channel": events.sum(axis=2),  # events per (timestep, channel)
                "targets": np.einsum("tcp,p->tc", events, fan),  # target pixels per (timestep, channel)
-               "demand": {}}  # block width -> target pixels per (timestep, channel, bank)
+               "demand": {},  # block width -> target pixels per (timestep, channel, bank)
+               "peak": {}}  # (block width, channels per group) -> per (timestep, group, bank), the most per bank
         cands = []
         fewest = None  # the fewest tiles per timestep of the shapes kept so far
         for ob in sorted({ob1, *split_ladder(N, ob1)}, reverse=True):
@@ -165,7 +176,7 @@ class Event(SystolicDataflow):
         out = []
         for n0 in range(0, N, ob):
             nc = min(ob, N - n0)
-            w_nnz = self.weight_blocks(layer).row_counts(n0, nc).reshape(cin, kpc).sum(axis=1)  # per input channel
+            w_nnz = blocks.row_counts(n0, nc).reshape(cin, kpc).sum(axis=1)  # per input channel
             key = (nc, w_nnz.tobytes())
             if key in memo:
                 out.append(memo[key])
@@ -175,21 +186,38 @@ class Event(SystolicDataflow):
                 fo = bank_fanout(layer, max(1, C // nc), R).astype(np.float64)
                 demand = ctx["demand"][nc] = np.rint(
                     ctx["events"].reshape(T * cin, pos).astype(np.float64) @ fo).astype(np.int64).reshape(T, cin, -1)
+            # target pixels per (timestep, group, bank) of every channel, and its busiest bank
+            peak_all = ctx["peak"].get((nc, cg))
+            if peak_all is None:
+                grouped = np.add.reduceat(demand, starts, axis=1)
+                peak_all = ctx["peak"][nc, cg] = (grouped, grouped.max(axis=2))
             # a channel is live at a timestep when it has events and (zero skip) a nonzero weight in
             # the block; a channel without events has no targets and no bank demand, so the events,
             # targets and demand of the live channels are those of the channels with a nonzero
-            # weight: masked only when some channel has none (no cast of a (T, cin, banks) mask)
+            # weight: the others' are taken off only when some channel has none
             wl = w_nnz > 0
             live = (E > 0) & wl if skip else np.ones((T, cin), dtype=bool)
             if skip and not wl.all():
                 keep = wl.astype(np.int64)
-                E_l, acc_l, demand_l = E * keep, acc * keep, demand * keep[:, None]
+                E_l, acc_l = E * keep, acc * keep
+                # the demand of the channels with a nonzero weight per (timestep, group, bank), exact in
+                # int64: the others' taken off every channel's when they are fewer, else their own sum
+                dead = np.flatnonzero(~wl)
+                if 2 * len(dead) <= cin:
+                    g, part = _group_sums(demand, dead, starts)
+                    grouped = peak_all[0].copy()
+                    grouped[:, g, :] -= part
+                    peak = grouped.max(axis=2)  # the busiest bank
+                else:
+                    peak = np.zeros((T, len(starts)), dtype=np.int64)  # a group without such a channel: 0
+                    if len(dead) < cin:
+                        g, part = _group_sums(demand, np.flatnonzero(wl), starts)
+                        peak[:, g] = part.max(axis=2)
             else:
-                E_l, acc_l, demand_l = E, acc, demand
+                E_l, acc_l, peak = E, acc, peak_all[1]
             n_ev = np.add.reduceat(E_l, starts, axis=1)
             targets = np.add.reduceat(acc_l, starts, axis=1)
             updates = targets * nc
-            peak = np.add.reduceat(demand_l, starts, axis=1).max(axis=2)  # the busiest bank
             vec_bytes = bits_to_bytes(nc * self.wb)  # one target pixel's weight vector
             busy = np.maximum(np.maximum(-(-n_ev // dispatch), peak), -(-(targets * vec_bytes) // l1_bw))
             if not self.psums_in_pes(M, nc):
@@ -197,14 +225,15 @@ class Event(SystolicDataflow):
             cycles = np.where(n_ev > 0, self.fill_cycles(nc) + busy, 0)
             nlive = np.add.reduceat(live, starts, axis=1, dtype=np.int64)
             nnz = np.add.reduceat(w_nnz * live, starts, axis=1)
-            wsize: dict[tuple[int, int], int] = {}
+            # the weights' bytes of every (timestep, group) with a live channel, one weight_bytes
+            # per distinct (live channels, nonzeros)
             w_bytes = np.zeros((T, len(starts)), dtype=np.int64)
-            for (t, g), nl in np.ndenumerate(nlive):
-                if nl:
-                    k = (int(nl), int(nnz[t, g]))
-                    if k not in wsize:
-                        wsize[k] = self.weight_bytes(layer, k[0] * kpc, nc, None if blocks.dense else k[1])
-                    w_bytes[t, g] = wsize[k]
+            on = nlive > 0
+            if on.any():
+                span = int(nnz.max()) + 1
+                pairs, inv = np.unique(nlive[on] * span + nnz[on], return_inverse=True)
+                w_bytes[on] = np.array([self.weight_bytes(layer, (p // span) * kpc, nc, None if blocks.dense else p % span)
+                                        for p in pairs.tolist()], dtype=np.int64)[inv.reshape(-1)]
             memo[key] = tab = {"nc": nc, "cycles": cycles, "w_bytes": w_bytes, "s_bytes": s_bytes,
                                "updates": updates, "dense": M * sizes * kpc * nc, "k0": starts * kpc,
                                "k1": (starts + sizes) * kpc}

@@ -156,6 +156,12 @@ class SystolicDataflow(Dataflow):
     SPIKE_FORMATS: tuple[str, ...] = ("bitmap",)
     #: time_window when the platform leaves it unset (for the dataflows that window time)
     DEFAULT_WINDOW = 1
+    #: whether a layer's chosen tiling is kept (its label, its residency and the ``make()`` of its
+    #: steps), so that planning the layer again for the same input level (a run's dropped plan:
+    #: :class:`~tlmsim.dataflow.base.LazyPlans`) makes the same steps without ranking the
+    #: candidates again. Only for dataflows whose ``make()`` holds little (``event``: its per-block
+    #: tables); the others rank again, which is cheap for them
+    KEEP_CHOICE = False
 
     @property
     def window(self) -> int:
@@ -209,6 +215,8 @@ class SystolicDataflow(Dataflow):
         self.dram_bytes_per_cycle = (platform.dram.resolve().peak_bandwidth_gb_per_s
                                      * platform.clock_period_ps / 1000.0)
         self.chosen: dict[int, str] = {}  #: layer index -> label of the chosen tiling
+        #: (layer index, input level) -> (label, make, residency) of the chosen tiling (KEEP_CHOICE)
+        self._kept_choice: dict[tuple[int, int | None], tuple] = {}
         self._wblocks: dict[int, WeightBlocks] = {}
 
     # -- cost rules -----------------------------------------------------------------
@@ -425,6 +433,13 @@ class SystolicDataflow(Dataflow):
     def _plan_gemm(self, layer: Layer, input_level: int | None) -> LayerPlan:
         resident_input = input_level is not None
         sizes = self._sizes(layer)
+        kept = self._kept_choice.get((layer.index, input_level))
+        if kept is not None:  # planned before (KEEP_CHOICE): the same tiling's steps made again
+            label, make, res = kept
+            self.chosen[layer.index] = label
+            plan = self._emit(layer, make(), sizes, res, resident_input)
+            plan.tiling = label
+            return plan
         best = None
         cands = self.recurrent_candidates(layer) if layer.recurrent else self.gemm_candidates(layer)
         for cand in cands:
@@ -452,6 +467,8 @@ class SystolicDataflow(Dataflow):
                 best = (key, cand, res)
         _, cand, res = best
         self.chosen[layer.index] = cand.label
+        if self.KEEP_CHOICE and cand._make is not None:  # (read before cand.steps, which drops it)
+            self._kept_choice[layer.index, input_level] = (cand.label, cand._make, res)
         plan = self._emit(layer, cand.steps, sizes, res, resident_input)
         plan.tiling = cand.label
         return plan
