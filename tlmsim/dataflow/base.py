@@ -10,7 +10,9 @@ transactions; the dataflow never touches the hardware.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, ClassVar
 
 from tlmsim.engine.plan import LayerPlan, PlanSource
@@ -74,6 +76,22 @@ class Dataflow:
 KEEP_TILES = 65_536
 
 
+@contextmanager
+def collector_paused():
+    """The cyclic collector off for the ``with`` body and as the caller had it afterwards, also
+    when the body raises. Planning makes many objects (a tile and its moves) and no reference
+    cycle that holds them (tests/dataflow/test_planning_collector_s23.py): while it runs, every
+    young collection would traverse them again, 0.7-1.4 CPU s of resnet19-cifar10 / edge-lpddr4
+    / event's 4-5 s of planning (docs/performance.md, "Session 23")."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 class LazyPlans(PlanSource):
     """A run's layer plans, made when the controller reaches each layer and dropped once
     it has run: a run holds the summaries of every layer (:class:`~tlmsim.engine.plan.LayerSummary`) and the
@@ -103,21 +121,23 @@ class LazyPlans(PlanSource):
         #: layers planned again after the first pass (their plans had been dropped)
         self.replanned = 0
         kept = 0
-        for i, (inp, plan) in enumerate(dataflow.plan_in_order()):
-            if check is not None:
-                check(plan)
-            self.summaries.append(plan.summary())
-            self._input_level.append(inp)
-            if kept + len(plan.tiles) <= budget and len(self._plans) == i:  # only a run of first plans
-                kept += len(plan.tiles)
-                self._plans[i] = plan
-            del plan
+        with collector_paused():
+            for i, (inp, plan) in enumerate(dataflow.plan_in_order()):
+                if check is not None:
+                    check(plan)
+                self.summaries.append(plan.summary())
+                self._input_level.append(inp)
+                if kept + len(plan.tiles) <= budget and len(self._plans) == i:  # only a run of first plans
+                    kept += len(plan.tiles)
+                    self._plans[i] = plan
+                del plan
 
     def _plan(self, i: int) -> LayerPlan:
         """The plan at position ``i``, planned again if it was dropped."""
         plan = self._plans.get(i)
         if plan is None:
-            plan = self.dataflow.plan_layer(self.layers[i], self._input_level[i])
+            with collector_paused():
+                plan = self.dataflow.plan_layer(self.layers[i], self._input_level[i])
             self.replanned += 1
             if len(plan.tiles) != self.summaries[i].ntiles:
                 raise RuntimeError(f"layer {self.layers[i].name!r} planned again made {len(plan.tiles)} tiles, "
