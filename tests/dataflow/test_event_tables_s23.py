@@ -113,6 +113,7 @@ def test_block_tables_match_the_masked_sums(event, cg):
     decided = 0
     for tab, (n0, nc, w_nnz, peak, n_ev, targets, w_bytes) in zip(tables, ref):
         assert tab["nc"] == nc
+        assert all(tab[k].dtype == np.int64 for k in ("cycles", "w_bytes", "s_bytes", "updates")), n0  # whole numbers
         assert np.array_equal(tab["w_bytes"], w_bytes), n0
         assert np.array_equal(tab["updates"], targets * nc), n0
         l1_bw = df.platform.buffers.l1.banks * df.platform.buffers.l1.port_width_bytes
