@@ -2,8 +2,8 @@
 busiest bank of a block whose channels are not all weighted is now the per-group demand of
 every channel less the weightless channels' (when they are at most half), or the weighted
 channels' own sum (when they are fewer), and the weight bytes are computed once per distinct
-(live channels, nonzeros). Checked on a hand-made mask with blocks of no, one, most and all
-channels weightless, against the per-block masked sums and the per-entry loop of session 22,
+(live channels, nonzeros). Checked on a hand-made mask with blocks of no, one, half, most and
+all channels weightless, against the per-block masked sums and the per-entry loop of session 22,
 with the busiest bank deciding most tiles."""
 
 from dataclasses import replace
@@ -32,20 +32,21 @@ def test_group_sums_by_hand():
     assert g.tolist() == [2] and s.tolist() == [[[12, 13, 14]], [[27, 28, 29]]]
 
 
-CIN, H, NOUT = 6, 4, 8
+CIN, H, NOUT = 6, 4, 10
 LAYER = (f"  - {{name: c, op: conv2d, in_shape: [{CIN}, {H}, {H}], out_channels: {NOUT}, kernel: 3, padding: 1, "
          "neuron: if}\n")
 
 
 def _mask() -> np.ndarray:
-    """(K, N) = (6 x 9, 8): output channel pairs (blocks of 2) with 0, 1, 5 and 6 of the 6 input
-    channels weightless; the weighted ones keep some of their 9 taps."""
+    """(K, N) = (6 x 9, 10): output channel pairs (blocks of 2) with 0, 1, 5, 6 and 3 of the 6
+    input channels weightless; the weighted ones keep some of their 9 taps."""
     rng = np.random.default_rng(3)
     m = rng.random((CIN, 9, NOUT)) < 0.6
     m[:, 0, :] = True  # every channel weighted ...
     m[2, :, 2:4] = False  # ... but channel 2 in block 1
     m[[0, 1, 3, 4, 5], :, 4:6] = False  # all but channel 2 in block 2
     m[:, :, 6:8] = False  # none in block 3
+    m[[1, 2, 4], :, 8:10] = False  # half of them in block 4
     return m.reshape(CIN * 9, NOUT)
 
 
@@ -108,7 +109,7 @@ def test_block_tables_match_the_masked_sums(event, cg):
     tables = df._block_tables(layer, ctx, ob, cg)
     ref = _reference(df, layer, ctx, ob, cg)
     dead = [int((w == 0).sum()) for _, _, w, *_ in ref]
-    assert dead == [0, 1, 5, 6]  # no, one, most and all input channels weightless
+    assert dead == [0, 1, 5, 6, 3]  # no, one, most, all and half the input channels weightless
     fill = df.fill_cycles(ob)
     decided = 0
     for tab, (n0, nc, w_nnz, peak, n_ev, targets, w_bytes) in zip(tables, ref):
@@ -137,3 +138,24 @@ def test_the_cached_demand_is_shared_by_the_blocks(event):
     df._block_tables(layer, ctx, 2, 2)  # again: the cache is read, not changed
     assert np.array_equal(ctx["peak"][2, 2][0], grouped)
 
+
+
+def test_the_blocks_read_the_cached_group_demand(event):
+    """The per-group demand is summed once per (block width, group size) and read by every block
+    after: a cached entry (here one with every bank's demand raised by 100) decides the busiest bank."""
+    df, layer = event
+    ctx = _ctx(df, layer)
+    first = df._block_tables(layer, ctx, 2, 2)
+    grouped, peak = ctx["peak"][2, 2]
+    ctx2 = _ctx(df, layer)
+    ctx2["demand"] = ctx["demand"]
+    ctx2["peak"][2, 2] = (grouped + 100, peak + 100)
+    raised = df._block_tables(layer, ctx2, 2, 2)
+    for a, b, dead in zip(first, raised, [0, 1, 5, 6, 3]):
+        live = a["cycles"] > 0
+        if dead == 6:
+            assert not live.any() and not (b["cycles"] > 0).any()
+        elif 2 * dead <= CIN:  # the cached sums less the weightless channels' (at most half): 100 more
+            assert np.array_equal(b["cycles"][live], a["cycles"][live] + 100)
+        else:  # the weighted channels' own sums (fewer): the cache is not read
+            assert np.array_equal(b["cycles"], a["cycles"])

@@ -233,7 +233,7 @@ class Event(SystolicDataflow):
                 span = int(nnz.max()) + 1
                 pairs, inv = np.unique(nlive[on] * span + nnz[on], return_inverse=True)
                 w_bytes[on] = np.array([self.weight_bytes(layer, (p // span) * kpc, nc, None if blocks.dense else p % span)
-                                        for p in pairs.tolist()], dtype=np.int64)[inv.reshape(-1)]
+                                        for p in pairs.tolist()], dtype=np.int64)[inv]
             memo[key] = tab = {"nc": nc, "cycles": cycles, "w_bytes": w_bytes, "s_bytes": s_bytes,
                                "updates": updates, "dense": M * sizes * kpc * nc, "k0": starts * kpc,
                                "k1": (starts + sizes) * kpc}
