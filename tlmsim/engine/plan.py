@@ -75,13 +75,21 @@ class Tile:
     #: ("gemm", t0, t1, n0, nc, m0, mm, k0, k1, last_k) or ("pool", t, channel0, channels)
     region: tuple | None = None
 
+    # (loops, not sum() over a generator: the controller reads these several times a tile, and a
+    # generator's frame costs more than the two or three moves it adds)
     @property
     def load_bytes(self) -> int:
-        return sum(m.nbytes for m in self.loads)
+        n = 0
+        for m in self.loads:
+            n += m.nbytes
+        return n
 
     @property
     def store_bytes(self) -> int:
-        return sum(m.nbytes for m in self.stores)
+        n = 0
+        for m in self.stores:
+            n += m.nbytes
+        return n
 
 
 @dataclass
