@@ -75,8 +75,8 @@ def _reference(df, layer, ctx, ob, cg):
     """Session 22's formulas: the weightless channels masked out of (T, cin, banks) before the
     group sums; the weight bytes entry by entry."""
     R, C, T = df.R, df.C, df.workload.timesteps
-    M, K, N = layer.gemm
-    cin, pos, _ = df._channels(layer)
+    _, K, N = layer.gemm
+    cin = df._channels(layer)[0]
     kpc = K // cin
     E, acc, ev = ctx["per_channel"], ctx["targets"], ctx["events"]
     starts = np.arange(0, cin, cg)

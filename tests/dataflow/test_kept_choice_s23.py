@@ -57,7 +57,7 @@ def test_the_event_dataflow_plans_a_layer_again_without_ranking(sparse, monkeypa
 def test_another_input_level_ranks_again(sparse, monkeypatch):
     calls = counting(monkeypatch, Event)
     df = make_dataflow(load_platform("ddr4-baseline", ["dataflow.name=event", *SMALL]), sparse)
-    first = dict((p.layer.name, (inp, p)) for inp, p in df.plan_in_order())
+    first = {p.layer.name: (inp, p) for inp, p in df.plan_in_order()}
     inp, conv2 = first["conv2"]
     other = None if inp is not None else 0
     n = len(calls)
