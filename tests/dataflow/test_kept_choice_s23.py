@@ -1,23 +1,14 @@
 """A layer's chosen tiling kept for planning it again (session 23, ``KEEP_CHOICE``): the event
 dataflow plans a dropped layer again from the chosen candidate's ``make()`` without ranking its
 candidates (their block tables are most of its planning), and the plan is the same field for
-field; another input level, or a dataflow that keeps no choice, ranks again."""
+field; another input level, or a dataflow that keeps no choice, ranks again. ``sparse``:
+tests/dataflow/conftest.py."""
 
-import pytest
-
-from tests.dataflow.test_lazy_plans import SMALL, SPARSE
+from tests.dataflow.test_lazy_plans import SMALL
 from tlmsim.dataflow import make_dataflow
 from tlmsim.dataflow.event import Event
 from tlmsim.dataflow.systolic import SystolicDataflow
 from tlmsim.platform import load_platform
-from tlmsim.workload import load_workload
-
-
-@pytest.fixture(scope="module")
-def sparse(tmp_path_factory):
-    path = tmp_path_factory.mktemp("kept") / "sparse.yaml"
-    path.write_text(SPARSE)
-    return load_workload(path, seed=0)
 
 
 def counting(monkeypatch, cls):

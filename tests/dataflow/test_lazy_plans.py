@@ -33,13 +33,6 @@ layers:
 SMALL = ["pe_array.rows=4", "pe_array.cols=4", "buffers.l1.capacity_bytes=1024", "dataflow.weight_compression=true"]
 
 
-@pytest.fixture(scope="module")
-def sparse(tmp_path_factory):
-    path = tmp_path_factory.mktemp("lazy") / "sparse.yaml"
-    path.write_text(SPARSE)
-    return load_workload(path, seed=0)
-
-
 def _same_again(platform, workload):
     """Plan in order on one dataflow; plan every layer again, last first, on another that kept no
     plan (as LazyPlans does once a plan was dropped); both must be equal field for field."""
