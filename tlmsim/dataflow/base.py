@@ -81,8 +81,8 @@ def collector_paused():
     """The cyclic collector off for the ``with`` body and as the caller had it afterwards, also
     when the body raises. Planning makes many objects (a tile and its moves) and no reference
     cycle that holds them (tests/dataflow/test_planning_collector_s23.py): while it runs, every
-    young collection would traverse them again, 0.7-1.4 CPU s of resnet19-cifar10 / edge-lpddr4
-    / event's 4-5 s of planning (docs/performance.md, "Session 23")."""
+    young collection would traverse them again: 0.9-1.5 CPU s of the 4.4-4.9 s that
+    resnet19-cifar10 / edge-lpddr4 / event spent planning (docs/performance.md, "Session 23")."""
     was = gc.isenabled()
     gc.disable()
     try:

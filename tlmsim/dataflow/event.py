@@ -201,7 +201,7 @@ class Event(SystolicDataflow):
                 keep = wl.astype(np.int64)
                 E_l, acc_l = E * keep, acc * keep
                 # the demand of the channels with a nonzero weight per (timestep, group, bank), exact in
-                # int64: the others' taken off every channel's when they are fewer, else their own sum
+                # int64: the others' taken off every channel's when they are at most half, else their own sum
                 dead = np.flatnonzero(~wl)
                 if 2 * len(dead) <= cin:
                     g, part = _group_sums(demand, dead, starts)
