@@ -1,7 +1,7 @@
 """The ``tlmsim`` command line.
 
     tlmsim run [PLATFORM] [WORKLOAD] [--out DIR] [--seed N] [--set KEY.PATH=VALUE ...] [--trace FILE.csv] [--quiet]
-               [--perfetto FILE.pftrace] [--plots]
+               [--perfetto FILE.pftrace] [--plots] [--no-parquet]
     tlmsim plot OUTDIR
     tlmsim validate FILE|NAME...
     tlmsim compare P1 P2 ... [--workload W] [--out DIR] [--quiet]
@@ -174,7 +174,7 @@ def cmd_run(args) -> int:
             f"{args.platform or DEFAULT_PLATFORM} with {args.workload or DEFAULT_WORKLOAD}: {exc}"
         ) from None
     report = build_report(result)
-    written = write_tables(report.columnar(), args.out)
+    written = write_tables(report.columnar(), args.out, parquet=False if args.no_parquet else None)
     print(console_summary(result, report))
     for note in workload.notes:  # what the NIR import changed (e.g. a dropped batch axis)
         print(f"note: {note}")
@@ -600,6 +600,9 @@ def _run_arguments(r: argparse.ArgumentParser) -> None:
                    help="write a Perfetto timeline of every transaction (open at https://ui.perfetto.dev)")
     r.add_argument("--plots", action="store_true",
                    help="also write roofline.png and latency_breakdown.png (per layer) to the output directory")
+    r.add_argument("--no-parquet", action="store_true",
+                   help="write the tables as CSV only, also when pyarrow is installed (the Parquet copies need "
+                   "pandas and pyarrow loaded)")
 
 
 def _bench_arguments(b: argparse.ArgumentParser) -> None:

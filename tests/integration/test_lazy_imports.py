@@ -47,6 +47,17 @@ def test_a_run_of_a_yaml_workload_loads_no_optional_package(tmp_path, extra):
     assert not mods & OPTIONAL, sorted(mods & OPTIONAL)
 
 
+def test_no_parquet_writes_csv_only_and_loads_no_table_library(tmp_path):
+    """``--no-parquet``: the tables as CSV only, without pandas or pyarrow, also where pyarrow is
+    installed (where it is not, a run writes no Parquet either way)."""
+    out = tmp_path / "out"
+    mods = loaded("run", "ddr4-baseline", "lenet5-mnist", "-q", "--out", str(out), "--no-parquet")
+    assert not mods & {"pandas", "pyarrow"}, sorted(mods & {"pandas", "pyarrow"})
+    names = sorted(p.name for p in out.iterdir())
+    assert names and all(n.endswith(".csv") for n in names), names
+    assert "summary.csv" in names
+
+
 #: the modules of the six dataflows (tlmsim.dataflow._CLASSES)
 DATAFLOW_MODULES = {"dense_ws", "dense_os", "dense_is", "ptb", "spikex", "event"}
 
