@@ -63,14 +63,6 @@ def event(tmp_path_factory):
     return df, wl.layers[0]
 
 
-def _ctx(df, layer):
-    T = df.workload.timesteps
-    cin, pos, fan = df._channels(layer)
-    x = df.workload.spikes[layer.name].reshape(T, cin, pos).astype(bool)
-    return {"events": x, "per_channel": x.sum(axis=2), "targets": np.einsum("tcp,p->tc", x, fan),
-            "demand": {}, "peak": {}}
-
-
 def _reference(df, layer, ctx, ob, cg):
     """Session 22's formulas: the weightless channels masked out of (T, cin, banks) before the
     group sums; the weight bytes entry by entry."""
@@ -105,7 +97,7 @@ def _reference(df, layer, ctx, ob, cg):
 def test_block_tables_match_the_masked_sums(event, cg):
     df, layer = event
     ob = 2
-    ctx = _ctx(df, layer)
+    ctx = df._block_context(layer)
     tables = df._block_tables(layer, ctx, ob, cg)
     ref = _reference(df, layer, ctx, ob, cg)
     dead = [int((w == 0).sum()) for _, _, w, *_ in ref]
@@ -129,7 +121,7 @@ def test_block_tables_match_the_masked_sums(event, cg):
 
 def test_the_cached_demand_is_shared_by_the_blocks(event):
     df, layer = event
-    ctx = _ctx(df, layer)
+    ctx = df._block_context(layer)
     df._block_tables(layer, ctx, 2, 2)
     assert list(ctx["demand"]) == [2] and list(ctx["peak"]) == [(2, 2)]
     grouped, peak = ctx["peak"][2, 2]
@@ -144,10 +136,10 @@ def test_the_blocks_read_the_cached_group_demand(event):
     """The per-group demand is summed once per (block width, group size) and read by every block
     after: a cached entry (here one with every bank's demand raised by 100) decides the busiest bank."""
     df, layer = event
-    ctx = _ctx(df, layer)
+    ctx = df._block_context(layer)
     first = df._block_tables(layer, ctx, 2, 2)
     grouped, peak = ctx["peak"][2, 2]
-    ctx2 = _ctx(df, layer)
+    ctx2 = df._block_context(layer)
     ctx2["demand"] = ctx["demand"]
     ctx2["peak"][2, 2] = (grouped + 100, peak + 100)
     raised = df._block_tables(layer, ctx2, 2, 2)

@@ -21,3 +21,22 @@ class KeepingSink:
 
     def close(self):
         pass
+
+
+class ProbingSink(KeepingSink):
+    """A trace sink that records ``probe()`` at the first hop of each command kind (``seen``: command
+    name -> what the probe returned then), to see a run's process-wide settings from inside it;
+    ``fail`` raises at the first compute."""
+
+    def __init__(self, probe, fail: bool = False):
+        super().__init__()
+        self.probe, self.fail = probe, fail
+        self.seen: dict = {}
+
+    def hop(self, txn, component, start_ps, end_ps, wait_ps, busy_ps):
+        self.seen.setdefault(txn.cmd.name, self.probe())
+        if self.fail and txn.cmd.name == "COMPUTE":
+            raise RuntimeError("sink failed")
+
+    def abort(self):
+        pass

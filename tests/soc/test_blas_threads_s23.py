@@ -8,8 +8,7 @@ from __future__ import annotations
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from tests.hw.trace_sink import KeepingSink
-from tlmsim.engine.transaction import Cmd
+from tests.hw.trace_sink import ProbingSink
 from tlmsim.platform import load_platform
 from tlmsim.report import build_report
 from tlmsim.soc.run import RUN_BLAS_THREADS, blas_threads, simulate
@@ -30,22 +29,10 @@ def caller_threads():
         yield [3] * len(BLAS)
 
 
-class Seen(KeepingSink):
-    """A trace sink that records the BLAS thread counts at the first hop of each command
-    kind; ``fail`` raises at the first compute."""
-
-    def __init__(self, fail: bool = False):
-        super().__init__()
-        self.seen: dict[str, list[int]] = {}
-        self.fail = fail
-
-    def hop(self, txn, component, start_ps, end_ps, wait_ps, busy_ps):
-        self.seen.setdefault(txn.cmd.name, blas_counts())
-        if self.fail and txn.cmd == Cmd.COMPUTE:
-            raise RuntimeError("sink failed")
-
-    def abort(self):
-        pass
+def Seen(fail: bool = False) -> ProbingSink:
+    """A trace sink that records the BLAS thread counts at the first hop of each command kind; ``fail`` raises
+    at the first compute."""
+    return ProbingSink(blas_counts, fail)
 
 
 def test_the_run_uses_one_blas_thread():

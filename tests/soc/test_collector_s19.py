@@ -11,8 +11,7 @@ import gc
 import numpy as np
 import pytest
 
-from tests.hw.trace_sink import KeepingSink
-from tlmsim.engine.transaction import Cmd
+from tests.hw.trace_sink import ProbingSink
 from tlmsim.platform import load_platform
 from tlmsim.report import build_report
 from tlmsim.soc.run import RUN_GC_THRESHOLD, collector_thresholds, simulate
@@ -28,22 +27,10 @@ def caller_threshold():
     gc.set_threshold(*before)
 
 
-class Seen(KeepingSink):
-    """A trace sink that records the collector's thresholds at the first hop of each command
-    kind; ``fail`` raises at the first compute."""
-
-    def __init__(self, fail: bool = False):
-        super().__init__()
-        self.seen: dict[str, tuple[int, int, int]] = {}
-        self.fail = fail
-
-    def hop(self, txn, component, start_ps, end_ps, wait_ps, busy_ps):
-        self.seen.setdefault(txn.cmd.name, gc.get_threshold())
-        if self.fail and txn.cmd == Cmd.COMPUTE:
-            raise RuntimeError("sink failed")
-
-    def abort(self):
-        pass
+def Seen(fail: bool = False) -> ProbingSink:
+    """A trace sink that records the collector's thresholds at the first hop of each command kind; ``fail`` raises
+    at the first compute."""
+    return ProbingSink(gc.get_threshold, fail)
 
 
 def test_the_run_threshold_is_fifty_thousand_young_objects():

@@ -118,9 +118,9 @@ class Event(SystolicDataflow):
         return ceil_div(M, g * self.R) * bits_to_bytes(self.ab) <= self.pe.scratchpad_bytes
 
     def gemm_candidates(self, layer: Layer) -> list[GemmCandidate]:
-        C, T = self.C, self.workload.timesteps
+        C = self.C
         M, K, N = layer.gemm
-        cin, pos, fan = self._channels(layer)
+        cin, pos, _ = self._channels(layer)
         kpc = K // cin  # reduction elements (weights per output channel) per input channel
 
         def footprint(ob: int, cg: int) -> int:
@@ -130,12 +130,7 @@ class Event(SystolicDataflow):
                     + self.out_footprint(layer, ob * M, 1))
 
         ob1 = min(C, self.chunk("input channel and output channel", layer, N, lambda ob: footprint(ob, 1)))
-        x = self.workload.spikes[layer.name].reshape(T, cin, pos).astype(bool)
-        events = x if self.df.zero_skip else np.ones_like(x)
-        ctx = {"events": events, "per_channel": events.sum(axis=2),  # events per (timestep, channel)
-               "targets": np.einsum("tcp,p->tc", events, fan),  # target pixels per (timestep, channel)
-               "demand": {},  # block width -> target pixels per (timestep, channel, bank)
-               "peak": {}}  # (block width, channels per group) -> per (timestep, group, bank), the most per bank
+        ctx = self._block_context(layer)
         cands = []
         fewest = None  # the fewest tiles per timestep of the shapes kept so far
         for ob in sorted({ob1, *split_ladder(N, ob1)}, reverse=True):
@@ -149,6 +144,18 @@ class Event(SystolicDataflow):
                                        make=partial(self._steps, layer, ob, tables),
                                        totals=self._totals(layer, tables)))
         return cands
+
+    def _block_context(self, layer: Layer) -> dict:
+        """What :meth:`_block_tables` reads of ``layer``'s spikes, shared by its candidates: the
+        events (every position without zero skipping), and the caches of its bank demands."""
+        T = self.workload.timesteps
+        cin, pos, fan = self._channels(layer)
+        x = self.workload.spikes[layer.name].reshape(T, cin, pos).astype(bool)
+        events = x if self.df.zero_skip else np.ones_like(x)
+        return {"events": events, "per_channel": events.sum(axis=2),  # events per (timestep, channel)
+                "targets": np.einsum("tcp,p->tc", events, fan),  # target pixels per (timestep, channel)
+                "demand": {},  # block width -> target pixels per (timestep, channel, bank)
+                "peak": {}}  # (block width, channels per group) -> per (timestep, group, bank), the most per bank
 
     def _block_tables(self, layer: Layer, ctx: dict, ob: int, cg: int) -> list[dict]:
         """Per output block of ``ob`` channels (the last one partial), the fields of its
