@@ -605,6 +605,7 @@ def test_the_log_goes_to_the_sink_in_sorted_chunks(monkeypatch):
     import tlmsim.hw.dram as dram_module
 
     monkeypatch.setattr(dram_module, "_LOG_CHUNK", 1)
+    monkeypatch.setattr(dram_module, "_HAND_ROWS", 1)
     chunks = []
     r = Rig(cfg(), record=False)
     r.dram.add_command_sink(lambda rows: chunks.append(rows[:, 0].tolist()))
@@ -623,6 +624,7 @@ def test_the_kept_log_joins_its_chunks(monkeypatch):
     import tlmsim.hw.dram as dram_module
 
     monkeypatch.setattr(dram_module, "_LOG_CHUNK", 1)
+    monkeypatch.setattr(dram_module, "_HAND_ROWS", 1)
     r = Rig(cfg())
     r.req("a", addr(0))
     r.req("b", addr(0, col=1), at_ps=100 * NS)

@@ -142,6 +142,7 @@ def test_log_chunks_cut_inside_batched_runs_join_to_the_same_log(monkeypatch):
     items = _stream(random.Random(7), 40, focus=False)
     whole, _ = _both(cfg, items)
     monkeypatch.setattr(dram_mod, "_LOG_CHUNK", 5)
+    monkeypatch.setattr(dram_mod, "_HAND_ROWS", 5)
     chunks: list = []
     small, plain = _both(cfg, items, sink=chunks.append)
     assert small == whole == plain

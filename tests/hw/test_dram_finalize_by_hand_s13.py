@@ -138,23 +138,26 @@ def _three_requests_into_a_sink():
 
 
 def test_the_sink_gets_a_chunk_when_the_log_reaches_the_chunk_size(monkeypatch):
-    """``_log_cmd`` hands a chunk on when the rows gathered reach ``_LOG_CHUNK`` (here 4), no sooner and
-    no later; the chunk is the rows before the safe cycle (the channel's decision cycle, or an idle
-    rank's idle start if earlier), the rest wait for the next chunk or the end."""
+    """``_log_cmd`` packs the rows gathered when they reach ``_LOG_CHUNK`` (here 4), no sooner and no later,
+    and (``_HAND_ROWS`` 1) hands on at once those packed rows before the safe cycle (the channel's decision
+    cycle, or an idle rank's idle start if earlier); the rest stay packed, do not count towards the next
+    chunk, and go with the next chunk or at the end."""
     import tlmsim.hw.dram as dram_module
 
     monkeypatch.setattr(dram_module, "_LOG_CHUNK", 4)
+    monkeypatch.setattr(dram_module, "_HAND_ROWS", 1)
     r, chunks = _three_requests_into_a_sink()
     r.dram.finalize(r.env.now)
     # a: ACT 0, RD 4 (data end 15); idle from 15: PDE 35. b (a row hit) at 100: PDX 100 (35 + tCKE 12
     # is past), RD 113 (tXP 13), data end 124; idle from 124: PDE 144. c (row 1 of the same bank) at
     # 200: PDX 200, PRE 213 (tXP), ACT 219 (tRP 6), RD 223.
     # Rows 1-2: ACT 0, RD 4. b's arrival logs PDE 35 and PDX 100: the 4th row; the rank is idle since
-    # 15 until b is queued, so [0, 4] go. RD 113 (3 rows); c's arrival logs PDE 144, the 4th: the rank
-    # idle since 124, so [35, 100, 113] go. PDX 200, PRE 213, then the 4th, ACT 219, with the channel
-    # deciding at 200: [144] goes. The end hands on the rest. (A chunk at every row, as with
-    # _LOG_CHUNK 1, would hand on [35] and [100, 113] apart; one at 5 rows [0, 4, 35], ...)
-    assert chunks == [[0, 4], [35, 100, 113], [144], [200, 213, 219, 223]]
+    # 15 until b is queued, so [0, 4] go and 35, 100 stay packed. RD 113 (1 row in the lists); c's
+    # arrival logs PDE 144 (2) and PDX 200 (3); PRE 213 is the 4th, with the channel deciding at 200:
+    # [35, 100, 113, 144] go. ACT 219 and RD 223 wait for the end, which hands on the rest. (A chunk at
+    # every row, as with _LOG_CHUNK 1, would hand on [35] and [100, 113] apart; packed rows counted
+    # again, as before session 24, [35, 100, 113] and [144] apart)
+    assert chunks == [[0, 4], [35, 100, 113, 144], [200, 213, 219, 223]]
 
 
 def test_an_idle_rank_finalized_exactly_at_its_power_down_timeout_never_powers_down():
@@ -170,7 +173,8 @@ def test_an_idle_rank_finalized_exactly_at_its_power_down_timeout_never_powers_d
 
 
 def test_a_log_shorter_than_a_chunk_goes_to_the_sink_once_at_the_end():
-    # the same ten commands as above with the shipped chunk size (2**18 rows): nothing is handed on
+    # the same ten commands as above with the shipped sizes (packed at 4,096 rows, handed on from 65,536):
+    # nothing is handed on
     # before finalize, which hands on all of them in one chunk
     r, chunks = _three_requests_into_a_sink()
     assert chunks == []

@@ -69,14 +69,19 @@ def test_an_offer_into_an_idle_rank_served_earlier_in_the_run_records_that_ranks
 
 def test_a_run_hands_the_log_on_when_it_holds_exactly_a_chunk(monkeypatch):
     # (s15hit, _hit_run 460) a chunk of 2 rows (tests/hw/test_dram_by_hand.py's sorted-chunk tests use 1),
-    # no power-down, so the safe cycle is the channel's decision cycle. a (row 0 c0) at 0: ACT 0, RD 4 (a
-    # done 15); b (c1) at 50: RD 50 (b done 61), the row still open; c (c2) at 100: RD 100 (c done 111).
-    # b's run ends with 3 rows logged: the rows before its decision cycle 50 go, [0, 4]. c's run ends with
-    # exactly 2 rows (50, 100), a chunk: the row before 100 goes, [50]. finalize hands on the rest, [100]
+    # each pack handed on at once (_HAND_ROWS 1), no power-down, so the safe cycle is the channel's
+    # decision cycle. a (row 0 c0) at 0: ACT 0, RD 4 (a done 15); b (c1) at 50: RD 50 (b done 61), the row
+    # still open; c (c2) at 100: RD 100 (c done 111). a's run ends with exactly 2 rows in the lists (0, 4),
+    # a chunk: they are packed, but the channel has decided only up to 0, so none goes (they stay packed
+    # and no longer count towards a chunk). b's run ends with 1 row in the lists; c's with exactly 2 (50,
+    # 100): packed, the rows before c's decision cycle 100 go, [0, 4, 50]. finalize hands on the rest,
+    # [100]. (A run that packed only above a chunk, 3 rows, would pack at b's run and hand on [0, 4],
+    # then [50, 100] at the end)
     import tlmsim.hw.dram as dram_module
     from tests.hw.test_dram import Rig
 
     monkeypatch.setattr(dram_module, "_LOG_CHUNK", 2)
+    monkeypatch.setattr(dram_module, "_HAND_ROWS", 1)
     chunks = []
     r = Rig(cfg(powerdown=False), record=False)
     r.dram.add_command_sink(lambda rows: chunks.append(rows[:, 0].tolist()))
@@ -85,5 +90,5 @@ def test_a_run_hands_the_log_on_when_it_holds_exactly_a_chunk(monkeypatch):
     r.req("c", addr(0, col=2), at_ps=100 * NS)
     r.run()
     r.dram.finalize(r.env.now)
-    assert chunks == [[0, 4], [50], [100]]
+    assert chunks == [[0, 4, 50], [100]]
     assert r.done == {"a": 15 * NS, "b": 61 * NS, "c": 111 * NS}

@@ -67,9 +67,12 @@ def _items(name: str):
     return out
 
 
-def _chunks(config, items, monkeypatch, chunk: int, old: bool):
+def _chunks(config, items, monkeypatch, chunk: tuple[int, int], old: bool):
+    """The chunks the sink gets and the whole log, the rows packed every ``chunk[0]`` and handed on from
+    ``chunk[1]`` packed rows (session 24; both one size before)."""
     with monkeypatch.context() as m:
-        m.setattr(dram_mod, "_LOG_CHUNK", chunk)
+        m.setattr(dram_mod, "_LOG_CHUNK", chunk[0])
+        m.setattr(dram_mod, "_HAND_ROWS", chunk[1])
         if old:
             patch_dram(m, _log_rds=_old_log_rds, _log_rows=_old_log_rows)
         got: list[np.ndarray] = []
@@ -78,7 +81,7 @@ def _chunks(config, items, monkeypatch, chunk: int, old: bool):
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
-@pytest.mark.parametrize("chunk", [3, 64, 1 << 18])
+@pytest.mark.parametrize("chunk", [(3, 3), (64, 64), (3, 40), (1 << 12, 1 << 16), (1 << 18, 1 << 18)])
 def test_every_chunk_equals_the_old_logs(name, chunk, monkeypatch):
     items = _items(name)
     new, new_all = _chunks(CONFIGS[name], items, monkeypatch, chunk, old=False)
@@ -89,7 +92,7 @@ def test_every_chunk_equals_the_old_logs(name, chunk, monkeypatch):
     assert np.array_equal(new_all, old_all)
     rds = old_all[old_all[:, 3] == dram_mod._RD]
     assert len(rds) > 100  # not vacuous: reads were logged
-    if chunk == 3:
+    if chunk[1] <= 40:
         assert len(old) > 10
 
 

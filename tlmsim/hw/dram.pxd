@@ -37,7 +37,8 @@ cdef class _Chan:
 cdef class Dram(Component):
     cdef public list _acct, _acct_t, _act_t, _bus_end, _bus_rank, _bus_write, _ch, _closes, _col_ok, _conflict
     cdef public list _faw, _hits, _idle_since, _kept, _last_act, _last_act_bg, _last_col, _last_col_bg, _last_use
-    cdef public list _next_act, _next_pre, _nopen, _open, _rank_of, _rank_q, _rbg_of, _ref_due, _ref_pending, _wake
+    cdef public list _next_act, _next_pre, _nopen, _open, _packed, _rank_of, _rank_q, _rbg_of, _ref_due, _ref_pending
+    cdef public list _wake
     cdef public list _wr_end, _wr_end_bg
     cdef public dict _fields
     cdef public tuple _dec, _log

@@ -77,9 +77,10 @@ VDD (IDD5AB - IDD3N) tRFC; I/O = ``io_energy_pj_per_bit`` x bits transferred;
 background per rank and state: VDD x (IDD3N active standby, IDD2N precharge standby,
 IDD3P active power-down, IDD2P precharge power-down, IDD6 self-refresh) x time in it.
 
-Memory: the command log is gathered in one list per column and handed to ``command_sink`` in
-time-sorted int64 chunks (the run's streaming timing checker), so a long run holds only the
-last chunk; ``record_commands=True`` keeps the whole log for :meth:`command_log`.
+Memory: the command log is gathered in one list per column, packed into int64 rows every 4,096 rows,
+and handed to ``command_sink`` in time-sorted chunks of about 65,536 rows (the run's streaming timing
+checker), so a long run holds only the last chunk; ``record_commands=True`` keeps the whole log for
+:meth:`command_log`.
 """
 
 from __future__ import annotations
@@ -117,7 +118,12 @@ STALL_REASONS = ("queue_full",)
 #: background power states, in the order of the energy actions
 BACKGROUND_STATES = ("active_standby", "precharge_standby", "active_powerdown", "precharge_powerdown",
                      "self_refresh")
-_LOG_CHUNK = 1 << 18  #: log rows gathered before a chunk is handed to the sink
+#: log rows gathered as Python ints before they are packed into an int64 array (:meth:`Dram._flush_log`):
+#: the ints of 2^18 rows (25 MB) were freed at every chunk and their memory mapped again, page by page
+#: (docs/performance.md, "Session 24")
+_LOG_CHUNK = 1 << 12
+#: packed log rows gathered before those before the safe cycle are handed to the sink
+_HAND_ROWS = 1 << 16
 _CMD_READ = Cmd.READ
 _NORMAL = simpy.events.NORMAL  #: the priority of a triggered event (simpy.Event.succeed's)
 
@@ -224,7 +230,7 @@ class Dram(Component):
         "_acct", "_acct_t", "_act_t", "_bpc", "_bus_end", "_bus_rank", "_bus_write", "_ch", "_closes",
         "_col_ok", "_conflict", "_dec", "_end_cycle", "_faw", "_fields", "_finalized", "_hbm", "_hits",
         "_idle_since", "_kept", "_last_act", "_last_act_bg", "_last_col", "_last_col_bg", "_last_use", "_log",
-        "_next_act", "_next_pre", "_nopen", "_offset_bits", "_open", "_plain", "_policy", "_rank_of", "_rank_q",
+        "_next_act", "_next_pre", "_nopen", "_offset_bits", "_open", "_packed", "_plain", "_policy", "_rank_of", "_rank_q",
         "_rank_step", "_rbg_of", "_ref_due", "_ref_pending", "_run_step", "_runs", "_seq", "_sink",
         "_skip_stale", "_tck", "_wake", "_wake_slack", "_wr_end", "_wr_end_bg", "checker", "config",
         "peak_bandwidth_gb_per_s", "read_latency_ps", "record_commands", "spec",
@@ -322,6 +328,9 @@ class Dram(Component):
         #: the log not yet handed on, in issue order: one list per column (cycle, channel, global
         #: bank, command, row, column); a batch of RDs is one record of the last four (_log_rows)
         self._log: tuple[list[int], ...] = ([], [], [], [], [], [])
+        #: the log packed (int64 rows, _log_rows) and not yet handed on: in issue order, the first part
+        #: sorted by cycle (the rows a hand-on kept)
+        self._packed: list[np.ndarray] = []
         self._kept: list[np.ndarray] = []  # sorted chunks kept for command_log()
         self._tck = s.tck_ps
         #: ``plain``: no fast paths -- a SimPy wake at every decision, no closed-form runs (tests
@@ -1826,18 +1835,28 @@ class Dram(Component):
         return t
 
     def _flush_log(self, *, final: bool) -> None:
-        if not self._log[0]:
+        """Pack the rows gathered in the lists; once ``_HAND_ROWS`` rows are packed (or at the end,
+        ``final``), hand on those before the safe cycle (all of them at the end), sorted by cycle
+        (a stable sort: rows of one cycle in issue order), and keep the rest packed."""
+        packed = self._packed
+        if self._log[0]:
+            packed.append(self._log_rows())
+            self._log = ([], [], [], [], [], [])
+        n = 0
+        for part in packed:
+            n += len(part)
+        if not n or (n < _HAND_ROWS and not final):
             return
-        rec = self._log_rows()
+        rec = np.concatenate(packed) if len(packed) > 1 else packed[0]
         rec = rec[np.argsort(rec[:, 0], kind="stable")]
         if final:
             out, keep = rec, rec[:0]
         else:
             cut = int(np.searchsorted(rec[:, 0], self._safe_cycle(), side="left"))
-            if cut == 0:
-                return
             out, keep = rec[:cut], rec[cut:]
-        self._log = tuple(keep.T.tolist()) if len(keep) else ([], [], [], [], [], [])
+        self._packed = [keep] if len(keep) else []
+        if not len(out):
+            return
         if self._sink is not None:
             self._sink(out)
         if self.record_commands:
@@ -1867,10 +1886,9 @@ class Dram(Component):
                 "the command log was not recorded; construct Dram(..., record_commands=True)",
                 key="record_commands",
             )
-        parts = list(self._kept)
+        parts = list(self._kept) + self._packed
         if self._log[0]:
-            rest = self._log_rows()
-            parts.append(rest[np.argsort(rest[:, 0], kind="stable")])
+            parts.append(self._log_rows())
         if not parts:
             return np.zeros((0, 6), np.int64)
         rec = np.concatenate(parts)
