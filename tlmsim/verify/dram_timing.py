@@ -445,12 +445,6 @@ def _check_power(L: _Log, spec: "DramSpec", report_in) -> None:
     report_at(e[bad], f"tCKESR = {spec.tCKESR} in self-refresh", pe[bad])
 
 
-#: rows the streaming checker checks at a time. The DRAM model hands on chunks of 2^18 rows; checked whole,
-#: each chunk's NumPy temporaries (2 MiB a column) were mapped and returned to the system again at every
-#: chunk: a third of the checker's CPU time went to page faults (docs/performance.md, "Session 24").
-CHECK_ROWS = 1 << 16
-
-
 class DramCommandChecker:
     """Check a run's command log chunk by chunk: :meth:`feed` time-sorted int64 rows
     (cycle, channel, global bank, command code, row, column) as the DRAM model hands
@@ -459,10 +453,7 @@ class DramCommandChecker:
     Each chunk is checked together with context rows from before it: every row of the
     last ``window`` cycles (longer than any timing rule but tREFI) and, per bank, its
     last ACT, PRE, RD and WR, per rank its last four ACTs, its last REF and its last
-    power event, so that open rows, tRC, tFAW and power states carry across chunks. A chunk
-    longer than :data:`CHECK_ROWS` is checked in pieces of that many rows: the same violations
-    are found however the rows are cut, each once; within a piece they are listed rule by rule,
-    so when there are more than ``limit`` the cut decides which are listed."""
+    power event, so that open rows, tRC, tFAW and power states carry across chunks."""
 
     def __init__(self, spec: "DramSpec", *, limit: int = 20) -> None:
         self.spec = spec
@@ -475,11 +466,6 @@ class DramCommandChecker:
         self.rows = 0
 
     def feed(self, rows: np.ndarray) -> None:
-        """Check ``rows`` (and the context kept from before them), :data:`CHECK_ROWS` at a time."""
-        for i in range(0, len(rows), CHECK_ROWS):
-            self._feed(rows[i:i + CHECK_ROWS])
-
-    def _feed(self, rows: np.ndarray) -> None:
         if len(rows) == 0 or len(self.violations) >= self.limit:
             return
         self.rows += len(rows)
