@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import heapq
+import os
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -154,6 +155,43 @@ def blas_threads(n: int | None = None):
         yield
 
 
+#: glibc malloc's thresholds for a process that simulates (``mallopt``; set by its first run and kept,
+#: since glibc cannot report the old values back): (M_TRIM_THRESHOLD, 128 MiB), (M_MMAP_THRESHOLD,
+#: 32 MiB). By default glibc maps every allocation above a threshold it adapts as they are freed
+#: (128 KiB, up to 32 MiB) with a mmap of its own, and gives the top of its heap back to the system
+#: once more than twice that is free there. The DRAM model's command log and its timing checker make
+#: and free NumPy arrays of 0.5-3 MiB at every chunk, so the same memory was mapped and zeroed again,
+#: page by page, chunk after chunk: 45,000 page faults in two runs of vgg9-cifar10 on ddr4-baseline,
+#: 7,900 with these (docs/performance.md, "Session 24"). With them, arrays below 32 MiB come from the
+#: heap and up to 128 MiB of freed heap stays in the process for the next ones. Other C libraries
+#: are left as they are. The reports do not depend on it.
+MALLOC_THRESHOLDS = ((-1, 128 << 20), (-3, 32 << 20))
+_malloc_tuned: bool | None = None  #: whether the process's malloc has MALLOC_THRESHOLDS (None: not tried)
+
+
+def _mallopt():
+    """glibc's ``mallopt`` of this process, or None where the C library is not glibc."""
+    try:
+        libc = os.confstr("CS_GNU_LIBC_VERSION")
+    except (AttributeError, ValueError, OSError):  # no confstr, or no such name (not glibc)
+        return None
+    if not libc or not libc.startswith("glibc"):
+        return None
+    import ctypes
+
+    return getattr(ctypes.CDLL(None), "mallopt", None)
+
+
+def tune_malloc() -> bool:
+    """Give the process's malloc :data:`MALLOC_THRESHOLDS` (once per process: later calls only report);
+    True when glibc took both."""
+    global _malloc_tuned
+    if _malloc_tuned is None:
+        mallopt = _mallopt()
+        _malloc_tuned = mallopt is not None and all([mallopt(k, v) == 1 for k, v in MALLOC_THRESHOLDS])
+    return _malloc_tuned
+
+
 def _refresh_hint(platform: Platform) -> str:
     """What the no-progress message adds when the DRAM's refreshes leave little room: after a
     refresh every bank is closed, and the next is due tREFI after the last one was due, so a
@@ -195,6 +233,7 @@ def simulate(
     recorder = Recorder(trace=trace, sinks=sinks)
     env = Environment()  # SimPy's, with its per-event steps compiled (tlmsim/engine/sim.py)
     verified = None
+    tune_malloc()
     with collector_thresholds(), blas_threads():  # the build, the run and its checks
         try:
             components, ctrl, plans = build(platform, workload, env, recorder)
