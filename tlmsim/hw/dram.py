@@ -1760,8 +1760,9 @@ class Dram(Component):
 
     # -- command log ---------------------------------------------------------------------
     def _log_cmd(self, t: int, ch: int, gb: int, cmd: int, row: int, col: int, flush: bool = True) -> None:
-        """Log one command; hand a chunk on when enough are gathered (unless ``flush`` is
-        false: a caller in the middle of a batch flushes at its end)."""
+        """Log one command; when enough are gathered, pack them and hand a chunk on once enough
+        are packed (:meth:`_flush_log`; unless ``flush`` is false: a caller in the middle of a
+        batch flushes at its end)."""
         lt, lch, lgb, lcmd, lrow, lcol = self._log
         lt.append(t)
         lch.append(ch)
