@@ -1848,7 +1848,7 @@ class Dram(Component):
             n += len(part)
         if not n or (n < _HAND_ROWS and not final):
             return
-        rec = np.concatenate(packed) if len(packed) > 1 else packed[0]
+        rec = np.concatenate(packed)
         rec = rec[np.argsort(rec[:, 0], kind="stable")]
         if final:
             out, keep = rec, rec[:0]
