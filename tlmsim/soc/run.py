@@ -188,7 +188,9 @@ def tune_malloc() -> bool:
     global _malloc_tuned
     if _malloc_tuned is None:
         mallopt = _mallopt()
-        _malloc_tuned = mallopt is not None and all([mallopt(k, v) == 1 for k, v in MALLOC_THRESHOLDS])
+        # every threshold asked for, whatever the one before answered
+        taken = [mallopt(k, v) == 1 for k, v in MALLOC_THRESHOLDS] if mallopt is not None else [False]
+        _malloc_tuned = all(taken)
     return _malloc_tuned
 
 
