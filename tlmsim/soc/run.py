@@ -161,10 +161,10 @@ def blas_threads(n: int | None = None):
 #: (128 KiB, up to 32 MiB) with a mmap of its own, and gives the top of its heap back to the system
 #: once more than twice that is free there. The DRAM model's command log and its timing checker make
 #: and free NumPy arrays of 0.5-3 MiB at every chunk, so the same memory was mapped and zeroed again,
-#: page by page, chunk after chunk: 45,000 page faults in two runs of vgg9-cifar10 on ddr4-baseline,
-#: 7,900 with these (docs/performance.md, "Session 24"). With them, arrays below 32 MiB come from the
-#: heap and up to 128 MiB of freed heap stays in the process for the next ones. Other C libraries
-#: are left as they are. The reports do not depend on it.
+#: page by page, chunk after chunk: two runs of vgg9-cifar10 on ddr4-baseline had 45,000 page faults, and
+#: 7,900 with these and the log packed as it grows (docs/performance.md, "Session 24"). With them, arrays
+#: below 32 MiB come from the heap and up to 128 MiB of freed heap stays in the process for the next
+#: ones. Other C libraries are left as they are. The reports do not depend on it.
 MALLOC_THRESHOLDS = ((-1, 128 << 20), (-3, 32 << 20))
 _malloc_tuned: bool | None = None  #: whether the process's malloc has MALLOC_THRESHOLDS (None: not tried)
 
