@@ -174,8 +174,7 @@ def test_an_idle_rank_finalized_exactly_at_its_power_down_timeout_never_powers_d
 
 def test_a_log_shorter_than_a_chunk_goes_to_the_sink_once_at_the_end():
     # the same ten commands as above with the shipped sizes (packed at 4,096 rows, handed on from 65,536):
-    # nothing is handed on
-    # before finalize, which hands on all of them in one chunk
+    # nothing is handed on before finalize, which hands on all of them in one chunk
     r, chunks = _three_requests_into_a_sink()
     assert chunks == []
     r.dram.finalize(r.env.now)
