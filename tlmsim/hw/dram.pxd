@@ -7,6 +7,21 @@
 
 from _tlmsim_compiled.engine_component cimport Component
 
+# The resolved spec as the model holds it (Dram.spec): its integer fields C long longs, the rest (the
+# names, the address mapping, the currents and voltages) Python objects as in the spec.
+cdef class _Spec:
+    cdef public long long tck_ps, channels, ranks, bankgroups, banks_per_group, rows, columns, bus_width_bits
+    cdef public long long device_width_bits, devices_per_rank, burst_length, CL, CWL, AL, tRCD, tRP, tRAS
+    cdef public long long tRRD_S, tRRD_L, tCCD_S, tCCD_L, tFAW, tWR, tWTR_S, tWTR_L, tRTP, tRTRS, tREFI, tRFC
+    cdef public long long tCKE, tCKESR, tXP, tXS, page_timeout_cycles, read_queue_depth, write_queue_depth
+    cdef public long long command_queue_depth, write_high_watermark, write_low_watermark, row_hit_cap
+    cdef public long long starvation_cycles, powerdown_timeout_cycles, self_refresh_timeout_cycles, tRC, RL
+    cdef public long long WL, burst_cycles, request_bytes, columns_per_row, row_bytes, banks_per_rank
+    cdef public long long capacity_bytes
+    cdef public bint powerdown
+    cdef public object preset, protocol, source, address_mapping, page_policy, VDD, IDD0, IDD2N, IDD3N, IDD4R
+    cdef public object IDD4W, IDD5AB, IDD2P, IDD3P, IDD6, io_energy_pj_per_bit, peak_bandwidth_gb_per_s, _of
+
 cdef class _Txn:
     cdef public object txn, event, start_ps
     cdef public long long left, end, arrive, accepted, gap

@@ -99,7 +99,7 @@ from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.stats import StatDecl
 from tlmsim.engine.transaction import Cmd, Transaction
 from tlmsim.errors import ConfigError, SimulationError
-from tlmsim.platform.dram import DramConfig
+from tlmsim.platform.dram import _SPEC_FIELDS, DramConfig, DramSpec
 
 if TYPE_CHECKING:  # pandas only for the command log's DataFrame, imported where it is built
     import pandas as pd
@@ -133,6 +133,37 @@ def _i64(values: list[int]) -> np.ndarray:
     about 3x cheaper than ``np.array(values, dtype=np.int64)`` (93 against 270 instructions per
     element, numpy 2.4), which first discovers the list's type and shape."""
     return np.frombuffer(struct.pack(f"{len(values)}q", *values), dtype=np.int64)
+
+
+class _Spec:
+    """The resolved DRAM spec (:class:`tlmsim.platform.dram.DramSpec`) as the model holds it
+    (``Dram.spec``): every field copied, equal to the spec and read like it. In the compiled
+    build (tlmsim/hw/dram.pxd) its integer fields are C long longs, so the scheduler reads a
+    timing parameter as a C struct field instead of looking the name up in the spec's type
+    (docs/performance.md, "Session 25")."""
+
+    __slots__ = _SPEC_FIELDS + ("_of",)
+
+    def __init__(self, spec: DramSpec) -> None:
+        for name in _SPEC_FIELDS:
+            setattr(self, name, getattr(spec, name))
+        self._of = spec
+
+    @property
+    def tck_ns(self) -> float:
+        return self._of.tck_ns
+
+    def field_bits(self) -> dict[str, int]:
+        return self._of.field_bits()
+
+    def __eq__(self, other: object) -> bool:
+        return self._of == (other._of if isinstance(other, _Spec) else other)
+
+    def __hash__(self) -> int:
+        return hash(self._of)
+
+    def __repr__(self) -> str:
+        return repr(self._of)
 
 
 class _Req:
@@ -267,7 +298,7 @@ class Dram(Component):
     ) -> None:
         super().__init__(name=name, env=env, recorder=recorder)
         self.config = config
-        s = self.spec = config.resolve()
+        s = self.spec = _Spec(config.resolve())
         self.peak_bandwidth_gb_per_s = s.peak_bandwidth_gb_per_s
         self.record_commands = record_commands
         self._sink = command_sink
@@ -371,7 +402,7 @@ class Dram(Component):
         (one SimPy event per transaction)."""
         yield self.submit(txn)
 
-    # @cython.locals(t=cython.longlong, ob=cython.longlong, first=cython.longlong, last=cython.longlong, bpr=cython.longlong, bpg=cython.longlong, bpc=cython.longlong, seq=cython.longlong, span=cython.longlong, q=cython.longlong, ch=cython.longlong, lb=cython.longlong, gb=cython.longlong, row=cython.longlong, col=cython.longlong, k=cython.longlong, sch=cython.longlong, mch=cython.longlong, sra=cython.longlong, mra=cython.longlong, sbg=cython.longlong, mbg=cython.longlong, sba=cython.longlong, mba=cython.longlong, sro=cython.longlong, mro=cython.longlong, sco=cython.longlong, mco=cython.longlong, is_write=cython.bint, chan=_Chan, tx=_Txn)
+    # @cython.locals(s=_Spec, t=cython.longlong, ob=cython.longlong, first=cython.longlong, last=cython.longlong, bpr=cython.longlong, bpg=cython.longlong, bpc=cython.longlong, seq=cython.longlong, span=cython.longlong, q=cython.longlong, ch=cython.longlong, lb=cython.longlong, gb=cython.longlong, row=cython.longlong, col=cython.longlong, k=cython.longlong, sch=cython.longlong, mch=cython.longlong, sra=cython.longlong, mra=cython.longlong, sbg=cython.longlong, mbg=cython.longlong, sba=cython.longlong, mba=cython.longlong, sro=cython.longlong, mro=cython.longlong, sco=cython.longlong, mco=cython.longlong, is_write=cython.bint, chan=_Chan, tx=_Txn)
     def submit(self, txn: Transaction) -> simpy.Event:
         """Offer ``txn`` now (its bursts enter the channels' offering queues at once);
         the returned event triggers when it is done (see :meth:`access`)."""
@@ -586,7 +617,7 @@ class Dram(Component):
         self._schedule(ch, self._advance(ch, cyc + 1))
 
     # -- queues --------------------------------------------------------------------------
-    # @cython.locals(ch=cython.longlong, t=cython.longlong, freed=cython.longlong, depth=cython.longlong, lb=cython.longlong, chan=_Chan, req=_Req, tx=_Txn, bq=list, rqb=list, wbb=list, wpend=dict, c=dict)
+    # @cython.locals(s=_Spec, ch=cython.longlong, t=cython.longlong, freed=cython.longlong, depth=cython.longlong, lb=cython.longlong, chan=_Chan, req=_Req, tx=_Txn, bq=list, rqb=list, wbb=list, wpend=dict, c=dict)
     def _fill(self, ch: int, t: int, freed: int = -1) -> None:
         """At cycle ``t``: accept offered bursts while the queues have room, start a write
         drain when due, and move requests into the bank command queues. A request waits
@@ -715,6 +746,7 @@ class Dram(Component):
             a[0 if self._nopen[r] else 1] += t - self._acct_t[r]
             self._acct_t[r] = t
 
+    # @cython.locals(s=_Spec)
     def _rank_busy(self, r: int, t: int) -> None:
         """Rank ``r`` gets work at cycle ``t`` after being idle: leave power-down."""
         s = self.spec
@@ -752,6 +784,7 @@ class Dram(Component):
         self._acct_t[r] = exit_t
         self._idle_since[r] = exit_t
 
+    # @cython.locals(s=_Spec)
     def _rank_sleep_to_end(self, r: int, last: int) -> None:
         """An idle rank at the end of the run: in power-down (or self-refresh) from its
         entry to ``last``; entries are logged, no exit."""
@@ -778,7 +811,7 @@ class Dram(Component):
             self._idle_since[r] = t
 
     # -- the scheduler ---------------------------------------------------------------------
-    # @cython.locals(ch=cython.longlong, until=cython.longlong, t=cython.longlong, nra=cython.longlong, r0=cython.longlong, nd=cython.longlong, r=cython.longlong, d=cython.longlong, e=cython.longlong, chan=_Chan, due=list)
+    # @cython.locals(s=_Spec, ch=cython.longlong, until=cython.longlong, t=cython.longlong, nra=cython.longlong, r0=cython.longlong, nd=cython.longlong, r=cython.longlong, d=cython.longlong, e=cython.longlong, chan=_Chan, due=list)
     def _advance(self, ch: int, until: int) -> int:
         """Issue every command of channel ``ch`` due before cycle ``until``; return the
         cycle of its next decision (or _INF)."""
@@ -1064,7 +1097,7 @@ class Dram(Component):
         self._fill(ch, t)  # the offer that ended the run, a drain now due
         return last
 
-    # @cython.locals(ch=cython.longlong, gb=cython.longlong, last=cython.longlong, step=cython.longlong, limit=cython.longlong, kmax=cython.longlong, lb=cython.longlong, rq_depth=cython.longlong, depth=cython.longlong, nr=cython.longlong, moved=cython.longlong, direct=cython.longlong, k=cython.longlong, nq0=cython.longlong, j=cython.longlong, m=cython.longlong, i=cython.longlong, e=cython.longlong, p=cython.longlong, x=cython.longlong, other_row=cython.bint, stop=cython.bint, chan=_Chan, it=_Req, o=_Req, q=list, L=list, served=list, wpend=dict, taken=list, seq=list)
+    # @cython.locals(s=_Spec, ch=cython.longlong, gb=cython.longlong, last=cython.longlong, step=cython.longlong, limit=cython.longlong, kmax=cython.longlong, lb=cython.longlong, rq_depth=cython.longlong, depth=cython.longlong, nr=cython.longlong, moved=cython.longlong, direct=cython.longlong, k=cython.longlong, nq0=cython.longlong, j=cython.longlong, m=cython.longlong, i=cython.longlong, e=cython.longlong, p=cython.longlong, x=cython.longlong, other_row=cython.bint, stop=cython.bint, chan=_Chan, it=_Req, o=_Req, q=list, L=list, served=list, wpend=dict, taken=list, seq=list)
     def _solo_batch(self, ch: int, gb: int, q: list, rqb: deque, last: int, step: int, limit: int):
         """:meth:`_hit_run` with one busy bank ``gb`` whose previous RD was at ``last``: its
         next RDs follow every ``step`` cycles (nothing else competes for the channel), each
@@ -1177,7 +1210,7 @@ class Dram(Component):
         chan.nrq = nr
         return self._batch_done(ch, gb, row, last, step, e, served, k, moved, direct) + (other_row,)
 
-    # @cython.locals(ch=cython.longlong, last=cython.longlong, limit=cython.longlong, pend=cython.longlong, base=cython.longlong, g0=cython.longlong, g1=cython.longlong, l0=cython.longlong, l1=cython.longlong, row0=cython.longlong, row1=cython.longlong, st0=cython.longlong, st1=cython.longlong, c0=cython.longlong, c1=cython.longlong, tccd_l=cython.longlong, step_s=cython.longlong, rq_depth=cython.longlong, depth=cython.longlong, nr=cython.longlong, moved=cython.longlong, direct=cython.longlong, p=cython.longlong, e0=cython.longlong, e1=cython.longlong, x=cython.longlong, k=cython.longlong, k1=cython.longlong, busy1=cython.longlong, rl_bc=cython.longlong, m=cython.longlong, row=cython.longlong, orow=cython.longlong, i=cython.longlong, n0=cython.longlong, n1=cython.longlong, w0=cython.longlong, w1=cython.longlong, starve=cython.longlong, nb=cython.longlong, rr=cython.longlong, other_row=cython.bint, one=cython.bint, stop=cython.bint, chan=_Chan, it=_Req, o=_Req, h0=_Req, h1=_Req, tx=_Txn, t0=_Txn, t1=_Txn, q0=list, q1=list, q=list, oq=list, open_=list, lcb=list, wpend=dict, served=list, at=list, gbs=list, rows=list, reads_left=dict, hits=list, c=dict)
+    # @cython.locals(s=_Spec, ch=cython.longlong, last=cython.longlong, limit=cython.longlong, pend=cython.longlong, base=cython.longlong, g0=cython.longlong, g1=cython.longlong, l0=cython.longlong, l1=cython.longlong, row0=cython.longlong, row1=cython.longlong, st0=cython.longlong, st1=cython.longlong, c0=cython.longlong, c1=cython.longlong, tccd_l=cython.longlong, step_s=cython.longlong, rq_depth=cython.longlong, depth=cython.longlong, nr=cython.longlong, moved=cython.longlong, direct=cython.longlong, p=cython.longlong, e0=cython.longlong, e1=cython.longlong, x=cython.longlong, k=cython.longlong, k1=cython.longlong, busy1=cython.longlong, rl_bc=cython.longlong, m=cython.longlong, row=cython.longlong, orow=cython.longlong, i=cython.longlong, n0=cython.longlong, n1=cython.longlong, w0=cython.longlong, w1=cython.longlong, starve=cython.longlong, nb=cython.longlong, rr=cython.longlong, other_row=cython.bint, one=cython.bint, stop=cython.bint, chan=_Chan, it=_Req, o=_Req, h0=_Req, h1=_Req, tx=_Txn, t0=_Txn, t1=_Txn, q0=list, q1=list, q=list, oq=list, open_=list, lcb=list, wpend=dict, served=list, at=list, gbs=list, rows=list, reads_left=dict, hits=list, c=dict)
     def _pair_batch(self, ch: int, banks: list, stat: dict, last: int, limit: int, pend: int):
         """:meth:`_hit_run` with exactly two busy banks, of one rank (the rank of the previous
         RD, at ``last``) and in different bank groups: the per-RD step of :meth:`_hit_run`
@@ -1376,7 +1409,7 @@ class Dram(Component):
             times[g1] = c1
         return k, moved, direct, gbs[-1], times, other_row
 
-    # @cython.locals(ch=cython.longlong, gb=cython.longlong, row=cython.longlong, last=cython.longlong, step=cython.longlong, e=cython.longlong, k=cython.longlong, moved=cython.longlong, direct=cython.longlong, rl_bc=cython.longlong, x=cython.longlong, cnt=cython.longlong, chan=_Chan, tx=_Txn, it=_Req, served=list)
+    # @cython.locals(s=_Spec, ch=cython.longlong, gb=cython.longlong, row=cython.longlong, last=cython.longlong, step=cython.longlong, e=cython.longlong, k=cython.longlong, moved=cython.longlong, direct=cython.longlong, rl_bc=cython.longlong, x=cython.longlong, cnt=cython.longlong, chan=_Chan, tx=_Txn, it=_Req, served=list)
     def _batch_done(self, ch, gb, row, last, step, e, served, k, moved, direct):
         """The end of :meth:`_solo_batch`: log its RDs and complete their transactions, in RD order."""
         s = self.spec
@@ -1454,6 +1487,7 @@ class Dram(Component):
                     return False
         return True
 
+    # @cython.locals(s=_Spec)
     def _start_refresh(self, r: int, d: int) -> None:
         s = self.spec
         if s.powerdown and self._rank_q[r] == 0:
@@ -1470,7 +1504,7 @@ class Dram(Component):
             self._rank_busy(r, d)
         self._ref_pending[r] = True
 
-    # @cython.locals(ch=cython.longlong, t=cython.longlong, row_free=cython.longlong, col_free=cython.longlong, base=cython.longlong, nra=cython.longlong, bpr=cython.longlong, r=cython.longlong, w=cython.longlong, ready=cython.longlong, gb=cython.longlong, e=cython.longlong, cap=cython.longlong, starve=cython.longlong, n=cython.longlong, rr=cython.longlong, lb=cython.longlong, orow=cython.longlong, aged_at=cython.longlong, eh=cython.longlong, to=cython.longlong, any_open=cython.bint, chan=_Chan, head=_Req, hit=_Req, x=_Req, q=list, open_=list, next_pre=list, next_act=list, rank_of=list, wake=list, bq=list, hits=list)
+    # @cython.locals(s=_Spec, ch=cython.longlong, t=cython.longlong, row_free=cython.longlong, col_free=cython.longlong, base=cython.longlong, nra=cython.longlong, bpr=cython.longlong, r=cython.longlong, w=cython.longlong, ready=cython.longlong, gb=cython.longlong, e=cython.longlong, cap=cython.longlong, starve=cython.longlong, n=cython.longlong, rr=cython.longlong, lb=cython.longlong, orow=cython.longlong, aged_at=cython.longlong, eh=cython.longlong, to=cython.longlong, any_open=cython.bint, chan=_Chan, head=_Req, hit=_Req, x=_Req, q=list, open_=list, next_pre=list, next_act=list, rank_of=list, wake=list, bq=list, hits=list)
     def _pick(self, ch: int, t: int):
         """The next command of channel ``ch`` at or after cycle ``t``: (cycle, class,
         seq, kind, bank, request) or None. Pure: changes nothing."""
@@ -1572,7 +1606,7 @@ class Dram(Component):
                     best = key + (_PRE, gb, None)
         return best
 
-    # @cython.locals(gb=cython.longlong, r=cython.longlong, t=cython.longlong, e=cython.longlong, x=cython.longlong)
+    # @cython.locals(s=_Spec, gb=cython.longlong, r=cython.longlong, t=cython.longlong, e=cython.longlong, x=cython.longlong)
     def _act_ready(self, gb: int, r: int, t: int) -> int:
         s = self.spec
         e = self._next_act[gb]
@@ -1592,7 +1626,7 @@ class Dram(Component):
         x = self._wake[r]
         return x if x > e else e
 
-    # @cython.locals(ch=cython.longlong, gb=cython.longlong, r=cython.longlong, t=cython.longlong, rbg=cython.longlong, e=cython.longlong, x=cython.longlong, bus=cython.longlong, y=cython.longlong, write=cython.bint)
+    # @cython.locals(s=_Spec, ch=cython.longlong, gb=cython.longlong, r=cython.longlong, t=cython.longlong, rbg=cython.longlong, e=cython.longlong, x=cython.longlong, bus=cython.longlong, y=cython.longlong, write=cython.bint)
     def _col_ready(self, ch: int, gb: int, r: int, write: bool, t: int) -> int:
         s = self.spec
         rbg = self._rbg_of[gb]
@@ -1625,7 +1659,7 @@ class Dram(Component):
         x = self._wake[r]
         return x if x > e else e
 
-    # @cython.locals(ch=cython.longlong, e=cython.longlong, kind=cython.longlong, gb=cython.longlong, r=cython.longlong, rbg=cython.longlong, lb=cython.longlong, end=cython.longlong, data_end=cython.longlong, x=cython.longlong, n=cython.longlong, bc=cython.longlong, b=cython.longlong, chan=_Chan, q=list, c=dict)
+    # @cython.locals(s=_Spec, ch=cython.longlong, e=cython.longlong, kind=cython.longlong, gb=cython.longlong, r=cython.longlong, rbg=cython.longlong, lb=cython.longlong, end=cython.longlong, data_end=cython.longlong, x=cython.longlong, n=cython.longlong, bc=cython.longlong, b=cython.longlong, chan=_Chan, q=list, c=dict)
     def _issue(self, ch: int, cand) -> None:
         s = self.spec
         e, _cls, _seq, kind, gb, req = cand
@@ -1730,6 +1764,7 @@ class Dram(Component):
             chan.idle_open.add(lb)
         self._fill(ch, e, lb)
 
+    # @cython.locals(s=_Spec)
     def _close(self, ch: int, gb: int, t: int, *, on_bus: bool = True, conflict: bool = False) -> None:
         """Precharge bank ``gb`` at cycle ``t``."""
         s = self.spec
