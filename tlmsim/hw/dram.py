@@ -1504,13 +1504,20 @@ class Dram(Component):
             self._rank_busy(r, d)
         self._ref_pending[r] = True
 
-    # @cython.locals(s=_Spec, ch=cython.longlong, t=cython.longlong, row_free=cython.longlong, col_free=cython.longlong, base=cython.longlong, nra=cython.longlong, bpr=cython.longlong, r=cython.longlong, w=cython.longlong, ready=cython.longlong, gb=cython.longlong, e=cython.longlong, cap=cython.longlong, starve=cython.longlong, n=cython.longlong, rr=cython.longlong, lb=cython.longlong, orow=cython.longlong, aged_at=cython.longlong, eh=cython.longlong, to=cython.longlong, any_open=cython.bint, chan=_Chan, head=_Req, hit=_Req, x=_Req, q=list, open_=list, next_pre=list, next_act=list, rank_of=list, wake=list, bq=list, hits=list)
+    # @cython.locals(s=_Spec, ch=cython.longlong, t=cython.longlong, row_free=cython.longlong, col_free=cython.longlong, base=cython.longlong, nra=cython.longlong, bpr=cython.longlong, r=cython.longlong, w=cython.longlong, ready=cython.longlong, gb=cython.longlong, e=cython.longlong, cap=cython.longlong, starve=cython.longlong, n=cython.longlong, rr=cython.longlong, lb=cython.longlong, orow=cython.longlong, aged_at=cython.longlong, eh=cython.longlong, to=cython.longlong, c=cython.longlong, sq=cython.longlong, be=cython.longlong, bc=cython.longlong, bs=cython.longlong, bk=cython.longlong, bg=cython.longlong, any_open=cython.bint, found=cython.bint, chan=_Chan, head=_Req, hit=_Req, x=_Req, q=list, open_=list, next_pre=list, next_act=list, rank_of=list, wake=list, bq=list, hits=list)
     def _pick(self, ch: int, t: int):
         """The next command of channel ``ch`` at or after cycle ``t``: (cycle, class,
-        seq, kind, bank, request) or None. Pure: changes nothing."""
+        seq, kind, bank, request) or None. Pure: changes nothing.
+
+        The candidates are ranked by their key (cycle, class, seq), least first, as tuples
+        compare; the best so far is kept in scalars (``be``, ``bc``, ``bs``: its key; ``bk``,
+        ``bg``, ``breq``: its kind, bank and request), a candidate (e, c, sq) replacing it
+        when e < be, or e == be and (c < bc, or c == bc and sq < bs)."""
         s = self.spec
         chan = self._ch[ch]
-        best = None
+        found = False
+        be = bc = bs = bk = bg = 0
+        breq = None
         row_free = chan.row_free if chan.row_free > t else t
         col_free = chan.col_free if chan.col_free > t else t
         open_, next_pre, next_act = self._open, self._next_pre, self._next_act
@@ -1527,12 +1534,14 @@ class Dram(Component):
                 if open_[gb] >= 0:
                     any_open = True
                     e = next_pre[gb] if next_pre[gb] > w else w
-                    if best is None or (e, 0, 0) < best[:3]:
-                        best = (e, 0, 0, _PRE, gb, None)
+                    if not found or e < be or (e == be and (0 < bc or (0 == bc and 0 < bs))):
+                        found = True
+                        be, bc, bs, bk, bg, breq = e, 0, 0, _PRE, gb, None
                 elif next_act[gb] > ready:
                     ready = next_act[gb]
-            if not any_open and (best is None or (ready, 0, 0) < best[:3]):
-                best = (ready, 0, 0, _REF, r, None)
+            if not any_open and (not found or ready < be or (ready == be and (0 < bc or (0 == bc and 0 < bs)))):
+                found = True
+                be, bc, bs, bk, bg, breq = ready, 0, 0, _REF, r, None
         cap, starve = s.row_hit_cap, s.starvation_cycles
         bq = chan.bq
         # round robin among the banks' commands ready at the same cycle: the scan starts at the bank
@@ -1555,15 +1564,23 @@ class Dram(Component):
             aged_at = head.queued + starve
             if orow < 0:
                 e = self._act_ready(gb, r, row_free)
-                key = (e, 0, head.seq) if e >= aged_at else (e, 2, 2 * ((lb - rr) % n))
-                if best is None or key < best[:3]:
-                    best = key + (_ACT, gb, head)
+                if e >= aged_at:
+                    c, sq = 0, head.seq
+                else:
+                    c, sq = 2, 2 * ((lb - rr) % n)
+                if not found or e < be or (e == be and (c < bc or (c == bc and sq < bs))):
+                    found = True
+                    be, bc, bs, bk, bg, breq = e, c, sq, _ACT, gb, head
                 continue
             if head.row == orow:
                 e = self._col_ready(ch, gb, r, head.write, col_free)
-                key = (e, 0, head.seq) if e >= aged_at else (e, 2, 2 * ((lb - rr) % n) + 1)
-                if best is None or key < best[:3]:
-                    best = key + ((_WR if head.write else _RD), gb, head)
+                if e >= aged_at:
+                    c, sq = 0, head.seq
+                else:
+                    c, sq = 2, 2 * ((lb - rr) % n) + 1
+                if not found or e < be or (e == be and (c < bc or (c == bc and sq < bs))):
+                    found = True
+                    be, bc, bs, bk, bg, breq = e, c, sq, (_WR if head.write else _RD), gb, head
                 continue
             # the head wants another row: younger row hits go first; once the row has served
             # row_hit_cap column commands the head's PRE competes with them (and wins a tie, being
@@ -1579,14 +1596,19 @@ class Dram(Component):
             if hit is not None:
                 eh = self._col_ready(ch, gb, r, hit.write, col_free)
                 if eh < aged_at:
-                    key = (eh, 2, 2 * ((lb - rr) % n) + 1)
-                    if best is None or key < best[:3]:
-                        best = key + ((_WR if hit.write else _RD), gb, hit)
+                    sq = 2 * ((lb - rr) % n) + 1
+                    if not found or eh < be or (eh == be and (2 < bc or (2 == bc and sq < bs))):
+                        found = True
+                        be, bc, bs, bk, bg, breq = eh, 2, sq, (_WR if hit.write else _RD), gb, hit
                 if hits[gb] < cap and e < aged_at:
                     e = aged_at  # the PRE waits for the hits to stop
-            key = (e, 0, head.seq) if e >= aged_at else (e, 2, 2 * ((lb - rr) % n))
-            if best is None or key < best[:3]:
-                best = key + (_PRE, gb, head)
+            if e >= aged_at:
+                c, sq = 0, head.seq
+            else:
+                c, sq = 2, 2 * ((lb - rr) % n)
+            if not found or e < be or (e == be and (c < bc or (c == bc and sq < bs))):
+                found = True
+                be, bc, bs, bk, bg, breq = e, c, sq, _PRE, gb, head
         if chan.idle_open:
             to = s.page_timeout_cycles
             for lb in chan.idle_open:
@@ -1601,10 +1623,10 @@ class Dram(Component):
                     e = row_free
                 if s.powerdown and e >= self._idle_since[r] + s.powerdown_timeout_cycles and not self._rank_q[r]:
                     continue  # the rank powers down first; the row stays open in active power-down
-                key = (e, 3, 0)
-                if best is None or key < best[:3]:
-                    best = key + (_PRE, gb, None)
-        return best
+                if not found or e < be or (e == be and (3 < bc or (3 == bc and 0 < bs))):
+                    found = True
+                    be, bc, bs, bk, bg, breq = e, 3, 0, _PRE, gb, None
+        return (be, bc, bs, bk, bg, breq) if found else None
 
     # @cython.locals(s=_Spec, gb=cython.longlong, r=cython.longlong, t=cython.longlong, e=cython.longlong, x=cython.longlong)
     def _act_ready(self, gb: int, r: int, t: int) -> int:
