@@ -47,8 +47,8 @@ cdef class _Chan:
 # The scheduler's helpers below are cpdef: the model calls them at C level, with the arguments its
 # @cython.locals comments type (a Python subclass that replaces one still overrides it, the
 # tests' instruments in tests/hw/dram_spy.py). The methods that nest a function, a lambda or a
-# generator expression (_hit_run, _schedule, _solo_batch, _issue, _start_refresh) stay def: Cython
-# has no closures in cpdef methods.
+# generator expression (_schedule, _issue, _start_refresh) stay def: Cython has no closures in cpdef
+# methods (_hit_run and _solo_batch nest none since session 25).
 cdef class Dram(Component):
     cdef public list _acct, _acct_t, _act_t, _bus_end, _bus_rank, _bus_write, _ch, _closes, _col_ok, _conflict
     cdef public list _faw, _hits, _idle_since, _kept, _last_act, _last_act_bg, _last_col, _last_col_bg, _last_use
@@ -71,11 +71,14 @@ cdef class Dram(Component):
     cpdef _rank_busy(self, r, t)
     cpdef _rank_activity(self, r, t)
     cpdef _advance(self, long long ch, long long until)
+    cpdef long long _hit_run(self, long long ch, long long t, long long limit)
+    cpdef _solo_batch(self, long long ch, long long gb, list q, rqb, long long last, long long step, long long limit)
     cpdef _pair_batch(self, long long ch, banks, stat, long long last, long long limit, long long pend)
     cpdef _batch_done(self, long long ch, long long gb, long long row, long long last, long long step, long long e,
                       list served, long long k, long long moved, long long direct)
     cpdef _done_n(self, dict reads_left, _Txn tx, long long n, long long end, gb, row)
     cpdef _run_ok(self, long long ch, long long r0, long long nra)
+    cpdef long long _read_bound(self, long long gb)
     cpdef _pick(self, long long ch, long long t)
     cpdef _act_ready(self, long long gb, long long r, long long t)
     cpdef _col_ready(self, long long ch, long long gb, long long r, bint write, long long t)

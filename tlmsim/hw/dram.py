@@ -157,7 +157,7 @@ class _Spec:
         return self._of.field_bits()
 
     def __eq__(self, other: object) -> bool:
-        return self._of == (other._of if isinstance(other, _Spec) else other)
+        return self._of == other  # another record: the spec's == returns NotImplemented, so Python asks it
 
     def __hash__(self) -> int:
         return hash(self._of)
@@ -850,7 +850,7 @@ class Dram(Component):
             self._issue(ch, cand)
             t = e
 
-    # @cython.locals(ch=cython.longlong, t=cython.longlong, limit=cython.longlong, base=cython.longlong, bus_x=cython.longlong, tccd_s=cython.longlong, tccd_l=cython.longlong, rl=cython.longlong, rtrs=cython.longlong, starve=cython.longlong, rl_bc=cython.longlong, x_pre=cython.longlong, depth=cython.longlong, rq_depth=cython.longlong, bus_end=cython.longlong, bus_rank=cython.longlong, col_free=cython.longlong, n=cython.longlong, entered=cython.longlong, pend=cython.longlong, last=cython.longlong, busy1=cython.longlong, step=cython.longlong, nb=cython.longlong, gb=cython.longlong, lb=cython.longlong, r=cython.longlong, k=cython.longlong, moved=cython.longlong, direct=cython.longlong, e=cython.longlong, x=cython.longlong, y=cython.longlong, bgb=cython.longlong, g=cython.longlong, rg=cython.longlong, eg=cython.longlong, rr=cython.longlong, m=cython.longlong, row=cython.longlong, og=cython.longlong, ro=cython.longlong, other_row=cython.bint, pure=cython.bint, chan=_Chan, h=_Req, hb=_Req, req=_Req, nxt=_Req, o=_Req, tx=_Txn, q=list, oq=list, banks=list, stat=dict, bq=list, rqb_all=list, wpend=dict, open_=list, hits=list, last_col=list, last_col_bg=list, next_pre=list, last_use=list, reads_left=dict, ranks_used=dict, cnt=dict)
+    # @cython.locals(s=_Spec, ch=cython.longlong, t=cython.longlong, limit=cython.longlong, base=cython.longlong, bus_x=cython.longlong, tccd_s=cython.longlong, tccd_l=cython.longlong, rl=cython.longlong, rtrs=cython.longlong, starve=cython.longlong, rl_bc=cython.longlong, x_pre=cython.longlong, depth=cython.longlong, rq_depth=cython.longlong, bus_end=cython.longlong, bus_rank=cython.longlong, col_free=cython.longlong, n=cython.longlong, entered=cython.longlong, pend=cython.longlong, last=cython.longlong, busy1=cython.longlong, step=cython.longlong, nb=cython.longlong, gb=cython.longlong, lb=cython.longlong, r=cython.longlong, k=cython.longlong, moved=cython.longlong, direct=cython.longlong, e=cython.longlong, x=cython.longlong, y=cython.longlong, bgb=cython.longlong, g=cython.longlong, rg=cython.longlong, eg=cython.longlong, rr=cython.longlong, m=cython.longlong, row=cython.longlong, og=cython.longlong, ro=cython.longlong, a0=cython.longlong, a1=cython.longlong, v0=cython.longlong, v1=cython.longlong, other_row=cython.bint, pure=cython.bint, chan=_Chan, h=_Req, hb=_Req, req=_Req, nxt=_Req, o=_Req, tx=_Txn, q=list, oq=list, banks=list, stat=dict, bq=list, rqb_all=list, wpend=dict, open_=list, hits=list, last_col=list, last_col_bg=list, next_pre=list, last_use=list, reads_left=dict, ranks_used=dict, cnt=dict)
     def _hit_run(self, ch: int, t: int, limit: int) -> int:
         """Fast path of :meth:`_pick` + :meth:`_issue` while every busy bank of the channel
         has only reads of its open row queued (no drain, refresh or idle precharge
@@ -872,22 +872,9 @@ class Dram(Component):
         reads_left = chan.reads_left
         # static lower bound of each bank's next RD: tRCD, write-to-read, power-down exit
         stat: dict[int, int] = {}
-
-        def static(gb: int) -> int:
-            r = rank_of[gb]
-            x = self._col_ok[gb]
-            y = self._wr_end[r] + s.tWTR_S
-            if y > x:
-                x = y
-            y = self._wr_end_bg[rbg_of[gb]] + s.tWTR_L
-            if y > x:
-                x = y
-            y = self._wake[r]
-            return y if y > x else x
-
         banks = [base + lb for lb in chan.active]
         for gb in banks:
-            stat[gb] = static(gb)
+            stat[gb] = self._read_bound(gb)
         bus_end, bus_rank, col_free = self._bus_end[ch], self._bus_rank[ch], max(chan.col_free, t)
         n = entered = pend = 0
         last = -1
@@ -981,10 +968,18 @@ class Dram(Component):
                     if eg < e:
                         e, gb = eg, g
                     elif eg == e:
+                        # keys as _pick's: (0, seq) for an aged head, else (1, round-robin distance)
                         h, hb = bq[g - base][0], bq[gb - base][0]
                         rr = chan.rr + 1
-                        if ((0, h.seq) if e - h.queued >= starve else (1, (g - base - rr) % nb)) < (
-                                (0, hb.seq) if e - hb.queued >= starve else (1, (gb - base - rr) % nb)):
+                        if e - h.queued >= starve:
+                            a1, v1 = 0, h.seq
+                        else:
+                            a1, v1 = 1, (g - base - rr) % nb
+                        if e - hb.queued >= starve:
+                            a0, v0 = 0, hb.seq
+                        else:
+                            a0, v0 = 1, (gb - base - rr) % nb
+                        if a1 < a0 or (a1 == a0 and v1 < v0):
                             gb = g
                 if e >= limit:
                     break
@@ -1058,14 +1053,14 @@ class Dram(Component):
                     o.queued = e
                     if not oq:
                         banks.append(og)
-                        stat[og] = static(og)
+                        stat[og] = self._read_bound(og)
                         chan.active.add(o.lb)
                         ro = rank_of[og]
                         if self._rank_q[ro] == 0:
                             if ro in ranks_used:  # its RDs of this run first (as _issue does at each)
                                 self._rank_activity(ro, ranks_used[ro])
                             self._rank_busy(ro, e)
-                            stat[og] = static(og)
+                            stat[og] = self._read_bound(og)
                     oq.append(o)
                     self._rank_q[rank_of[og]] += 1
                     chan.nq += 1
@@ -1097,7 +1092,24 @@ class Dram(Component):
         self._fill(ch, t)  # the offer that ended the run, a drain now due
         return last
 
-    # @cython.locals(s=_Spec, ch=cython.longlong, gb=cython.longlong, last=cython.longlong, step=cython.longlong, limit=cython.longlong, kmax=cython.longlong, lb=cython.longlong, rq_depth=cython.longlong, depth=cython.longlong, nr=cython.longlong, moved=cython.longlong, direct=cython.longlong, k=cython.longlong, nq0=cython.longlong, j=cython.longlong, m=cython.longlong, i=cython.longlong, e=cython.longlong, p=cython.longlong, x=cython.longlong, other_row=cython.bint, stop=cython.bint, chan=_Chan, it=_Req, o=_Req, q=list, L=list, served=list, wpend=dict, taken=list, seq=list)
+    # @cython.locals(s=_Spec, gb=cython.longlong, r=cython.longlong, x=cython.longlong, y=cython.longlong)
+    def _read_bound(self, gb: int) -> int:
+        """The static lower bound of bank ``gb``'s next RD in a row-hit run (:meth:`_hit_run`): its
+        ACT's tRCD, the write-to-read turnaround of its rank (tWTR_S) and bank group (tWTR_L), its
+        rank's power-down exit; none of them moves while the run lasts."""
+        s = self.spec
+        r = self._rank_of[gb]
+        x = self._col_ok[gb]
+        y = self._wr_end[r] + s.tWTR_S
+        if y > x:
+            x = y
+        y = self._wr_end_bg[self._rbg_of[gb]] + s.tWTR_L
+        if y > x:
+            x = y
+        y = self._wake[r]
+        return y if y > x else x
+
+    # @cython.locals(s=_Spec, ch=cython.longlong, gb=cython.longlong, last=cython.longlong, step=cython.longlong, limit=cython.longlong, kmax=cython.longlong, lb=cython.longlong, rq_depth=cython.longlong, depth=cython.longlong, nr=cython.longlong, moved=cython.longlong, direct=cython.longlong, k=cython.longlong, nq0=cython.longlong, j=cython.longlong, m=cython.longlong, i=cython.longlong, e=cython.longlong, p=cython.longlong, x=cython.longlong, other_row=cython.bint, stop=cython.bint, sat=cython.bint, chan=_Chan, it=_Req, o=_Req, q=list, L=list, served=list, wpend=dict, taken=list, seq=list)
     def _solo_batch(self, ch: int, gb: int, q: list, rqb: deque, last: int, step: int, limit: int):
         """:meth:`_hit_run` with one busy bank ``gb`` whose previous RD was at ``last``: its
         next RDs follow every ``step`` cycles (nothing else competes for the channel), each
@@ -1149,7 +1161,13 @@ class Dram(Component):
         e = last
         k = 0
         other_row = False
-        if nr == rq_depth and len(rqb) == nr and len(q) == depth and all(it.row == row for it in rqb):
+        sat = nr == rq_depth and len(rqb) == nr and len(q) == depth
+        if sat:  # and all of the read queue is for this row (a loop: no generator object per batch)
+            for it in rqb:
+                if it.row != row:
+                    sat = False
+                    break
+        if sat:
             # saturated: the read queue is full (all of it this bank's) and so is the command queue.
             # Each RD then serves the head, moves the read queue's oldest in (queued at the RD)
             # and accepts exactly one offer into the read queue (accepted at the RD) while the
@@ -1210,7 +1228,7 @@ class Dram(Component):
         chan.nrq = nr
         return self._batch_done(ch, gb, row, last, step, e, served, k, moved, direct) + (other_row,)
 
-    # @cython.locals(s=_Spec, ch=cython.longlong, last=cython.longlong, limit=cython.longlong, pend=cython.longlong, base=cython.longlong, g0=cython.longlong, g1=cython.longlong, l0=cython.longlong, l1=cython.longlong, row0=cython.longlong, row1=cython.longlong, st0=cython.longlong, st1=cython.longlong, c0=cython.longlong, c1=cython.longlong, tccd_l=cython.longlong, step_s=cython.longlong, rq_depth=cython.longlong, depth=cython.longlong, nr=cython.longlong, moved=cython.longlong, direct=cython.longlong, p=cython.longlong, e0=cython.longlong, e1=cython.longlong, x=cython.longlong, k=cython.longlong, k1=cython.longlong, busy1=cython.longlong, rl_bc=cython.longlong, m=cython.longlong, row=cython.longlong, orow=cython.longlong, i=cython.longlong, n0=cython.longlong, n1=cython.longlong, w0=cython.longlong, w1=cython.longlong, starve=cython.longlong, nb=cython.longlong, rr=cython.longlong, other_row=cython.bint, one=cython.bint, stop=cython.bint, chan=_Chan, it=_Req, o=_Req, h0=_Req, h1=_Req, tx=_Txn, t0=_Txn, t1=_Txn, q0=list, q1=list, q=list, oq=list, open_=list, lcb=list, wpend=dict, served=list, at=list, gbs=list, rows=list, reads_left=dict, hits=list, c=dict)
+    # @cython.locals(s=_Spec, ch=cython.longlong, last=cython.longlong, limit=cython.longlong, pend=cython.longlong, base=cython.longlong, g0=cython.longlong, g1=cython.longlong, l0=cython.longlong, l1=cython.longlong, row0=cython.longlong, row1=cython.longlong, st0=cython.longlong, st1=cython.longlong, c0=cython.longlong, c1=cython.longlong, tccd_l=cython.longlong, step_s=cython.longlong, rq_depth=cython.longlong, depth=cython.longlong, nr=cython.longlong, moved=cython.longlong, direct=cython.longlong, p=cython.longlong, e0=cython.longlong, e1=cython.longlong, x=cython.longlong, k=cython.longlong, k1=cython.longlong, busy1=cython.longlong, rl_bc=cython.longlong, m=cython.longlong, row=cython.longlong, orow=cython.longlong, i=cython.longlong, n0=cython.longlong, n1=cython.longlong, w0=cython.longlong, w1=cython.longlong, starve=cython.longlong, nb=cython.longlong, rr=cython.longlong, other_row=cython.bint, a0=cython.longlong, a1=cython.longlong, v0=cython.longlong, v1=cython.longlong, one=cython.bint, stop=cython.bint, chan=_Chan, it=_Req, o=_Req, h0=_Req, h1=_Req, tx=_Txn, t0=_Txn, t1=_Txn, q0=list, q1=list, q=list, oq=list, open_=list, lcb=list, wpend=dict, served=list, at=list, gbs=list, rows=list, reads_left=dict, hits=list, c=dict)
     def _pair_batch(self, ch: int, banks: list, stat: dict, last: int, limit: int, pend: int):
         """:meth:`_hit_run` with exactly two busy banks, of one rank (the rank of the previous
         RD, at ``last``) and in different bank groups: the per-RD step of :meth:`_hit_run`
@@ -1286,9 +1304,18 @@ class Dram(Component):
                 # a tie: aged first (the older of two), else round robin from the bank after rr
                 if e0 >= limit:
                     break
+                # each head's key: (0, its seq) when aged, else (1, its bank's round-robin distance);
+                # bank g1's RD first when its key is the smaller, as tuples compare
                 h0, h1 = q0[0], q1[0]
-                one = ((0, h1.seq) if e0 - h1.queued >= starve else (1, (l1 - rr - 1) % nb)) < (
-                    (0, h0.seq) if e0 - h0.queued >= starve else (1, (l0 - rr - 1) % nb))
+                if e0 - h1.queued >= starve:
+                    a1, v1 = 0, h1.seq
+                else:
+                    a1, v1 = 1, (l1 - rr - 1) % nb
+                if e0 - h0.queued >= starve:
+                    a0, v0 = 0, h0.seq
+                else:
+                    a0, v0 = 1, (l0 - rr - 1) % nb
+                one = a1 < a0 or (a1 == a0 and v1 < v0)
             else:
                 one = e1 < e0
                 if (e1 if one else e0) >= limit:
