@@ -1539,7 +1539,9 @@ class Dram(Component):
         The candidates are ranked by their key (cycle, class, seq), least first, as tuples
         compare; the best so far is kept in scalars (``be``, ``bc``, ``bs``: its key; ``bk``,
         ``bg``, ``breq``: its kind, bank and request), a candidate (e, c, sq) replacing it
-        when e < be, or e == be and (c < bc, or c == bc and sq < bs)."""
+        when e < be, or e == be and (c < bc, or c == bc and sq < bs). A refresh's PRE or REF,
+        keyed (e, 0, 0) and ranked first, and an idle precharge, keyed (e, 3, 0) and ranked last,
+        replace it only when e < be."""
         s = self.spec
         chan = self._ch[ch]
         found = False
@@ -1561,12 +1563,12 @@ class Dram(Component):
                 if open_[gb] >= 0:
                     any_open = True
                     e = next_pre[gb] if next_pre[gb] > w else w
-                    if not found or e < be or (e == be and (0 < bc or (0 == bc and 0 < bs))):
+                    if not found or e < be:  # every candidate so far is keyed (cycle, 0, 0) here
                         found = True
                         be, bc, bs, bk, bg, breq = e, 0, 0, _PRE, gb, None
                 elif next_act[gb] > ready:
                     ready = next_act[gb]
-            if not any_open and (not found or ready < be or (ready == be and (0 < bc or (0 == bc and 0 < bs)))):
+            if not any_open and (not found or ready < be):
                 found = True
                 be, bc, bs, bk, bg, breq = ready, 0, 0, _REF, r, None
         cap, starve = s.row_hit_cap, s.starvation_cycles
@@ -1650,7 +1652,7 @@ class Dram(Component):
                     e = row_free
                 if s.powerdown and e >= self._idle_since[r] + s.powerdown_timeout_cycles and not self._rank_q[r]:
                     continue  # the rank powers down first; the row stays open in active power-down
-                if not found or e < be or (e == be and (3 < bc or (3 == bc and 0 < bs))):
+                if not found or e < be:  # (e, 3, 0) comes after every key of its cycle: classes are 0, 2, 3
                     found = True
                     be, bc, bs, bk, bg, breq = e, 3, 0, _PRE, gb, None
         return (be, bc, bs, bk, bg, breq) if found else None
