@@ -51,12 +51,12 @@ def test_equality_hash_and_repr_are_the_specs():
     config = load_platform("edge-lpddr4").dram
     spec = config.resolve()
     held = _dram(config).spec
-    assert held == spec and spec == held and not (held != spec)
+    assert held == spec and spec == held and (held != spec) is False
     assert held == _dram(config).spec
     assert hash(held) == hash(spec) and repr(held) == repr(spec)
     other = load_platform("ddr4-baseline").dram.resolve()
     assert held != other and other != held and held != _dram(load_platform("ddr4-baseline").dram).spec
-    assert held != "LPDDR4-2400" and not (held == 3)
+    assert held != "LPDDR4-2400" and (held == 3) is False
     assert {held: 1}[spec] == 1  # one key: equal and the same hash
 
 
