@@ -19,15 +19,16 @@ from tlmsim.hw.dram import Dram
 from tlmsim.platform.dram import DramConfig
 
 
-def _old_log_rds(self, times, ch, gbs, rows, served):
-    """Session 16's ``Dram._log_rds``: every column extended by the batch."""
+def _old_log_rds(self, times, ch, served):
+    """Session 16's ``Dram._log_rds``: every column extended by the batch (the bank and row of
+    each RD its request's since session 26; the callers passed them as lists before)."""
     lt, lch, lgb, lcmd, lrow, lcol = self._log
     k = len(served)
     lt.extend(times)
     lch.extend([ch] * k)
-    lgb.extend(gbs)
+    lgb.extend([it.gb for it in served])
     lcmd.extend([dram_mod._RD] * k)
-    lrow.extend(rows)
+    lrow.extend([it.row for it in served])
     lcol.extend([it.col for it in served])
 
 
@@ -106,12 +107,12 @@ def test_a_pair_batch_is_one_segment_of_two_banks_and_expands_in_issue_order():
 
     dram = Dram(name="d", env=simpy.Environment(), recorder=Recorder(), config=_preset("DDR4-3200"))
 
-    def R(col):  # a served burst: only its column is logged (the model's own class: typed in the compiled build)
-        return dram_mod._Req(0, 0, 0, 0, col, False, None, 0)
+    def R(col, gb, row):  # a served burst of bank gb, row ``row`` (the model's own class: typed in the compiled build)
+        return dram_mod._Req(0, gb, 0, row, col, False, None, 0)
 
     dram._log_cmd(5, 0, 3, dram_mod._ACT, 7, -1)
-    dram._log_rds([10, 14, 18, 22], 0, [3, 5, 3, 5], [7, 9, 7, 9], [R(1), R(40), R(2), R(41)])
-    dram._log_rds(range(30, 38, 4), 0, [5, 5], [9, 9], [R(42), R(43)])
+    dram._log_rds([10, 14, 18, 22], 0, [R(1, 3, 7), R(40, 5, 9), R(2, 3, 7), R(41, 5, 9)])
+    dram._log_rds(range(30, 38, 4), 0, [R(42, 5, 9), R(43, 5, 9)])
     dram._log_cmd(40, 0, 3, dram_mod._PRE, 7, -1)
     assert len(dram._log[0]) == len(dram._log[5]) == 8 and len(dram._log[3]) == 5
     assert dram._log_rows().tolist() == [

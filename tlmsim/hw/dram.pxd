@@ -84,4 +84,4 @@ cdef class Dram(Component):
     cpdef _col_ready(self, long long ch, long long gb, long long r, bint write, long long t)
     cpdef _auto_close(self, ch, gb)
     cpdef _log_cmd(self, t, ch, gb, cmd, row, col, flush=*)
-    cpdef _log_rds(self, times, ch, list gbs, rows, list served)
+    cpdef _log_rds(self, times, ch, list served)

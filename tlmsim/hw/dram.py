@@ -1228,7 +1228,7 @@ class Dram(Component):
         chan.nrq = nr
         return self._batch_done(ch, gb, row, last, step, e, served, k, moved, direct) + (other_row,)
 
-    # @cython.locals(s=_Spec, ch=cython.longlong, last=cython.longlong, limit=cython.longlong, pend=cython.longlong, base=cython.longlong, g0=cython.longlong, g1=cython.longlong, l0=cython.longlong, l1=cython.longlong, row0=cython.longlong, row1=cython.longlong, st0=cython.longlong, st1=cython.longlong, c0=cython.longlong, c1=cython.longlong, tccd_l=cython.longlong, step_s=cython.longlong, rq_depth=cython.longlong, depth=cython.longlong, nr=cython.longlong, moved=cython.longlong, direct=cython.longlong, p=cython.longlong, e0=cython.longlong, e1=cython.longlong, x=cython.longlong, k=cython.longlong, k1=cython.longlong, busy1=cython.longlong, rl_bc=cython.longlong, m=cython.longlong, row=cython.longlong, orow=cython.longlong, i=cython.longlong, n0=cython.longlong, n1=cython.longlong, w0=cython.longlong, w1=cython.longlong, starve=cython.longlong, nb=cython.longlong, rr=cython.longlong, other_row=cython.bint, a0=cython.longlong, a1=cython.longlong, v0=cython.longlong, v1=cython.longlong, one=cython.bint, stop=cython.bint, chan=_Chan, it=_Req, o=_Req, h0=_Req, h1=_Req, tx=_Txn, t0=_Txn, t1=_Txn, q0=list, q1=list, q=list, oq=list, open_=list, lcb=list, wpend=dict, served=list, at=list, gbs=list, rows=list, reads_left=dict, hits=list, c=dict)
+    # @cython.locals(s=_Spec, ch=cython.longlong, last=cython.longlong, limit=cython.longlong, pend=cython.longlong, base=cython.longlong, g0=cython.longlong, g1=cython.longlong, l0=cython.longlong, l1=cython.longlong, row0=cython.longlong, row1=cython.longlong, st0=cython.longlong, st1=cython.longlong, c0=cython.longlong, c1=cython.longlong, tccd_l=cython.longlong, step_s=cython.longlong, rq_depth=cython.longlong, depth=cython.longlong, nr=cython.longlong, moved=cython.longlong, direct=cython.longlong, p=cython.longlong, e0=cython.longlong, e1=cython.longlong, x=cython.longlong, k=cython.longlong, k1=cython.longlong, busy1=cython.longlong, rl_bc=cython.longlong, m=cython.longlong, row=cython.longlong, orow=cython.longlong, i=cython.longlong, n0=cython.longlong, n1=cython.longlong, w0=cython.longlong, w1=cython.longlong, starve=cython.longlong, nb=cython.longlong, rr=cython.longlong, other_row=cython.bint, a0=cython.longlong, a1=cython.longlong, v0=cython.longlong, v1=cython.longlong, one=cython.bint, stop=cython.bint, chan=_Chan, it=_Req, o=_Req, h0=_Req, h1=_Req, tx=_Txn, t0=_Txn, t1=_Txn, q0=list, q1=list, q=list, oq=list, open_=list, lcb=list, wpend=dict, served=list, at=list, reads_left=dict, hits=list, c=dict)
     def _pair_batch(self, ch: int, banks: list, stat: dict, last: int, limit: int, pend: int):
         """:meth:`_hit_run` with exactly two busy banks, of one rank (the rank of the previous
         RD, at ``last``) and in different bank groups: the per-RD step of :meth:`_hit_run`
@@ -1281,8 +1281,6 @@ class Dram(Component):
         p = last
         served: list = []
         at: list[int] = []
-        gbs: list[int] = []  # the bank of each RD
-        rows: list[int] = []  # its row
         k1 = 0  # RDs of bank g1
         starve = s.starvation_cycles
         nb = self._bpc
@@ -1331,11 +1329,7 @@ class Dram(Component):
             served.append(q.pop(0))
             at.append(p)
             if one:
-                gbs.append(g1)
                 k1 += 1
-            else:
-                gbs.append(g0)
-            rows.append(row)
             if rqb:
                 it = rqb.popleft()
                 it.queued = p
@@ -1377,7 +1371,7 @@ class Dram(Component):
             return 0, 0, 0, -1, None, False
         chan.nrq = nr
         # log, then complete in RD order, counting each RD before a completion it causes
-        self._log_rds(at, ch, gbs, rows, served)
+        self._log_rds(at, ch, served)
         c = self.stats.c
         busy1 = s.burst_cycles * self._tck
         rl_bc = s.RL + s.burst_cycles
@@ -1434,7 +1428,8 @@ class Dram(Component):
             times[g0] = c0
         if k1:
             times[g1] = c1
-        return k, moved, direct, gbs[-1], times, other_row
+        it = served[k - 1]
+        return k, moved, direct, it.gb, times, other_row
 
     # @cython.locals(s=_Spec, ch=cython.longlong, gb=cython.longlong, row=cython.longlong, last=cython.longlong, step=cython.longlong, e=cython.longlong, k=cython.longlong, moved=cython.longlong, direct=cython.longlong, rl_bc=cython.longlong, x=cython.longlong, cnt=cython.longlong, chan=_Chan, tx=_Txn, it=_Req, served=list)
     def _batch_done(self, ch, gb, row, last, step, e, served, k, moved, direct):
@@ -1442,7 +1437,7 @@ class Dram(Component):
         s = self.spec
         chan = self._ch[ch]
         rl_bc = s.RL + s.burst_cycles
-        self._log_rds(range(last + step, e + 1, step), ch, [gb] * k, [row] * k, served)
+        self._log_rds(range(last + step, e + 1, step), ch, served)
         reads_left = chan.reads_left
         # the served bursts of one transaction are consecutive: complete per group, in RD order
         x = last
@@ -1859,34 +1854,35 @@ class Dram(Component):
         if flush and len(lt) >= _LOG_CHUNK and (self._sink is not None or self.record_commands):
             self._flush_log(final=False)
 
-    # @cython.locals(it=_Req, k=cython.longlong, i=cython.longlong, j=cython.longlong, g0=cython.longlong, g=cython.longlong, served=list, gbs=list)
-    def _log_rds(self, times, ch: int, gbs: list[int], rows: list[int], served: list[_Req]) -> None:
-        """Log the RDs of a batch: at ``times``, of bank ``gbs[i]``, row ``rows[i]``, serving
-        ``served[i]`` (the caller flushes at the end of its run). A batch has at most two banks,
+    # @cython.locals(it=_Req, k=cython.longlong, i=cython.longlong, j=cython.longlong, g0=cython.longlong, served=list)
+    def _log_rds(self, times, ch: int, served: list[_Req]) -> None:
+        """Log the RDs of a batch: at ``times``, serving ``served[i]`` (each an RD of its request's
+        bank and row; the caller flushes at the end of its run). A batch has at most two banks,
         each in one row (a pair batch; a solo batch one): it is logged as one segment (see
         :meth:`_log_rows`), its cycles and columns one per RD, the rest once."""
         lt, lch, lgb, lcmd, lrow, lcol = self._log
         k = len(served)
         lt.extend(times)
-        g0 = gbs[0]
+        it = served[0]
+        g0 = it.gb
         lch.append(ch)
         lgb.append(g0)
         lcmd.append(-1 - k)
-        lrow.append(rows[0])
+        lrow.append(it.row)
         j = -1  # an RD of the second bank
         for i in range(k):
             it = served[i]
-            g = gbs[i]
-            if g == g0:
+            if it.gb == g0:
                 lcol.append(2 * it.col)
             else:
                 lcol.append(2 * it.col + 1)
                 j = i
         if j >= 0:
+            it = served[j]
             lch.append(ch)
-            lgb.append(gbs[j])
+            lgb.append(it.gb)
             lcmd.append(-1)
-            lrow.append(rows[j])
+            lrow.append(it.row)
 
     def _log_rows(self) -> np.ndarray:
         """The log not yet handed on, as int64 rows (cycle, channel, global bank, command, row,

@@ -98,17 +98,30 @@ class _Log:
         """From the model's int64 rows (cycle, channel, global bank, command code, row, column)."""
         # one contiguous copy per column: every rule below reads whole columns
         cyc, ch, gb, code, row = np.ascontiguousarray(rec[:, :5].T, dtype=np.int64)
-        b = gb % spec.banks_per_rank
         rank_cmd = code >= 4  # REF, PDE, PDX, SRE, SRX name a rank, not a bank
-        return cls(cyc, ch, (gb // spec.banks_per_rank) % spec.ranks,
-                   np.where(rank_cmd, -1, b // spec.banks_per_group), np.where(rank_cmd, -1, b % spec.banks_per_group),
-                   row, code, spec)
+        bpr = spec.banks_per_rank
+        n_gb = spec.channels * spec.ranks * bpr
+        if len(gb) and int(gb.min()) >= 0 and int(gb.max()) < n_gb:
+            # every global bank in range: its rank, bank group and bank looked up (one gather each)
+            # instead of computed (a division per row and field)
+            g = np.arange(n_gb)
+            ra, bg, ba = ((g // bpr) % spec.ranks)[gb], ((g % bpr) // spec.banks_per_group)[gb], \
+                ((g % bpr) % spec.banks_per_group)[gb]
+        else:
+            b = gb % bpr
+            ra, bg, ba = (gb // bpr) % spec.ranks, b // spec.banks_per_group, b % spec.banks_per_group
+        log = cls(cyc, ch, ra, np.where(rank_cmd, -1, bg), np.where(rank_cmd, -1, ba), row, code, spec)
+        log.gb = gb  # (the streaming checker's context rows are chosen by global bank)
+        return log
 
     def by_time_then(self, minor: np.ndarray, span: int) -> np.ndarray:
         """Row indices by (cycle, ``minor``, index), ``minor`` in ``[0, span)``:
         ``np.lexsort((minor, t))``."""
         if self.small:
-            return np.argsort(self.t * span + minor, kind="stable")
+            key = self.t * span + minor
+            if self.sorted and (len(key) < 2 or bool((key[1:] >= key[:-1]).all())):
+                return self.by_time  # already in that order (as the model hands its rows on): no sort
+            return np.argsort(key, kind="stable")
         return np.lexsort((minor, self.t))
 
 
@@ -471,14 +484,15 @@ class DramCommandChecker:
         self.rows += len(rows)
         start = int(rows[0, 0])
         both = np.concatenate([self.ctx, rows]) if len(self.ctx) else rows
-        self.violations += check_dram_records(both, self.spec, limit=self.limit - len(self.violations),
-                                              from_cycle=start if len(self.ctx) else None)
-        self.ctx = self._context(both)
+        log = _Log.from_records(both, self.spec)  # (check_dram_records, keeping the columns for the context)
+        self.violations += _check(log, self.spec, end_cycle=None, limit=self.limit - len(self.violations),
+                                  from_cycle=start if len(self.ctx) else None)
+        self.ctx = self._context(both, log)
 
-    def _context(self, rec: np.ndarray) -> np.ndarray:
-        end = int(rec[-1, 0])
-        keep = rec[:, 0] >= end - self.window
-        cmd, gb = np.ascontiguousarray(rec[:, 3]), np.ascontiguousarray(rec[:, 2])
+    def _context(self, rec: np.ndarray, log: _Log) -> np.ndarray:
+        """The rows of ``rec`` (whose columns ``log`` holds) the next chunk's check needs."""
+        t, cmd, gb = log.t, log.cmd.code, log.gb
+        keep = t >= int(t[-1]) - self.window
         rank = gb // self.spec.banks_per_rank
 
         def last_of(mask: np.ndarray, key: np.ndarray, k: int = 1) -> None:
@@ -499,8 +513,9 @@ class DramCommandChecker:
             last[:-k] = ks[k:] != ks[:-k]
             keep[rows[last]] = True
 
-        for code in (0, 1, 2, 3):  # last ACT, PRE, RD, WR per bank
-            last_of(cmd == code, gb)
+        # last ACT, PRE, RD, WR per bank: the last row of each (bank, command) of the bank commands
+        bank_cmd = (cmd >= 0) & (cmd < 4)
+        last_of(bank_cmd, gb * 4 + cmd)
         last_of(cmd == 4, rank)  # last REF per rank
         last_of(cmd >= 5, rank)  # last power event per rank
         last_of(cmd == 0, rank, 4)  # last four ACTs per rank
