@@ -29,12 +29,14 @@ def _old_log_rds(self, times, ch, served):
     lgb.extend([it.gb for it in served])
     lcmd.extend([dram_mod._RD] * k)
     lrow.extend([it.row for it in served])
-    lcol.extend([it.col for it in served])
+    lcol.extend([2 * it.col for it in served])  # (2 x column since session 26)
 
 
 def _old_log_rows(self):
-    """Session 16's ``Dram._log_rows``."""
-    return np.array(self._log, dtype=np.int64).T.reshape(-1, 6)
+    """Session 16's ``Dram._log_rows`` (its columns logged as 2 x column since session 26)."""
+    rows = np.array(self._log, dtype=np.int64).T.reshape(-1, 6)
+    rows[:, 5] >>= 1
+    return rows
 
 
 def _preset(name: str, **kw) -> DramConfig:

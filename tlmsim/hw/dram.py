@@ -1850,7 +1850,7 @@ class Dram(Component):
         lgb.append(gb)
         lcmd.append(cmd)
         lrow.append(row)
-        lcol.append(col)
+        lcol.append(2 * col)  # (as a segment's first bank: see _log_rows)
         if flush and len(lt) >= _LOG_CHUNK and (self._sink is not None or self.record_commands):
             self._flush_log(final=False)
 
@@ -1888,22 +1888,23 @@ class Dram(Component):
         """The log not yet handed on, as int64 rows (cycle, channel, global bank, command, row,
         column) in issue order. Its cycles and columns are one per row; its channels, banks,
         commands and rows one per record: a command (code >= 0) or a segment of k RDs of a batch
-        (code -1 - k; its columns 2 x column + 1 for an RD of the batch's second bank, whose bank
-        and row the next record holds, code -1, no rows of its own)."""
+        (code -1 - k), whose bank and row are those of its first bank; a column is logged as 2 x
+        column, plus 1 for an RD of a batch's second bank, whose bank and row the next record holds
+        (code -1, no rows of its own)."""
         lt, lch, lgb, lcmd, lrow, lcol = self._log
         rch, rgb, code, rrow = _i64(lch), _i64(lgb), _i64(lcmd), _i64(lrow)
         rec = np.repeat(np.arange(len(code)), np.where(code >= 0, 1, -1 - code))  # each row's record
         col = _i64(lcol)
-        seg = code[rec] < 0
         # the record of each row's bank and row: the next one for the second bank of a segment
-        of = rec + (seg & (col & 1).astype(bool))
+        of = rec + (col & 1)
+        cmd = code[rec]
         out = np.empty((len(lt), 6), dtype=np.int64)
         out[:, 0] = _i64(lt)
         out[:, 1] = rch[rec]
         out[:, 2] = rgb[of]
-        out[:, 3] = np.where(seg, _RD, code[rec])
+        out[:, 3] = np.where(cmd < 0, _RD, cmd)
         out[:, 4] = rrow[of]
-        out[:, 5] = np.where(seg, col >> 1, col)
+        out[:, 5] = col >> 1
         return out
 
     def _safe_cycle(self) -> int:
@@ -1931,7 +1932,9 @@ class Dram(Component):
         if not n or (n < _HAND_ROWS and not final):
             return
         rec = np.concatenate(packed)
-        rec = rec[np.argsort(rec[:, 0], kind="stable")]
+        t = rec[:, 0]
+        if not (t[1:] >= t[:-1]).all():  # (the rows are most often in cycle order already)
+            rec = rec[np.argsort(t, kind="stable")]
         if final:
             out, keep = rec, rec[:0]
         else:
