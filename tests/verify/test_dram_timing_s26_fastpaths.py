@@ -3,6 +3,9 @@ tests/verify/_dram_timing_s16.py) on random logs full of violations:
 
 * a log already in (cycle, priority) order, or in (cycle, power event first) order, as the DRAM
   model hands its rows on, is not sorted again (``_Log.by_time_then`` returns the time order);
+  nor are data bursts already in order of their start, or command-bus keys already ascending;
+* the per-rank rules order only the ACTs and the column commands by rank (``_by_rank``), not
+  every row;
 * a row's rank, bank group and bank are looked up by global bank when every global bank is in
   range, else computed (a log with global banks out of range);
 * the streaming checker picks its context rows (the last ACT, PRE, RD and WR of every bank) by one
@@ -101,3 +104,14 @@ def test_the_streaming_checker_keeps_the_same_context_and_sentences(ranks, chann
         old.feed(rec[i:i + chunk])
         assert np.array_equal(new.ctx, old.ctx)
     assert new.finish() == old.finish() and len(old.finish()) > 10
+
+
+@pytest.mark.parametrize("ranks,channels", [(1, 1), (2, 1), (2, 2)])
+def test_a_log_of_reads_only_has_its_data_bursts_in_order_and_is_judged_the_same(ranks, channels):
+    """Every column command an RD: the data bursts start in command order (no sort for the
+    data-bus rule); its violations (tCCD, the data bus, ...) as session 16 words them."""
+    rec = random_log(SPEC, 8, 3000, ranks=ranks, channels=channels, sort=True, power=0.0)
+    rec[rec[:, 3] == CODES.index("WR"), 3] = CODES.index("RD")
+    want = ref.check_dram_records(rec, SPEC, limit=100000)
+    assert any("data bus" in v for v in want) and any("tCCD" in v for v in want)
+    assert check_dram_records(rec, SPEC, limit=100000) == want

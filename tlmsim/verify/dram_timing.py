@@ -119,10 +119,21 @@ class _Log:
         ``np.lexsort((minor, t))``."""
         if self.small:
             key = self.t * span + minor
-            if self.sorted and (len(key) < 2 or bool((key[1:] >= key[:-1]).all())):
+            if self.sorted and _ascending(key):
                 return self.by_time  # already in that order (as the model hands its rows on): no sort
             return np.argsort(key, kind="stable")
         return np.lexsort((minor, self.t))
+
+
+def _ascending(a: np.ndarray) -> bool:
+    """Whether ``a`` is in ascending order (equal neighbours allowed): a stable sort would keep it."""
+    return len(a) < 2 or bool((a[1:] >= a[:-1]).all())
+
+
+def _by_rank(L: "_Log", m: np.ndarray) -> np.ndarray:
+    """The rows of the mask ``m`` by (rank, cycle, index)."""
+    rows = np.flatnonzero(m) if L.sorted else L.by_time[m[L.by_time]]
+    return rows if L.one_rank else _regroup(L.rank_id, rows)
 
 
 def _regroup(key: np.ndarray, order: np.ndarray) -> np.ndarray:
@@ -291,10 +302,8 @@ def _check(L: _Log, spec: "DramSpec", *, end_cycle: int | None, limit: int, from
         report_in(banks, None, rule, last[bad], at=pk[bad])
 
     # -- per rank ---------------------------------------------------------------------
-    # (rank, cycle, index); one rank in a sorted log: the rows themselves
-    ident = L.one_rank and L.sorted
-    rank_order = L.by_time if L.one_rank else _regroup(L.rank_id, L.by_time)
-    a_order = np.flatnonzero(is_act) if ident else rank_order[is_act[rank_order]]
+    # the ACTs by (rank, cycle, index)
+    a_order = _by_rank(L, is_act)
     same_rank = True if L.one_rank else L.rank_id[a_order[1:]] == L.rank_id[a_order[:-1]]
     gap = t[a_order[1:]] - t[a_order[:-1]]
     same_bg = L.bg[a_order[1:]] == L.bg[a_order[:-1]]
@@ -309,7 +318,7 @@ def _check(L: _Log, spec: "DramSpec", *, end_cycle: int | None, limit: int, from
         bad[a_order[4:][same4 & (win < spec.tFAW)]] = True
         report(bad, f"tFAW = {spec.tFAW} (a fifth ACT in the window)")
 
-    c_order = np.flatnonzero(col) if ident else rank_order[col[rank_order]]
+    c_order = _by_rank(L, col)  # the column commands by (rank, cycle, index)
     if len(c_order) > 1:
         a, b = c_order[:-1], c_order[1:]
         same_rank = True if L.one_rank else L.rank_id[a] == L.rank_id[b]
@@ -351,7 +360,8 @@ def _check(L: _Log, spec: "DramSpec", *, end_cycle: int | None, limit: int, from
     cols = np.flatnonzero(col)
     if len(cols) > 1:
         start = np.where(is_rd, t + RL, t + WL)
-        d_order = cols[np.argsort(start[cols], kind="stable")]  # (channel, data start, index)
+        sc = start[cols]
+        d_order = cols if _ascending(sc) else cols[np.argsort(sc, kind="stable")]  # (channel, data start, index)
         if not L.one_ch:
             d_order = _regroup(L.ch, d_order)
         a, b = d_order[:-1], d_order[1:]
@@ -370,12 +380,12 @@ def _check(L: _Log, spec: "DramSpec", *, end_cycle: int | None, limit: int, from
         if spec.protocol == "HBM":  # separate row and column command buses
             key = key * 2 + col[slot]
         # the first row (lowest index) of every key that occurs more than once
-        s = np.argsort(key, kind="stable")
-        ks = key[s]
+        s = None if _ascending(key) else np.argsort(key, kind="stable")  # (None: in order already)
+        ks = key if s is None else key[s]
         dup = ks[1:] == ks[:-1]
         first = np.flatnonzero(dup & np.concatenate(([True], ~dup[:-1])))
         bad = np.zeros(n, dtype=bool)
-        bad[slot[s[first]]] = True
+        bad[slot[first] if s is None else slot[s[first]]] = True
         report(bad, "one command per cycle on the channel's command bus")
     return out[:limit]
 
