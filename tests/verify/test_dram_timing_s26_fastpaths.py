@@ -70,12 +70,13 @@ def test_a_log_out_of_priority_order_is_sorted():
     assert np.array_equal(order, np.lexsort((prio, log.t)))
 
 
-@pytest.mark.parametrize("shift", [-1, 1])
-def test_global_banks_out_of_range_are_split_by_arithmetic(shift):
-    """Some rows name a global bank below 0 or beyond the last: the fields computed as before."""
+@pytest.mark.parametrize("beyond", [-3, 0, 5])
+def test_global_banks_out_of_range_are_split_by_arithmetic(beyond):
+    """Some rows name a global bank below 0, the one just past the last, or beyond: the fields
+    computed as before."""
     rec = random_log(SPEC, 5, 2000, ranks=2, channels=1, sort=True)
     n_gb = SPEC.channels * SPEC.ranks * SPEC.banks_per_rank
-    rec[::50, 2] = -3 if shift < 0 else n_gb + 5
+    rec[::50, 2] = beyond if beyond < 0 else n_gb + beyond
     new, old = _Log.from_records(rec, SPEC), ref._Log.from_records(rec, SPEC)
     for name in ("ra", "bg", "ba", "rank_id", "bank_id"):
         assert np.array_equal(getattr(new, name), getattr(old, name)), name
