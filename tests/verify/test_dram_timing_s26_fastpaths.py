@@ -17,7 +17,12 @@ import pytest
 from tests.verify import _dram_timing_s16 as ref
 from tests.verify.test_dram_timing_rules import SPEC
 from tests.verify.test_dram_timing_s17_logpath import HBM, random_log
-from tlmsim.verify.dram_timing import CODES, DramCommandChecker, _Log, check_dram_records
+from tlmsim.verify.dram_timing import (
+    CODES,
+    DramCommandChecker,
+    _Log,
+    check_dram_records,
+)
 
 ACT, PRE, REF = CODES.index("ACT"), CODES.index("PRE"), CODES.index("REF")
 

@@ -130,7 +130,7 @@ def _ascending(a: np.ndarray) -> bool:
     return len(a) < 2 or bool((a[1:] >= a[:-1]).all())
 
 
-def _by_rank(L: "_Log", m: np.ndarray) -> np.ndarray:
+def _by_rank(L: _Log, m: np.ndarray) -> np.ndarray:
     """The rows of the mask ``m`` by (rank, cycle, index)."""
     rows = np.flatnonzero(m) if L.sorted else L.by_time[m[L.by_time]]
     return rows if L.one_rank else _regroup(L.rank_id, rows)
