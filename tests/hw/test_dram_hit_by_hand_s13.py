@@ -137,3 +137,24 @@ def test_offers_placed_straight_into_a_command_queue_by_a_two_bank_batch_count_a
     assert [(c, m, g, row) for c, m, _ra, g, _b, row, _col in log(r) if m != "RD"] == [
         (0, "ACT", 1, 0), (2, "ACT", 0, 0), (100, "PRE", 0, 0), (106, "ACT", 0, 2), (110, "WR", 0, 2)]
     assert r.done == {"L": 90 * NS, "W": 101 * NS}
+
+
+def test_requests_moved_in_by_a_batch_with_no_offers_are_queued_at_their_rd_for_aging():
+    # (s26solo, _solo_batch 53-57: the read queue's requests moved in by a lone-bank batch with nothing
+    # offered) read queue 4, command queue 2. A = A row 0 c0-c5 at 0: a0, a1 in A's command queue, a2-a5
+    # in the read queue, nothing left offered. ACT 0, RD a0 4 (a2 moves in, queued at 4), a1 11 (a3 in at
+    # 11); from there the batch, up to B's arrival at 39: RD a2 18 (a4 in, queued at 11 + 7 = 18), a3 25
+    # (a5 in, queued at 11 + 2 x 7 = 25), a4 32. At 39 B = bank B row 0 c0 arrives: its ACT (ready at 39)
+    # ties with RD a5 (32 + tCCD_L 7). starvation_cycles 20: a5 has waited 39 - 25 = 14 cycles, not aged:
+    # round robin from the bank after A's puts B first: ACT B 39, RD a5 40, RD b0 at max(39 + tRCD 4,
+    # 40 + tCCD_S 5, data bus 40 + 11 - 7) = 45: A done 40 + 11 = 51, B done 56. starvation_cycles 14: a5
+    # aged (14 >= 14) takes the tie: RD a5 39, ACT B 40, RD b0 at max(40 + 4, 39 + 5, 39 + 4) = 44: A done
+    # 50, B done 55.
+    reqs = [("A", addr(row=0, col=0), 0, R, 6), ("B", addr(row=0, bg=1, col=0), 39, R, 1)]
+    first = [(0, "ACT", 0, 0, -1)] + [(4 + 7 * i, "RD", 0, 0, i) for i in range(5)]
+    r = run_default_mapping(reqs, read_queue_depth=4, command_queue_depth=2, starvation_cycles=20)
+    assert cmds(r) == first + [(39, "ACT", 1, 0, -1), (40, "RD", 0, 0, 5), (45, "RD", 1, 0, 0)]
+    assert r.done == {"A": 51 * NS, "B": 56 * NS}
+    r = run_default_mapping(reqs, read_queue_depth=4, command_queue_depth=2, starvation_cycles=14)
+    assert cmds(r) == first + [(39, "RD", 0, 0, 5), (40, "ACT", 1, 0, -1), (44, "RD", 1, 0, 0)]
+    assert r.done == {"A": 50 * NS, "B": 55 * NS}
