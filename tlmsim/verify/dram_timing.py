@@ -72,7 +72,7 @@ class _Log:
         #: True when the cycles fit the one-key sorts below
         self.small = n == 0 or (int(t.max()) < _BIG and int(t.min()) > -_BIG)
         #: True when the rows are sorted by cycle (as the model hands them on)
-        self.sorted = n < 2 or bool((t[1:] >= t[:-1]).all())
+        self.sorted = _ascending(t)
         #: row indices by (cycle, index): the identity for a time-sorted log
         self.by_time = np.arange(n) if self.sorted else np.argsort(t, kind="stable")
         #: True when every row is of one rank (so of one channel), or of one channel: the rules
