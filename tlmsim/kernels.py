@@ -57,7 +57,9 @@ import sys
 #: edge-lpddr4 with dense-ws, two alternated runs: 16.48 / 16.52 CPU s compiled, 16.25 / 16.11 pure),
 #: and its compiled build kept every checked chunk's command log (tens of MB) alive in a reference
 #: cycle until a full collection: Cython holds a function's closure variables in one record, and
-#: ``_check``'s nested ``emit`` is one of them (docs/performance.md, "Session 20")
+#: ``_check``'s nested ``emit`` is one of them (docs/performance.md, "Session 20"). Its one-pass
+#: screen (tlmsim/verify/dram_scan.py) is compiled: it lets the checker skip that NumPy work on the
+#: chunks that certainly break no rule (docs/performance.md, "Session 27")
 HOT_MODULES = (
     "tlmsim.hw.dram", "tlmsim.hw.controller", "tlmsim.hw.sram", "tlmsim.hw.noc", "tlmsim.hw.pe_array",
     "tlmsim.engine.recorder", "tlmsim.engine.component", "tlmsim.engine.attribution", "tlmsim.engine.stats",
@@ -65,7 +67,7 @@ HOT_MODULES = (
     "tlmsim.dataflow.base", "tlmsim.dataflow.systolic", "tlmsim.dataflow.ws",
     "tlmsim.dataflow.tiling", "tlmsim.dataflow.activity", "tlmsim.dataflow.weights", "tlmsim.dataflow.formats",
     "tlmsim.dataflow.dense_ws", "tlmsim.dataflow.dense_os", "tlmsim.dataflow.dense_is", "tlmsim.dataflow.ptb",
-    "tlmsim.dataflow.spikex", "tlmsim.dataflow.event",
+    "tlmsim.dataflow.spikex", "tlmsim.dataflow.event", "tlmsim.verify.dram_scan",
 )
 
 

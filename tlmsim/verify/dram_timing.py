@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tlmsim.verify import dram_scan
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -478,9 +480,18 @@ class DramCommandChecker:
     last ACT, PRE, RD and WR, per rank its last four ACTs, its last REF and its last
     power event, so that open rows, tRC, tFAW and power states carry across chunks."""
 
-    def __init__(self, spec: "DramSpec", *, limit: int = 20) -> None:
+    def __init__(self, spec: "DramSpec", *, limit: int = 20, screen: bool | None = None) -> None:
         self.spec = spec
         self.limit = limit
+        #: screen each chunk first (tlmsim/verify/dram_scan.py) and check with ``_check`` only the
+        #: chunks it cannot clear: the same verdicts, less work. None: when the screen's compiled
+        #: build runs (as pure Python it costs more than it saves)
+        if screen is None:
+            from tlmsim.kernels import kernel
+
+            screen = kernel("tlmsim.verify.dram_scan") == "compiled"
+        self.screen = screen
+        self.screened = 0  # chunks the screen cleared
         s = spec
         self.window = 2 * max(s.tRC, s.tFAW, s.tRFC, s.CL + s.CWL + s.tWR + s.tRTP + s.tWTR_L + 4 * s.tCCD_L,
                               s.tXS, s.tXP + s.tCKE, s.tCKESR) + 64
@@ -494,14 +505,20 @@ class DramCommandChecker:
         self.rows += len(rows)
         start = int(rows[0, 0])
         both = np.concatenate([self.ctx, rows]) if len(self.ctx) else rows
-        log = _Log.from_records(both, self.spec)  # (check_dram_records, keeping the columns for the context)
-        self.violations += _check(log, self.spec, end_cycle=None, limit=self.limit - len(self.violations),
-                                  from_cycle=start if len(self.ctx) else None)
-        self.ctx = self._context(both, log)
+        from_cycle = start if len(self.ctx) else None
+        if self.screen and dram_scan.screen(both, self.spec, from_cycle):
+            self.screened += 1
+            t, gb, cmd = np.ascontiguousarray(both[:, [0, 2, 3]].T)
+        else:
+            log = _Log.from_records(both, self.spec)  # (check_dram_records, keeping the columns for the context)
+            self.violations += _check(log, self.spec, end_cycle=None, limit=self.limit - len(self.violations),
+                                      from_cycle=from_cycle)
+            t, gb, cmd = log.t, log.gb, log.cmd.code
+        self.ctx = self._context(both, t, cmd, gb)
 
-    def _context(self, rec: np.ndarray, log: _Log) -> np.ndarray:
-        """The rows of ``rec`` (whose columns ``log`` holds) the next chunk's check needs."""
-        t, cmd, gb = log.t, log.cmd.code, log.gb
+    def _context(self, rec: np.ndarray, t: np.ndarray, cmd: np.ndarray, gb: np.ndarray) -> np.ndarray:
+        """The rows of ``rec`` (whose cycles, command codes and global banks are ``t``, ``cmd``,
+        ``gb``) the next chunk's check needs."""
         keep = t >= int(t[-1]) - self.window
         rank = gb // self.spec.banks_per_rank
 
