@@ -13,7 +13,7 @@ def test_the_shipped_sizes():
 
 
 def test_packed_rows_wait_for_a_hand_on_chunk(monkeypatch):
-    # packed at 3 rows, handed on from 5 packed. ACT 0, RD 4 (2 in the lists); b's arrival at 100 logs PDE
+    # packed at 3 rows, handed on from 5 packed. ACT 0, RD 4 (2 in the buffer); b's arrival at 100 logs PDE
     # 35, the 3rd: packed [0, 4, 35], 3 < 5, nothing goes. PDX 100 (1), RD 113 (2); c's arrival at 200 logs
     # PDE 144, the 3rd: packed, 6 rows >= 5: the rank was idle from 124 until c was queued, so the rows
     # before 124 go, [0, 4, 35, 100, 113]; 144 stays packed. PDX 200 (1), PRE 213 (2), ACT 219 (3):
@@ -22,11 +22,11 @@ def test_packed_rows_wait_for_a_hand_on_chunk(monkeypatch):
     monkeypatch.setattr(dram_module, "_HAND_ROWS", 5)
     r, chunks = _three_requests_into_a_sink()
     assert chunks == [[0, 4, 35, 100, 113]]
-    assert [len(p) for p in r.dram._packed] == [1, 3] and len(r.dram._log[0]) == 1
+    assert [len(p) for p in r.dram._packed] == [1, 3] and r.dram._nlog == 1
     assert r.dram._packed[0][:, 0].tolist() == [144]  # kept sorted, in front of the newer rows
     r.dram.finalize(r.env.now)
     assert chunks == [[0, 4, 35, 100, 113], [144, 200, 213, 219, 223]]
-    assert r.dram._packed == [] and r.dram._log[0] == []
+    assert r.dram._packed == [] and r.dram._nlog == 0
 
 
 def test_a_hand_on_at_exactly_hand_rows(monkeypatch):
@@ -42,8 +42,8 @@ def test_a_hand_on_at_exactly_hand_rows(monkeypatch):
     assert seven == [[0, 4, 35, 100, 113, 144]]
 
 
-def test_the_lists_never_hold_a_chunk(monkeypatch):
-    # every row logged goes through the lists, which are packed as soon as they hold _LOG_CHUNK rows; with
+def test_the_buffer_never_holds_a_chunk(monkeypatch):
+    # every row logged goes through the buffer, which is packed as soon as it holds _LOG_CHUNK rows; with
     # no hand-on, the packed parts are the log in issue order
     monkeypatch.setattr(dram_module, "_LOG_CHUNK", 2)
     monkeypatch.setattr(dram_module, "_HAND_ROWS", 1000)
@@ -52,12 +52,12 @@ def test_the_lists_never_hold_a_chunk(monkeypatch):
 
     def spy(self, *, final):
         inner(self, final=final)
-        seen.append((len(self._log[0]), [len(p) for p in self._packed]))
+        seen.append((self._nlog, [len(p) for p in self._packed]))
 
     from tests.hw.dram_spy import patch_dram
     patch_dram(monkeypatch, _flush_log=spy)
     r, chunks = _three_requests_into_a_sink()
     assert chunks == [] and len(seen) >= 4
     assert all(n == 0 and set(parts) == {2} for n, parts in seen)  # emptied into parts of 2 rows each time
-    rows = np.concatenate(r.dram._packed)[:, 0].tolist() + r.dram._log[0]
+    rows = np.concatenate(r.dram._packed)[:, 0].tolist() + r.dram._log_rows()[:, 0].tolist()
     assert rows == [0, 4, 35, 100, 113, 144, 200, 213, 219, 223]

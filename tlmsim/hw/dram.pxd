@@ -56,8 +56,10 @@ cdef class Dram(Component):
     cdef public list _wake
     cdef public list _wr_end, _wr_end_bg
     cdef public dict _fields
-    cdef public tuple _dec, _log
-    cdef public long long _bpc, _end_cycle, _offset_bits, _rank_step, _run_step, _seq, _tck, _wake_slack
+    cdef public tuple _dec
+    cdef public object _logarr
+    cdef public long long[:, ::1] _logbuf
+    cdef public long long _bpc, _end_cycle, _nlog, _offset_bits, _rank_step, _run_step, _seq, _tck, _wake_slack
     cdef public bint _hbm, _plain, _runs, _skip_stale
     cdef public object _finalized, _policy, _sink, checker, config
     cdef public object peak_bandwidth_gb_per_s, read_latency_ps, record_commands, spec
@@ -83,5 +85,7 @@ cdef class Dram(Component):
     cpdef _act_ready(self, long long gb, long long r, long long t)
     cpdef _col_ready(self, long long ch, long long gb, long long r, bint write, long long t)
     cpdef _auto_close(self, ch, gb)
-    cpdef _log_cmd(self, t, ch, gb, cmd, row, col, flush=*)
+    cpdef _log_cmd(self, long long t, long long ch, long long gb, long long cmd, long long row, long long col,
+                   bint flush=*)
+    cpdef _log_room(self, long long k)
     cpdef _log_rds(self, times, ch, list served)

@@ -118,9 +118,9 @@ STALL_REASONS = ("queue_full",)
 #: background power states, in the order of the energy actions
 BACKGROUND_STATES = ("active_standby", "precharge_standby", "active_powerdown", "precharge_powerdown",
                      "self_refresh")
-#: log rows gathered as Python ints before they are packed into an int64 array (:meth:`Dram._flush_log`):
-#: the ints of 2^18 rows (25 MB) were freed at every chunk and their memory mapped again, page by page
-#: (docs/performance.md, "Session 24")
+#: log rows gathered in the log buffer before they are packed (copied out, :meth:`Dram._flush_log`): as
+#: Python ints, 2^18 rows (25 MB) were freed at every chunk and their memory mapped again, page by page
+#: (docs/performance.md, "Session 24"); the buffer is reused
 _LOG_CHUNK = 1 << 12
 #: packed log rows gathered before those before the safe cycle are handed to the sink
 _HAND_ROWS = 1 << 16
@@ -260,7 +260,8 @@ class Dram(Component):
     __slots__ = (
         "_acct", "_acct_t", "_act_t", "_bpc", "_bus_end", "_bus_rank", "_bus_write", "_ch", "_closes",
         "_col_ok", "_conflict", "_dec", "_end_cycle", "_faw", "_fields", "_finalized", "_hbm", "_hits",
-        "_idle_since", "_kept", "_last_act", "_last_act_bg", "_last_col", "_last_col_bg", "_last_use", "_log",
+        "_idle_since", "_kept", "_last_act", "_last_act_bg", "_last_col", "_last_col_bg", "_last_use", "_logarr",
+        "_logbuf", "_nlog",
         "_next_act", "_next_pre", "_nopen", "_offset_bits", "_open", "_packed", "_plain", "_policy", "_rank_of",
         "_rank_q", "_rank_step", "_rbg_of", "_ref_due", "_ref_pending", "_run_step", "_runs", "_seq", "_sink",
         "_skip_stale", "_tck", "_wake", "_wake_slack", "_wr_end", "_wr_end_bg", "checker", "config",
@@ -356,9 +357,12 @@ class Dram(Component):
         #: completes them (per channel in issue order of their last RDs; across channels it
         #: depends on when each channel is advanced)
         self.read_latency_ps = array("q")
-        #: the log not yet handed on, in issue order: one list per column (cycle, channel, global
-        #: bank, command, row, column); a batch of RDs is one record of the last four (_log_rows)
-        self._log: tuple[list[int], ...] = ([], [], [], [], [], [])
+        #: the log not yet packed, in issue order: int64 rows (cycle, channel, global bank, command,
+        #: row, column), the first ``_nlog`` rows of a buffer that grows as needed (``_logbuf`` is the
+        #: same buffer, which the compiled build writes as a typed memoryview)
+        self._logarr = np.empty((2 * _LOG_CHUNK, 6), dtype=np.int64)
+        self._logbuf = self._logarr
+        self._nlog = 0
         #: the log packed (int64 rows, _log_rows) and not yet handed on: in issue order, the first part
         #: sorted by cycle (the rows a hand-on kept)
         self._packed: list[np.ndarray] = []
@@ -1087,7 +1091,7 @@ class Dram(Component):
             chan.col_free = chan.row_free = col_free
         for r, end in ranks_used.items():
             self._rank_activity(r, end)
-        if len(self._log[0]) >= _LOG_CHUNK and (self._sink is not None or self.record_commands):
+        if self._nlog >= _LOG_CHUNK and (self._sink is not None or self.record_commands):
             self._flush_log(final=False)
         self._fill(ch, t)  # the offer that ended the run, a drain now due
         return last
@@ -1840,72 +1844,57 @@ class Dram(Component):
         self._rank_activity(r, t)
 
     # -- command log ---------------------------------------------------------------------
+    # @cython.locals(n=cython.longlong, buf=cython.longlong[:, ::1])
     def _log_cmd(self, t: int, ch: int, gb: int, cmd: int, row: int, col: int, flush: bool = True) -> None:
         """Log one command; when enough are gathered, pack them and hand a chunk on once enough
         are packed (:meth:`_flush_log`; unless ``flush`` is false: a caller in the middle of a
         batch flushes at its end)."""
-        lt, lch, lgb, lcmd, lrow, lcol = self._log
-        lt.append(t)
-        lch.append(ch)
-        lgb.append(gb)
-        lcmd.append(cmd)
-        lrow.append(row)
-        lcol.append(2 * col)  # (as a segment's first bank: see _log_rows)
-        if flush and len(lt) >= _LOG_CHUNK and (self._sink is not None or self.record_commands):
+        n = self._nlog
+        if n == len(self._logarr):
+            self._log_room(1)
+        buf = self._logbuf
+        buf[n, 0] = t
+        buf[n, 1] = ch
+        buf[n, 2] = gb
+        buf[n, 3] = cmd
+        buf[n, 4] = row
+        buf[n, 5] = col
+        self._nlog = n + 1
+        if flush and n + 1 >= _LOG_CHUNK and (self._sink is not None or self.record_commands):
             self._flush_log(final=False)
 
-    # @cython.locals(it=_Req, k=cython.longlong, i=cython.longlong, j=cython.longlong, g0=cython.longlong, served=list)
+    # @cython.locals(it=_Req, i=cython.longlong, n=cython.longlong, x=cython.longlong, rd=cython.longlong, buf=cython.longlong[:, ::1], served=list)
     def _log_rds(self, times, ch: int, served: list[_Req]) -> None:
-        """Log the RDs of a batch: at ``times``, serving ``served[i]`` (each an RD of its request's
-        bank and row; the caller flushes at the end of its run). A batch has at most two banks,
-        each in one row (a pair batch; a solo batch one): it is logged as one segment (see
-        :meth:`_log_rows`), its cycles and columns one per RD, the rest once."""
-        lt, lch, lgb, lcmd, lrow, lcol = self._log
-        k = len(served)
-        lt.extend(times)
-        it = served[0]
-        g0 = it.gb
-        lch.append(ch)
-        lgb.append(g0)
-        lcmd.append(-1 - k)
-        lrow.append(it.row)
-        j = -1  # an RD of the second bank
-        for i in range(k):
+        """Log the RDs of a batch: at ``times``, the i-th serving ``served[i]`` (an RD of its
+        request's bank, row and column; the caller flushes at the end of its run)."""
+        n = self._nlog
+        if n + len(served) > len(self._logarr):
+            self._log_room(len(served))
+        buf = self._logbuf
+        rd = _RD
+        i = 0
+        for x in times:
             it = served[i]
-            if it.gb == g0:
-                lcol.append(2 * it.col)
-            else:
-                lcol.append(2 * it.col + 1)
-                j = i
-        if j >= 0:
-            it = served[j]
-            lch.append(ch)
-            lgb.append(it.gb)
-            lcmd.append(-1)
-            lrow.append(it.row)
+            buf[n + i, 0] = x
+            buf[n + i, 1] = ch
+            buf[n + i, 2] = it.gb
+            buf[n + i, 3] = rd
+            buf[n + i, 4] = it.row
+            buf[n + i, 5] = it.col
+            i += 1
+        self._nlog = n + i
+
+    def _log_room(self, k: int) -> None:
+        """Grow the log buffer to hold ``k`` more rows (at least doubling it)."""
+        n = self._nlog
+        grown = np.empty((max(2 * len(self._logarr), n + k), 6), dtype=np.int64)
+        grown[:n] = self._logarr[:n]
+        self._logarr = self._logbuf = grown
 
     def _log_rows(self) -> np.ndarray:
-        """The log not yet handed on, as int64 rows (cycle, channel, global bank, command, row,
-        column) in issue order. Its cycles and columns are one per row; its channels, banks,
-        commands and rows one per record: a command (code >= 0) or a segment of k RDs of a batch
-        (code -1 - k), whose bank and row are those of its first bank; a column is logged as 2 x
-        column, plus 1 for an RD of a batch's second bank, whose bank and row the next record holds
-        (code -1, no rows of its own)."""
-        lt, lch, lgb, lcmd, lrow, lcol = self._log
-        rch, rgb, code, rrow = _i64(lch), _i64(lgb), _i64(lcmd), _i64(lrow)
-        rec = np.repeat(np.arange(len(code)), np.where(code >= 0, 1, -1 - code))  # each row's record
-        col = _i64(lcol)
-        # the record of each row's bank and row: the next one for the second bank of a segment
-        of = rec + (col & 1)
-        cmd = code[rec]
-        out = np.empty((len(lt), 6), dtype=np.int64)
-        out[:, 0] = _i64(lt)
-        out[:, 1] = rch[rec]
-        out[:, 2] = rgb[of]
-        out[:, 3] = np.where(cmd < 0, _RD, cmd)
-        out[:, 4] = rrow[of]
-        out[:, 5] = col >> 1
-        return out
+        """The log not yet packed, as int64 rows (cycle, channel, global bank, command, row,
+        column) in issue order (a copy: the buffer is reused)."""
+        return self._logarr[:self._nlog].copy()
 
     def _safe_cycle(self) -> int:
         """Cycles below this are complete in the log: every later command is logged at or
@@ -1923,9 +1912,9 @@ class Dram(Component):
         ``final``), hand on those before the safe cycle (all of them at the end), sorted by cycle
         (a stable sort: rows of one cycle in issue order), and keep the rest packed."""
         packed = self._packed
-        if self._log[0]:
+        if self._nlog:
             packed.append(self._log_rows())
-            self._log = ([], [], [], [], [], [])
+            self._nlog = 0
         n = 0
         for part in packed:
             n += len(part)
@@ -1973,7 +1962,7 @@ class Dram(Component):
                 key="record_commands",
             )
         parts = list(self._kept) + self._packed
-        if self._log[0]:
+        if self._nlog:
             parts.append(self._log_rows())
         if not parts:
             return np.zeros((0, 6), np.int64)
