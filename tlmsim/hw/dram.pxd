@@ -50,11 +50,13 @@ cdef class _Chan:
 # generator expression (_schedule, _issue, _start_refresh) stay def: Cython has no closures in cpdef
 # methods (_hit_run and _solo_batch nest none since session 25).
 cdef class Dram(Component):
-    cdef public list _acct, _acct_t, _act_t, _bus_end, _bus_rank, _bus_write, _ch, _closes, _col_ok, _conflict
-    cdef public list _faw, _hits, _idle_since, _kept, _last_act, _last_act_bg, _last_col, _last_col_bg, _last_use
-    cdef public list _next_act, _next_pre, _nopen, _open, _packed, _rank_of, _rank_q, _rbg_of, _ref_due, _ref_pending
-    cdef public list _wake
-    cdef public list _wr_end, _wr_end_bg
+    cdef public list _acct, _ch, _closes, _faw, _kept, _packed
+    # the per-bank, per-rank and per-channel integer state: int64 arrays (array("q")), read and written
+    # as C long longs
+    cdef public long long[::1] _act_t, _bus_end, _bus_rank, _bus_write, _col_ok, _conflict, _hits, _idle_since
+    cdef public long long[::1] _last_act, _last_act_bg, _last_col, _last_col_bg, _last_use, _next_act, _next_pre
+    cdef public long long[::1] _nopen, _open, _rank_of, _rbg_of, _ref_due, _ref_pending, _rank_q, _wake, _wr_end
+    cdef public long long[::1] _wr_end_bg, _acct_t
     cdef public dict _fields
     cdef public tuple _dec
     cdef public object _logarr

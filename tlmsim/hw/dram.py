@@ -318,38 +318,38 @@ class Dram(Component):
         self._bpc = nra * bpr  # banks per channel
         self._hbm = s.protocol == "HBM"
         # per bank (index (ch * ranks + rank) * banks_per_rank + bg * banks_per_group + ba)
-        self._open = [-1] * nbanks
-        self._act_t = [_NEG] * nbanks
-        self._next_act = [0] * nbanks
-        self._next_pre = [0] * nbanks
-        self._col_ok = [0] * nbanks
-        self._hits = [0] * nbanks  # column commands since the ACT
-        self._last_use = [_NEG] * nbanks
-        self._conflict = [False] * nbanks  # the bank was closed for a queued request to another row
-        self._rank_of = [gb // bpr for gb in range(nbanks)]
-        self._rbg_of = [(gb // bpr) * nbg + (gb % bpr) // s.banks_per_group for gb in range(nbanks)]
+        self._open = array("q", [-1]) * nbanks
+        self._act_t = array("q", [_NEG]) * nbanks
+        self._next_act = array("q", [0]) * nbanks
+        self._next_pre = array("q", [0]) * nbanks
+        self._col_ok = array("q", [0]) * nbanks
+        self._hits = array("q", [0]) * nbanks  # column commands since the ACT
+        self._last_use = array("q", [_NEG]) * nbanks
+        self._conflict = array("q", [0]) * nbanks  # the bank was closed for a queued request to another row
+        self._rank_of = array("q", [gb // bpr for gb in range(nbanks)])
+        self._rbg_of = array("q", [(gb // bpr) * nbg + (gb % bpr) // s.banks_per_group for gb in range(nbanks)])
         # per rank
-        self._last_act = [_NEG] * nranks
-        self._last_act_bg = [_NEG] * (nranks * nbg)
+        self._last_act = array("q", [_NEG]) * nranks
+        self._last_act_bg = array("q", [_NEG] * (nranks * nbg))
         self._faw = [deque(maxlen=4) for _ in range(nranks)]
-        self._last_col = [_NEG] * nranks
-        self._last_col_bg = [_NEG] * (nranks * nbg)
-        self._wr_end = [_NEG] * nranks
-        self._wr_end_bg = [_NEG] * (nranks * nbg)
-        self._ref_due = [(r % nra + 1) * s.tREFI // nra for r in range(nranks)]
-        self._ref_pending = [False] * nranks
-        self._rank_q = [0] * nranks  # queued requests of the rank
-        self._idle_since = [0] * nranks  # last activity of an idle rank
-        self._wake = [0] * nranks  # earliest command after a power-down exit
-        self._nopen = [0] * nranks
-        self._acct_t = [0] * nranks
+        self._last_col = array("q", [_NEG]) * nranks
+        self._last_col_bg = array("q", [_NEG] * (nranks * nbg))
+        self._wr_end = array("q", [_NEG]) * nranks
+        self._wr_end_bg = array("q", [_NEG] * (nranks * nbg))
+        self._ref_due = array("q", [(r % nra + 1) * s.tREFI // nra for r in range(nranks)])
+        self._ref_pending = array("q", [0]) * nranks
+        self._rank_q = array("q", [0]) * nranks  # queued requests of the rank
+        self._idle_since = array("q", [0]) * nranks  # last activity of an idle rank
+        self._wake = array("q", [0]) * nranks  # earliest command after a power-down exit
+        self._nopen = array("q", [0]) * nranks
+        self._acct_t = array("q", [0]) * nranks
         self._acct = [[0, 0, 0, 0, 0] for _ in range(nranks)]  # cycles per BACKGROUND_STATES
         self._closes: list[list[int]] = [[] for _ in range(nranks)]  # future auto-precharge times (heaps)
         # per channel
         self._ch = [_Chan(self._bpc) for _ in range(nch)]
-        self._bus_end = [_NEG] * nch
-        self._bus_rank = [-1] * nch
-        self._bus_write = [False] * nch
+        self._bus_end = array("q", [_NEG]) * nch
+        self._bus_rank = array("q", [-1]) * nch
+        self._bus_write = array("q", [0]) * nch
         self._seq = 0
         self._end_cycle = 0
         self._finalized = False
@@ -406,7 +406,7 @@ class Dram(Component):
         (one SimPy event per transaction)."""
         yield self.submit(txn)
 
-    # @cython.locals(s=_Spec, t=cython.longlong, ob=cython.longlong, first=cython.longlong, last=cython.longlong, bpr=cython.longlong, bpg=cython.longlong, bpc=cython.longlong, seq=cython.longlong, span=cython.longlong, q=cython.longlong, ch=cython.longlong, lb=cython.longlong, gb=cython.longlong, row=cython.longlong, col=cython.longlong, k=cython.longlong, sch=cython.longlong, mch=cython.longlong, sra=cython.longlong, mra=cython.longlong, sbg=cython.longlong, mbg=cython.longlong, sba=cython.longlong, mba=cython.longlong, sro=cython.longlong, mro=cython.longlong, sco=cython.longlong, mco=cython.longlong, is_write=cython.bint, chan=_Chan, tx=_Txn)
+    # @cython.locals(s=_Spec, t=cython.longlong, ob=cython.longlong, first=cython.longlong, last=cython.longlong, bpr=cython.longlong, bpg=cython.longlong, bpc=cython.longlong, seq=cython.longlong, span=cython.longlong, q=cython.longlong, ch=cython.longlong, lb=cython.longlong, gb=cython.longlong, row=cython.longlong, col=cython.longlong, k=cython.longlong, sch=cython.longlong, mch=cython.longlong, sra=cython.longlong, mra=cython.longlong, sbg=cython.longlong, mbg=cython.longlong, sba=cython.longlong, mba=cython.longlong, sro=cython.longlong, mro=cython.longlong, sco=cython.longlong, mco=cython.longlong, is_write=cython.bint, chan=_Chan, tx=_Txn, rbg_of=cython.longlong[::1])
     def submit(self, txn: Transaction) -> simpy.Event:
         """Offer ``txn`` now (its bursts enter the channels' offering queues at once);
         the returned event triggers when it is done (see :meth:`access`)."""
@@ -533,7 +533,7 @@ class Dram(Component):
         ev._value = None
         env.schedule(ev, _NORMAL, end_ps - now)
 
-    # @cython.locals(ch=cython.longlong, nxt=cython.longlong, step=cython.longlong, lo=cython.longlong, hi=cython.longlong, least=cython.longlong, b=cython.longlong, c=cython.longlong, x=cython.longlong, m=cython.longlong, g=cython.longlong, n=cython.longlong, chan=_Chan, tx=_Txn, rows=dict, ahead=dict, per=dict, rbg_of=list)
+    # @cython.locals(ch=cython.longlong, nxt=cython.longlong, step=cython.longlong, lo=cython.longlong, hi=cython.longlong, least=cython.longlong, b=cython.longlong, c=cython.longlong, x=cython.longlong, m=cython.longlong, g=cython.longlong, n=cython.longlong, chan=_Chan, tx=_Txn, rows=dict, ahead=dict, per=dict, rbg_of=cython.longlong[::1])
     def _schedule(self, ch: int, nxt: int) -> None:
         """Wake channel ``ch`` for its decision at cycle ``nxt`` (at nxt * tCK + 1 ps, after
         every request eligible at that cycle has arrived)."""
@@ -815,7 +815,7 @@ class Dram(Component):
             self._idle_since[r] = t
 
     # -- the scheduler ---------------------------------------------------------------------
-    # @cython.locals(s=_Spec, ch=cython.longlong, until=cython.longlong, t=cython.longlong, nra=cython.longlong, r0=cython.longlong, nd=cython.longlong, r=cython.longlong, d=cython.longlong, e=cython.longlong, chan=_Chan, due=list)
+    # @cython.locals(s=_Spec, ch=cython.longlong, until=cython.longlong, t=cython.longlong, nra=cython.longlong, r0=cython.longlong, nd=cython.longlong, r=cython.longlong, d=cython.longlong, e=cython.longlong, chan=_Chan, due=cython.longlong[::1])
     def _advance(self, ch: int, until: int) -> int:
         """Issue every command of channel ``ch`` due before cycle ``until``; return the
         cycle of its next decision (or _INF)."""
@@ -854,7 +854,7 @@ class Dram(Component):
             self._issue(ch, cand)
             t = e
 
-    # @cython.locals(s=_Spec, ch=cython.longlong, t=cython.longlong, limit=cython.longlong, base=cython.longlong, bus_x=cython.longlong, tccd_s=cython.longlong, tccd_l=cython.longlong, rl=cython.longlong, rtrs=cython.longlong, starve=cython.longlong, rl_bc=cython.longlong, x_pre=cython.longlong, depth=cython.longlong, rq_depth=cython.longlong, bus_end=cython.longlong, bus_rank=cython.longlong, col_free=cython.longlong, n=cython.longlong, entered=cython.longlong, pend=cython.longlong, last=cython.longlong, busy1=cython.longlong, step=cython.longlong, nb=cython.longlong, gb=cython.longlong, lb=cython.longlong, r=cython.longlong, k=cython.longlong, moved=cython.longlong, direct=cython.longlong, e=cython.longlong, x=cython.longlong, y=cython.longlong, bgb=cython.longlong, g=cython.longlong, rg=cython.longlong, eg=cython.longlong, rr=cython.longlong, m=cython.longlong, row=cython.longlong, og=cython.longlong, ro=cython.longlong, a0=cython.longlong, a1=cython.longlong, v0=cython.longlong, v1=cython.longlong, other_row=cython.bint, pure=cython.bint, chan=_Chan, h=_Req, hb=_Req, req=_Req, nxt=_Req, o=_Req, tx=_Txn, q=list, oq=list, banks=list, stat=dict, bq=list, rqb_all=list, wpend=dict, open_=list, hits=list, last_col=list, last_col_bg=list, next_pre=list, last_use=list, reads_left=dict, ranks_used=dict, cnt=dict)
+    # @cython.locals(s=_Spec, ch=cython.longlong, t=cython.longlong, limit=cython.longlong, base=cython.longlong, bus_x=cython.longlong, tccd_s=cython.longlong, tccd_l=cython.longlong, rl=cython.longlong, rtrs=cython.longlong, starve=cython.longlong, rl_bc=cython.longlong, x_pre=cython.longlong, depth=cython.longlong, rq_depth=cython.longlong, bus_end=cython.longlong, bus_rank=cython.longlong, col_free=cython.longlong, n=cython.longlong, entered=cython.longlong, pend=cython.longlong, last=cython.longlong, busy1=cython.longlong, step=cython.longlong, nb=cython.longlong, gb=cython.longlong, lb=cython.longlong, r=cython.longlong, k=cython.longlong, moved=cython.longlong, direct=cython.longlong, e=cython.longlong, x=cython.longlong, y=cython.longlong, bgb=cython.longlong, g=cython.longlong, rg=cython.longlong, eg=cython.longlong, rr=cython.longlong, m=cython.longlong, row=cython.longlong, og=cython.longlong, ro=cython.longlong, a0=cython.longlong, a1=cython.longlong, v0=cython.longlong, v1=cython.longlong, other_row=cython.bint, pure=cython.bint, chan=_Chan, h=_Req, hb=_Req, req=_Req, nxt=_Req, o=_Req, tx=_Txn, q=list, oq=list, banks=list, stat=dict, bq=list, rqb_all=list, wpend=dict, open_=cython.longlong[::1], hits=cython.longlong[::1], last_col=cython.longlong[::1], last_col_bg=cython.longlong[::1], next_pre=cython.longlong[::1], last_use=cython.longlong[::1], reads_left=dict, ranks_used=dict, cnt=dict)
     def _hit_run(self, ch: int, t: int, limit: int) -> int:
         """Fast path of :meth:`_pick` + :meth:`_issue` while every busy bank of the channel
         has only reads of its open row queued (no drain, refresh or idle precharge
@@ -1232,7 +1232,7 @@ class Dram(Component):
         chan.nrq = nr
         return self._batch_done(ch, gb, row, last, step, e, served, k, moved, direct) + (other_row,)
 
-    # @cython.locals(s=_Spec, ch=cython.longlong, last=cython.longlong, limit=cython.longlong, pend=cython.longlong, base=cython.longlong, g0=cython.longlong, g1=cython.longlong, l0=cython.longlong, l1=cython.longlong, row0=cython.longlong, row1=cython.longlong, st0=cython.longlong, st1=cython.longlong, c0=cython.longlong, c1=cython.longlong, tccd_l=cython.longlong, step_s=cython.longlong, rq_depth=cython.longlong, depth=cython.longlong, nr=cython.longlong, moved=cython.longlong, direct=cython.longlong, p=cython.longlong, e0=cython.longlong, e1=cython.longlong, x=cython.longlong, k=cython.longlong, k1=cython.longlong, busy1=cython.longlong, rl_bc=cython.longlong, m=cython.longlong, row=cython.longlong, orow=cython.longlong, i=cython.longlong, n0=cython.longlong, n1=cython.longlong, w0=cython.longlong, w1=cython.longlong, starve=cython.longlong, nb=cython.longlong, rr=cython.longlong, other_row=cython.bint, a0=cython.longlong, a1=cython.longlong, v0=cython.longlong, v1=cython.longlong, one=cython.bint, stop=cython.bint, chan=_Chan, it=_Req, o=_Req, h0=_Req, h1=_Req, tx=_Txn, t0=_Txn, t1=_Txn, q0=list, q1=list, q=list, oq=list, open_=list, lcb=list, wpend=dict, served=list, at=list, reads_left=dict, hits=list, c=dict)
+    # @cython.locals(s=_Spec, ch=cython.longlong, last=cython.longlong, limit=cython.longlong, pend=cython.longlong, base=cython.longlong, g0=cython.longlong, g1=cython.longlong, l0=cython.longlong, l1=cython.longlong, row0=cython.longlong, row1=cython.longlong, st0=cython.longlong, st1=cython.longlong, c0=cython.longlong, c1=cython.longlong, tccd_l=cython.longlong, step_s=cython.longlong, rq_depth=cython.longlong, depth=cython.longlong, nr=cython.longlong, moved=cython.longlong, direct=cython.longlong, p=cython.longlong, e0=cython.longlong, e1=cython.longlong, x=cython.longlong, k=cython.longlong, k1=cython.longlong, busy1=cython.longlong, rl_bc=cython.longlong, m=cython.longlong, row=cython.longlong, orow=cython.longlong, i=cython.longlong, n0=cython.longlong, n1=cython.longlong, w0=cython.longlong, w1=cython.longlong, starve=cython.longlong, nb=cython.longlong, rr=cython.longlong, other_row=cython.bint, a0=cython.longlong, a1=cython.longlong, v0=cython.longlong, v1=cython.longlong, one=cython.bint, stop=cython.bint, chan=_Chan, it=_Req, o=_Req, h0=_Req, h1=_Req, tx=_Txn, t0=_Txn, t1=_Txn, q0=list, q1=list, q=list, oq=list, open_=cython.longlong[::1], lcb=cython.longlong[::1], wpend=dict, served=list, at=list, reads_left=dict, hits=cython.longlong[::1], c=dict)
     def _pair_batch(self, ch: int, banks: list, stat: dict, last: int, limit: int, pend: int):
         """:meth:`_hit_run` with exactly two busy banks, of one rank (the rank of the previous
         RD, at ``last``) and in different bank groups: the per-RD step of :meth:`_hit_run`
@@ -1530,7 +1530,7 @@ class Dram(Component):
             self._rank_busy(r, d)
         self._ref_pending[r] = True
 
-    # @cython.locals(s=_Spec, ch=cython.longlong, t=cython.longlong, row_free=cython.longlong, col_free=cython.longlong, base=cython.longlong, nra=cython.longlong, bpr=cython.longlong, r=cython.longlong, w=cython.longlong, ready=cython.longlong, gb=cython.longlong, e=cython.longlong, cap=cython.longlong, starve=cython.longlong, n=cython.longlong, rr=cython.longlong, lb=cython.longlong, orow=cython.longlong, aged_at=cython.longlong, eh=cython.longlong, to=cython.longlong, c=cython.longlong, sq=cython.longlong, be=cython.longlong, bc=cython.longlong, bs=cython.longlong, bk=cython.longlong, bg=cython.longlong, any_open=cython.bint, found=cython.bint, chan=_Chan, head=_Req, hit=_Req, x=_Req, q=list, open_=list, next_pre=list, next_act=list, rank_of=list, wake=list, bq=list, hits=list)
+    # @cython.locals(s=_Spec, ch=cython.longlong, t=cython.longlong, row_free=cython.longlong, col_free=cython.longlong, base=cython.longlong, nra=cython.longlong, bpr=cython.longlong, r=cython.longlong, w=cython.longlong, ready=cython.longlong, gb=cython.longlong, e=cython.longlong, cap=cython.longlong, starve=cython.longlong, n=cython.longlong, rr=cython.longlong, lb=cython.longlong, orow=cython.longlong, aged_at=cython.longlong, eh=cython.longlong, to=cython.longlong, c=cython.longlong, sq=cython.longlong, be=cython.longlong, bc=cython.longlong, bs=cython.longlong, bk=cython.longlong, bg=cython.longlong, any_open=cython.bint, found=cython.bint, chan=_Chan, head=_Req, hit=_Req, x=_Req, q=list, open_=cython.longlong[::1], next_pre=cython.longlong[::1], next_act=cython.longlong[::1], rank_of=cython.longlong[::1], wake=cython.longlong[::1], bq=list, hits=cython.longlong[::1])
     def _pick(self, ch: int, t: int):
         """The next command of channel ``ch`` at or after cycle ``t``: (cycle, class,
         seq, kind, bank, request) or None. Pure: changes nothing.
@@ -2011,7 +2011,7 @@ class Dram(Component):
                 if guard > 10**8:  # pragma: no cover
                     raise SimulationError(f"{self.name}: the queues did not drain")
         last = max([end, self._end_cycle] + [c.cyc for c in self._ch])
-        last = max(last, max(self._bus_end) if self._bus_end else 0)
+        last = max(last, max(self._bus_end) if len(self._bus_end) else 0)
         for ch in range(s.channels):
             self._advance(ch, last)
         for r in range(len(self._acct)):
