@@ -32,8 +32,19 @@ cdef class _Req:
     cdef public bint write
     cdef public _Txn txn
 
+cdef class _Fifo:
+    cdef public list items
+    cdef public Py_ssize_t head
+    cpdef append(self, x)
+    cpdef extend(self, xs)
+    cpdef popleft(self)
+    cpdef first(self)
+    cpdef at(self, Py_ssize_t i)
+    cpdef list snapshot(self)
+    cpdef clear(self)
+
 cdef class _Chan:
-    cdef public object offers
+    cdef public _Fifo offers
     cdef public list rqb, wbb, bq
     cdef public long long nrq, nwb, drain, cyc, row_free, col_free, wake_at, nq, nreads, offer_writes, rr
     cdef public dict wpend, reads_left
@@ -76,7 +87,7 @@ cdef class Dram(Component):
     cpdef _rank_activity(self, r, t)
     cpdef _advance(self, long long ch, long long until)
     cpdef long long _hit_run(self, long long ch, long long t, long long limit)
-    cpdef _solo_batch(self, long long ch, long long gb, list q, rqb, long long last, long long step, long long limit)
+    cpdef _solo_batch(self, long long ch, long long gb, list q, _Fifo rqb, long long last, long long step, long long limit)
     cpdef _pair_batch(self, long long ch, banks, stat, long long last, long long limit, long long pend)
     cpdef _batch_done(self, long long ch, long long gb, long long row, long long last, long long step, long long e,
                       list served, long long k, long long moved, long long direct)

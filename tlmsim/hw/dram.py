@@ -88,6 +88,7 @@ from __future__ import annotations
 import heapq
 import struct
 from array import array
+import itertools
 from collections import deque
 from typing import TYPE_CHECKING, Callable, Generator
 
@@ -223,6 +224,76 @@ class _Txn:
         self.rows: dict[tuple[int, int], int] | None = None
 
 
+class _Fifo:
+    """A first-in first-out queue of requests (a channel's offering queue, a bank's read queue or
+    write buffer): a list and the index of its oldest item. Its methods are C calls in the compiled
+    build, where a ``collections.deque``'s are Python method calls (about three a burst on the
+    row-hit paths, docs/performance.md "Session 27")."""
+
+    __slots__ = ("items", "head")
+
+    def __init__(self) -> None:
+        self.items: list = []
+        self.head = 0  # the oldest item's index in ``items``
+
+    def append(self, x) -> None:
+        self.items.append(x)
+
+    def extend(self, xs) -> None:
+        self.items.extend(xs)
+
+    # @cython.locals(h=cython.Py_ssize_t, items=list)
+    def popleft(self):
+        """Remove and return the oldest item (IndexError when empty, as a deque)."""
+        items = self.items
+        h = self.head
+        x = items[h]
+        h += 1
+        if h == len(items):  # empty: start over
+            del items[:]
+            h = 0
+        elif h >= 64 and 2 * h >= len(items):  # the consumed half: dropped (amortized O(1) a pop)
+            del items[:h]
+            h = 0
+        self.head = h
+        return x
+
+    def first(self):
+        """The oldest item (IndexError when empty)."""
+        return self.items[self.head]
+
+    # @cython.locals(i=cython.Py_ssize_t)
+    def at(self, i: int):
+        """The item ``i`` places behind the oldest (0 <= i < len)."""
+        return self.items[self.head + i]
+
+    def snapshot(self) -> list:
+        """The items, oldest first, as a new list."""
+        return self.items[self.head:]
+
+    def clear(self) -> None:
+        del self.items[:]
+        self.head = 0
+
+    def __len__(self) -> int:
+        return len(self.items) - self.head
+
+    def __bool__(self) -> bool:
+        return len(self.items) > self.head
+
+    def __iter__(self):
+        return itertools.islice(self.items, self.head, None)
+
+    def __getitem__(self, i: int):
+        n = len(self.items) - self.head
+        if i < -n or i >= n:
+            raise IndexError("_Fifo index out of range")
+        return self.items[self.head + (i if i >= 0 else n + i)]
+
+    def __repr__(self) -> str:
+        return f"_Fifo({list(self)!r})"
+
+
 class _Chan:
     """Queues and scheduling state of one channel."""
 
@@ -230,9 +301,9 @@ class _Chan:
                  "wake_at", "idle_open", "nq", "nreads", "reads_left", "offer_writes", "rr")
 
     def __init__(self, banks: int):
-        self.offers: deque = deque()
-        self.rqb: list[deque] = [deque() for _ in range(banks)]  # read queue, per bank, oldest first
-        self.wbb: list[deque] = [deque() for _ in range(banks)]  # write buffer, per bank
+        self.offers = _Fifo()
+        self.rqb: list[_Fifo] = [_Fifo() for _ in range(banks)]  # read queue, per bank, oldest first
+        self.wbb: list[_Fifo] = [_Fifo() for _ in range(banks)]  # write buffer, per bank
         self.nrq = 0
         self.nwb = 0
         self.wpend: dict[int, int] = {}
@@ -596,6 +667,7 @@ class Dram(Component):
         ev.callbacks.append(lambda _e, ch=ch, at=nxt: self._on_wake(ch, at))
 
     @staticmethod
+    # @cython.locals(chan=_Chan, offers=_Fifo, o=_Req, wpend=dict, i=cython.Py_ssize_t)
     def _fwd_possible(chan: _Chan) -> bool:
         """Whether a burst waiting in ``chan``'s offering queue is for an address in the write
         buffer: a read of it would be forwarded and complete as soon as it is accepted, before
@@ -603,7 +675,9 @@ class Dram(Component):
         the next :meth:`_schedule` (only an accepted write adds to the buffer, and none is
         offered when this is asked)."""
         wpend = chan.wpend
-        for o in chan.offers:
+        offers = chan.offers
+        for i in range(len(offers)):
+            o = offers.at(i)
             if o.q in wpend:
                 return True
         return False
@@ -621,7 +695,7 @@ class Dram(Component):
         self._schedule(ch, self._advance(ch, cyc + 1))
 
     # -- queues --------------------------------------------------------------------------
-    # @cython.locals(s=_Spec, ch=cython.longlong, t=cython.longlong, freed=cython.longlong, depth=cython.longlong, lb=cython.longlong, chan=_Chan, req=_Req, tx=_Txn, bq=list, rqb=list, wbb=list, wpend=dict, c=dict)
+    # @cython.locals(s=_Spec, ch=cython.longlong, t=cython.longlong, freed=cython.longlong, depth=cython.longlong, lb=cython.longlong, chan=_Chan, req=_Req, tx=_Txn, bq=list, rqb=list, wbb=list, wpend=dict, c=dict, offers=_Fifo, src=_Fifo)
     def _fill(self, ch: int, t: int, freed: int = -1) -> None:
         """At cycle ``t``: accept offered bursts while the queues have room, start a write
         drain when due, and move requests into the bank command queues. A request waits
@@ -645,7 +719,7 @@ class Dram(Component):
         offers, wpend = chan.offers, chan.wpend
         c = self.stats.c
         while offers:
-            req = offers[0]
+            req = offers.first()
             if req.write:
                 if req.q in wpend:  # merges with a write still in the buffer
                     c["merged_writes"] += 1
@@ -854,7 +928,7 @@ class Dram(Component):
             self._issue(ch, cand)
             t = e
 
-    # @cython.locals(s=_Spec, ch=cython.longlong, t=cython.longlong, limit=cython.longlong, base=cython.longlong, bus_x=cython.longlong, tccd_s=cython.longlong, tccd_l=cython.longlong, rl=cython.longlong, rtrs=cython.longlong, starve=cython.longlong, rl_bc=cython.longlong, x_pre=cython.longlong, depth=cython.longlong, rq_depth=cython.longlong, bus_end=cython.longlong, bus_rank=cython.longlong, col_free=cython.longlong, n=cython.longlong, entered=cython.longlong, pend=cython.longlong, last=cython.longlong, busy1=cython.longlong, step=cython.longlong, nb=cython.longlong, gb=cython.longlong, lb=cython.longlong, r=cython.longlong, k=cython.longlong, moved=cython.longlong, direct=cython.longlong, e=cython.longlong, x=cython.longlong, y=cython.longlong, bgb=cython.longlong, g=cython.longlong, rg=cython.longlong, eg=cython.longlong, rr=cython.longlong, m=cython.longlong, row=cython.longlong, og=cython.longlong, ro=cython.longlong, a0=cython.longlong, a1=cython.longlong, v0=cython.longlong, v1=cython.longlong, other_row=cython.bint, pure=cython.bint, chan=_Chan, h=_Req, hb=_Req, req=_Req, nxt=_Req, o=_Req, tx=_Txn, q=list, oq=list, banks=list, stat=dict, bq=list, rqb_all=list, wpend=dict, open_=cython.longlong[::1], hits=cython.longlong[::1], last_col=cython.longlong[::1], last_col_bg=cython.longlong[::1], next_pre=cython.longlong[::1], last_use=cython.longlong[::1], reads_left=dict, ranks_used=dict, cnt=dict)
+    # @cython.locals(s=_Spec, ch=cython.longlong, t=cython.longlong, limit=cython.longlong, base=cython.longlong, bus_x=cython.longlong, tccd_s=cython.longlong, tccd_l=cython.longlong, rl=cython.longlong, rtrs=cython.longlong, starve=cython.longlong, rl_bc=cython.longlong, x_pre=cython.longlong, depth=cython.longlong, rq_depth=cython.longlong, bus_end=cython.longlong, bus_rank=cython.longlong, col_free=cython.longlong, n=cython.longlong, entered=cython.longlong, pend=cython.longlong, last=cython.longlong, busy1=cython.longlong, step=cython.longlong, nb=cython.longlong, gb=cython.longlong, lb=cython.longlong, r=cython.longlong, k=cython.longlong, moved=cython.longlong, direct=cython.longlong, e=cython.longlong, x=cython.longlong, y=cython.longlong, bgb=cython.longlong, g=cython.longlong, rg=cython.longlong, eg=cython.longlong, rr=cython.longlong, m=cython.longlong, row=cython.longlong, og=cython.longlong, ro=cython.longlong, a0=cython.longlong, a1=cython.longlong, v0=cython.longlong, v1=cython.longlong, other_row=cython.bint, pure=cython.bint, chan=_Chan, h=_Req, hb=_Req, req=_Req, nxt=_Req, o=_Req, tx=_Txn, q=list, oq=list, banks=list, stat=dict, bq=list, rqb_all=list, wpend=dict, open_=cython.longlong[::1], hits=cython.longlong[::1], last_col=cython.longlong[::1], last_col_bg=cython.longlong[::1], next_pre=cython.longlong[::1], last_use=cython.longlong[::1], reads_left=dict, ranks_used=dict, cnt=dict, offers=_Fifo, rqb=_Fifo, orq=_Fifo)
     def _hit_run(self, ch: int, t: int, limit: int) -> int:
         """Fast path of :meth:`_pick` + :meth:`_issue` while every busy bank of the channel
         has only reads of its open row queued (no drain, refresh or idle precharge
@@ -1041,7 +1115,7 @@ class Dram(Component):
                         other_row = True
             pure = True
             while offers and chan.nrq < rq_depth:
-                o = offers[0]
+                o = offers.first()
                 og = base + o.lb
                 if o.write or open_[og] != o.row or not hits[og] or o.q in wpend or self._ref_pending[rank_of[og]]:
                     pure = False
@@ -1113,8 +1187,8 @@ class Dram(Component):
         y = self._wake[r]
         return y if y > x else x
 
-    # @cython.locals(s=_Spec, ch=cython.longlong, gb=cython.longlong, last=cython.longlong, step=cython.longlong, limit=cython.longlong, kmax=cython.longlong, lb=cython.longlong, rq_depth=cython.longlong, depth=cython.longlong, nr=cython.longlong, moved=cython.longlong, direct=cython.longlong, k=cython.longlong, nq0=cython.longlong, j=cython.longlong, m=cython.longlong, i=cython.longlong, e=cython.longlong, p=cython.longlong, x=cython.longlong, other_row=cython.bint, stop=cython.bint, sat=cython.bint, chan=_Chan, it=_Req, o=_Req, q=list, L=list, served=list, wpend=dict, taken=list, seq=list)
-    def _solo_batch(self, ch: int, gb: int, q: list, rqb: deque, last: int, step: int, limit: int):
+    # @cython.locals(s=_Spec, ch=cython.longlong, gb=cython.longlong, last=cython.longlong, step=cython.longlong, limit=cython.longlong, kmax=cython.longlong, lb=cython.longlong, rq_depth=cython.longlong, depth=cython.longlong, nr=cython.longlong, moved=cython.longlong, direct=cython.longlong, k=cython.longlong, nq0=cython.longlong, j=cython.longlong, m=cython.longlong, i=cython.longlong, e=cython.longlong, p=cython.longlong, x=cython.longlong, other_row=cython.bint, stop=cython.bint, sat=cython.bint, chan=_Chan, it=_Req, o=_Req, q=list, L=list, served=list, wpend=dict, taken=list, seq=list, offers=_Fifo)
+    def _solo_batch(self, ch: int, gb: int, q: list, rqb: _Fifo, last: int, step: int, limit: int):
         """:meth:`_hit_run` with one busy bank ``gb`` whose previous RD was at ``last``: its
         next RDs follow every ``step`` cycles (nothing else competes for the channel), each
         serving the head of its command queue, which its read queue refills, and the
@@ -1141,11 +1215,12 @@ class Dram(Component):
         if not offers:
             # nothing offered (none arrives during the batch): each RD serves the queue head and
             # the read queue's oldest moves in, until kmax RDs or both queues are empty
-            L = q + list(rqb) if rqb else q[:]
+            L = q + rqb.snapshot() if rqb else q[:]
             k = kmax if kmax < len(L) else len(L)
             nq0 = len(q)
             other_row = False
-            for j, it in enumerate(rqb):
+            for j in range(len(L) - nq0):  # the read queue's requests (L[nq0:])
+                it = L[nq0 + j]
                 if it.row != row:  # moves in at RD j + 1: the batch ends there
                     if j + 1 <= k:
                         k = j + 1
@@ -1167,7 +1242,7 @@ class Dram(Component):
         other_row = False
         sat = nr == rq_depth and len(rqb) == nr and len(q) == depth
         if sat:  # and all of the read queue is for this row (a loop: no generator object per batch)
-            for it in rqb:
+            for it in rqb.snapshot():
                 if it.row != row:
                     sat = False
                     break
@@ -1177,7 +1252,7 @@ class Dram(Component):
             # and accepts exactly one offer into the read queue (accepted at the RD) while the
             # offers hit the open row: served as one slice of q + read queue + those offers
             p = 0
-            for o in offers:
+            for o in offers.snapshot():
                 if p >= kmax or o.lb != lb or o.write or o.row != row or (wpend and o.q in wpend):
                     break
                 p += 1
@@ -1187,7 +1262,7 @@ class Dram(Component):
                     x = last + i * step
                     if x > o.txn.accepted:
                         o.txn.accepted = x
-                seq = q + list(rqb) + taken
+                seq = q + rqb.snapshot() + taken
                 for i in range(p):
                     seq[depth + i].queued = last + (i + 1) * step
                 served = seq[:p]
@@ -1210,7 +1285,7 @@ class Dram(Component):
                     other_row = True
             stop = other_row
             while offers and nr < rq_depth:
-                o = offers[0]
+                o = offers.first()
                 if o.lb != lb or o.write or o.row != row or (wpend and o.q in wpend):
                     stop = True
                     break
@@ -1232,7 +1307,7 @@ class Dram(Component):
         chan.nrq = nr
         return self._batch_done(ch, gb, row, last, step, e, served, k, moved, direct) + (other_row,)
 
-    # @cython.locals(s=_Spec, ch=cython.longlong, last=cython.longlong, limit=cython.longlong, pend=cython.longlong, base=cython.longlong, g0=cython.longlong, g1=cython.longlong, l0=cython.longlong, l1=cython.longlong, row0=cython.longlong, row1=cython.longlong, st0=cython.longlong, st1=cython.longlong, c0=cython.longlong, c1=cython.longlong, tccd_l=cython.longlong, step_s=cython.longlong, rq_depth=cython.longlong, depth=cython.longlong, nr=cython.longlong, moved=cython.longlong, direct=cython.longlong, p=cython.longlong, e0=cython.longlong, e1=cython.longlong, x=cython.longlong, k=cython.longlong, k1=cython.longlong, busy1=cython.longlong, rl_bc=cython.longlong, m=cython.longlong, row=cython.longlong, orow=cython.longlong, i=cython.longlong, n0=cython.longlong, n1=cython.longlong, w0=cython.longlong, w1=cython.longlong, starve=cython.longlong, nb=cython.longlong, rr=cython.longlong, other_row=cython.bint, a0=cython.longlong, a1=cython.longlong, v0=cython.longlong, v1=cython.longlong, one=cython.bint, stop=cython.bint, chan=_Chan, it=_Req, o=_Req, h0=_Req, h1=_Req, tx=_Txn, t0=_Txn, t1=_Txn, q0=list, q1=list, q=list, oq=list, open_=cython.longlong[::1], lcb=cython.longlong[::1], wpend=dict, served=list, at=list, reads_left=dict, hits=cython.longlong[::1], c=dict)
+    # @cython.locals(s=_Spec, ch=cython.longlong, last=cython.longlong, limit=cython.longlong, pend=cython.longlong, base=cython.longlong, g0=cython.longlong, g1=cython.longlong, l0=cython.longlong, l1=cython.longlong, row0=cython.longlong, row1=cython.longlong, st0=cython.longlong, st1=cython.longlong, c0=cython.longlong, c1=cython.longlong, tccd_l=cython.longlong, step_s=cython.longlong, rq_depth=cython.longlong, depth=cython.longlong, nr=cython.longlong, moved=cython.longlong, direct=cython.longlong, p=cython.longlong, e0=cython.longlong, e1=cython.longlong, x=cython.longlong, k=cython.longlong, k1=cython.longlong, busy1=cython.longlong, rl_bc=cython.longlong, m=cython.longlong, row=cython.longlong, orow=cython.longlong, i=cython.longlong, n0=cython.longlong, n1=cython.longlong, w0=cython.longlong, w1=cython.longlong, starve=cython.longlong, nb=cython.longlong, rr=cython.longlong, other_row=cython.bint, a0=cython.longlong, a1=cython.longlong, v0=cython.longlong, v1=cython.longlong, one=cython.bint, stop=cython.bint, chan=_Chan, it=_Req, o=_Req, h0=_Req, h1=_Req, tx=_Txn, t0=_Txn, t1=_Txn, q0=list, q1=list, q=list, oq=list, open_=cython.longlong[::1], lcb=cython.longlong[::1], wpend=dict, served=list, at=list, reads_left=dict, hits=cython.longlong[::1], c=dict, offers=_Fifo, rqb=_Fifo, orq=_Fifo, r0_=_Fifo, r1_=_Fifo)
     def _pair_batch(self, ch: int, banks: list, stat: dict, last: int, limit: int, pend: int):
         """:meth:`_hit_run` with exactly two busy banks, of one rank (the rank of the previous
         RD, at ``last``) and in different bank groups: the per-RD step of :meth:`_hit_run`
@@ -1344,7 +1419,7 @@ class Dram(Component):
                     other_row = True
             stop = other_row
             while offers and nr < rq_depth:
-                o = offers[0]
+                o = offers.first()
                 if o.write or (wpend and o.q in wpend):
                     stop = True
                     break
