@@ -58,7 +58,7 @@ cdef class _Chan:
 # The scheduler's helpers below are cpdef: the model calls them at C level, with the arguments its
 # @cython.locals comments type (a Python subclass that replaces one still overrides it, the
 # tests' instruments in tests/hw/dram_spy.py). The methods that nest a function, a lambda or a
-# generator expression (_schedule, _issue, _start_refresh) stay def: Cython has no closures in cpdef
+# generator expression (_schedule, _start_refresh) stay def: Cython has no closures in cpdef
 # methods (_hit_run and _solo_batch nest none since session 25).
 cdef class Dram(Component):
     cdef public list _acct, _ch, _closes, _faw, _kept, _packed
@@ -98,6 +98,10 @@ cdef class Dram(Component):
     cpdef _act_ready(self, long long gb, long long r, long long t)
     cpdef _col_ready(self, long long ch, long long gb, long long r, bint write, long long t)
     cpdef _auto_close(self, ch, gb)
+    cpdef _issue(self, long long ch, tuple cand)
+    cpdef _close(self, long long ch, long long gb, long long t, bint on_bus=*, bint conflict=*)
+    cpdef _read_left(self, _Chan chan, _Txn tx, _Req req)
+    cpdef _served_n(self, dict reads_left, _Txn tx, long long gb, long long row, long long n)
     cpdef _log_cmd(self, long long t, long long ch, long long gb, long long cmd, long long row, long long col,
                    bint flush=*)
     cpdef _log_room(self, long long k)

@@ -792,9 +792,8 @@ class Dram(Component):
             self._rank_busy(r, t)
         self._rank_q[r] += 1
 
-    @staticmethod
     # @cython.locals(chan=_Chan, tx=_Txn, req=_Req, n=cython.longlong)
-    def _read_left(chan: _Chan, tx: _Txn, req: _Req) -> None:
+    def _read_left(self, chan: _Chan, tx: _Txn, req: _Req) -> None:
         """Burst ``req`` of read ``tx`` is served (read or forwarded)."""
         tx.rows[req.gb, req.row] -= 1
         n = chan.reads_left[tx] - 1
@@ -1482,7 +1481,8 @@ class Dram(Component):
                     n1 = 0
                 n1 += 1
             pend += 1
-            x = at[i] + rl_bc
+            x = at[i]  # (unboxed first: the sum below is C arithmetic)
+            x += rl_bc
             if x > tx.end:
                 tx.end = x
             tx.left -= 1
@@ -1557,9 +1557,8 @@ class Dram(Component):
         if not tx.left:
             self._finish(tx)
 
-    @staticmethod
     # @cython.locals(reads_left=dict, tx=_Txn, gb=cython.longlong, row=cython.longlong, n=cython.longlong, m=cython.longlong)
-    def _served_n(reads_left: dict, tx: _Txn, gb: int, row: int, n: int) -> None:
+    def _served_n(self, reads_left: dict, tx: _Txn, gb: int, row: int, n: int) -> None:
         """``n`` bursts of read ``tx`` in row ``row`` of bank ``gb`` are served: fewer left there
         and on the channel (``reads_left``)."""
         tx.rows[gb, row] -= n
@@ -1784,8 +1783,8 @@ class Dram(Component):
         x = self._wake[r]
         return x if x > e else e
 
-    # @cython.locals(s=_Spec, ch=cython.longlong, e=cython.longlong, kind=cython.longlong, gb=cython.longlong, r=cython.longlong, rbg=cython.longlong, lb=cython.longlong, end=cython.longlong, data_end=cython.longlong, x=cython.longlong, n=cython.longlong, bc=cython.longlong, b=cython.longlong, chan=_Chan, q=list, c=dict)
-    def _issue(self, ch: int, cand) -> None:
+    # @cython.locals(s=_Spec, ch=cython.longlong, e=cython.longlong, kind=cython.longlong, gb=cython.longlong, r=cython.longlong, rbg=cython.longlong, lb=cython.longlong, end=cython.longlong, data_end=cython.longlong, x=cython.longlong, n=cython.longlong, bc=cython.longlong, b=cython.longlong, chan=_Chan, q=list, c=dict, req=_Req, y=_Req)
+    def _issue(self, ch: int, cand: tuple) -> None:
         s = self.spec
         e, _cls, _seq, kind, gb, req = cand
         chan = self._ch[ch]
@@ -1883,14 +1882,17 @@ class Dram(Component):
         if kind == _RD:
             self._done(req.txn, data_end)
         if self._policy == "closed":
-            if not any(y.row == req.row for y in q):
+            for y in q:
+                if y.row == req.row:
+                    break
+            else:  # no request of its row left in the queue
                 self._auto_close(ch, gb)
         elif self._policy == "adaptive" and not q:
             chan.idle_open.add(lb)
         self._fill(ch, e, lb)
 
     # @cython.locals(s=_Spec)
-    def _close(self, ch: int, gb: int, t: int, *, on_bus: bool = True, conflict: bool = False) -> None:
+    def _close(self, ch: int, gb: int, t: int, on_bus: bool = True, conflict: bool = False) -> None:
         """Precharge bank ``gb`` at cycle ``t``."""
         s = self.spec
         r = self._rank_of[gb]
