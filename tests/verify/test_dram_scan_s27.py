@@ -12,6 +12,7 @@ only when ``_check`` finds nothing there, so the streaming checker's verdicts ar
   by priority rather than by index.
 """
 
+import dataclasses
 import inspect
 import random
 
@@ -26,8 +27,9 @@ from tests.verify import (
     test_dram_timing_by_hand_s16,
     test_dram_timing_rules,
 )
-from tests.verify.test_dram_timing_rules import SPEC, C, records
+from tests.verify.test_dram_timing_rules import ORG, SPEC, TIMING, C, records
 from tests.verify.test_dram_timing_s17_logpath import HBM, random_log
+from tlmsim.platform.dram import DramConfig
 from tlmsim.verify import dram_scan, dram_timing
 from tlmsim.verify.dram_timing import DramCommandChecker, check_dram_records
 
@@ -237,3 +239,38 @@ def test_data_bursts_closer_than_the_bus_allows_are_refused_in_either_order():
         "rank switch or read->write)"]
     assert not dram_scan.screen(rec, SPEC)
     assert dram_scan.screen(rec, SPEC, 11)  # the RD is context: not judged
+
+
+def test_malformed_rows_or_specs_are_refused():
+    assert not dram_scan.screen(np.zeros((3, 4), np.int64), SPEC)  # fewer than five columns
+    assert not dram_scan.screen(np.zeros(6, np.int64), SPEC)  # one row as a flat array
+    rec = records(OK)
+    for field in ("ranks", "bankgroups", "banks_per_group", "channels"):
+        bad = dataclasses.replace(SPEC, **{field: 0})
+        assert not dram_scan.screen(rec, bad), field  # (a division by zero otherwise)
+
+
+def test_a_burst_is_kept_while_a_later_one_can_meet_it_when_rl_is_below_wl():
+    """CL 5, CWL 9 (RL 6 < WL 10: a later RD's data can start before an earlier WR's ends). A WR of
+    rank 0 at 10 (data from 20), then an RD of rank 1 at 17 (data from 23): the rank switch needs
+    20 + 4 + 2 = 26. The WR is kept while 20 + 4 + 2 > t + min(RL, WL) = 17 + 6 (not + WL = 27)."""
+    spec = DramConfig.model_validate({"preset": "DDR4-3200", "org": ORG, "timing": {**TIMING, "CL": 5, "CWL": 9}}).resolve()
+    assert (spec.RL, spec.WL) == (6, 10)
+    rec = records([C(0, "ACT"), C(1, "ACT", ra=1), C(10, "WR"), C(17, "RD", ra=1)], spec)
+    assert [s for s in check_dram_records(rec, spec)] == [
+        "cycle 17: RD at channel 0 rank 1 bankgroup 0 bank 0 breaks the data bus (burst 4 cycles, tRTRS = 2 on a "
+        "rank switch or read->write)"]
+    assert not dram_scan.screen(rec, spec)
+    rec = records([C(0, "ACT"), C(1, "ACT", ra=1), C(10, "WR"), C(20, "RD", ra=1)], spec)  # data from 26: clear
+    assert check_dram_records(rec, spec) == [] and dram_scan.screen(rec, spec)
+
+
+def test_a_bank_command_at_the_cycle_of_its_ranks_ref_written_after_it_is_refused():
+    """_check orders a cycle's PRE before its REF: a PRE (of a closed bank) at the REF's cycle, written
+    after it, makes the REF break tRP there; the screen, in index order, must not clear it."""
+    rec = records([C(40, "REF"), C(40, "PRE", ba=2)])
+    assert rec[:, 3].tolist() == [4, 1]  # the REF first, as written
+    assert check_dram_records(rec, SPEC) == ["cycle 40: REF at channel 0 rank 0 breaks tRP = 6 after a PRE"]
+    assert not dram_scan.screen(rec, SPEC)
+    rec = records([C(40, "REF"), C(90, "PRE", ba=2)])  # tRFC 50 later: clear
+    assert check_dram_records(rec, SPEC) == [] and dram_scan.screen(rec, SPEC)
