@@ -86,9 +86,8 @@ checker), so a long run holds only the last chunk; ``record_commands=True`` keep
 from __future__ import annotations
 
 import heapq
-import struct
-from array import array
 import itertools
+from array import array
 from collections import deque
 from typing import TYPE_CHECKING, Callable, Generator
 
@@ -127,13 +126,6 @@ _LOG_CHUNK = 1 << 12
 _HAND_ROWS = 1 << 16
 _CMD_READ = Cmd.READ
 _NORMAL = simpy.events.NORMAL  #: the priority of a triggered event (simpy.Event.succeed's)
-
-
-def _i64(values: list[int]) -> np.ndarray:
-    """``values`` as an int64 array (read-only): ``struct.pack`` converts a list of Python ints
-    about 3x cheaper than ``np.array(values, dtype=np.int64)`` (93 against 270 instructions per
-    element, numpy 2.4), which first discovers the list's type and shape."""
-    return np.frombuffer(struct.pack(f"{len(values)}q", *values), dtype=np.int64)
 
 
 class _Spec:
@@ -230,7 +222,7 @@ class _Fifo:
     build, where a ``collections.deque``'s are Python method calls (about three a burst on the
     row-hit paths, docs/performance.md "Session 27")."""
 
-    __slots__ = ("items", "head")
+    __slots__ = ("head", "items")
 
     def __init__(self) -> None:
         self.items: list = []
@@ -329,14 +321,13 @@ class Dram(Component):
 
     #: the instance attributes as slots (see tlmsim.engine.component.Component)
     __slots__ = (
-        "_acct", "_acct_t", "_act_t", "_bpc", "_bus_end", "_bus_rank", "_bus_write", "_ch", "_closes",
-        "_col_ok", "_conflict", "_dec", "_end_cycle", "_faw", "_fields", "_finalized", "_hbm", "_hits",
-        "_idle_since", "_kept", "_last_act", "_last_act_bg", "_last_col", "_last_col_bg", "_last_use", "_logarr",
-        "_logbuf", "_nlog",
-        "_next_act", "_next_pre", "_nopen", "_offset_bits", "_open", "_packed", "_plain", "_policy", "_rank_of",
-        "_rank_q", "_rank_step", "_rbg_of", "_ref_due", "_ref_pending", "_run_step", "_runs", "_seq", "_sink",
-        "_skip_stale", "_tck", "_wake", "_wake_slack", "_wr_end", "_wr_end_bg", "checker", "config",
-        "peak_bandwidth_gb_per_s", "read_latency_ps", "record_commands", "spec",
+        "_acct", "_acct_t", "_act_t", "_bpc", "_bus_end", "_bus_rank", "_bus_write", "_ch", "_closes", "_col_ok",
+        "_conflict", "_dec", "_end_cycle", "_faw", "_fields", "_finalized", "_hbm", "_hits", "_idle_since", "_kept",
+        "_last_act", "_last_act_bg", "_last_col", "_last_col_bg", "_last_use", "_logarr", "_logbuf", "_next_act",
+        "_next_pre", "_nlog", "_nopen", "_offset_bits", "_open", "_packed", "_plain", "_policy", "_rank_of", "_rank_q",
+        "_rank_step", "_rbg_of", "_ref_due", "_ref_pending", "_run_step", "_runs", "_seq", "_sink", "_skip_stale",
+        "_tck", "_wake", "_wake_slack", "_wr_end", "_wr_end_bg", "checker", "config", "peak_bandwidth_gb_per_s",
+        "read_latency_ps", "record_commands", "spec",
     )
 
     KIND = "dram"
