@@ -170,6 +170,7 @@ def test_random_logs_that_break_a_rule_are_never_cleared(ranks, channels, seed):
 def test_the_streaming_checker_gives_the_same_sentences_with_the_screen(policy, powerdown, run_logs):
     rec, spec = run_logs[policy, powerdown]
     rng = np.random.default_rng(7)
+    screened = 0
     for _ in range(12):
         bad = rec
         for _ in range(int(rng.integers(0, 4))):
@@ -181,6 +182,8 @@ def test_the_streaming_checker_gives_the_same_sentences_with_the_screen(policy, 
             b.feed(c)
         assert a.finish() == b.finish()
         assert b.screened == 0
+        screened += a.screened
+    assert screened > 12  # the screen was on, and cleared chunks
 
 
 # -- the screen's refusals, by hand (SPEC of tests/verify/test_dram_timing_rules.py) -------------
@@ -274,3 +277,11 @@ def test_a_bank_command_at_the_cycle_of_its_ranks_ref_written_after_it_is_refuse
     assert not dram_scan.screen(rec, SPEC)
     rec = records([C(40, "REF"), C(90, "PRE", ba=2)])  # tRFC 50 later: clear
     assert check_dram_records(rec, SPEC) == [] and dram_scan.screen(rec, SPEC)
+
+
+def test_the_checker_screens_by_default_exactly_when_the_screens_compiled_build_runs():
+    from tlmsim.kernels import kernel
+
+    assert DramCommandChecker(SPEC).screen is (kernel("tlmsim.verify.dram_scan") == "compiled")
+    assert DramCommandChecker(SPEC, screen=False).screen is False
+    assert DramCommandChecker(SPEC, screen=True).screen is True
