@@ -77,8 +77,8 @@ VDD (IDD5AB - IDD3N) tRFC; I/O = ``io_energy_pj_per_bit`` x bits transferred;
 background per rank and state: VDD x (IDD3N active standby, IDD2N precharge standby,
 IDD3P active power-down, IDD2P precharge power-down, IDD6 self-refresh) x time in it.
 
-Memory: the command log is gathered in one list per column, packed into int64 rows every 4,096 rows,
-and handed to ``command_sink`` in time-sorted chunks of about 65,536 rows (the run's streaming timing
+Memory: the command log is written as int64 rows into a reused buffer, packed (copied out) every 4,096
+rows, and handed to ``command_sink`` in time-sorted chunks of about 65,536 rows (the run's streaming timing
 checker), so a long run holds only the last chunk; ``record_commands=True`` keeps the whole log for
 :meth:`command_log`.
 """
