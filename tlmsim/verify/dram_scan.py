@@ -69,12 +69,14 @@ def screen(rec: np.ndarray, spec, from_cycle: int | None = None) -> bool:
     ], dtype=np.int64)
     if min(int(x) for x in params[:5]) <= 0 or any(abs(int(x)) >= _LIM for x in params[5:-1]):
         return False
-    # per bank: last ACT, its row, open (0/1), last PRE, RD, WR, last cycle of a command
+    # per bank, by column: 0 last ACT, 1 its row, 2 open (0/1), 3 last PRE, 4 last RD, 5 last WR, 6 the cycle of
+    # its last command
     bank = np.full((nr * bpr, 7), _NONE, dtype=np.int64)
     bank[:, 2] = 0
-    # per rank: last four ACTs (times, bank groups; a ring), ACTs seen, last column command and its
-    # bank group, last WR, open banks, last PRE, last REF, last power event (code, cycle), last cycle
-    # of a non-power row, of a bank command
+    # per rank, by column: 0-3 its last four ACTs' cycles and 4-7 their bank groups (a ring), 8 ACTs seen,
+    # 9 last column command and 10 its bank group, 11 last WR, 12 open banks, 13 last PRE, 14 last REF,
+    # 15 last power event's code and 16 its cycle, 17 the cycle of its last non-power row, 18 of its last
+    # bank command
     rank = np.full((nr, 19), _NONE, dtype=np.int64)
     rank[:, 8] = 0  # ACTs seen
     rank[:, 12] = 0  # open banks
@@ -156,7 +158,7 @@ def _walk(rec, p, bank, rank, rbg_wr, bus, data, ndata) -> bool:
             continue
         # a bank command
         if rank[r, 14] == t or bank[b, 6] == t:
-            return False  # a c_ref of its rank or another command of its bank at this cycle
+            return False  # a REF of its rank or another command of its bank at this cycle
         bank[b, 6] = t
         rank[r, 18] = t
         la = bank[b, 0]
@@ -171,12 +173,12 @@ def _walk(rec, p, bank, rank, rbg_wr, bus, data, ndata) -> bool:
                 if la != none_ and t - la < tRC:
                     return False
                 m = rank[r, 8]
-                if m > 0:  # the rank's previous c_act (ring slot (m - 1) % 4)
+                if m > 0:  # the rank's previous ACT (ring slot (m - 1) % 4)
                     k = (m - 1) % 4
                     need = tRRD_L if rank[r, 4 + k] == bg else tRRD_S
                     if t - rank[r, k] < need:
                         return False
-                if m >= 4 and t - rank[r, m % 4] < tFAW:  # the fourth c_act before this one
+                if m >= 4 and t - rank[r, m % 4] < tFAW:  # the fourth ACT before this one
                     return False
                 if rank[r, 14] != none_ and t < rank[r, 14] + tRFC:
                     return False
@@ -204,7 +206,7 @@ def _walk(rec, p, bank, rank, rbg_wr, bus, data, ndata) -> bool:
                 bank[b, 2] = 0
                 rank[r, 12] -= 1
             continue
-        # c_rd or c_wr
+        # RD or WR
         rd = 1 if code == c_rd else 0
         if judge:
             if not opened or row != bank[b, 1] or t - la < tRCD:
