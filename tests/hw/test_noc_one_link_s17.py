@@ -39,7 +39,8 @@ def test_a_one_link_worm_behind_a_two_link_worm_waits_for_the_tail():
     assert noc.book(Cmd.WRITE, 0, 64, "e0", "e2", 0, 0) == (10 * P, 0)
     assert noc.book(Cmd.WRITE, 0, 16, "e0", "e1", 1 * P, 0) == (8 * P, 3 * P)
     assert seen == [(L1, 2, 6, 4), (L2, 5, 9, 4), (L1, 6, 7, 1)]
-    assert noc._free == {noc.path("e0", "e2")[0]: 7, noc.path("e0", "e2")[1]: 9}
+    assert {link: noc.link_free(link) for link in noc.links if noc.link_free(link)} == {
+        noc.path("e0", "e2")[0]: 7, noc.path("e0", "e2")[1]: 9}
     assert stall_keys(rec) == {("link_busy", 0): 3 * P}
 
 

@@ -3,11 +3,10 @@
 # it). The per-layer counters are extension types there: ``hop_layer``, called for every hop, reads and
 # writes its component's state (``st``, typed by the ``# @cython.locals`` comment above it) as C struct
 # fields (docs/performance.md, "Session 21"). The fields hold Python objects, as in the pure module (the
-# counter dict and its copies typed as dicts: ``copy()`` is then one C call; "Session 22").
+# counters' value array and its copies, one slice each: "Session 28").
 
 cdef class _Comp:
-    cdef public dict stats, seen, run_start
-    cdef public object layer, acc
+    cdef public object stats, vals, seen, run_start, layer, acc
 
 cdef class LayerCounters:
     cdef dict __dict__

@@ -4,9 +4,13 @@
 # PeArray, Controller: the .pxd beside each) can be extension types too, whose methods read their own
 # attributes as C struct fields (docs/performance.md, "Session 21"). ``__dict__`` keeps any other
 # attribute possible (a subclass's without slots, a test's); tlmsim/kernels.py's EXTENDS runs their
-# builds only beside this one.
+# builds only beside this one. The counters' values
+# (``_cv``, tlmsim.engine.stats.Counters) are a typed view: the hot paths add to them in C (docs/performance.md,
+# "Session 28").
 
 cdef class Component:
     cdef dict __dict__
     cdef object __weakref__
     cdef public object _busy_seen, env, name, recorder, stats
+    #: the counters' values (stats.c.v), added to by position in C
+    cdef public long long[::1] _cv

@@ -14,7 +14,7 @@ from typing import ClassVar, Generator
 import simpy
 
 from tlmsim.engine.recorder import Recorder
-from tlmsim.engine.stats import COMMON_STATS, StatDecl
+from tlmsim.engine.stats import BUSY_PS, COMMON_STATS, READ_BYTES, READS, WRITE_BYTES, WRITES, StatDecl
 from tlmsim.engine.transaction import Cmd, Transaction
 
 _READ, _WRITE = Cmd.READ, Cmd.WRITE
@@ -33,7 +33,7 @@ class Component:
     #: "Session 20"; tests/engine/test_slots.py checks that a run leaves no attribute in a dictionary);
     #: ``__dict__`` keeps any other attribute possible (a subclass's, a test's)
     __slots__ = (
-        "__dict__", "__weakref__", "_busy_seen", "env", "name", "recorder", "stats",
+        "__dict__", "__weakref__", "_busy_seen", "_cv", "env", "name", "recorder", "stats",
     )
 
     STATS: ClassVar[tuple[StatDecl, ...]] = ()
@@ -49,6 +49,9 @@ class Component:
         self.env = env
         self.recorder = recorder
         self.stats = recorder.register(self, COMMON_STATS + self.STATS)
+        #: the counters' values (``stats.c.v``; a typed view in the compiled build): the hot paths add
+        #: to them by position (tlmsim.engine.stats.READS, ... and each model's own constants)
+        self._cv = self.stats.c.v
         self._busy_seen: float = 0  # busy_ps at the previous recorded hop (trace sinks)
 
     # -- interface -----------------------------------------------------------------
@@ -91,31 +94,32 @@ class Component:
         return []
 
     # -- helpers for subclasses ----------------------------------------------------
+    # @cython.locals(cv=cython.longlong[::1])
     def record(self, txn: Transaction, start_ps: int, end_ps: int, wait_ps: int) -> None:
         """Account one hop of ``txn`` served here: counts, bytes, trace row.
 
         This is the only place where transaction counts and bytes are added, so the
         trace's bytes always equal the component's byte counts.
         """
-        c = self.stats.c
+        cv = self._cv
         cmd = txn.cmd
         if cmd is _READ:
-            c["reads"] += 1
-            c["read_bytes"] += txn.nbytes
+            cv[READS] += 1
+            cv[READ_BYTES] += txn.nbytes
         elif cmd is _WRITE:
-            c["writes"] += 1
-            c["write_bytes"] += txn.nbytes
+            cv[WRITES] += 1
+            cv[WRITE_BYTES] += txn.nbytes
         rec = self.recorder
         hops = rec.layer_sinks
         if hops:  # every sink needs only the hop's layer (Recorder.layer_sinks): their hop_layer, no busy time
-            self._busy_seen = c["busy_ps"]
+            self._busy_seen = cv[BUSY_PS]
             name, layer = self.name, txn.layer
             for hop in hops:
                 hop(name, layer)
         elif rec.sinks:
             # the busy time added since this component's previous hop goes with this hop,
             # so the hops' busy times add up to the component's busy_ps
-            busy = c["busy_ps"]
+            busy = cv[BUSY_PS]
             busy_ps, self._busy_seen = busy - self._busy_seen, busy
             for sink in rec.sinks:
                 sink.hop(txn, self.name, start_ps, end_ps, wait_ps, busy_ps)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Iterable
 
-from tlmsim.engine.stats import StallLedger, StatDecl, Stats
+from tlmsim.engine.stats import BUSY_PS, READ_BYTES, READS, WRITE_BYTES, WRITES, StallLedger, StatDecl, Stats
 from tlmsim.engine.trace import TraceSink, TraceWriter
 from tlmsim.engine.transaction import Cmd, DataClass, Transaction
 
@@ -90,7 +90,7 @@ class Recorder:
             layer, tile, t_first, t_last, cycles, now_ps, chain=chain,
         )
 
-    # @cython.locals(c=dict, flows=dict)
+    # @cython.locals(flows=dict)
     def booked(self, comp, cmd: Cmd, data_class: DataClass, address: int, nbytes: int, source: str,
                destination: str, start_ps: int, layer: int, tile: int, chain: int) -> int:
         """One timestamp-booked hop (``comp``: an SRAM or the NoC) in one call:
@@ -107,15 +107,15 @@ class Recorder:
             end = book(cmd, address, nbytes, source, destination, start_ps, layer)[0]
             # Component.record without a Transaction: the same counts and busy-time mark, and
             # each sink's hop_layer
-            c = comp.stats.c
+            cv = comp.stats.c.v  # the counters' values (tlmsim.engine.stats.Counters)
             if cmd is _READ:
-                c["reads"] += 1
-                c["read_bytes"] += nbytes
+                cv[READS] += 1
+                cv[READ_BYTES] += nbytes
             elif cmd is _WRITE:
-                c["writes"] += 1
-                c["write_bytes"] += nbytes
+                cv[WRITES] += 1
+                cv[WRITE_BYTES] += nbytes
             if hops:
-                comp._busy_seen = c["busy_ps"]
+                comp._busy_seen = cv[BUSY_PS]
                 name = comp.name
                 for hop in hops:
                     hop(name, layer)

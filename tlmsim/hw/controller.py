@@ -72,7 +72,7 @@ from simpy.events import NORMAL, PENDING, URGENT, Timeout
 from tlmsim.engine.plan import LayerPlan, Move, PlanSource
 from tlmsim.engine.component import Component  # cimported by the .pxd
 from tlmsim.engine.recorder import Recorder
-from tlmsim.engine.stats import StatDecl
+from tlmsim.engine.stats import BUSY_PS, READ_BYTES, READS, WRITE_BYTES, WRITES, StatDecl, stat_positions
 from tlmsim.engine.transaction import Cmd, DataClass, Transaction
 from tlmsim.hw.dram import Dram
 from tlmsim.hw.noc import Noc
@@ -1180,12 +1180,12 @@ class Controller(Component):
     def _block_plan(self, src: int, dst: int, core: int, dc: DataClass, layer: int) -> tuple | None:
         """The hops of one block on :meth:`route` ``(src, dst, core)`` of data class ``dc`` and
         layer ``layer``, in the form :meth:`_book_block` books them in one call (built once per
-        key): ``(_HOPS, comp, book, counters, is_read, address selector, src, dst, flow key, last)``,
-        ``(_STAGE, buffer, mem, book, counters, write's flow key, read's flow key, last)``,
-        ``(_READ, buffer, mem, book, counters, flow key, last)``. ``last``: no later hop of the block
+        key): ``(_HOPS, comp, book, is_read, address selector, src, dst, flow key, last)``,
+        ``(_STAGE, buffer, mem, book, write's flow key, read's flow key, last)``,
+        ``(_READ, buffer, mem, book, flow key, last)``. ``last``: no later hop of the block
         is on that component, so its hop is handed to the layer-only sinks there (see
-        :meth:`_book_block`). None when a component has no ``book`` (a test double): the block is
-        then booked hop by hop (:meth:`Recorder.booked`)."""
+        :meth:`_book_block`). None when a component has no ``book`` or is not a :class:`Component`
+        (a test double): the block is then booked hop by hop (:meth:`Recorder.booked`)."""
         key = (src, dst, core, dc, layer)
         try:
             return self._block_plans[key]
@@ -1196,24 +1196,24 @@ class Controller(Component):
         for kind, x in self.route(src, dst, core):
             if kind == _HOPS:
                 for comp, cmd, a, s, d in x:
-                    out.append([_HOPS, comp, getattr(comp, "book", None), comp.stats.c, cmd is _CMD_READ, a, s, d,
+                    out.append([_HOPS, comp, getattr(comp, "book", None), cmd is _CMD_READ, a, s, d,
                                 (s, d, dci, layer)])
             else:
                 mem = self._bufs[x]
                 name = mem.name
                 if kind == _STAGE:
-                    out.append([_STAGE, x, mem, getattr(mem, "book", None), mem.stats.c, ("noc", name, dci, layer),
+                    out.append([_STAGE, x, mem, getattr(mem, "book", None), ("noc", name, dci, layer),
                                 (name, "noc", dci, layer)])
                 else:
-                    out.append([_READ, x, mem, getattr(mem, "book", None), mem.stats.c, (name, "noc", dci, layer)])
+                    out.append([_READ, x, mem, getattr(mem, "book", None), (name, "noc", dci, layer)])
         plan = None
-        if all(e[3 if e[0] != _HOPS else 2] is not None for e in out):
-            comps = [e[1] if e[0] == _HOPS else e[2] for e in out]
+        comps = [e[1] if e[0] == _HOPS else e[2] for e in out]
+        if all(e[3 if e[0] != _HOPS else 2] is not None for e in out) and all(isinstance(c, Component) for c in comps):
             plan = tuple(tuple(e) + (all(c is not comps[i] for c in comps[i + 1:]),) for i, e in enumerate(out))
         self._block_plans[key] = plan
         return plan
 
-    # @cython.locals(k=cython.longlong, kind=cython.longlong, c=dict, flows=dict, slots=list)
+    # @cython.locals(k=cython.longlong, kind=cython.longlong, cp=Component, cv=cython.longlong[::1], flows=dict, slots=list)
     def _book_block(self, t: int, plan: tuple, n: int, ga: int, la: int, offset: int, span: int, base: int,
                     layer: int, hops: list) -> int:
         """Book one block's hops (:meth:`_block_plan`) from time ``t`` as :meth:`_lane` would
@@ -1235,19 +1235,21 @@ class Controller(Component):
         for e in plan:
             kind = e[0]
             if kind == _HOPS:
-                _, comp, book, c, is_read, a, s, d, key, last = e
+                _, comp, book, is_read, a, s, d, key, last = e
                 t = book(_CMD_READ if is_read else _CMD_WRITE, ga if a == 1 else (la if a == 2 else 0), n, s, d, t,
                          layer)[0]
                 k += 1
+                cp = comp
+                cv = cp._cv
                 if is_read:
-                    c["reads"] += 1
-                    c["read_bytes"] += n
+                    cv[READS] += 1
+                    cv[READ_BYTES] += n
                 else:
-                    c["writes"] += 1
-                    c["write_bytes"] += n
+                    cv[WRITES] += 1
+                    cv[WRITE_BYTES] += n
                 flows[key] = flows.get(key, 0) + n
             elif kind == _STAGE:  # _staged, inline
-                _, x, comp, book, c, kw, kr, last = e
+                _, x, comp, book, kw, kr, last = e
                 slots = self._slot_free[x]
                 free = min(slots)
                 j = slots.index(free)  # the first of the earliest-free slots
@@ -1256,27 +1258,31 @@ class Controller(Component):
                     t = free
                 sa = j * self.chunk
                 name = comp.name
+                cp = comp
+                cv = cp._cv
                 t = book(_CMD_WRITE, sa, n, "noc", name, t, layer)[0]
-                c["writes"] += 1
-                c["write_bytes"] += n
+                cv[WRITES] += 1
+                cv[WRITE_BYTES] += n
                 flows[kw] = flows.get(kw, 0) + n
                 t = book(_CMD_READ, sa, n, name, "noc", t, layer)[0]
-                c["reads"] += 1
-                c["read_bytes"] += n
+                cv[READS] += 1
+                cv[READ_BYTES] += n
                 flows[kr] = flows.get(kr, 0) + n
                 slots[j] = t
                 k += 2
             else:  # _READ: a resident read; a slice larger than its tensor (im2col) re-reads the tensor's bytes
-                _, x, comp, book, c, key, last = e
+                _, x, comp, book, key, last = e
+                cp = comp
+                cv = cp._cv
                 name = comp.name
                 for a, m in (_wrapped(base, span, offset, n) if span else ((ga, n),)):
                     t = book(_CMD_READ, a, m, name, "noc", t, layer)[0]
                     k += 1
-                    c["reads"] += 1
-                    c["read_bytes"] += m
+                    cv[READS] += 1
+                    cv[READ_BYTES] += m
                     flows[key] = flows.get(key, 0) + m
             if last and hops:
-                comp._busy_seen = c["busy_ps"]
+                cp._busy_seen = cv[BUSY_PS]
                 name = comp.name
                 for hop in hops:
                     hop(name, layer)
@@ -1285,6 +1291,7 @@ class Controller(Component):
         rec.completed += k
         return t
 
+    # @cython.locals(counts=cython.longlong[::1])
     def _lane(self, src: int, dst: int, move: Move, blocks, l1_addr: int, layer: int, tile: int, on_block=None,
               core: int = 0, targets: tuple | None = None):
         """DMA blocks ``blocks`` (``(offset, bytes)`` pairs) of ``move`` from position
@@ -1317,7 +1324,7 @@ class Controller(Component):
             steps, sender, dests, group, tails = self.fanout(src, tuple(c for c, _ in targets),
                                                              None if dst == len(self._ends) - 1 else dst)
             mcast, book = self.noc.reserve_multicast, self._book
-        counts = self.stats.c
+        counts = self._cv
         dram_base, level_base, l1_base = move.dram_address, move.level_address, l1_addr
         span = move.level_span
         chains = rec._chains
@@ -1373,7 +1380,7 @@ class Controller(Component):
                 else:
                     yield from dram.access(txn)
                 complete(txn, env.now)
-            counts["dma_blocks"] += 1
+            counts[_DMA_BLOCKS] += 1
             if on_block is not None:
                 on_block(offset)
 
@@ -1501,7 +1508,7 @@ class Controller(Component):
         for lv, nbytes in sorted(need.items()):
             for mem in self.level_insts[lv]:  # a private level: room in every instance
                 mem.allocate(nbytes, f"layer {nxt.layer.name!r} (prefetched weights)")
-            self.stats.c["prefetched_bytes"] += nbytes
+            self._cv[_PREFETCHED_BYTES] += nbytes
         self._prefetched[ni] = need
         self._start_fills(ni, moves)
 
@@ -1824,7 +1831,7 @@ class Controller(Component):
         self._schedules.pop(li, None)
         rec.end_ps = env.now
         self.layers.append(rec)
-        self.stats.c["layers"] += 1
+        self._cv[_LAYERS] += 1
         self._signals = {k: v for k, v in self._signals.items() if k[0] != li}
 
     def _loader_name(self, li: int) -> str:
@@ -1913,6 +1920,10 @@ class Controller(Component):
             self.plans.release(i)  # the layer has run: its plan (and its tiles) may go
         self.done.succeed()
 
+
+
+#: positions of the controller's own statistics in its counters (tlmsim.engine.stats.Counters)
+_DMA_BLOCKS, _LAYERS, _PREFETCHED_BYTES = stat_positions(Controller.STATS, "dma_blocks", "layers", "prefetched_bytes")
 
 # The compiled build of this file (setup.py, tlmsim/kernels.py) takes this module's place when it is
 # installed, was built from this very source and TLMSIM_PURE is unset; the build is a copy under

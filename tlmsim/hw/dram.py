@@ -96,7 +96,7 @@ import simpy
 
 from tlmsim.engine.component import Component  # cimported by the .pxd
 from tlmsim.engine.recorder import Recorder
-from tlmsim.engine.stats import StatDecl
+from tlmsim.engine.stats import BUSY_PS, StatDecl, stat_positions
 from tlmsim.engine.transaction import Cmd, Transaction
 from tlmsim.errors import ConfigError, SimulationError
 from tlmsim.platform.dram import _SPEC_FIELDS, DramConfig, DramSpec
@@ -686,7 +686,7 @@ class Dram(Component):
         self._schedule(ch, self._advance(ch, cyc + 1))
 
     # -- queues --------------------------------------------------------------------------
-    # @cython.locals(s=_Spec, ch=cython.longlong, t=cython.longlong, freed=cython.longlong, depth=cython.longlong, lb=cython.longlong, chan=_Chan, req=_Req, tx=_Txn, bq=list, rqb=list, wbb=list, wpend=dict, c=dict, offers=_Fifo, src=_Fifo)
+    # @cython.locals(s=_Spec, ch=cython.longlong, t=cython.longlong, freed=cython.longlong, depth=cython.longlong, lb=cython.longlong, chan=_Chan, req=_Req, tx=_Txn, bq=list, rqb=list, wbb=list, wpend=dict, cv=cython.longlong[::1], offers=_Fifo, src=_Fifo)
     def _fill(self, ch: int, t: int, freed: int = -1) -> None:
         """At cycle ``t``: accept offered bursts while the queues have room, start a write
         drain when due, and move requests into the bank command queues. A request waits
@@ -708,12 +708,12 @@ class Dram(Component):
                 else:
                     chan.nrq -= 1
         offers, wpend = chan.offers, chan.wpend
-        c = self.stats.c
+        cv = self._cv
         while offers:
             req = offers.first()
             if req.write:
                 if req.q in wpend:  # merges with a write still in the buffer
-                    c["merged_writes"] += 1
+                    cv[_N_MERGED_WRITES] += 1
                 elif chan.nwb >= s.write_queue_depth:
                     break
                 else:
@@ -727,7 +727,7 @@ class Dram(Component):
             elif req.q in wpend:  # read-after-write forwarding
                 offers.popleft()
                 self._read_left(chan, req.txn, req)
-                c["forwarded_reads"] += 1
+                cv[_N_FORWARDED_READS] += 1
                 self._accepted(req, t)
                 self._done(req.txn, t + 1)
             elif chan.nrq >= s.read_queue_depth:
@@ -748,7 +748,7 @@ class Dram(Component):
             or (chan.nwb > s.write_low_watermark and not chan.nrq and not chan.nreads)
         ):
             chan.drain = chan.nwb
-            c["write_drains"] += 1
+            cv[_N_WRITE_DRAINS] += 1
             for lb, src in enumerate(wbb):
                 while src and len(bq[lb]) < depth and chan.drain:
                     self._enqueue(chan, src.popleft(), t)
@@ -837,7 +837,7 @@ class Dram(Component):
             a[3] += sre - pde
             a[4] += exit_t - sre
             self._wake[r] = exit_t + s.tXS
-            self.stats.c["self_refreshes"] += 1
+            self._cv[_N_SELF_REFRESHES] += 1
             due = self._ref_due[r]
             while due <= exit_t:
                 due += s.tREFI
@@ -848,7 +848,7 @@ class Dram(Component):
             self._log_cmd(exit_t, ch, gb0, _PDX, -1, -1)
             a[2 if open_ else 3] += exit_t - pde
             self._wake[r] = exit_t + s.tXP
-            self.stats.c["powerdowns"] += 1
+            self._cv[_N_POWERDOWNS] += 1
         self._acct_t[r] = exit_t
         self._idle_since[r] = exit_t
 
@@ -867,11 +867,11 @@ class Dram(Component):
             self._log_cmd(sre, ch, gb0, _SRE, -1, -1)
             a[3] += sre - pde
             a[4] += last - sre
-            self.stats.c["self_refreshes"] += 1
+            self._cv[_N_SELF_REFRESHES] += 1
         else:
             self._log_cmd(pde, ch, gb0, _PDE, -1, -1)
             a[2 if self._nopen[r] else 3] += last - pde
-            self.stats.c["powerdowns"] += 1
+            self._cv[_N_POWERDOWNS] += 1
         self._acct_t[r] = last
 
     def _rank_activity(self, r: int, t: int) -> None:
@@ -918,7 +918,7 @@ class Dram(Component):
             self._issue(ch, cand)
             t = e
 
-    # @cython.locals(s=_Spec, ch=cython.longlong, t=cython.longlong, limit=cython.longlong, base=cython.longlong, bus_x=cython.longlong, tccd_s=cython.longlong, tccd_l=cython.longlong, rl=cython.longlong, rtrs=cython.longlong, starve=cython.longlong, rl_bc=cython.longlong, x_pre=cython.longlong, depth=cython.longlong, rq_depth=cython.longlong, bus_end=cython.longlong, bus_rank=cython.longlong, col_free=cython.longlong, n=cython.longlong, entered=cython.longlong, pend=cython.longlong, last=cython.longlong, busy1=cython.longlong, step=cython.longlong, nb=cython.longlong, gb=cython.longlong, lb=cython.longlong, r=cython.longlong, k=cython.longlong, moved=cython.longlong, direct=cython.longlong, e=cython.longlong, x=cython.longlong, y=cython.longlong, bgb=cython.longlong, g=cython.longlong, rg=cython.longlong, eg=cython.longlong, rr=cython.longlong, m=cython.longlong, row=cython.longlong, og=cython.longlong, ro=cython.longlong, a0=cython.longlong, a1=cython.longlong, v0=cython.longlong, v1=cython.longlong, other_row=cython.bint, pure=cython.bint, chan=_Chan, h=_Req, hb=_Req, req=_Req, nxt=_Req, o=_Req, tx=_Txn, q=list, oq=list, banks=list, stat=dict, bq=list, rqb_all=list, wpend=dict, open_=cython.longlong[::1], hits=cython.longlong[::1], last_col=cython.longlong[::1], last_col_bg=cython.longlong[::1], next_pre=cython.longlong[::1], last_use=cython.longlong[::1], reads_left=dict, ranks_used=dict, cnt=dict, offers=_Fifo, rqb=_Fifo, orq=_Fifo)
+    # @cython.locals(s=_Spec, ch=cython.longlong, t=cython.longlong, limit=cython.longlong, base=cython.longlong, bus_x=cython.longlong, tccd_s=cython.longlong, tccd_l=cython.longlong, rl=cython.longlong, rtrs=cython.longlong, starve=cython.longlong, rl_bc=cython.longlong, x_pre=cython.longlong, depth=cython.longlong, rq_depth=cython.longlong, bus_end=cython.longlong, bus_rank=cython.longlong, col_free=cython.longlong, n=cython.longlong, entered=cython.longlong, pend=cython.longlong, last=cython.longlong, busy1=cython.longlong, step=cython.longlong, nb=cython.longlong, gb=cython.longlong, lb=cython.longlong, r=cython.longlong, k=cython.longlong, moved=cython.longlong, direct=cython.longlong, e=cython.longlong, x=cython.longlong, y=cython.longlong, bgb=cython.longlong, g=cython.longlong, rg=cython.longlong, eg=cython.longlong, rr=cython.longlong, m=cython.longlong, row=cython.longlong, og=cython.longlong, ro=cython.longlong, a0=cython.longlong, a1=cython.longlong, v0=cython.longlong, v1=cython.longlong, other_row=cython.bint, pure=cython.bint, chan=_Chan, h=_Req, hb=_Req, req=_Req, nxt=_Req, o=_Req, tx=_Txn, q=list, oq=list, banks=list, stat=dict, bq=list, rqb_all=list, wpend=dict, open_=cython.longlong[::1], hits=cython.longlong[::1], last_col=cython.longlong[::1], last_col_bg=cython.longlong[::1], next_pre=cython.longlong[::1], last_use=cython.longlong[::1], reads_left=dict, ranks_used=dict, cnt=cython.longlong[::1], offers=_Fifo, rqb=_Fifo, orq=_Fifo)
     def _hit_run(self, ch: int, t: int, limit: int) -> int:
         """Fast path of :meth:`_pick` + :meth:`_issue` while every busy bank of the channel
         has only reads of its open row queued (no drain, refresh or idle precharge
@@ -947,7 +947,7 @@ class Dram(Component):
         n = entered = pend = 0
         last = -1
         ranks_used: dict[int, int] = {}
-        cnt = self.stats.c
+        cnt = self._cv
         busy1 = s.burst_cycles * self._tck
         step = max(tccd_s, self._run_step)
         nb = self._bpc
@@ -959,10 +959,10 @@ class Dram(Component):
                 # the same bank again: the previous RD's tCCD and data burst bind, so its RDs
                 # follow every ``step`` cycles; served as one batch (see _solo_batch)
                 if pend:
-                    cnt["rd"] += pend
-                    cnt["bursts"] += pend
-                    cnt["row_hits"] += pend
-                    cnt["busy_ps"] += pend * busy1
+                    cnt[_N_RD] += pend
+                    cnt[_N_BURSTS] += pend
+                    cnt[_N_ROW_HITS] += pend
+                    cnt[BUSY_PS] += pend * busy1
                     pend = 0
                 gb = bgb
                 lb = gb - base
@@ -1076,10 +1076,10 @@ class Dram(Component):
                     tx.end = x
                 tx.left -= 1
                 if not tx.left:
-                    cnt["rd"] += pend
-                    cnt["bursts"] += pend
-                    cnt["row_hits"] += pend
-                    cnt["busy_ps"] += pend * busy1
+                    cnt[_N_RD] += pend
+                    cnt[_N_BURSTS] += pend
+                    cnt[_N_ROW_HITS] += pend
+                    cnt[BUSY_PS] += pend * busy1
                     pend = 0
                     self._finish(tx)
                 last_col[r] = e
@@ -1141,10 +1141,10 @@ class Dram(Component):
             if not pure or other_row or not banks:
                 break
         if pend:
-            cnt["rd"] += pend
-            cnt["bursts"] += pend
-            cnt["row_hits"] += pend
-            cnt["busy_ps"] += pend * busy1
+            cnt[_N_RD] += pend
+            cnt[_N_BURSTS] += pend
+            cnt[_N_ROW_HITS] += pend
+            cnt[BUSY_PS] += pend * busy1
         # the state _issue leaves after the last of these RDs (per-bank counts kept above)
         chan.nq += entered - n
         chan.nreads += entered - n
@@ -1297,7 +1297,7 @@ class Dram(Component):
         chan.nrq = nr
         return self._batch_done(ch, gb, row, last, step, e, served, k, moved, direct) + (other_row,)
 
-    # @cython.locals(s=_Spec, ch=cython.longlong, last=cython.longlong, limit=cython.longlong, pend=cython.longlong, base=cython.longlong, g0=cython.longlong, g1=cython.longlong, l0=cython.longlong, l1=cython.longlong, row0=cython.longlong, row1=cython.longlong, st0=cython.longlong, st1=cython.longlong, c0=cython.longlong, c1=cython.longlong, tccd_l=cython.longlong, step_s=cython.longlong, rq_depth=cython.longlong, depth=cython.longlong, nr=cython.longlong, moved=cython.longlong, direct=cython.longlong, p=cython.longlong, e0=cython.longlong, e1=cython.longlong, x=cython.longlong, k=cython.longlong, k1=cython.longlong, busy1=cython.longlong, rl_bc=cython.longlong, m=cython.longlong, row=cython.longlong, orow=cython.longlong, i=cython.longlong, n0=cython.longlong, n1=cython.longlong, w0=cython.longlong, w1=cython.longlong, starve=cython.longlong, nb=cython.longlong, rr=cython.longlong, other_row=cython.bint, a0=cython.longlong, a1=cython.longlong, v0=cython.longlong, v1=cython.longlong, one=cython.bint, stop=cython.bint, chan=_Chan, it=_Req, o=_Req, h0=_Req, h1=_Req, tx=_Txn, t0=_Txn, t1=_Txn, q0=list, q1=list, q=list, oq=list, open_=cython.longlong[::1], lcb=cython.longlong[::1], wpend=dict, served=list, at=list, reads_left=dict, hits=cython.longlong[::1], c=dict, offers=_Fifo, rqb=_Fifo, orq=_Fifo, r0_=_Fifo, r1_=_Fifo)
+    # @cython.locals(s=_Spec, ch=cython.longlong, last=cython.longlong, limit=cython.longlong, pend=cython.longlong, base=cython.longlong, g0=cython.longlong, g1=cython.longlong, l0=cython.longlong, l1=cython.longlong, row0=cython.longlong, row1=cython.longlong, st0=cython.longlong, st1=cython.longlong, c0=cython.longlong, c1=cython.longlong, tccd_l=cython.longlong, step_s=cython.longlong, rq_depth=cython.longlong, depth=cython.longlong, nr=cython.longlong, moved=cython.longlong, direct=cython.longlong, p=cython.longlong, e0=cython.longlong, e1=cython.longlong, x=cython.longlong, k=cython.longlong, k1=cython.longlong, busy1=cython.longlong, rl_bc=cython.longlong, m=cython.longlong, row=cython.longlong, orow=cython.longlong, i=cython.longlong, n0=cython.longlong, n1=cython.longlong, w0=cython.longlong, w1=cython.longlong, starve=cython.longlong, nb=cython.longlong, rr=cython.longlong, other_row=cython.bint, a0=cython.longlong, a1=cython.longlong, v0=cython.longlong, v1=cython.longlong, one=cython.bint, stop=cython.bint, chan=_Chan, it=_Req, o=_Req, h0=_Req, h1=_Req, tx=_Txn, t0=_Txn, t1=_Txn, q0=list, q1=list, q=list, oq=list, open_=cython.longlong[::1], lcb=cython.longlong[::1], wpend=dict, served=list, at=list, reads_left=dict, hits=cython.longlong[::1], cv=cython.longlong[::1], offers=_Fifo, rqb=_Fifo, orq=_Fifo, r0_=_Fifo, r1_=_Fifo)
     def _pair_batch(self, ch: int, banks: list, stat: dict, last: int, limit: int, pend: int):
         """:meth:`_hit_run` with exactly two busy banks, of one rank (the rank of the previous
         RD, at ``last``) and in different bank groups: the per-RD step of :meth:`_hit_run`
@@ -1441,7 +1441,7 @@ class Dram(Component):
         chan.nrq = nr
         # log, then complete in RD order, counting each RD before a completion it causes
         self._log_rds(at, ch, served)
-        c = self.stats.c
+        cv = self._cv
         busy1 = s.burst_cycles * self._tck
         rl_bc = s.RL + s.burst_cycles
         reads_left = chan.reads_left
@@ -1478,10 +1478,10 @@ class Dram(Component):
                 tx.end = x
             tx.left -= 1
             if not tx.left:
-                c["rd"] += pend
-                c["bursts"] += pend
-                c["row_hits"] += pend
-                c["busy_ps"] += pend * busy1
+                cv[_N_RD] += pend
+                cv[_N_BURSTS] += pend
+                cv[_N_ROW_HITS] += pend
+                cv[BUSY_PS] += pend * busy1
                 pend = 0
                 self._finish(tx)
         if n0:
@@ -1489,10 +1489,10 @@ class Dram(Component):
         if n1:
             self._served_n(reads_left, t1, g1, w1, n1)
         if pend:
-            c["rd"] += pend
-            c["bursts"] += pend
-            c["row_hits"] += pend
-            c["busy_ps"] += pend * busy1
+            cv[_N_RD] += pend
+            cv[_N_BURSTS] += pend
+            cv[_N_ROW_HITS] += pend
+            cv[BUSY_PS] += pend * busy1
         times = {}
         if k1 < k:
             times[g0] = c0
@@ -1526,16 +1526,16 @@ class Dram(Component):
             self._done_n(reads_left, tx, cnt, x + rl_bc, gb, row)
         return k, moved, direct
 
-    # @cython.locals(reads_left=dict, tx=_Txn, n=cython.longlong, end=cython.longlong, m=cython.longlong, c=dict)
+    # @cython.locals(reads_left=dict, tx=_Txn, n=cython.longlong, end=cython.longlong, m=cython.longlong, cv=cython.longlong[::1])
     def _done_n(self, reads_left: dict, tx: _Txn, n: int, end: int, gb: int, row: int) -> None:
         """``n`` row-hit RDs of read ``tx`` are issued on a channel, the last one's data
         ending at ``end``: count them, then complete ``tx`` if they were its last (so its
         trace hop sees every command issued up to it, as after :meth:`_issue`)."""
-        c = self.stats.c
-        c["rd"] += n
-        c["bursts"] += n
-        c["row_hits"] += n
-        c["busy_ps"] += n * self.spec.burst_cycles * self._tck
+        cv = self._cv
+        cv[_N_RD] += n
+        cv[_N_BURSTS] += n
+        cv[_N_ROW_HITS] += n
+        cv[BUSY_PS] += n * self.spec.burst_cycles * self._tck
         tx.rows[gb, row] -= n
         m = reads_left[tx] - n
         if m:
@@ -1774,12 +1774,12 @@ class Dram(Component):
         x = self._wake[r]
         return x if x > e else e
 
-    # @cython.locals(s=_Spec, ch=cython.longlong, e=cython.longlong, kind=cython.longlong, gb=cython.longlong, r=cython.longlong, rbg=cython.longlong, lb=cython.longlong, end=cython.longlong, data_end=cython.longlong, x=cython.longlong, n=cython.longlong, bc=cython.longlong, b=cython.longlong, chan=_Chan, q=list, c=dict, req=_Req, y=_Req)
+    # @cython.locals(s=_Spec, ch=cython.longlong, e=cython.longlong, kind=cython.longlong, gb=cython.longlong, r=cython.longlong, rbg=cython.longlong, lb=cython.longlong, end=cython.longlong, data_end=cython.longlong, x=cython.longlong, n=cython.longlong, bc=cython.longlong, b=cython.longlong, chan=_Chan, q=list, cv=cython.longlong[::1], req=_Req, y=_Req)
     def _issue(self, ch: int, cand: tuple) -> None:
         s = self.spec
         e, _cls, _seq, kind, gb, req = cand
         chan = self._ch[ch]
-        c = self.stats.c
+        cv = self._cv
         if kind == _RD or kind == _WR:
             if self._hbm:
                 chan.col_free = e + 1
@@ -1798,7 +1798,7 @@ class Dram(Component):
                 self._next_act[b] = end
             self._ref_due[r] += s.tREFI
             self._ref_pending[r] = False
-            c["ref"] += 1
+            cv[_N_REF] += 1
             self._log_cmd(e, ch, r * s.banks_per_rank, _REF, -1, -1)
             self._rank_activity(r, end)
             return
@@ -1822,7 +1822,7 @@ class Dram(Component):
             self._last_act_bg[rbg] = e
             self._faw[r].append(e)
             self._nopen[r] += 1
-            c["act"] += 1
+            cv[_N_ACT] += 1
             self._log_cmd(e, ch, gb, _ACT, req.row, -1)
             return
         # column command
@@ -1839,7 +1839,7 @@ class Dram(Component):
             self._wr_end[r] = data_end
             self._wr_end_bg[rbg] = data_end
             x = data_end + s.tWR
-            c["wr"] += 1
+            cv[_N_WR] += 1
             n = chan.wpend[req.q] - 1
             if n:
                 chan.wpend[req.q] = n
@@ -1850,7 +1850,7 @@ class Dram(Component):
             self._read_left(chan, req.txn, req)
             data_end = e + s.RL + bc
             x = e + s.AL + s.tRTP
-            c["rd"] += 1
+            cv[_N_RD] += 1
         if x > self._next_pre[gb]:
             self._next_pre[gb] = x
         self._last_col[r] = e
@@ -1860,14 +1860,14 @@ class Dram(Component):
         self._bus_write[ch] = kind == _WR
         self._last_use[gb] = e
         self._hits[gb] += 1
-        c["bursts"] += 1
-        c["busy_ps"] += bc * self._tck
+        cv[_N_BURSTS] += 1
+        cv[BUSY_PS] += bc * self._tck
         if self._hits[gb] > 1:
-            c["row_hits"] += 1
+            cv[_N_ROW_HITS] += 1
         elif self._conflict[gb]:
-            c["row_conflicts"] += 1
+            cv[_N_ROW_CONFLICTS] += 1
         else:
-            c["row_misses"] += 1
+            cv[_N_ROW_MISSES] += 1
         self._log_cmd(e, ch, gb, kind, req.row, req.col)
         self._rank_activity(r, data_end if kind == _RD else x)
         if kind == _RD:
@@ -1902,7 +1902,7 @@ class Dram(Component):
             self._nopen[r] -= 1
         else:
             heapq.heappush(self._closes[r], t)
-        self.stats.c["pre"] += 1
+        self._cv[_N_PRE] += 1
 
     def _auto_close(self, ch: int, gb: int) -> None:
         """Closed page: auto-precharge at the earliest legal cycle (no command slot)."""
@@ -2062,7 +2062,7 @@ class Dram(Component):
             while chan.offers or chan.nrq or chan.nwb or chan.nq:
                 if chan.nwb and not chan.drain:
                     chan.drain = chan.nwb
-                    self.stats.c["write_drains"] += 1
+                    self._cv[_N_WRITE_DRAINS] += 1
                     for lb, src in enumerate(chan.wbb):
                         while src and len(chan.bq[lb]) < s.command_queue_depth and chan.drain:
                             self._enqueue(chan, src.popleft(), chan.cyc)
@@ -2132,6 +2132,13 @@ class Dram(Component):
             f"Dram({self.name!r}, {s.preset}, {s.channels} ch x {s.ranks} ranks x {s.banks_per_rank} banks, "
             f"tCK {s.tck_ps} ps, {s.page_policy} page, peak {s.peak_bandwidth_gb_per_s:.1f} GB/s)"
         )
+
+
+#: positions of the DRAM's own statistics in its counters (tlmsim.engine.stats.Counters)
+(_N_ACT, _N_PRE, _N_RD, _N_WR, _N_REF, _N_BURSTS, _N_ROW_HITS, _N_ROW_MISSES, _N_ROW_CONFLICTS, _N_FORWARDED_READS,
+ _N_MERGED_WRITES, _N_WRITE_DRAINS, _N_POWERDOWNS, _N_SELF_REFRESHES) = stat_positions(
+    Dram.STATS, "act", "pre", "rd", "wr", "ref", "bursts", "row_hits", "row_misses", "row_conflicts", "forwarded_reads",
+    "merged_writes", "write_drains", "powerdowns", "self_refreshes")
 
 
 def records_frame(rec: np.ndarray, s) -> pd.DataFrame:

@@ -25,7 +25,11 @@ ceil(bytes / link_width_bytes) flits, D = L + R; docs/model.md has the full rule
   cycles, so only transfers sharing a port contend. Neither has router buffers.
 
 Links are booked with timestamps (``free`` per directed link), so a transfer costs one
-SimPy timeout in :meth:`access` and none inside a chain built with :meth:`reserve`.
+SimPy timeout in :meth:`access` and none inside a chain built with :meth:`reserve`. Each
+link has an integer id (its position in :attr:`Noc.links`); the free times and the stall
+totals are int64 arrays indexed by it, and each route or tree is built once with its
+links' ids and its traffic counters, so a transfer hashes no link (docs/performance.md,
+"Session 28").
 
 Multicast: one transfer to several destinations follows the union of the XY routes (a
 tree); every link of the tree is crossed once, so its energy and link occupancy are
@@ -39,14 +43,14 @@ flit cycles and both stalls. Energy per bit per hop: a router traversal plus
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from array import array
 from typing import Generator, Sequence
 
 import simpy
 
 from tlmsim.engine.component import Component  # cimported by the .pxd
 from tlmsim.engine.recorder import Recorder
-from tlmsim.engine.stats import StatDecl
+from tlmsim.engine.stats import BUSY_PS, StatDecl, stat_positions
 from tlmsim.engine.transaction import Cmd, Transaction
 from tlmsim.errors import ConfigError
 from tlmsim.platform.hierarchy import core_name
@@ -55,19 +59,30 @@ from tlmsim.units import period_ps
 
 Link = tuple  # a directed link, hashable: ((x, y), (x2, y2)) on a mesh, ("in", node) / ("out", node) ...
 BUS: Link = ("bus",)
+#: the topologies as numbers (Noc._kind)
+_MESH, _BUS, _CROSSBAR = 0, 1, 2
+_KINDS = {"mesh": _MESH, "bus": _BUS, "crossbar": _CROSSBAR}
 
 
-@dataclass(frozen=True, slots=True)
 class _Tree:
     """The links one transfer crosses: node 0 is the source router's injection buffer,
-    nodes 1.. the links, each after its parent (the link into the router it leaves)."""
+    nodes 1.. the links, each after its parent (the link into the router it leaves).
+    Built once per (source, destinations) and not changed after (but for ``stats``)."""
 
-    links: tuple  #: (None, link 1, link 2, ...)
-    parent: tuple[int, ...]  #: parent node of each node (-1 for node 0)
-    children: tuple[tuple[int, ...], ...]
-    ends: tuple[int, ...]  #: per destination, the node whose link enters its router (0: the source's router)
-    chain: bool  #: no router branches (a unicast, or destinations along one route)
-    path: tuple  #: the links in order (node 1 onwards)
+    __slots__ = ("chain", "children", "ends", "ids", "links", "parent", "path", "pids", "stats")
+
+    def __init__(self, links: tuple, parent: tuple, children: tuple, ends: tuple, chain: bool, path: tuple,
+                 ids: tuple, stats: list) -> None:
+        self.links = links  #: (None, link 1, link 2, ...)
+        self.parent = parent  #: parent node of each node (-1 for node 0)
+        self.children = children  #: the child nodes of each node
+        self.ends = ends  #: per destination, the node whose link enters its router (0: the source's router)
+        self.chain = chain  #: no router branches (a unicast, or destinations along one route)
+        self.path = path  #: the links in order (node 1 onwards)
+        self.ids = ids  #: each node's link id (-1 for node 0)
+        self.pids = ids[1:]  #: the ids of ``path``
+        #: [packets, bytes, flits] sent over it: the list ``Noc._route_stats`` holds under ``path``
+        self.stats = stats
 
 
 class Noc(Component):
@@ -75,9 +90,9 @@ class Noc(Component):
 
     #: the instance attributes as slots (see tlmsim.engine.component.Component)
     __slots__ = (
-        "_free", "_link", "_link_credit", "_link_wait", "_links", "_paths", "_route_stats", "_router", "_slack",
-        "_topology", "_trees", "clock_mhz", "config", "groups", "hop_cycles", "link_observer", "links", "nodes",
-        "period_ps", "width",
+        "_free", "_hold_stats", "_kind", "_link", "_link_credit", "_link_id", "_link_wait", "_links", "_paths",
+        "_ports", "_route_stats", "_router", "_slack", "_topology", "_trees", "_unicast", "clock_mhz", "config",
+        "groups", "hop_cycles", "link_observer", "links", "nodes", "period_ps", "width",
     )
 
     KIND = "noc"
@@ -120,18 +135,30 @@ class Noc(Component):
         self._slack = config.buffer_flits - self.hop_cycles - config.credit_latency_cycles
         #: the (frozen) config's figures every booking reads, as plain attributes
         self._topology = config.topology
+        #: the topology as a number (a string comparison per transfer costs more than the booking's arithmetic)
+        self._kind = _KINDS[config.topology]
         self._router, self._link = config.router_latency_cycles, config.link_latency_cycles
-        self._free: dict[Link, int] = {}
         self._paths: dict[tuple[str, str], tuple[Link, ...]] = {}
         self._trees: dict[tuple[str, tuple[str, ...]], _Tree] = {}
+        #: (source, destination) -> the unicast's _Tree (mesh)
+        self._unicast: dict[tuple[str, str], _Tree] = {}
+        #: (source, destination) -> (its input port's link id, its output port's) (crossbar)
+        self._ports: dict[tuple[str, str], tuple[int, int]] = {}
         #: links crossed by one transfer (a route or tree) -> [packets, bytes, flits], summed per link by parts()
         self._route_stats: dict[tuple, list[int]] = {}
-        #: link -> cycles heads waited for it; link -> cycles worms on it stalled for credits
-        self._link_wait: dict[Link, int] = {}
-        self._link_credit: dict[Link, int] = {}
         self._links = self._all_links()
-        #: every directed link (mesh), the bus, or the crossbar's ports, in a fixed order
+        #: every directed link (mesh), the bus, or the crossbar's ports, in a fixed order: a link's id is its position
         self.links: list[Link] = list(self._links)
+        self._link_id: dict[Link, int] = {link: i for i, link in enumerate(self._links)}
+        n = len(self._links)
+        #: per link id: the cycle it is free for the next worm; cycles heads waited for it; cycles worms on it
+        #: stalled for credits
+        self._free = array("q", bytes(8 * n))
+        self._link_wait = array("q", bytes(8 * n))
+        self._link_credit = array("q", bytes(8 * n))
+        #: per link id: the [packets, bytes, flits] of a bus or crossbar port held alone (``_route_stats[(link,)]``,
+        #: made on its first use), or None
+        self._hold_stats: list = [None] * n
         #: read-only hook (e.g. the timeline): ``fn(link, start_cycle, end_cycle, flits)`` for every
         #: link a transfer holds, [head entered, tail left + 1) in NoC cycles, before the transfer's record
         self.link_observer = None
@@ -228,17 +255,25 @@ class Noc(Component):
         children: list[list[int]] = [[] for _ in range(n)]
         for i in range(1, n):
             children[parent[i]].append(i)
+        path = tuple(links)
         tree = _Tree(
             links=(None, *links),
             parent=tuple(parent),
             children=tuple(tuple(c) for c in children),
             ends=tuple(ends),
             chain=all(len(c) <= 1 for c in children),
-            path=tuple(links),
+            path=path,
+            ids=(-1, *(self._link_id[link] for link in links)),
+            stats=self._route_stats.setdefault(path, [0, 0, 0]) if path else [0, 0, 0],
         )
         self._trees[key] = tree
         return tree
 
+    def link_free(self, link: Link) -> int:
+        """The NoC cycle from which ``link`` is free for the next worm (0 before any)."""
+        return self._free[self._link_id[link]]
+
+    # @cython.locals(tree=_Tree, free=cython.longlong[::1], lw=cython.longlong[::1], lc=cython.longlong[::1])
     def _book_tree(self, tree: _Tree, s: int, f: int, nbytes: int) -> tuple[int, int, int]:
         """Book a worm of ``f`` flits (``nbytes``) injected at cycle ``s`` over ``tree``; return
         (tail arrival cycle at the last destination, cycles waited for busy links,
@@ -255,11 +290,11 @@ class Noc(Component):
         r, l = cfg.router_latency_cycles, cfg.link_latency_cycles
         b, c = cfg.buffer_flits, cfg.credit_latency_cycles
         d = l + r
-        links, parent, children = tree.links, tree.parent, tree.children
+        links, parent, children, ids = tree.links, tree.parent, tree.children, tree.ids
         n = len(links)
         slack = b - d - c  # buffer slots beyond the credit round trip
         if tree.chain and slack >= 0:
-            return self._book_chain(tree.path, s, f, nbytes, slack)
+            return self._book_chain(tree, s, f, nbytes, slack)
         # a head that waits longer than the slack of the buffer behind it fills that buffer
         # (the injection buffer only matters when several root links share it)
         slack0 = (b - r - c) if len(children[0]) > 1 else float("inf")
@@ -269,7 +304,7 @@ class Noc(Component):
         for i in range(1, n):
             p = parent[i]
             e = a[p] + (r if p == 0 else d)
-            fl = free.get(links[i], 0)
+            fl = free[ids[i]]
             if fl > e:
                 w[i] = fl - e
                 e = fl
@@ -281,26 +316,29 @@ class Noc(Component):
             delta = self._flit_stalls(tree, a, s, f)
         tail = [a[i] + f - 1 + delta[i] for i in range(n)]  # departure of the last flit
         obs, lw, lc = self.link_observer, self._link_wait, self._link_credit
-        self._count_route(tree.path, nbytes, f)
+        st = tree.stats
+        st[0] += 1
+        st[1] += nbytes
+        st[2] += f
         for i in range(1, n):
-            link = links[i]
+            li = ids[i]
             fl = tail[i] + 1
             for k in children[i]:
                 cr = tail[k] + c + 1 - b  # the buffer behind the link takes a next worm's b flits at full rate
                 if cr > fl:
                     fl = cr
-            free[link] = fl
+            free[li] = fl
             if w[i]:
-                lw[link] = lw.get(link, 0) + w[i]
+                lw[li] += w[i]
             if delta[i]:
-                lc[link] = lc.get(link, 0) + delta[i]
+                lc[li] += delta[i]
             if obs is not None:
-                obs(link, a[i], tail[i] + 1, f)
+                obs(links[i], a[i], tail[i] + 1, f)
         end = max(tail[e] + 1 + (l if e else r) for e in tree.ends)
         return end, sum(w), sum(delta[1:])
 
-    # @cython.locals(s=cython.longlong, f=cython.longlong, nbytes=cython.longlong, slack=cython.longlong, r=cython.longlong, l=cython.longlong, d=cython.longlong, e=cython.longlong, fl=cython.longlong, w=cython.longlong, wait_total=cython.longlong, credit=cython.longlong, backs_up=cython.bint)
-    def _book_chain(self, path: tuple, s: int, f: int, nbytes: int, slack: int) -> tuple[int, int, int]:
+    # @cython.locals(tree=_Tree, s=cython.longlong, f=cython.longlong, nbytes=cython.longlong, slack=cython.longlong, r=cython.longlong, l=cython.longlong, d=cython.longlong, e=cython.longlong, fl=cython.longlong, w=cython.longlong, wait_total=cython.longlong, credit=cython.longlong, backs_up=cython.bint, h=cython.longlong, k=cython.longlong, li=cython.longlong, free=cython.longlong[::1], lw=cython.longlong[::1], pids=tuple, st=list)
+    def _book_chain(self, tree: _Tree, s: int, f: int, nbytes: int, slack: int) -> tuple[int, int, int]:
         """:meth:`_book_tree` for a worm whose routers do not branch, with buffers
         covering the credit round trip (slack >= 0): the heads, then the closed form
         of the credit stalls only if a head waited longer than the slack. One link (the
@@ -310,65 +348,62 @@ class Noc(Component):
         r, l = self._router, self._link
         d = l + r
         e = s + r
-        if not path:  # every destination at the source's router
+        pids = tree.pids
+        h = len(pids)
+        if h == 0:  # every destination at the source's router
             return e + f, 0, 0
         lw = self._link_wait
-        if len(path) == 1:  # one link (neighbouring routers): no buffer behind it to back up, no credit stall
-            link = path[0]
-            fl = free.get(link, 0)
+        st = tree.stats
+        st[0] += 1
+        st[1] += nbytes
+        st[2] += f
+        if h == 1:  # one link (neighbouring routers): no buffer behind it to back up, no credit stall
+            li = pids[0]
+            fl = free[li]
             w = 0
             if fl > e:
                 w = fl - e
                 e = fl
-                lw[link] = lw.get(link, 0) + w
-            free[link] = e + f
-            st = self._route_stats.get(path)
-            if st is None:
-                st = self._route_stats[path] = [0, 0, 0]
-            st[0] += 1
-            st[1] += nbytes
-            st[2] += f
+                lw[li] += w
+            free[li] = e + f
             if self.link_observer is not None:
-                self.link_observer(link, e, e + f, f)
+                self.link_observer(tree.path[0], e, e + f, f)
             return e + f + l, w, 0
         heads: list[int] = []
         waits: list[int] = []
         wait_total = 0
         backs_up = False
-        for link in path:
-            fl = free.get(link, 0)
+        for k in range(h):
+            li = pids[k]
+            fl = free[li]
             if fl > e:
                 w = fl - e
                 e = fl
                 wait_total += w
-                lw[link] = lw.get(link, 0) + w
-                if heads and w > slack:  # the buffer behind this link fills: upstream links stall
+                lw[li] += w
+                if k and w > slack:  # the buffer behind this link fills: upstream links stall
                     backs_up = True
                 waits.append(w)
             else:
                 waits.append(0)
             heads.append(e)
-            free[link] = e + f  # the tail left it; corrected below if the worm backed up
+            free[li] = e + f  # the tail left it; corrected below if the worm backed up
             e += d
-        st = self._route_stats.get(path)  # _count_route, inline
-        if st is None:
-            st = self._route_stats[path] = [0, 0, 0]
-        st[0] += 1
-        st[1] += nbytes
-        st[2] += f
         credit = 0
         if backs_up:
-            credit = self._back_up(path, heads, waits, f, slack)
+            credit = self._back_up(tree, heads, waits, f, slack)
         elif self.link_observer is not None:
-            for link, a in zip(path, heads):
+            for link, a in zip(tree.path, heads):
                 self.link_observer(link, a, a + f, f)
         return heads[-1] + f + l, wait_total, credit
 
-    def _back_up(self, path: tuple, heads: list[int], waits: list[int], f: int, slack: int) -> int:
+    # @cython.locals(tree=_Tree, free=cython.longlong[::1], lc=cython.longlong[::1])
+    def _back_up(self, tree: _Tree, heads: list[int], waits: list[int], f: int, slack: int) -> int:
         """Credit stalls of a chain whose heads waited beyond the slack (closed form,
         docs/model.md): fix each link's free time and stall; return the total."""
         cfg, free, lc, obs = self.config, self._free, self._link_credit, self.link_observer
         b, c = cfg.buffer_flits, cfg.credit_latency_cycles
+        path, pids = tree.path, tree.pids
         h = len(path)
         top = (f - 1) // b  # how many buffers behind a link the tail still reaches
         delta = [0] * h
@@ -386,20 +421,12 @@ class Noc(Component):
                 cr = heads[k + 1] + f + delta[k + 1] + c - b  # the buffer behind it takes b flits at full rate
                 if cr > fl:
                     fl = cr
-            free[link] = fl
+            free[pids[k]] = fl
             if dk:
-                lc[link] = lc.get(link, 0) + dk
+                lc[pids[k]] += dk
             if obs is not None:
                 obs(link, a, a + f + dk, f)
         return sum(delta)
-
-    def _count_route(self, path: tuple, nbytes: int, f: int) -> None:
-        st = self._route_stats.get(path)
-        if st is None:
-            st = self._route_stats[path] = [0, 0, 0]
-        st[0] += 1
-        st[1] += nbytes
-        st[2] += f
 
     def _flit_stalls(self, tree: _Tree, a: list[int], s: int, f: int) -> list[int]:
         """Credit stalls of every node by walking the flits (used where the closed
@@ -437,7 +464,7 @@ class Noc(Component):
         self.record(txn, start_ps, end_ps, wait_ps)
         return end_ps
 
-    # @cython.locals(nbytes=cython.longlong, start_ps=cython.longlong, period=cython.longlong, s=cython.longlong, f=cython.longlong, end=cython.longlong, wait=cython.longlong, credit=cython.longlong, hops=cython.longlong, c=dict)
+    # @cython.locals(nbytes=cython.longlong, start_ps=cython.longlong, period=cython.longlong, s=cython.longlong, f=cython.longlong, end=cython.longlong, wait=cython.longlong, credit=cython.longlong, hops=cython.longlong, cv=cython.longlong[::1])
     def book(self, cmd: Cmd, address: int, nbytes: int, source: str, destination: str, start_ps: int,
              layer: int) -> tuple[int, int]:
         """:meth:`reserve` without the hop's record: book a transfer of ``nbytes`` from
@@ -447,38 +474,47 @@ class Noc(Component):
         s = -(-start_ps // period)
         f = -(-nbytes // self.width)  # self.flits(nbytes)
         end, wait, credit, hops = self._send(source, destination, s, f, nbytes)
-        c = self.stats.c
-        c["transfers"] += 1
-        c["flits"] += f
-        c["flit_hops"] += f * hops
-        c["bit_hops"] += 8 * nbytes * hops
-        c["busy_ps"] += f * hops * period
+        cv = self._cv
+        cv[_TRANSFERS] += 1
+        cv[_FLITS] += f
+        cv[_FLIT_HOPS] += f * hops
+        cv[_BIT_HOPS] += 8 * nbytes * hops
+        cv[BUSY_PS] += f * hops * period
         if wait:
             self.stall("link_busy", wait * period, layer)
         if credit:
             self.stall("link_credit", credit * period, layer)
         return end * period, (wait + credit) * period
 
-    def _hold(self, link: Link, e: int, f: int, nbytes: int, wait: int) -> None:
-        """Count a bus or crossbar-port hold [e, e + f) of ``f`` flits after ``wait`` cycles."""
+    # @cython.locals(li=cython.longlong, e=cython.longlong, f=cython.longlong, nbytes=cython.longlong, wait=cython.longlong, st=list)
+    def _hold(self, li: int, e: int, f: int, nbytes: int, wait: int) -> None:
+        """Count a hold [e, e + f) of ``f`` flits of the bus or a crossbar port (link id ``li``) after
+        ``wait`` cycles."""
         obs = self.link_observer
         if obs is not None:
-            obs(link, e, e + f, f)
-        self._count_route((link,), nbytes, f)
+            obs(self._links[li], e, e + f, f)
+        st = self._hold_stats[li]
+        if st is None:
+            st = self._hold_stats[li] = self._route_stats.setdefault((self._links[li],), [0, 0, 0])
+        st[0] += 1
+        st[1] += nbytes
+        st[2] += f
         if wait:
-            self._link_wait[link] = self._link_wait.get(link, 0) + wait
+            self._link_wait[li] += wait
 
-    # @cython.locals(s=cython.longlong, f=cython.longlong, nbytes=cython.longlong, r=cython.longlong, l=cython.longlong, e=cython.longlong, fi=cython.longlong, fo=cython.longlong, ready=cython.longlong, wait=cython.longlong, fl=cython.longlong)
+    # @cython.locals(s=cython.longlong, f=cython.longlong, nbytes=cython.longlong, r=cython.longlong, l=cython.longlong, e=cython.longlong, fi=cython.longlong, fo=cython.longlong, ready=cython.longlong, wait=cython.longlong, fl=cython.longlong, pi=cython.longlong, po=cython.longlong, free=cython.longlong[::1], tree=_Tree)
     def _send(self, src: str, dst: str, s: int, f: int, nbytes: int) -> tuple[int, int, int, int]:
         """Book one unicast; returns (tail arrival cycle, cycles waited for busy
         links, cycles stalled for credits, hops)."""
-        free, topology = self._free, self._topology
+        free = self._free
         r, l = self._router, self._link
-        if topology == "crossbar":  # one switch traversal holding both ports
-            pi, po = ("in", src), ("out", dst)
-            self._node(src), self._node(dst)
+        if self._kind == _CROSSBAR:  # one switch traversal holding both ports
+            ports = self._ports.get((src, dst))
+            if ports is None:
+                ports = self._crossbar_ports(src, dst)
+            pi, po = ports
             e = s + r
-            fi, fo = free.get(pi, 0), free.get(po, 0)
+            fi, fo = free[pi], free[po]
             ready = max(fi, fo)
             wait = ready - e if ready > e else 0
             e += wait
@@ -487,25 +523,33 @@ class Noc(Component):
             self._hold(pi, e, f, nbytes, wait if fi > fo else 0)
             self._hold(po, e, f, nbytes, wait if fo >= fi else 0)
             return e + l + f, wait, 0, 1
-        if topology == "bus":
+        if self._kind == _BUS:
             e = s + r
-            fl = free.get(BUS, 0)
+            fl = free[0]
             wait = fl - e if fl > e else 0
             e += wait
-            free[BUS] = e + f
-            self._hold(BUS, e, f, nbytes, wait)
+            free[0] = e + f
+            self._hold(0, e, f, nbytes, wait)
             return e + l + f, wait, 0, 1
-        path = self._paths.get((src, dst))
-        if path is None:
-            path = self.path(src, dst)
-        if not path:  # same router: through the router only
+        tree = self._unicast.get((src, dst))
+        if tree is None:
+            tree = self._unicast[src, dst] = self._tree(src, (dst,))
+        if not tree.pids:  # same router: through the router only
             return s + r + f, 0, 0, 0
         if self._slack >= 0:
-            end, wait, credit = self._book_chain(path, s, f, nbytes, self._slack)
+            end, wait, credit = self._book_chain(tree, s, f, nbytes, self._slack)
         else:
-            end, wait, credit = self._book_tree(self._tree(src, (dst,)), s, f, nbytes)
-        return end, wait, credit, len(path)
+            end, wait, credit = self._book_tree(tree, s, f, nbytes)
+        return end, wait, credit, len(tree.pids)
 
+    def _crossbar_ports(self, src: str, dst: str) -> tuple[int, int]:
+        """The link ids of ``src``'s input port and ``dst``'s output port (cached); raises
+        :class:`ConfigError` for an unknown endpoint."""
+        self._node(src), self._node(dst)
+        ports = self._ports[src, dst] = (self._link_id["in", src], self._link_id["out", dst])
+        return ports
+
+    # @cython.locals(cv=cython.longlong[::1])
     def reserve_multicast(self, txn: Transaction, destinations: Sequence[str], start_ps: int) -> int:
         """Send ``txn`` from ``txn.source`` to every endpoint in ``destinations``;
         return when the last copy arrived (ps). On a mesh with ``multicast`` on, the
@@ -526,16 +570,16 @@ class Noc(Component):
             end, wait, credit = self._book_tree(tree, s, f, txn.nbytes)
             hops = len(tree.links) - 1
             if len(dests) > 1:
-                self.stats.c["multicast_bytes"] += txn.nbytes
+                self._cv[_MULTICAST_BYTES] += txn.nbytes
         else:
             end, wait, credit, hops = s, 0, 0, 0
             for d in dests:
                 e, w, cr, h = self._send(txn.source, d, s, f, txn.nbytes)
                 end, wait, credit, hops = max(end, e), wait + w, credit + cr, hops + h
             if len(dests) > 1:  # the copies are separate packets: count them all (bytes served: once, as sent)
-                c = self.stats.c
-                c["transfers"] += len(dests) - 1
-                c["flits"] += f * (len(dests) - 1)
+                cv = self._cv
+                cv[_TRANSFERS] += len(dests) - 1
+                cv[_FLITS] += f * (len(dests) - 1)
         return self._finish(txn, start_ps, end, wait, credit, hops, f)
 
     def _finish(self, txn: Transaction, start_ps: int, end: int, wait: int, credit: int, hops: int, f: int) -> int:
@@ -550,13 +594,14 @@ class Noc(Component):
         self.record(txn, start_ps, end_ps, (wait + credit) * period)
         return end_ps
 
+    # @cython.locals(cv=cython.longlong[::1])
     def _account(self, txn: Transaction, links: int, f: int) -> None:
-        c = self.stats.c
-        c["transfers"] += 1
-        c["flits"] += f
-        c["flit_hops"] += f * links
-        c["bit_hops"] += 8 * txn.nbytes * links
-        c["busy_ps"] += f * links * self.period_ps
+        cv = self._cv
+        cv[_TRANSFERS] += 1
+        cv[_FLITS] += f
+        cv[_FLIT_HOPS] += f * links
+        cv[_BIT_HOPS] += 8 * txn.nbytes * links
+        cv[BUSY_PS] += f * links * self.period_ps
 
     def access(self, txn: Transaction) -> Generator[simpy.Event, object, None]:
         """Carry ``txn`` from its source to its destination starting now."""
@@ -579,18 +624,20 @@ class Noc(Component):
         waiting for the link; ``link_credit``: worms on it waiting for credits)."""
         per_link: dict[Link, list[int]] = {}
         for path, (packets, nbytes, flits) in self._route_stats.items():
+            if not packets:  # a route built, never used
+                continue
             for link in path:
                 st = per_link.setdefault(link, [0, 0, 0])
                 st[0] += packets
                 st[1] += nbytes
                 st[2] += flits
         period, rows = self.period_ps, []
-        for link in self._links:
+        for i, link in enumerate(self._links):
             st = per_link.get(link)
             if st is None:
                 continue
-            stalls = {k: v * period for k, v in (("link_busy", self._link_wait.get(link, 0)),
-                                                  ("link_credit", self._link_credit.get(link, 0))) if v}
+            stalls = {k: v * period for k, v in (("link_busy", self._link_wait[i]),
+                                                  ("link_credit", self._link_credit[i])) if v}
             rows.append({"component": self.link_name(link), "kind": "noc_link", "writes": st[0],
                          "write_bytes": st[1], "busy_ps": st[2] * period, "stall_ps": stalls})
         return rows
@@ -607,6 +654,10 @@ class Noc(Component):
         shape = f"{cfg.mesh_cols}x{cfg.mesh_rows} " if cfg.topology == "mesh" else ""
         return f"Noc({self.name!r}, {shape}{cfg.topology}, {cfg.link_width_bytes} B links @ {self.clock_mhz} MHz)"
 
+
+#: positions of the NoC's own statistics in its counters (tlmsim.engine.stats.Counters)
+_TRANSFERS, _FLITS, _FLIT_HOPS, _BIT_HOPS, _MULTICAST_BYTES = stat_positions(
+    Noc.STATS, "transfers", "flits", "flit_hops", "bit_hops", "multicast_bytes")
 
 # The compiled build of this file (setup.py, tlmsim/kernels.py) takes this module's place when it is
 # installed, was built from this very source and TLMSIM_PURE is unset; the build is a copy under

@@ -15,7 +15,7 @@ import simpy
 from tlmsim.engine.plan import Tile
 from tlmsim.engine.component import Component  # cimported by the .pxd
 from tlmsim.engine.recorder import Recorder
-from tlmsim.engine.stats import StatDecl
+from tlmsim.engine.stats import BUSY_PS, StatDecl, stat_positions
 from tlmsim.engine.transaction import Transaction
 from tlmsim.platform.energy import AreaTable, EnergyTable
 from tlmsim.platform.pe_array import PeArrayConfig
@@ -70,6 +70,7 @@ class PeArray(Component):
         #: the functional model (verification mode), or None
         self.functional = None
 
+    # @cython.locals(cv=cython.longlong[::1])
     def compute(self, txn: Transaction, tile: Tile, operands_ready_ps: int | None = None,
                 plan=None) -> Generator[simpy.Event, object, None]:
         """Run ``tile`` (of layer ``plan``). Starts now; the array is busy for
@@ -86,26 +87,28 @@ class PeArray(Component):
             self.stall("l1_bandwidth", operands_ready_ps - end, txn.layer, start_ps=end)
             end = operands_ready_ps
         yield self.env.timeout(end - start)
-        c = self.stats.c
-        c["tiles"] += 1
-        c["compute_cycles"] += tile.compute_cycles
-        c["neuron_cycles"] += tile.neuron_cycles
-        c["dense_ops"] += tile.dense_ops
-        c["acc_ops"] += tile.acc_ops
-        c["neuron_updates"] += tile.neuron_updates
+        cv = self._cv
+        cv[_TILES] += 1
+        cv[_COMPUTE_CYCLES] += tile.compute_cycles
+        cv[_NEURON_CYCLES] += tile.neuron_cycles
+        cv[_DENSE_OPS] += tile.dense_ops
+        cv[_ACC_OPS] += tile.acc_ops
+        cv[_NEURON_UPDATES] += tile.neuron_updates
         if tile.neuron_updates:
-            c[_MODEL_STAT.get(tile.neuron, "neuron_updates_lif")] += tile.neuron_updates
-        c["weight_loads"] += tile.pe_weight_loads
-        c["tag_bits"] += tile.tag_bits
-        c["busy_ps"] += compute_ps
+            cv[_MODEL_POS.get(tile.neuron, _LIF)] += tile.neuron_updates
+        cv[_WEIGHT_LOADS] += tile.pe_weight_loads
+        cv[_TAG_BITS] += tile.tag_bits
+        cv[BUSY_PS] += compute_ps
         self.record(txn, start, self.env.now, 0)
 
+    # @cython.locals(cv=cython.longlong[::1])
     def access(self, txn: Transaction) -> Generator[simpy.Event, object, None]:
         """A bare COMPUTE transaction of ``txn.cycles`` cycles (no operation counts)."""
         start = self.env.now
         yield self.env.timeout(txn.cycles * self.period_ps)
-        self.stats.c["compute_cycles"] += txn.cycles
-        self.stats.c["busy_ps"] += txn.cycles * self.period_ps
+        cv = self._cv
+        cv[_COMPUTE_CYCLES] += txn.cycles
+        cv[BUSY_PS] += txn.cycles * self.period_ps
         self.record(txn, start, self.env.now, 0)
 
     def finalize(self, end_ps: int) -> None:
@@ -144,6 +147,14 @@ class PeArray(Component):
     def area_mm2(self) -> float:
         return 0.0 if self.area is None else self.area.pe_mm2 * self.config.rows * self.config.cols
 
+
+
+#: positions of the array's own statistics in its counters (tlmsim.engine.stats.Counters)
+(_TILES, _COMPUTE_CYCLES, _NEURON_CYCLES, _DENSE_OPS, _ACC_OPS, _NEURON_UPDATES, _WEIGHT_LOADS, _TAG_BITS,
+ _LIF) = stat_positions(PeArray.STATS, "tiles", "compute_cycles", "neuron_cycles", "dense_ops", "acc_ops",
+                        "neuron_updates", "weight_loads", "tag_bits", "neuron_updates_lif")
+#: neuron model -> the position of its update counter
+_MODEL_POS = {model: stat_positions(PeArray.STATS, name)[0] for model, name in _MODEL_STAT.items()}
 
 # The compiled build of this file (setup.py, tlmsim/kernels.py) takes this module's place when it is
 # installed, was built from this very source and TLMSIM_PURE is unset; the build is a copy under

@@ -37,7 +37,7 @@ import simpy
 
 from tlmsim.engine.component import Component  # cimported by the .pxd
 from tlmsim.engine.recorder import Recorder
-from tlmsim.engine.stats import StatDecl
+from tlmsim.engine.stats import BUSY_PS, StatDecl, stat_positions
 from tlmsim.engine.transaction import Cmd, Transaction
 from tlmsim.errors import MappingError, SimulationError
 from tlmsim.platform.energy import AreaTable, EnergyTable
@@ -152,7 +152,7 @@ class Sram(Component):
         self.record(txn, start_ps, end_ps, wait_ps)
         return end_ps
 
-    # @cython.locals(a=cython.longlong, n=cython.longlong, start_ps=cython.longlong, period=cython.longlong, s=cython.longlong, pf=cython.longlong, p=cython.longlong, s1=cython.longlong, w=cython.longlong, nb=cython.longlong, first=cython.longlong, lines=cython.longlong, q=cython.longlong, r=cython.longlong, b0=cython.longlong, ideal=cython.longlong, floor=cython.longlong, base=cython.longlong, new_floor=cython.longlong, occ_end=cython.longlong, b=cython.longlong, fb=cython.longlong, k=cython.longlong, e=cython.longlong, i=cython.longlong, end_ps=cython.longlong, port_wait=cython.longlong, conflict=cython.longlong, late=dict, new_late=dict, ports=list, c=dict)
+    # @cython.locals(a=cython.longlong, n=cython.longlong, start_ps=cython.longlong, period=cython.longlong, s=cython.longlong, pf=cython.longlong, p=cython.longlong, s1=cython.longlong, w=cython.longlong, nb=cython.longlong, first=cython.longlong, lines=cython.longlong, q=cython.longlong, r=cython.longlong, b0=cython.longlong, ideal=cython.longlong, floor=cython.longlong, base=cython.longlong, new_floor=cython.longlong, occ_end=cython.longlong, b=cython.longlong, fb=cython.longlong, k=cython.longlong, e=cython.longlong, i=cython.longlong, end_ps=cython.longlong, port_wait=cython.longlong, conflict=cython.longlong, late=dict, new_late=dict, ports=list, cv=cython.longlong[::1])
     def book(self, cmd: Cmd, a: int, n: int, source: str, destination: str, start_ps: int,
              layer: int) -> tuple[int, int]:
         """:meth:`reserve` without the hop's record: book an access of ``n`` bytes at
@@ -241,14 +241,14 @@ class Sram(Component):
                     if e > occ_end:
                         occ_end = e
         ports[p] = occ_end
-        c = self.stats.c
+        cv = self._cv
         if cmd is _READ:
             end_ps = (occ_end + self._read_latency - 1) * period
-            c["line_reads"] += lines
+            cv[_LINE_READS] += lines
         else:
             end_ps = (occ_end + self._write_latency - 1) * period
-            c["line_writes"] += lines
-        c["busy_ps"] += lines * period
+            cv[_LINE_WRITES] += lines
+        cv[BUSY_PS] += lines * period
         port_wait = s1 - s
         conflict = occ_end - s1 - ideal
         if port_wait:
@@ -309,6 +309,9 @@ class Sram(Component):
             f"{cfg.ports} ports)"
         )
 
+
+#: positions of the SRAM's own statistics in its counters (tlmsim.engine.stats.Counters)
+_LINE_READS, _LINE_WRITES = stat_positions(Sram.STATS, "line_reads", "line_writes")
 
 # The compiled build of this file (setup.py, tlmsim/kernels.py) takes this module's place when it is
 # installed, was built from this very source and TLMSIM_PURE is unset; the build is a copy under
