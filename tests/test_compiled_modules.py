@@ -271,6 +271,33 @@ def test_the_hardware_models_run_compiled_only_beside_a_compiled_component(monke
         assert kernels._chosen[name] == why
 
 
+def test_the_controller_runs_compiled_only_beside_a_compiled_sram_and_noc(monkeypatch):
+    """The controller's build cimports the SRAM's and the NoC's extension types (it calls their ``book``
+    at C level and tests models with ``isinstance`` against them): with noc.py or sram.py running as
+    Python, those tests would fail for every model, so the finder declines the controller's build too."""
+    import types
+
+    name = "tlmsim.hw.controller"
+    assert kernels.CIMPORTS == {name: ("tlmsim.hw.noc", "tlmsim.hw.sram")}
+    pxd = _source(name).with_suffix(".pxd").read_text()
+    assert "from _tlmsim_compiled.hw_noc cimport Noc\n" in pxd and "from _tlmsim_compiled.hw_sram cimport Sram\n" in pxd
+    for dep in ("tlmsim.engine.component", name, *kernels.CIMPORTS[name]):
+        _current_build(dep)  # installed and current (else skip; fail under CI with a compiler)
+    monkeypatch.delenv("TLMSIM_PURE", raising=False)
+    monkeypatch.setattr(kernels, "_chosen", {})
+    for dep in ("tlmsim.engine.component", *kernels.CIMPORTS[name]):
+        monkeypatch.setitem(sys.modules, dep, kernels._import_compiled(kernels.COMPILED[dep]))
+    assert kernels._current_build(name, _source(name))[1] == "compiled"
+    finder = kernels.CompiledFinder()
+    for dep in kernels.CIMPORTS[name]:
+        monkeypatch.setitem(sys.modules, dep, types.ModuleType(dep))  # its source stands
+        why = f"pure Python ({dep.removeprefix('tlmsim.')}, whose compiled classes it uses, runs as pure Python)"
+        assert kernels._current_build(name, _source(name)) == (None, why)
+        assert finder.find_spec(name, [str(_source(name).parent)]) is None
+        assert kernels._chosen[name] == why
+        monkeypatch.setitem(sys.modules, dep, kernels._import_compiled(kernels.COMPILED[dep]))
+
+
 def test_every_hardware_model_is_a_component_in_either_build():
     """Whichever build runs, the models of a run are instances of the ``Component`` that
     ``tlmsim.engine.component`` holds (the class reports and the controller test against)."""

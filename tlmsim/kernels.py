@@ -30,7 +30,10 @@ of these hold:
   stale compiled copy. Each module decides for itself: an edited controller runs as Python
   beside a compiled DRAM model. One exception (:data:`EXTENDS`): the hardware models' compiled
   classes derive from the compiled ``Component``, so they are used only when
-  ``tlmsim.engine.component``'s build is (an edited component.py makes them all pure Python).
+  ``tlmsim.engine.component``'s build is (an edited component.py makes them all pure Python);
+  likewise (:data:`CIMPORTS`) the controller's build, which calls the SRAM's and the NoC's
+  ``book`` at C level and tests models against their compiled classes, is used only when
+  theirs are.
 
 When the finder declines, the source module is imported as usual and, at the end of its body,
 calls :func:`use_compiled`, which records why (and swaps the build in after all if it is current:
@@ -76,6 +79,9 @@ HOT_MODULES = (
 #: base's build is, or its classes would derive from another class than the running ``Component``
 EXTENDS = {name: "tlmsim.engine.component" for name in (
     "tlmsim.hw.dram", "tlmsim.hw.controller", "tlmsim.hw.sram", "tlmsim.hw.noc", "tlmsim.hw.pe_array")}
+#: module -> the modules whose extension types its build cimports (its .pxd) beside its base: it is used only
+#: when their builds are (else ``isinstance(model, Noc)`` in it would test against a class that does not run)
+CIMPORTS = {"tlmsim.hw.controller": ("tlmsim.hw.noc", "tlmsim.hw.sram")}
 
 
 def compiled_name(name: str) -> str:
@@ -172,6 +178,9 @@ def _current_build(name: str, path: str | os.PathLike):
     base = EXTENDS.get(name)
     if base is not None and importlib.import_module(base) is not sys.modules.get(COMPILED[base]):
         return None, f"pure Python ({base.removeprefix('tlmsim.')}, the base of its classes, runs as pure Python)"
+    for dep in CIMPORTS.get(name, ()):
+        if importlib.import_module(dep) is not sys.modules.get(COMPILED[dep]):
+            return None, f"pure Python ({dep.removeprefix('tlmsim.')}, whose compiled classes it uses, runs as pure Python)"
     return mod, "compiled"
 
 

@@ -76,7 +76,6 @@ class LayerCounters:
             self._layer = layer
         st = self._comps[component]
         vals = st.vals
-        now = vals[:] if vals is not None else st.snapshot()
         if st.layer != layer:
             prev = st.seen
             if st.layer is not None:
@@ -84,8 +83,12 @@ class LayerCounters:
             st.run_start = prev
             st.layer = layer
             if layer not in st.acc:
-                st.acc[layer] = [0] * len(now)
-        st.seen = now
+                st.acc[layer] = [0] * len(prev)
+            st.seen = st.snapshot()  # a new copy: the old one is now the run's start
+        elif vals is not None:
+            st.seen[:] = vals  # the same layer: copied over the previous hop's values (run_start is another copy)
+        else:
+            st.seen = st.snapshot()
 
     @staticmethod
     # @cython.locals(st=_Comp)
@@ -118,7 +121,7 @@ class LayerCounters:
         names = list(c)
         if st.layer is not None:  # close the current run (idempotent: it restarts at the fold)
             self._fold(st, st.seen)
-            st.run_start = st.seen
+            st.run_start = st.seen[:]  # a copy: a later hop of the same layer writes over seen
         out = {layer: dict(zip(names, acc)) for layer, acc in st.acc.items()}
         rest = [a - b for a, b in zip(c.values(), st.seen)]
         if any(rest):

@@ -75,9 +75,9 @@ from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.stats import BUSY_PS, READ_BYTES, READS, WRITE_BYTES, WRITES, StatDecl, stat_positions
 from tlmsim.engine.transaction import Cmd, DataClass, Transaction
 from tlmsim.hw.dram import Dram
-from tlmsim.hw.noc import Noc
+from tlmsim.hw.noc import Noc  # cimported by the .pxd
 from tlmsim.hw.pe_array import PeArray
-from tlmsim.hw.sram import Sram
+from tlmsim.hw.sram import Sram  # cimported by the .pxd
 
 
 @dataclass
@@ -99,6 +99,22 @@ class LayerRecord:
 
 #: a SimPy event object without its ``__init__`` (the hot path sets its fields itself)
 _new_event = object.__new__
+_Event = simpy.Event
+
+
+def _fresh(env) -> simpy.Event:
+    """``simpy.Event(env)``: its fields set here, not by SimPy's ``__init__`` (Python code)."""
+    ev = _new_event(_Event)
+    ev.env, ev.callbacks, ev._value = env, [], PENDING
+    return ev
+
+
+def _succeed(ev: simpy.Event, value=None) -> None:
+    """``ev.succeed(value)`` of a fresh event (``ev`` not triggered yet): SimPy's steps, the same
+    queue entry ``(now, NORMAL, next id, ev)``, without its Python method call."""
+    env = ev.env
+    ev._ok, ev._value = True, value
+    heappush(env._queue, (env._now, NORMAL, next(env._eid), ev))
 
 
 class _Half:
@@ -183,19 +199,19 @@ class _Queue:
     def put(self, item) -> None:
         self.items.append(item)
         if self._getter is not None:  # the consumer waits: served when this put's event is processed
-            ev = simpy.Event(self.env)
+            ev = _fresh(self.env)
             ev.callbacks.append(self._serve)
-            ev.succeed()
+            _succeed(ev)
 
     def _serve(self, _ev: simpy.Event) -> None:
         if self._getter is not None and self.items:
             g, self._getter = self._getter, None
-            g.succeed(self.items.popleft())
+            _succeed(g, self.items.popleft())
 
     def get(self) -> simpy.Event:
-        ev = simpy.Event(self.env)
+        ev = _fresh(self.env)
         if self.items and self._getter is None:
-            ev.succeed(self.items.popleft())
+            _succeed(ev, self.items.popleft())
         else:
             self._getter = ev
         return ev
@@ -380,10 +396,35 @@ def _wrapped(base: int, span: int, offset: int, n: int) -> list[tuple[int, int]]
     return pieces
 
 
-_CMD_READ, _CMD_WRITE = Cmd.READ, Cmd.WRITE
+#: the enum members the per-tile and per-block paths use, looked up once (an ``Enum`` class attribute
+#: costs a Python-level ``__getattr__`` hook on Python 3.11: about 0.2 us each)
+_CMD_READ, _CMD_WRITE, _CMD_COMPUTE, _DC_NONE = Cmd.READ, Cmd.WRITE, Cmd.COMPUTE, DataClass.NONE
 
 #: kinds of a route's steps (Controller.route)
 _HOPS, _STAGE, _READ = 0, 1, 2
+
+
+#: how :func:`_book_end` calls a component's ``book`` (a block plan's ``kind``)
+_BOOK_ANY, _BOOK_SRAM, _BOOK_NOC = 0, 1, 2
+
+
+def _book_kind(comp) -> int:
+    """A block plan's ``kind`` for ``comp``: the SRAM's and the NoC's ``book`` are called at C level."""
+    return _BOOK_SRAM if isinstance(comp, Sram) else _BOOK_NOC if isinstance(comp, Noc) else _BOOK_ANY
+
+
+# @cython.locals(sram=Sram, noc=Noc)
+def _book_end(comp, kind: int, book, cmd: Cmd, a: int, n: int, s, d, t: int, layer: int) -> int:
+    """``book(cmd, a, n, s, d, t, layer)``'s end (``book``: ``comp``'s bound ``book``; :func:`_book_kind`'s
+    ``kind`` of ``comp``): in the compiled build a C call of the SRAM's or the NoC's ``book``, not a
+    Python call of the bound method."""
+    if kind == _BOOK_SRAM:
+        sram = comp
+        return sram.book(cmd, a, n, s, d, t, layer)[0]
+    if kind == _BOOK_NOC:
+        noc = comp
+        return noc.book(cmd, a, n, s, d, t, layer)[0]
+    return book(cmd, a, n, s, d, t, layer)[0]
 
 
 def _overlaps(a: list[tuple[int, int]], lo: int, hi: int) -> bool:
@@ -1180,9 +1221,10 @@ class Controller(Component):
     def _block_plan(self, src: int, dst: int, core: int, dc: DataClass, layer: int) -> tuple | None:
         """The hops of one block on :meth:`route` ``(src, dst, core)`` of data class ``dc`` and
         layer ``layer``, in the form :meth:`_book_block` books them in one call (built once per
-        key): ``(_HOPS, comp, book, is_read, address selector, src, dst, flow key, last)``,
-        ``(_STAGE, buffer, mem, book, write's flow key, read's flow key, last)``,
-        ``(_READ, buffer, mem, book, flow key, last)``. ``last``: no later hop of the block
+        key): ``(_HOPS, comp, book, kind, is_read, address selector, src, dst, flow key, last)``,
+        ``(_STAGE, buffer, mem, book, kind, write's flow key, read's flow key, last)``,
+        ``(_READ, buffer, mem, book, kind, flow key, last)``; ``kind`` says how :func:`_book_end` calls
+        ``book`` (:data:`_BOOK_SRAM`, :data:`_BOOK_NOC`: at C level in the compiled build). ``last``: no later hop of the block
         is on that component, so its hop is handed to the layer-only sinks there (see
         :meth:`_book_block`). None when a component has no ``book`` or is not a :class:`Component`
         (a test double): the block is then booked hop by hop (:meth:`Recorder.booked`)."""
@@ -1196,16 +1238,16 @@ class Controller(Component):
         for kind, x in self.route(src, dst, core):
             if kind == _HOPS:
                 for comp, cmd, a, s, d in x:
-                    out.append([_HOPS, comp, getattr(comp, "book", None), cmd is _CMD_READ, a, s, d,
-                                (s, d, dci, layer)])
+                    out.append([_HOPS, comp, getattr(comp, "book", None), _book_kind(comp), cmd is _CMD_READ, a, s,
+                                d, (s, d, dci, layer)])
             else:
                 mem = self._bufs[x]
                 name = mem.name
                 if kind == _STAGE:
-                    out.append([_STAGE, x, mem, getattr(mem, "book", None), ("noc", name, dci, layer),
+                    out.append([_STAGE, x, mem, getattr(mem, "book", None), _book_kind(mem), ("noc", name, dci, layer),
                                 (name, "noc", dci, layer)])
                 else:
-                    out.append([_READ, x, mem, getattr(mem, "book", None), (name, "noc", dci, layer)])
+                    out.append([_READ, x, mem, getattr(mem, "book", None), _book_kind(mem), (name, "noc", dci, layer)])
         plan = None
         comps = [e[1] if e[0] == _HOPS else e[2] for e in out]
         if all(e[3 if e[0] != _HOPS else 2] is not None for e in out) and all(isinstance(c, Component) for c in comps):
@@ -1213,7 +1255,7 @@ class Controller(Component):
         self._block_plans[key] = plan
         return plan
 
-    # @cython.locals(k=cython.longlong, kind=cython.longlong, cp=Component, cv=cython.longlong[::1], flows=dict, slots=list)
+    # @cython.locals(k=cython.longlong, kind=cython.longlong, bk=cython.longlong, cp=Component, cv=cython.longlong[::1], flows=dict, slots=list)
     def _book_block(self, t: int, plan: tuple, n: int, ga: int, la: int, offset: int, span: int, base: int,
                     layer: int, hops: list) -> int:
         """Book one block's hops (:meth:`_block_plan`) from time ``t`` as :meth:`_lane` would
@@ -1235,9 +1277,9 @@ class Controller(Component):
         for e in plan:
             kind = e[0]
             if kind == _HOPS:
-                _, comp, book, is_read, a, s, d, key, last = e
-                t = book(_CMD_READ if is_read else _CMD_WRITE, ga if a == 1 else (la if a == 2 else 0), n, s, d, t,
-                         layer)[0]
+                _, comp, book, bk, is_read, a, s, d, key, last = e
+                t = _book_end(comp, bk, book, _CMD_READ if is_read else _CMD_WRITE,
+                              ga if a == 1 else (la if a == 2 else 0), n, s, d, t, layer)
                 k += 1
                 cp = comp
                 cv = cp._cv
@@ -1249,7 +1291,7 @@ class Controller(Component):
                     cv[WRITE_BYTES] += n
                 flows[key] = flows.get(key, 0) + n
             elif kind == _STAGE:  # _staged, inline
-                _, x, comp, book, kw, kr, last = e
+                _, x, comp, book, bk, kw, kr, last = e
                 slots = self._slot_free[x]
                 free = min(slots)
                 j = slots.index(free)  # the first of the earliest-free slots
@@ -1260,23 +1302,23 @@ class Controller(Component):
                 name = comp.name
                 cp = comp
                 cv = cp._cv
-                t = book(_CMD_WRITE, sa, n, "noc", name, t, layer)[0]
+                t = _book_end(comp, bk, book, _CMD_WRITE, sa, n, "noc", name, t, layer)
                 cv[WRITES] += 1
                 cv[WRITE_BYTES] += n
                 flows[kw] = flows.get(kw, 0) + n
-                t = book(_CMD_READ, sa, n, name, "noc", t, layer)[0]
+                t = _book_end(comp, bk, book, _CMD_READ, sa, n, name, "noc", t, layer)
                 cv[READS] += 1
                 cv[READ_BYTES] += n
                 flows[kr] = flows.get(kr, 0) + n
                 slots[j] = t
                 k += 2
             else:  # _READ: a resident read; a slice larger than its tensor (im2col) re-reads the tensor's bytes
-                _, x, comp, book, key, last = e
+                _, x, comp, book, bk, key, last = e
                 cp = comp
                 cv = cp._cv
                 name = comp.name
                 for a, m in (_wrapped(base, span, offset, n) if span else ((ga, n),)):
-                    t = book(_CMD_READ, a, m, name, "noc", t, layer)[0]
+                    t = _book_end(comp, bk, book, _CMD_READ, a, m, name, "noc", t, layer)
                     k += 1
                     cv[READS] += 1
                     cv[READ_BYTES] += m
@@ -1573,16 +1615,17 @@ class Controller(Component):
             now = env.now
             operands_ps = now
             if nread:  # the array streams its operands out of L1 while it computes
-                dc = tile.loads[0].data_class if len(tile.loads) == 1 else DataClass.NONE
-                operands_ps = self._chain(now, ((l1, Cmd.READ, h.base, l1.name, pe.name),), dc, nread, li, tile.index)
-            txn = self.recorder.new_transaction(Cmd.COMPUTE, DataClass.NONE, 0, 0, self.name, pe.name,
+                dc = tile.loads[0].data_class if len(tile.loads) == 1 else _DC_NONE
+                operands_ps = self._chain(now, ((l1, _CMD_READ, h.base, l1.name, pe.name),), dc, nread, li, tile.index)
+            txn = self.recorder.new_transaction(_CMD_COMPUTE, _DC_NONE, 0, 0, self.name, pe.name,
                                                 now_ps=now, layer=li, tile=tile.index, cycles=tile.compute_cycles)
             yield from pe.compute(txn, tile, operands_ps, plan)
             self.recorder.complete(txn, env.now)
             if tile.stores:
                 lo = h.top - tile.store_bytes
-                dc = tile.stores[0].data_class if len(tile.stores) == 1 else DataClass.NONE
-                end = self._chain(env.now, ((l1, Cmd.WRITE, lo, pe.name, l1.name),), dc, tile.store_bytes, li, tile.index)
+                dc = tile.stores[0].data_class if len(tile.stores) == 1 else _DC_NONE
+                end = self._chain(env.now, ((l1, _CMD_WRITE, lo, pe.name, l1.name),), dc, tile.store_bytes, li,
+                                  tile.index)
                 h.out_lo, h.drained = lo, env.event()
                 if end > env.now:
                     yield env.timeout(end - env.now)

@@ -124,7 +124,7 @@ BACKGROUND_STATES = ("active_standby", "precharge_standby", "active_powerdown", 
 _LOG_CHUNK = 1 << 12
 #: packed log rows gathered before those before the safe cycle are handed to the sink
 _HAND_ROWS = 1 << 16
-_CMD_READ = Cmd.READ
+_CMD_READ, _CMD_WRITE = Cmd.READ, Cmd.WRITE  # looked up once (an Enum class attribute costs a __getattr__ hook)
 _NORMAL = simpy.events.NORMAL  #: the priority of a triggered event (simpy.Event.succeed's)
 
 
@@ -472,7 +472,7 @@ class Dram(Component):
     def submit(self, txn: Transaction) -> simpy.Event:
         """Offer ``txn`` now (its bursts enter the channels' offering queues at once);
         the returned event triggers when it is done (see :meth:`access`)."""
-        if txn.cmd not in (Cmd.READ, Cmd.WRITE):
+        if txn.cmd not in (_CMD_READ, _CMD_WRITE):
             raise SimulationError(f"{self.name}: cannot serve a {txn.cmd.label} transaction")
         if txn.nbytes <= 0 or txn.address < 0:
             raise SimulationError(f"{self.name}: bad access of {txn.nbytes} bytes at {txn.address}")
@@ -483,7 +483,7 @@ class Dram(Component):
         first, last = txn.address >> ob, (txn.address + txn.nbytes - 1) >> ob
         event = simpy.Event(env)
         tx = _Txn(txn, event, last - first + 1, now, t)
-        is_write = txn.cmd == Cmd.WRITE
+        is_write = txn.cmd == _CMD_WRITE
         sch, mch, sra, mra, sbg, mbg, sba, mba, sro, mro, sco, mco = self._dec
         s = self.spec
         bpr, bpg, bpc = s.banks_per_rank, s.banks_per_group, self._bpc

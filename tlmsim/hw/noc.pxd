@@ -23,6 +23,8 @@ cdef class Noc(Component):
     cdef public list _hold_stats, _links
     cdef public object _link_id, _paths, _route_stats, _topology, _trees, clock_mhz, config, groups, link_observer
     cdef public object links, nodes
+    cpdef tuple book(self, cmd, long long address, long long nbytes, source, destination, long long start_ps,
+                     long long layer)
     cpdef tuple _book_chain(self, _Tree tree, long long s, long long f, long long nbytes, long long slack)
     cpdef _hold(self, long long li, long long e, long long f, long long nbytes, long long wait)
     cpdef tuple _send(self, src, dst, long long s, long long f, long long nbytes)
