@@ -9,6 +9,9 @@ from _tlmsim_compiled.engine_component cimport Component
 
 # The resolved spec as the model holds it (Dram.spec): its integer fields C long longs, the rest (the
 # names, the address mapping, the currents and voltages) Python objects as in the spec.
+# (global bank, row) as one int key of _Txn.rows: gb << _ROW_KEY | row, shifted in C
+cdef long long _ROW_KEY
+
 cdef class _Spec:
     cdef public long long tck_ps, channels, ranks, bankgroups, banks_per_group, rows, columns, bus_width_bits
     cdef public long long device_width_bits, devices_per_rank, burst_length, CL, CWL, AL, tRCD, tRP, tRAS
@@ -91,7 +94,7 @@ cdef class Dram(Component):
     cpdef _pair_batch(self, long long ch, banks, stat, long long last, long long limit, long long pend)
     cpdef _batch_done(self, long long ch, long long gb, long long row, long long last, long long step, long long e,
                       list served, long long k, long long moved, long long direct)
-    cpdef _done_n(self, dict reads_left, _Txn tx, long long n, long long end, gb, row)
+    cpdef _done_n(self, dict reads_left, _Txn tx, long long n, long long end, long long gb, long long row)
     cpdef _run_ok(self, long long ch, long long r0, long long nra)
     cpdef long long _read_bound(self, long long gb)
     cpdef _pick(self, long long ch, long long t)

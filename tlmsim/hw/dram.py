@@ -125,6 +125,8 @@ _LOG_CHUNK = 1 << 12
 #: packed log rows gathered before those before the safe cycle are handed to the sink
 _HAND_ROWS = 1 << 16
 _CMD_READ, _CMD_WRITE = Cmd.READ, Cmd.WRITE  # looked up once (an Enum class attribute costs a __getattr__ hook)
+#: a (global bank, row) pair as one int key, ``gb << _ROW_KEY | row`` (_Txn.rows; a row number is below 2**32)
+_ROW_KEY = 32
 _NORMAL = simpy.events.NORMAL  #: the priority of a triggered event (simpy.Event.succeed's)
 
 
@@ -212,8 +214,9 @@ class _Txn:
         #: bursts are in one bank group of one rank, max(tCCD_S, burst) when they are in several
         #: bank groups of one rank, else the burst (set by Dram.submit)
         self.gap = 0
-        #: a read: (global bank, row) -> its bursts there not yet served (set by Dram.submit)
-        self.rows: dict[tuple[int, int], int] | None = None
+        #: a read: (global bank, row) as ``gb << _ROW_KEY | row`` -> its bursts there not yet served (set by
+        #: Dram.submit; an int key: nothing to build or hash but the int)
+        self.rows: dict[int, int] | None = None
 
 
 class _Fifo:
@@ -468,7 +471,7 @@ class Dram(Component):
         (one SimPy event per transaction)."""
         yield self.submit(txn)
 
-    # @cython.locals(s=_Spec, t=cython.longlong, ob=cython.longlong, first=cython.longlong, last=cython.longlong, bpr=cython.longlong, bpg=cython.longlong, bpc=cython.longlong, seq=cython.longlong, span=cython.longlong, q=cython.longlong, ch=cython.longlong, lb=cython.longlong, gb=cython.longlong, row=cython.longlong, col=cython.longlong, k=cython.longlong, sch=cython.longlong, mch=cython.longlong, sra=cython.longlong, mra=cython.longlong, sbg=cython.longlong, mbg=cython.longlong, sba=cython.longlong, mba=cython.longlong, sro=cython.longlong, mro=cython.longlong, sco=cython.longlong, mco=cython.longlong, is_write=cython.bint, chan=_Chan, tx=_Txn, rbg_of=cython.longlong[::1])
+    # @cython.locals(s=_Spec, t=cython.longlong, ob=cython.longlong, first=cython.longlong, last=cython.longlong, bpr=cython.longlong, bpg=cython.longlong, bpc=cython.longlong, seq=cython.longlong, span=cython.longlong, q=cython.longlong, ch=cython.longlong, lb=cython.longlong, gb=cython.longlong, row=cython.longlong, col=cython.longlong, k=cython.longlong, sch=cython.longlong, mch=cython.longlong, sra=cython.longlong, mra=cython.longlong, sbg=cython.longlong, mbg=cython.longlong, sba=cython.longlong, mba=cython.longlong, sro=cython.longlong, mro=cython.longlong, sco=cython.longlong, mco=cython.longlong, is_write=cython.bint, chan=_Chan, tx=_Txn, rbg_of=cython.longlong[::1], key=cython.longlong)
     def submit(self, txn: Transaction) -> simpy.Event:
         """Offer ``txn`` now (its bursts enter the channels' offering queues at once);
         the returned event triggers when it is done (see :meth:`access`)."""
@@ -490,7 +493,7 @@ class Dram(Component):
         rbg_of = self._rbg_of
         touched: list[int] = []
         rbgs: set[int] = set()
-        keys: dict[tuple[int, int], int] = {}  # (global bank, row) -> bursts
+        keys: dict[int, int] = {}  # (global bank, row) as gb << _ROW_KEY | row -> bursts
         seq = self._seq
         # one decode per run of bursts that differ only in the column field (the whole run when
         # the column field is the lowest: a block within a row)
@@ -508,7 +511,8 @@ class Dram(Component):
                 self._advance(ch, t)
                 touched.append(ch)
             rbgs.add(rbg_of[gb])
-            keys[gb, row] = keys.get((gb, row), 0) + k
+            key = (gb << _ROW_KEY) | row
+            keys[key] = keys.get(key, 0) + k
             if k == 1:
                 seq += 1
                 chan.offers.append(_Req(seq, gb, lb, row, col, is_write, tx, q))
@@ -595,7 +599,7 @@ class Dram(Component):
         ev._value = None
         env.schedule(ev, _NORMAL, end_ps - now)
 
-    # @cython.locals(ch=cython.longlong, nxt=cython.longlong, step=cython.longlong, lo=cython.longlong, hi=cython.longlong, least=cython.longlong, b=cython.longlong, c=cython.longlong, x=cython.longlong, m=cython.longlong, g=cython.longlong, n=cython.longlong, chan=_Chan, tx=_Txn, rows=dict, ahead=dict, per=dict, rbg_of=cython.longlong[::1])
+    # @cython.locals(ch=cython.longlong, nxt=cython.longlong, step=cython.longlong, lo=cython.longlong, hi=cython.longlong, least=cython.longlong, b=cython.longlong, c=cython.longlong, x=cython.longlong, m=cython.longlong, g=cython.longlong, n=cython.longlong, chan=_Chan, tx=_Txn, rows=dict, ahead=dict, per=dict, rbg_of=cython.longlong[::1], key=cython.longlong)
     def _schedule(self, ch: int, nxt: int) -> None:
         """Wake channel ``ch`` for its decision at cycle ``nxt`` (at nxt * tCK + 1 ps, after
         every request eligible at that cycle has arrived)."""
@@ -616,7 +620,7 @@ class Dram(Component):
                 step = self._run_step
                 lo, hi = ch * self._bpc, (ch + 1) * self._bpc
                 rbg_of = self._rbg_of
-                ahead: dict[tuple[int, int], int] = {}  # (bank, row) -> bursts left there, older reads included
+                ahead: dict[int, int] = {}  # (bank, row) key (_Txn.rows) -> bursts left there, older reads included
                 least = _INF
                 for tx, n in chan.reads_left.items():  # oldest first
                     b = (n - 1) * tx.gap
@@ -631,13 +635,13 @@ class Dram(Component):
                     else:
                         per: dict[int, int] = {}  # rank-bank-group index -> its bursts left there
                         for key, m in rows.items():
-                            if m and lo <= key[0] < hi:
+                            if m and lo <= (key >> _ROW_KEY) < hi:
                                 c = ahead.get(key, 0) + m
                                 ahead[key] = c
                                 x = (c - 1) * step
                                 if x > b:
                                     b = x
-                                g = rbg_of[key[0]]
+                                g = rbg_of[key >> _ROW_KEY]
                                 per[g] = per.get(g, 0) + m
                         if per:
                             x = (max(per.values()) - 1) * step
@@ -786,7 +790,7 @@ class Dram(Component):
     # @cython.locals(chan=_Chan, tx=_Txn, req=_Req, n=cython.longlong)
     def _read_left(self, chan: _Chan, tx: _Txn, req: _Req) -> None:
         """Burst ``req`` of read ``tx`` is served (read or forwarded)."""
-        tx.rows[req.gb, req.row] -= 1
+        tx.rows[(req.gb << _ROW_KEY) | req.row] -= 1
         n = chan.reads_left[tx] - 1
         if n:
             chan.reads_left[tx] = n
@@ -1060,7 +1064,7 @@ class Dram(Component):
                 self._rank_q[r] -= 1
                 n += 1
                 tx = req.txn
-                tx.rows[gb, req.row] -= 1
+                tx.rows[(gb << _ROW_KEY) | req.row] -= 1
                 m = reads_left[tx] - 1
                 if m:
                     reads_left[tx] = m
@@ -1536,7 +1540,7 @@ class Dram(Component):
         cv[_N_BURSTS] += n
         cv[_N_ROW_HITS] += n
         cv[BUSY_PS] += n * self.spec.burst_cycles * self._tck
-        tx.rows[gb, row] -= n
+        tx.rows[(gb << _ROW_KEY) | row] -= n
         m = reads_left[tx] - n
         if m:
             reads_left[tx] = m
@@ -1552,7 +1556,7 @@ class Dram(Component):
     def _served_n(self, reads_left: dict, tx: _Txn, gb: int, row: int, n: int) -> None:
         """``n`` bursts of read ``tx`` in row ``row`` of bank ``gb`` are served: fewer left there
         and on the channel (``reads_left``)."""
-        tx.rows[gb, row] -= n
+        tx.rows[(gb << _ROW_KEY) | row] -= n
         m = reads_left[tx] - n
         if m:
             reads_left[tx] = m
