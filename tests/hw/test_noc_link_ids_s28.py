@@ -35,6 +35,11 @@ def test_a_route_built_but_never_used_adds_no_link_row():
     assert tree.stats == [1, 48, 3] and noc._route_stats[tree.path] is tree.stats
     assert [(r["component"], r["writes"], r["write_bytes"]) for r in noc.parts()] == [
         ("noc:(0,0)>(1,0)", 1, 48), ("noc:(1,0)>(2,0)", 1, 48)]
+    # an unused route built before a used one: the used one's links are still counted
+    _, noc = make(LINE)
+    noc._tree("e1", ("e2",))
+    noc.book(Cmd.WRITE, 0, 16, "e0", "e1", 0, 0)
+    assert [(r["component"], r["writes"]) for r in noc.parts()] == [("noc:(0,0)>(1,0)", 1)]
 
 
 def test_crossbar_ports_by_id_and_an_unknown_endpoint():
@@ -60,3 +65,15 @@ def test_the_bus_is_link_zero():
     assert noc._hold_stats[0] is noc._route_stats[("bus",),] and noc._hold_stats[0] == [2, 64, 4]
     assert [(r["component"], r["writes"], r["busy_ps"], r["stall_ps"]) for r in noc.parts()] == [
         ("noc:bus", 2, 4 * P, {"link_busy": 1 * P})]
+
+
+def test_a_tree_booked_twice_counts_both_transfers_on_its_links():
+    # B = 3 < D + C = 4: every worm goes through the general tree booking (the flit walk), which counts a
+    # transfer on its tree's counters: 32 B = 2 flits at 0, then 48 B = 3 flits at 100 ns (no contention)
+    _, noc = make(LINE, buffer_flits=3)
+    assert noc._slack < 0
+    noc.book(Cmd.WRITE, 0, 32, "e0", "e2", 0, 0)
+    noc.book(Cmd.WRITE, 0, 48, "e0", "e2", 100 * P, 0)
+    assert noc._unicast["e0", "e2"].stats == [2, 80, 5]
+    assert [(r["component"], r["writes"], r["write_bytes"], r["busy_ps"]) for r in noc.parts()] == [
+        ("noc:(0,0)>(1,0)", 2, 80, 5 * P), ("noc:(1,0)>(2,0)", 2, 80, 5 * P)]

@@ -21,7 +21,7 @@ cdef class Noc(Component):
     cdef public long long[::1] _free, _link_credit, _link_wait
     cdef public dict _ports, _unicast
     cdef public list _hold_stats, _links
-    cdef public object _link_id, _paths, _route_stats, _topology, _trees, clock_mhz, config, groups, link_observer
+    cdef public object _link_id, _paths, _route_stats, _trees, clock_mhz, config, groups, link_observer
     cdef public object links, nodes
     cpdef tuple book(self, cmd, long long address, long long nbytes, source, destination, long long start_ps,
                      long long layer)

@@ -91,7 +91,7 @@ class Noc(Component):
     #: the instance attributes as slots (see tlmsim.engine.component.Component)
     __slots__ = (
         "_free", "_hold_stats", "_kind", "_link", "_link_credit", "_link_id", "_link_wait", "_links", "_paths",
-        "_ports", "_route_stats", "_router", "_slack", "_topology", "_trees", "_unicast", "clock_mhz", "config",
+        "_ports", "_route_stats", "_router", "_slack", "_trees", "_unicast", "clock_mhz", "config",
         "groups", "hop_cycles", "link_observer", "links", "nodes", "period_ps", "width",
     )
 
@@ -134,7 +134,6 @@ class Noc(Component):
         #: buffer slots beyond the credit round trip (router + link + credit latency)
         self._slack = config.buffer_flits - self.hop_cycles - config.credit_latency_cycles
         #: the (frozen) config's figures every booking reads, as plain attributes
-        self._topology = config.topology
         #: the topology as a number (a string comparison per transfer costs more than the booking's arithmetic)
         self._kind = _KINDS[config.topology]
         self._router, self._link = config.router_latency_cycles, config.link_latency_cycles
@@ -264,7 +263,7 @@ class Noc(Component):
             chain=all(len(c) <= 1 for c in children),
             path=path,
             ids=(-1, *(self._link_id[link] for link in links)),
-            stats=self._route_stats.setdefault(path, [0, 0, 0]) if path else [0, 0, 0],
+            stats=self._route_stats.setdefault(path, [0, 0, 0]),  # (no link on an empty path: parts() adds nothing)
         )
         self._trees[key] = tree
         return tree
