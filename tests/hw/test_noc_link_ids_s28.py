@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.hw.test_noc_by_hand import LINE, P, XBAR, make, txn
+from tests.hw.test_noc_by_hand import LINE, XBAR, P, make, txn
 from tlmsim.engine.transaction import Cmd
 from tlmsim.errors import ConfigError
 
@@ -43,7 +43,7 @@ def test_a_route_built_but_never_used_adds_no_link_row():
 
 
 def test_crossbar_ports_by_id_and_an_unknown_endpoint():
-    rec, noc = make(XBAR)
+    _, noc = make(XBAR)
     assert noc.reserve(txn(noc, "a", "g", 64), 0) == 7 * P
     assert noc.reserve(txn(noc, "a", "b", 64), 0) == 11 * P  # waits 4 for in:a
     assert {link: noc.link_free(link) for link in noc.links if noc.link_free(link)} == {

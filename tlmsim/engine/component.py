@@ -14,7 +14,15 @@ from typing import ClassVar, Generator
 import simpy
 
 from tlmsim.engine.recorder import Recorder
-from tlmsim.engine.stats import BUSY_PS, COMMON_STATS, READ_BYTES, READS, WRITE_BYTES, WRITES, StatDecl
+from tlmsim.engine.stats import (
+    BUSY_PS,
+    COMMON_STATS,
+    READ_BYTES,
+    READS,
+    WRITE_BYTES,
+    WRITES,
+    StatDecl,
+)
 from tlmsim.engine.transaction import Cmd, Transaction
 
 _READ, _WRITE = Cmd.READ, Cmd.WRITE

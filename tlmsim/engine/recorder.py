@@ -14,7 +14,16 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Iterable
 
-from tlmsim.engine.stats import BUSY_PS, READ_BYTES, READS, WRITE_BYTES, WRITES, StallLedger, StatDecl, Stats
+from tlmsim.engine.stats import (
+    BUSY_PS,
+    READ_BYTES,
+    READS,
+    WRITE_BYTES,
+    WRITES,
+    StallLedger,
+    StatDecl,
+    Stats,
+)
 from tlmsim.engine.trace import TraceSink, TraceWriter
 from tlmsim.engine.transaction import Cmd, DataClass, Transaction
 
