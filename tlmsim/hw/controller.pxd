@@ -7,8 +7,7 @@ from _tlmsim_compiled.engine_component cimport Component
 from _tlmsim_compiled.hw_noc cimport Noc
 from _tlmsim_compiled.hw_sram cimport Sram
 
-cpdef long long _book_end(comp, long long kind, book, cmd, long long a, long long n, s, d, long long t,
-                          long long layer)
+cpdef long long _book_end(comp, long long kind, cmd, long long a, long long n, s, d, long long t, long long layer)
 
 cdef class Controller(Component):
     cdef public object _block_plans, _buf_of, _bufs, _cores_of, _ends, _fanouts, _fills, _first_private

@@ -404,27 +404,28 @@ _CMD_READ, _CMD_WRITE, _CMD_COMPUTE, _DC_NONE = Cmd.READ, Cmd.WRITE, Cmd.COMPUTE
 _HOPS, _STAGE, _READ = 0, 1, 2
 
 
-#: how :func:`_book_end` calls a component's ``book`` (a block plan's ``kind``)
-_BOOK_ANY, _BOOK_SRAM, _BOOK_NOC = 0, 1, 2
+#: a block plan's ``kind`` of a hop's component (:func:`_book_kind`): an SRAM, the NoC, or neither
+_BOOK_OTHER, _BOOK_SRAM, _BOOK_NOC = 0, 1, 2
 
 
 def _book_kind(comp) -> int:
-    """A block plan's ``kind`` for ``comp``: the SRAM's and the NoC's ``book`` are called at C level."""
-    return _BOOK_SRAM if isinstance(comp, Sram) else _BOOK_NOC if isinstance(comp, Noc) else _BOOK_ANY
+    """A block plan's ``kind`` for ``comp``: :data:`_BOOK_SRAM` or :data:`_BOOK_NOC` when it books with
+    the SRAM's or the NoC's ``book`` (not a stand-in that set it to None), else :data:`_BOOK_OTHER` (the
+    block is then booked hop by hop)."""
+    if getattr(comp, "book", None) is None:
+        return _BOOK_OTHER
+    return _BOOK_SRAM if isinstance(comp, Sram) else _BOOK_NOC if isinstance(comp, Noc) else _BOOK_OTHER
 
 
 # @cython.locals(sram=Sram, noc=Noc)
-def _book_end(comp, kind: int, book, cmd: Cmd, a: int, n: int, s, d, t: int, layer: int) -> int:
-    """``book(cmd, a, n, s, d, t, layer)``'s end (``book``: ``comp``'s bound ``book``; :func:`_book_kind`'s
-    ``kind`` of ``comp``): in the compiled build a C call of the SRAM's or the NoC's ``book``, not a
-    Python call of the bound method."""
+def _book_end(comp, kind: int, cmd: Cmd, a: int, n: int, s, d, t: int, layer: int) -> int:
+    """``comp.book(cmd, a, n, s, d, t, layer)``'s end, ``comp`` an SRAM (``kind`` :data:`_BOOK_SRAM`) or
+    the NoC: in the compiled build a C call of its class's ``book`` (as Python, the same call)."""
     if kind == _BOOK_SRAM:
         sram = comp
         return sram.book(cmd, a, n, s, d, t, layer)[0]
-    if kind == _BOOK_NOC:
-        noc = comp
-        return noc.book(cmd, a, n, s, d, t, layer)[0]
-    return book(cmd, a, n, s, d, t, layer)[0]
+    noc = comp
+    return noc.book(cmd, a, n, s, d, t, layer)[0]
 
 
 def _overlaps(a: list[tuple[int, int]], lo: int, hi: int) -> bool:
@@ -1221,13 +1222,13 @@ class Controller(Component):
     def _block_plan(self, src: int, dst: int, core: int, dc: DataClass, layer: int) -> tuple | None:
         """The hops of one block on :meth:`route` ``(src, dst, core)`` of data class ``dc`` and
         layer ``layer``, in the form :meth:`_book_block` books them in one call (built once per
-        key): ``(_HOPS, comp, book, kind, is_read, address selector, src, dst, flow key, last)``,
-        ``(_STAGE, buffer, mem, book, kind, write's flow key, read's flow key, last)``,
-        ``(_READ, buffer, mem, book, kind, flow key, last)``; ``kind`` says how :func:`_book_end` calls
-        ``book`` (:data:`_BOOK_SRAM`, :data:`_BOOK_NOC`: at C level in the compiled build). ``last``: no later hop of the block
-        is on that component, so its hop is handed to the layer-only sinks there (see
-        :meth:`_book_block`). None when a component has no ``book`` or is not a :class:`Component`
-        (a test double): the block is then booked hop by hop (:meth:`Recorder.booked`)."""
+        key): ``(_HOPS, comp, kind, is_read, address selector, src, dst, flow key, last)``,
+        ``(_STAGE, buffer, mem, kind, write's flow key, read's flow key, last)``,
+        ``(_READ, buffer, mem, kind, flow key, last)``; ``kind`` (:func:`_book_kind`) says which class's
+        ``book`` :func:`_book_end` calls. ``last``: no later hop of the block is on that component, so its
+        hop is handed to the layer-only sinks there (see :meth:`_book_block`). None when a component is
+        neither an SRAM nor the NoC, or has no ``book`` (a test double): the block is then booked hop by
+        hop (:meth:`Recorder.booked`)."""
         key = (src, dst, core, dc, layer)
         try:
             return self._block_plans[key]
@@ -1238,19 +1239,17 @@ class Controller(Component):
         for kind, x in self.route(src, dst, core):
             if kind == _HOPS:
                 for comp, cmd, a, s, d in x:
-                    out.append([_HOPS, comp, getattr(comp, "book", None), _book_kind(comp), cmd is _CMD_READ, a, s,
-                                d, (s, d, dci, layer)])
+                    out.append([_HOPS, comp, _book_kind(comp), cmd is _CMD_READ, a, s, d, (s, d, dci, layer)])
             else:
                 mem = self._bufs[x]
                 name = mem.name
                 if kind == _STAGE:
-                    out.append([_STAGE, x, mem, getattr(mem, "book", None), _book_kind(mem), ("noc", name, dci, layer),
-                                (name, "noc", dci, layer)])
+                    out.append([_STAGE, x, mem, _book_kind(mem), ("noc", name, dci, layer), (name, "noc", dci, layer)])
                 else:
-                    out.append([_READ, x, mem, getattr(mem, "book", None), _book_kind(mem), (name, "noc", dci, layer)])
+                    out.append([_READ, x, mem, _book_kind(mem), (name, "noc", dci, layer)])
         plan = None
         comps = [e[1] if e[0] == _HOPS else e[2] for e in out]
-        if all(e[3 if e[0] != _HOPS else 2] is not None for e in out) and all(isinstance(c, Component) for c in comps):
+        if all(e[3 if e[0] != _HOPS else 2] != _BOOK_OTHER for e in out):
             plan = tuple(tuple(e) + (all(c is not comps[i] for c in comps[i + 1:]),) for i, e in enumerate(out))
         self._block_plans[key] = plan
         return plan
@@ -1277,8 +1276,8 @@ class Controller(Component):
         for e in plan:
             kind = e[0]
             if kind == _HOPS:
-                _, comp, book, bk, is_read, a, s, d, key, last = e
-                t = _book_end(comp, bk, book, _CMD_READ if is_read else _CMD_WRITE,
+                _, comp, bk, is_read, a, s, d, key, last = e
+                t = _book_end(comp, bk, _CMD_READ if is_read else _CMD_WRITE,
                               ga if a == 1 else (la if a == 2 else 0), n, s, d, t, layer)
                 k += 1
                 cp = comp
@@ -1291,7 +1290,7 @@ class Controller(Component):
                     cv[WRITE_BYTES] += n
                 flows[key] = flows.get(key, 0) + n
             elif kind == _STAGE:  # _staged, inline
-                _, x, comp, book, bk, kw, kr, last = e
+                _, x, comp, bk, kw, kr, last = e
                 slots = self._slot_free[x]
                 free = min(slots)
                 j = slots.index(free)  # the first of the earliest-free slots
@@ -1302,23 +1301,23 @@ class Controller(Component):
                 name = comp.name
                 cp = comp
                 cv = cp._cv
-                t = _book_end(comp, bk, book, _CMD_WRITE, sa, n, "noc", name, t, layer)
+                t = _book_end(comp, bk, _CMD_WRITE, sa, n, "noc", name, t, layer)
                 cv[WRITES] += 1
                 cv[WRITE_BYTES] += n
                 flows[kw] = flows.get(kw, 0) + n
-                t = _book_end(comp, bk, book, _CMD_READ, sa, n, name, "noc", t, layer)
+                t = _book_end(comp, bk, _CMD_READ, sa, n, name, "noc", t, layer)
                 cv[READS] += 1
                 cv[READ_BYTES] += n
                 flows[kr] = flows.get(kr, 0) + n
                 slots[j] = t
                 k += 2
             else:  # _READ: a resident read; a slice larger than its tensor (im2col) re-reads the tensor's bytes
-                _, x, comp, book, bk, key, last = e
+                _, x, comp, bk, key, last = e
                 cp = comp
                 cv = cp._cv
                 name = comp.name
                 for a, m in (_wrapped(base, span, offset, n) if span else ((ga, n),)):
-                    t = _book_end(comp, bk, book, _CMD_READ, a, m, name, "noc", t, layer)
+                    t = _book_end(comp, bk, _CMD_READ, a, m, name, "noc", t, layer)
                     k += 1
                     cv[READS] += 1
                     cv[READ_BYTES] += m

@@ -1,0 +1,50 @@
+"""Which components a block plan books with a C-level ``book`` call (session 28, ``_book_kind``): the
+SRAM and the NoC; a stand-in whose ``book`` is None, or any other component, gets none (its
+blocks are booked hop by hop through the recorder)."""
+
+from __future__ import annotations
+
+import simpy
+
+from tests.hw.test_controller import Fixed
+from tests.hw.test_noc_by_hand import LINE
+from tlmsim.engine.recorder import Recorder
+from tlmsim.engine.transaction import Cmd
+from tlmsim.hw import controller as ctl
+from tlmsim.hw.noc import Noc
+from tlmsim.hw.sram import Sram
+from tlmsim.platform import load_platform
+from tlmsim.platform.noc import NocConfig
+
+
+def test_book_kinds():
+    env, rec = simpy.Environment(), Recorder()
+    plat = load_platform("ddr4-baseline", [])
+    noc = Noc(name="noc", env=env, recorder=rec, config=NocConfig(**LINE), accel_clock_mhz=500)
+    assert ctl._book_kind(noc) == ctl._BOOK_NOC == 2
+    fixed = Fixed(name="f", env=env, recorder=rec, latency_ps=1)
+    assert ctl._book_kind(fixed) == ctl._BOOK_OTHER == 0
+    assert ctl._book_kind(object()) == ctl._BOOK_OTHER
+
+    class NoBook(Noc):
+        book = None
+
+    nb = NoBook(name="nb", env=env, recorder=Recorder(), config=NocConfig(**LINE), accel_clock_mhz=500)
+    assert ctl._book_kind(nb) == ctl._BOOK_OTHER
+    sram = next(c for c in _components(plat).values() if isinstance(c, Sram))
+    assert ctl._book_kind(sram) == ctl._BOOK_SRAM == 1
+
+
+def _components(plat):
+    from tlmsim.soc.run import simulate
+    from tlmsim.workload import load_workload
+
+    return simulate(plat, load_workload("digits-snn", seed=0), seed=0).components
+
+
+def test_book_end_returns_the_end_of_the_components_own_booking():
+    env, rec = simpy.Environment(), Recorder()
+    noc = Noc(name="noc", env=env, recorder=rec, config=NocConfig(**LINE), accel_clock_mhz=500)
+    # e0 -> e2, 64 B = 4 flits at 0 (tests/hw/test_noc_one_link_s17.py): the tail arrives at cycle 10
+    assert ctl._book_end(noc, ctl._BOOK_NOC, Cmd.WRITE, 0, 64, "e0", "e2", 0, 0) == 10 * 1000
+    assert noc.stats.c["transfers"] == 1
