@@ -26,6 +26,12 @@ def test_book_kinds():
     assert ctl._book_kind(fixed) == ctl._BOOK_OTHER == 0
     assert ctl._book_kind(object()) == ctl._BOOK_OTHER
 
+    class Booking(Fixed):  # a component with a book that is neither an SRAM nor the NoC
+        def book(self, *args):
+            return 0, 0
+
+    assert ctl._book_kind(Booking(name="b", env=env, recorder=Recorder(), latency_ps=1)) == ctl._BOOK_OTHER
+
     class NoBook(Noc):
         book = None
 
