@@ -11,6 +11,7 @@ from _tlmsim_compiled.engine_component cimport Component
 # names, the address mapping, the currents and voltages) Python objects as in the spec.
 # (global bank, row) as one int key of _Txn.rows: gb << _ROW_KEY | row, shifted in C
 cdef long long _ROW_KEY
+cdef inline long long _row_key(long long gb, long long row)
 
 cdef class _Spec:
     cdef public long long tck_ps, channels, ranks, bankgroups, banks_per_group, rows, columns, bus_width_bits

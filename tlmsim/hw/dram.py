@@ -127,6 +127,11 @@ _HAND_ROWS = 1 << 16
 _CMD_READ, _CMD_WRITE = Cmd.READ, Cmd.WRITE  # looked up once (an Enum class attribute costs a __getattr__ hook)
 #: a (global bank, row) pair as one int key, ``gb << _ROW_KEY | row`` (_Txn.rows; a row number is below 2**32)
 _ROW_KEY = 32
+
+
+def _row_key(gb: int, row: int) -> int:
+    """The key of bank ``gb``'s row ``row`` in _Txn.rows (an inline C function in the compiled build)."""
+    return (gb << _ROW_KEY) | row
 _NORMAL = simpy.events.NORMAL  #: the priority of a triggered event (simpy.Event.succeed's)
 
 
@@ -214,7 +219,7 @@ class _Txn:
         #: bursts are in one bank group of one rank, max(tCCD_S, burst) when they are in several
         #: bank groups of one rank, else the burst (set by Dram.submit)
         self.gap = 0
-        #: a read: (global bank, row) as ``gb << _ROW_KEY | row`` -> its bursts there not yet served (set by
+        #: a read: (global bank, row) as ``_row_key(gb, row)`` -> its bursts there not yet served (set by
         #: Dram.submit; an int key: nothing to build or hash but the int)
         self.rows: dict[int, int] | None = None
 
@@ -493,7 +498,7 @@ class Dram(Component):
         rbg_of = self._rbg_of
         touched: list[int] = []
         rbgs: set[int] = set()
-        keys: dict[int, int] = {}  # (global bank, row) as gb << _ROW_KEY | row -> bursts
+        keys: dict[int, int] = {}  # (global bank, row) as _row_key(gb, row) -> bursts
         seq = self._seq
         # one decode per run of bursts that differ only in the column field (the whole run when
         # the column field is the lowest: a block within a row)
@@ -511,7 +516,7 @@ class Dram(Component):
                 self._advance(ch, t)
                 touched.append(ch)
             rbgs.add(rbg_of[gb])
-            key = (gb << _ROW_KEY) | row
+            key = _row_key(gb, row)
             keys[key] = keys.get(key, 0) + k
             if k == 1:
                 seq += 1
@@ -790,7 +795,7 @@ class Dram(Component):
     # @cython.locals(chan=_Chan, tx=_Txn, req=_Req, n=cython.longlong)
     def _read_left(self, chan: _Chan, tx: _Txn, req: _Req) -> None:
         """Burst ``req`` of read ``tx`` is served (read or forwarded)."""
-        tx.rows[(req.gb << _ROW_KEY) | req.row] -= 1
+        tx.rows[_row_key(req.gb, req.row)] -= 1
         n = chan.reads_left[tx] - 1
         if n:
             chan.reads_left[tx] = n
@@ -1064,7 +1069,7 @@ class Dram(Component):
                 self._rank_q[r] -= 1
                 n += 1
                 tx = req.txn
-                tx.rows[(gb << _ROW_KEY) | req.row] -= 1
+                tx.rows[_row_key(gb, req.row)] -= 1
                 m = reads_left[tx] - 1
                 if m:
                     reads_left[tx] = m
@@ -1540,7 +1545,7 @@ class Dram(Component):
         cv[_N_BURSTS] += n
         cv[_N_ROW_HITS] += n
         cv[BUSY_PS] += n * self.spec.burst_cycles * self._tck
-        tx.rows[(gb << _ROW_KEY) | row] -= n
+        tx.rows[_row_key(gb, row)] -= n
         m = reads_left[tx] - n
         if m:
             reads_left[tx] = m
@@ -1556,7 +1561,7 @@ class Dram(Component):
     def _served_n(self, reads_left: dict, tx: _Txn, gb: int, row: int, n: int) -> None:
         """``n`` bursts of read ``tx`` in row ``row`` of bank ``gb`` are served: fewer left there
         and on the channel (``reads_left``)."""
-        tx.rows[(gb << _ROW_KEY) | row] -= n
+        tx.rows[_row_key(gb, row)] -= n
         m = reads_left[tx] - n
         if m:
             reads_left[tx] = m
