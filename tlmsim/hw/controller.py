@@ -1573,31 +1573,65 @@ class Controller(Component):
                 self.waiting[self._loader_name(li)] = (f"the store {mv.after} it depends on", li, tile.index)
                 yield self._signal(mv.after)
 
+    def _mover(self, src: int, dst: int, move: Move, l1_addr: int, layer: int, tile: int, core: int = 0):
+        """:meth:`transfer`'s generator, or for a one-block move (most moves) the one lane it
+        would run (:meth:`_lane`) without the frame around it: the same events."""
+        n = move.nbytes
+        if 0 < n <= self.chunk:
+            return self._lane(src, dst, move, ((0, n),), l1_addr, layer, tile, None, core, None)
+        return self.transfer(src, dst, move, l1_addr, layer, tile, core=core)
+
     def _loader(self, plan: LayerPlan, free: _Queue, ready: _Queue, halves: list[_Half], li: int):
+        """Per tile: :meth:`_take_half`, :meth:`_wait_stores`, :meth:`_wait_resident`, then its
+        loads (:meth:`_parallel` of :meth:`_mover`); inline here, each wait's generator made
+        only when there is something to wait for (the same events in the same order)."""
         env = self.env
+        waiting = self.waiting
+        me = self._loader_name(li)
+        l1 = len(self._ends) - 1
         for tile in plan.tiles:
-            t0 = env.now
-            hi = yield from self._take_half(free, halves, tile, li)
-            self.stall("l1_full", env.now - t0, li)
-            t0 = env.now
-            yield from self._wait_stores(tile, li)
-            self.stall("dependency", env.now - t0, li)
-            t0 = env.now
-            self.waiting[self._loader_name(li)] = ("resident data arriving in its level", li, tile.index)
-            yield from self._wait_resident(tile, li)
-            self.stall("resident_data", env.now - t0, li)
-            self.waiting[self._loader_name(li)] = ("its DMA loads (DRAM/NoC/levels/L1)", li, tile.index)
-            gens, offset, l1 = [], 0, len(self._ends) - 1
-            for mv in tile.loads:
-                gens.append(self.transfer(self.position(mv), l1, mv, halves[hi].base + offset, li, tile.index))
-                offset += mv.nbytes
-            yield from self._parallel(gens)
+            ti = tile.index
+            loads = tile.loads
+            t0 = env._now
+            waiting[me] = ("a free L1 half (queue 'l1 halves')", li, ti)
+            hi = yield free.get()
+            h = halves[hi]
+            if tile.load_bytes and h.base + tile.load_bytes > h.out_lo and not h.drained.triggered:
+                waiting[me] = (f"outputs draining out of L1 half {hi}", li, ti)
+                yield h.drained
+            self.stall("l1_full", env._now - t0, li)
+            t0 = env._now
+            for mv in loads:
+                if mv.after is not None:
+                    waiting[me] = (f"the store {mv.after} it depends on", li, ti)
+                    yield self._signal(mv.after)
+            self.stall("dependency", env._now - t0, li)
+            t0 = env._now
+            waiting[me] = ("resident data arriving in its level", li, ti)
+            if self._fills.get(li):
+                yield from self._wait_resident(tile, li)
+                self.stall("resident_data", env._now - t0, li)
+            waiting[me] = ("its DMA loads (DRAM/NoC/levels/L1)", li, ti)
+            offset = h.base
+            if len(loads) == 1:
+                mv = loads[0]
+                yield from self._mover(self.position(mv), l1, mv, offset, li, ti)
+            elif loads:
+                gens = []
+                for mv in loads:
+                    gens.append(self._mover(self.position(mv), l1, mv, offset, li, ti))
+                    offset += mv.nbytes
+                group = _Lanes(self, gens[1:], False)  # _parallel, inline
+                yield from gens[0]
+                yield group.join()
             ready.put((tile, hi))
 
     def _compute(self, plan: LayerPlan, free: _Queue, ready: _Queue, outq: _Queue,
                  halves: list[_Half], rec: LayerRecord, li: int, core: int = 0, ntiles: int | None = None):
         env, pe, l1 = self.env, self.pes[core], self.l1s[core]
         me = "compute" if self.ncores == 1 else f"compute {core}"
+        rec_new, rec_complete, booked = self.recorder.new_transaction, self.recorder.complete, self.recorder.booked
+        l1_name, pe_name = l1.name, pe.name
         for _ in range(len(plan.tiles) if ntiles is None else ntiles):
             t0 = env.now
             self.waiting[me] = ("a loaded tile (queue 'ready tiles')", li, -1)
@@ -1611,20 +1645,20 @@ class Controller(Component):
             pe.stall("waiting_for_output_buffer", env.now - t0, li)
             self.waiting[me] = ("the PE array", li, tile.index)
             nread = tile.load_bytes
-            now = env.now
+            now = env._now
             operands_ps = now
-            if nread:  # the array streams its operands out of L1 while it computes
+            if nread:  # the array streams its operands out of L1 while it computes (_chain of one hop)
                 dc = tile.loads[0].data_class if len(tile.loads) == 1 else _DC_NONE
-                operands_ps = self._chain(now, ((l1, _CMD_READ, h.base, l1.name, pe.name),), dc, nread, li, tile.index)
-            txn = self.recorder.new_transaction(_CMD_COMPUTE, _DC_NONE, 0, 0, self.name, pe.name,
-                                                now_ps=now, layer=li, tile=tile.index, cycles=tile.compute_cycles)
-            yield from pe.compute(txn, tile, operands_ps, plan)
-            self.recorder.complete(txn, env.now)
+                operands_ps = booked(l1, _CMD_READ, dc, h.base, nread, l1_name, pe_name, now, li, tile.index, -1)
+            txn = rec_new(_CMD_COMPUTE, _DC_NONE, 0, 0, self.name, pe_name,
+                          now_ps=now, layer=li, tile=tile.index, cycles=tile.compute_cycles)
+            yield pe.start(txn, tile, operands_ps, plan)  # pe.compute(...), its one timeout here
+            pe.finish(txn, tile, now)
+            rec_complete(txn, env._now)
             if tile.stores:
                 lo = h.top - tile.store_bytes
                 dc = tile.stores[0].data_class if len(tile.stores) == 1 else _DC_NONE
-                end = self._chain(env.now, ((l1, _CMD_WRITE, lo, pe.name, l1.name),), dc, tile.store_bytes, li,
-                                  tile.index)
+                end = booked(l1, _CMD_WRITE, dc, lo, tile.store_bytes, pe_name, l1_name, env._now, li, tile.index, -1)
                 h.out_lo, h.drained = lo, env.event()
                 if end > env.now:
                     yield env.timeout(end - env.now)
@@ -1653,7 +1687,7 @@ class Controller(Component):
             self.waiting[me] = ("its DMA stores (L1/NoC/levels/DRAM)", li, tile.index)
             gens, offset, l1 = [], h.top - tile.store_bytes, len(self._ends) - 1
             for mv in tile.stores:
-                gens.append(self.transfer(l1, self.position(mv), mv, offset, li, tile.index, core=core))
+                gens.append(self._mover(l1, self.position(mv), mv, offset, li, tile.index, core))
                 offset += mv.nbytes
             yield from self._parallel(gens)
             for mv in tile.stores:

@@ -70,7 +70,6 @@ class PeArray(Component):
         #: the functional model (verification mode), or None
         self.functional = None
 
-    # @cython.locals(cv=cython.longlong[::1])
     def compute(self, txn: Transaction, tile: Tile, operands_ready_ps: int | None = None,
                 plan=None) -> Generator[simpy.Event, object, None]:
         """Run ``tile`` (of layer ``plan``). Starts now; the array is busy for
@@ -79,14 +78,25 @@ class PeArray(Component):
         until they are (stall ``l1_bandwidth``). In verification mode the functional
         model computes the tile and ``txn.data`` is the output block it completes."""
         start = self.env.now
+        yield self.start(txn, tile, operands_ready_ps, plan)
+        self.finish(txn, tile, start)
+
+    def start(self, txn: Transaction, tile: Tile, operands_ready_ps: int | None = None, plan=None) -> simpy.Event:
+        """:meth:`compute`'s first half: the timeout it waits for (the controller yields it
+        itself, without a generator per tile); :meth:`finish` once it has fired."""
+        start = self.env._now
         if self.functional is not None:
             txn.data = self.functional.execute(plan, tile)
-        compute_ps = tile.compute_cycles * self.period_ps
-        end = start + compute_ps
+        end = start + tile.compute_cycles * self.period_ps
         if operands_ready_ps is not None and operands_ready_ps > end:
             self.stall("l1_bandwidth", operands_ready_ps - end, txn.layer, start_ps=end)
             end = operands_ready_ps
-        yield self.env.timeout(end - start)
+        return self.env.timeout(end - start)
+
+    # @cython.locals(cv=cython.longlong[::1])
+    def finish(self, txn: Transaction, tile: Tile, start: int) -> None:
+        """:meth:`compute`'s second half: ``tile``'s counts and its record (it began at ``start``)."""
+        compute_ps = tile.compute_cycles * self.period_ps
         cv = self._cv
         cv[_TILES] += 1
         cv[_COMPUTE_CYCLES] += tile.compute_cycles
