@@ -82,19 +82,17 @@ def fold_sums(x: np.ndarray, R: int) -> np.ndarray:
     return x.reshape(T, M, f, R).sum(axis=3, dtype=np.int32)
 
 
-def spike_bits(fmt: str, a: np.ndarray, *, run_bits: int = 4) -> int:
+#: bits of an RLE run field (:class:`tlmsim.dataflow.formats.SpikeCodec`'s default)
+RUN_BITS = 4
+
+
+def spike_bits(fmt: str, a: np.ndarray, *, run_bits: int = RUN_BITS) -> int:
     """Exact size in bits of the ``(T, N)`` bool tile ``a`` in spike format ``fmt``
     (default field widths of :class:`tlmsim.dataflow.formats.SpikeCodec`), computed
     without encoding. Tested against the codec."""
     T, N = a.shape
     if fmt == "bitmap":
         return T * N
-    nnz = int(np.count_nonzero(a))
-    count_bits = bits_for(T * N + 1)
-    if fmt == "aer":
-        return count_bits + nnz * (bits_for(T) + bits_for(N))
-    if fmt == "csr":
-        return count_bits + (T + 1) * bits_for(nnz + 1) + nnz * bits_for(N)
     if fmt == "rle":
         esc = (1 << run_bits) - 1
         ones = np.flatnonzero(a)
@@ -102,14 +100,85 @@ def spike_bits(fmt: str, a: np.ndarray, *, run_bits: int = 4) -> int:
             return 0
         runs = np.diff(ones, prepend=-1) - 1
         return run_bits * int((runs // esc).sum() + ones.size)
+    return format_bits(fmt, T, N, int(np.count_nonzero(a)), 0)
+
+
+def format_bits(fmt: str, T: int, N: int, nnz: int, rle: int) -> int:
+    """:func:`spike_bits` of a ``(T, N)`` tile with ``nnz`` spikes, from those counts; ``rle``:
+    its RLE size (which depends on where the spikes are), returned for ``"rle"``."""
+    if fmt == "bitmap":
+        return T * N
+    if fmt == "rle":
+        return rle
+    count_bits = bits_for(T * N + 1)
+    if fmt == "aer":
+        return count_bits + nnz * (bits_for(T) + bits_for(N))
+    if fmt == "csr":
+        return count_bits + (T + 1) * bits_for(nnz + 1) + nnz * bits_for(N)
     raise ValueError(f"unknown spike format {fmt!r}; allowed: {', '.join(SPIKE_FORMATS)}, auto")
+
+
+#: spikes per tile above which :func:`grouped_bits` sizes tile by tile (measured: docs/performance.md,
+#: "Session 29")
+GROUPED_SPIKES = 512
+
+
+def grouped_bits(formats: tuple[str, ...], x: np.ndarray, cols: np.ndarray, sizes: np.ndarray, *,
+                 run_bits: int = RUN_BITS) -> tuple[list[tuple[str, int]], np.ndarray]:
+    """:func:`best_bits` (:func:`spike_bits` with one format) of many tiles at once: tile ``g`` is
+    ``x[:, :, cols[o:o + sizes[g]]].reshape(T, -1)`` of the bool ``(T, M, K)`` ``x``, ``o`` the sum
+    of the sizes before it (consecutive groups of ``cols``). Returns (per tile its format and
+    bits, per tile its spikes as int64), from a few calls over every tile instead of a few per tile."""
+    T, M, _ = x.shape
+    n = len(sizes)
+    sizes = np.asarray(sizes, dtype=np.int64)
+    width = len(cols)
+    sub = x[:, :, cols]
+    if width and np.count_nonzero(sub) > GROUPED_SPIKES * n:
+        # many spikes per tile: tile by tile is cheaper (a few passes over a tile's spikes, where
+        # the calls below make about ten); the same rule (tests/dataflow/test_grouped_bits_s29.py)
+        out, nnz, o = [], np.zeros(n, dtype=np.int64), 0
+        for g, size in enumerate(sizes.tolist()):
+            a = sub[:, :, o:o + size].reshape(T, -1)
+            o += size
+            out.append(best_bits(formats, a, run_bits=run_bits) if len(formats) > 1
+                       else (formats[0], spike_bits(formats[0], a, run_bits=run_bits)))
+            nnz[g] = np.count_nonzero(a)
+        return out, nnz
+    ones = np.flatnonzero(sub) if width else np.zeros(0, dtype=np.int64)
+    row, col = np.divmod(ones, max(width, 1))  # row = t * M + m, col: the place in cols
+    first = np.cumsum(sizes) - sizes  # each tile's first place in cols
+    g = np.repeat(np.arange(n), sizes)[col]  # each one's tile
+    nnz = np.bincount(g, minlength=n)
+    rle = np.zeros(n, dtype=np.int64)
+    if "rle" in formats and len(ones):
+        # each tile's ones in its own row-major order: row * size + (col - first) (a stable sort by
+        # tile keeps each tile's in order); a one's gap is the zeros before it in its tile
+        order = np.argsort(g.astype(np.uint16) if n < 1 << 16 else g, kind="stable")
+        g = g[order]
+        pos = row[order] * sizes[g] + col[order] - first[g]
+        gaps = np.empty_like(pos)
+        gaps[1:] = pos[1:] - pos[:-1] - 1
+        new = np.flatnonzero(np.concatenate(([True], g[1:] != g[:-1])))  # a tile's first one: its place
+        gaps[new] = pos[new]
+        esc = (1 << run_bits) - 1
+        rle = run_bits * (np.bincount(g, weights=gaps // esc, minlength=n).astype(np.int64) + nnz)
+    out = []
+    for size, nz, rl in zip(sizes.tolist(), nnz.tolist(), rle.tolist()):
+        bits = [format_bits(f, T, M * size, nz, rl) for f in formats]
+        j = bits.index(min(bits))  # the smallest, ties: the earlier
+        out.append((formats[j], bits[j]))
+    return out, nnz
 
 
 def best_bits(formats: tuple[str, ...], a: np.ndarray, *, run_bits: int = 4) -> tuple[str, int]:
     """The smallest of ``formats`` for tile ``a`` (ties: the earlier one) and its size."""
+    T, N = a.shape
+    nnz = int(np.count_nonzero(a))  # counted once for every format (format_bits)
+    rle = spike_bits("rle", a, run_bits=run_bits) if nnz and "rle" in formats else 0
     best = None
     for f in formats:
-        b = spike_bits(f, a, run_bits=run_bits)
+        b = format_bits(f, T, N, nnz, rle)
         if best is None or b < best[1]:
             best = (f, b)
     return best

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tlmsim.dataflow.activity import best_bits, spike_bits
+from tlmsim.dataflow.activity import best_bits, grouped_bits, spike_bits
 from tlmsim.dataflow.systolic import GemmCandidate, Step, SystolicDataflow
 from tlmsim.dataflow.tiling import bits_to_bytes, ceil_div
 from tlmsim.errors import MappingError
@@ -129,17 +129,31 @@ class Ptb(SystolicDataflow):
             nr, mm = min(R, N - n0), min(mp, M - m0)
             wrows = None if blocks.dense else blocks.row_counts(n0, nr)
             streamed = False  # partial sums to drain: some chunk streamed an input
+            key = (m0, mm, kc, None if wrows is None else n0)
+            got = cache.get(key)
+            if got is None:
+                wlive = None if wrows is None else wrows > 0
+                if self.skip:
+                    chunks = self._chunks(act, m0, mm, kc, wlive, cache)
+                else:
+                    chunks = [self._chunk(act, m0, mm, c * kc, min(K, (c + 1) * kc),
+                                          None if wlive is None else wlive[c * kc:(c + 1) * kc]) for c in range(kch)]
+                # per chunk its live inputs and their nonzero weights into the block, in two calls
+                live_all = np.concatenate([ch[1] for ch in chunks])
+                starts = np.arange(0, K, kc)
+                nls = np.add.reduceat(live_all, starts, dtype=np.int64).tolist()
+                nnzs = [None] * kch if wrows is None else \
+                    np.add.reduceat(np.where(live_all, wrows, 0), starts, dtype=np.int64).tolist()
+                got = cache[key] = (chunks, nls, nnzs)
+            chunks, nls, nnzs = got
             for c in range(kch):
                 k0, k1 = c * kc, min(K, (c + 1) * kc)
-                key = (m0, mm, k0, k1, None if wrows is None else n0)
-                if key not in cache:
-                    cache[key] = self._chunk(act, m0, mm, k0, k1, None if wrows is None else wrows[k0:k1] > 0)
-                stream, live, spikes, tag_read, tag_moved, fmt, s_bytes = cache[key]
+                stream, live, spikes, tag_read, tag_moved, fmt, s_bytes = chunks[c]
                 last = c == kch - 1
                 streamed |= stream > 0
                 cycles = max(stream + (skew if last and streamed else 0), self.tag_cycles(tag_read))
-                nnz = None if wrows is None else int(wrows[k0:k1][live].sum())
-                nl = int(live.sum())
+                nnz = nnzs[c]
+                nl = nls[c]
                 dense = mm * (k1 - k0) * nr * T
                 steps.append(Step(
                     t0=0, t1=T, n0=n0, nc=nr, m0=m0, mm=mm, k0=k0, k1=k1, cycles=cycles,
@@ -176,6 +190,61 @@ class Ptb(SystolicDataflow):
         # a tile streaming no input moves no spikes; it counts under the configured format
         fmt, bits = self._format(x[:, :, live].reshape(T, -1)) if nl else (self.SPIKE_FORMATS[0], 0)
         return stream, live, int(x[:, :, live].sum()), tag_read, tag_moved, fmt, bits_to_bytes(bits)
+
+    def _chunks(self, act, m0: int, mm: int, kc: int, wlive: np.ndarray | None, cache: dict | None = None) -> list[tuple]:
+        """:meth:`_chunk` with skipping of every reduction chunk ``[k0, k0 + kc)`` of one pixel
+        group at once (``wlive``: the inputs with a nonzero weight into the block, over the
+        whole reduction): the same tuples, from whole-reduction arrays instead of a few dozen
+        small ones per chunk (tests/dataflow/test_ptb_chunks_s29.py compares them). ``cache``
+        keeps what does not depend on ``wlive`` for the pixel group's other channel blocks."""
+        T, W, nwin, P = self.workload.timesteps, self.window, self.windows, self.parallel
+        key = ("activity", m0, mm)
+        pre = None if cache is None else cache.get(key)
+        if pre is None:
+            x = act.x[:, m0:m0 + mm, :]  # (T, mm, K)
+            K = x.shape[2]
+            a = x if nwin * W == T else np.pad(x, ((0, nwin * W - T), (0, 0), (0, 0)))
+            tw = a.reshape(nwin, W, mm, K).any(axis=1)  # (TWs, pixels, inputs): the column activity
+            rounds = []
+            for r0 in range(0, nwin, P):  # per round: the inputs active in it, their column masks as bytes
+                masks = tw[r0:r0 + P].reshape(-1, K)  # (columns, inputs)
+                rounds.append((masks.any(axis=0), np.ascontiguousarray(np.packbits(masks, axis=0).T),
+                               self._round_len(r0)))
+            pre = (x, tw.any(axis=(0, 1)), rounds)
+            if cache is not None:
+                cache[key] = pre
+        x, active, rounds = pre
+        K = x.shape[2]
+        starts = np.arange(0, K, kc)
+        n = len(starts)
+        cid = np.arange(K) // kc  # each input's chunk
+        live = active & wlive if wlive is not None else active.copy()
+        nl = np.add.reduceat(live, starts, dtype=np.int64)
+        stream = np.zeros(n, dtype=np.int64)
+        for on, packed, length in rounds:  # pair_slots of each chunk's inputs active in the round
+            idx = np.flatnonzero(live & on)  # in stream order
+            slots = np.bincount(cid[idx], minlength=n)
+            if self.pack and len(idx) > 1:
+                # consecutive active inputs of one chunk whose masks do not overlap; in a run of L
+                # such neighbours the greedy scan forms (L + 1) // 2 pairs
+                ci = cid[idx]
+                compat = ~(packed[idx[:-1]] & packed[idx[1:]]).any(axis=1) & (ci[:-1] == ci[1:])
+                d = np.diff(np.concatenate(([0], compat.astype(np.int8), [0])))
+                first = np.flatnonzero(d == 1)
+                runs = np.flatnonzero(d == -1) - first
+                slots -= np.bincount(ci[first], weights=(runs + 1) // 2, minlength=n).astype(np.int64)
+            stream += slots * length
+        # the spikes streamed: each chunk's live inputs of the pixel group, all timesteps
+        formats, spikes = grouped_bits(self.SPIKE_FORMATS, x, np.flatnonzero(live), nl)
+        fmts = self.SPIKE_FORMATS
+        out = []
+        nwp = min(nwin, P) * mm
+        for k0, nli, sp, st, fb in zip(starts.tolist(), nl.tolist(), spikes.tolist(), stream.tolist(), formats):
+            k1 = min(K, k0 + kc)
+            # a tile streaming no input moves no spikes; it counts under the configured format
+            fmt, bits = fb if nli else (fmts[0], 0)
+            out.append((st, live[k0:k1], sp, (k1 - k0) + nli * nwp, k1 - k0, fmt, bits_to_bytes(bits)))
+        return out
 
     def _round_len(self, r0: int) -> int:
         """Cycles of one slot in the round of TWs starting at ``r0``: its longest TW."""

@@ -42,7 +42,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tlmsim.dataflow.activity import Im2col, best_bits
+from tlmsim.dataflow.activity import Im2col, grouped_bits
 from tlmsim.dataflow.systolic import Step, StepTotals
 from tlmsim.dataflow.tiling import bits_to_bytes, ceil_div
 from tlmsim.dataflow.ws import ChunkFolds, WsStreaming, compact_folds
@@ -105,16 +105,32 @@ class SpikeX(WsStreaming):
         moved = (g1 - g0) + tag_cum[g1] - tag_cum[g0]
         return moved + elements, moved
 
-    def _fold_spikes(self, act: Im2col, cf: ChunkFolds, folds: np.ndarray, cache: dict) -> tuple[str, int]:
-        """Format and bytes of the spikes a tile streams with skipping: the rows of the
-        folds it streams only (the tags say the others are silent), all timesteps, in the
-        smallest allowed format (ties: the earlier)."""
-        key = (cf.m0, cf.mm, tuple(folds.tolist()))  # a chunk's folds follow from (m0, mm)
-        if key not in cache:
-            a = act.x[:, cf.m0:cf.m0 + cf.mm][:, :, cf.rows(folds)].reshape(self.workload.timesteps, -1)
-            fmt, bits = best_bits(self.SPIKE_FORMATS, a)
-            cache[key] = (fmt, bits_to_bytes(bits))
-        return cache[key]
+    def _groups_spikes(self, act: Im2col, cf: ChunkFolds, live: np.ndarray, g: int,
+                       cache: dict) -> list[tuple[str, int]]:
+        """Format and bytes of the spikes each tile streams with skipping, for the groups of ``g``
+        consecutive folds of ``live`` (a tile's), in order: the rows of the folds it streams only
+        (the tags say the others are silent), all timesteps, in the smallest allowed format (ties:
+        the earlier). Keyed by (m0, mm, folds) in ``cache``; the groups not there are sized together
+        (:func:`~tlmsim.dataflow.activity.grouped_bits`: a few calls over all of them, not a few per
+        group)."""
+        keys = [(cf.m0, cf.mm, tuple(live[i:i + g].tolist())) for i in range(0, len(live), g)]
+        todo, seen = [], set()
+        for i, k in enumerate(keys):
+            if k not in cache and k not in seen:
+                todo.append(i)
+                seen.add(k)
+        if todo:
+            folds = np.concatenate([live[i * g:(i + 1) * g] for i in todo])
+            per = np.array([len(keys[i][2]) for i in todo], dtype=np.int64)  # folds per group
+            lens = cf.starts[folds + 1] - cf.starts[folds]  # rows per fold
+            # every fold's rows in order: cf.rows(folds), as one ragged range
+            idx = np.arange(int(lens.sum())) + np.repeat(cf.starts[folds] - (np.cumsum(lens) - lens), lens)
+            rows = cf.order[idx] if cf.order is not None else idx
+            sizes = np.add.reduceat(lens, np.cumsum(per) - per)  # rows per group
+            got, _ = grouped_bits(self.SPIKE_FORMATS, act.x[:, cf.m0:cf.m0 + cf.mm], rows, sizes)
+            for i, (fmt, bits) in zip(todo, got):
+                cache[keys[i]] = (fmt, bits_to_bytes(bits))
+        return [cache[k] for k in keys]
 
     def _fold_stream(self, cf: ChunkFolds, f: int, w0: int, w1: int, nc: int) -> tuple[int, int]:
         """Stream cycles of fold ``f`` (all windows: ``w0 = 0``, ``w1`` = windows), the
@@ -281,8 +297,7 @@ class SpikeX(WsStreaming):
             lkey = ("groups", cf.m0, cf.mm, g, live.tobytes())  # the block's spike slices, shared by output blocks
             spikes = spike_cache.get(lkey)
             if spikes is None:
-                spikes = spike_cache[lkey] = [self._fold_spikes(act, cf, live[i:i + g], spike_cache)
-                                              for i in range(0, L, g)]
+                spikes = spike_cache[lkey] = self._groups_spikes(act, cf, live, g, spike_cache)
         read, moved = self._tile_tags(cf, layer, k0, k1, cf.mm * nwin * lens)
         tagc = -(-read // self.pe.tag_bits_per_cycle)
         cyc = np.maximum(cyc, tagc)  # the sequencer reads the tags while the folds run
