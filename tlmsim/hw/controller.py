@@ -1352,15 +1352,16 @@ class Controller(Component):
         """
         dc = move.data_class
         env, rec = self.env, self.recorder
-        new_txn, complete, booked = rec.new_transaction, rec.complete, rec.booked
         dram = self.dram
-        submit = getattr(dram, "submit", None)  # the DRAM model's one-event request (else its access generator)
-        plan = hops = None
+        # the DRAM model's one-event request (else its access generator), for a lane that starts or ends there
+        submit = getattr(dram, "submit", None) if src == 0 or dst == 0 else None
+        plan = hops = steps = None
         if targets is None:
-            steps = self.route(src, dst, core)
             hops = rec.layer_sinks
             if hops is not None:  # no sink reads transactions: each block's hops in one call
                 plan = self._block_plan(src, dst, core, dc, layer)
+            if plan is None:
+                steps = self.route(src, dst, core)
         else:
             steps, sender, dests, group, tails = self.fanout(src, tuple(c for c, _ in targets),
                                                              None if dst == len(self._ends) - 1 else dst)
@@ -1381,7 +1382,7 @@ class Controller(Component):
                     yield submit(txn)
                 else:
                     yield from dram.access(txn)
-                complete(txn, env._now)
+                rec.complete(txn, env._now)
             t = env._now
             if plan is not None:
                 t = self._book_block(t, plan, n, ga, l1_base + offset, offset, span, level_base, layer, hops)
@@ -1389,19 +1390,20 @@ class Controller(Component):
                 for kind, x in steps:
                     if kind == _HOPS:
                         for comp, cmd, a, s, d in x:
-                            t = booked(comp, cmd, dc, ga if a == 1 else (l1_base + offset if a == 2 else 0), n, s, d,
-                                       t, layer, tile, chain)
+                            t = rec.booked(comp, cmd, dc, ga if a == 1 else (l1_base + offset if a == 2 else 0), n,
+                                           s, d, t, layer, tile, chain)
                     elif kind == _STAGE:
                         t = self._staged(t, x, dc, n, layer, tile, chain)
                     else:  # _READ: a resident read; a slice larger than its tensor (im2col) re-reads the tensor's bytes
                         mem = self._bufs[x]
                         name = mem.name
                         for a, k in (_wrapped(level_base, span, offset, n) if span else ((ga, n),)):
-                            t = booked(mem, _CMD_READ, dc, a, k, name, "noc", t, layer, tile, chain)
+                            t = rec.booked(mem, _CMD_READ, dc, a, k, name, "noc", t, layer, tile, chain)
             if targets is not None:  # one NoC transfer to every target, then each core's tail (its L1 writes its copy)
-                txn = new_txn(_CMD_WRITE, dc, 0, n, sender, group, now_ps=t, layer=layer, tile=tile, chain=chain)
+                txn = rec.new_transaction(_CMD_WRITE, dc, 0, n, sender, group, now_ps=t, layer=layer, tile=tile,
+                                          chain=chain)
                 t = mcast(txn, dests, t)
-                complete(txn, t)
+                rec.complete(txn, t)
                 arrived = t
                 for (c, a), tail in zip(targets, tails):
                     e = book(arrived, tail, dc, n, ga, a + offset, layer, tile, chain)
@@ -1414,13 +1416,13 @@ class Controller(Component):
                 heappush(env._queue, (now + ev._delay, NORMAL, next(env._eid), ev))
                 yield ev
             if dst == 0:
-                txn = new_txn(_CMD_WRITE, dc, da, n, "noc", "dram", now_ps=env._now, layer=layer, tile=tile,
-                              chain=chain)
+                txn = rec.new_transaction(_CMD_WRITE, dc, da, n, "noc", "dram", now_ps=env._now, layer=layer,
+                                          tile=tile, chain=chain)
                 if submit is not None:
                     yield submit(txn)
                 else:
                     yield from dram.access(txn)
-                complete(txn, env.now)
+                rec.complete(txn, env.now)
             counts[_DMA_BLOCKS] += 1
             if on_block is not None:
                 on_block(offset)
@@ -1596,21 +1598,25 @@ class Controller(Component):
             waiting[me] = ("a free L1 half (queue 'l1 halves')", li, ti)
             hi = yield free.get()
             h = halves[hi]
-            if tile.load_bytes and h.base + tile.load_bytes > h.out_lo and not h.drained.triggered:
+            nload = tile.load_bytes
+            if nload and h.base + nload > h.out_lo and not h.drained.triggered:
                 waiting[me] = (f"outputs draining out of L1 half {hi}", li, ti)
                 yield h.drained
-            self.stall("l1_full", env._now - t0, li)
+            if env._now > t0:  # (a stall of 0 counts nothing: the call only when there is one)
+                self.stall("l1_full", env._now - t0, li)
             t0 = env._now
             for mv in loads:
                 if mv.after is not None:
                     waiting[me] = (f"the store {mv.after} it depends on", li, ti)
                     yield self._signal(mv.after)
-            self.stall("dependency", env._now - t0, li)
+            if env._now > t0:
+                self.stall("dependency", env._now - t0, li)
             t0 = env._now
             waiting[me] = ("resident data arriving in its level", li, ti)
             if self._fills.get(li):
                 yield from self._wait_resident(tile, li)
-                self.stall("resident_data", env._now - t0, li)
+                if env._now > t0:
+                    self.stall("resident_data", env._now - t0, li)
             waiting[me] = ("its DMA loads (DRAM/NoC/levels/L1)", li, ti)
             offset = h.base
             if len(loads) == 1:
@@ -1633,16 +1639,18 @@ class Controller(Component):
         rec_new, rec_complete, booked = self.recorder.new_transaction, self.recorder.complete, self.recorder.booked
         l1_name, pe_name = l1.name, pe.name
         for _ in range(len(plan.tiles) if ntiles is None else ntiles):
-            t0 = env.now
+            t0 = env._now
             self.waiting[me] = ("a loaded tile (queue 'ready tiles')", li, -1)
             tile, hi = yield ready.get()
-            pe.stall("waiting_for_operands", env.now - t0, li)
+            if env._now > t0:  # (a stall of 0 counts nothing)
+                pe.stall("waiting_for_operands", env._now - t0, li)
             h = halves[hi]
-            t0 = env.now
+            t0 = env._now
             if tile.stores and not h.drained.triggered:
                 self.waiting[me] = (f"earlier outputs draining out of L1 half {hi}", li, tile.index)
                 yield h.drained
-            pe.stall("waiting_for_output_buffer", env.now - t0, li)
+            if env._now > t0:
+                pe.stall("waiting_for_output_buffer", env._now - t0, li)
             self.waiting[me] = ("the PE array", li, tile.index)
             nread = tile.load_bytes
             now = env._now
