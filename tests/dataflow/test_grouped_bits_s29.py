@@ -26,14 +26,17 @@ def test_grouped_bits_equal_best_bits_tile_by_tile(formats, rate, per_tile, monk
     x[:, :, 30:70] &= rng.random((T, M, 40)) < 0.05  # long zero runs (RLE escapes)
     cols = rng.permutation(K)[:90]
     sizes = np.array([7, 1, 0, 30, 12, 40], dtype=np.int64)  # an empty tile too
-    got, spikes = grouped_bits(formats, x, cols, sizes)
-    o = 0
-    for (fmt, bits), nz, size in zip(got, spikes.tolist(), sizes.tolist()):
-        a = x[:, :, cols[o:o + size]].reshape(T, -1)
-        o += size
-        want = best_bits(formats, a) if len(formats) > 1 else (formats[0], spike_bits(formats[0], a))
-        assert (fmt, bits) == want
-        assert nz == int(a.sum())
+    x[:, :, cols[50:]] = False  # the last tiles without a spike (others have some)
+    for run_bits in (4, 3):
+        got, spikes = grouped_bits(formats, x, cols, sizes, run_bits=run_bits)
+        o = 0
+        for (fmt, bits), nz, size in zip(got, spikes.tolist(), sizes.tolist()):
+            a = x[:, :, cols[o:o + size]].reshape(T, -1)
+            o += size
+            want = best_bits(formats, a, run_bits=run_bits) if len(formats) > 1 else \
+                (formats[0], spike_bits(formats[0], a, run_bits=run_bits))
+            assert (fmt, bits) == want and type(bits) is int
+            assert nz == int(a.sum())
 
 
 def test_grouped_bits_of_no_column():

@@ -83,3 +83,47 @@ def test_chunks_of_a_real_layer_equal_chunk_by_chunk(tmp_path):
                 for k0 in range(0, K, kc)]
         for g, w in zip(got, want):
             assert g[0] == w[0] and g[2:] == w[2:] and np.array_equal(g[1], w[1])
+
+
+def test_chunks_read_a_pixel_groups_activity_from_the_cache(tmp_path):
+    """The activity of a pixel group is worked out once and kept under ("activity", m0, mm): a
+    later call for the group (another channel block) reads it there, not from ``act``."""
+    df, _ = _ptb(tmp_path, 4, 8)
+    x = np.random.default_rng(5).random((4, 8, 30)) < 0.3
+    silent = _Act(np.zeros_like(x))
+    cache: dict = {}
+    first = df._chunks(_Act(x), 0, 8, 10, None, cache)
+    assert list(cache) == [("activity", 0, 8)] and isinstance(cache["activity", 0, 8], tuple)
+    assert all(c[0] > 0 for c in first)
+    again = df._chunks(silent, 0, 8, 10, None, cache)
+    assert [c[0] for c in again] == [c[0] for c in first] and [c[2] for c in again] == [c[2] for c in first]
+    assert all(c[0] == 0 for c in df._chunks(silent, 0, 8, 10, None))  # no cache: the silent activity
+
+
+def test_two_active_inputs_with_disjoint_columns_share_one_slot(tmp_path):
+    # T = 4, W = 2: two TWs side by side (P = 2), one pixel: input 0 spikes in TW 0, input 1 in
+    # TW 1: their column masks do not overlap, so they share one slot of W = 2 cycles
+    df, _ = _ptb(tmp_path, 4, 8)
+    x = np.zeros((4, 1, 2), dtype=bool)
+    x[0, 0, 0] = x[3, 0, 1] = True
+    (chunk,) = df._chunks(_Act(x), 0, 1, 2, None)
+    assert chunk[0] == 2 and chunk[2] == 2
+    x[1, 0, 1] = True  # input 1 now in TW 0 too: the masks overlap, two slots
+    (chunk,) = df._chunks(_Act(x), 0, 1, 2, None)
+    assert chunk[0] == 4
+
+
+def test_without_skipping_every_chunk_streams_all_its_inputs(tmp_path):
+    # tests/dataflow/test_ptb_rules.py's two-chunk layer (T = 2, one TW; R = 4, C = 2: one pixel;
+    # k chunk 4 of K = 8) with zero_skip false: each chunk streams its 4 inputs, a slot of W = 2
+    # cycles each; the last drains R + C - 2 = 4; its 2 x 4 bitmap is one byte, no tags
+    f = tmp_path / "w.yaml"
+    f.write_text("name: p\ntimesteps: 2\nweight_bits: 8\nfiring_rate: 0.5\nlayers:\n"
+                 "  - {name: fc, op: linear, in_shape: [8], out_features: 1, neuron: lif}\n")
+    wl = load_workload(f, seed=0)
+    sets = ["dataflow.name=ptb", "pe_array.rows=4", "pe_array.cols=2", "dataflow.spike_format=bitmap",
+            "buffers.l1.capacity_bytes=30", "buffers.l1.double_buffered=true", "dataflow.zero_skip=false"]
+    df = make_dataflow(load_platform("ddr4-baseline", sets), wl)
+    cand = df.gemm_candidates(wl.layers[0])[0]
+    assert cand.label == "n>m>k, pixels/tile=1, k chunk=4"
+    assert [(s.k0, s.k1, s.cycles, s.s_bytes, s.tag_bits) for s in cand.steps] == [(0, 4, 8, 1, 0), (4, 8, 12, 1, 0)]

@@ -125,7 +125,7 @@ class SpikeX(WsStreaming):
             lens = cf.starts[folds + 1] - cf.starts[folds]  # rows per fold
             # every fold's rows in order: cf.rows(folds), as one ragged range
             idx = np.arange(int(lens.sum())) + np.repeat(cf.starts[folds] - (np.cumsum(lens) - lens), lens)
-            rows = cf.order[idx] if cf.order is not None else idx
+            rows = cf.order[idx]  # (with skipping a chunk's folds are always compacted: an order)
             sizes = np.add.reduceat(lens, np.cumsum(per) - per)  # rows per group
             got, _ = grouped_bits(self.SPIKE_FORMATS, act.x[:, cf.m0:cf.m0 + cf.mm], rows, sizes)
             for i, (fmt, bits) in zip(todo, got):
