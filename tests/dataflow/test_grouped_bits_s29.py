@@ -6,8 +6,7 @@ those folds stream (the rule it replaced, one group at a time), cache hits inclu
 import numpy as np
 import pytest
 
-from tlmsim.dataflow import make_dataflow
-from tlmsim.dataflow import activity
+from tlmsim.dataflow import activity, make_dataflow
 from tlmsim.dataflow.activity import best_bits, grouped_bits, spike_bits
 from tlmsim.dataflow.formats import SPIKE_FORMATS
 from tlmsim.dataflow.spikex import SpikeX

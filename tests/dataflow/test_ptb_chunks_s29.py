@@ -5,7 +5,6 @@ spike format picked and its bytes. Random activity over the cases that change a 
 T a multiple of the window or not, more windows than columns (rounds), packing on and
 off, a weight mask or none, every format allowed or one, chunks that stream nothing."""
 
-from dataclasses import replace
 
 import numpy as np
 import pytest

@@ -33,7 +33,7 @@ class _ChainSink:
 
 def _run(tiles, cores=1, sinks=()):
     env, rec = simpy.Environment(), Recorder(sinks=sinks)
-    mk = lambda name: Fixed(name=name, env=env, recorder=rec, latency_ps=10 * NS)  # noqa: E731
+    mk = lambda name: Fixed(name=name, env=env, recorder=rec, latency_ps=10 * NS)
     pes = [PeArray(name=f"pe_array_{c}" if cores > 1 else "pe_array", env=env, recorder=rec,
                    config=PeArrayConfig(), clock_period_ps=NS, energy=EnergyTable()) for c in range(cores)]
     l1s = [mk(f"l1_{c}" if cores > 1 else "l1") for c in range(cores)]
