@@ -1,5 +1,5 @@
-"""The controller's per-tile path after issue 17's session 29 (``_mover``: a one-block move runs
-its lane directly, a larger one through ``transfer``; the PE array's halves; the L1 bookings of a
+"""The controller's per-tile path after issue 17's session 29 (``transfer``: a one-block move is
+its lane itself, a larger one dealt to lanes; the PE array's halves; the L1 bookings of a
 tile's operands and results as single calls), by hand: a multi-block store leaves its own core's
 L1, a move of no bytes moves nothing, and a tile's L1 hops belong to no DMA block (chain -1)."""
 

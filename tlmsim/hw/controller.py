@@ -1442,11 +1442,19 @@ class Controller(Component):
         at once: loads end at L1, stores start there, prologue and epilogue moves run
         between DRAM and a level. ``on_block(offset)`` is called as each block completes.
         ``targets``: a load to the L1s of several cores at once (see :meth:`_lane`).
+        Returns the transfer's generator: for a one-block move (most moves) the lane itself,
+        without a frame around it (every event it waits for would pass through that frame).
         """
+        nbytes = move.nbytes
+        if 0 < nbytes <= self.chunk:  # one block: no lanes
+            return self._lane(src, dst, move, ((0, nbytes),), l1_addr, layer, tile, on_block, core, targets)
+        return self._blocks(src, dst, move, l1_addr, layer, tile, on_block, core, targets)
+
+    def _blocks(self, src: int, dst: int, move: Move, l1_addr: int, layer: int, tile: int, on_block, core: int,
+                targets: tuple | None):
+        """:meth:`transfer` of a move of several blocks (or of none): its blocks dealt to up to
+        ``outstanding`` lanes, the first run here, the others as :class:`_Lanes`."""
         nbytes, chunk = move.nbytes, self.chunk
-        if 0 < nbytes <= chunk:  # one block (most moves): no lanes
-            yield from self._lane(src, dst, move, ((0, nbytes),), l1_addr, layer, tile, on_block, core, targets)
-            return
         blocks = [(off, min(chunk, nbytes - off)) for off in range(0, nbytes, chunk)]
         lanes = min(self.outstanding, len(blocks))
         if lanes <= 1:
@@ -1575,17 +1583,9 @@ class Controller(Component):
                 self.waiting[self._loader_name(li)] = (f"the store {mv.after} it depends on", li, tile.index)
                 yield self._signal(mv.after)
 
-    def _mover(self, src: int, dst: int, move: Move, l1_addr: int, layer: int, tile: int, core: int = 0):
-        """:meth:`transfer`'s generator, or for a one-block move (most moves) the one lane it
-        would run (:meth:`_lane`) without the frame around it: the same events."""
-        n = move.nbytes
-        if 0 < n <= self.chunk:
-            return self._lane(src, dst, move, ((0, n),), l1_addr, layer, tile, None, core, None)
-        return self.transfer(src, dst, move, l1_addr, layer, tile, core=core)
-
     def _loader(self, plan: LayerPlan, free: _Queue, ready: _Queue, halves: list[_Half], li: int):
         """Per tile: :meth:`_take_half`, :meth:`_wait_stores`, :meth:`_wait_resident`, then its
-        loads (:meth:`_parallel` of :meth:`_mover`); inline here, each wait's generator made
+        loads (:meth:`_parallel` of :meth:`transfer`); inline here, each wait's generator made
         only when there is something to wait for (the same events in the same order)."""
         env = self.env
         waiting = self.waiting
@@ -1621,11 +1621,11 @@ class Controller(Component):
             offset = h.base
             if len(loads) == 1:
                 mv = loads[0]
-                yield from self._mover(self.position(mv), l1, mv, offset, li, ti)
+                yield from self.transfer(self.position(mv), l1, mv, offset, li, ti)
             elif loads:
                 gens = []
                 for mv in loads:
-                    gens.append(self._mover(self.position(mv), l1, mv, offset, li, ti))
+                    gens.append(self.transfer(self.position(mv), l1, mv, offset, li, ti))
                     offset += mv.nbytes
                 group = _Lanes(self, gens[1:], False)  # _parallel, inline
                 yield from gens[0]
@@ -1695,7 +1695,7 @@ class Controller(Component):
             self.waiting[me] = ("its DMA stores (L1/NoC/levels/DRAM)", li, tile.index)
             gens, offset, l1 = [], h.top - tile.store_bytes, len(self._ends) - 1
             for mv in tile.stores:
-                gens.append(self._mover(l1, self.position(mv), mv, offset, li, tile.index, core))
+                gens.append(self.transfer(l1, self.position(mv), mv, offset, li, tile.index, core=core))
                 offset += mv.nbytes
             yield from self._parallel(gens)
             for mv in tile.stores:
