@@ -311,7 +311,7 @@ class _Lanes:
         self.running = self.unprocessed = len(gens)
         self.done: simpy.Event | None = None  # the AllOf, once lane 0 has ended
         self._end_ps, self._end_eid = -1, -1  # lazy: when the latest lane ended, its end event's id
-        start = simpy.Event(env)
+        start = _fresh(env)
         start._ok, start._value = True, None
         start.callbacks.append(lambda _ev: [_Lane(self, g).resume(_Go) for g in gens])
         env.schedule(start, URGENT)
@@ -329,7 +329,7 @@ class _Lanes:
             self._end_event(self._fire)
 
     def _end_event(self, callback) -> None:
-        ev = simpy.Event(self.env)
+        ev = _fresh(self.env)
         ev._ok, ev._value = True, None
         ev.callbacks.append(callback)
         self.env.schedule(ev)
@@ -337,27 +337,27 @@ class _Lanes:
     def _processed(self, _ev) -> None:
         self.unprocessed -= 1
         if self.unprocessed == 0 and self.done is not None:
-            self.done.succeed()
+            _succeed(self.done)
 
     def _fire(self, _ev) -> None:
-        self.done.succeed()
+        _succeed(self.done)
 
     def join(self) -> simpy.Event:
         """The event of every lane having ended (lane 0 has: called as it returns)."""
         env = self.env
-        done = self.done = simpy.Event(env)
+        done = self.done = _fresh(env)
         if self.lazy:
             if self.running == 0:
                 if self._end_ps == env._now:  # the last end event is still pending: it triggers the AllOf
-                    ev = simpy.Event(env)
+                    ev = _fresh(env)
                     ev._ok, ev._value = True, None
                     ev.callbacks.append(self._fire)
                     heappush(env._queue, (env._now, NORMAL, self._end_eid, ev))
                     self.ctrl.eids_unscheduled -= 1
                 else:
-                    done.succeed()
+                    _succeed(done)
         elif self.unprocessed == 0:
-            done.succeed()
+            _succeed(done)
         return done
 
 

@@ -42,10 +42,13 @@ cdef class _Fifo:
     cpdef append(self, x)
     cpdef extend(self, xs)
     cpdef popleft(self)
+    cpdef drop(self, Py_ssize_t k)
     cpdef first(self)
     cpdef at(self, Py_ssize_t i)
     cpdef list snapshot(self)
     cpdef clear(self)
+
+cdef inline bint _has(_Fifo f)
 
 cdef class _Chan:
     cdef public _Fifo offers
@@ -109,4 +112,4 @@ cdef class Dram(Component):
     cpdef _log_cmd(self, long long t, long long ch, long long gb, long long cmd, long long row, long long col,
                    bint flush=*)
     cpdef _log_room(self, long long k)
-    cpdef _log_rds(self, times, ch, list served)
+    cpdef _log_rds(self, times, long long ch, list served)

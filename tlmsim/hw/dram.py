@@ -93,6 +93,7 @@ from typing import TYPE_CHECKING, Callable, Generator
 
 import numpy as np
 import simpy
+from simpy.events import PENDING
 
 from tlmsim.engine.component import Component  # cimported by the .pxd
 from tlmsim.engine.recorder import Recorder
@@ -125,6 +126,10 @@ _LOG_CHUNK = 1 << 12
 #: packed log rows gathered before those before the safe cycle are handed to the sink
 _HAND_ROWS = 1 << 16
 _CMD_READ, _CMD_WRITE = Cmd.READ, Cmd.WRITE  # looked up once (an Enum class attribute costs a __getattr__ hook)
+#: a transaction's completion event is made without SimPy's ``__init__`` (Python code): its fields set
+#: as that sets them
+_new_event = object.__new__
+_Event = simpy.Event
 #: a (global bank, row) pair as one int key, ``gb << _ROW_KEY | row`` (_Txn.rows; a row number is below 2**32)
 _ROW_KEY = 32
 
@@ -258,6 +263,22 @@ class _Fifo:
         self.head = h
         return x
 
+    # @cython.locals(k=cython.Py_ssize_t, h=cython.Py_ssize_t, items=list)
+    def drop(self, k: int) -> None:
+        """Remove the ``k`` oldest items (0 <= k <= len): what ``k`` :meth:`popleft` calls leave,
+        without returning each."""
+        items = self.items
+        h = self.head + k
+        if h > len(items) or k < 0:
+            raise IndexError("_Fifo.drop: fewer items than asked")
+        if h == len(items):  # empty: start over
+            del items[:]
+            h = 0
+        elif h >= 64 and 2 * h >= len(items):  # the consumed half: dropped
+            del items[:h]
+            h = 0
+        self.head = h
+
     def first(self):
         """The oldest item (IndexError when empty)."""
         return self.items[self.head]
@@ -292,6 +313,13 @@ class _Fifo:
 
     def __repr__(self) -> str:
         return f"_Fifo({list(self)!r})"
+
+
+def _has(f: _Fifo) -> bool:
+    """Whether ``f`` holds an item (``bool(f)``; in the compiled build an inline C test of its
+    fields, where ``bool(f)`` calls ``__bool__`` through the object protocol: on the row-hit paths
+    about one test a burst)."""
+    return len(f.items) > f.head
 
 
 class _Chan:
@@ -489,7 +517,8 @@ class Dram(Component):
         t = -(-now // self._tck)
         ob = self._offset_bits
         first, last = txn.address >> ob, (txn.address + txn.nbytes - 1) >> ob
-        event = simpy.Event(env)
+        event = _new_event(_Event)  # simpy.Event(env), its fields set here
+        event.env, event.callbacks, event._value = env, [], PENDING
         tx = _Txn(txn, event, last - first + 1, now, t)
         is_write = txn.cmd == _CMD_WRITE
         sch, mch, sra, mra, sbg, mbg, sba, mba, sro, mro, sco, mco = self._dec
@@ -718,7 +747,7 @@ class Dram(Component):
                     chan.nrq -= 1
         offers, wpend = chan.offers, chan.wpend
         cv = self._cv
-        while offers:
+        while _has(offers):
             req = offers.first()
             if req.write:
                 if req.q in wpend:  # merges with a write still in the buffer
@@ -1103,7 +1132,7 @@ class Dram(Component):
                 t = last = e
                 # refill: this bank's waiting reads move in; offers that hit an open row are accepted
                 rqb = rqb_all[lb]
-                if rqb:
+                if _has(rqb):
                     nxt = rqb.popleft()
                     nxt.queued = e
                     q.append(nxt)
@@ -1113,7 +1142,7 @@ class Dram(Component):
                     if nxt.row != row:
                         other_row = True
             pure = True
-            while offers and chan.nrq < rq_depth:
+            while _has(offers) and chan.nrq < rq_depth:
                 o = offers.first()
                 og = base + o.lb
                 if o.write or open_[og] != o.row or not hits[og] or o.q in wpend or self._ref_pending[rank_of[og]]:
@@ -1123,7 +1152,7 @@ class Dram(Component):
                 if e > o.txn.accepted:
                     o.txn.accepted = e
                 oq, orq = bq[o.lb], rqb_all[o.lb]
-                if orq or len(oq) >= depth:
+                if _has(orq) or len(oq) >= depth:
                     orq.append(o)
                     chan.nrq += 1
                 else:
@@ -1211,10 +1240,10 @@ class Dram(Component):
         rq_depth, depth = s.read_queue_depth, s.command_queue_depth
         nr = chan.nrq
         moved = direct = 0
-        if not offers:
+        if not _has(offers):
             # nothing offered (none arrives during the batch): each RD serves the queue head and
             # the read queue's oldest moves in, until kmax RDs or both queues are empty
-            L = q + rqb.snapshot() if rqb else q[:]
+            L = q + rqb.snapshot() if _has(rqb) else q[:]
             k = kmax if kmax < len(L) else len(L)
             nq0 = len(q)
             other_row = False
@@ -1227,8 +1256,9 @@ class Dram(Component):
                     break
             m = k if k < len(rqb) else len(rqb)
             for i in range(m):
-                L[nq0 + i].queued = last + (i + 1) * step
-                rqb.popleft()
+                it = L[nq0 + i]  # typed: its field set as a C struct member
+                it.queued = last + (i + 1) * step
+            rqb.drop(m)
             served = L[:k]
             q[:] = L[k:nq0 + m]
             e = last + k * step
@@ -1263,7 +1293,8 @@ class Dram(Component):
                         o.txn.accepted = x
                 seq = q + rqb.snapshot() + taken
                 for i in range(p):
-                    seq[depth + i].queued = last + (i + 1) * step
+                    it = seq[depth + i]
+                    it.queued = last + (i + 1) * step
                 served = seq[:p]
                 q[:] = seq[p:p + depth]
                 rqb.clear()
@@ -1274,7 +1305,7 @@ class Dram(Component):
             e += step
             k += 1
             served.append(q.pop(0))
-            if rqb:
+            if _has(rqb):
                 it = rqb.popleft()
                 it.queued = e
                 q.append(it)
@@ -1283,7 +1314,7 @@ class Dram(Component):
                 if it.row != row:
                     other_row = True
             stop = other_row
-            while offers and nr < rq_depth:
+            while _has(offers) and nr < rq_depth:
                 o = offers.first()
                 if o.lb != lb or o.write or o.row != row or (wpend and o.q in wpend):
                     stop = True
@@ -1408,7 +1439,7 @@ class Dram(Component):
             at.append(p)
             if one:
                 k1 += 1
-            if rqb:
+            if _has(rqb):
                 it = rqb.popleft()
                 it.queued = p
                 q.append(it)
@@ -1417,7 +1448,7 @@ class Dram(Component):
                 if it.row != row:
                     other_row = True
             stop = other_row
-            while offers and nr < rq_depth:
+            while _has(offers) and nr < rq_depth:
                 o = offers.first()
                 if o.write or (wpend and o.q in wpend):
                     stop = True
@@ -1435,7 +1466,7 @@ class Dram(Component):
                 offers.popleft()
                 if p > o.txn.accepted:
                     o.txn.accepted = p
-                if orq or len(oq) >= depth:
+                if _has(orq) or len(oq) >= depth:
                     orq.append(o)
                     nr += 1
                 else:
@@ -1940,16 +1971,34 @@ class Dram(Component):
         if flush and n + 1 >= _LOG_CHUNK and (self._sink is not None or self.record_commands):
             self._flush_log(final=False)
 
-    # @cython.locals(it=_Req, i=cython.longlong, n=cython.longlong, x=cython.longlong, rd=cython.longlong, buf=cython.longlong[:, ::1], served=list)
+    # @cython.locals(it=_Req, i=cython.longlong, n=cython.longlong, x=cython.longlong, d=cython.longlong, k=cython.longlong, rd=cython.longlong, buf=cython.longlong[:, ::1], served=list)
     def _log_rds(self, times, ch: int, served: list[_Req]) -> None:
         """Log the RDs of a batch: at ``times``, the i-th serving ``served[i]`` (an RD of its
-        request's bank, row and column; the caller flushes at the end of its run)."""
+        request's bank, row and column; the caller flushes at the end of its run). ``times``
+        a ``range`` (a batch of one bank: every step cycles) is walked as C integers, without
+        an int object per RD."""
         n = self._nlog
         if n + len(served) > len(self._logarr):
             self._log_room(len(served))
         buf = self._logbuf
         rd = _RD
         i = 0
+        if type(times) is range:
+            x = times.start
+            d = times.step
+            k = len(times)
+            while i < k:
+                it = served[i]
+                buf[n + i, 0] = x
+                buf[n + i, 1] = ch
+                buf[n + i, 2] = it.gb
+                buf[n + i, 3] = rd
+                buf[n + i, 4] = it.row
+                buf[n + i, 5] = it.col
+                x += d
+                i += 1
+            self._nlog = n + i
+            return
         for x in times:
             it = served[i]
             buf[n + i, 0] = x
