@@ -235,18 +235,17 @@ class WsStreaming(SystolicDataflow):
                 nc = min(ncap, N - n0)
                 mm = cf.mm
                 nnz = None if blocks is None or blocks.dense else blocks.fold_counts(cf.order, cf.starts, n0, nc)
-                folds = list(range(cf.nf))
-                glists = [folds[i:i + g] for i in range(0, len(folds), g)]
+                nf = cf.nf
                 nnz_l = None if nnz is None else nnz.tolist()
-                ng = len(glists)
                 bkey = None
                 first = len(steps)
                 if fast and act is None:
-                    gl0 = glists[0]
-                    bkey = (mm, nc, t1 - t0, len(gl0) == 1 and held == (n, gl0[0]), n if nnz_l is not None else -1)
+                    # the fold groups are 0 .. g - 1, g .. 2 g - 1, ...: the first holds min(g, nf) folds
+                    # from fold 0, the last ends at fold nf - 1 (a memoised block needs no more of them)
+                    bkey = (mm, nc, t1 - t0, min(g, nf) == 1 and held == (n, 0), n if nnz_l is not None else -1)
                     fields = blocks_memo.get(bkey)
                     if fields is not None:
-                        held = (n, glists[-1][-1])
+                        held = (n, nf - 1)
                         if tot is not None:
                             bt = block_tot.get((bkey, t0, t1))
                             if bt is None:
@@ -256,6 +255,9 @@ class WsStreaming(SystolicDataflow):
                         else:
                             steps += [Step(t0, t1, n0, nc, cf.m0, mm, *v) for v in fields]
                         continue
+                folds = list(range(nf))
+                glists = [folds[i:i + g] for i in range(0, nf, g)]
+                ng = len(glists)
                 for j in range(ng):
                     gl = glists[j]
                     k0, k1 = starts[gl[0]], starts[gl[-1] + 1]
