@@ -68,7 +68,7 @@ cdef class _Chan:
 # generator expression (_schedule, _start_refresh) stay def: Cython has no closures in cpdef
 # methods (_hit_run and _solo_batch nest none since session 25).
 cdef class Dram(Component):
-    cdef public list _acct, _ch, _closes, _faw, _kept, _packed
+    cdef public list _acct, _ch, _closes, _faw, _kept, _packed, _pool
     # the per-bank, per-rank and per-channel integer state: int64 arrays (array("q")), read and written
     # as C long longs
     cdef public long long[::1] _act_t, _bus_end, _bus_rank, _bus_write, _col_ok, _conflict, _hits, _idle_since

@@ -189,15 +189,20 @@ class _Req:
         self.queued = 0
 
     @staticmethod
-    # @cython.locals(seq=cython.longlong, gb=cython.longlong, lb=cython.longlong, row=cython.longlong, col=cython.longlong, q=cython.longlong, k=cython.longlong, i=cython.longlong, write=cython.bint, r="_Req")
-    def run(seq, gb, lb, row, col, write, txn, q, k):
+    # @cython.locals(seq=cython.longlong, gb=cython.longlong, lb=cython.longlong, row=cython.longlong, col=cython.longlong, q=cython.longlong, k=cython.longlong, i=cython.longlong, write=cython.bint, r="_Req", pool=list)
+    def run(seq, gb, lb, row, col, write, txn, q, k, pool=None):
         """The ``k`` bursts seq, seq + 1, ... at columns col, col + 1, ... and burst addresses
         q, q + 1, ... (a transaction's bursts in one row): built without a call of
-        ``__init__`` each, which costs a third of the object."""
+        ``__init__`` each, which costs a third of the object. ``pool``: requests served
+        already (:attr:`Dram._pool`), reused before new ones are made (every field set
+        again)."""
         out = []
         append = out.append
         for i in range(k):
-            r = _Req.__new__(_Req)
+            if pool:
+                r = pool.pop()
+            else:
+                r = _Req.__new__(_Req)
             r.seq = seq + i
             r.gb = gb
             r.lb = lb
@@ -449,6 +454,10 @@ class Dram(Component):
         self._bus_rank = array("q", [-1]) * nch
         self._bus_write = array("q", [0]) * nch
         self._seq = 0
+        #: requests served in row-hit batches and column commands, kept for _Req.run to reuse
+        #: (their fields are all set again there; they are referenced nowhere else once served):
+        #: as many as were in flight at once at most
+        self._pool: list[_Req] = []
         self._end_cycle = 0
         self._finalized = False
         #: latency (ps) of every read transaction, offer to last data, in the order the model
@@ -551,7 +560,7 @@ class Dram(Component):
                 seq += 1
                 chan.offers.append(_Req(seq, gb, lb, row, col, is_write, tx, q))
             else:
-                chan.offers.extend(_Req.run(seq + 1, gb, lb, row, col, is_write, tx, q, k))
+                chan.offers.extend(_Req.run(seq + 1, gb, lb, row, col, is_write, tx, q, k, self._pool))
                 seq += k
             if is_write:
                 chan.offer_writes += k
@@ -956,7 +965,7 @@ class Dram(Component):
             self._issue(ch, cand)
             t = e
 
-    # @cython.locals(s=_Spec, ch=cython.longlong, t=cython.longlong, limit=cython.longlong, base=cython.longlong, bus_x=cython.longlong, tccd_s=cython.longlong, tccd_l=cython.longlong, rl=cython.longlong, rtrs=cython.longlong, starve=cython.longlong, rl_bc=cython.longlong, x_pre=cython.longlong, depth=cython.longlong, rq_depth=cython.longlong, bus_end=cython.longlong, bus_rank=cython.longlong, col_free=cython.longlong, n=cython.longlong, entered=cython.longlong, pend=cython.longlong, last=cython.longlong, busy1=cython.longlong, step=cython.longlong, nb=cython.longlong, gb=cython.longlong, lb=cython.longlong, r=cython.longlong, k=cython.longlong, moved=cython.longlong, direct=cython.longlong, e=cython.longlong, x=cython.longlong, y=cython.longlong, bgb=cython.longlong, g=cython.longlong, rg=cython.longlong, eg=cython.longlong, rr=cython.longlong, m=cython.longlong, row=cython.longlong, og=cython.longlong, ro=cython.longlong, a0=cython.longlong, a1=cython.longlong, v0=cython.longlong, v1=cython.longlong, other_row=cython.bint, pure=cython.bint, chan=_Chan, h=_Req, hb=_Req, req=_Req, nxt=_Req, o=_Req, tx=_Txn, q=list, oq=list, banks=list, stat=dict, bq=list, rqb_all=list, wpend=dict, open_=cython.longlong[::1], hits=cython.longlong[::1], last_col=cython.longlong[::1], last_col_bg=cython.longlong[::1], next_pre=cython.longlong[::1], last_use=cython.longlong[::1], reads_left=dict, ranks_used=dict, cnt=cython.longlong[::1], offers=_Fifo, rqb=_Fifo, orq=_Fifo)
+    # @cython.locals(s=_Spec, ch=cython.longlong, t=cython.longlong, limit=cython.longlong, base=cython.longlong, bus_x=cython.longlong, tccd_s=cython.longlong, tccd_l=cython.longlong, rl=cython.longlong, rtrs=cython.longlong, starve=cython.longlong, rl_bc=cython.longlong, x_pre=cython.longlong, depth=cython.longlong, rq_depth=cython.longlong, bus_end=cython.longlong, bus_rank=cython.longlong, col_free=cython.longlong, n=cython.longlong, entered=cython.longlong, pend=cython.longlong, last=cython.longlong, busy1=cython.longlong, step=cython.longlong, nb=cython.longlong, gb=cython.longlong, lb=cython.longlong, r=cython.longlong, k=cython.longlong, moved=cython.longlong, direct=cython.longlong, e=cython.longlong, x=cython.longlong, y=cython.longlong, bgb=cython.longlong, g=cython.longlong, rg=cython.longlong, eg=cython.longlong, rr=cython.longlong, m=cython.longlong, row=cython.longlong, og=cython.longlong, ro=cython.longlong, a0=cython.longlong, a1=cython.longlong, v0=cython.longlong, v1=cython.longlong, other_row=cython.bint, pure=cython.bint, chan=_Chan, h=_Req, hb=_Req, req=_Req, nxt=_Req, o=_Req, tx=_Txn, q=list, oq=list, banks=list, stat=dict, bq=list, rqb_all=list, wpend=dict, open_=cython.longlong[::1], hits=cython.longlong[::1], last_col=cython.longlong[::1], last_col_bg=cython.longlong[::1], next_pre=cython.longlong[::1], last_use=cython.longlong[::1], reads_left=dict, ranks_used=dict, cnt=cython.longlong[::1], offers=_Fifo, rqb=_Fifo, orq=_Fifo, pool=list)
     def _hit_run(self, ch: int, t: int, limit: int) -> int:
         """Fast path of :meth:`_pick` + :meth:`_issue` while every busy bank of the channel
         has only reads of its open row queued (no drain, refresh or idle precharge
@@ -976,6 +985,7 @@ class Dram(Component):
         x_pre = s.AL + s.tRTP
         depth, rq_depth = s.command_queue_depth, s.read_queue_depth
         reads_left = chan.reads_left
+        pool = self._pool
         # static lower bound of each bank's next RD: tRCD, write-to-read, power-down exit
         stat: dict[int, int] = {}
         banks = [base + lb for lb in chan.active]
@@ -1120,6 +1130,7 @@ class Dram(Component):
                     cnt[BUSY_PS] += pend * busy1
                     pend = 0
                     self._finish(tx)
+                pool.append(req)  # served: reused by _Req.run
                 last_col[r] = e
                 last_col_bg[rbg_of[gb]] = e
                 bus_end, bus_rank, col_free = e + rl_bc, r, e + 1
@@ -1539,6 +1550,7 @@ class Dram(Component):
         if k1:
             times[g1] = c1
         it = served[k - 1]
+        self._pool.extend(served)  # served: reused by _Req.run
         return k, moved, direct, it.gb, times, other_row
 
     # @cython.locals(s=_Spec, ch=cython.longlong, gb=cython.longlong, row=cython.longlong, last=cython.longlong, step=cython.longlong, e=cython.longlong, k=cython.longlong, moved=cython.longlong, direct=cython.longlong, rl_bc=cython.longlong, x=cython.longlong, cnt=cython.longlong, chan=_Chan, tx=_Txn, it=_Req, served=list)
@@ -1564,6 +1576,7 @@ class Dram(Component):
         if cnt:
             x += cnt * step
             self._done_n(reads_left, tx, cnt, x + rl_bc, gb, row)
+        self._pool.extend(served)  # served: reused by _Req.run
         return k, moved, direct
 
     # @cython.locals(reads_left=dict, tx=_Txn, n=cython.longlong, end=cython.longlong, m=cython.longlong, cv=cython.longlong[::1])
@@ -1920,6 +1933,7 @@ class Dram(Component):
                 self._auto_close(ch, gb)
         elif self._policy == "adaptive" and not q:
             chan.idle_open.add(lb)
+        self._pool.append(req)  # served: reused by _Req.run
         self._fill(ch, e, lb)
 
     # @cython.locals(s=_Spec)
