@@ -186,3 +186,37 @@ def test_a_model_reusing_its_requests_gives_what_fresh_models_give():
     assert len(dram._pool) == 38
     alone = [run_stream(cfg, [it], plain=False)[0][0][1] for it in items]
     assert [end for _, end in together] == alone
+
+
+def test_drop_to_exactly_half_at_64_compacts():
+    # 128 items, 64 dropped: head 64 >= 64 and 2 * 64 >= 128, both at their bounds: compacted
+    f = _fifo(range(128))
+    f.drop(64)
+    assert f.head == 0 and f.items == list(range(64, 128))
+    # 130 items, 64 dropped: 2 * 64 < 130: not compacted
+    g = _fifo(range(130))
+    g.drop(64)
+    assert g.head == 64 and len(g.items) == 130
+
+
+def test_drop_names_itself_in_its_error():
+    with pytest.raises(IndexError, match=r"^_Fifo\.drop: fewer items than asked$"):
+        _fifo([1]).drop(2)
+
+
+def test_a_batch_that_fills_the_log_buffer_exactly_does_not_grow_it(monkeypatch):
+    """_LOG_CHUNK 2: a buffer of 4 rows; one command and a batch of 3 RDs fill it exactly (1 + 3 = 4:
+    no growth, the same array); a fifth row then doubles it (8)."""
+    monkeypatch.setattr(dram_mod, "_LOG_CHUNK", 2)
+    env, rec = simpy.Environment(), Recorder()
+    dram = Dram(name="d", env=env, recorder=rec, config=_ddr4())
+    buf = dram._logarr
+    assert buf.shape == (4, 6)
+    dram._log_cmd(5, 0, 3, dram_mod._ACT, 7, -1, False)
+    served = [dram_mod._Req(0, 3, 3, 7, c, False, None, 0) for c in (10, 11, 12)]
+    dram._log_rds(range(20, 32, 4), 0, served)
+    assert dram._logarr is buf and dram._nlog == 4
+    assert dram._log_rows().tolist() == [[5, 0, 3, 0, 7, -1], [20, 0, 3, 2, 7, 10], [24, 0, 3, 2, 7, 11],
+                                         [28, 0, 3, 2, 7, 12]]
+    dram._log_cmd(40, 0, 3, dram_mod._PRE, 7, -1, False)
+    assert dram._logarr.shape == (8, 6) and dram._nlog == 5
