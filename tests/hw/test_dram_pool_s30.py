@@ -220,3 +220,20 @@ def test_a_batch_that_fills_the_log_buffer_exactly_does_not_grow_it(monkeypatch)
                                          [28, 0, 3, 2, 7, 12]]
     dram._log_cmd(40, 0, 3, dram_mod._PRE, 7, -1, False)
     assert dram._logarr.shape == (8, 6) and dram._nlog == 5
+
+
+def test_the_pool_holds_no_more_than_was_in_flight_at_once():
+    """200 one-burst reads, one at a time (each served before the next arrives), then 50 of 3 bursts:
+    each one-burst read takes the request the one before handed back, so the pool never holds more
+    than one; the three-burst reads then take it and make two more: three at the end. (A request made
+    outside the pool for one burst would have grown it by one a read: 200.)"""
+    env, rec = simpy.Environment(), Recorder()
+    dram = Dram(name="d", env=env, recorder=rec, config=_ddr4())
+    sizes = []
+    for i in range(200):
+        env.run(_read(dram, rec, env, (i % 16) * 64, 64))
+        sizes.append(len(dram._pool))
+    assert sizes == [1] * 200
+    for i in range(50):
+        env.run(_read(dram, rec, env, 4096 + (i % 8) * 192, 192))
+    assert len(dram._pool) == 3

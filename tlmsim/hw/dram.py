@@ -556,12 +556,9 @@ class Dram(Component):
             rbgs.add(rbg_of[gb])
             key = _row_key(gb, row)
             keys[key] = keys.get(key, 0) + k
-            if k == 1:
-                seq += 1
-                chan.offers.append(_Req(seq, gb, lb, row, col, is_write, tx, q))
-            else:
-                chan.offers.extend(_Req.run(seq + 1, gb, lb, row, col, is_write, tx, q, k, self._pool))
-                seq += k
+            # every request from the pool first (a one-burst one too: else each would add one to the pool)
+            chan.offers.extend(_Req.run(seq + 1, gb, lb, row, col, is_write, tx, q, k, self._pool))
+            seq += k
             if is_write:
                 chan.offer_writes += k
             else:
