@@ -1982,44 +1982,35 @@ class Dram(Component):
         if flush and n + 1 >= _LOG_CHUNK and (self._sink is not None or self.record_commands):
             self._flush_log(final=False)
 
-    # @cython.locals(it=_Req, i=cython.longlong, n=cython.longlong, x=cython.longlong, d=cython.longlong, k=cython.longlong, rd=cython.longlong, buf=cython.longlong[:, ::1], served=list)
+    # @cython.locals(it=_Req, i=cython.longlong, n=cython.longlong, x=cython.longlong, d=cython.longlong, k=cython.longlong, rd=cython.longlong, spaced=cython.bint, buf=cython.longlong[:, ::1], served=list)
     def _log_rds(self, times, ch: int, served: list[_Req]) -> None:
-        """Log the RDs of a batch: at ``times``, the i-th serving ``served[i]`` (an RD of its
-        request's bank, row and column; the caller flushes at the end of its run). ``times``
-        a ``range`` (a batch of one bank: every step cycles) is walked as C integers, without
-        an int object per RD."""
+        """Log the RDs of a batch: at ``times`` (a list, or a ``range``: a batch of one bank, every
+        step cycles), the i-th serving ``served[i]`` (an RD of its request's bank, row and column;
+        the caller flushes at the end of its run). A range's times are worked out as C integers,
+        without an int object per RD."""
         n = self._nlog
         if n + len(served) > len(self._logarr):
             self._log_room(len(served))
         buf = self._logbuf
         rd = _RD
-        i = 0
-        if type(times) is range:
-            x = times.start
+        spaced = type(times) is range
+        if spaced:  # x: the time before the first, stepped by d
             d = times.step
-            k = len(times)
-            while i < k:
-                it = served[i]
-                buf[n + i, 0] = x
-                buf[n + i, 1] = ch
-                buf[n + i, 2] = it.gb
-                buf[n + i, 3] = rd
-                buf[n + i, 4] = it.row
-                buf[n + i, 5] = it.col
-                x += d
-                i += 1
-            self._nlog = n + i
-            return
-        for x in times:
+            x = times.start - d
+        k = len(times)
+        for i in range(k):
             it = served[i]
+            if spaced:
+                x += d
+            else:
+                x = times[i]
             buf[n + i, 0] = x
             buf[n + i, 1] = ch
             buf[n + i, 2] = it.gb
             buf[n + i, 3] = rd
             buf[n + i, 4] = it.row
             buf[n + i, 5] = it.col
-            i += 1
-        self._nlog = n + i
+        self._nlog = n + k
 
     def _log_room(self, k: int) -> None:
         """Grow the log buffer to hold ``k`` more rows (at least doubling it)."""
