@@ -278,7 +278,7 @@ def test_the_controller_runs_compiled_only_beside_a_compiled_sram_and_noc(monkey
     import types
 
     name = "tlmsim.hw.controller"
-    assert kernels.CIMPORTS == {name: ("tlmsim.hw.noc", "tlmsim.hw.sram")}
+    assert kernels.CIMPORTS[name] == ("tlmsim.hw.noc", "tlmsim.hw.sram")
     pxd = _source(name).with_suffix(".pxd").read_text()
     assert "from _tlmsim_compiled.hw_noc cimport Noc\n" in pxd and "from _tlmsim_compiled.hw_sram cimport Sram\n" in pxd
     for dep in ("tlmsim.engine.component", name, *kernels.CIMPORTS[name]):
@@ -310,3 +310,35 @@ def test_every_hardware_model_is_a_component_in_either_build():
     kinds = {c.KIND for c in result.components.values()}
     assert kinds == {"dram", "sram", "noc", "pe_array", "controller"}
     assert all(isinstance(c, Component) for c in result.components.values())
+
+
+def test_the_component_and_the_recorder_run_compiled_only_beside_the_builds_they_cimport(monkeypatch):
+    """The component's build types its recorder (a compiled ``Recorder``), the recorder's its stall
+    ledger (a compiled ``StallLedger``): with recorder.py or stats.py running as Python, such a field
+    would refuse the running class's instances, so the finder declines the build that cimports it
+    (and, through EXTENDS, the hardware models then run as Python too)."""
+    import types
+
+    pairs = {"tlmsim.engine.component": ("tlmsim.engine.recorder", "Recorder"),
+             "tlmsim.engine.recorder": ("tlmsim.engine.stats", "StallLedger")}
+    for name, (dep, cls) in pairs.items():
+        assert kernels.CIMPORTS[name] == (dep,)
+        cimport = f"from {kernels.COMPILED[dep]} cimport {cls}\n"
+        assert cimport in _source(name).with_suffix(".pxd").read_text(), name
+        marked = f"from {dep} import {cls}  # cimported by the .pxd\n"
+        assert marked in _source(name).read_text(), name
+        assert marked not in kernels.typed_source(_source(name).read_text())[0]
+        _current_build(name)
+        _current_build(dep)  # installed and current (else skip; fail under CI with a compiler)
+    monkeypatch.delenv("TLMSIM_PURE", raising=False)
+    monkeypatch.setattr(kernels, "_chosen", {})
+    finder = kernels.CompiledFinder()
+    for name, (dep, _) in pairs.items():
+        monkeypatch.setitem(sys.modules, dep, kernels._import_compiled(kernels.COMPILED[dep]))
+        assert kernels._current_build(name, _source(name))[1] == "compiled"
+        monkeypatch.setitem(sys.modules, dep, types.ModuleType(dep))  # its source stands
+        why = f"pure Python ({dep.removeprefix('tlmsim.')}, whose compiled classes it uses, runs as pure Python)"
+        assert kernels._current_build(name, _source(name)) == (None, why)
+        assert finder.find_spec(name, [str(_source(name).parent)]) is None
+        assert kernels._chosen[name] == why
+        monkeypatch.setitem(sys.modules, dep, kernels._import_compiled(kernels.COMPILED[dep]))

@@ -33,7 +33,9 @@ of these hold:
   ``tlmsim.engine.component``'s build is (an edited component.py makes them all pure Python);
   likewise (:data:`CIMPORTS`) the controller's build, which calls the SRAM's and the NoC's
   ``book`` at C level and tests models against their compiled classes, is used only when
-  theirs are.
+  theirs are, the component's (its recorder typed) only beside the recorder's, and the
+  recorder's (its stall ledger typed) only beside the statistics' (so an edited stats.py
+  makes the recorder, the component and the models pure Python).
 
 When the finder declines, the source module is imported as usual and, at the end of its body,
 calls :func:`use_compiled`, which records why (and swaps the build in after all if it is current:
@@ -80,8 +82,14 @@ HOT_MODULES = (
 EXTENDS = {name: "tlmsim.engine.component" for name in (
     "tlmsim.hw.dram", "tlmsim.hw.controller", "tlmsim.hw.sram", "tlmsim.hw.noc", "tlmsim.hw.pe_array")}
 #: module -> the modules whose extension types its build cimports (its .pxd) beside its base: it is used only
-#: when their builds are (else ``isinstance(model, Noc)`` in it would test against a class that does not run)
-CIMPORTS = {"tlmsim.hw.controller": ("tlmsim.hw.noc", "tlmsim.hw.sram")}
+#: when their builds are (else ``isinstance(model, Noc)`` in it would test against a class that does not run,
+#: or its typed fields would hold instances of a class that does not run: the component's recorder, the
+#: recorder's stall ledger)
+CIMPORTS = {
+    "tlmsim.hw.controller": ("tlmsim.hw.noc", "tlmsim.hw.sram"),
+    "tlmsim.engine.component": ("tlmsim.engine.recorder",),
+    "tlmsim.engine.recorder": ("tlmsim.engine.stats",),
+}
 
 
 def compiled_name(name: str) -> str:

@@ -6,11 +6,16 @@
 # attribute possible (a subclass's without slots, a test's); tlmsim/kernels.py's EXTENDS runs their
 # builds only beside this one. The counters' values
 # (``_cv``, tlmsim.engine.stats.Counters) are a typed view: the hot paths add to them in C (docs/performance.md,
-# "Session 28").
+# "Session 28"). The recorder is typed (tlmsim/engine/recorder.pxd): ``stall`` and ``record`` read its ledger,
+# flows and sinks as C fields, and ``stall`` is a C call for the models (docs/performance.md, "Session 31").
+
+from _tlmsim_compiled.engine_recorder cimport Recorder
 
 cdef class Component:
     cdef dict __dict__
     cdef object __weakref__
-    cdef public object _busy_seen, env, name, recorder, stats
+    cdef public object _busy_seen, env, name, stats
+    cdef public Recorder recorder
     #: the counters' values (stats.c.v), added to by position in C
     cdef public long long[::1] _cv
+    cpdef stall(self, reason, duration_ps, layer=*, start_ps=*)

@@ -13,7 +13,7 @@ from typing import ClassVar, Generator
 
 import simpy
 
-from tlmsim.engine.recorder import Recorder
+from tlmsim.engine.recorder import Recorder  # cimported by the .pxd
 from tlmsim.engine.stats import (
     BUSY_PS,
     COMMON_STATS,

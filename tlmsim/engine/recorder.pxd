@@ -3,10 +3,16 @@
 # The recorder is an extension type there: its methods (``booked``, ``complete``, ... for every hop) read
 # and write its attributes as C struct fields (docs/performance.md, "Session 21"). The two
 # transaction counts are C long longs (docs/performance.md, "Session 22"), the others hold Python objects, as
-# in the pure module; ``__dict__`` keeps any other attribute possible (a test's subclass).
+# in the pure module; ``__dict__`` keeps any other attribute possible (a test's subclass). The stall ledger
+# and the flows are typed (a StallLedger, tlmsim/engine/stats.pxd, and a dict): a component's ``stall``
+# and the controller's block bookings reach them without a lookup by name (docs/performance.md, "Session 31").
+
+from _tlmsim_compiled.engine_stats cimport StallLedger
 
 cdef class Recorder:
     cdef dict __dict__
     cdef object __weakref__
     cdef public long long completed, issued
-    cdef public object _chains, components, flows, layer_sinks, sinks, stalls, stats, trace
+    cdef public object _chains, components, layer_sinks, sinks, stats, trace
+    cdef public dict flows
+    cdef public StallLedger stalls

@@ -20,10 +20,10 @@ from tlmsim.engine.stats import (
     READS,
     WRITE_BYTES,
     WRITES,
-    StallLedger,
     StatDecl,
     Stats,
 )
+from tlmsim.engine.stats import StallLedger  # cimported by the .pxd
 from tlmsim.engine.trace import TraceSink, TraceWriter
 from tlmsim.engine.transaction import Cmd, DataClass, Transaction
 

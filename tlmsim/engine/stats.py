@@ -137,6 +137,7 @@ class StallLedger:
     def __init__(self) -> None:
         self.entries: dict[tuple[str, str, int], list[int]] = {}
 
+    # @cython.locals(entry=list)
     def add(self, component: str, reason: str, duration_ps: int, layer: int = -1) -> None:
         """Record that ``component`` waited ``duration_ps`` for ``reason`` (0 is ignored)."""
         if duration_ps <= 0:

@@ -1298,8 +1298,8 @@ class Controller(Component):
                     self.stall("staging_full", free - t, layer, start_ps=t)  # booked ahead: the wait starts at t
                     t = free
                 sa = j * self.chunk
-                name = comp.name
                 cp = comp
+                name = cp.name
                 cv = cp._cv
                 t = _book_end(comp, bk, _CMD_WRITE, sa, n, "noc", name, t, layer)
                 cv[WRITES] += 1
@@ -1315,7 +1315,7 @@ class Controller(Component):
                 _, x, comp, bk, key, last = e
                 cp = comp
                 cv = cp._cv
-                name = comp.name
+                name = cp.name
                 for a, m in (_wrapped(base, span, offset, n) if span else ((ga, n),)):
                     t = _book_end(comp, bk, _CMD_READ, a, m, name, "noc", t, layer)
                     k += 1
@@ -1324,7 +1324,7 @@ class Controller(Component):
                     flows[key] = flows.get(key, 0) + m
             if last and hops:
                 cp._busy_seen = cv[BUSY_PS]
-                name = comp.name
+                name = cp.name
                 for hop in hops:
                     hop(name, layer)
         rec = self.recorder
