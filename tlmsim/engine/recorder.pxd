@@ -4,8 +4,9 @@
 # and write its attributes as C struct fields (docs/performance.md, "Session 21"). The two
 # transaction counts are C long longs (docs/performance.md, "Session 22"), the others hold Python objects, as
 # in the pure module; ``__dict__`` keeps any other attribute possible (a test's subclass). The stall ledger
-# and the flows are typed (a StallLedger, tlmsim/engine/stats.pxd, and a dict): a component's ``stall``
-# and the controller's block bookings reach them without a lookup by name (docs/performance.md, "Session 31").
+# and the flows are typed (a StallLedger, tlmsim/engine/stats.pxd; dicts; the flow slots' int64 array as a
+# typed view): a component's ``stall`` and the controller's block bookings reach them without a lookup by
+# name, and a block's bytes go into its flow slots as C additions (docs/performance.md, "Session 31").
 
 from _tlmsim_compiled.engine_stats cimport StallLedger
 
@@ -14,5 +15,6 @@ cdef class Recorder:
     cdef object __weakref__
     cdef public long long completed, issued
     cdef public object _chains, components, layer_sinks, sinks, stats, trace
-    cdef public dict flows
+    cdef public dict _flows, _flow_slot
+    cdef public long long[::1] _flow_v
     cdef public StallLedger stalls

@@ -12,6 +12,7 @@ objects with the methods of :class:`~tlmsim.engine.trace.TraceSink`.
 from __future__ import annotations
 
 import itertools
+from array import array
 from typing import TYPE_CHECKING, Iterable
 
 from tlmsim.engine.stats import (
@@ -40,8 +41,8 @@ class Recorder:
 
     #: the instance attributes as slots (see tlmsim.engine.component.Component); ``__dict__`` for others
     __slots__ = (
-        "__dict__", "__weakref__", "_chains", "completed", "components", "flows", "issued", "layer_sinks",
-        "sinks", "stalls", "stats", "trace",
+        "__dict__", "__weakref__", "_chains", "_flow_slot", "_flow_v", "_flows", "completed", "components", "issued",
+        "layer_sinks", "sinks", "stalls", "stats", "trace",
     )
 
     def __init__(self, *, trace: TraceWriter | None = None, sinks: Iterable[TraceSink] = ()) -> None:
@@ -58,12 +59,48 @@ class Recorder:
         self.components: dict[str, "Component"] = {}
         self.stats: dict[str, Stats] = {}
         self.stalls = StallLedger()
-        #: bytes moved per (source, destination, data class, layer)
-        self.flows: dict[tuple[str, str, int, int], int] = {}
+        #: bytes moved per (source, destination, data class, layer): :attr:`flows` (which first adds
+        #: the flow slots' bytes in)
+        self._flows: dict[tuple[str, str, int, int], int] = {}
+        #: flow slots (:meth:`flow_slot`): a key's index in ``_flow_v``, whose bytes are not yet in ``_flows``
+        self._flow_slot: dict[tuple[str, str, int, int], int] = {}
+        self._flow_v = array("q", bytes(8 * 16))
         self._chains = itertools.count()
         #: transactions created so far; also the next transaction's id
         self.issued = 0
         self.completed = 0
+
+    @property
+    def flows(self) -> dict[tuple[str, str, int, int], int]:
+        """Bytes moved per (source, destination, data class, layer), up to now: the flow slots'
+        bytes added in first (and the slots emptied), so the dict is whole when read; a caller
+        may change it."""
+        v = self._flow_v
+        flows = self._flows
+        for key, i in self._flow_slot.items():
+            n = v[i]
+            if n:
+                flows[key] = flows.get(key, 0) + n
+                v[i] = 0
+        return flows
+
+    def flow_slot(self, key: tuple[str, str, int, int]) -> int:
+        """The index of ``key``'s slot in ``_flow_v`` (made on first use): a caller that books a
+        key's bytes again and again (the controller's block bookings) adds them there, one C
+        addition in the compiled build, and :attr:`flows` adds them in when read (the same sums;
+        the dict's order may differ, and nothing reads it in order)."""
+        i = self._flow_slot.get(key)
+        if i is None:
+            i = len(self._flow_slot)
+            if i == len(self._flow_v):  # a bigger array (the controller's typed view holds the old one only
+                # while it books)
+                grown = array("q", bytes(8 * 2 * i))
+                old = self._flow_v
+                for j in range(i):
+                    grown[j] = old[j]
+                self._flow_v = grown
+            self._flow_slot[key] = i
+        return i
 
     def register(self, component: "Component", decls: Iterable[StatDecl]) -> Stats:
         if component.name in self.components:
@@ -135,7 +172,7 @@ class Recorder:
             txn.done_ps = end
         self.completed += 1
         key = (source, destination, _DC_INT[data_class], layer)
-        flows = self.flows
+        flows = self._flows
         flows[key] = flows.get(key, 0) + nbytes
         return end
 
@@ -151,7 +188,7 @@ class Recorder:
         self.completed += 1
         if txn.cmd is not _COMPUTE:
             key = (txn.source, txn.destination, _DC_INT[txn.data_class], txn.layer)
-            flows = self.flows
+            flows = self._flows
             flows[key] = flows.get(key, 0) + txn.nbytes
 
     def close(self) -> None:

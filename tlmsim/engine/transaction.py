@@ -41,7 +41,7 @@ class DataClass(IntEnum):
         return self.name.lower()
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, init=False)
 class Transaction:
     """One move of data (or one tile of compute) through the hardware.
 
@@ -67,6 +67,29 @@ class Transaction:
     data: Any = field(default=None, repr=False)  #: the data itself (verification mode)
     #: the DMA block this hop belongs to (hops of one block share it); -1: none
     chain: int = -1
+
+    def __init__(self, id: int, cmd: Cmd, data_class: DataClass, address: int, nbytes: int, source: str,
+                 destination: str, layer: int = -1, tile: int = -1, t_first: int = 0, t_last: int = 0,
+                 cycles: int = 0, issued_ps: int = -1, done_ps: int = -1, data: Any = None, chain: int = -1) -> None:
+        # the dataclass's own __init__ (init=True) would be the same assignments, but made at run time by
+        # ``exec``: Python bytecode even in the compiled build, where this one is C (a transaction per DRAM
+        # access and per hop with a trace sink: docs/performance.md, "Session 31")
+        self.id = id
+        self.cmd = cmd
+        self.data_class = data_class
+        self.address = address
+        self.nbytes = nbytes
+        self.source = source
+        self.destination = destination
+        self.layer = layer
+        self.tile = tile
+        self.t_first = t_first
+        self.t_last = t_last
+        self.cycles = cycles
+        self.issued_ps = issued_ps
+        self.done_ps = done_ps
+        self.data = data
+        self.chain = chain
 
     def __repr__(self) -> str:
         return (

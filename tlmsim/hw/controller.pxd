@@ -19,3 +19,7 @@ cdef class Controller(Component):
     cdef public object _tile_events, chunk, done, dram, eids_unscheduled, half_bytes, halves, l1, l1s, layers
     cdef public object level_insts, levels, ncores, noc, outstanding, pe, pes, pipeline_notes, plans, process
     cdef public object stages, staging_bytes, waiting
+    # one DMA block's booked hops (the pipeline's hot path): a C call with C integers (docs/performance.md,
+    # "Session 31")
+    cpdef long long _book_block(self, long long t, tuple plan, long long n, long long ga, long long la,
+                                long long offset, long long span, long long base, long long layer, list hops)

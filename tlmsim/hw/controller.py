@@ -1222,9 +1222,9 @@ class Controller(Component):
     def _block_plan(self, src: int, dst: int, core: int, dc: DataClass, layer: int) -> tuple | None:
         """The hops of one block on :meth:`route` ``(src, dst, core)`` of data class ``dc`` and
         layer ``layer``, in the form :meth:`_book_block` books them in one call (built once per
-        key): ``(_HOPS, comp, kind, is_read, address selector, src, dst, flow key, last)``,
-        ``(_STAGE, buffer, mem, kind, write's flow key, read's flow key, last)``,
-        ``(_READ, buffer, mem, kind, flow key, last)``; ``kind`` (:func:`_book_kind`) says which class's
+        key): ``(_HOPS, comp, kind, is_read, address selector, src, dst, flow slot, last)``,
+        ``(_STAGE, buffer, mem, kind, write's flow slot, read's flow slot, last)``,
+        ``(_READ, buffer, mem, kind, flow slot, last)`` (a flow slot: :meth:`Recorder.flow_slot`); ``kind`` (:func:`_book_kind`) says which class's
         ``book`` :func:`_book_end` calls. ``last``: no later hop of the block is on that component, so its
         hop is handed to the layer-only sinks there (see :meth:`_book_block`). None when a component is
         neither an SRAM nor the NoC, or has no ``book`` (a test double): the block is then booked hop by
@@ -1235,18 +1235,20 @@ class Controller(Component):
         except KeyError:
             pass
         dci = int(dc)
+        slot = self.recorder.flow_slot
         out: list = []
         for kind, x in self.route(src, dst, core):
             if kind == _HOPS:
                 for comp, cmd, a, s, d in x:
-                    out.append([_HOPS, comp, _book_kind(comp), cmd is _CMD_READ, a, s, d, (s, d, dci, layer)])
+                    out.append([_HOPS, comp, _book_kind(comp), cmd is _CMD_READ, a, s, d, slot((s, d, dci, layer))])
             else:
                 mem = self._bufs[x]
                 name = mem.name
                 if kind == _STAGE:
-                    out.append([_STAGE, x, mem, _book_kind(mem), ("noc", name, dci, layer), (name, "noc", dci, layer)])
+                    out.append([_STAGE, x, mem, _book_kind(mem), slot(("noc", name, dci, layer)),
+                                slot((name, "noc", dci, layer))])
                 else:
-                    out.append([_READ, x, mem, _book_kind(mem), (name, "noc", dci, layer)])
+                    out.append([_READ, x, mem, _book_kind(mem), slot((name, "noc", dci, layer))])
         plan = None
         comps = [e[1] if e[0] == _HOPS else e[2] for e in out]
         if all(e[3 if e[0] != _HOPS else 2] != _BOOK_OTHER for e in out):
@@ -1254,7 +1256,7 @@ class Controller(Component):
         self._block_plans[key] = plan
         return plan
 
-    # @cython.locals(k=cython.longlong, kind=cython.longlong, bk=cython.longlong, cp=Component, cv=cython.longlong[::1], flows=dict, slots=list)
+    # @cython.locals(k=cython.longlong, kind=cython.longlong, bk=cython.longlong, a=cython.longlong, m=cython.longlong, key=cython.longlong, kw=cython.longlong, kr=cython.longlong, cp=Component, cv=cython.longlong[::1], fv=cython.longlong[::1], slots=list)
     def _book_block(self, t: int, plan: tuple, n: int, ga: int, la: int, offset: int, span: int, base: int,
                     layer: int, hops: list) -> int:
         """Book one block's hops (:meth:`_block_plan`) from time ``t`` as :meth:`_lane` would
@@ -1271,7 +1273,7 @@ class Controller(Component):
         (:meth:`~tlmsim.engine.attribution.LayerCounters.hop_layer`), so each component is
         handed only its last hop of the block, right after it (its counters then are those
         the hop-by-hop path leaves)."""
-        flows = self.recorder.flows
+        fv = self.recorder._flow_v  # the flow slots' bytes (Recorder.flow_slot)
         k = 0
         for e in plan:
             kind = e[0]
@@ -1288,7 +1290,7 @@ class Controller(Component):
                 else:
                     cv[WRITES] += 1
                     cv[WRITE_BYTES] += n
-                flows[key] = flows.get(key, 0) + n
+                fv[key] += n
             elif kind == _STAGE:  # _staged, inline
                 _, x, comp, bk, kw, kr, last = e
                 slots = self._slot_free[x]
@@ -1304,11 +1306,11 @@ class Controller(Component):
                 t = _book_end(comp, bk, _CMD_WRITE, sa, n, "noc", name, t, layer)
                 cv[WRITES] += 1
                 cv[WRITE_BYTES] += n
-                flows[kw] = flows.get(kw, 0) + n
+                fv[kw] += n
                 t = _book_end(comp, bk, _CMD_READ, sa, n, name, "noc", t, layer)
                 cv[READS] += 1
                 cv[READ_BYTES] += n
-                flows[kr] = flows.get(kr, 0) + n
+                fv[kr] += n
                 slots[j] = t
                 k += 2
             else:  # _READ: a resident read; a slice larger than its tensor (im2col) re-reads the tensor's bytes
@@ -1321,7 +1323,7 @@ class Controller(Component):
                     k += 1
                     cv[READS] += 1
                     cv[READ_BYTES] += m
-                    flows[key] = flows.get(key, 0) + m
+                    fv[key] += m
             if last and hops:
                 cp._busy_seen = cv[BUSY_PS]
                 name = cp.name

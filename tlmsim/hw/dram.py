@@ -1223,7 +1223,7 @@ class Dram(Component):
         y = self._wake[r]
         return y if y > x else x
 
-    # @cython.locals(s=_Spec, ch=cython.longlong, gb=cython.longlong, last=cython.longlong, step=cython.longlong, limit=cython.longlong, kmax=cython.longlong, lb=cython.longlong, rq_depth=cython.longlong, depth=cython.longlong, nr=cython.longlong, moved=cython.longlong, direct=cython.longlong, k=cython.longlong, nq0=cython.longlong, j=cython.longlong, m=cython.longlong, i=cython.longlong, e=cython.longlong, p=cython.longlong, x=cython.longlong, other_row=cython.bint, stop=cython.bint, sat=cython.bint, chan=_Chan, it=_Req, o=_Req, q=list, L=list, served=list, wpend=dict, taken=list, seq=list, offers=_Fifo)
+    # @cython.locals(s=_Spec, ch=cython.longlong, gb=cython.longlong, last=cython.longlong, step=cython.longlong, limit=cython.longlong, kmax=cython.longlong, lb=cython.longlong, row=cython.longlong, rq_depth=cython.longlong, depth=cython.longlong, nr=cython.longlong, moved=cython.longlong, direct=cython.longlong, k=cython.longlong, nq0=cython.longlong, j=cython.longlong, m=cython.longlong, i=cython.longlong, e=cython.longlong, p=cython.longlong, x=cython.longlong, other_row=cython.bint, stop=cython.bint, sat=cython.bint, chan=_Chan, it=_Req, o=_Req, q=list, L=list, served=list, wpend=dict, taken=list, seq=list, offers=_Fifo)
     def _solo_batch(self, ch: int, gb: int, q: list, rqb: _Fifo, last: int, step: int, limit: int):
         """:meth:`_hit_run` with one busy bank ``gb`` whose previous RD was at ``last``: its
         next RDs follow every ``step`` cycles (nothing else competes for the channel), each
