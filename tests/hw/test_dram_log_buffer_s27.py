@@ -25,8 +25,8 @@ from tlmsim.platform.dram import DramConfig
 
 def _ref_log_rds(self, times, ch, served):
     """The reference: each RD of the batch logged on its own, by ``_log_cmd`` (not flushed, as
-    the batch's callers flush at the end of their run)."""
-    for x, it in zip(list(times), served, strict=True):
+    the batch's callers flush at the end of their run); ``times`` None: each request's ``rd``."""
+    for x, it in zip([it.rd for it in served] if times is None else list(times), served, strict=True):
         self._log_cmd(x, ch, it.gb, dram_mod._RD, it.row, it.col, False)
 
 

@@ -32,7 +32,7 @@ cdef class _Txn:
     cdef public dict rows
 
 cdef class _Req:
-    cdef public long long seq, gb, lb, row, col, q, queued
+    cdef public long long seq, gb, lb, row, col, q, queued, rd
     cdef public bint write
     cdef public _Txn txn
 

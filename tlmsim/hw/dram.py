@@ -174,7 +174,7 @@ class _Spec:
 class _Req:
     """One queued burst."""
 
-    __slots__ = ("seq", "gb", "lb", "row", "col", "write", "txn", "q", "queued")
+    __slots__ = ("seq", "gb", "lb", "row", "col", "write", "txn", "q", "queued", "rd")
 
     def __init__(self, seq, gb, lb, row, col, write, txn, q):
         # one assignment each: about 10 % cheaper than a tuple assignment (one per burst)
@@ -187,6 +187,7 @@ class _Req:
         self.txn = txn
         self.q = q
         self.queued = 0
+        self.rd = -1  # the cycle of its RD, set when a batch of two banks serves it (Dram._pair_batch)
 
     @staticmethod
     # @cython.locals(seq=cython.longlong, gb=cython.longlong, lb=cython.longlong, row=cython.longlong, col=cython.longlong, q=cython.longlong, k=cython.longlong, i=cython.longlong, write=cython.bint, r="_Req", pool=list)
@@ -212,6 +213,7 @@ class _Req:
             r.txn = txn
             r.q = q + i
             r.queued = 0
+            r.rd = -1
             append(r)
         return out
 
@@ -1396,8 +1398,7 @@ class Dram(Component):
         moved = direct = 0
         other_row = False
         p = last
-        served: list = []
-        at: list[int] = []
+        served: list = []  # each with its RD's cycle (rd)
         k1 = 0  # RDs of bank g1
         starve = s.starvation_cycles
         nb = self._bpc
@@ -1443,8 +1444,9 @@ class Dram(Component):
                 p = c0 = e0
                 q, rqb, row = q0, r0_, row0
                 rr = l0
-            served.append(q.pop(0))
-            at.append(p)
+            it = q.pop(0)
+            it.rd = p
+            served.append(it)
             if one:
                 k1 += 1
             if _has(rqb):
@@ -1488,7 +1490,7 @@ class Dram(Component):
             return 0, 0, 0, -1, None, False
         chan.nrq = nr
         # log, then complete in RD order, counting each RD before a completion it causes
-        self._log_rds(at, ch, served)
+        self._log_rds(None, ch, served)
         cv = self._cv
         busy1 = s.burst_cycles * self._tck
         rl_bc = s.RL + s.burst_cycles
@@ -1520,8 +1522,7 @@ class Dram(Component):
                     n1 = 0
                 n1 += 1
             pend += 1
-            x = at[i]  # (unboxed first: the sum below is C arithmetic)
-            x += rl_bc
+            x = it.rd + rl_bc
             if x > tx.end:
                 tx.end = x
             tx.left -= 1
@@ -1982,26 +1983,30 @@ class Dram(Component):
         if flush and n + 1 >= _LOG_CHUNK and (self._sink is not None or self.record_commands):
             self._flush_log(final=False)
 
-    # @cython.locals(it=_Req, i=cython.longlong, n=cython.longlong, x=cython.longlong, d=cython.longlong, k=cython.longlong, rd=cython.longlong, spaced=cython.bint, buf=cython.longlong[:, ::1], served=list)
+    # @cython.locals(it=_Req, i=cython.longlong, n=cython.longlong, x=cython.longlong, d=cython.longlong, k=cython.longlong, rd=cython.longlong, spaced=cython.bint, own=cython.bint, buf=cython.longlong[:, ::1], served=list)
     def _log_rds(self, times, ch: int, served: list[_Req]) -> None:
-        """Log the RDs of a batch: at ``times`` (a list, or a ``range``: a batch of one bank, every
-        step cycles), the i-th serving ``served[i]`` (an RD of its request's bank, row and column;
-        the caller flushes at the end of its run). A range's times are worked out as C integers,
-        without an int object per RD."""
+        """Log the RDs of a batch: at ``times`` (a ``range``: a batch of one bank, every step
+        cycles; a list; or None: each request's ``rd``, as a batch of two banks sets it), the i-th
+        serving ``served[i]`` (an RD of its request's bank, row and column; the caller flushes at
+        the end of its run). A range's times are worked out as C integers, without an int object
+        per RD."""
         n = self._nlog
         if n + len(served) > len(self._logarr):
             self._log_room(len(served))
         buf = self._logbuf
         rd = _RD
         spaced = type(times) is range
+        own = times is None
         if spaced:  # x: the time before the first, stepped by d
             d = times.step
             x = times.start - d
-        k = len(times)
+        k = len(served) if own else len(times)
         for i in range(k):
             it = served[i]
             if spaced:
                 x += d
+            elif own:
+                x = it.rd
             else:
                 x = times[i]
             buf[n + i, 0] = x
