@@ -16,5 +16,5 @@ cdef class Sram(Component):
     cdef public long long _elapsed_ps, _floor, _occupied_bytes, _read_latency, _write_latency
     cdef public long long capacity_bytes, line_bytes, nbanks, period_ps
     cdef public dict _late
-    cdef public list _port_free
+    cdef public long long[::1] _port_free
     cdef public object area, config, energy, leakage_mw, read_pj, write_pj

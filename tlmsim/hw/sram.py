@@ -31,6 +31,7 @@ table's override) times the capacity, over the run's duration.
 
 from __future__ import annotations
 
+from array import array
 from typing import Generator
 
 import simpy
@@ -106,7 +107,8 @@ class Sram(Component):
         self.nbanks = int(config.banks)
         self._floor = 0  # cycle from which every bank not in _late is free
         self._late: dict[int, int] = {}  # bank -> cycle it is free, for banks busy beyond _floor
-        self._port_free = [0] * int(config.ports)  # cycle at which each port is next free
+        # cycle at which each port is next free (int64: C integers in the compiled build's book)
+        self._port_free = array("q", bytes(8 * int(config.ports)))
         self._occupied_bytes = 0
         self._read_latency = int(config.read_latency_cycles)
         self._write_latency = int(config.write_latency_cycles)
@@ -152,7 +154,7 @@ class Sram(Component):
         self.record(txn, start_ps, end_ps, wait_ps)
         return end_ps
 
-    # @cython.locals(a=cython.longlong, n=cython.longlong, start_ps=cython.longlong, period=cython.longlong, s=cython.longlong, pf=cython.longlong, p=cython.longlong, s1=cython.longlong, w=cython.longlong, nb=cython.longlong, first=cython.longlong, lines=cython.longlong, q=cython.longlong, r=cython.longlong, b0=cython.longlong, ideal=cython.longlong, floor=cython.longlong, base=cython.longlong, new_floor=cython.longlong, occ_end=cython.longlong, b=cython.longlong, fb=cython.longlong, k=cython.longlong, e=cython.longlong, i=cython.longlong, end_ps=cython.longlong, port_wait=cython.longlong, conflict=cython.longlong, late=dict, new_late=dict, ports=list, cv=cython.longlong[::1])
+    # @cython.locals(a=cython.longlong, n=cython.longlong, start_ps=cython.longlong, period=cython.longlong, s=cython.longlong, pf=cython.longlong, p=cython.longlong, s1=cython.longlong, w=cython.longlong, nb=cython.longlong, first=cython.longlong, lines=cython.longlong, q=cython.longlong, r=cython.longlong, b0=cython.longlong, ideal=cython.longlong, floor=cython.longlong, base=cython.longlong, new_floor=cython.longlong, occ_end=cython.longlong, b=cython.longlong, fb=cython.longlong, k=cython.longlong, e=cython.longlong, i=cython.longlong, end_ps=cython.longlong, port_wait=cython.longlong, conflict=cython.longlong, late=dict, new_late=dict, ports=cython.longlong[::1], cv=cython.longlong[::1])
     def book(self, cmd: Cmd, a: int, n: int, source: str, destination: str, start_ps: int,
              layer: int) -> tuple[int, int]:
         """:meth:`reserve` without the hop's record: book an access of ``n`` bytes at
@@ -166,14 +168,11 @@ class Sram(Component):
         period = self.period_ps
         s = -(-start_ps // period)  # next clock edge, in cycles
         ports = self._port_free
-        if len(ports) == 2:  # the earliest free port (the first of equals)
-            pf = ports[0]
-            p = 0
-            if ports[1] < pf:
-                p, pf = 1, ports[1]
-        else:
-            pf = min(ports)
-            p = ports.index(pf)
+        pf = ports[0]  # the earliest free port (the first of equals)
+        p = 0
+        for i in range(1, len(ports)):
+            if ports[i] < pf:
+                p, pf = i, ports[i]
         s1 = pf if pf > s else s
         # Bank free times: self._floor for every bank except those in self._late
         # (bank -> a later free time). A transaction that touches every bank (q >= 1)
