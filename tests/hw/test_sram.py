@@ -51,7 +51,7 @@ def test_closed_form_span_wrapping_past_the_last_bank():
     # lines, 1 and 2 serve 1; every bank idle -> booked in closed form: occupancy
     # [0, 2), ends at cycle 2 (read latency 1)
     assert s.reserve(txn(rec, Cmd.READ, 48, 96), 0) == 2 * P
-    assert s._floor == 1 and s._late == {3: 2, 0: 2}
+    assert list(s._bank_free) == [2, 1, 1, 2]  # banks 3 and 0 busy until 2, 1 and 2 until 1
     # at cycle 1 on the other port: bank 1 (line 1) is free -> ends at cycle 2, no stall
     assert s.reserve(txn(rec, Cmd.READ, 16, 16), 1 * P) == 2 * P
     # at cycle 2 (both ports free at 2): bank 0 (line 4) finished its second line at 2

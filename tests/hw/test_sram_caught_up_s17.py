@@ -1,6 +1,7 @@
 """Sram.book when every late bank is free by the start (session 17, ctlPath): the booking
-then takes the closed form of an idle buffer (the late banks caught up with the floor), which
-must be what the per-bank loop gives. Hand-computed cycles; 4 banks of 16 B lines, 2 ports,
+then took the closed form of an idle buffer (the late banks caught up with the floor), which
+must be what the per-bank loop gives (since session 31 the model keeps every bank's free cycle
+and books the banks an access touches in one loop: the same cycles). Hand-computed cycles; 4 banks of 16 B lines, 2 ports,
 read latency 2, write latency 1, 1 ns clock (tests/hw/test_sram.py's ``make``)."""
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def test_late_banks_free_by_the_start_book_as_an_idle_buffer():
     # (bank 0 no longer), ends at 7 + 2 - 1 = 8 ns
     s, ends, ref_ends, banks = _pair([(Cmd.WRITE, 0, 80, 0), (Cmd.READ, 32, 96, 5 * P)])
     assert ends == ref_ends == [2 * P, 8 * P]
-    assert s._floor == 6 and s._late == {2: 7, 3: 7}
+    assert list(s._bank_free) == banks  # the model's own bank free cycles (session 31: one int64 array)
     assert banks == [6, 6, 7, 7]
 
 
@@ -35,7 +36,7 @@ def test_late_banks_free_by_the_start_clear_when_no_line_is_extra():
     # is late any more (banks 2 and 3 were free from 7)
     s, ends, ref_ends, banks = _pair([(Cmd.WRITE, 0, 80, 0), (Cmd.READ, 32, 96, 5 * P), (Cmd.READ, 0, 64, 9 * P)])
     assert ends == ref_ends == [2 * P, 8 * P, 11 * P]
-    assert s._floor == 10 and s._late == {}
+    assert list(s._bank_free) == banks  # the model's own bank free cycles (session 31: one int64 array)
     assert banks == [10] * 4
 
 
@@ -44,7 +45,7 @@ def test_a_late_bank_free_exactly_at_the_start_has_caught_up():
     # time: every bank [2, 3), none late; ends at 3 + 1 - 1 = 3 ns
     s, ends, ref_ends, banks = _pair([(Cmd.WRITE, 0, 80, 0), (Cmd.WRITE, 0, 64, 2 * P)])
     assert ends == ref_ends == [2 * P, 3 * P]
-    assert s._floor == 3 and s._late == {}
+    assert list(s._bank_free) == banks  # the model's own bank free cycles (session 31: one int64 array)
     assert banks == [3] * 4
 
 
@@ -53,7 +54,7 @@ def test_a_late_bank_still_busy_at_the_start_is_booked_bank_by_bank():
     # bank 0 [2, 3): the access occupies the buffer until 3 (one cycle of bank conflict), ends at 3 ns
     s, ends, ref_ends, banks = _pair([(Cmd.WRITE, 0, 80, 0), (Cmd.WRITE, 0, 64, 1 * P)])
     assert ends == ref_ends == [2 * P, 3 * P]
-    assert s._floor == 2 and s._late == {0: 3}
+    assert list(s._bank_free) == banks  # the model's own bank free cycles (session 31: one int64 array)
     assert banks == [3, 2, 2, 2]
 
 
@@ -62,7 +63,7 @@ def test_a_short_access_on_free_banks_takes_one_cycle_in_each():
     # in cycle 0: both late until 1, ends at 1 + 1 - 1 = 1 ns
     s, ends, ref_ends, banks = _pair([(Cmd.WRITE, 48, 32, 0)])
     assert ends == ref_ends == [1 * P]
-    assert s._floor == 0 and s._late == {3: 1, 0: 1}
+    assert list(s._bank_free) == banks  # the model's own bank free cycles (session 31: one int64 array)
     assert banks == [1, 0, 0, 1]
 
 
@@ -71,7 +72,7 @@ def test_a_short_access_keeps_the_times_of_the_late_banks_it_does_not_touch():
     # in cycle 8, banks 2 and 3 keep 7; ends at 9 + 2 - 1 = 10 ns
     s, ends, ref_ends, banks = _pair([(Cmd.WRITE, 0, 80, 0), (Cmd.READ, 32, 96, 5 * P), (Cmd.READ, 0, 16, 8 * P)])
     assert ends == ref_ends == [2 * P, 8 * P, 10 * P]
-    assert s._floor == 6 and s._late == {2: 7, 3: 7, 0: 9}
+    assert list(s._bank_free) == banks  # the model's own bank free cycles (session 31: one int64 array)
     assert banks == [9, 6, 7, 7]
 
 
@@ -81,6 +82,6 @@ def test_a_short_access_waits_for_banks_booked_past_its_start():
     # ends at 2 + 2 - 1 = 3 ns
     s, ends, ref_ends, banks = _pair([(Cmd.WRITE, 0, 64, 0), (Cmd.READ, 16, 16, 0)])
     assert ends == ref_ends == [1 * P, 3 * P]
-    assert s._floor == 1 and s._late == {1: 2}
+    assert list(s._bank_free) == banks  # the model's own bank free cycles (session 31: one int64 array)
     assert s.recorder.stalls.entries[("buf", "bank_conflict", -1)] == [1, 1 * P]
     assert banks == [1, 2, 1, 1]

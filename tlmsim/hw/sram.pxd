@@ -8,13 +8,9 @@
 
 from _tlmsim_compiled.engine_component cimport Component
 
-cpdef bint _all_by(dict times, long long t)
-cpdef _set_banks(dict times, long long b0, long long r, long long nb, long long t)
-
 cdef class Sram(Component):
     cpdef tuple book(self, cmd, long long a, long long n, source, destination, long long start_ps, long long layer)
-    cdef public long long _elapsed_ps, _floor, _occupied_bytes, _read_latency, _write_latency
+    cdef public long long _elapsed_ps, _occupied_bytes, _read_latency, _write_latency
     cdef public long long capacity_bytes, line_bytes, nbanks, period_ps
-    cdef public dict _late
-    cdef public long long[::1] _port_free
+    cdef public long long[::1] _bank_free, _port_free
     cdef public object area, config, energy, leakage_mw, read_pj, write_pj

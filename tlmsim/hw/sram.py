@@ -47,34 +47,12 @@ from tlmsim.platform.sram import SramConfig
 _READ = Cmd.READ
 
 
-# @cython.locals(times=dict, b0=cython.longlong, r=cython.longlong, nb=cython.longlong, t=cython.longlong, b=cython.longlong, i=cython.longlong)
-def _set_banks(times: dict, b0: int, r: int, nb: int, t: int) -> None:
-    """``times[b] = t`` for the ``r`` banks ``b0 .. b0 + r - 1`` (mod ``nb``), in that order (a loop:
-    cheaper than ``dict.fromkeys(range(...))`` in the compiled build, where it is a C function)."""
-    b = b0
-    for i in range(r):
-        times[b] = t
-        b += 1
-        if b == nb:
-            b = 0
-
-
-# @cython.locals(times=dict, t=cython.longlong, v=cython.longlong)
-def _all_by(times: dict, t: int) -> bool:
-    """Whether every value of ``times`` is at most ``t`` (true when there is none): ``max()`` as a
-    loop that stops at the first later one, cheaper in the compiled build."""
-    for v in times.values():
-        if v > t:
-            return False
-    return True
-
-
 class Sram(Component):
     """A banked, multi-ported SRAM buffer; see the module docstring for timing."""
 
     #: the instance attributes as slots (see tlmsim.engine.component.Component)
     __slots__ = (
-        "_elapsed_ps", "_floor", "_late", "_occupied_bytes", "_port_free", "_read_latency", "_write_latency",
+        "_bank_free", "_elapsed_ps", "_occupied_bytes", "_port_free", "_read_latency", "_write_latency",
         "area", "capacity_bytes", "config", "energy", "leakage_mw", "line_bytes", "nbanks", "period_ps",
         "read_pj", "write_pj",
     )
@@ -105,8 +83,8 @@ class Sram(Component):
         self.capacity_bytes = int(config.capacity_bytes)
         self.line_bytes = int(config.port_width_bytes)
         self.nbanks = int(config.banks)
-        self._floor = 0  # cycle from which every bank not in _late is free
-        self._late: dict[int, int] = {}  # bank -> cycle it is free, for banks busy beyond _floor
+        # cycle at which each bank is next free (int64: C integers in the compiled build's book)
+        self._bank_free = array("q", bytes(8 * self.nbanks))
         # cycle at which each port is next free (int64: C integers in the compiled build's book)
         self._port_free = array("q", bytes(8 * int(config.ports)))
         self._occupied_bytes = 0
@@ -154,7 +132,7 @@ class Sram(Component):
         self.record(txn, start_ps, end_ps, wait_ps)
         return end_ps
 
-    # @cython.locals(a=cython.longlong, n=cython.longlong, start_ps=cython.longlong, period=cython.longlong, s=cython.longlong, pf=cython.longlong, p=cython.longlong, s1=cython.longlong, w=cython.longlong, nb=cython.longlong, first=cython.longlong, lines=cython.longlong, q=cython.longlong, r=cython.longlong, b0=cython.longlong, ideal=cython.longlong, floor=cython.longlong, base=cython.longlong, new_floor=cython.longlong, occ_end=cython.longlong, b=cython.longlong, fb=cython.longlong, k=cython.longlong, e=cython.longlong, i=cython.longlong, end_ps=cython.longlong, port_wait=cython.longlong, conflict=cython.longlong, late=dict, new_late=dict, ports=cython.longlong[::1], cv=cython.longlong[::1])
+    # @cython.locals(a=cython.longlong, n=cython.longlong, start_ps=cython.longlong, period=cython.longlong, s=cython.longlong, pf=cython.longlong, p=cython.longlong, s1=cython.longlong, w=cython.longlong, nb=cython.longlong, first=cython.longlong, lines=cython.longlong, q=cython.longlong, r=cython.longlong, b0=cython.longlong, ideal=cython.longlong, occ_end=cython.longlong, b=cython.longlong, fb=cython.longlong, e=cython.longlong, i=cython.longlong, end_ps=cython.longlong, port_wait=cython.longlong, conflict=cython.longlong, bank_free=cython.longlong[::1], ports=cython.longlong[::1], cv=cython.longlong[::1])
     def book(self, cmd: Cmd, a: int, n: int, source: str, destination: str, start_ps: int,
              layer: int) -> tuple[int, int]:
         """:meth:`reserve` without the hop's record: book an access of ``n`` bytes at
@@ -174,71 +152,29 @@ class Sram(Component):
             if ports[i] < pf:
                 p, pf = i, ports[i]
         s1 = pf if pf > s else s
-        # Bank free times: self._floor for every bank except those in self._late
-        # (bank -> a later free time). A transaction that touches every bank (q >= 1)
-        # leaves all banks at one new floor except its r extra lines' banks and the
-        # late banks it could not catch up with, so booking is O(r + late), not
-        # O(banks); exact per-bank FCFS either way. With no late bank (the common,
-        # uncontended case) the span is booked in closed form.
-        late = self._late
+        # Bank free times: one cycle per bank (an int64 array; C integers in the compiled build).
+        # Line i of the access is served by bank (b0 + i) mod nb, one line per cycle, so bank
+        # b0 + i serves q lines (q + 1 for the first r banks from b0) from max(its free time,
+        # s1): exact per-bank FCFS; the buffer is occupied until the latest of them. A loop over
+        # the banks the access touches (all of them when q >= 1: no more than its lines)
+        bank_free = self._bank_free
         w, nb = self.line_bytes, self.nbanks
         first = a // w
         lines = (a + n - 1) // w - first + 1
         q, r = divmod(lines, nb)
         b0 = first % nb
         ideal = q + (1 if r else 0)
-        if q:
-            floor = self._floor
-            base = floor if floor > s1 else s1
-            new_floor = base + q
-            # No late bank, or every late bank free by the start (s1; late banks are free after
-            # the floor, so then base = s1): each late bank then ends at s1 + q, or s1 + q + 1
-            # for an extra line, as if it had been free from the floor: the closed form below
-            # is what the loop would give
-            if _all_by(late, s1):
-                # every bank free from floor: the r extra lines' banks b0 .. b0 + r - 1
-                # (mod nb) end one cycle after the rest
-                if r:
-                    occ_end = new_floor + 1
-                    new_late = {}
-                    _set_banks(new_late, b0, r, nb, occ_end)
-                    self._late = new_late
-                else:
-                    occ_end = new_floor
-                    if late:  # every late bank caught up: none is late any more
-                        self._late = {}
-                self._floor = new_floor
-            else:
-                # a late bank still busy at the start (after base) ends after new_floor: it stays
-                # late, so new_late is not empty and the buffer is occupied until its latest bank
-                new_late = {}
-                for b, fb in late.items():
-                    k = q + 1 if (b - b0) % nb < r else q
-                    e = (fb if fb > s1 else s1) + k
-                    if e > new_floor:
-                        new_late[b] = e
-                for i in range(r):
-                    b = (b0 + i) % nb
-                    if b not in late:
-                        new_late[b] = new_floor + 1
-                occ_end = max(new_late.values())
-                self._floor, self._late = new_floor, new_late
-        else:  # fewer lines than banks: one line in each of r banks
-            floor = self._floor
-            if _all_by(late, s1) if late else floor <= s1:
-                # every bank free by the start (late banks are free after the floor): each of
-                # the r banks serves its line in cycle s1; the other late banks keep their times
-                occ_end = s1 + 1
-                _set_banks(late, b0, r, nb, occ_end)
-            else:
-                occ_end = s1
-                for i in range(r):
-                    b = (b0 + i) % nb
-                    fb = late.get(b, floor)
-                    e = (fb if fb > s1 else s1) + 1
-                    late[b] = e
-                    if e > occ_end:
-                        occ_end = e
+        occ_end = s1
+        b = b0
+        for i in range(nb if q else r):
+            fb = bank_free[b]
+            e = (fb if fb > s1 else s1) + (q + 1 if i < r else q)
+            bank_free[b] = e
+            if e > occ_end:
+                occ_end = e
+            b += 1
+            if b == nb:
+                b = 0
         ports[p] = occ_end
         cv = self._cv
         if cmd is _READ:
