@@ -73,8 +73,13 @@ class Recorder:
     @property
     def flows(self) -> dict[tuple[str, str, int, int], int]:
         """Bytes moved per (source, destination, data class, layer), up to now: the flow slots'
-        bytes added in first (and the slots emptied), so the dict is whole when read; a caller
+        bytes added in first (:meth:`_fold_flows`), so the dict is whole when read; a caller
         may change it."""
+        return self._fold_flows()
+
+    def _fold_flows(self) -> dict[tuple[str, str, int, int], int]:
+        """Add the flow slots' bytes into the flows dict, empty the slots, return the dict (a
+        method of its own: the property's body, which mutation testing would skip)."""
         v = self._flow_v
         flows = self._flows
         for key, i in self._flow_slot.items():

@@ -641,7 +641,7 @@ class Dram(Component):
         ev._value = None
         env.schedule(ev, _NORMAL, end_ps - now)
 
-    # @cython.locals(ch=cython.longlong, nxt=cython.longlong, step=cython.longlong, lo=cython.longlong, hi=cython.longlong, least=cython.longlong, b=cython.longlong, c=cython.longlong, x=cython.longlong, m=cython.longlong, g=cython.longlong, n=cython.longlong, chan=_Chan, tx=_Txn, rows=dict, ahead=dict, per=dict, rbg_of=cython.longlong[::1], key=cython.longlong)
+    # @cython.locals(ch=cython.longlong, nxt=cython.longlong, step=cython.longlong, lo=cython.longlong, hi=cython.longlong, least=cython.longlong, b=cython.longlong, c=cython.longlong, x=cython.longlong, m=cython.longlong, g=cython.longlong, n=cython.longlong, pm=cython.longlong, chan=_Chan, tx=_Txn, rows=dict, ahead=dict, per=dict, rbg_of=cython.longlong[::1], key=cython.longlong)
     def _schedule(self, ch: int, nxt: int) -> None:
         """Wake channel ``ch`` for its decision at cycle ``nxt`` (at nxt * tCK + 1 ps, after
         every request eligible at that cycle has arrived)."""
@@ -676,6 +676,7 @@ class Dram(Component):
                                 b = x
                     else:
                         per: dict[int, int] = {}  # rank-bank-group index -> its bursts left there
+                        pm = 0  # the most of them in one
                         for key, m in rows.items():
                             if m and lo <= (key >> _ROW_KEY) < hi:
                                 c = ahead.get(key, 0) + m
@@ -684,9 +685,12 @@ class Dram(Component):
                                 if x > b:
                                     b = x
                                 g = rbg_of[key >> _ROW_KEY]
-                                per[g] = per.get(g, 0) + m
-                        if per:
-                            x = (max(per.values()) - 1) * step
+                                c = per.get(g, 0) + m
+                                per[g] = c
+                                if c > pm:
+                                    pm = c
+                        if pm:
+                            x = (pm - 1) * step
                             if x > b:
                                 b = x
                     if b < least:
