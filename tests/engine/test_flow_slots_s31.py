@@ -67,6 +67,9 @@ def test_the_slots_grow_and_keep_their_bytes():
         rec._flow_v[i] += i + 1
     more = rec.flow_slot(("m", "noc", W, first))
     assert more == first and len(rec._flow_v) == 2 * first
+    # int64, as the first: the compiled controller reads it through a typed view of long longs (in that build
+    # Python sees the view, whose base is the array)
+    assert getattr(rec._flow_v, "base", rec._flow_v).typecode == "q"
     rec._flow_v[more] += 1000
     assert list(rec._flow_v[:first]) == [i + 1 for i in range(first)]
     assert rec.flows == {**{("m", "noc", W, layer): layer + 1 for layer in range(first)}, ("m", "noc", W, first): 1000}

@@ -748,7 +748,7 @@ class Dram(Component):
         depth = s.command_queue_depth
         if freed >= 0:
             src = wbb[freed] if chan.drain else rqb[freed]
-            if src and len(bq[freed]) < depth:
+            if _has(src) and len(bq[freed]) < depth:
                 self._enqueue(chan, src.popleft(), t)
                 if chan.drain:
                     chan.nwb -= 1
@@ -762,7 +762,7 @@ class Dram(Component):
         while _has(offers):
             req = offers.first()
             if req.write:
-                if req.q in wpend:  # merges with a write still in the buffer
+                if wpend and req.q in wpend:  # merges with a write still in the buffer
                     cv[_N_MERGED_WRITES] += 1
                 elif chan.nwb >= s.write_queue_depth:
                     break
@@ -774,7 +774,7 @@ class Dram(Component):
                 chan.offer_writes -= 1
                 self._accepted(req, t)
                 self._done(req.txn, t + 1)
-            elif req.q in wpend:  # read-after-write forwarding
+            elif wpend and req.q in wpend:  # read-after-write forwarding (none without buffered writes)
                 offers.popleft()
                 self._read_left(chan, req.txn, req)
                 cv[_N_FORWARDED_READS] += 1
@@ -788,7 +788,7 @@ class Dram(Component):
                 if t > tx.accepted:
                     tx.accepted = t
                 lb = req.lb
-                if not chan.drain and not rqb[lb] and len(bq[lb]) < depth:
+                if not chan.drain and not _has(rqb[lb]) and len(bq[lb]) < depth:
                     self._enqueue(chan, req, t)
                 else:
                     rqb[lb].append(req)
@@ -1862,7 +1862,7 @@ class Dram(Component):
         if req is not None:
             chan.rr = req.lb
         if kind == _PRE:
-            self._close(ch, gb, e, conflict=req is not None)
+            self._close(ch, gb, e, True, req is not None)  # (positional: a C call; with a keyword, a Python one)
             if req is None and self._rank_q[r] == 0:
                 self._rank_activity(r, e)
             return
@@ -1963,7 +1963,7 @@ class Dram(Component):
     def _auto_close(self, ch: int, gb: int) -> None:
         """Closed page: auto-precharge at the earliest legal cycle (no command slot)."""
         t = self._next_pre[gb]
-        self._close(ch, gb, t, on_bus=False)
+        self._close(ch, gb, t, False)  # not on the bus (positional: a C call)
         r = self._rank_of[gb]
         self._rank_activity(r, t)
 
