@@ -410,22 +410,30 @@ _BOOK_OTHER, _BOOK_SRAM, _BOOK_NOC = 0, 1, 2
 
 def _book_kind(comp) -> int:
     """A block plan's ``kind`` for ``comp``: :data:`_BOOK_SRAM` or :data:`_BOOK_NOC` when it books with
-    the SRAM's or the NoC's ``book`` (not a stand-in that set it to None), else :data:`_BOOK_OTHER` (the
-    block is then booked hop by hop)."""
+    the SRAM's or the NoC's own ``book`` (not a stand-in that set it to None or a subclass's own), else
+    :data:`_BOOK_OTHER` (the block is then booked hop by hop, through whatever ``book`` it has)."""
     if getattr(comp, "book", None) is None:
         return _BOOK_OTHER
-    return _BOOK_SRAM if isinstance(comp, Sram) else _BOOK_NOC if isinstance(comp, Noc) else _BOOK_OTHER
+    # (the classes' own attribute, read from their dicts: in the compiled build ``Sram.book`` would be made
+    # into a new callable of the C method each time)
+    if isinstance(comp, Sram):
+        return _BOOK_SRAM if type(comp).book is vars(Sram)["book"] else _BOOK_OTHER
+    if isinstance(comp, Noc):
+        return _BOOK_NOC if type(comp).book is vars(Noc)["book"] else _BOOK_OTHER
+    return _BOOK_OTHER
 
 
 # @cython.locals(sram=Sram, noc=Noc)
 def _book_end(comp, kind: int, cmd: Cmd, a: int, n: int, s, d, t: int, layer: int) -> int:
     """``comp.book(cmd, a, n, s, d, t, layer)``'s end, ``comp`` an SRAM (``kind`` :data:`_BOOK_SRAM`) or
-    the NoC: in the compiled build a C call of its class's ``book`` (as Python, the same call)."""
+    the NoC, booking with its class's own ``book`` (:func:`_book_kind`): called through the class, which in
+    the compiled build is a C call without the check for a Python override (a lookup by name whenever the
+    component differs from the last one's; as Python, the same call)."""
     if kind == _BOOK_SRAM:
         sram = comp
-        return sram.book(cmd, a, n, s, d, t, layer)[0]
+        return Sram.book(sram, cmd, a, n, s, d, t, layer)[0]
     noc = comp
-    return noc.book(cmd, a, n, s, d, t, layer)[0]
+    return Noc.book(noc, cmd, a, n, s, d, t, layer)[0]
 
 
 def _overlaps(a: list[tuple[int, int]], lo: int, hi: int) -> bool:
