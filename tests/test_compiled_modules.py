@@ -275,7 +275,6 @@ def test_the_controller_runs_compiled_only_beside_a_compiled_sram_and_noc(monkey
     """The controller's build cimports the SRAM's and the NoC's extension types (it calls their ``book``
     at C level and tests models with ``isinstance`` against them): with noc.py or sram.py running as
     Python, those tests would fail for every model, so the finder declines the controller's build too."""
-    import types
 
     name = "tlmsim.hw.controller"
     assert kernels.CIMPORTS[name] == ("tlmsim.hw.noc", "tlmsim.hw.sram")
@@ -288,14 +287,21 @@ def test_the_controller_runs_compiled_only_beside_a_compiled_sram_and_noc(monkey
     for dep in ("tlmsim.engine.component", *kernels.CIMPORTS[name]):
         monkeypatch.setitem(sys.modules, dep, kernels._import_compiled(kernels.COMPILED[dep]))
     assert kernels._current_build(name, _source(name))[1] == "compiled"
-    finder = kernels.CompiledFinder()
     for dep in kernels.CIMPORTS[name]:
-        monkeypatch.setitem(sys.modules, dep, types.ModuleType(dep))  # its source stands
-        why = f"pure Python ({dep.removeprefix('tlmsim.')}, whose compiled classes it uses, runs as pure Python)"
-        assert kernels._current_build(name, _source(name)) == (None, why)
-        assert finder.find_spec(name, [str(_source(name).parent)]) is None
-        assert kernels._chosen[name] == why
-        monkeypatch.setitem(sys.modules, dep, kernels._import_compiled(kernels.COMPILED[dep]))
+        _declined_beside_a_pure(monkeypatch, name, dep)
+
+
+def _declined_beside_a_pure(monkeypatch, name: str, dep: str) -> None:
+    """With ``dep``'s source standing (another module object than its build), the finder declines
+    ``name``'s build and says why; then ``dep``'s build stands again."""
+    import types
+
+    monkeypatch.setitem(sys.modules, dep, types.ModuleType(dep))  # its source stands
+    why = f"pure Python ({dep.removeprefix('tlmsim.')}, whose compiled classes it uses, runs as pure Python)"
+    assert kernels._current_build(name, _source(name)) == (None, why)
+    assert kernels.CompiledFinder().find_spec(name, [str(_source(name).parent)]) is None
+    assert kernels._chosen[name] == why
+    monkeypatch.setitem(sys.modules, dep, kernels._import_compiled(kernels.COMPILED[dep]))
 
 
 def test_every_hardware_model_is_a_component_in_either_build():
@@ -317,7 +323,6 @@ def test_the_component_and_the_recorder_run_compiled_only_beside_the_builds_they
     ledger (a compiled ``StallLedger``): with recorder.py or stats.py running as Python, such a field
     would refuse the running class's instances, so the finder declines the build that cimports it
     (and, through EXTENDS, the hardware models then run as Python too)."""
-    import types
 
     pairs = {"tlmsim.engine.component": ("tlmsim.engine.recorder", "Recorder"),
              "tlmsim.engine.recorder": ("tlmsim.engine.stats", "StallLedger")}
@@ -332,13 +337,7 @@ def test_the_component_and_the_recorder_run_compiled_only_beside_the_builds_they
         _current_build(dep)  # installed and current (else skip; fail under CI with a compiler)
     monkeypatch.delenv("TLMSIM_PURE", raising=False)
     monkeypatch.setattr(kernels, "_chosen", {})
-    finder = kernels.CompiledFinder()
     for name, (dep, _) in pairs.items():
         monkeypatch.setitem(sys.modules, dep, kernels._import_compiled(kernels.COMPILED[dep]))
         assert kernels._current_build(name, _source(name))[1] == "compiled"
-        monkeypatch.setitem(sys.modules, dep, types.ModuleType(dep))  # its source stands
-        why = f"pure Python ({dep.removeprefix('tlmsim.')}, whose compiled classes it uses, runs as pure Python)"
-        assert kernels._current_build(name, _source(name)) == (None, why)
-        assert finder.find_spec(name, [str(_source(name).parent)]) is None
-        assert kernels._chosen[name] == why
-        monkeypatch.setitem(sys.modules, dep, kernels._import_compiled(kernels.COMPILED[dep]))
+        _declined_beside_a_pure(monkeypatch, name, dep)

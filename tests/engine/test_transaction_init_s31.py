@@ -20,9 +20,9 @@ def test_every_field_is_set_from_its_argument_by_position():
 
 
 def test_every_field_is_set_from_its_argument_by_name():
-    values = dict(id=1, cmd=Cmd.READ, data_class=DataClass.SPIKES, address=64, nbytes=32, source="dram",
-                  destination="noc", layer=5, tile=6, t_first=7, t_last=8, cycles=9, issued_ps=10, done_ps=11,
-                  data=[1], chain=12)
+    values = {"id": 1, "cmd": Cmd.READ, "data_class": DataClass.SPIKES, "address": 64, "nbytes": 32, "source": "dram",
+              "destination": "noc", "layer": 5, "tile": 6, "t_first": 7, "t_last": 8, "cycles": 9, "issued_ps": 10,
+              "done_ps": 11, "data": [1], "chain": 12}
     t = Transaction(**values)
     assert {f: getattr(t, f) for f in FIELDS} == values
 
@@ -31,6 +31,7 @@ def test_the_defaults_are_the_declared_ones():
     t = Transaction(0, Cmd.COMPUTE, DataClass.NONE, 0, 0, "pe", "pe")
     assert (t.layer, t.tile, t.t_first, t.t_last, t.cycles, t.issued_ps, t.done_ps, t.data, t.chain) == (
         -1, -1, 0, 0, 0, -1, -1, None, -1)
-    assert {f.name: f.default for f in dataclasses.fields(Transaction)[7:]} == dict(
-        layer=-1, tile=-1, t_first=0, t_last=0, cycles=0, issued_ps=-1, done_ps=-1, data=None, chain=-1)
+    assert {f.name: f.default for f in dataclasses.fields(Transaction)[7:]} == {
+        "layer": -1, "tile": -1, "t_first": 0, "t_last": 0, "cycles": 0, "issued_ps": -1, "done_ps": -1, "data": None,
+        "chain": -1}
     assert not hasattr(t, "__dict__")  # slots, as the dataclass made them
