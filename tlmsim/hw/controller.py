@@ -1233,10 +1233,10 @@ class Controller(Component):
         key): ``(_HOPS, comp, kind, is_read, address selector, src, dst, flow slot, last)``,
         ``(_STAGE, buffer, mem, kind, write's flow slot, read's flow slot, last)``,
         ``(_READ, buffer, mem, kind, flow slot, last)`` (a flow slot: :meth:`Recorder.flow_slot`);
-        ``kind`` (:func:`_book_kind`) says which class's ``book`` :func:`_book_end` calls. ``last``: no later hop of the block is on that component, so its
-        hop is handed to the layer-only sinks there (see :meth:`_book_block`). None when a component is
-        neither an SRAM nor the NoC, or has no ``book`` (a test double): the block is then booked hop by
-        hop (:meth:`Recorder.booked`)."""
+        ``kind`` (:func:`_book_kind`) says which class's ``book`` :func:`_book_end` calls. ``last``: no
+        later hop of the block is on that component, so its hop is handed to the layer-only sinks there
+        (see :meth:`_book_block`). None when a component is neither an SRAM nor the NoC, or has no
+        ``book`` (a test double): the block is then booked hop by hop (:meth:`Recorder.booked`)."""
         key = (src, dst, core, dc, layer)
         try:
             return self._block_plans[key]
