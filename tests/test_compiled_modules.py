@@ -271,15 +271,18 @@ def test_the_hardware_models_run_compiled_only_beside_a_compiled_component(monke
         assert kernels._chosen[name] == why
 
 
-def test_the_controller_runs_compiled_only_beside_a_compiled_sram_and_noc(monkeypatch):
+def test_the_controller_runs_compiled_only_beside_a_compiled_sram_noc_and_plan(monkeypatch):
     """The controller's build cimports the SRAM's and the NoC's extension types (it calls their ``book``
-    at C level and tests models with ``isinstance`` against them): with noc.py or sram.py running as
-    Python, those tests would fail for every model, so the finder declines the controller's build too."""
+    at C level and tests models with ``isinstance`` against them) and the plan's move and tile (its
+    per-tile loops read their fields as C struct fields): with noc.py, sram.py or plan.py running as
+    Python, those tests (or the typed loops, given Python moves) would fail, so the finder declines the
+    controller's build too."""
 
     name = "tlmsim.hw.controller"
-    assert kernels.CIMPORTS[name] == ("tlmsim.hw.noc", "tlmsim.hw.sram")
+    assert kernels.CIMPORTS[name] == ("tlmsim.hw.noc", "tlmsim.hw.sram", "tlmsim.engine.plan")
     pxd = _source(name).with_suffix(".pxd").read_text()
     assert "from _tlmsim_compiled.hw_noc cimport Noc\n" in pxd and "from _tlmsim_compiled.hw_sram cimport Sram\n" in pxd
+    assert "from _tlmsim_compiled.engine_plan cimport Move, Tile\n" in pxd
     for dep in ("tlmsim.engine.component", name, *kernels.CIMPORTS[name]):
         _current_build(dep)  # installed and current (else skip; fail under CI with a compiler)
     monkeypatch.delenv("TLMSIM_PURE", raising=False)

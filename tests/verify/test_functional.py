@@ -100,7 +100,7 @@ def test_a_wrong_reduction_range_is_caught_with_layer_neuron_and_timestep(digits
             if plan.layer.name == "fc1":
                 r = list(tile.region)
                 r[7] += 64  # the tile starts 64 inputs (two 32-row folds) too late
-                tile = dataclasses.replace(tile, region=tuple(r))
+                tile = tile.replace(region=tuple(r))
             model.execute(plan, tile)
     with pytest.raises(VerificationError, match=r"layer '(fc1|fc2)': neuron \(\d+,\) at timestep \d+ is \d, the fixed-point reference gives \d"):
         model.check()

@@ -97,16 +97,14 @@ def test_the_quantizer_gets_the_workloads_dt_and_its_refusals_name_the_file(digi
     ((0, 16, 8, 32), (0, 16, 8, 40), "output 0, pixel 40"),
 ])
 def test_a_tile_ahead_of_its_outputs_names_the_first_output_and_pixel_behind(digits, first, second, where):
-    import dataclasses
-
     model = FunctionalModel(digits, membrane_bits=16, accumulator_bits=16)
     plans = make_dataflow(load_platform("ddr4-baseline", ["dataflow.name=dense-ws"]), digits).plan()
     conv = plans[0]
     tile = conv.tiles[0]  # ('gemm', t0, t1, n0, nc, m0, mm, k0, k1, last): timestep 0, all of conv1's 16 x 64
     assert tile.region == ("gemm", 0, 1, 0, 16, 0, 64, 0, 9, True)
-    model.execute(conv, dataclasses.replace(tile, region=("gemm", 0, 1, *first, 0, 9, True)))
+    model.execute(conv, tile.replace(region=("gemm", 0, 1, *first, 0, 9, True)))
     with pytest.raises(VerificationError) as e:
-        model.execute(conv, dataclasses.replace(tile, index=1, region=("gemm", 1, 2, *second, 0, 9, True)))
+        model.execute(conv, tile.replace(index=1, region=("gemm", 1, 2, *second, 0, 9, True)))
     assert str(e.value) == (f"{digits.path}: layer 'conv1': tile 1 updates {where} at timestep 1, but its last "
                             "update was for timestep -1")
 

@@ -25,7 +25,6 @@ class PlannedLayer(Protocol):
     index: int
 
 
-@dataclass(slots=True)
 class Move:
     """Bytes of one data class moved for a tile (or a layer prologue/epilogue).
 
@@ -38,46 +37,109 @@ class Move:
     loads only): the tensor occupies fewer bytes than the move carries (an im2col slice
     re-reads its inputs), so the move's reads wrap inside ``level_address ..
     level_address + level_span``; 0 = no wrap.
+
+    A record with the fields below, in this order (positional or by name; equality,
+    ``repr`` and no hash as a dataclass gives them: :func:`_record_eq`, :func:`_record_repr`;
+    :meth:`replace` for ``dataclasses.replace``).
+    Written out rather than a dataclass so that the compiled build makes it an extension
+    type (tlmsim/engine/plan.pxd): a planner makes millions of moves, and a dataclass's
+    ``__init__`` is Python bytecode even there (docs/performance.md, "Session 32").
     """
 
-    data_class: DataClass
-    nbytes: int
-    in_dram: bool
-    dram_address: int = 0
-    level_address: int = 0
-    after: tuple | None = None
-    signals: tuple | None = None
-    level_span: int = 0
-    level: int = -1
+    __slots__ = ("data_class", "nbytes", "in_dram", "dram_address", "level_address", "after", "signals",
+                 "level_span", "level")
+
+    def __init__(self, data_class: DataClass, nbytes: int, in_dram: bool, dram_address: int = 0,
+                 level_address: int = 0, after: tuple | None = None, signals: tuple | None = None,
+                 level_span: int = 0, level: int = -1) -> None:
+        self.data_class = data_class
+        self.nbytes = nbytes
+        self.in_dram = in_dram
+        self.dram_address = dram_address
+        self.level_address = level_address
+        self.after = after
+        self.signals = signals
+        self.level_span = level_span
+        self.level = level
+
+    def _fields(self) -> tuple:
+        return (self.data_class, self.nbytes, self.in_dram, self.dram_address, self.level_address, self.after,
+                self.signals, self.level_span, self.level)
+
+    def __eq__(self, other):
+        return _record_eq(self, other)
+
+    def __repr__(self) -> str:
+        return _record_repr(self)
+
+    def replace(self, **changes):
+        """A copy with ``changes`` (field name -> value): ``dataclasses.replace`` of a dataclass."""
+        return _record_replace(self, changes)
+
+    __hash__ = None  # as a dataclass with eq: equal moves may be changed, so none is hashable
 
 
-@dataclass(slots=True)
 class Tile:
-    """One unit of work for the PE array."""
+    """One unit of work for the PE array.
 
-    index: int
-    t_first: int
-    t_last: int
-    loads: list[Move]
-    stores: list[Move]
-    compute_cycles: int  #: stall-free PE-array cycles, including the neuron update
-    neuron_cycles: int = 0  #: the part of compute_cycles spent updating neurons
-    dense_ops: int = 0  #: synaptic operations of the dense computation
-    acc_ops: int = 0  #: accumulates actually performed
-    neuron_updates: int = 0  #: neuron state updates (leak, integrate, fire)
-    pe_weight_loads: int = 0  #: weights written into PE registers
-    tag_bits: int = 0  #: activity-tag bits read by the array's sequencer (ptb, spikex)
-    neuron: str | None = None  #: neuron model of the updates (for their energy)
-    #: the next tile continues this one's reduction (its partial sums stay in the array): with several
-    #: cores both run on the same core, this one first
-    keeps_state: bool = False
-    #: what the tile computes, for the functional model of --verify:
-    #: ("gemm", t0, t1, n0, nc, m0, mm, k0, k1, last_k) or ("pool", t, channel0, channels)
-    region: tuple | None = None
+    ``compute_cycles``: stall-free PE-array cycles, including the neuron update;
+    ``neuron_cycles``: the part of them spent updating neurons; ``dense_ops``: synaptic
+    operations of the dense computation; ``acc_ops``: accumulates actually performed;
+    ``neuron_updates``: neuron state updates (leak, integrate, fire); ``pe_weight_loads``:
+    weights written into PE registers; ``tag_bits``: activity-tag bits read by the array's
+    sequencer (ptb, spikex); ``neuron``: neuron model of the updates (for their energy);
+    ``keeps_state``: the next tile continues this one's reduction (its partial sums stay in
+    the array): with several cores both run on the same core, this one first; ``region``:
+    what the tile computes, for the functional model of --verify: ("gemm", t0, t1, n0, nc,
+    m0, mm, k0, k1, last_k) or ("pool", t, channel0, channels).
+
+    A record like :class:`Move` (the fields in this order; the same equality and ``repr``).
+    """
+
+    __slots__ = ("index", "t_first", "t_last", "loads", "stores", "compute_cycles", "neuron_cycles", "dense_ops",
+                 "acc_ops", "neuron_updates", "pe_weight_loads", "tag_bits", "neuron", "keeps_state", "region")
+
+    def __init__(self, index: int, t_first: int, t_last: int, loads: list[Move], stores: list[Move],
+                 compute_cycles: int, neuron_cycles: int = 0, dense_ops: int = 0, acc_ops: int = 0,
+                 neuron_updates: int = 0, pe_weight_loads: int = 0, tag_bits: int = 0, neuron: str | None = None,
+                 keeps_state: bool = False, region: tuple | None = None) -> None:
+        self.index = index
+        self.t_first = t_first
+        self.t_last = t_last
+        self.loads = loads
+        self.stores = stores
+        self.compute_cycles = compute_cycles
+        self.neuron_cycles = neuron_cycles
+        self.dense_ops = dense_ops
+        self.acc_ops = acc_ops
+        self.neuron_updates = neuron_updates
+        self.pe_weight_loads = pe_weight_loads
+        self.tag_bits = tag_bits
+        self.neuron = neuron
+        self.keeps_state = keeps_state
+        self.region = region
+
+    def _fields(self) -> tuple:
+        return (self.index, self.t_first, self.t_last, self.loads, self.stores, self.compute_cycles,
+                self.neuron_cycles, self.dense_ops, self.acc_ops, self.neuron_updates, self.pe_weight_loads,
+                self.tag_bits, self.neuron, self.keeps_state, self.region)
+
+    def __eq__(self, other):
+        return _record_eq(self, other)
+
+    def __repr__(self) -> str:
+        return _record_repr(self)
+
+    def replace(self, **changes):
+        """A copy with ``changes`` (field name -> value): ``dataclasses.replace`` of a dataclass."""
+        return _record_replace(self, changes)
+
+    __hash__ = None
 
     # (loops, not sum() over a generator: the controller reads these several times a tile, and a
     # generator's frame costs more than the two or three moves it adds)
     @property
+    # @cython.locals(m=Move)
     def load_bytes(self) -> int:
         n = 0
         for m in self.loads:
@@ -85,11 +147,32 @@ class Tile:
         return n
 
     @property
+    # @cython.locals(m=Move)
     def store_bytes(self) -> int:
         n = 0
         for m in self.stores:
             n += m.nbytes
         return n
+
+
+def _record_eq(a, b):
+    """A dataclass's ``__eq__``: the same class and equal fields, in order; else NotImplemented."""
+    if b.__class__ is a.__class__:
+        return a._fields() == b._fields()
+    return NotImplemented
+
+
+def _record_replace(r, changes: dict):
+    """``dataclasses.replace(r, **changes)``: a new record of ``r``'s class, its fields ``r``'s but for
+    ``changes`` (an unknown name: TypeError, as the constructor gives it)."""
+    kw = dict(zip(type(r).__slots__, r._fields()))
+    kw.update(changes)
+    return type(r)(**kw)
+
+
+def _record_repr(r) -> str:
+    """A dataclass's ``repr``: ``Name(field=value!r, ...)``."""
+    return f"{type(r).__qualname__}({', '.join(f'{k}={v!r}' for k, v in zip(type(r).__slots__, r._fields()))})"
 
 
 @dataclass

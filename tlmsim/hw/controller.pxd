@@ -4,6 +4,7 @@
 # read the attributes below as C struct fields. They hold Python objects, as in the pure module.
 
 from _tlmsim_compiled.engine_component cimport Component
+from _tlmsim_compiled.engine_plan cimport Move, Tile
 from _tlmsim_compiled.hw_noc cimport Noc
 from _tlmsim_compiled.hw_sram cimport Sram
 

@@ -63,13 +63,14 @@ the previous outputs in its half to drain ("waiting_for_output_buffer").
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from heapq import heappush
 
 import simpy
 from simpy.events import NORMAL, PENDING, URGENT, Timeout
 
-from tlmsim.engine.plan import LayerPlan, Move, PlanSource
+from tlmsim.engine.plan import LayerPlan, PlanSource
+from tlmsim.engine.plan import Move  # cimported by the .pxd
 from tlmsim.engine.component import Component  # cimported by the .pxd
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.stats import BUSY_PS, READ_BYTES, READS, WRITE_BYTES, WRITES, StatDecl, stat_positions
@@ -371,6 +372,7 @@ def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
+# @cython.locals(t=Tile, m=Move)
 def level_ranges(plan: LayerPlan, level: int, nlevels: int) -> list[tuple[int, int]]:
     """The byte ranges ``plan`` keeps resident in SRAM level ``level`` (0 = outermost;
     ``nlevels`` levels; merged): its prologue, epilogue and every resident load or
@@ -606,7 +608,7 @@ def _moves_cycles(moves: list, rates: Rates, routes) -> float:
         first = max(first, hop_cycles(routes[_position(mv, n)], b))
         rest = mv.nbytes - b
         core[c] = core.get(c, 0) + rest
-        d, per = _move_bytes(replace(mv, nbytes=rest), n)
+        d, per = _move_bytes(mv.replace(nbytes=rest), n)
         dram += d
         lv = [x + y for x, y in zip(lv, per)]
     out = max((b / rates.link for b in core.values()), default=0.0) if rates.link else 0.0
@@ -1593,6 +1595,7 @@ class Controller(Component):
                 self.waiting[self._loader_name(li)] = (f"the store {mv.after} it depends on", li, tile.index)
                 yield self._signal(mv.after)
 
+    # @cython.locals(tile=Tile, mv=Move)
     def _loader(self, plan: LayerPlan, free: _Queue, ready: _Queue, halves: list[_Half], li: int):
         """Per tile: :meth:`_take_half`, :meth:`_wait_stores`, :meth:`_wait_resident`, then its
         loads (:meth:`_parallel` of :meth:`transfer`); inline here, each wait's generator made
@@ -1642,6 +1645,7 @@ class Controller(Component):
                 yield group.join()
             ready.put((tile, hi))
 
+    # @cython.locals(tile=Tile)
     def _compute(self, plan: LayerPlan, free: _Queue, ready: _Queue, outq: _Queue,
                  halves: list[_Half], rec: LayerRecord, li: int, core: int = 0, ntiles: int | None = None):
         env, pe, l1 = self.env, self.pes[core], self.l1s[core]

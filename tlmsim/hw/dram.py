@@ -367,8 +367,8 @@ class Dram(Component):
         "_acct", "_acct_t", "_act_t", "_bpc", "_bus_end", "_bus_rank", "_bus_write", "_ch", "_closes", "_col_ok",
         "_conflict", "_dec", "_end_cycle", "_faw", "_fields", "_finalized", "_hbm", "_hits", "_idle_since", "_kept",
         "_last_act", "_last_act_bg", "_last_col", "_last_col_bg", "_last_use", "_logarr", "_logbuf", "_next_act",
-        "_next_pre", "_nlog", "_nopen", "_offset_bits", "_open", "_packed", "_plain", "_policy", "_rank_of", "_rank_q",
-        "_rank_step", "_rbg_of", "_ref_due", "_ref_pending", "_run_step", "_runs", "_seq", "_sink", "_skip_stale",
+        "_next_pre", "_nlog", "_nopen", "_offset_bits", "_open", "_packed", "_plain", "_policy", "_pool", "_rank_of",
+        "_rank_q", "_rank_step", "_rbg_of", "_ref_due", "_ref_pending", "_run_step", "_runs", "_seq", "_sink", "_skip_stale",
         "_tck", "_wake", "_wake_slack", "_wr_end", "_wr_end_bg", "checker", "config", "peak_bandwidth_gb_per_s",
         "read_latency_ps", "record_commands", "spec",
     )
