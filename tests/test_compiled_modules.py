@@ -271,18 +271,19 @@ def test_the_hardware_models_run_compiled_only_beside_a_compiled_component(monke
         assert kernels._chosen[name] == why
 
 
-def test_the_controller_runs_compiled_only_beside_a_compiled_sram_noc_and_plan(monkeypatch):
+def test_the_controller_runs_compiled_only_beside_a_compiled_sram_noc_plan_and_kernel(monkeypatch):
     """The controller's build cimports the SRAM's and the NoC's extension types (it calls their ``book``
-    at C level and tests models with ``isinstance`` against them) and the plan's move and tile (its
-    per-tile loops read their fields as C struct fields): with noc.py, sram.py or plan.py running as
-    Python, those tests (or the typed loops, given Python moves) would fail, so the finder declines the
-    controller's build too."""
+    at C level and tests models with ``isinstance`` against them), the plan's move and tile and the
+    kernel's event and timeout (its per-tile loops and event helpers read and write their fields as C
+    struct fields): with noc.py, sram.py, plan.py or sim.py running as Python, those tests (or the typed
+    code, given Python objects) would fail, so the finder declines the controller's build too."""
 
     name = "tlmsim.hw.controller"
-    assert kernels.CIMPORTS[name] == ("tlmsim.hw.noc", "tlmsim.hw.sram", "tlmsim.engine.plan")
+    assert kernels.CIMPORTS[name] == ("tlmsim.hw.noc", "tlmsim.hw.sram", "tlmsim.engine.plan", "tlmsim.engine.sim")
     pxd = _source(name).with_suffix(".pxd").read_text()
     assert "from _tlmsim_compiled.hw_noc cimport Noc\n" in pxd and "from _tlmsim_compiled.hw_sram cimport Sram\n" in pxd
     assert "from _tlmsim_compiled.engine_plan cimport Move, Tile\n" in pxd
+    assert "from _tlmsim_compiled.engine_sim cimport Event, Timeout\n" in pxd
     for dep in ("tlmsim.engine.component", name, *kernels.CIMPORTS[name]):
         _current_build(dep)  # installed and current (else skip; fail under CI with a compiler)
     monkeypatch.delenv("TLMSIM_PURE", raising=False)
@@ -292,6 +293,22 @@ def test_the_controller_runs_compiled_only_beside_a_compiled_sram_noc_and_plan(m
     assert kernels._current_build(name, _source(name))[1] == "compiled"
     for dep in kernels.CIMPORTS[name]:
         _declined_beside_a_pure(monkeypatch, name, dep)
+
+
+def test_the_run_loop_runs_compiled_only_beside_a_compiled_kernel(monkeypatch):
+    """The run loop's build (tlmsim/soc/run.pxd) cimports the kernel's event to read its fields as C
+    struct fields: with sim.py running as Python, its events would be another class (every event would
+    take the loop's generic branch), so the finder declines the run loop's build too."""
+    name = "tlmsim.soc.run"
+    assert kernels.CIMPORTS[name] == ("tlmsim.engine.sim",)
+    assert "from _tlmsim_compiled.engine_sim cimport Event\n" in _source(name).with_suffix(".pxd").read_text()
+    for dep in (name, *kernels.CIMPORTS[name]):
+        _current_build(dep)  # installed and current (else skip; fail under CI with a compiler)
+    monkeypatch.delenv("TLMSIM_PURE", raising=False)
+    monkeypatch.setattr(kernels, "_chosen", {})
+    monkeypatch.setitem(sys.modules, "tlmsim.engine.sim", kernels._import_compiled(kernels.COMPILED["tlmsim.engine.sim"]))
+    assert kernels._current_build(name, _source(name))[1] == "compiled"
+    _declined_beside_a_pure(monkeypatch, name, "tlmsim.engine.sim")
 
 
 def _declined_beside_a_pure(monkeypatch, name: str, dep: str) -> None:

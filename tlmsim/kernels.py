@@ -86,7 +86,8 @@ EXTENDS = {name: "tlmsim.engine.component" for name in (
 #: or its typed fields would hold instances of a class that does not run: the component's recorder, the
 #: recorder's stall ledger)
 CIMPORTS = {
-    "tlmsim.hw.controller": ("tlmsim.hw.noc", "tlmsim.hw.sram", "tlmsim.engine.plan"),
+    "tlmsim.hw.controller": ("tlmsim.hw.noc", "tlmsim.hw.sram", "tlmsim.engine.plan", "tlmsim.engine.sim"),
+    "tlmsim.soc.run": ("tlmsim.engine.sim",),
     "tlmsim.engine.component": ("tlmsim.engine.recorder",),
     "tlmsim.engine.recorder": ("tlmsim.engine.stats",),
 }

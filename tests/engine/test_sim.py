@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import simpy
 
-from tlmsim.engine.sim import Environment, Process
+from tlmsim.engine.sim import Environment, Event, Process, Timeout
 
 
 class Boom(Exception):
@@ -128,8 +128,10 @@ def test_processes_are_simpy_processes_and_the_environment_a_simpy_environment()
 
     p = env.process(gen())
     assert isinstance(p, Process) and isinstance(p, simpy.Process) and isinstance(env, simpy.Environment)
+    # its timeouts and events are the kernel's (tlmsim/engine/sim.py: SimPy's fields and methods)
     t = env.timeout(2, value=5)
-    assert isinstance(t, simpy.Timeout) and t._delay == 2 and t.value == 5 and t.ok
+    assert type(t) is Timeout and isinstance(t, Event) and t._delay == 2 and t.value == 5 and t.ok
+    assert type(env.event()) is Event
     env.run()
     assert env.now == 2 and not p.is_alive and p.ok
 

@@ -5,12 +5,14 @@
 
 from _tlmsim_compiled.engine_component cimport Component
 from _tlmsim_compiled.engine_plan cimport Move, Tile
+from _tlmsim_compiled.engine_sim cimport Event, Timeout
 from _tlmsim_compiled.hw_noc cimport Noc
 from _tlmsim_compiled.hw_sram cimport Sram
 
-# the pipeline's event helpers (controller.py's _fresh, _succeed), called at C level
-cpdef object _fresh(env)
-cpdef _succeed(ev, value=*)
+# the pipeline's event helpers (controller.py's _fresh, _succeed), called at C level; their events are the
+# kernel's (tlmsim/engine/sim.pxd), whose fields they set as C struct fields
+cpdef Event _fresh(env)
+cpdef _succeed(Event ev, value=*)
 
 cpdef long long _book_end(comp, long long kind, cmd, long long a, long long n, s, d, long long t, long long layer)
 

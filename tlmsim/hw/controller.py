@@ -67,11 +67,13 @@ from dataclasses import dataclass, field
 from heapq import heappush
 
 import simpy
-from simpy.events import NORMAL, PENDING, URGENT, Timeout
+from simpy.events import NORMAL, PENDING, URGENT
 
 from tlmsim.engine.plan import LayerPlan, PlanSource
 from tlmsim.engine.plan import Move  # cimported by the .pxd
 from tlmsim.engine.component import Component  # cimported by the .pxd
+from tlmsim.engine.sim import Event  # cimported by the .pxd
+from tlmsim.engine.sim import Timeout  # cimported by the .pxd
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.stats import BUSY_PS, READ_BYTES, READS, WRITE_BYTES, WRITES, StatDecl, stat_positions
 from tlmsim.engine.transaction import Cmd, DataClass, Transaction
@@ -98,23 +100,23 @@ class LayerRecord:
     resident: dict = field(default_factory=dict)
 
 
-#: a SimPy event object without its ``__init__`` (the hot path sets its fields itself)
-_new_event = object.__new__
-_Event = simpy.Event
-
-
-def _fresh(env) -> simpy.Event:
-    """``simpy.Event(env)``: its fields set here, not by SimPy's ``__init__`` (Python code)."""
-    ev = _new_event(_Event)
-    ev.env, ev.callbacks, ev._value = env, [], PENDING
+# @cython.locals(ev=Event)
+def _fresh(env) -> Event:
+    """``Event(env)`` (the kernel's event, tlmsim/engine/sim.py): its fields set here, without a call
+    of its ``__init__``."""
+    ev = Event.__new__(Event)
+    ev.env = env
+    ev.callbacks = []
+    ev._value = PENDING
     return ev
 
 
-def _succeed(ev: simpy.Event, value=None) -> None:
+def _succeed(ev: Event, value=None) -> None:
     """``ev.succeed(value)`` of a fresh event (``ev`` not triggered yet): SimPy's steps, the same
     queue entry ``(now, NORMAL, next id, ev)``, without its Python method call."""
     env = ev.env
-    ev._ok, ev._value = True, value
+    ev._ok = True
+    ev._value = value
     heappush(env._queue, (env._now, NORMAL, next(env._eid), ev))
 
 
@@ -143,7 +145,7 @@ class _Fill:
         self.nblocks = -(-move.nbytes // chunk)
         self._in = [False] * self.nblocks
         self._next = 0  # blocks [0, _next) have all arrived
-        self._waiters: list[tuple[int, simpy.Event]] = []
+        self._waiters: list[tuple[int, Event]] = []
         self.done = env.event()
         if self.nblocks == 0:
             self.done.succeed()
@@ -168,7 +170,7 @@ class _Fill:
         if self._next == self.nblocks:
             self.done.succeed()
 
-    def until(self, need_hi: int) -> simpy.Event | None:
+    def until(self, need_hi: int) -> Event | None:
         """An event for when every byte below ``need_hi`` has arrived (None: already)."""
         if need_hi <= self.filled_to:
             return None
@@ -195,8 +197,9 @@ class _Queue:
     def __init__(self, env: simpy.Environment) -> None:
         self.env = env
         self.items: deque = deque()
-        self._getter: simpy.Event | None = None
+        self._getter: Event | None = None
 
+    # @cython.locals(ev=Event)
     def put(self, item) -> None:
         self.items.append(item)
         if self._getter is not None:  # the consumer waits: served when this put's event is processed
@@ -204,12 +207,13 @@ class _Queue:
             ev.callbacks.append(self._serve)
             _succeed(ev)
 
-    def _serve(self, _ev: simpy.Event) -> None:
+    def _serve(self, _ev: Event) -> None:
         if self._getter is not None and self.items:
             g, self._getter = self._getter, None
             _succeed(g, self.items.popleft())
 
-    def get(self) -> simpy.Event:
+    # @cython.locals(ev=Event)
+    def get(self) -> Event:
         ev = _fresh(self.env)
         if self.items and self._getter is None:
             _succeed(ev, self.items.popleft())
@@ -218,7 +222,7 @@ class _Queue:
         return ev
 
 
-class _AllDone(simpy.Event):
+class _AllDone(Event):
     """``simpy.AllOf(env, events)`` with the same scheduling (it is triggered when the
     last of ``events`` is processed, or at once when all already were; it fails with
     the first failure) and no ``ConditionValue``: its value is None."""
@@ -237,7 +241,7 @@ class _AllDone(simpy.Event):
             else:
                 ev.callbacks.append(self._check)
 
-    def _check(self, ev: simpy.Event) -> None:
+    def _check(self, ev: Event) -> None:
         if self._value is not PENDING:
             return
         self._left -= 1
@@ -265,22 +269,29 @@ class _Lane:
     def __init__(self, group: _Lanes, gen) -> None:
         self.group, self.gen = group, gen
 
+    # @cython.locals(e=Event)
     def resume(self, event) -> None:
         gen = self.gen
         while True:
             try:
-                if event._ok:
-                    event = gen.send(event._value)
+                if isinstance(event, Event):  # the kernel's event: its fields read as C fields
+                    e = event
+                    ok, value = e._ok, e._value
+                else:
+                    ok, value = event._ok, event._value
+                if ok:
+                    event = gen.send(value)
                 else:
                     event._defused = True
-                    exc = type(event._value)(*event._value.args)
-                    exc.__cause__ = event._value
+                    exc = type(value)(*value.args)
+                    exc.__cause__ = value
                     event = gen.throw(exc)
             except StopIteration:
                 self.group.ended()
                 return
-            if event.callbacks is not None:
-                event.callbacks.append(self.resume)
+            callbacks = event.callbacks
+            if callbacks is not None:
+                callbacks.append(self.resume)
                 return
 
 
@@ -305,12 +316,13 @@ class _Lanes:
 
     __slots__ = ("env", "lazy", "running", "unprocessed", "done", "_end_ps", "_end_eid", "ctrl")
 
+    # @cython.locals(start=Event)
     def __init__(self, ctrl: Controller, gens: list, lazy: bool) -> None:
         env = self.env = ctrl.env
         self.ctrl = ctrl
         self.lazy = lazy
         self.running = self.unprocessed = len(gens)
-        self.done: simpy.Event | None = None  # the AllOf, once lane 0 has ended
+        self.done: Event | None = None  # the AllOf, once lane 0 has ended
         self._end_ps, self._end_eid = -1, -1  # lazy: when the latest lane ended, its end event's id
         start = _fresh(env)
         start._ok, start._value = True, None
@@ -329,6 +341,7 @@ class _Lanes:
         elif self.running == 0:
             self._end_event(self._fire)
 
+    # @cython.locals(ev=Event)
     def _end_event(self, callback) -> None:
         ev = _fresh(self.env)
         ev._ok, ev._value = True, None
@@ -343,7 +356,8 @@ class _Lanes:
     def _fire(self, _ev) -> None:
         _succeed(self.done)
 
-    def join(self) -> simpy.Event:
+    # @cython.locals(done=Event, ev=Event)
+    def join(self) -> Event:
         """The event of every lane having ended (lane 0 has: called as it returns)."""
         env = self.env
         done = self.done = _fresh(env)
@@ -442,7 +456,7 @@ def _overlaps(a: list[tuple[int, int]], lo: int, hi: int) -> bool:
     return any(x < hi and lo < y for x, y in a)
 
 
-def _mark(marks: dict, env: simpy.Environment, key: tuple[int, str]) -> simpy.Event:
+def _mark(marks: dict, env: simpy.Environment, key: tuple[int, str]) -> Event:
     """The event of ``key`` (tile index, "loaded" or "stored") in ``marks``, made on first use.
     A module function, not a function nested in :meth:`Controller._run_stage`: in the compiled
     build a generator's locals live in one closure record that a nested function refers to, so
@@ -984,7 +998,7 @@ class Controller(Component):
         self.layers: list[LayerRecord] = []
         #: what each pipeline process is blocked on: process -> (what, layer, tile)
         self.waiting: dict[str, tuple[str, int, int]] = {}
-        self._signals: dict[tuple, simpy.Event] = {}
+        self._signals: dict[tuple, Event] = {}
         #: layer index -> {prologue move index: its fill}
         self._fills: dict[int, dict[int, _Fill]] = {}
         #: layer index -> {level: bytes allocated for it there by a prefetch}
@@ -998,7 +1012,7 @@ class Controller(Component):
         self._pairing = pairing
         self._cores_of: dict[int, tuple[int, ...]] = {}
         #: layer index -> per tile index the (tile, kind) events it fires for a layer running beside it
-        self._tile_events: dict[int, dict[tuple[int, str], simpy.Event]] = {}
+        self._tile_events: dict[int, dict[tuple[int, str], Event]] = {}
         #: layer index -> (raw, war, fills) events it waits for (the layer before it, running beside it)
         self._hazards: dict[int, tuple[dict, dict, dict]] = {}
         if multicore == "pipeline" and self.ncores > 1:
@@ -1344,7 +1358,7 @@ class Controller(Component):
         rec.completed += k
         return t
 
-    # @cython.locals(counts=cython.longlong[::1])
+    # @cython.locals(counts=cython.longlong[::1], tm=Timeout)
     def _lane(self, src: int, dst: int, move: Move, blocks, l1_addr: int, layer: int, tile: int, on_block=None,
               core: int = 0, targets: tuple | None = None):
         """DMA blocks ``blocks`` (``(offset, bytes)`` pairs) of ``move`` from position
@@ -1423,10 +1437,14 @@ class Controller(Component):
                         t = e
             now = env._now
             if t > now:  # env.timeout(t - now), inline: the same event, scheduled the same way
-                ev = _new_event(Timeout)
-                ev.env, ev.callbacks, ev._value, ev._delay, ev._ok = env, [], None, t - now, True
-                heappush(env._queue, (now + ev._delay, NORMAL, next(env._eid), ev))
-                yield ev
+                tm = Timeout.__new__(Timeout)
+                tm.env = env
+                tm.callbacks = []
+                tm._value = None
+                tm._delay = t - now
+                tm._ok = True
+                heappush(env._queue, (now + tm._delay, NORMAL, next(env._eid), tm))
+                yield tm
             if dst == 0:
                 txn = rec.new_transaction(_CMD_WRITE, dc, da, n, "noc", "dram", now_ps=env._now, layer=layer,
                                           tile=tile, chain=chain)
@@ -1547,7 +1565,7 @@ class Controller(Component):
                     if ev is not None:
                         yield ev
 
-    def _prefetch(self, after: simpy.Event, live: list[LayerPlan], nxt: LayerPlan):
+    def _prefetch(self, after: Event, live: list[LayerPlan], nxt: LayerPlan):
         """Once ``after`` fires (this layer's prologue is in), load ``nxt``'s resident
         weights into their levels if their ranges are clear of everything the ``live``
         plans (this layer; with layer pipelining, also the one beside it) keep there (and
@@ -1870,7 +1888,7 @@ class Controller(Component):
                  for proc, (what, li, ti) in sorted(self.waiting.items())]
         return "; ".join(parts)
 
-    def _signal(self, key: tuple) -> simpy.Event:
+    def _signal(self, key: tuple) -> Event:
         ev = self._signals.get(key)
         if ev is None:
             ev = self._signals[key] = self.env.event()
@@ -1968,7 +1986,7 @@ class Controller(Component):
                 mem.allocate(need[lv] - claimed.get(lv, 0),
                              f"layers {p.layer.name!r} and {q.layer.name!r} (pipelined: resident tensors + DMA staging)")
         raw, war, fills = layer_hazards(p, q, n)
-        marks: dict[tuple[int, str], simpy.Event] = {}
+        marks: dict[tuple[int, str], Event] = {}
         self._tile_events[pi] = marks
         self._hazards[qi] = ({t: [_mark(marks, env, (x, "stored")) for x in sorted(xs)] for t, xs in raw.items()},
                              {t: [_mark(marks, env, k) for k in sorted(ks)] for t, ks in war.items()},

@@ -93,10 +93,10 @@ from typing import TYPE_CHECKING, Callable, Generator
 
 import numpy as np
 import simpy
-from simpy.events import PENDING
 
 from tlmsim.engine.component import Component  # cimported by the .pxd
 from tlmsim.engine.recorder import Recorder
+from tlmsim.engine.sim import new_event
 from tlmsim.engine.stats import BUSY_PS, StatDecl, stat_positions
 from tlmsim.engine.transaction import Cmd, Transaction
 from tlmsim.errors import ConfigError, SimulationError
@@ -126,10 +126,9 @@ _LOG_CHUNK = 1 << 12
 #: packed log rows gathered before those before the safe cycle are handed to the sink
 _HAND_ROWS = 1 << 16
 _CMD_READ, _CMD_WRITE = Cmd.READ, Cmd.WRITE  # looked up once (an Enum class attribute costs a __getattr__ hook)
-#: a transaction's completion event is made without SimPy's ``__init__`` (Python code): its fields set
-#: as that sets them
-_new_event = object.__new__
-_Event = simpy.Event
+#: a transaction's completion event: the kernel's event (tlmsim/engine/sim.py), made without a call of its
+#: ``__init__``
+_new_event = new_event
 #: a (global bank, row) pair as one int key, ``gb << _ROW_KEY | row`` (_Txn.rows; a row number is below 2**32)
 _ROW_KEY = 32
 
@@ -528,8 +527,7 @@ class Dram(Component):
         t = -(-now // self._tck)
         ob = self._offset_bits
         first, last = txn.address >> ob, (txn.address + txn.nbytes - 1) >> ob
-        event = _new_event(_Event)  # simpy.Event(env), its fields set here
-        event.env, event.callbacks, event._value = env, [], PENDING
+        event = _new_event(env)
         tx = _Txn(txn, event, last - first + 1, now, t)
         is_write = txn.cmd == _CMD_WRITE
         sch, mch, sra, mra, sbg, mbg, sba, mba, sro, mro, sco, mco = self._dec

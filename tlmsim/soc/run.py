@@ -27,6 +27,7 @@ from tlmsim.engine.invariants import check_run
 from tlmsim.engine.plan import LayerSummary
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.sim import Environment
+from tlmsim.engine.sim import Event  # cimported by the .pxd
 from tlmsim.engine.trace import TraceWriter
 from tlmsim.errors import SimulationError
 from tlmsim.hw.controller import Controller
@@ -68,6 +69,7 @@ class RunResult:
 WATCHDOG_EVENTS = 500_000
 
 
+# @cython.locals(e=Event, callbacks=list)
 def run_guarded(env: simpy.Environment, ctrl: Controller, recorder: Recorder,
                 watchdog_events: int = WATCHDOG_EVENTS, hint: str = "") -> None:
     """Run until the controller is done; never hang. Raises :class:`SimulationError`
@@ -88,13 +90,20 @@ def run_guarded(env: simpy.Environment, ctrl: Controller, recorder: Recorder,
                 f"deadlock at t={env.now} ps: no event left and the run is not finished; "
                 f"{recorder.issued - recorder.completed} transactions pending; {ctrl.describe_blocked()}"
             ) from None
-        callbacks, event.callbacks = event.callbacks, None
-        for callback in callbacks:
-            callback(event)
-        if not event._ok and not hasattr(event, "_defused"):
-            exc = type(event._value)(*event._value.args)
-            exc.__cause__ = event._value
-            raise exc
+        if isinstance(event, Event):  # the kernel's events (tlmsim/engine/sim.py): their fields read as C fields
+            e = event
+            callbacks = e.callbacks
+            e.callbacks = None
+            for callback in callbacks:
+                callback(e)
+            if not e._ok and not hasattr(e, "_defused"):
+                _raise_failure(e)
+        else:  # SimPy's own (a process, its start, a condition)
+            callbacks, event.callbacks = event.callbacks, None
+            for callback in callbacks:
+                callback(event)
+            if not event._ok and not hasattr(event, "_defused"):
+                _raise_failure(event)
         count += 1
         if count >= mark:
             if env.now == mark_now:
@@ -109,6 +118,13 @@ def run_guarded(env: simpy.Environment, ctrl: Controller, recorder: Recorder,
                     f"pending; {ctrl.describe_blocked()}{hint}"
                 )
             mark, mark_now, mark_done = count + watchdog_events, env.now, recorder.completed
+
+
+def _raise_failure(event) -> None:
+    """An event failed and nothing defused it: raise its exception again, as SimPy's step does."""
+    exc = type(event._value)(*event._value.args)
+    exc.__cause__ = event._value
+    raise exc
 
 
 #: the cyclic collector's thresholds while a run is built, run and checked (Python's default is

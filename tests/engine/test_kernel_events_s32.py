@@ -1,0 +1,154 @@
+"""The kernel's own event and timeout (tlmsim/engine/sim.py, session 32): SimPy's fields, properties
+and methods, held here to ``simpy.Event``'s step by step; the environment's ``run`` takes them as
+``until``; ``new_event`` gives SimPy's own event in a plain SimPy environment. In the compiled build
+these run the extension types."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import simpy
+from simpy.events import PENDING
+
+from tlmsim.engine.sim import Environment, Event, Timeout, new_event
+
+
+class Boom(Exception):
+    pass
+
+
+def _story(env, make):
+    """What an event does through its life, as a list of observations: before and after being
+    triggered and processed, succeeding twice, failing with a non-exception, a defused failure,
+    ``trigger`` from another event, and the & / | conditions."""
+    out = []
+    ev = make(env)
+    out.append(("fresh", ev.triggered, ev.processed, ev.defused, ev._value is PENDING))
+    with pytest.raises(AttributeError, match="not yet available"):
+        ev.value
+    with pytest.raises(AttributeError):
+        ev.ok
+    assert ev.succeed("v") is ev
+    out.append(("succeeded", ev.triggered, ev.processed, ev.ok, ev.value))
+    with pytest.raises(RuntimeError, match="has already been triggered"):
+        ev.succeed()
+    with pytest.raises(RuntimeError, match="has already been triggered"):
+        ev.fail(Boom())
+    env.run()
+    out.append(("processed", ev.processed, env.now))
+    bad = make(env)
+    with pytest.raises(TypeError, match="is not an exception"):
+        bad.fail("no")
+    bad.fail(Boom("b"))
+    bad.callbacks.append(lambda e: setattr(e, "defused", True))
+    env.run()
+    out.append(("defused", bad.ok, type(bad.value).__name__, bad.defused, bad.processed))
+    src, copy = make(env), make(env)
+    src.succeed(42)
+    copy.trigger(src)
+    env.run()
+    out.append(("trigger", copy.ok, copy.value))
+    a, b = make(env), make(env)
+    both, either = a & b, a | b
+    a.succeed(1)
+    env.run()
+    out.append(("after a", both.triggered, either.triggered, list(either.value.values())))
+    b.succeed(2)
+    env.run()
+    out.append(("after b", both.triggered, sorted(both.value.values())))
+    return out
+
+
+def test_an_event_lives_as_simpys_event_step_by_step():
+    ours = _story(Environment(), Event)
+    theirs = _story(simpy.Environment(), simpy.Event)
+    assert ours == theirs
+    assert ours[1] == ("succeeded", True, False, True, "v") and ours[3] == ("defused", False, "Boom", True, True)
+
+
+def test_an_undefused_failure_ends_the_run_as_simpys():
+    for env_cls, ev_cls in ((Environment, Event), (simpy.Environment, simpy.Event)):
+        env = env_cls()
+        ev_cls(env).fail(Boom("x"))
+        with pytest.raises(Boom, match="^x$"):
+            env.run()
+
+
+def test_a_timeout_is_simpys():
+    env = Environment(initial_time=5)
+    t = env.timeout(3, value="v")
+    assert type(t) is Timeout and (t._delay, t._value, t._ok, t.triggered, t.processed) == (3, "v", True, True, False)
+    assert re.fullmatch(r"<Timeout\(3, value=v\) object at 0x[0-9a-f]+>", repr(t))
+    assert re.fullmatch(r"<Timeout\(2\) object at 0x[0-9a-f]+>", repr(Timeout(env, 2)))
+    assert re.fullmatch(r"<Event\(\) object at 0x[0-9a-f]+>", repr(env.event()))
+    # made directly, a timeout schedules itself as SimPy's does: (now + delay, NORMAL, next id)
+    direct = Timeout(env, 4)
+    assert [(at, prio, eid) for at, prio, eid, e in sorted(env._queue) if e is direct] == [(9, 1, 2)]
+    with pytest.raises(ValueError, match="^Negative delay -1$"):
+        Timeout(env, -1)
+    assert env.run(until=t) == "v" and env.now == 8
+
+
+def test_run_until_a_kernel_event():
+    env = Environment()
+    ev = env.event()
+
+    def proc():
+        yield env.timeout(7)
+        ev.succeed("done")
+
+    env.process(proc())
+    assert env.run(until=ev) == "done" and env.now == 7
+    assert env.run(until=ev) == "done"  # processed already: its value at once
+    never = env.event()
+    with pytest.raises(RuntimeError, match='No scheduled events left but "until" event was not triggered: <Event'):
+        env.run(until=never)
+    failed = env.event()
+    failed.fail(Boom("f"))
+    with pytest.raises(Boom, match="^f$"):
+        env.run(until=failed)
+    # a number or SimPy's own event: SimPy's run
+    assert env.run(until=env.now + 3) is None and env.now == 10
+    own = simpy.Event(env)
+    own.succeed(5)
+    assert env.run(until=own) == 5
+
+
+def test_new_event_is_the_kernels_in_its_environment_and_simpys_in_any_other():
+    env = Environment()
+    ev = new_event(env)
+    assert type(ev) is Event and ev.env is env and ev.callbacks == [] and ev._value is PENDING
+    assert not hasattr(ev, "_defused") and not ev.defused
+    plain = simpy.Environment()
+    sev = new_event(plain)
+    assert type(sev) is simpy.Event and sev.env is plain and sev.callbacks == [] and not sev.triggered
+
+
+def test_a_process_waits_for_kernel_and_simpy_events_alike():
+    env = Environment()
+    log = []
+    k, s = env.event(), simpy.Event(env)
+
+    def waiter():
+        log.append(("k", (yield k), env.now))
+        log.append(("s", (yield s), env.now))
+        log.append(("t", (yield env.timeout(2, "t")), env.now))
+        try:
+            yield env.timeout(1) & env.event().fail(Boom("c"))
+        except Boom as e:
+            log.append(("caught", str(e), env.now))
+        done = env.event().succeed("old")
+        yield env.timeout(1)
+        log.append(("old", (yield done), env.now))
+
+    def kicker():
+        yield env.timeout(3)
+        k.succeed("K")
+        yield env.timeout(1)
+        s.succeed("S")
+
+    p = env.process(waiter())
+    env.process(kicker())
+    env.run(until=p)
+    assert log == [("k", "K", 3), ("s", "S", 4), ("t", "t", 6), ("caught", "c", 6), ("old", "old", 7)]
