@@ -3,8 +3,6 @@ sizes, the (channels, folds, pixel blocks) shapes an L1 half admits on small awk
 layers, the shape the roofline estimate keeps and its tile count, computed by hand;
 and the totals the tiler ranks a candidate by equal its steps' sums."""
 
-from dataclasses import astuple
-
 import pytest
 
 from tlmsim.dataflow import make_dataflow
@@ -131,5 +129,5 @@ def test_totals_are_the_sums_of_the_steps(tmp_path, platform, sets, layers, shap
         steps = df._steps(layer, nn, g, gm, order)
         tot = df._steps(layer, nn, g, gm, order, totals=True)
         ref = StepTotals(sum(s.cycles for s in steps), df._traffic(layer, steps, {}), steps[0], len(steps))
-        assert (tot.cycles, tot.moved, astuple(tot.first), tot.count) == \
-               (ref.cycles, ref.moved, astuple(ref.first), ref.count)
+        assert (tot.cycles, tot.moved, tot.first, tot.count) == \
+               (ref.cycles, ref.moved, ref.first, ref.count)

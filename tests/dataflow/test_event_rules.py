@@ -200,7 +200,6 @@ def test_totals_are_the_sums_of_the_steps(tmp_path, sets):
     # what the tiler ranks a candidate by (made from the per-block tables without the steps)
     # equals the sums over its steps; 5 -> 7 channels, T = 3, a random weight mask; L1 half 310:
     # blocks of 4 channels x 2 input channels, or of 2 x all 5 (fewer tiles)
-    from dataclasses import astuple
 
     from tlmsim.dataflow.systolic import StepTotals
 
@@ -214,5 +213,5 @@ def test_totals_are_the_sums_of_the_steps(tmp_path, sets):
     for c in cands:
         steps = c.steps
         ref = StepTotals(sum(s.cycles for s in steps), df._traffic(layer, steps, {}), steps[0], len(steps))
-        assert (c.totals.cycles, c.totals.moved, astuple(c.totals.first), c.totals.count) == \
-               (ref.cycles, ref.moved, astuple(ref.first), ref.count)
+        assert (c.totals.cycles, c.totals.moved, c.totals.first, c.totals.count) == \
+               (ref.cycles, ref.moved, ref.first, ref.count)

@@ -26,9 +26,9 @@ def _story(env, make):
     ev = make(env)
     out.append(("fresh", ev.triggered, ev.processed, ev.defused, ev._value is PENDING))
     with pytest.raises(AttributeError, match="not yet available"):
-        ev.value
+        _ = ev.value
     with pytest.raises(AttributeError):
-        ev.ok
+        _ = ev.ok
     assert ev.succeed("v") is ev
     out.append(("succeeded", ev.triggered, ev.processed, ev.ok, ev.value))
     with pytest.raises(RuntimeError, match="has already been triggered"):

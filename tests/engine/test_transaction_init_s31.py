@@ -1,10 +1,11 @@
 """Transaction's ``__init__`` written out (session 31; the dataclass's own is made by ``exec`` and
-stays Python bytecode in the compiled build): every field from its argument, by position or by
-name, and the defaults the dataclass declares."""
+stays Python bytecode in the compiled build; session 32: a record, an extension type in the compiled
+build): every field from its argument, by position or by name, the defaults the dataclass declared,
+and equality by identity as the dataclass's ``eq=False`` gave it."""
 
 from __future__ import annotations
 
-import dataclasses
+import pytest
 
 from tlmsim.engine.transaction import Cmd, DataClass, Transaction
 
@@ -16,7 +17,7 @@ def test_every_field_is_set_from_its_argument_by_position():
     values = (7, Cmd.WRITE, DataClass.PSUM, 4096, 256, "noc", "glb", 3, 11, 1, 2, 40, 1500, 2500, b"x", 9)
     t = Transaction(*values)
     assert tuple(getattr(t, f) for f in FIELDS) == values
-    assert tuple(f.name for f in dataclasses.fields(Transaction)) == FIELDS
+    assert Transaction.__slots__ == FIELDS
 
 
 def test_every_field_is_set_from_its_argument_by_name():
@@ -31,7 +32,12 @@ def test_the_defaults_are_the_declared_ones():
     t = Transaction(0, Cmd.COMPUTE, DataClass.NONE, 0, 0, "pe", "pe")
     assert (t.layer, t.tile, t.t_first, t.t_last, t.cycles, t.issued_ps, t.done_ps, t.data, t.chain) == (
         -1, -1, 0, 0, 0, -1, -1, None, -1)
-    assert {f.name: f.default for f in dataclasses.fields(Transaction)[7:]} == {
-        "layer": -1, "tile": -1, "t_first": 0, "t_last": 0, "cycles": 0, "issued_ps": -1, "done_ps": -1, "data": None,
-        "chain": -1}
     assert not hasattr(t, "__dict__")  # slots, as the dataclass made them
+    with pytest.raises(TypeError):
+        Transaction(0, Cmd.COMPUTE, DataClass.NONE, 0, 0, "pe")  # destination has no default
+
+
+def test_a_transaction_equals_only_itself_and_hashes_by_identity():
+    a, b = (Transaction(3, Cmd.READ, DataClass.SPIKES, 0, 64, "dram", "noc") for _ in range(2))
+    assert a == a and a != b and len({a, b}) == 2 and hash(a) != hash(b)
+    assert repr(a) == "Transaction(#3 read spikes 64B @0x0 dram->noc L-1 T-1)"

@@ -51,7 +51,7 @@ import numpy as np
 
 from tlmsim.dataflow.activity import Im2col, best_bits, spike_bits
 from tlmsim.dataflow.base import Dataflow
-from tlmsim.engine.plan import LayerPlan, Move, Tile
+from tlmsim.engine.plan import LayerPlan, Move, Tile, record_eq, record_replace, record_repr
 from tlmsim.dataflow.formats import SPIKE_FORMATS, bits_for
 from tlmsim.dataflow.weights import WeightBlocks
 from tlmsim.dataflow.tiling import Candidate, bits_to_bytes, ceil_div, choose_resident, largest_chunk, layout_dram
@@ -60,27 +60,62 @@ from tlmsim.errors import MappingError
 from tlmsim.workload import Layer, consumers, synthetic_weight_mask
 
 
-@dataclass(slots=True)
 class Step:
-    """One tile of a GEMM layer before it gets addresses."""
+    """One tile of a GEMM layer before it gets addresses: timesteps ``t0`` up to ``t1`` (one
+    past the last), output channels ``n0`` .. ``n0 + nc``, output pixels ``m0`` .. ``m0 + mm``,
+    reduction elements ``k0`` up to ``k1``; ``cycles``: stall-free array cycles, without the
+    neuron update; ``w_bytes``: weight bytes loaded into L1 (0: the array keeps the previous
+    tile's weights); ``s_bytes``: spike bytes loaded into L1; ``tag_bits``: activity-tag bits
+    the sequencer reads for the tile (moved with its spikes); ``last_k``: the tile finishes its
+    outputs (neuron update, output store).
 
-    t0: int  #: first timestep
-    t1: int  #: one past the last timestep
-    n0: int  #: first output channel
-    nc: int  #: output channels
-    m0: int  #: first output pixel
-    mm: int  #: output pixels
-    k0: int  #: first reduction element
-    k1: int  #: one past the last reduction element
-    cycles: int  #: stall-free array cycles, without the neuron update
-    w_bytes: int  #: weight bytes loaded into L1 (0: the array keeps the previous tile's weights)
-    s_bytes: int  #: spike bytes loaded into L1
-    dense_ops: int
-    acc_ops: int
-    pe_weight_loads: int = 0
-    tag_bits: int = 0  #: activity-tag bits the sequencer reads for the tile (moved with its spikes)
-    last_k: bool = True  #: the tile finishes its outputs: neuron update, output store
-    spike_format: str = "bitmap"
+    A record like :class:`~tlmsim.engine.plan.Move` (the fields of ``__slots__`` in order,
+    positional or by name; a dataclass's equality, ``repr`` and no hash; :meth:`replace`): the
+    compiled build makes it an extension type (tlmsim/dataflow/systolic.pxd), made without
+    Python bytecode and read by :meth:`SystolicDataflow._emit` as C struct fields
+    (docs/performance.md, "Session 32").
+    """
+
+    __slots__ = ("t0", "t1", "n0", "nc", "m0", "mm", "k0", "k1", "cycles", "w_bytes", "s_bytes", "dense_ops", "acc_ops",
+                 "pe_weight_loads", "tag_bits", "last_k", "spike_format")
+
+    def __init__(self, t0: int, t1: int, n0: int, nc: int, m0: int, mm: int, k0: int, k1: int, cycles: int,
+                 w_bytes: int, s_bytes: int, dense_ops: int, acc_ops: int, pe_weight_loads: int = 0, tag_bits: int = 0,
+                 last_k: bool = True, spike_format: str = "bitmap") -> None:
+        self.t0 = t0
+        self.t1 = t1
+        self.n0 = n0
+        self.nc = nc
+        self.m0 = m0
+        self.mm = mm
+        self.k0 = k0
+        self.k1 = k1
+        self.cycles = cycles
+        self.w_bytes = w_bytes
+        self.s_bytes = s_bytes
+        self.dense_ops = dense_ops
+        self.acc_ops = acc_ops
+        self.pe_weight_loads = pe_weight_loads
+        self.tag_bits = tag_bits
+        self.last_k = last_k
+        self.spike_format = spike_format
+
+    def _fields(self) -> tuple:
+        return (self.t0, self.t1, self.n0, self.nc, self.m0, self.mm, self.k0, self.k1, self.cycles, self.w_bytes,
+                self.s_bytes, self.dense_ops, self.acc_ops, self.pe_weight_loads, self.tag_bits, self.last_k,
+                self.spike_format)
+
+    def __eq__(self, other):
+        return record_eq(self, other)
+
+    def __repr__(self) -> str:
+        return record_repr(self)
+
+    def replace(self, **changes):
+        """A copy with ``changes`` (field name -> value): ``dataclasses.replace`` of a dataclass."""
+        return record_replace(self, changes)
+
+    __hash__ = None
 
 
 def _tensor_move(sizes: dict[str, int], res: dict[str, int], glb: dict[str, int], dc: DataClass, nbytes: int,
@@ -493,7 +528,7 @@ class SystolicDataflow(Dataflow):
         for i, c in enumerate(per_t[0]):
             steps = []
             for t, cs in enumerate(per_t):
-                steps += [replace(st, t0=st.t0 + t, t1=st.t1 + t) for st in cs[i].steps]
+                steps += [st.replace(t0=st.t0 + t, t1=st.t1 + t) for st in cs[i].steps]
             cands.append(GemmCandidate(f"per timestep, {c.label}", steps))
         return cands
 
@@ -513,6 +548,7 @@ class SystolicDataflow(Dataflow):
             nbytes += sizes["outputs"]
         return nbytes / self.dram_bytes_per_cycle
 
+    # @cython.locals(s=Step)
     def _emit(self, layer: Layer, steps: list[Step], sizes: dict[str, int], res: dict[str, int],
               resident_input: bool) -> LayerPlan:
         T = self.workload.timesteps

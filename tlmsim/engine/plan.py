@@ -39,7 +39,7 @@ class Move:
     level_address + level_span``; 0 = no wrap.
 
     A record with the fields below, in this order (positional or by name; equality,
-    ``repr`` and no hash as a dataclass gives them: :func:`_record_eq`, :func:`_record_repr`;
+    ``repr`` and no hash as a dataclass gives them: :func:`record_eq`, :func:`record_repr`;
     :meth:`replace` for ``dataclasses.replace``).
     Written out rather than a dataclass so that the compiled build makes it an extension
     type (tlmsim/engine/plan.pxd): a planner makes millions of moves, and a dataclass's
@@ -67,14 +67,14 @@ class Move:
                 self.signals, self.level_span, self.level)
 
     def __eq__(self, other):
-        return _record_eq(self, other)
+        return record_eq(self, other)
 
     def __repr__(self) -> str:
-        return _record_repr(self)
+        return record_repr(self)
 
     def replace(self, **changes):
         """A copy with ``changes`` (field name -> value): ``dataclasses.replace`` of a dataclass."""
-        return _record_replace(self, changes)
+        return record_replace(self, changes)
 
     __hash__ = None  # as a dataclass with eq: equal moves may be changed, so none is hashable
 
@@ -125,14 +125,14 @@ class Tile:
                 self.tag_bits, self.neuron, self.keeps_state, self.region)
 
     def __eq__(self, other):
-        return _record_eq(self, other)
+        return record_eq(self, other)
 
     def __repr__(self) -> str:
-        return _record_repr(self)
+        return record_repr(self)
 
     def replace(self, **changes):
         """A copy with ``changes`` (field name -> value): ``dataclasses.replace`` of a dataclass."""
-        return _record_replace(self, changes)
+        return record_replace(self, changes)
 
     __hash__ = None
 
@@ -155,14 +155,14 @@ class Tile:
         return n
 
 
-def _record_eq(a, b):
+def record_eq(a, b):
     """A dataclass's ``__eq__``: the same class and equal fields, in order; else NotImplemented."""
     if b.__class__ is a.__class__:
         return a._fields() == b._fields()
     return NotImplemented
 
 
-def _record_replace(r, changes: dict):
+def record_replace(r, changes: dict):
     """``dataclasses.replace(r, **changes)``: a new record of ``r``'s class, its fields ``r``'s but for
     ``changes`` (an unknown name: TypeError, as the constructor gives it)."""
     kw = dict(zip(type(r).__slots__, r._fields()))
@@ -170,7 +170,7 @@ def _record_replace(r, changes: dict):
     return type(r)(**kw)
 
 
-def _record_repr(r) -> str:
+def record_repr(r) -> str:
     """A dataclass's ``repr``: ``Name(field=value!r, ...)``."""
     return f"{type(r).__qualname__}({', '.join(f'{k}={v!r}' for k, v in zip(type(r).__slots__, r._fields()))})"
 

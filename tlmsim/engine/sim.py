@@ -54,7 +54,7 @@ class Event:
     events; only ``isinstance(x, simpy.Event)`` tells them apart (:meth:`Environment.run` takes
     both)."""
 
-    __slots__ = ("env", "callbacks", "_value", "_ok", "__dict__")
+    __slots__ = ("__dict__", "_ok", "_value", "callbacks", "env")
 
     def __init__(self, env) -> None:
         self.env = env

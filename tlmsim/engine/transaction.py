@@ -9,7 +9,6 @@ compute), never a single cycle.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
@@ -41,39 +40,30 @@ class DataClass(IntEnum):
         return self.name.lower()
 
 
-@dataclass(slots=True, eq=False, init=False)
 class Transaction:
     """One move of data (or one tile of compute) through the hardware.
 
     ``address`` is a byte address in the target's address space (DRAM physical
     address, buffer offset). ``cycles`` is used by COMPUTE transactions only: the
-    stall-free duration the dataflow computed, in accelerator cycles.
+    stall-free duration the dataflow computed, in accelerator cycles. ``t_first``,
+    ``t_last``: the timestep window it serves (the last inclusive); ``issued_ps``: when the
+    initiator issued it; ``done_ps``: when the last hop finished; ``data``: the data itself
+    (verification mode); ``chain``: the DMA block this hop belongs to (hops of one block share
+    it; -1: none).
+
+    A record with the fields of ``__slots__``, in that order (positional or by name), equal
+    only to itself. Written out rather than a dataclass so that the compiled build makes it an
+    extension type (tlmsim/engine/transaction.pxd): a run makes one per DRAM access and per
+    hop with a trace sink, and a dataclass's fields are set through slot descriptors, by name
+    (docs/performance.md, "Sessions 31 and 32").
     """
 
-    id: int
-    cmd: Cmd
-    data_class: DataClass
-    address: int
-    nbytes: int
-    source: str
-    destination: str
-    layer: int = -1
-    tile: int = -1
-    t_first: int = 0  #: first timestep of the window this transaction serves
-    t_last: int = 0  #: last timestep (inclusive)
-    cycles: int = 0
-    issued_ps: int = -1  #: when the initiator issued it
-    done_ps: int = -1  #: when the last hop finished
-    data: Any = field(default=None, repr=False)  #: the data itself (verification mode)
-    #: the DMA block this hop belongs to (hops of one block share it); -1: none
-    chain: int = -1
+    __slots__ = ("id", "cmd", "data_class", "address", "nbytes", "source", "destination", "layer", "tile", "t_first",
+                 "t_last", "cycles", "issued_ps", "done_ps", "data", "chain")
 
     def __init__(self, id: int, cmd: Cmd, data_class: DataClass, address: int, nbytes: int, source: str,
                  destination: str, layer: int = -1, tile: int = -1, t_first: int = 0, t_last: int = 0,
                  cycles: int = 0, issued_ps: int = -1, done_ps: int = -1, data: Any = None, chain: int = -1) -> None:
-        # the dataclass's own __init__ (init=True) would be the same assignments, but made at run time by
-        # ``exec``: Python bytecode even in the compiled build, where this one is C (a transaction per DRAM
-        # access and per hop with a trace sink: docs/performance.md, "Session 31")
         self.id = id
         self.cmd = cmd
         self.data_class = data_class
