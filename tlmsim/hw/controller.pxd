@@ -14,6 +14,21 @@ from _tlmsim_compiled.hw_sram cimport Sram
 cpdef Event _fresh(env)
 cpdef _succeed(Event ev, value=*)
 
+# the pipeline's helpers as extension types: their methods read and write their fields as C struct fields
+# (docs/performance.md, "Session 32")
+cdef class _Half:
+    cdef public object base, top, out_lo, drained
+
+cdef class _Queue:
+    cdef public object env, items, _getter
+
+cdef class _Lane:
+    cdef public object group, gen
+
+cdef class _Lanes:
+    cdef public object env, lazy, done, _end_ps, _end_eid, ctrl
+    cdef public long long running, unprocessed
+
 cpdef long long _book_end(comp, long long kind, cmd, long long a, long long n, s, d, long long t, long long layer)
 
 cdef class Controller(Component):
