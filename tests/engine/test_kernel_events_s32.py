@@ -152,3 +152,40 @@ def test_a_process_waits_for_kernel_and_simpy_events_alike():
     env.process(kicker())
     env.run(until=p)
     assert log == [("k", "K", 3), ("s", "S", 4), ("t", "t", 6), ("caught", "c", 6), ("old", "old", 7)]
+
+
+def _process_story(env_cls):
+    env = env_cls()
+    out = []
+
+    def worker():
+        try:
+            yield env.timeout(10)
+        except simpy.Interrupt as i:
+            out.append(("interrupted", i.cause, env.now))
+        return "w"
+
+    def boss(w):
+        yield env.timeout(2)
+        out.append(("alive", w.is_alive, w.name, type(w.target).__name__, w.triggered))
+        w.interrupt("stop")
+        with pytest.raises(RuntimeError, match="not allowed to interrupt itself"):
+            env.active_process.interrupt()
+        out.append(("after", (yield w), w.is_alive, w.ok, env.now))
+        with pytest.raises(RuntimeError, match="has terminated and cannot be interrupted"):
+            w.interrupt()
+
+    w = env.process(worker())
+    out.append(("new", w.is_alive, type(w.target).__name__, w.triggered))
+    env.run(until=env.process(boss(w)))
+    out.append(("repr", re.sub(r"0x[0-9a-f]+", "X", repr(w))))
+    with pytest.raises(ValueError, match="is not a generator"):
+        env.process(lambda: None)
+    return out
+
+
+def test_a_process_lives_as_simpys():
+    ours, theirs = _process_story(Environment), _process_story(simpy.Environment)
+    assert ours == theirs
+    assert ours[0] == ("new", True, "Initialize", False) and ours[1] == ("alive", True, "worker", "Timeout", False)
+    assert ours[-1] == ("repr", "<Process(worker) object at X>")

@@ -14,3 +14,6 @@ cdef class Event:
 
 cdef class Timeout(Event):
     cdef public object _delay
+
+cdef class Process(Event):
+    cdef public object _generator, _target

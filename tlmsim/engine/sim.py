@@ -23,7 +23,7 @@ event by event, failures and their messages included. (What it saves: docs/perfo
   with the next id.
 * :meth:`Environment.timeout`: a :class:`Timeout`, set up as its ``__init__`` sets it up, and
   scheduled; :meth:`Environment.event`: an :class:`Event`.
-* :meth:`Environment.process`: a :class:`Process` (a :class:`simpy.Process`).
+* :meth:`Environment.process`: a :class:`Process` (SimPy's process as the kernel's event).
 * :meth:`Process._resume`: sends the value of each event the process waits for into its
   generator until the generator yields an event not yet processed (the process then waits for
   it), returns (the process succeeds with the value) or raises (the process fails with the
@@ -38,7 +38,7 @@ from typing import Any
 
 import simpy
 from simpy.core import EmptySchedule, StopSimulation
-from simpy.events import NORMAL, PENDING, Condition, _describe_frame
+from simpy.events import NORMAL, PENDING, Condition, Initialize, Interruption, _describe_frame
 
 _simpy_resume = simpy.Process._resume
 
@@ -161,8 +161,45 @@ def new_event(env) -> Event | simpy.Event:
     return ev
 
 
-class Process(simpy.Process):
-    """A :class:`simpy.Process` whose resume step is :meth:`_resume` below."""
+class Process(Event):
+    """SimPy's process (``simpy.Process`` of SimPy 4.1: its start, ``target``, ``name``,
+    ``is_alive``, ``interrupt`` and its end as an event) as an :class:`Event`, so that the
+    compiled build makes it an extension type too: its resume step (:meth:`_resume`, below)
+    reads the process's generator and the events it waits for as C struct fields. SimPy's own
+    code (its ``Initialize`` and ``Interruption`` events, its resume step for a failed event)
+    takes it as its own process."""
+
+    __slots__ = ("_generator", "_target")
+
+    def __init__(self, env, generator) -> None:
+        if not hasattr(generator, "throw"):
+            raise ValueError(f"{generator} is not a generator.")
+        self.env = env
+        self.callbacks = []
+        self._value = PENDING
+        self._generator = generator
+        self._target = Initialize(env, self)  # its start: an urgent event now
+
+    def _desc(self) -> str:
+        return f"{self.__class__.__name__}({self.name})"
+
+    @property
+    def target(self):
+        """The event the process waits for (or its start, or an interruption)."""
+        return self._target
+
+    @property
+    def name(self) -> str:
+        return self._generator.__name__
+
+    @property
+    def is_alive(self) -> bool:
+        return self._value is PENDING
+
+    def interrupt(self, cause: Any = None) -> None:
+        """SimPy's interrupt: an :class:`simpy.Interrupt` with ``cause`` thrown into the process
+        (``RuntimeError`` for a process that has ended or interrupts itself)."""
+        Interruption(self, cause)
 
     # @cython.locals(e=Event)
     def _resume(self, event) -> None:
