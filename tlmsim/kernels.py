@@ -32,10 +32,13 @@ of these hold:
   classes derive from the compiled ``Component``, so they are used only when
   ``tlmsim.engine.component``'s build is (an edited component.py makes them all pure Python);
   likewise (:data:`CIMPORTS`) the controller's build, which calls the SRAM's and the NoC's
-  ``book`` at C level and tests models against their compiled classes, is used only when
-  theirs are, the component's (its recorder typed) only beside the recorder's, and the
-  recorder's (its stall ledger typed) only beside the statistics' (so an edited stats.py
-  makes the recorder, the component and the models pure Python).
+  ``book`` at C level and tests models against their compiled classes, and reads the plans'
+  moves and tiles and the kernel's events as C structs, is used only when the SRAM's, the
+  NoC's, the plans' (tlmsim/engine/plan.py) and the kernel's (tlmsim/engine/sim.py) are, the
+  run loop's (its events typed) only beside the kernel's, the component's (its recorder
+  typed) only beside the recorder's, and the recorder's (its stall ledger typed) only beside
+  the statistics' (so an edited stats.py makes the recorder, the component and the models
+  pure Python).
 
 When the finder declines, the source module is imported as usual and, at the end of its body,
 calls :func:`use_compiled`, which records why (and swaps the build in after all if it is current:

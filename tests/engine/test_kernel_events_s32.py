@@ -189,3 +189,37 @@ def test_a_process_lives_as_simpys():
     assert ours == theirs
     assert ours[0] == ("new", True, "Initialize", False) and ours[1] == ("alive", True, "worker", "Timeout", False)
     assert ours[-1] == ("repr", "<Process(worker) object at X>")
+
+
+def _env_story(env_cls):
+    from simpy.core import EmptySchedule, StopSimulation
+
+    env = env_cls(initial_time=2)
+    out = [("peek empty", env.peek() == simpy.core.Infinity, env.now, env.active_process)]
+    with pytest.raises(EmptySchedule):
+        env.step()
+    with pytest.raises(ValueError, match=r"^until \(2\) must be greater than the current simulation time$"):
+        env.run(until=2)
+    ev = env.event()
+    ev.callbacks += [lambda e: out.append(("cb1", env.now)), StopSimulation.callback, lambda e: out.append(("cb3", env.now))]
+    ev.succeed("s")
+    env.timeout(5)
+    out.append(("peek", env.peek()))
+    out.append(("stopped", env.run(), env.now))  # the stop callback ends run() with the event's value
+    out.append(("queue", [(t, int(p), type(e).__name__) for t, p, _, e in sorted(env._queue)]))  # the rest: priority -1
+    out.append(("run to 4.5", env.run(until=4.5), env.now))
+    out.append(("all_of", sorted(env.run(until=env.all_of([env.timeout(1, "a"), env.timeout(2, "b")])).values()),
+                env.now))
+    out.append(("any_of", list(env.run(until=env.any_of([env.timeout(3, "c"), env.timeout(1, "d")])).values()),
+                env.now))
+    out.append(("to 20", env.run(until=20), env.now, env.peek() == simpy.core.Infinity or env.peek()))
+    return out
+
+
+def test_the_environment_steps_and_runs_as_simpys():
+    ours, theirs = _env_story(Environment), _env_story(simpy.Environment)
+    assert ours == theirs
+    # by hand: the callbacks after the stop run when the simulation goes on, first (priority -1)
+    assert ours[:6] == [("peek empty", True, 2, None), ("peek", 2), ("cb1", 2), ("stopped", "s", 2),
+                        ("queue", [(2, -1, "Event"), (7, 1, "Timeout")]), ("cb3", 2)]
+    assert ours[6:9] == [("run to 4.5", None, 4.5), ("all_of", ["a", "b"], 6.5), ("any_of", ["d"], 7.5)]

@@ -120,15 +120,18 @@ def test_a_few_values_by_hand():
     assert [who for t, who, what, _ in log if what == "at 5"] == ["t1", "t2", "t3"]
 
 
-def test_processes_and_events_are_the_kernels_and_the_environment_a_simpy_environment():
+def test_processes_events_and_the_environment_are_the_kernels():
     env = Environment()
 
     def gen():
         yield env.timeout(1)
 
     p = env.process(gen())
-    # its processes are the kernel's (SimPy's process as the kernel's event: tlmsim/engine/sim.py)
-    assert type(p) is Process and isinstance(p, Event) and isinstance(env, simpy.Environment)
+    # its processes are the kernel's (SimPy's process as the kernel's event: tlmsim/engine/sim.py), and so is
+    # the environment (SimPy's, written again: no simpy.Environment)
+    assert type(p) is Process and isinstance(p, Event) and not isinstance(env, simpy.Environment)
+    assert env.active_process is None and env.peek() == 0 and simpy.Environment().peek() == simpy.core.Infinity
+    assert Environment().peek() == simpy.core.Infinity
     # its timeouts and events are the kernel's (tlmsim/engine/sim.py: SimPy's fields and methods)
     t = env.timeout(2, value=5)
     assert type(t) is Timeout and isinstance(t, Event) and t._delay == 2 and t.value == 5 and t.ok

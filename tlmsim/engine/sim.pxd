@@ -1,6 +1,6 @@
 # Type declarations of tlmsim/engine/sim.py for its compiled build (Cython's "augmenting .pxd":
 # setup.py compiles a copy of sim.py with this file beside it; the pure-Python module ignores it).
-# The kernel's event and timeout are extension types there: the run loop (tlmsim/soc/run.py), a
+# The kernel's environment, event, timeout and process are extension types there: the run loop (tlmsim/soc/run.py), a
 # process's resume step and the controller's pipeline (tlmsim/hw/controller.pxd cimports them) read
 # and write an event's fields as C struct fields, not by name through its type and its instance
 # dictionary as a simpy.Event's (docs/performance.md, "Session 32"). The fields hold the same Python
@@ -17,3 +17,8 @@ cdef class Timeout(Event):
 
 cdef class Process(Event):
     cdef public object _generator, _target
+
+cdef class Environment:
+    cdef dict __dict__
+    cdef public object _now, _eid, _active_proc
+    cdef public list _queue

@@ -1,29 +1,28 @@
-"""The SimPy environment of a run: :class:`simpy.Environment` with its per-event steps compiled,
-and the kernel's own event and timeout.
+"""The kernel of a run: SimPy's environment, events, timeouts and processes, written again.
 
 SimPy runs some of its own Python for every event: resuming a process's generator
 (``Process._resume``, once per event a process waits for), making a timeout, scheduling an
-event, reading ``now``. :class:`Environment` and :class:`Process` write those steps again,
-doing what SimPy 4.1's do (the same events, ids and queue entries in the same order), so that
-the compiled build (tlmsim/kernels.py's HOT_MODULES) runs them as C; everything else is
-SimPy's. tests/engine/test_sim.py runs processes on both environments and compares them
-event by event, failures and their messages included. (What it saves: docs/performance.md,
-"Session 22", step 4.)
+event, reading ``now``; and every field of its environment and events is looked up by name in
+the object's type and then its instance dictionary. This module writes SimPy 4.1's
+environment (:class:`Environment`), event (:class:`Event`), timeout (:class:`Timeout`) and
+process (:class:`Process`) again, with the same fields, methods and steps (the same events,
+ids and queue entries in the same order), as records that the compiled build
+(tlmsim/kernels.py's HOT_MODULES, tlmsim/engine/sim.pxd) makes extension types: the run loop
+(tlmsim/soc/run.py), a process's resume step and the controller's pipeline read and write
+their fields as C struct fields (docs/performance.md, "Session 22", step 4, and "Session 32").
+SimPy's own events, processes, conditions and interruptions run in the kernel's environment
+as in theirs, and the kernel's events in theirs; ``isinstance`` with SimPy's classes is false
+for the kernel's, so :meth:`Environment.run` takes both kinds as ``until`` and
+:func:`new_event` (an event a caller outside the model may wait for) gives SimPy's own in a
+plain SimPy environment. tests/engine/test_sim.py runs processes on both environments and
+compares them event by event, failures and their messages included;
+tests/engine/test_kernel_events_s32.py holds the events and processes to SimPy's step by step.
 
-* :class:`Event`, :class:`Timeout`: SimPy's event and timeout (the same fields, properties,
-  methods and steps), as records that the compiled build makes extension types
-  (tlmsim/engine/sim.pxd): the run loop, :meth:`Process._resume` and the controller's pipeline
-  read their fields as C struct fields, where a ``simpy.Event``'s are looked up by name in its
-  type and then its instance dictionary on every access (docs/performance.md, "Session 32").
-  SimPy's own code takes them as its own events; ``isinstance(x, simpy.Event)`` is false for
-  them, so :meth:`Environment.run` takes them as ``until`` itself, and :func:`new_event` (an
-  event a caller outside the model may wait for) gives SimPy's own in a plain SimPy environment.
-  tests/engine/test_kernel_events_s32.py holds them to SimPy's step by step.
 * :meth:`Environment.schedule`: the event's queue entry ``(now + delay, priority, id, event)``,
-  with the next id.
+  with the next id; :meth:`Environment.step`, :meth:`Environment.run`: SimPy's.
 * :meth:`Environment.timeout`: a :class:`Timeout`, set up as its ``__init__`` sets it up, and
-  scheduled; :meth:`Environment.event`: an :class:`Event`.
-* :meth:`Environment.process`: a :class:`Process` (SimPy's process as the kernel's event).
+  scheduled; :meth:`Environment.event`: an :class:`Event`; :meth:`Environment.process`: a
+  :class:`Process`.
 * :meth:`Process._resume`: sends the value of each event the process waits for into its
   generator until the generator yields an event not yet processed (the process then waits for
   it), returns (the process succeeds with the value) or raises (the process fails with the
@@ -33,12 +32,13 @@ event by event, failures and their messages included. (What it saves: docs/perfo
 
 from __future__ import annotations
 
-from heapq import heappush
+from heapq import heappop, heappush
+from itertools import count
 from typing import Any
 
 import simpy
-from simpy.core import EmptySchedule, StopSimulation
-from simpy.events import NORMAL, PENDING, Condition, Initialize, Interruption, _describe_frame
+from simpy.core import EmptySchedule, Infinity, StopSimulation
+from simpy.events import NORMAL, PENDING, URGENT, AllOf, AnyOf, Condition, EventPriority, Initialize, Interruption, _describe_frame
 
 _simpy_resume = simpy.Process._resume
 
@@ -201,7 +201,7 @@ class Process(Event):
         (``RuntimeError`` for a process that has ended or interrupts itself)."""
         Interruption(self, cause)
 
-    # @cython.locals(e=Event)
+    # @cython.locals(e=Event, env=Environment)
     def _resume(self, event) -> None:
         env = self.env
         gen = self._generator
@@ -251,22 +251,96 @@ class Process(Event):
         env._active_proc = None
 
 
-class Environment(simpy.Environment):
-    """A :class:`simpy.Environment` whose processes are :class:`Process` instances, whose events
-    and timeouts are the kernel's (:class:`Event`, :class:`Timeout`) and whose ``schedule``,
-    ``timeout``, ``now`` and ``run`` are written here (the same behaviour)."""
+class Environment:
+    """SimPy's environment (``simpy.Environment`` of SimPy 4.1: ``now``, ``active_process``,
+    ``schedule``, ``peek``, ``step``, ``run``, and ``process``, ``timeout``, ``event``,
+    ``all_of``, ``any_of`` to make events) with the kernel's processes, events and timeouts, as a
+    record that the compiled build makes an extension type (tlmsim/engine/sim.pxd): the run loop,
+    a process's resume step and the controller's event helpers read and write its clock, queue
+    and active process as C struct fields (docs/performance.md, "Session 32"). The same steps
+    and the same queue entries (time, priority, id, event) as SimPy's; SimPy's own events,
+    processes and conditions run in it as in theirs. ``isinstance(env, simpy.Environment)`` is
+    false."""
+
+    __slots__ = ("__dict__", "_active_proc", "_eid", "_now", "_queue")
+
+    def __init__(self, initial_time: Any = 0) -> None:
+        self._now = initial_time
+        self._queue = []  # (time, priority, id, event) of every scheduled event, a heap
+        self._eid = count()  # the events' ids
+        self._active_proc = None
 
     @property
     def now(self) -> Any:
         """The current simulation time."""
         return self._now
 
-    def schedule(self, event: simpy.Event, priority: int = NORMAL, delay: Any = 0) -> None:
+    @property
+    def active_process(self):
+        """The process running now (None between processes)."""
+        return self._active_proc
+
+    def schedule(self, event, priority: int = NORMAL, delay: Any = 0) -> None:
         """Schedule ``event`` with ``priority`` after ``delay``."""
         heappush(self._queue, (self._now + delay, priority, next(self._eid), event))
 
+    def peek(self) -> Any:
+        """The time of the next scheduled event (``simpy.core.Infinity`` if none)."""
+        try:
+            return self._queue[0][0]
+        except IndexError:
+            return Infinity
+
+    def step(self) -> None:
+        """Process the next event (SimPy's step; ``EmptySchedule`` when there is none)."""
+        try:
+            self._now, _, _, event = heappop(self._queue)
+        except IndexError:
+            raise EmptySchedule from None
+        callbacks, event.callbacks = event.callbacks, None
+        try:
+            for callback in callbacks:
+                callback(event)
+        except StopSimulation:  # the rest of the callbacks run when the simulation goes on (SimPy's step)
+            event.callbacks = callbacks[callbacks.index(callback) + 1:]
+            self.schedule(event, EventPriority(-1))
+            raise
+        if not event._ok and not hasattr(event, "_defused"):
+            exc = type(event._value)(*event._value.args)
+            exc.__cause__ = event._value
+            raise exc
+
+    def run(self, until: Any = None) -> Any:
+        """SimPy's ``run``: until ``until`` (an event, the kernel's or SimPy's, is processed; a
+        time is reached; None: no event is left)."""
+        if until is not None:
+            if not isinstance(until, (Event, simpy.Event)):
+                at = until if isinstance(until, int) else float(until)
+                if at <= self._now:
+                    raise ValueError(f"until ({at}) must be greater than the current simulation time")
+                until = Event(self)
+                until._ok = True
+                until._value = None
+                self.schedule(until, URGENT, at - self._now)
+            elif until.callbacks is None:  # processed already
+                return until.value
+            until.callbacks.append(StopSimulation.callback)
+        try:
+            while True:
+                self.step()
+        except StopSimulation as exc:
+            return exc.args[0]  # == until.value
+        except EmptySchedule:
+            if until is not None:
+                raise RuntimeError(f'No scheduled events left but "until" event was not triggered: {until}') from None
+        return None
+
+    def process(self, generator) -> Process:
+        """A new :class:`Process` running ``generator``."""
+        return Process(self, generator)
+
     # @cython.locals(ev=Timeout)
-    def timeout(self, delay: Any, value: Any = None) -> Timeout:
+    def timeout(self, delay: Any = 0, value: Any = None) -> Timeout:
         """A :class:`Timeout` of ``delay`` (``ValueError`` for a negative one)."""
         if delay < 0:
             raise ValueError(f"Negative delay {delay}")
@@ -283,25 +357,13 @@ class Environment(simpy.Environment):
         """A new :class:`Event`."""
         return new_event(self)
 
-    def run(self, until: Any = None) -> Any:
-        """SimPy's ``run``; ``until`` may also be an :class:`Event` (which SimPy's would take for a
-        time)."""
-        if not isinstance(until, Event):
-            return super().run(until)
-        if until.callbacks is None:  # processed already
-            return until.value
-        until.callbacks.append(StopSimulation.callback)
-        try:
-            while True:
-                self.step()
-        except StopSimulation as exc:
-            return exc.args[0]  # == until.value
-        except EmptySchedule:
-            raise RuntimeError(f'No scheduled events left but "until" event was not triggered: {until}') from None
+    def all_of(self, events) -> AllOf:
+        """SimPy's ``AllOf`` of ``events``."""
+        return AllOf(self, events)
 
-    def process(self, generator) -> Process:
-        """A new :class:`Process` running ``generator``."""
-        return Process(self, generator)
+    def any_of(self, events) -> AnyOf:
+        """SimPy's ``AnyOf`` of ``events``."""
+        return AnyOf(self, events)
 
 
 # The compiled build of this file (setup.py, tlmsim/kernels.py) takes this module's place when it is

@@ -5,7 +5,7 @@
 
 from _tlmsim_compiled.engine_component cimport Component
 from _tlmsim_compiled.engine_plan cimport Move, Tile
-from _tlmsim_compiled.engine_sim cimport Event, Timeout
+from _tlmsim_compiled.engine_sim cimport Environment, Event, Timeout
 from _tlmsim_compiled.hw_noc cimport Noc
 from _tlmsim_compiled.hw_sram cimport Sram
 

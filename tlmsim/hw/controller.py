@@ -72,6 +72,7 @@ from simpy.events import NORMAL, PENDING, URGENT
 from tlmsim.engine.plan import LayerPlan, PlanSource
 from tlmsim.engine.plan import Move  # cimported by the .pxd
 from tlmsim.engine.component import Component  # cimported by the .pxd
+from tlmsim.engine.sim import Environment  # cimported by the .pxd
 from tlmsim.engine.sim import Event  # cimported by the .pxd
 from tlmsim.engine.sim import Timeout  # cimported by the .pxd
 from tlmsim.engine.recorder import Recorder
@@ -111,13 +112,18 @@ def _fresh(env) -> Event:
     return ev
 
 
+# @cython.locals(k=Environment)
 def _succeed(ev: Event, value=None) -> None:
     """``ev.succeed(value)`` of a fresh event (``ev`` not triggered yet): SimPy's steps, the same
     queue entry ``(now, NORMAL, next id, ev)``, without its Python method call."""
     env = ev.env
     ev._ok = True
     ev._value = value
-    heappush(env._queue, (env._now, NORMAL, next(env._eid), ev))
+    if isinstance(env, Environment):  # the kernel's: its queue, clock and ids as C fields
+        k = env
+        heappush(k._queue, (k._now, NORMAL, next(k._eid), ev))
+    else:
+        heappush(env._queue, (env._now, NORMAL, next(env._eid), ev))
 
 
 class _Half:

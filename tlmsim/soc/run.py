@@ -26,7 +26,7 @@ from tlmsim.engine.component import Component
 from tlmsim.engine.invariants import check_run
 from tlmsim.engine.plan import LayerSummary
 from tlmsim.engine.recorder import Recorder
-from tlmsim.engine.sim import Environment
+from tlmsim.engine.sim import Environment  # cimported by the .pxd
 from tlmsim.engine.sim import Event  # cimported by the .pxd
 from tlmsim.engine.trace import TraceWriter
 from tlmsim.errors import SimulationError
@@ -69,7 +69,7 @@ class RunResult:
 WATCHDOG_EVENTS = 500_000
 
 
-# @cython.locals(e=Event, callbacks=list)
+# @cython.locals(e=Event, callbacks=list, kenv=Environment)
 def run_guarded(env: simpy.Environment, ctrl: Controller, recorder: Recorder,
                 watchdog_events: int = WATCHDOG_EVENTS, hint: str = "") -> None:
     """Run until the controller is done; never hang. Raises :class:`SimulationError`
@@ -81,10 +81,15 @@ def run_guarded(env: simpy.Environment, ctrl: Controller, recorder: Recorder,
     # SimPy's Environment.step inlined (the same pops, callbacks and failure check; no
     # StopSimulation: nothing here calls env.run): one Python call less per event
     queue, pop, done = env._queue, heapq.heappop, ctrl.done
+    kenv = env if isinstance(env, Environment) else None  # the kernel's: its clock a C field
     count, mark, mark_now, mark_done = 0, watchdog_events, env.now, recorder.completed
     while done._value is PENDING:
         try:
-            env._now, _, _, event = pop(queue)
+            t, _, _, event = pop(queue)
+            if kenv is not None:
+                kenv._now = t
+            else:
+                env._now = t
         except IndexError:
             raise SimulationError(
                 f"deadlock at t={env.now} ps: no event left and the run is not finished; "
@@ -249,7 +254,7 @@ def simulate(
     layer_counters = LayerCounters()
     sinks = (*sinks, layer_counters)
     recorder = Recorder(trace=trace, sinks=sinks)
-    env = Environment()  # SimPy's, with its per-event steps compiled (tlmsim/engine/sim.py)
+    env = Environment()  # the kernel's: SimPy's steps, its events and processes compiled (tlmsim/engine/sim.py)
     verified = None
     tune_malloc()
     with collector_thresholds(), blas_threads():  # the build, the run and its checks
