@@ -283,7 +283,7 @@ def test_the_controller_runs_compiled_only_beside_a_compiled_sram_noc_plan_and_k
     pxd = _source(name).with_suffix(".pxd").read_text()
     assert "from _tlmsim_compiled.hw_noc cimport Noc\n" in pxd and "from _tlmsim_compiled.hw_sram cimport Sram\n" in pxd
     assert "from _tlmsim_compiled.engine_plan cimport Move, Tile\n" in pxd
-    assert "from _tlmsim_compiled.engine_sim cimport Event, Timeout\n" in pxd
+    assert "from _tlmsim_compiled.engine_sim cimport Environment, Event, Timeout\n" in pxd
     for dep in ("tlmsim.engine.component", name, *kernels.CIMPORTS[name]):
         _current_build(dep)  # installed and current (else skip; fail under CI with a compiler)
     monkeypatch.delenv("TLMSIM_PURE", raising=False)
@@ -301,7 +301,7 @@ def test_the_run_loop_runs_compiled_only_beside_a_compiled_kernel(monkeypatch):
     take the loop's generic branch), so the finder declines the run loop's build too."""
     name = "tlmsim.soc.run"
     assert kernels.CIMPORTS[name] == ("tlmsim.engine.sim",)
-    assert "from _tlmsim_compiled.engine_sim cimport Event\n" in _source(name).with_suffix(".pxd").read_text()
+    assert "from _tlmsim_compiled.engine_sim cimport Environment, Event\n" in _source(name).with_suffix(".pxd").read_text()
     for dep in (name, *kernels.CIMPORTS[name]):
         _current_build(dep)  # installed and current (else skip; fail under CI with a compiler)
     monkeypatch.delenv("TLMSIM_PURE", raising=False)

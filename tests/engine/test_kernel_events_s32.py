@@ -81,10 +81,13 @@ def test_a_timeout_is_simpys():
     assert type(t) is Timeout and (t._delay, t._value, t._ok, t.triggered, t.processed) == (3, "v", True, True, False)
     assert re.fullmatch(r"<Timeout\(3, value=v\) object at 0x[0-9a-f]+>", repr(t))
     assert re.fullmatch(r"<Timeout\(2\) object at 0x[0-9a-f]+>", repr(Timeout(env, 2)))
-    assert re.fullmatch(r"<Event\(\) object at 0x[0-9a-f]+>", repr(env.event()))
+    ev = env.event()
+    assert repr(ev) == f"<Event() object at {id(ev):#x}>" and repr(t) == f"<Timeout(3, value=v) object at {id(t):#x}>"
+    zero = Timeout(env, 0, "z")  # a delay of 0 is allowed, and made directly it keeps its environment and value
+    assert (zero.env, zero._delay, zero.value, zero.ok) == (env, 0, "z", True)
     # made directly, a timeout schedules itself as SimPy's does: (now + delay, NORMAL, next id)
     direct = Timeout(env, 4)
-    assert [(at, prio, eid) for at, prio, eid, e in sorted(env._queue) if e is direct] == [(9, 1, 2)]
+    assert [(at, prio, eid) for at, prio, eid, e in sorted(env._queue) if e is direct] == [(9, 1, 3)]
     with pytest.raises(ValueError, match="^Negative delay -1$"):
         Timeout(env, -1)
     assert env.run(until=t) == "v" and env.now == 8
@@ -165,6 +168,13 @@ def _process_story(env_cls):
             out.append(("interrupted", i.cause, env.now))
         return "w"
 
+    def failing():
+        yield env.timeout(1)
+        raise Boom("f")
+
+    def watch(ev, what):  # a callback: no process runs while the event's callbacks run
+        ev.callbacks.append(lambda e: out.append((what, env.active_process)))
+
     def boss(w):
         yield env.timeout(2)
         out.append(("alive", w.is_alive, w.name, type(w.target).__name__, w.triggered))
@@ -177,7 +187,12 @@ def _process_story(env_cls):
 
     w = env.process(worker())
     out.append(("new", w.is_alive, type(w.target).__name__, w.triggered))
+    watch(env.timeout(1), "between yields")
+    f = env.process(failing())
+    f.callbacks.append(lambda e: setattr(e, "defused", True))
+    watch(f, "after a failure")
     env.run(until=env.process(boss(w)))
+    out.append(("ended", w.target, f.target, f.ok, str(f.value), env.active_process))
     out.append(("repr", re.sub(r"0x[0-9a-f]+", "X", repr(w))))
     with pytest.raises(ValueError, match="is not a generator"):
         env.process(lambda: None)
@@ -187,7 +202,9 @@ def _process_story(env_cls):
 def test_a_process_lives_as_simpys():
     ours, theirs = _process_story(Environment), _process_story(simpy.Environment)
     assert ours == theirs
-    assert ours[0] == ("new", True, "Initialize", False) and ours[1] == ("alive", True, "worker", "Timeout", False)
+    assert ours[0] == ("new", True, "Initialize", False)
+    assert ours[1:4] == [("between yields", None), ("after a failure", None), ("alive", True, "worker", "Timeout", False)]
+    assert ("ended", None, None, False, "f", None) in ours
     assert ours[-1] == ("repr", "<Process(worker) object at X>")
 
 
