@@ -224,12 +224,20 @@ def _env_story(env_cls):
     out.append(("peek", env.peek()))
     out.append(("stopped", env.run(), env.now))  # the stop callback ends run() with the event's value
     out.append(("queue", [(t, int(p), type(e).__name__) for t, p, _, e in sorted(env._queue)]))  # the rest: priority -1
-    out.append(("run to 4.5", env.run(until=4.5), env.now))
+    env.timeout(2.5)  # at 4.5: the until event of run(until=4.5) is urgent, so run returns before it (the until
+    # event then waits in the queue at priority -1 with the callbacks after the stop, none here: SimPy's step)
+    out.append(("run to 4.5", env.run(until=4.5), env.now, [(t, int(p)) for t, p, _, _ in sorted(env._queue)]))
+    with pytest.raises(TypeError):
+        env.timeout()  # a delay is required (SimPy's timeout is its Timeout class, bound)
     out.append(("all_of", sorted(env.run(until=env.all_of([env.timeout(1, "a"), env.timeout(2, "b")])).values()),
                 env.now))
     out.append(("any_of", list(env.run(until=env.any_of([env.timeout(3, "c"), env.timeout(1, "d")])).values()),
                 env.now))
     out.append(("to 20", env.run(until=20), env.now, env.peek() == simpy.core.Infinity or env.peek()))
+    import numpy as np
+
+    env.run(until=np.int64(30))  # not an int: taken as a float, as SimPy takes it
+    out.append(("to 30", env.now, type(env.now).__name__))
     return out
 
 
@@ -239,4 +247,6 @@ def test_the_environment_steps_and_runs_as_simpys():
     # by hand: the callbacks after the stop run when the simulation goes on, first (priority -1)
     assert ours[:6] == [("peek empty", True, 2, None), ("peek", 2), ("cb1", 2), ("stopped", "s", 2),
                         ("queue", [(2, -1, "Event"), (7, 1, "Timeout")]), ("cb3", 2)]
-    assert ours[6:9] == [("run to 4.5", None, 4.5), ("all_of", ["a", "b"], 6.5), ("any_of", ["d"], 7.5)]
+    assert ours[6:9] == [("run to 4.5", None, 4.5, [(4.5, -1), (4.5, 1), (7, 1)]), ("all_of", ["a", "b"], 6.5),
+                         ("any_of", ["d"], 7.5)]
+    assert ours[-1] == ("to 30", 30.0, "float")

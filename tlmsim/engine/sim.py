@@ -340,7 +340,7 @@ class Environment:
         return Process(self, generator)
 
     # @cython.locals(ev=Timeout)
-    def timeout(self, delay: Any = 0, value: Any = None) -> Timeout:
+    def timeout(self, delay: Any, value: Any = None) -> Timeout:
         """A :class:`Timeout` of ``delay`` (``ValueError`` for a negative one)."""
         if delay < 0:
             raise ValueError(f"Negative delay {delay}")
