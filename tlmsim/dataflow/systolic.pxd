@@ -7,3 +7,6 @@
 cdef class Step:
     cdef public object t0, t1, n0, nc, m0, mm, k0, k1, cycles, w_bytes, s_bytes, dense_ops, acc_ops
     cdef public object pe_weight_loads, tag_bits, last_k, spike_format
+
+# the planner's moves (_emit), made by a C call
+cpdef object _emit_move(dict sizes, dict res, dict glb, dc, nbytes, str tensor, offset, dram_base, stage, after=*, signals=*)

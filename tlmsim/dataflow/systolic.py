@@ -131,6 +131,22 @@ def _tensor_move(sizes: dict[str, int], res: dict[str, int], glb: dict[str, int]
     return Move(dc, nbytes, False, dram_base + offset, glb[tensor] + offset, level_span=span, level=res[tensor], **kw)
 
 
+def _emit_move(sizes: dict, res: dict, glb: dict, dc: DataClass, nbytes: int, tensor: str, offset: int,
+               dram_base: int, stage: int, after: tuple | None = None, signals: tuple | None = None) -> Move:
+    """:func:`_tensor_move` for the planner's hot loop (:meth:`SystolicDataflow._emit`), the same move:
+    positional fields, no keywords (a C call in the compiled build, tlmsim/dataflow/systolic.pxd)."""
+    size = sizes[tensor]
+    if offset > size - nbytes:
+        offset = size - nbytes
+    if offset < 0:
+        offset = 0
+    lv = res.get(tensor)
+    if lv is None:
+        return Move(dc, nbytes, True, dram_base + offset, stage, after, signals)
+    return Move(dc, nbytes, False, dram_base + offset, glb[tensor] + offset, after, signals,
+                size if nbytes > size else 0, lv)
+
+
 def _level_bytes(sizes: dict[str, int], res: dict[str, int]) -> dict[int, int]:
     """Resident bytes per SRAM level."""
     out: dict[int, int] = {}
@@ -579,17 +595,7 @@ class SystolicDataflow(Dataflow):
 
         def move(dc: DataClass, nbytes: int, tensor: str, offset: int, dram_base: int, stage: int,
                  after: tuple | None = None, signals: tuple | None = None) -> Move:
-            # _tensor_move, inlined for the planner's hot loop (the same Move)
-            size = sizes[tensor]
-            if offset > size - nbytes:
-                offset = size - nbytes
-            if offset < 0:
-                offset = 0
-            lv = res.get(tensor)
-            if lv is None:
-                return Move(dc, nbytes, True, dram_base + offset, stage, after, signals)
-            return Move(dc, nbytes, False, dram_base + offset, glb[tensor] + offset, after, signals,
-                        size if nbytes > size else 0, lv)
+            return _emit_move(sizes, res, glb, dc, nbytes, tensor, offset, dram_base, stage, after, signals)
 
         tiles: list[Tile] = []
         formats: dict[str, int] = {}
@@ -616,7 +622,7 @@ class SystolicDataflow(Dataflow):
             nbytes = 0
             if s.w_bytes:
                 w_off = -(-((n0 * Kw + k0 * nc) * wb) // 8)
-                loads.append(move(DC_W, s.w_bytes, "weights", w_off, w_base, stage))
+                loads.append(_emit_move(sizes, res, glb, DC_W, s.w_bytes, "weights", w_off, w_base, stage))
                 nbytes += s.w_bytes
             s_bytes = s.s_bytes
             if s_bytes:
@@ -627,7 +633,7 @@ class SystolicDataflow(Dataflow):
                     ff_bytes = -(-(s_bytes * ff_rows) // (k1 - k0))
                 if ff_bytes:
                     s_off = t0 * in_step + (m0 * K + k0) // 8
-                    loads.append(move(DC_S, ff_bytes, "inputs", s_off, in_base, stage))
+                    loads.append(_emit_move(sizes, res, glb, DC_S, ff_bytes, "inputs", s_off, in_base, stage))
                     nbytes += ff_bytes
                 if k1 > K and t0 > 0:
                     rec = self._recurrent_loads(layer.index, s, K, s_bytes - ff_bytes, producers[t0 - 1], out_step,
@@ -642,7 +648,7 @@ class SystolicDataflow(Dataflow):
                 mem_bytes = -(-(mm * nc * mb) // 8)
                 mem_off = (n0 * M + m0 * nc) * mb // 8
                 if t0 > 0:
-                    loads.append(move(DC_MEM, mem_bytes, "membrane", mem_off, mem_base, stage,
+                    loads.append(_emit_move(sizes, res, glb, DC_MEM, mem_bytes, "membrane", mem_off, mem_base, stage,
                                       (layer.index, "membrane", n0, m0, t0)))
                     nbytes += mem_bytes
                 nupd = mm * nc * tt
@@ -650,10 +656,10 @@ class SystolicDataflow(Dataflow):
                 o_off = t0 * out_step + (n0 * M + m0 * nc) // 8
                 sig = (layer.index, "spikes", t0, n0) if recurrent and t0 < T - 1 else None
                 o_bytes = -(-(mm * nc * tt) // 8)
-                stores.append(move(DC_OUT, o_bytes, "outputs", o_off, out_base, stage, None, sig))
+                stores.append(_emit_move(sizes, res, glb, DC_OUT, o_bytes, "outputs", o_off, out_base, stage, None, sig))
                 nbytes += o_bytes
                 if t1 < T:
-                    stores.append(move(DC_MEM, mem_bytes, "membrane", mem_off, mem_base, stage, None,
+                    stores.append(_emit_move(sizes, res, glb, DC_MEM, mem_bytes, "membrane", mem_off, mem_base, stage, None,
                                        (layer.index, "membrane", n0, m0, t1)))
                     nbytes += mem_bytes
                 if res_layer is not None:
