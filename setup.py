@@ -124,6 +124,8 @@ setup(
         # the compiled build's type declarations (tlmsim/kernels.py hashes them with their sources)
         "tlmsim.hw": ["*.pxd"],
         "tlmsim.engine": ["*.pxd"],
+        "tlmsim.soc": ["*.pxd"],
+        "tlmsim.dataflow": ["*.pxd"],
         "tlmsim.platforms": ["*.yaml"],
         "tlmsim.workloads": ["*.yaml", "*.csv", "*.nir", "*.npz", "*.json"],
     },

@@ -361,3 +361,16 @@ def test_the_component_and_the_recorder_run_compiled_only_beside_the_builds_they
         monkeypatch.setitem(sys.modules, dep, kernels._import_compiled(kernels.COMPILED[dep]))
         assert kernels._current_build(name, _source(name))[1] == "compiled"
         _declined_beside_a_pure(monkeypatch, name, dep)
+
+
+def test_every_pxd_is_installed_beside_its_source():
+    """A compiled build is used only when its source and the ``.pxd`` beside it hash as they did at build
+    time (tlmsim/kernels.py): a ``.pxd`` left out of the installed package makes its module run as pure
+    Python in every install but an editable one (session 32: soc/run.pxd and dataflow/systolic.pxd were
+    new, and setup.py's package_data named only hw's and engine's)."""
+    import re
+
+    setup_py = (PKG.parent / "setup.py").read_text()
+    installed = set(re.findall(r'"(tlmsim(?:\.\w+)*)": \[[^\]]*"\*\.pxd"', setup_py))
+    packages = {".".join(("tlmsim", *p.relative_to(PKG).parent.parts)) for p in PKG.rglob("*.pxd")}
+    assert packages and packages <= installed, sorted(packages - installed)
