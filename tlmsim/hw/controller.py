@@ -151,7 +151,7 @@ class _Fill:
         self.nblocks = -(-move.nbytes // chunk)
         self._in = [False] * self.nblocks
         self._next = 0  # blocks [0, _next) have all arrived
-        self._waiters: list[tuple[int, Event]] = []
+        self._waiters: list[tuple[int, simpy.Event]] = []
         self.done = env.event()
         if self.nblocks == 0:
             self.done.succeed()
@@ -176,7 +176,7 @@ class _Fill:
         if self._next == self.nblocks:
             self.done.succeed()
 
-    def until(self, need_hi: int) -> Event | None:
+    def until(self, need_hi: int) -> simpy.Event | None:
         """An event for when every byte below ``need_hi`` has arrived (None: already)."""
         if need_hi <= self.filled_to:
             return None
@@ -203,7 +203,7 @@ class _Queue:
     def __init__(self, env: simpy.Environment) -> None:
         self.env = env
         self.items: deque = deque()
-        self._getter: Event | None = None
+        self._getter: simpy.Event | None = None
 
     # @cython.locals(ev=Event)
     def put(self, item) -> None:
@@ -213,13 +213,13 @@ class _Queue:
             ev.callbacks.append(self._serve)
             _succeed(ev)
 
-    def _serve(self, _ev: Event) -> None:
+    def _serve(self, _ev: simpy.Event) -> None:
         if self._getter is not None and self.items:
             g, self._getter = self._getter, None
             _succeed(g, self.items.popleft())
 
     # @cython.locals(ev=Event)
-    def get(self) -> Event:
+    def get(self) -> simpy.Event:
         ev = _fresh(self.env)
         if self.items and self._getter is None:
             _succeed(ev, self.items.popleft())
@@ -247,7 +247,7 @@ class _AllDone(Event):
             else:
                 ev.callbacks.append(self._check)
 
-    def _check(self, ev: Event) -> None:
+    def _check(self, ev: simpy.Event) -> None:
         if self._value is not PENDING:
             return
         self._left -= 1
@@ -328,7 +328,7 @@ class _Lanes:
         self.ctrl = ctrl
         self.lazy = lazy
         self.running = self.unprocessed = len(gens)
-        self.done: Event | None = None  # the AllOf, once lane 0 has ended
+        self.done: simpy.Event | None = None  # the AllOf, once lane 0 has ended
         self._end_ps, self._end_eid = -1, -1  # lazy: when the latest lane ended, its end event's id
         start = _fresh(env)
         start._ok, start._value = True, None
@@ -363,7 +363,7 @@ class _Lanes:
         _succeed(self.done)
 
     # @cython.locals(done=Event, ev=Event)
-    def join(self) -> Event:
+    def join(self) -> simpy.Event:
         """The event of every lane having ended (lane 0 has: called as it returns)."""
         env = self.env
         done = self.done = _fresh(env)
@@ -462,7 +462,7 @@ def _overlaps(a: list[tuple[int, int]], lo: int, hi: int) -> bool:
     return any(x < hi and lo < y for x, y in a)
 
 
-def _mark(marks: dict, env: simpy.Environment, key: tuple[int, str]) -> Event:
+def _mark(marks: dict, env: simpy.Environment, key: tuple[int, str]) -> simpy.Event:
     """The event of ``key`` (tile index, "loaded" or "stored") in ``marks``, made on first use.
     A module function, not a function nested in :meth:`Controller._run_stage`: in the compiled
     build a generator's locals live in one closure record that a nested function refers to, so
@@ -1004,7 +1004,7 @@ class Controller(Component):
         self.layers: list[LayerRecord] = []
         #: what each pipeline process is blocked on: process -> (what, layer, tile)
         self.waiting: dict[str, tuple[str, int, int]] = {}
-        self._signals: dict[tuple, Event] = {}
+        self._signals: dict[tuple, simpy.Event] = {}
         #: layer index -> {prologue move index: its fill}
         self._fills: dict[int, dict[int, _Fill]] = {}
         #: layer index -> {level: bytes allocated for it there by a prefetch}
@@ -1018,7 +1018,7 @@ class Controller(Component):
         self._pairing = pairing
         self._cores_of: dict[int, tuple[int, ...]] = {}
         #: layer index -> per tile index the (tile, kind) events it fires for a layer running beside it
-        self._tile_events: dict[int, dict[tuple[int, str], Event]] = {}
+        self._tile_events: dict[int, dict[tuple[int, str], simpy.Event]] = {}
         #: layer index -> (raw, war, fills) events it waits for (the layer before it, running beside it)
         self._hazards: dict[int, tuple[dict, dict, dict]] = {}
         if multicore == "pipeline" and self.ncores > 1:
@@ -1571,7 +1571,7 @@ class Controller(Component):
                     if ev is not None:
                         yield ev
 
-    def _prefetch(self, after: Event, live: list[LayerPlan], nxt: LayerPlan):
+    def _prefetch(self, after: simpy.Event, live: list[LayerPlan], nxt: LayerPlan):
         """Once ``after`` fires (this layer's prologue is in), load ``nxt``'s resident
         weights into their levels if their ranges are clear of everything the ``live``
         plans (this layer; with layer pipelining, also the one beside it) keep there (and
@@ -1894,7 +1894,7 @@ class Controller(Component):
                  for proc, (what, li, ti) in sorted(self.waiting.items())]
         return "; ".join(parts)
 
-    def _signal(self, key: tuple) -> Event:
+    def _signal(self, key: tuple) -> simpy.Event:
         ev = self._signals.get(key)
         if ev is None:
             ev = self._signals[key] = self.env.event()
@@ -1992,7 +1992,7 @@ class Controller(Component):
                 mem.allocate(need[lv] - claimed.get(lv, 0),
                              f"layers {p.layer.name!r} and {q.layer.name!r} (pipelined: resident tensors + DMA staging)")
         raw, war, fills = layer_hazards(p, q, n)
-        marks: dict[tuple[int, str], Event] = {}
+        marks: dict[tuple[int, str], simpy.Event] = {}
         self._tile_events[pi] = marks
         self._hazards[qi] = ({t: [_mark(marks, env, (x, "stored")) for x in sorted(xs)] for t, xs in raw.items()},
                              {t: [_mark(marks, env, k) for k in sorted(ks)] for t, ks in war.items()},
