@@ -147,3 +147,19 @@ def test_lanes_keep_the_process_order():
             got, unscheduled = _lanes_run(True, lazy, delays)
             assert got == ref, (delays, lazy)
             assert unscheduled >= 0
+
+
+def test_the_controllers_fresh_and_succeed_are_events_succeed_in_either_environment():
+    from tlmsim.engine.sim import Environment, Event
+    from tlmsim.hw.controller import _fresh, _succeed
+
+    for env_cls in (Environment, simpy.Environment):
+        env = env_cls(initial_time=4)
+        env.timeout(1)  # takes id 0
+        ev = _fresh(env)
+        assert type(ev) is Event and ev.env is env and ev.callbacks == [] and not ev.triggered and not ev.processed
+        _succeed(ev, "v")
+        assert ev.triggered and ev.ok and ev.value == "v"
+        assert [(t, int(p), i) for t, p, i, e in env._queue if e is ev] == [(4, 1, 1)]  # SimPy's succeed: now, NORMAL, next id
+        env.run()
+        assert ev.processed and env.now == 5
