@@ -38,7 +38,18 @@ from typing import Any
 
 import simpy
 from simpy.core import EmptySchedule, Infinity, StopSimulation
-from simpy.events import NORMAL, PENDING, URGENT, AllOf, AnyOf, Condition, EventPriority, Initialize, Interruption, _describe_frame
+from simpy.events import (
+    NORMAL,
+    PENDING,
+    URGENT,
+    AllOf,
+    AnyOf,
+    Condition,
+    EventPriority,
+    Initialize,
+    Interruption,
+    _describe_frame,
+)
 
 _simpy_resume = simpy.Process._resume
 

@@ -367,9 +367,9 @@ class Dram(Component):
         "_conflict", "_dec", "_end_cycle", "_faw", "_fields", "_finalized", "_hbm", "_hits", "_idle_since", "_kept",
         "_last_act", "_last_act_bg", "_last_col", "_last_col_bg", "_last_use", "_logarr", "_logbuf", "_next_act",
         "_next_pre", "_nlog", "_nopen", "_offset_bits", "_open", "_packed", "_plain", "_policy", "_pool", "_rank_of",
-        "_rank_q", "_rank_step", "_rbg_of", "_ref_due", "_ref_pending", "_run_step", "_runs", "_seq", "_sink", "_skip_stale",
-        "_tck", "_wake", "_wake_slack", "_wr_end", "_wr_end_bg", "checker", "config", "peak_bandwidth_gb_per_s",
-        "read_latency_ps", "record_commands", "spec",
+        "_rank_q", "_rank_step", "_rbg_of", "_ref_due", "_ref_pending", "_run_step", "_runs", "_seq", "_sink",
+        "_skip_stale", "_tck", "_wake", "_wake_slack", "_wr_end", "_wr_end_bg", "checker", "config",
+        "peak_bandwidth_gb_per_s", "read_latency_ps", "record_commands", "spec",
     )
 
     KIND = "dram"

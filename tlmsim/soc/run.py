@@ -103,7 +103,7 @@ def run_guarded(env: simpy.Environment, ctrl: Controller, recorder: Recorder,
                 callback(e)
             if not e._ok and not hasattr(e, "_defused"):
                 _raise_failure(e)
-        else:  # SimPy's own (a process, its start, a condition)
+        else:  # SimPy's own (a process's start, a condition, an interruption)
             callbacks, event.callbacks = event.callbacks, None
             for callback in callbacks:
                 callback(event)
