@@ -311,6 +311,21 @@ def test_the_run_loop_runs_compiled_only_beside_a_compiled_kernel(monkeypatch):
     _declined_beside_a_pure(monkeypatch, name, "tlmsim.engine.sim")
 
 
+def test_the_planner_runs_compiled_only_beside_compiled_plans(monkeypatch):
+    """The dataflows' step (tlmsim/dataflow/systolic.pxd) derives from the plans' compiled ``Record``: with
+    plan.py running as Python, the finder declines systolic.py's build too."""
+    name = "tlmsim.dataflow.systolic"
+    assert kernels.CIMPORTS[name] == ("tlmsim.engine.plan",)
+    assert "from _tlmsim_compiled.engine_plan cimport Record\n" in _source(name).with_suffix(".pxd").read_text()
+    for dep in (name, *kernels.CIMPORTS[name]):
+        _current_build(dep)  # installed and current (else skip; fail under CI with a compiler)
+    monkeypatch.delenv("TLMSIM_PURE", raising=False)
+    monkeypatch.setattr(kernels, "_chosen", {})
+    monkeypatch.setitem(sys.modules, "tlmsim.engine.plan", kernels._import_compiled(kernels.COMPILED["tlmsim.engine.plan"]))
+    assert kernels._current_build(name, _source(name))[1] == "compiled"
+    _declined_beside_a_pure(monkeypatch, name, "tlmsim.engine.plan")
+
+
 def _declined_beside_a_pure(monkeypatch, name: str, dep: str) -> None:
     """With ``dep``'s source standing (another module object than its build), the finder declines
     ``name``'s build and says why; then ``dep``'s build stands again."""

@@ -4,7 +4,9 @@
 # dataclass's Python bytecode) and ``_emit`` reads its fields as C struct fields (docs/performance.md,
 # "Session 32"). The fields hold the same Python objects as in the pure module.
 
-cdef class Step:
+from _tlmsim_compiled.engine_plan cimport Record
+
+cdef class Step(Record):
     cdef public object t0, t1, n0, nc, m0, mm, k0, k1, cycles, w_bytes, s_bytes, dense_ops, acc_ops
     cdef public object pe_weight_loads, tag_bits, last_k, spike_format
 

@@ -51,7 +51,8 @@ import numpy as np
 
 from tlmsim.dataflow.activity import Im2col, best_bits, spike_bits
 from tlmsim.dataflow.base import Dataflow
-from tlmsim.engine.plan import LayerPlan, Move, Tile, record_eq, record_replace, record_repr
+from tlmsim.engine.plan import LayerPlan, Move, Tile
+from tlmsim.engine.plan import Record  # cimported by the .pxd
 from tlmsim.dataflow.formats import SPIKE_FORMATS, bits_for
 from tlmsim.dataflow.weights import WeightBlocks
 from tlmsim.dataflow.tiling import Candidate, bits_to_bytes, ceil_div, choose_resident, largest_chunk, layout_dram
@@ -60,7 +61,7 @@ from tlmsim.errors import MappingError
 from tlmsim.workload import Layer, consumers, synthetic_weight_mask
 
 
-class Step:
+class Step(Record):
     """One tile of a GEMM layer before it gets addresses: timesteps ``t0`` up to ``t1`` (one
     past the last), output channels ``n0`` .. ``n0 + nc``, output pixels ``m0`` .. ``m0 + mm``,
     reduction elements ``k0`` up to ``k1``; ``cycles``: stall-free array cycles, without the
@@ -69,8 +70,8 @@ class Step:
     the sequencer reads for the tile (moved with its spikes); ``last_k``: the tile finishes its
     outputs (neuron update, output store).
 
-    A record like :class:`~tlmsim.engine.plan.Move` (the fields of ``__slots__`` in order,
-    positional or by name; a dataclass's equality, ``repr`` and no hash; :meth:`replace`): the
+    A :class:`~tlmsim.engine.plan.Record` (the fields of ``__slots__`` in order, positional or
+    by name; a dataclass's equality, ``repr`` and no hash; ``replace``): the
     compiled build makes it an extension type (tlmsim/dataflow/systolic.pxd), made without
     Python bytecode and read by :meth:`SystolicDataflow._emit` as C struct fields
     (docs/performance.md, "Session 32").
@@ -104,18 +105,6 @@ class Step:
         return (self.t0, self.t1, self.n0, self.nc, self.m0, self.mm, self.k0, self.k1, self.cycles, self.w_bytes,
                 self.s_bytes, self.dense_ops, self.acc_ops, self.pe_weight_loads, self.tag_bits, self.last_k,
                 self.spike_format)
-
-    def __eq__(self, other):
-        return record_eq(self, other)
-
-    def __repr__(self) -> str:
-        return record_repr(self)
-
-    def replace(self, **changes):
-        """A copy with ``changes`` (field name -> value): ``dataclasses.replace`` of a dataclass."""
-        return record_replace(self, changes)
-
-    __hash__ = None
 
 
 def _tensor_move(sizes: dict[str, int], res: dict[str, int], glb: dict[str, int], dc: DataClass, nbytes: int,

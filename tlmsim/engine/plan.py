@@ -25,7 +25,39 @@ class PlannedLayer(Protocol):
     index: int
 
 
-class Move:
+class Record:
+    """A record: the fields of its class's ``__slots__``, in that order (``_fields()`` gives their
+    values), with what a dataclass gives: equality field by field within one class, a ``repr``
+    ``Name(field=value, ...)``, no hash (equal records may be changed), and :meth:`replace` for
+    ``dataclasses.replace``. :class:`Move`, :class:`Tile` and the dataflows' ``Step`` are records
+    rather than dataclasses so that the compiled build makes them extension types
+    (tlmsim/engine/plan.pxd; docs/performance.md, "Session 32")."""
+
+    __slots__ = ()
+
+    def _fields(self) -> tuple:
+        raise NotImplementedError
+
+    def __eq__(self, other):
+        if other.__class__ is self.__class__:
+            return self._fields() == other._fields()
+        return NotImplemented
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        pairs = zip(type(self).__slots__, self._fields())
+        return f"{type(self).__qualname__}({', '.join(f'{k}={v!r}' for k, v in pairs)})"
+
+    def replace(self, **changes):
+        """A copy with ``changes`` (field name -> value; an unknown name: TypeError, as the
+        constructor gives it): ``dataclasses.replace`` of a dataclass."""
+        kw = dict(zip(type(self).__slots__, self._fields()))
+        kw.update(changes)
+        return type(self)(**kw)
+
+
+class Move(Record):
     """Bytes of one data class moved for a tile (or a layer prologue/epilogue).
 
     ``in_dram`` says the bytes come from (load) or go to (store) DRAM at
@@ -38,12 +70,10 @@ class Move:
     re-reads its inputs), so the move's reads wrap inside ``level_address ..
     level_address + level_span``; 0 = no wrap.
 
-    A record with the fields below, in this order (positional or by name; equality,
-    ``repr`` and no hash as a dataclass gives them: :func:`record_eq`, :func:`record_repr`;
-    :meth:`replace` for ``dataclasses.replace``).
-    Written out rather than a dataclass so that the compiled build makes it an extension
-    type (tlmsim/engine/plan.pxd): a planner makes millions of moves, and a dataclass's
-    ``__init__`` is Python bytecode even there (docs/performance.md, "Session 32").
+    A :class:`Record` with the fields below, in this order (positional or by name): the
+    compiled build makes it an extension type (tlmsim/engine/plan.pxd): a planner makes
+    millions of moves, and a dataclass's ``__init__`` is Python bytecode even there
+    (docs/performance.md, "Session 32").
     """
 
     __slots__ = ("data_class", "nbytes", "in_dram", "dram_address", "level_address", "after", "signals",
@@ -66,20 +96,9 @@ class Move:
         return (self.data_class, self.nbytes, self.in_dram, self.dram_address, self.level_address, self.after,
                 self.signals, self.level_span, self.level)
 
-    def __eq__(self, other):
-        return record_eq(self, other)
-
-    def __repr__(self) -> str:
-        return record_repr(self)
-
-    def replace(self, **changes):
-        """A copy with ``changes`` (field name -> value): ``dataclasses.replace`` of a dataclass."""
-        return record_replace(self, changes)
-
-    __hash__ = None  # as a dataclass with eq: equal moves may be changed, so none is hashable
 
 
-class Tile:
+class Tile(Record):
     """One unit of work for the PE array.
 
     ``compute_cycles``: stall-free PE-array cycles, including the neuron update;
@@ -93,7 +112,7 @@ class Tile:
     what the tile computes, for the functional model of --verify: ("gemm", t0, t1, n0, nc,
     m0, mm, k0, k1, last_k) or ("pool", t, channel0, channels).
 
-    A record like :class:`Move` (the fields in this order; the same equality and ``repr``).
+    A :class:`Record` like :class:`Move` (the fields in this order).
     """
 
     __slots__ = ("index", "t_first", "t_last", "loads", "stores", "compute_cycles", "neuron_cycles", "dense_ops",
@@ -124,17 +143,6 @@ class Tile:
                 self.neuron_cycles, self.dense_ops, self.acc_ops, self.neuron_updates, self.pe_weight_loads,
                 self.tag_bits, self.neuron, self.keeps_state, self.region)
 
-    def __eq__(self, other):
-        return record_eq(self, other)
-
-    def __repr__(self) -> str:
-        return record_repr(self)
-
-    def replace(self, **changes):
-        """A copy with ``changes`` (field name -> value): ``dataclasses.replace`` of a dataclass."""
-        return record_replace(self, changes)
-
-    __hash__ = None
 
     # (loops, not sum() over a generator: the controller reads these several times a tile, and a
     # generator's frame costs more than the two or three moves it adds)
@@ -153,26 +161,6 @@ class Tile:
         for m in self.stores:
             n += m.nbytes
         return n
-
-
-def record_eq(a, b):
-    """A dataclass's ``__eq__``: the same class and equal fields, in order; else NotImplemented."""
-    if b.__class__ is a.__class__:
-        return a._fields() == b._fields()
-    return NotImplemented
-
-
-def record_replace(r, changes: dict):
-    """``dataclasses.replace(r, **changes)``: a new record of ``r``'s class, its fields ``r``'s but for
-    ``changes`` (an unknown name: TypeError, as the constructor gives it)."""
-    kw = dict(zip(type(r).__slots__, r._fields()))
-    kw.update(changes)
-    return type(r)(**kw)
-
-
-def record_repr(r) -> str:
-    """A dataclass's ``repr``: ``Name(field=value!r, ...)``."""
-    return f"{type(r).__qualname__}({', '.join(f'{k}={v!r}' for k, v in zip(type(r).__slots__, r._fields()))})"
 
 
 @dataclass
