@@ -260,6 +260,9 @@ def test_the_hardware_models_run_compiled_only_beside_a_compiled_component(monke
     # component.py's build stands (as in a process without TLMSIM_PURE)
     base = kernels._import_compiled(kernels.COMPILED["tlmsim.engine.component"])
     monkeypatch.setitem(sys.modules, "tlmsim.engine.component", base)
+    for name in kernels.EXTENDS:  # and the builds some of them cimport (kernels.CIMPORTS)
+        for dep in kernels.CIMPORTS.get(name, ()):
+            monkeypatch.setitem(sys.modules, dep, kernels._import_compiled(kernels.COMPILED[dep]))
     for name in kernels.EXTENDS:
         assert kernels._current_build(name, _source(name))[1] == "compiled"
     # the source of component.py stands (another module object than its build)
@@ -355,27 +358,39 @@ def test_every_hardware_model_is_a_component_in_either_build():
 
 def test_the_component_and_the_recorder_run_compiled_only_beside_the_builds_they_cimport(monkeypatch):
     """The component's build types its recorder (a compiled ``Recorder``), the recorder's its stall
-    ledger (a compiled ``StallLedger``): with recorder.py or stats.py running as Python, such a field
-    would refuse the running class's instances, so the finder declines the build that cimports it
-    (and, through EXTENDS, the hardware models then run as Python too)."""
+    ledger (a compiled ``StallLedger``) and the transactions it completes (a compiled ``Transaction``),
+    the PE array's the tiles it computes (a compiled ``Tile``): with recorder.py, stats.py,
+    transaction.py or plan.py running as Python, such a field or local would refuse the running class's
+    instances, so the finder declines the build that cimports it (and, through EXTENDS, the hardware
+    models then run as Python too)."""
 
-    pairs = {"tlmsim.engine.component": ("tlmsim.engine.recorder", "Recorder"),
-             "tlmsim.engine.recorder": ("tlmsim.engine.stats", "StallLedger")}
-    for name, (dep, cls) in pairs.items():
-        assert kernels.CIMPORTS[name] == (dep,)
-        cimport = f"from {kernels.COMPILED[dep]} cimport {cls}\n"
-        assert cimport in _source(name).with_suffix(".pxd").read_text(), name
-        marked = f"from {dep} import {cls}  # cimported by the .pxd\n"
-        assert marked in _source(name).read_text(), name
-        assert marked not in kernels.typed_source(_source(name).read_text())[0]
+    pairs = {"tlmsim.engine.component": (("tlmsim.engine.recorder", "Recorder"),),
+             "tlmsim.engine.recorder": (("tlmsim.engine.stats", "StallLedger"),
+                                        ("tlmsim.engine.transaction", "Transaction")),
+             "tlmsim.hw.pe_array": (("tlmsim.engine.plan", "Tile"),)}
+    for name, deps in pairs.items():
+        assert kernels.CIMPORTS[name] == tuple(dep for dep, _ in deps)
+        for dep, cls in deps:
+            cimport = f"from {kernels.COMPILED[dep]} cimport {cls}\n"
+            assert cimport in _source(name).with_suffix(".pxd").read_text(), name
+            marked = f"from {dep} import {cls}  # cimported by the .pxd\n"
+            assert marked in _source(name).read_text(), name
+            assert marked not in kernels.typed_source(_source(name).read_text())[0]
+            _current_build(dep)  # installed and current (else skip; fail under CI with a compiler)
         _current_build(name)
-        _current_build(dep)  # installed and current (else skip; fail under CI with a compiler)
     monkeypatch.delenv("TLMSIM_PURE", raising=False)
     monkeypatch.setattr(kernels, "_chosen", {})
-    for name, (dep, _) in pairs.items():
-        monkeypatch.setitem(sys.modules, dep, kernels._import_compiled(kernels.COMPILED[dep]))
+    for name, deps in pairs.items():
+        for dep, _ in deps:
+            monkeypatch.setitem(sys.modules, dep, kernels._import_compiled(kernels.COMPILED[dep]))
+        for dep in kernels.CIMPORTS.get(kernels.EXTENDS.get(name, ""), ()):  # the base's own cimports
+            monkeypatch.setitem(sys.modules, dep, kernels._import_compiled(kernels.COMPILED[dep]))
+        if name in kernels.EXTENDS:
+            base = kernels.EXTENDS[name]
+            monkeypatch.setitem(sys.modules, base, kernels._import_compiled(kernels.COMPILED[base]))
         assert kernels._current_build(name, _source(name))[1] == "compiled"
-        _declined_beside_a_pure(monkeypatch, name, dep)
+        for dep, _ in deps:
+            _declined_beside_a_pure(monkeypatch, name, dep)
 
 
 def test_every_pxd_is_installed_beside_its_source():

@@ -94,7 +94,8 @@ CIMPORTS = {
     "tlmsim.soc.run": ("tlmsim.engine.sim",),
     "tlmsim.dataflow.systolic": ("tlmsim.engine.plan",),
     "tlmsim.engine.component": ("tlmsim.engine.recorder",),
-    "tlmsim.engine.recorder": ("tlmsim.engine.stats",),
+    "tlmsim.engine.recorder": ("tlmsim.engine.stats", "tlmsim.engine.transaction"),
+    "tlmsim.hw.pe_array": ("tlmsim.engine.plan",),
 }
 
 

@@ -9,6 +9,7 @@
 # name, and a block's bytes go into its flow slots as C additions (docs/performance.md, "Session 31").
 
 from _tlmsim_compiled.engine_stats cimport StallLedger
+from _tlmsim_compiled.engine_transaction cimport Transaction
 
 cdef class Recorder:
     cdef dict __dict__

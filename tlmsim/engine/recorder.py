@@ -26,7 +26,8 @@ from tlmsim.engine.stats import (
 )
 from tlmsim.engine.stats import StallLedger  # cimported by the .pxd
 from tlmsim.engine.trace import TraceSink, TraceWriter
-from tlmsim.engine.transaction import Cmd, DataClass, Transaction
+from tlmsim.engine.transaction import Cmd, DataClass
+from tlmsim.engine.transaction import Transaction  # cimported by the .pxd
 
 if TYPE_CHECKING:
     from tlmsim.engine.component import Component
@@ -186,7 +187,7 @@ class Recorder:
         (e.g. DRAM -> NoC -> GLB -> NoC -> L1) share it; the timeline joins them by a flow."""
         return next(self._chains)
 
-    # @cython.locals(flows=dict)
+    # @cython.locals(flows=dict, txn=Transaction)
     def complete(self, txn: Transaction, now_ps: int) -> None:
         """Mark ``txn`` finished at ``now_ps`` and account the bytes it moved."""
         txn.done_ps = now_ps

@@ -16,7 +16,7 @@ cdef class Timeout(Event):
     cdef public object _delay
 
 cdef class Process(Event):
-    cdef public object _generator, _target
+    cdef public object _generator, _target, _wake
 
 cdef class Environment:
     cdef dict __dict__

@@ -180,7 +180,7 @@ class Process(Event):
     code (its ``Initialize`` and ``Interruption`` events, its resume step for a failed event)
     takes it as its own process."""
 
-    __slots__ = ("_generator", "_target")
+    __slots__ = ("_generator", "_target", "_wake")
 
     def __init__(self, env, generator) -> None:
         if not hasattr(generator, "throw"):
@@ -189,6 +189,9 @@ class Process(Event):
         self.callbacks = []
         self._value = PENDING
         self._generator = generator
+        #: ``self._resume``, made once: the callback each event the process waits for gets (equal to
+        #: a fresh ``self._resume``, which SimPy's interruption removes); dropped when the process ends
+        self._wake = self._resume
         self._target = Initialize(env, self)  # its start: an urgent event now
 
     def _desc(self) -> str:
@@ -232,6 +235,7 @@ class Process(Event):
             except StopIteration as stop:  # the generator returned: the process succeeds
                 self._ok = True
                 self._value = stop.value
+                self._wake = None
                 env.schedule(self)
                 break
             except BaseException as exc:  # noqa: BLE001 -- the generator raised: the process fails (as in SimPy)
@@ -240,6 +244,7 @@ class Process(Event):
                     exc.__traceback__ = tb.tb_next  # this step's own frame, as SimPy strips it
                 self._ok = False
                 self._value = exc
+                self._wake = None
                 env.schedule(self)
                 break
             if isinstance(event, Event):
@@ -253,7 +258,7 @@ class Process(Event):
                         raise
                     raise RuntimeError(f'\n{_describe_frame(gen.gi_frame)}Invalid yield value "{event}"') from None
             if callbacks is not None:  # not processed yet: wait for it
-                callbacks.append(self._resume)
+                callbacks.append(self._wake)
                 self._target = event
                 env._active_proc = None
                 return

@@ -19,8 +19,14 @@ cpdef _succeed(Event ev, value=*)
 cdef class _Half:
     cdef public object base, top, out_lo, drained
 
+cdef class _Fill:
+    cdef public object env, level, lo, hi, chunk, nblocks, _in, _next, _waiters, done
+    cpdef until(self, need_hi)
+
 cdef class _Queue:
     cdef public object env, items, _getter
+    cpdef put(self, item)
+    cpdef Event get(self)
 
 cdef class _Lane:
     cdef public object group, gen

@@ -142,6 +142,8 @@ class _Fill:
     its bytes are in. Blocks may land out of order; ``filled_to`` is the end of the
     arrived prefix."""
 
+    __slots__ = ("env", "level", "lo", "hi", "chunk", "nblocks", "_in", "_next", "_waiters", "done")
+
     def __init__(self, env: simpy.Environment, move: Move, chunk: int, level: int) -> None:
         self.env = env
         self.level = level
@@ -1364,7 +1366,7 @@ class Controller(Component):
         rec.completed += k
         return t
 
-    # @cython.locals(counts=cython.longlong[::1], tm=Timeout)
+    # @cython.locals(counts=cython.longlong[::1], tm=Timeout, kenv=Environment, move=Move)
     def _lane(self, src: int, dst: int, move: Move, blocks, l1_addr: int, layer: int, tile: int, on_block=None,
               core: int = 0, targets: tuple | None = None):
         """DMA blocks ``blocks`` (``(offset, bytes)`` pairs) of ``move`` from position
@@ -1384,6 +1386,8 @@ class Controller(Component):
         """
         dc = move.data_class
         env, rec = self.env, self.recorder
+        kenv = env if isinstance(env, Environment) else None  # the kernel's: its clock a C field
+        queue, eids = (kenv._queue, kenv._eid) if kenv is not None else (env._queue, env._eid)
         dram = self.dram
         # the DRAM model's one-event request (else its access generator), for a lane that starts or ends there
         submit = getattr(dram, "submit", None) if src == 0 or dst == 0 else None
@@ -1408,14 +1412,14 @@ class Controller(Component):
             if src == 0:
                 i = rec.issued
                 rec.issued = i + 1
-                txn = Transaction(i, _CMD_READ, dc, da, n, "dram", "noc", layer, tile, 0, 0, 0, env._now, -1, None,
-                                  chain)
+                txn = Transaction(i, _CMD_READ, dc, da, n, "dram", "noc", layer, tile, 0, 0, 0,
+                                  kenv._now if kenv is not None else env._now, -1, None, chain)
                 if submit is not None:
                     yield submit(txn)
                 else:
                     yield from dram.access(txn)
-                rec.complete(txn, env._now)
-            t = env._now
+                rec.complete(txn, kenv._now if kenv is not None else env._now)
+            t = kenv._now if kenv is not None else env._now
             if plan is not None:
                 t = self._book_block(t, plan, n, ga, l1_base + offset, offset, span, level_base, layer, hops)
             else:
@@ -1441,7 +1445,7 @@ class Controller(Component):
                     e = book(arrived, tail, dc, n, ga, a + offset, layer, tile, chain)
                     if e > t:
                         t = e
-            now = env._now
+            now = kenv._now if kenv is not None else env._now
             if t > now:  # env.timeout(t - now), inline: the same event, scheduled the same way
                 tm = Timeout.__new__(Timeout)
                 tm.env = env
@@ -1449,10 +1453,11 @@ class Controller(Component):
                 tm._value = None
                 tm._delay = t - now
                 tm._ok = True
-                heappush(env._queue, (now + tm._delay, NORMAL, next(env._eid), tm))
+                heappush(queue, (now + tm._delay, NORMAL, next(eids), tm))
                 yield tm
             if dst == 0:
-                txn = rec.new_transaction(_CMD_WRITE, dc, da, n, "noc", "dram", now_ps=env._now, layer=layer,
+                txn = rec.new_transaction(_CMD_WRITE, dc, da, n, "noc", "dram",
+                                          now_ps=kenv._now if kenv is not None else env._now, layer=layer,
                                           tile=tile, chain=chain)
                 if submit is not None:
                     yield submit(txn)
@@ -1463,10 +1468,12 @@ class Controller(Component):
             if on_block is not None:
                 on_block(offset)
 
+    # @cython.locals(move=Move)
     def position(self, move: Move) -> int:
         """Where ``move``'s tensor lives: 0 DRAM, else 1 + its SRAM level."""
         return 0 if move.in_dram else 1 + move.level % len(self.levels)
 
+    # @cython.locals(move=Move)
     def home(self, move: Move) -> int:
         """The position of the SRAM level a prologue or epilogue ``move`` fills or drains."""
         return 1 + move.level % len(self.levels)
@@ -1555,6 +1562,7 @@ class Controller(Component):
                              if not m.in_dram and m.level % n == lv and m.level_address < hi
                              and lo < m.level_address + (m.level_span or m.nbytes)}))
 
+    # @cython.locals(tile=Tile, mv=Move, f=_Fill)
     def _wait_resident(self, tile, li: int):
         """Wait until every resident byte ``tile`` loads has arrived from DRAM."""
         fills = self._fills.get(li)
@@ -1619,19 +1627,22 @@ class Controller(Component):
                 self.waiting[self._loader_name(li)] = (f"the store {mv.after} it depends on", li, tile.index)
                 yield self._signal(mv.after)
 
-    # @cython.locals(tile=Tile, mv=Move)
+    # @cython.locals(tile=Tile, mv=Move, h=_Half, free=_Queue, ready=_Queue, kenv=Environment)
     def _loader(self, plan: LayerPlan, free: _Queue, ready: _Queue, halves: list[_Half], li: int):
         """Per tile: :meth:`_take_half`, :meth:`_wait_stores`, :meth:`_wait_resident`, then its
         loads (:meth:`_parallel` of :meth:`transfer`); inline here, each wait's generator made
-        only when there is something to wait for (the same events in the same order)."""
+        only when there is something to wait for (the same events in the same order). The
+        clock is read once after each wait (it moves only then)."""
         env = self.env
+        kenv = env if isinstance(env, Environment) else None  # the kernel's: its clock a C field
         waiting = self.waiting
         me = self._loader_name(li)
         l1 = len(self._ends) - 1
+        fills = self._fills
         for tile in plan.tiles:
             ti = tile.index
             loads = tile.loads
-            t0 = env._now
+            t0 = kenv._now if kenv is not None else env._now
             waiting[me] = ("a free L1 half (queue 'l1 halves')", li, ti)
             hi = yield free.get()
             h = halves[hi]
@@ -1639,21 +1650,24 @@ class Controller(Component):
             if nload and h.base + nload > h.out_lo and not h.drained.triggered:
                 waiting[me] = (f"outputs draining out of L1 half {hi}", li, ti)
                 yield h.drained
-            if env._now > t0:  # (a stall of 0 counts nothing: the call only when there is one)
-                self.stall("l1_full", env._now - t0, li)
-            t0 = env._now
+            now = kenv._now if kenv is not None else env._now
+            if now > t0:  # (a stall of 0 counts nothing: the call only when there is one)
+                self.stall("l1_full", now - t0, li)
+            t0 = now
             for mv in loads:
                 if mv.after is not None:
                     waiting[me] = (f"the store {mv.after} it depends on", li, ti)
                     yield self._signal(mv.after)
-            if env._now > t0:
-                self.stall("dependency", env._now - t0, li)
-            t0 = env._now
+                    now = kenv._now if kenv is not None else env._now
+            if now > t0:
+                self.stall("dependency", now - t0, li)
             waiting[me] = ("resident data arriving in its level", li, ti)
-            if self._fills.get(li):
+            if fills.get(li):
+                t0 = now
                 yield from self._wait_resident(tile, li)
-                if env._now > t0:
-                    self.stall("resident_data", env._now - t0, li)
+                now = kenv._now if kenv is not None else env._now
+                if now > t0:
+                    self.stall("resident_data", now - t0, li)
             waiting[me] = ("its DMA loads (DRAM/NoC/levels/L1)", li, ti)
             offset = h.base
             if len(loads) == 1:
@@ -1669,53 +1683,72 @@ class Controller(Component):
                 yield group.join()
             ready.put((tile, hi))
 
-    # @cython.locals(tile=Tile)
+    # @cython.locals(tile=Tile, h=_Half, free=_Queue, ready=_Queue, outq=_Queue, kenv=Environment)
     def _compute(self, plan: LayerPlan, free: _Queue, ready: _Queue, outq: _Queue,
                  halves: list[_Half], rec: LayerRecord, li: int, core: int = 0, ntiles: int | None = None):
+        """Per tile: a loaded tile (``ready``), its L1 half's earlier outputs drained, the array's
+        run (:meth:`PeArray.start`, :meth:`PeArray.finish`), its outputs written into L1 and
+        queued for the writer (``outq``), the half freed. The clock is read once after each
+        wait; the tiles' counts are added to ``rec`` once the last is computed (in the same
+        order: nothing reads them while the layer runs)."""
         env, pe, l1 = self.env, self.pes[core], self.l1s[core]
+        kenv = env if isinstance(env, Environment) else None  # the kernel's: its clock a C field
+        waiting = self.waiting
         me = "compute" if self.ncores == 1 else f"compute {core}"
         rec_new, rec_complete, booked = self.recorder.new_transaction, self.recorder.complete, self.recorder.booked
+        start, finish, pe_stall = pe.start, pe.finish, pe.stall
         l1_name, pe_name = l1.name, pe.name
+        tiles = cycles = ncycles = dense = acc = updates = 0
         for _ in range(len(plan.tiles) if ntiles is None else ntiles):
-            t0 = env._now
-            self.waiting[me] = ("a loaded tile (queue 'ready tiles')", li, -1)
+            t0 = kenv._now if kenv is not None else env._now
+            waiting[me] = ("a loaded tile (queue 'ready tiles')", li, -1)
             tile, hi = yield ready.get()
-            if env._now > t0:  # (a stall of 0 counts nothing)
-                pe.stall("waiting_for_operands", env._now - t0, li)
+            now = kenv._now if kenv is not None else env._now
+            if now > t0:  # (a stall of 0 counts nothing)
+                pe_stall("waiting_for_operands", now - t0, li)
             h = halves[hi]
-            t0 = env._now
-            if tile.stores and not h.drained.triggered:
-                self.waiting[me] = (f"earlier outputs draining out of L1 half {hi}", li, tile.index)
+            stores = tile.stores
+            if stores and not h.drained.triggered:
+                waiting[me] = (f"earlier outputs draining out of L1 half {hi}", li, tile.index)
+                t0 = now
                 yield h.drained
-            if env._now > t0:
-                pe.stall("waiting_for_output_buffer", env._now - t0, li)
-            self.waiting[me] = ("the PE array", li, tile.index)
+                now = kenv._now if kenv is not None else env._now
+                if now > t0:
+                    pe_stall("waiting_for_output_buffer", now - t0, li)
+            waiting[me] = ("the PE array", li, tile.index)
             nread = tile.load_bytes
-            now = env._now
             operands_ps = now
             if nread:  # the array streams its operands out of L1 while it computes (_chain of one hop)
                 dc = tile.loads[0].data_class if len(tile.loads) == 1 else _DC_NONE
                 operands_ps = booked(l1, _CMD_READ, dc, h.base, nread, l1_name, pe_name, now, li, tile.index, -1)
             txn = rec_new(_CMD_COMPUTE, _DC_NONE, 0, 0, self.name, pe_name,
                           now_ps=now, layer=li, tile=tile.index, cycles=tile.compute_cycles)
-            yield pe.start(txn, tile, operands_ps, plan)  # pe.compute(...), its one timeout here
-            pe.finish(txn, tile, now)
-            rec_complete(txn, env._now)
-            if tile.stores:
-                lo = h.top - tile.store_bytes
-                dc = tile.stores[0].data_class if len(tile.stores) == 1 else _DC_NONE
-                end = booked(l1, _CMD_WRITE, dc, lo, tile.store_bytes, pe_name, l1_name, env._now, li, tile.index, -1)
+            yield start(txn, tile, operands_ps, plan)  # pe.compute(...), its one timeout here
+            finish(txn, tile, now)
+            end = kenv._now if kenv is not None else env._now
+            rec_complete(txn, end)
+            if stores:
+                nstore = tile.store_bytes
+                lo = h.top - nstore
+                dc = stores[0].data_class if len(stores) == 1 else _DC_NONE
+                t = booked(l1, _CMD_WRITE, dc, lo, nstore, pe_name, l1_name, end, li, tile.index, -1)
                 h.out_lo, h.drained = lo, env.event()
-                if end > env.now:
-                    yield env.timeout(end - env.now)
+                if t > end:
+                    yield env.timeout(t - end)
                 outq.put((tile, h, h.drained))
             free.put(hi)  # the input area is consumed; unbounded store: succeeds at once
-            rec.tiles += 1
-            rec.compute_cycles += tile.compute_cycles
-            rec.neuron_cycles += tile.neuron_cycles
-            rec.dense_ops += tile.dense_ops
-            rec.acc_ops += tile.acc_ops
-            rec.neuron_updates += tile.neuron_updates
+            tiles += 1
+            cycles += tile.compute_cycles
+            ncycles += tile.neuron_cycles
+            dense += tile.dense_ops
+            acc += tile.acc_ops
+            updates += tile.neuron_updates
+        rec.tiles += tiles
+        rec.compute_cycles += cycles
+        rec.neuron_cycles += ncycles
+        rec.dense_ops += dense
+        rec.acc_ops += acc
+        rec.neuron_updates += updates
 
     def _writer(self, plan: LayerPlan, outq: _Queue, li: int, core: int = 0, n: int | None = None):
         if n is None:

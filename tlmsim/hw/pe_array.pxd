@@ -5,6 +5,7 @@
 # "Session 22"), the others Python objects, as in the pure module.
 
 from _tlmsim_compiled.engine_component cimport Component
+from _tlmsim_compiled.engine_plan cimport Tile
 
 cdef class PeArray(Component):
     cdef public long long _elapsed_ps, period_ps

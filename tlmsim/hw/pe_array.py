@@ -12,7 +12,7 @@ from typing import Generator
 
 import simpy
 
-from tlmsim.engine.plan import Tile
+from tlmsim.engine.plan import Tile  # cimported by the .pxd
 from tlmsim.engine.component import Component  # cimported by the .pxd
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.stats import BUSY_PS, StatDecl, stat_positions
@@ -81,6 +81,7 @@ class PeArray(Component):
         yield self.start(txn, tile, operands_ready_ps, plan)
         self.finish(txn, tile, start)
 
+    # @cython.locals(tile=Tile)
     def start(self, txn: Transaction, tile: Tile, operands_ready_ps: int | None = None, plan=None) -> simpy.Event:
         """:meth:`compute`'s first half: the timeout it waits for (the controller yields it
         itself, without a generator per tile); :meth:`finish` once it has fired."""
@@ -93,7 +94,7 @@ class PeArray(Component):
             end = operands_ready_ps
         return self.env.timeout(end - start)
 
-    # @cython.locals(cv=cython.longlong[::1])
+    # @cython.locals(cv=cython.longlong[::1], tile=Tile)
     def finish(self, txn: Transaction, tile: Tile, start: int) -> None:
         """:meth:`compute`'s second half: ``tile``'s counts and its record (it began at ``start``)."""
         compute_ps = tile.compute_cycles * self.period_ps

@@ -69,7 +69,7 @@ class RunResult:
 WATCHDOG_EVENTS = 500_000
 
 
-# @cython.locals(e=Event, callbacks=list, kenv=Environment)
+# @cython.locals(e=Event, callbacks=list, kenv=Environment, kdone=Event)
 def run_guarded(env: simpy.Environment, ctrl: Controller, recorder: Recorder,
                 watchdog_events: int = WATCHDOG_EVENTS, hint: str = "") -> None:
     """Run until the controller is done; never hang. Raises :class:`SimulationError`
@@ -82,8 +82,9 @@ def run_guarded(env: simpy.Environment, ctrl: Controller, recorder: Recorder,
     # StopSimulation: nothing here calls env.run): one Python call less per event
     queue, pop, done = env._queue, heapq.heappop, ctrl.done
     kenv = env if isinstance(env, Environment) else None  # the kernel's: its clock a C field
+    kdone = done if isinstance(done, Event) else None  # the kernel's: its value a C field
     count, mark, mark_now, mark_done = 0, watchdog_events, env.now, recorder.completed
-    while done._value is PENDING:
+    while (kdone._value if kdone is not None else done._value) is PENDING:
         try:
             t, _, _, event = pop(queue)
             if kenv is not None:
