@@ -506,6 +506,43 @@ def test_the_ranges_a_plan_keeps_in_a_level_are_merged_and_sorted():
     assert level_ranges(plan, 0, 1) == [(100, 170), (250, 260), (300, 340), (5000, 5010)]
 
 
+def test_level_bounds_are_the_first_start_and_the_last_end_of_the_level_ranges():
+    from tlmsim.hw.controller import level_bounds, level_ranges
+
+    plan = LayerPlan(layer=layer(0), tiles=[
+        tile(0, [glb(S, 64, 300, level=-1, level_span=16),  # [300, 316)
+                 glb(S, 0, 90, level=-1),  # no byte: not a bound (a lower start than every range's)
+                 Move(S, 64, True, 0, 10, level=-1),  # from DRAM: nothing kept
+                 glb(S, 30, 310, level=1)],  # [310, 340)
+             [glb(O, 10, 320, level=-1), glb(O, 10, 250, level=-1)])],  # [320, 330), [250, 260)
+        prologue=[Move(W, 50, True, 0, 100, level=-1), Move(W, 10, True, 0, 5000, level=0),
+                  Move(W, 0, True, 0, 7000, level=0)],  # no byte
+        epilogue=[Move(M, 20, True, 0, 150, level=1)])
+    for lv, n in ((1, 2), (0, 2), (0, 1)):
+        ranges = level_ranges(plan, lv, n)
+        assert level_bounds(plan, lv, n) == (ranges[0][0], ranges[-1][1])
+    assert level_bounds(plan, 1, 2) == (100, 340)  # the prologue's [100, 150) .. the tile's [310, 340)
+    assert level_bounds(plan, 0, 2) == (5000, 5010)
+    assert level_bounds(plan, 0, 1) == (100, 5010)
+    # a level nothing is kept in (a move from DRAM, a move of no byte): no bounds
+    empty = LayerPlan(layer=layer(0), tiles=[tile(0, [Move(S, 64, True, 0, 10, level=0), glb(S, 0, 40, level=0)])])
+    assert level_ranges(empty, 0, 1) == [] and level_bounds(empty, 0, 1) is None
+
+
+def test_first_tile_over_names_the_first_tile_whose_operands_and_outputs_exceed_the_limit():
+    from tlmsim.hw.controller import first_tile_over
+
+    tiles = [tile(0, [glb(S, 60, 0)], [glb(O, 40, 0)]),  # 100 bytes
+             tile(1, [glb(S, 50, 0), glb(W, 51, 0)]),  # 101
+             tile(2, [], [glb(O, 200, 0)])]  # 200
+    plan = LayerPlan(layer=layer(0), tiles=tiles)
+    assert first_tile_over(plan, 100) is tiles[1]  # 100 is not over 100
+    assert first_tile_over(plan, 99) is tiles[0]
+    assert first_tile_over(plan, 101) is tiles[2]
+    assert first_tile_over(plan, 200) is None
+    assert first_tile_over(LayerPlan(layer=layer(0), tiles=[]), 0) is None
+
+
 def test_a_load_two_cores_share_is_read_once_and_multicast_to_both_l1s():
     # tile 0 (core 0) loads the GLB weights [4096, +256) twice and its spikes; tile 1 (core 1) the
     # same weights once and its own spikes. The first occurrence on both cores is one transfer:

@@ -408,6 +408,53 @@ def level_ranges(plan: LayerPlan, level: int, nlevels: int) -> list[tuple[int, i
     return _merge(rs)
 
 
+# @cython.locals(t=Tile, m=Move, lo=cython.longlong, hi=cython.longlong, a=cython.longlong, b=cython.longlong, found=cython.bint)
+def level_bounds(plan: LayerPlan, level: int, nlevels: int) -> tuple[int, int] | None:
+    """The lowest and the highest byte of :func:`level_ranges` ``(plan, level, nlevels)``: the
+    start of its first range and the end of its last (None: it has none), found without
+    gathering, sorting and merging the ranges (:func:`tlmsim.soc.build.check_plan` needs only
+    these unless a range lies out of bounds)."""
+    found = False
+    lo = hi = 0
+    for m in (*plan.prologue, *plan.epilogue):
+        if m.level % nlevels == level:
+            a, b = m.level_address, m.level_address + m.nbytes
+            if b > a:
+                if not found or a < lo:
+                    lo = a
+                if not found or b > hi:
+                    hi = b
+                found = True
+    for t in plan.tiles:
+        for moves in (t.loads, t.stores):
+            for m in moves:
+                if not m.in_dram and m.level % nlevels == level:
+                    a = m.level_address
+                    b = a + (m.level_span or m.nbytes)
+                    if b > a:
+                        if not found or a < lo:
+                            lo = a
+                        if not found or b > hi:
+                            hi = b
+                        found = True
+    return (lo, hi) if found else None
+
+
+# @cython.locals(t=Tile, m=Move, n=cython.longlong, limit=cython.longlong)
+def first_tile_over(plan: LayerPlan, limit: int) -> Tile | None:
+    """The first tile of ``plan`` whose operands and outputs (``load_bytes + store_bytes``) exceed
+    ``limit`` bytes, else None."""
+    for t in plan.tiles:
+        n = 0
+        for m in t.loads:
+            n += m.nbytes
+        for m in t.stores:
+            n += m.nbytes
+        if n > limit:
+            return t
+    return None
+
+
 def _wrapped(base: int, span: int, offset: int, n: int) -> list[tuple[int, int]]:
     """``(address, bytes)`` pieces of ``n`` bytes from ``offset`` of a stream that
     re-reads ``span`` bytes at ``base`` cyclically."""

@@ -19,7 +19,7 @@ from tlmsim.dataflow.base import LazyPlans
 from tlmsim.engine.plan import LayerPlan
 from tlmsim.engine.recorder import Recorder
 from tlmsim.errors import ConfigError, MappingError
-from tlmsim.hw.controller import Controller, level_ranges
+from tlmsim.hw.controller import Controller, first_tile_over, level_bounds, level_ranges
 from tlmsim.hw.dram import Dram
 from tlmsim.hw.noc import Noc
 from tlmsim.hw.pe_array import PeArray
@@ -54,12 +54,12 @@ def check_plan(platform: Platform, plan: LayerPlan) -> None:
     levels = bufs.sram_levels
     staging = staging_bytes(platform)
     name = plan.layer.name
-    for t in plan.tiles:
-        if t.load_bytes + t.store_bytes > half:
-            raise MappingError(
-                f"layer {name!r} tile {t.index}: operands {t.load_bytes} + outputs {t.store_bytes} bytes exceed an "
-                f"L1 half of {half} bytes (buffers.l1.capacity_bytes, buffers.l1.double_buffered)"
-            )
+    t = first_tile_over(plan, half)
+    if t is not None:
+        raise MappingError(
+            f"layer {name!r} tile {t.index}: operands {t.load_bytes} + outputs {t.store_bytes} bytes exceed an "
+            f"L1 half of {half} bytes (buffers.l1.capacity_bytes, buffers.l1.double_buffered)"
+        )
     if not levels:
         if plan.resident_bytes or plan.prologue or plan.epilogue or any(
                 not m.in_dram for t in plan.tiles for m in (*t.loads, *t.stores)):
@@ -84,6 +84,9 @@ def check_plan(platform: Platform, plan: LayerPlan) -> None:
                 f"layer {name!r}: resident tensors ({resident[i]} bytes) and DMA staging ({staging} bytes) "
                 f"exceed {key} ({cap})"
             )
+        bounds = level_bounds(plan, i, n)  # (the lowest and the highest byte: merging only for the message)
+        if bounds is None or (bounds[0] >= staging and bounds[1] <= cap):
+            continue
         for lo, hi in level_ranges(plan, i, n):
             if lo < staging or hi > cap:
                 raise MappingError(

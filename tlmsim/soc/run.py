@@ -69,7 +69,7 @@ class RunResult:
 WATCHDOG_EVENTS = 500_000
 
 
-# @cython.locals(e=Event, callbacks=list, kenv=Environment, kdone=Event)
+# @cython.locals(e=Event, callbacks=list, kenv=Environment, kdone=Event, count=cython.longlong, mark=cython.longlong)
 def run_guarded(env: simpy.Environment, ctrl: Controller, recorder: Recorder,
                 watchdog_events: int = WATCHDOG_EVENTS, hint: str = "") -> None:
     """Run until the controller is done; never hang. Raises :class:`SimulationError`
