@@ -524,6 +524,11 @@ def test_level_bounds_are_the_first_start_and_the_last_end_of_the_level_ranges()
     assert level_bounds(plan, 1, 2) == (100, 340)  # the prologue's [100, 150) .. the tile's [310, 340)
     assert level_bounds(plan, 0, 2) == (5000, 5010)
     assert level_bounds(plan, 0, 1) == (100, 5010)
+    # no prologue: the first range found is a tile's, and a later one starts lower and ends higher
+    later = LayerPlan(layer=layer(0), tiles=[tile(0, [glb(S, 64, 300, level=-1, level_span=16)]),
+                                             tile(1, [glb(S, 10, 250, level=-1)], [glb(O, 10, 400, level=-1)])])
+    assert level_ranges(later, 0, 1) == [(250, 260), (300, 316), (400, 410)]
+    assert level_bounds(later, 0, 1) == (250, 410)
     # a level nothing is kept in (a move from DRAM, a move of no byte): no bounds
     empty = LayerPlan(layer=layer(0), tiles=[tile(0, [Move(S, 64, True, 0, 10, level=0), glb(S, 0, 40, level=0)])])
     assert level_ranges(empty, 0, 1) == [] and level_bounds(empty, 0, 1) is None
