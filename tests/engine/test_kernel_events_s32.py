@@ -250,3 +250,37 @@ def test_the_environment_steps_and_runs_as_simpys():
     assert ours[6:9] == [("run to 4.5", None, 4.5, [(4.5, -1), (4.5, 1), (7, 1)]), ("all_of", ["a", "b"], 6.5),
                          ("any_of", ["d"], 7.5)]
     assert ours[-1] == ("to 30", 30.0, "float")
+
+
+def test_a_process_makes_its_resume_callback_once_and_drops_it_when_it_ends():
+    from tlmsim.engine.sim import Environment
+
+    env = Environment()
+    waits = []
+
+    def body():
+        ev = env.timeout(1)
+        waits.append(ev)
+        yield ev
+        ev = env.timeout(1)
+        waits.append(ev)
+        yield ev
+
+    p = env.process(body())
+    assert p._wake == p._resume  # the callback each wait gets (equal to a fresh bound _resume)
+    env.run(until=1)
+    first = waits[0].callbacks[0]
+    assert first is p._wake
+    env.run(until=2)
+    assert waits[1].callbacks == [first] and waits[1].callbacks[0] is first  # made once, not per wait
+    env.run()
+    assert not p.is_alive and p._wake is None  # dropped at the end (no cycle through the process)
+
+    def failing():
+        yield env.timeout(1)
+        raise ValueError("x")
+
+    q = env.process(failing())
+    q.callbacks.append(lambda ev: setattr(ev, "_defused", True))
+    env.run()
+    assert not q.ok and q._wake is None

@@ -221,3 +221,27 @@ def test_mesh_4core_runs_every_dataflow_on_the_digits_snn_bit_exactly(dataflow):
     assert result.verified is not None
     tiles = {pe.name: pe.stats.c["tiles"] for pe in result.controller.pes}
     assert len(tiles) == 4 and sum(tiles.values()) == sum(p.ntiles for p in result.plans)
+
+
+def test_the_layer_record_sums_the_tiles_of_every_core():
+    # three tiles over two cores (each core's compute step adds its tiles' counts to the one layer record)
+    env, rec = simpy.Environment(), Recorder()
+    mk = lambda name: Fixed(name=name, env=env, recorder=rec, latency_ps=10 * NS)  # noqa: E731
+    noc = Noc(name="noc", env=env, recorder=rec, accel_clock_mhz=1000, cores=2, config=NocConfig(
+        topology="mesh", mesh_cols=3, mesh_rows=1, link_width_bytes=32, router_latency_cycles=2,
+        link_latency_cycles=1, buffer_flits=8, credit_latency_cycles=1, multicast=True,
+        nodes={"dram": (0, 0), "glb": (0, 0), "l1": [(1, 0), (2, 0)]}))
+    pes = [PeArray(name=f"pe_array_{c}", env=env, recorder=rec, config=PeArrayConfig(), clock_period_ps=1 * NS,
+                   energy=EnergyTable()) for c in range(2)]
+    tiles = [Tile(index=i, t_first=0, t_last=0, compute_cycles=100 + i, neuron_cycles=10 + i, dense_ops=1000 + i,
+                  acc_ops=300 + i, neuron_updates=20 + i, stores=[],
+                  loads=[Move(DataClass.SPIKES, 64, False, 0, 8192 + 64 * i, level=0)]) for i in range(3)]
+    ctrl = Controller(name="controller", env=env, recorder=rec, dram=mk("dram"), noc=noc, levels=[mk("glb")],
+                      l1=[mk("l1_0"), mk("l1_1")], pe=pes, plans=[LayerPlan(layer=LAYER, tiles=tiles)],
+                      chunk_bytes=4096, outstanding=4, double_buffered=True)
+    env.run(until=ctrl.done)
+    (layer,) = ctrl.layers
+    assert (layer.tiles, layer.compute_cycles, layer.neuron_cycles, layer.dense_ops, layer.acc_ops,
+            layer.neuron_updates) == (3, 303, 33, 3003, 903, 63)
+    # each core computed some of them
+    assert all(p.stats.c["compute_cycles"] > 0 for p in pes)

@@ -118,6 +118,13 @@ def test_a_resident_tensor_lies_above_the_staging_area_and_inside_its_level():
     assert _refused(p, _plan(_tile(0), epilogue=[Move(O, 64, True, 0, 8129, level=0)])) == (
         "layer 'fc': a resident tensor at glb bytes 8129..8193 is outside 128..8192 "
         "(above the DMA staging area, inside buffers.levels[0].capacity_bytes)")
+    # a range at the very edge beside one out of bounds: the message names the one out of bounds
+    assert _refused(p, _plan(_tile(0, [_glb(64, 128, level=1), _glb(64, 4033, level=1)]))) == (
+        "layer 'fc': a resident tensor at l2 bytes 4033..4097 is outside 128..4096 "
+        "(above the DMA staging area, inside buffers.levels[1].capacity_bytes)")
+    assert _refused(p, _plan(_tile(0, [_glb(64, 4032, level=1), _glb(10, 4100, level=1)]))) == (
+        "layer 'fc': a resident tensor at l2 bytes 4100..4110 is outside 128..4096 "
+        "(above the DMA staging area, inside buffers.levels[1].capacity_bytes)")
     # a wrapping load occupies its span only (level_ranges)
     check_plan(p, _plan(_tile(0, [_glb(8000, 128, level=1, span=3968)])))
 
