@@ -66,3 +66,17 @@ def test_booked_takes_an_id_per_hop_either_way():
     rec.booked(glb, Cmd.READ, DataClass.SPIKES, 0, 64, "glb", "noc", 0, 0, 0, -1)
     txn = rec.new_transaction(Cmd.READ, DataClass.SPIKES, 0, 64, "glb", "noc", now_ps=0)
     assert txn.id == 1
+
+
+def test_complete_marks_the_transaction_done_and_adds_its_bytes_to_its_flow():
+    rec = Recorder()
+    txn = rec.new_transaction(Cmd.READ, DataClass.WEIGHTS, 0, 64, "glb", "noc", now_ps=10, layer=2)
+    assert txn.done_ps == -1
+    rec.complete(txn, 70)
+    assert (txn.issued_ps, txn.done_ps, rec.issued, rec.completed) == (10, 70, 1, 1)
+    assert rec.flows == {("glb", "noc", DataClass.WEIGHTS, 2): 64}
+    # a compute transaction moves no bytes: done, counted, no flow
+    comp = rec.new_transaction(Cmd.COMPUTE, DataClass.WEIGHTS, 0, 0, "controller", "pe_array", now_ps=70, layer=2)
+    rec.complete(comp, 170)
+    assert (comp.done_ps, rec.completed) == (170, 2)
+    assert rec.flows == {("glb", "noc", DataClass.WEIGHTS, 2): 64}
