@@ -29,23 +29,33 @@ from tests.hw.test_controller import LAYER, NS, Fixed
 A, B = ((0, 0), (1, 0)), ((1, 0), (2, 0))
 
 
-def _two_cores(multicast: bool):
+def _run_two_cores(tiles: list, multicast: bool):
+    """``tiles`` as one layer on two cores (a 3x1 mesh: the DRAM and the GLB at (0, 0), the L1s at (1, 0)
+    and (2, 0); every memory a fixed 10 ns); returns (env, recorder, NoC, PE arrays, controller) once run."""
     env, rec = simpy.Environment(), Recorder()
-    mk = lambda name: Fixed(name=name, env=env, recorder=rec, latency_ps=10 * NS)  # noqa: E731
+
+    def mk(name):
+        return Fixed(name=name, env=env, recorder=rec, latency_ps=10 * NS)
+
     noc = Noc(name="noc", env=env, recorder=rec, accel_clock_mhz=1000, cores=2, config=NocConfig(
         topology="mesh", mesh_cols=3, mesh_rows=1, link_width_bytes=32, router_latency_cycles=2,
         link_latency_cycles=1, buffer_flits=8, credit_latency_cycles=1, multicast=multicast,
         nodes={"dram": (0, 0), "glb": (0, 0), "l1": [(1, 0), (2, 0)]}))
     pes = [PeArray(name=f"pe_array_{c}", env=env, recorder=rec, config=PeArrayConfig(), clock_period_ps=1 * NS,
                    energy=EnergyTable()) for c in range(2)]
-    # two tiles: the same 256 weight bytes of the GLB-resident tensor, and 64 spike bytes of their own
-    tiles = [Tile(index=i, t_first=0, t_last=0, compute_cycles=100, stores=[],
-                  loads=[Move(DataClass.WEIGHTS, 256, False, 0, 4096, level=0),
-                         Move(DataClass.SPIKES, 64, False, 0, 8192 + 64 * i, level=0)]) for i in range(2)]
     ctrl = Controller(name="controller", env=env, recorder=rec, dram=mk("dram"), noc=noc, levels=[mk("glb")],
                       l1=[mk("l1_0"), mk("l1_1")], pe=pes, plans=[LayerPlan(layer=LAYER, tiles=tiles)],
                       chunk_bytes=4096, outstanding=4, double_buffered=True)
     env.run(until=ctrl.done)
+    return env, rec, noc, pes, ctrl
+
+
+def _two_cores(multicast: bool):
+    # two tiles: the same 256 weight bytes of the GLB-resident tensor, and 64 spike bytes of their own
+    tiles = [Tile(index=i, t_first=0, t_last=0, compute_cycles=100, stores=[],
+                  loads=[Move(DataClass.WEIGHTS, 256, False, 0, 4096, level=0),
+                         Move(DataClass.SPIKES, 64, False, 0, 8192 + 64 * i, level=0)]) for i in range(2)]
+    env, rec, noc, _, _ = _run_two_cores(tiles, multicast)
     links = {}
     for row in noc.parts():
         links[row["component"]] = row["write_bytes"]
@@ -225,21 +235,10 @@ def test_mesh_4core_runs_every_dataflow_on_the_digits_snn_bit_exactly(dataflow):
 
 def test_the_layer_record_sums_the_tiles_of_every_core():
     # three tiles over two cores (each core's compute step adds its tiles' counts to the one layer record)
-    env, rec = simpy.Environment(), Recorder()
-    mk = lambda name: Fixed(name=name, env=env, recorder=rec, latency_ps=10 * NS)  # noqa: E731
-    noc = Noc(name="noc", env=env, recorder=rec, accel_clock_mhz=1000, cores=2, config=NocConfig(
-        topology="mesh", mesh_cols=3, mesh_rows=1, link_width_bytes=32, router_latency_cycles=2,
-        link_latency_cycles=1, buffer_flits=8, credit_latency_cycles=1, multicast=True,
-        nodes={"dram": (0, 0), "glb": (0, 0), "l1": [(1, 0), (2, 0)]}))
-    pes = [PeArray(name=f"pe_array_{c}", env=env, recorder=rec, config=PeArrayConfig(), clock_period_ps=1 * NS,
-                   energy=EnergyTable()) for c in range(2)]
     tiles = [Tile(index=i, t_first=0, t_last=0, compute_cycles=100 + i, neuron_cycles=10 + i, dense_ops=1000 + i,
                   acc_ops=300 + i, neuron_updates=20 + i, stores=[],
                   loads=[Move(DataClass.SPIKES, 64, False, 0, 8192 + 64 * i, level=0)]) for i in range(3)]
-    ctrl = Controller(name="controller", env=env, recorder=rec, dram=mk("dram"), noc=noc, levels=[mk("glb")],
-                      l1=[mk("l1_0"), mk("l1_1")], pe=pes, plans=[LayerPlan(layer=LAYER, tiles=tiles)],
-                      chunk_bytes=4096, outstanding=4, double_buffered=True)
-    env.run(until=ctrl.done)
+    _, _, _, pes, ctrl = _run_two_cores(tiles, True)
     (layer,) = ctrl.layers
     assert (layer.tiles, layer.compute_cycles, layer.neuron_cycles, layer.dense_ops, layer.acc_ops,
             layer.neuron_updates) == (3, 303, 33, 3003, 903, 63)

@@ -71,6 +71,7 @@ from simpy.events import NORMAL, PENDING, URGENT
 
 from tlmsim.engine.plan import LayerPlan, PlanSource
 from tlmsim.engine.plan import Move  # cimported by the .pxd
+from tlmsim.engine.plan import Tile  # cimported by the .pxd
 from tlmsim.engine.component import Component  # cimported by the .pxd
 from tlmsim.engine.sim import Environment  # cimported by the .pxd
 from tlmsim.engine.sim import Event  # cimported by the .pxd
@@ -142,7 +143,7 @@ class _Fill:
     its bytes are in. Blocks may land out of order; ``filled_to`` is the end of the
     arrived prefix."""
 
-    __slots__ = ("env", "level", "lo", "hi", "chunk", "nblocks", "_in", "_next", "_waiters", "done")
+    __slots__ = ("_in", "_next", "_waiters", "chunk", "done", "env", "hi", "level", "lo", "nblocks")
 
     def __init__(self, env: simpy.Environment, move: Move, chunk: int, level: int) -> None:
         self.env = env
@@ -414,17 +415,11 @@ def level_bounds(plan: LayerPlan, level: int, nlevels: int) -> tuple[int, int] |
     start of its first range and the end of its last (None: it has none), found without
     gathering, sorting and merging the ranges (:func:`tlmsim.soc.build.check_plan` needs only
     these unless a range lies out of bounds)."""
-    found = False
-    lo = hi = 0
-    for m in (*plan.prologue, *plan.epilogue):
-        if m.level % nlevels == level:
-            a, b = m.level_address, m.level_address + m.nbytes
-            if b > a:
-                if not found or a < lo:
-                    lo = a
-                if not found or b > hi:
-                    hi = b
-                found = True
+    ends = [(m.level_address, m.level_address + m.nbytes) for m in (*plan.prologue, *plan.epilogue)
+            if m.level % nlevels == level and m.nbytes > 0]
+    found = len(ends) > 0
+    lo = min([e[0] for e in ends]) if found else 0
+    hi = max([e[1] for e in ends]) if found else 0
     for t in plan.tiles:
         for moves in (t.loads, t.stores):
             for m in moves:
