@@ -517,13 +517,13 @@ def test_level_bounds_are_the_first_start_and_the_last_end_of_the_level_ranges()
              [glb(O, 10, 320, level=-1), glb(O, 10, 250, level=-1)])],  # [320, 330), [250, 260)
         prologue=[Move(W, 50, True, 0, 100, level=-1), Move(W, 10, True, 0, 5000, level=0),
                   Move(W, 0, True, 0, 7000, level=0)],  # no byte
-        epilogue=[Move(M, 20, True, 0, 150, level=1)])
+        epilogue=[Move(M, 20, True, 0, 150, level=1), Move(M, 1, True, 0, 6000, level=0)])  # one byte: [6000, 6001)
     for lv, n in ((1, 2), (0, 2), (0, 1)):
         ranges = level_ranges(plan, lv, n)
         assert level_bounds(plan, lv, n) == (ranges[0][0], ranges[-1][1])
     assert level_bounds(plan, 1, 2) == (100, 340)  # the prologue's [100, 150) .. the tile's [310, 340)
-    assert level_bounds(plan, 0, 2) == (5000, 5010)
-    assert level_bounds(plan, 0, 1) == (100, 5010)
+    assert level_bounds(plan, 0, 2) == (5000, 6001)
+    assert level_bounds(plan, 0, 1) == (100, 6001)
     # no prologue: the first range found is a tile's, and a later one starts lower and ends higher
     later = LayerPlan(layer=layer(0), tiles=[tile(0, [glb(S, 64, 300, level=-1, level_span=16)]),
                                              tile(1, [glb(S, 10, 250, level=-1)], [glb(O, 10, 400, level=-1)])])
