@@ -36,10 +36,11 @@ of these hold:
   moves and tiles and the kernel's events as C structs, is used only when the SRAM's, the
   NoC's, the plans' (tlmsim/engine/plan.py) and the kernel's (tlmsim/engine/sim.py) are, the
   run loop's (its events typed) only beside the kernel's, the dataflows' step (a record derived
-  from the plans') only beside the plans', the component's (its recorder
-  typed) only beside the recorder's, and the recorder's (its stall ledger typed) only beside
-  the statistics' (so an edited stats.py makes the recorder, the component and the models
-  pure Python).
+  from the plans') only beside the plans', the PE array's (the tiles it computes typed) only
+  beside the plans', the component's (its recorder typed) only beside the recorder's, and the
+  recorder's (its stall ledger and the transactions it completes typed) only beside the
+  statistics' and the transactions' (so an edited stats.py makes the recorder, the component
+  and the models pure Python).
 
 When the finder declines, the source module is imported as usual and, at the end of its body,
 calls :func:`use_compiled`, which records why (and swaps the build in after all if it is current:
