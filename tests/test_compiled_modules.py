@@ -302,31 +302,29 @@ def test_the_run_loop_runs_compiled_only_beside_a_compiled_kernel(monkeypatch):
     """The run loop's build (tlmsim/soc/run.pxd) cimports the kernel's event to read its fields as C
     struct fields: with sim.py running as Python, its events would be another class (every event would
     take the loop's generic branch), so the finder declines the run loop's build too."""
-    name = "tlmsim.soc.run"
-    assert kernels.CIMPORTS[name] == ("tlmsim.engine.sim",)
-    assert "from _tlmsim_compiled.engine_sim cimport Environment, Event\n" in _source(name).with_suffix(".pxd").read_text()
-    for dep in (name, *kernels.CIMPORTS[name]):
-        _current_build(dep)  # installed and current (else skip; fail under CI with a compiler)
-    monkeypatch.delenv("TLMSIM_PURE", raising=False)
-    monkeypatch.setattr(kernels, "_chosen", {})
-    monkeypatch.setitem(sys.modules, "tlmsim.engine.sim", kernels._import_compiled(kernels.COMPILED["tlmsim.engine.sim"]))
-    assert kernels._current_build(name, _source(name))[1] == "compiled"
-    _declined_beside_a_pure(monkeypatch, name, "tlmsim.engine.sim")
+    _runs_compiled_only_beside(monkeypatch, "tlmsim.soc.run", "tlmsim.engine.sim",
+                               "from _tlmsim_compiled.engine_sim cimport Environment, Event\n")
 
 
 def test_the_planner_runs_compiled_only_beside_compiled_plans(monkeypatch):
     """The dataflows' step (tlmsim/dataflow/systolic.pxd) derives from the plans' compiled ``Record``: with
     plan.py running as Python, the finder declines systolic.py's build too."""
-    name = "tlmsim.dataflow.systolic"
-    assert kernels.CIMPORTS[name] == ("tlmsim.engine.plan",)
-    assert "from _tlmsim_compiled.engine_plan cimport Record\n" in _source(name).with_suffix(".pxd").read_text()
-    for dep in (name, *kernels.CIMPORTS[name]):
-        _current_build(dep)  # installed and current (else skip; fail under CI with a compiler)
+    _runs_compiled_only_beside(monkeypatch, "tlmsim.dataflow.systolic", "tlmsim.engine.plan",
+                               "from _tlmsim_compiled.engine_plan cimport Record\n")
+
+
+def _runs_compiled_only_beside(monkeypatch, name: str, dep: str, cimport: str) -> None:
+    """``name``'s ``.pxd`` cimports from ``dep`` alone (the line ``cimport``): its build runs beside
+    ``dep``'s build and is declined beside ``dep``'s source (:func:`_declined_beside_a_pure`)."""
+    assert kernels.CIMPORTS[name] == (dep,)
+    assert cimport in _source(name).with_suffix(".pxd").read_text()
+    for mod in (name, dep):
+        _current_build(mod)  # installed and current (else skip; fail under CI with a compiler)
     monkeypatch.delenv("TLMSIM_PURE", raising=False)
     monkeypatch.setattr(kernels, "_chosen", {})
-    monkeypatch.setitem(sys.modules, "tlmsim.engine.plan", kernels._import_compiled(kernels.COMPILED["tlmsim.engine.plan"]))
+    monkeypatch.setitem(sys.modules, dep, kernels._import_compiled(kernels.COMPILED[dep]))
     assert kernels._current_build(name, _source(name))[1] == "compiled"
-    _declined_beside_a_pure(monkeypatch, name, "tlmsim.engine.plan")
+    _declined_beside_a_pure(monkeypatch, name, dep)
 
 
 def _declined_beside_a_pure(monkeypatch, name: str, dep: str) -> None:

@@ -284,3 +284,23 @@ def test_a_process_makes_its_resume_callback_once_and_drops_it_when_it_ends():
     q.callbacks.append(lambda ev: setattr(ev, "_defused", True))
     env.run()
     assert not q.ok and q._wake is None
+
+
+def test_a_process_ended_by_a_failed_event_drops_its_resume_callback_too():
+    # the failed event is thrown into the generator by SimPy's own resume step, where the process ends
+    from tlmsim.engine.sim import Environment
+
+    env = Environment()
+    bad = env.event()
+
+    def body():
+        yield bad
+
+    p = env.process(body())
+    p.callbacks.append(lambda ev: setattr(ev, "_defused", True))
+    env.run(until=1)
+    assert p.is_alive and p._wake is not None
+    bad.fail(ValueError("x"))
+    bad.defused = True
+    env.run()
+    assert not p.is_alive and not p.ok and isinstance(p.value, ValueError) and p._wake is None

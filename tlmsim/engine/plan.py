@@ -97,7 +97,6 @@ class Move(Record):
                 self.signals, self.level_span, self.level)
 
 
-
 class Tile(Record):
     """One unit of work for the PE array.
 

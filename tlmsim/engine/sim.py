@@ -222,13 +222,14 @@ class Process(Event):
         while True:
             if isinstance(event, Event):  # the kernel's event: its fields read as C fields
                 e = event
-                if not e._ok:  # a failed event: SimPy's step throws it into the generator
-                    return _simpy_resume(self, event)
-                value = e._value
+                ok, value = e._ok, e._value
             else:
-                if not event._ok:
-                    return _simpy_resume(self, event)
-                value = event._value
+                ok, value = event._ok, event._value
+            if not ok:  # a failed event: SimPy's step throws it into the generator
+                _simpy_resume(self, event)
+                if self._value is not PENDING:  # the process ended in that step: its callback goes too
+                    self._wake = None
+                return
             env._active_proc = self
             try:
                 event = gen.send(value)
