@@ -35,7 +35,8 @@ of these hold:
   ``book`` at C level and tests models against their compiled classes, and reads the plans'
   moves and tiles and the kernel's events as C structs, is used only when the SRAM's, the
   NoC's, the plans' (tlmsim/engine/plan.py) and the kernel's (tlmsim/engine/sim.py) are, the
-  run loop's (its events typed) only beside the kernel's, the dataflows' step (a record derived
+  run loop's (its events typed) and the DRAM model's (its wakes and completions pushed on the
+  kernel's queue) only beside the kernel's, the dataflows' step (a record derived
   from the plans') only beside the plans', the PE array's (the tiles it computes typed) only
   beside the plans', the component's (its recorder typed) only beside the recorder's, and the
   recorder's (its stall ledger and the transactions it completes typed) only beside the
@@ -93,6 +94,7 @@ EXTENDS = {name: "tlmsim.engine.component" for name in (
 CIMPORTS = {
     "tlmsim.hw.controller": ("tlmsim.hw.noc", "tlmsim.hw.sram", "tlmsim.engine.plan", "tlmsim.engine.sim"),
     "tlmsim.soc.run": ("tlmsim.engine.sim",),
+    "tlmsim.hw.dram": ("tlmsim.engine.sim",),
     "tlmsim.dataflow.systolic": ("tlmsim.engine.plan",),
     "tlmsim.engine.component": ("tlmsim.engine.recorder",),
     "tlmsim.engine.recorder": ("tlmsim.engine.stats", "tlmsim.engine.transaction"),

@@ -16,7 +16,7 @@ from tlmsim.platform.dram import DramConfig
 
 
 def run_stream(config: DramConfig, items, plain: bool, *, sink=None, finalize: bool = True,
-               dram_cls=None, order: bool = False) -> tuple[list[tuple[int, int]], Dram, Recorder]:
+               dram_cls=None, order: bool = False, env_cls=None) -> tuple[list[tuple[int, int]], Dram, Recorder]:
     """Run ``items`` ((arrival ps, write, address, bytes), ...), each request in its own
     process, through a DRAM model with its command log (``plain``: the scheduler without
     fast paths; ``sink``: its ``command_sink``) to the end, then finalize it (unless ``finalize``
@@ -24,8 +24,9 @@ def run_stream(config: DramConfig, items, plain: bool, *, sink=None, finalize: b
     build's, tests/hw/test_dram_compiled.py; default: this module's ``Dram`` when called, which
     tests/hw/dram_spy.py may have replaced). Returns the (transaction id, completion ps)
     of every request, sorted (``order``: in the order the requests' processes resumed, which
-    settles ties of one picosecond), the model and its recorder."""
-    env, rec = simpy.Environment(), Recorder()
+    settles ties of one picosecond), the model and its recorder. ``env_cls``: the environment's
+    class (default SimPy's; the kernel's, tlmsim.engine.sim.Environment, as a run has)."""
+    env, rec = (env_cls or simpy.Environment)(), Recorder()
     dram = (dram_cls or Dram)(name="dram", env=env, recorder=rec, config=config, record_commands=True, plain=plain,
                     command_sink=sink)
     ends = []

@@ -6,6 +6,7 @@
 # and writes them as before.
 
 from _tlmsim_compiled.engine_component cimport Component
+from _tlmsim_compiled.engine_sim cimport Environment, Timeout
 
 # The resolved spec as the model holds it (Dram.spec): its integer fields C long longs, the rest (the
 # names, the address mapping, the currents and voltages) Python objects as in the spec.
@@ -35,6 +36,7 @@ cdef class _Req:
     cdef public long long seq, gb, lb, row, col, q, queued, rd
     cdef public bint write
     cdef public _Txn txn
+    cdef public object key
 
 cdef class _Fifo:
     cdef public list items
@@ -65,8 +67,8 @@ cdef class _Chan:
 # The scheduler's helpers below are cpdef: the model calls them at C level, with the arguments its
 # @cython.locals comments type (a Python subclass that replaces one still overrides it, the
 # tests' instruments in tests/hw/dram_spy.py). The methods that nest a function, a lambda or a
-# generator expression (_schedule, _start_refresh) stay def: Cython has no closures in cpdef
-# methods (_hit_run and _solo_batch nest none since session 25).
+# generator expression (_start_refresh) stay def: Cython has no closures in cpdef methods
+# (_hit_run and _solo_batch nest none since session 25, _schedule since session 34).
 cdef class Dram(Component):
     cdef public list _acct, _ch, _closes, _faw, _kept, _packed, _pool
     # the per-bank, per-rank and per-channel integer state: int64 arrays (array("q")), read and written
@@ -82,6 +84,10 @@ cdef class Dram(Component):
     cdef public long long _bpc, _end_cycle, _nlog, _offset_bits, _rank_step, _run_step, _seq, _tck, _wake_slack
     cdef public bint _hbm, _plain, _runs, _skip_stale
     cdef public object _finalized, _policy, _sink, checker, config
+    # the kernel's environment (tlmsim/engine/sim.pxd; None in SimPy's): the wake and the completions read
+    # its clock and push on its queue as C fields; the channels' wake callbacks
+    cdef public Environment _kenv
+    cdef public list _wakers
     cdef public object peak_bandwidth_gb_per_s, read_latency_ps, record_commands, spec
     cpdef _done(self, _Txn tx, long long end)
     cpdef _finish(self, _Txn tx)
@@ -93,6 +99,8 @@ cdef class Dram(Component):
     cpdef _rank_busy(self, r, t)
     cpdef _rank_activity(self, r, t)
     cpdef _advance(self, long long ch, long long until)
+    cpdef _schedule(self, long long ch, long long nxt)
+    cpdef _on_wake(self, long long ch, long long at)
     cpdef long long _hit_run(self, long long ch, long long t, long long limit)
     cpdef _solo_batch(self, long long ch, long long gb, list q, _Fifo rqb, long long last, long long step, long long limit)
     cpdef _pair_batch(self, long long ch, banks, stat, long long last, long long limit, long long pend)
@@ -113,3 +121,8 @@ cdef class Dram(Component):
                    bint flush=*)
     cpdef _log_room(self, long long k)
     cpdef _log_rds(self, times, long long ch, list served)
+
+# a channel's wake callback: calls the model's _on_wake at C level
+cdef class _Waker:
+    cdef public Dram dram
+    cdef public long long ch

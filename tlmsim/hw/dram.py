@@ -89,6 +89,7 @@ import heapq
 import itertools
 from array import array
 from collections import deque
+from heapq import heappush
 from typing import TYPE_CHECKING, Callable, Generator
 
 import numpy as np
@@ -96,6 +97,8 @@ import simpy
 
 from tlmsim.engine.component import Component  # cimported by the .pxd
 from tlmsim.engine.recorder import Recorder
+from tlmsim.engine.sim import Environment  # cimported by the .pxd
+from tlmsim.engine.sim import Timeout  # cimported by the .pxd
 from tlmsim.engine.sim import new_event
 from tlmsim.engine.stats import BUSY_PS, StatDecl, stat_positions
 from tlmsim.engine.transaction import Cmd, Transaction
@@ -173,7 +176,7 @@ class _Spec:
 class _Req:
     """One queued burst."""
 
-    __slots__ = ("seq", "gb", "lb", "row", "col", "write", "txn", "q", "queued", "rd")
+    __slots__ = ("seq", "gb", "lb", "row", "col", "write", "txn", "q", "queued", "rd", "key")
 
     def __init__(self, seq, gb, lb, row, col, write, txn, q):
         # one assignment each: about 10 % cheaper than a tuple assignment (one per burst)
@@ -181,6 +184,9 @@ class _Req:
         self.gb = gb
         self.lb = lb
         self.row = row
+        #: (global bank, row) as _Txn.rows' key, ``_row_key(gb, row)``: one int object, shared by a
+        #: run's requests, so that serving one counts it down without making the key again
+        self.key = _row_key(gb, row)
         self.col = col
         self.write = write
         self.txn = txn
@@ -198,6 +204,7 @@ class _Req:
         again)."""
         out = []
         append = out.append
+        key = _row_key(gb, row)  # one object for the run (Dram._hit_run, _read_left look it up)
         for i in range(k):
             if pool:
                 r = pool.pop()
@@ -207,6 +214,7 @@ class _Req:
             r.gb = gb
             r.lb = lb
             r.row = row
+            r.key = key
             r.col = col + i
             r.write = write
             r.txn = txn
@@ -358,17 +366,32 @@ class _Chan:
         self.rr = 0
 
 
+class _Waker:
+    """A channel's wake callback (:meth:`Dram._schedule`), made once per channel: calls
+    :meth:`Dram._on_wake` with the channel and the wake's cycle, its timeout's value."""
+
+    __slots__ = ("ch", "dram")
+
+    def __init__(self, dram: Dram, ch: int) -> None:
+        self.dram = dram
+        self.ch = ch
+
+    def __call__(self, ev) -> None:
+        self.dram._on_wake(self.ch, ev._value)
+
+
 class Dram(Component):
     """A DRAM channel group with its reordering controller; see the module docstring."""
 
     #: the instance attributes as slots (see tlmsim.engine.component.Component)
     __slots__ = (
         "_acct", "_acct_t", "_act_t", "_bpc", "_bus_end", "_bus_rank", "_bus_write", "_ch", "_closes", "_col_ok",
-        "_conflict", "_dec", "_end_cycle", "_faw", "_fields", "_finalized", "_hbm", "_hits", "_idle_since", "_kept",
+        "_conflict", "_dec", "_end_cycle", "_faw", "_fields", "_finalized", "_hbm", "_hits", "_idle_since", "_kenv",
+        "_kept",
         "_last_act", "_last_act_bg", "_last_col", "_last_col_bg", "_last_use", "_logarr", "_logbuf", "_next_act",
         "_next_pre", "_nlog", "_nopen", "_offset_bits", "_open", "_packed", "_plain", "_policy", "_pool", "_rank_of",
         "_rank_q", "_rank_step", "_rbg_of", "_ref_due", "_ref_pending", "_run_step", "_runs", "_seq", "_sink",
-        "_skip_stale", "_tck", "_wake", "_wake_slack", "_wr_end", "_wr_end_bg", "checker", "config",
+        "_skip_stale", "_tck", "_wake", "_wake_slack", "_wakers", "_wr_end", "_wr_end_bg", "checker", "config",
         "peak_bandwidth_gb_per_s", "read_latency_ps", "record_commands", "spec",
     )
 
@@ -451,6 +474,10 @@ class Dram(Component):
         self._closes: list[list[int]] = [[] for _ in range(nranks)]  # future auto-precharge times (heaps)
         # per channel
         self._ch = [_Chan(self._bpc) for _ in range(nch)]
+        #: the kernel's environment (its clock and queue C fields), or None in SimPy's
+        self._kenv = env if isinstance(env, Environment) else None
+        #: each channel's wake callback (_schedule): made once, the wake's cycle is its timeout's value
+        self._wakers = [_Waker(self, ch) for ch in range(nch)]
         self._bus_end = array("q", [_NEG]) * nch
         self._bus_rank = array("q", [-1]) * nch
         self._bus_write = array("q", [0]) * nch
@@ -613,12 +640,13 @@ class Dram(Component):
             return
         self._finish(tx)
 
-    # @cython.locals(tx=_Txn)
+    # @cython.locals(tx=_Txn, kenv=Environment, now=cython.longlong, end_ps=cython.longlong)
     def _finish(self, tx: _Txn) -> None:
         """Every burst of ``tx`` is done: record it and trigger its event at its last end."""
         tck = self._tck
         env = self.env
-        now = env.now
+        kenv = self._kenv
+        now = kenv._now if kenv is not None else env.now
         end_ps = tx.end * tck
         if now > end_ps:
             end_ps = now
@@ -637,9 +665,12 @@ class Dram(Component):
         ev = tx.event
         ev._ok = True
         ev._value = None
-        env.schedule(ev, _NORMAL, end_ps - now)
+        if kenv is not None:  # env.schedule(ev, _NORMAL, end_ps - now), inline: the same queue entry
+            heappush(kenv._queue, (end_ps, _NORMAL, next(kenv._eid), ev))
+        else:
+            env.schedule(ev, _NORMAL, end_ps - now)
 
-    # @cython.locals(ch=cython.longlong, nxt=cython.longlong, step=cython.longlong, lo=cython.longlong, hi=cython.longlong, least=cython.longlong, b=cython.longlong, c=cython.longlong, x=cython.longlong, m=cython.longlong, g=cython.longlong, n=cython.longlong, pm=cython.longlong, chan=_Chan, tx=_Txn, rows=dict, ahead=dict, per=dict, rbg_of=cython.longlong[::1], key=cython.longlong)
+    # @cython.locals(ch=cython.longlong, nxt=cython.longlong, step=cython.longlong, lo=cython.longlong, hi=cython.longlong, least=cython.longlong, b=cython.longlong, c=cython.longlong, x=cython.longlong, m=cython.longlong, g=cython.longlong, n=cython.longlong, pm=cython.longlong, chan=_Chan, tx=_Txn, rows=dict, ahead=dict, per=dict, rbg_of=cython.longlong[::1], key=cython.longlong, kenv=Environment, tm=Timeout, now=cython.longlong, delay=cython.longlong)
     def _schedule(self, ch: int, nxt: int) -> None:
         """Wake channel ``ch`` for its decision at cycle ``nxt`` (at nxt * tCK + 1 ps, after
         every request eligible at that cycle has arrived)."""
@@ -666,19 +697,20 @@ class Dram(Component):
                     b = (n - 1) * tx.gap
                     rows = tx.rows
                     if len(rows) == 1:
-                        for key, m in rows.items():
-                            c = ahead.get(key, 0) + m
-                            ahead[key] = c
+                        for ko, m in rows.items():  # the key as the int object it is (nothing to make)
+                            c = ahead.get(ko, 0) + m
+                            ahead[ko] = c
                             x = (c - 1) * step
                             if x > b:
                                 b = x
                     else:
                         per: dict[int, int] = {}  # rank-bank-group index -> its bursts left there
                         pm = 0  # the most of them in one
-                        for key, m in rows.items():
+                        for ko, m in rows.items():
+                            key = ko
                             if m and lo <= (key >> _ROW_KEY) < hi:
-                                c = ahead.get(key, 0) + m
-                                ahead[key] = c
+                                c = ahead.get(ko, 0) + m
+                                ahead[ko] = c
                                 x = (c - 1) * step
                                 if x > b:
                                     b = x
@@ -702,8 +734,22 @@ class Dram(Component):
         if chan.wake_at <= nxt:
             return
         chan.wake_at = nxt
-        ev = self.env.timeout(nxt * self._tck + 1 - self.env.now)
-        ev.callbacks.append(lambda _e, ch=ch, at=nxt: self._on_wake(ch, at))
+        kenv = self._kenv
+        if kenv is None:  # SimPy's environment: its timeout, valued the wake's cycle
+            self.env.timeout(nxt * self._tck + 1 - self.env.now, nxt).callbacks.append(self._wakers[ch])
+            return
+        # the kernel's: env.timeout(delay, nxt), inline (the same event, scheduled the same way)
+        now = kenv._now
+        delay = nxt * self._tck + 1 - now
+        if delay < 0:
+            raise ValueError(f"Negative delay {delay}")
+        tm = Timeout.__new__(Timeout)
+        tm.env = kenv
+        tm.callbacks = [self._wakers[ch]]
+        tm._value = nxt
+        tm._delay = delay
+        tm._ok = True
+        heappush(kenv._queue, (now + delay, _NORMAL, next(kenv._eid), tm))
 
     @staticmethod
     # @cython.locals(chan=_Chan, offers=_Fifo, o=_Req, wpend=dict, i=cython.Py_ssize_t)
@@ -721,7 +767,10 @@ class Dram(Component):
                 return True
         return False
 
+    # @cython.locals(ch=cython.longlong, at=cython.longlong, chan=_Chan, kenv=Environment, now=cython.longlong)
     def _on_wake(self, ch: int, at: int) -> None:
+        """Channel ``ch``'s wake for cycle ``at`` (:meth:`_schedule`): issue the commands due
+        before the next cycle and schedule the next wake."""
         chan = self._ch[ch]
         if chan.wake_at == at:
             chan.wake_at = _INF
@@ -730,8 +779,9 @@ class Dram(Component):
             # ended in _schedule, whose bound (``wake_at``, later, or none) says no completion is
             # due before then, so there is nothing to do now (the commands are issued lazily)
             return
-        cyc = self.env.now // self._tck
-        self._schedule(ch, self._advance(ch, cyc + 1))
+        kenv = self._kenv
+        now = kenv._now if kenv is not None else self.env.now
+        self._schedule(ch, self._advance(ch, now // self._tck + 1))
 
     # -- queues --------------------------------------------------------------------------
     # @cython.locals(s=_Spec, ch=cython.longlong, t=cython.longlong, freed=cython.longlong, depth=cython.longlong, lb=cython.longlong, chan=_Chan, req=_Req, tx=_Txn, bq=list, rqb=list, wbb=list, wpend=dict, cv=cython.longlong[::1], offers=_Fifo, src=_Fifo)
@@ -834,7 +884,7 @@ class Dram(Component):
     # @cython.locals(chan=_Chan, tx=_Txn, req=_Req, n=cython.longlong)
     def _read_left(self, chan: _Chan, tx: _Txn, req: _Req) -> None:
         """Burst ``req`` of read ``tx`` is served (read or forwarded)."""
-        tx.rows[_row_key(req.gb, req.row)] -= 1
+        tx.rows[req.key] -= 1
         n = chan.reads_left[tx] - 1
         if n:
             chan.reads_left[tx] = n
@@ -1109,7 +1159,7 @@ class Dram(Component):
                 self._rank_q[r] -= 1
                 n += 1
                 tx = req.txn
-                tx.rows[_row_key(gb, req.row)] -= 1
+                tx.rows[req.key] -= 1
                 m = reads_left[tx] - 1
                 if m:
                     reads_left[tx] = m
