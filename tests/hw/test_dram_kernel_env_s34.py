@@ -71,3 +71,18 @@ def test_a_wake_and_a_completion_are_the_kernels_events_by_hand():
     assert log.loc[log["command"] == "RD", "cycle"].tolist() == [4, 11, 18, 25]
     env.run()
     assert env.now == end and done.callbacks is None  # processed at its data end
+
+
+def test_fwd_possible_tests_the_buffers_address_range_first_by_hand():
+    from tests.hw.test_dram_wake_s13 import _chan
+
+    fwd = Dram._fwd_possible
+    assert fwd(_chan([9, 12, 7], [8, 10, 11])) is False  # inside the range 7..12, none buffered
+    assert fwd(_chan([9, 12, 7], [13, 6, 100])) is False  # outside it
+    assert fwd(_chan([9, 12, 7], [13, 12])) is True  # its highest (added second)
+    assert fwd(_chan([9, 12, 7], [6, 7])) is True  # its lowest (added last)
+    assert fwd(_chan([12, 7, 9], [9])) is True  # inside, buffered (added last, neither end)
+    assert fwd(_chan([9], [9])) is True and fwd(_chan([9], [8, 10])) is False  # one address: lowest = highest
+    c = _chan([9], [9, 5])
+    c.offers.popleft()  # an offer taken already is not looked at
+    assert fwd(c) is False

@@ -697,9 +697,16 @@ class Dram(Component):
                     b = (n - 1) * tx.gap
                     rows = tx.rows
                     if len(rows) == 1:
-                        for ko, m in rows.items():  # the key as the int object it is (nothing to make)
-                            c = ahead.get(ko, 0) + m
-                            ahead[ko] = c
+                        for ko, mo in rows.items():  # the key and the count as the int objects they are
+                            m = mo
+                            got = ahead.get(ko)
+                            if got is None:  # no older read in that row: the count itself, no int to make
+                                c = m
+                                ahead[ko] = mo
+                            else:
+                                c = got
+                                c += m
+                                ahead[ko] = c
                             x = (c - 1) * step
                             if x > b:
                                 b = x
@@ -752,18 +759,29 @@ class Dram(Component):
         heappush(kenv._queue, (now + delay, _NORMAL, next(kenv._eid), tm))
 
     @staticmethod
-    # @cython.locals(chan=_Chan, offers=_Fifo, o=_Req, wpend=dict, i=cython.Py_ssize_t)
+    # @cython.locals(chan=_Chan, offers=_Fifo, o=_Req, wpend=dict, i=cython.Py_ssize_t, items=list, w=cython.longlong, lo=cython.longlong, hi=cython.longlong, q=cython.longlong)
     def _fwd_possible(chan: _Chan) -> bool:
         """Whether a burst waiting in ``chan``'s offering queue is for an address in the write
         buffer: a read of it would be forwarded and complete as soon as it is accepted, before
         the read bound of :meth:`_schedule`. No other offered burst can be forwarded before
         the next :meth:`_schedule` (only an accepted write adds to the buffer, and none is
-        offered when this is asked)."""
+        offered when this is asked). The buffer's lowest and highest address first: an offer
+        outside them is not looked up (reads and writes are mostly of other tensors)."""
         wpend = chan.wpend
+        lo, hi = 0, -1
+        for w in wpend:
+            if hi < lo:
+                lo = hi = w
+            elif w < lo:
+                lo = w
+            elif w > hi:
+                hi = w
         offers = chan.offers
-        for i in range(len(offers)):
-            o = offers.at(i)
-            if o.q in wpend:
+        items = offers.items
+        for i in range(offers.head, len(items)):
+            o = items[i]
+            q = o.q
+            if lo <= q <= hi and q in wpend:
                 return True
         return False
 
