@@ -833,7 +833,8 @@ class Dram(Component):
                 elif chan.nwb >= s.write_queue_depth:
                     break
                 else:
-                    wbb[req.lb].append(req)
+                    src = wbb[req.lb]  # typed: its append a C call
+                    src.append(req)
                     chan.nwb += 1
                     wpend[req.q] = 1
                 offers.popleft()
@@ -854,10 +855,11 @@ class Dram(Component):
                 if t > tx.accepted:
                     tx.accepted = t
                 lb = req.lb
-                if not chan.drain and not _has(rqb[lb]) and len(bq[lb]) < depth:
+                src = rqb[lb]  # typed: its append a C call
+                if not chan.drain and not _has(src) and len(bq[lb]) < depth:
                     self._enqueue(chan, req, t)
                 else:
-                    rqb[lb].append(req)
+                    src.append(req)
                     chan.nrq += 1
         if not chan.drain and chan.nwb and (
             chan.nwb >= s.write_high_watermark
@@ -1680,7 +1682,7 @@ class Dram(Component):
         else:
             del reads_left[tx]
 
-    # @cython.locals(ch=cython.longlong, r0=cython.longlong, nra=cython.longlong, r=cython.longlong, base=cython.longlong, lb=cython.longlong, gb=cython.longlong, row=cython.longlong, x=_Req, bq=list)
+    # @cython.locals(ch=cython.longlong, r0=cython.longlong, nra=cython.longlong, r=cython.longlong, base=cython.longlong, lb=cython.longlong, gb=cython.longlong, row=cython.longlong, x=_Req, bq=list, q=list, chan=_Chan)
     def _run_ok(self, ch: int, r0: int, nra: int) -> bool:
         """Whether every busy bank of channel ``ch`` has only reads of its open row queued
         (after a first column command) and no refresh is pending: :meth:`_hit_run` applies."""
@@ -1688,13 +1690,15 @@ class Dram(Component):
             if self._ref_pending[r]:
                 return False
         base = ch * self._bpc
-        bq = self._ch[ch].bq
-        for lb in self._ch[ch].active:
+        chan = self._ch[ch]
+        bq = chan.bq
+        for lb in chan.active:
             gb = base + lb
             row = self._open[gb]
             if row < 0 or not self._hits[gb]:
                 return False
-            for x in bq[lb]:
+            q = bq[lb]
+            for x in q:
                 if x.row != row or x.write:
                     return False
         return True
