@@ -265,11 +265,11 @@ def test_declarations_are_comments_in_the_source_and_decorators_in_the_build_cop
                           and fn.decorator_list[0].id in ("staticmethod", "classmethod", "property"))]
     assert decorated == []  # every function stays mutable by mutmut 3
     text, n = kernels.typed_source(src)
-    assert n == src.count("\n    # @cython.locals(") == 33
+    assert n == src.count("\n    # @cython.locals(") == 34
     typed = {fn.name for fn in ast.walk(ast.parse(text)) if isinstance(fn, ast.FunctionDef)
              and any(isinstance(d, ast.Call) and getattr(d.func, "attr", "") == "locals" for d in fn.decorator_list)}
     assert {"_pick", "_col_ready", "_hit_run", "_pair_batch", "_solo_batch", "run", "submit", "drop", "_schedule",
-            "_on_wake", "_finish"} <= typed and len(typed) == 33
+            "_on_wake", "_finish"} <= typed and len(typed) == 34
     assert text.index("import cython") > text.index("from __future__ import annotations")
     small = "from __future__ import annotations\nclass A:\n    # @cython.locals(x=cython.longlong)\n    def f(self, x):\n        return x\n"
     assert kernels.typed_source(small) == (

@@ -918,19 +918,21 @@ class Dram(Component):
             tx.accepted = t
 
     # -- power states --------------------------------------------------------------------
+    # @cython.locals(r=cython.longlong, t=cython.longlong, x=cython.longlong, closes=list, a=list, acct_t=cython.longlong[::1])
     def _acct_to(self, r: int, t: int) -> None:
         """Background accounting of rank ``r`` (awake) up to cycle ``t``."""
         closes = self._closes[r]
         a = self._acct[r]
+        acct_t = self._acct_t
         while closes and closes[0] <= t:
             x = heapq.heappop(closes)
-            if x > self._acct_t[r]:
-                a[0 if self._nopen[r] else 1] += x - self._acct_t[r]
-                self._acct_t[r] = x
+            if x > acct_t[r]:
+                a[0 if self._nopen[r] else 1] += x - acct_t[r]
+                acct_t[r] = x
             self._nopen[r] -= 1
-        if t > self._acct_t[r]:
-            a[0 if self._nopen[r] else 1] += t - self._acct_t[r]
-            self._acct_t[r] = t
+        if t > acct_t[r]:
+            a[0 if self._nopen[r] else 1] += t - acct_t[r]
+            acct_t[r] = t
 
     # @cython.locals(s=_Spec)
     def _rank_busy(self, r: int, t: int) -> None:
@@ -2008,7 +2010,7 @@ class Dram(Component):
         self._pool.append(req)  # served: reused by _Req.run
         self._fill(ch, e, lb)
 
-    # @cython.locals(s=_Spec)
+    # @cython.locals(s=_Spec, ch=cython.longlong, gb=cython.longlong, t=cython.longlong, r=cython.longlong, act_t=cython.longlong, lb=cython.longlong, na=cython.longlong, x=cython.longlong, chan=_Chan)
     def _close(self, ch: int, gb: int, t: int, on_bus: bool = True, conflict: bool = False) -> None:
         """Precharge bank ``gb`` at cycle ``t``."""
         s = self.spec
