@@ -99,6 +99,10 @@ class LayerCounters:
             if a != b:
                 acc[i] += a - b
 
+    #: stalls are not counted here (the stall ledger splits them by layer): :meth:`stall` does
+    #: nothing, and :meth:`Component.stall` does not call it (:attr:`Recorder.stall_sinks`)
+    timed_stalls = False
+
     def stall(self, component: str, reason: str, layer: int, start_ps: int, end_ps: int) -> None:
         pass
 

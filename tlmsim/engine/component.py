@@ -135,11 +135,12 @@ class Component:
     def stall(self, reason: str, duration_ps: int, layer: int = -1, *, start_ps: int | None = None) -> None:
         """Attribute ``duration_ps`` of waiting by this component to ``reason``.
         ``start_ps``: when the wait began (default, for components that report stalls
-        when the wait ends: now - duration); timed stalls go to the trace sinks."""
+        when the wait ends: now - duration); timed stalls go to the trace sinks that take
+        them (:attr:`Recorder.stall_sinks`)."""
         if duration_ps <= 0:  # no wait: nothing to count (StallLedger.add ignores it) or to trace
             return
         self.recorder.stalls.add(self.name, reason, duration_ps, layer)
-        sinks = self.recorder.sinks
+        sinks = self.recorder.stall_sinks
         if sinks:
             if start_ps is None:
                 if not self.STALLS_AT_END:

@@ -16,6 +16,7 @@ cdef class Recorder:
     cdef object __weakref__
     cdef public long long completed, issued
     cdef public object _chains, components, layer_sinks, sinks, stats, trace
+    cdef public list stall_sinks
     cdef public dict _flows, _flow_slot
     cdef public long long[::1] _flow_v
     cdef public StallLedger stalls

@@ -43,7 +43,7 @@ class Recorder:
     #: the instance attributes as slots (see tlmsim.engine.component.Component); ``__dict__`` for others
     __slots__ = (
         "__dict__", "__weakref__", "_chains", "_flow_slot", "_flow_v", "_flows", "completed", "components", "issued",
-        "layer_sinks", "sinks", "stalls", "stats", "trace",
+        "layer_sinks", "sinks", "stall_sinks", "stalls", "stats", "trace",
     )
 
     def __init__(self, *, trace: TraceWriter | None = None, sinks: Iterable[TraceSink] = ()) -> None:
@@ -57,6 +57,10 @@ class Recorder:
         self.layer_sinks: list | None = (
             [s.hop_layer for s in self.sinks] if all(getattr(s, "layer_only", False) for s in self.sinks) else None
         )
+        #: the sinks that take timed stalls (:meth:`Component.stall` hands them on): every sink but those
+        #: whose ``stall`` does nothing (``timed_stalls = False``: the per-layer attribution), so a
+        #: stall's time is not looked up for them alone
+        self.stall_sinks: list = [s for s in self.sinks if getattr(s, "timed_stalls", True)]
         self.components: dict[str, "Component"] = {}
         self.stats: dict[str, Stats] = {}
         self.stalls = StallLedger()

@@ -48,7 +48,8 @@ class TraceSink(Protocol):
         (``wait_ps`` of it waiting; ``busy_ps``: the component's busy time it added)."""
 
     def stall(self, component: str, reason: str, layer: int, start_ps: int, end_ps: int) -> None:
-        """``component`` waited from ``start_ps`` to ``end_ps`` for ``reason``."""
+        """``component`` waited from ``start_ps`` to ``end_ps`` for ``reason`` (not called on a sink
+        whose class sets ``timed_stalls = False``: :attr:`Recorder.stall_sinks`)."""
 
     def tail(self, component: str, start_ps: int, busy_ps: float) -> None:
         """``component`` was busy ``busy_ps`` after its last hop (work finished after the
