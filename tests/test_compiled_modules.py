@@ -306,6 +306,14 @@ def test_the_run_loop_runs_compiled_only_beside_a_compiled_kernel(monkeypatch):
                                "from _tlmsim_compiled.engine_sim cimport Environment, Event\n")
 
 
+def test_the_dram_model_runs_compiled_only_beside_a_compiled_kernel(monkeypatch):
+    """The DRAM model's build (tlmsim/hw/dram.pxd) cimports the kernel's environment and timeout: its wakes
+    and completions go on the kernel's queue as C fields (session 34); with sim.py running as Python the
+    environment would be another class, so the finder declines the DRAM model's build too."""
+    _runs_compiled_only_beside(monkeypatch, "tlmsim.hw.dram", "tlmsim.engine.sim",
+                               "from _tlmsim_compiled.engine_sim cimport Environment, Timeout\n")
+
+
 def test_the_planner_runs_compiled_only_beside_compiled_plans(monkeypatch):
     """The dataflows' step (tlmsim/dataflow/systolic.pxd) derives from the plans' compiled ``Record``: with
     plan.py running as Python, the finder declines systolic.py's build too."""

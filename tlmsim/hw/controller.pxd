@@ -4,6 +4,7 @@
 # read the attributes below as C struct fields. They hold Python objects, as in the pure module.
 
 from _tlmsim_compiled.engine_component cimport Component
+from _tlmsim_compiled.engine_recorder cimport Recorder
 from _tlmsim_compiled.engine_plan cimport Move, Tile
 from _tlmsim_compiled.engine_sim cimport Environment, Event, Timeout
 from _tlmsim_compiled.hw_noc cimport Noc
@@ -47,3 +48,6 @@ cdef class Controller(Component):
     # "Session 31")
     cpdef long long _book_block(self, long long t, tuple plan, long long n, long long ga, long long la,
                                 long long offset, long long span, long long base, long long layer, list hops)
+    # one booked hop of the compute step (an L1 read or write): a C call, its counts added in C (session 34)
+    cpdef long long _book_hop(self, comp, long long kind, cmd, dc, long long a, long long n, s, d, long long t,
+                              long long layer, list hops)

@@ -76,7 +76,7 @@ from tlmsim.engine.component import Component  # cimported by the .pxd
 from tlmsim.engine.sim import Environment  # cimported by the .pxd
 from tlmsim.engine.sim import Event  # cimported by the .pxd
 from tlmsim.engine.sim import Timeout  # cimported by the .pxd
-from tlmsim.engine.recorder import Recorder
+from tlmsim.engine.recorder import Recorder  # cimported by the .pxd
 from tlmsim.engine.stats import BUSY_PS, READ_BYTES, READS, WRITE_BYTES, WRITES, StatDecl, stat_positions
 from tlmsim.engine.transaction import Cmd, DataClass, Transaction
 from tlmsim.hw.dram import Dram
@@ -1408,6 +1408,35 @@ class Controller(Component):
         rec.completed += k
         return t
 
+    # @cython.locals(cp=Component, cv=cython.longlong[::1], flows=dict, rec=Recorder)
+    def _book_hop(self, comp, kind: int, cmd: Cmd, dc: DataClass, a: int, n: int, s, d, t: int, layer: int,
+                  hops: list) -> int:
+        """:meth:`Recorder.booked` of one hop on ``comp`` (``kind`` :data:`_BOOK_SRAM` or
+        :data:`_BOOK_NOC`: :func:`_book_kind`) when every sink needs only a hop's layer (``hops``:
+        :attr:`Recorder.layer_sinks`), without its lookups by name: the same id taken, booking,
+        counts, sink calls, completion and flow; returns when the hop ends."""
+        rec = self.recorder
+        rec.issued += 1
+        t = _book_end(comp, kind, cmd, a, n, s, d, t, layer)
+        cp = comp
+        cv = cp._cv
+        if cmd is _CMD_READ:
+            cv[READS] += 1
+            cv[READ_BYTES] += n
+        else:
+            cv[WRITES] += 1
+            cv[WRITE_BYTES] += n
+        if hops:
+            cp._busy_seen = cv[BUSY_PS]
+            name = cp.name
+            for hop in hops:
+                hop(name, layer)
+        rec.completed += 1
+        key = (s, d, int(dc), layer)
+        flows = rec._flows
+        flows[key] = flows.get(key, 0) + n
+        return t
+
     # @cython.locals(counts=cython.longlong[::1], tm=Timeout, kenv=Environment, move=Move)
     def _lane(self, src: int, dst: int, move: Move, blocks, l1_addr: int, layer: int, tile: int, on_block=None,
               core: int = 0, targets: tuple | None = None):
@@ -1740,6 +1769,9 @@ class Controller(Component):
         rec_new, rec_complete, booked = self.recorder.new_transaction, self.recorder.complete, self.recorder.booked
         start, finish, pe_stall = pe.start, pe.finish, pe.stall
         l1_name, pe_name = l1.name, pe.name
+        hops = self.recorder.layer_sinks
+        # the L1 hops booked by _book_hop when no sink reads transactions and the L1 books with its class's own book
+        fast = _book_kind(l1) if hops is not None else _BOOK_OTHER
         tiles = cycles = ncycles = dense = acc = updates = 0
         for _ in range(len(plan.tiles) if ntiles is None else ntiles):
             t0 = kenv._now if kenv is not None else env._now
@@ -1762,7 +1794,10 @@ class Controller(Component):
             operands_ps = now
             if nread:  # the array streams its operands out of L1 while it computes (_chain of one hop)
                 dc = tile.loads[0].data_class if len(tile.loads) == 1 else _DC_NONE
-                operands_ps = booked(l1, _CMD_READ, dc, h.base, nread, l1_name, pe_name, now, li, tile.index, -1)
+                if fast != _BOOK_OTHER:
+                    operands_ps = self._book_hop(l1, fast, _CMD_READ, dc, h.base, nread, l1_name, pe_name, now, li, hops)
+                else:
+                    operands_ps = booked(l1, _CMD_READ, dc, h.base, nread, l1_name, pe_name, now, li, tile.index, -1)
             txn = rec_new(_CMD_COMPUTE, _DC_NONE, 0, 0, self.name, pe_name,
                           now_ps=now, layer=li, tile=tile.index, cycles=tile.compute_cycles)
             yield start(txn, tile, operands_ps, plan)  # pe.compute(...), its one timeout here
@@ -1773,7 +1808,10 @@ class Controller(Component):
                 nstore = tile.store_bytes
                 lo = h.top - nstore
                 dc = stores[0].data_class if len(stores) == 1 else _DC_NONE
-                t = booked(l1, _CMD_WRITE, dc, lo, nstore, pe_name, l1_name, end, li, tile.index, -1)
+                if fast != _BOOK_OTHER:
+                    t = self._book_hop(l1, fast, _CMD_WRITE, dc, lo, nstore, pe_name, l1_name, end, li, hops)
+                else:
+                    t = booked(l1, _CMD_WRITE, dc, lo, nstore, pe_name, l1_name, end, li, tile.index, -1)
                 h.out_lo, h.drained = lo, env.event()
                 if t > end:
                     yield env.timeout(t - end)
