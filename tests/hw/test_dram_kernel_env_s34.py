@@ -11,16 +11,20 @@ import random
 
 import pytest
 import simpy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.hw.dram_spy import patch_dram
 from tests.hw.dram_stream import run_stream
 from tests.hw.test_dram import addr
+from tests.hw.test_dram import TIMING
 from tests.hw.test_dram_by_hand import NS, cfg
 from tests.hw.test_dram_wake import SHAPES, _config, _stream
 from tlmsim.engine.recorder import Recorder
 from tlmsim.engine.sim import Environment, Timeout
 from tlmsim.engine.transaction import Cmd, DataClass
 from tlmsim.hw.dram import Dram
+from tlmsim.platform.dram import DramConfig
 
 
 def _spy(monkeypatch) -> list[tuple[int, int, int]]:
@@ -86,3 +90,39 @@ def test_fwd_possible_tests_the_buffers_address_range_first_by_hand():
     c = _chan([9], [9, 5])
     c.offers.popleft()  # an offer taken already is not looked at
     assert fwd(c) is False
+
+
+# -- the busy banks: Dram._pick and Dram._run_ok scan the banks' command queues (session 34) -------
+# Their loops over a channel's busy banks read every bank's command queue in bank order instead of
+# the set ``_Chan.active``: the same banks (a bank is in the set exactly while its queue holds a
+# request, checked here at every decision on random traffic) and the same choice (the scheduler's
+# keys tell any two banks' candidates apart: the head's sequence number or the round-robin distance).
+
+_block = st.tuples(st.integers(0, 600), st.booleans(), st.integers(0, 7), st.integers(0, 7),
+                   st.sampled_from([64, 256, 512, 2048]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(items=st.lists(_block, min_size=1, max_size=30), policy=st.sampled_from(["open", "closed", "adaptive"]),
+       depth=st.sampled_from([(4, 2), (32, 8)]))
+def test_a_bank_is_busy_exactly_while_its_command_queue_holds_a_request(items, policy, depth):
+    rq, cq = depth
+    org = dict(channels=1, ranks=1, bankgroups=2, banks_per_group=4, rows=16, columns=256, bus_width_bits=64,
+               burst_length=8)
+    cfg = DramConfig.model_validate(dict(
+        preset="DDR4-3200", org=org, timing={**TIMING, "tREFI": 700}, page_policy=policy, read_queue_depth=rq,
+        write_queue_depth=8, command_queue_depth=cq, write_low_watermark=2, powerdown=True,
+        powerdown_timeout_cycles=30, self_refresh_timeout_cycles=500, page_timeout_cycles=15))
+    stream = [(at * NS, w and row % 3 == 0, (((row % 2) * 4 * 2 + (row // 2) % 2) * 32 + col * 4) * 64, n)
+              for at, w, row, col, n in items]
+    seen = [0]
+
+    class Checked(Dram):
+        def _pick(self, ch, t):
+            chan = self._ch[ch]
+            assert chan.active == {lb for lb, q in enumerate(chan.bq) if q}
+            seen[0] += 1
+            return Dram._pick(self, ch, t)
+
+    ends, _, _ = run_stream(cfg, stream, plain=False, dram_cls=Checked)
+    assert seen[0] and len(ends) == len(stream)

@@ -1694,12 +1694,14 @@ class Dram(Component):
         base = ch * self._bpc
         chan = self._ch[ch]
         bq = chan.bq
-        for lb in chan.active:
+        for lb in range(self._bpc):  # the busy banks (chan.active), read from their queues
+            q = bq[lb]
+            if not q:
+                continue
             gb = base + lb
             row = self._open[gb]
             if row < 0 or not self._hits[gb]:
                 return False
-            q = bq[lb]
             for x in q:
                 if x.row != row or x.write:
                     return False
@@ -1770,12 +1772,16 @@ class Dram(Component):
         n = self._bpc
         rr = chan.rr + 1
         hits = self._hits
-        for lb in chan.active:
+        # the busy banks (``chan.active``: those whose command queue holds a request), read from the queues
+        # in bank order: the keys tell any two banks' candidates apart, so the order picks nothing
+        for lb in range(n):
+            q = bq[lb]
+            if not q:
+                continue
             gb = base + lb
             r = rank_of[gb]
             if self._ref_pending[r]:
                 continue
-            q = bq[lb]
             head = q[0]
             orow = open_[gb]
             # aging is judged at the command's own cycle e (the head has waited e - queued cycles
