@@ -126,3 +126,21 @@ def test_a_bank_is_busy_exactly_while_its_command_queue_holds_a_request(items, p
 
     ends, _, _ = run_stream(cfg, stream, plain=False, dram_cls=Checked)
     assert seen[0] and len(ends) == len(stream)
+
+
+def test_a_wake_now_is_pushed_and_one_in_the_past_refused_by_hand():
+    # _schedule's push on the kernel's queue keeps env.timeout's check: a delay of 0 (the wake's picosecond now)
+    # is pushed, a negative one raises as env.timeout would (a wake is never in the past: _advance returns a
+    # cycle at or after the one asked). A write offered: the wake goes at the next decision itself.
+    env, rec = Environment(), Recorder()
+    dram = Dram(name="dram", env=env, recorder=rec, config=cfg(powerdown=False))
+    chan = dram._ch[0]
+    chan.nq, chan.offer_writes = 1, 1
+    env._now = 5 * NS + 1
+    dram._schedule(0, 5)
+    ((at, _prio, _eid, ev),) = env._queue
+    assert at == 5 * NS + 1 and ev._delay == 0 and ev._value == 5 and chan.wake_at == 5
+    chan.wake_at = 1 << 62
+    env._now = 5 * NS + 2
+    with pytest.raises(ValueError, match=r"^Negative delay -1$"):
+        dram._schedule(0, 5)
