@@ -6,7 +6,7 @@ the other, must end in the same state."""
 
 from __future__ import annotations
 
-from tests.hw.test_controller_block_booking_s17 import Handed, build
+from tests.hw.test_controller_block_booking_s17 import Full, Handed, build
 from tlmsim.engine.transaction import Cmd, DataClass
 from tlmsim.hw.controller import _BOOK_NOC, _BOOK_OTHER, _BOOK_SRAM, _book_kind
 
@@ -49,3 +49,35 @@ def test_book_hop_leaves_what_recorder_booked_leaves():
 def test_a_stand_in_level_is_not_booked_by_book_hop():
     env, rec, ctrl = build([Handed()], glb_stand_in=True)
     assert _book_kind(rec.components["glb"]) == _BOOK_OTHER  # the compute step then calls Recorder.booked
+
+
+def test_the_compute_steps_l1_hops_are_booked_counted_and_handed_on():
+    # one tile on real SRAMs with a layer-only sink (the compute step books its L1 read and write with
+    # _book_hop): it loads 64 spike bytes resident in the GLB, computes, stores 8 output bytes into the
+    # GLB. L1 is handed four hops of layer 0 (the load's write, the array's read, its write, the store's
+    # read); the flows name the PE array; the same state as with a sink that reads every transaction
+    from tests.hw.test_controller import LAYER
+    from tlmsim.engine.plan import LayerPlan, Move, Tile
+    from tlmsim.hw.controller import Controller
+
+    def run(sink):
+        env, rec, ctrl0 = build([sink])
+        tiles = [Tile(index=0, t_first=0, t_last=0, compute_cycles=10,
+                      loads=[Move(S, 64, False, 0, 8192, level=0)], stores=[Move(O, 8, False, 0, 16384, level=0)])]
+        ctrl = Controller(name="controller2", env=env, recorder=rec, dram=ctrl0.dram, noc=ctrl0.noc,
+                          levels=ctrl0.levels, l1=ctrl0.l1s, pe=ctrl0.pes, plans=[LayerPlan(layer=LAYER, tiles=tiles)],
+                          chunk_bytes=256, outstanding=2, double_buffered=True)
+        env.run(until=ctrl.done)
+        return env, rec
+
+    sink = Handed()
+    env, rec = run(sink)
+    assert rec.layer_sinks is not None and sink.log.count(("l1", 0)) == 4
+    assert rec.flows[("l1", "pe_array", int(S), 0)] == 64 and rec.flows[("pe_array", "l1", int(O), 0)] == 8
+    assert rec.stats["l1"].c["read_bytes"] == 64 + 8 and rec.stats["l1"].c["write_bytes"] == 64 + 8
+    full = Full()
+    env2, rec2 = run(full)
+    assert rec2.layer_sinks is None  # hop by hop through Recorder.booked
+    assert sorted(rec2.flows.items()) == sorted(rec.flows.items()) and rec2.issued == rec.issued
+    assert env2.now == env.now and {n: dict(s.c.items()) for n, s in rec2.stats.items()} == {
+        n: dict(s.c.items()) for n, s in rec.stats.items()}

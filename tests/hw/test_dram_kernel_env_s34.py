@@ -144,3 +144,15 @@ def test_a_wake_now_is_pushed_and_one_in_the_past_refused_by_hand():
     env._now = 5 * NS + 2
     with pytest.raises(ValueError, match=r"^Negative delay -1$"):
         dram._schedule(0, 5)
+
+
+def test_a_request_made_by_init_has_every_field_and_its_rows_key_by_hand():
+    from tlmsim.hw.dram import _Req, _Txn
+
+    tx = _Txn(None, None, 3, 0, 5)
+    r = _Req(7, 9, 1, 6, 12, True, tx, 400)
+    assert (r.seq, r.gb, r.lb, r.row, r.col, bool(r.write), r.txn is tx, r.q, r.queued, r.rd) == (
+        7, 9, 1, 6, 12, True, True, 400, 0, -1)
+    assert r.key == (9 << 32) | 6  # _row_key(gb, row): the bank above the row's 32 bits
+    run = _Req.run(20, 9, 1, 6, 12, False, tx, 400, 2)
+    assert [x.key for x in run] == [r.key, r.key] and run[0].key is run[1].key  # one key object for the run

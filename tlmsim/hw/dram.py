@@ -195,7 +195,7 @@ class _Req:
         self.rd = -1  # the cycle of its RD, set when a batch of two banks serves it (Dram._pair_batch)
 
     @staticmethod
-    # @cython.locals(seq=cython.longlong, gb=cython.longlong, lb=cython.longlong, row=cython.longlong, col=cython.longlong, q=cython.longlong, k=cython.longlong, i=cython.longlong, write=cython.bint, r="_Req", pool=list)
+    # @cython.locals(seq=cython.longlong, gb=cython.longlong, lb=cython.longlong, row=cython.longlong, col=cython.longlong, q=cython.longlong, k=cython.longlong, i=cython.longlong, write=cython.bint, r="_Req", pool=list, key=object)
     def run(seq, gb, lb, row, col, write, txn, q, k, pool=None):
         """The ``k`` bursts seq, seq + 1, ... at columns col, col + 1, ... and burst addresses
         q, q + 1, ... (a transaction's bursts in one row): built without a call of
