@@ -47,7 +47,7 @@ def test_book_hop_leaves_what_recorder_booked_leaves():
 
 
 def test_a_stand_in_level_is_not_booked_by_book_hop():
-    env, rec, ctrl = build([Handed()], glb_stand_in=True)
+    _env, rec, _ctrl = build([Handed()], glb_stand_in=True)
     assert _book_kind(rec.components["glb"]) == _BOOK_OTHER  # the compute step then calls Recorder.booked
 
 

@@ -16,8 +16,7 @@ from hypothesis import strategies as st
 
 from tests.hw.dram_spy import patch_dram
 from tests.hw.dram_stream import run_stream
-from tests.hw.test_dram import addr
-from tests.hw.test_dram import TIMING
+from tests.hw.test_dram import TIMING, addr
 from tests.hw.test_dram_by_hand import NS, cfg
 from tests.hw.test_dram_wake import SHAPES, _config, _stream
 from tlmsim.engine.recorder import Recorder
@@ -107,12 +106,13 @@ _block = st.tuples(st.integers(0, 600), st.booleans(), st.integers(0, 7), st.int
        depth=st.sampled_from([(4, 2), (32, 8)]))
 def test_a_bank_is_busy_exactly_while_its_command_queue_holds_a_request(items, policy, depth):
     rq, cq = depth
-    org = dict(channels=1, ranks=1, bankgroups=2, banks_per_group=4, rows=16, columns=256, bus_width_bits=64,
-               burst_length=8)
-    cfg = DramConfig.model_validate(dict(
-        preset="DDR4-3200", org=org, timing={**TIMING, "tREFI": 700}, page_policy=policy, read_queue_depth=rq,
-        write_queue_depth=8, command_queue_depth=cq, write_low_watermark=2, powerdown=True,
-        powerdown_timeout_cycles=30, self_refresh_timeout_cycles=500, page_timeout_cycles=15))
+    org = {"channels": 1, "ranks": 1, "bankgroups": 2, "banks_per_group": 4, "rows": 16, "columns": 256,
+           "bus_width_bits": 64, "burst_length": 8}
+    cfg = DramConfig.model_validate({
+        "preset": "DDR4-3200", "org": org, "timing": {**TIMING, "tREFI": 700}, "page_policy": policy,
+        "read_queue_depth": rq, "write_queue_depth": 8, "command_queue_depth": cq, "write_low_watermark": 2,
+        "powerdown": True, "powerdown_timeout_cycles": 30, "self_refresh_timeout_cycles": 500,
+        "page_timeout_cycles": 15})
     stream = [(at * NS, w and row % 3 == 0, (((row % 2) * 4 * 2 + (row // 2) % 2) * 32 + col * 4) * 64, n)
               for at, w, row, col, n in items]
     seen = [0]

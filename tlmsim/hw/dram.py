@@ -97,9 +97,9 @@ import simpy
 
 from tlmsim.engine.component import Component  # cimported by the .pxd
 from tlmsim.engine.recorder import Recorder
+from tlmsim.engine.sim import new_event
 from tlmsim.engine.sim import Environment  # cimported by the .pxd
 from tlmsim.engine.sim import Timeout  # cimported by the .pxd
-from tlmsim.engine.sim import new_event
 from tlmsim.engine.stats import BUSY_PS, StatDecl, stat_positions
 from tlmsim.engine.transaction import Cmd, Transaction
 from tlmsim.errors import ConfigError, SimulationError
