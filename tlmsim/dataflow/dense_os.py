@@ -10,12 +10,16 @@ pipeline once (with its last chunk) and the chunks sum to SCALE-Sim's fold. No
 zero skipping; spikes move as bitmaps; ``time_window`` does not apply (each
 timestep's outputs are different partial sums).
 
-Candidates for the tiler: output channels outer or output pixels outer.
+Candidates for the tiler: output channels outer or output pixels outer. The tiler ranks
+them by their totals, worked out per output block (:meth:`DenseOS._steps`); only the
+chosen order's tiles are made.
 """
 
 from __future__ import annotations
 
-from tlmsim.dataflow.systolic import GemmCandidate, Step, SystolicDataflow
+from functools import partial
+
+from tlmsim.dataflow.systolic import GemmCandidate, Step, StepTotals, SystolicDataflow
 from tlmsim.dataflow.tiling import bits_to_bytes, ceil_div
 from tlmsim.workload import Layer
 
@@ -24,36 +28,80 @@ class DenseOS(SystolicDataflow):
     NAME = "dense-os"
 
     def gemm_candidates(self, layer: Layer) -> list[GemmCandidate]:
-        R, C, T = self.R, self.C, self.workload.timesteps
+        R, C = self.R, self.C
         M, K, N = layer.gemm
 
         def footprint(kk: int) -> int:
             return bits_to_bytes(R * kk) + self.weight_bytes(layer, kk, C) + self.out_footprint(layer, R * C, 1)
 
         kk = self.chunk("reduction element", layer, K, footprint)
+        return [GemmCandidate(f"{order}, k chunk={kk}", make=partial(self._steps, layer, kk, order),
+                              totals=self._steps(layer, kk, order, totals=True))
+                for order in ("m>n>k", "n>m>k")]
+
+    def _steps(self, layer: Layer, kk: int, order: str, totals: bool = False) -> list[Step] | StepTotals:
+        """The tiles of ``kk``-element reduction chunks, every timestep's R x C output blocks in
+        ``order`` (``m>n>k``: output pixels outer). ``totals``: their :class:`StepTotals`
+        instead, without making them (every timestep's tiles are the first one's; a block's
+        chunks follow from its pixels and channels; the first tile is the same in both orders)."""
+        R, C, T = self.R, self.C, self.workload.timesteps
+        M, K, N = layer.gemm
         fm, fn, kch = ceil_div(M, R), ceil_div(N, C), ceil_div(K, kk)
         pipe = R + C - 2
-        cands = []
-        for order in ("m>n>k", "n>m>k"):
-            outer = [(mi, n) for mi in range(fm) for n in range(fn)] if order == "m>n>k" else \
-                    [(mi, n) for n in range(fn) for mi in range(fm)]
-            steps = []
-            for t in range(T):
-                for mi, n in outer:
-                    mr, nc = min(R, M - mi * R), min(C, N - n * C)
+        outer = [(mi, n) for mi in range(fm) for n in range(fn)] if order == "m>n>k" else \
+                [(mi, n) for n in range(fn) for mi in range(fm)]
+        wsize: dict[tuple[int, int], int] = {}  # weight_bytes memoised (the same values)
+
+        def weights(rows: int, nc: int) -> int:
+            wb = wsize.get((rows, nc))
+            if wb is None:
+                wb = wsize[rows, nc] = self.weight_bytes(layer, rows, nc)
+            return wb
+
+        if totals:
+            tot = StepTotals(0, {"weights": 0, "inputs": 0, "membrane": 0, "outputs": 0}, None, len(outer) * kch * T)
+            blocks: dict[tuple[int, int], tuple[int, int, int]] = {}  # a block's cycles, weight and spike bytes
+            out = mem = 0
+            for mi, n in outer:
+                mr, nc = min(R, M - mi * R), min(C, N - n * C)
+                bt = blocks.get((mr, nc))
+                if bt is None:
+                    cyc = wb = sb = 0
                     for kc in range(kch):
                         k0, k1 = kc * kk, min(K, (kc + 1) * kk)
-                        last = kc == kch - 1
-                        dense = mr * (k1 - k0) * nc
-                        steps.append(Step(
-                            t0=t, t1=t + 1, n0=n * C, nc=nc, m0=mi * R, mm=mr, k0=k0, k1=k1,
-                            cycles=(k1 - k0) + (pipe if last else 0),
-                            w_bytes=self.weight_bytes(layer, k1 - k0, nc), s_bytes=bits_to_bytes(mr * (k1 - k0)),
-                            dense_ops=dense, acc_ops=dense, last_k=last,
-                        ))
-            cands.append(GemmCandidate(f"{order}, k chunk={kk}", steps))
-        return cands
-
+                        cyc += (k1 - k0) + (pipe if kc == kch - 1 else 0)
+                        wb += weights(k1 - k0, nc)
+                        sb += bits_to_bytes(mr * (k1 - k0))
+                    bt = blocks[mr, nc] = (cyc, wb, sb)
+                tot.cycles += bt[0]
+                tot.moved["weights"] += bt[1]
+                tot.moved["inputs"] += bt[2]
+                out += bits_to_bytes(mr * nc)  # the block's last chunk stores its outputs
+                mem += bits_to_bytes(mr * nc * self.mb)
+            # every timestep repeats the first one's tiles; the membrane moves in before t > 0 and out after t < T - 1
+            tot.cycles *= T
+            tot.moved["weights"] *= T
+            tot.moved["inputs"] *= T
+            tot.moved["outputs"] = out * T
+            tot.moved["membrane"] = mem * 2 * (T - 1)
+            if tot.count:
+                k1 = min(K, kk)
+                mr, nc = min(R, M), min(C, N)
+                dense = mr * k1 * nc
+                tot.first = Step(0, 1, 0, nc, 0, mr, 0, k1, k1 + (pipe if kch == 1 else 0), weights(k1, nc),
+                                 bits_to_bytes(mr * k1), dense, dense, 0, 0, kch == 1)
+            return tot
+        steps: list[Step] = []
+        for t in range(T):
+            for mi, n in outer:
+                mr, nc = min(R, M - mi * R), min(C, N - n * C)
+                for kc in range(kch):
+                    k0, k1 = kc * kk, min(K, (kc + 1) * kk)
+                    last = kc == kch - 1
+                    dense = mr * (k1 - k0) * nc
+                    steps.append(Step(t, t + 1, n * C, nc, mi * R, mr, k0, k1, (k1 - k0) + (pipe if last else 0),
+                                      weights(k1 - k0, nc), bits_to_bytes(mr * (k1 - k0)), dense, dense, 0, 0, last))
+        return steps
 
 # The compiled build of this file (setup.py, tlmsim/kernels.py) takes this module's place when it is
 # installed, was built from this very source and TLMSIM_PURE is unset; the build is a copy under
