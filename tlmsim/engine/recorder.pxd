@@ -20,3 +20,6 @@ cdef class Recorder:
     cdef public dict _flows, _flow_slot
     cdef public long long[::1] _flow_v
     cdef public StallLedger stalls
+    # a transaction's completion (every DRAM, multicast and compute hop): a C call for the controller
+    # (session 35)
+    cpdef complete(self, Transaction txn, now_ps)

@@ -191,7 +191,7 @@ class Recorder:
         (e.g. DRAM -> NoC -> GLB -> NoC -> L1) share it; the timeline joins them by a flow."""
         return next(self._chains)
 
-    # @cython.locals(flows=dict, txn=Transaction)
+    # @cython.locals(flows=dict)
     def complete(self, txn: Transaction, now_ps: int) -> None:
         """Mark ``txn`` finished at ``now_ps`` and account the bytes it moved."""
         txn.done_ps = now_ps

@@ -1766,7 +1766,9 @@ class Controller(Component):
         kenv = env if isinstance(env, Environment) else None  # the kernel's: its clock a C field
         waiting = self.waiting
         me = "compute" if self.ncores == 1 else f"compute {core}"
-        rec_new, rec_complete, booked = self.recorder.new_transaction, self.recorder.complete, self.recorder.booked
+        recorder = self.recorder
+        booked = recorder.booked
+        me_name = self.name
         start, finish, pe_stall = pe.start, pe.finish, pe.stall
         l1_name, pe_name = l1.name, pe.name
         hops = self.recorder.layer_sinks
@@ -1798,12 +1800,16 @@ class Controller(Component):
                     operands_ps = self._book_hop(l1, fast, _CMD_READ, dc, h.base, nread, l1_name, pe_name, now, li, hops)
                 else:
                     operands_ps = booked(l1, _CMD_READ, dc, h.base, nread, l1_name, pe_name, now, li, tile.index, -1)
-            txn = rec_new(_CMD_COMPUTE, _DC_NONE, 0, 0, self.name, pe_name,
-                          now_ps=now, layer=li, tile=tile.index, cycles=tile.compute_cycles)
+            # recorder.new_transaction(_CMD_COMPUTE, ..., now_ps=now, layer=li, tile=tile.index,
+            # cycles=tile.compute_cycles), positional: the same id and fields
+            i = recorder.issued
+            recorder.issued = i + 1
+            txn = Transaction(i, _CMD_COMPUTE, _DC_NONE, 0, 0, me_name, pe_name, li, tile.index, 0, 0,
+                              tile.compute_cycles, now, -1, None, -1)
             yield start(txn, tile, operands_ps, plan)  # pe.compute(...), its one timeout here
             finish(txn, tile, now)
             end = kenv._now if kenv is not None else env._now
-            rec_complete(txn, end)
+            recorder.complete(txn, end)
             if stores:
                 nstore = tile.store_bytes
                 lo = h.top - nstore
