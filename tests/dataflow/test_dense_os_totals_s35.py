@@ -56,8 +56,8 @@ def test_totals_by_hand(tmp_path):
     # 3 kk weight bytes and 37 of outputs for kk = 4), partial pixel and channel blocks
     ("ddr4-baseline", ("pe_array.rows=2", "pe_array.cols=3", "buffers.l1.capacity_bytes=100"), CONV, 2),
     ("ddr4-baseline", ("pe_array.rows=4", "pe_array.cols=4", "dataflow.weight_compression=true"),
-     "  - {name: c, op: conv2d, in_shape: [3, 5, 5], out_channels: 6, kernel: 3, padding: 1, neuron: lif,"
-     " weight_sparsity: 0.6}\n", 4),
+     ("  - {name: c, op: conv2d, in_shape: [3, 5, 5], out_channels: 6, kernel: 3, padding: 1, neuron: lif,"
+      " weight_sparsity: 0.6}\n"), 4),
     ("mesh-4core", ("pe_array.rows=4", "pe_array.cols=4"),
      "  - {name: c, op: conv2d, in_shape: [3, 5, 5], out_channels: 6, kernel: 3, padding: 1, neuron: lif}\n", 1),
     ("edge-lpddr4", ("pe_array.rows=4", "pe_array.cols=4", "buffers.l1.capacity_bytes=256"),
@@ -73,5 +73,5 @@ def test_totals_are_the_sums_of_the_steps(tmp_path, platform, sets, layers, T):
         ref = StepTotals(sum(s.cycles for s in steps), df._traffic(layer, steps, {}), steps[0], len(steps))
         assert (tot.cycles, tot.moved, tot.first, tot.count) == (ref.cycles, ref.moved, ref.first, ref.count)
     # the two orders hold the same tiles
-    key = lambda s: (s.t0, s.n0, s.m0, s.k0)  # noqa: E731
+    key = lambda s: (s.t0, s.n0, s.m0, s.k0)
     assert sorted(cands[0].steps, key=key) == sorted(cands[1].steps, key=key)

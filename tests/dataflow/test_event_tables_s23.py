@@ -1,10 +1,11 @@
 """event's block tables against the straightforward formulas they replaced (session 23): the
-busiest bank of a block whose channels are not all weighted is now the per-group demand of
-every channel less the weightless channels' (when they are at most half), or the weighted
-channels' own sum (when they are fewer), and the weight bytes are computed once per distinct
-(live channels, nonzeros). Checked on a hand-made mask with blocks of no, one, half, most and
-all channels weightless, against the per-block masked sums and the per-entry loop of session 22,
-with the busiest bank deciding most tiles."""
+busiest bank of a block whose channels are not all weighted is, per group of input channels,
+the cached demand of every channel when all of the group's are weighted, 0 when none is, else
+the weighted channels' own sum (session 35: every block of one width at once, the mixed groups
+as one product of the 0/1 weights and the demand), and the weight bytes are computed once per
+distinct (live channels, nonzeros). Checked on a hand-made mask with blocks of no, one, half,
+most and all channels weightless, against the per-block masked sums and the per-entry loop of
+session 22, with the busiest bank deciding most tiles."""
 
 from dataclasses import replace
 
@@ -12,24 +13,26 @@ import numpy as np
 import pytest
 
 from tlmsim.dataflow import make_dataflow
-from tlmsim.dataflow.event import _group_sums, bank_fanout
+from tlmsim.dataflow.event import Event, bank_fanout
 from tlmsim.dataflow.tiling import bits_to_bytes
 from tlmsim.platform import load_platform
 from tlmsim.workload import load_workload
 
 
-def test_group_sums_by_hand():
-    a = np.arange(2 * 5 * 3).reshape(2, 5, 3)
-    starts = np.array([0, 2, 3])  # groups {0, 1}, {2}, {3, 4}
-    g, s = _group_sums(a, np.array([1, 3, 4]), starts)
-    assert g.tolist() == [0, 2]
-    assert s.tolist() == [[[3, 4, 5], [9 + 12, 10 + 13, 11 + 14]],
-                          [[18, 19, 20], [24 + 27, 25 + 28, 26 + 29]]]
-    g, s = _group_sums(a, np.array([0, 1, 2]), starts)
-    assert g.tolist() == [0, 1] and s[:, 0].tolist() == [[3, 5, 7], [33, 35, 37]] and s[:, 1].tolist() == [[6, 7, 8],
-                                                                                                           [21, 22, 23]]
-    g, s = _group_sums(a, np.array([4]), starts)
-    assert g.tolist() == [2] and s.tolist() == [[[12, 13, 14]], [[27, 28, 29]]]
+def test_live_peak_by_hand():
+    # demand (T = 2, cin = 5, banks = 3); groups {0, 1}, {2}, {3, 4}
+    d = np.arange(2 * 5 * 3).reshape(2, 5, 3)
+    starts, sizes = np.array([0, 2, 3]), np.array([2, 1, 2])
+    full = np.add.reduceat(d, starts, axis=1).max(axis=2)  # every channel's (d[t, c, b] = 15 t + 3 c + b): bank 2
+    assert full.tolist() == [[2 + 5, 8, 11 + 14], [17 + 20, 23, 26 + 29]]
+    wl = np.array([[True, True, True, True, True],  # every channel weighted: the cache
+                   [False, True, False, True, False],  # channel 1 of {0, 1}, none of {2}, channel 3 of {3, 4}
+                   [False, False, True, False, True]])  # none of {0, 1}, {2}, channel 4 of {3, 4}
+    peak = Event._live_peak(d, full + 1000, wl, starts, sizes)  # (the cache raised: read only when all weighted)
+    assert peak.dtype == np.int64
+    assert peak[0].tolist() == (full + 1000).tolist()
+    assert peak[1].tolist() == [[5, 0, 11], [20, 0, 26]]  # channel 1's and channel 3's busiest banks
+    assert peak[2].tolist() == [[0, 1008, 14], [0, 1023, 29]]  # group {2} all weighted: the cache; channel 4
 
 
 CIN, H, NOUT = 6, 4, 10
@@ -134,7 +137,8 @@ def test_the_cached_demand_is_shared_by_the_blocks(event):
 
 def test_the_blocks_read_the_cached_group_demand(event):
     """The per-group demand is summed once per (block width, group size) and read by every block
-    after: a cached entry (here one with every bank's demand raised by 100) decides the busiest bank."""
+    after, for the groups whose channels are all weighted in the block: a cached entry (here one
+    with every bank's demand raised by 100) decides the busiest bank of those groups only."""
     df, layer = event
     ctx = df._block_context(layer)
     first = df._block_tables(layer, ctx, 2, 2)
@@ -143,11 +147,53 @@ def test_the_blocks_read_the_cached_group_demand(event):
     ctx2["demand"] = ctx["demand"]
     ctx2["peak"][2, 2] = (grouped + 100, peak + 100)
     raised = df._block_tables(layer, ctx2, 2, 2)
-    for a, b, dead in zip(first, raised, [0, 1, 5, 6, 3]):
+    blocks = df.weight_blocks(layer)
+    cin, kpc = CIN, 9
+    read = 0
+    for b, (a, r) in enumerate(zip(first, raised)):
+        wl = blocks.row_counts(2 * b, 2).reshape(cin, kpc).sum(axis=1) > 0
+        whole = wl[0::2] & wl[1::2]  # groups {0, 1}, {2, 3}, {4, 5} all weighted
         live = a["cycles"] > 0
-        if dead == 6:
-            assert not live.any() and not (b["cycles"] > 0).any()
-        elif 2 * dead <= CIN:  # the cached sums less the weightless channels' (at most half): 100 more
-            assert np.array_equal(b["cycles"][live], a["cycles"][live] + 100)
-        else:  # the weighted channels' own sums (fewer): the cache is not read
-            assert np.array_equal(b["cycles"], a["cycles"])
+        assert np.array_equal(r["cycles"][:, whole & live.any(axis=0)] - a["cycles"][:, whole & live.any(axis=0)],
+                              100 * live[:, whole & live.any(axis=0)])
+        assert np.array_equal(r["cycles"][:, ~whole], a["cycles"][:, ~whole])  # the others do not read it
+        read += int(live[:, whole].sum())
+    assert read >= 6
+
+
+@pytest.mark.parametrize("ob, cg", [(3, 2), (4, 4), (7, 3), (10, 6)])
+def test_block_tables_of_a_partial_last_block(event, ob, cg):
+    """Blocks of one width are worked out together (session 35): the full blocks, then the
+    partial last one (10 channels in blocks of 3: 3, 3, 3, 1), each as the masked sums."""
+    df, layer = event
+    ctx = df._block_context(layer)
+    tables = df._block_tables(layer, ctx, ob, cg)
+    ref = _reference(df, layer, ctx, ob, cg)
+    assert [t["nc"] for t in tables] == [nc for _, nc, *_ in ref] == [min(ob, NOUT - n0) for n0 in range(0, NOUT, ob)]
+    l1_bw = df.platform.buffers.l1.banks * df.platform.buffers.l1.port_width_bytes
+    for tab, (n0, nc, w_nnz, peak, n_ev, targets, w_bytes) in zip(tables, ref):
+        busy = np.maximum(np.maximum(-(-n_ev // df.pe.event_dispatch_per_cycle), peak),
+                          -(-(targets * bits_to_bytes(nc * df.wb)) // l1_bw))
+        assert np.array_equal(tab["cycles"], np.where(n_ev > 0, df.fill_cycles(nc) + busy, 0)), n0
+        assert np.array_equal(tab["w_bytes"], w_bytes), n0
+        assert np.array_equal(tab["updates"], targets * nc), n0
+
+
+def test_blocks_with_the_same_weights_share_a_table(tmp_path):
+    """Dense weights (no mask): every full block has the same nonzeros per channel and shares one
+    table; the partial last block has its own."""
+    f = tmp_path / "w.yaml"
+    f.write_text(f"name: e\ntimesteps: 2\nweight_bits: 8\nfiring_rate: 0.5\nlayers:\n{LAYER}")
+    wl = load_workload(f, seed=0)
+    df = make_dataflow(load_platform("ddr4-baseline", ["dataflow.name=event", "pe_array.rows=2", "pe_array.cols=4"]),
+                       wl)
+    layer = wl.layers[0]
+    assert df.weight_blocks(layer).dense
+    ctx = df._block_context(layer)
+    tables = df._block_tables(layer, ctx, 3, 2)  # blocks of 3, 3, 3, 1
+    assert tables[0] is tables[1] is tables[2] and tables[3] is not tables[0]
+    assert [t["nc"] for t in tables] == [3, 3, 3, 1]
+    ref = _reference(df, layer, ctx, 3, 2)
+    for tab, (_, nc, w_nnz, peak, n_ev, targets, w_bytes) in zip(tables, ref):
+        assert (w_nnz == 9 * nc).all()
+        assert np.array_equal(tab["w_bytes"], w_bytes) and np.array_equal(tab["updates"], targets * nc)

@@ -29,7 +29,7 @@ class DenseOS(SystolicDataflow):
 
     def gemm_candidates(self, layer: Layer) -> list[GemmCandidate]:
         R, C = self.R, self.C
-        M, K, N = layer.gemm
+        K = layer.gemm[1]
 
         def footprint(kk: int) -> int:
             return bits_to_bytes(R * kk) + self.weight_bytes(layer, kk, C) + self.out_footprint(layer, R * C, 1)

@@ -86,15 +86,6 @@ def bank_fanout(layer: Layer, groups: int, rows: int) -> np.ndarray:
     return d
 
 
-def _group_sums(a: np.ndarray, channels: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``a[:, channels, :]`` summed over the channels of each group (group g: the channels from
-    ``starts[g]`` up to the next start), for the groups holding some of ``channels`` (ascending,
-    at least one): (those groups, ascending; their sums, shape ``(a.shape[0], groups, a.shape[2])``)."""
-    g_of = np.searchsorted(starts, channels, side="right") - 1
-    first = np.flatnonzero(np.concatenate(([True], g_of[1:] != g_of[:-1])))
-    return g_of[first], np.add.reduceat(a[:, channels, :], first, axis=1)
-
-
 class Event(SystolicDataflow):
     NAME = "event"
     SPIKE_FORMATS = ("aer",)
@@ -160,7 +151,8 @@ class Event(SystolicDataflow):
     def _block_tables(self, layer: Layer, ctx: dict, ob: int, cg: int) -> list[dict]:
         """Per output block of ``ob`` channels (the last one partial), the fields of its
         tiles as ``(T, groups)`` arrays over timesteps and groups of ``cg`` input
-        channels; blocks of the same width and nonzero weights per channel share one."""
+        channels; blocks of the same width and nonzero weights per channel share one.
+        The blocks of one width are worked out together, as ``(blocks, T, groups)`` arrays."""
         R, C, T = self.R, self.C, self.workload.timesteps
         M, K, N = layer.gemm
         cin, pos, _ = self._channels(layer)
@@ -173,21 +165,35 @@ class Event(SystolicDataflow):
         blocks = self.weight_blocks(layer)
         E, acc = ctx["per_channel"], ctx["targets"]
         starts = np.arange(0, cin, cg)
+        G = len(starts)
         sizes = np.minimum(starts + cg, cin) - starts  # input channels per group
         bf = np.array([bits_for(int(n) * pos) for n in sizes], dtype=np.int64)
         bf1 = np.array([bits_for(int(n) * pos + 1) for n in sizes], dtype=np.int64)
         ev_all = np.add.reduceat(E, starts, axis=1)  # every event of the group (the AER stream)
-        s_bits = bf1 + ev_all * (1 + bf) if skip else np.broadcast_to(sizes * pos, (T, len(starts)))
+        s_bits = bf1 + ev_all * (1 + bf) if skip else np.broadcast_to(sizes * pos, (T, G))
         s_bytes = -(-s_bits // 8)
-        memo: dict[tuple, dict] = {}
-        out = []
-        for n0 in range(0, N, ob):
-            nc = min(ob, N - n0)
-            w_nnz = blocks.row_counts(n0, nc).reshape(cin, kpc).sum(axis=1)  # per input channel
-            key = (nc, w_nnz.tobytes())
-            if key in memo:
-                out.append(memo[key])
+        n0s = np.arange(0, N, ob)
+        # nonzero weights per (block, input channel): the mask's nonzeros per (input channel, output
+        # channel), summed once per layer (the candidates share it), then over each block's columns
+        if blocks.dense:
+            w_all = np.full((len(n0s), cin), kpc * ob, dtype=np.int64)
+            w_all[-1] = kpc * (N - n0s[-1])
+        else:
+            per = ctx.get("weights")
+            if per is None:
+                per = ctx["weights"] = blocks.mask.reshape(cin, kpc, N).sum(axis=1, dtype=np.int64)
+            w_all = np.ascontiguousarray(np.add.reduceat(per, n0s, axis=1).T)
+        out: list[dict | None] = [None] * len(n0s)
+        widths = [(ob, np.flatnonzero(N - n0s >= ob))]  # the full blocks, then the partial last one
+        if N % ob:
+            widths.append((N % ob, np.array([len(n0s) - 1])))
+        for nc, idx in widths:
+            if not len(idx):
                 continue
+            # blocks with the same nonzeros per input channel share a table (the first one's row)
+            first: dict[bytes, int] = {}
+            inv = [first.setdefault(w_all[b].tobytes(), len(first)) for b in idx.tolist()]
+            W = w_all[idx[[inv.index(u) for u in range(len(first))]]]
             demand = ctx["demand"].get(nc)
             if demand is None:  # target pixels per (timestep, channel, bank), exact in float64
                 fo = bank_fanout(layer, max(1, C // nc), R).astype(np.float64)
@@ -200,52 +206,65 @@ class Event(SystolicDataflow):
                 peak_all = ctx["peak"][nc, cg] = (grouped, grouped.max(axis=2))
             # a channel is live at a timestep when it has events and (zero skip) a nonzero weight in
             # the block; a channel without events has no targets and no bank demand, so the events,
-            # targets and demand of the live channels are those of the channels with a nonzero
-            # weight: the others' are taken off only when some channel has none
-            wl = w_nnz > 0
-            live = (E > 0) & wl if skip else np.ones((T, cin), dtype=bool)
-            if skip and not wl.all():
-                keep = wl.astype(np.int64)
-                E_l, acc_l = E * keep, acc * keep
-                # the demand of the channels with a nonzero weight per (timestep, group, bank), exact in
-                # int64: the others' taken off every channel's when they are at most half, else their own sum
-                dead = np.flatnonzero(~wl)
-                if 2 * len(dead) <= cin:
-                    g, part = _group_sums(demand, dead, starts)
-                    grouped = peak_all[0].copy()
-                    grouped[:, g, :] -= part
-                    peak = grouped.max(axis=2)  # the busiest bank
-                else:
-                    peak = np.zeros((T, len(starts)), dtype=np.int64)  # a group without such a channel: 0
-                    if len(dead) < cin:
-                        g, part = _group_sums(demand, np.flatnonzero(wl), starts)
-                        peak[:, g] = part.max(axis=2)
+            # targets and demand of the live channels are those of the channels with a nonzero weight
+            wl = W > 0  # (blocks, cin)
+            if skip:
+                live = (E > 0)[None] & wl[:, None, :]
+                keep = wl[:, None, :].astype(np.int64)
+                n_ev = np.add.reduceat(E[None] * keep, starts, axis=2)
+                targets = np.add.reduceat(acc[None] * keep, starts, axis=2)
+                peak = self._live_peak(demand, peak_all[1], wl, starts, sizes)
             else:
-                E_l, acc_l, peak = E, acc, peak_all[1]
-            n_ev = np.add.reduceat(E_l, starts, axis=1)
-            targets = np.add.reduceat(acc_l, starts, axis=1)
+                live = np.ones((len(W), T, cin), dtype=bool)
+                n_ev = np.broadcast_to(np.add.reduceat(E, starts, axis=1), (len(W), T, G))
+                targets = np.broadcast_to(np.add.reduceat(acc, starts, axis=1), (len(W), T, G))
+                peak = np.broadcast_to(peak_all[1], (len(W), T, G))
             updates = targets * nc
             vec_bytes = bits_to_bytes(nc * self.wb)  # one target pixel's weight vector
             busy = np.maximum(np.maximum(-(-n_ev // dispatch), peak), -(-(targets * vec_bytes) // l1_bw))
             if not self.psums_in_pes(M, nc):
                 busy = np.maximum(busy, -(-updates // rmw))
             cycles = np.where(n_ev > 0, self.fill_cycles(nc) + busy, 0)
-            nlive = np.add.reduceat(live, starts, axis=1, dtype=np.int64)
-            nnz = np.add.reduceat(w_nnz * live, starts, axis=1)
-            # the weights' bytes of every (timestep, group) with a live channel, one weight_bytes
-            # per distinct (live channels, nonzeros)
-            w_bytes = np.zeros((T, len(starts)), dtype=np.int64)
+            nlive = np.add.reduceat(live, starts, axis=2, dtype=np.int64)
+            nnz = np.add.reduceat(W[:, None, :] * live, starts, axis=2)
+            # the weights' bytes of every (block, timestep, group) with a live channel, one
+            # weight_bytes per distinct (live channels, nonzeros)
+            w_bytes = np.zeros(nlive.shape, dtype=np.int64)
             on = nlive > 0
             if on.any():
                 span = int(nnz.max()) + 1
-                pairs, inv = np.unique(nlive[on] * span + nnz[on], return_inverse=True)
+                pairs, pinv = np.unique(nlive[on] * span + nnz[on], return_inverse=True)
                 w_bytes[on] = np.array([self.weight_bytes(layer, (p // span) * kpc, nc, None if blocks.dense else p % span)
-                                        for p in pairs.tolist()], dtype=np.int64)[inv]
-            memo[key] = tab = {"nc": nc, "cycles": cycles, "w_bytes": w_bytes, "s_bytes": s_bytes,
-                               "updates": updates, "dense": M * sizes * kpc * nc, "k0": starts * kpc,
-                               "k1": (starts + sizes) * kpc}
-            out.append(tab)
+                                        for p in pairs.tolist()], dtype=np.int64)[pinv.reshape(-1)]
+            dense, k0, k1 = M * sizes * kpc * nc, starts * kpc, (starts + sizes) * kpc
+            tabs = [{"nc": nc, "cycles": cycles[u], "w_bytes": w_bytes[u], "s_bytes": s_bytes, "updates": updates[u],
+                     "dense": dense, "k0": k0, "k1": k1} for u in range(len(W))]
+            for j, b in enumerate(idx.tolist()):
+                out[b] = tabs[inv[j]]
         return out
+
+    @staticmethod
+    def _live_peak(demand: np.ndarray, full: np.ndarray, wl: np.ndarray, starts: np.ndarray,
+                   sizes: np.ndarray) -> np.ndarray:
+        """int64 ``(blocks, T, groups)``: the busiest bank's target pixels of each group's
+        channels with a nonzero weight in each block (``wl``, ``(blocks, cin)``), from
+        ``demand`` ``(T, cin, banks)``; ``full`` is every channel's (``(T, groups)``). A group
+        with every channel weighted takes ``full``, one with none 0; the others are summed
+        group by group for the blocks that need it, as one product of the 0/1 weights and
+        the demand (exact in float64: integers far below 2**53)."""
+        T, cin, banks = demand.shape
+        cnt = np.add.reduceat(wl, starts, axis=1, dtype=np.int64)  # weighted channels per (block, group)
+        peak = np.where((cnt == sizes)[:, None, :], full[None], 0)
+        mixed = (cnt > 0) & (cnt < sizes)  # the groups with some channels weighted
+        if mixed.any():
+            d = demand.transpose(1, 0, 2).reshape(cin, T * banks).astype(np.float64)
+            w = wl.astype(np.float64)
+            for g in np.flatnonzero(mixed.any(axis=0)).tolist():
+                rows = np.flatnonzero(mixed[:, g])
+                c0, c1 = int(starts[g]), int(starts[g] + sizes[g])
+                part = np.rint(w[rows, c0:c1] @ d[c0:c1]).astype(np.int64).reshape(len(rows), T, banks)
+                peak[rows, :, g] = part.max(axis=2)
+        return peak
 
     def _steps(self, layer: Layer, ob: int, tables: list[dict]) -> list[Step]:
         """The tiles: per output block of ``ob`` channels, per timestep, per group of input
