@@ -1,4 +1,4 @@
-"""dense-os candidates ranked by totals worked out per output block (tlmsim/dataflow/dense_os.py,
+"""dense-os candidates ranked by totals worked out per output block (tlmsim/dataflow/dense_os.py `_totals`,
 issue 17, session 35): only the chosen order's tiles are made. The totals are checked by hand
 on a small layer and against the sums of the steps on layers with partial blocks and chunks."""
 
