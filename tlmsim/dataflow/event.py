@@ -175,25 +175,19 @@ class Event(SystolicDataflow):
         n0s = np.arange(0, N, ob)
         # nonzero weights per (block, input channel): the mask's nonzeros per (input channel, output
         # channel), summed once per layer (the candidates share it), then over each block's columns
-        if blocks.dense:
-            w_all = np.full((len(n0s), cin), kpc * ob, dtype=np.int64)
-            w_all[-1] = kpc * (N - n0s[-1])
-        else:
-            per = ctx.get("weights")
-            if per is None:
-                per = ctx["weights"] = blocks.mask.reshape(cin, kpc, N).sum(axis=1, dtype=np.int64)
-            w_all = np.ascontiguousarray(np.add.reduceat(per, n0s, axis=1).T)
+        per = ctx.get("weights")
+        if per is None:
+            per = ctx["weights"] = (np.full((cin, N), kpc, dtype=np.int64) if blocks.dense
+                                    else blocks.mask.reshape(cin, kpc, N).sum(axis=1, dtype=np.int64))
+        w_all = np.ascontiguousarray(np.add.reduceat(per, n0s, axis=1).T)
         out: list[dict | None] = [None] * len(n0s)
-        widths = [(ob, np.flatnonzero(N - n0s >= ob))]  # the full blocks, then the partial last one
-        if N % ob:
-            widths.append((N % ob, np.array([len(n0s) - 1])))
+        nfull = N // ob  # the full blocks (ob <= N), then the partial last one
+        widths = [(ob, list(range(nfull)))] + ([(N - nfull * ob, [nfull])] if nfull < len(n0s) else [])
         for nc, idx in widths:
-            if not len(idx):
-                continue
             # blocks with the same nonzeros per input channel share a table (the first one's row)
             first: dict[bytes, int] = {}
-            inv = [first.setdefault(w_all[b].tobytes(), len(first)) for b in idx.tolist()]
-            W = w_all[idx[[inv.index(u) for u in range(len(first))]]]
+            inv = [first.setdefault(w_all[b].tobytes(), len(first)) for b in idx]
+            W = w_all[[idx[inv.index(u)] for u in range(len(first))]]
             demand = ctx["demand"].get(nc)
             if demand is None:  # target pixels per (timestep, channel, bank), exact in float64
                 fo = bank_fanout(layer, max(1, C // nc), R).astype(np.float64)
@@ -208,38 +202,40 @@ class Event(SystolicDataflow):
             # the block; a channel without events has no targets and no bank demand, so the events,
             # targets and demand of the live channels are those of the channels with a nonzero weight
             wl = W > 0  # (blocks, cin)
+            shape = (len(W), T, G)
             if skip:
                 live = (E > 0)[None] & wl[:, None, :]
                 keep = wl[:, None, :].astype(np.int64)
                 n_ev = np.add.reduceat(E[None] * keep, starts, axis=2)
                 targets = np.add.reduceat(acc[None] * keep, starts, axis=2)
                 peak = self._live_peak(demand, peak_all[1], wl, starts, sizes)
-            else:
-                live = np.ones((len(W), T, cin), dtype=bool)
-                n_ev = np.broadcast_to(np.add.reduceat(E, starts, axis=1), (len(W), T, G))
-                targets = np.broadcast_to(np.add.reduceat(acc, starts, axis=1), (len(W), T, G))
-                peak = np.broadcast_to(peak_all[1], (len(W), T, G))
+                nlive = np.add.reduceat(live, starts, axis=2, dtype=np.int64)
+                nnz = np.add.reduceat(W[:, None, :] * live, starts, axis=2)
+            else:  # every position an event, every channel live
+                n_ev = np.broadcast_to(np.add.reduceat(E, starts, axis=1), shape)
+                targets = np.broadcast_to(np.add.reduceat(acc, starts, axis=1), shape)
+                peak = np.broadcast_to(peak_all[1], shape)
+                nlive = np.broadcast_to(sizes, shape)
+                nnz = np.broadcast_to(np.add.reduceat(W, starts, axis=1)[:, None, :], shape)
             updates = targets * nc
             vec_bytes = bits_to_bytes(nc * self.wb)  # one target pixel's weight vector
             busy = np.maximum(np.maximum(-(-n_ev // dispatch), peak), -(-(targets * vec_bytes) // l1_bw))
             if not self.psums_in_pes(M, nc):
                 busy = np.maximum(busy, -(-updates // rmw))
             cycles = np.where(n_ev > 0, self.fill_cycles(nc) + busy, 0)
-            nlive = np.add.reduceat(live, starts, axis=2, dtype=np.int64)
-            nnz = np.add.reduceat(W[:, None, :] * live, starts, axis=2)
             # the weights' bytes of every (block, timestep, group) with a live channel, one
             # weight_bytes per distinct (live channels, nonzeros)
-            w_bytes = np.zeros(nlive.shape, dtype=np.int64)
+            w_bytes = np.zeros(shape, dtype=np.int64)
             on = nlive > 0
             if on.any():
                 span = int(nnz.max()) + 1
                 pairs, pinv = np.unique(nlive[on] * span + nnz[on], return_inverse=True)
                 w_bytes[on] = np.array([self.weight_bytes(layer, (p // span) * kpc, nc, None if blocks.dense else p % span)
-                                        for p in pairs.tolist()], dtype=np.int64)[pinv.reshape(-1)]
+                                        for p in pairs.tolist()], dtype=np.int64)[pinv]
             dense, k0, k1 = M * sizes * kpc * nc, starts * kpc, (starts + sizes) * kpc
             tabs = [{"nc": nc, "cycles": cycles[u], "w_bytes": w_bytes[u], "s_bytes": s_bytes, "updates": updates[u],
                      "dense": dense, "k0": k0, "k1": k1} for u in range(len(W))]
-            for j, b in enumerate(idx.tolist()):
+            for j, b in enumerate(idx):
                 out[b] = tabs[inv[j]]
         return out
 
