@@ -274,17 +274,21 @@ def test_the_hardware_models_run_compiled_only_beside_a_compiled_component(monke
         assert kernels._chosen[name] == why
 
 
-def test_the_controller_runs_compiled_only_beside_a_compiled_sram_noc_plan_and_kernel(monkeypatch):
+def test_the_controller_runs_compiled_only_beside_a_compiled_sram_noc_pe_array_plan_and_kernel(monkeypatch):
     """The controller's build cimports the SRAM's and the NoC's extension types (it calls their ``book``
-    at C level and tests models with ``isinstance`` against them), the plan's move and tile and the
-    kernel's event and timeout (its per-tile loops and event helpers read and write their fields as C
-    struct fields): with noc.py, sram.py, plan.py or sim.py running as Python, those tests (or the typed
-    code, given Python objects) would fail, so the finder declines the controller's build too."""
+    at C level and tests models with ``isinstance`` against them), the PE array's (its compute step
+    calls ``start`` and ``finish`` at C level, session 35), the plan's move and tile and the kernel's
+    event and timeout (its per-tile loops and event helpers read and write their fields as C struct
+    fields): with noc.py, sram.py, pe_array.py, plan.py or sim.py running as Python, those tests (or the
+    typed code, given Python objects) would fail, so the finder declines the controller's build too."""
 
     name = "tlmsim.hw.controller"
-    assert kernels.CIMPORTS[name] == ("tlmsim.hw.noc", "tlmsim.hw.sram", "tlmsim.engine.plan", "tlmsim.engine.sim")
+    assert kernels.CIMPORTS[name] == ("tlmsim.hw.noc", "tlmsim.hw.sram", "tlmsim.hw.pe_array", "tlmsim.engine.plan",
+                                      "tlmsim.engine.sim")
     pxd = _source(name).with_suffix(".pxd").read_text()
     assert "from _tlmsim_compiled.hw_noc cimport Noc\n" in pxd and "from _tlmsim_compiled.hw_sram cimport Sram\n" in pxd
+    assert "from _tlmsim_compiled.hw_pe_array cimport PeArray\n" in pxd
+    assert "from tlmsim.hw.pe_array import PeArray  # cimported by the .pxd\n" in _source(name).read_text()
     assert "from _tlmsim_compiled.engine_plan cimport Move, Tile\n" in pxd
     assert "from _tlmsim_compiled.engine_sim cimport Environment, Event, Timeout\n" in pxd
     for dep in ("tlmsim.engine.component", name, *kernels.CIMPORTS[name]):

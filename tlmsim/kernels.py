@@ -32,9 +32,10 @@ of these hold:
   classes derive from the compiled ``Component``, so they are used only when
   ``tlmsim.engine.component``'s build is (an edited component.py makes them all pure Python);
   likewise (:data:`CIMPORTS`) the controller's build, which calls the SRAM's and the NoC's
-  ``book`` at C level and tests models against their compiled classes, and reads the plans'
-  moves and tiles and the kernel's events as C structs, is used only when the SRAM's, the
-  NoC's, the plans' (tlmsim/engine/plan.py) and the kernel's (tlmsim/engine/sim.py) are, the
+  ``book`` and the PE array's ``start`` and ``finish`` at C level and tests models against their
+  compiled classes, and reads the plans' moves and tiles and the kernel's events as C structs, is
+  used only when the SRAM's, the NoC's, the PE array's, the plans' (tlmsim/engine/plan.py) and the
+  kernel's (tlmsim/engine/sim.py) are, the
   run loop's (its events typed) and the DRAM model's (its wakes and completions pushed on the
   kernel's queue) only beside the kernel's, the dataflows' step (a record derived
   from the plans') only beside the plans', the PE array's (the tiles it computes typed) only
@@ -92,7 +93,8 @@ EXTENDS = {name: "tlmsim.engine.component" for name in (
 #: or its typed fields would hold instances of a class that does not run: the component's recorder, the
 #: recorder's stall ledger)
 CIMPORTS = {
-    "tlmsim.hw.controller": ("tlmsim.hw.noc", "tlmsim.hw.sram", "tlmsim.engine.plan", "tlmsim.engine.sim"),
+    "tlmsim.hw.controller": ("tlmsim.hw.noc", "tlmsim.hw.sram", "tlmsim.hw.pe_array", "tlmsim.engine.plan",
+                             "tlmsim.engine.sim"),
     "tlmsim.soc.run": ("tlmsim.engine.sim",),
     "tlmsim.hw.dram": ("tlmsim.engine.sim",),
     "tlmsim.dataflow.systolic": ("tlmsim.engine.plan",),

@@ -8,6 +8,7 @@ from _tlmsim_compiled.engine_recorder cimport Recorder
 from _tlmsim_compiled.engine_plan cimport Move, Tile
 from _tlmsim_compiled.engine_sim cimport Environment, Event, Timeout
 from _tlmsim_compiled.hw_noc cimport Noc
+from _tlmsim_compiled.hw_pe_array cimport PeArray
 from _tlmsim_compiled.hw_sram cimport Sram
 
 # the pipeline's event helpers (controller.py's _fresh, _succeed), called at C level; their events are the
@@ -51,3 +52,6 @@ cdef class Controller(Component):
     # one booked hop of the compute step (an L1 read or write): a C call, its counts added in C (session 34)
     cpdef long long _book_hop(self, comp, long long kind, cmd, dc, long long a, long long n, s, d, long long t,
                               long long layer, list hops)
+    # a move's DMA transfer and its tensor's position: C calls for the loader and the writer (session 35)
+    cpdef transfer(self, src, dst, move, l1_addr, layer, tile, on_block=*, core=*, targets=*)
+    cpdef position(self, Move move)

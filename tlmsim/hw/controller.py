@@ -81,7 +81,7 @@ from tlmsim.engine.stats import BUSY_PS, READ_BYTES, READS, WRITE_BYTES, WRITES,
 from tlmsim.engine.transaction import Cmd, DataClass, Transaction
 from tlmsim.hw.dram import Dram
 from tlmsim.hw.noc import Noc  # cimported by the .pxd
-from tlmsim.hw.pe_array import PeArray
+from tlmsim.hw.pe_array import PeArray  # cimported by the .pxd
 from tlmsim.hw.sram import Sram  # cimported by the .pxd
 
 
@@ -1539,7 +1539,6 @@ class Controller(Component):
             if on_block is not None:
                 on_block(offset)
 
-    # @cython.locals(move=Move)
     def position(self, move: Move) -> int:
         """Where ``move``'s tensor lives: 0 DRAM, else 1 + its SRAM level."""
         return 0 if move.in_dram else 1 + move.level % len(self.levels)
@@ -1698,7 +1697,7 @@ class Controller(Component):
                 self.waiting[self._loader_name(li)] = (f"the store {mv.after} it depends on", li, tile.index)
                 yield self._signal(mv.after)
 
-    # @cython.locals(tile=Tile, mv=Move, h=_Half, free=_Queue, ready=_Queue, kenv=Environment)
+    # @cython.locals(tile=Tile, mv=Move, h=_Half, free=_Queue, ready=_Queue, kenv=Environment, fills=dict)
     def _loader(self, plan: LayerPlan, free: _Queue, ready: _Queue, halves: list[_Half], li: int):
         """Per tile: :meth:`_take_half`, :meth:`_wait_stores`, :meth:`_wait_resident`, then its
         loads (:meth:`_parallel` of :meth:`transfer`); inline here, each wait's generator made
@@ -1754,7 +1753,7 @@ class Controller(Component):
                 yield group.join()
             ready.put((tile, hi))
 
-    # @cython.locals(tile=Tile, h=_Half, free=_Queue, ready=_Queue, outq=_Queue, kenv=Environment)
+    # @cython.locals(tile=Tile, h=_Half, free=_Queue, ready=_Queue, outq=_Queue, kenv=Environment, pe=PeArray)
     def _compute(self, plan: LayerPlan, free: _Queue, ready: _Queue, outq: _Queue,
                  halves: list[_Half], rec: LayerRecord, li: int, core: int = 0, ntiles: int | None = None):
         """Per tile: a loaded tile (``ready``), its L1 half's earlier outputs drained, the array's
@@ -1769,7 +1768,6 @@ class Controller(Component):
         recorder = self.recorder
         booked = recorder.booked
         me_name = self.name
-        start, finish, pe_stall = pe.start, pe.finish, pe.stall
         l1_name, pe_name = l1.name, pe.name
         hops = self.recorder.layer_sinks
         # the L1 hops booked by _book_hop when no sink reads transactions and the L1 books with its class's own book
@@ -1781,7 +1779,7 @@ class Controller(Component):
             tile, hi = yield ready.get()
             now = kenv._now if kenv is not None else env._now
             if now > t0:  # (a stall of 0 counts nothing)
-                pe_stall("waiting_for_operands", now - t0, li)
+                pe.stall("waiting_for_operands", now - t0, li)
             h = halves[hi]
             stores = tile.stores
             if stores and not h.drained.triggered:
@@ -1790,7 +1788,7 @@ class Controller(Component):
                 yield h.drained
                 now = kenv._now if kenv is not None else env._now
                 if now > t0:
-                    pe_stall("waiting_for_output_buffer", now - t0, li)
+                    pe.stall("waiting_for_output_buffer", now - t0, li)
             waiting[me] = ("the PE array", li, tile.index)
             nread = tile.load_bytes
             operands_ps = now
@@ -1806,8 +1804,8 @@ class Controller(Component):
             recorder.issued = i + 1
             txn = Transaction(i, _CMD_COMPUTE, _DC_NONE, 0, 0, me_name, pe_name, li, tile.index, 0, 0,
                               tile.compute_cycles, now, -1, None, -1)
-            yield start(txn, tile, operands_ps, plan)  # pe.compute(...), its one timeout here
-            finish(txn, tile, now)
+            yield pe.start(txn, tile, operands_ps, plan)  # pe.compute(...), its one timeout here
+            pe.finish(txn, tile, now)
             end = kenv._now if kenv is not None else env._now
             recorder.complete(txn, end)
             if stores:

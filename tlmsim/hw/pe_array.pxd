@@ -10,3 +10,6 @@ from _tlmsim_compiled.engine_plan cimport Tile
 cdef class PeArray(Component):
     cdef public long long _elapsed_ps, period_ps
     cdef public object area, config, energy, functional
+    # the compute step's two halves: C calls for the controller (session 35)
+    cpdef start(self, txn, Tile tile, operands_ready_ps=*, plan=*)
+    cpdef finish(self, txn, Tile tile, start)

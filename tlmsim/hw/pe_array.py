@@ -81,7 +81,6 @@ class PeArray(Component):
         yield self.start(txn, tile, operands_ready_ps, plan)
         self.finish(txn, tile, start)
 
-    # @cython.locals(tile=Tile)
     def start(self, txn: Transaction, tile: Tile, operands_ready_ps: int | None = None, plan=None) -> simpy.Event:
         """:meth:`compute`'s first half: the timeout it waits for (the controller yields it
         itself, without a generator per tile); :meth:`finish` once it has fired."""
@@ -94,7 +93,7 @@ class PeArray(Component):
             end = operands_ready_ps
         return self.env.timeout(end - start)
 
-    # @cython.locals(cv=cython.longlong[::1], tile=Tile)
+    # @cython.locals(cv=cython.longlong[::1])
     def finish(self, txn: Transaction, tile: Tile, start: int) -> None:
         """:meth:`compute`'s second half: ``tile``'s counts and its record (it began at ``start``)."""
         compute_ps = tile.compute_cycles * self.period_ps
