@@ -185,9 +185,14 @@ class Event(SystolicDataflow):
         widths = [(ob, list(range(nfull)))] + ([(N - nfull * ob, [nfull])] if nfull < len(n0s) else [])
         for nc, idx in widths:
             # blocks with the same nonzeros per input channel share a table (the first one's row)
-            first: dict[bytes, int] = {}
-            inv = [first.setdefault(w_all[b].tobytes(), len(first)) for b in idx]
-            W = w_all[[idx[inv.index(u)] for u in range(len(first))]]
+            seen: dict[bytes, int] = {}
+            inv, rows = [], []
+            for b in idx:
+                u = seen.setdefault(w_all[b].tobytes(), len(seen))
+                if u == len(rows):
+                    rows.append(b)
+                inv.append(u)
+            W = w_all[rows]
             demand = ctx["demand"].get(nc)
             if demand is None:  # target pixels per (timestep, channel, bank), exact in float64
                 fo = bank_fanout(layer, max(1, C // nc), R).astype(np.float64)
