@@ -1803,7 +1803,7 @@ class Controller(Component):
             i = recorder.issued
             recorder.issued = i + 1
             txn = Transaction(i, _CMD_COMPUTE, _DC_NONE, 0, 0, me_name, pe_name, li, tile.index, 0, 0,
-                              tile.compute_cycles, now, -1, None, -1)
+                              tile.compute_cycles, now)
             yield pe.start(txn, tile, operands_ps, plan)  # pe.compute(...), its one timeout here
             pe.finish(txn, tile, now)
             end = kenv._now if kenv is not None else env._now
