@@ -137,13 +137,19 @@ class Event(SystolicDataflow):
         return cands
 
     def _block_context(self, layer: Layer) -> dict:
-        """What :meth:`_block_tables` reads of ``layer``'s spikes, shared by its candidates: the
-        events (every position without zero skipping), and the caches of its bank demands."""
+        """What :meth:`_block_tables` reads of ``layer``'s spikes and weights, shared by its
+        candidates: the events (every position without zero skipping), the nonzero weights per
+        (input channel, output channel), and the caches of its bank demands."""
         T = self.workload.timesteps
+        _, K, N = layer.gemm
         cin, pos, fan = self._channels(layer)
+        kpc = K // cin
+        blocks = self.weight_blocks(layer)
         x = self.workload.spikes[layer.name].reshape(T, cin, pos).astype(bool)
         events = x if self.df.zero_skip else np.ones_like(x)
         return {"events": events, "per_channel": events.sum(axis=2),  # events per (timestep, channel)
+                "weights": (np.full((cin, N), kpc, dtype=np.int64) if blocks.dense
+                            else blocks.mask.reshape(cin, kpc, N).sum(axis=1, dtype=np.int64)),
                 "targets": np.einsum("tcp,p->tc", events, fan),  # target pixels per (timestep, channel)
                 "demand": {},  # block width -> target pixels per (timestep, channel, bank)
                 "peak": {}}  # (block width, channels per group) -> per (timestep, group, bank), the most per bank
@@ -173,13 +179,9 @@ class Event(SystolicDataflow):
         s_bits = bf1 + ev_all * (1 + bf) if skip else np.broadcast_to(sizes * pos, (T, G))
         s_bytes = -(-s_bits // 8)
         n0s = np.arange(0, N, ob)
-        # nonzero weights per (block, input channel): the mask's nonzeros per (input channel, output
-        # channel), summed once per layer (the candidates share it), then over each block's columns
-        per = ctx.get("weights")
-        if per is None:
-            per = ctx["weights"] = (np.full((cin, N), kpc, dtype=np.int64) if blocks.dense
-                                    else blocks.mask.reshape(cin, kpc, N).sum(axis=1, dtype=np.int64))
-        w_all = np.ascontiguousarray(np.add.reduceat(per, n0s, axis=1).T)
+        # nonzero weights per (block, input channel): the context's per (input channel, output channel)
+        # summed over each block's columns
+        w_all = np.ascontiguousarray(np.add.reduceat(ctx["weights"], n0s, axis=1).T)
         out: list[dict | None] = [None] * len(n0s)
         nfull = N // ob  # the full blocks (ob <= N), then the partial last one
         widths = [(ob, list(range(nfull)))] + ([(N - nfull * ob, [nfull])] if nfull < len(n0s) else [])
