@@ -118,70 +118,100 @@ def format_bits(fmt: str, T: int, N: int, nnz: int, rle: int) -> int:
     raise ValueError(f"unknown spike format {fmt!r}; allowed: {', '.join(SPIKE_FORMATS)}, auto")
 
 
-#: spikes per tile above which :func:`grouped_bits` sizes tile by tile (measured: docs/performance.md,
+#: spikes per tile above which :func:`grouped_bits` sizes RLE tile by tile (measured: docs/performance.md,
 #: "Session 29")
 GROUPED_SPIKES = 512
 
 
 def grouped_bits(formats: tuple[str, ...], x: np.ndarray, cols: np.ndarray, sizes: np.ndarray, *,
-                 run_bits: int = RUN_BITS) -> tuple[list[tuple[str, int]], np.ndarray]:
+                 run_bits: int = RUN_BITS, counts: np.ndarray | None = None) -> tuple[list[tuple[str, int]], np.ndarray]:
     """:func:`best_bits` (:func:`spike_bits` with one format) of many tiles at once: tile ``g`` is
     ``x[:, :, cols[o:o + sizes[g]]].reshape(T, -1)`` of the bool ``(T, M, K)`` ``x``, ``o`` the sum
     of the sizes before it (consecutive groups of ``cols``). Returns (per tile its format and
-    bits, per tile its spikes as int64), from a few calls over every tile instead of a few per tile."""
+    bits, per tile its spikes as int64), from a few calls over every tile instead of a few per tile.
+    ``counts``: the spikes of each of ``x``'s columns (``x.sum(axis=(0, 1))``), if the caller has them.
+
+    A tile's spikes give every format's size but RLE's, which is at least ``run_bits`` per spike
+    (:func:`spike_bits`): where that is more than another allowed format's size, RLE cannot be the
+    smallest and is not worked out (:func:`best_bits`' rule); the other tiles' RLE sizes come from their
+    spikes' places (:func:`_grouped_rle`)."""
     T, M, _ = x.shape
-    n = len(sizes)
     sizes = np.asarray(sizes, dtype=np.int64)
-    width = len(cols)
-    sub = x[:, :, cols]
-    if width and np.count_nonzero(sub) > GROUPED_SPIKES * n:
-        # many spikes per tile: tile by tile is cheaper (a few passes over a tile's spikes, where
-        # the calls below make about ten); the same rule (tests/dataflow/test_grouped_bits_s29.py)
-        out, nnz, o = [], np.zeros(n, dtype=np.int64), 0
-        for g, size in enumerate(sizes.tolist()):
-            a = sub[:, :, o:o + size].reshape(T, -1)
-            o += size
-            out.append(best_bits(formats, a, run_bits=run_bits) if len(formats) > 1
-                       else (formats[0], spike_bits(formats[0], a, run_bits=run_bits)))
-            nnz[g] = np.count_nonzero(a)
-        return out, nnz
-    ones = np.flatnonzero(sub) if width else np.zeros(0, dtype=np.int64)
-    row, col = np.divmod(ones, max(width, 1))  # row = t * M + m, col: the place in cols
-    first = np.cumsum(sizes) - sizes  # each tile's first place in cols
-    g = np.repeat(np.arange(n), sizes)[col]  # each one's tile
-    nnz = np.bincount(g, minlength=n)
-    rle = np.zeros(n, dtype=np.int64)
-    if "rle" in formats and len(ones):
-        # each tile's ones in its own row-major order: row * size + (col - first) (a stable sort by
-        # tile keeps each tile's in order); a one's gap is the zeros before it in its tile
-        order = np.argsort(g.astype(np.uint16) if n < 1 << 16 else g, kind="stable")
-        g = g[order]
-        pos = row[order] * sizes[g] + col[order] - first[g]
-        gaps = np.empty_like(pos)
-        gaps[1:] = pos[1:] - pos[:-1] - 1
-        new = np.flatnonzero(np.concatenate(([True], g[1:] != g[:-1])))  # a tile's first one: its place
-        gaps[new] = pos[new]
-        esc = (1 << run_bits) - 1
-        rle = run_bits * (np.bincount(g, weights=gaps // esc, minlength=n).astype(np.int64) + nnz)
+    ends = np.cumsum(sizes)
+    if counts is None:
+        counts = np.count_nonzero(x, axis=(0, 1))
+    run = np.zeros(len(cols) + 1, dtype=np.int64)  # the spikes of cols[:i]
+    np.cumsum(counts[cols], out=run[1:])
+    nnz = run[ends] - run[ends - sizes]
+    at = formats.index("rle") if "rle" in formats else -1
+    table, need = [], []
+    for g, (size, nz) in enumerate(zip(sizes.tolist(), nnz.tolist())):
+        bits = [format_bits(f, T, M * size, nz, 0) for f in formats]  # RLE: 0, right without spikes
+        if at >= 0 and nz:
+            least = min([b for i, b in enumerate(bits) if i != at], default=None)
+            if least is None or run_bits * nz <= least:
+                need.append(g)
+            else:
+                bits[at] = least + 1  # more than another format: never the smallest
+        table.append(bits)
+    if need:
+        first = (ends - sizes).tolist()
+        sel = np.concatenate([cols[first[g]:first[g] + sz] for g, sz in zip(need, sizes[need].tolist())])
+        for g, rle in zip(need, _grouped_rle(x[:, :, sel], sizes[need], run_bits).tolist()):
+            table[g][at] = rle
     out = []
-    for size, nz, rl in zip(sizes.tolist(), nnz.tolist(), rle.tolist()):
-        bits = [format_bits(f, T, M * size, nz, rl) for f in formats]
+    for bits in table:
         j = bits.index(min(bits))  # the smallest, ties: the earlier
         out.append((formats[j], bits[j]))
     return out, nnz
 
 
+def _grouped_rle(sub: np.ndarray, sizes: np.ndarray, run_bits: int) -> np.ndarray:
+    """:func:`spike_bits` ``("rle", ...)`` of each tile of the bool ``(T, M, width)`` ``sub``, tile
+    ``g`` its ``sizes[g]`` columns after the tiles before it, as int64. Above :data:`GROUPED_SPIKES`
+    spikes a tile on average tile by tile (a tile's few passes over its spikes), else all at once:
+    each tile's ones in its own row-major order (a stable sort by tile) and the gaps between them."""
+    T, M, width = sub.shape
+    n = len(sizes)
+    ones = np.flatnonzero(sub)
+    if len(ones) > GROUPED_SPIKES * n:
+        out, o = np.zeros(n, dtype=np.int64), 0
+        for g, size in enumerate(sizes.tolist()):
+            out[g] = spike_bits("rle", sub[:, :, o:o + size].reshape(T, -1), run_bits=run_bits)
+            o += size
+        return out
+    row, col = np.divmod(ones, max(width, 1))  # row = t * M + m, col: the place in the columns
+    first = np.cumsum(sizes) - sizes  # each tile's first column
+    g = np.repeat(np.arange(n), sizes)[col]  # each one's tile
+    if not len(ones):
+        return np.zeros(n, dtype=np.int64)
+    # each tile's ones in its own row-major order: row * size + (col - first) (a stable sort by
+    # tile keeps each tile's in order); a one's gap is the zeros before it in its tile
+    order = np.argsort(g.astype(np.uint16) if n < 1 << 16 else g, kind="stable")
+    g = g[order]
+    pos = row[order] * sizes[g] + col[order] - first[g]
+    gaps = np.empty_like(pos)
+    gaps[1:] = pos[1:] - pos[:-1] - 1
+    new = np.flatnonzero(np.concatenate(([True], g[1:] != g[:-1])))  # a tile's first one: its place
+    gaps[new] = pos[new]
+    esc = (1 << run_bits) - 1
+    return run_bits * (np.bincount(g, weights=gaps // esc, minlength=n).astype(np.int64)
+                       + np.bincount(g, minlength=n))
+
+
 def best_bits(formats: tuple[str, ...], a: np.ndarray, *, run_bits: int = 4) -> tuple[str, int]:
-    """The smallest of ``formats`` for tile ``a`` (ties: the earlier one) and its size."""
+    """The smallest of ``formats`` for tile ``a`` (ties: the earlier one) and its size. RLE, at
+    least ``run_bits`` bits a spike, is worked out only where that could be the smallest."""
     T, N = a.shape
     nnz = int(np.count_nonzero(a))  # counted once for every format (format_bits)
-    rle = spike_bits("rle", a, run_bits=run_bits) if nnz and "rle" in formats else 0
-    best = None
-    for f in formats:
-        b = format_bits(f, T, N, nnz, rle)
-        if best is None or b < best[1]:
-            best = (f, b)
-    return best
+    bits = [format_bits(f, T, N, nnz, 0) for f in formats]  # RLE: 0, right without spikes
+    if nnz and "rle" in formats:
+        at = formats.index("rle")
+        least = min([b for i, b in enumerate(bits) if i != at], default=None)
+        bits[at] = spike_bits("rle", a, run_bits=run_bits) if least is None or run_bits * nnz <= least \
+            else least + 1  # more than another format: never the smallest
+    j = bits.index(min(bits))  # the smallest, ties: the earlier
+    return formats[j], bits[j]
 
 
 # The compiled build of this file (setup.py, tlmsim/kernels.py) takes this module's place when it is

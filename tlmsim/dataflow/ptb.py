@@ -210,10 +210,10 @@ class Ptb(SystolicDataflow):
                 masks = tw[r0:r0 + P].reshape(-1, K)  # (columns, inputs)
                 rounds.append((masks.any(axis=0), np.ascontiguousarray(np.packbits(masks, axis=0).T),
                                self._round_len(r0)))
-            pre = (x, tw.any(axis=(0, 1)), rounds)
+            pre = (x, tw.any(axis=(0, 1)), rounds, np.count_nonzero(x, axis=(0, 1)))
             if cache is not None:
                 cache[key] = pre
-        x, active, rounds = pre
+        x, active, rounds, counts = pre
         K = x.shape[2]
         starts = np.arange(0, K, kc)
         n = len(starts)
@@ -235,7 +235,7 @@ class Ptb(SystolicDataflow):
                 slots -= np.bincount(ci[first], weights=(runs + 1) // 2, minlength=n).astype(np.int64)
             stream += slots * length
         # the spikes streamed: each chunk's live inputs of the pixel group, all timesteps
-        formats, spikes = grouped_bits(self.SPIKE_FORMATS, x, np.flatnonzero(live), nl)
+        formats, spikes = grouped_bits(self.SPIKE_FORMATS, x, np.flatnonzero(live), nl, counts=counts)
         fmts = self.SPIKE_FORMATS
         out = []
         nwp = min(nwin, P) * mm

@@ -127,7 +127,11 @@ class SpikeX(WsStreaming):
             idx = np.arange(int(lens.sum())) + np.repeat(cf.starts[folds] - (np.cumsum(lens) - lens), lens)
             rows = cf.order[idx]  # (with skipping a chunk's folds are always compacted: an order)
             sizes = np.add.reduceat(lens, np.cumsum(per) - per)  # rows per group
-            got, _ = grouped_bits(self.SPIKE_FORMATS, act.x[:, cf.m0:cf.m0 + cf.mm], rows, sizes)
+            x = act.x[:, cf.m0:cf.m0 + cf.mm]
+            counts = cf.cache.get("column spikes")  # the spikes of each reduction row, the chunk's pixels
+            if counts is None:
+                counts = cf.cache["column spikes"] = np.count_nonzero(x, axis=(0, 1))
+            got, _ = grouped_bits(self.SPIKE_FORMATS, x, rows, sizes, counts=counts)
             for i, (fmt, bits) in zip(todo, got):
                 cache[keys[i]] = (fmt, bits_to_bytes(bits))
         return [cache[k] for k in keys]
