@@ -10,7 +10,7 @@ import pytest
 from tests.hw.controller_rig import W, dram, run, tile
 from tlmsim.dataflow import base
 from tlmsim.dataflow.base import Dataflow, LazyPlans
-from tlmsim.engine.plan import LayerPlan, Move, PlanSource
+from tlmsim.engine.plan import LayerPlan, LayerSummary, Move, PlanSource
 from tlmsim.engine.transaction import DataClass
 
 
@@ -34,17 +34,28 @@ class Table(Dataflow):
 
     NAME = "table"
 
-    def __init__(self, sizes, *, outputs_level=None, extra=None):
+    def __init__(self, sizes, *, outputs_level=None, extra=None, untiled=False):
         layers = [_layer(i) for i in range(len(sizes))]
         super().__init__(platform=None, workload=SimpleNamespace(layers=layers))
         self.sizes, self.outputs_level, self.extra = list(sizes), outputs_level, extra or {}
         self.calls: list[tuple[str, int | None]] = []
+        #: ``untiled``: a layer whose ``tiles`` say no comes as its summary alone (as the systolic
+        #: dataflows' GEMM layers); ``asked``: every ``tiles`` answer, ``(name, tiles, answer)``
+        self.untiled, self.asked = untiled, []
 
-    def plan_layer(self, layer, input_level):
+    def plan_layer(self, layer, input_level, tiles=None):
         again = any(name == layer.name for name, _ in self.calls)
         self.calls.append((layer.name, input_level))
         n = self.sizes[layer.index] + (self.extra.get(layer.name, 0) if again else 0)
-        return _plan(layer, n, outputs_level=self.outputs_level)
+        plan = _plan(layer, n, outputs_level=self.outputs_level)
+        if tiles is not None:
+            keep = tiles(n)
+            self.asked.append((layer.name, n, keep))
+            if self.untiled and not keep:
+                summary = plan.summary()
+                summary.tile_ranges = [("weights", 0, 0, 64, False)]
+                return summary
+        return plan
 
 
 class Log:
@@ -115,6 +126,55 @@ def test_the_first_pass_checks_and_summarises_every_layer_and_keeps_a_run_of_fir
     assert LazyPlans(Table([3, 2, 1, 4, 0]), keep_tiles=5).held == [0, 1]
     assert LazyPlans(Table([3, 2]), keep_tiles=0).held == []
     assert LazyPlans(Table([0, 0, 1]), keep_tiles=0).held == [0, 1]  # tile-less plans cost nothing
+
+
+def test_a_plan_the_first_pass_drops_is_summarised_without_its_tiles_and_checked_by_its_ranges():
+    """``tiles`` answers the kept rule before a layer's tiles are made; a layer it refuses comes
+    as its summary, which ``check`` takes: true, nothing more is planned; false, only the tiles can
+    tell, so the layer is planned with them (no ``tiles``) and that plan checked. The summaries
+    kept are the plans' own (their ranges dropped once read)."""
+    df = Table([3, 2, 1, 4, 0], untiled=True)
+    checked = []
+
+    def check(p):
+        untiled = isinstance(p, LayerSummary)
+        checked.append((p.layer.name, p.ntiles if untiled else len(p.tiles), untiled))
+        return p.layer.name != "l4"  # l4: ask for its tiles
+
+    lazy = LazyPlans(df, check=check, keep_tiles=6)
+    assert df.asked == [("l0", 3, True), ("l1", 2, True), ("l2", 1, True), ("l3", 4, False), ("l4", 0, False)]
+    assert checked == [("l0", 3, False), ("l1", 2, False), ("l2", 1, False), ("l3", 4, True), ("l4", 0, True),
+                       ("l4", 0, False)]
+    assert df.calls == [("l0", None), ("l1", None), ("l2", None), ("l3", None), ("l4", None), ("l4", None)]
+    assert lazy.held == [0, 1, 2] and lazy.replanned == 0
+    want = [p.summary() for p in Table([3, 2, 1, 4, 0]).plan()]
+    assert [repr(s) for s in lazy.summaries] == [repr(s) for s in want]
+    assert all(s.tile_ranges is None for s in lazy.summaries)
+    p3 = lazy[3]  # planned again when it runs, with its tiles
+    assert len(p3.tiles) == 4 and lazy.replanned == 1 and df.calls[-1] == ("l3", None)
+
+
+def test_a_summary_without_a_check_is_taken_as_it_is():
+    df = Table([2, 5, 1], untiled=True)
+    lazy = LazyPlans(df, keep_tiles=2)
+    assert df.asked == [("l0", 2, True), ("l1", 5, False), ("l2", 1, False)]  # l2: not in the run of first plans
+    assert len(df.calls) == 3 and lazy.held == [0] and [s.ntiles for s in lazy.summaries] == [2, 5, 1]
+    assert [s.tile_ranges for s in lazy.summaries] == [None, None, None]
+
+
+def test_a_failing_check_of_the_tiles_raises_from_the_first_pass():
+    df = Table([1, 3], untiled=True)
+
+    def check(p):
+        if isinstance(p, LayerSummary):
+            return False
+        if p.layer.name == "l1":
+            raise ValueError("l1 does not fit")
+        return True
+
+    with pytest.raises(ValueError, match="l1 does not fit"):
+        LazyPlans(df, check=check, keep_tiles=1)
+    assert df.calls == [("l0", None), ("l1", None), ("l1", None)]
 
 
 def test_the_default_budget_is_keep_tiles(monkeypatch):
@@ -191,7 +251,7 @@ def test_with_layer_pipelining_the_stages_keep_the_summaries_and_each_plan_is_re
     # two independent one-tile layers on two cores: a pair (l0 on core 0, l1 on core 1), then l2 alone
     plans = [_plan(_layer(i, source=-1), 1, cycles=100) for i in range(3)]
     df = Table([1, 1, 1])
-    df.plan_layer = lambda layer, inp: (df.calls.append((layer.name, inp)), plans[layer.index])[1]
+    df.plan_layer = lambda layer, inp, tiles=None: (df.calls.append((layer.name, inp)), plans[layer.index])[1]
     lazy = LazyPlans(df, keep_tiles=0)
     log = Log(lazy)
     _, _, ctrl, _, _ = run(lazy, cores=2, multicore="pipeline")

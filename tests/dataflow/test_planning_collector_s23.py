@@ -48,14 +48,14 @@ class Watching:
         self.df, self.seen = df, []
         self.workload = df.workload
 
-    def plan_in_order(self):
-        for item in self.df.plan_in_order():
+    def plan_in_order(self, tiles=None):
+        for item in self.df.plan_in_order(tiles):
             self.seen.append(gc.isenabled())
             yield item
 
-    def plan_layer(self, layer, level):
+    def plan_layer(self, layer, level, tiles=None):
         self.seen.append(gc.isenabled())
-        return self.df.plan_layer(layer, level)
+        return self.df.plan_layer(layer, level, tiles)
 
 
 def _lenet(dataflow="dense-ws"):

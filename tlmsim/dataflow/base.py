@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, ClassVar
 
-from tlmsim.engine.plan import LayerPlan, PlanSource
+from tlmsim.engine.plan import LayerPlan, LayerSummary, PlanSource
 
 if TYPE_CHECKING:
     from tlmsim.platform import Platform
@@ -43,27 +43,33 @@ class Dataflow:
         self.platform = platform
         self.workload = workload
 
-    def plan_layer(self, layer: "Layer", input_level: int | None) -> LayerPlan:
+    def plan_layer(self, layer: "Layer", input_level: int | None, tiles: Callable[[int], bool] | None = None,
+                   ) -> LayerPlan | LayerSummary:
         """Plan ``layer``; ``input_level``: the SRAM level (0 = outermost) that already
-        holds its input spikes, or None (they are in DRAM)."""
+        holds its input spikes, or None (they are in DRAM). ``tiles``: asked, with the number
+        of tiles, before they are made; where it says no, the dataflow may return the plan's
+        :class:`~tlmsim.engine.plan.LayerSummary` alone (with its ``tile_ranges``) instead of
+        making the tiles (None: always the plan)."""
         raise NotImplementedError
 
     def plan(self) -> list[LayerPlan]:
         """Plan every layer in order, passing the level holding each layer's outputs to the next layer."""
         return [p for _, p in self.plan_in_order()]
 
-    def plan_in_order(self) -> Iterator[tuple[int | None, LayerPlan]]:
+    def plan_in_order(self, tiles: Callable[[int], bool] | None = None,
+                      ) -> Iterator[tuple[int | None, LayerPlan | LayerSummary]]:
         """Each layer's plan in order, with the ``input_level`` it was planned for (the level
         holding its inputs, or None): ``plan_layer(layer, input_level)`` makes the same
         plan again. Nothing but the previous plan's output level is carried from layer to
-        layer, so a caller may drop each plan once it has read it."""
+        layer, so a caller may drop each plan once it has read it. ``tiles``: as
+        :meth:`plan_layer`'s, for every layer."""
         level = None
         prev = None
         for layer in self.workload.layers:
             refuse_unplanned(layer, self.NAME)
             # outputs left in a level by the previous layer serve only the layer reading them
             inp = level if prev is not None and layer.source == prev.index else None
-            p = self.plan_layer(layer, inp)
+            p = self.plan_layer(layer, inp) if tiles is None else self.plan_layer(layer, inp, tiles)
             yield inp, p
             level = p.levels.get("outputs") if p.resident.get("outputs", False) else None
             p = None  # not held while the next layer is planned
@@ -103,7 +109,11 @@ class LazyPlans(PlanSource):
     order (:meth:`Dataflow.plan_in_order`), handed to ``check`` (which raises to refuse
     a plan that does not fit, naming the layer), and summarised; the first plans are
     kept while their tiles add up to at most ``keep_tiles`` (default :data:`KEEP_TILES`),
-    the others dropped. ``plans[i]`` returns layer ``i``'s plan (position in the
+    the others dropped. The tiles of a plan that would be dropped are not made at all:
+    the dataflow is asked for its summary alone (``plan_in_order``'s ``tiles``), which
+    ``check`` takes instead: true, it fits (its tiles' ranges say so); false, only the
+    tiles can tell, and the layer is planned with them for ``check``. ``plans[i]``
+    returns layer ``i``'s plan (position in the
     workload), planning it again with the input level of the first pass if it was
     dropped: a dataflow plans a layer from the workload, the platform and that level
     alone (synthetic weight masks are seeded by the layer), so the tiles are the same
@@ -111,7 +121,8 @@ class LazyPlans(PlanSource):
     differs from its summary's raises a RuntimeError. ``release(i)`` drops it again
     (kept from the first pass or not)."""
 
-    def __init__(self, dataflow: Dataflow, *, check: Callable[[LayerPlan], None] | None = None,
+    def __init__(self, dataflow: Dataflow, *,
+                 check: Callable[[LayerPlan | LayerSummary], bool | None] | None = None,
                  keep_tiles: int | None = None) -> None:
         super().__init__()
         self.dataflow = dataflow
@@ -121,16 +132,29 @@ class LazyPlans(PlanSource):
         #: layers planned again after the first pass (their plans had been dropped)
         self.replanned = 0
         kept = 0
+
+        def tiles(n: int) -> bool:
+            """Whether a layer of ``n`` tiles is kept: only a run of first plans, within the budget."""
+            return kept + n <= budget and len(self._plans) == len(self.summaries)
+
         with collector_paused():
-            for i, (inp, plan) in enumerate(dataflow.plan_in_order()):
-                if check is not None:
-                    check(plan)
-                self.summaries.append(plan.summary())
-                self._input_level.append(inp)
-                if kept + len(plan.tiles) <= budget and len(self._plans) == i:  # only a run of first plans
-                    kept += len(plan.tiles)
-                    self._plans[i] = plan
+            for i, (inp, plan) in enumerate(dataflow.plan_in_order(tiles)):
+                if isinstance(plan, LayerSummary):  # its tiles not made (dropped anyway)
+                    summary = plan
+                    if check is not None and not check(summary):
+                        plan = dataflow.plan_layer(self.layers[i], inp)  # only the tiles can tell
+                        check(plan)
+                    summary.tile_ranges = None  # read: the summary as the plan's own
+                else:
+                    if check is not None:
+                        check(plan)
+                    summary = plan.summary()
+                    if tiles(summary.ntiles):
+                        kept += summary.ntiles
+                        self._plans[i] = plan
                 del plan
+                self.summaries.append(summary)
+                self._input_level.append(inp)
 
     def _plan(self, i: int) -> LayerPlan:
         """The plan at position ``i``, planned again if it was dropped."""

@@ -45,13 +45,14 @@ Shared cost rules (every dataflow uses them, each unit-tested):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from tlmsim.dataflow.activity import Im2col, best_bits, spike_bits
 from tlmsim.dataflow.base import Dataflow
-from tlmsim.engine.plan import LayerPlan, Move, Tile
+from tlmsim.engine.plan import LayerPlan, LayerSummary, Move, Tile
 from tlmsim.engine.plan import Record  # cimported by the .pxd
 from tlmsim.dataflow.formats import SPIKE_FORMATS, bits_for
 from tlmsim.dataflow.weights import WeightBlocks
@@ -432,14 +433,17 @@ class SystolicDataflow(Dataflow):
         return m
 
     # -- planning --------------------------------------------------------------------
-    def plan_layer(self, layer: Layer, input_level: int | None) -> LayerPlan:
+    def plan_layer(self, layer: Layer, input_level: int | None, tiles: Callable[[int], bool] | None = None,
+                   ) -> LayerPlan | LayerSummary:
+        """:meth:`Dataflow.plan_layer`; a GEMM layer whose ``tiles`` say no is summarised without
+        its tiles (a flatten or pooling layer is always planned with them)."""
         if layer.op == "flatten":
             kept = input_level is not None
             return LayerPlan(layer=layer, tiles=[], resident={"inputs": kept, "outputs": kept},
                              levels={"inputs": input_level, "outputs": input_level} if kept else {})
         if layer.op in ("maxpool2d", "avgpool2d", "sumpool2d", "identity"):
             return self._plan_pool(layer, input_level)
-        return self._plan_gemm(layer, input_level)
+        return self._plan_gemm(layer, input_level, tiles)
 
     def gemm_candidates(self, layer: Layer) -> list[GemmCandidate]:
         """The tilings of a GEMM layer this dataflow considers."""
@@ -470,14 +474,16 @@ class SystolicDataflow(Dataflow):
             "outputs": out,
         }
 
-    def _plan_gemm(self, layer: Layer, input_level: int | None) -> LayerPlan:
+    def _plan_gemm(self, layer: Layer, input_level: int | None, tiles: Callable[[int], bool] | None = None,
+                   ) -> LayerPlan | LayerSummary:
         resident_input = input_level is not None
         sizes = self._sizes(layer)
         kept = self._kept_choice.get((layer.index, input_level))
         if kept is not None:  # planned before (KEEP_CHOICE): the same tiling's steps made again
             label, make, res = kept
             self.chosen[layer.index] = label
-            plan = self._emit(layer, make(), sizes, res, resident_input)
+            steps = make()
+            plan = self._emit(layer, steps, sizes, res, resident_input, tiles is None or tiles(len(steps)))
             plan.tiling = label
             return plan
         best = None
@@ -509,7 +515,8 @@ class SystolicDataflow(Dataflow):
         self.chosen[layer.index] = cand.label
         if self.KEEP_CHOICE and cand._make is not None:  # (read before cand.steps, which drops it)
             self._kept_choice[layer.index, input_level] = (cand.label, cand._make, res)
-        plan = self._emit(layer, cand.steps, sizes, res, resident_input)
+        steps = cand.steps
+        plan = self._emit(layer, steps, sizes, res, resident_input, tiles is None or tiles(len(steps)))
         plan.tiling = cand.label
         return plan
 
@@ -553,9 +560,15 @@ class SystolicDataflow(Dataflow):
             nbytes += sizes["outputs"]
         return nbytes / self.dram_bytes_per_cycle
 
-    # @cython.locals(s=Step)
+    # @cython.locals(s=Step, keep=cython.bint)
     def _emit(self, layer: Layer, steps: list[Step], sizes: dict[str, int], res: dict[str, int],
-              resident_input: bool) -> LayerPlan:
+              resident_input: bool, keep: bool = True) -> LayerPlan | LayerSummary:
+        """The layer's plan: its ``steps`` as tiles with their moves, and the resident tensors'
+        prologue and epilogue. ``keep`` false: its :class:`LayerSummary` alone, the same but for
+        the tiles, which are not made (their bytes are still counted: ``l1_tile_bytes``,
+        ``spike_formats``), with ``tile_ranges`` instead: each resident tensor's bytes in its level,
+        where every move of a tile to or from it lies (:func:`_emit_move` keeps a move inside its
+        tensor), and whether tiles store to it (outputs, membranes)."""
         T = self.workload.timesteps
         M, K, N = layer.gemm
         Kw = self.gemm_view(layer).gemm[1]  # weight rows: K, plus N recurrent ones
@@ -610,8 +623,9 @@ class SystolicDataflow(Dataflow):
             loads: list[Move] = []
             nbytes = 0
             if s.w_bytes:
-                w_off = -(-((n0 * Kw + k0 * nc) * wb) // 8)
-                loads.append(_emit_move(sizes, res, glb, DC_W, s.w_bytes, "weights", w_off, w_base, stage))
+                if keep:
+                    w_off = -(-((n0 * Kw + k0 * nc) * wb) // 8)
+                    loads.append(_emit_move(sizes, res, glb, DC_W, s.w_bytes, "weights", w_off, w_base, stage))
                 nbytes += s.w_bytes
             s_bytes = s.s_bytes
             if s_bytes:
@@ -621,8 +635,9 @@ class SystolicDataflow(Dataflow):
                     ff_rows = max(0, min(k1, K) - k0)
                     ff_bytes = -(-(s_bytes * ff_rows) // (k1 - k0))
                 if ff_bytes:
-                    s_off = t0 * in_step + (m0 * K + k0) // 8
-                    loads.append(_emit_move(sizes, res, glb, DC_S, ff_bytes, "inputs", s_off, in_base, stage))
+                    if keep:
+                        s_off = t0 * in_step + (m0 * K + k0) // 8
+                        loads.append(_emit_move(sizes, res, glb, DC_S, ff_bytes, "inputs", s_off, in_base, stage))
                     nbytes += ff_bytes
                 if k1 > K and t0 > 0:
                     rec = self._recurrent_loads(layer.index, s, K, s_bytes - ff_bytes, producers[t0 - 1], out_step,
@@ -637,36 +652,52 @@ class SystolicDataflow(Dataflow):
                 mem_bytes = -(-(mm * nc * mb) // 8)
                 mem_off = (n0 * M + m0 * nc) * mb // 8
                 if t0 > 0:
-                    loads.append(_emit_move(sizes, res, glb, DC_MEM, mem_bytes, "membrane", mem_off, mem_base, stage,
-                                      (layer.index, "membrane", n0, m0, t0)))
+                    if keep:
+                        loads.append(_emit_move(sizes, res, glb, DC_MEM, mem_bytes, "membrane", mem_off, mem_base,
+                                                stage, (layer.index, "membrane", n0, m0, t0)))
                     nbytes += mem_bytes
                 nupd = mm * nc * tt
                 ncyc = upd_cycles * (-(-(mm * nc) // C)) * tt
-                o_off = t0 * out_step + (n0 * M + m0 * nc) // 8
-                sig = (layer.index, "spikes", t0, n0) if recurrent and t0 < T - 1 else None
                 o_bytes = -(-(mm * nc * tt) // 8)
-                stores.append(_emit_move(sizes, res, glb, DC_OUT, o_bytes, "outputs", o_off, out_base, stage, None, sig))
+                if keep:
+                    o_off = t0 * out_step + (n0 * M + m0 * nc) // 8
+                    sig = (layer.index, "spikes", t0, n0) if recurrent and t0 < T - 1 else None
+                    stores.append(_emit_move(sizes, res, glb, DC_OUT, o_bytes, "outputs", o_off, out_base, stage, None,
+                                             sig))
                 nbytes += o_bytes
                 if t1 < T:
-                    stores.append(_emit_move(sizes, res, glb, DC_MEM, mem_bytes, "membrane", mem_off, mem_base, stage, None,
-                                       (layer.index, "membrane", n0, m0, t1)))
+                    if keep:
+                        stores.append(_emit_move(sizes, res, glb, DC_MEM, mem_bytes, "membrane", mem_off, mem_base,
+                                                 stage, None, (layer.index, "membrane", n0, m0, t1)))
                     nbytes += mem_bytes
                 if res_layer is not None:
                     # the shortcut: its slice of the residual source's output (in DRAM) is added
                     # by the neuron units, one output row per cycle
                     r_bytes = -(-(mm * nc * res_bits * tt) // 8)
-                    r_off = t0 * res_out_bytes + (n0 * M + m0 * nc) * res_bits // 8
-                    loads.append(Move(res_dc, r_bytes, True, res_out_base + r_off, stage))
+                    if keep:
+                        r_off = t0 * res_out_bytes + (n0 * M + m0 * nc) * res_bits // 8
+                        loads.append(Move(res_dc, r_bytes, True, res_out_base + r_off, stage))
                     nbytes += r_bytes
                     ncyc += -(-(mm * nc) // C) * tt
                     ops = mm * nc * tt
             if nbytes > l1:
                 l1 = nbytes
+            if not keep:
+                continue
             tiles.append(Tile(
                 # positional (a keyword call costs more on this hot path): the order of Tile's fields
                 i, t0, t1 - 1, loads, stores, s.cycles + ncyc, ncyc, s.dense_ops + ops, s.acc_ops + ops, nupd,
                 s.pe_weight_loads, s.tag_bits, neuron, not s.last_k, ("gemm", t0, t1, n0, nc, m0, mm, k0, k1, s.last_k),
             ))
+        if not keep:
+            return LayerSummary(
+                layer=layer, ntiles=len(steps), prologue=prologue, epilogue=epilogue,
+                resident={name: name in res for name in sizes},
+                resident_bytes=_level_bytes(sizes, res), levels=dict(res), l1_tile_bytes=l1,
+                spike_formats=dict(sorted(formats.items())),
+                tile_ranges=[(name, lv, glb[name], glb[name] + sizes[name], name in ("outputs", "membrane"))
+                             for name, lv in sorted(res.items()) if sizes[name] > 0],
+            )
         return LayerPlan(
             layer=layer, tiles=tiles, prologue=prologue, epilogue=epilogue,
             resident={name: name in res for name in sizes},

@@ -206,6 +206,11 @@ class LayerSummary:
     l1_tile_bytes: int = 0
     tiling: str = ""
     spike_formats: dict[str, int] = field(default_factory=dict)
+    #: a summary made without the tiles (a dataflow's ``plan_layer`` with ``tiles`` saying no): per resident
+    #: tensor ``(name, level, first byte, end, stored)``, the bytes of its level every move of a tile to or
+    #: from it lies in, and whether tiles may store to it (what :func:`tlmsim.soc.build.check_plan` reads
+    #: instead of the tiles); None: made from a plan with its tiles
+    tile_ranges: list[tuple[str, int, int, int, bool]] | None = None
 
 
 class PlanSource:

@@ -16,7 +16,7 @@ import simpy
 
 from tlmsim.dataflow import make_dataflow
 from tlmsim.dataflow.base import LazyPlans
-from tlmsim.engine.plan import LayerPlan
+from tlmsim.engine.plan import LayerPlan, LayerSummary
 from tlmsim.engine.recorder import Recorder
 from tlmsim.errors import ConfigError, MappingError
 from tlmsim.hw.controller import Controller, first_tile_over, level_bounds, level_ranges
@@ -36,7 +36,7 @@ def check_plans(platform: Platform, plans: list[LayerPlan]) -> None:
         check_plan(platform, plan)
 
 
-def check_plan(platform: Platform, plan: LayerPlan) -> None:
+def check_plan(platform: Platform, plan: LayerPlan | LayerSummary) -> bool:
     """Check that a layer plan fits the buffers it runs on, before any event
     (a dataflow that breaks these has a bug; the message names the keys involved):
 
@@ -47,32 +47,47 @@ def check_plan(platform: Platform, plan: LayerPlan) -> None:
       with no SRAM level, nothing is resident;
     * with several cores, nothing is stored into a private level nor drained from one
       (outputs and membranes go to a shared level or DRAM: docs/hierarchy.md).
+
+    Returns True. A :class:`~tlmsim.engine.plan.LayerSummary` made without its tiles is
+    checked by what it says of them (``l1_tile_bytes``, the largest tile's bytes, and
+    ``tile_ranges``, the bytes every tile's move of each resident tensor lies in); where that
+    cannot tell (a tile over an L1 half, a range outside its level, a tensor the tiles store
+    in a private level, a resident tensor without a level), it returns False: the caller then
+    checks the plan with its tiles, which raises naming the tile or the range.
     """
+    untiled = isinstance(plan, LayerSummary)
     bufs = platform.buffers
     l1 = bufs.l1
     half = l1.capacity_bytes // 2 if l1.double_buffered else l1.capacity_bytes
     levels = bufs.sram_levels
     staging = staging_bytes(platform)
     name = plan.layer.name
-    t = first_tile_over(plan, half)
-    if t is not None:
-        raise MappingError(
-            f"layer {name!r} tile {t.index}: operands {t.load_bytes} + outputs {t.store_bytes} bytes exceed an "
-            f"L1 half of {half} bytes (buffers.l1.capacity_bytes, buffers.l1.double_buffered)"
-        )
+    if untiled:
+        if plan.l1_tile_bytes > half:
+            return False
+    else:
+        t = first_tile_over(plan, half)
+        if t is not None:
+            raise MappingError(
+                f"layer {name!r} tile {t.index}: operands {t.load_bytes} + outputs {t.store_bytes} bytes exceed an "
+                f"L1 half of {half} bytes (buffers.l1.capacity_bytes, buffers.l1.double_buffered)"
+            )
     if not levels:
-        if plan.resident_bytes or plan.prologue or plan.epilogue or any(
-                not m.in_dram for t in plan.tiles for m in (*t.loads, *t.stores)):
+        if plan.resident_bytes or plan.prologue or plan.epilogue or (not untiled and any(
+                not m.in_dram for t in plan.tiles for m in (*t.loads, *t.stores))):
             raise MappingError(f"layer {name!r}: a tensor is planned resident on chip, but buffers.levels "
                                "declares no SRAM level")
-        return
+        return not (untiled and plan.tile_ranges)
     n = len(levels)
     if platform.pe_array.cores > 1:
-        for mv in (*plan.epilogue, *(m for t in plan.tiles for m in t.stores if not m.in_dram)):
+        for mv in (*plan.epilogue, *(() if untiled else (m for t in plan.tiles for m in t.stores if not m.in_dram))):
             if levels[mv.level % n].sharing == "private":
                 raise MappingError(f"layer {name!r}: outputs or membranes are planned in the private level "
                                    f"{levels[mv.level % n].name!r}, which with several cores holds only what a "
                                    "layer reads")
+        if untiled and any(stored and levels[lv % n].sharing == "private"
+                           for _t, lv, _lo, _hi, stored in plan.tile_ranges):
+            return False
     resident = [0] * n
     for lv, nbytes in plan.resident_bytes.items():
         resident[lv % n] += nbytes
@@ -84,15 +99,30 @@ def check_plan(platform: Platform, plan: LayerPlan) -> None:
                 f"layer {name!r}: resident tensors ({resident[i]} bytes) and DMA staging ({staging} bytes) "
                 f"exceed {key} ({cap})"
             )
-        bounds = level_bounds(plan, i, n)  # (the lowest and the highest byte: merging only for the message)
+        # (the lowest and the highest byte: merging only for the message)
+        bounds = _untiled_bounds(plan, i, n) if untiled else level_bounds(plan, i, n)
         if bounds is None or (bounds[0] >= staging and bounds[1] <= cap):
             continue
+        if untiled:
+            return False
         for lo, hi in level_ranges(plan, i, n):
             if lo < staging or hi > cap:
                 raise MappingError(
                     f"layer {name!r}: a resident tensor at {lv.name} bytes {lo}..{hi} is outside "
                     f"{staging}..{cap} (above the DMA staging area, inside {key})"
                 )
+    return True
+
+
+def _untiled_bounds(summary: LayerSummary, level: int, nlevels: int) -> tuple[int, int] | None:
+    """:func:`~tlmsim.hw.controller.level_bounds` of a plan made without its tiles, from its
+    prologue, its epilogue and its ``tile_ranges`` (which hold every tile's move there)."""
+    ends = [(m.level_address, m.level_address + m.nbytes) for m in (*summary.prologue, *summary.epilogue)
+            if m.level % nlevels == level and m.nbytes > 0]
+    ends += [(lo, hi) for _t, lv, lo, hi, _s in summary.tile_ranges if lv % nlevels == level and hi > lo]
+    if not ends:
+        return None
+    return min(e[0] for e in ends), max(e[1] for e in ends)
 
 
 def build(platform: Platform, workload: Workload, env: simpy.Environment, recorder: Recorder):
