@@ -86,4 +86,32 @@ def test_grouped_rle_by_hand():
     # tile 0 (20 rows x 2): ones at 0 and 3 (row 1, col 1): runs 0 and 2 -> 2 ones, no escape: 8 bits
     assert got.tolist() == [8, 4 * (1 + 19 // 15)] and got.dtype == np.int64
     assert activity._grouped_rle(x, np.array([2, 1], dtype=np.int64), 5).tolist() == [10, 5]
-    assert activity._grouped_rle(np.zeros((2, 1, 3), dtype=bool), np.array([2, 1]), 4).tolist() == [0, 0]
+    none = activity._grouped_rle(np.zeros((2, 1, 3), dtype=bool), np.array([2, 1]), 4)
+    assert none.tolist() == [0, 0] and none.dtype == np.int64
+    # the last tiles without a spike: sized 0, as many sizes as tiles (both ways)
+    y = np.zeros((2, 1, 6), dtype=bool)
+    y[1, 0, 0] = True  # tile 0 (columns 0-1): its one at place 2
+    for per_tile in (0, 10**9):
+        activity.GROUPED_SPIKES, keep = per_tile, activity.GROUPED_SPIKES
+        try:
+            got = activity._grouped_rle(y, np.array([2, 2, 2], dtype=np.int64), 4)
+        finally:
+            activity.GROUPED_SPIKES = keep
+        assert got.tolist() == [4, 0, 0] and got.dtype == np.int64
+
+
+def test_spikex_chunk_folds_carry_each_reduction_rows_spikes():
+    from tlmsim.dataflow import make_dataflow
+    from tlmsim.platform import load_platform
+    from tlmsim.workload import load_workload
+    df = make_dataflow(load_platform("ddr4-baseline", ["dataflow.name=spikex"]), load_workload("lenet5-mnist", seed=0))
+    layer = next(la for la in df.workload.layers if la.op == "conv2d")
+    act = df.activity(layer)
+    cf = df._chunk_folds(layer, act, 3, 5)
+    want = np.count_nonzero(act.x[:, 3:8], axis=(0, 1))
+    assert cf.cache["column spikes"].tolist() == want.tolist() and want.sum() > 0
+    # the grouped sizes read them: the same as counted from the spikes
+    rows = np.flatnonzero(want)[:20]
+    got = grouped_bits(df.SPIKE_FORMATS, act.x[:, 3:8], rows, np.array([5, 15]), counts=cf.cache["column spikes"])
+    assert got[0] == grouped_bits(df.SPIKE_FORMATS, act.x[:, 3:8], rows, np.array([5, 15]))[0]
+    assert got[1].tolist() == [int(want[rows[:5]].sum()), int(want[rows[5:]].sum())]

@@ -87,7 +87,9 @@ class SpikeX(WsStreaming):
         K = layer.gemm[1]
         groups = np.zeros(ceil_div(K, R), dtype=bool)
         groups[order // R] = True
-        return ChunkFolds(m0, mm, order, starts, counts, self._window_activity(counts), row_groups=groups)
+        cf = ChunkFolds(m0, mm, order, starts, counts, self._window_activity(counts), row_groups=groups)
+        cf.cache["column spikes"] = np.count_nonzero(x, axis=(0, 1))  # the spikes of each reduction row (grouped_bits)
+        return cf
 
     def _tile_tags(self, cf: ChunkFolds, layer: Layer, k0: np.ndarray, k1: np.ndarray,
                    elements: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -127,11 +129,8 @@ class SpikeX(WsStreaming):
             idx = np.arange(int(lens.sum())) + np.repeat(cf.starts[folds] - (np.cumsum(lens) - lens), lens)
             rows = cf.order[idx]  # (with skipping a chunk's folds are always compacted: an order)
             sizes = np.add.reduceat(lens, np.cumsum(per) - per)  # rows per group
-            x = act.x[:, cf.m0:cf.m0 + cf.mm]
-            counts = cf.cache.get("column spikes")  # the spikes of each reduction row, the chunk's pixels
-            if counts is None:
-                counts = cf.cache["column spikes"] = np.count_nonzero(x, axis=(0, 1))
-            got, _ = grouped_bits(self.SPIKE_FORMATS, x, rows, sizes, counts=counts)
+            got, _ = grouped_bits(self.SPIKE_FORMATS, act.x[:, cf.m0:cf.m0 + cf.mm], rows, sizes,
+                                  counts=cf.cache["column spikes"])
             for i, (fmt, bits) in zip(todo, got):
                 cache[keys[i]] = (fmt, bits_to_bytes(bits))
         return [cache[k] for k in keys]
