@@ -98,6 +98,10 @@ def test_grouped_rle_by_hand():
         finally:
             activity.GROUPED_SPIKES = keep
         assert got.tolist() == [4, 0, 0] and got.dtype == np.int64
+    # a first tile with an escape (a run of 16 zeros) and two without a spike: their RLE stays 0
+    z = np.zeros((20, 1, 3), dtype=bool)
+    z[16, 0, 0] = True
+    assert activity._grouped_rle(z, np.array([1, 1, 1], dtype=np.int64), 4).tolist() == [8, 0, 0]
 
 
 def test_spikex_chunk_folds_carry_each_reduction_rows_spikes():
