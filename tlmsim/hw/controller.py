@@ -1169,14 +1169,6 @@ class Controller(Component):
         return tuple(out)
 
     # -- DMA ---------------------------------------------------------------------------
-    def _chain(self, t: int, hops: tuple, dc: DataClass, n: int, layer: int, tile: int, chain: int = -1) -> int:
-        """Book timestamp-modelled hops (SRAM, NoC) back to back from time ``t``;
-        return when the last one ends. Each hop is its own transaction."""
-        booked = self.recorder.booked
-        for comp, cmd, addr, src, dst in hops:
-            t = booked(comp, cmd, dc, addr, n, src, dst, t, layer, tile, chain)
-        return t
-
     def _staged(self, t: int, lv: int, dc: DataClass, n: int, layer: int, tile: int, chain: int = -1) -> int:
         """Pass a block through a staging slot of buffer ``lv`` (a level's index, or a
         private level's other instance: :meth:`_buf`) from time ``t`` (write, then read
@@ -1792,7 +1784,7 @@ class Controller(Component):
             waiting[me] = ("the PE array", li, tile.index)
             nread = tile.load_bytes
             operands_ps = now
-            if nread:  # the array streams its operands out of L1 while it computes (_chain of one hop)
+            if nread:  # the array streams its operands out of L1 while it computes (one hop)
                 dc = tile.loads[0].data_class if len(tile.loads) == 1 else _DC_NONE
                 if fast != _BOOK_OTHER:
                     operands_ps = self._book_hop(l1, fast, _CMD_READ, dc, h.base, nread, l1_name, pe_name, now, li, hops)
