@@ -154,6 +154,12 @@ def test_a_plan_the_first_pass_drops_is_summarised_without_its_tiles_and_checked
     assert len(p3.tiles) == 4 and lazy.replanned == 1 and df.calls[-1] == ("l3", None)
 
 
+def test_a_summary_the_check_cannot_judge_is_planned_with_its_tiles_at_its_input_level():
+    df = Table([2, 3, 4], outputs_level=1, untiled=True)  # every layer's outputs left in level 1 for the next
+    lazy = LazyPlans(df, check=lambda p: not isinstance(p, LayerSummary) or p.layer.name != "l2", keep_tiles=2)
+    assert df.calls == [("l0", None), ("l1", 1), ("l2", 1), ("l2", 1)] and lazy.held == [0]
+
+
 def test_a_summary_without_a_check_is_taken_as_it_is():
     df = Table([2, 5, 1], untiled=True)
     lazy = LazyPlans(df, keep_tiles=2)

@@ -87,6 +87,8 @@ def test_the_ranges_lie_above_the_staging_area_and_inside_their_level_else_only_
     assert check_plan(p, _summary(prologue=[Move(W, 64, True, 0, 8128, level=0)])) is True
     assert check_plan(p, _summary(epilogue=[Move(O, 64, True, 0, 8129, level=0)])) is False
     assert check_plan(p, _summary(prologue=[Move(W, 0, True, 0, 9000, level=0)])) is True  # no bytes: no bound
+    assert check_plan(p, _summary(prologue=[Move(W, 1, True, 0, 8192, level=0)])) is False  # one byte over
+    assert check_plan(p, _summary(prologue=[Move(W, 1, True, 0, 8191, level=0)])) is True
     assert check_plan(p, _summary([("weights", 1, 200, 300, False)], prologue=[Move(W, 64, True, 0, 64, level=1)])) \
         is False
 

@@ -596,8 +596,8 @@ class SystolicDataflow(Dataflow):
         res_dc = DataClass.SPIKES if res_layer is not None and res_layer.neuron else DataClass.PSUM
 
         def move(dc: DataClass, nbytes: int, tensor: str, offset: int, dram_base: int, stage: int,
-                 after: tuple | None = None, signals: tuple | None = None) -> Move:
-            return _emit_move(sizes, res, glb, dc, nbytes, tensor, offset, dram_base, stage, after, signals)
+                 after: tuple | None = None) -> Move:  # (_recurrent_loads': loads that wait, signalling nothing)
+            return _emit_move(sizes, res, glb, dc, nbytes, tensor, offset, dram_base, stage, after, None)
 
         tiles: list[Tile] = []
         formats: dict[str, int] = {}
@@ -696,7 +696,7 @@ class SystolicDataflow(Dataflow):
                 resident_bytes=_level_bytes(sizes, res), levels=dict(res), l1_tile_bytes=l1,
                 spike_formats=dict(sorted(formats.items())),
                 tile_ranges=[(name, lv, glb[name], glb[name] + sizes[name], name in ("outputs", "membrane"))
-                             for name, lv in sorted(res.items()) if sizes[name] > 0],
+                             for name, lv in sorted(res.items())],
             )
         return LayerPlan(
             layer=layer, tiles=tiles, prologue=prologue, epilogue=epilogue,
