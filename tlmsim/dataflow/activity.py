@@ -171,7 +171,7 @@ def _grouped_rle(sub: np.ndarray, sizes: np.ndarray, run_bits: int) -> np.ndarra
     ``g`` its ``sizes[g]`` columns after the tiles before it, as int64. Above :data:`GROUPED_SPIKES`
     spikes a tile on average tile by tile (a tile's few passes over its spikes), else all at once:
     each tile's ones in its own row-major order (a stable sort by tile) and the gaps between them."""
-    T, M, width = sub.shape
+    T, _, width = sub.shape
     n = len(sizes)
     ones = np.flatnonzero(sub)
     if len(ones) > GROUPED_SPIKES * n:
