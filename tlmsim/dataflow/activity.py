@@ -143,18 +143,14 @@ def grouped_bits(formats: tuple[str, ...], x: np.ndarray, cols: np.ndarray, size
     run = np.zeros(len(cols) + 1, dtype=np.int64)  # the spikes of cols[:i]
     np.cumsum(counts[cols], out=run[1:])
     nnz = run[ends] - run[ends - sizes]
-    at = formats.index("rle") if "rle" in formats else -1
     table, need = [], []
     for g, (size, nz) in enumerate(zip(sizes.tolist(), nnz.tolist())):
-        bits = [format_bits(f, T, M * size, nz, 0) for f in formats]  # RLE: 0, right without spikes
-        if at >= 0 and nz:
-            least = min([b for i, b in enumerate(bits) if i != at], default=None)
-            if least is None or run_bits * nz <= least:
-                need.append(g)
-            else:
-                bits[at] = least + 1  # more than another format: never the smallest
+        bits, at = _sizes_but_rle(formats, T, M * size, nz, run_bits)
+        if at >= 0:
+            need.append(g)
         table.append(bits)
     if need:
+        at = formats.index("rle")
         first = (ends - sizes).tolist()
         sel = np.concatenate([cols[first[g]:first[g] + sz] for g, sz in zip(need, sizes[need].tolist())])
         for g, rle in zip(need, _grouped_rle(x[:, :, sel], sizes[need], run_bits).tolist()):
@@ -180,11 +176,11 @@ def _grouped_rle(sub: np.ndarray, sizes: np.ndarray, run_bits: int) -> np.ndarra
             out[g] = spike_bits("rle", sub[:, :, o:o + size].reshape(T, -1), run_bits=run_bits)
             o += size
         return out
-    row, col = np.divmod(ones, max(width, 1))  # row = t * M + m, col: the place in the columns
-    first = np.cumsum(sizes) - sizes  # each tile's first column
-    g = np.repeat(np.arange(n), sizes)[col]  # each one's tile
     if not len(ones):
         return np.zeros(n, dtype=np.int64)
+    row, col = np.divmod(ones, width)  # row = t * M + m, col: the place in the columns
+    first = np.cumsum(sizes) - sizes  # each tile's first column
+    g = np.repeat(np.arange(n), sizes)[col]  # each one's tile
     # each tile's ones in its own row-major order: row * size + (col - first) (a stable sort by
     # tile keeps each tile's in order); a one's gap is the zeros before it in its tile
     order = np.argsort(g.astype(np.uint16) if n < 1 << 16 else g, kind="stable")
@@ -199,17 +195,30 @@ def _grouped_rle(sub: np.ndarray, sizes: np.ndarray, run_bits: int) -> np.ndarra
                        + np.bincount(g, minlength=n))
 
 
+def _sizes_but_rle(formats: tuple[str, ...], T: int, N: int, nnz: int, run_bits: int) -> tuple[list[int], int]:
+    """Each of ``formats``' size of a ``(T, N)`` tile with ``nnz`` spikes (:func:`format_bits`), RLE's
+    left to work out where it could be the smallest: it takes at least ``run_bits`` bits a spike, so
+    where that is more than another format's size it stands in as one more than that size (never
+    the smallest), and without spikes it is 0. Returns (the sizes, RLE's index where its own size is
+    still needed, else -1)."""
+    bits = [format_bits(f, T, N, nnz, 0) for f in formats]  # RLE: 0, right without spikes
+    if not nnz or "rle" not in formats:
+        return bits, -1
+    at = formats.index("rle")
+    least = min([b for i, b in enumerate(bits) if i != at], default=None)
+    if least is None or run_bits * nnz <= least:
+        return bits, at
+    bits[at] = least + 1  # more than another format: never the smallest
+    return bits, -1
+
+
 def best_bits(formats: tuple[str, ...], a: np.ndarray, *, run_bits: int = 4) -> tuple[str, int]:
     """The smallest of ``formats`` for tile ``a`` (ties: the earlier one) and its size. RLE, at
     least ``run_bits`` bits a spike, is worked out only where that could be the smallest."""
     T, N = a.shape
-    nnz = int(np.count_nonzero(a))  # counted once for every format (format_bits)
-    bits = [format_bits(f, T, N, nnz, 0) for f in formats]  # RLE: 0, right without spikes
-    if nnz and "rle" in formats:
-        at = formats.index("rle")
-        least = min([b for i, b in enumerate(bits) if i != at], default=None)
-        bits[at] = spike_bits("rle", a, run_bits=run_bits) if least is None or run_bits * nnz <= least \
-            else least + 1  # more than another format: never the smallest
+    bits, at = _sizes_but_rle(formats, T, N, int(np.count_nonzero(a)), run_bits)
+    if at >= 0:
+        bits[at] = spike_bits("rle", a, run_bits=run_bits)
     j = bits.index(min(bits))  # the smallest, ties: the earlier
     return formats[j], bits[j]
 

@@ -481,11 +481,20 @@ class SystolicDataflow(Dataflow):
         kept = self._kept_choice.get((layer.index, input_level))
         if kept is not None:  # planned before (KEEP_CHOICE): the same tiling's steps made again
             label, make, res = kept
-            self.chosen[layer.index] = label
             steps = make()
-            plan = self._emit(layer, steps, sizes, res, resident_input, tiles is None or tiles(len(steps)))
-            plan.tiling = label
-            return plan
+        else:
+            label, steps, res = self._choose(layer, sizes, input_level)
+        self.chosen[layer.index] = label
+        plan = self._emit(layer, steps, sizes, res, resident_input, tiles is None or tiles(len(steps)))
+        plan.tiling = label
+        return plan
+
+    def _choose(self, layer: Layer, sizes: dict[str, int], input_level: int | None) -> tuple[str, list[Step], dict]:
+        """The tiling :meth:`_plan_gemm` takes: the candidate with the fewest cycles (compute or DRAM,
+        whichever bounds, plus the traffic the first tile cannot hide), then the least DRAM traffic,
+        then the fewest tiles; returns its label, its steps and its residency (kept for a plan made
+        again where the dataflow keeps its choice, KEEP_CHOICE)."""
+        resident_input = input_level is not None
         best = None
         cands = self.recurrent_candidates(layer) if layer.recurrent else self.gemm_candidates(layer)
         for cand in cands:
@@ -512,13 +521,9 @@ class SystolicDataflow(Dataflow):
             if best is None or key < best[0]:
                 best = (key, cand, res)
         _, cand, res = best
-        self.chosen[layer.index] = cand.label
         if self.KEEP_CHOICE and cand._make is not None:  # (read before cand.steps, which drops it)
             self._kept_choice[layer.index, input_level] = (cand.label, cand._make, res)
-        steps = cand.steps
-        plan = self._emit(layer, steps, sizes, res, resident_input, tiles is None or tiles(len(steps)))
-        plan.tiling = cand.label
-        return plan
+        return cand.label, cand.steps, res
 
     def recurrent_candidates(self, layer: Layer) -> list[GemmCandidate]:
         """The tilings of a recurrent layer: timestep t's GEMM (its feed-forward spikes and
